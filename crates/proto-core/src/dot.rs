@@ -1,0 +1,860 @@
+//! Dot-stuffing (RFC 5321 4.5.2, RFC 1939 3): [`DotEncoder`] and [`DotDecoder`].
+//!
+//! SMTP DATA bodies and POP3 multi-line replies end with a line holding a
+//! single ".", and every other line that starts with "." gets one more "."
+//! in front. Both directions stream: neither needs a whole message in memory.
+//!
+//! # Line starts and the end of a body
+//!
+//! The body begins at a line start (the command's CRLF precedes it), and every
+//! LF begins a new line. A "." at a line start is removed, except that the exact
+//! bytes "." CR LF at a line start that follows CR LF (or the body's start) end
+//! the body. Nothing else does: "\n.\n", "\n.\r\n", "\r\n.\n", "\r.\r\n",
+//! "\r\n.\r" and "\r\n.\r\r\n" are ordinary content (the SMTP smuggling family),
+//! and the strict default reports their bare CR or LF as an error.
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use memchr::{memchr2, memmem};
+
+const CR: u8 = b'\r';
+const LF: u8 = b'\n';
+const DOT: u8 = b'.';
+
+/// What to do with a CR or LF that is not part of a CRLF pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BareLineEndings {
+    /// Report it as an error (the default; RFC 5321 2.3.8 forbids them).
+    #[default]
+    Reject,
+    /// Decoder: keep it as content. Encoder: rewrite it as CRLF.
+    /// The end of a body is still only CRLF "." CRLF.
+    Normalize,
+}
+
+/// A bare CR or LF found in a body. Offsets count raw (still stuffed) bytes
+/// from the start of the body. The codec stays usable after the error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DotError {
+    /// A CR not followed by LF.
+    #[error("bare CR in body at offset {offset}")]
+    BareCr {
+        /// Offset of the CR.
+        offset: u64,
+    },
+    /// A LF not preceded by CR.
+    #[error("bare LF in body at offset {offset}")]
+    BareLf {
+        /// Offset of the LF.
+        offset: u64,
+    },
+}
+
+/// One step of a decoded body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DotEvent {
+    /// Unstuffed body bytes: a slice of the receive buffer, not a copy.
+    Data(Bytes),
+    /// The terminating "." CR LF was consumed; bytes after it stay in the buffer.
+    End,
+}
+
+/// Streaming decoder of a dot-stuffed body.
+///
+/// Works on the session's receive buffer: [`decode`](Self::decode) splits body
+/// bytes off its front as `Bytes` (no copying), drops stuffed dots by splitting
+/// around them, and stops right after the terminator so that pipelined commands
+/// after it stay in the buffer. At most two bytes (".\r" at a line start) are
+/// ever held back waiting for more input.
+///
+/// With [`BareLineEndings::Reject`] (the default) the first bare CR or LF makes
+/// `decode` return `Err` once, *before* the data holding it is returned; the
+/// caller should answer with an error after the end (SMTP 550/554) and keep
+/// calling `decode` until [`DotEvent::End`] to stay in sync. Later bare
+/// line endings in the same body are only counted ([`bare_count`](Self::bare_count)).
+///
+/// ```
+/// use bytes::BytesMut;
+/// use proto_core::{DotDecoder, DotEvent};
+///
+/// let mut dec = DotDecoder::new();
+/// let mut buf = BytesMut::from(&b"Hi\r\n..dots\r\n.\r\nQUIT\r\n"[..]);
+/// let mut body = Vec::new();
+/// loop {
+///     match dec.decode(&mut buf).unwrap() {
+///         Some(DotEvent::Data(chunk)) => body.extend_from_slice(&chunk),
+///         Some(DotEvent::End) => break,
+///         None => panic!("needs more input"),
+///     }
+/// }
+/// assert_eq!(body, b"Hi\r\n.dots\r\n");
+/// assert_eq!(&buf[..], b"QUIT\r\n");
+/// ```
+#[derive(Debug, Clone)]
+pub struct DotDecoder {
+    policy: BareLineEndings,
+    /// Last raw byte consumed (a virtual LF at the start of the body).
+    prev1: u8,
+    /// The raw byte before `prev1` (a virtual CR at the start).
+    prev2: u8,
+    consumed: u64,
+    bare_count: u64,
+    pending: Option<Bytes>,
+    ended: bool,
+}
+
+impl Default for DotDecoder {
+    fn default() -> Self {
+        DotDecoder::new()
+    }
+}
+
+impl DotDecoder {
+    /// A strict decoder at the start of a body.
+    #[must_use]
+    pub fn new() -> Self {
+        DotDecoder::with_policy(BareLineEndings::Reject)
+    }
+
+    /// A decoder with the given bare-line-ending policy.
+    #[must_use]
+    pub fn with_policy(policy: BareLineEndings) -> Self {
+        DotDecoder {
+            policy,
+            prev1: LF,
+            prev2: CR,
+            consumed: 0,
+            bare_count: 0,
+            pending: None,
+            ended: false,
+        }
+    }
+
+    /// Makes the decoder ready for a new body, keeping its policy.
+    pub fn reset(&mut self) {
+        *self = DotDecoder::with_policy(self.policy);
+    }
+
+    /// True once the terminator has been consumed.
+    #[must_use]
+    pub fn is_ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Raw (stuffed) bytes consumed so far, terminator included.
+    #[must_use]
+    pub fn consumed(&self) -> u64 {
+        self.consumed
+    }
+
+    /// Bare CRs and LFs seen so far in this body (counted under [`BareLineEndings::Reject`]).
+    #[must_use]
+    pub fn bare_count(&self) -> u64 {
+        self.bare_count
+    }
+
+    /// Takes the next piece of the body off the front of `buf`.
+    ///
+    /// `Ok(None)` means more input is needed (or the body already ended).
+    ///
+    /// # Errors
+    ///
+    /// [`DotError`] for the first bare CR or LF under [`BareLineEndings::Reject`];
+    /// decoding continues with the next call.
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<DotEvent>, DotError> {
+        if let Some(chunk) = self.pending.take() {
+            return Ok(Some(DotEvent::Data(chunk)));
+        }
+        if self.ended {
+            return Ok(None);
+        }
+        let strict = self.policy == BareLineEndings::Reject;
+        loop {
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            let found = if strict {
+                scan_strict(buf, self.prev1)
+            } else {
+                scan_dots(buf, self.prev1)
+            };
+            let Some(p) = found else {
+                let all = buf.len();
+                return Ok(Some(DotEvent::Data(self.take(buf, all))));
+            };
+            let q = if p == 0 { self.prev1 } else { buf[p - 1] };
+            let q2 = match p {
+                0 => self.prev2,
+                1 => self.prev1,
+                _ => buf[p - 2],
+            };
+            let d = buf[p];
+            if q == LF && d == DOT {
+                if q2 == CR {
+                    // Possibly the terminator: needs the two bytes after the dot.
+                    match (buf.get(p + 1), buf.get(p + 2)) {
+                        (None, _) | (Some(&CR), None) => {
+                            return Ok((p > 0).then(|| DotEvent::Data(self.take(buf, p))));
+                        }
+                        (Some(&CR), Some(&LF)) => {
+                            if p > 0 {
+                                return Ok(Some(DotEvent::Data(self.take(buf, p))));
+                            }
+                            buf.advance(3);
+                            self.consumed += 3;
+                            self.ended = true;
+                            return Ok(Some(DotEvent::End));
+                        }
+                        _ => {}
+                    }
+                }
+                // A stuffed dot: hand out what precedes it, then drop it.
+                let chunk = (p > 0).then(|| self.take(buf, p));
+                buf.advance(1);
+                self.consumed += 1;
+                self.prev2 = self.prev1;
+                self.prev1 = DOT;
+                match chunk {
+                    Some(c) => return Ok(Some(DotEvent::Data(c))),
+                    None => continue,
+                }
+            }
+            // Only the strict scan stops here: a bare CR (q) or a bare LF (d).
+            let err = if d == LF && q != CR {
+                DotError::BareLf {
+                    offset: self.consumed + p as u64,
+                }
+            } else {
+                DotError::BareCr {
+                    offset: (self.consumed + p as u64).saturating_sub(1),
+                }
+            };
+            self.bare_count += 1;
+            let chunk = self.take(buf, p + 1);
+            if self.bare_count == 1 {
+                self.pending = Some(chunk);
+                return Err(err);
+            }
+            return Ok(Some(DotEvent::Data(chunk)));
+        }
+    }
+
+    /// Splits `n` bytes off `buf` as body data and updates the line state.
+    fn take(&mut self, buf: &mut BytesMut, n: usize) -> Bytes {
+        debug_assert!(n > 0);
+        if n >= 2 {
+            self.prev2 = buf[n - 2];
+        } else {
+            self.prev2 = self.prev1;
+        }
+        self.prev1 = buf[n - 1];
+        self.consumed += n as u64;
+        buf.split_to(n).freeze()
+    }
+}
+
+/// Whether the byte pair (q, d) needs a closer look in strict mode: a CR/LF that
+/// is not paired, or a dot at a line start.
+#[inline(always)]
+fn attention(q: u8, d: u8) -> u8 {
+    (u8::from(d == LF) ^ u8::from(q == CR)) | (u8::from(q == LF) & u8::from(d == DOT))
+}
+
+const BLOCK: usize = 64;
+
+/// First index `p` where `attention(data[p-1] (or prev), data[p])` holds.
+///
+/// The block loop has no data-dependent branches, so the compiler turns it into
+/// SIMD compares; the scalar loop only runs inside the block that hit.
+fn scan_strict(data: &[u8], prev: u8) -> Option<usize> {
+    let first = *data.first()?;
+    if attention(prev, first) != 0 {
+        return Some(0);
+    }
+    let mut i = 1;
+    while i + BLOCK <= data.len() {
+        let q: &[u8; BLOCK] = data[i - 1..i - 1 + BLOCK].try_into().ok()?;
+        let d: &[u8; BLOCK] = data[i..i + BLOCK].try_into().ok()?;
+        let mut acc = 0u8;
+        for j in 0..BLOCK {
+            acc |= attention(q[j], d[j]);
+        }
+        if acc != 0 {
+            break;
+        }
+        i += BLOCK;
+    }
+    (i..data.len()).find(|&k| attention(data[k - 1], data[k]) != 0)
+}
+
+/// First index `p` of a dot at a line start (lenient mode): memmem for "\n.".
+fn scan_dots(data: &[u8], prev: u8) -> Option<usize> {
+    if prev == LF && data.first() == Some(&DOT) {
+        return Some(0);
+    }
+    memmem::find(data, b"\n.").map(|i| i + 1)
+}
+
+/// Streaming dot-stuffing encoder.
+///
+/// Adds a "." before every line that starts with "." (the first line
+/// included) and, in [`finish`](Self::finish), the terminator. It changes
+/// nothing else: under the default [`BareLineEndings::Reject`] a bare CR or LF
+/// in the input is an error (so the output can never hold a smuggling
+/// sequence); [`BareLineEndings::Normalize`] rewrites them to CRLF instead.
+/// After an error the output already written must be thrown away.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use proto_core::DotEncoder;
+///
+/// let mut enc = DotEncoder::new();
+/// let mut out = BytesMut::new();
+/// enc.encode(b".hidden\r\nline\r\n", &mut out).unwrap();
+/// enc.finish(&mut out).unwrap();
+/// assert_eq!(&out[..], b"..hidden\r\nline\r\n.\r\n");
+/// ```
+#[derive(Debug, Clone)]
+pub struct DotEncoder {
+    policy: BareLineEndings,
+    line_start: bool,
+    pending_cr: bool,
+    offset: u64,
+}
+
+impl Default for DotEncoder {
+    fn default() -> Self {
+        DotEncoder::new()
+    }
+}
+
+impl DotEncoder {
+    /// A strict encoder at the start of a body.
+    #[must_use]
+    pub fn new() -> Self {
+        DotEncoder::with_policy(BareLineEndings::Reject)
+    }
+
+    /// An encoder with the given bare-line-ending policy.
+    #[must_use]
+    pub fn with_policy(policy: BareLineEndings) -> Self {
+        DotEncoder {
+            policy,
+            line_start: true,
+            pending_cr: false,
+            offset: 0,
+        }
+    }
+
+    /// Makes the encoder ready for a new body, keeping its policy.
+    pub fn reset(&mut self) {
+        *self = DotEncoder::with_policy(self.policy);
+    }
+
+    /// Stuffs `input` (the next piece of the body) into `out`.
+    ///
+    /// # Errors
+    ///
+    /// [`DotError`] for a bare CR or LF under [`BareLineEndings::Reject`].
+    pub fn encode(&mut self, input: &[u8], out: &mut BytesMut) -> Result<(), DotError> {
+        out.reserve(input.len() + 8);
+        let strict = self.policy == BareLineEndings::Reject;
+        let mut copied = 0;
+        let mut i = 0;
+        while i < input.len() {
+            if self.line_start {
+                self.line_start = false;
+                if input[i] == DOT {
+                    out.put_slice(&input[copied..i]);
+                    out.put_u8(DOT);
+                    copied = i;
+                }
+            }
+            if self.pending_cr {
+                self.pending_cr = false;
+                if input[i] == LF {
+                    i += 1;
+                    self.line_start = true;
+                    continue;
+                }
+                if strict {
+                    return Err(DotError::BareCr {
+                        offset: (self.offset + i as u64).saturating_sub(1),
+                    });
+                }
+                out.put_slice(&input[copied..i]);
+                out.put_u8(LF);
+                copied = i;
+                self.line_start = true;
+                continue;
+            }
+            let Some(off) = memchr2(CR, LF, &input[i..]) else {
+                break;
+            };
+            let p = i + off;
+            i = p + 1;
+            if input[p] == CR {
+                self.pending_cr = true;
+            } else if strict {
+                return Err(DotError::BareLf {
+                    offset: self.offset + p as u64,
+                });
+            } else {
+                out.put_slice(&input[copied..p]);
+                out.put_slice(b"\r\n");
+                copied = p + 1;
+                self.line_start = true;
+            }
+        }
+        out.put_slice(&input[copied..]);
+        self.offset += input.len() as u64;
+        Ok(())
+    }
+
+    /// Ends the body: adds CRLF if the body did not end with one (RFC 5321
+    /// 4.1.1.4 needs the last line terminated), then "." CRLF. Returns whether
+    /// that CRLF was added.
+    ///
+    /// # Errors
+    ///
+    /// [`DotError::BareCr`] if the body ended with a lone CR in strict mode.
+    pub fn finish(&mut self, out: &mut BytesMut) -> Result<bool, DotError> {
+        let mut added = false;
+        if self.pending_cr {
+            if self.policy == BareLineEndings::Reject {
+                return Err(DotError::BareCr {
+                    offset: self.offset.saturating_sub(1),
+                });
+            }
+            out.put_u8(LF);
+            self.line_start = true;
+            self.pending_cr = false;
+        }
+        if !self.line_start {
+            out.put_slice(b"\r\n");
+            added = true;
+        }
+        out.put_slice(b".\r\n");
+        self.reset();
+        Ok(added)
+    }
+}
+
+/// The reference checks behind the fuzz targets and the corpus replay test.
+///
+/// Each function panics when an invariant breaks, and is shared by
+/// `fuzz/fuzz_targets/*` and the stable replay test, so both check the same thing.
+pub mod checks {
+    use super::{BareLineEndings, DotDecoder, DotEncoder, DotEvent};
+    use crate::line::{LineConfig, LineFramer};
+    use bytes::BytesMut;
+
+    /// Splits `data` into an arbitrary split plan (from its first byte) and the input.
+    fn plan(data: &[u8]) -> (u8, &[u8]) {
+        match data.split_first() {
+            Some((&seed, rest)) => (seed, rest),
+            None => (0, &[]),
+        }
+    }
+
+    /// Chunk sizes derived from a seed: deterministic, between 1 and 16.
+    fn chunks(seed: u8, input: &[u8]) -> Vec<&[u8]> {
+        let mut out = Vec::new();
+        let mut rest = input;
+        let mut s = u32::from(seed) | 1;
+        while !rest.is_empty() {
+            s = s.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let n = (((s >> 16) % 16) as usize + 1).min(rest.len());
+            let (a, b) = rest.split_at(n);
+            out.push(a);
+            rest = b;
+        }
+        out
+    }
+
+    /// Output of a decoder run: body, whether it ended, bytes left, errors.
+    #[derive(Debug, PartialEq, Eq)]
+    pub struct DecodeRun {
+        /// Unstuffed body bytes.
+        pub body: Vec<u8>,
+        /// Whether the terminator was seen.
+        pub ended: bool,
+        /// Bytes after the terminator, or the undecided tail.
+        pub rest: Vec<u8>,
+        /// Errors reported.
+        pub errors: usize,
+    }
+
+    /// Runs a decoder over `pieces`, one `decode` loop per piece.
+    #[must_use]
+    pub fn decode_pieces(policy: BareLineEndings, pieces: &[&[u8]]) -> DecodeRun {
+        let mut dec = DotDecoder::with_policy(policy);
+        let mut buf = BytesMut::new();
+        let mut run = DecodeRun {
+            body: Vec::new(),
+            ended: false,
+            rest: Vec::new(),
+            errors: 0,
+        };
+        for piece in pieces {
+            if !run.ended {
+                buf.extend_from_slice(piece);
+            } else {
+                run.rest.extend_from_slice(piece);
+                continue;
+            }
+            loop {
+                match dec.decode(&mut buf) {
+                    Ok(Some(DotEvent::Data(d))) => {
+                        assert!(!d.is_empty(), "empty data event");
+                        run.body.extend_from_slice(&d);
+                    }
+                    Ok(Some(DotEvent::End)) => {
+                        run.ended = true;
+                        run.rest.extend_from_slice(&buf.split());
+                        break;
+                    }
+                    Ok(None) => break,
+                    Err(_) => run.errors += 1,
+                }
+            }
+            assert!(
+                run.ended || buf.len() <= 2,
+                "decoder held back {} bytes",
+                buf.len()
+            );
+        }
+        if !run.ended {
+            run.rest.extend_from_slice(&buf);
+        }
+        run
+    }
+
+    /// Fuzz invariant for [`DotDecoder`]: any chunking gives the same result as
+    /// the whole input, and no more than one error is reported per body.
+    pub fn dot_decoder(data: &[u8]) {
+        let (seed, input) = plan(data);
+        for policy in [BareLineEndings::Reject, BareLineEndings::Normalize] {
+            let whole = decode_pieces(policy, &[input]);
+            let split = decode_pieces(policy, &chunks(seed, input));
+            assert_eq!(whole, split, "chunking changed the decoded body");
+            assert!(whole.errors <= 1);
+            if policy == BareLineEndings::Normalize {
+                assert_eq!(whole.errors, 0);
+            }
+        }
+    }
+
+    /// Fuzz invariant for [`DotEncoder`] + [`DotDecoder`]: in normalizing mode
+    /// any input encodes, the output has only CRLF line endings, and decoding
+    /// it gives the normalized input back, whatever the chunking.
+    pub fn dot_roundtrip(data: &[u8]) {
+        let (seed, input) = plan(data);
+        let mut enc = DotEncoder::with_policy(BareLineEndings::Normalize);
+        let mut wire = BytesMut::new();
+        for piece in chunks(seed, input) {
+            enc.encode(piece, &mut wire)
+                .expect("normalizing encoder never fails");
+        }
+        enc.finish(&mut wire).expect("normalizing encoder never fails");
+        let run = decode_pieces(BareLineEndings::Reject, &chunks(seed.rotate_left(3), &wire));
+        assert!(run.ended, "encoded body has no terminator");
+        assert!(
+            run.rest.is_empty(),
+            "terminator before the end of the encoded body"
+        );
+        assert_eq!(run.errors, 0, "encoder emitted a bare line ending");
+        // The decoded body is the input with line endings normalized and a final CRLF.
+        let mut expect = Vec::new();
+        let mut k = 0;
+        while k < input.len() {
+            match input[k] {
+                b'\r' if input.get(k + 1) == Some(&b'\n') => {
+                    expect.extend_from_slice(b"\r\n");
+                    k += 1;
+                }
+                b'\r' | b'\n' => expect.extend_from_slice(b"\r\n"),
+                b => expect.push(b),
+            }
+            k += 1;
+        }
+        if !expect.is_empty() && !expect.ends_with(b"\r\n") {
+            expect.extend_from_slice(b"\r\n");
+        }
+        assert_eq!(run.body, expect);
+    }
+
+    /// Fuzz invariant for [`LineFramer`]: any chunking yields the same lines and
+    /// errors as the whole input, and the buffer never holds more than the limit
+    /// of an unfinished line.
+    pub fn line_framer(data: &[u8]) {
+        let (seed, input) = plan(data);
+        let max_len = usize::from(seed % 32) + 1;
+        for (bare_lf, bare_cr) in [(false, false), (true, true), (true, false)] {
+            let cfg = LineConfig {
+                max_len,
+                accept_bare_lf: bare_lf,
+                accept_bare_cr: bare_cr,
+            };
+            let run = |pieces: &[&[u8]]| {
+                let mut f = LineFramer::new(cfg);
+                let mut buf = BytesMut::new();
+                let mut out = Vec::new();
+                for piece in pieces {
+                    buf.extend_from_slice(piece);
+                    while let Some(r) = f.next_line(&mut buf) {
+                        if let Ok(line) = &r {
+                            assert!(line.len() < max_len, "line over the limit");
+                        }
+                        out.push(r);
+                    }
+                    assert!(buf.len() <= max_len, "framer buffered past the limit");
+                }
+                (out, buf.to_vec())
+            };
+            let whole = run(&[input]);
+            let split = run(&chunks(seed, input));
+            assert_eq!(whole, split, "chunking changed the lines");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::checks::{DecodeRun, decode_pieces};
+    use super::*;
+
+    /// Byte-at-a-time reference decoder, written straight from the rules in
+    /// the module docs, for the exhaustive comparison.
+    fn reference(input: &[u8], policy: BareLineEndings) -> DecodeRun {
+        let mut body = Vec::new();
+        let mut errors = 0;
+        let (mut q2, mut q) = (CR, LF);
+        let mut i = 0;
+        while i < input.len() {
+            let d = input[i];
+            if q == LF && d == DOT {
+                if q2 == CR && input.get(i + 1) == Some(&CR) && input.get(i + 2) == Some(&LF) {
+                    return DecodeRun {
+                        body,
+                        ended: true,
+                        rest: input[i + 3..].to_vec(),
+                        errors,
+                    };
+                }
+                if q2 == CR && (i + 1 == input.len() || (input[i + 1] == CR && i + 2 == input.len())) {
+                    // Undecided: waits for more input.
+                    return DecodeRun {
+                        body,
+                        ended: false,
+                        rest: input[i..].to_vec(),
+                        errors,
+                    };
+                }
+                (q2, q) = (q, d);
+                i += 1;
+                continue;
+            }
+            if policy == BareLineEndings::Reject && ((d == LF) != (q == CR)) && errors == 0 {
+                errors = 1;
+            }
+            body.push(d);
+            (q2, q) = (q, d);
+            i += 1;
+        }
+        DecodeRun {
+            body,
+            ended: false,
+            rest: Vec::new(),
+            errors,
+        }
+    }
+
+    #[test]
+    fn exhaustive_against_reference() {
+        const ALPHABET: [u8; 4] = [b'a', b'.', b'\r', b'\n'];
+        let mut s = Vec::with_capacity(8);
+        let mut checked = 0u64;
+        for len in 0..=8u32 {
+            for n in 0..4usize.pow(len) {
+                s.clear();
+                let mut x = n;
+                for _ in 0..len {
+                    s.push(ALPHABET[x % 4]);
+                    x /= 4;
+                }
+                for policy in [BareLineEndings::Reject, BareLineEndings::Normalize] {
+                    let expect = reference(&s, policy);
+                    assert_eq!(decode_pieces(policy, &[&s]), expect, "whole {s:?} {policy:?}");
+                    for cut in 1..s.len() {
+                        let (a, b) = s.split_at(cut);
+                        assert_eq!(decode_pieces(policy, &[a, b]), expect, "split {s:?} at {cut}");
+                    }
+                    checked += 1;
+                }
+                // Byte by byte too.
+                let bytes: Vec<&[u8]> = s.chunks(1).collect();
+                assert_eq!(
+                    decode_pieces(BareLineEndings::Reject, &bytes),
+                    reference(&s, BareLineEndings::Reject)
+                );
+            }
+        }
+        assert_eq!(checked, 2 * 87_381);
+    }
+
+    #[test]
+    fn smuggling_sequences_never_end_a_body() {
+        for seq in [
+            &b"\n.\n"[..],
+            b"\n.\r\n",
+            b"\r\n.\n",
+            b"\r.\r\n",
+            b"\r\n.\r",
+            b"\r\n.\r\r\n",
+        ] {
+            let mut input = b"Subject: x\r\n\r\nbody".to_vec();
+            input.extend_from_slice(seq);
+            input.extend_from_slice(b"MAIL FROM:<evil@example.test>\r\n");
+            for policy in [BareLineEndings::Reject, BareLineEndings::Normalize] {
+                let run = decode_pieces(policy, &[&input]);
+                assert!(!run.ended, "{seq:?} ended the body under {policy:?}");
+                if policy == BareLineEndings::Reject {
+                    assert_eq!(run.errors, 1, "{seq:?} not reported");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn empty_body_and_first_line_dot() {
+        assert_eq!(
+            decode_pieces(BareLineEndings::Reject, &[b".\r\n"]),
+            DecodeRun {
+                body: vec![],
+                ended: true,
+                rest: vec![],
+                errors: 0
+            }
+        );
+        let run = decode_pieces(BareLineEndings::Reject, &[b"..x\r\n.\r\n"]);
+        assert_eq!(run.body, b".x\r\n");
+        let mut out = BytesMut::new();
+        let mut enc = DotEncoder::new();
+        enc.finish(&mut out).unwrap();
+        assert_eq!(&out[..], b".\r\n");
+    }
+
+    #[test]
+    fn encoder_refuses_bare_line_endings() {
+        let mut out = BytesMut::new();
+        assert_eq!(
+            DotEncoder::new().encode(b"a\nb", &mut out),
+            Err(DotError::BareLf { offset: 1 })
+        );
+        let mut enc = DotEncoder::new();
+        enc.encode(b"a\r", &mut out).unwrap();
+        assert_eq!(enc.encode(b"b", &mut out), Err(DotError::BareCr { offset: 1 }));
+        let mut enc = DotEncoder::new();
+        enc.encode(b"a\r", &mut out).unwrap();
+        assert_eq!(enc.finish(&mut out), Err(DotError::BareCr { offset: 1 }));
+    }
+
+    #[test]
+    fn encoder_normalizes_when_asked() {
+        let mut out = BytesMut::new();
+        let mut enc = DotEncoder::with_policy(BareLineEndings::Normalize);
+        enc.encode(b".a\n.b\rc\r", &mut out).unwrap();
+        enc.encode(b"\n.", &mut out).unwrap();
+        assert!(enc.finish(&mut out).unwrap());
+        assert_eq!(&out[..], b"..a\r\n..b\r\nc\r\n..\r\n.\r\n");
+    }
+
+    #[test]
+    fn chunks_are_slices_of_the_buffer() {
+        let mut buf = BytesMut::from(&b"hello\r\nworld\r\n.\r\n"[..]);
+        let base = buf.as_ptr();
+        let mut dec = DotDecoder::new();
+        match dec.decode(&mut buf).unwrap() {
+            Some(DotEvent::Data(d)) => assert_eq!(d.as_ptr(), base),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn error_offsets() {
+        let mut dec = DotDecoder::new();
+        let mut buf = BytesMut::from(&b"abc\ndef\r\n.\r\n"[..]);
+        assert_eq!(dec.decode(&mut buf), Err(DotError::BareLf { offset: 3 }));
+        assert_eq!(
+            dec.decode(&mut buf),
+            Ok(Some(DotEvent::Data(Bytes::from_static(b"abc\n"))))
+        );
+        let mut dec = DotDecoder::new();
+        let mut buf = BytesMut::from(&b"ab\rc\r\n.\r\n"[..]);
+        assert_eq!(dec.decode(&mut buf), Err(DotError::BareCr { offset: 2 }));
+    }
+
+    #[test]
+    fn long_clean_body_is_one_chunk() {
+        let mut body = Vec::new();
+        for i in 0..2000 {
+            body.extend_from_slice(format!("line {i} of a fairly ordinary message body\r\n").as_bytes());
+        }
+        let mut buf = BytesMut::from(&body[..]);
+        let mut dec = DotDecoder::new();
+        assert_eq!(
+            dec.decode(&mut buf).unwrap(),
+            Some(DotEvent::Data(Bytes::from(body)))
+        );
+    }
+
+    mod props {
+        use super::super::*;
+        use super::decode_pieces;
+        use proptest::prelude::*;
+
+        fn crlf_lines() -> impl Strategy<Value = Vec<u8>> {
+            proptest::collection::vec(
+                proptest::collection::vec(prop_oneof![Just(b'.'), Just(b'a'), any::<u8>()], 0..20).prop_map(
+                    |mut l| {
+                        l.retain(|&b| b != b'\r' && b != b'\n');
+                        l.extend_from_slice(b"\r\n");
+                        l
+                    },
+                ),
+                0..30,
+            )
+            .prop_map(|ls| ls.concat())
+        }
+
+        proptest! {
+            #[test]
+            fn decode_encode_roundtrip(body in crlf_lines(), cuts in proptest::collection::vec(any::<usize>(), 0..8)) {
+                let mut enc = DotEncoder::new();
+                let mut wire = BytesMut::new();
+                enc.encode(&body, &mut wire).unwrap();
+                prop_assert!(!enc.finish(&mut wire).unwrap());
+                wire.extend_from_slice(b"NEXT\r\n");
+                let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
+                points.sort_unstable();
+                let mut pieces = Vec::new();
+                let mut last = 0;
+                for p in points { pieces.push(&wire[last..p]); last = p; }
+                pieces.push(&wire[last..]);
+                let run = decode_pieces(BareLineEndings::Reject, &pieces);
+                prop_assert!(run.ended);
+                prop_assert_eq!(run.errors, 0);
+                prop_assert_eq!(&run.body, &body);
+                prop_assert_eq!(&run.rest[..], b"NEXT\r\n");
+            }
+
+            #[test]
+            fn fuzz_invariants_hold(data in proptest::collection::vec(prop_oneof![Just(b'.'), Just(b'\r'), Just(b'\n'), any::<u8>()], 0..200)) {
+                super::super::checks::dot_decoder(&data);
+                super::super::checks::dot_roundtrip(&data);
+                super::super::checks::line_framer(&data);
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Shared sans-IO building blocks for the protocol crates of this workspace.
+//!
+//! Every protocol crate (SMTP, POP3, IMAP, FTP) is a set of state machines on
+//! plain bytes. They share:
+//!
+//! * [`LineFramer`]: splits a receive buffer into CRLF lines, zero-copy, under a
+//!   hard length limit, resynchronising after an over-long line.
+//! * [`DotDecoder`] / [`DotEncoder`]: streaming dot-stuffing for SMTP DATA and
+//!   POP3 multi-line replies; only CRLF "." CRLF ends a body.
+//! * [`Secret`]: keeps passwords and tokens out of `Debug` output.
+//! * [`Session`]: the method vocabulary every client and server session follows
+//!   (`handle_input`, `poll_event`, `poll_transmit`/`advance_transmit`,
+//!   `poll_timeout`/`handle_timeout`, `handle_eof`), with [`TransmitQueue`] and
+//!   [`Deadline`] as the common parts of an implementation.
+//! * [`check_arg`]: the one place that says CR, LF and NUL never go out inside
+//!   an argument.
+//! * [`transcript`]: the `C:`/`S:` test transcript format.
+//!
+//! # Example: a line-based exchange, in memory
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use proto_core::{DotDecoder, DotEncoder, DotEvent, LineConfig, LineFramer};
+//!
+//! // What a client would put on the wire: a command, then a dot-stuffed body.
+//! let mut wire = BytesMut::from(&b"DATA\r\n"[..]);
+//! let mut enc = DotEncoder::new();
+//! enc.encode(b"Subject: hi\r\n\r\n.leading dot\r\n", &mut wire).unwrap();
+//! enc.finish(&mut wire).unwrap();
+//! wire.extend_from_slice(b"QUIT\r\n");
+//!
+//! // What a server does with it: frame the command, then decode the body on the
+//! // same buffer, then go back to lines.
+//! let mut framer = LineFramer::new(LineConfig::with_max_len(512));
+//! assert_eq!(framer.next_line(&mut wire).unwrap().unwrap(), "DATA");
+//! let mut dec = DotDecoder::new();
+//! let mut body = Vec::new();
+//! while let Some(ev) = dec.decode(&mut wire).unwrap() {
+//!     match ev {
+//!         DotEvent::Data(chunk) => body.extend_from_slice(&chunk),
+//!         DotEvent::End => break,
+//!     }
+//! }
+//! assert_eq!(body, b"Subject: hi\r\n\r\n.leading dot\r\n");
+//! assert_eq!(framer.next_line(&mut wire).unwrap().unwrap(), "QUIT");
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod arg;
+pub mod dot;
+pub mod line;
+mod secret;
+pub mod session;
+pub mod transcript;
+
+pub use arg::{ForbiddenByte, check_arg};
+pub use dot::{BareLineEndings, DotDecoder, DotEncoder, DotError, DotEvent};
+pub use line::{LineConfig, LineError, LineFramer};
+pub use secret::{Secret, Wipe, ct_eq};
+pub use session::{Deadline, Session, TransmitQueue, earliest, transfer};
+
+/// Re-export of the `bytes` crate, whose types appear in every public API here.
+pub use bytes;

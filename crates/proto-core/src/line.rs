@@ -1,0 +1,347 @@
+//! [`LineFramer`]: splits a receive buffer into CRLF-terminated lines.
+//!
+//! The framer works on a `BytesMut` that the session owns, so a session can
+//! switch between line mode and another mode (a DATA body, a BDAT chunk, an IMAP
+//! literal, plaintext to discard after STARTTLS) on the same buffer without
+//! copying. Lines come out as `Bytes` slices split off the front of that buffer.
+
+use bytes::{Buf, Bytes, BytesMut};
+use memchr::memchr;
+
+const CR: u8 = b'\r';
+const LF: u8 = b'\n';
+
+/// How many leading bytes of an over-long line are kept for the error report.
+pub const TOO_LONG_HEAD: usize = 64;
+
+/// What the framer accepts. The defaults are the strict ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineConfig {
+    /// Longest accepted line **including** its CRLF, as the RFCs count it
+    /// (SMTP 512 for commands, RFC 5321 4.5.3.1.4; POP3 255, RFC 2449 4).
+    pub max_len: usize,
+    /// Named leniency: a bare LF also ends a line (a CR before it is still
+    /// removed). Off by default: RFC 5321 2.3.8 allows only CRLF.
+    pub accept_bare_lf: bool,
+    /// Named leniency: a CR that is not followed by LF is kept as an ordinary
+    /// byte of the line. Off by default.
+    pub accept_bare_cr: bool,
+}
+
+impl Default for LineConfig {
+    fn default() -> Self {
+        LineConfig {
+            max_len: 1000,
+            accept_bare_lf: false,
+            accept_bare_cr: false,
+        }
+    }
+}
+
+impl LineConfig {
+    /// Strict configuration with the given length limit (CRLF included).
+    #[must_use]
+    pub fn with_max_len(max_len: usize) -> Self {
+        LineConfig {
+            max_len,
+            ..LineConfig::default()
+        }
+    }
+}
+
+/// A line the framer refused. Every variant leaves the framer in sync: the
+/// next call returns the line after the bad one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineError {
+    /// The line was longer than [`LineConfig::max_len`]. Its bytes were
+    /// discarded as they arrived (never buffered); `len` counts them all,
+    /// terminator included, and `head` keeps the first few for diagnostics.
+    #[error("line too long ({len} bytes, limit {limit})")]
+    TooLong {
+        /// Total length of the discarded line, terminator included.
+        len: usize,
+        /// The limit in force.
+        limit: usize,
+        /// The first bytes of the line: `min(limit, TOO_LONG_HEAD)` of them.
+        head: Bytes,
+    },
+    /// A LF without a CR before it ended this line.
+    #[error("bare LF ends the line")]
+    BareLf {
+        /// The line up to (not including) the LF.
+        line: Bytes,
+    },
+    /// The line holds a CR that is not followed by LF.
+    #[error("bare CR inside the line")]
+    BareCr {
+        /// The line, without its CRLF.
+        line: Bytes,
+    },
+}
+
+/// Splits CRLF-terminated lines off the front of a `BytesMut`, zero-copy.
+///
+/// * A complete line comes back as `Ok(Bytes)` without its CRLF.
+/// * A line longer than the limit is dropped as it streams in (the buffer
+///   never holds more than `max_len` bytes of an unfinished line) and reported
+///   once, when its LF arrives, as [`LineError::TooLong`]; the framer is then
+///   in sync again. Any LF ends an over-long line, even a bare one, so that
+///   the framer resynchronises at the same place however the input is split. A session answers "line too long" and carries on.
+/// * Bare LF and bare CR are errors unless [`LineConfig`] allows them.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use proto_core::{LineConfig, LineError, LineFramer};
+///
+/// let mut framer = LineFramer::new(LineConfig::with_max_len(16));
+/// let mut buf = BytesMut::from(&b"NOOP\r\nTHIS LINE IS FAR TOO LONG\r\nQUIT\r\nPAR"[..]);
+/// assert_eq!(framer.next_line(&mut buf).unwrap().unwrap(), "NOOP");
+/// assert!(matches!(framer.next_line(&mut buf), Some(Err(LineError::TooLong { .. }))));
+/// assert_eq!(framer.next_line(&mut buf).unwrap().unwrap(), "QUIT");
+/// assert!(framer.next_line(&mut buf).is_none()); // "PAR" waits for more input
+/// assert_eq!(&buf[..], b"PAR");
+/// ```
+#[derive(Debug, Clone)]
+pub struct LineFramer {
+    config: LineConfig,
+    /// Bytes at the front of the buffer already known to hold no LF.
+    scanned: usize,
+    /// Set while an over-long line is being skipped.
+    discard: Option<Discard>,
+}
+
+#[derive(Debug, Clone)]
+struct Discard {
+    len: usize,
+    head: Bytes,
+}
+
+impl LineFramer {
+    /// A framer with the given configuration.
+    #[must_use]
+    pub fn new(config: LineConfig) -> Self {
+        LineFramer {
+            config,
+            scanned: 0,
+            discard: None,
+        }
+    }
+
+    /// The configuration in force.
+    #[must_use]
+    pub fn config(&self) -> &LineConfig {
+        &self.config
+    }
+
+    /// Changes the length limit, for example while an SMTP AUTH exchange
+    /// allows 12288-byte lines (RFC 4954 4). Takes effect for the next line.
+    pub fn set_max_len(&mut self, max_len: usize) {
+        self.config.max_len = max_len;
+    }
+
+    /// True while an over-long line is being skipped.
+    #[must_use]
+    pub fn is_discarding(&self) -> bool {
+        self.discard.is_some()
+    }
+
+    /// Forgets any partial state. Call it when the session hands the buffer to
+    /// another decoder or clears it (after STARTTLS, for instance).
+    pub fn reset(&mut self) {
+        self.scanned = 0;
+        self.discard = None;
+    }
+
+    /// Takes the next complete line off the front of `buf`.
+    ///
+    /// Returns `None` when `buf` holds no complete line yet; the partial line
+    /// stays in `buf` (or, if it is already too long, is dropped from it).
+    pub fn next_line(&mut self, buf: &mut BytesMut) -> Option<Result<Bytes, LineError>> {
+        if self.discard.is_some() {
+            return self.skip_long_line(buf);
+        }
+        let max = self.config.max_len;
+        // Never look further than one byte past the limit: beyond that the line is too long anyway.
+        let window = buf.len().min(max.saturating_add(1));
+        let Some(off) = memchr(LF, &buf[self.scanned.min(window)..window]) else {
+            if buf.len() >= max && window > 0 {
+                // No terminator within the limit: the first `window` bytes all belong to
+                // a line that cannot fit. Drop them and skip the rest of it.
+                let head = Bytes::copy_from_slice(&buf[..max.min(TOO_LONG_HEAD)]);
+                self.discard = Some(Discard { len: window, head });
+                buf.advance(window);
+                self.scanned = 0;
+                return self.skip_long_line(buf);
+            }
+            self.scanned = buf.len();
+            return None;
+        };
+        let lf = self.scanned.min(window) + off;
+        self.scanned = 0;
+        let has_cr = lf > 0 && buf[lf - 1] == CR;
+        let line = buf.split_to(lf + 1).freeze();
+        if lf + 1 > max {
+            // The terminator arrived in the same read as the excess: a complete but over-long line.
+            return Some(Err(LineError::TooLong {
+                len: line.len(),
+                limit: max,
+                head: line.slice(..max.min(TOO_LONG_HEAD)),
+            }));
+        }
+        if !has_cr && !self.config.accept_bare_lf {
+            return Some(Err(LineError::BareLf {
+                line: line.slice(..lf),
+            }));
+        }
+        let content = line.slice(..if has_cr { lf - 1 } else { lf });
+        if !self.config.accept_bare_cr && memchr(CR, &content).is_some() {
+            return Some(Err(LineError::BareCr { line: content }));
+        }
+        Some(Ok(content))
+    }
+
+    /// Drops bytes of an over-long line until its LF; reports it then.
+    fn skip_long_line(&mut self, buf: &mut BytesMut) -> Option<Result<Bytes, LineError>> {
+        let d = self.discard.as_mut()?;
+        let Some(lf) = memchr(LF, buf) else {
+            d.len += buf.len();
+            buf.clear();
+            return None;
+        };
+        d.len += lf + 1;
+        buf.advance(lf + 1);
+        let d = self.discard.take()?;
+        Some(Err(LineError::TooLong {
+            len: d.len,
+            limit: self.config.max_len,
+            head: d.head,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(config: LineConfig, input: &[u8]) -> Vec<Result<Bytes, LineError>> {
+        let mut f = LineFramer::new(config);
+        let mut buf = BytesMut::from(input);
+        std::iter::from_fn(|| f.next_line(&mut buf)).collect()
+    }
+
+    #[test]
+    fn splits_lines() {
+        let out = all(LineConfig::default(), b"a\r\n\r\nbc\r\n");
+        let lines: Vec<_> = out.into_iter().map(Result::unwrap).collect();
+        assert_eq!(lines, vec!["a", "", "bc"]);
+    }
+
+    #[test]
+    fn bare_lf_strict_and_lenient() {
+        let strict = all(LineConfig::default(), b"a\nb\r\n");
+        assert_eq!(
+            strict[0],
+            Err(LineError::BareLf {
+                line: Bytes::from_static(b"a")
+            })
+        );
+        assert_eq!(strict[1], Ok(Bytes::from_static(b"b")));
+        let lenient = LineConfig {
+            accept_bare_lf: true,
+            ..LineConfig::default()
+        };
+        let out = all(lenient, b"a\nb\r\n");
+        assert_eq!(
+            out,
+            vec![Ok(Bytes::from_static(b"a")), Ok(Bytes::from_static(b"b"))]
+        );
+    }
+
+    #[test]
+    fn bare_cr() {
+        let out = all(LineConfig::default(), b"a\rb\r\nc\r\n");
+        assert!(matches!(out[0], Err(LineError::BareCr { .. })));
+        assert_eq!(out[1], Ok(Bytes::from_static(b"c")));
+        let lenient = LineConfig {
+            accept_bare_cr: true,
+            ..LineConfig::default()
+        };
+        assert_eq!(all(lenient, b"a\rb\r\n"), vec![Ok(Bytes::from_static(b"a\rb"))]);
+    }
+
+    #[test]
+    fn limit_counts_crlf() {
+        let cfg = LineConfig::with_max_len(5);
+        assert_eq!(all(cfg, b"abc\r\n"), vec![Ok(Bytes::from_static(b"abc"))]);
+        assert!(matches!(
+            all(cfg, b"abcd\r\n")[0],
+            Err(LineError::TooLong { len: 6, .. })
+        ));
+    }
+
+    #[test]
+    fn long_line_is_never_buffered_and_resyncs() {
+        let mut f = LineFramer::new(LineConfig::with_max_len(8));
+        let mut buf = BytesMut::new();
+        for _ in 0..1000 {
+            buf.extend_from_slice(b"xxxxxxx");
+            assert!(f.next_line(&mut buf).is_none());
+            assert!(buf.len() <= 8);
+        }
+        buf.extend_from_slice(b"\r\nok\r\n");
+        match f.next_line(&mut buf) {
+            Some(Err(LineError::TooLong { len, head, .. })) => {
+                assert_eq!(len, 7002);
+                assert_eq!(&head[..], b"xxxxxxxx");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(f.next_line(&mut buf), Some(Ok(Bytes::from_static(b"ok"))));
+    }
+
+    #[test]
+    fn crlf_split_across_reads_while_discarding() {
+        let mut f = LineFramer::new(LineConfig::with_max_len(4));
+        let mut buf = BytesMut::from(&b"abcdefg\r"[..]);
+        assert!(f.next_line(&mut buf).is_none());
+        buf.extend_from_slice(b"\nok\r\n");
+        assert!(matches!(
+            f.next_line(&mut buf),
+            Some(Err(LineError::TooLong { len: 9, .. }))
+        ));
+        assert_eq!(f.next_line(&mut buf), Some(Ok(Bytes::from_static(b"ok"))));
+    }
+
+    #[test]
+    fn any_lf_ends_an_over_long_line() {
+        let out = all(LineConfig::with_max_len(4), b"abcdef\nzz\r\nok\r\n");
+        assert!(matches!(out[0], Err(LineError::TooLong { len: 7, .. })));
+        assert_eq!(out[1], Ok(Bytes::from_static(b"zz")));
+    }
+
+    #[test]
+    fn byte_by_byte_equals_whole() {
+        let input = b"one\r\ntwo\nthree\rx\r\nfourfourfourfour\r\n\r\nend\r\n";
+        for cfg in [
+            LineConfig::with_max_len(10),
+            LineConfig {
+                accept_bare_lf: true,
+                accept_bare_cr: true,
+                max_len: 10,
+            },
+        ] {
+            let whole = all(cfg, input);
+            let mut f = LineFramer::new(cfg);
+            let mut buf = BytesMut::new();
+            let mut got = Vec::new();
+            for &b in input {
+                buf.extend_from_slice(&[b]);
+                while let Some(r) = f.next_line(&mut buf) {
+                    got.push(r);
+                }
+            }
+            assert_eq!(got, whole);
+        }
+    }
+}

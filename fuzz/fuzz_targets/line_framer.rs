@@ -1,0 +1,3 @@
+//! Fuzz target: see `proto_core::dot::checks::line_framer` for the invariant.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| proto_core::dot::checks::line_framer(data));
