@@ -1,6 +1,10 @@
 //! Application pieces for the example programs (mail store, queue, FTP file
 //! tree) live here; the protocol crates never hold application state.
 //!
-//! Status: the programs (maild, smtp-send, pop3-fetch, ftpd, ftp, mime-tree)
-//! land with their issues; no program exists yet.
+//! So far: [`maildir`] (Maildir delivery, listing, flags, the POP3 maildrop
+//! lock) and [`spool`] (the durable relay queue with its retry schedule). The
+//! programs (maild, smtp-send, pop3-fetch, ftpd, ftp) land with their issues.
 #![forbid(unsafe_code)]
+
+pub mod maildir;
+pub mod spool;

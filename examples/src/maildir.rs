@@ -1,0 +1,443 @@
+//! Maildir storage, as Dovecot, Courier and mutt read it.
+//!
+//! A delivery is written to `tmp/`, fsynced, renamed into `new/`, and the
+//! directory is fsynced; only then does [`Delivery::commit`] return, so an
+//! SMTP server may answer 250 after it. Unique names follow the maildir
+//! convention (`<secs>.M<usecs>P<pid>Q<seq>.<host>`) with Dovecot's `,S=<size>`
+//! so a reader knows the size without a `stat`; flags live in the `:2,<flags>`
+//! suffix of names in `cur/`.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// A Maildir folder: `tmp/`, `new/`, `cur/` under one root.
+#[derive(Debug, Clone)]
+pub struct Maildir {
+    root: PathBuf,
+}
+
+/// One stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The unique part of the file name (before `:2,`), stable across flag changes.
+    pub unique: String,
+    /// Where the file is now.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+    /// Flags from the `:2,` suffix, sorted (`D` draft, `F` flagged, `R` replied, `S` seen, `T` trashed).
+    pub flags: String,
+    /// True while the message is still in `new/` (not yet seen by any reader).
+    pub is_new: bool,
+}
+
+impl Entry {
+    /// A POP3 unique id (RFC 1939 7: 1 to 70 characters in 0x21..=0x7E) for this message.
+    #[must_use]
+    pub fn uidl(&self) -> String {
+        let base = self.unique.split(',').next().unwrap_or(&self.unique);
+        let clean: String = base.chars().filter(|c| ('\x21'..='\x7e').contains(c)).collect();
+        if !clean.is_empty() && clean.len() <= 70 {
+            return clean;
+        }
+        // Too long (a long host name): a stable 64-bit FNV-1a digest of the name.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self.unique.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+}
+
+impl Maildir {
+    /// Opens a Maildir at `root`, creating the three subdirectories if needed.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error from creating the directories.
+    pub fn create(root: impl Into<PathBuf>) -> io::Result<Self> {
+        let root = root.into();
+        for sub in ["tmp", "new", "cur"] {
+            fs::create_dir_all(root.join(sub))?;
+        }
+        Ok(Maildir { root })
+    }
+
+    /// The root directory.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    /// Starts a delivery: a new file in `tmp/` to stream the message into.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error from creating the file.
+    pub fn begin(&self) -> io::Result<Delivery> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+        let base = format!(
+            "{}.M{}P{}Q{}.{}",
+            now.as_secs(),
+            now.subsec_micros(),
+            std::process::id(),
+            seq,
+            host_name()
+        );
+        let tmp_path = self.root.join("tmp").join(&base);
+        let file = OpenOptions::new().write(true).create_new(true).open(&tmp_path)?;
+        Ok(Delivery {
+            file: Some(file),
+            tmp_path,
+            base,
+            root: self.root.clone(),
+            size: 0,
+        })
+    }
+
+    /// Delivers a whole message; returns its unique name.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error; nothing is left in `new/` on error.
+    pub fn deliver(&self, data: &[u8]) -> io::Result<String> {
+        let mut d = self.begin()?;
+        d.write_all(data)?;
+        d.commit()
+    }
+
+    /// Every message in `new/` and `cur/`, oldest delivery first.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error from reading the directories.
+    pub fn list(&self) -> io::Result<Vec<Entry>> {
+        let mut out = Vec::new();
+        for (sub, is_new) in [("new", true), ("cur", false)] {
+            for dirent in fs::read_dir(self.root.join(sub))? {
+                let dirent = dirent?;
+                let Some(name) = dirent.file_name().to_str().map(str::to_owned) else {
+                    continue;
+                };
+                if name.starts_with('.') {
+                    continue;
+                }
+                let meta = match dirent.metadata() {
+                    Ok(m) if m.is_file() => m,
+                    _ => continue,
+                };
+                let (unique, flags) = match name.split_once(":2,") {
+                    Some((u, f)) => (u.to_owned(), f.to_owned()),
+                    None => (name.clone(), String::new()),
+                };
+                let size = size_from_name(&unique).unwrap_or(meta.len());
+                out.push(Entry {
+                    unique,
+                    path: dirent.path(),
+                    size,
+                    flags,
+                    is_new,
+                });
+            }
+        }
+        out.sort_by(|a, b| delivery_key(&a.unique).cmp(&delivery_key(&b.unique)));
+        Ok(out)
+    }
+
+    /// Reads a whole message.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error (for example, another reader deleted it).
+    pub fn read(&self, entry: &Entry) -> io::Result<Vec<u8>> {
+        fs::read(&entry.path)
+    }
+
+    /// Moves a message to `cur/` with the given flags (sorted and de-duplicated).
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error from the rename.
+    pub fn set_flags(&self, entry: &Entry, flags: &str) -> io::Result<Entry> {
+        let mut f: Vec<char> = flags.chars().filter(char::is_ascii_alphabetic).collect();
+        f.sort_unstable();
+        f.dedup();
+        let flags: String = f.into_iter().collect();
+        let path = self
+            .root
+            .join("cur")
+            .join(format!("{}:2,{}", entry.unique, flags));
+        fs::rename(&entry.path, &path)?;
+        Ok(Entry {
+            path,
+            flags,
+            is_new: false,
+            ..entry.clone()
+        })
+    }
+
+    /// Deletes a message.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error other than the file already being gone.
+    pub fn delete(&self, entry: &Entry) -> io::Result<()> {
+        match fs::remove_file(&entry.path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Takes the maildrop lock for an exclusive reader (POP3 needs one, RFC
+    /// 1939 8). Returns `None` if another live process or session holds it; a
+    /// lock left by a dead process is broken.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error other than the lock being held.
+    pub fn lock(&self) -> io::Result<Option<MaildropLock>> {
+        let path = self.root.join(".maildrop.lock");
+        for _ in 0..2 {
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut f) => {
+                    writeln!(f, "{}", std::process::id())?;
+                    return Ok(Some(MaildropLock { path }));
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    let holder = fs::read_to_string(&path).unwrap_or_default();
+                    let alive = holder
+                        .trim()
+                        .parse::<u32>()
+                        .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+                    if alive {
+                        return Ok(None);
+                    }
+                    // Stale: its process is gone.
+                    let _ = fs::remove_file(&path);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Removes files in `tmp/` older than `max_age_secs` (left by crashed deliveries).
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error from reading `tmp/`.
+    pub fn clean_tmp(&self, max_age_secs: u64) -> io::Result<usize> {
+        let mut removed = 0;
+        let now = SystemTime::now();
+        for dirent in fs::read_dir(self.root.join("tmp"))? {
+            let dirent = dirent?;
+            let old = dirent
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|age| age.as_secs() >= max_age_secs);
+            if old && fs::remove_file(dirent.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// A message being written into `tmp/`. Dropping it without
+/// [`commit`](Self::commit) removes the temporary file.
+#[derive(Debug)]
+pub struct Delivery {
+    file: Option<File>,
+    tmp_path: PathBuf,
+    base: String,
+    root: PathBuf,
+    size: u64,
+}
+
+impl Delivery {
+    /// Bytes written so far.
+    #[must_use]
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Makes the message durable and visible: fsync the file, rename it into
+    /// `new/`, fsync `new/`. Returns the unique name.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error; the temporary file is removed and nothing is delivered.
+    pub fn commit(mut self) -> io::Result<String> {
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("delivery already finished"))?;
+        file.sync_all()?;
+        drop(file);
+        let unique = format!("{},S={}", self.base, self.size);
+        let new_dir = self.root.join("new");
+        fs::rename(&self.tmp_path, new_dir.join(&unique))?;
+        File::open(&new_dir)?.sync_all()?;
+        Ok(unique)
+    }
+}
+
+impl Write for Delivery {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("delivery already finished"))?;
+        let n = file.write(buf)?;
+        self.size += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.as_mut().map_or(Ok(()), Write::flush)
+    }
+}
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.tmp_path);
+        }
+    }
+}
+
+/// The maildrop lock; released on drop.
+#[derive(Debug)]
+pub struct MaildropLock {
+    path: PathBuf,
+}
+
+impl Drop for MaildropLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// This host's name, made safe for a maildir file name ('/' and ':' are escaped
+/// as the maildir convention says).
+fn host_name() -> String {
+    let raw = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_else(|_| "localhost".into());
+    let raw = raw.trim();
+    let raw = if raw.is_empty() { "localhost" } else { raw };
+    raw.replace('/', "\\057").replace(':', "\\072")
+}
+
+/// Dovecot's `,S=<size>` field, if present.
+fn size_from_name(unique: &str) -> Option<u64> {
+    unique
+        .split(',')
+        .find_map(|f| f.strip_prefix("S="))
+        .and_then(|s| s.parse().ok())
+}
+
+/// Sort key: delivery seconds, microseconds, then the whole name.
+fn delivery_key(unique: &str) -> (u64, u64, &str) {
+    let mut parts = unique.splitn(2, '.');
+    let secs = parts.next().and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
+    let usecs = parts
+        .next()
+        .and_then(|rest| rest.strip_prefix('M'))
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (secs, usecs, unique)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "maildir-test-{tag}-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn deliver_list_flag_delete() {
+        let dir = temp_dir("basic");
+        let md = Maildir::create(&dir).unwrap();
+        let a = md.deliver(b"Subject: a\r\n\r\nA\r\n").unwrap();
+        let b = md.deliver(b"Subject: b\r\n\r\nBB\r\n").unwrap();
+        assert!(a.ends_with(",S=17"));
+        let list = md.list().unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].unique, a);
+        assert_eq!(list[1].unique, b);
+        assert!(list[0].is_new);
+        assert_eq!(md.read(&list[1]).unwrap(), b"Subject: b\r\n\r\nBB\r\n");
+        let seen = md.set_flags(&list[0], "SRS").unwrap();
+        assert_eq!(seen.flags, "RS");
+        assert!(seen.path.to_string_lossy().ends_with(":2,RS"));
+        let list = md.list().unwrap();
+        assert_eq!(list[0].unique, a, "flags keep the order and the unique name");
+        assert_eq!(list[0].flags, "RS");
+        assert!(!list[0].is_new);
+        md.delete(&list[0]).unwrap();
+        assert_eq!(md.list().unwrap().len(), 1);
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn dropped_delivery_leaves_nothing() {
+        let dir = temp_dir("abort");
+        let md = Maildir::create(&dir).unwrap();
+        {
+            let mut d = md.begin().unwrap();
+            d.write_all(b"half a mess").unwrap();
+        }
+        assert!(md.list().unwrap().is_empty());
+        assert_eq!(fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn lock_is_exclusive_and_stale_locks_break() {
+        let dir = temp_dir("lock");
+        let md = Maildir::create(&dir).unwrap();
+        let held = md.lock().unwrap().expect("free");
+        assert!(md.lock().unwrap().is_none(), "second lock refused while held");
+        drop(held);
+        assert!(md.lock().unwrap().is_some(), "released on drop");
+        // A lock file naming a process that does not exist is stale.
+        fs::write(dir.join(".maildrop.lock"), "4000000000\n").unwrap();
+        assert!(md.lock().unwrap().is_some());
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn uidl_is_valid() {
+        let e = Entry {
+            unique: "1700000000.M5P7Q1.host,S=10".into(),
+            path: PathBuf::new(),
+            size: 10,
+            flags: String::new(),
+            is_new: true,
+        };
+        assert_eq!(e.uidl(), "1700000000.M5P7Q1.host");
+        let long = Entry {
+            unique: format!("1700000000.M5P7Q1.{}", "h".repeat(80)),
+            ..e
+        };
+        let u = long.uidl();
+        assert!(u.len() <= 70 && u.bytes().all(|b| (0x21..=0x7e).contains(&b)));
+    }
+}

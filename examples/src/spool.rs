@@ -1,0 +1,548 @@
+//! The relay queue: a durable spool of messages waiting to be relayed.
+//!
+//! Each queued message is two files in the spool directory: `<id>.msg` (the
+//! message bytes) and `<id>.env` (the envelope and delivery state, a small
+//! line-based text file). Both are written to a temporary name, fsynced,
+//! renamed, and the directory fsynced; the `.env` file is written last, so a
+//! message is in the queue exactly when its `.env` exists. A crash leaves at
+//! worst an orphan `.msg` or temporary file, which [`Spool::open`] removes.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Where a recipient stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RcptStatus {
+    /// Not delivered yet; will be tried again.
+    Pending,
+    /// Accepted by the next hop.
+    Delivered,
+    /// Permanently refused (or given up): reply code and text.
+    Failed {
+        /// The SMTP reply code (or 0 when no server answered).
+        code: u16,
+        /// The reply text or a description of the failure.
+        text: String,
+    },
+}
+
+/// One recipient of a queued message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// The forward path (without angle brackets).
+    pub address: String,
+    /// Delivery state.
+    pub status: RcptStatus,
+    /// The last temporary error, for the bounce and the logs.
+    pub last_error: Option<String>,
+}
+
+/// Envelope and delivery state of a queued message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// The reverse path (without angle brackets; empty for the null sender).
+    pub sender: String,
+    /// Recipients with their state.
+    pub recipients: Vec<Recipient>,
+    /// When it was queued (Unix seconds).
+    pub created: u64,
+    /// Delivery attempts made so far.
+    pub attempts: u32,
+    /// Earliest time of the next attempt (Unix seconds).
+    pub next_attempt: u64,
+}
+
+impl Envelope {
+    /// A new envelope, due now, with every recipient pending.
+    #[must_use]
+    pub fn new(sender: &str, recipients: &[String], now: u64) -> Self {
+        Envelope {
+            sender: sender.to_owned(),
+            recipients: recipients
+                .iter()
+                .map(|r| Recipient {
+                    address: r.clone(),
+                    status: RcptStatus::Pending,
+                    last_error: None,
+                })
+                .collect(),
+            created: now,
+            attempts: 0,
+            next_attempt: now,
+        }
+    }
+
+    /// True when no recipient is pending any more.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.recipients.iter().all(|r| r.status != RcptStatus::Pending)
+    }
+
+    fn to_text(&self) -> String {
+        let mut s = String::from("spool-envelope 1\n");
+        s.push_str(&format!("created {}\n", self.created));
+        s.push_str(&format!("attempts {}\n", self.attempts));
+        s.push_str(&format!("next {}\n", self.next_attempt));
+        s.push_str(&format!("sender {}\n", escape(&self.sender)));
+        for r in &self.recipients {
+            let last = r.last_error.as_deref().map(escape).unwrap_or_default();
+            match &r.status {
+                RcptStatus::Pending => s.push_str(&format!("rcpt pending {} {}\n", escape(&r.address), last)),
+                RcptStatus::Delivered => s.push_str(&format!("rcpt delivered {}\n", escape(&r.address))),
+                RcptStatus::Failed { code, text } => {
+                    s.push_str(&format!(
+                        "rcpt failed {} {code} {}\n",
+                        escape(&r.address),
+                        escape(text)
+                    ));
+                }
+            }
+        }
+        s
+    }
+
+    fn from_text(text: &str) -> Option<Envelope> {
+        let mut lines = text.lines();
+        if lines.next()? != "spool-envelope 1" {
+            return None;
+        }
+        let mut env = Envelope {
+            sender: String::new(),
+            recipients: Vec::new(),
+            created: 0,
+            attempts: 0,
+            next_attempt: 0,
+        };
+        for line in lines {
+            let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
+            match key {
+                "created" => env.created = rest.parse().ok()?,
+                "attempts" => env.attempts = rest.parse().ok()?,
+                "next" => env.next_attempt = rest.parse().ok()?,
+                "sender" => env.sender = unescape(rest)?,
+                "rcpt" => {
+                    let mut f = rest.splitn(4, ' ');
+                    let state = f.next()?;
+                    let address = unescape(f.next()?)?;
+                    let (status, last_error) = match state {
+                        "pending" => {
+                            let last = match f.next().filter(|s| !s.is_empty()) {
+                                Some(s) => Some(unescape(s)?),
+                                None => None,
+                            };
+                            (RcptStatus::Pending, last)
+                        }
+                        "delivered" => (RcptStatus::Delivered, None),
+                        "failed" => {
+                            let code = f.next()?.parse().ok()?;
+                            let text = unescape(f.next().unwrap_or(""))?;
+                            (RcptStatus::Failed { code, text }, None)
+                        }
+                        _ => return None,
+                    };
+                    env.recipients.push(Recipient {
+                        address,
+                        status,
+                        last_error,
+                    });
+                }
+                _ => return None,
+            }
+        }
+        Some(env)
+    }
+}
+
+/// Percent-escapes '%', space, and bytes outside printable ASCII, so every
+/// field is one space-free token on one line.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b == b'%' || !(0x21..=0x7e).contains(&b) {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(char::from(b));
+        }
+    }
+    out
+}
+
+fn unescape(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// When to try again, and when to give up.
+///
+/// The default follows classic mail servers: first retry after 5 minutes, then
+/// every 30 minutes, give up after 5 days. Tests use seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetrySchedule {
+    /// Delay before the first retry.
+    pub first: Duration,
+    /// Delay between later retries.
+    pub interval: Duration,
+    /// Age after which a message is given up and bounced.
+    pub give_up: Duration,
+}
+
+impl Default for RetrySchedule {
+    fn default() -> Self {
+        RetrySchedule {
+            first: Duration::from_secs(5 * 60),
+            interval: Duration::from_secs(30 * 60),
+            give_up: Duration::from_secs(5 * 24 * 3600),
+        }
+    }
+}
+
+impl RetrySchedule {
+    /// After a failed attempt number `attempts` (1 for the first), the time of
+    /// the next one, or `None` if the message is too old and must be given up.
+    #[must_use]
+    pub fn next_attempt(&self, created: u64, attempts: u32, now: u64) -> Option<u64> {
+        let delay = if attempts <= 1 { self.first } else { self.interval };
+        let next = now.saturating_add(delay.as_secs().max(1));
+        (next <= created.saturating_add(self.give_up.as_secs())).then_some(next)
+    }
+}
+
+/// The spool directory.
+#[derive(Debug, Clone)]
+pub struct Spool {
+    dir: PathBuf,
+}
+
+/// A message being written into the spool; dropped without
+/// [`commit`](Self::commit), it leaves nothing behind.
+#[derive(Debug)]
+pub struct SpoolWriter {
+    file: Option<File>,
+    tmp: PathBuf,
+    id: String,
+    dir: PathBuf,
+}
+
+impl Spool {
+    /// Opens (creating if needed) a spool directory and removes what a crash
+    /// may have left: temporary files and `.msg` files without an envelope.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error from creating or reading the directory.
+    pub fn open(dir: impl Into<PathBuf>) -> io::Result<Self> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir)?;
+        for dirent in fs::read_dir(&dir)? {
+            let path = dirent?.path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            let orphan = name
+                .strip_suffix(".msg")
+                .is_some_and(|id| !dir.join(format!("{id}.env")).exists());
+            if name.starts_with(".tmp-") || orphan {
+                let _ = fs::remove_file(&path);
+            }
+        }
+        Ok(Spool { dir })
+    }
+
+    /// The spool directory.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Starts a new queued message.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error from creating the temporary file.
+    pub fn begin(&self) -> io::Result<SpoolWriter> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let id = format!(
+            "{}{:06}-{}-{}",
+            now.as_secs(),
+            now.subsec_micros(),
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        );
+        let tmp = self.dir.join(format!(".tmp-{id}.msg"));
+        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        Ok(SpoolWriter {
+            file: Some(file),
+            tmp,
+            id,
+            dir: self.dir.clone(),
+        })
+    }
+
+    /// Every queued message id, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error from reading the directory.
+    pub fn ids(&self) -> io::Result<Vec<String>> {
+        let mut ids: Vec<String> = fs::read_dir(&self.dir)?
+            .filter_map(Result::ok)
+            .filter_map(|d| {
+                d.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_suffix(".env"))
+                    .map(str::to_owned)
+            })
+            .filter(|id| !id.starts_with(".tmp-"))
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Reads the envelope of a queued message.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error, or `InvalidData` for an envelope that does not parse.
+    pub fn envelope(&self, id: &str) -> io::Result<Envelope> {
+        let text = fs::read_to_string(self.dir.join(format!("{id}.env")))?;
+        Envelope::from_text(&text).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad envelope"))
+    }
+
+    /// The path of a queued message's bytes.
+    #[must_use]
+    pub fn message_path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.msg"))
+    }
+
+    /// Replaces the envelope of a queued message, atomically and durably.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error; the old envelope stays in place on error.
+    pub fn update(&self, id: &str, env: &Envelope) -> io::Result<()> {
+        write_durably(&self.dir, &format!("{id}.env"), env.to_text().as_bytes())
+    }
+
+    /// Removes a message from the queue (envelope first, so a crash in
+    /// between leaves only an orphan `.msg` that `open` cleans up).
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error other than files already being gone.
+    pub fn remove(&self, id: &str) -> io::Result<()> {
+        for ext in ["env", "msg"] {
+            match fs::remove_file(self.dir.join(format!("{id}.{ext}"))) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        File::open(&self.dir)?.sync_all()
+    }
+
+    /// Ids whose next attempt is due at `now` (Unix seconds).
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error from reading the spool.
+    pub fn due(&self, now: u64) -> io::Result<Vec<(String, Envelope)>> {
+        let mut out = Vec::new();
+        for id in self.ids()? {
+            if let Ok(env) = self.envelope(&id)
+                && env.next_attempt <= now
+            {
+                out.push((id, env));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl SpoolWriter {
+    /// The id the message will have.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Makes the message durable and queued: fsync the data, rename it, then
+    /// write the envelope durably. Returns the id.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error; nothing is queued on error.
+    pub fn commit(mut self, env: &Envelope) -> io::Result<String> {
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("already committed"))?;
+        file.sync_all()?;
+        drop(file);
+        let msg = self.dir.join(format!("{}.msg", self.id));
+        if let Err(e) = fs::rename(&self.tmp, &msg) {
+            let _ = fs::remove_file(&self.tmp);
+            return Err(e);
+        }
+        if let Err(e) = write_durably(&self.dir, &format!("{}.env", self.id), env.to_text().as_bytes()) {
+            let _ = fs::remove_file(&msg);
+            return Err(e);
+        }
+        Ok(std::mem::take(&mut self.id))
+    }
+}
+
+impl Write for SpoolWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("already committed"))?
+            .write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.as_mut().map_or(Ok(()), Write::flush)
+    }
+}
+
+impl Drop for SpoolWriter {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes `name` in `dir` through a temporary file, fsync and rename, then
+/// fsyncs the directory.
+fn write_durably(dir: &Path, name: &str, data: &[u8]) -> io::Result<()> {
+    let tmp = dir.join(format!(".tmp-{name}-{}", SEQ.fetch_add(1, Ordering::Relaxed)));
+    let result = (|| {
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        fs::rename(&tmp, dir.join(name))?;
+        File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "spool-test-{tag}-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn queue_update_remove() {
+        let dir = temp_dir("basic");
+        let spool = Spool::open(&dir).unwrap();
+        let mut w = spool.begin().unwrap();
+        w.write_all(b"Subject: x\r\n\r\nbody\r\n").unwrap();
+        let rcpts = vec![
+            "bob@remote.test".to_owned(),
+            "\"odd name\"@remote.test".to_owned(),
+        ];
+        let id = w
+            .commit(&Envelope::new("alice@example.test", &rcpts, 1000))
+            .unwrap();
+        assert_eq!(spool.ids().unwrap(), vec![id.clone()]);
+        let mut env = spool.envelope(&id).unwrap();
+        assert_eq!(env.recipients[1].address, "\"odd name\"@remote.test");
+        assert_eq!(
+            fs::read(spool.message_path(&id)).unwrap(),
+            b"Subject: x\r\n\r\nbody\r\n"
+        );
+        env.recipients[0].status = RcptStatus::Delivered;
+        env.recipients[1].status = RcptStatus::Failed {
+            code: 550,
+            text: "5.1.1 no such user here".into(),
+        };
+        env.attempts = 1;
+        spool.update(&id, &env).unwrap();
+        let back = spool.envelope(&id).unwrap();
+        assert_eq!(back, env);
+        assert!(back.is_finished());
+        spool.remove(&id).unwrap();
+        assert!(spool.ids().unwrap().is_empty());
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn crash_leftovers_are_cleaned() {
+        let dir = temp_dir("crash");
+        let spool = Spool::open(&dir).unwrap();
+        // An uncommitted writer that was "killed": simulate by forgetting it.
+        let mut w = spool.begin().unwrap();
+        w.write_all(b"partial").unwrap();
+        std::mem::forget(w);
+        fs::write(dir.join("123-orphan.msg"), b"no envelope").unwrap();
+        let spool = Spool::open(&dir).unwrap();
+        assert_eq!(fs::read_dir(spool.path()).unwrap().count(), 0);
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn due_and_schedule() {
+        let dir = temp_dir("due");
+        let spool = Spool::open(&dir).unwrap();
+        let id = spool
+            .begin()
+            .unwrap()
+            .commit(&Envelope::new("", &["x@y.test".to_owned()], 100))
+            .unwrap();
+        assert_eq!(spool.due(100).unwrap().len(), 1);
+        let s = RetrySchedule::default();
+        let next = s.next_attempt(100, 1, 100).unwrap();
+        assert_eq!(next, 400);
+        assert_eq!(s.next_attempt(100, 2, 400), Some(2200));
+        assert_eq!(
+            s.next_attempt(100, 9, 100 + 5 * 24 * 3600),
+            None,
+            "gives up after 5 days"
+        );
+        let mut env = spool.envelope(&id).unwrap();
+        env.next_attempt = next;
+        spool.update(&id, &env).unwrap();
+        assert!(spool.due(399).unwrap().is_empty());
+        assert_eq!(spool.due(400).unwrap().len(), 1);
+        assert_eq!(env.sender, "");
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn escape_round_trip() {
+        for s in ["", "a b", "100%", "x\r\ny", "plain@example.test", "ü@例え.test"] {
+            assert_eq!(unescape(&escape(s)).as_deref(), Some(s));
+            assert!(!escape(s).contains(' '));
+        }
+    }
+}
