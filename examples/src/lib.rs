@@ -3,10 +3,13 @@
 //!
 //! So far: [`maildir`] (Maildir delivery, listing, flags, the POP3 maildrop
 //! lock), [`spool`] (the durable relay queue with its retry schedule) and
-//! [`tls`] (rustls acceptors and connectors, self-signed certificates). The
+//! [`tls`] (rustls acceptors and connectors, self-signed certificates), and
+//! [`net`] (a connection that can turn on TLS mid-stream, and the loop that
+//! moves bytes between it and any `proto_core::Session`). The
 //! programs (maild, smtp-send, pop3-fetch, ftpd, ftp) land with their issues.
 #![forbid(unsafe_code)]
 
 pub mod maildir;
+pub mod net;
 pub mod spool;
 pub mod tls;
