@@ -1,0 +1,44 @@
+//! [`Limits`]: every size and time bound of a POP3 session in one place.
+
+use std::time::Duration;
+
+/// Size and time limits, with the RFC defaults.
+///
+/// Exceeding a size limit gives a clear error and the proper `-ERR` reply; the
+/// session never buffers more than these bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Longest command line, CRLF included: 255 octets (RFC 2449 section 4).
+    pub max_command_line: usize,
+    /// Longest response line, CRLF included: 512 octets (RFC 2449 section 4,
+    /// RFC 1939 section 3). Applies to status lines and listing lines; message
+    /// bodies (RETR/TOP) are streamed and have no line limit.
+    pub max_response_line: usize,
+    /// Longest SASL continuation line (client response or server challenge),
+    /// CRLF included. RFC 5034 section 4 allows arbitrary lengths; this bounds memory.
+    pub max_auth_line: usize,
+    /// Inactivity autologout: at least 10 minutes (RFC 1939 section 3).
+    pub autologout: Duration,
+    /// Most bad commands (unknown, malformed, out of state, over-long) the server
+    /// answers before it closes the connection.
+    pub max_bad_commands: u32,
+    /// Most failed login attempts before the server closes the connection.
+    pub max_login_failures: u32,
+    /// Most entries a client accepts in one LIST, UIDL, CAPA or LANG listing.
+    pub max_listing_entries: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_command_line: 255,
+            max_response_line: 512,
+            max_auth_line: 12288,
+            autologout: Duration::from_secs(600),
+            max_bad_commands: 20,
+            max_login_failures: 3,
+            max_listing_entries: 1_000_000,
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Private byte-level parsers shared by the command and response codecs.
+//!
+//! POP3's grammar (RFC 1939 section 3, RFC 2449 section 3) is a keyword and
+//! space-separated parameters on one CRLF line, so these are a handful of
+//! small, allocation-free functions over a framed line rather than a combinator
+//! stack: the framer has already cut the line, parsing runs in complete mode.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+/// Splits `line` at its first space: `(head, Some(rest))`, or `(line, None)`.
+pub(crate) fn split_sp(line: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match memchr::memchr(b' ', line) {
+        Some(i) => (&line[..i], Some(&line[i + 1..])),
+        None => (line, None),
+    }
+}
+
+/// A decimal number of 1 to 10 digits that fits `u32` (RFC 1939 message numbers).
+pub(crate) fn number_u32(s: &[u8]) -> Option<u32> {
+    if s.is_empty() || s.len() > 10 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    s.iter().try_fold(0u32, |acc, &d| {
+        acc.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+    })
+}
+
+/// A decimal number of 1 to 20 digits that fits `u64` (octet counts).
+pub(crate) fn number_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 20 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    s.iter().try_fold(0u64, |acc, &d| {
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
+/// True if `s` is one non-empty token of visible characters (RFC 2449 `param = 1*VCHAR`).
+pub(crate) fn is_token(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| (0x21..=0x7e).contains(&b))
+}
+
+/// A SASL mechanism name: 1 to 20 of upper-case letters, digits, "-" and "_"
+/// (RFC 4422 section 3.1); lower case is accepted here because POP3 keywords
+/// are case-insensitive (RFC 5034 section 5).
+pub(crate) fn is_mechanism(s: &[u8]) -> bool {
+    (1..=20).contains(&s.len())
+        && s.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Strict base64 (RFC 5034 section 4: no characters outside the alphabet, padding only at the end).
+pub(crate) fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
+    STANDARD.decode(s).ok()
+}
+
+/// Base64 with padding.
+pub(crate) fn base64_encode(data: &[u8]) -> String {
+    STANDARD.encode(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(number_u32(b"0"), Some(0));
+        assert_eq!(number_u32(b"4294967295"), Some(u32::MAX));
+        assert_eq!(number_u32(b"4294967296"), None);
+        assert_eq!(number_u32(b""), None);
+        assert_eq!(number_u32(b"+1"), None);
+        assert_eq!(number_u32(b"12345678901"), None);
+        assert_eq!(number_u64(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(number_u64(b"18446744073709551616"), None);
+    }
+
+    #[test]
+    fn base64_is_strict() {
+        assert_eq!(base64_decode(b"").as_deref(), Some(&b""[..]));
+        assert_eq!(base64_decode(b"YQ==").as_deref(), Some(&b"a"[..]));
+        assert!(base64_decode(b"=AAA").is_none());
+        assert!(base64_decode(b"AAA=BBB").is_none());
+        assert!(base64_decode(b"YQ").is_none());
+        assert!(base64_decode(b"Y Q==").is_none());
+    }
+
+    #[test]
+    fn tokens() {
+        assert!(is_token(b"abc"));
+        assert!(!is_token(b""));
+        assert!(!is_token(b"a b"));
+        assert!(is_mechanism(b"SCRAM-SHA-256"));
+        assert!(!is_mechanism(b"X*"));
+    }
+}

@@ -1,0 +1,1162 @@
+//! [`ServerSession`]: the server side of a POP3 connection (RFC 1939 section 3).
+//!
+//! The session walks AUTHORIZATION -> TRANSACTION -> UPDATE. Every decision
+//! that needs application state comes out as a [`ServerEvent`] and goes back in
+//! as a method call:
+//!
+//! * credentials: [`ServerEvent::Login`] (USER/PASS), [`ServerEvent::Apop`],
+//!   [`ServerEvent::AuthStart`] / [`ServerEvent::AuthResponse`] (SASL, RFC 5034)
+//!   are answered with [`ServerSession::auth_challenge`] and
+//!   [`ServerSession::auth_finish`]; a success carries the [`Maildrop`] listing
+//!   (sizes and unique ids), a failure a [`LoginFailure`] (`[AUTH]`, `[IN-USE]`
+//!   for a locked maildrop, `[LOGIN-DELAY]`, `[SYS/TEMP]`, `[SYS/PERM]`);
+//! * message bytes: [`ServerEvent::Retrieve`] is answered by streaming
+//!   [`ServerSession::message_data`] and [`ServerSession::message_end`]; the
+//!   session dot-stuffs, and for TOP cuts after the header and `n` body lines;
+//! * deletion: DELE only marks; QUIT in TRANSACTION gives
+//!   [`ServerEvent::Update`] with the numbers to delete, answered by
+//!   [`ServerSession::update_finish`]. A dropped connection or the autologout
+//!   timer never deletes anything (RFC 1939 section 6).
+//! * STLS: [`ServerEvent::StartTls`]; the session then ignores input until
+//!   [`ServerSession::tls_established`], which throws away any plaintext that
+//!   was pipelined after STLS (RFC 2595 section 4, CVE-2011-0411).
+
+use crate::command::{AuthLine, Command};
+use crate::error::{Error, UsageError};
+use crate::limits::Limits;
+use crate::response::{
+    Capabilities, ResponseCode, ScanListing, StatusLine, UidListing, is_valid_uid, write_listing_line,
+};
+use bytes::{BufMut, Bytes, BytesMut};
+use proto_core::{
+    BareLineEndings, Deadline, DotEncoder, LineConfig, LineError, LineFramer, Secret, Session, TransmitQueue,
+    ct_eq, earliest,
+};
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+/// What the server offers. The defaults are the safe ones: no APOP, no STLS
+/// (the driver enables it when it has a certificate), no plaintext passwords
+/// without TLS.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// Size and time limits.
+    pub limits: Limits,
+    /// Text of the `+OK` greeting.
+    pub greeting: String,
+    /// Enables APOP (RFC 1939 section 7) with this greeting timestamp, which
+    /// must be unique per connection, e.g. `<pid.clock@host>`. `None` (the
+    /// default) disables APOP.
+    pub apop_timestamp: Option<String>,
+    /// Offer STLS (RFC 2595 section 4).
+    pub stls: bool,
+    /// The connection is already under TLS (port 995).
+    pub tls_active: bool,
+    /// Allow USER/PASS and plaintext SASL mechanisms (PLAIN, LOGIN) without
+    /// TLS. Off by default (RFC 2595 section 2.2).
+    pub allow_plaintext_without_tls: bool,
+    /// Offer the USER/PASS commands.
+    pub user_pass: bool,
+    /// SASL mechanisms offered, by IANA name.
+    pub sasl_mechanisms: Vec<String>,
+    /// Advertise PIPELINING (RFC 2449 6.6). The session always answers
+    /// pipelined commands in order; this only controls the capability.
+    pub pipelining: bool,
+    /// `EXPIRE` argument (RFC 2449 6.7), e.g. `"NEVER"` or `"31"`.
+    pub expire: Option<String>,
+    /// `LOGIN-DELAY` argument in seconds (RFC 2449 6.5).
+    pub login_delay: Option<u32>,
+    /// Offer the UTF8 command (RFC 6856 section 2).
+    pub utf8: bool,
+    /// Advertise `UTF8 USER`: UTF-8 user names and passwords are accepted.
+    pub utf8_user: bool,
+    /// Languages for LANG (RFC 6856 section 3): `(tag, description)`; empty
+    /// disables LANG.
+    pub languages: Vec<(String, String)>,
+    /// `IMPLEMENTATION` text (RFC 2449 6.9).
+    pub implementation: Option<String>,
+    /// How long a failed login's `-ERR` is held back (slows password guessing).
+    pub failed_login_delay: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            limits: Limits::default(),
+            greeting: "POP3 server ready".into(),
+            apop_timestamp: None,
+            stls: false,
+            tls_active: false,
+            allow_plaintext_without_tls: false,
+            user_pass: true,
+            sasl_mechanisms: Vec::new(),
+            pipelining: true,
+            expire: None,
+            login_delay: None,
+            utf8: false,
+            utf8_user: false,
+            languages: Vec::new(),
+            implementation: None,
+            failed_login_delay: Duration::from_secs(1),
+        }
+    }
+}
+
+/// One message of a maildrop as the application lists it at login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageInfo {
+    /// Size in octets as sent (RFC 1939 5: exact size with CRLF line endings).
+    pub size: u64,
+    /// Unique id: 1 to 70 characters in 0x21..0x7E (RFC 1939 section 7).
+    pub uid: Bytes,
+}
+
+/// The maildrop listing handed over at login; message `n` is `messages[n - 1]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Maildrop {
+    /// The messages, in maildrop order.
+    pub messages: Vec<MessageInfo>,
+}
+
+/// A refused login, with the response code the client sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginFailure {
+    /// The response code.
+    pub code: Option<ResponseCode>,
+    /// The text after it.
+    pub text: String,
+}
+
+impl LoginFailure {
+    /// Wrong credentials: `-ERR [AUTH]` (RFC 3206 5). Counts as a failed attempt.
+    #[must_use]
+    pub fn bad_credentials() -> Self {
+        LoginFailure {
+            code: Some(ResponseCode::Auth),
+            text: "invalid user name or password".into(),
+        }
+    }
+
+    /// The maildrop is locked by another session: `-ERR [IN-USE]` (RFC 2449 8.1.1).
+    #[must_use]
+    pub fn in_use() -> Self {
+        LoginFailure {
+            code: Some(ResponseCode::InUse),
+            text: "maildrop already locked".into(),
+        }
+    }
+
+    /// The user logged in too recently: `-ERR [LOGIN-DELAY]` (RFC 2449 8.1.2).
+    #[must_use]
+    pub fn login_delay() -> Self {
+        LoginFailure {
+            code: Some(ResponseCode::LoginDelay),
+            text: "logged in too recently".into(),
+        }
+    }
+
+    /// A temporary system problem: `-ERR [SYS/TEMP]` (RFC 3206 4).
+    #[must_use]
+    pub fn sys_temp(text: impl Into<String>) -> Self {
+        LoginFailure {
+            code: Some(ResponseCode::SysTemp),
+            text: text.into(),
+        }
+    }
+
+    /// A permanent system problem: `-ERR [SYS/PERM]` (RFC 3206 4).
+    #[must_use]
+    pub fn sys_perm(text: impl Into<String>) -> Self {
+        LoginFailure {
+            code: Some(ResponseCode::SysPerm),
+            text: text.into(),
+        }
+    }
+
+    /// Whether this failure counts as a wrong guess (delayed and counted).
+    fn is_credential_failure(&self) -> bool {
+        matches!(self.code, None | Some(ResponseCode::Auth))
+    }
+}
+
+/// How a login attempt ended, given to [`ServerSession::auth_finish`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthOutcome {
+    /// Logged in; the maildrop is locked and listed.
+    Success(Maildrop),
+    /// Refused.
+    Failure(LoginFailure),
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The client sent QUIT.
+    Quit,
+    /// The client closed the connection; nothing was deleted.
+    Eof,
+    /// The autologout timer fired; nothing was deleted.
+    Timeout,
+    /// A fatal error (too many bad commands or failed logins).
+    Error,
+}
+
+/// What the server session reports to the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerEvent {
+    /// USER/PASS: check the credentials, then call [`ServerSession::auth_finish`].
+    Login {
+        /// The USER argument.
+        user: Bytes,
+        /// The PASS argument.
+        password: Secret<Vec<u8>>,
+    },
+    /// APOP: check with [`ServerSession::check_apop`], then call `auth_finish`.
+    Apop {
+        /// The mailbox name.
+        user: Bytes,
+        /// The client's digest (hex).
+        digest: Bytes,
+    },
+    /// AUTH: start a SASL server mechanism, then call
+    /// [`ServerSession::auth_challenge`] or [`ServerSession::auth_finish`].
+    AuthStart {
+        /// The mechanism name, upper case.
+        mechanism: Bytes,
+        /// The decoded initial response, if the client sent one.
+        initial_response: Option<Secret<Vec<u8>>>,
+    },
+    /// The client's answer to the last challenge (decoded).
+    AuthResponse(Secret<Vec<u8>>),
+    /// The client cancelled the SASL exchange with "*" or sent bad base64;
+    /// the session already answered `-ERR`.
+    AuthCancelled,
+    /// A login attempt failed; the `-ERR` is held back until `retry_at`
+    /// (see [`ServerConfig::failed_login_delay`]).
+    LoginFailed {
+        /// Failed attempts so far in this session.
+        failures: u32,
+        /// When the reply goes out.
+        retry_at: Instant,
+    },
+    /// STLS accepted: start TLS on the socket, then call
+    /// [`ServerSession::tls_established`].
+    StartTls,
+    /// RETR (`top_lines: None`) or TOP: stream the message with
+    /// [`ServerSession::message_data`] and [`ServerSession::message_end`].
+    Retrieve {
+        /// Message number (1-based).
+        msg: u32,
+        /// Index into [`Maildrop::messages`].
+        index: usize,
+        /// For TOP: body lines wanted (the session cuts).
+        top_lines: Option<u32>,
+    },
+    /// QUIT in TRANSACTION: delete these messages (numbers, ascending), then
+    /// call [`ServerSession::update_finish`].
+    Update {
+        /// Message numbers marked deleted.
+        delete: Vec<u32>,
+    },
+    /// The client enabled UTF-8 mode (RFC 6856).
+    Utf8Enabled,
+    /// The client chose a language (RFC 6856 section 3): the configured tag.
+    LanguageChanged(String),
+    /// The session ended; release the maildrop lock. Last event.
+    Closed(CloseReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Authorization,
+    Transaction,
+    Closed,
+}
+
+/// What the session waits for before it reads more input.
+#[derive(Debug)]
+enum Wait {
+    None,
+    /// A login decision (after Login/Apop/AuthStart/AuthResponse).
+    Auth {
+        sasl: bool,
+    },
+    /// The next SASL client line (after a challenge).
+    SaslLine,
+    /// `tls_established`.
+    Tls,
+    /// Message bytes for RETR/TOP.
+    Message(Box<Outgoing>),
+    /// `update_finish`.
+    Update,
+    /// A delayed failed-login reply.
+    Delay {
+        at: Instant,
+        reply: Bytes,
+    },
+}
+
+#[derive(Debug)]
+struct Outgoing {
+    encoder: DotEncoder,
+    size: u64,
+    started: bool,
+    top: Option<TopCut>,
+}
+
+/// Cuts a message after its header and `lines` body lines (RFC 1939 TOP).
+#[derive(Debug)]
+struct TopCut {
+    in_header: bool,
+    lines_left: u32,
+    /// Bytes of the current line so far (terminator excluded).
+    cur_len: u64,
+    last_cr: bool,
+    done: bool,
+}
+
+impl TopCut {
+    fn new(lines: u32) -> Self {
+        TopCut {
+            in_header: true,
+            lines_left: lines,
+            cur_len: 0,
+            last_cr: false,
+            done: false,
+        }
+    }
+
+    /// How many bytes of `data` belong to the output.
+    fn take(&mut self, data: &[u8]) -> usize {
+        if self.done {
+            return 0;
+        }
+        if !self.in_header && self.lines_left == 0 {
+            self.done = true;
+            return 0;
+        }
+        let mut pos = 0;
+        while let Some(off) = memchr::memchr(b'\n', &data[pos..]) {
+            let lf = pos + off;
+            let seg = &data[pos..lf];
+            let len = self.cur_len + seg.len() as u64;
+            let last_cr = seg.last().map_or(self.last_cr, |&b| b == b'\r');
+            let empty = len == 0 || (len == 1 && last_cr);
+            pos = lf + 1;
+            self.cur_len = 0;
+            self.last_cr = false;
+            if self.in_header {
+                if empty {
+                    self.in_header = false;
+                }
+            } else {
+                self.lines_left -= 1;
+            }
+            if !self.in_header && self.lines_left == 0 {
+                self.done = true;
+                return pos;
+            }
+        }
+        let rest = &data[pos..];
+        self.cur_len += rest.len() as u64;
+        if let Some(&b) = rest.last() {
+            self.last_cr = b == b'\r';
+        }
+        data.len()
+    }
+}
+
+/// The server side of one POP3 connection. See the [module docs](self).
+#[derive(Debug)]
+pub struct ServerSession {
+    config: ServerConfig,
+    phase: Phase,
+    wait: Wait,
+    input: BytesMut,
+    framer: LineFramer,
+    out: TransmitQueue,
+    events: VecDeque<ServerEvent>,
+    now: Instant,
+    idle: Deadline,
+    activity: bool,
+    eof: bool,
+    tls: bool,
+    user: Option<Bytes>,
+    maildrop: Maildrop,
+    deleted: Vec<bool>,
+    bad_commands: u32,
+    login_failures: u32,
+    fatal: Option<Error>,
+}
+
+impl ServerSession {
+    /// A new session; the greeting is queued for transmission.
+    #[must_use]
+    pub fn new(config: ServerConfig, now: Instant) -> Self {
+        let mut idle = Deadline::new(config.limits.autologout);
+        idle.restart(now);
+        let framer = LineFramer::new(LineConfig::with_max_len(config.limits.max_command_line));
+        let tls = config.tls_active;
+        let mut s = ServerSession {
+            config,
+            phase: Phase::Authorization,
+            wait: Wait::None,
+            input: BytesMut::new(),
+            framer,
+            out: TransmitQueue::default(),
+            events: VecDeque::new(),
+            now,
+            idle,
+            activity: false,
+            eof: false,
+            tls,
+            user: None,
+            maildrop: Maildrop::default(),
+            deleted: Vec::new(),
+            bad_commands: 0,
+            login_failures: 0,
+            fatal: None,
+        };
+        let mut text = s.config.greeting.clone();
+        if let Some(ts) = &s.config.apop_timestamp {
+            text.push(' ');
+            text.push_str(ts);
+        }
+        s.ok(text);
+        s
+    }
+
+    /// True once the session has ended (QUIT, EOF, timeout or fatal error).
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    /// True in the TRANSACTION state.
+    #[must_use]
+    pub fn is_authenticated(&self) -> bool {
+        self.phase == Phase::Transaction
+    }
+
+    /// True when the connection is under TLS.
+    #[must_use]
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// The maildrop listing given at login.
+    #[must_use]
+    pub fn maildrop(&self) -> &Maildrop {
+        &self.maildrop
+    }
+
+    /// Checks an APOP digest against the shared secret in constant time
+    /// (RFC 1939 section 7). False when APOP is disabled.
+    #[must_use]
+    pub fn check_apop(&self, digest: &[u8], secret: &[u8]) -> bool {
+        let Some(ts) = &self.config.apop_timestamp else {
+            return false;
+        };
+        let want = crate::command::apop_digest(ts.as_bytes(), secret);
+        let got: Vec<u8> = digest.iter().map(u8::to_ascii_lowercase).collect();
+        ct_eq(&want, &got)
+    }
+
+    /// Like [`handle_input`](Session::handle_input), also telling the session
+    /// the time, so the autologout timer restarts exactly.
+    pub fn handle_input_at(&mut self, data: &[u8], now: Instant) {
+        self.now = now;
+        self.handle_input(data);
+        if !data.is_empty() && self.phase != Phase::Closed {
+            self.idle.restart(now);
+            self.activity = false;
+        }
+    }
+
+    // ----- replies -----
+
+    fn reply(&mut self, line: &StatusLine) {
+        if line.encode(self.out.buf_mut()).is_err() {
+            // Only application text can fail to encode; fall back to a bare status.
+            let bare = StatusLine {
+                status: line.status,
+                code: None,
+                text: Bytes::new(),
+            };
+            let _ = bare.encode(self.out.buf_mut());
+        }
+    }
+
+    fn ok(&mut self, text: impl Into<Bytes>) {
+        self.reply(&StatusLine::ok(text));
+    }
+
+    fn err(&mut self, text: &'static str) {
+        self.reply(&StatusLine::err(None, text));
+    }
+
+    fn bad(&mut self, text: &'static str) -> Result<(), Error> {
+        self.err(text);
+        self.bad_commands += 1;
+        if self.bad_commands >= self.config.limits.max_bad_commands {
+            self.err("too many errors, closing connection");
+            return self.fail(Error::TooManyBadCommands);
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, e: Error) -> Result<(), Error> {
+        self.close(CloseReason::Error);
+        self.fatal = Some(e);
+        Ok(())
+    }
+
+    fn close(&mut self, reason: CloseReason) {
+        if self.phase != Phase::Closed {
+            self.phase = Phase::Closed;
+            self.wait = Wait::None;
+            self.idle.stop();
+            self.input.clear();
+            self.events.push_back(ServerEvent::Closed(reason));
+        }
+    }
+
+    fn secure(&self) -> bool {
+        self.tls || self.config.allow_plaintext_without_tls
+    }
+
+    fn is_plaintext_mech(m: &[u8]) -> bool {
+        m.eq_ignore_ascii_case(b"PLAIN") || m.eq_ignore_ascii_case(b"LOGIN")
+    }
+
+    /// Mechanisms usable now (plaintext ones only under TLS or when allowed).
+    fn usable_mechanisms(&self) -> Vec<Bytes> {
+        let secure = self.secure();
+        self.config
+            .sasl_mechanisms
+            .iter()
+            .filter(|m| secure || !Self::is_plaintext_mech(m.as_bytes()))
+            .map(|m| Bytes::from(m.to_ascii_uppercase()))
+            .collect()
+    }
+
+    /// The capabilities advertised now (RFC 2449 section 6).
+    #[must_use]
+    pub fn capabilities(&self) -> Capabilities {
+        let c = &self.config;
+        Capabilities {
+            top: true,
+            user: c.user_pass && self.secure(),
+            sasl: self.usable_mechanisms(),
+            resp_codes: true,
+            auth_resp_code: true,
+            login_delay: c.login_delay.map(|d| Bytes::from(d.to_string())),
+            pipelining: c.pipelining,
+            expire: c.expire.clone().map(Bytes::from),
+            uidl: true,
+            implementation: c.implementation.clone().map(Bytes::from),
+            stls: c.stls && !self.tls && self.phase == Phase::Authorization,
+            utf8: c.utf8.then_some(c.utf8_user),
+            lang: !c.languages.is_empty(),
+            other: Vec::new(),
+        }
+    }
+
+    // ----- the command loop -----
+
+    fn process(&mut self) -> Result<(), Error> {
+        loop {
+            if !self.events.is_empty() || self.phase == Phase::Closed {
+                return Ok(());
+            }
+            let sasl_line = match self.wait {
+                Wait::None => false,
+                Wait::SaslLine => true,
+                _ => return Ok(()),
+            };
+            let Some(line) = self.framer.next_line(&mut self.input) else {
+                if self.eof {
+                    self.close(CloseReason::Eof);
+                }
+                return Ok(());
+            };
+            match line {
+                Ok(line) if sasl_line => self.sasl_line(&line)?,
+                Ok(line) => self.command(&line)?,
+                Err(e) => {
+                    if sasl_line {
+                        self.end_sasl();
+                        self.events.push_back(ServerEvent::AuthCancelled);
+                    }
+                    let text = match e {
+                        LineError::TooLong { .. } => "line too long",
+                        _ => "line must end with CRLF",
+                    };
+                    self.bad(text)?;
+                }
+            }
+        }
+    }
+
+    fn end_sasl(&mut self) {
+        self.wait = Wait::None;
+        self.framer.set_max_len(self.config.limits.max_command_line);
+    }
+
+    fn sasl_line(&mut self, line: &Bytes) -> Result<(), Error> {
+        match AuthLine::parse(line) {
+            Ok(AuthLine::Cancel) => {
+                self.end_sasl();
+                self.err("authentication cancelled");
+                self.events.push_back(ServerEvent::AuthCancelled);
+            }
+            Ok(AuthLine::Response(r)) => {
+                self.wait = Wait::Auth { sasl: true };
+                self.events.push_back(ServerEvent::AuthResponse(r));
+            }
+            Err(e) => {
+                self.end_sasl();
+                self.events.push_back(ServerEvent::AuthCancelled);
+                self.bad(e.reply_text())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn command(&mut self, line: &Bytes) -> Result<(), Error> {
+        let cmd = match Command::parse(line) {
+            Ok(c) => c,
+            Err(e) => return self.bad(e.reply_text()),
+        };
+        let authz = self.phase == Phase::Authorization;
+        match cmd {
+            Command::Capa => {
+                let caps = self.capabilities();
+                self.ok("Capability list follows");
+                let _ = caps.encode(self.out.buf_mut());
+                self.out.push(b".\r\n");
+            }
+            Command::Quit if authz => {
+                self.ok("POP3 server signing off");
+                self.close(CloseReason::Quit);
+            }
+            Command::Quit => {
+                let delete = self
+                    .deleted
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &d)| d)
+                    .filter_map(|(i, _)| u32::try_from(i + 1).ok())
+                    .collect();
+                self.wait = Wait::Update;
+                self.events.push_back(ServerEvent::Update { delete });
+            }
+            Command::Lang(arg) => self.lang(arg.as_deref()),
+            Command::User(name) if authz => {
+                if !self.config.user_pass {
+                    return self.bad("USER not supported");
+                }
+                if !self.secure() {
+                    return self.bad("plaintext login disallowed without TLS, use STLS");
+                }
+                self.user = Some(name);
+                self.ok("send PASS");
+            }
+            Command::Pass(password) if authz => match self.user.take() {
+                Some(user) => {
+                    self.wait = Wait::Auth { sasl: false };
+                    self.events.push_back(ServerEvent::Login { user, password });
+                }
+                None => return self.bad("USER first"),
+            },
+            Command::Apop { name, digest } if authz => {
+                if self.config.apop_timestamp.is_none() {
+                    return self.bad("APOP not supported");
+                }
+                self.user = None;
+                self.wait = Wait::Auth { sasl: false };
+                self.events.push_back(ServerEvent::Apop { user: name, digest });
+            }
+            Command::Auth { mechanism: None, .. } if authz => {
+                let mechs = self.usable_mechanisms();
+                self.ok("SASL mechanisms follow");
+                for m in mechs {
+                    write_listing_line(&m, self.out.buf_mut());
+                }
+                self.out.push(b".\r\n");
+            }
+            Command::Auth {
+                mechanism: Some(mech),
+                initial_response,
+            } if authz => {
+                let upper = Bytes::from(mech.to_ascii_uppercase());
+                if !self.usable_mechanisms().contains(&upper) {
+                    if Self::is_plaintext_mech(&upper)
+                        && self
+                            .config
+                            .sasl_mechanisms
+                            .iter()
+                            .any(|m| m.as_bytes().eq_ignore_ascii_case(&upper))
+                    {
+                        return self.bad("plaintext authentication disallowed without TLS, use STLS");
+                    }
+                    return self.bad("unsupported authentication mechanism");
+                }
+                self.user = None;
+                self.wait = Wait::Auth { sasl: true };
+                self.events.push_back(ServerEvent::AuthStart {
+                    mechanism: upper,
+                    initial_response,
+                });
+            }
+            Command::Stls if authz => {
+                if !self.config.stls || self.tls {
+                    return self.bad("STLS not available");
+                }
+                self.ok("Begin TLS negotiation");
+                // Anything pipelined after STLS is plaintext injection: drop it.
+                self.input.clear();
+                self.framer.reset();
+                self.wait = Wait::Tls;
+                self.events.push_back(ServerEvent::StartTls);
+            }
+            Command::Utf8 if authz => {
+                if !self.config.utf8 {
+                    return self.bad("UTF8 not supported");
+                }
+                self.ok("UTF8 enabled");
+                self.events.push_back(ServerEvent::Utf8Enabled);
+            }
+            Command::User(_)
+            | Command::Pass(_)
+            | Command::Apop { .. }
+            | Command::Auth { .. }
+            | Command::Stls
+            | Command::Utf8 => return self.bad("command not valid in this state"),
+            _ if authz => return self.bad("command not valid in this state"),
+            Command::Stat => {
+                let (n, size) = self.totals();
+                self.ok(format!("{n} {size}"));
+            }
+            Command::List(None) => {
+                let (n, size) = self.totals();
+                self.ok(format!("{n} messages ({size} octets)"));
+                let buf = self.out.buf_mut();
+                for (i, m) in self.maildrop.messages.iter().enumerate() {
+                    if !self.deleted[i] {
+                        let msg = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                        ScanListing { msg, size: m.size }.encode(buf);
+                    }
+                }
+                self.out.push(b".\r\n");
+            }
+            Command::List(Some(n)) => {
+                if let Some(i) = self.message(n) {
+                    let size = self.maildrop.messages[i].size;
+                    self.ok(format!("{n} {size}"));
+                }
+            }
+            Command::Uidl(None) => {
+                self.ok("unique-id listing follows");
+                let buf = self.out.buf_mut();
+                for (i, m) in self.maildrop.messages.iter().enumerate() {
+                    if !self.deleted[i] {
+                        let msg = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                        let _ = UidListing {
+                            msg,
+                            uid: m.uid.clone(),
+                        }
+                        .encode(buf);
+                    }
+                }
+                self.out.push(b".\r\n");
+            }
+            Command::Uidl(Some(n)) => {
+                if let Some(i) = self.message(n) {
+                    let mut text = BytesMut::new();
+                    let _ = write!(text, "{n} ");
+                    text.put_slice(&self.maildrop.messages[i].uid);
+                    self.ok(text.freeze());
+                }
+            }
+            Command::Retr(n) => self.retrieve(n, None),
+            Command::Top { msg, lines } => self.retrieve(msg, Some(lines)),
+            Command::Dele(n) => {
+                if let Some(i) = self.message(n) {
+                    self.deleted[i] = true;
+                    self.ok(format!("message {n} deleted"));
+                }
+            }
+            Command::Noop => self.ok(""),
+            Command::Rset => {
+                self.deleted.iter_mut().for_each(|d| *d = false);
+                let (n, size) = self.totals();
+                self.ok(format!("maildrop has {n} messages ({size} octets)"));
+            }
+        }
+        Ok(())
+    }
+
+    fn totals(&self) -> (usize, u64) {
+        self.maildrop
+            .messages
+            .iter()
+            .zip(&self.deleted)
+            .filter(|(_, d)| !**d)
+            .fold((0, 0), |(n, s), (m, _)| (n + 1, s + m.size))
+    }
+
+    /// Index of live message `n`, or answers `-ERR` and returns `None`.
+    fn message(&mut self, n: u32) -> Option<usize> {
+        let i = usize::try_from(n).ok()?.checked_sub(1);
+        match i {
+            Some(i) if i < self.maildrop.messages.len() => {
+                if self.deleted[i] {
+                    self.reply(&StatusLine::err(None, format!("message {n} already deleted")));
+                    None
+                } else {
+                    Some(i)
+                }
+            }
+            _ => {
+                self.err("no such message");
+                None
+            }
+        }
+    }
+
+    fn retrieve(&mut self, msg: u32, top_lines: Option<u32>) {
+        if let Some(index) = self.message(msg) {
+            self.wait = Wait::Message(Box::new(Outgoing {
+                encoder: DotEncoder::with_policy(BareLineEndings::Normalize),
+                size: self.maildrop.messages[index].size,
+                started: false,
+                top: top_lines.map(TopCut::new),
+            }));
+            self.events.push_back(ServerEvent::Retrieve {
+                msg,
+                index,
+                top_lines,
+            });
+        }
+    }
+
+    fn lang(&mut self, arg: Option<&[u8]>) {
+        if self.config.languages.is_empty() {
+            self.err("LANG not supported");
+            return;
+        }
+        let Some(range) = arg else {
+            self.ok("language listing follows");
+            let mut lines = Vec::new();
+            for (tag, desc) in &self.config.languages {
+                let mut l = tag.as_bytes().to_vec();
+                if !desc.is_empty() {
+                    l.push(b' ');
+                    l.extend_from_slice(desc.as_bytes());
+                }
+                if proto_core::check_arg(&l).is_ok() {
+                    lines.push(l);
+                }
+            }
+            for l in lines {
+                write_listing_line(&l, self.out.buf_mut());
+            }
+            self.out.push(b".\r\n");
+            return;
+        };
+        // Basic language range matching (RFC 4647 3.3.1): "*", an exact tag,
+        // or a prefix followed by "-".
+        let found = self.config.languages.iter().find(|(tag, _)| {
+            let t = tag.as_bytes();
+            range == b"*"
+                || t.eq_ignore_ascii_case(range)
+                || (t.len() > range.len()
+                    && t[..range.len()].eq_ignore_ascii_case(range)
+                    && t[range.len()] == b'-')
+        });
+        match found.cloned() {
+            Some((tag, _)) => {
+                self.ok(format!("{tag} language changed"));
+                self.events.push_back(ServerEvent::LanguageChanged(tag));
+            }
+            None => self.err("invalid language"),
+        }
+    }
+
+    // ----- application calls -----
+
+    /// Sends a SASL challenge (`+ base64`) and waits for the client's line.
+    /// An empty challenge asks a client-first mechanism for its initial response.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] unless a SASL exchange awaits a decision.
+    pub fn auth_challenge(&mut self, challenge: &[u8]) -> Result<(), UsageError> {
+        if !matches!(self.wait, Wait::Auth { sasl: true }) {
+            return Err(UsageError::WrongState("no SASL exchange in progress"));
+        }
+        crate::response::ServerLine::encode_continue(challenge, self.out.buf_mut());
+        self.wait = Wait::SaslLine;
+        self.framer.set_max_len(self.config.limits.max_auth_line);
+        Ok(())
+    }
+
+    /// Ends a login attempt (USER/PASS, APOP or SASL).
+    ///
+    /// On success the session enters TRANSACTION with `maildrop`; on failure it
+    /// answers `-ERR` with the failure's code, after
+    /// [`ServerConfig::failed_login_delay`] for credential failures, and closes
+    /// after [`Limits::max_login_failures`].
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] unless a login awaits a decision;
+    /// [`UsageError::InvalidMaildrop`] for a unique id that breaks RFC 1939 7.
+    pub fn auth_finish(&mut self, outcome: AuthOutcome) -> Result<(), UsageError> {
+        if !matches!(self.wait, Wait::Auth { .. } | Wait::SaslLine) {
+            return Err(UsageError::WrongState("no login in progress"));
+        }
+        match outcome {
+            AuthOutcome::Success(maildrop) => {
+                if !maildrop.messages.iter().all(|m| is_valid_uid(&m.uid)) {
+                    return Err(UsageError::InvalidMaildrop("unique id"));
+                }
+                self.end_sasl();
+                self.deleted = vec![false; maildrop.messages.len()];
+                self.maildrop = maildrop;
+                self.phase = Phase::Transaction;
+                let (n, size) = self.totals();
+                self.ok(format!("maildrop has {n} messages ({size} octets)"));
+            }
+            AuthOutcome::Failure(f) => {
+                self.end_sasl();
+                let line = StatusLine::err(f.code.clone(), f.text.clone());
+                if !f.is_credential_failure() {
+                    self.reply(&line);
+                    return Ok(());
+                }
+                self.login_failures += 1;
+                if self.login_failures >= self.config.limits.max_login_failures {
+                    self.reply(&line);
+                    self.fatal = Some(Error::TooManyLoginFailures);
+                    self.close(CloseReason::Error);
+                    return Ok(());
+                }
+                let mut buf = BytesMut::new();
+                let _ = line.encode(&mut buf);
+                let at = self.now + self.config.failed_login_delay;
+                self.events.push_back(ServerEvent::LoginFailed {
+                    failures: self.login_failures,
+                    retry_at: at,
+                });
+                if self.config.failed_login_delay.is_zero() {
+                    self.out.push(&buf);
+                } else {
+                    self.wait = Wait::Delay {
+                        at,
+                        reply: buf.freeze(),
+                    };
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// TLS is up after [`ServerEvent::StartTls`]: discards any plaintext that
+    /// arrived meanwhile, forgets the USER given so far and resumes.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] unless STLS was accepted.
+    pub fn tls_established(&mut self) -> Result<(), UsageError> {
+        if !matches!(self.wait, Wait::Tls) {
+            return Err(UsageError::WrongState("STLS not accepted"));
+        }
+        self.input.clear();
+        self.framer.reset();
+        self.user = None;
+        self.tls = true;
+        self.wait = Wait::None;
+        Ok(())
+    }
+
+    /// Streams message bytes after [`ServerEvent::Retrieve`]: as stored,
+    /// CRLF (or bare LF, normalised to CRLF) line endings, not stuffed.
+    /// Returns `false` once a TOP cut is complete and no more bytes are needed.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] unless a retrieval is in progress.
+    pub fn message_data(&mut self, data: &[u8]) -> Result<bool, UsageError> {
+        let Wait::Message(o) = &mut self.wait else {
+            return Err(UsageError::WrongState("no retrieval in progress"));
+        };
+        let buf = self.out.buf_mut();
+        if !o.started {
+            o.started = true;
+            let head = if o.top.is_some() {
+                StatusLine::ok("top of message follows")
+            } else {
+                StatusLine::ok(format!("{} octets", o.size))
+            };
+            let _ = head.encode(buf);
+        }
+        let n = match &mut o.top {
+            Some(cut) => cut.take(data),
+            None => data.len(),
+        };
+        // The normalising encoder never fails.
+        let _ = o.encoder.encode(&data[..n], buf);
+        Ok(!o.top.as_ref().is_some_and(|c| c.done))
+    }
+
+    /// Ends the message after [`message_data`](Self::message_data) and
+    /// resumes reading commands.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] unless a retrieval is in progress.
+    pub fn message_end(&mut self) -> Result<(), UsageError> {
+        self.message_data(&[])?;
+        let Wait::Message(mut o) = std::mem::replace(&mut self.wait, Wait::None) else {
+            return Err(UsageError::WrongState("no retrieval in progress"));
+        };
+        let _ = o.encoder.finish(self.out.buf_mut());
+        Ok(())
+    }
+
+    /// The message cannot be read: answers `-ERR [SYS/TEMP]` instead of the
+    /// message. Only before any [`message_data`](Self::message_data); once
+    /// bytes went out the driver must close the connection instead.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] unless a retrieval is in progress and nothing was sent.
+    pub fn message_unavailable(&mut self, text: &str) -> Result<(), UsageError> {
+        match &self.wait {
+            Wait::Message(o) if !o.started => {
+                self.wait = Wait::None;
+                self.reply(&StatusLine::err(Some(ResponseCode::SysTemp), text.to_owned()));
+                Ok(())
+            }
+            _ => Err(UsageError::WrongState("no retrieval waiting to start")),
+        }
+    }
+
+    /// Ends the UPDATE state after [`ServerEvent::Update`]: `Ok` answers `+OK`,
+    /// `Err(text)` answers `-ERR [SYS/TEMP] text` (some deletions failed,
+    /// RFC 1939 section 6); then the session closes.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] unless an update is in progress.
+    pub fn update_finish(&mut self, result: Result<(), String>) -> Result<(), UsageError> {
+        if !matches!(self.wait, Wait::Update) {
+            return Err(UsageError::WrongState("no update in progress"));
+        }
+        self.wait = Wait::None;
+        match result {
+            Ok(()) => self.ok("POP3 server signing off"),
+            Err(text) => self.reply(&StatusLine::err(Some(ResponseCode::SysTemp), text)),
+        }
+        self.close(CloseReason::Quit);
+        Ok(())
+    }
+}
+
+impl Session for ServerSession {
+    type Event = ServerEvent;
+    type Error = Error;
+
+    fn handle_input(&mut self, data: &[u8]) {
+        if self.phase == Phase::Closed || data.is_empty() {
+            return;
+        }
+        self.activity = true;
+        self.input.extend_from_slice(data);
+    }
+
+    fn poll_event(&mut self) -> Result<Option<ServerEvent>, Error> {
+        if let Some(ev) = self.events.pop_front() {
+            return Ok(Some(ev));
+        }
+        self.process()?;
+        if let Some(ev) = self.events.pop_front() {
+            return Ok(Some(ev));
+        }
+        match &self.fatal {
+            Some(e) => Err(e.clone()),
+            None => Ok(None),
+        }
+    }
+
+    fn poll_transmit(&self) -> Option<&[u8]> {
+        self.out.peek()
+    }
+
+    fn advance_transmit(&mut self, n: usize) {
+        self.out.advance(n);
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        let delay = match &self.wait {
+            Wait::Delay { at, .. } => Some(*at),
+            _ => None,
+        };
+        earliest(&[self.idle.at(), delay])
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
+        if let Wait::Delay { at, reply } = &self.wait
+            && now >= *at
+        {
+            let reply = reply.clone();
+            self.out.push(&reply);
+            self.wait = Wait::None;
+        }
+        if self.idle.expired(now) {
+            if self.activity {
+                // Input arrived through `handle_input` without a time: count it as now.
+                self.activity = false;
+                self.idle.restart(now);
+            } else {
+                // RFC 1939 section 3: no UPDATE, no response.
+                self.close(CloseReason::Timeout);
+            }
+        }
+    }
+
+    fn handle_eof(&mut self) {
+        self.eof = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_cut() {
+        let msg = b"A: 1\r\nB: 2\r\n\r\nl1\r\nl2\r\nl3\r\n";
+        for (n, want) in [(0u32, 14usize), (1, 18), (2, 22), (5, msg.len())] {
+            for split in 0..msg.len() {
+                let mut c = TopCut::new(n);
+                let a = c.take(&msg[..split]);
+                let b = if a < split { 0 } else { c.take(&msg[split..]) };
+                assert_eq!(a + b, want, "n={n} split={split}");
+            }
+        }
+        // No blank line: everything is header.
+        let mut c = TopCut::new(0);
+        assert_eq!(c.take(b"A: 1\r\nB: 2\r\n"), 12);
+        // Bare LF header end.
+        let mut c = TopCut::new(1);
+        assert_eq!(c.take(b"A: 1\n\nx\ny\n"), 8);
+    }
+}
