@@ -5,10 +5,12 @@
 //! lock), [`spool`] (the durable relay queue with its retry schedule) and
 //! [`tls`] (rustls acceptors and connectors, self-signed certificates), and
 //! [`net`] (a connection that can turn on TLS mid-stream, and the loop that
-//! moves bytes between it and any `proto_core::Session`). The
+//! moves bytes between it and any `proto_core::Session`), and [`ftpfs`] (the
+//! confined file tree behind ftpd, with rename-on-completion uploads). The
 //! programs (maild, smtp-send, pop3-fetch, ftpd, ftp) land with their issues.
 #![forbid(unsafe_code)]
 
+pub mod ftpfs;
 pub mod maildir;
 pub mod net;
 pub mod spool;

@@ -1,0 +1,526 @@
+//! The file tree behind ftpd: a root directory that no virtual path can leave.
+//!
+//! The FTP session (ftp-proto) keeps the virtual working directory and
+//! normalises `..` so it never climbs above `/`. This module is the second
+//! wall: it refuses any `..` component it is given, and resolves the real path
+//! with `canonicalize`, so a symlink inside the tree that points outside it is
+//! refused too. Uploads go to a temporary name beside the target and are
+//! renamed over it only when the transfer completed, so an aborted STOR never
+//! leaves a half file under the real name.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Seek, SeekFrom, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// What kind of entry a path names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link (listed, never followed out of the tree).
+    Symlink,
+    /// Anything else (device, socket, fifo).
+    Other,
+}
+
+/// Metadata of one entry, enough for `ls -l` and MLSx facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInfo {
+    /// The entry's name (the last path component).
+    pub name: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modification time.
+    pub modified: SystemTime,
+    /// Unix permission bits (the low 12 bits of st_mode).
+    pub mode: u32,
+    /// Hard link count.
+    pub nlink: u64,
+    /// Owner and group ids.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+}
+
+/// A directory tree served over FTP.
+#[derive(Debug, Clone)]
+pub struct FileTree {
+    root: PathBuf,
+}
+
+fn denied(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::PermissionDenied, what.to_owned())
+}
+
+impl FileTree {
+    /// Serves `root`, creating it if needed.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors creating or resolving the root.
+    pub fn new(root: impl AsRef<Path>) -> io::Result<Self> {
+        fs::create_dir_all(root.as_ref())?;
+        Ok(FileTree {
+            root: root.as_ref().canonicalize()?,
+        })
+    }
+
+    /// The real root directory.
+    #[must_use]
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Joins a virtual path (absolute or relative to `/`) to the root without
+    /// touching the file system; refuses `..`, NUL and anything but plain names.
+    fn join(&self, vpath: &str) -> io::Result<PathBuf> {
+        if vpath.contains('\0') {
+            return Err(denied("NUL in path"));
+        }
+        let mut real = self.root.clone();
+        for comp in Path::new(vpath).components() {
+            match comp {
+                Component::RootDir | Component::CurDir => {}
+                Component::Normal(name) => real.push(name),
+                Component::ParentDir | Component::Prefix(_) => return Err(denied("path leaves the root")),
+            }
+        }
+        Ok(real)
+    }
+
+    /// Checks that a real path, with every symlink resolved, is inside the root.
+    fn confine(&self, real: &Path) -> io::Result<PathBuf> {
+        let canon = real.canonicalize()?;
+        if canon.starts_with(&self.root) {
+            Ok(canon)
+        } else {
+            Err(denied("path leaves the root"))
+        }
+    }
+
+    /// The real path of an existing entry (symlinks resolved and confined).
+    ///
+    /// # Errors
+    ///
+    /// `NotFound`, or `PermissionDenied` if it resolves outside the root.
+    pub fn resolve(&self, vpath: &str) -> io::Result<PathBuf> {
+        self.confine(&self.join(vpath)?)
+    }
+
+    /// The real path for an entry that may not exist yet: its parent must
+    /// exist inside the root; an existing final component must resolve inside too.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for a missing parent, `PermissionDenied` for an escape or a
+    /// path with no file name.
+    pub fn resolve_new(&self, vpath: &str) -> io::Result<PathBuf> {
+        let joined = self.join(vpath)?;
+        let name = joined
+            .file_name()
+            .ok_or_else(|| denied("no file name"))?
+            .to_owned();
+        if joined == self.root {
+            return Err(denied("no file name"));
+        }
+        let parent = self.confine(joined.parent().ok_or_else(|| denied("no parent"))?)?;
+        let target = parent.join(&name);
+        if fs::symlink_metadata(&target).is_ok() {
+            // Exists (maybe as a symlink): where it really points must be inside.
+            if fs::metadata(&target).is_ok() {
+                self.confine(&target)?;
+            } else {
+                return Err(denied("dangling symlink"));
+            }
+        }
+        Ok(target)
+    }
+
+    /// Metadata of one entry (symlinks are reported as links, not followed).
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve`](Self::resolve).
+    pub fn stat(&self, vpath: &str) -> io::Result<FileInfo> {
+        let joined = self.join(vpath)?;
+        self.confine(&joined)?;
+        let name = joined
+            .file_name()
+            .map_or_else(|| "/".to_owned(), |n| n.to_string_lossy().into_owned());
+        info(name, &fs::symlink_metadata(&joined)?)
+    }
+
+    /// The entries of a directory, sorted by name; for a file, the file itself.
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve`](Self::resolve), or I/O errors reading the directory.
+    pub fn list(&self, vpath: &str) -> io::Result<Vec<FileInfo>> {
+        let real = self.resolve(vpath)?;
+        if !real.is_dir() {
+            return Ok(vec![self.stat(vpath)?]);
+        }
+        let mut out = Vec::new();
+        for dirent in fs::read_dir(&real)? {
+            let dirent = dirent?;
+            let name = dirent.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".upload-") {
+                continue;
+            }
+            if let Ok(meta) = dirent.path().symlink_metadata() {
+                out.push(info(name, &meta)?);
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// Opens a file for reading at `offset` (REST); returns it and its length.
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve`](Self::resolve), or `InvalidInput` for a directory.
+    pub fn open_read(&self, vpath: &str, offset: u64) -> io::Result<(File, u64)> {
+        let real = self.resolve(vpath)?;
+        let mut f = File::open(&real)?;
+        let meta = f.metadata()?;
+        if !meta.is_file() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a plain file"));
+        }
+        f.seek(SeekFrom::Start(offset.min(meta.len())))?;
+        Ok((f, meta.len()))
+    }
+
+    /// Starts an upload to `vpath`. `keep` bytes of the existing file are kept
+    /// first: 0 for STOR, the REST offset for a resumed STOR, `u64::MAX` for
+    /// APPE (the whole file).
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve_new`](Self::resolve_new), or I/O errors.
+    pub fn begin_upload(&self, vpath: &str, keep: u64) -> io::Result<Upload> {
+        let dest = self.resolve_new(vpath)?;
+        if dest.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory"));
+        }
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dest.with_file_name(format!(
+            ".upload-{name}-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let mut upload = Upload {
+            file: None,
+            tmp,
+            dest,
+            written: 0,
+        };
+        if keep > 0
+            && let Ok(mut old) = File::open(&upload.dest)
+        {
+            let kept = io::copy(&mut io::Read::take(&mut old, keep), &mut file)?;
+            upload.written = kept;
+        }
+        upload.file = Some(file);
+        Ok(upload)
+    }
+
+    /// A name for STOU in directory `vdir` that does not exist yet.
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve`](Self::resolve) for the directory.
+    pub fn unique_name(&self, vdir: &str, hint: &str) -> io::Result<String> {
+        let dir = self.resolve(vdir)?;
+        let base = if hint.is_empty() || hint.contains('/') {
+            "upload"
+        } else {
+            hint
+        };
+        for n in 0u32.. {
+            let name = if n == 0 {
+                base.to_owned()
+            } else {
+                format!("{base}.{n}")
+            };
+            if fs::symlink_metadata(dir.join(&name)).is_err() {
+                return Ok(name);
+            }
+        }
+        Err(io::Error::other("no free name"))
+    }
+
+    /// MKD.
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve_new`](Self::resolve_new), or the directory existing.
+    pub fn mkdir(&self, vpath: &str) -> io::Result<()> {
+        fs::create_dir(self.resolve_new(vpath)?)
+    }
+
+    /// RMD (the directory must be empty).
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve`](Self::resolve), refusing the root itself.
+    pub fn rmdir(&self, vpath: &str) -> io::Result<()> {
+        let real = self.resolve(vpath)?;
+        if real == self.root {
+            return Err(denied("cannot remove the root"));
+        }
+        fs::remove_dir(real)
+    }
+
+    /// DELE (a symlink is removed itself, never its target).
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve_new`](Self::resolve_new).
+    pub fn delete(&self, vpath: &str) -> io::Result<()> {
+        let joined = self.join(vpath)?;
+        let parent = self.confine(joined.parent().ok_or_else(|| denied("no parent"))?)?;
+        let target = parent.join(joined.file_name().ok_or_else(|| denied("no file name"))?);
+        if fs::symlink_metadata(&target)?.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory"));
+        }
+        fs::remove_file(target)
+    }
+
+    /// RNFR/RNTO.
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve`](Self::resolve) / [`resolve_new`](Self::resolve_new).
+    pub fn rename(&self, from: &str, to: &str) -> io::Result<()> {
+        let src = self.resolve(from)?;
+        if src == self.root {
+            return Err(denied("cannot rename the root"));
+        }
+        fs::rename(src, self.resolve_new(to)?)
+    }
+
+    /// MFMT: sets the modification time.
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve`](Self::resolve).
+    pub fn set_modified(&self, vpath: &str, when: SystemTime) -> io::Result<()> {
+        File::options()
+            .write(true)
+            .open(self.resolve(vpath)?)?
+            .set_modified(when)
+    }
+}
+
+fn info(name: String, meta: &fs::Metadata) -> io::Result<FileInfo> {
+    let ft = meta.file_type();
+    let kind = if ft.is_symlink() {
+        Kind::Symlink
+    } else if ft.is_dir() {
+        Kind::Dir
+    } else if ft.is_file() {
+        Kind::File
+    } else {
+        Kind::Other
+    };
+    Ok(FileInfo {
+        name,
+        kind,
+        size: meta.len(),
+        modified: meta.modified()?,
+        mode: meta.mode() & 0o7777,
+        nlink: meta.nlink(),
+        uid: meta.uid(),
+        gid: meta.gid(),
+    })
+}
+
+/// A file being uploaded under a temporary name.
+#[derive(Debug)]
+pub struct Upload {
+    file: Option<File>,
+    tmp: PathBuf,
+    dest: PathBuf,
+    written: u64,
+}
+
+impl Upload {
+    /// Bytes in the file so far (kept bytes included).
+    #[must_use]
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// The transfer completed: fsync and rename over the real name.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors; the temporary file is removed and the real one untouched.
+    pub fn commit(mut self) -> io::Result<u64> {
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("upload already finished"))?;
+        let done = file.sync_all().and_then(|()| fs::rename(&self.tmp, &self.dest));
+        if done.is_err() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+        done.map(|()| self.written)
+    }
+}
+
+impl Write for Upload {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let f = self
+            .file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("upload already finished"))?;
+        let n = f.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.as_mut().map_or(Ok(()), Write::flush)
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::os::unix::fs::symlink;
+
+    fn tree(tag: &str) -> (FileTree, PathBuf) {
+        let base = std::env::temp_dir().join(format!(
+            "ftpfs-{tag}-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = fs::remove_dir_all(&base);
+        fs::create_dir_all(base.join("root/sub")).unwrap();
+        fs::create_dir_all(base.join("outside")).unwrap();
+        fs::write(base.join("outside/secret.txt"), b"secret").unwrap();
+        (FileTree::new(base.join("root")).unwrap(), base)
+    }
+
+    #[test]
+    fn dotdot_and_symlinks_cannot_escape() {
+        let (t, base) = tree("escape");
+        assert_eq!(
+            t.resolve("/../outside").unwrap_err().kind(),
+            io::ErrorKind::PermissionDenied
+        );
+        assert_eq!(
+            t.resolve("sub/../../x").unwrap_err().kind(),
+            io::ErrorKind::PermissionDenied
+        );
+        assert_eq!(
+            t.resolve("a\0b").unwrap_err().kind(),
+            io::ErrorKind::PermissionDenied
+        );
+        symlink(base.join("outside"), base.join("root/link")).unwrap();
+        symlink(base.join("outside/secret.txt"), base.join("root/sub/file-link")).unwrap();
+        assert_eq!(
+            t.resolve("/link/secret.txt").unwrap_err().kind(),
+            io::ErrorKind::PermissionDenied
+        );
+        assert!(t.open_read("/sub/file-link", 0).is_err());
+        assert!(
+            t.begin_upload("/link/new.txt", 0).is_err(),
+            "write through a link"
+        );
+        assert!(
+            t.begin_upload("/sub/file-link", 0).is_err(),
+            "overwrite a link's target"
+        );
+        // The link itself is listed and can be deleted without touching its target.
+        let names: Vec<_> = t
+            .list("/")
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.name, i.kind))
+            .collect();
+        assert!(names.contains(&("link".to_owned(), Kind::Symlink)));
+        t.delete("/sub/file-link").unwrap();
+        assert!(base.join("outside/secret.txt").exists());
+        let _ = fs::remove_dir_all(base);
+    }
+
+    #[test]
+    fn aborted_upload_leaves_no_file_and_commit_renames() {
+        let (t, base) = tree("upload");
+        {
+            let mut u = t.begin_upload("/sub/a.bin", 0).unwrap();
+            u.write_all(b"partial").unwrap();
+        }
+        assert!(!base.join("root/sub/a.bin").exists());
+        assert!(
+            t.list("/sub").unwrap().is_empty(),
+            "temporary files are never listed"
+        );
+        let mut u = t.begin_upload("/sub/a.bin", 0).unwrap();
+        u.write_all(b"complete").unwrap();
+        assert!(!base.join("root/sub/a.bin").exists(), "invisible until commit");
+        assert_eq!(u.commit().unwrap(), 8);
+        assert_eq!(fs::read(base.join("root/sub/a.bin")).unwrap(), b"complete");
+        let _ = fs::remove_dir_all(base);
+    }
+
+    #[test]
+    fn resume_and_append_keep_the_right_prefix() {
+        let (t, base) = tree("resume");
+        fs::write(base.join("root/f"), b"0123456789").unwrap();
+        let mut u = t.begin_upload("/f", 4).unwrap();
+        u.write_all(b"abc").unwrap();
+        u.commit().unwrap();
+        assert_eq!(fs::read(base.join("root/f")).unwrap(), b"0123abc");
+        let mut u = t.begin_upload("/f", u64::MAX).unwrap();
+        u.write_all(b"!").unwrap();
+        u.commit().unwrap();
+        assert_eq!(fs::read(base.join("root/f")).unwrap(), b"0123abc!");
+        let (mut f, len) = t.open_read("/f", 4).unwrap();
+        let mut rest = String::new();
+        f.read_to_string(&mut rest).unwrap();
+        assert_eq!((len, rest.as_str()), (8, "abc!"));
+        let _ = fs::remove_dir_all(base);
+    }
+
+    #[test]
+    fn directory_operations() {
+        let (t, base) = tree("dirs");
+        t.mkdir("/new").unwrap();
+        assert_eq!(t.stat("/new").unwrap().kind, Kind::Dir);
+        t.rename("/new", "/sub/moved").unwrap();
+        assert!(t.rmdir("/").is_err());
+        t.rmdir("/sub/moved").unwrap();
+        fs::write(base.join("root/x"), b"").unwrap();
+        assert_eq!(t.unique_name("/", "x").unwrap(), "x.1");
+        let when = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        t.set_modified("/x", when).unwrap();
+        assert_eq!(t.stat("/x").unwrap().modified, when);
+        let _ = fs::remove_dir_all(base);
+    }
+}
