@@ -6,12 +6,14 @@
 //! [`tls`] (rustls acceptors and connectors, self-signed certificates), and
 //! [`net`] (a connection that can turn on TLS mid-stream, and the loop that
 //! moves bytes between it and any `proto_core::Session`), and [`ftpfs`] (the
-//! confined file tree behind ftpd, with rename-on-completion uploads). The
+//! confined file tree behind ftpd, with rename-on-completion uploads), and
+//! [`mx`] (next-hop lookup with implicit and null MX). The
 //! programs (maild, smtp-send, pop3-fetch, ftpd, ftp) land with their issues.
 #![forbid(unsafe_code)]
 
 pub mod ftpfs;
 pub mod maildir;
+pub mod mx;
 pub mod net;
 pub mod spool;
 pub mod tls;

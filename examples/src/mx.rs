@@ -1,0 +1,200 @@
+//! Next-hop lookup for the relay queue: MX records (RFC 5321 5.1) with the
+//! implicit MX fallback and RFC 7505 null MX, through hickory-resolver.
+
+use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::name_server::TokioConnectionProvider;
+use hickory_resolver::proto::xfer::Protocol;
+use hickory_resolver::{ResolveError, TokioResolver};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Why no next hop could be found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MxError {
+    /// The domain publishes a null MX (RFC 7505): it accepts no mail. Permanent.
+    #[error("domain {0} accepts no mail (null MX, RFC 7505)")]
+    NullMx(String),
+    /// The domain does not exist. Permanent.
+    #[error("domain {0} does not exist")]
+    NoSuchDomain(String),
+    /// A DNS failure that may pass (timeout, SERVFAIL). Retry later.
+    #[error("DNS lookup for {domain} failed: {reason}")]
+    Temporary {
+        /// The domain looked up.
+        domain: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl MxError {
+    /// True for errors that will not go away by retrying.
+    #[must_use]
+    pub fn is_permanent(&self) -> bool {
+        !matches!(self, MxError::Temporary { .. })
+    }
+}
+
+/// A resolver using `server` (UDP then TCP), or the system configuration
+/// (/etc/resolv.conf) when `server` is `None`.
+///
+/// # Errors
+///
+/// Reading the system configuration failing.
+pub fn resolver(server: Option<SocketAddr>) -> std::io::Result<TokioResolver> {
+    let mut opts = ResolverOpts::default();
+    opts.timeout = Duration::from_secs(5);
+    opts.attempts = 2;
+    let builder = match server {
+        Some(addr) => {
+            let mut config = ResolverConfig::new();
+            config.add_name_server(NameServerConfig::new(addr, Protocol::Udp));
+            config.add_name_server(NameServerConfig::new(addr, Protocol::Tcp));
+            TokioResolver::builder_with_config(config, TokioConnectionProvider::default())
+        }
+        None => TokioResolver::builder_tokio().map_err(std::io::Error::other)?,
+    };
+    Ok(builder.with_options(opts).build())
+}
+
+fn classify(domain: &str, e: &ResolveError) -> Option<MxError> {
+    if e.is_nx_domain() {
+        return Some(MxError::NoSuchDomain(domain.to_owned()));
+    }
+    if e.is_no_records_found() {
+        return None;
+    }
+    Some(MxError::Temporary {
+        domain: domain.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// The hosts to try for `domain`, best preference first (equal preferences
+/// keep the order the server gave). With no MX records the domain itself is
+/// the implicit MX if it has an address (RFC 5321 5.1).
+///
+/// # Errors
+///
+/// [`MxError`], telling permanent from temporary failures.
+pub async fn mx_hosts(resolver: &TokioResolver, domain: &str) -> Result<Vec<String>, MxError> {
+    let domain = domain.trim_end_matches('.');
+    let fqdn = format!("{domain}.");
+    match resolver.mx_lookup(fqdn.as_str()).await {
+        Ok(lookup) => {
+            let mut records: Vec<(u16, String)> = lookup
+                .iter()
+                .map(|mx| {
+                    (
+                        mx.preference(),
+                        mx.exchange().to_ascii().trim_end_matches('.').to_owned(),
+                    )
+                })
+                .collect();
+            if records.iter().any(|(_, host)| host.is_empty()) {
+                return Err(MxError::NullMx(domain.to_owned()));
+            }
+            if !records.is_empty() {
+                records.sort_by_key(|(pref, _)| *pref);
+                return Ok(records.into_iter().map(|(_, h)| h).collect());
+            }
+        }
+        Err(e) => {
+            if let Some(err) = classify(domain, &e) {
+                return Err(err);
+            }
+        }
+    }
+    // Implicit MX: the domain itself, if it has an address.
+    match resolver.lookup_ip(fqdn.as_str()).await {
+        Ok(ips) if ips.iter().next().is_some() => Ok(vec![domain.to_owned()]),
+        Ok(_) => Err(MxError::NoSuchDomain(domain.to_owned())),
+        Err(e) => Err(classify(domain, &e).unwrap_or_else(|| MxError::NoSuchDomain(domain.to_owned()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::UdpSocket;
+
+    /// Encodes a domain name as DNS labels.
+    fn name(n: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        for label in n.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
+            out.push(u8::try_from(label.len()).unwrap());
+            out.extend_from_slice(label.as_bytes());
+        }
+        out.push(0);
+        out
+    }
+
+    /// A tiny authoritative DNS server for the test zones, on UDP loopback.
+    async fn dns_server() -> SocketAddr {
+        let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = sock.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 512];
+            while let Ok((n, peer)) = sock.recv_from(&mut buf).await {
+                let q = &buf[..n];
+                // Question name: labels from offset 12.
+                let mut i = 12;
+                let mut labels = Vec::new();
+                while i < q.len() && q[i] != 0 {
+                    let len = usize::from(q[i]);
+                    labels.push(String::from_utf8_lossy(&q[i + 1..i + 1 + len]).to_lowercase());
+                    i += 1 + len;
+                }
+                let qname = labels.join(".");
+                let qtype = u16::from_be_bytes([q[i + 1], q[i + 2]]);
+                let question = &q[12..i + 5];
+                let mut answers: Vec<(u16, Vec<u8>)> = Vec::new();
+                let mut rcode = 0u8;
+                match (qname.as_str(), qtype) {
+                    ("mx.test", 15) => {
+                        for (pref, host) in [(20u16, "c.mx.test"), (10, "b.mx.test"), (5, "a.mx.test")] {
+                            let mut rd = pref.to_be_bytes().to_vec();
+                            rd.extend(name(host));
+                            answers.push((15, rd));
+                        }
+                    }
+                    ("null.test", 15) => answers.push((15, vec![0, 0, 0])),
+                    ("nomx.test", 1) => answers.push((1, vec![127, 0, 0, 5])),
+                    ("nomx.test" | "mx.test" | "null.test", _) => {}
+                    _ => rcode = 3,
+                }
+                let mut r = Vec::new();
+                r.extend_from_slice(&q[..2]);
+                r.extend_from_slice(&[0x84, 0x80 | rcode]);
+                r.extend_from_slice(&[0, 1]);
+                r.extend_from_slice(&u16::try_from(answers.len()).unwrap().to_be_bytes());
+                r.extend_from_slice(&[0, 0, 0, 0]);
+                r.extend_from_slice(question);
+                for (t, rd) in answers {
+                    r.extend_from_slice(&[0xc0, 12]);
+                    r.extend_from_slice(&t.to_be_bytes());
+                    r.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
+                    r.extend_from_slice(&u16::try_from(rd.len()).unwrap().to_be_bytes());
+                    r.extend_from_slice(&rd);
+                }
+                let _ = sock.send_to(&r, peer).await;
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn mx_order_implicit_null_and_missing() {
+        let r = resolver(Some(dns_server().await)).unwrap();
+        assert_eq!(
+            mx_hosts(&r, "mx.test").await.unwrap(),
+            vec!["a.mx.test", "b.mx.test", "c.mx.test"]
+        );
+        assert_eq!(mx_hosts(&r, "nomx.test").await.unwrap(), vec!["nomx.test"]);
+        let null = mx_hosts(&r, "null.test").await.unwrap_err();
+        assert_eq!(null, MxError::NullMx("null.test".into()));
+        assert!(null.is_permanent());
+        let missing = mx_hosts(&r, "nowhere.test").await.unwrap_err();
+        assert_eq!(missing, MxError::NoSuchDomain("nowhere.test".into()));
+    }
+}
