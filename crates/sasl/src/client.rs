@@ -1,0 +1,147 @@
+//! The client side: credentials, the step-machine trait and its constructor.
+
+use crate::mech::{anonymous, cram_md5, external, login, oauth, plain, scram};
+use crate::{Limits, Mechanism, SaslError, Secret};
+
+/// What a client has to authenticate with.
+///
+/// `Debug` shows the user names and redacts the password and token.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    /// The authentication identity (authcid): the user name. For ANONYMOUS it is
+    /// the trace string (RFC 4505), often an e-mail address or empty.
+    pub username: String,
+    /// The password, for PLAIN, LOGIN, CRAM-MD5 and SCRAM.
+    pub password: Option<Secret<String>>,
+    /// The authorization identity (act-as user); `None` or empty means the same as
+    /// the authentication identity.
+    pub authzid: Option<String>,
+    /// An OAuth 2.0 access token, for XOAUTH2 and OAUTHBEARER.
+    pub oauth_token: Option<Secret<String>>,
+}
+
+impl Credentials {
+    /// A user name and password.
+    #[must_use]
+    pub fn with_password(username: impl Into<String>, password: impl Into<String>) -> Self {
+        Credentials {
+            username: username.into(),
+            password: Some(Secret::new(password.into())),
+            ..Credentials::default()
+        }
+    }
+
+    /// A user name and OAuth access token.
+    #[must_use]
+    pub fn with_token(username: impl Into<String>, token: impl Into<String>) -> Self {
+        Credentials {
+            username: username.into(),
+            oauth_token: Some(Secret::new(token.into())),
+            ..Credentials::default()
+        }
+    }
+
+    /// The authzid if one is set and not empty.
+    pub(crate) fn authzid(&self) -> Option<&str> {
+        self.authzid.as_deref().filter(|a| !a.is_empty())
+    }
+
+    pub(crate) fn password(&self) -> Result<&Secret<String>, SaslError> {
+        self.password
+            .as_ref()
+            .ok_or(SaslError::MissingCredentials("the mechanism needs a password"))
+    }
+
+    pub(crate) fn token(&self) -> Result<&Secret<String>, SaslError> {
+        self.oauth_token.as_ref().ok_or(SaslError::MissingCredentials(
+            "the mechanism needs an OAuth token",
+        ))
+    }
+}
+
+/// A client-side step machine. Challenges and responses are raw bytes: the
+/// protocol crate does the base64 and the continuation framing.
+pub trait ClientMechanism: Send + std::fmt::Debug {
+    /// Which mechanism this is.
+    fn mechanism(&self) -> Mechanism;
+
+    /// The initial response (SASL-IR, SMTP "AUTH MECH ir"), or None if the mechanism
+    /// has none (LOGIN, CRAM-MD5 start with a server challenge). Called once, first.
+    ///
+    /// `Some` of an empty buffer is an empty initial response (sent as `=` in SMTP
+    /// and IMAP), which EXTERNAL without authzid and ANONYMOUS without trace use.
+    fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError>;
+
+    /// Answers one server challenge. SCRAM's server-final message also arrives here
+    /// (verified; the answer is then empty). XOAUTH2's error JSON too (answer empty;
+    /// OAUTHBEARER answers its error JSON with a single 0x01, RFC 7628 3.2.3).
+    fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError>;
+
+    /// Called when the server reports success, with any additional data sent with
+    /// the success (IMAP/SMTP may carry SCRAM's server-final there). Err if the
+    /// mechanism could not verify the server (SCRAM signature missing or wrong).
+    fn finish(&mut self, success_data: Option<&[u8]>) -> Result<(), SaslError>;
+
+    /// The error text the server sent during the exchange (SCRAM `e=` value,
+    /// the XOAUTH2/OAUTHBEARER error JSON), if any; useful in the failure report.
+    fn server_error(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// SCRAM's GS2 channel-binding flag as the client sends it (RFC 5802 section 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChannelBindingFlag {
+    /// `n`: the client does not support channel binding.
+    #[default]
+    NotSupported,
+    /// `y`: the client supports channel binding but thinks the server does not
+    /// (it did not offer a `-PLUS` mechanism). A server that does support it then
+    /// fails the exchange: that detects a downgrade.
+    SupportedNotUsed,
+}
+
+/// Options of [`client_with`]; the defaults are what [`client`] uses.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    /// Size and cost limits.
+    pub limits: Limits,
+    /// The SCRAM client nonce (printable ASCII without `,`). `None` draws 24
+    /// random octets from the OS and encodes them in base64. Set it only for
+    /// known-answer tests: a repeated nonce weakens SCRAM.
+    pub scram_nonce: Option<String>,
+    /// The SCRAM GS2 channel-binding flag.
+    pub channel_binding: ChannelBindingFlag,
+    /// OAUTHBEARER `host` key (RFC 7628 section 3.1), if the caller wants to send it.
+    pub oauth_host: Option<String>,
+    /// OAUTHBEARER `port` key.
+    pub oauth_port: Option<u16>,
+}
+
+/// Builds the client side of `mechanism` for `creds` (SCRAM nonce from the OS RNG).
+///
+/// Fails with [`SaslError::MissingCredentials`] when `creds` lacks what the
+/// mechanism needs, and [`SaslError::InvalidCredentials`] when a field cannot be
+/// sent with it (a NUL in a PLAIN field, a prohibited character under SASLprep).
+pub fn client(mechanism: Mechanism, creds: &Credentials) -> Result<Box<dyn ClientMechanism>, SaslError> {
+    client_with(mechanism, creds, &ClientOptions::default())
+}
+
+/// [`client`] with options (caller-chosen SCRAM nonce, limits, OAUTHBEARER host).
+pub fn client_with(
+    mechanism: Mechanism,
+    creds: &Credentials,
+    options: &ClientOptions,
+) -> Result<Box<dyn ClientMechanism>, SaslError> {
+    match mechanism {
+        Mechanism::Plain => plain::PlainClient::build(creds, options),
+        Mechanism::Login => login::LoginClient::build(creds, options),
+        Mechanism::CramMd5 => cram_md5::CramMd5Client::build(creds, options),
+        Mechanism::ScramSha1 => scram::ScramClient::build(scram::ScramHash::Sha1, creds, options),
+        Mechanism::ScramSha256 => scram::ScramClient::build(scram::ScramHash::Sha256, creds, options),
+        Mechanism::XOAuth2 => oauth::XOAuth2Client::build(creds, options),
+        Mechanism::OAuthBearer => oauth::OAuthBearerClient::build(creds, options),
+        Mechanism::External => external::ExternalClient::build(creds, options),
+        Mechanism::Anonymous => anonymous::AnonymousClient::build(creds, options),
+    }
+}

@@ -1,0 +1,725 @@
+//! SCRAM-SHA-1 (RFC 5802) and SCRAM-SHA-256 (RFC 7677), without channel binding.
+//!
+//! Channel binding: the client sends the GS2 flag `n` (or `y` on request); a
+//! server refuses `p=` (the `-PLUS` variants are not implemented) with
+//! [`SaslError::Unsupported`], and refuses `y` when it is configured as
+//! offering `-PLUS` (RFC 5802 section 6, downgrade detection).
+
+use super::{ClientSteps, no_success_data, random_bytes};
+use crate::client::{ChannelBindingFlag, ClientOptions, Credentials};
+use crate::server::{CredentialStore, ServerOptions, ServerStep, ServerSteps, authorized};
+use crate::{Limits, Mechanism, SaslError, Secret, saslprep};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use hmac::{Hmac, Mac};
+use proto_core::ct_eq;
+
+/// The hash function of a SCRAM mechanism.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScramHash {
+    /// SHA-1, for `SCRAM-SHA-1` (RFC 5802).
+    Sha1,
+    /// SHA-256, for `SCRAM-SHA-256` (RFC 7677).
+    Sha256,
+}
+
+impl ScramHash {
+    /// The mechanism that uses this hash.
+    #[must_use]
+    pub fn mechanism(self) -> Mechanism {
+        match self {
+            ScramHash::Sha1 => Mechanism::ScramSha1,
+            ScramHash::Sha256 => Mechanism::ScramSha256,
+        }
+    }
+
+    /// The hash of a SCRAM mechanism, `None` for the others.
+    #[must_use]
+    pub fn of(mechanism: Mechanism) -> Option<ScramHash> {
+        match mechanism {
+            Mechanism::ScramSha1 => Some(ScramHash::Sha1),
+            Mechanism::ScramSha256 => Some(ScramHash::Sha256),
+            _ => None,
+        }
+    }
+
+    /// Output length of the hash in octets (20 or 32).
+    #[must_use]
+    pub fn output_len(self) -> usize {
+        match self {
+            ScramHash::Sha1 => 20,
+            ScramHash::Sha256 => 32,
+        }
+    }
+
+    /// HMAC(key, data) (RFC 5802 section 2.2).
+    fn hmac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
+        fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
+            // HMAC accepts keys of any length, so this cannot fail.
+            let mut mac =
+                <M as hmac::digest::KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+            mac.update(data);
+            mac.finalize().into_bytes().to_vec()
+        }
+        match self {
+            ScramHash::Sha1 => run::<Hmac<sha1::Sha1>>(key, data),
+            ScramHash::Sha256 => run::<Hmac<sha2::Sha256>>(key, data),
+        }
+    }
+
+    /// H(data).
+    fn h(self, data: &[u8]) -> Vec<u8> {
+        use sha2::Digest as _;
+        match self {
+            ScramHash::Sha1 => sha1::Sha1::digest(data).to_vec(),
+            ScramHash::Sha256 => sha2::Sha256::digest(data).to_vec(),
+        }
+    }
+
+    /// Hi(str, salt, i): PBKDF2 with HMAC as the PRF and one output block.
+    fn hi(self, password: &[u8], salt: &[u8], iterations: u32) -> Secret<Vec<u8>> {
+        let mut out = vec![0u8; self.output_len()];
+        match self {
+            ScramHash::Sha1 => pbkdf2::pbkdf2_hmac::<sha1::Sha1>(password, salt, iterations, &mut out),
+            ScramHash::Sha256 => pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, &mut out),
+        }
+        Secret::new(out)
+    }
+}
+
+/// What a server stores per user and hash instead of the password
+/// (RFC 5802 sections 3 and 5.1): StoredKey = H(HMAC(SaltedPassword, "Client Key")),
+/// ServerKey = HMAC(SaltedPassword, "Server Key"), and the salt and iteration
+/// count they were derived with. The keys do not let anyone log in by
+/// themselves; `Debug` redacts them anyway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScramKeys {
+    /// The hash these keys are for.
+    pub hash: ScramHash,
+    /// The salt (raw octets).
+    pub salt: Vec<u8>,
+    /// The PBKDF2 iteration count.
+    pub iterations: u32,
+    /// StoredKey.
+    pub stored_key: Secret<Vec<u8>>,
+    /// ServerKey.
+    pub server_key: Secret<Vec<u8>>,
+}
+
+impl ScramKeys {
+    /// Derives the keys from a password (SASLprep'ed first), a salt and an
+    /// iteration count: what an application does when an account is created or
+    /// its password changes, to store keys instead of the password.
+    ///
+    /// ```
+    /// use sasl::{ScramHash, ScramKeys};
+    /// // RFC 5802 section 5: user "user", password "pencil".
+    /// let salt = [0x41, 0x25, 0xc2, 0x47, 0xe4, 0x3a, 0xb1, 0xe9, 0x3c, 0x6d, 0xff, 0x76];
+    /// let keys = ScramKeys::derive(ScramHash::Sha1, "pencil", &salt, 4096).unwrap();
+    /// assert_eq!(keys.iterations, 4096);
+    /// assert!(keys.verify_password(&sasl::Secret::new("pencil".into())));
+    /// assert!(!keys.verify_password(&sasl::Secret::new("pencil2".into())));
+    /// ```
+    pub fn derive(hash: ScramHash, password: &str, salt: &[u8], iterations: u32) -> Result<Self, SaslError> {
+        if iterations == 0 || salt.is_empty() {
+            return Err(SaslError::InvalidCredentials(
+                "SCRAM needs a salt and an iteration count of at least 1",
+            ));
+        }
+        let prepped = saslprep::saslprep(password)
+            .map_err(|_| SaslError::InvalidCredentials("password fails SASLprep"))?;
+        let salted = hash.hi(prepped.as_bytes(), salt, iterations);
+        Ok(Self::from_salted(hash, salt.to_vec(), iterations, &salted))
+    }
+
+    /// [`ScramKeys::derive`] with 16 random octets of salt from the OS.
+    pub fn generate(hash: ScramHash, password: &str, iterations: u32) -> Result<Self, SaslError> {
+        let salt: [u8; 16] = random_bytes()?;
+        Self::derive(hash, password, &salt, iterations)
+    }
+
+    fn from_salted(hash: ScramHash, salt: Vec<u8>, iterations: u32, salted: &Secret<Vec<u8>>) -> Self {
+        let client_key = Secret::new(hash.hmac(salted.expose(), b"Client Key"));
+        ScramKeys {
+            hash,
+            salt,
+            iterations,
+            stored_key: Secret::new(hash.h(client_key.expose())),
+            server_key: Secret::new(hash.hmac(salted.expose(), b"Server Key")),
+        }
+    }
+
+    /// Checks a password against the stored keys (for PLAIN and LOGIN on a
+    /// server that stores only SCRAM keys). Costs one PBKDF2 run.
+    #[must_use]
+    pub fn verify_password(&self, password: &Secret<String>) -> bool {
+        match Self::derive(self.hash, password.expose(), &self.salt, self.iterations) {
+            Ok(k) => ct_eq(k.stored_key.expose(), self.stored_key.expose()),
+            Err(_) => false,
+        }
+    }
+
+    /// The RFC 5803 text form, `SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>`
+    /// (base64 fields), as LDAP `authPassword` and several servers store it.
+    #[must_use]
+    pub fn to_rfc5803(&self) -> Secret<String> {
+        Secret::new(format!(
+            "{}${}:{}${}:{}",
+            self.hash.mechanism().name(),
+            self.iterations,
+            B64.encode(&self.salt),
+            B64.encode(self.stored_key.expose()),
+            B64.encode(self.server_key.expose())
+        ))
+    }
+
+    /// Parses the RFC 5803 text form written by [`ScramKeys::to_rfc5803`].
+    pub fn from_rfc5803(text: &str) -> Result<Self, SaslError> {
+        const BAD: SaslError = SaslError::Malformed("not an RFC 5803 SCRAM key string");
+        let mut parts = text.split('$');
+        let (Some(scheme), Some(info), Some(value), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(BAD);
+        };
+        let hash = Mechanism::from_name(scheme.as_bytes())
+            .and_then(ScramHash::of)
+            .ok_or(BAD)?;
+        let (iter, salt) = info.split_once(':').ok_or(BAD)?;
+        let (stored, server) = value.split_once(':').ok_or(BAD)?;
+        let iterations: u32 = parse_iterations(iter).ok_or(BAD)?;
+        let salt = B64.decode(salt).map_err(|_| BAD)?;
+        let stored_key = B64.decode(stored).map_err(|_| BAD)?;
+        let server_key = B64.decode(server).map_err(|_| BAD)?;
+        if salt.is_empty() || stored_key.len() != hash.output_len() || server_key.len() != hash.output_len() {
+            return Err(BAD);
+        }
+        Ok(ScramKeys {
+            hash,
+            salt,
+            iterations,
+            stored_key: Secret::new(stored_key),
+            server_key: Secret::new(server_key),
+        })
+    }
+}
+
+/// A positive decimal iteration count without sign or leading zero.
+fn parse_iterations(s: &str) -> Option<u32> {
+    if s.is_empty() || s.starts_with('0') || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// RFC 5802 section 5.1: `,` and `=` in a saslname become `=2C` and `=3D`.
+fn escape_saslname(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            ',' => out.push_str("=2C"),
+            '=' => out.push_str("=3D"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Reverses [`escape_saslname`]; any other `=` sequence is malformed.
+pub(crate) fn unescape_saslname(name: &str) -> Result<String, SaslError> {
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(i) = rest.find('=') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if after.starts_with("2C") {
+            out.push(',');
+        } else if after.starts_with("3D") {
+            out.push('=');
+        } else {
+            return Err(SaslError::Malformed("bad '=' escape in SCRAM saslname"));
+        }
+        rest = &after[2..];
+    }
+    out.push_str(rest);
+    if out.is_empty() {
+        return Err(SaslError::Malformed("empty SCRAM saslname"));
+    }
+    Ok(out)
+}
+
+/// RFC 5802 section 7: `printable = %x21-2B / %x2D-7E`.
+fn is_printable_nonce(n: &str) -> bool {
+    !n.is_empty() && n.bytes().all(|b| (0x21..=0x7E).contains(&b) && b != b',')
+}
+
+fn xor(a: &[u8], b: &[u8]) -> Vec<u8> {
+    a.iter().zip(b).map(|(x, y)| x ^ y).collect()
+}
+
+/// Splits `msg` at its first attribute `k=value`, checking the name.
+fn attr<'a>(part: Option<&'a str>, name: char, what: &'static str) -> Result<&'a str, SaslError> {
+    let part = part.ok_or(SaslError::Malformed(what))?;
+    let mut chars = part.chars();
+    if chars.next() == Some(name) && chars.next() == Some('=') {
+        Ok(&part[2..])
+    } else {
+        Err(SaslError::Malformed(what))
+    }
+}
+
+/// Optional extensions after the mandatory attributes: `ALPHA "=" 1*value-char`.
+fn check_extensions<'a>(rest: impl Iterator<Item = &'a str>) -> Result<(), SaslError> {
+    for ext in rest {
+        let b = ext.as_bytes();
+        if b.len() < 3 || !b[0].is_ascii_alphabetic() || b[1] != b'=' {
+            return Err(SaslError::Malformed("bad SCRAM attribute"));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- client --
+
+#[derive(Debug)]
+enum ClientState {
+    Start,
+    SentFirst,
+    SentFinal { server_signature: Vec<u8> },
+    Verified,
+}
+
+#[derive(Debug)]
+pub(crate) struct ScramClient {
+    hash: ScramHash,
+    limits: Limits,
+    gs2_header: String,
+    client_first_bare: String,
+    nonce: String,
+    password: Secret<String>,
+    state: ClientState,
+    server_error: Option<String>,
+}
+
+impl ScramClient {
+    pub(crate) fn build(
+        hash: ScramHash,
+        creds: &Credentials,
+        options: &ClientOptions,
+    ) -> Result<Box<dyn crate::ClientMechanism>, SaslError> {
+        let password = creds.password()?;
+        let password = Secret::new(
+            saslprep::saslprep(password.expose())
+                .map_err(|_| SaslError::InvalidCredentials("password fails SASLprep"))?
+                .into_owned(),
+        );
+        if creds.username.is_empty() {
+            return Err(SaslError::MissingCredentials("SCRAM needs a user name"));
+        }
+        let user = saslprep::saslprep(&creds.username)
+            .map_err(|_| SaslError::InvalidCredentials("user name fails SASLprep"))?;
+        let nonce = match &options.scram_nonce {
+            Some(n) if is_printable_nonce(n) => n.clone(),
+            Some(_) => {
+                return Err(SaslError::InvalidCredentials(
+                    "SCRAM nonce must be printable ASCII without ','",
+                ));
+            }
+            None => B64.encode(random_bytes::<24>()?),
+        };
+        let flag = match options.channel_binding {
+            ChannelBindingFlag::NotSupported => "n",
+            ChannelBindingFlag::SupportedNotUsed => "y",
+        };
+        let gs2_header = match creds.authzid() {
+            Some(z) => {
+                let z = saslprep::saslprep(z)
+                    .map_err(|_| SaslError::InvalidCredentials("authzid fails SASLprep"))?;
+                format!("{flag},a={},", escape_saslname(&z))
+            }
+            None => format!("{flag},,"),
+        };
+        let client_first_bare = format!("n={},r={nonce}", escape_saslname(&user));
+        let me = ScramClient {
+            hash,
+            limits: options.limits,
+            gs2_header,
+            client_first_bare,
+            nonce,
+            password,
+            state: ClientState::Start,
+            server_error: None,
+        };
+        Ok(super::ClientGuard::boxed(me, options.limits))
+    }
+
+    fn client_final(&mut self, server_first: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
+        let server_first = std::str::from_utf8(server_first)
+            .map_err(|_| SaslError::Malformed("SCRAM server-first is not UTF-8"))?;
+        if server_first.starts_with("m=") {
+            return Err(SaslError::Unsupported("SCRAM mandatory extension (m=)"));
+        }
+        if let Some(e) = server_first.strip_prefix("e=") {
+            self.server_error = Some(e.to_owned());
+            return Err(SaslError::ServerError(e.to_owned()));
+        }
+        let mut parts = server_first.split(',');
+        let nonce = attr(parts.next(), 'r', "SCRAM server-first lacks r=")?;
+        let salt = attr(parts.next(), 's', "SCRAM server-first lacks s=")?;
+        let iter = attr(parts.next(), 'i', "SCRAM server-first lacks i=")?;
+        check_extensions(parts)?;
+        if !is_printable_nonce(nonce) || !nonce.starts_with(&self.nonce) || nonce.len() == self.nonce.len() {
+            return Err(SaslError::Malformed(
+                "SCRAM server nonce does not extend the client nonce",
+            ));
+        }
+        let salt = B64
+            .decode(salt)
+            .map_err(|_| SaslError::Malformed("SCRAM salt is not base64"))?;
+        if salt.is_empty() {
+            return Err(SaslError::Malformed("SCRAM salt is empty"));
+        }
+        let iterations = parse_iterations(iter).ok_or(SaslError::Malformed("SCRAM iteration count"))?;
+        if iterations < self.limits.scram_min_iterations || iterations > self.limits.scram_max_iterations {
+            return Err(SaslError::Unsupported(
+                "SCRAM iteration count outside the configured limits",
+            ));
+        }
+        let hash = self.hash;
+        let salted = hash.hi(self.password.expose().as_bytes(), &salt, iterations);
+        let client_key = Secret::new(hash.hmac(salted.expose(), b"Client Key"));
+        let stored_key = hash.h(client_key.expose());
+        let without_proof = format!("c={},r={nonce}", B64.encode(self.gs2_header.as_bytes()));
+        let auth_message = format!("{},{server_first},{without_proof}", self.client_first_bare);
+        let client_signature = hash.hmac(&stored_key, auth_message.as_bytes());
+        let proof = xor(client_key.expose(), &client_signature);
+        let server_key = hash.hmac(salted.expose(), b"Server Key");
+        let server_signature = hash.hmac(&server_key, auth_message.as_bytes());
+        self.state = ClientState::SentFinal { server_signature };
+        Ok(Secret::new(
+            format!("{without_proof},p={}", B64.encode(proof)).into_bytes(),
+        ))
+    }
+
+    fn verify_server_final(&mut self, server_final: &[u8]) -> Result<(), SaslError> {
+        let ClientState::SentFinal { server_signature } = &self.state else {
+            return Err(SaslError::WrongState("no SCRAM server-final expected now"));
+        };
+        let text = std::str::from_utf8(server_final)
+            .map_err(|_| SaslError::Malformed("SCRAM server-final is not UTF-8"))?;
+        let first = text.split(',').next().unwrap_or("");
+        if let Some(e) = first.strip_prefix("e=") {
+            self.server_error = Some(e.to_owned());
+            return Err(SaslError::ServerError(e.to_owned()));
+        }
+        let v = first
+            .strip_prefix("v=")
+            .ok_or(SaslError::Malformed("SCRAM server-final lacks v="))?;
+        check_extensions(text.split(',').skip(1))?;
+        let sig = B64
+            .decode(v)
+            .map_err(|_| SaslError::Malformed("SCRAM server signature is not base64"))?;
+        if !ct_eq(&sig, server_signature) {
+            return Err(SaslError::ServerNotVerified("wrong SCRAM server signature"));
+        }
+        self.state = ClientState::Verified;
+        Ok(())
+    }
+}
+
+impl ClientSteps for ScramClient {
+    fn mechanism(&self) -> Mechanism {
+        self.hash.mechanism()
+    }
+
+    fn initial(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
+        self.state = ClientState::SentFirst;
+        Ok(Some(Secret::new(
+            format!("{}{}", self.gs2_header, self.client_first_bare).into_bytes(),
+        )))
+    }
+
+    fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
+        match self.state {
+            ClientState::SentFirst => self.client_final(challenge),
+            ClientState::SentFinal { .. } => {
+                self.verify_server_final(challenge)?;
+                Ok(Secret::new(Vec::new()))
+            }
+            ClientState::Start | ClientState::Verified => {
+                Err(SaslError::WrongState("no SCRAM challenge expected"))
+            }
+        }
+    }
+
+    fn finish(&mut self, success_data: Option<&[u8]>) -> Result<(), SaslError> {
+        match (&self.state, success_data) {
+            (ClientState::Verified, data) => no_success_data(data),
+            (ClientState::SentFinal { .. }, Some(data)) if !data.is_empty() => self.verify_server_final(data),
+            (ClientState::SentFinal { .. }, _) => Err(SaslError::ServerNotVerified(
+                "success without the SCRAM server signature",
+            )),
+            _ => Err(SaslError::ServerNotVerified(
+                "success before the SCRAM exchange completed",
+            )),
+        }
+    }
+
+    fn server_error(&self) -> Option<&str> {
+        self.server_error.as_deref()
+    }
+}
+
+// ---------------------------------------------------------------- server --
+
+#[derive(Debug)]
+enum ServerState {
+    Start,
+    SentFirst {
+        user: String,
+        authzid: Option<String>,
+        gs2_header: String,
+        client_first_bare: String,
+        server_first: String,
+        nonce: String,
+        /// `None` for an unknown user: the exchange runs on with made-up
+        /// parameters and fails at the proof (RFC 5802 section 5.1: do not
+        /// reveal which users exist).
+        keys: Option<ScramKeys>,
+    },
+    SentFinal {
+        identity: crate::Identity,
+    },
+}
+
+#[derive(Debug)]
+pub(crate) struct ScramServer {
+    hash: ScramHash,
+    server_nonce: String,
+    success_data: bool,
+    plus_offered: bool,
+    state: ServerState,
+}
+
+impl ScramServer {
+    pub(crate) fn new(hash: ScramHash, options: &ServerOptions) -> Result<Self, SaslError> {
+        let server_nonce = match &options.scram_nonce {
+            Some(n) if is_printable_nonce(n) => n.clone(),
+            Some(_) => {
+                return Err(SaslError::InvalidCredentials(
+                    "SCRAM nonce must be printable ASCII without ','",
+                ));
+            }
+            None => B64.encode(random_bytes::<18>()?),
+        };
+        Ok(ScramServer {
+            hash,
+            server_nonce,
+            success_data: options.success_data,
+            plus_offered: options.scram_plus_offered,
+            state: ServerState::Start,
+        })
+    }
+
+    /// Made-up but stable parameters for a user that does not exist: the salt
+    /// is an HMAC of the user name under a per-process random key, so repeated
+    /// attempts see the same salt, as for a real user.
+    fn fake_params(&self, user: &str) -> Result<(Vec<u8>, u32), SaslError> {
+        static KEY: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+        let key = match KEY.get() {
+            Some(k) => k,
+            None => {
+                let fresh: [u8; 32] = random_bytes()?;
+                KEY.get_or_init(|| fresh)
+            }
+        };
+        let mut salt = self.hash.hmac(key, user.as_bytes());
+        salt.truncate(16);
+        Ok((salt, 4096))
+    }
+
+    fn client_first(&mut self, msg: &[u8], store: &dyn CredentialStore) -> Result<ServerStep, SaslError> {
+        let msg =
+            std::str::from_utf8(msg).map_err(|_| SaslError::Malformed("SCRAM client-first is not UTF-8"))?;
+        // gs2-header = gs2-cbind-flag "," [ authzid ] ","
+        let (flag, rest) = msg
+            .split_once(',')
+            .ok_or(SaslError::Malformed("SCRAM client-first lacks a GS2 header"))?;
+        match flag {
+            // `y`: the client thinks we do not support channel binding; if we
+            // offer -PLUS that is a downgrade.
+            "y" if self.plus_offered => return Err(SaslError::AuthenticationFailed),
+            "n" | "y" => {}
+            f if f.starts_with("p=") => {
+                return Err(SaslError::Unsupported(
+                    "SCRAM channel binding (p=, the -PLUS mechanisms)",
+                ));
+            }
+            _ => return Err(SaslError::Malformed("bad SCRAM channel binding flag")),
+        }
+        let (authzid, bare) = rest
+            .split_once(',')
+            .ok_or(SaslError::Malformed("SCRAM client-first lacks a GS2 header"))?;
+        let authzid = match authzid {
+            "" => None,
+            a => Some(unescape_saslname(
+                a.strip_prefix("a=")
+                    .ok_or(SaslError::Malformed("bad SCRAM GS2 authzid"))?,
+            )?),
+        };
+        let gs2_header = &msg[..msg.len() - bare.len()];
+        if bare.starts_with("m=") {
+            return Err(SaslError::Unsupported("SCRAM mandatory extension (m=)"));
+        }
+        let mut parts = bare.split(',');
+        let user = unescape_saslname(attr(parts.next(), 'n', "SCRAM client-first lacks n=")?)?;
+        let cnonce = attr(parts.next(), 'r', "SCRAM client-first lacks r=")?;
+        check_extensions(parts)?;
+        if !is_printable_nonce(cnonce) {
+            return Err(SaslError::Malformed("SCRAM client nonce is not printable"));
+        }
+        let user = saslprep::saslprep(&user)
+            .map_err(|_| SaslError::AuthenticationFailed)?
+            .into_owned();
+        let keys = store.scram_keys(self.hash, &user).filter(|k| k.hash == self.hash);
+        let (salt, iterations) = match &keys {
+            Some(k) => (k.salt.clone(), k.iterations),
+            None => self.fake_params(&user)?,
+        };
+        let nonce = format!("{cnonce}{}", self.server_nonce);
+        let server_first = format!("r={nonce},s={},i={iterations}", B64.encode(salt));
+        self.state = ServerState::SentFirst {
+            user,
+            authzid,
+            gs2_header: gs2_header.to_owned(),
+            client_first_bare: bare.to_owned(),
+            server_first: server_first.clone(),
+            nonce,
+            keys,
+        };
+        Ok(ServerStep::Challenge(server_first.into_bytes()))
+    }
+
+    fn client_final(&mut self, msg: &[u8], store: &dyn CredentialStore) -> Result<ServerStep, SaslError> {
+        let ServerState::SentFirst {
+            user,
+            authzid,
+            gs2_header,
+            client_first_bare,
+            server_first,
+            nonce,
+            keys,
+        } = std::mem::replace(&mut self.state, ServerState::Start)
+        else {
+            return Err(SaslError::WrongState("no SCRAM client-final expected now"));
+        };
+        let msg =
+            std::str::from_utf8(msg).map_err(|_| SaslError::Malformed("SCRAM client-final is not UTF-8"))?;
+        let (without_proof, proof) = msg
+            .rsplit_once(",p=")
+            .ok_or(SaslError::Malformed("SCRAM client-final lacks p="))?;
+        let mut parts = without_proof.split(',');
+        let cbind = attr(parts.next(), 'c', "SCRAM client-final lacks c=")?;
+        let final_nonce = attr(parts.next(), 'r', "SCRAM client-final lacks r=")?;
+        check_extensions(parts)?;
+        let cbind = B64
+            .decode(cbind)
+            .map_err(|_| SaslError::Malformed("SCRAM channel binding is not base64"))?;
+        let proof = B64
+            .decode(proof)
+            .map_err(|_| SaslError::Malformed("SCRAM proof is not base64"))?;
+        if proof.len() != self.hash.output_len() {
+            return Err(SaslError::Malformed("SCRAM proof has the wrong length"));
+        }
+        // Without -PLUS the channel binding is exactly the GS2 header of client-first.
+        if cbind != gs2_header.as_bytes() || final_nonce != nonce {
+            return Err(SaslError::AuthenticationFailed);
+        }
+        let keys = keys.ok_or(SaslError::AuthenticationFailed)?;
+        let auth_message = format!("{client_first_bare},{server_first},{without_proof}");
+        let client_signature = self.hash.hmac(keys.stored_key.expose(), auth_message.as_bytes());
+        let client_key = Secret::new(xor(&proof, &client_signature));
+        if !ct_eq(&self.hash.h(client_key.expose()), keys.stored_key.expose()) {
+            return Err(SaslError::AuthenticationFailed);
+        }
+        let identity = authorized(store, user, authzid)?;
+        let server_signature = self.hash.hmac(keys.server_key.expose(), auth_message.as_bytes());
+        let server_final = format!("v={}", B64.encode(server_signature)).into_bytes();
+        if self.success_data {
+            return Ok(ServerStep::Success {
+                identity,
+                additional_data: Some(server_final),
+            });
+        }
+        self.state = ServerState::SentFinal { identity };
+        Ok(ServerStep::Challenge(server_final))
+    }
+}
+
+impl ServerSteps for ScramServer {
+    fn mechanism(&self) -> Mechanism {
+        self.hash.mechanism()
+    }
+
+    fn start(&mut self, ir: Option<&[u8]>, store: &dyn CredentialStore) -> Result<ServerStep, SaslError> {
+        match ir {
+            None => Ok(ServerStep::Challenge(Vec::new())),
+            Some(msg) => self.client_first(msg, store),
+        }
+    }
+
+    fn step(&mut self, response: &[u8], store: &dyn CredentialStore) -> Result<ServerStep, SaslError> {
+        match std::mem::replace(&mut self.state, ServerState::Start) {
+            ServerState::Start => self.client_first(response, store),
+            s @ ServerState::SentFirst { .. } => {
+                self.state = s;
+                self.client_final(response, store)
+            }
+            ServerState::SentFinal { identity } => {
+                if !response.is_empty() {
+                    return Err(SaslError::Malformed(
+                        "SCRAM expects an empty answer to server-final",
+                    ));
+                }
+                Ok(ServerStep::Success {
+                    identity,
+                    additional_data: None,
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saslname_escaping_round_trips() {
+        assert_eq!(escape_saslname("a,b=c"), "a=2Cb=3Dc");
+        assert_eq!(unescape_saslname("a=2Cb=3Dc").unwrap(), "a,b=c");
+        assert!(unescape_saslname("a=2").is_err());
+        assert!(unescape_saslname("a=41").is_err());
+        assert!(unescape_saslname("").is_err());
+    }
+
+    #[test]
+    fn iteration_counts() {
+        assert_eq!(parse_iterations("4096"), Some(4096));
+        assert_eq!(parse_iterations("04096"), None);
+        assert_eq!(parse_iterations("0"), None);
+        assert_eq!(parse_iterations("-1"), None);
+        assert_eq!(parse_iterations("99999999999"), None);
+    }
+
+    #[test]
+    fn rfc5803_round_trip() {
+        let keys = ScramKeys::derive(ScramHash::Sha256, "pencil", b"salt", 16).unwrap();
+        let text = keys.to_rfc5803();
+        assert!(text.expose().starts_with("SCRAM-SHA-256$16:c2FsdA==$"));
+        assert_eq!(ScramKeys::from_rfc5803(text.expose()).unwrap(), keys);
+        assert!(ScramKeys::from_rfc5803("SCRAM-SHA-256$16:c2FsdA==$AA==:AA==").is_err());
+        assert!(ScramKeys::from_rfc5803("nonsense").is_err());
+    }
+}
