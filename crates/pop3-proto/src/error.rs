@@ -121,6 +121,9 @@ pub enum Error {
     /// A SASL mechanism failed on the client side (bad challenge, server not verified).
     #[error("SASL: {0}")]
     Sasl(String),
+    /// The server did not answer within [`Limits::autologout`](crate::Limits).
+    #[error("timed out waiting for the server")]
+    Timeout,
     /// The server closed the connection or the session already ended.
     #[error("connection closed")]
     Closed,

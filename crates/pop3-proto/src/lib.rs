@@ -58,13 +58,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod client;
 pub mod command;
 pub mod error;
 pub mod limits;
 mod parse;
 pub mod response;
+mod sasl_glue;
 pub mod server;
 
+pub use client::{ClientConfig, ClientEvent, ClientSession, Credentials, FetchMode, LoginMethod, TlsMode};
 pub use command::{AuthLine, Command, apop_digest};
 pub use error::{CommandError, EncodeError, Error, ResponseError, UsageError};
 pub use limits::Limits;

@@ -576,7 +576,6 @@ pub(crate) fn write_listing_line(line: &[u8], out: &mut BytesMut) {
 
 /// Un-stuffs one line of a multi-line listing: `None` for the terminating
 /// ".", otherwise the line with one leading "." removed.
-#[allow(dead_code)] // used by the client session
 pub(crate) fn unstuff_line(line: Bytes) -> Option<Bytes> {
     match line.first() {
         Some(b'.') if line.len() == 1 => None,

@@ -1,0 +1,1203 @@
+//! [`ClientSession`]: the client side of a POP3 connection.
+//!
+//! The session logs in by itself: it reads the greeting, asks for CAPA, runs
+//! STLS when the configuration requires it or the server offers it
+//! ([`ClientEvent::StartTls`] / [`ClientSession::tls_established`]), then picks
+//! the best login method: a SASL mechanism chosen by the `sasl` crate, APOP
+//! when the greeting carries a timestamp, USER/PASS last, and plaintext
+//! methods only under TLS unless configured otherwise (RFC 2595 section 2.2).
+//!
+//! After [`ClientEvent::LoggedIn`] the application issues commands
+//! ([`stat`](ClientSession::stat), [`list`](ClientSession::list),
+//! [`uidl`](ClientSession::uidl), [`retr`](ClientSession::retr),
+//! [`top`](ClientSession::top), [`dele`](ClientSession::dele), ...; calls made
+//! earlier wait in a queue) or a whole download with
+//! [`fetch`](ClientSession::fetch) in one of the [`FetchMode`]s. Each response
+//! is parsed by the command it answers; message bodies stream out as
+//! [`ClientEvent::MessageData`] chunks, dot-unstuffed, never required to be
+//! UTF-8. Commands are pipelined when the server advertises PIPELINING
+//! (RFC 2449 6.6), one at a time otherwise.
+
+use crate::command::{AuthLine, Command, apop_digest};
+use crate::error::{Error, ResponseError, UsageError};
+use crate::limits::Limits;
+use crate::response::{
+    Capabilities, LanguageListing, ScanListing, ServerLine, StatInfo, StatusLine, UidListing, unstuff_line,
+};
+use crate::sasl_glue::{self, SaslStep};
+use bytes::{Bytes, BytesMut};
+use proto_core::{
+    Deadline, DotDecoder, DotEvent, LineConfig, LineError, LineFramer, Secret, Session, TransmitQueue,
+};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Instant;
+
+pub use crate::sasl_glue::Credentials;
+
+/// How the client uses TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TlsMode {
+    /// The connection is already under TLS (port 995).
+    Implicit,
+    /// Run STLS; fail if the server refuses it (the default).
+    #[default]
+    Required,
+    /// Run STLS if the server offers it in CAPA.
+    Opportunistic,
+    /// Never run STLS.
+    Disabled,
+}
+
+/// Client configuration.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// Size and time limits (response lines, listings, the response timeout).
+    pub limits: Limits,
+    /// What to log in with.
+    pub credentials: Credentials,
+    /// TLS policy.
+    pub tls: TlsMode,
+    /// Allow USER/PASS and plaintext SASL mechanisms without TLS. Off by default.
+    pub allow_plaintext_without_tls: bool,
+    /// Use APOP when the greeting has a timestamp and no SASL mechanism fits.
+    pub apop: bool,
+    /// Use SASL when the server offers a mechanism the credentials can drive.
+    pub sasl: bool,
+}
+
+impl ClientConfig {
+    /// A configuration for `credentials` with the defaults (STLS required).
+    #[must_use]
+    pub fn new(credentials: Credentials) -> Self {
+        ClientConfig {
+            limits: Limits::default(),
+            credentials,
+            tls: TlsMode::Required,
+            allow_plaintext_without_tls: false,
+            apop: true,
+            sasl: true,
+        }
+    }
+}
+
+/// How [`ClientSession::fetch`] downloads the maildrop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchMode {
+    /// Download every message and leave it on the server.
+    Keep,
+    /// Download every message and delete it once it has arrived completely.
+    /// Deletions take effect only at [`ClientSession::quit`] (RFC 1939
+    /// section 6): drop the connection instead to keep everything.
+    Delete,
+    /// Download only messages whose UIDL unique id is not in the set, and
+    /// leave everything on the server ("keep, fetch only new").
+    KeepNew(HashSet<Bytes>),
+    /// Download only new messages (as `KeepNew`), then delete every message
+    /// that was downloaded now or before.
+    DeleteKnown(HashSet<Bytes>),
+}
+
+/// How the client logged in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginMethod {
+    /// SASL with this mechanism.
+    Sasl(&'static str),
+    /// APOP.
+    Apop,
+    /// USER/PASS.
+    UserPass,
+}
+
+/// What the client session reports to the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientEvent {
+    /// The server's greeting.
+    Greeting(StatusLine),
+    /// The CAPA answer (also after STLS). Absent if the server has no CAPA.
+    Capabilities(Capabilities),
+    /// STLS accepted: start TLS on the socket, then call
+    /// [`ClientSession::tls_established`].
+    StartTls,
+    /// Logged in; the session is in the TRANSACTION state.
+    LoggedIn(LoginMethod),
+    /// STAT answer.
+    Stat(StatInfo),
+    /// LIST answer (all messages).
+    Listing(Vec<ScanListing>),
+    /// LIST n answer.
+    Scan(ScanListing),
+    /// UIDL answer (all messages).
+    UidListing(Vec<UidListing>),
+    /// UIDL n answer.
+    Uid(UidListing),
+    /// Languages of LANG without argument.
+    Languages(Vec<LanguageListing>),
+    /// A RETR or TOP answer starts.
+    MessageStart {
+        /// Message number.
+        msg: u32,
+        /// Its unique id, when known (during [`ClientSession::fetch`]).
+        uid: Option<Bytes>,
+        /// Its size as listed by the server, when known.
+        size: Option<u64>,
+        /// True for TOP.
+        top: bool,
+    },
+    /// Dot-unstuffed message bytes (a zero-copy slice of the receive buffer).
+    MessageData(Bytes),
+    /// The message ended.
+    MessageEnd {
+        /// Message number.
+        msg: u32,
+    },
+    /// DELE accepted.
+    Deleted(u32),
+    /// `+OK` to NOOP, RSET, UTF8 or LANG with an argument.
+    Ok {
+        /// The command keyword.
+        command: &'static str,
+        /// The status line.
+        line: StatusLine,
+    },
+    /// `-ERR` to a command; the session carries on.
+    CommandFailed {
+        /// The command keyword.
+        command: &'static str,
+        /// The status line.
+        line: StatusLine,
+    },
+    /// [`ClientSession::fetch`] is complete.
+    FetchDone {
+        /// Messages downloaded.
+        fetched: u32,
+        /// Messages marked for deletion.
+        deleted: u32,
+        /// Messages skipped as already known.
+        skipped: u32,
+    },
+    /// The session ended: `quit_ok` is true when QUIT was answered `+OK` (the
+    /// server committed the deletions).
+    Closed {
+        /// QUIT answered +OK.
+        quit_ok: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Login,
+    Fetch,
+    App,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Greeting,
+    Capa,
+    Stls,
+    User,
+    Pass,
+    Apop,
+    Auth,
+    Stat,
+    List(Option<u32>),
+    Uidl(Option<u32>),
+    Retr { msg: u32, top: bool },
+    Dele(u32),
+    Noop,
+    Rset,
+    Quit,
+    Utf8,
+    Lang(bool),
+}
+
+impl Expect {
+    fn keyword(self) -> &'static str {
+        match self {
+            Expect::Greeting => "greeting",
+            Expect::Capa => "CAPA",
+            Expect::Stls => "STLS",
+            Expect::User => "USER",
+            Expect::Pass => "PASS",
+            Expect::Apop => "APOP",
+            Expect::Auth => "AUTH",
+            Expect::Stat => "STAT",
+            Expect::List(_) => "LIST",
+            Expect::Uidl(_) => "UIDL",
+            Expect::Retr { top: false, .. } => "RETR",
+            Expect::Retr { top: true, .. } => "TOP",
+            Expect::Dele(_) => "DELE",
+            Expect::Noop => "NOOP",
+            Expect::Rset => "RSET",
+            Expect::Quit => "QUIT",
+            Expect::Utf8 => "UTF8",
+            Expect::Lang(_) => "LANG",
+        }
+    }
+
+    /// Commands after which nothing else may be sent until the answer is in.
+    fn is_barrier(self) -> bool {
+        matches!(
+            self,
+            Expect::Greeting
+                | Expect::Capa
+                | Expect::Stls
+                | Expect::User
+                | Expect::Pass
+                | Expect::Apop
+                | Expect::Auth
+                | Expect::Quit
+        )
+    }
+}
+
+#[derive(Debug)]
+enum Reading {
+    Status,
+    Listing(Listing),
+    Body { msg: u32 },
+}
+
+#[derive(Debug)]
+enum Listing {
+    Capa(Capabilities),
+    Scan(Vec<ScanListing>),
+    Uid(Vec<UidListing>),
+    Lang(Vec<LanguageListing>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Connecting,
+    Tls,
+    LoggingIn,
+    Transaction,
+    Closed,
+}
+
+#[derive(Debug)]
+struct Fetch {
+    mode: FetchMode,
+    uids: Option<HashMap<u32, Bytes>>,
+    sizes: HashMap<u32, u64>,
+    uidl_done: bool,
+    planned: bool,
+    outstanding: u32,
+    fetched: u32,
+    deleted: u32,
+    skipped: u32,
+    failed: bool,
+}
+
+/// The client side of one POP3 connection. See the [module docs](self).
+#[derive(Debug)]
+pub struct ClientSession {
+    config: ClientConfig,
+    phase: Phase,
+    tls: bool,
+    input: BytesMut,
+    framer: LineFramer,
+    decoder: DotDecoder,
+    reading: Reading,
+    out: TransmitQueue,
+    events: VecDeque<ClientEvent>,
+    /// Commands not yet sent.
+    queue: VecDeque<(Command, Expect, Origin)>,
+    /// Commands sent, awaiting their answers, in order.
+    in_flight: VecDeque<(Expect, Origin)>,
+    greeting: Option<StatusLine>,
+    caps: Option<Capabilities>,
+    sasl: Option<Box<dyn SaslStep>>,
+    sasl_ir: Option<Secret<Vec<u8>>>,
+    fetch: Option<Fetch>,
+    deadline: Deadline,
+    now: Instant,
+    activity: bool,
+    eof: bool,
+    fatal: Option<Error>,
+}
+
+impl ClientSession {
+    /// A new session, waiting for the greeting.
+    #[must_use]
+    pub fn new(config: ClientConfig, now: Instant) -> Self {
+        let framer = LineFramer::new(LineConfig::with_max_len(config.limits.max_response_line));
+        let mut deadline = Deadline::new(config.limits.autologout);
+        deadline.restart(now);
+        let tls = config.tls == TlsMode::Implicit;
+        let mut in_flight = VecDeque::new();
+        in_flight.push_back((Expect::Greeting, Origin::Login));
+        ClientSession {
+            config,
+            phase: Phase::Connecting,
+            tls,
+            input: BytesMut::new(),
+            framer,
+            decoder: DotDecoder::new(),
+            reading: Reading::Status,
+            out: TransmitQueue::default(),
+            events: VecDeque::new(),
+            queue: VecDeque::new(),
+            in_flight,
+            greeting: None,
+            caps: None,
+            sasl: None,
+            sasl_ir: None,
+            fetch: None,
+            deadline,
+            now,
+            activity: false,
+            eof: false,
+            fatal: None,
+        }
+    }
+
+    /// True once logged in (until closed).
+    #[must_use]
+    pub fn is_logged_in(&self) -> bool {
+        self.phase == Phase::Transaction
+    }
+
+    /// True once the session has ended.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    /// The capabilities from the latest CAPA, if the server answered one.
+    #[must_use]
+    pub fn capabilities(&self) -> Option<&Capabilities> {
+        self.caps.as_ref()
+    }
+
+    /// True when nothing is queued or awaiting an answer.
+    #[must_use]
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty() && self.in_flight.is_empty() && self.fetch.is_none()
+    }
+
+    /// Like [`handle_input`](Session::handle_input), also restarting the
+    /// response timer at `now`.
+    pub fn handle_input_at(&mut self, data: &[u8], now: Instant) {
+        self.handle_input(data);
+        self.now = now;
+        self.activity = false;
+        self.deadline.restart(now);
+    }
+
+    // ----- application commands -----
+
+    fn push(&mut self, cmd: Command, expect: Expect, origin: Origin) -> Result<(), UsageError> {
+        if matches!(self.phase, Phase::Closed) {
+            return Err(UsageError::WrongState("session closed"));
+        }
+        if self.queue.iter().any(|(_, e, _)| *e == Expect::Quit)
+            || self.in_flight.iter().any(|(e, _)| *e == Expect::Quit)
+        {
+            return Err(UsageError::WrongState("QUIT already sent"));
+        }
+        // Check encodability now, so a bad argument is the caller's error.
+        cmd.encode(&mut BytesMut::new())?;
+        self.queue.push_back((cmd, expect, origin));
+        self.flush();
+        Ok(())
+    }
+
+    /// Sends STAT; answered by [`ClientEvent::Stat`].
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] after QUIT or close.
+    pub fn stat(&mut self) -> Result<(), UsageError> {
+        self.push(Command::Stat, Expect::Stat, Origin::App)
+    }
+
+    /// Sends LIST [msg]; answered by [`ClientEvent::Listing`] or [`ClientEvent::Scan`].
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] after QUIT or close.
+    pub fn list(&mut self, msg: Option<u32>) -> Result<(), UsageError> {
+        self.push(Command::List(msg), Expect::List(msg), Origin::App)
+    }
+
+    /// Sends UIDL [msg]; answered by [`ClientEvent::UidListing`] or [`ClientEvent::Uid`].
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] after QUIT or close.
+    pub fn uidl(&mut self, msg: Option<u32>) -> Result<(), UsageError> {
+        self.push(Command::Uidl(msg), Expect::Uidl(msg), Origin::App)
+    }
+
+    /// Sends RETR msg; answered by MessageStart, MessageData..., MessageEnd.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] after QUIT or close.
+    pub fn retr(&mut self, msg: u32) -> Result<(), UsageError> {
+        self.push(Command::Retr(msg), Expect::Retr { msg, top: false }, Origin::App)
+    }
+
+    /// Sends TOP msg lines; answered like RETR.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] after QUIT or close.
+    pub fn top(&mut self, msg: u32, lines: u32) -> Result<(), UsageError> {
+        self.push(
+            Command::Top { msg, lines },
+            Expect::Retr { msg, top: true },
+            Origin::App,
+        )
+    }
+
+    /// Sends DELE msg; answered by [`ClientEvent::Deleted`].
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] after QUIT or close.
+    pub fn dele(&mut self, msg: u32) -> Result<(), UsageError> {
+        self.push(Command::Dele(msg), Expect::Dele(msg), Origin::App)
+    }
+
+    /// Sends NOOP.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] after QUIT or close.
+    pub fn noop(&mut self) -> Result<(), UsageError> {
+        self.push(Command::Noop, Expect::Noop, Origin::App)
+    }
+
+    /// Sends RSET (unmarks every deletion).
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] after QUIT or close.
+    pub fn rset(&mut self) -> Result<(), UsageError> {
+        self.push(Command::Rset, Expect::Rset, Origin::App)
+    }
+
+    /// Sends UTF8 (RFC 6856). It must come before login to affect it, so
+    /// call it before the greeting has been processed.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] after QUIT or close.
+    pub fn utf8(&mut self) -> Result<(), UsageError> {
+        self.push(Command::Utf8, Expect::Utf8, Origin::App)
+    }
+
+    /// Sends LANG [range]; answered by [`ClientEvent::Languages`] or [`ClientEvent::Ok`].
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError`] after QUIT or close, or for a range with spaces or CR/LF.
+    pub fn lang(&mut self, range: Option<&str>) -> Result<(), UsageError> {
+        let arg = range.map(|r| Bytes::copy_from_slice(r.as_bytes()));
+        let list = arg.is_none();
+        self.push(Command::Lang(arg), Expect::Lang(list), Origin::App)
+    }
+
+    /// Sends QUIT: the server deletes the marked messages and the session
+    /// ends with [`ClientEvent::Closed`].
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] after QUIT or close.
+    pub fn quit(&mut self) -> Result<(), UsageError> {
+        self.push(Command::Quit, Expect::Quit, Origin::App)
+    }
+
+    /// Downloads the maildrop in `mode`: UIDL and LIST, then RETR of each
+    /// wanted message (and DELE after each one that arrived complete, in the
+    /// deleting modes). Messages come out as MessageStart (with uid and size),
+    /// MessageData..., MessageEnd; then [`ClientEvent::FetchDone`]. Call
+    /// [`quit`](Self::quit) afterwards to commit deletions.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] if a fetch is running, or after QUIT or close.
+    pub fn fetch(&mut self, mode: FetchMode) -> Result<(), UsageError> {
+        if self.fetch.is_some() {
+            return Err(UsageError::WrongState("a fetch is already running"));
+        }
+        self.push(Command::Uidl(None), Expect::Uidl(None), Origin::Fetch)?;
+        self.push(Command::List(None), Expect::List(None), Origin::Fetch)?;
+        self.fetch = Some(Fetch {
+            mode,
+            uids: None,
+            sizes: HashMap::new(),
+            uidl_done: false,
+            planned: false,
+            outstanding: 2,
+            fetched: 0,
+            deleted: 0,
+            skipped: 0,
+            failed: false,
+        });
+        Ok(())
+    }
+
+    /// TLS is up after [`ClientEvent::StartTls`]: drops anything the server
+    /// sent after its `+OK` in plaintext, forgets the capabilities and asks again.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] unless STLS was accepted.
+    pub fn tls_established(&mut self) -> Result<(), UsageError> {
+        if self.phase != Phase::Tls {
+            return Err(UsageError::WrongState("STLS not accepted"));
+        }
+        self.input.clear();
+        self.framer.reset();
+        self.tls = true;
+        self.caps = None;
+        self.phase = Phase::Connecting;
+        self.send_login(Command::Capa, Expect::Capa);
+        Ok(())
+    }
+
+    // ----- sending -----
+
+    fn send_login(&mut self, cmd: Command, expect: Expect) {
+        // Login commands jump the queue: application commands wait behind them.
+        self.queue.push_front((cmd, expect, Origin::Login));
+        self.flush();
+    }
+
+    fn pipelining(&self) -> bool {
+        self.caps.as_ref().is_some_and(|c| c.pipelining)
+    }
+
+    /// Moves queued commands to the wire, as far as pipelining rules allow.
+    fn flush(&mut self) {
+        loop {
+            if matches!(self.phase, Phase::Closed | Phase::Tls) {
+                return;
+            }
+            let Some((_, expect, origin)) = self.queue.front() else {
+                return;
+            };
+            // Application and fetch commands wait for the login.
+            if *origin != Origin::Login && self.phase != Phase::Transaction {
+                return;
+            }
+            if let Some((last, _)) = self.in_flight.back()
+                && (last.is_barrier() || expect.is_barrier() || !self.pipelining())
+            {
+                return;
+            }
+            let Some((cmd, expect, origin)) = self.queue.pop_front() else {
+                return;
+            };
+            if cmd.encode(self.out.buf_mut()).is_err() {
+                // Arguments were checked when queued; never sent unchecked.
+                continue;
+            }
+            if self.in_flight.is_empty() {
+                // The response timer runs from the first unanswered command.
+                self.deadline.restart(self.now);
+            }
+            self.in_flight.push_back((expect, origin));
+        }
+    }
+
+    // ----- receiving -----
+
+    fn fail(&mut self, e: Error) -> Result<(), Error> {
+        self.phase = Phase::Closed;
+        self.fatal = Some(e.clone());
+        Err(e)
+    }
+
+    fn close(&mut self, quit_ok: bool) {
+        if self.phase != Phase::Closed {
+            self.phase = Phase::Closed;
+            self.deadline.stop();
+            self.events.push_back(ClientEvent::Closed { quit_ok });
+        }
+    }
+
+    fn process(&mut self) -> Result<(), Error> {
+        loop {
+            if !self.events.is_empty() || matches!(self.phase, Phase::Closed | Phase::Tls) {
+                return Ok(());
+            }
+            let progressed = match &self.reading {
+                Reading::Body { .. } => self.read_body()?,
+                Reading::Listing(_) => self.read_listing_line()?,
+                Reading::Status => self.read_status()?,
+            };
+            if !progressed {
+                if self.eof {
+                    if self.in_flight.is_empty() && self.queue.is_empty() {
+                        self.close(false);
+                        return Ok(());
+                    }
+                    return self.fail(Error::Closed);
+                }
+                return Ok(());
+            }
+            self.flush();
+        }
+    }
+
+    fn next_line(&mut self) -> Result<Option<Bytes>, Error> {
+        match self.framer.next_line(&mut self.input) {
+            None => Ok(None),
+            Some(Ok(l)) => Ok(Some(l)),
+            Some(Err(LineError::TooLong { .. })) => {
+                self.fail(Error::Limit {
+                    what: "response line length",
+                })?;
+                Ok(None)
+            }
+            Some(Err(LineError::BareLf { line } | LineError::BareCr { line })) => {
+                self.fail(Error::Response(ResponseError::Malformed {
+                    what: "line ending",
+                    line: crate::error::head(&line, 64),
+                }))?;
+                Ok(None)
+            }
+            Some(Err(_)) => {
+                self.fail(Error::Limit {
+                    what: "response line",
+                })?;
+                Ok(None)
+            }
+        }
+    }
+
+    fn read_body(&mut self) -> Result<bool, Error> {
+        let Reading::Body { msg } = self.reading else {
+            return Ok(false);
+        };
+        match self.decoder.decode(&mut self.input) {
+            Ok(Some(DotEvent::Data(d))) => {
+                self.events.push_back(ClientEvent::MessageData(d));
+                Ok(true)
+            }
+            Ok(Some(DotEvent::End)) => {
+                self.reading = Reading::Status;
+                self.framer.reset();
+                let origin = self.in_flight.pop_front().map(|(_, o)| o);
+                self.events.push_back(ClientEvent::MessageEnd { msg });
+                if origin == Some(Origin::Fetch) {
+                    self.fetch_message_done(msg);
+                }
+                Ok(true)
+            }
+            Ok(None) => Ok(false),
+            // A bare CR or LF inside a message is kept as content: the body is
+            // the server's data, and the terminator rule is unaffected.
+            Err(_) => Ok(true),
+        }
+    }
+
+    fn read_listing_line(&mut self) -> Result<bool, Error> {
+        let Some(line) = self.next_line()? else {
+            return Ok(false);
+        };
+        let max = self.config.limits.max_listing_entries;
+        let Reading::Listing(acc) = &mut self.reading else {
+            return Ok(false);
+        };
+        let Some(line) = unstuff_line(line) else {
+            let Reading::Listing(acc) = std::mem::replace(&mut self.reading, Reading::Status) else {
+                return Ok(false);
+            };
+            self.listing_done(acc)?;
+            return Ok(true);
+        };
+        let len = match acc {
+            Listing::Capa(c) => {
+                c.add_line(&line);
+                c.other.len()
+            }
+            Listing::Scan(v) => {
+                v.push(ScanListing::parse(&line)?);
+                v.len()
+            }
+            Listing::Uid(v) => {
+                v.push(UidListing::parse(&line)?);
+                v.len()
+            }
+            Listing::Lang(v) => {
+                v.push(LanguageListing::parse(&line)?);
+                v.len()
+            }
+        };
+        if len > max {
+            self.fail(Error::Limit {
+                what: "listing entries",
+            })?;
+        }
+        Ok(true)
+    }
+
+    fn listing_done(&mut self, acc: Listing) -> Result<(), Error> {
+        let Some((expect, origin)) = self.in_flight.pop_front() else {
+            return Ok(());
+        };
+        match acc {
+            Listing::Capa(c) => {
+                self.caps = Some(c.clone());
+                self.events.push_back(ClientEvent::Capabilities(c));
+                self.after_capa()?;
+            }
+            Listing::Scan(v) if origin == Origin::Fetch => {
+                if let Some(f) = &mut self.fetch {
+                    f.sizes = v.iter().map(|s| (s.msg, s.size)).collect();
+                }
+                self.fetch_plan(&v);
+            }
+            Listing::Scan(v) => self.events.push_back(ClientEvent::Listing(v)),
+            Listing::Uid(v) if origin == Origin::Fetch => {
+                if let Some(f) = &mut self.fetch {
+                    f.uids = Some(v.into_iter().map(|u| (u.msg, u.uid)).collect());
+                    f.uidl_done = true;
+                    f.outstanding -= 1;
+                }
+            }
+            Listing::Uid(v) => self.events.push_back(ClientEvent::UidListing(v)),
+            Listing::Lang(v) => self.events.push_back(ClientEvent::Languages(v)),
+        }
+        let _ = expect;
+        Ok(())
+    }
+
+    fn read_status(&mut self) -> Result<bool, Error> {
+        let Some(line) = self.next_line()? else {
+            return Ok(false);
+        };
+        let Some(&(expect, origin)) = self.in_flight.front() else {
+            return self
+                .fail(Error::Response(ResponseError::Malformed {
+                    what: "unsolicited response",
+                    line: crate::error::head(&line, 64),
+                }))
+                .map(|()| false);
+        };
+        if expect == Expect::Auth {
+            let sl = ServerLine::parse(&line)?;
+            match sl {
+                ServerLine::Continue(ch) => {
+                    self.sasl_continue(&ch)?;
+                    return Ok(true);
+                }
+                ServerLine::Status(st) => {
+                    self.in_flight.pop_front();
+                    self.framer.set_max_len(self.config.limits.max_response_line);
+                    self.login_answer(expect, st)?;
+                    return Ok(true);
+                }
+            }
+        }
+        let st = StatusLine::parse(&line)?;
+        if !st.is_ok() {
+            self.in_flight.pop_front();
+            self.command_failed(expect, origin, st)?;
+            return Ok(true);
+        }
+        // Multi-line answers switch the reader; the entry stays in flight.
+        let multi = match expect {
+            Expect::Capa => Some(Reading::Listing(Listing::Capa(Capabilities::default()))),
+            Expect::List(None) => Some(Reading::Listing(Listing::Scan(Vec::new()))),
+            Expect::Uidl(None) => Some(Reading::Listing(Listing::Uid(Vec::new()))),
+            Expect::Lang(true) => Some(Reading::Listing(Listing::Lang(Vec::new()))),
+            Expect::Retr { msg, top } => {
+                let (uid, size) = match (&self.fetch, origin) {
+                    (Some(f), Origin::Fetch) => (
+                        f.uids.as_ref().and_then(|u| u.get(&msg).cloned()),
+                        f.sizes.get(&msg).copied(),
+                    ),
+                    _ => (None, None),
+                };
+                let size = size.or_else(|| {
+                    (!top)
+                        .then(|| crate::parse::split_sp(&st.text).0)
+                        .and_then(crate::parse::number_u64)
+                });
+                self.events
+                    .push_back(ClientEvent::MessageStart { msg, uid, size, top });
+                self.decoder.reset();
+                Some(Reading::Body { msg })
+            }
+            _ => None,
+        };
+        if let Some(r) = multi {
+            self.reading = r;
+            return Ok(true);
+        }
+        self.in_flight.pop_front();
+        match expect {
+            Expect::Greeting | Expect::Stls | Expect::User | Expect::Pass | Expect::Apop => {
+                self.login_answer(expect, st)?;
+            }
+            Expect::Stat => self
+                .events
+                .push_back(ClientEvent::Stat(StatInfo::parse(&st.text)?)),
+            Expect::List(Some(_)) => self
+                .events
+                .push_back(ClientEvent::Scan(ScanListing::parse(&st.text)?)),
+            Expect::Uidl(Some(_)) => self
+                .events
+                .push_back(ClientEvent::Uid(UidListing::parse(&st.text)?)),
+            Expect::Dele(n) => {
+                self.events.push_back(ClientEvent::Deleted(n));
+                if origin == Origin::Fetch
+                    && let Some(f) = &mut self.fetch
+                {
+                    f.deleted += 1;
+                    f.outstanding -= 1;
+                    self.fetch_check_done();
+                }
+            }
+            Expect::Quit => self.close(true),
+            Expect::Noop | Expect::Rset | Expect::Utf8 | Expect::Lang(false) => {
+                self.events.push_back(ClientEvent::Ok {
+                    command: expect.keyword(),
+                    line: st,
+                });
+            }
+            // Handled above (multi-line or AUTH).
+            _ => {}
+        }
+        Ok(true)
+    }
+
+    fn command_failed(&mut self, expect: Expect, origin: Origin, st: StatusLine) -> Result<(), Error> {
+        match expect {
+            Expect::Greeting | Expect::User | Expect::Pass | Expect::Apop | Expect::Auth => {
+                return self.fail(Error::LoginRejected {
+                    code: st.code,
+                    text: st.text,
+                });
+            }
+            Expect::Capa => {
+                // No CAPA: carry on with what RFC 1939 guarantees.
+                self.caps = None;
+                return self.after_capa();
+            }
+            Expect::Stls => {
+                if self.config.tls == TlsMode::Required {
+                    return self.fail(Error::TlsUnavailable);
+                }
+                return self.login();
+            }
+            Expect::Quit => {
+                self.events.push_back(ClientEvent::CommandFailed {
+                    command: expect.keyword(),
+                    line: st,
+                });
+                self.close(false);
+                return Ok(());
+            }
+            _ => {}
+        }
+        self.events.push_back(ClientEvent::CommandFailed {
+            command: expect.keyword(),
+            line: st,
+        });
+        if origin == Origin::Fetch
+            && let Some(f) = &mut self.fetch
+        {
+            f.outstanding -= 1;
+            match expect {
+                Expect::Uidl(_) => {
+                    f.uidl_done = true;
+                    if matches!(f.mode, FetchMode::KeepNew(_) | FetchMode::DeleteKnown(_)) {
+                        // Without unique ids "only new" cannot be decided: fetch nothing.
+                        f.failed = true;
+                    }
+                }
+                Expect::List(_) => f.failed = true,
+                _ => {}
+            }
+            if f.failed && expect == Expect::List(None) {
+                f.planned = true;
+            }
+            self.fetch_check_done();
+        }
+        Ok(())
+    }
+
+    // ----- login -----
+
+    fn after_capa(&mut self) -> Result<(), Error> {
+        if !self.tls {
+            let offered = self.caps.as_ref().is_some_and(|c| c.stls);
+            let run = match self.config.tls {
+                TlsMode::Required => true,
+                TlsMode::Opportunistic => offered,
+                TlsMode::Implicit | TlsMode::Disabled => false,
+            };
+            if run {
+                self.send_login(Command::Stls, Expect::Stls);
+                return Ok(());
+            }
+        }
+        self.login()
+    }
+
+    fn secure(&self) -> bool {
+        self.tls || self.config.allow_plaintext_without_tls
+    }
+
+    fn login(&mut self) -> Result<(), Error> {
+        self.phase = Phase::LoggingIn;
+        let creds = &self.config.credentials;
+        if self.config.sasl
+            && let Some(caps) = &self.caps
+            && let Some(mut step) = sasl_glue::choose(&caps.sasl, creds, self.secure())
+        {
+            let ir = match step.initial() {
+                Ok(ir) => ir,
+                Err(e) => return self.fail(Error::Sasl(e)),
+            };
+            let name = Bytes::from_static(step.name().as_bytes());
+            self.sasl = Some(step);
+            // RFC 5034 4: the initial response goes in the command only if
+            // the command stays within 255 octets.
+            let fits = ir.as_ref().is_none_or(|r| {
+                let b64 = r.expose().len().div_ceil(3) * 4;
+                "AUTH ".len() + name.len() + 1 + b64.max(1) + 2 <= self.config.limits.max_command_line
+            });
+            let (initial_response, later) = if fits { (ir, None) } else { (None, ir) };
+            self.sasl_ir = later;
+            self.framer.set_max_len(self.config.limits.max_auth_line);
+            self.send_login(
+                Command::Auth {
+                    mechanism: Some(name),
+                    initial_response,
+                },
+                Expect::Auth,
+            );
+            return Ok(());
+        }
+        let Some(password) = creds.password.clone() else {
+            return self.fail(Error::NoLoginMethod);
+        };
+        let user = Bytes::from(creds.username.clone().into_bytes());
+        if self.config.apop
+            && let Some(ts) = self.greeting.as_ref().and_then(StatusLine::apop_timestamp)
+            && crate::parse::is_token(&user)
+        {
+            let digest = apop_digest(&ts, password.expose().as_bytes());
+            self.send_login(
+                Command::Apop {
+                    name: user,
+                    digest: Bytes::copy_from_slice(&digest),
+                },
+                Expect::Apop,
+            );
+            return Ok(());
+        }
+        let user_ok = self.caps.as_ref().is_none_or(|c| c.user);
+        if !self.secure() || !user_ok || user.is_empty() {
+            return self.fail(Error::NoLoginMethod);
+        }
+        let pass = Command::Pass(Secret::new(password.expose().as_bytes().to_vec()));
+        if proto_core::check_arg(&user).is_err() || pass.encode(&mut BytesMut::new()).is_err() {
+            return self.fail(Error::NoLoginMethod);
+        }
+        // USER then PASS, each waiting for the previous answer.
+        self.queue.push_front((pass, Expect::Pass, Origin::Login));
+        self.send_login(Command::User(user), Expect::User);
+        Ok(())
+    }
+
+    fn sasl_continue(&mut self, challenge: &[u8]) -> Result<(), Error> {
+        let answer = if let Some(ir) = self.sasl_ir.take() {
+            Ok(ir)
+        } else {
+            match &mut self.sasl {
+                Some(step) => step.respond(challenge).map(Secret::new),
+                None => Err("challenge without a mechanism".into()),
+            }
+        };
+        match answer {
+            Ok(a) => AuthLine::Response(a).encode(self.out.buf_mut()),
+            Err(e) => {
+                AuthLine::Cancel.encode(self.out.buf_mut());
+                self.sasl = None;
+                // The server answers "*" with -ERR, which ends the login.
+                return self.fail(Error::Sasl(e));
+            }
+        }
+        Ok(())
+    }
+
+    fn login_answer(&mut self, expect: Expect, st: StatusLine) -> Result<(), Error> {
+        if !st.is_ok() {
+            return self.command_failed(expect, Origin::Login, st);
+        }
+        match expect {
+            Expect::Greeting => {
+                self.greeting = Some(st.clone());
+                self.events.push_back(ClientEvent::Greeting(st));
+                self.send_login(Command::Capa, Expect::Capa);
+            }
+            Expect::Stls => {
+                // Anything after the +OK in this read is plaintext injection.
+                self.input.clear();
+                self.framer.reset();
+                self.phase = Phase::Tls;
+                self.events.push_back(ClientEvent::StartTls);
+            }
+            // USER's +OK only lets the queued PASS go out.
+            Expect::Pass => self.logged_in(LoginMethod::UserPass),
+            Expect::Apop => self.logged_in(LoginMethod::Apop),
+            Expect::Auth => {
+                let Some(mut step) = self.sasl.take() else {
+                    return self.fail(Error::Sasl("success without a mechanism".into()));
+                };
+                if let Err(e) = step.finish() {
+                    return self.fail(Error::Sasl(e));
+                }
+                self.logged_in(LoginMethod::Sasl(step.name()));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn logged_in(&mut self, method: LoginMethod) {
+        self.phase = Phase::Transaction;
+        self.events.push_back(ClientEvent::LoggedIn(method));
+    }
+
+    // ----- fetch -----
+
+    fn fetch_plan(&mut self, listing: &[ScanListing]) {
+        let Some(f) = &mut self.fetch else {
+            return;
+        };
+        f.outstanding -= 1;
+        f.planned = true;
+        let mut retr = Vec::new();
+        let mut known_delete = Vec::new();
+        if !f.failed {
+            for s in listing {
+                let uid = f.uids.as_ref().and_then(|u| u.get(&s.msg));
+                let known = match &f.mode {
+                    FetchMode::KeepNew(k) | FetchMode::DeleteKnown(k) => uid.is_some_and(|u| k.contains(u)),
+                    FetchMode::Keep | FetchMode::Delete => false,
+                };
+                if known {
+                    f.skipped += 1;
+                    if matches!(f.mode, FetchMode::DeleteKnown(_)) {
+                        known_delete.push(s.msg);
+                    }
+                } else {
+                    retr.push(s.msg);
+                }
+            }
+        }
+        f.outstanding += u32::try_from(retr.len() + known_delete.len()).unwrap_or(u32::MAX);
+        for msg in retr {
+            self.queue.push_back((
+                Command::Retr(msg),
+                Expect::Retr { msg, top: false },
+                Origin::Fetch,
+            ));
+        }
+        for msg in known_delete {
+            self.queue
+                .push_back((Command::Dele(msg), Expect::Dele(msg), Origin::Fetch));
+        }
+        self.fetch_check_done();
+    }
+
+    fn fetch_message_done(&mut self, msg: u32) {
+        let Some(f) = &mut self.fetch else {
+            return;
+        };
+        f.fetched += 1;
+        f.outstanding -= 1;
+        if matches!(f.mode, FetchMode::Delete | FetchMode::DeleteKnown(_)) {
+            f.outstanding += 1;
+            // Deleted only after the whole message arrived.
+            self.queue
+                .push_back((Command::Dele(msg), Expect::Dele(msg), Origin::Fetch));
+        }
+        self.fetch_check_done();
+    }
+
+    fn fetch_check_done(&mut self) {
+        if let Some(f) = &self.fetch
+            && f.planned
+            && f.outstanding == 0
+        {
+            self.events.push_back(ClientEvent::FetchDone {
+                fetched: f.fetched,
+                deleted: f.deleted,
+                skipped: f.skipped,
+            });
+            self.fetch = None;
+        }
+    }
+}
+
+impl Session for ClientSession {
+    type Event = ClientEvent;
+    type Error = Error;
+
+    fn handle_input(&mut self, data: &[u8]) {
+        if self.phase != Phase::Closed && !data.is_empty() {
+            self.activity = true;
+            self.input.extend_from_slice(data);
+        }
+    }
+
+    fn poll_event(&mut self) -> Result<Option<ClientEvent>, Error> {
+        if let Some(ev) = self.events.pop_front() {
+            return Ok(Some(ev));
+        }
+        if let Some(e) = &self.fatal {
+            return Err(e.clone());
+        }
+        self.process()?;
+        Ok(self.events.pop_front())
+    }
+
+    fn poll_transmit(&self) -> Option<&[u8]> {
+        self.out.peek()
+    }
+
+    fn advance_transmit(&mut self, n: usize) {
+        self.out.advance(n);
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        if self.in_flight.is_empty() || self.phase == Phase::Tls {
+            None
+        } else {
+            self.deadline.at()
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
+        if self.poll_timeout().is_none() || !self.deadline.expired(now) || self.phase == Phase::Closed {
+            return;
+        }
+        if std::mem::take(&mut self.activity) {
+            // Input arrived through `handle_input` without a time: count it as now.
+            self.deadline.restart(now);
+        } else {
+            self.phase = Phase::Closed;
+            self.fatal = Some(Error::Timeout);
+        }
+    }
+
+    fn handle_eof(&mut self) {
+        self.eof = true;
+    }
+}
