@@ -1,0 +1,1186 @@
+//! [`ClientSession`]: the client side of the control connection.
+//!
+//! After the greeting the session discovers features (FEAT), secures the
+//! connection when the server offers AUTH TLS or the configuration requires
+//! it (AUTH TLS, then PBSZ 0 and PROT P after login, RFC 4217), and logs in.
+//! Then the application starts one operation at a time: a simple command
+//! ([`ClientSession::cwd`], [`ClientSession::size`] ...) or a transfer
+//! ([`ClientSession::retr`], [`ClientSession::list`] ...).
+//!
+//! A transfer sets the type (TYPE I, or TYPE A for listings), negotiates the
+//! data connection (EPSV, falling back to PASV when the server refuses it; in
+//! active mode EPRT, falling back to PORT), sends REST when resuming, then the
+//! transfer command. It is complete when both the final reply and the end of
+//! the data connection ([`ClientSession::data_closed`]) have been seen, in
+//! either order; a 2xx that arrives without a 150 first is accepted.
+
+use crate::command::{Command, EpsvArg, Password, ProtLevel, TransferType};
+use crate::error::{Error, ErrorKind, UsageError};
+use crate::limits::Limits;
+use crate::reply::{
+    Features, OwnedReply, Reply, ReplyConfig, parse_257_path, parse_epsv, parse_mdtm, parse_pasv, parse_size,
+};
+use crate::server::TransferId;
+use crate::time::Timestamp;
+use bytes::{Buf, BytesMut};
+use proto_core::{Deadline, Secret, Session, TransmitQueue, check_arg};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// When the client uses AUTH TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientTls {
+    /// Never.
+    Never,
+    /// When FEAT lists `AUTH TLS`.
+    IfOffered,
+    /// Always; fail if the server refuses.
+    Required,
+}
+
+/// Client configuration.
+#[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct ClientConfig {
+    /// Limits and timeouts.
+    pub limits: Limits,
+    /// User name.
+    pub user: Vec<u8>,
+    /// Password.
+    pub password: Secret<Vec<u8>>,
+    /// Account, sent if the server asks for one (332).
+    pub account: Option<Vec<u8>>,
+    /// TLS policy.
+    pub tls: ClientTls,
+    /// Passive (default) or active data connections.
+    pub passive: bool,
+    /// Try EPSV/EPRT before PASV/PORT.
+    pub extended: bool,
+    /// Use the host from a 227 reply. Off by default: like Python's ftplib, the
+    /// client connects to the control peer's address with the 227 port, which
+    /// defeats servers behind NAT that announce private addresses and PASV bounce tricks.
+    pub use_pasv_host: bool,
+    /// Named leniency: bare LF ends reply lines.
+    pub accept_bare_lf: bool,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            limits: Limits::default(),
+            user: b"anonymous".to_vec(),
+            password: Secret::new(b"anonymous@".to_vec()),
+            account: None,
+            tls: ClientTls::IfOffered,
+            passive: true,
+            extended: true,
+            use_pasv_host: false,
+            accept_bare_lf: false,
+        }
+    }
+}
+
+/// A simple (non-transfer) operation, named in events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Op {
+    /// CWD.
+    Cwd,
+    /// CDUP.
+    Cdup,
+    /// PWD.
+    Pwd,
+    /// MKD.
+    Mkdir,
+    /// RMD.
+    Rmdir,
+    /// DELE.
+    Delete,
+    /// RNFR + RNTO.
+    Rename,
+    /// SIZE.
+    Size,
+    /// MDTM.
+    Mdtm,
+    /// MFMT.
+    Mfmt,
+    /// MLST.
+    Mlst,
+    /// NOOP.
+    Noop,
+    /// SITE.
+    Site,
+    /// QUIT.
+    Quit,
+}
+
+/// What a transfer does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientTransferKind {
+    /// RETR.
+    Retr,
+    /// STOR.
+    Stor,
+    /// APPE.
+    Appe,
+    /// LIST.
+    List,
+    /// NLST.
+    Nlst,
+    /// MLSD.
+    Mlsd,
+}
+
+impl ClientTransferKind {
+    /// True when data flows from the server to the client.
+    #[must_use]
+    pub fn is_download(self) -> bool {
+        !matches!(self, ClientTransferKind::Stor | ClientTransferKind::Appe)
+    }
+
+    fn is_listing(self) -> bool {
+        matches!(
+            self,
+            ClientTransferKind::List | ClientTransferKind::Nlst | ClientTransferKind::Mlsd
+        )
+    }
+}
+
+/// How the driver gets the data connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataTarget {
+    /// Connect to this address (passive modes).
+    Connect(SocketAddr),
+    /// Accept one connection on the listener given to [`ClientSession::data_listening`] (active modes).
+    Accept,
+}
+
+/// What the client session reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientEvent {
+    /// AUTH TLS accepted: run the TLS handshake, then call [`ClientSession::tls_established`].
+    StartTls,
+    /// Logged in (and PBSZ/PROT done on TLS); operations may start.
+    LoggedIn,
+    /// The login (or a required AUTH TLS) was refused; the session is closed.
+    LoginFailed(OwnedReply),
+    /// A simple operation succeeded.
+    Done {
+        /// Which.
+        op: Op,
+        /// Its final reply.
+        reply: OwnedReply,
+    },
+    /// PWD result.
+    Pwd(Vec<u8>),
+    /// SIZE result.
+    Size(u64),
+    /// MDTM result.
+    Modified(Timestamp),
+    /// MLST result: the entry line (parse it with [`crate::list::parse_mlsx`]).
+    MlstEntry(Vec<u8>),
+    /// A simple operation failed.
+    Failed {
+        /// Which.
+        op: Op,
+        /// The negative reply.
+        reply: OwnedReply,
+    },
+    /// Active mode: open a listener, then call [`ClientSession::data_listening`].
+    Listen(TransferId),
+    /// Get the data connection, then move the data; call
+    /// [`ClientSession::data_closed`] when the download reached EOF or the
+    /// upload was written and shut down.
+    OpenDataChannel {
+        /// The transfer.
+        id: TransferId,
+        /// Connect or accept.
+        target: DataTarget,
+        /// What it is.
+        kind: ClientTransferKind,
+        /// TYPE A is in force (use [`crate::AsciiDecoder`]/[`crate::AsciiEncoder`]).
+        ascii: bool,
+        /// PROT P is in force: TLS on the data connection.
+        protected: bool,
+    },
+    /// 150/125 arrived: an upload may start sending.
+    TransferStarted(TransferId),
+    /// The transfer is complete: final reply and data connection both done.
+    TransferComplete {
+        /// The transfer.
+        id: TransferId,
+        /// The final reply (226 or 250).
+        reply: OwnedReply,
+    },
+    /// The transfer failed (a negative reply); close the data connection.
+    TransferFailed {
+        /// The transfer.
+        id: TransferId,
+        /// The negative reply.
+        reply: OwnedReply,
+    },
+    /// ABOR completed.
+    Aborted(TransferId),
+    /// The server closed the session (221 after QUIT, or 421).
+    Closed(OwnedReply),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum XStep {
+    Type,
+    Epsv,
+    Pasv,
+    AwaitListener,
+    Eprt,
+    Port,
+    Rest,
+    Command,
+}
+
+#[derive(Debug, Clone)]
+struct Xfer {
+    id: TransferId,
+    kind: ClientTransferKind,
+    arg: Option<Vec<u8>>,
+    offset: u64,
+    step: XStep,
+    listener: Option<SocketAddr>,
+    final_reply: Option<OwnedReply>,
+    data_done: bool,
+    /// Replies still expected after ABOR.
+    abort_pending: Option<u8>,
+}
+
+#[derive(Debug, Clone)]
+enum Stage {
+    Greeting,
+    Feat,
+    Auth,
+    TlsHandshake,
+    User,
+    Pass,
+    Acct,
+    Pbsz,
+    Prot,
+    Ready,
+    Simple(Op),
+    Rnfr(Vec<u8>),
+    Transfer(Box<Xfer>),
+    Closed,
+}
+
+/// The client side of an FTP control connection (sans-IO).
+#[derive(Debug)]
+pub struct ClientSession {
+    config: ClientConfig,
+    reply_config: ReplyConfig,
+    peer: SocketAddr,
+    recv: BytesMut,
+    tx: TransmitQueue,
+    events: VecDeque<ClientEvent>,
+    stage: Stage,
+    features: Features,
+    tls: bool,
+    ascii: Option<bool>,
+    epsv_failed: bool,
+    eprt_failed: bool,
+    next_id: u64,
+    deadline: Deadline,
+    reply_seen: bool,
+    fatal: Option<Error>,
+}
+
+impl ClientSession {
+    /// A session on a new control connection to `peer` (waiting for the greeting).
+    #[must_use]
+    pub fn new(config: ClientConfig, peer: SocketAddr, now: Instant) -> Self {
+        let mut deadline = Deadline::new(config.limits.reply_timeout);
+        deadline.restart(now);
+        ClientSession {
+            reply_config: ReplyConfig {
+                max_len: config.limits.reply,
+                accept_bare_lf: config.accept_bare_lf,
+            },
+            config,
+            peer,
+            recv: BytesMut::new(),
+            tx: TransmitQueue::default(),
+            events: VecDeque::new(),
+            stage: Stage::Greeting,
+            features: Features::default(),
+            tls: false,
+            ascii: None,
+            epsv_failed: false,
+            eprt_failed: false,
+            next_id: 1,
+            deadline,
+            reply_seen: false,
+            fatal: None,
+        }
+    }
+
+    /// What FEAT announced.
+    #[must_use]
+    pub fn features(&self) -> &Features {
+        &self.features
+    }
+
+    /// True when logged in and no operation is running.
+    #[must_use]
+    pub fn is_ready(&self) -> bool {
+        matches!(self.stage, Stage::Ready)
+    }
+
+    /// True when the control connection is protected by TLS.
+    #[must_use]
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// True once closed.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        matches!(self.stage, Stage::Closed)
+    }
+
+    fn send(&mut self, cmd: Command<'_>) {
+        // Arguments were checked when the operation started; a failure here
+        // would be a bug, reported as a fatal error rather than sent.
+        if cmd.encode(self.tx.buf_mut()).is_err() {
+            self.fail(Error::new(ErrorKind::Protocol, "command could not be encoded"));
+        }
+    }
+
+    fn fail(&mut self, e: Error) {
+        self.stage = Stage::Closed;
+        self.fatal = Some(e);
+    }
+
+    fn start(&mut self, op: Op, cmd: Command<'_>) -> Result<(), UsageError> {
+        self.ready()?;
+        check_cmd(&cmd)?;
+        self.stage = Stage::Simple(op);
+        self.send(cmd);
+        Ok(())
+    }
+
+    fn ready(&self) -> Result<(), UsageError> {
+        match self.stage {
+            Stage::Ready => Ok(()),
+            Stage::Closed => Err(UsageError("session closed")),
+            _ => Err(UsageError("busy: wait for the current operation to finish")),
+        }
+    }
+
+    /// CWD.
+    ///
+    /// # Errors
+    ///
+    /// Busy, closed, or CR/LF/NUL in the path.
+    pub fn cwd(&mut self, path: &[u8]) -> Result<(), UsageError> {
+        self.start(Op::Cwd, Command::Cwd(path))
+    }
+
+    /// CDUP.
+    ///
+    /// # Errors
+    ///
+    /// Busy or closed.
+    pub fn cdup(&mut self) -> Result<(), UsageError> {
+        self.start(Op::Cdup, Command::Cdup)
+    }
+
+    /// PWD; the result comes as [`ClientEvent::Pwd`].
+    ///
+    /// # Errors
+    ///
+    /// Busy or closed.
+    pub fn pwd(&mut self) -> Result<(), UsageError> {
+        self.start(Op::Pwd, Command::Pwd)
+    }
+
+    /// MKD.
+    ///
+    /// # Errors
+    ///
+    /// Busy, closed, or a bad path.
+    pub fn mkdir(&mut self, path: &[u8]) -> Result<(), UsageError> {
+        self.start(Op::Mkdir, Command::Mkd(path))
+    }
+
+    /// RMD.
+    ///
+    /// # Errors
+    ///
+    /// Busy, closed, or a bad path.
+    pub fn rmdir(&mut self, path: &[u8]) -> Result<(), UsageError> {
+        self.start(Op::Rmdir, Command::Rmd(path))
+    }
+
+    /// DELE.
+    ///
+    /// # Errors
+    ///
+    /// Busy, closed, or a bad path.
+    pub fn delete(&mut self, path: &[u8]) -> Result<(), UsageError> {
+        self.start(Op::Delete, Command::Dele(path))
+    }
+
+    /// RNFR then RNTO.
+    ///
+    /// # Errors
+    ///
+    /// Busy, closed, or a bad path.
+    pub fn rename(&mut self, from: &[u8], to: &[u8]) -> Result<(), UsageError> {
+        self.ready()?;
+        check_cmd(&Command::Rnto(to))?;
+        check_cmd(&Command::Rnfr(from))?;
+        self.stage = Stage::Rnfr(to.to_vec());
+        self.send(Command::Rnfr(from));
+        Ok(())
+    }
+
+    /// SIZE; the result comes as [`ClientEvent::Size`].
+    ///
+    /// # Errors
+    ///
+    /// Busy, closed, or a bad path.
+    pub fn size(&mut self, path: &[u8]) -> Result<(), UsageError> {
+        self.start(Op::Size, Command::Size(path))
+    }
+
+    /// MDTM; the result comes as [`ClientEvent::Modified`].
+    ///
+    /// # Errors
+    ///
+    /// Busy, closed, or a bad path.
+    pub fn mdtm(&mut self, path: &[u8]) -> Result<(), UsageError> {
+        self.start(Op::Mdtm, Command::Mdtm(path))
+    }
+
+    /// MFMT.
+    ///
+    /// # Errors
+    ///
+    /// Busy, closed, a bad path or an invalid time.
+    pub fn mfmt(&mut self, path: &[u8], time: Timestamp) -> Result<(), UsageError> {
+        self.start(Op::Mfmt, Command::Mfmt { time, path })
+    }
+
+    /// MLST; the result comes as [`ClientEvent::MlstEntry`].
+    ///
+    /// # Errors
+    ///
+    /// Busy, closed, or a bad path.
+    pub fn mlst(&mut self, path: Option<&[u8]>) -> Result<(), UsageError> {
+        self.start(Op::Mlst, Command::Mlst(path))
+    }
+
+    /// NOOP.
+    ///
+    /// # Errors
+    ///
+    /// Busy or closed.
+    pub fn noop(&mut self) -> Result<(), UsageError> {
+        self.start(Op::Noop, Command::Noop)
+    }
+
+    /// SITE.
+    ///
+    /// # Errors
+    ///
+    /// Busy, closed, or a bad argument.
+    pub fn site(&mut self, args: &[u8]) -> Result<(), UsageError> {
+        self.start(Op::Site, Command::Site(args))
+    }
+
+    /// QUIT; [`ClientEvent::Closed`] follows.
+    ///
+    /// # Errors
+    ///
+    /// Busy or closed.
+    pub fn quit(&mut self) -> Result<(), UsageError> {
+        self.start(Op::Quit, Command::Quit)
+    }
+
+    /// RETR, resuming at `offset` when it is not 0 (REST STREAM).
+    ///
+    /// # Errors
+    ///
+    /// Busy, closed, or a bad path.
+    pub fn retr(&mut self, path: &[u8], offset: u64) -> Result<TransferId, UsageError> {
+        self.transfer(ClientTransferKind::Retr, Some(path), offset)
+    }
+
+    /// STOR, resuming at `offset` when it is not 0.
+    ///
+    /// # Errors
+    ///
+    /// Busy, closed, or a bad path.
+    pub fn stor(&mut self, path: &[u8], offset: u64) -> Result<TransferId, UsageError> {
+        self.transfer(ClientTransferKind::Stor, Some(path), offset)
+    }
+
+    /// APPE.
+    ///
+    /// # Errors
+    ///
+    /// Busy, closed, or a bad path.
+    pub fn appe(&mut self, path: &[u8]) -> Result<TransferId, UsageError> {
+        self.transfer(ClientTransferKind::Appe, Some(path), 0)
+    }
+
+    /// LIST.
+    ///
+    /// # Errors
+    ///
+    /// Busy, closed, or a bad argument.
+    pub fn list(&mut self, arg: Option<&[u8]>) -> Result<TransferId, UsageError> {
+        self.transfer(ClientTransferKind::List, arg, 0)
+    }
+
+    /// NLST.
+    ///
+    /// # Errors
+    ///
+    /// Busy, closed, or a bad argument.
+    pub fn nlst(&mut self, arg: Option<&[u8]>) -> Result<TransferId, UsageError> {
+        self.transfer(ClientTransferKind::Nlst, arg, 0)
+    }
+
+    /// MLSD.
+    ///
+    /// # Errors
+    ///
+    /// Busy, closed, or a bad argument.
+    pub fn mlsd(&mut self, arg: Option<&[u8]>) -> Result<TransferId, UsageError> {
+        self.transfer(ClientTransferKind::Mlsd, arg, 0)
+    }
+
+    fn transfer(
+        &mut self,
+        kind: ClientTransferKind,
+        arg: Option<&[u8]>,
+        offset: u64,
+    ) -> Result<TransferId, UsageError> {
+        self.ready()?;
+        if let Some(a) = arg {
+            check_arg(a).map_err(|_| UsageError("CR, LF or NUL in an argument"))?;
+            if a.is_empty() {
+                return Err(UsageError("empty path"));
+            }
+        }
+        let id = TransferId(self.next_id);
+        self.next_id += 1;
+        let x = Xfer {
+            id,
+            kind,
+            arg: arg.map(<[u8]>::to_vec),
+            offset,
+            step: XStep::Type,
+            listener: None,
+            final_reply: None,
+            data_done: false,
+            abort_pending: None,
+        };
+        self.stage = Stage::Transfer(Box::new(x));
+        let want_ascii = kind.is_listing();
+        if self.ascii == Some(want_ascii) {
+            self.after_type();
+        } else {
+            self.send(Command::Type(if want_ascii {
+                TransferType::Ascii(crate::command::FormatControl::Default)
+            } else {
+                TransferType::Image
+            }));
+        }
+        Ok(id)
+    }
+
+    fn xfer(&mut self) -> Option<&mut Xfer> {
+        match &mut self.stage {
+            Stage::Transfer(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    fn after_type(&mut self) {
+        if self.config.passive {
+            let extended = self.config.extended && !self.epsv_failed;
+            if let Some(x) = self.xfer() {
+                x.step = if extended { XStep::Epsv } else { XStep::Pasv };
+            }
+            if extended {
+                self.send(Command::Epsv(EpsvArg::Any));
+            } else {
+                self.send(Command::Pasv);
+            }
+        } else if let Some(x) = self.xfer() {
+            x.step = XStep::AwaitListener;
+            let id = x.id;
+            self.events.push_back(ClientEvent::Listen(id));
+        }
+    }
+
+    fn open_data(&mut self, target: DataTarget) {
+        let (ascii, protected) = (self.ascii == Some(true), self.tls);
+        let Some(x) = self.xfer() else { return };
+        let ev = ClientEvent::OpenDataChannel {
+            id: x.id,
+            target,
+            kind: x.kind,
+            ascii,
+            protected,
+        };
+        self.events.push_back(ev);
+        self.after_data_setup();
+    }
+
+    fn after_data_setup(&mut self) {
+        let Some(x) = self.xfer() else { return };
+        if x.offset > 0 {
+            x.step = XStep::Rest;
+            let mut off = BytesMut::new();
+            crate::parse::write_u64(&mut off, x.offset);
+            self.send(Command::Rest(&off));
+        } else {
+            self.send_transfer_command();
+        }
+    }
+
+    fn send_transfer_command(&mut self) {
+        let Some(x) = self.xfer() else { return };
+        x.step = XStep::Command;
+        let arg = x.arg.clone();
+        let kind = x.kind;
+        let a = arg.as_deref();
+        let cmd = match (kind, a) {
+            (ClientTransferKind::Retr, Some(p)) => Command::Retr(p),
+            (ClientTransferKind::Stor, Some(p)) => Command::Stor(p),
+            (ClientTransferKind::Appe, Some(p)) => Command::Appe(p),
+            (ClientTransferKind::List, a) => Command::List(a),
+            (ClientTransferKind::Nlst, a) => Command::Nlst(a),
+            (ClientTransferKind::Mlsd, a) => Command::Mlsd(a),
+            _ => Command::Noop,
+        };
+        self.send(cmd);
+    }
+
+    /// Active mode: the listener for transfer `id` is at `addr`; EPRT/PORT follow.
+    ///
+    /// # Errors
+    ///
+    /// No listener was asked for.
+    pub fn data_listening(&mut self, id: TransferId, addr: SocketAddr) -> Result<(), UsageError> {
+        let eprt = self.config.extended && !self.eprt_failed || addr.is_ipv6();
+        let Some(x) = self
+            .xfer()
+            .filter(|x| x.id == id && x.step == XStep::AwaitListener)
+        else {
+            return Err(UsageError("no listener wanted for this transfer"));
+        };
+        x.listener = Some(addr);
+        match (eprt, addr) {
+            (false, SocketAddr::V4(a)) => {
+                x.step = XStep::Port;
+                self.send(Command::Port(a));
+            }
+            _ => {
+                x.step = XStep::Eprt;
+                self.send(Command::Eprt(addr));
+            }
+        }
+        Ok(())
+    }
+
+    /// The data connection of transfer `id` is finished (download at EOF,
+    /// upload written and shut down).
+    ///
+    /// # Errors
+    ///
+    /// Unknown transfer.
+    pub fn data_closed(&mut self, id: TransferId) -> Result<(), UsageError> {
+        let Some(x) = self.xfer().filter(|x| x.id == id) else {
+            return Err(UsageError("no such transfer"));
+        };
+        x.data_done = true;
+        if x.abort_pending.is_none()
+            && let Some(reply) = x.final_reply.take()
+        {
+            self.stage = Stage::Ready;
+            self.events.push_back(ClientEvent::TransferComplete { id, reply });
+        }
+        Ok(())
+    }
+
+    /// ABOR the running transfer.
+    ///
+    /// # Errors
+    ///
+    /// No transfer in progress.
+    pub fn abort(&mut self) -> Result<(), UsageError> {
+        let Some(x) = self.xfer().filter(|x| x.abort_pending.is_none()) else {
+            return Err(UsageError("no transfer to abort"));
+        };
+        // One reply for ABOR, one more if the transfer command's final reply is still due.
+        let due = if x.step == XStep::Command && x.final_reply.is_none() {
+            2
+        } else {
+            1
+        };
+        x.abort_pending = Some(due);
+        x.final_reply = None;
+        self.send(Command::Abor);
+        Ok(())
+    }
+
+    /// The TLS handshake after AUTH TLS finished; login continues.
+    ///
+    /// # Errors
+    ///
+    /// No handshake was pending.
+    pub fn tls_established(&mut self) -> Result<(), UsageError> {
+        if !matches!(self.stage, Stage::TlsHandshake) {
+            return Err(UsageError("no TLS handshake pending"));
+        }
+        self.tls = true;
+        self.recv.clear();
+        self.send_user();
+        Ok(())
+    }
+
+    fn send_user(&mut self) {
+        self.stage = Stage::User;
+        let user = self.config.user.clone();
+        self.send(Command::User(&user));
+    }
+
+    fn after_login(&mut self) {
+        if self.tls {
+            self.stage = Stage::Pbsz;
+            self.send(Command::Pbsz(0));
+        } else {
+            self.logged_in();
+        }
+    }
+
+    fn logged_in(&mut self) {
+        self.stage = Stage::Ready;
+        self.events.push_back(ClientEvent::LoggedIn);
+    }
+
+    fn login_failed(&mut self, r: OwnedReply) {
+        self.stage = Stage::Closed;
+        self.events.push_back(ClientEvent::LoginFailed(r));
+    }
+
+    /// Inherent form of [`Session::poll_event`].
+    ///
+    /// # Errors
+    ///
+    /// Fatal: a malformed reply, an over-long reply, a reply timeout.
+    pub fn poll_event(&mut self) -> Result<Option<ClientEvent>, Error> {
+        loop {
+            if let Some(ev) = self.events.pop_front() {
+                return Ok(Some(ev));
+            }
+            if let Some(e) = self.fatal.take() {
+                return Err(e);
+            }
+            if matches!(self.stage, Stage::Closed | Stage::TlsHandshake) {
+                return Ok(None);
+            }
+            let parsed = match Reply::parse(&self.recv, &self.reply_config) {
+                Ok(Some((r, n))) => Ok(Some((r.to_owned_reply(), n))),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            };
+            match parsed {
+                Ok(Some((reply, n))) => {
+                    self.recv.advance(n);
+                    self.reply_seen = true;
+                    self.on_reply(reply);
+                }
+                Ok(None) => return Ok(None),
+                Err(e) => {
+                    let bytes = self.recv.split().freeze();
+                    let err = Error::with_bytes(
+                        match e {
+                            crate::ReplyError::TooLong { .. } => ErrorKind::Limit,
+                            _ => ErrorKind::Protocol,
+                        },
+                        "malformed reply",
+                        &bytes,
+                    );
+                    self.stage = Stage::Closed;
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    fn on_reply(&mut self, r: OwnedReply) {
+        let code = r.code;
+        if code == 421 {
+            self.stage = Stage::Closed;
+            self.events.push_back(ClientEvent::Closed(r));
+            return;
+        }
+        let stage = std::mem::replace(&mut self.stage, Stage::Closed);
+        match stage {
+            Stage::Greeting => match code {
+                120 => self.stage = Stage::Greeting,
+                220 => {
+                    self.stage = Stage::Feat;
+                    self.send(Command::Feat);
+                }
+                _ => self.login_failed(r),
+            },
+            Stage::Feat => {
+                if code == 211 {
+                    self.features = Features::from_reply(&r.as_reply());
+                }
+                let want = match self.config.tls {
+                    ClientTls::Never => false,
+                    ClientTls::IfOffered => self.features.auth_tls(),
+                    ClientTls::Required => true,
+                };
+                if want && !self.tls {
+                    self.stage = Stage::Auth;
+                    self.send(Command::Auth(b"TLS"));
+                } else {
+                    self.send_user();
+                }
+            }
+            Stage::Auth => match code {
+                234 => {
+                    // Nothing the server sent in plaintext after 234 may be used.
+                    self.recv.clear();
+                    self.stage = Stage::TlsHandshake;
+                    self.events.push_back(ClientEvent::StartTls);
+                }
+                _ if self.config.tls == ClientTls::Required => self.login_failed(r),
+                _ => self.send_user(),
+            },
+            Stage::User => match code {
+                230 | 202 => self.after_login(),
+                331 => {
+                    self.stage = Stage::Pass;
+                    let pw = self.config.password.clone();
+                    self.send(Command::Pass(Password(pw.expose())));
+                }
+                332 => self.send_acct(r),
+                _ => self.login_failed(r),
+            },
+            Stage::Pass => match code {
+                230 | 202 => self.after_login(),
+                332 => self.send_acct(r),
+                _ => self.login_failed(r),
+            },
+            Stage::Acct => match code {
+                230 | 202 => self.after_login(),
+                _ => self.login_failed(r),
+            },
+            Stage::Pbsz => {
+                if code / 100 == 2 {
+                    self.stage = Stage::Prot;
+                    self.send(Command::Prot(ProtLevel::Private));
+                } else {
+                    self.login_failed(r);
+                }
+            }
+            Stage::Prot => {
+                if code / 100 == 2 {
+                    self.logged_in();
+                } else {
+                    self.login_failed(r);
+                }
+            }
+            Stage::Ready => {
+                // Unsolicited reply: ignore it (RFC 959 does not allow them, 421 aside).
+                self.stage = Stage::Ready;
+            }
+            Stage::Simple(op) => self.on_simple(op, r),
+            Stage::Rnfr(to) => {
+                if code == 350 {
+                    self.stage = Stage::Simple(Op::Rename);
+                    self.send(Command::Rnto(&to));
+                } else {
+                    self.stage = Stage::Ready;
+                    self.events.push_back(ClientEvent::Failed {
+                        op: Op::Rename,
+                        reply: r,
+                    });
+                }
+            }
+            Stage::Transfer(x) => {
+                self.stage = Stage::Transfer(x);
+                self.on_transfer_reply(r);
+            }
+            Stage::TlsHandshake | Stage::Closed => self.stage = stage,
+        }
+    }
+
+    fn send_acct(&mut self, r: OwnedReply) {
+        match self.config.account.clone() {
+            Some(a) => {
+                self.stage = Stage::Acct;
+                self.send(Command::Acct(&a));
+            }
+            None => self.login_failed(r),
+        }
+    }
+
+    fn on_simple(&mut self, op: Op, r: OwnedReply) {
+        if r.code / 100 == 1 {
+            self.stage = Stage::Simple(op);
+            return;
+        }
+        self.stage = Stage::Ready;
+        if r.code >= 400 {
+            self.events.push_back(ClientEvent::Failed { op, reply: r });
+            return;
+        }
+        let ev = match op {
+            Op::Pwd => match parse_257_path(r.text()) {
+                Some(p) => ClientEvent::Pwd(p),
+                None => ClientEvent::Done { op, reply: r },
+            },
+            Op::Size => match parse_size(&r.as_reply()) {
+                Some(n) => ClientEvent::Size(n),
+                None => ClientEvent::Failed { op, reply: r },
+            },
+            Op::Mdtm => match parse_mdtm(&r.as_reply()) {
+                Some(t) => ClientEvent::Modified(t),
+                None => ClientEvent::Failed { op, reply: r },
+            },
+            Op::Mlst => {
+                // RFC 3659 7.2: the entry is the inner line that starts with a space.
+                let entry = r
+                    .as_reply()
+                    .lines()
+                    .skip(1)
+                    .find_map(|l| l.strip_prefix(b" ").map(<[u8]>::to_vec));
+                match entry {
+                    Some(e) => ClientEvent::MlstEntry(e),
+                    None => ClientEvent::Failed { op, reply: r },
+                }
+            }
+            Op::Quit => {
+                self.stage = Stage::Closed;
+                ClientEvent::Closed(r)
+            }
+            _ => ClientEvent::Done { op, reply: r },
+        };
+        self.events.push_back(ev);
+    }
+
+    fn on_transfer_reply(&mut self, r: OwnedReply) {
+        let code = r.code;
+        let peer = self.peer;
+        let use_pasv_host = self.config.use_pasv_host;
+        let Some(x) = self.xfer() else { return };
+        let id = x.id;
+        if let Some(left) = x.abort_pending {
+            if code / 100 == 1 {
+                return;
+            }
+            let left = left.saturating_sub(1);
+            if left == 0 {
+                self.stage = Stage::Ready;
+                self.events.push_back(ClientEvent::Aborted(id));
+            } else {
+                x.abort_pending = Some(left);
+            }
+            return;
+        }
+        match x.step {
+            XStep::Type => {
+                if code / 100 == 2 {
+                    let ascii = x.kind.is_listing();
+                    self.ascii = Some(ascii);
+                    self.after_type();
+                } else {
+                    self.transfer_failed(id, r);
+                }
+            }
+            XStep::Epsv => {
+                if code == 229
+                    && let Some(port) = parse_epsv(r.text())
+                {
+                    self.open_data(DataTarget::Connect(SocketAddr::new(peer.ip(), port)));
+                } else if matches!(code, 500 | 501 | 502 | 504 | 522) && peer.is_ipv4() {
+                    x.step = XStep::Pasv;
+                    self.epsv_failed = true;
+                    self.send(Command::Pasv);
+                } else {
+                    self.transfer_failed(id, r);
+                }
+            }
+            XStep::Pasv => match (code, parse_pasv(r.text())) {
+                (227, Some(a)) => {
+                    let addr = if use_pasv_host {
+                        SocketAddr::V4(a)
+                    } else {
+                        SocketAddr::new(peer.ip(), a.port())
+                    };
+                    self.open_data(DataTarget::Connect(addr));
+                }
+                _ => self.transfer_failed(id, r),
+            },
+            XStep::Eprt => {
+                if code / 100 == 2 {
+                    self.open_data(DataTarget::Accept);
+                } else if let (true, Some(SocketAddr::V4(a))) =
+                    (matches!(code, 500 | 501 | 502 | 522), x.listener)
+                {
+                    x.step = XStep::Port;
+                    self.eprt_failed = true;
+                    self.send(Command::Port(a));
+                } else {
+                    self.transfer_failed(id, r);
+                }
+            }
+            XStep::Port => {
+                if code / 100 == 2 {
+                    self.open_data(DataTarget::Accept);
+                } else {
+                    self.transfer_failed(id, r);
+                }
+            }
+            XStep::Rest => {
+                if code == 350 {
+                    self.send_transfer_command();
+                } else {
+                    self.transfer_failed(id, r);
+                }
+            }
+            XStep::Command => match code / 100 {
+                1 => self.events.push_back(ClientEvent::TransferStarted(id)),
+                2 => {
+                    // A 2xx may come before or after the data connection closes,
+                    // and even without a 150 first.
+                    if x.data_done {
+                        self.stage = Stage::Ready;
+                        self.events
+                            .push_back(ClientEvent::TransferComplete { id, reply: r });
+                    } else {
+                        x.final_reply = Some(r);
+                    }
+                }
+                _ => self.transfer_failed(id, r),
+            },
+            XStep::AwaitListener => self.transfer_failed(id, r),
+        }
+    }
+
+    fn transfer_failed(&mut self, id: TransferId, reply: OwnedReply) {
+        self.stage = Stage::Ready;
+        self.events.push_back(ClientEvent::TransferFailed { id, reply });
+    }
+
+    /// Inherent form of [`Session::handle_input`].
+    pub fn handle_input(&mut self, data: &[u8]) {
+        if matches!(self.stage, Stage::Closed | Stage::TlsHandshake) {
+            return;
+        }
+        self.recv.extend_from_slice(data);
+    }
+
+    /// Inherent form of [`Session::poll_transmit`].
+    #[must_use]
+    pub fn poll_transmit(&self) -> Option<&[u8]> {
+        self.tx.peek()
+    }
+
+    /// Inherent form of [`Session::advance_transmit`].
+    pub fn advance_transmit(&mut self, n: usize) {
+        self.tx.advance(n);
+    }
+
+    fn waiting_for_reply(&self) -> bool {
+        !matches!(self.stage, Stage::Ready | Stage::Closed | Stage::TlsHandshake)
+            && !matches!(&self.stage, Stage::Transfer(x) if x.step == XStep::AwaitListener)
+    }
+
+    /// Inherent form of [`Session::poll_timeout`]: the reply deadline while a
+    /// reply is awaited.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.waiting_for_reply() {
+            self.deadline.at()
+        } else {
+            None
+        }
+    }
+
+    /// Inherent form of [`Session::handle_timeout`]: no reply for
+    /// [`Limits::reply_timeout`] is fatal. The deadline restarts from `now` when
+    /// a reply arrived since the last call.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if !self.deadline.expired(now) {
+            return;
+        }
+        if std::mem::take(&mut self.reply_seen) || !self.waiting_for_reply() {
+            self.deadline.restart(now);
+            return;
+        }
+        self.fail(Error::new(ErrorKind::Timeout, "no reply from the server"));
+    }
+
+    /// Inherent form of [`Session::handle_eof`].
+    pub fn handle_eof(&mut self) {
+        if !matches!(self.stage, Stage::Closed) {
+            let expected = !matches!(self.stage, Stage::Ready);
+            self.stage = Stage::Closed;
+            if expected {
+                self.fatal = Some(Error::new(
+                    ErrorKind::UnexpectedEof,
+                    "server closed the connection",
+                ));
+            }
+        }
+    }
+}
+
+fn check_cmd(cmd: &Command<'_>) -> Result<(), UsageError> {
+    let mut scratch = BytesMut::new();
+    cmd.encode(&mut scratch)
+        .map(|_| ())
+        .map_err(|_| UsageError("argument cannot be sent (CR, LF, NUL or empty)"))
+}
+
+impl Session for ClientSession {
+    type Event = ClientEvent;
+    type Error = Error;
+
+    fn handle_input(&mut self, data: &[u8]) {
+        ClientSession::handle_input(self, data);
+    }
+
+    fn poll_event(&mut self) -> Result<Option<ClientEvent>, Error> {
+        ClientSession::poll_event(self)
+    }
+
+    fn poll_transmit(&self) -> Option<&[u8]> {
+        self.tx.peek()
+    }
+
+    fn advance_transmit(&mut self, n: usize) {
+        self.tx.advance(n);
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        ClientSession::poll_timeout(self)
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        ClientSession::handle_timeout(self, now);
+    }
+
+    fn handle_eof(&mut self) {
+        ClientSession::handle_eof(self);
+    }
+}

@@ -1,0 +1,36 @@
+//! [`Limits`]: every bound the codec and the sessions enforce, in one place.
+
+use std::time::Duration;
+
+/// Limits with RFC-derived defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest command or reply line, CRLF included. RFC 959 sets no limit;
+    /// 4096 leaves room for long UTF-8 paths (RFC 2640) and is what common servers accept.
+    pub line: usize,
+    /// Longest whole reply (all lines of a multi-line reply, CRLFs included).
+    /// STAT and HELP can be long; 1 MiB bounds memory.
+    pub reply: usize,
+    /// Idle time before the server closes the control connection with 421
+    /// (RFC 959 leaves it to the server; 300 s is the common choice).
+    pub idle_timeout: Duration,
+    /// How long a client waits for a reply before giving up.
+    pub reply_timeout: Duration,
+    /// Pause after a failed login before the 530 reply is sent (slows guessing).
+    pub failed_login_delay: Duration,
+    /// Failed logins after which the server answers 421 and closes.
+    pub failed_login_limit: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            line: 4096,
+            reply: 1 << 20,
+            idle_timeout: Duration::from_secs(300),
+            reply_timeout: Duration::from_secs(120),
+            failed_login_delay: Duration::from_secs(2),
+            failed_login_limit: 3,
+        }
+    }
+}

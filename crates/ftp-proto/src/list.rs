@@ -1,0 +1,824 @@
+//! Directory listings: parsers for MLSD/MLST entries (RFC 3659 7), Unix
+//! `ls -l` lines, DOS/IIS lines, a fallback that keeps the raw line, and the
+//! server-side writers of MLSx and `ls -l` lines.
+//!
+//! Every parser takes one line (without its line ending), borrows from it and
+//! does not allocate.
+
+use crate::error::{EncodeError, ListError};
+use crate::parse::{dec_u64, eq_ic, skip_sp, token, write_u64};
+use crate::time::{Timestamp, put_num};
+use bytes::BytesMut;
+use memchr::memchr;
+use proto_core::check_arg;
+
+/// What kind of file an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// The listed directory itself (MLSx `cdir`).
+    CurrentDir,
+    /// Its parent (MLSx `pdir`).
+    ParentDir,
+    /// A symbolic link.
+    Symlink,
+    /// A block device.
+    BlockDevice,
+    /// A character device.
+    CharDevice,
+    /// A named pipe.
+    Pipe,
+    /// A socket.
+    Socket,
+    /// Something else (an MLSx `type` this crate does not know).
+    Other,
+}
+
+// ---------------------------------------------------------------- MLSx
+
+/// One MLSD line or MLST entry (RFC 3659 7.2): `fact=value;...` SP pathname.
+///
+/// The common facts are decoded; every fact, known or not, stays available
+/// through [`MlsxEntry::facts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MlsxEntry<'a> {
+    /// The pathname: everything after the first space (spaces and semicolons included).
+    pub name: &'a [u8],
+    /// The raw facts, each ending with `;` (empty when the server sent none).
+    pub raw_facts: &'a [u8],
+    /// The `type` fact.
+    pub kind: Option<FileKind>,
+    /// The `size` fact.
+    pub size: Option<u64>,
+    /// The `modify` fact.
+    pub modify: Option<Timestamp>,
+    /// The `perm` fact, as sent.
+    pub perm: Option<&'a [u8]>,
+    /// The `unique` fact, as sent.
+    pub unique: Option<&'a [u8]>,
+}
+
+fn mlsx_kind(v: &[u8]) -> FileKind {
+    if eq_ic(v, b"file") {
+        FileKind::File
+    } else if eq_ic(v, b"dir") {
+        FileKind::Dir
+    } else if eq_ic(v, b"cdir") {
+        FileKind::CurrentDir
+    } else if eq_ic(v, b"pdir") {
+        FileKind::ParentDir
+    } else if v.len() > 8 && eq_ic(&v[..8], b"OS.unix=") {
+        let t = &v[8..];
+        let t = &t[..memchr(b':', t).unwrap_or(t.len())];
+        if eq_ic(t, b"slink") || eq_ic(t, b"symlink") {
+            FileKind::Symlink
+        } else if eq_ic(t, b"blk") || eq_ic(t, b"blkdev") {
+            FileKind::BlockDevice
+        } else if eq_ic(t, b"chr") || eq_ic(t, b"chrdev") {
+            FileKind::CharDevice
+        } else if eq_ic(t, b"fifo") {
+            FileKind::Pipe
+        } else if eq_ic(t, b"socket") {
+            FileKind::Socket
+        } else {
+            FileKind::Other
+        }
+    } else {
+        FileKind::Other
+    }
+}
+
+/// Parses one MLSD line (for an MLST reply line, drop its leading space first).
+///
+/// # Errors
+///
+/// No space, a fact without `=`, or facts not ended by `;`.
+///
+/// ```
+/// use ftp_proto::list::{parse_mlsx, FileKind};
+/// let e = parse_mlsx(b"Type=file;Size=1024;x.Foo=bar; my file;v2.txt").unwrap();
+/// assert_eq!((e.kind, e.size, e.name), (Some(FileKind::File), Some(1024), &b"my file;v2.txt"[..]));
+/// assert_eq!(e.fact(b"x.foo"), Some(&b"bar"[..]));
+/// ```
+pub fn parse_mlsx(line: &[u8]) -> Result<MlsxEntry<'_>, ListError> {
+    const E: ListError = ListError::Format("MLSx");
+    let sp = memchr(b' ', line).ok_or(E)?;
+    let (facts, name) = (&line[..sp], &line[sp + 1..]);
+    if name.is_empty() || (!facts.is_empty() && facts[facts.len() - 1] != b';') {
+        return Err(E);
+    }
+    let mut e = MlsxEntry {
+        name,
+        raw_facts: facts,
+        kind: None,
+        size: None,
+        modify: None,
+        perm: None,
+        unique: None,
+    };
+    let mut rest = facts;
+    while !rest.is_empty() {
+        let semi = memchr(b';', rest).ok_or(E)?;
+        let fact = &rest[..semi];
+        rest = &rest[semi + 1..];
+        let eq = memchr(b'=', fact).ok_or(E)?;
+        let (k, v) = (&fact[..eq], &fact[eq + 1..]);
+        if k.is_empty() {
+            return Err(E);
+        }
+        match k.len() {
+            4 if eq_ic(k, b"type") => e.kind = Some(mlsx_kind(v)),
+            4 if eq_ic(k, b"size") => e.size = dec_u64(v),
+            4 if eq_ic(k, b"perm") => e.perm = Some(v),
+            6 if eq_ic(k, b"modify") => e.modify = Timestamp::parse_time_val(v),
+            6 if eq_ic(k, b"unique") => e.unique = Some(v),
+            _ => {}
+        }
+    }
+    Ok(e)
+}
+
+impl<'a> MlsxEntry<'a> {
+    /// Every fact as (name, value), in order, unknown ones included.
+    pub fn facts(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
+        self.raw_facts
+            .split(|&c| c == b';')
+            .filter(|f| !f.is_empty())
+            .map(|f| match memchr(b'=', f) {
+                Some(i) => (&f[..i], &f[i + 1..]),
+                None => (f, &f[f.len()..]),
+            })
+    }
+
+    /// The value of fact `name` (case-insensitive).
+    #[must_use]
+    pub fn fact(&self, name: &[u8]) -> Option<&'a [u8]> {
+        self.facts().find(|(k, _)| eq_ic(k, name)).map(|(_, v)| v)
+    }
+}
+
+// ---------------------------------------------------------------- Unix
+
+/// One `ls -l` line as Unix-like servers send it (vsftpd, proftpd, pure-ftpd,
+/// glftpd, IIS in Unix mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnixEntry<'a> {
+    /// From the first column.
+    pub kind: FileKind,
+    /// Permission bits, set-id and sticky bits included (`0o7777` mask).
+    pub mode: u16,
+    /// `+` after the permissions: an ACL is present.
+    pub acl: bool,
+    /// `@` after the permissions: extended attributes (macOS).
+    pub xattr: bool,
+    /// Link count, if the column is there.
+    pub links: Option<u64>,
+    /// Owner column.
+    pub owner: &'a [u8],
+    /// Group column, if the server sends one.
+    pub group: Option<&'a [u8]>,
+    /// Size in bytes (0 for devices).
+    pub size: u64,
+    /// Major and minor numbers of a device.
+    pub device: Option<(u32, u32)>,
+    /// Modification time (minute precision; the year inferred when the line shows a time).
+    pub modified: Timestamp,
+    /// True when the year was inferred rather than shown.
+    pub year_inferred: bool,
+    /// The name (for a symlink, the part before ` -> `).
+    pub name: &'a [u8],
+    /// Link target of a symlink.
+    pub link_target: Option<&'a [u8]>,
+}
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec",
+];
+
+fn month(t: &[u8]) -> Option<u8> {
+    let [a, b, c] = t else { return None };
+    let k = [
+        a.to_ascii_lowercase(),
+        b.to_ascii_lowercase(),
+        c.to_ascii_lowercase(),
+    ];
+    MONTHS.iter().position(|m| **m == k).map(|i| i as u8 + 1)
+}
+
+fn unix_kind(c: u8) -> Option<FileKind> {
+    Some(match c {
+        b'-' => FileKind::File,
+        b'd' => FileKind::Dir,
+        b'l' => FileKind::Symlink,
+        b'b' => FileKind::BlockDevice,
+        b'c' => FileKind::CharDevice,
+        b'p' => FileKind::Pipe,
+        b's' => FileKind::Socket,
+        _ => return None,
+    })
+}
+
+fn perm_bits(p: &[u8]) -> Option<u16> {
+    let p: &[u8; 9] = p.try_into().ok()?;
+    let mut mode = 0u16;
+    for (i, &c) in p.iter().enumerate() {
+        let bit = 1u16 << (8 - i);
+        let special = match i {
+            2 => 0o4000,
+            5 => 0o2000,
+            8 => 0o1000,
+            _ => 0,
+        };
+        let want = [b'r', b'w', b'x'][i % 3];
+        match c {
+            b'-' => {}
+            c if c == want => mode |= bit,
+            b's' | b't' if special != 0 => mode |= bit | special,
+            b'S' | b'T' if special != 0 => mode |= special,
+            _ => return None,
+        }
+    }
+    Some(mode)
+}
+
+/// Picks the year for a `Mon DD HH:MM` date: the latest year that does not put
+/// the date more than a day after `now` (ls shows times for recent files only).
+fn infer_year(now: Timestamp, month: u8, day: u8, hour: u8, minute: u8) -> Option<Timestamp> {
+    let limit = now.unix_seconds() + 86_400;
+    for back in 0..9u16 {
+        let y = now.year.checked_sub(back)?;
+        if let Some(t) = Timestamp::new(y, month, day, hour, minute, 0)
+            && t.unix_seconds() <= limit
+        {
+            return Some(t);
+        }
+    }
+    None
+}
+
+fn hh_mm(t: &[u8]) -> Option<(u8, u8)> {
+    let c = memchr(b':', t)?;
+    let h = crate::parse::dec_u8(&t[..c])?;
+    let m = crate::parse::dec_u8(&t[c + 1..])?;
+    (h < 24 && m < 60 && t.len() - c == 3).then_some((h, m))
+}
+
+/// Parses one Unix `ls -l` line. `now` is the time used to infer the year of
+/// recent entries (pass the time the listing was fetched, in UTC).
+///
+/// # Errors
+///
+/// A line of another shape (such as a `total` line: see [`parse_list_line`]).
+///
+/// ```
+/// use ftp_proto::{Timestamp, list::{parse_unix, FileKind}};
+/// let now = Timestamp::new(2024, 3, 1, 0, 0, 0).unwrap();
+/// let e = parse_unix(b"lrwxrwxrwx+ 1 ftp ftp 7 Dec 24 18:30 my link -> target", now).unwrap();
+/// assert_eq!((e.kind, e.acl, e.name, e.link_target), (FileKind::Symlink, true, &b"my link"[..], Some(&b"target"[..])));
+/// assert_eq!(e.modified.year, 2023);
+/// ```
+pub fn parse_unix(line: &[u8], now: Timestamp) -> Result<UnixEntry<'_>, ListError> {
+    const E: ListError = ListError::Format("Unix ls");
+    if line.len() < 11 {
+        return Err(E);
+    }
+    let kind = unix_kind(line[0]).ok_or(E)?;
+    let mode = perm_bits(&line[1..10]).ok_or(E)?;
+    let (mut acl, mut xattr) = (false, false);
+    let mut rest = &line[10..];
+    match rest.first() {
+        Some(b'+') => acl = true,
+        Some(b'@') => xattr = true,
+        Some(b'.' | b' ') => {}
+        _ => return Err(E),
+    }
+    if rest.first() != Some(&b' ') {
+        rest = &rest[1..];
+    }
+    if rest.first() != Some(&b' ') {
+        return Err(E);
+    }
+    // Up to five columns before the month: [links] owner [group] size, or the
+    // device form with "major, minor".
+    let mut cols: [&[u8]; 6] = [&[]; 6];
+    let mut n = 0;
+    let (m, day, ty, after) = loop {
+        let (t, r) = token(rest);
+        if t.is_empty() {
+            return Err(E);
+        }
+        if n >= 2
+            && let Some(m) = month(t)
+        {
+            // A month only if a day and a time or year follow.
+            let (d, r2) = token(r);
+            let (ty, r3) = token(r2);
+            if let Some(day) = crate::parse::dec_u8(d).filter(|d| (1..=31).contains(d))
+                && !ty.is_empty()
+            {
+                break (m, day, ty, r3);
+            }
+        }
+        if n == cols.len() {
+            return Err(E);
+        }
+        cols[n] = t;
+        n += 1;
+        rest = r;
+    };
+    let cols = &cols[..n];
+    let numeric = |t: &[u8]| dec_u64(t);
+    let mut device = None;
+    // Device numbers: "8," "1" or "8,1" in the last one or two columns.
+    let (cols, size) = match cols {
+        [head @ .., maj, min]
+            if maj.last() == Some(&b',') && matches!(kind, FileKind::BlockDevice | FileKind::CharDevice) =>
+        {
+            let ma = numeric(&maj[..maj.len() - 1])
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or(E)?;
+            let mi = numeric(min).and_then(|v| u32::try_from(v).ok()).ok_or(E)?;
+            device = Some((ma, mi));
+            (head, 0)
+        }
+        [head @ .., last] if memchr(b',', last).is_some() => {
+            let c = memchr(b',', last).ok_or(E)?;
+            let ma = numeric(&last[..c]).and_then(|v| u32::try_from(v).ok()).ok_or(E)?;
+            let mi = numeric(&last[c + 1..])
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or(E)?;
+            device = Some((ma, mi));
+            (head, 0)
+        }
+        [head @ .., last] => (head, numeric(last).ok_or(E)?),
+        [] => return Err(E),
+    };
+    let (links, owner, group) = match cols {
+        [l, o, g] => (Some(numeric(l).ok_or(E)?), *o, Some(*g)),
+        [a, b] => match numeric(a) {
+            Some(l) => (Some(l), *b, None),
+            None => (None, *a, Some(*b)),
+        },
+        [o] => (None, *o, None),
+        _ => return Err(E),
+    };
+    let (modified, year_inferred) = if let Some((h, mi)) = hh_mm(ty) {
+        (infer_year(now, m, day, h, mi).ok_or(E)?, true)
+    } else {
+        let y = crate::parse::dec_u16(ty).filter(|_| ty.len() == 4).ok_or(E)?;
+        (Timestamp::new(y, m, day, 0, 0, 0).ok_or(E)?, false)
+    };
+    // Exactly one space separates the date from the name.
+    let name = after.strip_prefix(b" ").ok_or(E)?;
+    if name.is_empty() {
+        return Err(E);
+    }
+    let (name, link_target) = if kind == FileKind::Symlink {
+        match memchr::memmem::find(name, b" -> ") {
+            Some(i) => (&name[..i], Some(&name[i + 4..])),
+            None => (name, None),
+        }
+    } else {
+        (name, None)
+    };
+    Ok(UnixEntry {
+        kind,
+        mode,
+        acl,
+        xattr,
+        links,
+        owner,
+        group,
+        size,
+        device,
+        modified,
+        year_inferred,
+        name,
+        link_target,
+    })
+}
+
+// ---------------------------------------------------------------- DOS / IIS
+
+/// One DOS-style line as IIS and Windows servers send it:
+/// `MM-DD-YY  HH:MMAM  <DIR>|size  name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DosEntry<'a> {
+    /// Dir for `<DIR>`, File otherwise.
+    pub kind: FileKind,
+    /// The size (None for a directory).
+    pub size: Option<u64>,
+    /// Modification time (minute precision).
+    pub modified: Timestamp,
+    /// The name.
+    pub name: &'a [u8],
+}
+
+/// Parses a DOS/IIS listing line (2- or 4-digit years, 12- or 24-hour times).
+///
+/// Two-digit years below 70 are 20xx, the others 19xx.
+///
+/// # Errors
+///
+/// A line of another shape.
+///
+/// ```
+/// use ftp_proto::list::{parse_dos, FileKind};
+/// let e = parse_dos(b"01-15-21  10:30PM       <DIR>          Program Files").unwrap();
+/// assert_eq!((e.kind, e.name, e.modified.year, e.modified.hour), (FileKind::Dir, &b"Program Files"[..], 2021, 22));
+/// ```
+pub fn parse_dos(line: &[u8]) -> Result<DosEntry<'_>, ListError> {
+    const E: ListError = ListError::Format("DOS");
+    let (date, rest) = token(line);
+    let (time, rest) = token(rest);
+    let (sz, rest) = token(rest);
+    let name = skip_sp(rest);
+    if name.is_empty() || date.len() < 8 {
+        return Err(E);
+    }
+    let sep = date[2];
+    if sep != b'-' && sep != b'/' {
+        return Err(E);
+    }
+    let mut parts = date.split(|&c| c == sep);
+    let mo = parts.next().and_then(crate::parse::dec_u8).ok_or(E)?;
+    let d = parts.next().and_then(crate::parse::dec_u8).ok_or(E)?;
+    let yt = parts.next().ok_or(E)?;
+    let y = crate::parse::dec_u16(yt).ok_or(E)?;
+    let year = match yt.len() {
+        2 if y < 70 => 2000 + y,
+        2 => 1900 + y,
+        4 => y,
+        _ => return Err(E),
+    };
+    let (clock, ampm) = match time.len().checked_sub(2).map(|i| time.split_at(i)) {
+        Some((c, ap)) if eq_ic(ap, b"AM") => (c, Some(false)),
+        Some((c, ap)) if eq_ic(ap, b"PM") => (c, Some(true)),
+        _ => (time, None),
+    };
+    let (mut h, mi) = hh_mm(clock).ok_or(E)?;
+    if let Some(pm) = ampm {
+        if !(1..=12).contains(&h) {
+            return Err(E);
+        }
+        h = match (h, pm) {
+            (12, false) => 0,
+            (12, true) => 12,
+            (h, true) => h + 12,
+            (h, false) => h,
+        };
+    }
+    let modified = Timestamp::new(year, mo, d, h, mi, 0).ok_or(E)?;
+    let (kind, size) = if eq_ic(sz, b"<DIR>") {
+        (FileKind::Dir, None)
+    } else {
+        // Sizes may carry thousands separators ("1,234,567").
+        let mut v: u64 = 0;
+        let mut any = false;
+        for &c in sz {
+            match c {
+                b'0'..=b'9' => {
+                    v = v
+                        .checked_mul(10)
+                        .and_then(|v| v.checked_add(u64::from(c - b'0')))
+                        .ok_or(E)?;
+                    any = true;
+                }
+                b',' => {}
+                _ => return Err(E),
+            }
+        }
+        if !any {
+            return Err(E);
+        }
+        (FileKind::File, Some(v))
+    };
+    Ok(DosEntry {
+        kind,
+        size,
+        modified,
+        name,
+    })
+}
+
+// ---------------------------------------------------------------- any LIST line
+
+/// One line of a LIST reply, in whatever format it turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListLine<'a> {
+    /// A Unix `ls -l` line.
+    Unix(UnixEntry<'a>),
+    /// A DOS/IIS line.
+    Dos(DosEntry<'a>),
+    /// `total N` (blocks used; not a file).
+    Total(u64),
+    /// A line no parser understood, kept as it was.
+    Raw(&'a [u8]),
+}
+
+impl<'a> ListLine<'a> {
+    /// The file name, if the line names a file.
+    #[must_use]
+    pub fn name(&self) -> Option<&'a [u8]> {
+        match self {
+            ListLine::Unix(e) => Some(e.name),
+            ListLine::Dos(e) => Some(e.name),
+            ListLine::Total(_) | ListLine::Raw(_) => None,
+        }
+    }
+
+    /// The kind, if known.
+    #[must_use]
+    pub fn kind(&self) -> Option<FileKind> {
+        match self {
+            ListLine::Unix(e) => Some(e.kind),
+            ListLine::Dos(e) => Some(e.kind),
+            ListLine::Total(_) | ListLine::Raw(_) => None,
+        }
+    }
+
+    /// The size, if known.
+    #[must_use]
+    pub fn size(&self) -> Option<u64> {
+        match self {
+            ListLine::Unix(e) => Some(e.size),
+            ListLine::Dos(e) => e.size,
+            ListLine::Total(_) | ListLine::Raw(_) => None,
+        }
+    }
+}
+
+/// Parses a LIST line of any known format; never fails (unknown lines come
+/// back as [`ListLine::Raw`]).
+///
+/// ```
+/// use ftp_proto::{Timestamp, list::{parse_list_line, ListLine}};
+/// let now = Timestamp::new(2024, 3, 1, 0, 0, 0).unwrap();
+/// assert_eq!(parse_list_line(b"total 48", now), ListLine::Total(48));
+/// assert!(matches!(parse_list_line(b"-rw-r--r-- 1 a b 3 Jan  1  2020 x", now), ListLine::Unix(_)));
+/// assert_eq!(parse_list_line(b"weird", now), ListLine::Raw(b"weird"));
+/// ```
+#[must_use]
+pub fn parse_list_line(line: &[u8], now: Timestamp) -> ListLine<'_> {
+    match line.first() {
+        Some(b'0'..=b'9') => parse_dos(line).map_or(ListLine::Raw(line), ListLine::Dos),
+        Some(b't' | b'T') if line.len() > 6 && eq_ic(&line[..6], b"total ") => {
+            dec_u64(line[6..].trim_ascii()).map_or(ListLine::Raw(line), ListLine::Total)
+        }
+        Some(_) => parse_unix(line, now).map_or(ListLine::Raw(line), ListLine::Unix),
+        None => ListLine::Raw(line),
+    }
+}
+
+/// Splits listing data (from the data connection) into lines: CRLF ends a
+/// line; a bare LF is accepted too since many servers send one; empty lines are skipped.
+pub fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    data.split(|&c| c == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.is_empty())
+}
+
+// ---------------------------------------------------------------- server side
+
+/// What a server knows about a file, for writing listing lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileInfo<'a> {
+    /// The name as listed.
+    pub name: &'a [u8],
+    /// The kind.
+    pub kind: FileKind,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time (UTC).
+    pub modified: Timestamp,
+    /// Permission bits (`0o7777` mask).
+    pub mode: u16,
+    /// Link count.
+    pub links: u64,
+    /// Owner name.
+    pub owner: &'a [u8],
+    /// Group name.
+    pub group: &'a [u8],
+    /// Link target, for a symlink.
+    pub link_target: Option<&'a [u8]>,
+    /// MLSx `perm` fact (e.g. `adfrw`), if the server computes one.
+    pub perm: Option<&'a [u8]>,
+    /// MLSx `unique` fact.
+    pub unique: Option<&'a [u8]>,
+}
+
+/// Which facts an MLSx line carries (RFC 3659 7.9: OPTS MLST selects them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct MlsxFacts {
+    /// `type`.
+    pub kind: bool,
+    /// `size` (files only).
+    pub size: bool,
+    /// `modify`.
+    pub modify: bool,
+    /// `perm`.
+    pub perm: bool,
+    /// `unique`.
+    pub unique: bool,
+    /// `UNIX.mode`.
+    pub unix_mode: bool,
+}
+
+impl Default for MlsxFacts {
+    fn default() -> Self {
+        MlsxFacts {
+            kind: true,
+            size: true,
+            modify: true,
+            perm: true,
+            unique: true,
+            unix_mode: false,
+        }
+    }
+}
+
+fn check_field(b: &[u8], what: &'static str) -> Result<(), EncodeError> {
+    check_arg(b)?;
+    if b.is_empty() || memchr(b' ', b).is_some() {
+        return Err(EncodeError::Invalid(what));
+    }
+    Ok(())
+}
+
+/// Writes one MLSx line (`facts SP name`, no line ending).
+///
+/// # Errors
+///
+/// CR/LF/NUL in the name, `;` or `=` where a fact value cannot hold them.
+pub fn write_mlsx(f: &FileInfo<'_>, facts: MlsxFacts, out: &mut BytesMut) -> Result<(), EncodeError> {
+    check_arg(f.name)?;
+    if f.name.is_empty() {
+        return Err(EncodeError::Invalid("empty name"));
+    }
+    let bad_value = |v: &[u8]| memchr::memchr3(b';', b' ', b'\r', v).is_some() || check_arg(v).is_err();
+    if f.perm.is_some_and(bad_value) || f.unique.is_some_and(bad_value) {
+        return Err(EncodeError::Invalid("fact value"));
+    }
+    if f.kind == FileKind::Symlink && f.link_target.is_some_and(bad_value) {
+        return Err(EncodeError::Invalid("link target"));
+    }
+    if facts.kind {
+        out.extend_from_slice(b"type=");
+        match f.kind {
+            FileKind::File => out.extend_from_slice(b"file"),
+            FileKind::Dir => out.extend_from_slice(b"dir"),
+            FileKind::CurrentDir => out.extend_from_slice(b"cdir"),
+            FileKind::ParentDir => out.extend_from_slice(b"pdir"),
+            FileKind::Symlink => {
+                out.extend_from_slice(b"OS.unix=slink");
+                if let Some(t) = f.link_target {
+                    out.extend_from_slice(b":");
+                    out.extend_from_slice(t);
+                }
+            }
+            FileKind::BlockDevice => out.extend_from_slice(b"OS.unix=blk"),
+            FileKind::CharDevice => out.extend_from_slice(b"OS.unix=chr"),
+            FileKind::Pipe => out.extend_from_slice(b"OS.unix=fifo"),
+            FileKind::Socket => out.extend_from_slice(b"OS.unix=socket"),
+            FileKind::Other => out.extend_from_slice(b"OS.unknown"),
+        }
+        out.extend_from_slice(b";");
+    }
+    if facts.size && f.kind == FileKind::File {
+        out.extend_from_slice(b"size=");
+        write_u64(out, f.size);
+        out.extend_from_slice(b";");
+    }
+    if facts.modify {
+        out.extend_from_slice(b"modify=");
+        f.modified.write_time_val(out);
+        out.extend_from_slice(b";");
+    }
+    if facts.perm
+        && let Some(p) = f.perm
+    {
+        out.extend_from_slice(b"perm=");
+        out.extend_from_slice(p);
+        out.extend_from_slice(b";");
+    }
+    if facts.unique
+        && let Some(u) = f.unique
+    {
+        out.extend_from_slice(b"unique=");
+        out.extend_from_slice(u);
+        out.extend_from_slice(b";");
+    }
+    if facts.unix_mode {
+        out.extend_from_slice(b"UNIX.mode=0");
+        let mut m = [0u8; 4];
+        put_num(&mut m, 0);
+        for (i, shift) in [9u16, 6, 3, 0].iter().enumerate() {
+            m[i] = b'0' + ((f.mode >> shift) & 7) as u8;
+        }
+        out.extend_from_slice(&m);
+        out.extend_from_slice(b";");
+    }
+    out.extend_from_slice(b" ");
+    out.extend_from_slice(f.name);
+    Ok(())
+}
+
+/// Writes one `ls -l` line (no line ending), with the time shown for files
+/// modified within the six months before `now`, the year otherwise.
+///
+/// # Errors
+///
+/// CR/LF/NUL in a field, or a space in the owner or group.
+pub fn write_unix(f: &FileInfo<'_>, now: Timestamp, out: &mut BytesMut) -> Result<(), EncodeError> {
+    check_arg(f.name)?;
+    if f.name.is_empty() {
+        return Err(EncodeError::Invalid("empty name"));
+    }
+    check_field(f.owner, "owner")?;
+    check_field(f.group, "group")?;
+    if let Some(t) = f.link_target {
+        check_arg(t)?;
+    }
+    if !f.modified.is_valid() {
+        return Err(EncodeError::Invalid("time out of range"));
+    }
+    out.extend_from_slice(match f.kind {
+        FileKind::Dir | FileKind::CurrentDir | FileKind::ParentDir => b"d",
+        FileKind::Symlink => b"l",
+        FileKind::BlockDevice => b"b",
+        FileKind::CharDevice => b"c",
+        FileKind::Pipe => b"p",
+        FileKind::Socket => b"s",
+        FileKind::File | FileKind::Other => b"-",
+    });
+    let mut p = *b"rwxrwxrwx";
+    for (i, c) in p.iter_mut().enumerate() {
+        if f.mode & (1 << (8 - i)) == 0 {
+            *c = b'-';
+        }
+    }
+    for (i, bit, lower, upper) in [
+        (2, 0o4000, b's', b'S'),
+        (5, 0o2000, b's', b'S'),
+        (8, 0o1000, b't', b'T'),
+    ] {
+        if f.mode & bit != 0 {
+            p[i] = if p[i] == b'-' { upper } else { lower };
+        }
+    }
+    out.extend_from_slice(&p);
+    let pad = |out: &mut BytesMut, s: &[u8], w: usize, right: bool| {
+        let fill = w.saturating_sub(s.len());
+        if right {
+            out.extend(std::iter::repeat_n(b' ', fill));
+            out.extend_from_slice(s);
+        } else {
+            out.extend_from_slice(s);
+            out.extend(std::iter::repeat_n(b' ', fill));
+        }
+    };
+    let mut num = BytesMut::new();
+    write_u64(&mut num, f.links);
+    out.extend_from_slice(b" ");
+    pad(out, &num, 4, true);
+    out.extend_from_slice(b" ");
+    pad(out, f.owner, 8, false);
+    out.extend_from_slice(b" ");
+    pad(out, f.group, 8, false);
+    num.clear();
+    write_u64(&mut num, f.size);
+    out.extend_from_slice(b" ");
+    pad(out, &num, 12, true);
+    out.extend_from_slice(b" ");
+    let t = f.modified;
+    let m = MONTHS[usize::from(t.month - 1)];
+    out.extend_from_slice(&[m[0].to_ascii_uppercase(), m[1], m[2], b' ']);
+    let mut two = [0u8; 2];
+    put_num(&mut two, u32::from(t.day));
+    if two[0] == b'0' {
+        two[0] = b' ';
+    }
+    out.extend_from_slice(&two);
+    let age = now.unix_seconds() - t.unix_seconds();
+    if (-86_400..=182 * 86_400).contains(&age) && t.year.abs_diff(now.year) <= 1 {
+        let mut hm = *b" 00:00";
+        put_num(&mut hm[1..3], u32::from(t.hour));
+        put_num(&mut hm[4..6], u32::from(t.minute));
+        out.extend_from_slice(&hm);
+    } else {
+        let mut y = *b"  0000";
+        put_num(&mut y[2..6], u32::from(t.year));
+        out.extend_from_slice(&y);
+    }
+    out.extend_from_slice(b" ");
+    out.extend_from_slice(f.name);
+    if let (FileKind::Symlink, Some(target)) = (f.kind, f.link_target) {
+        out.extend_from_slice(b" -> ");
+        out.extend_from_slice(target);
+    }
+    Ok(())
+}

@@ -1,0 +1,1563 @@
+//! [`ServerSession`]: the server side of the control connection.
+//!
+//! The session parses commands, keeps the protocol state (login, TLS, the
+//! virtual working directory, pending RNFR and REST, the negotiated data
+//! mode) and answers everything it can by itself. Whatever needs the file
+//! system or the network comes out as a [`ServerEvent`]; the application
+//! answers through methods ([`ServerSession::complete`],
+//! [`ServerSession::login_accept`], [`ServerSession::data_connected`] ...) and
+//! the session writes the replies in the right order.
+//!
+//! Security rules built in:
+//! * FTP bounce (RFC 2577 3): PORT/EPRT to another host than the control
+//!   peer is refused with 500, to a port below 1024 with 504, unless configured.
+//! * PASV theft: [`ServerSession::accept_data_peer`] tells the driver to drop a
+//!   passive data connection from a foreign address; the transfer keeps waiting.
+//! * AUTH TLS (RFC 4217): plaintext pipelined after the AUTH command is
+//!   discarded; input is ignored until [`ServerSession::tls_established`].
+//! * Failed logins: a delay before each 530 and a limit after which 421 closes.
+//! * The working directory is a normalised virtual path that never climbs above `/`.
+
+use crate::command::{Command, EpsvArg, FormatControl, ProtLevel, Structure, TransferMode, TransferType};
+use crate::error::{Error, ErrorKind, UsageError};
+use crate::limits::Limits;
+use crate::list::MlsxFacts;
+use crate::parse::{eq_ic, write_u64};
+use crate::reply::{encode_reply, write_257_path, write_epsv_text, write_pasv_text};
+use crate::time::Timestamp;
+use bytes::{Bytes, BytesMut};
+use proto_core::{Deadline, LineConfig, LineError, LineFramer, Secret, Session, TransmitQueue};
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+/// Whether the server offers or requires AUTH TLS (RFC 4217).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsPolicy {
+    /// No TLS: AUTH is refused.
+    Unavailable,
+    /// AUTH TLS is offered; plaintext logins are allowed.
+    Optional,
+    /// USER before AUTH TLS is refused (530) and data must use PROT P (521).
+    Required,
+}
+
+/// Server configuration.
+#[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct ServerConfig {
+    /// Limits and timeouts.
+    pub limits: Limits,
+    /// Text of the 220 greeting.
+    pub greeting: Vec<u8>,
+    /// Text of the 215 SYST reply.
+    pub system: Vec<u8>,
+    /// Accept `USER anonymous` / `USER ftp` (the application still decides on PASS).
+    pub allow_anonymous: bool,
+    /// TLS policy.
+    pub tls: TlsPolicy,
+    /// Allow PORT/EPRT to an address other than the control peer (FTP bounce). Off by default.
+    pub allow_foreign_active: bool,
+    /// Allow PORT/EPRT to a port below 1024. Off by default.
+    pub allow_low_active_ports: bool,
+    /// Accept passive data connections from any address (no PASV-theft check). Off by default.
+    pub allow_foreign_passive: bool,
+    /// Strip Telnet IAC sequences from command lines (RFC 959 4.1.3 sends ABOR
+    /// after Telnet IP and Synch; RFC 1123 4.1.2.12 asks servers to cope). On by default.
+    pub strip_telnet: bool,
+    /// Named leniency: a bare LF ends a command line. Off by default.
+    pub accept_bare_lf: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            limits: Limits::default(),
+            greeting: b"FTP server ready".to_vec(),
+            system: b"UNIX Type: L8".to_vec(),
+            allow_anonymous: false,
+            tls: TlsPolicy::Optional,
+            allow_foreign_active: false,
+            allow_low_active_ports: false,
+            allow_foreign_passive: false,
+            strip_telnet: true,
+            accept_bare_lf: false,
+        }
+    }
+}
+
+/// Where the data connection goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataMode {
+    /// PASV: the client connects to the listener the driver opened.
+    Passive,
+    /// PORT: the server connects to this address.
+    Active(SocketAddr),
+    /// EPSV: as Passive.
+    ExtendedPassive,
+    /// EPRT: as Active.
+    ExtendedActive(SocketAddr),
+}
+
+/// Identifies one transfer in the data-channel methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TransferId(pub u64);
+
+/// What a transfer does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferKind {
+    /// RETR: send a file.
+    Retrieve,
+    /// STOR: receive a file.
+    Store,
+    /// STOU: receive a file under a unique name the application picks.
+    StoreUnique,
+    /// APPE: append to a file.
+    Append,
+    /// LIST: `ls -l` style listing.
+    List,
+    /// NLST: names only.
+    NameList,
+    /// MLSD: machine listing (RFC 3659 7).
+    MachineList,
+}
+
+/// A transfer the application must carry out on the data connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    /// Its id.
+    pub id: TransferId,
+    /// What it does.
+    pub kind: TransferKind,
+    /// The resolved virtual path (absolute, normalised), when the command named one.
+    pub path: Option<Bytes>,
+    /// LIST/NLST options as sent (e.g. `-la`), if any.
+    pub options: Option<Bytes>,
+    /// Restart offset from REST (RETR/STOR), 0 otherwise.
+    pub offset: u64,
+    /// TYPE A: convert line endings (see [`crate::AsciiEncoder`]).
+    pub ascii: bool,
+    /// PROT P: the data connection must use TLS.
+    pub protected: bool,
+}
+
+/// A question for the application about the file system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Request {
+    /// CWD/CDUP/XCWD/XCUP: does this directory exist and may the user enter it?
+    ChangeDir(Bytes),
+    /// MKD/XMKD.
+    MakeDir(Bytes),
+    /// RMD/XRMD.
+    RemoveDir(Bytes),
+    /// DELE.
+    Delete(Bytes),
+    /// RNFR: may this file be renamed?
+    RenameFrom(Bytes),
+    /// RNTO after an accepted RNFR.
+    Rename {
+        /// The source.
+        from: Bytes,
+        /// The destination.
+        to: Bytes,
+    },
+    /// SIZE: answer with [`Outcome::Size`].
+    Size(Bytes),
+    /// MDTM: answer with [`Outcome::Time`].
+    ModTime(Bytes),
+    /// MFMT.
+    SetModTime {
+        /// The file.
+        path: Bytes,
+        /// The new time.
+        time: Timestamp,
+    },
+    /// MLST: answer with [`Outcome::Lines`] holding the entry (see [`crate::list::write_mlsx`]).
+    Mlst {
+        /// The path.
+        path: Bytes,
+        /// The facts selected with OPTS MLST.
+        facts: MlsxFacts,
+    },
+    /// STAT with a path: answer with [`Outcome::Lines`] (a listing).
+    Stat(Bytes),
+    /// SITE: answer with [`Outcome::Reply`] or a failure.
+    Site(Bytes),
+    /// HOST (RFC 7151): may the session use this virtual host?
+    Host(Bytes),
+}
+
+/// The application's answer to a [`Request`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Done (the session sends the success reply of the command).
+    Ok,
+    /// The size for SIZE.
+    Size(u64),
+    /// The time for MDTM.
+    Time(Timestamp),
+    /// Lines for MLST and STAT.
+    Lines(Vec<Vec<u8>>),
+    /// A reply of the application's choice (SITE).
+    Reply(u16, Vec<u8>),
+    /// 550 no such file or directory.
+    NotFound,
+    /// 550 permission denied.
+    Denied,
+    /// A failure with a code (400..=599) and text.
+    Failed(u16, Vec<u8>),
+}
+
+/// How a data transfer failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFailure {
+    /// The data connection could not be opened: 425.
+    Connect,
+    /// The connection was lost or closed mid-transfer: 426.
+    Lost,
+    /// The file does not exist or may not be read: 550.
+    Unavailable,
+    /// A local error: 451.
+    Local,
+    /// Out of space: 552.
+    StorageExceeded,
+}
+
+/// Why the session closed by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The client sent QUIT (221 was sent).
+    Quit,
+}
+
+/// What the server session reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerEvent {
+    /// USER and PASS arrived: check them, then call [`ServerSession::login_accept`],
+    /// [`ServerSession::login_reject`] or [`ServerSession::login_need_account`].
+    Login {
+        /// The user name.
+        user: Bytes,
+        /// The password.
+        password: Secret<Vec<u8>>,
+        /// True for `anonymous`/`ftp` (then the password is conventionally an e-mail address).
+        anonymous: bool,
+    },
+    /// ACCT after 332: accept or reject as for Login.
+    Account {
+        /// The user name.
+        user: Bytes,
+        /// The account.
+        account: Bytes,
+    },
+    /// AUTH TLS was accepted (234 queued): after writing it, run the TLS
+    /// handshake, then call [`ServerSession::tls_established`].
+    StartTls,
+    /// A file-system question: answer with [`ServerSession::complete`].
+    Request(Request),
+    /// PASV/EPSV: open a listener, then call [`ServerSession::passive_ready`]
+    /// (or [`ServerSession::passive_failed`]).
+    PassiveListen {
+        /// True for EPSV.
+        extended: bool,
+    },
+    /// A transfer: get the data connection (`mode`), then report with
+    /// [`ServerSession::data_connected`], [`ServerSession::data_finished`] or
+    /// [`ServerSession::data_failed`]. For passive modes, ask
+    /// [`ServerSession::accept_data_peer`] about every incoming connection.
+    OpenDataChannel {
+        /// Where the connection goes.
+        mode: DataMode,
+        /// What to do on it.
+        transfer: Transfer,
+    },
+    /// ABOR: close the data connection of this transfer now (426 and 226 are queued).
+    AbortTransfer(TransferId),
+    /// The session closed by itself; write what is pending, then close.
+    Closed(CloseReason),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Login {
+    AwaitUser,
+    AwaitPass(Bytes),
+    AwaitAcct(Bytes),
+    LoggedIn(Bytes),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tls {
+    Plain,
+    Handshake,
+    Active,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pending {
+    None,
+    Login(Bytes),
+    Account(Bytes),
+    Request(Request),
+    Passive(bool),
+    Tls,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Active {
+    id: TransferId,
+    opened: bool,
+    kind: TransferKind,
+}
+
+/// The server side of an FTP control connection (sans-IO).
+///
+/// See the crate docs for an example with a client.
+#[derive(Debug)]
+pub struct ServerSession {
+    config: ServerConfig,
+    peer: SocketAddr,
+    recv: BytesMut,
+    framer: LineFramer,
+    deferred: VecDeque<Bytes>,
+    tx: TransmitQueue,
+    events: VecDeque<ServerEvent>,
+    login: Login,
+    anonymous: bool,
+    failed_logins: u32,
+    tls: Tls,
+    pbsz: bool,
+    prot: ProtLevel,
+    cwd: Vec<u8>,
+    rnfr: Option<Bytes>,
+    rest: Option<u64>,
+    ascii: bool,
+    data_mode: Option<DataMode>,
+    epsv_all: bool,
+    mlst_facts: MlsxFacts,
+    pending: Pending,
+    transfer: Option<Active>,
+    next_id: u64,
+    idle: Deadline,
+    input_seen: bool,
+    delay_until: Option<Instant>,
+    delayed: Option<(u16, &'static [u8], bool)>,
+    closed: bool,
+    fatal: Option<Error>,
+}
+
+/// Resolves `arg` against `cwd` into a normalised absolute virtual path.
+///
+/// `..` at the root stays at the root, `.` and empty segments vanish.
+///
+/// ```
+/// use ftp_proto::server::resolve_path;
+/// assert_eq!(resolve_path(b"/pub", b"../../etc/./passwd"), b"/etc/passwd");
+/// assert_eq!(resolve_path(b"/a/b", b"c//d/"), b"/a/b/c/d");
+/// assert_eq!(resolve_path(b"/a", b"/"), b"/");
+/// ```
+#[must_use]
+pub fn resolve_path(cwd: &[u8], arg: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::with_capacity(cwd.len() + arg.len() + 1);
+    let push = |out: &mut Vec<u8>, seg: &[u8]| match seg {
+        b"" | b"." => {}
+        b".." => {
+            let cut = out.iter().rposition(|&c| c == b'/').unwrap_or(0);
+            out.truncate(cut);
+        }
+        s => {
+            out.push(b'/');
+            out.extend_from_slice(s);
+        }
+    };
+    if !arg.starts_with(b"/") {
+        for seg in cwd.split(|&c| c == b'/') {
+            push(&mut out, seg);
+        }
+    }
+    for seg in arg.split(|&c| c == b'/') {
+        push(&mut out, seg);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
+}
+
+fn same_ip(a: IpAddr, b: IpAddr) -> bool {
+    let canon = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    };
+    canon(a) == canon(b)
+}
+
+const HELP_LINES: &[&[u8]] = &[
+    b"The following commands are recognized:",
+    b" ABOR ACCT ADAT ALLO APPE AUTH CCC  CDUP CWD  DELE EPRT EPSV FEAT HELP",
+    b" HOST LANG LIST MDTM MFMT MKD  MLSD MLST MODE NLST NOOP OPTS PASS PASV",
+    b" PBSZ PORT PROT PWD  QUIT REIN REST RETR RMD  RNFR RNTO SITE SIZE SMNT",
+    b" STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD",
+    b"Help OK",
+];
+
+impl ServerSession {
+    /// A session for a new control connection from `peer`, greeting queued.
+    #[must_use]
+    pub fn new(config: ServerConfig, peer: SocketAddr, now: Instant) -> Self {
+        let framer = LineFramer::new(LineConfig {
+            max_len: config.limits.line,
+            accept_bare_lf: config.accept_bare_lf,
+            accept_bare_cr: false,
+        });
+        let mut idle = Deadline::new(config.limits.idle_timeout);
+        idle.restart(now);
+        let mut s = ServerSession {
+            peer,
+            recv: BytesMut::new(),
+            framer,
+            deferred: VecDeque::new(),
+            tx: TransmitQueue::default(),
+            events: VecDeque::new(),
+            login: Login::AwaitUser,
+            anonymous: false,
+            failed_logins: 0,
+            tls: Tls::Plain,
+            pbsz: false,
+            prot: ProtLevel::Clear,
+            cwd: b"/".to_vec(),
+            rnfr: None,
+            rest: None,
+            ascii: true,
+            data_mode: None,
+            epsv_all: false,
+            mlst_facts: MlsxFacts::default(),
+            pending: Pending::None,
+            transfer: None,
+            next_id: 1,
+            idle,
+            input_seen: false,
+            delay_until: None,
+            delayed: None,
+            closed: false,
+            fatal: None,
+            config,
+        };
+        let greeting = s.config.greeting.clone();
+        s.reply(220, &greeting);
+        s
+    }
+
+    fn reply(&mut self, code: u16, text: &[u8]) {
+        self.reply_lines(code, &[text]);
+    }
+
+    fn reply_lines(&mut self, code: u16, lines: &[&[u8]]) {
+        let buf = self.tx.buf_mut();
+        let start = buf.len();
+        if encode_reply(code, lines, buf).is_err() {
+            // Text from the application with CR/LF: never sent as is.
+            buf.truncate(start);
+            let _ = encode_reply(code, &[b"(reply text withheld: it held a line break)"], buf);
+        }
+    }
+
+    fn reply_with(&mut self, code: u16, f: impl FnOnce(&mut BytesMut)) {
+        let mut text = BytesMut::new();
+        f(&mut text);
+        self.reply(code, &text);
+    }
+
+    /// The current working directory (virtual, absolute).
+    #[must_use]
+    pub fn cwd(&self) -> &[u8] {
+        &self.cwd
+    }
+
+    /// The logged-in user, if any.
+    #[must_use]
+    pub fn user(&self) -> Option<&[u8]> {
+        match &self.login {
+            Login::LoggedIn(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// True once the session has closed (QUIT, timeout, fatal error, EOF).
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// True when the control connection is protected by TLS.
+    #[must_use]
+    pub fn is_tls(&self) -> bool {
+        self.tls == Tls::Active
+    }
+
+    /// The negotiated data mode, if a PASV/EPSV/PORT/EPRT is waiting for a transfer.
+    #[must_use]
+    pub fn data_mode(&self) -> Option<DataMode> {
+        self.data_mode
+    }
+
+    /// PASV theft check: may a passive data connection from `addr` be used?
+    /// If not, the driver drops that connection and keeps listening; the
+    /// transfer keeps waiting for the real client.
+    #[must_use]
+    pub fn accept_data_peer(&self, addr: SocketAddr) -> bool {
+        self.config.allow_foreign_passive || same_ip(addr.ip(), self.peer.ip())
+    }
+
+    fn set_pending_none(&mut self) -> Result<(), UsageError> {
+        if self.closed {
+            return Err(UsageError("session closed"));
+        }
+        self.pending = Pending::None;
+        Ok(())
+    }
+
+    /// Accepts the login (after [`ServerEvent::Login`] or [`ServerEvent::Account`]): 230.
+    ///
+    /// # Errors
+    ///
+    /// No login is waiting for a decision.
+    pub fn login_accept(&mut self) -> Result<(), UsageError> {
+        let user = match &self.pending {
+            Pending::Login(u) | Pending::Account(u) => u.clone(),
+            _ => return Err(UsageError("no login waiting")),
+        };
+        self.set_pending_none()?;
+        self.login = Login::LoggedIn(user);
+        self.cwd = b"/".to_vec();
+        self.reply(230, b"Login successful");
+        Ok(())
+    }
+
+    /// The login needs an account (RFC 959 ACCT): 332.
+    ///
+    /// # Errors
+    ///
+    /// No password check is waiting.
+    pub fn login_need_account(&mut self) -> Result<(), UsageError> {
+        let Pending::Login(user) = &self.pending else {
+            return Err(UsageError("no login waiting"));
+        };
+        self.login = Login::AwaitAcct(user.clone());
+        self.set_pending_none()?;
+        self.reply(332, b"Need account for login");
+        Ok(())
+    }
+
+    /// Rejects the login. After [`Limits::failed_login_delay`] the 530 is sent
+    /// (commands wait meanwhile); after [`Limits::failed_login_limit`]
+    /// failures, 421 and the session closes (`poll_event` then fails).
+    ///
+    /// # Errors
+    ///
+    /// No login is waiting for a decision.
+    pub fn login_reject(&mut self, now: Instant) -> Result<(), UsageError> {
+        if !matches!(self.pending, Pending::Login(_) | Pending::Account(_)) {
+            return Err(UsageError("no login waiting"));
+        }
+        self.set_pending_none()?;
+        self.login = Login::AwaitUser;
+        self.failed_logins += 1;
+        let fatal = self.failed_logins >= self.config.limits.failed_login_limit;
+        let (code, text): (u16, &'static [u8]) = if fatal {
+            (421, b"Too many failed logins, closing control connection")
+        } else {
+            (530, b"Login incorrect")
+        };
+        let delay = self.config.limits.failed_login_delay;
+        if delay.is_zero() {
+            self.finish_reject(code, text, fatal);
+        } else {
+            self.delay_until = now.checked_add(delay);
+            self.delayed = Some((code, text, fatal));
+        }
+        Ok(())
+    }
+
+    fn finish_reject(&mut self, code: u16, text: &'static [u8], fatal: bool) {
+        self.reply(code, text);
+        if fatal {
+            self.close_fatal(Error::new(ErrorKind::Limit, "too many failed logins"));
+        }
+    }
+
+    fn close_fatal(&mut self, e: Error) {
+        self.closed = true;
+        self.fatal = Some(e);
+        self.recv.clear();
+        self.deferred.clear();
+    }
+
+    /// The TLS handshake after AUTH TLS succeeded; input is read again.
+    ///
+    /// # Errors
+    ///
+    /// No AUTH TLS is waiting.
+    pub fn tls_established(&mut self) -> Result<(), UsageError> {
+        if self.pending != Pending::Tls {
+            return Err(UsageError("no TLS handshake waiting"));
+        }
+        self.set_pending_none()?;
+        self.tls = Tls::Active;
+        // Anything that arrived before the handshake finished was plaintext: gone.
+        self.recv.clear();
+        self.framer.reset();
+        self.login = Login::AwaitUser;
+        Ok(())
+    }
+
+    /// The TLS handshake failed: the session closes.
+    pub fn tls_failed(&mut self) {
+        self.close_fatal(Error::new(ErrorKind::Protocol, "TLS handshake failed"));
+    }
+
+    /// Answers the pending [`ServerEvent::Request`].
+    ///
+    /// # Errors
+    ///
+    /// No request is waiting, or the outcome does not fit it (a size for CWD).
+    pub fn complete(&mut self, outcome: Outcome) -> Result<(), UsageError> {
+        let Pending::Request(req) = &self.pending else {
+            return Err(UsageError("no request waiting"));
+        };
+        let req = req.clone();
+        match outcome {
+            Outcome::NotFound => self.reply(550, b"No such file or directory"),
+            Outcome::Denied => self.reply(550, b"Permission denied"),
+            Outcome::Failed(code, text) => {
+                let code = if (400..=599).contains(&code) { code } else { 550 };
+                self.reply(code, &text);
+            }
+            Outcome::Reply(code, text) => {
+                if !matches!(req, Request::Site(_)) || !(200..=599).contains(&code) {
+                    return Err(UsageError("Outcome::Reply is for SITE, with a code 200..=599"));
+                }
+                self.reply(code, &text);
+            }
+            Outcome::Ok => match &req {
+                Request::ChangeDir(p) => {
+                    self.cwd = p.to_vec();
+                    self.reply_with(250, |t| {
+                        t.extend_from_slice(b"Directory changed to ");
+                        t.extend_from_slice(p);
+                    });
+                }
+                Request::MakeDir(p) => self.reply_with(257, |t| {
+                    write_257_path(p, t);
+                    t.extend_from_slice(b" created");
+                }),
+                Request::RemoveDir(_) | Request::Delete(_) | Request::Rename { .. } => {
+                    self.reply(250, b"Requested file action okay, completed");
+                }
+                Request::RenameFrom(p) => {
+                    self.rnfr = Some(p.clone());
+                    self.reply(350, b"File exists, ready for destination name");
+                }
+                Request::SetModTime { path, time } => self.reply_with(213, |t| {
+                    t.extend_from_slice(b"Modify=");
+                    time.write_time_val(t);
+                    t.extend_from_slice(b"; ");
+                    t.extend_from_slice(path);
+                }),
+                Request::Host(_) => self.reply(220, b"Host accepted"),
+                _ => return Err(UsageError("this request needs a value, not Outcome::Ok")),
+            },
+            Outcome::Size(n) => {
+                if !matches!(req, Request::Size(_)) {
+                    return Err(UsageError("Outcome::Size answers SIZE only"));
+                }
+                self.reply_with(213, |t| write_u64(t, n));
+            }
+            Outcome::Time(ts) => {
+                if !matches!(req, Request::ModTime(_)) || !ts.is_valid() {
+                    return Err(UsageError("Outcome::Time answers MDTM only, with a valid time"));
+                }
+                self.reply_with(213, |t| ts.write_time_val(t));
+            }
+            Outcome::Lines(lines) => match &req {
+                Request::Mlst { path, .. } => {
+                    let mut first = b"Listing ".to_vec();
+                    first.extend_from_slice(path);
+                    let inner: Vec<Vec<u8>> = lines
+                        .iter()
+                        .map(|l| {
+                            let mut v = Vec::with_capacity(l.len() + 1);
+                            v.push(b' ');
+                            v.extend_from_slice(l);
+                            v
+                        })
+                        .collect();
+                    let mut all: Vec<&[u8]> = vec![&first];
+                    all.extend(inner.iter().map(Vec::as_slice));
+                    all.push(b"End");
+                    self.reply_lines(250, &all);
+                }
+                Request::Stat(_) => {
+                    let mut all: Vec<&[u8]> = vec![b"Status follows:"];
+                    all.extend(lines.iter().map(Vec::as_slice));
+                    all.push(b"End of status");
+                    self.reply_lines(213, &all);
+                }
+                _ => return Err(UsageError("Outcome::Lines answers MLST and STAT only")),
+            },
+        }
+        self.set_pending_none()
+    }
+
+    /// The listener for PASV/EPSV is ready at `addr`: 227 or 229.
+    ///
+    /// # Errors
+    ///
+    /// No PASV/EPSV is waiting.
+    pub fn passive_ready(&mut self, addr: SocketAddr) -> Result<(), UsageError> {
+        let Pending::Passive(extended) = self.pending else {
+            return Err(UsageError("no PASV/EPSV waiting"));
+        };
+        self.set_pending_none()?;
+        if extended {
+            self.data_mode = Some(DataMode::ExtendedPassive);
+            self.reply_with(229, |t| write_epsv_text(addr.port(), t));
+        } else {
+            let v4 = match addr {
+                SocketAddr::V4(a) => Some(a),
+                SocketAddr::V6(a) => a
+                    .ip()
+                    .to_ipv4_mapped()
+                    .map(|ip| std::net::SocketAddrV4::new(ip, a.port())),
+            };
+            match v4 {
+                Some(a) => {
+                    self.data_mode = Some(DataMode::Passive);
+                    self.reply_with(227, |t| write_pasv_text(a, t));
+                }
+                None => self.reply(425, b"PASV needs IPv4, use EPSV"),
+            }
+        }
+        Ok(())
+    }
+
+    /// The listener could not be opened: 425.
+    ///
+    /// # Errors
+    ///
+    /// No PASV/EPSV is waiting.
+    pub fn passive_failed(&mut self) -> Result<(), UsageError> {
+        if !matches!(self.pending, Pending::Passive(_)) {
+            return Err(UsageError("no PASV/EPSV waiting"));
+        }
+        self.set_pending_none()?;
+        self.reply(425, b"Cannot open passive connection");
+        Ok(())
+    }
+
+    fn active(&mut self, id: TransferId) -> Result<Active, UsageError> {
+        match self.transfer {
+            Some(a) if a.id == id => Ok(a),
+            _ => Err(UsageError("no such transfer (finished or aborted)")),
+        }
+    }
+
+    /// The data connection of transfer `id` is open: 150.
+    ///
+    /// # Errors
+    ///
+    /// Unknown, finished or aborted transfer (after ABOR this is expected: ignore it).
+    pub fn data_connected(&mut self, id: TransferId) -> Result<(), UsageError> {
+        let a = self.active(id)?;
+        if !a.opened {
+            self.send_150(a.kind);
+            if let Some(t) = self.transfer.as_mut() {
+                t.opened = true;
+            }
+        }
+        Ok(())
+    }
+
+    fn send_150(&mut self, kind: TransferKind) {
+        let text: &[u8] = match (kind, self.ascii) {
+            (TransferKind::List | TransferKind::NameList | TransferKind::MachineList, _) => {
+                b"Opening ASCII mode data connection for file list"
+            }
+            (_, true) => b"Opening ASCII mode data connection",
+            (_, false) => b"Opening BINARY mode data connection",
+        };
+        self.reply(150, text);
+    }
+
+    /// Transfer `id` completed with `bytes` moved: 226 (after a 150 if none was sent).
+    ///
+    /// # Errors
+    ///
+    /// Unknown, finished or aborted transfer.
+    pub fn data_finished(&mut self, id: TransferId, bytes: u64) -> Result<(), UsageError> {
+        let a = self.active(id)?;
+        if !a.opened {
+            self.send_150(a.kind);
+        }
+        self.transfer = None;
+        self.reply_with(226, |t| {
+            t.extend_from_slice(b"Transfer complete (");
+            write_u64(t, bytes);
+            t.extend_from_slice(b" bytes)");
+        });
+        Ok(())
+    }
+
+    /// Transfer `id` failed: 425, 426, 550, 451 or 552 (see [`DataFailure`]).
+    ///
+    /// # Errors
+    ///
+    /// Unknown, finished or aborted transfer.
+    pub fn data_failed(&mut self, id: TransferId, why: DataFailure) -> Result<(), UsageError> {
+        self.active(id)?;
+        self.transfer = None;
+        match why {
+            DataFailure::Connect => self.reply(425, b"Cannot open data connection"),
+            DataFailure::Lost => self.reply(426, b"Connection closed; transfer aborted"),
+            DataFailure::Unavailable => self.reply(550, b"File unavailable"),
+            DataFailure::Local => self.reply(451, b"Local error in processing"),
+            DataFailure::StorageExceeded => self.reply(552, b"Exceeded storage allocation"),
+        }
+        Ok(())
+    }
+
+    /// Runs the protocol until the next event (inherent form of [`Session::poll_event`]).
+    ///
+    /// # Errors
+    ///
+    /// Fatal: too many failed logins, TLS failure, timeout. The session is closed.
+    pub fn poll_event(&mut self) -> Result<Option<ServerEvent>, Error> {
+        if let Some(ev) = self.events.pop_front() {
+            return Ok(Some(ev));
+        }
+        if let Some(e) = self.fatal.take() {
+            return Err(e);
+        }
+        if self.closed || self.delay_until.is_some() || self.pending != Pending::None {
+            return Ok(None);
+        }
+        loop {
+            let line = if self.transfer.is_some() {
+                // During a transfer only ABOR and STAT are acted on; the rest waits.
+                match self.next_line() {
+                    Some(l) => {
+                        let cmd = Command::parse(&l);
+                        if matches!(cmd, Ok(Command::Abor | Command::Stat(None))) {
+                            l
+                        } else {
+                            if self.deferred.len() >= 64 {
+                                self.reply(421, b"Too many commands during a transfer");
+                                self.close_fatal(Error::new(
+                                    ErrorKind::Limit,
+                                    "command flood during transfer",
+                                ));
+                                return Err(self
+                                    .fatal
+                                    .take()
+                                    .unwrap_or_else(|| Error::new(ErrorKind::Closed, "closed")));
+                            }
+                            self.deferred.push_back(l);
+                            continue;
+                        }
+                    }
+                    None => return Ok(None),
+                }
+            } else if let Some(l) = self.deferred.pop_front() {
+                l
+            } else {
+                match self.next_line() {
+                    Some(l) => l,
+                    None => return Ok(None),
+                }
+            };
+            self.input_seen = true;
+            self.handle_line(&line);
+            if let Some(ev) = self.events.pop_front() {
+                return Ok(Some(ev));
+            }
+            if let Some(e) = self.fatal.take() {
+                return Err(e);
+            }
+            if self.closed || self.pending != Pending::None || self.delay_until.is_some() {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn next_line(&mut self) -> Option<Bytes> {
+        loop {
+            match self.framer.next_line(&mut self.recv)? {
+                Ok(l) => {
+                    return Some(if self.config.strip_telnet {
+                        strip_telnet(l)
+                    } else {
+                        l
+                    });
+                }
+                Err(LineError::TooLong { .. }) => self.reply(500, b"Command line too long"),
+                Err(_) => self.reply(500, b"Syntax error: lines must end with CRLF"),
+            }
+        }
+    }
+
+    fn logged_in(&self) -> bool {
+        matches!(self.login, Login::LoggedIn(_))
+    }
+
+    fn handle_line(&mut self, line: &[u8]) {
+        let cmd = match Command::parse(line) {
+            Ok(c) => c.canonical(),
+            Err(e) => {
+                let code = e.reply_code();
+                self.reply(
+                    code,
+                    if code == 500 {
+                        b"Syntax error, command unrecognized"
+                    } else {
+                        b"Syntax error in parameters or arguments"
+                    },
+                );
+                return;
+            }
+        };
+        // RNFR must be followed directly by RNTO; REST by the transfer.
+        let rnfr = if matches!(cmd, Command::Rnto(_)) {
+            self.rnfr.take()
+        } else {
+            self.rnfr.take().and(None)
+        };
+        let rest = if matches!(cmd, Command::Retr(_) | Command::Stor(_)) {
+            self.rest.take()
+        } else {
+            self.rest.take().and(None)
+        };
+        let pre_login = matches!(
+            cmd,
+            Command::User(_)
+                | Command::Pass(_)
+                | Command::Acct(_)
+                | Command::Auth(_)
+                | Command::Adat(_)
+                | Command::Pbsz(_)
+                | Command::Prot(_)
+                | Command::Ccc
+                | Command::Feat
+                | Command::Help(_)
+                | Command::Syst
+                | Command::Noop
+                | Command::Quit
+                | Command::Host(_)
+                | Command::Opts { .. }
+                | Command::Lang(_)
+                | Command::Rein
+                | Command::Abor
+                | Command::Stat(None)
+        );
+        if !pre_login && !self.logged_in() {
+            self.reply(530, b"Please login with USER and PASS");
+            return;
+        }
+        match cmd {
+            Command::User(name) => self.cmd_user(name),
+            Command::Pass(pw) => match std::mem::replace(&mut self.login, Login::AwaitUser) {
+                Login::AwaitPass(user) => {
+                    self.pending = Pending::Login(user.clone());
+                    self.events.push_back(ServerEvent::Login {
+                        user,
+                        password: Secret::new(pw.expose().to_vec()),
+                        anonymous: self.anonymous,
+                    });
+                }
+                Login::LoggedIn(u) => {
+                    self.login = Login::LoggedIn(u);
+                    self.reply(230, b"Already logged in");
+                }
+                other => {
+                    self.login = other;
+                    self.reply(503, b"Login with USER first");
+                }
+            },
+            Command::Acct(acct) => match &self.login {
+                Login::AwaitAcct(user) => {
+                    let user = user.clone();
+                    self.login = Login::AwaitUser;
+                    self.pending = Pending::Account(user.clone());
+                    self.events.push_back(ServerEvent::Account {
+                        user,
+                        account: Bytes::copy_from_slice(acct),
+                    });
+                }
+                Login::LoggedIn(_) => self.reply(202, b"Account not needed"),
+                _ => self.reply(503, b"Login with USER first"),
+            },
+            Command::Auth(mech) => self.cmd_auth(mech),
+            Command::Adat(_) => self.reply(503, b"ADAT is not used with AUTH TLS"),
+            Command::Pbsz(_) => {
+                if self.tls == Tls::Active {
+                    self.pbsz = true;
+                    self.reply(200, b"PBSZ=0");
+                } else {
+                    self.reply(503, b"PBSZ needs AUTH TLS first");
+                }
+            }
+            Command::Prot(level) => {
+                if self.tls != Tls::Active || !self.pbsz {
+                    self.reply(503, b"PROT needs AUTH TLS and PBSZ first");
+                } else {
+                    match level {
+                        ProtLevel::Clear | ProtLevel::Private => {
+                            self.prot = level;
+                            self.reply(
+                                200,
+                                if level == ProtLevel::Private {
+                                    b"Protection level set to P"
+                                } else {
+                                    b"Protection level set to C"
+                                },
+                            );
+                        }
+                        ProtLevel::Safe | ProtLevel::Confidential => {
+                            self.reply(536, b"Protection level not supported");
+                        }
+                    }
+                }
+            }
+            Command::Ccc => self.reply(533, b"CCC denied by policy"),
+            Command::Feat => self.cmd_feat(),
+            Command::Opts { command, params } => self.cmd_opts(command, params),
+            Command::Lang(tag) => match tag {
+                None => self.reply(200, b"Language set to EN"),
+                Some(t) if eq_ic(t, b"EN") || eq_ic(t, b"EN-US") => self.reply(200, b"Language set to EN"),
+                Some(_) => self.reply(504, b"Language not supported"),
+            },
+            Command::Host(name) => {
+                if !matches!(self.login, Login::AwaitUser) {
+                    self.reply(503, b"HOST must come before USER");
+                } else {
+                    self.request(Request::Host(Bytes::copy_from_slice(name)));
+                }
+            }
+            Command::Help(arg) => match arg {
+                None => self.reply_lines(214, HELP_LINES),
+                Some(topic) => match Command::parse(topic) {
+                    Ok(Command::Other { .. }) | Err(_) => self.reply(502, b"Unknown command"),
+                    Ok(_) => self.reply(214, b"Command is supported"),
+                },
+            },
+            Command::Syst => {
+                let s = self.config.system.clone();
+                self.reply(215, &s);
+            }
+            Command::Noop => self.reply(200, b"NOOP ok"),
+            Command::Quit => {
+                self.reply(221, b"Goodbye");
+                self.closed = true;
+                self.events.push_back(ServerEvent::Closed(CloseReason::Quit));
+            }
+            Command::Rein => {
+                self.login = Login::AwaitUser;
+                self.anonymous = false;
+                self.cwd = b"/".to_vec();
+                self.data_mode = None;
+                self.epsv_all = false;
+                self.ascii = true;
+                self.mlst_facts = MlsxFacts::default();
+                self.reply(220, b"Service ready for new user");
+            }
+            Command::Abor => match self.transfer.take() {
+                Some(a) => {
+                    // Two replies: 426 answers the transfer command, 226 the ABOR
+                    // (RFC 959 4.1.3), whether or not the 150 went out yet.
+                    self.events.push_back(ServerEvent::AbortTransfer(a.id));
+                    self.reply(426, b"Connection closed; transfer aborted");
+                    self.reply(226, b"Abort successful");
+                }
+                None => self.reply(225, b"No transfer to abort"),
+            },
+            Command::Stat(None) => self.cmd_stat(),
+            Command::Stat(Some(p)) => {
+                let path = self.resolve(p);
+                self.request(Request::Stat(path));
+            }
+            Command::Cwd(p) => {
+                let path = self.resolve(p);
+                self.request(Request::ChangeDir(path));
+            }
+            Command::Cdup => {
+                let path = self.resolve(b"..");
+                self.request(Request::ChangeDir(path));
+            }
+            Command::Pwd => {
+                let cwd = self.cwd.clone();
+                self.reply_with(257, |t| {
+                    write_257_path(&cwd, t);
+                    t.extend_from_slice(b" is the current directory");
+                });
+            }
+            Command::Mkd(p) => {
+                let path = self.resolve(p);
+                self.request(Request::MakeDir(path));
+            }
+            Command::Rmd(p) => {
+                let path = self.resolve(p);
+                self.request(Request::RemoveDir(path));
+            }
+            Command::Dele(p) => {
+                let path = self.resolve(p);
+                self.request(Request::Delete(path));
+            }
+            Command::Rnfr(p) => {
+                let path = self.resolve(p);
+                self.request(Request::RenameFrom(path));
+            }
+            Command::Rnto(p) => match rnfr {
+                Some(from) => {
+                    let to = self.resolve(p);
+                    self.request(Request::Rename { from, to });
+                }
+                None => self.reply(503, b"RNFR required first"),
+            },
+            Command::Size(p) => {
+                let path = self.resolve(p);
+                self.request(Request::Size(path));
+            }
+            Command::Mdtm(p) => {
+                let path = self.resolve(p);
+                self.request(Request::ModTime(path));
+            }
+            Command::Mfmt { time, path } => {
+                let path = self.resolve(path);
+                self.request(Request::SetModTime { path, time });
+            }
+            Command::Mlst(p) => {
+                let path = self.resolve(p.unwrap_or(b"."));
+                let facts = self.mlst_facts;
+                self.request(Request::Mlst { path, facts });
+            }
+            Command::Site(args) => self.request(Request::Site(Bytes::copy_from_slice(args))),
+            Command::Smnt(_) => self.reply(502, b"SMNT not implemented"),
+            Command::Type(t) => match t {
+                TransferType::Ascii(FormatControl::Default | FormatControl::NonPrint) => {
+                    self.ascii = true;
+                    self.reply(200, b"Type set to A");
+                }
+                TransferType::Image | TransferType::Local(8) => {
+                    self.ascii = false;
+                    self.reply(200, b"Type set to I");
+                }
+                _ => self.reply(504, b"Type not supported"),
+            },
+            Command::Stru(s) => match s {
+                Structure::File => self.reply(200, b"Structure set to F"),
+                _ => self.reply(504, b"Only file structure is supported"),
+            },
+            Command::Mode(m) => match m {
+                TransferMode::Stream => self.reply(200, b"Mode set to S"),
+                _ => self.reply(504, b"Only stream mode is supported"),
+            },
+            Command::Allo { .. } => self.reply(202, b"ALLO not needed"),
+            Command::Rest(_) => match cmd.rest_offset() {
+                Some(n) => {
+                    self.rest = Some(n);
+                    self.reply_with(350, |t| {
+                        t.extend_from_slice(b"Restarting at ");
+                        write_u64(t, n);
+                        t.extend_from_slice(b". Send STORE or RETRIEVE");
+                    });
+                }
+                None => self.reply(501, b"REST needs a byte offset"),
+            },
+            Command::Port(addr) => self.cmd_active(SocketAddr::V4(addr), false),
+            Command::Eprt(addr) => self.cmd_active(addr, true),
+            Command::Pasv => {
+                if self.epsv_all {
+                    self.reply(503, b"Only EPSV allowed after EPSV ALL");
+                } else {
+                    self.pending = Pending::Passive(false);
+                    self.events
+                        .push_back(ServerEvent::PassiveListen { extended: false });
+                }
+            }
+            Command::Epsv(arg) => match arg {
+                EpsvArg::All => {
+                    self.epsv_all = true;
+                    self.reply(200, b"EPSV ALL ok");
+                }
+                EpsvArg::Protocol(p) if p != 1 && p != 2 => {
+                    self.reply(522, b"Network protocol not supported, use (1,2)");
+                }
+                _ => {
+                    self.pending = Pending::Passive(true);
+                    self.events
+                        .push_back(ServerEvent::PassiveListen { extended: true });
+                }
+            },
+            Command::Retr(p) => self.transfer_cmd(TransferKind::Retrieve, Some(p), rest),
+            Command::Stor(p) => self.transfer_cmd(TransferKind::Store, Some(p), rest),
+            Command::Stou(p) => self.transfer_cmd(TransferKind::StoreUnique, p, None),
+            Command::Appe(p) => self.transfer_cmd(TransferKind::Append, Some(p), None),
+            Command::List(p) => self.transfer_cmd(TransferKind::List, p, None),
+            Command::Nlst(p) => self.transfer_cmd(TransferKind::NameList, p, None),
+            Command::Mlsd(p) => self.transfer_cmd(TransferKind::MachineList, p, None),
+            // Aliases were mapped by canonical(); anything new is not implemented.
+            _ => self.reply(502, b"Command not implemented"),
+        }
+    }
+
+    fn resolve(&self, p: &[u8]) -> Bytes {
+        Bytes::from(resolve_path(&self.cwd, p))
+    }
+
+    fn request(&mut self, r: Request) {
+        self.pending = Pending::Request(r.clone());
+        self.events.push_back(ServerEvent::Request(r));
+    }
+
+    fn cmd_user(&mut self, name: &[u8]) {
+        if self.config.tls == TlsPolicy::Required && self.tls != Tls::Active {
+            self.reply(530, b"TLS required: use AUTH TLS first");
+            return;
+        }
+        let anonymous = eq_ic(name, b"anonymous") || eq_ic(name, b"ftp");
+        if anonymous && !self.config.allow_anonymous {
+            self.login = Login::AwaitUser;
+            self.reply(530, b"Anonymous login not allowed");
+            return;
+        }
+        self.anonymous = anonymous;
+        self.login = Login::AwaitPass(Bytes::copy_from_slice(name));
+        if anonymous {
+            self.reply(331, b"Anonymous login ok, send your e-mail address as password");
+        } else {
+            self.reply(331, b"Password required");
+        }
+    }
+
+    fn cmd_auth(&mut self, mech: &[u8]) {
+        let tls = eq_ic(mech, b"TLS") || eq_ic(mech, b"TLS-C") || eq_ic(mech, b"SSL");
+        if !tls {
+            self.reply(504, b"Security mechanism not understood");
+        } else if self.config.tls == TlsPolicy::Unavailable {
+            self.reply(431, b"TLS not available");
+        } else if self.tls == Tls::Active {
+            self.reply(503, b"TLS already active");
+        } else if self.logged_in() {
+            self.reply(503, b"AUTH must come before login");
+        } else {
+            self.reply(234, b"AUTH TLS successful");
+            // RFC 4217 / CVE-2011-0411: nothing sent in plaintext after AUTH is used.
+            self.recv.clear();
+            self.deferred.clear();
+            self.framer.reset();
+            self.tls = Tls::Handshake;
+            self.pending = Pending::Tls;
+            self.events.push_back(ServerEvent::StartTls);
+        }
+    }
+
+    fn cmd_feat(&mut self) {
+        let mut lines: Vec<&[u8]> = vec![b"Features:"];
+        if self.config.tls != TlsPolicy::Unavailable {
+            lines.extend_from_slice(&[b" AUTH TLS", b" PBSZ", b" PROT"]);
+        }
+        lines.extend_from_slice(&[
+            b" EPRT",
+            b" EPSV",
+            b" HOST",
+            b" LANG EN*",
+            b" MDTM",
+            b" MFMT",
+            b" MLST type*;size*;modify*;perm*;unique*;UNIX.mode;",
+            b" PASV",
+            b" REST STREAM",
+            b" SIZE",
+            b" TVFS",
+            b" UTF8",
+            b"End",
+        ]);
+        self.reply_lines(211, &lines);
+    }
+
+    fn cmd_opts(&mut self, command: &[u8], params: Option<&[u8]>) {
+        if eq_ic(command, b"UTF8") {
+            match params {
+                Some(p) if eq_ic(p, b"ON") => self.reply(200, b"UTF8 mode enabled"),
+                Some(p) if eq_ic(p, b"OFF") => self.reply(504, b"UTF8 cannot be turned off"),
+                _ => self.reply(501, b"OPTS UTF8 ON or OFF"),
+            }
+        } else if eq_ic(command, b"MLST") {
+            let mut f = MlsxFacts {
+                kind: false,
+                size: false,
+                modify: false,
+                perm: false,
+                unique: false,
+                unix_mode: false,
+            };
+            let mut text = b"MLST OPTS ".to_vec();
+            for name in params
+                .unwrap_or_default()
+                .split(|&c| c == b';')
+                .filter(|n| !n.is_empty())
+            {
+                let slot = if eq_ic(name, b"type") {
+                    &mut f.kind
+                } else if eq_ic(name, b"size") {
+                    &mut f.size
+                } else if eq_ic(name, b"modify") {
+                    &mut f.modify
+                } else if eq_ic(name, b"perm") {
+                    &mut f.perm
+                } else if eq_ic(name, b"unique") {
+                    &mut f.unique
+                } else if eq_ic(name, b"UNIX.mode") {
+                    &mut f.unix_mode
+                } else {
+                    continue;
+                };
+                *slot = true;
+                text.extend_from_slice(name);
+                text.push(b';');
+            }
+            self.mlst_facts = f;
+            self.reply(200, &text);
+        } else {
+            self.reply(501, b"Option not understood");
+        }
+    }
+
+    fn cmd_stat(&mut self) {
+        let user: Vec<u8> = match &self.login {
+            Login::LoggedIn(u) => [&b"Logged in as "[..], u].concat(),
+            _ => b"Not logged in".to_vec(),
+        };
+        let ty: &[u8] = if self.ascii {
+            b"TYPE: ASCII"
+        } else {
+            b"TYPE: BINARY"
+        };
+        let tls: &[u8] = if self.tls == Tls::Active {
+            b"Control connection: TLS"
+        } else {
+            b"Control connection: plain"
+        };
+        let data: &[u8] = if self.transfer.is_some() {
+            b"Data transfer in progress"
+        } else {
+            b"No data connection"
+        };
+        self.reply_lines(
+            211,
+            &[b"FTP server status:", &user, ty, tls, data, b"End of status"],
+        );
+    }
+
+    fn cmd_active(&mut self, addr: SocketAddr, extended: bool) {
+        if self.epsv_all {
+            self.reply(503, b"Only EPSV allowed after EPSV ALL");
+        } else if !self.config.allow_foreign_active && !same_ip(addr.ip(), self.peer.ip()) {
+            self.reply(
+                500,
+                b"Illegal PORT command: address differs from the control connection",
+            );
+        } else if !self.config.allow_low_active_ports && addr.port() < 1024 {
+            self.reply(504, b"Illegal PORT command: privileged port");
+        } else {
+            self.data_mode = Some(if extended {
+                DataMode::ExtendedActive(addr)
+            } else {
+                DataMode::Active(addr)
+            });
+            self.reply(
+                200,
+                if extended {
+                    b"EPRT command successful"
+                } else {
+                    b"PORT command successful"
+                },
+            );
+        }
+    }
+
+    fn transfer_cmd(&mut self, kind: TransferKind, arg: Option<&[u8]>, rest: Option<u64>) {
+        let Some(mode) = self.data_mode.take() else {
+            self.reply(425, b"Use PORT, PASV, EPRT or EPSV first");
+            return;
+        };
+        if self.config.tls == TlsPolicy::Required && self.prot != ProtLevel::Private {
+            self.reply(521, b"Data connections must be protected: use PROT P");
+            return;
+        }
+        // LIST/NLST may carry ls options ("-la") before the path.
+        let (options, path_arg) = match (kind, arg) {
+            (TransferKind::List | TransferKind::NameList, Some(a)) if a.starts_with(b"-") => {
+                let (opts, rest) = crate::parse::split_sp(a);
+                (Some(Bytes::copy_from_slice(opts)), rest.filter(|r| !r.is_empty()))
+            }
+            (_, a) => (None, a.filter(|a| !a.is_empty())),
+        };
+        let path = match (kind, path_arg) {
+            (_, Some(p)) => Some(self.resolve(p)),
+            (TransferKind::List | TransferKind::NameList | TransferKind::MachineList, None) => {
+                Some(self.resolve(b"."))
+            }
+            _ => None,
+        };
+        let id = TransferId(self.next_id);
+        self.next_id += 1;
+        self.transfer = Some(Active {
+            id,
+            opened: false,
+            kind,
+        });
+        let transfer = Transfer {
+            id,
+            kind,
+            path,
+            options,
+            offset: rest.unwrap_or(0),
+            ascii: self.ascii
+                || matches!(
+                    kind,
+                    TransferKind::List | TransferKind::NameList | TransferKind::MachineList
+                ),
+            protected: self.prot == ProtLevel::Private,
+        };
+        self.events
+            .push_back(ServerEvent::OpenDataChannel { mode, transfer });
+    }
+
+    /// Inherent form of [`Session::handle_input`]. While a TLS handshake is
+    /// pending, input is plaintext that must not be used, and is dropped.
+    pub fn handle_input(&mut self, data: &[u8]) {
+        if self.closed || self.tls == Tls::Handshake {
+            return;
+        }
+        self.recv.extend_from_slice(data);
+    }
+
+    /// Inherent form of [`Session::poll_timeout`].
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.closed {
+            return None;
+        }
+        proto_core::earliest(&[self.delay_until, self.idle.at()])
+    }
+
+    /// Inherent form of [`Session::handle_timeout`]: sends a delayed 530 when
+    /// its time has come; closes an idle session with 421.
+    ///
+    /// The idle deadline counts from the last time this method saw a quiet
+    /// period: a command processed since the last call restarts it from `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
+        if self.delay_until.is_some_and(|t| now >= t) {
+            self.delay_until = None;
+            if let Some((code, text, fatal)) = self.delayed.take() {
+                self.finish_reject(code, text, fatal);
+            }
+        }
+        if self.idle.expired(now) {
+            if std::mem::take(&mut self.input_seen)
+                || self.transfer.is_some()
+                || self.pending != Pending::None
+            {
+                self.idle.restart(now);
+            } else {
+                self.reply(421, b"Timeout: closing control connection");
+                self.close_fatal(Error::new(ErrorKind::Timeout, "idle timeout"));
+            }
+        }
+    }
+
+    /// Inherent form of [`Session::handle_eof`].
+    pub fn handle_eof(&mut self) {
+        self.closed = true;
+        self.recv.clear();
+        self.deferred.clear();
+    }
+}
+
+/// Removes Telnet commands from a command line: `IAC IAC` becomes one 0xFF,
+/// `IAC WILL/WONT/DO/DONT x` and `IAC x` vanish (RFC 854; RFC 959 4.1.3).
+fn strip_telnet(line: Bytes) -> Bytes {
+    const IAC: u8 = 0xff;
+    if memchr::memchr(IAC, &line).is_none() {
+        return line;
+    }
+    let mut out = Vec::with_capacity(line.len());
+    let mut i = 0;
+    while i < line.len() {
+        if line[i] != IAC {
+            out.push(line[i]);
+            i += 1;
+            continue;
+        }
+        match line.get(i + 1) {
+            Some(&IAC) => {
+                out.push(IAC);
+                i += 2;
+            }
+            Some(251..=254) => i += 3,
+            Some(_) => i += 2,
+            None => i += 1,
+        }
+    }
+    Bytes::from(out)
+}
+
+impl Session for ServerSession {
+    type Event = ServerEvent;
+    type Error = Error;
+
+    fn handle_input(&mut self, data: &[u8]) {
+        ServerSession::handle_input(self, data);
+    }
+
+    fn poll_event(&mut self) -> Result<Option<ServerEvent>, Error> {
+        ServerSession::poll_event(self)
+    }
+
+    fn poll_transmit(&self) -> Option<&[u8]> {
+        self.tx.peek()
+    }
+
+    fn advance_transmit(&mut self, n: usize) {
+        self.tx.advance(n);
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        ServerSession::poll_timeout(self)
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        ServerSession::handle_timeout(self, now);
+    }
+
+    fn handle_eof(&mut self) {
+        ServerSession::handle_eof(self);
+    }
+}
+
+impl ServerSession {
+    /// Inherent form of [`Session::poll_transmit`].
+    #[must_use]
+    pub fn poll_transmit(&self) -> Option<&[u8]> {
+        self.tx.peek()
+    }
+
+    /// Inherent form of [`Session::advance_transmit`].
+    pub fn advance_transmit(&mut self, n: usize) {
+        self.tx.advance(n);
+    }
+}

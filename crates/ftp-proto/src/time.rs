@@ -1,0 +1,224 @@
+//! [`Timestamp`]: the calendar time FTP puts on the wire (MDTM, MFMT, MLSx
+//! `modify`/`create` facts, listing dates), without a date library.
+//!
+//! FTP times are UTC (RFC 3659 2.3); this type does not do time zones.
+
+use bytes::BytesMut;
+
+/// A UTC calendar time with optional sub-second part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp {
+    /// Year, e.g. 2024.
+    pub year: u16,
+    /// Month 1..=12.
+    pub month: u8,
+    /// Day 1..=31.
+    pub day: u8,
+    /// Hour 0..=23.
+    pub hour: u8,
+    /// Minute 0..=59.
+    pub minute: u8,
+    /// Second 0..=60 (60 for a leap second, as RFC 3659 2.3 allows).
+    pub second: u8,
+    /// Nanoseconds from the fraction part (`.sss`), 0 when absent.
+    pub nanos: u32,
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 9 {
+        return None;
+    }
+    let mut v = 0u32;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    Some(v)
+}
+
+impl Timestamp {
+    /// Builds a timestamp, checking the ranges of every field.
+    #[must_use]
+    pub fn new(year: u16, month: u8, day: u8, hour: u8, minute: u8, second: u8) -> Option<Self> {
+        let t = Timestamp {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos: 0,
+        };
+        t.is_valid().then_some(t)
+    }
+
+    /// True when every field is in range (the day against the month's length).
+    #[must_use]
+    pub fn is_valid(&self) -> bool {
+        (1..=12).contains(&self.month)
+            && self.day >= 1
+            && self.day <= days_in_month(self.year, self.month)
+            && self.hour < 24
+            && self.minute < 60
+            && self.second <= 60
+            && self.nanos < 1_000_000_000
+    }
+
+    /// Parses RFC 3659 `time-val`: `YYYYMMDDHHMMSS[.sss]` (the fraction has 1 to 9 digits here).
+    #[must_use]
+    pub fn parse_time_val(b: &[u8]) -> Option<Self> {
+        let (main, frac) = match memchr::memchr(b'.', b) {
+            Some(i) => (b.get(..i)?, Some(b.get(i + 1..)?)),
+            None => (b, None),
+        };
+        if main.len() != 14 {
+            return None;
+        }
+        let n = |r: std::ops::Range<usize>| main.get(r).and_then(digits);
+        let nanos = match frac {
+            None => 0,
+            Some(f) => {
+                let v = digits(f)?;
+                let scale = 10u32.pow(9 - u32::try_from(f.len()).ok()?);
+                v * scale
+            }
+        };
+        let t = Timestamp {
+            year: u16::try_from(n(0..4)?).ok()?,
+            month: u8::try_from(n(4..6)?).ok()?,
+            day: u8::try_from(n(6..8)?).ok()?,
+            hour: u8::try_from(n(8..10)?).ok()?,
+            minute: u8::try_from(n(10..12)?).ok()?,
+            second: u8::try_from(n(12..14)?).ok()?,
+            nanos,
+        };
+        t.is_valid().then_some(t)
+    }
+
+    /// Writes RFC 3659 `time-val`; the fraction only when `nanos` is not zero,
+    /// with trailing zeros dropped.
+    pub fn write_time_val(&self, out: &mut BytesMut) {
+        let mut b = [0u8; 24];
+        let n = self.time_val_bytes(&mut b);
+        out.extend_from_slice(&b[..n]);
+    }
+
+    pub(crate) fn time_val_bytes(&self, b: &mut [u8; 24]) -> usize {
+        put_num(&mut b[0..4], u32::from(self.year));
+        put_num(&mut b[4..6], u32::from(self.month));
+        put_num(&mut b[6..8], u32::from(self.day));
+        put_num(&mut b[8..10], u32::from(self.hour));
+        put_num(&mut b[10..12], u32::from(self.minute));
+        put_num(&mut b[12..14], u32::from(self.second));
+        if self.nanos == 0 {
+            return 14;
+        }
+        b[14] = b'.';
+        put_num(&mut b[15..24], self.nanos % 1_000_000_000);
+        let mut end = 24;
+        while end > 16 && b[end - 1] == b'0' {
+            end -= 1;
+        }
+        end
+    }
+
+    /// Seconds since 1970-01-01T00:00:00 UTC (negative before).
+    #[must_use]
+    pub fn unix_seconds(&self) -> i64 {
+        let days = days_from_civil(i64::from(self.year), i64::from(self.month), i64::from(self.day));
+        days * 86_400 + i64::from(self.hour) * 3600 + i64::from(self.minute) * 60 + i64::from(self.second)
+    }
+
+    /// The timestamp for a number of seconds since the Unix epoch (UTC).
+    #[must_use]
+    pub fn from_unix_seconds(secs: i64) -> Option<Self> {
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        Some(Timestamp {
+            year: u16::try_from(y).ok()?,
+            month: u8::try_from(m).ok()?,
+            day: u8::try_from(d).ok()?,
+            hour: u8::try_from(rem / 3600).ok()?,
+            minute: u8::try_from(rem % 3600 / 60).ok()?,
+            second: u8::try_from(rem % 60).ok()?,
+            nanos: 0,
+        })
+    }
+}
+
+pub(crate) fn put_num(dst: &mut [u8], mut v: u32) {
+    for slot in dst.iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+}
+
+pub(crate) fn is_leap(y: u16) -> bool {
+    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
+}
+
+pub(crate) fn days_in_month(y: u16, m: u8) -> u8 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(y) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+// Howard Hinnant's days_from_civil / civil_from_days.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_val_round_trip() {
+        let t = Timestamp::parse_time_val(b"19980615100045.014").unwrap();
+        assert_eq!(
+            (t.year, t.month, t.day, t.hour, t.minute, t.second),
+            (1998, 6, 15, 10, 0, 45)
+        );
+        assert_eq!(t.nanos, 14_000_000);
+        let mut b = BytesMut::new();
+        t.write_time_val(&mut b);
+        assert_eq!(&b[..], b"19980615100045.014");
+        assert!(Timestamp::parse_time_val(b"19981315100045").is_none());
+        assert!(Timestamp::parse_time_val(b"1998061510004").is_none());
+        assert!(Timestamp::parse_time_val(b"19980230100045").is_none());
+    }
+
+    #[test]
+    fn unix_seconds_round_trip() {
+        let t = Timestamp::new(2024, 2, 29, 23, 59, 59).unwrap();
+        assert_eq!(t.unix_seconds(), 1_709_251_199);
+        assert_eq!(Timestamp::from_unix_seconds(1_709_251_199), Some(t));
+        assert_eq!(Timestamp::from_unix_seconds(0).unwrap().year, 1970);
+    }
+}
