@@ -1,0 +1,1125 @@
+//! [`ClientSession`]: the client side of SMTP, ESMTP and LMTP as a sans-IO state machine.
+//!
+//! The session drives a whole submission or relay: it waits for the greeting,
+//! sends EHLO (HELO when EHLO is refused; LHLO in LMTP mode), upgrades with
+//! STARTTLS when offered or required, authenticates, then runs one mail
+//! transaction per [`send_mail`](ClientSession::send_mail): MAIL, RCPT for
+//! each recipient, then DATA or BDAT. When the server offers PIPELINING, MAIL,
+//! the RCPTs and DATA go out as one group (RFC 2920 3.1). The body streams
+//! through [`send_data`](ClientSession::send_data), which takes only as much
+//! as the transmit buffer has room for (backpressure) and dot-stuffs it on
+//! the way; a bare CR or LF in the body is refused, so no smuggling sequence
+//! can ever leave the client.
+
+use crate::command::{
+    BodyType, Command, ForwardPath, Host, MailParams, Mailbox, Notify, Orcpt, RcptParams, Ret, ReversePath,
+    XText,
+};
+use crate::error::{Error, ErrorKind, UsageError};
+use crate::limits::{Limits, Timeouts};
+use crate::reply::{Capabilities, EhloKeyword, Reply, ReplyParser};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::{BufMut, BytesMut};
+use proto_core::{Deadline, DotEncoder, LineConfig, LineFramer, TransmitQueue};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// When to use STARTTLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TlsPolicy {
+    /// Never (or the connection uses implicit TLS already).
+    Disabled,
+    /// When the server offers it.
+    #[default]
+    Opportunistic,
+    /// Always: the session fails with [`ErrorKind::TlsUnavailable`] otherwise.
+    Required,
+}
+
+/// Client configuration.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The name sent with EHLO/HELO/LHLO (a domain or an address literal).
+    pub helo_name: String,
+    /// LMTP (RFC 2033): LHLO, and one reply per recipient after the body.
+    pub lmtp: bool,
+    /// STARTTLS policy.
+    pub tls: TlsPolicy,
+    /// The connection is already under TLS.
+    pub implicit_tls: bool,
+    /// Credentials for AUTH (RFC 4954); the strongest mechanism both sides
+    /// support is chosen with [`sasl::choose`], plaintext ones only under TLS
+    /// unless [`ClientConfig::allow_plaintext_auth`].
+    pub credentials: Option<sasl::Credentials>,
+    /// Allow PLAIN/LOGIN without TLS (a trusted link such as localhost).
+    pub allow_plaintext_auth: bool,
+    /// Use PIPELINING when the server offers it.
+    pub pipelining: bool,
+    /// Send bodies with BDAT when the server offers CHUNKING.
+    pub chunking: bool,
+    /// Most bytes queued for transmission before `send_data` stops taking more.
+    pub max_buffer: usize,
+    /// Limits (reply line length).
+    pub limits: Limits,
+    /// Timeouts of RFC 5321 4.5.3.2.
+    pub timeouts: Timeouts,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            helo_name: "localhost".into(),
+            lmtp: false,
+            tls: TlsPolicy::Opportunistic,
+            implicit_tls: false,
+            credentials: None,
+            allow_plaintext_auth: false,
+            pipelining: true,
+            chunking: false,
+            max_buffer: 64 * 1024,
+            limits: Limits::default(),
+            timeouts: Timeouts::default(),
+        }
+    }
+}
+
+/// One recipient of an [`Envelope`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Recipient {
+    /// The mailbox, without angle brackets (`user@example.test`).
+    pub address: String,
+    /// NOTIFY= (needs DSN).
+    pub notify: Option<Notify>,
+    /// ORCPT=: address type (`rfc822`) and the original address, raw (the
+    /// session xtext-encodes it). Needs DSN.
+    pub orcpt: Option<(String, String)>,
+}
+
+impl Recipient {
+    /// A recipient without DSN parameters.
+    #[must_use]
+    pub fn new(address: &str) -> Self {
+        Recipient {
+            address: address.into(),
+            ..Recipient::default()
+        }
+    }
+}
+
+/// What a transaction needs: sender, recipients and MAIL parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Envelope {
+    /// The sender mailbox without angle brackets; empty for the null path `<>`.
+    pub from: String,
+    /// The recipients.
+    pub recipients: Vec<Recipient>,
+    /// Message size for SIZE= (sent when the server offers SIZE, checked against its limit).
+    pub size: Option<u64>,
+    /// BODY= (8BITMIME needs the extension; BINARYMIME needs CHUNKING and BINARYMIME).
+    pub body: Option<BodyType>,
+    /// SMTPUTF8 (needed for non-ASCII addresses).
+    pub smtputf8: bool,
+    /// RET= (needs DSN).
+    pub ret: Option<Ret>,
+    /// ENVID=, raw (the session xtext-encodes it). Needs DSN.
+    pub envid: Option<String>,
+    /// REQUIRETLS (RFC 8689; needs the extension and TLS).
+    pub requiretls: bool,
+    /// MT-PRIORITY (RFC 6710; needs the extension).
+    pub mt_priority: Option<i8>,
+}
+
+/// What the client session reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientEvent {
+    /// Greeting, EHLO, STARTTLS and AUTH are done: [`ClientSession::send_mail`] may be called.
+    Ready,
+    /// The server accepted STARTTLS: run the handshake, then call
+    /// [`ClientSession::tls_established`].
+    StartTls,
+    /// Bytes from the server after its 220 to STARTTLS and before TLS were discarded.
+    PlaintextDiscarded {
+        /// How many.
+        len: usize,
+    },
+    /// AUTH succeeded.
+    Authenticated,
+    /// AUTH failed or could not run; the session carries on unauthenticated.
+    AuthFailed(Option<Reply>),
+    /// The reply to MAIL.
+    MailResult(Reply),
+    /// The reply to the RCPT of recipient `index` (in envelope order).
+    RcptResult {
+        /// Index in [`Envelope::recipients`].
+        index: usize,
+        /// The server's reply.
+        reply: Reply,
+    },
+    /// The body can be sent now with [`ClientSession::send_data`] and
+    /// [`ClientSession::finish_data`].
+    SendBody,
+    /// The final reply (SMTP) or the per-recipient replies in order of the
+    /// accepted recipients (LMTP) after the body.
+    MessageResult(Vec<Reply>),
+    /// The transaction ended without a message (MAIL refused, no recipient
+    /// accepted, DATA refused); the reply says why. Another `send_mail` may follow.
+    TransactionFailed(Reply),
+    /// QUIT was answered; the session is closed.
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Greeting,
+    Ehlo,
+    Helo,
+    StartTls,
+    Auth,
+    Mail,
+    Rcpt(usize),
+    Data,
+    BdatChunk,
+    DataEnd,
+    Rset,
+    Quit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Planned {
+    Mail,
+    Rcpt(usize),
+    Data,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Setup,
+    AwaitTls,
+    Idle,
+    Txn,
+    Body,
+    Closed,
+}
+
+#[derive(Debug)]
+struct Txn {
+    env: Envelope,
+    mail_ok: bool,
+    accepted: usize,
+    answered: usize,
+    bdat: bool,
+    failed: Option<Reply>,
+    body_sent: u64,
+    results: Vec<Reply>,
+    end_expected: usize,
+}
+
+/// The client side of an SMTP/ESMTP/LMTP connection. See the module docs.
+#[derive(Debug)]
+pub struct ClientSession {
+    cfg: ClientConfig,
+    input: BytesMut,
+    framer: LineFramer,
+    replies: ReplyParser,
+    transmit: TransmitQueue,
+    events: VecDeque<ClientEvent>,
+    expect: VecDeque<Expect>,
+    planned: VecDeque<Planned>,
+    phase: Phase,
+    caps: Capabilities,
+    tls: bool,
+    tried_tls: bool,
+    authenticated: bool,
+    txn: Option<Txn>,
+    dot: DotEncoder,
+    bdat_cr: bool,
+    timer: Deadline,
+    fatal: Option<Error>,
+    discarded: usize,
+    eof: bool,
+    base: Instant,
+    progress: bool,
+    period: Duration,
+    auth: Option<Box<dyn sasl::ClientMechanism>>,
+    auth_cancelled: bool,
+}
+
+impl ClientSession {
+    /// A new session waiting for the server's greeting.
+    #[must_use]
+    pub fn new(cfg: ClientConfig, now: Instant) -> Self {
+        let max = cfg.limits.reply_line.max(cfg.limits.auth_line);
+        let mut timer = Deadline::new(cfg.timeouts.greeting);
+        timer.restart(now);
+        ClientSession {
+            framer: LineFramer::new(LineConfig::with_max_len(max)),
+            replies: ReplyParser::new(256, max),
+            input: BytesMut::new(),
+            transmit: TransmitQueue::default(),
+            events: VecDeque::new(),
+            expect: VecDeque::from([Expect::Greeting]),
+            planned: VecDeque::new(),
+            phase: Phase::Setup,
+            caps: Capabilities::default(),
+            tls: cfg.implicit_tls,
+            tried_tls: false,
+            authenticated: false,
+            txn: None,
+            dot: DotEncoder::new(),
+            bdat_cr: false,
+            timer,
+            fatal: None,
+            discarded: 0,
+            eof: false,
+            base: now,
+            auth: None,
+            auth_cancelled: false,
+            progress: false,
+            period: cfg.timeouts.greeting,
+            cfg,
+        }
+    }
+
+    /// What the server announced in its last EHLO/LHLO reply.
+    #[must_use]
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    /// True once under TLS.
+    #[must_use]
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// True after a successful AUTH.
+    #[must_use]
+    pub fn is_authenticated(&self) -> bool {
+        self.authenticated
+    }
+
+    /// True when a new transaction can start.
+    #[must_use]
+    pub fn is_ready(&self) -> bool {
+        self.phase == Phase::Idle && self.expect.is_empty()
+    }
+
+    /// True once closed.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    /// Appends bytes from the server.
+    pub fn handle_input(&mut self, data: &[u8]) {
+        match self.phase {
+            Phase::Closed => {}
+            Phase::AwaitTls => self.discarded += data.len(),
+            _ => self.input.extend_from_slice(data),
+        }
+    }
+
+    /// The server closed the connection.
+    pub fn handle_eof(&mut self) {
+        self.eof = true;
+    }
+
+    /// Bytes to write to the server.
+    #[must_use]
+    pub fn poll_transmit(&self) -> Option<&[u8]> {
+        self.transmit.peek()
+    }
+
+    /// Marks `n` bytes as written.
+    pub fn advance_transmit(&mut self, n: usize) {
+        self.transmit.advance(n);
+    }
+
+    /// When to call [`handle_timeout`](Self::handle_timeout).
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.phase == Phase::Closed {
+            None
+        } else {
+            self.timer.at()
+        }
+    }
+
+    /// Fails the session if the running per-command timeout (RFC 5321 4.5.3.2) expired.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.base = now;
+        if self.phase != Phase::Closed && self.timer.expired(now) {
+            if self.progress {
+                self.progress = false;
+                self.timer = Deadline::new(self.period);
+                self.timer.restart(now);
+                return;
+            }
+            self.close(Error::new(ErrorKind::Timeout, "server did not answer in time"));
+        }
+    }
+
+    fn close(&mut self, e: Error) {
+        self.phase = Phase::Closed;
+        self.timer.stop();
+        self.input.clear();
+        if self.fatal.is_none() {
+            self.fatal = Some(e);
+        }
+    }
+
+    /// Runs the per-command timer with `period`. The session learns the time
+    /// only through calls that take `now`, so a restart after a reply is
+    /// recorded as progress: an expiry with progress restarts the timer from
+    /// the expiry time instead of failing (a timeout never fires early, and at
+    /// most one old period late).
+    fn rearm(&mut self, period: Duration) {
+        self.period = period;
+        if self.timer.at().is_none() {
+            self.timer = Deadline::new(period);
+            self.timer.restart(self.base);
+        } else {
+            self.progress = true;
+        }
+    }
+
+    /// Sends a command and records the reply it waits for.
+    fn send(&mut self, cmd: &Command<'_>, expect: Expect) -> Result<(), UsageError> {
+        cmd.encode(self.transmit.buf_mut())
+            .map_err(|_| UsageError::BadArgument("command argument refused by the encoder"))?;
+        if self.expect.is_empty() {
+            let t = self.cfg.timeouts;
+            let period = match expect {
+                Expect::Rcpt(_) => t.rcpt,
+                Expect::Data => t.data_initiation,
+                Expect::DataEnd | Expect::BdatChunk => t.data_termination,
+                _ => t.mail,
+            };
+            self.rearm(period);
+        }
+        self.expect.push_back(expect);
+        Ok(())
+    }
+
+    /// Runs the protocol until the next event.
+    ///
+    /// # Errors
+    ///
+    /// A fatal [`Error`], returned once.
+    pub fn poll_event(&mut self) -> Result<Option<ClientEvent>, Error> {
+        loop {
+            if let Some(ev) = self.events.pop_front() {
+                return Ok(Some(ev));
+            }
+            if let Some(e) = self.fatal.take() {
+                return Err(e);
+            }
+            if matches!(self.phase, Phase::Closed | Phase::AwaitTls) {
+                return Ok(None);
+            }
+            let Some(line) = self.framer.next_line(&mut self.input) else {
+                if self.eof {
+                    self.close(Error::new(ErrorKind::Eof, "server closed the connection"));
+                    continue;
+                }
+                return Ok(None);
+            };
+            let Ok(line) = line else {
+                self.close(Error::new(
+                    ErrorKind::BadReply,
+                    "reply line too long or with bare CR/LF",
+                ));
+                continue;
+            };
+            match self.replies.push_line(&line) {
+                Ok(Some(reply)) => self.on_reply(reply),
+                Ok(None) => {}
+                Err(_) => self.close(Error::new(ErrorKind::BadReply, "malformed reply").with_bytes(&line)),
+            }
+        }
+    }
+
+    fn on_reply(&mut self, r: Reply) {
+        let Some(exp) = self.expect.pop_front() else {
+            if r.code() == 421 {
+                self.close(Error::new(ErrorKind::ServiceClosing, "server closing (421)"));
+            } else {
+                self.close(Error::new(ErrorKind::UnexpectedReply, "reply without a command"));
+            }
+            return;
+        };
+        if !self.expect.is_empty() {
+            self.progress = true;
+        }
+        if r.code() == 421 && exp != Expect::Quit {
+            self.close(Error::new(ErrorKind::ServiceClosing, "server closing (421)"));
+            return;
+        }
+        match exp {
+            Expect::Greeting => {
+                if r.code() == 220 {
+                    self.send_greeting_cmd(false);
+                } else {
+                    self.close(Error::new(
+                        ErrorKind::ServiceClosing,
+                        "server refused the session",
+                    ));
+                }
+            }
+            Expect::Ehlo => {
+                if r.code() == 250 {
+                    self.caps = Capabilities::from_reply(&r);
+                    self.after_ehlo();
+                } else if self.cfg.lmtp {
+                    self.close(Error::new(ErrorKind::UnexpectedReply, "LHLO refused"));
+                } else {
+                    self.send_greeting_cmd(true);
+                }
+            }
+            Expect::Helo => {
+                if r.code() == 250 {
+                    self.caps = Capabilities::from_reply(&r);
+                    self.caps.extensions.clear();
+                    self.after_ehlo();
+                } else {
+                    self.close(Error::new(ErrorKind::UnexpectedReply, "HELO refused"));
+                }
+            }
+            Expect::StartTls => {
+                if r.code() == 220 {
+                    self.phase = Phase::AwaitTls;
+                    self.timer.stop();
+                    self.progress = false;
+                    self.events.push_back(ClientEvent::StartTls);
+                    let n = self.input.len();
+                    self.input.clear();
+                    self.framer.reset();
+                    self.replies.reset();
+                    if n > 0 {
+                        self.events.push_back(ClientEvent::PlaintextDiscarded { len: n });
+                    }
+                } else if self.cfg.tls == TlsPolicy::Required {
+                    self.close(Error::new(ErrorKind::TlsUnavailable, "STARTTLS refused"));
+                } else {
+                    self.after_ehlo();
+                }
+            }
+            Expect::Auth => self.on_auth_reply(&r),
+            Expect::Mail => {
+                let ok = r.is_positive();
+                if let Some(t) = self.txn.as_mut() {
+                    t.mail_ok = ok;
+                    if !ok {
+                        t.failed.get_or_insert(r.clone());
+                    }
+                }
+                self.events.push_back(ClientEvent::MailResult(r.clone()));
+                if !ok && !self.pipelined() {
+                    self.planned.clear();
+                    self.end_txn_failed(r);
+                }
+                self.pump();
+            }
+            Expect::Rcpt(index) => {
+                let n_rcpt = self.txn.as_ref().map_or(0, |t| t.env.recipients.len());
+                if let Some(t) = self.txn.as_mut() {
+                    t.answered += 1;
+                    if r.is_positive() {
+                        t.accepted += 1;
+                    }
+                }
+                self.events.push_back(ClientEvent::RcptResult {
+                    index,
+                    reply: r.clone(),
+                });
+                let (accepted, answered, bdat, mail_ok) =
+                    self.txn.as_ref().map_or((0, 0, false, false), |t| {
+                        (t.accepted, t.answered, t.bdat, t.mail_ok)
+                    });
+                if answered == n_rcpt {
+                    if accepted == 0 && (bdat || !self.pipelined()) {
+                        // Nothing to deliver: DATA was not sent yet.
+                        self.planned.clear();
+                        let why = self.txn.as_ref().and_then(|t| t.failed.clone()).unwrap_or(r);
+                        self.end_txn_failed(why);
+                    } else if bdat && mail_ok && accepted > 0 {
+                        self.phase = Phase::Body;
+                        self.events.push_back(ClientEvent::SendBody);
+                    }
+                }
+                self.pump();
+            }
+            Expect::Data => {
+                let accepted = self.txn.as_ref().map_or(0, |t| t.accepted);
+                if r.code() == 354 {
+                    if accepted == 0 {
+                        // RFC 2920 3.1: the server took DATA although no RCPT succeeded;
+                        // send an empty body and ignore the result.
+                        self.transmit.push(b".\r\n");
+                        self.expect.push_back(Expect::DataEnd);
+                        if let Some(t) = self.txn.as_mut() {
+                            t.end_expected = 1;
+                            t.failed
+                                .get_or_insert(Reply::new(554, None, "No valid recipients"));
+                        }
+                    } else {
+                        self.phase = Phase::Body;
+                        self.dot.reset();
+                        self.rearm(self.cfg.timeouts.data_block);
+                        self.events.push_back(ClientEvent::SendBody);
+                    }
+                } else {
+                    let why = self.txn.as_ref().and_then(|t| t.failed.clone()).unwrap_or(r);
+                    self.end_txn_failed(why);
+                }
+            }
+            Expect::BdatChunk => {
+                if !r.is_positive()
+                    && let Some(t) = self.txn.as_mut()
+                {
+                    t.failed.get_or_insert(r);
+                }
+            }
+            Expect::DataEnd => {
+                let done = match self.txn.as_mut() {
+                    Some(t) => {
+                        t.results.push(r);
+                        t.results.len() >= t.end_expected
+                    }
+                    None => true,
+                };
+                if done && let Some(t) = self.txn.take() {
+                    self.phase = Phase::Idle;
+                    match t.failed {
+                        Some(f) if t.accepted == 0 || t.bdat => {
+                            if t.mail_ok && !t.bdat {
+                                let _ = self.send(&Command::Rset, Expect::Rset);
+                            }
+                            self.events.push_back(ClientEvent::TransactionFailed(f));
+                        }
+                        _ => self.events.push_back(ClientEvent::MessageResult(t.results)),
+                    }
+                    if self.expect.is_empty() {
+                        self.timer.stop();
+                    }
+                }
+            }
+            Expect::Rset => {
+                if self.expect.is_empty() && self.planned.is_empty() {
+                    self.timer.stop();
+                }
+                self.pump();
+            }
+            Expect::Quit => {
+                self.phase = Phase::Closed;
+                self.timer.stop();
+                self.events.push_back(ClientEvent::Closed);
+            }
+        }
+    }
+
+    fn end_txn_failed(&mut self, why: Reply) {
+        if let Some(t) = self.txn.take() {
+            if t.mail_ok {
+                let _ = self.send(&Command::Rset, Expect::Rset);
+            }
+            self.phase = Phase::Idle;
+            self.events.push_back(ClientEvent::TransactionFailed(why));
+        }
+        if self.expect.is_empty() {
+            self.timer.stop();
+        }
+    }
+
+    fn send_simple(&mut self, cmd: &Command<'_>, e: Expect) {
+        if self.send(cmd, e).is_err() {
+            self.close(Error::new(ErrorKind::Closed, "could not encode a command"));
+        }
+    }
+
+    fn send_greeting_cmd(&mut self, helo: bool) {
+        let name = self.cfg.helo_name.clone();
+        let host = Host::parse(name.as_bytes()).unwrap_or(Host::Domain(b"localhost"));
+        let (cmd, e) = if helo {
+            (Command::Helo { host }, Expect::Helo)
+        } else if self.cfg.lmtp {
+            (Command::Lhlo { host }, Expect::Ehlo)
+        } else {
+            (Command::Ehlo { host }, Expect::Ehlo)
+        };
+        self.send_simple(&cmd, e);
+    }
+
+    fn after_ehlo(&mut self) {
+        if !self.tls && !self.tried_tls && self.cfg.tls != TlsPolicy::Disabled {
+            if self.caps.has(&EhloKeyword::StartTls) {
+                self.tried_tls = true;
+                self.send_simple(&Command::StartTls, Expect::StartTls);
+                return;
+            }
+            if self.cfg.tls == TlsPolicy::Required {
+                self.close(Error::new(
+                    ErrorKind::TlsUnavailable,
+                    "server does not offer STARTTLS",
+                ));
+                return;
+            }
+        }
+        if self.start_auth() {
+            return;
+        }
+        self.setup_done();
+    }
+
+    /// Starts AUTH when credentials are configured and the server offers a
+    /// usable mechanism; false otherwise (an `AuthFailed(None)` event says
+    /// when credentials were configured but AUTH could not start).
+    fn start_auth(&mut self) -> bool {
+        let Some(creds) = self.cfg.credentials.as_ref() else {
+            return false;
+        };
+        if self.authenticated {
+            return false;
+        }
+        let offered = self.caps.auth_mechanisms();
+        let secure = self.tls || self.cfg.allow_plaintext_auth;
+        let Some(mech) = sasl::choose(&offered, creds, secure) else {
+            self.events.push_back(ClientEvent::AuthFailed(None));
+            return false;
+        };
+        let Ok(mut m) = sasl::client(mech, creds) else {
+            self.events.push_back(ClientEvent::AuthFailed(None));
+            return false;
+        };
+        let Ok(ir) = m.initial_response() else {
+            self.events.push_back(ClientEvent::AuthFailed(None));
+            return false;
+        };
+        let name = mech.name();
+        let mut line = BytesMut::new();
+        line.put_slice(b"AUTH ");
+        line.put_slice(name.as_bytes());
+        if let Some(ir) = ir {
+            line.put_u8(b' ');
+            if ir.expose().is_empty() {
+                line.put_u8(b'=');
+            } else {
+                line.put_slice(B64.encode(ir.expose()).as_bytes());
+            }
+        }
+        line.put_slice(b"\r\n");
+        if line.len() > self.cfg.limits.auth_line {
+            self.events.push_back(ClientEvent::AuthFailed(None));
+            return false;
+        }
+        self.transmit.push(&line);
+        self.auth = Some(m);
+        self.auth_cancelled = false;
+        self.rearm(self.cfg.timeouts.mail);
+        self.expect.push_back(Expect::Auth);
+        true
+    }
+
+    fn on_auth_reply(&mut self, r: &Reply) {
+        if r.code() == 334 && !self.auth_cancelled {
+            let text = r.lines().first().map(AsRef::as_ref).unwrap_or_default();
+            let answer = match (B64.decode(text), self.auth.as_mut()) {
+                (Ok(ch), Some(m)) => m.respond(&ch).ok(),
+                _ => None,
+            };
+            match answer {
+                Some(a) => {
+                    let enc = B64.encode(a.expose());
+                    self.transmit.push(enc.as_bytes());
+                    self.transmit.push(b"\r\n");
+                }
+                None => {
+                    // RFC 4954 4: "*" cancels; the server answers 501.
+                    self.auth_cancelled = true;
+                    self.transmit.push(b"*\r\n");
+                }
+            }
+            self.progress = true;
+            self.expect.push_back(Expect::Auth);
+            return;
+        }
+        let m = self.auth.take();
+        if r.code() == 235 && !self.auth_cancelled {
+            if let Some(mut m) = m
+                && m.finish(None).is_ok()
+            {
+                self.authenticated = true;
+                self.events.push_back(ClientEvent::Authenticated);
+            } else {
+                // The server could not be verified (SCRAM server signature).
+                self.events.push_back(ClientEvent::AuthFailed(Some(r.clone())));
+            }
+        } else {
+            self.events.push_back(ClientEvent::AuthFailed(Some(r.clone())));
+        }
+        self.setup_done();
+    }
+
+    pub(crate) fn setup_done(&mut self) {
+        self.phase = Phase::Idle;
+        if self.expect.is_empty() {
+            self.timer.stop();
+        }
+        self.events.push_back(ClientEvent::Ready);
+    }
+
+    /// The TLS handshake after [`ClientEvent::StartTls`] completed; EHLO is sent again
+    /// (RFC 3207 4.2).
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] when no STARTTLS is in progress.
+    pub fn tls_established(&mut self, now: Instant) -> Result<(), UsageError> {
+        if self.phase != Phase::AwaitTls {
+            return Err(UsageError::WrongState);
+        }
+        self.tls = true;
+        self.phase = Phase::Setup;
+        self.caps = Capabilities::default();
+        self.base = now;
+        self.timer.stop();
+        if self.discarded > 0 {
+            self.events
+                .push_back(ClientEvent::PlaintextDiscarded { len: self.discarded });
+            self.discarded = 0;
+        }
+        self.send_greeting_cmd(false);
+        Ok(())
+    }
+
+    fn pipelined(&self) -> bool {
+        self.cfg.pipelining && self.caps.has(&EhloKeyword::Pipelining)
+    }
+
+    /// Starts a mail transaction. MAIL, RCPT and DATA (or, with BDAT, MAIL and
+    /// RCPT) are sent as the server allows; watch for [`ClientEvent::SendBody`].
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] when not ready; [`UsageError::TooLarge`] when
+    /// SIZE exceeds the server's limit; [`UsageError::MissingExtension`] when
+    /// a parameter needs an extension the server lacks; [`UsageError::BadArgument`]
+    /// for an address or parameter that cannot be sent.
+    pub fn send_mail(&mut self, env: Envelope, now: Instant) -> Result<(), UsageError> {
+        if self.phase == Phase::Closed {
+            return Err(UsageError::Closed);
+        }
+        if self.phase != Phase::Idle || self.txn.is_some() {
+            return Err(UsageError::WrongState);
+        }
+        if env.recipients.is_empty() {
+            return Err(UsageError::BadArgument("no recipients"));
+        }
+        self.check_envelope(&env)?;
+        let bdat = env.body == Some(BodyType::BinaryMime)
+            || (self.cfg.chunking && self.caps.has(&EhloKeyword::Chunking));
+        self.base = now;
+        self.planned.push_back(Planned::Mail);
+        for i in 0..env.recipients.len() {
+            self.planned.push_back(Planned::Rcpt(i));
+        }
+        if !bdat {
+            self.planned.push_back(Planned::Data);
+        }
+        self.txn = Some(Txn {
+            env,
+            mail_ok: false,
+            accepted: 0,
+            answered: 0,
+            bdat,
+            failed: None,
+            body_sent: 0,
+            results: Vec::new(),
+            end_expected: 1,
+        });
+        self.phase = Phase::Txn;
+        self.pump();
+        Ok(())
+    }
+
+    fn check_envelope(&self, env: &Envelope) -> Result<(), UsageError> {
+        let caps = &self.caps;
+        if let (Some(n), Some(max)) = (env.size, caps.size())
+            && max > 0
+            && n > max
+        {
+            return Err(UsageError::TooLarge);
+        }
+        match env.body {
+            Some(BodyType::EightBitMime) if !caps.has(&EhloKeyword::EightBitMime) => {
+                return Err(UsageError::MissingExtension("8BITMIME"));
+            }
+            Some(BodyType::BinaryMime)
+                if !(caps.has(&EhloKeyword::BinaryMime) && caps.has(&EhloKeyword::Chunking)) =>
+            {
+                return Err(UsageError::MissingExtension("BINARYMIME"));
+            }
+            _ => {}
+        }
+        let dsn = env.ret.is_some()
+            || env.envid.is_some()
+            || env
+                .recipients
+                .iter()
+                .any(|r| r.notify.is_some() || r.orcpt.is_some());
+        if dsn && !caps.has(&EhloKeyword::Dsn) {
+            return Err(UsageError::MissingExtension("DSN"));
+        }
+        if env.smtputf8 && !caps.has(&EhloKeyword::SmtpUtf8) {
+            return Err(UsageError::MissingExtension("SMTPUTF8"));
+        }
+        if env.requiretls && !(self.tls && caps.has(&EhloKeyword::RequireTls)) {
+            return Err(UsageError::MissingExtension("REQUIRETLS"));
+        }
+        if env.mt_priority.is_some() && !caps.has(&EhloKeyword::MtPriority) {
+            return Err(UsageError::MissingExtension("MT-PRIORITY"));
+        }
+        let ascii = env.from.is_ascii() && env.recipients.iter().all(|r| r.address.is_ascii());
+        if !ascii && !env.smtputf8 {
+            return Err(UsageError::BadArgument("non-ASCII address needs SMTPUTF8"));
+        }
+        if !env.from.is_empty() {
+            Mailbox::parse(env.from.as_bytes()).map_err(|_| UsageError::BadArgument("bad sender address"))?;
+        }
+        for r in &env.recipients {
+            if !r.address.eq_ignore_ascii_case("postmaster") {
+                Mailbox::parse(r.address.as_bytes())
+                    .map_err(|_| UsageError::BadArgument("bad recipient address"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends planned commands as far as pipelining allows.
+    fn pump(&mut self) {
+        while let Some(&p) = self.planned.front() {
+            if !self.pipelined() && !self.expect.is_empty() {
+                return;
+            }
+            if p != Planned::Mail && !self.pipelined() {
+                let (mail_ok, accepted, answered, n) = self.txn.as_ref().map_or((false, 0, 0, 0), |t| {
+                    (t.mail_ok, t.accepted, t.answered, t.env.recipients.len())
+                });
+                if !mail_ok || (p == Planned::Data && (accepted == 0 || answered < n)) {
+                    return;
+                }
+            }
+            self.planned.pop_front();
+            let Some(t) = self.txn.take() else { return };
+            let r = match p {
+                Planned::Mail => self.send_mail_cmd(&t.env),
+                Planned::Rcpt(i) => self.send_rcpt_cmd(&t.env, i),
+                Planned::Data => self.send(&Command::Data, Expect::Data),
+            };
+            self.txn = Some(t);
+            if r.is_err() {
+                // Validated in send_mail; an encoder refusal here is a bug, fail the transaction.
+                self.planned.clear();
+                self.close(Error::new(ErrorKind::Closed, "envelope refused by the encoder"));
+                return;
+            }
+        }
+    }
+
+    fn send_mail_cmd(&mut self, env: &Envelope) -> Result<(), UsageError> {
+        let envid = env.envid.as_deref().map(|e| XText::encode(e.as_bytes()));
+        let size_offered = self.caps.has(&EhloKeyword::Size);
+        let params = MailParams {
+            size: env.size.filter(|_| size_offered),
+            body: env.body,
+            smtputf8: env.smtputf8,
+            ret: env.ret,
+            envid: envid.as_deref().map(|e| XText(e.as_bytes())),
+            auth: None,
+            requiretls: env.requiretls,
+            mt_priority: env.mt_priority,
+            other: Default::default(),
+        };
+        let from = if env.from.is_empty() {
+            ReversePath::Null
+        } else {
+            ReversePath::Mailbox(
+                Mailbox::parse(env.from.as_bytes()).map_err(|_| UsageError::BadArgument("bad sender"))?,
+            )
+        };
+        self.send(&Command::Mail { from, params }, Expect::Mail)
+    }
+
+    fn send_rcpt_cmd(&mut self, env: &Envelope, i: usize) -> Result<(), UsageError> {
+        let r = env.recipients.get(i).ok_or(UsageError::WrongState)?;
+        let to = if r.address.eq_ignore_ascii_case("postmaster") {
+            ForwardPath::Postmaster
+        } else {
+            ForwardPath::Mailbox(
+                Mailbox::parse(r.address.as_bytes()).map_err(|_| UsageError::BadArgument("bad recipient"))?,
+            )
+        };
+        let orcpt_x = r.orcpt.as_ref().map(|(_, a)| XText::encode(a.as_bytes()));
+        let params = RcptParams {
+            notify: r.notify,
+            orcpt: r.orcpt.as_ref().zip(orcpt_x.as_ref()).map(|((t, _), x)| Orcpt {
+                addr_type: t.as_bytes(),
+                addr: XText(x.as_bytes()),
+            }),
+            other: Default::default(),
+        };
+        self.send(&Command::Rcpt { to, params }, Expect::Rcpt(i))
+    }
+
+    /// Streams body bytes (after [`ClientEvent::SendBody`]). Returns how many
+    /// bytes of `data` were taken: fewer than given (possibly 0) when the
+    /// transmit buffer is full; write it out and call again with the rest.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] outside the body; [`UsageError::BadArgument`]
+    /// for a bare CR or LF (never sent, RFC 5321 2.3.8) unless the body is
+    /// BINARYMIME; [`UsageError::TooLarge`] beyond the server's SIZE.
+    pub fn send_data(&mut self, data: &[u8]) -> Result<usize, UsageError> {
+        if self.phase != Phase::Body {
+            return Err(UsageError::WrongState);
+        }
+        let room = self.cfg.max_buffer.saturating_sub(self.transmit.len());
+        let n = room.min(data.len());
+        if n == 0 {
+            return Ok(0);
+        }
+        let piece = &data[..n];
+        let (bdat, binary, sent) = match self.txn.as_ref() {
+            Some(t) => (t.bdat, t.env.body == Some(BodyType::BinaryMime), t.body_sent),
+            None => return Err(UsageError::WrongState),
+        };
+        if let Some(max) = self.caps.size()
+            && max > 0
+            && sent + n as u64 > max
+        {
+            return Err(UsageError::TooLarge);
+        }
+        if bdat {
+            if !binary {
+                let mut cr = self.bdat_cr;
+                for (i, &b) in piece.iter().enumerate() {
+                    let bare = (cr && b != b'\n') || (b == b'\n' && !cr);
+                    if bare {
+                        let _ = i;
+                        return Err(UsageError::BadArgument("bare CR or LF in body"));
+                    }
+                    cr = b == b'\r';
+                }
+                self.bdat_cr = cr;
+            }
+            let buf = self.transmit.buf_mut();
+            buf.put_slice(format!("BDAT {n}\r\n").as_bytes());
+            buf.put_slice(piece);
+            self.expect.push_back(Expect::BdatChunk);
+        } else {
+            let mark = self.transmit.len();
+            let mut scratch = BytesMut::new();
+            if self.dot.encode(piece, &mut scratch).is_err() {
+                return Err(UsageError::BadArgument("bare CR or LF in body"));
+            }
+            let _ = mark;
+            self.transmit.push(&scratch);
+        }
+        if let Some(t) = self.txn.as_mut() {
+            t.body_sent += n as u64;
+        }
+        self.progress = true;
+        Ok(n)
+    }
+
+    /// Ends the body: the terminating `.` (DATA) or `BDAT 0 LAST`.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] outside the body; [`UsageError::BadArgument`]
+    /// when the body ended with a lone CR.
+    pub fn finish_data(&mut self) -> Result<(), UsageError> {
+        if self.phase != Phase::Body {
+            return Err(UsageError::WrongState);
+        }
+        let (bdat, binary, accepted) = match self.txn.as_ref() {
+            Some(t) => (t.bdat, t.env.body == Some(BodyType::BinaryMime), t.accepted),
+            None => return Err(UsageError::WrongState),
+        };
+        if bdat {
+            if self.bdat_cr && !binary {
+                return Err(UsageError::BadArgument("body ends with a bare CR"));
+            }
+            self.bdat_cr = false;
+            self.transmit.push(b"BDAT 0 LAST\r\n");
+        } else {
+            let mut scratch = BytesMut::new();
+            if self.dot.finish(&mut scratch).is_err() {
+                return Err(UsageError::BadArgument("body ends with a bare CR"));
+            }
+            self.transmit.push(&scratch);
+        }
+        let n = if self.cfg.lmtp { accepted.max(1) } else { 1 };
+        for _ in 0..n {
+            self.expect.push_back(Expect::DataEnd);
+        }
+        if let Some(t) = self.txn.as_mut() {
+            t.end_expected = n;
+        }
+        self.phase = Phase::Txn;
+        self.rearm(self.cfg.timeouts.data_termination);
+        Ok(())
+    }
+
+    /// Sends QUIT (after any transaction in flight).
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::Closed`] when already closed; [`UsageError::WrongState`] in a body.
+    pub fn quit(&mut self) -> Result<(), UsageError> {
+        match self.phase {
+            Phase::Closed => Err(UsageError::Closed),
+            Phase::Body | Phase::AwaitTls => Err(UsageError::WrongState),
+            _ => {
+                self.planned.clear();
+                self.send(&Command::Quit, Expect::Quit)
+            }
+        }
+    }
+}
+
+impl proto_core::Session for ClientSession {
+    type Event = ClientEvent;
+    type Error = Error;
+
+    fn handle_input(&mut self, data: &[u8]) {
+        ClientSession::handle_input(self, data);
+    }
+
+    fn poll_event(&mut self) -> Result<Option<ClientEvent>, Error> {
+        ClientSession::poll_event(self)
+    }
+
+    fn poll_transmit(&self) -> Option<&[u8]> {
+        ClientSession::poll_transmit(self)
+    }
+
+    fn advance_transmit(&mut self, n: usize) {
+        ClientSession::advance_transmit(self, n);
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        ClientSession::poll_timeout(self)
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        ClientSession::handle_timeout(self, now);
+    }
+
+    fn handle_eof(&mut self) {
+        ClientSession::handle_eof(self);
+    }
+}

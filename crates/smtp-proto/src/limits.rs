@@ -1,0 +1,104 @@
+//! [`Limits`]: every size limit of the codec and the sessions, with the RFC defaults.
+
+use std::time::Duration;
+
+/// Size limits (RFC 5321 4.5.3.1 and the extension RFCs). All configurable.
+///
+/// Line limits count the CRLF, as RFC 5321 does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest command line, CRLF included (RFC 5321 4.5.3.1.4: 512).
+    pub command_line: usize,
+    /// Longest reply line, CRLF included (RFC 5321 4.5.3.1.5: 512).
+    pub reply_line: usize,
+    /// Longest text line of a message, CRLF included (RFC 5321 4.5.3.1.6: 1000).
+    /// Informative for DATA: the server does not refuse longer lines, the client
+    /// does not split them; [`crate::ClientConfig`] can check it.
+    pub text_line: usize,
+    /// Longest path, angle brackets included (RFC 5321 4.5.3.1.3: 256).
+    pub path: usize,
+    /// Longest local part (RFC 5321 4.5.3.1.1: 64).
+    pub local_part: usize,
+    /// Longest domain (RFC 5321 4.5.3.1.2: 255).
+    pub domain: usize,
+    /// Longest AUTH command or AUTH response line, CRLF included (RFC 4954 4: 12288).
+    pub auth_line: usize,
+    /// Extra length allowed on a MAIL line for the parameters of the extensions
+    /// this crate knows: SIZE 26 (RFC 1870), BODY=BINARYMIME 16 (RFC 3030),
+    /// SMTPUTF8 10 (RFC 6531), AUTH= 500 (RFC 4954), RET/ENVID 100 (RFC 3461),
+    /// REQUIRETLS and MT-PRIORITY 32 (RFC 8689, 6710): 684 in all.
+    pub mail_params_extra: usize,
+    /// Extra length allowed on a RCPT line: NOTIFY/ORCPT 500 (RFC 3461 4).
+    pub rcpt_params_extra: usize,
+    /// Most recipients per transaction (RFC 5321 4.5.3.1.8: at least 100).
+    pub recipients: usize,
+    /// Largest message in octets (announced as SIZE; 0 = no limit announced and
+    /// none enforced).
+    pub message_size: u64,
+    /// Most commands answered with an error in a row before the server gives up
+    /// with 421 (defence against garbage; RFC 5321 leaves it to the server).
+    pub errors: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            command_line: 512,
+            reply_line: 512,
+            text_line: 1000,
+            path: 256,
+            local_part: 64,
+            domain: 255,
+            auth_line: 12288,
+            mail_params_extra: 26 + 16 + 10 + 500 + 100 + 32,
+            rcpt_params_extra: 500,
+            recipients: 100,
+            message_size: 35 * 1024 * 1024,
+            errors: 20,
+        }
+    }
+}
+
+impl Limits {
+    /// The longest line the framer must accept in command mode.
+    pub(crate) fn max_framed_line(&self) -> usize {
+        self.command_line
+            .saturating_add(self.mail_params_extra.max(self.rcpt_params_extra))
+            .max(self.auth_line)
+    }
+}
+
+/// Timeouts of RFC 5321 4.5.3.2. Time is passed in; nothing reads the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Client: waiting for the 220 greeting (4.5.3.2.1: 5 minutes).
+    pub greeting: Duration,
+    /// Client: waiting for the reply to MAIL (4.5.3.2.2: 5 minutes); also used
+    /// for EHLO, STARTTLS, AUTH, RSET, QUIT.
+    pub mail: Duration,
+    /// Client: waiting for the reply to RCPT (4.5.3.2.3: 5 minutes).
+    pub rcpt: Duration,
+    /// Client: waiting for 354 after DATA (4.5.3.2.4: 2 minutes).
+    pub data_initiation: Duration,
+    /// Client: a block of body data making no progress (4.5.3.2.5: 3 minutes).
+    pub data_block: Duration,
+    /// Client: waiting for the reply after the end of data (4.5.3.2.6: 10 minutes).
+    pub data_termination: Duration,
+    /// Server: waiting for the next command or data (4.5.3.2.7: 5 minutes).
+    pub server: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        let min = |m: u64| Duration::from_secs(60 * m);
+        Timeouts {
+            greeting: min(5),
+            mail: min(5),
+            rcpt: min(5),
+            data_initiation: min(2),
+            data_block: min(3),
+            data_termination: min(10),
+            server: min(5),
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! MAIL and RCPT parameters: RFC 5321 4.1.2 `Mail-parameters` /
+//! `Rcpt-parameters`, typed per extension RFC.
+
+use super::parse_u64;
+use crate::command::{BodyType, MailParams, Notify, Orcpt, OtherParams, RcptParams, Ret, XText};
+use crate::error::CommandError;
+
+/// esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
+fn valid_keyword(k: &[u8]) -> bool {
+    matches!(k.first(), Some(b) if b.is_ascii_alphanumeric())
+        && k.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// esmtp-value = 1*(%d33-60 / %d62-126), plus UTF-8 (RFC 6531 3.3).
+fn valid_value(v: &[u8]) -> bool {
+    !v.is_empty() && v.iter().all(|&b| matches!(b, 33..=60 | 62..=126) || b >= 0x80)
+}
+
+/// xtext = *( xchar / hexchar ) (RFC 3461 4); hexchar uses upper-case hex.
+pub(crate) fn valid_xtext(v: &[u8]) -> bool {
+    let mut i = 0;
+    while i < v.len() {
+        match v[i] {
+            b'+' => {
+                let ok = |b: Option<&u8>| matches!(b, Some(b'0'..=b'9' | b'A'..=b'F'));
+                if !(ok(v.get(i + 1)) && ok(v.get(i + 2))) {
+                    return false;
+                }
+                i += 3;
+            }
+            b'=' => return false,
+            33..=126 => i += 1,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// One `keyword[=value]` of a parameter list.
+pub(crate) type Param<'a> = (&'a [u8], Option<&'a [u8]>);
+
+/// Splits a parameter list into its parameters; syntax errors on the way.
+pub(crate) fn split_params(raw: &[u8]) -> impl Iterator<Item = Result<Param<'_>, CommandError>> {
+    let mut rest = (!raw.is_empty()).then_some(raw);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        let (p, next) = match memchr::memchr(b' ', r) {
+            Some(i) => (&r[..i], Some(&r[i + 1..])),
+            None => (r, None),
+        };
+        rest = next;
+        let (k, v) = match memchr::memchr(b'=', p) {
+            Some(i) => (&p[..i], Some(&p[i + 1..])),
+            None => (p, None),
+        };
+        if !valid_keyword(k) || v.is_some_and(|v| !valid_value(v)) {
+            rest = None;
+            return Some(Err(CommandError::Syntax("bad parameter syntax")));
+        }
+        Some(Ok((k, v)))
+    })
+}
+
+pub(crate) const MAIL_KEYWORDS: [&[u8]; 8] = [
+    b"SIZE",
+    b"BODY",
+    b"SMTPUTF8",
+    b"RET",
+    b"ENVID",
+    b"AUTH",
+    b"REQUIRETLS",
+    b"MT-PRIORITY",
+];
+pub(crate) const RCPT_KEYWORDS: [&[u8]; 2] = [b"NOTIFY", b"ORCPT"];
+
+pub(crate) fn is_known(k: &[u8], known: &[&[u8]]) -> bool {
+    known.iter().any(|w| k.eq_ignore_ascii_case(w))
+}
+
+fn need<'a>(v: Option<&'a [u8]>, what: &'static str) -> Result<&'a [u8], CommandError> {
+    v.ok_or(CommandError::BadParameter(what))
+}
+
+fn no_value(v: Option<&[u8]>, what: &'static str) -> Result<(), CommandError> {
+    match v {
+        None => Ok(()),
+        Some(_) => Err(CommandError::BadParameter(what)),
+    }
+}
+
+fn set_once<T>(slot: &mut Option<T>, v: T) -> Result<(), CommandError> {
+    if slot.is_some() {
+        return Err(CommandError::BadParameter("parameter given twice"));
+    }
+    *slot = Some(v);
+    Ok(())
+}
+
+pub(crate) fn mail_params(raw: &[u8]) -> Result<MailParams<'_>, CommandError> {
+    let mut p = MailParams {
+        other: OtherParams::mail(raw),
+        ..MailParams::default()
+    };
+    let (mut utf8, mut rtls) = (None, None);
+    for param in split_params(raw) {
+        let (k, v) = param?;
+        if k.eq_ignore_ascii_case(b"SIZE") {
+            // RFC 1870 6: size-value ::= 1*20DIGIT
+            let n =
+                parse_u64(need(v, "SIZE needs a value")?).ok_or(CommandError::BadParameter("bad SIZE"))?;
+            set_once(&mut p.size, n)?;
+        } else if k.eq_ignore_ascii_case(b"BODY") {
+            let v = need(v, "BODY needs a value")?;
+            let b = BodyType::from_bytes(v).ok_or(CommandError::BadParameter("bad BODY"))?;
+            set_once(&mut p.body, b)?;
+        } else if k.eq_ignore_ascii_case(b"SMTPUTF8") {
+            no_value(v, "SMTPUTF8 takes no value")?;
+            set_once(&mut utf8, ())?;
+        } else if k.eq_ignore_ascii_case(b"RET") {
+            let v = need(v, "RET needs a value")?;
+            let r = if v.eq_ignore_ascii_case(b"FULL") {
+                Ret::Full
+            } else if v.eq_ignore_ascii_case(b"HDRS") {
+                Ret::Hdrs
+            } else {
+                return Err(CommandError::BadParameter("bad RET"));
+            };
+            set_once(&mut p.ret, r)?;
+        } else if k.eq_ignore_ascii_case(b"ENVID") {
+            let v = need(v, "ENVID needs a value")?;
+            // RFC 3461 4.4: up to 100 characters of xtext.
+            if v.len() > 100 || !valid_xtext(v) {
+                return Err(CommandError::BadParameter("bad ENVID"));
+            }
+            set_once(&mut p.envid, XText(v))?;
+        } else if k.eq_ignore_ascii_case(b"AUTH") {
+            let v = need(v, "AUTH needs a value")?;
+            if !valid_xtext(v) {
+                return Err(CommandError::BadParameter("bad AUTH="));
+            }
+            set_once(&mut p.auth, XText(v))?;
+        } else if k.eq_ignore_ascii_case(b"REQUIRETLS") {
+            no_value(v, "REQUIRETLS takes no value")?;
+            set_once(&mut rtls, ())?;
+        } else if k.eq_ignore_ascii_case(b"MT-PRIORITY") {
+            // RFC 6710 3: priority-value = [ "-" / "+" ] 1DIGIT, -9 to 9.
+            let v = need(v, "MT-PRIORITY needs a value")?;
+            let (neg, d) = match v {
+                [b'-', d] => (true, *d),
+                [b'+', d] | [d] => (false, *d),
+                _ => return Err(CommandError::BadParameter("bad MT-PRIORITY")),
+            };
+            if !d.is_ascii_digit() {
+                return Err(CommandError::BadParameter("bad MT-PRIORITY"));
+            }
+            let n = (d - b'0').cast_signed();
+            set_once(&mut p.mt_priority, if neg { -n } else { n })?;
+        }
+    }
+    p.smtputf8 = utf8.is_some();
+    p.requiretls = rtls.is_some();
+    Ok(p)
+}
+
+pub(crate) fn rcpt_params(raw: &[u8]) -> Result<RcptParams<'_>, CommandError> {
+    let mut p = RcptParams {
+        other: OtherParams::rcpt(raw),
+        ..RcptParams::default()
+    };
+    for param in split_params(raw) {
+        let (k, v) = param?;
+        if k.eq_ignore_ascii_case(b"NOTIFY") {
+            let n = Notify::parse(need(v, "NOTIFY needs a value")?)
+                .ok_or(CommandError::BadParameter("bad NOTIFY"))?;
+            set_once(&mut p.notify, n)?;
+        } else if k.eq_ignore_ascii_case(b"ORCPT") {
+            // RFC 3461 4.2: orcpt-parameter = "ORCPT=" original-recipient-address
+            // original-recipient-address = addr-type ";" xtext, at most 500 characters.
+            let v = need(v, "ORCPT needs a value")?;
+            let semi = memchr::memchr(b';', v).ok_or(CommandError::BadParameter("bad ORCPT"))?;
+            let (t, a) = (&v[..semi], &v[semi + 1..]);
+            if v.len() > 500
+                || t.is_empty()
+                || !t.iter().all(|&b| super::path::is_atext(b))
+                || !valid_xtext(a)
+            {
+                return Err(CommandError::BadParameter("bad ORCPT"));
+            }
+            set_once(
+                &mut p.orcpt,
+                Orcpt {
+                    addr_type: t,
+                    addr: XText(a),
+                },
+            )?;
+        }
+    }
+    Ok(p)
+}

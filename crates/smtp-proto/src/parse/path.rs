@@ -1,0 +1,173 @@
+//! Paths and mailboxes: RFC 5321 4.1.2, with RFC 6531 3.3 for UTF-8.
+
+use super::{Cursor, check_domain};
+use crate::command::{Host, Mailbox};
+use crate::error::CommandError;
+use crate::limits::Limits;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// atext of RFC 5322 3.2.3 (ASCII part).
+pub(crate) fn is_atext(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
+}
+
+/// qtextSMTP = %d32-33 / %d35-91 / %d93-126
+fn is_qtext(b: u8) -> bool {
+    matches!(b, 32..=33 | 35..=91 | 93..=126)
+}
+
+/// dcontent = %d33-90 / %d94-126
+fn is_dcontent(b: u8) -> bool {
+    matches!(b, 33..=90 | 94..=126)
+}
+
+/// address-literal = "[" ( IPv4-address-literal / IPv6-address-literal /
+/// General-address-literal ) "]"; `inner` is what is between the brackets.
+pub(crate) fn parse_address_literal(inner: &[u8]) -> Result<Host<'_>, CommandError> {
+    const BAD: CommandError = CommandError::Syntax("bad address literal");
+    if inner.len() > 5 && inner[..5].eq_ignore_ascii_case(b"IPv6:") {
+        let s = std::str::from_utf8(&inner[5..]).map_err(|_| BAD)?;
+        // RFC 5321 4.1.3 forbids zone indexes; std's parser has none either.
+        return s.parse::<Ipv6Addr>().map(Host::Ipv6).map_err(|_| BAD);
+    }
+    if let Some(colon) = inner.iter().position(|&b| b == b':') {
+        let (tag, content) = (&inner[..colon], &inner[colon + 1..]);
+        check_domain(tag, false).map_err(|_| BAD)?;
+        if content.is_empty() || !content.iter().all(|&b| is_dcontent(b)) {
+            return Err(BAD);
+        }
+        return Ok(Host::General { tag, content });
+    }
+    // IPv4-address-literal = Snum 3("."  Snum); std refuses leading zeros, which
+    // RFC 5321 allows (Snum = 1*3DIGIT), so parse by hand.
+    let mut octets = [0u8; 4];
+    let mut n = 0;
+    for part in inner.split(|&b| b == b'.') {
+        if n == 4 || part.is_empty() || part.len() > 3 || !part.iter().all(u8::is_ascii_digit) {
+            return Err(BAD);
+        }
+        let v = part.iter().fold(0u16, |a, &d| a * 10 + u16::from(d - b'0'));
+        octets[n] = u8::try_from(v).map_err(|_| BAD)?;
+        n += 1;
+    }
+    if n != 4 {
+        return Err(BAD);
+    }
+    Ok(Host::Ipv4(Ipv4Addr::from(octets)))
+}
+
+/// `Domain / address-literal` as the whole of `s` (EHLO argument, mailbox domain).
+pub(crate) fn parse_host<'a>(s: &'a [u8], limits: &Limits) -> Result<(Host<'a>, bool), CommandError> {
+    if s.len() > limits.domain {
+        return Err(CommandError::TooLong("domain"));
+    }
+    if let Some(inner) = s.strip_prefix(b"[").and_then(|r| r.strip_suffix(b"]")) {
+        return Ok((parse_address_literal(inner)?, false));
+    }
+    let utf8 = check_domain(s, true).map_err(CommandError::Syntax)?;
+    Ok((Host::Domain(s), utf8))
+}
+
+/// Local-part = Dot-string / Quoted-string. Returns it raw (quotes included).
+fn local_part<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8], CommandError> {
+    let start = c.pos;
+    if c.eat(b'"') {
+        loop {
+            match c.peek() {
+                Some(b'"') => {
+                    c.pos += 1;
+                    break;
+                }
+                Some(b'\\') => {
+                    c.pos += 1;
+                    match c.peek() {
+                        Some(32..=126) => c.pos += 1,
+                        _ => return Err(CommandError::Syntax("bad quoted pair")),
+                    }
+                }
+                Some(b) if is_qtext(b) || b >= 0x80 => c.pos += 1,
+                _ => return Err(CommandError::Syntax("bad quoted local part")),
+            }
+        }
+    } else {
+        // Dot-string = Atom *("."  Atom)
+        loop {
+            let atom = c.take_while(|b| is_atext(b) || b >= 0x80);
+            if atom.is_empty() {
+                return Err(CommandError::Syntax("bad local part"));
+            }
+            if !c.eat(b'.') {
+                break;
+            }
+        }
+    }
+    Ok(&c.input[start..c.pos])
+}
+
+/// Parses `Path = "<" [ A-d-l ":" ] Mailbox ">"` at the cursor. A source
+/// route (A-d-l) is accepted and ignored (RFC 5321 4.1.2, appendix C).
+/// Returns the mailbox and whether it holds non-ASCII bytes.
+pub(crate) fn path<'a>(c: &mut Cursor<'a>, limits: &Limits) -> Result<(Mailbox<'a>, bool), CommandError> {
+    let start = c.pos;
+    if !c.eat(b'<') {
+        return Err(CommandError::Syntax("path must start with '<'"));
+    }
+    if c.peek() == Some(b'@') {
+        // A-d-l = At-domain *( "," At-domain ); At-domain = "@" Domain
+        loop {
+            if !c.eat(b'@') {
+                return Err(CommandError::Syntax("bad source route"));
+            }
+            let d = c.take_while(|b| b != b',' && b != b':' && b != b'>');
+            parse_host(d, limits)?;
+            if c.eat(b':') {
+                break;
+            }
+            if !c.eat(b',') {
+                return Err(CommandError::Syntax("bad source route"));
+            }
+        }
+    }
+    let (m, utf8) = mailbox(c, limits)?;
+    if !c.eat(b'>') {
+        return Err(CommandError::Syntax("path must end with '>'"));
+    }
+    if c.pos - start > limits.path {
+        return Err(CommandError::TooLong("path"));
+    }
+    Ok((m, utf8))
+}
+
+/// `Mailbox = Local-part "@" ( Domain / address-literal )`, ending at '>' or
+/// the end of input. Returns whether it holds non-ASCII bytes.
+pub(crate) fn mailbox<'a>(c: &mut Cursor<'a>, limits: &Limits) -> Result<(Mailbox<'a>, bool), CommandError> {
+    let lp = local_part(c)?;
+    if lp.len() > limits.local_part {
+        return Err(CommandError::TooLong("local part"));
+    }
+    if !c.eat(b'@') {
+        return Err(CommandError::Syntax("mailbox needs '@domain'"));
+    }
+    let d = if c.peek() == Some(b'[') {
+        let s = c.pos;
+        c.take_while(|b| b != b']');
+        if !c.eat(b']') {
+            return Err(CommandError::Syntax("unterminated address literal"));
+        }
+        &c.input[s..c.pos]
+    } else {
+        c.take_while(|b| b != b'>')
+    };
+    let (host, d_utf8) = parse_host(d, limits)?;
+    let lp_utf8 = !lp.is_ascii();
+    if lp_utf8 && std::str::from_utf8(lp).is_err() {
+        return Err(CommandError::Syntax("invalid UTF-8 in local part"));
+    }
+    Ok((
+        Mailbox {
+            local_part: lp,
+            domain: host,
+        },
+        lp_utf8 || d_utf8,
+    ))
+}

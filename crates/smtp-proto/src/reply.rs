@@ -1,0 +1,573 @@
+//! Server-to-client messages: [`Reply`] (single and multi-line, RFC 5321 4.2),
+//! [`EnhancedCode`] (RFC 3463, RFC 2034) and the EHLO keyword list
+//! ([`EhloKeyword`], [`Capabilities`]).
+
+use crate::error::{EncodeError, ReplyError};
+use bytes::{BufMut, Bytes, BytesMut};
+use proto_core::check_arg;
+use std::fmt;
+
+/// An enhanced status code `class.subject.detail` (RFC 3463 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EnhancedCode(pub u8, pub u16, pub u16);
+
+impl fmt::Display for EnhancedCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+impl EnhancedCode {
+    /// Parses `class "." subject "." detail` at the start of `text`, followed by
+    /// a space or the end. class is 2, 4 or 5; subject and detail have 1 to 3
+    /// digits (RFC 3463 2). Returns the code and the text after it.
+    #[must_use]
+    pub fn parse_prefix(text: &[u8]) -> Option<(EnhancedCode, &[u8])> {
+        let class = match text.first()? {
+            c @ (b'2' | b'4' | b'5') => c - b'0',
+            _ => return None,
+        };
+        if text.get(1) != Some(&b'.') {
+            return None;
+        }
+        let num = |s: &[u8]| -> Option<(u16, usize)> {
+            let n = s.iter().take_while(|b| b.is_ascii_digit()).count();
+            if n == 0 || n > 3 {
+                return None;
+            }
+            Some((s[..n].iter().fold(0u16, |a, &d| a * 10 + u16::from(d - b'0')), n))
+        };
+        let (subject, n1) = num(&text[2..])?;
+        let p = 2 + n1;
+        if text.get(p) != Some(&b'.') {
+            return None;
+        }
+        let (detail, n2) = num(&text[p + 1..])?;
+        let end = p + 1 + n2;
+        let rest = match text.get(end) {
+            None => &text[end..],
+            Some(b' ') => &text[end + 1..],
+            Some(_) => return None,
+        };
+        Some((EnhancedCode(class, subject, detail), rest))
+    }
+}
+
+/// A complete reply: a code, an optional enhanced status code, and one or
+/// more lines of text (the enhanced code is not part of the text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    code: u16,
+    enhanced: Option<EnhancedCode>,
+    lines: Vec<Bytes>,
+}
+
+impl Reply {
+    /// A one-line reply. `code` should be 200 to 599.
+    #[must_use]
+    pub fn new(code: u16, enhanced: Option<EnhancedCode>, text: &str) -> Reply {
+        Reply {
+            code,
+            enhanced,
+            lines: vec![Bytes::copy_from_slice(text.as_bytes())],
+        }
+    }
+
+    /// A reply with several lines (at least one is kept, empty if none given).
+    #[must_use]
+    pub fn with_lines(code: u16, enhanced: Option<EnhancedCode>, lines: Vec<Bytes>) -> Reply {
+        let lines = if lines.is_empty() {
+            vec![Bytes::new()]
+        } else {
+            lines
+        };
+        Reply {
+            code,
+            enhanced,
+            lines,
+        }
+    }
+
+    /// The three-digit code.
+    #[must_use]
+    pub fn code(&self) -> u16 {
+        self.code
+    }
+
+    /// The enhanced status code, if the first line carried one.
+    #[must_use]
+    pub fn enhanced(&self) -> Option<EnhancedCode> {
+        self.enhanced
+    }
+
+    /// The text lines, without code and enhanced code.
+    #[must_use]
+    pub fn lines(&self) -> &[Bytes] {
+        &self.lines
+    }
+
+    /// 2yz
+    #[must_use]
+    pub fn is_positive(&self) -> bool {
+        (200..300).contains(&self.code)
+    }
+
+    /// 3yz
+    #[must_use]
+    pub fn is_intermediate(&self) -> bool {
+        (300..400).contains(&self.code)
+    }
+
+    /// 4yz
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        (400..500).contains(&self.code)
+    }
+
+    /// 5yz
+    #[must_use]
+    pub fn is_permanent(&self) -> bool {
+        self.code >= 500
+    }
+
+    /// Writes the reply with CRLFs; every line repeats the enhanced code (RFC 2034 3).
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use smtp_proto::{EnhancedCode, Reply};
+    /// let mut out = BytesMut::new();
+    /// Reply::new(250, Some(EnhancedCode(2, 1, 0)), "Ok").write_to(&mut out).unwrap();
+    /// assert_eq!(&out[..], b"250 2.1.0 Ok\r\n");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// CR, LF or NUL in a line, or a code outside 200..=599; nothing is written then.
+    pub fn write_to(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
+        if !(200..=599).contains(&self.code) || self.code % 100 > 59 {
+            return Err(EncodeError::Invalid("reply code out of range"));
+        }
+        if let Some(e) = self.enhanced
+            && (u16::from(e.0) != self.code / 100 || e.1 > 999 || e.2 > 999)
+        {
+            return Err(EncodeError::Invalid(
+                "enhanced code does not match the reply code",
+            ));
+        }
+        for l in &self.lines {
+            check_arg(l)?;
+        }
+        let n = self.lines.len();
+        for (i, l) in self.lines.iter().enumerate() {
+            out.put_slice(self.code.to_string().as_bytes());
+            let sep = if i + 1 == n { b' ' } else { b'-' };
+            match (self.enhanced, l.is_empty()) {
+                (None, true) => {
+                    if sep == b'-' {
+                        out.put_u8(b'-');
+                    }
+                }
+                (None, false) => {
+                    out.put_u8(sep);
+                    out.put_slice(l);
+                }
+                (Some(e), empty) => {
+                    out.put_u8(sep);
+                    out.put_slice(e.to_string().as_bytes());
+                    if !empty {
+                        out.put_u8(b' ');
+                        out.put_slice(l);
+                    }
+                }
+            }
+            out.put_slice(b"\r\n");
+        }
+        Ok(())
+    }
+
+    /// The encoded reply as a vector (convenience for tests and logs).
+    ///
+    /// # Errors
+    ///
+    /// As [`write_to`](Self::write_to).
+    pub fn to_vec(&self) -> Result<Vec<u8>, EncodeError> {
+        let mut b = BytesMut::new();
+        self.write_to(&mut b)?;
+        Ok(b.to_vec())
+    }
+
+    /// Parses one complete reply from the start of `input` (CRLF-terminated
+    /// lines). `Ok(None)` means the reply is not complete yet. Returns the reply
+    /// and how many bytes it used.
+    ///
+    /// ```
+    /// use smtp_proto::Reply;
+    /// let (r, used) = Reply::parse(b"250-mx.test\r\n250 SIZE 1000\r\nX").unwrap().unwrap();
+    /// assert_eq!((r.code(), r.lines().len(), used), (250, 2, 28));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ReplyError`] for a malformed line or inconsistent codes.
+    pub fn parse(input: &[u8]) -> Result<Option<(Reply, usize)>, ReplyError> {
+        let mut p = ReplyParser::new(usize::MAX, usize::MAX);
+        let mut pos = 0;
+        while let Some(i) = memchr::memchr(b'\n', &input[pos..]) {
+            let end = pos + i;
+            let line = input[pos..end].strip_suffix(b"\r").ok_or(ReplyError::Malformed)?;
+            pos = end + 1;
+            if let Some(r) = p.push_line(&Bytes::copy_from_slice(line))? {
+                return Ok(Some((r, pos)));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// One parsed reply line: code, whether it is the last line, and the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyLine<'a> {
+    /// The code.
+    pub code: u16,
+    /// True for `code SP text`, false for `code "-" text`.
+    pub last: bool,
+    /// The text after the separator.
+    pub text: &'a [u8],
+}
+
+impl<'a> ReplyLine<'a> {
+    /// Parses `Reply-code [ ( SP / "-" ) textstring ]` (RFC 5321 4.2), no CRLF.
+    ///
+    /// # Errors
+    ///
+    /// [`ReplyError::Malformed`] or [`ReplyError::BadCode`].
+    pub fn parse(line: &'a [u8]) -> Result<ReplyLine<'a>, ReplyError> {
+        let d = match line.get(..3) {
+            Some(&[a, b, c]) if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => [a, b, c],
+            _ => return Err(ReplyError::Malformed),
+        };
+        if !(b'2'..=b'5').contains(&d[0]) || d[1] > b'5' {
+            return Err(ReplyError::BadCode);
+        }
+        let code = d.iter().fold(0u16, |a, &x| a * 10 + u16::from(x - b'0'));
+        let (last, text) = match line.get(3) {
+            None => (true, &line[3..]),
+            Some(b' ') => (true, &line[4..]),
+            Some(b'-') => (false, &line[4..]),
+            Some(_) => return Err(ReplyError::Malformed),
+        };
+        if text.contains(&0) || text.contains(&b'\r') {
+            return Err(ReplyError::Malformed);
+        }
+        Ok(ReplyLine { code, last, text })
+    }
+}
+
+/// Assembles multi-line replies line by line, checking that every line has
+/// the same code (RFC 5321 4.2.1).
+#[derive(Debug, Clone)]
+pub struct ReplyParser {
+    code: Option<u16>,
+    enhanced: Option<EnhancedCode>,
+    lines: Vec<Bytes>,
+    max_lines: usize,
+    max_line: usize,
+}
+
+impl ReplyParser {
+    /// A parser accepting at most `max_lines` lines of at most `max_line` bytes each.
+    #[must_use]
+    pub fn new(max_lines: usize, max_line: usize) -> Self {
+        ReplyParser {
+            code: None,
+            enhanced: None,
+            lines: Vec::new(),
+            max_lines,
+            max_line,
+        }
+    }
+
+    /// Feeds one line (no CRLF). Returns the reply when `line` was its last line.
+    ///
+    /// # Errors
+    ///
+    /// [`ReplyError`]; the parser is reset and the reply dropped.
+    pub fn push_line(&mut self, line: &Bytes) -> Result<Option<Reply>, ReplyError> {
+        let r = self.push_inner(line);
+        if r.is_err() {
+            self.reset();
+        }
+        let (last, start, end) = r?;
+        self.lines.push(line.slice(start..end));
+        if !last {
+            return Ok(None);
+        }
+        let reply = Reply {
+            code: self.code.unwrap_or(0),
+            enhanced: self.enhanced,
+            lines: std::mem::take(&mut self.lines),
+        };
+        self.reset();
+        Ok(Some(reply))
+    }
+
+    fn push_inner(&mut self, line: &Bytes) -> Result<(bool, usize, usize), ReplyError> {
+        if line.len() + 2 > self.max_line {
+            return Err(ReplyError::TooLong);
+        }
+        let l = ReplyLine::parse(line)?;
+        let mut text = l.text;
+        match self.code {
+            None => {
+                self.code = Some(l.code);
+                if let Some((e, rest)) = EnhancedCode::parse_prefix(text)
+                    && u16::from(e.0) == l.code / 100
+                {
+                    self.enhanced = Some(e);
+                    text = rest;
+                }
+            }
+            Some(c) if c != l.code => return Err(ReplyError::InconsistentCode),
+            Some(_) => {
+                if let Some(e) = self.enhanced
+                    && let Some((e2, rest)) = EnhancedCode::parse_prefix(text)
+                    && e2 == e
+                {
+                    text = rest;
+                }
+            }
+        }
+        if self.lines.len() >= self.max_lines {
+            return Err(ReplyError::TooManyLines);
+        }
+        let start = text.as_ptr() as usize - line.as_ptr() as usize;
+        Ok((l.last, start, start + text.len()))
+    }
+
+    /// Drops a partly assembled reply.
+    pub fn reset(&mut self) {
+        self.code = None;
+        self.enhanced = None;
+        self.lines.clear();
+    }
+
+    /// True while a multi-line reply is being assembled.
+    #[must_use]
+    pub fn in_progress(&self) -> bool {
+        self.code.is_some()
+    }
+}
+
+macro_rules! keywords {
+    ($( $(#[$m:meta])* $v:ident = $s:literal ),* $(,)?) => {
+        /// An EHLO keyword: every SMTP service extension in the IANA registry
+        /// ("Mail Parameters", SMTP Service Extensions), by its full name.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum EhloKeyword {
+            $( $(#[$m])* $v, )*
+            /// A keyword this crate does not know (kept as sent).
+            Other(Bytes),
+        }
+
+        impl EhloKeyword {
+            const KNOWN: &'static [(&'static str, EhloKeyword)] = &[ $( ($s, EhloKeyword::$v), )* ];
+
+            /// The keyword as written in an EHLO reply.
+            #[must_use]
+            pub fn name(&self) -> &[u8] {
+                match self {
+                    $( EhloKeyword::$v => $s.as_bytes(), )*
+                    EhloKeyword::Other(b) => b,
+                }
+            }
+        }
+    };
+}
+
+keywords! {
+    /// SEND (RFC 821)
+    Send = "SEND",
+    /// SOML (RFC 821)
+    Soml = "SOML",
+    /// SAML (RFC 821)
+    Saml = "SAML",
+    /// VRFY (RFC 5321)
+    Vrfy = "VRFY",
+    /// EXPN (RFC 5321)
+    Expn = "EXPN",
+    /// HELP (RFC 5321)
+    Help = "HELP",
+    /// TURN (RFC 821)
+    Turn = "TURN",
+    /// 8BITMIME (RFC 6152)
+    EightBitMime = "8BITMIME",
+    /// SIZE (RFC 1870)
+    Size = "SIZE",
+    /// VERB (Sendmail)
+    Verb = "VERB",
+    /// ONEX (Sendmail)
+    Onex = "ONEX",
+    /// CHUNKING (RFC 3030)
+    Chunking = "CHUNKING",
+    /// BINARYMIME (RFC 3030)
+    BinaryMime = "BINARYMIME",
+    /// CHECKPOINT (RFC 1845)
+    Checkpoint = "CHECKPOINT",
+    /// DELIVERBY (RFC 2852)
+    DeliverBy = "DELIVERBY",
+    /// PIPELINING (RFC 2920)
+    Pipelining = "PIPELINING",
+    /// DSN (RFC 3461)
+    Dsn = "DSN",
+    /// ETRN (RFC 1985)
+    Etrn = "ETRN",
+    /// ENHANCEDSTATUSCODES (RFC 2034)
+    EnhancedStatusCodes = "ENHANCEDSTATUSCODES",
+    /// STARTTLS (RFC 3207)
+    StartTls = "STARTTLS",
+    /// NO-SOLICITING (RFC 3865)
+    NoSoliciting = "NO-SOLICITING",
+    /// MTRK (RFC 3885)
+    Mtrk = "MTRK",
+    /// AUTH (RFC 4954)
+    Auth = "AUTH",
+    /// ATRN (RFC 2645)
+    Atrn = "ATRN",
+    /// BURL (RFC 4468)
+    Burl = "BURL",
+    /// FUTURERELEASE (RFC 4865)
+    FutureRelease = "FUTURERELEASE",
+    /// CONPERM (RFC 4141)
+    ConPerm = "CONPERM",
+    /// CONNEG (RFC 4141)
+    ConNeg = "CONNEG",
+    /// SMTPUTF8 (RFC 6531)
+    SmtpUtf8 = "SMTPUTF8",
+    /// UTF8SMTP (RFC 5336, historic)
+    Utf8Smtp = "UTF8SMTP",
+    /// MT-PRIORITY (RFC 6710)
+    MtPriority = "MT-PRIORITY",
+    /// RRVS (RFC 7293)
+    Rrvs = "RRVS",
+    /// REQUIRETLS (RFC 8689)
+    RequireTls = "REQUIRETLS",
+    /// LIMITS (RFC 9422)
+    Limits = "LIMITS",
+}
+
+impl EhloKeyword {
+    /// Recognises a keyword, case-insensitively and in full.
+    #[must_use]
+    pub fn from_bytes(k: &[u8]) -> EhloKeyword {
+        EhloKeyword::KNOWN
+            .iter()
+            .find(|(s, _)| k.eq_ignore_ascii_case(s.as_bytes()))
+            .map_or_else(
+                || EhloKeyword::Other(Bytes::copy_from_slice(k)),
+                |(_, kw)| kw.clone(),
+            )
+    }
+}
+
+/// One extension line of an EHLO reply: keyword and parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    /// The keyword.
+    pub keyword: EhloKeyword,
+    /// The parameters (space-separated words after the keyword).
+    pub params: Vec<Bytes>,
+}
+
+/// What a server announced in its EHLO (or LHLO) reply.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    /// The first line: the server's domain and greeting text.
+    pub greeting: Bytes,
+    /// The extension lines, in order.
+    pub extensions: Vec<Extension>,
+}
+
+impl Capabilities {
+    /// Reads the extension list from a 250 EHLO reply (RFC 5321 4.1.1.1:
+    /// `ehlo-line = ehlo-keyword *( SP ehlo-param )`). Lines whose keyword
+    /// is not valid are skipped.
+    #[must_use]
+    pub fn from_reply(reply: &Reply) -> Capabilities {
+        let mut caps = Capabilities {
+            greeting: reply.lines().first().cloned().unwrap_or_default(),
+            extensions: Vec::new(),
+        };
+        for line in reply.lines().iter().skip(1) {
+            let mut words = line.split(|&b| b == b' ').filter(|w| !w.is_empty());
+            let Some(kw) = words.next() else { continue };
+            // ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
+            if !kw[0].is_ascii_alphanumeric() || !kw.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
+                // Old servers send "AUTH=LOGIN PLAIN": treat as AUTH.
+                if let Some(rest) = kw.strip_prefix(b"AUTH=".as_slice()) {
+                    let mut params = vec![Bytes::copy_from_slice(rest)];
+                    params.extend(words.map(Bytes::copy_from_slice));
+                    caps.extensions.push(Extension {
+                        keyword: EhloKeyword::Auth,
+                        params,
+                    });
+                }
+                continue;
+            }
+            caps.extensions.push(Extension {
+                keyword: EhloKeyword::from_bytes(kw),
+                params: words.map(Bytes::copy_from_slice).collect(),
+            });
+        }
+        caps
+    }
+
+    /// The extension line for `kw`, if announced.
+    #[must_use]
+    pub fn get(&self, kw: &EhloKeyword) -> Option<&Extension> {
+        self.extensions.iter().find(|e| &e.keyword == kw)
+    }
+
+    /// True if `kw` was announced.
+    #[must_use]
+    pub fn has(&self, kw: &EhloKeyword) -> bool {
+        self.get(kw).is_some()
+    }
+
+    /// The SIZE limit: `Some(0)` or `Some(n)` when SIZE was announced (0 = no fixed limit).
+    #[must_use]
+    pub fn size(&self) -> Option<u64> {
+        let e = self.get(&EhloKeyword::Size)?;
+        Some(
+            e.params
+                .first()
+                .and_then(|p| crate::parse::parse_u64(p))
+                .unwrap_or(0),
+        )
+    }
+
+    /// The SASL mechanisms of all AUTH lines.
+    #[must_use]
+    pub fn auth_mechanisms(&self) -> Vec<&[u8]> {
+        self.extensions
+            .iter()
+            .filter(|e| e.keyword == EhloKeyword::Auth)
+            .flat_map(|e| e.params.iter().map(|p| &p[..]))
+            .collect()
+    }
+
+    /// Builds the 250 reply announcing these capabilities.
+    #[must_use]
+    pub fn to_reply(&self) -> Reply {
+        let mut lines = vec![self.greeting.clone()];
+        for e in &self.extensions {
+            let mut l = BytesMut::from(e.keyword.name());
+            for p in &e.params {
+                l.put_u8(b' ');
+                l.put_slice(p);
+            }
+            lines.push(l.freeze());
+        }
+        Reply::with_lines(250, None, lines)
+    }
+}

@@ -1,0 +1,1453 @@
+//! [`ServerSession`]: the server side of SMTP, ESMTP and LMTP as a sans-IO state machine.
+//!
+//! The session answers everything it can decide alone (syntax errors, command
+//! order, EHLO, NOOP, RSET, QUIT, the DATA/BDAT mechanics) and asks the
+//! application, through [`ServerEvent`]s, about the sender, each recipient,
+//! each message and each AUTH step. Decisions come back through
+//! [`accept`](ServerSession::accept), [`reject`](ServerSession::reject),
+//! [`lmtp_replies`](ServerSession::lmtp_replies), [`auth_challenge`](ServerSession::auth_challenge)
+//! and [`auth_finish`](ServerSession::auth_finish). While a decision is
+//! pending, [`poll_event`](ServerSession::poll_event) returns `Ok(None)`.
+//!
+//! # Pipelining (RFC 2920)
+//!
+//! Replies are produced in command order and held back until a
+//! synchronisation point: when the session runs out of buffered input, or
+//! after a command that must end a group (EHLO, HELO, LHLO, DATA, VRFY, EXPN,
+//! NOOP, QUIT, STARTTLS, AUTH, ETRN, HELP). Like Postfix's
+//! `smtpd_forbid_unauth_pipelining` (the default since Postfix 3.9),
+//! [`ServerConfig::reject_unsync_pipelining`] treats input that is already
+//! waiting after such a command, or any pipelined input from a client that
+//! did not negotiate PIPELINING through EHLO, as a protocol violation:
+//! `554 5.5.0` and the session closes. With a greeting delay,
+//! [`ServerConfig::reject_early_talkers`] does the same for a client that
+//! talks before the greeting (Postfix postscreen's pregreet test).
+
+use crate::command::{AuthLine, BodyType, Command, ForwardPath, MailParams, RcptParams, ReversePath};
+use crate::error::{CommandError, Error, ErrorKind, UsageError};
+use crate::limits::{Limits, Timeouts};
+use crate::reply::{EnhancedCode, Reply};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::{BufMut, Bytes, BytesMut};
+use proto_core::{
+    BareLineEndings, Deadline, DotDecoder, DotEvent, LineConfig, LineError, LineFramer, Secret,
+};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// Server configuration. `Default` gives a strict ESMTP server that offers
+/// PIPELINING, SIZE, 8BITMIME, SMTPUTF8, DSN, ENHANCEDSTATUSCODES and CHUNKING.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The server's name, used in the greeting and in replies.
+    pub hostname: String,
+    /// Text after the name in the 220 greeting.
+    pub greeting: String,
+    /// Size limits.
+    pub limits: Limits,
+    /// Timeouts (the server uses [`Timeouts::server`]).
+    pub timeouts: Timeouts,
+    /// LMTP (RFC 2033): LHLO instead of EHLO/HELO, one reply per recipient.
+    pub lmtp: bool,
+    /// Announce PIPELINING.
+    pub pipelining: bool,
+    /// Announce CHUNKING and BINARYMIME (BDAT is accepted only then).
+    pub chunking: bool,
+    /// Announce 8BITMIME.
+    pub eight_bit_mime: bool,
+    /// Announce SMTPUTF8 (and accept UTF-8 addresses with the parameter).
+    pub smtputf8: bool,
+    /// Announce DSN.
+    pub dsn: bool,
+    /// Offer STARTTLS (the driver can do TLS).
+    pub starttls: bool,
+    /// The connection is already under TLS (implicit TLS, port 465).
+    pub implicit_tls: bool,
+    /// SASL mechanisms to announce (upper case names, e.g. `"PLAIN"`).
+    pub auth_mechanisms: Vec<String>,
+    /// Allow AUTH before TLS (otherwise `538 5.7.11`, RFC 4954 4 and 6).
+    pub allow_plaintext_auth: bool,
+    /// Bare CR or LF in a message body: refused by default (550 after the
+    /// end of data). [`BareLineEndings::Normalize`] instead rewrites each bare
+    /// CR or LF to CRLF in the `DataChunk`s (the end of data is still only
+    /// CRLF "." CRLF, so no smuggling sequence can end a message early).
+    pub bare_line_endings: BareLineEndings,
+    /// Hold the greeting back this long (`poll_timeout` tells when).
+    pub greeting_delay: Option<Duration>,
+    /// With a greeting delay: a client that sends anything before the
+    /// greeting gets `554 5.5.1` and the session closes.
+    pub reject_early_talkers: bool,
+    /// Postfix-style refusal of pipelining past a synchronisation point, or
+    /// without PIPELINING negotiated (see the module docs).
+    pub reject_unsync_pipelining: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            hostname: "localhost".into(),
+            greeting: "ESMTP".into(),
+            limits: Limits::default(),
+            timeouts: Timeouts::default(),
+            lmtp: false,
+            pipelining: true,
+            chunking: true,
+            eight_bit_mime: true,
+            smtputf8: true,
+            dsn: true,
+            starttls: false,
+            implicit_tls: false,
+            auth_mechanisms: Vec::new(),
+            allow_plaintext_auth: false,
+            bare_line_endings: BareLineEndings::Reject,
+            greeting_delay: None,
+            reject_early_talkers: false,
+            reject_unsync_pipelining: true,
+        }
+    }
+}
+
+/// Which greeting command the client used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeloKind {
+    /// HELO
+    Helo,
+    /// EHLO
+    Ehlo,
+    /// LHLO (LMTP)
+    Lhlo,
+}
+
+/// A MAIL or RCPT command waiting for the application, kept as its line
+/// (zero-copy); the accessors re-read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandLine {
+    line: Bytes,
+    limits: Limits,
+}
+
+impl CommandLine {
+    /// The raw command line, without CRLF.
+    #[must_use]
+    pub fn line(&self) -> &Bytes {
+        &self.line
+    }
+
+    /// The parsed command.
+    #[must_use]
+    pub fn command(&self) -> Option<Command<'_>> {
+        Command::parse_with(&self.line, &self.limits).ok()
+    }
+
+    /// MAIL: the reverse path (`Null` for anything else).
+    #[must_use]
+    pub fn reverse_path(&self) -> ReversePath<'_> {
+        match self.command() {
+            Some(Command::Mail { from, .. }) => from,
+            _ => ReversePath::Null,
+        }
+    }
+
+    /// MAIL: the parameters.
+    #[must_use]
+    pub fn mail_params(&self) -> MailParams<'_> {
+        match self.command() {
+            Some(Command::Mail { params, .. }) => params,
+            _ => MailParams::default(),
+        }
+    }
+
+    /// RCPT: the forward path.
+    #[must_use]
+    pub fn forward_path(&self) -> Option<ForwardPath<'_>> {
+        match self.command() {
+            Some(Command::Rcpt { to, .. }) => Some(to),
+            _ => None,
+        }
+    }
+
+    /// RCPT: the parameters.
+    #[must_use]
+    pub fn rcpt_params(&self) -> RcptParams<'_> {
+        match self.command() {
+            Some(Command::Rcpt { params, .. }) => params,
+            _ => RcptParams::default(),
+        }
+    }
+}
+
+/// Why a message was dropped by the session (it has already replied).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AbortReason {
+    /// Larger than [`Limits::message_size`] (552 5.3.4).
+    TooLarge,
+    /// A bare CR or LF in the body (550 5.6.0).
+    BareLineEnding,
+}
+
+/// What the server session reports to the application.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ServerEvent {
+    /// HELO/EHLO/LHLO was answered; any transaction was reset.
+    Helo {
+        /// Which command.
+        kind: HeloKind,
+        /// The client's name as sent.
+        host: Bytes,
+    },
+    /// MAIL: answer with [`ServerSession::accept`] or [`ServerSession::reject`].
+    Mail(CommandLine),
+    /// RCPT: answer with [`ServerSession::accept`] or [`ServerSession::reject`].
+    Rcpt(CommandLine),
+    /// The body starts (after 354, or with the first BDAT chunk).
+    DataStart,
+    /// Body bytes, unstuffed.
+    DataChunk(Bytes),
+    /// The body is complete: answer with `accept`/`reject` (or
+    /// [`ServerSession::lmtp_replies`] in LMTP mode).
+    DataEnd,
+    /// The session refused the message after its end and has replied; drop
+    /// what was received.
+    DataAborted(AbortReason),
+    /// RSET was answered; the transaction is gone.
+    Reset,
+    /// STARTTLS was answered with 220: write out the pending bytes, run the
+    /// TLS handshake, then call [`ServerSession::tls_established`].
+    StartTls,
+    /// Plaintext that followed STARTTLS (or arrived before TLS was up) was
+    /// discarded (CVE-2011-0411).
+    PlaintextDiscarded {
+        /// How many bytes.
+        len: usize,
+    },
+    /// AUTH began: run the mechanism, then call `auth_challenge` or `auth_finish`.
+    AuthStart {
+        /// The mechanism name, upper-cased.
+        mechanism: Bytes,
+        /// The decoded initial response (`Some(empty)` for `=`).
+        initial_response: Option<Secret<Vec<u8>>>,
+    },
+    /// The client's answer to a challenge, decoded.
+    AuthResponse(Secret<Vec<u8>>),
+    /// The client cancelled AUTH with `*`, or sent bad base64 (already answered 501).
+    AuthCancelled,
+    /// QUIT was answered with 221; close after writing pending bytes.
+    Quit,
+}
+
+/// How an AUTH exchange ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthOutcome {
+    /// 235 2.7.0
+    Success,
+    /// The given reply, or 535 5.7.8 when `None`.
+    Failure(Option<Reply>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    None,
+    Mail { smtputf8: bool, body: Option<BodyType> },
+    Rcpt,
+    Message,
+    Auth,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Before the (delayed) greeting.
+    PreGreeting,
+    Command,
+    Data,
+    Bdat {
+        remaining: u64,
+        last: bool,
+        discard: bool,
+    },
+    /// Waiting for the application's AUTH step.
+    AuthWait,
+    /// Waiting for the client's AUTH response line.
+    AuthLine,
+    AwaitTls,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Txn {
+    mail: bool,
+    smtputf8: bool,
+    body: Option<BodyType>,
+    accepted: usize,
+    rcpts: usize,
+    bdat: bool,
+    size: u64,
+    failed: bool,
+    abort: Option<AbortReason>,
+}
+
+/// Tracks CR/LF pairing across chunks; finds (or rewrites) bare ones.
+#[derive(Debug, Clone, Copy, Default)]
+struct LineEndings {
+    prev_cr: bool,
+}
+
+impl LineEndings {
+    /// True if `chunk` (following what was seen before) holds a bare CR or LF.
+    fn has_bare(&mut self, chunk: &[u8]) -> bool {
+        let mut bare = false;
+        let mut prev_cr = self.prev_cr;
+        // Invariant: when `prev_cr`, the CR sits just before index `i`.
+        let mut i = 0;
+        while let Some(off) = memchr::memchr2(b'\r', b'\n', &chunk[i..]) {
+            let p = i + off;
+            let paired = prev_cr && p == i && chunk[p] == b'\n';
+            if prev_cr && !paired {
+                bare = true;
+            }
+            if chunk[p] == b'\n' && !paired {
+                bare = true;
+            }
+            prev_cr = chunk[p] == b'\r';
+            i = p + 1;
+        }
+        if prev_cr && i < chunk.len() {
+            bare = true;
+            prev_cr = false;
+        }
+        self.prev_cr = prev_cr;
+        bare
+    }
+
+    /// Rewrites bare CR and LF to CRLF.
+    fn normalize(&mut self, chunk: Bytes) -> Bytes {
+        let mut probe = *self;
+        if !probe.has_bare(&chunk) {
+            self.prev_cr = probe.prev_cr;
+            return chunk;
+        }
+        let mut out = BytesMut::with_capacity(chunk.len() + 16);
+        for &b in &chunk {
+            if self.prev_cr && b != b'\n' {
+                out.put_u8(b'\n');
+            }
+            if b == b'\n' && !self.prev_cr {
+                out.put_u8(b'\r');
+            }
+            out.put_u8(b);
+            self.prev_cr = b == b'\r';
+        }
+        out.freeze()
+    }
+}
+
+/// The server side of an SMTP/ESMTP/LMTP connection. See the module docs.
+#[derive(Debug)]
+pub struct ServerSession {
+    cfg: ServerConfig,
+    input: BytesMut,
+    framer: LineFramer,
+    dot: DotDecoder,
+    endings: LineEndings,
+    held: BytesMut,
+    transmit: proto_core::TransmitQueue,
+    events: VecDeque<ServerEvent>,
+    mode: Mode,
+    pending: Pending,
+    helo: Option<HeloKind>,
+    tls: bool,
+    authenticated: bool,
+    txn: Txn,
+    idle: Deadline,
+    greeting_at: Option<Instant>,
+    errors: usize,
+    fatal: Option<Error>,
+    eof: bool,
+    discarded: usize,
+    progress: bool,
+}
+
+const SYNTAX_RCPT_UTF8: CommandError = CommandError::Utf8NotAllowed;
+
+impl ServerSession {
+    /// A new session; the 220 greeting is queued at once unless a greeting
+    /// delay is configured.
+    #[must_use]
+    pub fn new(cfg: ServerConfig, now: Instant) -> Self {
+        let limits = cfg.limits;
+        let dot = DotDecoder::with_policy(cfg.bare_line_endings);
+        let mut s = ServerSession {
+            framer: LineFramer::new(LineConfig::with_max_len(limits.max_framed_line())),
+            dot,
+            endings: LineEndings::default(),
+            input: BytesMut::new(),
+            held: BytesMut::new(),
+            transmit: proto_core::TransmitQueue::default(),
+            events: VecDeque::new(),
+            mode: Mode::PreGreeting,
+            pending: Pending::None,
+            helo: None,
+            tls: cfg.implicit_tls,
+            authenticated: false,
+            txn: Txn::default(),
+            idle: Deadline::new(cfg.timeouts.server),
+            greeting_at: None,
+            errors: 0,
+            fatal: None,
+            eof: false,
+            discarded: 0,
+            progress: false,
+            cfg,
+        };
+        match s.cfg.greeting_delay {
+            Some(d) if !d.is_zero() => s.greeting_at = now.checked_add(d),
+            _ => s.greet(now),
+        }
+        s
+    }
+
+    fn greet(&mut self, now: Instant) {
+        let text = format!(
+            "{} {}{}",
+            self.cfg.hostname,
+            if self.cfg.lmtp { "LMTP " } else { "" },
+            self.cfg.greeting
+        );
+        self.reply_text(220, None, &text);
+        self.flush();
+        self.mode = Mode::Command;
+        self.greeting_at = None;
+        self.idle.restart(now);
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &ServerConfig {
+        &self.cfg
+    }
+
+    /// True once the connection is under TLS.
+    #[must_use]
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// True after a successful AUTH.
+    #[must_use]
+    pub fn is_authenticated(&self) -> bool {
+        self.authenticated
+    }
+
+    /// True once the session is closed (after QUIT, a fatal error or EOF).
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.mode == Mode::Closed
+    }
+
+    /// Appends bytes received from the client. Never parses, never fails.
+    pub fn handle_input(&mut self, data: &[u8]) {
+        match self.mode {
+            Mode::Closed => {}
+            Mode::AwaitTls => self.discarded += data.len(),
+            _ => {
+                self.progress |= !data.is_empty();
+                self.input.extend_from_slice(data);
+            }
+        }
+    }
+
+    /// Tells the session the client closed its side.
+    pub fn handle_eof(&mut self) {
+        self.eof = true;
+    }
+
+    /// Bytes to write to the client.
+    #[must_use]
+    pub fn poll_transmit(&self) -> Option<&[u8]> {
+        self.transmit.peek()
+    }
+
+    /// Marks `n` bytes as written.
+    pub fn advance_transmit(&mut self, n: usize) {
+        self.transmit.advance(n);
+    }
+
+    /// When to call [`handle_timeout`](Self::handle_timeout).
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.mode == Mode::Closed {
+            return None;
+        }
+        proto_core::earliest(&[self.greeting_at, self.idle.at()])
+    }
+
+    /// Sends a delayed greeting, or ends an idle session with 421 (RFC 5321 4.5.3.2.7).
+    ///
+    /// The idle timer is not restarted by every input byte (input carries no
+    /// time): when it expires after input arrived, it restarts from `now`, so a
+    /// silent client is dropped after one to two [`Timeouts::server`] periods.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.mode == Mode::Closed {
+            return;
+        }
+        if let Some(at) = self.greeting_at
+            && now >= at
+        {
+            if !self.input.is_empty() && self.cfg.reject_early_talkers {
+                self.reply_text(
+                    554,
+                    Some(EnhancedCode(5, 5, 1)),
+                    "Error: talking before the greeting",
+                );
+                self.close(Error::new(
+                    ErrorKind::ProtocolSync,
+                    "client talked before the greeting",
+                ));
+            } else {
+                self.greet(now);
+            }
+            return;
+        }
+        if self.idle.expired(now) {
+            // The session learns the time only through calls that take `now`:
+            // input since the timer started counts as activity, and the timer
+            // restarts from here (so the timeout is between one and two periods).
+            if std::mem::take(&mut self.progress) {
+                self.idle.restart(now);
+                return;
+            }
+            let text = format!("{} Error: timeout exceeded", self.cfg.hostname);
+            self.reply_text(421, Some(EnhancedCode(4, 4, 2)), &text);
+            self.close(Error::new(ErrorKind::Timeout, "client idle too long"));
+        }
+    }
+
+    fn close(&mut self, err: Error) {
+        self.flush();
+        self.mode = Mode::Closed;
+        self.idle.stop();
+        self.greeting_at = None;
+        self.input.clear();
+        if self.fatal.is_none() {
+            self.fatal = Some(err);
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.held.is_empty() {
+            let h = self.held.split();
+            self.transmit.push(&h);
+        }
+    }
+
+    fn reply_text(&mut self, code: u16, e: Option<EnhancedCode>, text: &str) {
+        let r = Reply::new(code, e, text);
+        self.reply(&r);
+    }
+
+    fn reply(&mut self, r: &Reply) {
+        if r.write_to(&mut self.held).is_err() {
+            // An application reply that cannot be encoded: send a safe one instead.
+            let _ = Reply::new(451, Some(EnhancedCode(4, 3, 0)), "Local error").write_to(&mut self.held);
+        }
+    }
+
+    fn error_reply(&mut self, r: &Reply) {
+        self.reply(r);
+        self.errors += 1;
+        if self.errors > self.cfg.limits.errors {
+            self.reply_text(
+                421,
+                Some(EnhancedCode(4, 7, 0)),
+                "Too many errors, closing connection",
+            );
+            self.close(Error::new(ErrorKind::TooManyErrors, "too many bad commands"));
+        }
+    }
+
+    fn bad_sequence(&mut self, text: &str) {
+        self.error_reply(&Reply::new(503, Some(EnhancedCode(5, 5, 1)), text));
+    }
+
+    /// Runs the protocol until the next event. `Ok(None)`: more input is
+    /// needed, a decision is pending, or the session is closed.
+    ///
+    /// # Errors
+    ///
+    /// A fatal [`Error`] (timeout, too many errors, pipelining violation,
+    /// EOF without QUIT), returned once; the session is then closed.
+    pub fn poll_event(&mut self) -> Result<Option<ServerEvent>, Error> {
+        loop {
+            if let Some(ev) = self.events.pop_front() {
+                return Ok(Some(ev));
+            }
+            if let Some(e) = self.fatal.take() {
+                return Err(e);
+            }
+            if self.pending != Pending::None {
+                self.flush();
+                return Ok(None);
+            }
+            let progressed = match self.mode {
+                Mode::Closed => return Ok(None),
+                Mode::PreGreeting | Mode::AwaitTls | Mode::AuthWait => false,
+                Mode::Command => self.step_command(),
+                Mode::AuthLine => self.step_auth_line(),
+                Mode::Data => self.step_data(),
+                Mode::Bdat { .. } => self.step_bdat(),
+            };
+            if !progressed && self.events.is_empty() && self.fatal.is_none() {
+                self.flush();
+                if self.eof && self.mode != Mode::Closed {
+                    self.close(Error::new(
+                        ErrorKind::Eof,
+                        "client closed the connection without QUIT",
+                    ));
+                    continue;
+                }
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Frames and handles one command line. False when no full line is buffered.
+    fn step_command(&mut self) -> bool {
+        let Some(line) = self.framer.next_line(&mut self.input) else {
+            return false;
+        };
+        match line {
+            Ok(line) => self.handle_line(line),
+            Err(LineError::TooLong { .. }) => {
+                self.error_reply(&CommandError::LineTooLong.reply());
+            }
+            Err(_) => {
+                self.error_reply(&Reply::new(
+                    500,
+                    Some(EnhancedCode(5, 5, 2)),
+                    "Bare CR or LF in command refused (RFC 5321 2.3.8)",
+                ));
+            }
+        }
+        true
+    }
+
+    /// Postfix-style synchronisation check after `line` was read.
+    fn sync_violation(&self, must_be_last: bool) -> bool {
+        if !self.cfg.reject_unsync_pipelining || self.input.is_empty() {
+            return false;
+        }
+        let negotiated = self.cfg.pipelining && matches!(self.helo, Some(HeloKind::Ehlo | HeloKind::Lhlo));
+        must_be_last || !negotiated
+    }
+
+    fn handle_line(&mut self, line: Bytes) {
+        let limits = self.cfg.limits;
+        let parsed = Command::parse_with(&line, &limits);
+        let allowed = match &parsed {
+            Ok(Command::Auth { .. }) => limits.auth_line,
+            Ok(Command::Mail { .. }) => limits.command_line + limits.mail_params_extra,
+            Ok(Command::Rcpt { .. }) => limits.command_line + limits.rcpt_params_extra,
+            _ => limits.command_line,
+        };
+        if line.len() + 2 > allowed {
+            self.error_reply(&CommandError::LineTooLong.reply());
+            return;
+        }
+        let must_be_last = matches!(
+            parsed,
+            Ok(Command::Ehlo { .. }
+                | Command::Helo { .. }
+                | Command::Lhlo { .. }
+                | Command::Data
+                | Command::Vrfy { .. }
+                | Command::Expn { .. }
+                | Command::Noop { .. }
+                | Command::Auth { .. }
+                | Command::Etrn { .. }
+                | Command::Help { .. })
+        );
+        if !matches!(
+            parsed,
+            Ok(Command::Quit | Command::StartTls | Command::Bdat { .. })
+        ) && self.sync_violation(must_be_last)
+        {
+            self.reply_text(
+                554,
+                Some(EnhancedCode(5, 5, 0)),
+                "Error: SMTP protocol synchronization",
+            );
+            self.close(
+                Error::new(
+                    ErrorKind::ProtocolSync,
+                    "pipelined input after a synchronisation point",
+                )
+                .with_bytes(&line),
+            );
+            return;
+        }
+        let cmd = match parsed {
+            Ok(c) => c,
+            Err(e) => {
+                self.error_reply(&e.reply());
+                return;
+            }
+        };
+        match cmd {
+            Command::Ehlo { host } | Command::Helo { host } | Command::Lhlo { host } => {
+                let kind = match cmd {
+                    Command::Ehlo { .. } => HeloKind::Ehlo,
+                    Command::Helo { .. } => HeloKind::Helo,
+                    _ => HeloKind::Lhlo,
+                };
+                if self.cfg.lmtp != (kind == HeloKind::Lhlo) {
+                    let text = if self.cfg.lmtp {
+                        "Use LHLO (LMTP)"
+                    } else {
+                        "Command unrecognized"
+                    };
+                    self.error_reply(&Reply::new(500, Some(EnhancedCode(5, 5, 1)), text));
+                    return;
+                }
+                let _ = host;
+                self.txn = Txn::default();
+                self.helo = Some(kind);
+                self.send_helo_reply(kind, &line);
+                let start = line.iter().position(|&b| b == b' ').map_or(line.len(), |i| i + 1);
+                self.events.push_back(ServerEvent::Helo {
+                    kind,
+                    host: line.slice(start..),
+                });
+                self.flush();
+            }
+            Command::Mail { from, params } => {
+                if self.helo.is_none() {
+                    self.bad_sequence("Send HELO/EHLO first");
+                } else if self.txn.mail {
+                    self.bad_sequence("Nested MAIL command");
+                } else if params.smtputf8 && !self.cfg.smtputf8 {
+                    self.error_reply(&Reply::new(
+                        555,
+                        Some(EnhancedCode(5, 5, 4)),
+                        "SMTPUTF8 not supported",
+                    ));
+                } else if params.body == Some(BodyType::BinaryMime) && !self.cfg.chunking {
+                    self.error_reply(&Reply::new(
+                        555,
+                        Some(EnhancedCode(5, 5, 4)),
+                        "BINARYMIME not supported",
+                    ));
+                } else if params
+                    .size
+                    .is_some_and(|n| limits.message_size > 0 && n > limits.message_size)
+                {
+                    self.error_reply(&Reply::new(
+                        552,
+                        Some(EnhancedCode(5, 3, 4)),
+                        "Message size exceeds fixed maximum message size",
+                    ));
+                } else {
+                    let _ = from;
+                    self.errors = 0;
+                    self.pending = Pending::Mail {
+                        smtputf8: params.smtputf8,
+                        body: params.body,
+                    };
+                    self.events
+                        .push_back(ServerEvent::Mail(CommandLine { line, limits }));
+                }
+            }
+            Command::Rcpt { to, .. } => {
+                if !self.txn.mail {
+                    self.bad_sequence("Need MAIL before RCPT");
+                } else if self.txn.rcpts >= limits.recipients {
+                    self.error_reply(&Reply::new(
+                        452,
+                        Some(EnhancedCode(4, 5, 3)),
+                        "Too many recipients",
+                    ));
+                } else if matches!(to, ForwardPath::Mailbox(m) if !m.is_ascii()) && !self.txn.smtputf8 {
+                    self.error_reply(&SYNTAX_RCPT_UTF8.reply());
+                } else {
+                    self.errors = 0;
+                    self.pending = Pending::Rcpt;
+                    self.events
+                        .push_back(ServerEvent::Rcpt(CommandLine { line, limits }));
+                }
+            }
+            Command::Data => {
+                if !self.txn.mail {
+                    self.bad_sequence("Need MAIL command");
+                } else if self.txn.bdat {
+                    self.bad_sequence("DATA not allowed after BDAT");
+                } else if self.txn.accepted == 0 {
+                    self.error_reply(&Reply::new(
+                        554,
+                        Some(EnhancedCode(5, 5, 1)),
+                        "No valid recipients",
+                    ));
+                } else if self.txn.body == Some(BodyType::BinaryMime) {
+                    self.bad_sequence("BINARYMIME needs BDAT");
+                } else {
+                    self.reply_text(354, None, "End data with <CR><LF>.<CR><LF>");
+                    self.flush();
+                    self.dot.reset();
+                    self.endings = LineEndings::default();
+                    self.mode = Mode::Data;
+                    self.events.push_back(ServerEvent::DataStart);
+                }
+            }
+            Command::Bdat { size, last } => self.start_bdat(size, last),
+            Command::Rset => {
+                self.txn = Txn::default();
+                self.reply_text(250, Some(EnhancedCode(2, 0, 0)), "Ok");
+                self.events.push_back(ServerEvent::Reset);
+            }
+            Command::Noop { .. } => {
+                self.reply_text(250, Some(EnhancedCode(2, 0, 0)), "Ok");
+                self.flush();
+            }
+            Command::Vrfy { .. } => {
+                self.reply_text(
+                    252,
+                    Some(EnhancedCode(2, 5, 0)),
+                    "Cannot VRFY user, but will accept message",
+                );
+                self.flush();
+            }
+            Command::Expn { .. } | Command::Etrn { .. } | Command::Burl { .. } => {
+                self.error_reply(&CommandError::NotImplemented.reply());
+                self.flush();
+            }
+            Command::Help { .. } => {
+                self.reply_text(214, Some(EnhancedCode(2, 0, 0)), "See RFC 5321");
+                self.flush();
+            }
+            Command::Quit => {
+                let text = format!("{} closing connection", self.cfg.hostname);
+                self.reply_text(221, Some(EnhancedCode(2, 0, 0)), &text);
+                self.flush();
+                self.events.push_back(ServerEvent::Quit);
+                self.mode = Mode::Closed;
+                self.idle.stop();
+                self.input.clear();
+            }
+            Command::StartTls => self.start_tls(),
+            Command::Auth {
+                mechanism,
+                initial_response,
+            } => self.start_auth(mechanism, initial_response),
+        }
+    }
+
+    fn send_helo_reply(&mut self, kind: HeloKind, line: &[u8]) {
+        let host = line
+            .iter()
+            .position(|&b| b == b' ')
+            .map_or(&line[..0], |i| &line[i + 1..]);
+        let first = format!("{} greets {}", self.cfg.hostname, String::from_utf8_lossy(host));
+        if kind == HeloKind::Helo {
+            self.reply_text(250, None, &first);
+            return;
+        }
+        let mut lines = vec![Bytes::from(first)];
+        let mut add = |s: String| lines.push(Bytes::from(s));
+        if self.cfg.pipelining {
+            add("PIPELINING".into());
+        }
+        if self.cfg.limits.message_size > 0 {
+            add(format!("SIZE {}", self.cfg.limits.message_size));
+        } else {
+            add("SIZE".into());
+        }
+        if self.cfg.eight_bit_mime {
+            add("8BITMIME".into());
+        }
+        if self.cfg.chunking {
+            add("CHUNKING".into());
+            add("BINARYMIME".into());
+        }
+        if self.cfg.smtputf8 {
+            add("SMTPUTF8".into());
+        }
+        if self.cfg.dsn {
+            add("DSN".into());
+        }
+        add("ENHANCEDSTATUSCODES".into());
+        if self.cfg.starttls && !self.tls {
+            add("STARTTLS".into());
+        }
+        if !self.cfg.auth_mechanisms.is_empty()
+            && (self.tls || self.cfg.allow_plaintext_auth)
+            && !self.authenticated
+        {
+            add(format!("AUTH {}", self.cfg.auth_mechanisms.join(" ")));
+        }
+        self.reply(&Reply::with_lines(250, None, lines));
+    }
+
+    fn start_tls(&mut self) {
+        if self.tls {
+            self.bad_sequence("TLS already active");
+            return;
+        }
+        if !self.cfg.starttls {
+            self.error_reply(&Reply::new(
+                502,
+                Some(EnhancedCode(5, 5, 1)),
+                "STARTTLS not offered",
+            ));
+            return;
+        }
+        if self.txn.mail {
+            self.bad_sequence("STARTTLS not allowed during a mail transaction");
+            return;
+        }
+        self.reply_text(220, Some(EnhancedCode(2, 0, 0)), "Ready to start TLS");
+        self.flush();
+        self.mode = Mode::AwaitTls;
+        self.events.push_back(ServerEvent::StartTls);
+        let n = self.input.len();
+        self.input.clear();
+        self.framer.reset();
+        if n > 0 {
+            self.events.push_back(ServerEvent::PlaintextDiscarded { len: n });
+        }
+    }
+
+    /// The TLS handshake after [`ServerEvent::StartTls`] completed: input is
+    /// accepted again, and everything known from before TLS is forgotten
+    /// (RFC 3207 4.2: the client must send EHLO again).
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] if no STARTTLS is in progress.
+    pub fn tls_established(&mut self, now: Instant) -> Result<(), UsageError> {
+        if self.mode != Mode::AwaitTls {
+            return Err(UsageError::WrongState);
+        }
+        self.tls = true;
+        self.helo = None;
+        self.authenticated = false;
+        self.txn = Txn::default();
+        self.mode = Mode::Command;
+        self.framer.reset();
+        self.idle.restart(now);
+        if self.discarded > 0 {
+            self.events
+                .push_back(ServerEvent::PlaintextDiscarded { len: self.discarded });
+            self.discarded = 0;
+        }
+        Ok(())
+    }
+
+    fn start_auth(&mut self, mechanism: &[u8], ir: Option<&[u8]>) {
+        if self.cfg.auth_mechanisms.is_empty() {
+            self.error_reply(&CommandError::NotImplemented.reply());
+            return;
+        }
+        if !matches!(self.helo, Some(HeloKind::Ehlo | HeloKind::Lhlo)) {
+            self.bad_sequence("Send EHLO first");
+            return;
+        }
+        if self.authenticated {
+            self.bad_sequence("Already authenticated");
+            return;
+        }
+        if self.txn.mail {
+            self.bad_sequence("AUTH not allowed during a mail transaction");
+            return;
+        }
+        if !self.tls && !self.cfg.allow_plaintext_auth {
+            self.error_reply(&Reply::new(
+                538,
+                Some(EnhancedCode(5, 7, 11)),
+                "Encryption required for requested authentication mechanism",
+            ));
+            return;
+        }
+        if !self
+            .cfg
+            .auth_mechanisms
+            .iter()
+            .any(|m| m.as_bytes().eq_ignore_ascii_case(mechanism))
+        {
+            self.error_reply(&Reply::new(
+                504,
+                Some(EnhancedCode(5, 5, 4)),
+                "Unrecognized authentication type",
+            ));
+            return;
+        }
+        let initial_response = match ir {
+            None => None,
+            Some(b"=") => Some(Secret::new(Vec::new())),
+            Some(t) => match B64.decode(t) {
+                Ok(v) => Some(Secret::new(v)),
+                Err(_) => {
+                    self.error_reply(&Reply::new(
+                        501,
+                        Some(EnhancedCode(5, 5, 2)),
+                        "Invalid base64 data",
+                    ));
+                    return;
+                }
+            },
+        };
+        self.pending = Pending::Auth;
+        self.mode = Mode::AuthWait;
+        self.events.push_back(ServerEvent::AuthStart {
+            mechanism: Bytes::from(mechanism.to_ascii_uppercase()),
+            initial_response,
+        });
+    }
+
+    fn step_auth_line(&mut self) -> bool {
+        let Some(line) = self.framer.next_line(&mut self.input) else {
+            return false;
+        };
+        self.mode = Mode::Command;
+        let line = match line {
+            Ok(l) if l.len() + 2 <= self.cfg.limits.auth_line => l,
+            Ok(_) | Err(LineError::TooLong { .. }) => {
+                self.error_reply(&CommandError::LineTooLong.reply());
+                self.events.push_back(ServerEvent::AuthCancelled);
+                return true;
+            }
+            Err(_) => {
+                self.error_reply(&Reply::new(
+                    501,
+                    Some(EnhancedCode(5, 5, 2)),
+                    "Bare CR or LF refused",
+                ));
+                self.events.push_back(ServerEvent::AuthCancelled);
+                return true;
+            }
+        };
+        match AuthLine::parse(&line) {
+            Ok(AuthLine::Cancel) => {
+                self.error_reply(&Reply::new(
+                    501,
+                    Some(EnhancedCode(5, 0, 0)),
+                    "Authentication cancelled",
+                ));
+                self.events.push_back(ServerEvent::AuthCancelled);
+            }
+            Ok(AuthLine::Response(t)) => match B64.decode(t) {
+                Ok(v) => {
+                    self.mode = Mode::AuthWait;
+                    self.pending = Pending::Auth;
+                    self.events.push_back(ServerEvent::AuthResponse(Secret::new(v)));
+                }
+                Err(_) => {
+                    self.error_reply(&Reply::new(
+                        501,
+                        Some(EnhancedCode(5, 5, 2)),
+                        "Invalid base64 data",
+                    ));
+                    self.events.push_back(ServerEvent::AuthCancelled);
+                }
+            },
+            Err(_) => {
+                self.error_reply(&Reply::new(
+                    501,
+                    Some(EnhancedCode(5, 5, 2)),
+                    "Invalid base64 data",
+                ));
+                self.events.push_back(ServerEvent::AuthCancelled);
+            }
+        }
+        true
+    }
+
+    /// Sends a 334 challenge in the current AUTH exchange.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::NothingPending`] outside an AUTH exchange.
+    pub fn auth_challenge(&mut self, challenge: &[u8]) -> Result<(), UsageError> {
+        if self.pending != Pending::Auth {
+            return Err(UsageError::NothingPending);
+        }
+        self.pending = Pending::None;
+        self.held.put_slice(b"334 ");
+        self.held.put_slice(B64.encode(challenge).as_bytes());
+        self.held.put_slice(b"\r\n");
+        self.flush();
+        self.mode = Mode::AuthLine;
+        Ok(())
+    }
+
+    /// Ends the current AUTH exchange.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::NothingPending`] outside an AUTH exchange.
+    pub fn auth_finish(&mut self, outcome: AuthOutcome) -> Result<(), UsageError> {
+        if self.pending != Pending::Auth {
+            return Err(UsageError::NothingPending);
+        }
+        self.pending = Pending::None;
+        self.mode = Mode::Command;
+        match outcome {
+            AuthOutcome::Success => {
+                self.authenticated = true;
+                self.reply_text(235, Some(EnhancedCode(2, 7, 0)), "Authentication successful");
+            }
+            AuthOutcome::Failure(r) => {
+                let r = r.unwrap_or_else(|| {
+                    Reply::new(
+                        535,
+                        Some(EnhancedCode(5, 7, 8)),
+                        "Authentication credentials invalid",
+                    )
+                });
+                self.error_reply(&r);
+            }
+        }
+        self.flush();
+        Ok(())
+    }
+
+    fn start_bdat(&mut self, size: u64, last: bool) {
+        let mut discard = false;
+        if !self.cfg.chunking {
+            self.error_reply(&CommandError::NotImplemented.reply());
+            discard = true;
+        } else if !self.txn.mail {
+            self.bad_sequence("Need MAIL command");
+            discard = true;
+        } else if self.txn.accepted == 0 {
+            self.error_reply(&Reply::new(
+                554,
+                Some(EnhancedCode(5, 5, 1)),
+                "No valid recipients",
+            ));
+            discard = true;
+        } else if self.txn.failed {
+            self.bad_sequence("Transaction failed, send RSET");
+            discard = true;
+        } else if !self.txn.bdat {
+            self.txn.bdat = true;
+            self.endings = LineEndings::default();
+            self.events.push_back(ServerEvent::DataStart);
+        }
+        // The chunk's octets follow in any case and must be consumed (RFC 3030 2).
+        self.mode = Mode::Bdat {
+            remaining: size,
+            last,
+            discard,
+        };
+    }
+
+    fn step_bdat(&mut self) -> bool {
+        let Mode::Bdat {
+            remaining,
+            last,
+            discard,
+        } = self.mode
+        else {
+            return false;
+        };
+        if remaining > 0 {
+            if self.input.is_empty() {
+                return false;
+            }
+            let n = usize::try_from(remaining)
+                .unwrap_or(usize::MAX)
+                .min(self.input.len());
+            let chunk = self.input.split_to(n).freeze();
+            self.mode = Mode::Bdat {
+                remaining: remaining - n as u64,
+                last,
+                discard,
+            };
+            if !discard {
+                let binary = self.txn.body == Some(BodyType::BinaryMime);
+                self.body_chunk(chunk, !binary);
+            }
+            return true;
+        }
+        self.mode = Mode::Command;
+        if discard {
+            return true;
+        }
+        if last {
+            if !self.txn.failed && self.txn.body != Some(BodyType::BinaryMime) && self.endings.prev_cr {
+                if self.cfg.bare_line_endings == BareLineEndings::Normalize {
+                    self.endings.prev_cr = false;
+                    self.body_chunk(Bytes::from_static(b"\n"), false);
+                } else {
+                    self.abort(AbortReason::BareLineEnding);
+                }
+            }
+            self.end_of_body();
+        } else if let Some(reason) = self.txn.abort.filter(|_| !self.txn.failed) {
+            self.abort_reply(reason);
+            self.txn.failed = true;
+            self.events.push_back(ServerEvent::DataAborted(reason));
+        } else if !self.txn.failed {
+            let text = format!("{} octets received", self.txn.size);
+            self.reply_text(250, Some(EnhancedCode(2, 0, 0)), &text);
+        }
+        true
+    }
+
+    fn abort(&mut self, r: AbortReason) {
+        if self.txn.abort.is_none() {
+            self.txn.abort = Some(r);
+        }
+    }
+
+    /// Size accounting, bare line ending policy, then a `DataChunk` event.
+    fn body_chunk(&mut self, chunk: Bytes, check_endings: bool) {
+        if self.txn.abort.is_some() {
+            return;
+        }
+        let chunk = if check_endings {
+            match self.cfg.bare_line_endings {
+                BareLineEndings::Normalize => self.endings.normalize(chunk),
+                _ => {
+                    if self.endings.has_bare(&chunk) {
+                        self.abort(AbortReason::BareLineEnding);
+                        return;
+                    }
+                    chunk
+                }
+            }
+        } else {
+            chunk
+        };
+        self.txn.size += chunk.len() as u64;
+        let max = self.cfg.limits.message_size;
+        if max > 0 && self.txn.size > max {
+            self.abort(AbortReason::TooLarge);
+            return;
+        }
+        if !chunk.is_empty() {
+            self.events.push_back(ServerEvent::DataChunk(chunk));
+        }
+    }
+
+    fn step_data(&mut self) -> bool {
+        match self.dot.decode(&mut self.input) {
+            Ok(Some(DotEvent::Data(chunk))) => {
+                // The strict decoder already reports bare endings; the normaliser rewrites them.
+                let normalize = self.cfg.bare_line_endings == BareLineEndings::Normalize;
+                self.body_chunk(chunk, normalize);
+                true
+            }
+            Ok(Some(DotEvent::End)) => {
+                self.mode = Mode::Command;
+                self.end_of_body();
+                true
+            }
+            Ok(None) => false,
+            Err(_) => {
+                self.abort(AbortReason::BareLineEnding);
+                true
+            }
+        }
+    }
+
+    fn abort_reply(&mut self, reason: AbortReason) {
+        match reason {
+            AbortReason::TooLarge => self.reply_text(
+                552,
+                Some(EnhancedCode(5, 3, 4)),
+                "Message size exceeds fixed maximum message size",
+            ),
+            AbortReason::BareLineEnding => self.reply_text(
+                550,
+                Some(EnhancedCode(5, 6, 0)),
+                "Bare CR or LF in message refused (RFC 5321 2.3.8)",
+            ),
+        }
+    }
+
+    fn end_of_body(&mut self) {
+        if self.txn.failed {
+            self.bad_sequence("Transaction failed, send RSET");
+            return;
+        }
+        if let Some(reason) = self.txn.abort {
+            let n = if self.cfg.lmtp { self.txn.accepted } else { 1 };
+            for _ in 0..n {
+                self.abort_reply(reason);
+            }
+            self.txn = Txn::default();
+            self.events.push_back(ServerEvent::DataAborted(reason));
+            return;
+        }
+        self.pending = Pending::Message;
+        self.events.push_back(ServerEvent::DataEnd);
+    }
+
+    /// Accepts the pending MAIL, RCPT or message with the standard 250 reply
+    /// (in LMTP mode, one 250 per accepted recipient).
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::NothingPending`] when no decision is pending.
+    pub fn accept(&mut self) -> Result<(), UsageError> {
+        let r = match self.pending {
+            Pending::None | Pending::Auth => return Err(UsageError::NothingPending),
+            Pending::Mail { .. } => Reply::new(250, Some(EnhancedCode(2, 1, 0)), "Sender OK"),
+            Pending::Rcpt => Reply::new(250, Some(EnhancedCode(2, 1, 5)), "Recipient OK"),
+            Pending::Message => Reply::new(250, Some(EnhancedCode(2, 0, 0)), "Message accepted"),
+        };
+        self.accept_with(&r)
+    }
+
+    /// Accepts the pending decision with the given (2yz) reply.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::NothingPending`] when no decision is pending;
+    /// [`UsageError::BadArgument`] when `reply` is not 2yz.
+    pub fn accept_with(&mut self, reply: &Reply) -> Result<(), UsageError> {
+        if !reply.is_positive() {
+            return Err(UsageError::BadArgument("accept needs a 2yz reply"));
+        }
+        self.decide(reply, true)
+    }
+
+    /// Refuses the pending MAIL, RCPT or message with `reply` (4yz or 5yz).
+    /// In an AUTH exchange this fails it like `auth_finish(Failure(Some(reply)))`.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::NothingPending`] when no decision is pending;
+    /// [`UsageError::BadArgument`] when `reply` is not 4yz/5yz.
+    pub fn reject(&mut self, reply: Reply) -> Result<(), UsageError> {
+        if reply.code() < 400 {
+            return Err(UsageError::BadArgument("reject needs a 4yz or 5yz reply"));
+        }
+        if self.pending == Pending::Auth {
+            return self.auth_finish(AuthOutcome::Failure(Some(reply)));
+        }
+        self.decide(&reply, false)
+    }
+
+    fn decide(&mut self, reply: &Reply, ok: bool) -> Result<(), UsageError> {
+        match self.pending {
+            Pending::None | Pending::Auth => return Err(UsageError::NothingPending),
+            Pending::Mail { smtputf8, body } => {
+                if ok {
+                    self.txn = Txn {
+                        mail: true,
+                        smtputf8,
+                        body,
+                        ..Txn::default()
+                    };
+                }
+                self.reply(reply);
+            }
+            Pending::Rcpt => {
+                self.txn.rcpts += 1;
+                if ok {
+                    self.txn.accepted += 1;
+                }
+                self.reply(reply);
+            }
+            Pending::Message => {
+                let n = if self.cfg.lmtp { self.txn.accepted } else { 1 };
+                for _ in 0..n {
+                    self.reply(reply);
+                }
+                self.txn = Txn::default();
+            }
+        }
+        self.pending = Pending::None;
+        Ok(())
+    }
+
+    /// LMTP: answers the pending message with one reply per accepted
+    /// recipient, in RCPT order (RFC 2033 4.2).
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::NothingPending`] when no message is pending;
+    /// [`UsageError::WrongReplyCount`] when the count differs.
+    pub fn lmtp_replies(&mut self, replies: &[Reply]) -> Result<(), UsageError> {
+        if self.pending != Pending::Message {
+            return Err(UsageError::NothingPending);
+        }
+        if !self.cfg.lmtp {
+            return Err(UsageError::WrongState);
+        }
+        if replies.len() != self.txn.accepted {
+            return Err(UsageError::WrongReplyCount);
+        }
+        for r in replies {
+            self.reply(r);
+        }
+        self.txn = Txn::default();
+        self.pending = Pending::None;
+        Ok(())
+    }
+
+    /// Number of recipients accepted in the current transaction.
+    #[must_use]
+    pub fn accepted_recipients(&self) -> usize {
+        self.txn.accepted
+    }
+}
+
+impl proto_core::Session for ServerSession {
+    type Event = ServerEvent;
+    type Error = Error;
+
+    fn handle_input(&mut self, data: &[u8]) {
+        ServerSession::handle_input(self, data);
+    }
+
+    fn poll_event(&mut self) -> Result<Option<ServerEvent>, Error> {
+        ServerSession::poll_event(self)
+    }
+
+    fn poll_transmit(&self) -> Option<&[u8]> {
+        ServerSession::poll_transmit(self)
+    }
+
+    fn advance_transmit(&mut self, n: usize) {
+        ServerSession::advance_transmit(self, n);
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        ServerSession::poll_timeout(self)
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        ServerSession::handle_timeout(self, now);
+    }
+
+    fn handle_eof(&mut self) {
+        ServerSession::handle_eof(self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineEndings;
+    use bytes::Bytes;
+
+    #[test]
+    fn line_endings_across_chunks() {
+        let mut l = LineEndings::default();
+        assert!(!l.has_bare(b"a\r"));
+        assert!(!l.has_bare(b"\nb\r\n"));
+        let mut l = LineEndings::default();
+        assert!(!l.has_bare(b"a\r"));
+        assert!(l.has_bare(b"x"));
+        assert!(LineEndings::default().has_bare(b"a\nb"));
+        assert!(LineEndings::default().has_bare(b"a\rb"));
+        assert!(LineEndings::default().has_bare(b"\r\r\n"));
+        assert!(!LineEndings::default().has_bare(b"\r\n\r\n"));
+        let mut l = LineEndings::default();
+        let a = l.normalize(Bytes::from_static(b"a\nb\r"));
+        let b = l.normalize(Bytes::from_static(b"c\r\n"));
+        assert_eq!([&a[..], &b[..]].concat(), b"a\r\nb\r\nc\r\n");
+    }
+}
