@@ -22,7 +22,8 @@ use crate::{Limits, Mechanism, SaslError, Secret};
 /// [`ScramKeys`] stored per user (see [`ScramKeys::derive`]), PLAIN, LOGIN and both
 /// SCRAMs work without any plaintext password on the server.
 ///
-/// User names arrive after SASLprep (RFC 4013, see [`saslprep`](crate::saslprep)).
+/// The user names of PLAIN, LOGIN, CRAM-MD5 and SCRAM arrive after SASLprep
+/// (RFC 4013, see [`saslprep`](crate::saslprep)); passwords too.
 pub trait CredentialStore {
     /// PLAIN and LOGIN: is `password` (already SASLprep'ed) right for `authcid`?
     ///

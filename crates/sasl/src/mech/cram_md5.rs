@@ -156,13 +156,14 @@ impl ServerSteps for CramMd5Server {
             return Err(SaslError::Malformed("CRAM-MD5 user name is empty"));
         }
         let user = utf8(user, "CRAM-MD5 user name is not UTF-8")?;
+        let user = crate::saslprep::saslprep(user).map_err(|_| SaslError::AuthenticationFailed)?;
         let secret = store
-            .cram_md5_secret(user)
+            .cram_md5_secret(&user)
             .ok_or(SaslError::AuthenticationFailed)?;
         if !ct_eq(&digest(secret.expose(), &challenge), hex) {
             return Err(SaslError::AuthenticationFailed);
         }
-        let identity = authorized(store, user.to_owned(), None)?;
+        let identity = authorized(store, user.into_owned(), None)?;
         Ok(ServerStep::Success {
             identity,
             additional_data: None,

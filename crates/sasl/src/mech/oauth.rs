@@ -14,9 +14,12 @@ use crate::{Mechanism, SaslError, Secret};
 
 const KVSEP: u8 = 0x01;
 
-/// RFC 7628 section 3.1: `value = *(VCHAR / SP / HTAB / CR / LF)`.
+/// RFC 7628 section 3.1: `value = *(VCHAR / SP / HTAB / CR / LF)`, plus the
+/// octets of non-ASCII UTF-8 (the message is checked to be UTF-8 as a whole):
+/// XOAUTH2 carries the user's address in `user=`, and internationalized
+/// addresses (RFC 6531) are not ASCII.
 fn is_value_byte(b: u8) -> bool {
-    matches!(b, 0x21..=0x7E | b' ' | b'\t' | b'\r' | b'\n')
+    matches!(b, 0x21..=0x7E | b' ' | b'\t' | b'\r' | b'\n' | 0x80..=0xFF)
 }
 
 /// Parses `*(key "=" value kvsep) kvsep`, the pairs and the final separator.
@@ -41,7 +44,12 @@ fn kvpairs(s: &str) -> Result<Vec<(&str, &str)>, SaslError> {
 }
 
 /// The token of an `auth` value `Bearer <token>` (scheme case-insensitive, RFC 6750 section 2.1).
-fn bearer_token(auth: &str) -> Result<Secret<String>, SaslError> {
+/// An empty value is how a client asks for the error JSON (to learn the scope,
+/// RFC 7628 section 4.3): `Ok(None)`.
+fn bearer_token(auth: &str) -> Result<Option<Secret<String>>, SaslError> {
+    if auth.is_empty() {
+        return Ok(None);
+    }
     let (scheme, token) = auth
         .split_once(' ')
         .ok_or(SaslError::Malformed("OAuth auth value is not `Bearer token`"))?;
@@ -49,7 +57,7 @@ fn bearer_token(auth: &str) -> Result<Secret<String>, SaslError> {
     if !scheme.eq_ignore_ascii_case("Bearer") || token.is_empty() || token.contains([' ', '\t', '\r', '\n']) {
         return Err(SaslError::Malformed("OAuth auth value is not `Bearer token`"));
     }
-    Ok(Secret::new(token.to_owned()))
+    Ok(Some(Secret::new(token.to_owned())))
 }
 
 fn check_token(token: &Secret<String>) -> Result<(), SaslError> {
@@ -151,7 +159,11 @@ impl OAuthBearerClient {
         let token = creds.token()?;
         check_token(token)?;
         let user = creds.authzid().unwrap_or(&creds.username);
-        check_value(user, "OAUTHBEARER user name holds a control character")?;
+        if user.chars().any(char::is_control) {
+            return Err(SaslError::InvalidCredentials(
+                "OAUTHBEARER user name holds a control character",
+            ));
+        }
         let mut msg = String::from("n,");
         if !user.is_empty() {
             msg.push_str("a=");
@@ -203,8 +215,8 @@ impl XOAuth2Server {
         let user = find("user")
             .filter(|u| !u.is_empty())
             .ok_or(SaslError::Malformed("XOAUTH2 lacks user="))?;
-        let token = bearer_token(find("auth").ok_or(SaslError::Malformed("XOAUTH2 lacks auth="))?)?;
-        match store.verify_bearer_token(Some(user), &token) {
+        let auth = find("auth").ok_or(SaslError::Malformed("XOAUTH2 lacks auth="))?;
+        match bearer_token(auth)?.and_then(|token| store.verify_bearer_token(Some(user), &token)) {
             Some(authcid) => {
                 let identity = authorized(store, authcid, Some(user.to_owned()))?;
                 Ok(ServerStep::Success {
@@ -284,8 +296,7 @@ impl OAuthBearerServer {
             .iter()
             .find(|(k, _)| *k == "auth")
             .ok_or(SaslError::Malformed("OAUTHBEARER lacks auth="))?;
-        let token = bearer_token(auth.1)?;
-        match store.verify_bearer_token(authzid.as_deref(), &token) {
+        match bearer_token(auth.1)?.and_then(|token| store.verify_bearer_token(authzid.as_deref(), &token)) {
             Some(authcid) => {
                 let identity = authorized(store, authcid, authzid)?;
                 Ok(ServerStep::Success {
@@ -341,8 +352,9 @@ mod tests {
 
     #[test]
     fn bearer_values() {
-        assert_eq!(bearer_token("Bearer abc").unwrap().expose(), "abc");
-        assert_eq!(bearer_token("bearer  abc").unwrap().expose(), "abc");
+        assert_eq!(bearer_token("Bearer abc").unwrap().unwrap().expose(), "abc");
+        assert_eq!(bearer_token("bearer  abc").unwrap().unwrap().expose(), "abc");
+        assert!(bearer_token("").unwrap().is_none());
         assert!(bearer_token("Basic abc").is_err());
         assert!(bearer_token("Bearer ").is_err());
         assert!(bearer_token("Bearer a b").is_err());
