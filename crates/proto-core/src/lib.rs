@@ -15,6 +15,8 @@
 //! * [`check_arg`]: the one place that says CR, LF and NUL never go out inside
 //!   an argument.
 //! * [`transcript`]: the `C:`/`S:` test transcript format.
+//! * [`civil`]: calendar arithmetic for dates in headers, listings and replies.
+//! * [`impl_session!`]: implements [`Session`] by delegating to inherent methods.
 //!
 //! # Example: a line-based exchange, in memory
 //!
@@ -48,6 +50,7 @@
 #![deny(missing_docs)]
 
 mod arg;
+pub mod civil;
 pub mod dot;
 pub mod line;
 mod secret;

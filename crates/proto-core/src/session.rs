@@ -198,3 +198,58 @@ pub fn transfer<A: Session + ?Sized, B: Session + ?Sized>(
     }
     moved
 }
+
+/// Implements [`Session`] for a type whose inherent methods already have the
+/// contract's names and signatures, so each crate writes the delegation once
+/// in a line instead of seven methods.
+///
+/// ```
+/// use std::time::Instant;
+/// struct Echo(proto_core::TransmitQueue);
+/// impl Echo {
+///     fn handle_input(&mut self, data: &[u8]) { self.0.push(data) }
+///     fn poll_event(&mut self) -> Result<Option<()>, std::convert::Infallible> { Ok(None) }
+///     fn poll_transmit(&self) -> Option<&[u8]> { self.0.peek() }
+///     fn advance_transmit(&mut self, n: usize) { self.0.advance(n) }
+///     fn poll_timeout(&self) -> Option<Instant> { None }
+///     fn handle_timeout(&mut self, _now: Instant) {}
+///     fn handle_eof(&mut self) {}
+/// }
+/// proto_core::impl_session!(Echo, (), std::convert::Infallible);
+///
+/// fn drive<S: proto_core::Session>(s: &mut S) -> usize {
+///     s.handle_input(b"hi");
+///     s.poll_transmit().map_or(0, <[u8]>::len)
+/// }
+/// assert_eq!(drive(&mut Echo(Default::default())), 2);
+/// ```
+#[macro_export]
+macro_rules! impl_session {
+    ($ty:ty, $event:ty, $error:ty) => {
+        impl $crate::Session for $ty {
+            type Event = $event;
+            type Error = $error;
+            fn handle_input(&mut self, data: &[u8]) {
+                <$ty>::handle_input(self, data);
+            }
+            fn poll_event(&mut self) -> ::core::result::Result<::core::option::Option<$event>, $error> {
+                <$ty>::poll_event(self)
+            }
+            fn poll_transmit(&self) -> ::core::option::Option<&[u8]> {
+                <$ty>::poll_transmit(self)
+            }
+            fn advance_transmit(&mut self, n: usize) {
+                <$ty>::advance_transmit(self, n);
+            }
+            fn poll_timeout(&self) -> ::core::option::Option<::std::time::Instant> {
+                <$ty>::poll_timeout(self)
+            }
+            fn handle_timeout(&mut self, now: ::std::time::Instant) {
+                <$ty>::handle_timeout(self, now);
+            }
+            fn handle_eof(&mut self) {
+                <$ty>::handle_eof(self);
+            }
+        }
+    };
+}
