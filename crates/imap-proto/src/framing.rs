@@ -1,0 +1,607 @@
+//! [`Framer`]: splits an IMAP byte stream into units (a line plus the
+//! literals it announces), under [`Limits`], without copying literal data.
+//!
+//! RFC 9051 section 4.3: a literal is announced at the very end of a line as
+//! `{n}` (synchronizing), `{n+}` (LITERAL+, RFC 7888), `{n-}` (LITERAL-) or
+//! `~{n}` (literal8, RFC 3516 / RFC 9051); the `n` octets follow the CRLF and
+//! the unit goes on after them. A unit ends at the first line that does not
+//! end with an announcement.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::error::FrameError;
+use crate::limits::Limits;
+
+/// Which stream a framer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Commands, read by a server.
+    ClientToServer,
+    /// Responses, read by a client.
+    ServerToClient,
+}
+
+/// How a literal was announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LiteralMode {
+    /// `{n}`: a client waits for a continuation request before sending data.
+    Sync,
+    /// `{n+}`: LITERAL+ non-synchronizing literal (RFC 7888).
+    Plus,
+    /// `{n-}`: LITERAL- non-synchronizing literal of at most 4096 octets.
+    Minus,
+}
+
+/// A literal announcement found at the end of a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LiteralInfo {
+    /// Number of octets that follow.
+    pub len: u64,
+    /// Synchronizing or not.
+    pub mode: LiteralMode,
+    /// `~{n}`: a literal8 that may hold NUL (BINARY, RFC 3516).
+    pub binary: bool,
+}
+
+impl LiteralInfo {
+    /// Whether the sender waits for a `+` continuation before sending the
+    /// data: only a synchronizing literal from a client does.
+    #[must_use]
+    pub fn needs_continuation(&self, dir: Direction) -> bool {
+        dir == Direction::ClientToServer && self.mode == LiteralMode::Sync
+    }
+}
+
+/// Finds a literal announcement at the end of `line` (CRLF already removed).
+pub(crate) fn announcement(line: &[u8]) -> Option<(LiteralInfo, usize)> {
+    let mut i = line.len().checked_sub(1)?;
+    if line[i] != b'}' {
+        return None;
+    }
+    let mut mode = LiteralMode::Sync;
+    match line.get(i.checked_sub(1)?) {
+        Some(b'+') => {
+            mode = LiteralMode::Plus;
+            i -= 1;
+        }
+        Some(b'-') => {
+            mode = LiteralMode::Minus;
+            i -= 1;
+        }
+        _ => {}
+    }
+    let end = i;
+    while i > 0 && line[i - 1].is_ascii_digit() {
+        i -= 1;
+    }
+    let digits = &line[i..end];
+    if digits.is_empty() || digits.len() > 19 || i == 0 || line[i - 1] != b'{' {
+        return None;
+    }
+    let mut len: u64 = 0;
+    for &d in digits {
+        len = len * 10 + u64::from(d - b'0');
+    }
+    let mut start = i - 1;
+    let binary = start > 0 && line[start - 1] == b'~';
+    if binary {
+        start -= 1;
+    }
+    Some((LiteralInfo { len, mode, binary }, start))
+}
+
+/// One complete command or response: its lines and buffered literals, as
+/// one `Bytes` (a slice of the receive buffer when nothing was streamed).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Unit {
+    bytes: Bytes,
+    streamed: Vec<usize>,
+}
+
+impl Unit {
+    /// A unit made of `bytes` with nothing streamed (for tests and callers
+    /// that frame by other means).
+    #[must_use]
+    pub fn new(bytes: impl Into<Bytes>) -> Self {
+        Unit {
+            bytes: bytes.into(),
+            streamed: Vec::new(),
+        }
+    }
+
+    /// The bytes of the unit, CRLFs included. A streamed literal's data is
+    /// not there: its announcement's CRLF is directly followed by the rest of
+    /// the line.
+    #[must_use]
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// Offsets in [`bytes`](Self::bytes) where a streamed literal's data was
+    /// taken out.
+    #[must_use]
+    pub fn streamed_offsets(&self) -> &[usize] {
+        &self.streamed
+    }
+}
+
+/// What [`Framer::next`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A complete unit, ready to parse.
+    Unit(Unit),
+    /// A client announced a synchronizing literal (only reported when
+    /// reading commands). The server answers with a continuation request to
+    /// get the data, or refuses (tagged NO/BAD) and calls
+    /// [`Framer::reject_literal`]; the framer then waits for the data.
+    LiteralAnnounced(LiteralInfo),
+    /// A literal over [`Limits::stream_literals_over`] starts; its data comes
+    /// as [`Frame::StreamChunk`]s and then [`Frame::StreamEnd`]. When it is a
+    /// client's synchronizing literal, the server must send a continuation
+    /// request (or reject) exactly as for [`Frame::LiteralAnnounced`].
+    StreamStart(LiteralInfo),
+    /// Data of the streamed literal (a slice of the receive buffer).
+    StreamChunk(Bytes),
+    /// The streamed literal is complete; the rest of its unit follows and
+    /// comes out as a [`Frame::Unit`] that marks the literal as streamed.
+    StreamEnd,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    Line,
+    Literal { remaining: u64 },
+    Stream { remaining: u64, started: bool },
+    Discard { skip: u64, tail: Vec<u8> },
+}
+
+/// Splits a receive buffer into [`Frame`]s. Sans-IO: the caller owns the
+/// `BytesMut` and appends what it reads; the framer takes complete units off
+/// its front.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use imap_proto::{Direction, Frame, Framer, Limits};
+///
+/// let mut f = Framer::new(Direction::ClientToServer, Limits::default());
+/// let mut buf = BytesMut::from(&b"a1 LOGIN {4}\r\n"[..]);
+/// assert!(matches!(f.next(&mut buf), Some(Ok(Frame::LiteralAnnounced(i))) if i.len == 4));
+/// assert_eq!(f.next(&mut buf), None); // waits for the data
+/// buf.extend_from_slice(b"fred pw\r\n");
+/// let Some(Ok(Frame::Unit(u))) = f.next(&mut buf) else { panic!() };
+/// assert_eq!(&u.bytes()[..], b"a1 LOGIN {4}\r\nfred pw\r\n");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Framer {
+    dir: Direction,
+    limits: Limits,
+    state: State,
+    pos: usize,
+    line_start: usize,
+    pending: BytesMut,
+    streamed: Vec<usize>,
+}
+
+impl Framer {
+    /// A framer for `dir` under `limits`.
+    #[must_use]
+    pub fn new(dir: Direction, limits: Limits) -> Self {
+        Framer {
+            dir,
+            limits,
+            state: State::Line,
+            pos: 0,
+            line_start: 0,
+            pending: BytesMut::new(),
+            streamed: Vec::new(),
+        }
+    }
+
+    /// The direction this framer reads.
+    #[must_use]
+    pub fn direction(&self) -> Direction {
+        self.dir
+    }
+
+    /// The limits in force.
+    #[must_use]
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Replaces the limits (takes effect from the next unit on).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// Whether a unit is partly read (a session must not switch modes then).
+    #[must_use]
+    pub fn in_unit(&self) -> bool {
+        self.pos > 0 || !self.pending.is_empty() || self.state != State::Line
+    }
+
+    /// Drops the unit whose synchronizing literal was just announced (the
+    /// server refused it, so the client will not send the data). Returns
+    /// whether there was such a unit.
+    pub fn reject_literal(&mut self, buf: &mut BytesMut) -> bool {
+        match self.state {
+            State::Literal { .. } | State::Stream { started: false, .. } => {
+                let n = self.pos.min(buf.len());
+                buf.advance(n);
+                self.reset();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.state = State::Line;
+        self.pos = 0;
+        self.line_start = 0;
+        self.pending.clear();
+        self.streamed.clear();
+    }
+
+    fn head(&self, buf: &[u8], upto: usize) -> Bytes {
+        let mut h = Vec::with_capacity(self.limits.error_snippet.min(256));
+        let cap = self.limits.error_snippet;
+        h.extend_from_slice(&self.pending[..self.pending.len().min(cap)]);
+        let rest = cap - h.len();
+        h.extend_from_slice(&buf[..upto.min(buf.len()).min(rest)]);
+        Bytes::from(h)
+    }
+
+    /// Fails the current unit: drops what is buffered up to `consumed`,
+    /// then skips `skip` literal bytes and the rest of the unit.
+    fn fail(&mut self, buf: &mut BytesMut, consumed: usize, skip: u64, err: FrameError) -> FrameError {
+        buf.advance(consumed.min(buf.len()));
+        self.reset();
+        if skip > 0 {
+            self.state = State::Discard {
+                skip,
+                tail: Vec::new(),
+            };
+        }
+        err
+    }
+
+    /// Takes the next frame off the front of `buf`. `None`: more input is
+    /// needed. An error means one unit was refused; the framer stays in sync
+    /// (the refused unit's remaining bytes are skipped as they arrive).
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self, buf: &mut BytesMut) -> Option<Result<Frame, FrameError>> {
+        loop {
+            match &mut self.state {
+                State::Line => return self.line(buf),
+                State::Literal { remaining } => {
+                    let avail = (buf.len() - self.pos) as u64;
+                    if avail < *remaining {
+                        return None;
+                    }
+                    // remaining <= avail, which is a usize
+                    self.pos += usize::try_from(*remaining).unwrap_or(usize::MAX);
+                    self.line_start = self.pos;
+                    self.state = State::Line;
+                }
+                State::Stream { remaining, started } => {
+                    if *remaining == 0 {
+                        self.state = State::Line;
+                        self.pos = 0;
+                        self.line_start = 0;
+                        return Some(Ok(Frame::StreamEnd));
+                    }
+                    if buf.is_empty() {
+                        return None;
+                    }
+                    *started = true;
+                    let n = usize::try_from(*remaining).unwrap_or(usize::MAX).min(buf.len());
+                    *remaining -= n as u64;
+                    return Some(Ok(Frame::StreamChunk(buf.split_to(n).freeze())));
+                }
+                State::Discard { skip, tail } => {
+                    if *skip > 0 {
+                        let n = usize::try_from(*skip).unwrap_or(usize::MAX).min(buf.len());
+                        buf.advance(n);
+                        *skip -= n as u64;
+                        if *skip > 0 {
+                            return None;
+                        }
+                    }
+                    if let Some(i) = memchr::memchr(b'\n', buf) {
+                        tail.extend_from_slice(&buf[i.saturating_sub(32)..i]);
+                        let line = tail.strip_suffix(b"\r").unwrap_or(tail);
+                        let next = announcement(line)
+                            .filter(|(info, _)| !info.needs_continuation(self.dir))
+                            .map(|(info, _)| info.len);
+                        buf.advance(i + 1);
+                        match next {
+                            Some(len) if len > 0 => {
+                                *skip = len;
+                                tail.clear();
+                            }
+                            Some(_) => tail.clear(),
+                            None => self.reset(),
+                        }
+                    } else {
+                        let keep = buf.len().min(32);
+                        tail.clear();
+                        tail.extend_from_slice(&buf[buf.len() - keep..]);
+                        buf.clear();
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    fn line(&mut self, buf: &mut BytesMut) -> Option<Result<Frame, FrameError>> {
+        let lim = self.limits;
+        let hit = memchr::memchr2(b'\r', b'\n', &buf[self.pos..]).map(|k| self.pos + k);
+        let Some(i) = hit else {
+            if buf.len() - self.line_start > lim.max_line_len {
+                let head = self.head(buf, buf.len());
+                let len = buf.len();
+                let err = FrameError::LineTooLong {
+                    limit: lim.max_line_len,
+                    head,
+                };
+                let e = self.fail(buf, len, 0, err);
+                self.state = State::Discard {
+                    skip: 0,
+                    tail: Vec::new(),
+                };
+                return Some(Err(e));
+            }
+            self.pos = buf.len();
+            return None;
+        };
+        // A CR must be followed by LF; a LF must follow a CR.
+        let lf = if buf[i] == b'\r' {
+            match buf.get(i + 1) {
+                None => {
+                    self.pos = i;
+                    if buf.len() - self.line_start > lim.max_line_len {
+                        self.pos = buf.len();
+                        return self.line(buf);
+                    }
+                    return None;
+                }
+                Some(b'\n') => i + 1,
+                Some(_) => {
+                    let head = self.head(buf, i + 1);
+                    let err = FrameError::BareLineEnding { head };
+                    let e = self.fail(buf, i + 1, 0, err);
+                    self.state = State::Discard {
+                        skip: 0,
+                        tail: Vec::new(),
+                    };
+                    return Some(Err(e));
+                }
+            }
+        } else {
+            let head = self.head(buf, i + 1);
+            let err = FrameError::BareLineEnding { head };
+            let skip = self.skip_after(&buf[self.line_start..i]);
+            return Some(Err(self.fail(buf, i + 1, skip, err)));
+        };
+        let end = lf + 1;
+        if end - self.line_start > lim.max_line_len {
+            let head = self.head(buf, end);
+            let skip = self.skip_after(&buf[self.line_start..lf - 1]);
+            let err = FrameError::LineTooLong {
+                limit: lim.max_line_len,
+                head,
+            };
+            return Some(Err(self.fail(buf, end, skip, err)));
+        }
+        let Some((info, ann_at)) = announcement(&buf[self.line_start..lf - 1]) else {
+            if self.pending.len() + end > lim.max_unit_len {
+                let head = self.head(buf, end);
+                let err = FrameError::UnitTooLarge {
+                    limit: lim.max_unit_len,
+                    head,
+                };
+                return Some(Err(self.fail(buf, end, 0, err)));
+            }
+            let line = buf.split_to(end);
+            let bytes = if self.pending.is_empty() {
+                line.freeze()
+            } else {
+                self.pending.extend_from_slice(&line);
+                self.pending.split().freeze()
+            };
+            let streamed = std::mem::take(&mut self.streamed);
+            self.reset();
+            return Some(Ok(Frame::Unit(Unit { bytes, streamed })));
+        };
+        let wait = info.needs_continuation(self.dir);
+        let skip = if wait { 0 } else { info.len };
+        let stream = lim.stream_literals_over.is_some_and(|t| info.len > t);
+        let ann_end = self.line_start + ann_at;
+        let too_big = |limit: u64| FrameError::LiteralTooLarge {
+            len: info.len,
+            limit,
+            head: Bytes::new(),
+        };
+        let refused = if info.mode == LiteralMode::Minus && info.len > lim.max_literal_minus {
+            Some(too_big(lim.max_literal_minus))
+        } else if stream && info.len > lim.max_streamed_literal_len {
+            Some(too_big(lim.max_streamed_literal_len))
+        } else if !stream && info.len > lim.max_literal_len {
+            Some(too_big(lim.max_literal_len))
+        } else if !stream && (self.pending.len() + end) as u64 + info.len > lim.max_unit_len as u64 {
+            Some(FrameError::UnitTooLarge {
+                limit: lim.max_unit_len,
+                head: Bytes::new(),
+            })
+        } else {
+            None
+        };
+        if let Some(mut err) = refused {
+            let h = self.head(buf, ann_end);
+            match &mut err {
+                FrameError::LiteralTooLarge { head, .. } | FrameError::UnitTooLarge { head, .. } => {
+                    *head = h;
+                }
+                _ => {}
+            }
+            return Some(Err(self.fail(buf, end, skip, err)));
+        }
+        if stream {
+            let prefix = buf.split_to(end);
+            self.pending.extend_from_slice(&prefix);
+            self.streamed.push(self.pending.len());
+            self.pos = 0;
+            self.line_start = 0;
+            self.state = State::Stream {
+                remaining: info.len,
+                started: false,
+            };
+            return Some(Ok(Frame::StreamStart(info)));
+        }
+        self.pos = end;
+        self.line_start = end;
+        self.state = State::Literal { remaining: info.len };
+        if wait {
+            return Some(Ok(Frame::LiteralAnnounced(info)));
+        }
+        self.next(buf)
+    }
+
+    /// How many literal bytes follow a refused line that ends with `line`.
+    fn skip_after(&self, line: &[u8]) -> u64 {
+        match announcement(line) {
+            Some((info, _)) if !info.needs_continuation(self.dir) => info.len,
+            _ => 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(f: &mut Framer, buf: &mut BytesMut) -> Vec<Result<Frame, FrameError>> {
+        let mut v = Vec::new();
+        while let Some(x) = f.next(buf) {
+            v.push(x);
+        }
+        v
+    }
+
+    #[test]
+    fn announcements() {
+        let a = |s: &[u8]| announcement(s).map(|(i, at)| (i.len, i.mode, i.binary, at));
+        assert_eq!(a(b"x {12}"), Some((12, LiteralMode::Sync, false, 2)));
+        assert_eq!(a(b"x {0+}"), Some((0, LiteralMode::Plus, false, 2)));
+        assert_eq!(a(b"x ~{3-}"), Some((3, LiteralMode::Minus, true, 2)));
+        assert_eq!(a(b"x {}"), None);
+        assert_eq!(a(b"x {+}"), None);
+        assert_eq!(a(b"x 12}"), None);
+        assert_eq!(a(b"}"), None);
+        assert_eq!(a(b"{99999999999999999999}"), None);
+    }
+
+    #[test]
+    fn units_and_literals() {
+        let mut f = Framer::new(Direction::ServerToClient, Limits::default());
+        let mut buf = BytesMut::from(&b"* 1 FETCH (BODY[] {3}\r\nabc)\r\n* OK\r\n"[..]);
+        let v = all(&mut f, &mut buf);
+        assert_eq!(v.len(), 2);
+        let Ok(Frame::Unit(u)) = &v[0] else { panic!() };
+        assert_eq!(&u.bytes()[..], b"* 1 FETCH (BODY[] {3}\r\nabc)\r\n");
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn reject_sync_literal() {
+        let mut f = Framer::new(Direction::ClientToServer, Limits::default());
+        let mut buf = BytesMut::from(&b"a APPEND x {10}\r\n"[..]);
+        assert!(matches!(f.next(&mut buf), Some(Ok(Frame::LiteralAnnounced(_)))));
+        assert!(f.reject_literal(&mut buf));
+        buf.extend_from_slice(b"b NOOP\r\n");
+        let Some(Ok(Frame::Unit(u))) = f.next(&mut buf) else {
+            panic!()
+        };
+        assert_eq!(&u.bytes()[..], b"b NOOP\r\n");
+    }
+
+    #[test]
+    fn too_large_nonsync_literal_is_skipped() {
+        let lim = Limits {
+            max_literal_len: 4,
+            ..Limits::default()
+        };
+        let mut f = Framer::new(Direction::ClientToServer, lim);
+        let mut buf = BytesMut::from(&b"a APPEND x {8+}\r\n12345678 {2+}\r\nab\r\nb NOOP\r\n"[..]);
+        let v = all(&mut f, &mut buf);
+        assert!(
+            matches!(&v[0], Err(FrameError::LiteralTooLarge { len: 8, head, .. }) if &head[..] == b"a APPEND x ")
+        );
+        let Ok(Frame::Unit(u)) = &v[1] else {
+            panic!("{v:?}")
+        };
+        assert_eq!(&u.bytes()[..], b"b NOOP\r\n");
+    }
+
+    #[test]
+    fn long_line_resyncs() {
+        let lim = Limits {
+            max_line_len: 10,
+            ..Limits::default()
+        };
+        let mut f = Framer::new(Direction::ServerToClient, lim);
+        let mut buf = BytesMut::from(&b"* 0123456789012345"[..]);
+        assert!(matches!(
+            f.next(&mut buf),
+            Some(Err(FrameError::LineTooLong { .. }))
+        ));
+        buf.extend_from_slice(b"67 {3}\r\nabc\r\n* OK\r\n");
+        let v = all(&mut f, &mut buf);
+        let Ok(Frame::Unit(u)) = &v[0] else {
+            panic!("{v:?}")
+        };
+        assert_eq!(&u.bytes()[..], b"* OK\r\n");
+    }
+
+    #[test]
+    fn bare_lf_and_cr() {
+        let mut f = Framer::new(Direction::ClientToServer, Limits::default());
+        let mut buf = BytesMut::from(&b"a NOOP\nb NO\rOP\r\nc NOOP\r\n"[..]);
+        let v = all(&mut f, &mut buf);
+        assert!(matches!(&v[0], Err(FrameError::BareLineEnding { .. })));
+        assert!(matches!(&v[1], Err(FrameError::BareLineEnding { .. })));
+        let Ok(Frame::Unit(u)) = &v[2] else {
+            panic!("{v:?}")
+        };
+        assert_eq!(&u.bytes()[..], b"c NOOP\r\n");
+    }
+
+    #[test]
+    fn streaming() {
+        let lim = Limits {
+            stream_literals_over: Some(4),
+            ..Limits::default()
+        };
+        let mut f = Framer::new(Direction::ServerToClient, lim);
+        let mut buf = BytesMut::from(&b"* 1 FETCH (BODY[] {10}\r\n01234"[..]);
+        assert!(matches!(f.next(&mut buf), Some(Ok(Frame::StreamStart(i))) if i.len == 10));
+        assert_eq!(
+            f.next(&mut buf),
+            Some(Ok(Frame::StreamChunk(Bytes::from_static(b"01234"))))
+        );
+        assert_eq!(f.next(&mut buf), None);
+        buf.extend_from_slice(b"56789 UID 4)\r\n");
+        assert_eq!(
+            f.next(&mut buf),
+            Some(Ok(Frame::StreamChunk(Bytes::from_static(b"56789"))))
+        );
+        assert_eq!(f.next(&mut buf), Some(Ok(Frame::StreamEnd)));
+        let Some(Ok(Frame::Unit(u))) = f.next(&mut buf) else {
+            panic!()
+        };
+        assert_eq!(&u.bytes()[..], b"* 1 FETCH (BODY[] {10}\r\n UID 4)\r\n");
+        assert_eq!(u.streamed_offsets(), &[24]);
+    }
+}

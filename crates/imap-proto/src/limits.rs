@@ -1,0 +1,46 @@
+//! [`Limits`]: every size and depth bound of the codec in one place.
+
+/// Hard bounds applied by the [`Framer`](crate::Framer) and the parsers.
+///
+/// The defaults follow RFC 9051 (section 4 and 6: a server SHOULD accept
+/// command lines of at least 8000 octets) and keep recursion well below any
+/// stack limit. Exceeding a bound is always a clear error, never unbounded
+/// memory, a stack overflow or an endless "need more data".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest line (one CRLF-terminated segment of a unit), CRLF included.
+    pub max_line_len: usize,
+    /// Largest literal that is buffered inside a unit.
+    pub max_literal_len: u64,
+    /// Largest unit (all its lines and buffered literals).
+    pub max_unit_len: usize,
+    /// Literals longer than this are streamed as chunks instead of buffered
+    /// (`None`: never stream; such literals are refused when above
+    /// `max_literal_len`).
+    pub stream_literals_over: Option<u64>,
+    /// Largest literal that may be streamed.
+    pub max_streamed_literal_len: u64,
+    /// Largest non-synchronizing literal a client may send when only
+    /// LITERAL- is offered (RFC 7888 section 4: 4096).
+    pub max_literal_minus: u64,
+    /// Deepest nesting of any recursive rule (parenthesised lists, body
+    /// structures, search keys, threads, extension values).
+    pub max_depth: usize,
+    /// How many bytes of an offending unit an error keeps.
+    pub error_snippet: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_line_len: 64 * 1024,
+            max_literal_len: 16 * 1024 * 1024,
+            max_unit_len: 32 * 1024 * 1024,
+            stream_literals_over: None,
+            max_streamed_literal_len: 1 << 40,
+            max_literal_minus: 4096,
+            max_depth: 64,
+            error_snippet: 512,
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! [`Options`]: which protocol the codec speaks and which real-world quirks
+//! it tolerates.
+
+use crate::limits::Limits;
+
+/// The IMAP version in effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Version {
+    /// IMAP4rev1 (RFC 3501): mailbox names in modified UTF-7.
+    #[default]
+    Rev1,
+    /// IMAP4rev2 (RFC 9051): UTF-8 in quoted strings and mailbox names.
+    Rev2,
+}
+
+/// Named leniencies for real servers, all off by default. Each one has a
+/// test in `tests/quirks.rs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Quirks {
+    /// Ignore spaces before the final CRLF (Outlook/Exchange send
+    /// `* SEARCH 1 2 \r\n` and `* CAPABILITY ... \r\n`).
+    pub trailing_space: bool,
+    /// Accept `* STATUS box` with no item list at all (some servers send
+    /// it for an empty answer instead of `()`).
+    pub missing_status_list: bool,
+    /// Accept `]` inside flag keywords in FLAGS/PERMANENTFLAGS/STORE lists
+    /// (Gmail sends keywords like `[Gmail]Label]`... style names).
+    pub bracket_in_flags: bool,
+    /// Accept a continuation request that is a bare `+` with no space and
+    /// no text.
+    pub bare_continuation: bool,
+    /// Accept NIL as a body part's Content-Transfer-Encoding.
+    pub nil_body_encoding: bool,
+    /// Accept `-1` as a body part's octet count (read as 0).
+    pub negative_octets: bool,
+    /// Accept 8-bit bytes in quoted strings under IMAP4rev1 (servers that
+    /// send raw 8-bit file names in BODYSTRUCTURE parameters). The bytes
+    /// are kept as they are.
+    pub eight_bit_quoted: bool,
+    /// Accept spaces between the addresses of an ENVELOPE address list.
+    pub spaces_between_addresses: bool,
+}
+
+/// What the codec speaks. Both the parsers and the encoders take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Options {
+    /// IMAP4rev1 or IMAP4rev2.
+    pub version: Version,
+    /// UTF8=ACCEPT was enabled (RFC 6855): UTF-8 as under IMAP4rev2.
+    pub utf8_accept: bool,
+    /// The peer offers LITERAL+ (the encoder sends `{n+}` from a client).
+    pub literal_plus: bool,
+    /// The peer offers LITERAL- (the encoder sends `{n+}` up to 4096 bytes).
+    pub literal_minus: bool,
+    /// Tolerated quirks.
+    pub quirks: Quirks,
+    /// Size and depth bounds.
+    pub limits: Limits,
+}
+
+impl Options {
+    /// Options for IMAP4rev2.
+    #[must_use]
+    pub fn rev2() -> Self {
+        Options {
+            version: Version::Rev2,
+            ..Options::default()
+        }
+    }
+
+    /// Whether UTF-8 is allowed in quoted strings and mailbox names.
+    #[must_use]
+    pub fn utf8(&self) -> bool {
+        self.version == Version::Rev2 || self.utf8_accept
+    }
+}

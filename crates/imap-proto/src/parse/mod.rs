@@ -1,0 +1,785 @@
+//! Private parsers. They run in complete mode on one framed unit, so "need
+//! more data" never happens: running out of input is an error.
+//!
+//! These are hand-written recursive-descent parsers on a cursor rather than
+//! nom combinators: every value is a zero-copy `Bytes` slice of the unit
+//! (`Bytes::slice`), which needs the owning `Bytes` at hand, and the keyword
+//! dispatch on a stack copy of the upper-cased token is several times faster
+//! than trying alternatives one after another. Every recursive rule goes
+//! through [`P::enter`], which enforces [`Limits::max_depth`](crate::Limits).
+
+use bytes::Bytes;
+
+use crate::error::ParseError;
+use crate::framing::LiteralMode;
+use crate::options::Options;
+use crate::types::{Date, DateTime, Flag, MONTHS, Mailbox, NStr, SeqNum, SeqRange, SeqSet, Str, StrForm};
+
+pub(crate) mod command;
+pub(crate) mod response;
+
+const fn atom_table() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut c = 0x21;
+    while c < 0x7f {
+        t[c] = !matches!(c as u8, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b']');
+        c += 1;
+    }
+    t
+}
+const ATOM: [bool; 256] = atom_table();
+
+/// ATOM-CHAR.
+#[inline]
+pub(crate) fn is_atom_char(c: u8) -> bool {
+    ATOM[c as usize]
+}
+
+/// ASTRING-CHAR = ATOM-CHAR / resp-specials.
+#[inline]
+pub(crate) fn is_astring_char(c: u8) -> bool {
+    ATOM[c as usize] || c == b']'
+}
+
+/// list-char = ATOM-CHAR / list-wildcards / resp-specials.
+#[inline]
+pub(crate) fn is_list_char(c: u8) -> bool {
+    ATOM[c as usize] || matches!(c, b']' | b'%' | b'*')
+}
+
+/// A parse failure inside the cursor (turned into [`ParseError`] at the top).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PErr {
+    pub(crate) reason: &'static str,
+    pub(crate) pos: usize,
+}
+
+pub(crate) type R<T> = Result<T, PErr>;
+
+/// The cursor over one unit.
+pub(crate) struct P<'a> {
+    src: &'a Bytes,
+    pub(crate) b: &'a [u8],
+    pub(crate) pos: usize,
+    streamed: &'a [usize],
+    pub(crate) o: &'a Options,
+    depth: usize,
+    /// Where the unit's final CRLF starts (after trailing spaces, under the
+    /// quirk): parsing ends there.
+    end: usize,
+}
+
+impl<'a> P<'a> {
+    pub(crate) fn new(src: &'a Bytes, streamed: &'a [usize], o: &'a Options) -> Self {
+        let b = &src[..];
+        let mut end = if b.ends_with(b"\r\n") {
+            b.len() - 2
+        } else {
+            b.len()
+        };
+        if o.quirks.trailing_space {
+            while end > 0 && b[end - 1] == b' ' && !streamed.contains(&end) {
+                end -= 1;
+            }
+        }
+        P {
+            src,
+            b,
+            pos: 0,
+            streamed,
+            o,
+            depth: 0,
+            end,
+        }
+    }
+
+    pub(crate) fn to_error(&self, e: PErr, tag: Option<Bytes>) -> ParseError {
+        let n = self.b.len().min(self.o.limits.error_snippet);
+        ParseError {
+            reason: e.reason,
+            offset: e.pos,
+            tag,
+            input: self.src.slice(..n),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn err<T>(&self, reason: &'static str) -> R<T> {
+        Err(PErr {
+            reason,
+            pos: self.pos,
+        })
+    }
+
+    #[inline]
+    pub(crate) fn peek(&self) -> Option<u8> {
+        if self.pos < self.end {
+            Some(self.b[self.pos])
+        } else {
+            None
+        }
+    }
+
+    #[inline]
+    pub(crate) fn peek_at(&self, k: usize) -> Option<u8> {
+        let i = self.pos + k;
+        if i < self.end { Some(self.b[i]) } else { None }
+    }
+
+    #[inline]
+    pub(crate) fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    #[inline]
+    pub(crate) fn expect(&mut self, c: u8, reason: &'static str) -> R<()> {
+        if self.eat(c) { Ok(()) } else { self.err(reason) }
+    }
+
+    #[inline]
+    pub(crate) fn sp(&mut self) -> R<()> {
+        self.expect(b' ', "expected a space")
+    }
+
+    #[inline]
+    pub(crate) fn open(&mut self) -> R<()> {
+        self.expect(b'(', "expected '('")
+    }
+
+    #[inline]
+    pub(crate) fn close(&mut self) -> R<()> {
+        self.expect(b')', "expected ')'")
+    }
+
+    /// The end of the unit.
+    pub(crate) fn finish(&mut self) -> R<()> {
+        if self.pos == self.end && self.b.len() >= self.end {
+            Ok(())
+        } else {
+            self.err("unexpected data before the end of the line")
+        }
+    }
+
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos >= self.end
+    }
+
+    pub(crate) fn enter(&mut self) -> R<()> {
+        self.depth += 1;
+        if self.depth > self.o.limits.max_depth {
+            return self.err("nesting too deep");
+        }
+        Ok(())
+    }
+
+    pub(crate) fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    #[inline]
+    pub(crate) fn slice(&self, s: usize, e: usize) -> Bytes {
+        self.src.slice(s..e)
+    }
+
+    #[inline]
+    pub(crate) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> (usize, usize) {
+        let s = self.pos;
+        while self.pos < self.end && f(self.b[self.pos]) {
+            self.pos += 1;
+        }
+        (s, self.pos)
+    }
+
+    /// 1*ATOM-CHAR as raw bytes.
+    pub(crate) fn atom_raw(&mut self) -> R<&'a [u8]> {
+        let (s, e) = self.take_while(is_atom_char);
+        if s == e {
+            return self.err("expected an atom");
+        }
+        Ok(&self.b[s..e])
+    }
+
+    /// 1*ATOM-CHAR as `Bytes`.
+    pub(crate) fn atom(&mut self) -> R<Bytes> {
+        let (s, e) = self.take_while(is_atom_char);
+        if s == e {
+            return self.err("expected an atom");
+        }
+        Ok(self.slice(s, e))
+    }
+
+    /// A keyword token (letters, digits, `.`, `-`, `=`, `+`...: ATOM-CHAR
+    /// without `[`), upper-cased into `buf`.
+    #[inline]
+    pub(crate) fn keyword<'k>(&mut self, buf: &'k mut [u8; 24]) -> R<&'k [u8]> {
+        let s = self.pos;
+        while self.pos < self.end {
+            let c = self.b[self.pos];
+            if !is_atom_char(c) || c == b'[' {
+                break;
+            }
+            self.pos += 1;
+        }
+        let n = self.pos - s;
+        if n == 0 {
+            return self.err("expected a keyword");
+        }
+        if n > buf.len() {
+            return self.err("unknown keyword");
+        }
+        for (d, c) in buf.iter_mut().zip(&self.b[s..self.pos]) {
+            *d = c.to_ascii_uppercase();
+        }
+        Ok(&buf[..n])
+    }
+
+    /// Consumes `kw` (case-insensitive) when it is next and is followed by
+    /// a non-atom character.
+    pub(crate) fn eat_kw(&mut self, kw: &[u8]) -> bool {
+        let e = self.pos + kw.len();
+        if e <= self.end
+            && self.b[self.pos..e].eq_ignore_ascii_case(kw)
+            && (e == self.end || !is_atom_char(self.b[e]))
+        {
+            self.pos = e;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn number64(&mut self) -> R<u64> {
+        let s = self.pos;
+        let mut v: u64 = 0;
+        while let Some(c) = self.peek() {
+            if !c.is_ascii_digit() {
+                break;
+            }
+            v = match v.checked_mul(10).and_then(|v| v.checked_add(u64::from(c - b'0'))) {
+                Some(v) => v,
+                None => return self.err("number too large"),
+            };
+            self.pos += 1;
+        }
+        if self.pos == s {
+            return self.err("expected a number");
+        }
+        Ok(v)
+    }
+
+    /// number (32-bit).
+    pub(crate) fn number(&mut self) -> R<u32> {
+        let v = self.number64()?;
+        u32::try_from(v).map_err(|_| PErr {
+            reason: "number too large",
+            pos: self.pos,
+        })
+    }
+
+    /// nz-number.
+    pub(crate) fn nz_number(&mut self) -> R<u32> {
+        let v = self.number()?;
+        if v == 0 {
+            return self.err("number must not be zero");
+        }
+        Ok(v)
+    }
+
+    /// mod-sequence-value (1..2^63).
+    pub(crate) fn mod_seq(&mut self) -> R<u64> {
+        let v = self.number64()?;
+        if v > i64::MAX as u64 {
+            return self.err("mod-sequence too large");
+        }
+        Ok(v)
+    }
+
+    pub(crate) fn quoted(&mut self) -> R<Str> {
+        self.expect(b'"', "expected '\"'")?;
+        let s = self.pos;
+        let allow8 = self.o.utf8() || self.o.quirks.eight_bit_quoted;
+        let mut escaped = false;
+        loop {
+            let Some(c) = self.peek() else {
+                return self.err("unterminated quoted string");
+            };
+            match c {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    match self.peek_at(1) {
+                        Some(b'"' | b'\\') => self.pos += 2,
+                        _ => return self.err("bad escape in quoted string"),
+                    }
+                }
+                b'\r' | b'\n' | 0 => return self.err("CR, LF or NUL in a quoted string"),
+                0x80.. if !allow8 => return self.err("8-bit byte in a quoted string"),
+                _ => self.pos += 1,
+            }
+        }
+        let e = self.pos;
+        self.pos += 1;
+        let data = if escaped {
+            let mut v = Vec::with_capacity(e - s);
+            let mut i = s;
+            while i < e {
+                if self.b[i] == b'\\' {
+                    i += 1;
+                }
+                v.push(self.b[i]);
+                i += 1;
+            }
+            Bytes::from(v)
+        } else {
+            self.slice(s, e)
+        };
+        Ok(Str {
+            data,
+            form: StrForm::Quoted,
+        })
+    }
+
+    /// literal / literal8 (when `binary_ok`).
+    pub(crate) fn literal(&mut self, binary_ok: bool) -> R<Str> {
+        let binary = self.eat(b'~');
+        if binary && !binary_ok {
+            return self.err("literal8 not allowed here");
+        }
+        self.expect(b'{', "expected a literal")?;
+        let len = self.number64()?;
+        let mode = if self.eat(b'+') {
+            LiteralMode::Plus
+        } else if self.eat(b'-') {
+            LiteralMode::Minus
+        } else {
+            LiteralMode::Sync
+        };
+        self.expect(b'}', "expected '}'")?;
+        // The CRLF after the announcement is inside the unit, maybe past `end`.
+        if self.b.get(self.pos..self.pos + 2) != Some(b"\r\n") {
+            return self.err("expected CRLF after a literal announcement");
+        }
+        self.pos += 2;
+        if self.streamed.contains(&self.pos) {
+            return Ok(Str {
+                data: Bytes::new(),
+                form: StrForm::Streamed { len, binary },
+            });
+        }
+        let s = self.pos;
+        let e = usize::try_from(len)
+            .ok()
+            .and_then(|l| s.checked_add(l))
+            .filter(|&e| e <= self.b.len());
+        let Some(e) = e else {
+            return self.err("literal longer than the unit");
+        };
+        if !binary && memchr::memchr(0, &self.b[s..e]).is_some() {
+            return self.err("NUL in a literal");
+        }
+        self.pos = e;
+        if self.end < self.pos {
+            // The literal ran into the final CRLF: the unit is malformed.
+            return self.err("literal overruns the line");
+        }
+        Ok(Str {
+            data: self.slice(s, e),
+            form: StrForm::Literal { mode, binary },
+        })
+    }
+
+    pub(crate) fn string(&mut self) -> R<Str> {
+        match self.peek() {
+            Some(b'"') => self.quoted(),
+            Some(b'{') => self.literal(false),
+            _ => self.err("expected a string"),
+        }
+    }
+
+    /// string or literal8.
+    pub(crate) fn string8(&mut self) -> R<Str> {
+        match self.peek() {
+            Some(b'"') => self.quoted(),
+            Some(b'{' | b'~') => self.literal(true),
+            _ => self.err("expected a string"),
+        }
+    }
+
+    pub(crate) fn astring(&mut self) -> R<Str> {
+        match self.peek() {
+            Some(b'"') => self.quoted(),
+            Some(b'{') => self.literal(false),
+            _ => {
+                let (s, e) = self.take_while(is_astring_char);
+                if s == e {
+                    return self.err("expected an astring");
+                }
+                Ok(Str {
+                    data: self.slice(s, e),
+                    form: StrForm::Atom,
+                })
+            }
+        }
+    }
+
+    pub(crate) fn is_nil(&self) -> bool {
+        let e = self.pos + 3;
+        e <= self.end
+            && self.b[self.pos..e].eq_ignore_ascii_case(b"NIL")
+            && (e == self.end || !is_atom_char(self.b[e]))
+    }
+
+    pub(crate) fn nstring(&mut self) -> R<NStr> {
+        if self.is_nil() {
+            self.pos += 3;
+            Ok(None)
+        } else {
+            self.string().map(Some)
+        }
+    }
+
+    pub(crate) fn nstring8(&mut self) -> R<NStr> {
+        if self.is_nil() {
+            self.pos += 3;
+            Ok(None)
+        } else {
+            self.string8().map(Some)
+        }
+    }
+
+    pub(crate) fn mailbox(&mut self) -> R<Mailbox> {
+        self.astring().map(Mailbox)
+    }
+
+    /// list-mailbox = 1*list-char / string.
+    pub(crate) fn list_mailbox(&mut self) -> R<Str> {
+        match self.peek() {
+            Some(b'"' | b'{') => self.string(),
+            _ => {
+                let (s, e) = self.take_while(is_list_char);
+                if s == e {
+                    return self.err("expected a mailbox pattern");
+                }
+                Ok(Str {
+                    data: self.slice(s, e),
+                    form: StrForm::Atom,
+                })
+            }
+        }
+    }
+
+    fn seq_num(&mut self) -> R<SeqNum> {
+        if self.eat(b'*') {
+            Ok(SeqNum::Star)
+        } else {
+            self.nz_number().map(SeqNum::Num)
+        }
+    }
+
+    /// sequence-set / "$".
+    pub(crate) fn seq_set(&mut self) -> R<SeqSet> {
+        if self.eat(b'$') {
+            return Ok(SeqSet::Saved);
+        }
+        let mut v = Vec::new();
+        loop {
+            let a = self.seq_num()?;
+            let b = if self.eat(b':') { self.seq_num()? } else { a };
+            v.push(SeqRange { start: a, end: b });
+            if !self.eat(b',') {
+                break;
+            }
+        }
+        Ok(SeqSet::Ranges(v))
+    }
+
+    /// A flag (or a mailbox attribute); `\*` only when `perm`.
+    pub(crate) fn flag(&mut self, perm: bool) -> R<Flag> {
+        let s = self.pos;
+        if self.eat(b'\\') {
+            if perm && self.eat(b'*') {
+                return Ok(Flag::Wildcard);
+            }
+            let name = self.atom_raw()?;
+            let f = Flag::parse_name(&self.b[s..s + 1 + name.len()]);
+            if f == Flag::Wildcard {
+                self.pos = s;
+                return self.err("\\* is only a permanent flag");
+            }
+            return Ok(f);
+        }
+        let brackets = self.o.quirks.bracket_in_flags;
+        let (s, e) = self.take_while(|c| is_atom_char(c) || (brackets && c == b']'));
+        if s == e {
+            return self.err("expected a flag");
+        }
+        Ok(Flag::Keyword(self.slice(s, e)))
+    }
+
+    /// "(" [flag *(SP flag)] ")".
+    pub(crate) fn flag_list(&mut self, perm: bool) -> R<Vec<Flag>> {
+        self.open()?;
+        let mut v = Vec::new();
+        if !self.eat(b')') {
+            loop {
+                v.push(self.flag(perm)?);
+                if self.eat(b')') {
+                    break;
+                }
+                self.sp()?;
+            }
+        }
+        Ok(v)
+    }
+
+    fn month(&mut self) -> R<u8> {
+        let m = self
+            .b
+            .get(self.pos..self.pos + 3)
+            .filter(|_| self.pos + 3 <= self.end);
+        let Some(m) = m else {
+            return self.err("expected a month");
+        };
+        let i = MONTHS.iter().position(|x| x.eq_ignore_ascii_case(m));
+        match i {
+            Some(i) => {
+                self.pos += 3;
+                Ok(i as u8 + 1)
+            }
+            None => self.err("expected a month"),
+        }
+    }
+
+    fn digits(&mut self, n: usize) -> R<u32> {
+        let mut v = 0;
+        for _ in 0..n {
+            match self.peek() {
+                Some(c) if c.is_ascii_digit() => {
+                    v = v * 10 + u32::from(c - b'0');
+                    self.pos += 1;
+                }
+                _ => return self.err("expected a digit"),
+            }
+        }
+        Ok(v)
+    }
+
+    fn date_parts(&mut self, fixed_day: bool) -> R<Date> {
+        let day = if fixed_day {
+            if self.eat(b' ') {
+                self.digits(1)?
+            } else {
+                self.digits(2)?
+            }
+        } else {
+            let d = self.digits(1)?;
+            match self.peek() {
+                Some(c) if c.is_ascii_digit() => d * 10 + self.digits(1)?,
+                _ => d,
+            }
+        };
+        self.expect(b'-', "expected '-' in a date")?;
+        let month = self.month()?;
+        self.expect(b'-', "expected '-' in a date")?;
+        let year = self.digits(4)?;
+        if !(1..=31).contains(&day) {
+            return self.err("bad day");
+        }
+        Ok(Date {
+            year: year as u16,
+            month,
+            day: day as u8,
+        })
+    }
+
+    /// date = date-text / DQUOTE date-text DQUOTE.
+    pub(crate) fn date(&mut self) -> R<Date> {
+        let q = self.eat(b'"');
+        let d = self.date_parts(false)?;
+        if q {
+            self.expect(b'"', "expected '\"'")?;
+        }
+        Ok(d)
+    }
+
+    /// date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE.
+    pub(crate) fn date_time(&mut self) -> R<DateTime> {
+        self.expect(b'"', "expected a date-time")?;
+        let date = self.date_parts(true)?;
+        self.sp()?;
+        let hour = self.digits(2)?;
+        self.expect(b':', "expected ':'")?;
+        let minute = self.digits(2)?;
+        self.expect(b':', "expected ':'")?;
+        let second = self.digits(2)?;
+        self.sp()?;
+        let neg = match self.peek() {
+            Some(b'+') => false,
+            Some(b'-') => true,
+            _ => return self.err("expected a zone"),
+        };
+        self.pos += 1;
+        let z = self.digits(4)?;
+        self.expect(b'"', "expected '\"'")?;
+        if hour > 23 || minute > 59 || second > 60 || z % 100 > 59 {
+            return self.err("bad time");
+        }
+        let z = z as i16;
+        Ok(DateTime {
+            date,
+            hour: hour as u8,
+            minute: minute as u8,
+            second: second as u8,
+            zone: if neg { -z } else { z },
+        })
+    }
+
+    /// Text up to the end of the line (no CR/LF inside).
+    pub(crate) fn text(&mut self) -> R<Bytes> {
+        let s = self.pos;
+        if memchr::memchr2(b'\r', b'\n', &self.b[s..self.end]).is_some() {
+            return self.err("CR or LF in text");
+        }
+        self.pos = self.end;
+        Ok(self.slice(s, self.end))
+    }
+
+    /// A list `( item *(SP item) )`, possibly empty.
+    pub(crate) fn paren_list<T>(&mut self, mut f: impl FnMut(&mut Self) -> R<T>) -> R<Vec<T>> {
+        self.open()?;
+        let mut v = Vec::new();
+        if self.eat(b')') {
+            return Ok(v);
+        }
+        loop {
+            v.push(f(self)?);
+            if self.eat(b')') {
+                return Ok(v);
+            }
+            self.sp()?;
+        }
+    }
+
+    /// A single-byte delimiter: DQUOTE QUOTED-CHAR DQUOTE / nil.
+    pub(crate) fn delimiter(&mut self) -> R<Option<u8>> {
+        if self.is_nil() {
+            self.pos += 3;
+            return Ok(None);
+        }
+        let q = self.quoted()?;
+        match &q.data[..] {
+            [c] => Ok(Some(*c)),
+            _ => self.err("expected a one-character delimiter"),
+        }
+    }
+
+    /// ID parameters: NIL / "(" [string SP nstring *(SP string SP nstring)] ")".
+    pub(crate) fn id_params(&mut self) -> R<Option<Vec<(Str, NStr)>>> {
+        if self.is_nil() {
+            self.pos += 3;
+            return Ok(None);
+        }
+        self.paren_list(|p| {
+            let k = p.string()?;
+            p.sp()?;
+            Ok((k, p.nstring()?))
+        })
+        .map(Some)
+    }
+
+    /// Section part numbers `1.2.3` followed by `]` or `.`; stops before a
+    /// `.` that is followed by a letter.
+    pub(crate) fn part_numbers(&mut self) -> R<Vec<u32>> {
+        let mut v = Vec::new();
+        while matches!(self.peek(), Some(b'1'..=b'9')) {
+            v.push(self.nz_number()?);
+            if self.peek() == Some(b'.') && matches!(self.peek_at(1), Some(b'0'..=b'9')) {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        Ok(v)
+    }
+
+    /// section = "[" [section-spec] "]".
+    pub(crate) fn section(&mut self) -> R<crate::command::Section> {
+        use crate::command::{Section, SectionText};
+        self.expect(b'[', "expected '['")?;
+        let part = self.part_numbers()?;
+        let mut text = None;
+        if self.peek() != Some(b']') {
+            if !part.is_empty() {
+                self.expect(b'.', "expected '.'")?;
+            }
+            let mut kb = [0u8; 24];
+            let kw = self.keyword(&mut kb)?;
+            let t = match kw {
+                b"HEADER" => SectionText::Header,
+                b"TEXT" => SectionText::Text,
+                b"MIME" if !part.is_empty() => SectionText::Mime,
+                b"HEADER.FIELDS" | b"HEADER.FIELDS.NOT" => {
+                    let not = kw.len() > 13;
+                    self.sp()?;
+                    let names = self.paren_list(Self::astring)?;
+                    if names.is_empty() {
+                        return self.err("empty header list");
+                    }
+                    if not {
+                        SectionText::HeaderFieldsNot(names)
+                    } else {
+                        SectionText::HeaderFields(names)
+                    }
+                }
+                _ => return self.err("bad section text"),
+            };
+            text = Some(t);
+        }
+        self.expect(b']', "expected ']'")?;
+        Ok(Section { part, text })
+    }
+
+    /// section-binary = "[" [section-part] "]".
+    pub(crate) fn section_binary(&mut self) -> R<Vec<u32>> {
+        self.expect(b'[', "expected '['")?;
+        let v = self.part_numbers()?;
+        self.expect(b']', "expected ']'")?;
+        Ok(v)
+    }
+}
+
+/// Parses `unit` with `f`, turning errors into [`ParseError`].
+pub(crate) fn run<T>(
+    unit: &Bytes,
+    streamed: &[usize],
+    o: &Options,
+    f: impl FnOnce(&mut P<'_>) -> R<T>,
+    tag_of: impl Fn(&Bytes) -> Option<Bytes>,
+) -> Result<T, ParseError> {
+    let mut p = P::new(unit, streamed, o);
+    if !unit.ends_with(b"\r\n") {
+        let e = PErr {
+            reason: "unit does not end with CRLF",
+            pos: unit.len(),
+        };
+        return Err(p.to_error(e, tag_of(unit)));
+    }
+    match f(&mut p).and_then(|v| p.finish().map(|()| v)) {
+        Ok(v) => Ok(v),
+        Err(e) => Err(p.to_error(e, tag_of(unit))),
+    }
+}
+
+/// The tag at the start of a unit, if it has a valid one.
+pub(crate) fn leading_tag(unit: &Bytes) -> Option<Bytes> {
+    let n = unit
+        .iter()
+        .take_while(|&&c| is_astring_char(c) && c != b'+')
+        .count();
+    (n > 0 && unit.get(n) == Some(&b' ')).then(|| unit.slice(..n))
+}

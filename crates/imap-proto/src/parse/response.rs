@@ -1,0 +1,904 @@
+//! Response grammar (RFC 9051 section 9, RFC 3501 section 9, extensions).
+
+use bytes::Bytes;
+
+use super::{P, R, is_astring_char, is_atom_char};
+use crate::response::{
+    Address, BodyExtension, BodyFields, BodyStructure, Code, CodeAtom, Continue, Data, DispositionExt,
+    ESearchItem, Envelope, ExtValue, FetchItem, Language, LanguageExt, ListData, LocationExt, MultiExt,
+    NamespaceDesc, QuotaResource, Response, SingleExt, SingleKind, StatusKind, StatusResponse, Thread,
+};
+use crate::types::{Capability, Str, Tag};
+
+impl P<'_> {
+    pub(crate) fn response(&mut self) -> R<Response> {
+        match self.peek() {
+            Some(b'+') => {
+                self.pos += 1;
+                if self.at_end() {
+                    if self.o.quirks.bare_continuation {
+                        return Ok(Response::Continue(Continue {
+                            code: None,
+                            text: Bytes::new(),
+                        }));
+                    }
+                    return self.err("bare '+' continuation");
+                }
+                self.sp()?;
+                let (code, text) = self.resp_text()?;
+                Ok(Response::Continue(Continue { code, text }))
+            }
+            Some(b'*') => {
+                self.pos += 1;
+                self.sp()?;
+                self.untagged()
+            }
+            _ => {
+                let (s, e) = self.take_while(|c| is_astring_char(c) && c != b'+');
+                if s == e {
+                    return self.err("expected a tag, '*' or '+'");
+                }
+                let tag = Tag(self.slice(s, e));
+                self.sp()?;
+                let mut kb = [0u8; 24];
+                let kind = match self.keyword(&mut kb)? {
+                    b"OK" => StatusKind::Ok,
+                    b"NO" => StatusKind::No,
+                    b"BAD" => StatusKind::Bad,
+                    _ => return self.err("expected OK, NO or BAD"),
+                };
+                self.status_rest(Some(tag), kind)
+            }
+        }
+    }
+
+    fn status_rest(&mut self, tag: Option<Tag>, kind: StatusKind) -> R<Response> {
+        let (code, text) = if self.eat(b' ') {
+            self.resp_text()?
+        } else if self.at_end() {
+            (None, Bytes::new())
+        } else {
+            return self.err("expected a space");
+        };
+        Ok(Response::Status(StatusResponse {
+            tag,
+            kind,
+            code,
+            text,
+        }))
+    }
+
+    /// resp-text = ["[" resp-text-code "]" SP] [text].
+    pub(crate) fn resp_text(&mut self) -> R<(Option<Code>, Bytes)> {
+        let mut code = None;
+        if self.eat(b'[') {
+            code = Some(self.code()?);
+            self.expect(b']', "expected ']'")?;
+            if !self.eat(b' ') && !self.at_end() {
+                return self.err("expected a space after ']'");
+            }
+        }
+        Ok((code, self.text()?))
+    }
+
+    fn code(&mut self) -> R<Code> {
+        let start = self.pos;
+        match self.code_known() {
+            Ok(Some(c)) if self.peek() == Some(b']') => return Ok(c),
+            Err(e) if e.reason == "nesting too deep" => return Err(e),
+            _ => {}
+        }
+        // Unknown code, or a known name with arguments we cannot read:
+        // keep it raw (atom [SP 1*<TEXT-CHAR except "]">]).
+        self.pos = start;
+        let (s, e) = self.take_while(is_atom_char);
+        if s == e {
+            return self.err("expected a response code");
+        }
+        let name = self.slice(s, e);
+        let mut arg = None;
+        if self.eat(b' ') {
+            let (s, e) = self.take_while(|c| c != b']' && c != b'\r' && c != b'\n');
+            if s == e {
+                return self.err("empty response code argument");
+            }
+            arg = Some(self.slice(s, e));
+        }
+        Ok(Code::Other(name, arg))
+    }
+
+    fn code_known(&mut self) -> R<Option<Code>> {
+        let mut kb = [0u8; 24];
+        let kw = self.keyword(&mut kb)?;
+        if let Some((a, _)) = CodeAtom::ALL.iter().find(|(_, n)| *n == kw) {
+            return Ok(Some(Code::Atom(*a)));
+        }
+        Ok(Some(match kw {
+            b"BADCHARSET" => {
+                let mut v = Vec::new();
+                if self.eat(b' ') {
+                    v = self.paren_list(Self::astring)?;
+                }
+                Code::BadCharset(v)
+            }
+            b"CAPABILITY" => Code::Capability(self.capabilities()?),
+            b"PERMANENTFLAGS" => {
+                self.sp()?;
+                Code::PermanentFlags(self.flag_list(true)?)
+            }
+            b"UIDNEXT" => {
+                self.sp()?;
+                Code::UidNext(self.nz_number()?)
+            }
+            b"UIDVALIDITY" => {
+                self.sp()?;
+                Code::UidValidity(self.nz_number()?)
+            }
+            b"UNSEEN" => {
+                self.sp()?;
+                Code::Unseen(self.nz_number()?)
+            }
+            b"APPENDUID" => {
+                self.sp()?;
+                let uid_validity = self.nz_number()?;
+                self.sp()?;
+                Code::AppendUid {
+                    uid_validity,
+                    uids: self.seq_set()?,
+                }
+            }
+            b"COPYUID" => {
+                self.sp()?;
+                let uid_validity = self.nz_number()?;
+                self.sp()?;
+                let source = self.seq_set()?;
+                self.sp()?;
+                Code::CopyUid {
+                    uid_validity,
+                    source,
+                    dest: self.seq_set()?,
+                }
+            }
+            b"HIGHESTMODSEQ" => {
+                self.sp()?;
+                Code::HighestModSeq(self.mod_seq()?)
+            }
+            b"MODIFIED" => {
+                self.sp()?;
+                Code::Modified(self.seq_set()?)
+            }
+            b"APPENDLIMIT" => {
+                let mut n = None;
+                if self.eat(b' ') {
+                    n = Some(self.number64()?);
+                }
+                Code::AppendLimit(n)
+            }
+            b"MAILBOXID" => {
+                self.sp()?;
+                self.open()?;
+                let id = self.objectid()?;
+                self.close()?;
+                Code::MailboxId(id)
+            }
+            _ => return Ok(None),
+        }))
+    }
+
+    fn objectid(&mut self) -> R<Bytes> {
+        let (s, e) = self.take_while(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
+        if s == e || e - s > 255 {
+            return self.err("expected an object id");
+        }
+        Ok(self.slice(s, e))
+    }
+
+    /// *(SP capability), at least one.
+    fn capabilities(&mut self) -> R<Vec<Capability>> {
+        let mut v = Vec::new();
+        while self.peek() == Some(b' ') && self.peek_at(1).is_some_and(is_atom_char) {
+            self.pos += 1;
+            v.push(Capability(self.atom()?));
+        }
+        if v.is_empty() {
+            return self.err("expected a capability");
+        }
+        Ok(v)
+    }
+
+    fn untagged(&mut self) -> R<Response> {
+        if matches!(self.peek(), Some(b'0'..=b'9')) {
+            let n = self.number()?;
+            self.sp()?;
+            let mut kb = [0u8; 24];
+            let d = match self.keyword(&mut kb)? {
+                b"EXISTS" => Data::Exists(n),
+                b"RECENT" => Data::Recent(n),
+                b"EXPUNGE" if n > 0 => Data::Expunge(n),
+                b"FETCH" if n > 0 => {
+                    self.sp()?;
+                    Data::Fetch {
+                        seq: n,
+                        items: self.fetch_items()?,
+                    }
+                }
+                _ => return self.err("unknown message data"),
+            };
+            return Ok(Response::Data(d));
+        }
+        let mut kb = [0u8; 24];
+        let kw = self.keyword(&mut kb)?;
+        let kind = match kw {
+            b"OK" => Some(StatusKind::Ok),
+            b"NO" => Some(StatusKind::No),
+            b"BAD" => Some(StatusKind::Bad),
+            b"PREAUTH" => Some(StatusKind::PreAuth),
+            b"BYE" => Some(StatusKind::Bye),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            return self.status_rest(None, kind);
+        }
+        let d = match kw {
+            b"CAPABILITY" => Data::Capability(self.capabilities()?),
+            b"LIST" | b"LSUB" => {
+                self.sp()?;
+                let l = self.list_data()?;
+                if kw == b"LIST" {
+                    Data::List(l)
+                } else {
+                    Data::Lsub(l)
+                }
+            }
+            b"STATUS" => {
+                self.sp()?;
+                let mailbox = self.mailbox()?;
+                let items = if self.at_end() && self.o.quirks.missing_status_list {
+                    Vec::new()
+                } else {
+                    self.sp()?;
+                    self.paren_list(|p| {
+                        let i = p.status_item()?;
+                        p.sp()?;
+                        Ok((i, p.number64()?))
+                    })?
+                };
+                Data::Status { mailbox, items }
+            }
+            b"FLAGS" => {
+                self.sp()?;
+                Data::Flags(self.flag_list(false)?)
+            }
+            b"SEARCH" | b"SORT" => {
+                let mut nums = Vec::new();
+                let mut mod_seq = None;
+                while self.eat(b' ') {
+                    if self.eat(b'(') {
+                        if !self.eat_kw(b"MODSEQ") {
+                            return self.err("expected MODSEQ");
+                        }
+                        self.sp()?;
+                        mod_seq = Some(self.mod_seq()?);
+                        self.close()?;
+                        break;
+                    }
+                    nums.push(self.nz_number()?);
+                }
+                if kw == b"SEARCH" {
+                    Data::Search { nums, mod_seq }
+                } else {
+                    Data::Sort { nums, mod_seq }
+                }
+            }
+            b"ESEARCH" => self.esearch()?,
+            b"ENABLED" => {
+                let mut v = Vec::new();
+                while self.eat(b' ') {
+                    v.push(self.atom()?);
+                }
+                Data::Enabled(v)
+            }
+            b"ID" => {
+                self.sp()?;
+                Data::Id(self.id_params()?)
+            }
+            b"NAMESPACE" => {
+                self.sp()?;
+                let personal = self.namespace()?;
+                self.sp()?;
+                let other = self.namespace()?;
+                self.sp()?;
+                let shared = self.namespace()?;
+                Data::Namespace {
+                    personal,
+                    other,
+                    shared,
+                }
+            }
+            b"QUOTA" => {
+                self.sp()?;
+                let root = self.astring()?;
+                self.sp()?;
+                let resources = self.paren_list(|p| {
+                    let name = p.atom()?;
+                    p.sp()?;
+                    let usage = p.number64()?;
+                    p.sp()?;
+                    Ok(QuotaResource {
+                        name,
+                        usage,
+                        limit: p.number64()?,
+                    })
+                })?;
+                Data::Quota { root, resources }
+            }
+            b"QUOTAROOT" => {
+                self.sp()?;
+                let mailbox = self.mailbox()?;
+                let mut roots = Vec::new();
+                while self.eat(b' ') {
+                    roots.push(self.astring()?);
+                }
+                Data::QuotaRoot { mailbox, roots }
+            }
+            b"THREAD" => {
+                let mut v = Vec::new();
+                if self.eat(b' ') {
+                    while self.peek() == Some(b'(') {
+                        v.push(self.thread_list()?);
+                    }
+                    if v.is_empty() {
+                        return self.err("expected a thread");
+                    }
+                }
+                Data::Thread(v)
+            }
+            b"VANISHED" => {
+                self.sp()?;
+                let earlier = self.eat(b'(');
+                if earlier {
+                    if !self.eat_kw(b"EARLIER") {
+                        return self.err("expected EARLIER");
+                    }
+                    self.close()?;
+                    self.sp()?;
+                }
+                Data::Vanished {
+                    earlier,
+                    uids: self.seq_set()?,
+                }
+            }
+            _ => return self.err("unknown untagged response"),
+        };
+        Ok(Response::Data(d))
+    }
+
+    fn list_data(&mut self) -> R<ListData> {
+        let attrs = self.flag_list(false)?;
+        self.sp()?;
+        let delimiter = self.delimiter()?;
+        self.sp()?;
+        let mailbox = self.mailbox()?;
+        let mut extended = Vec::new();
+        if self.eat(b' ') {
+            extended = self.paren_list(|p| {
+                let t = p.astring()?;
+                p.sp()?;
+                Ok((t, p.ext_value()?))
+            })?;
+        }
+        Ok(ListData {
+            attrs,
+            delimiter,
+            mailbox,
+            extended,
+        })
+    }
+
+    /// tagged-ext-val, generic and depth-limited.
+    fn ext_value(&mut self) -> R<ExtValue> {
+        self.enter()?;
+        let v = match self.peek() {
+            Some(b'(') => self.paren_list(Self::ext_value).map(ExtValue::List),
+            Some(b'"' | b'{') => self.string().map(ExtValue::Str),
+            _ => {
+                let (s, e) = self.take_while(|c| is_atom_char(c) || c == b'*');
+                if s == e {
+                    self.err("expected an extension value")
+                } else {
+                    Ok(ExtValue::Atom(self.slice(s, e)))
+                }
+            }
+        };
+        self.leave();
+        v
+    }
+
+    fn esearch(&mut self) -> R<Data> {
+        let mut tag = None;
+        let mut uid = false;
+        let mut items = Vec::new();
+        if self.peek() == Some(b' ') && self.peek_at(1) == Some(b'(') {
+            self.pos += 2;
+            if !self.eat_kw(b"TAG") {
+                return self.err("expected TAG");
+            }
+            self.sp()?;
+            tag = Some(self.string()?);
+            self.close()?;
+        }
+        if self.peek() == Some(b' ') {
+            let save = self.pos;
+            self.pos += 1;
+            if self.eat_kw(b"UID") {
+                uid = true;
+            } else {
+                self.pos = save;
+            }
+        }
+        while self.eat(b' ') {
+            let mut kb = [0u8; 24];
+            let s = self.pos;
+            let kw = self.keyword(&mut kb)?;
+            self.sp()?;
+            items.push(match kw {
+                b"MIN" => ESearchItem::Min(self.nz_number()?),
+                b"MAX" => ESearchItem::Max(self.nz_number()?),
+                b"COUNT" => ESearchItem::Count(self.number()?),
+                b"ALL" => ESearchItem::All(self.seq_set()?),
+                b"MODSEQ" => ESearchItem::ModSeq(self.mod_seq()?),
+                _ => {
+                    let name = self.slice(s, s + kw.len());
+                    ESearchItem::Other(name, self.ext_value()?)
+                }
+            });
+        }
+        Ok(Data::ESearch { tag, uid, items })
+    }
+
+    fn namespace(&mut self) -> R<Option<Vec<NamespaceDesc>>> {
+        if self.is_nil() {
+            self.pos += 3;
+            return Ok(None);
+        }
+        self.open()?;
+        let mut v = Vec::new();
+        while self.peek() == Some(b'(') {
+            self.pos += 1;
+            let prefix = self.string()?;
+            self.sp()?;
+            let delimiter = self.delimiter()?;
+            let mut extensions = Vec::new();
+            while self.eat(b' ') {
+                let name = self.string()?;
+                self.sp()?;
+                let vals = self.paren_list(Self::string)?;
+                extensions.push((name, vals));
+            }
+            self.close()?;
+            v.push(NamespaceDesc {
+                prefix,
+                delimiter,
+                extensions,
+            });
+        }
+        self.close()?;
+        if v.is_empty() {
+            return self.err("empty namespace list");
+        }
+        Ok(Some(v))
+    }
+
+    fn thread_list(&mut self) -> R<Thread> {
+        self.enter()?;
+        let t = self.thread_inner();
+        self.leave();
+        t
+    }
+
+    fn thread_inner(&mut self) -> R<Thread> {
+        self.open()?;
+        let mut t = Thread::default();
+        loop {
+            match self.peek() {
+                Some(b'0'..=b'9') => {
+                    t.ids.push(self.nz_number()?);
+                    if self.peek() == Some(b' ') {
+                        self.pos += 1;
+                        if self.peek() == Some(b')') {
+                            return self.err("space before ')'");
+                        }
+                    }
+                }
+                Some(b'(') => {
+                    while self.peek() == Some(b'(') {
+                        t.children.push(self.thread_list()?);
+                    }
+                    break;
+                }
+                _ => break,
+            }
+        }
+        self.close()?;
+        if t.ids.is_empty() && t.children.len() < 2 {
+            return self.err("thread without messages");
+        }
+        Ok(t)
+    }
+
+    fn fetch_items(&mut self) -> R<Vec<FetchItem>> {
+        self.open()?;
+        let mut v = Vec::with_capacity(4);
+        loop {
+            v.push(self.fetch_item()?);
+            if self.eat(b')') {
+                return Ok(v);
+            }
+            self.sp()?;
+        }
+    }
+
+    fn fetch_item(&mut self) -> R<FetchItem> {
+        use FetchItem as F;
+        let mut kb = [0u8; 24];
+        let kw = self.keyword(&mut kb)?;
+        Ok(match kw {
+            b"FLAGS" => {
+                self.sp()?;
+                F::Flags(self.flag_list(false)?)
+            }
+            b"ENVELOPE" => {
+                self.sp()?;
+                F::Envelope(Box::new(self.envelope()?))
+            }
+            b"INTERNALDATE" => {
+                self.sp()?;
+                F::InternalDate(self.date_time()?)
+            }
+            b"RFC822" => {
+                self.sp()?;
+                F::Rfc822(self.nstring()?)
+            }
+            b"RFC822.HEADER" => {
+                self.sp()?;
+                F::Rfc822Header(self.nstring()?)
+            }
+            b"RFC822.TEXT" => {
+                self.sp()?;
+                F::Rfc822Text(self.nstring()?)
+            }
+            b"RFC822.SIZE" => {
+                self.sp()?;
+                F::Rfc822Size(self.number64()?)
+            }
+            b"UID" => {
+                self.sp()?;
+                F::Uid(self.nz_number()?)
+            }
+            b"MODSEQ" => {
+                self.sp()?;
+                self.open()?;
+                let m = self.mod_seq()?;
+                self.close()?;
+                F::ModSeq(m)
+            }
+            b"BODYSTRUCTURE" => {
+                self.sp()?;
+                F::BodyStructure(Box::new(self.body(true)?))
+            }
+            b"BODY" if self.peek() == Some(b' ') => {
+                self.sp()?;
+                F::Body(Box::new(self.body(false)?))
+            }
+            b"BODY" => {
+                let section = self.section()?;
+                let mut origin = None;
+                if self.eat(b'<') {
+                    origin = Some(self.number()?);
+                    self.expect(b'>', "expected '>'")?;
+                }
+                self.sp()?;
+                F::BodySection {
+                    section,
+                    origin,
+                    data: self.nstring()?,
+                }
+            }
+            b"BINARY" => {
+                let part = self.section_binary()?;
+                self.sp()?;
+                F::Binary {
+                    part,
+                    data: self.nstring8()?,
+                }
+            }
+            b"BINARY.SIZE" => {
+                let part = self.section_binary()?;
+                self.sp()?;
+                F::BinarySize {
+                    part,
+                    size: self.number64()?,
+                }
+            }
+            b"SAVEDATE" => {
+                self.sp()?;
+                if self.is_nil() {
+                    self.pos += 3;
+                    F::SaveDate(None)
+                } else {
+                    F::SaveDate(Some(self.date_time()?))
+                }
+            }
+            b"EMAILID" => {
+                self.sp()?;
+                self.open()?;
+                let id = self.objectid()?;
+                self.close()?;
+                F::EmailId(id)
+            }
+            b"THREADID" => {
+                self.sp()?;
+                if self.is_nil() {
+                    self.pos += 3;
+                    F::ThreadId(None)
+                } else {
+                    self.open()?;
+                    let id = self.objectid()?;
+                    self.close()?;
+                    F::ThreadId(Some(id))
+                }
+            }
+            _ => return self.err("unknown FETCH item"),
+        })
+    }
+
+    pub(crate) fn envelope(&mut self) -> R<Envelope> {
+        self.open()?;
+        let date = self.nstring()?;
+        self.sp()?;
+        let subject = self.nstring()?;
+        self.sp()?;
+        let from = self.addresses()?;
+        self.sp()?;
+        let sender = self.addresses()?;
+        self.sp()?;
+        let reply_to = self.addresses()?;
+        self.sp()?;
+        let to = self.addresses()?;
+        self.sp()?;
+        let cc = self.addresses()?;
+        self.sp()?;
+        let bcc = self.addresses()?;
+        self.sp()?;
+        let in_reply_to = self.nstring()?;
+        self.sp()?;
+        let message_id = self.nstring()?;
+        self.close()?;
+        Ok(Envelope {
+            date,
+            subject,
+            from,
+            sender,
+            reply_to,
+            to,
+            cc,
+            bcc,
+            in_reply_to,
+            message_id,
+        })
+    }
+
+    fn addresses(&mut self) -> R<Option<Vec<Address>>> {
+        if self.is_nil() {
+            self.pos += 3;
+            return Ok(None);
+        }
+        self.open()?;
+        let mut v = Vec::new();
+        loop {
+            self.open()?;
+            let name = self.nstring()?;
+            self.sp()?;
+            let adl = self.nstring()?;
+            self.sp()?;
+            let mailbox = self.nstring()?;
+            self.sp()?;
+            let host = self.nstring()?;
+            self.close()?;
+            v.push(Address {
+                name,
+                adl,
+                mailbox,
+                host,
+            });
+            if self.eat(b')') {
+                return Ok(Some(v));
+            }
+            if self.o.quirks.spaces_between_addresses {
+                self.eat(b' ');
+            }
+        }
+    }
+
+    /// body = "(" (body-type-1part / body-type-mpart) ")"; `ext`: whether
+    /// extension data may follow (BODYSTRUCTURE).
+    fn body(&mut self, ext: bool) -> R<BodyStructure> {
+        self.enter()?;
+        let b = self.body_inner(ext);
+        self.leave();
+        b
+    }
+
+    fn body_inner(&mut self, ext: bool) -> R<BodyStructure> {
+        self.open()?;
+        if self.peek() == Some(b'(') {
+            let mut parts = Vec::new();
+            while self.peek() == Some(b'(') {
+                parts.push(self.body(ext)?);
+            }
+            self.sp()?;
+            let subtype = self.string()?;
+            let mut mext = None;
+            if ext && self.eat(b' ') {
+                let params = self.body_params()?;
+                let tail = if self.eat(b' ') {
+                    Some(self.disposition_ext()?)
+                } else {
+                    None
+                };
+                mext = Some(MultiExt { params, tail });
+            }
+            self.close()?;
+            return Ok(BodyStructure::Multi {
+                parts,
+                subtype,
+                ext: mext,
+            });
+        }
+        let media_type = self.string()?;
+        self.sp()?;
+        let subtype = self.string()?;
+        self.sp()?;
+        let params = self.body_params()?;
+        self.sp()?;
+        let id = self.nstring()?;
+        self.sp()?;
+        let description = self.nstring()?;
+        self.sp()?;
+        let encoding = if self.o.quirks.nil_body_encoding {
+            self.nstring()?
+        } else {
+            Some(self.string()?)
+        };
+        self.sp()?;
+        let octets = if self.o.quirks.negative_octets && self.eat(b'-') {
+            if self.number()? != 1 {
+                return self.err("bad octet count");
+            }
+            0
+        } else {
+            self.number()?
+        };
+        let fields = BodyFields {
+            media_type,
+            subtype,
+            params,
+            id,
+            description,
+            encoding,
+            octets,
+        };
+        let mt = &fields.media_type.data;
+        let st = &fields.subtype.data;
+        let kind = if mt.eq_ignore_ascii_case(b"TEXT") {
+            self.sp()?;
+            SingleKind::Text {
+                lines: self.number()?,
+            }
+        } else if mt.eq_ignore_ascii_case(b"MESSAGE")
+            && (st.eq_ignore_ascii_case(b"RFC822") || st.eq_ignore_ascii_case(b"GLOBAL"))
+        {
+            self.sp()?;
+            let envelope = Box::new(self.envelope()?);
+            self.sp()?;
+            let body = Box::new(self.body(ext)?);
+            self.sp()?;
+            SingleKind::Message {
+                envelope,
+                body,
+                lines: self.number()?,
+            }
+        } else {
+            SingleKind::Basic
+        };
+        let mut sext = None;
+        if ext && self.eat(b' ') {
+            let md5 = self.nstring()?;
+            let tail = if self.eat(b' ') {
+                Some(self.disposition_ext()?)
+            } else {
+                None
+            };
+            sext = Some(SingleExt { md5, tail });
+        }
+        self.close()?;
+        Ok(BodyStructure::Single {
+            fields,
+            kind,
+            ext: sext,
+        })
+    }
+
+    fn body_params(&mut self) -> R<Option<Vec<(Str, Str)>>> {
+        if self.is_nil() {
+            self.pos += 3;
+            return Ok(None);
+        }
+        let v = self.paren_list(|p| {
+            let k = p.string()?;
+            p.sp()?;
+            Ok((k, p.string()?))
+        })?;
+        if v.is_empty() {
+            return self.err("empty parameter list");
+        }
+        Ok(Some(v))
+    }
+
+    fn disposition_ext(&mut self) -> R<DispositionExt> {
+        let disposition = if self.is_nil() {
+            self.pos += 3;
+            None
+        } else {
+            self.open()?;
+            let t = self.string()?;
+            self.sp()?;
+            let params = self.body_params()?;
+            self.close()?;
+            Some((t, params))
+        };
+        let mut tail = None;
+        if self.eat(b' ') {
+            let language = if self.peek() == Some(b'(') {
+                let v = self.paren_list(Self::string)?;
+                if v.is_empty() {
+                    return self.err("empty language list");
+                }
+                Language::List(v)
+            } else {
+                Language::Single(self.nstring()?)
+            };
+            let mut ltail = None;
+            if self.eat(b' ') {
+                let location = self.nstring()?;
+                let mut extensions = Vec::new();
+                while self.eat(b' ') {
+                    extensions.push(self.body_extension()?);
+                }
+                ltail = Some(LocationExt { location, extensions });
+            }
+            tail = Some(LanguageExt {
+                language,
+                tail: ltail,
+            });
+        }
+        Ok(DispositionExt { disposition, tail })
+    }
+
+    fn body_extension(&mut self) -> R<BodyExtension> {
+        self.enter()?;
+        let r = match self.peek() {
+            Some(b'(') => self.paren_list(Self::body_extension).and_then(|v| {
+                if v.is_empty() {
+                    self.err("empty body extension list")
+                } else {
+                    Ok(BodyExtension::List(v))
+                }
+            }),
+            Some(b'0'..=b'9') => self.number64().map(BodyExtension::Number),
+            _ => self.nstring().map(BodyExtension::Str),
+        };
+        self.leave();
+        r
+    }
+}

@@ -1,0 +1,378 @@
+//! Value types shared by commands and responses: strings, tags, sequence
+//! sets, flags, mailbox names, dates, capabilities.
+
+use bytes::Bytes;
+use std::fmt;
+
+use crate::framing::LiteralMode;
+
+/// How a string appeared on the wire, or how it should be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum StrForm {
+    /// Let the encoder pick the cheapest safe form (atom, quoted, literal).
+    #[default]
+    Auto,
+    /// A bare atom (only where the grammar allows an astring).
+    Atom,
+    /// A quoted string.
+    Quoted,
+    /// A literal (`{n}`, `{n+}`, `{n-}` or, with `binary`, `~{n}`).
+    Literal {
+        /// How it was announced.
+        mode: LiteralMode,
+        /// `~{n}` literal8.
+        binary: bool,
+    },
+    /// A literal whose data was streamed by the framer and is not in
+    /// [`Str::data`] (which is empty).
+    Streamed {
+        /// The announced length.
+        len: u64,
+        /// `~{n}` literal8.
+        binary: bool,
+    },
+}
+
+/// An IMAP string (atom, quoted or literal): raw bytes, 8-bit lossless, with
+/// the form it had on the wire. Equality and hashing look at the bytes only;
+/// the form says whether it was `""` or `{0}` (RFC 9051 4.3) when that
+/// matters. NIL is `Option::<Str>::None` (see [`NStr`]).
+#[derive(Clone, Default)]
+pub struct Str {
+    /// The string's content (unescaped).
+    pub data: Bytes,
+    /// The wire form.
+    pub form: StrForm,
+}
+
+/// An `nstring`: `None` is NIL.
+pub type NStr = Option<Str>;
+
+impl Str {
+    /// A string the encoder sends in the cheapest safe form.
+    pub fn new(data: impl Into<Bytes>) -> Self {
+        Str {
+            data: data.into(),
+            form: StrForm::Auto,
+        }
+    }
+
+    /// A string from a static byte string.
+    #[must_use]
+    pub const fn from_static(data: &'static [u8]) -> Self {
+        Str {
+            data: Bytes::from_static(data),
+            form: StrForm::Auto,
+        }
+    }
+
+    /// The same string, sent in `form`.
+    #[must_use]
+    pub fn with_form(mut self, form: StrForm) -> Self {
+        self.form = form;
+        self
+    }
+
+    /// The bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The content as UTF-8, if it is.
+    #[must_use]
+    pub fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.data).ok()
+    }
+
+    /// Whether this was a literal whose data the framer streamed.
+    #[must_use]
+    pub fn is_streamed(&self) -> bool {
+        matches!(self.form, StrForm::Streamed { .. })
+    }
+}
+
+impl PartialEq for Str {
+    fn eq(&self, other: &Self) -> bool {
+        self.data == other.data && self.is_streamed() == other.is_streamed()
+    }
+}
+impl Eq for Str {}
+impl std::hash::Hash for Str {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.data.hash(state);
+    }
+}
+
+impl fmt::Debug for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.form {
+            StrForm::Streamed { len, .. } => write!(f, "Str(<streamed {len} bytes>)"),
+            _ => write!(f, "Str({:?})", self.data),
+        }
+    }
+}
+
+impl From<&str> for Str {
+    fn from(s: &str) -> Self {
+        Str::new(Bytes::copy_from_slice(s.as_bytes()))
+    }
+}
+impl From<&[u8]> for Str {
+    fn from(s: &[u8]) -> Self {
+        Str::new(Bytes::copy_from_slice(s))
+    }
+}
+impl From<Bytes> for Str {
+    fn from(s: Bytes) -> Self {
+        Str::new(s)
+    }
+}
+
+/// A value whose `Debug` output is redacted (passwords, SASL data).
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Sensitive<T>(pub T);
+
+impl<T> fmt::Debug for Sensitive<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// A command tag (1*<any ASTRING-CHAR except "+">).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Tag(pub Bytes);
+
+impl Tag {
+    /// A tag from text; `None` when it is not a valid tag.
+    #[must_use]
+    pub fn new(s: &str) -> Option<Tag> {
+        let b = s.as_bytes();
+        (!b.is_empty() && b.iter().all(|&c| crate::parse::is_astring_char(c) && c != b'+'))
+            .then(|| Tag(Bytes::copy_from_slice(b)))
+    }
+}
+
+impl fmt::Debug for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tag({:?})", self.0)
+    }
+}
+
+/// One end of a sequence range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SeqNum {
+    /// A message sequence number or UID (non-zero).
+    Num(u32),
+    /// `*`: the largest number in use.
+    Star,
+}
+
+/// `a`, `a:b` (RFC 9051 9: the order of `a` and `b` does not matter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SeqRange {
+    /// First end.
+    pub start: SeqNum,
+    /// Second end (equal to `start` for a single number).
+    pub end: SeqNum,
+}
+
+impl SeqRange {
+    /// A single number.
+    #[must_use]
+    pub fn single(n: SeqNum) -> Self {
+        SeqRange { start: n, end: n }
+    }
+}
+
+/// A sequence set, or `$` (the saved search result, RFC 5182).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SeqSet {
+    /// `$`.
+    Saved,
+    /// Ranges, in wire order (never empty when valid).
+    Ranges(Vec<SeqRange>),
+}
+
+impl SeqSet {
+    /// A set of one number.
+    #[must_use]
+    pub fn single(n: u32) -> Self {
+        SeqSet::Ranges(vec![SeqRange::single(SeqNum::Num(n))])
+    }
+
+    /// A set of one range `a:b`.
+    #[must_use]
+    pub fn range(a: SeqNum, b: SeqNum) -> Self {
+        SeqSet::Ranges(vec![SeqRange { start: a, end: b }])
+    }
+}
+
+/// A message flag, or a mailbox attribute of LIST (both are `\Name` or an
+/// atom on the wire).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Flag {
+    /// `\Answered`.
+    Answered,
+    /// `\Flagged`.
+    Flagged,
+    /// `\Deleted`.
+    Deleted,
+    /// `\Seen`.
+    Seen,
+    /// `\Draft`.
+    Draft,
+    /// `\Recent` (IMAP4rev1 only).
+    Recent,
+    /// `\*` in PERMANENTFLAGS: new keywords may be created.
+    Wildcard,
+    /// Any other `\Name` (the name without the backslash), e.g. mailbox
+    /// attributes (`\Noselect`, `\HasChildren`) and special-use (`\Drafts`).
+    Extension(Bytes),
+    /// A keyword (`$Forwarded`, `NonJunk`).
+    Keyword(Bytes),
+}
+
+impl Flag {
+    /// A flag from its wire text (`\Seen`, `$Junk`).
+    #[must_use]
+    pub fn parse_name(b: &[u8]) -> Flag {
+        if let Some(name) = b.strip_prefix(b"\\") {
+            let known = [
+                (&b"Answered"[..], Flag::Answered),
+                (b"Flagged", Flag::Flagged),
+                (b"Deleted", Flag::Deleted),
+                (b"Seen", Flag::Seen),
+                (b"Draft", Flag::Draft),
+                (b"Recent", Flag::Recent),
+                (b"*", Flag::Wildcard),
+            ];
+            for (k, f) in known {
+                if name.eq_ignore_ascii_case(k) {
+                    return f;
+                }
+            }
+            Flag::Extension(Bytes::copy_from_slice(name))
+        } else {
+            Flag::Keyword(Bytes::copy_from_slice(b))
+        }
+    }
+
+    /// The wire text without a backslash for system flags, or `None`
+    /// for keywords (see [`Flag::wire`]).
+    #[must_use]
+    pub fn system_name(&self) -> Option<&[u8]> {
+        Some(match self {
+            Flag::Answered => b"Answered",
+            Flag::Flagged => b"Flagged",
+            Flag::Deleted => b"Deleted",
+            Flag::Seen => b"Seen",
+            Flag::Draft => b"Draft",
+            Flag::Recent => b"Recent",
+            Flag::Wildcard => b"*",
+            Flag::Extension(b) => b,
+            Flag::Keyword(_) => return None,
+        })
+    }
+}
+
+/// A mailbox name as sent on the wire (modified UTF-7 in IMAP4rev1, UTF-8
+/// under IMAP4rev2 or UTF8=ACCEPT). `INBOX` is case-insensitive.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Mailbox(pub Str);
+
+impl Mailbox {
+    /// The wire name for the Unicode name `name`: UTF-8 as is when `utf8`
+    /// is in effect, modified UTF-7 otherwise.
+    #[must_use]
+    pub fn from_unicode(name: &str, utf8: bool) -> Mailbox {
+        if utf8 {
+            Mailbox(Str::from(name))
+        } else {
+            Mailbox(Str::new(crate::mutf7::encode(name)))
+        }
+    }
+
+    /// The Unicode name: the wire bytes as UTF-8 when `utf8` is in effect,
+    /// decoded from modified UTF-7 otherwise.
+    ///
+    /// # Errors
+    ///
+    /// The bytes are not valid in that encoding.
+    pub fn to_unicode(&self, utf8: bool) -> Result<String, crate::mutf7::Mutf7Error> {
+        if utf8 {
+            String::from_utf8(self.0.data.to_vec()).map_err(|_| crate::mutf7::Mutf7Error { offset: 0 })
+        } else {
+            crate::mutf7::decode(&self.0.data)
+        }
+    }
+
+    /// Whether this is INBOX (any case).
+    #[must_use]
+    pub fn is_inbox(&self) -> bool {
+        self.0.data.eq_ignore_ascii_case(b"INBOX")
+    }
+
+    /// The raw wire bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0.data
+    }
+}
+
+impl From<&str> for Mailbox {
+    /// A raw wire name (no encoding applied).
+    fn from(s: &str) -> Self {
+        Mailbox(Str::from(s))
+    }
+}
+
+/// A date (`date` of SEARCH: `1-Feb-1994`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Date {
+    /// Year (4 digits).
+    pub year: u16,
+    /// Month 1..=12.
+    pub month: u8,
+    /// Day 1..=31.
+    pub day: u8,
+}
+
+/// A date and time (`date-time` of APPEND and INTERNALDATE:
+/// `17-Jul-1996 02:44:25 -0700`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DateTime {
+    /// The date.
+    pub date: Date,
+    /// Hour 0..=23.
+    pub hour: u8,
+    /// Minute 0..=59.
+    pub minute: u8,
+    /// Second 0..=60.
+    pub second: u8,
+    /// Zone as signed `hhmm` (`-0700` is -700).
+    pub zone: i16,
+}
+
+/// Month names of the IMAP date grammar.
+pub(crate) const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+/// A capability name (`IMAP4rev2`, `AUTH=PLAIN`, `LITERAL+`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Capability(pub Bytes);
+
+impl Capability {
+    /// A capability from text.
+    #[must_use]
+    pub fn new(s: &str) -> Self {
+        Capability(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    /// Case-insensitive comparison with `name`.
+    #[must_use]
+    pub fn is(&self, name: &str) -> bool {
+        self.0.eq_ignore_ascii_case(name.as_bytes())
+    }
+}
