@@ -1047,8 +1047,11 @@ impl ServerSession {
             Command::Help(arg) => match arg {
                 None => self.reply_lines(214, HELP_LINES),
                 Some(topic) => match Command::parse(topic) {
-                    Ok(Command::Other { .. }) | Err(_) => self.reply(502, b"Unknown command"),
-                    Ok(_) => self.reply(214, b"Command is supported"),
+                    Ok(Command::Other { .. }) | Err(crate::CommandError::BadVerb) => {
+                        self.reply(502, b"Unknown command");
+                    }
+                    // A known verb, even if the topic lacks its arguments.
+                    Ok(_) | Err(_) => self.reply(214, b"Command is supported"),
                 },
             },
             Command::Syst => {
