@@ -18,7 +18,11 @@ fn files(prefix: &str) -> Vec<PathBuf> {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix) && n.ends_with(".txt")))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".txt"))
+        })
         .collect();
     v.sort();
     v
@@ -47,7 +51,12 @@ fn run(path: &PathBuf, byte_by_byte: bool) {
                 pending.drain(..bytes.len().min(pending.len()));
             }
             Side::Client => {
-                assert!(pending.is_empty(), "{}: unexpected server output {:?}", path.display(), show(&pending));
+                assert!(
+                    pending.is_empty(),
+                    "{}: unexpected server output {:?}",
+                    path.display(),
+                    show(&pending)
+                );
                 if byte_by_byte {
                     for b in &bytes {
                         s.handle_input(std::slice::from_ref(b));
@@ -60,7 +69,12 @@ fn run(path: &PathBuf, byte_by_byte: bool) {
             }
         }
     }
-    assert!(pending.is_empty(), "{}: trailing server output {:?}", path.display(), show(&pending));
+    assert!(
+        pending.is_empty(),
+        "{}: trailing server output {:?}",
+        path.display(),
+        show(&pending)
+    );
 }
 
 #[test]

@@ -66,10 +66,16 @@ pub fn answer(s: &mut ServerSession, ev: &ServerEvent, now: Instant) {
                     l.extend_from_slice(path);
                     Outcome::Lines(vec![l])
                 }
-                Request::Stat(_) => Outcome::Lines(vec![b"-rw-r--r-- 1 ftp ftp 1234 Jan 02  2024 file".to_vec()]),
-                Request::Site(args) if args.starts_with(b"CHMOD") => Outcome::Reply(200, b"SITE CHMOD ok".to_vec()),
+                Request::Stat(_) => {
+                    Outcome::Lines(vec![b"-rw-r--r-- 1 ftp ftp 1234 Jan 02  2024 file".to_vec()])
+                }
+                Request::Site(args) if args.starts_with(b"CHMOD") => {
+                    Outcome::Reply(200, b"SITE CHMOD ok".to_vec())
+                }
                 Request::Site(_) => Outcome::Failed(502, b"SITE command not implemented".to_vec()),
-                Request::Host(h) if &h[..] != b"ftp.example.test" => Outcome::Failed(504, b"Unknown host".to_vec()),
+                Request::Host(h) if &h[..] != b"ftp.example.test" => {
+                    Outcome::Failed(504, b"Unknown host".to_vec())
+                }
                 _ => Outcome::Ok,
             };
             s.complete(outcome)
@@ -82,14 +88,15 @@ pub fn answer(s: &mut ServerSession, ev: &ServerEvent, now: Instant) {
             } else if p.ends_with(b"noconn") {
                 s.data_failed(transfer.id, DataFailure::Connect)
             } else if p.ends_with(b"lost") {
-                s.data_connected(transfer.id).and_then(|()| s.data_failed(transfer.id, DataFailure::Lost))
+                s.data_connected(transfer.id)
+                    .and_then(|()| s.data_failed(transfer.id, DataFailure::Lost))
             } else if p.ends_with(b"slow") {
                 s.data_connected(transfer.id)
             } else {
-                s.data_connected(transfer.id).and_then(|()| s.data_finished(transfer.id, 100))
+                s.data_connected(transfer.id)
+                    .and_then(|()| s.data_finished(transfer.id, 100))
             }
         }
-        ServerEvent::AbortTransfer(_) | ServerEvent::Closed(_) => Ok(()),
         _ => Ok(()),
     };
     r.unwrap();
