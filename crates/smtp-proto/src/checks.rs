@@ -88,6 +88,15 @@ pub struct ServerApp {
 }
 
 impl ServerApp {
+    /// An app that answers STARTTLS by calling `tls_established` at once.
+    #[must_use]
+    pub fn with_auto_tls() -> Self {
+        ServerApp {
+            auto_tls: true,
+            ..ServerApp::default()
+        }
+    }
+
     /// Drains events of `s`, deciding as described above.
     ///
     /// # Errors
