@@ -234,6 +234,8 @@ pub enum SelectParam {
         /// Message sequence match data (sequence numbers, UIDs).
         seq_match: Option<(SeqSet, SeqSet)>,
     },
+    /// Another parameter (RFC 4466 `select-param`), with its value.
+    Other(Bytes, Option<crate::response::ExtValue>),
 }
 
 /// A LIST selection option.

@@ -345,7 +345,13 @@ impl<'a> W<'a> {
             return bad("invalid date-time");
         }
         self.out.put_u8(b'"');
-        self.digits(u32::from(d.day), 2);
+        // date-day-fixed = (SP DIGIT) / 2DIGIT; SP DIGIT as in the RFC examples.
+        if d.day < 10 {
+            self.out.put_u8(b' ');
+            self.digits(u32::from(d.day), 1);
+        } else {
+            self.digits(u32::from(d.day), 2);
+        }
         self.out.put_u8(b'-');
         self.raw(MONTHS[usize::from(d.month - 1)]);
         self.out.put_u8(b'-');
@@ -813,6 +819,16 @@ impl<'a> W<'a> {
 
     fn select_param(&mut self, p: &SelectParam) -> E {
         match p {
+            SelectParam::Other(name, value) => {
+                if name.eq_ignore_ascii_case(b"CONDSTORE") || name.eq_ignore_ascii_case(b"QRESYNC") {
+                    return bad("known SELECT parameter written as Other");
+                }
+                self.atom(name)?;
+                if let Some(v) = value {
+                    self.sp();
+                    self.ext_value(v, 0)?;
+                }
+            }
             SelectParam::CondStore => self.raw(b"CONDSTORE"),
             SelectParam::QResync {
                 uid_validity,

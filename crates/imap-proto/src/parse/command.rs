@@ -200,7 +200,12 @@ impl P<'_> {
             return Ok(SelectParam::CondStore);
         }
         if !self.eat_kw(b"QRESYNC") {
-            return self.err("unknown SELECT parameter");
+            let name = self.atom()?;
+            let mut value = None;
+            if self.eat(b' ') {
+                value = Some(self.ext_value()?);
+            }
+            return Ok(SelectParam::Other(name, value));
         }
         self.sp()?;
         self.open()?;

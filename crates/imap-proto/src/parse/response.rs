@@ -396,7 +396,7 @@ impl P<'_> {
     }
 
     /// tagged-ext-val, generic and depth-limited.
-    fn ext_value(&mut self) -> R<ExtValue> {
+    pub(crate) fn ext_value(&mut self) -> R<ExtValue> {
         self.enter()?;
         let v = match self.peek() {
             Some(b'(') => self.paren_list(Self::ext_value).map(ExtValue::List),
