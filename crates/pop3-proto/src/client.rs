@@ -1150,7 +1150,8 @@ impl Session for ClientSession {
     type Error = Error;
 
     fn handle_input(&mut self, data: &[u8]) {
-        if self.phase != Phase::Closed && !data.is_empty() {
+        // While STLS is pending, bytes are plaintext that `tls_established` would drop.
+        if !matches!(self.phase, Phase::Closed | Phase::Tls) && !data.is_empty() {
             self.activity = true;
             self.input.extend_from_slice(data);
         }

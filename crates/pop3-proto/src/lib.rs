@@ -61,6 +61,7 @@
 pub mod client;
 pub mod command;
 pub mod error;
+pub mod fuzzing;
 pub mod limits;
 mod parse;
 pub mod response;

@@ -1075,7 +1075,8 @@ impl Session for ServerSession {
     type Error = Error;
 
     fn handle_input(&mut self, data: &[u8]) {
-        if self.phase == Phase::Closed || data.is_empty() {
+        // While STLS is pending, bytes are plaintext that `tls_established` would drop.
+        if self.phase == Phase::Closed || data.is_empty() || matches!(self.wait, Wait::Tls) {
             return;
         }
         self.activity = true;

@@ -1,0 +1,108 @@
+//! Fake-clock tests of every timer: the 10-minute autologout (RFC 1939
+//! section 3), the failed-login delay, and the client's response timeout.
+
+mod common;
+
+use common::{App, config_from_directives, rfc_messages};
+use pop3_proto::{ClientConfig, ClientSession, CloseReason, Credentials, Error, ServerSession, TlsMode};
+use proto_core::{Secret, Session};
+use std::time::{Duration, Instant};
+
+fn drain(s: &mut impl Session) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(b) = s.poll_transmit() {
+        out.extend_from_slice(b);
+        let n = b.len();
+        s.advance_transmit(n);
+    }
+    out
+}
+
+#[test]
+fn autologout_after_ten_idle_minutes_deletes_nothing() {
+    let t0 = Instant::now();
+    let mut s = ServerSession::new(config_from_directives("#! tls\n"), t0);
+    let mut app = App::new(rfc_messages());
+    assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_secs(600)));
+    let t1 = t0 + Duration::from_secs(300);
+    s.handle_input_at(b"USER mrose\r\nPASS tanstaaf\r\nDELE 1\r\n", t1);
+    app.drive(&mut s).unwrap();
+    drain(&mut s);
+    // Activity restarted the timer.
+    assert_eq!(s.poll_timeout(), Some(t1 + Duration::from_secs(600)));
+    s.handle_timeout(t1 + Duration::from_secs(599));
+    assert!(!s.is_closed());
+    s.handle_timeout(t1 + Duration::from_secs(600));
+    assert!(s.is_closed());
+    app.drive(&mut s).unwrap();
+    assert_eq!(app.closed, Some(CloseReason::Timeout));
+    assert_eq!(app.deleted, None, "autologout must not enter UPDATE");
+    assert!(drain(&mut s).is_empty(), "autologout sends nothing");
+}
+
+#[test]
+fn input_without_time_postpones_the_autologout() {
+    let t0 = Instant::now();
+    let mut s = ServerSession::new(config_from_directives("#! tls\n"), t0);
+    s.handle_input(b"NOOP\r\n");
+    let _ = s.poll_event();
+    s.handle_timeout(t0 + Duration::from_secs(600));
+    assert!(!s.is_closed());
+    assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_secs(1200)));
+    s.handle_timeout(t0 + Duration::from_secs(1200));
+    assert!(s.is_closed());
+}
+
+#[test]
+fn failed_login_reply_is_delayed() {
+    let t0 = Instant::now();
+    let mut cfg = config_from_directives("#! tls\n");
+    cfg.failed_login_delay = Duration::from_secs(2);
+    let mut s = ServerSession::new(cfg, t0);
+    let mut app = App::new(rfc_messages());
+    drain(&mut s);
+    let t1 = t0 + Duration::from_secs(10);
+    s.handle_input_at(b"USER mrose\r\nPASS wrong\r\nUSER mrose\r\n", t1);
+    app.drive(&mut s).unwrap();
+    assert!(
+        app.events
+            .iter()
+            .any(|e| e.starts_with("LoginFailed { failures: 1"))
+    );
+    assert_eq!(drain(&mut s), b"+OK send PASS\r\n");
+    assert_eq!(s.poll_timeout(), Some(t1 + Duration::from_secs(2)));
+    s.handle_timeout(t1 + Duration::from_secs(1));
+    app.drive(&mut s).unwrap();
+    assert!(drain(&mut s).is_empty(), "reply left early");
+    s.handle_timeout(t1 + Duration::from_secs(2));
+    app.drive(&mut s).unwrap();
+    // The delayed -ERR, then the pipelined USER is answered.
+    assert_eq!(
+        drain(&mut s),
+        b"-ERR [AUTH] invalid user name or password\r\n+OK send PASS\r\n"
+    );
+    assert!(matches!(
+        app.events.last().map(String::as_str),
+        Some(e) if e.starts_with("LoginFailed")
+    ));
+}
+
+#[test]
+fn client_gives_up_on_a_silent_server() {
+    let t0 = Instant::now();
+    let mut cfg = ClientConfig::new(Credentials {
+        username: "u".into(),
+        password: Some(Secret::new("p".into())),
+        ..Credentials::default()
+    });
+    cfg.tls = TlsMode::Implicit;
+    let mut c = ClientSession::new(cfg, t0);
+    assert_eq!(c.poll_timeout(), Some(t0 + Duration::from_secs(600)));
+    let t1 = t0 + Duration::from_secs(5);
+    c.handle_input_at(b"+OK hi\r\n", t1);
+    while let Some(_ev) = c.poll_event().unwrap() {}
+    assert_eq!(drain(&mut c), b"CAPA\r\n");
+    assert_eq!(c.poll_timeout(), Some(t1 + Duration::from_secs(600)));
+    c.handle_timeout(t1 + Duration::from_secs(600));
+    assert_eq!(c.poll_event(), Err(Error::Timeout));
+}

@@ -1,0 +1,3 @@
+//! Fuzz target: see `pop3_proto::fuzzing::client_session` for the invariant.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| pop3_proto::fuzzing::client_session(data));
