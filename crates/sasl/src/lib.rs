@@ -103,6 +103,7 @@
 
 mod client;
 mod error;
+pub mod fuzzing;
 mod limits;
 mod mech;
 mod mechanism;
