@@ -933,10 +933,12 @@ impl ServerSession {
         } else {
             self.rnfr.take().and(None)
         };
-        let rest = if matches!(cmd, Command::Retr(_) | Command::Stor(_)) {
-            self.rest.take()
-        } else {
-            self.rest.take().and(None)
+        // REST survives the data-connection setup that clients send between it
+        // and the transfer (PORT/PASV/EPRT/EPSV/TYPE), as common servers allow.
+        let rest = match cmd {
+            Command::Retr(_) | Command::Stor(_) => self.rest.take(),
+            Command::Port(_) | Command::Pasv | Command::Eprt(_) | Command::Epsv(_) | Command::Type(_) => None,
+            _ => self.rest.take().and(None),
         };
         let pre_login = matches!(
             cmd,
