@@ -895,8 +895,16 @@ fn write_mail_params(p: &MailParams<'_>, out: &mut BytesMut) -> Result<(), Encod
         }
         put_param(out, b"MT-PRIORITY", Some(n.to_string().as_bytes()))?;
     }
-    for (k, v) in p.other.iter() {
-        put_param(out, k, v)?;
+    write_other(&p.other, out)
+}
+
+fn write_other(o: &OtherParams<'_>, out: &mut BytesMut) -> Result<(), EncodeError> {
+    check_arg(o.raw)?;
+    for p in params::split_params(o.raw) {
+        let (k, v) = p.map_err(|_| EncodeError::Invalid("bad parameter"))?;
+        if !params::is_known(k, o.known()) {
+            put_param(out, k, v)?;
+        }
     }
     Ok(())
 }
@@ -920,10 +928,7 @@ fn write_rcpt_params(p: &RcptParams<'_>, out: &mut BytesMut) -> Result<(), Encod
         }
         out.put_slice(a);
     }
-    for (k, v) in p.other.iter() {
-        put_param(out, k, v)?;
-    }
-    Ok(())
+    write_other(&p.other, out)
 }
 
 /// A line of an AUTH exchange sent by the client after a 334 challenge.

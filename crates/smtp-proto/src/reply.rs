@@ -148,7 +148,7 @@ impl Reply {
             return Err(EncodeError::Invalid("reply code out of range"));
         }
         if let Some(e) = self.enhanced
-            && (u16::from(e.0) != self.code / 100 || e.1 > 999 || e.2 > 999)
+            && (u16::from(e.0) != self.code / 100 || !matches!(e.0, 2 | 4 | 5) || e.1 > 999 || e.2 > 999)
         {
             return Err(EncodeError::Invalid(
                 "enhanced code does not match the reply code",
