@@ -517,6 +517,15 @@ impl<'a> W<'a> {
                 });
                 self.mailbox(mailbox)?;
                 if !params.is_empty() {
+                    // RFC 4466: a value-less parameter followed by another
+                    // one would read as name + value.
+                    let n = params.len();
+                    if params[..n - 1]
+                        .iter()
+                        .any(|p| matches!(p, SelectParam::Other(_, None)))
+                    {
+                        return bad("a SELECT parameter without value must come last");
+                    }
                     self.sp();
                     self.list(params, Self::select_param)?;
                 }
