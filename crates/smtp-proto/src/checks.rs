@@ -408,9 +408,15 @@ fn sample_messages() -> Vec<(Envelope, Vec<u8>)> {
 /// same client events and output; the client never emits a bare CR or LF.
 pub fn client_session(data: &[u8]) {
     let (seed, input) = plan(data);
-    let run = |pieces: &[&[u8]]| {
+    // STARTTLS makes the outcome depend on when TLS completes, so the
+    // invariance run has it off; a second run with it on must only be safe.
+    let run = |pieces: &[&[u8]], tls: crate::TlsPolicy| {
         let now = Instant::now();
-        let mut c = ClientSession::new(ClientConfig::default(), now);
+        let cfg = ClientConfig {
+            tls,
+            ..ClientConfig::default()
+        };
+        let mut c = ClientSession::new(cfg, now);
         let mut app = ClientApp::new(sample_messages());
         let mut out = Vec::new();
         for p in pieces {
@@ -429,10 +435,17 @@ pub fn client_session(data: &[u8]) {
         }
         (app.log, out)
     };
-    let whole = run(&[input]);
-    let split = run(&chunks(seed, input, 13));
+    let whole = run(&[input], crate::TlsPolicy::Disabled);
+    let split = run(&chunks(seed, input, 13), crate::TlsPolicy::Disabled);
     assert_eq!(whole.0, split.0, "chunking changed the client's behaviour");
-    let out = &whole.1;
+    assert_eq!(whole.1, split.1, "chunking changed the client's output");
+    let with_tls = run(&chunks(seed, input, 5), crate::TlsPolicy::Opportunistic);
+    for out in [&whole.1, &with_tls.1] {
+        no_bare_line_endings(out);
+    }
+}
+
+fn no_bare_line_endings(out: &[u8]) {
     for (i, &b) in out.iter().enumerate() {
         if b == b'\n' {
             assert!(i > 0 && out[i - 1] == b'\r', "client emitted a bare LF");

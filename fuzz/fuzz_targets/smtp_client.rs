@@ -1,0 +1,3 @@
+//! Fuzz target: see `smtp_proto::checks::client_session` for the invariant.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| smtp_proto::checks::client_session(data));
