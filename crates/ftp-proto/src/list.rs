@@ -72,7 +72,8 @@ fn mlsx_kind(v: &[u8]) -> FileKind {
         FileKind::ParentDir
     } else if v.len() > 8 && eq_ic(&v[..8], b"OS.unix=") {
         let t = &v[8..];
-        let t = &t[..memchr(b':', t).unwrap_or(t.len())];
+        // "OS.unix=slink:/target" (RFC 3659 7.7.4) or "OS.unix=chr-13/29" (7.7.5).
+        let t = &t[..memchr::memchr2(b':', b'-', t).unwrap_or(t.len())];
         if eq_ic(t, b"slink") || eq_ic(t, b"symlink") {
             FileKind::Symlink
         } else if eq_ic(t, b"blk") || eq_ic(t, b"blkdev") {
@@ -316,8 +317,9 @@ pub fn parse_unix(line: &[u8], now: Timestamp) -> Result<UnixEntry<'_>, ListErro
             // A month only if a day and a time or year follow.
             let (d, r2) = token(r);
             let (ty, r3) = token(r2);
+            let time_or_year = hh_mm(ty).is_some() || (ty.len() == 4 && crate::parse::dec_u16(ty).is_some());
             if let Some(day) = crate::parse::dec_u8(d).filter(|d| (1..=31).contains(d))
-                && !ty.is_empty()
+                && time_or_year
             {
                 break (m, day, ty, r3);
             }

@@ -69,6 +69,20 @@ impl<'a> Reply<'a> {
     /// assert_eq!(r.lines().count(), 3);
     /// ```
     pub fn parse(buf: &'a [u8], config: &ReplyConfig) -> Result<Option<(Reply<'a>, usize)>, ReplyError> {
+        // Judge the first line's shape from its first bytes before anything
+        // else, so that the error does not depend on how the input was split.
+        let head = &buf[..buf.len().min(5)];
+        match memchr(b'\n', head) {
+            Some(i) => {
+                let line = &head[..i];
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                first_line_shape(line).ok_or(ReplyError::BadLine)?;
+            }
+            None if head.len() >= 4 => {
+                first_line_shape(&head[..4]).ok_or(ReplyError::BadLine)?;
+            }
+            None => {}
+        }
         let mut pos = 0;
         let mut code = None;
         loop {
@@ -77,10 +91,6 @@ impl<'a> Reply<'a> {
                     return Err(ReplyError::TooLong {
                         limit: config.max_len,
                     });
-                }
-                // Reject a bad first line as soon as its first bytes are known.
-                if code.is_none() && buf.len() >= 4 && first_line_shape(buf).is_none() {
-                    return Err(ReplyError::BadLine);
                 }
                 return Ok(None);
             };

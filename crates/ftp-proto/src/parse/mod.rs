@@ -6,9 +6,9 @@
 //! no allocation is what makes them fast. They run on one framed unit at a
 //! time, so there is no `Incomplete` state.
 
-/// Parses an unsigned decimal number of 1 to 19 digits.
+/// Parses an unsigned decimal number (1 to 20 digits, no overflow).
 pub(crate) fn dec_u64(b: &[u8]) -> Option<u64> {
-    if b.is_empty() || b.len() > 19 {
+    if b.is_empty() || b.len() > 20 {
         return None;
     }
     let mut v: u64 = 0;
@@ -16,7 +16,7 @@ pub(crate) fn dec_u64(b: &[u8]) -> Option<u64> {
         if !c.is_ascii_digit() {
             return None;
         }
-        v = v * 10 + u64::from(c - b'0');
+        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
     }
     Some(v)
 }
