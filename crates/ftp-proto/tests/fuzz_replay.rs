@@ -1,0 +1,57 @@
+//! Replays every stored fuzz input (fuzz/corpus/ftp_* and
+//! testdata/fuzz-regressions/ftp_*) through the same checks the fuzz targets
+//! run, on stable Rust.
+
+use ftp_proto::fuzzing;
+use proto_core::transcript::fuzz_inputs;
+use std::path::Path;
+
+fn replay(target: &str, check: fn(&[u8])) -> usize {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let inputs = fuzz_inputs(&root, target);
+    for (path, data) in &inputs {
+        let result = std::panic::catch_unwind(|| check(data));
+        assert!(result.is_ok(), "fuzz input {} fails its check", path.display());
+    }
+    inputs.len()
+}
+
+#[test]
+fn replay_command() {
+    assert!(replay("ftp_command", fuzzing::command) > 0, "no stored inputs");
+}
+
+#[test]
+fn replay_reply() {
+    assert!(replay("ftp_reply", fuzzing::reply) > 0, "no stored inputs");
+}
+
+#[test]
+fn replay_list_mlsx() {
+    assert!(replay("ftp_list_mlsx", fuzzing::list_mlsx) > 0, "no stored inputs");
+}
+
+#[test]
+fn replay_list_unix() {
+    assert!(replay("ftp_list_unix", fuzzing::list_unix) > 0, "no stored inputs");
+}
+
+#[test]
+fn replay_list_dos() {
+    assert!(replay("ftp_list_dos", fuzzing::list_dos) > 0, "no stored inputs");
+}
+
+#[test]
+fn replay_ascii() {
+    assert!(replay("ftp_ascii", fuzzing::ascii) > 0, "no stored inputs");
+}
+
+#[test]
+fn replay_server() {
+    assert!(replay("ftp_server", fuzzing::server_session) > 0, "no stored inputs");
+}
+
+#[test]
+fn replay_client() {
+    assert!(replay("ftp_client", fuzzing::client_session) > 0, "no stored inputs");
+}
