@@ -90,7 +90,10 @@ fn run_framer(dir: Direction, limits: Limits, pieces: &[&[u8]]) -> Vec<String> {
         while let Some(x) = f.next(&mut buf) {
             out.push(match x {
                 Ok(Frame::Unit(u)) => format!("unit {:?} {:?}", u.bytes(), u.streamed_offsets()),
-                Ok(Frame::StreamChunk(c)) => format!("chunk {c:?}"),
+                Ok(Frame::StreamChunk(c)) => c.iter().fold(String::from("chunk "), |mut s, b| {
+                    s.push_str(&format!("{b:02x}"));
+                    s
+                }),
                 Ok(other) => format!("{other:?}"),
                 Err(e) => format!("error {e:?}"),
             });

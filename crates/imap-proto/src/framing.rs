@@ -340,7 +340,9 @@ impl Framer {
         let hit = memchr::memchr2(b'\r', b'\n', &buf[self.pos..]).map(|k| self.pos + k);
         let Some(i) = hit else {
             if buf.len() - self.line_start > lim.max_line_len {
-                let head = self.head(buf, buf.len());
+                // The head is cut at the limit, so it does not depend on
+                // how the input was split.
+                let head = self.head(buf, self.line_start + lim.max_line_len);
                 let len = buf.len();
                 let err = FrameError::LineTooLong {
                     limit: lim.max_line_len,
@@ -387,7 +389,7 @@ impl Framer {
         };
         let end = lf + 1;
         if end - self.line_start > lim.max_line_len {
-            let head = self.head(buf, end);
+            let head = self.head(buf, self.line_start + lim.max_line_len);
             let skip = self.skip_after(&buf[self.line_start..lf - 1]);
             let err = FrameError::LineTooLong {
                 limit: lim.max_line_len,
