@@ -1,0 +1,560 @@
+//! One control connection: the read -> session -> events -> write loop, with
+//! the data-connection state (passive listener, transfer waiting for its
+//! connection, running transfer task) kept beside the session.
+
+use crate::data::{self, DataMsg, DataTls, Job, Payload};
+use crate::listing;
+use crate::users::Users;
+use examples::ftpfs::{FileTree, Kind};
+use examples::net::Conn;
+use ftp_proto::server::{
+    DataFailure, DataMode, Outcome, Request, ServerEvent, Transfer, TransferId, TransferKind,
+};
+use ftp_proto::{ServerConfig, ServerSession};
+use sha2::{Digest, Sha256};
+use std::io;
+use std::net::SocketAddr;
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+/// What every session shares.
+pub(crate) struct Shared {
+    pub(crate) tree: FileTree,
+    pub(crate) users: Users,
+    pub(crate) acceptor: Option<TlsAcceptor>,
+    pub(crate) config: ServerConfig,
+    pub(crate) passive_ports: RangeInclusive<u16>,
+    /// Source port for active connections (0: any).
+    pub(crate) active_port: u16,
+    pub(crate) transfer_timeout: Duration,
+    /// Data connections must resume the control connection's TLS session.
+    pub(crate) require_tls_reuse: bool,
+}
+
+/// A transfer whose passive data connection has not arrived yet.
+struct Waiting {
+    job: Job,
+    deadline: Instant,
+}
+
+struct State {
+    shared: Arc<Shared>,
+    session: ServerSession,
+    peer: SocketAddr,
+    local: SocketAddr,
+    token: Vec<u8>,
+    writable: bool,
+    passive: Option<TcpListener>,
+    waiting: Option<Waiting>,
+    running: Option<(TransferId, JoinHandle<()>)>,
+    tx: mpsc::UnboundedSender<DataMsg>,
+}
+
+fn token_for(peer: SocketAddr) -> Vec<u8> {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut h = Sha256::new();
+    h.update(peer.to_string().as_bytes());
+    h.update(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos()
+            .to_le_bytes(),
+    );
+    h.update(
+        SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_le_bytes(),
+    );
+    h.finalize()[..16].to_vec()
+}
+
+async fn accept_opt(l: Option<&TcpListener>) -> io::Result<(TcpStream, SocketAddr)> {
+    match l {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Serves one control connection to its end. `implicit`: TLS from the first byte.
+pub(crate) async fn serve(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    implicit: bool,
+) -> io::Result<()> {
+    let local = tcp.local_addr()?;
+    let _ = tcp.set_nodelay(true);
+    let token = token_for(peer);
+    let mut conn = Conn::Plain(tcp);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let session = ServerSession::new(shared.config.clone(), peer, Instant::now());
+    let mut st = State {
+        shared,
+        session,
+        peer,
+        local,
+        token,
+        writable: false,
+        passive: None,
+        waiting: None,
+        running: None,
+        tx,
+    };
+    if implicit {
+        let Some(acceptor) = st.shared.acceptor.clone() else {
+            return Err(io::Error::other("implicit TLS without a certificate"));
+        };
+        upgrade(&mut conn, &acceptor, &st.token).await?;
+        // The greeting goes out over TLS; then the session is told TLS is on
+        // the only way it knows, an AUTH TLS whose 234 reply is not sent.
+        conn.flush_session(&mut st.session).await?;
+        st.session.handle_input(b"AUTH TLS\r\n");
+        match st.session.poll_event() {
+            Ok(Some(ServerEvent::StartTls)) => {
+                if let Some(n) = st.session.poll_transmit().map(<[u8]>::len) {
+                    st.session.advance_transmit(n);
+                }
+                st.session
+                    .tls_established()
+                    .map_err(|e| io::Error::other(e.to_string()))?;
+            }
+            other => return Err(io::Error::other(format!("implicit TLS setup: {other:?}"))),
+        }
+    }
+    let result = run(&mut st, &mut conn, &mut rx).await;
+    if let Some((_, h)) = st.running.take() {
+        h.abort();
+    }
+    let _ = conn.flush_session(&mut st.session).await;
+    let _ = tokio::io::AsyncWriteExt::shutdown(&mut conn).await;
+    result
+}
+
+async fn upgrade(conn: &mut Conn, acceptor: &TlsAcceptor, token: &[u8]) -> io::Result<()> {
+    let Conn::Plain(tcp) = std::mem::replace(conn, Conn::Upgrading) else {
+        return Err(io::Error::other("TLS is already on"));
+    };
+    let tls = tokio::time::timeout(
+        Duration::from_secs(30),
+        acceptor.accept_with(tcp, |c| c.set_resumption_data(token)),
+    )
+    .await
+    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
+    *conn = Conn::ServerTls(Box::new(tls));
+    Ok(())
+}
+
+async fn run(st: &mut State, conn: &mut Conn, rx: &mut mpsc::UnboundedReceiver<DataMsg>) -> io::Result<()> {
+    let mut buf = vec![0u8; 8192];
+    loop {
+        loop {
+            match st.session.poll_event() {
+                Ok(Some(ev)) => st.on_event(ev, conn).await?,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::info!(peer = %st.peer, error = %e, "session closed");
+                    return Ok(());
+                }
+            }
+        }
+        conn.flush_session(&mut st.session).await?;
+        if st.session.is_closed() {
+            return Ok(());
+        }
+        let far = Instant::now() + Duration::from_secs(86_400);
+        let deadline = [st.session.poll_timeout(), st.waiting.as_ref().map(|w| w.deadline)]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(far);
+        tokio::select! {
+            r = conn.read(&mut buf) => match r {
+                Ok(0) | Err(_) => {
+                    st.session.handle_eof();
+                    return Ok(());
+                }
+                Ok(n) => st.session.handle_input(&buf[..n]),
+            },
+            Some(msg) = rx.recv() => st.on_data(msg),
+            acc = accept_opt(st.passive.as_ref().filter(|_| st.waiting.is_some())) => st.on_accept(acc),
+            () = tokio::time::sleep_until(deadline.into()) => {
+                let now = Instant::now();
+                st.session.handle_timeout(now);
+                if st.waiting.as_ref().is_some_and(|w| now >= w.deadline)
+                    && let Some(w) = st.waiting.take()
+                {
+                    tracing::info!(peer = %st.peer, "no passive data connection arrived");
+                    st.passive = None;
+                    let _ = st.session.data_failed(w.job.id, DataFailure::Connect);
+                }
+            }
+        }
+    }
+}
+
+fn outcome(e: &io::Error) -> Outcome {
+    match e.kind() {
+        io::ErrorKind::NotFound => Outcome::NotFound,
+        io::ErrorKind::PermissionDenied => Outcome::Denied,
+        io::ErrorKind::AlreadyExists => Outcome::Failed(550, b"File exists".to_vec()),
+        io::ErrorKind::DirectoryNotEmpty => Outcome::Failed(550, b"Directory not empty".to_vec()),
+        io::ErrorKind::InvalidInput | io::ErrorKind::NotADirectory | io::ErrorKind::IsADirectory => {
+            Outcome::Failed(550, b"Not a plain file or not a directory".to_vec())
+        }
+        _ => Outcome::Failed(451, b"Local error in processing".to_vec()),
+    }
+}
+
+fn vpath(p: &[u8]) -> Option<&str> {
+    std::str::from_utf8(p).ok()
+}
+
+impl State {
+    async fn on_event(&mut self, ev: ServerEvent, conn: &mut Conn) -> io::Result<()> {
+        match ev {
+            ServerEvent::Login {
+                user,
+                password,
+                anonymous,
+            } => match self.shared.users.check(&user, password.expose(), anonymous) {
+                Some(writable) => {
+                    self.writable = writable;
+                    tracing::info!(peer = %self.peer, user = %String::from_utf8_lossy(&user), writable, "login");
+                    let _ = self.session.login_accept();
+                }
+                None => {
+                    tracing::warn!(peer = %self.peer, user = %String::from_utf8_lossy(&user), "failed login");
+                    let _ = self.session.login_reject(Instant::now());
+                }
+            },
+            ServerEvent::Account { .. } => {
+                let _ = self.session.login_reject(Instant::now());
+            }
+            ServerEvent::StartTls => {
+                conn.flush_session(&mut self.session).await?;
+                let Some(acceptor) = self.shared.acceptor.clone() else {
+                    self.session.tls_failed();
+                    return Ok(());
+                };
+                match upgrade(conn, &acceptor, &self.token).await {
+                    Ok(()) => {
+                        let _ = self.session.tls_established();
+                    }
+                    Err(e) => {
+                        tracing::info!(peer = %self.peer, error = %e, "TLS handshake failed");
+                        self.session.tls_failed();
+                        return Err(e);
+                    }
+                }
+            }
+            ServerEvent::Request(req) => {
+                let out = tokio::task::block_in_place(|| self.request(&req));
+                if let Err(e) = self.session.complete(out) {
+                    tracing::error!(error = %e, "request answer refused");
+                }
+            }
+            ServerEvent::PassiveListen { .. } => {
+                self.passive = None;
+                match data::passive_listener(self.local.ip(), &self.shared.passive_ports).await {
+                    Ok(l) => {
+                        let addr = l.local_addr()?;
+                        self.passive = Some(l);
+                        let _ = self.session.passive_ready(addr);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "passive listener");
+                        let _ = self.session.passive_failed();
+                    }
+                }
+            }
+            ServerEvent::OpenDataChannel { mode, transfer } => self.open(mode, transfer).await,
+            ServerEvent::AbortTransfer(id) => {
+                if let Some((rid, h)) = self.running.take() {
+                    if rid == id {
+                        h.abort();
+                        tracing::info!(peer = %self.peer, "transfer aborted");
+                    } else {
+                        self.running = Some((rid, h));
+                    }
+                }
+                if self.waiting.as_ref().is_some_and(|w| w.job.id == id) {
+                    self.waiting = None;
+                    self.passive = None;
+                }
+            }
+            // Closed (QUIT): the loop sees is_closed() after the flush.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn request(&self, req: &Request) -> Outcome {
+        let tree = &self.shared.tree;
+        let ro = !self.writable;
+        let path = |p: &[u8]| vpath(p).map(str::to_owned);
+        let done = |r: io::Result<()>| r.map_or_else(|e| outcome(&e), |()| Outcome::Ok);
+        match req {
+            Request::ChangeDir(p) => match path(p).map(|p| tree.resolve(&p)) {
+                Some(Ok(real)) if real.is_dir() => Outcome::Ok,
+                Some(Ok(_)) => Outcome::Failed(550, b"Not a directory".to_vec()),
+                Some(Err(e)) => outcome(&e),
+                None => Outcome::NotFound,
+            },
+            Request::MakeDir(_)
+            | Request::RemoveDir(_)
+            | Request::Delete(_)
+            | Request::RenameFrom(_)
+            | Request::Rename { .. }
+            | Request::SetModTime { .. }
+                if ro =>
+            {
+                Outcome::Denied
+            }
+            Request::MakeDir(p) => path(p).map_or(Outcome::NotFound, |p| done(tree.mkdir(&p))),
+            Request::RemoveDir(p) => path(p).map_or(Outcome::NotFound, |p| done(tree.rmdir(&p))),
+            Request::Delete(p) => path(p).map_or(Outcome::NotFound, |p| done(tree.delete(&p))),
+            Request::RenameFrom(p) => match path(p).map(|p| tree.stat(&p)) {
+                Some(Ok(_)) if p.as_ref() != b"/" => Outcome::Ok,
+                Some(Ok(_)) => Outcome::Denied,
+                Some(Err(e)) => outcome(&e),
+                None => Outcome::NotFound,
+            },
+            Request::Rename { from, to } => match (path(from), path(to)) {
+                (Some(f), Some(t)) => done(tree.rename(&f, &t)),
+                _ => Outcome::NotFound,
+            },
+            Request::Size(p) => match path(p).map(|p| tree.stat(&p)) {
+                Some(Ok(i)) if i.kind == Kind::File => Outcome::Size(i.size),
+                Some(Ok(_)) => Outcome::Failed(550, b"Not a plain file".to_vec()),
+                Some(Err(e)) => outcome(&e),
+                None => Outcome::NotFound,
+            },
+            Request::ModTime(p) => match path(p).map(|p| tree.stat(&p)) {
+                Some(Ok(i)) => {
+                    let secs = i
+                        .modified
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+                    match ftp_proto::Timestamp::from_unix_seconds(secs).filter(ftp_proto::Timestamp::is_valid)
+                    {
+                        Some(t) => Outcome::Time(t),
+                        None => Outcome::Failed(550, b"Time out of range".to_vec()),
+                    }
+                }
+                Some(Err(e)) => outcome(&e),
+                None => Outcome::NotFound,
+            },
+            Request::SetModTime { path: p, time } => {
+                let Some(p) = path(p) else {
+                    return Outcome::NotFound;
+                };
+                let secs = time.unix_seconds();
+                let when = if secs >= 0 {
+                    std::time::UNIX_EPOCH + Duration::from_secs(secs.unsigned_abs())
+                } else {
+                    std::time::UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
+                };
+                done(tree.set_modified(&p, when))
+            }
+            Request::Mlst { path: p, facts } => match path(p).map(|s| tree.stat(&s)) {
+                Some(Ok(i)) => match listing::mlsx_line(&i, p, *facts, self.writable) {
+                    Some(line) => Outcome::Lines(vec![line]),
+                    None => Outcome::Failed(550, b"Name cannot be listed".to_vec()),
+                },
+                Some(Err(e)) => outcome(&e),
+                None => Outcome::NotFound,
+            },
+            Request::Stat(p) => match path(p).map(|p| tree.list(&p)) {
+                Some(Ok(entries)) => Outcome::Lines(listing::unix_lines(&entries, self.writable)),
+                Some(Err(e)) => outcome(&e),
+                None => Outcome::NotFound,
+            },
+            Request::Site(_) => Outcome::Failed(504, b"No SITE commands here".to_vec()),
+            Request::Host(_) => Outcome::Ok,
+            _ => Outcome::Failed(502, b"Not implemented".to_vec()),
+        }
+    }
+
+    /// Prepares what a transfer moves, before any data connection: a missing
+    /// file or a read-only user gets 550 at once.
+    fn payload(&self, t: &Transfer) -> Result<Payload, DataFailure> {
+        let tree = &self.shared.tree;
+        let path = t.path.as_deref().map(vpath);
+        let path = match path {
+            Some(Some(p)) => Some(p.to_owned()),
+            Some(None) => return Err(DataFailure::Unavailable),
+            None => None,
+        };
+        let writing = matches!(
+            t.kind,
+            TransferKind::Store | TransferKind::StoreUnique | TransferKind::Append
+        );
+        if writing && !self.writable {
+            return Err(DataFailure::Unavailable);
+        }
+        let fail = |e: io::Error| {
+            tracing::debug!(error = %e, "transfer refused");
+            DataFailure::Unavailable
+        };
+        match t.kind {
+            TransferKind::Retrieve => {
+                let p = path.ok_or(DataFailure::Unavailable)?;
+                let (f, _) = tree.open_read(&p, t.offset).map_err(fail)?;
+                Ok(Payload::File(f))
+            }
+            TransferKind::Store | TransferKind::Append => {
+                let p = path.ok_or(DataFailure::Unavailable)?;
+                let keep = if t.kind == TransferKind::Append {
+                    u64::MAX
+                } else {
+                    t.offset
+                };
+                Ok(Payload::Upload(tree.begin_upload(&p, keep).map_err(fail)?))
+            }
+            TransferKind::StoreUnique => {
+                let cwd = vpath(self.session.cwd())
+                    .ok_or(DataFailure::Unavailable)?
+                    .to_owned();
+                let hint = path
+                    .as_deref()
+                    .and_then(|p| p.rsplit('/').next())
+                    .unwrap_or("upload")
+                    .to_owned();
+                let name = tree.unique_name(&cwd, &hint).map_err(fail)?;
+                let target = format!("{}/{name}", cwd.trim_end_matches('/'));
+                Ok(Payload::Upload(tree.begin_upload(&target, 0).map_err(fail)?))
+            }
+            TransferKind::List | TransferKind::NameList | TransferKind::MachineList => {
+                let p = path.unwrap_or_else(|| "/".to_owned());
+                let entries = tree.list(&p).map_err(fail)?;
+                Ok(Payload::Bytes(match t.kind {
+                    TransferKind::List => listing::join_crlf(&listing::unix_lines(&entries, self.writable)),
+                    TransferKind::NameList => listing::names(&entries),
+                    _ => listing::mlsd(&entries, self.writable),
+                }))
+            }
+        }
+    }
+
+    async fn open(&mut self, mode: DataMode, t: Transfer) {
+        let id = t.id;
+        let payload = match tokio::task::block_in_place(|| self.payload(&t)) {
+            Ok(p) => p,
+            Err(why) => {
+                self.passive = None;
+                let _ = self.session.data_failed(id, why);
+                return;
+            }
+        };
+        let tls = if t.protected {
+            match &self.shared.acceptor {
+                Some(a) => Some(DataTls {
+                    acceptor: a.clone(),
+                    token: self.token.clone(),
+                    require_reuse: self.shared.require_tls_reuse,
+                }),
+                None => {
+                    let _ = self.session.data_failed(id, DataFailure::Connect);
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        // TYPE A applies to files; listings are already CRLF text.
+        let ascii = t.ascii
+            && matches!(
+                t.kind,
+                TransferKind::Retrieve
+                    | TransferKind::Store
+                    | TransferKind::Append
+                    | TransferKind::StoreUnique
+            );
+        let job = Job {
+            id,
+            payload,
+            ascii,
+            tls,
+            timeout: self.shared.transfer_timeout,
+        };
+        match mode {
+            DataMode::Passive | DataMode::ExtendedPassive => {
+                if self.passive.is_none() {
+                    let _ = self.session.data_failed(id, DataFailure::Connect);
+                    return;
+                }
+                self.waiting = Some(Waiting {
+                    job,
+                    deadline: Instant::now() + self.shared.transfer_timeout,
+                });
+            }
+            DataMode::Active(dst) | DataMode::ExtendedActive(dst) => {
+                let tx = self.tx.clone();
+                let (ip, port, wait) = (
+                    self.local.ip(),
+                    self.shared.active_port,
+                    self.shared.transfer_timeout,
+                );
+                let h = tokio::spawn(async move {
+                    match data::connect_active(dst, ip, port, wait).await {
+                        Ok(tcp) => {
+                            let _ = tx.send(DataMsg::Connected(id));
+                            data::run(job, tcp, tx).await;
+                        }
+                        Err(e) => {
+                            tracing::info!(%dst, error = %e, "active data connection failed");
+                            let _ = tx.send(DataMsg::Done(id, Err(DataFailure::Connect)));
+                        }
+                    }
+                });
+                self.running = Some((id, h));
+            }
+        }
+    }
+
+    fn on_accept(&mut self, acc: io::Result<(TcpStream, SocketAddr)>) {
+        let (tcp, from) = match acc {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::debug!(error = %e, "passive accept");
+                return;
+            }
+        };
+        if !self.session.accept_data_peer(from) {
+            // PASV theft: drop the stranger, keep waiting for the real client.
+            tracing::warn!(peer = %self.peer, %from, "data connection from a foreign address refused");
+            drop(tcp);
+            return;
+        }
+        let Some(w) = self.waiting.take() else { return };
+        self.passive = None;
+        let id = w.job.id;
+        let _ = self.session.data_connected(id);
+        let tx = self.tx.clone();
+        self.running = Some((id, tokio::spawn(data::run(w.job, tcp, tx))));
+    }
+
+    fn on_data(&mut self, msg: DataMsg) {
+        match msg {
+            DataMsg::Connected(id) => {
+                let _ = self.session.data_connected(id);
+            }
+            DataMsg::Done(id, result) => {
+                if self.running.as_ref().is_some_and(|(r, _)| *r == id) {
+                    self.running = None;
+                }
+                // After ABOR the session has forgotten the transfer: errors are expected.
+                let _ = match result {
+                    Ok(n) => self.session.data_finished(id, n),
+                    Err(why) => self.session.data_failed(id, why),
+                };
+            }
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! Data connections: getting one (passive listener, active connect from the
+//! source port), TLS on it with the control session's resumption check, and
+//! moving the bytes (file, listing, upload) with TYPE A conversion and a
+//! per-read/per-write timeout.
+
+use bytes::BytesMut;
+use examples::ftpfs::Upload;
+use examples::net::Conn;
+use ftp_proto::server::{DataFailure, TransferId};
+use ftp_proto::{AsciiDecoder, AsciiEncoder};
+use rustls::HandshakeKind;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::ops::RangeInclusive;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::timeout;
+use tokio_rustls::TlsAcceptor;
+
+/// Read and write chunk: large enough for loopback gigabytes.
+const CHUNK: usize = 256 * 1024;
+
+/// What the control loop hears from a transfer task.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum DataMsg {
+    /// Active mode: the TCP connection is up (send 150 now, before any TLS
+    /// handshake, as clients wait for it).
+    Connected(TransferId),
+    /// Finished: bytes moved, or why not.
+    Done(TransferId, Result<u64, DataFailure>),
+}
+
+/// What a transfer moves.
+#[derive(Debug)]
+pub(crate) enum Payload {
+    /// RETR: the file, positioned at the REST offset.
+    File(File),
+    /// LIST/NLST/MLSD: the listing, already formatted.
+    Bytes(Vec<u8>),
+    /// STOR/APPE/STOU: the upload under its temporary name.
+    Upload(Upload),
+}
+
+/// TLS on the data connection.
+#[derive(Clone)]
+pub(crate) struct DataTls {
+    pub(crate) acceptor: TlsAcceptor,
+    /// The control connection's resumption token.
+    pub(crate) token: Vec<u8>,
+    /// Refuse a data connection that did not resume the control session.
+    pub(crate) require_reuse: bool,
+}
+
+/// One transfer, ready to run once the connection exists.
+pub(crate) struct Job {
+    pub(crate) id: TransferId,
+    pub(crate) payload: Payload,
+    pub(crate) ascii: bool,
+    pub(crate) tls: Option<DataTls>,
+    pub(crate) timeout: Duration,
+}
+
+/// Opens a passive listener on `ip` with a port from `range` (0..=0: any port).
+/// Ports are tried from a varying start so parallel sessions spread out.
+pub(crate) async fn passive_listener(
+    ip: std::net::IpAddr,
+    range: &RangeInclusive<u16>,
+) -> io::Result<TcpListener> {
+    if *range.start() == 0 {
+        return TcpListener::bind(SocketAddr::new(ip, 0)).await;
+    }
+    let span = u32::from(range.end() - range.start()) + 1;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    for i in 0..span {
+        let off = (seed.wrapping_add(i)) % span;
+        let port = range.start() + u16::try_from(off).unwrap_or(0);
+        if let Ok(l) = TcpListener::bind(SocketAddr::new(ip, port)).await {
+            return Ok(l);
+        }
+    }
+    Err(io::Error::new(io::ErrorKind::AddrInUse, "no free passive port"))
+}
+
+/// Active mode: connects to `dst` from `local_ip:src_port` (the port-20 rule;
+/// 0 means any), falling back to any port if that one cannot be used.
+pub(crate) async fn connect_active(
+    dst: SocketAddr,
+    local_ip: std::net::IpAddr,
+    src_port: u16,
+    wait: Duration,
+) -> io::Result<TcpStream> {
+    let socket = || {
+        if dst.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
+        }
+    };
+    if src_port != 0 {
+        let s = socket()?;
+        s.set_reuseaddr(true)?;
+        if s.bind(SocketAddr::new(local_ip, src_port)).is_ok() {
+            match timeout(wait, s.connect(dst)).await {
+                Ok(Ok(c)) => return Ok(c),
+                Ok(Err(e)) => {
+                    tracing::debug!(%dst, error = %e, "active connect from port {src_port} failed, retrying from any port");
+                }
+                Err(_) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "active connect timed out",
+                    ));
+                }
+            }
+        }
+    }
+    let s = socket()?;
+    s.bind(SocketAddr::new(local_ip, 0))?;
+    timeout(wait, s.connect(dst))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "active connect timed out"))?
+}
+
+fn storage_failure(e: &io::Error) -> DataFailure {
+    if e.raw_os_error() == Some(28) || e.kind() == io::ErrorKind::StorageFull {
+        DataFailure::StorageExceeded
+    } else {
+        DataFailure::Local
+    }
+}
+
+async fn with_timeout<T>(wait: Duration, f: impl Future<Output = io::Result<T>>) -> Result<T, DataFailure> {
+    match timeout(wait, f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "data connection lost");
+            Err(DataFailure::Lost)
+        }
+        Err(_) => {
+            tracing::info!("data connection timed out");
+            Err(DataFailure::Lost)
+        }
+    }
+}
+
+/// Runs a transfer on a connected stream and reports the outcome.
+pub(crate) async fn run(job: Job, tcp: TcpStream, tx: UnboundedSender<DataMsg>) {
+    let id = job.id;
+    let result = transfer(job, tcp).await;
+    if let Err(why) = result {
+        tracing::info!(?why, "transfer failed");
+    }
+    let _ = tx.send(DataMsg::Done(id, result));
+}
+
+async fn transfer(job: Job, tcp: TcpStream) -> Result<u64, DataFailure> {
+    let _ = tcp.set_nodelay(true);
+    let mut conn = match &job.tls {
+        None => Conn::Plain(tcp),
+        Some(t) => {
+            let token = t.token.clone();
+            let tls = with_timeout(job.timeout, async {
+                t.acceptor
+                    .accept_with(tcp, |c| c.set_resumption_data(&token))
+                    .await
+            })
+            .await
+            .map_err(|_| DataFailure::Connect)?;
+            let (_, c) = tls.get_ref();
+            let resumed = c.handshake_kind() == Some(HandshakeKind::Resumed)
+                && c.received_resumption_data() == Some(&t.token[..]);
+            tracing::debug!(resumed, "data connection TLS up");
+            if t.require_reuse && !resumed {
+                tracing::warn!("data connection did not reuse the control connection's TLS session: refused");
+                return Err(DataFailure::Connect);
+            }
+            Conn::ServerTls(Box::new(tls))
+        }
+    };
+    let wait = job.timeout;
+    let ascii = job.ascii;
+    let moved = match job.payload {
+        Payload::Bytes(b) => {
+            with_timeout(wait, conn.write_all(&b)).await?;
+            b.len() as u64
+        }
+        Payload::File(mut f) => send_file(&mut conn, &mut f, ascii, wait).await?,
+        Payload::Upload(mut up) => {
+            let n = receive(&mut conn, &mut up, ascii, wait).await?;
+            tokio::task::block_in_place(|| up.commit()).map_err(|e| storage_failure(&e))?;
+            // The peer has closed its side already; a failing close here
+            // changes nothing about the upload.
+            let _ = timeout(wait, conn.shutdown()).await;
+            return Ok(n);
+        }
+    };
+    with_timeout(wait, async {
+        conn.flush().await?;
+        conn.shutdown().await
+    })
+    .await?;
+    Ok(moved)
+}
+
+async fn send_file(conn: &mut Conn, f: &mut File, ascii: bool, wait: Duration) -> Result<u64, DataFailure> {
+    let mut buf = vec![0u8; CHUNK];
+    let mut wire = BytesMut::new();
+    let mut enc = AsciiEncoder::new();
+    let mut total = 0u64;
+    loop {
+        let n = tokio::task::block_in_place(|| f.read(&mut buf)).map_err(|_| DataFailure::Local)?;
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n as u64;
+        if ascii {
+            wire.clear();
+            enc.encode(&buf[..n], &mut wire);
+            with_timeout(wait, conn.write_all(&wire)).await?;
+        } else {
+            with_timeout(wait, conn.write_all(&buf[..n])).await?;
+        }
+    }
+}
+
+async fn receive(conn: &mut Conn, up: &mut Upload, ascii: bool, wait: Duration) -> Result<u64, DataFailure> {
+    let mut buf = vec![0u8; CHUNK];
+    let mut local = BytesMut::new();
+    let mut dec = AsciiDecoder::new();
+    let mut total = 0u64;
+    loop {
+        // A TLS peer that closes without close_notify ends the upload like a
+        // plain EOF (vsftpd's strict_ssl_read_eof=NO; curl does this).
+        let read = async {
+            match conn.read(&mut buf).await {
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+                r => r,
+            }
+        };
+        let n = with_timeout(wait, read).await?;
+        if n == 0 {
+            if ascii {
+                local.clear();
+                dec.finish(&mut local);
+                tokio::task::block_in_place(|| up.write_all(&local)).map_err(|e| storage_failure(&e))?;
+            }
+            return Ok(total);
+        }
+        total += n as u64;
+        let data: &[u8] = if ascii {
+            local.clear();
+            dec.decode(&buf[..n], &mut local);
+            &local
+        } else {
+            &buf[..n]
+        };
+        tokio::task::block_in_place(|| up.write_all(data)).map_err(|e| storage_failure(&e))?;
+    }
+}

@@ -1,0 +1,265 @@
+//! ftpd: an FTP server on ftp-proto's sans-IO `ServerSession`.
+//!
+//! `cargo run --release -p examples --bin ftpd` serves `./ftproot` on
+//! 127.0.0.1:2121 with a demo account it prints. Every command ftp-proto
+//! knows is carried out on the file tree (`examples::ftpfs`, which keeps every
+//! path inside the root, symlinks included, and writes uploads under a
+//! temporary name renamed on completion). Passive and active data
+//! connections, IPv4 and IPv6; explicit (AUTH TLS) and implicit FTPS with the
+//! data connection resuming the control connection's TLS session.
+
+mod control;
+mod data;
+mod listing;
+mod users;
+
+use clap::Parser;
+use control::Shared;
+use examples::ftpfs::FileTree;
+use ftp_proto::server::TlsPolicy;
+use ftp_proto::{Limits, ServerConfig};
+use std::net::SocketAddr;
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use users::{User, Users};
+
+/// An FTP server (RFC 959 with the FTPS, IPv6, MLSx, SIZE/MDTM/REST extensions).
+#[derive(Parser, Debug)]
+#[command(name = "ftpd", version, about, long_about = None)]
+struct Args {
+    /// Directory served as `/` (created if missing).
+    #[arg(long, default_value = "ftproot")]
+    root: PathBuf,
+    /// Control-connection address to listen on; repeat for more (e.g. `[::1]:2121`).
+    #[arg(long = "listen", default_value = "127.0.0.1:2121")]
+    listen: Vec<SocketAddr>,
+    /// Implicit FTPS listener (TLS from the first byte, like port 990); repeatable.
+    #[arg(long = "implicit-listen")]
+    implicit_listen: Vec<SocketAddr>,
+    /// An account `NAME:PASSWORD[:rw|ro]` (read-write unless `:ro`); repeatable.
+    /// Without any, a demo account with a fresh password is created and printed.
+    #[arg(long = "user", value_name = "NAME:PASSWORD[:rw|ro]")]
+    users: Vec<String>,
+    /// Allow read-only anonymous logins (`anonymous` or `ftp`, any password).
+    #[arg(long)]
+    anonymous: bool,
+    /// Passive data ports `LOW-HIGH`; `0` lets the system choose.
+    #[arg(long, default_value = "0", value_parser = parse_range)]
+    passive_ports: RangeInclusive<u16>,
+    /// Source port of active-mode data connections (`0`: any). Default: the
+    /// control port minus one (the classic port 20 rule).
+    #[arg(long)]
+    active_port: Option<u16>,
+    /// PEM certificate chain for TLS (with --key).
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    /// PEM private key for TLS (with --cert).
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
+    /// Where the self-signed certificate is kept when --cert is not given.
+    #[arg(long, default_value = "ftpd-tls")]
+    tls_dir: PathBuf,
+    /// Offer no TLS at all (AUTH TLS is refused).
+    #[arg(long, conflicts_with_all = ["require_tls", "implicit_listen"])]
+    no_tls: bool,
+    /// Require AUTH TLS before login and PROT P for data; data connections
+    /// must also resume the control connection's TLS session.
+    #[arg(long)]
+    require_tls: bool,
+    /// Idle seconds before a control connection is closed with 421.
+    #[arg(long, default_value_t = 300)]
+    idle_timeout: u64,
+    /// Seconds a data connection may stall (connect, each read or write).
+    #[arg(long, default_value_t = 60)]
+    transfer_timeout: u64,
+    /// Most simultaneous control connections; more get 421.
+    #[arg(long, default_value_t = 64)]
+    max_sessions: usize,
+    /// Milliseconds before a 530 after a failed login.
+    #[arg(long, default_value_t = 1000)]
+    login_delay_ms: u64,
+    /// Failed logins after which the connection is closed.
+    #[arg(long, default_value_t = 3)]
+    max_login_failures: u32,
+    /// Longest command line in bytes (CRLF included); longer ones get 500.
+    #[arg(long, default_value_t = 4096)]
+    max_line: usize,
+}
+
+fn parse_range(s: &str) -> Result<RangeInclusive<u16>, String> {
+    if s == "0" {
+        return Ok(0..=0);
+    }
+    let (lo, hi) = s.split_once('-').ok_or("expected LOW-HIGH or 0")?;
+    let lo: u16 = lo.trim().parse().map_err(|e| format!("{e}"))?;
+    let hi: u16 = hi.trim().parse().map_err(|e| format!("{e}"))?;
+    if lo == 0 || lo > hi {
+        return Err("need 0 < LOW <= HIGH".into());
+    }
+    Ok(lo..=hi)
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Args::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ftpd: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let tree = FileTree::new(&args.root).map_err(|e| format!("root {}: {e}", args.root.display()))?;
+    let mut list = Vec::new();
+    for spec in &args.users {
+        list.push(users::parse_user(spec)?);
+    }
+    if list.is_empty() {
+        let password = users::demo_password();
+        println!("ftpd: demo account: user demo, password {password} (read-write)");
+        list.push(User {
+            name: "demo".into(),
+            password,
+            writable: true,
+        });
+    }
+    let acceptor = if args.no_tls {
+        None
+    } else {
+        let id = match (&args.cert, &args.key) {
+            (Some(c), Some(k)) => examples::tls::load_pem(c, k),
+            _ => examples::tls::load_or_create_self_signed(
+                &args.tls_dir,
+                &["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()],
+            ),
+        }
+        .map_err(|e| format!("TLS certificate: {e}"))?;
+        Some(examples::tls::acceptor(id).map_err(|e| format!("TLS: {e}"))?)
+    };
+    let limits = Limits {
+        line: args.max_line.max(64),
+        idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
+        failed_login_delay: Duration::from_millis(args.login_delay_ms),
+        failed_login_limit: args.max_login_failures.max(1),
+        ..Limits::default()
+    };
+    let config = ServerConfig {
+        limits,
+        greeting: b"ftpd (ftp-proto) ready".to_vec(),
+        allow_anonymous: args.anonymous,
+        tls: if args.no_tls {
+            TlsPolicy::Unavailable
+        } else if args.require_tls {
+            TlsPolicy::Required
+        } else {
+            TlsPolicy::Optional
+        },
+        ..ServerConfig::default()
+    };
+    let first_port = args.listen.first().map_or(2121, SocketAddr::port);
+    let shared = Arc::new(Shared {
+        tree,
+        users: Users::new(list, args.anonymous),
+        acceptor,
+        config,
+        passive_ports: args.passive_ports.clone(),
+        active_port: args.active_port.unwrap_or(first_port.saturating_sub(1)),
+        transfer_timeout: Duration::from_secs(args.transfer_timeout.max(1)),
+        require_tls_reuse: args.require_tls,
+    });
+    let limit = Arc::new(Semaphore::new(args.max_sessions.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (addrs, implicit) in [(&args.listen, false), (&args.implicit_listen, true)] {
+        for addr in addrs {
+            let l = TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("listen {addr}: {e}"))?;
+            println!(
+                "ftpd: serving {} on {addr}{}",
+                shared.tree.root().display(),
+                if implicit { " (implicit TLS)" } else { "" }
+            );
+            tasks.spawn(accept_loop(l, shared.clone(), limit.clone(), implicit));
+        }
+    }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("signal: {e}"))?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
+        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+        Some(r) = tasks.join_next() => return Err(format!("listener stopped: {r:?}")),
+    }
+    tasks.shutdown().await;
+    Ok(())
+}
+
+async fn accept_loop(l: TcpListener, shared: Arc<Shared>, limit: Arc<Semaphore>, implicit: bool) {
+    loop {
+        let (tcp, peer) = match l.accept().await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = limit.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "session limit reached");
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                let mut tcp = tcp;
+                if !implicit {
+                    let _ = tcp
+                        .write_all(b"421 Too many connections, try again later\r\n")
+                        .await;
+                }
+                let _ = tcp.shutdown().await;
+            });
+            continue;
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            tracing::debug!(%peer, "connection");
+            if let Err(e) = control::serve(tcp, peer, shared, implicit).await {
+                tracing::info!(%peer, error = %e, "connection ended");
+            }
+            drop(permit);
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_ranges() {
+        assert_eq!(parse_range("0").unwrap(), 0..=0);
+        assert_eq!(parse_range("50000-50010").unwrap(), 50000..=50010);
+        assert!(parse_range("10-5").is_err());
+        assert!(parse_range("0-5").is_err());
+        assert!(parse_range("x").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+        let a = Args::try_parse_from(["ftpd", "--user", "a:b:ro", "--passive-ports", "40000-40100"]).unwrap();
+        assert_eq!(a.listen, vec!["127.0.0.1:2121".parse::<SocketAddr>().unwrap()]);
+        assert_eq!(a.passive_ports, 40000..=40100);
+    }
+}
