@@ -1,0 +1,542 @@
+//! Session behaviour that transcripts cannot show: timeouts on a fake clock,
+//! greeting delay and early talkers, STARTTLS discards, AUTH via sasl,
+//! backpressure, usage errors.
+
+use proto_core::Secret;
+use smtp_proto::checks::ServerApp;
+use smtp_proto::*;
+use std::time::{Duration, Instant};
+
+fn out_of<S: proto_core::Session>(s: &mut S) -> String {
+    let mut v = Vec::new();
+    while let Some(b) = s.poll_transmit() {
+        let n = b.len();
+        v.extend_from_slice(b);
+        s.advance_transmit(n);
+    }
+    String::from_utf8_lossy(&v).into_owned()
+}
+
+fn server_events(s: &mut ServerSession) -> Vec<String> {
+    let mut v = Vec::new();
+    loop {
+        match s.poll_event() {
+            Ok(Some(e)) => v.push(format!("{e:?}")),
+            Ok(None) => return v,
+            Err(e) => {
+                v.push(format!("error {:?}", e.kind()));
+                return v;
+            }
+        }
+    }
+}
+
+const MIN: Duration = Duration::from_secs(60);
+
+#[test]
+fn server_idle_timeout_is_421() {
+    let t0 = Instant::now();
+    let mut s = ServerSession::new(ServerConfig::default(), t0);
+    assert!(out_of(&mut s).starts_with("220 "));
+    assert_eq!(s.poll_timeout(), Some(t0 + 5 * MIN));
+    s.handle_timeout(t0 + 4 * MIN);
+    assert!(!s.is_closed());
+    s.handle_timeout(t0 + 5 * MIN);
+    assert!(s.is_closed());
+    assert_eq!(out_of(&mut s), "421 4.4.2 localhost Error: timeout exceeded\r\n");
+    assert_eq!(server_events(&mut s), vec!["error Timeout"]);
+    assert_eq!(s.poll_timeout(), None);
+}
+
+#[test]
+fn server_timeout_restarts_after_input() {
+    let t0 = Instant::now();
+    let mut s = ServerSession::new(ServerConfig::default(), t0);
+    out_of(&mut s);
+    s.handle_input(b"NOOP\r\n");
+    server_events(&mut s);
+    s.handle_timeout(t0 + 5 * MIN);
+    assert!(!s.is_closed(), "activity since the timer started");
+    assert_eq!(s.poll_timeout(), Some(t0 + 10 * MIN));
+    s.handle_timeout(t0 + 10 * MIN);
+    assert!(s.is_closed());
+}
+
+#[test]
+fn greeting_delay_and_early_talkers() {
+    let t0 = Instant::now();
+    let cfg = ServerConfig {
+        greeting_delay: Some(Duration::from_secs(6)),
+        reject_early_talkers: true,
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg.clone(), t0);
+    assert_eq!(out_of(&mut s), "");
+    assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_secs(6)));
+    s.handle_input(b"EHLO spam.example\r\n");
+    assert!(
+        server_events(&mut s).is_empty(),
+        "nothing is parsed before the greeting"
+    );
+    s.handle_timeout(t0 + Duration::from_secs(6));
+    assert_eq!(out_of(&mut s), "554 5.5.1 Error: talking before the greeting\r\n");
+    assert_eq!(server_events(&mut s), vec!["error ProtocolSync"]);
+
+    // A patient client gets the greeting and is served.
+    let mut s = ServerSession::new(cfg.clone(), t0);
+    s.handle_timeout(t0 + Duration::from_secs(6));
+    assert_eq!(out_of(&mut s), "220 localhost ESMTP\r\n");
+    s.handle_input(b"HELO ok.example\r\n");
+    assert_eq!(server_events(&mut s).len(), 1);
+    assert!(out_of(&mut s).starts_with("250 localhost greets ok.example"));
+
+    // Without the refusal an early talker is simply answered after the greeting.
+    let mut s = ServerSession::new(
+        ServerConfig {
+            reject_early_talkers: false,
+            ..cfg
+        },
+        t0,
+    );
+    s.handle_input(b"HELO early.example\r\n");
+    s.handle_timeout(t0 + Duration::from_secs(6));
+    server_events(&mut s);
+    assert!(out_of(&mut s).contains("250 localhost greets early.example"));
+}
+
+#[test]
+fn starttls_discards_and_reports_plaintext() {
+    let t0 = Instant::now();
+    let cfg = ServerConfig {
+        starttls: true,
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, t0);
+    out_of(&mut s);
+    s.handle_input(b"EHLO c.example\r\n");
+    server_events(&mut s);
+    out_of(&mut s);
+    s.handle_input(b"STARTTLS\r\nRSET\r\n");
+    assert_eq!(
+        server_events(&mut s),
+        vec!["StartTls", "PlaintextDiscarded { len: 6 }"]
+    );
+    assert_eq!(out_of(&mut s), "220 2.0.0 Ready to start TLS\r\n");
+    s.handle_input(b"NOOP\r\n");
+    assert!(
+        server_events(&mut s).is_empty(),
+        "input is refused until tls_established"
+    );
+    assert_eq!(s.tls_established(t0), Ok(()));
+    assert_eq!(server_events(&mut s), vec!["PlaintextDiscarded { len: 6 }"]);
+    assert_eq!(s.tls_established(t0), Err(UsageError::WrongState));
+    assert!(s.is_tls());
+    s.handle_input(b"MAIL FROM:<a@b.example>\r\n");
+    server_events(&mut s);
+    assert_eq!(out_of(&mut s), "503 5.5.1 Send HELO/EHLO first\r\n");
+}
+
+#[test]
+fn auth_line_limit_and_usage_errors() {
+    let t0 = Instant::now();
+    let cfg = ServerConfig {
+        auth_mechanisms: vec!["PLAIN".into()],
+        implicit_tls: true,
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, t0);
+    assert_eq!(s.accept(), Err(UsageError::NothingPending));
+    assert_eq!(s.auth_challenge(b"x"), Err(UsageError::NothingPending));
+    s.handle_input(b"EHLO c.example\r\n");
+    server_events(&mut s);
+    assert!(out_of(&mut s).contains("250 AUTH PLAIN\r\n"));
+    s.handle_input(b"AUTH PLAIN\r\n");
+    assert_eq!(
+        server_events(&mut s),
+        vec!["AuthStart { mechanism: b\"PLAIN\", initial_response: None }"]
+    );
+    s.auth_challenge(b"").unwrap();
+    assert_eq!(out_of(&mut s), "334 \r\n");
+    // 12288 octets including CRLF are allowed, one more is not.
+    let long = "QUFB".repeat(12284 / 4);
+    s.handle_input(format!("{long}\r\n").as_bytes());
+    let ev = server_events(&mut s);
+    assert!(ev[0].starts_with("AuthResponse(Secret(<redacted>))"), "{ev:?}");
+    s.auth_finish(AuthOutcome::Failure(None)).unwrap();
+    assert_eq!(out_of(&mut s), "535 5.7.8 Authentication credentials invalid\r\n");
+    s.handle_input(b"AUTH PLAIN\r\n");
+    server_events(&mut s);
+    s.auth_challenge(b"").unwrap();
+    out_of(&mut s);
+    s.handle_input(format!("{long}AAAA\r\n").as_bytes());
+    assert_eq!(server_events(&mut s), vec!["AuthCancelled"]);
+    assert_eq!(out_of(&mut s), "500 5.5.6 Line too long\r\n");
+}
+
+#[test]
+fn eof_errors_limits() {
+    let t0 = Instant::now();
+    let cfg = ServerConfig {
+        limits: Limits {
+            recipients: 2,
+            errors: 3,
+            ..Limits::default()
+        },
+        ..ServerConfig::default()
+    };
+    let mut app = ServerApp::default();
+    let mut s = ServerSession::new(cfg.clone(), t0);
+    s.handle_input(b"HELO c.example\r\nNOOP\r\n");
+    assert_eq!(app.drive(&mut s, t0).unwrap_err().kind(), ErrorKind::ProtocolSync);
+    // A HELO client that pipelines is refused Postfix-style; use the lenient setting to count recipients.
+    let cfg = ServerConfig {
+        reject_unsync_pipelining: false,
+        ..cfg
+    };
+    let mut s = ServerSession::new(cfg, t0);
+    out_of(&mut s);
+    s.handle_input(b"HELO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nRCPT TO:<x@y.example>\r\nRCPT TO:<x@y.example>\r\n");
+    app.drive(&mut s, t0).unwrap();
+    assert!(out_of(&mut s).ends_with("452 4.5.3 Too many recipients\r\n"));
+    s.handle_input(b"BAD\r\nBAD\r\nBAD\r\nBAD\r\nNOOP\r\n");
+    assert_eq!(
+        app.drive(&mut s, t0).unwrap_err().kind(),
+        ErrorKind::TooManyErrors
+    );
+    assert!(out_of(&mut s).ends_with("421 4.7.0 Too many errors, closing connection\r\n"));
+    let mut s = ServerSession::new(ServerConfig::default(), t0);
+    s.handle_input(b"HELO c.example\r\n");
+    s.handle_eof();
+    assert_eq!(server_events(&mut s).last().unwrap(), "error Eof");
+}
+
+#[test]
+fn data_streams_and_size_limit_stops_chunks() {
+    let t0 = Instant::now();
+    let cfg = ServerConfig {
+        limits: Limits {
+            message_size: 10,
+            ..Limits::default()
+        },
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, t0);
+    s.handle_input(b"EHLO c.example\r\n");
+    server_events(&mut s);
+    for l in [&b"MAIL FROM:<a@b.example>\r\n"[..], b"RCPT TO:<x@y.example>\r\n"] {
+        s.handle_input(l);
+        server_events(&mut s);
+        s.accept().unwrap();
+    }
+    s.handle_input(b"DATA\r\n");
+    assert_eq!(server_events(&mut s), vec!["DataStart"]);
+    s.handle_input(b"12345\r\n");
+    assert_eq!(server_events(&mut s), vec!["DataChunk(b\"12345\\r\\n\")"]);
+    s.handle_input(b"67890\r\nmore and more\r\n.\r\n");
+    assert_eq!(server_events(&mut s), vec!["DataAborted(TooLarge)"]);
+    assert!(out_of(&mut s).ends_with("552 5.3.4 Message size exceeds fixed maximum message size\r\n"));
+    assert_eq!(s.accept(), Err(UsageError::NothingPending));
+    assert_eq!(s.lmtp_replies(&[]), Err(UsageError::NothingPending));
+}
+
+// ---- client ----------------------------------------------------------------
+
+fn client_events(c: &mut ClientSession) -> Vec<String> {
+    let mut v = Vec::new();
+    loop {
+        match c.poll_event() {
+            Ok(Some(e)) => v.push(format!("{e:?}")),
+            Ok(None) => return v,
+            Err(e) => {
+                v.push(format!("error {:?}", e.kind()));
+                return v;
+            }
+        }
+    }
+}
+
+fn env() -> Envelope {
+    Envelope {
+        from: "a@example.test".into(),
+        recipients: vec![Recipient::new("b@example.test")],
+        ..Envelope::default()
+    }
+}
+
+#[test]
+fn client_helo_fallback_and_no_pipelining() {
+    let t0 = Instant::now();
+    let mut c = ClientSession::new(
+        ClientConfig {
+            helo_name: "me.example".into(),
+            ..ClientConfig::default()
+        },
+        t0,
+    );
+    c.handle_input(b"220 old.example\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(out_of(&mut c), "EHLO me.example\r\n");
+    c.handle_input(b"502 5.5.1 what\r\n");
+    client_events(&mut c);
+    assert_eq!(out_of(&mut c), "HELO me.example\r\n");
+    c.handle_input(b"250 old.example\r\n");
+    assert_eq!(client_events(&mut c), vec!["Ready"]);
+    c.send_mail(env(), t0).unwrap();
+    assert_eq!(
+        out_of(&mut c),
+        "MAIL FROM:<a@example.test>\r\n",
+        "no pipelining without EHLO"
+    );
+    c.handle_input(b"250 ok\r\n");
+    client_events(&mut c);
+    assert_eq!(out_of(&mut c), "RCPT TO:<b@example.test>\r\n");
+    c.handle_input(b"250 ok\r\n");
+    client_events(&mut c);
+    assert_eq!(out_of(&mut c), "DATA\r\n");
+    let mut e8 = env();
+    e8.body = Some(BodyType::EightBitMime);
+    assert_eq!(c.send_mail(e8, t0), Err(UsageError::WrongState));
+}
+
+#[test]
+fn client_refuses_what_the_server_lacks() {
+    let t0 = Instant::now();
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    c.handle_input(b"220 mx\r\n250-mx\r\n250 SIZE 1000\r\n");
+    assert_eq!(client_events(&mut c), vec!["Ready"]);
+    let mut e = env();
+    e.size = Some(1001);
+    assert_eq!(c.send_mail(e, t0), Err(UsageError::TooLarge));
+    let mut e = env();
+    e.body = Some(BodyType::EightBitMime);
+    assert_eq!(c.send_mail(e, t0), Err(UsageError::MissingExtension("8BITMIME")));
+    let mut e = env();
+    e.recipients[0].notify = Some(Notify::NEVER);
+    assert_eq!(c.send_mail(e, t0), Err(UsageError::MissingExtension("DSN")));
+    let mut e = env();
+    e.from = "jö@example.test".into();
+    assert_eq!(
+        c.send_mail(e, t0),
+        Err(UsageError::BadArgument("non-ASCII address needs SMTPUTF8"))
+    );
+    let mut e = env();
+    e.from = "a\r\nRSET@example.test".into();
+    assert!(c.send_mail(e, t0).is_err());
+    assert_eq!(
+        out_of(&mut c),
+        "EHLO localhost\r\n",
+        "nothing was sent for refused envelopes"
+    );
+}
+
+#[test]
+fn client_starttls_required_and_discard() {
+    let t0 = Instant::now();
+    let cfg = ClientConfig {
+        tls: TlsPolicy::Required,
+        ..ClientConfig::default()
+    };
+    let mut c = ClientSession::new(cfg.clone(), t0);
+    c.handle_input(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n");
+    assert_eq!(client_events(&mut c), vec!["error TlsUnavailable"]);
+
+    let mut c = ClientSession::new(cfg, t0);
+    c.handle_input(b"220 mx\r\n250-mx\r\n250 STARTTLS\r\n");
+    client_events(&mut c);
+    assert_eq!(out_of(&mut c), "EHLO localhost\r\nSTARTTLS\r\n");
+    // A man in the middle appends a fake EHLO reply after the 220.
+    c.handle_input(b"220 go ahead\r\n250-evil\r\n250 AUTH PLAIN\r\n");
+    assert_eq!(
+        client_events(&mut c),
+        vec!["StartTls", "PlaintextDiscarded { len: 26 }"]
+    );
+    c.handle_input(b"more plaintext");
+    c.tls_established(t0).unwrap();
+    assert_eq!(client_events(&mut c), vec!["PlaintextDiscarded { len: 14 }"]);
+    assert!(c.is_tls());
+    assert_eq!(out_of(&mut c), "EHLO localhost\r\n");
+    c.handle_input(b"250-mx\r\n250 STARTTLS\r\n");
+    assert_eq!(client_events(&mut c), vec!["Ready"]);
+    assert_eq!(out_of(&mut c), "", "no second STARTTLS");
+}
+
+#[test]
+fn client_auth_through_sasl() {
+    let t0 = Instant::now();
+    let creds = sasl::Credentials {
+        username: "user".into(),
+        password: Some(Secret::new("pass".into())),
+        ..sasl::Credentials::default()
+    };
+    let cfg = ClientConfig {
+        credentials: Some(creds.clone()),
+        ..ClientConfig::default()
+    };
+    // Without TLS, plaintext mechanisms are not used.
+    let mut c = ClientSession::new(cfg.clone(), t0);
+    c.handle_input(b"220 mx\r\n250-mx\r\n250 AUTH PLAIN LOGIN\r\n");
+    assert_eq!(client_events(&mut c), vec!["AuthFailed(None)", "Ready"]);
+    // Under TLS: LOGIN answers the server's challenges.
+    let mut c = ClientSession::new(
+        ClientConfig {
+            implicit_tls: true,
+            ..cfg.clone()
+        },
+        t0,
+    );
+    c.handle_input(b"220 mx\r\n250-mx\r\n250 AUTH LOGIN\r\n");
+    client_events(&mut c);
+    assert_eq!(out_of(&mut c), "EHLO localhost\r\nAUTH LOGIN\r\n");
+    c.handle_input(b"334 VXNlcm5hbWU6\r\n");
+    client_events(&mut c);
+    assert_eq!(out_of(&mut c), "dXNlcg==\r\n");
+    c.handle_input(b"334 UGFzc3dvcmQ6\r\n");
+    client_events(&mut c);
+    assert_eq!(out_of(&mut c), "cGFzcw==\r\n");
+    c.handle_input(b"235 2.7.0 ok\r\n");
+    assert_eq!(client_events(&mut c), vec!["Authenticated", "Ready"]);
+    assert!(c.is_authenticated());
+    // PLAIN with an initial response, failing.
+    let mut c = ClientSession::new(
+        ClientConfig {
+            implicit_tls: true,
+            ..cfg
+        },
+        t0,
+    );
+    c.handle_input(b"220 mx\r\n250-mx\r\n250 AUTH PLAIN\r\n");
+    client_events(&mut c);
+    assert_eq!(
+        out_of(&mut c),
+        "EHLO localhost\r\nAUTH PLAIN AHVzZXIAcGFzcw==\r\n"
+    );
+    c.handle_input(b"535 5.7.8 no\r\n");
+    let ev = client_events(&mut c);
+    assert!(ev[0].starts_with("AuthFailed(Some(Reply { code: 535"), "{ev:?}");
+    assert_eq!(ev[1], "Ready");
+}
+
+#[test]
+fn client_auth_against_server_session() {
+    // The pair harness's server accepts PLAIN \0user\0pass.
+    let creds = sasl::Credentials {
+        username: "user".into(),
+        password: Some(Secret::new("pass".into())),
+        ..sasl::Credentials::default()
+    };
+    let ccfg = ClientConfig {
+        credentials: Some(creds),
+        allow_plaintext_auth: true,
+        ..ClientConfig::default()
+    };
+    let scfg = ServerConfig {
+        auth_mechanisms: vec!["PLAIN".into()],
+        allow_plaintext_auth: true,
+        ..ServerConfig::default()
+    };
+    let run = checks::run_pair(ccfg, scfg, vec![(env(), b"hi\r\n".to_vec())], 3, 7);
+    assert!(
+        run.client.log.iter().any(|l| l == "Authenticated"),
+        "{:?}",
+        run.client.log
+    );
+    assert_eq!(run.server.messages, vec![b"hi\r\n".to_vec()]);
+}
+
+fn client_in_body(max_buffer: usize, chunking: bool) -> ClientSession {
+    let t0 = Instant::now();
+    let cfg = ClientConfig {
+        max_buffer,
+        chunking,
+        ..ClientConfig::default()
+    };
+    let mut c = ClientSession::new(cfg, t0);
+    c.handle_input(b"220 mx\r\n250-mx\r\n250-CHUNKING\r\n250 PIPELINING\r\n");
+    client_events(&mut c);
+    c.send_mail(env(), t0).unwrap();
+    if chunking {
+        c.handle_input(b"250 ok\r\n250 ok\r\n");
+    } else {
+        c.handle_input(b"250 ok\r\n250 ok\r\n354 go\r\n");
+    }
+    assert_eq!(client_events(&mut c).last().unwrap(), "SendBody");
+    out_of(&mut c);
+    c
+}
+
+#[test]
+fn client_never_emits_smuggling_sequences() {
+    for chunking in [false, true] {
+        for seq in [
+            &b"\n.\n"[..],
+            b"\n.\r\n",
+            b"\r\n.\n",
+            b"\r.\r\n",
+            b"\r\n.\rX",
+            b"\r\n.\r\r\n",
+            b"a\nb",
+            b"a\rb",
+        ] {
+            let mut c = client_in_body(1 << 16, chunking);
+            let mut body = b"hello".to_vec();
+            body.extend_from_slice(seq);
+            body.extend_from_slice(b"MAIL FROM:<evil@example.test>\r\n");
+            assert_eq!(
+                c.send_data(&body),
+                Err(UsageError::BadArgument("bare CR or LF in body"))
+            );
+            let out = out_of(&mut c);
+            assert!(!out.contains("evil"), "{out:?}");
+        }
+        // A body ending in a lone CR cannot be finished.
+        let mut c = client_in_body(1 << 16, chunking);
+        c.send_data(b"abc\r").unwrap();
+        assert!(c.finish_data().is_err());
+    }
+}
+
+#[test]
+fn client_backpressure() {
+    let mut c = client_in_body(100, false);
+    let body = vec![b'x'; 1000];
+    assert_eq!(c.send_data(&body), Ok(100));
+    assert_eq!(c.send_data(&body[100..]), Ok(0));
+    assert_eq!(out_of(&mut c).len(), 100);
+    assert_eq!(c.send_data(&body[100..]), Ok(100));
+    let mut c = client_in_body(100, true);
+    assert_eq!(c.send_data(&body), Ok(100));
+    assert_eq!(out_of(&mut c), format!("BDAT 100\r\n{}", "x".repeat(100)));
+    c.finish_data().unwrap();
+    assert_eq!(out_of(&mut c), "BDAT 0 LAST\r\n");
+}
+
+#[test]
+fn client_timeouts() {
+    let t0 = Instant::now();
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    assert_eq!(c.poll_timeout(), Some(t0 + 5 * MIN));
+    c.handle_timeout(t0 + 5 * MIN);
+    assert_eq!(client_events(&mut c), vec!["error Timeout"]);
+    // DATA initiation waits 2 minutes.
+    let mut c = ClientSession::new(
+        ClientConfig {
+            pipelining: false,
+            ..ClientConfig::default()
+        },
+        t0,
+    );
+    c.handle_input(b"220 mx\r\n250 mx\r\n");
+    client_events(&mut c);
+    let t1 = t0 + MIN;
+    c.send_mail(env(), t1).unwrap();
+    c.handle_timeout(t1);
+    c.handle_input(b"250 ok\r\n250 ok\r\n");
+    client_events(&mut c);
+    assert!(out_of(&mut c).ends_with("DATA\r\n"));
+    let at = c.poll_timeout().unwrap();
+    c.handle_timeout(at);
+    assert!(!c.is_closed(), "progress since the timer started: restarted");
+    assert_eq!(c.poll_timeout(), Some(at + 2 * MIN));
+    c.handle_timeout(at + 2 * MIN);
+    assert_eq!(client_events(&mut c), vec!["error Timeout"]);
+}
