@@ -1,0 +1,728 @@
+//! ftp: a command-line FTP client on ftp-proto's sans-IO `ClientSession`.
+//!
+//! ```text
+//! ftp ftp://user:pw@host:2121 ls [PATH]
+//! ftp ftp://user:pw@host:2121 get REMOTE [LOCAL] [-c]   # -c: resume with REST
+//! ftp ftp://user:pw@host:2121 put LOCAL [REMOTE]
+//! ftp ftp://user:pw@host:2121 mkdir|rmdir|rm PATH, mv FROM TO
+//! ftp ftp://user:pw@host:2121            # interactive
+//! ```
+//! Passive mode with EPSV by default (PASV fallback), `--active` for
+//! EPRT/PORT, `--tls` for AUTH TLS with PROT P (the data connections resume
+//! the control connection's TLS session, which servers like vsftpd with
+//! `require_ssl_reuse` insist on). Transfers show indicatif progress bars.
+
+mod url;
+
+use bytes::BytesMut;
+use clap::{Parser, Subcommand};
+use examples::net::Conn;
+use ftp_proto::client::{ClientEvent, ClientTls, DataTarget};
+use ftp_proto::server::TransferId;
+use ftp_proto::{AsciiDecoder, AsciiEncoder, ClientConfig, ClientSession, OwnedReply};
+use indicatif::{ProgressBar, ProgressStyle};
+use proto_core::Secret;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsConnector;
+
+/// An FTP client (RFC 959, with EPSV/EPRT, REST, AUTH TLS).
+#[derive(Parser, Debug)]
+#[command(name = "ftp", version, about, long_about = None)]
+struct Args {
+    /// `ftp://[user[:password]@]host[:port][/path]`; anonymous without a user.
+    url: String,
+    /// What to do; without one, an interactive prompt reads commands from stdin.
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    /// Active mode: the server connects back to us (EPRT, falling back to PORT).
+    #[arg(long)]
+    active: bool,
+    /// Never try EPSV/EPRT; use PASV/PORT only.
+    #[arg(long)]
+    no_extended: bool,
+    /// Require AUTH TLS and PROT P (fail if the server does not offer it).
+    #[arg(long)]
+    tls: bool,
+    /// Use plain FTP even when the server offers TLS.
+    #[arg(long, conflicts_with = "tls")]
+    no_tls: bool,
+    /// Accept any server certificate (self-signed test servers).
+    #[arg(long, short = 'k')]
+    insecure: bool,
+    /// Extra trusted CA certificates (PEM).
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
+    /// Seconds to wait for a reply or for data to move.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+    /// No progress bars.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+enum Cmd {
+    /// List a directory (LIST; MLSD with --machine; names only with --names).
+    Ls {
+        path: Option<String>,
+        #[arg(long)]
+        machine: bool,
+        #[arg(long)]
+        names: bool,
+    },
+    /// Download REMOTE to LOCAL (default: its file name).
+    Get {
+        remote: Option<String>,
+        local: Option<PathBuf>,
+        /// Continue a partial LOCAL file (REST).
+        #[arg(short = 'c', long = "continue")]
+        resume: bool,
+    },
+    /// Upload LOCAL to REMOTE (default: its file name).
+    Put { local: PathBuf, remote: Option<String> },
+    /// Make a directory.
+    Mkdir { path: String },
+    /// Remove an empty directory.
+    Rmdir { path: String },
+    /// Delete a file.
+    Rm { path: String },
+    /// Rename.
+    Mv { from: String, to: String },
+}
+
+type Result<T> = std::result::Result<T, String>;
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn reply_text(r: &OwnedReply) -> String {
+    format!("{} {}", r.code, String::from_utf8_lossy(r.text()).trim_end())
+}
+
+struct Client {
+    conn: Conn,
+    s: ClientSession,
+    buf: Vec<u8>,
+    host: String,
+    connector: Option<TlsConnector>,
+    timeout: Duration,
+    quiet: bool,
+    listener: Option<TcpListener>,
+}
+
+/// How the data of one transfer is moved.
+enum DataJob {
+    /// Download into a writer (file opened for append at the REST offset, or stdout).
+    Down(Box<dyn std::io::Write + Send>),
+    /// Upload from a file.
+    Up(std::fs::File),
+}
+
+impl Client {
+    async fn connect(args: &Args, u: &url::FtpUrl) -> Result<Client> {
+        let addr = tokio::net::lookup_host((u.host.as_str(), u.port))
+            .await
+            .map_err(err)?
+            .next()
+            .ok_or("host has no address")?;
+        let tcp = tokio::time::timeout(Duration::from_secs(args.timeout), TcpStream::connect(addr))
+            .await
+            .map_err(|_| "connect timed out")?
+            .map_err(|e| format!("connect {addr}: {e}"))?;
+        let _ = tcp.set_nodelay(true);
+        let tls = if args.tls {
+            ClientTls::Required
+        } else if args.no_tls {
+            ClientTls::Never
+        } else {
+            ClientTls::IfOffered
+        };
+        let connector = if args.no_tls {
+            None
+        } else {
+            Some(examples::tls::connector(args.insecure, args.ca_file.as_deref()).map_err(err)?)
+        };
+        let config = ClientConfig {
+            user: u.user.clone().unwrap_or_else(|| "anonymous".into()).into_bytes(),
+            password: Secret::new(
+                u.password
+                    .clone()
+                    .unwrap_or_else(|| "anonymous@".into())
+                    .into_bytes(),
+            ),
+            tls,
+            passive: !args.active,
+            extended: !args.no_extended,
+            limits: ftp_proto::Limits {
+                reply_timeout: Duration::from_secs(args.timeout),
+                ..ftp_proto::Limits::default()
+            },
+            ..ClientConfig::default()
+        };
+        let mut c = Client {
+            conn: Conn::Plain(tcp),
+            s: ClientSession::new(config, addr, Instant::now()),
+            buf: vec![0; 16 * 1024],
+            host: u.host.clone(),
+            connector,
+            timeout: Duration::from_secs(args.timeout),
+            quiet: args.quiet,
+            listener: None,
+        };
+        loop {
+            match c.next_event().await? {
+                ClientEvent::LoggedIn => return Ok(c),
+                ClientEvent::LoginFailed(r) | ClientEvent::Closed(r) => {
+                    return Err(format!("login failed: {}", reply_text(&r)));
+                }
+                ev => tracing::debug!(?ev, "during login"),
+            }
+        }
+    }
+
+    /// Reads until the session has an event (TLS upgrades are done here).
+    async fn next_event(&mut self) -> Result<ClientEvent> {
+        loop {
+            match self.s.poll_event().map_err(err)? {
+                Some(ClientEvent::StartTls) => {
+                    self.conn.flush_session(&mut self.s).await.map_err(err)?;
+                    let connector = self.connector.clone().ok_or("TLS is off")?;
+                    self.conn
+                        .start_client_tls(&connector, &self.host)
+                        .await
+                        .map_err(|e| format!("TLS: {e}"))?;
+                    self.s.tls_established().map_err(err)?;
+                }
+                Some(ev) => return Ok(ev),
+                None => {
+                    self.conn.flush_session(&mut self.s).await.map_err(err)?;
+                    if self.s.is_closed() {
+                        return Err("connection closed".into());
+                    }
+                    match self
+                        .conn
+                        .read_into(&mut self.s, &mut self.buf, Instant::now)
+                        .await
+                        .map_err(err)?
+                    {
+                        examples::net::Read::Eof => {
+                            self.s.poll_event().map_err(err)?;
+                            return Err("server closed the connection".into());
+                        }
+                        examples::net::Read::Data(_) | examples::net::Read::Timeout => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs a simple operation started on the session; its final event.
+    async fn simple(&mut self) -> Result<ClientEvent> {
+        loop {
+            match self.next_event().await? {
+                ClientEvent::Failed { op, reply } => return Err(format!("{op:?}: {}", reply_text(&reply))),
+                ev @ (ClientEvent::Done { .. }
+                | ClientEvent::Pwd(_)
+                | ClientEvent::Size(_)
+                | ClientEvent::Modified(_)
+                | ClientEvent::MlstEntry(_)
+                | ClientEvent::Closed(_)) => return Ok(ev),
+                ev => tracing::debug!(?ev, "ignored"),
+            }
+        }
+    }
+
+    async fn remote_size(&mut self, path: &str) -> Option<u64> {
+        self.s.size(path.as_bytes()).ok()?;
+        match self.simple().await {
+            Ok(ClientEvent::Size(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    fn bar(&self, total: Option<u64>, start: u64, name: &str) -> ProgressBar {
+        if self.quiet {
+            return ProgressBar::hidden();
+        }
+        let pb = match total {
+            Some(t) => ProgressBar::new(t),
+            None => ProgressBar::no_length(),
+        };
+        let style = if total.is_some() {
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}"
+        } else {
+            "{msg} {spinner} {bytes} {binary_bytes_per_sec}"
+        };
+        if let Ok(s) = ProgressStyle::with_template(style) {
+            pb.set_style(s.progress_chars("=> "));
+        }
+        pb.set_message(name.to_owned());
+        pb.set_position(start);
+        pb
+    }
+
+    /// Runs a transfer the session has started, moving the data with `job`.
+    async fn transfer(&mut self, mut job: Option<DataJob>, pb: ProgressBar) -> Result<u64> {
+        let mut task: Option<(TransferId, JoinHandle<io::Result<u64>>)> = None;
+        let mut moved = 0;
+        loop {
+            while let Some(ev) = self.s.poll_event().map_err(err)? {
+                match ev {
+                    ClientEvent::Listen(id) => {
+                        let local = self.conn.tcp().map_err(err)?.local_addr().map_err(err)?;
+                        let l = TcpListener::bind(SocketAddr::new(local.ip(), 0))
+                            .await
+                            .map_err(err)?;
+                        let addr = l.local_addr().map_err(err)?;
+                        self.listener = Some(l);
+                        self.s.data_listening(id, addr).map_err(err)?;
+                    }
+                    ClientEvent::OpenDataChannel {
+                        id,
+                        target,
+                        ascii,
+                        protected,
+                        ..
+                    } => {
+                        let job = job.take().ok_or("a second data connection was asked for")?;
+                        let tls = if protected {
+                            Some((self.connector.clone().ok_or("TLS is off")?, self.host.clone()))
+                        } else {
+                            None
+                        };
+                        let listener = self.listener.take();
+                        let (wait, pb) = (self.timeout, pb.clone());
+                        task = Some((
+                            id,
+                            tokio::spawn(data(target, listener, tls, job, ascii, wait, pb)),
+                        ));
+                    }
+                    ClientEvent::TransferComplete { reply, .. } => {
+                        pb.finish();
+                        tracing::debug!(reply = %reply_text(&reply), "transfer complete");
+                        return Ok(moved);
+                    }
+                    ClientEvent::TransferFailed { reply, .. } => {
+                        pb.abandon();
+                        if let Some((_, h)) = task.take() {
+                            h.abort();
+                        }
+                        return Err(reply_text(&reply));
+                    }
+                    ClientEvent::Closed(r) => return Err(format!("server closed: {}", reply_text(&r))),
+                    ev => tracing::debug!(?ev, "during transfer"),
+                }
+            }
+            self.conn.flush_session(&mut self.s).await.map_err(err)?;
+            if self.s.is_closed() {
+                return Err("connection closed".into());
+            }
+            let deadline = self.s.poll_timeout();
+            tokio::select! {
+                r = self.conn.read(&mut self.buf) => match r {
+                    Ok(0) | Err(_) => {
+                        self.s.handle_eof();
+                        let _ = self.s.poll_event();
+                        return Err("server closed the connection".into());
+                    }
+                    Ok(n) => self.s.handle_input(&self.buf[..n]),
+                },
+                r = join_opt(&mut task) => {
+                    let id = task.take().map(|(id, _)| id);
+                    match r {
+                        Ok(Ok(n)) => {
+                            moved = n;
+                            if let Some(id) = id {
+                                self.s.data_closed(id).map_err(err)?;
+                            }
+                        }
+                        Ok(Err(e)) => {
+                            pb.abandon();
+                            let _ = self.s.abort();
+                            let _ = self.drain_abort().await;
+                            return Err(format!("data connection: {e}"));
+                        }
+                        Err(e) => return Err(format!("data task: {e}")),
+                    }
+                }
+                () = sleep_opt(deadline) => self.s.handle_timeout(Instant::now()),
+            }
+        }
+    }
+
+    async fn drain_abort(&mut self) -> Result<()> {
+        for _ in 0..8 {
+            match tokio::time::timeout(self.timeout, self.next_event()).await {
+                Ok(Ok(ClientEvent::Aborted(_) | ClientEvent::TransferFailed { .. })) | Err(_) => {
+                    return Ok(());
+                }
+                Ok(Err(e)) => return Err(e),
+                Ok(Ok(_)) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn join_opt(
+    t: &mut Option<(TransferId, JoinHandle<io::Result<u64>>)>,
+) -> std::result::Result<io::Result<u64>, tokio::task::JoinError> {
+    match t {
+        Some((_, h)) => h.await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn data(
+    target: DataTarget,
+    listener: Option<TcpListener>,
+    tls: Option<(TlsConnector, String)>,
+    job: DataJob,
+    ascii: bool,
+    wait: Duration,
+    pb: ProgressBar,
+) -> io::Result<u64> {
+    let timed = |e| io::Error::new(io::ErrorKind::TimedOut, e);
+    let tcp = match target {
+        DataTarget::Connect(addr) => tokio::time::timeout(wait, TcpStream::connect(addr))
+            .await
+            .map_err(|_| timed("data connect timed out"))??,
+        DataTarget::Accept => {
+            let l = listener.ok_or_else(|| io::Error::other("no listener"))?;
+            tokio::time::timeout(wait, l.accept())
+                .await
+                .map_err(|_| timed("no data connection from the server"))??
+                .0
+        }
+    };
+    let _ = tcp.set_nodelay(true);
+    let mut conn = Conn::Plain(tcp);
+    if let Some((connector, host)) = tls {
+        // Same connector as the control connection: rustls offers the
+        // control session's ticket, so the server sees a resumed session.
+        conn.start_client_tls(&connector, &host).await?;
+    }
+    let mut total = 0u64;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut conv = BytesMut::new();
+    match job {
+        DataJob::Down(mut out) => {
+            let mut dec = AsciiDecoder::new();
+            loop {
+                let n = match tokio::time::timeout(wait, conn.read(&mut buf)).await {
+                    Err(_) => return Err(timed("data stalled")),
+                    Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
+                    Ok(r) => r?,
+                };
+                if n == 0 {
+                    conv.clear();
+                    dec.finish(&mut conv);
+                    tokio::task::block_in_place(|| out.write_all(&conv).and_then(|()| out.flush()))?;
+                    break;
+                }
+                total += n as u64;
+                pb.inc(n as u64);
+                if ascii {
+                    conv.clear();
+                    dec.decode(&buf[..n], &mut conv);
+                    tokio::task::block_in_place(|| out.write_all(&conv))?;
+                } else {
+                    tokio::task::block_in_place(|| out.write_all(&buf[..n]))?;
+                }
+            }
+        }
+        DataJob::Up(mut f) => {
+            use std::io::Read;
+            let mut enc = AsciiEncoder::new();
+            loop {
+                let n = tokio::task::block_in_place(|| f.read(&mut buf))?;
+                if n == 0 {
+                    break;
+                }
+                let wire: &[u8] = if ascii {
+                    conv.clear();
+                    enc.encode(&buf[..n], &mut conv);
+                    &conv
+                } else {
+                    &buf[..n]
+                };
+                tokio::time::timeout(wait, conn.write_all(wire))
+                    .await
+                    .map_err(|_| timed("data stalled"))??;
+                total += n as u64;
+                pb.inc(n as u64);
+            }
+            tokio::time::timeout(wait, async {
+                conn.flush().await?;
+                conn.shutdown().await
+            })
+            .await
+            .map_err(|_| timed("data close stalled"))??;
+        }
+    }
+    Ok(total)
+}
+
+fn base_name(p: &str) -> &str {
+    p.trim_end_matches('/').rsplit('/').next().unwrap_or(p)
+}
+
+async fn execute(c: &mut Client, cmd: Cmd, default_path: Option<&str>) -> Result<()> {
+    match cmd {
+        Cmd::Ls { path, machine, names } => {
+            let path = path.or_else(|| default_path.map(str::to_owned));
+            let arg = path.as_deref().map(str::as_bytes);
+            if machine {
+                c.s.mlsd(arg).map_err(err)?;
+            } else if names {
+                c.s.nlst(arg).map_err(err)?;
+            } else {
+                c.s.list(arg).map_err(err)?;
+            }
+            let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+            let sink = ChannelWriter(tx);
+            c.transfer(Some(DataJob::Down(Box::new(sink))), ProgressBar::hidden())
+                .await?;
+            let mut out = std::io::stdout().lock();
+            for chunk in rx.try_iter() {
+                std::io::Write::write_all(&mut out, &chunk).map_err(err)?;
+            }
+        }
+        Cmd::Get {
+            remote,
+            local,
+            resume,
+        } => {
+            let remote = remote
+                .or_else(|| default_path.map(str::to_owned))
+                .ok_or("get: which file?")?;
+            let local = local.unwrap_or_else(|| PathBuf::from(base_name(&remote)));
+            let size = c.remote_size(&remote).await;
+            let have = if resume {
+                std::fs::metadata(&local).map(|m| m.len()).unwrap_or(0)
+            } else {
+                0
+            };
+            if resume && size.is_some_and(|s| have >= s) {
+                println!("{}: already complete ({have} bytes)", local.display());
+                return Ok(());
+            }
+            let file = if have > 0 {
+                std::fs::OpenOptions::new().append(true).open(&local)
+            } else {
+                std::fs::File::create(&local)
+            }
+            .map_err(|e| format!("{}: {e}", local.display()))?;
+            c.s.retr(remote.as_bytes(), have).map_err(err)?;
+            let pb = c.bar(size, have, &remote);
+            let t0 = Instant::now();
+            let n = c.transfer(Some(DataJob::Down(Box::new(file))), pb).await?;
+            report(c.quiet, "received", n, t0);
+        }
+        Cmd::Put { local, remote } => {
+            let remote = remote.unwrap_or_else(|| base_name(&local.to_string_lossy()).to_owned());
+            let file = std::fs::File::open(&local).map_err(|e| format!("{}: {e}", local.display()))?;
+            let len = file.metadata().map_err(err)?.len();
+            c.s.stor(remote.as_bytes(), 0).map_err(err)?;
+            let pb = c.bar(Some(len), 0, &remote);
+            let t0 = Instant::now();
+            let n = c.transfer(Some(DataJob::Up(file)), pb).await?;
+            report(c.quiet, "sent", n, t0);
+        }
+        Cmd::Mkdir { path } => {
+            c.s.mkdir(path.as_bytes()).map_err(err)?;
+            c.simple().await?;
+        }
+        Cmd::Rmdir { path } => {
+            c.s.rmdir(path.as_bytes()).map_err(err)?;
+            c.simple().await?;
+        }
+        Cmd::Rm { path } => {
+            c.s.delete(path.as_bytes()).map_err(err)?;
+            c.simple().await?;
+        }
+        Cmd::Mv { from, to } => {
+            c.s.rename(from.as_bytes(), to.as_bytes()).map_err(err)?;
+            c.simple().await?;
+        }
+    }
+    Ok(())
+}
+
+fn report(quiet: bool, what: &str, n: u64, t0: Instant) {
+    if !quiet {
+        let secs = t0.elapsed().as_secs_f64().max(1e-6);
+        #[allow(clippy::cast_precision_loss)]
+        let rate = n as f64 / secs / 1_048_576.0;
+        eprintln!("{what} {n} bytes in {secs:.2} s ({rate:.1} MiB/s)");
+    }
+}
+
+/// Collects a listing in memory chunks so it prints after the progress-free transfer.
+struct ChannelWriter(std::sync::mpsc::Sender<Vec<u8>>);
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.0.send(b.to_vec()).map_err(io::Error::other)?;
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+const HELP: &str = "commands: ls [-l|-m|-n] [PATH], get REMOTE [LOCAL], reget REMOTE [LOCAL], put LOCAL [REMOTE], \
+mkdir P, rmdir P, rm P, mv FROM TO, cd P, pwd, size P, help, quit";
+
+/// One interactive line; `Ok(false)` ends the session.
+async fn interactive_line(c: &mut Client, line: &str) -> Result<bool> {
+    let words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+    let Some((verb, rest)) = words.split_first() else {
+        return Ok(true);
+    };
+    let arg = |i: usize| rest.get(i).cloned();
+    let need = |i: usize| {
+        rest.get(i)
+            .cloned()
+            .ok_or_else(|| format!("{verb}: missing argument"))
+    };
+    let cmd = match verb.as_str() {
+        "quit" | "bye" | "exit" => return Ok(false),
+        "help" | "?" => {
+            println!("{HELP}");
+            return Ok(true);
+        }
+        "pwd" => {
+            c.s.pwd().map_err(err)?;
+            if let ClientEvent::Pwd(p) = c.simple().await? {
+                println!("{}", String::from_utf8_lossy(&p));
+            }
+            return Ok(true);
+        }
+        "cd" => {
+            c.s.cwd(need(0)?.as_bytes()).map_err(err)?;
+            c.simple().await?;
+            return Ok(true);
+        }
+        "size" => {
+            c.s.size(need(0)?.as_bytes()).map_err(err)?;
+            if let ClientEvent::Size(n) = c.simple().await? {
+                println!("{n}");
+            }
+            return Ok(true);
+        }
+        "ls" | "dir" => {
+            let (machine, names) = (
+                rest.first().is_some_and(|a| a == "-m"),
+                rest.first().is_some_and(|a| a == "-n"),
+            );
+            let path = rest.iter().find(|a| !a.starts_with('-')).cloned();
+            Cmd::Ls { path, machine, names }
+        }
+        "get" | "reget" => Cmd::Get {
+            remote: Some(need(0)?),
+            local: arg(1).map(PathBuf::from),
+            resume: verb == "reget",
+        },
+        "put" => Cmd::Put {
+            local: PathBuf::from(need(0)?),
+            remote: arg(1),
+        },
+        "mkdir" => Cmd::Mkdir { path: need(0)? },
+        "rmdir" => Cmd::Rmdir { path: need(0)? },
+        "rm" | "delete" => Cmd::Rm { path: need(0)? },
+        "mv" | "rename" => Cmd::Mv {
+            from: need(0)?,
+            to: need(1)?,
+        },
+        other => return Err(format!("unknown command {other:?}; {HELP}")),
+    };
+    execute(c, cmd, None).await?;
+    Ok(true)
+}
+
+async fn run(args: Args) -> Result<()> {
+    let u = url::parse(&args.url)?;
+    if u.tls_implicit {
+        return Err("ftps:// (implicit TLS) is not supported by this client; use ftp:// with --tls".into());
+    }
+    let mut c = Client::connect(&args, &u).await?;
+    match args.cmd.clone() {
+        Some(cmd) => execute(&mut c, cmd, u.path.as_deref()).await?,
+        None => {
+            if let Some(p) = &u.path {
+                c.s.cwd(p.as_bytes()).map_err(err)?;
+                c.simple().await?;
+            }
+            let stdin = std::io::stdin();
+            loop {
+                eprint!("ftp> ");
+                let mut line = String::new();
+                if tokio::task::block_in_place(|| stdin.read_line(&mut line)).map_err(err)? == 0 {
+                    break;
+                }
+                match interactive_line(&mut c, &line).await {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => eprintln!("error: {e}"),
+                }
+                if c.s.is_closed() {
+                    return Err("connection closed".into());
+                }
+            }
+        }
+    }
+    if c.s.quit().is_ok() {
+        let _ = tokio::time::timeout(Duration::from_secs(5), c.simple()).await;
+    }
+    let _ = c.conn.shutdown().await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Args::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ftp: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+        let a = Args::try_parse_from(["ftp", "--active", "ftp://h", "get", "x", "-c"]).unwrap();
+        assert!(a.active);
+        assert!(matches!(a.cmd, Some(Cmd::Get { resume: true, .. })));
+        assert_eq!(base_name("a/b/c.txt"), "c.txt");
+        assert_eq!(base_name("c.txt"), "c.txt");
+    }
+}
