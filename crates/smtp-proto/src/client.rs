@@ -128,6 +128,9 @@ pub struct Envelope {
     pub requiretls: bool,
     /// MT-PRIORITY (RFC 6710; needs the extension).
     pub mt_priority: Option<i8>,
+    /// AUTH= (RFC 4954 5): the authenticated submitter, raw (the session
+    /// xtext-encodes it; `<>` for unknown). Sent only when the server offers AUTH.
+    pub auth: Option<String>,
 }
 
 /// What the client session reports.
@@ -930,6 +933,14 @@ impl ClientSession {
 
     fn send_mail_cmd(&mut self, env: &Envelope) -> Result<(), UsageError> {
         let envid = env.envid.as_deref().map(|e| XText::encode(e.as_bytes()));
+        let auth = env.auth.as_deref().map(|a| {
+            if a == "<>" {
+                a.to_string()
+            } else {
+                XText::encode(a.as_bytes())
+            }
+        });
+        let auth_offered = self.caps.has(&EhloKeyword::Auth);
         let size_offered = self.caps.has(&EhloKeyword::Size);
         let params = MailParams {
             size: env.size.filter(|_| size_offered),
@@ -937,7 +948,10 @@ impl ClientSession {
             smtputf8: env.smtputf8,
             ret: env.ret,
             envid: envid.as_deref().map(|e| XText(e.as_bytes())),
-            auth: None,
+            auth: auth
+                .as_deref()
+                .filter(|_| auth_offered)
+                .map(|a| XText(a.as_bytes())),
             requiretls: env.requiretls,
             mt_priority: env.mt_priority,
             other: Default::default(),
@@ -1020,13 +1034,14 @@ impl ClientSession {
             buf.put_slice(piece);
             self.expect.push_back(Expect::BdatChunk);
         } else {
-            let mark = self.transmit.len();
-            let mut scratch = BytesMut::new();
-            if self.dot.encode(piece, &mut scratch).is_err() {
+            // Stuff straight into the transmit buffer; on a refusal drop what
+            // this call wrote, so nothing of the bad piece goes out.
+            let buf = self.transmit.buf_mut();
+            let mark = buf.len();
+            if self.dot.encode(piece, buf).is_err() {
+                buf.truncate(mark);
                 return Err(UsageError::BadArgument("bare CR or LF in body"));
             }
-            let _ = mark;
-            self.transmit.push(&scratch);
         }
         if let Some(t) = self.txn.as_mut() {
             t.body_sent += n as u64;

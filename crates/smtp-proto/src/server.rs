@@ -60,6 +60,10 @@ pub struct ServerConfig {
     pub smtputf8: bool,
     /// Announce DSN.
     pub dsn: bool,
+    /// Announce REQUIRETLS (RFC 8689) once under TLS, and accept the MAIL parameter then.
+    pub requiretls: bool,
+    /// Announce MT-PRIORITY (RFC 6710) and accept the MAIL parameter.
+    pub mt_priority: bool,
     /// Offer STARTTLS (the driver can do TLS).
     pub starttls: bool,
     /// The connection is already under TLS (implicit TLS, port 465).
@@ -96,6 +100,8 @@ impl Default for ServerConfig {
             eight_bit_mime: true,
             smtputf8: true,
             dsn: true,
+            requiretls: false,
+            mt_priority: false,
             starttls: false,
             implicit_tls: false,
             auth_mechanisms: Vec::new(),
@@ -199,6 +205,9 @@ pub enum ServerEvent {
         host: Bytes,
     },
     /// MAIL: answer with [`ServerSession::accept`] or [`ServerSession::reject`].
+    /// Parameters of extensions the session knows were checked already; any
+    /// other parameter is in `mail_params().other`, and the application
+    /// should refuse those it does not implement with 555 5.5.4 (RFC 5321 4.1.1.11).
     Mail(CommandLine),
     /// RCPT: answer with [`ServerSession::accept`] or [`ServerSession::reject`].
     Rcpt(CommandLine),
@@ -732,6 +741,26 @@ impl ServerSession {
                         Some(EnhancedCode(5, 5, 4)),
                         "SMTPUTF8 not supported",
                     ));
+                } else if !self.cfg.dsn && (params.ret.is_some() || params.envid.is_some()) {
+                    self.error_reply(&Reply::new(555, Some(EnhancedCode(5, 5, 4)), "DSN not supported"));
+                } else if params.requiretls && !(self.cfg.requiretls && self.tls) {
+                    self.error_reply(&Reply::new(
+                        555,
+                        Some(EnhancedCode(5, 5, 4)),
+                        "REQUIRETLS not supported",
+                    ));
+                } else if params.mt_priority.is_some() && !self.cfg.mt_priority {
+                    self.error_reply(&Reply::new(
+                        555,
+                        Some(EnhancedCode(5, 5, 4)),
+                        "MT-PRIORITY not supported",
+                    ));
+                } else if params.body == Some(BodyType::EightBitMime) && !self.cfg.eight_bit_mime {
+                    self.error_reply(&Reply::new(
+                        555,
+                        Some(EnhancedCode(5, 5, 4)),
+                        "8BITMIME not supported",
+                    ));
                 } else if params.body == Some(BodyType::BinaryMime) && !self.cfg.chunking {
                     self.error_reply(&Reply::new(
                         555,
@@ -758,7 +787,7 @@ impl ServerSession {
                         .push_back(ServerEvent::Mail(CommandLine { line, limits }));
                 }
             }
-            Command::Rcpt { to, .. } => {
+            Command::Rcpt { to, params } => {
                 if !self.txn.mail {
                     self.bad_sequence("Need MAIL before RCPT");
                 } else if self.txn.rcpts >= limits.recipients {
@@ -767,6 +796,8 @@ impl ServerSession {
                         Some(EnhancedCode(4, 5, 3)),
                         "Too many recipients",
                     ));
+                } else if !self.cfg.dsn && (params.notify.is_some() || params.orcpt.is_some()) {
+                    self.error_reply(&Reply::new(555, Some(EnhancedCode(5, 5, 4)), "DSN not supported"));
                 } else if matches!(to, ForwardPath::Mailbox(m) if !m.is_ascii()) && !self.txn.smtputf8 {
                     self.error_reply(&SYNTAX_RCPT_UTF8.reply());
                 } else {
@@ -875,6 +906,12 @@ impl ServerSession {
             add("DSN".into());
         }
         add("ENHANCEDSTATUSCODES".into());
+        if self.cfg.requiretls && self.tls {
+            add("REQUIRETLS".into());
+        }
+        if self.cfg.mt_priority {
+            add("MT-PRIORITY".into());
+        }
         if self.cfg.starttls && !self.tls {
             add("STARTTLS".into());
         }

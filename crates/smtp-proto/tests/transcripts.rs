@@ -6,7 +6,7 @@
 //!
 //! A transcript configures the server with comment lines `# config: word ...`:
 //! `lmtp`, `starttls`, `auth`, `plaintext-auth`, `no-pipelining`, `no-chunking`,
-//! `size=N`, `normalize`, `allow-unsync`.
+//! `size=N`, `normalize`, `allow-unsync`, `implicit-tls`, `requiretls`, `mt-priority`.
 
 use proto_core::BareLineEndings;
 use proto_core::transcript::{Side, Transcript};
@@ -34,6 +34,9 @@ fn config(text: &str) -> ServerConfig {
                 "no-chunking" => cfg.chunking = false,
                 "normalize" => cfg.bare_line_endings = BareLineEndings::Normalize,
                 "allow-unsync" => cfg.reject_unsync_pipelining = false,
+                "implicit-tls" => cfg.implicit_tls = true,
+                "requiretls" => cfg.requiretls = true,
+                "mt-priority" => cfg.mt_priority = true,
                 _ => match w.strip_prefix("size=") {
                     Some(n) => cfg.limits.message_size = n.parse().expect("size"),
                     None => panic!("unknown config word {w}"),
