@@ -389,6 +389,18 @@ impl ClientSession {
         self.deadline.restart(now);
     }
 
+    /// Like [`handle_input`](Session::handle_input) for a driver that reads
+    /// into a `BytesMut`: when nothing is buffered the bytes are taken over
+    /// without copying, so message chunks are slices of the driver's buffer.
+    pub fn handle_input_owned(&mut self, data: BytesMut) {
+        if self.input.is_empty() && !matches!(self.phase, Phase::Closed | Phase::Tls) && !data.is_empty() {
+            self.activity = true;
+            self.input = data;
+        } else {
+            self.handle_input(&data);
+        }
+    }
+
     // ----- application commands -----
 
     fn push(&mut self, cmd: Command, expect: Expect, origin: Origin) -> Result<(), UsageError> {
