@@ -428,7 +428,7 @@ impl ClientSession {
         self.push(Command::Stat, Expect::Stat, Origin::App)
     }
 
-    /// Sends LIST [msg]; answered by [`ClientEvent::Listing`] or [`ClientEvent::Scan`].
+    /// Sends `LIST [msg]`; answered by [`ClientEvent::Listing`] or [`ClientEvent::Scan`].
     ///
     /// # Errors
     ///
@@ -437,7 +437,7 @@ impl ClientSession {
         self.push(Command::List(msg), Expect::List(msg), Origin::App)
     }
 
-    /// Sends UIDL [msg]; answered by [`ClientEvent::UidListing`] or [`ClientEvent::Uid`].
+    /// Sends `UIDL [msg]`; answered by [`ClientEvent::UidListing`] or [`ClientEvent::Uid`].
     ///
     /// # Errors
     ///
@@ -505,7 +505,7 @@ impl ClientSession {
         self.push(Command::Utf8, Expect::Utf8, Origin::App)
     }
 
-    /// Sends LANG [range]; answered by [`ClientEvent::Languages`] or [`ClientEvent::Ok`].
+    /// Sends `LANG [range]`; answered by [`ClientEvent::Languages`] or [`ClientEvent::Ok`].
     ///
     /// # Errors
     ///
