@@ -1135,9 +1135,9 @@ impl ClientSession {
         f.outstanding -= 1;
         if matches!(f.mode, FetchMode::Delete | FetchMode::DeleteKnown(_)) {
             f.outstanding += 1;
-            // Deleted only after the whole message arrived.
+            // Deleted only after the whole message arrived, and right after it.
             self.queue
-                .push_back((Command::Dele(msg), Expect::Dele(msg), Origin::Fetch));
+                .push_front((Command::Dele(msg), Expect::Dele(msg), Origin::Fetch));
         }
         self.fetch_check_done();
     }
