@@ -15,6 +15,27 @@
 //!   form, choosing atom, quoted string or literal per string, and report
 //!   where a client must wait for a continuation ([`Encoded::pauses`]).
 //!
+//! # Design notes
+//!
+//! * The parsers are hand-written recursive descent on a cursor, not nom
+//!   combinators (DESIGN.md suggests nom): every string is returned as a
+//!   `Bytes::slice` of the unit, which needs the owning `Bytes` in hand, and
+//!   dispatching on an upper-cased keyword is much faster than trying
+//!   alternatives. They still run in complete mode on one framed unit.
+//! * Values are owned (`Bytes` slices, no lifetimes), so a session can keep
+//!   them after the receive buffer moves on.
+//! * Strings keep their wire form ([`StrForm`]) so NIL, `""` and `{0}` stay
+//!   apart; equality compares content only.
+//!
+//! # Grammar left out
+//!
+//! ACL (RFC 4314), METADATA (RFC 5464), ESORT/CONTEXT/PARTIAL (RFC 5267,
+//! RFC 9394) and Gmail's `X-GM-*` items are not parsed (they are not in this
+//! crate's list of extensions); unknown response codes are kept raw as
+//! [`Code::Other`], unknown LIST extended items and ESEARCH items as generic
+//! extension values. CATENATE, SEARCH keys of RFC 8514 (SAVEDBEFORE ...) and
+//! RFC 8474 (EMAILID/THREADID keys) are not parsed; their FETCH items are.
+//!
 //! [`Options`] says which protocol is spoken (IMAP4rev1 or IMAP4rev2, with
 //! UTF8=ACCEPT, LITERAL+/-) and which real-server [`Quirks`] are tolerated.
 //! Mailbox names convert with [`mutf7`] (modified UTF-7) or as UTF-8.

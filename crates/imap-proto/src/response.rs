@@ -425,7 +425,7 @@ pub enum BodyStructure {
         /// Type-specific fields.
         kind: SingleKind,
         /// Extension data (BODYSTRUCTURE only).
-        ext: Option<SingleExt>,
+        ext: Option<Box<SingleExt>>,
     },
     /// A multipart.
     Multi {
@@ -434,7 +434,7 @@ pub enum BodyStructure {
         /// Subtype (`MIXED`, ...).
         subtype: Str,
         /// Extension data.
-        ext: Option<MultiExt>,
+        ext: Option<Box<MultiExt>>,
     },
 }
 

@@ -590,7 +590,8 @@ fn body(ext: bool) -> BoxedStrategy<BodyStructure> {
     let sext = move || {
         if ext {
             proptest::option::of(
-                (ns(), proptest::option::of(disposition())).prop_map(|(md5, tail)| SingleExt { md5, tail }),
+                (ns(), proptest::option::of(disposition()))
+                    .prop_map(|(md5, tail)| Box::new(SingleExt { md5, tail })),
             )
             .boxed()
         } else {
@@ -613,7 +614,7 @@ fn body(ext: bool) -> BoxedStrategy<BodyStructure> {
             let mext = if ext {
                 proptest::option::of(
                     (params(), proptest::option::of(disposition()))
-                        .prop_map(|(params, tail)| MultiExt { params, tail }),
+                        .prop_map(|(params, tail)| Box::new(MultiExt { params, tail })),
                 )
                 .boxed()
             } else {

@@ -157,6 +157,20 @@ fn rfc_example_lines() {
             enc
         };
         n += 1;
+        // Split invariance: one unit at every split point.
+        for cut in 0..=unit.len() {
+            let (a, b) = unit.split_at(cut);
+            let dir = if client {
+                Direction::ClientToServer
+            } else {
+                Direction::ServerToClient
+            };
+            let frames = frame_all(dir, &[a, b]);
+            assert!(
+                matches!(&frames[..], [Frame::Unit(u)] if u.bytes() == &unit),
+                "{msg}: split at {cut}"
+            );
+        }
         if eq_ignore_case(&enc.bytes, &unit) {
             exact += 1;
         }

@@ -29,6 +29,27 @@ const fn atom_table() -> [bool; 256] {
 }
 const ATOM: [bool; 256] = atom_table();
 
+const fn quoted_stop(eight_bit: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[b'\r' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[0] = true;
+    if !eight_bit {
+        let mut c = 0x80;
+        while c < 256 {
+            t[c] = true;
+            c += 1;
+        }
+    }
+    t
+}
+/// Bytes that end a run of plain quoted-string content (7-bit mode).
+const QUOTED_STOP_7: [bool; 256] = quoted_stop(false);
+/// The same when 8-bit (UTF-8) content is allowed.
+const QUOTED_STOP_8: [bool; 256] = quoted_stop(true);
+
 /// ATOM-CHAR.
 #[inline]
 pub(crate) fn is_atom_char(c: u8) -> bool {
@@ -302,9 +323,17 @@ impl<'a> P<'a> {
     pub(crate) fn quoted(&mut self) -> R<Str> {
         self.expect(b'"', "expected '\"'")?;
         let s = self.pos;
-        let allow8 = self.o.utf8() || self.o.quirks.eight_bit_quoted;
+        let table = if self.o.utf8() || self.o.quirks.eight_bit_quoted {
+            &QUOTED_STOP_8
+        } else {
+            &QUOTED_STOP_7
+        };
         let mut escaped = false;
         loop {
+            // Skip plain bytes fast, then look at the one that stopped us.
+            while self.pos < self.end && !table[usize::from(self.b[self.pos])] {
+                self.pos += 1;
+            }
             let Some(c) = self.peek() else {
                 return self.err("unterminated quoted string");
             };
@@ -317,9 +346,8 @@ impl<'a> P<'a> {
                         _ => return self.err("bad escape in quoted string"),
                     }
                 }
-                b'\r' | b'\n' | 0 => return self.err("CR, LF or NUL in a quoted string"),
-                0x80.. if !allow8 => return self.err("8-bit byte in a quoted string"),
-                _ => self.pos += 1,
+                0x80.. => return self.err("8-bit byte in a quoted string"),
+                _ => return self.err("CR, LF or NUL in a quoted string"),
             }
         }
         let e = self.pos;

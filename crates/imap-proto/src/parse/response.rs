@@ -746,7 +746,7 @@ impl P<'_> {
                 } else {
                     None
                 };
-                mext = Some(MultiExt { params, tail });
+                mext = Some(Box::new(MultiExt { params, tail }));
             }
             self.close()?;
             return Ok(BodyStructure::Multi {
@@ -819,7 +819,7 @@ impl P<'_> {
             } else {
                 None
             };
-            sext = Some(SingleExt { md5, tail });
+            sext = Some(Box::new(SingleExt { md5, tail }));
         }
         self.close()?;
         Ok(BodyStructure::Single {
