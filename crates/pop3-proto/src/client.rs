@@ -643,6 +643,7 @@ impl ClientSession {
             }
             let progressed = match &self.reading {
                 Reading::Body { .. } => self.read_body()?,
+                Reading::Listing(Listing::Scan(_) | Listing::Uid(_)) => self.read_listing_bulk()?,
                 Reading::Listing(_) => self.read_listing_line()?,
                 Reading::Status => self.read_status()?,
             };
@@ -710,6 +711,106 @@ impl ClientSession {
             // the server's data, and the terminator rule is unaffected.
             Err(_) => Ok(true),
         }
+    }
+
+    /// LIST and UIDL listings, the hot path: every complete line in the buffer
+    /// is parsed in one pass, without a `Bytes` per line (unique ids are
+    /// zero-copy slices of one frozen chunk). Same rules as the line framer:
+    /// only CRLF ends a line, no CR inside one, at most
+    /// [`Limits::max_response_line`] octets per line.
+    fn read_listing_bulk(&mut self) -> Result<bool, Error> {
+        let max_line = self.config.limits.max_response_line;
+        let Some(last_lf) = memchr::memrchr(b'\n', &self.input) else {
+            if self.input.len() > max_line {
+                self.fail(Error::Limit {
+                    what: "response line length",
+                })?;
+            }
+            return Ok(false);
+        };
+        let complete = &self.input[..=last_lf];
+        // The terminator: a line holding only "." (stuffed lines start "..").
+        let term = if complete.starts_with(b".\r\n") {
+            Some(0)
+        } else {
+            memchr::memmem::find(complete, b"\n.\r\n").map(|i| i + 1)
+        };
+        let take = term.unwrap_or(last_lf + 1);
+        let chunk = self.input.split_to(take).freeze();
+        if term.is_some() {
+            let _ = self.input.split_to(3);
+        }
+        self.framer.reset();
+        let max_entries = self.config.limits.max_listing_entries;
+        let mut pos = 0;
+        let mut error = None;
+        if let Reading::Listing(acc) = &mut self.reading {
+            // Listing lines are short: a plain loop beats a memchr call per line.
+            while let Some(off) = chunk[pos..].iter().position(|&b| b == b'\n') {
+                let lf = pos + off;
+                let start = pos;
+                pos = lf + 1;
+                let bad = |what: &'static str| {
+                    Error::Response(ResponseError::Malformed {
+                        what,
+                        line: chunk.slice(start..lf.min(start + 64)),
+                    })
+                };
+                if lf + 1 - start > max_line {
+                    error = Some(Error::Limit {
+                        what: "response line length",
+                    });
+                    break;
+                }
+                let Some(line_end) = lf.checked_sub(1).filter(|&e| e >= start && chunk[e] == b'\r') else {
+                    error = Some(bad("line ending"));
+                    break;
+                };
+                let mut line_start = start;
+                if chunk.get(start) == Some(&b'.') {
+                    line_start += 1;
+                }
+                let line = &chunk[line_start..line_end];
+                if line.contains(&b'\r') {
+                    error = Some(bad("line ending"));
+                    break;
+                }
+                let parsed = match acc {
+                    Listing::Scan(v) => ScanListing::parse(line).map(|l| {
+                        v.push(l);
+                        v.len()
+                    }),
+                    Listing::Uid(v) => UidListing::parse(&chunk.slice(line_start..line_end)).map(|l| {
+                        v.push(l);
+                        v.len()
+                    }),
+                    _ => Ok(0),
+                };
+                match parsed {
+                    Ok(n) if n > max_entries => {
+                        error = Some(Error::Limit {
+                            what: "listing entries",
+                        });
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        error = Some(Error::Response(e));
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(e) = error {
+            self.fail(e)?;
+        }
+        if term.is_some() {
+            let Reading::Listing(acc) = std::mem::replace(&mut self.reading, Reading::Status) else {
+                return Ok(false);
+            };
+            self.listing_done(acc)?;
+        }
+        Ok(true)
     }
 
     fn read_listing_line(&mut self) -> Result<bool, Error> {

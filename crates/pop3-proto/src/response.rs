@@ -9,7 +9,9 @@
 //! that starts with one.
 
 use crate::error::{EncodeError, ResponseError, head};
-use crate::parse::{base64_decode, base64_encode, is_mechanism, is_token, number_u32, number_u64, split_sp};
+use crate::parse::{
+    base64_decode, base64_encode, is_mechanism, is_token, leading_number, number_pair, split_sp,
+};
 use bytes::{BufMut, Bytes, BytesMut};
 use proto_core::check_arg;
 
@@ -290,11 +292,9 @@ impl StatInfo {
     ///
     /// [`ResponseError::Malformed`] if the text does not start with two numbers.
     pub fn parse(text: &[u8]) -> Result<StatInfo, ResponseError> {
-        let (a, rest) = split_sp(text);
-        let b = rest.map(|r| split_sp(r).0);
-        match (number_u32(a), b.and_then(number_u64)) {
-            (Some(count), Some(size)) => Ok(StatInfo { count, size }),
-            _ => Err(malformed("drop listing", text)),
+        match number_pair(text) {
+            Some((count, size)) => Ok(StatInfo { count, size }),
+            None => Err(malformed("drop listing", text)),
         }
     }
 }
@@ -316,12 +316,10 @@ impl ScanListing {
     /// [`ResponseError::Malformed`] if it does not start with two numbers.
     #[inline]
     pub fn parse(line: &[u8]) -> Result<ScanListing, ResponseError> {
-        StatInfo::parse(line)
-            .map(|s| ScanListing {
-                msg: s.count,
-                size: s.size,
-            })
-            .map_err(|_| malformed("scan listing", line))
+        match number_pair(line) {
+            Some((msg, size)) => Ok(ScanListing { msg, size }),
+            None => Err(malformed("scan listing", line)),
+        }
     }
 
     /// Writes `msg size` CRLF.
@@ -357,16 +355,24 @@ impl UidListing {
     /// [`ResponseError::Malformed`] for a line that is not `number SP token`.
     #[inline]
     pub fn parse(line: &Bytes) -> Result<UidListing, ResponseError> {
-        let (a, rest) = split_sp(line);
-        let msg = number_u32(a).ok_or_else(|| malformed("unique-id listing", line))?;
-        let rest = rest.ok_or_else(|| malformed("unique-id listing", line))?;
-        let uid_len = split_sp(rest).0.len();
-        let start = a.len() + 1;
-        let uid = line.slice(start..start + uid_len);
-        if !is_token(&uid) {
-            return Err(malformed("unique-id listing", line));
+        let bad = || malformed("unique-id listing", line);
+        let (msg, i) = leading_number(line, 10).ok_or_else(bad)?;
+        let msg = u32::try_from(msg).map_err(|_| bad())?;
+        if line.get(i) != Some(&b' ') {
+            return Err(bad());
         }
-        Ok(UidListing { msg, uid })
+        let start = i + 1;
+        let len = line[start..]
+            .iter()
+            .position(|&b| !(0x21..=0x7e).contains(&b))
+            .unwrap_or(line.len() - start);
+        if len == 0 || line.get(start + len).is_some_and(|&b| b != b' ') {
+            return Err(bad());
+        }
+        Ok(UidListing {
+            msg,
+            uid: line.slice(start..start + len),
+        })
     }
 
     /// Writes `msg uid` CRLF.

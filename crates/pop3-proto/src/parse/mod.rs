@@ -36,6 +36,45 @@ pub(crate) fn number_u64(s: &[u8]) -> Option<u64> {
     })
 }
 
+/// Leading decimal digits of `s` as a `u64` (at most `max_digits` of them):
+/// `(value, digits consumed)`, or `None` for no digit, too many or overflow.
+#[inline]
+pub(crate) fn leading_number(s: &[u8], max_digits: usize) -> Option<(u64, usize)> {
+    let n = s
+        .iter()
+        .take(max_digits + 1)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if n == 0 || n > max_digits {
+        return None;
+    }
+    // 19 digits always fit a u64; only a 20th needs overflow checks.
+    let fast = n.min(19);
+    let mut v = s[..fast]
+        .iter()
+        .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
+    if n == 20 {
+        v = v.checked_mul(10)?.checked_add(u64::from(s[19] - b'0'))?;
+    }
+    Some((v, n))
+}
+
+/// `number SP number` at the start of `s`, then the end or a space
+/// (RFC 1939 drop and scan listings): `(first, second)`.
+#[inline]
+pub(crate) fn number_pair(s: &[u8]) -> Option<(u32, u64)> {
+    let (a, i) = leading_number(s, 10)?;
+    let a = u32::try_from(a).ok()?;
+    if s.get(i) != Some(&b' ') {
+        return None;
+    }
+    let (b, j) = leading_number(&s[i + 1..], 20)?;
+    match s.get(i + 1 + j) {
+        None | Some(b' ') => Some((a, b)),
+        Some(_) => None,
+    }
+}
+
 /// True if `s` is one non-empty token of visible characters (RFC 2449 `param = 1*VCHAR`).
 pub(crate) fn is_token(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(|&b| (0x21..=0x7e).contains(&b))
