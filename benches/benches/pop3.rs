@@ -199,7 +199,7 @@ fn bench(c: &mut Criterion) {
     report_ratio(
         "pop3 RETR 8MiB ClientSession vs pop3-codec",
         retr.len(),
-        11,
+        31,
         retr_setup,
         ours_retr,
         peer_retr,
@@ -207,7 +207,7 @@ fn bench(c: &mut Criterion) {
     report_ratio(
         "pop3 RETR 8MiB ClientSession vs DotDecoder ceiling",
         retr.len(),
-        11,
+        31,
         retr_setup,
         ours_retr,
         dot_ceiling,
@@ -215,7 +215,7 @@ fn bench(c: &mut Criterion) {
     report_ratio(
         "pop3 LIST 20k ClientSession vs pop3-codec",
         list.len(),
-        21,
+        51,
         list_setup,
         ours_listing,
         peer_list,
@@ -223,7 +223,7 @@ fn bench(c: &mut Criterion) {
     report_ratio(
         "pop3 UIDL 20k ClientSession vs pop3-codec",
         uidl.len(),
-        21,
+        51,
         uidl_setup,
         ours_listing,
         peer_uidl,

@@ -65,6 +65,9 @@ pub struct ClientConfig {
     pub apop: bool,
     /// Use SASL when the server offers a mechanism the credentials can drive.
     pub sasl: bool,
+    /// Send UTF8 (RFC 6856) before logging in when the server advertises it;
+    /// its answer comes as [`ClientEvent::Ok`] (or `CommandFailed`).
+    pub utf8: bool,
 }
 
 impl ClientConfig {
@@ -78,6 +81,7 @@ impl ClientConfig {
             allow_plaintext_without_tls: false,
             apop: true,
             sasl: true,
+            utf8: false,
         }
     }
 }
@@ -493,16 +497,6 @@ impl ClientSession {
     /// [`UsageError::WrongState`] after QUIT or close.
     pub fn rset(&mut self) -> Result<(), UsageError> {
         self.push(Command::Rset, Expect::Rset, Origin::App)
-    }
-
-    /// Sends UTF8 (RFC 6856). It must come before login to affect it, so
-    /// call it before the greeting has been processed.
-    ///
-    /// # Errors
-    ///
-    /// [`UsageError::WrongState`] after QUIT or close.
-    pub fn utf8(&mut self) -> Result<(), UsageError> {
-        self.push(Command::Utf8, Expect::Utf8, Origin::App)
     }
 
     /// Sends `LANG [range]`; answered by [`ClientEvent::Languages`] or [`ClientEvent::Ok`].
@@ -1055,6 +1049,11 @@ impl ClientSession {
                 self.send_login(Command::Stls, Expect::Stls);
                 return Ok(());
             }
+        }
+        // RFC 6856 2.1: UTF8 is valid only in AUTHORIZATION, so it goes out
+        // before the login commands (which wait for its answer).
+        if self.config.utf8 && self.caps.as_ref().is_some_and(|c| c.utf8.is_some()) {
+            self.send_login(Command::Utf8, Expect::Utf8);
         }
         self.login()
     }

@@ -30,6 +30,8 @@ struct Outcome {
     error: Option<String>,
     closed: bool,
     failed_commands: usize,
+    languages: usize,
+    oks: Vec<&'static str>,
 }
 
 fn run(name: &str, text: &str, byte_by_byte: bool) -> Outcome {
@@ -46,6 +48,7 @@ fn run(name: &str, text: &str, byte_by_byte: bool) -> Outcome {
         Some("opportunistic") => TlsMode::Opportunistic,
         _ => TlsMode::Required,
     };
+    cfg.utf8 = get("utf8").is_some();
     let mut c = ClientSession::new(cfg, Instant::now());
     let mut o = Outcome::default();
     let mut got: Vec<u8> = Vec::new();
@@ -72,6 +75,12 @@ fn run(name: &str, text: &str, byte_by_byte: bool) -> Outcome {
                     c.rset().unwrap();
                     c.quit().unwrap();
                 }
+                Some("lang") => {
+                    c.lang(None).unwrap();
+                    c.lang(Some("de")).unwrap();
+                    assert!(c.lang(Some("a b")).is_err());
+                    c.quit().unwrap();
+                }
                 Some(a) if a.starts_with("fetch ") => {
                     let mode = match &a[6..] {
                         "keep" => FetchMode::Keep,
@@ -94,6 +103,8 @@ fn run(name: &str, text: &str, byte_by_byte: bool) -> Outcome {
             ClientEvent::Deleted(n) => o.deleted.push(n),
             ClientEvent::FetchDone { .. } => c.quit().unwrap(),
             ClientEvent::CommandFailed { .. } => o.failed_commands += 1,
+            ClientEvent::Languages(l) => o.languages = l.len(),
+            ClientEvent::Ok { command, .. } => o.oks.push(command),
             ClientEvent::Closed { .. } => o.closed = true,
             _ => {}
         }
@@ -184,6 +195,9 @@ fn client_transcripts() {
             if !expect_error {
                 assert_eq!(o.error, None, "{name}");
                 assert!(o.closed, "{name}: not closed");
+            }
+            if name.starts_with("utf8_lang") {
+                assert_eq!((o.languages, &o.oks[..]), (2, &["UTF8", "LANG"][..]), "{name}");
             }
             if name.starts_with("sasl_plain_commands") {
                 assert_eq!(o.failed_commands, 1, "{name}");
