@@ -17,6 +17,14 @@
 //!   discarded; input is ignored until [`ServerSession::tls_established`].
 //! * Failed logins: a delay before each 530 and a limit after which 421 closes.
 //! * The working directory is a normalised virtual path that never climbs above `/`.
+//!
+//! Two departures from the common session shape, both because the protocol
+//! needs them: [`ServerSession::new`] takes the control connection's peer
+//! address (the bounce and theft checks compare against it), and
+//! [`ServerSession::login_reject`] takes the current time (the failed-login
+//! delay starts then). The idle timer restarts lazily: a command seen since it
+//! was armed moves it forward when it fires, so the session closes an idle
+//! connection between one and two periods after the last command.
 
 use crate::command::{Command, EpsvArg, FormatControl, ProtLevel, Structure, TransferMode, TransferType};
 use crate::error::{Error, ErrorKind, UsageError};
@@ -776,6 +784,25 @@ impl ServerSession {
             if let Some(t) = self.transfer.as_mut() {
                 t.opened = true;
             }
+        }
+        Ok(())
+    }
+
+    /// The driver reuses a data connection that is already open (a
+    /// connection kept from before, as RFC 959 allows in block mode): 125
+    /// instead of 150.
+    ///
+    /// # Errors
+    ///
+    /// Unknown, finished or aborted transfer, or 150 was already sent.
+    pub fn data_reused(&mut self, id: TransferId) -> Result<(), UsageError> {
+        let a = self.active(id)?;
+        if a.opened {
+            return Err(UsageError("data connection already reported"));
+        }
+        self.reply(125, b"Data connection already open; transfer starting");
+        if let Some(t) = self.transfer.as_mut() {
+            t.opened = true;
         }
         Ok(())
     }

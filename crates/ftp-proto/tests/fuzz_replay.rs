@@ -28,12 +28,18 @@ fn replay_reply() {
 
 #[test]
 fn replay_list_mlsx() {
-    assert!(replay("ftp_list_mlsx", fuzzing::list_mlsx) > 0, "no stored inputs");
+    assert!(
+        replay("ftp_list_mlsx", fuzzing::list_mlsx) > 0,
+        "no stored inputs"
+    );
 }
 
 #[test]
 fn replay_list_unix() {
-    assert!(replay("ftp_list_unix", fuzzing::list_unix) > 0, "no stored inputs");
+    assert!(
+        replay("ftp_list_unix", fuzzing::list_unix) > 0,
+        "no stored inputs"
+    );
 }
 
 #[test]
@@ -48,10 +54,16 @@ fn replay_ascii() {
 
 #[test]
 fn replay_server() {
-    assert!(replay("ftp_server", fuzzing::server_session) > 0, "no stored inputs");
+    assert!(
+        replay("ftp_server", fuzzing::server_session) > 0,
+        "no stored inputs"
+    );
 }
 
 #[test]
 fn replay_client() {
-    assert!(replay("ftp_client", fuzzing::client_session) > 0, "no stored inputs");
+    assert!(
+        replay("ftp_client", fuzzing::client_session) > 0,
+        "no stored inputs"
+    );
 }

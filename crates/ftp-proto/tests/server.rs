@@ -262,6 +262,22 @@ fn finished_without_connected_still_sends_150_first() {
     s.data_finished(transfer.id, 0).unwrap();
     let out = sent(&mut s);
     assert!(out.ends_with("229 Entering Extended Passive Mode (|||50000|)\r\n150 Opening ASCII mode data connection\r\n226 Transfer complete (0 bytes)\r\n"), "{out}");
+    // A reused data connection is announced with 125.
+    s.handle_input(b"EPSV\r\n");
+    assert!(s.poll_event().unwrap().is_some());
+    s.passive_ready("192.0.2.1:50000".parse().unwrap()).unwrap();
+    let _ = sent(&mut s);
+    s.handle_input(b"NLST\r\n");
+    let Some(ServerEvent::OpenDataChannel { transfer, .. }) = s.poll_event().unwrap() else {
+        panic!()
+    };
+    s.data_reused(transfer.id).unwrap();
+    assert!(s.data_reused(transfer.id).is_err());
+    s.data_finished(transfer.id, 9).unwrap();
+    assert_eq!(
+        sent(&mut s),
+        "125 Data connection already open; transfer starting\r\n226 Transfer complete (9 bytes)\r\n"
+    );
     // PASV cannot describe an IPv6 listener.
     s.handle_input(b"PASV\r\n");
     assert!(s.poll_event().unwrap().is_some());
