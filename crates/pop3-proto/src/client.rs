@@ -739,6 +739,12 @@ impl ClientSession {
         let mut pos = 0;
         let mut error = None;
         if let Reading::Listing(acc) = &mut self.reading {
+            // Roughly one entry per 16 bytes: grow once, not per doubling.
+            match acc {
+                Listing::Scan(v) => v.reserve(chunk.len() / 16),
+                Listing::Uid(v) => v.reserve(chunk.len() / 32),
+                _ => {}
+            }
             // Listing lines are short: a plain loop beats a memchr call per line.
             while let Some(off) = chunk[pos..].iter().position(|&b| b == b'\n') {
                 let lf = pos + off;
@@ -774,10 +780,19 @@ impl ClientSession {
                         v.push(l);
                         v.len()
                     }),
-                    Listing::Uid(v) => UidListing::parse(&chunk.slice(line_start..line_end)).map(|l| {
-                        v.push(l);
-                        v.len()
-                    }),
+                    Listing::Uid(v) => match uid_line(line) {
+                        Some((msg, a, b)) => {
+                            v.push(UidListing {
+                                msg,
+                                uid: chunk.slice(line_start + a..line_start + b),
+                            });
+                            Ok(v.len())
+                        }
+                        None => Err(ResponseError::Malformed {
+                            what: "unique-id listing",
+                            line: chunk.slice(line_start..line_end.min(line_start + 64)),
+                        }),
+                    },
                     _ => Ok(0),
                 };
                 match parsed {
@@ -1255,6 +1270,24 @@ impl ClientSession {
             self.fetch = None;
         }
     }
+}
+
+/// `msg SP uid [SP ...]` of a UIDL listing line: the number and the uid's
+/// range in `line` (the same grammar as [`UidListing::parse`]).
+#[inline]
+fn uid_line(line: &[u8]) -> Option<(u32, usize, usize)> {
+    let (msg, i) = crate::parse::leading_number(line, 10)?;
+    let msg = u32::try_from(msg).ok()?;
+    if line.get(i) != Some(&b' ') {
+        return None;
+    }
+    let a = i + 1;
+    let len = line[a..]
+        .iter()
+        .position(|b| !(0x21..=0x7e).contains(b))
+        .unwrap_or(line.len() - a);
+    let b = a + len;
+    (len > 0 && line.get(b).is_none_or(|&c| c == b' ')).then_some((msg, a, b))
 }
 
 impl Session for ClientSession {

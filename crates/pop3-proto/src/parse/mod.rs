@@ -40,23 +40,25 @@ pub(crate) fn number_u64(s: &[u8]) -> Option<u64> {
 /// `(value, digits consumed)`, or `None` for no digit, too many or overflow.
 #[inline]
 pub(crate) fn leading_number(s: &[u8], max_digits: usize) -> Option<(u64, usize)> {
-    let n = s
-        .iter()
-        .take(max_digits + 1)
-        .take_while(|b| b.is_ascii_digit())
-        .count();
-    if n == 0 || n > max_digits {
-        return None;
+    let mut v: u64 = 0;
+    let mut i = 0;
+    while let Some(&c) = s.get(i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        if i == max_digits {
+            return None;
+        }
+        // 19 digits always fit a u64; only a 20th needs overflow checks.
+        v = if i < 19 {
+            v * 10 + u64::from(d)
+        } else {
+            v.checked_mul(10)?.checked_add(u64::from(d))?
+        };
+        i += 1;
     }
-    // 19 digits always fit a u64; only a 20th needs overflow checks.
-    let fast = n.min(19);
-    let mut v = s[..fast]
-        .iter()
-        .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
-    if n == 20 {
-        v = v.checked_mul(10)?.checked_add(u64::from(s[19] - b'0'))?;
-    }
-    Some((v, n))
+    (i > 0).then_some((v, i))
 }
 
 /// `number SP number` at the start of `s`, then the end or a space
