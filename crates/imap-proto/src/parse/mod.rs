@@ -132,7 +132,7 @@ impl<'a> P<'a> {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn peek(&self) -> Option<u8> {
         if self.pos < self.end {
             Some(self.b[self.pos])
@@ -141,13 +141,13 @@ impl<'a> P<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn peek_at(&self, k: usize) -> Option<u8> {
         let i = self.pos + k;
         if i < self.end { Some(self.b[i]) } else { None }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn eat(&mut self, c: u8) -> bool {
         if self.peek() == Some(c) {
             self.pos += 1;
@@ -157,12 +157,12 @@ impl<'a> P<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn expect(&mut self, c: u8, reason: &'static str) -> R<()> {
         if self.eat(c) { Ok(()) } else { self.err(reason) }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn sp(&mut self) -> R<()> {
         self.expect(b' ', "expected a space")
     }
@@ -216,15 +216,6 @@ impl<'a> P<'a> {
         (s, self.pos)
     }
 
-    /// 1*ATOM-CHAR as raw bytes.
-    pub(crate) fn atom_raw(&mut self) -> R<&'a [u8]> {
-        let (s, e) = self.take_while(is_atom_char);
-        if s == e {
-            return self.err("expected an atom");
-        }
-        Ok(&self.b[s..e])
-    }
-
     /// 1*ATOM-CHAR as `Bytes`.
     pub(crate) fn atom(&mut self) -> R<Bytes> {
         let (s, e) = self.take_while(is_atom_char);
@@ -275,22 +266,60 @@ impl<'a> P<'a> {
     }
 
     pub(crate) fn number64(&mut self) -> R<u64> {
-        let s = self.pos;
+        let digits = &self.b[self.pos..self.end];
         let mut v: u64 = 0;
-        while let Some(c) = self.peek() {
-            if !c.is_ascii_digit() {
+        let mut i = 0;
+        while i < digits.len() {
+            let d = digits[i].wrapping_sub(b'0');
+            if d > 9 {
                 break;
             }
-            v = match v.checked_mul(10).and_then(|v| v.checked_add(u64::from(c - b'0'))) {
-                Some(v) => v,
-                None => return self.err("number too large"),
-            };
-            self.pos += 1;
+            if i >= 19 {
+                // Only a 20th digit can overflow a u64.
+                v = match v.checked_mul(10).and_then(|v| v.checked_add(u64::from(d))) {
+                    Some(v) => v,
+                    None => return self.err("number too large"),
+                };
+            } else {
+                v = v * 10 + u64::from(d);
+            }
+            i += 1;
         }
-        if self.pos == s {
+        if i == 0 {
             return self.err("expected a number");
         }
+        self.pos += i;
         Ok(v)
+    }
+
+    /// `*(SP nz-number)`: a tight loop for SEARCH/SORT results, which can
+    /// hold many thousands of numbers. Stops before a space that is not
+    /// followed by a digit.
+    pub(crate) fn number_list(&mut self, out: &mut Vec<u32>) -> R<()> {
+        let b = &self.b[..self.end];
+        let mut i = self.pos;
+        while i + 1 < b.len() && b[i] == b' ' && b[i + 1].is_ascii_digit() {
+            i += 1;
+            let start = i;
+            let mut v: u64 = 0;
+            while i < b.len() && b[i].is_ascii_digit() {
+                v = v * 10 + u64::from(b[i] - b'0');
+                i += 1;
+                if i - start > 10 {
+                    self.pos = start;
+                    return self.err("number too large");
+                }
+            }
+            match u32::try_from(v) {
+                Ok(n) if n > 0 => out.push(n),
+                _ => {
+                    self.pos = start;
+                    return self.err("expected a non-zero 32-bit number");
+                }
+            }
+        }
+        self.pos = i;
+        Ok(())
     }
 
     /// number (32-bit).
@@ -526,20 +555,31 @@ impl<'a> P<'a> {
         Ok(SeqSet::Ranges(v))
     }
 
-    /// A flag (or a mailbox attribute); `\*` only when `perm`.
+    /// A flag (or a mailbox attribute); `\*` only when `perm`. Zero-copy.
     pub(crate) fn flag(&mut self, perm: bool) -> R<Flag> {
-        let s = self.pos;
         if self.eat(b'\\') {
             if perm && self.eat(b'*') {
                 return Ok(Flag::Wildcard);
             }
-            let name = self.atom_raw()?;
-            let f = Flag::parse_name(&self.b[s..s + 1 + name.len()]);
-            if f == Flag::Wildcard {
-                self.pos = s;
-                return self.err("\\* is only a permanent flag");
+            let (s, e) = self.take_while(is_atom_char);
+            if s == e {
+                return self.err("expected a flag name");
             }
-            return Ok(f);
+            let name = &self.b[s..e];
+            let known = [
+                (&b"Seen"[..], Flag::Seen),
+                (b"Answered", Flag::Answered),
+                (b"Flagged", Flag::Flagged),
+                (b"Deleted", Flag::Deleted),
+                (b"Draft", Flag::Draft),
+                (b"Recent", Flag::Recent),
+            ];
+            for (k, f) in known {
+                if name.eq_ignore_ascii_case(k) {
+                    return Ok(f);
+                }
+            }
+            return Ok(Flag::Extension(self.slice(s, e)));
         }
         let brackets = self.o.quirks.bracket_in_flags;
         let (s, e) = self.take_while(|c| is_atom_char(c) || (brackets && c == b']'));
@@ -699,11 +739,14 @@ impl<'a> P<'a> {
             self.pos += 3;
             return Ok(None);
         }
-        let q = self.quoted()?;
-        match &q.data[..] {
-            [c] => Ok(Some(*c)),
-            _ => self.err("expected a one-character delimiter"),
-        }
+        let rest = &self.b[self.pos..self.end];
+        let (c, n) = match rest {
+            [b'"', b'\\', c @ (b'"' | b'\\'), b'"', ..] => (*c, 4),
+            [b'"', c, b'"', ..] if !matches!(c, b'"' | b'\\' | b'\r' | b'\n' | 0) && *c < 0x80 => (*c, 3),
+            _ => return self.err("expected a one-character delimiter or NIL"),
+        };
+        self.pos += n;
+        Ok(Some(c))
     }
 
     /// ID parameters: NIL / "(" [string SP nstring *(SP string SP nstring)] ")".

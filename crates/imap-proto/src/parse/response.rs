@@ -272,6 +272,7 @@ impl P<'_> {
             b"SEARCH" | b"SORT" => {
                 let mut nums = Vec::new();
                 let mut mod_seq = None;
+                self.number_list(&mut nums)?;
                 while self.eat(b' ') {
                     if self.eat(b'(') {
                         if !self.eat_kw(b"MODSEQ") {
