@@ -68,15 +68,20 @@ pub(crate) fn write_u64(out: &mut bytes::BytesMut, v: u64) {
 
 /// Skips spaces from the front.
 pub(crate) fn skip_sp(b: &[u8]) -> &[u8] {
-    let n = b.iter().take_while(|&&c| c == b' ').count();
-    &b[n..]
+    let mut i = 0;
+    while i < b.len() && b[i] == b' ' {
+        i += 1;
+    }
+    &b[i..]
 }
 
 /// Splits off the next space-separated token (after skipping spaces): (token, rest).
+/// Listing columns are short: a byte loop, no memchr call overhead.
 pub(crate) fn token(b: &[u8]) -> (&[u8], &[u8]) {
     let b = skip_sp(b);
-    match memchr::memchr(b' ', b) {
-        Some(i) => (&b[..i], &b[i..]),
-        None => (b, &b[b.len()..]),
+    let mut i = 0;
+    while i < b.len() && b[i] != b' ' {
+        i += 1;
     }
+    (&b[..i], &b[i..])
 }
