@@ -460,6 +460,11 @@ impl ServerSession {
         match self.mode {
             Mode::Closed => {}
             Mode::AwaitTls => self.discarded += data.len(),
+            Mode::PreGreeting if self.cfg.reject_early_talkers => {
+                // Only whether the client talked matters here; keep a bounded prefix.
+                let room = self.cfg.limits.max_framed_line().saturating_sub(self.input.len());
+                self.input.extend_from_slice(&data[..data.len().min(room)]);
+            }
             _ => {
                 self.progress |= !data.is_empty();
                 self.input.extend_from_slice(data);

@@ -66,38 +66,118 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Let-dig = ALPHA / DIGIT
-pub(crate) fn is_let_dig(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
+/// Byte classes of the grammar, one table lookup per byte on the hot path.
+pub(crate) mod class {
+    /// Let-dig = ALPHA / DIGIT
+    pub(crate) const LET_DIG: u8 = 1;
+    /// Ldh-str bytes: Let-dig or "-" (also esmtp-keyword after its first byte).
+    pub(crate) const LDH: u8 = 2;
+    /// atext (RFC 5322 3.2.3), ASCII part.
+    pub(crate) const ATEXT: u8 = 4;
+    /// xchar of xtext (RFC 3461 4): 33-126 without "+" and "=".
+    pub(crate) const XCHAR: u8 = 8;
+    /// esmtp-value bytes: 33-60 / 62-126, and any non-ASCII (RFC 6531).
+    pub(crate) const VALUE: u8 = 16;
+    /// Non-ASCII: allowed in atext and domain labels with SMTPUTF8.
+    pub(crate) const UTF8: u8 = 32;
+
+    const fn build() -> [u8; 256] {
+        let mut t = [0u8; 256];
+        let mut i = 0;
+        while i < 256 {
+            let b = i as u8;
+            let mut c = 0;
+            if b.is_ascii_alphanumeric() {
+                c |= LET_DIG | LDH | ATEXT;
+            }
+            if b == b'-' {
+                c |= LDH;
+            }
+            if matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'/'
+                    | b'='
+                    | b'?'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'{'
+                    | b'|'
+                    | b'}'
+                    | b'~'
+            ) {
+                c |= ATEXT;
+            }
+            if b >= 33 && b <= 126 && b != b'+' && b != b'=' {
+                c |= XCHAR;
+            }
+            if (b >= 33 && b <= 60) || (b >= 62 && b <= 126) || b >= 0x80 {
+                c |= VALUE;
+            }
+            if b >= 0x80 {
+                c |= UTF8;
+            }
+            t[i] = c;
+            i += 1;
+        }
+        t
+    }
+
+    /// The class bits of every byte.
+    pub(crate) static TABLE: [u8; 256] = build();
+
+    /// True if `b` has any of the bits in `mask`.
+    #[inline(always)]
+    pub(crate) fn is(b: u8, mask: u8) -> bool {
+        TABLE[b as usize] & mask != 0
+    }
+
+    /// True if every byte of `s` has one of the bits in `mask`.
+    #[inline]
+    pub(crate) fn all(s: &[u8], mask: u8) -> bool {
+        s.iter().fold(true, |ok, &b| ok & (TABLE[b as usize] & mask != 0))
+    }
 }
 
 /// Validates `Domain = sub-domain *("." sub-domain)`, with U-labels (UTF-8)
 /// allowed when `utf8` (RFC 6531 3.3). Returns whether non-ASCII was seen.
 pub(crate) fn check_domain(d: &[u8], utf8: bool) -> Result<bool, &'static str> {
+    use class::{LDH, TABLE, UTF8};
     if d.is_empty() {
         return Err("empty domain");
     }
-    let mut non_ascii = false;
-    for label in d.split(|&b| b == b'.') {
-        let (Some(&first), Some(&last)) = (label.first(), label.last()) else {
-            return Err("empty domain label");
-        };
-        if first == b'-' || last == b'-' {
-            return Err("domain label starts or ends with '-'");
-        }
-        for &b in label {
-            if b >= 0x80 {
-                if !utf8 {
-                    return Err("non-ASCII domain");
-                }
-                non_ascii = true;
-            } else if !(is_let_dig(b) || b == b'-') {
-                return Err("bad character in domain");
+    // One pass: every byte is LDH, ".", or (with utf8) non-ASCII; labels are
+    // non-empty and neither start nor end with "-".
+    let mut seen = 0u8;
+    let mut prev = b'.';
+    for &b in d {
+        let c = TABLE[b as usize];
+        seen |= c;
+        if b == b'.' {
+            if prev == b'.' || prev == b'-' {
+                return Err("empty domain label or label ending with '-'");
             }
+        } else if c & (LDH | UTF8) == 0 {
+            return Err("bad character in domain");
+        } else if b == b'-' && prev == b'.' {
+            return Err("domain label starts with '-'");
         }
+        prev = b;
     }
-    if non_ascii && std::str::from_utf8(d).is_err() {
-        return Err("invalid UTF-8 in domain");
+    if prev == b'.' || prev == b'-' {
+        return Err("domain ends with '.' or '-'");
+    }
+    let non_ascii = seen & UTF8 != 0;
+    if non_ascii && (!utf8 || std::str::from_utf8(d).is_err()) {
+        return Err("non-ASCII domain");
     }
     Ok(non_ascii)
 }

@@ -1,23 +1,25 @@
 //! MAIL and RCPT parameters: RFC 5321 4.1.2 `Mail-parameters` /
 //! `Rcpt-parameters`, typed per extension RFC.
 
-use super::parse_u64;
+use super::{class, parse_u64};
 use crate::command::{BodyType, MailParams, Notify, Orcpt, OtherParams, RcptParams, Ret, XText};
 use crate::error::CommandError;
 
 /// esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
 fn valid_keyword(k: &[u8]) -> bool {
-    matches!(k.first(), Some(b) if b.is_ascii_alphanumeric())
-        && k.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+    matches!(k.first(), Some(b) if b.is_ascii_alphanumeric()) && class::all(k, class::LDH)
 }
 
 /// esmtp-value = 1*(%d33-60 / %d62-126), plus UTF-8 (RFC 6531 3.3).
 fn valid_value(v: &[u8]) -> bool {
-    !v.is_empty() && v.iter().all(|&b| matches!(b, 33..=60 | 62..=126) || b >= 0x80)
+    !v.is_empty() && class::all(v, class::VALUE)
 }
 
 /// xtext = *( xchar / hexchar ) (RFC 3461 4); hexchar uses upper-case hex.
 pub(crate) fn valid_xtext(v: &[u8]) -> bool {
+    if class::all(v, class::XCHAR) {
+        return true;
+    }
     let mut i = 0;
     while i < v.len() {
         match v[i] {
@@ -179,11 +181,7 @@ pub(crate) fn rcpt_params(raw: &[u8]) -> Result<RcptParams<'_>, CommandError> {
             let v = need(v, "ORCPT needs a value")?;
             let semi = memchr::memchr(b';', v).ok_or(CommandError::BadParameter("bad ORCPT"))?;
             let (t, a) = (&v[..semi], &v[semi + 1..]);
-            if v.len() > 500
-                || t.is_empty()
-                || !t.iter().all(|&b| super::path::is_atext(b))
-                || !valid_xtext(a)
-            {
+            if v.len() > 500 || t.is_empty() || !class::all(t, class::ATEXT) || !valid_xtext(a) {
                 return Err(CommandError::BadParameter("bad ORCPT"));
             }
             set_once(

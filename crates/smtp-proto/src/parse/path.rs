@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// atext of RFC 5322 3.2.3 (ASCII part).
 pub(crate) fn is_atext(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
+    super::class::is(b, super::class::ATEXT)
 }
 
 /// qtextSMTP = %d32-33 / %d35-91 / %d93-126
@@ -92,7 +92,7 @@ fn local_part<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8], CommandError> {
     } else {
         // Dot-string = Atom *("."  Atom)
         loop {
-            let atom = c.take_while(|b| is_atext(b) || b >= 0x80);
+            let atom = c.take_while(|b| super::class::is(b, super::class::ATEXT | super::class::UTF8));
             if atom.is_empty() {
                 return Err(CommandError::Syntax("bad local part"));
             }
