@@ -739,10 +739,12 @@ impl ClientSession {
         let mut pos = 0;
         let mut error = None;
         if let Reading::Listing(acc) = &mut self.reading {
-            // Roughly one entry per 16 bytes: grow once, not per doubling.
+            // Reserve for the most entries the chunk can hold (a scan line is at
+            // least 5 bytes, a uid line 5): one allocation, never a regrowth copy;
+            // pages that stay unused are never touched.
             match acc {
-                Listing::Scan(v) => v.reserve(chunk.len() / 16),
-                Listing::Uid(v) => v.reserve(chunk.len() / 32),
+                Listing::Scan(v) => v.reserve((chunk.len() / 5).min(max_entries)),
+                Listing::Uid(v) => v.reserve((chunk.len() / 5).min(max_entries)),
                 _ => {}
             }
             // Listing lines are short: a plain loop beats a memchr call per line.
