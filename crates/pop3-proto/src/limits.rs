@@ -27,6 +27,10 @@ pub struct Limits {
     pub max_login_failures: u32,
     /// Most entries a client accepts in one LIST, UIDL, CAPA or LANG listing.
     pub max_listing_entries: usize,
+    /// Most unprocessed input the server buffers while it waits for the
+    /// application (a login decision, message bytes, the update): pipelined
+    /// commands beyond this close the connection.
+    pub max_pipelined_input: usize,
 }
 
 impl Default for Limits {
@@ -39,6 +43,7 @@ impl Default for Limits {
             max_bad_commands: 20,
             max_login_failures: 3,
             max_listing_entries: 1_000_000,
+            max_pipelined_input: 64 * 1024,
         }
     }
 }

@@ -1081,6 +1081,21 @@ impl Session for ServerSession {
         }
         self.activity = true;
         self.input.extend_from_slice(data);
+        if self.input.len()
+            > self
+                .config
+                .limits
+                .max_pipelined_input
+                .max(self.config.limits.max_auth_line)
+        {
+            // Only possible while the session waits for the application: the
+            // framer itself never keeps more than one line's limit of a partial line.
+            self.err("too much pipelined input, closing connection");
+            self.close(CloseReason::Error);
+            self.fatal = Some(Error::Limit {
+                what: "pipelined input",
+            });
+        }
     }
 
     fn poll_event(&mut self) -> Result<Option<ServerEvent>, Error> {

@@ -106,3 +106,27 @@ fn client_gives_up_on_a_silent_server() {
     c.handle_timeout(t1 + Duration::from_secs(600));
     assert_eq!(c.poll_event(), Err(Error::Timeout));
 }
+
+#[test]
+fn pipelined_input_is_bounded_while_waiting() {
+    let t0 = Instant::now();
+    let mut s = ServerSession::new(config_from_directives("#! tls\n"), t0);
+    drain(&mut s);
+    s.handle_input(b"USER mrose\r\nPASS tanstaaf\r\n");
+    // The application has not decided the login yet; the client keeps sending.
+    while let Ok(Some(ev)) = s.poll_event() {
+        if format!("{ev:?}").starts_with("Login") {
+            break;
+        }
+    }
+    for _ in 0..20_000 {
+        s.handle_input(b"NOOP\r\n");
+    }
+    assert!(s.is_closed());
+    assert_eq!(
+        s.poll_event(),
+        Ok(Some(pop3_proto::ServerEvent::Closed(CloseReason::Error)))
+    );
+    assert!(matches!(s.poll_event(), Err(Error::Limit { .. })));
+    assert!(drain(&mut s).ends_with(b"-ERR too much pipelined input, closing connection\r\n"));
+}
