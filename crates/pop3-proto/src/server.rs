@@ -1081,15 +1081,15 @@ impl Session for ServerSession {
         }
         self.activity = true;
         self.input.extend_from_slice(data);
-        if self.input.len()
-            > self
-                .config
-                .limits
-                .max_pipelined_input
-                .max(self.config.limits.max_auth_line)
-        {
-            // Only possible while the session waits for the application: the
-            // framer itself never keeps more than one line's limit of a partial line.
+        let limit = self
+            .config
+            .limits
+            .max_pipelined_input
+            .max(self.config.limits.max_auth_line);
+        let waiting = !matches!(self.wait, Wait::None | Wait::SaslLine);
+        if waiting && self.input.len() > limit {
+            // While the session waits for the application nothing consumes
+            // input; otherwise the next `poll_event` frames it line by line.
             self.err("too much pipelined input, closing connection");
             self.close(CloseReason::Error);
             self.fatal = Some(Error::Limit {

@@ -30,6 +30,33 @@
 //!   [`Secret`], whose `Debug` is redacted.
 //! * [`saslprep`] documents which parts of SASLprep (RFC 4013) are applied.
 //!
+//! # Driving the client from a protocol session
+//!
+//! 1. `initial_response()` first. If it returns `Some` and the protocol can
+//!    send an initial response (SMTP `AUTH PLAIN <b64>`, IMAP with `SASL-IR`,
+//!    POP3 `AUTH PLAIN <b64>`), send it; an empty one goes out as `=`.
+//! 2. For every server challenge (SMTP `334`, IMAP/POP3 `+`), base64-decode it
+//!    and send back the base64 of `respond(challenge)`. If the protocol could not
+//!    carry the initial response, the server asks with an empty challenge and
+//!    `respond(b"")` returns it (RFC 4422 section 5), so nothing special is
+//!    needed for IMAP without `SASL-IR`.
+//! 3. On success call `finish(data)` with the success's additional data, if the
+//!    protocol carries any; for SCRAM an `Err` means the server did not prove
+//!    it knows the password and the session must not be trusted.
+//! 4. On failure, [`ClientMechanism::server_error`] gives the server's error
+//!    text (SCRAM `e=`, the OAuth error JSON) for the report.
+//!
+//! # Serving
+//!
+//! The application implements [`CredentialStore`] over its account database
+//! and runs one [`ServerMechanism`] per `AUTH`/`AUTHENTICATE` command, feeding
+//! it the decoded client messages the protocol session hands out. Errors map to
+//! replies: [`SaslError::is_protocol_error`] (SMTP 501, IMAP BAD) versus
+//! [`SaslError::AuthenticationFailed`] (SMTP 535, IMAP NO). Accounts are created
+//! with [`ScramKeys::generate`], so no password is stored; PLAIN and LOGIN
+//! check passwords against those keys. Offer the plaintext mechanisms only on
+//! TLS ([`Mechanism::needs_secure_link`]).
+//!
 //! # Example: PLAIN, client against server, in memory
 //!
 //! ```

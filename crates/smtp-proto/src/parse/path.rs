@@ -156,7 +156,10 @@ pub(crate) fn mailbox<'a>(c: &mut Cursor<'a>, limits: &Limits) -> Result<(Mailbo
         }
         &c.input[s..c.pos]
     } else {
-        c.take_while(|b| b != b'>')
+        let rest = c.rest();
+        let n = memchr::memchr(b'>', rest).unwrap_or(rest.len());
+        c.pos += n;
+        &rest[..n]
     };
     let (host, d_utf8) = parse_host(d, limits)?;
     let lp_utf8 = !lp.is_ascii();
