@@ -1,5 +1,84 @@
-//! Internet message (RFC 5322, 6532) and MIME (RFC 2045-2049, 2047, 2231, 2183) parsing and building.
+//! Internet messages (RFC 5322, RFC 6532) and MIME (RFC 2045-2049, 2047, 2231, 2183):
+//! a push parser, a tree with byte offsets, decoders and a builder.
 //!
-//! Status: skeleton. The parser and builder land with the mime issue; nothing is exported yet.
+//! # Overview
+//!
+//! - [`PushParser`]: feed chunks of any size (an SMTP DATA stream, an IMAP literal)
+//!   and poll [`Event`]s: header fields, part starts with their headers, body chunks,
+//!   delimiters, part ends and defects. Buffering is bounded by [`Limits`]; nesting
+//!   is kept on an explicit stack, so no message can overflow the call stack.
+//! - [`Message::parse`]: the whole tree at once, with byte ranges of every header,
+//!   header block, body, preamble and epilogue, so parts and IMAP sections
+//!   (`BODY[1.2.MIME]`, `HEADER`, `TEXT`) are cut byte-exactly from the input. Header
+//!   values borrow from the input.
+//! - Typed header access: addresses ([`parse_addresses`]), dates ([`DateTime`]),
+//!   RFC 2047 text ([`decode_unstructured`]), message ids ([`parse_msg_ids`]),
+//!   Content-Type / Content-Disposition with RFC 2231 ([`ContentType`], [`Disposition`]).
+//! - Bodies: [`decode_body`], streaming [`Base64Decoder`] and [`QpDecoder`], charsets
+//!   ([`decode_charset`], `encoding_rs` plus UTF-7).
+//! - Real mail is messy: problems become [`Defect`]s (as in Python's `email`
+//!   package); [`ParseOptions::strict`] refuses any defect instead.
+//! - [`MessageBuilder`]: text/html/alternative/related/mixed, attachments, inline
+//!   parts, nested messages; RFC 2047 and 2231 where allowed, folding at 78 with a
+//!   hard 998 limit, CRLF, a transfer encoding chosen per part.
+//!
+//! Line endings: CRLF is canonical. A bare LF is accepted as a line ending (files on
+//! disk and many MTAs use it) and reported once as [`DefectKind::BareLineFeed`], so
+//! strict mode refuses it.
+//!
+//! # Example
+//!
+//! ```
+//! use mime::{MessageBuilder, Message, Section, BodyPart, Mailbox};
+//!
+//! let bytes = MessageBuilder::new()
+//!     .from(Mailbox { name: Some("Zoë".into()), local: "zoe".into(), domain: "example.test".into() })
+//!     .to(Mailbox { name: None, local: "bob".into(), domain: "example.test".into() })
+//!     .subject("Grüße")
+//!     .body(BodyPart::mixed(vec![
+//!         BodyPart::text("plain text\r\n"),
+//!         BodyPart::attachment("application/octet-stream", "data.bin", vec![0, 1, 2, 255]),
+//!     ]))
+//!     .build_at(1_700_000_000, 0)
+//!     .unwrap();
+//!
+//! let msg = Message::parse(&bytes);
+//! assert!(msg.defects.is_empty());
+//! let root = msg.root();
+//! assert_eq!(root.subject().as_deref(), Some("Grüße"));
+//! let att = msg.resolve(&[2]).unwrap();
+//! assert_eq!(msg.parts[att].filename().as_deref(), Some("data.bin"));
+//! assert_eq!(&*msg.decoded_body(att).0, &[0, 1, 2, 255]);
+//! assert!(msg.section(&[2], Section::Mime).unwrap().starts_with(b"Content-Type: application/octet-stream"));
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+mod address;
+mod builder;
+mod charset;
+pub mod checks;
+mod date;
+mod decode;
+mod defect;
+mod encoded_word;
+mod header;
+mod limits;
+mod params;
+mod push;
+mod scan;
+mod tree;
+
+pub use address::{Address, Mailbox, parse_addresses};
+pub use builder::{BodyPart, BuildError, MessageBuilder, Transport};
+pub use charset::decode_charset;
+pub use date::DateTime;
+pub use decode::{Base64Decoder, QpDecoder, TransferEncoding, decode_body};
+pub use defect::{Defect, DefectKind};
+pub use encoded_word::{decode_unstructured, encode_words};
+pub use header::{Header, parse_msg_ids, unfold};
+pub use limits::Limits;
+pub use params::{ContentType, Disposition, Param};
+pub use push::{Event, PushParser, RawField};
+pub use scan::{ChunkKind, Shape};
+pub use tree::{Message, ParseOptions, Part, PartId, PartKind, PieceKind, Section, StrictError};

@@ -1,0 +1,308 @@
+//! Address lists (RFC 5322 section 3.4, obsolete forms of section 4.4, UTF-8 per
+//! RFC 6532): display names (RFC 2047 decoded), groups, comments, quoted local parts,
+//! domain literals, source routes.
+
+use crate::encoded_word::decode_unstructured;
+use crate::header::{Cursor, unfold};
+
+/// One mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    /// Display name, decoded (or the comment of the `addr (Name)` form).
+    pub name: Option<String>,
+    /// Local part without quoting.
+    pub local: String,
+    /// Domain (may be a `[literal]`); empty when the address had none.
+    pub domain: String,
+}
+
+impl Mailbox {
+    /// `local@domain`, with the local part quoted when it is not a dot-atom.
+    #[must_use]
+    pub fn address(&self) -> String {
+        let dot_atom = !self.local.is_empty()
+            && !self.local.starts_with('.')
+            && !self.local.ends_with('.')
+            && !self.local.contains("..")
+            && self
+                .local
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b >= 0x80 || b"!#$%&'*+-/=?^_`{|}~.".contains(&b));
+        let local = if dot_atom {
+            self.local.clone()
+        } else {
+            let mut q = String::from("\"");
+            for ch in self.local.chars() {
+                if ch == '"' || ch == '\\' {
+                    q.push('\\');
+                }
+                q.push(ch);
+            }
+            q.push('"');
+            q
+        };
+        if self.domain.is_empty() {
+            local
+        } else {
+            format!("{local}@{}", self.domain)
+        }
+    }
+}
+
+/// An address: a mailbox or a named group of mailboxes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Address {
+    /// A single mailbox.
+    Mailbox(Mailbox),
+    /// `name: a, b;`
+    Group {
+        /// Group display name, decoded.
+        name: String,
+        /// Members (may be empty).
+        members: Vec<Mailbox>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Atom(Vec<u8>),
+    Quoted(Vec<u8>),
+    Comment(Vec<u8>),
+    Literal(Vec<u8>),
+    Special(u8),
+}
+
+fn tokenize(value: &[u8]) -> Vec<Tok> {
+    let mut out = Vec::new();
+    let mut c = Cursor::new(value);
+    let mut comment = Vec::new();
+    loop {
+        c.skip_ws();
+        match c.peek() {
+            None => break,
+            Some(b'(') => {
+                c.skip_cfws_collect(Some(&mut comment));
+                out.push(Tok::Comment(std::mem::take(&mut comment)));
+            }
+            Some(b'"') => out.push(Tok::Quoted(c.quoted_string())),
+            Some(b'[') => out.push(Tok::Literal(c.domain_literal().to_vec())),
+            Some(_) => match c.atom(true) {
+                Some(a) => out.push(Tok::Atom(a.to_vec())),
+                None => {
+                    if let Some(b) = c.peek() {
+                        out.push(Tok::Special(b));
+                    }
+                    c.bump();
+                }
+            },
+        }
+    }
+    out
+}
+
+fn phrase(toks: &[Tok]) -> Option<String> {
+    let mut raw: Vec<u8> = Vec::new();
+    for t in toks {
+        let w: &[u8] = match t {
+            Tok::Atom(a) | Tok::Quoted(a) | Tok::Literal(a) => a,
+            Tok::Special(b'.') => b".",
+            _ => continue,
+        };
+        if !raw.is_empty() && w != b"." && !raw.ends_with(b".") {
+            raw.push(b' ');
+        }
+        raw.extend_from_slice(w);
+    }
+    let s = decode_unstructured(&raw);
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+fn addr_spec(toks: &[Tok]) -> (String, String) {
+    let at = toks.iter().rposition(|t| *t == Tok::Special(b'@'));
+    let (l, d) = match at {
+        Some(p) => (&toks[..p], &toks[p + 1..]),
+        None => (toks, &[][..]),
+    };
+    let join = |ts: &[Tok]| {
+        let mut v = Vec::new();
+        for t in ts {
+            match t {
+                Tok::Atom(a) | Tok::Quoted(a) | Tok::Literal(a) => v.extend_from_slice(a),
+                Tok::Special(b'.') => v.push(b'.'),
+                _ => {}
+            }
+        }
+        String::from_utf8_lossy(&v).into_owned()
+    };
+    (join(l), join(d))
+}
+
+fn mailbox(toks: &[Tok]) -> Option<Mailbox> {
+    if let Some(lt) = toks.iter().position(|t| *t == Tok::Special(b'<')) {
+        let gt = toks[lt..]
+            .iter()
+            .position(|t| *t == Tok::Special(b'>'))
+            .map_or(toks.len(), |p| lt + p);
+        let mut inner = &toks[lt + 1..gt];
+        // obs-route: "@a,@b:" before the addr-spec
+        if let Some(colon) = inner.iter().position(|t| *t == Tok::Special(b':')) {
+            inner = &inner[colon + 1..];
+        }
+        let (local, domain) = addr_spec(inner);
+        return Some(Mailbox {
+            name: phrase(&toks[..lt]),
+            local,
+            domain,
+        });
+    }
+    let words: Vec<Tok> = toks
+        .iter()
+        .filter(|t| !matches!(t, Tok::Comment(_)))
+        .cloned()
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    let (local, domain) = addr_spec(&words);
+    let name = toks.iter().rev().find_map(|t| match t {
+        Tok::Comment(c) => {
+            let s = decode_unstructured(c);
+            (!s.trim().is_empty()).then(|| s.trim().to_owned())
+        }
+        _ => None,
+    });
+    Some(Mailbox { name, local, domain })
+}
+
+/// Parses an address list (From, To, Cc, Bcc, Reply-To, Sender, ...). Never fails:
+/// unparsable pieces are dropped.
+///
+/// ```
+/// use mime::{Address, parse_addresses};
+/// let v = parse_addresses(b"\"Joe Q. Public\" <john.q.public@example.com>, A Group:Ed Jones <c@a.test>,joe@where.test;, =?UTF-8?Q?Andr=C3=A9?= <andre@example.org>");
+/// assert_eq!(v.len(), 3);
+/// let Address::Mailbox(m) = &v[0] else { panic!() };
+/// assert_eq!((m.name.as_deref(), m.address().as_str()), (Some("Joe Q. Public"), "john.q.public@example.com"));
+/// let Address::Group { name, members } = &v[1] else { panic!() };
+/// assert_eq!((name.as_str(), members.len()), ("A Group", 2));
+/// let Address::Mailbox(m) = &v[2] else { panic!() };
+/// assert_eq!(m.name.as_deref(), Some("André"));
+/// ```
+#[must_use]
+pub fn parse_addresses(value: &[u8]) -> Vec<Address> {
+    let value = unfold(value);
+    let toks = tokenize(&value);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        // find the end of this address: a top-level ',' (not inside <>), or a group
+        let mut j = i;
+        let mut in_angle = false;
+        let mut group_colon = None;
+        while j < toks.len() {
+            match toks[j] {
+                Tok::Special(b'<') => in_angle = true,
+                Tok::Special(b'>') => in_angle = false,
+                Tok::Special(b',') if !in_angle => break,
+                Tok::Special(b':') if !in_angle && group_colon.is_none() => {
+                    group_colon = Some(j);
+                    break;
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        if let Some(colon) = group_colon {
+            let name = phrase(&toks[i..colon]).unwrap_or_default();
+            let mut members = Vec::new();
+            let mut k = colon + 1;
+            let mut start = k;
+            let mut in_angle = false;
+            while k <= toks.len() {
+                let t = toks.get(k);
+                match t {
+                    Some(Tok::Special(b'<')) => in_angle = true,
+                    Some(Tok::Special(b'>')) => in_angle = false,
+                    _ => {}
+                }
+                let end = matches!(t, None | Some(Tok::Special(b';')));
+                if end || (!in_angle && matches!(t, Some(Tok::Special(b',')))) {
+                    if let Some(m) = mailbox(&toks[start..k.min(toks.len())]) {
+                        members.push(m);
+                    }
+                    start = k + 1;
+                    if end {
+                        break;
+                    }
+                }
+                k += 1;
+            }
+            out.push(Address::Group { name, members });
+            i = k + 1;
+            continue;
+        }
+        if let Some(m) = mailbox(&toks[i..j]) {
+            out.push(Address::Mailbox(m));
+        }
+        i = j + 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mbox(a: &Address) -> &Mailbox {
+        match a {
+            Address::Mailbox(m) => m,
+            Address::Group { .. } => panic!("group"),
+        }
+    }
+
+    #[test]
+    fn rfc5322_appendix_a() {
+        let v = parse_addresses(b"Mary Smith <mary@x.test>, jdoe@example.org, Who? <one@y.test>");
+        assert_eq!(v.len(), 3);
+        assert_eq!(mbox(&v[2]).name.as_deref(), Some("Who?"));
+        let v = parse_addresses(b"<boss@nil.test>, \"Giant; \\\"Big\\\" Box\" <sysservices@example.net>");
+        assert_eq!(mbox(&v[1]).name.as_deref(), Some("Giant; \"Big\" Box"));
+        let v = parse_addresses(b"Undisclosed recipients:;");
+        assert_eq!(
+            v,
+            [Address::Group {
+                name: "Undisclosed recipients".into(),
+                members: vec![]
+            }]
+        );
+        let v = parse_addresses(
+            b"Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>, A Group(Some people)\r\n     :Chris Jones <c@(Chris's host.)public.example>,\r\n         joe@example.org,\r\n  John <jdoe@one.test> (my dear friend); (the end of the group)",
+        );
+        assert_eq!(v.len(), 2);
+        let p = mbox(&v[0]);
+        assert_eq!(
+            (p.name.as_deref(), p.address().as_str()),
+            (Some("Pete"), "pete@silly.test")
+        );
+        let Address::Group { name, members } = &v[1] else {
+            panic!()
+        };
+        assert_eq!(name, "A Group");
+        assert_eq!(members.len(), 3);
+        assert_eq!(members[0].address(), "c@public.example");
+        // obsolete: source route and comment-as-name
+        let v = parse_addresses(b"<@route.test,@b.test:user@c.test>, user2@d.test (User Two)");
+        assert_eq!(mbox(&v[0]).address(), "user@c.test");
+        assert_eq!(mbox(&v[1]).name.as_deref(), Some("User Two"));
+    }
+
+    #[test]
+    fn quoted_local_and_utf8() {
+        let v = parse_addresses(b"\"john doe\"@example.com, J\xc3\xb6rg <j\xc3\xb6rg@b\xc3\xbccher.example>");
+        assert_eq!(mbox(&v[0]).local, "john doe");
+        assert_eq!(mbox(&v[0]).address(), "\"john doe\"@example.com");
+        assert_eq!(mbox(&v[1]).name.as_deref(), Some("Jörg"));
+        assert_eq!(mbox(&v[1]).domain, "bücher.example");
+    }
+}

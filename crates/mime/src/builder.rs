@@ -1,0 +1,801 @@
+//! `MessageBuilder`: writes RFC 5322 / MIME messages that parse back to what was built.
+
+use crate::address::Mailbox;
+use crate::date::DateTime;
+use crate::decode::TransferEncoding;
+use crate::encoded_word::encode_words;
+use base64::Engine as _;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What the transport accepts (RFC 6152 8BITMIME, RFC 3030 BINARYMIME, RFC 6531 SMTPUTF8).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Transport {
+    /// 8BITMIME: `8bit` bodies allowed.
+    pub eight_bit: bool,
+    /// BINARYMIME: `binary` bodies allowed (implies lines of any length).
+    pub binary: bool,
+    /// SMTPUTF8: UTF-8 allowed in header fields and addresses (RFC 6532).
+    pub utf8_headers: bool,
+}
+
+/// Why a message could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A caller-supplied header name or value holds CR, LF or NUL.
+    #[error("forbidden byte in {0}")]
+    ForbiddenByte(&'static str),
+    /// A header field name is empty or not printable ASCII.
+    #[error("invalid header field name")]
+    InvalidHeaderName,
+    /// An address has non-ASCII characters and the transport lacks SMTPUTF8.
+    #[error("non-ASCII address needs SMTPUTF8: {0}")]
+    NonAsciiAddress(String),
+    /// A line would exceed 998 octets (RFC 5322 section 2.1.1).
+    #[error("a line would exceed 998 octets")]
+    LineTooLong,
+    /// The requested transfer encoding is not allowed by the transport or the type.
+    #[error("transfer encoding {0} not allowed here")]
+    EncodingNotAllowed(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Content {
+    Leaf(Vec<u8>),
+    Multipart(Vec<BodyPart>),
+    Message(Vec<u8>),
+}
+
+/// One body part to build: a leaf (text, html, attachment, inline), a multipart, or a
+/// nested message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyPart {
+    media_type: String,
+    params: Vec<(String, String)>,
+    disposition: Option<(String, Option<String>)>,
+    content_id: Option<String>,
+    description: Option<String>,
+    extra: Vec<(String, String)>,
+    encoding: Option<TransferEncoding>,
+    content: Content,
+}
+
+impl BodyPart {
+    fn leaf(media_type: &str, body: Vec<u8>) -> Self {
+        BodyPart {
+            media_type: media_type.to_ascii_lowercase(),
+            params: Vec::new(),
+            disposition: None,
+            content_id: None,
+            description: None,
+            extra: Vec::new(),
+            encoding: None,
+            content: Content::Leaf(body),
+        }
+    }
+
+    /// text/plain; charset=utf-8 (line endings are normalised to CRLF).
+    #[must_use]
+    pub fn text(text: &str) -> Self {
+        Self::leaf("text/plain", text.as_bytes().to_vec()).param("charset", "utf-8")
+    }
+
+    /// text/html; charset=utf-8.
+    #[must_use]
+    pub fn html(html: &str) -> Self {
+        Self::leaf("text/html", html.as_bytes().to_vec()).param("charset", "utf-8")
+    }
+
+    /// Any leaf type with raw content (e.g. `text/plain` in another charset: add the
+    /// `charset` with [`BodyPart::param`]).
+    #[must_use]
+    pub fn raw(media_type: &str, body: Vec<u8>) -> Self {
+        Self::leaf(media_type, body)
+    }
+
+    /// An attachment (`Content-Disposition: attachment; filename=...`).
+    #[must_use]
+    pub fn attachment(media_type: &str, filename: &str, body: Vec<u8>) -> Self {
+        let mut p = Self::leaf(media_type, body);
+        p.disposition = Some(("attachment".into(), Some(filename.into())));
+        p
+    }
+
+    /// An inline part referenced by `cid:` (for multipart/related).
+    #[must_use]
+    pub fn inline(media_type: &str, filename: Option<&str>, content_id: &str, body: Vec<u8>) -> Self {
+        let mut p = Self::leaf(media_type, body);
+        p.disposition = Some(("inline".into(), filename.map(str::to_owned)));
+        p.content_id = Some(content_id.into());
+        p
+    }
+
+    /// A multipart of any subtype.
+    #[must_use]
+    pub fn multipart(subtype: &str, parts: Vec<BodyPart>) -> Self {
+        let mut p = Self::leaf(&format!("multipart/{subtype}"), Vec::new());
+        p.content = Content::Multipart(parts);
+        p
+    }
+
+    /// multipart/mixed.
+    #[must_use]
+    pub fn mixed(parts: Vec<BodyPart>) -> Self {
+        Self::multipart("mixed", parts)
+    }
+
+    /// multipart/alternative (least preferred first).
+    #[must_use]
+    pub fn alternative(parts: Vec<BodyPart>) -> Self {
+        Self::multipart("alternative", parts)
+    }
+
+    /// multipart/related (root first).
+    #[must_use]
+    pub fn related(parts: Vec<BodyPart>) -> Self {
+        Self::multipart("related", parts)
+    }
+
+    /// message/rfc822 holding an already built message.
+    #[must_use]
+    pub fn message(bytes: Vec<u8>) -> Self {
+        let mut p = Self::leaf("message/rfc822", Vec::new());
+        p.content = Content::Message(bytes);
+        p
+    }
+
+    /// Adds a Content-Type parameter.
+    #[must_use]
+    pub fn param(mut self, name: &str, value: &str) -> Self {
+        self.params.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.params.push((name.to_ascii_lowercase(), value.to_owned()));
+        self
+    }
+
+    /// Sets Content-Description.
+    #[must_use]
+    pub fn description(mut self, text: &str) -> Self {
+        self.description = Some(text.to_owned());
+        self
+    }
+
+    /// Adds any other header (unstructured; RFC 2047 encoded when not ASCII).
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.extra.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Forces a transfer encoding (refused at build time if the transport does not allow it).
+    #[must_use]
+    pub fn encoding(mut self, e: TransferEncoding) -> Self {
+        self.encoding = Some(e);
+        self
+    }
+}
+
+/// Builds a message. Date and Message-ID are generated when not set.
+///
+/// Output rules: CRLF line endings; header lines folded at whitespace to stay within 78
+/// characters where possible and never beyond 998; RFC 2047 encoded words only in
+/// unstructured text and display-name phrases (never inside quoted strings); RFC 2231
+/// `name*` parameters for non-ASCII or long values; boundaries checked against the
+/// content they enclose; per-part transfer encoding (7bit, quoted-printable, base64;
+/// 8bit or binary only when [`Transport`] allows).
+#[derive(Debug, Clone, Default)]
+pub struct MessageBuilder {
+    from: Vec<Mailbox>,
+    sender: Option<Mailbox>,
+    to: Vec<Mailbox>,
+    cc: Vec<Mailbox>,
+    bcc: Vec<Mailbox>,
+    reply_to: Vec<Mailbox>,
+    subject: Option<String>,
+    date: Option<DateTime>,
+    message_id: Option<String>,
+    in_reply_to: Vec<String>,
+    references: Vec<String>,
+    extra: Vec<(String, String)>,
+    body: Option<BodyPart>,
+    transport: Transport,
+    dot_safe: bool,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique(seed: i64) -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_i64(seed);
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.finish()
+}
+
+impl MessageBuilder {
+    /// An empty builder (text/plain empty body unless [`MessageBuilder::body`] is called).
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Adds a From mailbox.
+    #[must_use]
+    pub fn from(mut self, m: Mailbox) -> Self {
+        self.from.push(m);
+        self
+    }
+    /// Sets Sender.
+    #[must_use]
+    pub fn sender(mut self, m: Mailbox) -> Self {
+        self.sender = Some(m);
+        self
+    }
+    /// Adds a To mailbox.
+    #[must_use]
+    pub fn to(mut self, m: Mailbox) -> Self {
+        self.to.push(m);
+        self
+    }
+    /// Adds a Cc mailbox.
+    #[must_use]
+    pub fn cc(mut self, m: Mailbox) -> Self {
+        self.cc.push(m);
+        self
+    }
+    /// Adds a Bcc mailbox.
+    #[must_use]
+    pub fn bcc(mut self, m: Mailbox) -> Self {
+        self.bcc.push(m);
+        self
+    }
+    /// Adds a Reply-To mailbox.
+    #[must_use]
+    pub fn reply_to(mut self, m: Mailbox) -> Self {
+        self.reply_to.push(m);
+        self
+    }
+    /// Sets the Subject.
+    #[must_use]
+    pub fn subject(mut self, s: &str) -> Self {
+        self.subject = Some(s.to_owned());
+        self
+    }
+    /// Sets the Date (otherwise the build time is used).
+    #[must_use]
+    pub fn date(mut self, d: DateTime) -> Self {
+        self.date = Some(d);
+        self
+    }
+    /// Sets the Message-ID (without brackets).
+    #[must_use]
+    pub fn message_id(mut self, id: &str) -> Self {
+        self.message_id = Some(id.to_owned());
+        self
+    }
+    /// Adds an In-Reply-To id.
+    #[must_use]
+    pub fn in_reply_to(mut self, id: &str) -> Self {
+        self.in_reply_to.push(id.to_owned());
+        self
+    }
+    /// Adds a References id.
+    #[must_use]
+    pub fn references(mut self, id: &str) -> Self {
+        self.references.push(id.to_owned());
+        self
+    }
+    /// Adds any other (unstructured) header.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.extra.push((name.to_owned(), value.to_owned()));
+        self
+    }
+    /// Sets the body.
+    #[must_use]
+    pub fn body(mut self, b: BodyPart) -> Self {
+        self.body = Some(b);
+        self
+    }
+    /// Declares what the transport allows.
+    #[must_use]
+    pub fn transport(mut self, t: Transport) -> Self {
+        self.transport = t;
+        self
+    }
+    /// Dot-safe mode: text lines starting with `.` or `From ` are quoted-printable
+    /// encoded (`=2E`, `=46rom `), so the message survives dot-stuffing-unaware relays
+    /// and mbox files unchanged.
+    #[must_use]
+    pub fn dot_safe(mut self, on: bool) -> Self {
+        self.dot_safe = on;
+        self
+    }
+
+    /// Builds using the system clock for a missing Date (UTC) and Message-ID.
+    /// This is the only place the crate reads the clock; use
+    /// [`MessageBuilder::build_at`] for reproducible output.
+    ///
+    /// # Errors
+    ///
+    /// See [`BuildError`].
+    pub fn build(self) -> Result<Vec<u8>, BuildError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        self.build_at(now, 0)
+    }
+
+    /// Builds with `unix_time` (zone `offset_minutes`) for a missing Date and as the seed
+    /// of a missing Message-ID.
+    ///
+    /// # Errors
+    ///
+    /// See [`BuildError`].
+    pub fn build_at(self, unix_time: i64, offset_minutes: i16) -> Result<Vec<u8>, BuildError> {
+        let mut w = Writer {
+            out: Vec::new(),
+            t: self.transport,
+            dot_safe: self.dot_safe,
+            seed: unix_time,
+        };
+        let date = self
+            .date
+            .unwrap_or_else(|| DateTime::from_unix(unix_time, offset_minutes));
+        w.field("Date", &[date.to_rfc5322()])?;
+        for (name, list) in [
+            ("From", &self.from),
+            ("To", &self.to),
+            ("Cc", &self.cc),
+            ("Bcc", &self.bcc),
+        ] {
+            w.addresses(name, list)?;
+        }
+        if let Some(s) = &self.sender {
+            w.addresses("Sender", std::slice::from_ref(s))?;
+        }
+        w.addresses("Reply-To", &self.reply_to)?;
+        if let Some(s) = &self.subject {
+            w.unstructured("Subject", s)?;
+        }
+        let id = match self.message_id {
+            Some(id) => id,
+            None => {
+                let domain = self.from.first().map_or("localhost", |m| m.domain.as_str());
+                let domain = if domain.is_ascii() && !domain.is_empty() {
+                    domain
+                } else {
+                    "localhost"
+                };
+                format!("{unix_time:x}.{:016x}@{domain}", unique(unix_time))
+            }
+        };
+        w.ids("Message-ID", std::slice::from_ref(&id))?;
+        w.ids("In-Reply-To", &self.in_reply_to)?;
+        w.ids("References", &self.references)?;
+        for (n, v) in &self.extra {
+            w.unstructured(n, v)?;
+        }
+        w.field("MIME-Version", &["1.0".into()])?;
+        let body = self.body.unwrap_or_else(|| BodyPart::text(""));
+        w.part(&body)?;
+        Ok(w.out)
+    }
+}
+
+struct Writer {
+    out: Vec<u8>,
+    t: Transport,
+    dot_safe: bool,
+    seed: i64,
+}
+
+fn check(s: &str, what: &'static str) -> Result<(), BuildError> {
+    proto_core::check_arg(s.as_bytes()).map_err(|_| BuildError::ForbiddenByte(what))
+}
+
+fn is_atext(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
+}
+
+impl Writer {
+    /// Writes `Name: tok tok ...` folded before a token when the line would pass 78.
+    fn field(&mut self, name: &str, tokens: &[String]) -> Result<(), BuildError> {
+        if name.is_empty() || !name.bytes().all(|b| (33..127).contains(&b) && b != b':') {
+            return Err(BuildError::InvalidHeaderName);
+        }
+        check(name, "header name")?;
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.push(b':');
+        let mut len = name.len() + 1;
+        let mut first = true;
+        for tok in tokens {
+            check(tok, "header value")?;
+            if !first && !tok.is_empty() && len + 1 + tok.len() > 78 {
+                self.out.extend_from_slice(b"\r\n");
+                len = 0;
+            }
+            self.out.push(b' ');
+            self.out.extend_from_slice(tok.as_bytes());
+            len += 1 + tok.len();
+            if len > 998 {
+                return Err(BuildError::LineTooLong);
+            }
+            first = false;
+        }
+        self.out.extend_from_slice(b"\r\n");
+        Ok(())
+    }
+
+    fn unstructured(&mut self, name: &str, value: &str) -> Result<(), BuildError> {
+        check(value, "header value")?;
+        let plain = (value.is_ascii() || self.t.utf8_headers)
+            && !value.contains("=?")
+            && value.split(' ').all(|w| w.len() < 900)
+            && value.trim() == value;
+        let tokens: Vec<String> = if plain {
+            value.split(' ').map(str::to_owned).collect()
+        } else {
+            encode_words(value)
+        };
+        self.field(name, &tokens)
+    }
+
+    fn phrase(&self, name: &str) -> Vec<String> {
+        if (name.is_ascii() || self.t.utf8_headers) && !name.contains("=?") && name.len() < 900 {
+            if name
+                .split(' ')
+                .all(|w| !w.is_empty() && w.bytes().all(|b| is_atext(b) || b >= 0x80))
+            {
+                return name.split(' ').map(str::to_owned).collect();
+            }
+            let mut q = String::from("\"");
+            for ch in name.chars() {
+                if ch == '"' || ch == '\\' {
+                    q.push('\\');
+                }
+                q.push(ch);
+            }
+            q.push('"');
+            return vec![q];
+        }
+        encode_words(name)
+    }
+
+    fn addresses(&mut self, name: &str, list: &[Mailbox]) -> Result<(), BuildError> {
+        if list.is_empty() {
+            return Ok(());
+        }
+        let mut tokens = Vec::new();
+        for (i, m) in list.iter().enumerate() {
+            let addr = m.address();
+            check(&addr, "address")?;
+            if !addr.is_ascii() && !self.t.utf8_headers {
+                return Err(BuildError::NonAsciiAddress(addr));
+            }
+            let sep = if i + 1 < list.len() { "," } else { "" };
+            match &m.name {
+                Some(n) if !n.is_empty() => {
+                    check(n, "display name")?;
+                    tokens.extend(self.phrase(n));
+                    tokens.push(format!("<{addr}>{sep}"));
+                }
+                _ => tokens.push(format!("{addr}{sep}")),
+            }
+        }
+        self.field(name, &tokens)
+    }
+
+    fn ids(&mut self, name: &str, ids: &[String]) -> Result<(), BuildError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let tokens: Vec<String> = ids
+            .iter()
+            .map(|i| format!("<{}>", i.trim_matches(['<', '>'])))
+            .collect();
+        if tokens.iter().any(|t| t.bytes().any(|b| b <= b' ')) {
+            return Err(BuildError::ForbiddenByte("message id"));
+        }
+        self.field(name, &tokens)
+    }
+
+    fn params(&self, head: String, params: &[(String, String)]) -> Result<Vec<String>, BuildError> {
+        let mut toks = vec![head];
+        for (name, value) in params {
+            check(name, "parameter name")?;
+            check(value, "parameter value")?;
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(BuildError::InvalidHeaderName);
+            }
+            if let Some(last) = toks.last_mut() {
+                last.push(';');
+            }
+            let token = !value.is_empty()
+                && value
+                    .bytes()
+                    .all(|b| b > b' ' && b < 0x7f && !crate::header::TSPECIALS.contains(&b));
+            if value.is_ascii() && name.len() + value.len() < 60 {
+                if token {
+                    toks.push(format!("{name}={value}"));
+                } else {
+                    let q: String = value.replace('\\', "\\\\").replace('"', "\\\"");
+                    toks.push(format!("{name}=\"{q}\""));
+                }
+                continue;
+            }
+            // RFC 2231: percent-encoded UTF-8, split in sections of ~60 characters
+            let mut enc = String::new();
+            let mut sections = Vec::new();
+            for ch in value.chars() {
+                let mut piece = String::new();
+                let mut b = [0u8; 4];
+                for &byte in ch.encode_utf8(&mut b).as_bytes() {
+                    if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
+                        piece.push(char::from(byte));
+                    } else {
+                        piece.push_str(&format!("%{byte:02X}"));
+                    }
+                }
+                if enc.len() + piece.len() > 60 {
+                    sections.push(std::mem::take(&mut enc));
+                }
+                enc.push_str(&piece);
+            }
+            sections.push(enc);
+            let n = sections.len();
+            for (i, s) in sections.into_iter().enumerate() {
+                let prefix = if i == 0 { "utf-8''" } else { "" };
+                let sep = if i + 1 < n { ";" } else { "" };
+                if n == 1 {
+                    toks.push(format!("{name}*={prefix}{s}"));
+                } else {
+                    toks.push(format!("{name}*{i}*={prefix}{s}{sep}"));
+                }
+            }
+        }
+        Ok(toks)
+    }
+
+    fn choose(&self, p: &BodyPart, body: &[u8]) -> Result<TransferEncoding, BuildError> {
+        let text = p.media_type.starts_with("text/");
+        let long = body.split(|&b| b == b'\n').any(|l| l.len() > 998);
+        let nul = body.contains(&0);
+        let non_ascii = body.iter().filter(|&&b| b >= 0x80).count();
+        let bare = has_bare_cr_lf(body);
+        let dot_risk = self.dot_safe
+            && body
+                .split(|&b| b == b'\n')
+                .any(|l| l.starts_with(b".") || l.starts_with(b"From "));
+        if let Some(e) = p.encoding {
+            return match e {
+                TransferEncoding::EightBit if !self.t.eight_bit && !self.t.binary => {
+                    Err(BuildError::EncodingNotAllowed("8bit"))
+                }
+                TransferEncoding::Binary if !self.t.binary => Err(BuildError::EncodingNotAllowed("binary")),
+                TransferEncoding::SevenBit if non_ascii > 0 || long || nul || bare => {
+                    Err(BuildError::EncodingNotAllowed("7bit"))
+                }
+                TransferEncoding::EightBit if long || nul || bare => {
+                    Err(BuildError::EncodingNotAllowed("8bit"))
+                }
+                TransferEncoding::Other => Err(BuildError::EncodingNotAllowed("x-unknown")),
+                e => Ok(e),
+            };
+        }
+        if self.t.binary && !text {
+            return Ok(TransferEncoding::Binary);
+        }
+        if !text || nul || bare {
+            return Ok(TransferEncoding::Base64);
+        }
+        if !long && !dot_risk && non_ascii == 0 {
+            return Ok(TransferEncoding::SevenBit);
+        }
+        if !long && !dot_risk && self.t.eight_bit {
+            return Ok(TransferEncoding::EightBit);
+        }
+        Ok(if non_ascii * 3 > body.len() {
+            TransferEncoding::Base64
+        } else {
+            TransferEncoding::QuotedPrintable
+        })
+    }
+
+    fn part(&mut self, p: &BodyPart) -> Result<(), BuildError> {
+        match &p.content {
+            Content::Multipart(children) => {
+                let mut inner = Vec::with_capacity(children.len());
+                for c in children {
+                    let mut w = Writer {
+                        out: Vec::new(),
+                        t: self.t,
+                        dot_safe: self.dot_safe,
+                        seed: self.seed,
+                    };
+                    w.part(c)?;
+                    inner.push(w.out);
+                }
+                // a boundary that occurs in no child (RFC 2046 section 5.1.1)
+                let mut boundary;
+                let mut salt = 0u64;
+                loop {
+                    boundary = format!("=_{:016x}{salt:x}", unique(self.seed));
+                    let needle = format!("--{boundary}");
+                    if !inner
+                        .iter()
+                        .any(|c| memchr::memmem::find(c, needle.as_bytes()).is_some())
+                    {
+                        break;
+                    }
+                    salt += 1;
+                }
+                let mut params = vec![("boundary".to_owned(), boundary.clone())];
+                params.extend(p.params.iter().filter(|(n, _)| n != "boundary").cloned());
+                let toks = self.params(p.media_type.clone(), &params)?;
+                self.field("Content-Type", &toks)?;
+                self.common(p)?;
+                self.out.extend_from_slice(b"\r\n");
+                for c in &inner {
+                    self.out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+                    self.out.extend_from_slice(c);
+                    self.out.extend_from_slice(b"\r\n");
+                }
+                self.out
+                    .extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+            }
+            Content::Message(bytes) => {
+                let toks = self.params(p.media_type.clone(), &p.params)?;
+                self.field("Content-Type", &toks)?;
+                let long = bytes.split(|&b| b == b'\n').any(|l| l.len() > 998);
+                let enc = if bytes.is_ascii() && !long {
+                    TransferEncoding::SevenBit
+                } else if self.t.binary || (self.t.eight_bit && !long) {
+                    if self.t.binary {
+                        TransferEncoding::Binary
+                    } else {
+                        TransferEncoding::EightBit
+                    }
+                } else {
+                    return Err(BuildError::EncodingNotAllowed("message/rfc822 needs 8bit"));
+                };
+                if enc != TransferEncoding::SevenBit {
+                    self.field("Content-Transfer-Encoding", &[enc.as_str().into()])?;
+                }
+                self.common(p)?;
+                self.out.extend_from_slice(b"\r\n");
+                self.out.extend_from_slice(bytes);
+            }
+            Content::Leaf(raw) => {
+                let body: Vec<u8> = if p.media_type.starts_with("text/") {
+                    normalize_crlf(raw)
+                } else {
+                    raw.clone()
+                };
+                let enc = self.choose(p, &body)?;
+                let toks = self.params(p.media_type.clone(), &p.params)?;
+                self.field("Content-Type", &toks)?;
+                self.field("Content-Transfer-Encoding", &[enc.as_str().into()])?;
+                self.common(p)?;
+                self.out.extend_from_slice(b"\r\n");
+                match enc {
+                    TransferEncoding::Base64 => base64_lines(&body, &mut self.out),
+                    TransferEncoding::QuotedPrintable => qp_encode(&body, self.dot_safe, &mut self.out),
+                    _ => self.out.extend_from_slice(&body),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn common(&mut self, p: &BodyPart) -> Result<(), BuildError> {
+        if let Some((kind, filename)) = &p.disposition {
+            let params: Vec<(String, String)> = filename
+                .iter()
+                .map(|f| ("filename".to_owned(), f.clone()))
+                .collect();
+            let toks = self.params(kind.clone(), &params)?;
+            self.field("Content-Disposition", &toks)?;
+        }
+        if let Some(id) = &p.content_id {
+            self.ids("Content-ID", std::slice::from_ref(id))?;
+        }
+        if let Some(d) = &p.description {
+            self.unstructured("Content-Description", d)?;
+        }
+        for (n, v) in &p.extra {
+            self.unstructured(n, v)?;
+        }
+        Ok(())
+    }
+}
+
+fn has_bare_cr_lf(b: &[u8]) -> bool {
+    b.iter().enumerate().any(|(i, &c)| {
+        (c == b'\r' && b.get(i + 1) != Some(&b'\n')) || (c == b'\n' && (i == 0 || b[i - 1] != b'\r'))
+    })
+}
+
+fn normalize_crlf(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len() + b.len() / 32);
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\r' if b.get(i + 1) == Some(&b'\n') => {
+                out.extend_from_slice(b"\r\n");
+                i += 2;
+                continue;
+            }
+            b'\r' | b'\n' => out.extend_from_slice(b"\r\n"),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+fn base64_lines(body: &[u8], out: &mut Vec<u8>) {
+    let enc = base64::engine::general_purpose::STANDARD.encode(body);
+    out.reserve(enc.len() + enc.len() / 38 + 2);
+    for line in enc.as_bytes().chunks(76) {
+        out.extend_from_slice(line);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Quoted-printable (RFC 2045 section 6.7): lines at most 76 characters with soft
+/// breaks, `=`, controls, 8-bit bytes and whitespace before a line break encoded;
+/// in dot-safe mode a leading `.` and the `F` of a leading `From ` too.
+fn qp_encode(body: &[u8], dot_safe: bool, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut lines = body.split(|&b| b == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        let last = lines.peek().is_none();
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let mut col = 0;
+        for (i, &b) in line.iter().enumerate() {
+            let at_end = i + 1 == line.len();
+            let must = b == b'='
+                || (b < b' ' && b != b'\t')
+                || b >= 0x7f
+                || ((b == b' ' || b == b'\t') && at_end)
+                || (dot_safe && i == 0 && (b == b'.' || (b == b'F' && line.starts_with(b"From "))));
+            let width = if must { 3 } else { 1 };
+            if col + width > 75 {
+                out.extend_from_slice(b"=\r\n");
+                col = 0;
+            }
+            if must {
+                out.extend_from_slice(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+            } else {
+                out.push(b);
+            }
+            col += width;
+        }
+        if !last {
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{TransferEncoding, decode_body};
+
+    #[test]
+    fn qp_roundtrip_and_dot_safe() {
+        let body = b"From here\r\n.dot line\r\ntrailing space \r\n".to_vec();
+        let mut out = Vec::new();
+        qp_encode(&body, true, &mut out);
+        assert!(out.starts_with(b"=46rom here\r\n=2Edot line\r\ntrailing space=20\r\n"));
+        assert_eq!(decode_body(&out, TransferEncoding::QuotedPrintable).0, body);
+        let long: Vec<u8> = "é".repeat(200).into_bytes();
+        let mut out = Vec::new();
+        qp_encode(&long, false, &mut out);
+        assert!(out.split(|&b| b == b'\n').all(|l| l.len() <= 77));
+        assert_eq!(decode_body(&out, TransferEncoding::QuotedPrintable).0, long);
+    }
+}

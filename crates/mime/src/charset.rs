@@ -1,0 +1,104 @@
+//! Charset decoding to UTF-8: every WHATWG label through `encoding_rs`, plus UTF-7
+//! (RFC 2152), which WHATWG leaves out but old mail still uses.
+
+use std::borrow::Cow;
+
+/// Decodes `bytes` in `charset` (a MIME charset name, case-insensitive) to UTF-8.
+///
+/// Returns the text and whether the charset was known. Unknown charsets decode as
+/// lossy UTF-8. Malformed sequences become U+FFFD.
+///
+/// ```
+/// let (s, known) = mime::decode_charset(b"caf\xe9", "ISO-8859-1");
+/// assert_eq!((s.as_ref(), known), ("café", true));
+/// ```
+#[must_use]
+pub fn decode_charset<'a>(bytes: &'a [u8], charset: &str) -> (Cow<'a, str>, bool) {
+    let label = charset.trim();
+    if label.eq_ignore_ascii_case("utf-7") || label.eq_ignore_ascii_case("unicode-1-1-utf-7") {
+        return (Cow::Owned(decode_utf7(bytes)), true);
+    }
+    if label.eq_ignore_ascii_case("utf-8") || label.eq_ignore_ascii_case("us-ascii") || label.is_empty() {
+        return (String::from_utf8_lossy(bytes), true);
+    }
+    match encoding_rs::Encoding::for_label(label.as_bytes()) {
+        Some(enc) => (enc.decode_without_bom_handling(bytes).0, true),
+        None => (String::from_utf8_lossy(bytes), false),
+    }
+}
+
+fn b64_value(b: u8) -> Option<u16> {
+    match b {
+        b'A'..=b'Z' => Some(u16::from(b - b'A')),
+        b'a'..=b'z' => Some(u16::from(b - b'a') + 26),
+        b'0'..=b'9' => Some(u16::from(b - b'0') + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
+/// UTF-7 (RFC 2152): `+` starts a modified-base64 run of UTF-16, `-` or any
+/// non-base64 byte ends it, `+-` is a literal plus.
+fn decode_utf7(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut units: Vec<u16> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b != b'+' {
+            out.push(if b.is_ascii() { char::from(b) } else { '\u{FFFD}' });
+            i += 1;
+            continue;
+        }
+        i += 1;
+        if bytes.get(i) == Some(&b'-') {
+            out.push('+');
+            i += 1;
+            continue;
+        }
+        let (mut acc, mut nbits) = (0u32, 0u32);
+        units.clear();
+        while let Some(v) = bytes.get(i).and_then(|&c| b64_value(c)) {
+            acc = (acc << 6) | u32::from(v);
+            nbits += 6;
+            if nbits >= 16 {
+                nbits -= 16;
+                units.push(((acc >> nbits) & 0xFFFF) as u16);
+            }
+            i += 1;
+        }
+        out.extend(char::decode_utf16(units.iter().copied()).map(|r| r.unwrap_or('\u{FFFD}')));
+        if bytes.get(i) == Some(&b'-') {
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf7_rfc2152_examples() {
+        assert_eq!(
+            decode_charset(b"Hi Mom -+Jjo--!", "UTF-7").0,
+            "Hi Mom -\u{263A}-!"
+        );
+        assert_eq!(
+            decode_charset(b"+ZeVnLIqe-", "utf-7").0,
+            "\u{65E5}\u{672C}\u{8A9E}"
+        );
+        assert_eq!(decode_charset(b"A+ImIDkQ.", "utf-7").0, "A\u{2262}\u{391}.");
+        assert_eq!(decode_charset(b"1 +- 1", "utf-7").0, "1 + 1");
+    }
+
+    #[test]
+    fn labels() {
+        assert_eq!(decode_charset(b"\xa4", "iso-8859-15").0, "€");
+        assert_eq!(decode_charset(b"\x82\xa0", "Shift_JIS").0, "あ");
+        let (s, known) = decode_charset(b"x", "x-no-such");
+        assert_eq!((s.as_ref(), known), ("x", false));
+    }
+}

@@ -1,0 +1,189 @@
+//! Invariants checked by the fuzz targets (fuzz/fuzz_targets/mime_*.rs) and replayed
+//! on stable by `tests/fuzz_replay.rs`. Each function panics when an invariant fails.
+
+use crate::{
+    Address, BodyPart, ContentType, DateTime, Disposition, Event, Limits, Mailbox, Message, MessageBuilder,
+    PartKind, PushParser, decode_unstructured, parse_addresses, parse_msg_ids,
+};
+
+/// Runs the push parser over `input` cut at the given chunk sizes (cycled; 0 is
+/// read as 1) and returns the events with adjacent body chunks of the same kind merged,
+/// so that any two chunkings can be compared.
+#[must_use]
+pub fn push_events(input: &[u8], sizes: &[usize], limits: Limits) -> Vec<Event> {
+    let mut p = PushParser::new(limits);
+    let mut out: Vec<Event> = Vec::new();
+    let push = |ev: Event, out: &mut Vec<Event>| {
+        if let (
+            Some(Event::Body {
+                data: a, kind: ka, ..
+            }),
+            Event::Body {
+                data: b, kind: kb, ..
+            },
+        ) = (out.last_mut(), &ev)
+            && ka == kb
+        {
+            let mut v = a.to_vec();
+            v.extend_from_slice(b);
+            *a = v.into();
+            return;
+        }
+        out.push(ev);
+    };
+    let mut i = 0;
+    let mut k = 0;
+    while i < input.len() {
+        let n = sizes
+            .get(k % sizes.len().max(1))
+            .copied()
+            .unwrap_or(input.len())
+            .max(1);
+        let end = (i + n).min(input.len());
+        p.feed(&input[i..end]);
+        i = end;
+        k += 1;
+        while let Some(ev) = p.poll_event() {
+            push(ev, &mut out);
+        }
+        assert!(
+            p.buffered() <= 2 * (limits.max_field_bytes + n + 1024),
+            "push parser buffer not bounded"
+        );
+    }
+    p.finish();
+    while let Some(ev) = p.poll_event() {
+        push(ev, &mut out);
+    }
+    assert!(p.is_done(), "parser not done after finish");
+    out
+}
+
+/// Checks a parsed tree: ranges inside the input and nested properly, no panics in
+/// the accessors, and that the raw bytes of the root give the same tree again.
+pub fn tree(input: &[u8]) {
+    let m = Message::parse(input);
+    assert!(!m.parts.is_empty());
+    for (id, p) in m.parts.iter().enumerate() {
+        assert!(p.header_range.start <= p.header_range.end);
+        assert_eq!(p.header_range.end, p.body_range.start);
+        assert!(p.body_range.end <= input.len());
+        if let Some(parent) = p.parent {
+            let q = &m.parts[parent];
+            assert!(q.body_range.start <= p.header_range.start && p.body_range.end <= q.body_range.end);
+        }
+        if let PartKind::Multipart {
+            preamble, epilogue, ..
+        } = &p.kind
+        {
+            assert!(preamble.start == p.body_range.start && preamble.end <= p.body_range.end);
+            if let Some(e) = epilogue {
+                assert!(e.end == p.body_range.end && e.start <= e.end);
+            }
+        }
+        let _ = (
+            m.decoded_body(id),
+            m.text(id),
+            p.subject(),
+            p.from(),
+            p.date(),
+            p.filename(),
+        );
+    }
+    assert!(m.parts.len() <= Limits::default().max_parts + 1);
+}
+
+/// Parses the same input whole and in the chunk sizes taken from its first bytes,
+/// and compares the event streams; then checks the tree.
+pub fn push_split(data: &[u8]) {
+    let (head, input) = data.split_at(data.len().min(4));
+    let sizes: Vec<usize> = head.iter().map(|&b| usize::from(b % 64) + 1).collect();
+    let limits = Limits {
+        max_field_bytes: 512,
+        max_header_bytes: 4096,
+        max_depth: 8,
+        max_parts: 64,
+        ..Limits::default()
+    };
+    let whole = push_events(input, &[input.len().max(1)], limits);
+    let split = push_events(input, &sizes, limits);
+    assert_eq!(whole, split, "events depend on chunking");
+    let bytes = push_events(input, &[1], limits);
+    assert_eq!(whole, bytes, "events differ byte by byte");
+    tree(input);
+}
+
+/// Runs every header-value parser on `data`; dates that parse must round-trip.
+pub fn headers(data: &[u8]) {
+    for a in parse_addresses(data) {
+        if let Address::Mailbox(m) = a {
+            let _ = m.address();
+        }
+    }
+    let _ = decode_unstructured(data);
+    let _ = parse_msg_ids(data);
+    if let Some(ct) = ContentType::parse(data) {
+        let _ = ct.essence();
+    }
+    let _ = Disposition::parse(data);
+    if let Some(d) = DateTime::parse(data)
+        && (1..=9999).contains(&d.year)
+        && d.second < 60
+    {
+        let again = DateTime::parse(d.to_rfc5322().as_bytes());
+        assert_eq!(again.map(|x| x.unix_time()), Some(d.unix_time()));
+    }
+}
+
+fn text_from(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).replace(['\r', '\n', '\0'], " ")
+}
+
+/// Builds a message from pieces of `data` and checks that parsing gives them back.
+pub fn build_roundtrip(data: &[u8]) {
+    let mut it = data.splitn(4, |&b| b == 0xff);
+    let subject = text_from(it.next().unwrap_or_default()).trim().to_owned();
+    let name = text_from(it.next().unwrap_or_default()).trim().to_owned();
+    let body = it.next().unwrap_or_default().to_vec();
+    let fname = text_from(it.next().unwrap_or_default()).trim().to_owned();
+    let text = String::from_utf8_lossy(&body)
+        .replace('\r', "")
+        .replace('\n', "\r\n");
+    let from = Mailbox {
+        name: (!name.is_empty()).then(|| name.clone()),
+        local: "a".into(),
+        domain: "b.test".into(),
+    };
+    let built = MessageBuilder::new()
+        .from(from)
+        .subject(&subject)
+        .body(BodyPart::mixed(vec![
+            BodyPart::text(&text),
+            BodyPart::attachment(
+                "application/octet-stream",
+                if fname.is_empty() { "f" } else { &fname },
+                body.clone(),
+            ),
+        ]))
+        .build_at(0, 0);
+    let Ok(bytes) = built else { return };
+    assert!(
+        bytes.split(|&b| b == b'\n').all(|l| l.len() <= 1000),
+        "line over 998"
+    );
+    let m = Message::parse(&bytes);
+    assert!(m.defects.is_empty(), "defects {:?}", m.defects);
+    assert_eq!(m.root().subject().unwrap_or_default(), subject);
+    let Some(Address::Mailbox(f)) = m.root().from().into_iter().next() else {
+        panic!("no from")
+    };
+    assert_eq!(f.name.unwrap_or_default(), name);
+    let t = m.resolve(&[1]).expect("part 1");
+    assert_eq!(m.text(t), text);
+    let a = m.resolve(&[2]).expect("part 2");
+    assert_eq!(&*m.decoded_body(a).0, &body[..]);
+    assert_eq!(
+        m.parts[a].filename().unwrap_or_default(),
+        if fname.is_empty() { "f" } else { &fname }
+    );
+}

@@ -1,0 +1,239 @@
+//! The Date field (RFC 5322 section 3.3 and the obsolete forms of section 4.3).
+
+use crate::header::{Cursor, unfold};
+
+/// A parsed date-time with its zone offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateTime {
+    /// Four-digit year (two- and three-digit years are mapped per RFC 5322 4.3).
+    pub year: i32,
+    /// 1..=12
+    pub month: u8,
+    /// 1..=31
+    pub day: u8,
+    /// 0..=23
+    pub hour: u8,
+    /// 0..=59
+    pub minute: u8,
+    /// 0..=60 (leap second)
+    pub second: u8,
+    /// Offset from UTC in minutes (obsolete military zones give 0).
+    pub offset_minutes: i16,
+}
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+impl DateTime {
+    /// Seconds since the Unix epoch (UTC).
+    #[must_use]
+    pub fn unix_time(&self) -> i64 {
+        let days = days_from_civil(i64::from(self.year), i64::from(self.month), i64::from(self.day));
+        days * 86_400 + i64::from(self.hour) * 3600 + i64::from(self.minute) * 60 + i64::from(self.second)
+            - i64::from(self.offset_minutes) * 60
+    }
+
+    /// The date-time at `unix` seconds, shown in zone `offset_minutes`.
+    #[must_use]
+    pub fn from_unix(unix: i64, offset_minutes: i16) -> Self {
+        let local = unix + i64::from(offset_minutes) * 60;
+        let (y, m, d) = civil_from_days(local.div_euclid(86_400));
+        let secs = local.rem_euclid(86_400);
+        DateTime {
+            year: i32::try_from(y).unwrap_or(i32::MAX),
+            month: u8::try_from(m).unwrap_or(1),
+            day: u8::try_from(d).unwrap_or(1),
+            hour: u8::try_from(secs / 3600).unwrap_or(0),
+            minute: u8::try_from(secs / 60 % 60).unwrap_or(0),
+            second: u8::try_from(secs % 60).unwrap_or(0),
+            offset_minutes,
+        }
+    }
+
+    /// RFC 5322 form, e.g. `Fri, 21 Nov 1997 09:55:06 -0600`.
+    #[must_use]
+    pub fn to_rfc5322(&self) -> String {
+        const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        let days = days_from_civil(i64::from(self.year), i64::from(self.month), i64::from(self.day));
+        let dow = DAYS[days.rem_euclid(7) as usize];
+        let mon = MONTHS[usize::from(self.month.clamp(1, 12)) - 1];
+        let mon = format!("{}{}", mon[..1].to_ascii_uppercase(), &mon[1..]);
+        let sign = if self.offset_minutes < 0 { '-' } else { '+' };
+        let off = self.offset_minutes.unsigned_abs();
+        format!(
+            "{dow}, {} {mon} {:04} {:02}:{:02}:{:02} {sign}{:02}{:02}",
+            self.day,
+            self.year,
+            self.hour,
+            self.minute,
+            self.second,
+            off / 60,
+            off % 60
+        )
+    }
+
+    /// Parses a Date value. Accepts comments and folding anywhere, an optional
+    /// day-of-week, two- and three-digit years, missing seconds, and the obsolete
+    /// zones (UT, GMT, EST/EDT, CST/CDT, MST/MDT, PST/PDT, military letters). A
+    /// missing zone is taken as -0000.
+    ///
+    /// ```
+    /// let d = mime::DateTime::parse(b"Thu,\r\n  13\r\n    Feb\r\n      1969\r\n  23:32\r\n           -0330 (Newfoundland Time)").unwrap();
+    /// assert_eq!((d.year, d.month, d.day, d.hour, d.minute, d.offset_minutes), (1969, 2, 13, 23, 32, -210));
+    /// assert_eq!(mime::DateTime::parse(b"21 Nov 97 09:55:06 GMT").unwrap().year, 1997);
+    /// ```
+    #[must_use]
+    pub fn parse(value: &[u8]) -> Option<Self> {
+        let value = unfold(value);
+        let mut c = Cursor::new(&value);
+        c.skip_cfws();
+        let mut word = c.atom(false)?;
+        if word.first()?.is_ascii_alphabetic() {
+            // day-of-week
+            c.skip_cfws();
+            c.eat(b',');
+            c.skip_cfws();
+            word = c.atom(false)?;
+        }
+        let day: u8 = std::str::from_utf8(word).ok()?.parse().ok()?;
+        c.skip_cfws();
+        let mon = std::str::from_utf8(c.atom(false)?).ok()?.to_ascii_lowercase();
+        let month = MONTHS.iter().position(|m| mon.starts_with(m))? as u8 + 1;
+        c.skip_cfws();
+        let ytext = std::str::from_utf8(c.atom(false)?).ok()?;
+        let mut year: i32 = ytext.parse().ok()?;
+        if ytext.len() == 2 {
+            year += if year < 50 { 2000 } else { 1900 };
+        } else if ytext.len() == 3 {
+            year += 1900;
+        }
+        c.skip_cfws();
+        let mut nums = [0u8; 3];
+        for (k, n) in nums.iter_mut().enumerate() {
+            if k > 0 {
+                c.skip_cfws();
+                if !c.eat(b':') {
+                    break;
+                }
+                c.skip_cfws();
+            }
+            let mut v: u32 = 0;
+            let mut digits = 0;
+            while let Some(d @ b'0'..=b'9') = c.peek() {
+                v = v * 10 + u32::from(d - b'0');
+                digits += 1;
+                c.bump();
+                if digits > 2 {
+                    return None;
+                }
+            }
+            if digits == 0 {
+                return None;
+            }
+            *n = v as u8;
+        }
+        c.skip_cfws();
+        let offset_minutes = zone(&mut c);
+        let dt = DateTime {
+            year,
+            month,
+            day,
+            hour: nums[0],
+            minute: nums[1],
+            second: nums[2],
+            offset_minutes,
+        };
+        ((1..=31).contains(&day) && dt.hour < 24 && dt.minute < 60 && dt.second <= 60).then_some(dt)
+    }
+}
+
+fn zone(c: &mut Cursor<'_>) -> i16 {
+    match c.peek() {
+        Some(s @ (b'+' | b'-')) => {
+            c.bump();
+            let mut v: i16 = 0;
+            for _ in 0..4 {
+                match c.peek() {
+                    Some(d @ b'0'..=b'9') => {
+                        v = v * 10 + i16::from(d - b'0');
+                        c.bump();
+                    }
+                    _ => return 0,
+                }
+            }
+            let m = (v / 100) * 60 + v % 100;
+            if s == b'-' { -m } else { m }
+        }
+        _ => {
+            let z = c
+                .atom(false)
+                .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
+                .unwrap_or_default();
+            match z.as_str() {
+                "EDT" => -4 * 60,
+                "EST" | "CDT" => -5 * 60,
+                "CST" | "MDT" => -6 * 60,
+                "MST" | "PDT" => -7 * 60,
+                "PST" => -8 * 60,
+                // UT, GMT, Z, military letters (RFC 5322 4.3: treat as -0000), none
+                _ => 0,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc5322_examples_and_obsolete() {
+        let d = DateTime::parse(b"Fri, 21 Nov 1997 09:55:06 -0600").unwrap();
+        assert_eq!(d.to_rfc5322(), "Fri, 21 Nov 1997 09:55:06 -0600");
+        assert_eq!(d.unix_time(), 880_127_706);
+        let d = DateTime::parse(b"21 Nov 97 09:55:06 GMT").unwrap();
+        assert_eq!((d.year, d.offset_minutes), (1997, 0));
+        let d = DateTime::parse(b"Mon, 1 Jan 04 1:02 EST").unwrap();
+        assert_eq!(
+            (d.year, d.hour, d.minute, d.second, d.offset_minutes),
+            (2004, 1, 2, 0, -300)
+        );
+        let d = DateTime::parse(b"1 Jan 104 00:00:00 PDT").unwrap();
+        assert_eq!((d.year, d.offset_minutes), (2004, -420));
+        assert!(DateTime::parse(b"yesterday").is_none());
+        assert!(DateTime::parse(b"32 Jan 2000 00:00").is_none());
+    }
+
+    #[test]
+    fn unix_roundtrip() {
+        for t in [0i64, 951_782_400, 4_102_444_799, -86_401] {
+            let d = DateTime::from_unix(t, 90);
+            assert_eq!(d.unix_time(), t);
+            assert_eq!(DateTime::parse(d.to_rfc5322().as_bytes()), Some(d));
+        }
+    }
+}

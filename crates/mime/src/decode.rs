@@ -1,0 +1,350 @@
+//! Transfer decoding (RFC 2045 section 6): base64 tolerant of whitespace and
+//! quoted-printable, both streaming and working on runs of bytes, not byte by byte.
+
+use crate::defect::DefectKind;
+
+/// A Content-Transfer-Encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferEncoding {
+    /// `7bit` (the default).
+    SevenBit,
+    /// `8bit`.
+    EightBit,
+    /// `binary`.
+    Binary,
+    /// `quoted-printable`.
+    QuotedPrintable,
+    /// `base64`.
+    Base64,
+    /// Anything else (left undecoded).
+    Other,
+}
+
+impl TransferEncoding {
+    /// From a header value (case-insensitive, trimmed); `None` means 7bit.
+    #[must_use]
+    pub fn from_label(label: Option<&str>) -> Self {
+        match label.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("7bit" | "") => TransferEncoding::SevenBit,
+            Some("8bit") => TransferEncoding::EightBit,
+            Some("binary") => TransferEncoding::Binary,
+            Some("quoted-printable") => TransferEncoding::QuotedPrintable,
+            Some("base64") => TransferEncoding::Base64,
+            Some(_) => TransferEncoding::Other,
+        }
+    }
+
+    /// The header value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferEncoding::SevenBit => "7bit",
+            TransferEncoding::EightBit => "8bit",
+            TransferEncoding::Binary => "binary",
+            TransferEncoding::QuotedPrintable => "quoted-printable",
+            TransferEncoding::Base64 => "base64",
+            TransferEncoding::Other => "x-unknown",
+        }
+    }
+}
+
+const INVALID: u8 = 0xFF;
+const SKIP: u8 = 0xFE;
+const PAD: u8 = 0xFD;
+
+const B64: [u8; 256] = {
+    let mut t = [INVALID; 256];
+    let alpha = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut i = 0;
+    while i < 64 {
+        t[alpha[i] as usize] = i as u8;
+        i += 1;
+    }
+    t[b' ' as usize] = SKIP;
+    t[b'\t' as usize] = SKIP;
+    t[b'\r' as usize] = SKIP;
+    t[b'\n' as usize] = SKIP;
+    t[b'=' as usize] = PAD;
+    t
+};
+
+/// Streaming base64 decoder. Whitespace and line breaks anywhere are skipped;
+/// other characters outside the alphabet are skipped and reported once.
+#[derive(Debug, Default, Clone)]
+pub struct Base64Decoder {
+    acc: u32,
+    n: u8,
+    padded: bool,
+    invalid: bool,
+    bad_padding: bool,
+}
+
+impl Base64Decoder {
+    /// A fresh decoder.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decodes `src`, appending to `out`.
+    pub fn decode(&mut self, src: &[u8], out: &mut Vec<u8>) {
+        out.reserve(src.len() / 4 * 3 + 3);
+        let mut i = 0;
+        while i < src.len() {
+            // fast path: whole quanta of valid characters
+            if self.n == 0 && !self.padded {
+                while i + 4 <= src.len() {
+                    let (a, b, c, d) = (
+                        B64[src[i] as usize],
+                        B64[src[i + 1] as usize],
+                        B64[src[i + 2] as usize],
+                        B64[src[i + 3] as usize],
+                    );
+                    if (a | b | c | d) & 0xC0 != 0 {
+                        break;
+                    }
+                    let v = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+                    out.extend_from_slice(&[(v >> 16) as u8, (v >> 8) as u8, v as u8]);
+                    i += 4;
+                }
+                if i >= src.len() {
+                    break;
+                }
+            }
+            let v = B64[src[i] as usize];
+            i += 1;
+            match v {
+                SKIP => {}
+                PAD => {
+                    if !self.padded {
+                        self.flush_partial(out);
+                    }
+                    self.padded = true;
+                }
+                INVALID => self.invalid = true,
+                v => {
+                    if self.padded {
+                        self.bad_padding = true;
+                        self.padded = false;
+                    }
+                    self.acc = self.acc << 6 | u32::from(v);
+                    self.n += 1;
+                    if self.n == 4 {
+                        let a = self.acc;
+                        out.extend_from_slice(&[(a >> 16) as u8, (a >> 8) as u8, a as u8]);
+                        self.n = 0;
+                        self.acc = 0;
+                    }
+                }
+            }
+        }
+    }
+
+    fn flush_partial(&mut self, out: &mut Vec<u8>) {
+        match self.n {
+            2 => out.push((self.acc >> 4) as u8),
+            3 => out.extend_from_slice(&[(self.acc >> 10) as u8, (self.acc >> 2) as u8]),
+            1 => self.bad_padding = true,
+            _ => {}
+        }
+        self.n = 0;
+        self.acc = 0;
+    }
+
+    /// Ends the input; a trailing partial quantum is decoded as far as it goes.
+    /// Returns the defects seen.
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Vec<DefectKind> {
+        if self.n != 0 {
+            self.bad_padding = true;
+            self.flush_partial(out);
+        }
+        let mut d = Vec::new();
+        if self.invalid {
+            d.push(DefectKind::InvalidBase64Characters);
+        }
+        if self.bad_padding {
+            d.push(DefectKind::InvalidBase64Padding);
+        }
+        d
+    }
+}
+
+fn hexval(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// Streaming quoted-printable decoder (RFC 2045 section 6.7): soft line breaks
+/// removed, trailing whitespace on a line dropped, `=XX` decoded (lowercase hex
+/// accepted), a malformed `=` kept literally and reported. Line breaks are kept as
+/// they are in the input.
+#[derive(Debug, Default, Clone)]
+pub struct QpDecoder {
+    carry: Vec<u8>,
+    invalid: bool,
+}
+
+impl QpDecoder {
+    /// A fresh decoder.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decodes `src`, appending to `out`. Only complete lines are decoded; the rest is
+    /// kept (at most one line) until more input or `finish`.
+    pub fn decode(&mut self, src: &[u8], out: &mut Vec<u8>) {
+        if self.carry.is_empty() {
+            let cut = memchr::memrchr(b'\n', src).map_or(0, |p| p + 1);
+            self.decode_lines(&src[..cut], out, false);
+            self.carry.extend_from_slice(&src[cut..]);
+        } else {
+            let mut buf = std::mem::take(&mut self.carry);
+            buf.extend_from_slice(src);
+            let cut = memchr::memrchr(b'\n', &buf).map_or(0, |p| p + 1);
+            self.decode_lines(&buf[..cut], out, false);
+            buf.drain(..cut);
+            self.carry = buf;
+        }
+    }
+
+    /// Decodes what is left. Returns the defects seen.
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Vec<DefectKind> {
+        let rest = std::mem::take(&mut self.carry);
+        self.decode_lines(&rest, out, true);
+        if self.invalid {
+            vec![DefectKind::InvalidQuotedPrintable]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn decode_lines(&mut self, src: &[u8], out: &mut Vec<u8>, _last: bool) {
+        out.reserve(src.len());
+        let mut i = 0;
+        while i < src.len() {
+            let line_end = memchr::memchr(b'\n', &src[i..]).map_or(src.len(), |p| i + p);
+            let (content_end, brk): (usize, &[u8]) = if line_end < src.len() {
+                if line_end > i && src[line_end - 1] == b'\r' {
+                    (line_end - 1, b"\r\n")
+                } else {
+                    (line_end, b"\n")
+                }
+            } else {
+                (line_end, b"")
+            };
+            // trailing whitespace added by transports is dropped
+            let mut ce = content_end;
+            while ce > i && matches!(src[ce - 1], b' ' | b'\t') {
+                ce -= 1;
+            }
+            let line = &src[i..ce];
+            let mut soft = false;
+            let mut j = 0;
+            while j < line.len() {
+                match memchr::memchr(b'=', &line[j..]) {
+                    None => {
+                        out.extend_from_slice(&line[j..]);
+                        break;
+                    }
+                    Some(p) => {
+                        out.extend_from_slice(&line[j..j + p]);
+                        let e = j + p;
+                        if e + 1 == line.len() {
+                            soft = true;
+                            j = line.len();
+                        } else if let (Some(h), Some(l)) = (
+                            line.get(e + 1).copied().and_then(hexval),
+                            line.get(e + 2).copied().and_then(hexval),
+                        ) {
+                            out.push(h << 4 | l);
+                            j = e + 3;
+                        } else {
+                            self.invalid = true;
+                            out.push(b'=');
+                            j = e + 1;
+                        }
+                    }
+                }
+            }
+            if !soft {
+                out.extend_from_slice(brk);
+            }
+            i = line_end + 1;
+        }
+    }
+}
+
+/// Decodes a whole body in `encoding`; returns the bytes and the defects seen.
+///
+/// ```
+/// use mime::{TransferEncoding, decode_body};
+/// assert_eq!(decode_body(b"SGVs\r\nbG8=\r\n", TransferEncoding::Base64).0, b"Hello");
+/// assert_eq!(decode_body(b"caf=C3=A9 =\r\nau lait  \r\n", TransferEncoding::QuotedPrintable).0, "café au lait\r\n".as_bytes());
+/// ```
+#[must_use]
+pub fn decode_body(body: &[u8], encoding: TransferEncoding) -> (Vec<u8>, Vec<DefectKind>) {
+    let mut out = Vec::new();
+    let defects = match encoding {
+        TransferEncoding::Base64 => {
+            let mut d = Base64Decoder::new();
+            d.decode(body, &mut out);
+            d.finish(&mut out)
+        }
+        TransferEncoding::QuotedPrintable => {
+            let mut d = QpDecoder::new();
+            d.decode_lines(body, &mut out, true);
+            d.finish(&mut out)
+        }
+        TransferEncoding::Other => {
+            out.extend_from_slice(body);
+            vec![DefectKind::UnknownTransferEncoding]
+        }
+        _ => {
+            out.extend_from_slice(body);
+            Vec::new()
+        }
+    };
+    (out, defects)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_streaming_any_split() {
+        let enc = b"TWFu IGlz\r\nIGRpc3Rpbmd1aXNoZWQs\r\n IG5vdCBvbmx5IGJ5IGhpcyByZWFzb24=\r\n";
+        let want = b"Man is distinguished, not only by his reason";
+        for cut in 0..enc.len() {
+            let mut d = Base64Decoder::new();
+            let mut out = Vec::new();
+            d.decode(&enc[..cut], &mut out);
+            d.decode(&enc[cut..], &mut out);
+            assert!(d.finish(&mut out).is_empty());
+            assert_eq!(out, want);
+        }
+        let (out, defects) = decode_body(b"QU*JD\r\nRA==", TransferEncoding::Base64);
+        assert_eq!(out, b"ABCD");
+        assert_eq!(defects, [DefectKind::InvalidBase64Characters]);
+    }
+
+    #[test]
+    fn qp_rfc2045_rules_any_split() {
+        let enc = b"Now's the time =\r\nfor all folk to come=\r\n to the aid of their country.=3D \t\r\n=e9=ZZ\r\nend";
+        let want: &[u8] =
+            b"Now's the time for all folk to come to the aid of their country.=\r\n\xe9=ZZ\r\nend";
+        for cut in 0..enc.len() {
+            let mut d = QpDecoder::new();
+            let mut out = Vec::new();
+            d.decode(&enc[..cut], &mut out);
+            d.decode(&enc[cut..], &mut out);
+            assert_eq!(d.finish(&mut out), [DefectKind::InvalidQuotedPrintable]);
+            assert_eq!(out, want);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Problems found while parsing (the message is still parsed).
+
+/// What was wrong. Named after the classes of Python's `email.errors` where one exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DefectKind {
+    /// A line ended with a bare LF (or the message uses LF line endings).
+    BareLineFeed,
+    /// A leading mbox `From ` line was skipped.
+    MboxFromLine,
+    /// A header line without a colon ended the header block early.
+    MissingHeaderBodySeparator,
+    /// The header block started with a continuation line.
+    FirstHeaderLineIsContinuation,
+    /// A header field name contains whitespace before the colon (obsolete syntax).
+    ObsoleteHeaderName,
+    /// A header field was longer than [`crate::Limits::max_field_bytes`] and skipped.
+    HeaderFieldTooLong,
+    /// The header block exceeded [`crate::Limits::max_header_bytes`] or
+    /// [`crate::Limits::max_fields`]; later fields were skipped.
+    HeaderBlockTooLarge,
+    /// The message ended inside a header block.
+    HeaderBlockUnterminated,
+    /// A multipart has no boundary parameter; it is treated as a leaf.
+    NoBoundaryInMultipart,
+    /// The boundary parameter is empty, too long or has invalid characters.
+    InvalidBoundary,
+    /// No delimiter line of a multipart was ever found.
+    StartBoundaryNotFound,
+    /// A multipart ended without its close delimiter.
+    CloseBoundaryNotFound,
+    /// A multipart was closed by the delimiter of an enclosing multipart.
+    BoundaryOfOuterPart,
+    /// Nesting went beyond [`crate::Limits::max_depth`]; the part is kept opaque.
+    NestingTooDeep,
+    /// The message has more than [`crate::Limits::max_parts`] parts; the rest is opaque.
+    TooManyParts,
+    /// The Content-Type value could not be parsed; text/plain is assumed.
+    InvalidContentType,
+    /// A message/rfc822 or multipart has a transfer encoding other than 7bit/8bit/binary.
+    InvalidEncodingForCompositeType,
+    /// Base64 body with characters outside the alphabet (they were skipped).
+    InvalidBase64Characters,
+    /// Base64 body with a length that is not a multiple of four, or data after padding.
+    InvalidBase64Padding,
+    /// Quoted-printable `=` not followed by two hex digits or a line break.
+    InvalidQuotedPrintable,
+    /// The Content-Transfer-Encoding is unknown; the body is left as is.
+    UnknownTransferEncoding,
+    /// The charset is unknown; the text was decoded lossily as UTF-8.
+    UnknownCharset,
+    /// A multipart with delimiters but no body part between them.
+    MultipartWithoutParts,
+}
+
+/// One problem, with the byte offset in the input where it was noticed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Defect {
+    /// What was wrong.
+    pub kind: DefectKind,
+    /// Byte offset in the whole input.
+    pub offset: usize,
+}

@@ -1,0 +1,234 @@
+//! RFC 2047 encoded words: decoding of unstructured text and phrases, and encoding
+//! for the builder.
+
+use crate::charset::decode_charset;
+use base64::Engine as _;
+
+/// One parsed encoded word: charset, raw decoded bytes, and the length it spans.
+struct Word<'a> {
+    charset: &'a str,
+    bytes: Vec<u8>,
+    len: usize,
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Parses `=?charset[*lang]?B|Q?text?=` at the start of `s` (RFC 2047 section 2;
+/// RFC 2231 section 5 language suffix).
+fn parse_word(s: &[u8]) -> Option<Word<'_>> {
+    let rest = s.strip_prefix(b"=?")?;
+    let q1 = memchr::memchr(b'?', rest)?;
+    let cs = std::str::from_utf8(&rest[..q1]).ok()?;
+    let charset = cs.split('*').next().unwrap_or(cs);
+    if charset.is_empty() || charset.bytes().any(|b| b <= b' ' || b >= 0x7f) {
+        return None;
+    }
+    let enc = *rest.get(q1 + 1)?;
+    if rest.get(q1 + 2) != Some(&b'?') {
+        return None;
+    }
+    let text_start = q1 + 3;
+    let end = memchr::memmem::find(rest.get(text_start..)?, b"?=")?;
+    let text = &rest[text_start..text_start + end];
+    if text
+        .iter()
+        .any(|&b| b == b' ' || b == b'\t' || b == b'\r' || b == b'\n')
+    {
+        return None;
+    }
+    let bytes = match enc {
+        b'B' | b'b' => {
+            let clean: Vec<u8> = text.iter().copied().filter(|&b| b != b'=').collect();
+            base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(&clean)
+                .or_else(|_| {
+                    // tolerate a truncated last quantum
+                    let cut = clean.len() - clean.len() % 4;
+                    base64::engine::general_purpose::STANDARD_NO_PAD.decode(&clean[..cut])
+                })
+                .ok()?
+        }
+        b'Q' | b'q' => {
+            let mut out = Vec::with_capacity(text.len());
+            let mut i = 0;
+            while i < text.len() {
+                match text[i] {
+                    b'_' => out.push(b' '),
+                    b'=' => {
+                        if let (Some(h), Some(l)) = (
+                            text.get(i + 1).copied().and_then(hex),
+                            text.get(i + 2).copied().and_then(hex),
+                        ) {
+                            out.push(h << 4 | l);
+                            i += 2;
+                        } else {
+                            out.push(b'=');
+                        }
+                    }
+                    b => out.push(b),
+                }
+                i += 1;
+            }
+            out
+        }
+        _ => return None,
+    };
+    Some(Word {
+        charset,
+        bytes,
+        len: 2 + text_start + end + 2,
+    })
+}
+
+/// Decodes RFC 2047 encoded words in an unstructured value (Subject, Comments,
+/// display names). Whitespace between adjacent encoded words is dropped (RFC 2047
+/// section 6.2); adjacent words in the same charset are joined before decoding so a
+/// character split across words survives. Line folding is removed first. Text
+/// outside encoded words is taken as UTF-8 (RFC 6532), lossily.
+///
+/// ```
+/// let s = mime::decode_unstructured(b"=?ISO-8859-1?Q?Andr=E9?= Pirard =?UTF-8?B?w6k=?=\r\n =?UTF-8?B?w6k=?=");
+/// assert_eq!(s, "André Pirard éé");
+/// ```
+#[must_use]
+pub fn decode_unstructured(value: &[u8]) -> String {
+    let value = crate::header::unfold(value);
+    let value: &[u8] = &value;
+    let mut out = String::with_capacity(value.len());
+    let mut pending: Option<(String, Vec<u8>)> = None;
+    let mut lit_start = 0;
+    let mut i = 0;
+    let flush = |pending: &mut Option<(String, Vec<u8>)>, out: &mut String| {
+        if let Some((cs, bytes)) = pending.take() {
+            out.push_str(&decode_charset(&bytes, &cs).0);
+        }
+    };
+    while i < value.len() {
+        let at_token_start =
+            i == 0 || matches!(value[i - 1], b' ' | b'\t' | b'(' | b'"') || pending.is_some();
+        if value[i] == b'='
+            && at_token_start
+            && value.get(i + 1) == Some(&b'?')
+            && let Some(w) = parse_word(&value[i..])
+        {
+            {
+                let between = &value[lit_start..i];
+                let only_ws = between.iter().all(|&b| b == b' ' || b == b'\t');
+                if pending.is_some() && only_ws {
+                    // drop whitespace between adjacent encoded words
+                } else {
+                    flush(&mut pending, &mut out);
+                    out.push_str(&String::from_utf8_lossy(between));
+                }
+                match &mut pending {
+                    Some((cs, bytes)) if cs.eq_ignore_ascii_case(w.charset) => {
+                        bytes.extend_from_slice(&w.bytes);
+                    }
+                    _ => {
+                        flush(&mut pending, &mut out);
+                        pending = Some((w.charset.to_owned(), w.bytes));
+                    }
+                }
+                i += w.len;
+                lit_start = i;
+                continue;
+            }
+        }
+        if pending.is_some() && value[i] != b' ' && value[i] != b'\t' {
+            flush(&mut pending, &mut out);
+        }
+        i += 1;
+    }
+    flush(&mut pending, &mut out);
+    out.push_str(&String::from_utf8_lossy(&value[lit_start.min(value.len())..]));
+    out
+}
+
+/// Encodes `text` as RFC 2047 B-encoded UTF-8 words, each at most 75 characters,
+/// never splitting a character. Returns the words; the caller joins them with
+/// folding whitespace.
+#[must_use]
+pub fn encode_words(text: &str) -> Vec<String> {
+    const PREFIX: &str = "=?UTF-8?B?";
+    // 75 - len("=?UTF-8?B?") - len("?=") = 63 base64 chars -> 45 bytes max (multiple of 3 is 45)
+    const MAX_RAW: usize = 45;
+    let mut words = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let mut end = (start + MAX_RAW).min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let chunk = &text.as_bytes()[start..end];
+        words.push(format!(
+            "{PREFIX}{}?=",
+            base64::engine::general_purpose::STANDARD.encode(chunk)
+        ));
+        start = end;
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc2047_section8_examples() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"(=?ISO-8859-1?Q?a?=)", "(a)"),
+            (b"(=?ISO-8859-1?Q?a?= b)", "(a b)"),
+            (b"(=?ISO-8859-1?Q?a?= =?ISO-8859-1?Q?b?=)", "(ab)"),
+            (b"(=?ISO-8859-1?Q?a?=  =?ISO-8859-1?Q?b?=)", "(ab)"),
+            (b"(=?ISO-8859-1?Q?a?=\r\n    =?ISO-8859-1?Q?b?=)", "(ab)"),
+            (b"(=?ISO-8859-1?Q?a_b?=)", "(a b)"),
+            (b"(=?ISO-8859-1?Q?a?= =?ISO-8859-2?Q?_b?=)", "(a b)"),
+            (b"=?US-ASCII?Q?Keith_Moore?=", "Keith Moore"),
+            (b"=?ISO-8859-1?Q?Olle_J=E4rnefors?=", "Olle Järnefors"),
+            (b"=?ISO-8859-1?Q?Patrik_F=E4ltstr=F6m?=", "Patrik Fältström"),
+            (
+                b"If you can read this yo =?ISO-8859-1?B?dSB1bmRlcnN0YW5kIHRoZSBleGFtcGxlLg==?=",
+                "If you can read this yo u understand the example.",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                decode_unstructured(input),
+                *want,
+                "{}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    #[test]
+    fn split_multibyte_and_language() {
+        // "é" split over two words in the same charset
+        assert_eq!(decode_unstructured(b"=?UTF-8?B?w6?= =?UTF-8?Q?=A9?="), "\u{FFFD}");
+        assert_eq!(decode_unstructured(b"=?UTF-8?Q?=C3?= =?UTF-8?Q?=A9?="), "é");
+        assert_eq!(
+            decode_unstructured(b"=?US-ASCII*EN?Q?Keith_Moore?="),
+            "Keith Moore"
+        );
+        assert_eq!(
+            decode_unstructured(b"not=?UTF-8?Q?x?= here"),
+            "not=?UTF-8?Q?x?= here"
+        );
+        assert_eq!(decode_unstructured(b"=?bogus"), "=?bogus");
+    }
+
+    #[test]
+    fn encode_roundtrip() {
+        let text = "Grüße aus Köln, ein ziemlich langer Betreff mit Umlauten äöü und €uro 日本語";
+        let words = encode_words(text);
+        assert!(words.iter().all(|w| w.len() <= 75));
+        assert_eq!(decode_unstructured(words.join("\r\n ").as_bytes()), text);
+    }
+}

@@ -1,0 +1,270 @@
+//! Header fields: raw access, unfolding and the small tokenizer shared by the
+//! structured-field parsers.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+/// One header field as it appears in the input (values borrow from it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// Field name as written (no trailing whitespace).
+    pub name: &'a [u8],
+    /// Raw value after the colon, folding kept, final line ending removed.
+    pub value: &'a [u8],
+    /// Byte range of the whole field in the input, final line ending included.
+    pub range: Range<usize>,
+}
+
+impl Header<'_> {
+    /// Name as text (field names are ASCII; anything else is replaced).
+    #[must_use]
+    pub fn name_str(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.name)
+    }
+
+    /// The value unfolded (RFC 5322 section 2.2.3) with surrounding whitespace trimmed.
+    #[must_use]
+    pub fn unfolded(&self) -> Cow<'_, [u8]> {
+        match unfold(self.value) {
+            Cow::Borrowed(b) => Cow::Borrowed(b.trim_ascii()),
+            Cow::Owned(v) => Cow::Owned(v.trim_ascii().to_vec()),
+        }
+    }
+
+    /// The value as an unstructured field: unfolded and RFC 2047 decoded.
+    #[must_use]
+    pub fn text(&self) -> String {
+        crate::encoded_word::decode_unstructured(self.value.trim_ascii())
+            .trim()
+            .to_owned()
+    }
+}
+
+/// Removes folding: every CRLF (or bare LF) that is followed by a space or tab
+/// (RFC 5322 section 2.2.3). Borrows when there is nothing to remove.
+///
+/// ```
+/// assert_eq!(&*mime::unfold(b"a\r\n b\n\tc"), b"a b\tc");
+/// ```
+#[must_use]
+pub fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
+    if memchr::memchr2(b'\r', b'\n', value).is_none() {
+        return Cow::Borrowed(value);
+    }
+    let mut out = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        match value[i] {
+            b'\r' if value.get(i + 1) == Some(&b'\n') => i += 2,
+            b'\n' | b'\r' => i += 1,
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Byte cursor over an unfolded structured value.
+pub(crate) struct Cursor<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+pub(crate) const TSPECIALS: &[u8] = b"()<>@,;:\\\"/[]?=";
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(s: &'a [u8]) -> Self {
+        Cursor { s, i: 0 }
+    }
+    pub(crate) fn is_empty(&self) -> bool {
+        self.i >= self.s.len()
+    }
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+    pub(crate) fn bump(&mut self) {
+        self.i += 1;
+    }
+    pub(crate) fn eat(&mut self, b: u8) -> bool {
+        if self.peek() == Some(b) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+    pub(crate) fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            self.i += 1;
+        }
+    }
+    /// Skips whitespace and comments; returns the text of the comments seen.
+    pub(crate) fn skip_cfws_collect(&mut self, mut sink: Option<&mut Vec<u8>>) {
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'(') {
+                return;
+            }
+            // comments nest (RFC 5322 3.2.2); a counter, not recursion
+            let mut depth = 0usize;
+            let start = self.i + 1;
+            while let Some(b) = self.peek() {
+                self.i += 1;
+                match b {
+                    b'\\' => self.i += 1,
+                    b'(' => depth += 1,
+                    b')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(sink) = sink.as_deref_mut() {
+                let end = self.i.min(self.s.len()).saturating_sub(1).max(start);
+                sink.clear();
+                sink.extend_from_slice(&self.s[start.min(end)..end]);
+            }
+        }
+    }
+    pub(crate) fn skip_cfws(&mut self) {
+        self.skip_cfws_collect(None);
+    }
+    /// RFC 2045 token.
+    pub(crate) fn token(&mut self) -> Option<String> {
+        let start = self.i;
+        while let Some(b) = self.peek() {
+            if b <= b' ' || b >= 0x7f || TSPECIALS.contains(&b) {
+                break;
+            }
+            self.i += 1;
+        }
+        (self.i > start).then(|| String::from_utf8_lossy(&self.s[start..self.i]).into_owned())
+    }
+    /// A quoted string starting at the current `"`; returns the unescaped content.
+    /// An unterminated string runs to the end.
+    pub(crate) fn quoted_string(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.i += 1;
+        while let Some(b) = self.peek() {
+            self.i += 1;
+            match b {
+                b'"' => break,
+                b'\\' => {
+                    if let Some(n) = self.peek() {
+                        out.push(n);
+                        self.i += 1;
+                    }
+                }
+                b'\r' | b'\n' => {}
+                _ => out.push(b),
+            }
+        }
+        out
+    }
+    /// Raw bytes up to the next `;` (not consumed), trimmed.
+    pub(crate) fn until_semicolon(&mut self) -> &'a [u8] {
+        let start = self.i;
+        let end = memchr::memchr(b';', &self.s[self.i..]).map_or(self.s.len(), |p| self.i + p);
+        self.i = end;
+        self.s[start..end].trim_ascii()
+    }
+    /// An unquoted parameter value: a token followed by comments, or (lenient) any
+    /// bytes up to the next `;`.
+    pub(crate) fn param_value(&mut self) -> &'a [u8] {
+        let start = self.i;
+        self.token();
+        let end = self.i;
+        self.skip_cfws();
+        if self.is_empty() || self.peek() == Some(b';') {
+            return &self.s[start..end];
+        }
+        self.i = start;
+        self.until_semicolon()
+    }
+    pub(crate) fn skip_until(&mut self, b: u8) {
+        self.i = memchr::memchr(b, &self.s[self.i.min(self.s.len())..]).map_or(self.s.len(), |p| self.i + p);
+    }
+    /// RFC 5322 atext run (with RFC 6532 UTF-8 bytes); dots allowed when `dots`.
+    pub(crate) fn atom(&mut self, dots: bool) -> Option<&'a [u8]> {
+        let start = self.i;
+        while let Some(b) = self.peek() {
+            let ok = b.is_ascii_alphanumeric()
+                || b >= 0x80
+                || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
+                || (dots && b == b'.');
+            if !ok {
+                break;
+            }
+            self.i += 1;
+        }
+        (self.i > start).then(|| &self.s[start..self.i])
+    }
+    /// `[...]` domain literal including the brackets.
+    pub(crate) fn domain_literal(&mut self) -> &'a [u8] {
+        let start = self.i;
+        while let Some(b) = self.peek() {
+            self.i += 1;
+            if b == b'\\' {
+                self.i += 1;
+            } else if b == b']' {
+                break;
+            }
+        }
+        &self.s[start..self.i.min(self.s.len())]
+    }
+}
+
+/// Message identifiers from Message-ID, In-Reply-To, References and Content-ID
+/// (RFC 5322 section 3.6.4), without the angle brackets. Lenient: comments and
+/// phrases between ids (obsolete syntax) are skipped; a value without brackets is
+/// taken whole.
+///
+/// ```
+/// let ids = mime::parse_msg_ids(b" <1234@local.machine.example>\r\n <5678.21-Nov-1997@example.com> (note)");
+/// assert_eq!(ids, ["1234@local.machine.example", "5678.21-Nov-1997@example.com"]);
+/// ```
+#[must_use]
+pub fn parse_msg_ids(value: &[u8]) -> Vec<String> {
+    let value = unfold(value);
+    let mut out = Vec::new();
+    let mut c = Cursor::new(&value);
+    loop {
+        c.skip_cfws();
+        match c.peek() {
+            None => break,
+            Some(b'<') => {
+                c.bump();
+                let start = c.i;
+                c.skip_until(b'>');
+                let id: Vec<u8> = value[start..c.i]
+                    .iter()
+                    .copied()
+                    .filter(|b| !b.is_ascii_whitespace())
+                    .collect();
+                c.bump();
+                out.push(String::from_utf8_lossy(&id).into_owned());
+            }
+            Some(b'"') => {
+                c.quoted_string();
+            }
+            Some(_) => {
+                let start = c.i;
+                while let Some(b) = c.peek() {
+                    if b == b'<' || b == b'(' || b.is_ascii_whitespace() {
+                        break;
+                    }
+                    c.bump();
+                }
+                if !value.contains(&b'<') {
+                    out.push(String::from_utf8_lossy(&value[start..c.i]).into_owned());
+                }
+            }
+        }
+    }
+    out
+}

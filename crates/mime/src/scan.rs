@@ -1,0 +1,642 @@
+//! The state machine shared by the push parser and the tree builder.
+//!
+//! It looks at the unconsumed input (`buf`, starting at absolute offset `pos`) and
+//! returns one event with absolute byte offsets, or `None` when it needs more input.
+//! Nesting lives in an explicit `Vec<Frame>`, never in the call stack. Because the
+//! scanner never decides anything from a partial line, any chunking of the input
+//! gives the same events (split invariance).
+
+use crate::defect::{Defect, DefectKind};
+use crate::limits::Limits;
+use crate::params::ContentType;
+use memchr::{memchr, memmem};
+use std::collections::VecDeque;
+
+/// Which region of a part a body chunk belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkKind {
+    /// Content of a leaf part (still transfer-encoded).
+    Body,
+    /// Text before the first delimiter of a multipart.
+    Preamble,
+    /// Text after the close delimiter of a multipart.
+    Epilogue,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Ev {
+    PartBegin {
+        offset: usize,
+    },
+    Field {
+        start: usize,
+        colon: usize,
+        end: usize,
+    },
+    HeaderEnd {
+        body_start: usize,
+        content_type: ContentType,
+        explicit_type: bool,
+        encoding: Option<String>,
+        shape: Shape,
+    },
+    Body {
+        start: usize,
+        end: usize,
+        kind: ChunkKind,
+    },
+    Delimiter {
+        start: usize,
+        end: usize,
+        close: bool,
+    },
+    PartEnd {
+        end: usize,
+    },
+    Defect(Defect),
+}
+
+/// How the scanner treats a part's body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Opaque content.
+    Leaf,
+    /// Body parts between delimiters.
+    Multipart,
+    /// One nested message.
+    Message,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Preamble,
+    Parts,
+    Epilogue,
+}
+
+#[derive(Debug)]
+enum Frame {
+    Headers,
+    Leaf,
+    Message,
+    Multipart {
+        boundary: Vec<u8>,
+        phase: Phase,
+        digest: bool,
+    },
+}
+
+#[derive(Debug, Default)]
+struct HeaderCtx {
+    content_type: Option<ContentType>,
+    bad_content_type: bool,
+    encoding: Option<String>,
+    digest_default: bool,
+    bytes: usize,
+    fields: usize,
+    first_line: bool,
+    skipping: bool,
+    overflow: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Scanner {
+    limits: Limits,
+    pub(crate) pos: usize,
+    stack: Vec<Frame>,
+    ctx: HeaderCtx,
+    pending: VecDeque<Ev>,
+    started: bool,
+    line_start: bool,
+    parts: usize,
+    bare_lf: bool,
+}
+
+fn is_wsp(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+impl Scanner {
+    pub(crate) fn new(limits: Limits) -> Self {
+        Scanner {
+            limits,
+            pos: 0,
+            stack: Vec::new(),
+            ctx: HeaderCtx {
+                first_line: true,
+                ..HeaderCtx::default()
+            },
+            pending: VecDeque::new(),
+            started: false,
+            line_start: true,
+            parts: 1,
+            bare_lf: false,
+        }
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.started && self.stack.is_empty() && self.pending.is_empty()
+    }
+
+    fn defect(&mut self, kind: DefectKind, offset: usize) {
+        self.pending.push_back(Ev::Defect(Defect { kind, offset }));
+    }
+
+    fn note_line_end(&mut self, buf: &[u8], nl: usize) {
+        if !self.bare_lf && (nl == 0 || buf[nl - 1] != b'\r') {
+            self.bare_lf = true;
+            self.defect(DefectKind::BareLineFeed, self.pos + nl);
+        }
+    }
+
+    /// Next event, or `None` when more input is needed (or everything is done).
+    pub(crate) fn next(&mut self, buf: &[u8], eof: bool) -> Option<Ev> {
+        loop {
+            if let Some(ev) = self.pending.pop_front() {
+                return Some(ev);
+            }
+            if !self.started {
+                if buf.len() < 5 && !eof && b"From ".starts_with(buf) {
+                    return None;
+                }
+                self.started = true;
+                if buf.starts_with(b"From ") {
+                    let end = memchr(b'\n', buf).map_or(buf.len(), |p| p + 1);
+                    if !eof && end == buf.len() && buf.last() != Some(&b'\n') {
+                        self.started = false;
+                        if buf.len() > self.limits.max_field_bytes {
+                            self.started = true;
+                        } else {
+                            return None;
+                        }
+                    } else {
+                        self.defect(DefectKind::MboxFromLine, self.pos);
+                        self.pos += end;
+                        self.stack.push(Frame::Headers);
+                        self.pending.push_back(Ev::PartBegin { offset: self.pos });
+                        return self.pending.pop_front();
+                    }
+                }
+                self.stack.push(Frame::Headers);
+                return Some(Ev::PartBegin { offset: self.pos });
+            }
+            let progressed = match self.stack.last() {
+                None => return None,
+                Some(Frame::Headers) => self.headers(buf, eof),
+                Some(_) => self.region(buf, eof),
+            };
+            if !progressed && self.pending.is_empty() {
+                return None;
+            }
+        }
+    }
+
+    /// Returns true when it queued events; `buf` starts at `self.pos`.
+    fn headers(&mut self, buf: &[u8], eof: bool) -> bool {
+        if self.ctx.skipping {
+            return self.skip_field(buf, eof);
+        }
+        if buf.is_empty() {
+            if eof {
+                if !self.ctx.first_line {
+                    self.defect(DefectKind::HeaderBlockUnterminated, self.pos);
+                }
+                self.end_headers(self.pos);
+                return true;
+            }
+            return false;
+        }
+        let Some(nl) = memchr(b'\n', buf) else {
+            if !eof {
+                if buf.len() > self.limits.max_field_bytes {
+                    self.defect(DefectKind::HeaderFieldTooLong, self.pos);
+                    self.ctx.skipping = true;
+                    return true;
+                }
+                return false;
+            }
+            return self.field_or_end(buf, buf.len(), eof);
+        };
+        self.note_line_end(buf, nl);
+        if nl == 0 || (nl == 1 && buf[0] == b'\r') {
+            self.pos += nl + 1;
+            self.end_headers(self.pos);
+            return true;
+        }
+        if is_wsp(buf[0]) {
+            if self.ctx.first_line {
+                self.defect(DefectKind::FirstHeaderLineIsContinuation, self.pos);
+            }
+            self.pos += nl + 1;
+            return true;
+        }
+        self.field_or_end(buf, nl, eof)
+    }
+
+    fn field_or_end(&mut self, buf: &[u8], nl: usize, eof: bool) -> bool {
+        let line = &buf[..nl];
+        let colon = memchr(b':', line);
+        let name_ok = colon.is_some_and(|c| {
+            let name = line[..c].trim_ascii_end();
+            !name.is_empty() && name.iter().all(|&b| (33..127).contains(&b))
+        });
+        let Some(colon) = colon.filter(|_| name_ok) else {
+            let delim = line.starts_with(b"--") && self.match_delimiter(line).is_some();
+            if !delim {
+                self.defect(DefectKind::MissingHeaderBodySeparator, self.pos);
+            }
+            self.end_headers(self.pos);
+            return true;
+        };
+        // find the end of the field: a line end not followed by WSP
+        let mut e = nl;
+        let end = loop {
+            let next = e + 1;
+            if next >= buf.len() {
+                if eof {
+                    break buf.len();
+                }
+                return self.maybe_too_long(buf.len());
+            }
+            if !is_wsp(buf[next]) {
+                break next;
+            }
+            match memchr(b'\n', &buf[next..]) {
+                Some(p) => {
+                    e = next + p;
+                    self.note_line_end(buf, e);
+                }
+                None if eof => break buf.len(),
+                None => return self.maybe_too_long(buf.len()),
+            }
+        };
+        self.ctx.first_line = false;
+        if end > self.limits.max_field_bytes {
+            self.defect(DefectKind::HeaderFieldTooLong, self.pos);
+            self.pos += end;
+            return true;
+        }
+        let start = self.pos;
+        self.pos += end;
+        self.ctx.bytes += end;
+        self.ctx.fields += 1;
+        if self.ctx.bytes > self.limits.max_header_bytes || self.ctx.fields > self.limits.max_fields {
+            if !self.ctx.overflow {
+                self.ctx.overflow = true;
+                self.defect(DefectKind::HeaderBlockTooLarge, start);
+            }
+            return true;
+        }
+        let name = line[..colon].trim_ascii_end();
+        if name.len() != colon {
+            self.defect(DefectKind::ObsoleteHeaderName, start);
+        }
+        if name.eq_ignore_ascii_case(b"content-type") && self.ctx.content_type.is_none() {
+            match ContentType::parse(&buf[colon + 1..end]) {
+                Some(ct) => self.ctx.content_type = Some(ct),
+                None => {
+                    self.ctx.bad_content_type = true;
+                    self.ctx.content_type = Some(ContentType::fallback(&buf[colon + 1..end]));
+                }
+            }
+        } else if name.eq_ignore_ascii_case(b"content-transfer-encoding") && self.ctx.encoding.is_none() {
+            let v = crate::header::unfold(&buf[colon + 1..end]);
+            self.ctx.encoding = Some(String::from_utf8_lossy(v.trim_ascii()).to_ascii_lowercase());
+        }
+        self.pending.push_back(Ev::Field {
+            start,
+            colon: start + colon,
+            end: start + end,
+        });
+        true
+    }
+
+    fn maybe_too_long(&mut self, have: usize) -> bool {
+        if have > self.limits.max_field_bytes {
+            self.defect(DefectKind::HeaderFieldTooLong, self.pos);
+            self.ctx.skipping = true;
+            self.ctx.first_line = false;
+            return true;
+        }
+        false
+    }
+
+    fn skip_field(&mut self, buf: &[u8], eof: bool) -> bool {
+        let mut i = 0;
+        loop {
+            match memchr(b'\n', &buf[i..]) {
+                None => {
+                    self.pos += buf.len();
+                    if eof {
+                        self.ctx.skipping = false;
+                    }
+                    return !buf.is_empty() || eof;
+                }
+                Some(p) => {
+                    let next = i + p + 1;
+                    if next >= buf.len() {
+                        if eof {
+                            self.pos += buf.len();
+                            self.ctx.skipping = false;
+                            return true;
+                        }
+                        self.pos += i + p;
+                        return i + p > 0;
+                    }
+                    if is_wsp(buf[next]) {
+                        i = next;
+                        continue;
+                    }
+                    self.pos += next;
+                    self.ctx.skipping = false;
+                    return true;
+                }
+            }
+        }
+    }
+
+    fn end_headers(&mut self, body_start: usize) {
+        let ctx = std::mem::replace(
+            &mut self.ctx,
+            HeaderCtx {
+                first_line: true,
+                ..HeaderCtx::default()
+            },
+        );
+        if ctx.bad_content_type {
+            self.defect(DefectKind::InvalidContentType, body_start);
+        }
+        let explicit_type = ctx.content_type.is_some();
+        let content_type = ctx.content_type.unwrap_or_else(|| {
+            if ctx.digest_default {
+                ContentType::message_rfc822()
+            } else {
+                ContentType::text_plain()
+            }
+        });
+        let composite_ok = ctx
+            .encoding
+            .as_deref()
+            .is_none_or(|e| matches!(e, "7bit" | "8bit" | "binary"));
+        self.stack.pop();
+        let depth_ok = self.stack.len() + 1 < self.limits.max_depth;
+        let mut frame = Frame::Leaf;
+        if content_type.media_type == "multipart" {
+            match content_type.param("boundary") {
+                None => self.defect(DefectKind::NoBoundaryInMultipart, body_start),
+                Some(b) if b.is_empty() || b.len() > self.limits.max_boundary_len => {
+                    self.defect(DefectKind::InvalidBoundary, body_start);
+                }
+                Some(_) if !depth_ok => self.defect(DefectKind::NestingTooDeep, body_start),
+                Some(b) => {
+                    if !composite_ok {
+                        self.defect(DefectKind::InvalidEncodingForCompositeType, body_start);
+                    }
+                    frame = Frame::Multipart {
+                        boundary: b.as_bytes().to_vec(),
+                        phase: Phase::Preamble,
+                        digest: content_type.subtype == "digest",
+                    };
+                }
+            }
+        } else if content_type.media_type == "message"
+            && matches!(content_type.subtype.as_str(), "rfc822" | "global" | "news")
+        {
+            if !composite_ok {
+                self.defect(DefectKind::InvalidEncodingForCompositeType, body_start);
+            } else if !depth_ok {
+                self.defect(DefectKind::NestingTooDeep, body_start);
+            } else if self.parts >= self.limits.max_parts {
+                self.defect(DefectKind::TooManyParts, body_start);
+            } else {
+                frame = Frame::Message;
+            }
+        }
+        let shape = match frame {
+            Frame::Multipart { .. } => Shape::Multipart,
+            Frame::Message => Shape::Message,
+            _ => Shape::Leaf,
+        };
+        self.pending.push_back(Ev::HeaderEnd {
+            body_start,
+            content_type,
+            explicit_type,
+            encoding: ctx.encoding,
+            shape,
+        });
+        let nested = matches!(frame, Frame::Message);
+        self.stack.push(frame);
+        self.line_start = true;
+        if nested {
+            self.parts += 1;
+            self.stack.push(Frame::Headers);
+            self.pending.push_back(Ev::PartBegin { offset: body_start });
+        }
+    }
+
+    fn longest_boundary(&self) -> Option<usize> {
+        self.stack
+            .iter()
+            .filter_map(|f| match f {
+                Frame::Multipart { boundary, phase, .. } if *phase != Phase::Epilogue => Some(boundary.len()),
+                _ => None,
+            })
+            .max()
+    }
+
+    /// Index in the stack of the multipart whose delimiter `line` is, innermost first,
+    /// and whether it is the close delimiter. `line` starts with `--`, no line ending.
+    fn match_delimiter(&self, line: &[u8]) -> Option<(usize, bool)> {
+        let rest = line.strip_prefix(b"--")?;
+        let rest = rest.strip_suffix(b"\r").unwrap_or(rest);
+        for (i, f) in self.stack.iter().enumerate().rev() {
+            if let Frame::Multipart { boundary, phase, .. } = f
+                && *phase != Phase::Epilogue
+                && let Some(after) = rest.strip_prefix(boundary.as_slice())
+            {
+                let (close, tail) = match after.strip_prefix(b"--") {
+                    Some(t) => (true, t),
+                    None => (false, after),
+                };
+                if tail.iter().all(|&b| is_wsp(b)) {
+                    return Some((i, close));
+                }
+            }
+        }
+        None
+    }
+
+    fn chunk_kind(&self) -> ChunkKind {
+        match self.stack.last() {
+            Some(Frame::Multipart {
+                phase: Phase::Preamble,
+                ..
+            }) => ChunkKind::Preamble,
+            Some(Frame::Multipart { .. }) => ChunkKind::Epilogue,
+            _ => ChunkKind::Body,
+        }
+    }
+
+    fn emit_body(&mut self, len: usize, buf: &[u8]) -> bool {
+        let kind = self.chunk_kind();
+        self.pending.push_back(Ev::Body {
+            start: self.pos,
+            end: self.pos + len,
+            kind,
+        });
+        self.line_start = buf[len - 1] == b'\n';
+        self.pos += len;
+        true
+    }
+
+    fn close_all(&mut self) -> bool {
+        let end = self.pos;
+        while let Some(f) = self.stack.pop() {
+            match f {
+                Frame::Multipart {
+                    phase: Phase::Preamble,
+                    ..
+                } => {
+                    self.defect(DefectKind::StartBoundaryNotFound, end);
+                }
+                Frame::Multipart {
+                    phase: Phase::Parts, ..
+                } => {
+                    self.defect(DefectKind::CloseBoundaryNotFound, end);
+                }
+                _ => {}
+            }
+            self.pending.push_back(Ev::PartEnd { end });
+        }
+        true
+    }
+
+    fn region(&mut self, buf: &[u8], eof: bool) -> bool {
+        let Some(longest) = self.longest_boundary() else {
+            if !buf.is_empty() {
+                return self.emit_body(buf.len(), buf);
+            }
+            return eof && self.close_all();
+        };
+        if self.line_start && !eof && buf.len() < 2 && b"--".starts_with(buf) {
+            return false;
+        }
+        let max_line = longest + 4 + 64;
+        let mut search = 0;
+        loop {
+            let cand = if search == 0 && self.line_start && buf.starts_with(b"--") {
+                Some(0)
+            } else {
+                memmem::find(&buf[search..], b"\n--").map(|p| search + p + 1)
+            };
+            let Some(c) = cand else {
+                if eof {
+                    if !buf.is_empty() {
+                        return self.emit_body(buf.len(), buf);
+                    }
+                    return self.close_all();
+                }
+                let safe = buf.len().saturating_sub(3);
+                return safe > 0 && self.emit_body(safe, buf);
+            };
+            let line_end = match memchr(b'\n', &buf[c..]) {
+                Some(p) => Some(c + p),
+                None if eof => None,
+                None => {
+                    if buf.len() - c > max_line {
+                        search = c + 1;
+                        continue;
+                    }
+                    let pre = pre_end(buf, c);
+                    return pre > 0 && self.emit_body(pre, buf);
+                }
+            };
+            let line = &buf[c..line_end.unwrap_or(buf.len())];
+            let found = if line.len() > max_line {
+                None
+            } else {
+                self.match_delimiter(line)
+            };
+            let Some((k, close)) = found else {
+                search = c + 1;
+                continue;
+            };
+            let pre = pre_end(buf, c);
+            if pre > 0 {
+                return self.emit_body(pre, buf);
+            }
+            if let Some(le) = line_end {
+                self.note_line_end(buf, le);
+            }
+            if c > 0 {
+                self.note_line_end(buf, c - 1);
+            }
+            let end = line_end.map_or(buf.len(), |p| p + 1);
+            self.delimiter(k, close, end);
+            return true;
+        }
+    }
+
+    fn delimiter(&mut self, k: usize, close: bool, len: usize) {
+        let start = self.pos;
+        let mut outer = false;
+        while self.stack.len() > k + 1 {
+            if let Some(Frame::Multipart { phase, .. }) = self.stack.pop()
+                && phase != Phase::Epilogue
+            {
+                self.defect(DefectKind::CloseBoundaryNotFound, start);
+                outer = true;
+            }
+            self.pending.push_back(Ev::PartEnd { end: start });
+        }
+        if outer {
+            self.defect(DefectKind::BoundaryOfOuterPart, start);
+        }
+        self.pos += len;
+        self.line_start = true;
+        self.pending.push_back(Ev::Delimiter {
+            start,
+            end: self.pos,
+            close,
+        });
+        let over = self.parts >= self.limits.max_parts;
+        let Some(Frame::Multipart { phase, digest, .. }) = self.stack.last_mut() else {
+            return;
+        };
+        let was = *phase;
+        if close || over {
+            if !close {
+                self.pending.push_back(Ev::Defect(Defect {
+                    kind: DefectKind::TooManyParts,
+                    offset: start,
+                }));
+            }
+            if was == Phase::Preamble {
+                self.pending.push_back(Ev::Defect(Defect {
+                    kind: DefectKind::MultipartWithoutParts,
+                    offset: start,
+                }));
+            }
+            *phase = Phase::Epilogue;
+            return;
+        }
+        *phase = Phase::Parts;
+        let digest = *digest;
+        self.parts += 1;
+        self.stack.push(Frame::Headers);
+        self.ctx.digest_default = digest;
+        self.pending.push_back(Ev::PartBegin { offset: self.pos });
+    }
+}
+
+/// Where the content before the delimiter line at `c` ends: the CRLF (or LF)
+/// before a delimiter belongs to the delimiter (RFC 2046 section 5.1.1).
+fn pre_end(buf: &[u8], c: usize) -> usize {
+    if c == 0 {
+        0
+    } else if c >= 2 && buf[c - 2] == b'\r' {
+        c - 2
+    } else {
+        c - 1
+    }
+}

@@ -1,0 +1,619 @@
+//! The parsed tree: every part with byte offsets into the input, so parts and IMAP
+//! sections can be cut byte-exactly.
+
+use crate::address::{Address, parse_addresses};
+use crate::charset::decode_charset;
+use crate::date::DateTime;
+use crate::decode::{TransferEncoding, decode_body};
+use crate::defect::{Defect, DefectKind};
+use crate::header::{Header, parse_msg_ids};
+use crate::limits::Limits;
+use crate::params::{ContentType, Disposition};
+use crate::scan::{ChunkKind, Ev, Scanner, Shape};
+use std::borrow::Cow;
+use std::ops::Range;
+
+/// Index of a part in [`Message::parts`]; the root is 0.
+pub type PartId = usize;
+
+/// The structure of a part's body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartKind {
+    /// Opaque content (text, image, a multipart without boundary, ...).
+    Leaf,
+    /// A multipart: its children in order, preamble and epilogue ranges.
+    Multipart {
+        /// Child parts.
+        children: Vec<PartId>,
+        /// Text before the first delimiter (without the CRLF that belongs to it).
+        preamble: Range<usize>,
+        /// Text after the close delimiter; `None` when there was no close delimiter.
+        epilogue: Option<Range<usize>>,
+    },
+    /// message/rfc822, message/global: the nested message.
+    Message {
+        /// The nested message's root part.
+        child: Option<PartId>,
+    },
+}
+
+/// One part (the root part is the message itself).
+#[derive(Debug, Clone)]
+pub struct Part<'a> {
+    /// Header fields in order, borrowing from the input.
+    pub headers: Vec<Header<'a>>,
+    /// The header block, blank line included (IMAP `HEADER` / `MIME`).
+    pub header_range: Range<usize>,
+    /// The body (IMAP `TEXT`), transfer-encoded, without the CRLF before the next delimiter.
+    pub body_range: Range<usize>,
+    /// Content-Type (or the default: text/plain, message/rfc822 in a digest).
+    pub content_type: ContentType,
+    /// Whether Content-Type was present and valid.
+    pub explicit_content_type: bool,
+    /// Content-Transfer-Encoding.
+    pub encoding: TransferEncoding,
+    /// Structure of the body.
+    pub kind: PartKind,
+    /// Enclosing part.
+    pub parent: Option<PartId>,
+}
+
+/// Parse options.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Limits on nesting, parts and header sizes.
+    pub limits: Limits,
+    /// Refuse any message with a defect ([`Message::parse_with`] returns an error).
+    pub strict: bool,
+}
+
+/// A message refused in strict mode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed message: {first:?} at byte {}", first.offset)]
+pub struct StrictError {
+    /// The first defect.
+    pub first: Defect,
+    /// All defects.
+    pub defects: Vec<Defect>,
+}
+
+/// Which bytes of a part an IMAP section names (RFC 3501 section 6.4.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// `BODY[1.2]`: the part's body.
+    Body,
+    /// `BODY[1.2.MIME]`: the part's own header block.
+    Mime,
+    /// `BODY[1.2.HEADER]`: header of the message in a message/rfc822 part (or the root).
+    Header,
+    /// `BODY[1.2.TEXT]`: body of the message in a message/rfc822 part (or the root).
+    Text,
+}
+
+/// A parsed message: the input and a flat list of parts (no recursion needed to walk it).
+#[derive(Debug, Clone)]
+pub struct Message<'a> {
+    input: &'a [u8],
+    /// All parts, in document order; the root is index 0.
+    pub parts: Vec<Part<'a>>,
+    /// Problems found, in input order.
+    pub defects: Vec<Defect>,
+}
+
+impl<'a> Message<'a> {
+    /// Parses a whole message with default limits. Never fails: problems are in
+    /// [`Message::defects`].
+    #[must_use]
+    pub fn parse(input: &'a [u8]) -> Self {
+        Self::build(input, Limits::default())
+    }
+
+    /// Parses with explicit options.
+    ///
+    /// # Errors
+    ///
+    /// In strict mode, any defect.
+    pub fn parse_with(input: &'a [u8], opts: ParseOptions) -> Result<Self, StrictError> {
+        let m = Self::build(input, opts.limits);
+        match m.defects.first() {
+            Some(&first) if opts.strict => Err(StrictError {
+                first,
+                defects: m.defects,
+            }),
+            _ => Ok(m),
+        }
+    }
+
+    fn build(input: &'a [u8], limits: Limits) -> Self {
+        let mut sc = Scanner::new(limits);
+        let mut parts: Vec<Part<'a>> = Vec::new();
+        let mut defects = Vec::new();
+        let mut stack: Vec<PartId> = Vec::new();
+        // (preamble end, epilogue start) per open multipart, by part id
+        let mut marks: Vec<(Option<usize>, Option<usize>)> = Vec::new();
+        while let Some(ev) = sc.next(input.get(sc.pos..).unwrap_or(&[]), true) {
+            match ev {
+                Ev::PartBegin { offset } => {
+                    let id = parts.len();
+                    let parent = stack.last().copied();
+                    if let Some(p) = parent {
+                        match &mut parts[p].kind {
+                            PartKind::Multipart { children, .. } => children.push(id),
+                            PartKind::Message { child } => *child = Some(id),
+                            PartKind::Leaf => {}
+                        }
+                    }
+                    parts.push(Part {
+                        headers: Vec::new(),
+                        header_range: offset..offset,
+                        body_range: offset..offset,
+                        content_type: ContentType::text_plain(),
+                        explicit_content_type: false,
+                        encoding: TransferEncoding::SevenBit,
+                        kind: PartKind::Leaf,
+                        parent,
+                    });
+                    marks.push((None, None));
+                    stack.push(id);
+                }
+                Ev::Field { start, colon, end } => {
+                    if let Some(&id) = stack.last() {
+                        let mut vend = end;
+                        if input[..vend].ends_with(b"\n") {
+                            vend -= 1;
+                            if input[..vend].ends_with(b"\r") {
+                                vend -= 1;
+                            }
+                        }
+                        parts[id].headers.push(Header {
+                            name: input[start..colon].trim_ascii_end(),
+                            value: &input[colon + 1..vend.max(colon + 1)],
+                            range: start..end,
+                        });
+                    }
+                }
+                Ev::HeaderEnd {
+                    body_start,
+                    content_type,
+                    explicit_type,
+                    encoding,
+                    shape,
+                } => {
+                    if let Some(&id) = stack.last() {
+                        let p = &mut parts[id];
+                        p.header_range.end = body_start;
+                        p.body_range = body_start..body_start;
+                        p.content_type = content_type;
+                        p.explicit_content_type = explicit_type;
+                        p.encoding = TransferEncoding::from_label(encoding.as_deref());
+                        p.kind = match shape {
+                            Shape::Leaf => PartKind::Leaf,
+                            Shape::Message => PartKind::Message { child: None },
+                            Shape::Multipart => PartKind::Multipart {
+                                children: Vec::new(),
+                                preamble: body_start..body_start,
+                                epilogue: None,
+                            },
+                        };
+                    }
+                }
+                Ev::Body {
+                    kind: ChunkKind::Body | ChunkKind::Preamble | ChunkKind::Epilogue,
+                    ..
+                } => {}
+                Ev::Delimiter { start, end, close } => {
+                    if let Some(&id) = stack.last() {
+                        let m = &mut marks[id];
+                        m.0.get_or_insert(start);
+                        if close {
+                            m.1 = Some(end);
+                        }
+                    }
+                }
+                Ev::PartEnd { end } => {
+                    if let Some(id) = stack.pop() {
+                        let (pre_end, epi_start) = marks[id];
+                        let p = &mut parts[id];
+                        p.body_range.end = end.max(p.body_range.start);
+                        if let PartKind::Multipart {
+                            preamble, epilogue, ..
+                        } = &mut p.kind
+                        {
+                            preamble.end = pre_end.unwrap_or(end).max(preamble.start);
+                            *epilogue = epi_start.map(|s| s..end.max(s));
+                        }
+                    }
+                }
+                Ev::Defect(d) => defects.push(d),
+            }
+        }
+        Message {
+            input,
+            parts,
+            defects,
+        }
+    }
+
+    /// The whole input.
+    #[must_use]
+    pub fn input(&self) -> &'a [u8] {
+        self.input
+    }
+
+    /// The root part.
+    #[must_use]
+    pub fn root(&self) -> &Part<'a> {
+        &self.parts[0]
+    }
+
+    /// Part ids in depth-first document order (the same as `parts` indices).
+    pub fn walk(&self) -> impl Iterator<Item = PartId> + '_ {
+        0..self.parts.len()
+    }
+
+    /// Nesting depth of a part (root is 0).
+    #[must_use]
+    pub fn depth(&self, id: PartId) -> usize {
+        let mut d = 0;
+        let mut cur = self.parts.get(id).and_then(|p| p.parent);
+        while let Some(p) = cur {
+            d += 1;
+            cur = self.parts[p].parent;
+        }
+        d
+    }
+
+    /// A part's bytes from its first header to the end of its body.
+    #[must_use]
+    pub fn raw(&self, id: PartId) -> &'a [u8] {
+        let p = &self.parts[id];
+        &self.input[p.header_range.start..p.body_range.end]
+    }
+
+    /// A part's header block, blank line included.
+    #[must_use]
+    pub fn header_bytes(&self, id: PartId) -> &'a [u8] {
+        &self.input[self.parts[id].header_range.clone()]
+    }
+
+    /// A part's raw (transfer-encoded) body.
+    #[must_use]
+    pub fn body_bytes(&self, id: PartId) -> &'a [u8] {
+        &self.input[self.parts[id].body_range.clone()]
+    }
+
+    /// Bytes of any range recorded in the tree.
+    #[must_use]
+    pub fn slice(&self, r: Range<usize>) -> &'a [u8] {
+        self.input.get(r).unwrap_or(&[])
+    }
+
+    /// The body with the transfer encoding removed (borrowed when nothing to do).
+    #[must_use]
+    pub fn decoded_body(&self, id: PartId) -> (Cow<'a, [u8]>, Vec<DefectKind>) {
+        let p = &self.parts[id];
+        let body = self.body_bytes(id);
+        match p.encoding {
+            TransferEncoding::Base64 | TransferEncoding::QuotedPrintable | TransferEncoding::Other => {
+                let (v, d) = decode_body(body, p.encoding);
+                (Cow::Owned(v), d)
+            }
+            _ => (Cow::Borrowed(body), Vec::new()),
+        }
+    }
+
+    /// The decoded body as text in the part's charset (default us-ascii, read as UTF-8).
+    #[must_use]
+    pub fn text(&self, id: PartId) -> String {
+        let (bytes, _) = self.decoded_body(id);
+        let cs = self.parts[id].content_type.param("charset").unwrap_or("utf-8");
+        decode_charset(&bytes, cs).0.into_owned()
+    }
+
+    /// Finds a part by IMAP part number (RFC 3501 section 6.4.5): `[]` is the root,
+    /// `[1]` of a non-multipart message is its body, parts of a message/rfc822 part are
+    /// numbered inside its nested message.
+    #[must_use]
+    pub fn resolve(&self, path: &[u32]) -> Option<PartId> {
+        let mut cur = 0;
+        for &n in path {
+            let n = usize::try_from(n).ok()?.checked_sub(1)?;
+            let mut container = cur;
+            if let PartKind::Message { child: Some(c) } = self.parts[cur].kind {
+                container = c;
+            }
+            cur = match &self.parts[container].kind {
+                PartKind::Multipart { children, .. } => *children.get(n)?,
+                _ if n == 0 => container,
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
+
+    /// Cuts an IMAP section from the original bytes, e.g. `BODY[1.2.MIME]` is
+    /// `section(&[1, 2], Section::Mime)`.
+    #[must_use]
+    pub fn section(&self, path: &[u32], which: Section) -> Option<&'a [u8]> {
+        let id = self.resolve(path)?;
+        let p = &self.parts[id];
+        match which {
+            Section::Body => Some(self.body_bytes(id)),
+            Section::Mime => (!path.is_empty()).then(|| self.header_bytes(id)),
+            Section::Header | Section::Text => {
+                let m = match p.kind {
+                    PartKind::Message { child: Some(c) } => c,
+                    _ if path.is_empty() => 0,
+                    _ => return None,
+                };
+                Some(if which == Section::Header {
+                    self.header_bytes(m)
+                } else {
+                    self.body_bytes(m)
+                })
+            }
+        }
+    }
+}
+
+impl<'a> Part<'a> {
+    /// First field with this name (case-insensitive).
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&Header<'a>> {
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name.as_bytes()))
+    }
+
+    /// All fields with this name.
+    pub fn headers_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Header<'a>> + 's {
+        self.headers
+            .iter()
+            .filter(move |h| h.name.eq_ignore_ascii_case(name.as_bytes()))
+    }
+
+    /// Unstructured field decoded (RFC 2047).
+    #[must_use]
+    pub fn header_text(&self, name: &str) -> Option<String> {
+        self.header(name).map(Header::text)
+    }
+
+    /// Subject, decoded.
+    #[must_use]
+    pub fn subject(&self) -> Option<String> {
+        self.header_text("subject")
+    }
+
+    /// Addresses of any address field (From, To, Cc, Bcc, Reply-To, Sender, Resent-*).
+    #[must_use]
+    pub fn addresses(&self, name: &str) -> Vec<Address> {
+        self.headers_named(name)
+            .flat_map(|h| parse_addresses(h.value))
+            .collect()
+    }
+
+    /// From.
+    #[must_use]
+    pub fn from(&self) -> Vec<Address> {
+        self.addresses("from")
+    }
+
+    /// To.
+    #[must_use]
+    pub fn to(&self) -> Vec<Address> {
+        self.addresses("to")
+    }
+
+    /// Cc.
+    #[must_use]
+    pub fn cc(&self) -> Vec<Address> {
+        self.addresses("cc")
+    }
+
+    /// Bcc.
+    #[must_use]
+    pub fn bcc(&self) -> Vec<Address> {
+        self.addresses("bcc")
+    }
+
+    /// Reply-To.
+    #[must_use]
+    pub fn reply_to(&self) -> Vec<Address> {
+        self.addresses("reply-to")
+    }
+
+    /// Sender.
+    #[must_use]
+    pub fn sender(&self) -> Vec<Address> {
+        self.addresses("sender")
+    }
+
+    /// Date.
+    #[must_use]
+    pub fn date(&self) -> Option<DateTime> {
+        DateTime::parse(self.header("date")?.value)
+    }
+
+    /// Message-ID without brackets.
+    #[must_use]
+    pub fn message_id(&self) -> Option<String> {
+        parse_msg_ids(self.header("message-id")?.value).into_iter().next()
+    }
+
+    /// In-Reply-To ids.
+    #[must_use]
+    pub fn in_reply_to(&self) -> Vec<String> {
+        self.header("in-reply-to")
+            .map(|h| parse_msg_ids(h.value))
+            .unwrap_or_default()
+    }
+
+    /// References ids.
+    #[must_use]
+    pub fn references(&self) -> Vec<String> {
+        self.header("references")
+            .map(|h| parse_msg_ids(h.value))
+            .unwrap_or_default()
+    }
+
+    /// Content-Disposition.
+    #[must_use]
+    pub fn disposition(&self) -> Option<Disposition> {
+        Disposition::parse(self.header("content-disposition")?.value)
+    }
+
+    /// Filename: Content-Disposition `filename`, else Content-Type `name`.
+    #[must_use]
+    pub fn filename(&self) -> Option<String> {
+        self.disposition()
+            .and_then(|d| d.param("filename").map(str::to_owned))
+            .or_else(|| self.content_type.param("name").map(str::to_owned))
+    }
+
+    /// Charset parameter of the Content-Type, lowercased.
+    #[must_use]
+    pub fn charset(&self) -> Option<String> {
+        self.content_type.param("charset").map(str::to_ascii_lowercase)
+    }
+
+    /// Content-ID without brackets.
+    #[must_use]
+    pub fn content_id(&self) -> Option<String> {
+        parse_msg_ids(self.header("content-id")?.value).into_iter().next()
+    }
+
+    /// Content-Description, decoded.
+    #[must_use]
+    pub fn content_description(&self) -> Option<String> {
+        self.header_text("content-description")
+    }
+
+    /// Content-Language tags.
+    #[must_use]
+    pub fn content_language(&self) -> Vec<String> {
+        self.header("content-language")
+            .map(|h| {
+                String::from_utf8_lossy(&h.unfolded())
+                    .split(',')
+                    .map(|s| s.split('(').next().unwrap_or("").trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Content-Location (RFC 2557), unfolded with whitespace removed.
+    #[must_use]
+    pub fn content_location(&self) -> Option<String> {
+        let h = self.header("content-location")?;
+        let v: String = String::from_utf8_lossy(&h.unfolded())
+            .split_whitespace()
+            .collect();
+        Some(v.trim_matches('"').to_owned())
+    }
+
+    /// MIME-Version as (major, minor), comments ignored.
+    #[must_use]
+    pub fn mime_version(&self) -> Option<(u32, u32)> {
+        let h = self.header("mime-version")?;
+        let v = h.unfolded();
+        let mut c = crate::header::Cursor::new(&v);
+        let mut nums = [0u32; 2];
+        for (i, n) in nums.iter_mut().enumerate() {
+            c.skip_cfws();
+            if i == 1 && !c.eat(b'.') {
+                return None;
+            }
+            c.skip_cfws();
+            let a = c.atom(false)?;
+            *n = std::str::from_utf8(a).ok()?.parse().ok()?;
+        }
+        Some((nums[0], nums[1]))
+    }
+}
+
+impl Message<'_> {
+    /// Pieces that make up the message in order: every header block, leaf body,
+    /// preamble and epilogue as recorded in the tree, and the bytes between them
+    /// (delimiter lines with the line break before them). Concatenated they give the
+    /// input back byte for byte; walked with an explicit stack.
+    #[must_use]
+    pub fn pieces(&self) -> Vec<(PieceKind, Range<usize>)> {
+        enum Work {
+            Part(PartId),
+            Gap(usize, usize),
+            Piece(PieceKind, Range<usize>),
+        }
+        let mut out = Vec::new();
+        let root = &self.parts[0];
+        if root.header_range.start > 0 {
+            out.push((PieceKind::Envelope, 0..root.header_range.start));
+        }
+        let mut work = vec![Work::Gap(root.body_range.end, self.input.len()), Work::Part(0)];
+        while let Some(w) = work.pop() {
+            match w {
+                Work::Gap(a, b) => {
+                    if a < b {
+                        out.push((PieceKind::Delimiter, a..b));
+                    }
+                }
+                Work::Piece(k, r) => out.push((k, r)),
+                Work::Part(id) => {
+                    let p = &self.parts[id];
+                    out.push((PieceKind::Header, p.header_range.clone()));
+                    match &p.kind {
+                        PartKind::Leaf | PartKind::Message { child: None } => {
+                            out.push((PieceKind::Body, p.body_range.clone()));
+                        }
+                        PartKind::Message { child: Some(c) } => work.push(Work::Part(*c)),
+                        PartKind::Multipart { children, preamble, epilogue } => {
+                            let mut items = vec![Work::Piece(PieceKind::Preamble, preamble.clone())];
+                            let mut prev = preamble.end;
+                            for &c in children {
+                                let cp = &self.parts[c];
+                                items.push(Work::Gap(prev, cp.header_range.start));
+                                items.push(Work::Part(c));
+                                prev = cp.body_range.end;
+                            }
+                            let tail = epilogue.as_ref().map_or(p.body_range.end, |e| e.start);
+                            items.push(Work::Gap(prev, tail));
+                            if let Some(e) = epilogue {
+                                items.push(Work::Piece(PieceKind::Epilogue, e.clone()));
+                            }
+                            work.extend(items.into_iter().rev());
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Re-emits the message from its tree ([`Message::pieces`] concatenated); equal to
+    /// the input byte for byte.
+    #[must_use]
+    pub fn reassemble(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.input.len());
+        for (_, r) in self.pieces() {
+            v.extend_from_slice(self.slice(r));
+        }
+        v
+    }
+}
+
+/// What a piece of [`Message::pieces`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PieceKind {
+    /// A leading mbox `From ` line.
+    Envelope,
+    /// A header block (blank line included).
+    Header,
+    /// A leaf body.
+    Body,
+    /// A multipart preamble.
+    Preamble,
+    /// A multipart epilogue.
+    Epilogue,
+    /// Bytes between recorded ranges: delimiter lines and the line break before them.
+    Delimiter,
+}

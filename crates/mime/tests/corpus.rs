@@ -1,0 +1,311 @@
+//! The testdata/mime corpus: byte-exact re-emission, split invariance of the push
+//! parser, known structures and defects, IMAP section cutting, limits.
+
+mod common;
+
+use common::corpus;
+use mime::checks::push_events;
+use mime::{
+    Address, DefectKind, Limits, Message, ParseOptions, PartKind, PieceKind, Section, TransferEncoding,
+};
+use proptest::prelude::*;
+
+fn load(name: &str) -> Vec<u8> {
+    corpus().into_iter().find(|(n, _)| n == name).expect("corpus file").1
+}
+
+fn defects(m: &Message<'_>) -> Vec<DefectKind> {
+    let mut v: Vec<DefectKind> = m.defects.iter().map(|d| d.kind).collect();
+    v.dedup();
+    v
+}
+
+#[test]
+fn reemit_is_byte_exact_and_gaps_are_delimiters() {
+    for (name, data) in corpus() {
+        let m = Message::parse(&data);
+        assert_eq!(m.reassemble(), data, "{name}");
+        for (kind, r) in m.pieces() {
+            if kind == PieceKind::Delimiter {
+                let gap = m.slice(r);
+                let gap = gap.strip_prefix(b"\r\n").or_else(|| gap.strip_prefix(b"\n")).unwrap_or(gap);
+                assert!(gap.starts_with(b"--"), "{name}: gap {:?}", String::from_utf8_lossy(gap));
+            }
+        }
+        // every part re-emits from its own range too
+        for id in m.walk() {
+            let raw = m.raw(id);
+            let p = &m.parts[id];
+            assert_eq!(raw.len(), p.body_range.end - p.header_range.start);
+        }
+    }
+}
+
+#[test]
+fn push_parser_whole_bytewise_and_odd_chunks_agree() {
+    for (name, data) in corpus() {
+        let whole = push_events(&data, &[data.len()], Limits::default());
+        assert_eq!(whole, push_events(&data, &[1], Limits::default()), "{name} bytewise");
+        assert_eq!(whole, push_events(&data, &[7, 2, 13, 1, 64], Limits::default()), "{name} odd");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn push_parser_random_splits(idx in 0usize..64, sizes in prop::collection::vec(1usize..200, 1..8)) {
+        let files = corpus();
+        let (name, data) = &files[idx % files.len()];
+        let whole = push_events(data, &[data.len()], Limits::default());
+        prop_assert_eq!(whole, push_events(data, &sizes, Limits::default()), "{}", name);
+    }
+}
+
+fn types(m: &Message<'_>) -> Vec<String> {
+    m.walk().map(|id| m.parts[id].content_type.essence()).collect()
+}
+
+#[test]
+fn known_structures_and_defects() {
+    let cases: &[(&str, &[&str], &[DefectKind])] = &[
+        ("01-simple.eml", &["text/plain"], &[]),
+        ("02-alternative-qp.eml", &["multipart/alternative", "text/plain", "text/html"], &[]),
+        ("03-mixed-attachment.eml", &["multipart/mixed", "text/plain", "application/octet-stream"], &[]),
+        (
+            "04-nested.eml",
+            &[
+                "multipart/mixed",
+                "multipart/alternative",
+                "text/plain",
+                "multipart/related",
+                "text/html",
+                "image/gif",
+                "message/rfc822",
+                "multipart/mixed",
+                "text/plain",
+                "text/csv",
+                "text/plain",
+            ],
+            &[],
+        ),
+        (
+            "05-digest.eml",
+            &[
+                "multipart/mixed",
+                "text/plain",
+                "multipart/digest",
+                "message/rfc822",
+                "text/plain",
+                "message/rfc822",
+                "text/plain",
+                "text/plain",
+            ],
+            &[],
+        ),
+        ("07-missing-close.eml", &["multipart/mixed", "text/plain", "text/plain"], &[DefectKind::CloseBoundaryNotFound]),
+        ("08-no-start-boundary.eml", &["multipart/mixed"], &[DefectKind::StartBoundaryNotFound]),
+        ("09-no-boundary-param.eml", &["multipart/mixed"], &[DefectKind::NoBoundaryInMultipart]),
+        ("12-lf-only.eml", &["multipart/mixed", "text/plain", "text/plain"], &[DefectKind::BareLineFeed]),
+        ("13-mbox-from.eml", &["text/plain"], &[DefectKind::MboxFromLine]),
+        ("14-missing-separator.eml", &["text/plain"], &[DefectKind::MissingHeaderBodySeparator]),
+        ("15-first-continuation.eml", &["text/plain"], &[DefectKind::FirstHeaderLineIsContinuation]),
+        ("17-obsolete.eml", &["text/plain"], &[DefectKind::ObsoleteHeaderName]),
+        (
+            "19-outer-boundary.eml",
+            &["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "text/plain"],
+            &[DefectKind::CloseBoundaryNotFound, DefectKind::BoundaryOfOuterPart],
+        ),
+        ("20-invalid-content-type.eml", &["text/plain"], &[DefectKind::InvalidContentType]),
+        (
+            "21-encoded-rfc822.eml",
+            &["multipart/mixed", "message/rfc822"],
+            &[DefectKind::InvalidEncodingForCompositeType],
+        ),
+        ("22-boundary-lookalikes.eml", &["multipart/mixed", "text/plain", "text/plain"], &[]),
+        ("23-empty-parts.eml", &["multipart/mixed", "text/plain", "text/plain", "application/octet-stream"], &[]),
+    ];
+    for (name, want_types, want_defects) in cases {
+        let data = load(name);
+        let m = Message::parse(&data);
+        assert_eq!(types(&m), *want_types, "{name}");
+        assert_eq!(defects(&m), *want_defects, "{name}");
+        let strict = Message::parse_with(&data, ParseOptions { strict: true, ..ParseOptions::default() });
+        assert_eq!(strict.is_err(), !want_defects.is_empty(), "{name} strict");
+    }
+}
+
+#[test]
+fn decoding_defects_are_reported() {
+    let data = load("10-bad-base64.eml");
+    let m = Message::parse(&data);
+    let (body, d) = m.decoded_body(0);
+    assert_eq!(&*body, b"Hello World! again");
+    assert_eq!(d, [DefectKind::InvalidBase64Characters]);
+    let data = load("11-bad-qp.eml");
+    let m = Message::parse(&data);
+    assert_eq!(m.decoded_body(0).1, [DefectKind::InvalidQuotedPrintable]);
+    assert!(m.text(0).starts_with("Good é then bad =ZZ and =4 and lower é"));
+    assert!(m.text(0).contains("Soft break continues"));
+    let data = load("26-binary-and-other-cte.eml");
+    let m = Message::parse(&data);
+    assert_eq!(m.parts[1].encoding, TransferEncoding::Binary);
+    assert_eq!(m.decoded_body(2).1, [DefectKind::UnknownTransferEncoding]);
+    assert_eq!(m.text(3), "Shouting encoding name");
+}
+
+#[test]
+fn headers_of_the_simple_message() {
+    let data = load("01-simple.eml");
+    let m = Message::parse(&data);
+    let r = m.root();
+    assert_eq!(r.subject().as_deref(), Some("Café meeting at midi à noon"));
+    let Address::Mailbox(from) = &r.from()[0] else { panic!() };
+    assert_eq!((from.name.as_deref(), from.address().as_str()), (Some("Alice A. Example"), "alice@example.test"));
+    assert_eq!(r.to().len(), 2);
+    let Address::Group { name, members } = &r.cc()[0] else { panic!() };
+    assert_eq!((name.as_str(), members.len()), ("Team", 2));
+    assert_eq!(members[1].name.as_deref(), Some("Eve, the auditor"));
+    assert_eq!(r.date().unwrap().to_rfc5322(), "Tue, 3 Mar 2026 10:00:00 +0100");
+    assert_eq!(r.message_id().as_deref(), Some("20260303100000.4711@example.test"));
+    assert_eq!(r.mime_version(), Some((1, 0)));
+    assert_eq!(r.header("received").unwrap().range.start, data.windows(9).position(|w| w == b"Received:").unwrap());
+    assert_eq!(m.text(0), "Hello Bob,\r\n\r\nsee you at the café at noon.\r\n-- \r\nAlice\r\n");
+}
+
+#[test]
+fn obsolete_and_utf8_headers() {
+    let data = load("17-obsolete.eml");
+    let m = Message::parse(&data);
+    let r = m.root();
+    let Address::Mailbox(f) = &r.from()[0] else { panic!() };
+    assert_eq!(f.address(), "obs@example.test");
+    let to = r.to();
+    let Address::Mailbox(a) = &to[0] else { panic!() };
+    assert_eq!(a.address(), "target@example.test");
+    let Address::Mailbox(b) = &to[1] else { panic!() };
+    assert_eq!((b.address().as_str(), b.name.as_deref()), ("user@example.test", Some("User Name")));
+    let d = r.date().unwrap();
+    assert_eq!((d.year, d.hour, d.minute, d.offset_minutes), (2026, 16, 20, -300));
+    assert_eq!(r.in_reply_to(), ["parent.1@example.test", "parent.2@example.test"]);
+    assert_eq!(r.references().len(), 3);
+    assert_eq!(r.mime_version(), Some((1, 0)));
+
+    let data = load("24-utf8-headers.eml");
+    let m = Message::parse(&data);
+    let Address::Mailbox(f) = &m.root().from()[0] else { panic!() };
+    assert_eq!(f.name.as_deref(), Some("Zoë Ångström"));
+    assert_eq!(m.root().subject().as_deref(), Some("Raw UTF-8 subject per RFC 6532 ✓"));
+
+    let data = load("18-message-global.eml");
+    let m = Message::parse(&data);
+    let inner = m.resolve(&[2]).unwrap();
+    let PartKind::Message { child: Some(c) } = m.parts[inner].kind else { panic!() };
+    let Address::Mailbox(f) = &m.parts[c].from()[0] else { panic!() };
+    assert_eq!((f.local.as_str(), f.domain.as_str()), ("jörg", "bücher.example"));
+}
+
+#[test]
+fn charsets_decode() {
+    let data = load("16-charsets.eml");
+    let m = Message::parse(&data);
+    assert_eq!(m.root().subject().as_deref(), Some("日本語"));
+    let Address::Mailbox(f) = &m.root().from()[0] else { panic!() };
+    assert_eq!(f.name.as_deref(), Some("Иван"));
+    assert_eq!(m.text(m.resolve(&[1]).unwrap()), "Smart quotes “like these” and a euro sign €.\r\n");
+    assert_eq!(m.text(m.resolve(&[2]).unwrap()), "こんにちは、世界");
+    assert_eq!(m.text(m.resolve(&[3]).unwrap()), "Привет, мир");
+    assert_eq!(m.text(m.resolve(&[4]).unwrap()), "Hi Mom -\u{263A}-!\r\n");
+}
+
+#[test]
+fn rfc2231_filenames() {
+    let data = load("06-rfc2231.eml");
+    let m = Message::parse(&data);
+    let names: Vec<Option<String>> = m.walk().map(|id| m.parts[id].filename()).collect();
+    assert_eq!(
+        names,
+        [
+            None,
+            Some("Résumé de l'année 2025.pdf".into()),
+            Some("über.txt".into()),
+            Some("a-very-long-file-name-that-was-split-into-two-sections.dat".into())
+        ]
+    );
+    let ct = &m.parts[1].content_type;
+    assert_eq!(ct.params[0].language.as_deref(), Some("fr"));
+}
+
+#[test]
+fn imap_sections_cut_from_the_original() {
+    let data = load("04-nested.eml");
+    let m = Message::parse(&data);
+    let s = |p: &[u32], w| String::from_utf8_lossy(m.section(p, w).unwrap()).into_owned();
+    assert!(s(&[], Section::Header).starts_with("From: Nest"));
+    assert!(s(&[], Section::Header).ends_with("boundary=outer\r\n\r\n"));
+    assert_eq!(s(&[1, 1], Section::Body), "Plain version.");
+    assert_eq!(s(&[1, 2, 1], Section::Body), "<img src=\"cid:logo@example.test\">");
+    assert!(s(&[1, 2, 2], Section::Mime).starts_with("Content-Type: image/gif\r\nContent-ID:"));
+    assert!(s(&[2], Section::Mime).starts_with("Content-Type: message/rfc822\r\n"));
+    assert!(s(&[2], Section::Header).starts_with("From: Inner Sender"));
+    assert!(s(&[2], Section::Text).starts_with("--fwd\r\n"));
+    assert!(s(&[2], Section::Body).starts_with("From: Inner Sender"));
+    assert_eq!(s(&[2, 1], Section::Body), "Inner text.");
+    assert!(s(&[2, 2], Section::Mime).starts_with("Content-Type: text/csv"));
+    assert_eq!(s(&[3], Section::Body), "Trailer part.");
+    assert!(m.section(&[4], Section::Body).is_none());
+    assert!(m.section(&[1, 1], Section::Header).is_none());
+    let p = &m.parts[m.resolve(&[1, 2, 2]).unwrap()];
+    assert_eq!(p.content_id().as_deref(), Some("logo@example.test"));
+    assert_eq!(p.content_location().as_deref(), Some("http://example.test/logo.gif"));
+    assert_eq!(m.parts[m.resolve(&[3]).unwrap()].content_language(), ["en", "de"]);
+    let d = load("01-simple.eml");
+    let m = Message::parse(&d);
+    assert_eq!(m.section(&[1], Section::Body), m.section(&[], Section::Text));
+}
+
+#[test]
+fn rfc2046_example_preamble_and_epilogue() {
+    let data = load("25-rfc2046-example.eml");
+    let m = Message::parse(&data);
+    let PartKind::Multipart { children, preamble, epilogue } = &m.parts[0].kind else { panic!() };
+    assert_eq!(children.len(), 2);
+    assert!(m.slice(preamble.clone()).starts_with(b"This is the preamble."));
+    assert!(m.slice(preamble.clone()).ends_with(b"non-MIME conformant readers.\r\n"));
+    assert_eq!(m.slice(epilogue.clone().unwrap()), b"\r\nThis is the epilogue.  It is also to be ignored.\r\n");
+    assert_eq!(m.parts[children[0]].explicit_content_type, false);
+    assert_eq!(m.body_bytes(children[0]), b"This is implicitly typed plain US-ASCII text.\r\nIt does NOT end with a linebreak.");
+    assert_eq!(m.body_bytes(children[1]), b"This is explicitly typed plain US-ASCII text.\r\nIt DOES end with a linebreak.\r\n");
+}
+
+#[test]
+fn limits_keep_parsing_bounded() {
+    // 10,000 nested multiparts: no stack overflow, depth capped, a defect recorded
+    let mut msg = Vec::new();
+    for i in 0..10_000 {
+        msg.extend_from_slice(format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").as_bytes());
+    }
+    msg.extend_from_slice(b"\r\ninnermost\r\n");
+    let m = Message::parse(&msg);
+    assert!(m.parts.len() <= 101);
+    assert!(m.defects.iter().any(|d| d.kind == DefectKind::NestingTooDeep));
+    // 20,000 parts: capped at max_parts
+    let mut msg = b"Content-Type: multipart/mixed; boundary=x\r\n\r\n".to_vec();
+    for _ in 0..20_000 {
+        msg.extend_from_slice(b"--x\r\n\r\np\r\n");
+    }
+    msg.extend_from_slice(b"--x--\r\n");
+    let m = Message::parse(&msg);
+    assert_eq!(m.parts.len(), Limits::default().max_parts);
+    assert!(m.defects.iter().any(|d| d.kind == DefectKind::TooManyParts));
+    // a huge header field is skipped, the rest still parses
+    let mut msg = b"Subject: ".to_vec();
+    msg.extend(std::iter::repeat_n(b'a', 100_000));
+    msg.extend_from_slice(b"\r\nFrom: a@b.test\r\n\r\nbody");
+    let m = Message::parse(&msg);
+    assert!(m.root().subject().is_none());
+    assert_eq!(m.root().from().len(), 1);
+    assert!(m.defects.iter().any(|d| d.kind == DefectKind::HeaderFieldTooLong));
+    assert_eq!(m.body_bytes(0), b"body");
+    // the push parser buffers a bounded amount on the same input
+    let _ = push_events(&msg, &[4096], Limits::default());
+}
