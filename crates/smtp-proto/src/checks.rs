@@ -49,6 +49,14 @@ pub fn command_parser(data: &[u8]) {
                 !body.contains(&b'\r') && !body.contains(&b'\n'),
                 "encoder emitted a line break"
             );
+            // Verbs are matched in full: the encoding starts with the verb that was parsed.
+            let verb = |l: &[u8]| {
+                l.split(|&b| b == b' ')
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_uppercase()
+            };
+            assert_eq!(verb(line), verb(body), "verb not matched in full");
             let again = Command::parse(body).expect("encoded command must parse");
             assert_eq!(again, cmd, "parse(encode(x)) != x");
         } else {

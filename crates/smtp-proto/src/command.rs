@@ -517,7 +517,8 @@ pub enum Command<'a> {
 }
 
 fn verb_key(v: &[u8]) -> u64 {
-    // Up to 8 bytes, upper-cased, packed big-endian: a full, exact comparison.
+    // Up to 8 bytes, upper-cased, packed big-endian: a full, exact comparison
+    // for verbs that do not start with NUL (the caller refuses those).
     let mut k = 0u64;
     for &b in v {
         k = (k << 8) | u64::from(b.to_ascii_uppercase());
@@ -592,7 +593,9 @@ impl<'a> Command<'a> {
             Some(i) => (&line[..i], Some(&line[i + 1..])),
             None => (line, None),
         };
-        if verb.len() > 8 {
+        // Leading NULs would vanish from the packed key ("\0MAIL" would match
+        // MAIL), so a verb must start with a non-NUL byte to be matched in full.
+        if verb.len() > 8 || verb.first() == Some(&0) {
             return Err(CommandError::Unrecognized);
         }
         Ok(match verb_key(verb) {

@@ -96,6 +96,11 @@ fn every_command_parses() {
     }
     assert_eq!(Command::parse(b"FOO"), Err(CommandError::Unrecognized));
     assert_eq!(Command::parse(b"MAILX FROM:<>"), Err(CommandError::Unrecognized));
+    // Verbs are matched in full: leading NULs are not swallowed by the key.
+    assert_eq!(Command::parse(b"\0MAIL FROM:<>"), Err(CommandError::Unrecognized));
+    assert_eq!(Command::parse(b"\0\0\0\0QUIT"), Err(CommandError::Unrecognized));
+    assert_eq!(Command::parse(b"QU\0IT"), Err(CommandError::Unrecognized));
+    smtp_proto::checks::command_parser(b"\0\0DATA\r\n\0RSET\r\n");
     assert_eq!(Command::parse(b"TURN"), Err(CommandError::NotImplemented));
     assert!(matches!(Command::parse(b"DATA x"), Err(CommandError::Syntax(_))));
     assert!(matches!(Command::parse(b"BDAT"), Err(CommandError::Syntax(_))));
