@@ -38,7 +38,8 @@ pub fn maildrop_of(msgs: &[(Bytes, Vec<u8>)]) -> Maildrop {
 }
 
 /// A scripted server application: one user `mrose` / `tanstaaf`, user
-/// `locked` whose maildrop is in use, SASL PLAIN.
+/// `locked` whose maildrop is in use, user `spacey` whose password has
+/// spaces, SASL PLAIN.
 pub struct App {
     pub messages: Vec<(Bytes, Vec<u8>)>,
     pub deleted: Option<Vec<u32>>,
@@ -69,6 +70,10 @@ impl App {
             (b"mrose", b"tanstaaf") => AuthOutcome::Success(maildrop_of(&self.messages)),
             (b"locked", b"tanstaaf") => AuthOutcome::Failure(LoginFailure::in_use()),
             (b"tired", _) => AuthOutcome::Failure(LoginFailure::login_delay()),
+            // A passphrase: PASS takes the rest of the line, spaces included.
+            (b"spacey", b" two  spaces and a tab\t ") => {
+                AuthOutcome::Success(maildrop_of(&self.messages))
+            }
             _ => AuthOutcome::Failure(LoginFailure::bad_credentials()),
         }
     }
