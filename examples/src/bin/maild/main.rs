@@ -1,0 +1,513 @@
+//! maild: a small, complete mail system on the sans-IO protocol crates.
+//!
+//! `cargo run --release -p examples --bin maild` starts it with everything on
+//! loopback: SMTP/MX on 127.0.0.1:2525, submission with STARTTLS on :2587,
+//! submission over implicit TLS on :2465, POP3 with STLS on :1110, POP3S on
+//! :1995 and LMTP on :2424, data in `./maildata`, local domain
+//! `example.test`, and a demo account whose address and password it prints.
+//!
+//! * Mail for local accounts goes into their Maildir (`<data>/mail/<address>/`)
+//!   with Return-Path and Received fields, durably (fsync, rename, fsync the
+//!   directory) before the 250. Unknown local users get 550 at RCPT;
+//!   relaying for unauthenticated clients gets 554 5.7.1.
+//! * Mail for other domains from authenticated users is spooled durably in
+//!   `<data>/queue/` and relayed by the queue runner (MX lookup or
+//!   `--relay-host`), retried on a schedule, bounced (RFC 3464) on permanent
+//!   failure or when it gives up.
+//! * Accounts keep SCRAM-SHA-256 keys only (`<data>/accounts`); AUTH offers
+//!   SCRAM-SHA-256, PLAIN and LOGIN once TLS is on.
+//! * POP3 serves each account's Maildir (UIDL from unique names, deletion on
+//!   QUIT only, [IN-USE] lock).
+
+mod accounts;
+mod dsn;
+mod pop3;
+mod queue;
+mod smtp;
+mod store;
+
+use accounts::Accounts;
+use clap::Parser;
+use examples::spool::{RetrySchedule, Spool};
+use queue::QueueConfig;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use store::LocalStore;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio_rustls::TlsAcceptor;
+
+/// A listener address, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Listen(Option<SocketAddr>);
+
+impl FromStr for Listen {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.eq_ignore_ascii_case("off") || s.eq_ignore_ascii_case("none") {
+            return Ok(Listen(None));
+        }
+        s.parse()
+            .map(|a| Listen(Some(a)))
+            .map_err(|e| format!("{s:?}: {e} (expected IP:PORT or off)"))
+    }
+}
+
+/// Parses `90`, `90s`, `5m`, `2h`, `5d` (seconds when there is no unit).
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a number with s, m, h or d"))?;
+    let mult = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (use s, m, h or d)")),
+    };
+    Ok(Duration::from_secs(n.saturating_mul(mult)))
+}
+
+/// `host:port` for --relay-host (port 25 when missing).
+fn parse_host_port(s: &str) -> Result<(String, u16), String> {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok((a.ip().to_string(), a.port()));
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) if !h.is_empty() && !h.contains(':') => {
+            Ok((h.to_owned(), p.parse().map_err(|_| format!("{s:?}: bad port"))?))
+        }
+        None if !s.is_empty() => Ok((s.to_owned(), 25)),
+        _ => Err(format!("{s:?}: expected HOST[:PORT]")),
+    }
+}
+
+/// A small mail server: SMTP in, Maildir, relay queue out, POP3 and LMTP.
+///
+/// With no arguments it serves ./maildata for example.test on loopback and
+/// prints a demo account. Every listener takes IP:PORT (port 0 picks a free
+/// one; the chosen addresses are printed) or `off`.
+#[derive(Parser, Debug)]
+#[command(name = "maild", version, about, long_about = None)]
+struct Args {
+    /// Data directory: accounts, mailboxes (mail/<address>/), relay queue
+    /// (queue/), TLS certificate (tls/).
+    #[arg(long, default_value = "maildata")]
+    data_dir: PathBuf,
+    /// A local domain (repeatable); the first is the default for bare user names.
+    /// Domains of --user accounts are local too.
+    #[arg(long = "domain", default_value = "example.test")]
+    domains: Vec<String>,
+    /// An account `ADDRESS:PASSWORD` (repeatable), created or updated at start.
+    /// Without any account at all, a demo account is created once and its
+    /// password kept in <data>/demo-password (mode 0600).
+    #[arg(long = "user", value_name = "ADDRESS:PASSWORD")]
+    users: Vec<String>,
+    /// The server's name in greetings, Received fields and EHLO when relaying
+    /// (default: this machine's host name).
+    #[arg(long)]
+    hostname: Option<String>,
+    /// SMTP/MX listener: local delivery for anyone, relaying after AUTH.
+    #[arg(long, default_value = "127.0.0.1:2525")]
+    smtp_listen: Listen,
+    /// Submission listener (RFC 6409): STARTTLS, AUTH required.
+    #[arg(long, default_value = "127.0.0.1:2587")]
+    submission_listen: Listen,
+    /// Submission over implicit TLS (RFC 8314, like port 465): AUTH required.
+    #[arg(long, default_value = "127.0.0.1:2465")]
+    submissions_listen: Listen,
+    /// POP3 listener (STLS offered; passwords only under TLS).
+    #[arg(long, default_value = "127.0.0.1:1110")]
+    pop3_listen: Listen,
+    /// POP3 over implicit TLS (like port 995).
+    #[arg(long, default_value = "127.0.0.1:1995")]
+    pop3s_listen: Listen,
+    /// LMTP listener (RFC 2033): local recipients, one reply each.
+    #[arg(long, default_value = "127.0.0.1:2424")]
+    lmtp_listen: Listen,
+    /// PEM certificate chain for TLS (with --key). Default: a self-signed
+    /// certificate made once and kept in <data>/tls/.
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    /// PEM private key (with --cert).
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
+    /// Largest message in bytes (announced with SIZE; larger ones get 552).
+    #[arg(long, default_value_t = 35 * 1024 * 1024)]
+    max_message_size: u64,
+    /// Most recipients per message (more get 452).
+    #[arg(long, default_value_t = 100)]
+    max_recipients: usize,
+    /// Most simultaneous connections over all listeners (more get 421).
+    #[arg(long, default_value_t = 512)]
+    max_connections: usize,
+    /// SMTP/LMTP idle and per-command timeout (RFC 5321 4.5.3.2.7: 5m).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    smtp_timeout: Duration,
+    /// POP3 autologout timer (RFC 1939: at least 10m).
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pop3_timeout: Duration,
+    /// Delay before answering a failed login (slows password guessing), in ms.
+    #[arg(long, default_value_t = 1000)]
+    login_delay_ms: u64,
+    /// Relay everything for other domains to this smart host (HOST[:PORT])
+    /// instead of looking up MX records.
+    #[arg(long, value_parser = parse_host_port)]
+    relay_host: Option<(String, u16)>,
+    /// DNS server (IP:PORT) for MX lookups (default: /etc/resolv.conf).
+    #[arg(long)]
+    dns_server: Option<SocketAddr>,
+    /// Port MX hosts are contacted on.
+    #[arg(long, default_value_t = 25)]
+    mx_port: u16,
+    /// First retry after a temporary failure (units s, m, h, d).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    retry_first: Duration,
+    /// Later retries, this far apart.
+    #[arg(long, default_value = "30m", value_parser = parse_duration)]
+    retry_interval: Duration,
+    /// Give up (and bounce) a message this long after it was queued.
+    #[arg(long, default_value = "5d", value_parser = parse_duration)]
+    give_up: Duration,
+    /// Timeout for connecting to a next hop and for TLS handshakes.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    connect_timeout: Duration,
+}
+
+/// What every connection shares.
+pub(crate) struct Shared {
+    pub(crate) hostname: String,
+    pub(crate) accounts: Accounts,
+    pub(crate) store: LocalStore,
+    pub(crate) spool: Spool,
+    pub(crate) queue_wake: Notify,
+    pub(crate) acceptor: Option<TlsAcceptor>,
+    pub(crate) smtp_limits: smtp_proto::Limits,
+    pub(crate) smtp_timeout: Duration,
+    pub(crate) pop3_timeout: Duration,
+    pub(crate) login_delay: Duration,
+    pub(crate) tls_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Service {
+    Smtp(smtp::Kind),
+    Pop3 { implicit: bool },
+}
+
+fn system_hostname() -> String {
+    let raw = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let h = raw.trim();
+    if h.is_empty() {
+        "localhost".into()
+    } else {
+        h.to_owned()
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Args::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("maild: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Creates or loads the accounts; prints how to log in to the demo account.
+fn setup_accounts(args: &Args) -> Result<Accounts, String> {
+    let data = &args.data_dir;
+    let mut accounts = Accounts::load(data, args.domains.clone()).map_err(|e| format!("accounts: {e}"))?;
+    accounts.adopt_account_domains();
+    let mut changed = false;
+    for spec in &args.users {
+        let (addr, pw) = accounts::parse_user(spec)?;
+        changed |= accounts
+            .set(&addr, &pw)
+            .map_err(|e| format!("--user {addr}: {e}"))?;
+    }
+    let demo_file = data.join("demo-password");
+    let demo_addr = format!("demo@{}", accounts.primary_domain());
+    if accounts.is_empty() {
+        let pw = accounts::random_password().map_err(|e| format!("random password: {e}"))?;
+        accounts
+            .set(&demo_addr, &pw)
+            .map_err(|e| format!("demo account: {e}"))?;
+        accounts::write_private(&demo_file, format!("{demo_addr}\n{pw}\n").as_bytes())
+            .map_err(|e| format!("{}: {e}", demo_file.display()))?;
+        changed = true;
+        println!("maild: created the demo account {demo_addr} with password {pw}");
+    } else if let Ok(text) = std::fs::read_to_string(&demo_file) {
+        let mut lines = text.lines();
+        if let (Some(addr), Some(pw)) = (lines.next(), lines.next())
+            && accounts.resolve(addr).is_some()
+        {
+            println!(
+                "maild: demo account {addr}, password {pw} (kept in {})",
+                demo_file.display()
+            );
+        }
+    }
+    if changed {
+        accounts.save().map_err(|e| format!("saving accounts: {e}"))?;
+    }
+    let list: Vec<&str> = accounts.addresses().map(String::as_str).collect();
+    println!("maild: accounts: {}", list.join(", "));
+    println!("maild: local domains: {}", accounts.domains().join(", "));
+    Ok(accounts)
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let data = args.data_dir.clone();
+    std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let hostname = args.hostname.clone().unwrap_or_else(system_hostname);
+    let accounts = setup_accounts(&args)?;
+    let store = LocalStore::new(data.join("mail")).map_err(|e| format!("mailboxes: {e}"))?;
+    let cleaned = store.clean_tmp();
+    // Opening the spool drops what a crash left half-written; every queued
+    // message (its envelope exists) is picked up by the runner.
+    let spool = Spool::open(data.join("queue")).map_err(|e| format!("queue: {e}"))?;
+    let queued = spool.ids().map_or(0, |v| v.len());
+    tracing::info!(queued, stale_tmp_removed = cleaned, "recovered state");
+    let identity = match (&args.cert, &args.key) {
+        (Some(c), Some(k)) => examples::tls::load_pem(c, k),
+        _ => examples::tls::load_or_create_self_signed(
+            &data.join("tls"),
+            &[
+                hostname.clone(),
+                "localhost".into(),
+                "127.0.0.1".into(),
+                "::1".into(),
+            ],
+        ),
+    }
+    .map_err(|e| format!("TLS certificate: {e}"))?;
+    let acceptor = examples::tls::acceptor(identity).map_err(|e| format!("TLS: {e}"))?;
+    let smtp_limits = smtp_proto::Limits {
+        message_size: args.max_message_size,
+        recipients: args.max_recipients.max(1),
+        ..smtp_proto::Limits::default()
+    };
+    let shared = Arc::new(Shared {
+        hostname: hostname.clone(),
+        accounts,
+        store,
+        spool,
+        queue_wake: Notify::new(),
+        acceptor: Some(acceptor),
+        smtp_limits,
+        smtp_timeout: args.smtp_timeout.max(Duration::from_secs(1)),
+        pop3_timeout: args.pop3_timeout.max(Duration::from_secs(1)),
+        login_delay: Duration::from_millis(args.login_delay_ms),
+        tls_timeout: args.connect_timeout.max(Duration::from_secs(1)),
+    });
+    let resolver = if args.relay_host.is_none() {
+        Some(examples::mx::resolver(args.dns_server).map_err(|e| format!("DNS resolver: {e}"))?)
+    } else {
+        None
+    };
+    let qcfg = Arc::new(QueueConfig {
+        relay_host: args.relay_host.clone(),
+        mx_port: args.mx_port,
+        resolver,
+        schedule: RetrySchedule {
+            first: args.retry_first,
+            interval: args.retry_interval,
+            give_up: args.give_up,
+        },
+        connector: examples::tls::connector(true, None).map_err(|e| format!("TLS client: {e}"))?,
+        connect_timeout: args.connect_timeout.max(Duration::from_secs(1)),
+    });
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let limit = Arc::new(Semaphore::new(args.max_connections.max(1)));
+    let mut listeners = tokio::task::JoinSet::new();
+    let services = [
+        ("smtp", args.smtp_listen, Service::Smtp(smtp::Kind::Mx)),
+        (
+            "submission",
+            args.submission_listen,
+            Service::Smtp(smtp::Kind::Submission),
+        ),
+        (
+            "submissions",
+            args.submissions_listen,
+            Service::Smtp(smtp::Kind::Submissions),
+        ),
+        ("pop3", args.pop3_listen, Service::Pop3 { implicit: false }),
+        ("pop3s", args.pop3s_listen, Service::Pop3 { implicit: true }),
+        ("lmtp", args.lmtp_listen, Service::Smtp(smtp::Kind::Lmtp)),
+    ];
+    let conns = Arc::new(tokio_util_free::Tracker::default());
+    for (name, listen, service) in services {
+        let Some(addr) = listen.0 else { continue };
+        let l = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("{name} listen {addr}: {e}"))?;
+        let local = l.local_addr().map_err(|e| e.to_string())?;
+        println!("maild: {name} listening on {local}");
+        listeners.spawn(accept_loop(
+            l,
+            shared.clone(),
+            limit.clone(),
+            service,
+            stop_rx.clone(),
+            conns.clone(),
+        ));
+    }
+    let queue_task = tokio::spawn(queue::run(shared.clone(), qcfg, stop_rx.clone()));
+    println!("maild: ready (host name {hostname}, data in {})", data.display());
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("signal: {e}"))?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
+        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+        Some(r) = listeners.join_next() => return Err(format!("listener stopped: {r:?}")),
+    }
+    // Stop accepting, tell every session and the queue runner, and wait
+    // (bounded) for them: a message is either committed (fsynced, renamed)
+    // or its temporary file is removed; nothing is left half-written.
+    listeners.shutdown().await;
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        let _ = queue_task.await;
+        conns.wait_idle().await;
+    })
+    .await;
+    println!("maild: stopped");
+    Ok(())
+}
+
+/// Counts live connections so shutdown can wait for them.
+mod tokio_util_free {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::sync::Notify;
+
+    #[derive(Default)]
+    pub(crate) struct Tracker {
+        live: AtomicUsize,
+        idle: Notify,
+    }
+
+    /// Decrements on drop.
+    pub(crate) struct Guard<'a>(&'a Tracker);
+
+    impl Tracker {
+        pub(crate) fn enter(&self) -> Guard<'_> {
+            self.live.fetch_add(1, Ordering::SeqCst);
+            Guard(self)
+        }
+
+        pub(crate) async fn wait_idle(&self) {
+            loop {
+                let notified = self.idle.notified();
+                if self.live.load(Ordering::SeqCst) == 0 {
+                    return;
+                }
+                notified.await;
+            }
+        }
+    }
+
+    impl Drop for Guard<'_> {
+        fn drop(&mut self) {
+            if self.0.live.fetch_sub(1, Ordering::SeqCst) == 1 {
+                self.0.idle.notify_waiters();
+            }
+        }
+    }
+}
+
+async fn accept_loop(
+    l: TcpListener,
+    shared: Arc<Shared>,
+    limit: Arc<Semaphore>,
+    service: Service,
+    stop: watch::Receiver<bool>,
+    conns: Arc<tokio_util_free::Tracker>,
+) {
+    loop {
+        let (tcp, peer) = match l.accept().await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = limit.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "connection limit reached");
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                let mut tcp = tcp;
+                let msg: &[u8] = match service {
+                    Service::Smtp(smtp::Kind::Submissions) | Service::Pop3 { implicit: true } => b"",
+                    Service::Smtp(_) => b"421 4.7.0 Too many connections, try again later\r\n",
+                    Service::Pop3 { .. } => b"-ERR [SYS/TEMP] too many connections\r\n",
+                };
+                let _ = tcp.write_all(msg).await;
+                let _ = tcp.shutdown().await;
+            });
+            continue;
+        };
+        let (shared, stop, conns) = (shared.clone(), stop.clone(), conns.clone());
+        tokio::spawn(async move {
+            let _live = conns.enter();
+            tracing::debug!(%peer, ?service, "connection");
+            let r = match service {
+                Service::Smtp(kind) => smtp::serve(tcp, peer, shared, kind, stop).await,
+                Service::Pop3 { implicit } => pop3::serve(tcp, peer, shared, implicit, stop).await,
+            };
+            if let Err(e) = r {
+                tracing::debug!(%peer, error = %e, "connection ended");
+            }
+            drop(permit);
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_hosts_and_listeners() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("5d").unwrap(), Duration::from_secs(432_000));
+        assert!(parse_duration("5y").is_err());
+        assert_eq!(parse_host_port("mx.test").unwrap(), ("mx.test".into(), 25));
+        assert_eq!(
+            parse_host_port("127.0.0.1:2526").unwrap(),
+            ("127.0.0.1".into(), 2526)
+        );
+        assert_eq!(parse_host_port("[::1]:26").unwrap(), ("::1".into(), 26));
+        assert_eq!("off".parse::<Listen>().unwrap(), Listen(None));
+        assert!("nonsense".parse::<Listen>().is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+        let a = Args::try_parse_from(["maild", "--user", "a@b.test:x", "--retry-first", "1s"]).unwrap();
+        assert_eq!(a.retry_first, Duration::from_secs(1));
+        assert_eq!(a.domains, vec!["example.test".to_owned()]);
+        assert_eq!(a.smtp_listen, Listen(Some("127.0.0.1:2525".parse().unwrap())));
+    }
+}

@@ -1,0 +1,555 @@
+//! SMTP, submission and LMTP connections: smtp-proto's `ServerSession`
+//! driven over a socket, with the application's decisions (who may send,
+//! who is local, relay or not, AUTH) and streaming delivery of the body into
+//! every local Maildir and the relay spool at once.
+
+use crate::Shared;
+use crate::store::{Trace, return_path_field, trace_id, unix_now};
+use examples::maildir::Delivery;
+use examples::net::{Conn, Read};
+use examples::spool::{Envelope, SpoolWriter};
+use sasl::{CredentialStore, Mechanism, ServerMechanism, ServerOptions, ServerStep};
+use smtp_proto::{
+    AuthOutcome, EnhancedCode, ForwardPath, HeloKind, Host, Mailbox, Reply, ReversePath, ServerConfig,
+    ServerEvent, ServerSession,
+};
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+/// Which service a listener offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Port 25 style: anyone may deliver to local users; relaying needs AUTH.
+    Mx,
+    /// Submission with STARTTLS (RFC 6409): AUTH required for MAIL.
+    Submission,
+    /// Submission over implicit TLS (RFC 8314).
+    Submissions,
+    /// LMTP (RFC 2033): local recipients only, one reply per recipient.
+    Lmtp,
+}
+
+impl Kind {
+    fn needs_auth(self) -> bool {
+        matches!(self, Kind::Submission | Kind::Submissions)
+    }
+}
+
+/// SASL mechanisms offered (plaintext ones only under TLS: the session
+/// advertises AUTH only once TLS is on).
+pub(crate) const MECHANISMS: [&str; 3] = ["SCRAM-SHA-256", "PLAIN", "LOGIN"];
+
+fn reply(code: u16, e: (u8, u16, u16), text: &str) -> Reply {
+    Reply::new(code, Some(EnhancedCode(e.0, e.1, e.2)), text)
+}
+
+/// `local@domain` as it goes into an envelope: the local part as sent
+/// (quoted if it was), the domain lower-cased.
+pub(crate) fn mailbox_string(m: &Mailbox<'_>) -> String {
+    let local = String::from_utf8_lossy(m.local_part);
+    match m.domain {
+        Host::Domain(d) => format!("{local}@{}", String::from_utf8_lossy(d).to_ascii_lowercase()),
+        other => {
+            let mut b = bytes::BytesMut::new();
+            if other.write_to(&mut b).is_err() {
+                return format!("{local}@invalid");
+            }
+            format!("{local}@{}", String::from_utf8_lossy(&b))
+        }
+    }
+}
+
+/// One accepted recipient.
+#[derive(Debug)]
+struct Rcpt {
+    /// The forward path as given (for relaying).
+    address: String,
+    /// The local account, or `None` for a relayed recipient.
+    local: Option<String>,
+}
+
+/// Open outputs of a message being received.
+#[derive(Debug, Default)]
+struct Sink {
+    /// One Maildir delivery per distinct local account.
+    locals: Vec<(String, Delivery)>,
+    /// The spool entry for relayed recipients.
+    relay: Option<SpoolWriter>,
+    /// The first write error; the message is refused at its end.
+    failed: Option<io::Error>,
+}
+
+impl Sink {
+    fn write(&mut self, data: &[u8]) {
+        if self.failed.is_some() {
+            return;
+        }
+        let mut result = Ok(());
+        for (_, d) in &mut self.locals {
+            result = result.and_then(|()| d.write_all(data));
+        }
+        if let Some(w) = &mut self.relay {
+            result = result.and_then(|()| w.write_all(data));
+        }
+        if let Err(e) = result {
+            self.failed = Some(e);
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Txn {
+    sender: String,
+    rcpts: Vec<Rcpt>,
+    sink: Option<Sink>,
+}
+
+struct Conversation {
+    shared: Arc<Shared>,
+    kind: Kind,
+    peer: SocketAddr,
+    helo: String,
+    esmtp: bool,
+    user: Option<String>,
+    mech: Option<Box<dyn ServerMechanism>>,
+    txn: Txn,
+}
+
+/// Serves one connection until QUIT, EOF, a fatal error or shutdown.
+pub(crate) async fn serve(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    kind: Kind,
+    mut shutdown: watch::Receiver<bool>,
+) -> io::Result<()> {
+    let _ = tcp.set_nodelay(true);
+    let mut conn = Conn::Plain(tcp);
+    if kind == Kind::Submissions {
+        let acceptor = shared
+            .acceptor
+            .as_ref()
+            .ok_or_else(|| io::Error::other("no TLS configured"))?;
+        tokio::time::timeout(shared.tls_timeout, conn.start_server_tls(acceptor))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
+    }
+    let mut limits = shared.smtp_limits;
+    if kind == Kind::Lmtp {
+        limits.recipients = limits.recipients.max(1);
+    }
+    let mut cfg = ServerConfig {
+        hostname: shared.hostname.clone(),
+        greeting: "ESMTP maild".into(),
+        limits,
+        lmtp: kind == Kind::Lmtp,
+        chunking: false,
+        dsn: false,
+        starttls: shared.acceptor.is_some() && matches!(kind, Kind::Mx | Kind::Submission),
+        implicit_tls: kind == Kind::Submissions,
+        auth_mechanisms: if kind == Kind::Lmtp {
+            Vec::new()
+        } else {
+            MECHANISMS.iter().map(|m| (*m).to_owned()).collect()
+        },
+        ..ServerConfig::default()
+    };
+    cfg.timeouts.server = shared.smtp_timeout;
+    if kind == Kind::Lmtp {
+        cfg.greeting = "maild".into();
+    }
+    let mut session = ServerSession::new(cfg, Instant::now());
+    let mut c = Conversation {
+        shared,
+        kind,
+        peer,
+        helo: String::new(),
+        esmtp: false,
+        user: None,
+        mech: None,
+        txn: Txn::default(),
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut eof = false;
+    loop {
+        loop {
+            let ev = match session.poll_event() {
+                Ok(Some(ev)) => ev,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::debug!(%peer, error = %e, "session ended");
+                    break;
+                }
+            };
+            if let ServerEvent::StartTls = ev {
+                conn.flush_session(&mut session).await?;
+                let acceptor = c
+                    .shared
+                    .acceptor
+                    .clone()
+                    .ok_or_else(|| io::Error::other("no TLS configured"))?;
+                tokio::time::timeout(c.shared.tls_timeout, conn.start_server_tls(&acceptor))
+                    .await
+                    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
+                session
+                    .tls_established(Instant::now())
+                    .map_err(|e| io::Error::other(e.to_string()))?;
+                c.user = None;
+                c.txn = Txn::default();
+                continue;
+            }
+            c.event(&mut session, ev).await;
+        }
+        conn.flush_session(&mut session).await?;
+        if session.is_closed() || eof {
+            break;
+        }
+        let got = tokio::select! {
+            r = conn.read_into(&mut session, &mut buf, Instant::now) => Some(r?),
+            _ = shutdown.changed() => None,
+        };
+        match got {
+            Some(Read::Eof) => eof = true,
+            Some(_) => {}
+            None => {
+                // Shutting down: any message in flight is dropped (its files
+                // removed) and the client told to come back later.
+                c.txn = Txn::default();
+                let _ = conn
+                    .write_all(b"421 4.3.2 Service shutting down, try again later\r\n")
+                    .await;
+                break;
+            }
+        }
+    }
+    let _ = conn.shutdown().await;
+    Ok(())
+}
+
+impl Conversation {
+    async fn event(&mut self, s: &mut ServerSession, ev: ServerEvent) {
+        match ev {
+            ServerEvent::Helo { kind, host } => {
+                self.helo = String::from_utf8_lossy(&host).into_owned();
+                self.esmtp = kind != HeloKind::Helo;
+                self.txn = Txn::default();
+            }
+            ServerEvent::Mail(line) => {
+                let decision = self.mail(&line);
+                let _ = match decision {
+                    Ok(sender) => {
+                        self.txn = Txn {
+                            sender,
+                            ..Txn::default()
+                        };
+                        s.accept()
+                    }
+                    Err(r) => s.reject(r),
+                };
+            }
+            ServerEvent::Rcpt(line) => {
+                let _ = match self.rcpt(&line, s.is_authenticated()) {
+                    Ok(r) => {
+                        self.txn.rcpts.push(r);
+                        s.accept()
+                    }
+                    Err(r) => s.reject(r),
+                };
+            }
+            ServerEvent::DataStart => self.data_start(s.is_tls(), s.is_authenticated()),
+            ServerEvent::DataChunk(chunk) => {
+                if let Some(sink) = &mut self.txn.sink {
+                    sink.write(&chunk);
+                }
+            }
+            ServerEvent::DataEnd => self.data_end(s),
+            ServerEvent::DataAborted(reason) => {
+                tracing::info!(peer = %self.peer, ?reason, "message refused");
+                self.txn = Txn::default();
+            }
+            ServerEvent::Reset => self.txn = Txn::default(),
+            ServerEvent::PlaintextDiscarded { len } => {
+                tracing::warn!(peer = %self.peer, len, "plaintext after STARTTLS discarded");
+            }
+            ServerEvent::AuthStart {
+                mechanism,
+                initial_response,
+            } => {
+                let started = Mechanism::from_name(&mechanism)
+                    .filter(|m| MECHANISMS.contains(&m.name()))
+                    .ok_or(())
+                    .and_then(|m| sasl::server(m, &ServerOptions::default()).map_err(|_| ()));
+                match started {
+                    Ok(mut mech) => {
+                        let ir = initial_response.as_ref().map(|r| r.expose().as_slice());
+                        let step = tokio::task::block_in_place(|| mech.start(ir, &self.shared.accounts));
+                        self.mech = Some(mech);
+                        self.auth_step(s, step).await;
+                    }
+                    Err(()) => {
+                        let _ = s.auth_finish(AuthOutcome::Failure(Some(reply(
+                            504,
+                            (5, 5, 4),
+                            "Unrecognized authentication type",
+                        ))));
+                    }
+                }
+            }
+            ServerEvent::AuthResponse(r) => {
+                let step = match self.mech.as_mut() {
+                    Some(m) => tokio::task::block_in_place(|| m.step(r.expose(), &self.shared.accounts)),
+                    None => Err(sasl::SaslError::WrongState("no exchange")),
+                };
+                self.auth_step(s, step).await;
+            }
+            ServerEvent::AuthCancelled => self.mech = None,
+            ServerEvent::StartTls | ServerEvent::Quit => {}
+            _ => {}
+        }
+    }
+
+    async fn auth_step(&mut self, s: &mut ServerSession, step: Result<ServerStep, sasl::SaslError>) {
+        match step {
+            Ok(ServerStep::Challenge(c)) => {
+                let _ = s.auth_challenge(&c);
+            }
+            Ok(ServerStep::Success { identity, .. }) => {
+                self.mech = None;
+                match self.shared.accounts.resolve(identity.effective()) {
+                    Some(user) => {
+                        tracing::info!(peer = %self.peer, %user, "authenticated");
+                        self.user = Some(user);
+                        let _ = s.auth_finish(AuthOutcome::Success);
+                    }
+                    None => {
+                        let _ = s.auth_finish(AuthOutcome::Failure(None));
+                    }
+                }
+            }
+            Err(e) => {
+                self.mech = None;
+                tracing::info!(peer = %self.peer, error = %e, "authentication failed");
+                tokio::time::sleep(self.shared.login_delay).await;
+                let _ = s.auth_finish(AuthOutcome::Failure(None));
+            }
+        }
+    }
+
+    fn mail(&self, line: &smtp_proto::CommandLine) -> Result<String, Reply> {
+        if self.kind.needs_auth() && self.user.is_none() {
+            return Err(reply(530, (5, 7, 0), "Authentication required"));
+        }
+        if !line.mail_params().other.is_empty() {
+            return Err(reply(555, (5, 5, 4), "Unsupported MAIL parameter"));
+        }
+        Ok(match line.reverse_path() {
+            ReversePath::Null => String::new(),
+            ReversePath::Mailbox(m) => mailbox_string(&m),
+        })
+    }
+
+    fn rcpt(&self, line: &smtp_proto::CommandLine, authenticated: bool) -> Result<Rcpt, Reply> {
+        if !line.rcpt_params().other.is_empty() {
+            return Err(reply(555, (5, 5, 4), "Unsupported RCPT parameter"));
+        }
+        let accounts = &self.shared.accounts;
+        let unknown = || reply(550, (5, 1, 1), "Recipient address rejected: user unknown");
+        let m = match line.forward_path() {
+            Some(ForwardPath::Postmaster) => {
+                let local = accounts.postmaster().ok_or_else(unknown)?;
+                return Ok(Rcpt {
+                    address: "postmaster".into(),
+                    local: Some(local),
+                });
+            }
+            Some(ForwardPath::Mailbox(m)) => m,
+            None => return Err(reply(501, (5, 5, 2), "Syntax error in recipient")),
+        };
+        let address = mailbox_string(&m);
+        let local_domain = match m.domain {
+            Host::Domain(d) => std::str::from_utf8(d)
+                .ok()
+                .filter(|d| accounts.is_local_domain(d)),
+            _ => None,
+        };
+        if let Some(domain) = local_domain {
+            let local_part = String::from_utf8_lossy(&m.local_part_unquoted()).into_owned();
+            let account = if local_part.eq_ignore_ascii_case("postmaster") {
+                accounts
+                    .resolve(&format!("postmaster@{domain}"))
+                    .or_else(|| accounts.postmaster())
+            } else {
+                accounts.resolve(&format!("{local_part}@{domain}"))
+            };
+            return match account {
+                Some(a) => Ok(Rcpt {
+                    address,
+                    local: Some(a),
+                }),
+                None => Err(unknown()),
+            };
+        }
+        if self.kind == Kind::Lmtp {
+            return Err(unknown());
+        }
+        if authenticated && self.user.is_some() {
+            return Ok(Rcpt { address, local: None });
+        }
+        Err(reply(554, (5, 7, 1), "Relay access denied"))
+    }
+
+    fn protocol(&self, tls: bool, authenticated: bool) -> &'static str {
+        match (self.kind, self.esmtp, tls, authenticated) {
+            (Kind::Lmtp, ..) => "LMTP",
+            (_, false, _, _) => "SMTP",
+            (_, true, false, false) => "ESMTP",
+            (_, true, true, false) => "ESMTPS",
+            (_, true, false, true) => "ESMTPA",
+            (_, true, true, true) => "ESMTPSA",
+        }
+    }
+
+    fn data_start(&mut self, tls: bool, authenticated: bool) {
+        let shared = self.shared.clone();
+        let id = trace_id();
+        let now = unix_now();
+        let single = (self.txn.rcpts.len() == 1).then(|| self.txn.rcpts[0].address.clone());
+        let trace = Trace {
+            helo: &self.helo,
+            peer: self.peer.ip(),
+            by: &shared.hostname,
+            with: self.protocol(tls, authenticated),
+            id: &id,
+            for_rcpt: single.as_deref(),
+        };
+        let received = trace.field(now);
+        let mut sink = Sink::default();
+        let result = (|| -> io::Result<()> {
+            for r in &self.txn.rcpts {
+                match &r.local {
+                    Some(a) if sink.locals.iter().all(|(x, _)| x != a) => {
+                        let mut d = shared.store.maildir(a)?.begin()?;
+                        d.write_all(return_path_field(&self.txn.sender).as_bytes())?;
+                        d.write_all(received.as_bytes())?;
+                        sink.locals.push((a.clone(), d));
+                    }
+                    Some(_) => {}
+                    None if sink.relay.is_none() => {
+                        let mut w = shared.spool.begin()?;
+                        w.write_all(received.as_bytes())?;
+                        sink.relay = Some(w);
+                    }
+                    None => {}
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            sink.failed = Some(e);
+        }
+        self.txn.sink = Some(sink);
+    }
+
+    fn data_end(&mut self, s: &mut ServerSession) {
+        let txn = std::mem::take(&mut self.txn);
+        let Some(mut sink) = txn.sink else {
+            let _ = s.reject(reply(451, (4, 3, 0), "Local error in processing"));
+            return;
+        };
+        if let Some(e) = sink.failed.take() {
+            tracing::error!(peer = %self.peer, error = %e, "writing the message failed");
+            let r = reply(451, (4, 3, 0), "Local error in processing, try again later");
+            if self.kind == Kind::Lmtp {
+                let _ = s.lmtp_replies(&vec![r; txn.rcpts.len()]);
+            } else {
+                let _ = s.reject(r);
+            }
+            return;
+        }
+        let shared = self.shared.clone();
+        // Make everything durable before any 250 (fsync file, rename, fsync dir).
+        let outcome = tokio::task::block_in_place(|| {
+            let mut results: Vec<(String, io::Result<String>)> = Vec::new();
+            for (account, d) in sink.locals {
+                let r = d.commit();
+                results.push((account, r));
+            }
+            let queued = sink.relay.map(|w| {
+                let remote: Vec<String> = txn
+                    .rcpts
+                    .iter()
+                    .filter(|r| r.local.is_none())
+                    .map(|r| r.address.clone())
+                    .collect();
+                w.commit(&Envelope::new(&txn.sender, &remote, unix_now()))
+            });
+            (results, queued)
+        });
+        let (results, queued) = outcome;
+        for (account, r) in &results {
+            match r {
+                Ok(name) => {
+                    tracing::info!(peer = %self.peer, from = %txn.sender, to = %account, %name, "delivered")
+                }
+                Err(e) => tracing::error!(peer = %self.peer, to = %account, error = %e, "delivery failed"),
+            }
+        }
+        let queued_ok = match &queued {
+            Some(Ok(id)) => {
+                tracing::info!(peer = %self.peer, from = %txn.sender, %id, "queued for relay");
+                shared.queue_wake.notify_one();
+                true
+            }
+            Some(Err(e)) => {
+                tracing::error!(peer = %self.peer, error = %e, "queueing failed");
+                false
+            }
+            None => true,
+        };
+        let temp = reply(451, (4, 3, 0), "Local error in processing, try again later");
+        if self.kind == Kind::Lmtp {
+            let replies: Vec<Reply> = txn
+                .rcpts
+                .iter()
+                .map(|r| {
+                    let ok = r
+                        .local
+                        .as_ref()
+                        .is_some_and(|a| results.iter().any(|(x, res)| x == a && res.is_ok()));
+                    if ok {
+                        reply(250, (2, 1, 5), &format!("<{}> delivered", r.address))
+                    } else {
+                        temp.clone()
+                    }
+                })
+                .collect();
+            let _ = s.lmtp_replies(&replies);
+            return;
+        }
+        let all_ok = queued_ok && results.iter().all(|(_, r)| r.is_ok());
+        if all_ok {
+            let text = match &queued {
+                Some(Ok(id)) => format!("Ok: queued as {id}"),
+                _ => "Ok: delivered".to_owned(),
+            };
+            let _ = s.accept_with(&reply(250, (2, 0, 0), &text));
+        } else {
+            let _ = s.reject(temp);
+        }
+    }
+}
+
+/// Checks a password for POP3 USER/PASS (one PBKDF2 run).
+pub(crate) fn verify_password(shared: &Shared, user: &str, password: &str) -> Option<String> {
+    let ok = tokio::task::block_in_place(|| {
+        shared
+            .accounts
+            .verify_password(user, &sasl::Secret::new(password.to_owned()))
+    });
+    if ok { shared.accounts.resolve(user) } else { None }
+}
