@@ -71,9 +71,7 @@ impl App {
             (b"locked", b"tanstaaf") => AuthOutcome::Failure(LoginFailure::in_use()),
             (b"tired", _) => AuthOutcome::Failure(LoginFailure::login_delay()),
             // A passphrase: PASS takes the rest of the line, spaces included.
-            (b"spacey", b" two  spaces and a tab\t ") => {
-                AuthOutcome::Success(maildrop_of(&self.messages))
-            }
+            (b"spacey", b" two  spaces and a tab\t ") => AuthOutcome::Success(maildrop_of(&self.messages)),
             _ => AuthOutcome::Failure(LoginFailure::bad_credentials()),
         }
     }
