@@ -137,6 +137,13 @@ impl ServerApp {
                     self.messages.push(std::mem::take(&mut self.current));
                     assert!(s.accept().is_ok());
                 }
+                // A transaction reset mid-BDAT (RSET, or EHLO) drops its partial body.
+                ServerEvent::DataStart | ServerEvent::Reset | ServerEvent::Helo { .. }
+                    if !self.current.is_empty() =>
+                {
+                    self.log.push(format!("{ev:?} drops {}", self.current.len()));
+                    self.current.clear();
+                }
                 ServerEvent::DataAborted(r) => {
                     self.log
                         .push(format!("DataAborted({r:?}, {})", self.current.len()));

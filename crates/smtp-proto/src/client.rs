@@ -17,7 +17,7 @@ use crate::command::{
 };
 use crate::error::{Error, ErrorKind, UsageError};
 use crate::limits::{Limits, Timeouts};
-use crate::reply::{Capabilities, EhloKeyword, Reply, ReplyParser};
+use crate::reply::{Capabilities, EhloKeyword, EnhancedCode, Reply, ReplyParser};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::{BufMut, BytesMut};
@@ -187,6 +187,9 @@ enum Expect {
     DataEnd,
     Rset,
     Quit,
+    /// The reply to a BDAT chunk (or to the end of data) of a transaction that
+    /// already failed and was reset: read and ignored.
+    Stale,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -542,8 +545,9 @@ impl ClientSession {
                         (t.accepted, t.answered, t.bdat, t.mail_ok)
                     });
                 if answered == n_rcpt {
-                    if accepted == 0 && (bdat || !self.pipelined()) {
-                        // Nothing to deliver: DATA was not sent yet.
+                    if (accepted == 0 || !mail_ok) && (bdat || !self.pipelined()) {
+                        // Nothing to deliver (no recipient, or MAIL refused
+                        // while the RCPTs were pipelined): DATA was not sent yet.
                         self.planned.clear();
                         let why = self.txn.as_ref().and_then(|t| t.failed.clone()).unwrap_or(r);
                         self.end_txn_failed(why);
@@ -579,12 +583,11 @@ impl ClientSession {
                 }
             }
             Expect::BdatChunk => {
-                if !r.is_positive()
-                    && let Some(t) = self.txn.as_mut()
-                {
-                    t.failed.get_or_insert(r);
+                if !r.is_positive() {
+                    self.fail_bdat_txn(r);
                 }
             }
+            Expect::Stale => {}
             Expect::DataEnd => {
                 let done = match self.txn.as_mut() {
                     Some(t) => {
@@ -597,7 +600,7 @@ impl ClientSession {
                     self.phase = Phase::Idle;
                     match t.failed {
                         Some(f) if t.accepted == 0 || t.bdat => {
-                            if t.mail_ok && !t.bdat {
+                            if t.mail_ok {
                                 let _ = self.send(&Command::Rset, Expect::Rset);
                             }
                             self.events.push_back(ClientEvent::TransactionFailed(f));
@@ -621,6 +624,25 @@ impl ClientSession {
                 self.events.push_back(ClientEvent::Closed);
             }
         }
+    }
+
+    /// A BDAT transaction failed (a chunk was refused, or the body outgrew
+    /// the server's SIZE): no further chunk goes out (RFC 3030 2: "MUST NOT
+    /// send any additional BDAT segments"), the replies still due for chunks
+    /// already sent are ignored, and RSET clears the indeterminate state.
+    fn fail_bdat_txn(&mut self, why: Reply) {
+        if self.txn.take().is_none() {
+            return;
+        }
+        for e in &mut self.expect {
+            if matches!(e, Expect::BdatChunk | Expect::DataEnd) {
+                *e = Expect::Stale;
+            }
+        }
+        self.bdat_cr = false;
+        self.phase = Phase::Idle;
+        let _ = self.send(&Command::Rset, Expect::Rset);
+        self.events.push_back(ClientEvent::TransactionFailed(why));
     }
 
     fn end_txn_failed(&mut self, why: Reply) {
@@ -995,7 +1017,11 @@ impl ClientSession {
     ///
     /// [`UsageError::WrongState`] outside the body; [`UsageError::BadArgument`]
     /// for a bare CR or LF (never sent, RFC 5321 2.3.8) unless the body is
-    /// BINARYMIME; [`UsageError::TooLarge`] beyond the server's SIZE.
+    /// BINARYMIME; [`UsageError::TooLarge`] beyond the server's SIZE. A body
+    /// that outgrows the SIZE is never delivered truncated: a BDAT transaction
+    /// ends with [`ClientEvent::TransactionFailed`] (and RSET); in DATA, which
+    /// cannot be cancelled, the session fails with [`ErrorKind::MessageTooLarge`]
+    /// and the driver must close the connection.
     pub fn send_data(&mut self, data: &[u8]) -> Result<usize, UsageError> {
         if self.phase != Phase::Body {
             return Err(UsageError::WrongState);
@@ -1014,6 +1040,21 @@ impl ClientSession {
             && max > 0
             && sent + n as u64 > max
         {
+            // Never let a truncated message be delivered: a BDAT transaction
+            // is reset; DATA cannot be cancelled, so the session closes and
+            // the server, seeing no end of data, drops the partial message.
+            if bdat {
+                self.fail_bdat_txn(Reply::new(
+                    552,
+                    Some(EnhancedCode(5, 3, 4)),
+                    "Message exceeds the server's SIZE limit, not sent",
+                ));
+            } else {
+                self.close(Error::new(
+                    ErrorKind::MessageTooLarge,
+                    "message exceeds the server's SIZE limit; close the connection so that no partial message is delivered",
+                ));
+            }
             return Err(UsageError::TooLarge);
         }
         if bdat {

@@ -119,6 +119,10 @@ pub enum ErrorKind {
     Eof,
     /// The session is already closed.
     Closed,
+    /// Client: the body outgrew the server's SIZE limit during DATA, which
+    /// cannot be cancelled; the connection must be closed so that the server
+    /// drops the partial message.
+    MessageTooLarge,
 }
 
 /// A fatal session error: the session is closed; only pending transmit bytes

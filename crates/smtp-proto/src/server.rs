@@ -197,7 +197,8 @@ pub enum AbortReason {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ServerEvent {
-    /// HELO/EHLO/LHLO was answered; any transaction was reset.
+    /// HELO/EHLO/LHLO was answered; any transaction was reset (drop any
+    /// body chunks received for it).
     Helo {
         /// Which command.
         kind: HeloKind,
@@ -221,7 +222,8 @@ pub enum ServerEvent {
     /// The session refused the message after its end and has replied; drop
     /// what was received.
     DataAborted(AbortReason),
-    /// RSET was answered; the transaction is gone.
+    /// RSET was answered; the transaction is gone (drop any body chunks
+    /// received for it: RSET may come between BDAT chunks, RFC 3030 2).
     Reset,
     /// STARTTLS was answered with 220: write out the pending bytes, run the
     /// TLS handshake, then call [`ServerSession::tls_established`].

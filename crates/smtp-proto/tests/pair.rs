@@ -146,3 +146,42 @@ proptest! {
         }
     }
 }
+
+/// A body that outgrows the server's SIZE is never delivered truncated: with
+/// BDAT the transaction is reset and the next message goes through; with DATA
+/// the client session fails (the connection must be dropped).
+#[test]
+fn oversized_body_is_never_delivered_truncated() {
+    for chunking in [true, false] {
+        let ccfg = ClientConfig {
+            chunking,
+            max_buffer: 64,
+            ..ClientConfig::default()
+        };
+        let mut scfg = ServerConfig::default();
+        scfg.limits.message_size = 100;
+        let big = b"0123456789abcdef\r\n".repeat(20);
+        let small = b"Subject: ok\r\n\r\nsmall\r\n".to_vec();
+        let msgs = vec![
+            (env(&["a@example.test"]), big),
+            (env(&["b@example.test"]), small.clone()),
+        ];
+        let run = run_pair(ccfg, scfg, msgs, 3, 40);
+        if chunking {
+            assert_eq!(run.errors.0, None, "{:#?}", run.client.log);
+            assert_eq!(run.server.messages, vec![small], "{:#?}", run.client.log);
+            assert!(
+                run.client
+                    .log
+                    .iter()
+                    .any(|l| l.contains("TransactionFailed") && l.contains("552"))
+            );
+        } else {
+            assert_eq!(
+                run.errors.0.map(|e| e.kind()),
+                Some(smtp_proto::ErrorKind::MessageTooLarge)
+            );
+            assert!(run.server.messages.is_empty(), "{:?}", run.server.messages);
+        }
+    }
+}

@@ -540,3 +540,88 @@ fn client_timeouts() {
     c.handle_timeout(at + 2 * MIN);
     assert_eq!(client_events(&mut c), vec!["error Timeout"]);
 }
+
+#[test]
+fn client_stops_and_resets_after_a_refused_bdat_chunk() {
+    // A refused chunk: no further BDAT goes out, the transaction fails, RSET follows.
+    let mut c = client_in_body(1 << 16, true);
+    assert_eq!(c.send_data(b"abc\r\n"), Ok(5));
+    assert_eq!(out_of(&mut c), "BDAT 5\r\nabc\r\n");
+    c.handle_input(b"552 5.3.4 Too big\r\n");
+    let ev = client_events(&mut c);
+    assert!(
+        ev.len() == 1 && ev[0].starts_with("TransactionFailed") && ev[0].contains("552"),
+        "{ev:?}"
+    );
+    assert_eq!(out_of(&mut c), "RSET\r\n");
+    assert_eq!(c.send_data(b"more\r\n"), Err(UsageError::WrongState));
+    assert_eq!(c.finish_data(), Err(UsageError::WrongState));
+    assert_eq!(out_of(&mut c), "");
+    c.handle_input(b"250 2.0.0 Ok\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert!(c.is_ready());
+
+    // Chunks already pipelined when the refusal arrives: their replies (and
+    // the one to BDAT LAST) are read and ignored; the next transaction is clean.
+    let mut c = client_in_body(1 << 16, true);
+    c.send_data(b"one\r\n").unwrap();
+    c.send_data(b"two\r\n").unwrap();
+    c.finish_data().unwrap();
+    assert_eq!(
+        out_of(&mut c),
+        "BDAT 5\r\none\r\nBDAT 5\r\ntwo\r\nBDAT 0 LAST\r\n"
+    );
+    c.handle_input(b"451 4.3.0 Disk full\r\n");
+    let ev = client_events(&mut c);
+    assert!(ev.len() == 1 && ev[0].contains("451"), "{ev:?}");
+    assert_eq!(out_of(&mut c), "RSET\r\n");
+    c.handle_input(b"503 5.5.1 Send RSET\r\n503 5.5.1 Send RSET\r\n250 2.0.0 Ok\r\n");
+    assert!(client_events(&mut c).is_empty());
+    c.send_mail(env(), Instant::now()).unwrap();
+    assert!(out_of(&mut c).starts_with("MAIL FROM:<a@example.test>"));
+    c.handle_input(b"250 ok\r\n250 ok\r\n");
+    let ev = client_events(&mut c);
+    assert!(
+        ev[0].starts_with("MailResult") && ev.last().unwrap() == "SendBody",
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn client_never_sends_a_truncated_message_beyond_size() {
+    let setup = |chunking: bool| {
+        let t0 = Instant::now();
+        let cfg = ClientConfig {
+            chunking,
+            ..ClientConfig::default()
+        };
+        let mut c = ClientSession::new(cfg, t0);
+        c.handle_input(b"220 mx\r\n250-mx\r\n250-CHUNKING\r\n250-SIZE 10\r\n250 PIPELINING\r\n");
+        client_events(&mut c);
+        c.send_mail(env(), t0).unwrap();
+        c.handle_input(if chunking {
+            &b"250 ok\r\n250 ok\r\n"[..]
+        } else {
+            b"250 ok\r\n250 ok\r\n354 go\r\n"
+        });
+        assert_eq!(client_events(&mut c).last().unwrap(), "SendBody");
+        out_of(&mut c);
+        c
+    };
+    // BDAT: the transaction is reset, nothing of the message is completed.
+    let mut c = setup(true);
+    assert_eq!(c.send_data(b"12345\r\n"), Ok(7));
+    assert_eq!(c.send_data(b"67890\r\n"), Err(UsageError::TooLarge));
+    let ev = client_events(&mut c);
+    assert!(ev.len() == 1 && ev[0].contains("552"), "{ev:?}");
+    assert_eq!(out_of(&mut c), "BDAT 7\r\n12345\r\nRSET\r\n");
+    assert_eq!(c.finish_data(), Err(UsageError::WrongState));
+    // DATA cannot be cancelled: the session fails and no end of data is sent.
+    let mut c = setup(false);
+    assert_eq!(c.send_data(b"12345\r\n"), Ok(7));
+    assert_eq!(c.send_data(b"67890\r\n"), Err(UsageError::TooLarge));
+    assert_eq!(client_events(&mut c), vec!["error MessageTooLarge"]);
+    assert!(c.is_closed());
+    assert!(c.finish_data().is_err());
+    assert_eq!(out_of(&mut c), "12345\r\n");
+}
