@@ -99,7 +99,10 @@ impl ContentType {
             Some(p) => parse_params(&mut Cursor::new(&value[p..])),
             None => Vec::new(),
         };
-        ContentType { params, ..Self::text_plain() }
+        ContentType {
+            params,
+            ..Self::text_plain()
+        }
     }
 
     /// `type/subtype`, lowercased.

@@ -202,9 +202,13 @@ impl PushParser {
             }
             Ev::Defect(d) => Event::Defect(d),
         };
-        let consumed = self.sc.pos - self.base;
-        self.buf.advance(consumed);
-        self.base = self.sc.pos;
+        // Queued events may still refer to bytes before `sc.pos`: drop input only
+        // once the scanner has handed out everything it found so far.
+        if !self.sc.has_pending() {
+            let consumed = self.sc.pos - self.base;
+            self.buf.advance(consumed);
+            self.base = self.sc.pos;
+        }
         Some(out)
     }
 }

@@ -134,6 +134,11 @@ impl Scanner {
         }
     }
 
+    /// Whether events are queued (their byte ranges may lie before `pos`).
+    pub(crate) fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
     pub(crate) fn is_done(&self) -> bool {
         self.started && self.stack.is_empty() && self.pending.is_empty()
     }
@@ -151,6 +156,7 @@ impl Scanner {
 
     /// Next event, or `None` when more input is needed (or everything is done).
     pub(crate) fn next(&mut self, buf: &[u8], eof: bool) -> Option<Ev> {
+        let base = self.pos;
         loop {
             if let Some(ev) = self.pending.pop_front() {
                 return Some(ev);
@@ -161,15 +167,19 @@ impl Scanner {
                 }
                 self.started = true;
                 if buf.starts_with(b"From ") {
-                    let end = memchr(b'\n', buf).map_or(buf.len(), |p| p + 1);
-                    if !eof && end == buf.len() && buf.last() != Some(&b'\n') {
+                    // the decision depends only on the first max_field_bytes + 1
+                    // bytes, so it is the same for any chunking
+                    let window = &buf[..buf.len().min(self.limits.max_field_bytes + 1)];
+                    let nl = memchr(b'\n', window);
+                    if nl.is_none() && !eof && window.len() == buf.len() {
                         self.started = false;
-                        if buf.len() > self.limits.max_field_bytes {
-                            self.started = true;
-                        } else {
-                            return None;
-                        }
-                    } else {
+                        return None;
+                    }
+                    let end = nl.map_or(buf.len(), |p| p + 1);
+                    // "From :" is an obsolete-syntax header field, not an mbox line
+                    let next = buf[5..end].iter().copied().find(|&b| !is_wsp(b));
+                    let too_long = nl.is_none() && window.len() < buf.len();
+                    if next != Some(b':') && !too_long {
                         self.defect(DefectKind::MboxFromLine, self.pos);
                         self.pos += end;
                         self.stack.push(Frame::Headers);
@@ -180,10 +190,13 @@ impl Scanner {
                 self.stack.push(Frame::Headers);
                 return Some(Ev::PartBegin { offset: self.pos });
             }
+            // `buf` starts at the position of the call; steps that consume input
+            // without an event loop here, so look only at what is left
+            let rest = buf.get(self.pos - base..).unwrap_or_default();
             let progressed = match self.stack.last() {
                 None => return None,
-                Some(Frame::Headers) => self.headers(buf, eof),
-                Some(_) => self.region(buf, eof),
+                Some(Frame::Headers) => self.headers(rest, eof),
+                Some(_) => self.region(rest, eof),
             };
             if !progressed && self.pending.is_empty() {
                 return None;
@@ -206,13 +219,14 @@ impl Scanner {
             }
             return false;
         }
-        let Some(nl) = memchr(b'\n', buf) else {
+        // A line with no line break in its first max_field_bytes + 1 bytes is too long
+        // whatever it is; deciding from that window only keeps any chunking equal.
+        let window = &buf[..buf.len().min(self.limits.max_field_bytes + 1)];
+        let Some(nl) = memchr(b'\n', window) else {
+            if buf.len() > self.limits.max_field_bytes {
+                return self.maybe_too_long(buf.len());
+            }
             if !eof {
-                if buf.len() > self.limits.max_field_bytes {
-                    self.defect(DefectKind::HeaderFieldTooLong, self.pos);
-                    self.ctx.skipping = true;
-                    return true;
-                }
                 return false;
             }
             return self.field_or_end(buf, buf.len(), eof);

@@ -566,7 +566,11 @@ impl Message<'_> {
                             out.push((PieceKind::Body, p.body_range.clone()));
                         }
                         PartKind::Message { child: Some(c) } => work.push(Work::Part(*c)),
-                        PartKind::Multipart { children, preamble, epilogue } => {
+                        PartKind::Multipart {
+                            children,
+                            preamble,
+                            epilogue,
+                        } => {
                             let mut items = vec![Work::Piece(PieceKind::Preamble, preamble.clone())];
                             let mut prev = preamble.end;
                             for &c in children {

@@ -11,7 +11,11 @@ use mime::{
 use proptest::prelude::*;
 
 fn load(name: &str) -> Vec<u8> {
-    corpus().into_iter().find(|(n, _)| n == name).expect("corpus file").1
+    corpus()
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .expect("corpus file")
+        .1
 }
 
 fn defects(m: &Message<'_>) -> Vec<DefectKind> {
@@ -28,8 +32,15 @@ fn reemit_is_byte_exact_and_gaps_are_delimiters() {
         for (kind, r) in m.pieces() {
             if kind == PieceKind::Delimiter {
                 let gap = m.slice(r);
-                let gap = gap.strip_prefix(b"\r\n").or_else(|| gap.strip_prefix(b"\n")).unwrap_or(gap);
-                assert!(gap.starts_with(b"--"), "{name}: gap {:?}", String::from_utf8_lossy(gap));
+                let gap = gap
+                    .strip_prefix(b"\r\n")
+                    .or_else(|| gap.strip_prefix(b"\n"))
+                    .unwrap_or(gap);
+                assert!(
+                    gap.starts_with(b"--"),
+                    "{name}: gap {:?}",
+                    String::from_utf8_lossy(gap)
+                );
             }
         }
         // every part re-emits from its own range too
@@ -45,8 +56,16 @@ fn reemit_is_byte_exact_and_gaps_are_delimiters() {
 fn push_parser_whole_bytewise_and_odd_chunks_agree() {
     for (name, data) in corpus() {
         let whole = push_events(&data, &[data.len()], Limits::default());
-        assert_eq!(whole, push_events(&data, &[1], Limits::default()), "{name} bytewise");
-        assert_eq!(whole, push_events(&data, &[7, 2, 13, 1, 64], Limits::default()), "{name} odd");
+        assert_eq!(
+            whole,
+            push_events(&data, &[1], Limits::default()),
+            "{name} bytewise"
+        );
+        assert_eq!(
+            whole,
+            push_events(&data, &[7, 2, 13, 1, 64], Limits::default()),
+            "{name} odd"
+        );
     }
 }
 
@@ -69,8 +88,16 @@ fn types(m: &Message<'_>) -> Vec<String> {
 fn known_structures_and_defects() {
     let cases: &[(&str, &[&str], &[DefectKind])] = &[
         ("01-simple.eml", &["text/plain"], &[]),
-        ("02-alternative-qp.eml", &["multipart/alternative", "text/plain", "text/html"], &[]),
-        ("03-mixed-attachment.eml", &["multipart/mixed", "text/plain", "application/octet-stream"], &[]),
+        (
+            "02-alternative-qp.eml",
+            &["multipart/alternative", "text/plain", "text/html"],
+            &[],
+        ),
+        (
+            "03-mixed-attachment.eml",
+            &["multipart/mixed", "text/plain", "application/octet-stream"],
+            &[],
+        ),
         (
             "04-nested.eml",
             &[
@@ -102,34 +129,93 @@ fn known_structures_and_defects() {
             ],
             &[],
         ),
-        ("07-missing-close.eml", &["multipart/mixed", "text/plain", "text/plain"], &[DefectKind::CloseBoundaryNotFound]),
-        ("08-no-start-boundary.eml", &["multipart/mixed"], &[DefectKind::StartBoundaryNotFound]),
-        ("09-no-boundary-param.eml", &["multipart/mixed"], &[DefectKind::NoBoundaryInMultipart]),
-        ("12-lf-only.eml", &["multipart/mixed", "text/plain", "text/plain"], &[DefectKind::BareLineFeed]),
+        (
+            "07-missing-close.eml",
+            &["multipart/mixed", "text/plain", "text/plain"],
+            &[DefectKind::CloseBoundaryNotFound],
+        ),
+        (
+            "08-no-start-boundary.eml",
+            &["multipart/mixed"],
+            &[DefectKind::StartBoundaryNotFound],
+        ),
+        (
+            "09-no-boundary-param.eml",
+            &["multipart/mixed"],
+            &[DefectKind::NoBoundaryInMultipart],
+        ),
+        (
+            "12-lf-only.eml",
+            &["multipart/mixed", "text/plain", "text/plain"],
+            &[DefectKind::BareLineFeed],
+        ),
         ("13-mbox-from.eml", &["text/plain"], &[DefectKind::MboxFromLine]),
-        ("14-missing-separator.eml", &["text/plain"], &[DefectKind::MissingHeaderBodySeparator]),
-        ("15-first-continuation.eml", &["text/plain"], &[DefectKind::FirstHeaderLineIsContinuation]),
-        ("17-obsolete.eml", &["text/plain"], &[DefectKind::ObsoleteHeaderName]),
+        (
+            "14-missing-separator.eml",
+            &["text/plain"],
+            &[DefectKind::MissingHeaderBodySeparator],
+        ),
+        (
+            "15-first-continuation.eml",
+            &["text/plain"],
+            &[DefectKind::FirstHeaderLineIsContinuation],
+        ),
+        (
+            "17-obsolete.eml",
+            &["text/plain"],
+            &[DefectKind::ObsoleteHeaderName],
+        ),
         (
             "19-outer-boundary.eml",
-            &["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "text/plain"],
+            &[
+                "multipart/mixed",
+                "multipart/alternative",
+                "text/plain",
+                "text/html",
+                "text/plain",
+            ],
             &[DefectKind::CloseBoundaryNotFound, DefectKind::BoundaryOfOuterPart],
         ),
-        ("20-invalid-content-type.eml", &["text/plain"], &[DefectKind::InvalidContentType]),
+        (
+            "20-invalid-content-type.eml",
+            &["text/plain"],
+            &[DefectKind::InvalidContentType],
+        ),
         (
             "21-encoded-rfc822.eml",
             &["multipart/mixed", "message/rfc822"],
             &[DefectKind::InvalidEncodingForCompositeType],
         ),
-        ("22-boundary-lookalikes.eml", &["multipart/mixed", "text/plain", "text/plain"], &[]),
-        ("23-empty-parts.eml", &["multipart/mixed", "text/plain", "text/plain", "application/octet-stream"], &[]),
+        (
+            "22-boundary-lookalikes.eml",
+            &["multipart/mixed", "text/plain", "text/plain"],
+            &[],
+        ),
+        (
+            // two delimiter lines in a row enclose an empty part (no header, no body)
+            "23-empty-parts.eml",
+            &[
+                "multipart/mixed",
+                "text/plain",
+                "text/plain",
+                "text/plain",
+                "application/octet-stream",
+            ],
+            &[],
+        ),
     ];
     for (name, want_types, want_defects) in cases {
         let data = load(name);
         let m = Message::parse(&data);
         assert_eq!(types(&m), *want_types, "{name}");
         assert_eq!(defects(&m), *want_defects, "{name}");
-        let strict = Message::parse_with(&data, ParseOptions { strict: true, ..ParseOptions::default() });
+        let strict = Message::parse_with(
+            &data,
+            ParseOptions {
+                strict: true,
+                ..ParseOptions::default()
+            },
+        );
         assert_eq!(strict.is_err(), !want_defects.is_empty(), "{name} strict");
     }
 }
@@ -159,17 +245,33 @@ fn headers_of_the_simple_message() {
     let m = Message::parse(&data);
     let r = m.root();
     assert_eq!(r.subject().as_deref(), Some("Café meeting at midi à noon"));
-    let Address::Mailbox(from) = &r.from()[0] else { panic!() };
-    assert_eq!((from.name.as_deref(), from.address().as_str()), (Some("Alice A. Example"), "alice@example.test"));
+    let Address::Mailbox(from) = &r.from()[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (from.name.as_deref(), from.address().as_str()),
+        (Some("Alice A. Example"), "alice@example.test")
+    );
     assert_eq!(r.to().len(), 2);
-    let Address::Group { name, members } = &r.cc()[0] else { panic!() };
+    let Address::Group { name, members } = &r.cc()[0] else {
+        panic!()
+    };
     assert_eq!((name.as_str(), members.len()), ("Team", 2));
     assert_eq!(members[1].name.as_deref(), Some("Eve, the auditor"));
     assert_eq!(r.date().unwrap().to_rfc5322(), "Tue, 3 Mar 2026 10:00:00 +0100");
-    assert_eq!(r.message_id().as_deref(), Some("20260303100000.4711@example.test"));
+    assert_eq!(
+        r.message_id().as_deref(),
+        Some("20260303100000.4711@example.test")
+    );
     assert_eq!(r.mime_version(), Some((1, 0)));
-    assert_eq!(r.header("received").unwrap().range.start, data.windows(9).position(|w| w == b"Received:").unwrap());
-    assert_eq!(m.text(0), "Hello Bob,\r\n\r\nsee you at the café at noon.\r\n-- \r\nAlice\r\n");
+    assert_eq!(
+        r.header("received").unwrap().range.start,
+        data.windows(9).position(|w| w == b"Received:").unwrap()
+    );
+    assert_eq!(
+        m.text(0),
+        "Hello Bob,\r\n\r\nsee you at the café at noon.\r\n-- \r\nAlice\r\n"
+    );
 }
 
 #[test]
@@ -177,30 +279,47 @@ fn obsolete_and_utf8_headers() {
     let data = load("17-obsolete.eml");
     let m = Message::parse(&data);
     let r = m.root();
-    let Address::Mailbox(f) = &r.from()[0] else { panic!() };
+    let Address::Mailbox(f) = &r.from()[0] else {
+        panic!()
+    };
     assert_eq!(f.address(), "obs@example.test");
     let to = r.to();
     let Address::Mailbox(a) = &to[0] else { panic!() };
     assert_eq!(a.address(), "target@example.test");
     let Address::Mailbox(b) = &to[1] else { panic!() };
-    assert_eq!((b.address().as_str(), b.name.as_deref()), ("user@example.test", Some("User Name")));
+    assert_eq!(
+        (b.address().as_str(), b.name.as_deref()),
+        ("user@example.test", Some("User Name"))
+    );
     let d = r.date().unwrap();
     assert_eq!((d.year, d.hour, d.minute, d.offset_minutes), (2026, 16, 20, -300));
-    assert_eq!(r.in_reply_to(), ["parent.1@example.test", "parent.2@example.test"]);
+    assert_eq!(
+        r.in_reply_to(),
+        ["parent.1@example.test", "parent.2@example.test"]
+    );
     assert_eq!(r.references().len(), 3);
     assert_eq!(r.mime_version(), Some((1, 0)));
 
     let data = load("24-utf8-headers.eml");
     let m = Message::parse(&data);
-    let Address::Mailbox(f) = &m.root().from()[0] else { panic!() };
+    let Address::Mailbox(f) = &m.root().from()[0] else {
+        panic!()
+    };
     assert_eq!(f.name.as_deref(), Some("Zoë Ångström"));
-    assert_eq!(m.root().subject().as_deref(), Some("Raw UTF-8 subject per RFC 6532 ✓"));
+    assert_eq!(
+        m.root().subject().as_deref(),
+        Some("Raw UTF-8 subject per RFC 6532 ✓")
+    );
 
     let data = load("18-message-global.eml");
     let m = Message::parse(&data);
     let inner = m.resolve(&[2]).unwrap();
-    let PartKind::Message { child: Some(c) } = m.parts[inner].kind else { panic!() };
-    let Address::Mailbox(f) = &m.parts[c].from()[0] else { panic!() };
+    let PartKind::Message { child: Some(c) } = m.parts[inner].kind else {
+        panic!()
+    };
+    let Address::Mailbox(f) = &m.parts[c].from()[0] else {
+        panic!()
+    };
     assert_eq!((f.local.as_str(), f.domain.as_str()), ("jörg", "bücher.example"));
 }
 
@@ -209,12 +328,17 @@ fn charsets_decode() {
     let data = load("16-charsets.eml");
     let m = Message::parse(&data);
     assert_eq!(m.root().subject().as_deref(), Some("日本語"));
-    let Address::Mailbox(f) = &m.root().from()[0] else { panic!() };
+    let Address::Mailbox(f) = &m.root().from()[0] else {
+        panic!()
+    };
     assert_eq!(f.name.as_deref(), Some("Иван"));
-    assert_eq!(m.text(m.resolve(&[1]).unwrap()), "Smart quotes “like these” and a euro sign €.\r\n");
+    assert_eq!(
+        m.text(m.resolve(&[1]).unwrap()),
+        "Smart quotes “like these” and a euro sign €."
+    );
     assert_eq!(m.text(m.resolve(&[2]).unwrap()), "こんにちは、世界");
     assert_eq!(m.text(m.resolve(&[3]).unwrap()), "Привет, мир");
-    assert_eq!(m.text(m.resolve(&[4]).unwrap()), "Hi Mom -\u{263A}-!\r\n");
+    assert_eq!(m.text(m.resolve(&[4]).unwrap()), "Hi Mom -\u{263A}-!");
 }
 
 #[test]
@@ -243,7 +367,10 @@ fn imap_sections_cut_from_the_original() {
     assert!(s(&[], Section::Header).starts_with("From: Nest"));
     assert!(s(&[], Section::Header).ends_with("boundary=outer\r\n\r\n"));
     assert_eq!(s(&[1, 1], Section::Body), "Plain version.");
-    assert_eq!(s(&[1, 2, 1], Section::Body), "<img src=\"cid:logo@example.test\">");
+    assert_eq!(
+        s(&[1, 2, 1], Section::Body),
+        "<img src=\"cid:logo@example.test\">"
+    );
     assert!(s(&[1, 2, 2], Section::Mime).starts_with("Content-Type: image/gif\r\nContent-ID:"));
     assert!(s(&[2], Section::Mime).starts_with("Content-Type: message/rfc822\r\n"));
     assert!(s(&[2], Section::Header).starts_with("From: Inner Sender"));
@@ -256,7 +383,10 @@ fn imap_sections_cut_from_the_original() {
     assert!(m.section(&[1, 1], Section::Header).is_none());
     let p = &m.parts[m.resolve(&[1, 2, 2]).unwrap()];
     assert_eq!(p.content_id().as_deref(), Some("logo@example.test"));
-    assert_eq!(p.content_location().as_deref(), Some("http://example.test/logo.gif"));
+    assert_eq!(
+        p.content_location().as_deref(),
+        Some("http://example.test/logo.gif")
+    );
     assert_eq!(m.parts[m.resolve(&[3]).unwrap()].content_language(), ["en", "de"]);
     let d = load("01-simple.eml");
     let m = Message::parse(&d);
@@ -267,14 +397,33 @@ fn imap_sections_cut_from_the_original() {
 fn rfc2046_example_preamble_and_epilogue() {
     let data = load("25-rfc2046-example.eml");
     let m = Message::parse(&data);
-    let PartKind::Multipart { children, preamble, epilogue } = &m.parts[0].kind else { panic!() };
+    let PartKind::Multipart {
+        children,
+        preamble,
+        epilogue,
+    } = &m.parts[0].kind
+    else {
+        panic!()
+    };
     assert_eq!(children.len(), 2);
     assert!(m.slice(preamble.clone()).starts_with(b"This is the preamble."));
-    assert!(m.slice(preamble.clone()).ends_with(b"non-MIME conformant readers.\r\n"));
-    assert_eq!(m.slice(epilogue.clone().unwrap()), b"\r\nThis is the epilogue.  It is also to be ignored.\r\n");
-    assert_eq!(m.parts[children[0]].explicit_content_type, false);
-    assert_eq!(m.body_bytes(children[0]), b"This is implicitly typed plain US-ASCII text.\r\nIt does NOT end with a linebreak.");
-    assert_eq!(m.body_bytes(children[1]), b"This is explicitly typed plain US-ASCII text.\r\nIt DOES end with a linebreak.\r\n");
+    assert!(
+        m.slice(preamble.clone())
+            .ends_with(b"non-MIME conformant readers.\r\n")
+    );
+    assert_eq!(
+        m.slice(epilogue.clone().unwrap()),
+        b"\r\nThis is the epilogue.  It is also to be ignored.\r\n"
+    );
+    assert!(!m.parts[children[0]].explicit_content_type);
+    assert_eq!(
+        m.body_bytes(children[0]),
+        b"This is implicitly typed plain US-ASCII text.\r\nIt does NOT end with a linebreak."
+    );
+    assert_eq!(
+        m.body_bytes(children[1]),
+        b"This is explicitly typed plain US-ASCII text.\r\nIt DOES end with a linebreak.\r\n"
+    );
 }
 
 #[test]
@@ -282,12 +431,19 @@ fn limits_keep_parsing_bounded() {
     // 10,000 nested multiparts: no stack overflow, depth capped, a defect recorded
     let mut msg = Vec::new();
     for i in 0..10_000 {
-        msg.extend_from_slice(format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").as_bytes());
+        msg.extend_from_slice(
+            format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").as_bytes(),
+        );
     }
     msg.extend_from_slice(b"\r\ninnermost\r\n");
     let m = Message::parse(&msg);
     assert!(m.parts.len() <= 101);
     assert!(m.defects.iter().any(|d| d.kind == DefectKind::NestingTooDeep));
+    let ev = push_events(&msg, &[1000], Limits::default());
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, mime::Event::Defect(d) if d.kind == DefectKind::NestingTooDeep))
+    );
     // 20,000 parts: capped at max_parts
     let mut msg = b"Content-Type: multipart/mixed; boundary=x\r\n\r\n".to_vec();
     for _ in 0..20_000 {
@@ -306,6 +462,51 @@ fn limits_keep_parsing_bounded() {
     assert_eq!(m.root().from().len(), 1);
     assert!(m.defects.iter().any(|d| d.kind == DefectKind::HeaderFieldTooLong));
     assert_eq!(m.body_bytes(0), b"body");
-    // the push parser buffers a bounded amount on the same input
-    let _ = push_events(&msg, &[4096], Limits::default());
+    // the push parser buffers a bounded amount on the same input (push_events checks
+    // the bound) and skips the field the same way
+    let ev = push_events(&msg, &[4096], Limits::default());
+    let names: Vec<&[u8]> = ev
+        .iter()
+        .filter_map(|e| match e {
+            mime::Event::Header(f) => Some(&f.name[..]),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, [&b"From"[..]]);
+    assert_eq!(ev, push_events(&msg, &[msg.len()], Limits::default()));
+}
+
+#[test]
+fn mbox_from_line_versus_obsolete_from_field() {
+    // "From :" is a header field with obsolete whitespace, "From x" an mbox line
+    let obs = b"From : a@b.test\r\n\r\nbody";
+    let m = Message::parse(obs);
+    assert_eq!(m.root().from().len(), 1);
+    assert_eq!(defects(&m), [DefectKind::ObsoleteHeaderName]);
+    let mbox = b"From a@b.test Thu Mar 12 15:00:00 2026\r\nFrom: a@b.test\r\n\r\nbody";
+    let m = Message::parse(mbox);
+    assert_eq!(m.root().from().len(), 1);
+    assert_eq!(defects(&m), [DefectKind::MboxFromLine]);
+    assert_eq!(m.reassemble(), mbox);
+    for data in [&obs[..], &mbox[..]] {
+        for n in 1..8 {
+            assert_eq!(
+                push_events(data, &[n], Limits::default()),
+                push_events(data, &[data.len()], Limits::default())
+            );
+        }
+    }
+    // an over-long first line starting with "From " is not taken for an mbox line,
+    // whatever the chunking
+    let limits = Limits {
+        max_field_bytes: 64,
+        ..Limits::default()
+    };
+    let mut long = b"From ".to_vec();
+    long.extend(std::iter::repeat_n(b'x', 100));
+    long.extend_from_slice(b"\r\nSubject: s\r\n\r\nbody");
+    let whole = push_events(&long, &[long.len()], limits);
+    for n in [1, 3, 17, 64, 65, 66] {
+        assert_eq!(push_events(&long, &[n], limits), whole, "chunks of {n}");
+    }
 }

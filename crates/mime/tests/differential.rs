@@ -47,8 +47,16 @@ const EXPECTED_DIFFERENCES: &[(&str, &str)] = &[
 
 fn python_lines(paths: &[std::path::PathBuf]) -> Option<String> {
     let script = corpus_dir().join("pydiff.py");
-    let out = std::process::Command::new("python3").arg(script).args(paths).output().ok()?;
-    assert!(out.status.success(), "pydiff.py failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .args(paths)
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "pydiff.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some(String::from_utf8(out.stdout).expect("utf-8 output"))
 }
 
@@ -91,10 +99,20 @@ fn corpus_agrees_with_python_email() {
             differing.push(name.clone());
         }
     }
-    let expected: Vec<String> = EXPECTED_DIFFERENCES.iter().map(|(n, _)| (*n).to_owned()).collect();
+    let expected: Vec<String> = EXPECTED_DIFFERENCES
+        .iter()
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
     for (n, why) in EXPECTED_DIFFERENCES {
         println!("expected difference {n}: {why}");
     }
-    println!("{} files compared, {} differ (all explained above)", files.len(), differing.len());
-    assert_eq!(differing, expected, "unexplained differences with Python's email package");
+    println!(
+        "{} files compared, {} differ (all explained above)",
+        files.len(),
+        differing.len()
+    );
+    assert_eq!(
+        differing, expected,
+        "unexplained differences with Python's email package"
+    );
 }

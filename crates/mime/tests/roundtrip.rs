@@ -2,8 +2,8 @@
 //! headers and bodies), and the builder's output rules hold.
 
 use mime::{
-    Address, BodyPart, BuildError, DateTime, Mailbox, Message, MessageBuilder, PartKind, Transport,
-    TransferEncoding,
+    Address, BodyPart, BuildError, DateTime, Mailbox, Message, MessageBuilder, PartKind, TransferEncoding,
+    Transport,
 };
 use proptest::prelude::*;
 
@@ -41,8 +41,13 @@ fn text_strategy() -> impl Strategy<Value = String> {
 }
 
 fn name_strategy() -> impl Strategy<Value = String> {
-    prop_oneof!["[a-zA-Z0-9_.-]{1,20}", "[a-zé日 ]{1,30}\\.txt", "[a-z]{100,150}\\.bin", "[a-z\"\\\\; ]{1,15}"]
-        .prop_filter("non-empty after trim", |s| !s.trim().is_empty() && s.trim() == s)
+    prop_oneof![
+        "[a-zA-Z0-9_.-]{1,20}",
+        "[a-zé日 ]{1,30}\\.txt",
+        "[a-z]{100,150}\\.bin",
+        "[a-z\"\\\\; ]{1,15}"
+    ]
+    .prop_filter("non-empty after trim", |s| !s.trim().is_empty() && s.trim() == s)
 }
 
 fn spec_strategy() -> impl Strategy<Value = Spec> {
@@ -50,7 +55,10 @@ fn spec_strategy() -> impl Strategy<Value = Spec> {
         text_strategy().prop_map(Spec::Text),
         text_strategy().prop_map(Spec::Html),
         (
-            prop_oneof![Just("application/octet-stream".to_owned()), Just("image/png".to_owned())],
+            prop_oneof![
+                Just("application/octet-stream".to_owned()),
+                Just("image/png".to_owned())
+            ],
             name_strategy(),
             prop::collection::vec(any::<u8>(), 0..300)
         )
@@ -58,7 +66,12 @@ fn spec_strategy() -> impl Strategy<Value = Spec> {
     ];
     leaf.prop_recursive(4, 24, 4, |inner| {
         (
-            prop_oneof![Just("mixed"), Just("alternative"), Just("related"), Just("x-custom")],
+            prop_oneof![
+                Just("mixed"),
+                Just("alternative"),
+                Just("related"),
+                Just("x-custom")
+            ],
             prop::collection::vec(inner, 1..4),
         )
             .prop_map(|(s, k)| Spec::Multi(s.to_owned(), k))
@@ -72,7 +85,11 @@ fn check(m: &Message<'_>, spec: &Spec) {
         let p = &m.parts[id];
         match s {
             Spec::Text(t) | Spec::Html(t) => {
-                let sub = if matches!(s, Spec::Text(_)) { "plain" } else { "html" };
+                let sub = if matches!(s, Spec::Text(_)) {
+                    "plain"
+                } else {
+                    "html"
+                };
                 assert!(p.content_type.is("text", sub));
                 assert_eq!(&m.text(id), t);
             }
@@ -83,7 +100,9 @@ fn check(m: &Message<'_>, spec: &Spec) {
             }
             Spec::Multi(sub, kids) => {
                 assert!(p.content_type.is("multipart", sub));
-                let PartKind::Multipart { children, .. } = &p.kind else { panic!("not multipart") };
+                let PartKind::Multipart { children, .. } = &p.kind else {
+                    panic!("not multipart")
+                };
                 assert_eq!(children.len(), kids.len());
                 for (c, k) in children.iter().zip(kids) {
                     stack.push((*c, k));
@@ -105,9 +124,16 @@ fn lines_ok(bytes: &[u8]) {
 }
 
 fn header_lines_ok(bytes: &[u8]) {
-    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(bytes.len());
+    let end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(bytes.len());
     for line in bytes[..end].split(|&b| b == b'\n') {
-        assert!(line.len() <= 79, "header line over 78: {}", String::from_utf8_lossy(line));
+        assert!(
+            line.len() <= 79,
+            "header line over 78: {}",
+            String::from_utf8_lossy(line)
+        );
     }
 }
 
@@ -154,8 +180,16 @@ proptest! {
 fn headers_fold_at_78_and_words_stay_out_of_quotes() {
     let long = "word ".repeat(60);
     let bytes = MessageBuilder::new()
-        .from(Mailbox { name: Some("Zoë \"Z\" Ångström".into()), local: "z".into(), domain: "example.test".into() })
-        .to(Mailbox { name: Some("Plain, Quoted".into()), local: "p".into(), domain: "example.test".into() })
+        .from(Mailbox {
+            name: Some("Zoë \"Z\" Ångström".into()),
+            local: "z".into(),
+            domain: "example.test".into(),
+        })
+        .to(Mailbox {
+            name: Some("Plain, Quoted".into()),
+            local: "p".into(),
+            domain: "example.test".into(),
+        })
         .subject(long.trim())
         .body(BodyPart::mixed(vec![
             BodyPart::text("hi\n"),
@@ -191,39 +225,79 @@ fn encodings_are_chosen_per_part_and_transport() {
         ])
     };
     let encs = |t: Transport| {
-        let b = MessageBuilder::new().body(parts()).transport(t).build_at(0, 0).unwrap();
+        let b = MessageBuilder::new()
+            .body(parts())
+            .transport(t)
+            .build_at(0, 0)
+            .unwrap();
         let m = Message::parse(&b);
         assert!(m.defects.is_empty());
-        m.walk().skip(1).map(|id| m.parts[id].encoding).collect::<Vec<_>>()
+        m.walk()
+            .skip(1)
+            .map(|id| m.parts[id].encoding)
+            .collect::<Vec<_>>()
     };
     use TransferEncoding::*;
-    assert_eq!(encs(Transport::default()), [SevenBit, QuotedPrintable, Base64, Base64, QuotedPrintable]);
-    let eight = Transport { eight_bit: true, ..Transport::default() };
-    assert_eq!(encs(eight), [SevenBit, EightBit, EightBit, Base64, QuotedPrintable]);
-    let bin = Transport { binary: true, eight_bit: true, ..Transport::default() };
+    assert_eq!(
+        encs(Transport::default()),
+        [SevenBit, QuotedPrintable, Base64, Base64, QuotedPrintable]
+    );
+    let eight = Transport {
+        eight_bit: true,
+        ..Transport::default()
+    };
+    assert_eq!(
+        encs(eight),
+        [SevenBit, EightBit, EightBit, Base64, QuotedPrintable]
+    );
+    let bin = Transport {
+        binary: true,
+        eight_bit: true,
+        ..Transport::default()
+    };
     assert_eq!(encs(bin), [SevenBit, EightBit, EightBit, Binary, QuotedPrintable]);
-    let forced = MessageBuilder::new().body(BodyPart::text("é").encoding(EightBit)).build_at(0, 0);
+    let forced = MessageBuilder::new()
+        .body(BodyPart::text("é").encoding(EightBit))
+        .build_at(0, 0);
     assert_eq!(forced, Err(BuildError::EncodingNotAllowed("8bit")));
 }
 
 #[test]
 fn injection_and_limits_are_refused() {
-    let e = MessageBuilder::new().subject("a\r\nBcc: evil@example.test").build_at(0, 0);
+    let e = MessageBuilder::new()
+        .subject("a\r\nBcc: evil@example.test")
+        .build_at(0, 0);
     assert_eq!(e, Err(BuildError::ForbiddenByte("header value")));
     let e = MessageBuilder::new().header("X-Bad:Name", "v").build_at(0, 0);
     assert_eq!(e, Err(BuildError::InvalidHeaderName));
     let e = MessageBuilder::new()
-        .to(Mailbox { name: None, local: "jörg".into(), domain: "example.test".into() })
+        .to(Mailbox {
+            name: None,
+            local: "jörg".into(),
+            domain: "example.test".into(),
+        })
         .build_at(0, 0);
     assert!(matches!(e, Err(BuildError::NonAsciiAddress(_))));
-    let utf8 = Transport { utf8_headers: true, eight_bit: true, ..Transport::default() };
+    let utf8 = Transport {
+        utf8_headers: true,
+        eight_bit: true,
+        ..Transport::default()
+    };
     let ok = MessageBuilder::new()
-        .to(Mailbox { name: Some("Jörg".into()), local: "jörg".into(), domain: "bücher.example".into() })
+        .to(Mailbox {
+            name: Some("Jörg".into()),
+            local: "jörg".into(),
+            domain: "bücher.example".into(),
+        })
         .subject("Grüße")
         .transport(utf8)
         .build_at(0, 0)
         .unwrap();
-    assert!(String::from_utf8(ok.clone()).unwrap().contains("To: Jörg <jörg@bücher.example>"));
+    assert!(
+        String::from_utf8(ok.clone())
+            .unwrap()
+            .contains("To: Jörg <jörg@bücher.example>")
+    );
     let m = Message::parse(&ok);
     assert_eq!(m.root().subject().as_deref(), Some("Grüße"));
 }
@@ -234,7 +308,10 @@ fn boundaries_avoid_content_and_nested_messages_parse() {
         .subject("inner")
         .date(DateTime::from_unix(0, 0))
         .message_id("inner@example.test")
-        .body(BodyPart::alternative(vec![BodyPart::text("a"), BodyPart::html("<b>a</b>")]))
+        .body(BodyPart::alternative(vec![
+            BodyPart::text("a"),
+            BodyPart::html("<b>a</b>"),
+        ]))
         .build_at(0, 0)
         .unwrap();
     let outer = MessageBuilder::new()
@@ -252,13 +329,44 @@ fn boundaries_avoid_content_and_nested_messages_parse() {
     assert!(m.defects.is_empty(), "{:?}", m.defects);
     let msg = m.resolve(&[2]).unwrap();
     assert_eq!(m.body_bytes(msg), &inner[..]);
-    let PartKind::Message { child: Some(c) } = m.parts[msg].kind else { panic!() };
+    let PartKind::Message { child: Some(c) } = m.parts[msg].kind else {
+        panic!()
+    };
     assert_eq!(m.parts[c].subject().as_deref(), Some("inner"));
     assert_eq!(m.text(m.resolve(&[2, 2]).unwrap()), "<b>a</b>");
     let img = m.resolve(&[3, 2]).unwrap();
     assert_eq!(m.parts[img].content_id().as_deref(), Some("i@x"));
     assert_eq!(m.parts[img].disposition().unwrap().kind, "inline");
     // every boundary is distinct and absent from the content it encloses
-    let bounds: Vec<String> = m.walk().filter_map(|id| m.parts[id].content_type.param("boundary").map(str::to_owned)).collect();
-    assert_eq!(bounds.len(), 4);
+    // (outer mixed, the nested message's alternative, related)
+    let bounds: Vec<(usize, String)> = m
+        .walk()
+        .filter_map(|id| {
+            m.parts[id]
+                .content_type
+                .param("boundary")
+                .map(|b| (id, b.to_owned()))
+        })
+        .collect();
+    assert_eq!(bounds.len(), 3);
+    for (i, (_, a)) in bounds.iter().enumerate() {
+        for (_, b) in &bounds[i + 1..] {
+            assert!(
+                !a.starts_with(b.as_str()) && !b.starts_with(a.as_str()),
+                "{a} / {b}"
+            );
+        }
+    }
+    for (id, b) in &bounds {
+        let PartKind::Multipart { children, .. } = &m.parts[*id].kind else {
+            panic!("not a multipart")
+        };
+        for &c in children {
+            let raw = m.raw(c);
+            assert!(
+                !raw.windows(b.len()).any(|w| w == b.as_bytes()),
+                "boundary {b} inside part {c}"
+            );
+        }
+    }
 }

@@ -15,7 +15,12 @@ pub fn corpus() -> Vec<(String, Vec<u8>)> {
         .expect("testdata/mime")
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).expect("read")))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read"),
+            )
+        })
         .collect();
     v.sort();
     assert!(v.len() >= 20, "corpus missing");
@@ -25,7 +30,11 @@ pub fn corpus() -> Vec<(String, Vec<u8>)> {
 pub fn esc(s: Option<&str>) -> String {
     match s {
         None => "-".into(),
-        Some(s) => s.replace('\\', "\\\\").replace('\t', "\\t").replace('\r', "\\r").replace('\n', "\\n"),
+        Some(s) => s
+            .replace('\\', "\\\\")
+            .replace('\t', "\\t")
+            .replace('\r', "\\r")
+            .replace('\n', "\\n"),
     }
 }
 
@@ -35,14 +44,16 @@ pub fn hex(d: &[u8]) -> String {
 
 /// The same lines testdata/mime/pydiff.py prints for one message.
 pub fn summary(name: &str, m: &Message<'_>) -> Vec<String> {
-    let mut out = vec![format!("F\t{name}"), format!("S\t{}", esc(m.root().subject().as_deref()))];
+    let mut out = vec![
+        format!("F\t{name}"),
+        format!("S\t{}", esc(m.root().subject().as_deref())),
+    ];
     for id in m.walk() {
         let p = &m.parts[id];
         let digest = match p.kind {
             PartKind::Leaf => {
                 let (body, _) = m.decoded_body(id);
                 let body = if p.encoding == TransferEncoding::QuotedPrintable {
-                    String::from_utf8_lossy(&body).len(); // keep bytes exact below
                     let mut v = Vec::with_capacity(body.len());
                     let mut i = 0;
                     while i < body.len() {
