@@ -105,7 +105,10 @@ pub(crate) fn bounce(
         "report",
         vec![
             BodyPart::text(&human).description("Notification"),
-            BodyPart::raw("message/delivery-status", status.into_bytes()).description("Delivery report"),
+            // RFC 3464 fields are ASCII lines: sent as 7bit, readable as is.
+            BodyPart::raw("message/delivery-status", status.into_bytes())
+                .encoding(mime::TransferEncoding::SevenBit)
+                .description("Delivery report"),
             BodyPart::raw("text/rfc822-headers", header_section(original).to_vec())
                 .description("Undelivered message headers"),
         ],
@@ -141,7 +144,10 @@ mod tests {
         assert!(text.contains("multipart/report"), "{text}");
         assert!(text.contains("report-type=delivery-status"), "{text}");
         assert!(text.contains("message/delivery-status"));
-        assert!(text.contains("Final-Recipient: rfc822; bob@b.test\r\nAction: failed\r\nStatus: 5.1.1\r\n"));
+        assert!(
+            text.contains("Final-Recipient: rfc822; bob@b.test\r\nAction: failed\r\nStatus: 5.1.1\r\n"),
+            "{text}"
+        );
         assert!(text.contains("Diagnostic-Code: smtp; 550 5.1.1 no such user"));
         assert!(!text.contains("carol@b.test"));
         assert!(text.contains("Subject: hi"));

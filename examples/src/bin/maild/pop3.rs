@@ -253,12 +253,9 @@ impl Pop {
             .as_ref()
             .and_then(|o| o.entries.get(index))
             .map(|e| std::fs::File::open(&e.path));
-        let mut file = match file {
-            Some(Ok(f)) => f,
-            _ => {
-                let _ = s.message_unavailable("message is gone");
-                return Ok(());
-            }
+        let Some(Ok(mut file)) = file else {
+            let _ = s.message_unavailable("message is gone");
+            return Ok(());
         };
         let mut chunk = vec![0u8; 64 * 1024];
         loop {

@@ -49,12 +49,18 @@ enum Outcome {
     Temporary(String),
 }
 
+/// The reply's text on one line, its enhanced status code first.
 fn reply_text(r: &Reply) -> String {
-    r.lines()
+    let text = r
+        .lines()
         .iter()
         .map(|l| String::from_utf8_lossy(l).into_owned())
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    match r.enhanced() {
+        Some(e) => format!("{e} {text}"),
+        None => text,
+    }
 }
 
 fn outcome_of(r: &Reply) -> Outcome {

@@ -308,7 +308,7 @@ impl Conversation {
                 self.auth_step(s, step).await;
             }
             ServerEvent::AuthCancelled => self.mech = None,
-            ServerEvent::StartTls | ServerEvent::Quit => {}
+            // StartTls is handled by the connection loop; Quit needs nothing.
             _ => {}
         }
     }
@@ -438,13 +438,12 @@ impl Conversation {
                         d.write_all(received.as_bytes())?;
                         sink.locals.push((a.clone(), d));
                     }
-                    Some(_) => {}
                     None if sink.relay.is_none() => {
                         let mut w = shared.spool.begin()?;
                         w.write_all(received.as_bytes())?;
                         sink.relay = Some(w);
                     }
-                    None => {}
+                    _ => {}
                 }
             }
             Ok(())
@@ -494,7 +493,7 @@ impl Conversation {
         for (account, r) in &results {
             match r {
                 Ok(name) => {
-                    tracing::info!(peer = %self.peer, from = %txn.sender, to = %account, %name, "delivered")
+                    tracing::info!(peer = %self.peer, from = %txn.sender, to = %account, %name, "delivered");
                 }
                 Err(e) => tracing::error!(peer = %self.peer, to = %account, error = %e, "delivery failed"),
             }

@@ -1,0 +1,739 @@
+//! maild end to end, on loopback: the built binary is started on free ports
+//! in a temporary data directory and driven with raw protocol lines (so the
+//! tests see exactly what a client sees), plus smtp-proto's client for
+//! SCRAM submission.
+
+use examples::net::Conn;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+static SEQ: AtomicUsize = AtomicUsize::new(0);
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "maild-it-{tag}-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A running maild; killed on drop.
+struct Maild {
+    child: Child,
+    dir: PathBuf,
+    ports: HashMap<String, u16>,
+}
+
+impl Maild {
+    /// Starts maild with every listener on a free loopback port (the SMTP
+    /// port can be fixed with `smtp_port`).
+    fn start(dir: &Path, smtp_port: u16, extra: &[&str]) -> Maild {
+        let smtp = format!("127.0.0.1:{smtp_port}");
+        let mut args = vec![
+            "--data-dir".to_owned(),
+            dir.display().to_string(),
+            "--hostname".into(),
+            "mx.test".into(),
+            "--smtp-listen".into(),
+            smtp,
+            "--login-delay-ms".into(),
+            "50".into(),
+        ];
+        for flag in [
+            "--submission-listen",
+            "--submissions-listen",
+            "--pop3-listen",
+            "--pop3s-listen",
+            "--lmtp-listen",
+        ] {
+            args.push(flag.into());
+            args.push("127.0.0.1:0".into());
+        }
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_maild"))
+            .args(&args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start maild");
+        let stdout = child.stdout.take().unwrap();
+        let mut ports = HashMap::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(rest) = line.strip_prefix("maild: ")
+                && let Some((name, addr)) = rest.split_once(" listening on ")
+            {
+                let port = addr.rsplit_once(':').unwrap().1.parse().unwrap();
+                ports.insert(name.to_owned(), port);
+            }
+            if line.starts_with("maild: ready") {
+                break;
+            }
+        }
+        assert_eq!(ports.len(), 6, "every listener reported: {ports:?}");
+        Maild {
+            child,
+            dir: dir.to_owned(),
+            ports,
+        }
+    }
+
+    fn port(&self, name: &str) -> u16 {
+        self.ports[name]
+    }
+
+    fn maildir(&self, address: &str) -> PathBuf {
+        self.dir.join("mail").join(address)
+    }
+
+    /// Messages in new/ and cur/ of an account.
+    fn messages(&self, address: &str) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for sub in ["new", "cur"] {
+            if let Ok(rd) = std::fs::read_dir(self.maildir(address).join(sub)) {
+                out.extend(rd.filter_map(Result::ok).map(|d| d.path()));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn queued(&self) -> usize {
+        std::fs::read_dir(self.dir.join("queue"))
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .filter(|d| d.file_name().to_string_lossy().ends_with(".env"))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Maild {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Waits until `f` is true or the deadline passes.
+async fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + WAIT;
+    while !f() {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A raw line client over plain TCP or TLS.
+struct Raw {
+    conn: Conn,
+    buf: Vec<u8>,
+}
+
+impl Raw {
+    async fn connect(port: u16) -> Raw {
+        let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        Raw {
+            conn: Conn::Plain(tcp),
+            buf: Vec::new(),
+        }
+    }
+
+    async fn connect_tls(port: u16) -> Raw {
+        let mut r = Raw::connect(port).await;
+        r.tls().await;
+        r
+    }
+
+    async fn tls(&mut self) {
+        assert!(self.buf.is_empty(), "no bytes may be pending before TLS");
+        let connector = examples::tls::connector(true, None).unwrap();
+        self.conn.start_client_tls(&connector, "localhost").await.unwrap();
+    }
+
+    async fn send(&mut self, data: &[u8]) {
+        self.conn.write_all(data).await.unwrap();
+        self.conn.flush().await.unwrap();
+    }
+
+    /// One line without CRLF; empty at EOF.
+    async fn line(&mut self) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let line: Vec<u8> = self.buf.drain(..i + 2).take(i).collect();
+                return String::from_utf8_lossy(&line).into_owned();
+            }
+            let mut chunk = [0u8; 8192];
+            let left = deadline.saturating_duration_since(Instant::now());
+            let n = tokio::time::timeout(left, self.conn.read(&mut chunk))
+                .await
+                .expect("read timed out")
+                .unwrap_or(0);
+            if n == 0 {
+                return String::new();
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// An SMTP reply: code and all text lines joined by newlines.
+    async fn reply(&mut self) -> (u16, String) {
+        let mut text = Vec::new();
+        loop {
+            let l = self.line().await;
+            assert!(l.len() >= 3, "short reply line {l:?}");
+            let code = l[..3].parse().unwrap();
+            text.push(l.get(4..).unwrap_or("").to_owned());
+            if l.as_bytes().get(3) != Some(&b'-') {
+                return (code, text.join("\n"));
+            }
+        }
+    }
+
+    async fn cmd(&mut self, line: &str) -> (u16, String) {
+        self.send(format!("{line}\r\n").as_bytes()).await;
+        self.reply().await
+    }
+
+    /// A POP3 multi-line body after a +OK line.
+    async fn multiline(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let l = self.line().await;
+            if l == "." {
+                return out;
+            }
+            let l = l.strip_prefix('.').unwrap_or(&l);
+            out.extend_from_slice(l.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}
+
+fn plain(user: &str, pw: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{pw}"))
+}
+
+/// Submits one message over submission: STARTTLS, AUTH PLAIN, MAIL, RCPTs, DATA.
+/// Returns the RCPT codes and the final code.
+async fn submit(port: u16, user: &str, pw: &str, from: &str, to: &[&str], body: &str) -> (Vec<u16>, u16) {
+    let mut c = Raw::connect(port).await;
+    assert_eq!(c.reply().await.0, 220);
+    c.cmd("EHLO client.test").await;
+    assert_eq!(c.cmd("STARTTLS").await.0, 220);
+    c.tls().await;
+    let (code, caps) = c.cmd("EHLO client.test").await;
+    assert_eq!(code, 250);
+    assert!(caps.contains("AUTH SCRAM-SHA-256 PLAIN LOGIN"), "{caps}");
+    assert_eq!(c.cmd(&format!("AUTH PLAIN {}", plain(user, pw))).await.0, 235);
+    assert_eq!(c.cmd(&format!("MAIL FROM:<{from}>")).await.0, 250);
+    let mut codes = Vec::new();
+    for r in to {
+        codes.push(c.cmd(&format!("RCPT TO:<{r}>")).await.0);
+    }
+    let code = if codes.contains(&250) {
+        assert_eq!(c.cmd("DATA").await.0, 354);
+        c.send(body.as_bytes()).await;
+        c.cmd(".").await.0
+    } else {
+        0
+    };
+    c.cmd("QUIT").await;
+    (codes, code)
+}
+
+#[tokio::test]
+async fn deliver_then_pop3_byte_exact_and_refusals() {
+    let dir = temp_dir("basic");
+    let m = Maild::start(
+        &dir,
+        0,
+        &[
+            "--user",
+            "alice@example.test:wonderland",
+            "--user",
+            "bob@example.test:builder",
+        ],
+    );
+    let mut c = Raw::connect(m.port("smtp")).await;
+    let (code, greeting) = c.reply().await;
+    assert_eq!(code, 220);
+    assert!(greeting.starts_with("mx.test"), "{greeting}");
+    let (code, ehlo) = c.cmd("EHLO client.test").await;
+    assert_eq!(code, 250);
+    assert!(ehlo.contains("SIZE ") && ehlo.contains("STARTTLS"), "{ehlo}");
+    assert!(!ehlo.contains("AUTH"), "no AUTH before TLS: {ehlo}");
+    assert_eq!(c.cmd("MAIL FROM:<sender@remote.test>").await.0, 250);
+    let (code, text) = c.cmd("RCPT TO:<nobody@example.test>").await;
+    assert_eq!(code, 550, "{text}");
+    let (code, text) = c.cmd("RCPT TO:<someone@elsewhere.test>").await;
+    assert_eq!(code, 554, "{text}");
+    assert!(text.starts_with("5.7.1"), "{text}");
+    assert_eq!(c.cmd("RCPT TO:<Alice@Example.Test>").await.0, 250);
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    let body = "Subject: test\r\nFrom: sender@remote.test\r\n\r\nline one\r\n..leading dot\r\n\r\nlast\r\n";
+    c.send(body.as_bytes()).await;
+    let (code, text) = c.cmd(".").await;
+    assert_eq!(code, 250, "{text}");
+    assert_eq!(c.cmd("QUIT").await.0, 221);
+
+    let files = m.messages("alice@example.test");
+    assert_eq!(files.len(), 1);
+    assert!(files[0].parent().unwrap().ends_with("new"));
+    let stored = std::fs::read(&files[0]).unwrap();
+    let text = String::from_utf8(stored.clone()).unwrap();
+    assert!(text.starts_with("Return-Path: <sender@remote.test>\r\nReceived: from client.test ([127.0.0.1])\r\n\tby mx.test (maild) with ESMTP id "), "{text}");
+    assert!(text.contains("\r\n\tfor <Alice@example.test>;\r\n"), "{text}");
+    assert!(
+        text.ends_with(&body.replace("\r\n..", "\r\n.")),
+        "unstuffed body stored as sent: {text}"
+    );
+    assert!(m.messages("bob@example.test").is_empty());
+
+    // POP3: USER/PASS refused without TLS, then STLS; the message comes back byte-exact.
+    let mut p = Raw::connect(m.port("pop3")).await;
+    assert!(p.line().await.starts_with("+OK"));
+    assert!(p.cmd_pop("USER alice").await.starts_with("-ERR"));
+    assert!(p.cmd_pop("STLS").await.starts_with("+OK"));
+    p.tls().await;
+    assert!(p.cmd_pop("USER alice").await.starts_with("+OK"));
+    assert!(p.cmd_pop("PASS wrong").await.starts_with("-ERR [AUTH]"));
+    assert!(p.cmd_pop("USER alice@example.test").await.starts_with("+OK"));
+    assert!(
+        p.cmd_pop("PASS wonderland")
+            .await
+            .starts_with("+OK maildrop has 1 messages")
+    );
+    // A second session is locked out.
+    let mut p2 = Raw::connect_tls(m.port("pop3s")).await;
+    assert!(p2.line().await.starts_with("+OK"));
+    p2.cmd_pop("USER alice").await;
+    assert!(p2.cmd_pop("PASS wonderland").await.starts_with("-ERR [IN-USE]"));
+    drop(p2);
+    assert!(p.cmd_pop("UIDL 1").await.starts_with("+OK 1 "));
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    let uid = name.split(',').next().unwrap().to_owned();
+    assert!(p.cmd_pop("UIDL").await.starts_with("+OK"));
+    assert_eq!(p.multiline().await, format!("1 {uid}\r\n").into_bytes());
+    assert!(
+        p.cmd_pop("RETR 1")
+            .await
+            .starts_with(&format!("+OK {} octets", stored.len()))
+    );
+    assert_eq!(p.multiline().await, stored, "RETR is byte-exact");
+    assert!(p.cmd_pop("DELE 1").await.starts_with("+OK"));
+    // Not deleted before QUIT.
+    assert_eq!(m.messages("alice@example.test").len(), 1);
+    assert!(p.cmd_pop("QUIT").await.starts_with("+OK"));
+    wait_for("deletion at QUIT", || m.messages("alice@example.test").is_empty()).await;
+}
+
+impl Raw {
+    async fn cmd_pop(&mut self, line: &str) -> String {
+        self.send(format!("{line}\r\n").as_bytes()).await;
+        self.line().await
+    }
+}
+
+#[tokio::test]
+async fn submission_needs_tls_and_auth_then_relays() {
+    let dir = temp_dir("sub");
+    let b_dir = temp_dir("sub-b");
+    let b = Maild::start(&b_dir, 0, &["--user", "bob@b.test:builder", "--domain", "b.test"]);
+    let relay = format!("127.0.0.1:{}", b.port("smtp"));
+    let a = Maild::start(
+        &dir,
+        0,
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--domain",
+            "a.test",
+            "--relay-host",
+            &relay,
+        ],
+    );
+    let mut c = Raw::connect(a.port("submission")).await;
+    c.reply().await;
+    let (_, caps) = c.cmd("EHLO client.test").await;
+    assert!(caps.contains("STARTTLS") && !caps.contains("AUTH"), "{caps}");
+    assert_eq!(c.cmd("MAIL FROM:<alice@a.test>").await.0, 530);
+    assert_eq!(
+        c.cmd(&format!("AUTH PLAIN {}", plain("alice", "wonderland")))
+            .await
+            .0,
+        538
+    );
+    assert_eq!(c.cmd("STARTTLS").await.0, 220);
+    c.tls().await;
+    c.cmd("EHLO client.test").await;
+    assert_eq!(c.cmd("MAIL FROM:<alice@a.test>").await.0, 530, "still no AUTH");
+    assert_eq!(
+        c.cmd(&format!("AUTH PLAIN {}", plain("alice", "nope"))).await.0,
+        535
+    );
+    assert_eq!(c.cmd("QUIT").await.0, 221);
+
+    // Authenticated: a local copy and a relayed one through B.
+    let body = "Subject: relay\r\n\r\nfrom a to b\r\n";
+    let (codes, code) = submit(
+        a.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["bob@b.test", "alice@a.test"],
+        body,
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250, 250], 250));
+    assert_eq!(a.messages("alice@a.test").len(), 1);
+    wait_for("relay to B", || b.messages("bob@b.test").len() == 1).await;
+    wait_for("queue emptied", || a.queued() == 0).await;
+    let got = String::from_utf8(std::fs::read(&b.messages("bob@b.test")[0]).unwrap()).unwrap();
+    assert!(
+        got.starts_with("Return-Path: <alice@a.test>\r\nReceived: from mx.test"),
+        "{got}"
+    );
+    assert_eq!(
+        got.matches("Received: ").count(),
+        2,
+        "A's and B's trace fields: {got}"
+    );
+    assert!(got.contains("with ESMTPSA"), "A's submission trace: {got}");
+    assert!(got.ends_with(body), "{got}");
+}
+
+#[tokio::test]
+async fn refused_recipient_bounces_to_the_sender() {
+    let b_dir = temp_dir("bounce-b");
+    let b = Maild::start(&b_dir, 0, &["--user", "bob@b.test:builder"]);
+    let relay = format!("127.0.0.1:{}", b.port("smtp"));
+    let dir = temp_dir("bounce-a");
+    let a = Maild::start(
+        &dir,
+        0,
+        &["--user", "alice@a.test:wonderland", "--relay-host", &relay],
+    );
+    let (codes, code) = submit(
+        a.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["nobody@b.test", "bob@b.test"],
+        "Subject: partly\r\nMessage-ID: <x1@a.test>\r\n\r\nhello\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250, 250], 250), "A accepts both for relay");
+    wait_for("delivery of the good one", || b.messages("bob@b.test").len() == 1).await;
+    wait_for("the bounce", || a.messages("alice@a.test").len() == 1).await;
+    let dsn = String::from_utf8(std::fs::read(&a.messages("alice@a.test")[0]).unwrap()).unwrap();
+    assert!(dsn.starts_with("Return-Path: <>\r\n"), "{dsn}");
+    assert!(dsn.contains("multipart/report"), "{dsn}");
+    assert!(dsn.contains("report-type=delivery-status"), "{dsn}");
+    assert!(
+        dsn.contains("Final-Recipient: rfc822; nobody@b.test\r\nAction: failed\r\nStatus: 5.1.1"),
+        "{dsn}"
+    );
+    assert!(dsn.contains("Diagnostic-Code: smtp; 550 5.1.1"), "{dsn}");
+    assert!(
+        dsn.contains("Message-ID: <x1@a.test>"),
+        "original headers attached: {dsn}"
+    );
+    assert!(
+        !dsn.contains("bob@b.test"),
+        "the delivered recipient is not reported: {dsn}"
+    );
+    wait_for("queue emptied", || a.queued() == 0).await;
+}
+
+/// A free loopback port (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn next_hop_down_then_up_and_queue_survives_kill_9() {
+    let b_port = free_port();
+    let dir = temp_dir("retry-a");
+    let relay = format!("127.0.0.1:{b_port}");
+    let args = [
+        "--user",
+        "alice@a.test:wonderland",
+        "--relay-host",
+        &relay,
+        "--retry-first",
+        "1s",
+        "--retry-interval",
+        "1s",
+        "--give-up",
+        "1h",
+    ];
+    let mut a = Maild::start(&dir, 0, &args);
+    let (codes, code) = submit(
+        a.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["bob@b.test"],
+        "Subject: later\r\n\r\neventually\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250], 250));
+    assert_eq!(a.queued(), 1, "spooled before the 250");
+    // Let it fail at least once, then kill -9 and restart: the queue is recovered.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let env = std::fs::read_dir(dir.join("queue"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|d| d.file_name().to_string_lossy().ends_with(".env"))
+        .map(|d| std::fs::read_to_string(d.path()).unwrap())
+        .unwrap();
+    assert!(!env.contains("attempts 0"), "an attempt was made: {env}");
+    assert!(env.contains("rcpt pending"), "{env}");
+    a.kill();
+    let a = Maild::start(&dir, 0, &args);
+    assert_eq!(a.queued(), 1, "queue survives kill -9");
+    let b_dir = temp_dir("retry-b");
+    let b = Maild::start(&b_dir, b_port, &["--user", "bob@b.test:builder"]);
+    wait_for("retry delivers once B is up", || {
+        b.messages("bob@b.test").len() == 1
+    })
+    .await;
+    wait_for("queue emptied", || a.queued() == 0).await;
+    assert!(a.messages("alice@a.test").is_empty(), "no bounce");
+}
+
+#[tokio::test]
+async fn smuggling_sequences_never_make_a_second_message() {
+    let dir = temp_dir("smuggle");
+    let m = Maild::start(&dir, 0, &["--user", "alice@example.test:wonderland"]);
+    let mut accepted = 0;
+    for (i, end) in ["\n.\n", "\n.\r\n", "\r.\r", "\r\n.\r", "\r\n.\n", "\r\n\x00.\r\n"]
+        .iter()
+        .enumerate()
+    {
+        let mut c = Raw::connect(m.port("smtp")).await;
+        c.reply().await;
+        c.cmd("EHLO client.test").await;
+        c.cmd("MAIL FROM:<a@remote.test>").await;
+        c.cmd("RCPT TO:<alice@example.test>").await;
+        assert_eq!(c.cmd("DATA").await.0, 354);
+        let payload = format!(
+            "Subject: s{i}\r\n\r\nfirst{end}MAIL FROM:<evil@remote.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\nSubject: smuggled\r\n\r\nx\r\n.\r\n"
+        );
+        c.send(payload.as_bytes()).await;
+        let (code, text) = c.reply().await;
+        // Either refused (bare CR/LF) or accepted as one message; never two.
+        assert!(code == 250 || code == 550, "{code} {text}");
+        if code == 250 {
+            accepted += 1;
+        }
+        c.send(b"QUIT\r\n").await;
+        let mut rest = Vec::new();
+        loop {
+            let l = c.line().await;
+            if l.is_empty() {
+                break;
+            }
+            rest.push(l);
+        }
+        assert_eq!(rest.len(), 1, "only the QUIT reply follows: {rest:?}");
+        assert!(rest[0].starts_with("221"), "{rest:?}");
+    }
+    let files = m.messages("alice@example.test");
+    assert_eq!(
+        files.len(),
+        accepted,
+        "one message per accepted DATA, none smuggled"
+    );
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        // The smuggled lines, if present at all, are body text of the first message.
+        let (head, _) = text.split_once("\r\n\r\n").unwrap();
+        assert!(
+            head.contains("Subject: s") && !head.contains("smuggled"),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn starttls_injection_is_discarded() {
+    let dir = temp_dir("inject");
+    let m = Maild::start(&dir, 0, &["--user", "alice@example.test:wonderland"]);
+    let mut c = Raw::connect(m.port("smtp")).await;
+    c.reply().await;
+    c.cmd("EHLO client.test").await;
+    // The command after STARTTLS arrives in the same packet, before TLS.
+    c.send(b"STARTTLS\r\nMAIL FROM:<injected@remote.test>\r\n").await;
+    assert_eq!(c.reply().await.0, 220);
+    c.tls().await;
+    let (code, text) = c.cmd("EHLO client.test").await;
+    assert_eq!(
+        code, 250,
+        "the first reply under TLS answers EHLO, not the injected MAIL: {text}"
+    );
+    assert!(text.contains("AUTH"), "{text}");
+    // No transaction was started by the injected command.
+    assert_eq!(c.cmd("RCPT TO:<alice@example.test>").await.0, 503);
+    c.cmd("QUIT").await;
+}
+
+#[tokio::test]
+async fn lmtp_answers_per_recipient_and_limits_hold() {
+    let dir = temp_dir("lmtp");
+    let m = Maild::start(
+        &dir,
+        0,
+        &[
+            "--user",
+            "alice@example.test:wonderland",
+            "--user",
+            "bob@example.test:builder",
+            "--max-message-size",
+            "2000",
+            "--max-recipients",
+            "2",
+        ],
+    );
+    let mut c = Raw::connect(m.port("lmtp")).await;
+    assert_eq!(c.reply().await.0, 220);
+    assert_eq!(c.cmd("LHLO client.test").await.0, 250);
+    assert_eq!(c.cmd("MAIL FROM:<a@remote.test>").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<alice@example.test>").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<bob@example.test>").await.0, 250);
+    assert_eq!(
+        c.cmd("RCPT TO:<carol@example.test>").await.0,
+        452,
+        "third recipient over the limit"
+    );
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    c.send(b"Subject: lmtp\r\n\r\nhi\r\n.\r\n").await;
+    let first = c.reply().await;
+    let second = c.reply().await;
+    assert_eq!((first.0, second.0), (250, 250), "{first:?} {second:?}");
+    assert!(first.1.contains("alice@example.test") && second.1.contains("bob@example.test"));
+    c.cmd("QUIT").await;
+    assert_eq!(m.messages("alice@example.test").len(), 1);
+    assert_eq!(m.messages("bob@example.test").len(), 1);
+    let text = std::fs::read_to_string(&m.messages("bob@example.test")[0]).unwrap();
+    assert!(text.contains("with LMTP"), "{text}");
+
+    // SIZE is advertised and enforced.
+    let mut c = Raw::connect(m.port("smtp")).await;
+    c.reply().await;
+    let (_, ehlo) = c.cmd("EHLO client.test").await;
+    assert!(ehlo.contains("SIZE 2000"), "{ehlo}");
+    assert_eq!(c.cmd("MAIL FROM:<a@remote.test> SIZE=5000").await.0, 552);
+    assert_eq!(c.cmd("MAIL FROM:<a@remote.test>").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<alice@example.test>").await.0, 250);
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    let big = format!(
+        "Subject: big\r\n\r\n{}.\r\n",
+        format!("{}\r\n", "x".repeat(70)).repeat(40)
+    );
+    c.send(big.as_bytes()).await;
+    assert_eq!(c.reply().await.0, 552);
+    c.cmd("QUIT").await;
+    assert_eq!(
+        m.messages("alice@example.test").len(),
+        1,
+        "the big one was not delivered"
+    );
+    assert!(
+        std::fs::read_dir(m.maildir("alice@example.test").join("tmp"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+}
+
+/// SCRAM-SHA-256 submission through smtp-proto's client (it picks the strongest mechanism).
+#[tokio::test]
+async fn scram_submission_with_the_client_session() {
+    use smtp_proto::{ClientConfig, ClientEvent, ClientSession, Envelope, Recipient};
+    let dir = temp_dir("scram");
+    let m = Maild::start(&dir, 0, &["--user", "alice@example.test:wonderland"]);
+    let tcp = TcpStream::connect(("127.0.0.1", m.port("submissions")))
+        .await
+        .unwrap();
+    let mut conn = Conn::Plain(tcp);
+    conn.start_client_tls(&examples::tls::connector(true, None).unwrap(), "localhost")
+        .await
+        .unwrap();
+    let cfg = ClientConfig {
+        implicit_tls: true,
+        credentials: Some(sasl::Credentials::with_password("alice", "wonderland")),
+        ..ClientConfig::default()
+    };
+    let mut s = ClientSession::new(cfg, Instant::now());
+    let body = b"Subject: scram\r\n\r\nsigned in with SCRAM\r\n";
+    let mut buf = vec![0u8; 4096];
+    let mut authenticated = false;
+    let mut result = None;
+    let end = Instant::now() + WAIT;
+    while !s.is_closed() && Instant::now() < end {
+        while let Some(ev) = s.poll_event().unwrap() {
+            match ev {
+                ClientEvent::Authenticated => authenticated = true,
+                ClientEvent::Ready => s
+                    .send_mail(
+                        Envelope {
+                            from: "alice@example.test".into(),
+                            recipients: vec![Recipient::new("alice@example.test")],
+                            ..Envelope::default()
+                        },
+                        Instant::now(),
+                    )
+                    .unwrap(),
+                ClientEvent::SendBody => {
+                    assert_eq!(s.send_data(body).unwrap(), body.len());
+                    s.finish_data().unwrap();
+                }
+                ClientEvent::MessageResult(r) => {
+                    result = Some(r[0].code());
+                    s.quit().unwrap();
+                }
+                _ => {}
+            }
+        }
+        conn.flush_session(&mut s).await.unwrap();
+        if s.is_closed() {
+            break;
+        }
+        let r = conn.read_into(&mut s, &mut buf, Instant::now).await.unwrap();
+        if r == examples::net::Read::Eof {
+            break;
+        }
+    }
+    assert!(authenticated, "SCRAM-SHA-256 login");
+    assert_eq!(result, Some(250));
+    let text = std::fs::read_to_string(&m.messages("alice@example.test")[0]).unwrap();
+    assert!(
+        text.contains("with ESMTPSA") && text.ends_with("signed in with SCRAM\r\n"),
+        "{text}"
+    );
+}
