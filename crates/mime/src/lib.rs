@@ -57,11 +57,11 @@
 mod address;
 mod builder;
 mod charset;
-pub mod checks;
 mod date;
 mod decode;
 mod defect;
 mod encoded_word;
+pub mod fuzzing;
 mod header;
 mod limits;
 mod params;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::corpus;
-use mime::checks::push_events;
+use mime::fuzzing::push_events;
 use mime::{
     Address, DefectKind, Limits, Message, ParseOptions, PartKind, PieceKind, Section, TransferEncoding,
 };

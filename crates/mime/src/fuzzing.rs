@@ -2,8 +2,9 @@
 //! on stable by `tests/fuzz_replay.rs`. Each function panics when an invariant fails.
 
 use crate::{
-    Address, BodyPart, ContentType, DateTime, Disposition, Event, Limits, Mailbox, Message, MessageBuilder,
-    PartKind, PushParser, decode_unstructured, parse_addresses, parse_msg_ids,
+    Address, Base64Decoder, BodyPart, ContentType, DateTime, Disposition, Event, Limits, Mailbox, Message,
+    MessageBuilder, PartKind, PushParser, QpDecoder, TransferEncoding, decode_body, decode_charset,
+    decode_unstructured, encode_words, parse_addresses, parse_msg_ids,
 };
 
 /// Runs the push parser over `input` cut at the given chunk sizes (cycled; 0 is
@@ -113,8 +114,39 @@ pub fn push_split(data: &[u8]) {
     tree(input);
 }
 
-/// Runs every header-value parser on `data`; dates that parse must round-trip.
+/// Runs every header-value parser on `data` (addresses, RFC 2047 text, message ids,
+/// Content-Type / Content-Disposition with RFC 2231, dates) and the body decoders.
+/// Dates that parse must round-trip, RFC 2047 encoding of the text must decode back,
+/// and the streaming base64 / quoted-printable decoders must give the same bytes
+/// however the input is split.
 pub fn headers(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let words = encode_words(&text);
+    assert!(words.iter().all(|w| w.len() <= 75), "encoded word too long");
+    assert_eq!(
+        decode_unstructured(words.join("\r\n ").as_bytes()),
+        text,
+        "2047 round trip"
+    );
+    let _ = decode_charset(data, "utf-7");
+    let cut = data.first().map_or(0, |&b| usize::from(b)).min(data.len());
+    for enc in [TransferEncoding::Base64, TransferEncoding::QuotedPrintable] {
+        let (whole, defects) = decode_body(data, enc);
+        let mut out = Vec::new();
+        let streamed = if enc == TransferEncoding::Base64 {
+            let mut d = Base64Decoder::new();
+            d.decode(&data[..cut], &mut out);
+            d.decode(&data[cut..], &mut out);
+            d.finish(&mut out)
+        } else {
+            let mut d = QpDecoder::new();
+            d.decode(&data[..cut], &mut out);
+            d.decode(&data[cut..], &mut out);
+            d.finish(&mut out)
+        };
+        assert_eq!(out, whole, "{enc:?} decoding depends on the split");
+        assert_eq!(streamed, defects, "{enc:?} defects depend on the split");
+    }
     for a in parse_addresses(data) {
         if let Address::Mailbox(m) = a {
             let _ = m.address();
