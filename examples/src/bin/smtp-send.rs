@@ -87,6 +87,9 @@ struct Args {
     /// Subject (non-ASCII is RFC 2047 encoded).
     #[arg(long, default_value = "")]
     subject: String,
+    /// An extra header field `Name: value` (repeatable).
+    #[arg(long = "header", short = 'H')]
+    headers: Vec<String>,
     /// Text body.
     #[arg(long, conflicts_with = "body_file")]
     body: Option<String>,
@@ -97,7 +100,7 @@ struct Args {
     #[arg(long, short = 'a')]
     attach: Vec<PathBuf>,
     /// Send this file as the message, byte for byte, instead of building one.
-    #[arg(long, conflicts_with_all = ["subject", "body", "body_file", "attach"])]
+    #[arg(long, conflicts_with_all = ["subject", "body", "body_file", "attach", "headers"])]
     message: Option<PathBuf>,
     /// Also write the message as sent (before dot-stuffing) to this file.
     #[arg(long)]
@@ -308,6 +311,12 @@ fn compose(args: &Args) -> Result<(Vec<u8>, Envelope)> {
         for m in &cc {
             b = b.cc(m.clone());
         }
+        for h in &args.headers {
+            let (name, value) = h
+                .split_once(':')
+                .ok_or_else(|| format!("--header needs `Name: value`: {h:?}"))?;
+            b = b.header(name.trim(), value.trim());
+        }
         b.build().map_err(|e| format!("building the message: {e}"))?
     };
 
@@ -404,7 +413,9 @@ async fn submit(
             }
             match ev {
                 ClientEvent::Ready => {
-                    if want_auth && !s.is_authenticated() {
+                    if failure.is_some() {
+                        // QUIT is already on its way.
+                    } else if want_auth && !s.is_authenticated() {
                         failure = Some("AUTH did not run (the server offers no usable mechanism)".into());
                         s.quit().map_err(|e| e.to_string())?;
                     } else if let Some(env) = envelope.take() {
