@@ -22,7 +22,9 @@
 use clap::{Parser, ValueEnum};
 use examples::net::{Conn, Read};
 use mime::{Address, BodyPart, Mailbox, MessageBuilder, Transport};
-use smtp_proto::{ClientConfig, ClientEvent, ClientSession, Envelope, Recipient, Reply, TlsPolicy};
+use smtp_proto::{
+    ClientConfig, ClientEvent, ClientSession, EhloKeyword, Envelope, Recipient, Reply, TlsPolicy,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -418,7 +420,13 @@ async fn submit(
                     } else if want_auth && !s.is_authenticated() {
                         failure = Some("AUTH did not run (the server offers no usable mechanism)".into());
                         s.quit().map_err(|e| e.to_string())?;
-                    } else if let Some(env) = envelope.take() {
+                    } else if let Some(mut env) = envelope.take() {
+                        if env.body.is_some() && !s.capabilities().has(&EhloKeyword::EightBitMime) {
+                            // An 8-bit --message to a server without 8BITMIME:
+                            // send it as it is, as most agents do, but say so.
+                            eprintln!("smtp-send: warning: 8-bit message, but the server lacks 8BITMIME");
+                            env.body = None;
+                        }
                         s.send_mail(env, Instant::now())
                             .map_err(|e| format!("MAIL: {e}"))?;
                     }
