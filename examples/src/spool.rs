@@ -55,6 +55,10 @@ pub struct Envelope {
     pub attempts: u32,
     /// Earliest time of the next attempt (Unix seconds).
     pub next_attempt: u64,
+    /// The message was received with `BODY=8BITMIME` (RFC 6152).
+    pub eight_bit: bool,
+    /// The message was received with `SMTPUTF8` (RFC 6531).
+    pub smtputf8: bool,
 }
 
 impl Envelope {
@@ -74,6 +78,8 @@ impl Envelope {
             created: now,
             attempts: 0,
             next_attempt: now,
+            eight_bit: false,
+            smtputf8: false,
         }
     }
 
@@ -88,6 +94,12 @@ impl Envelope {
         s.push_str(&format!("created {}\n", self.created));
         s.push_str(&format!("attempts {}\n", self.attempts));
         s.push_str(&format!("next {}\n", self.next_attempt));
+        if self.eight_bit {
+            s.push_str("body 8bitmime\n");
+        }
+        if self.smtputf8 {
+            s.push_str("smtputf8\n");
+        }
         s.push_str(&format!("sender {}\n", escape(&self.sender)));
         for r in &self.recipients {
             let last = r.last_error.as_deref().map(escape).unwrap_or_default();
@@ -117,6 +129,8 @@ impl Envelope {
             created: 0,
             attempts: 0,
             next_attempt: 0,
+            eight_bit: false,
+            smtputf8: false,
         };
         for line in lines {
             let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
@@ -124,6 +138,8 @@ impl Envelope {
                 "created" => env.created = rest.parse().ok()?,
                 "attempts" => env.attempts = rest.parse().ok()?,
                 "next" => env.next_attempt = rest.parse().ok()?,
+                "body" if rest == "8bitmime" => env.eight_bit = true,
+                "smtputf8" => env.smtputf8 = true,
                 "sender" => env.sender = unescape(rest)?,
                 "rcpt" => {
                     let mut f = rest.splitn(4, ' ');
@@ -487,6 +503,8 @@ mod tests {
             text: "5.1.1 no such user here".into(),
         };
         env.attempts = 1;
+        env.eight_bit = true;
+        env.smtputf8 = true;
         spool.update(&id, &env).unwrap();
         let back = spool.envelope(&id).unwrap();
         assert_eq!(back, env);

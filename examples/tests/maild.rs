@@ -47,9 +47,10 @@ impl Maild {
             "mx.test".into(),
             "--smtp-listen".into(),
             smtp,
-            "--login-delay-ms".into(),
-            "50".into(),
         ];
+        if !extra.contains(&"--login-delay-ms") {
+            args.extend(["--login-delay-ms".into(), "50".into()]);
+        }
         for flag in [
             "--submission-listen",
             "--submissions-listen",
@@ -70,7 +71,8 @@ impl Maild {
             .expect("start maild");
         let stdout = child.stdout.take().unwrap();
         let mut ports = HashMap::new();
-        for line in BufReader::new(stdout).lines() {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
             let line = line.unwrap();
             if let Some(rest) = line.strip_prefix("maild: ")
                 && let Some((name, addr)) = rest.split_once(" listening on ")
@@ -82,6 +84,8 @@ impl Maild {
                 break;
             }
         }
+        // Keep reading what maild prints later, so its stdout stays open.
+        std::thread::spawn(move || for _ in lines {});
         assert_eq!(ports.len(), 6, "every listener reported: {ports:?}");
         Maild {
             child,
@@ -735,5 +739,91 @@ async fn scram_submission_with_the_client_session() {
     assert!(
         text.contains("with ESMTPSA") && text.ends_with("signed in with SCRAM\r\n"),
         "{text}"
+    );
+}
+
+#[tokio::test]
+async fn connection_limit_idle_timeout_login_delay_and_clean_stop() {
+    let dir = temp_dir("stop");
+    let mut m = Maild::start(
+        &dir,
+        0,
+        &[
+            "--user",
+            "alice@example.test:wonderland",
+            "--max-connections",
+            "2",
+            "--smtp-timeout",
+            "1s",
+            "--login-delay-ms",
+            "300",
+        ],
+    );
+    // Two sessions are allowed; the third is told to come back later.
+    let mut a = Raw::connect(m.port("smtp")).await;
+    assert_eq!(a.reply().await.0, 220);
+    let mut b = Raw::connect(m.port("submission")).await;
+    assert_eq!(b.reply().await.0, 220);
+    let mut c = Raw::connect(m.port("smtp")).await;
+    let (code, text) = c.reply().await;
+    assert_eq!(code, 421, "{text}");
+    // Failed logins are answered only after the delay.
+    b.cmd("EHLO client.test").await;
+    b.cmd("STARTTLS").await;
+    b.tls().await;
+    b.cmd("EHLO client.test").await;
+    let t = Instant::now();
+    assert_eq!(
+        b.cmd(&format!("AUTH PLAIN {}", plain("alice", "bad"))).await.0,
+        535
+    );
+    assert!(t.elapsed() >= Duration::from_millis(300), "{:?}", t.elapsed());
+    drop(b);
+    // An idle session is closed with 421 after one to two timeout periods.
+    let t = Instant::now();
+    let (code, text) = a.reply().await;
+    assert_eq!(code, 421, "{text}");
+    assert!(t.elapsed() < Duration::from_secs(5));
+    assert_eq!(a.line().await, "", "closed after the 421");
+    drop(a);
+
+    // SIGTERM in the middle of a message: the client gets 421, the partial
+    // message leaves no file behind, and maild exits cleanly.
+    let mut d = Raw::connect(m.port("smtp")).await;
+    assert_eq!(d.reply().await.0, 220);
+    d.cmd("EHLO client.test").await;
+    d.cmd("MAIL FROM:<a@remote.test>").await;
+    assert_eq!(d.cmd("RCPT TO:<alice@example.test>").await.0, 250);
+    assert_eq!(d.cmd("DATA").await.0, 354);
+    d.send(b"Subject: half\r\n\r\nhalf a message").await;
+    wait_for("the temporary file", || {
+        std::fs::read_dir(m.maildir("alice@example.test").join("tmp"))
+            .map(|rd| rd.count() == 1)
+            .unwrap_or(false)
+    })
+    .await;
+    let status = Command::new("kill")
+        .args(["-TERM", &m.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (code, _) = d.reply().await;
+    assert_eq!(code, 421);
+    let end = Instant::now() + WAIT;
+    let exit = loop {
+        if let Some(s) = m.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < end, "maild did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "{exit:?}");
+    assert!(m.messages("alice@example.test").is_empty());
+    assert_eq!(
+        std::fs::read_dir(m.maildir("alice@example.test").join("tmp"))
+            .unwrap()
+            .count(),
+        0,
+        "no half-written mail"
     );
 }

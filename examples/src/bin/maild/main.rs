@@ -40,6 +40,15 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 
+/// Prints a line on stdout; a closed stdout (the reader went away) is not
+/// worth a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// A listener address, or `off`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Listen(Option<SocketAddr>);
@@ -251,13 +260,13 @@ fn setup_accounts(args: &Args) -> Result<Accounts, String> {
         accounts::write_private(&demo_file, format!("{demo_addr}\n{pw}\n").as_bytes())
             .map_err(|e| format!("{}: {e}", demo_file.display()))?;
         changed = true;
-        println!("maild: created the demo account {demo_addr} with password {pw}");
+        say!("maild: created the demo account {demo_addr} with password {pw}");
     } else if let Ok(text) = std::fs::read_to_string(&demo_file) {
         let mut lines = text.lines();
         if let (Some(addr), Some(pw)) = (lines.next(), lines.next())
             && accounts.resolve(addr).is_some()
         {
-            println!(
+            say!(
                 "maild: demo account {addr}, password {pw} (kept in {})",
                 demo_file.display()
             );
@@ -267,8 +276,8 @@ fn setup_accounts(args: &Args) -> Result<Accounts, String> {
         accounts.save().map_err(|e| format!("saving accounts: {e}"))?;
     }
     let list: Vec<&str> = accounts.addresses().map(String::as_str).collect();
-    println!("maild: accounts: {}", list.join(", "));
-    println!("maild: local domains: {}", accounts.domains().join(", "));
+    say!("maild: accounts: {}", list.join(", "));
+    say!("maild: local domains: {}", accounts.domains().join(", "));
     Ok(accounts)
 }
 
@@ -360,7 +369,7 @@ async fn run(args: Args) -> Result<(), String> {
             .await
             .map_err(|e| format!("{name} listen {addr}: {e}"))?;
         let local = l.local_addr().map_err(|e| e.to_string())?;
-        println!("maild: {name} listening on {local}");
+        say!("maild: {name} listening on {local}");
         listeners.spawn(accept_loop(
             l,
             shared.clone(),
@@ -371,7 +380,7 @@ async fn run(args: Args) -> Result<(), String> {
         ));
     }
     let queue_task = tokio::spawn(queue::run(shared.clone(), qcfg, stop_rx.clone()));
-    println!("maild: ready (host name {hostname}, data in {})", data.display());
+    say!("maild: ready (host name {hostname}, data in {})", data.display());
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| format!("signal: {e}"))?;
     tokio::select! {
@@ -389,7 +398,7 @@ async fn run(args: Args) -> Result<(), String> {
         conns.wait_idle().await;
     })
     .await;
-    println!("maild: stopped");
+    say!("maild: stopped");
     Ok(())
 }
 

@@ -140,7 +140,7 @@ async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope) 
     }
     for (domain, idxs) in by_domain {
         let rcpts: Vec<String> = idxs.iter().map(|&i| env.recipients[i].address.clone()).collect();
-        let outcomes = deliver_domain(shared, q, &domain, &env.sender, &rcpts, &message).await;
+        let outcomes = deliver_domain(shared, q, &domain, &env, &rcpts, &message).await;
         for (&i, o) in idxs.iter().zip(outcomes) {
             let r = &mut env.recipients[i];
             match o {
@@ -249,7 +249,7 @@ async fn deliver_domain(
     shared: &Shared,
     q: &QueueConfig,
     domain: &str,
-    sender: &str,
+    env: &Envelope,
     rcpts: &[String],
     message: &[u8],
 ) -> Vec<Outcome> {
@@ -265,7 +265,7 @@ async fn deliver_domain(
     };
     let mut last = String::from("no next hop");
     for (host, port) in hosts {
-        match deliver_to(shared, q, &host, port, sender, rcpts, message).await {
+        match deliver_to(shared, q, &host, port, env, rcpts, message).await {
             Ok(outcomes) => return outcomes,
             Err(e) => {
                 tracing::info!(%host, port, error = %e, "next hop failed");
@@ -283,7 +283,7 @@ async fn deliver_to(
     q: &QueueConfig,
     host: &str,
     port: u16,
-    sender: &str,
+    env: &Envelope,
     rcpts: &[String],
     message: &[u8],
 ) -> io::Result<Vec<Outcome>> {
@@ -299,9 +299,11 @@ async fn deliver_to(
     };
     let mut s = ClientSession::new(cfg, Instant::now());
     let envelope = smtp_proto::Envelope {
-        from: sender.to_owned(),
+        from: env.sender.clone(),
         recipients: rcpts.iter().map(|r| Recipient::new(r)).collect(),
         size: Some(message.len() as u64),
+        body: env.eight_bit.then_some(smtp_proto::BodyType::EightBitMime),
+        smtputf8: env.smtputf8,
         ..smtp_proto::Envelope::default()
     };
     let mut results: Vec<Option<Outcome>> = vec![None; rcpts.len()];
@@ -326,8 +328,14 @@ async fn deliver_to(
                 ClientEvent::Ready if !sent => {
                     sent = true;
                     if let Err(e) = s.send_mail(envelope.clone(), Instant::now()) {
-                        // The hop cannot take this message (SIZE, extensions): permanent.
-                        let o = Outcome::Permanent(554, format!("5.3.4 cannot be sent to {host}: {e}"));
+                        // The hop cannot take this message: too large for its
+                        // SIZE, or it lacks 8BITMIME/SMTPUTF8 (RFC 6152 3, RFC 6531 3.4).
+                        let status = match e {
+                            smtp_proto::UsageError::TooLarge => "5.3.4",
+                            smtp_proto::UsageError::MissingExtension(_) => "5.6.7",
+                            _ => "5.5.0",
+                        };
+                        let o = Outcome::Permanent(554, format!("{status} cannot be sent to {host}: {e}"));
                         results.iter_mut().for_each(|r| *r = Some(o.clone()));
                         done = true;
                         let _ = s.quit();

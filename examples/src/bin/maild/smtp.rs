@@ -105,6 +105,10 @@ impl Sink {
 #[derive(Debug, Default)]
 struct Txn {
     sender: String,
+    /// BODY=8BITMIME was given (passed on when relaying).
+    eight_bit: bool,
+    /// SMTPUTF8 was given (passed on when relaying).
+    smtputf8: bool,
     rcpts: Vec<Rcpt>,
     sink: Option<Sink>,
 }
@@ -243,8 +247,11 @@ impl Conversation {
                 let decision = self.mail(&line);
                 let _ = match decision {
                     Ok(sender) => {
+                        let params = line.mail_params();
                         self.txn = Txn {
                             sender,
+                            eight_bit: params.body == Some(smtp_proto::BodyType::EightBitMime),
+                            smtputf8: params.smtputf8,
                             ..Txn::default()
                         };
                         s.accept()
@@ -485,7 +492,10 @@ impl Conversation {
                     .filter(|r| r.local.is_none())
                     .map(|r| r.address.clone())
                     .collect();
-                w.commit(&Envelope::new(&txn.sender, &remote, unix_now()))
+                let mut env = Envelope::new(&txn.sender, &remote, unix_now());
+                env.eight_bit = txn.eight_bit;
+                env.smtputf8 = txn.smtputf8;
+                w.commit(&env)
             });
             (results, queued)
         });
