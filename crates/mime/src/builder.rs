@@ -757,11 +757,15 @@ fn qp_encode(body: &[u8], dot_safe: bool, out: &mut Vec<u8>) {
         let mut col = 0;
         for (i, &b) in line.iter().enumerate() {
             let at_end = i + 1 == line.len();
-            let must = b == b'='
-                || (b < b' ' && b != b'\t')
-                || b >= 0x7f
-                || ((b == b' ' || b == b'\t') && at_end)
-                || (dot_safe && i == 0 && (b == b'.' || (b == b'F' && line.starts_with(b"From "))));
+            let mut must =
+                b == b'=' || (b < b' ' && b != b'\t') || b >= 0x7f || ((b == b' ' || b == b'\t') && at_end);
+            if !must && col + 1 > 75 {
+                out.extend_from_slice(b"=\r\n");
+                col = 0;
+            }
+            // dot-safe: no output line (after a hard or a soft break) may start
+            // with "." or "From "
+            must |= dot_safe && col == 0 && (b == b'.' || (b == b'F' && line[i..].starts_with(b"From ")));
             let width = if must { 3 } else { 1 };
             if col + width > 75 {
                 out.extend_from_slice(b"=\r\n");
@@ -797,5 +801,18 @@ mod tests {
         qp_encode(&long, false, &mut out);
         assert!(out.split(|&b| b == b'\n').all(|l| l.len() <= 77));
         assert_eq!(decode_body(&out, TransferEncoding::QuotedPrintable).0, long);
+        // a soft line break never leaves "." or "From " at the start of a line
+        for pad in 70..80 {
+            let mut body = "x".repeat(pad).into_bytes();
+            body.extend_from_slice(b"....From here.\r\n");
+            body.extend(std::iter::repeat_n(b'.', 200));
+            let mut out = Vec::new();
+            qp_encode(&body, true, &mut out);
+            for l in out.split(|&b| b == b'\n') {
+                assert!(!l.starts_with(b".") && !l.starts_with(b"From "), "{pad}");
+                assert!(l.len() <= 77);
+            }
+            assert_eq!(decode_body(&out, TransferEncoding::QuotedPrintable).0, body);
+        }
     }
 }

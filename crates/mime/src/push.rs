@@ -143,13 +143,30 @@ impl PushParser {
 
     /// The next event, or `None` when more input (or `finish`) is needed.
     pub fn poll_event(&mut self) -> Option<Event> {
-        let rel = self.sc.pos - self.base;
-        let ev = self.sc.next(&self.buf[rel..], self.eof)?;
-        let out = match ev {
+        loop {
+            let rel = self.sc.pos - self.base;
+            let ev = self.sc.next(&self.buf[rel..], self.eof)?;
+            if let Some(out) = self.event(ev) {
+                // Queued events may still refer to bytes before `sc.pos`: drop input
+                // only once the scanner has handed out everything it found so far.
+                if !self.sc.has_pending() {
+                    let consumed = self.sc.pos - self.base;
+                    self.buf.advance(consumed);
+                    self.base = self.sc.pos;
+                }
+                return Some(out);
+            }
+        }
+    }
+
+    /// Turns a scanner event into a public one (`None` for part beginnings, which
+    /// are reported with the header block in [`Event::PartStart`]).
+    fn event(&mut self, ev: Ev) -> Option<Event> {
+        Some(match ev {
             Ev::PartBegin { offset } => {
                 self.fields.clear();
                 self.part_start.push(offset);
-                return self.poll_event();
+                return None;
             }
             Ev::Field { start, colon, end } => {
                 let raw = self.take(start, end);
@@ -201,14 +218,6 @@ impl PushParser {
                 Event::PartEnd { offset: end }
             }
             Ev::Defect(d) => Event::Defect(d),
-        };
-        // Queued events may still refer to bytes before `sc.pos`: drop input only
-        // once the scanner has handed out everything it found so far.
-        if !self.sc.has_pending() {
-            let consumed = self.sc.pos - self.base;
-            self.buf.advance(consumed);
-            self.base = self.sc.pos;
-        }
-        Some(out)
+        })
     }
 }
