@@ -276,6 +276,30 @@ async fn deliver_domain(
     all(Outcome::Temporary(last))
 }
 
+/// Connects to a next hop: MX hosts are resolved with the configured
+/// resolver (every address tried in turn), a smart host with the system's.
+async fn connect(q: &QueueConfig, host: &str, port: u16) -> io::Result<TcpStream> {
+    let (Some(resolver), None, Err(_)) = (&q.resolver, &q.relay_host, host.parse::<std::net::IpAddr>())
+    else {
+        return tokio::time::timeout(q.connect_timeout, TcpStream::connect((host, port)))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))?;
+    };
+    let ips = resolver
+        .lookup_ip(format!("{}.", host.trim_end_matches('.')))
+        .await
+        .map_err(|e| io::Error::other(format!("address of {host}: {e}")))?;
+    let mut last = io::Error::other(format!("{host} has no address"));
+    for ip in ips.iter() {
+        match tokio::time::timeout(q.connect_timeout, TcpStream::connect((ip, port))).await {
+            Ok(Ok(tcp)) => return Ok(tcp),
+            Ok(Err(e)) => last = e,
+            Err(_) => last = io::Error::new(io::ErrorKind::TimedOut, format!("connect to {ip} timed out")),
+        }
+    }
+    Err(last)
+}
+
 /// One SMTP conversation with a next hop. `Err` when no final answer came
 /// (connection refused or lost, timeout, TLS failure): try the next host.
 async fn deliver_to(
@@ -287,9 +311,7 @@ async fn deliver_to(
     rcpts: &[String],
     message: &[u8],
 ) -> io::Result<Vec<Outcome>> {
-    let tcp = tokio::time::timeout(q.connect_timeout, TcpStream::connect((host, port)))
-        .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
+    let tcp = connect(q, host, port).await?;
     let _ = tcp.set_nodelay(true);
     let mut conn = Conn::Plain(tcp);
     let cfg = ClientConfig {
