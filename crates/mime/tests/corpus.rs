@@ -80,6 +80,55 @@ proptest! {
     }
 }
 
+/// Messages assembled from MIME-significant fragments (headers, delimiters of
+/// nested boundaries, folding, bare LF and CR, base64) so that the chunk-size
+/// proptest below also sees structures that no corpus file has.
+fn fragment_message() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(
+        prop_oneof![
+            Just(&b"Content-Type: multipart/mixed; boundary=a\r\n"[..]),
+            Just(&b"Content-Type: multipart/digest; boundary=\"b c\"\r\n"[..]),
+            Just(&b"Content-Type: message/rfc822\r\n"[..]),
+            Just(&b"Content-Transfer-Encoding: base64\r\n"[..]),
+            Just(&b"Subject: =?UTF-8?Q?x?=\r\n \tfolded\r\n"[..]),
+            Just(&b"From : obs\n"[..]),
+            Just(&b"From mbox line\r\n"[..]),
+            Just(&b"\r\n"[..]),
+            Just(&b"\n"[..]),
+            Just(&b"\r"[..]),
+            Just(&b"--a\r\n"[..]),
+            Just(&b"--a--\r\n"[..]),
+            Just(&b"--b c  \r\n"[..]),
+            Just(&b"--b c--"[..]),
+            Just(&b"--ab\r\n"[..]),
+            Just(&b"-"[..]),
+            Just(&b"QUJD RA==\r\n"[..]),
+            Just(&b"text line\r\n"[..]),
+            Just(&b" continuation\r\n"[..]),
+            Just(&b"no colon line\r\n"[..]),
+        ],
+        0..40,
+    )
+    .prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    #[test]
+    fn push_parser_split_invariance_on_generated_messages(
+        msg in fragment_message(),
+        sizes in prop::collection::vec(1usize..40, 1..6),
+    ) {
+        // small limits so that depth, part, field and header-block limits are hit too
+        let limits = Limits { max_field_bytes: 48, max_header_bytes: 160, max_depth: 4, max_parts: 12, ..Limits::default() };
+        let whole = push_events(&msg, &[msg.len().max(1)], limits);
+        prop_assert_eq!(&whole, &push_events(&msg, &sizes, limits));
+        prop_assert_eq!(&whole, &push_events(&msg, &[1], limits));
+        let m = Message::parse(&msg);
+        prop_assert_eq!(m.reassemble(), msg);
+    }
+}
+
 fn types(m: &Message<'_>) -> Vec<String> {
     m.walk().map(|id| m.parts[id].content_type.essence()).collect()
 }

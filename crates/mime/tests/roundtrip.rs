@@ -14,14 +14,35 @@ enum Spec {
     Html(String),
     Attachment(String, String, Vec<u8>),
     Multi(String, Vec<Spec>),
+    /// An inline part with a Content-ID.
+    Inline(String, Vec<u8>),
+    /// A message/rfc822 part holding a message built from the inner spec.
+    Message(Box<Spec>),
 }
 
-fn to_part(s: &Spec) -> BodyPart {
+/// Options the outer message is built with; nested messages use the same.
+#[derive(Debug, Clone, Copy)]
+struct Opts {
+    dot_safe: bool,
+    transport: Transport,
+}
+
+fn to_part(s: &Spec, o: Opts) -> BodyPart {
     match s {
         Spec::Text(t) => BodyPart::text(t),
         Spec::Html(t) => BodyPart::html(t),
         Spec::Attachment(ct, name, body) => BodyPart::attachment(ct, name, body.clone()),
-        Spec::Multi(sub, kids) => BodyPart::multipart(sub, kids.iter().map(to_part).collect()),
+        Spec::Multi(sub, kids) => BodyPart::multipart(sub, kids.iter().map(|k| to_part(k, o)).collect()),
+        Spec::Inline(cid, body) => BodyPart::inline("image/png", None, cid, body.clone()),
+        Spec::Message(inner) => BodyPart::message(
+            MessageBuilder::new()
+                .subject("inner")
+                .transport(o.transport)
+                .dot_safe(o.dot_safe)
+                .body(to_part(inner, o))
+                .build_at(0, 0)
+                .expect("inner message"),
+        ),
     }
 }
 
@@ -63,18 +84,26 @@ fn spec_strategy() -> impl Strategy<Value = Spec> {
             prop::collection::vec(any::<u8>(), 0..300)
         )
             .prop_map(|(c, n, b)| Spec::Attachment(c, n, b)),
+        (
+            "[a-z0-9.]{1,20}@[a-z]{1,10}\\.test",
+            prop::collection::vec(any::<u8>(), 0..100)
+        )
+            .prop_map(|(c, b)| Spec::Inline(c, b)),
     ];
     leaf.prop_recursive(4, 24, 4, |inner| {
-        (
-            prop_oneof![
-                Just("mixed"),
-                Just("alternative"),
-                Just("related"),
-                Just("x-custom")
-            ],
-            prop::collection::vec(inner, 1..4),
-        )
-            .prop_map(|(s, k)| Spec::Multi(s.to_owned(), k))
+        prop_oneof![
+            4 => (
+                prop_oneof![
+                    Just("mixed"),
+                    Just("alternative"),
+                    Just("related"),
+                    Just("x-custom")
+                ],
+                prop::collection::vec(inner.clone(), 1..4),
+            )
+                .prop_map(|(s, k)| Spec::Multi(s.to_owned(), k)),
+            1 => inner.prop_map(|s| Spec::Message(Box::new(s))),
+        ]
     })
 }
 
@@ -107,6 +136,20 @@ fn check(m: &Message<'_>, spec: &Spec) {
                 for (c, k) in children.iter().zip(kids) {
                     stack.push((*c, k));
                 }
+            }
+            Spec::Inline(cid, body) => {
+                assert!(p.content_type.is("image", "png"));
+                assert_eq!(p.content_id().as_deref(), Some(cid.as_str()));
+                assert_eq!(p.disposition().map(|d| d.kind), Some("inline".to_owned()));
+                assert_eq!(&*m.decoded_body(id).0, &body[..]);
+            }
+            Spec::Message(inner) => {
+                assert!(p.content_type.is("message", "rfc822"));
+                let PartKind::Message { child: Some(c) } = p.kind else {
+                    panic!("not a nested message")
+                };
+                assert_eq!(m.parts[c].subject().as_deref(), Some("inner"));
+                stack.push((c, inner));
             }
         }
     }
@@ -147,10 +190,11 @@ proptest! {
         let from = Mailbox { name: (!display.is_empty()).then(|| display.clone()), local: "from.me".into(), domain: "example.test".into() };
         let to = Mailbox { name: None, local: "you".into(), domain: "example.test".into() };
         let t = Transport { eight_bit: eight, ..Transport::default() };
+        let o = Opts { dot_safe, transport: t };
         let bytes = MessageBuilder::new()
             .from(from).to(to).subject(&subject).transport(t).dot_safe(dot_safe)
             .in_reply_to("parent@example.test").references("root@example.test").references("parent@example.test")
-            .body(to_part(&spec))
+            .body(to_part(&spec, o))
             .build_at(1_760_000_000, 120)
             .unwrap();
         lines_ok(&bytes);
