@@ -1136,7 +1136,11 @@ def kill9_during_load(k):
                 pass
     present = set()
     for f in maildir_files(md):
-        h = headers_of(read(f))
+        raw = read(f)
+        h = headers_of(raw)
+        if b"kill9-" in h:
+            # Nothing half-written ever becomes visible in new/ or cur/.
+            expect(raw.endswith(payload.encode()), f"truncated message in the Maildir: {f}")
         for mid in acked:
             if mid.encode() in h:
                 present.add(mid)
