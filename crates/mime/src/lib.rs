@@ -51,6 +51,42 @@
 //! assert_eq!(&*msg.decoded_body(att).0, &[0, 1, 2, 255]);
 //! assert!(msg.section(&[2], Section::Mime).unwrap().starts_with(b"Content-Type: application/octet-stream"));
 //! ```
+//!
+//! # Streaming
+//!
+//! The push parser reports the same events for any chunking of the input (split
+//! invariance, checked by property tests and the `mime_push` fuzz target), so it can
+//! sit directly behind an SMTP DATA decoder:
+//!
+//! ```
+//! use mime::{Base64Decoder, Event, Limits, PushParser, TransferEncoding};
+//!
+//! let wire = b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n\
+//!              Content-Transfer-Encoding: base64\r\n\r\naGVs\r\nbG8=\r\n--x--\r\n";
+//! let mut p = PushParser::new(Limits::default());
+//! let (mut decoder, mut decoded, mut in_base64) = (Base64Decoder::new(), Vec::new(), false);
+//! for chunk in wire.chunks(5) {
+//!     p.feed(chunk);
+//!     while let Some(ev) = p.poll_event() {
+//!         match ev {
+//!             Event::PartStart { encoding, .. } => in_base64 = encoding == TransferEncoding::Base64,
+//!             Event::Body { data, .. } if in_base64 => decoder.decode(&data, &mut decoded),
+//!             _ => {}
+//!         }
+//!     }
+//! }
+//! p.finish();
+//! while p.poll_event().is_some() {}
+//! assert!(decoder.finish(&mut decoded).is_empty());
+//! assert_eq!(decoded, b"hello");
+//! ```
+//!
+//! # Testing aids
+//!
+//! [`fuzzing`] holds the invariants the fuzz targets check (also replayed on stable
+//! by `tests/fuzz_replay.rs`). `tests/differential.rs` compares every corpus message
+//! with Python's `email` package and lists each known difference with its reason.
+//! The `mime-tree` example program prints any message's tree as JSON.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
