@@ -454,8 +454,7 @@ fn write_durably(dir: &Path, name: &str, data: &[u8]) -> io::Result<()> {
         let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
-        fs::rename(&tmp, dir.join(name))?;
-        File::open(dir)?.sync_all()
+        crate::maildir::rename_durably(&tmp, dir, name)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
