@@ -930,3 +930,62 @@ async fn relays_by_mx_lookup_and_bounces_null_mx() {
     assert!(!dsn.contains("Final-Recipient: rfc822; bob@b.test"), "{dsn}");
     wait_for("queue emptied", || a.queued() == 0).await;
 }
+
+#[tokio::test]
+async fn eight_bit_and_utf8_mail_is_relayed_with_its_parameters_and_pop3_sasl_top() {
+    let b_dir = temp_dir("utf8-b");
+    let b = Maild::start(&b_dir, 0, &["--user", "bob@b.test:builder"]);
+    let relay = format!("127.0.0.1:{}", b.port("smtp"));
+    let dir = temp_dir("utf8-a");
+    let a = Maild::start(
+        &dir,
+        0,
+        &["--user", "alice@a.test:wonderland", "--relay-host", &relay],
+    );
+    let mut c = Raw::connect_tls(a.port("submissions")).await;
+    c.reply().await;
+    c.cmd("EHLO client.test").await;
+    assert_eq!(
+        c.cmd(&format!("AUTH PLAIN {}", plain("alice@a.test", "wonderland")))
+            .await
+            .0,
+        235
+    );
+    assert_eq!(
+        c.cmd("MAIL FROM:<jörg@a.test> BODY=8BITMIME SMTPUTF8").await.0,
+        250
+    );
+    assert_eq!(c.cmd("RCPT TO:<bob@b.test>").await.0, 250);
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    let body = "Subject: Grüße\r\n\r\nZwölf Boxkämpfer\r\nline 2\r\nline 3\r\n";
+    c.send(body.as_bytes()).await;
+    assert_eq!(c.cmd(".").await.0, 250);
+    c.cmd("QUIT").await;
+    wait_for("the relayed 8-bit message", || {
+        b.messages("bob@b.test").len() == 1
+    })
+    .await;
+    let stored = std::fs::read(&b.messages("bob@b.test")[0]).unwrap();
+    let text = String::from_utf8(stored.clone()).unwrap();
+    assert!(text.starts_with("Return-Path: <jörg@a.test>\r\n"), "{text}");
+    assert!(text.ends_with(body), "{text}");
+
+    // POP3S with SASL PLAIN (initial response), TOP cuts after the header and one line.
+    let mut p = Raw::connect_tls(b.port("pop3s")).await;
+    assert!(p.line().await.starts_with("+OK"));
+    let r = p
+        .cmd_pop(&format!("AUTH PLAIN {}", plain("bob@b.test", "builder")))
+        .await;
+    assert!(r.starts_with("+OK"), "{r}");
+    assert!(p.cmd_pop("TOP 1 1").await.starts_with("+OK"));
+    let top = String::from_utf8(p.multiline().await).unwrap();
+    assert!(top.ends_with("\r\n\r\nZwölf Boxkämpfer\r\n"), "{top}");
+    assert!(
+        p.cmd_pop("STAT")
+            .await
+            .starts_with(&format!("+OK 1 {}", stored.len()))
+    );
+    assert!(p.cmd_pop("QUIT").await.starts_with("+OK"));
+    // TOP does not count as reading: the message stays unseen in new/.
+    assert!(b.messages("bob@b.test")[0].parent().unwrap().ends_with("new"));
+}

@@ -114,7 +114,13 @@ pub(crate) fn bounce(
         ],
     )
     .param("report-type", "delivery-status");
+    // A UTF-8 sender (SMTPUTF8) needs UTF-8 header fields (RFC 6532).
+    let transport = mime::Transport {
+        utf8_headers: !env.sender.is_ascii(),
+        ..mime::Transport::default()
+    };
     MessageBuilder::new()
+        .transport(transport)
         .from(mailbox(
             &format!("MAILER-DAEMON@{hostname}"),
             Some("Mail Delivery System"),
@@ -153,6 +159,12 @@ mod tests {
         assert!(text.contains("Subject: hi"));
         assert!(!text.contains("body that is not copied"));
         assert!(text.contains("To: alice@a.test"));
+        let utf8 = Envelope {
+            sender: "jörg@a.test".into(),
+            ..env.clone()
+        };
+        let out = String::from_utf8(bounce("mx.a.test", &utf8, original, 200).unwrap()).unwrap();
+        assert!(out.contains("To: jörg@a.test"), "{out}");
         assert_eq!(status_of(451, "try later"), "4.4.7");
         assert_eq!(status_of(0, "gave up"), "5.4.7");
     }

@@ -235,7 +235,9 @@ fn send_bounce(shared: &Shared, sender: &str, report: &[u8]) -> io::Result<()> {
                 use std::io::Write;
                 let mut w = shared.spool.begin()?;
                 w.write_all(report)?;
-                w.commit(&Envelope::new("", &[sender.to_owned()], unix_now()))?;
+                let mut env = Envelope::new("", &[sender.to_owned()], unix_now());
+                env.smtputf8 = !sender.is_ascii();
+                w.commit(&env)?;
                 shared.queue_wake.notify_one();
                 Ok(())
             }
