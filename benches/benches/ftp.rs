@@ -173,7 +173,7 @@ fn bench(c: &mut Criterion) {
     report_ratio(
         "ftp_list_unix_10k parse_unix vs suppaftp parse_posix",
         unix.len(),
-        11,
+        31,
         || (),
         |()| ours_unix(&unix),
         |()| peer_unix(&unix),
@@ -181,7 +181,7 @@ fn bench(c: &mut Criterion) {
     report_ratio(
         "ftp_list_mlsd_10k parse_mlsx vs suppaftp parse_mlsd",
         mlsd.len(),
-        11,
+        31,
         || (),
         |()| ours_mlsd(&mlsd),
         |()| peer_mlsd(&mlsd),
