@@ -69,6 +69,13 @@ impl Maildir {
         Ok(Maildir { root })
     }
 
+    /// A Maildir at `root` whose subdirectories are known to exist (as
+    /// [`create`](Self::create) made them); nothing is checked or created.
+    #[must_use]
+    pub fn existing(root: impl Into<PathBuf>) -> Self {
+        Maildir { root: root.into() }
+    }
+
     /// The root directory.
     #[must_use]
     pub fn path(&self) -> &Path {

@@ -103,7 +103,7 @@ fn parse_host_port(s: &str) -> Result<(String, u16), String> {
 /// prints a demo account. Every listener takes IP:PORT (port 0 picks a free
 /// one; the chosen addresses are printed) or `off`.
 #[derive(Parser, Debug)]
-#[command(name = "maild", version, about, long_about = None)]
+#[command(name = "maild", version)]
 struct Args {
     /// Data directory: accounts, mailboxes (mail/<address>/), relay queue
     /// (queue/), TLS certificate (tls/).

@@ -440,7 +440,7 @@ impl Conversation {
             for r in &self.txn.rcpts {
                 match &r.local {
                     Some(a) if sink.locals.iter().all(|(x, _)| x != a) => {
-                        let mut d = shared.store.maildir(a)?.begin()?;
+                        let mut d = shared.store.begin(a)?;
                         d.write_all(return_path_field(&self.txn.sender).as_bytes())?;
                         d.write_all(received.as_bytes())?;
                         sink.locals.push((a.clone(), d));

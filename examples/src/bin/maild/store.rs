@@ -1,7 +1,7 @@
 //! Local delivery: one Maildir per account under `<data>/mail/<address>/`,
 //! and the trace header fields every delivery gets (RFC 5321 4.4).
 
-use examples::maildir::Maildir;
+use examples::maildir::{Delivery, Maildir};
 use std::io;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -9,29 +9,59 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Where the mailboxes live.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct LocalStore {
     root: PathBuf,
+    /// Accounts whose Maildir was created by this process (no more mkdirs).
+    known: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl LocalStore {
     /// Mailboxes under `root` (created if needed).
     pub(crate) fn new(root: PathBuf) -> io::Result<Self> {
         std::fs::create_dir_all(&root)?;
-        Ok(LocalStore { root })
+        Ok(LocalStore {
+            root,
+            known: std::sync::Mutex::default(),
+        })
     }
 
     /// The Maildir of an account (an address already checked by
-    /// `accounts::normalize_address`, so it is a safe directory name).
+    /// `accounts::normalize_address`, so it is a safe directory name),
+    /// created on first use.
     pub(crate) fn maildir(&self, address: &str) -> io::Result<Maildir> {
-        Maildir::create(self.root.join(address))
+        let root = self.root.join(address);
+        let mut known = self
+            .known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if known.contains(address) {
+            return Ok(Maildir::existing(root));
+        }
+        let md = Maildir::create(root)?;
+        known.insert(address.to_owned());
+        Ok(md)
+    }
+
+    /// Starts a delivery to an account (recreating its Maildir if it was
+    /// removed behind our back).
+    pub(crate) fn begin(&self, address: &str) -> io::Result<Delivery> {
+        match self.maildir(address)?.begin() {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.known
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .remove(address);
+                self.maildir(address)?.begin()
+            }
+            r => r,
+        }
     }
 
     /// Delivers a whole message (Return-Path first) to an account.
     pub(crate) fn deliver(&self, address: &str, return_path: &str, message: &[u8]) -> io::Result<String> {
         use std::io::Write;
-        let md = self.maildir(address)?;
-        let mut d = md.begin()?;
+        let mut d = self.begin(address)?;
         d.write_all(return_path_field(return_path).as_bytes())?;
         d.write_all(message)?;
         d.commit()
