@@ -423,6 +423,10 @@ async fn submission_needs_tls_and_auth_then_relays() {
         "A's and B's trace fields: {got}"
     );
     assert!(got.contains("with ESMTPSA"), "A's submission trace: {got}");
+    assert!(
+        got.starts_with("Return-Path: <alice@a.test>\r\nReceived: from mx.test ([127.0.0.1])\r\n\tby mx.test (maild) with ESMTPS id"),
+        "the queue runner used STARTTLS to B: {got}"
+    );
     assert!(got.ends_with(body), "{got}");
 }
 
