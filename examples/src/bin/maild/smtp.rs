@@ -143,14 +143,10 @@ pub(crate) async fn serve(
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
     }
-    let mut limits = shared.smtp_limits;
-    if kind == Kind::Lmtp {
-        limits.recipients = limits.recipients.max(1);
-    }
     let mut cfg = ServerConfig {
         hostname: shared.hostname.clone(),
         greeting: "ESMTP maild".into(),
-        limits,
+        limits: shared.smtp_limits,
         lmtp: kind == Kind::Lmtp,
         chunking: false,
         dsn: false,
