@@ -7,8 +7,9 @@
 //! [`net`] (a connection that can turn on TLS mid-stream, and the loop that
 //! moves bytes between it and any `proto_core::Session`), and [`ftpfs`] (the
 //! confined file tree behind ftpd, with rename-on-completion uploads), and
-//! [`mx`] (next-hop lookup with implicit and null MX). The
-//! programs (maild, smtp-send, pop3-fetch, ftpd, ftp) land with their issues.
+//! [`mx`] (next-hop lookup with implicit and null MX). The programs are the
+//! binaries of this package: maild (SMTP, submission, LMTP, relay queue,
+//! Maildir, POP3), smtp-send, pop3-fetch, ftpd and ftp.
 #![forbid(unsafe_code)]
 
 pub mod ftpfs;
