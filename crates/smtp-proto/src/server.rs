@@ -1177,6 +1177,10 @@ impl ServerSession {
             self.endings = LineEndings::default();
             self.events.push_back(ServerEvent::DataStart);
         }
+        if self.mode == Mode::Closed {
+            // The refusal was one error too many (421): nothing more is read.
+            return;
+        }
         // The chunk's octets follow in any case and must be consumed (RFC 3030 2).
         self.mode = Mode::Bdat {
             remaining: size,

@@ -625,3 +625,29 @@ fn client_never_sends_a_truncated_message_beyond_size() {
     assert!(c.finish_data().is_err());
     assert_eq!(out_of(&mut c), "12345\r\n");
 }
+
+#[test]
+fn a_refused_bdat_that_is_one_error_too_many_closes_for_good() {
+    // Found by fuzzing: the 421 for too many errors closed the session, then
+    // the refused BDAT switched it back to reading chunk data.
+    let t0 = Instant::now();
+    let cfg = ServerConfig {
+        limits: Limits {
+            errors: 1,
+            ..Limits::default()
+        },
+        reject_unsync_pipelining: false,
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, t0);
+    out_of(&mut s);
+    s.handle_input(b"BAD\r\nBDAT 5\r\n");
+    assert_eq!(server_events(&mut s), vec!["error TooManyErrors"]);
+    assert!(out_of(&mut s).ends_with("421 4.7.0 Too many errors, closing connection\r\n"));
+    assert!(s.is_closed());
+    s.handle_input(b"hello");
+    s.handle_input(b"BAD\r\nBAD\r\n");
+    assert!(server_events(&mut s).is_empty());
+    assert_eq!(out_of(&mut s), "");
+    assert_eq!(s.poll_timeout(), None);
+}
