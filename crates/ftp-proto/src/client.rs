@@ -284,6 +284,7 @@ pub struct ClientSession {
     features: Features,
     tls: bool,
     ascii: Option<bool>,
+    text_files: bool,
     epsv_failed: bool,
     eprt_failed: bool,
     next_id: u64,
@@ -312,6 +313,7 @@ impl ClientSession {
             features: Features::default(),
             tls: false,
             ascii: None,
+            text_files: false,
             epsv_failed: false,
             eprt_failed: false,
             next_id: 1,
@@ -505,6 +507,14 @@ impl ClientSession {
         self.start(Op::Quit, Command::Quit)
     }
 
+    /// Moves files (RETR, STOR, APPE) as text from now on: `TYPE A`, with the
+    /// data converted between CRLF on the wire and local line ends by the
+    /// driver (the `ascii` flag of [`ClientEvent::OpenDataChannel`]). Off by
+    /// default (`TYPE I`); listings are always `TYPE A`.
+    pub fn set_text_mode(&mut self, on: bool) {
+        self.text_files = on;
+    }
+
     /// RETR, resuming at `offset` when it is not 0 (REST STREAM).
     ///
     /// # Errors
@@ -586,7 +596,7 @@ impl ClientSession {
             abort_pending: None,
         };
         self.stage = Stage::Transfer(Box::new(x));
-        let want_ascii = kind.is_listing();
+        let want_ascii = kind.is_listing() || self.text_files;
         if self.ascii == Some(want_ascii) {
             self.after_type();
         } else {
@@ -981,6 +991,7 @@ impl ClientSession {
         let code = r.code;
         let peer = self.peer;
         let use_pasv_host = self.config.use_pasv_host;
+        let text_files = self.text_files;
         let Some(x) = self.xfer() else { return };
         let id = x.id;
         if let Some(left) = x.abort_pending {
@@ -999,7 +1010,7 @@ impl ClientSession {
         match x.step {
             XStep::Type => {
                 if code / 100 == 2 {
-                    let ascii = x.kind.is_listing();
+                    let ascii = x.kind.is_listing() || text_files;
                     self.ascii = Some(ascii);
                     self.after_type();
                 } else {

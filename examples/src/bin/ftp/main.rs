@@ -10,7 +10,8 @@
 //! Passive mode with EPSV by default (PASV fallback), `--active` for
 //! EPRT/PORT, `--tls` for AUTH TLS with PROT P (the data connections resume
 //! the control connection's TLS session, which servers like vsftpd with
-//! `require_ssl_reuse` insist on). Transfers show indicatif progress bars.
+//! `require_ssl_reuse` insist on), `--ascii` to move files as text (TYPE A).
+//! Transfers show indicatif progress bars.
 
 mod url;
 
@@ -64,6 +65,9 @@ struct Args {
     /// No progress bars.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Move files as text (TYPE A): CRLF on the wire, local line ends on disk.
+    #[arg(long, short = 'a')]
+    ascii: bool,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -178,7 +182,10 @@ impl Client {
         };
         loop {
             match c.next_event().await? {
-                ClientEvent::LoggedIn => return Ok(c),
+                ClientEvent::LoggedIn => {
+                    c.s.set_text_mode(args.ascii);
+                    return Ok(c);
+                }
                 ClientEvent::LoginFailed(r) | ClientEvent::Closed(r) => {
                     return Err(format!("login failed: {}", reply_text(&r)));
                 }
@@ -472,6 +479,19 @@ async fn data(
             })
             .await
             .map_err(|_| timed("data close stalled"))??;
+            // Read what the server still sends (TLS 1.3 session tickets, its
+            // close_notify) until it closes its side: a socket closed with
+            // unread data sends RST, which can destroy the tail of the upload
+            // before the server has read it (seen with vsftpd over TLS).
+            let mut sink = [0u8; 4096];
+            let _ = tokio::time::timeout(wait.min(Duration::from_secs(10)), async {
+                while let Ok(n) = conn.read(&mut sink).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            })
+            .await;
         }
     }
     Ok(total)
@@ -586,7 +606,7 @@ impl std::io::Write for ChannelWriter {
 }
 
 const HELP: &str = "commands: ls [-l|-m|-n] [PATH], get REMOTE [LOCAL], reget REMOTE [LOCAL], put LOCAL [REMOTE], \
-mkdir P, rmdir P, rm P, mv FROM TO, cd P, pwd, size P, help, quit";
+mkdir P, rmdir P, rm P, mv FROM TO, cd P, pwd, size P, ascii, binary, help, quit";
 
 /// One interactive line; `Ok(false)` ends the session.
 async fn interactive_line(c: &mut Client, line: &str) -> Result<bool> {
@@ -604,6 +624,10 @@ async fn interactive_line(c: &mut Client, line: &str) -> Result<bool> {
         "quit" | "bye" | "exit" => return Ok(false),
         "help" | "?" => {
             println!("{HELP}");
+            return Ok(true);
+        }
+        "ascii" | "binary" => {
+            c.s.set_text_mode(verb == "ascii");
             return Ok(true);
         }
         "pwd" => {

@@ -103,6 +103,26 @@ fn parse_range(s: &str) -> Result<RangeInclusive<u16>, String> {
     Ok(lo..=hi)
 }
 
+/// The TLS acceptor for control and data connections. Resumption uses
+/// stateless tickets (and several per handshake): FTP clients resume the
+/// control connection's session on every data connection, and some
+/// (Python's ftplib with `session=`, lftp's ftp:ssl-copy-sid) offer the same
+/// ticket each time, which rustls's default stateful cache accepts only once.
+/// The ticket carries the control connection's token, so a data connection
+/// can still be tied to its own control connection.
+fn acceptor(id: examples::tls::Identity) -> Result<tokio_rustls::TlsAcceptor, String> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(id.certs, id.key)
+        .map_err(|e| format!("TLS certificate: {e}"))?;
+    config.ticketer = rustls::crypto::ring::Ticketer::new().map_err(|e| format!("TLS tickets: {e}"))?;
+    config.send_tls13_tickets = 4;
+    Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
@@ -147,7 +167,7 @@ async fn run(args: Args) -> Result<(), String> {
             ),
         }
         .map_err(|e| format!("TLS certificate: {e}"))?;
-        Some(examples::tls::acceptor(id).map_err(|e| format!("TLS: {e}"))?)
+        Some(acceptor(id)?)
     };
     let limits = Limits {
         line: args.max_line.max(64),
