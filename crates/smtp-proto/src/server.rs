@@ -543,6 +543,9 @@ impl ServerSession {
     fn close(&mut self, err: Error) {
         self.flush();
         self.mode = Mode::Closed;
+        // A decision still pending can no longer be answered: `accept`,
+        // `auth_finish` ... must not reopen the session.
+        self.pending = Pending::None;
         self.idle.stop();
         self.greeting_at = None;
         self.input.clear();
