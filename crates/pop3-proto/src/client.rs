@@ -748,7 +748,23 @@ impl ClientSession {
                 _ => {}
             }
             // Listing lines are short: a plain loop beats a memchr call per line.
-            while let Some(off) = chunk[pos..].iter().position(|&b| b == b'\n') {
+            loop {
+                // Fast path for the usual shapes, `msg SP size CRLF` and
+                // `msg SP uid CRLF`: parsed straight from the chunk, so the
+                // line is read once; anything else takes the general path below.
+                if let Some((n, len)) = fast_listing_line(acc, &chunk, pos, max_line) {
+                    if n > max_entries {
+                        error = Some(Error::Limit {
+                            what: "listing entries",
+                        });
+                        break;
+                    }
+                    pos += len;
+                    continue;
+                }
+                let Some(off) = chunk[pos..].iter().position(|&b| b == b'\n') else {
+                    break;
+                };
                 let lf = pos + off;
                 let start = pos;
                 pos = lf + 1;
@@ -1274,6 +1290,75 @@ impl ClientSession {
     }
 }
 
+/// Parses one listing line at `chunk[pos..]` if it has exactly the form
+/// `msg SP size CRLF` (LIST) or `msg SP uid CRLF` (UIDL) and fits `max_line`;
+/// pushes it and returns (entries now held, bytes taken). `None` leaves
+/// everything as it was for the general path (stuffed dots, extra fields,
+/// errors).
+#[inline]
+fn fast_listing_line(
+    acc: &mut Listing,
+    chunk: &Bytes,
+    pos: usize,
+    max_line: usize,
+) -> Option<(usize, usize)> {
+    let s = &chunk[pos..];
+    let (msg, i) = crate::parse::leading_number(s, 10)?;
+    let msg = u32::try_from(msg).ok()?;
+    if s.get(i) != Some(&b' ') {
+        return None;
+    }
+    let a = i + 1;
+    match acc {
+        Listing::Scan(v) => {
+            let (size, j) = crate::parse::leading_number(&s[a..], 20)?;
+            let e = a + j;
+            (s.get(e..e + 2) == Some(b"\r\n") && e + 2 <= max_line).then(|| {
+                v.push(ScanListing { msg, size });
+                (v.len(), e + 2)
+            })
+        }
+        Listing::Uid(v) => {
+            let len = vchar_run(&s[a..])?;
+            let e = a + len;
+            (len > 0 && s.get(e..e + 2) == Some(b"\r\n") && e + 2 <= max_line).then(|| {
+                v.push(UidListing {
+                    msg,
+                    uid: chunk.slice(pos + a..pos + e),
+                });
+                (v.len(), e + 2)
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The length of the run of visible characters (0x21..=0x7E) at the start
+/// of `s`, eight bytes at a time; `None` if the run reaches the end of `s`.
+#[inline]
+fn vchar_run(s: &[u8]) -> Option<usize> {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(word) = s.get(i..i + 8) {
+        let v = u64::from_le_bytes(word.try_into().ok()?);
+        // Per byte, on the low seven bits (the sums stay below 0x100, so no
+        // carry crosses a byte): at least 0x21, and not 0x7F; high bit clear.
+        let low = v & LOW7;
+        let ge_21 = low.wrapping_add(0x5F5F_5F5F_5F5F_5F5F) & HIGH;
+        let is_7f = low.wrapping_add(0x0101_0101_0101_0101) & HIGH;
+        let bad = !(ge_21 & !is_7f & !v) & HIGH;
+        if bad != 0 {
+            return Some(i + (bad.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    s[i..]
+        .iter()
+        .position(|b| !(0x21..=0x7e).contains(b))
+        .map(|n| i + n)
+}
+
 /// `msg SP uid [SP ...]` of a UIDL listing line: the number and the uid's
 /// range in `line` (the same grammar as [`UidListing::parse`]).
 #[inline]
@@ -1347,5 +1432,30 @@ impl Session for ClientSession {
 
     fn handle_eof(&mut self) {
         self.eof = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::vchar_run;
+
+    #[test]
+    fn vchar_run_matches_the_byte_loop() {
+        let slow = |s: &[u8]| s.iter().position(|b| !(0x21..=0x7e).contains(b));
+        // Every byte value at every position of runs of 0 to 20 bytes.
+        for len in 0..20 {
+            for pos in 0..=len {
+                for b in 0..=255u8 {
+                    let mut s = vec![b'a'; len];
+                    if pos < len {
+                        s[pos] = b;
+                    }
+                    s.push(b'~');
+                    assert_eq!(vchar_run(&s), slow(&s), "{s:?}");
+                    s.push(b' ');
+                    assert_eq!(vchar_run(&s), slow(&s), "{s:?}");
+                }
+            }
+        }
     }
 }

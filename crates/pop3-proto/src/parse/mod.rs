@@ -40,6 +40,11 @@ pub(crate) fn number_u64(s: &[u8]) -> Option<u64> {
 /// `(value, digits consumed)`, or `None` for no digit, too many or overflow.
 #[inline]
 pub(crate) fn leading_number(s: &[u8], max_digits: usize) -> Option<(u64, usize)> {
+    if max_digits >= 7
+        && let Some(r) = leading_number_swar(s)
+    {
+        return Some(r);
+    }
     let mut v: u64 = 0;
     let mut i = 0;
     while let Some(&c) = s.get(i) {
@@ -59,6 +64,36 @@ pub(crate) fn leading_number(s: &[u8], max_digits: usize) -> Option<(u64, usize)
         i += 1;
     }
     (i > 0).then_some((v, i))
+}
+
+/// The fast path of [`leading_number`]: one to seven leading digits of the
+/// first eight bytes, converted in a few word operations instead of a
+/// multiply-add chain per digit (message numbers and sizes in listings).
+/// `None` when fewer than eight bytes are left, or when the first byte is not
+/// a digit or all eight are (the byte loop handles those).
+#[inline]
+fn leading_number_swar(s: &[u8]) -> Option<(u64, usize)> {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    let word: [u8; 8] = s.get(..8)?.try_into().ok()?;
+    let v = u64::from_le_bytes(word);
+    // A byte is a digit when its high nibble is 3 and adding 6 keeps it so.
+    // Carries only move towards later bytes, and the bytes before the first
+    // non-digit are digits (at most 0x3F after adding 6, no carry), so the
+    // lowest non-zero byte of `bad` is exactly the first non-digit.
+    let bad = ((v & HIGH) ^ ZEROS) | ((v.wrapping_add(0x0606_0606_0606_0606) & HIGH) ^ ZEROS);
+    let n = (bad.trailing_zeros() / 8) as usize;
+    if n == 0 || n == 8 {
+        return None;
+    }
+    // Digit values (no borrow leaves a digit byte), the first digit moved to
+    // the top so that the bytes shifted in are leading zeros; then pairs,
+    // quads and the whole number (the first digit is the lowest byte).
+    let mut x = v.wrapping_sub(ZEROS) << (8 * (8 - n));
+    x = (x.wrapping_mul(10) + (x >> 8)) & 0x00FF_00FF_00FF_00FF;
+    x = (x.wrapping_mul(100) + (x >> 16)) & 0x0000_FFFF_0000_FFFF;
+    x = (x.wrapping_mul(10_000) + (x >> 32)) & 0xFFFF_FFFF;
+    Some((x, n))
 }
 
 /// `number SP number` at the start of `s`, then the end or a space
@@ -104,6 +139,52 @@ pub(crate) fn base64_encode(data: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swar_matches_the_byte_loop() {
+        // Every digit count, with each kind of byte after the digits.
+        for n in 0..=12u8 {
+            for tail in [
+                &b" "[..],
+                b"\r\n",
+                b"/",
+                b":",
+                b"\xff",
+                b"\x00",
+                b"9",
+                b"x1234567",
+            ] {
+                for lead in [b'0', b'1', b'9'] {
+                    let mut s: Vec<u8> = (0..n)
+                        .map(|i| if i == 0 { lead } else { b'0' + i * 7 % 10 })
+                        .collect();
+                    s.extend_from_slice(tail);
+                    s.extend_from_slice(b"        ");
+                    let slow = {
+                        let mut v = 0u64;
+                        let mut i = 0;
+                        while i < s.len() && s[i].is_ascii_digit() {
+                            v = v * 10 + u64::from(s[i] - b'0');
+                            i += 1;
+                        }
+                        (i > 0).then_some((v, i))
+                    };
+                    assert_eq!(leading_number(&s, 20), slow, "{s:?}");
+                }
+            }
+        }
+        // Bytes next to the digit range in every position.
+        for b in [0x2f, 0x3a, 0x3f, 0x40, 0xb0, 0xfa, 0xff] {
+            for pos in 1..8 {
+                let mut s = *b"12345678";
+                s[pos] = b;
+                assert_eq!(
+                    leading_number_swar(&s),
+                    Some((12_345_678 / 10u64.pow(8 - pos as u32), pos))
+                );
+            }
+        }
+    }
 
     #[test]
     fn numbers() {

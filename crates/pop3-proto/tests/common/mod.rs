@@ -67,11 +67,13 @@ impl App {
 
     fn login(&self, user: &[u8], pass: &[u8]) -> AuthOutcome {
         match (user, pass) {
-            (b"mrose", b"tanstaaf") => AuthOutcome::Success(maildrop_of(&self.messages)),
+            // "spacey" has a passphrase: PASS takes the rest of the line,
+            // spaces included.
+            (b"mrose", b"tanstaaf") | (b"spacey", b" two  spaces and a tab\t ") => {
+                AuthOutcome::Success(maildrop_of(&self.messages))
+            }
             (b"locked", b"tanstaaf") => AuthOutcome::Failure(LoginFailure::in_use()),
             (b"tired", _) => AuthOutcome::Failure(LoginFailure::login_delay()),
-            // A passphrase: PASS takes the rest of the line, spaces included.
-            (b"spacey", b" two  spaces and a tab\t ") => AuthOutcome::Success(maildrop_of(&self.messages)),
             _ => AuthOutcome::Failure(LoginFailure::bad_credentials()),
         }
     }
