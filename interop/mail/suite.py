@@ -1279,11 +1279,13 @@ def main():
 
 
 def cleanup():
+    t0 = time.monotonic()
     for fn in reversed(cleanups):
         try:
             fn()
         except Exception:  # noqa: BLE001
             pass
+    log(f"peers stopped ({time.monotonic() - t0:.1f}s)")
     if os.environ.get("MAIL_INTEROP_KEEP") == "1":
         log(f"kept {T}")
     else:
