@@ -38,7 +38,7 @@ use tokio::net::TcpStream;
 
 /// Fetch mail from a POP3 server into a local Maildir.
 #[derive(Parser, Debug)]
-#[command(name = "pop3-fetch", version, about, long_about = None)]
+#[command(name = "pop3-fetch", version)]
 struct Args {
     /// Server host name or address.
     #[arg(long, short = 's', default_value = "127.0.0.1")]

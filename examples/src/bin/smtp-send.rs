@@ -33,7 +33,7 @@ use tokio::net::TcpStream;
 
 /// Submit a message by SMTP (STARTTLS or implicit TLS, AUTH).
 #[derive(Parser, Debug)]
-#[command(name = "smtp-send", version, about, long_about = None)]
+#[command(name = "smtp-send", version)]
 struct Args {
     /// Server host name or address.
     #[arg(long, short = 's', default_value = "127.0.0.1")]
