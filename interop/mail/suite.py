@@ -242,7 +242,7 @@ ssl_cert = <{CERT}
 ssl_key = <{KEY}
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = plain login scram-sha-1 scram-sha-256
 default_internal_user = dovecot
 default_login_user = dovenull
 first_valid_uid = 1
@@ -527,6 +527,8 @@ def postfix_checks(pf):
         expect_ok(r, "smtp-send")
         expect("auth: ok" in r.stdout and "tls: STARTTLS done" in r.stdout, f"no STARTTLS/AUTH: {r.stdout}")
         expect("2 of 2 recipients accepted" in r.stdout, r.stdout)
+        maillog = read(os.path.join(pf.dir, "maillog"))
+        expect(b"sasl_method=SCRAM-SHA-256" in maillog, "smtp-send did not authenticate with SCRAM-SHA-256")
         sent = read(saved)
         got = poll(lambda: len(find_with(pf.maildir(), token.encode())) == 2 and find_with(pf.maildir(), token.encode()),
                    20, "delivery to both recipients")
@@ -580,7 +582,8 @@ def postfix_checks(pf):
                f"relay refusal not reported: {r.stdout}")
         delivered_exact(token.encode(), read(saved))
 
-    check("postfix: smtp-send STARTTLS + AUTH (Dovecot SASL), cc, non-ASCII, 3 attachments, CA pinned", starttls_auth)
+    check("postfix: smtp-send STARTTLS + AUTH SCRAM-SHA-256 (Dovecot SASL), cc, non-ASCII, 3 attachments, CA pinned",
+          starttls_auth)
     check("postfix: smtp-send implicit TLS (smtps wrapper mode), byte-exact", implicit_tls)
     check("postfix: smtp-send refuses an unverifiable certificate without --insecure", refuses_unverified)
     check("postfix: smtp-send wrong password -> AUTH failed, nothing sent", wrong_password)
@@ -633,7 +636,7 @@ def dovecot_checks(dc):
         r = pop3_fetch("--port", str(dc.pop3), "--ca-file", CA_CERT, "--tls-name", "localhost",
                        "-u", "dan", "--password", "dan-pw", "-m", local)
         expect_ok(r, "pop3-fetch")
-        expect("over TLS" in r.stderr, f"no STLS: {r.stderr}")
+        expect("SASL SCRAM-SHA-256 over TLS" in r.stderr, f"no STLS or no SCRAM: {r.stderr}")
         same_set(local, msgs)
         expect(len(maildir_files(dc.maildir("dan"))) == 30, "keep mode deleted on the server")
 
@@ -672,7 +675,8 @@ def dovecot_checks(dc):
                        "-m", os.path.join(T, "fetched-bad"), "-q", timeout=60)
         expect(r.returncode != 0, "login with a wrong password succeeded")
 
-    check("dovecot: pop3-fetch STLS (CA pinned), keep, 30 messages incl. 3 MB, dot lines, byte-exact", keep_stls)
+    check("dovecot: pop3-fetch STLS (CA pinned), SASL SCRAM-SHA-256, keep, 30 messages incl. 3 MB, dot lines, byte-exact",
+          keep_stls)
     check("dovecot: pop3-fetch POP3S --new-only with the UIDL state file (5, 0, then 1 new)", new_only)
     check("dovecot: pop3-fetch --delete empties the maildrop, byte-exact", delete_mode)
     check("dovecot: pop3-fetch wrong password fails", wrong_password)
