@@ -29,10 +29,13 @@ fn logged_in() -> ClientSession {
     };
     let mut c = ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), Instant::now());
     c.handle_input(b"220 hi\r\n");
+    assert!(events(&mut c).is_empty());
     assert_eq!(sent(&mut c), "FEAT\r\n");
     c.handle_input(b"211 no features\r\n");
+    assert!(events(&mut c).is_empty());
     assert_eq!(sent(&mut c), "USER alice\r\n");
     c.handle_input(b"331 pw\r\n");
+    assert!(events(&mut c).is_empty());
     assert_eq!(sent(&mut c), "PASS secret\r\n");
     c.handle_input(b"230 ok\r\n");
     assert_eq!(events(&mut c), vec![ClientEvent::LoggedIn]);
