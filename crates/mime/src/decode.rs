@@ -24,13 +24,25 @@ impl TransferEncoding {
     /// From a header value (case-insensitive, trimmed); `None` means 7bit.
     #[must_use]
     pub fn from_label(label: Option<&str>) -> Self {
-        match label.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
-            None | Some("7bit" | "") => TransferEncoding::SevenBit,
-            Some("8bit") => TransferEncoding::EightBit,
-            Some("binary") => TransferEncoding::Binary,
-            Some("quoted-printable") => TransferEncoding::QuotedPrintable,
-            Some("base64") => TransferEncoding::Base64,
-            Some(_) => TransferEncoding::Other,
+        label.map_or(TransferEncoding::SevenBit, |l| Self::from_bytes(l.as_bytes()))
+    }
+
+    /// From the raw bytes of a header value (case-insensitive, trimmed).
+    pub(crate) fn from_bytes(label: &[u8]) -> Self {
+        let l = label.trim_ascii();
+        let is = |s: &str| l.eq_ignore_ascii_case(s.as_bytes());
+        if l.is_empty() || is("7bit") {
+            TransferEncoding::SevenBit
+        } else if is("base64") {
+            TransferEncoding::Base64
+        } else if is("quoted-printable") {
+            TransferEncoding::QuotedPrintable
+        } else if is("8bit") {
+            TransferEncoding::EightBit
+        } else if is("binary") {
+            TransferEncoding::Binary
+        } else {
+            TransferEncoding::Other
         }
     }
 
@@ -79,6 +91,38 @@ pub struct Base64Decoder {
     bad_padding: bool,
 }
 
+/// Decodes whole quanta of alphabet characters from `src[i..]` in runs of up to
+/// 16 quanta written straight into `out`; stops at the first quantum holding
+/// anything else (white space, padding, junk) and returns where it stopped.
+fn fast_quanta(src: &[u8], mut i: usize, out: &mut Vec<u8>) -> usize {
+    const RUN: usize = 16;
+    loop {
+        let quanta = ((src.len() - i) / 4).min(RUN);
+        if quanta == 0 {
+            return i;
+        }
+        let base = out.len();
+        out.resize(base + quanta * 3, 0);
+        let mut w = base;
+        for q in src[i..i + quanta * 4].chunks_exact(4) {
+            let (a, b, c, d) = (
+                B64[usize::from(q[0])],
+                B64[usize::from(q[1])],
+                B64[usize::from(q[2])],
+                B64[usize::from(q[3])],
+            );
+            if (a | b | c | d) & 0xC0 != 0 {
+                out.truncate(w);
+                return i;
+            }
+            let v = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+            out[w..w + 3].copy_from_slice(&[(v >> 16) as u8, (v >> 8) as u8, v as u8]);
+            w += 3;
+            i += 4;
+        }
+    }
+}
+
 impl Base64Decoder {
     /// A fresh decoder.
     #[must_use]
@@ -93,20 +137,7 @@ impl Base64Decoder {
         while i < src.len() {
             // fast path: whole quanta of valid characters
             if self.n == 0 && !self.padded {
-                while i + 4 <= src.len() {
-                    let (a, b, c, d) = (
-                        B64[src[i] as usize],
-                        B64[src[i + 1] as usize],
-                        B64[src[i + 2] as usize],
-                        B64[src[i + 3] as usize],
-                    );
-                    if (a | b | c | d) & 0xC0 != 0 {
-                        break;
-                    }
-                    let v = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
-                    out.extend_from_slice(&[(v >> 16) as u8, (v >> 8) as u8, v as u8]);
-                    i += 4;
-                }
+                i = fast_quanta(src, i, out);
                 if i >= src.len() {
                     break;
                 }

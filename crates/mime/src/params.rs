@@ -75,17 +75,19 @@ impl ContentType {
         let value = unfold(value);
         let mut c = Cursor::new(&value);
         c.skip_cfws();
-        let t = c.token()?;
+        let mut media_type = c.token()?;
         c.skip_cfws();
         if !c.eat(b'/') {
             return None;
         }
         c.skip_cfws();
-        let s = c.token()?;
+        let mut subtype = c.token()?;
         let params = parse_params(&mut c);
+        media_type.make_ascii_lowercase();
+        subtype.make_ascii_lowercase();
         Some(ContentType {
-            media_type: t.to_ascii_lowercase(),
-            subtype: s.to_ascii_lowercase(),
+            media_type,
+            subtype,
             params,
         })
     }
@@ -206,7 +208,8 @@ fn parse_params(c: &mut Cursor<'_>) -> Vec<Param> {
         } else {
             c.param_value().to_vec()
         };
-        let mut name = attr.to_ascii_lowercase();
+        let mut name = attr;
+        name.make_ascii_lowercase();
         let mut extended = false;
         if name.ends_with('*') {
             extended = true;
@@ -228,7 +231,33 @@ fn parse_params(c: &mut Cursor<'_>) -> Vec<Param> {
             });
         }
     }
+    if raw.iter().all(|r| r.section.is_none() && !r.extended) {
+        return simple_params(raw);
+    }
     assemble(&raw)
+}
+
+/// The common case, no RFC 2231 sections or extended values: the raw parameters
+/// become the result directly (first occurrence of a name wins).
+fn simple_params(raw: Vec<RawParam>) -> Vec<Param> {
+    let mut out: Vec<Param> = Vec::with_capacity(raw.len());
+    for r in raw {
+        if out.iter().any(|p| p.name == r.name) {
+            continue;
+        }
+        let value = if r.value.windows(2).any(|w| w == b"=?") {
+            crate::encoded_word::decode_unstructured(&r.value)
+        } else {
+            String::from_utf8(r.value).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        };
+        out.push(Param {
+            name: r.name,
+            value,
+            charset: None,
+            language: None,
+        });
+    }
+    out
 }
 
 /// RFC 2231 sections 3-4: join `name*0`, `name*1*`, ... in numeric order; the first

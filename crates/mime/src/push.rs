@@ -202,7 +202,7 @@ impl PushParser {
                     body_offset: body_start,
                     headers: std::mem::take(&mut self.fields),
                     content_type,
-                    encoding: TransferEncoding::from_label(encoding.as_deref()),
+                    encoding,
                     shape,
                 }
             }

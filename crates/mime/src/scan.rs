@@ -6,6 +6,7 @@
 //! scanner never decides anything from a partial line, any chunking of the input
 //! gives the same events (split invariance).
 
+use crate::decode::TransferEncoding;
 use crate::defect::{Defect, DefectKind};
 use crate::limits::Limits;
 use crate::params::ContentType;
@@ -37,7 +38,7 @@ pub(crate) enum Ev {
         body_start: usize,
         content_type: ContentType,
         explicit_type: bool,
-        encoding: Option<String>,
+        encoding: TransferEncoding,
         shape: Shape,
     },
     Body {
@@ -90,7 +91,7 @@ enum Frame {
 struct HeaderCtx {
     content_type: Option<ContentType>,
     bad_content_type: bool,
-    encoding: Option<String>,
+    encoding: Option<TransferEncoding>,
     digest_default: bool,
     bytes: usize,
     fields: usize,
@@ -110,6 +111,8 @@ pub(crate) struct Scanner {
     line_start: bool,
     parts: usize,
     bare_lf: bool,
+    /// Searcher for a line that starts with `--`, built once.
+    nl_dash: memmem::Finder<'static>,
 }
 
 fn is_wsp(b: u8) -> bool {
@@ -131,6 +134,7 @@ impl Scanner {
             line_start: true,
             parts: 1,
             bare_lf: false,
+            nl_dash: memmem::Finder::new(b"\n--"),
         }
     }
 
@@ -315,7 +319,7 @@ impl Scanner {
             }
         } else if name.eq_ignore_ascii_case(b"content-transfer-encoding") && self.ctx.encoding.is_none() {
             let v = crate::header::unfold(&buf[colon + 1..end]);
-            self.ctx.encoding = Some(String::from_utf8_lossy(v.trim_ascii()).to_ascii_lowercase());
+            self.ctx.encoding = Some(TransferEncoding::from_bytes(&v));
         }
         self.pending.push_back(Ev::Field {
             start,
@@ -388,10 +392,12 @@ impl Scanner {
                 ContentType::text_plain()
             }
         });
-        let composite_ok = ctx
-            .encoding
-            .as_deref()
-            .is_none_or(|e| matches!(e, "7bit" | "8bit" | "binary"));
+        let composite_ok = ctx.encoding.is_none_or(|e| {
+            matches!(
+                e,
+                TransferEncoding::SevenBit | TransferEncoding::EightBit | TransferEncoding::Binary
+            )
+        });
         self.stack.pop();
         let depth_ok = self.stack.len() + 1 < self.limits.max_depth;
         let mut frame = Frame::Leaf;
@@ -435,7 +441,7 @@ impl Scanner {
             body_start,
             content_type,
             explicit_type,
-            encoding: ctx.encoding,
+            encoding: ctx.encoding.unwrap_or(TransferEncoding::SevenBit),
             shape,
         });
         let nested = matches!(frame, Frame::Message);
@@ -541,7 +547,7 @@ impl Scanner {
             let cand = if search == 0 && self.line_start && buf.starts_with(b"--") {
                 Some(0)
             } else {
-                memmem::find(&buf[search..], b"\n--").map(|p| search + p + 1)
+                self.nl_dash.find(&buf[search..]).map(|p| search + p + 1)
             };
             let Some(c) = cand else {
                 if eof {

@@ -144,10 +144,15 @@ impl<'a> Message<'a> {
                         }
                     }
                     parts.push(Part {
-                        headers: Vec::new(),
+                        headers: Vec::with_capacity(8),
                         header_range: offset..offset,
                         body_range: offset..offset,
-                        content_type: ContentType::text_plain(),
+                        // replaced when the header block ends (no allocation here)
+                        content_type: ContentType {
+                            media_type: String::new(),
+                            subtype: String::new(),
+                            params: Vec::new(),
+                        },
                         explicit_content_type: false,
                         encoding: TransferEncoding::SevenBit,
                         kind: PartKind::Leaf,
@@ -185,7 +190,7 @@ impl<'a> Message<'a> {
                         p.body_range = body_start..body_start;
                         p.content_type = content_type;
                         p.explicit_content_type = explicit_type;
-                        p.encoding = TransferEncoding::from_label(encoding.as_deref());
+                        p.encoding = encoding;
                         p.kind = match shape {
                             Shape::Leaf => PartKind::Leaf,
                             Shape::Message => PartKind::Message { child: None },
