@@ -566,20 +566,19 @@ impl<'a> P<'a> {
                 return self.err("expected a flag name");
             }
             let name = &self.b[s..e];
-            let known = [
-                (&b"Seen"[..], Flag::Seen),
-                (b"Answered", Flag::Answered),
-                (b"Flagged", Flag::Flagged),
-                (b"Deleted", Flag::Deleted),
-                (b"Draft", Flag::Draft),
-                (b"Recent", Flag::Recent),
-            ];
-            for (k, f) in known {
-                if name.eq_ignore_ascii_case(k) {
-                    return Ok(f);
-                }
-            }
-            return Ok(Flag::Extension(self.slice(s, e)));
+            // Dispatch on the length first: no table of `Flag` values to
+            // build and drop per flag (mailbox attributes go through here too).
+            let is = |k: &[u8]| name.eq_ignore_ascii_case(k);
+            let known = match name.len() {
+                4 if is(b"Seen") => Some(Flag::Seen),
+                5 if is(b"Draft") => Some(Flag::Draft),
+                6 if is(b"Recent") => Some(Flag::Recent),
+                7 if is(b"Flagged") => Some(Flag::Flagged),
+                7 if is(b"Deleted") => Some(Flag::Deleted),
+                8 if is(b"Answered") => Some(Flag::Answered),
+                _ => None,
+            };
+            return Ok(known.unwrap_or_else(|| Flag::Extension(self.slice(s, e))));
         }
         let brackets = self.o.quirks.bracket_in_flags;
         let (s, e) = self.take_while(|c| is_atom_char(c) || (brackets && c == b']'));
