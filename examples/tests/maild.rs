@@ -428,6 +428,33 @@ async fn submission_needs_tls_and_auth_then_relays() {
         "the queue runner used STARTTLS to B: {got}"
     );
     assert!(got.ends_with(body), "{got}");
+
+    // A message larger than the runner's read chunks, with dot lines, is
+    // streamed from the spool and arrives byte-exact.
+    let mut big = String::from("Subject: big\r\n\r\n");
+    for i in 0..6000 {
+        big.push_str(&format!(
+            ".{i} a line that starts with a dot and is fairly long for the test\r\n"
+        ));
+    }
+    let stuffed = big.replace("\r\n.", "\r\n..");
+    let (codes, code) = submit(
+        a.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["bob@b.test"],
+        &stuffed,
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250], 250));
+    wait_for("the big relay", || b.messages("bob@b.test").len() == 2).await;
+    let found = b
+        .messages("bob@b.test")
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .any(|t| t.ends_with(&big));
+    assert!(found, "big message byte-exact ({} bytes)", big.len());
 }
 
 #[tokio::test]
@@ -473,13 +500,23 @@ async fn refused_recipient_bounces_to_the_sender() {
     wait_for("queue emptied", || a.queued() == 0).await;
 }
 
-/// A free loopback port (bound, then released).
+/// A free loopback port below the ephemeral range, so that while nothing
+/// listens on it neither a `:0` bind nor an outgoing connection (which could
+/// connect to itself) can take it.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    let low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768);
+    let span = u32::from(low.saturating_sub(10_000).max(1));
+    let seed = std::process::id() ^ (SEQ.fetch_add(1, Ordering::Relaxed) as u32).wrapping_mul(7919);
+    for i in 0..span {
+        let port = 10_000 + u16::try_from((seed.wrapping_add(i * 104_729)) % span).unwrap();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port below {low}");
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -119,8 +120,10 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
 
 /// One delivery attempt for a queued message.
 async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope) {
-    let message = match tokio::fs::read(shared.spool.message_path(id)).await {
-        Ok(m) => m,
+    // The body is streamed from the spool file on each attempt, never held whole.
+    let path = shared.spool.message_path(id);
+    let size = match tokio::fs::metadata(&path).await {
+        Ok(m) => m.len(),
         Err(e) => {
             tracing::error!(%id, error = %e, "queued message unreadable");
             return;
@@ -140,7 +143,7 @@ async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope) 
     }
     for (domain, idxs) in by_domain {
         let rcpts: Vec<String> = idxs.iter().map(|&i| env.recipients[i].address.clone()).collect();
-        let outcomes = deliver_domain(shared, q, &domain, &env, &rcpts, &message).await;
+        let outcomes = deliver_domain(shared, q, &domain, &env, &rcpts, (&path, size)).await;
         for (&i, o) in idxs.iter().zip(outcomes) {
             let r = &mut env.recipients[i];
             match o {
@@ -186,7 +189,18 @@ async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope) 
             }
         }
     }
-    finish(shared, id, &env, &message, now);
+    finish(shared, id, &env, &head_of(&path), now);
+}
+
+/// The start of a queued message, enough for its header section (the bounce
+/// quotes only the header).
+fn head_of(path: &std::path::Path) -> Vec<u8> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(256 * 1024).read_to_end(&mut head);
+    }
+    head
 }
 
 /// Every recipient is done: bounce the failures, drop the message.
@@ -253,7 +267,7 @@ async fn deliver_domain(
     domain: &str,
     env: &Envelope,
     rcpts: &[String],
-    message: &[u8],
+    message: (&std::path::Path, u64),
 ) -> Vec<Outcome> {
     let all = |o: Outcome| vec![o; rcpts.len()];
     let hosts: Vec<(String, u16)> = match (&q.relay_host, &q.resolver) {
@@ -311,7 +325,7 @@ async fn deliver_to(
     port: u16,
     env: &Envelope,
     rcpts: &[String],
-    message: &[u8],
+    (path, size): (&std::path::Path, u64),
 ) -> io::Result<Vec<Outcome>> {
     let tcp = connect(q, host, port).await?;
     let _ = tcp.set_nodelay(true);
@@ -325,7 +339,7 @@ async fn deliver_to(
     let envelope = smtp_proto::Envelope {
         from: env.sender.clone(),
         recipients: rcpts.iter().map(|r| Recipient::new(r)).collect(),
-        size: Some(message.len() as u64),
+        size: Some(size),
         body: env.eight_bit.then_some(smtp_proto::BodyType::EightBitMime),
         smtputf8: env.smtputf8,
         ..smtp_proto::Envelope::default()
@@ -382,11 +396,18 @@ async fn deliver_to(
                     }
                 }
                 ClientEvent::SendBody => {
-                    let mut pos = 0;
-                    while pos < message.len() {
-                        let n = s.send_data(&message[pos..]).map_err(bad)?;
-                        pos += n;
-                        conn.flush_session(&mut s).await?;
+                    let mut file = tokio::fs::File::open(path).await?;
+                    let mut chunk = vec![0u8; 64 * 1024];
+                    loop {
+                        let n = file.read(&mut chunk).await?;
+                        if n == 0 {
+                            break;
+                        }
+                        let mut pos = 0;
+                        while pos < n {
+                            pos += s.send_data(&chunk[pos..n]).map_err(bad)?;
+                            conn.flush_session(&mut s).await?;
+                        }
                     }
                     s.finish_data().map_err(bad)?;
                 }
