@@ -20,7 +20,8 @@ fn command_stream(transactions: usize) -> Vec<u8> {
     for i in 0..transactions {
         out.extend_from_slice(b"EHLO client-relay.mail.example.org\r\n");
         out.extend_from_slice(
-            format!("MAIL FROM:<newsletter-bounces+{i}@lists.example.com> SIZE=48213 BODY=8BITMIME\r\n").as_bytes(),
+            format!("MAIL FROM:<newsletter-bounces+{i}@lists.example.com> SIZE=48213 BODY=8BITMIME\r\n")
+                .as_bytes(),
         );
         for r in 0..4 {
             out.extend_from_slice(
