@@ -328,6 +328,14 @@ async fn deliver_to(
     (path, size): (&std::path::Path, u64),
 ) -> io::Result<Vec<Outcome>> {
     let tcp = connect(q, host, port).await?;
+    // A connection to a loopback port nobody listens on can meet itself
+    // (TCP simultaneous open from the same ephemeral port): that is no server.
+    if tcp.local_addr()? == tcp.peer_addr()? {
+        return Err(io::Error::new(
+            io::ErrorKind::ConnectionRefused,
+            "connected to itself",
+        ));
+    }
     let _ = tcp.set_nodelay(true);
     let mut conn = Conn::Plain(tcp);
     let cfg = ClientConfig {
