@@ -133,6 +133,7 @@ impl Maild {
 impl Drop for Maild {
     fn drop(&mut self) {
         self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
