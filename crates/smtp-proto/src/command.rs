@@ -516,16 +516,6 @@ pub enum Command<'a> {
     },
 }
 
-fn verb_key(v: &[u8]) -> u64 {
-    // Up to 8 bytes, upper-cased, packed big-endian: a full, exact comparison
-    // for verbs that do not start with NUL (the caller refuses those).
-    let mut k = 0u64;
-    for &b in v {
-        k = (k << 8) | u64::from(b.to_ascii_uppercase());
-    }
-    k
-}
-
 const fn key(v: &[u8]) -> u64 {
     let mut k = 0u64;
     let mut i = 0;
@@ -589,16 +579,28 @@ impl<'a> Command<'a> {
     ///
     /// [`CommandError`], whose [`reply`](CommandError::reply) is the answer to send.
     pub fn parse_with(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, CommandError> {
-        let (verb, rest) = match memchr::memchr(b' ', line) {
-            Some(i) => (&line[..i], Some(&line[i + 1..])),
-            None => (line, None),
+        // The verb is at most 8 bytes: find its end and pack its key in one
+        // short loop rather than searching the whole line for the space.
+        let mut k = 0u64;
+        let mut i = 0;
+        while i < line.len() && line[i] != b' ' {
+            if i == 8 {
+                return Err(CommandError::Unrecognized);
+            }
+            k = (k << 8) | u64::from(line[i].to_ascii_uppercase());
+            i += 1;
+        }
+        let rest = if i < line.len() {
+            Some(&line[i + 1..])
+        } else {
+            None
         };
         // Leading NULs would vanish from the packed key ("\0MAIL" would match
         // MAIL), so a verb must start with a non-NUL byte to be matched in full.
-        if verb.len() > 8 || verb.first() == Some(&0) {
+        if line.first() == Some(&0) {
             return Err(CommandError::Unrecognized);
         }
-        Ok(match verb_key(verb) {
+        Ok(match k {
             k if k == key(b"MAIL") => {
                 let r = rest.ok_or(CommandError::Syntax("MAIL needs FROM:<path>"))?;
                 let mut c = Cursor::new(r);

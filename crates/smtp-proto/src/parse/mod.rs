@@ -182,6 +182,37 @@ pub(crate) fn check_domain(d: &[u8], utf8: bool) -> Result<bool, &'static str> {
     Ok(non_ascii)
 }
 
+/// Fast path of [`check_domain`] for the common case: the length of the
+/// ASCII `Domain` at the start of `s`, ending at the end of `s` or at the first
+/// `stop` byte, in one pass over the labels. `None` whenever the domain is not
+/// plain valid ASCII up to there (the caller then takes the full path, which
+/// gives the exact error or handles UTF-8).
+#[inline]
+pub(crate) fn scan_ascii_domain(s: &[u8], stop: u8) -> Option<usize> {
+    use class::{LDH, LET_DIG, TABLE};
+    let n = s.len();
+    let mut i = 0;
+    loop {
+        // sub-domain = Let-dig [Ldh-str]: a run of LDH bytes starting and
+        // ending with a Let-dig.
+        let start = i;
+        while i < n && TABLE[s[i] as usize] & LDH != 0 {
+            i += 1;
+        }
+        if i == start || TABLE[s[start] as usize] & LET_DIG == 0 || s[i - 1] == b'-' {
+            return None;
+        }
+        if i == n {
+            return Some(i);
+        }
+        match s[i] {
+            b'.' => i += 1,
+            b if b == stop => return Some(i),
+            _ => return None,
+        }
+    }
+}
+
 /// Parses a decimal number of at most 20 digits that fits a u64.
 pub(crate) fn parse_u64(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 20 {

@@ -5,21 +5,16 @@ use super::{class, parse_u64};
 use crate::command::{BodyType, MailParams, Notify, Orcpt, OtherParams, RcptParams, Ret, XText};
 use crate::error::CommandError;
 
-/// esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
-fn valid_keyword(k: &[u8]) -> bool {
-    matches!(k.first(), Some(b) if b.is_ascii_alphanumeric()) && class::all(k, class::LDH)
-}
-
-/// esmtp-value = 1*(%d33-60 / %d62-126), plus UTF-8 (RFC 6531 3.3).
-fn valid_value(v: &[u8]) -> bool {
-    !v.is_empty() && class::all(v, class::VALUE)
-}
-
 /// xtext = *( xchar / hexchar ) (RFC 3461 4); hexchar uses upper-case hex.
 pub(crate) fn valid_xtext(v: &[u8]) -> bool {
     if class::all(v, class::XCHAR) {
         return true;
     }
+    valid_xtext_slow(v)
+}
+
+/// [`valid_xtext`] for values holding "+" or other non-xchar bytes.
+fn valid_xtext_slow(v: &[u8]) -> bool {
     let mut i = 0;
     while i < v.len() {
         match v[i] {
@@ -41,25 +36,88 @@ pub(crate) fn valid_xtext(v: &[u8]) -> bool {
 /// One `keyword[=value]` of a parameter list.
 pub(crate) type Param<'a> = (&'a [u8], Option<&'a [u8]>);
 
+/// One parameter, the AND of the class bits of its value bytes (all bits set
+/// when there is no value), and the rest of the list after its separating space.
+type Scanned<'a> = (Param<'a>, u8, Option<&'a [u8]>);
+
+const BAD_SYNTAX: CommandError = CommandError::Syntax("bad parameter syntax");
+
+/// Scans one parameter at the start of `r` in a single pass:
+/// `esmtp-keyword ["=" esmtp-value]` followed by the end or one space, with
+/// esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") and
+/// esmtp-value = 1*(%d33-60 / %d62-126), plus UTF-8 (RFC 6531 3.3).
+#[inline]
+fn next_param(r: &[u8]) -> Result<Scanned<'_>, CommandError> {
+    use class::{LDH, LET_DIG, TABLE, VALUE};
+    let n = r.len();
+    let mut i = 0;
+    while i < n && TABLE[r[i] as usize] & LDH != 0 {
+        i += 1;
+    }
+    if i == 0 || TABLE[r[0] as usize] & LET_DIG == 0 {
+        return Err(BAD_SYNTAX);
+    }
+    let k = &r[..i];
+    let mut mask = u8::MAX;
+    let v = if i < n && r[i] == b'=' {
+        i += 1;
+        let vs = i;
+        while i < n {
+            let c = TABLE[r[i] as usize];
+            if c & VALUE == 0 {
+                break;
+            }
+            mask &= c;
+            i += 1;
+        }
+        if i == vs {
+            return Err(BAD_SYNTAX);
+        }
+        Some(&r[vs..i])
+    } else {
+        None
+    };
+    let rest = if i == n {
+        None
+    } else if r[i] == b' ' {
+        Some(&r[i + 1..])
+    } else {
+        return Err(BAD_SYNTAX);
+    };
+    Ok(((k, v), mask, rest))
+}
+
+/// Calls `f` on every parameter of a non-empty list with the class mask of its
+/// value, stopping at the first error (syntax or from `f`), in list order.
+#[inline]
+fn for_each_param<'a>(
+    raw: &'a [u8],
+    mut f: impl FnMut(&'a [u8], Option<&'a [u8]>, u8) -> Result<(), CommandError>,
+) -> Result<(), CommandError> {
+    let mut rest = (!raw.is_empty()).then_some(raw);
+    while let Some(r) = rest {
+        let ((k, v), mask, next) = next_param(r)?;
+        f(k, v, mask)?;
+        rest = next;
+    }
+    Ok(())
+}
+
 /// Splits a parameter list into its parameters; syntax errors on the way.
 pub(crate) fn split_params(raw: &[u8]) -> impl Iterator<Item = Result<Param<'_>, CommandError>> {
     let mut rest = (!raw.is_empty()).then_some(raw);
     std::iter::from_fn(move || {
         let r = rest?;
-        let (p, next) = match memchr::memchr(b' ', r) {
-            Some(i) => (&r[..i], Some(&r[i + 1..])),
-            None => (r, None),
-        };
-        rest = next;
-        let (k, v) = match memchr::memchr(b'=', p) {
-            Some(i) => (&p[..i], Some(&p[i + 1..])),
-            None => (p, None),
-        };
-        if !valid_keyword(k) || v.is_some_and(|v| !valid_value(v)) {
-            rest = None;
-            return Some(Err(CommandError::Syntax("bad parameter syntax")));
+        match next_param(r) {
+            Ok((p, _, next)) => {
+                rest = next;
+                Some(Ok(p))
+            }
+            Err(e) => {
+                rest = None;
+                Some(Err(e))
+            }
         }
-        Some(Ok((k, v)))
     })
 }
 
@@ -104,8 +162,7 @@ pub(crate) fn mail_params(raw: &[u8]) -> Result<MailParams<'_>, CommandError> {
         ..MailParams::default()
     };
     let (mut utf8, mut rtls) = (None, None);
-    for param in split_params(raw) {
-        let (k, v) = param?;
+    for_each_param(raw, |k, v, mask| {
         if k.eq_ignore_ascii_case(b"SIZE") {
             // RFC 1870 6: size-value ::= 1*20DIGIT
             let n =
@@ -131,13 +188,13 @@ pub(crate) fn mail_params(raw: &[u8]) -> Result<MailParams<'_>, CommandError> {
         } else if k.eq_ignore_ascii_case(b"ENVID") {
             let v = need(v, "ENVID needs a value")?;
             // RFC 3461 4.4: up to 100 characters of xtext.
-            if v.len() > 100 || !valid_xtext(v) {
+            if v.len() > 100 || !(mask & class::XCHAR != 0 || valid_xtext_slow(v)) {
                 return Err(CommandError::BadParameter("bad ENVID"));
             }
             set_once(&mut p.envid, XText(v))?;
         } else if k.eq_ignore_ascii_case(b"AUTH") {
             let v = need(v, "AUTH needs a value")?;
-            if !valid_xtext(v) {
+            if !(mask & class::XCHAR != 0 || valid_xtext_slow(v)) {
                 return Err(CommandError::BadParameter("bad AUTH="));
             }
             set_once(&mut p.auth, XText(v))?;
@@ -158,7 +215,8 @@ pub(crate) fn mail_params(raw: &[u8]) -> Result<MailParams<'_>, CommandError> {
             let n = (d - b'0').cast_signed();
             set_once(&mut p.mt_priority, if neg { -n } else { n })?;
         }
-    }
+        Ok(())
+    })?;
     p.smtputf8 = utf8.is_some();
     p.requiretls = rtls.is_some();
     Ok(p)
@@ -169,8 +227,7 @@ pub(crate) fn rcpt_params(raw: &[u8]) -> Result<RcptParams<'_>, CommandError> {
         other: OtherParams::rcpt(raw),
         ..RcptParams::default()
     };
-    for param in split_params(raw) {
-        let (k, v) = param?;
+    for_each_param(raw, |k, v, mask| {
         if k.eq_ignore_ascii_case(b"NOTIFY") {
             let n = Notify::parse(need(v, "NOTIFY needs a value")?)
                 .ok_or(CommandError::BadParameter("bad NOTIFY"))?;
@@ -179,9 +236,14 @@ pub(crate) fn rcpt_params(raw: &[u8]) -> Result<RcptParams<'_>, CommandError> {
             // RFC 3461 4.2: orcpt-parameter = "ORCPT=" original-recipient-address
             // original-recipient-address = addr-type ";" xtext, at most 500 characters.
             let v = need(v, "ORCPT needs a value")?;
-            let semi = memchr::memchr(b';', v).ok_or(CommandError::BadParameter("bad ORCPT"))?;
+            let semi = v
+                .iter()
+                .position(|&b| b == b';')
+                .ok_or(CommandError::BadParameter("bad ORCPT"))?;
             let (t, a) = (&v[..semi], &v[semi + 1..]);
-            if v.len() > 500 || t.is_empty() || !class::all(t, class::ATEXT) || !valid_xtext(a) {
+            // All of `v` being xchar makes its tail `a` valid xtext.
+            let xtext = mask & class::XCHAR != 0 || valid_xtext_slow(a);
+            if v.len() > 500 || t.is_empty() || !class::all(t, class::ATEXT) || !xtext {
                 return Err(CommandError::BadParameter("bad ORCPT"));
             }
             set_once(
@@ -192,6 +254,7 @@ pub(crate) fn rcpt_params(raw: &[u8]) -> Result<RcptParams<'_>, CommandError> {
                 },
             )?;
         }
-    }
+        Ok(())
+    })?;
     Ok(p)
 }

@@ -1,6 +1,6 @@
 //! Paths and mailboxes: RFC 5321 4.1.2, with RFC 6531 3.3 for UTF-8.
 
-use super::{Cursor, check_domain};
+use super::{Cursor, check_domain, scan_ascii_domain};
 use crate::command::{Host, Mailbox};
 use crate::error::CommandError;
 use crate::limits::Limits;
@@ -60,6 +60,10 @@ pub(crate) fn parse_address_literal(inner: &[u8]) -> Result<Host<'_>, CommandErr
 pub(crate) fn parse_host<'a>(s: &'a [u8], limits: &Limits) -> Result<(Host<'a>, bool), CommandError> {
     if s.len() > limits.domain {
         return Err(CommandError::TooLong("domain"));
+    }
+    // Plain ASCII domain: validated in one pass ('\0' never ends a domain).
+    if scan_ascii_domain(s, 0) == Some(s.len()) {
+        return Ok((Host::Domain(s), false));
     }
     if let Some(inner) = s.strip_prefix(b"[").and_then(|r| r.strip_suffix(b"]")) {
         return Ok((parse_address_literal(inner)?, false));
@@ -157,11 +161,27 @@ pub(crate) fn mailbox<'a>(c: &mut Cursor<'a>, limits: &Limits) -> Result<(Mailbo
         &c.input[s..c.pos]
     } else {
         let rest = c.rest();
+        // Plain ASCII domain up to '>' or the end: one pass, nothing more to check.
+        if let Some(n) = scan_ascii_domain(rest, b'>')
+            && n <= limits.domain
+        {
+            c.pos += n;
+            return finish_mailbox(lp, Host::Domain(&rest[..n]), false);
+        }
         let n = memchr::memchr(b'>', rest).unwrap_or(rest.len());
         c.pos += n;
         &rest[..n]
     };
     let (host, d_utf8) = parse_host(d, limits)?;
+    finish_mailbox(lp, host, d_utf8)
+}
+
+#[inline]
+fn finish_mailbox<'a>(
+    lp: &'a [u8],
+    host: Host<'a>,
+    d_utf8: bool,
+) -> Result<(Mailbox<'a>, bool), CommandError> {
     let lp_utf8 = !lp.is_ascii();
     if lp_utf8 && std::str::from_utf8(lp).is_err() {
         return Err(CommandError::Syntax("invalid UTF-8 in local part"));
