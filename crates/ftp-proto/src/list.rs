@@ -92,6 +92,47 @@ fn mlsx_kind(v: &[u8]) -> FileKind {
     }
 }
 
+/// Four bytes as a little-endian word with ASCII letters folded to lower case
+/// (`| 0x20` maps exactly `X` and `x` to `x`; the keys compared are letters).
+#[inline]
+fn fold4(k: &[u8]) -> u32 {
+    u32::from_le_bytes([k[0], k[1], k[2], k[3]]) | 0x2020_2020
+}
+
+/// Two bytes, folded as in [`fold4`].
+#[inline]
+fn fold2(k: &[u8]) -> u16 {
+    u16::from_le_bytes([k[0], k[1]]) | 0x2020
+}
+
+const TYPE: u32 = u32::from_le_bytes(*b"type");
+const SIZE: u32 = u32::from_le_bytes(*b"size");
+const PERM: u32 = u32::from_le_bytes(*b"perm");
+const MODI: u32 = u32::from_le_bytes(*b"modi");
+const FY: u16 = u16::from_le_bytes(*b"fy");
+const UNIQ: u32 = u32::from_le_bytes(*b"uniq");
+const UE: u16 = u16::from_le_bytes(*b"ue");
+
+/// The index of the first `;` in `s`, eight bytes at a time.
+#[inline]
+fn find_semicolon(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(w) = s.get(i..i + 8) {
+        let x =
+            u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) ^ (ONES * u64::from(b';'));
+        // The classic zero-byte test: the lowest flagged byte is exact (a
+        // borrow can only flag bytes above a real zero byte).
+        let zero = x.wrapping_sub(ONES) & !x & HIGH;
+        if zero != 0 {
+            return Some(i + (zero.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    s[i..].iter().position(|&c| c == b';').map(|n| i + n)
+}
+
 /// Parses one MLSD line (for an MLST reply line, drop its leading space first).
 ///
 /// # Errors
@@ -120,30 +161,31 @@ pub fn parse_mlsx(line: &[u8]) -> Result<MlsxEntry<'_>, ListError> {
         perm: None,
         unique: None,
     };
-    // One pass over the facts: facts are short, so a plain byte loop beats a
-    // memchr call per delimiter.
+    // Facts are cut at each ';' found eight bytes at a time; the key (up to
+    // the first '=') is short and read with a byte loop. Known keys are
+    // compared as case-folded words, not byte by byte.
     let mut start = 0;
-    let mut eq = usize::MAX;
-    for (i, &c) in facts.iter().enumerate() {
-        if c == b'=' && eq == usize::MAX {
-            eq = i;
-            continue;
-        }
-        if c != b';' {
-            continue;
-        }
-        if eq == usize::MAX || eq == start {
+    while start < facts.len() {
+        let semi = start + find_semicolon(&facts[start..]).ok_or(E)?;
+        let fact = &facts[start..semi];
+        start = semi + 1;
+        let eq = fact.iter().position(|&c| c == b'=').ok_or(E)?;
+        if eq == 0 {
             return Err(E);
         }
-        let (k, v) = (&facts[start..eq], &facts[eq + 1..i]);
-        start = i + 1;
-        eq = usize::MAX;
+        let (k, v) = (&fact[..eq], &fact[eq + 1..]);
         match k.len() {
-            4 if eq_ic(k, b"type") => e.kind = Some(mlsx_kind(v)),
-            4 if eq_ic(k, b"size") => e.size = dec_u64(v),
-            4 if eq_ic(k, b"perm") => e.perm = Some(v),
-            6 if eq_ic(k, b"modify") => e.modify = Timestamp::parse_time_val(v),
-            6 if eq_ic(k, b"unique") => e.unique = Some(v),
+            4 => match fold4(k) {
+                TYPE => e.kind = Some(mlsx_kind(v)),
+                SIZE => e.size = dec_u64(v),
+                PERM => e.perm = Some(v),
+                _ => {}
+            },
+            6 => match (fold4(k), fold2(&k[4..])) {
+                (MODI, FY) => e.modify = Timestamp::parse_time_val(v),
+                (UNIQ, UE) => e.unique = Some(v),
+                _ => {}
+            },
             _ => {}
         }
     }
@@ -845,4 +887,48 @@ pub fn write_unix(f: &FileInfo<'_>, now: Timestamp, out: &mut BytesMut) -> Resul
         out.extend_from_slice(target);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{find_semicolon, parse_mlsx};
+
+    #[test]
+    fn find_semicolon_matches_the_byte_loop() {
+        for len in 0..20 {
+            for pos in 0..=len {
+                for b in [b';', b':', b'=', 0, 0x3a, 0xbb, 0xff, b'a'] {
+                    let mut s = vec![b'x'; len];
+                    if pos < len {
+                        s[pos] = b;
+                    }
+                    s.extend_from_slice(b"ab;");
+                    let want = s.iter().position(|&c| c == b';');
+                    assert_eq!(find_semicolon(&s), want, "{s:?}");
+                    assert_eq!(
+                        find_semicolon(&s[..s.len() - 1]),
+                        s[..s.len() - 1].iter().position(|&c| c == b';')
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fact_keys_fold_case_exactly() {
+        let e = parse_mlsx(b"TyPe=dir;SIZE=7;Perm=r;MoDiFy=20240102030405;UNIQUE=u1;x=y; n").unwrap();
+        assert_eq!(
+            (e.size, e.perm, e.unique),
+            (Some(7), Some(&b"r"[..]), Some(&b"u1"[..]))
+        );
+        assert!(e.kind.is_some() && e.modify.is_some());
+        // Keys that differ from a known one only outside the letter case are unknown facts.
+        let e = parse_mlsx(b"t\x19pe=dir;s\x09ze=7;perm_=r;modif\x19=20240102030405;uniqu\x05=u; n").unwrap();
+        assert_eq!(
+            (e.kind, e.size, e.perm, e.modify, e.unique),
+            (None, None, None, None, None)
+        );
+        assert!(parse_mlsx(b"=x; n").is_err());
+        assert!(parse_mlsx(b"type; n").is_err());
+    }
 }

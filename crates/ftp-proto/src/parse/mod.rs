@@ -46,6 +46,7 @@ pub(crate) fn split_sp(b: &[u8]) -> (&[u8], Option<&[u8]>) {
 }
 
 /// Case-insensitive ASCII equality.
+#[inline]
 pub(crate) fn eq_ic(a: &[u8], b: &[u8]) -> bool {
     a.eq_ignore_ascii_case(b)
 }
