@@ -227,6 +227,8 @@ impl<'a> Cursor<'a> {
 /// ```
 /// let ids = mime::parse_msg_ids(b" <1234@local.machine.example>\r\n <5678.21-Nov-1997@example.com> (note)");
 /// assert_eq!(ids, ["1234@local.machine.example", "5678.21-Nov-1997@example.com"]);
+/// // found by fuzzing: a form feed once stopped the scan from advancing
+/// assert_eq!(mime::parse_msg_ids(b" text/\xffh/t\x0cl"), ["text/\u{FFFD}h/t\x0cl"]);
 /// ```
 #[must_use]
 pub fn parse_msg_ids(value: &[u8]) -> Vec<String> {
@@ -255,10 +257,16 @@ pub fn parse_msg_ids(value: &[u8]) -> Vec<String> {
             Some(_) => {
                 let start = c.i;
                 while let Some(b) = c.peek() {
-                    if b == b'<' || b == b'(' || b.is_ascii_whitespace() {
+                    if b == b'<' || b == b'(' || matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
                         break;
                     }
                     c.bump();
+                }
+                if c.i == start {
+                    // a byte that neither this loop nor skip_cfws consumes: step over
+                    // it so that the loop always advances
+                    c.bump();
+                    continue;
                 }
                 if !value.contains(&b'<') {
                     out.push(String::from_utf8_lossy(&value[start..c.i]).into_owned());
