@@ -43,6 +43,24 @@ fn quirk_trailing_space() {
     both("* CAPABILITY IMAP4rev1 IDLE \r\n", |q| {
         q.trailing_space = true;
     });
+    // Spaces that end a literal's data are data, not trailing spaces (found
+    // by fuzzing the encode -> parse oracle); spaces after it still are.
+    let o = with(|q| q.trailing_space = true);
+    for (unit, rest) in [
+        ("a1 SEARCH TEXT {4}\r\nab  \r\n", ""),
+        ("a1 SEARCH TEXT {4}\r\nab    \r\n", "  "),
+    ] {
+        let c = Command::parse(&b(unit), &o).unwrap_or_else(|e| panic!("{unit:?}: {e}"));
+        let CommandBody::Search { criteria, .. } = c.body else {
+            panic!("{unit:?}: not a SEARCH");
+        };
+        assert_eq!(
+            criteria,
+            [SearchKey::Text(Str::from("ab  "))],
+            "{unit:?} ({rest:?} trailing)"
+        );
+    }
+    assert!(Command::parse(&b("a1 SEARCH TEXT {5}\r\nab  \r\n"), &o).is_err());
 }
 
 #[test]

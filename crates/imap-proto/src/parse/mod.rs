@@ -88,16 +88,20 @@ pub(crate) struct P<'a> {
     /// Where the unit's final CRLF starts (after trailing spaces, under the
     /// quirk): parsing ends there.
     end: usize,
+    /// Where the final CRLF starts, spaces included: a literal's data may end
+    /// in spaces that the quirk's trim took for trailing ones.
+    line_end: usize,
 }
 
 impl<'a> P<'a> {
     pub(crate) fn new(src: &'a Bytes, streamed: &'a [usize], o: &'a Options) -> Self {
         let b = &src[..];
-        let mut end = if b.ends_with(b"\r\n") {
+        let line_end = if b.ends_with(b"\r\n") {
             b.len() - 2
         } else {
             b.len()
         };
+        let mut end = line_end;
         if o.quirks.trailing_space {
             while end > 0 && b[end - 1] == b' ' && !streamed.contains(&end) {
                 end -= 1;
@@ -111,6 +115,7 @@ impl<'a> P<'a> {
             o,
             depth: 0,
             end,
+            line_end,
         }
     }
 
@@ -441,8 +446,17 @@ impl<'a> P<'a> {
         }
         self.pos = e;
         if self.end < self.pos {
-            // The literal ran into the final CRLF: the unit is malformed.
-            return self.err("literal overruns the line");
+            if self.line_end < self.pos {
+                // The literal ran into the final CRLF: the unit is malformed.
+                return self.err("literal overruns the line");
+            }
+            // The trailing-space trim cut into this literal's data: only the
+            // spaces after it are trailing ones.
+            let mut end = self.line_end;
+            while end > self.pos && self.b[end - 1] == b' ' {
+                end -= 1;
+            }
+            self.end = end;
         }
         Ok(Str {
             data: self.slice(s, e),
