@@ -24,9 +24,13 @@ fn plan(data: &[u8]) -> (u8, &[u8]) {
     }
 }
 
-/// Deterministic chunks of 1 to 16 bytes derived from `seed`.
+/// Deterministic chunks of 1 to 16 bytes derived from `seed`; an empty input
+/// is one empty chunk, so that a session is driven once either way.
 #[must_use]
 pub fn chunks(seed: u8, input: &[u8]) -> Vec<&[u8]> {
+    if input.is_empty() {
+        return vec![input];
+    }
     let mut out = Vec::new();
     let mut rest = input;
     let mut s = u32::from(seed) | 1;
@@ -334,7 +338,11 @@ pub fn run_client(pieces: &[&[u8]]) -> (Vec<u8>, Vec<String>) {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    log.push(format!("error {e:?}"));
+                    // The bytes an error carries are what was buffered when a
+                    // malformed reply was recognised, which depends on the
+                    // split (the reply's shape is judged from its first bytes);
+                    // the kind and the message must not.
+                    log.push(format!("error {:?} {}", e.kind, e.message));
                     break;
                 }
             }
