@@ -415,6 +415,10 @@ fn errors_carry_tag_and_bytes() {
     assert_eq!(e.reason, "unknown command");
     let e = Command::parse(&b("+bad NOOP\r\n"), &o).unwrap_err();
     assert_eq!(e.tag, None);
+    // NUL is no TEXT-CHAR: refused in status text, as the encoder refuses it
+    // (found by fuzzing imap_response).
+    let e = Response::parse(&b("* OK [PERMANENTFLAGS ()] x\0y\r\n"), &o).unwrap_err();
+    assert_eq!(e.reason, "CR, LF or NUL in text");
     // Greeting.
     assert!(Response::parse_greeting(&b("* OK ready\r\n"), &o).is_ok());
     assert!(Response::parse_greeting(&b("* PREAUTH hi\r\n"), &o).is_ok());

@@ -723,8 +723,10 @@ impl<'a> P<'a> {
     /// Text up to the end of the line (no CR/LF inside).
     pub(crate) fn text(&mut self) -> R<Bytes> {
         let s = self.pos;
-        if memchr::memchr2(b'\r', b'\n', &self.b[s..self.end]).is_some() {
-            return self.err("CR or LF in text");
+        // TEXT-CHAR excludes CR and LF, and NUL is no CHAR (the encoder
+        // refuses all three, so a parsed text always encodes back).
+        if memchr::memchr3(b'\r', b'\n', 0, &self.b[s..self.end]).is_some() {
+            return self.err("CR, LF or NUL in text");
         }
         self.pos = self.end;
         Ok(self.slice(s, self.end))
