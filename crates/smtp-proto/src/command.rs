@@ -227,19 +227,33 @@ impl Notify {
     }
 
     pub(crate) fn parse(v: &[u8]) -> Option<Notify> {
-        if v.eq_ignore_ascii_case(b"NEVER") {
-            return Some(Notify::NEVER);
+        // Each word is compared through its length and its bytes packed into a
+        // u64 with the case bit cleared: exact and case-insensitive for these
+        // all-letter words (clearing 0x20 maps only 'x' and 'X' onto 'X').
+        const fn up(w: &[u8]) -> u64 {
+            let mut k = 0u64;
+            let mut i = 0;
+            while i < w.len() {
+                k = (k << 8) | (w[i] & 0xDF) as u64;
+                i += 1;
+            }
+            k
         }
+        const SUCCESS: u64 = up(b"SUCCESS");
+        const FAILURE: u64 = up(b"FAILURE");
+        const DELAY: u64 = up(b"DELAY");
+        const NEVER: u64 = up(b"NEVER");
         let mut n = Notify::default();
         for w in v.split(|&b| b == b',') {
-            let slot = if w.eq_ignore_ascii_case(b"SUCCESS") {
-                &mut n.success
-            } else if w.eq_ignore_ascii_case(b"FAILURE") {
-                &mut n.failure
-            } else if w.eq_ignore_ascii_case(b"DELAY") {
-                &mut n.delay
-            } else {
+            if w.len() > 7 {
                 return None;
+            }
+            let slot = match (w.len(), up(w)) {
+                (7, SUCCESS) => &mut n.success,
+                (7, FAILURE) => &mut n.failure,
+                (5, DELAY) => &mut n.delay,
+                (5, NEVER) if w.len() == v.len() => return Some(Notify::NEVER),
+                _ => return None,
             };
             if *slot {
                 return None;

@@ -43,9 +43,10 @@ impl<'a> Cursor<'a> {
     }
 
     /// Consumes `word` case-insensitively.
+    #[inline(always)]
     pub(crate) fn eat_ci(&mut self, word: &[u8]) -> bool {
         match self.input.get(self.pos..self.pos + word.len()) {
-            Some(s) if s.eq_ignore_ascii_case(word) => {
+            Some(s) if s.iter().zip(word).all(|(a, b)| a.eq_ignore_ascii_case(b)) => {
                 self.pos += word.len();
                 true
             }
@@ -55,14 +56,10 @@ impl<'a> Cursor<'a> {
 
     /// Consumes the longest run of bytes matching `f`.
     pub(crate) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a [u8] {
-        let start = self.pos;
-        while let Some(b) = self.peek() {
-            if !f(b) {
-                break;
-            }
-            self.pos += 1;
-        }
-        &self.input[start..self.pos]
+        let rest = self.rest();
+        let n = rest.iter().position(|&b| !f(b)).unwrap_or(rest.len());
+        self.pos += n;
+        &rest[..n]
     }
 }
 
@@ -196,9 +193,11 @@ pub(crate) fn scan_ascii_domain(s: &[u8], stop: u8) -> Option<usize> {
         // sub-domain = Let-dig [Ldh-str]: a run of LDH bytes starting and
         // ending with a Let-dig.
         let start = i;
-        while i < n && TABLE[s[i] as usize] & LDH != 0 {
-            i += 1;
-        }
+        let tail = s.get(i..).unwrap_or_default();
+        i += tail
+            .iter()
+            .position(|&b| TABLE[b as usize] & LDH == 0)
+            .unwrap_or(tail.len());
         if i == start || TABLE[s[start] as usize] & LET_DIG == 0 || s[i - 1] == b'-' {
             return None;
         }

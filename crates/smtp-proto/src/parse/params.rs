@@ -33,6 +33,27 @@ fn valid_xtext_slow(v: &[u8]) -> bool {
     true
 }
 
+/// Byte tests on eight bytes at once (a `u64` read little-endian); each is
+/// exact about whether *any* byte matches.
+mod swar {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    /// The high bit of every byte.
+    pub(super) const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+    /// True if some byte of `x` is below `n` (`n` at most 128).
+    #[inline(always)]
+    pub(super) fn has_less(x: u64, n: u8) -> bool {
+        x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS != 0
+    }
+
+    /// True if some byte of `x` equals `b`.
+    #[inline(always)]
+    pub(super) fn has_byte(x: u64, b: u8) -> bool {
+        let y = x ^ (ONES * u64::from(b));
+        y.wrapping_sub(ONES) & !y & HIGHS != 0
+    }
+}
+
 /// One `keyword[=value]` of a parameter list.
 pub(crate) type Param<'a> = (&'a [u8], Option<&'a [u8]>);
 
@@ -50,10 +71,7 @@ const BAD_SYNTAX: CommandError = CommandError::Syntax("bad parameter syntax");
 fn next_param(r: &[u8]) -> Result<Scanned<'_>, CommandError> {
     use class::{LDH, LET_DIG, TABLE, VALUE};
     let n = r.len();
-    let mut i = 0;
-    while i < n && TABLE[r[i] as usize] & LDH != 0 {
-        i += 1;
-    }
+    let mut i = r.iter().position(|&b| TABLE[b as usize] & LDH == 0).unwrap_or(n);
     if i == 0 || TABLE[r[0] as usize] & LET_DIG == 0 {
         return Err(BAD_SYNTAX);
     }
@@ -62,6 +80,19 @@ fn next_param(r: &[u8]) -> Result<Scanned<'_>, CommandError> {
     let v = if i < n && r[i] == b'=' {
         i += 1;
         let vs = i;
+        // Eight bytes at a time while they are all esmtp-value bytes: none
+        // below 33, none "=" or DEL. Non-xchar bytes ("+", non-ASCII) clear
+        // the XCHAR bit of the mask.
+        while let Some(w) = r.get(i..i + 8) {
+            let x = u64::from_le_bytes(w.try_into().unwrap_or_default());
+            if swar::has_less(x, 33) | swar::has_byte(x, b'=') | swar::has_byte(x, 0x7f) {
+                break;
+            }
+            if swar::has_byte(x, b'+') | (x & swar::HIGHS != 0) {
+                mask &= !class::XCHAR;
+            }
+            i += 8;
+        }
         while i < n {
             let c = TABLE[r[i] as usize];
             if c & VALUE == 0 {
@@ -137,6 +168,31 @@ pub(crate) fn is_known(k: &[u8], known: &[&[u8]]) -> bool {
     known.iter().any(|w| k.eq_ignore_ascii_case(w))
 }
 
+/// A keyword of at most 8 bytes packed into a u64 with the ASCII case bit
+/// cleared, so that comparing lengths and packed values is a case-insensitive
+/// comparison. Exact for the LDH bytes keywords are made of: clearing 0x20
+/// maps a letter only onto its upper case, a digit or "-" only onto a control
+/// byte that no keyword holds.
+#[inline(always)]
+const fn packed(w: &[u8]) -> u64 {
+    let mut k = 0u64;
+    let mut i = 0;
+    while i < w.len() && i < 8 {
+        k = (k << 8) | (w[i] & 0xDF) as u64;
+        i += 1;
+    }
+    k
+}
+
+/// True if the keyword `k` (packed as `kk`) is `w` (upper case) in any case.
+#[inline(always)]
+fn is_kw(k: &[u8], kk: u64, w: &'static [u8]) -> bool {
+    if w.len() > 8 {
+        return k.eq_ignore_ascii_case(w);
+    }
+    k.len() == w.len() && kk == packed(w)
+}
+
 fn need<'a>(v: Option<&'a [u8]>, what: &'static str) -> Result<&'a [u8], CommandError> {
     v.ok_or(CommandError::BadParameter(what))
 }
@@ -163,19 +219,20 @@ pub(crate) fn mail_params(raw: &[u8]) -> Result<MailParams<'_>, CommandError> {
     };
     let (mut utf8, mut rtls) = (None, None);
     for_each_param(raw, |k, v, mask| {
-        if k.eq_ignore_ascii_case(b"SIZE") {
+        let kk = packed(k);
+        if is_kw(k, kk, b"SIZE") {
             // RFC 1870 6: size-value ::= 1*20DIGIT
             let n =
                 parse_u64(need(v, "SIZE needs a value")?).ok_or(CommandError::BadParameter("bad SIZE"))?;
             set_once(&mut p.size, n)?;
-        } else if k.eq_ignore_ascii_case(b"BODY") {
+        } else if is_kw(k, kk, b"BODY") {
             let v = need(v, "BODY needs a value")?;
             let b = BodyType::from_bytes(v).ok_or(CommandError::BadParameter("bad BODY"))?;
             set_once(&mut p.body, b)?;
-        } else if k.eq_ignore_ascii_case(b"SMTPUTF8") {
+        } else if is_kw(k, kk, b"SMTPUTF8") {
             no_value(v, "SMTPUTF8 takes no value")?;
             set_once(&mut utf8, ())?;
-        } else if k.eq_ignore_ascii_case(b"RET") {
+        } else if is_kw(k, kk, b"RET") {
             let v = need(v, "RET needs a value")?;
             let r = if v.eq_ignore_ascii_case(b"FULL") {
                 Ret::Full
@@ -185,23 +242,23 @@ pub(crate) fn mail_params(raw: &[u8]) -> Result<MailParams<'_>, CommandError> {
                 return Err(CommandError::BadParameter("bad RET"));
             };
             set_once(&mut p.ret, r)?;
-        } else if k.eq_ignore_ascii_case(b"ENVID") {
+        } else if is_kw(k, kk, b"ENVID") {
             let v = need(v, "ENVID needs a value")?;
             // RFC 3461 4.4: up to 100 characters of xtext.
             if v.len() > 100 || !(mask & class::XCHAR != 0 || valid_xtext_slow(v)) {
                 return Err(CommandError::BadParameter("bad ENVID"));
             }
             set_once(&mut p.envid, XText(v))?;
-        } else if k.eq_ignore_ascii_case(b"AUTH") {
+        } else if is_kw(k, kk, b"AUTH") {
             let v = need(v, "AUTH needs a value")?;
             if !(mask & class::XCHAR != 0 || valid_xtext_slow(v)) {
                 return Err(CommandError::BadParameter("bad AUTH="));
             }
             set_once(&mut p.auth, XText(v))?;
-        } else if k.eq_ignore_ascii_case(b"REQUIRETLS") {
+        } else if is_kw(k, kk, b"REQUIRETLS") {
             no_value(v, "REQUIRETLS takes no value")?;
             set_once(&mut rtls, ())?;
-        } else if k.eq_ignore_ascii_case(b"MT-PRIORITY") {
+        } else if is_kw(k, kk, b"MT-PRIORITY") {
             // RFC 6710 3: priority-value = [ "-" / "+" ] 1DIGIT, -9 to 9.
             let v = need(v, "MT-PRIORITY needs a value")?;
             let (neg, d) = match v {
@@ -228,11 +285,12 @@ pub(crate) fn rcpt_params(raw: &[u8]) -> Result<RcptParams<'_>, CommandError> {
         ..RcptParams::default()
     };
     for_each_param(raw, |k, v, mask| {
-        if k.eq_ignore_ascii_case(b"NOTIFY") {
+        let kk = packed(k);
+        if is_kw(k, kk, b"NOTIFY") {
             let n = Notify::parse(need(v, "NOTIFY needs a value")?)
                 .ok_or(CommandError::BadParameter("bad NOTIFY"))?;
             set_once(&mut p.notify, n)?;
-        } else if k.eq_ignore_ascii_case(b"ORCPT") {
+        } else if is_kw(k, kk, b"ORCPT") {
             // RFC 3461 4.2: orcpt-parameter = "ORCPT=" original-recipient-address
             // original-recipient-address = addr-type ";" xtext, at most 500 characters.
             let v = need(v, "ORCPT needs a value")?;

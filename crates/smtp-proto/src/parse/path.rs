@@ -73,6 +73,7 @@ pub(crate) fn parse_host<'a>(s: &'a [u8], limits: &Limits) -> Result<(Host<'a>, 
 }
 
 /// Local-part = Dot-string / Quoted-string. Returns it raw (quotes included).
+#[inline]
 fn local_part<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8], CommandError> {
     let start = c.pos;
     if c.eat(b'"') {
@@ -111,6 +112,7 @@ fn local_part<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8], CommandError> {
 /// Parses `Path = "<" [ A-d-l ":" ] Mailbox ">"` at the cursor. A source
 /// route (A-d-l) is accepted and ignored (RFC 5321 4.1.2, appendix C).
 /// Returns the mailbox and whether it holds non-ASCII bytes.
+#[inline]
 pub(crate) fn path<'a>(c: &mut Cursor<'a>, limits: &Limits) -> Result<(Mailbox<'a>, bool), CommandError> {
     let start = c.pos;
     if !c.eat(b'<') {
@@ -144,6 +146,7 @@ pub(crate) fn path<'a>(c: &mut Cursor<'a>, limits: &Limits) -> Result<(Mailbox<'
 
 /// `Mailbox = Local-part "@" ( Domain / address-literal )`, ending at '>' or
 /// the end of input. Returns whether it holds non-ASCII bytes.
+#[inline]
 pub(crate) fn mailbox<'a>(c: &mut Cursor<'a>, limits: &Limits) -> Result<(Mailbox<'a>, bool), CommandError> {
     let lp = local_part(c)?;
     if lp.len() > limits.local_part {
