@@ -46,7 +46,7 @@ fn unix_listing() -> String {
         let size = (r >> 8) % 50_000_000;
         let month = MONTHS[(r >> 3) as usize % 12];
         let day = 1 + (r >> 5) % 28;
-        let when = if r % 3 == 0 {
+        let when = if r.is_multiple_of(3) {
             format!(" {}", 2000 + (r >> 7) % 24)
         } else {
             format!("{:02}:{:02}", (r >> 9) % 24, (r >> 11) % 60)
@@ -70,7 +70,7 @@ fn mlsd_listing() -> String {
     let mut seed = 0x9e37_79b9;
     for i in 0..LINES {
         let r = rng(&mut seed);
-        let ty = if r % 4 == 0 { "dir" } else { "file" };
+        let ty = if r.is_multiple_of(4) { "dir" } else { "file" };
         let size = (r >> 8) % 50_000_000;
         let name = format!("{}{i}", NAMES[(r >> 13) as usize % NAMES.len()]);
         s.push_str(&format!(
@@ -145,7 +145,7 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("ftp_proto::list::parse_unix", |b| b.iter(|| ours_unix(&unix)));
     g.bench_function("suppaftp ListParser::parse_posix", |b| {
-        b.iter(|| peer_unix(&unix))
+        b.iter(|| peer_unix(&unix));
     });
     g.finish();
 

@@ -164,7 +164,7 @@ fn bench(c: &mut Criterion) {
         g.sample_size(20);
         g.bench_function("sasl (ours)", |b| b.iter(|| ours(mech, &our_store)));
         g.bench_function("peer_sasl 0.5", |b| {
-            b.iter_batched(|| stores(iterations).1, peer, criterion::BatchSize::SmallInput)
+            b.iter_batched(|| stores(iterations).1, peer, criterion::BatchSize::SmallInput);
         });
         g.finish();
         // One exchange per round; the "bytes" figure is one exchange, so the GB/s
