@@ -324,9 +324,12 @@ impl Framer {
                             None => self.reset(),
                         }
                     } else {
+                        // Keep the last 32 bytes skipped so far, across pieces:
+                        // the end of the line decides whether a literal follows.
                         let keep = buf.len().min(32);
-                        tail.clear();
                         tail.extend_from_slice(&buf[buf.len() - keep..]);
+                        let excess = tail.len().saturating_sub(32);
+                        tail.drain(..excess);
                         buf.clear();
                         return None;
                     }
@@ -335,41 +338,55 @@ impl Framer {
         }
     }
 
+    /// Refuses the current line as too long once more than the limit has
+    /// arrived before its first CR or LF: consumes `buf` up to `at` (all that
+    /// was buffered, or the first CR or LF) and skips the rest of the line as
+    /// it arrives. The skip keeps the last bytes consumed, as it does between
+    /// pieces, so that a literal announced at the end of the line is skipped
+    /// however the input was split.
+    fn too_long_at(&mut self, buf: &mut BytesMut, at: usize) -> FrameError {
+        let lim = self.limits;
+        // The head is cut at the limit, so it does not depend on how the
+        // input was split.
+        let head = self.head(buf, self.line_start + lim.max_line_len);
+        let tail = buf[at.saturating_sub(32).max(self.line_start)..at].to_vec();
+        let err = FrameError::LineTooLong {
+            limit: lim.max_line_len,
+            head,
+        };
+        let e = self.fail(buf, at, 0, err);
+        self.state = State::Discard { skip: 0, tail };
+        e
+    }
+
     fn line(&mut self, buf: &mut BytesMut) -> Option<Result<Frame, FrameError>> {
         let lim = self.limits;
         let hit = memchr::memchr2(b'\r', b'\n', &buf[self.pos..]).map(|k| self.pos + k);
         let Some(i) = hit else {
             if buf.len() - self.line_start > lim.max_line_len {
-                // The head is cut at the limit, so it does not depend on
-                // how the input was split.
-                let head = self.head(buf, self.line_start + lim.max_line_len);
                 let len = buf.len();
-                let err = FrameError::LineTooLong {
-                    limit: lim.max_line_len,
-                    head,
-                };
-                let e = self.fail(buf, len, 0, err);
-                self.state = State::Discard {
-                    skip: 0,
-                    tail: Vec::new(),
-                };
-                return Some(Err(e));
+                return Some(Err(self.too_long_at(buf, len)));
             }
             self.pos = buf.len();
             return None;
         };
+        // More than the limit before the first CR or LF is too long, however
+        // the input was split (a split input reports it before the CR or LF
+        // arrives, above), so that is checked before the line ending.
+        let too_long = i - self.line_start > lim.max_line_len;
         // A CR must be followed by LF; a LF must follow a CR.
         let lf = if buf[i] == b'\r' {
             match buf.get(i + 1) {
                 None => {
                     self.pos = i;
-                    if buf.len() - self.line_start > lim.max_line_len {
+                    if too_long {
                         self.pos = buf.len();
                         return self.line(buf);
                     }
                     return None;
                 }
                 Some(b'\n') => i + 1,
+                Some(_) if too_long => return Some(Err(self.too_long_at(buf, i))),
                 Some(_) => {
                     let head = self.head(buf, i + 1);
                     let err = FrameError::BareLineEnding { head };
@@ -381,6 +398,8 @@ impl Framer {
                     return Some(Err(e));
                 }
             }
+        } else if too_long {
+            return Some(Err(self.too_long_at(buf, i)));
         } else {
             let head = self.head(buf, i + 1);
             let err = FrameError::BareLineEnding { head };
@@ -503,6 +522,47 @@ mod tests {
         assert_eq!(a(b"x 12}"), None);
         assert_eq!(a(b"}"), None);
         assert_eq!(a(b"{99999999999999999999}"), None);
+    }
+
+    /// Frames `input` whole and one byte at a time; both must agree.
+    fn whole_and_bytewise(limits: Limits, input: &[u8]) -> Vec<String> {
+        let run = |pieces: Vec<&[u8]>| {
+            let mut f = Framer::new(Direction::ServerToClient, limits);
+            let mut buf = BytesMut::new();
+            let mut out = Vec::new();
+            for p in pieces {
+                buf.extend_from_slice(p);
+                out.extend(all(&mut f, &mut buf).into_iter().map(|x| format!("{x:?}")));
+            }
+            out
+        };
+        let whole = run(vec![input]);
+        assert_eq!(whole, run(input.chunks(1).collect()), "{input:?}");
+        whole
+    }
+
+    #[test]
+    fn too_long_before_a_bare_line_ending_whatever_the_split() {
+        // Found by fuzzing imap_framer: more than the limit before a bare CR
+        // (or LF) was "too long" in pieces but "bare line ending" whole.
+        let limits = Limits {
+            max_line_len: 16,
+            ..Limits::default()
+        };
+        for ending in [&b"\rx"[..], b"\n", b"\r\n"] {
+            for len in 14..20 {
+                let mut input = b"* ".to_vec();
+                input.resize(len, b'a');
+                input.extend_from_slice(ending);
+                input.extend_from_slice(b"tail\r\n* OK\r\n");
+                let v = whole_and_bytewise(limits, &input);
+                assert!(v.last().is_some_and(|l| l.contains("* OK")), "{v:?}");
+            }
+        }
+        // A literal announced at the end of a too-long line is skipped.
+        let v = whole_and_bytewise(limits, b"* 1 FETCH (BODY[] {4}\nab\r\n)\r\n* OK\r\n");
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(v[0].contains("LineTooLong") && v[1].contains("* OK"), "{v:?}");
     }
 
     #[test]
