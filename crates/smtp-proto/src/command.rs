@@ -37,7 +37,7 @@ impl<'a> Host<'a> {
     ///
     /// [`CommandError`] when `s` is neither.
     pub fn parse(s: &'a [u8]) -> Result<Host<'a>, CommandError> {
-        path::parse_host(s, &Limits::default()).map(|(h, _)| h)
+        path::parse_host(s, &Limits::DEFAULT).map(|(h, _)| h)
     }
 
     /// Writes the host as it appears on the wire.
@@ -95,7 +95,7 @@ impl<'a> Mailbox<'a> {
             return Err(CommandError::Syntax("bad mailbox"));
         }
         let mut c = Cursor::new(s);
-        let (m, _) = path::mailbox(&mut c, &Limits::default())?;
+        let (m, _) = path::mailbox(&mut c, &Limits::DEFAULT)?;
         if !c.at_end() {
             return Err(CommandError::Syntax("bad mailbox"));
         }
@@ -530,6 +530,19 @@ pub enum Command<'a> {
     },
 }
 
+/// ASCII upper case of four bytes at once: subtracts 0x20 from exactly the
+/// bytes in `a..=z` (the high bit of each byte is kept out of the sums so no
+/// carry crosses bytes).
+fn upper4(x: u32) -> u32 {
+    const ONES: u32 = 0x0101_0101;
+    const HIGHS: u32 = 0x8080_8080;
+    let low7 = x & !HIGHS;
+    let ge_a = low7 + ONES * u32::from(0x80 - b'a');
+    let gt_z = low7 + ONES * u32::from(0x80 - b'z' - 1);
+    let lower = ge_a & !gt_z & !x & HIGHS;
+    x - (lower >> 2)
+}
+
 const fn key(v: &[u8]) -> u64 {
     let mut k = 0u64;
     let mut i = 0;
@@ -584,7 +597,7 @@ impl<'a> Command<'a> {
     ///
     /// [`CommandError`], whose [`reply`](CommandError::reply) is the answer to send.
     pub fn parse(line: &'a [u8]) -> Result<Command<'a>, CommandError> {
-        Command::parse_with(line, &Limits::default())
+        Command::parse_with(line, &Limits::DEFAULT)
     }
 
     /// Parses one command line (without its CRLF) under `limits`.
@@ -597,6 +610,13 @@ impl<'a> Command<'a> {
         // short loop rather than searching the whole line for the space.
         let mut k = 0u64;
         let mut i = 0;
+        // Most verbs are four letters: upper-case them as one u32.
+        if let Some(&[a, b, c, d]) = line.first_chunk::<4>()
+            && line.get(4).is_none_or(|&sp| sp == b' ')
+        {
+            k = u64::from(upper4(u32::from_be_bytes([a, b, c, d])));
+            i = 4;
+        }
         while i < line.len() && line[i] != b' ' {
             if i == 8 {
                 return Err(CommandError::Unrecognized);
@@ -972,6 +992,23 @@ impl<'a> AuthLine<'a> {
             Ok(AuthLine::Response(line))
         } else {
             Err(CommandError::Syntax("bad base64 in AUTH response"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::upper4;
+
+    #[test]
+    fn upper4_matches_per_byte_upper_case() {
+        for b in 0..=255u8 {
+            for pos in 0..4 {
+                let mut bytes = [b'a', b'Z', b'0', 0xFF];
+                bytes[pos] = b;
+                let want = bytes.map(|x| x.to_ascii_uppercase());
+                assert_eq!(upper4(u32::from_be_bytes(bytes)).to_be_bytes(), want, "{bytes:?}");
+            }
         }
     }
 }

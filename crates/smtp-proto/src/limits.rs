@@ -40,22 +40,27 @@ pub struct Limits {
     pub errors: usize,
 }
 
+impl Limits {
+    /// The defaults, as a constant (what [`Limits::default`] returns).
+    pub(crate) const DEFAULT: Limits = Limits {
+        command_line: 512,
+        reply_line: 512,
+        text_line: 1000,
+        path: 256,
+        local_part: 64,
+        domain: 255,
+        auth_line: 12288,
+        mail_params_extra: 26 + 16 + 10 + 500 + 100 + 32,
+        rcpt_params_extra: 500,
+        recipients: 100,
+        message_size: 35 * 1024 * 1024,
+        errors: 20,
+    };
+}
+
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            command_line: 512,
-            reply_line: 512,
-            text_line: 1000,
-            path: 256,
-            local_part: 64,
-            domain: 255,
-            auth_line: 12288,
-            mail_params_extra: 26 + 16 + 10 + 500 + 100 + 32,
-            rcpt_params_extra: 500,
-            recipients: 100,
-            message_size: 35 * 1024 * 1024,
-            errors: 20,
-        }
+        Limits::DEFAULT
     }
 }
 

@@ -316,3 +316,29 @@ pub(crate) fn rcpt_params(raw: &[u8]) -> Result<RcptParams<'_>, CommandError> {
     })?;
     Ok(p)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::swar;
+
+    #[test]
+    fn swar_tests_agree_with_byte_tests() {
+        for (b, base) in (0..=255u8).flat_map(|b| [(b, *b"Ab0+~\x80=!"), (b, *b"xyz-9AZ!")]) {
+            for pos in 0..8 {
+                let mut bytes = base;
+                bytes[pos] = b;
+                let x = u64::from_le_bytes(bytes);
+                for n in [33u8, 128] {
+                    assert_eq!(
+                        swar::has_less(x, n),
+                        bytes.iter().any(|&y| y < n),
+                        "{bytes:?} < {n}"
+                    );
+                }
+                for t in [b'=', 0x7f, b'+'] {
+                    assert_eq!(swar::has_byte(x, t), bytes.contains(&t), "{bytes:?} has {t}");
+                }
+            }
+        }
+    }
+}
