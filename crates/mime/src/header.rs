@@ -143,7 +143,8 @@ impl<'a> Cursor<'a> {
             }
             self.i += 1;
         }
-        (self.i > start).then(|| String::from_utf8_lossy(&self.s[start..self.i]).into_owned())
+        // only printable ASCII was accepted above, so each byte is one char
+        (self.i > start).then(|| self.s[start..self.i].iter().map(|&b| char::from(b)).collect())
     }
     /// A quoted string starting at the current `"`; returns the unescaped content.
     /// An unterminated string runs to the end.
