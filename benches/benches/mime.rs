@@ -84,7 +84,7 @@ fn ours(data: &[u8]) -> usize {
             continue;
         }
         n += if p.content_type.media_type == "text" {
-            m.text(id).len()
+            m.text_cow(id).len()
         } else {
             m.decoded_body(id).0.len()
         };

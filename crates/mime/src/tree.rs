@@ -310,9 +310,24 @@ impl<'a> Message<'a> {
     /// The decoded body as text in the part's charset (default us-ascii, read as UTF-8).
     #[must_use]
     pub fn text(&self, id: PartId) -> String {
-        let (bytes, _) = self.decoded_body(id);
+        self.text_cow(id).into_owned()
+    }
+
+    /// Like [`Message::text`], but borrows from the input when the body needs no
+    /// transfer decoding and is valid UTF-8 already (no copy).
+    #[must_use]
+    pub fn text_cow(&self, id: PartId) -> Cow<'a, str> {
         let cs = self.parts[id].content_type.param("charset").unwrap_or("utf-8");
-        decode_charset(&bytes, cs).0.into_owned()
+        match self.decoded_body(id).0 {
+            Cow::Borrowed(b) => decode_charset(b, cs).0,
+            Cow::Owned(v) => match decode_charset(&v, cs).0 {
+                Cow::Borrowed(_) => match String::from_utf8(v) {
+                    Ok(s) => Cow::Owned(s),
+                    Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                },
+                Cow::Owned(s) => Cow::Owned(s),
+            },
+        }
     }
 
     /// Finds a part by IMAP part number (RFC 3501 section 6.4.5): `[]` is the root,

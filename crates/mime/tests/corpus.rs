@@ -387,6 +387,13 @@ fn charsets_decode() {
     );
     assert_eq!(m.text(m.resolve(&[2]).unwrap()), "こんにちは、世界");
     assert_eq!(m.text(m.resolve(&[3]).unwrap()), "Привет, мир");
+    // text_cow borrows when nothing needs converting, and agrees with text()
+    for id in m.walk() {
+        assert_eq!(m.text_cow(id), m.text(id));
+    }
+    let d = load("01-simple.eml");
+    let simple = Message::parse(&d);
+    assert!(matches!(simple.text_cow(0), std::borrow::Cow::Borrowed(_)));
     assert_eq!(m.text(m.resolve(&[4]).unwrap()), "Hi Mom -\u{263A}-!");
 }
 
