@@ -278,6 +278,11 @@ impl Client {
     /// Runs a transfer the session has started, moving the data with `job`.
     async fn transfer(&mut self, mut job: Option<DataJob>, pb: ProgressBar) -> Result<u64> {
         let mut task: Option<(TransferId, JoinHandle<io::Result<u64>>)> = None;
+        // An upload starts writing only after the server's 1xx reply, as
+        // ftplib and curl do: a server may not read (pyftpdlib may even drop)
+        // a data connection whose bytes arrive before it has taken the command.
+        let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+        let (mut go_tx, mut go_rx) = (Some(go_tx), Some(go_rx));
         let mut moved = 0;
         loop {
             while let Some(ev) = self.s.poll_event().map_err(err)? {
@@ -308,7 +313,7 @@ impl Client {
                         let (wait, pb) = (self.timeout, pb.clone());
                         task = Some((
                             id,
-                            tokio::spawn(data(target, listener, tls, job, ascii, wait, pb)),
+                            tokio::spawn(data(target, listener, tls, job, ascii, wait, pb, go_rx.take())),
                         ));
                     }
                     ClientEvent::TransferComplete { reply, .. } => {
@@ -324,6 +329,11 @@ impl Client {
                         return Err(reply_text(&reply));
                     }
                     ClientEvent::Closed(r) => return Err(format!("server closed: {}", reply_text(&r))),
+                    ClientEvent::TransferStarted(_) => {
+                        if let Some(go) = go_tx.take() {
+                            let _ = go.send(());
+                        }
+                    }
                     ev => tracing::debug!(?ev, "during transfer"),
                 }
             }
@@ -394,6 +404,7 @@ async fn sleep_opt(at: Option<Instant>) {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one transfer's whole description, passed once
 async fn data(
     target: DataTarget,
     listener: Option<TcpListener>,
@@ -402,6 +413,7 @@ async fn data(
     ascii: bool,
     wait: Duration,
     pb: ProgressBar,
+    go: Option<tokio::sync::oneshot::Receiver<()>>,
 ) -> io::Result<u64> {
     let timed = |e| io::Error::new(io::ErrorKind::TimedOut, e);
     let tcp = match target {
@@ -453,6 +465,12 @@ async fn data(
             }
         }
         DataJob::Up(mut f) => {
+            if let Some(go) = go {
+                tokio::time::timeout(wait, go)
+                    .await
+                    .map_err(|_| timed("no 1xx reply to the upload"))?
+                    .map_err(|_| io::Error::other("transfer ended before it started"))?;
+            }
             use std::io::Read;
             let mut enc = AsciiEncoder::new();
             loop {
