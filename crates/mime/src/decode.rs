@@ -209,6 +209,10 @@ fn hexval(b: u8) -> Option<u8> {
     }
 }
 
+/// Longest unterminated line the quoted-printable decoder holds back (RFC 2045
+/// allows 76 characters; this leaves room for broken mail and keeps memory bounded).
+const QP_MAX_CARRY: usize = 8192;
+
 /// Streaming quoted-printable decoder (RFC 2045 section 6.7): soft line breaks
 /// removed, trailing whitespace on a line dropped, `=XX` decoded (lowercase hex
 /// accepted), a malformed `=` kept literally and reported. Line breaks are kept as
@@ -227,7 +231,8 @@ impl QpDecoder {
     }
 
     /// Decodes `src`, appending to `out`. Only complete lines are decoded; the rest is
-    /// kept (at most one line) until more input or `finish`.
+    /// kept (at most one line, and never much more than 8 KiB of it) until more input
+    /// or `finish`.
     pub fn decode(&mut self, src: &[u8], out: &mut Vec<u8>) {
         if self.carry.is_empty() {
             let cut = memchr::memrchr(b'\n', src).map_or(0, |p| p + 1);
@@ -241,6 +246,43 @@ impl QpDecoder {
             buf.drain(..cut);
             self.carry = buf;
         }
+        if self.carry.len() > QP_MAX_CARRY {
+            self.flush_long_line(out);
+        }
+    }
+
+    /// Decodes most of an over-long unterminated line so that the carry stays
+    /// bounded. What is kept back is what the rest of the line can still change:
+    /// a trailing run of spaces and tabs (dropped if the line ends there) and an
+    /// `=` escape that is not complete yet.
+    fn flush_long_line(&mut self, out: &mut Vec<u8>) {
+        let c = &self.carry;
+        let blank = |b: u8| matches!(b, b' ' | b'\t');
+        // `=` at k-1 or k-2 starts an escape that may still need bytes past k.
+        let escape_back = |k: usize| (1..=2).find(|&back| k >= back && c[k - back] == b'=');
+        let mut k = c.len().saturating_sub(2);
+        loop {
+            let before = k;
+            while k > 0 && blank(c[k - 1]) {
+                k -= 1;
+            }
+            if let Some(back) = escape_back(k) {
+                k -= back;
+            }
+            if k == before {
+                break;
+            }
+        }
+        if k == 0 {
+            // Nothing but blanks and escapes: pass the blanks on rather than hold
+            // them without bound, still never cutting an escape.
+            k = c.len().saturating_sub(2);
+            if let Some(back) = escape_back(k) {
+                k -= back;
+            }
+        }
+        let head: Vec<u8> = self.carry.drain(..k).collect();
+        self.decode_lines(&head, out, false);
     }
 
     /// Decodes what is left. Returns the defects seen.
@@ -362,6 +404,50 @@ mod tests {
         let (out, defects) = decode_body(b"QU*JD\r\nRA==", TransferEncoding::Base64);
         assert_eq!(out, b"ABCD");
         assert_eq!(defects, [DefectKind::InvalidBase64Characters]);
+    }
+
+    #[test]
+    fn qp_long_unterminated_line_is_bounded_and_split_invariant() {
+        // A 40 KiB line without a break, with escapes, blanks and a soft break
+        // scattered through it, then a trailing blank run and a final break.
+        let mut enc = Vec::new();
+        for i in 0..4000u32 {
+            enc.extend_from_slice(match i % 5 {
+                0 => b"abc=3D".as_slice(),
+                1 => b"de  \t ",
+                2 => b"==41",
+                3 => b"x=\r\n",
+                _ => b"=E9 ",
+            });
+        }
+        enc.extend_from_slice(b"tail \t \r\nnext");
+        let mut whole = Vec::new();
+        let mut d = QpDecoder::new();
+        d.decode(&enc, &mut whole);
+        let whole_defects = d.finish(&mut whole);
+        for step in [1usize, 3, 7, 1000, 9000] {
+            let mut d = QpDecoder::new();
+            let mut out = Vec::new();
+            for piece in enc.chunks(step) {
+                d.decode(piece, &mut out);
+                assert!(
+                    d.carry.len() <= QP_MAX_CARRY + step,
+                    "carry grew to {}",
+                    d.carry.len()
+                );
+            }
+            assert_eq!(d.finish(&mut out), whole_defects, "step {step}");
+            assert_eq!(out, whole, "step {step}");
+        }
+        // One long line with no break at all stays bounded too.
+        let mut d = QpDecoder::new();
+        let mut out = Vec::new();
+        for _ in 0..1000 {
+            d.decode(&[b'a'; 1024], &mut out);
+            assert!(d.carry.len() <= QP_MAX_CARRY + 1024);
+        }
+        assert!(d.finish(&mut out).is_empty());
+        assert_eq!(out.len(), 1024 * 1000);
     }
 
     #[test]
