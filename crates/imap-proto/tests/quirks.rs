@@ -419,6 +419,9 @@ fn errors_carry_tag_and_bytes() {
     // (found by fuzzing imap_response).
     let e = Response::parse(&b("* OK [PERMANENTFLAGS ()] x\0y\r\n"), &o).unwrap_err();
     assert_eq!(e.reason, "CR, LF or NUL in text");
+    // Nor in the argument of an unknown response code.
+    assert!(Response::parse(&b("* OK [X-CODE a\0b] hi\r\n"), &o).is_err());
+    assert!(Response::parse(&b("* OK [X-CODE ab] hi\r\n"), &o).is_ok());
     // Greeting.
     assert!(Response::parse_greeting(&b("* OK ready\r\n"), &o).is_ok());
     assert!(Response::parse_greeting(&b("* PREAUTH hi\r\n"), &o).is_ok());

@@ -98,7 +98,8 @@ impl P<'_> {
         let name = self.slice(s, e);
         let mut arg = None;
         if self.eat(b' ') {
-            let (s, e) = self.take_while(|c| c != b']' && c != b'\r' && c != b'\n');
+            // TEXT-CHAR except "]": no CR, LF or NUL (the encoder refuses them).
+            let (s, e) = self.take_while(|c| !matches!(c, b']' | b'\r' | b'\n' | 0));
             if s == e {
                 return self.err("empty response code argument");
             }
