@@ -409,12 +409,25 @@ impl Framer {
         let end = lf + 1;
         if end - self.line_start > lim.max_line_len {
             let head = self.head(buf, self.line_start + lim.max_line_len);
-            let skip = self.skip_after(&buf[self.line_start..lf - 1]);
+            let line = &buf[self.line_start..lf - 1];
+            let skip = self.skip_after(line);
+            // A literal of zero octets announced at the end still continues
+            // the command past this line: skip on to its real end, as the
+            // skip of a line refused before its CRLF arrived does (found by
+            // fuzzing imap_framer).
+            let continues = announcement(line).is_some_and(|(info, _)| !info.needs_continuation(self.dir));
             let err = FrameError::LineTooLong {
                 limit: lim.max_line_len,
                 head,
             };
-            return Some(Err(self.fail(buf, end, skip, err)));
+            let e = self.fail(buf, end, skip, err);
+            if continues && skip == 0 {
+                self.state = State::Discard {
+                    skip: 0,
+                    tail: Vec::new(),
+                };
+            }
+            return Some(Err(e));
         }
         let Some((info, ann_at)) = announcement(&buf[self.line_start..lf - 1]) else {
             if self.pending.len() + end > lim.max_unit_len {
@@ -561,6 +574,14 @@ mod tests {
         }
         // A literal announced at the end of a too-long line is skipped.
         let v = whole_and_bytewise(limits, b"* 1 FETCH (BODY[] {4}\nab\r\n)\r\n* OK\r\n");
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(v[0].contains("LineTooLong") && v[1].contains("* OK"), "{v:?}");
+        // Also an empty literal, after a complete too-long line: the command goes
+        // on past it (its next line announces another literal).
+        let v = whole_and_bytewise(
+            limits,
+            b"* 1 FETCH (BODY[HEADER] {0}\r\n BODY[] {3}\r\nabc)\r\n* OK\r\n",
+        );
         assert_eq!(v.len(), 2, "{v:?}");
         assert!(v[0].contains("LineTooLong") && v[1].contains("* OK"), "{v:?}");
     }
