@@ -4,6 +4,7 @@
 //! FTP times are UTC (RFC 3659 2.3); this type does not do time zones.
 
 use bytes::BytesMut;
+use proto_core::civil::{civil_from_days, days_from_civil};
 
 /// A UTC calendar time with optional sub-second part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -157,7 +158,7 @@ pub(crate) fn put_num(dst: &mut [u8], mut v: u32) {
 }
 
 pub(crate) fn is_leap(y: u16) -> bool {
-    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
+    proto_core::civil::is_leap_year(i64::from(y))
 }
 
 pub(crate) fn days_in_month(y: u16, m: u8) -> u8 {
@@ -168,30 +169,6 @@ pub(crate) fn days_in_month(y: u16, m: u8) -> u8 {
         2 => 28,
         _ => 0,
     }
-}
-
-// Howard Hinnant's days_from_civil / civil_from_days.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]
