@@ -175,6 +175,23 @@ pub fn fuzz_inputs(workspace_root: &std::path::Path, target: &str) -> Vec<(std::
     out
 }
 
+/// Runs `check` on every stored fuzz input for `target` (see [`fuzz_inputs`])
+/// and returns how many there were. A check that panics fails the calling test
+/// with the path of the input, so a crash found by a fuzzer stays a regression
+/// test on stable Rust.
+///
+/// # Panics
+///
+/// When `check` panics on an input.
+pub fn replay_fuzz_inputs(workspace_root: &std::path::Path, target: &str, check: impl Fn(&[u8])) -> usize {
+    let inputs = fuzz_inputs(workspace_root, target);
+    for (path, data) in &inputs {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(data)));
+        assert!(result.is_ok(), "fuzz input {} fails its check", path.display());
+    }
+    inputs.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,17 +2,15 @@
 //! through the same checks the fuzz targets run, on stable Rust.
 
 use proto_core::dot::checks;
-use proto_core::transcript::fuzz_inputs;
+use proto_core::transcript::replay_fuzz_inputs;
 use std::path::Path;
 
 fn replay(target: &str, check: fn(&[u8])) -> usize {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let inputs = fuzz_inputs(&root, target);
-    for (path, data) in &inputs {
-        let result = std::panic::catch_unwind(|| check(data));
-        assert!(result.is_ok(), "fuzz input {} fails its check", path.display());
-    }
-    inputs.len()
+    replay_fuzz_inputs(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
+        target,
+        check,
+    )
 }
 
 #[test]
