@@ -70,8 +70,18 @@ pub struct ServerConfig {
     pub implicit_tls: bool,
     /// SASL mechanisms to announce (upper case names, e.g. `"PLAIN"`).
     pub auth_mechanisms: Vec<String>,
-    /// Allow AUTH before TLS (otherwise `538 5.7.11`, RFC 4954 4 and 6).
+    /// Allow AUTH with every mechanism before TLS (otherwise `538 5.7.11`,
+    /// RFC 4954 4 and 6). Overrides [`ServerConfig::allow_safe_auth_before_tls`].
     pub allow_plaintext_auth: bool,
+    /// Before TLS, offer and accept only the mechanisms whose exchange gives an
+    /// eavesdropper nothing to log in with: those for which
+    /// [`sasl::Mechanism::needs_secure_link`] is false (SCRAM-SHA-1,
+    /// SCRAM-SHA-256, CRAM-MD5, EXTERNAL, ANONYMOUS). PLAIN, LOGIN, the bearer
+    /// token mechanisms and names `sasl` does not know are left out of the EHLO
+    /// `AUTH` list and refused with `538 5.7.11` until TLS is up; after TLS every
+    /// configured mechanism is offered. Off by default (no AUTH at all before
+    /// TLS); without effect when [`ServerConfig::allow_plaintext_auth`] is on.
+    pub allow_safe_auth_before_tls: bool,
     /// Bare CR or LF in a message body: refused by default (550 after the
     /// end of data). [`BareLineEndings::Normalize`] instead rewrites each bare
     /// CR or LF to CRLF in the `DataChunk`s (the end of data is still only
@@ -106,6 +116,7 @@ impl Default for ServerConfig {
             implicit_tls: false,
             auth_mechanisms: Vec::new(),
             allow_plaintext_auth: false,
+            allow_safe_auth_before_tls: false,
             bare_line_endings: BareLineEndings::Reject,
             greeting_delay: None,
             reject_early_talkers: false,
@@ -925,11 +936,19 @@ impl ServerSession {
         if self.cfg.starttls && !self.tls {
             add("STARTTLS".into());
         }
-        if !self.cfg.auth_mechanisms.is_empty()
-            && (self.tls || self.cfg.allow_plaintext_auth)
-            && !self.authenticated
-        {
-            add(format!("AUTH {}", self.cfg.auth_mechanisms.join(" ")));
+        if !self.cfg.auth_mechanisms.is_empty() && !self.authenticated {
+            let mut list = String::new();
+            for m in &self.cfg.auth_mechanisms {
+                if self.mechanism_usable_now(m.as_bytes()) {
+                    if !list.is_empty() {
+                        list.push(' ');
+                    }
+                    list.push_str(m);
+                }
+            }
+            if !list.is_empty() {
+                add(format!("AUTH {list}"));
+            }
         }
         self.reply(&Reply::with_lines(250, None, lines));
     }
@@ -989,6 +1008,15 @@ impl ServerSession {
         Ok(())
     }
 
+    /// May `mechanism` be offered and used on the link as it is now (TLS or
+    /// not)? See [`ServerConfig::allow_safe_auth_before_tls`].
+    fn mechanism_usable_now(&self, mechanism: &[u8]) -> bool {
+        self.tls
+            || self.cfg.allow_plaintext_auth
+            || (self.cfg.allow_safe_auth_before_tls
+                && sasl::Mechanism::from_name(mechanism).is_some_and(|m| !m.needs_secure_link()))
+    }
+
     fn start_auth(&mut self, mechanism: &[u8], ir: Option<&[u8]>) {
         if self.cfg.auth_mechanisms.is_empty() {
             self.error_reply(&CommandError::NotImplemented.reply());
@@ -1006,7 +1034,7 @@ impl ServerSession {
             self.bad_sequence("AUTH not allowed during a mail transaction");
             return;
         }
-        if !self.tls && !self.cfg.allow_plaintext_auth {
+        if !self.mechanism_usable_now(mechanism) {
             self.error_reply(&Reply::new(
                 538,
                 Some(EnhancedCode(5, 7, 11)),

@@ -690,3 +690,135 @@ fn decisions_after_a_fatal_close_do_not_reopen_the_session() {
         assert!(!s.is_authenticated());
     }
 }
+
+/// A store that knows one user, `user` / `pencil`, by SCRAM-SHA-256 keys.
+struct OneUser(sasl::ScramKeys);
+
+impl sasl::CredentialStore for OneUser {
+    fn scram_keys(&self, hash: sasl::ScramHash, authcid: &str) -> Option<sasl::ScramKeys> {
+        (hash == sasl::ScramHash::Sha256 && authcid == "user").then(|| self.0.clone())
+    }
+}
+
+/// Runs a whole SCRAM-SHA-256 exchange over the server session (no TLS):
+/// a `sasl` client writes the AUTH lines, a `sasl` server answers the events.
+fn scram_login(s: &mut ServerSession) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let creds = sasl::Credentials::with_password("user", "pencil");
+    let mut client = sasl::client(sasl::Mechanism::ScramSha256, &creds).unwrap();
+    let mut server = sasl::server(sasl::Mechanism::ScramSha256, &sasl::ServerOptions::default()).unwrap();
+    let store =
+        OneUser(sasl::ScramKeys::derive(sasl::ScramHash::Sha256, "pencil", b"salt-salt", 4096).unwrap());
+    let ir = client.initial_response().unwrap().unwrap();
+    s.handle_input(format!("AUTH SCRAM-SHA-256 {}\r\n", b64.encode(ir.expose())).as_bytes());
+    let mut step = match s.poll_event().unwrap().unwrap() {
+        ServerEvent::AuthStart {
+            mechanism,
+            initial_response,
+        } => {
+            assert_eq!(&mechanism[..], b"SCRAM-SHA-256");
+            server
+                .start(initial_response.as_ref().map(|r| &r.expose()[..]), &store)
+                .unwrap()
+        }
+        other => panic!("{other:?}"),
+    };
+    loop {
+        match step {
+            sasl::ServerStep::Challenge(c) => {
+                s.auth_challenge(&c).unwrap();
+                let line = out_of(s);
+                let text = line.strip_prefix("334 ").unwrap().trim_end();
+                let answer = client.respond(&b64.decode(text).unwrap()).unwrap();
+                s.handle_input(format!("{}\r\n", b64.encode(answer.expose())).as_bytes());
+                let Some(ServerEvent::AuthResponse(r)) = s.poll_event().unwrap() else {
+                    panic!("no AuthResponse");
+                };
+                step = server.step(r.expose(), &store).unwrap();
+            }
+            sasl::ServerStep::Success { .. } => {
+                s.auth_finish(AuthOutcome::Success).unwrap();
+                client.finish(None).unwrap();
+                return out_of(s);
+            }
+        }
+    }
+}
+
+#[test]
+fn safe_mechanisms_before_tls_plaintext_ones_after() {
+    let t0 = Instant::now();
+    let cfg = ServerConfig {
+        starttls: true,
+        auth_mechanisms: vec![
+            "PLAIN".into(),
+            "SCRAM-SHA-256".into(),
+            "LOGIN".into(),
+            "CRAM-MD5".into(),
+            "XOAUTH2".into(),
+            "X-UNKNOWN".into(),
+        ],
+        allow_safe_auth_before_tls: true,
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg.clone(), t0);
+    out_of(&mut s);
+    s.handle_input(b"EHLO c.example\r\n");
+    server_events(&mut s);
+    let ehlo = out_of(&mut s);
+    assert!(ehlo.ends_with("250 AUTH SCRAM-SHA-256 CRAM-MD5\r\n"), "{ehlo}");
+    for refused in [
+        &b"AUTH PLAIN AHVzZXIAcGVuY2ls\r\n"[..],
+        b"AUTH LOGIN\r\n",
+        b"AUTH XOAUTH2\r\n",
+        b"AUTH X-UNKNOWN\r\n",
+    ] {
+        s.handle_input(refused);
+        assert!(server_events(&mut s).is_empty());
+        assert_eq!(
+            out_of(&mut s),
+            "538 5.7.11 Encryption required for requested authentication mechanism\r\n"
+        );
+    }
+    assert_eq!(scram_login(&mut s), "235 2.7.0 Authentication successful\r\n");
+    assert!(s.is_authenticated());
+    assert!(!s.is_tls());
+
+    // After STARTTLS every configured mechanism is offered and PLAIN is accepted.
+    let mut s = ServerSession::new(cfg.clone(), t0);
+    out_of(&mut s);
+    s.handle_input(b"EHLO c.example\r\n");
+    server_events(&mut s);
+    out_of(&mut s);
+    s.handle_input(b"STARTTLS\r\n");
+    assert_eq!(server_events(&mut s), vec!["StartTls"]);
+    out_of(&mut s);
+    s.tls_established(t0).unwrap();
+    s.handle_input(b"EHLO c.example\r\n");
+    server_events(&mut s);
+    let ehlo = out_of(&mut s);
+    assert!(
+        ehlo.ends_with("250 AUTH PLAIN SCRAM-SHA-256 LOGIN CRAM-MD5 XOAUTH2 X-UNKNOWN\r\n"),
+        "{ehlo}"
+    );
+    s.handle_input(b"AUTH PLAIN AHVzZXIAcGVuY2ls\r\n");
+    assert_eq!(server_events(&mut s).len(), 1, "AuthStart");
+
+    // Off (the default): no AUTH before TLS at all, not even SCRAM.
+    let mut s = ServerSession::new(
+        ServerConfig {
+            allow_safe_auth_before_tls: false,
+            ..cfg
+        },
+        t0,
+    );
+    out_of(&mut s);
+    s.handle_input(b"EHLO c.example\r\n");
+    server_events(&mut s);
+    s.handle_input(b"AUTH SCRAM-SHA-256\r\n");
+    server_events(&mut s);
+    let out = out_of(&mut s);
+    assert!(!out.contains("AUTH"), "{out}");
+    assert!(out.ends_with("538 5.7.11 Encryption required for requested authentication mechanism\r\n"));
+}
