@@ -60,7 +60,11 @@ pub struct ClientConfig {
     pub chunking: bool,
     /// Most bytes queued for transmission before `send_data` stops taking more.
     pub max_buffer: usize,
-    /// Limits (reply line length).
+    /// Limits: replies with a line longer than [`Limits::reply_line`] (512
+    /// octets with the CRLF, RFC 5321 4.5.3.1.5) fail the session with
+    /// [`ErrorKind::BadReply`]; `334` AUTH challenges may be as long as
+    /// [`Limits::auth_line`] (12288, RFC 4954 4). Raise `reply_line` to
+    /// accept longer replies from servers that exceed the limit.
     pub limits: Limits,
     /// Timeouts of RFC 5321 4.5.3.2.
     pub timeouts: Timeouts,
@@ -439,6 +443,15 @@ impl ClientSession {
                 ));
                 continue;
             };
+            // RFC 5321 4.5.3.1.5: reply lines are at most `reply_line` octets
+            // with the CRLF. Only an AUTH challenge (334 while AUTH is under
+            // way) may reach `auth_line` (RFC 4954 4).
+            if line.len() + 2 > self.cfg.limits.reply_line
+                && !(self.expect.front() == Some(&Expect::Auth) && line.starts_with(b"334"))
+            {
+                self.close(Error::new(ErrorKind::BadReply, "reply line too long"));
+                continue;
+            }
             match self.replies.push_line(&line) {
                 Ok(Some(reply)) => self.on_reply(reply),
                 Ok(None) => {}

@@ -822,3 +822,69 @@ fn safe_mechanisms_before_tls_plaintext_ones_after() {
     assert!(!out.contains("AUTH"), "{out}");
     assert!(out.ends_with("538 5.7.11 Encryption required for requested authentication mechanism\r\n"));
 }
+
+#[test]
+fn client_enforces_the_reply_line_limit_except_for_auth_challenges() {
+    let t0 = Instant::now();
+    // 512 octets with the CRLF pass, 513 fail the session.
+    for (len, ok) in [(512, true), (513, false)] {
+        let mut c = ClientSession::new(ClientConfig::default(), t0);
+        let text = "x".repeat(len - "220 \r\n".len());
+        c.handle_input(format!("220 {text}\r\n").as_bytes());
+        let ev = client_events(&mut c);
+        if ok {
+            assert!(ev.is_empty(), "{ev:?}");
+            assert_eq!(out_of(&mut c), "EHLO localhost\r\n");
+        } else {
+            assert_eq!(ev, vec!["error BadReply"]);
+        }
+    }
+    // A long line inside a multi-line EHLO reply fails too.
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    let long = "X".repeat(600);
+    c.handle_input(format!("220 mx\r\n250-mx\r\n250 {long}\r\n").as_bytes());
+    assert_eq!(client_events(&mut c), vec!["error BadReply"]);
+    // Configurable: a larger reply_line accepts it.
+    let mut c = ClientSession::new(
+        ClientConfig {
+            limits: Limits {
+                reply_line: 1024,
+                ..Limits::default()
+            },
+            ..ClientConfig::default()
+        },
+        t0,
+    );
+    c.handle_input(format!("220 mx\r\n250-mx\r\n250 {long}\r\n").as_bytes());
+    assert_eq!(client_events(&mut c), vec!["Ready"]);
+
+    // A 334 challenge may be up to auth_line (12288) long during AUTH.
+    let creds = sasl::Credentials::with_password("user", "pass");
+    let cfg = ClientConfig {
+        credentials: Some(creds),
+        implicit_tls: true,
+        ..ClientConfig::default()
+    };
+    let mut c = ClientSession::new(cfg.clone(), t0);
+    c.handle_input(b"220 mx\r\n250-mx\r\n250 AUTH LOGIN\r\n");
+    client_events(&mut c);
+    assert_eq!(out_of(&mut c), "EHLO localhost\r\nAUTH LOGIN\r\n");
+    let challenge = "QUFB".repeat((12288 - "334 \r\n".len()) / 4);
+    c.handle_input(format!("334 {challenge}\r\n").as_bytes());
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(out_of(&mut c), "dXNlcg==\r\n");
+    // ... but not a long final reply to AUTH.
+    c.handle_input(format!("535 {long}\r\n").as_bytes());
+    assert_eq!(client_events(&mut c), vec!["error BadReply"]);
+    // Nor a 334 line longer than auth_line.
+    let mut c = ClientSession::new(cfg, t0);
+    c.handle_input(b"220 mx\r\n250-mx\r\n250 AUTH LOGIN\r\n");
+    client_events(&mut c);
+    out_of(&mut c);
+    c.handle_input(format!("334 {challenge}AAAA\r\n").as_bytes());
+    assert_eq!(client_events(&mut c), vec!["error BadReply"]);
+    // Outside AUTH a 334 line is held to reply_line like any other.
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    c.handle_input(format!("334 {long}\r\n").as_bytes());
+    assert_eq!(client_events(&mut c), vec!["error BadReply"]);
+}
