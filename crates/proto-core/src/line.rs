@@ -6,7 +6,7 @@
 //! copying. Lines come out as `Bytes` slices split off the front of that buffer.
 
 use bytes::{Buf, Bytes, BytesMut};
-use memchr::memchr;
+use memchr::{memchr, memchr2};
 
 const CR: u8 = b'\r';
 const LF: u8 = b'\n';
@@ -105,8 +105,11 @@ pub enum LineError {
 #[derive(Debug, Clone)]
 pub struct LineFramer {
     config: LineConfig,
-    /// Bytes at the front of the buffer already known to hold no LF.
+    /// Bytes at the front of the buffer already known to hold no LF, and no
+    /// CR either unless `bare_cr` is set.
     scanned: usize,
+    /// A CR not followed by LF lies in the first `scanned` bytes.
+    bare_cr: bool,
     /// Set while an over-long line is being skipped.
     discard: Option<Discard>,
 }
@@ -124,6 +127,7 @@ impl LineFramer {
         LineFramer {
             config,
             scanned: 0,
+            bare_cr: false,
             discard: None,
         }
     }
@@ -150,6 +154,7 @@ impl LineFramer {
     /// another decoder or clears it (after STARTTLS, for instance).
     pub fn reset(&mut self) {
         self.scanned = 0;
+        self.bare_cr = false;
         self.discard = None;
     }
 
@@ -164,7 +169,33 @@ impl LineFramer {
         let max = self.config.max_len;
         // Never look further than one byte past the limit: beyond that the line is too long anyway.
         let window = buf.len().min(max.saturating_add(1));
-        let Some(off) = memchr(LF, &buf[self.scanned.min(window)..window]) else {
+        // One pass for both terminator bytes: the first CR or LF is, on a clean
+        // line, the CR of its CRLF, so the content needs no second scan for CR.
+        let mut at = self.scanned.min(window);
+        let lf = loop {
+            let Some(off) = memchr2(CR, LF, &buf[at..window]) else {
+                self.scanned = window;
+                break None;
+            };
+            let p = at + off;
+            if buf[p] == LF {
+                break Some(p);
+            }
+            match buf.get(p + 1) {
+                Some(&LF) if p + 1 < window => break Some(p + 1),
+                Some(_) if p + 1 < window => {
+                    // A CR inside the line: remembered, the scan goes on.
+                    self.bare_cr = true;
+                    at = p + 1;
+                }
+                _ => {
+                    // A CR at the end of what may be looked at: its LF may follow.
+                    self.scanned = p;
+                    break None;
+                }
+            }
+        };
+        let Some(lf) = lf else {
             if buf.len() >= max && window > 0 {
                 // No terminator within the limit: the first `window` bytes all belong to
                 // a line that cannot fit. Drop them and skip the rest of it.
@@ -172,17 +203,18 @@ impl LineFramer {
                 self.discard = Some(Discard { len: window, head });
                 buf.advance(window);
                 self.scanned = 0;
+                self.bare_cr = false;
                 return self.skip_long_line(buf);
             }
-            self.scanned = buf.len();
             return None;
         };
-        let lf = self.scanned.min(window) + off;
         self.scanned = 0;
+        let bare_cr = std::mem::take(&mut self.bare_cr);
         let has_cr = lf > 0 && buf[lf - 1] == CR;
-        let line = buf.split_to(lf + 1).freeze();
+        let mut line = buf.split_to(lf + 1);
         if lf + 1 > max {
             // The terminator arrived in the same read as the excess: a complete but over-long line.
+            let line = line.freeze();
             return Some(Err(LineError::TooLong {
                 len: line.len(),
                 limit: max,
@@ -190,15 +222,14 @@ impl LineFramer {
             }));
         }
         if !has_cr && !self.config.accept_bare_lf {
-            return Some(Err(LineError::BareLf {
-                line: line.slice(..lf),
-            }));
+            line.truncate(lf);
+            return Some(Err(LineError::BareLf { line: line.freeze() }));
         }
-        let content = line.slice(..if has_cr { lf - 1 } else { lf });
-        if !self.config.accept_bare_cr && memchr(CR, &content).is_some() {
-            return Some(Err(LineError::BareCr { line: content }));
+        line.truncate(if has_cr { lf - 1 } else { lf });
+        if bare_cr && !self.config.accept_bare_cr {
+            return Some(Err(LineError::BareCr { line: line.freeze() }));
         }
-        Some(Ok(content))
+        Some(Ok(line.freeze()))
     }
 
     /// Drops bytes of an over-long line until its LF; reports it then.
@@ -318,6 +349,23 @@ mod tests {
         let out = all(LineConfig::with_max_len(4), b"abcdef\nzz\r\nok\r\n");
         assert!(matches!(out[0], Err(LineError::TooLong { len: 7, .. })));
         assert_eq!(out[1], Ok(Bytes::from_static(b"zz")));
+    }
+
+    #[test]
+    fn cr_state_survives_partial_reads() {
+        let mut f = LineFramer::new(LineConfig::default());
+        // A bare CR seen in one read is still reported when the LF comes later.
+        let mut buf = BytesMut::from(&b"a\rb"[..]);
+        assert!(f.next_line(&mut buf).is_none());
+        buf.extend_from_slice(b"c\r\nok\r");
+        assert!(matches!(
+            f.next_line(&mut buf),
+            Some(Err(LineError::BareCr { .. }))
+        ));
+        // A CR at the end of a read pairs with the LF of the next one.
+        assert!(f.next_line(&mut buf).is_none());
+        buf.extend_from_slice(b"\n");
+        assert_eq!(f.next_line(&mut buf), Some(Ok(Bytes::from_static(b"ok"))));
     }
 
     #[test]
