@@ -4,7 +4,7 @@
 use crate::{
     Address, Base64Decoder, BodyPart, ContentType, DateTime, Disposition, Event, Limits, Mailbox, Message,
     MessageBuilder, PartKind, PushParser, QpDecoder, TransferEncoding, decode_body, decode_charset,
-    decode_unstructured, encode_words, parse_addresses, parse_msg_ids,
+    decode_unstructured, encode_words, parse_addresses, parse_msg_ids, unfold,
 };
 
 /// Runs the push parser over `input` cut at the given chunk sizes (cycled; 0 is
@@ -154,10 +154,23 @@ pub fn headers(data: &[u8]) {
     }
     let _ = decode_unstructured(data);
     let _ = parse_msg_ids(data);
-    if let Some(ct) = ContentType::parse(data) {
+    // Content-Type and Content-Disposition are parsed in place, folding included:
+    // the result must be the one of the unfolded value
+    let unfolded = unfold(data);
+    let ct = ContentType::parse(data);
+    if let Some(ct) = &ct {
         let _ = ct.essence();
     }
-    let _ = Disposition::parse(data);
+    assert_eq!(
+        ct,
+        ContentType::parse(&unfolded),
+        "Content-Type depends on folding"
+    );
+    assert_eq!(
+        Disposition::parse(data),
+        Disposition::parse(&unfolded),
+        "Content-Disposition depends on folding"
+    );
     if let Some(d) = DateTime::parse(data)
         && (1..=9999).contains(&d.year)
         && d.second < 60

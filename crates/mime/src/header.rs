@@ -134,8 +134,8 @@ impl<'a> Cursor<'a> {
     pub(crate) fn skip_cfws(&mut self) {
         self.skip_cfws_collect(None);
     }
-    /// RFC 2045 token.
-    pub(crate) fn token(&mut self) -> Option<String> {
+    /// RFC 2045 token (printable ASCII without tspecials).
+    pub(crate) fn token(&mut self) -> Option<&'a [u8]> {
         let start = self.i;
         while let Some(b) = self.peek() {
             if b <= b' ' || b >= 0x7f || TSPECIALS.contains(&b) {
@@ -143,8 +143,34 @@ impl<'a> Cursor<'a> {
             }
             self.i += 1;
         }
-        // only printable ASCII was accepted above, so each byte is one char
-        (self.i > start).then(|| self.s[start..self.i].iter().map(|&b| char::from(b)).collect())
+        (self.i > start).then(|| &self.s[start..self.i])
+    }
+    /// Current position.
+    pub(crate) fn pos(&self) -> usize {
+        self.i
+    }
+    /// Moves back (or forward) to a position from [`Cursor::pos`].
+    pub(crate) fn set_pos(&mut self, i: usize) {
+        self.i = i;
+    }
+    /// Like [`Cursor::quoted_string`], but borrows the content when it has no
+    /// backslash and no line break (the common case).
+    pub(crate) fn quoted_cow(&mut self) -> Cow<'a, [u8]> {
+        let start = self.i + 1;
+        let mut j = start;
+        while let Some(&b) = self.s.get(j) {
+            match b {
+                b'"' => {
+                    self.i = j + 1;
+                    return Cow::Borrowed(&self.s[start..j]);
+                }
+                b'\\' | b'\r' | b'\n' => return Cow::Owned(self.quoted_string()),
+                _ => j += 1,
+            }
+        }
+        // unterminated: runs to the end
+        self.i = j;
+        Cow::Borrowed(&self.s[start..])
     }
     /// A quoted string starting at the current `"`; returns the unescaped content.
     /// An unterminated string runs to the end.

@@ -1,64 +1,181 @@
 //! Content-Type and Content-Disposition values with parameters (RFC 2045 section 5.1,
 //! RFC 2183, RFC 2231 continuations, charsets and languages).
+//!
+//! The parsed values borrow from the header value: a type, subtype, parameter name
+//! or value is copied only when it must change (upper case to lower, a quoted string
+//! with escapes or folding, RFC 2231 or RFC 2047 decoding, invalid UTF-8). Folding is
+//! handled in place, without unfolding the whole value first, whenever that gives
+//! the same result as parsing the unfolded value (checked by the `mime_headers` fuzz
+//! target).
 
 use crate::charset::decode_charset;
 use crate::header::{Cursor, unfold};
+use std::borrow::Cow;
 
 /// One parameter after RFC 2231 reassembly and decoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Param {
+pub struct Param<'a> {
     /// Attribute name, lowercased.
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// Decoded value.
-    pub value: String,
+    pub value: Cow<'a, str>,
     /// RFC 2231 charset, when the value was extended.
-    pub charset: Option<String>,
+    pub charset: Option<Cow<'a, str>>,
     /// RFC 2231 language, when given.
-    pub language: Option<String>,
+    pub language: Option<Cow<'a, str>>,
 }
 
-/// A parsed Content-Type (`type/subtype; params`).
+/// A parsed Content-Type (`type/subtype; params`), borrowing from the header value
+/// where it can.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContentType {
+pub struct ContentType<'a> {
     /// Top-level media type, lowercased (`text`, `multipart`, ...).
-    pub media_type: String,
+    pub media_type: Cow<'a, str>,
     /// Subtype, lowercased.
-    pub subtype: String,
+    pub subtype: Cow<'a, str>,
     /// Parameters in order of first appearance.
-    pub params: Vec<Param>,
+    pub params: Vec<Param<'a>>,
 }
 
 /// A parsed Content-Disposition (`inline` / `attachment` and parameters).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Disposition {
+pub struct Disposition<'a> {
     /// The disposition type, lowercased.
-    pub kind: String,
+    pub kind: Cow<'a, str>,
     /// Parameters in order of first appearance.
-    pub params: Vec<Param>,
+    pub params: Vec<Param<'a>>,
 }
 
-fn find<'p>(params: &'p [Param], name: &str) -> Option<&'p Param> {
+fn find<'p, 'a>(params: &'p [Param<'a>], name: &str) -> Option<&'p Param<'a>> {
     params.iter().find(|p| p.name.eq_ignore_ascii_case(name))
 }
 
-impl ContentType {
+fn owned(c: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(c.into_owned())
+}
+
+impl Param<'_> {
+    /// A copy that owns its strings.
+    #[must_use]
+    pub fn into_owned(self) -> Param<'static> {
+        Param {
+            name: owned(self.name),
+            value: owned(self.value),
+            charset: self.charset.map(owned),
+            language: self.language.map(owned),
+        }
+    }
+}
+
+/// True when the value can be parsed as it is, folding included, with the same
+/// result as after [`unfold`]: every line break is a CRLF or LF followed by a space
+/// or tab (or ends the value) and no backslash escapes a line-break byte.
+fn fold_safe(v: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = memchr::memchr2(b'\r', b'\n', &v[from..]) {
+        let i = from + p;
+        if i > 0 && v[i - 1] == b'\\' {
+            return false;
+        }
+        let nl = if v[i] == b'\r' {
+            if v.get(i + 1) != Some(&b'\n') {
+                return false;
+            }
+            i + 1
+        } else {
+            i
+        };
+        if !matches!(v.get(nl + 1), None | Some(b' ' | b'\t')) {
+            return false;
+        }
+        from = nl + 1;
+    }
+    true
+}
+
+/// A token (printable ASCII) lowercased, borrowed when it is lowercase already.
+fn lower(t: &[u8]) -> Cow<'_, str> {
+    if t.iter().any(u8::is_ascii_uppercase) {
+        Cow::Owned(t.iter().map(|&b| char::from(b.to_ascii_lowercase())).collect())
+    } else {
+        // tokens hold only printable ASCII, so each byte is one char
+        match std::str::from_utf8(t) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => Cow::Owned(String::from_utf8_lossy(t).into_owned()),
+        }
+    }
+}
+
+/// Bytes as text: RFC 2047 words decoded, otherwise UTF-8 (lossy), borrowed when valid.
+fn text_value(v: Cow<'_, [u8]>) -> Cow<'_, str> {
+    if memchr::memmem::find(&v, b"=?").is_some() {
+        return Cow::Owned(crate::encoded_word::decode_unstructured(&v));
+    }
+    match v {
+        Cow::Borrowed(b) => String::from_utf8_lossy(b),
+        Cow::Owned(v) => Cow::Owned(
+            String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        ),
+    }
+}
+
+/// An unquoted value with any folding removed.
+fn unfolded(v: &[u8]) -> Cow<'_, [u8]> {
+    unfold(v)
+}
+
+/// The kinds of type that change how a body is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TypeKind {
+    /// `multipart/*`.
+    Multipart {
+        /// `multipart/digest`.
+        digest: bool,
+    },
+    /// `message/rfc822`, `message/global`, `message/news`.
+    Message,
+    /// Anything else.
+    Other,
+}
+
+/// What the scanner keeps of a Content-Type, see `ContentType::scan`.
+#[derive(Debug)]
+pub(crate) struct Scanned {
+    pub(crate) kind: TypeKind,
+    pub(crate) boundary: Option<Vec<u8>>,
+}
+
+/// `type "/" subtype` as written.
+fn head_bytes<'a>(c: &mut Cursor<'a>) -> Option<(&'a [u8], &'a [u8])> {
+    c.skip_cfws();
+    let media_type = c.token()?;
+    c.skip_cfws();
+    if !c.eat(b'/') {
+        return None;
+    }
+    c.skip_cfws();
+    let subtype = c.token()?;
+    Some((media_type, subtype))
+}
+
+impl<'a> ContentType<'a> {
     /// `text/plain`, the RFC 2045 section 5.2 default (its implied charset, us-ascii,
     /// is not added as a parameter, so [`ContentType::param`] tells what was written).
     #[must_use]
-    pub fn text_plain() -> Self {
+    pub fn text_plain() -> ContentType<'static> {
         ContentType {
-            media_type: "text".into(),
-            subtype: "plain".into(),
+            media_type: Cow::Borrowed("text"),
+            subtype: Cow::Borrowed("plain"),
             params: Vec::new(),
         }
     }
 
     /// `message/rfc822`, the default inside multipart/digest (RFC 2046 section 5.1.5).
     #[must_use]
-    pub fn message_rfc822() -> Self {
+    pub fn message_rfc822() -> ContentType<'static> {
         ContentType {
-            media_type: "message".into(),
-            subtype: "rfc822".into(),
+            media_type: Cow::Borrowed("message"),
+            subtype: Cow::Borrowed("rfc822"),
             params: Vec::new(),
         }
     }
@@ -67,24 +184,22 @@ impl ContentType {
     ///
     /// ```
     /// let ct = mime::ContentType::parse(b"Text/Plain; charset=\"UTF-8\" (comment); format=flowed").unwrap();
-    /// assert_eq!((ct.media_type.as_str(), ct.subtype.as_str()), ("text", "plain"));
+    /// assert_eq!((&*ct.media_type, &*ct.subtype), ("text", "plain"));
     /// assert_eq!(ct.param("charset"), Some("UTF-8"));
     /// ```
     #[must_use]
-    pub fn parse(value: &[u8]) -> Option<Self> {
-        let value = unfold(value);
-        let mut c = Cursor::new(&value);
-        c.skip_cfws();
-        let mut media_type = c.token()?;
-        c.skip_cfws();
-        if !c.eat(b'/') {
-            return None;
+    pub fn parse(value: &'a [u8]) -> Option<Self> {
+        if fold_safe(value) {
+            Self::parse_in(value)
+        } else {
+            ContentType::parse_in(&unfold(value)).map(ContentType::into_owned)
         }
-        c.skip_cfws();
-        let mut subtype = c.token()?;
+    }
+
+    fn parse_in(value: &'a [u8]) -> Option<Self> {
+        let mut c = Cursor::new(value);
+        let (media_type, subtype) = Self::head(&mut c)?;
         let params = parse_params(&mut c);
-        media_type.make_ascii_lowercase();
-        subtype.make_ascii_lowercase();
         Some(ContentType {
             media_type,
             subtype,
@@ -92,18 +207,80 @@ impl ContentType {
         })
     }
 
+    fn head(c: &mut Cursor<'a>) -> Option<(Cow<'a, str>, Cow<'a, str>)> {
+        let (t, s) = head_bytes(c)?;
+        Some((lower(t), lower(s)))
+    }
+
+    /// What the scanner needs from a Content-Type value: `None` when it does not
+    /// parse (like [`ContentType::parse`]), else the kind of type and the boundary
+    /// of a multipart. Parameters of other types are not looked at.
+    pub(crate) fn scan(value: &[u8]) -> Option<Scanned> {
+        let kind = |t: &[u8], s: &[u8]| {
+            if t.eq_ignore_ascii_case(b"multipart") {
+                TypeKind::Multipart {
+                    digest: s.eq_ignore_ascii_case(b"digest"),
+                }
+            } else if t.eq_ignore_ascii_case(b"message")
+                && [&b"rfc822"[..], b"global", b"news"]
+                    .iter()
+                    .any(|m| s.eq_ignore_ascii_case(m))
+            {
+                TypeKind::Message
+            } else {
+                TypeKind::Other
+            }
+        };
+        if !fold_safe(value) {
+            return ContentType::parse(value).map(|ct| Scanned {
+                kind: kind(ct.media_type.as_bytes(), ct.subtype.as_bytes()),
+                boundary: ct.boundary_bytes(),
+            });
+        }
+        let mut c = Cursor::new(value);
+        let (t, s) = head_bytes(&mut c)?;
+        let kind = kind(t, s);
+        let boundary = if matches!(kind, TypeKind::Multipart { .. }) {
+            let params = parse_params(&mut c);
+            find(&params, "boundary").map(|p| p.value.as_bytes().to_vec())
+        } else {
+            None
+        };
+        Some(Scanned { kind, boundary })
+    }
+
+    fn boundary_bytes(&self) -> Option<Vec<u8>> {
+        if self.media_type == "multipart" {
+            self.param("boundary").map(|b| b.as_bytes().to_vec())
+        } else {
+            None
+        }
+    }
+
     /// For an unparsable value: text/plain (RFC 2045 section 5.2) keeping whatever
     /// parameters follow the first `;`, as Python's `email` package does.
     #[must_use]
-    pub(crate) fn fallback(value: &[u8]) -> Self {
-        let value = unfold(value);
-        let params = match memchr::memchr(b';', &value) {
+    pub(crate) fn fallback(value: &'a [u8]) -> Self {
+        if !fold_safe(value) {
+            return ContentType::fallback(&unfold(value)).into_owned();
+        }
+        let params = match memchr::memchr(b';', value) {
             Some(p) => parse_params(&mut Cursor::new(&value[p..])),
             None => Vec::new(),
         };
         ContentType {
             params,
-            ..Self::text_plain()
+            ..ContentType::text_plain()
+        }
+    }
+
+    /// A copy that owns its strings (for keeping it past the input).
+    #[must_use]
+    pub fn into_owned(self) -> ContentType<'static> {
+        ContentType {
+            media_type: owned(self.media_type),
+            subtype: owned(self.subtype),
+            params: self.params.into_iter().map(Param::into_owned).collect(),
         }
     }
 
@@ -122,11 +299,11 @@ impl ContentType {
     /// A parameter's decoded value.
     #[must_use]
     pub fn param(&self, name: &str) -> Option<&str> {
-        find(&self.params, name).map(|p| p.value.as_str())
+        find(&self.params, name).map(|p| &*p.value)
     }
 }
 
-impl Disposition {
+impl<'a> Disposition<'a> {
     /// Parses a Content-Disposition value.
     ///
     /// ```
@@ -135,19 +312,30 @@ impl Disposition {
     /// assert_eq!(d.param("filename"), Some("£ rates.txt"));
     /// ```
     #[must_use]
-    pub fn parse(value: &[u8]) -> Option<Self> {
-        let value = unfold(value);
-        let mut c = Cursor::new(&value);
+    pub fn parse(value: &'a [u8]) -> Option<Self> {
+        if !fold_safe(value) {
+            return Disposition::parse(&unfold(value)).map(Disposition::into_owned);
+        }
+        let mut c = Cursor::new(value);
         c.skip_cfws();
-        let kind = c.token()?.to_ascii_lowercase();
+        let kind = lower(c.token()?);
         let params = parse_params(&mut c);
         Some(Disposition { kind, params })
+    }
+
+    /// A copy that owns its strings.
+    #[must_use]
+    pub fn into_owned(self) -> Disposition<'static> {
+        Disposition {
+            kind: owned(self.kind),
+            params: self.params.into_iter().map(Param::into_owned).collect(),
+        }
     }
 
     /// A parameter's decoded value.
     #[must_use]
     pub fn param(&self, name: &str) -> Option<&str> {
-        find(&self.params, name).map(|p| p.value.as_str())
+        find(&self.params, name).map(|p| &*p.value)
     }
 }
 
@@ -178,17 +366,19 @@ fn pct_decode(v: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Parses `*(";" attribute "=" value)` leniently: unquoted values run to the next
-/// `;`, a missing `=` or a stray token is skipped, duplicate names keep the first.
-fn parse_params(c: &mut Cursor<'_>) -> Vec<Param> {
-    let mut raw: Vec<RawParam> = Vec::new();
+/// At most this many parameters are read from one value (duplicates count).
+const MAX_PARAMS: usize = 1000;
+
+/// Steps to the next `attribute "="` of `*(";" attribute "=" value)`, skipping junk
+/// leniently (a missing `=` or a stray token is skipped to the next `;`); the cursor
+/// is left at the value.
+fn next_attr<'a>(c: &mut Cursor<'a>) -> Option<&'a [u8]> {
     loop {
         c.skip_cfws();
         if c.is_empty() {
-            break;
+            return None;
         }
         if !c.eat(b';') {
-            // junk: skip to next ';'
             c.skip_until(b';');
             continue;
         }
@@ -203,13 +393,57 @@ fn parse_params(c: &mut Cursor<'_>) -> Vec<Param> {
             continue;
         }
         c.skip_cfws();
-        let value = if c.peek() == Some(b'"') {
-            c.quoted_string()
-        } else {
-            c.param_value().to_vec()
-        };
-        let mut name = attr;
-        name.make_ascii_lowercase();
+        return Some(attr);
+    }
+}
+
+fn value_at<'a>(c: &mut Cursor<'a>) -> Cow<'a, [u8]> {
+    if c.peek() == Some(b'"') {
+        c.quoted_cow()
+    } else {
+        unfolded(c.param_value())
+    }
+}
+
+/// Parses `*(";" attribute "=" value)` leniently: unquoted values run to the next
+/// `;`, a missing `=` or a stray token is skipped, duplicate names keep the first.
+/// Without RFC 2231 sections or extended values (the common case) the parameters
+/// borrow from the input; otherwise the value is read again by [`parse_params_2231`].
+fn parse_params<'a>(c: &mut Cursor<'a>) -> Vec<Param<'a>> {
+    let start = c.pos();
+    let mut out: Vec<Param<'a>> = Vec::new();
+    let mut seen = 0;
+    while let Some(attr) = next_attr(c) {
+        if attr.contains(&b'*') {
+            c.set_pos(start);
+            return parse_params_2231(c);
+        }
+        let value = value_at(c);
+        if seen >= MAX_PARAMS {
+            continue;
+        }
+        seen += 1;
+        let name = lower(attr);
+        if out.iter().any(|p| p.name == name) {
+            continue;
+        }
+        out.push(Param {
+            name,
+            value: text_value(value),
+            charset: None,
+            language: None,
+        });
+    }
+    out
+}
+
+/// The general case with RFC 2231 sections and extended values: collects every
+/// parameter, then joins and decodes them.
+fn parse_params_2231<'a>(c: &mut Cursor<'_>) -> Vec<Param<'a>> {
+    let mut raw: Vec<RawParam> = Vec::new();
+    while let Some(attr) = next_attr(c) {
+        let value = value_at(c).into_owned();
+        let mut name = lower(attr).into_owned();
         let mut extended = false;
         if name.ends_with('*') {
             extended = true;
@@ -222,7 +456,7 @@ fn parse_params(c: &mut Cursor<'_>) -> Vec<Param> {
             section = Some(n);
             name.truncate(star);
         }
-        if raw.len() < 1000 {
+        if raw.len() < MAX_PARAMS {
             raw.push(RawParam {
                 name,
                 section,
@@ -231,39 +465,13 @@ fn parse_params(c: &mut Cursor<'_>) -> Vec<Param> {
             });
         }
     }
-    if raw.iter().all(|r| r.section.is_none() && !r.extended) {
-        return simple_params(raw);
-    }
     assemble(&raw)
-}
-
-/// The common case, no RFC 2231 sections or extended values: the raw parameters
-/// become the result directly (first occurrence of a name wins).
-fn simple_params(raw: Vec<RawParam>) -> Vec<Param> {
-    let mut out: Vec<Param> = Vec::with_capacity(raw.len());
-    for r in raw {
-        if out.iter().any(|p| p.name == r.name) {
-            continue;
-        }
-        let value = if r.value.windows(2).any(|w| w == b"=?") {
-            crate::encoded_word::decode_unstructured(&r.value)
-        } else {
-            String::from_utf8(r.value).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-        };
-        out.push(Param {
-            name: r.name,
-            value,
-            charset: None,
-            language: None,
-        });
-    }
-    out
 }
 
 /// RFC 2231 sections 3-4: join `name*0`, `name*1*`, ... in numeric order; the first
 /// extended section carries `charset'language'`.
-fn assemble(raw: &[RawParam]) -> Vec<Param> {
-    let mut out: Vec<Param> = Vec::new();
+fn assemble<'a>(raw: &[RawParam]) -> Vec<Param<'a>> {
+    let mut out: Vec<Param<'a>> = Vec::new();
     let mut names: Vec<&str> = Vec::new();
     for r in raw {
         if !names.contains(&r.name.as_str()) {
@@ -299,14 +507,9 @@ fn assemble(raw: &[RawParam]) -> Vec<Param> {
             }
             extended_value(name, &sections[..upto])
         } else if let Some(s) = simple {
-            let value = if s.value.windows(2).any(|w| w == b"=?") {
-                crate::encoded_word::decode_unstructured(&s.value)
-            } else {
-                String::from_utf8_lossy(&s.value).into_owned()
-            };
             Param {
-                name: name.to_owned(),
-                value,
+                name: Cow::Owned(name.to_owned()),
+                value: owned(text_value(Cow::Borrowed(&s.value))),
                 charset: None,
                 language: None,
             }
@@ -318,7 +521,7 @@ fn assemble(raw: &[RawParam]) -> Vec<Param> {
     out
 }
 
-fn extended_value(name: &str, parts: &[&RawParam]) -> Param {
+fn extended_value(name: &str, parts: &[&RawParam]) -> Param<'static> {
     let mut bytes = Vec::new();
     let mut charset = None;
     let mut language = None;
@@ -346,10 +549,10 @@ fn extended_value(name: &str, parts: &[&RawParam]) -> Param {
         .0
         .into_owned();
     Param {
-        name: name.to_owned(),
-        value,
-        charset,
-        language,
+        name: Cow::Owned(name.to_owned()),
+        value: Cow::Owned(value),
+        charset: charset.map(Cow::Owned),
+        language: language.map(Cow::Owned),
     }
 }
 
@@ -413,5 +616,30 @@ mod tests {
         assert_eq!(d.param("filename"), Some("my file.txt"));
         let d = Disposition::parse(b"attachment; filename=\"=?UTF-8?B?w6kudHh0?=\"").unwrap();
         assert_eq!(d.param("filename"), Some("é.txt"));
+    }
+
+    #[test]
+    fn folded_values_parse_like_unfolded_ones() {
+        let cases: &[&[u8]] = &[
+            b"multipart/mixed;\r\n boundary=\"=_a b\"",
+            b"Multipart/Mixed;\r\n\tBoundary=x;\r\n charset=\"a\\\r\n b\"",
+            b"text/plain; name=my\r\n file.txt; a=\"q\r\n r\"",
+            b"text/plain; name=a\rb; x=\"y\nz\"",
+            b"text\r\n /plain (c\r\n omment); title*0=a;\r\n title*1*=%41",
+            b"text/plain; name=\"=?UTF-8?B?w6k=?=\"\n",
+            b"text/\x0cplain;\r\n x=\"unterminated\r\n ",
+            b"attachment;\r\n filename=\"a\\\"b\"",
+        ];
+        for &v in cases {
+            let u = unfold(v);
+            assert_eq!(ContentType::parse(v), ContentType::parse(&u), "{v:?}");
+            assert_eq!(Disposition::parse(v), Disposition::parse(&u), "{v:?}");
+            if let Some(ct) = ContentType::parse(v) {
+                assert_eq!(ct.clone().into_owned(), ct);
+            }
+        }
+        let ct = ContentType::parse(b"text/plain; charset=utf-8; name=\"a b\"").unwrap();
+        assert!(matches!(ct.media_type, Cow::Borrowed(_)));
+        assert!(ct.params.iter().all(|p| matches!(p.value, Cow::Borrowed(_))));
     }
 }

@@ -34,7 +34,7 @@ pub enum Event {
         /// The fields of the header block.
         headers: Vec<RawField>,
         /// Content-Type (or its default).
-        content_type: ContentType,
+        content_type: ContentType<'static>,
         /// Content-Transfer-Encoding.
         encoding: TransferEncoding,
         /// Whether body parts / a nested message follow (`Multipart`/`Message`) or body chunks.
@@ -190,12 +190,15 @@ impl PushParser {
             Ev::HeaderEnd {
                 body_start,
                 content_type,
+                digest_default,
                 encoding,
                 shape,
-                ..
             } => {
                 let depth = self.depth;
                 self.depth += 1;
+                let field = content_type.and_then(|i| self.fields.get(i));
+                let content_type =
+                    crate::tree::content_type_of(field.map(|f| &f.value[..]), digest_default).into_owned();
                 Event::PartStart {
                     depth,
                     offset: self.part_start.last().copied().unwrap_or(0),

@@ -9,7 +9,7 @@
 use crate::decode::TransferEncoding;
 use crate::defect::{Defect, DefectKind};
 use crate::limits::Limits;
-use crate::params::ContentType;
+use crate::params::{ContentType, Scanned, TypeKind};
 use memchr::{memchr, memmem};
 use std::collections::VecDeque;
 
@@ -24,7 +24,7 @@ pub enum ChunkKind {
     Epilogue,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ev {
     PartBegin {
         offset: usize,
@@ -36,8 +36,10 @@ pub(crate) enum Ev {
     },
     HeaderEnd {
         body_start: usize,
-        content_type: ContentType,
-        explicit_type: bool,
+        /// Index among the block's fields of the Content-Type that counts (the first).
+        content_type: Option<usize>,
+        /// Without Content-Type the default is message/rfc822 (inside a digest).
+        digest_default: bool,
         encoding: TransferEncoding,
         shape: Shape,
     },
@@ -87,9 +89,22 @@ enum Frame {
     },
 }
 
+/// What the scanner keeps of a part's Content-Type: enough to frame the body.
+#[derive(Debug)]
+struct TypeInfo {
+    /// Index of the field among the Field events of the block.
+    field: usize,
+    multipart: bool,
+    digest: bool,
+    message: bool,
+    boundary: Option<Vec<u8>>,
+}
+
 #[derive(Debug, Default)]
 struct HeaderCtx {
-    content_type: Option<ContentType>,
+    content_type: Option<TypeInfo>,
+    /// Field events emitted for this block so far.
+    emitted: usize,
     bad_content_type: bool,
     encoding: Option<TransferEncoding>,
     digest_default: bool,
@@ -309,18 +324,36 @@ impl Scanner {
         if name.len() != colon {
             self.defect(DefectKind::ObsoleteHeaderName, start);
         }
-        if name.eq_ignore_ascii_case(b"content-type") && self.ctx.content_type.is_none() {
-            match ContentType::parse(&buf[colon + 1..end]) {
-                Some(ct) => self.ctx.content_type = Some(ct),
-                None => {
-                    self.ctx.bad_content_type = true;
-                    self.ctx.content_type = Some(ContentType::fallback(&buf[colon + 1..end]));
-                }
+        // the value without the final line ending, as the tree and push parser see it
+        let mut vend = end;
+        if buf[..vend].ends_with(b"\n") {
+            vend -= 1;
+            if buf[..vend].ends_with(b"\r") {
+                vend -= 1;
             }
+        }
+        let value = &buf[colon + 1..vend.max(colon + 1)];
+        if name.eq_ignore_ascii_case(b"content-type") && self.ctx.content_type.is_none() {
+            let scanned = ContentType::scan(value).unwrap_or_else(|| {
+                // parsed again by the consumer as ContentType::fallback: text/plain
+                self.ctx.bad_content_type = true;
+                Scanned {
+                    kind: TypeKind::Other,
+                    boundary: None,
+                }
+            });
+            self.ctx.content_type = Some(TypeInfo {
+                field: self.ctx.emitted,
+                multipart: matches!(scanned.kind, TypeKind::Multipart { .. }),
+                digest: scanned.kind == TypeKind::Multipart { digest: true },
+                message: scanned.kind == TypeKind::Message,
+                boundary: scanned.boundary,
+            });
         } else if name.eq_ignore_ascii_case(b"content-transfer-encoding") && self.ctx.encoding.is_none() {
-            let v = crate::header::unfold(&buf[colon + 1..end]);
+            let v = crate::header::unfold(value);
             self.ctx.encoding = Some(TransferEncoding::from_bytes(&v));
         }
+        self.ctx.emitted += 1;
         self.pending.push_back(Ev::Field {
             start,
             colon: start + colon,
@@ -384,13 +417,14 @@ impl Scanner {
         if ctx.bad_content_type {
             self.defect(DefectKind::InvalidContentType, body_start);
         }
-        let explicit_type = ctx.content_type.is_some();
-        let content_type = ctx.content_type.unwrap_or_else(|| {
-            if ctx.digest_default {
-                ContentType::message_rfc822()
-            } else {
-                ContentType::text_plain()
-            }
+        let field = ctx.content_type.as_ref().map(|t| t.field);
+        let info = ctx.content_type.unwrap_or(TypeInfo {
+            field: 0,
+            multipart: false,
+            digest: false,
+            // the default in a digest is message/rfc822
+            message: ctx.digest_default,
+            boundary: None,
         });
         let composite_ok = ctx.encoding.is_none_or(|e| {
             matches!(
@@ -401,8 +435,8 @@ impl Scanner {
         self.stack.pop();
         let depth_ok = self.stack.len() + 1 < self.limits.max_depth;
         let mut frame = Frame::Leaf;
-        if content_type.media_type == "multipart" {
-            match content_type.param("boundary") {
+        if info.multipart {
+            match info.boundary {
                 None => self.defect(DefectKind::NoBoundaryInMultipart, body_start),
                 Some(b) if b.is_empty() || b.len() > self.limits.max_boundary_len => {
                     self.defect(DefectKind::InvalidBoundary, body_start);
@@ -413,15 +447,13 @@ impl Scanner {
                         self.defect(DefectKind::InvalidEncodingForCompositeType, body_start);
                     }
                     frame = Frame::Multipart {
-                        boundary: b.as_bytes().to_vec(),
+                        boundary: b,
                         phase: Phase::Preamble,
-                        digest: content_type.subtype == "digest",
+                        digest: info.digest,
                     };
                 }
             }
-        } else if content_type.media_type == "message"
-            && matches!(content_type.subtype.as_str(), "rfc822" | "global" | "news")
-        {
+        } else if info.message {
             if !composite_ok {
                 self.defect(DefectKind::InvalidEncodingForCompositeType, body_start);
             } else if !depth_ok {
@@ -439,8 +471,8 @@ impl Scanner {
         };
         self.pending.push_back(Ev::HeaderEnd {
             body_start,
-            content_type,
-            explicit_type,
+            content_type: field,
+            digest_default: ctx.digest_default,
             encoding: ctx.encoding.unwrap_or(TransferEncoding::SevenBit),
             shape,
         });

@@ -46,8 +46,9 @@ pub struct Part<'a> {
     pub header_range: Range<usize>,
     /// The body (IMAP `TEXT`), transfer-encoded, without the CRLF before the next delimiter.
     pub body_range: Range<usize>,
-    /// Content-Type (or the default: text/plain, message/rfc822 in a digest).
-    pub content_type: ContentType,
+    /// Content-Type (or the default: text/plain, message/rfc822 in a digest),
+    /// borrowing from the input.
+    pub content_type: ContentType<'a>,
     /// Whether Content-Type was present and valid.
     pub explicit_content_type: bool,
     /// Content-Transfer-Encoding.
@@ -148,11 +149,7 @@ impl<'a> Message<'a> {
                         header_range: offset..offset,
                         body_range: offset..offset,
                         // replaced when the header block ends (no allocation here)
-                        content_type: ContentType {
-                            media_type: String::new(),
-                            subtype: String::new(),
-                            params: Vec::new(),
-                        },
+                        content_type: ContentType::text_plain(),
                         explicit_content_type: false,
                         encoding: TransferEncoding::SevenBit,
                         kind: PartKind::Leaf,
@@ -180,7 +177,7 @@ impl<'a> Message<'a> {
                 Ev::HeaderEnd {
                     body_start,
                     content_type,
-                    explicit_type,
+                    digest_default,
                     encoding,
                     shape,
                 } => {
@@ -188,8 +185,9 @@ impl<'a> Message<'a> {
                         let p = &mut parts[id];
                         p.header_range.end = body_start;
                         p.body_range = body_start..body_start;
-                        p.content_type = content_type;
-                        p.explicit_content_type = explicit_type;
+                        let field = content_type.and_then(|i| p.headers.get(i));
+                        p.content_type = content_type_of(field.map(|h| h.value), digest_default);
+                        p.explicit_content_type = field.is_some();
                         p.encoding = encoding;
                         p.kind = match shape {
                             Shape::Leaf => PartKind::Leaf,
@@ -376,6 +374,16 @@ impl<'a> Message<'a> {
     }
 }
 
+/// The content type from the value of the Content-Type field that counts (the
+/// scanner has framed the body from the same value), or the default.
+pub(crate) fn content_type_of(value: Option<&[u8]>, digest_default: bool) -> ContentType<'_> {
+    match value {
+        Some(v) => ContentType::parse(v).unwrap_or_else(|| ContentType::fallback(v)),
+        None if digest_default => ContentType::message_rfc822(),
+        None => ContentType::text_plain(),
+    }
+}
+
 impl<'a> Part<'a> {
     /// First field with this name (case-insensitive).
     #[must_use]
@@ -478,7 +486,7 @@ impl<'a> Part<'a> {
 
     /// Content-Disposition.
     #[must_use]
-    pub fn disposition(&self) -> Option<Disposition> {
+    pub fn disposition(&self) -> Option<Disposition<'a>> {
         Disposition::parse(self.header("content-disposition")?.value)
     }
 

@@ -140,7 +140,10 @@ fn check(m: &Message<'_>, spec: &Spec) {
             Spec::Inline(cid, body) => {
                 assert!(p.content_type.is("image", "png"));
                 assert_eq!(p.content_id().as_deref(), Some(cid.as_str()));
-                assert_eq!(p.disposition().map(|d| d.kind), Some("inline".to_owned()));
+                assert_eq!(
+                    p.disposition().map(|d| d.kind.into_owned()),
+                    Some("inline".to_owned())
+                );
                 assert_eq!(&*m.decoded_body(id).0, &body[..]);
             }
             Spec::Message(inner) => {
