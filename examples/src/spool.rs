@@ -7,6 +7,7 @@
 //! message is in the queue exactly when its `.env` exists. A crash leaves at
 //! worst an orphan `.msg` or temporary file, which [`Spool::open`] removes.
 
+use smtp_proto::{Notify, Ret};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -20,8 +21,12 @@ static SEQ: AtomicU64 = AtomicU64::new(0);
 pub enum RcptStatus {
     /// Not delivered yet; will be tried again.
     Pending,
-    /// Accepted by the next hop.
+    /// Accepted by the next hop, which took over any DSN duty (it offered
+    /// DSN and got the parameters) or no success report was asked for.
     Delivered,
+    /// Accepted by a next hop that does not offer DSN (RFC 3461 5.2.2):
+    /// a "relayed" report is due when the recipient asked for NOTIFY=SUCCESS.
+    Relayed,
     /// Permanently refused (or given up): reply code and text.
     Failed {
         /// The SMTP reply code (or 0 when no server answered).
@@ -40,6 +45,37 @@ pub struct Recipient {
     pub status: RcptStatus,
     /// The last temporary error, for the bounce and the logs.
     pub last_error: Option<String>,
+    /// NOTIFY= as given by the client (RFC 3461 4.1); `None` means the
+    /// default: report failures (and delays).
+    pub notify: Option<Notify>,
+    /// ORCPT= (RFC 3461 4.2): address type and the decoded original address.
+    pub orcpt: Option<(String, String)>,
+}
+
+impl Recipient {
+    /// True when a report of this kind is wanted: failures and delays by
+    /// default, successes only when asked for, nothing with NOTIFY=NEVER.
+    #[must_use]
+    pub fn wants(&self, kind: Report) -> bool {
+        match (self.notify, kind) {
+            (None, Report::Success) => false,
+            (None, _) => true,
+            (Some(n), Report::Success) => n.success,
+            (Some(n), Report::Failure) => n.failure,
+            (Some(n), Report::Delay) => n.delay,
+        }
+    }
+}
+
+/// The kinds of delivery status notification (RFC 3461 4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    /// Delivered or relayed.
+    Success,
+    /// Failed permanently or given up.
+    Failure,
+    /// Still trying after a while.
+    Delay,
 }
 
 /// Envelope and delivery state of a queued message.
@@ -59,6 +95,15 @@ pub struct Envelope {
     pub eight_bit: bool,
     /// The message was received with `SMTPUTF8` (RFC 6531).
     pub smtputf8: bool,
+    /// The message was received with `BODY=BINARYMIME` (RFC 3030): it can
+    /// only be relayed with BDAT to a hop that offers BINARYMIME.
+    pub binary: bool,
+    /// RET= (RFC 3461 4.3): the whole message or only its header in a failure report.
+    pub ret: Option<Ret>,
+    /// ENVID= (RFC 3461 4.4), decoded.
+    pub envid: Option<String>,
+    /// A delay report was sent already (one per message).
+    pub delay_reported: bool,
 }
 
 impl Envelope {
@@ -73,6 +118,8 @@ impl Envelope {
                     address: r.clone(),
                     status: RcptStatus::Pending,
                     last_error: None,
+                    notify: None,
+                    orcpt: None,
                 })
                 .collect(),
             created: now,
@@ -80,6 +127,10 @@ impl Envelope {
             next_attempt: now,
             eight_bit: false,
             smtputf8: false,
+            binary: false,
+            ret: None,
+            envid: None,
+            delay_reported: false,
         }
     }
 
@@ -97,8 +148,22 @@ impl Envelope {
         if self.eight_bit {
             s.push_str("body 8bitmime\n");
         }
+        if self.binary {
+            s.push_str("body binarymime\n");
+        }
         if self.smtputf8 {
             s.push_str("smtputf8\n");
+        }
+        match self.ret {
+            Some(Ret::Full) => s.push_str("ret full\n"),
+            Some(Ret::Hdrs) => s.push_str("ret hdrs\n"),
+            None => {}
+        }
+        if let Some(e) = &self.envid {
+            s.push_str(&format!("envid {}\n", escape(e)));
+        }
+        if self.delay_reported {
+            s.push_str("delay-reported\n");
         }
         s.push_str(&format!("sender {}\n", escape(&self.sender)));
         for r in &self.recipients {
@@ -106,6 +171,7 @@ impl Envelope {
             match &r.status {
                 RcptStatus::Pending => s.push_str(&format!("rcpt pending {} {}\n", escape(&r.address), last)),
                 RcptStatus::Delivered => s.push_str(&format!("rcpt delivered {}\n", escape(&r.address))),
+                RcptStatus::Relayed => s.push_str(&format!("rcpt relayed {}\n", escape(&r.address))),
                 RcptStatus::Failed { code, text } => {
                     s.push_str(&format!(
                         "rcpt failed {} {code} {}\n",
@@ -113,6 +179,27 @@ impl Envelope {
                         escape(text)
                     ));
                 }
+            }
+            // DSN parameters follow their recipient on lines of their own,
+            // so envelopes written before they existed still parse.
+            if let Some(n) = r.notify {
+                let mut words = Vec::new();
+                if n.success {
+                    words.push("success");
+                }
+                if n.failure {
+                    words.push("failure");
+                }
+                if n.delay {
+                    words.push("delay");
+                }
+                if words.is_empty() {
+                    words.push("never");
+                }
+                s.push_str(&format!("rcpt-notify {}\n", words.join(",")));
+            }
+            if let Some((kind, addr)) = &r.orcpt {
+                s.push_str(&format!("rcpt-orcpt {} {}\n", escape(kind), escape(addr)));
             }
         }
         s
@@ -123,15 +210,7 @@ impl Envelope {
         if lines.next()? != "spool-envelope 1" {
             return None;
         }
-        let mut env = Envelope {
-            sender: String::new(),
-            recipients: Vec::new(),
-            created: 0,
-            attempts: 0,
-            next_attempt: 0,
-            eight_bit: false,
-            smtputf8: false,
-        };
+        let mut env = Envelope::new("", &[], 0);
         for line in lines {
             let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
             match key {
@@ -139,7 +218,34 @@ impl Envelope {
                 "attempts" => env.attempts = rest.parse().ok()?,
                 "next" => env.next_attempt = rest.parse().ok()?,
                 "body" if rest == "8bitmime" => env.eight_bit = true,
+                "body" if rest == "binarymime" => env.binary = true,
                 "smtputf8" => env.smtputf8 = true,
+                "ret" => {
+                    env.ret = Some(match rest {
+                        "full" => Ret::Full,
+                        "hdrs" => Ret::Hdrs,
+                        _ => return None,
+                    });
+                }
+                "envid" => env.envid = Some(unescape(rest)?),
+                "delay-reported" => env.delay_reported = true,
+                "rcpt-notify" => {
+                    let mut n = Notify::NEVER;
+                    for w in rest.split(',') {
+                        match w {
+                            "success" => n.success = true,
+                            "failure" => n.failure = true,
+                            "delay" => n.delay = true,
+                            "never" => {}
+                            _ => return None,
+                        }
+                    }
+                    env.recipients.last_mut()?.notify = Some(n);
+                }
+                "rcpt-orcpt" => {
+                    let (kind, addr) = rest.split_once(' ')?;
+                    env.recipients.last_mut()?.orcpt = Some((unescape(kind)?, unescape(addr)?));
+                }
                 "sender" => env.sender = unescape(rest)?,
                 "rcpt" => {
                     let mut f = rest.splitn(4, ' ');
@@ -154,6 +260,7 @@ impl Envelope {
                             (RcptStatus::Pending, last)
                         }
                         "delivered" => (RcptStatus::Delivered, None),
+                        "relayed" => (RcptStatus::Relayed, None),
                         "failed" => {
                             let code = f.next()?.parse().ok()?;
                             let text = unescape(f.next().unwrap_or(""))?;
@@ -165,6 +272,8 @@ impl Envelope {
                         address,
                         status,
                         last_error,
+                        notify: None,
+                        orcpt: None,
                     });
                 }
                 _ => return None,
@@ -504,6 +613,17 @@ mod tests {
         env.attempts = 1;
         env.eight_bit = true;
         env.smtputf8 = true;
+        env.binary = true;
+        env.ret = Some(Ret::Hdrs);
+        env.envid = Some("QQ 314159 ü".into());
+        env.delay_reported = true;
+        env.recipients[0].notify = Some(Notify {
+            success: true,
+            delay: true,
+            ..Notify::NEVER
+        });
+        env.recipients[1].notify = Some(Notify::NEVER);
+        env.recipients[1].orcpt = Some(("rfc822".into(), "Odd Name@remote.test".into()));
         spool.update(&id, &env).unwrap();
         let back = spool.envelope(&id).unwrap();
         assert_eq!(back, env);
@@ -553,6 +673,30 @@ mod tests {
         assert_eq!(spool.due(400).unwrap().len(), 1);
         assert_eq!(env.sender, "");
         let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn envelopes_without_dsn_fields_still_parse() {
+        // Written before DSN parameters existed.
+        let old = "spool-envelope 1\ncreated 5\nattempts 2\nnext 9\nbody 8bitmime\nsender a@b.test\n\
+                   rcpt pending x@y.test 451%204.0.0%20later\nrcpt delivered z@y.test\n";
+        let env = Envelope::from_text(old).unwrap();
+        assert_eq!(env.attempts, 2);
+        assert!(env.eight_bit && !env.binary && env.ret.is_none() && env.envid.is_none());
+        assert_eq!(env.recipients.len(), 2);
+        assert_eq!(env.recipients[0].last_error.as_deref(), Some("451 4.0.0 later"));
+        assert!(
+            env.recipients
+                .iter()
+                .all(|r| r.notify.is_none() && r.orcpt.is_none())
+        );
+        assert!(env.recipients[0].wants(Report::Failure) && env.recipients[0].wants(Report::Delay));
+        assert!(!env.recipients[0].wants(Report::Success));
+        assert!(
+            Envelope::from_text("spool-envelope 1\nrcpt-notify success\n").is_none(),
+            "no recipient yet"
+        );
+        assert!(Envelope::from_text("spool-envelope 1\nret sometimes\n").is_none());
     }
 
     #[test]

@@ -98,6 +98,11 @@ impl Maild {
         self.ports[name]
     }
 
+    /// The self-signed certificate this maild made (a --relay-ca for others).
+    fn cert(&self) -> String {
+        self.dir.join("tls").join("cert.pem").display().to_string()
+    }
+
     fn maildir(&self, address: &str) -> PathBuf {
         self.dir.join("mail").join(address)
     }
@@ -375,6 +380,8 @@ async fn submission_needs_tls_and_auth_then_relays() {
             "a.test",
             "--relay-host",
             &relay,
+            "--relay-ca",
+            &b.cert(),
         ],
     );
     let mut c = Raw::connect(a.port("submission")).await;
@@ -467,7 +474,14 @@ async fn refused_recipient_bounces_to_the_sender() {
     let a = Maild::start(
         &dir,
         0,
-        &["--user", "alice@a.test:wonderland", "--relay-host", &relay],
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--relay-host",
+            &relay,
+            "--relay-ca",
+            &b.cert(),
+        ],
     );
     let (codes, code) = submit(
         a.port("submission"),
@@ -525,11 +539,21 @@ async fn next_hop_down_then_up_and_queue_survives_kill_9() {
     let b_port = free_port();
     let dir = temp_dir("retry-a");
     let relay = format!("127.0.0.1:{b_port}");
+    // B's certificate exists before B runs, so A can trust it from the start.
+    let b_dir = temp_dir("retry-b");
+    examples::tls::load_or_create_self_signed(
+        &b_dir.join("tls"),
+        &["mx.test".to_owned(), "localhost".into(), "127.0.0.1".into()],
+    )
+    .unwrap();
+    let b_cert = b_dir.join("tls").join("cert.pem").display().to_string();
     let args = [
         "--user",
         "alice@a.test:wonderland",
         "--relay-host",
         &relay,
+        "--relay-ca",
+        &b_cert,
         "--retry-first",
         "1s",
         "--retry-interval",
@@ -562,7 +586,6 @@ async fn next_hop_down_then_up_and_queue_survives_kill_9() {
     a.kill();
     let a = Maild::start(&dir, 0, &args);
     assert_eq!(a.queued(), 1, "queue survives kill -9");
-    let b_dir = temp_dir("retry-b");
     let b = Maild::start(&b_dir, b_port, &["--user", "bob@b.test:builder"]);
     wait_for("retry delivers once B is up", || {
         b.messages("bob@b.test").len() == 1
@@ -979,10 +1002,20 @@ async fn eight_bit_and_utf8_mail_is_relayed_with_its_parameters_and_pop3_sasl_to
     let b = Maild::start(&b_dir, 0, &["--user", "bob@b.test:builder"]);
     let relay = format!("127.0.0.1:{}", b.port("smtp"));
     let dir = temp_dir("utf8-a");
+    // A UTF-8 sender that is not alice's own address: allowed only with
+    // --allow-any-sender.
     let a = Maild::start(
         &dir,
         0,
-        &["--user", "alice@a.test:wonderland", "--relay-host", &relay],
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--relay-host",
+            &relay,
+            "--relay-ca",
+            &b.cert(),
+            "--allow-any-sender",
+        ],
     );
     let mut c = Raw::connect_tls(a.port("submissions")).await;
     c.reply().await;
@@ -1030,4 +1063,470 @@ async fn eight_bit_and_utf8_mail_is_relayed_with_its_parameters_and_pop3_sasl_to
     assert!(p.cmd_pop("QUIT").await.starts_with("+OK"));
     // TOP does not count as reading: the message stays unseen in new/.
     assert!(b.messages("bob@b.test")[0].parent().unwrap().ends_with("new"));
+}
+
+impl Maild {
+    /// Sends SIGTERM (a clean stop) without waiting.
+    fn terminate(&self) {
+        let ok = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -TERM");
+    }
+
+    /// Waits (bounded) for the process to end; true if it exited cleanly.
+    async fn exited_within(&mut self, limit: Duration) -> bool {
+        let end = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.success();
+            }
+            assert!(Instant::now() < end, "maild still running after {limit:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Where a fake next hop holds back a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stall {
+    Never,
+    Rcpt,
+    FinalDot,
+}
+
+/// A minimal SMTP server without DSN, STARTTLS or PIPELINING: it records
+/// every message it takes and can hold back its reply to RCPT or to the
+/// final dot until released.
+struct FakeHop {
+    port: u16,
+    mode: std::sync::Arc<std::sync::Mutex<Stall>>,
+    messages: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// Fires when a held-back point is reached.
+    held: std::sync::Arc<tokio::sync::Notify>,
+    /// Lets a held-back reply go.
+    release: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl FakeHop {
+    async fn start() -> FakeHop {
+        use std::sync::{Arc, Mutex};
+        use tokio::io::AsyncBufReadExt;
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let hop = FakeHop {
+            port: l.local_addr().unwrap().port(),
+            mode: Arc::new(Mutex::new(Stall::Never)),
+            messages: Arc::default(),
+            held: Arc::default(),
+            release: Arc::default(),
+        };
+        let (mode, messages, held, release) = (
+            hop.mode.clone(),
+            hop.messages.clone(),
+            hop.held.clone(),
+            hop.release.clone(),
+        );
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = l.accept().await {
+                let stall = *mode.lock().unwrap();
+                let (messages, held, release) = (messages.clone(), held.clone(), release.clone());
+                tokio::spawn(async move {
+                    let (r, mut w) = tcp.into_split();
+                    let mut r = tokio::io::BufReader::new(r);
+                    let _ = w.write_all(b"220 fake ESMTP\r\n").await;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let cmd = line.trim_end().to_ascii_uppercase();
+                        let answer: &[u8] = if cmd.starts_with("EHLO") {
+                            b"250-fake\r\n250 8BITMIME\r\n"
+                        } else if cmd.starts_with("RCPT") && stall == Stall::Rcpt {
+                            held.notify_one();
+                            release.notified().await;
+                            return;
+                        } else if cmd == "DATA" {
+                            let _ = w.write_all(b"354 go on\r\n").await;
+                            let mut body = String::new();
+                            loop {
+                                line.clear();
+                                if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                if line == ".\r\n" {
+                                    break;
+                                }
+                                body.push_str(&line);
+                            }
+                            messages.lock().unwrap().push(body);
+                            if stall == Stall::FinalDot {
+                                held.notify_one();
+                                release.notified().await;
+                            }
+                            b"250 2.0.0 taken\r\n"
+                        } else if cmd == "QUIT" {
+                            let _ = w.write_all(b"221 bye\r\n").await;
+                            return;
+                        } else {
+                            b"250 2.0.0 ok\r\n"
+                        };
+                        let _ = w.write_all(answer).await;
+                    }
+                });
+            }
+        });
+        hop
+    }
+
+    fn count(&self) -> usize {
+        self.messages.lock().unwrap().len()
+    }
+}
+
+/// Logs in on A's implicit-TLS submission port.
+async fn logged_in(port: u16, user: &str, pw: &str) -> Raw {
+    let mut c = Raw::connect_tls(port).await;
+    assert_eq!(c.reply().await.0, 220);
+    let (_, caps) = c.cmd("EHLO client.test").await;
+    assert!(caps.contains("DSN") && caps.contains("CHUNKING"), "{caps}");
+    assert_eq!(c.cmd(&format!("AUTH PLAIN {}", plain(user, pw))).await.0, 235);
+    c
+}
+
+#[tokio::test]
+async fn dsn_parameters_reports_chunking_and_submission_hygiene() {
+    let b_dir = temp_dir("dsn-b");
+    // B offers DSN: A passes the parameters on and B answers for success.
+    let b = Maild::start(
+        &b_dir,
+        0,
+        &["--user", "bob@b.test:builder", "--dns-server", "127.0.0.1:9"],
+    );
+    let relay = format!("127.0.0.1:{}", b.port("smtp"));
+    let dir = temp_dir("dsn-a");
+    let a = Maild::start(
+        &dir,
+        0,
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--relay-host",
+            &relay,
+            "--relay-ca",
+            &b.cert(),
+        ],
+    );
+    let mut c = logged_in(a.port("submissions"), "alice@a.test", "wonderland").await;
+    // RFC 6409 6.1: only alice's own address (or <>) as the sender.
+    let (code, text) = c.cmd("MAIL FROM:<bob@b.test>").await;
+    assert_eq!(code, 553, "{text}");
+    assert!(text.starts_with("5.7.1"), "{text}");
+    assert_eq!(
+        c.cmd("MAIL FROM:<alice@a.test> RET=FULL ENVID=QQ+2B314").await.0,
+        250
+    );
+    assert_eq!(
+        c.cmd("RCPT TO:<nobody@b.test> NOTIFY=FAILURE ORCPT=rfc822;Nobody@B.test")
+            .await
+            .0,
+        250
+    );
+    assert_eq!(c.cmd("RCPT TO:<bob@b.test> NOTIFY=SUCCESS,FAILURE").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<alice@a.test> NOTIFY=SUCCESS").await.0, 250);
+    // BDAT (RFC 3030) in two chunks; no Date or Message-ID in the header.
+    let (one, two) = ("Subject: dsn\r\nFrom: alice@a.test\r\n\r\n", "the full body\r\n");
+    c.send(format!("BDAT {}\r\n{one}", one.len()).as_bytes()).await;
+    assert_eq!(c.reply().await.0, 250);
+    c.send(format!("BDAT {} LAST\r\n{two}", two.len()).as_bytes())
+        .await;
+    assert_eq!(c.reply().await.0, 250);
+    // NOTIFY=NEVER: a refused recipient is not reported.
+    assert_eq!(c.cmd("MAIL FROM:<alice@a.test>").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<nobody2@b.test> NOTIFY=NEVER").await.0, 250);
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    assert_eq!(
+        c.cmd("Subject: never\r\nDate: Thu, 1 Jan 2026 00:00:00 +0000\r\nMessage-ID: <given@a.test>\r\n\r\nx\r\n.")
+            .await
+            .0,
+        250
+    );
+    c.cmd("QUIT").await;
+
+    wait_for("delivery to bob at B", || b.messages("bob@b.test").len() == 1).await;
+    wait_for("A's queue emptied", || a.queued() == 0).await;
+    let texts: Vec<String> = a
+        .messages("alice@a.test")
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert_eq!(
+        texts.len(),
+        3,
+        "the copy, the success and the failure reports: {texts:#?}"
+    );
+    let copy = texts.iter().find(|t| t.contains("Subject: dsn")).unwrap();
+    assert!(copy.ends_with(&format!("{one}{two}")), "{copy}");
+    let added = copy.split("Subject: dsn").next().unwrap();
+    assert!(
+        added.contains("\r\nDate: ")
+            && added.contains("\r\nMessage-ID: <")
+            && added.contains("@mx.test>\r\n"),
+        "Date and Message-ID added before the header: {copy}"
+    );
+    let at_b = std::fs::read_to_string(&b.messages("bob@b.test")[0]).unwrap();
+    assert!(
+        at_b.ends_with(copy.split_once("Received: ").unwrap().1),
+        "B got A's bytes: {at_b}"
+    );
+
+    let success = texts
+        .iter()
+        .find(|t| t.contains("Action: delivered"))
+        .expect("a success report for alice");
+    assert!(
+        success.contains("Final-Recipient: rfc822; alice@a.test\r\nAction: delivered\r\nStatus: 2.0.0"),
+        "{success}"
+    );
+    assert!(success.contains("Original-Envelope-Id: QQ+314"), "{success}");
+    assert!(
+        !success.contains("the full body"),
+        "success reports carry the header only"
+    );
+    assert!(
+        !success.contains("bob@b.test"),
+        "B, which offers DSN, reports for bob"
+    );
+
+    let failure = texts
+        .iter()
+        .find(|t| t.contains("Action: failed"))
+        .expect("a failure report");
+    assert!(failure.contains("Original-Envelope-Id: QQ+314\r\n"), "{failure}");
+    assert!(
+        failure.contains("Original-Recipient: rfc822; Nobody@B.test\r\nFinal-Recipient: rfc822; nobody@b.test\r\nAction: failed\r\nStatus: 5.1.1"),
+        "{failure}"
+    );
+    assert!(
+        failure.contains("Content-Type: message/rfc822") && failure.contains("the full body"),
+        "RET=FULL returns the whole message: {failure}"
+    );
+    assert!(!failure.contains("nobody2"), "NOTIFY=NEVER: {failure}");
+
+    // B got NOTIFY=SUCCESS for bob and queued its own "delivered" report for
+    // alice (it cannot reach a.test here, so it stays in B's queue).
+    wait_for("B's success report", || b.queued() == 1).await;
+    let queued: Vec<String> = std::fs::read_dir(b_dir.join("queue"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|d| d.file_name().to_string_lossy().ends_with(".msg"))
+        .map(|d| std::fs::read_to_string(d.path()).unwrap())
+        .collect();
+    assert!(
+        queued[0].contains("Final-Recipient: rfc822; bob@b.test\r\nAction: delivered")
+            && queued[0].contains("Original-Envelope-Id: QQ+314"),
+        "{queued:?}"
+    );
+}
+
+#[tokio::test]
+async fn relayed_report_for_a_hop_without_dsn_and_verified_relay_tls() {
+    let hop = FakeHop::start().await;
+    let dir = temp_dir("relayed");
+    let relay = format!("127.0.0.1:{}", hop.port);
+    let a = Maild::start(
+        &dir,
+        0,
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--relay-host",
+            &relay,
+            "--relay-insecure",
+        ],
+    );
+    let mut c = logged_in(a.port("submissions"), "alice@a.test", "wonderland").await;
+    assert_eq!(c.cmd("MAIL FROM:<alice@a.test> ENVID=E1").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<far@c.test> NOTIFY=SUCCESS").await.0, 250);
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    assert_eq!(c.cmd("Subject: far\r\n\r\naway\r\n.").await.0, 250);
+    c.cmd("QUIT").await;
+    wait_for("the relayed report", || a.messages("alice@a.test").len() == 1).await;
+    assert_eq!(hop.count(), 1);
+    assert!(
+        !hop.messages.lock().unwrap()[0].contains("NOTIFY"),
+        "no DSN parameters to a hop without DSN"
+    );
+    let report = std::fs::read_to_string(&a.messages("alice@a.test")[0]).unwrap();
+    assert!(
+        report.contains("Final-Recipient: rfc822; far@c.test\r\nAction: relayed\r\nStatus: 2.0.0"),
+        "{report}"
+    );
+
+    // Without --relay-insecure the smart host must offer STARTTLS with a
+    // certificate that verifies; this one offers none, so nothing goes.
+    let dir2 = temp_dir("relayed-strict");
+    let strict = Maild::start(
+        &dir2,
+        0,
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--relay-host",
+            &relay,
+            "--retry-first",
+            "1h",
+        ],
+    );
+    let (codes, code) = submit(
+        strict.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["far@c.test"],
+        "Subject: strict\r\n\r\nx\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250], 250));
+    wait_for("a failed attempt", || {
+        std::fs::read_dir(dir2.join("queue"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|d| d.file_name().to_string_lossy().ends_with(".env"))
+            .any(|d| std::fs::read_to_string(d.path()).unwrap().contains("attempts 1"))
+    })
+    .await;
+    assert_eq!(hop.count(), 1, "nothing sent without TLS");
+    assert_eq!(strict.queued(), 1, "kept for a retry");
+}
+
+#[tokio::test]
+async fn relay_with_auth_to_a_verified_smart_host() {
+    // B's submission port: STARTTLS, AUTH required; B lets its relay
+    // client use any sender.
+    let b_dir = temp_dir("auth-b");
+    let b = Maild::start(&b_dir, 0, &["--user", "bob@b.test:builder", "--allow-any-sender"]);
+    let relay = format!("127.0.0.1:{}", b.port("submission"));
+    let dir = temp_dir("auth-a");
+    let a = Maild::start(
+        &dir,
+        0,
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--relay-host",
+            &relay,
+            "--relay-ca",
+            &b.cert(),
+            "--relay-auth",
+            "bob@b.test:builder",
+        ],
+    );
+    let (codes, code) = submit(
+        a.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["bob@b.test"],
+        "Subject: via auth\r\n\r\nauthenticated relay\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250], 250));
+    wait_for("relay through B's submission port", || {
+        b.messages("bob@b.test").len() == 1
+    })
+    .await;
+    let got = std::fs::read_to_string(&b.messages("bob@b.test")[0]).unwrap();
+    assert!(
+        got.starts_with("Return-Path: <alice@a.test>\r\nReceived: from mx.test ([127.0.0.1])\r\n\tby mx.test (maild) with ESMTPSA"),
+        "A logged in to B over TLS: {got}"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_during_a_relay_attempt_neither_loses_nor_repeats() {
+    let hop = FakeHop::start().await;
+    let dir = temp_dir("grace");
+    let relay = format!("127.0.0.1:{}", hop.port);
+    let args = [
+        "--user",
+        "alice@a.test:wonderland",
+        "--relay-host",
+        &relay,
+        "--relay-insecure",
+        "--retry-first",
+        "1s",
+        "--retry-interval",
+        "1s",
+        "--give-up",
+        "1h",
+    ];
+    // 1. SIGTERM while the hop holds its reply to the final dot: maild
+    //    waits for it (within the grace period) and records the delivery.
+    *hop.mode.lock().unwrap() = Stall::FinalDot;
+    let mut a = Maild::start(&dir, 0, &args);
+    let send = |n: u32| {
+        submit(
+            a.port("submission"),
+            "alice@a.test",
+            "wonderland",
+            "alice@a.test",
+            &["far@c.test"],
+            Box::leak(format!("Subject: grace {n}\r\n\r\nx\r\n").into_boxed_str()),
+        )
+    };
+    assert_eq!(send(1).await, (vec![250], 250));
+    tokio::time::timeout(WAIT, hop.held.notified()).await.unwrap();
+    a.terminate();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    hop.release.notify_one();
+    assert!(a.exited_within(WAIT).await, "clean exit");
+    assert_eq!(a.queued(), 0, "the answered message left the queue");
+    assert_eq!(hop.count(), 1);
+
+    // 2. SIGTERM while the hop holds its reply to RCPT: the attempt stops at
+    //    once (no body was sent), the message stays queued ...
+    *hop.mode.lock().unwrap() = Stall::Rcpt;
+    let mut a = Maild::start(&dir, 0, &args);
+    let send = |n: u32| {
+        submit(
+            a.port("submission"),
+            "alice@a.test",
+            "wonderland",
+            "alice@a.test",
+            &["far@c.test"],
+            Box::leak(format!("Subject: grace {n}\r\n\r\nx\r\n").into_boxed_str()),
+        )
+    };
+    assert_eq!(send(2).await, (vec![250], 250));
+    tokio::time::timeout(WAIT, hop.held.notified()).await.unwrap();
+    let stopped = Instant::now();
+    a.terminate();
+    assert!(a.exited_within(WAIT).await, "clean exit");
+    assert!(
+        stopped.elapsed() < Duration::from_secs(5),
+        "no waiting for the grace period: {:?}",
+        stopped.elapsed()
+    );
+    assert_eq!(a.queued(), 1, "still queued");
+    let env = std::fs::read_dir(dir.join("queue"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|d| d.file_name().to_string_lossy().ends_with(".env"))
+        .map(|d| std::fs::read_to_string(d.path()).unwrap())
+        .unwrap();
+    assert!(
+        env.contains("attempts 0"),
+        "an interrupted attempt does not count: {env}"
+    );
+    // ... and goes exactly once after a restart.
+    *hop.mode.lock().unwrap() = Stall::Never;
+    let a = Maild::start(&dir, 0, &args);
+    wait_for("delivery after the restart", || hop.count() == 2).await;
+    wait_for("queue emptied", || a.queued() == 0).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(hop.count(), 2, "each message went once");
 }

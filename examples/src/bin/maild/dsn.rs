@@ -1,11 +1,67 @@
-//! Non-delivery reports: RFC 3464 `multipart/report; report-type=delivery-status`
-//! (RFC 6522), built with mime's builder: a human-readable part, the
-//! `message/delivery-status` fields, and the original header section as
+//! Delivery status notifications: RFC 3464 `multipart/report;
+//! report-type=delivery-status` (RFC 6522), built with mime's builder: a
+//! human-readable part, the `message/delivery-status` fields (with the
+//! RFC 3461 ENVID and ORCPT values when the client gave them), and the
+//! original message (RET=FULL, failures only) or its header section as
 //! `text/rfc822-headers`.
 
 use crate::store::rfc5322_date;
-use examples::spool::{Envelope, RcptStatus};
+use examples::spool::{Envelope, Recipient};
 use mime::{BodyPart, MessageBuilder};
+
+/// What happened to a recipient (RFC 3464 2.3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Permanently failed, or given up.
+    Failed,
+    /// Still being retried.
+    Delayed,
+    /// Delivered into a mailbox here.
+    Delivered,
+    /// Handed to a next hop that does not offer DSN.
+    Relayed,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Action::Failed => "failed",
+            Action::Delayed => "delayed",
+            Action::Delivered => "delivered",
+            Action::Relayed => "relayed",
+        }
+    }
+}
+
+/// One recipient in a report.
+#[derive(Debug, Clone)]
+pub(crate) struct Line<'a> {
+    /// The recipient (address, ORCPT).
+    pub(crate) rcpt: &'a Recipient,
+    /// What happened.
+    pub(crate) action: Action,
+    /// SMTP reply code behind it (0 when no server answered).
+    pub(crate) code: u16,
+    /// Reply text or description (may start with an enhanced status code).
+    pub(crate) text: &'a str,
+}
+
+/// What a report covers besides its recipients.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Context<'a> {
+    /// This server's name (Reporting-MTA, From).
+    pub(crate) hostname: &'a str,
+    /// The message's envelope (sender, ENVID, arrival date).
+    pub(crate) env: &'a Envelope,
+    /// The message as queued (or its start): its header section is quoted.
+    pub(crate) original: &'a [u8],
+    /// Attach the whole original (RET=FULL on a failure report).
+    pub(crate) full: bool,
+    /// For delay reports: until when it will be retried (Unix seconds).
+    pub(crate) retry_until: Option<u64>,
+    /// Now (Unix seconds).
+    pub(crate) now: u64,
+}
 
 /// A mime mailbox from an envelope address (`local@domain`, local part possibly quoted).
 fn mailbox(address: &str, name: Option<&str>) -> mime::Mailbox {
@@ -26,7 +82,7 @@ fn mailbox(address: &str, name: Option<&str>) -> mime::Mailbox {
 
 /// The RFC 3463 status for a failure: the enhanced code from the reply text
 /// when there is one, else derived from the basic code.
-fn status_of(code: u16, text: &str) -> String {
+fn status_of(action: Action, code: u16, text: &str) -> String {
     let first = text.split_whitespace().next().unwrap_or("");
     let parts: Vec<&str> = first.split('.').collect();
     if parts.len() == 3
@@ -36,9 +92,11 @@ fn status_of(code: u16, text: &str) -> String {
     {
         return first.to_owned();
     }
-    match code {
-        500..=599 => "5.0.0".into(),
-        400..=499 => "4.4.7".into(),
+    match (action, code) {
+        (Action::Delivered | Action::Relayed, _) => "2.0.0".into(),
+        (Action::Delayed, _) => "4.0.0".into(),
+        (_, 500..=599) => "5.0.0".into(),
+        (_, 400..=499) => "4.4.7".into(),
         _ => "5.4.7".into(),
     }
 }
@@ -58,114 +116,222 @@ fn header_section(message: &[u8]) -> &[u8] {
         .map_or(message, |i| &message[..i + 4])
 }
 
-/// Builds the bounce for the failed recipients of `env`, addressed to its sender.
-pub(crate) fn bounce(
-    hostname: &str,
-    env: &Envelope,
-    original: &[u8],
-    now: u64,
-) -> Result<Vec<u8>, mime::BuildError> {
-    let failed: Vec<(&str, u16, &str)> = env
-        .recipients
-        .iter()
-        .filter_map(|r| match &r.status {
-            RcptStatus::Failed { code, text } => Some((r.address.as_str(), *code, text.as_str())),
-            _ => None,
-        })
-        .collect();
+/// Builds a report about `lines` for the sender of `cx.env`.
+pub(crate) fn report(cx: &Context<'_>, lines: &[Line<'_>]) -> Result<Vec<u8>, mime::BuildError> {
+    let hostname = cx.hostname;
+    let env = cx.env;
+    let failed = lines.iter().any(|l| l.action == Action::Failed);
+    let delayed = lines.iter().any(|l| l.action == Action::Delayed);
+    let (subject, intro) = if failed {
+        (
+            "Undelivered Mail Returned to Sender",
+            "Your message could not be delivered to one or more recipients.",
+        )
+    } else if delayed {
+        (
+            "Delayed Mail (still being retried)",
+            "Your message could not be delivered yet to one or more recipients.\r\n\
+             It is still being retried; you need not send it again.",
+        )
+    } else {
+        (
+            "Successful Mail Delivery Report",
+            "Your message was delivered (or handed on) as you asked to be told.",
+        )
+    };
     let mut human = format!(
-        "This is the mail system at {hostname}.\r\n\r\n\
-         Your message could not be delivered to one or more recipients.\r\n\
+        "This is the mail system at {hostname}.\r\n\r\n{intro}\r\n\
          The details are below; the header of your message is attached.\r\n\r\n"
     );
-    let mut status = format!(
+    let mut status = String::new();
+    if let Some(id) = &env.envid {
+        status.push_str(&format!("Original-Envelope-Id: {}\r\n", one_line(id)));
+    }
+    status.push_str(&format!(
         "Reporting-MTA: dns; {hostname}\r\nArrival-Date: {}\r\n",
         rfc5322_date(env.created)
-    );
-    for (addr, code, text) in &failed {
-        let diag = if *code > 0 {
-            format!("{code} {}", one_line(text))
+    ));
+    for l in lines {
+        let addr = one_line(&l.rcpt.address);
+        let diag = if l.code > 0 {
+            format!("{} {}", l.code, one_line(l.text))
         } else {
-            one_line(text)
+            one_line(l.text)
         };
-        human.push_str(&format!("<{}>: {diag}\r\n", one_line(addr)));
-        status.push_str(&format!(
-            "\r\nFinal-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: {}\r\n",
-            one_line(addr),
-            status_of(*code, text)
-        ));
-        if *code > 0 {
-            status.push_str(&format!("Diagnostic-Code: smtp; {diag}\r\n"));
-        } else {
-            status.push_str(&format!("Diagnostic-Code: X-maild; {diag}\r\n"));
+        human.push_str(&format!("<{addr}>: {}: {diag}\r\n", l.action.as_str()));
+        status.push_str("\r\n");
+        if let Some((kind, original)) = &l.rcpt.orcpt {
+            status.push_str(&format!(
+                "Original-Recipient: {}; {}\r\n",
+                one_line(kind),
+                one_line(original)
+            ));
         }
-        status.push_str(&format!("Last-Attempt-Date: {}\r\n", rfc5322_date(now)));
+        status.push_str(&format!(
+            "Final-Recipient: rfc822; {addr}\r\nAction: {}\r\nStatus: {}\r\n",
+            l.action.as_str(),
+            status_of(l.action, l.code, l.text)
+        ));
+        if !l.text.is_empty() {
+            let kind = if l.code > 0 { "smtp" } else { "X-maild" };
+            status.push_str(&format!("Diagnostic-Code: {kind}; {diag}\r\n"));
+        }
+        status.push_str(&format!("Last-Attempt-Date: {}\r\n", rfc5322_date(cx.now)));
+        if let (Action::Delayed, Some(until)) = (l.action, cx.retry_until) {
+            status.push_str(&format!("Will-Retry-Until: {}\r\n", rfc5322_date(until)));
+        }
     }
-    let report = BodyPart::multipart(
-        "report",
-        vec![
-            BodyPart::text(&human).description("Notification"),
-            // RFC 3464 fields are ASCII lines: sent as 7bit, readable as is.
-            BodyPart::raw("message/delivery-status", status.into_bytes())
-                .encoding(mime::TransferEncoding::SevenBit)
-                .description("Delivery report"),
-            BodyPart::raw("text/rfc822-headers", header_section(original).to_vec())
-                .description("Undelivered message headers"),
-        ],
-    )
-    .param("report-type", "delivery-status");
-    // A UTF-8 sender (SMTPUTF8) needs UTF-8 header fields (RFC 6532).
-    let transport = mime::Transport {
-        utf8_headers: !env.sender.is_ascii(),
-        ..mime::Transport::default()
+    let full = cx.full && failed;
+    let eight_bit = full && !cx.original.is_ascii();
+    let build = |full: bool| {
+        let original = if full {
+            BodyPart::message(cx.original.to_vec()).description("Undelivered message")
+        } else {
+            BodyPart::raw("text/rfc822-headers", header_section(cx.original).to_vec())
+                .description("Message headers")
+        };
+        let report = BodyPart::multipart(
+            "report",
+            vec![
+                BodyPart::text(&human).description("Notification"),
+                // RFC 3464 fields are ASCII lines: sent as 7bit, readable as is.
+                BodyPart::raw("message/delivery-status", status.clone().into_bytes())
+                    .encoding(mime::TransferEncoding::SevenBit)
+                    .description("Delivery report"),
+                original,
+            ],
+        )
+        .param("report-type", "delivery-status");
+        // A UTF-8 sender (SMTPUTF8) needs UTF-8 header fields (RFC 6532); an
+        // 8-bit original needs an 8bit body.
+        let transport = mime::Transport {
+            utf8_headers: !env.sender.is_ascii(),
+            eight_bit,
+            ..mime::Transport::default()
+        };
+        MessageBuilder::new()
+            .transport(transport)
+            .from(mailbox(
+                &format!("MAILER-DAEMON@{hostname}"),
+                Some("Mail Delivery System"),
+            ))
+            .to(mailbox(&env.sender, None))
+            .subject(subject)
+            .header("Auto-Submitted", "auto-replied")
+            .body(report)
+            .build_at(i64::try_from(cx.now).unwrap_or(0), 0)
     };
-    MessageBuilder::new()
-        .transport(transport)
-        .from(mailbox(
-            &format!("MAILER-DAEMON@{hostname}"),
-            Some("Mail Delivery System"),
-        ))
-        .to(mailbox(&env.sender, None))
-        .subject("Undelivered Mail Returned to Sender")
-        .header("Auto-Submitted", "auto-replied")
-        .body(report)
-        .build_at(i64::try_from(now).unwrap_or(0), 0)
+    // An original that cannot be carried whole (lines over 998 bytes with
+    // 8-bit data) is reported with its header section only.
+    build(full).or_else(|_| build(false))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn line<'a>(rcpt: &'a Recipient, action: Action, code: u16, text: &'a str) -> Line<'a> {
+        Line {
+            rcpt,
+            action,
+            code,
+            text,
+        }
+    }
+
     #[test]
-    fn report_has_the_three_parts() {
+    fn failure_report_has_the_three_parts() {
         let mut env = Envelope::new("alice@a.test", &["bob@b.test".into(), "carol@b.test".into()], 100);
-        env.recipients[0].status = RcptStatus::Failed {
-            code: 550,
-            text: "5.1.1 no such user".into(),
-        };
-        env.recipients[1].status = RcptStatus::Delivered;
+        env.envid = Some("QQ314159".into());
+        env.recipients[0].orcpt = Some(("rfc822".into(), "Bob@B.test".into()));
         let original = b"Subject: hi\r\nFrom: alice@a.test\r\n\r\nbody that is not copied\r\n";
-        let out = bounce("mx.a.test", &env, original, 200).unwrap();
+        let cx = Context {
+            hostname: "mx.a.test",
+            env: &env,
+            original,
+            full: false,
+            retry_until: None,
+            now: 200,
+        };
+        let out = report(
+            &cx,
+            &[line(
+                &env.recipients[0],
+                Action::Failed,
+                550,
+                "5.1.1 no such user",
+            )],
+        )
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("multipart/report"), "{text}");
         assert!(text.contains("report-type=delivery-status"), "{text}");
         assert!(text.contains("message/delivery-status"));
+        assert!(text.contains("Original-Envelope-Id: QQ314159\r\nReporting-MTA: dns; mx.a.test\r\n"));
         assert!(
-            text.contains("Final-Recipient: rfc822; bob@b.test\r\nAction: failed\r\nStatus: 5.1.1\r\n"),
+            text.contains(
+                "Original-Recipient: rfc822; Bob@B.test\r\nFinal-Recipient: rfc822; bob@b.test\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+            ),
             "{text}"
         );
         assert!(text.contains("Diagnostic-Code: smtp; 550 5.1.1 no such user"));
         assert!(!text.contains("carol@b.test"));
         assert!(text.contains("Subject: hi"));
+        assert!(text.contains("text/rfc822-headers"));
         assert!(!text.contains("body that is not copied"));
         assert!(text.contains("To: alice@a.test"));
+        assert!(text.contains("Subject: Undelivered Mail Returned to Sender"));
+
+        // RET=FULL: the whole message as message/rfc822.
+        let full = Context { full: true, ..cx };
+        let text =
+            String::from_utf8(report(&full, &[line(&env.recipients[0], Action::Failed, 550, "no")]).unwrap())
+                .unwrap();
+        assert!(text.contains("Content-Type: message/rfc822"), "{text}");
+        assert!(text.contains("body that is not copied"), "{text}");
+        // ... but a success report never carries the body.
+        let text = String::from_utf8(
+            report(
+                &full,
+                &[line(&env.recipients[1], Action::Relayed, 250, "2.0.0 ok")],
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(!text.contains("body that is not copied"), "{text}");
+        assert!(text.contains("Action: relayed\r\nStatus: 2.0.0\r\n"), "{text}");
+        assert!(
+            text.contains("Subject: Successful Mail Delivery Report"),
+            "{text}"
+        );
+
+        let delayed = Context {
+            retry_until: Some(5000),
+            ..cx
+        };
+        let text = String::from_utf8(
+            report(
+                &delayed,
+                &[line(&env.recipients[1], Action::Delayed, 0, "451 4.3.0 busy")],
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(text.contains("Action: delayed\r\nStatus: 4.0.0\r\n"), "{text}");
+        assert!(text.contains("Will-Retry-Until: "), "{text}");
+        assert!(text.contains("Subject: Delayed Mail"), "{text}");
+
         let utf8 = Envelope {
             sender: "jörg@a.test".into(),
             ..env.clone()
         };
-        let out = String::from_utf8(bounce("mx.a.test", &utf8, original, 200).unwrap()).unwrap();
+        let cx = Context { env: &utf8, ..cx };
+        let out = String::from_utf8(
+            report(&cx, &[line(&utf8.recipients[0], Action::Failed, 0, "gave up")]).unwrap(),
+        )
+        .unwrap();
         assert!(out.contains("To: jörg@a.test"), "{out}");
-        assert_eq!(status_of(451, "try later"), "4.4.7");
-        assert_eq!(status_of(0, "gave up"), "5.4.7");
+        assert_eq!(status_of(Action::Failed, 451, "try later"), "4.4.7");
+        assert_eq!(status_of(Action::Failed, 0, "gave up"), "5.4.7");
     }
 }

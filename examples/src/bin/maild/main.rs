@@ -169,6 +169,19 @@ struct Args {
     /// instead of looking up MX records.
     #[arg(long, value_parser = parse_host_port)]
     relay_host: Option<(String, u16)>,
+    /// Extra trust anchors (PEM file) for verifying the --relay-host
+    /// certificate, besides the web PKI roots.
+    #[arg(long, value_name = "FILE")]
+    relay_ca: Option<PathBuf>,
+    /// Do not require or verify TLS to the --relay-host (opportunistic
+    /// STARTTLS, any certificate). MX hosts are always contacted that way
+    /// (RFC 7435); a configured smart host is verified by default.
+    #[arg(long)]
+    relay_insecure: bool,
+    /// Log in to the --relay-host with AUTH (the strongest mechanism both
+    /// sides support; plaintext ones only under TLS).
+    #[arg(long, value_name = "USER:PASSWORD", requires = "relay_host")]
+    relay_auth: Option<String>,
     /// DNS server (IP:PORT) for MX lookups (default: /etc/resolv.conf).
     #[arg(long)]
     dns_server: Option<SocketAddr>,
@@ -184,6 +197,19 @@ struct Args {
     /// Give up (and bounce) a message this long after it was queued.
     #[arg(long, default_value = "5d", value_parser = parse_duration)]
     give_up: Duration,
+    /// Tell the sender (one "delayed" DSN) when a message is still queued
+    /// this long after it arrived; 0 for never.
+    #[arg(long, default_value = "4h", value_parser = parse_duration)]
+    delay_warning: Duration,
+    /// At SIGINT/SIGTERM, how long relay attempts in flight may take to
+    /// finish (one that has not sent its body yet stops at once and stays
+    /// queued).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    shutdown_grace: Duration,
+    /// Let authenticated users send with any MAIL FROM address (by default
+    /// it must be one of their own or empty, RFC 6409 6.1; else 553 5.7.1).
+    #[arg(long)]
+    allow_any_sender: bool,
     /// Timeout for connecting to a next hop and for TLS handshakes.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     connect_timeout: Duration,
@@ -202,6 +228,8 @@ pub(crate) struct Shared {
     pub(crate) pop3_timeout: Duration,
     pub(crate) login_delay: Duration,
     pub(crate) tls_timeout: Duration,
+    /// Authenticated users may use any MAIL FROM.
+    pub(crate) allow_any_sender: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,6 +352,7 @@ async fn run(args: Args) -> Result<(), String> {
         pop3_timeout: args.pop3_timeout.max(Duration::from_secs(1)),
         login_delay: Duration::from_millis(args.login_delay_ms),
         tls_timeout: args.connect_timeout.max(Duration::from_secs(1)),
+        allow_any_sender: args.allow_any_sender,
     });
     let resolver = if args.relay_host.is_none() {
         Some(examples::mx::resolver(args.dns_server).map_err(|e| format!("DNS resolver: {e}"))?)
@@ -339,8 +368,26 @@ async fn run(args: Args) -> Result<(), String> {
             interval: args.retry_interval,
             give_up: args.give_up,
         },
-        connector: examples::tls::connector(true, None).map_err(|e| format!("TLS client: {e}"))?,
+        mx_connector: examples::tls::connector(true, None).map_err(|e| format!("TLS client: {e}"))?,
+        relay_connector: examples::tls::connector(args.relay_insecure, args.relay_ca.as_deref())
+            .map_err(|e| format!("--relay-ca: {e}"))?,
+        relay_tls: if args.relay_insecure {
+            smtp_proto::TlsPolicy::Opportunistic
+        } else {
+            smtp_proto::TlsPolicy::Required
+        },
+        relay_auth: match &args.relay_auth {
+            Some(spec) => {
+                let (user, pw) = spec
+                    .split_once(':')
+                    .ok_or("--relay-auth: expected USER:PASSWORD")?;
+                Some(sasl::Credentials::with_password(user, pw))
+            }
+            None => None,
+        },
         connect_timeout: args.connect_timeout.max(Duration::from_secs(1)),
+        delay_warning: (!args.delay_warning.is_zero()).then_some(args.delay_warning),
+        grace: args.shutdown_grace,
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -393,7 +440,7 @@ async fn run(args: Args) -> Result<(), String> {
     // or its temporary file is removed; nothing is left half-written.
     listeners.shutdown().await;
     let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+    let _ = tokio::time::timeout(args.shutdown_grace + Duration::from_secs(5), async {
         let _ = queue_task.await;
         conns.wait_idle().await;
     })

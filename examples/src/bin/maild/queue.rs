@@ -9,9 +9,9 @@ use crate::dsn;
 use crate::store::unix_now;
 use examples::mx;
 use examples::net::{Conn, Read};
-use examples::spool::{Envelope, RcptStatus, RetrySchedule};
+use examples::spool::{Envelope, RcptStatus, Recipient, Report, RetrySchedule};
 use hickory_resolver::TokioResolver;
-use smtp_proto::{ClientConfig, ClientEvent, ClientSession, Recipient, Reply, TlsPolicy};
+use smtp_proto::{BodyType, ClientConfig, ClientEvent, ClientSession, EhloKeyword, Reply, Ret, TlsPolicy};
 use std::collections::{BTreeMap, HashSet};
 use std::io;
 use std::sync::Arc;
@@ -35,19 +35,38 @@ pub(crate) struct QueueConfig {
     pub(crate) resolver: Option<TokioResolver>,
     /// When to retry and when to give up.
     pub(crate) schedule: RetrySchedule,
-    /// Opportunistic STARTTLS: certificates are not verified (as MTAs do
-    /// for unauthenticated opportunistic TLS, RFC 7435).
-    pub(crate) connector: TlsConnector,
+    /// Opportunistic STARTTLS to MX hosts: certificates are not verified
+    /// (as MTAs do for unauthenticated opportunistic TLS, RFC 7435).
+    pub(crate) mx_connector: TlsConnector,
+    /// STARTTLS to the smart host: verified against the web PKI roots and
+    /// `--relay-ca`, unless `--relay-insecure`.
+    pub(crate) relay_connector: TlsConnector,
+    /// TLS towards the smart host: required (and verified) by default.
+    pub(crate) relay_tls: TlsPolicy,
+    /// AUTH to the smart host (strongest mechanism both support).
+    pub(crate) relay_auth: Option<sasl::Credentials>,
     /// Bound on connecting and on the TLS handshake.
     pub(crate) connect_timeout: Duration,
+    /// Send one "delayed" report (RFC 3464) when a message is still queued
+    /// this long after it arrived; `None` for never.
+    pub(crate) delay_warning: Option<Duration>,
+    /// At shutdown, how long attempts in flight may take to finish.
+    pub(crate) grace: Duration,
 }
 
 /// What happened to one recipient in one attempt.
 #[derive(Debug, Clone)]
 enum Outcome {
-    Delivered,
+    /// Accepted; `dsn` when the hop offered DSN and got the parameters (it
+    /// is now responsible for any success report, RFC 3461 5.2.2).
+    Delivered {
+        dsn: bool,
+    },
     Permanent(u16, String),
     Temporary(String),
+    /// Shutdown came before the body was sent: nothing was delivered, the
+    /// recipient stays queued and the attempt does not count.
+    Interrupted,
 }
 
 /// The reply's text on one line, its enhanced status code first.
@@ -64,9 +83,9 @@ fn reply_text(r: &Reply) -> String {
     }
 }
 
-fn outcome_of(r: &Reply) -> Outcome {
+fn outcome_of(r: &Reply, dsn: bool) -> Outcome {
     if r.is_positive() {
-        Outcome::Delivered
+        Outcome::Delivered { dsn }
     } else if r.is_permanent() {
         Outcome::Permanent(r.code(), reply_text(r))
     } else {
@@ -74,7 +93,18 @@ fn outcome_of(r: &Reply) -> Outcome {
     }
 }
 
-/// Runs until shutdown.
+/// Resolves once shutdown has been asked for.
+async fn stopping(stop: &mut watch::Receiver<bool>) {
+    if stop.wait_for(|v| *v).await.is_err() {
+        // The sender is gone without a shutdown: never resolve.
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Runs until shutdown, then gives the attempts in flight the grace period
+/// to finish (an attempt not yet past its body stops at once, keeping the
+/// message queued; one waiting for the reply to its final dot gets the
+/// answer recorded, so the message is neither lost nor sent twice).
 pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: watch::Receiver<bool>) {
     let mut busy: HashSet<String> = HashSet::new();
     let mut tasks: JoinSet<String> = JoinSet::new();
@@ -92,9 +122,9 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
                         break;
                     }
                     if busy.insert(id.clone()) {
-                        let (shared, q) = (shared.clone(), q.clone());
+                        let (shared, q, stop) = (shared.clone(), q.clone(), shutdown.clone());
                         tasks.spawn(async move {
-                            attempt(&shared, &q, &id, env).await;
+                            attempt(&shared, &q, &id, env, stop).await;
                             id
                         });
                     }
@@ -110,16 +140,23 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
                     busy.remove(&id);
                 }
             }
-            _ = shutdown.changed() => break,
+            () = stopping(&mut shutdown) => break,
         }
     }
-    // Attempts in flight are dropped: the spool still holds their last
-    // recorded state, so they are simply tried again after a restart.
-    tasks.shutdown().await;
+    let running = tasks.len();
+    let drained = tokio::time::timeout(q.grace, async { while tasks.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        // Past the grace period: the spool still holds their last recorded
+        // state, so they are tried again after a restart.
+        tracing::warn!(running = tasks.len(), "delivery attempts aborted at shutdown");
+        tasks.shutdown().await;
+    } else if running > 0 {
+        tracing::info!(running, "delivery attempts finished at shutdown");
+    }
 }
 
 /// One delivery attempt for a queued message.
-async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope) {
+async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope, stop: watch::Receiver<bool>) {
     // The body is streamed from the spool file on each attempt, never held whole.
     let path = shared.spool.message_path(id);
     let size = match tokio::fs::metadata(&path).await {
@@ -141,15 +178,24 @@ async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope) 
             by_domain.entry(domain).or_default().push(i);
         }
     }
+    let mut interrupted = false;
     for (domain, idxs) in by_domain {
-        let rcpts: Vec<String> = idxs.iter().map(|&i| env.recipients[i].address.clone()).collect();
-        let outcomes = deliver_domain(shared, q, &domain, &env, &rcpts, (&path, size)).await;
+        let outcomes = if *stop.borrow() {
+            vec![Outcome::Interrupted; idxs.len()]
+        } else {
+            let rcpts: Vec<&Recipient> = idxs.iter().map(|&i| &env.recipients[i]).collect();
+            deliver_domain(shared, q, &domain, &env, &rcpts, (&path, size), stop.clone()).await
+        };
         for (&i, o) in idxs.iter().zip(outcomes) {
             let r = &mut env.recipients[i];
             match o {
-                Outcome::Delivered => {
-                    tracing::info!(%id, to = %r.address, "relayed");
-                    r.status = RcptStatus::Delivered;
+                Outcome::Delivered { dsn } => {
+                    tracing::info!(%id, to = %r.address, dsn, "relayed");
+                    r.status = if dsn {
+                        RcptStatus::Delivered
+                    } else {
+                        RcptStatus::Relayed
+                    };
                 }
                 Outcome::Permanent(code, text) => {
                     tracing::info!(%id, to = %r.address, code, %text, "refused permanently");
@@ -159,15 +205,27 @@ async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope) 
                     tracing::info!(%id, to = %r.address, %text, "deferred");
                     r.last_error = Some(text);
                 }
+                Outcome::Interrupted => interrupted = true,
             }
         }
     }
-    env.attempts += 1;
     let now = unix_now();
+    if interrupted && !env.is_finished() {
+        // Stopped by shutdown before any body went out: record what other
+        // domains got, and leave it due at once for the next start.
+        tracing::info!(%id, "attempt interrupted by shutdown; stays queued");
+        env.next_attempt = now;
+        if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, &env)) {
+            tracing::error!(%id, error = %e, "updating the spool");
+        }
+        return;
+    }
+    env.attempts += 1;
     if !env.is_finished() {
         match q.schedule.next_attempt(env.created, env.attempts, now) {
             Some(next) => {
                 env.next_attempt = next;
+                delay_report(shared, q, id, &mut env, &path, now);
                 if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, &env)) {
                     tracing::error!(%id, error = %e, "updating the spool");
                 }
@@ -189,40 +247,117 @@ async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope) 
             }
         }
     }
-    finish(shared, id, &env, &head_of(&path), now);
+    finish(shared, id, &env, &path, now);
 }
 
-/// The start of a queued message, enough for its header section (the bounce
-/// quotes only the header).
-fn head_of(path: &std::path::Path) -> Vec<u8> {
+/// Sends the one "delayed" report (RFC 3464) once the message has waited
+/// `--delay-warning`, to the recipients that want it (NOTIFY=DELAY or no NOTIFY).
+fn delay_report(
+    shared: &Shared,
+    q: &QueueConfig,
+    id: &str,
+    env: &mut Envelope,
+    path: &std::path::Path,
+    now: u64,
+) {
+    let Some(after) = q.delay_warning else { return };
+    if env.delay_reported || now < env.created.saturating_add(after.as_secs()) {
+        return;
+    }
+    let lines: Vec<dsn::Line<'_>> = env
+        .recipients
+        .iter()
+        .filter(|r| r.status == RcptStatus::Pending && r.wants(Report::Delay))
+        .map(|r| dsn::Line {
+            rcpt: r,
+            action: dsn::Action::Delayed,
+            code: 0,
+            text: r.last_error.as_deref().unwrap_or("not delivered yet"),
+        })
+        .collect();
+    if !lines.is_empty() && !env.sender.is_empty() {
+        let head = head_of(path, false);
+        let cx = dsn::Context {
+            hostname: &shared.hostname,
+            env,
+            original: &head,
+            full: false,
+            retry_until: Some(env.created.saturating_add(q.schedule.give_up.as_secs())),
+            now,
+        };
+        match dsn::report(&cx, &lines) {
+            Ok(report) => match send_report(shared, &env.sender, &report) {
+                Ok(()) => tracing::info!(%id, to = %env.sender, "delay report sent"),
+                // Not marked as sent: tried again after the next attempt.
+                Err(e) => {
+                    tracing::error!(%id, error = %e, "delay report could not be stored");
+                    return;
+                }
+            },
+            Err(e) => tracing::error!(%id, error = %e, "delay report could not be built"),
+        }
+    }
+    env.delay_reported = true;
+}
+
+/// The queued message: whole (for RET=FULL), else its start, enough for
+/// the header section (the usual report quotes only the header).
+fn head_of(path: &std::path::Path, whole: bool) -> Vec<u8> {
     use std::io::Read;
     let mut head = Vec::new();
     if let Ok(f) = std::fs::File::open(path) {
-        let _ = f.take(256 * 1024).read_to_end(&mut head);
+        let limit = if whole { u64::MAX } else { 256 * 1024 };
+        let _ = f.take(limit).read_to_end(&mut head);
     }
     head
 }
 
-/// Every recipient is done: bounce the failures, drop the message.
-fn finish(shared: &Shared, id: &str, env: &Envelope, message: &[u8], now: u64) {
-    let any_failed = env
+/// Every recipient is done: report failures and relays without DSN as their
+/// NOTIFY asks, then drop the message.
+fn finish(shared: &Shared, id: &str, env: &Envelope, path: &std::path::Path, now: u64) {
+    let lines: Vec<dsn::Line<'_>> = env
         .recipients
         .iter()
-        .any(|r| matches!(r.status, RcptStatus::Failed { .. }));
-    if any_failed {
+        .filter_map(|r| match &r.status {
+            RcptStatus::Failed { code, text } if r.wants(Report::Failure) => Some(dsn::Line {
+                rcpt: r,
+                action: dsn::Action::Failed,
+                code: *code,
+                text,
+            }),
+            RcptStatus::Relayed if r.wants(Report::Success) => Some(dsn::Line {
+                rcpt: r,
+                action: dsn::Action::Relayed,
+                code: 250,
+                text: "2.0.0 relayed to a server without DSN",
+            }),
+            _ => None,
+        })
+        .collect();
+    if !lines.is_empty() {
         if env.sender.is_empty() {
-            tracing::warn!(%id, "undeliverable bounce dropped (null sender)");
+            tracing::warn!(%id, "report for a null sender dropped");
         } else {
-            match dsn::bounce(&shared.hostname, env, message, now) {
+            let full = env.ret == Some(Ret::Full) && lines.iter().any(|l| l.action == dsn::Action::Failed);
+            let original = head_of(path, full);
+            let cx = dsn::Context {
+                hostname: &shared.hostname,
+                env,
+                original: &original,
+                full,
+                retry_until: None,
+                now,
+            };
+            match dsn::report(&cx, &lines) {
                 Ok(report) => {
-                    if let Err(e) = send_bounce(shared, &env.sender, &report) {
-                        // Keep the message so the bounce is tried again later.
-                        tracing::error!(%id, error = %e, "bounce could not be stored");
+                    if let Err(e) = send_report(shared, &env.sender, &report) {
+                        // Keep the message so the report is tried again later.
+                        tracing::error!(%id, error = %e, "report could not be stored");
                         return;
                     }
-                    tracing::info!(%id, to = %env.sender, "bounce sent");
+                    tracing::info!(%id, to = %env.sender, "report sent");
                 }
-                Err(e) => tracing::error!(%id, error = %e, "bounce could not be built"),
+                Err(e) => tracing::error!(%id, error = %e, "report could not be built"),
             }
         }
     }
@@ -231,9 +366,9 @@ fn finish(shared: &Shared, id: &str, env: &Envelope, message: &[u8], now: u64) {
     }
 }
 
-/// Delivers a bounce: locally if the sender is ours, else through the queue
+/// Delivers a report: locally if the sender is ours, else through the queue
 /// with the null sender (so it can never bounce back).
-fn send_bounce(shared: &Shared, sender: &str, report: &[u8]) -> io::Result<()> {
+pub(crate) fn send_report(shared: &Shared, sender: &str, report: &[u8]) -> io::Result<()> {
     tokio::task::block_in_place(|| {
         let local = sender
             .rsplit_once('@')
@@ -242,7 +377,7 @@ fn send_bounce(shared: &Shared, sender: &str, report: &[u8]) -> io::Result<()> {
         match local {
             Some(Some(account)) => shared.store.deliver(&account, "", report).map(|_| ()),
             Some(None) => {
-                tracing::warn!(%sender, "bounce for an unknown local sender dropped");
+                tracing::warn!(%sender, "report for an unknown local sender dropped");
                 Ok(())
             }
             None => {
@@ -251,6 +386,9 @@ fn send_bounce(shared: &Shared, sender: &str, report: &[u8]) -> io::Result<()> {
                 w.write_all(report)?;
                 let mut env = Envelope::new("", &[sender.to_owned()], unix_now());
                 env.smtputf8 = !sender.is_ascii();
+                env.eight_bit = !report.is_ascii();
+                // Reports never ask for reports (RFC 3461 6.2).
+                env.recipients[0].notify = Some(smtp_proto::Notify::NEVER);
                 w.commit(&env)?;
                 shared.queue_wake.notify_one();
                 Ok(())
@@ -266,8 +404,9 @@ async fn deliver_domain(
     q: &QueueConfig,
     domain: &str,
     env: &Envelope,
-    rcpts: &[String],
+    rcpts: &[&Recipient],
     message: (&std::path::Path, u64),
+    stop: watch::Receiver<bool>,
 ) -> Vec<Outcome> {
     let all = |o: Outcome| vec![o; rcpts.len()];
     let hosts: Vec<(String, u16)> = match (&q.relay_host, &q.resolver) {
@@ -281,8 +420,12 @@ async fn deliver_domain(
     };
     let mut last = String::from("no next hop");
     for (host, port) in hosts {
-        match deliver_to(shared, q, &host, port, env, rcpts, message).await {
+        if *stop.borrow() {
+            return all(Outcome::Interrupted);
+        }
+        match deliver_to(shared, q, &host, port, env, rcpts, message, stop.clone()).await {
             Ok(outcomes) => return outcomes,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return all(Outcome::Interrupted),
             Err(e) => {
                 tracing::info!(%host, port, error = %e, "next hop failed");
                 last = format!("{host}:{port}: {e}");
@@ -316,16 +459,49 @@ async fn connect(q: &QueueConfig, host: &str, port: u16) -> io::Result<TcpStream
     Err(last)
 }
 
+fn interrupted() -> io::Error {
+    io::Error::new(io::ErrorKind::Interrupted, "shutting down")
+}
+
+/// The transaction for one next hop: DSN parameters (RET, ENVID, NOTIFY,
+/// ORCPT) only when it offers DSN, which then takes over any success report.
+fn client_envelope(env: &Envelope, rcpts: &[&Recipient], size: u64, dsn: bool) -> smtp_proto::Envelope {
+    smtp_proto::Envelope {
+        from: env.sender.clone(),
+        recipients: rcpts
+            .iter()
+            .map(|r| smtp_proto::Recipient {
+                address: r.address.clone(),
+                notify: r.notify.filter(|_| dsn),
+                orcpt: r.orcpt.clone().filter(|_| dsn),
+            })
+            .collect(),
+        size: Some(size),
+        body: if env.binary {
+            Some(BodyType::BinaryMime)
+        } else {
+            env.eight_bit.then_some(BodyType::EightBitMime)
+        },
+        smtputf8: env.smtputf8,
+        ret: env.ret.filter(|_| dsn),
+        envid: env.envid.clone().filter(|_| dsn),
+        ..smtp_proto::Envelope::default()
+    }
+}
+
 /// One SMTP conversation with a next hop. `Err` when no final answer came
-/// (connection refused or lost, timeout, TLS failure): try the next host.
+/// (connection refused or lost, timeout, TLS or AUTH failure): try the next
+/// host; `Interrupted` when shutdown came before the body was sent.
+#[allow(clippy::too_many_arguments)]
 async fn deliver_to(
     shared: &Shared,
     q: &QueueConfig,
     host: &str,
     port: u16,
     env: &Envelope,
-    rcpts: &[String],
+    rcpts: &[&Recipient],
     (path, size): (&std::path::Path, u64),
+    mut stop: watch::Receiver<bool>,
 ) -> io::Result<Vec<Outcome>> {
     let tcp = connect(q, host, port).await?;
     // A connection to a loopback port nobody listens on can meet itself
@@ -338,22 +514,30 @@ async fn deliver_to(
     }
     let _ = tcp.set_nodelay(true);
     let mut conn = Conn::Plain(tcp);
+    let smart_host = q.relay_host.is_some();
     let cfg = ClientConfig {
         helo_name: shared.hostname.clone(),
-        tls: TlsPolicy::Opportunistic,
+        tls: if smart_host {
+            q.relay_tls
+        } else {
+            TlsPolicy::Opportunistic
+        },
+        credentials: if smart_host { q.relay_auth.clone() } else { None },
+        chunking: env.binary,
         ..ClientConfig::default()
     };
-    let mut s = ClientSession::new(cfg, Instant::now());
-    let envelope = smtp_proto::Envelope {
-        from: env.sender.clone(),
-        recipients: rcpts.iter().map(|r| Recipient::new(r)).collect(),
-        size: Some(size),
-        body: env.eight_bit.then_some(smtp_proto::BodyType::EightBitMime),
-        smtputf8: env.smtputf8,
-        ..smtp_proto::Envelope::default()
+    let connector = if smart_host {
+        &q.relay_connector
+    } else {
+        &q.mx_connector
     };
+    let mut s = ClientSession::new(cfg, Instant::now());
     let mut results: Vec<Option<Outcome>> = vec![None; rcpts.len()];
     let mut sent = false;
+    let mut dsn = false;
+    // Once the final dot is out, the answer is awaited even when shutting
+    // down: dropping the connection now could make the message go twice.
+    let mut committed = false;
     let mut done = false;
     let mut eof = false;
     let mut buf = vec![0u8; 16 * 1024];
@@ -372,10 +556,17 @@ async fn deliver_to(
             };
             match ev {
                 ClientEvent::Ready if !sent => {
+                    if *stop.borrow() {
+                        let _ = s.quit();
+                        let _ = conn.flush_session(&mut s).await;
+                        return Err(interrupted());
+                    }
                     sent = true;
-                    if let Err(e) = s.send_mail(envelope.clone(), Instant::now()) {
+                    dsn = s.capabilities().has(&EhloKeyword::Dsn);
+                    if let Err(e) = s.send_mail(client_envelope(env, rcpts, size, dsn), Instant::now()) {
                         // The hop cannot take this message: too large for its
-                        // SIZE, or it lacks 8BITMIME/SMTPUTF8 (RFC 6152 3, RFC 6531 3.4).
+                        // SIZE, or it lacks 8BITMIME/SMTPUTF8/BINARYMIME
+                        // (RFC 6152 3, RFC 6531 3.4, RFC 3030 3).
                         let status = match e {
                             smtp_proto::UsageError::TooLarge => "5.3.4",
                             smtp_proto::UsageError::MissingExtension(_) => "5.6.7",
@@ -389,21 +580,33 @@ async fn deliver_to(
                 }
                 ClientEvent::StartTls => {
                     conn.flush_session(&mut s).await?;
-                    tokio::time::timeout(q.connect_timeout, conn.start_client_tls(&q.connector, host))
+                    tokio::time::timeout(q.connect_timeout, conn.start_client_tls(connector, host))
                         .await
                         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
                     s.tls_established(Instant::now()).map_err(bad)?;
                 }
+                ClientEvent::AuthFailed(reply) => {
+                    let why = reply
+                        .as_ref()
+                        .map_or_else(|| "no common mechanism".into(), reply_text);
+                    return Err(io::Error::new(
+                        io::ErrorKind::PermissionDenied,
+                        format!("AUTH to {host} failed: {why}"),
+                    ));
+                }
                 ClientEvent::MailResult(r) if !r.is_positive() => {
-                    let o = outcome_of(&r);
+                    let o = outcome_of(&r, dsn);
                     results.iter_mut().for_each(|x| *x = Some(o.clone()));
                 }
                 ClientEvent::RcptResult { index, reply } if !reply.is_positive() => {
                     if let Some(slot) = results.get_mut(index) {
-                        *slot = Some(outcome_of(&reply));
+                        *slot = Some(outcome_of(&reply, dsn));
                     }
                 }
                 ClientEvent::SendBody => {
+                    if *stop.borrow() {
+                        return Err(interrupted());
+                    }
                     let mut file = tokio::fs::File::open(path).await?;
                     let mut chunk = vec![0u8; 64 * 1024];
                     loop {
@@ -418,11 +621,14 @@ async fn deliver_to(
                         }
                     }
                     s.finish_data().map_err(bad)?;
+                    committed = true;
                 }
                 ClientEvent::MessageResult(replies) => {
                     let o = replies
                         .first()
-                        .map_or(Outcome::Temporary("no reply after data".into()), outcome_of);
+                        .map_or(Outcome::Temporary("no reply after data".into()), |r| {
+                            outcome_of(r, dsn)
+                        });
                     for r in results.iter_mut().filter(|r| r.is_none()) {
                         *r = Some(o.clone());
                     }
@@ -430,7 +636,7 @@ async fn deliver_to(
                     let _ = s.quit();
                 }
                 ClientEvent::TransactionFailed(reply) => {
-                    let o = outcome_of(&reply);
+                    let o = outcome_of(&reply, dsn);
                     for r in results.iter_mut().filter(|r| r.is_none()) {
                         *r = Some(o.clone());
                     }
@@ -446,7 +652,15 @@ async fn deliver_to(
             break;
         }
         // The session's own timers (RFC 5321 4.5.3.2) bound every wait.
-        eof = conn.read_into(&mut s, &mut buf, Instant::now).await? == Read::Eof;
+        let read = conn.read_into(&mut s, &mut buf, Instant::now);
+        eof = if committed || done {
+            read.await?
+        } else {
+            tokio::select! {
+                r = read => r?,
+                () = stopping(&mut stop) => return Err(interrupted()),
+            }
+        } == Read::Eof;
     }
     let _ = tokio::io::AsyncWriteExt::shutdown(&mut conn).await;
     if !done {

@@ -10,8 +10,8 @@ use examples::net::{Conn, Read};
 use examples::spool::{Envelope, SpoolWriter};
 use sasl::{CredentialStore, Mechanism, ServerMechanism, ServerOptions, ServerStep};
 use smtp_proto::{
-    AuthOutcome, EnhancedCode, ForwardPath, HeloKind, Host, Mailbox, Reply, ReversePath, ServerConfig,
-    ServerEvent, ServerSession,
+    AuthOutcome, EnhancedCode, ForwardPath, HeloKind, Host, Mailbox, Notify, Reply, ReversePath,
+    ServerConfig, ServerEvent, ServerSession,
 };
 use std::io::{self, Write};
 use std::net::SocketAddr;
@@ -71,7 +71,26 @@ struct Rcpt {
     address: String,
     /// The local account, or `None` for a relayed recipient.
     local: Option<String>,
+    /// NOTIFY= (RFC 3461).
+    notify: Option<Notify>,
+    /// ORCPT= (RFC 3461): address type and decoded address.
+    orcpt: Option<(String, String)>,
 }
+
+impl Rcpt {
+    fn new(address: String, local: Option<String>) -> Self {
+        Rcpt {
+            address,
+            local,
+            notify: None,
+            orcpt: None,
+        }
+    }
+}
+
+/// How much of a message's header section is kept (for reports) or held
+/// back (to add Date and Message-ID).
+const HEAD_MAX: usize = 64 * 1024;
 
 /// Open outputs of a message being received.
 #[derive(Debug, Default)]
@@ -82,10 +101,94 @@ struct Sink {
     relay: Option<SpoolWriter>,
     /// The first write error; the message is refused at its end.
     failed: Option<io::Error>,
+    /// The header section as far as seen (at most `HEAD_MAX` bytes, then
+    /// cut at its end): quoted in success reports.
+    head: Vec<u8>,
+    /// Still inside the header section.
+    in_head: bool,
+    /// Submission (RFC 6409 8): the header is held back until complete, so
+    /// a missing Date or Message-ID can be added; the host name for the latter.
+    fix_for: Option<String>,
+}
+
+/// Where the header section ends (just past the empty line) in `buf`,
+/// searching from `from`; 0 when the message starts with the empty line.
+fn header_end(buf: &[u8], from: usize) -> Option<usize> {
+    if buf.starts_with(b"\r\n") {
+        return Some(0);
+    }
+    buf.get(from..)?
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| from + i + 4)
+}
+
+/// The Date and Message-ID fields a submitted header lacks (RFC 6409 8.2, 8.3).
+fn missing_fields(header: &[u8], hostname: &str, now: u64) -> String {
+    let (mut date, mut id) = (false, false);
+    for line in header.split(|&b| b == b'\n') {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let name = line[..colon].trim_ascii_end();
+        date |= name.eq_ignore_ascii_case(b"date");
+        id |= name.eq_ignore_ascii_case(b"message-id");
+    }
+    let mut out = String::new();
+    if !date {
+        out.push_str(&format!("Date: {}\r\n", crate::store::rfc5322_date(now)));
+    }
+    if !id {
+        out.push_str(&format!("Message-ID: <{}@{hostname}>\r\n", trace_id()));
+    }
+    out
 }
 
 impl Sink {
+    /// Takes body bytes: kept for the header copy, held back while a
+    /// submitted header is incomplete, else written to every output.
     fn write(&mut self, data: &[u8]) {
+        if !self.in_head {
+            self.output(data);
+            return;
+        }
+        let start = self.head.len();
+        self.head.extend_from_slice(data);
+        let end = header_end(&self.head, start.saturating_sub(3));
+        if end.is_none() && self.head.len() < HEAD_MAX {
+            if self.fix_for.is_none() {
+                self.output(data);
+            }
+            return;
+        }
+        self.end_head(end, Some(data));
+    }
+
+    /// The header section is complete (`end`), too long to look at further,
+    /// or the message ended inside it: release what was held back.
+    fn end_head(&mut self, end: Option<usize>, last: Option<&[u8]>) {
+        self.in_head = false;
+        let end = end.unwrap_or(self.head.len()).min(self.head.len());
+        if let Some(host) = self.fix_for.take() {
+            let held = std::mem::take(&mut self.head);
+            let extra = missing_fields(&held[..end], &host, unix_now());
+            self.output(extra.as_bytes());
+            self.output(&held);
+            self.head = held;
+        } else if let Some(data) = last {
+            self.output(data);
+        }
+        self.head.truncate(end.min(HEAD_MAX));
+    }
+
+    /// The body ended: anything still held back goes out.
+    fn finish(&mut self) {
+        if self.in_head {
+            self.end_head(None, None);
+        }
+    }
+
+    fn output(&mut self, data: &[u8]) {
         if self.failed.is_some() {
             return;
         }
@@ -107,8 +210,14 @@ struct Txn {
     sender: String,
     /// BODY=8BITMIME was given (passed on when relaying).
     eight_bit: bool,
+    /// BODY=BINARYMIME was given (RFC 3030; relayed only with BDAT).
+    binary: bool,
     /// SMTPUTF8 was given (passed on when relaying).
     smtputf8: bool,
+    /// RET= (RFC 3461).
+    ret: Option<smtp_proto::Ret>,
+    /// ENVID=, decoded (RFC 3461).
+    envid: Option<String>,
     rcpts: Vec<Rcpt>,
     sink: Option<Sink>,
 }
@@ -148,8 +257,8 @@ pub(crate) async fn serve(
         greeting: "ESMTP maild".into(),
         limits: shared.smtp_limits,
         lmtp: kind == Kind::Lmtp,
-        chunking: false,
-        dsn: false,
+        chunking: true,
+        dsn: true,
         starttls: shared.acceptor.is_some() && matches!(kind, Kind::Mx | Kind::Submission),
         implicit_tls: kind == Kind::Submissions,
         auth_mechanisms: if kind == Kind::Lmtp {
@@ -247,7 +356,12 @@ impl Conversation {
                         self.txn = Txn {
                             sender,
                             eight_bit: params.body == Some(smtp_proto::BodyType::EightBitMime),
+                            binary: params.body == Some(smtp_proto::BodyType::BinaryMime),
                             smtputf8: params.smtputf8,
+                            ret: params.ret,
+                            envid: params
+                                .envid
+                                .map(|x| String::from_utf8_lossy(&x.decode()).into_owned()),
                             ..Txn::default()
                         };
                         s.accept()
@@ -257,7 +371,15 @@ impl Conversation {
             }
             ServerEvent::Rcpt(line) => {
                 let _ = match self.rcpt(&line, s.is_authenticated()) {
-                    Ok(r) => {
+                    Ok(mut r) => {
+                        let params = line.rcpt_params();
+                        r.notify = params.notify;
+                        r.orcpt = params.orcpt.map(|o| {
+                            (
+                                String::from_utf8_lossy(o.addr_type).into_owned(),
+                                String::from_utf8_lossy(&o.addr.decode()).into_owned(),
+                            )
+                        });
                         self.txn.rcpts.push(r);
                         s.accept()
                     }
@@ -350,10 +472,24 @@ impl Conversation {
         if !line.mail_params().other.is_empty() {
             return Err(reply(555, (5, 5, 4), "Unsupported MAIL parameter"));
         }
-        Ok(match line.reverse_path() {
+        let sender = match line.reverse_path() {
             ReversePath::Null => String::new(),
             ReversePath::Mailbox(m) => mailbox_string(&m),
-        })
+        };
+        // An authenticated submitter sends as one of their own addresses
+        // (RFC 6409 6.1); the null sender stays allowed (reports).
+        if let Some(user) = &self.user
+            && !self.shared.allow_any_sender
+            && !sender.is_empty()
+            && self.shared.accounts.resolve(&sender).as_deref() != Some(user.as_str())
+        {
+            return Err(reply(
+                553,
+                (5, 7, 1),
+                &format!("Sender address not owned by {user}"),
+            ));
+        }
+        Ok(sender)
     }
 
     fn rcpt(&self, line: &smtp_proto::CommandLine, authenticated: bool) -> Result<Rcpt, Reply> {
@@ -365,10 +501,7 @@ impl Conversation {
         let m = match line.forward_path() {
             Some(ForwardPath::Postmaster) => {
                 let local = accounts.postmaster().ok_or_else(unknown)?;
-                return Ok(Rcpt {
-                    address: "postmaster".into(),
-                    local: Some(local),
-                });
+                return Ok(Rcpt::new("postmaster".into(), Some(local)));
             }
             Some(ForwardPath::Mailbox(m)) => m,
             None => return Err(reply(501, (5, 5, 2), "Syntax error in recipient")),
@@ -390,10 +523,7 @@ impl Conversation {
                 accounts.resolve(&format!("{local_part}@{domain}"))
             };
             return match account {
-                Some(a) => Ok(Rcpt {
-                    address,
-                    local: Some(a),
-                }),
+                Some(a) => Ok(Rcpt::new(address, Some(a))),
                 None => Err(unknown()),
             };
         }
@@ -401,7 +531,7 @@ impl Conversation {
             return Err(unknown());
         }
         if authenticated && self.user.is_some() {
-            return Ok(Rcpt { address, local: None });
+            return Ok(Rcpt::new(address, None));
         }
         Err(reply(554, (5, 7, 1), "Relay access denied"))
     }
@@ -431,7 +561,11 @@ impl Conversation {
             for_rcpt: single.as_deref(),
         };
         let received = trace.field(now);
-        let mut sink = Sink::default();
+        let mut sink = Sink {
+            in_head: true,
+            fix_for: (self.user.is_some() && self.kind != Kind::Lmtp).then(|| shared.hostname.clone()),
+            ..Sink::default()
+        };
         let result = (|| -> io::Result<()> {
             for r in &self.txn.rcpts {
                 match &r.local {
@@ -458,11 +592,12 @@ impl Conversation {
     }
 
     fn data_end(&mut self, s: &mut ServerSession) {
-        let txn = std::mem::take(&mut self.txn);
-        let Some(mut sink) = txn.sink else {
+        let mut txn = std::mem::take(&mut self.txn);
+        let Some(mut sink) = txn.sink.take() else {
             let _ = s.reject(reply(451, (4, 3, 0), "Local error in processing"));
             return;
         };
+        sink.finish();
         if let Some(e) = sink.failed.take() {
             tracing::error!(peer = %self.peer, error = %e, "writing the message failed");
             let r = reply(451, (4, 3, 0), "Local error in processing, try again later");
@@ -482,16 +617,9 @@ impl Conversation {
                 results.push((account, r));
             }
             let queued = sink.relay.map(|w| {
-                let remote: Vec<String> = txn
-                    .rcpts
-                    .iter()
-                    .filter(|r| r.local.is_none())
-                    .map(|r| r.address.clone())
-                    .collect();
-                let mut env = Envelope::new(&txn.sender, &remote, unix_now());
-                env.eight_bit = txn.eight_bit;
-                env.smtputf8 = txn.smtputf8;
-                w.commit(&env)
+                let remote: Vec<&Rcpt> = txn.rcpts.iter().filter(|r| r.local.is_none()).collect();
+                let w_env = spool_envelope(&txn, &remote);
+                w.commit(&w_env)
             });
             (results, queued)
         });
@@ -538,6 +666,7 @@ impl Conversation {
         }
         let all_ok = queued_ok && results.iter().all(|(_, r)| r.is_ok());
         if all_ok {
+            self.success_report(&txn, &sink.head);
             let text = match &queued {
                 Some(Ok(id)) => format!("Ok: queued as {id}"),
                 _ => "Ok: delivered".to_owned(),
@@ -545,6 +674,65 @@ impl Conversation {
             let _ = s.accept_with(&reply(250, (2, 0, 0), &text));
         } else {
             let _ = s.reject(temp);
+        }
+    }
+}
+
+/// The spool envelope for the relayed recipients of a transaction, with
+/// its DSN parameters.
+fn spool_envelope(txn: &Txn, remote: &[&Rcpt]) -> Envelope {
+    let addresses: Vec<String> = remote.iter().map(|r| r.address.clone()).collect();
+    let mut env = Envelope::new(&txn.sender, &addresses, unix_now());
+    env.eight_bit = txn.eight_bit;
+    env.binary = txn.binary;
+    env.smtputf8 = txn.smtputf8;
+    env.ret = txn.ret;
+    env.envid.clone_from(&txn.envid);
+    for (slot, r) in env.recipients.iter_mut().zip(remote) {
+        slot.notify = r.notify;
+        slot.orcpt.clone_from(&r.orcpt);
+    }
+    env
+}
+
+impl Conversation {
+    /// NOTIFY=SUCCESS on recipients delivered here: a "delivered" report
+    /// (RFC 3464) to the sender, quoting the message's header.
+    fn success_report(&self, txn: &Txn, head: &[u8]) {
+        let wanted: Vec<&Rcpt> = txn
+            .rcpts
+            .iter()
+            .filter(|r| r.local.is_some() && r.notify.is_some_and(|n| n.success))
+            .collect();
+        if wanted.is_empty() || txn.sender.is_empty() {
+            return;
+        }
+        let env = spool_envelope(txn, &wanted);
+        let now = unix_now();
+        let cx = crate::dsn::Context {
+            hostname: &self.shared.hostname,
+            env: &env,
+            original: head,
+            full: false,
+            retry_until: None,
+            now,
+        };
+        let lines: Vec<crate::dsn::Line<'_>> = env
+            .recipients
+            .iter()
+            .map(|r| crate::dsn::Line {
+                rcpt: r,
+                action: crate::dsn::Action::Delivered,
+                code: 250,
+                text: "2.0.0 delivered to the mailbox",
+            })
+            .collect();
+        let sent = crate::dsn::report(&cx, &lines)
+            .map_err(|e| io::Error::other(e.to_string()))
+            .and_then(|report| crate::queue::send_report(&self.shared, &txn.sender, &report));
+        match sent {
+            Ok(()) => tracing::info!(peer = %self.peer, to = %txn.sender, "success report sent"),
+            Err(e) => tracing::error!(peer = %self.peer, error = %e, "success report failed"),
         }
     }
 }
