@@ -485,6 +485,22 @@ impl ServerSession {
         }
     }
 
+    /// [`handle_input`](Self::handle_input) for a buffer the driver hands
+    /// over (for example the filled part of a `read_buf` target, split off with
+    /// `BytesMut::split`). When nothing of an earlier read is still buffered,
+    /// the session keeps `data` itself instead of copying it, so the
+    /// [`ServerEvent::DataChunk`]s of a message body (and BDAT chunks) are
+    /// slices of the driver's read buffers: the body is never copied. Same
+    /// behaviour as `handle_input(&data)` in every other respect.
+    pub fn handle_input_buf(&mut self, data: BytesMut) {
+        if self.input.is_empty() && !matches!(self.mode, Mode::Closed | Mode::AwaitTls | Mode::PreGreeting) {
+            self.progress |= !data.is_empty();
+            self.input = data;
+        } else {
+            self.handle_input(&data);
+        }
+    }
+
     /// Tells the session the client closed its side.
     pub fn handle_eof(&mut self) {
         self.eof = true;

@@ -888,3 +888,66 @@ fn client_enforces_the_reply_line_limit_except_for_auth_challenges() {
     c.handle_input(format!("334 {long}\r\n").as_bytes());
     assert_eq!(client_events(&mut c), vec!["error BadReply"]);
 }
+
+#[test]
+fn handle_input_buf_keeps_the_readers_buffer_and_behaves_like_handle_input() {
+    use bytes::BytesMut;
+    let t0 = Instant::now();
+    let script: &[u8] = b"EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n\
+        Subject: hi\r\n\r\n..dotted\r\nbody line\r\n.\r\nMAIL FROM:<a@b.example>\r\n\
+        RCPT TO:<c@d.example>\r\nBDAT 12 LAST\r\nchunk body\r\nQUIT\r\n";
+    let cfg = ServerConfig {
+        reject_unsync_pipelining: false,
+        ..ServerConfig::default()
+    };
+    let run = |pieces: &[&[u8]], owned: bool| {
+        let mut s = ServerSession::new(cfg.clone(), t0);
+        let mut log = vec![out_of(&mut s)];
+        for p in pieces {
+            if owned {
+                s.handle_input_buf(BytesMut::from(*p));
+            } else {
+                s.handle_input(p);
+            }
+            while let Some(ev) = s.poll_event().unwrap() {
+                if matches!(
+                    ev,
+                    ServerEvent::Mail(_) | ServerEvent::Rcpt(_) | ServerEvent::DataEnd
+                ) {
+                    s.accept().unwrap();
+                }
+                log.push(format!("{ev:?}"));
+            }
+            log.push(out_of(&mut s));
+        }
+        log
+    };
+    let whole = run(&[script], true);
+    assert_eq!(whole.iter().filter(|l| *l == "DataEnd").count(), 2, "{whole:?}");
+    assert!(whole.iter().any(|l| l == "Quit"), "{whole:?}");
+    for size in [1, 2, 3, 7, 16, 1000] {
+        let pieces: Vec<&[u8]> = script.chunks(size).collect();
+        assert_eq!(run(&pieces, true), run(&pieces, false), "pieces of {size}");
+    }
+    // A body arriving in its own read comes back as slices of that buffer.
+    let mut s = ServerSession::new(ServerConfig::default(), t0);
+    s.handle_input(b"EHLO c.example\r\n");
+    server_events(&mut s);
+    for line in [&b"MAIL FROM:<a@b.example>\r\n"[..], b"RCPT TO:<c@d.example>\r\n"] {
+        s.handle_input(line);
+        server_events(&mut s);
+        s.accept().unwrap();
+    }
+    s.handle_input(b"DATA\r\n");
+    assert_eq!(server_events(&mut s), vec!["DataStart"]);
+    let body = BytesMut::from(&b"line one\r\nline two\r\n"[..]);
+    let base = body.as_ptr();
+    s.handle_input_buf(body);
+    match s.poll_event().unwrap() {
+        Some(ServerEvent::DataChunk(c)) => {
+            assert_eq!(c.as_ptr(), base, "not copied");
+            assert_eq!(&c[..], b"line one\r\nline two\r\n");
+        }
+        other => panic!("{other:?}"),
+    }
+}
