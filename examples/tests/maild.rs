@@ -291,7 +291,10 @@ async fn deliver_then_pop3_byte_exact_and_refusals() {
     let (code, ehlo) = c.cmd("EHLO client.test").await;
     assert_eq!(code, 250);
     assert!(ehlo.contains("SIZE ") && ehlo.contains("STARTTLS"), "{ehlo}");
-    assert!(!ehlo.contains("AUTH"), "no AUTH before TLS: {ehlo}");
+    assert!(
+        ehlo.lines().any(|l| l == "AUTH SCRAM-SHA-256"),
+        "only SCRAM before TLS: {ehlo}"
+    );
     assert_eq!(c.cmd("MAIL FROM:<sender@remote.test>").await.0, 250);
     let (code, text) = c.cmd("RCPT TO:<nobody@example.test>").await;
     assert_eq!(code, 550, "{text}");
@@ -323,6 +326,17 @@ async fn deliver_then_pop3_byte_exact_and_refusals() {
     let mut p = Raw::connect(m.port("pop3")).await;
     assert!(p.line().await.starts_with("+OK"));
     assert!(p.cmd_pop("USER alice").await.starts_with("-ERR"));
+    assert!(p.cmd_pop("CAPA").await.starts_with("+OK"));
+    let capa = String::from_utf8(p.multiline().await).unwrap();
+    assert!(
+        capa.contains("SASL SCRAM-SHA-256\r\n") && !capa.contains("PLAIN") && !capa.contains("USER"),
+        "before STLS only SCRAM: {capa}"
+    );
+    assert!(
+        p.cmd_pop(&format!("AUTH PLAIN {}", plain("alice", "wonderland")))
+            .await
+            .starts_with("-ERR")
+    );
     assert!(p.cmd_pop("STLS").await.starts_with("+OK"));
     p.tls().await;
     assert!(p.cmd_pop("USER alice").await.starts_with("+OK"));
@@ -387,7 +401,12 @@ async fn submission_needs_tls_and_auth_then_relays() {
     let mut c = Raw::connect(a.port("submission")).await;
     c.reply().await;
     let (_, caps) = c.cmd("EHLO client.test").await;
-    assert!(caps.contains("STARTTLS") && !caps.contains("AUTH"), "{caps}");
+    // Before TLS only SCRAM, which never exposes the password, is offered.
+    assert!(
+        caps.contains("STARTTLS") && caps.lines().any(|l| l == "AUTH SCRAM-SHA-256"),
+        "{caps}"
+    );
+    assert!(!caps.contains("PLAIN") && !caps.contains("LOGIN"), "{caps}");
     assert_eq!(c.cmd("MAIL FROM:<alice@a.test>").await.0, 530);
     assert_eq!(
         c.cmd(&format!("AUTH PLAIN {}", plain("alice", "wonderland")))
@@ -741,25 +760,25 @@ async fn lmtp_answers_per_recipient_and_limits_hold() {
 }
 
 /// SCRAM-SHA-256 submission through smtp-proto's client (it picks the strongest mechanism).
-#[tokio::test]
-async fn scram_submission_with_the_client_session() {
-    use smtp_proto::{ClientConfig, ClientEvent, ClientSession, Envelope, Recipient};
-    let dir = temp_dir("scram");
-    let m = Maild::start(&dir, 0, &["--user", "alice@example.test:wonderland"]);
-    let tcp = TcpStream::connect(("127.0.0.1", m.port("submissions")))
-        .await
-        .unwrap();
+/// Sends one message to alice with smtp-proto's client, logging in with
+/// SCRAM-SHA-256: over implicit TLS, or in plaintext (no STARTTLS).
+/// Returns whether it authenticated and the final reply code.
+async fn scram_send(port: u16, implicit: bool, body: &[u8]) -> (bool, Option<u16>) {
+    use smtp_proto::{ClientConfig, ClientEvent, ClientSession, Envelope, Recipient, TlsPolicy};
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let mut conn = Conn::Plain(tcp);
-    conn.start_client_tls(&examples::tls::connector(true, None).unwrap(), "localhost")
-        .await
-        .unwrap();
+    if implicit {
+        conn.start_client_tls(&examples::tls::connector(true, None).unwrap(), "localhost")
+            .await
+            .unwrap();
+    }
     let cfg = ClientConfig {
-        implicit_tls: true,
+        implicit_tls: implicit,
+        tls: TlsPolicy::Disabled,
         credentials: Some(sasl::Credentials::with_password("alice", "wonderland")),
         ..ClientConfig::default()
     };
     let mut s = ClientSession::new(cfg, Instant::now());
-    let body = b"Subject: scram\r\n\r\nsigned in with SCRAM\r\n";
     let mut buf = vec![0u8; 4096];
     let mut authenticated = false;
     let mut result = None;
@@ -786,6 +805,10 @@ async fn scram_submission_with_the_client_session() {
                     result = Some(r[0].code());
                     s.quit().unwrap();
                 }
+                ClientEvent::TransactionFailed(r) => {
+                    result = Some(r.code());
+                    s.quit().unwrap();
+                }
                 _ => {}
             }
         }
@@ -798,13 +821,42 @@ async fn scram_submission_with_the_client_session() {
             break;
         }
     }
-    assert!(authenticated, "SCRAM-SHA-256 login");
-    assert_eq!(result, Some(250));
+    (authenticated, result)
+}
+
+#[tokio::test]
+async fn scram_submission_with_the_client_session() {
+    let dir = temp_dir("scram");
+    let m = Maild::start(&dir, 0, &["--user", "alice@example.test:wonderland"]);
+    let body = b"Subject: scram\r\n\r\nsigned in with SCRAM\r\n";
+    assert_eq!(
+        scram_send(m.port("submissions"), true, body).await,
+        (true, Some(250)),
+        "SCRAM-SHA-256 login over implicit TLS"
+    );
     let text = std::fs::read_to_string(&m.messages("alice@example.test")[0]).unwrap();
     assert!(
         text.contains("with ESMTPSA") && text.ends_with("signed in with SCRAM\r\n"),
         "{text}"
     );
+    // SCRAM never exposes the password, so it is offered before TLS too.
+    let body = b"Subject: scram\r\n\r\nno TLS at all\r\n";
+    assert_eq!(
+        scram_send(m.port("submission"), false, body).await,
+        (true, Some(250)),
+        "SCRAM-SHA-256 login without TLS"
+    );
+    wait_for("the second message", || {
+        m.messages("alice@example.test").len() == 2
+    })
+    .await;
+    let plain_text = m
+        .messages("alice@example.test")
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .find(|t| t.ends_with("no TLS at all\r\n"))
+        .unwrap();
+    assert!(plain_text.contains("with ESMTPA "), "{plain_text}");
 }
 
 #[tokio::test]

@@ -1251,9 +1251,11 @@ def main():
     retry = ["--retry-first", "1s", "--retry-interval", "1s", "--give-up", "2m", "--connect-timeout", "3s"]
     m = Maild("m", "m.test", {"amy@m.test": "amy-secret", "ben@m.test": "ben-secret"})
     b = Maild("b", "b.test", {"bob@b.test": "bob-secret"})
+    # The smart hosts' certificates are verified against the test CA (--relay-ca).
     a = Maild("a", "a.test", {"alice@a.test": "alice-secret"},
-              ["--relay-host", f"127.0.0.1:{b.ports['smtp']}", *retry])
-    p = Maild("p", "p.test", {"pat@p.test": "pat-secret"}, ["--relay-host", f"127.0.0.1:{pf.mx}", *retry])
+              ["--relay-host", f"127.0.0.1:{b.ports['smtp']}", "--relay-ca", CA_CERT, *retry])
+    p = Maild("p", "p.test", {"pat@p.test": "pat-secret"},
+              ["--relay-host", f"127.0.0.1:{pf.mx}", "--relay-ca", CA_CERT, *retry])
     k = Maild("k", "k.test", {"kim@k.test": "kim-secret"})
     started = True
     for d in (m, b, a, p, k):
@@ -1270,7 +1272,7 @@ def main():
               lambda: end_to_end(a, b))
         check("e2e: B down at first, A retries and delivers once B is up", lambda: retry_later(a, b))
         check("e2e: B refuses the recipient, the sender gets an RFC 3464 bounce", lambda: bounce(a))
-        check("e2e: maild's queue runner delivers to Postfix smtpd (STARTTLS)", lambda: relay_to_postfix(p, pf))
+        check("e2e: maild's queue runner delivers to Postfix smtpd (STARTTLS, certificate verified)", lambda: relay_to_postfix(p, pf))
         check("safety: SMTP smuggling sequences never produce a second message", lambda: smuggling(m))
         check("safety: commands injected after STARTTLS/STLS are discarded", lambda: starttls_injection(m))
         check("safety: kill -9 during 50 concurrent clients loses no acknowledged message",

@@ -15,7 +15,8 @@
 //!   `--relay-host`), retried on a schedule, bounced (RFC 3464) on permanent
 //!   failure or when it gives up.
 //! * Accounts keep SCRAM-SHA-256 keys only (`<data>/accounts`); AUTH offers
-//!   SCRAM-SHA-256, PLAIN and LOGIN once TLS is on.
+//!   SCRAM-SHA-256 (before TLS too: it never exposes the password), PLAIN
+//!   and LOGIN only once TLS is on.
 //! * POP3 serves each account's Maildir (UIDL from unique names, deletion on
 //!   QUIT only, [IN-USE] lock).
 

@@ -40,8 +40,8 @@ impl Kind {
     }
 }
 
-/// SASL mechanisms offered (plaintext ones only under TLS: the session
-/// advertises AUTH only once TLS is on).
+/// SASL mechanisms offered: SCRAM-SHA-256 always, the plaintext ones
+/// only under TLS (the session filters them before TLS).
 pub(crate) const MECHANISMS: [&str; 3] = ["SCRAM-SHA-256", "PLAIN", "LOGIN"];
 
 fn reply(code: u16, e: (u8, u16, u16), text: &str) -> Reply {
@@ -261,6 +261,9 @@ pub(crate) async fn serve(
         dsn: true,
         starttls: shared.acceptor.is_some() && matches!(kind, Kind::Mx | Kind::Submission),
         implicit_tls: kind == Kind::Submissions,
+        // SCRAM never exposes the password: offered before TLS too; PLAIN
+        // and LOGIN only under TLS (538 5.7.11 before).
+        allow_safe_auth_before_tls: true,
         auth_mechanisms: if kind == Kind::Lmtp {
             Vec::new()
         } else {
