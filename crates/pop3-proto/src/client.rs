@@ -749,6 +749,9 @@ impl ClientSession {
             }
             // Listing lines are short: a plain loop beats a memchr call per line.
             loop {
+                // The hot loop: lines of the usual shape, word by word, with
+                // the entry vector held locally; it stops at anything else.
+                pos = listing_run(acc, &chunk, pos, max_entries, max_line);
                 // Fast path for the usual shapes, `msg SP size CRLF` and
                 // `msg SP uid CRLF`: parsed straight from the chunk, so the
                 // line is read once; anything else takes the general path below.
@@ -1331,6 +1334,97 @@ fn fast_listing_line(
         }
         _ => None,
     }
+}
+
+/// The hot loop of LIST and UIDL listings: parses `msg SP size CRLF` (numbers
+/// of one to seven digits) or `msg SP uid CRLF` lines (a message number of one
+/// to seven digits) from `chunk[pos..]`, reading each line as a few eight-byte
+/// words, and returns the position reached. It stops, leaving that line to
+/// [`fast_listing_line`] and the general path, at a line of any other shape
+/// (stuffed dots, extra fields, longer numbers, errors), when fewer than eight
+/// bytes are left to read as a word, or when one more entry would pass
+/// `max_entries`; lines are at most 17 bytes (scan) or checked against
+/// `max_line` (uid), so the line-length limit holds as on the other paths.
+#[inline]
+fn listing_run(acc: &mut Listing, chunk: &Bytes, pos: usize, max_entries: usize, max_line: usize) -> usize {
+    match acc {
+        // The longest line taken here: 7 digits, SP, 7 digits, CRLF.
+        Listing::Scan(v) if max_line >= 17 => scan_run(chunk, pos, v, max_entries),
+        Listing::Uid(v) => uid_run(chunk, pos, v, max_entries, max_line),
+        _ => pos,
+    }
+}
+
+/// Eight bytes of `s` from `at` as a little-endian word, if there are eight.
+#[inline]
+fn word_at(s: &[u8], at: usize) -> Option<u64> {
+    s.get(at..)?.first_chunk::<8>().map(|w| u64::from_le_bytes(*w))
+}
+
+/// `msg SP` at `pos` as one word: the number (one to seven digits, so it fits
+/// `u32`) and the offset just after the space.
+#[inline]
+fn msg_sp(chunk: &[u8], pos: usize) -> Option<(u32, usize)> {
+    let w = word_at(chunk, pos)?;
+    let (msg, i) = crate::parse::digits_in_word(w)?;
+    // i <= 7: the byte after the digits is in the same word.
+    ((w >> (8 * i)) & 0xFF == u64::from(b' ')).then(|| (msg as u32, pos + i + 1))
+}
+
+/// See [`listing_run`]: scan listings. Not inlined: called once per run of
+/// lines, and on its own the loop keeps everything in registers.
+#[inline(never)]
+fn scan_run(chunk: &[u8], mut pos: usize, v: &mut Vec<ScanListing>, max_entries: usize) -> usize {
+    // A local vector stays in registers (the caller's lives inside the session).
+    let mut out = std::mem::take(v);
+    while out.len() < max_entries {
+        let Some((msg, a)) = msg_sp(chunk, pos) else {
+            break;
+        };
+        let Some((size, j)) = word_at(chunk, a).and_then(crate::parse::digits_in_word) else {
+            break;
+        };
+        let e = a + j;
+        if chunk.get(e..e + 2) != Some(b"\r\n") {
+            break;
+        }
+        out.push(ScanListing { msg, size });
+        pos = e + 2;
+    }
+    *v = out;
+    pos
+}
+
+/// See [`listing_run`]: unique-id listings (each uid a zero-copy slice of
+/// `chunk`). Not inlined, as [`scan_run`].
+#[inline(never)]
+fn uid_run(
+    chunk: &Bytes,
+    mut pos: usize,
+    v: &mut Vec<UidListing>,
+    max_entries: usize,
+    max_line: usize,
+) -> usize {
+    let mut out = std::mem::take(v);
+    while out.len() < max_entries {
+        let Some((msg, a)) = msg_sp(chunk, pos) else {
+            break;
+        };
+        let Some(len) = chunk.get(a..).and_then(vchar_run) else {
+            break;
+        };
+        let e = a + len;
+        if len == 0 || chunk.get(e..e + 2) != Some(b"\r\n") || e + 2 - pos > max_line {
+            break;
+        }
+        out.push(UidListing {
+            msg,
+            uid: chunk.slice(a..e),
+        });
+        pos = e + 2;
+    }
+    *v = out;
+    pos
 }
 
 /// The length of the run of visible characters (0x21..=0x7E) at the start

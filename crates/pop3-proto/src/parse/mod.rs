@@ -73,10 +73,17 @@ pub(crate) fn leading_number(s: &[u8], max_digits: usize) -> Option<(u64, usize)
 /// a digit or all eight are (the byte loop handles those).
 #[inline]
 fn leading_number_swar(s: &[u8]) -> Option<(u64, usize)> {
+    let word: [u8; 8] = s.get(..8)?.try_into().ok()?;
+    digits_in_word(u64::from_le_bytes(word))
+}
+
+/// The leading decimal digits of the eight bytes of `v` (little-endian, so
+/// the first byte is the lowest): `(value, digits)` for one to seven digits;
+/// `None` when the first byte is not a digit or all eight are.
+#[inline]
+pub(crate) fn digits_in_word(v: u64) -> Option<(u64, usize)> {
     const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
     const ZEROS: u64 = 0x3030_3030_3030_3030;
-    let word: [u8; 8] = s.get(..8)?.try_into().ok()?;
-    let v = u64::from_le_bytes(word);
     // A byte is a digit when its high nibble is 3 and adding 6 keeps it so.
     // Carries only move towards later bytes, and the bytes before the first
     // non-digit are digits (at most 0x3F after adding 6, no carry), so the
