@@ -6,7 +6,7 @@
 //! does not allocate.
 
 use crate::error::{EncodeError, ListError};
-use crate::parse::{dec_u64, eq_ic, skip_sp, token, write_u64};
+use crate::parse::{dec_u64, dec_u64_at, eq_ic, skip_sp, token, word_at, write_u64};
 use crate::time::{Timestamp, put_num};
 use bytes::BytesMut;
 use memchr::memchr;
@@ -113,31 +113,112 @@ const FY: u16 = u16::from_le_bytes(*b"fy");
 const UNIQ: u32 = u32::from_le_bytes(*b"uniq");
 const UE: u16 = u16::from_le_bytes(*b"ue");
 
-/// The index of the first `;` in `s`, eight bytes at a time.
+/// The facts [`parse_mlsx`] decodes; every other one is only kept raw.
+#[derive(Clone, Copy)]
+enum Fact {
+    Type,
+    Size,
+    Perm,
+    Modify,
+    Unique,
+    Other,
+}
+
+/// Which fact a fact name is (case-insensitive).
 #[inline]
-fn find_semicolon(s: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+fn fact_of(k: &[u8]) -> Fact {
+    match k.len() {
+        4 => match fold4(k) {
+            TYPE => Fact::Type,
+            SIZE => Fact::Size,
+            PERM => Fact::Perm,
+            _ => Fact::Other,
+        },
+        6 => match (fold4(k), fold2(&k[4..])) {
+            (MODI, FY) => Fact::Modify,
+            (UNIQ, UE) => Fact::Unique,
+            _ => Fact::Other,
+        },
+        _ => Fact::Other,
+    }
+}
+
+/// `name=` of a decoded fact at the start of the eight bytes of `w`
+/// (little-endian): the fact and the length of its name. Only the letters are
+/// case-folded; the `=` must be exact.
+#[inline]
+fn known_fact(w: u64) -> Option<(Fact, usize)> {
+    const LOW5: u64 = 0xFF_FFFF_FFFF;
+    const LOW7: u64 = 0xFF_FFFF_FFFF_FFFF;
+    const fn key(k: &[u8]) -> u64 {
+        let mut v = 0u64;
+        let mut i = k.len();
+        while i > 0 {
+            i -= 1;
+            v = (v << 8) | k[i] as u64;
+        }
+        v
+    }
+    match (w & LOW5) | 0x2020_2020 {
+        x if x == key(b"type=") => Some((Fact::Type, 4)),
+        x if x == key(b"size=") => Some((Fact::Size, 4)),
+        x if x == key(b"perm=") => Some((Fact::Perm, 4)),
+        _ => match (w & LOW7) | 0x2020_2020_2020 {
+            x if x == key(b"modify=") => Some((Fact::Modify, 6)),
+            x if x == key(b"unique=") => Some((Fact::Unique, 6)),
+            _ => None,
+        },
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of every byte of `w` equal to `b`, exact for the lowest one
+/// (the classic zero-byte test: a borrow can only flag bytes above a real
+/// match), so that masks for several bytes can be or-ed.
+#[inline]
+fn byte_mask(w: u64, b: u8) -> u64 {
+    let x = w ^ (ONES * u64::from(b));
+    x.wrapping_sub(ONES) & !x & HIGH
+}
+
+/// The index of the first byte of `s` that is `a` or `b`, eight bytes at a time.
+#[inline]
+fn find2(s: &[u8], a: u8, b: u8) -> Option<usize> {
     let mut i = 0;
-    while let Some(w) = s.get(i..i + 8) {
-        let x =
-            u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) ^ (ONES * u64::from(b';'));
-        // The classic zero-byte test: the lowest flagged byte is exact (a
-        // borrow can only flag bytes above a real zero byte).
-        let zero = x.wrapping_sub(ONES) & !x & HIGH;
-        if zero != 0 {
-            return Some(i + (zero.trailing_zeros() / 8) as usize);
+    while let Some(w) = word_at(s, i) {
+        let m = byte_mask(w, a) | byte_mask(w, b);
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
         }
         i += 8;
     }
-    s[i..].iter().position(|&c| c == b';').map(|n| i + n)
+    s[i..].iter().position(|&c| c == a || c == b).map(|n| i + n)
+}
+
+/// The index of the first byte of `s` that is `a`, `b` or `c`, eight bytes at a time.
+#[inline]
+fn find3(s: &[u8], a: u8, b: u8, c: u8) -> Option<usize> {
+    let mut i = 0;
+    while let Some(w) = word_at(s, i) {
+        let m = byte_mask(w, a) | byte_mask(w, b) | byte_mask(w, c);
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    s[i..]
+        .iter()
+        .position(|&x| x == a || x == b || x == c)
+        .map(|n| i + n)
 }
 
 /// Parses one MLSD line (for an MLST reply line, drop its leading space first).
 ///
 /// # Errors
 ///
-/// No space, a fact without `=`, or facts not ended by `;`.
+/// No space, a fact without `=` or with an empty name, or facts not ended by `;`.
 ///
 /// ```
 /// use ftp_proto::list::{parse_mlsx, FileKind};
@@ -147,47 +228,57 @@ fn find_semicolon(s: &[u8]) -> Option<usize> {
 /// ```
 pub fn parse_mlsx(line: &[u8]) -> Result<MlsxEntry<'_>, ListError> {
     const E: ListError = ListError::Format("MLSx");
-    let sp = memchr(b' ', line).ok_or(E)?;
-    let (facts, name) = (&line[..sp], &line[sp + 1..]);
-    if name.is_empty() || (!facts.is_empty() && facts[facts.len() - 1] != b';') {
-        return Err(E);
-    }
     let mut e = MlsxEntry {
-        name,
-        raw_facts: facts,
+        name: &[],
+        raw_facts: &[],
         kind: None,
         size: None,
         modify: None,
         perm: None,
         unique: None,
     };
-    // Facts are cut at each ';' found eight bytes at a time; the key (up to
-    // the first '=') is short and read with a byte loop. Known keys are
-    // compared as case-folded words, not byte by byte.
+    // One pass, fact by fact: the facts end at the first space (RFC 3659 7.2:
+    // no fact name or value holds one), so a space where a fact would start
+    // ends them, and one anywhere inside a fact means they are not ended by
+    // ";". A decoded fact's name is recognised from one word at its start;
+    // any other name is cut at its "=" eight bytes at a time, as is every
+    // value at its ";".
     let mut start = 0;
-    while start < facts.len() {
-        let semi = start + find_semicolon(&facts[start..]).ok_or(E)?;
-        let fact = &facts[start..semi];
-        start = semi + 1;
-        let eq = fact.iter().position(|&c| c == b'=').ok_or(E)?;
-        if eq == 0 {
+    loop {
+        match line.get(start) {
+            None => return Err(E),
+            Some(b' ') => break,
+            Some(_) => {}
+        }
+        let (fact, eq) = match word_at(line, start).and_then(known_fact) {
+            Some((fact, n)) => (fact, start + n),
+            None => {
+                let eq = start + find3(&line[start..], b'=', b';', b' ').ok_or(E)?;
+                if line[eq] != b'=' || eq == start {
+                    return Err(E);
+                }
+                (fact_of(&line[start..eq]), eq)
+            }
+        };
+        let semi = eq + 1 + find2(&line[eq + 1..], b';', b' ').ok_or(E)?;
+        if line[semi] != b';' {
             return Err(E);
         }
-        let (k, v) = (&fact[..eq], &fact[eq + 1..]);
-        match k.len() {
-            4 => match fold4(k) {
-                TYPE => e.kind = Some(mlsx_kind(v)),
-                SIZE => e.size = dec_u64(v),
-                PERM => e.perm = Some(v),
-                _ => {}
-            },
-            6 => match (fold4(k), fold2(&k[4..])) {
-                (MODI, FY) => e.modify = Timestamp::parse_time_val(v),
-                (UNIQ, UE) => e.unique = Some(v),
-                _ => {}
-            },
-            _ => {}
+        let v = &line[eq + 1..semi];
+        match fact {
+            Fact::Type => e.kind = Some(mlsx_kind(v)),
+            Fact::Size => e.size = dec_u64_at(line, eq + 1, semi),
+            Fact::Perm => e.perm = Some(v),
+            Fact::Modify => e.modify = Timestamp::parse_time_val(v),
+            Fact::Unique => e.unique = Some(v),
+            Fact::Other => {}
         }
+        start = semi + 1;
+    }
+    e.raw_facts = &line[..start];
+    e.name = &line[start + 1..];
+    if e.name.is_empty() {
+        return Err(E);
     }
     Ok(e)
 }
@@ -891,26 +982,143 @@ pub fn write_unix(f: &FileInfo<'_>, now: Timestamp, out: &mut BytesMut) -> Resul
 
 #[cfg(test)]
 mod tests {
-    use super::{find_semicolon, parse_mlsx};
+    use super::{MlsxEntry, find2, find3, parse_mlsx};
+    use crate::error::ListError;
+    use crate::parse::dec_u64;
+    use crate::time::Timestamp;
+    use proptest::prelude::*;
 
     #[test]
-    fn find_semicolon_matches_the_byte_loop() {
+    fn word_searches_match_the_byte_loop() {
         for len in 0..20 {
             for pos in 0..=len {
-                for b in [b';', b':', b'=', 0, 0x3a, 0xbb, 0xff, b'a'] {
+                for b in [b';', b':', b'=', b' ', 0, 0x3a, 0xbb, 0xff, 0x7b, 0xdb, b'a'] {
                     let mut s = vec![b'x'; len];
                     if pos < len {
                         s[pos] = b;
                     }
-                    s.extend_from_slice(b"ab;");
-                    let want = s.iter().position(|&c| c == b';');
-                    assert_eq!(find_semicolon(&s), want, "{s:?}");
-                    assert_eq!(
-                        find_semicolon(&s[..s.len() - 1]),
-                        s[..s.len() - 1].iter().position(|&c| c == b';')
-                    );
+                    s.extend_from_slice(b"ab;c=d e");
+                    for end in 0..=s.len() {
+                        let t = &s[..end];
+                        assert_eq!(
+                            find2(t, b';', b' '),
+                            t.iter().position(|&c| c == b';' || c == b' '),
+                            "{t:?}"
+                        );
+                        assert_eq!(
+                            find3(t, b'=', b';', b' '),
+                            t.iter().position(|&c| c == b'=' || c == b';' || c == b' '),
+                            "{t:?}"
+                        );
+                    }
                 }
             }
+        }
+    }
+
+    /// The parser as it was before the one-pass rewrite: cut the facts at the
+    /// first space, then split them at each ';' and each fact at its first '='.
+    fn reference(line: &[u8]) -> Result<MlsxEntry<'_>, ListError> {
+        const E: ListError = ListError::Format("MLSx");
+        let sp = line.iter().position(|&c| c == b' ').ok_or(E)?;
+        let (facts, name) = (&line[..sp], &line[sp + 1..]);
+        if name.is_empty() || (!facts.is_empty() && facts[facts.len() - 1] != b';') {
+            return Err(E);
+        }
+        let mut e = MlsxEntry {
+            name,
+            raw_facts: facts,
+            kind: None,
+            size: None,
+            modify: None,
+            perm: None,
+            unique: None,
+        };
+        // Non-empty facts end with ';' (checked above).
+        let each: Vec<&[u8]> = match facts.strip_suffix(b";") {
+            Some(f) => f.split(|&c| c == b';').collect(),
+            None => Vec::new(),
+        };
+        for fact in each {
+            let eq = fact.iter().position(|&c| c == b'=').ok_or(E)?;
+            if eq == 0 {
+                return Err(E);
+            }
+            let (k, v) = (&fact[..eq], &fact[eq + 1..]);
+            if k.eq_ignore_ascii_case(b"type") {
+                e.kind = Some(super::mlsx_kind(v));
+            } else if k.eq_ignore_ascii_case(b"size") {
+                e.size = dec_u64(v);
+            } else if k.eq_ignore_ascii_case(b"perm") {
+                e.perm = Some(v);
+            } else if k.eq_ignore_ascii_case(b"modify") {
+                e.modify = Timestamp::parse_time_val(v);
+            } else if k.eq_ignore_ascii_case(b"unique") {
+                e.unique = Some(v);
+            }
+        }
+        Ok(e)
+    }
+
+    /// Lines built from pieces that matter to the grammar: fact names in any
+    /// case and near misses, values that are numbers, times or anything, the
+    /// separators in odd places.
+    fn mlsx_line() -> impl Strategy<Value = Vec<u8>> {
+        let name = prop_oneof![
+            Just(b"type".to_vec()),
+            Just(b"SIZE".to_vec()),
+            Just(b"Perm".to_vec()),
+            Just(b"modify".to_vec()),
+            Just(b"UnIqUe".to_vec()),
+            Just(b"typ".to_vec()),
+            Just(b"sizes".to_vec()),
+            Just(b"modif\x19".to_vec()),
+            Just(b"UNIX.mode".to_vec()),
+            Just(Vec::new()),
+            proptest::collection::vec(any::<u8>(), 0..10),
+        ];
+        let value = prop_oneof![
+            Just(b"file".to_vec()),
+            Just(b"dir".to_vec()),
+            Just(b"OS.unix=slink:/x".to_vec()),
+            Just(b"20240102030405".to_vec()),
+            Just(b"20240102030405.123".to_vec()),
+            Just(b"2024010203040".to_vec()),
+            proptest::string::string_regex("[0-9]{0,22}")
+                .unwrap()
+                .prop_map(String::into_bytes),
+            proptest::collection::vec(any::<u8>(), 0..20),
+        ];
+        let fact = (
+            name,
+            prop_oneof![8 => Just(&b"="[..]), 1 => Just(&b""[..])],
+            value,
+            prop_oneof![
+                8 => Just(&b";"[..]),
+                1 => Just(&b""[..]),
+                1 => Just(&b" "[..]),
+            ],
+        )
+            .prop_map(|(n, eq, v, end)| [&n[..], eq, &v, end].concat());
+        (
+            proptest::collection::vec(fact, 0..8),
+            prop_oneof![8 => Just(&b" "[..]), 1 => Just(&b""[..])],
+            proptest::collection::vec(any::<u8>(), 0..12),
+        )
+            .prop_map(|(facts, sp, name)| [facts.concat(), sp.to_vec(), name].concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn one_pass_parser_matches_the_reference(line in mlsx_line()) {
+            prop_assert_eq!(parse_mlsx(&line), reference(&line), "{:?}", String::from_utf8_lossy(&line));
+        }
+
+        #[test]
+        fn one_pass_parser_matches_the_reference_on_any_bytes(line in proptest::collection::vec(any::<u8>(), 0..64)) {
+            prop_assert_eq!(parse_mlsx(&line), reference(&line));
         }
     }
 
@@ -928,6 +1136,14 @@ mod tests {
             (e.kind, e.size, e.perm, e.modify, e.unique),
             (None, None, None, None, None)
         );
+        // Only the letters fold: a byte that folds to '=' is not one.
+        for line in [
+            &b"type\x1ddir; n"[..],
+            b"size\x1d1; n",
+            b"modify\x1d20240102030405; n",
+        ] {
+            assert!(parse_mlsx(line).is_err(), "{line:?}");
+        }
         assert!(parse_mlsx(b"=x; n").is_err());
         assert!(parse_mlsx(b"type; n").is_err());
     }

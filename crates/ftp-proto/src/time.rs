@@ -39,6 +39,16 @@ fn digits(b: &[u8]) -> Option<u32> {
     Some(v)
 }
 
+/// True when all eight bytes of `w` are ASCII digits: the high nibble is 3,
+/// and adding 6 keeps it 3 (a carry out of a byte needs a byte of 0xFA or
+/// more, which fails the first test anyway).
+#[inline]
+fn all_digits(w: u64) -> bool {
+    const NIBBLE: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    (((w & NIBBLE) ^ ZEROS) | ((w.wrapping_add(0x0606_0606_0606_0606) & NIBBLE) ^ ZEROS)) == 0
+}
+
 impl Timestamp {
     /// Builds a timestamp, checking the ranges of every field.
     #[must_use]
@@ -70,29 +80,35 @@ impl Timestamp {
     /// Parses RFC 3659 `time-val`: `YYYYMMDDHHMMSS[.sss]` (the fraction has 1 to 9 digits here).
     #[must_use]
     pub fn parse_time_val(b: &[u8]) -> Option<Self> {
-        let (main, frac) = match memchr::memchr(b'.', b) {
-            Some(i) => (b.get(..i)?, Some(b.get(i + 1..)?)),
-            None => (b, None),
-        };
-        if main.len() != 14 {
-            return None;
-        }
-        let n = |r: std::ops::Range<usize>| main.get(r).and_then(digits);
-        let nanos = match frac {
+        let main = b.first_chunk::<14>()?;
+        let nanos = match b.get(14) {
             None => 0,
-            Some(f) => {
+            Some(b'.') => {
+                let f = &b[15..];
                 let v = digits(f)?;
                 let scale = 10u32.pow(9 - u32::try_from(f.len()).ok()?);
                 v * scale
             }
+            Some(_) => return None,
         };
+        // The 14 digits checked as two overlapping words.
+        let word = |at: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&main[at..at + 8]);
+            u64::from_le_bytes(w)
+        };
+        if !all_digits(word(0)) || !all_digits(word(6)) {
+            return None;
+        }
+        let d = |i: usize| main[i] - b'0';
+        let two = |i: usize| d(i) * 10 + d(i + 1);
         let t = Timestamp {
-            year: u16::try_from(n(0..4)?).ok()?,
-            month: u8::try_from(n(4..6)?).ok()?,
-            day: u8::try_from(n(6..8)?).ok()?,
-            hour: u8::try_from(n(8..10)?).ok()?,
-            minute: u8::try_from(n(10..12)?).ok()?,
-            second: u8::try_from(n(12..14)?).ok()?,
+            year: u16::from(two(0)) * 100 + u16::from(two(2)),
+            month: two(4),
+            day: two(6),
+            hour: two(8),
+            minute: two(10),
+            second: two(12),
             nanos,
         };
         t.is_valid().then_some(t)
@@ -189,6 +205,60 @@ mod tests {
         assert!(Timestamp::parse_time_val(b"19981315100045").is_none());
         assert!(Timestamp::parse_time_val(b"1998061510004").is_none());
         assert!(Timestamp::parse_time_val(b"19980230100045").is_none());
+    }
+
+    #[test]
+    fn time_val_matches_a_plain_parser() {
+        // The plain reading: 14 digits, optional "." and 1 to 9 digits.
+        let plain = |b: &[u8]| -> Option<Timestamp> {
+            let (main, frac) = match b.iter().position(|&c| c == b'.') {
+                Some(i) => (&b[..i], Some(&b[i + 1..])),
+                None => (b, None),
+            };
+            if main.len() != 14 || !main.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let n =
+                |r: std::ops::Range<usize>| main[r].iter().fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'));
+            let nanos = match frac {
+                None => 0,
+                Some(f) if (1..=9).contains(&f.len()) && f.iter().all(u8::is_ascii_digit) => {
+                    n(0..0)
+                        + f.iter().fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'))
+                            * 10u32.pow(9 - f.len() as u32)
+                }
+                Some(_) => return None,
+            };
+            let t = Timestamp {
+                year: u16::try_from(n(0..4)).ok()?,
+                month: u8::try_from(n(4..6)).ok()?,
+                day: u8::try_from(n(6..8)).ok()?,
+                hour: u8::try_from(n(8..10)).ok()?,
+                minute: u8::try_from(n(10..12)).ok()?,
+                second: u8::try_from(n(12..14)).ok()?,
+                nanos,
+            };
+            t.is_valid().then_some(t)
+        };
+        let base = *b"20240229235960.123456789";
+        for len in 0..=base.len() + 1 {
+            for pos in 0..len.max(1) {
+                for b in [b'0', b'9', b'/', b':', b'.', b' ', 0x00, 0xb0, 0xfa, 0xff] {
+                    let mut s: Vec<u8> = base.iter().copied().chain(*b"0").take(len).collect();
+                    if pos < s.len() {
+                        s[pos] = b;
+                    }
+                    assert_eq!(
+                        Timestamp::parse_time_val(&s),
+                        plain(&s),
+                        "{:?}",
+                        String::from_utf8_lossy(&s)
+                    );
+                }
+            }
+        }
+        assert!(Timestamp::parse_time_val(b"20240229235960").is_some());
+        assert!(Timestamp::parse_time_val(b"20230229000000").is_none());
     }
 
     #[test]

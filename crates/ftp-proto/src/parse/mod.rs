@@ -21,6 +21,55 @@ pub(crate) fn dec_u64(b: &[u8]) -> Option<u64> {
     Some(v)
 }
 
+/// Eight bytes of `s` from `at` as a little-endian word, if there are eight.
+#[inline]
+pub(crate) fn word_at(s: &[u8], at: usize) -> Option<u64> {
+    s.get(at..)?.first_chunk::<8>().map(|w| u64::from_le_bytes(*w))
+}
+
+/// The number in the first `n` bytes (1 to 8) of the little-endian word `w`,
+/// if they are all decimal digits: a few word operations instead of a
+/// multiply-add per digit.
+#[inline]
+pub(crate) fn digits_in_word(w: u64, n: usize) -> Option<u64> {
+    const NIBBLE: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    if !(1..=8).contains(&n) {
+        return None;
+    }
+    // The n bytes moved to the top (the first, most significant digit lowest);
+    // the bytes shifted in are leading zero digits once '0' is taken off the
+    // top n only.
+    let shift = 8 * (8 - n as u32);
+    let x = w << shift;
+    let top = u64::MAX << shift;
+    // A byte is a digit when its high nibble is 3 and adding 6 keeps it so. A
+    // carry out of a byte only happens for a byte of 0xFA or more, itself not
+    // a digit, so it never hides a non-digit.
+    let bad = (((x & NIBBLE) ^ ZEROS) | ((x.wrapping_add(0x0606_0606_0606_0606) & NIBBLE) ^ ZEROS)) & top;
+    if bad != 0 {
+        return None;
+    }
+    let mut v = x - (ZEROS & top);
+    v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
+    v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
+    v = (v.wrapping_mul(10_000) + (v >> 32)) & 0xFFFF_FFFF;
+    Some(v)
+}
+
+/// [`dec_u64`] of `s[a..b]`, read as one word when it is at most eight bytes
+/// and eight bytes of `s` start at `a` (a number inside a longer line).
+#[inline]
+pub(crate) fn dec_u64_at(s: &[u8], a: usize, b: usize) -> Option<u64> {
+    let n = b.checked_sub(a)?;
+    if n <= 8
+        && let Some(w) = word_at(s, a)
+    {
+        return digits_in_word(w, n);
+    }
+    dec_u64(s.get(a..b)?)
+}
+
 /// Parses a decimal number that must fit `u8`.
 pub(crate) fn dec_u8(b: &[u8]) -> Option<u8> {
     if b.len() > 3 {
@@ -85,4 +134,37 @@ pub(crate) fn token(b: &[u8]) -> (&[u8], &[u8]) {
         i += 1;
     }
     (&b[..i], &b[i..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{dec_u64, dec_u64_at, digits_in_word, word_at};
+
+    #[test]
+    fn word_digits_match_the_byte_loop() {
+        // Every length, every byte value at every position, with what follows
+        // the number inside the word varying too.
+        for n in 0..=10usize {
+            for pos in 0..n.max(1) {
+                for b in (0..=255u8).step_by(1) {
+                    let mut s: Vec<u8> = (0..n).map(|i| b"9081726354"[i % 10]).collect();
+                    if pos < n {
+                        s[pos] = b;
+                    }
+                    let num = s.clone();
+                    s.extend_from_slice(b";x=\xff 123456789");
+                    assert_eq!(dec_u64_at(&s, 0, n), dec_u64(&num), "{num:?}");
+                    if n <= 8 {
+                        let w = word_at(&s, 0).unwrap();
+                        assert_eq!(digits_in_word(w, n), dec_u64(&num), "{num:?}");
+                    }
+                }
+            }
+        }
+        // Near the end of the input the byte loop takes over.
+        assert_eq!(dec_u64_at(b"x12", 1, 3), Some(12));
+        assert_eq!(dec_u64_at(b"x12", 3, 1), None);
+        assert_eq!(dec_u64_at(b"99999999999999999999;       ", 0, 20), None);
+        assert_eq!(dec_u64_at(b"18446744073709551615;       ", 0, 20), Some(u64::MAX));
+    }
 }
