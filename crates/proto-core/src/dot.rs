@@ -447,7 +447,7 @@ impl DotEncoder {
 pub mod checks {
     use super::{BareLineEndings, DotDecoder, DotEncoder, DotEvent};
     use crate::line::{LineConfig, LineFramer};
-    use bytes::BytesMut;
+    use bytes::{Bytes, BytesMut};
 
     /// Splits `data` into an arbitrary split plan (from its first byte) and the input.
     fn plan(data: &[u8]) -> (u8, &[u8]) {
@@ -596,13 +596,20 @@ pub mod checks {
                 accept_bare_lf: bare_lf,
                 accept_bare_cr: bare_cr,
             };
-            let run = |pieces: &[&[u8]]| {
+            // `lend` takes the lines through `next_line_with` instead.
+            let run = |pieces: &[&[u8]], lend: bool| {
                 let mut f = LineFramer::new(cfg);
                 let mut buf = BytesMut::new();
                 let mut out = Vec::new();
                 for piece in pieces {
                     buf.extend_from_slice(piece);
-                    while let Some(r) = f.next_line(&mut buf) {
+                    loop {
+                        let r = if lend {
+                            f.next_line_with(&mut buf, |r| r.map(Bytes::copy_from_slice))
+                        } else {
+                            f.next_line(&mut buf)
+                        };
+                        let Some(r) = r else { break };
                         if let Ok(line) = &r {
                             assert!(line.len() < max_len, "line over the limit");
                         }
@@ -612,9 +619,11 @@ pub mod checks {
                 }
                 (out, buf.to_vec())
             };
-            let whole = run(&[input]);
-            let split = run(&chunks(seed, input));
+            let whole = run(&[input], false);
+            let split = run(&chunks(seed, input), false);
             assert_eq!(whole, split, "chunking changed the lines");
+            assert_eq!(whole, run(&[input], true), "next_line_with differs");
+            assert_eq!(whole, run(&chunks(seed, input), true), "next_line_with differs");
         }
     }
 }

@@ -114,6 +114,14 @@ pub struct LineFramer {
     discard: Option<Discard>,
 }
 
+/// What [`LineFramer::locate`] found.
+enum Located {
+    /// A complete line ends with the LF at this index.
+    Line { lf: usize, bare_cr: bool },
+    /// No line to split: this is the answer.
+    Done(Option<Result<Bytes, LineError>>),
+}
+
 #[derive(Debug, Clone)]
 struct Discard {
     len: usize,
@@ -163,8 +171,62 @@ impl LineFramer {
     /// Returns `None` when `buf` holds no complete line yet; the partial line
     /// stays in `buf` (or, if it is already too long, is dropped from it).
     pub fn next_line(&mut self, buf: &mut BytesMut) -> Option<Result<Bytes, LineError>> {
+        match self.locate(buf) {
+            Located::Line { lf, bare_cr } => Some(self.split_line(buf, lf, bare_cr)),
+            Located::Done(r) => r,
+        }
+    }
+
+    /// [`next_line`](Self::next_line) without a `Bytes` per line: a good line
+    /// is lent to `f` as a slice of `buf` (without its CRLF) and dropped from
+    /// `buf` when `f` returns; errors are passed as `next_line` reports them.
+    /// For callers that parse each line on the spot and keep nothing of it.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use proto_core::{LineConfig, LineFramer};
+    ///
+    /// let mut framer = LineFramer::new(LineConfig::with_max_len(512));
+    /// let mut buf = BytesMut::from(&b"NOOP\r\nQUIT\r\n"[..]);
+    /// let len = framer.next_line_with(&mut buf, |line| line.map(<[u8]>::len));
+    /// assert_eq!(len, Some(Ok(4)));
+    /// assert_eq!(&buf[..], b"QUIT\r\n");
+    /// ```
+    pub fn next_line_with<R>(
+        &mut self,
+        buf: &mut BytesMut,
+        f: impl FnOnce(Result<&[u8], LineError>) -> R,
+    ) -> Option<R> {
+        let (lf, bare_cr) = match self.locate(buf) {
+            Located::Line { lf, bare_cr } => (lf, bare_cr),
+            Located::Done(r) => {
+                return r.map(|r| match r {
+                    Ok(line) => f(Ok(&line)),
+                    Err(e) => f(Err(e)),
+                });
+            }
+        };
+        let has_cr = lf > 0 && buf[lf - 1] == CR;
+        let clean = lf < self.config.max_len
+            && (has_cr || self.config.accept_bare_lf)
+            && (!bare_cr || self.config.accept_bare_cr);
+        if !clean {
+            return Some(match self.split_line(buf, lf, bare_cr) {
+                Ok(line) => f(Ok(&line)),
+                Err(e) => f(Err(e)),
+            });
+        }
+        let r = f(Ok(&buf[..if has_cr { lf - 1 } else { lf }]));
+        buf.advance(lf + 1);
+        Some(r)
+    }
+
+    /// Finds the end of the next line: its LF and whether a CR not followed
+    /// by LF came before it, or what [`next_line`](Self::next_line) returns
+    /// when there is no complete line (including an over-long one reported).
+    fn locate(&mut self, buf: &mut BytesMut) -> Located {
         if self.discard.is_some() {
-            return self.skip_long_line(buf);
+            return Located::Done(self.skip_long_line(buf));
         }
         let max = self.config.max_len;
         // Never look further than one byte past the limit: beyond that the line is too long anyway.
@@ -204,32 +266,40 @@ impl LineFramer {
                 buf.advance(window);
                 self.scanned = 0;
                 self.bare_cr = false;
-                return self.skip_long_line(buf);
+                return Located::Done(self.skip_long_line(buf));
             }
-            return None;
+            return Located::Done(None);
         };
         self.scanned = 0;
-        let bare_cr = std::mem::take(&mut self.bare_cr);
+        Located::Line {
+            lf,
+            bare_cr: std::mem::take(&mut self.bare_cr),
+        }
+    }
+
+    /// Splits the line ending at `lf` off `buf` and checks it.
+    fn split_line(&self, buf: &mut BytesMut, lf: usize, bare_cr: bool) -> Result<Bytes, LineError> {
+        let max = self.config.max_len;
         let has_cr = lf > 0 && buf[lf - 1] == CR;
         let mut line = buf.split_to(lf + 1);
         if lf + 1 > max {
             // The terminator arrived in the same read as the excess: a complete but over-long line.
             let line = line.freeze();
-            return Some(Err(LineError::TooLong {
+            return Err(LineError::TooLong {
                 len: line.len(),
                 limit: max,
                 head: line.slice(..max.min(TOO_LONG_HEAD)),
-            }));
+            });
         }
         if !has_cr && !self.config.accept_bare_lf {
             line.truncate(lf);
-            return Some(Err(LineError::BareLf { line: line.freeze() }));
+            return Err(LineError::BareLf { line: line.freeze() });
         }
         line.truncate(if has_cr { lf - 1 } else { lf });
         if bare_cr && !self.config.accept_bare_cr {
-            return Some(Err(LineError::BareCr { line: line.freeze() }));
+            return Err(LineError::BareCr { line: line.freeze() });
         }
-        Some(Ok(line.freeze()))
+        Ok(line.freeze())
     }
 
     /// Drops bytes of an over-long line until its LF; reports it then.
