@@ -27,34 +27,53 @@ pub(crate) fn word_at(s: &[u8], at: usize) -> Option<u64> {
     s.get(at..)?.first_chunk::<8>().map(|w| u64::from_le_bytes(*w))
 }
 
+const NIBBLE: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// A non-zero byte for each byte of `w` that may not be a decimal digit, and
+/// exact up to the first one: a byte is a digit when its high nibble is 3 and
+/// adding 6 keeps it so, and a carry out of a byte only happens for a byte of
+/// 0xFA or more, itself not a digit, so it never hides one that is not.
+#[inline]
+fn non_digits(w: u64) -> u64 {
+    ((w & NIBBLE) ^ ZEROS) | ((w.wrapping_add(0x0606_0606_0606_0606) & NIBBLE) ^ ZEROS)
+}
+
+/// The value of the digits in the top bytes of `x` (those of `top`), the
+/// first and most significant digit lowest; the bytes below are zero and read
+/// as leading zeros.
+#[inline]
+fn word_value(x: u64, top: u64) -> u64 {
+    let mut v = x - (ZEROS & top);
+    v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
+    v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
+    (v.wrapping_mul(10_000) + (v >> 32)) & 0xFFFF_FFFF
+}
+
 /// The number in the first `n` bytes (1 to 8) of the little-endian word `w`,
 /// if they are all decimal digits: a few word operations instead of a
 /// multiply-add per digit.
 #[inline]
 pub(crate) fn digits_in_word(w: u64, n: usize) -> Option<u64> {
-    const NIBBLE: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    const ZEROS: u64 = 0x3030_3030_3030_3030;
     if !(1..=8).contains(&n) {
         return None;
     }
-    // The n bytes moved to the top (the first, most significant digit lowest);
-    // the bytes shifted in are leading zero digits once '0' is taken off the
-    // top n only.
+    // The n bytes moved to the top, the bytes shifted in below them zero.
     let shift = 8 * (8 - n as u32);
-    let x = w << shift;
-    let top = u64::MAX << shift;
-    // A byte is a digit when its high nibble is 3 and adding 6 keeps it so. A
-    // carry out of a byte only happens for a byte of 0xFA or more, itself not
-    // a digit, so it never hides a non-digit.
-    let bad = (((x & NIBBLE) ^ ZEROS) | ((x.wrapping_add(0x0606_0606_0606_0606) & NIBBLE) ^ ZEROS)) & top;
-    if bad != 0 {
+    let (x, top) = (w << shift, u64::MAX << shift);
+    (non_digits(x) & top == 0).then(|| word_value(x, top))
+}
+
+/// The leading decimal digits of the little-endian word `w` (one to eight of
+/// them): `(value, digits)`, or `None` when the first byte is not a digit.
+#[inline]
+pub(crate) fn leading_digits(w: u64) -> Option<(u64, usize)> {
+    let n = non_digits(w).trailing_zeros() / 8;
+    if n == 0 {
         return None;
     }
-    let mut v = x - (ZEROS & top);
-    v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
-    v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
-    v = (v.wrapping_mul(10_000) + (v >> 32)) & 0xFFFF_FFFF;
-    Some(v)
+    let shift = 8 * (8 - n);
+    Some((word_value(w << shift, u64::MAX << shift), n as usize))
 }
 
 /// [`dec_u64`] of `s[a..b]`, read as one word when it is at most eight bytes
@@ -138,7 +157,7 @@ pub(crate) fn token(b: &[u8]) -> (&[u8], &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    use super::{dec_u64, dec_u64_at, digits_in_word, word_at};
+    use super::{dec_u64, dec_u64_at, digits_in_word, leading_digits, word_at};
 
     #[test]
     fn word_digits_match_the_byte_loop() {
@@ -154,10 +173,13 @@ mod tests {
                     let num = s.clone();
                     s.extend_from_slice(b";x=\xff 123456789");
                     assert_eq!(dec_u64_at(&s, 0, n), dec_u64(&num), "{num:?}");
+                    let w = word_at(&s, 0).unwrap();
                     if n <= 8 {
-                        let w = word_at(&s, 0).unwrap();
                         assert_eq!(digits_in_word(w, n), dec_u64(&num), "{num:?}");
                     }
+                    let run = s.iter().take(8).take_while(|c| c.is_ascii_digit()).count();
+                    let want = (run > 0).then(|| (dec_u64(&s[..run]).unwrap(), run));
+                    assert_eq!(leading_digits(w), want, "{s:?}");
                 }
             }
         }
