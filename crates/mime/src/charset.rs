@@ -18,13 +18,33 @@ pub fn decode_charset<'a>(bytes: &'a [u8], charset: &str) -> (Cow<'a, str>, bool
     if label.eq_ignore_ascii_case("utf-7") || label.eq_ignore_ascii_case("unicode-1-1-utf-7") {
         return (Cow::Owned(decode_utf7(bytes)), true);
     }
-    if label.eq_ignore_ascii_case("utf-8") || label.eq_ignore_ascii_case("us-ascii") || label.is_empty() {
-        return (String::from_utf8_lossy(bytes), true);
+    if is_utf8_label(label) {
+        return (utf8_lossy(bytes), true);
     }
     match encoding_rs::Encoding::for_label(label.as_bytes()) {
         Some(enc) => (enc.decode_without_bom_handling(bytes).0, true),
-        None => (String::from_utf8_lossy(bytes), false),
+        None => (utf8_lossy(bytes), false),
     }
+}
+
+/// Whether [`decode_charset`] reads this charset as UTF-8 (`utf-8`, `us-ascii`, none).
+pub(crate) fn is_utf8_label(charset: &str) -> bool {
+    let label = charset.trim();
+    label.eq_ignore_ascii_case("utf-8") || label.eq_ignore_ascii_case("us-ascii") || label.is_empty()
+}
+
+/// `String::from_utf8_lossy`, with the faster whole-slice check first (valid
+/// UTF-8 is the common case).
+pub(crate) fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// An owned buffer as text, invalid sequences replaced.
+pub(crate) fn utf8_lossy_owned(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn b64_value(b: u8) -> Option<u16> {

@@ -151,6 +151,22 @@ pub fn decode_unstructured(value: &[u8]) -> String {
     out
 }
 
+/// Whether `=?` occurs (cheaper than a substring searcher on short values).
+pub(crate) fn has_word_start(v: &[u8]) -> bool {
+    memchr::memchr_iter(b'=', v).any(|i| v.get(i + 1) == Some(&b'?'))
+}
+
+/// [`decode_unstructured`] that borrows when there is nothing to decode: no encoded
+/// word, no folding and valid UTF-8.
+pub(crate) fn decode_unstructured_cow(value: &[u8]) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    match crate::header::unfold(value) {
+        Cow::Borrowed(b) if !has_word_start(b) => crate::charset::utf8_lossy(b),
+        Cow::Owned(v) if !has_word_start(&v) => Cow::Owned(crate::charset::utf8_lossy_owned(v)),
+        _ => Cow::Owned(decode_unstructured(value)),
+    }
+}
+
 /// Encodes `text` as RFC 2047 B-encoded UTF-8 words, each at most 75 characters,
 /// never splitting a character. Returns the words; the caller joins them with
 /// folding whitespace.

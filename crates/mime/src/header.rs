@@ -34,7 +34,7 @@ impl Header<'_> {
     /// The value as an unstructured field: unfolded and RFC 2047 decoded.
     #[must_use]
     pub fn text(&self) -> String {
-        crate::encoded_word::decode_unstructured(self.value.trim_ascii())
+        crate::encoded_word::decode_unstructured_cow(self.value.trim_ascii())
             .trim()
             .to_owned()
     }
@@ -48,7 +48,7 @@ impl Header<'_> {
 /// ```
 #[must_use]
 pub fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
-    if memchr::memchr2(b'\r', b'\n', value).is_none() {
+    if !has_line_break(value) {
         return Cow::Borrowed(value);
     }
     let mut out = Vec::with_capacity(value.len());
@@ -66,6 +66,16 @@ pub fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
+/// Whether a CR or LF occurs; a plain loop on short values, where setting up the
+/// vector search costs more than it saves.
+pub(crate) fn has_line_break(v: &[u8]) -> bool {
+    if v.len() < 32 {
+        v.iter().any(|&b| b == b'\r' || b == b'\n')
+    } else {
+        memchr::memchr2(b'\r', b'\n', v).is_some()
+    }
+}
+
 /// Byte cursor over an unfolded structured value.
 pub(crate) struct Cursor<'a> {
     s: &'a [u8],
@@ -73,6 +83,22 @@ pub(crate) struct Cursor<'a> {
 }
 
 pub(crate) const TSPECIALS: &[u8] = b"()<>@,;:\\\"/[]?=";
+
+/// Which bytes may appear in an RFC 2045 token: printable ASCII except tspecials.
+static TOKEN_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 33;
+    while b < 127 {
+        t[b] = true;
+        b += 1;
+    }
+    let mut i = 0;
+    while i < TSPECIALS.len() {
+        t[TSPECIALS[i] as usize] = false;
+        i += 1;
+    }
+    t
+};
 
 impl<'a> Cursor<'a> {
     pub(crate) fn new(s: &'a [u8]) -> Self {
@@ -137,8 +163,8 @@ impl<'a> Cursor<'a> {
     /// RFC 2045 token (printable ASCII without tspecials).
     pub(crate) fn token(&mut self) -> Option<&'a [u8]> {
         let start = self.i;
-        while let Some(b) = self.peek() {
-            if b <= b' ' || b >= 0x7f || TSPECIALS.contains(&b) {
+        while let Some(&b) = self.s.get(self.i) {
+            if !TOKEN_BYTE[usize::from(b)] {
                 break;
             }
             self.i += 1;

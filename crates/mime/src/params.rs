@@ -71,6 +71,9 @@ impl Param<'_> {
 /// result as after [`unfold`]: every line break is a CRLF or LF followed by a space
 /// or tab (or ends the value) and no backslash escapes a line-break byte.
 fn fold_safe(v: &[u8]) -> bool {
+    if !crate::header::has_line_break(v) {
+        return true;
+    }
     let mut from = 0;
     while let Some(p) = memchr::memchr2(b'\r', b'\n', &v[from..]) {
         let i = from + p;
@@ -93,29 +96,51 @@ fn fold_safe(v: &[u8]) -> bool {
     true
 }
 
-/// A token (printable ASCII) lowercased, borrowed when it is lowercase already.
-fn lower(t: &[u8]) -> Cow<'_, str> {
-    if t.iter().any(u8::is_ascii_uppercase) {
-        Cow::Owned(t.iter().map(|&b| char::from(b.to_ascii_lowercase())).collect())
-    } else {
-        // tokens hold only printable ASCII, so each byte is one char
-        match std::str::from_utf8(t) {
-            Ok(s) => Cow::Borrowed(s),
-            Err(_) => Cow::Owned(String::from_utf8_lossy(t).into_owned()),
+/// The value being parsed, checked for UTF-8 once, so that the tokens and values
+/// cut from it become `&str` without a check each.
+struct Src<'a> {
+    bytes: &'a [u8],
+    text: Option<&'a str>,
+}
+
+impl<'a> Src<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Src {
+            bytes,
+            text: std::str::from_utf8(bytes).ok(),
         }
+    }
+
+    /// `sub` (a slice of `bytes`) as text, when the whole value is UTF-8 and `sub`
+    /// does not cut a character.
+    fn str(&self, sub: &'a [u8]) -> Option<&'a str> {
+        let text = self.text?;
+        let off = (sub.as_ptr() as usize).checked_sub(self.bytes.as_ptr() as usize)?;
+        text.get(off..off.checked_add(sub.len())?)
+    }
+}
+
+/// A token (printable ASCII) lowercased, borrowed when it is lowercase already.
+fn lower<'a>(t: &'a [u8], src: &Src<'a>) -> Cow<'a, str> {
+    if t.iter().any(u8::is_ascii_uppercase) {
+        return Cow::Owned(t.iter().map(|&b| char::from(b.to_ascii_lowercase())).collect());
+    }
+    match src.str(t) {
+        Some(s) => Cow::Borrowed(s),
+        None => crate::charset::utf8_lossy(t),
     }
 }
 
 /// Bytes as text: RFC 2047 words decoded, otherwise UTF-8 (lossy), borrowed when valid.
-fn text_value(v: Cow<'_, [u8]>) -> Cow<'_, str> {
-    if memchr::memmem::find(&v, b"=?").is_some() {
+fn text_value<'a>(v: Cow<'a, [u8]>, src: &Src<'a>) -> Cow<'a, str> {
+    if crate::encoded_word::has_word_start(&v) {
         return Cow::Owned(crate::encoded_word::decode_unstructured(&v));
     }
     match v {
-        Cow::Borrowed(b) => String::from_utf8_lossy(b),
-        Cow::Owned(v) => Cow::Owned(
-            String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-        ),
+        Cow::Borrowed(b) => src
+            .str(b)
+            .map_or_else(|| crate::charset::utf8_lossy(b), Cow::Borrowed),
+        Cow::Owned(v) => Cow::Owned(crate::charset::utf8_lossy_owned(v)),
     }
 }
 
@@ -138,7 +163,7 @@ pub(crate) enum TypeKind {
     Other,
 }
 
-/// What the scanner keeps of a Content-Type, see `ContentType::scan`.
+/// What the scanner keeps of a Content-Type, see `ContentType::framing`.
 #[derive(Debug)]
 pub(crate) struct Scanned {
     pub(crate) kind: TypeKind,
@@ -197,9 +222,10 @@ impl<'a> ContentType<'a> {
     }
 
     fn parse_in(value: &'a [u8]) -> Option<Self> {
+        let src = Src::new(value);
         let mut c = Cursor::new(value);
-        let (media_type, subtype) = Self::head(&mut c)?;
-        let params = parse_params(&mut c);
+        let (media_type, subtype) = Self::head(&mut c, &src)?;
+        let params = parse_params(&mut c, &src);
         Some(ContentType {
             media_type,
             subtype,
@@ -207,46 +233,27 @@ impl<'a> ContentType<'a> {
         })
     }
 
-    fn head(c: &mut Cursor<'a>) -> Option<(Cow<'a, str>, Cow<'a, str>)> {
+    fn head(c: &mut Cursor<'a>, src: &Src<'a>) -> Option<(Cow<'a, str>, Cow<'a, str>)> {
         let (t, s) = head_bytes(c)?;
-        Some((lower(t), lower(s)))
+        Some((lower(t, src), lower(s, src)))
     }
 
-    /// What the scanner needs from a Content-Type value: `None` when it does not
-    /// parse (like [`ContentType::parse`]), else the kind of type and the boundary
-    /// of a multipart. Parameters of other types are not looked at.
-    pub(crate) fn scan(value: &[u8]) -> Option<Scanned> {
-        let kind = |t: &[u8], s: &[u8]| {
-            if t.eq_ignore_ascii_case(b"multipart") {
-                TypeKind::Multipart {
-                    digest: s.eq_ignore_ascii_case(b"digest"),
-                }
-            } else if t.eq_ignore_ascii_case(b"message")
-                && [&b"rfc822"[..], b"global", b"news"]
-                    .iter()
-                    .any(|m| s.eq_ignore_ascii_case(m))
-            {
-                TypeKind::Message
-            } else {
-                TypeKind::Other
+    /// What the scanner needs to frame the body: the kind of type and the
+    /// boundary of a multipart.
+    pub(crate) fn framing(&self) -> Scanned {
+        let kind = if self.media_type == "multipart" {
+            TypeKind::Multipart {
+                digest: self.subtype == "digest",
             }
-        };
-        if !fold_safe(value) {
-            return ContentType::parse(value).map(|ct| Scanned {
-                kind: kind(ct.media_type.as_bytes(), ct.subtype.as_bytes()),
-                boundary: ct.boundary_bytes(),
-            });
-        }
-        let mut c = Cursor::new(value);
-        let (t, s) = head_bytes(&mut c)?;
-        let kind = kind(t, s);
-        let boundary = if matches!(kind, TypeKind::Multipart { .. }) {
-            let params = parse_params(&mut c);
-            find(&params, "boundary").map(|p| p.value.as_bytes().to_vec())
+        } else if self.media_type == "message" && matches!(&*self.subtype, "rfc822" | "global" | "news") {
+            TypeKind::Message
         } else {
-            None
+            TypeKind::Other
         };
-        Some(Scanned { kind, boundary })
+        Scanned {
+            kind,
+            boundary: self.boundary_bytes(),
+        }
     }
 
     fn boundary_bytes(&self) -> Option<Vec<u8>> {
@@ -265,7 +272,7 @@ impl<'a> ContentType<'a> {
             return ContentType::fallback(&unfold(value)).into_owned();
         }
         let params = match memchr::memchr(b';', value) {
-            Some(p) => parse_params(&mut Cursor::new(&value[p..])),
+            Some(p) => parse_params(&mut Cursor::new(&value[p..]), &Src::new(value)),
             None => Vec::new(),
         };
         ContentType {
@@ -316,10 +323,11 @@ impl<'a> Disposition<'a> {
         if !fold_safe(value) {
             return Disposition::parse(&unfold(value)).map(Disposition::into_owned);
         }
+        let src = Src::new(value);
         let mut c = Cursor::new(value);
         c.skip_cfws();
-        let kind = lower(c.token()?);
-        let params = parse_params(&mut c);
+        let kind = lower(c.token()?, &src);
+        let params = parse_params(&mut c, &src);
         Some(Disposition { kind, params })
     }
 
@@ -409,7 +417,7 @@ fn value_at<'a>(c: &mut Cursor<'a>) -> Cow<'a, [u8]> {
 /// `;`, a missing `=` or a stray token is skipped, duplicate names keep the first.
 /// Without RFC 2231 sections or extended values (the common case) the parameters
 /// borrow from the input; otherwise the value is read again by [`parse_params_2231`].
-fn parse_params<'a>(c: &mut Cursor<'a>) -> Vec<Param<'a>> {
+fn parse_params<'a>(c: &mut Cursor<'a>, src: &Src<'a>) -> Vec<Param<'a>> {
     let start = c.pos();
     let mut out: Vec<Param<'a>> = Vec::new();
     let mut seen = 0;
@@ -423,13 +431,13 @@ fn parse_params<'a>(c: &mut Cursor<'a>) -> Vec<Param<'a>> {
             continue;
         }
         seen += 1;
-        let name = lower(attr);
+        let name = lower(attr, src);
         if out.iter().any(|p| p.name == name) {
             continue;
         }
         out.push(Param {
             name,
-            value: text_value(value),
+            value: text_value(value, src),
             charset: None,
             language: None,
         });
@@ -443,7 +451,7 @@ fn parse_params_2231<'a>(c: &mut Cursor<'_>) -> Vec<Param<'a>> {
     let mut raw: Vec<RawParam> = Vec::new();
     while let Some(attr) = next_attr(c) {
         let value = value_at(c).into_owned();
-        let mut name = lower(attr).into_owned();
+        let mut name = String::from_utf8_lossy(attr).to_ascii_lowercase();
         let mut extended = false;
         if name.ends_with('*') {
             extended = true;
@@ -509,7 +517,7 @@ fn assemble<'a>(raw: &[RawParam]) -> Vec<Param<'a>> {
         } else if let Some(s) = simple {
             Param {
                 name: Cow::Owned(name.to_owned()),
-                value: owned(text_value(Cow::Borrowed(&s.value))),
+                value: owned(text_value(Cow::Borrowed(&s.value), &Src::new(&[]))),
                 charset: None,
                 language: None,
             }

@@ -94,6 +94,8 @@ pub struct PushParser {
     fields: Vec<RawField>,
     depth: usize,
     part_start: Vec<usize>,
+    /// The Content-Type of the header block being read.
+    content_type: Option<ContentType<'static>>,
 }
 
 impl PushParser {
@@ -108,6 +110,7 @@ impl PushParser {
             fields: Vec::new(),
             depth: 0,
             part_start: Vec::new(),
+            content_type: None,
         }
     }
 
@@ -168,7 +171,12 @@ impl PushParser {
                 self.part_start.push(offset);
                 return None;
             }
-            Ev::Field { start, colon, end } => {
+            Ev::Field {
+                start,
+                colon,
+                end,
+                content_type,
+            } => {
                 let raw = self.take(start, end);
                 let mut vend = raw.len();
                 if raw.ends_with(b"\n") {
@@ -184,6 +192,12 @@ impl PushParser {
                     value: raw.slice(c + 1..vend.max(c + 1)),
                     offset: start,
                 };
+                if content_type {
+                    let ct = ContentType::parse(&f.value);
+                    self.sc.set_content_type(ct.as_ref().map(ContentType::framing));
+                    self.content_type =
+                        Some(ct.unwrap_or_else(|| ContentType::fallback(&f.value)).into_owned());
+                }
                 self.fields.push(f.clone());
                 Event::Header(f)
             }
@@ -196,9 +210,10 @@ impl PushParser {
             } => {
                 let depth = self.depth;
                 self.depth += 1;
-                let field = content_type.and_then(|i| self.fields.get(i));
-                let content_type =
-                    crate::tree::content_type_of(field.map(|f| &f.value[..]), digest_default).into_owned();
+                let content_type = match self.content_type.take() {
+                    Some(ct) if content_type.is_some() => ct,
+                    _ => crate::tree::default_content_type(digest_default),
+                };
                 Event::PartStart {
                     depth,
                     offset: self.part_start.last().copied().unwrap_or(0),

@@ -9,7 +9,7 @@
 use crate::decode::TransferEncoding;
 use crate::defect::{Defect, DefectKind};
 use crate::limits::Limits;
-use crate::params::{ContentType, Scanned, TypeKind};
+use crate::params::{Scanned, TypeKind};
 use memchr::{memchr, memmem};
 use std::collections::VecDeque;
 
@@ -33,6 +33,9 @@ pub(crate) enum Ev {
         start: usize,
         colon: usize,
         end: usize,
+        /// The Content-Type that counts (the first): the consumer parses it and
+        /// must hand the result to [`Scanner::set_content_type`] before the next call.
+        content_type: bool,
     },
     HeaderEnd {
         body_start: usize,
@@ -144,7 +147,7 @@ impl Scanner {
                 first_line: true,
                 ..HeaderCtx::default()
             },
-            pending: VecDeque::new(),
+            pending: VecDeque::with_capacity(8),
             started: false,
             line_start: true,
             parts: 1,
@@ -333,21 +336,16 @@ impl Scanner {
             }
         }
         let value = &buf[colon + 1..vend.max(colon + 1)];
-        if name.eq_ignore_ascii_case(b"content-type") && self.ctx.content_type.is_none() {
-            let scanned = ContentType::scan(value).unwrap_or_else(|| {
-                // parsed again by the consumer as ContentType::fallback: text/plain
-                self.ctx.bad_content_type = true;
-                Scanned {
-                    kind: TypeKind::Other,
-                    boundary: None,
-                }
-            });
+        let is_type = name.eq_ignore_ascii_case(b"content-type") && self.ctx.content_type.is_none();
+        if is_type {
+            // filled in by set_content_type: the consumer parses the value once,
+            // for itself and for the framing decisions here
             self.ctx.content_type = Some(TypeInfo {
                 field: self.ctx.emitted,
-                multipart: matches!(scanned.kind, TypeKind::Multipart { .. }),
-                digest: scanned.kind == TypeKind::Multipart { digest: true },
-                message: scanned.kind == TypeKind::Message,
-                boundary: scanned.boundary,
+                multipart: false,
+                digest: false,
+                message: false,
+                boundary: None,
             });
         } else if name.eq_ignore_ascii_case(b"content-transfer-encoding") && self.ctx.encoding.is_none() {
             let v = crate::header::unfold(value);
@@ -358,8 +356,26 @@ impl Scanner {
             start,
             colon: start + colon,
             end: start + end,
+            content_type: is_type,
         });
         true
+    }
+
+    /// The parsed Content-Type of the field reported with `content_type: true`
+    /// (`None` when it did not parse: a defect, and text/plain).
+    pub(crate) fn set_content_type(&mut self, parsed: Option<Scanned>) {
+        let Some(info) = self.ctx.content_type.as_mut() else {
+            return;
+        };
+        match parsed {
+            Some(s) => {
+                info.multipart = matches!(s.kind, TypeKind::Multipart { .. });
+                info.digest = s.kind == TypeKind::Multipart { digest: true };
+                info.message = s.kind == TypeKind::Message;
+                info.boundary = s.boundary;
+            }
+            None => self.ctx.bad_content_type = true,
+        }
     }
 
     fn maybe_too_long(&mut self, have: usize) -> bool {

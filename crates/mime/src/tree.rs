@@ -2,7 +2,7 @@
 //! sections can be cut byte-exactly.
 
 use crate::address::{Address, parse_addresses};
-use crate::charset::decode_charset;
+use crate::charset::{decode_charset, is_utf8_label, utf8_lossy_owned};
 use crate::date::DateTime;
 use crate::decode::{TransferEncoding, decode_body};
 use crate::defect::{Defect, DefectKind};
@@ -127,11 +127,15 @@ impl<'a> Message<'a> {
 
     fn build(input: &'a [u8], limits: Limits) -> Self {
         let mut sc = Scanner::new(limits);
-        let mut parts: Vec<Part<'a>> = Vec::new();
+        let mut parts: Vec<Part<'a>> = Vec::with_capacity(4);
         let mut defects = Vec::new();
-        let mut stack: Vec<PartId> = Vec::new();
+        let mut stack: Vec<PartId> = Vec::with_capacity(4);
         // (preamble end, epilogue start) per open multipart, by part id
-        let mut marks: Vec<(Option<usize>, Option<usize>)> = Vec::new();
+        let mut marks: Vec<(Option<usize>, Option<usize>)> = Vec::with_capacity(4);
+        // the fields of the header block being read; each part gets an exact copy
+        let mut fields: Vec<Header<'a>> = Vec::with_capacity(32);
+        // the Content-Type of the header block being read, parsed once
+        let mut content: Option<ContentType<'a>> = None;
         while let Some(ev) = sc.next(input.get(sc.pos..).unwrap_or(&[]), true) {
             match ev {
                 Ev::PartBegin { offset } => {
@@ -145,7 +149,7 @@ impl<'a> Message<'a> {
                         }
                     }
                     parts.push(Part {
-                        headers: Vec::with_capacity(8),
+                        headers: Vec::new(),
                         header_range: offset..offset,
                         body_range: offset..offset,
                         // replaced when the header block ends (no allocation here)
@@ -158,8 +162,13 @@ impl<'a> Message<'a> {
                     marks.push((None, None));
                     stack.push(id);
                 }
-                Ev::Field { start, colon, end } => {
-                    if let Some(&id) = stack.last() {
+                Ev::Field {
+                    start,
+                    colon,
+                    end,
+                    content_type,
+                } => {
+                    if !stack.is_empty() {
                         let mut vend = end;
                         if input[..vend].ends_with(b"\n") {
                             vend -= 1;
@@ -167,9 +176,15 @@ impl<'a> Message<'a> {
                                 vend -= 1;
                             }
                         }
-                        parts[id].headers.push(Header {
+                        let value = &input[colon + 1..vend.max(colon + 1)];
+                        if content_type {
+                            let ct = ContentType::parse(value);
+                            sc.set_content_type(ct.as_ref().map(ContentType::framing));
+                            content = Some(ct.unwrap_or_else(|| ContentType::fallback(value)));
+                        }
+                        fields.push(Header {
                             name: input[start..colon].trim_ascii_end(),
-                            value: &input[colon + 1..vend.max(colon + 1)],
+                            value,
                             range: start..end,
                         });
                     }
@@ -185,9 +200,13 @@ impl<'a> Message<'a> {
                         let p = &mut parts[id];
                         p.header_range.end = body_start;
                         p.body_range = body_start..body_start;
-                        let field = content_type.and_then(|i| p.headers.get(i));
-                        p.content_type = content_type_of(field.map(|h| h.value), digest_default);
-                        p.explicit_content_type = field.is_some();
+                        p.headers = fields.as_slice().to_vec();
+                        fields.clear();
+                        p.explicit_content_type = content_type.is_some();
+                        p.content_type = match content.take() {
+                            Some(ct) if content_type.is_some() => ct,
+                            _ => default_content_type(digest_default),
+                        };
                         p.encoding = encoding;
                         p.kind = match shape {
                             Shape::Leaf => PartKind::Leaf,
@@ -318,6 +337,8 @@ impl<'a> Message<'a> {
         let cs = self.parts[id].content_type.param("charset").unwrap_or("utf-8");
         match self.decoded_body(id).0 {
             Cow::Borrowed(b) => decode_charset(b, cs).0,
+            // one UTF-8 check, and the buffer becomes the string
+            Cow::Owned(v) if is_utf8_label(cs) => Cow::Owned(utf8_lossy_owned(v)),
             Cow::Owned(v) => match decode_charset(&v, cs).0 {
                 Cow::Borrowed(_) => match String::from_utf8(v) {
                     Ok(s) => Cow::Owned(s),
@@ -374,13 +395,13 @@ impl<'a> Message<'a> {
     }
 }
 
-/// The content type from the value of the Content-Type field that counts (the
-/// scanner has framed the body from the same value), or the default.
-pub(crate) fn content_type_of(value: Option<&[u8]>, digest_default: bool) -> ContentType<'_> {
-    match value {
-        Some(v) => ContentType::parse(v).unwrap_or_else(|| ContentType::fallback(v)),
-        None if digest_default => ContentType::message_rfc822(),
-        None => ContentType::text_plain(),
+/// The content type of a part without Content-Type (RFC 2045 section 5.2, RFC 2046
+/// section 5.1.5).
+pub(crate) fn default_content_type(digest_default: bool) -> ContentType<'static> {
+    if digest_default {
+        ContentType::message_rfc822()
+    } else {
+        ContentType::text_plain()
     }
 }
 
