@@ -227,15 +227,16 @@ impl Notify {
     }
 
     pub(crate) fn parse(v: &[u8]) -> Option<Notify> {
-        // Each word is compared through its length and its bytes packed into a
-        // u64 with the case bit cleared: exact and case-insensitive for these
-        // all-letter words (clearing 0x20 maps only 'x' and 'X' onto 'X').
+        // The words are five or seven letters. Each is read as one
+        // little-endian integer with the case bit of every byte cleared:
+        // exact and case-insensitive for these all-letter words (a byte
+        // lands on an upper-case letter only if it is that letter in either case).
         const fn up(w: &[u8]) -> u64 {
             let mut k = 0u64;
-            let mut i = 0;
-            while i < w.len() {
+            let mut i = w.len();
+            while i > 0 {
+                i -= 1;
                 k = (k << 8) | (w[i] & 0xDF) as u64;
-                i += 1;
             }
             k
         }
@@ -243,24 +244,38 @@ impl Notify {
         const FAILURE: u64 = up(b"FAILURE");
         const DELAY: u64 = up(b"DELAY");
         const NEVER: u64 = up(b"NEVER");
+        const CASE7: u64 = 0x00DF_DFDF_DFDF_DFDF;
+        const CASE5: u64 = 0x00DF_DFDF_DFDF;
         let mut n = Notify::default();
-        for w in v.split(|&b| b == b',') {
-            if w.len() > 7 {
-                return None;
-            }
-            let slot = match (w.len(), up(w)) {
-                (7, SUCCESS) => &mut n.success,
-                (7, FAILURE) => &mut n.failure,
-                (5, DELAY) => &mut n.delay,
-                (5, NEVER) if w.len() == v.len() => return Some(Notify::NEVER),
+        let mut rest = v;
+        loop {
+            let slot = match rest {
+                [a, b, c, d, e, tail @ ..] if tail.first().is_none_or(|&x| x == b',') => {
+                    match u64::from_le_bytes([*a, *b, *c, *d, *e, 0, 0, 0]) & CASE5 {
+                        DELAY => &mut n.delay,
+                        NEVER if v.len() == 5 => return Some(Notify::NEVER),
+                        _ => return None,
+                    }
+                }
+                [a, b, c, d, e, f, g, tail @ ..] if tail.first().is_none_or(|&x| x == b',') => {
+                    match u64::from_le_bytes([*a, *b, *c, *d, *e, *f, *g, 0]) & CASE7 {
+                        SUCCESS => &mut n.success,
+                        FAILURE => &mut n.failure,
+                        _ => return None,
+                    }
+                }
                 _ => return None,
             };
             if *slot {
                 return None;
             }
             *slot = true;
+            let len = if rest.len() > 5 && rest[5] == b',' { 5 } else { 7 };
+            match rest.get(len + 1..) {
+                Some(next) => rest = next,
+                None => return Some(n),
+            }
         }
-        Some(n)
     }
 
     fn write_to(self, out: &mut BytesMut) {
@@ -998,7 +1013,67 @@ impl<'a> AuthLine<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::upper4;
+    use super::{Notify, upper4};
+
+    #[test]
+    fn notify_parse_matches_a_plain_reference() {
+        fn reference(v: &[u8]) -> Option<Notify> {
+            let words: Vec<&[u8]> = v.split(|&b| b == b',').collect();
+            if words.len() == 1 && words[0].eq_ignore_ascii_case(b"NEVER") {
+                return Some(Notify::NEVER);
+            }
+            let mut n = Notify::default();
+            for w in words {
+                let slot = if w.eq_ignore_ascii_case(b"SUCCESS") {
+                    &mut n.success
+                } else if w.eq_ignore_ascii_case(b"FAILURE") {
+                    &mut n.failure
+                } else if w.eq_ignore_ascii_case(b"DELAY") {
+                    &mut n.delay
+                } else {
+                    return None;
+                };
+                if *slot {
+                    return None;
+                }
+                *slot = true;
+            }
+            Some(n)
+        }
+        let words: [&[u8]; 13] = [
+            b"SUCCESS",
+            b"success",
+            b"FAILURE",
+            b"fAiLuRe",
+            b"DELAY",
+            b"delay",
+            b"NEVER",
+            b"never",
+            b"",
+            b"SUCCES",
+            b"SUCCESSS",
+            b"DELAYS",
+            b"\xf3UCCESS",
+        ];
+        let mut checked = 0;
+        for a in words {
+            for b in words {
+                for c in words {
+                    for k in 1..=3 {
+                        let v = [a, b, c][..k].join(&b","[..]);
+                        assert_eq!(
+                            Notify::parse(&v),
+                            reference(&v),
+                            "{:?}",
+                            String::from_utf8_lossy(&v)
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 13 * 13 * 13 * 3);
+    }
 
     #[test]
     fn upper4_matches_per_byte_upper_case() {
