@@ -249,28 +249,33 @@ impl Notify {
         let mut n = Notify::default();
         let mut rest = v;
         loop {
-            let slot = match rest {
-                [a, b, c, d, e, tail @ ..] if tail.first().is_none_or(|&x| x == b',') => {
-                    match u64::from_le_bytes([*a, *b, *c, *d, *e, 0, 0, 0]) & CASE5 {
-                        DELAY => &mut n.delay,
-                        NEVER if v.len() == 5 => return Some(Notify::NEVER),
-                        _ => return None,
-                    }
-                }
-                [a, b, c, d, e, f, g, tail @ ..] if tail.first().is_none_or(|&x| x == b',') => {
-                    match u64::from_le_bytes([*a, *b, *c, *d, *e, *f, *g, 0]) & CASE7 {
-                        SUCCESS => &mut n.success,
-                        FAILURE => &mut n.failure,
-                        _ => return None,
-                    }
-                }
+            // The word's length: five or seven, then a comma or the end.
+            let len = match (rest.get(5), rest.get(7)) {
+                (None | Some(b','), _) => 5,
+                (_, None | Some(b',')) => 7,
+                _ => return None,
+            };
+            let w = rest.get(..len)?;
+            // Two overlapping four-byte reads cover the word.
+            let lo = u64::from(u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+            let hi = u64::from(u32::from_le_bytes([
+                w[len - 4],
+                w[len - 3],
+                w[len - 2],
+                w[len - 1],
+            ]));
+            let key = lo | (hi << (8 * (len - 4)));
+            let slot = match (len, key) {
+                (5, k) if k & CASE5 == DELAY => &mut n.delay,
+                (5, k) if k & CASE5 == NEVER && v.len() == 5 => return Some(Notify::NEVER),
+                (7, k) if k & CASE7 == SUCCESS => &mut n.success,
+                (7, k) if k & CASE7 == FAILURE => &mut n.failure,
                 _ => return None,
             };
             if *slot {
                 return None;
             }
             *slot = true;
-            let len = if rest.len() > 5 && rest[5] == b',' { 5 } else { 7 };
             match rest.get(len + 1..) {
                 Some(next) => rest = next,
                 None => return Some(n),

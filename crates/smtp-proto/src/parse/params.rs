@@ -40,17 +40,30 @@ mod swar {
     /// The high bit of every byte.
     pub(super) const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-    /// True if some byte of `x` is below `n` (`n` at most 128).
+    /// The high bit of bytes of `x` below `n` (`n` at most 128). Exact for
+    /// the lowest flagged byte; a byte above a flagged one may be flagged too.
     #[inline(always)]
+    pub(super) fn less(x: u64, n: u8) -> u64 {
+        x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS
+    }
+
+    /// The high bit of bytes of `x` equal to `b`; exact as [`less`] is.
+    #[inline(always)]
+    pub(super) fn eq(x: u64, b: u8) -> u64 {
+        let y = x ^ (ONES * u64::from(b));
+        y.wrapping_sub(ONES) & !y & HIGHS
+    }
+
+    /// True if some byte of `x` is below `n` (`n` at most 128).
+    #[cfg(test)]
     pub(super) fn has_less(x: u64, n: u8) -> bool {
-        x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS != 0
+        less(x, n) != 0
     }
 
     /// True if some byte of `x` equals `b`.
-    #[inline(always)]
+    #[cfg(test)]
     pub(super) fn has_byte(x: u64, b: u8) -> bool {
-        let y = x ^ (ONES * u64::from(b));
-        y.wrapping_sub(ONES) & !y & HIGHS != 0
+        eq(x, b) != 0
     }
 }
 
@@ -83,17 +96,30 @@ fn next_param(r: &[u8]) -> Result<Scanned<'_>, CommandError> {
         // Eight bytes at a time while they are all esmtp-value bytes: none
         // below 33, none "=" or DEL. Non-xchar bytes ("+", non-ASCII) clear
         // the XCHAR bit of the mask.
+        // The lowest flagged byte of these tests is always a true match, so
+        // the window that holds the end of the value also tells where it is.
+        let mut open = true;
         while let Some(w) = r.get(i..i + 8) {
             let x = u64::from_le_bytes(w.try_into().unwrap_or_default());
-            if swar::has_less(x, 33) | swar::has_byte(x, b'=') | swar::has_byte(x, 0x7f) {
-                break;
+            let stop = swar::less(x, 33) | swar::eq(x, b'=') | swar::eq(x, 0x7f);
+            let odd = swar::eq(x, b'+') | (x & swar::HIGHS);
+            if stop == 0 {
+                if odd != 0 {
+                    mask &= !class::XCHAR;
+                }
+                i += 8;
+                continue;
             }
-            if swar::has_byte(x, b'+') | (x & swar::HIGHS != 0) {
+            // Bytes below the first stop byte are value bytes.
+            let below = (stop & stop.wrapping_neg()) - 1;
+            if odd & below != 0 {
                 mask &= !class::XCHAR;
             }
-            i += 8;
+            i += (stop.trailing_zeros() / 8) as usize;
+            open = false;
+            break;
         }
-        while i < n {
+        while open && i < n {
             let c = TABLE[r[i] as usize];
             if c & VALUE == 0 {
                 break;
@@ -337,7 +363,21 @@ mod tests {
                 }
                 for t in [b'=', 0x7f, b'+'] {
                     assert_eq!(swar::has_byte(x, t), bytes.contains(&t), "{bytes:?} has {t}");
+                    let first = bytes.iter().position(|&y| y == t);
+                    let m = swar::eq(x, t);
+                    assert_eq!(
+                        (m != 0).then(|| m.trailing_zeros() as usize / 8),
+                        first,
+                        "{bytes:?} first {t}"
+                    );
                 }
+                let first = bytes.iter().position(|&y| y < 33);
+                let m = swar::less(x, 33);
+                assert_eq!(
+                    (m != 0).then(|| m.trailing_zeros() as usize / 8),
+                    first,
+                    "{bytes:?} first < 33"
+                );
             }
         }
     }
