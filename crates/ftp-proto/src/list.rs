@@ -381,18 +381,23 @@ pub struct UnixEntry<'a> {
     pub link_target: Option<&'a [u8]>,
 }
 
-const MONTHS: [&[u8; 3]; 12] = [
-    b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec",
-];
+/// The month names, three letters each, as little-endian words folded to lower case.
+const MONTHS: [u32; 12] = {
+    let names = *b"janfebmaraprmayjunjulaugsepoctnovdec";
+    let mut m = [0u32; 12];
+    let mut i = 0;
+    while i < 12 {
+        m[i] = names[3 * i] as u32 | (names[3 * i + 1] as u32) << 8 | (names[3 * i + 2] as u32) << 16;
+        i += 1;
+    }
+    m
+};
 
 fn month(t: &[u8]) -> Option<u8> {
     let [a, b, c] = t else { return None };
-    let k = [
-        a.to_ascii_lowercase(),
-        b.to_ascii_lowercase(),
-        c.to_ascii_lowercase(),
-    ];
-    MONTHS.iter().position(|m| **m == k).map(|i| i as u8 + 1)
+    // Folding with `| 0x20` is exact for letters, and every month name is letters.
+    let k = (u32::from(*a) | u32::from(*b) << 8 | u32::from(*c) << 16) | 0x20_2020;
+    MONTHS.iter().position(|&m| m == k).map(|i| i as u8 + 1)
 }
 
 fn unix_kind(c: u8) -> Option<FileKind> {
@@ -434,23 +439,42 @@ fn perm_bits(p: &[u8]) -> Option<u16> {
 /// Picks the year for a `Mon DD HH:MM` date: the latest year that does not put
 /// the date more than a day after `now` (ls shows times for recent files only).
 fn infer_year(now: Timestamp, month: u8, day: u8, hour: u8, minute: u8) -> Option<Timestamp> {
-    let limit = now.unix_seconds() + 86_400;
+    // Without the arithmetic when the order is plain: a date of this year up
+    // to `now`, or any valid date of an earlier year, is before the limit.
+    let plain = now.is_valid();
+    let limit = || now.unix_seconds() + 86_400;
     for back in 0..9u16 {
         let y = now.year.checked_sub(back)?;
-        if let Some(t) = Timestamp::new(y, month, day, hour, minute, 0)
-            && t.unix_seconds() <= limit
-        {
+        let Some(t) = Timestamp::new(y, month, day, hour, minute, 0) else {
+            continue;
+        };
+        let before_now = back > 0
+            || (month, day, hour, minute, 0) <= (now.month, now.day, now.hour, now.minute, now.second);
+        // Two months on, or three days on in the same month, is past the
+        // limit (a day and a leap second after `now` may still be within it).
+        let far_after = back == 0
+            && (month >= now.month.saturating_add(2)
+                || (month == now.month && day >= now.day.saturating_add(3)));
+        if plain && far_after {
+            continue;
+        }
+        if (plain && before_now) || t.unix_seconds() <= limit() {
             return Some(t);
         }
     }
     None
 }
 
+/// `H:MM` or `HH:MM` (one to three hour digits, as `dec_u8` reads them): the
+/// colon is third from the end.
 fn hh_mm(t: &[u8]) -> Option<(u8, u8)> {
-    let c = memchr(b':', t)?;
+    let c = t.len().checked_sub(3).filter(|c| (1..=3).contains(c))?;
+    if t[c] != b':' {
+        return None;
+    }
     let h = crate::parse::dec_u8(&t[..c])?;
     let m = crate::parse::dec_u8(&t[c + 1..])?;
-    (h < 24 && m < 60 && t.len() - c == 3).then_some((h, m))
+    (h < 24 && m < 60).then_some((h, m))
 }
 
 /// Parses one Unix `ls -l` line. `now` is the time used to infer the year of
@@ -492,7 +516,7 @@ pub fn parse_unix(line: &[u8], now: Timestamp) -> Result<UnixEntry<'_>, ListErro
     // device form with "major, minor".
     let mut cols: [&[u8]; 6] = [&[]; 6];
     let mut n = 0;
-    let (m, day, ty, after) = loop {
+    let (m, day, ty, time, after) = loop {
         let (t, r) = token(rest);
         if t.is_empty() {
             return Err(E);
@@ -503,11 +527,12 @@ pub fn parse_unix(line: &[u8], now: Timestamp) -> Result<UnixEntry<'_>, ListErro
             // A month only if a day and a time or year follow.
             let (d, r2) = token(r);
             let (ty, r3) = token(r2);
-            let time_or_year = hh_mm(ty).is_some() || (ty.len() == 4 && crate::parse::dec_u16(ty).is_some());
+            let time = hh_mm(ty);
+            let time_or_year = time.is_some() || (ty.len() == 4 && crate::parse::dec_u16(ty).is_some());
             if let Some(day) = crate::parse::dec_u8(d).filter(|d| (1..=31).contains(d))
                 && time_or_year
             {
-                break (m, day, ty, r3);
+                break (m, day, ty, time, r3);
             }
         }
         if n == cols.len() {
@@ -553,7 +578,7 @@ pub fn parse_unix(line: &[u8], now: Timestamp) -> Result<UnixEntry<'_>, ListErro
         [o] => (None, *o, None),
         _ => return Err(E),
     };
-    let (modified, year_inferred) = if let Some((h, mi)) = hh_mm(ty) {
+    let (modified, year_inferred) = if let Some((h, mi)) = time {
         (infer_year(now, m, day, h, mi).ok_or(E)?, true)
     } else {
         let y = crate::parse::dec_u16(ty).filter(|_| ty.len() == 4).ok_or(E)?;
@@ -997,8 +1022,8 @@ pub fn write_unix(f: &FileInfo<'_>, now: Timestamp, out: &mut BytesMut) -> Resul
     pad(out, &num, 12, true);
     out.extend_from_slice(b" ");
     let t = f.modified;
-    let m = MONTHS[usize::from(t.month - 1)];
-    out.extend_from_slice(&[m[0].to_ascii_uppercase(), m[1], m[2], b' ']);
+    let [a, b, c, _] = MONTHS[usize::from(t.month - 1)].to_le_bytes();
+    out.extend_from_slice(&[a.to_ascii_uppercase(), b, c, b' ']);
     let mut two = [0u8; 2];
     put_num(&mut two, u32::from(t.day));
     if two[0] == b'0' {
@@ -1168,6 +1193,110 @@ mod tests {
         #[test]
         fn one_pass_parser_matches_the_reference_on_any_bytes(line in proptest::collection::vec(any::<u8>(), 0..64)) {
             prop_assert_eq!(parse_mlsx(&line), reference(&line));
+        }
+    }
+
+    #[test]
+    fn year_inference_matches_the_arithmetic() {
+        // The plain reading: compare seconds for every candidate year.
+        let reference = |now: Timestamp, month: u8, day: u8, hour: u8, minute: u8| {
+            let limit = now.unix_seconds() + 86_400;
+            (0..9u16).find_map(|back| {
+                let t = Timestamp::new(now.year.checked_sub(back)?, month, day, hour, minute, 0)?;
+                (t.unix_seconds() <= limit).then_some(t)
+            })
+        };
+        let mut nows = Vec::new();
+        for (y, m, d) in [
+            (2024, 6, 15),
+            (2024, 1, 1),
+            (2023, 12, 31),
+            (2024, 2, 29),
+            (2025, 3, 1),
+            (0, 1, 1),
+            (3, 1, 1),
+        ] {
+            for (h, mi, sec) in [(0, 0, 0), (12, 0, 0), (23, 59, 59), (23, 59, 60), (0, 1, 30)] {
+                nows.push(Timestamp {
+                    year: y,
+                    month: m,
+                    day: d,
+                    hour: h,
+                    minute: mi,
+                    second: sec,
+                    nanos: 0,
+                });
+            }
+        }
+        // Times passed in that are not valid still give the same answer.
+        nows.push(Timestamp {
+            year: 2024,
+            month: 13,
+            day: 40,
+            hour: 25,
+            minute: 61,
+            second: 0,
+            nanos: 0,
+        });
+        nows.push(Timestamp {
+            year: 2024,
+            month: 0,
+            day: 0,
+            hour: 0,
+            minute: 0,
+            second: 0,
+            nanos: 0,
+        });
+        for now in nows {
+            for month in 0..=13 {
+                for day in [0, 1, 2, 3, 14, 15, 16, 17, 18, 28, 29, 30, 31, 32] {
+                    for (hour, minute) in [(0, 0), (11, 59), (12, 0), (12, 1), (23, 59), (24, 0)] {
+                        assert_eq!(
+                            super::infer_year(now, month, day, hour, minute),
+                            reference(now, month, day, hour, minute),
+                            "{now:?} {month} {day} {hour}:{minute}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn clock_times_match_the_plain_reading() {
+        let reference = |t: &[u8]| {
+            let c = t.iter().position(|&b| b == b':')?;
+            let h = crate::parse::dec_u8(&t[..c])?;
+            let m = crate::parse::dec_u8(&t[c + 1..])?;
+            (h < 24 && m < 60 && t.len() - c == 3).then_some((h, m))
+        };
+        let alphabet = b"019:5 x";
+        for len in 0..=7u32 {
+            for mut code in 0..7usize.pow(len) {
+                let t: Vec<u8> = (0..len)
+                    .map(|_| {
+                        let b = alphabet[code % 7];
+                        code /= 7;
+                        b
+                    })
+                    .collect();
+                assert_eq!(super::hh_mm(&t), reference(&t), "{t:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn month_names_fold_case_exactly() {
+        for (i, m) in [
+            "jan", "FEB", "Mar", "aPr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "DEC",
+        ]
+        .iter()
+        .enumerate()
+        {
+            assert_eq!(super::month(m.as_bytes()), Some(i as u8 + 1));
+        }
+        for bad in [&b"ja"[..], b"janu", b"j\x01n", b"\x0aan", b"ja\x0e", b"ftp", b""] {
+            assert_eq!(super::month(bad), None, "{bad:?}");
         }
     }
 
