@@ -2,6 +2,11 @@
 //! source port), TLS on it with the control session's resumption check, and
 //! moving the bytes (file, listing, upload) with TYPE A conversion and a
 //! per-read/per-write timeout.
+//!
+//! Binary transfers on plain (non-TLS) connections never pass through user
+//! space: RETR is sendfile(2) from the file into the socket, STOR is splice(2)
+//! from the socket into a pipe and from the pipe into the file, both driven by
+//! tokio's readiness events. TLS and TYPE A go through a buffer, as they must.
 
 use bytes::BytesMut;
 use examples::ftpfs::Upload;
@@ -13,8 +18,9 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
+use std::os::fd::AsFd;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::timeout;
@@ -22,6 +28,14 @@ use tokio_rustls::TlsAcceptor;
 
 /// Read and write chunk: large enough for loopback gigabytes.
 const CHUNK: usize = 256 * 1024;
+
+/// Most bytes one sendfile(2) call may move (it stops earlier when the
+/// socket buffer is full).
+const SENDFILE_MAX: usize = 8 * 1024 * 1024;
+
+/// Pipe capacity asked for on the STOR splice path (the default 64 KiB would
+/// mean many more system calls; the kernel may grant less).
+const PIPE_SIZE: usize = 1024 * 1024;
 
 /// What the control loop hears from a transfer task.
 #[derive(Debug, Clone, Copy)]
@@ -127,6 +141,22 @@ pub(crate) async fn connect_active(
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "active connect timed out"))?
 }
 
+/// Classifies an error of a zero-copy call, which can come from either side:
+/// the connection (lost) or the file (local or out of space).
+fn zero_copy_failure(e: &io::Error) -> DataFailure {
+    use io::ErrorKind as K;
+    match e.kind() {
+        K::BrokenPipe | K::ConnectionReset | K::ConnectionAborted | K::NotConnected | K::TimedOut => {
+            tracing::debug!(error = %e, "data connection lost");
+            DataFailure::Lost
+        }
+        _ => {
+            tracing::info!(error = %e, "zero-copy transfer failed");
+            storage_failure(e)
+        }
+    }
+}
+
 fn storage_failure(e: &io::Error) -> DataFailure {
     if e.raw_os_error() == Some(28) || e.kind() == io::ErrorKind::StorageFull {
         DataFailure::StorageExceeded
@@ -190,9 +220,15 @@ async fn transfer(job: Job, tcp: TcpStream) -> Result<u64, DataFailure> {
             with_timeout(wait, conn.write_all(&b)).await?;
             b.len() as u64
         }
-        Payload::File(mut f) => send_file(&mut conn, &mut f, ascii, wait).await?,
+        Payload::File(mut f) => match &conn {
+            Conn::Plain(tcp) if !ascii => sendfile(tcp, &f, wait).await?,
+            _ => send_file(&mut conn, &mut f, ascii, wait).await?,
+        },
         Payload::Upload(mut up) => {
-            let n = receive(&mut conn, &mut up, ascii, wait).await?;
+            let n = match &conn {
+                Conn::Plain(tcp) if !ascii => splice_upload(tcp, &mut up, wait).await?,
+                _ => receive(&mut conn, &mut up, ascii, wait).await?,
+            };
             tokio::task::block_in_place(|| up.commit()).map_err(|e| storage_failure(&e))?;
             // The peer has closed its side already; a failing close here
             // changes nothing about the upload.
@@ -206,6 +242,74 @@ async fn transfer(job: Job, tcp: TcpStream) -> Result<u64, DataFailure> {
     })
     .await?;
     Ok(moved)
+}
+
+/// RETR, binary, no TLS: sendfile(2) from the file's current position (the
+/// REST offset) to its end, each call moving what the socket buffer takes.
+async fn sendfile(tcp: &TcpStream, f: &File, wait: Duration) -> Result<u64, DataFailure> {
+    let mut total = 0u64;
+    loop {
+        let sent = tcp.async_io(Interest::WRITABLE, || {
+            rustix::fs::sendfile(tcp, f, None, SENDFILE_MAX).map_err(io::Error::from)
+        });
+        match timeout(wait, sent).await {
+            Ok(Ok(0)) => return Ok(total),
+            Ok(Ok(n)) => total += n as u64,
+            Ok(Err(e)) => return Err(zero_copy_failure(&e)),
+            Err(_) => {
+                tracing::info!("data connection timed out");
+                return Err(DataFailure::Lost);
+            }
+        }
+    }
+}
+
+/// STOR/APPE/STOU, binary, no TLS: splice(2) from the socket into a pipe,
+/// then from the pipe into the file, until the peer closes.
+async fn splice_upload(tcp: &TcpStream, up: &mut Upload, wait: Duration) -> Result<u64, DataFailure> {
+    use rustix::pipe::{PipeFlags, SpliceFlags};
+    let (rd, wr) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK).map_err(|e| {
+        tracing::warn!(error = %e, "pipe for splice");
+        DataFailure::Local
+    })?;
+    let cap = rustix::pipe::fcntl_setpipe_size(&wr, PIPE_SIZE)
+        .or_else(|_| rustix::pipe::fcntl_getpipe_size(&wr))
+        .unwrap_or(64 * 1024);
+    let mut total = 0u64;
+    loop {
+        let filled = tcp.async_io(Interest::READABLE, || {
+            rustix::pipe::splice(
+                tcp,
+                None,
+                &wr,
+                None,
+                cap,
+                SpliceFlags::MOVE | SpliceFlags::NONBLOCK,
+            )
+            .map_err(io::Error::from)
+        });
+        let n = match timeout(wait, filled).await {
+            Ok(Ok(n)) => n,
+            Ok(Err(e)) => return Err(zero_copy_failure(&e)),
+            Err(_) => {
+                tracing::info!("data connection timed out");
+                return Err(DataFailure::Lost);
+            }
+        };
+        if n == 0 {
+            return Ok(total);
+        }
+        let mut left = n;
+        while left > 0 {
+            match up.splice_from(rd.as_fd(), left) {
+                Ok(0) => return Err(DataFailure::Local),
+                Ok(m) => left -= m,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(zero_copy_failure(&e)),
+            }
+        }
+        total += n as u64;
+    }
 }
 
 async fn send_file(conn: &mut Conn, f: &mut File, ascii: bool, wait: Duration) -> Result<u64, DataFailure> {
