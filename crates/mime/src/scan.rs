@@ -129,9 +129,12 @@ pub(crate) struct Scanner {
     line_start: bool,
     parts: usize,
     bare_lf: bool,
-    /// Searcher for a line that starts with `--`, built once.
-    nl_dash: memmem::Finder<'static>,
+    /// Searcher for a line that starts with `--`, built once per process.
+    nl_dash: &'static memmem::Finder<'static>,
 }
+
+/// The `\n--` searcher (building one costs more than scanning a small message).
+static NL_DASH: std::sync::OnceLock<memmem::Finder<'static>> = std::sync::OnceLock::new();
 
 fn is_wsp(b: u8) -> bool {
     b == b' ' || b == b'\t'
@@ -152,7 +155,7 @@ impl Scanner {
             line_start: true,
             parts: 1,
             bare_lf: false,
-            nl_dash: memmem::Finder::new(b"\n--"),
+            nl_dash: NL_DASH.get_or_init(|| memmem::Finder::new(b"\n--")),
         }
     }
 

@@ -129,9 +129,8 @@ impl<'a> Message<'a> {
         let mut sc = Scanner::new(limits);
         let mut parts: Vec<Part<'a>> = Vec::with_capacity(4);
         let mut defects = Vec::new();
-        let mut stack: Vec<PartId> = Vec::with_capacity(4);
-        // (preamble end, epilogue start) per open multipart, by part id
-        let mut marks: Vec<(Option<usize>, Option<usize>)> = Vec::with_capacity(4);
+        // open parts with (preamble end, epilogue start) of an open multipart
+        let mut stack: Vec<(PartId, Option<usize>, Option<usize>)> = Vec::with_capacity(8);
         // the fields of the header block being read; each part gets an exact copy
         let mut fields: Vec<Header<'a>> = Vec::with_capacity(32);
         // the Content-Type of the header block being read, parsed once
@@ -140,7 +139,7 @@ impl<'a> Message<'a> {
             match ev {
                 Ev::PartBegin { offset } => {
                     let id = parts.len();
-                    let parent = stack.last().copied();
+                    let parent = stack.last().map(|s| s.0);
                     if let Some(p) = parent {
                         match &mut parts[p].kind {
                             PartKind::Multipart { children, .. } => children.push(id),
@@ -159,8 +158,7 @@ impl<'a> Message<'a> {
                         kind: PartKind::Leaf,
                         parent,
                     });
-                    marks.push((None, None));
-                    stack.push(id);
+                    stack.push((id, None, None));
                 }
                 Ev::Field {
                     start,
@@ -196,7 +194,7 @@ impl<'a> Message<'a> {
                     encoding,
                     shape,
                 } => {
-                    if let Some(&id) = stack.last() {
+                    if let Some(&(id, ..)) = stack.last() {
                         let p = &mut parts[id];
                         p.header_range.end = body_start;
                         p.body_range = body_start..body_start;
@@ -224,17 +222,15 @@ impl<'a> Message<'a> {
                     ..
                 } => {}
                 Ev::Delimiter { start, end, close } => {
-                    if let Some(&id) = stack.last() {
-                        let m = &mut marks[id];
-                        m.0.get_or_insert(start);
+                    if let Some((_, pre_end, epi_start)) = stack.last_mut() {
+                        pre_end.get_or_insert(start);
                         if close {
-                            m.1 = Some(end);
+                            *epi_start = Some(end);
                         }
                     }
                 }
                 Ev::PartEnd { end } => {
-                    if let Some(id) = stack.pop() {
-                        let (pre_end, epi_start) = marks[id];
+                    if let Some((id, pre_end, epi_start)) = stack.pop() {
                         let p = &mut parts[id];
                         p.body_range.end = end.max(p.body_range.start);
                         if let PartKind::Multipart {
