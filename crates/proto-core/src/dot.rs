@@ -596,34 +596,52 @@ pub mod checks {
                 accept_bare_lf: bare_lf,
                 accept_bare_cr: bare_cr,
             };
-            // `lend` takes the lines through `next_line_with` instead.
-            let run = |pieces: &[&[u8]], lend: bool| {
+            // `how`: 0 takes the lines with `next_line`, 1 with `next_line_with`,
+            // 2 with `lines_with` (breaking after every third line).
+            let run = |pieces: &[&[u8]], how: u8| {
                 let mut f = LineFramer::new(cfg);
                 let mut buf = BytesMut::new();
                 let mut out = Vec::new();
                 for piece in pieces {
                     buf.extend_from_slice(piece);
                     loop {
-                        let r = if lend {
-                            f.next_line_with(&mut buf, |r| r.map(Bytes::copy_from_slice))
-                        } else {
-                            f.next_line(&mut buf)
+                        let r = match how {
+                            0 => f.next_line(&mut buf),
+                            1 => f.next_line_with(&mut buf, |r| r.map(Bytes::copy_from_slice)),
+                            _ => {
+                                let before = out.len();
+                                let stop = f.lines_with(&mut buf, |r| {
+                                    out.push(r.map(Bytes::copy_from_slice));
+                                    if out.len() % 3 == 0 {
+                                        std::ops::ControlFlow::Break(())
+                                    } else {
+                                        std::ops::ControlFlow::Continue(())
+                                    }
+                                });
+                                assert_eq!(stop.is_some(), out.len() > before && out.len() % 3 == 0);
+                                if stop.is_none() {
+                                    break;
+                                }
+                                continue;
+                            }
                         };
                         let Some(r) = r else { break };
-                        if let Ok(line) = &r {
-                            assert!(line.len() < max_len, "line over the limit");
-                        }
                         out.push(r);
+                    }
+                    for line in out.iter().flatten() {
+                        assert!(line.len() < max_len, "line over the limit");
                     }
                     assert!(buf.len() <= max_len, "framer buffered past the limit");
                 }
                 (out, buf.to_vec())
             };
-            let whole = run(&[input], false);
-            let split = run(&chunks(seed, input), false);
+            let whole = run(&[input], 0);
+            let split = run(&chunks(seed, input), 0);
             assert_eq!(whole, split, "chunking changed the lines");
-            assert_eq!(whole, run(&[input], true), "next_line_with differs");
-            assert_eq!(whole, run(&chunks(seed, input), true), "next_line_with differs");
+            for how in [1, 2] {
+                assert_eq!(whole, run(&[input], how), "lending ({how}) differs");
+                assert_eq!(whole, run(&chunks(seed, input), how), "lending ({how}) differs");
+            }
         }
     }
 }

@@ -7,6 +7,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 use memchr::{memchr, memchr2};
+use std::ops::ControlFlow;
 
 const CR: u8 = b'\r';
 const LF: u8 = b'\n';
@@ -219,6 +220,68 @@ impl LineFramer {
         let r = f(Ok(&buf[..if has_cr { lf - 1 } else { lf }]));
         buf.advance(lf + 1);
         Some(r)
+    }
+
+    /// Lends every complete line of `buf` to `f` in turn, as
+    /// [`next_line_with`](Self::next_line_with) would one by one, until `f`
+    /// returns [`ControlFlow::Break`] (its value is returned) or no complete
+    /// line is left (`None`). The lines lent are dropped from `buf`. Clean
+    /// CRLF lines are found straight in the buffer and dropped together, so a
+    /// read holding many pipelined commands costs one buffer update, not one
+    /// per line.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use proto_core::{LineConfig, LineFramer};
+    /// use std::ops::ControlFlow;
+    ///
+    /// let mut framer = LineFramer::new(LineConfig::with_max_len(512));
+    /// let mut buf = BytesMut::from(&b"NOOP\r\nRSET\r\nDATA\r\nbody"[..]);
+    /// let mut seen = Vec::new();
+    /// let stop = framer.lines_with(&mut buf, |line| {
+    ///     let line = line.unwrap();
+    ///     seen.push(line.to_vec());
+    ///     if line == b"DATA" { ControlFlow::Break("data") } else { ControlFlow::Continue(()) }
+    /// });
+    /// assert_eq!(stop, Some("data"));
+    /// assert_eq!(seen, [&b"NOOP"[..], b"RSET", b"DATA"]);
+    /// assert_eq!(&buf[..], b"body");
+    /// ```
+    pub fn lines_with<B>(
+        &mut self,
+        buf: &mut BytesMut,
+        mut f: impl FnMut(Result<&[u8], LineError>) -> ControlFlow<B>,
+    ) -> Option<B> {
+        loop {
+            let mut off = 0;
+            let mut stop = None;
+            if self.discard.is_none() && self.scanned == 0 && !self.bare_cr {
+                // A clean line has its CRLF within the limit; anything else
+                // (no line yet, a bare CR or LF, too long) takes the general path.
+                let max = self.config.max_len;
+                loop {
+                    let rest = &buf[off..];
+                    let window = &rest[..rest.len().min(max)];
+                    let Some(p) = memchr2(CR, LF, window) else { break };
+                    if window[p] != CR || window.get(p + 1) != Some(&LF) {
+                        break;
+                    }
+                    let flow = f(Ok(&rest[..p]));
+                    off += p + 2;
+                    if let ControlFlow::Break(b) = flow {
+                        stop = Some(b);
+                        break;
+                    }
+                }
+            }
+            buf.advance(off);
+            if stop.is_some() {
+                return stop;
+            }
+            if let ControlFlow::Break(b) = self.next_line_with(buf, &mut f)? {
+                return Some(b);
+            }
+        }
     }
 
     /// Finds the end of the next line: its LF and whether a CR not followed
