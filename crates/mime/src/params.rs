@@ -67,13 +67,32 @@ impl Param<'_> {
     }
 }
 
-/// True when the value can be parsed as it is, folding included, with the same
+/// How a value may be parsed in place.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// No line break at all.
+    Flat,
+    /// Folded, with the same result as parsing the unfolded value.
+    Folded,
+    /// Must be unfolded first.
+    Unsafe,
+}
+
+/// Whether the value can be parsed as it is, folding included, with the same
 /// result as after [`unfold`]: every line break is a CRLF or LF followed by a space
 /// or tab (or ends the value) and no backslash escapes a line-break byte.
-fn fold_safe(v: &[u8]) -> bool {
+fn shape(v: &[u8]) -> Shape {
     if !crate::header::has_line_break(v) {
-        return true;
+        return Shape::Flat;
     }
+    if fold_safe(v) {
+        Shape::Folded
+    } else {
+        Shape::Unsafe
+    }
+}
+
+fn fold_safe(v: &[u8]) -> bool {
     let mut from = 0;
     while let Some(p) = memchr::memchr2(b'\r', b'\n', &v[from..]) {
         let i = from + p;
@@ -101,13 +120,16 @@ fn fold_safe(v: &[u8]) -> bool {
 struct Src<'a> {
     bytes: &'a [u8],
     text: Option<&'a str>,
+    /// No line breaks: values need no unfolding.
+    flat: bool,
 }
 
 impl<'a> Src<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    fn new(bytes: &'a [u8], shape: Shape) -> Self {
         Src {
             bytes,
             text: std::str::from_utf8(bytes).ok(),
+            flat: shape == Shape::Flat,
         }
     }
 
@@ -214,15 +236,14 @@ impl<'a> ContentType<'a> {
     /// ```
     #[must_use]
     pub fn parse(value: &'a [u8]) -> Option<Self> {
-        if fold_safe(value) {
-            Self::parse_in(value)
-        } else {
-            ContentType::parse_in(&unfold(value)).map(ContentType::into_owned)
+        match shape(value) {
+            Shape::Unsafe => ContentType::parse_in(&unfold(value), Shape::Flat).map(ContentType::into_owned),
+            s => Self::parse_in(value, s),
         }
     }
 
-    fn parse_in(value: &'a [u8]) -> Option<Self> {
-        let src = Src::new(value);
+    fn parse_in(value: &'a [u8], shape: Shape) -> Option<Self> {
+        let src = Src::new(value, shape);
         let mut c = Cursor::new(value);
         let (media_type, subtype) = Self::head(&mut c, &src)?;
         let params = parse_params(&mut c, &src);
@@ -268,11 +289,12 @@ impl<'a> ContentType<'a> {
     /// parameters follow the first `;`, as Python's `email` package does.
     #[must_use]
     pub(crate) fn fallback(value: &'a [u8]) -> Self {
-        if !fold_safe(value) {
+        let shape = shape(value);
+        if shape == Shape::Unsafe {
             return ContentType::fallback(&unfold(value)).into_owned();
         }
         let params = match memchr::memchr(b';', value) {
-            Some(p) => parse_params(&mut Cursor::new(&value[p..]), &Src::new(value)),
+            Some(p) => parse_params(&mut Cursor::new(&value[p..]), &Src::new(value, shape)),
             None => Vec::new(),
         };
         ContentType {
@@ -320,10 +342,11 @@ impl<'a> Disposition<'a> {
     /// ```
     #[must_use]
     pub fn parse(value: &'a [u8]) -> Option<Self> {
-        if !fold_safe(value) {
+        let shape = shape(value);
+        if shape == Shape::Unsafe {
             return Disposition::parse(&unfold(value)).map(Disposition::into_owned);
         }
-        let src = Src::new(value);
+        let src = Src::new(value, shape);
         let mut c = Cursor::new(value);
         c.skip_cfws();
         let kind = lower(c.token()?, &src);
@@ -405,9 +428,11 @@ fn next_attr<'a>(c: &mut Cursor<'a>) -> Option<&'a [u8]> {
     }
 }
 
-fn value_at<'a>(c: &mut Cursor<'a>) -> Cow<'a, [u8]> {
+fn value_at<'a>(c: &mut Cursor<'a>, flat: bool) -> Cow<'a, [u8]> {
     if c.peek() == Some(b'"') {
         c.quoted_cow()
+    } else if flat {
+        Cow::Borrowed(c.param_value())
     } else {
         unfolded(c.param_value())
     }
@@ -426,7 +451,7 @@ fn parse_params<'a>(c: &mut Cursor<'a>, src: &Src<'a>) -> Vec<Param<'a>> {
             c.set_pos(start);
             return parse_params_2231(c);
         }
-        let value = value_at(c);
+        let value = value_at(c, src.flat);
         if seen >= MAX_PARAMS {
             continue;
         }
@@ -450,7 +475,7 @@ fn parse_params<'a>(c: &mut Cursor<'a>, src: &Src<'a>) -> Vec<Param<'a>> {
 fn parse_params_2231<'a>(c: &mut Cursor<'_>) -> Vec<Param<'a>> {
     let mut raw: Vec<RawParam> = Vec::new();
     while let Some(attr) = next_attr(c) {
-        let value = value_at(c).into_owned();
+        let value = value_at(c, false).into_owned();
         let mut name = String::from_utf8_lossy(attr).to_ascii_lowercase();
         let mut extended = false;
         if name.ends_with('*') {
@@ -517,7 +542,7 @@ fn assemble<'a>(raw: &[RawParam]) -> Vec<Param<'a>> {
         } else if let Some(s) = simple {
             Param {
                 name: Cow::Owned(name.to_owned()),
-                value: owned(text_value(Cow::Borrowed(&s.value), &Src::new(&[]))),
+                value: owned(text_value(Cow::Borrowed(&s.value), &Src::new(&[], Shape::Flat))),
                 charset: None,
                 language: None,
             }

@@ -11,7 +11,6 @@ use crate::defect::{Defect, DefectKind};
 use crate::limits::Limits;
 use crate::params::{Scanned, TypeKind};
 use memchr::{memchr, memmem};
-use std::collections::VecDeque;
 
 /// Which region of a part a body chunk belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,13 +123,42 @@ pub(crate) struct Scanner {
     pub(crate) pos: usize,
     stack: Vec<Frame>,
     ctx: HeaderCtx,
-    pending: VecDeque<Ev>,
+    pending: EvQueue,
     started: bool,
     line_start: bool,
     parts: usize,
     bare_lf: bool,
     /// Searcher for a line that starts with `--`, built once per process.
     nl_dash: &'static memmem::Finder<'static>,
+}
+
+/// Events found but not handed out yet, first in first out. The scanner reads on
+/// only once the queue is empty, so a Vec read from the front and cleared when
+/// drained does (cheaper than a ring buffer).
+#[derive(Debug)]
+struct EvQueue {
+    q: Vec<Ev>,
+    head: usize,
+}
+
+impl EvQueue {
+    fn push_back(&mut self, ev: Ev) {
+        self.q.push(ev);
+    }
+
+    fn pop_front(&mut self) -> Option<Ev> {
+        let ev = *self.q.get(self.head)?;
+        self.head += 1;
+        if self.head == self.q.len() {
+            self.q.clear();
+            self.head = 0;
+        }
+        Some(ev)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.head == self.q.len()
+    }
 }
 
 /// The `\n--` searcher (building one costs more than scanning a small message).
@@ -150,7 +178,10 @@ impl Scanner {
                 first_line: true,
                 ..HeaderCtx::default()
             },
-            pending: VecDeque::with_capacity(8),
+            pending: EvQueue {
+                q: Vec::with_capacity(8),
+                head: 0,
+            },
             started: false,
             line_start: true,
             parts: 1,
