@@ -5,8 +5,12 @@
 //!
 //! Binary transfers on plain (non-TLS) connections never pass through user
 //! space: RETR is sendfile(2) from the file into the socket, STOR is splice(2)
-//! from the socket into a pipe and from the pipe into the file, both driven by
-//! tokio's readiness events. TLS and TYPE A go through a buffer, as they must.
+//! from the socket into a pipe and from the pipe into the file. Both run in a
+//! blocking thread on the socket switched to blocking mode (the stall timeout
+//! becomes SO_SNDTIMEO / SO_RCVTIMEO), so the kernel sleeps until the socket
+//! is ready instead of a readiness event going through the runtime for every
+//! few hundred KiB, and a slow disk never stalls a runtime worker. TLS and
+//! TYPE A go through a buffer in the task, as they must.
 
 use bytes::BytesMut;
 use examples::ftpfs::Upload;
@@ -16,11 +20,12 @@ use ftp_proto::{AsciiDecoder, AsciiEncoder};
 use rustls::HandshakeKind;
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::net::SocketAddr;
+use std::net::{Shutdown, SocketAddr};
 use std::ops::RangeInclusive;
 use std::os::fd::AsFd;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::timeout;
@@ -146,7 +151,13 @@ pub(crate) async fn connect_active(
 fn zero_copy_failure(e: &io::Error) -> DataFailure {
     use io::ErrorKind as K;
     match e.kind() {
-        K::BrokenPipe | K::ConnectionReset | K::ConnectionAborted | K::NotConnected | K::TimedOut => {
+        // WouldBlock: SO_SNDTIMEO / SO_RCVTIMEO expired.
+        K::BrokenPipe
+        | K::ConnectionReset
+        | K::ConnectionAborted
+        | K::NotConnected
+        | K::TimedOut
+        | K::WouldBlock => {
             tracing::debug!(error = %e, "data connection lost");
             DataFailure::Lost
         }
@@ -189,8 +200,15 @@ pub(crate) async fn run(job: Job, tcp: TcpStream, tx: UnboundedSender<DataMsg>) 
     let _ = tx.send(DataMsg::Done(id, result));
 }
 
-async fn transfer(job: Job, tcp: TcpStream) -> Result<u64, DataFailure> {
+async fn transfer(mut job: Job, tcp: TcpStream) -> Result<u64, DataFailure> {
     let _ = tcp.set_nodelay(true);
+    if job.tls.is_none() && !job.ascii {
+        match job.payload {
+            Payload::File(f) => return in_thread(tcp, job.timeout, move |s| sendfile_all(s, &f)).await,
+            Payload::Upload(up) => return in_thread(tcp, job.timeout, move |s| splice_all(s, up)).await,
+            p @ Payload::Bytes(_) => job.payload = p,
+        }
+    }
     let mut conn = match &job.tls {
         None => Conn::Plain(tcp),
         Some(t) => {
@@ -220,15 +238,9 @@ async fn transfer(job: Job, tcp: TcpStream) -> Result<u64, DataFailure> {
             with_timeout(wait, conn.write_all(&b)).await?;
             b.len() as u64
         }
-        Payload::File(mut f) => match &conn {
-            Conn::Plain(tcp) if !ascii => sendfile(tcp, &f, wait).await?,
-            _ => send_file(&mut conn, &mut f, ascii, wait).await?,
-        },
+        Payload::File(mut f) => send_file(&mut conn, &mut f, ascii, wait).await?,
         Payload::Upload(mut up) => {
-            let n = match &conn {
-                Conn::Plain(tcp) if !ascii => splice_upload(tcp, &mut up, wait).await?,
-                _ => receive(&mut conn, &mut up, ascii, wait).await?,
-            };
+            let n = receive(&mut conn, &mut up, ascii, wait).await?;
             tokio::task::block_in_place(|| up.commit()).map_err(|e| storage_failure(&e))?;
             // The peer has closed its side already; a failing close here
             // changes nothing about the upload.
@@ -244,31 +256,68 @@ async fn transfer(job: Job, tcp: TcpStream) -> Result<u64, DataFailure> {
     Ok(moved)
 }
 
+/// Shuts the socket of a zero-copy transfer down when the transfer's future
+/// is dropped before the thread finished (ABOR, session end): the blocked
+/// sendfile/splice call then fails at once and the thread ends.
+struct ShutdownOnDrop(Option<Arc<std::net::TcpStream>>);
+
+impl Drop for ShutdownOnDrop {
+    fn drop(&mut self) {
+        if let Some(s) = self.0.take() {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// Runs `work` on the socket in a blocking thread (see the module comment).
+async fn in_thread<W>(tcp: TcpStream, wait: Duration, work: W) -> Result<u64, DataFailure>
+where
+    W: FnOnce(&std::net::TcpStream) -> Result<u64, DataFailure> + Send + 'static,
+{
+    let setup = |tcp: TcpStream| -> io::Result<std::net::TcpStream> {
+        let s = tcp.into_std()?;
+        s.set_nonblocking(false)?;
+        s.set_write_timeout(Some(wait))?;
+        s.set_read_timeout(Some(wait))?;
+        Ok(s)
+    };
+    let sock = Arc::new(setup(tcp).map_err(|e| {
+        tracing::warn!(error = %e, "data socket setup");
+        DataFailure::Local
+    })?);
+    let mut guard = ShutdownOnDrop(Some(sock.clone()));
+    let s = sock.clone();
+    let result = tokio::task::spawn_blocking(move || work(&s))
+        .await
+        .unwrap_or(Err(DataFailure::Local));
+    guard.0 = None;
+    if result.is_ok() {
+        // FIN after the last byte; the close that follows cannot lose data.
+        let _ = sock.shutdown(Shutdown::Write);
+    }
+    result
+}
+
 /// RETR, binary, no TLS: sendfile(2) from the file's current position (the
-/// REST offset) to its end, each call moving what the socket buffer takes.
-async fn sendfile(tcp: &TcpStream, f: &File, wait: Duration) -> Result<u64, DataFailure> {
+/// REST offset) to its end. Blocking thread only.
+fn sendfile_all(sock: &std::net::TcpStream, f: &File) -> Result<u64, DataFailure> {
     let mut total = 0u64;
     loop {
-        let sent = tcp.async_io(Interest::WRITABLE, || {
-            rustix::fs::sendfile(tcp, f, None, SENDFILE_MAX).map_err(io::Error::from)
-        });
-        match timeout(wait, sent).await {
-            Ok(Ok(0)) => return Ok(total),
-            Ok(Ok(n)) => total += n as u64,
-            Ok(Err(e)) => return Err(zero_copy_failure(&e)),
-            Err(_) => {
-                tracing::info!("data connection timed out");
-                return Err(DataFailure::Lost);
-            }
+        match rustix::fs::sendfile(sock, f, None, SENDFILE_MAX) {
+            Ok(0) => return Ok(total),
+            Ok(n) => total += n as u64,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(zero_copy_failure(&e.into())),
         }
     }
 }
 
 /// STOR/APPE/STOU, binary, no TLS: splice(2) from the socket into a pipe,
-/// then from the pipe into the file, until the peer closes.
-async fn splice_upload(tcp: &TcpStream, up: &mut Upload, wait: Duration) -> Result<u64, DataFailure> {
-    use rustix::pipe::{PipeFlags, SpliceFlags};
-    let (rd, wr) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK).map_err(|e| {
+/// then from the pipe into the file, until the peer closes; then commits the
+/// upload (fsync per the tree's policy, rename). Blocking thread only.
+fn splice_all(sock: &std::net::TcpStream, mut up: Upload) -> Result<u64, DataFailure> {
+    use rustix::pipe::SpliceFlags;
+    let (rd, wr) = rustix::pipe::pipe().map_err(|e| {
         tracing::warn!(error = %e, "pipe for splice");
         DataFailure::Local
     })?;
@@ -277,28 +326,12 @@ async fn splice_upload(tcp: &TcpStream, up: &mut Upload, wait: Duration) -> Resu
         .unwrap_or(64 * 1024);
     let mut total = 0u64;
     loop {
-        let filled = tcp.async_io(Interest::READABLE, || {
-            rustix::pipe::splice(
-                tcp,
-                None,
-                &wr,
-                None,
-                cap,
-                SpliceFlags::MOVE | SpliceFlags::NONBLOCK,
-            )
-            .map_err(io::Error::from)
-        });
-        let n = match timeout(wait, filled).await {
-            Ok(Ok(n)) => n,
-            Ok(Err(e)) => return Err(zero_copy_failure(&e)),
-            Err(_) => {
-                tracing::info!("data connection timed out");
-                return Err(DataFailure::Lost);
-            }
+        let n = match rustix::pipe::splice(sock, None, &wr, None, cap, SpliceFlags::MOVE) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(zero_copy_failure(&e.into())),
         };
-        if n == 0 {
-            return Ok(total);
-        }
         let mut left = n;
         while left > 0 {
             match up.splice_from(rd.as_fd(), left) {
@@ -310,6 +343,8 @@ async fn splice_upload(tcp: &TcpStream, up: &mut Upload, wait: Duration) -> Resu
         }
         total += n as u64;
     }
+    up.commit().map_err(|e| storage_failure(&e))?;
+    Ok(total)
 }
 
 async fn send_file(conn: &mut Conn, f: &mut File, ascii: bool, wait: Duration) -> Result<u64, DataFailure> {
