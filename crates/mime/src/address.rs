@@ -2,8 +2,10 @@
 //! RFC 6532): display names (RFC 2047 decoded), groups, comments, quoted local parts,
 //! domain literals, source routes.
 
-use crate::encoded_word::decode_unstructured;
+use crate::charset::utf8_lossy_owned;
+use crate::encoded_word::decode_unstructured_cow;
 use crate::header::{Cursor, unfold};
+use std::borrow::Cow;
 
 /// One mailbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,31 +65,28 @@ pub enum Address {
     },
 }
 
+/// Tokens borrow from the (unfolded) value; only quoted strings with escapes copy.
 #[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Atom(Vec<u8>),
-    Quoted(Vec<u8>),
-    Comment(Vec<u8>),
-    Literal(Vec<u8>),
+enum Tok<'a> {
+    Atom(&'a [u8]),
+    Quoted(Cow<'a, [u8]>),
+    Comment(&'a [u8]),
+    Literal(&'a [u8]),
     Special(u8),
 }
 
-fn tokenize(value: &[u8]) -> Vec<Tok> {
-    let mut out = Vec::new();
+fn tokenize(value: &[u8]) -> Vec<Tok<'_>> {
+    let mut out = Vec::with_capacity(16);
     let mut c = Cursor::new(value);
-    let mut comment = Vec::new();
     loop {
         c.skip_ws();
         match c.peek() {
             None => break,
-            Some(b'(') => {
-                c.skip_cfws_collect(Some(&mut comment));
-                out.push(Tok::Comment(std::mem::take(&mut comment)));
-            }
-            Some(b'"') => out.push(Tok::Quoted(c.quoted_string())),
-            Some(b'[') => out.push(Tok::Literal(c.domain_literal().to_vec())),
+            Some(b'(') => out.push(Tok::Comment(c.skip_cfws_last_comment())),
+            Some(b'"') => out.push(Tok::Quoted(c.quoted_cow())),
+            Some(b'[') => out.push(Tok::Literal(c.domain_literal())),
             Some(_) => match c.atom(true) {
-                Some(a) => out.push(Tok::Atom(a.to_vec())),
+                Some(a) => out.push(Tok::Atom(a)),
                 None => {
                     if let Some(b) = c.peek() {
                         out.push(Tok::Special(b));
@@ -100,11 +99,12 @@ fn tokenize(value: &[u8]) -> Vec<Tok> {
     out
 }
 
-fn phrase(toks: &[Tok]) -> Option<String> {
+fn phrase(toks: &[Tok<'_>]) -> Option<String> {
     let mut raw: Vec<u8> = Vec::new();
     for t in toks {
         let w: &[u8] = match t {
-            Tok::Atom(a) | Tok::Quoted(a) | Tok::Literal(a) => a,
+            Tok::Atom(a) | Tok::Literal(a) => a,
+            Tok::Quoted(a) => a,
             Tok::Special(b'.') => b".",
             _ => continue,
         };
@@ -113,32 +113,33 @@ fn phrase(toks: &[Tok]) -> Option<String> {
         }
         raw.extend_from_slice(w);
     }
-    let s = decode_unstructured(&raw);
+    let s = decode_unstructured_cow(&raw);
     let s = s.trim();
     (!s.is_empty()).then(|| s.to_owned())
 }
 
-fn addr_spec(toks: &[Tok]) -> (String, String) {
+fn addr_spec(toks: &[Tok<'_>]) -> (String, String) {
     let at = toks.iter().rposition(|t| *t == Tok::Special(b'@'));
     let (l, d) = match at {
         Some(p) => (&toks[..p], &toks[p + 1..]),
         None => (toks, &[][..]),
     };
-    let join = |ts: &[Tok]| {
+    let join = |ts: &[Tok<'_>]| {
         let mut v = Vec::new();
         for t in ts {
             match t {
-                Tok::Atom(a) | Tok::Quoted(a) | Tok::Literal(a) => v.extend_from_slice(a),
+                Tok::Atom(a) | Tok::Literal(a) => v.extend_from_slice(a),
+                Tok::Quoted(a) => v.extend_from_slice(a),
                 Tok::Special(b'.') => v.push(b'.'),
                 _ => {}
             }
         }
-        String::from_utf8_lossy(&v).into_owned()
+        utf8_lossy_owned(v)
     };
     (join(l), join(d))
 }
 
-fn mailbox(toks: &[Tok]) -> Option<Mailbox> {
+fn mailbox(toks: &[Tok<'_>]) -> Option<Mailbox> {
     if let Some(lt) = toks.iter().position(|t| *t == Tok::Special(b'<')) {
         let gt = toks[lt..]
             .iter()
@@ -156,18 +157,24 @@ fn mailbox(toks: &[Tok]) -> Option<Mailbox> {
             domain,
         });
     }
-    let words: Vec<Tok> = toks
-        .iter()
-        .filter(|t| !matches!(t, Tok::Comment(_)))
-        .cloned()
-        .collect();
+    let filtered: Vec<Tok<'_>>;
+    let words = if toks.iter().any(|t| matches!(t, Tok::Comment(_))) {
+        filtered = toks
+            .iter()
+            .filter(|t| !matches!(t, Tok::Comment(_)))
+            .cloned()
+            .collect();
+        &filtered[..]
+    } else {
+        toks
+    };
     if words.is_empty() {
         return None;
     }
-    let (local, domain) = addr_spec(&words);
+    let (local, domain) = addr_spec(words);
     let name = toks.iter().rev().find_map(|t| match t {
         Tok::Comment(c) => {
-            let s = decode_unstructured(c);
+            let s = decode_unstructured_cow(c);
             (!s.trim().is_empty()).then(|| s.trim().to_owned())
         }
         _ => None,

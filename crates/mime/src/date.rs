@@ -99,8 +99,12 @@ impl DateTime {
         }
         let day: u8 = std::str::from_utf8(word).ok()?.parse().ok()?;
         c.skip_cfws();
-        let mon = std::str::from_utf8(c.atom(false)?).ok()?.to_ascii_lowercase();
-        let month = MONTHS.iter().position(|m| mon.starts_with(m))? as u8 + 1;
+        let mon = std::str::from_utf8(c.atom(false)?).ok()?.as_bytes();
+        let month = MONTHS.iter().position(|m| {
+            mon.get(..m.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(m.as_bytes()))
+        })? as u8
+            + 1;
         c.skip_cfws();
         let ytext = std::str::from_utf8(c.atom(false)?).ok()?;
         let mut year: i32 = ytext.parse().ok()?;
@@ -167,18 +171,21 @@ fn zone(c: &mut Cursor<'_>) -> i16 {
             if s == b'-' { -m } else { m }
         }
         _ => {
-            let z = c
-                .atom(false)
-                .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
-                .unwrap_or_default();
-            match z.as_str() {
-                "EDT" => -4 * 60,
-                "EST" | "CDT" => -5 * 60,
-                "CST" | "MDT" => -6 * 60,
-                "MST" | "PDT" => -7 * 60,
-                "PST" => -8 * 60,
+            let z = c.atom(false).unwrap_or_default();
+            let is = |name: &str| z.eq_ignore_ascii_case(name.as_bytes());
+            if is("EDT") {
+                -4 * 60
+            } else if is("EST") || is("CDT") {
+                -5 * 60
+            } else if is("CST") || is("MDT") {
+                -6 * 60
+            } else if is("MST") || is("PDT") {
+                -7 * 60
+            } else if is("PST") {
+                -8 * 60
+            } else {
                 // UT, GMT, Z, military letters (RFC 5322 4.3: treat as -0000), none
-                _ => 0,
+                0
             }
         }
     }

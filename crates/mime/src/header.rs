@@ -100,6 +100,24 @@ static TOKEN_BYTE: [bool; 256] = {
     t
 };
 
+/// RFC 5322 atext (with RFC 6532 UTF-8 bytes): letters, digits, the specials
+/// below and every byte from 0x80.
+static ATEXT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric() || b >= 0x80;
+        b += 1;
+    }
+    let specials = b"!#$%&'*+-/=?^_`{|}~";
+    let mut i = 0;
+    while i < specials.len() {
+        t[specials[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 impl<'a> Cursor<'a> {
     pub(crate) fn new(s: &'a [u8]) -> Self {
         Cursor { s, i: 0 }
@@ -126,12 +144,14 @@ impl<'a> Cursor<'a> {
             self.i += 1;
         }
     }
-    /// Skips whitespace and comments; returns the text of the comments seen.
-    pub(crate) fn skip_cfws_collect(&mut self, mut sink: Option<&mut Vec<u8>>) {
+    /// Skips whitespace and comments; returns the text of the last comment seen
+    /// (empty when there was none).
+    pub(crate) fn skip_cfws_last_comment(&mut self) -> &'a [u8] {
+        let mut last: &'a [u8] = &[];
         loop {
             self.skip_ws();
             if self.peek() != Some(b'(') {
-                return;
+                return last;
             }
             // comments nest (RFC 5322 3.2.2); a counter, not recursion
             let mut depth = 0usize;
@@ -150,15 +170,12 @@ impl<'a> Cursor<'a> {
                     _ => {}
                 }
             }
-            if let Some(sink) = sink.as_deref_mut() {
-                let end = self.i.min(self.s.len()).saturating_sub(1).max(start);
-                sink.clear();
-                sink.extend_from_slice(&self.s[start.min(end)..end]);
-            }
+            let end = self.i.min(self.s.len()).saturating_sub(1).max(start);
+            last = &self.s[start.min(end)..end];
         }
     }
     pub(crate) fn skip_cfws(&mut self) {
-        self.skip_cfws_collect(None);
+        self.skip_cfws_last_comment();
     }
     /// RFC 2045 token (printable ASCII without tspecials).
     pub(crate) fn token(&mut self) -> Option<&'a [u8]> {
@@ -245,12 +262,8 @@ impl<'a> Cursor<'a> {
     /// RFC 5322 atext run (with RFC 6532 UTF-8 bytes); dots allowed when `dots`.
     pub(crate) fn atom(&mut self, dots: bool) -> Option<&'a [u8]> {
         let start = self.i;
-        while let Some(b) = self.peek() {
-            let ok = b.is_ascii_alphanumeric()
-                || b >= 0x80
-                || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
-                || (dots && b == b'.');
-            if !ok {
+        while let Some(&b) = self.s.get(self.i) {
+            if !(ATEXT[usize::from(b)] || (dots && b == b'.')) {
                 break;
             }
             self.i += 1;
