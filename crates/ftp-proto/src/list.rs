@@ -543,7 +543,16 @@ pub fn parse_unix(line: &[u8], now: Timestamp) -> Result<UnixEntry<'_>, ListErro
         rest = r;
     };
     let cols = &cols[..n];
-    let numeric = |t: &[u8]| dec_u64(t);
+    // A column's number read as one word of the line when it fits (no
+    // per-digit branch on columns of random width); `t` is a slice of `line`,
+    // found again by its address.
+    let numeric = |t: &[u8]| {
+        let at = (t.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize);
+        match at.checked_add(t.len()).and_then(|end| line.get(at..end)) {
+            Some(s) if s.as_ptr() == t.as_ptr() => dec_u64_at(line, at, at + t.len()),
+            _ => dec_u64(t),
+        }
+    };
     let mut device = None;
     // Device numbers: "8," "1" or "8,1" in the last one or two columns.
     let (cols, size) = match cols {
