@@ -1582,3 +1582,46 @@ async fn shutdown_during_a_relay_attempt_neither_loses_nor_repeats() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(hop.count(), 2, "each message went once");
 }
+
+#[tokio::test]
+async fn delay_report_once_while_the_next_hop_is_down() {
+    let port = free_port();
+    let dir = temp_dir("delay");
+    let relay = format!("127.0.0.1:{port}");
+    let a = Maild::start(
+        &dir,
+        0,
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--relay-host",
+            &relay,
+            "--relay-insecure",
+            "--retry-first",
+            "1s",
+            "--retry-interval",
+            "1s",
+            "--delay-warning",
+            "1s",
+        ],
+    );
+    let mut c = logged_in(a.port("submissions"), "alice@a.test", "wonderland").await;
+    assert_eq!(c.cmd("MAIL FROM:<alice@a.test> ENVID=late-1").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<far@c.test> NOTIFY=DELAY,FAILURE").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<quiet@c.test> NOTIFY=FAILURE").await.0, 250);
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    assert_eq!(c.cmd("Subject: later\r\n\r\nslow\r\n.").await.0, 250);
+    c.cmd("QUIT").await;
+    wait_for("the delay report", || a.messages("alice@a.test").len() == 1).await;
+    let report = std::fs::read_to_string(&a.messages("alice@a.test")[0]).unwrap();
+    assert!(
+        report.contains("Final-Recipient: rfc822; far@c.test\r\nAction: delayed\r\nStatus: 4."),
+        "{report}"
+    );
+    assert!(report.contains("Will-Retry-Until: ") && report.contains("Original-Envelope-Id: late-1"));
+    assert!(!report.contains("quiet@c.test"), "NOTIFY without DELAY: {report}");
+    // One delay report per message, however many more attempts fail.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(a.messages("alice@a.test").len(), 1);
+    assert_eq!(a.queued(), 1);
+}

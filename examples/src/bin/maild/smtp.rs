@@ -286,7 +286,9 @@ pub(crate) async fn serve(
         mech: None,
         txn: Txn::default(),
     };
-    let mut buf = vec![0u8; 64 * 1024];
+    // 16 KiB per read: commands and small messages fit, and a new
+    // connection (one per message for many senders) zeroes little.
+    let mut buf = vec![0u8; 16 * 1024];
     let mut eof = false;
     loop {
         loop {
