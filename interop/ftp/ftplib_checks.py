@@ -5,7 +5,8 @@ Usage: ftplib_checks.py MODE HOST PORT USER PASSWORD ROOT [OUTSIDE]
 
 MODE is one of:
   plain    login, LIST, MLSD, RETR/STOR binary and ASCII, REST (both ways),
-           rename, delete, directories, SIZE/MDTM, passive and active
+           rename, delete, directories, SIZE/MDTM, passive and active, ABOR
+           during RETR and STOR
   tls      FTP_TLS with PROT P: login, LIST, MLSD, STOR/RETR, passive and active
   tlsreuse FTP_TLS whose data connections resume the control TLS session
            (for a server started with --require-tls); plain login refused
@@ -26,6 +27,7 @@ import os
 import socket
 import ssl
 import sys
+import time
 import traceback
 
 TIMEOUT = 20
@@ -72,6 +74,17 @@ def retr(ftp, name, rest=None):
     buf = io.BytesIO()
     ftp.retrbinary(f"RETR {name}", buf.write, rest=rest)
     return buf.getvalue()
+
+
+def abort(ftp):
+    """Sends ABOR during a transfer (plain, no urgent data) and returns the
+    reply codes up to the final 2xx."""
+    ftp.sock.sendall(b"ABOR\r\n")
+    codes = []
+    while True:
+        codes.append(ftp.getmultiline()[:3])
+        if codes[-1].startswith("2") or len(codes) > 3:
+            return codes
 
 
 def tls_context():
@@ -234,6 +247,42 @@ def mode_plain(host, port, user, password, root):
         else:
             raise AssertionError("RETR succeeded")
         ftp.voidcmd("NOOP")
+
+    @check("plain: ABOR during a large binary RETR: 426, 226, session goes on")
+    def _():
+        big = os.path.join(root, "abort-big.bin")
+        with open(big, "wb") as f:
+            f.truncate(256 * 1024 * 1024)  # sparse: more than any socket buffer holds
+        try:
+            ftp.voidcmd("TYPE I")
+            conn = ftp.transfercmd("RETR abort-big.bin")
+            expect(len(conn.recv(65536)) > 0, "no data before ABOR")
+            codes = abort(ftp)
+            conn.close()
+            expect(codes == ["426", "226"], f"replies to ABOR: {codes}")
+            ftp.voidcmd("NOOP")
+            expect(sha(retr(ftp, "bin-passive.dat")) == sha(blob), "RETR after ABOR differs")
+        finally:
+            os.remove(big)
+
+    @check("plain: ABOR during a binary STOR leaves no file, session goes on")
+    def _():
+        ftp.voidcmd("TYPE I")
+        conn = ftp.transfercmd("STOR aborted.bin")
+        conn.sendall(blob[: 1024 * 1024])
+        codes = abort(ftp)
+        # Only now the client closes: the server must not take that close
+        # for the end of the upload.
+        conn.close()
+        expect(codes == ["426", "226"], f"replies to ABOR: {codes}")
+        ftp.voidcmd("NOOP")
+        # The temporary file goes when the transfer thread has ended.
+        for _ in range(100):
+            left = [n for n in os.listdir(root) if "aborted.bin" in n]
+            if not left:
+                break
+            time.sleep(0.05)
+        expect(not left, f"aborted upload left {left}")
 
     @check("plain: QUIT")
     def _():

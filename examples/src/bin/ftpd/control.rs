@@ -16,6 +16,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -37,6 +38,23 @@ pub(crate) struct Shared {
     pub(crate) require_tls_reuse: bool,
 }
 
+/// A transfer task under way.
+struct Running {
+    id: TransferId,
+    task: JoinHandle<()>,
+    /// The job's abort flag (set before the task is cancelled on ABOR).
+    aborted: Arc<AtomicBool>,
+}
+
+impl Running {
+    /// Cancels the transfer: the flag first, so an upload that sees its
+    /// connection close from now on is never committed; then the task.
+    fn abort(&self) {
+        self.aborted.store(true, Ordering::SeqCst);
+        self.task.abort();
+    }
+}
+
 /// A transfer whose passive data connection has not arrived yet.
 struct Waiting {
     job: Job,
@@ -52,7 +70,7 @@ struct State {
     writable: bool,
     passive: Option<TcpListener>,
     waiting: Option<Waiting>,
-    running: Option<(TransferId, JoinHandle<()>)>,
+    running: Option<Running>,
     tx: mpsc::UnboundedSender<DataMsg>,
 }
 
@@ -128,8 +146,8 @@ pub(crate) async fn serve(
         }
     }
     let result = run(&mut st, &mut conn, &mut rx).await;
-    if let Some((_, h)) = st.running.take() {
-        h.abort();
+    if let Some(r) = st.running.take() {
+        r.abort();
     }
     let _ = conn.flush_session(&mut st.session).await;
     let _ = tokio::io::AsyncWriteExt::shutdown(&mut conn).await;
@@ -275,12 +293,12 @@ impl State {
             }
             ServerEvent::OpenDataChannel { mode, transfer } => self.open(mode, transfer).await,
             ServerEvent::AbortTransfer(id) => {
-                if let Some((rid, h)) = self.running.take() {
-                    if rid == id {
-                        h.abort();
+                if let Some(r) = self.running.take() {
+                    if r.id == id {
+                        r.abort();
                         tracing::info!(peer = %self.peer, "transfer aborted");
                     } else {
-                        self.running = Some((rid, h));
+                        self.running = Some(r);
                     }
                 }
                 if self.waiting.as_ref().is_some_and(|w| w.job.id == id) {
@@ -482,6 +500,7 @@ impl State {
             ascii,
             tls,
             timeout: self.shared.transfer_timeout,
+            aborted: Arc::new(AtomicBool::new(false)),
         };
         match mode {
             DataMode::Passive | DataMode::ExtendedPassive => {
@@ -496,6 +515,7 @@ impl State {
             }
             DataMode::Active(dst) | DataMode::ExtendedActive(dst) => {
                 let tx = self.tx.clone();
+                let aborted = job.aborted.clone();
                 let (ip, port, wait) = (
                     self.local.ip(),
                     self.shared.active_port,
@@ -513,7 +533,7 @@ impl State {
                         }
                     }
                 });
-                self.running = Some((id, h));
+                self.running = Some(Running { id, task: h, aborted });
             }
         }
     }
@@ -537,7 +557,12 @@ impl State {
         let id = w.job.id;
         let _ = self.session.data_connected(id);
         let tx = self.tx.clone();
-        self.running = Some((id, tokio::spawn(data::run(w.job, tcp, tx))));
+        let aborted = w.job.aborted.clone();
+        self.running = Some(Running {
+            id,
+            task: tokio::spawn(data::run(w.job, tcp, tx)),
+            aborted,
+        });
     }
 
     fn on_data(&mut self, msg: DataMsg) {
@@ -546,7 +571,7 @@ impl State {
                 let _ = self.session.data_connected(id);
             }
             DataMsg::Done(id, result) => {
-                if self.running.as_ref().is_some_and(|(r, _)| *r == id) {
+                if self.running.as_ref().is_some_and(|r| r.id == id) {
                     self.running = None;
                 }
                 // After ABOR the session has forgotten the transfer: errors are expected.

@@ -24,6 +24,7 @@ use std::net::{Shutdown, SocketAddr};
 use std::ops::RangeInclusive;
 use std::os::fd::AsFd;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -80,6 +81,10 @@ pub(crate) struct Job {
     pub(crate) ascii: bool,
     pub(crate) tls: Option<DataTls>,
     pub(crate) timeout: Duration,
+    /// Set by the control loop on ABOR before the task is cancelled: an
+    /// upload whose connection closes after that is never committed (the
+    /// client's close may race the cancellation).
+    pub(crate) aborted: Arc<AtomicBool>,
 }
 
 /// Opens a passive listener on `ip` with a port from `range` (0..=0: any port).
@@ -204,8 +209,12 @@ async fn transfer(mut job: Job, tcp: TcpStream) -> Result<u64, DataFailure> {
     let _ = tcp.set_nodelay(true);
     if job.tls.is_none() && !job.ascii {
         match job.payload {
-            Payload::File(f) => return in_thread(tcp, job.timeout, move |s| sendfile_all(s, &f)).await,
-            Payload::Upload(up) => return in_thread(tcp, job.timeout, move |s| splice_all(s, up)).await,
+            Payload::File(f) => {
+                return in_thread(tcp, job.timeout, job.aborted, move |s| sendfile_all(s, &f)).await;
+            }
+            Payload::Upload(up) => {
+                return in_thread(tcp, job.timeout, job.aborted, move |s| splice_all(s, up)).await;
+            }
             p @ Payload::Bytes(_) => job.payload = p,
         }
     }
@@ -241,6 +250,9 @@ async fn transfer(mut job: Job, tcp: TcpStream) -> Result<u64, DataFailure> {
         Payload::File(mut f) => send_file(&mut conn, &mut f, ascii, wait).await?,
         Payload::Upload(mut up) => {
             let n = receive(&mut conn, &mut up, ascii, wait).await?;
+            if job.aborted.load(Ordering::SeqCst) {
+                return Err(DataFailure::Lost);
+            }
             tokio::task::block_in_place(|| up.commit()).map_err(|e| storage_failure(&e))?;
             // The peer has closed its side already; a failing close here
             // changes nothing about the upload.
@@ -256,23 +268,38 @@ async fn transfer(mut job: Job, tcp: TcpStream) -> Result<u64, DataFailure> {
     Ok(moved)
 }
 
-/// Shuts the socket of a zero-copy transfer down when the transfer's future
-/// is dropped before the thread finished (ABOR, session end): the blocked
-/// sendfile/splice call then fails at once and the thread ends.
-struct ShutdownOnDrop(Option<Arc<std::net::TcpStream>>);
+/// The socket of a zero-copy transfer, shared by the thread that moves the
+/// bytes and the task that waits for it.
+struct DataSocket {
+    sock: std::net::TcpStream,
+    /// The job's abort flag: set before the socket is shut down on ABOR, so
+    /// the EOF the thread then reads is not taken for the end of an upload.
+    aborted: Arc<AtomicBool>,
+}
 
-impl Drop for ShutdownOnDrop {
+/// Aborts a zero-copy transfer when the task's future is dropped before the
+/// thread finished (ABOR, session end): the blocked sendfile/splice call
+/// returns at once and the thread ends without committing anything.
+struct AbortOnDrop(Option<Arc<DataSocket>>);
+
+impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        if let Some(s) = self.0.take() {
-            let _ = s.shutdown(Shutdown::Both);
+        if let Some(d) = self.0.take() {
+            d.aborted.store(true, Ordering::SeqCst);
+            let _ = d.sock.shutdown(Shutdown::Both);
         }
     }
 }
 
 /// Runs `work` on the socket in a blocking thread (see the module comment).
-async fn in_thread<W>(tcp: TcpStream, wait: Duration, work: W) -> Result<u64, DataFailure>
+async fn in_thread<W>(
+    tcp: TcpStream,
+    wait: Duration,
+    aborted: Arc<AtomicBool>,
+    work: W,
+) -> Result<u64, DataFailure>
 where
-    W: FnOnce(&std::net::TcpStream) -> Result<u64, DataFailure> + Send + 'static,
+    W: FnOnce(&DataSocket) -> Result<u64, DataFailure> + Send + 'static,
 {
     let setup = |tcp: TcpStream| -> io::Result<std::net::TcpStream> {
         let s = tcp.into_std()?;
@@ -281,29 +308,30 @@ where
         s.set_read_timeout(Some(wait))?;
         Ok(s)
     };
-    let sock = Arc::new(setup(tcp).map_err(|e| {
+    let sock = setup(tcp).map_err(|e| {
         tracing::warn!(error = %e, "data socket setup");
         DataFailure::Local
-    })?);
-    let mut guard = ShutdownOnDrop(Some(sock.clone()));
-    let s = sock.clone();
-    let result = tokio::task::spawn_blocking(move || work(&s))
+    })?;
+    let data = Arc::new(DataSocket { sock, aborted });
+    let mut guard = AbortOnDrop(Some(data.clone()));
+    let d = data.clone();
+    let result = tokio::task::spawn_blocking(move || work(&d))
         .await
         .unwrap_or(Err(DataFailure::Local));
     guard.0 = None;
     if result.is_ok() {
         // FIN after the last byte; the close that follows cannot lose data.
-        let _ = sock.shutdown(Shutdown::Write);
+        let _ = data.sock.shutdown(Shutdown::Write);
     }
     result
 }
 
 /// RETR, binary, no TLS: sendfile(2) from the file's current position (the
 /// REST offset) to its end. Blocking thread only.
-fn sendfile_all(sock: &std::net::TcpStream, f: &File) -> Result<u64, DataFailure> {
+fn sendfile_all(data: &DataSocket, f: &File) -> Result<u64, DataFailure> {
     let mut total = 0u64;
     loop {
-        match rustix::fs::sendfile(sock, f, None, SENDFILE_MAX) {
+        match rustix::fs::sendfile(&data.sock, f, None, SENDFILE_MAX) {
             Ok(0) => return Ok(total),
             Ok(n) => total += n as u64,
             Err(rustix::io::Errno::INTR) => {}
@@ -315,7 +343,7 @@ fn sendfile_all(sock: &std::net::TcpStream, f: &File) -> Result<u64, DataFailure
 /// STOR/APPE/STOU, binary, no TLS: splice(2) from the socket into a pipe,
 /// then from the pipe into the file, until the peer closes; then commits the
 /// upload (fsync per the tree's policy, rename). Blocking thread only.
-fn splice_all(sock: &std::net::TcpStream, mut up: Upload) -> Result<u64, DataFailure> {
+fn splice_all(data: &DataSocket, mut up: Upload) -> Result<u64, DataFailure> {
     use rustix::pipe::SpliceFlags;
     let (rd, wr) = rustix::pipe::pipe().map_err(|e| {
         tracing::warn!(error = %e, "pipe for splice");
@@ -326,7 +354,7 @@ fn splice_all(sock: &std::net::TcpStream, mut up: Upload) -> Result<u64, DataFai
         .unwrap_or(64 * 1024);
     let mut total = 0u64;
     loop {
-        let n = match rustix::pipe::splice(sock, None, &wr, None, cap, SpliceFlags::MOVE) {
+        let n = match rustix::pipe::splice(&data.sock, None, &wr, None, cap, SpliceFlags::MOVE) {
             Ok(0) => break,
             Ok(n) => n,
             Err(rustix::io::Errno::INTR) => continue,
@@ -342,6 +370,10 @@ fn splice_all(sock: &std::net::TcpStream, mut up: Upload) -> Result<u64, DataFai
             }
         }
         total += n as u64;
+    }
+    if data.aborted.load(Ordering::SeqCst) {
+        // Dropping the upload removes the temporary file.
+        return Err(DataFailure::Lost);
     }
     up.commit().map_err(|e| storage_failure(&e))?;
     Ok(total)
