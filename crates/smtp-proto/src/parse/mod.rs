@@ -192,13 +192,14 @@ pub(crate) fn scan_ascii_domain(s: &[u8], stop: u8) -> Option<usize> {
     loop {
         // sub-domain = Let-dig [Ldh-str]: a run of LDH bytes starting and
         // ending with a Let-dig.
-        let start = i;
-        let tail = s.get(i..).unwrap_or_default();
-        i += tail
-            .iter()
-            .position(|&b| TABLE[b as usize] & LDH == 0)
-            .unwrap_or(tail.len());
-        if i == start || TABLE[s[start] as usize] & LET_DIG == 0 || s[i - 1] == b'-' {
+        if i >= n || TABLE[s[i] as usize] & LET_DIG == 0 {
+            return None;
+        }
+        i += 1;
+        while i < n && TABLE[s[i] as usize] & LDH != 0 {
+            i += 1;
+        }
+        if s[i - 1] == b'-' {
             return None;
         }
         if i == n {
