@@ -47,7 +47,13 @@ fn parse_word(s: &[u8]) -> Option<Word<'_>> {
     }
     let bytes = match enc {
         b'B' | b'b' => {
-            let clean: Vec<u8> = text.iter().copied().filter(|&b| b != b'=').collect();
+            // padding is dropped wherever it is; usually it only ends the text
+            let unpadded = &text[..text.iter().rposition(|&b| b != b'=').map_or(0, |p| p + 1)];
+            let clean: std::borrow::Cow<'_, [u8]> = if unpadded.contains(&b'=') {
+                std::borrow::Cow::Owned(text.iter().copied().filter(|&b| b != b'=').collect())
+            } else {
+                std::borrow::Cow::Borrowed(unpadded)
+            };
             base64::engine::general_purpose::STANDARD_NO_PAD
                 .decode(&clean)
                 .or_else(|_| {
@@ -104,12 +110,12 @@ pub fn decode_unstructured(value: &[u8]) -> String {
     let value = crate::header::unfold(value);
     let value: &[u8] = &value;
     let mut out = String::with_capacity(value.len());
-    let mut pending: Option<(String, Vec<u8>)> = None;
+    let mut pending: Option<(&str, Vec<u8>)> = None;
     let mut lit_start = 0;
     let mut i = 0;
-    let flush = |pending: &mut Option<(String, Vec<u8>)>, out: &mut String| {
+    let flush = |pending: &mut Option<(&str, Vec<u8>)>, out: &mut String| {
         if let Some((cs, bytes)) = pending.take() {
-            out.push_str(&decode_charset(&bytes, &cs).0);
+            out.push_str(&decode_charset(&bytes, cs).0);
         }
     };
     while i < value.len() {
@@ -135,7 +141,7 @@ pub fn decode_unstructured(value: &[u8]) -> String {
                     }
                     _ => {
                         flush(&mut pending, &mut out);
-                        pending = Some((w.charset.to_owned(), w.bytes));
+                        pending = Some((w.charset, w.bytes));
                     }
                 }
                 i += w.len;
