@@ -751,3 +751,58 @@ pub(crate) fn verify_password(shared: &Shared, user: &str, password: &str) -> Op
     });
     if ok { shared.accounts.resolve(user) } else { None }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `chunks` through a submission sink writing into a spool file
+    /// and returns what was written.
+    fn through(chunks: &[&[u8]]) -> Vec<u8> {
+        let dir = std::env::temp_dir().join(format!("maild-sink-{}-{}", std::process::id(), trace_id()));
+        let spool = examples::spool::Spool::open(&dir).unwrap();
+        let mut sink = Sink {
+            relay: Some(spool.begin().unwrap()),
+            in_head: true,
+            fix_for: Some("mx.test".into()),
+            ..Sink::default()
+        };
+        for c in chunks {
+            sink.write(c);
+        }
+        sink.finish();
+        let id = sink
+            .relay
+            .take()
+            .unwrap()
+            .commit(&Envelope::new("", &[], 0))
+            .unwrap();
+        let out = std::fs::read(spool.message_path(&id)).unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+        out
+    }
+
+    #[test]
+    fn submission_header_gets_date_and_message_id_once() {
+        // The end of the header split over chunks; both fields missing.
+        let out = String::from_utf8(through(&[b"Subject: a\r\n", b"\r", b"\nbody\r\n"])).unwrap();
+        assert!(out.starts_with("Date: "), "{out}");
+        assert!(out.contains("\r\nMessage-ID: <") && out.contains("@mx.test>\r\nSubject: a\r\n\r\nbody\r\n"));
+        // Both present (any case): nothing added.
+        let given = b"subject: b\r\nDATE : Thu, 1 Jan 2026 00:00:00 +0000\r\nMessage-Id: <x@y>\r\n\r\nb\r\n";
+        assert_eq!(through(&[given]), given);
+        // A header-only message, and a message that starts with the empty line.
+        let out = String::from_utf8(through(&[b"Subject: c\r\nDate: x\r\n"])).unwrap();
+        assert!(
+            out.starts_with("Message-ID: <") && out.ends_with("Subject: c\r\nDate: x\r\n"),
+            "{out}"
+        );
+        let out = String::from_utf8(through(&[b"\r\nno header\r\n"])).unwrap();
+        assert!(
+            out.contains("@mx.test>\r\n\r\nno header\r\n") && out.starts_with("Date: "),
+            "{out}"
+        );
+        assert_eq!(header_end(b"a: b\r\n\r\nc", 0), Some(8));
+        assert_eq!(header_end(b"a: b\r\nc", 0), None);
+    }
+}
