@@ -160,7 +160,7 @@ fn full_path<'a>(c: &mut Cursor<'a>, limits: &Limits) -> Result<(Mailbox<'a>, bo
 /// a limit exceeded), which the full parser then handles or reports exactly.
 #[inline]
 fn plain_path<'a>(s: &'a [u8], limits: &Limits) -> Option<(Mailbox<'a>, usize)> {
-    use super::class::{ATEXT, LDH, LET_DIG, TABLE};
+    use super::class::{ATEXT, TABLE};
     let n = s.len();
     if s.first() != Some(&b'<') {
         return None;
@@ -185,25 +185,8 @@ fn plain_path<'a>(s: &'a [u8], limits: &Limits) -> Option<(Mailbox<'a>, usize)> 
     if s.get(at) != Some(&b'@') {
         return None;
     }
-    // Domain = sub-domain *("." sub-domain), sub-domain = Let-dig [Ldh-str]
-    i += 1;
-    loop {
-        if i >= n || TABLE[s[i] as usize] & LET_DIG == 0 {
-            return None;
-        }
-        i += 1;
-        while i < n && TABLE[s[i] as usize] & LDH != 0 {
-            i += 1;
-        }
-        if s[i - 1] == b'-' {
-            return None;
-        }
-        if i < n && s[i] == b'.' {
-            i += 1;
-        } else {
-            break;
-        }
-    }
+    // Domain = sub-domain *("." sub-domain), ending at '>'.
+    i = at + 1 + scan_ascii_domain(&s[at + 1..], b'>')?;
     if s.get(i) != Some(&b'>') {
         return None;
     }
