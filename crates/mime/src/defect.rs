@@ -4,7 +4,10 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DefectKind {
-    /// A line ended with a bare LF (or the message uses LF line endings).
+    /// A line ended with a bare LF (or the message uses LF line endings). Reported
+    /// once per message, at the first such line. The continuation lines of a header
+    /// field skipped for [`DefectKind::HeaderFieldTooLong`] are not looked at (its first
+    /// line is, when it fits the limit), so the result is the same for any chunking.
     BareLineFeed,
     /// A leading mbox `From ` line was skipped.
     MboxFromLine,

@@ -318,8 +318,12 @@ impl Scanner {
             self.end_headers(self.pos);
             return true;
         };
-        // find the end of the field: a line end not followed by WSP
+        // find the end of the field: a line end not followed by WSP. Bare LFs of the
+        // continuation lines count only once the field is known to be kept: a field
+        // over max_field_bytes is skipped unread (with or without all of it buffered),
+        // so its line endings are never looked at, whatever the chunking.
         let mut e = nl;
+        let mut bare = None;
         let end = loop {
             let next = e + 1;
             if next >= buf.len() {
@@ -334,7 +338,9 @@ impl Scanner {
             match memchr(b'\n', &buf[next..]) {
                 Some(p) => {
                     e = next + p;
-                    self.note_line_end(buf, e);
+                    if bare.is_none() && buf[e - 1] != b'\r' {
+                        bare = Some(e);
+                    }
                 }
                 None if eof => break buf.len(),
                 None => return self.maybe_too_long(buf.len()),
@@ -345,6 +351,9 @@ impl Scanner {
             self.defect(DefectKind::HeaderFieldTooLong, self.pos);
             self.pos += end;
             return true;
+        }
+        if let Some(e) = bare {
+            self.note_line_end(buf, e);
         }
         let start = self.pos;
         self.pos += end;

@@ -566,3 +566,80 @@ fn mbox_from_line_versus_obsolete_from_field() {
         assert_eq!(push_events(&long, &[n], limits), whole, "chunks of {n}");
     }
 }
+
+/// Header fields folded over several lines, some ending in a bare LF, some long
+/// enough that the whole field exceeds `max_field_bytes` (and is skipped).
+fn folded_field_message() -> impl Strategy<Value = Vec<u8>> {
+    let line = (0usize..90, any::<bool>()).prop_map(|(n, bare)| {
+        let mut l = b" ".to_vec();
+        l.extend(std::iter::repeat_n(b'y', n));
+        l.extend_from_slice(if bare { b"\n" } else { b"\r\n" });
+        l
+    });
+    (
+        prop::collection::vec(line, 0..8),
+        any::<bool>(),
+        prop::collection::vec(any::<bool>(), 0..4),
+    )
+        .prop_map(|(cont, first_bare, tail)| {
+            let mut m = b"X-Long: start".to_vec();
+            m.extend_from_slice(if first_bare { b"\n" } else { b"\r\n" });
+            m.extend(cont.concat());
+            m.extend_from_slice(b"Subject: s\r\n");
+            for bare in tail {
+                m.extend_from_slice(if bare { b"Y: v\n" } else { b"Y: v\r\n" });
+            }
+            m.extend_from_slice(b"\r\nbody\n");
+            m
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    /// Bare LFs inside a field skipped for exceeding `max_field_bytes` must not make
+    /// the defect list depend on how much of the field was buffered when the limit
+    /// was noticed (fuzz input testdata/fuzz-regressions/mime_push/crash-81d18c51...).
+    #[test]
+    fn push_parser_split_invariance_with_over_long_folded_fields(
+        msg in folded_field_message(),
+        sizes in prop::collection::vec(1usize..80, 1..6),
+    ) {
+        let limits = Limits { max_field_bytes: 128, ..Limits::default() };
+        let whole = push_events(&msg, &[msg.len().max(1)], limits);
+        prop_assert_eq!(&whole, &push_events(&msg, &sizes, limits));
+        prop_assert_eq!(&whole, &push_events(&msg, &[1], limits));
+    }
+}
+
+#[test]
+fn bare_lf_inside_a_skipped_field_is_not_reported() {
+    // the field "X-Long" is 3 lines and 200+ bytes: skipped with HeaderFieldTooLong;
+    // its continuation line ends in a bare LF, which is not looked at, while the bare
+    // LF after "Y: v" (a field that is kept) is reported at its real offset
+    let mut msg = b"X-Long: a\r\n ".to_vec();
+    msg.extend(std::iter::repeat_n(b'y', 150));
+    msg.extend_from_slice(b"\n z\r\nY: v\nSubject: s\r\n\r\nbody");
+    let y = msg.windows(4).position(|w| w == b"Y: v").expect("Y field");
+    let limits = Limits {
+        max_field_bytes: 128,
+        ..Limits::default()
+    };
+    let whole = push_events(&msg, &[msg.len()], limits);
+    let found: Vec<_> = whole
+        .iter()
+        .filter_map(|e| match e {
+            mime::Event::Defect(d) => Some((d.kind, d.offset)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (DefectKind::HeaderFieldTooLong, 0),
+            (DefectKind::BareLineFeed, y + 4)
+        ]
+    );
+    for n in [1, 5, 64, 100, 129, 140] {
+        assert_eq!(push_events(&msg, &[n], limits), whole, "chunks of {n}");
+    }
+}
