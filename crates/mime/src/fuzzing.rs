@@ -157,6 +157,14 @@ pub fn headers(data: &[u8]) {
     // Content-Type and Content-Disposition are parsed in place, folding included:
     // the result must be the one of the unfolded value
     let unfolded = unfold(data);
+    // the one-pass reader of common values agrees with the general parser
+    if let Some(simple) = ContentType::parse_simple(data) {
+        assert_eq!(
+            Some(simple),
+            ContentType::parse_general(data),
+            "simple Content-Type reader disagrees"
+        );
+    }
     let ct = ContentType::parse(data);
     if let Some(ct) = &ct {
         let _ = ct.essence();

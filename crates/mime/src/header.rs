@@ -118,6 +118,35 @@ static ATEXT: [bool; 256] = {
     t
 };
 
+/// End of the RFC 2045 token starting at `i` (`i` when there is none).
+pub(crate) fn token_end(v: &[u8], i: usize) -> usize {
+    let rest = v.get(i..).unwrap_or_default();
+    i + rest
+        .iter()
+        .position(|&b| !TOKEN_BYTE[usize::from(b)])
+        .unwrap_or(rest.len())
+}
+
+/// Token bytes without the upper-case letters.
+static LOWER_TOKEN_BYTE: [bool; 256] = {
+    let mut t = TOKEN_BYTE;
+    let mut b = b'A';
+    while b <= b'Z' {
+        t[b as usize] = false;
+        b += 1;
+    }
+    t
+};
+
+/// Like [`token_end`], but the token also ends at an upper-case letter.
+pub(crate) fn lower_token_end(v: &[u8], i: usize) -> usize {
+    let rest = v.get(i..).unwrap_or_default();
+    i + rest
+        .iter()
+        .position(|&b| !LOWER_TOKEN_BYTE[usize::from(b)])
+        .unwrap_or(rest.len())
+}
+
 impl<'a> Cursor<'a> {
     pub(crate) fn new(s: &'a [u8]) -> Self {
         Cursor { s, i: 0 }

@@ -9,7 +9,7 @@
 //! target).
 
 use crate::charset::decode_charset;
-use crate::header::{Cursor, unfold};
+use crate::header::{Cursor, lower_token_end, token_end, unfold};
 use std::borrow::Cow;
 
 /// One parameter after RFC 2231 reassembly and decoding.
@@ -192,6 +192,14 @@ pub(crate) struct Scanned {
     pub(crate) boundary: Option<Vec<u8>>,
 }
 
+/// First index from `i` that is not a space or tab.
+fn skip_ows(v: &[u8], mut i: usize) -> usize {
+    while matches!(v.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    i
+}
+
 /// `type "/" subtype` as written.
 fn head_bytes<'a>(c: &mut Cursor<'a>) -> Option<(&'a [u8], &'a [u8])> {
     c.skip_cfws();
@@ -236,10 +244,97 @@ impl<'a> ContentType<'a> {
     /// ```
     #[must_use]
     pub fn parse(value: &'a [u8]) -> Option<Self> {
+        match Self::parse_simple(value) {
+            Some(ct) => Some(ct),
+            None => Self::parse_general(value),
+        }
+    }
+
+    /// The full parser (comments, folding, RFC 2231, RFC 2047, upper case, junk).
+    pub(crate) fn parse_general(value: &'a [u8]) -> Option<Self> {
         match shape(value) {
             Shape::Unsafe => ContentType::parse_in(&unfold(value), Shape::Flat).map(ContentType::into_owned),
             s => Self::parse_in(value, s),
         }
+    }
+
+    /// The common shape in one pass: `type/subtype *(";" attribute "=" value)` with
+    /// lower-case names, values that are tokens or quoted strings without escapes,
+    /// spaces and tabs around the semicolons, and nothing else (no comment, line
+    /// break, RFC 2231 star, RFC 2047 word, invalid UTF-8). `None` for anything
+    /// else, which [`ContentType::parse_general`] then reads. For every value it
+    /// accepts the result equals the general parser's (the `mime_headers` fuzz
+    /// target checks this).
+    pub(crate) fn parse_simple(value: &'a [u8]) -> Option<Self> {
+        const MAX_SIMPLE_PARAMS: usize = 32;
+        let text = std::str::from_utf8(value).ok()?;
+        let v = value;
+        // a name is a non-empty token without upper case (else the general parser
+        // lowercases it): it must end at the byte that follows it in the grammar
+        let name = |a: usize, next: u8| -> Option<(&'a str, usize)> {
+            let b = lower_token_end(v, a);
+            (b > a && v.get(b) == Some(&next)).then_some(())?;
+            Some((text.get(a..b)?, b + 1))
+        };
+        let (media_type, i) = name(skip_ows(v, 0), b'/')?;
+        let s = lower_token_end(v, i);
+        let subtype = text.get(i..s).filter(|t| !t.is_empty())?;
+        let mut i = skip_ows(v, s);
+        let mut params: Vec<Param<'a>> = Vec::new();
+        let mut seen = 0;
+        while i < v.len() {
+            if v[i] != b';' {
+                return None;
+            }
+            i = skip_ows(v, i + 1);
+            if i == v.len() {
+                break;
+            }
+            let (attr, after) = name(i, b'=')?;
+            if attr.contains('*') {
+                return None;
+            }
+            i = after;
+            let val = if v.get(i) == Some(&b'"') {
+                let start = i + 1;
+                let len = memchr::memchr(b'"', &v[start..])?;
+                let q = &v[start..start + len];
+                if memchr::memchr3(b'\\', b'\r', b'\n', q).is_some() || crate::encoded_word::has_word_start(q)
+                {
+                    return None;
+                }
+                i = start + len + 1;
+                text.get(start..start + len)?
+            } else {
+                let start = i;
+                i = token_end(v, i);
+                if i == start {
+                    return None;
+                }
+                text.get(start..i)?
+            };
+            i = skip_ows(v, i);
+            seen += 1;
+            if seen > MAX_SIMPLE_PARAMS {
+                return None;
+            }
+            if !params.iter().any(|p| p.name == attr) {
+                if params.capacity() == 0 {
+                    params.reserve_exact(2);
+                }
+                params.push(Param {
+                    name: Cow::Borrowed(attr),
+                    value: Cow::Borrowed(val),
+                    charset: None,
+                    language: None,
+                });
+            }
+        }
+        Some(ContentType {
+            media_type: Cow::Borrowed(media_type),
+            subtype: Cow::Borrowed(subtype),
+            params,
+        })
     }
 
     fn parse_in(value: &'a [u8], shape: Shape) -> Option<Self> {
@@ -592,6 +687,56 @@ fn extended_value(name: &str, parts: &[&RawParam]) -> Param<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn simple_reader_takes_common_values_and_agrees_with_the_general_parser() {
+        let taken: &[&[u8]] = &[
+            b" text/plain; charset=us-ascii",
+            b"text/plain",
+            b"\ttext/html;charset=\"utf-8\" ; format=flowed;",
+            b" multipart/mixed; boundary=\"=_b 1/2?\"",
+            b" application/octet-stream; name=\"caf\xc3\xa9.bin\"; name=dup",
+            b" a/b; x=\"\"",
+        ];
+        for v in taken {
+            let simple = ContentType::parse_simple(v);
+            assert!(simple.is_some(), "{}", String::from_utf8_lossy(v));
+            assert_eq!(
+                simple,
+                ContentType::parse_general(v),
+                "{}",
+                String::from_utf8_lossy(v)
+            );
+        }
+        let left: &[&[u8]] = &[
+            b" Text/Plain",
+            b" text/plain; Charset=x",
+            b" text/plain (comment)",
+            b" text / plain",
+            b" text/plain;\r\n charset=x",
+            b" text/plain; title*=us-ascii'en'x",
+            b" text/plain; name=\"=?utf-8?q?x?=\"",
+            b" text/plain; name=\"a\\\"b\"",
+            b" text/plain; name=\"open",
+            b" text/plain; a=b c",
+            b" text/plain; a=",
+            b" text/plain; ;a=b",
+            b" text/plain junk",
+            b" text/plain; a=\xff",
+            b" text/\xff",
+            b"",
+        ];
+        for v in left {
+            assert!(
+                ContentType::parse_simple(v).is_none(),
+                "{}",
+                String::from_utf8_lossy(v)
+            );
+        }
+        let dup = ContentType::parse(b" application/octet-stream; name=\"a\"; name=b").unwrap();
+        assert_eq!(dup.params.len(), 1);
+        assert_eq!(dup.param("name"), Some("a"));
+    }
 
     #[test]
     fn rfc2231_examples() {
