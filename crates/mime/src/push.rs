@@ -4,7 +4,8 @@ use crate::decode::TransferEncoding;
 use crate::defect::Defect;
 use crate::limits::Limits;
 use crate::params::ContentType;
-use crate::scan::{ChunkKind, Ev, Scanner, Shape};
+use crate::params::Scanned;
+use crate::scan::{ChunkKind, Ev, EvQueue, Scanner, Shape, Sink};
 use bytes::{Buf, Bytes, BytesMut};
 
 /// A header field as it streamed in.
@@ -88,6 +89,8 @@ pub enum Event {
 #[derive(Debug)]
 pub struct PushParser {
     sc: Scanner,
+    /// Events found by the scanner and not handed out yet.
+    queue: EvQueue,
     buf: BytesMut,
     base: usize,
     eof: bool,
@@ -104,6 +107,7 @@ impl PushParser {
     pub fn new(limits: Limits) -> Self {
         PushParser {
             sc: Scanner::new(limits),
+            queue: EvQueue::default(),
             buf: BytesMut::new(),
             base: 0,
             eof: false,
@@ -133,7 +137,7 @@ impl PushParser {
     /// True when the whole message has been reported.
     #[must_use]
     pub fn is_done(&self) -> bool {
-        self.sc.is_done()
+        self.sc.is_done() && self.queue.is_empty()
     }
 
     fn take(&mut self, start: usize, end: usize) -> Bytes {
@@ -147,12 +151,23 @@ impl PushParser {
     /// The next event, or `None` when more input (or `finish`) is needed.
     pub fn poll_event(&mut self) -> Option<Event> {
         loop {
-            let rel = self.sc.pos - self.base;
-            let ev = self.sc.next(&self.buf[rel..], self.eof)?;
+            let Some(ev) = self.queue.pop_front() else {
+                let mut sink = Queue {
+                    queue: &mut self.queue,
+                    buf: &self.buf,
+                    base: self.base,
+                    content_type: &mut self.content_type,
+                };
+                let rel = self.sc.pos - self.base;
+                if !self.sc.step(&mut sink, &self.buf[rel..], self.eof) && self.queue.is_empty() {
+                    return None;
+                }
+                continue;
+            };
             if let Some(out) = self.event(ev) {
                 // Queued events may still refer to bytes before `sc.pos`: drop input
-                // only once the scanner has handed out everything it found so far.
-                if !self.sc.has_pending() {
+                // only once everything the scanner found so far has been handed out.
+                if self.queue.is_empty() {
                     let consumed = self.sc.pos - self.base;
                     self.buf.advance(consumed);
                     self.base = self.sc.pos;
@@ -172,10 +187,7 @@ impl PushParser {
                 return None;
             }
             Ev::Field {
-                start,
-                colon,
-                end,
-                content_type,
+                start, colon, end, ..
             } => {
                 let raw = self.take(start, end);
                 let mut vend = raw.len();
@@ -192,12 +204,6 @@ impl PushParser {
                     value: raw.slice(c + 1..vend.max(c + 1)),
                     offset: start,
                 };
-                if content_type {
-                    let ct = ContentType::parse(&f.value);
-                    self.sc.set_content_type(ct.as_ref().map(ContentType::framing));
-                    self.content_type =
-                        Some(ct.unwrap_or_else(|| ContentType::fallback(&f.value)).into_owned());
-                }
                 self.fields.push(f.clone());
                 Event::Header(f)
             }
@@ -237,5 +243,45 @@ impl PushParser {
             }
             Ev::Defect(d) => Event::Defect(d),
         })
+    }
+}
+
+/// The push parser's sink: queues the events, and parses the Content-Type while
+/// its bytes are at hand (the scanner frames the body from it).
+struct Queue<'p> {
+    queue: &'p mut EvQueue,
+    /// The buffered input, starting at absolute offset `base`.
+    buf: &'p [u8],
+    base: usize,
+    content_type: &'p mut Option<ContentType<'static>>,
+}
+
+impl Sink for Queue<'_> {
+    fn event(&mut self, ev: Ev) {
+        self.queue.push_back(ev);
+    }
+
+    fn field(&mut self, start: usize, colon: usize, end: usize, content_type: bool) -> Option<Scanned> {
+        self.queue.push_back(Ev::Field {
+            start,
+            colon,
+            end,
+            content_type,
+        });
+        if !content_type {
+            return None;
+        }
+        let value = self
+            .buf
+            .get(crate::scan::value_range(
+                self.buf,
+                colon - self.base,
+                end - self.base,
+            ))
+            .unwrap_or_default();
+        let ct = ContentType::parse(value);
+        let framing = ct.as_ref().map(ContentType::framing);
+        *self.content_type = Some(ct.unwrap_or_else(|| ContentType::fallback(value)).into_owned());
+        framing
     }
 }

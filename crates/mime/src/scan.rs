@@ -32,8 +32,8 @@ pub(crate) enum Ev {
         start: usize,
         colon: usize,
         end: usize,
-        /// The Content-Type that counts (the first): the consumer parses it and
-        /// must hand the result to [`Scanner::set_content_type`] before the next call.
+        /// The Content-Type that counts (the first): the sink has parsed it in
+        /// [`Sink::field`] (the scanner frames the body from the result).
         content_type: bool,
     },
     HeaderEnd {
@@ -123,7 +123,6 @@ pub(crate) struct Scanner {
     pub(crate) pos: usize,
     stack: Vec<Frame>,
     ctx: HeaderCtx,
-    pending: EvQueue,
     started: bool,
     line_start: bool,
     parts: usize,
@@ -132,21 +131,31 @@ pub(crate) struct Scanner {
     nl_dash: &'static memmem::Finder<'static>,
 }
 
-/// Events found but not handed out yet, first in first out. The scanner reads on
-/// only once the queue is empty, so a Vec read from the front and cleared when
-/// drained does (cheaper than a ring buffer).
-#[derive(Debug)]
-struct EvQueue {
+/// Where the scanner puts what it finds, in input order.
+pub(crate) trait Sink {
+    /// Any event; a header field comes through [`Sink::field`] instead.
+    fn event(&mut self, ev: Ev);
+    /// A header field at absolute offsets (`end` includes the line ending). When
+    /// `content_type` is set it is the part's Content-Type: the sink parses it (once,
+    /// for itself) and returns what frames the body, or `None` when it is invalid.
+    fn field(&mut self, start: usize, colon: usize, end: usize, content_type: bool) -> Option<Scanned>;
+}
+
+/// A first-in first-out queue of events, for a consumer that pulls them one at a
+/// time (the push parser). The scanner adds events only once it is empty, so a Vec
+/// read from the front and cleared when drained does (cheaper than a ring buffer).
+#[derive(Debug, Default)]
+pub(crate) struct EvQueue {
     q: Vec<Ev>,
     head: usize,
 }
 
 impl EvQueue {
-    fn push_back(&mut self, ev: Ev) {
+    pub(crate) fn push_back(&mut self, ev: Ev) {
         self.q.push(ev);
     }
 
-    fn pop_front(&mut self) -> Option<Ev> {
+    pub(crate) fn pop_front(&mut self) -> Option<Ev> {
         let ev = *self.q.get(self.head)?;
         self.head += 1;
         if self.head == self.q.len() {
@@ -156,13 +165,17 @@ impl EvQueue {
         Some(ev)
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.head == self.q.len()
     }
 }
 
 /// The `\n--` searcher (building one costs more than scanning a small message).
 static NL_DASH: std::sync::OnceLock<memmem::Finder<'static>> = std::sync::OnceLock::new();
+
+fn defect<S: Sink>(out: &mut S, kind: DefectKind, offset: usize) {
+    out.event(Ev::Defect(Defect { kind, offset }));
+}
 
 fn is_wsp(b: u8) -> bool {
     b == b' ' || b == b'\t'
@@ -178,10 +191,6 @@ impl Scanner {
                 first_line: true,
                 ..HeaderCtx::default()
             },
-            pending: EvQueue {
-                q: Vec::with_capacity(8),
-                head: 0,
-            },
             started: false,
             line_start: true,
             parts: 1,
@@ -190,87 +199,72 @@ impl Scanner {
         }
     }
 
-    /// Whether events are queued (their byte ranges may lie before `pos`).
-    pub(crate) fn has_pending(&self) -> bool {
-        !self.pending.is_empty()
-    }
-
+    /// True once the whole message has been scanned (every event given out).
     pub(crate) fn is_done(&self) -> bool {
-        self.started && self.stack.is_empty() && self.pending.is_empty()
+        self.started && self.stack.is_empty()
     }
 
-    fn defect(&mut self, kind: DefectKind, offset: usize) {
-        self.pending.push_back(Ev::Defect(Defect { kind, offset }));
-    }
-
-    fn note_line_end(&mut self, buf: &[u8], nl: usize) {
+    fn note_line_end<S: Sink>(&mut self, out: &mut S, buf: &[u8], nl: usize) {
         if !self.bare_lf && (nl == 0 || buf[nl - 1] != b'\r') {
             self.bare_lf = true;
-            self.defect(DefectKind::BareLineFeed, self.pos + nl);
+            defect(out, DefectKind::BareLineFeed, self.pos + nl);
         }
     }
 
-    /// Next event, or `None` when more input is needed (or everything is done).
-    pub(crate) fn next(&mut self, buf: &[u8], eof: bool) -> Option<Ev> {
-        let base = self.pos;
-        loop {
-            if let Some(ev) = self.pending.pop_front() {
-                return Some(ev);
-            }
-            if !self.started {
-                if buf.len() < 5 && !eof && b"From ".starts_with(buf) {
-                    return None;
-                }
-                self.started = true;
-                if buf.starts_with(b"From ") {
-                    // the decision depends only on the first max_field_bytes + 1
-                    // bytes, so it is the same for any chunking
-                    let window = &buf[..buf.len().min(self.limits.max_field_bytes + 1)];
-                    let nl = memchr(b'\n', window);
-                    if nl.is_none() && !eof && window.len() == buf.len() {
-                        self.started = false;
-                        return None;
-                    }
-                    let end = nl.map_or(buf.len(), |p| p + 1);
-                    // "From :" is an obsolete-syntax header field, not an mbox line
-                    let next = buf[5..end].iter().copied().find(|&b| !is_wsp(b));
-                    let too_long = nl.is_none() && window.len() < buf.len();
-                    if next != Some(b':') && !too_long {
-                        self.defect(DefectKind::MboxFromLine, self.pos);
-                        self.pos += end;
-                        self.stack.push(Frame::Headers);
-                        self.pending.push_back(Ev::PartBegin { offset: self.pos });
-                        return self.pending.pop_front();
-                    }
-                }
-                self.stack.push(Frame::Headers);
-                return Some(Ev::PartBegin { offset: self.pos });
-            }
-            // `buf` starts at the position of the call; steps that consume input
-            // without an event loop here, so look only at what is left
-            let rest = buf.get(self.pos - base..).unwrap_or_default();
-            let progressed = match self.stack.last() {
-                None => return None,
-                Some(Frame::Headers) => self.headers(rest, eof),
-                Some(_) => self.region(rest, eof),
-            };
-            if !progressed && self.pending.is_empty() {
-                return None;
-            }
+    /// One step over `buf`, the input from `self.pos` on: consumes input, gives
+    /// events to `out`, or both. Returns false when nothing more can be done without
+    /// more input, or when everything is done (events may have been given even then).
+    pub(crate) fn step<S: Sink>(&mut self, out: &mut S, buf: &[u8], eof: bool) -> bool {
+        if !self.started {
+            return self.start(out, buf, eof);
+        }
+        match self.stack.last() {
+            None => false,
+            Some(Frame::Headers) => self.headers(out, buf, eof),
+            Some(_) => self.region(out, buf, eof),
         }
     }
 
-    /// Returns true when it queued events; `buf` starts at `self.pos`.
-    fn headers(&mut self, buf: &[u8], eof: bool) -> bool {
+    /// The root part begins, after a leading mbox `From ` line if there is one.
+    fn start<S: Sink>(&mut self, out: &mut S, buf: &[u8], eof: bool) -> bool {
+        if buf.len() < 5 && !eof && b"From ".starts_with(buf) {
+            return false;
+        }
+        self.started = true;
+        if buf.starts_with(b"From ") {
+            // the decision depends only on the first max_field_bytes + 1
+            // bytes, so it is the same for any chunking
+            let window = &buf[..buf.len().min(self.limits.max_field_bytes + 1)];
+            let nl = memchr(b'\n', window);
+            if nl.is_none() && !eof && window.len() == buf.len() {
+                self.started = false;
+                return false;
+            }
+            let end = nl.map_or(buf.len(), |p| p + 1);
+            // "From :" is an obsolete-syntax header field, not an mbox line
+            let next = buf[5..end].iter().copied().find(|&b| !is_wsp(b));
+            let too_long = nl.is_none() && window.len() < buf.len();
+            if next != Some(b':') && !too_long {
+                defect(out, DefectKind::MboxFromLine, self.pos);
+                self.pos += end;
+            }
+        }
+        self.stack.push(Frame::Headers);
+        out.event(Ev::PartBegin { offset: self.pos });
+        true
+    }
+
+    /// A step in a header block; `buf` starts at `self.pos`.
+    fn headers<S: Sink>(&mut self, out: &mut S, buf: &[u8], eof: bool) -> bool {
         if self.ctx.skipping {
             return self.skip_field(buf, eof);
         }
         if buf.is_empty() {
             if eof {
                 if !self.ctx.first_line {
-                    self.defect(DefectKind::HeaderBlockUnterminated, self.pos);
+                    defect(out, DefectKind::HeaderBlockUnterminated, self.pos);
                 }
-                self.end_headers(self.pos);
+                self.end_headers(out, self.pos);
                 return true;
             }
             return false;
@@ -280,30 +274,30 @@ impl Scanner {
         let window = &buf[..buf.len().min(self.limits.max_field_bytes + 1)];
         let Some(nl) = memchr(b'\n', window) else {
             if buf.len() > self.limits.max_field_bytes {
-                return self.maybe_too_long(buf.len());
+                return self.maybe_too_long(out, buf.len());
             }
             if !eof {
                 return false;
             }
-            return self.field_or_end(buf, buf.len(), eof);
+            return self.field_or_end(out, buf, buf.len(), eof);
         };
-        self.note_line_end(buf, nl);
+        self.note_line_end(out, buf, nl);
         if nl == 0 || (nl == 1 && buf[0] == b'\r') {
             self.pos += nl + 1;
-            self.end_headers(self.pos);
+            self.end_headers(out, self.pos);
             return true;
         }
         if is_wsp(buf[0]) {
             if self.ctx.first_line {
-                self.defect(DefectKind::FirstHeaderLineIsContinuation, self.pos);
+                defect(out, DefectKind::FirstHeaderLineIsContinuation, self.pos);
             }
             self.pos += nl + 1;
             return true;
         }
-        self.field_or_end(buf, nl, eof)
+        self.field_or_end(out, buf, nl, eof)
     }
 
-    fn field_or_end(&mut self, buf: &[u8], nl: usize, eof: bool) -> bool {
+    fn field_or_end<S: Sink>(&mut self, out: &mut S, buf: &[u8], nl: usize, eof: bool) -> bool {
         let line = &buf[..nl];
         let colon = memchr(b':', line);
         let name_ok = colon.is_some_and(|c| {
@@ -313,9 +307,9 @@ impl Scanner {
         let Some(colon) = colon.filter(|_| name_ok) else {
             let delim = line.starts_with(b"--") && self.match_delimiter(line).is_some();
             if !delim {
-                self.defect(DefectKind::MissingHeaderBodySeparator, self.pos);
+                defect(out, DefectKind::MissingHeaderBodySeparator, self.pos);
             }
-            self.end_headers(self.pos);
+            self.end_headers(out, self.pos);
             return true;
         };
         // find the end of the field: a line end not followed by WSP. Bare LFs of the
@@ -330,7 +324,7 @@ impl Scanner {
                 if eof {
                     break buf.len();
                 }
-                return self.maybe_too_long(buf.len());
+                return self.maybe_too_long(out, buf.len());
             }
             if !is_wsp(buf[next]) {
                 break next;
@@ -343,17 +337,17 @@ impl Scanner {
                     }
                 }
                 None if eof => break buf.len(),
-                None => return self.maybe_too_long(buf.len()),
+                None => return self.maybe_too_long(out, buf.len()),
             }
         };
         self.ctx.first_line = false;
         if end > self.limits.max_field_bytes {
-            self.defect(DefectKind::HeaderFieldTooLong, self.pos);
+            defect(out, DefectKind::HeaderFieldTooLong, self.pos);
             self.pos += end;
             return true;
         }
         if let Some(e) = bare {
-            self.note_line_end(buf, e);
+            self.note_line_end(out, buf, e);
         }
         let start = self.pos;
         self.pos += end;
@@ -362,13 +356,13 @@ impl Scanner {
         if self.ctx.bytes > self.limits.max_header_bytes || self.ctx.fields > self.limits.max_fields {
             if !self.ctx.overflow {
                 self.ctx.overflow = true;
-                self.defect(DefectKind::HeaderBlockTooLarge, start);
+                defect(out, DefectKind::HeaderBlockTooLarge, start);
             }
             return true;
         }
         let name = line[..colon].trim_ascii_end();
         if name.len() != colon {
-            self.defect(DefectKind::ObsoleteHeaderName, start);
+            defect(out, DefectKind::ObsoleteHeaderName, start);
         }
         // the value without the final line ending, as the tree and push parser see it
         let mut vend = end;
@@ -380,50 +374,37 @@ impl Scanner {
         }
         let value = &buf[colon + 1..vend.max(colon + 1)];
         let is_type = name.eq_ignore_ascii_case(b"content-type") && self.ctx.content_type.is_none();
+        // the sink parses the Content-Type once, for itself and for the framing here
+        let framing = out.field(start, start + colon, start + end, is_type);
         if is_type {
-            // filled in by set_content_type: the consumer parses the value once,
-            // for itself and for the framing decisions here
-            self.ctx.content_type = Some(TypeInfo {
+            let mut info = TypeInfo {
                 field: self.ctx.emitted,
                 multipart: false,
                 digest: false,
                 message: false,
                 boundary: None,
-            });
+            };
+            match framing {
+                Some(s) => {
+                    info.multipart = matches!(s.kind, TypeKind::Multipart { .. });
+                    info.digest = s.kind == TypeKind::Multipart { digest: true };
+                    info.message = s.kind == TypeKind::Message;
+                    info.boundary = s.boundary;
+                }
+                None => self.ctx.bad_content_type = true,
+            }
+            self.ctx.content_type = Some(info);
         } else if name.eq_ignore_ascii_case(b"content-transfer-encoding") && self.ctx.encoding.is_none() {
             let v = crate::header::unfold(value);
             self.ctx.encoding = Some(TransferEncoding::from_bytes(&v));
         }
         self.ctx.emitted += 1;
-        self.pending.push_back(Ev::Field {
-            start,
-            colon: start + colon,
-            end: start + end,
-            content_type: is_type,
-        });
         true
     }
 
-    /// The parsed Content-Type of the field reported with `content_type: true`
-    /// (`None` when it did not parse: a defect, and text/plain).
-    pub(crate) fn set_content_type(&mut self, parsed: Option<Scanned>) {
-        let Some(info) = self.ctx.content_type.as_mut() else {
-            return;
-        };
-        match parsed {
-            Some(s) => {
-                info.multipart = matches!(s.kind, TypeKind::Multipart { .. });
-                info.digest = s.kind == TypeKind::Multipart { digest: true };
-                info.message = s.kind == TypeKind::Message;
-                info.boundary = s.boundary;
-            }
-            None => self.ctx.bad_content_type = true,
-        }
-    }
-
-    fn maybe_too_long(&mut self, have: usize) -> bool {
+    fn maybe_too_long<S: Sink>(&mut self, out: &mut S, have: usize) -> bool {
         if have > self.limits.max_field_bytes {
-            self.defect(DefectKind::HeaderFieldTooLong, self.pos);
+            defect(out, DefectKind::HeaderFieldTooLong, self.pos);
             self.ctx.skipping = true;
             self.ctx.first_line = false;
             return true;
@@ -465,7 +446,7 @@ impl Scanner {
         }
     }
 
-    fn end_headers(&mut self, body_start: usize) {
+    fn end_headers<S: Sink>(&mut self, out: &mut S, body_start: usize) {
         let ctx = std::mem::replace(
             &mut self.ctx,
             HeaderCtx {
@@ -474,7 +455,7 @@ impl Scanner {
             },
         );
         if ctx.bad_content_type {
-            self.defect(DefectKind::InvalidContentType, body_start);
+            defect(out, DefectKind::InvalidContentType, body_start);
         }
         let field = ctx.content_type.as_ref().map(|t| t.field);
         let info = ctx.content_type.unwrap_or(TypeInfo {
@@ -496,14 +477,14 @@ impl Scanner {
         let mut frame = Frame::Leaf;
         if info.multipart {
             match info.boundary {
-                None => self.defect(DefectKind::NoBoundaryInMultipart, body_start),
+                None => defect(out, DefectKind::NoBoundaryInMultipart, body_start),
                 Some(b) if b.is_empty() || b.len() > self.limits.max_boundary_len => {
-                    self.defect(DefectKind::InvalidBoundary, body_start);
+                    defect(out, DefectKind::InvalidBoundary, body_start);
                 }
-                Some(_) if !depth_ok => self.defect(DefectKind::NestingTooDeep, body_start),
+                Some(_) if !depth_ok => defect(out, DefectKind::NestingTooDeep, body_start),
                 Some(b) => {
                     if !composite_ok {
-                        self.defect(DefectKind::InvalidEncodingForCompositeType, body_start);
+                        defect(out, DefectKind::InvalidEncodingForCompositeType, body_start);
                     }
                     frame = Frame::Multipart {
                         boundary: b,
@@ -514,11 +495,11 @@ impl Scanner {
             }
         } else if info.message {
             if !composite_ok {
-                self.defect(DefectKind::InvalidEncodingForCompositeType, body_start);
+                defect(out, DefectKind::InvalidEncodingForCompositeType, body_start);
             } else if !depth_ok {
-                self.defect(DefectKind::NestingTooDeep, body_start);
+                defect(out, DefectKind::NestingTooDeep, body_start);
             } else if self.parts >= self.limits.max_parts {
-                self.defect(DefectKind::TooManyParts, body_start);
+                defect(out, DefectKind::TooManyParts, body_start);
             } else {
                 frame = Frame::Message;
             }
@@ -528,7 +509,7 @@ impl Scanner {
             Frame::Message => Shape::Message,
             _ => Shape::Leaf,
         };
-        self.pending.push_back(Ev::HeaderEnd {
+        out.event(Ev::HeaderEnd {
             body_start,
             content_type: field,
             digest_default: ctx.digest_default,
@@ -541,7 +522,7 @@ impl Scanner {
         if nested {
             self.parts += 1;
             self.stack.push(Frame::Headers);
-            self.pending.push_back(Ev::PartBegin { offset: body_start });
+            out.event(Ev::PartBegin { offset: body_start });
         }
     }
 
@@ -588,9 +569,9 @@ impl Scanner {
         }
     }
 
-    fn emit_body(&mut self, len: usize, buf: &[u8]) -> bool {
+    fn emit_body<S: Sink>(&mut self, out: &mut S, len: usize, buf: &[u8]) -> bool {
         let kind = self.chunk_kind();
-        self.pending.push_back(Ev::Body {
+        out.event(Ev::Body {
             start: self.pos,
             end: self.pos + len,
             kind,
@@ -600,7 +581,7 @@ impl Scanner {
         true
     }
 
-    fn close_all(&mut self) -> bool {
+    fn close_all<S: Sink>(&mut self, out: &mut S) -> bool {
         let end = self.pos;
         while let Some(f) = self.stack.pop() {
             match f {
@@ -608,26 +589,26 @@ impl Scanner {
                     phase: Phase::Preamble,
                     ..
                 } => {
-                    self.defect(DefectKind::StartBoundaryNotFound, end);
+                    defect(out, DefectKind::StartBoundaryNotFound, end);
                 }
                 Frame::Multipart {
                     phase: Phase::Parts, ..
                 } => {
-                    self.defect(DefectKind::CloseBoundaryNotFound, end);
+                    defect(out, DefectKind::CloseBoundaryNotFound, end);
                 }
                 _ => {}
             }
-            self.pending.push_back(Ev::PartEnd { end });
+            out.event(Ev::PartEnd { end });
         }
         true
     }
 
-    fn region(&mut self, buf: &[u8], eof: bool) -> bool {
+    fn region<S: Sink>(&mut self, out: &mut S, buf: &[u8], eof: bool) -> bool {
         let Some(longest) = self.longest_boundary() else {
             if !buf.is_empty() {
-                return self.emit_body(buf.len(), buf);
+                return self.emit_body(out, buf.len(), buf);
             }
-            return eof && self.close_all();
+            return eof && self.close_all(out);
         };
         if self.line_start && !eof && buf.len() < 2 && b"--".starts_with(buf) {
             return false;
@@ -643,12 +624,12 @@ impl Scanner {
             let Some(c) = cand else {
                 if eof {
                     if !buf.is_empty() {
-                        return self.emit_body(buf.len(), buf);
+                        return self.emit_body(out, buf.len(), buf);
                     }
-                    return self.close_all();
+                    return self.close_all(out);
                 }
                 let safe = buf.len().saturating_sub(3);
-                return safe > 0 && self.emit_body(safe, buf);
+                return safe > 0 && self.emit_body(out, safe, buf);
             };
             let line_end = match memchr(b'\n', &buf[c..]) {
                 Some(p) => Some(c + p),
@@ -659,7 +640,7 @@ impl Scanner {
                         continue;
                     }
                     let pre = pre_end(buf, c);
-                    return pre > 0 && self.emit_body(pre, buf);
+                    return pre > 0 && self.emit_body(out, pre, buf);
                 }
             };
             let line = &buf[c..line_end.unwrap_or(buf.len())];
@@ -674,38 +655,38 @@ impl Scanner {
             };
             let pre = pre_end(buf, c);
             if pre > 0 {
-                return self.emit_body(pre, buf);
+                return self.emit_body(out, pre, buf);
             }
             if let Some(le) = line_end {
-                self.note_line_end(buf, le);
+                self.note_line_end(out, buf, le);
             }
             if c > 0 {
-                self.note_line_end(buf, c - 1);
+                self.note_line_end(out, buf, c - 1);
             }
             let end = line_end.map_or(buf.len(), |p| p + 1);
-            self.delimiter(k, close, end);
+            self.delimiter(out, k, close, end);
             return true;
         }
     }
 
-    fn delimiter(&mut self, k: usize, close: bool, len: usize) {
+    fn delimiter<S: Sink>(&mut self, out: &mut S, k: usize, close: bool, len: usize) {
         let start = self.pos;
         let mut outer = false;
         while self.stack.len() > k + 1 {
             if let Some(Frame::Multipart { phase, .. }) = self.stack.pop()
                 && phase != Phase::Epilogue
             {
-                self.defect(DefectKind::CloseBoundaryNotFound, start);
+                defect(out, DefectKind::CloseBoundaryNotFound, start);
                 outer = true;
             }
-            self.pending.push_back(Ev::PartEnd { end: start });
+            out.event(Ev::PartEnd { end: start });
         }
         if outer {
-            self.defect(DefectKind::BoundaryOfOuterPart, start);
+            defect(out, DefectKind::BoundaryOfOuterPart, start);
         }
         self.pos += len;
         self.line_start = true;
-        self.pending.push_back(Ev::Delimiter {
+        out.event(Ev::Delimiter {
             start,
             end: self.pos,
             close,
@@ -717,13 +698,13 @@ impl Scanner {
         let was = *phase;
         if close || over {
             if !close {
-                self.pending.push_back(Ev::Defect(Defect {
+                out.event(Ev::Defect(Defect {
                     kind: DefectKind::TooManyParts,
                     offset: start,
                 }));
             }
             if was == Phase::Preamble {
-                self.pending.push_back(Ev::Defect(Defect {
+                out.event(Ev::Defect(Defect {
                     kind: DefectKind::MultipartWithoutParts,
                     offset: start,
                 }));
@@ -736,8 +717,21 @@ impl Scanner {
         self.parts += 1;
         self.stack.push(Frame::Headers);
         self.ctx.digest_default = digest;
-        self.pending.push_back(Ev::PartBegin { offset: self.pos });
+        out.event(Ev::PartBegin { offset: self.pos });
     }
+}
+
+/// The value of the header field whose colon is at `colon` and which ends at `end`
+/// (line ending included): after the colon, without the final line ending.
+pub(crate) fn value_range(input: &[u8], colon: usize, end: usize) -> std::ops::Range<usize> {
+    let mut vend = end;
+    if vend > 0 && input.get(vend - 1) == Some(&b'\n') {
+        vend -= 1;
+        if vend > 0 && input.get(vend - 1) == Some(&b'\r') {
+            vend -= 1;
+        }
+    }
+    colon + 1..vend.max(colon + 1)
 }
 
 /// Where the content before the delimiter line at `c` ends: the CRLF (or LF)

@@ -8,8 +8,9 @@ use crate::decode::{TransferEncoding, decode_body};
 use crate::defect::{Defect, DefectKind};
 use crate::header::{Header, parse_msg_ids};
 use crate::limits::Limits;
+use crate::params::Scanned;
 use crate::params::{ContentType, Disposition};
-use crate::scan::{ChunkKind, Ev, Scanner, Shape};
+use crate::scan::{ChunkKind, Ev, Scanner, Shape, Sink, value_range};
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -127,128 +128,19 @@ impl<'a> Message<'a> {
 
     fn build(input: &'a [u8], limits: Limits) -> Self {
         let mut sc = Scanner::new(limits);
-        let mut parts: Vec<Part<'a>> = Vec::with_capacity(4);
-        let mut defects = Vec::new();
-        // open parts with (preamble end, epilogue start) of an open multipart
-        let mut stack: Vec<(PartId, Option<usize>, Option<usize>)> = Vec::with_capacity(8);
-        // the fields of the header block being read; each part gets an exact copy
-        let mut fields: Vec<Header<'a>> = Vec::with_capacity(32);
-        // the Content-Type of the header block being read, parsed once
-        let mut content: Option<ContentType<'a>> = None;
-        while let Some(ev) = sc.next(input.get(sc.pos..).unwrap_or(&[]), true) {
-            match ev {
-                Ev::PartBegin { offset } => {
-                    let id = parts.len();
-                    let parent = stack.last().map(|s| s.0);
-                    if let Some(p) = parent {
-                        match &mut parts[p].kind {
-                            PartKind::Multipart { children, .. } => children.push(id),
-                            PartKind::Message { child } => *child = Some(id),
-                            PartKind::Leaf => {}
-                        }
-                    }
-                    parts.push(Part {
-                        headers: Vec::new(),
-                        header_range: offset..offset,
-                        body_range: offset..offset,
-                        // replaced when the header block ends (no allocation here)
-                        content_type: ContentType::text_plain(),
-                        explicit_content_type: false,
-                        encoding: TransferEncoding::SevenBit,
-                        kind: PartKind::Leaf,
-                        parent,
-                    });
-                    stack.push((id, None, None));
-                }
-                Ev::Field {
-                    start,
-                    colon,
-                    end,
-                    content_type,
-                } => {
-                    if !stack.is_empty() {
-                        let mut vend = end;
-                        if input[..vend].ends_with(b"\n") {
-                            vend -= 1;
-                            if input[..vend].ends_with(b"\r") {
-                                vend -= 1;
-                            }
-                        }
-                        let value = &input[colon + 1..vend.max(colon + 1)];
-                        if content_type {
-                            let ct = ContentType::parse(value);
-                            sc.set_content_type(ct.as_ref().map(ContentType::framing));
-                            content = Some(ct.unwrap_or_else(|| ContentType::fallback(value)));
-                        }
-                        fields.push(Header {
-                            name: input[start..colon].trim_ascii_end(),
-                            value,
-                            range: start..end,
-                        });
-                    }
-                }
-                Ev::HeaderEnd {
-                    body_start,
-                    content_type,
-                    digest_default,
-                    encoding,
-                    shape,
-                } => {
-                    if let Some(&(id, ..)) = stack.last() {
-                        let p = &mut parts[id];
-                        p.header_range.end = body_start;
-                        p.body_range = body_start..body_start;
-                        p.headers = fields.as_slice().to_vec();
-                        fields.clear();
-                        p.explicit_content_type = content_type.is_some();
-                        p.content_type = match content.take() {
-                            Some(ct) if content_type.is_some() => ct,
-                            _ => default_content_type(digest_default),
-                        };
-                        p.encoding = encoding;
-                        p.kind = match shape {
-                            Shape::Leaf => PartKind::Leaf,
-                            Shape::Message => PartKind::Message { child: None },
-                            Shape::Multipart => PartKind::Multipart {
-                                children: Vec::new(),
-                                preamble: body_start..body_start,
-                                epilogue: None,
-                            },
-                        };
-                    }
-                }
-                Ev::Body {
-                    kind: ChunkKind::Body | ChunkKind::Preamble | ChunkKind::Epilogue,
-                    ..
-                } => {}
-                Ev::Delimiter { start, end, close } => {
-                    if let Some((_, pre_end, epi_start)) = stack.last_mut() {
-                        pre_end.get_or_insert(start);
-                        if close {
-                            *epi_start = Some(end);
-                        }
-                    }
-                }
-                Ev::PartEnd { end } => {
-                    if let Some((id, pre_end, epi_start)) = stack.pop() {
-                        let p = &mut parts[id];
-                        p.body_range.end = end.max(p.body_range.start);
-                        if let PartKind::Multipart {
-                            preamble, epilogue, ..
-                        } = &mut p.kind
-                        {
-                            preamble.end = pre_end.unwrap_or(end).max(preamble.start);
-                            *epilogue = epi_start.map(|s| s..end.max(s));
-                        }
-                    }
-                }
-                Ev::Defect(d) => defects.push(d),
-            }
-        }
+        let mut t = TreeSink {
+            input,
+            parts: Vec::with_capacity(4),
+            defects: Vec::new(),
+            stack: Vec::with_capacity(8),
+            fields: Vec::with_capacity(32),
+            content: None,
+        };
+        while sc.step(&mut t, input.get(sc.pos..).unwrap_or_default(), true) {}
         Message {
             input,
-            parts,
-            defects,
+            parts: t.parts,
+            defects: t.defects,
         }
     }
 
@@ -387,6 +279,126 @@ impl<'a> Message<'a> {
                     self.body_bytes(m)
                 })
             }
+        }
+    }
+}
+
+/// The tree builder: the scanner hands it every event as it finds it.
+struct TreeSink<'a> {
+    input: &'a [u8],
+    parts: Vec<Part<'a>>,
+    defects: Vec<Defect>,
+    /// Open parts with (preamble end, epilogue start) of an open multipart.
+    stack: Vec<(PartId, Option<usize>, Option<usize>)>,
+    /// The fields of the header block being read; each part gets an exact copy.
+    fields: Vec<Header<'a>>,
+    /// The Content-Type of the header block being read, parsed once.
+    content: Option<ContentType<'a>>,
+}
+
+impl<'a> Sink for TreeSink<'a> {
+    fn field(&mut self, start: usize, colon: usize, end: usize, content_type: bool) -> Option<Scanned> {
+        let input = self.input;
+        let value = input.get(value_range(input, colon, end)).unwrap_or_default();
+        let mut framing = None;
+        if content_type {
+            let ct = ContentType::parse(value);
+            framing = ct.as_ref().map(ContentType::framing);
+            self.content = Some(ct.unwrap_or_else(|| ContentType::fallback(value)));
+        }
+        self.fields.push(Header {
+            name: input[start..colon].trim_ascii_end(),
+            value,
+            range: start..end,
+        });
+        framing
+    }
+
+    fn event(&mut self, ev: Ev) {
+        let parts = &mut self.parts;
+        let stack = &mut self.stack;
+        match ev {
+            Ev::PartBegin { offset } => {
+                let id = parts.len();
+                let parent = stack.last().map(|s| s.0);
+                if let Some(p) = parent {
+                    match &mut parts[p].kind {
+                        PartKind::Multipart { children, .. } => children.push(id),
+                        PartKind::Message { child } => *child = Some(id),
+                        PartKind::Leaf => {}
+                    }
+                }
+                parts.push(Part {
+                    headers: Vec::new(),
+                    header_range: offset..offset,
+                    body_range: offset..offset,
+                    // replaced when the header block ends (no allocation here)
+                    content_type: ContentType::text_plain(),
+                    explicit_content_type: false,
+                    encoding: TransferEncoding::SevenBit,
+                    kind: PartKind::Leaf,
+                    parent,
+                });
+                stack.push((id, None, None));
+            }
+            Ev::HeaderEnd {
+                body_start,
+                content_type,
+                digest_default,
+                encoding,
+                shape,
+            } => {
+                if let Some(&(id, ..)) = stack.last() {
+                    let p = &mut parts[id];
+                    p.header_range.end = body_start;
+                    p.body_range = body_start..body_start;
+                    p.headers = self.fields.as_slice().to_vec();
+                    self.fields.clear();
+                    p.explicit_content_type = content_type.is_some();
+                    p.content_type = match self.content.take() {
+                        Some(ct) if content_type.is_some() => ct,
+                        _ => default_content_type(digest_default),
+                    };
+                    p.encoding = encoding;
+                    p.kind = match shape {
+                        Shape::Leaf => PartKind::Leaf,
+                        Shape::Message => PartKind::Message { child: None },
+                        Shape::Multipart => PartKind::Multipart {
+                            children: Vec::new(),
+                            preamble: body_start..body_start,
+                            epilogue: None,
+                        },
+                    };
+                }
+            }
+            // header fields come through `field`; bodies are cut from the ranges
+            Ev::Field { .. }
+            | Ev::Body {
+                kind: ChunkKind::Body | ChunkKind::Preamble | ChunkKind::Epilogue,
+                ..
+            } => {}
+            Ev::Delimiter { start, end, close } => {
+                if let Some((_, pre_end, epi_start)) = stack.last_mut() {
+                    pre_end.get_or_insert(start);
+                    if close {
+                        *epi_start = Some(end);
+                    }
+                }
+            }
+            Ev::PartEnd { end } => {
+                if let Some((id, pre_end, epi_start)) = stack.pop() {
+                    let p = &mut parts[id];
+                    p.body_range.end = end.max(p.body_range.start);
+                    if let PartKind::Multipart {
+                        preamble, epilogue, ..
+                    } = &mut p.kind
+                    {
+                        preamble.end = pre_end.unwrap_or(end).max(preamble.start);
+                        *epilogue = epi_start.map(|s| s..end.max(s));
+                    }
+                }
+            }
+            Ev::Defect(d) => self.defects.push(d),
         }
     }
 }
