@@ -5,7 +5,7 @@ use crate::defect::Defect;
 use crate::limits::Limits;
 use crate::params::ContentType;
 use crate::params::Scanned;
-use crate::scan::{ChunkKind, Ev, EvQueue, Scanner, Shape, Sink};
+use crate::scan::{ChunkKind, Ev, EvQueue, FieldPos, Scanner, Shape, Sink};
 use bytes::{Buf, Bytes, BytesMut};
 
 /// A header field as it streamed in.
@@ -261,11 +261,11 @@ impl Sink for Queue<'_> {
         self.queue.push_back(ev);
     }
 
-    fn field(&mut self, start: usize, colon: usize, end: usize, content_type: bool) -> Option<Scanned> {
+    fn field(&mut self, f: &FieldPos, content_type: bool) -> Option<Scanned> {
         self.queue.push_back(Ev::Field {
-            start,
-            colon,
-            end,
+            start: f.start,
+            colon: f.colon,
+            end: f.end,
             content_type,
         });
         if !content_type {
@@ -273,11 +273,7 @@ impl Sink for Queue<'_> {
         }
         let value = self
             .buf
-            .get(crate::scan::value_range(
-                self.buf,
-                colon - self.base,
-                end - self.base,
-            ))
+            .get(f.colon + 1 - self.base..f.value_end - self.base)
             .unwrap_or_default();
         let ct = ContentType::parse(value);
         let framing = ct.as_ref().map(ContentType::framing);

@@ -135,11 +135,50 @@ pub(crate) struct Scanner {
 pub(crate) trait Sink {
     /// Any event; a header field comes through [`Sink::field`] instead.
     fn event(&mut self, ev: Ev);
-    /// A header field at absolute offsets (`end` includes the line ending). When
-    /// `content_type` is set it is the part's Content-Type: the sink parses it (once,
-    /// for itself) and returns what frames the body, or `None` when it is invalid.
-    fn field(&mut self, start: usize, colon: usize, end: usize, content_type: bool) -> Option<Scanned>;
+    /// A header field. When `content_type` is set it is the part's Content-Type:
+    /// the sink parses it (once, for itself) and returns what frames the body, or
+    /// `None` when it is invalid.
+    fn field(&mut self, f: &FieldPos, content_type: bool) -> Option<Scanned>;
 }
+
+/// Where a header field lies, as absolute offsets: the name is `start..name_end`
+/// (trailing whitespace before the colon left out), the value `colon + 1..value_end`
+/// (folding kept, final line ending left out), the whole field `start..end`.
+pub(crate) struct FieldPos {
+    pub(crate) start: usize,
+    pub(crate) name_end: usize,
+    pub(crate) colon: usize,
+    pub(crate) value_end: usize,
+    pub(crate) end: usize,
+}
+
+/// The name of the header field on `line` (no line ending): its length without
+/// trailing whitespace and the offset of the colon, or `None` when the line is not a
+/// field (no colon, or an empty name or one with bytes outside 33..=126).
+fn field_name(line: &[u8]) -> Option<(usize, usize)> {
+    // the common case in one short pass: name bytes right up to the colon
+    let n = line.iter().position(|&b| !NAME_BYTE[usize::from(b)]);
+    if let Some(n) = n
+        && n > 0
+        && line[n] == b':'
+    {
+        return Some((n, n));
+    }
+    let colon = memchr(b':', line)?;
+    let name = line[..colon].trim_ascii_end();
+    (!name.is_empty() && name.iter().all(|&b| (33..127).contains(&b))).then_some((name.len(), colon))
+}
+
+/// Bytes of a field name: 33..=126 without the colon.
+static NAME_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 33;
+    while b < 127 {
+        t[b] = b != b':' as usize;
+        b += 1;
+    }
+    t
+};
 
 /// A first-in first-out queue of events, for a consumer that pulls them one at a
 /// time (the push parser). The scanner adds events only once it is empty, so a Vec
@@ -186,7 +225,7 @@ impl Scanner {
         Scanner {
             limits,
             pos: 0,
-            stack: Vec::new(),
+            stack: Vec::with_capacity(4),
             ctx: HeaderCtx {
                 first_line: true,
                 ..HeaderCtx::default()
@@ -299,12 +338,7 @@ impl Scanner {
 
     fn field_or_end<S: Sink>(&mut self, out: &mut S, buf: &[u8], nl: usize, eof: bool) -> bool {
         let line = &buf[..nl];
-        let colon = memchr(b':', line);
-        let name_ok = colon.is_some_and(|c| {
-            let name = line[..c].trim_ascii_end();
-            !name.is_empty() && name.iter().all(|&b| (33..127).contains(&b))
-        });
-        let Some(colon) = colon.filter(|_| name_ok) else {
+        let Some((name_len, colon)) = field_name(line) else {
             let delim = line.starts_with(b"--") && self.match_delimiter(line).is_some();
             if !delim {
                 defect(out, DefectKind::MissingHeaderBodySeparator, self.pos);
@@ -360,8 +394,8 @@ impl Scanner {
             }
             return true;
         }
-        let name = line[..colon].trim_ascii_end();
-        if name.len() != colon {
+        let name = &line[..name_len];
+        if name_len != colon {
             defect(out, DefectKind::ObsoleteHeaderName, start);
         }
         // the value without the final line ending, as the tree and push parser see it
@@ -375,7 +409,16 @@ impl Scanner {
         let value = &buf[colon + 1..vend.max(colon + 1)];
         let is_type = name.eq_ignore_ascii_case(b"content-type") && self.ctx.content_type.is_none();
         // the sink parses the Content-Type once, for itself and for the framing here
-        let framing = out.field(start, start + colon, start + end, is_type);
+        let framing = out.field(
+            &FieldPos {
+                start,
+                name_end: start + name_len,
+                colon: start + colon,
+                value_end: start + vend.max(colon + 1),
+                end: start + end,
+            },
+            is_type,
+        );
         if is_type {
             let mut info = TypeInfo {
                 field: self.ctx.emitted,
@@ -719,19 +762,6 @@ impl Scanner {
         self.ctx.digest_default = digest;
         out.event(Ev::PartBegin { offset: self.pos });
     }
-}
-
-/// The value of the header field whose colon is at `colon` and which ends at `end`
-/// (line ending included): after the colon, without the final line ending.
-pub(crate) fn value_range(input: &[u8], colon: usize, end: usize) -> std::ops::Range<usize> {
-    let mut vend = end;
-    if vend > 0 && input.get(vend - 1) == Some(&b'\n') {
-        vend -= 1;
-        if vend > 0 && input.get(vend - 1) == Some(&b'\r') {
-            vend -= 1;
-        }
-    }
-    colon + 1..vend.max(colon + 1)
 }
 
 /// Where the content before the delimiter line at `c` ends: the CRLF (or LF)

@@ -10,7 +10,7 @@ use crate::header::{Header, parse_msg_ids};
 use crate::limits::Limits;
 use crate::params::Scanned;
 use crate::params::{ContentType, Disposition};
-use crate::scan::{ChunkKind, Ev, Scanner, Shape, Sink, value_range};
+use crate::scan::{ChunkKind, Ev, FieldPos, Scanner, Shape, Sink};
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -133,7 +133,6 @@ impl<'a> Message<'a> {
             parts: Vec::with_capacity(4),
             defects: Vec::new(),
             stack: Vec::with_capacity(8),
-            fields: Vec::with_capacity(32),
             content: None,
         };
         while sc.step(&mut t, input.get(sc.pos..).unwrap_or_default(), true) {}
@@ -290,27 +289,37 @@ struct TreeSink<'a> {
     defects: Vec<Defect>,
     /// Open parts with (preamble end, epilogue start) of an open multipart.
     stack: Vec<(PartId, Option<usize>, Option<usize>)>,
-    /// The fields of the header block being read; each part gets an exact copy.
-    fields: Vec<Header<'a>>,
     /// The Content-Type of the header block being read, parsed once.
     content: Option<ContentType<'a>>,
 }
 
 impl<'a> Sink for TreeSink<'a> {
-    fn field(&mut self, start: usize, colon: usize, end: usize, content_type: bool) -> Option<Scanned> {
+    fn field(&mut self, f: &FieldPos, content_type: bool) -> Option<Scanned> {
         let input = self.input;
-        let value = input.get(value_range(input, colon, end)).unwrap_or_default();
+        let value = input.get(f.colon + 1..f.value_end).unwrap_or_default();
         let mut framing = None;
         if content_type {
             let ct = ContentType::parse(value);
             framing = ct.as_ref().map(ContentType::framing);
             self.content = Some(ct.unwrap_or_else(|| ContentType::fallback(value)));
         }
-        self.fields.push(Header {
-            name: input[start..colon].trim_ascii_end(),
+        let h = Header {
+            name: input.get(f.start..f.name_end).unwrap_or_default(),
             value,
-            range: start..end,
-        });
+            range: f.start..f.end,
+        };
+        // the part whose header block is being read is the last one
+        let parts = &mut self.parts;
+        if let Some(last) = parts.len().checked_sub(1) {
+            if parts[last].headers.capacity() == 0 {
+                // a message's own header has many fields, a body part's a few
+                let message = parts[last]
+                    .parent
+                    .is_none_or(|q| matches!(parts[q].kind, PartKind::Message { .. }));
+                parts[last].headers.reserve_exact(if message { 16 } else { 4 });
+            }
+            parts[last].headers.push(h);
+        }
         framing
     }
 
@@ -352,8 +361,6 @@ impl<'a> Sink for TreeSink<'a> {
                     let p = &mut parts[id];
                     p.header_range.end = body_start;
                     p.body_range = body_start..body_start;
-                    p.headers = self.fields.as_slice().to_vec();
-                    self.fields.clear();
                     p.explicit_content_type = content_type.is_some();
                     p.content_type = match self.content.take() {
                         Some(ct) if content_type.is_some() => ct,
