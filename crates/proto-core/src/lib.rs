@@ -18,6 +18,22 @@
 //! * [`civil`]: calendar arithmetic for dates in headers, listings and replies.
 //! * [`impl_session!`]: implements [`Session`] by delegating to inherent methods.
 //!
+//! # Dependencies
+//!
+//! Besides `bytes`, `memchr` and `thiserror`, this crate uses `fearless_simd`
+//! for one loop: the strict scan of [`DotDecoder`] (bare CR, bare LF and
+//! dot-stuffed line starts in a DATA body), which is most of the cost of
+//! receiving a message. `unsafe` is forbidden here, so without it the loop can
+//! only be what the compiler auto-vectorises for the build's baseline (SSE2 on
+//! x86-64, about one instruction per byte); with it the loop picks AVX2 at run
+//! time through a safe token and finds the first hit with a movemask, which
+//! made the scan about 1.8 times as fast and halved the instructions of an
+//! 8 MiB SMTP DATA transfer. The crate has no dependencies of its own (its
+//! optional `libm` is off), costs about 15 s of CPU to compile once per
+//! profile, and declares Rust 1.89. Other architectures, and x86-64 CPUs
+//! without AVX2, run the portable loop or the SSE2 one; tests check that every
+//! loop the CPU can run agrees with the byte-at-a-time rule.
+//!
 //! # Example: a line-based exchange, in memory
 //!
 //! ```
