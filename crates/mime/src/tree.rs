@@ -130,12 +130,17 @@ impl<'a> Message<'a> {
         let mut sc = Scanner::new(limits);
         let mut t = TreeSink {
             input,
-            parts: Vec::with_capacity(4),
+            parts: Vec::with_capacity(8),
             defects: Vec::new(),
-            stack: Vec::with_capacity(8),
+            open: None,
             content: None,
         };
         while sc.step(&mut t, input.get(sc.pos..).unwrap_or_default(), true) {}
+        // the scanner ends every part it began; should one be left open, end it here
+        // so that no range keeps its while-building marker
+        while t.open.is_some() {
+            t.event(Ev::PartEnd { end: input.len() });
+        }
         Message {
             input,
             parts: t.parts,
@@ -287,8 +292,11 @@ struct TreeSink<'a> {
     input: &'a [u8],
     parts: Vec<Part<'a>>,
     defects: Vec<Defect>,
-    /// Open parts with (preamble end, epilogue start) of an open multipart.
-    stack: Vec<(PartId, Option<usize>, Option<usize>)>,
+    /// The innermost open part (the open parts are it and its ancestors). While a
+    /// multipart is open its preamble ends at [`PREAMBLE_OPEN`] until the first
+    /// delimiter, and its epilogue, once the close delimiter is seen, is empty at
+    /// the delimiter's end; both are set right when the part ends.
+    open: Option<PartId>,
     /// The Content-Type of the header block being read, parsed once.
     content: Option<ContentType<'a>>,
 }
@@ -325,11 +333,10 @@ impl<'a> Sink for TreeSink<'a> {
 
     fn event(&mut self, ev: Ev) {
         let parts = &mut self.parts;
-        let stack = &mut self.stack;
         match ev {
             Ev::PartBegin { offset } => {
                 let id = parts.len();
-                let parent = stack.last().map(|s| s.0);
+                let parent = self.open;
                 if let Some(p) = parent {
                     match &mut parts[p].kind {
                         PartKind::Multipart { children, .. } => children.push(id),
@@ -348,7 +355,7 @@ impl<'a> Sink for TreeSink<'a> {
                     kind: PartKind::Leaf,
                     parent,
                 });
-                stack.push((id, None, None));
+                self.open = Some(id);
             }
             Ev::HeaderEnd {
                 body_start,
@@ -357,7 +364,7 @@ impl<'a> Sink for TreeSink<'a> {
                 encoding,
                 shape,
             } => {
-                if let Some(&(id, ..)) = stack.last() {
+                if let Some(id) = self.open {
                     let p = &mut parts[id];
                     p.header_range.end = body_start;
                     p.body_range = body_start..body_start;
@@ -372,7 +379,7 @@ impl<'a> Sink for TreeSink<'a> {
                         Shape::Message => PartKind::Message { child: None },
                         Shape::Multipart => PartKind::Multipart {
                             children: Vec::new(),
-                            preamble: body_start..body_start,
+                            preamble: body_start..PREAMBLE_OPEN,
                             epilogue: None,
                         },
                     };
@@ -385,23 +392,35 @@ impl<'a> Sink for TreeSink<'a> {
                 ..
             } => {}
             Ev::Delimiter { start, end, close } => {
-                if let Some((_, pre_end, epi_start)) = stack.last_mut() {
-                    pre_end.get_or_insert(start);
+                if let Some(id) = self.open
+                    && let PartKind::Multipart {
+                        preamble, epilogue, ..
+                    } = &mut parts[id].kind
+                {
+                    if preamble.end == PREAMBLE_OPEN {
+                        preamble.end = start;
+                    }
                     if close {
-                        *epi_start = Some(end);
+                        *epilogue = Some(end..end);
                     }
                 }
             }
             Ev::PartEnd { end } => {
-                if let Some((id, pre_end, epi_start)) = stack.pop() {
+                if let Some(id) = self.open {
                     let p = &mut parts[id];
+                    self.open = p.parent;
                     p.body_range.end = end.max(p.body_range.start);
                     if let PartKind::Multipart {
                         preamble, epilogue, ..
                     } = &mut p.kind
                     {
-                        preamble.end = pre_end.unwrap_or(end).max(preamble.start);
-                        *epilogue = epi_start.map(|s| s..end.max(s));
+                        if preamble.end == PREAMBLE_OPEN {
+                            preamble.end = end;
+                        }
+                        preamble.end = preamble.end.max(preamble.start);
+                        if let Some(e) = epilogue {
+                            e.end = end.max(e.start);
+                        }
                     }
                 }
             }
@@ -409,6 +428,10 @@ impl<'a> Sink for TreeSink<'a> {
         }
     }
 }
+
+/// The preamble end of a multipart that has not seen a delimiter yet (only while
+/// the tree is being built).
+const PREAMBLE_OPEN: usize = usize::MAX;
 
 /// The content type of a part without Content-Type (RFC 2045 section 5.2, RFC 2046
 /// section 5.1.5).
