@@ -775,3 +775,18 @@ fn pre_end(buf: &[u8], c: usize) -> usize {
         c - 1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::field_name;
+
+    #[test]
+    fn field_names() {
+        assert_eq!(field_name(b"Subject: x"), Some((7, 7)));
+        assert_eq!(field_name(b"Subject \t: x"), Some((7, 9)));
+        assert_eq!(field_name(b"Sub ject: x"), None);
+        assert_eq!(field_name(b": x"), None);
+        assert_eq!(field_name(b"Caf\xc3\xa9: x"), None);
+        assert_eq!(field_name(b"no colon"), None);
+    }
+}
