@@ -186,9 +186,14 @@ impl BodyType {
     }
 
     pub(crate) fn from_bytes(v: &[u8]) -> Option<BodyType> {
-        [BodyType::SevenBit, BodyType::EightBitMime, BodyType::BinaryMime]
-            .into_iter()
-            .find(|b| v.eq_ignore_ascii_case(b.as_str().as_bytes()))
+        // The three keywords differ in length: one comparison at most.
+        let b = match v.len() {
+            4 => BodyType::SevenBit,
+            8 => BodyType::EightBitMime,
+            10 => BodyType::BinaryMime,
+            _ => return None,
+        };
+        v.eq_ignore_ascii_case(b.as_str().as_bytes()).then_some(b)
     }
 }
 

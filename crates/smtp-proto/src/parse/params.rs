@@ -70,9 +70,10 @@ mod swar {
 /// One `keyword[=value]` of a parameter list.
 pub(crate) type Param<'a> = (&'a [u8], Option<&'a [u8]>);
 
-/// One parameter, the AND of the class bits of its value bytes (all bits set
-/// when there is no value), and the rest of the list after its separating space.
-type Scanned<'a> = (Param<'a>, u8, Option<&'a [u8]>);
+/// One parameter, its keyword packed (see [`packed`]), the AND of the class
+/// bits of its value bytes (all bits set when there is no value), and the rest
+/// of the list after its separating space.
+type Scanned<'a> = (Param<'a>, u64, u8, Option<&'a [u8]>);
 
 const BAD_SYNTAX: CommandError = CommandError::Syntax("bad parameter syntax");
 
@@ -89,6 +90,11 @@ fn next_param(r: &[u8]) -> Result<Scanned<'_>, CommandError> {
         return Err(BAD_SYNTAX);
     }
     let k = &r[..i];
+    // The packed keyword from one eight-byte read when the list is that long.
+    let kk = match r.first_chunk::<8>() {
+        Some(w) if i <= 8 => u64::from_le_bytes(*w) & (u64::MAX >> (64 - 8 * i)) & CASE,
+        _ => packed(k),
+    };
     let mut mask = u8::MAX;
     let v = if i < n && r[i] == b'=' {
         i += 1;
@@ -141,7 +147,7 @@ fn next_param(r: &[u8]) -> Result<Scanned<'_>, CommandError> {
     } else {
         return Err(BAD_SYNTAX);
     };
-    Ok(((k, v), mask, rest))
+    Ok(((k, v), kk, mask, rest))
 }
 
 /// Calls `f` on every parameter of a non-empty list with the class mask of its
@@ -149,12 +155,12 @@ fn next_param(r: &[u8]) -> Result<Scanned<'_>, CommandError> {
 #[inline]
 fn for_each_param<'a>(
     raw: &'a [u8],
-    mut f: impl FnMut(&'a [u8], Option<&'a [u8]>, u8) -> Result<(), CommandError>,
+    mut f: impl FnMut(&'a [u8], u64, Option<&'a [u8]>, u8) -> Result<(), CommandError>,
 ) -> Result<(), CommandError> {
     let mut rest = (!raw.is_empty()).then_some(raw);
     while let Some(r) = rest {
-        let ((k, v), mask, next) = next_param(r)?;
-        f(k, v, mask)?;
+        let ((k, v), kk, mask, next) = next_param(r)?;
+        f(k, kk, v, mask)?;
         rest = next;
     }
     Ok(())
@@ -166,7 +172,7 @@ pub(crate) fn split_params(raw: &[u8]) -> impl Iterator<Item = Result<Param<'_>,
     std::iter::from_fn(move || {
         let r = rest?;
         match next_param(r) {
-            Ok((p, _, next)) => {
+            Ok((p, _, _, next)) => {
                 rest = next;
                 Some(Ok(p))
             }
@@ -194,17 +200,20 @@ pub(crate) fn is_known(k: &[u8], known: &[&[u8]]) -> bool {
     known.iter().any(|w| k.eq_ignore_ascii_case(w))
 }
 
-/// A keyword of at most 8 bytes packed into a u64 with the ASCII case bit
-/// cleared, so that comparing lengths and packed values is a case-insensitive
-/// comparison. Exact for the LDH bytes keywords are made of: clearing 0x20
-/// maps a letter only onto its upper case, a digit or "-" only onto a control
-/// byte that no keyword holds.
+/// Clears the ASCII case bit of every byte of a packed keyword.
+const CASE: u64 = 0xDFDF_DFDF_DFDF_DFDF;
+
+/// A keyword of at most 8 bytes packed into a u64 (little-endian, first byte
+/// lowest) with the ASCII case bit cleared, so that comparing lengths and
+/// packed values is a case-insensitive comparison. Exact for the LDH bytes
+/// keywords are made of: clearing 0x20 maps a letter only onto its upper
+/// case, a digit or "-" only onto a control byte that no keyword holds.
 #[inline(always)]
 const fn packed(w: &[u8]) -> u64 {
     let mut k = 0u64;
     let mut i = 0;
     while i < w.len() && i < 8 {
-        k = (k << 8) | (w[i] & 0xDF) as u64;
+        k |= ((w[i] & 0xDF) as u64) << (8 * i);
         i += 1;
     }
     k
@@ -244,8 +253,7 @@ pub(crate) fn mail_params(raw: &[u8]) -> Result<MailParams<'_>, CommandError> {
         ..MailParams::default()
     };
     let (mut utf8, mut rtls) = (None, None);
-    for_each_param(raw, |k, v, mask| {
-        let kk = packed(k);
+    for_each_param(raw, |k, kk, v, mask| {
         if is_kw(k, kk, b"SIZE") {
             // RFC 1870 6: size-value ::= 1*20DIGIT
             let n =
@@ -310,8 +318,7 @@ pub(crate) fn rcpt_params(raw: &[u8]) -> Result<RcptParams<'_>, CommandError> {
         other: OtherParams::rcpt(raw),
         ..RcptParams::default()
     };
-    for_each_param(raw, |k, v, mask| {
-        let kk = packed(k);
+    for_each_param(raw, |k, kk, v, mask| {
         if is_kw(k, kk, b"NOTIFY") {
             let n = Notify::parse(need(v, "NOTIFY needs a value")?)
                 .ok_or(CommandError::BadParameter("bad NOTIFY"))?;
@@ -346,6 +353,57 @@ pub(crate) fn rcpt_params(raw: &[u8]) -> Result<RcptParams<'_>, CommandError> {
 #[cfg(test)]
 mod tests {
     use super::swar;
+
+    /// The keyword packed from an eight-byte read in `next_param` is the one
+    /// `packed` builds byte by byte, and `is_kw` on it is a case-insensitive
+    /// comparison, for keywords of every length with and without a value.
+    #[test]
+    fn packed_keyword_from_one_read_agrees() {
+        let known: Vec<&'static [u8]> = super::MAIL_KEYWORDS
+            .iter()
+            .chain(&super::RCPT_KEYWORDS)
+            .copied()
+            .collect();
+        let mut words: Vec<Vec<u8>> = known.iter().map(|w| w.to_vec()).collect();
+        words.extend(
+            [
+                &b"X"[..],
+                b"SIZ",
+                b"SIZEX",
+                b"NOTIF",
+                b"ORCPTS",
+                b"X-9",
+                b"BODY8BIT",
+                b"a1-b2-c3",
+            ]
+            .map(<[u8]>::to_vec),
+        );
+        for w in &words {
+            for case in 0..4u32 {
+                let k: Vec<u8> = w
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| {
+                        if (case >> (i % 2)) & 1 == 1 {
+                            b.to_ascii_lowercase()
+                        } else {
+                            *b
+                        }
+                    })
+                    .collect();
+                for tail in [&b""[..], b"=1", b"=value-long", b" NEXT"] {
+                    let mut r = k.clone();
+                    r.extend_from_slice(tail);
+                    let ((kw, _), kk, _, _) = super::next_param(&r).expect("valid parameter");
+                    assert_eq!(kw, &k[..]);
+                    assert_eq!(kk, super::packed(&k), "{r:?}");
+                    for &w in &known {
+                        assert_eq!(super::is_kw(kw, kk, w), kw.eq_ignore_ascii_case(w), "{r:?} {w:?}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn swar_tests_agree_with_byte_tests() {
