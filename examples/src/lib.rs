@@ -1,7 +1,8 @@
 //! Application pieces for the example programs (mail store, queue, FTP file
 //! tree) live here; the protocol crates never hold application state.
 //!
-//! So far: [`maildir`] (Maildir delivery, listing, flags, the POP3 maildrop
+//! So far: [`durable`] (durable new files, group-committed by a writer
+//! thread), [`maildir`] (Maildir delivery, listing, flags, the POP3 maildrop
 //! lock), [`spool`] (the durable relay queue with its retry schedule) and
 //! [`tls`] (rustls acceptors and connectors, self-signed certificates), and
 //! [`net`] (a connection that can turn on TLS mid-stream, and the loop that
@@ -12,6 +13,7 @@
 //! Maildir, POP3), smtp-send, pop3-fetch, ftpd and ftp.
 #![forbid(unsafe_code)]
 
+pub mod durable;
 pub mod ftpfs;
 pub mod maildir;
 pub mod mx;

@@ -7,6 +7,7 @@
 //! so a reader knows the size without a `stat`; flags live in the `:2,<flags>`
 //! suffix of names in `cur/`.
 
+use crate::durable::{NewFile, Plan, Rename, Step};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -70,9 +71,6 @@ impl Maildir {
         for sub in ["tmp", "new", "cur"] {
             fs::create_dir_all(root.join(sub))?;
         }
-        // The directory may have been made anew: no cached handle of an
-        // old one may stand in for it.
-        dir_sync(&root.join("new")).forget();
         Ok(Maildir { root })
     }
 
@@ -284,26 +282,44 @@ impl Delivery {
         self.size
     }
 
-    /// Makes the message durable and visible: fsync the file, rename it into
-    /// `new/`, fsync `new/`. Returns the unique name.
+    /// Makes the message durable and visible on this thread: fdatasync the
+    /// file, rename it into `new/`, fsync `new/`. Returns the unique name.
     ///
     /// # Errors
     ///
     /// Any I/O error; the temporary file is removed and nothing is delivered.
-    pub fn commit(mut self) -> io::Result<String> {
+    pub fn commit(self) -> io::Result<String> {
+        let (plan, unique) = self.into_plan()?;
+        plan.run()?;
+        Ok(unique)
+    }
+
+    /// The durable steps that finish this delivery (for a
+    /// [`Committer`](crate::durable::Committer) to group with others), and
+    /// the unique name the message will have in `new/`. Nothing is written
+    /// here: the buffered bytes go out with the plan.
+    ///
+    /// # Errors
+    ///
+    /// The delivery was finished already.
+    pub fn into_plan(mut self) -> io::Result<(Plan, String)> {
         let file = self
             .file
             .take()
             .ok_or_else(|| io::Error::other("delivery already finished"))?;
-        // One write for a small message; fdatasync covers the data and the
-        // size (the rename is made durable by the directory fsync).
-        let file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
-        file.sync_data()?;
-        drop(file);
+        let (file, buffered) = file.into_parts();
+        let buffered = buffered.map_err(|_| io::Error::other("a write panicked"))?;
         let unique = format!("{},S={}", self.base, self.size);
         let new_dir = self.root.join("new");
-        rename_durably(&self.tmp_path, &new_dir, &unique)?;
-        Ok(unique)
+        let tmp = std::mem::take(&mut self.tmp_path);
+        let plan = Plan::new(
+            vec![Step {
+                files: vec![NewFile::new(tmp.clone(), Some(file), buffered)],
+                renames: vec![Rename::new(tmp.clone(), new_dir.clone(), unique.clone())],
+            }],
+            vec![tmp, new_dir.join(&unique)],
+        );
+        Ok((plan, unique))
     }
 }
 
@@ -331,81 +347,6 @@ impl Drop for Delivery {
             let _ = fs::remove_file(&self.tmp_path);
         }
     }
-}
-
-/// Per-directory group commit: how many renames into the directory have
-/// completed, and up to which of them an fsync of the directory has covered.
-#[derive(Debug, Default)]
-struct DirSync {
-    renamed: AtomicU64,
-    synced: std::sync::Mutex<Synced>,
-}
-
-/// The fsync side of a [`DirSync`].
-#[derive(Debug, Default)]
-struct Synced {
-    /// Renames covered by a completed fsync.
-    upto: u64,
-    /// The directory, kept open between fsyncs (one open and close less per
-    /// delivery); dropped on any error and when the directory is made anew.
-    handle: Option<File>,
-}
-
-impl DirSync {
-    fn forget(&self) {
-        self.synced
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .handle = None;
-    }
-}
-
-fn dir_sync(dir: &Path) -> std::sync::Arc<DirSync> {
-    static ALL: std::sync::OnceLock<
-        std::sync::Mutex<std::collections::HashMap<PathBuf, std::sync::Arc<DirSync>>>,
-    > = std::sync::OnceLock::new();
-    let mut all = ALL
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(s) = all.get(dir) {
-        return s.clone();
-    }
-    all.entry(dir.to_path_buf()).or_default().clone()
-}
-
-/// Renames `from` to `dir/name` and makes the rename durable with an fsync
-/// of `dir` before returning. Concurrent callers share fsyncs: one that
-/// starts after another caller's rename completed covers it too, so under
-/// load most deliveries skip their own directory fsync (group commit).
-///
-/// # Errors
-///
-/// Any I/O error from the rename or the fsync.
-pub(crate) fn rename_durably(from: &Path, dir: &Path, name: &str) -> io::Result<()> {
-    let sync = dir_sync(dir);
-    if let Err(e) = fs::rename(from, dir.join(name)) {
-        sync.forget();
-        return Err(e);
-    }
-    let mine = sync.renamed.fetch_add(1, Ordering::SeqCst) + 1;
-    let mut synced = sync
-        .synced
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if synced.upto >= mine {
-        return Ok(());
-    }
-    // Every rename counted by now has completed: this fsync covers them all.
-    let upto = sync.renamed.load(Ordering::SeqCst);
-    let handle = match synced.handle.take() {
-        Some(f) => f,
-        None => File::open(dir)?,
-    };
-    handle.sync_all()?;
-    synced.handle = Some(handle);
-    synced.upto = upto;
-    Ok(())
 }
 
 /// The maildrop lock; released on drop.
@@ -501,31 +442,36 @@ mod tests {
     }
 
     #[test]
-    fn concurrent_deliveries_share_directory_fsyncs() {
+    fn deliveries_through_the_committer() {
         let dir = temp_dir("group");
         let md = Maildir::create(&dir).unwrap();
-        let threads: Vec<_> = (0..8)
-            .map(|t| {
-                let md = md.clone();
-                std::thread::spawn(move || {
-                    for i in 0..20 {
-                        md.deliver(format!("Subject: {t}/{i}\r\n\r\n").as_bytes())
-                            .unwrap();
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        let sync = dir_sync(&dir.join("new"));
-        assert_eq!(sync.renamed.load(Ordering::SeqCst), 160);
-        assert_eq!(
-            sync.synced.lock().unwrap().upto,
-            160,
-            "the last rename is covered by an fsync"
-        );
-        assert_eq!(md.list().unwrap().len(), 160);
+        let committer = crate::durable::Committer::start(crate::durable::SyncMode::PerFile).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let names = rt.block_on(async {
+            let mut pending = Vec::new();
+            for i in 0..20 {
+                let mut d = md.begin().unwrap();
+                d.write_all(format!("Subject: {i}\r\n\r\n").as_bytes()).unwrap();
+                // Larger than the write buffer: part of it is on disk already.
+                if i == 3 {
+                    d.write_all(&vec![b'x'; 3 * WRITE_BUFFER]).unwrap();
+                }
+                let (plan, unique) = d.into_plan().unwrap();
+                pending.push((committer.submit(plan), unique));
+            }
+            let mut names = Vec::new();
+            for (t, unique) in pending {
+                t.wait().await.unwrap();
+                names.push(unique);
+            }
+            names
+        });
+        let list = md.list().unwrap();
+        assert_eq!(list.len(), 20);
+        let big = list.iter().find(|e| e.unique == names[3]).unwrap();
+        assert_eq!(big.size, (14 + 3 * WRITE_BUFFER) as u64);
+        assert_eq!(md.read(big).unwrap().len(), 14 + 3 * WRITE_BUFFER);
+        assert_eq!(fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
         let _ = fs::remove_dir_all(dir);
     }
 

@@ -7,6 +7,7 @@
 //! message is in the queue exactly when its `.env` exists. A crash leaves at
 //! worst an orphan `.msg` or temporary file, which [`Spool::open`] removes.
 
+use crate::durable::{NewFile, Plan, Rename, Step};
 use smtp_proto::{Notify, Ret};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -512,32 +513,58 @@ impl SpoolWriter {
         &self.id
     }
 
-    /// Makes the message durable and queued: fsync the data, rename it, then
-    /// write the envelope durably. Returns the id.
+    /// Makes the message durable and queued on this thread: fdatasync the
+    /// data, rename it, then write the envelope durably. Returns the id.
     ///
     /// # Errors
     ///
     /// Any I/O error; nothing is queued on error.
-    pub fn commit(mut self, env: &Envelope) -> io::Result<String> {
+    pub fn commit(self, env: &Envelope) -> io::Result<String> {
+        let (plan, id) = self.into_plan(env)?;
+        plan.run()?;
+        Ok(id)
+    }
+
+    /// The durable steps that queue this message with `env` (for a
+    /// [`Committer`](crate::durable::Committer) to group with others), and
+    /// its id. First the message file and a temporary envelope are made
+    /// durable and the message renamed into place; then the envelope is
+    /// renamed, so the message is queued exactly when its `.env` exists.
+    ///
+    /// # Errors
+    ///
+    /// The writer was committed already.
+    pub fn into_plan(mut self, env: &Envelope) -> io::Result<(Plan, String)> {
         let file = self
             .file
             .take()
             .ok_or_else(|| io::Error::other("already committed"))?;
-        // One write for a small message; fdatasync covers the data and the
-        // size (the rename is made durable by the directory fsync).
-        let file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
-        file.sync_data()?;
-        drop(file);
-        let msg = self.dir.join(format!("{}.msg", self.id));
-        if let Err(e) = fs::rename(&self.tmp, &msg) {
-            let _ = fs::remove_file(&self.tmp);
-            return Err(e);
-        }
-        if let Err(e) = write_durably(&self.dir, &format!("{}.env", self.id), env.to_text().as_bytes()) {
-            let _ = fs::remove_file(&msg);
-            return Err(e);
-        }
-        Ok(std::mem::take(&mut self.id))
+        let (file, buffered) = file.into_parts();
+        let buffered = buffered.map_err(|_| io::Error::other("a write panicked"))?;
+        let id = std::mem::take(&mut self.id);
+        let msg_tmp = std::mem::take(&mut self.tmp);
+        let env_tmp = self
+            .dir
+            .join(format!(".tmp-{id}.env-{}", SEQ.fetch_add(1, Ordering::Relaxed)));
+        let msg = format!("{id}.msg");
+        let env_name = format!("{id}.env");
+        let plan = Plan::new(
+            vec![
+                Step {
+                    files: vec![
+                        NewFile::new(msg_tmp.clone(), Some(file), buffered),
+                        NewFile::new(env_tmp.clone(), None, env.to_text().into_bytes()),
+                    ],
+                    renames: vec![Rename::new(msg_tmp.clone(), self.dir.clone(), msg.clone())],
+                },
+                Step {
+                    files: Vec::new(),
+                    renames: vec![Rename::new(env_tmp.clone(), self.dir.clone(), env_name.clone())],
+                },
+            ],
+            vec![self.dir.join(env_name), self.dir.join(msg), msg_tmp, env_tmp],
+        );
+        Ok((plan, id))
     }
 }
 
@@ -564,20 +591,11 @@ impl Drop for SpoolWriter {
     }
 }
 
-/// Writes `name` in `dir` through a temporary file, fsync and rename, then
-/// fsyncs the directory.
+/// Writes `name` in `dir` durably through a temporary file (data, rename,
+/// directory).
 fn write_durably(dir: &Path, name: &str, data: &[u8]) -> io::Result<()> {
-    let tmp = dir.join(format!(".tmp-{name}-{}", SEQ.fetch_add(1, Ordering::Relaxed)));
-    let result = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        crate::maildir::rename_durably(&tmp, dir, name)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    let tmp = format!(".tmp-{name}-{}", SEQ.fetch_add(1, Ordering::Relaxed));
+    crate::durable::write_file(dir, &tmp, name, data)
 }
 
 #[cfg(test)]

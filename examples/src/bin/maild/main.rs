@@ -29,6 +29,7 @@ mod store;
 
 use accounts::Accounts;
 use clap::Parser;
+use examples::durable::{Committer, SyncMode};
 use examples::spool::{RetrySchedule, Spool};
 use queue::QueueConfig;
 use std::net::SocketAddr;
@@ -82,6 +83,15 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         _ => return Err(format!("{s:?}: unknown unit {unit:?} (use s, m, h or d)")),
     };
     Ok(Duration::from_secs(n.saturating_mul(mult)))
+}
+
+/// `file` or `filesystem` for --sync.
+fn parse_sync_mode(s: &str) -> Result<SyncMode, String> {
+    match s {
+        "file" => Ok(SyncMode::PerFile),
+        "filesystem" => Ok(SyncMode::FileSystem),
+        _ => Err(format!("{s:?}: expected file or filesystem")),
+    }
 }
 
 /// `host:port` for --relay-host (port 25 when missing).
@@ -211,6 +221,14 @@ struct Args {
     /// it must be one of their own or empty, RFC 6409 6.1; else 553 5.7.1).
     #[arg(long)]
     allow_any_sender: bool,
+    /// How the writer thread makes a batch of new messages durable before
+    /// renaming them into place: `file` (fdatasync of each file) or
+    /// `filesystem` (one syncfs of the data file system per batch, which
+    /// also writes back any other dirty data there). Either way every 250
+    /// comes after the message's data, its rename and the directory are on
+    /// stable storage.
+    #[arg(long, default_value = "file", value_parser = parse_sync_mode)]
+    sync: SyncMode,
     /// Timeout for connecting to a next hop and for TLS handshakes.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     connect_timeout: Duration,
@@ -222,6 +240,8 @@ pub(crate) struct Shared {
     pub(crate) accounts: Accounts,
     pub(crate) store: LocalStore,
     pub(crate) spool: Spool,
+    /// The writer thread that makes deliveries and queued messages durable.
+    pub(crate) committer: Committer,
     pub(crate) queue_wake: Notify,
     pub(crate) acceptor: Option<TlsAcceptor>,
     pub(crate) smtp_limits: smtp_proto::Limits,
@@ -346,6 +366,7 @@ async fn run(args: Args) -> Result<(), String> {
         accounts,
         store,
         spool,
+        committer: Committer::start(args.sync).map_err(|e| format!("writer thread: {e}"))?,
         queue_wake: Notify::new(),
         acceptor: Some(acceptor),
         smtp_limits,

@@ -5,6 +5,7 @@
 
 use crate::Shared;
 use crate::store::{Trace, return_path_field, trace_id, unix_now};
+use examples::durable::Ticket;
 use examples::maildir::Delivery;
 use examples::net::{Conn, Read};
 use examples::spool::{Envelope, SpoolWriter};
@@ -397,7 +398,7 @@ impl Conversation {
                     sink.write(&chunk);
                 }
             }
-            ServerEvent::DataEnd => self.data_end(s),
+            ServerEvent::DataEnd => self.data_end(s).await,
             ServerEvent::DataAborted(reason) => {
                 tracing::info!(peer = %self.peer, ?reason, "message refused");
                 self.txn = Txn::default();
@@ -596,7 +597,7 @@ impl Conversation {
         self.txn.sink = Some(sink);
     }
 
-    fn data_end(&mut self, s: &mut ServerSession) {
+    async fn data_end(&mut self, s: &mut ServerSession) {
         let mut txn = std::mem::take(&mut self.txn);
         let Some(mut sink) = txn.sink.take() else {
             let _ = s.reject(reply(451, (4, 3, 0), "Local error in processing"));
@@ -614,21 +615,39 @@ impl Conversation {
             return;
         }
         let shared = self.shared.clone();
-        // Make everything durable before any 250 (fsync file, rename, fsync dir).
-        let outcome = tokio::task::block_in_place(|| {
-            let mut results: Vec<(String, io::Result<String>)> = Vec::new();
-            for (account, d) in sink.locals {
-                let r = d.commit();
-                results.push((account, r));
-            }
-            let queued = sink.relay.map(|w| {
-                let remote: Vec<&Rcpt> = txn.rcpts.iter().filter(|r| r.local.is_none()).collect();
-                let w_env = spool_envelope(&txn, &remote);
-                w.commit(&w_env)
-            });
-            (results, queued)
+        // Make everything durable before any 250 (file data, rename,
+        // directory): the writer thread does it for many sessions at once.
+        // Every plan is handed over before any is waited for, so the ones of
+        // this message share a round.
+        let committer = &shared.committer;
+        let pending: Vec<(String, io::Result<(Ticket, String)>)> = sink
+            .locals
+            .into_iter()
+            .map(|(account, d)| {
+                let submitted = d
+                    .into_plan()
+                    .map(|(plan, unique)| (committer.submit(plan), unique));
+                (account, submitted)
+            })
+            .collect();
+        let queued = sink.relay.map(|w| {
+            let remote: Vec<&Rcpt> = txn.rcpts.iter().filter(|r| r.local.is_none()).collect();
+            let w_env = spool_envelope(&txn, &remote);
+            w.into_plan(&w_env).map(|(plan, id)| (committer.submit(plan), id))
         });
-        let (results, queued) = outcome;
+        let mut results: Vec<(String, io::Result<String>)> = Vec::with_capacity(pending.len());
+        for (account, submitted) in pending {
+            let r = match submitted {
+                Ok((ticket, unique)) => ticket.wait().await.map(|()| unique),
+                Err(e) => Err(e),
+            };
+            results.push((account, r));
+        }
+        let queued = match queued {
+            Some(Ok((ticket, id))) => Some(ticket.wait().await.map(|()| id)),
+            Some(Err(e)) => Some(Err(e)),
+            None => None,
+        };
         for (account, r) in &results {
             match r {
                 Ok(name) => {
