@@ -141,7 +141,36 @@ pub enum HeloKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandLine {
     line: Bytes,
-    limits: Limits,
+    limits: PathLimits,
+}
+
+/// The limits the parser of a MAIL or RCPT line reads (the rest of [`Limits`]
+/// is checked by the session), so that a [`ServerEvent`] stays small: every
+/// event, `DataChunk`s included, is moved by value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PathLimits {
+    path: usize,
+    local_part: usize,
+    domain: usize,
+}
+
+impl PathLimits {
+    fn of(l: &Limits) -> Self {
+        PathLimits {
+            path: l.path,
+            local_part: l.local_part,
+            domain: l.domain,
+        }
+    }
+
+    fn limits(self) -> Limits {
+        Limits {
+            path: self.path,
+            local_part: self.local_part,
+            domain: self.domain,
+            ..Limits::DEFAULT
+        }
+    }
 }
 
 impl CommandLine {
@@ -154,7 +183,7 @@ impl CommandLine {
     /// The parsed command.
     #[must_use]
     pub fn command(&self) -> Option<Command<'_>> {
-        Command::parse_with(&self.line, &self.limits).ok()
+        Command::parse_with(&self.line, &self.limits.limits()).ok()
     }
 
     /// MAIL: the reverse path (`Null` for anything else).
@@ -820,8 +849,10 @@ impl ServerSession {
                         smtputf8: params.smtputf8,
                         body: params.body,
                     };
-                    self.events
-                        .push_back(ServerEvent::Mail(CommandLine { line, limits }));
+                    self.events.push_back(ServerEvent::Mail(CommandLine {
+                        line,
+                        limits: PathLimits::of(&limits),
+                    }));
                 }
             }
             Command::Rcpt { to, params } => {
@@ -840,8 +871,10 @@ impl ServerSession {
                 } else {
                     self.errors = 0;
                     self.pending = Pending::Rcpt;
-                    self.events
-                        .push_back(ServerEvent::Rcpt(CommandLine { line, limits }));
+                    self.events.push_back(ServerEvent::Rcpt(CommandLine {
+                        line,
+                        limits: PathLimits::of(&limits),
+                    }));
                 }
             }
             Command::Data => {
