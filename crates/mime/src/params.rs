@@ -687,6 +687,63 @@ fn extended_value(name: &str, parts: &[&RawParam]) -> Param<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces of Content-Type values, common and odd, for either reader.
+    const HEADS: &[&[u8]] = &[
+        b" text/plain",
+        b"text/plain",
+        b" Text/Plain",
+        b"\tmultipart/mixed",
+        b" a/b",
+        b" text / plain",
+        b" (c) text/plain",
+    ];
+    const SEPS: &[&[u8]] = &[b";", b"; ", b";\t", b" ;", b"", b";;", b";\r\n "];
+    const NAMES: &[&[u8]] = &[b"charset", b"boundary", b"Name", b"name*", b"name*0*", b"a", b""];
+    const EQS: &[&[u8]] = &[b"=", b" = ", b""];
+    const VALUES: &[&[u8]] = &[
+        b"UTF-8",
+        b"\"x y\"",
+        b"\"\"",
+        b"\"a\\\"b\"",
+        b"\"=?utf-8?q?x?=\"",
+        b"(c)v",
+        b"a b",
+        b"\xc3\xa9",
+        b"\"\xc3\xa9\"",
+        b"\"open",
+        b"v\r\n w",
+        b"us-ascii'en'%41",
+        b"\xff",
+    ];
+
+    fn params_strategy() -> impl Strategy<Value = Vec<u8>> {
+        let param = (
+            prop::sample::select(SEPS),
+            prop::sample::select(NAMES),
+            prop::sample::select(EQS),
+            prop::sample::select(VALUES),
+        )
+            .prop_map(|(a, b, c, d)| [a, b, c, d].concat());
+        prop::collection::vec(param, 0..4).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        /// Whatever the one-pass reader accepts, the general parser reads the same way.
+        #[test]
+        fn simple_reader_agrees_with_the_general_parser(
+            head in prop::sample::select(HEADS),
+            params in params_strategy(),
+            tail in prop::sample::select(SEPS),
+        ) {
+            let v = [head, &params, tail].concat();
+            if let Some(simple) = ContentType::parse_simple(&v) {
+                prop_assert_eq!(Some(simple), ContentType::parse_general(&v));
+            }
+        }
+    }
 
     #[test]
     fn simple_reader_takes_common_values_and_agrees_with_the_general_parser() {
