@@ -369,8 +369,8 @@ fn scan_portable(data: &[u8]) -> Option<usize> {
 #[cfg(target_arch = "x86_64")]
 fearless_simd::kernel!(
     /// AVX2 loop from index 1: per 32 bytes `x` (the previous bytes) and `y`,
-    /// lanes where `(x == CR) != (y == LF)` or `x == LF && y == '.'`; the
-    /// first such lane of a 64-byte block is found with a movemask.
+    /// lanes where `(x == CR) != (y == LF)` or `x == LF && y == '.'`, tested
+    /// 128 bytes at a time; the first such lane is found with movemasks.
     fn strict_avx2(avx2: Avx2, data: &[u8]) -> Option<usize> {
         use core::arch::x86_64::{
             __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_movemask_epi8, _mm256_or_si256,
@@ -387,13 +387,13 @@ fearless_simd::kernel!(
             let dot_start = _mm256_and_si256(_mm256_cmpeq_epi8(x, lf), _mm256_cmpeq_epi8(y, dot));
             _mm256_or_si256(unpaired, dot_start)
         };
-        let mut i = 1;
-        while i + BLOCK <= data.len() {
+        // The flags of the 64 bytes at `i`, as two vectors (`i` at least 1).
+        let block = |i: usize| {
             let (Some(q), Some(d)) = (
                 data[i - 1..].first_chunk::<BLOCK>(),
                 data[i..].first_chunk::<BLOCK>(),
             ) else {
-                break;
+                return None;
             };
             let (q0, q1) = q.split_at(32);
             let (d0, d1) = d.split_at(32);
@@ -403,15 +403,35 @@ fearless_simd::kernel!(
                 d0.first_chunk::<32>(),
                 d1.first_chunk::<32>(),
             ) else {
+                return None;
+            };
+            Some((flag(q0, d0), flag(q1, d1)))
+        };
+        let bits = |(m0, m1): (__m256i, __m256i)| {
+            let low = u64::from(_mm256_movemask_epi8(m0).cast_unsigned());
+            let high = u64::from(_mm256_movemask_epi8(m1).cast_unsigned());
+            low | high << 32
+        };
+        let mut i = 1;
+        // 128 bytes per test and branch while they last, then 64.
+        while i + 2 * BLOCK <= data.len() {
+            let (Some(a), Some(b)) = (block(i), block(i + BLOCK)) else {
                 break;
             };
-            let m0 = flag(q0, d0);
-            let m1 = flag(q1, d1);
-            let any = _mm256_or_si256(m0, m1);
+            let any = _mm256_or_si256(_mm256_or_si256(a.0, a.1), _mm256_or_si256(b.0, b.1));
             if _mm256_testz_si256(any, any) == 0 {
-                let low = u64::from(_mm256_movemask_epi8(m0).cast_unsigned());
-                let high = u64::from(_mm256_movemask_epi8(m1).cast_unsigned());
-                return Some(i + (low | high << 32).trailing_zeros() as usize);
+                let first = bits(a);
+                if first != 0 {
+                    return Some(i + first.trailing_zeros() as usize);
+                }
+                return Some(i + BLOCK + bits(b).trailing_zeros() as usize);
+            }
+            i += 2 * BLOCK;
+        }
+        if let Some(a) = block(i) {
+            let m = bits(a);
+            if m != 0 {
+                return Some(i + m.trailing_zeros() as usize);
             }
             i += BLOCK;
         }
