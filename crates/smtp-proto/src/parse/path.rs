@@ -211,7 +211,7 @@ fn plain_path<'a>(s: &'a [u8], limits: &Limits) -> Option<(Mailbox<'a>, usize)> 
 /// Byte classes of the first 64 bytes after a path's "<", one bit per byte
 /// (bit `i` for byte `i`), as [`path_masks`] finds them.
 #[cfg(target_arch = "x86_64")]
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct PathMasks {
     /// Let-dig: ASCII letters and digits.
     let_dig: u64,
@@ -229,8 +229,8 @@ fearless_simd::kernel!(
     /// piece that holds a ">".
     fn path_masks(sse2: Sse2, w: &[u8; 64]) -> PathMasks {
         use core::arch::x86_64::{
-            __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_movemask_epi8,
-            _mm_or_si128, _mm_set1_epi8,
+            __m128i, _mm_add_epi8, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_movemask_epi8, _mm_or_si128,
+            _mm_set1_epi8,
         };
         use fearless_simd::{SimdFrom, u8x16};
         let mut m = PathMasks::default();
@@ -239,16 +239,15 @@ fearless_simd::kernel!(
                 break;
             };
             let v: __m128i = u8x16::simd_from(sse2, *piece).into();
-            // Bytes of 0x80 and up compare as negative, so no range takes them.
-            let digit = _mm_and_si128(
-                _mm_cmpgt_epi8(v, _mm_set1_epi8(0x2f)),
-                _mm_cmplt_epi8(v, _mm_set1_epi8(0x3a)),
-            );
-            let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
-            let alpha = _mm_and_si128(
-                _mm_cmpgt_epi8(lower, _mm_set1_epi8(0x60)),
-                _mm_cmplt_epi8(lower, _mm_set1_epi8(0x7b)),
-            );
+            // `lo <= b < lo + n` as one signed compare after moving `lo` to -128.
+            let range = |x: __m128i, lo: i8, n: i8| {
+                _mm_cmplt_epi8(
+                    _mm_add_epi8(x, _mm_set1_epi8(i8::MIN.wrapping_sub(lo))),
+                    _mm_set1_epi8(i8::MIN + n),
+                )
+            };
+            let digit = range(v, 0x30, 10);
+            let alpha = range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 0x61, 26);
             let eq = |b: i8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b));
             let bits = |x: __m128i| u64::from(_mm_movemask_epi8(x).cast_unsigned()) << (16 * k);
             m.let_dig |= bits(_mm_or_si128(digit, alpha));
@@ -266,6 +265,59 @@ fearless_simd::kernel!(
     }
 );
 
+#[cfg(target_arch = "x86_64")]
+fearless_simd::kernel!(
+    /// [`path_masks`] 32 bytes at a time (AVX2), up to the first 32-byte
+    /// piece that holds a ">".
+    fn path_masks_avx2(avx2: Avx2, w: &[u8; 64]) -> PathMasks {
+        use core::arch::x86_64::{
+            __m256i, _mm256_add_epi8, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_movemask_epi8,
+            _mm256_or_si256, _mm256_set1_epi8,
+        };
+        use fearless_simd::{SimdFrom, u8x32};
+        let mut m = PathMasks::default();
+        for (k, piece) in w.chunks_exact(32).enumerate() {
+            let Some(piece) = piece.first_chunk::<32>() else {
+                break;
+            };
+            let v: __m256i = u8x32::simd_from(avx2, *piece).into();
+            let range = |x: __m256i, lo: i8, n: i8| {
+                _mm256_cmpgt_epi8(
+                    _mm256_set1_epi8(i8::MIN + n),
+                    _mm256_add_epi8(x, _mm256_set1_epi8(i8::MIN.wrapping_sub(lo))),
+                )
+            };
+            let digit = range(v, 0x30, 10);
+            let alpha = range(_mm256_or_si256(v, _mm256_set1_epi8(0x20)), 0x61, 26);
+            let eq = |b: i8| _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b));
+            let bits = |x: __m256i| u64::from(_mm256_movemask_epi8(x).cast_unsigned()) << (32 * k);
+            m.let_dig |= bits(_mm256_or_si256(digit, alpha));
+            m.dash |= bits(eq(0x2d));
+            m.dot |= bits(eq(0x2e));
+            m.at |= bits(eq(0x40));
+            m.local_extra |= bits(_mm256_or_si256(_mm256_or_si256(eq(0x2b), eq(0x5f)), eq(0x3d)));
+            let gt = bits(eq(0x3e));
+            m.gt |= gt;
+            if gt != 0 {
+                break;
+            }
+        }
+        m
+    }
+);
+
+/// The classes of `w` from the widest SIMD loop the CPU has (they agree on
+/// every bit up to the first ">", all [`simd_path`] reads).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn classify(w: &[u8; 64]) -> Option<PathMasks> {
+    let level = fearless_simd::Level::new();
+    if let Some(avx2) = level.as_avx2() {
+        return Some(path_masks_avx2(avx2, w));
+    }
+    Some(path_masks(level.as_sse2()?, w))
+}
+
 /// SIMD fast path in front of [`plain_path`]: the same shape, with the local
 /// part made of letters, digits and "-+_=." only, and the whole path within
 /// 64 bytes. The bytes are classified 16 at a time and the grammar is checked
@@ -274,7 +326,6 @@ fearless_simd::kernel!(
 #[cfg(target_arch = "x86_64")]
 #[inline]
 fn simd_path<'a>(s: &'a [u8], limits: &Limits) -> Option<(Mailbox<'a>, usize)> {
-    let sse2 = fearless_simd::Level::new().as_sse2()?;
     let rest = s.strip_prefix(b"<")?;
     let mut padded = [0u8; 64];
     let window = match rest.first_chunk::<64>() {
@@ -284,7 +335,7 @@ fn simd_path<'a>(s: &'a [u8], limits: &Limits) -> Option<(Mailbox<'a>, usize)> {
             &padded
         }
     };
-    let m = path_masks(sse2, window);
+    let m = classify(window)?;
     // The first ">" ends the path; exactly one "@" before it splits it.
     let g = m.gt.trailing_zeros() as usize;
     if g >= 64 {
@@ -432,6 +483,68 @@ mod tests {
         assert!(fast > 1000, "the fast path answered only {fast} times");
         if cfg!(target_arch = "x86_64") {
             assert!(simd > 1000, "the SIMD path answered only {simd} times");
+        }
+    }
+
+    /// The SSE2 and AVX2 classifiers agree on every bit up to the first ">"
+    /// (each stops after the piece holding it), for every byte value at every
+    /// position and on random windows.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn path_classifiers_agree() {
+        use super::{PathMasks, path_masks, path_masks_avx2};
+        let level = fearless_simd::Level::new();
+        let (Some(sse2), Some(avx2)) = (level.as_sse2(), level.as_avx2()) else {
+            return;
+        };
+        let upto = |m: PathMasks| {
+            let keep = if m.gt == 0 {
+                u64::MAX
+            } else {
+                u64::MAX >> (63 - m.gt.trailing_zeros())
+            };
+            PathMasks {
+                let_dig: m.let_dig & keep,
+                dash: m.dash & keep,
+                dot: m.dot & keep,
+                at: m.at & keep,
+                gt: m.gt & keep,
+                local_extra: m.local_extra & keep,
+            }
+        };
+        let check = |w: &[u8; 64]| {
+            let (a, b) = (path_masks(sse2, w), path_masks_avx2(avx2, w));
+            assert_eq!(upto(a), upto(b), "{w:?}");
+            for (i, &byte) in w.iter().enumerate() {
+                if (a.gt | b.gt) & ((1u64 << i) - 1) != 0 {
+                    break;
+                }
+                let bit = |m: u64| m >> i & 1 == 1;
+                assert_eq!(bit(b.let_dig), byte.is_ascii_alphanumeric(), "{byte} at {i}");
+                assert_eq!(bit(b.dot), byte == b'.');
+                assert_eq!(bit(b.dash), byte == b'-');
+                assert_eq!(bit(b.at), byte == b'@');
+                assert_eq!(bit(b.gt), byte == b'>');
+                assert_eq!(bit(b.local_extra), matches!(byte, b'+' | b'_' | b'='));
+            }
+        };
+        let mut w = [b'a'; 64];
+        for i in 0..64 {
+            for byte in 0..=255u8 {
+                w[i] = byte;
+                check(&w);
+            }
+            w[i] = b'a';
+        }
+        let mut seed = 0x5851_f42d_4c95_7f2d_u64;
+        for _ in 0..20_000 {
+            for b in &mut w {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *b = b"aZ09-.@>+_=!\x00\xff"[usize::try_from(seed % 14).unwrap_or(0)];
+            }
+            check(&w);
         }
     }
 
