@@ -474,9 +474,16 @@ impl<'a> Part<'a> {
     /// Addresses of any address field (From, To, Cc, Bcc, Reply-To, Sender, Resent-*).
     #[must_use]
     pub fn addresses(&self, name: &str) -> Vec<Address> {
-        self.headers_named(name)
-            .flat_map(|h| parse_addresses(h.value))
-            .collect()
+        let mut fields = self.headers_named(name);
+        // one field is the rule: its list is the result, not copied into another
+        let Some(first) = fields.next() else {
+            return Vec::new();
+        };
+        let mut out = parse_addresses(first.value);
+        for h in fields {
+            out.extend(parse_addresses(h.value));
+        }
+        out
     }
 
     /// From.
