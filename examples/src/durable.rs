@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 /// How a batch's file data reaches stable storage before the renames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +49,8 @@ pub enum SyncMode {
 #[derive(Debug)]
 pub struct NewFile {
     path: PathBuf,
-    file: Option<File>,
+    /// Shared with the sync threads while its data is made durable.
+    file: Option<Arc<File>>,
     data: Vec<u8>,
 }
 
@@ -57,19 +59,23 @@ impl NewFile {
     /// or is created (it must not exist), with `data` still to be appended.
     #[must_use]
     pub fn new(path: PathBuf, file: Option<File>, data: Vec<u8>) -> Self {
-        NewFile { path, file, data }
+        NewFile {
+            path,
+            file: file.map(Arc::new),
+            data,
+        }
     }
 
     /// Creates the file if needed and writes the pending bytes.
     fn write_out(&mut self) -> io::Result<()> {
-        let file = match &mut self.file {
+        let file = match &self.file {
             Some(f) => f,
-            None => self
-                .file
-                .insert(OpenOptions::new().write(true).create_new(true).open(&self.path)?),
+            None => self.file.insert(Arc::new(
+                OpenOptions::new().write(true).create_new(true).open(&self.path)?,
+            )),
         };
         if !self.data.is_empty() {
-            file.write_all(&self.data)?;
+            (&**file).write_all(&self.data)?;
             self.data = Vec::new();
         }
         Ok(())
@@ -134,7 +140,7 @@ impl Plan {
             reply: None,
         }];
         while !jobs.is_empty() {
-            round(&mut jobs, SyncMode::PerFile);
+            round(&mut jobs, SyncMode::PerFile, None);
             if let Some(job) = jobs.first_mut()
                 && let Some(e) = job.failed.take()
             {
@@ -173,7 +179,7 @@ impl Job {
 
 /// Performs the first step of every job together. Afterwards a failed job
 /// has `failed` set and its cleanup done; a successful one has one step less.
-fn round(jobs: &mut [Job], mode: SyncMode) {
+fn round(jobs: &mut [Job], mode: SyncMode, pool: Option<&mut SyncPool>) {
     // Write everything out.
     for job in jobs.iter_mut() {
         let Some(step) = job.plan.steps.front_mut() else {
@@ -188,18 +194,20 @@ fn round(jobs: &mut [Job], mode: SyncMode) {
         SyncMode::PerFile => {
             // Flushes issued together are merged by the block layer, so the
             // fdatasyncs of a batch run side by side on a few threads.
-            let files: Vec<(usize, &File)> = jobs
+            let files: Vec<(usize, Arc<File>)> = jobs
                 .iter()
                 .enumerate()
                 .filter(|(_, j)| j.failed.is_none())
                 .filter_map(|(i, j)| j.plan.steps.front().map(|s| (i, s)))
-                .flat_map(|(i, s)| {
-                    s.files
-                        .iter()
-                        .filter_map(move |f| f.file.as_ref().map(|f| (i, f)))
-                })
+                .flat_map(|(i, s)| s.files.iter().filter_map(move |f| f.file.clone().map(|f| (i, f))))
                 .collect();
-            let errors = sync_data_all(&files);
+            let errors = match pool {
+                Some(pool) => pool.sync_data_all(files),
+                None => files
+                    .iter()
+                    .filter_map(|(i, f)| f.sync_data().err().map(|e| (*i, e)))
+                    .collect(),
+            };
             for (i, e) in errors {
                 match jobs.get_mut(i) {
                     Some(job) => job.fail(e),
@@ -215,7 +223,7 @@ fn round(jobs: &mut [Job], mode: SyncMode) {
                 let Some(step) = job.plan.steps.front() else {
                     continue;
                 };
-                for f in step.files.iter().filter_map(|f| f.file.as_ref()) {
+                for f in step.files.iter().filter_map(|f| f.file.as_deref()) {
                     let result = f.metadata().and_then(|m| {
                         let dev = m.dev();
                         if !done.iter().any(|(d, _)| *d == dev) {
@@ -277,34 +285,145 @@ fn round(jobs: &mut [Job], mode: SyncMode) {
     }
 }
 
-/// Most threads one batch's fdatasyncs are spread over.
-const SYNC_THREADS: usize = 32;
+/// Most helper threads a batch's fdatasyncs are spread over.
+const SYNC_THREADS: usize = 31;
 
-/// fdatasync of every file (tagged with its job), in parallel when there
-/// are several; returns the failures.
-fn sync_data_all(files: &[(usize, &File)]) -> Vec<(usize, io::Error)> {
-    let sync = |part: &[(usize, &File)]| -> Vec<(usize, io::Error)> {
-        part.iter()
-            .filter_map(|(i, f)| f.sync_data().err().map(|e| (*i, e)))
-            .collect()
-    };
-    if files.len() <= 1 {
-        return sync(files);
+/// An fdatasync that returns sooner than this many microseconds found
+/// nothing to flush (a RAM file system, or a device without a volatile cache).
+const CHEAP_SYNC_US: u64 = 100;
+
+/// Threads that run a batch's fdatasyncs side by side: flushes issued
+/// together are merged by the block layer, one after another they are not.
+/// Helpers are started as batches need them and stay for later batches.
+#[derive(Debug, Default)]
+struct SyncPool {
+    shared: Arc<PoolShared>,
+    helpers: usize,
+    /// Recent fdatasync time (exponential average, in microseconds): when
+    /// syncs cost nothing, handing them to other threads is pure overhead.
+    avg_us: u64,
+}
+
+#[derive(Debug, Default)]
+struct PoolShared {
+    state: std::sync::Mutex<PoolState>,
+    /// Signalled when there is work (or the pool closes).
+    work: std::sync::Condvar,
+    /// Signalled when the last task of a batch is done.
+    done: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct PoolState {
+    tasks: Vec<(usize, Arc<File>)>,
+    /// Tasks handed out or waiting, not yet finished.
+    outstanding: usize,
+    errors: Vec<(usize, io::Error)>,
+    closed: bool,
+}
+
+impl PoolShared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-    let per = files.len().div_ceil(SYNC_THREADS);
-    std::thread::scope(|scope| {
-        let mut parts = files.chunks(per);
-        let first = parts.next().unwrap_or_default();
-        let others: Vec<_> = parts.map(|part| scope.spawn(move || sync(part))).collect();
-        let mut errors = sync(first);
-        for h in others {
-            match h.join() {
-                Ok(e) => errors.extend(e),
-                Err(_) => errors.push((usize::MAX, io::Error::other("a sync thread panicked"))),
+
+    /// Runs waiting tasks until there are none left.
+    fn help<'a>(
+        &'a self,
+        mut state: std::sync::MutexGuard<'a, PoolState>,
+    ) -> std::sync::MutexGuard<'a, PoolState> {
+        while let Some((i, f)) = state.tasks.pop() {
+            drop(state);
+            let r = f.sync_data();
+            drop(f);
+            state = self.lock();
+            if let Err(e) = r {
+                state.errors.push((i, e));
+            }
+            state.outstanding -= 1;
+            if state.outstanding == 0 {
+                self.done.notify_all();
             }
         }
+        state
+    }
+}
+
+impl SyncPool {
+    /// fdatasync of every file (tagged with its job); returns the failures.
+    fn sync_data_all(&mut self, files: Vec<(usize, Arc<File>)>) -> Vec<(usize, io::Error)> {
+        if files.len() <= 1 || (self.avg_us < CHEAP_SYNC_US && self.helpers > 0) {
+            return self.sync_here(files);
+        }
+        let wanted = (files.len() - 1).min(SYNC_THREADS);
+        while self.helpers < wanted {
+            let shared = self.shared.clone();
+            let started = std::thread::Builder::new()
+                .name("durable-sync".into())
+                .spawn(move || helper(&shared));
+            if started.is_err() {
+                break;
+            }
+            self.helpers += 1;
+        }
+        let t0 = Instant::now();
+        let shared = self.shared.clone();
+        let mut state = shared.lock();
+        state.outstanding = files.len();
+        state.tasks = files;
+        shared.work.notify_all();
+        state = shared.help(state);
+        while state.outstanding > 0 {
+            state = shared
+                .done
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        let errors = std::mem::take(&mut state.errors);
+        drop(state);
+        self.note(t0.elapsed());
         errors
-    })
+    }
+
+    /// The same on this thread, one after another.
+    fn sync_here(&mut self, files: Vec<(usize, Arc<File>)>) -> Vec<(usize, io::Error)> {
+        let t0 = Instant::now();
+        let n = u32::try_from(files.len().max(1)).unwrap_or(u32::MAX);
+        let errors = files
+            .into_iter()
+            .filter_map(|(i, f)| f.sync_data().err().map(|e| (i, e)))
+            .collect();
+        self.note(t0.elapsed() / n);
+        errors
+    }
+
+    fn note(&mut self, took: Duration) {
+        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        self.avg_us = (self.avg_us.saturating_mul(7).saturating_add(us)) / 8;
+    }
+}
+
+impl Drop for SyncPool {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.work.notify_all();
+    }
+}
+
+fn helper(shared: &PoolShared) {
+    let mut state = shared.lock();
+    loop {
+        state = shared.help(state);
+        if state.closed {
+            return;
+        }
+        state = shared
+            .work
+            .wait(state)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    }
 }
 
 /// The same error again, for every job it concerns.
@@ -397,6 +516,7 @@ impl Committer {
 }
 
 fn writer(rx: &mpsc::Receiver<Job>, mode: SyncMode, stats: &Stats) {
+    let mut pool = SyncPool::default();
     let mut jobs: Vec<Job> = Vec::new();
     loop {
         if jobs.is_empty() {
@@ -407,7 +527,7 @@ fn writer(rx: &mpsc::Receiver<Job>, mode: SyncMode, stats: &Stats) {
         }
         // Everything that arrived meanwhile joins this round.
         jobs.extend(rx.try_iter());
-        round(&mut jobs, mode);
+        round(&mut jobs, mode, Some(&mut pool));
         stats.rounds.fetch_add(1, Ordering::Relaxed);
         jobs.retain_mut(|job| {
             let result = match job.failed.take() {

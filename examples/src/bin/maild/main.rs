@@ -229,6 +229,10 @@ struct Args {
     /// stable storage.
     #[arg(long, default_value = "file", value_parser = parse_sync_mode)]
     sync: SyncMode,
+    /// Threads running connections (0: one per CPU). Disk writes have a
+    /// thread of their own (see --sync), so one is often enough.
+    #[arg(long, default_value_t = 0)]
+    worker_threads: usize,
     /// Timeout for connecting to a next hop and for TLS handshakes.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     connect_timeout: Duration,
@@ -269,8 +273,7 @@ fn system_hostname() -> String {
     }
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -278,7 +281,17 @@ async fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match run(Args::parse()).await {
+    let args = Args::parse();
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if args.worker_threads > 0 {
+        builder.worker_threads(args.worker_threads);
+    }
+    let result = builder
+        .enable_all()
+        .build()
+        .map_err(|e| format!("runtime: {e}"))
+        .and_then(|rt| rt.block_on(run(args)));
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("maild: {e}");
@@ -467,6 +480,12 @@ async fn run(args: Args) -> Result<(), String> {
         conns.wait_idle().await;
     })
     .await;
+    let stats = shared.committer.stats();
+    tracing::info!(
+        durable_writes = stats.plans.load(std::sync::atomic::Ordering::Relaxed),
+        rounds = stats.rounds.load(std::sync::atomic::Ordering::Relaxed),
+        "writer thread"
+    );
     say!("maild: stopped");
     Ok(())
 }
