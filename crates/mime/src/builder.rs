@@ -38,6 +38,14 @@ pub enum BuildError {
     /// The requested transfer encoding is not allowed by the transport or the type.
     #[error("transfer encoding {0} not allowed here")]
     EncodingNotAllowed(&'static str),
+    /// Dot-safe mode is on, but a line starting with `.` or `From ` would go on
+    /// the wire and cannot be re-encoded: a header field name starting with
+    /// `.`, an attached message/rfc822 given as bytes (RFC 2046 section 5.2.1 allows it no quoted-printable or
+    /// base64), or a part whose 7bit/8bit/binary encoding the caller fixed.
+    /// Build the attached message with dot-safe mode too, or attach it as
+    /// `application/octet-stream`.
+    #[error("dot-safe mode: {0} has a line starting with '.' or \"From \"")]
+    NotDotSafe(&'static str),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -303,7 +311,11 @@ impl MessageBuilder {
     }
     /// Dot-safe mode: text lines starting with `.` or `From ` are quoted-printable
     /// encoded (`=2E`, `=46rom `), so the message survives dot-stuffing-unaware relays
-    /// and mbox files unchanged.
+    /// and mbox files unchanged. No output line then starts with either; where a
+    /// part cannot be re-encoded (an attached message/rfc822 given as bytes, or a
+    /// caller-fixed 7bit/8bit/binary encoding) the build fails with
+    /// [`BuildError::NotDotSafe`] rather than break the promise. Base64 lines,
+    /// boundaries and the builder's own header fields never start with either.
     #[must_use]
     pub fn dot_safe(mut self, on: bool) -> Self {
         self.dot_safe = on;
@@ -401,6 +413,9 @@ impl Writer {
     fn field(&mut self, name: &str, tokens: &[String]) -> Result<(), BuildError> {
         if name.is_empty() || !name.bytes().all(|b| (33..127).contains(&b) && b != b':') {
             return Err(BuildError::InvalidHeaderName);
+        }
+        if self.dot_safe && name.starts_with('.') {
+            return Err(BuildError::NotDotSafe("a header field name"));
         }
         check(name, "header name")?;
         self.out.extend_from_slice(name.as_bytes());
@@ -565,12 +580,14 @@ impl Writer {
         let nul = body.contains(&0);
         let non_ascii = body.iter().filter(|&&b| b >= 0x80).count();
         let bare = has_bare_cr_lf(body);
-        let dot_risk = self.dot_safe
-            && body
-                .split(|&b| b == b'\n')
-                .any(|l| l.starts_with(b".") || l.starts_with(b"From "));
+        let dot_risk = self.dot_safe && has_dot_risk(body);
         if let Some(e) = p.encoding {
             return match e {
+                TransferEncoding::SevenBit | TransferEncoding::EightBit | TransferEncoding::Binary
+                    if dot_risk =>
+                {
+                    Err(BuildError::NotDotSafe("a part with a fixed encoding"))
+                }
                 TransferEncoding::EightBit if !self.t.eight_bit && !self.t.binary => {
                     Err(BuildError::EncodingNotAllowed("8bit"))
                 }
@@ -585,7 +602,7 @@ impl Writer {
                 e => Ok(e),
             };
         }
-        if self.t.binary && !text {
+        if self.t.binary && !text && !dot_risk {
             return Ok(TransferEncoding::Binary);
         }
         if !text || nul || bare {
@@ -661,6 +678,9 @@ impl Writer {
                 } else {
                     return Err(BuildError::EncodingNotAllowed("message/rfc822 needs 8bit"));
                 };
+                if self.dot_safe && has_dot_risk(bytes) {
+                    return Err(BuildError::NotDotSafe("an attached message"));
+                }
                 if enc != TransferEncoding::SevenBit {
                     self.field("Content-Transfer-Encoding", &[enc.as_str().into()])?;
                 }
@@ -743,6 +763,13 @@ fn base64_lines(body: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(line);
         out.extend_from_slice(b"\r\n");
     }
+}
+
+/// Whether some line of `body` starts with `.` or `From ` (what dot-safe mode
+/// keeps off the wire).
+fn has_dot_risk(body: &[u8]) -> bool {
+    body.split(|&b| b == b'\n')
+        .any(|l| l.starts_with(b".") || l.starts_with(b"From "))
 }
 
 /// Quoted-printable (RFC 2045 section 6.7): lines at most 76 characters with soft

@@ -417,3 +417,65 @@ fn boundaries_avoid_content_and_nested_messages_parse() {
         }
     }
 }
+
+/// Dot-safe mode keeps every line starting with `.` or `From ` off the wire,
+/// and refuses the parts it cannot re-encode instead of breaking that promise.
+#[test]
+fn dot_safe_refuses_what_it_cannot_reencode() {
+    use TransferEncoding::{Base64, SevenBit};
+    let risky = b"Subject: inner\r\n\r\n.hidden line\r\nFrom here\r\n".to_vec();
+    let build = |part: BodyPart, t: Transport, dot_safe: bool| {
+        MessageBuilder::new()
+            .transport(t)
+            .dot_safe(dot_safe)
+            .body(part)
+            .build_at(0, 0)
+    };
+    let plain = Transport::default();
+    // An attached message given as bytes cannot be QP-encoded (RFC 2046 5.2.1).
+    assert_eq!(
+        build(BodyPart::message(risky.clone()), plain, true),
+        Err(BuildError::NotDotSafe("an attached message"))
+    );
+    assert!(build(BodyPart::message(risky.clone()), plain, false).is_ok());
+    // Built with dot-safe mode itself, the same content nests fine.
+    let inner = MessageBuilder::new()
+        .subject("inner")
+        .dot_safe(true)
+        .body(BodyPart::text(".hidden line\r\nFrom here\r\n"))
+        .build_at(0, 0)
+        .expect("inner");
+    let outer = build(BodyPart::message(inner), plain, true).expect("outer");
+    assert!(
+        outer
+            .split(|&b| b == b'\n')
+            .all(|l| !l.starts_with(b".") && !l.starts_with(b"From "))
+    );
+    // A caller-fixed 7bit encoding cannot hide the line; base64 can.
+    let text = ".dot\r\n";
+    assert_eq!(
+        build(BodyPart::text(text).encoding(SevenBit), plain, true),
+        Err(BuildError::NotDotSafe("a part with a fixed encoding"))
+    );
+    assert!(build(BodyPart::text(text).encoding(SevenBit), plain, false).is_ok());
+    assert!(build(BodyPart::text(text).encoding(Base64), plain, true).is_ok());
+    // With BINARYMIME a risky attachment goes base64 instead of binary.
+    let bin = Transport {
+        binary: true,
+        eight_bit: true,
+        ..Transport::default()
+    };
+    let att = || BodyPart::attachment("application/octet-stream", "a.bin", b"x\r\n.y\r\n".to_vec());
+    let out = build(att(), bin, true).expect("attachment");
+    assert!(memchr::memmem::find(&out, b"Content-Transfer-Encoding: base64").is_some());
+    let out = build(att(), bin, false).expect("attachment");
+    assert!(memchr::memmem::find(&out, b"Content-Transfer-Encoding: binary").is_some());
+    // A header field name starting with '.' would start a line with it.
+    assert_eq!(
+        MessageBuilder::new()
+            .dot_safe(true)
+            .header(".X", "v")
+            .build_at(0, 0),
+        Err(BuildError::NotDotSafe("a header field name"))
+    );
+}
