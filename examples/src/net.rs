@@ -156,6 +156,58 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// [`read_into`](Self::read_into) for sessions that can take over the
+    /// bytes they are given (smtp-proto's `ServerSession::handle_input_buf`):
+    /// the read goes into the spare room of `buf`, and the filled part is
+    /// split off and handed to `take` instead of being copied, so a message
+    /// body reaches the application as slices of the reads. `buf` grows back
+    /// to `room` bytes of spare capacity before each read (reusing its
+    /// allocation once the session has let go of the earlier bytes).
+    ///
+    /// # Errors
+    ///
+    /// Read errors from the socket.
+    pub async fn read_into_owned<S: Session + ?Sized>(
+        &mut self,
+        session: &mut S,
+        buf: &mut bytes::BytesMut,
+        room: usize,
+        clock: impl Fn() -> Instant,
+        take: impl FnOnce(&mut S, bytes::BytesMut),
+    ) -> io::Result<Read> {
+        buf.clear();
+        buf.reserve(room);
+        let deadline = session.poll_timeout();
+        let read = async {
+            match deadline {
+                Some(at) => {
+                    let wait = at.saturating_duration_since(clock());
+                    match tokio::time::timeout(wait, self.read_buf(buf)).await {
+                        Ok(r) => r.map(Some),
+                        Err(_) => Ok(None),
+                    }
+                }
+                None => self.read_buf(buf).await.map(Some),
+            }
+        };
+        match read.await? {
+            None => {
+                session.handle_timeout(clock());
+                Ok(Read::Timeout)
+            }
+            Some(0) => {
+                session.handle_eof();
+                Ok(Read::Eof)
+            }
+            Some(n) => {
+                take(session, buf.split());
+                Ok(Read::Data(n))
+            }
+        }
+    }
+}
+
 impl AsyncRead for Conn {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {

@@ -287,9 +287,9 @@ pub(crate) async fn serve(
         mech: None,
         txn: Txn::default(),
     };
-    // 16 KiB per read: commands and small messages fit, and a new
-    // connection (one per message for many senders) zeroes little.
-    let mut buf = vec![0u8; 16 * 1024];
+    // 16 KiB per read: commands and small messages fit. The session keeps
+    // what it is handed (no copy): message bodies are slices of the reads.
+    let mut buf = bytes::BytesMut::new();
     let mut eof = false;
     loop {
         loop {
@@ -325,7 +325,7 @@ pub(crate) async fn serve(
             break;
         }
         let got = tokio::select! {
-            r = conn.read_into(&mut session, &mut buf, Instant::now) => Some(r?),
+            r = conn.read_into_owned(&mut session, &mut buf, 16 * 1024, Instant::now, ServerSession::handle_input_buf) => Some(r?),
             _ = shutdown.changed() => None,
         };
         match got {
