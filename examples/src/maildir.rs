@@ -87,11 +87,14 @@ impl Maildir {
         &self.root
     }
 
-    /// Starts a delivery: a new file in `tmp/` to stream the message into.
+    /// Starts a delivery: the message is gathered in memory and goes to a
+    /// new file in `tmp/` once it outgrows the write buffer, or else when it
+    /// is committed (so a small message's file is created by whoever commits
+    /// it, such as a [`Committer`](crate::durable::Committer)'s thread).
     ///
     /// # Errors
     ///
-    /// Any I/O error from creating the file.
+    /// None at present; kept for callers that expect creating to fail.
     pub fn begin(&self) -> io::Result<Delivery> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
         let seq = SEQ.fetch_add(1, Ordering::Relaxed);
@@ -104,9 +107,8 @@ impl Maildir {
             host_name()
         );
         let tmp_path = self.root.join("tmp").join(&base);
-        let file = OpenOptions::new().write(true).create_new(true).open(&tmp_path)?;
         Ok(Delivery {
-            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            out: Some(Out::Memory(Vec::new())),
             tmp_path,
             base,
             root: self.root.clone(),
@@ -268,11 +270,21 @@ impl Maildir {
 /// [`commit`](Self::commit) removes the temporary file.
 #[derive(Debug)]
 pub struct Delivery {
-    file: Option<BufWriter<File>>,
+    /// `None` once finished.
+    out: Option<Out>,
     tmp_path: PathBuf,
     base: String,
     root: PathBuf,
     size: u64,
+}
+
+/// Where a delivery's bytes are.
+#[derive(Debug)]
+enum Out {
+    /// All of them, in memory (no file yet).
+    Memory(Vec<u8>),
+    /// The file in `tmp/`, behind a write buffer.
+    File(BufWriter<File>),
 }
 
 impl Delivery {
@@ -303,18 +315,23 @@ impl Delivery {
     ///
     /// The delivery was finished already.
     pub fn into_plan(mut self) -> io::Result<(Plan, String)> {
-        let file = self
-            .file
-            .take()
-            .ok_or_else(|| io::Error::other("delivery already finished"))?;
-        let (file, buffered) = file.into_parts();
-        let buffered = buffered.map_err(|_| io::Error::other("a write panicked"))?;
+        let (file, buffered) = match self.out.take() {
+            None => return Err(io::Error::other("delivery already finished")),
+            Some(Out::Memory(v)) => (None, v),
+            Some(Out::File(w)) => {
+                let (file, buffered) = w.into_parts();
+                (
+                    Some(file),
+                    buffered.map_err(|_| io::Error::other("a write panicked"))?,
+                )
+            }
+        };
         let unique = format!("{},S={}", self.base, self.size);
         let new_dir = self.root.join("new");
         let tmp = std::mem::take(&mut self.tmp_path);
         let plan = Plan::new(
             vec![Step {
-                files: vec![NewFile::new(tmp.clone(), Some(file), buffered)],
+                files: vec![NewFile::new(tmp.clone(), file, buffered)],
                 renames: vec![Rename::new(tmp.clone(), new_dir.clone(), unique.clone())],
             }],
             vec![tmp, new_dir.join(&unique)],
@@ -325,23 +342,41 @@ impl Delivery {
 
 impl Write for Delivery {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let file = self
-            .file
-            .as_mut()
-            .ok_or_else(|| io::Error::other("delivery already finished"))?;
-        let n = file.write(buf)?;
+        let n = match &mut self.out {
+            None => return Err(io::Error::other("delivery already finished")),
+            Some(Out::Memory(v)) if v.len() + buf.len() <= WRITE_BUFFER => {
+                v.extend_from_slice(buf);
+                buf.len()
+            }
+            Some(Out::Memory(v)) => {
+                // Too big for memory: on to the file, with what came so far.
+                let file = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&self.tmp_path)?;
+                let mut w = BufWriter::with_capacity(WRITE_BUFFER, file);
+                w.write_all(&std::mem::take(v))?;
+                let n = w.write(buf)?;
+                self.out = Some(Out::File(w));
+                n
+            }
+            Some(Out::File(w)) => w.write(buf)?,
+        };
         self.size += n as u64;
         Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.file.as_mut().map_or(Ok(()), Write::flush)
+        match &mut self.out {
+            Some(Out::File(w)) => w.flush(),
+            _ => Ok(()),
+        }
     }
 }
 
 impl Drop for Delivery {
     fn drop(&mut self) {
-        if let Some(w) = self.file.take() {
+        if let Some(Out::File(w)) = self.out.take() {
             // Discard the buffered bytes instead of writing them out.
             drop(w.into_parts());
             let _ = fs::remove_file(&self.tmp_path);

@@ -912,7 +912,13 @@ async fn connection_limit_idle_timeout_login_delay_and_clean_stop() {
     d.cmd("MAIL FROM:<a@remote.test>").await;
     assert_eq!(d.cmd("RCPT TO:<alice@example.test>").await.0, 250);
     assert_eq!(d.cmd("DATA").await.0, 354);
-    d.send(b"Subject: half\r\n\r\nhalf a message").await;
+    // Larger than maild's 32 KiB write buffer, so it is on its way to a
+    // file in tmp/ (a smaller message stays in memory until its end).
+    let mut half = b"Subject: half\r\n\r\n".to_vec();
+    for _ in 0..700 {
+        half.extend_from_slice(b"half a message, line after line of it, not yet ended\r\n");
+    }
+    d.send(&half).await;
     wait_for("the temporary file", || {
         std::fs::read_dir(m.maildir("alice@example.test").join("tmp"))
             .map(|rd| rd.count() == 1)

@@ -653,7 +653,12 @@ impl Conversation {
                 Ok(name) => {
                     tracing::info!(peer = %self.peer, from = %txn.sender, to = %account, %name, "delivered");
                 }
-                Err(e) => tracing::error!(peer = %self.peer, to = %account, error = %e, "delivery failed"),
+                Err(e) => {
+                    if e.kind() == io::ErrorKind::NotFound {
+                        shared.store.forget(account);
+                    }
+                    tracing::error!(peer = %self.peer, to = %account, error = %e, "delivery failed");
+                }
             }
         }
         let queued_ok = match &queued {

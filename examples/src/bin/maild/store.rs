@@ -43,6 +43,15 @@ impl LocalStore {
         Ok(md)
     }
 
+    /// Forgets that an account's Maildir exists (a delivery found it
+    /// removed behind our back): the next delivery creates it again.
+    pub(crate) fn forget(&self, address: &str) {
+        self.known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(address);
+    }
+
     /// Starts a delivery to an account (recreating its Maildir if it was
     /// removed behind our back).
     pub(crate) fn begin(&self, address: &str) -> io::Result<Delivery> {
