@@ -126,32 +126,49 @@ impl Conn {
         clock: impl Fn() -> Instant,
     ) -> io::Result<Read> {
         let deadline = session.poll_timeout();
-        let read = async {
-            match deadline {
-                Some(at) => {
-                    let now = clock();
-                    let wait = at.saturating_duration_since(now);
-                    match tokio::time::timeout(wait, self.read(buf)).await {
-                        Ok(r) => r.map(Some),
-                        Err(_) => Ok(None),
-                    }
-                }
-                None => self.read(buf).await.map(Some),
+        let got = until(deadline, &clock, self.read(buf)).await?;
+        Ok(settle(session, got, &clock, |s, n| s.handle_input(&buf[..n])))
+    }
+}
+
+/// Runs `read` until the session's deadline (if any); `None` when it passed.
+async fn until(
+    deadline: Option<Instant>,
+    clock: &impl Fn() -> Instant,
+    read: impl std::future::Future<Output = io::Result<usize>>,
+) -> io::Result<Option<usize>> {
+    match deadline {
+        Some(at) => {
+            let wait = at.saturating_duration_since(clock());
+            match tokio::time::timeout(wait, read).await {
+                Ok(r) => r.map(Some),
+                Err(_) => Ok(None),
             }
-        };
-        match read.await? {
-            None => {
-                session.handle_timeout(clock());
-                Ok(Read::Timeout)
-            }
-            Some(0) => {
-                session.handle_eof();
-                Ok(Read::Eof)
-            }
-            Some(n) => {
-                session.handle_input(&buf[..n]);
-                Ok(Read::Data(n))
-            }
+        }
+        None => read.await.map(Some),
+    }
+}
+
+/// Tells the session what a read gave: a timeout, the end of input, or `n`
+/// bytes (handed over by `data`).
+fn settle<S: Session + ?Sized>(
+    session: &mut S,
+    got: Option<usize>,
+    clock: &impl Fn() -> Instant,
+    data: impl FnOnce(&mut S, usize),
+) -> Read {
+    match got {
+        None => {
+            session.handle_timeout(clock());
+            Read::Timeout
+        }
+        Some(0) => {
+            session.handle_eof();
+            Read::Eof
+        }
+        Some(n) => {
+            data(session, n);
+            Read::Data(n)
         }
     }
 }
@@ -179,32 +196,8 @@ impl Conn {
         buf.clear();
         buf.reserve(room);
         let deadline = session.poll_timeout();
-        let read = async {
-            match deadline {
-                Some(at) => {
-                    let wait = at.saturating_duration_since(clock());
-                    match tokio::time::timeout(wait, self.read_buf(buf)).await {
-                        Ok(r) => r.map(Some),
-                        Err(_) => Ok(None),
-                    }
-                }
-                None => self.read_buf(buf).await.map(Some),
-            }
-        };
-        match read.await? {
-            None => {
-                session.handle_timeout(clock());
-                Ok(Read::Timeout)
-            }
-            Some(0) => {
-                session.handle_eof();
-                Ok(Read::Eof)
-            }
-            Some(n) => {
-                take(session, buf.split());
-                Ok(Read::Data(n))
-            }
-        }
+        let got = until(deadline, &clock, self.read_buf(buf)).await?;
+        Ok(settle(session, got, &clock, |s, _| take(s, buf.split())))
     }
 }
 
