@@ -20,3 +20,19 @@ pub mod mx;
 pub mod net;
 pub mod spool;
 pub mod tls;
+
+/// Sends `tracing` output to stderr, filtered by `RUST_LOG` or else by
+/// `default` (e.g. `"info"`). Colours only when stderr is a terminal: a log
+/// redirected to a file gets plain text, not escape sequences (which also
+/// cost a server a few microseconds per line).
+pub fn init_logging(default: &str) {
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
+        )
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .init();
+}

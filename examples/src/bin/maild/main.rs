@@ -274,13 +274,7 @@ fn system_hostname() -> String {
 }
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    examples::init_logging("info");
     let args = Args::parse();
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if args.worker_threads > 0 {
