@@ -211,15 +211,19 @@ impl DotDecoder {
                     }
                 }
                 // A stuffed dot: hand out what precedes it, then drop it.
-                let chunk = (p > 0).then(|| self.take(buf, p));
-                buf.advance(1);
-                self.consumed += 1;
-                self.prev2 = self.prev1;
-                self.prev1 = DOT;
-                match chunk {
-                    Some(c) => return Ok(Some(DotEvent::Data(c))),
-                    None => continue,
+                if p == 0 {
+                    buf.advance(1);
+                    self.consumed += 1;
+                    self.prev2 = self.prev1;
+                    self.prev1 = DOT;
+                    continue;
                 }
+                // One split takes the chunk and the dot (leaving the line
+                // state just after the dot); the dot is then cut off the
+                // chunk's end, which only shortens the `Bytes` view.
+                let mut chunk = self.take(buf, p + 1);
+                chunk.truncate(p);
+                return Ok(Some(DotEvent::Data(chunk)));
             }
             // Only the strict scan stops here: a bare CR (q) or a bare LF (d).
             let err = if d == LF && q != CR {

@@ -326,6 +326,16 @@ enum Mode {
     Closed,
 }
 
+/// What one [`ServerSession::step_data`] did.
+enum DataStep {
+    /// A body chunk to hand out now.
+    Chunk(Bytes),
+    /// Something else happened (events may be queued).
+    Progressed,
+    /// More input is needed.
+    Stalled,
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct Txn {
     mail: bool,
@@ -670,7 +680,11 @@ impl ServerSession {
                 Mode::PreGreeting | Mode::AwaitTls | Mode::AuthWait => false,
                 Mode::Command => self.step_command(),
                 Mode::AuthLine => self.step_auth_line(),
-                Mode::Data => self.step_data(),
+                Mode::Data => match self.step_data() {
+                    DataStep::Chunk(chunk) => return Ok(Some(ServerEvent::DataChunk(chunk))),
+                    DataStep::Progressed => true,
+                    DataStep::Stalled => false,
+                },
                 Mode::Bdat { .. } => self.step_bdat(),
             };
             if !progressed && self.events.is_empty() && self.fatal.is_none() {
@@ -1293,7 +1307,7 @@ impl ServerSession {
             };
             if !discard {
                 let binary = self.txn.body == Some(BodyType::BinaryMime);
-                self.body_chunk(chunk, !binary);
+                self.queue_body_chunk(chunk, !binary);
             }
             return true;
         }
@@ -1305,7 +1319,7 @@ impl ServerSession {
             if !self.txn.failed && self.txn.body != Some(BodyType::BinaryMime) && self.endings.prev_cr {
                 if self.cfg.bare_line_endings == BareLineEndings::Normalize {
                     self.endings.prev_cr = false;
-                    self.body_chunk(Bytes::from_static(b"\n"), false);
+                    self.queue_body_chunk(Bytes::from_static(b"\n"), false);
                 } else {
                     self.abort(AbortReason::BareLineEnding);
                 }
@@ -1328,10 +1342,11 @@ impl ServerSession {
         }
     }
 
-    /// Size accounting, bare line ending policy, then a `DataChunk` event.
-    fn body_chunk(&mut self, chunk: Bytes, check_endings: bool) {
+    /// Size accounting and the bare line ending policy for a piece of body:
+    /// the chunk to hand out as a `DataChunk` event, if any.
+    fn body_chunk(&mut self, chunk: Bytes, check_endings: bool) -> Option<Bytes> {
         if self.txn.abort.is_some() {
-            return;
+            return None;
         }
         let chunk = if check_endings {
             match self.cfg.bare_line_endings {
@@ -1339,7 +1354,7 @@ impl ServerSession {
                 _ => {
                     if self.endings.has_bare(&chunk) {
                         self.abort(AbortReason::BareLineEnding);
-                        return;
+                        return None;
                     }
                     chunk
                 }
@@ -1351,30 +1366,41 @@ impl ServerSession {
         let max = self.cfg.limits.message_size;
         if max > 0 && self.txn.size > max {
             self.abort(AbortReason::TooLarge);
-            return;
+            return None;
         }
-        if !chunk.is_empty() {
+        (!chunk.is_empty()).then_some(chunk)
+    }
+
+    /// [`body_chunk`](Self::body_chunk), queueing the event.
+    fn queue_body_chunk(&mut self, chunk: Bytes, check_endings: bool) {
+        if let Some(chunk) = self.body_chunk(chunk, check_endings) {
             self.events.push_back(ServerEvent::DataChunk(chunk));
         }
     }
 
-    fn step_data(&mut self) -> bool {
+    /// One step of a DATA body. A body chunk comes back as the event itself
+    /// (the caller returns it at once: the queue is empty whenever this runs,
+    /// so that is the order queueing it would give, without moving the event
+    /// through the queue); anything else is queued.
+    fn step_data(&mut self) -> DataStep {
         match self.dot.decode(&mut self.input) {
             Ok(Some(DotEvent::Data(chunk))) => {
                 // The strict decoder already reports bare endings; the normaliser rewrites them.
                 let normalize = self.cfg.bare_line_endings == BareLineEndings::Normalize;
-                self.body_chunk(chunk, normalize);
-                true
+                match self.body_chunk(chunk, normalize) {
+                    Some(chunk) => DataStep::Chunk(chunk),
+                    None => DataStep::Progressed,
+                }
             }
             Ok(Some(DotEvent::End)) => {
                 self.mode = Mode::Command;
                 self.end_of_body();
-                true
+                DataStep::Progressed
             }
-            Ok(None) => false,
+            Ok(None) => DataStep::Stalled,
             Err(_) => {
                 self.abort(AbortReason::BareLineEnding);
-                true
+                DataStep::Progressed
             }
         }
     }
