@@ -158,8 +158,16 @@ impl Reply {
             check_arg(l)?;
         }
         let n = self.lines.len();
+        // The code is 200..=559 (checked above): three digits, written
+        // without `fmt` or a temporary `String` (a server encodes a reply
+        // for nearly every command).
+        let code = [
+            b'0' + (self.code / 100) as u8,
+            b'0' + (self.code / 10 % 10) as u8,
+            b'0' + (self.code % 10) as u8,
+        ];
         for (i, l) in self.lines.iter().enumerate() {
-            out.put_slice(self.code.to_string().as_bytes());
+            out.put_slice(&code);
             let sep = if i + 1 == n { b' ' } else { b'-' };
             match (self.enhanced, l.is_empty()) {
                 (None, true) => {
@@ -173,7 +181,7 @@ impl Reply {
                 }
                 (Some(e), empty) => {
                     out.put_u8(sep);
-                    out.put_slice(e.to_string().as_bytes());
+                    put_enhanced(out, e);
                     if !empty {
                         out.put_u8(b' ');
                         out.put_slice(l);
@@ -222,6 +230,24 @@ impl Reply {
         }
         Ok(None)
     }
+}
+
+/// Writes `class.subject.detail` (each at most 999, checked by the caller).
+fn put_enhanced(out: &mut BytesMut, e: EnhancedCode) {
+    fn num(out: &mut BytesMut, n: u16) {
+        if n >= 100 {
+            out.put_u8(b'0' + (n / 100) as u8);
+        }
+        if n >= 10 {
+            out.put_u8(b'0' + (n / 10 % 10) as u8);
+        }
+        out.put_u8(b'0' + (n % 10) as u8);
+    }
+    num(out, u16::from(e.0));
+    out.put_u8(b'.');
+    num(out, e.1);
+    out.put_u8(b'.');
+    num(out, e.2);
 }
 
 /// One parsed reply line: code, whether it is the last line, and the text.

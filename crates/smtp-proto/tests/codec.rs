@@ -655,6 +655,19 @@ proptest! {
         let enhanced = e.map(|(s, d)| EnhancedCode(u8::try_from(code / 100).unwrap(), s, d));
         let r = Reply::with_lines(code, enhanced, lines.iter().map(|l| Bytes::from(l.clone())).collect());
         let wire = r.to_vec().unwrap();
+        // The encoder writes digits by hand; the same text through `fmt`:
+        let mut expected = String::new();
+        for (i, l) in lines.iter().enumerate() {
+            let sep = if i + 1 == lines.len() { ' ' } else { '-' };
+            match enhanced {
+                Some(e) if l.is_empty() => expected.push_str(&format!("{code}{sep}{e}\r\n")),
+                Some(e) => expected.push_str(&format!("{code}{sep}{e} {l}\r\n")),
+                None if l.is_empty() && sep == ' ' => expected.push_str(&format!("{code}\r\n")),
+                None if l.is_empty() => expected.push_str(&format!("{code}-\r\n")),
+                None => expected.push_str(&format!("{code}{sep}{l}\r\n")),
+            }
+        }
+        prop_assert_eq!(String::from_utf8_lossy(&wire), expected);
         prop_assert_eq!(Reply::parse(&wire), Ok(Some((r.clone(), wire.len()))));
         // Split invariance: line by line through a ReplyParser, the framer fed at random points.
         let mut framer = proto_core::LineFramer::new(proto_core::LineConfig::with_max_len(4096));
