@@ -664,6 +664,24 @@ impl ServerSession {
     /// A fatal [`Error`] (timeout, too many errors, pipelining violation,
     /// EOF without QUIT), returned once; the session is then closed.
     pub fn poll_event(&mut self) -> Result<Option<ServerEvent>, Error> {
+        // The DATA body path first, kept small: nothing queued, nothing
+        // pending, a chunk decoded and handed out. Anything else (the end of
+        // the body, an abort, more input needed) goes through the general
+        // loop, which takes the queued events and steps again.
+        if self.mode == Mode::Data
+            && self.events.is_empty()
+            && self.fatal.is_none()
+            && self.pending == Pending::None
+            && let DataStep::Chunk(chunk) = self.step_data()
+        {
+            return Ok(Some(ServerEvent::DataChunk(chunk)));
+        }
+        self.poll_event_general()
+    }
+
+    /// [`poll_event`](Self::poll_event) in every state.
+    #[inline(never)]
+    fn poll_event_general(&mut self) -> Result<Option<ServerEvent>, Error> {
         loop {
             if let Some(ev) = self.events.pop_front() {
                 return Ok(Some(ev));
