@@ -185,13 +185,13 @@ impl DotDecoder {
                 return Ok(Some(DotEvent::Data(self.take(buf, all))));
             };
             let q = if p == 0 { self.prev1 } else { buf[p - 1] };
-            let q2 = match p {
-                0 => self.prev2,
-                1 => self.prev1,
-                _ => buf[p - 2],
-            };
             let d = buf[p];
             if q == LF && d == DOT {
+                let q2 = match p {
+                    0 => self.prev2,
+                    1 => self.prev1,
+                    _ => buf[p - 2],
+                };
                 if q2 == CR {
                     // Possibly the terminator: needs the two bytes after the dot.
                     match (buf.get(p + 1), buf.get(p + 2)) {
@@ -218,10 +218,13 @@ impl DotDecoder {
                     self.prev1 = DOT;
                     continue;
                 }
-                // One split takes the chunk and the dot (leaving the line
-                // state just after the dot); the dot is then cut off the
-                // chunk's end, which only shortens the `Bytes` view.
-                let mut chunk = self.take(buf, p + 1);
+                // One split takes the chunk and the dot; the dot is then cut
+                // off the chunk's end, which only shortens the `Bytes` view.
+                // The line state after it is the LF and the dot.
+                self.prev2 = LF;
+                self.prev1 = DOT;
+                self.consumed += p as u64 + 1;
+                let mut chunk = buf.split_to(p + 1).freeze();
                 chunk.truncate(p);
                 return Ok(Some(DotEvent::Data(chunk)));
             }

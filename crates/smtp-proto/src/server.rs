@@ -1380,6 +1380,13 @@ impl ServerSession {
         } else {
             chunk
         };
+        self.account(chunk)
+    }
+
+    /// Size accounting for a piece of body that passed the line ending
+    /// policy: the chunk to hand out, if any.
+    #[inline(always)]
+    fn account(&mut self, chunk: Bytes) -> Option<Bytes> {
         self.txn.size += chunk.len() as u64;
         let max = self.cfg.limits.message_size;
         if max > 0 && self.txn.size > max {
@@ -1400,12 +1407,19 @@ impl ServerSession {
     /// (the caller returns it at once: the queue is empty whenever this runs,
     /// so that is the order queueing it would give, without moving the event
     /// through the queue); anything else is queued.
+    #[inline(always)]
     fn step_data(&mut self) -> DataStep {
         match self.dot.decode(&mut self.input) {
             Ok(Some(DotEvent::Data(chunk))) => {
                 // The strict decoder already reports bare endings; the normaliser rewrites them.
-                let normalize = self.cfg.bare_line_endings == BareLineEndings::Normalize;
-                match self.body_chunk(chunk, normalize) {
+                let out = if self.cfg.bare_line_endings == BareLineEndings::Normalize {
+                    self.body_chunk(chunk, true)
+                } else if self.txn.abort.is_some() {
+                    None
+                } else {
+                    self.account(chunk)
+                };
+                match out {
                     Some(chunk) => DataStep::Chunk(chunk),
                     None => DataStep::Progressed,
                 }
