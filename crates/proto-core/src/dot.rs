@@ -352,6 +352,7 @@ fn scan_reference(data: &[u8], prev: u8) -> Option<usize> {
 ///
 /// The block loop has no data-dependent branches, so the compiler turns it into
 /// SIMD compares; the scalar loop only runs inside the block that hit.
+#[inline(never)]
 fn scan_portable(data: &[u8]) -> Option<usize> {
     let mut i = 1;
     while i + BLOCK <= data.len() {
@@ -449,6 +450,7 @@ fearless_simd::kernel!(
 #[cfg(target_arch = "x86_64")]
 fearless_simd::kernel!(
     /// SSE2 loop from index 1: [`strict_avx2`] with 16-byte vectors.
+    #[inline(never)]
     fn strict_sse2(sse2: Sse2, data: &[u8]) -> Option<usize> {
         use core::arch::x86_64::{
             __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
@@ -490,6 +492,7 @@ fearless_simd::kernel!(
 );
 
 /// First index `p` of a dot at a line start (lenient mode): memmem for "\n.".
+#[inline(never)]
 fn scan_dots(data: &[u8], prev: u8) -> Option<usize> {
     if prev == LF && data.first() == Some(&DOT) {
         return Some(0);
