@@ -144,53 +144,7 @@ impl Reply {
     ///
     /// CR, LF or NUL in a line, or a code outside 200..=599; nothing is written then.
     pub fn write_to(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
-        if !(200..=599).contains(&self.code) || self.code % 100 > 59 {
-            return Err(EncodeError::Invalid("reply code out of range"));
-        }
-        if let Some(e) = self.enhanced
-            && (u16::from(e.0) != self.code / 100 || !matches!(e.0, 2 | 4 | 5) || e.1 > 999 || e.2 > 999)
-        {
-            return Err(EncodeError::Invalid(
-                "enhanced code does not match the reply code",
-            ));
-        }
-        for l in &self.lines {
-            check_arg(l)?;
-        }
-        let n = self.lines.len();
-        // The code is 200..=559 (checked above): three digits, written
-        // without `fmt` or a temporary `String` (a server encodes a reply
-        // for nearly every command).
-        let code = [
-            b'0' + (self.code / 100) as u8,
-            b'0' + (self.code / 10 % 10) as u8,
-            b'0' + (self.code % 10) as u8,
-        ];
-        for (i, l) in self.lines.iter().enumerate() {
-            out.put_slice(&code);
-            let sep = if i + 1 == n { b' ' } else { b'-' };
-            match (self.enhanced, l.is_empty()) {
-                (None, true) => {
-                    if sep == b'-' {
-                        out.put_u8(b'-');
-                    }
-                }
-                (None, false) => {
-                    out.put_u8(sep);
-                    out.put_slice(l);
-                }
-                (Some(e), empty) => {
-                    out.put_u8(sep);
-                    put_enhanced(out, e);
-                    if !empty {
-                        out.put_u8(b' ');
-                        out.put_slice(l);
-                    }
-                }
-            }
-            out.put_slice(b"\r\n");
-        }
-        Ok(())
+        write_reply(self.code, self.enhanced, &self.lines, out)
     }
 
     /// The encoded reply as a vector (convenience for tests and logs).
@@ -230,6 +184,65 @@ impl Reply {
         }
         Ok(None)
     }
+}
+
+/// [`Reply::write_to`] from the parts of a reply, so that a server can send
+/// a fixed text without building a [`Reply`] (no allocation). `lines` must not
+/// be empty.
+pub(crate) fn write_reply<L: AsRef<[u8]>>(
+    code: u16,
+    enhanced: Option<EnhancedCode>,
+    lines: &[L],
+    out: &mut BytesMut,
+) -> Result<(), EncodeError> {
+    if !(200..=599).contains(&code) || code % 100 > 59 {
+        return Err(EncodeError::Invalid("reply code out of range"));
+    }
+    if let Some(e) = enhanced
+        && (u16::from(e.0) != code / 100 || !matches!(e.0, 2 | 4 | 5) || e.1 > 999 || e.2 > 999)
+    {
+        return Err(EncodeError::Invalid(
+            "enhanced code does not match the reply code",
+        ));
+    }
+    for l in lines {
+        check_arg(l.as_ref())?;
+    }
+    let n = lines.len();
+    // The code is 200..=559 (checked above): three digits, written
+    // without `fmt` or a temporary `String` (a server encodes a reply
+    // for nearly every command).
+    let digits = [
+        b'0' + (code / 100) as u8,
+        b'0' + (code / 10 % 10) as u8,
+        b'0' + (code % 10) as u8,
+    ];
+    for (i, l) in lines.iter().enumerate() {
+        let l = l.as_ref();
+        out.put_slice(&digits);
+        let sep = if i + 1 == n { b' ' } else { b'-' };
+        match (enhanced, l.is_empty()) {
+            (None, true) => {
+                if sep == b'-' {
+                    out.put_u8(b'-');
+                }
+            }
+            (None, false) => {
+                out.put_u8(sep);
+                out.put_slice(l);
+            }
+            (Some(e), empty) => {
+                out.put_u8(sep);
+                put_enhanced(out, e);
+                if !empty {
+                    out.put_u8(b' ');
+                    out.put_slice(l);
+                }
+            }
+        }
+        out.put_slice(b"\r\n");
+    }
+    Ok(())
 }
 
 /// Writes `class.subject.detail` (each at most 999, checked by the caller).

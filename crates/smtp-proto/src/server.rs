@@ -326,6 +326,15 @@ enum Mode {
     Closed,
 }
 
+/// The reply that settles a pending decision.
+#[derive(Clone, Copy)]
+enum Decision<'a> {
+    /// The application's reply.
+    Reply(&'a Reply),
+    /// The session's default text.
+    Text(u16, EnhancedCode, &'static str),
+}
+
 /// What one [`ServerSession::step_data`] did.
 enum DataStep {
     /// A body chunk to hand out now.
@@ -627,16 +636,31 @@ impl ServerSession {
         }
     }
 
+    /// A one-line reply of the session's own, encoded without building a
+    /// [`Reply`].
     fn reply_text(&mut self, code: u16, e: Option<EnhancedCode>, text: &str) {
-        let r = Reply::new(code, e, text);
-        self.reply(&r);
+        if crate::reply::write_reply(code, e, &[text], &mut self.held).is_err() {
+            self.local_error();
+        }
     }
 
     fn reply(&mut self, r: &Reply) {
         if r.write_to(&mut self.held).is_err() {
-            // An application reply that cannot be encoded: send a safe one instead.
-            let _ = Reply::new(451, Some(EnhancedCode(4, 3, 0)), "Local error").write_to(&mut self.held);
+            self.local_error();
         }
+    }
+
+    fn send(&mut self, d: Decision<'_>) {
+        match d {
+            Decision::Reply(r) => self.reply(r),
+            Decision::Text(code, e, text) => self.reply_text(code, Some(e), text),
+        }
+    }
+
+    /// Sent instead of a reply that cannot be encoded (an application's text
+    /// with CR or LF, say).
+    fn local_error(&mut self) {
+        let _ = crate::reply::write_reply(451, Some(EnhancedCode(4, 3, 0)), &["Local error"], &mut self.held);
     }
 
     fn error_reply(&mut self, r: &Reply) {
@@ -1477,13 +1501,14 @@ impl ServerSession {
     ///
     /// [`UsageError::NothingPending`] when no decision is pending.
     pub fn accept(&mut self) -> Result<(), UsageError> {
-        let r = match self.pending {
+        let (e, text) = match self.pending {
             Pending::None | Pending::Auth => return Err(UsageError::NothingPending),
-            Pending::Mail { .. } => Reply::new(250, Some(EnhancedCode(2, 1, 0)), "Sender OK"),
-            Pending::Rcpt => Reply::new(250, Some(EnhancedCode(2, 1, 5)), "Recipient OK"),
-            Pending::Message => Reply::new(250, Some(EnhancedCode(2, 0, 0)), "Message accepted"),
+            Pending::Mail { .. } => (EnhancedCode(2, 1, 0), "Sender OK"),
+            Pending::Rcpt => (EnhancedCode(2, 1, 5), "Recipient OK"),
+            Pending::Message => (EnhancedCode(2, 0, 0), "Message accepted"),
         };
-        self.accept_with(&r)
+        // Written straight from the fixed text: no `Reply` to allocate.
+        self.decide(Decision::Text(250, e, text), true)
     }
 
     /// Accepts the pending decision with the given (2yz) reply.
@@ -1496,7 +1521,7 @@ impl ServerSession {
         if !reply.is_positive() {
             return Err(UsageError::BadArgument("accept needs a 2yz reply"));
         }
-        self.decide(reply, true)
+        self.decide(Decision::Reply(reply), true)
     }
 
     /// Refuses the pending MAIL, RCPT or message with `reply` (4yz or 5yz).
@@ -1513,10 +1538,10 @@ impl ServerSession {
         if self.pending == Pending::Auth {
             return self.auth_finish(AuthOutcome::Failure(Some(reply)));
         }
-        self.decide(&reply, false)
+        self.decide(Decision::Reply(&reply), false)
     }
 
-    fn decide(&mut self, reply: &Reply, ok: bool) -> Result<(), UsageError> {
+    fn decide(&mut self, reply: Decision<'_>, ok: bool) -> Result<(), UsageError> {
         match self.pending {
             Pending::None | Pending::Auth => return Err(UsageError::NothingPending),
             Pending::Mail { smtputf8, body } => {
@@ -1528,19 +1553,19 @@ impl ServerSession {
                         ..Txn::default()
                     };
                 }
-                self.reply(reply);
+                self.send(reply);
             }
             Pending::Rcpt => {
                 self.txn.rcpts += 1;
                 if ok {
                     self.txn.accepted += 1;
                 }
-                self.reply(reply);
+                self.send(reply);
             }
             Pending::Message => {
                 let n = if self.cfg.lmtp { self.txn.accepted } else { 1 };
                 for _ in 0..n {
-                    self.reply(reply);
+                    self.send(reply);
                 }
                 self.txn = Txn::default();
             }
