@@ -15,7 +15,10 @@
 //!   (500/501/502), PIPELINING with Postfix-style synchronisation checks,
 //!   DATA and BDAT streamed as `DataStart`/`DataChunk`/`DataEnd` under a size
 //!   limit, STARTTLS with discarding of pipelined plaintext, AUTH steps, LMTP,
-//!   and the RFC 5321 4.5.3.2 timeouts.
+//!   and the RFC 5321 4.5.3.2 timeouts. Once its buffers have grown to their
+//!   working size, a whole transaction (MAIL, RCPTs, DATA, body chunks as
+//!   slices of the input, the default replies) allocates nothing
+//!   (`tests/alloc.rs` checks it).
 //! * **[`ClientSession`]** drives a submission or relay: EHLO/HELO, STARTTLS,
 //!   AUTH through the `sasl` crate, pipelined MAIL/RCPT/DATA or BDAT,
 //!   per-recipient results, dot-stuffing as the body streams, several messages,
