@@ -576,7 +576,7 @@ impl Writer {
 
     fn choose(&self, p: &BodyPart, body: &[u8]) -> Result<TransferEncoding, BuildError> {
         let text = p.media_type.starts_with("text/");
-        let long = body.split(|&b| b == b'\n').any(|l| l.len() > 998);
+        let long = has_long_line(body);
         let nul = body.contains(&0);
         let non_ascii = body.iter().filter(|&&b| b >= 0x80).count();
         let bare = has_bare_cr_lf(body);
@@ -666,7 +666,7 @@ impl Writer {
             Content::Message(bytes) => {
                 let toks = self.params(p.media_type.clone(), &p.params)?;
                 self.field("Content-Type", &toks)?;
-                let long = bytes.split(|&b| b == b'\n').any(|l| l.len() > 998);
+                let long = has_long_line(bytes);
                 let enc = if bytes.is_ascii() && !long {
                     TransferEncoding::SevenBit
                 } else if self.t.binary || (self.t.eight_bit && !long) {
@@ -730,6 +730,15 @@ impl Writer {
         }
         Ok(())
     }
+}
+
+/// Whether a line has more than 998 octets (RFC 5322 section 2.1.1), counting the
+/// octets before the line's CRLF: a line that ends with CRLF and one that ends the
+/// buffer are measured alike, so a part's last line is judged the same way before
+/// and after the CRLF a multipart or message adds after it.
+fn has_long_line(b: &[u8]) -> bool {
+    b.split(|&c| c == b'\n')
+        .any(|l| l.strip_suffix(b"\r").unwrap_or(l).len() > 998)
 }
 
 fn has_bare_cr_lf(b: &[u8]) -> bool {

@@ -479,3 +479,39 @@ fn dot_safe_refuses_what_it_cannot_reencode() {
         Err(BuildError::NotDotSafe("a header field name"))
     );
 }
+
+/// A line of exactly 998 octets is legal under 8bit (RFC 5322 section 2.1.1 counts
+/// the octets before the CRLF). Found by CI: the builder counted the CR of each
+/// line, so a text part whose last line had 998 octets went out as 8bit with no
+/// CRLF of its own, got one from the multipart around it, and the message/rfc822
+/// part holding that multipart was then refused as "needs 8bit".
+#[test]
+fn nested_message_with_998_octet_line_builds_as_8bit() {
+    let t = Transport {
+        eight_bit: true,
+        ..Transport::default()
+    };
+    for body in [
+        "é".to_owned() + &"x".repeat(996),
+        "é".to_owned() + &"x".repeat(996) + "\r\nend",
+    ] {
+        let inner = MessageBuilder::new()
+            .subject("inner")
+            .transport(t)
+            .body(BodyPart::mixed(vec![
+                BodyPart::text(&body),
+                BodyPart::text("second"),
+            ]))
+            .build_at(0, 0)
+            .unwrap();
+        let outer = MessageBuilder::new()
+            .subject("outer")
+            .transport(t)
+            .body(BodyPart::message(inner))
+            .build_at(0, 0)
+            .unwrap();
+        lines_ok(&outer);
+        let m = Message::parse(&outer);
+        assert!(m.defects.is_empty(), "{:?}", m.defects);
+    }
+}
