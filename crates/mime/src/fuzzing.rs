@@ -2,9 +2,9 @@
 //! on stable by `tests/fuzz_replay.rs`. Each function panics when an invariant fails.
 
 use crate::{
-    Address, Base64Decoder, BodyPart, ContentType, DateTime, Disposition, Event, Limits, Mailbox, Message,
-    MessageBuilder, PartKind, PushParser, QpDecoder, TransferEncoding, decode_body, decode_charset,
-    decode_unstructured, encode_words, parse_addresses, parse_msg_ids, unfold,
+    Address, Base64Decoder, BodyPart, BuildError, ContentType, DateTime, Disposition, Event, Limits, Mailbox,
+    Message, MessageBuilder, PartKind, PushParser, QpDecoder, TransferEncoding, Transport, decode_body,
+    decode_charset, decode_unstructured, encode_words, parse_addresses, parse_msg_ids, unfold,
 };
 
 /// Runs the push parser over `input` cut at the given chunk sizes (cycled; 0 is
@@ -193,7 +193,19 @@ fn text_from(b: &[u8]) -> String {
 }
 
 /// Builds a message from pieces of `data` and checks that parsing gives them back.
+///
+/// The first byte picks the transport (bit 0: 8bit allowed) and dot-safe mode
+/// (bit 1). The builder may refuse only with [`BuildError::LineTooLong`] (a
+/// word in a header too long to fold); anything it builds must also build as
+/// a message/rfc822 part of another message under the same options, since a
+/// built message is valid content for one.
 pub fn build_roundtrip(data: &[u8]) {
+    let (&flags, data) = data.split_first().unwrap_or((&0, &[]));
+    let transport = Transport {
+        eight_bit: flags & 1 != 0,
+        ..Transport::default()
+    };
+    let dot_safe = flags & 2 != 0;
     let mut it = data.splitn(4, |&b| b == 0xff);
     let subject = text_from(it.next().unwrap_or_default()).trim().to_owned();
     let name = text_from(it.next().unwrap_or_default()).trim().to_owned();
@@ -210,6 +222,8 @@ pub fn build_roundtrip(data: &[u8]) {
     let built = MessageBuilder::new()
         .from(from)
         .subject(&subject)
+        .transport(transport)
+        .dot_safe(dot_safe)
         .body(BodyPart::mixed(vec![
             BodyPart::text(&text),
             BodyPart::attachment(
@@ -219,11 +233,19 @@ pub fn build_roundtrip(data: &[u8]) {
             ),
         ]))
         .build_at(0, 0);
-    let Ok(bytes) = built else { return };
-    assert!(
-        bytes.split(|&b| b == b'\n').all(|l| l.len() <= 1000),
-        "line over 998"
-    );
+    let bytes = match built {
+        Ok(bytes) => bytes,
+        Err(BuildError::LineTooLong) => return,
+        Err(e) => panic!("build refused: {e}"),
+    };
+    let octets_ok = |b: &[u8]| {
+        b.split(|&c| c == b'\n')
+            .all(|l| l.strip_suffix(b"\r").unwrap_or(l).len() <= 998)
+    };
+    assert!(octets_ok(&bytes), "line over 998");
+    if !transport.eight_bit {
+        assert!(bytes.is_ascii(), "8-bit octets without an 8bit transport");
+    }
     let m = Message::parse(&bytes);
     assert!(m.defects.is_empty(), "defects {:?}", m.defects);
     assert_eq!(m.root().subject().unwrap_or_default(), subject);
@@ -239,4 +261,18 @@ pub fn build_roundtrip(data: &[u8]) {
         m.parts[a].filename().unwrap_or_default(),
         if fname.is_empty() { "f" } else { &fname }
     );
+    let outer = MessageBuilder::new()
+        .subject("outer")
+        .transport(transport)
+        .dot_safe(dot_safe)
+        .body(BodyPart::message(bytes.clone()))
+        .build_at(0, 0)
+        .unwrap_or_else(|e| panic!("a built message refused as message/rfc822: {e}"));
+    assert!(octets_ok(&outer), "line over 998 around the message");
+    let m = Message::parse(&outer);
+    assert!(m.defects.is_empty(), "defects {:?}", m.defects);
+    let PartKind::Message { child: Some(c) } = m.parts[0].kind else {
+        panic!("no nested message")
+    };
+    assert_eq!(m.parts[c].subject().unwrap_or_default(), subject);
 }
