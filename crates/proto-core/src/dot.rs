@@ -980,7 +980,9 @@ mod tests {
         // in the tail after the last whole block.
         let mut buf = vec![b'a'; 200];
         small_alphabet(5, |s| {
-            for at in [1, 2, 15, 16, 31, 32, 33, 63, 64, 65, 96, 126, 127, 128, 129, 130, 190] {
+            for at in [
+                1, 2, 15, 16, 31, 32, 33, 63, 64, 65, 96, 126, 127, 128, 129, 130, 190,
+            ] {
                 let end = (at + s.len()).min(buf.len());
                 buf[at..end].copy_from_slice(&s[..end - at]);
                 for prev in [b'a', LF] {
