@@ -236,6 +236,13 @@ pub enum AbortReason {
 /// What the server session reports to the application.
 #[derive(Debug)]
 #[non_exhaustive]
+// A word-sized tag puts every variant's fields on an 8-byte boundary. With
+// the default one-byte tag, rustc put `HeloKind` and `AbortReason` at offset
+// 1, and the compiler then moved every event (each `DataChunk` included) as
+// an unaligned 63-byte blob: wide loads over narrow stores that the CPU
+// cannot forward, several per body chunk. The event stays 64 bytes either
+// way; on the DATA bench this made the session about 10% faster.
+#[repr(u64)]
 pub enum ServerEvent {
     /// HELO/EHLO/LHLO was answered; any transaction was reset (drop any
     /// body chunks received for it).
@@ -687,9 +694,11 @@ impl ServerSession {
     ///
     /// A fatal [`Error`] (timeout, too many errors, pipelining violation,
     /// EOF without QUIT), returned once; the session is then closed.
+    #[inline]
     pub fn poll_event(&mut self) -> Result<Option<ServerEvent>, Error> {
-        // The DATA body path first, kept small: nothing queued, nothing
-        // pending, a chunk decoded and handed out. Anything else (the end of
+        // The DATA body path first, kept small (this part is inlined into the
+        // caller, the general loop is not): nothing queued, nothing pending,
+        // a chunk decoded and handed out. Anything else (the end of
         // the body, an abort, more input needed) goes through the general
         // loop, which takes the queued events and steps again.
         if self.mode == Mode::Data
