@@ -987,7 +987,11 @@ mod tests {
                 buf[at..end].copy_from_slice(&s[..end - at]);
                 for prev in [b'a', LF] {
                     scanners_agree(&buf, prev);
-                    scanners_agree(&buf[..(at + 40).min(buf.len())], prev);
+                    // Cut right after the string too, so that it also ends
+                    // the data (nothing after its last byte in any block).
+                    for cut in [end, end + 1, at + 40] {
+                        scanners_agree(&buf[..cut.min(buf.len())], prev);
+                    }
                 }
                 buf[at..end].fill(b'a');
             }
