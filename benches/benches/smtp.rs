@@ -34,7 +34,7 @@
 //! two `Instant` reads per read (about 75 ns here, 10 us per 8 MiB) count
 //! against both sides.
 
-use benches::{gbps, mail_body, report_ratio};
+use benches::{gbps, mail_body, median, report_ratio};
 use bytes::BytesMut;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use proto_core::{DotEncoder, LineConfig, LineFramer};
@@ -254,9 +254,7 @@ fn report_per_read_ratio(wire: &[u8], rounds: usize) {
         a.push(ours_data_per_read(wire).0);
         b.push(peer_data_per_read(wire));
     }
-    a.sort();
-    b.sort();
-    let (ma, mb) = (a[a.len() / 2], b[b.len() / 2]);
+    let (ma, mb) = (median(a), median(b));
     println!(
         "RATIO smtp_data_8MiB per read, in cache (ServerSession, handle_input_buf) vs stalwart DataReceiver: ours {:.3} GB/s ({ma:?}), peer {:.3} GB/s ({mb:?}), ours/peer speed {:.2}x",
         gbps(wire.len(), ma),
@@ -291,9 +289,7 @@ fn report_data_ceiling(wire: &[u8], rounds: usize) {
         peer.push(t.elapsed());
         drop(r);
     }
-    pass.sort();
-    peer.sort();
-    let (mp, mb) = (pass[pass.len() / 2], peer[peer.len() / 2]);
+    let (mp, mb) = (median(pass), median(peer));
     println!(
         "CEILING smtp_data_8MiB (reads out of cache): one memchr2 pass over the reads {:.3} GB/s ({mp:?}), stalwart DataReceiver {:.3} GB/s ({mb:?}); no reader of every byte can be more than {:.2}x stalwart's speed on that line here",
         gbps(wire.len(), mp),

@@ -85,9 +85,7 @@ pub fn report_ratio<S, T>(
         std::hint::black_box(peer(s));
         b.push(t.elapsed());
     }
-    a.sort();
-    b.sort();
-    let (ma, mb) = (a[a.len() / 2], b[b.len() / 2]);
+    let (ma, mb) = (median(a), median(b));
     let ratio = mb.as_secs_f64() / ma.as_secs_f64();
     println!(
         "RATIO {name}: ours {:.3} GB/s ({ma:?}), peer {:.3} GB/s ({mb:?}), ours/peer speed {ratio:.2}x",
@@ -95,4 +93,12 @@ pub fn report_ratio<S, T>(
         gbps(bytes, mb),
     );
     ratio
+}
+
+/// The median of some timings (the upper one of the middle two for an even
+/// count; `Duration::ZERO` for none).
+#[must_use]
+pub fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times.get(times.len() / 2).copied().unwrap_or_default()
 }
