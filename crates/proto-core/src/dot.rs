@@ -507,7 +507,10 @@ fn scan_dots(data: &[u8], prev: u8) -> Option<usize> {
 /// nothing else: under the default [`BareLineEndings::Reject`] a bare CR or LF
 /// in the input is an error (so the output can never hold a smuggling
 /// sequence); [`BareLineEndings::Normalize`] rewrites them to CRLF instead.
-/// After an error the output already written must be thrown away.
+/// A refused piece leaves both the encoder and the output as they were before
+/// the call, so the caller can send a corrected piece and carry on: the line
+/// state (a line start, a CR still waiting for its LF) stays that of the bytes
+/// actually written.
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -560,8 +563,24 @@ impl DotEncoder {
     ///
     /// # Errors
     ///
-    /// [`DotError`] for a bare CR or LF under [`BareLineEndings::Reject`].
+    /// [`DotError`] for a bare CR or LF under [`BareLineEndings::Reject`]
+    /// (including a piece that does not start with the LF a previous piece's
+    /// final CR needs). Nothing of a refused piece is written, and the encoder
+    /// is left as it was: a CR already written still needs its LF, and a "."
+    /// at the start of the next line is still doubled.
     pub fn encode(&mut self, input: &[u8], out: &mut BytesMut) -> Result<(), DotError> {
+        let (line_start, pending_cr, mark) = (self.line_start, self.pending_cr, out.len());
+        let r = self.encode_piece(input, out);
+        if r.is_err() {
+            self.line_start = line_start;
+            self.pending_cr = pending_cr;
+            out.truncate(mark);
+        }
+        r
+    }
+
+    /// [`encode`](Self::encode) without the rollback on a refusal.
+    fn encode_piece(&mut self, input: &[u8], out: &mut BytesMut) -> Result<(), DotError> {
         out.reserve(input.len() + 8);
         let strict = self.policy == BareLineEndings::Reject;
         let mut copied = 0;
@@ -787,6 +806,38 @@ pub mod checks {
             expect.extend_from_slice(b"\r\n");
         }
         assert_eq!(run.body, expect);
+
+        // Strict, with the refused pieces left out (as a client that drops
+        // or fixes them would): a refusal writes nothing, and the wire still
+        // decodes, with no bare line ending and no early end, to exactly the
+        // pieces that were taken.
+        let mut enc = DotEncoder::new();
+        let mut wire = BytesMut::new();
+        let mut taken = Vec::new();
+        for piece in chunks(seed, input) {
+            let before = wire.len();
+            if enc.encode(piece, &mut wire).is_ok() {
+                taken.extend_from_slice(piece);
+            } else {
+                assert_eq!(wire.len(), before, "a refused piece was written");
+            }
+        }
+        if enc.finish(&mut wire).is_err() {
+            // The body ended with a CR: give it its LF.
+            enc.encode(b"\n", &mut wire).expect("the LF a CR waits for");
+            taken.push(b'\n');
+            enc.finish(&mut wire).expect("body ends with CRLF");
+        }
+        let run = decode_pieces(BareLineEndings::Reject, &chunks(seed.rotate_left(5), &wire));
+        assert!(
+            run.ended && run.rest.is_empty(),
+            "strict wire ends early or not at all"
+        );
+        assert_eq!(run.errors, 0, "strict encoder emitted a bare line ending");
+        if !taken.is_empty() && !taken.ends_with(b"\r\n") {
+            taken.extend_from_slice(b"\r\n");
+        }
+        assert_eq!(run.body, taken, "strict wire does not decode to the pieces taken");
     }
 
     /// Fuzz invariant for [`LineFramer`]: any chunking yields the same lines and
@@ -1088,6 +1139,30 @@ mod tests {
         let mut enc = DotEncoder::new();
         enc.encode(b"a\r", &mut out).unwrap();
         assert_eq!(enc.finish(&mut out), Err(DotError::BareCr { offset: 1 }));
+    }
+
+    #[test]
+    fn refused_piece_leaves_encoder_and_output_unchanged() {
+        // A refused piece, then the corrected one: the dot that starts the
+        // line is still doubled.
+        let mut enc = DotEncoder::new();
+        let mut out = BytesMut::new();
+        enc.encode(b"line\r\n", &mut out).unwrap();
+        assert!(enc.encode(b".x\n", &mut out).is_err());
+        assert_eq!(&out[..], b"line\r\n");
+        enc.encode(b".\r\nRSET\r\n", &mut out).unwrap();
+        assert_eq!(&out[..], b"line\r\n..\r\nRSET\r\n");
+        // A CR already written still needs its LF after a refused piece.
+        let mut enc = DotEncoder::new();
+        let mut out = BytesMut::new();
+        enc.encode(b"abc\r", &mut out).unwrap();
+        assert!(enc.encode(b"x", &mut out).is_err());
+        assert!(enc.encode(b"y\r\n", &mut out).is_err());
+        assert!(enc.encode(b".\r\n", &mut out).is_err());
+        assert_eq!(&out[..], b"abc\r");
+        enc.encode(b"\n.\r\n", &mut out).unwrap();
+        enc.finish(&mut out).unwrap();
+        assert_eq!(&out[..], b"abc\r\n..\r\n.\r\n");
     }
 
     #[test]

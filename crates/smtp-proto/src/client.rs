@@ -399,6 +399,12 @@ impl ClientSession {
     fn send(&mut self, cmd: &Command<'_>, expect: Expect) -> Result<(), UsageError> {
         cmd.encode(self.transmit.buf_mut())
             .map_err(|_| UsageError::BadArgument("command argument refused by the encoder"))?;
+        self.await_reply(expect);
+        Ok(())
+    }
+
+    /// Records the reply a command just queued waits for, and runs its timer.
+    fn await_reply(&mut self, expect: Expect) {
         if self.expect.is_empty() {
             let t = self.cfg.timeouts;
             let period = match expect {
@@ -410,7 +416,6 @@ impl ClientSession {
             self.rearm(period);
         }
         self.expect.push_back(expect);
-        Ok(())
     }
 
     /// Runs the protocol until the next event.
@@ -923,14 +928,14 @@ impl ClientSession {
         if !ascii && !env.smtputf8 {
             return Err(UsageError::BadArgument("non-ASCII address needs SMTPUTF8"));
         }
-        if !env.from.is_empty() {
-            Mailbox::parse(env.from.as_bytes()).map_err(|_| UsageError::BadArgument("bad sender address"))?;
-        }
-        for r in &env.recipients {
-            if !r.address.eq_ignore_ascii_case("postmaster") {
-                Mailbox::parse(r.address.as_bytes())
-                    .map_err(|_| UsageError::BadArgument("bad recipient address"))?;
-            }
+        // Everything else the encoder would refuse (addresses, an ORCPT type
+        // that is not an atom, MT-PRIORITY outside -9..9, CR/LF/NUL): found
+        // here, before anything is sent, and not halfway through the envelope.
+        let mut scratch = BytesMut::new();
+        encode_mail(caps, env, &mut scratch)?;
+        for i in 0..env.recipients.len() {
+            scratch.clear();
+            encode_rcpt(env, i, &mut scratch)?;
         }
         Ok(())
     }
@@ -950,13 +955,17 @@ impl ClientSession {
                 }
             }
             self.planned.pop_front();
-            let Some(t) = self.txn.take() else { return };
+            let Some(t) = self.txn.as_ref() else { return };
+            let out = self.transmit.buf_mut();
             let r = match p {
-                Planned::Mail => self.send_mail_cmd(&t.env),
-                Planned::Rcpt(i) => self.send_rcpt_cmd(&t.env, i),
-                Planned::Data => self.send(&Command::Data, Expect::Data),
+                Planned::Mail => encode_mail(&self.caps, &t.env, out).map(|()| Expect::Mail),
+                Planned::Rcpt(i) => encode_rcpt(&t.env, i, out).map(|()| Expect::Rcpt(i)),
+                Planned::Data => Command::Data
+                    .encode(out)
+                    .map(|()| Expect::Data)
+                    .map_err(|_| UsageError::WrongState),
             };
-            self.txn = Some(t);
+            let r = r.map(|e| self.await_reply(e));
             if r.is_err() {
                 // Validated in send_mail; an encoder refusal here is a bug, fail the transaction.
                 self.planned.clear();
@@ -964,62 +973,6 @@ impl ClientSession {
                 return;
             }
         }
-    }
-
-    fn send_mail_cmd(&mut self, env: &Envelope) -> Result<(), UsageError> {
-        let envid = env.envid.as_deref().map(|e| XText::encode(e.as_bytes()));
-        let auth = env.auth.as_deref().map(|a| {
-            if a == "<>" {
-                a.to_string()
-            } else {
-                XText::encode(a.as_bytes())
-            }
-        });
-        let auth_offered = self.caps.has(&EhloKeyword::Auth);
-        let size_offered = self.caps.has(&EhloKeyword::Size);
-        let params = MailParams {
-            size: env.size.filter(|_| size_offered),
-            body: env.body,
-            smtputf8: env.smtputf8,
-            ret: env.ret,
-            envid: envid.as_deref().map(|e| XText(e.as_bytes())),
-            auth: auth
-                .as_deref()
-                .filter(|_| auth_offered)
-                .map(|a| XText(a.as_bytes())),
-            requiretls: env.requiretls,
-            mt_priority: env.mt_priority,
-            other: Default::default(),
-        };
-        let from = if env.from.is_empty() {
-            ReversePath::Null
-        } else {
-            ReversePath::Mailbox(
-                Mailbox::parse(env.from.as_bytes()).map_err(|_| UsageError::BadArgument("bad sender"))?,
-            )
-        };
-        self.send(&Command::Mail { from, params }, Expect::Mail)
-    }
-
-    fn send_rcpt_cmd(&mut self, env: &Envelope, i: usize) -> Result<(), UsageError> {
-        let r = env.recipients.get(i).ok_or(UsageError::WrongState)?;
-        let to = if r.address.eq_ignore_ascii_case("postmaster") {
-            ForwardPath::Postmaster
-        } else {
-            ForwardPath::Mailbox(
-                Mailbox::parse(r.address.as_bytes()).map_err(|_| UsageError::BadArgument("bad recipient"))?,
-            )
-        };
-        let orcpt_x = r.orcpt.as_ref().map(|(_, a)| XText::encode(a.as_bytes()));
-        let params = RcptParams {
-            notify: r.notify,
-            orcpt: r.orcpt.as_ref().zip(orcpt_x.as_ref()).map(|((t, _), x)| Orcpt {
-                addr_type: t.as_bytes(),
-                addr: XText(x.as_bytes()),
-            }),
-            other: Default::default(),
-        };
-        self.send(&Command::Rcpt { to, params }, Expect::Rcpt(i))
     }
 
     /// Streams body bytes (after [`ClientEvent::SendBody`]). Returns how many
@@ -1088,12 +1041,10 @@ impl ClientSession {
             buf.put_slice(piece);
             self.expect.push_back(Expect::BdatChunk);
         } else {
-            // Stuff straight into the transmit buffer; on a refusal drop what
-            // this call wrote, so nothing of the bad piece goes out.
-            let buf = self.transmit.buf_mut();
-            let mark = buf.len();
-            if self.dot.encode(piece, buf).is_err() {
-                buf.truncate(mark);
+            // Stuff straight into the transmit buffer. A refused piece writes
+            // nothing and leaves the encoder as it was (a "." opening the next
+            // line is still doubled, a CR already sent still needs its LF).
+            if self.dot.encode(piece, self.transmit.buf_mut()).is_err() {
                 return Err(UsageError::BadArgument("bare CR or LF in body"));
             }
         }
@@ -1158,6 +1109,69 @@ impl ClientSession {
             }
         }
     }
+}
+
+/// Encodes the MAIL command of `env` as sent to a server with `caps` (SIZE=
+/// and AUTH= only when offered) into `out`; [`UsageError::BadArgument`] when
+/// the encoder refuses it.
+fn encode_mail(caps: &Capabilities, env: &Envelope, out: &mut BytesMut) -> Result<(), UsageError> {
+    let envid = env.envid.as_deref().map(|e| XText::encode(e.as_bytes()));
+    let auth = env.auth.as_deref().map(|a| {
+        if a == "<>" {
+            a.to_string()
+        } else {
+            XText::encode(a.as_bytes())
+        }
+    });
+    let params = MailParams {
+        size: env.size.filter(|_| caps.has(&EhloKeyword::Size)),
+        body: env.body,
+        smtputf8: env.smtputf8,
+        ret: env.ret,
+        envid: envid.as_deref().map(|e| XText(e.as_bytes())),
+        auth: auth
+            .as_deref()
+            .filter(|_| caps.has(&EhloKeyword::Auth))
+            .map(|a| XText(a.as_bytes())),
+        requiretls: env.requiretls,
+        mt_priority: env.mt_priority,
+        other: Default::default(),
+    };
+    let from = if env.from.is_empty() {
+        ReversePath::Null
+    } else {
+        ReversePath::Mailbox(
+            Mailbox::parse(env.from.as_bytes()).map_err(|_| UsageError::BadArgument("bad sender address"))?,
+        )
+    };
+    Command::Mail { from, params }
+        .encode(out)
+        .map_err(|_| UsageError::BadArgument("MAIL parameter refused by the encoder"))
+}
+
+/// Encodes the RCPT command of recipient `i` of `env` into `out`.
+fn encode_rcpt(env: &Envelope, i: usize, out: &mut BytesMut) -> Result<(), UsageError> {
+    let r = env.recipients.get(i).ok_or(UsageError::WrongState)?;
+    let to = if r.address.eq_ignore_ascii_case("postmaster") {
+        ForwardPath::Postmaster
+    } else {
+        ForwardPath::Mailbox(
+            Mailbox::parse(r.address.as_bytes())
+                .map_err(|_| UsageError::BadArgument("bad recipient address"))?,
+        )
+    };
+    let orcpt_x = r.orcpt.as_ref().map(|(_, a)| XText::encode(a.as_bytes()));
+    let params = RcptParams {
+        notify: r.notify,
+        orcpt: r.orcpt.as_ref().zip(orcpt_x.as_ref()).map(|((t, _), x)| Orcpt {
+            addr_type: t.as_bytes(),
+            addr: XText(x.as_bytes()),
+        }),
+        other: Default::default(),
+    };
+    Command::Rcpt { to, params }
+        .encode(out)
+        .map_err(|_| UsageError::BadArgument("RCPT parameter refused by the encoder"))
 }
 
 impl proto_core::Session for ClientSession {

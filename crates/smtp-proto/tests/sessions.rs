@@ -951,3 +951,72 @@ fn handle_input_buf_keeps_the_readers_buffer_and_behaves_like_handle_input() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn client_refused_body_piece_changes_nothing() {
+    // A refused piece must not change the stuffing state: the corrected
+    // piece's leading dot is still doubled, so a "." line can never end the
+    // body early and let the next line through as a command.
+    let mut c = client_in_body(1 << 16, false);
+    assert_eq!(c.send_data(b"line\r\n"), Ok(6));
+    assert!(c.send_data(b".x\n").is_err());
+    assert_eq!(c.send_data(b".\r\nRSET\r\n"), Ok(9));
+    c.finish_data().unwrap();
+    assert_eq!(out_of(&mut c), "line\r\n..\r\nRSET\r\n.\r\n");
+    // A CR already sent keeps waiting for its LF across a refused piece.
+    for chunking in [false, true] {
+        let mut c = client_in_body(1 << 16, chunking);
+        assert_eq!(c.send_data(b"abc\r"), Ok(4));
+        assert!(c.send_data(b"x").is_err());
+        assert!(c.send_data(b"y\r\n").is_err());
+        assert!(c.send_data(b".\r\n").is_err());
+        assert_eq!(c.send_data(b"\ndone\r\n"), Ok(7));
+        c.finish_data().unwrap();
+        let out = out_of(&mut c);
+        assert!(!out.contains("\ry") && !out.contains("\r."), "{out:?}");
+    }
+}
+
+#[test]
+fn client_refuses_unsendable_envelope_parameters_up_front() {
+    // An ORCPT type that is not an atom, or MT-PRIORITY outside -9..9, is a
+    // usage error from send_mail: nothing is sent and the session stays usable.
+    for pipelining in [true, false] {
+        let t0 = Instant::now();
+        let mut c = ClientSession::new(ClientConfig::default(), t0);
+        let ehlo: &[u8] = if pipelining {
+            b"220 mx\r\n250-mx\r\n250-DSN\r\n250-MT-PRIORITY\r\n250 PIPELINING\r\n"
+        } else {
+            b"220 mx\r\n250-mx\r\n250-DSN\r\n250 MT-PRIORITY\r\n"
+        };
+        c.handle_input(ehlo);
+        assert_eq!(client_events(&mut c), vec!["Ready"]);
+        out_of(&mut c);
+        for bad in ["rfc 822", "rfc822\r\nRSET", ""] {
+            let mut e = env();
+            e.recipients.push(Recipient {
+                address: "c@example.test".into(),
+                notify: None,
+                orcpt: Some((bad.into(), "c@example.test".into())),
+            });
+            assert!(
+                matches!(c.send_mail(e, t0), Err(UsageError::BadArgument(_))),
+                "{bad:?}"
+            );
+        }
+        for p in [10, -10, 42, i8::MIN] {
+            let mut e = env();
+            e.mt_priority = Some(p);
+            assert!(
+                matches!(c.send_mail(e, t0), Err(UsageError::BadArgument(_))),
+                "{p}"
+            );
+        }
+        assert_eq!(out_of(&mut c), "");
+        assert!(c.is_ready() && !c.is_closed());
+        let mut e = env();
+        e.mt_priority = Some(-9);
+        c.send_mail(e, t0).unwrap();
+        assert!(out_of(&mut c).starts_with("MAIL FROM:<a@example.test> MT-PRIORITY=-9"));
+    }
+}
