@@ -803,11 +803,11 @@ async fn scram_send(port: u16, implicit: bool, body: &[u8]) -> (bool, Option<u16
                 }
                 ClientEvent::MessageResult(r) => {
                     result = Some(r[0].code());
-                    s.quit().unwrap();
+                    s.quit(Instant::now()).unwrap();
                 }
                 ClientEvent::TransactionFailed(r) => {
                     result = Some(r.code());
-                    s.quit().unwrap();
+                    s.quit(Instant::now()).unwrap();
                 }
                 _ => {}
             }

@@ -286,7 +286,7 @@ impl ClientApp {
                 Err(e) => self.log.push(format!("send_mail refused: {e:?}")),
             }
         }
-        if !self.quit_sent && c.quit().is_ok() {
+        if !self.quit_sent && c.quit(now).is_ok() {
             self.quit_sent = true;
         }
     }

@@ -254,6 +254,14 @@ pub struct ClientSession {
     period: Duration,
     auth: Option<Box<dyn sasl::ClientMechanism>>,
     auth_cancelled: bool,
+    /// [`quit`](ClientSession::quit) was called (or the session gave up):
+    /// QUIT goes out as soon as the server may take it.
+    quit_wanted: bool,
+    quit_sent: bool,
+    /// Why the session gave up during setup: reported once QUIT is answered.
+    give_up: Option<Error>,
+    /// BDAT without PIPELINING: `BDAT 0 LAST` waits for the last chunk's reply.
+    bdat_last_deferred: bool,
 }
 
 impl ClientSession {
@@ -286,6 +294,10 @@ impl ClientSession {
             base: now,
             auth: None,
             auth_cancelled: false,
+            quit_wanted: false,
+            quit_sent: false,
+            give_up: None,
+            bdat_last_deferred: false,
             progress: false,
             period: cfg.timeouts.greeting,
             cfg,
@@ -313,7 +325,7 @@ impl ClientSession {
     /// True when a new transaction can start.
     #[must_use]
     pub fn is_ready(&self) -> bool {
-        self.phase == Phase::Idle && self.expect.is_empty()
+        self.phase == Phase::Idle && self.expect.is_empty() && !self.quit_wanted
     }
 
     /// True once closed.
@@ -376,8 +388,50 @@ impl ClientSession {
         self.timer.stop();
         self.input.clear();
         if self.fatal.is_none() {
-            self.fatal = Some(e);
+            self.fatal = Some(self.give_up.take().unwrap_or(e));
         }
+    }
+
+    /// The session cannot go on (the greeting or EHLO/HELO/LHLO refused, TLS
+    /// required but not to be had): it still says QUIT and reads the answer
+    /// (RFC 5321 3.1: a server that refused the session "MUST still wait for
+    /// the client to send a QUIT"; 4.1.1.10: the sender "MUST NOT
+    /// intentionally close the transmission channel until it sends a QUIT
+    /// command"), then fails with `e`.
+    fn give_up(&mut self, e: Error) {
+        self.planned.clear();
+        self.txn = None;
+        self.give_up = Some(e);
+        self.quit_wanted = true;
+        self.maybe_quit();
+    }
+
+    /// Sends QUIT once it was asked for and the server may take it: with
+    /// PIPELINING behind anything but a command that changes what the server
+    /// reads next (DATA, BDAT, STARTTLS, AUTH, EHLO; RFC 2920 3.1), without
+    /// it only when no reply is outstanding (RFC 5321 4.3.1), and never in a
+    /// body.
+    fn maybe_quit(&mut self) {
+        if !self.quit_wanted
+            || self.quit_sent
+            || matches!(self.phase, Phase::Body | Phase::AwaitTls | Phase::Closed)
+            || !self.planned.is_empty()
+            || self.bdat_last_deferred
+        {
+            return;
+        }
+        let clear = if self.pipelined() {
+            self.expect
+                .iter()
+                .all(|e| matches!(e, Expect::Mail | Expect::Rcpt(_) | Expect::Rset | Expect::Stale))
+        } else {
+            self.expect.is_empty()
+        };
+        if !clear {
+            return;
+        }
+        self.quit_sent = true;
+        self.send_simple(&Command::Quit, Expect::Quit);
     }
 
     /// Runs the per-command timer with `period`. The session learns the time
@@ -484,9 +538,11 @@ impl ClientSession {
         match exp {
             Expect::Greeting => {
                 if r.code() == 220 {
-                    self.send_greeting_cmd(false);
+                    if !self.quit_wanted {
+                        self.send_greeting_cmd(false);
+                    }
                 } else {
-                    self.close(Error::new(
+                    self.give_up(Error::new(
                         ErrorKind::ServiceClosing,
                         "server refused the session",
                     ));
@@ -496,8 +552,10 @@ impl ClientSession {
                 if r.code() == 250 {
                     self.caps = Capabilities::from_reply(&r);
                     self.after_ehlo();
+                } else if self.quit_wanted {
+                    // QUIT follows; no HELO first.
                 } else if self.cfg.lmtp {
-                    self.close(Error::new(ErrorKind::UnexpectedReply, "LHLO refused"));
+                    self.give_up(Error::new(ErrorKind::UnexpectedReply, "LHLO refused"));
                 } else {
                     self.send_greeting_cmd(true);
                 }
@@ -508,7 +566,7 @@ impl ClientSession {
                     self.caps.extensions.clear();
                     self.after_ehlo();
                 } else {
-                    self.close(Error::new(ErrorKind::UnexpectedReply, "HELO refused"));
+                    self.give_up(Error::new(ErrorKind::UnexpectedReply, "HELO refused"));
                 }
             }
             Expect::StartTls => {
@@ -525,7 +583,7 @@ impl ClientSession {
                         self.events.push_back(ClientEvent::PlaintextDiscarded { len: n });
                     }
                 } else if self.cfg.tls == TlsPolicy::Required {
-                    self.close(Error::new(ErrorKind::TlsUnavailable, "STARTTLS refused"));
+                    self.give_up(Error::new(ErrorKind::TlsUnavailable, "STARTTLS refused"));
                 } else {
                     self.after_ehlo();
                 }
@@ -603,6 +661,9 @@ impl ClientSession {
             Expect::BdatChunk => {
                 if !r.is_positive() {
                     self.fail_bdat_txn(r);
+                } else if self.bdat_last_deferred && !self.expect.contains(&Expect::BdatChunk) {
+                    self.bdat_last_deferred = false;
+                    self.send_bdat_last();
                 }
             }
             Expect::Stale => {}
@@ -637,11 +698,16 @@ impl ClientSession {
                 self.pump();
             }
             Expect::Quit => {
-                self.phase = Phase::Closed;
-                self.timer.stop();
-                self.events.push_back(ClientEvent::Closed);
+                if let Some(e) = self.give_up.take() {
+                    self.close(e);
+                } else {
+                    self.phase = Phase::Closed;
+                    self.timer.stop();
+                    self.events.push_back(ClientEvent::Closed);
+                }
             }
         }
+        self.maybe_quit();
     }
 
     /// A BDAT transaction failed (a chunk was refused, or the body outgrew
@@ -658,6 +724,7 @@ impl ClientSession {
             }
         }
         self.bdat_cr = false;
+        self.bdat_last_deferred = false;
         self.phase = Phase::Idle;
         let _ = self.send(&Command::Rset, Expect::Rset);
         self.events.push_back(ClientEvent::TransactionFailed(why));
@@ -696,6 +763,11 @@ impl ClientSession {
     }
 
     fn after_ehlo(&mut self) {
+        if self.quit_wanted {
+            // QUIT follows (maybe_quit); no STARTTLS or AUTH first.
+            self.phase = Phase::Idle;
+            return;
+        }
         if !self.tls && !self.tried_tls && self.cfg.tls != TlsPolicy::Disabled {
             if self.caps.has(&EhloKeyword::StartTls) {
                 self.tried_tls = true;
@@ -703,7 +775,7 @@ impl ClientSession {
                 return;
             }
             if self.cfg.tls == TlsPolicy::Required {
-                self.close(Error::new(
+                self.give_up(Error::new(
                     ErrorKind::TlsUnavailable,
                     "server does not offer STARTTLS",
                 ));
@@ -766,6 +838,14 @@ impl ClientSession {
     }
 
     fn on_auth_reply(&mut self, r: &Reply) {
+        if r.code() == 334 && self.quit_wanted && !self.auth_cancelled {
+            // Leaving: cancel the exchange (RFC 4954 4), QUIT follows its 501.
+            self.auth_cancelled = true;
+            self.transmit.push(b"*\r\n");
+            self.progress = true;
+            self.expect.push_back(Expect::Auth);
+            return;
+        }
         if r.code() == 334 && !self.auth_cancelled {
             let text = r.lines().first().map(AsRef::as_ref).unwrap_or_default();
             let answer = match (B64.decode(text), self.auth.as_mut()) {
@@ -807,6 +887,10 @@ impl ClientSession {
 
     pub(crate) fn setup_done(&mut self) {
         self.phase = Phase::Idle;
+        if self.quit_wanted {
+            // Leaving: QUIT follows (maybe_quit), no Ready.
+            return;
+        }
         if self.expect.is_empty() {
             self.timer.stop();
         }
@@ -854,15 +938,18 @@ impl ClientSession {
         if self.phase == Phase::Closed {
             return Err(UsageError::Closed);
         }
-        if self.phase != Phase::Idle || self.txn.is_some() {
+        if self.phase != Phase::Idle || self.txn.is_some() || self.quit_wanted {
             return Err(UsageError::WrongState);
         }
         if env.recipients.is_empty() {
             return Err(UsageError::BadArgument("no recipients"));
         }
         self.check_envelope(&env)?;
+        // Without PIPELINING every BDAT waits for its reply (RFC 5321 4.3.1,
+        // RFC 3030 2), a round trip per chunk: DATA is used instead unless
+        // the body is BINARYMIME, which only BDAT can carry.
         let bdat = env.body == Some(BodyType::BinaryMime)
-            || (self.cfg.chunking && self.caps.has(&EhloKeyword::Chunking));
+            || (self.cfg.chunking && self.caps.has(&EhloKeyword::Chunking) && self.pipelined());
         self.base = now;
         self.planned.push_back(Planned::Mail);
         for i in 0..env.recipients.len() {
@@ -983,7 +1070,10 @@ impl ClientSession {
     ///
     /// [`UsageError::WrongState`] outside the body; [`UsageError::BadArgument`]
     /// for a bare CR or LF (never sent, RFC 5321 2.3.8) unless the body is
-    /// BINARYMIME; [`UsageError::TooLarge`] beyond the server's SIZE. A body
+    /// BINARYMIME, and for an octet above 127 unless the envelope declared
+    /// [`BodyType::EightBitMime`] or BINARYMIME (or SMTPUTF8) (RFC 6152 3);
+    /// a refused piece sends nothing; [`UsageError::TooLarge`] beyond the
+    /// server's SIZE. A body
     /// that outgrows the SIZE is never delivered truncated: a BDAT transaction
     /// ends with [`ClientEvent::TransactionFailed`] (and RSET); in DATA, which
     /// cannot be cancelled, the session fails with [`ErrorKind::MessageTooLarge`]
@@ -994,14 +1084,28 @@ impl ClientSession {
         }
         let room = self.cfg.max_buffer.saturating_sub(self.transmit.len());
         let n = room.min(data.len());
-        if n == 0 {
+        if n == 0 || self.awaiting_chunk_reply() {
             return Ok(0);
         }
         let piece = &data[..n];
-        let (bdat, binary, sent) = match self.txn.as_ref() {
-            Some(t) => (t.bdat, t.env.body == Some(BodyType::BinaryMime), t.body_sent),
+        let (bdat, binary, eight_bit, sent) = match self.txn.as_ref() {
+            Some(t) => (
+                t.bdat,
+                t.env.body == Some(BodyType::BinaryMime),
+                matches!(t.env.body, Some(BodyType::EightBitMime | BodyType::BinaryMime)) || t.env.smtputf8,
+                t.body_sent,
+            ),
             None => return Err(UsageError::WrongState),
         };
+        // RFC 6152 3: without BODY=8BITMIME (or BINARYMIME, or SMTPUTF8,
+        // which needs 8BITMIME, RFC 6531 3.1) the client "must not, under
+        // any circumstances, attempt to transfer a content that contains
+        // characters outside of the US-ASCII octet range".
+        if !eight_bit && !piece.is_ascii() {
+            return Err(UsageError::BadArgument(
+                "8-bit octet in a body not declared BODY=8BITMIME",
+            ));
+        }
         if let Some(max) = self.caps.size()
             && max > 0
             && sent + n as u64 > max
@@ -1055,7 +1159,30 @@ impl ClientSession {
         Ok(n)
     }
 
-    /// Ends the body: the terminating `.` (DATA) or `BDAT 0 LAST`.
+    /// Whether `send_data` must wait: BDAT without PIPELINING and the last
+    /// chunk's reply not in yet.
+    fn awaiting_chunk_reply(&self) -> bool {
+        !self.pipelined() && self.expect.contains(&Expect::BdatChunk)
+    }
+
+    /// Sends `BDAT 0 LAST` and waits for the end-of-data replies.
+    fn send_bdat_last(&mut self) {
+        self.transmit.push(b"BDAT 0 LAST\r\n");
+        let n = match self.txn.as_mut() {
+            Some(t) => {
+                t.end_expected = if self.cfg.lmtp { t.accepted.max(1) } else { 1 };
+                t.end_expected
+            }
+            None => 1,
+        };
+        for _ in 0..n {
+            self.expect.push_back(Expect::DataEnd);
+        }
+        self.rearm(self.cfg.timeouts.data_termination);
+    }
+
+    /// Ends the body: the terminating `.` (DATA) or `BDAT 0 LAST` (without
+    /// PIPELINING, once the last chunk's reply is in).
     ///
     /// # Errors
     ///
@@ -1074,14 +1201,19 @@ impl ClientSession {
                 return Err(UsageError::BadArgument("body ends with a bare CR"));
             }
             self.bdat_cr = false;
-            self.transmit.push(b"BDAT 0 LAST\r\n");
-        } else {
-            let mut scratch = BytesMut::new();
-            if self.dot.finish(&mut scratch).is_err() {
-                return Err(UsageError::BadArgument("body ends with a bare CR"));
+            self.phase = Phase::Txn;
+            if self.awaiting_chunk_reply() {
+                self.bdat_last_deferred = true;
+            } else {
+                self.send_bdat_last();
             }
-            self.transmit.push(&scratch);
+            return Ok(());
         }
+        let mut scratch = BytesMut::new();
+        if self.dot.finish(&mut scratch).is_err() {
+            return Err(UsageError::BadArgument("body ends with a bare CR"));
+        }
+        self.transmit.push(&scratch);
         let n = if self.cfg.lmtp { accepted.max(1) } else { 1 };
         for _ in 0..n {
             self.expect.push_back(Expect::DataEnd);
@@ -1094,18 +1226,43 @@ impl ClientSession {
         Ok(())
     }
 
-    /// Sends QUIT (after any transaction in flight).
+    /// Ends the session with QUIT; [`ClientEvent::Closed`] follows its reply.
+    ///
+    /// Envelope commands of a transaction not sent yet are dropped (the
+    /// server aborts a transaction on QUIT). QUIT itself goes out as soon as
+    /// the server may take it: with PIPELINING at once, unless DATA or BDAT
+    /// is outstanding; without it once every outstanding reply is in (RFC
+    /// 5321 4.3.1). A transaction whose DATA was already sent still runs to
+    /// its result (DATA cannot be withdrawn: the body must still be sent and
+    /// finished), and QUIT follows. Calling it again is harmless. `now` starts
+    /// QUIT's timer.
     ///
     /// # Errors
     ///
-    /// [`UsageError::Closed`] when already closed; [`UsageError::WrongState`] in a body.
-    pub fn quit(&mut self) -> Result<(), UsageError> {
+    /// [`UsageError::Closed`] when already closed; [`UsageError::WrongState`]
+    /// in a body or during the STARTTLS handshake.
+    pub fn quit(&mut self, now: Instant) -> Result<(), UsageError> {
         match self.phase {
             Phase::Closed => Err(UsageError::Closed),
             Phase::Body | Phase::AwaitTls => Err(UsageError::WrongState),
             _ => {
-                self.planned.clear();
-                self.send(&Command::Quit, Expect::Quit)
+                self.base = now;
+                if !self.quit_wanted {
+                    self.quit_wanted = true;
+                    self.planned.clear();
+                    // A transaction that has not reached its body yet is
+                    // abandoned: the replies still due are read and reported.
+                    let committed = self
+                        .expect
+                        .iter()
+                        .any(|e| matches!(e, Expect::Data | Expect::BdatChunk | Expect::DataEnd));
+                    if !committed && self.phase == Phase::Txn {
+                        self.txn = None;
+                        self.phase = Phase::Idle;
+                    }
+                }
+                self.maybe_quit();
+                Ok(())
             }
         }
     }

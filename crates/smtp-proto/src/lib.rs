@@ -63,7 +63,7 @@
 //!             }
 //!             ClientEvent::MessageResult(replies) => {
 //!                 results.extend(replies);
-//!                 client.quit().unwrap();
+//!                 client.quit(now).unwrap();
 //!             }
 //!             _ => {}
 //!         }

@@ -338,6 +338,10 @@ fn client_starttls_required_and_discard() {
     };
     let mut c = ClientSession::new(cfg.clone(), t0);
     c.handle_input(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n");
+    // It still says QUIT (RFC 5321 4.1.1.10), and fails once that is answered.
+    assert_eq!(client_events(&mut c), Vec::<String>::new());
+    assert_eq!(out_of(&mut c), "EHLO localhost\r\nQUIT\r\n");
+    c.handle_input(b"221 bye\r\n");
     assert_eq!(client_events(&mut c), vec!["error TlsUnavailable"]);
 
     let mut c = ClientSession::new(cfg, t0);
@@ -1019,4 +1023,188 @@ fn client_refuses_unsendable_envelope_parameters_up_front() {
         c.send_mail(e, t0).unwrap();
         assert!(out_of(&mut c).starts_with("MAIL FROM:<a@example.test> MT-PRIORITY=-9"));
     }
+}
+
+/// A client past EHLO with the given reply (after the 220).
+fn client_ready(cfg: ClientConfig, ehlo: &[u8], t0: Instant) -> ClientSession {
+    let mut c = ClientSession::new(cfg, t0);
+    c.handle_input(b"220 mx\r\n");
+    c.handle_input(ehlo);
+    assert_eq!(client_events(&mut c), vec!["Ready"]);
+    assert_eq!(out_of(&mut c), "EHLO localhost\r\n");
+    c
+}
+
+#[test]
+fn client_bdat_without_pipelining_waits_for_each_chunk_reply() {
+    // RFC 5321 4.3.1 / RFC 3030 2: without PIPELINING each BDAT waits for
+    // its reply. Plain bodies then go with DATA; BINARYMIME needs BDAT, and
+    // `send_data` takes nothing while a chunk's reply is due.
+    let t0 = Instant::now();
+    let cfg = ClientConfig {
+        chunking: true,
+        ..ClientConfig::default()
+    };
+    let ehlo = b"250-mx\r\n250-CHUNKING\r\n250 BINARYMIME\r\n";
+    let mut c = client_ready(cfg.clone(), ehlo, t0);
+    c.send_mail(env(), t0).unwrap();
+    c.handle_input(b"250 ok\r\n");
+    client_events(&mut c);
+    c.handle_input(b"250 ok\r\n");
+    client_events(&mut c);
+    assert_eq!(
+        out_of(&mut c),
+        "MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n"
+    );
+
+    let mut c = client_ready(cfg, ehlo, t0);
+    let mut e = env();
+    e.body = Some(BodyType::BinaryMime);
+    c.send_mail(e, t0).unwrap();
+    c.handle_input(b"250 ok\r\n");
+    client_events(&mut c);
+    c.handle_input(b"250 ok\r\n");
+    assert_eq!(client_events(&mut c).last().unwrap(), "SendBody");
+    out_of(&mut c);
+    assert_eq!(c.send_data(b"one\n"), Ok(4));
+    assert_eq!(c.send_data(b"two\n"), Ok(0), "the first chunk's reply is due");
+    assert_eq!(out_of(&mut c), "BDAT 4\r\none\n");
+    c.handle_input(b"250 ok\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(c.send_data(b"two\n"), Ok(4));
+    c.finish_data().unwrap();
+    assert_eq!(out_of(&mut c), "BDAT 4\r\ntwo\n", "BDAT LAST waits for the reply");
+    c.handle_input(b"250 ok\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(out_of(&mut c), "BDAT 0 LAST\r\n");
+    c.handle_input(b"250 2.0.0 queued\r\n");
+    let ev = client_events(&mut c);
+    assert!(ev.len() == 1 && ev[0].starts_with("MessageResult"), "{ev:?}");
+    assert!(c.is_ready());
+}
+
+#[test]
+fn client_quit_waits_for_outstanding_replies_without_pipelining() {
+    let t0 = Instant::now();
+    let min = Duration::from_secs(60);
+    // A refused recipient: the session sends RSET; QUIT waits for its reply.
+    let mut c = client_ready(ClientConfig::default(), b"250 mx\r\n", t0);
+    c.send_mail(env(), t0).unwrap();
+    c.handle_input(b"250 ok\r\n550 no such user\r\n");
+    assert!(
+        client_events(&mut c)
+            .last()
+            .unwrap()
+            .starts_with("TransactionFailed")
+    );
+    c.quit(t0 + min).unwrap();
+    assert_eq!(
+        out_of(&mut c),
+        "MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nRSET\r\n"
+    );
+    c.handle_input(b"250 ok\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(out_of(&mut c), "QUIT\r\n");
+    c.handle_input(b"221 bye\r\n");
+    assert_eq!(client_events(&mut c), vec!["Closed"]);
+
+    // QUIT during an envelope: the rest of it is dropped, QUIT follows the
+    // reply already due; the second call changes nothing.
+    let mut c = client_ready(ClientConfig::default(), b"250 mx\r\n", t0);
+    c.send_mail(env(), t0).unwrap();
+    c.quit(t0).unwrap();
+    c.quit(t0).unwrap();
+    assert_eq!(out_of(&mut c), "MAIL FROM:<a@example.test>\r\n");
+    assert!(!c.is_ready());
+    c.handle_input(b"250 ok\r\n");
+    assert_eq!(client_events(&mut c).len(), 1);
+    assert_eq!(out_of(&mut c), "QUIT\r\n");
+
+    // With PIPELINING it joins the group at once, but never behind DATA.
+    let mut c = client_ready(ClientConfig::default(), b"250-mx\r\n250 PIPELINING\r\n", t0);
+    c.send_mail(env(), t0).unwrap();
+    c.quit(t0).unwrap();
+    assert_eq!(
+        out_of(&mut c),
+        "MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n"
+    );
+    c.handle_input(b"250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_eq!(client_events(&mut c).last().unwrap(), "SendBody");
+    c.send_data(b"hi\r\n").unwrap();
+    c.finish_data().unwrap();
+    assert_eq!(out_of(&mut c), "hi\r\n.\r\n");
+    c.handle_input(b"250 queued\r\n");
+    assert!(client_events(&mut c)[0].starts_with("MessageResult"));
+    assert_eq!(out_of(&mut c), "QUIT\r\n");
+}
+
+#[test]
+fn client_says_quit_after_a_refused_greeting_or_setup() {
+    // RFC 5321 3.1: a server that answers 554 still waits for QUIT; the
+    // client sends it and reports the refusal once it is answered.
+    let t0 = Instant::now();
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    c.handle_input(b"554 5.7.1 go away\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(out_of(&mut c), "QUIT\r\n");
+    c.handle_input(b"221 bye\r\n");
+    assert_eq!(client_events(&mut c), vec!["error ServiceClosing"]);
+    // Also when the server hangs up instead of answering.
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    c.handle_input(b"554 go away\r\n");
+    client_events(&mut c);
+    c.handle_eof();
+    assert_eq!(client_events(&mut c), vec!["error ServiceClosing"]);
+    // HELO refused after EHLO was.
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    c.handle_input(b"220 mx\r\n500 no EHLO\r\n550 no HELO either\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(out_of(&mut c), "EHLO localhost\r\nHELO localhost\r\nQUIT\r\n");
+    c.handle_input(b"221 bye\r\n");
+    assert_eq!(client_events(&mut c), vec!["error UnexpectedReply"]);
+}
+
+#[test]
+fn client_quit_timer_starts_when_quit_is_called() {
+    let min = Duration::from_secs(60);
+    let t0 = Instant::now();
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    c.handle_input(b"220 mx\r\n");
+    client_events(&mut c);
+    c.handle_timeout(t0 + 5 * min);
+    c.handle_input(b"250 mx\r\n");
+    assert_eq!(client_events(&mut c), vec!["Ready"]);
+    assert_eq!(c.poll_timeout(), None);
+    out_of(&mut c);
+    let t_quit = t0 + 60 * min;
+    c.quit(t_quit).unwrap();
+    assert_eq!(out_of(&mut c), "QUIT\r\n");
+    assert_eq!(c.poll_timeout(), Some(t_quit + 5 * min));
+    c.handle_timeout(t_quit + 4 * min);
+    assert!(client_events(&mut c).is_empty() && !c.is_closed());
+}
+
+#[test]
+fn client_sends_8bit_octets_only_when_declared() {
+    // RFC 6152 3: no octet above 127 without BODY=8BITMIME (or BINARYMIME,
+    // or SMTPUTF8); the refused piece sends nothing.
+    let body = "Subject: caf\u{e9}\r\n\r\n\u{e9}t\u{e9}\r\n".as_bytes();
+    for chunking in [false, true] {
+        let mut c = client_in_body(1 << 16, chunking);
+        assert!(matches!(c.send_data(body), Err(UsageError::BadArgument(_))));
+        assert_eq!(out_of(&mut c), "");
+        assert_eq!(c.send_data(b"ascii\r\n"), Ok(7));
+    }
+    let t0 = Instant::now();
+    let mut c = client_ready(
+        ClientConfig::default(),
+        b"250-mx\r\n250-8BITMIME\r\n250 PIPELINING\r\n",
+        t0,
+    );
+    let mut e = env();
+    e.body = Some(BodyType::EightBitMime);
+    c.send_mail(e, t0).unwrap();
+    c.handle_input(b"250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_eq!(client_events(&mut c).last().unwrap(), "SendBody");
+    assert_eq!(c.send_data(body), Ok(body.len()));
 }

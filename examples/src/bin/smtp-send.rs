@@ -419,7 +419,7 @@ async fn submit(
                         // QUIT is already on its way.
                     } else if want_auth && !s.is_authenticated() {
                         failure = Some("AUTH did not run (the server offers no usable mechanism)".into());
-                        s.quit().map_err(|e| e.to_string())?;
+                        s.quit(Instant::now()).map_err(|e| e.to_string())?;
                     } else if let Some(mut env) = envelope.take() {
                         if env.body.is_some() && !s.capabilities().has(&EhloKeyword::EightBitMime) {
                             // An 8-bit --message to a server without 8BITMIME:
@@ -448,7 +448,7 @@ async fn submit(
                     let why = reply.map_or_else(|| "no usable mechanism".to_owned(), |r| reply_text(&r));
                     failure = Some(format!("AUTH failed: {why}"));
                     println!("auth: failed: {why}");
-                    s.quit().map_err(|e| e.to_string())?;
+                    s.quit(Instant::now()).map_err(|e| e.to_string())?;
                 }
                 ClientEvent::MailResult(reply) => println!("MAIL FROM: {}", reply_text(&reply)),
                 ClientEvent::RcptResult { index, reply } => {
@@ -464,11 +464,11 @@ async fn submit(
                     for r in &replies {
                         println!("message: {}", reply_text(r));
                     }
-                    s.quit().map_err(|e| e.to_string())?;
+                    s.quit(Instant::now()).map_err(|e| e.to_string())?;
                 }
                 ClientEvent::TransactionFailed(reply) => {
                     println!("transaction failed: {}", reply_text(&reply));
-                    s.quit().map_err(|e| e.to_string())?;
+                    s.quit(Instant::now()).map_err(|e| e.to_string())?;
                 }
                 ClientEvent::Closed => {}
                 other => {
@@ -478,12 +478,16 @@ async fn submit(
                 }
             }
         }
+        // Whether the body moved on (or was finished) in this round.
+        let mut body_moved = false;
         if let Some(at) = body_at {
             let n = s.send_data(&message[at..]).map_err(|e| format!("body: {e}"))?;
             let at = at + n;
+            body_moved = n > 0;
             if at == message.len() {
                 s.finish_data().map_err(|e| format!("body: {e}"))?;
                 body_at = None;
+                body_moved = true;
             } else {
                 body_at = Some(at);
             }
@@ -494,7 +498,10 @@ async fn submit(
         if s.is_closed() {
             break;
         }
-        if body_at.is_some() {
+        // More body to send goes on at once, unless the session took none:
+        // then it waits for the server (BDAT without PIPELINING waits for
+        // each chunk's reply), so read.
+        if body_at.is_some() && body_moved {
             continue;
         }
         let read = tokio::time::timeout(timeout, conn.read_into(&mut s, &mut buf, Instant::now))

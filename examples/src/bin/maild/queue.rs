@@ -542,9 +542,15 @@ async fn deliver_to(
     let mut eof = false;
     let mut buf = vec![0u8; 16 * 1024];
     let bad = |e: smtp_proto::UsageError| io::Error::other(e.to_string());
+    // Events read while the body waited for a chunk's reply.
+    let mut later = std::collections::VecDeque::new();
     'outer: loop {
         loop {
-            let ev = match s.poll_event() {
+            let next = match later.pop_front() {
+                Some(ev) => Ok(Some(ev)),
+                None => s.poll_event(),
+            };
+            let ev = match next {
                 Ok(Some(ev)) => ev,
                 Ok(None) => break,
                 Err(e) => {
@@ -557,7 +563,7 @@ async fn deliver_to(
             match ev {
                 ClientEvent::Ready if !sent => {
                     if *stop.borrow() {
-                        let _ = s.quit();
+                        let _ = s.quit(Instant::now());
                         let _ = conn.flush_session(&mut s).await;
                         return Err(interrupted());
                     }
@@ -575,7 +581,7 @@ async fn deliver_to(
                         let o = Outcome::Permanent(554, format!("{status} cannot be sent to {host}: {e}"));
                         results.iter_mut().for_each(|r| *r = Some(o.clone()));
                         done = true;
-                        let _ = s.quit();
+                        let _ = s.quit(Instant::now());
                     }
                 }
                 ClientEvent::StartTls => {
@@ -609,19 +615,37 @@ async fn deliver_to(
                     }
                     let mut file = tokio::fs::File::open(path).await?;
                     let mut chunk = vec![0u8; 64 * 1024];
-                    loop {
+                    'body: loop {
                         let n = file.read(&mut chunk).await?;
                         if n == 0 {
+                            s.finish_data().map_err(bad)?;
+                            committed = true;
                             break;
                         }
                         let mut pos = 0;
                         while pos < n {
-                            pos += s.send_data(&chunk[pos..n]).map_err(bad)?;
+                            let took = s.send_data(&chunk[pos..n]).map_err(bad)?;
+                            pos += took;
                             conn.flush_session(&mut s).await?;
+                            if took == 0 && s.poll_transmit().is_none() {
+                                // BDAT without PIPELINING: the last chunk's
+                                // reply comes first. Anything it brings (a
+                                // refused chunk ends the transaction) is
+                                // handled by the loop above, not the body.
+                                if conn.read_into(&mut s, &mut buf, Instant::now).await? == Read::Eof {
+                                    eof = true;
+                                }
+                                while let Some(ev) =
+                                    s.poll_event().map_err(|e| io::Error::other(e.to_string()))?
+                                {
+                                    later.push_back(ev);
+                                }
+                                if !later.is_empty() || eof || s.is_closed() {
+                                    break 'body;
+                                }
+                            }
                         }
                     }
-                    s.finish_data().map_err(bad)?;
-                    committed = true;
                 }
                 ClientEvent::MessageResult(replies) => {
                     let o = replies
@@ -633,7 +657,7 @@ async fn deliver_to(
                         *r = Some(o.clone());
                     }
                     done = true;
-                    let _ = s.quit();
+                    let _ = s.quit(Instant::now());
                 }
                 ClientEvent::TransactionFailed(reply) => {
                     let o = outcome_of(&reply, dsn);
@@ -641,7 +665,7 @@ async fn deliver_to(
                         *r = Some(o.clone());
                     }
                     done = true;
-                    let _ = s.quit();
+                    let _ = s.quit(Instant::now());
                 }
                 ClientEvent::Closed => break 'outer,
                 _ => {}

@@ -209,7 +209,8 @@ impl Sink {
 #[derive(Debug, Default)]
 struct Txn {
     sender: String,
-    /// BODY=8BITMIME was given (passed on when relaying).
+    /// BODY=8BITMIME was given, or the body held 8-bit octets (passed on
+    /// as BODY=8BITMIME when relaying).
     eight_bit: bool,
     /// BODY=BINARYMIME was given (RFC 3030; relayed only with BDAT).
     binary: bool,
@@ -394,6 +395,13 @@ impl Conversation {
             }
             ServerEvent::DataStart => self.data_start(s.is_tls(), s.is_authenticated()),
             ServerEvent::DataChunk(chunk) => {
+                // 8-bit content sent without BODY=8BITMIME (common): relay it
+                // as 8BITMIME, since a relay must not send 8-bit octets
+                // undeclared (RFC 6152 3); a next hop without 8BITMIME then
+                // bounces it instead of receiving it mislabelled.
+                if !self.txn.eight_bit && !chunk.is_ascii() {
+                    self.txn.eight_bit = true;
+                }
                 if let Some(sink) = &mut self.txn.sink {
                     sink.write(&chunk);
                 }
