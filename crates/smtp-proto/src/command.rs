@@ -49,7 +49,9 @@ impl<'a> Host<'a> {
         match self {
             Host::Domain(d) => {
                 check_arg(d)?;
-                if d.is_empty() || d.contains(&b' ') {
+                // Only what reads back as this same domain (no '>', ']',
+                // space or other byte that would end or change the path).
+                if !path::is_domain(d) {
                     return Err(EncodeError::Invalid("bad domain"));
                 }
                 out.put_slice(d);
@@ -59,6 +61,9 @@ impl<'a> Host<'a> {
             Host::General { tag, content } => {
                 check_arg(tag)?;
                 check_arg(content)?;
+                if !path::is_general_literal(tag, content) {
+                    return Err(EncodeError::Invalid("bad address literal"));
+                }
                 out.put_u8(b'[');
                 out.put_slice(tag);
                 out.put_u8(b':');
@@ -136,8 +141,10 @@ impl<'a> Mailbox<'a> {
 
     fn write_to(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
         check_arg(self.local_part)?;
-        if self.local_part.is_empty() {
-            return Err(EncodeError::Invalid("empty local part"));
+        // A Dot-string or a Quoted-string, whole: anything else (a '>' or a
+        // space) would end the path early and inject text into the line.
+        if !path::is_local_part(self.local_part) {
+            return Err(EncodeError::Invalid("bad local part"));
         }
         out.put_slice(self.local_part);
         out.put_u8(b'@');
@@ -866,6 +873,16 @@ impl<'a> Command<'a> {
                 mechanism,
                 initial_response,
             } => {
+                // sasl-mech (RFC 4422 3.1): 1 to 20 of letters, digits, "-"
+                // and "_"; anything else (a space) would change the command.
+                if mechanism.is_empty()
+                    || mechanism.len() > 20
+                    || !mechanism
+                        .iter()
+                        .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                {
+                    return Err(EncodeError::Invalid("bad SASL mechanism name"));
+                }
                 word(out, "AUTH", Some(mechanism))?;
                 if let Some(ir) = initial_response {
                     check_arg(ir)?;
@@ -945,6 +962,10 @@ fn write_mail_params(p: &MailParams<'_>, out: &mut BytesMut) -> Result<(), Encod
         put_param(out, b"RET", Some(if r == Ret::Full { b"FULL" } else { b"HDRS" }))?;
     }
     if let Some(x) = p.envid {
+        // RFC 3461 4.4: at most 100 characters (the parser's limit too).
+        if x.0.len() > 100 {
+            return Err(EncodeError::Invalid("ENVID longer than 100 characters"));
+        }
         put_param(out, b"ENVID", Some(xtext_checked(x)?))?;
     }
     if let Some(x) = p.auth {

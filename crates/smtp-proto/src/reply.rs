@@ -208,6 +208,18 @@ pub(crate) fn write_reply<L: AsRef<[u8]>>(
     for l in lines {
         check_arg(l.as_ref())?;
     }
+    // Without an enhanced code, a first line that starts like one of this
+    // class would be read back as one (RFC 2034 4): refused, so that what is
+    // written parses back to the same reply.
+    if enhanced.is_none()
+        && let Some(first) = lines.first()
+        && let Some((e, _)) = EnhancedCode::parse_prefix(first.as_ref())
+        && u16::from(e.0) == code / 100
+    {
+        return Err(EncodeError::Invalid(
+            "reply text starts like an enhanced status code; give it as the enhanced code",
+        ));
+    }
     let n = lines.len();
     // The code is 200..=559 (checked above): three digits, written
     // without `fmt` or a temporary `String` (a server encodes a reply

@@ -689,3 +689,90 @@ proptest! {
         smtp_proto::checks::reply_parser(&line);
     }
 }
+
+#[test]
+fn encoders_refuse_what_would_not_read_back_the_same() {
+    let rcpt = |local: &'static [u8], domain: Host<'static>| Command::Rcpt {
+        to: ForwardPath::Mailbox(Mailbox {
+            local_part: local,
+            domain,
+        }),
+        params: RcptParams::default(),
+    };
+    // A local part or domain that would close the path and inject parameters.
+    for (local, domain) in [
+        (
+            &b"victim@evil.test> NOTIFY=NEVER X=<y"[..],
+            Host::Domain(b"example.test"),
+        ),
+        (b"a b", Host::Domain(b"example.test")),
+        (b"a..b", Host::Domain(b"example.test")),
+        (b"\"unterminated", Host::Domain(b"example.test")),
+        (b"", Host::Domain(b"example.test")),
+        (b"user", Host::Domain(b"example.test> NOTIFY=NEVER")),
+        (b"user", Host::Domain(b"[1.2.3.4]")),
+        (b"user", Host::Domain(b"-bad.example")),
+        (
+            b"user",
+            Host::General {
+                tag: b"x",
+                content: b"a]b",
+            },
+        ),
+    ] {
+        let mut out = BytesMut::new();
+        assert!(
+            rcpt(local, domain).encode(&mut out).is_err(),
+            "{:?} @ {domain:?}",
+            String::from_utf8_lossy(local)
+        );
+    }
+    // What is allowed still round-trips.
+    for (local, domain) in [
+        (&b"\"john doe\""[..], Host::Domain(b"example.test")),
+        (b"first.last", Host::Domain(b"b\xc3\xbccher.example")),
+        (
+            b"u",
+            Host::General {
+                tag: b"x-tag",
+                content: b"abc",
+            },
+        ),
+    ] {
+        let bytes = enc(&rcpt(local, domain));
+        let line = &bytes[..bytes.len() - 2];
+        assert_eq!(Command::parse(line).unwrap(), rcpt(local, domain));
+    }
+    // A mechanism name with a space would smuggle an initial response.
+    for m in [&b"PLAIN AGFkbWluAHg="[..], b"", b"THIS-NAME-IS-TOO-LONG-X"] {
+        let c = Command::Auth {
+            mechanism: m,
+            initial_response: None,
+        };
+        assert!(c.encode(&mut BytesMut::new()).is_err(), "{m:?}");
+    }
+    // ENVID: at most 100 characters (RFC 3461 4.4), as the parser reads it.
+    let long = vec![b'a'; 101];
+    let mail = Command::Mail {
+        from: ReversePath::Null,
+        params: MailParams {
+            envid: Some(XText(&long)),
+            ..MailParams::default()
+        },
+    };
+    assert!(mail.encode(&mut BytesMut::new()).is_err());
+    // A reply text that starts like an enhanced code of its class, with no
+    // enhanced code given, would read back with one.
+    let mut out = BytesMut::new();
+    assert!(Reply::new(250, None, "2.1.0 Ok").write_to(&mut out).is_err());
+    assert!(
+        Reply::new(250, None, "5.1.0 is fine in a 250")
+            .write_to(&mut out)
+            .is_ok()
+    );
+    out.clear();
+    Reply::new(250, Some(EnhancedCode(2, 1, 0)), "Ok")
+        .write_to(&mut out)
+        .unwrap();
+    assert_eq!(&out[..], b"250 2.1.0 Ok\r\n");
+}
