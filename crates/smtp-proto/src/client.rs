@@ -770,6 +770,16 @@ impl ClientSession {
         }
         if !self.tls && !self.tried_tls && self.cfg.tls != TlsPolicy::Disabled {
             if self.caps.has(&EhloKeyword::StartTls) {
+                if !self.input.is_empty() {
+                    // Bytes after the EHLO reply, before STARTTLS went out:
+                    // no server sends those; taken as the answer to STARTTLS
+                    // they would make the handshake start in the wrong place.
+                    self.close(Error::new(
+                        ErrorKind::UnexpectedReply,
+                        "server sent data before STARTTLS",
+                    ));
+                    return;
+                }
                 self.tried_tls = true;
                 self.send_simple(&Command::StartTls, Expect::StartTls);
                 return;

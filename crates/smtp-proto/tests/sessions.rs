@@ -362,6 +362,14 @@ fn client_starttls_required_and_discard() {
     c.handle_input(b"250-mx\r\n250 STARTTLS\r\n");
     assert_eq!(client_events(&mut c), vec!["Ready"]);
     assert_eq!(out_of(&mut c), "", "no second STARTTLS");
+
+    // A "220" already waiting behind the EHLO reply, before STARTTLS was
+    // sent, is no answer to it: the session fails instead of starting TLS
+    // on the wrong bytes.
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    c.handle_input(b"220 mx\r\n250-mx\r\n250 STARTTLS\r\n220 early\r\n");
+    assert_eq!(client_events(&mut c), vec!["error UnexpectedReply"]);
+    assert_eq!(out_of(&mut c), "EHLO localhost\r\n");
 }
 
 #[test]
