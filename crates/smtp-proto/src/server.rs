@@ -947,6 +947,11 @@ impl ServerSession {
                     self.bad_sequence("Need MAIL command");
                 } else if self.txn.bdat {
                     self.bad_sequence("DATA not allowed after BDAT");
+                } else if self.txn.accepted == 0 && self.cfg.lmtp {
+                    // RFC 2033 4.2: "when there have been no successful RCPT
+                    // commands in the mail transaction, the DATA command MUST
+                    // fail with a 503 reply code."
+                    self.bad_sequence("No valid recipients");
                 } else if self.txn.accepted == 0 {
                     self.error_reply(&Reply::new(
                         554,
