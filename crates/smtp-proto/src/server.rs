@@ -323,7 +323,8 @@ enum Mode {
     Bdat {
         remaining: u64,
         last: bool,
-        discard: bool,
+        /// The chunk is read and dropped, then refused this way.
+        refused: Option<BdatRefusal>,
     },
     /// Waiting for the application's AUTH step.
     AuthWait,
@@ -331,6 +332,27 @@ enum Mode {
     AuthLine,
     AwaitTls,
     Closed,
+}
+
+/// Why a BDAT command is refused. Its octets are read and dropped first: the
+/// reply goes out only then (RFC 3030 2: "the receiver-SMTP MUST accept and
+/// discard the associated message data before sending the appropriate 5XX or
+/// 4XX code").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BdatRefusal {
+    /// CHUNKING is not offered (502).
+    NotOffered,
+    /// No MAIL command (503).
+    NoMail,
+    /// No accepted recipient (554).
+    NoRecipients,
+    /// An earlier chunk failed the transaction (503).
+    Failed,
+    /// LMTP BDAT LAST without a successful RCPT: no reply at all, and the
+    /// transaction ends (RFC 2033 4.3: "If there were no previously
+    /// successful RCPT commands in the mail transaction, then the BDAT LAST
+    /// command returns zero replies").
+    Silent,
 }
 
 /// The reply that settles a pending decision.
@@ -1305,45 +1327,60 @@ impl ServerSession {
     }
 
     fn start_bdat(&mut self, size: u64, last: bool) {
-        let mut discard = false;
-        if !self.cfg.chunking {
-            self.error_reply(&CommandError::NotImplemented.reply());
-            discard = true;
+        let refused = if !self.cfg.chunking {
+            Some(BdatRefusal::NotOffered)
         } else if !self.txn.mail {
-            self.bad_sequence("Need MAIL command");
-            discard = true;
+            Some(BdatRefusal::NoMail)
+        } else if self.txn.accepted == 0 && self.cfg.lmtp && last {
+            Some(BdatRefusal::Silent)
         } else if self.txn.accepted == 0 {
-            self.error_reply(&Reply::new(
-                554,
-                Some(EnhancedCode(5, 5, 1)),
-                "No valid recipients",
-            ));
-            discard = true;
+            Some(BdatRefusal::NoRecipients)
         } else if self.txn.failed {
-            self.bad_sequence("Transaction failed, send RSET");
-            discard = true;
-        } else if !self.txn.bdat {
-            self.txn.bdat = true;
-            self.endings = LineEndings::default();
-            self.events.push_back(ServerEvent::DataStart);
-        }
-        if self.mode == Mode::Closed {
-            // The refusal was one error too many (421): nothing more is read.
+            Some(BdatRefusal::Failed)
+        } else {
+            if !self.txn.bdat {
+                self.txn.bdat = true;
+                self.endings = LineEndings::default();
+                self.events.push_back(ServerEvent::DataStart);
+            }
+            None
+        };
+        if refused.is_some_and(|r| r != BdatRefusal::Silent) && self.errors >= self.cfg.limits.errors {
+            // The refusal is one error too many: it goes out at once with the
+            // 421, and nothing more is read.
+            self.refuse_bdat(refused);
             return;
         }
-        // The chunk's octets follow in any case and must be consumed (RFC 3030 2).
+        // The chunk's octets follow in any case and must be consumed first
+        // (RFC 3030 2); a refusal is sent once they are.
         self.mode = Mode::Bdat {
             remaining: size,
             last,
-            discard,
+            refused,
         };
+    }
+
+    /// The reply to a refused BDAT (see [`BdatRefusal`]).
+    fn refuse_bdat(&mut self, refused: Option<BdatRefusal>) {
+        match refused {
+            None => {}
+            Some(BdatRefusal::NotOffered) => self.error_reply(&CommandError::NotImplemented.reply()),
+            Some(BdatRefusal::NoMail) => self.bad_sequence("Need MAIL command"),
+            Some(BdatRefusal::NoRecipients) => self.error_reply(&Reply::new(
+                554,
+                Some(EnhancedCode(5, 5, 1)),
+                "No valid recipients",
+            )),
+            Some(BdatRefusal::Failed) => self.bad_sequence("Transaction failed, send RSET"),
+            Some(BdatRefusal::Silent) => self.txn = Txn::default(),
+        }
     }
 
     fn step_bdat(&mut self) -> bool {
         let Mode::Bdat {
             remaining,
             last,
-            discard,
+            refused,
         } = self.mode
         else {
             return false;
@@ -1359,16 +1396,17 @@ impl ServerSession {
             self.mode = Mode::Bdat {
                 remaining: remaining - n as u64,
                 last,
-                discard,
+                refused,
             };
-            if !discard {
+            if refused.is_none() {
                 let binary = self.txn.body == Some(BodyType::BinaryMime);
                 self.queue_body_chunk(chunk, !binary);
             }
             return true;
         }
         self.mode = Mode::Command;
-        if discard {
+        if refused.is_some() {
+            self.refuse_bdat(refused);
             return true;
         }
         if last {

@@ -94,3 +94,75 @@ fn lmtp_data_after_only_failed_rcpts_is_503() {
     );
     assert_eq!(codes(&out), ["250", "550", "554"], "{out}");
 }
+
+/// RFC 2033 4.3: "If there were no previously successful RCPT commands in
+/// the mail transaction, then the BDAT LAST command returns zero replies."
+/// The chunk is still read (it is not taken for commands), and the
+/// transaction is over: a new MAIL is not "nested".
+#[test]
+fn lmtp_bdat_last_after_only_failed_rcpts_gets_no_reply() {
+    let (mut s, mut app) = greeted(lmtp());
+    let out = exchange(
+        &mut s,
+        &mut app,
+        b"MAIL FROM:<a@example.test>\r\nRCPT TO:<reject@example.test>\r\nBDAT 6 LAST\r\nRSET\r\n",
+    );
+    assert_eq!(codes(&out), ["250", "550"], "{out}");
+    assert_eq!(s.accepted_recipients(), 0);
+    let out = exchange(
+        &mut s,
+        &mut app,
+        b"MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nBDAT 3 LAST\r\nabc",
+    );
+    assert_eq!(codes(&out), ["250", "250", "250"], "{out}");
+    assert_eq!(app.messages, [b"abc".to_vec()]);
+    // A BDAT without LAST still returns exactly one reply (RFC 2033 4.3).
+    let out = exchange(
+        &mut s,
+        &mut app,
+        b"MAIL FROM:<a@example.test>\r\nRCPT TO:<reject@example.test>\r\nBDAT 2\r\nxyBDAT 0 LAST\r\nNOOP\r\n",
+    );
+    assert_eq!(codes(&out), ["250", "550", "554", "250"], "{out}");
+    // Plain SMTP answers BDAT LAST without recipients once, as before.
+    let (mut s, mut app) = greeted(ServerConfig::default());
+    let out = exchange(
+        &mut s,
+        &mut app,
+        b"MAIL FROM:<a@example.test>\r\nRCPT TO:<reject@example.test>\r\nBDAT 6 LAST\r\nRSET\r\n",
+    );
+    assert_eq!(codes(&out), ["250", "550", "554"], "{out}");
+}
+
+/// RFC 3030 2: "If a failure occurs after a BDAT command is received, the
+/// receiver-SMTP MUST accept and discard the associated message data before
+/// sending the appropriate 5XX or 4XX code." The refusal waits for the last
+/// octet of the chunk, whatever the reason (no MAIL, no recipient, no CHUNKING).
+#[test]
+fn refused_bdat_is_answered_after_its_octets() {
+    let no_chunking = ServerConfig {
+        chunking: false,
+        ..ServerConfig::default()
+    };
+    for (cfg, setup, reply) in [
+        (
+            ServerConfig::default(),
+            &b""[..],
+            "503 5.5.1 Need MAIL command\r\n",
+        ),
+        (
+            ServerConfig::default(),
+            b"MAIL FROM:<a@example.test>\r\nRCPT TO:<reject@example.test>\r\n",
+            "554 5.5.1 No valid recipients\r\n",
+        ),
+        (no_chunking, b"", "502 5.5.1 Command not implemented\r\n"),
+    ] {
+        let (mut s, mut app) = greeted(cfg);
+        exchange(&mut s, &mut app, setup);
+        assert_eq!(exchange(&mut s, &mut app, b"BDAT 10\r\n"), "");
+        assert_eq!(exchange(&mut s, &mut app, b"01234"), "");
+        assert_eq!(exchange(&mut s, &mut app, b"5678"), "");
+        assert_eq!(exchange(&mut s, &mut app, b"9"), reply);
+        // The octets were not read as commands; the next command is.
+        assert_eq!(exchange(&mut s, &mut app, b"NOOP\r\n"), "250 2.0.0 Ok\r\n");
+    }
+}
