@@ -760,7 +760,7 @@ impl<'a> Command<'a> {
                 if let Some(ir) = ir
                     && !(ir == b"=" || is_base64(ir))
                 {
-                    return Err(CommandError::Syntax("bad initial response"));
+                    return Err(CommandError::BadBase64);
                 }
                 Command::Auth {
                     mechanism: m,
@@ -1016,7 +1016,7 @@ impl<'a> AuthLine<'a> {
         } else if line.is_empty() || is_base64(line) {
             Ok(AuthLine::Response(line))
         } else {
-            Err(CommandError::Syntax("bad base64 in AUTH response"))
+            Err(CommandError::BadBase64)
         }
     }
 }

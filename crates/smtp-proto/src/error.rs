@@ -31,6 +31,12 @@ pub enum CommandError {
     /// The command line is longer than the limit (500 5.5.6, RFC 5321 4.5.3.1.4).
     #[error("line too long")]
     LineTooLong,
+    /// An AUTH initial response or AUTH response line that is not base64
+    /// (501 5.5.2, RFC 4954 4: "If the server cannot [BASE64] decode any
+    /// client response, it MUST reject the AUTH command with a 501 reply (and
+    /// an enhanced status code of 5.5.2)").
+    #[error("bad base64 in AUTH")]
+    BadBase64,
 }
 
 impl CommandError {
@@ -58,6 +64,7 @@ impl CommandError {
                 "Parameter not recognized or bad value",
             ),
             CommandError::LineTooLong => (500, EnhancedCode(5, 5, 6), "Line too long"),
+            CommandError::BadBase64 => (501, EnhancedCode(5, 5, 2), "Invalid base64 data"),
         };
         Reply::new(code, Some(e), text)
     }

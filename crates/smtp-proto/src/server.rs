@@ -14,7 +14,9 @@
 //! Replies are produced in command order and held back until a
 //! synchronisation point: when the session runs out of buffered input, or
 //! after a command that must end a group (EHLO, HELO, LHLO, DATA, VRFY, EXPN,
-//! NOOP, QUIT, STARTTLS, AUTH, ETRN, HELP). Like Postfix's
+//! NOOP, QUIT, STARTTLS, AUTH, ETRN, HELP). An AUTH with an initial response
+//! for PLAIN, EXTERNAL or ANONYMOUS, which complete in one round trip, need
+//! not end a group (the exception of RFC 4954 4). Like Postfix's
 //! `smtpd_forbid_unauth_pipelining` (the default since Postfix 3.9),
 //! [`ServerConfig::reject_unsync_pipelining`] treats input that is already
 //! waiting after such a command, or any pipelined input from a client that
@@ -470,6 +472,33 @@ pub struct ServerSession {
 
 const SYNTAX_RCPT_UTF8: CommandError = CommandError::Utf8NotAllowed;
 
+/// SASL mechanisms that, given an initial response, complete in one round
+/// trip without a security layer. RFC 4954 4: AUTH "MUST be the last command
+/// in a pipelined group of commands. The only exception to this rule is when
+/// the AUTH command contains an initial response for a SASL mechanism that
+/// allows the client to send data first, the SASL mechanism is known to
+/// complete in one round-trip, and a security layer is not negotiated by the
+/// client. Two examples of such SASL mechanisms are PLAIN [PLAIN] and
+/// EXTERNAL [SASL]." ANONYMOUS (RFC 4505 2: "a single message from the
+/// client to the server") is the same shape. LOGIN, CRAM-MD5, SCRAM and the
+/// bearer-token mechanisms (whose failure takes a second round trip) are not.
+const ONE_ROUND_TRIP: [&[u8]; 3] = [b"PLAIN", b"EXTERNAL", b"ANONYMOUS"];
+
+fn one_round_trip(mechanism: &[u8]) -> bool {
+    ONE_ROUND_TRIP.iter().any(|m| m.eq_ignore_ascii_case(mechanism))
+}
+
+/// The mechanism and the initial response of an AUTH line that
+/// [`Command::parse`] refused only for its initial response (the verb, one
+/// space and a valid mechanism name come first).
+fn auth_args(line: &[u8]) -> (&[u8], &[u8]) {
+    let args = line.get(5..).unwrap_or_default();
+    match memchr::memchr(b' ', args) {
+        Some(i) => (&args[..i], &args[i + 1..]),
+        None => (args, &[]),
+    }
+}
+
 impl ServerSession {
     /// A new session; the 220 greeting is queued at once unless a greeting
     /// delay is configured.
@@ -808,7 +837,7 @@ impl ServerSession {
         let limits = self.cfg.limits;
         let parsed = Command::parse_with(&line, &limits);
         let allowed = match &parsed {
-            Ok(Command::Auth { .. }) => limits.auth_line,
+            Ok(Command::Auth { .. }) | Err(CommandError::BadBase64) => limits.auth_line,
             Ok(Command::Mail { .. }) => limits.command_line + limits.mail_params_extra,
             Ok(Command::Rcpt { .. }) => limits.command_line + limits.rcpt_params_extra,
             _ => limits.command_line,
@@ -817,19 +846,24 @@ impl ServerSession {
             self.error_reply(&CommandError::LineTooLong.reply());
             return;
         }
-        let must_be_last = matches!(
-            parsed,
-            Ok(Command::Ehlo { .. }
+        let must_be_last = match parsed {
+            Ok(Command::Auth {
+                mechanism,
+                initial_response,
+            }) => !(initial_response.is_some() && one_round_trip(mechanism)),
+            Ok(
+                Command::Ehlo { .. }
                 | Command::Helo { .. }
                 | Command::Lhlo { .. }
                 | Command::Data
                 | Command::Vrfy { .. }
                 | Command::Expn { .. }
                 | Command::Noop { .. }
-                | Command::Auth { .. }
                 | Command::Etrn { .. }
-                | Command::Help { .. })
-        );
+                | Command::Help { .. },
+            ) => true,
+            _ => false,
+        };
         if !matches!(
             parsed,
             Ok(Command::Quit | Command::StartTls | Command::Bdat { .. })
@@ -851,6 +885,13 @@ impl ServerSession {
         }
         let cmd = match parsed {
             Ok(c) => c,
+            Err(CommandError::BadBase64) => {
+                // An AUTH whose initial response is not base64: the other
+                // checks of AUTH (502, 503, 504, 538) come first, then 501 5.5.2.
+                let (mechanism, ir) = auth_args(&line);
+                self.start_auth(mechanism, Some(ir));
+                return;
+            }
             Err(e) => {
                 self.error_reply(&e.reply());
                 return;
@@ -1175,14 +1216,8 @@ impl ServerSession {
             self.bad_sequence("AUTH not allowed during a mail transaction");
             return;
         }
-        if !self.mechanism_usable_now(mechanism) {
-            self.error_reply(&Reply::new(
-                538,
-                Some(EnhancedCode(5, 7, 11)),
-                "Encryption required for requested authentication mechanism",
-            ));
-            return;
-        }
+        // RFC 4954 4: a mechanism the server does not support is 504; 538
+        // (RFC 4954 6) only for one it has but will not run before TLS.
         if !self
             .cfg
             .auth_mechanisms
@@ -1196,12 +1231,22 @@ impl ServerSession {
             ));
             return;
         }
+        if !self.mechanism_usable_now(mechanism) {
+            self.error_reply(&Reply::new(
+                538,
+                Some(EnhancedCode(5, 7, 11)),
+                "Encryption required for requested authentication mechanism",
+            ));
+            return;
+        }
         let initial_response = match ir {
             None => None,
             Some(b"=") => Some(Secret::new(Vec::new())),
-            Some(t) => match B64.decode(t) {
-                Ok(v) => Some(Secret::new(v)),
-                Err(_) => {
+            // RFC 4954 4: any character outside the base64 alphabet is
+            // refused, not ignored (501 5.5.2).
+            Some(t) => match crate::command::is_base64(t).then(|| B64.decode(t)) {
+                Some(Ok(v)) => Some(Secret::new(v)),
+                Some(Err(_)) | None => {
                     self.error_reply(&Reply::new(
                         501,
                         Some(EnhancedCode(5, 5, 2)),

@@ -112,8 +112,14 @@ fn every_command_parses() {
         Command::parse(b"BDAT 99999999999999999999999"),
         Err(CommandError::Syntax(_))
     ));
+    // RFC 4954 4: an initial response outside base64 is 501 5.5.2.
+    assert_eq!(Command::parse(b"AUTH PLAIN !!!"), Err(CommandError::BadBase64));
+    assert_eq!(
+        CommandError::BadBase64.reply().to_vec().unwrap(),
+        b"501 5.5.2 Invalid base64 data\r\n"
+    );
     assert!(matches!(
-        Command::parse(b"AUTH PLAIN !!!"),
+        Command::parse(b"AUTH PL!AIN"),
         Err(CommandError::Syntax(_))
     ));
     assert!(matches!(Command::parse(b"VRFY"), Err(CommandError::Syntax(_))));

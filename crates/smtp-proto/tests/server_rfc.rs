@@ -4,10 +4,8 @@
 //! accepts `\0user\0pass` for PLAIN.
 
 use smtp_proto::checks::ServerApp;
-use smtp_proto::{ServerConfig, ServerEvent, ServerSession};
-use std::time::{Duration, Instant};
-
-const MIN: Duration = Duration::from_secs(60);
+use smtp_proto::{ServerConfig, ServerSession};
+use std::time::Instant;
 
 /// Everything the session has to send, as text.
 fn output(s: &mut ServerSession) -> String {
@@ -164,5 +162,129 @@ fn refused_bdat_is_answered_after_its_octets() {
         assert_eq!(exchange(&mut s, &mut app, b"9"), reply);
         // The octets were not read as commands; the next command is.
         assert_eq!(exchange(&mut s, &mut app, b"NOOP\r\n"), "250 2.0.0 Ok\r\n");
+    }
+}
+
+fn with_auth(mechanisms: &[&str]) -> ServerConfig {
+    ServerConfig {
+        starttls: true,
+        auth_mechanisms: mechanisms.iter().map(|m| (*m).to_string()).collect(),
+        ..ServerConfig::default()
+    }
+}
+
+/// RFC 4954 4: "If the requested authentication mechanism is invalid (e.g.,
+/// is not supported or requires an encryption layer), the server rejects the
+/// AUTH command with a 504 reply." 538 (RFC 4954 6) is kept for a configured
+/// mechanism that needs TLS first: TLS would not make an unknown one work.
+#[test]
+fn auth_with_a_mechanism_the_server_lacks_is_504_before_tls_too() {
+    for safe in [false, true] {
+        let cfg = ServerConfig {
+            allow_safe_auth_before_tls: safe,
+            ..with_auth(&["PLAIN", "SCRAM-SHA-256"])
+        };
+        let (mut s, mut app) = greeted(cfg);
+        for unknown in [
+            &b"AUTH FOOBAR\r\n"[..],
+            b"AUTH LOGIN\r\n",
+            b"AUTH cram-md5 AAAA\r\n",
+        ] {
+            let out = exchange(&mut s, &mut app, unknown);
+            assert_eq!(
+                out, "504 5.5.4 Unrecognized authentication type\r\n",
+                "safe={safe}"
+            );
+        }
+        let out = exchange(&mut s, &mut app, b"AUTH PLAIN AHVzZXIAcGFzcw==\r\n");
+        assert_eq!(
+            out, "538 5.7.11 Encryption required for requested authentication mechanism\r\n",
+            "safe={safe}"
+        );
+    }
+}
+
+/// RFC 4954 4: "If the server cannot [BASE64] decode any client response, it
+/// MUST reject the AUTH command with a 501 reply (and an enhanced status code
+/// of 5.5.2). ... servers and clients MUST reject (and not ignore) any
+/// character not explicitly allowed by the BASE64 alphabet". The order checks
+/// (503) and a missing AUTH (502) still come first.
+#[test]
+fn auth_initial_response_outside_base64_is_501_5_5_2() {
+    let plain = ServerConfig {
+        allow_plaintext_auth: true,
+        ..with_auth(&["PLAIN"])
+    };
+    let (mut s, mut app) = greeted(plain.clone());
+    for bad in [
+        &b"AUTH PLAIN AG!zZXIAcGFzcw==\r\n"[..],
+        b"AUTH PLAIN AHVzZXIAcGFzcw\r\n",
+        b"AUTH PLAIN AHVz ZXIAcGFzcw==\r\n",
+        b"AUTH PLAIN =AAA\r\n",
+    ] {
+        let out = exchange(&mut s, &mut app, bad);
+        assert_eq!(
+            out,
+            "501 5.5.2 Invalid base64 data\r\n",
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+    // Checks that come before the initial response is read.
+    let out = exchange(&mut s, &mut app, b"AUTH PLAIN AHVzZXIAcGFzcw==\r\n");
+    assert!(out.starts_with("235 "), "{out}");
+    let out = exchange(&mut s, &mut app, b"AUTH PLAIN AG!zZXIAcGFzcw==\r\n");
+    assert_eq!(out, "503 5.5.1 Already authenticated\r\n");
+    let (mut s, mut app) = greeted(ServerConfig::default());
+    let out = exchange(&mut s, &mut app, b"AUTH PLAIN AG!zZXIAcGFzcw==\r\n");
+    assert_eq!(out, "502 5.5.1 Command not implemented\r\n");
+    let (mut s, mut app) = greeted(plain);
+    exchange(&mut s, &mut app, b"MAIL FROM:<a@example.test>\r\n");
+    let out = exchange(&mut s, &mut app, b"AUTH PLAIN AG!zZXIAcGFzcw==\r\n");
+    assert_eq!(out, "503 5.5.1 AUTH not allowed during a mail transaction\r\n");
+}
+
+/// RFC 4954 4: AUTH "MUST be the last command in a pipelined group of
+/// commands. The only exception to this rule is when the AUTH command
+/// contains an initial response for a SASL mechanism that allows the client
+/// to send data first, the SASL mechanism is known to complete in one
+/// round-trip, and a security layer is not negotiated by the client. Two
+/// examples of such SASL mechanisms are PLAIN [PLAIN] and EXTERNAL [SASL]."
+#[test]
+fn auth_plain_with_initial_response_may_lead_a_pipelined_group() {
+    let cfg = ServerConfig {
+        implicit_tls: true,
+        ..with_auth(&["PLAIN", "LOGIN", "SCRAM-SHA-256"])
+    };
+    let (mut s, mut app) = greeted(cfg.clone());
+    let out = exchange(
+        &mut s,
+        &mut app,
+        b"AUTH PLAIN AHVzZXIAcGFzcw==\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n",
+    );
+    assert_eq!(codes(&out), ["235", "250", "250"], "{out}");
+    assert!(s.is_authenticated() && !s.is_closed());
+    // A failed PLAIN does not lose the commands behind it either.
+    let (mut s, mut app) = greeted(cfg.clone());
+    let out = exchange(&mut s, &mut app, b"auth plain AHVzZXIAd3Jvbmc=\r\nNOOP\r\n");
+    assert_eq!(codes(&out), ["535", "250"], "{out}");
+
+    // AUTH without an initial response, or for a mechanism that takes more
+    // than one round trip, still ends the group.
+    for auth in [
+        &b"AUTH PLAIN\r\n"[..],
+        b"AUTH LOGIN dXNlcg==\r\n",
+        b"AUTH SCRAM-SHA-256 biwsbj11c2VyLHI9ZnlrbytkMmxiYkZnT05Sdjlxa3hkYXdM\r\n",
+    ] {
+        let (mut s, mut app) = greeted(cfg.clone());
+        let mut line = auth.to_vec();
+        line.extend_from_slice(b"MAIL FROM:<a@example.test>\r\n");
+        let out = exchange(&mut s, &mut app, &line);
+        assert_eq!(
+            out,
+            "554 5.5.0 Error: SMTP protocol synchronization\r\n[fatal ProtocolSync]",
+            "{}",
+            String::from_utf8_lossy(auth)
+        );
     }
 }
