@@ -437,7 +437,8 @@ impl fmt::Debug for OtherParams<'_> {
 /// MAIL FROM parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MailParams<'a> {
-    /// SIZE= (RFC 1870).
+    /// SIZE= (RFC 1870). A value of up to 20 digits above `u64::MAX` reads
+    /// as `u64::MAX` (valid syntax, larger than any limit).
     pub size: Option<u64>,
     /// BODY= (RFC 6152, RFC 3030).
     pub body: Option<BodyType>,

@@ -470,8 +470,6 @@ pub struct ServerSession {
     progress: bool,
 }
 
-const SYNTAX_RCPT_UTF8: CommandError = CommandError::Utf8NotAllowed;
-
 /// SASL mechanisms that, given an initial response, complete in one round
 /// trip without a security layer. RFC 4954 4: AUTH "MUST be the last command
 /// in a pipelined group of commands. The only exception to this rule is when
@@ -892,6 +890,11 @@ impl ServerSession {
                 self.start_auth(mechanism, Some(ir));
                 return;
             }
+            Err(CommandError::BadDsnParameter(_)) if !self.cfg.dsn => {
+                // A parameter of an extension not offered is unknown here (555).
+                self.error_reply(&Reply::new(555, Some(EnhancedCode(5, 5, 4)), "DSN not supported"));
+                return;
+            }
             Err(e) => {
                 self.error_reply(&e.reply());
                 return;
@@ -995,7 +998,13 @@ impl ServerSession {
                 } else if !self.cfg.dsn && (params.notify.is_some() || params.orcpt.is_some()) {
                     self.error_reply(&Reply::new(555, Some(EnhancedCode(5, 5, 4)), "DSN not supported"));
                 } else if matches!(to, ForwardPath::Mailbox(m) if !m.is_ascii()) && !self.txn.smtputf8 {
-                    self.error_reply(&SYNTAX_RCPT_UTF8.reply());
+                    // RFC 6531 3.5: 553 for RCPT (MAIL gets 550 from the parser's
+                    // CommandError::Utf8NotAllowed).
+                    self.error_reply(&Reply::new(
+                        553,
+                        Some(EnhancedCode(5, 6, 7)),
+                        "Non-ASCII address needs the SMTPUTF8 parameter",
+                    ));
                 } else {
                     self.errors = 0;
                     self.pending = Pending::Rcpt;

@@ -177,12 +177,9 @@ fn mail_and_rcpt_parameters_are_typed() {
         &b"MAIL FROM:<> SIZE=x"[..],
         b"MAIL FROM:<> BODY=8BIT",
         b"MAIL FROM:<> SMTPUTF8=yes",
-        b"MAIL FROM:<> RET=ALL",
         b"MAIL FROM:<> MT-PRIORITY=10",
         b"MAIL FROM:<> SIZE=1 size=2",
-        b"RCPT TO:<a@b.c> NOTIFY=NEVER,SUCCESS",
-        b"RCPT TO:<a@b.c> ORCPT=rfc822",
-        b"RCPT TO:<a@b.c> ORCPT=rfc822;a+zz",
+        b"MAIL FROM:<> SIZE=123456789012345678901",
     ] {
         assert!(
             matches!(Command::parse(bad), Err(CommandError::BadParameter(_))),
@@ -190,6 +187,32 @@ fn mail_and_rcpt_parameters_are_typed() {
             String::from_utf8_lossy(bad)
         );
     }
+    // RFC 3461 5.1: bad or repeated DSN parameters are 501, not 555.
+    for bad in [
+        &b"MAIL FROM:<> RET=ALL"[..],
+        b"MAIL FROM:<> RET",
+        b"MAIL FROM:<> RET=FULL ret=HDRS",
+        b"MAIL FROM:<> ENVID=a+zz",
+        b"MAIL FROM:<> ENVID=a ENVID=b",
+        b"RCPT TO:<a@b.c> NOTIFY=NEVER,SUCCESS",
+        b"RCPT TO:<a@b.c> NOTIFY=SUCCESS NOTIFY=FAILURE",
+        b"RCPT TO:<a@b.c> ORCPT=rfc822",
+        b"RCPT TO:<a@b.c> ORCPT=rfc822;a+zz",
+        b"RCPT TO:<a@b.c> ORCPT=rfc822;a ORCPT=rfc822;b",
+    ] {
+        let r = Command::parse(bad);
+        assert!(
+            matches!(r, Err(CommandError::BadDsnParameter(_))),
+            "{}: {r:?}",
+            String::from_utf8_lossy(bad)
+        );
+        assert_eq!(r.unwrap_err().reply().code(), 501);
+    }
+    // RFC 1870 6: size-value ::= 1*20DIGIT; above u64::MAX it reads as u64::MAX.
+    let Ok(Command::Mail { params, .. }) = Command::parse(b"MAIL FROM:<> SIZE=99999999999999999999") else {
+        panic!("20-digit SIZE refused");
+    };
+    assert_eq!(params.size, Some(u64::MAX));
     for bad in [
         &b"MAIL FROM:<> =x"[..],
         b"MAIL FROM:<>  SIZE=1",

@@ -288,3 +288,106 @@ fn auth_plain_with_initial_response_may_lead_a_pipelined_group() {
         );
     }
 }
+
+/// RFC 1870: "size-value ::= 1*20DIGIT", and 6.1: "If the indicated size is
+/// larger than the server's fixed maximum message size, the server responds
+/// with code "552 message size exceeds fixed maximium message size"". Twenty
+/// digits above u64::MAX are valid and certainly too large; 21 digits are not
+/// a size-value at all.
+#[test]
+fn size_of_twenty_digits_beyond_u64_is_552() {
+    let (mut s, mut app) = greeted(ServerConfig::default());
+    for size in ["18446744073709551616", "99999999999999999999"] {
+        let line = format!("MAIL FROM:<a@example.test> SIZE={size}\r\n");
+        let out = exchange(&mut s, &mut app, line.as_bytes());
+        assert_eq!(
+            out, "552 5.3.4 Message size exceeds fixed maximum message size\r\n",
+            "{size}"
+        );
+    }
+    let out = exchange(
+        &mut s,
+        &mut app,
+        b"MAIL FROM:<a@example.test> SIZE=999999999999999999999\r\n",
+    );
+    assert_eq!(out, "555 5.5.4 Parameter not recognized or bad value\r\n");
+    let out = exchange(&mut s, &mut app, b"MAIL FROM:<a@example.test> SIZE=1000\r\n");
+    assert_eq!(out, "250 2.1.0 Sender OK\r\n");
+}
+
+/// RFC 3461 5.1 (a): "if the associated esmtp-value is not valid (i.e.,
+/// contains illegal characters), or if there is more than one ENVID or RET
+/// parameter in a particular MAIL command, the server MUST issue the
+/// reply-code 501"; 4.5 and 5.1 (b): the same (SHOULD) for NOTIFY and ORCPT.
+/// Without DSN offered the parameters are unknown: 555, as before.
+#[test]
+fn bad_or_repeated_dsn_parameters_are_501() {
+    let mail = [
+        &b"MAIL FROM:<a@example.test> RET=BOGUS\r\n"[..],
+        b"MAIL FROM:<a@example.test> RET=FULL RET=HDRS\r\n",
+        b"MAIL FROM:<a@example.test> ENVID=a+zz\r\n",
+        b"MAIL FROM:<a@example.test> ENVID=a ENVID=b\r\n",
+        b"MAIL FROM:<a@example.test> ENVID\r\n",
+    ];
+    let rcpt = [
+        &b"RCPT TO:<b@example.test> NOTIFY=NEVER,SUCCESS\r\n"[..],
+        b"RCPT TO:<b@example.test> NOTIFY=SUCCESS NOTIFY=FAILURE\r\n",
+        b"RCPT TO:<b@example.test> ORCPT=rfc822;a+zz\r\n",
+        b"RCPT TO:<b@example.test> ORCPT=rfc822;a ORCPT=rfc822;b\r\n",
+    ];
+    for (dsn, reply) in [
+        (true, "501 5.5.4 Syntax error in DSN parameter\r\n"),
+        (false, "555 5.5.4 DSN not supported\r\n"),
+    ] {
+        let cfg = ServerConfig {
+            dsn,
+            ..ServerConfig::default()
+        };
+        let (mut s, mut app) = greeted(cfg);
+        for line in mail {
+            let out = exchange(&mut s, &mut app, line);
+            assert_eq!(out, reply, "{}", String::from_utf8_lossy(line));
+        }
+        assert_eq!(
+            exchange(&mut s, &mut app, b"MAIL FROM:<a@example.test>\r\n"),
+            "250 2.1.0 Sender OK\r\n"
+        );
+        for line in rcpt {
+            let out = exchange(&mut s, &mut app, line);
+            assert_eq!(out, reply, "{}", String::from_utf8_lossy(line));
+        }
+        // An unknown keyword stays the application's to refuse (555).
+        let out = exchange(&mut s, &mut app, b"RCPT TO:<b@example.test> X-FOO=1\r\n");
+        assert_eq!(out, "250 2.1.5 Recipient OK\r\n");
+    }
+}
+
+/// RFC 6531 3.5: "When messages are rejected because the RCPT command
+/// requires an ASCII address, the reply-code 553 is returned ... When
+/// messages are rejected because the MAIL command requires an ASCII address,
+/// the reply-code 550 is returned", both with "X.6.7".
+#[test]
+fn non_ascii_address_without_smtputf8_is_550_for_mail_and_553_for_rcpt() {
+    let (mut s, mut app) = greeted(ServerConfig::default());
+    let out = exchange(&mut s, &mut app, "MAIL FROM:<jörg@example.test>\r\n".as_bytes());
+    assert_eq!(
+        out,
+        "550 5.6.7 Non-ASCII address needs the SMTPUTF8 parameter\r\n"
+    );
+    let out = exchange(&mut s, &mut app, "MAIL FROM:<a@bücher.example>\r\n".as_bytes());
+    assert!(out.starts_with("550 5.6.7 "), "{out}");
+    let out = exchange(&mut s, &mut app, b"MAIL FROM:<a@example.test>\r\n");
+    assert_eq!(out, "250 2.1.0 Sender OK\r\n");
+    let out = exchange(&mut s, &mut app, "RCPT TO:<jörg@example.test>\r\n".as_bytes());
+    assert_eq!(
+        out,
+        "553 5.6.7 Non-ASCII address needs the SMTPUTF8 parameter\r\n"
+    );
+    // With the parameter both are fine.
+    let out = exchange(
+        &mut s,
+        &mut app,
+        "RSET\r\nMAIL FROM:<jörg@example.test> SMTPUTF8\r\nRCPT TO:<jörg@example.test>\r\n".as_bytes(),
+    );
+    assert_eq!(codes(&out), ["250", "250", "250"], "{out}");
+}
