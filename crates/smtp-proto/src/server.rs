@@ -467,6 +467,8 @@ pub struct ServerSession {
     fatal: Option<Error>,
     eof: bool,
     discarded: usize,
+    /// Input arrived or a decision was sent since the idle timer last
+    /// (re)started: its next expiry restarts it instead of closing.
     progress: bool,
 }
 
@@ -622,12 +624,23 @@ impl ServerSession {
     }
 
     /// When to call [`handle_timeout`](Self::handle_timeout).
+    ///
+    /// No idle deadline while the application owes a decision (MAIL, RCPT,
+    /// the end of data, an AUTH step): the client is then waiting for the
+    /// server, not the other way round (RFC 5321 4.5.3.2.7 times the server's
+    /// wait "while it is awaiting the next command from the sender"), so the
+    /// client-idle timeout cannot fire then.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.mode == Mode::Closed {
             return None;
         }
-        proto_core::earliest(&[self.greeting_at, self.idle.at()])
+        let idle = if self.pending == Pending::None {
+            self.idle.at()
+        } else {
+            None
+        };
+        proto_core::earliest(&[self.greeting_at, idle])
     }
 
     /// Sends a delayed greeting, or ends an idle session with 421 (RFC 5321 4.5.3.2.7).
@@ -635,6 +648,14 @@ impl ServerSession {
     /// The idle timer is not restarted by every input byte (input carries no
     /// time): when it expires after input arrived, it restarts from `now`, so a
     /// silent client is dropped after one to two [`Timeouts::server`] periods.
+    ///
+    /// The same holds for the application's decisions: while one is pending
+    /// the idle timeout never fires, and since [`accept`](Self::accept),
+    /// [`reject`](Self::reject), [`auth_challenge`](Self::auth_challenge) and
+    /// the like take no time, a decision counts as activity: the next expiry
+    /// (possibly already past, so the driver calls this at once) restarts the
+    /// timer from its `now` instead of closing. The client thus has at least
+    /// a full period after the reply, never less.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.mode == Mode::Closed {
             return;
@@ -655,6 +676,10 @@ impl ServerSession {
             } else {
                 self.greet(now);
             }
+            return;
+        }
+        if self.pending != Pending::None {
+            // The application owes the client a reply; the client is not idle.
             return;
         }
         if self.idle.expired(now) {
@@ -1341,6 +1366,8 @@ impl ServerSession {
             return Err(UsageError::NothingPending);
         }
         self.pending = Pending::None;
+        // The client's turn starts now; see `handle_timeout`.
+        self.progress = true;
         self.held.put_slice(b"334 ");
         self.held.put_slice(B64.encode(challenge).as_bytes());
         self.held.put_slice(b"\r\n");
@@ -1359,6 +1386,7 @@ impl ServerSession {
             return Err(UsageError::NothingPending);
         }
         self.pending = Pending::None;
+        self.progress = true;
         self.mode = Mode::Command;
         match outcome {
             AuthOutcome::Success => {
@@ -1677,6 +1705,8 @@ impl ServerSession {
             }
         }
         self.pending = Pending::None;
+        // The client's turn starts now; see `handle_timeout`.
+        self.progress = true;
         Ok(())
     }
 
@@ -1702,6 +1732,7 @@ impl ServerSession {
         }
         self.txn = Txn::default();
         self.pending = Pending::None;
+        self.progress = true;
         Ok(())
     }
 

@@ -5,7 +5,9 @@
 
 use smtp_proto::checks::ServerApp;
 use smtp_proto::{ServerConfig, ServerSession};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+const MIN: Duration = Duration::from_secs(60);
 
 /// Everything the session has to send, as text.
 fn output(s: &mut ServerSession) -> String {
@@ -390,4 +392,110 @@ fn non_ascii_address_without_smtputf8_is_550_for_mail_and_553_for_rcpt() {
         "RSET\r\nMAIL FROM:<jörg@example.test> SMTPUTF8\r\nRCPT TO:<jörg@example.test>\r\n".as_bytes(),
     );
     assert_eq!(codes(&out), ["250", "250", "250"], "{out}");
+}
+
+/// Drains events, returning their names.
+fn events(s: &mut ServerSession) -> Vec<String> {
+    let mut v = Vec::new();
+    while let Some(ev) = s.poll_event().expect("no fatal error") {
+        v.push(
+            format!("{ev:?}")
+                .split([' ', '('])
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    v
+}
+
+/// RFC 5321 4.5.3.2.7: "An SMTP server SHOULD have a timeout of at least 5
+/// minutes while it is awaiting the next command from the sender." While the
+/// application has not answered MAIL, RCPT, the end of data (the client waits
+/// up to 10 minutes for that one, 4.5.3.2.6) or an AUTH step, the server is
+/// not awaiting the sender: no idle timeout then, however long it takes. After
+/// the decision the timer restarts from the next `handle_timeout` call (the
+/// decision methods take no time), so the client has at least a full period
+/// after the reply.
+#[test]
+fn no_idle_timeout_while_the_application_owes_the_reply() {
+    let cfg = ServerConfig {
+        auth_mechanisms: vec!["PLAIN".into()],
+        allow_plaintext_auth: true,
+        ..ServerConfig::default()
+    };
+    let t0 = Instant::now();
+    // Each step: the input, the event that leaves a decision pending, the decision.
+    type Decide = fn(&mut ServerSession);
+    let steps: [(&[u8], &str, Decide); 6] = [
+        (b"AUTH PLAIN\r\n", "AuthStart", |s| s.auth_challenge(b"").unwrap()),
+        (b"AHVzZXIAcGFzcw==\r\n", "AuthResponse", |s| {
+            s.auth_finish(smtp_proto::AuthOutcome::Success).unwrap();
+        }),
+        (b"MAIL FROM:<a@example.test>\r\n", "Mail", |s| s.accept().unwrap()),
+        (b"RCPT TO:<b@example.test>\r\n", "Rcpt", |s| s.accept().unwrap()),
+        (b"DATA\r\n", "DataStart", |_| {}),
+        (b"Subject: x\r\n\r\nbody\r\n.\r\n", "DataEnd", |s| {
+            s.accept().unwrap();
+        }),
+    ];
+    let mut s = ServerSession::new(cfg, t0);
+    s.handle_input(b"EHLO client.test\r\n");
+    events(&mut s);
+    output(&mut s);
+    let mut now = t0;
+    for (input, event, decide) in steps {
+        s.handle_input(input);
+        let evs = events(&mut s);
+        assert_eq!(evs.last().map(String::as_str), Some(event), "{evs:?}");
+        if event == "DataStart" {
+            continue;
+        }
+        // The application takes 20 minutes; a driver that calls
+        // handle_timeout anyway changes nothing.
+        assert_eq!(s.poll_timeout(), None, "{event}: no deadline while deciding");
+        for _ in 0..4 {
+            now += 5 * MIN;
+            s.handle_timeout(now);
+        }
+        assert!(!s.is_closed(), "{event}: closed while the decision was pending");
+        decide(&mut s);
+        events(&mut s);
+        let out = output(&mut s);
+        assert!(out.starts_with(['2', '3']), "{event}: {out}");
+        // The old deadline has passed: the driver calls at once, and the
+        // timer restarts from then instead of closing.
+        let at = s.poll_timeout().expect("idle timer running again");
+        assert!(at <= now, "{event}");
+        s.handle_timeout(now);
+        assert!(!s.is_closed(), "{event}: the reply was just sent");
+        assert_eq!(s.poll_timeout(), Some(now + 5 * MIN), "{event}");
+    }
+    // Then a silent client is dropped one period after the last restart.
+    s.handle_timeout(now + 5 * MIN - Duration::from_secs(1));
+    assert!(!s.is_closed());
+    s.handle_timeout(now + 5 * MIN);
+    assert!(s.is_closed());
+    let out = output(&mut s);
+    assert!(out.starts_with("421 4.4.2 "), "{out}");
+}
+
+/// A decision made before the idle deadline: the timer does not fire at that
+/// deadline (it counts as activity) but restarts from it.
+#[test]
+fn a_quick_decision_restarts_the_idle_timer_at_the_old_deadline() {
+    let t0 = Instant::now();
+    let mut s = ServerSession::new(ServerConfig::default(), t0);
+    s.handle_input(b"EHLO client.test\r\n");
+    events(&mut s);
+    s.handle_input(b"MAIL FROM:<a@example.test>\r\n");
+    events(&mut s);
+    assert_eq!(s.poll_timeout(), None);
+    s.accept().unwrap();
+    assert_eq!(s.poll_timeout(), Some(t0 + 5 * MIN));
+    s.handle_timeout(t0 + 5 * MIN);
+    assert!(!s.is_closed());
+    assert_eq!(s.poll_timeout(), Some(t0 + 10 * MIN));
+    s.handle_timeout(t0 + 10 * MIN);
+    assert!(s.is_closed());
 }
