@@ -14,7 +14,10 @@
 //! Replies are produced in command order and held back until a
 //! synchronisation point: when the session runs out of buffered input, or
 //! after a command that must end a group (EHLO, HELO, LHLO, DATA, VRFY, EXPN,
-//! NOOP, QUIT, STARTTLS, AUTH, ETRN, HELP). An AUTH with an initial response
+//! NOOP, QUIT, STARTTLS, AUTH). RFC 2920 3.1 lists EHLO, DATA, VRFY, EXPN,
+//! TURN, QUIT and NOOP; HELO and LHLO are EHLO's kin, STARTTLS (RFC 3207 4.2)
+//! and AUTH (RFC 4954 4) say so themselves. HELP and ETRN are in no such list
+//! and are ordinary pipelinable commands. An AUTH with an initial response
 //! for PLAIN, EXTERNAL or ANONYMOUS, which complete in one round trip, need
 //! not end a group (the exception of RFC 4954 4). Like Postfix's
 //! `smtpd_forbid_unauth_pipelining` (the default since Postfix 3.9),
@@ -881,9 +884,7 @@ impl ServerSession {
                 | Command::Data
                 | Command::Vrfy { .. }
                 | Command::Expn { .. }
-                | Command::Noop { .. }
-                | Command::Etrn { .. }
-                | Command::Help { .. },
+                | Command::Noop { .. },
             ) => true,
             _ => false,
         };
@@ -1084,14 +1085,13 @@ impl ServerSession {
                 );
                 self.flush();
             }
-            Command::Expn { .. } | Command::Etrn { .. } | Command::Burl { .. } => {
+            Command::Expn { .. } | Command::Burl { .. } => {
                 self.error_reply(&CommandError::NotImplemented.reply());
                 self.flush();
             }
-            Command::Help { .. } => {
-                self.reply_text(214, Some(EnhancedCode(2, 0, 0)), "See RFC 5321");
-                self.flush();
-            }
+            // Not a synchronisation point (RFC 2920 3.1): the reply waits for the group's end.
+            Command::Etrn { .. } => self.error_reply(&CommandError::NotImplemented.reply()),
+            Command::Help { .. } => self.reply_text(214, Some(EnhancedCode(2, 0, 0)), "See RFC 5321"),
             Command::Quit => {
                 let text = format!("{} closing connection", self.cfg.hostname);
                 self.reply_text(221, Some(EnhancedCode(2, 0, 0)), &text);

@@ -499,3 +499,24 @@ fn a_quick_decision_restarts_the_idle_timer_at_the_old_deadline() {
     s.handle_timeout(t0 + 10 * MIN);
     assert!(s.is_closed());
 }
+
+/// RFC 2920 3.1: "The EHLO, DATA, VRFY, EXPN, TURN, QUIT, and NOOP commands
+/// can only appear as the last command in a group". HELP and ETRN are not in
+/// the list: commands pipelined behind them are answered, not refused.
+#[test]
+fn help_and_etrn_may_be_followed_in_a_pipelined_group() {
+    let (mut s, mut app) = greeted(ServerConfig::default());
+    let out = exchange(
+        &mut s,
+        &mut app,
+        b"HELP\r\nETRN @example.test\r\nHELP MAIL\r\nMAIL FROM:<a@example.test>\r\nRSET\r\n",
+    );
+    assert_eq!(codes(&out), ["214", "502", "214", "250", "250"], "{out}");
+    assert!(!s.is_closed());
+    // NOOP still ends a group.
+    let out = exchange(&mut s, &mut app, b"NOOP\r\nHELP\r\n");
+    assert_eq!(
+        out,
+        "554 5.5.0 Error: SMTP protocol synchronization\r\n[fatal ProtocolSync]"
+    );
+}
