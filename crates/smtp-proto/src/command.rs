@@ -444,7 +444,8 @@ impl fmt::Debug for OtherParams<'_> {
 /// MAIL FROM parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MailParams<'a> {
-    /// SIZE= (RFC 1870).
+    /// SIZE= (RFC 1870). A value of up to 20 digits above `u64::MAX` reads
+    /// as `u64::MAX` (valid syntax, larger than any limit).
     pub size: Option<u64>,
     /// BODY= (RFC 6152, RFC 3030).
     pub body: Option<BodyType>,
@@ -767,7 +768,7 @@ impl<'a> Command<'a> {
                 if let Some(ir) = ir
                     && !(ir == b"=" || is_base64(ir))
                 {
-                    return Err(CommandError::Syntax("bad initial response"));
+                    return Err(CommandError::BadBase64);
                 }
                 Command::Auth {
                     mechanism: m,
@@ -1037,7 +1038,7 @@ impl<'a> AuthLine<'a> {
         } else if line.is_empty() || is_base64(line) {
             Ok(AuthLine::Response(line))
         } else {
-            Err(CommandError::Syntax("bad base64 in AUTH response"))
+            Err(CommandError::BadBase64)
         }
     }
 }

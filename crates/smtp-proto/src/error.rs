@@ -22,15 +22,36 @@ pub enum CommandError {
     /// A path, local part or domain longer than [`crate::Limits`] allows (501 5.1.3 / 552 for paths).
     #[error("{0} too long")]
     TooLong(&'static str),
-    /// A non-ASCII address without the SMTPUTF8 parameter (553 5.6.7, RFC 6531 3.5).
+    /// A non-ASCII reverse path in a MAIL command without the SMTPUTF8
+    /// parameter (550 5.6.7). RFC 6531 3.5: "When messages are rejected
+    /// because the RCPT command requires an ASCII address, the reply-code 553
+    /// is returned ... When messages are rejected because the MAIL command
+    /// requires an ASCII address, the reply-code 550 is returned". The parser
+    /// raises it for MAIL only: for RCPT it depends on the transaction's MAIL,
+    /// so the server checks it and answers 553 5.6.7 itself.
     #[error("non-ASCII address without SMTPUTF8")]
     Utf8NotAllowed,
-    /// A known parameter given twice or with a bad value (501 5.5.4, RFC 5321 4.1.1.11 / 555 5.5.4).
+    /// A known parameter given twice or with a bad value (555 5.5.4, RFC 5321
+    /// 4.1.1.11). The DSN parameters have their own [`CommandError::BadDsnParameter`].
     #[error("bad parameter: {0}")]
     BadParameter(&'static str),
+    /// A DSN parameter (RET, ENVID on MAIL; NOTIFY, ORCPT on RCPT) with a bad
+    /// value or given twice (501 5.5.4). RFC 3461 5.1 (a): "if the associated
+    /// esmtp-value is not valid (i.e., contains illegal characters), or if
+    /// there is more than one ENVID or RET parameter in a particular MAIL
+    /// command, the server MUST issue the reply-code 501"; 4.5 and 5.1 (b)
+    /// ask the same (SHOULD) for NOTIFY and ORCPT.
+    #[error("bad DSN parameter: {0}")]
+    BadDsnParameter(&'static str),
     /// The command line is longer than the limit (500 5.5.6, RFC 5321 4.5.3.1.4).
     #[error("line too long")]
     LineTooLong,
+    /// An AUTH initial response or AUTH response line that is not base64
+    /// (501 5.5.2, RFC 4954 4: "If the server cannot [BASE64] decode any
+    /// client response, it MUST reject the AUTH command with a 501 reply (and
+    /// an enhanced status code of 5.5.2)").
+    #[error("bad base64 in AUTH")]
+    BadBase64,
 }
 
 impl CommandError {
@@ -48,7 +69,7 @@ impl CommandError {
             CommandError::TooLong("path") => (501, EnhancedCode(5, 1, 3), "Path too long"),
             CommandError::TooLong(_) => (501, EnhancedCode(5, 1, 3), "Address too long"),
             CommandError::Utf8NotAllowed => (
-                553,
+                550,
                 EnhancedCode(5, 6, 7),
                 "Non-ASCII address needs the SMTPUTF8 parameter",
             ),
@@ -57,7 +78,9 @@ impl CommandError {
                 EnhancedCode(5, 5, 4),
                 "Parameter not recognized or bad value",
             ),
+            CommandError::BadDsnParameter(_) => (501, EnhancedCode(5, 5, 4), "Syntax error in DSN parameter"),
             CommandError::LineTooLong => (500, EnhancedCode(5, 5, 6), "Line too long"),
+            CommandError::BadBase64 => (501, EnhancedCode(5, 5, 2), "Invalid base64 data"),
         };
         Reply::new(code, Some(e), text)
     }

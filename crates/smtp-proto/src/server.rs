@@ -14,7 +14,12 @@
 //! Replies are produced in command order and held back until a
 //! synchronisation point: when the session runs out of buffered input, or
 //! after a command that must end a group (EHLO, HELO, LHLO, DATA, VRFY, EXPN,
-//! NOOP, QUIT, STARTTLS, AUTH, ETRN, HELP). Like Postfix's
+//! NOOP, QUIT, STARTTLS, AUTH). RFC 2920 3.1 lists EHLO, DATA, VRFY, EXPN,
+//! TURN, QUIT and NOOP; HELO and LHLO are EHLO's kin, STARTTLS (RFC 3207 4.2)
+//! and AUTH (RFC 4954 4) say so themselves. HELP and ETRN are in no such list
+//! and are ordinary pipelinable commands. An AUTH with an initial response
+//! for PLAIN, EXTERNAL or ANONYMOUS, which complete in one round trip, need
+//! not end a group (the exception of RFC 4954 4). Like Postfix's
 //! `smtpd_forbid_unauth_pipelining` (the default since Postfix 3.9),
 //! [`ServerConfig::reject_unsync_pipelining`] treats input that is already
 //! waiting after such a command, or any pipelined input from a client that
@@ -323,7 +328,8 @@ enum Mode {
     Bdat {
         remaining: u64,
         last: bool,
-        discard: bool,
+        /// The chunk is read and dropped, then refused this way.
+        refused: Option<BdatRefusal>,
     },
     /// Waiting for the application's AUTH step.
     AuthWait,
@@ -331,6 +337,27 @@ enum Mode {
     AuthLine,
     AwaitTls,
     Closed,
+}
+
+/// Why a BDAT command is refused. Its octets are read and dropped first: the
+/// reply goes out only then (RFC 3030 2: "the receiver-SMTP MUST accept and
+/// discard the associated message data before sending the appropriate 5XX or
+/// 4XX code").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BdatRefusal {
+    /// CHUNKING is not offered (502).
+    NotOffered,
+    /// No MAIL command (503).
+    NoMail,
+    /// No accepted recipient (554).
+    NoRecipients,
+    /// An earlier chunk failed the transaction (503).
+    Failed,
+    /// LMTP BDAT LAST without a successful RCPT: no reply at all, and the
+    /// transaction ends (RFC 2033 4.3: "If there were no previously
+    /// successful RCPT commands in the mail transaction, then the BDAT LAST
+    /// command returns zero replies").
+    Silent,
 }
 
 /// The reply that settles a pending decision.
@@ -443,10 +470,37 @@ pub struct ServerSession {
     fatal: Option<Error>,
     eof: bool,
     discarded: usize,
+    /// Input arrived or a decision was sent since the idle timer last
+    /// (re)started: its next expiry restarts it instead of closing.
     progress: bool,
 }
 
-const SYNTAX_RCPT_UTF8: CommandError = CommandError::Utf8NotAllowed;
+/// SASL mechanisms that, given an initial response, complete in one round
+/// trip without a security layer. RFC 4954 4: AUTH "MUST be the last command
+/// in a pipelined group of commands. The only exception to this rule is when
+/// the AUTH command contains an initial response for a SASL mechanism that
+/// allows the client to send data first, the SASL mechanism is known to
+/// complete in one round-trip, and a security layer is not negotiated by the
+/// client. Two examples of such SASL mechanisms are PLAIN [PLAIN] and
+/// EXTERNAL [SASL]." ANONYMOUS (RFC 4505 2: "a single message from the
+/// client to the server") is the same shape. LOGIN, CRAM-MD5, SCRAM and the
+/// bearer-token mechanisms (whose failure takes a second round trip) are not.
+const ONE_ROUND_TRIP: [&[u8]; 3] = [b"PLAIN", b"EXTERNAL", b"ANONYMOUS"];
+
+fn one_round_trip(mechanism: &[u8]) -> bool {
+    ONE_ROUND_TRIP.iter().any(|m| m.eq_ignore_ascii_case(mechanism))
+}
+
+/// The mechanism and the initial response of an AUTH line that
+/// [`Command::parse`] refused only for its initial response (the verb, one
+/// space and a valid mechanism name come first).
+fn auth_args(line: &[u8]) -> (&[u8], &[u8]) {
+    let args = line.get(5..).unwrap_or_default();
+    match memchr::memchr(b' ', args) {
+        Some(i) => (&args[..i], &args[i + 1..]),
+        None => (args, &[]),
+    }
+}
 
 impl ServerSession {
     /// A new session; the 220 greeting is queued at once unless a greeting
@@ -573,12 +627,23 @@ impl ServerSession {
     }
 
     /// When to call [`handle_timeout`](Self::handle_timeout).
+    ///
+    /// No idle deadline while the application owes a decision (MAIL, RCPT,
+    /// the end of data, an AUTH step): the client is then waiting for the
+    /// server, not the other way round (RFC 5321 4.5.3.2.7 times the server's
+    /// wait "while it is awaiting the next command from the sender"), so the
+    /// client-idle timeout cannot fire then.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.mode == Mode::Closed {
             return None;
         }
-        proto_core::earliest(&[self.greeting_at, self.idle.at()])
+        let idle = if self.pending == Pending::None {
+            self.idle.at()
+        } else {
+            None
+        };
+        proto_core::earliest(&[self.greeting_at, idle])
     }
 
     /// Sends a delayed greeting, or ends an idle session with 421 (RFC 5321 4.5.3.2.7).
@@ -586,6 +651,14 @@ impl ServerSession {
     /// The idle timer is not restarted by every input byte (input carries no
     /// time): when it expires after input arrived, it restarts from `now`, so a
     /// silent client is dropped after one to two [`Timeouts::server`] periods.
+    ///
+    /// The same holds for the application's decisions: while one is pending
+    /// the idle timeout never fires, and since [`accept`](Self::accept),
+    /// [`reject`](Self::reject), [`auth_challenge`](Self::auth_challenge) and
+    /// the like take no time, a decision counts as activity: the next expiry
+    /// (possibly already past, so the driver calls this at once) restarts the
+    /// timer from its `now` instead of closing. The client thus has at least
+    /// a full period after the reply, never less.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.mode == Mode::Closed {
             return;
@@ -606,6 +679,10 @@ impl ServerSession {
             } else {
                 self.greet(now);
             }
+            return;
+        }
+        if self.pending != Pending::None {
+            // The application owes the client a reply; the client is not idle.
             return;
         }
         if self.idle.expired(now) {
@@ -786,7 +863,7 @@ impl ServerSession {
         let limits = self.cfg.limits;
         let parsed = Command::parse_with(&line, &limits);
         let allowed = match &parsed {
-            Ok(Command::Auth { .. }) => limits.auth_line,
+            Ok(Command::Auth { .. }) | Err(CommandError::BadBase64) => limits.auth_line,
             Ok(Command::Mail { .. }) => limits.command_line + limits.mail_params_extra,
             Ok(Command::Rcpt { .. }) => limits.command_line + limits.rcpt_params_extra,
             _ => limits.command_line,
@@ -795,19 +872,22 @@ impl ServerSession {
             self.error_reply(&CommandError::LineTooLong.reply());
             return;
         }
-        let must_be_last = matches!(
-            parsed,
-            Ok(Command::Ehlo { .. }
+        let must_be_last = match parsed {
+            Ok(Command::Auth {
+                mechanism,
+                initial_response,
+            }) => !(initial_response.is_some() && one_round_trip(mechanism)),
+            Ok(
+                Command::Ehlo { .. }
                 | Command::Helo { .. }
                 | Command::Lhlo { .. }
                 | Command::Data
                 | Command::Vrfy { .. }
                 | Command::Expn { .. }
-                | Command::Noop { .. }
-                | Command::Auth { .. }
-                | Command::Etrn { .. }
-                | Command::Help { .. })
-        );
+                | Command::Noop { .. },
+            ) => true,
+            _ => false,
+        };
         if !matches!(
             parsed,
             Ok(Command::Quit | Command::StartTls | Command::Bdat { .. })
@@ -829,6 +909,18 @@ impl ServerSession {
         }
         let cmd = match parsed {
             Ok(c) => c,
+            Err(CommandError::BadBase64) => {
+                // An AUTH whose initial response is not base64: the other
+                // checks of AUTH (502, 503, 504, 538) come first, then 501 5.5.2.
+                let (mechanism, ir) = auth_args(&line);
+                self.start_auth(mechanism, Some(ir));
+                return;
+            }
+            Err(CommandError::BadDsnParameter(_)) if !self.cfg.dsn => {
+                // A parameter of an extension not offered is unknown here (555).
+                self.error_reply(&Reply::new(555, Some(EnhancedCode(5, 5, 4)), "DSN not supported"));
+                return;
+            }
             Err(e) => {
                 self.error_reply(&e.reply());
                 return;
@@ -932,7 +1024,13 @@ impl ServerSession {
                 } else if !self.cfg.dsn && (params.notify.is_some() || params.orcpt.is_some()) {
                     self.error_reply(&Reply::new(555, Some(EnhancedCode(5, 5, 4)), "DSN not supported"));
                 } else if matches!(to, ForwardPath::Mailbox(m) if !m.is_ascii()) && !self.txn.smtputf8 {
-                    self.error_reply(&SYNTAX_RCPT_UTF8.reply());
+                    // RFC 6531 3.5: 553 for RCPT (MAIL gets 550 from the parser's
+                    // CommandError::Utf8NotAllowed).
+                    self.error_reply(&Reply::new(
+                        553,
+                        Some(EnhancedCode(5, 6, 7)),
+                        "Non-ASCII address needs the SMTPUTF8 parameter",
+                    ));
                 } else {
                     self.errors = 0;
                     self.pending = Pending::Rcpt;
@@ -947,6 +1045,11 @@ impl ServerSession {
                     self.bad_sequence("Need MAIL command");
                 } else if self.txn.bdat {
                     self.bad_sequence("DATA not allowed after BDAT");
+                } else if self.txn.accepted == 0 && self.cfg.lmtp {
+                    // RFC 2033 4.2: "when there have been no successful RCPT
+                    // commands in the mail transaction, the DATA command MUST
+                    // fail with a 503 reply code."
+                    self.bad_sequence("No valid recipients");
                 } else if self.txn.accepted == 0 {
                     self.error_reply(&Reply::new(
                         554,
@@ -982,14 +1085,13 @@ impl ServerSession {
                 );
                 self.flush();
             }
-            Command::Expn { .. } | Command::Etrn { .. } | Command::Burl { .. } => {
+            Command::Expn { .. } | Command::Burl { .. } => {
                 self.error_reply(&CommandError::NotImplemented.reply());
                 self.flush();
             }
-            Command::Help { .. } => {
-                self.reply_text(214, Some(EnhancedCode(2, 0, 0)), "See RFC 5321");
-                self.flush();
-            }
+            // Not a synchronisation point (RFC 2920 3.1): the reply waits for the group's end.
+            Command::Etrn { .. } => self.error_reply(&CommandError::NotImplemented.reply()),
+            Command::Help { .. } => self.reply_text(214, Some(EnhancedCode(2, 0, 0)), "See RFC 5321"),
             Command::Quit => {
                 let text = format!("{} closing connection", self.cfg.hostname);
                 self.reply_text(221, Some(EnhancedCode(2, 0, 0)), &text);
@@ -1148,14 +1250,8 @@ impl ServerSession {
             self.bad_sequence("AUTH not allowed during a mail transaction");
             return;
         }
-        if !self.mechanism_usable_now(mechanism) {
-            self.error_reply(&Reply::new(
-                538,
-                Some(EnhancedCode(5, 7, 11)),
-                "Encryption required for requested authentication mechanism",
-            ));
-            return;
-        }
+        // RFC 4954 4: a mechanism the server does not support is 504; 538
+        // (RFC 4954 6) only for one it has but will not run before TLS.
         if !self
             .cfg
             .auth_mechanisms
@@ -1169,12 +1265,22 @@ impl ServerSession {
             ));
             return;
         }
+        if !self.mechanism_usable_now(mechanism) {
+            self.error_reply(&Reply::new(
+                538,
+                Some(EnhancedCode(5, 7, 11)),
+                "Encryption required for requested authentication mechanism",
+            ));
+            return;
+        }
         let initial_response = match ir {
             None => None,
             Some(b"=") => Some(Secret::new(Vec::new())),
-            Some(t) => match B64.decode(t) {
-                Ok(v) => Some(Secret::new(v)),
-                Err(_) => {
+            // RFC 4954 4: any character outside the base64 alphabet is
+            // refused, not ignored (501 5.5.2).
+            Some(t) => match crate::command::is_base64(t).then(|| B64.decode(t)) {
+                Some(Ok(v)) => Some(Secret::new(v)),
+                Some(Err(_)) | None => {
                     self.error_reply(&Reply::new(
                         501,
                         Some(EnhancedCode(5, 5, 2)),
@@ -1260,6 +1366,8 @@ impl ServerSession {
             return Err(UsageError::NothingPending);
         }
         self.pending = Pending::None;
+        // The client's turn starts now; see `handle_timeout`.
+        self.progress = true;
         self.held.put_slice(b"334 ");
         self.held.put_slice(B64.encode(challenge).as_bytes());
         self.held.put_slice(b"\r\n");
@@ -1278,6 +1386,7 @@ impl ServerSession {
             return Err(UsageError::NothingPending);
         }
         self.pending = Pending::None;
+        self.progress = true;
         self.mode = Mode::Command;
         match outcome {
             AuthOutcome::Success => {
@@ -1300,45 +1409,60 @@ impl ServerSession {
     }
 
     fn start_bdat(&mut self, size: u64, last: bool) {
-        let mut discard = false;
-        if !self.cfg.chunking {
-            self.error_reply(&CommandError::NotImplemented.reply());
-            discard = true;
+        let refused = if !self.cfg.chunking {
+            Some(BdatRefusal::NotOffered)
         } else if !self.txn.mail {
-            self.bad_sequence("Need MAIL command");
-            discard = true;
+            Some(BdatRefusal::NoMail)
+        } else if self.txn.accepted == 0 && self.cfg.lmtp && last {
+            Some(BdatRefusal::Silent)
         } else if self.txn.accepted == 0 {
-            self.error_reply(&Reply::new(
-                554,
-                Some(EnhancedCode(5, 5, 1)),
-                "No valid recipients",
-            ));
-            discard = true;
+            Some(BdatRefusal::NoRecipients)
         } else if self.txn.failed {
-            self.bad_sequence("Transaction failed, send RSET");
-            discard = true;
-        } else if !self.txn.bdat {
-            self.txn.bdat = true;
-            self.endings = LineEndings::default();
-            self.events.push_back(ServerEvent::DataStart);
-        }
-        if self.mode == Mode::Closed {
-            // The refusal was one error too many (421): nothing more is read.
+            Some(BdatRefusal::Failed)
+        } else {
+            if !self.txn.bdat {
+                self.txn.bdat = true;
+                self.endings = LineEndings::default();
+                self.events.push_back(ServerEvent::DataStart);
+            }
+            None
+        };
+        if refused.is_some_and(|r| r != BdatRefusal::Silent) && self.errors >= self.cfg.limits.errors {
+            // The refusal is one error too many: it goes out at once with the
+            // 421, and nothing more is read.
+            self.refuse_bdat(refused);
             return;
         }
-        // The chunk's octets follow in any case and must be consumed (RFC 3030 2).
+        // The chunk's octets follow in any case and must be consumed first
+        // (RFC 3030 2); a refusal is sent once they are.
         self.mode = Mode::Bdat {
             remaining: size,
             last,
-            discard,
+            refused,
         };
+    }
+
+    /// The reply to a refused BDAT (see [`BdatRefusal`]).
+    fn refuse_bdat(&mut self, refused: Option<BdatRefusal>) {
+        match refused {
+            None => {}
+            Some(BdatRefusal::NotOffered) => self.error_reply(&CommandError::NotImplemented.reply()),
+            Some(BdatRefusal::NoMail) => self.bad_sequence("Need MAIL command"),
+            Some(BdatRefusal::NoRecipients) => self.error_reply(&Reply::new(
+                554,
+                Some(EnhancedCode(5, 5, 1)),
+                "No valid recipients",
+            )),
+            Some(BdatRefusal::Failed) => self.bad_sequence("Transaction failed, send RSET"),
+            Some(BdatRefusal::Silent) => self.txn = Txn::default(),
+        }
     }
 
     fn step_bdat(&mut self) -> bool {
         let Mode::Bdat {
             remaining,
             last,
-            discard,
+            refused,
         } = self.mode
         else {
             return false;
@@ -1354,16 +1478,17 @@ impl ServerSession {
             self.mode = Mode::Bdat {
                 remaining: remaining - n as u64,
                 last,
-                discard,
+                refused,
             };
-            if !discard {
+            if refused.is_none() {
                 let binary = self.txn.body == Some(BodyType::BinaryMime);
                 self.queue_body_chunk(chunk, !binary);
             }
             return true;
         }
         self.mode = Mode::Command;
-        if discard {
+        if refused.is_some() {
+            self.refuse_bdat(refused);
             return true;
         }
         if last {
@@ -1580,6 +1705,8 @@ impl ServerSession {
             }
         }
         self.pending = Pending::None;
+        // The client's turn starts now; see `handle_timeout`.
+        self.progress = true;
         Ok(())
     }
 
@@ -1605,6 +1732,7 @@ impl ServerSession {
         }
         self.txn = Txn::default();
         self.pending = Pending::None;
+        self.progress = true;
         Ok(())
     }
 

@@ -112,8 +112,14 @@ fn every_command_parses() {
         Command::parse(b"BDAT 99999999999999999999999"),
         Err(CommandError::Syntax(_))
     ));
+    // RFC 4954 4: an initial response outside base64 is 501 5.5.2.
+    assert_eq!(Command::parse(b"AUTH PLAIN !!!"), Err(CommandError::BadBase64));
+    assert_eq!(
+        CommandError::BadBase64.reply().to_vec().unwrap(),
+        b"501 5.5.2 Invalid base64 data\r\n"
+    );
     assert!(matches!(
-        Command::parse(b"AUTH PLAIN !!!"),
+        Command::parse(b"AUTH PL!AIN"),
         Err(CommandError::Syntax(_))
     ));
     assert!(matches!(Command::parse(b"VRFY"), Err(CommandError::Syntax(_))));
@@ -171,12 +177,9 @@ fn mail_and_rcpt_parameters_are_typed() {
         &b"MAIL FROM:<> SIZE=x"[..],
         b"MAIL FROM:<> BODY=8BIT",
         b"MAIL FROM:<> SMTPUTF8=yes",
-        b"MAIL FROM:<> RET=ALL",
         b"MAIL FROM:<> MT-PRIORITY=10",
         b"MAIL FROM:<> SIZE=1 size=2",
-        b"RCPT TO:<a@b.c> NOTIFY=NEVER,SUCCESS",
-        b"RCPT TO:<a@b.c> ORCPT=rfc822",
-        b"RCPT TO:<a@b.c> ORCPT=rfc822;a+zz",
+        b"MAIL FROM:<> SIZE=123456789012345678901",
     ] {
         assert!(
             matches!(Command::parse(bad), Err(CommandError::BadParameter(_))),
@@ -184,6 +187,32 @@ fn mail_and_rcpt_parameters_are_typed() {
             String::from_utf8_lossy(bad)
         );
     }
+    // RFC 3461 5.1: bad or repeated DSN parameters are 501, not 555.
+    for bad in [
+        &b"MAIL FROM:<> RET=ALL"[..],
+        b"MAIL FROM:<> RET",
+        b"MAIL FROM:<> RET=FULL ret=HDRS",
+        b"MAIL FROM:<> ENVID=a+zz",
+        b"MAIL FROM:<> ENVID=a ENVID=b",
+        b"RCPT TO:<a@b.c> NOTIFY=NEVER,SUCCESS",
+        b"RCPT TO:<a@b.c> NOTIFY=SUCCESS NOTIFY=FAILURE",
+        b"RCPT TO:<a@b.c> ORCPT=rfc822",
+        b"RCPT TO:<a@b.c> ORCPT=rfc822;a+zz",
+        b"RCPT TO:<a@b.c> ORCPT=rfc822;a ORCPT=rfc822;b",
+    ] {
+        let r = Command::parse(bad);
+        assert!(
+            matches!(r, Err(CommandError::BadDsnParameter(_))),
+            "{}: {r:?}",
+            String::from_utf8_lossy(bad)
+        );
+        assert_eq!(r.unwrap_err().reply().code(), 501);
+    }
+    // RFC 1870 6: size-value ::= 1*20DIGIT; above u64::MAX it reads as u64::MAX.
+    let Ok(Command::Mail { params, .. }) = Command::parse(b"MAIL FROM:<> SIZE=99999999999999999999") else {
+        panic!("20-digit SIZE refused");
+    };
+    assert_eq!(params.size, Some(u64::MAX));
     for bad in [
         &b"MAIL FROM:<> =x"[..],
         b"MAIL FROM:<>  SIZE=1",

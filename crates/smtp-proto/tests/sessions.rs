@@ -664,45 +664,6 @@ fn a_refused_bdat_that_is_one_error_too_many_closes_for_good() {
     assert_eq!(s.poll_timeout(), None);
 }
 
-#[test]
-fn decisions_after_a_fatal_close_do_not_reopen_the_session() {
-    let t0 = Instant::now();
-    let cfg = ServerConfig {
-        auth_mechanisms: vec!["PLAIN".into()],
-        allow_plaintext_auth: true,
-        ..ServerConfig::default()
-    };
-    for decide in 0..3 {
-        let mut s = ServerSession::new(cfg.clone(), t0);
-        s.handle_input(b"EHLO c.example\r\n");
-        server_events(&mut s);
-        s.handle_input(if decide == 2 {
-            &b"MAIL FROM:<a@b.example>\r\n"[..]
-        } else {
-            b"AUTH PLAIN\r\n"
-        });
-        assert_eq!(server_events(&mut s).len(), 1, "a decision is pending");
-        out_of(&mut s);
-        // The application takes too long: the idle timeout closes the session.
-        s.handle_timeout(t0 + 5 * MIN);
-        s.handle_timeout(t0 + 10 * MIN);
-        assert!(s.is_closed());
-        assert_eq!(server_events(&mut s), vec!["error Timeout"]);
-        out_of(&mut s);
-        let late = match decide {
-            0 => s.auth_challenge(b""),
-            1 => s.auth_finish(AuthOutcome::Success),
-            _ => s.accept(),
-        };
-        assert_eq!(late, Err(UsageError::NothingPending));
-        assert!(s.is_closed());
-        s.handle_input(b"NOOP\r\n");
-        assert!(server_events(&mut s).is_empty());
-        assert_eq!(out_of(&mut s), "");
-        assert!(!s.is_authenticated());
-    }
-}
-
 /// A store that knows one user, `user` / `pencil`, by SCRAM-SHA-256 keys.
 struct OneUser(sasl::ScramKeys);
 

@@ -1,7 +1,7 @@
 //! MAIL and RCPT parameters: RFC 5321 4.1.2 `Mail-parameters` /
 //! `Rcpt-parameters`, typed per extension RFC.
 
-use super::{class, parse_u64};
+use super::class;
 use crate::command::{BodyType, MailParams, Notify, Orcpt, OtherParams, RcptParams, Ret, XText};
 use crate::error::CommandError;
 
@@ -310,6 +310,36 @@ fn set_once<T>(slot: &mut Option<T>, v: T) -> Result<(), CommandError> {
     Ok(())
 }
 
+/// The value of a DSN parameter (RET, ENVID, NOTIFY, ORCPT): missing is a
+/// bad value (501, RFC 3461 5.1).
+fn dsn_need<'a>(v: Option<&'a [u8]>, what: &'static str) -> Result<&'a [u8], CommandError> {
+    v.ok_or(CommandError::BadDsnParameter(what))
+}
+
+/// [`set_once`] for a DSN parameter. RFC 3461 5.1 (a): "if there is more than
+/// one ENVID or RET parameter in a particular MAIL command, the server MUST
+/// issue the reply-code 501"; 4.5 and 5.1 (b) say the same (SHOULD) for RCPT.
+fn dsn_once<T>(slot: &mut Option<T>, v: T) -> Result<(), CommandError> {
+    if slot.is_some() {
+        return Err(CommandError::BadDsnParameter("DSN parameter given twice"));
+    }
+    *slot = Some(v);
+    Ok(())
+}
+
+/// RFC 1870 6: `size-value ::= 1*20DIGIT`. Twenty digits can exceed
+/// `u64::MAX`; such a value is still valid syntax and is read as `u64::MAX`,
+/// larger than any configurable limit, so that it gets 552 (RFC 1870 6.1),
+/// not a syntax error.
+fn parse_size(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || v.len() > 20 || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(v.iter().fold(0u64, |n, &b| {
+        n.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+    }))
+}
+
 pub(crate) fn mail_params(raw: &[u8]) -> Result<MailParams<'_>, CommandError> {
     let mut p = MailParams {
         other: OtherParams::mail(raw),
@@ -320,7 +350,7 @@ pub(crate) fn mail_params(raw: &[u8]) -> Result<MailParams<'_>, CommandError> {
         if is_kw(k, kk, b"SIZE") {
             // RFC 1870 6: size-value ::= 1*20DIGIT
             let n =
-                parse_u64(need(v, "SIZE needs a value")?).ok_or(CommandError::BadParameter("bad SIZE"))?;
+                parse_size(need(v, "SIZE needs a value")?).ok_or(CommandError::BadParameter("bad SIZE"))?;
             set_once(&mut p.size, n)?;
         } else if is_kw(k, kk, b"BODY") {
             let v = need(v, "BODY needs a value")?;
@@ -330,22 +360,22 @@ pub(crate) fn mail_params(raw: &[u8]) -> Result<MailParams<'_>, CommandError> {
             no_value(v, "SMTPUTF8 takes no value")?;
             set_once(&mut utf8, ())?;
         } else if is_kw(k, kk, b"RET") {
-            let v = need(v, "RET needs a value")?;
+            let v = dsn_need(v, "RET needs a value")?;
             let r = if v.eq_ignore_ascii_case(b"FULL") {
                 Ret::Full
             } else if v.eq_ignore_ascii_case(b"HDRS") {
                 Ret::Hdrs
             } else {
-                return Err(CommandError::BadParameter("bad RET"));
+                return Err(CommandError::BadDsnParameter("bad RET"));
             };
-            set_once(&mut p.ret, r)?;
+            dsn_once(&mut p.ret, r)?;
         } else if is_kw(k, kk, b"ENVID") {
-            let v = need(v, "ENVID needs a value")?;
+            let v = dsn_need(v, "ENVID needs a value")?;
             // RFC 3461 4.4: up to 100 characters of xtext.
             if v.len() > 100 || !(mask & class::XCHAR != 0 || valid_xtext_slow(v)) {
-                return Err(CommandError::BadParameter("bad ENVID"));
+                return Err(CommandError::BadDsnParameter("bad ENVID"));
             }
-            set_once(&mut p.envid, XText(v))?;
+            dsn_once(&mut p.envid, XText(v))?;
         } else if is_kw(k, kk, b"AUTH") {
             let v = need(v, "AUTH needs a value")?;
             if !(mask & class::XCHAR != 0 || valid_xtext_slow(v)) {
@@ -383,24 +413,24 @@ pub(crate) fn rcpt_params(raw: &[u8]) -> Result<RcptParams<'_>, CommandError> {
     };
     for_each_param(raw, |k, kk, v, mask| {
         if is_kw(k, kk, b"NOTIFY") {
-            let n = Notify::parse(need(v, "NOTIFY needs a value")?)
-                .ok_or(CommandError::BadParameter("bad NOTIFY"))?;
-            set_once(&mut p.notify, n)?;
+            let n = Notify::parse(dsn_need(v, "NOTIFY needs a value")?)
+                .ok_or(CommandError::BadDsnParameter("bad NOTIFY"))?;
+            dsn_once(&mut p.notify, n)?;
         } else if is_kw(k, kk, b"ORCPT") {
             // RFC 3461 4.2: orcpt-parameter = "ORCPT=" original-recipient-address
             // original-recipient-address = addr-type ";" xtext, at most 500 characters.
-            let v = need(v, "ORCPT needs a value")?;
+            let v = dsn_need(v, "ORCPT needs a value")?;
             let semi = v
                 .iter()
                 .position(|&b| b == b';')
-                .ok_or(CommandError::BadParameter("bad ORCPT"))?;
+                .ok_or(CommandError::BadDsnParameter("bad ORCPT"))?;
             let (t, a) = (&v[..semi], &v[semi + 1..]);
             // All of `v` being xchar makes its tail `a` valid xtext.
             let xtext = mask & class::XCHAR != 0 || valid_xtext_slow(a);
             if v.len() > 500 || t.is_empty() || !class::all(t, class::ATEXT) || !xtext {
-                return Err(CommandError::BadParameter("bad ORCPT"));
+                return Err(CommandError::BadDsnParameter("bad ORCPT"));
             }
-            set_once(
+            dsn_once(
                 &mut p.orcpt,
                 Orcpt {
                     addr_type: t,
