@@ -1316,6 +1316,12 @@ async fn dsn_parameters_reports_chunking_and_submission_hygiene() {
 
     wait_for("delivery to bob at B", || b.messages("bob@b.test").len() == 1).await;
     wait_for("A's queue emptied", || a.queued() == 0).await;
+    // The reports are written by other tasks than the one that empties the
+    // queue: wait for them too, then check there is nothing more.
+    wait_for("three messages for alice", || {
+        a.messages("alice@a.test").len() >= 3
+    })
+    .await;
     let texts: Vec<String> = a
         .messages("alice@a.test")
         .iter()
