@@ -723,7 +723,15 @@ impl<'a> Command<'a> {
                     Some(_) => return Err(CommandError::Syntax("bad BDAT end marker")),
                     None => (r, false),
                 };
-                let size = crate::parse::parse_u64(n).ok_or(CommandError::Syntax("bad BDAT size"))?;
+                // chunk-size = 1*DIGIT, any number of them: leading zeros
+                // are fine, and a size past u64 is larger than any limit.
+                // Refusing either would leave the chunk's octets to be read
+                // as commands.
+                if n.is_empty() || !n.iter().all(u8::is_ascii_digit) {
+                    return Err(CommandError::Syntax("bad BDAT size"));
+                }
+                let zeros = n.iter().take_while(|&&b| b == b'0').count().min(n.len() - 1);
+                let size = crate::parse::parse_u64(&n[zeros..]).unwrap_or(u64::MAX);
                 Command::Bdat { size, last }
             }
             k if k == key(b"RSET") => {

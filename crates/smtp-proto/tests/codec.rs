@@ -108,10 +108,15 @@ fn every_command_parses() {
         Command::parse(b"BDAT 1 FIRST"),
         Err(CommandError::Syntax(_))
     ));
-    assert!(matches!(
+    // Past u64: larger than any limit, not a syntax error (its octets must
+    // still be read as the chunk).
+    assert_eq!(
         Command::parse(b"BDAT 99999999999999999999999"),
-        Err(CommandError::Syntax(_))
-    ));
+        Ok(Command::Bdat {
+            size: u64::MAX,
+            last: false
+        })
+    );
     // RFC 4954 4: an initial response outside base64 is 501 5.5.2.
     assert_eq!(Command::parse(b"AUTH PLAIN !!!"), Err(CommandError::BadBase64));
     assert_eq!(
@@ -804,4 +809,26 @@ fn encoders_refuse_what_would_not_read_back_the_same() {
         .write_to(&mut out)
         .unwrap();
     assert_eq!(&out[..], b"250 2.1.0 Ok\r\n");
+}
+
+#[test]
+fn bdat_size_takes_any_number_of_digits() {
+    // chunk-size = 1*DIGIT (RFC 3030 2).
+    let cases: [(&[u8], u64, bool); 5] = [
+        (b"BDAT 0000000000000000000000005 LAST", 5, true),
+        (b"BDAT 0", 0, false),
+        (b"BDAT 000", 0, false),
+        (b"BDAT 18446744073709551615", u64::MAX, false),
+        (b"BDAT 123456789012345678901234567890 LAST", u64::MAX, true),
+    ];
+    for (line, size, last) in cases {
+        assert_eq!(
+            Command::parse(line).unwrap(),
+            Command::Bdat { size, last },
+            "{line:?}"
+        );
+    }
+    for bad in [&b"BDAT"[..], b"BDAT ", b"BDAT -1", b"BDAT 1x", b"BDAT 1 LAST x"] {
+        assert!(Command::parse(bad).is_err(), "{bad:?}");
+    }
 }
