@@ -610,9 +610,15 @@ fn opt_string(rest: Option<&[u8]>) -> Result<Option<&[u8]>, CommandError> {
     rest.map(|r| string_arg(Some(r))).transpose()
 }
 
+/// The domain of HELO/EHLO/LHLO: ASCII only (RFC 6531 3.7.1: the client
+/// "MUST send only ASCII (LDH label or A-label) domains in the EHLO command",
+/// since it cannot know yet whether the server takes UTF-8).
 fn host_arg<'a>(rest: Option<&'a [u8]>, limits: &Limits) -> Result<Host<'a>, CommandError> {
     let s = rest.ok_or(CommandError::Syntax("domain required"))?;
-    path::parse_host(s, limits).map(|(h, _)| h)
+    match path::parse_host(s, limits)? {
+        (_, true) => Err(CommandError::Syntax("non-ASCII domain (use its A-label form)")),
+        (h, false) => Ok(h),
+    }
 }
 
 impl<'a> Command<'a> {
@@ -845,6 +851,9 @@ impl<'a> Command<'a> {
                     Command::Ehlo { .. } => b"EHLO ",
                     _ => b"LHLO ",
                 });
+                if matches!(host, Host::Domain(d) if !d.is_ascii()) {
+                    return Err(EncodeError::Invalid("non-ASCII HELO/EHLO/LHLO domain"));
+                }
                 host.write_to(out)?;
             }
             Command::Mail { from, params } => {

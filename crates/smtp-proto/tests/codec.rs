@@ -832,3 +832,23 @@ fn bdat_size_takes_any_number_of_digits() {
         assert!(Command::parse(bad).is_err(), "{bad:?}");
     }
 }
+
+#[test]
+fn greeting_commands_take_only_ascii_domains() {
+    // RFC 6531 3.7.1: EHLO carries LDH labels or A-labels only.
+    for line in [
+        &b"EHLO b\xc3\xbccher.example"[..],
+        b"HELO b\xc3\xbccher.example",
+        b"LHLO b\xc3\xbccher.example",
+    ] {
+        assert!(
+            matches!(Command::parse(line), Err(CommandError::Syntax(_))),
+            "{line:?}"
+        );
+    }
+    assert!(Command::parse(b"EHLO xn--bcher-kva.example").is_ok());
+    let c = Command::Ehlo {
+        host: Host::Domain("b\u{fc}cher.example".as_bytes()),
+    };
+    assert!(c.encode(&mut BytesMut::new()).is_err());
+}
