@@ -142,6 +142,9 @@ pub enum ErrorKind {
     Eof,
     /// The session is already closed.
     Closed,
+    /// Server: the client sent more than [`crate::Limits::buffered_input`]
+    /// while the server could not read on.
+    TooMuchInput,
     /// Client: the body outgrew the server's SIZE limit during DATA, which
     /// cannot be cancelled; the connection must be closed so that the server
     /// drops the partial message.

@@ -38,6 +38,14 @@ pub struct Limits {
     /// Most commands answered with an error in a row before the server gives up
     /// with 421 (defence against garbage; RFC 5321 leaves it to the server).
     pub errors: usize,
+    /// Most unread input the server holds while it cannot read on: before its
+    /// (delayed) greeting, or while the application owes a decision (MAIL,
+    /// RCPT, end of data, an AUTH step). Pipelining lets a client send ahead
+    /// of those (a BDAT chunk behind its RCPT, say), so this is generous; past
+    /// it the server answers 421 and closes, so a client cannot make it hold
+    /// unbounded memory. A driver should stop reading well before (see
+    /// [`crate::ServerSession::buffered_input`]).
+    pub buffered_input: usize,
 }
 
 impl Limits {
@@ -55,6 +63,7 @@ impl Limits {
         recipients: 100,
         message_size: 35 * 1024 * 1024,
         errors: 20,
+        buffered_input: 4 * 1024 * 1024,
     };
 }
 

@@ -589,9 +589,42 @@ impl ServerSession {
             }
             _ => {
                 self.progress |= !data.is_empty();
-                self.input.extend_from_slice(data);
+                if !self.flooded(data.len()) {
+                    self.input.extend_from_slice(data);
+                }
             }
         }
+    }
+
+    /// How much received input the session holds unread. It reads on in
+    /// [`poll_event`](Self::poll_event), except before a delayed greeting and
+    /// while the application owes a decision; a driver that keeps reading
+    /// then should stop once this passes a few reads, or the session ends the
+    /// connection at [`Limits::buffered_input`].
+    #[must_use]
+    pub fn buffered_input(&self) -> usize {
+        self.input.len()
+    }
+
+    /// True (and the session closed with 421) when `more` bytes would take
+    /// the unread input past [`Limits::buffered_input`] while the session
+    /// cannot read on.
+    fn flooded(&mut self, more: usize) -> bool {
+        let blocked =
+            self.pending != Pending::None || matches!(self.mode, Mode::PreGreeting | Mode::AuthWait);
+        if !blocked || self.input.len().saturating_add(more) <= self.cfg.limits.buffered_input {
+            return false;
+        }
+        self.reply_text(
+            421,
+            Some(EnhancedCode(4, 7, 0)),
+            "Too much input ahead of the replies, closing connection",
+        );
+        self.close(Error::new(
+            ErrorKind::TooMuchInput,
+            "too much input while a reply was due",
+        ));
+        true
     }
 
     /// [`handle_input`](Self::handle_input) for a buffer the driver hands
@@ -604,7 +637,9 @@ impl ServerSession {
     pub fn handle_input_buf(&mut self, data: BytesMut) {
         if self.input.is_empty() && !matches!(self.mode, Mode::Closed | Mode::AwaitTls | Mode::PreGreeting) {
             self.progress |= !data.is_empty();
-            self.input = data;
+            if !self.flooded(data.len()) {
+                self.input = data;
+            }
         } else {
             self.handle_input(&data);
         }

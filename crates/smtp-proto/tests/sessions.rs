@@ -1177,3 +1177,64 @@ fn client_sends_8bit_octets_only_when_declared() {
     assert_eq!(client_events(&mut c).last().unwrap(), "SendBody");
     assert_eq!(c.send_data(body), Ok(body.len()));
 }
+
+#[test]
+fn server_holds_bounded_input_while_a_decision_is_due() {
+    let t0 = Instant::now();
+    let cfg = ServerConfig {
+        limits: Limits {
+            buffered_input: 10_000,
+            ..Limits::default()
+        },
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, t0);
+    out_of(&mut s);
+    s.handle_input(b"EHLO c.test\r\n");
+    server_events(&mut s);
+    s.handle_input(b"MAIL FROM:<a@example.test>\r\n");
+    let ev = server_events(&mut s);
+    assert!(ev.last().unwrap().starts_with("Mail"), "{ev:?}");
+    // The MAIL decision is due: the session reads no further. Pipelined
+    // input up to the limit is kept ...
+    s.handle_input(&vec![b'x'; 9_000]);
+    assert_eq!(s.buffered_input(), 9_000);
+    assert!(!s.is_closed());
+    // ... past it the server gives up with 421 instead of holding more.
+    s.handle_input_buf(bytes::BytesMut::from(&vec![b'y'; 2_000][..]));
+    assert!(s.is_closed());
+    assert!(
+        out_of(&mut s).ends_with("421 4.7.0 Too much input ahead of the replies, closing connection\r\n")
+    );
+    assert_eq!(server_events(&mut s), vec!["error TooMuchInput"]);
+    assert_eq!(s.buffered_input(), 0);
+    // Reading on as usual, far more than the limit passes through.
+    let mut s = ServerSession::new(
+        ServerConfig {
+            limits: Limits {
+                buffered_input: 10_000,
+                message_size: 0,
+                ..Limits::default()
+            },
+            ..ServerConfig::default()
+        },
+        t0,
+    );
+    out_of(&mut s);
+    s.handle_input(b"EHLO c.test\r\n");
+    server_events(&mut s);
+    s.handle_input(b"MAIL FROM:<a@example.test>\r\n");
+    server_events(&mut s);
+    s.accept().unwrap();
+    s.handle_input(b"RCPT TO:<b@example.test>\r\n");
+    server_events(&mut s);
+    s.accept().unwrap();
+    s.handle_input(b"DATA\r\n");
+    server_events(&mut s);
+    let line = [&[b'z'; 998][..], b"\r\n"].concat();
+    for _ in 0..100 {
+        s.handle_input(&line);
+        server_events(&mut s);
+    }
+    assert!(!s.is_closed());
+}
