@@ -90,7 +90,7 @@ pub use arg::{ForbiddenByte, check_arg};
 pub use dot::{BareLineEndings, DotDecoder, DotEncoder, DotError, DotEvent};
 pub use line::{LineConfig, LineError, LineFramer};
 pub use secret::{Secret, Wipe, ct_eq};
-pub use session::{Deadline, Session, TransmitQueue, earliest, transfer};
+pub use session::{Deadline, Session, TransmitQueue, drain_transmit, earliest, transfer};
 
 /// Re-export of the `bytes` crate, whose types appear in every public API here.
 pub use bytes;

@@ -199,6 +199,26 @@ pub fn transfer<A: Session + ?Sized, B: Session + ?Sized>(
     moved
 }
 
+/// Takes everything `session` has to send (as a driver writing it all out
+/// would); for tests and tools.
+///
+/// ```
+/// # use proto_core::Session;
+/// # fn demo<S: Session>(s: &mut S) {
+/// let wire: Vec<u8> = proto_core::drain_transmit(s);
+/// assert!(s.poll_transmit().is_none());
+/// # }
+/// ```
+pub fn drain_transmit<S: Session + ?Sized>(session: &mut S) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(b) = session.poll_transmit() {
+        let n = b.len();
+        out.extend_from_slice(b);
+        session.advance_transmit(n);
+    }
+    out
+}
+
 /// Implements [`Session`] for a type whose inherent methods already have the
 /// contract's names and signatures, so each crate writes the delegation once
 /// in a line instead of seven methods.

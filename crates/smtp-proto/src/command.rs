@@ -610,6 +610,14 @@ fn opt_string(rest: Option<&[u8]>) -> Result<Option<&[u8]>, CommandError> {
     rest.map(|r| string_arg(Some(r))).transpose()
 }
 
+/// sasl-mech = 1*20(UPPER-ALPHA / DIGIT / "-" / "_") (RFC 4422 3.1); any
+/// case is accepted, as mechanism names are matched without case.
+fn is_sasl_mech(m: &[u8]) -> bool {
+    (1..=20).contains(&m.len())
+        && m.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The domain of HELO/EHLO/LHLO: ASCII only (RFC 6531 3.7.1: the client
 /// "MUST send only ASCII (LDH label or A-label) domains in the EHLO command",
 /// since it cannot know yet whether the server takes UTF-8).
@@ -770,13 +778,7 @@ impl<'a> Command<'a> {
                     Some(i) => (&r[..i], Some(&r[i + 1..])),
                     None => (r, None),
                 };
-                // sasl-mech = 1*20(UPPER-ALPHA / DIGIT / "-" / "_") (RFC 4422 3.1), any case accepted.
-                if m.is_empty()
-                    || m.len() > 20
-                    || !m
-                        .iter()
-                        .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                {
+                if !is_sasl_mech(m) {
                     return Err(CommandError::Syntax("bad mechanism name"));
                 }
                 if let Some(ir) = ir
@@ -891,14 +893,8 @@ impl<'a> Command<'a> {
                 mechanism,
                 initial_response,
             } => {
-                // sasl-mech (RFC 4422 3.1): 1 to 20 of letters, digits, "-"
-                // and "_"; anything else (a space) would change the command.
-                if mechanism.is_empty()
-                    || mechanism.len() > 20
-                    || !mechanism
-                        .iter()
-                        .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                {
+                // Anything else (a space) would change the command.
+                if !is_sasl_mech(mechanism) {
                     return Err(EncodeError::Invalid("bad SASL mechanism name"));
                 }
                 word(out, "AUTH", Some(mechanism))?;

@@ -11,13 +11,7 @@ const MIN: Duration = Duration::from_secs(60);
 
 /// Everything the session has to send, as text.
 fn output(s: &mut ServerSession) -> String {
-    let mut v = Vec::new();
-    while let Some(b) = s.poll_transmit() {
-        let n = b.len();
-        v.extend_from_slice(b);
-        s.advance_transmit(n);
-    }
-    String::from_utf8_lossy(&v).into_owned()
+    String::from_utf8_lossy(&proto_core::drain_transmit(s)).into_owned()
 }
 
 /// A session that has greeted and answered EHLO (LHLO for LMTP).

@@ -8,13 +8,7 @@ use smtp_proto::*;
 use std::time::{Duration, Instant};
 
 fn out_of<S: proto_core::Session>(s: &mut S) -> String {
-    let mut v = Vec::new();
-    while let Some(b) = s.poll_transmit() {
-        let n = b.len();
-        v.extend_from_slice(b);
-        s.advance_transmit(n);
-    }
-    String::from_utf8_lossy(&v).into_owned()
+    String::from_utf8_lossy(&proto_core::drain_transmit(s)).into_owned()
 }
 
 fn server_events(s: &mut ServerSession) -> Vec<String> {
