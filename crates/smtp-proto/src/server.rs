@@ -1465,7 +1465,7 @@ impl ServerSession {
         if refused.is_some_and(|r| r != BdatRefusal::Silent) && self.errors >= self.cfg.limits.errors {
             // The refusal is one error too many: it goes out at once with the
             // 421, and nothing more is read.
-            self.refuse_bdat(refused);
+            self.refuse_bdat(refused, last);
             return;
         }
         // The chunk's octets follow in any case and must be consumed first
@@ -1478,7 +1478,7 @@ impl ServerSession {
     }
 
     /// The reply to a refused BDAT (see [`BdatRefusal`]).
-    fn refuse_bdat(&mut self, refused: Option<BdatRefusal>) {
+    fn refuse_bdat(&mut self, refused: Option<BdatRefusal>, last: bool) {
         match refused {
             None => {}
             Some(BdatRefusal::NotOffered) => self.error_reply(&CommandError::NotImplemented.reply()),
@@ -1488,7 +1488,17 @@ impl ServerSession {
                 Some(EnhancedCode(5, 5, 1)),
                 "No valid recipients",
             )),
-            Some(BdatRefusal::Failed) => self.bad_sequence("Transaction failed, send RSET"),
+            Some(BdatRefusal::Failed) => {
+                // LMTP: BDAT LAST "returns one reply for each previously
+                // successful RCPT command" (RFC 2033 4.3), failed or not.
+                let text = "Transaction failed, send RSET";
+                if self.cfg.lmtp && last {
+                    for _ in 1..self.txn.accepted {
+                        self.reply(&Reply::new(503, Some(EnhancedCode(5, 5, 1)), text));
+                    }
+                }
+                self.bad_sequence(text);
+            }
             Some(BdatRefusal::Silent) => self.txn = Txn::default(),
         }
     }
@@ -1523,7 +1533,7 @@ impl ServerSession {
         }
         self.mode = Mode::Command;
         if refused.is_some() {
-            self.refuse_bdat(refused);
+            self.refuse_bdat(refused, last);
             return true;
         }
         if last {

@@ -514,3 +514,28 @@ fn help_and_etrn_may_be_followed_in_a_pipelined_group() {
         "554 5.5.0 Error: SMTP protocol synchronization\r\n[fatal ProtocolSync]"
     );
 }
+
+/// RFC 2033 4.3: BDAT LAST "returns one reply for each previously successful
+/// RCPT command", also when an earlier chunk already failed the transaction.
+#[test]
+fn lmtp_bdat_last_after_a_failed_chunk_answers_each_recipient() {
+    let mut cfg = lmtp();
+    cfg.limits.message_size = 5;
+    let (mut s, mut app) = greeted(cfg);
+    let out = exchange(
+        &mut s,
+        &mut app,
+        b"MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nRCPT TO:<c@example.test>\r\nBDAT 10\r\n0123456789BDAT 0 LAST\r\n",
+    );
+    assert_eq!(codes(&out), ["250", "250", "250", "552", "503", "503"], "{out}");
+    // Plain SMTP: one reply.
+    let mut cfg = ServerConfig::default();
+    cfg.limits.message_size = 5;
+    let (mut s, mut app) = greeted(cfg);
+    let out = exchange(
+        &mut s,
+        &mut app,
+        b"MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nRCPT TO:<c@example.test>\r\nBDAT 10\r\n0123456789BDAT 0 LAST\r\n",
+    );
+    assert_eq!(codes(&out), ["250", "250", "250", "552", "503"], "{out}");
+}
