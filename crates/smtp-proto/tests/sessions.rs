@@ -1232,3 +1232,34 @@ fn server_holds_bounded_input_while_a_decision_is_due() {
     }
     assert!(!s.is_closed());
 }
+
+#[test]
+fn client_quit_during_an_auth_exchange_cancels_it_first() {
+    // QUIT cannot be sent as an answer to a 334 challenge: the exchange is
+    // cancelled with "*" (RFC 4954 4), and QUIT follows the server's 501.
+    let t0 = Instant::now();
+    let cfg = ClientConfig {
+        implicit_tls: true,
+        credentials: Some(sasl::Credentials {
+            username: "user".into(),
+            password: Some(Secret::new("pass".into())),
+            ..sasl::Credentials::default()
+        }),
+        ..ClientConfig::default()
+    };
+    let mut c = ClientSession::new(cfg, t0);
+    c.handle_input(b"220 mx\r\n250-mx\r\n250 AUTH LOGIN\r\n");
+    client_events(&mut c);
+    assert_eq!(out_of(&mut c), "EHLO localhost\r\nAUTH LOGIN\r\n");
+    c.quit(t0).unwrap();
+    assert_eq!(out_of(&mut c), "");
+    c.handle_input(b"334 VXNlcm5hbWU6\r\n");
+    client_events(&mut c);
+    assert_eq!(out_of(&mut c), "*\r\n");
+    c.handle_input(b"501 5.7.0 cancelled\r\n");
+    let ev = client_events(&mut c);
+    assert!(ev.iter().all(|e| e != "Ready"), "{ev:?}");
+    assert_eq!(out_of(&mut c), "QUIT\r\n");
+    c.handle_input(b"221 bye\r\n");
+    assert_eq!(client_events(&mut c), vec!["Closed"]);
+}
