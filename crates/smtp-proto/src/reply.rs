@@ -140,11 +140,37 @@ impl Reply {
     /// assert_eq!(&out[..], b"250 2.1.0 Ok\r\n");
     /// ```
     ///
+    /// Lines of any length are written; a server keeps to its
+    /// [`Limits::reply_line`](crate::Limits::reply_line) with
+    /// [`check`](Self::check) (the [`ServerSession`](crate::ServerSession)
+    /// does so for every reply it is given).
+    ///
     /// # Errors
     ///
-    /// CR, LF or NUL in a line, or a code outside 200..=599; nothing is written then.
+    /// CR, LF or NUL in a line, a code outside 200..=559, an enhanced code of
+    /// another class, or a first line without enhanced code that starts like
+    /// one; nothing is written then.
     pub fn write_to(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
-        write_reply(self.code, self.enhanced, &self.lines, out)
+        write_reply(self.code, self.enhanced, &self.lines, usize::MAX, out)
+    }
+
+    /// Whether [`write_to`](Self::write_to) would take this reply and write
+    /// no line longer than `max_line` octets, CRLF included (RFC 5321
+    /// 4.5.3.1.5: 512; a longer text needs more lines).
+    ///
+    /// ```
+    /// use smtp_proto::{EnhancedCode, Reply};
+    /// let long = "x".repeat(501); // "550 5.1.1 " + 501 + CRLF = 513 octets
+    /// let r = Reply::new(550, Some(EnhancedCode(5, 1, 1)), &long);
+    /// assert!(r.check(512).is_err());
+    /// assert!(r.check(1024).is_ok());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`write_to`](Self::write_to), and a line longer than `max_line`.
+    pub fn check(&self, max_line: usize) -> Result<(), EncodeError> {
+        check_reply(self.code, self.enhanced, &self.lines, max_line)
     }
 
     /// The encoded reply as a vector (convenience for tests and logs).
@@ -186,14 +212,16 @@ impl Reply {
     }
 }
 
-/// [`Reply::write_to`] from the parts of a reply, so that a server can send
-/// a fixed text without building a [`Reply`] (no allocation). `lines` must not
-/// be empty.
-pub(crate) fn write_reply<L: AsRef<[u8]>>(
+/// Whether a reply made of these parts can be written: a code in 200..=559,
+/// an enhanced code of the same class, no CR, LF or NUL in the text, a first
+/// line that cannot be mistaken for an enhanced code, and no line longer than
+/// `max_line` octets once written (code, separator, enhanced code and CRLF
+/// included; RFC 5321 4.5.3.1.5 allows 512).
+pub(crate) fn check_reply<L: AsRef<[u8]>>(
     code: u16,
     enhanced: Option<EnhancedCode>,
     lines: &[L],
-    out: &mut BytesMut,
+    max_line: usize,
 ) -> Result<(), EncodeError> {
     if !(200..=599).contains(&code) || code % 100 > 59 {
         return Err(EncodeError::Invalid("reply code out of range"));
@@ -205,8 +233,13 @@ pub(crate) fn write_reply<L: AsRef<[u8]>>(
             "enhanced code does not match the reply code",
         ));
     }
-    for l in lines {
-        check_arg(l.as_ref())?;
+    let n = lines.len();
+    for (i, l) in lines.iter().enumerate() {
+        let l = l.as_ref();
+        check_arg(l)?;
+        if line_len(enhanced, l, i + 1 == n) > max_line {
+            return Err(EncodeError::Invalid("reply line longer than the limit"));
+        }
     }
     // Without an enhanced code, a first line that starts like one of this
     // class would be read back as one (RFC 2034 4): refused, so that what is
@@ -220,6 +253,35 @@ pub(crate) fn write_reply<L: AsRef<[u8]>>(
             "reply text starts like an enhanced status code; give it as the enhanced code",
         ));
     }
+    Ok(())
+}
+
+/// The length of one written reply line, CRLF included (see `write_reply`).
+fn line_len(enhanced: Option<EnhancedCode>, text: &[u8], last: bool) -> usize {
+    fn digits(n: u16) -> usize {
+        1 + usize::from(n >= 10) + usize::from(n >= 100)
+    }
+    let head = match (enhanced, text.is_empty()) {
+        (None, true) => usize::from(!last),
+        (None, false) => 1,
+        (Some(e), empty) => {
+            1 + digits(u16::from(e.0)) + 1 + digits(e.1) + 1 + digits(e.2) + usize::from(!empty)
+        }
+    };
+    3 + head + text.len() + 2
+}
+
+/// [`Reply::write_to`] from the parts of a reply, so that a server can send
+/// a fixed text without building a [`Reply`] (no allocation). `lines` must not
+/// be empty. Nothing is written unless [`check_reply`] passes with `max_line`.
+pub(crate) fn write_reply<L: AsRef<[u8]>>(
+    code: u16,
+    enhanced: Option<EnhancedCode>,
+    lines: &[L],
+    max_line: usize,
+    out: &mut BytesMut,
+) -> Result<(), EncodeError> {
+    check_reply(code, enhanced, lines, max_line)?;
     let n = lines.len();
     // The code is 200..=559 (checked above): three digits, written
     // without `fmt` or a temporary `String` (a server encodes a reply

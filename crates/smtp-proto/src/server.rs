@@ -758,15 +758,28 @@ impl ServerSession {
     /// A one-line reply of the session's own, encoded without building a
     /// [`Reply`].
     fn reply_text(&mut self, code: u16, e: Option<EnhancedCode>, text: &str) {
-        if crate::reply::write_reply(code, e, &[text], &mut self.held).is_err() {
+        let max = self.cfg.limits.reply_line;
+        if crate::reply::write_reply(code, e, &[text], max, &mut self.held).is_err() {
             self.local_error();
         }
     }
 
     fn reply(&mut self, r: &Reply) {
-        if r.write_to(&mut self.held).is_err() {
+        if r.check(self.cfg.limits.reply_line).is_err() || r.write_to(&mut self.held).is_err() {
             self.local_error();
         }
+    }
+
+    /// Refuses a reply given by the application that could not be sent as
+    /// it is: the decision stays pending, so the application can answer
+    /// again (RFC 5321 4.5.3.1.5: reply lines of at most
+    /// [`Limits::reply_line`], 512 octets, CRLF included).
+    fn check_given(&self, r: &Reply) -> Result<(), UsageError> {
+        r.check(self.cfg.limits.reply_line).map_err(|_| {
+            UsageError::BadArgument(
+                "reply cannot be sent: CR, LF or NUL, bad code, or a line over the reply_line limit",
+            )
+        })
     }
 
     fn send(&mut self, d: Decision<'_>) {
@@ -779,7 +792,13 @@ impl ServerSession {
     /// Sent instead of a reply that cannot be encoded (an application's text
     /// with CR or LF, say).
     fn local_error(&mut self) {
-        let _ = crate::reply::write_reply(451, Some(EnhancedCode(4, 3, 0)), &["Local error"], &mut self.held);
+        let _ = crate::reply::write_reply(
+            451,
+            Some(EnhancedCode(4, 3, 0)),
+            &["Local error"],
+            usize::MAX,
+            &mut self.held,
+        );
     }
 
     fn error_reply(&mut self, r: &Reply) {
@@ -1395,10 +1414,18 @@ impl ServerSession {
     ///
     /// # Errors
     ///
-    /// [`UsageError::NothingPending`] outside an AUTH exchange.
+    /// [`UsageError::NothingPending`] outside an AUTH exchange;
+    /// [`UsageError::BadArgument`] when the encoded line would be longer than
+    /// [`Limits::auth_line`](crate::Limits::auth_line) (the exchange stays pending).
     pub fn auth_challenge(&mut self, challenge: &[u8]) -> Result<(), UsageError> {
         if self.pending != Pending::Auth {
             return Err(UsageError::NothingPending);
+        }
+        // "334 " + base64 + CRLF within the AUTH line limit (RFC 4954 4).
+        if 4 + challenge.len().div_ceil(3) * 4 + 2 > self.cfg.limits.auth_line {
+            return Err(UsageError::BadArgument(
+                "AUTH challenge longer than the auth_line limit",
+            ));
         }
         self.pending = Pending::None;
         // The client's turn starts now; see `handle_timeout`.
@@ -1415,10 +1442,20 @@ impl ServerSession {
     ///
     /// # Errors
     ///
-    /// [`UsageError::NothingPending`] outside an AUTH exchange.
+    /// [`UsageError::NothingPending`] outside an AUTH exchange;
+    /// [`UsageError::BadArgument`] for a failure reply that is not 4yz/5yz or
+    /// cannot be sent (see [`Reply::check`]); the exchange stays pending then.
     pub fn auth_finish(&mut self, outcome: AuthOutcome) -> Result<(), UsageError> {
         if self.pending != Pending::Auth {
             return Err(UsageError::NothingPending);
+        }
+        if let AuthOutcome::Failure(Some(r)) = &outcome {
+            if r.code() < 400 {
+                return Err(UsageError::BadArgument(
+                    "an AUTH failure needs a 4yz or 5yz reply",
+                ));
+            }
+            self.check_given(r)?;
         }
         self.pending = Pending::None;
         self.progress = true;
@@ -1695,11 +1732,14 @@ impl ServerSession {
     /// # Errors
     ///
     /// [`UsageError::NothingPending`] when no decision is pending;
-    /// [`UsageError::BadArgument`] when `reply` is not 2yz.
+    /// [`UsageError::BadArgument`] when `reply` is not 2yz or cannot be sent
+    /// (see [`Reply::check`]; a line over [`Limits::reply_line`](crate::Limits::reply_line)).
+    /// The decision stays pending then.
     pub fn accept_with(&mut self, reply: &Reply) -> Result<(), UsageError> {
         if !reply.is_positive() {
             return Err(UsageError::BadArgument("accept needs a 2yz reply"));
         }
+        self.check_given(reply)?;
         self.decide(Decision::Reply(reply), true)
     }
 
@@ -1709,11 +1749,15 @@ impl ServerSession {
     /// # Errors
     ///
     /// [`UsageError::NothingPending`] when no decision is pending;
-    /// [`UsageError::BadArgument`] when `reply` is not 4yz/5yz.
+    /// [`UsageError::BadArgument`] when `reply` is not 4yz/5yz or cannot be
+    /// sent (see [`Reply::check`]; a line over
+    /// [`Limits::reply_line`](crate::Limits::reply_line)). The decision stays
+    /// pending then.
     pub fn reject(&mut self, reply: Reply) -> Result<(), UsageError> {
         if reply.code() < 400 {
             return Err(UsageError::BadArgument("reject needs a 4yz or 5yz reply"));
         }
+        self.check_given(&reply)?;
         if self.pending == Pending::Auth {
             return self.auth_finish(AuthOutcome::Failure(Some(reply)));
         }
@@ -1761,7 +1805,9 @@ impl ServerSession {
     /// # Errors
     ///
     /// [`UsageError::NothingPending`] when no message is pending;
-    /// [`UsageError::WrongReplyCount`] when the count differs.
+    /// [`UsageError::WrongReplyCount`] when the count differs;
+    /// [`UsageError::BadArgument`] when a reply cannot be sent (see
+    /// [`Reply::check`]). The message stays pending then.
     pub fn lmtp_replies(&mut self, replies: &[Reply]) -> Result<(), UsageError> {
         if self.pending != Pending::Message {
             return Err(UsageError::NothingPending);
@@ -1771,6 +1817,9 @@ impl ServerSession {
         }
         if replies.len() != self.txn.accepted {
             return Err(UsageError::WrongReplyCount);
+        }
+        for r in replies {
+            self.check_given(r)?;
         }
         for r in replies {
             self.reply(r);

@@ -703,6 +703,10 @@ proptest! {
         }
         prop_assert_eq!(String::from_utf8_lossy(&wire), expected);
         prop_assert_eq!(Reply::parse(&wire), Ok(Some((r.clone(), wire.len()))));
+        // `check(max)` passes exactly when the longest written line fits.
+        let longest = wire.split_inclusive(|&b| b == b'\n').map(<[u8]>::len).max().unwrap();
+        prop_assert!(r.check(longest).is_ok());
+        prop_assert!(r.check(longest - 1).is_err());
         // Split invariance: line by line through a ReplyParser, the framer fed at random points.
         let mut framer = proto_core::LineFramer::new(proto_core::LineConfig::with_max_len(4096));
         let mut parser = ReplyParser::new(100, 4096);

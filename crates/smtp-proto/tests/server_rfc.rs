@@ -539,3 +539,83 @@ fn lmtp_bdat_last_after_a_failed_chunk_answers_each_recipient() {
     );
     assert_eq!(codes(&out), ["250", "250", "250", "552", "503"], "{out}");
 }
+
+/// RFC 5321 4.5.3.1.5: "The maximum total length of a reply line including
+/// the reply code and the <CRLF> is 512 octets." A reply the application
+/// gives with a longer line is refused by the call, and the decision stays
+/// pending so that the application can answer again; a raised
+/// `Limits::reply_line` lets it through.
+#[test]
+fn replies_with_lines_over_512_octets_are_refused_and_the_decision_stays_pending() {
+    use smtp_proto::{EnhancedCode, Reply, ServerEvent, UsageError};
+    // "550 5.1.1 " is 10 octets and CRLF 2: 500 octets of text make 512.
+    let fits = Reply::new(550, Some(EnhancedCode(5, 1, 1)), &"x".repeat(500));
+    let over = Reply::new(550, Some(EnhancedCode(5, 1, 1)), &"x".repeat(501));
+    let now = Instant::now();
+    let mut s = ServerSession::new(ServerConfig::default(), now);
+    output(&mut s);
+    s.handle_input(b"EHLO c.test\r\n");
+    while s.poll_event().unwrap().is_some() {}
+    s.handle_input(b"MAIL FROM:<a@example.test>\r\n");
+    let mut saw_mail = false;
+    while let Some(ev) = s.poll_event().unwrap() {
+        saw_mail |= matches!(ev, ServerEvent::Mail(_));
+    }
+    assert!(saw_mail);
+    output(&mut s);
+    assert!(matches!(s.reject(over.clone()), Err(UsageError::BadArgument(_))));
+    assert!(matches!(
+        s.accept_with(&Reply::new(250, None, &"y".repeat(600))),
+        Err(UsageError::BadArgument(_))
+    ));
+    assert_eq!(output(&mut s), "", "nothing is sent for a refused reply");
+    s.reject(fits).expect("a 512-octet line is within the limit");
+    while s.poll_event().unwrap().is_some() {}
+    let out = output(&mut s);
+    assert_eq!(out.len(), 512);
+    assert!(out.starts_with("550 5.1.1 xxx"), "{out}");
+
+    // The limit is configurable.
+    let mut cfg = ServerConfig::default();
+    cfg.limits.reply_line = 1000;
+    let mut s = ServerSession::new(cfg, now);
+    output(&mut s);
+    s.handle_input(b"EHLO c.test\r\n");
+    while s.poll_event().unwrap().is_some() {}
+    s.handle_input(b"MAIL FROM:<a@example.test>\r\n");
+    while s.poll_event().unwrap().is_some() {}
+    output(&mut s);
+    s.reject(over).expect("within the raised limit");
+    while s.poll_event().unwrap().is_some() {}
+    assert_eq!(output(&mut s).len(), 513);
+}
+
+/// RFC 4954 4: challenges can be long, up to the AUTH line limit (12288
+/// octets by default); a longer one is refused by `auth_challenge`, and
+/// the exchange stays pending.
+#[test]
+fn auth_challenges_over_the_auth_line_limit_are_refused() {
+    use smtp_proto::UsageError;
+    let cfg = ServerConfig {
+        implicit_tls: true,
+        auth_mechanisms: vec!["X-LONG".into()],
+        ..ServerConfig::default()
+    };
+    let now = Instant::now();
+    let mut s = ServerSession::new(cfg, now);
+    output(&mut s);
+    s.handle_input(b"EHLO c.test\r\n");
+    while s.poll_event().unwrap().is_some() {}
+    s.handle_input(b"AUTH X-LONG\r\n");
+    while s.poll_event().unwrap().is_some() {}
+    output(&mut s);
+    // 12288 - 6 = 12282 base64 octets hold at most 9210 bytes (3070 groups of 4).
+    assert!(matches!(
+        s.auth_challenge(&[7; 9211]),
+        Err(UsageError::BadArgument(_))
+    ));
+    assert_eq!(output(&mut s), "");
+    s.auth_challenge(&[7; 9210]).expect("within the limit");
+    let out = output(&mut s);
+    assert!(out.len() <= 12288 && out.starts_with("334 "), "{}", out.len());
+}
