@@ -222,6 +222,9 @@ struct Txn {
     bdat: bool,
     failed: Option<Reply>,
     body_sent: u64,
+    /// Octets of the body's current text line taken so far (a CR waiting
+    /// for its LF included), for the `Limits::text_line` check.
+    line_len: usize,
     results: Vec<Reply>,
     end_expected: usize,
 }
@@ -976,6 +979,7 @@ impl ClientSession {
             bdat,
             failed: None,
             body_sent: 0,
+            line_len: 0,
             results: Vec::new(),
             end_expected: 1,
         });
@@ -1081,7 +1085,9 @@ impl ClientSession {
     /// [`UsageError::WrongState`] outside the body; [`UsageError::BadArgument`]
     /// for a bare CR or LF (never sent, RFC 5321 2.3.8) unless the body is
     /// BINARYMIME, and for an octet above 127 unless the envelope declared
-    /// [`BodyType::EightBitMime`] or BINARYMIME (or SMTPUTF8) (RFC 6152 3);
+    /// [`BodyType::EightBitMime`] or BINARYMIME (or SMTPUTF8) (RFC 6152 3),
+    /// and for a text line longer than [`Limits::text_line`] (1000 octets
+    /// with its CRLF, RFC 5321 4.5.3.1.6; not for BINARYMIME);
     /// a refused piece sends nothing; [`UsageError::TooLarge`] beyond the
     /// server's SIZE. A body
     /// that outgrows the SIZE is never delivered truncated: a BDAT transaction
@@ -1116,6 +1122,13 @@ impl ClientSession {
                 "8-bit octet in a body not declared BODY=8BITMIME",
             ));
         }
+        let line_len = if binary {
+            0
+        } else {
+            let before = self.txn.as_ref().map_or(0, |t| t.line_len);
+            text_line_after(before, piece, self.cfg.limits.text_line)
+                .ok_or(UsageError::BadArgument("text line longer than Limits::text_line"))?
+        };
         if let Some(max) = self.caps.size()
             && max > 0
             && sent + n as u64 > max
@@ -1164,6 +1177,7 @@ impl ClientSession {
         }
         if let Some(t) = self.txn.as_mut() {
             t.body_sent += n as u64;
+            t.line_len = line_len;
         }
         self.progress = true;
         Ok(n)
@@ -1372,4 +1386,26 @@ impl proto_core::Session for ClientSession {
     fn handle_eof(&mut self) {
         ClientSession::handle_eof(self);
     }
+}
+
+/// The length of the current text line after `piece` is taken, when no line
+/// it ends or continues is longer than `max` octets with its CRLF (RFC 5321
+/// 4.5.3.1.6: 1000; stuffed dots are not counted). `before` is the current
+/// line's length so far, a CR waiting for its LF included. A CR counts with
+/// the LF that must follow it (the encoders refuse a bare CR).
+fn text_line_after(before: usize, piece: &[u8], max: usize) -> Option<usize> {
+    let mut cur = before;
+    let mut rest = piece;
+    while let Some(i) = memchr::memchr(b'\n', rest) {
+        // The line: what came before, the octets up to the LF, and the LF.
+        if cur.saturating_add(i + 1) > max {
+            return None;
+        }
+        cur = 0;
+        rest = &rest[i + 1..];
+    }
+    cur = cur.saturating_add(rest.len());
+    // An open line needs its CRLF still (a trailing CR is already half of it).
+    let open = cur - usize::from(rest.last() == Some(&b'\r'));
+    (open.saturating_add(2) <= max || cur == 0).then_some(cur)
 }

@@ -11,9 +11,13 @@ pub struct Limits {
     pub command_line: usize,
     /// Longest reply line, CRLF included (RFC 5321 4.5.3.1.5: 512).
     pub reply_line: usize,
-    /// Longest text line of a message, CRLF included (RFC 5321 4.5.3.1.6: 1000).
-    /// Informative for DATA: the server does not refuse longer lines, the client
-    /// does not split them; [`crate::ClientConfig`] can check it.
+    /// Longest text line of a message, CRLF included, stuffed dots not
+    /// counted (RFC 5321 4.5.3.1.6: 1000). The client refuses body data that
+    /// would make a longer line ([`crate::ClientSession::send_data`]; not for
+    /// BINARYMIME, which has no lines); `usize::MAX` turns that off (a relay
+    /// passing on what it received, say). The server does not refuse longer
+    /// lines (RFC 5321 4.5.3.1: implementations should impose no limits where
+    /// they can).
     pub text_line: usize,
     /// Longest path, angle brackets included (RFC 5321 4.5.3.1.3: 256).
     pub path: usize,

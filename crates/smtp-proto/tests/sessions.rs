@@ -1263,3 +1263,50 @@ fn client_quit_during_an_auth_exchange_cancels_it_first() {
     c.handle_input(b"221 bye\r\n");
     assert_eq!(client_events(&mut c), vec!["Closed"]);
 }
+
+/// RFC 5321 4.5.3.1.6: "The maximum total length of a text line including
+/// the <CRLF> is 1000 octets (not counting the leading dot duplicated for
+/// transparency)." The client refuses body data that would make a longer
+/// line, however the line is split into pieces; `Limits::text_line` of
+/// `usize::MAX` turns the check off.
+#[test]
+fn client_refuses_text_lines_over_1000_octets() {
+    for chunking in [false, true] {
+        let mut c = client_in_body(1 << 16, chunking);
+        let line = format!(".{}\r\n", "x".repeat(997));
+        assert_eq!(line.len(), 1000);
+        assert_eq!(c.send_data(line.as_bytes()), Ok(1000));
+        let long = format!("{}\r\n", "y".repeat(999));
+        assert!(matches!(
+            c.send_data(long.as_bytes()),
+            Err(UsageError::BadArgument(_))
+        ));
+        // In pieces: 998 octets, then its CR, then its LF are fine; the 999th
+        // octet is refused whether the CR comes with it or not.
+        assert_eq!(c.send_data("z".repeat(500).as_bytes()), Ok(500));
+        assert_eq!(c.send_data("z".repeat(498).as_bytes()), Ok(498));
+        assert!(c.send_data(b"z").is_err());
+        assert!(c.send_data(b"z\r").is_err());
+        assert_eq!(c.send_data(b"\r"), Ok(1));
+        assert_eq!(c.send_data(b"\nnext\r\n"), Ok(7));
+        c.finish_data().unwrap();
+        let out = out_of(&mut c);
+        assert!(!out.contains('y'), "the refused line was not sent");
+        assert_eq!(out.matches('z').count(), 998);
+        if !chunking {
+            let z = out.find('z').unwrap();
+            assert_eq!(&out[z..z + 1000], format!("{}\r\n", "z".repeat(998)));
+        }
+    }
+    let t0 = Instant::now();
+    let mut cfg = ClientConfig::default();
+    cfg.limits.text_line = usize::MAX;
+    let mut c = ClientSession::new(cfg, t0);
+    c.handle_input(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n");
+    client_events(&mut c);
+    c.send_mail(env(), t0).unwrap();
+    c.handle_input(b"250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_eq!(client_events(&mut c).last().unwrap(), "SendBody");
+    let long = format!("{}\r\n", "y".repeat(5000));
+    assert_eq!(c.send_data(long.as_bytes()), Ok(long.len()));
+}

@@ -524,6 +524,13 @@ async fn deliver_to(
         },
         credentials: if smart_host { q.relay_auth.clone() } else { None },
         chunking: env.binary,
+        // A relay passes the message on as it was received (RFC 5321
+        // 4.5.3.1 only asks that longer lines be avoided "when possible"):
+        // no text-line limit of its own.
+        limits: smtp_proto::Limits {
+            text_line: usize::MAX,
+            ..smtp_proto::Limits::default()
+        },
         ..ClientConfig::default()
     };
     let connector = if smart_host {
