@@ -357,9 +357,13 @@ impl ClientSession {
         self.transmit.peek()
     }
 
-    /// Marks `n` bytes as written.
+    /// Marks `n` bytes as written. In a body, bytes leaving count as
+    /// progress for the data-block timeout.
     pub fn advance_transmit(&mut self, n: usize) {
         self.transmit.advance(n);
+        if n > 0 && self.phase == Phase::Body {
+            self.progress = true;
+        }
     }
 
     /// When to call [`handle_timeout`](Self::handle_timeout).
@@ -373,10 +377,17 @@ impl ClientSession {
     }
 
     /// Fails the session if the running per-command timeout (RFC 5321 4.5.3.2) expired.
+    ///
+    /// In a body the data-block timeout (4.5.3.2.5: "while awaiting the
+    /// completion of each TCP SEND call transmitting a chunk of data") runs
+    /// only while body bytes wait to be written: a pause of the application
+    /// between [`send_data`](Self::send_data) calls, with nothing queued,
+    /// does not fail the session.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.base = now;
         if self.phase != Phase::Closed && self.timer.expired(now) {
-            if self.progress {
+            let idle_body = self.phase == Phase::Body && self.transmit.is_empty();
+            if self.progress || idle_body {
                 self.progress = false;
                 self.timer = Deadline::new(self.period);
                 self.timer.restart(now);

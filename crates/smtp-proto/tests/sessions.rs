@@ -1310,3 +1310,40 @@ fn client_refuses_text_lines_over_1000_octets() {
     let long = format!("{}\r\n", "y".repeat(5000));
     assert_eq!(c.send_data(long.as_bytes()), Ok(long.len()));
 }
+
+/// RFC 5321 4.5.3.2.5: the data-block timeout (3 minutes) runs "while
+/// awaiting the completion of each TCP SEND call transmitting a chunk of
+/// data". A pause of the application with nothing queued does not fail the
+/// session; body bytes that do not leave for 3 minutes do; bytes leaving
+/// count as progress.
+#[test]
+fn client_data_block_timeout_counts_only_unsent_body_bytes() {
+    let t0 = Instant::now();
+    let mut c = client_in_body(1 << 16, false);
+    c.handle_timeout(t0);
+    // The application pauses for ten minutes with nothing queued.
+    for m in 1..=10 {
+        let now = t0 + m * MIN;
+        if c.poll_timeout().is_some_and(|at| at <= now) {
+            c.handle_timeout(now);
+        }
+    }
+    assert!(!c.is_closed(), "{:?}", client_events(&mut c));
+    // Bytes queued and partly written: progress each time some leave.
+    assert_eq!(c.send_data(&[b'x'; 300]), Ok(300));
+    let mut now = t0 + 10 * MIN;
+    for _ in 0..5 {
+        c.advance_transmit(10);
+        now = c.poll_timeout().unwrap().max(now);
+        c.handle_timeout(now);
+        assert!(!c.is_closed());
+    }
+    // Then the server stops reading: nothing leaves, and the next expiry,
+    // one period on, fails the session.
+    let last = now;
+    let at = c.poll_timeout().unwrap();
+    assert_eq!(at, last + 3 * MIN);
+    c.handle_timeout(at);
+    assert!(c.is_closed());
+    assert_eq!(client_events(&mut c).last().unwrap(), "error Timeout");
+}
