@@ -545,24 +545,27 @@ fn lmtp_bdat_last_after_a_failed_chunk_answers_each_recipient() {
 /// gives with a longer line is refused by the call, and the decision stays
 /// pending so that the application can answer again; a raised
 /// `Limits::reply_line` lets it through.
+/// A session (no app) after EHLO and then `command`: returns the events of
+/// the command, with everything sent so far drained.
+fn after_ehlo(cfg: ServerConfig, command: &[u8]) -> (ServerSession, Vec<String>) {
+    let mut s = ServerSession::new(cfg, Instant::now());
+    s.handle_input(b"EHLO c.test\r\n");
+    while s.poll_event().unwrap().is_some() {}
+    s.handle_input(command);
+    let evs = events(&mut s);
+    output(&mut s);
+    (s, evs)
+}
+
 #[test]
 fn replies_with_lines_over_512_octets_are_refused_and_the_decision_stays_pending() {
-    use smtp_proto::{EnhancedCode, Reply, ServerEvent, UsageError};
+    use smtp_proto::{EnhancedCode, Reply, UsageError};
     // "550 5.1.1 " is 10 octets and CRLF 2: 500 octets of text make 512.
     let fits = Reply::new(550, Some(EnhancedCode(5, 1, 1)), &"x".repeat(500));
     let over = Reply::new(550, Some(EnhancedCode(5, 1, 1)), &"x".repeat(501));
-    let now = Instant::now();
-    let mut s = ServerSession::new(ServerConfig::default(), now);
-    output(&mut s);
-    s.handle_input(b"EHLO c.test\r\n");
-    while s.poll_event().unwrap().is_some() {}
-    s.handle_input(b"MAIL FROM:<a@example.test>\r\n");
-    let mut saw_mail = false;
-    while let Some(ev) = s.poll_event().unwrap() {
-        saw_mail |= matches!(ev, ServerEvent::Mail(_));
-    }
-    assert!(saw_mail);
-    output(&mut s);
+    let mail = b"MAIL FROM:<a@example.test>\r\n";
+    let (mut s, evs) = after_ehlo(ServerConfig::default(), mail);
+    assert!(evs.iter().any(|e| e.starts_with("Mail")), "{evs:?}");
     assert!(matches!(s.reject(over.clone()), Err(UsageError::BadArgument(_))));
     assert!(matches!(
         s.accept_with(&Reply::new(250, None, &"y".repeat(600))),
@@ -578,13 +581,7 @@ fn replies_with_lines_over_512_octets_are_refused_and_the_decision_stays_pending
     // The limit is configurable.
     let mut cfg = ServerConfig::default();
     cfg.limits.reply_line = 1000;
-    let mut s = ServerSession::new(cfg, now);
-    output(&mut s);
-    s.handle_input(b"EHLO c.test\r\n");
-    while s.poll_event().unwrap().is_some() {}
-    s.handle_input(b"MAIL FROM:<a@example.test>\r\n");
-    while s.poll_event().unwrap().is_some() {}
-    output(&mut s);
+    let (mut s, _) = after_ehlo(cfg, mail);
     s.reject(over).expect("within the raised limit");
     while s.poll_event().unwrap().is_some() {}
     assert_eq!(output(&mut s).len(), 513);
@@ -601,14 +598,7 @@ fn auth_challenges_over_the_auth_line_limit_are_refused() {
         auth_mechanisms: vec!["X-LONG".into()],
         ..ServerConfig::default()
     };
-    let now = Instant::now();
-    let mut s = ServerSession::new(cfg, now);
-    output(&mut s);
-    s.handle_input(b"EHLO c.test\r\n");
-    while s.poll_event().unwrap().is_some() {}
-    s.handle_input(b"AUTH X-LONG\r\n");
-    while s.poll_event().unwrap().is_some() {}
-    output(&mut s);
+    let (mut s, _) = after_ehlo(cfg, b"AUTH X-LONG\r\n");
     // 12288 - 6 = 12282 base64 octets hold at most 9210 bytes (3070 groups of 4).
     assert!(matches!(
         s.auth_challenge(&[7; 9211]),
