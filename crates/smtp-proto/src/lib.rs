@@ -23,7 +23,12 @@
 //!   AUTH through the `sasl` crate, pipelined MAIL/RCPT/DATA or BDAT,
 //!   per-recipient results, dot-stuffing as the body streams, several messages,
 //!   QUIT.
-//! * [`Limits`] and [`Timeouts`] hold every limit with the RFC defaults.
+//! * [`Limits`] and [`Timeouts`] hold every limit with the RFC defaults
+//!   (RFC 5321 4.5.3): both sessions refuse over-long command and reply
+//!   lines, whether they read them or are asked to send them (a server
+//!   application's reply with a line over 512 octets is refused by the call
+//!   that gives it), and the client refuses body text lines over 1000 octets
+//!   unless told otherwise.
 //!
 //! Parsers are hand-written cursor loops over one framed line instead of nom
 //! combinators (see the `parse` module): the grammar is flat, and direct loops
