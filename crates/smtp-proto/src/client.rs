@@ -957,7 +957,8 @@ impl ClientSession {
     /// [`UsageError::WrongState`] when not ready; [`UsageError::TooLarge`] when
     /// SIZE exceeds the server's limit; [`UsageError::MissingExtension`] when
     /// a parameter needs an extension the server lacks; [`UsageError::BadArgument`]
-    /// for an address or parameter that cannot be sent.
+    /// for an address or parameter that cannot be sent (a path longer than
+    /// [`Limits::path`], 256 octets with its angle brackets, included).
     pub fn send_mail(&mut self, env: Envelope, now: Instant) -> Result<(), UsageError> {
         if self.phase == Phase::Closed {
             return Err(UsageError::Closed);
@@ -1039,6 +1040,13 @@ impl ClientSession {
         let ascii = env.from.is_ascii() && env.recipients.iter().all(|r| r.address.is_ascii());
         if !ascii && !env.smtputf8 {
             return Err(UsageError::BadArgument("non-ASCII address needs SMTPUTF8"));
+        }
+        // RFC 5321 4.5.3.1.3: a path is at most 256 octets with its angle
+        // brackets; a server may refuse a longer one, so it is not sent.
+        let max_path = self.cfg.limits.path;
+        let too_long = |a: &str| a.len().saturating_add(2) > max_path;
+        if too_long(&env.from) || env.recipients.iter().any(|r| too_long(&r.address)) {
+            return Err(UsageError::BadArgument("path longer than Limits::path"));
         }
         // Everything else the encoder would refuse (addresses, an ORCPT type
         // that is not an atom, MT-PRIORITY outside -9..9, CR/LF/NUL): found

@@ -1347,3 +1347,43 @@ fn client_data_block_timeout_counts_only_unsent_body_bytes() {
     assert!(c.is_closed());
     assert_eq!(client_events(&mut c).last().unwrap(), "error Timeout");
 }
+
+/// RFC 5321 4.5.3.1.3: "The maximum total length of a reverse-path or
+/// forward-path is 256 octets (including the punctuation and element
+/// separators)." The client refuses a longer path before sending anything
+/// (local part and domain are each within their own limits here).
+#[test]
+fn client_refuses_paths_over_256_octets() {
+    let t0 = Instant::now();
+    let domain = |n: usize| {
+        let labels: Vec<String> = (0..n).map(|i| format!("{}{i}", "d".repeat(58))).collect();
+        format!("{}.test", labels.join("."))
+    };
+    // 64 + 1 + 4 * 60 - 1 + 5 = 309 octets: too long; 64 + 1 + 3 * 60 - 1 + 5 = 249 fits.
+    let long = format!("{}@{}", "l".repeat(64), domain(4));
+    let fits = format!("{}@{}", "l".repeat(64), domain(3));
+    assert!(long.len() + 2 > 256 && fits.len() + 2 <= 256);
+    for (from, to) in [
+        (long.as_str(), "b@example.test"),
+        ("a@example.test", long.as_str()),
+    ] {
+        let mut c = ClientSession::new(ClientConfig::default(), t0);
+        c.handle_input(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n");
+        client_events(&mut c);
+        out_of(&mut c);
+        let env = Envelope {
+            from: from.into(),
+            recipients: vec![Recipient::new(to)],
+            ..Envelope::default()
+        };
+        assert!(matches!(c.send_mail(env, t0), Err(UsageError::BadArgument(_))));
+        assert_eq!(out_of(&mut c), "");
+        let env = Envelope {
+            from: fits.clone(),
+            recipients: vec![Recipient::new(&fits)],
+            ..Envelope::default()
+        };
+        c.send_mail(env, t0).unwrap();
+        assert!(out_of(&mut c).starts_with("MAIL FROM:<lll"));
+    }
+}
