@@ -1504,7 +1504,15 @@ impl Session for ClientSession {
         if let Some(e) = &self.fatal {
             return Err(e.clone());
         }
-        self.process()?;
+        if let Err(e) = self.process() {
+            // Every error is fatal, also those a parser returned through `?`
+            // without `fail`: the session closes, so no later line can be
+            // taken as the answer to a command it does not answer.
+            self.phase = Phase::Closed;
+            self.deadline.stop();
+            self.fatal = Some(e.clone());
+            return Err(e);
+        }
         Ok(self.events.pop_front())
     }
 

@@ -1,0 +1,79 @@
+//! Review session 19: one test per confirmed bug, each citing the rule it
+//! checks. Every test here failed on the code as it was before its fix.
+
+use pop3_proto::{ClientConfig, ClientEvent, ClientSession, Credentials, Error, TlsMode};
+use proto_core::{Secret, Session, drain_transmit};
+use std::time::Instant;
+
+fn creds() -> Credentials {
+    Credentials {
+        username: "u".into(),
+        password: Some(Secret::new("p".into())),
+        ..Credentials::default()
+    }
+}
+
+fn implicit_client(cfg: impl FnOnce(&mut ClientConfig)) -> ClientSession {
+    let mut c = ClientConfig::new(creds());
+    c.tls = TlsMode::Implicit;
+    cfg(&mut c);
+    ClientSession::new(c, Instant::now())
+}
+
+/// Drains events until one is an error; returns the events and the error.
+fn events_until_err(c: &mut ClientSession) -> (Vec<ClientEvent>, Option<Error>) {
+    let mut evs = Vec::new();
+    loop {
+        match c.poll_event() {
+            Ok(Some(ev)) => evs.push(ev),
+            Ok(None) => return (evs, None),
+            Err(e) => return (evs, Some(e)),
+        }
+    }
+}
+
+/// A client logged in with USER/PASS, server without CAPA (no pipelining).
+fn logged_in_client() -> ClientSession {
+    let mut c = implicit_client(|_| {});
+    c.handle_input(b"+OK hi\r\n-ERR\r\n+OK\r\n+OK\r\n");
+    let (evs, err) = events_until_err(&mut c);
+    assert!(err.is_none(), "{err:?}");
+    assert!(evs.iter().any(|e| matches!(e, ClientEvent::LoggedIn(_))));
+    drain_transmit(&mut c);
+    c
+}
+
+// Crate docs (error::Error): "A fatal session error: the session is closed";
+// DESIGN: "while let Some(ev) = s.poll_event()? { .. } // Err = fatal; the
+// session is closed". A malformed server line gave Err but left the client
+// open and reading on: the next poll took the following line as the answer
+// to the same command (RFC 2449 6.6: responses are matched "to commands in
+// order"), so one bad line shifted every later answer.
+#[test]
+fn client_error_closes_the_session() {
+    let mut c = logged_in_client();
+    c.stat().unwrap();
+    c.noop().unwrap();
+    c.handle_input(b"garbage\r\n");
+    let (_, err) = events_until_err(&mut c);
+    assert!(err.is_some());
+    assert!(c.is_closed(), "an Err from poll_event must close the session");
+    // Nothing after the fatal error is taken as an answer.
+    c.handle_input(b"+OK 2 320\r\n+OK\r\n");
+    let (evs, err) = events_until_err(&mut c);
+    assert!(evs.is_empty(), "{evs:?}");
+    assert!(err.is_some(), "the error repeats");
+    assert!(c.stat().is_err());
+}
+
+// Same rule for a well-formed status line whose text does not parse as the
+// command's answer (RFC 1939 5, STAT: "+OK nn mm").
+#[test]
+fn client_bad_stat_answer_closes_the_session() {
+    let mut c = logged_in_client();
+    c.stat().unwrap();
+    c.handle_input(b"+OK lots\r\n");
+    let (_, err) = events_until_err(&mut c);
+    assert!(err.is_some());
+    assert!(c.is_closed());
+}
