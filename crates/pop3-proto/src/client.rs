@@ -268,7 +268,10 @@ enum Reading {
 
 #[derive(Debug)]
 enum Listing {
-    Capa(Capabilities),
+    /// The capabilities so far and the number of lines read, which is what
+    /// [`Limits::max_listing_entries`] bounds (a "SASL" line adds to a list
+    /// without adding to `other`).
+    Capa(Capabilities, usize),
     Scan(Vec<ScanListing>),
     Uid(Vec<UidListing>),
     Lang(Vec<LanguageListing>),
@@ -859,9 +862,10 @@ impl ClientSession {
             return Ok(true);
         };
         let len = match acc {
-            Listing::Capa(c) => {
+            Listing::Capa(c, lines) => {
                 c.add_line(&line);
-                c.other.len()
+                *lines += 1;
+                *lines
             }
             Listing::Scan(v) => {
                 v.push(ScanListing::parse(&line)?);
@@ -889,7 +893,7 @@ impl ClientSession {
             return Ok(());
         };
         match acc {
-            Listing::Capa(c) => {
+            Listing::Capa(c, _) => {
                 self.caps = Some(c.clone());
                 self.events.push_back(ClientEvent::Capabilities(c));
                 self.after_capa()?;
@@ -950,7 +954,7 @@ impl ClientSession {
         }
         // Multi-line answers switch the reader; the entry stays in flight.
         let multi = match expect {
-            Expect::Capa => Some(Reading::Listing(Listing::Capa(Capabilities::default()))),
+            Expect::Capa => Some(Reading::Listing(Listing::Capa(Capabilities::default(), 0))),
             Expect::List(None) => Some(Reading::Listing(Listing::Scan(Vec::new()))),
             Expect::Uidl(None) => Some(Reading::Listing(Listing::Uid(Vec::new()))),
             Expect::Lang(true) => Some(Reading::Listing(Listing::Lang(Vec::new()))),

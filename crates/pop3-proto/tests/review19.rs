@@ -77,3 +77,30 @@ fn client_bad_stat_answer_closes_the_session() {
     assert!(err.is_some());
     assert!(c.is_closed());
 }
+
+// RFC 2449 section 5: "An +OK response is followed by a list of capabilities,
+// one per line." `Limits::max_listing_entries` is "Most entries a client
+// accepts in one LIST, UIDL, CAPA or LANG listing": a CAPA listing of SASL
+// lines must not grow the client's memory past it (it counted only the
+// unknown capability lines, so endless "SASL" lines grew without bound).
+#[test]
+fn capa_listing_limit_counts_every_line() {
+    let mut c = implicit_client(|c| c.limits.max_listing_entries = 4);
+    let mut input = b"+OK hi\r\n+OK caps\r\n".to_vec();
+    for _ in 0..50 {
+        input.extend_from_slice(b"SASL A B C D E F G H\r\n");
+    }
+    input.extend_from_slice(b".\r\n");
+    c.handle_input(&input);
+    let (_, err) = events_until_err(&mut c);
+    assert!(
+        matches!(
+            err,
+            Some(Error::Limit {
+                what: "listing entries"
+            })
+        ),
+        "{err:?}; caps: {:?}",
+        c.capabilities().map(|k| k.sasl.len())
+    );
+}
