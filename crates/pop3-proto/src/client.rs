@@ -316,6 +316,10 @@ pub struct ClientSession {
     queue: VecDeque<(Command, Expect, Origin)>,
     /// Commands sent, awaiting their answers, in order.
     in_flight: VecDeque<(Expect, Origin)>,
+    /// The encoded length of each command in `in_flight` (0 for the greeting).
+    in_flight_len: VecDeque<usize>,
+    /// Their sum: the pipelining window in use.
+    in_flight_bytes: usize,
     greeting: Option<StatusLine>,
     caps: Option<Capabilities>,
     sasl: Option<Box<dyn SaslStep>>,
@@ -350,6 +354,8 @@ impl ClientSession {
             events: VecDeque::new(),
             queue: VecDeque::new(),
             in_flight,
+            in_flight_len: VecDeque::from([0]),
+            in_flight_bytes: 0,
             greeting: None,
             caps: None,
             sasl: None,
@@ -597,14 +603,23 @@ impl ClientSession {
             if *origin != Origin::Login && self.phase != Phase::Transaction {
                 return;
             }
+            // RFC 2449 6.6: a pipelining client "MUST not exceed the window
+            // size of the underlying transport layer". Unanswered commands are
+            // kept within `max_pipelined_input` octets (one more command may
+            // not pass it), which is also what a server of this crate buffers
+            // while it streams a message; a fetch of thousands of messages
+            // would otherwise send every RETR at once.
+            let window = self.in_flight_bytes + self.config.limits.max_command_line
+                > self.config.limits.max_pipelined_input;
             if let Some((last, _)) = self.in_flight.back()
-                && (last.is_barrier() || expect.is_barrier() || !self.pipelining())
+                && (last.is_barrier() || expect.is_barrier() || !self.pipelining() || window)
             {
                 return;
             }
             let Some((cmd, expect, origin)) = self.queue.pop_front() else {
                 return;
             };
+            let before = self.out.len();
             if cmd.encode(self.out.buf_mut()).is_err() {
                 // Arguments were checked when queued; never sent unchecked.
                 continue;
@@ -613,11 +628,22 @@ impl ClientSession {
                 // The response timer runs from the first unanswered command.
                 self.deadline.restart(self.now);
             }
+            let len = self.out.len() - before;
             self.in_flight.push_back((expect, origin));
+            self.in_flight_len.push_back(len);
+            self.in_flight_bytes += len;
         }
     }
 
     // ----- receiving -----
+
+    /// Takes the oldest unanswered command off the in-flight list once its
+    /// answer is complete.
+    fn answered(&mut self) -> Option<(Expect, Origin)> {
+        let len = self.in_flight_len.pop_front().unwrap_or(0);
+        self.in_flight_bytes = self.in_flight_bytes.saturating_sub(len);
+        self.in_flight.pop_front()
+    }
 
     fn fail(&mut self, e: Error) -> Result<(), Error> {
         self.phase = Phase::Closed;
@@ -696,7 +722,7 @@ impl ClientSession {
             Ok(Some(DotEvent::End)) => {
                 self.reading = Reading::Status;
                 self.framer.reset();
-                let origin = self.in_flight.pop_front().map(|(_, o)| o);
+                let origin = self.answered().map(|(_, o)| o);
                 self.events.push_back(ClientEvent::MessageEnd { msg });
                 if origin == Some(Origin::Fetch) {
                     self.fetch_message_done(msg);
@@ -889,7 +915,7 @@ impl ClientSession {
     }
 
     fn listing_done(&mut self, acc: Listing) -> Result<(), Error> {
-        let Some((expect, origin)) = self.in_flight.pop_front() else {
+        let Some((expect, origin)) = self.answered() else {
             return Ok(());
         };
         match acc {
@@ -939,7 +965,7 @@ impl ClientSession {
                     return Ok(true);
                 }
                 ServerLine::Status(st) => {
-                    self.in_flight.pop_front();
+                    self.answered();
                     self.framer.set_max_len(self.config.limits.max_response_line);
                     self.login_answer(expect, st)?;
                     return Ok(true);
@@ -948,7 +974,7 @@ impl ClientSession {
         }
         let st = StatusLine::parse(&line)?;
         if !st.is_ok() {
-            self.in_flight.pop_front();
+            self.answered();
             self.command_failed(expect, origin, st)?;
             return Ok(true);
         }
@@ -982,7 +1008,7 @@ impl ClientSession {
             self.reading = r;
             return Ok(true);
         }
-        self.in_flight.pop_front();
+        self.answered();
         match expect {
             Expect::Greeting | Expect::Stls | Expect::User | Expect::Pass | Expect::Apop => {
                 self.login_answer(expect, st)?;

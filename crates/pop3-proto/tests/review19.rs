@@ -1,8 +1,12 @@
 //! Review session 19: one test per confirmed bug, each citing the rule it
 //! checks. Every test here failed on the code as it was before its fix.
 
-use pop3_proto::{ClientConfig, ClientEvent, ClientSession, Credentials, Error, TlsMode};
-use proto_core::{Secret, Session, drain_transmit};
+use bytes::Bytes;
+use pop3_proto::{
+    AuthOutcome, ClientConfig, ClientEvent, ClientSession, Credentials, Error, FetchMode, Maildrop,
+    MessageInfo, ServerConfig, ServerEvent, ServerSession, TlsMode,
+};
+use proto_core::{Secret, Session, drain_transmit, transfer};
 use std::time::Instant;
 
 fn creds() -> Credentials {
@@ -103,4 +107,87 @@ fn capa_listing_limit_counts_every_line() {
         "{err:?}; caps: {:?}",
         c.capabilities().map(|k| k.sasl.len())
     );
+}
+
+/// A client and a server in memory: the server holds `n` one-line messages.
+fn pair_fetch(n: usize, chunk: usize, mode: FetchMode) -> (Option<(u32, u32, u32)>, Option<String>) {
+    let now = Instant::now();
+    let mut scfg = ServerConfig::default();
+    scfg.tls_active = true;
+    let mut server = ServerSession::new(scfg, now);
+    let mut client = implicit_client(|c| c.limits.max_listing_entries = 1_000_000);
+    let body = b"Subject: x\r\n\r\nhi\r\n";
+    let mut done = None;
+    let mut pending = false;
+    for _ in 0..100_000 {
+        let a = transfer(&mut server, &mut client, chunk);
+        let b = transfer(&mut client, &mut server, chunk);
+        if std::mem::take(&mut pending) {
+            let sent = server.message_data(body).and_then(|_| server.message_end());
+            if let Err(e) = sent {
+                return (done, Some(format!("server: {e}")));
+            }
+        }
+        loop {
+            match server.poll_event() {
+                Ok(Some(ServerEvent::Login { .. })) => {
+                    let messages = (0..n)
+                        .map(|i| MessageInfo {
+                            size: body.len() as u64,
+                            uid: Bytes::from(format!("uid{i}")),
+                        })
+                        .collect();
+                    server
+                        .auth_finish(AuthOutcome::Success(Maildrop { messages }))
+                        .unwrap();
+                }
+                Ok(Some(ServerEvent::Retrieve { .. })) => {
+                    // Streamed over the next round, as a full-duplex driver
+                    // that keeps reading while it writes the message would.
+                    pending = true;
+                    break;
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) => return (done, Some(format!("server: {e}"))),
+            }
+        }
+        loop {
+            match client.poll_event() {
+                Ok(Some(ClientEvent::LoggedIn(_))) => client.fetch(mode.clone()).unwrap(),
+                Ok(Some(ClientEvent::FetchDone {
+                    fetched,
+                    deleted,
+                    skipped,
+                })) => done = Some((fetched, deleted, skipped)),
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) => return (done, Some(format!("client: {e}"))),
+            }
+        }
+        if done.is_some()
+            || (a + b == 0 && server.poll_transmit().is_none() && client.poll_transmit().is_none())
+        {
+            break;
+        }
+    }
+    (done, None)
+}
+
+// RFC 2449 section 6.6: "If either the client or server uses blocking
+// writes, it MUST not exceed the window size of the underlying transport
+// layer." The client pipelined every RETR of a fetch at once (88 KB of
+// commands for 8000 messages, without bound for larger maildrops: a driver
+// that writes them all before it reads can deadlock against a server busy
+// writing a message). Our own server, which buffers at most
+// `Limits::max_pipelined_input` (64 KiB) while it streams a message, then
+// closed the connection when the first DELE of a deleting fetch arrived.
+#[test]
+fn pipelined_fetch_of_a_large_maildrop_completes() {
+    let (done, err) = pair_fetch(8_000, 16 * 1024, FetchMode::Keep);
+    assert_eq!(err, None);
+    assert_eq!(done, Some((8_000, 0, 0)));
+    let (done, err) = pair_fetch(8_000, 16 * 1024, FetchMode::Delete);
+    assert_eq!(err, None);
+    assert_eq!(done, Some((8_000, 8_000, 0)));
 }
