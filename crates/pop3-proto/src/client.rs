@@ -958,7 +958,17 @@ impl ClientSession {
                 .map(|()| false);
         };
         if expect == Expect::Auth {
-            let sl = ServerLine::parse(&line)?;
+            let sl = match ServerLine::parse(&line) {
+                Ok(sl) => sl,
+                Err(e) => {
+                    // RFC 5034 4: a client that "cannot Base64 decode any of
+                    // the server's challenges ... MUST cancel the
+                    // authentication using the "*" response".
+                    AuthLine::Cancel.encode(self.out.buf_mut());
+                    self.sasl = None;
+                    return self.fail(e.into()).map(|()| false);
+                }
+            };
             match sl {
                 ServerLine::Continue(ch) => {
                     self.sasl_continue(&ch)?;

@@ -191,3 +191,24 @@ fn pipelined_fetch_of_a_large_maildrop_completes() {
     assert_eq!(err, None);
     assert_eq!(done, Some((8_000, 8_000, 0)));
 }
+
+// RFC 5034 section 4: "If the client cannot Base64 decode any of the
+// server's challenges, it MUST cancel the authentication using the "*"
+// response."
+#[test]
+fn client_cancels_undecodable_challenge_with_star() {
+    let mut c = implicit_client(|_| {});
+    c.handle_input(b"+OK hi\r\n+OK\r\nSASL PLAIN\r\n.\r\n");
+    let (_, err) = events_until_err(&mut c);
+    assert!(err.is_none(), "{err:?}");
+    let sent = drain_transmit(&mut c);
+    assert!(
+        sent.ends_with(b"\r\n") && sent.windows(10).any(|w| w == b"AUTH PLAIN"),
+        "{sent:?}"
+    );
+    c.handle_input(b"+ !!not base64!!\r\n");
+    let (_, err) = events_until_err(&mut c);
+    assert!(err.is_some(), "the exchange cannot go on");
+    let sent = drain_transmit(&mut c);
+    assert_eq!(sent, b"*\r\n", "{:?}", String::from_utf8_lossy(&sent));
+}
