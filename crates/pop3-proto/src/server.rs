@@ -916,11 +916,14 @@ impl ServerSession {
     ///
     /// # Errors
     ///
-    /// [`UsageError::WrongState`] unless a login awaits a decision;
+    /// [`UsageError::WrongState`] unless a login awaits a decision (after a
+    /// challenge, only once [`ServerEvent::AuthResponse`] has come);
     /// [`UsageError::InvalidMaildrop`] for a unique id that breaks RFC 1939 7.
     pub fn auth_finish(&mut self, outcome: AuthOutcome) -> Result<(), UsageError> {
-        if !matches!(self.wait, Wait::Auth { .. } | Wait::SaslLine) {
-            return Err(UsageError::WrongState("no login in progress"));
+        // Not after a challenge: the client's next line is its answer (RFC
+        // 5034 4), which a reply sent now would leave to be read as a command.
+        if !matches!(self.wait, Wait::Auth { .. }) {
+            return Err(UsageError::WrongState("no login awaits a decision"));
         }
         match outcome {
             AuthOutcome::Success(maildrop) => {

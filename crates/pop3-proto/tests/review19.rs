@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use pop3_proto::{
     AuthOutcome, ClientConfig, ClientEvent, ClientSession, Credentials, Error, FetchMode, Maildrop,
-    MessageInfo, ServerConfig, ServerEvent, ServerSession, TlsMode,
+    MessageInfo, ServerConfig, ServerEvent, ServerSession, TlsMode, UsageError,
 };
 use proto_core::{Secret, Session, drain_transmit, transfer};
 use std::time::Instant;
@@ -211,4 +211,41 @@ fn client_cancels_undecodable_challenge_with_star() {
     assert!(err.is_some(), "the exchange cannot go on");
     let sent = drain_transmit(&mut c);
     assert_eq!(sent, b"*\r\n", "{:?}", String::from_utf8_lossy(&sent));
+}
+
+fn sasl_server() -> ServerSession {
+    let mut cfg = ServerConfig::default();
+    cfg.tls_active = true;
+    cfg.sasl_mechanisms = vec!["X-TEST".into()];
+    let mut s = ServerSession::new(cfg, Instant::now());
+    drain_transmit(&mut s);
+    s
+}
+
+// RFC 5034 section 4: a challenge is answered by "a line containing a string
+// encoded as Base64" (or "*"). Once the server has sent a challenge, the next
+// client line is that answer; a decision taken before it arrives would turn
+// the answer into a command ("-ERR unknown command", one reply too many:
+// client and server out of step). `auth_finish` documents
+// `UsageError::WrongState` "unless a login awaits a decision".
+#[test]
+fn server_auth_finish_refused_while_awaiting_client_line() {
+    let mut s = sasl_server();
+    s.handle_input(b"AUTH X-TEST\r\n");
+    assert!(matches!(
+        s.poll_event().unwrap(),
+        Some(ServerEvent::AuthStart { .. })
+    ));
+    s.auth_challenge(b"challenge").unwrap();
+    let r = s.auth_finish(AuthOutcome::Success(Maildrop::default()));
+    assert!(matches!(r, Err(UsageError::WrongState(_))), "{r:?}");
+    // The client's answer still reaches the application as the answer.
+    s.handle_input(b"Zm9v\r\n");
+    assert!(matches!(
+        s.poll_event().unwrap(),
+        Some(ServerEvent::AuthResponse(_))
+    ));
+    s.auth_finish(AuthOutcome::Success(Maildrop::default())).unwrap();
+    let out = drain_transmit(&mut s);
+    assert!(out.starts_with(b"+ ") && out.ends_with(b"+OK maildrop has 0 messages (0 octets)\r\n"));
 }
