@@ -309,13 +309,19 @@ struct Outgoing {
 }
 
 /// Cuts a message after its header and `lines` body lines (RFC 1939 TOP).
+///
+/// Lines end where the client will see them end: at LF, CRLF, and also at a
+/// bare CR, which the normalising [`DotEncoder`] sends as CRLF; so the lines
+/// counted are the lines sent, and a header ended by bare CRs is found.
 #[derive(Debug)]
 struct TopCut {
     in_header: bool,
     lines_left: u32,
     /// Bytes of the current line so far (terminator excluded).
     cur_len: u64,
-    last_cr: bool,
+    /// The last piece ended with a CR: it ends a line, together with the
+    /// next piece's first byte if that is its LF.
+    pending_cr: bool,
     done: bool,
 }
 
@@ -325,7 +331,7 @@ impl TopCut {
             in_header: true,
             lines_left: lines,
             cur_len: 0,
-            last_cr: false,
+            pending_cr: false,
             done: false,
         }
     }
@@ -335,38 +341,49 @@ impl TopCut {
         if self.done {
             return 0;
         }
-        if !self.in_header && self.lines_left == 0 {
-            self.done = true;
-            return 0;
-        }
         let mut pos = 0;
-        while let Some(off) = memchr::memchr(b'\n', &data[pos..]) {
-            let lf = pos + off;
-            let seg = &data[pos..lf];
-            let len = self.cur_len + seg.len() as u64;
-            let last_cr = seg.last().map_or(self.last_cr, |&b| b == b'\r');
-            let empty = len == 0 || (len == 1 && last_cr);
-            pos = lf + 1;
-            self.cur_len = 0;
-            self.last_cr = false;
-            if self.in_header {
-                if empty {
-                    self.in_header = false;
-                }
-            } else {
-                self.lines_left -= 1;
+        if self.pending_cr && !data.is_empty() {
+            self.pending_cr = false;
+            if data[0] == b'\n' {
+                pos = 1;
             }
-            if !self.in_header && self.lines_left == 0 {
-                self.done = true;
+            if self.line_end() {
                 return pos;
             }
         }
-        let rest = &data[pos..];
-        self.cur_len += rest.len() as u64;
-        if let Some(&b) = rest.last() {
-            self.last_cr = b == b'\r';
+        while let Some(off) = memchr::memchr2(b'\r', b'\n', &data[pos..]) {
+            let p = pos + off;
+            self.cur_len += off as u64;
+            pos = p + 1;
+            if data[p] == b'\r' {
+                match data.get(p + 1) {
+                    None => {
+                        self.pending_cr = true;
+                        return data.len();
+                    }
+                    Some(b'\n') => pos += 1,
+                    Some(_) => {}
+                }
+            }
+            if self.line_end() {
+                return pos;
+            }
         }
+        self.cur_len += (data.len() - pos) as u64;
         data.len()
+    }
+
+    /// The current line ended: counts it; true once the cut is complete.
+    fn line_end(&mut self) -> bool {
+        let empty = self.cur_len == 0;
+        self.cur_len = 0;
+        if self.in_header {
+            self.in_header = !empty;
+        } else {
+            self.lines_left = self.lines_left.saturating_sub(1);
+        }
+        self.done = !self.in_header && self.lines_left == 0;
+        self.done
     }
 }
 
