@@ -546,6 +546,13 @@ impl ServerSession {
         self.tls || self.config.allow_plaintext_without_tls
     }
 
+    /// RFC 6856 2.2: a server that advertises `UTF8 USER` "MUST reject UTF-8
+    /// usernames or passwords that fail to comply with the formal syntax in
+    /// UTF-8"; without it the bytes go to the application as sent.
+    fn credential_ok(&self, value: &[u8]) -> bool {
+        !(self.config.utf8 && self.config.utf8_user) || std::str::from_utf8(value).is_ok()
+    }
+
     fn is_plaintext_mech(m: &[u8]) -> bool {
         m.eq_ignore_ascii_case(b"PLAIN") || m.eq_ignore_ascii_case(b"LOGIN")
     }
@@ -681,10 +688,16 @@ impl ServerSession {
                 if !self.secure() {
                     return self.bad("plaintext login disallowed without TLS, use STLS");
                 }
+                if !self.credential_ok(&name) {
+                    return self.bad("user name is not valid UTF-8");
+                }
                 self.user = Some(name);
                 self.ok("send PASS");
             }
             Command::Pass(password) if authz => match self.user.take() {
+                Some(_) if !self.credential_ok(password.expose()) => {
+                    return self.bad("password is not valid UTF-8");
+                }
                 Some(user) => {
                     self.wait = Wait::Auth { sasl: false };
                     self.events.push_back(ServerEvent::Login { user, password });

@@ -312,3 +312,32 @@ fn top_counts_the_lines_it_sends() {
         assert_eq!(out, b"+OK top of message follows\r\nA: 1\r\n\r\nx\r\ny\r\n.\r\n");
     }
 }
+
+// RFC 6856 section 2.2: "The server MUST reject UTF-8 usernames or passwords
+// that fail to comply with the formal syntax in UTF-8 [RFC3629]." A server
+// advertising "UTF8 USER" passed such names and passwords to the application
+// as a login attempt.
+#[test]
+fn utf8_user_server_rejects_malformed_utf8_credentials() {
+    let mut cfg = ServerConfig::default();
+    cfg.tls_active = true;
+    cfg.utf8 = true;
+    cfg.utf8_user = true;
+    let mut s = ServerSession::new(cfg, Instant::now());
+    drain_transmit(&mut s);
+    s.handle_input(b"USER \xff\xfe\r\nUSER caf\xc3\xa9\r\nPASS p\xc3\r\n");
+    let mut events = Vec::new();
+    while let Some(ev) = s.poll_event().unwrap() {
+        events.push(ev);
+    }
+    assert!(events.is_empty(), "{events:?}");
+    let out = drain_transmit(&mut s);
+    let lines: Vec<&[u8]> = out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 3, "{:?}", String::from_utf8_lossy(&out));
+    assert!(lines[0].starts_with(b"-ERR"));
+    assert!(lines[1].starts_with(b"+OK"), "well-formed UTF-8 is accepted");
+    assert!(lines[2].starts_with(b"-ERR"));
+    // Well-formed UTF-8 still logs in.
+    s.handle_input(b"USER caf\xc3\xa9\r\nPASS p\xc3\xa9\r\n");
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Login { .. })));
+}
