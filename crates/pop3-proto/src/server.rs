@@ -1061,6 +1061,9 @@ impl ServerSession {
             return Err(UsageError::WrongState("no retrieval in progress"));
         };
         let _ = o.encoder.finish(self.out.buf_mut());
+        // Streaming took a time the session was not told: the client's ten
+        // idle minutes start from the next clock reading, as for input.
+        self.activity = true;
         Ok(())
     }
 
@@ -1171,8 +1174,16 @@ impl Session for ServerSession {
             self.wait = Wait::None;
         }
         if self.idle.expired(now) {
-            if self.activity {
-                // Input arrived through `handle_input` without a time: count it as now.
+            // RFC 1939 3 times the client's inactivity: while the server is
+            // still answering (a login decision, a message being streamed,
+            // the update) the client is waiting, not idle.
+            let answering = matches!(
+                self.wait,
+                Wait::Auth { .. } | Wait::Message(_) | Wait::Update | Wait::Delay { .. }
+            );
+            if self.activity || answering {
+                // Input arrived through `handle_input` without a time, or an
+                // answer ended since the last check: count it as now.
                 self.activity = false;
                 self.idle.restart(now);
             } else {

@@ -341,3 +341,51 @@ fn utf8_user_server_rejects_malformed_utf8_credentials() {
     s.handle_input(b"USER caf\xc3\xa9\r\nPASS p\xc3\xa9\r\n");
     assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Login { .. })));
 }
+
+// RFC 1939 section 3: "A POP3 server MAY have an inactivity autologout
+// timer. Such a timer MUST be of at least 10 minutes' duration. The receipt
+// of any command from the client during that interval should suffice to
+// reset the autologout timer." A client waiting for the answer to its
+// command is not inactive: the timer ran on while the server streamed a
+// message, so a RETR taking over 10 minutes was cut off, or the session
+// closed as soon as it ended, before the client could send DELE (a deleting
+// client would then fetch the same message again on every connection).
+#[test]
+fn autologout_does_not_count_time_spent_answering() {
+    use std::time::Duration;
+    let min = |m: u64| Duration::from_secs(60 * m);
+    let t0 = Instant::now();
+    let mut cfg = ServerConfig::default();
+    cfg.tls_active = true;
+    let mut s = ServerSession::new(cfg, t0);
+    s.handle_input_at(b"USER u\r\nPASS p\r\n", t0);
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Login { .. })));
+    let messages = vec![MessageInfo {
+        size: 4,
+        uid: Bytes::from_static(b"m1"),
+    }];
+    s.auth_finish(AuthOutcome::Success(Maildrop { messages }))
+        .unwrap();
+    s.handle_input_at(b"RETR 1\r\n", t0 + min(1));
+    assert!(matches!(
+        s.poll_event().unwrap(),
+        Some(ServerEvent::Retrieve { .. })
+    ));
+    s.message_data(b"a\r\n").unwrap();
+    // Eleven minutes into a slow download.
+    s.handle_timeout(t0 + min(12));
+    assert!(!s.is_closed(), "closed while the client was receiving its answer");
+    s.message_data(b"b\r\n").unwrap();
+    s.message_end().unwrap();
+    // The answer is complete at about 20 minutes: the client has ten more.
+    s.handle_timeout(t0 + min(20));
+    assert!(!s.is_closed(), "closed right after the answer");
+    s.handle_input(b"DELE 1\r\n");
+    assert_eq!(s.poll_event().unwrap(), None);
+    assert!(drain_transmit(&mut s).ends_with(b"+OK message 1 deleted\r\n"));
+    s.handle_timeout(t0 + min(29));
+    assert!(!s.is_closed());
+    // Idle for the whole ten minutes: the autologout still happens.
+    s.handle_timeout(t0 + min(40));
+    assert!(s.is_closed());
+}
