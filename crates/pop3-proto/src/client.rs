@@ -1188,7 +1188,12 @@ impl ClientSession {
             return Ok(());
         }
         let user_ok = self.caps.as_ref().is_none_or(|c| c.user);
-        if !self.secure() || !user_ok || user.is_empty() {
+        // RFC 6856 2.2: "Clients MUST NOT use UTF-8 characters when
+        // authenticating if the server did not include the USER argument in
+        // the UTF8 capability response."
+        let utf8_user = self.caps.as_ref().is_some_and(|c| c.utf8 == Some(true));
+        let ascii = user.is_ascii() && password.expose().is_ascii();
+        if !self.secure() || !user_ok || user.is_empty() || !(ascii || utf8_user) {
             return self.fail(Error::NoLoginMethod);
         }
         let pass = Command::Pass(Secret::new(password.expose().as_bytes().to_vec()));

@@ -389,3 +389,43 @@ fn autologout_does_not_count_time_spent_answering() {
     s.handle_timeout(t0 + min(40));
     assert!(s.is_closed());
 }
+
+// RFC 6856 section 2.2: "Clients MUST NOT use UTF-8 characters when
+// authenticating if the server did not include the USER argument in the
+// UTF8 capability response." The client sent a non-ASCII user name and
+// password with USER/PASS to any server.
+#[test]
+fn client_sends_utf8_credentials_only_to_utf8_user_servers() {
+    for (user, pass) in [("caf\u{e9}", "p"), ("u", "p\u{e4}ss")] {
+        for (capa, allowed) in [
+            (&b"+OK\r\nUSER\r\n.\r\n"[..], false),
+            (b"-ERR no CAPA\r\n", false),
+            (b"+OK\r\nUSER\r\nUTF8\r\n.\r\n", false),
+            (b"+OK\r\nUSER\r\nUTF8 USER\r\n.\r\n", true),
+        ] {
+            let mut cfg = ClientConfig::new(Credentials {
+                username: user.into(),
+                password: Some(Secret::new(pass.into())),
+                ..Credentials::default()
+            });
+            cfg.tls = TlsMode::Implicit;
+            let mut c = ClientSession::new(cfg, Instant::now());
+            c.handle_input(b"+OK hi\r\n");
+            c.handle_input(capa);
+            let (_, err) = events_until_err(&mut c);
+            let sent = drain_transmit(&mut c);
+            let sent_user = sent.windows(5).any(|w| w == b"USER ");
+            if allowed {
+                assert!(err.is_none() && sent_user, "{err:?} {sent:?}");
+            } else {
+                assert_eq!(
+                    err,
+                    Some(Error::NoLoginMethod),
+                    "{}",
+                    String::from_utf8_lossy(capa)
+                );
+                assert!(!sent_user, "{:?}", String::from_utf8_lossy(&sent));
+            }
+        }
+    }
+}
