@@ -548,7 +548,8 @@ impl ServerSession {
 
     /// RFC 6856 2.2: a server that advertises `UTF8 USER` "MUST reject UTF-8
     /// usernames or passwords that fail to comply with the formal syntax in
-    /// UTF-8"; without it the bytes go to the application as sent.
+    /// UTF-8" (USER, PASS and the APOP name); without it the bytes go to the
+    /// application as sent.
     fn credential_ok(&self, value: &[u8]) -> bool {
         !(self.config.utf8 && self.config.utf8_user) || std::str::from_utf8(value).is_ok()
     }
@@ -707,6 +708,9 @@ impl ServerSession {
             Command::Apop { name, digest } if authz => {
                 if self.config.apop_timestamp.is_none() {
                     return self.bad("APOP not supported");
+                }
+                if !self.credential_ok(&name) {
+                    return self.bad("user name is not valid UTF-8");
                 }
                 self.user = None;
                 self.wait = Wait::Auth { sasl: false };

@@ -429,3 +429,43 @@ fn client_sends_utf8_credentials_only_to_utf8_user_servers() {
         }
     }
 }
+
+// RFC 6856 section 2.2: "If the server includes the USER argument in the
+// UTF8 capability response, the client MAY use UTF-8 characters with a
+// "USER", "PASS", or "APOP" command". The APOP parser took only ASCII
+// names, so such a server answered a UTF-8 APOP name with a syntax error
+// (and the encoder refused to write one).
+#[test]
+fn apop_accepts_utf8_names() {
+    let mut cfg = ServerConfig::default();
+    cfg.utf8 = true;
+    cfg.utf8_user = true;
+    cfg.apop_timestamp = Some("<1.2@test>".into());
+    let mut s = ServerSession::new(cfg, Instant::now());
+    drain_transmit(&mut s);
+    s.handle_input(b"APOP caf\xc3\xa9 c4c9334bac560ecc979e58001b3e22fb\r\n");
+    match s.poll_event().unwrap() {
+        Some(ServerEvent::Apop { user, .. }) => assert_eq!(&user[..], "caf\u{e9}".as_bytes()),
+        other => panic!(
+            "{other:?}: {:?}",
+            String::from_utf8_lossy(&drain_transmit(&mut s))
+        ),
+    }
+    let cmd = pop3_proto::Command::Apop {
+        name: Bytes::from("caf\u{e9}"),
+        digest: Bytes::from_static(b"c4c9334bac560ecc979e58001b3e22fb"),
+    };
+    let wire = cmd.to_bytes().unwrap();
+    let line = Bytes::copy_from_slice(&wire[..wire.len() - 2]);
+    assert_eq!(pop3_proto::Command::parse(&line).unwrap(), cmd);
+    // Malformed UTF-8 is still refused by a UTF8 USER server.
+    let mut cfg = ServerConfig::default();
+    cfg.utf8 = true;
+    cfg.utf8_user = true;
+    cfg.apop_timestamp = Some("<1.2@test>".into());
+    let mut s = ServerSession::new(cfg, Instant::now());
+    drain_transmit(&mut s);
+    s.handle_input(b"APOP caf\xc3 c4c9334bac560ecc979e58001b3e22fb\r\n");
+    assert_eq!(s.poll_event().unwrap(), None);
+    assert!(drain_transmit(&mut s).starts_with(b"-ERR"));
+}
