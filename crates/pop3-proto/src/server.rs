@@ -123,7 +123,9 @@ pub struct Maildrop {
 /// A refused login, with the response code the client sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginFailure {
-    /// The response code.
+    /// The response code. `None` and [`ResponseCode::Auth`] both mean wrong
+    /// credentials, sent as `[AUTH]` (RFC 3206 6, the server advertises
+    /// AUTH-RESP-CODE); any other code is sent as given.
     pub code: Option<ResponseCode>,
     /// The text after it.
     pub text: String,
@@ -973,7 +975,14 @@ impl ServerSession {
             }
             AuthOutcome::Failure(f) => {
                 self.end_sasl();
-                let line = StatusLine::err(f.code.clone(), f.text.clone());
+                // RFC 3206 6: with AUTH-RESP-CODE advertised (always), every
+                // credential failure carries [AUTH]; `None` counts as one.
+                let code = if f.is_credential_failure() {
+                    Some(ResponseCode::Auth)
+                } else {
+                    f.code.clone()
+                };
+                let line = StatusLine::err(code, f.text.clone());
                 if !f.is_credential_failure() {
                     self.reply(&line);
                     return Ok(());

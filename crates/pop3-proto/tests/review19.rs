@@ -469,3 +469,28 @@ fn apop_accepts_utf8_names() {
     assert_eq!(s.poll_event().unwrap(), None);
     assert!(drain_transmit(&mut s).starts_with(b"-ERR"));
 }
+
+// RFC 3206 section 6: "The AUTH-RESP-CODE capability indicates that the
+// server includes the AUTH response code with any authentication error
+// caused by a problem with the user's credentials." The server always
+// advertises AUTH-RESP-CODE and treats a failure without a code as wrong
+// credentials (delayed, counted), but sent it without [AUTH].
+#[test]
+fn credential_failure_without_code_carries_auth() {
+    let mut cfg = ServerConfig::default();
+    cfg.tls_active = true;
+    cfg.failed_login_delay = std::time::Duration::ZERO;
+    let mut s = ServerSession::new(cfg, Instant::now());
+    drain_transmit(&mut s);
+    s.handle_input(b"CAPA\r\nUSER u\r\nPASS wrong\r\n");
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Login { .. })));
+    s.auth_finish(AuthOutcome::Failure(pop3_proto::LoginFailure {
+        code: None,
+        text: "no".into(),
+    }))
+    .unwrap();
+    let out = drain_transmit(&mut s);
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("\r\nAUTH-RESP-CODE\r\n"), "{text}");
+    assert!(text.ends_with("-ERR [AUTH] no\r\n"), "{text}");
+}
