@@ -110,7 +110,7 @@ fn capa_listing_limit_counts_every_line() {
 }
 
 /// A client and a server in memory: the server holds `n` one-line messages.
-fn pair_fetch(n: usize, chunk: usize, mode: FetchMode) -> (Option<(u32, u32, u32)>, Option<String>) {
+fn pair_fetch(n: usize, chunk: usize, mode: &FetchMode) -> (Option<(u32, u32, u32)>, Option<String>) {
     let now = Instant::now();
     let mut scfg = ServerConfig::default();
     scfg.tls_active = true;
@@ -184,10 +184,10 @@ fn pair_fetch(n: usize, chunk: usize, mode: FetchMode) -> (Option<(u32, u32, u32
 // closed the connection when the first DELE of a deleting fetch arrived.
 #[test]
 fn pipelined_fetch_of_a_large_maildrop_completes() {
-    let (done, err) = pair_fetch(8_000, 16 * 1024, FetchMode::Keep);
+    let (done, err) = pair_fetch(8_000, 16 * 1024, &FetchMode::Keep);
     assert_eq!(err, None);
     assert_eq!(done, Some((8_000, 0, 0)));
-    let (done, err) = pair_fetch(8_000, 16 * 1024, FetchMode::Delete);
+    let (done, err) = pair_fetch(8_000, 16 * 1024, &FetchMode::Delete);
     assert_eq!(err, None);
     assert_eq!(done, Some((8_000, 8_000, 0)));
 }
