@@ -104,6 +104,45 @@ impl Default for ServerConfig {
     }
 }
 
+/// Writes a status line the server composed, whatever the application text
+/// in it: cut to `max` octets with its CRLF (RFC 2449 4: 512), and bare
+/// (status and code only) if the text holds CR, LF or NUL, so that a reply
+/// always goes out and never carries a second line.
+fn encode_status(line: &StatusLine, max: usize, out: &mut BytesMut) {
+    let code = line.code.as_ref().map_or(0, |c| c.as_bytes().len() + 3);
+    let fixed = if line.is_ok() { 3 } else { 4 } + code + 1 + 2;
+    let cut = text_cut(&line.text, max.saturating_sub(fixed));
+    let fitted = StatusLine {
+        status: line.status,
+        code: line.code.clone(),
+        text: line.text.slice(..cut),
+    };
+    if fitted.encode(out).is_err() {
+        let bare = StatusLine {
+            status: line.status,
+            code: line.code.clone(),
+            text: Bytes::new(),
+        };
+        if bare.encode(out).is_err() {
+            // An invalid code as well: the status alone.
+            let _ = StatusLine { code: None, ..bare }.encode(out);
+        }
+    }
+}
+
+/// Where to cut `text` to keep at most `room` octets, not inside a UTF-8
+/// sequence.
+fn text_cut(text: &[u8], room: usize) -> usize {
+    if text.len() <= room {
+        return text.len();
+    }
+    let mut cut = room;
+    while cut > 0 && (text[cut] & 0xC0) == 0x80 {
+        cut -= 1;
+    }
+    cut
+}
+
 /// One message of a maildrop as the application lists it at login.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageInfo {
@@ -440,10 +479,19 @@ impl ServerSession {
             login_failures: 0,
             fatal: None,
         };
-        let mut text = s.config.greeting.clone();
+        // The greeting is cut to fit 512 octets before the APOP timestamp
+        // is added, so that the timestamp survives (RFC 2449 4).
+        let ts = s.config.apop_timestamp.as_ref().map_or(0, |t| t.len() + 1);
+        let room = s
+            .config
+            .limits
+            .max_response_line
+            .saturating_sub("+OK ".len() + 2 + ts);
+        let greeting = s.config.greeting.as_bytes();
+        let mut text = greeting[..text_cut(greeting, room)].to_vec();
         if let Some(ts) = &s.config.apop_timestamp {
-            text.push(' ');
-            text.push_str(ts);
+            text.push(b' ');
+            text.extend_from_slice(ts.as_bytes());
         }
         s.ok(text);
         s
@@ -499,15 +547,7 @@ impl ServerSession {
     // ----- replies -----
 
     fn reply(&mut self, line: &StatusLine) {
-        if line.encode(self.out.buf_mut()).is_err() {
-            // Only application text can fail to encode; fall back to a bare status.
-            let bare = StatusLine {
-                status: line.status,
-                code: None,
-                text: Bytes::new(),
-            };
-            let _ = bare.encode(self.out.buf_mut());
-        }
+        encode_status(line, self.config.limits.max_response_line, self.out.buf_mut());
     }
 
     fn ok(&mut self, text: impl Into<Bytes>) {
@@ -995,7 +1035,7 @@ impl ServerSession {
                     return Ok(());
                 }
                 let mut buf = BytesMut::new();
-                let _ = line.encode(&mut buf);
+                encode_status(&line, self.config.limits.max_response_line, &mut buf);
                 let at = self.now + self.config.failed_login_delay;
                 self.events.push_back(ServerEvent::LoginFailed {
                     failures: self.login_failures,

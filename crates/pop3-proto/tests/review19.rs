@@ -494,3 +494,82 @@ fn credential_failure_without_code_carries_auth() {
     assert!(text.contains("\r\nAUTH-RESP-CODE\r\n"), "{text}");
     assert!(text.ends_with("-ERR [AUTH] no\r\n"), "{text}");
 }
+
+// RFC 2449 section 4: "The maximum length of the first line of a command
+// response (including the initial greeting) is unchanged at 512 octets
+// (including the terminating CRLF)." The server wrote application text
+// (greeting, failure texts) at any length, and a client holding to the
+// limit, ours included, dropped the connection.
+#[test]
+fn server_status_lines_stay_within_512_octets() {
+    let mut cfg = ServerConfig::default();
+    cfg.tls_active = true;
+    cfg.greeting = "g".repeat(600);
+    cfg.apop_timestamp = Some("<1.2@test>".into());
+    cfg.failed_login_delay = std::time::Duration::ZERO;
+    let mut s = ServerSession::new(cfg, Instant::now());
+    s.handle_input(b"USER u\r\nPASS p\r\n");
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Login { .. })));
+    s.auth_finish(AuthOutcome::Failure(pop3_proto::LoginFailure::sys_temp(
+        "t".repeat(700),
+    )))
+    .unwrap();
+    let out = drain_transmit(&mut s);
+    for line in out.split_inclusive(|&b| b == b'\n') {
+        assert!(
+            line.len() <= 512,
+            "{} octets: {:?}",
+            line.len(),
+            String::from_utf8_lossy(&line[..40])
+        );
+    }
+    // The APOP timestamp survives the cut, and our client reads the greeting.
+    let greeting = out.split_inclusive(|&b| b == b'\n').next().unwrap();
+    assert!(greeting.ends_with(b" <1.2@test>\r\n"));
+    let mut c = implicit_client(|_| {});
+    c.handle_input(greeting);
+    let (evs, err) = events_until_err(&mut c);
+    assert!(err.is_none(), "{err:?}");
+    assert!(matches!(evs.first(), Some(ClientEvent::Greeting(_))));
+}
+
+// The same limit for a wrong-credentials reply, which goes out through the
+// failed-login delay; a text the encoder refuses (CR LF inside) must still
+// give a reply, or the client waits for an answer that never comes (RFC 1939
+// 3: every command is answered).
+#[test]
+fn delayed_login_failure_reply_is_bounded_and_always_sent() {
+    use std::time::Duration;
+    for (text, want) in [
+        ("t".repeat(700), 512),
+        ("bad\r\n+OK injected".to_owned(), "-ERR [AUTH]\r\n".len()),
+    ] {
+        for delay in [Duration::ZERO, Duration::from_secs(1)] {
+            let t0 = Instant::now();
+            let mut cfg = ServerConfig::default();
+            cfg.tls_active = true;
+            cfg.failed_login_delay = delay;
+            let mut s = ServerSession::new(cfg, t0);
+            drain_transmit(&mut s);
+            s.handle_input(b"USER u\r\nPASS p\r\n");
+            assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Login { .. })));
+            s.auth_finish(AuthOutcome::Failure(pop3_proto::LoginFailure {
+                code: Some(pop3_proto::ResponseCode::Auth),
+                text: text.clone(),
+            }))
+            .unwrap();
+            s.handle_timeout(t0 + delay);
+            let out = drain_transmit(&mut s);
+            let last = out
+                .split_inclusive(|&b| b == b'\n')
+                .next_back()
+                .unwrap_or_default();
+            assert!(
+                last.starts_with(b"-ERR [AUTH]"),
+                "{:?}",
+                String::from_utf8_lossy(&out)
+            );
+            assert_eq!(last.len(), want, "{:?}", String::from_utf8_lossy(last));
+        }
+    }
+}
