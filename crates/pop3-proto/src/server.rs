@@ -30,7 +30,7 @@ use crate::response::{
 use bytes::{BufMut, Bytes, BytesMut};
 use proto_core::{
     BareLineEndings, Deadline, DotEncoder, LineConfig, LineError, LineFramer, Secret, Session, TransmitQueue,
-    ct_eq, earliest,
+    check_arg, ct_eq, earliest,
 };
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -624,9 +624,15 @@ impl ServerSession {
             auth_resp_code: true,
             login_delay: c.login_delay.map(|d| Bytes::from(d.to_string())),
             pipelining: c.pipelining,
-            expire: c.expire.clone().map(Bytes::from),
+            // A configured text that cannot go on one line is left out, so
+            // the rest of the list (STLS, SASL) is still sent.
+            expire: c.expire.clone().map(Bytes::from).filter(|t| check_arg(t).is_ok()),
             uidl: true,
-            implementation: c.implementation.clone().map(Bytes::from),
+            implementation: c
+                .implementation
+                .clone()
+                .map(Bytes::from)
+                .filter(|t| check_arg(t).is_ok()),
             stls: c.stls && !self.tls && self.phase == Phase::Authorization,
             utf8: c.utf8.then_some(c.utf8_user),
             lang: !c.languages.is_empty(),

@@ -573,3 +573,27 @@ fn delayed_login_failure_reply_is_bounded_and_always_sent() {
         }
     }
 }
+
+// RFC 2449 section 5: "An +OK response is followed by a list of
+// capabilities"; RFC 2595 section 4: "The capability name "STLS" indicates
+// this command is present and permitted in the current state." One
+// configured text the encoder refuses (a CR or LF in IMPLEMENTATION or
+// EXPIRE) emptied the whole CAPA list: STLS and SASL vanished, and a client
+// that runs STLS only when offered stayed in plaintext.
+#[test]
+fn one_bad_capability_text_does_not_empty_capa() {
+    let mut cfg = ServerConfig::default();
+    cfg.stls = true;
+    cfg.sasl_mechanisms = vec!["SCRAM-SHA-256".into()];
+    cfg.implementation = Some("srv\r\nSTLS".into());
+    cfg.expire = Some("NEVER\r\n".into());
+    let mut s = ServerSession::new(cfg, Instant::now());
+    drain_transmit(&mut s);
+    s.handle_input(b"CAPA\r\n");
+    assert_eq!(s.poll_event().unwrap(), None);
+    let out = String::from_utf8(drain_transmit(&mut s)).unwrap();
+    assert!(out.contains("\r\nSTLS\r\n"), "{out}");
+    assert!(out.contains("\r\nSASL SCRAM-SHA-256\r\n"), "{out}");
+    assert_eq!(out.matches("STLS").count(), 1, "{out}");
+    assert!(out.ends_with("\r\n.\r\n"));
+}
