@@ -1173,11 +1173,16 @@ impl ClientSession {
             return self.fail(Error::NoLoginMethod);
         };
         let user = Bytes::from(creds.username.clone().into_bytes());
+        // RFC 6856 2.2: "Clients MUST NOT use UTF-8 characters when
+        // authenticating if the server did not include the USER argument in
+        // the UTF8 capability response."
+        let utf8_user = self.caps.as_ref().is_some_and(|c| c.utf8 == Some(true));
         if self.config.apop
             && let Some(ts) = self.greeting.as_ref().and_then(StatusLine::apop_timestamp)
             && crate::parse::is_token(&user)
+            && let Some(secret) = apop_secret(password.expose(), utf8_user)
         {
-            let digest = apop_digest(&ts, password.expose().as_bytes());
+            let digest = apop_digest(&ts, secret.as_bytes());
             self.send_login(
                 Command::Apop {
                     name: user,
@@ -1188,10 +1193,6 @@ impl ClientSession {
             return Ok(());
         }
         let user_ok = self.caps.as_ref().is_none_or(|c| c.user);
-        // RFC 6856 2.2: "Clients MUST NOT use UTF-8 characters when
-        // authenticating if the server did not include the USER argument in
-        // the UTF8 capability response."
-        let utf8_user = self.caps.as_ref().is_some_and(|c| c.utf8 == Some(true));
         let ascii = user.is_ascii() && password.expose().is_ascii();
         if !self.secure() || !user_ok || user.is_empty() || !(ascii || utf8_user) {
             return self.fail(Error::NoLoginMethod);
@@ -1335,6 +1336,20 @@ impl ClientSession {
             });
             self.fetch = None;
         }
+    }
+}
+
+/// The shared secret an APOP digest is computed over: an ASCII password as
+/// it is; a non-ASCII one only for a server with `UTF8 USER`, after SASLprep
+/// (RFC 6856 2.2: "MUST apply SASLprep ... to the username and password used
+/// to compute the APOP digest"); `None` when APOP cannot be used.
+fn apop_secret(password: &str, utf8_user: bool) -> Option<std::borrow::Cow<'_, str>> {
+    if password.is_ascii() {
+        Some(std::borrow::Cow::Borrowed(password))
+    } else if utf8_user {
+        sasl::saslprep::saslprep(password).ok()
+    } else {
+        None
     }
 }
 

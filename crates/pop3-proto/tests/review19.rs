@@ -597,3 +597,37 @@ fn one_bad_capability_text_does_not_empty_capa() {
     assert_eq!(out.matches("STLS").count(), 1, "{out}");
     assert!(out.ends_with("\r\n.\r\n"));
 }
+
+// RFC 6856 section 2.2: "Clients MUST NOT use UTF-8 characters when
+// authenticating if the server did not include the USER argument in the
+// UTF8 capability response", and "A client or server that supports APOP and
+// permits UTF-8 in usernames or passwords MUST apply SASLprep [RFC4013] ...
+// to the username and password used to compute the APOP digest." The client
+// computed APOP digests over a non-ASCII password for any server, without
+// SASLprep.
+#[test]
+fn apop_with_a_non_ascii_password() {
+    let ts = "<1.2@test>";
+    let run = |capa: &[u8]| {
+        let mut cfg = ClientConfig::new(Credentials {
+            username: "u".into(),
+            password: Some(Secret::new("p\u{a0}ss".into())),
+            ..Credentials::default()
+        });
+        cfg.tls = TlsMode::Implicit;
+        let mut c = ClientSession::new(cfg, Instant::now());
+        c.handle_input(format!("+OK hi {ts}\r\n").as_bytes());
+        c.handle_input(capa);
+        let (_, err) = events_until_err(&mut c);
+        (err, String::from_utf8(drain_transmit(&mut c)).unwrap())
+    };
+    let (err, sent) = run(b"+OK\r\nUSER\r\n.\r\n");
+    assert_eq!(err, Some(Error::NoLoginMethod));
+    assert!(!sent.contains("APOP"), "{sent}");
+    let (err, sent) = run(b"+OK\r\nUSER\r\nUTF8 USER\r\n.\r\n");
+    assert_eq!(err, None);
+    // SASLprep maps the no-break space to a space.
+    let digest = pop3_proto::apop_digest(ts.as_bytes(), b"p ss");
+    let want = format!("APOP u {}\r\n", String::from_utf8_lossy(&digest));
+    assert!(sent.ends_with(&want), "{sent}");
+}
