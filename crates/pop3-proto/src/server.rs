@@ -522,12 +522,24 @@ impl ServerSession {
     }
 
     /// Checks an APOP digest against the shared secret in constant time
-    /// (RFC 1939 section 7). False when APOP is disabled.
+    /// (RFC 1939 section 7). False when APOP is disabled. With `UTF8 USER`
+    /// advertised, a non-ASCII secret is SASLprep'd first (RFC 6856 2.2).
     #[must_use]
     pub fn check_apop(&self, digest: &[u8], secret: &[u8]) -> bool {
         let Some(ts) = &self.config.apop_timestamp else {
             return false;
         };
+        // RFC 6856 2.2: with UTF-8 user names and passwords permitted, the
+        // digest is over the SASLprep'd secret, as the client computes it.
+        let prepared = match std::str::from_utf8(secret) {
+            Ok(s) if self.config.utf8 && self.config.utf8_user && !s.is_ascii() => {
+                sasl::saslprep::saslprep(s)
+                    .ok()
+                    .map(|p| p.into_owned().into_bytes())
+            }
+            _ => None,
+        };
+        let secret = prepared.as_deref().unwrap_or(secret);
         let want = crate::command::apop_digest(ts.as_bytes(), secret);
         let got: Vec<u8> = digest.iter().map(u8::to_ascii_lowercase).collect();
         ct_eq(&want, &got)

@@ -631,3 +631,20 @@ fn apop_with_a_non_ascii_password() {
     let want = format!("APOP u {}\r\n", String::from_utf8_lossy(&digest));
     assert!(sent.ends_with(&want), "{sent}");
 }
+
+// The server side of the same rule (RFC 6856 2.2, "A client or server that
+// supports APOP and permits UTF-8 in usernames or passwords MUST apply
+// SASLprep"): with UTF8 USER advertised, `check_apop` compared the digest
+// against the raw secret, so a client that applied SASLprep was refused.
+#[test]
+fn check_apop_applies_saslprep_for_utf8_user() {
+    let mut cfg = ServerConfig::default();
+    cfg.utf8 = true;
+    cfg.utf8_user = true;
+    cfg.apop_timestamp = Some("<1.2@test>".into());
+    let s = ServerSession::new(cfg, Instant::now());
+    let digest = pop3_proto::apop_digest(b"<1.2@test>", b"p ss");
+    assert!(s.check_apop(&digest, "p\u{a0}ss".as_bytes()));
+    assert!(s.check_apop(&digest, b"p ss"));
+    assert!(!s.check_apop(&digest, "p\u{e4}ss".as_bytes()));
+}
