@@ -268,7 +268,10 @@ enum Reading {
 
 #[derive(Debug)]
 enum Listing {
-    Capa(Capabilities),
+    /// The capabilities so far and the number of lines read, which is what
+    /// [`Limits::max_listing_entries`] bounds (a "SASL" line adds to a list
+    /// without adding to `other`).
+    Capa(Capabilities, usize),
     Scan(Vec<ScanListing>),
     Uid(Vec<UidListing>),
     Lang(Vec<LanguageListing>),
@@ -313,6 +316,10 @@ pub struct ClientSession {
     queue: VecDeque<(Command, Expect, Origin)>,
     /// Commands sent, awaiting their answers, in order.
     in_flight: VecDeque<(Expect, Origin)>,
+    /// The encoded length of each command in `in_flight` (0 for the greeting).
+    in_flight_len: VecDeque<usize>,
+    /// Their sum: the pipelining window in use.
+    in_flight_bytes: usize,
     greeting: Option<StatusLine>,
     caps: Option<Capabilities>,
     sasl: Option<Box<dyn SaslStep>>,
@@ -347,6 +354,8 @@ impl ClientSession {
             events: VecDeque::new(),
             queue: VecDeque::new(),
             in_flight,
+            in_flight_len: VecDeque::from([0]),
+            in_flight_bytes: 0,
             greeting: None,
             caps: None,
             sasl: None,
@@ -594,14 +603,23 @@ impl ClientSession {
             if *origin != Origin::Login && self.phase != Phase::Transaction {
                 return;
             }
+            // RFC 2449 6.6: a pipelining client "MUST not exceed the window
+            // size of the underlying transport layer". Unanswered commands are
+            // kept within `max_pipelined_input` octets (one more command may
+            // not pass it), which is also what a server of this crate buffers
+            // while it streams a message; a fetch of thousands of messages
+            // would otherwise send every RETR at once.
+            let window = self.in_flight_bytes + self.config.limits.max_command_line
+                > self.config.limits.max_pipelined_input;
             if let Some((last, _)) = self.in_flight.back()
-                && (last.is_barrier() || expect.is_barrier() || !self.pipelining())
+                && (last.is_barrier() || expect.is_barrier() || !self.pipelining() || window)
             {
                 return;
             }
             let Some((cmd, expect, origin)) = self.queue.pop_front() else {
                 return;
             };
+            let before = self.out.len();
             if cmd.encode(self.out.buf_mut()).is_err() {
                 // Arguments were checked when queued; never sent unchecked.
                 continue;
@@ -610,11 +628,22 @@ impl ClientSession {
                 // The response timer runs from the first unanswered command.
                 self.deadline.restart(self.now);
             }
+            let len = self.out.len() - before;
             self.in_flight.push_back((expect, origin));
+            self.in_flight_len.push_back(len);
+            self.in_flight_bytes += len;
         }
     }
 
     // ----- receiving -----
+
+    /// Takes the oldest unanswered command off the in-flight list once its
+    /// answer is complete.
+    fn answered(&mut self) -> Option<(Expect, Origin)> {
+        let len = self.in_flight_len.pop_front().unwrap_or(0);
+        self.in_flight_bytes = self.in_flight_bytes.saturating_sub(len);
+        self.in_flight.pop_front()
+    }
 
     fn fail(&mut self, e: Error) -> Result<(), Error> {
         self.phase = Phase::Closed;
@@ -693,7 +722,7 @@ impl ClientSession {
             Ok(Some(DotEvent::End)) => {
                 self.reading = Reading::Status;
                 self.framer.reset();
-                let origin = self.in_flight.pop_front().map(|(_, o)| o);
+                let origin = self.answered().map(|(_, o)| o);
                 self.events.push_back(ClientEvent::MessageEnd { msg });
                 if origin == Some(Origin::Fetch) {
                     self.fetch_message_done(msg);
@@ -859,9 +888,10 @@ impl ClientSession {
             return Ok(true);
         };
         let len = match acc {
-            Listing::Capa(c) => {
+            Listing::Capa(c, lines) => {
                 c.add_line(&line);
-                c.other.len()
+                *lines += 1;
+                *lines
             }
             Listing::Scan(v) => {
                 v.push(ScanListing::parse(&line)?);
@@ -885,11 +915,11 @@ impl ClientSession {
     }
 
     fn listing_done(&mut self, acc: Listing) -> Result<(), Error> {
-        let Some((expect, origin)) = self.in_flight.pop_front() else {
+        let Some((expect, origin)) = self.answered() else {
             return Ok(());
         };
         match acc {
-            Listing::Capa(c) => {
+            Listing::Capa(c, _) => {
                 self.caps = Some(c.clone());
                 self.events.push_back(ClientEvent::Capabilities(c));
                 self.after_capa()?;
@@ -928,14 +958,24 @@ impl ClientSession {
                 .map(|()| false);
         };
         if expect == Expect::Auth {
-            let sl = ServerLine::parse(&line)?;
+            let sl = match ServerLine::parse(&line) {
+                Ok(sl) => sl,
+                Err(e) => {
+                    // RFC 5034 4: a client that "cannot Base64 decode any of
+                    // the server's challenges ... MUST cancel the
+                    // authentication using the "*" response".
+                    AuthLine::Cancel.encode(self.out.buf_mut());
+                    self.sasl = None;
+                    return self.fail(e.into()).map(|()| false);
+                }
+            };
             match sl {
                 ServerLine::Continue(ch) => {
                     self.sasl_continue(&ch)?;
                     return Ok(true);
                 }
                 ServerLine::Status(st) => {
-                    self.in_flight.pop_front();
+                    self.answered();
                     self.framer.set_max_len(self.config.limits.max_response_line);
                     self.login_answer(expect, st)?;
                     return Ok(true);
@@ -944,13 +984,13 @@ impl ClientSession {
         }
         let st = StatusLine::parse(&line)?;
         if !st.is_ok() {
-            self.in_flight.pop_front();
+            self.answered();
             self.command_failed(expect, origin, st)?;
             return Ok(true);
         }
         // Multi-line answers switch the reader; the entry stays in flight.
         let multi = match expect {
-            Expect::Capa => Some(Reading::Listing(Listing::Capa(Capabilities::default()))),
+            Expect::Capa => Some(Reading::Listing(Listing::Capa(Capabilities::default(), 0))),
             Expect::List(None) => Some(Reading::Listing(Listing::Scan(Vec::new()))),
             Expect::Uidl(None) => Some(Reading::Listing(Listing::Uid(Vec::new()))),
             Expect::Lang(true) => Some(Reading::Listing(Listing::Lang(Vec::new()))),
@@ -978,7 +1018,7 @@ impl ClientSession {
             self.reading = r;
             return Ok(true);
         }
-        self.in_flight.pop_front();
+        self.answered();
         match expect {
             Expect::Greeting | Expect::Stls | Expect::User | Expect::Pass | Expect::Apop => {
                 self.login_answer(expect, st)?;
@@ -1133,11 +1173,16 @@ impl ClientSession {
             return self.fail(Error::NoLoginMethod);
         };
         let user = Bytes::from(creds.username.clone().into_bytes());
+        // RFC 6856 2.2: "Clients MUST NOT use UTF-8 characters when
+        // authenticating if the server did not include the USER argument in
+        // the UTF8 capability response."
+        let utf8_user = self.caps.as_ref().is_some_and(|c| c.utf8 == Some(true));
         if self.config.apop
             && let Some(ts) = self.greeting.as_ref().and_then(StatusLine::apop_timestamp)
             && crate::parse::is_token(&user)
+            && let Some(secret) = apop_secret(password.expose(), utf8_user)
         {
-            let digest = apop_digest(&ts, password.expose().as_bytes());
+            let digest = apop_digest(&ts, secret.as_bytes());
             self.send_login(
                 Command::Apop {
                     name: user,
@@ -1148,7 +1193,8 @@ impl ClientSession {
             return Ok(());
         }
         let user_ok = self.caps.as_ref().is_none_or(|c| c.user);
-        if !self.secure() || !user_ok || user.is_empty() {
+        let ascii = user.is_ascii() && password.expose().is_ascii();
+        if !self.secure() || !user_ok || user.is_empty() || !(ascii || utf8_user) {
             return self.fail(Error::NoLoginMethod);
         }
         let pass = Command::Pass(Secret::new(password.expose().as_bytes().to_vec()));
@@ -1290,6 +1336,20 @@ impl ClientSession {
             });
             self.fetch = None;
         }
+    }
+}
+
+/// The shared secret an APOP digest is computed over: an ASCII password as
+/// it is; a non-ASCII one only for a server with `UTF8 USER`, after SASLprep
+/// (RFC 6856 2.2: "MUST apply SASLprep ... to the username and password used
+/// to compute the APOP digest"); `None` when APOP cannot be used.
+fn apop_secret(password: &str, utf8_user: bool) -> Option<std::borrow::Cow<'_, str>> {
+    if password.is_ascii() {
+        Some(std::borrow::Cow::Borrowed(password))
+    } else if utf8_user {
+        sasl::saslprep::saslprep(password).ok()
+    } else {
+        None
     }
 }
 
@@ -1504,7 +1564,15 @@ impl Session for ClientSession {
         if let Some(e) = &self.fatal {
             return Err(e.clone());
         }
-        self.process()?;
+        if let Err(e) = self.process() {
+            // Every error is fatal, also those a parser returned through `?`
+            // without `fail`: the session closes, so no later line can be
+            // taken as the answer to a command it does not answer.
+            self.phase = Phase::Closed;
+            self.deadline.stop();
+            self.fatal = Some(e.clone());
+            return Err(e);
+        }
         Ok(self.events.pop_front())
     }
 

@@ -6,7 +6,7 @@
 //! which the session's framer enforces before parsing.
 
 use crate::error::{CommandError, EncodeError};
-use crate::parse::{base64_decode, base64_encode, is_mechanism, is_token, number_u32, split_sp};
+use crate::parse::{base64_decode, base64_encode, is_mechanism, is_token, is_word8, number_u32, split_sp};
 use bytes::{BufMut, Bytes, BytesMut};
 use md5::{Digest, Md5};
 use proto_core::{Secret, check_arg};
@@ -22,7 +22,7 @@ pub enum Command {
     Pass(Secret<Vec<u8>>),
     /// `APOP name digest` (RFC 1939 section 7).
     Apop {
-        /// Mailbox name (one token).
+        /// Mailbox name: one word, which may hold UTF-8 (RFC 6856 2.2).
         name: Bytes,
         /// 32 hexadecimal digits, as sent.
         digest: Bytes,
@@ -152,7 +152,7 @@ impl Command {
             "APOP" => {
                 let (name, digest) = split_sp(args.ok_or_else(syntax)?);
                 let digest = digest.ok_or_else(syntax)?;
-                if !is_token(name) || digest.len() != 32 || !digest.iter().all(u8::is_ascii_hexdigit) {
+                if !is_word8(name) || digest.len() != 32 || !digest.iter().all(u8::is_ascii_hexdigit) {
                     return Err(syntax());
                 }
                 Ok(Command::Apop {
@@ -245,7 +245,7 @@ impl Command {
             Command::Pass(pw) => forbid("password", pw.expose())?,
             Command::Apop { name, digest } => {
                 forbid("user name", name)?;
-                if !is_token(name) {
+                if !is_word8(name) {
                     return Err(invalid("user name"));
                 }
                 if digest.len() != 32 || !digest.iter().all(u8::is_ascii_hexdigit) {

@@ -29,7 +29,9 @@ pub struct Limits {
     pub max_listing_entries: usize,
     /// Most unprocessed input the server buffers while it waits for the
     /// application (a login decision, message bytes, the update): pipelined
-    /// commands beyond this close the connection.
+    /// commands beyond this close the connection. The client keeps its
+    /// unanswered pipelined commands within the same number of octets
+    /// (RFC 2449 6.6: not beyond the transport's window).
     pub max_pipelined_input: usize,
 }
 

@@ -30,7 +30,7 @@ use crate::response::{
 use bytes::{BufMut, Bytes, BytesMut};
 use proto_core::{
     BareLineEndings, Deadline, DotEncoder, LineConfig, LineError, LineFramer, Secret, Session, TransmitQueue,
-    ct_eq, earliest,
+    check_arg, ct_eq, earliest,
 };
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -104,6 +104,45 @@ impl Default for ServerConfig {
     }
 }
 
+/// Writes a status line the server composed, whatever the application text
+/// in it: cut to `max` octets with its CRLF (RFC 2449 4: 512), and bare
+/// (status and code only) if the text holds CR, LF or NUL, so that a reply
+/// always goes out and never carries a second line.
+fn encode_status(line: &StatusLine, max: usize, out: &mut BytesMut) {
+    let code = line.code.as_ref().map_or(0, |c| c.as_bytes().len() + 3);
+    let fixed = if line.is_ok() { 3 } else { 4 } + code + 1 + 2;
+    let cut = text_cut(&line.text, max.saturating_sub(fixed));
+    let fitted = StatusLine {
+        status: line.status,
+        code: line.code.clone(),
+        text: line.text.slice(..cut),
+    };
+    if fitted.encode(out).is_err() {
+        let bare = StatusLine {
+            status: line.status,
+            code: line.code.clone(),
+            text: Bytes::new(),
+        };
+        if bare.encode(out).is_err() {
+            // An invalid code as well: the status alone.
+            let _ = StatusLine { code: None, ..bare }.encode(out);
+        }
+    }
+}
+
+/// Where to cut `text` to keep at most `room` octets, not inside a UTF-8
+/// sequence.
+fn text_cut(text: &[u8], room: usize) -> usize {
+    if text.len() <= room {
+        return text.len();
+    }
+    let mut cut = room;
+    while cut > 0 && (text[cut] & 0xC0) == 0x80 {
+        cut -= 1;
+    }
+    cut
+}
+
 /// One message of a maildrop as the application lists it at login.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageInfo {
@@ -123,7 +162,9 @@ pub struct Maildrop {
 /// A refused login, with the response code the client sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginFailure {
-    /// The response code.
+    /// The response code. `None` and [`ResponseCode::Auth`] both mean wrong
+    /// credentials, sent as `[AUTH]` (RFC 3206 6, the server advertises
+    /// AUTH-RESP-CODE); any other code is sent as given.
     pub code: Option<ResponseCode>,
     /// The text after it.
     pub text: String,
@@ -309,13 +350,19 @@ struct Outgoing {
 }
 
 /// Cuts a message after its header and `lines` body lines (RFC 1939 TOP).
+///
+/// Lines end where the client will see them end: at LF, CRLF, and also at a
+/// bare CR, which the normalising [`DotEncoder`] sends as CRLF; so the lines
+/// counted are the lines sent, and a header ended by bare CRs is found.
 #[derive(Debug)]
 struct TopCut {
     in_header: bool,
     lines_left: u32,
     /// Bytes of the current line so far (terminator excluded).
     cur_len: u64,
-    last_cr: bool,
+    /// The last piece ended with a CR: it ends a line, together with the
+    /// next piece's first byte if that is its LF.
+    pending_cr: bool,
     done: bool,
 }
 
@@ -325,7 +372,7 @@ impl TopCut {
             in_header: true,
             lines_left: lines,
             cur_len: 0,
-            last_cr: false,
+            pending_cr: false,
             done: false,
         }
     }
@@ -335,38 +382,49 @@ impl TopCut {
         if self.done {
             return 0;
         }
-        if !self.in_header && self.lines_left == 0 {
-            self.done = true;
-            return 0;
-        }
         let mut pos = 0;
-        while let Some(off) = memchr::memchr(b'\n', &data[pos..]) {
-            let lf = pos + off;
-            let seg = &data[pos..lf];
-            let len = self.cur_len + seg.len() as u64;
-            let last_cr = seg.last().map_or(self.last_cr, |&b| b == b'\r');
-            let empty = len == 0 || (len == 1 && last_cr);
-            pos = lf + 1;
-            self.cur_len = 0;
-            self.last_cr = false;
-            if self.in_header {
-                if empty {
-                    self.in_header = false;
-                }
-            } else {
-                self.lines_left -= 1;
+        if self.pending_cr && !data.is_empty() {
+            self.pending_cr = false;
+            if data[0] == b'\n' {
+                pos = 1;
             }
-            if !self.in_header && self.lines_left == 0 {
-                self.done = true;
+            if self.line_end() {
                 return pos;
             }
         }
-        let rest = &data[pos..];
-        self.cur_len += rest.len() as u64;
-        if let Some(&b) = rest.last() {
-            self.last_cr = b == b'\r';
+        while let Some(off) = memchr::memchr2(b'\r', b'\n', &data[pos..]) {
+            let p = pos + off;
+            self.cur_len += off as u64;
+            pos = p + 1;
+            if data[p] == b'\r' {
+                match data.get(p + 1) {
+                    None => {
+                        self.pending_cr = true;
+                        return data.len();
+                    }
+                    Some(b'\n') => pos += 1,
+                    Some(_) => {}
+                }
+            }
+            if self.line_end() {
+                return pos;
+            }
         }
+        self.cur_len += (data.len() - pos) as u64;
         data.len()
+    }
+
+    /// The current line ended: counts it; true once the cut is complete.
+    fn line_end(&mut self) -> bool {
+        let empty = self.cur_len == 0;
+        self.cur_len = 0;
+        if self.in_header {
+            self.in_header = !empty;
+        } else {
+            self.lines_left = self.lines_left.saturating_sub(1);
+        }
+        self.done = !self.in_header && self.lines_left == 0;
+        self.done
     }
 }
 
@@ -421,10 +479,19 @@ impl ServerSession {
             login_failures: 0,
             fatal: None,
         };
-        let mut text = s.config.greeting.clone();
+        // The greeting is cut to fit 512 octets before the APOP timestamp
+        // is added, so that the timestamp survives (RFC 2449 4).
+        let ts = s.config.apop_timestamp.as_ref().map_or(0, |t| t.len() + 1);
+        let room = s
+            .config
+            .limits
+            .max_response_line
+            .saturating_sub("+OK ".len() + 2 + ts);
+        let greeting = s.config.greeting.as_bytes();
+        let mut text = greeting[..text_cut(greeting, room)].to_vec();
         if let Some(ts) = &s.config.apop_timestamp {
-            text.push(' ');
-            text.push_str(ts);
+            text.push(b' ');
+            text.extend_from_slice(ts.as_bytes());
         }
         s.ok(text);
         s
@@ -455,12 +522,24 @@ impl ServerSession {
     }
 
     /// Checks an APOP digest against the shared secret in constant time
-    /// (RFC 1939 section 7). False when APOP is disabled.
+    /// (RFC 1939 section 7). False when APOP is disabled. With `UTF8 USER`
+    /// advertised, a non-ASCII secret is SASLprep'd first (RFC 6856 2.2).
     #[must_use]
     pub fn check_apop(&self, digest: &[u8], secret: &[u8]) -> bool {
         let Some(ts) = &self.config.apop_timestamp else {
             return false;
         };
+        // RFC 6856 2.2: with UTF-8 user names and passwords permitted, the
+        // digest is over the SASLprep'd secret, as the client computes it.
+        let prepared = match std::str::from_utf8(secret) {
+            Ok(s) if self.config.utf8 && self.config.utf8_user && !s.is_ascii() => {
+                sasl::saslprep::saslprep(s)
+                    .ok()
+                    .map(|p| p.into_owned().into_bytes())
+            }
+            _ => None,
+        };
+        let secret = prepared.as_deref().unwrap_or(secret);
         let want = crate::command::apop_digest(ts.as_bytes(), secret);
         let got: Vec<u8> = digest.iter().map(u8::to_ascii_lowercase).collect();
         ct_eq(&want, &got)
@@ -480,15 +559,7 @@ impl ServerSession {
     // ----- replies -----
 
     fn reply(&mut self, line: &StatusLine) {
-        if line.encode(self.out.buf_mut()).is_err() {
-            // Only application text can fail to encode; fall back to a bare status.
-            let bare = StatusLine {
-                status: line.status,
-                code: None,
-                text: Bytes::new(),
-            };
-            let _ = bare.encode(self.out.buf_mut());
-        }
+        encode_status(line, self.config.limits.max_response_line, self.out.buf_mut());
     }
 
     fn ok(&mut self, text: impl Into<Bytes>) {
@@ -529,6 +600,14 @@ impl ServerSession {
         self.tls || self.config.allow_plaintext_without_tls
     }
 
+    /// RFC 6856 2.2: a server that advertises `UTF8 USER` "MUST reject UTF-8
+    /// usernames or passwords that fail to comply with the formal syntax in
+    /// UTF-8" (USER, PASS and the APOP name); without it the bytes go to the
+    /// application as sent.
+    fn credential_ok(&self, value: &[u8]) -> bool {
+        !(self.config.utf8 && self.config.utf8_user) || std::str::from_utf8(value).is_ok()
+    }
+
     fn is_plaintext_mech(m: &[u8]) -> bool {
         m.eq_ignore_ascii_case(b"PLAIN") || m.eq_ignore_ascii_case(b"LOGIN")
     }
@@ -557,9 +636,15 @@ impl ServerSession {
             auth_resp_code: true,
             login_delay: c.login_delay.map(|d| Bytes::from(d.to_string())),
             pipelining: c.pipelining,
-            expire: c.expire.clone().map(Bytes::from),
+            // A configured text that cannot go on one line is left out, so
+            // the rest of the list (STLS, SASL) is still sent.
+            expire: c.expire.clone().map(Bytes::from).filter(|t| check_arg(t).is_ok()),
             uidl: true,
-            implementation: c.implementation.clone().map(Bytes::from),
+            implementation: c
+                .implementation
+                .clone()
+                .map(Bytes::from)
+                .filter(|t| check_arg(t).is_ok()),
             stls: c.stls && !self.tls && self.phase == Phase::Authorization,
             utf8: c.utf8.then_some(c.utf8_user),
             lang: !c.languages.is_empty(),
@@ -664,10 +749,16 @@ impl ServerSession {
                 if !self.secure() {
                     return self.bad("plaintext login disallowed without TLS, use STLS");
                 }
+                if !self.credential_ok(&name) {
+                    return self.bad("user name is not valid UTF-8");
+                }
                 self.user = Some(name);
                 self.ok("send PASS");
             }
             Command::Pass(password) if authz => match self.user.take() {
+                Some(_) if !self.credential_ok(password.expose()) => {
+                    return self.bad("password is not valid UTF-8");
+                }
                 Some(user) => {
                     self.wait = Wait::Auth { sasl: false };
                     self.events.push_back(ServerEvent::Login { user, password });
@@ -677,6 +768,9 @@ impl ServerSession {
             Command::Apop { name, digest } if authz => {
                 if self.config.apop_timestamp.is_none() {
                     return self.bad("APOP not supported");
+                }
+                if !self.credential_ok(&name) {
+                    return self.bad("user name is not valid UTF-8");
                 }
                 self.user = None;
                 self.wait = Wait::Auth { sasl: false };
@@ -916,11 +1010,14 @@ impl ServerSession {
     ///
     /// # Errors
     ///
-    /// [`UsageError::WrongState`] unless a login awaits a decision;
+    /// [`UsageError::WrongState`] unless a login awaits a decision (after a
+    /// challenge, only once [`ServerEvent::AuthResponse`] has come);
     /// [`UsageError::InvalidMaildrop`] for a unique id that breaks RFC 1939 7.
     pub fn auth_finish(&mut self, outcome: AuthOutcome) -> Result<(), UsageError> {
-        if !matches!(self.wait, Wait::Auth { .. } | Wait::SaslLine) {
-            return Err(UsageError::WrongState("no login in progress"));
+        // Not after a challenge: the client's next line is its answer (RFC
+        // 5034 4), which a reply sent now would leave to be read as a command.
+        if !matches!(self.wait, Wait::Auth { .. }) {
+            return Err(UsageError::WrongState("no login awaits a decision"));
         }
         match outcome {
             AuthOutcome::Success(maildrop) => {
@@ -936,7 +1033,14 @@ impl ServerSession {
             }
             AuthOutcome::Failure(f) => {
                 self.end_sasl();
-                let line = StatusLine::err(f.code.clone(), f.text.clone());
+                // RFC 3206 6: with AUTH-RESP-CODE advertised (always), every
+                // credential failure carries [AUTH]; `None` counts as one.
+                let code = if f.is_credential_failure() {
+                    Some(ResponseCode::Auth)
+                } else {
+                    f.code.clone()
+                };
+                let line = StatusLine::err(code, f.text.clone());
                 if !f.is_credential_failure() {
                     self.reply(&line);
                     return Ok(());
@@ -949,7 +1053,7 @@ impl ServerSession {
                     return Ok(());
                 }
                 let mut buf = BytesMut::new();
-                let _ = line.encode(&mut buf);
+                encode_status(&line, self.config.limits.max_response_line, &mut buf);
                 let at = self.now + self.config.failed_login_delay;
                 self.events.push_back(ServerEvent::LoginFailed {
                     failures: self.login_failures,
@@ -1028,6 +1132,9 @@ impl ServerSession {
             return Err(UsageError::WrongState("no retrieval in progress"));
         };
         let _ = o.encoder.finish(self.out.buf_mut());
+        // Streaming took a time the session was not told: the client's ten
+        // idle minutes start from the next clock reading, as for input.
+        self.activity = true;
         Ok(())
     }
 
@@ -1138,8 +1245,16 @@ impl Session for ServerSession {
             self.wait = Wait::None;
         }
         if self.idle.expired(now) {
-            if self.activity {
-                // Input arrived through `handle_input` without a time: count it as now.
+            // RFC 1939 3 times the client's inactivity: while the server is
+            // still answering (a login decision, a message being streamed,
+            // the update) the client is waiting, not idle.
+            let answering = matches!(
+                self.wait,
+                Wait::Auth { .. } | Wait::Message(_) | Wait::Update | Wait::Delay { .. }
+            );
+            if self.activity || answering {
+                // Input arrived through `handle_input` without a time, or an
+                // answer ended since the last check: count it as now.
                 self.activity = false;
                 self.idle.restart(now);
             } else {

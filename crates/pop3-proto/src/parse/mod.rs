@@ -124,6 +124,13 @@ pub(crate) fn is_token(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(|&b| (0x21..=0x7e).contains(&b))
 }
 
+/// True if `s` is one non-empty word of visible ASCII or 8-bit bytes: a
+/// `param` of RFC 2449 that may also carry UTF-8 (RFC 6856 2.2 allows UTF-8
+/// in APOP names).
+pub(crate) fn is_word8(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| (0x21..=0x7e).contains(&b) || b >= 0x80)
+}
+
 /// A SASL mechanism name: 1 to 20 of upper-case letters, digits, "-" and "_"
 /// (RFC 4422 section 3.1); lower case is accepted here because POP3 keywords
 /// are case-insensitive (RFC 5034 section 5).
