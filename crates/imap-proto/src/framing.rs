@@ -2,10 +2,11 @@
 //! literals it announces), under [`Limits`], without copying literal data.
 //!
 //! RFC 9051 section 4.3: a literal is announced at the very end of a line as
-//! `{n}` (synchronizing), `{n+}` (LITERAL+, RFC 7888), `{n-}` (LITERAL-) or
-//! `~{n}` (literal8, RFC 3516 / RFC 9051); the `n` octets follow the CRLF and
-//! the unit goes on after them. A unit ends at the first line that does not
-//! end with an announcement.
+//! `{n}` (synchronizing), `{n+}` (non-synchronizing: LITERAL+ or LITERAL-,
+//! RFC 7888, which both use the `+` form) or `~{n}` / `~{n+}` (literal8,
+//! RFC 3516 / RFC 9051); the `n` octets follow the CRLF and the unit goes on
+//! after them. A unit ends at the first line that does not end with an
+//! announcement.
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -26,10 +27,10 @@ pub enum Direction {
 pub enum LiteralMode {
     /// `{n}`: a client waits for a continuation request before sending data.
     Sync,
-    /// `{n+}`: LITERAL+ non-synchronizing literal (RFC 7888).
+    /// `{n+}`: non-synchronizing literal (RFC 7888). LITERAL- uses the same
+    /// form, only smaller (RFC 7888 section 5: "it still uses the "+" in the
+    /// literal itself"); `{n-}` is no literal at all.
     Plus,
-    /// `{n-}`: LITERAL- non-synchronizing literal of at most 4096 octets.
-    Minus,
 }
 
 /// A literal announcement found at the end of a line.
@@ -59,16 +60,9 @@ pub(crate) fn announcement(line: &[u8]) -> Option<(LiteralInfo, usize)> {
         return None;
     }
     let mut mode = LiteralMode::Sync;
-    match line.get(i.checked_sub(1)?) {
-        Some(b'+') => {
-            mode = LiteralMode::Plus;
-            i -= 1;
-        }
-        Some(b'-') => {
-            mode = LiteralMode::Minus;
-            i -= 1;
-        }
-        _ => {}
+    if line.get(i.checked_sub(1)?) == Some(&b'+') {
+        mode = LiteralMode::Plus;
+        i -= 1;
     }
     let end = i;
     while i > 0 && line[i - 1].is_ascii_digit() {
@@ -458,9 +452,7 @@ impl Framer {
             limit,
             head: Bytes::new(),
         };
-        let refused = if info.mode == LiteralMode::Minus && info.len > lim.max_literal_minus {
-            Some(too_big(lim.max_literal_minus))
-        } else if stream && info.len > lim.max_streamed_literal_len {
+        let refused = if stream && info.len > lim.max_streamed_literal_len {
             Some(too_big(lim.max_streamed_literal_len))
         } else if !stream && info.len > lim.max_literal_len {
             Some(too_big(lim.max_literal_len))
@@ -529,7 +521,9 @@ mod tests {
         let a = |s: &[u8]| announcement(s).map(|(i, at)| (i.len, i.mode, i.binary, at));
         assert_eq!(a(b"x {12}"), Some((12, LiteralMode::Sync, false, 2)));
         assert_eq!(a(b"x {0+}"), Some((0, LiteralMode::Plus, false, 2)));
-        assert_eq!(a(b"x ~{3-}"), Some((3, LiteralMode::Minus, true, 2)));
+        assert_eq!(a(b"x ~{3+}"), Some((3, LiteralMode::Plus, true, 2)));
+        assert_eq!(a(b"x ~{3-}"), None);
+        assert_eq!(a(b"x {3-}"), None);
         assert_eq!(a(b"x {}"), None);
         assert_eq!(a(b"x {+}"), None);
         assert_eq!(a(b"x 12}"), None);

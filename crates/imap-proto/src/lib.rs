@@ -4,7 +4,7 @@
 //! The codec has three layers, and a session (a later issue) drives them:
 //!
 //! * [`Framer`] splits a receive buffer into units: a line plus the literals
-//!   it announces (`{n}`, `{n+}`, `{n-}`, `~{n}`), under [`Limits`], without
+//!   it announces (`{n}`, `{n+}`, `~{n}`), under [`Limits`], without
 //!   copying literal data. It reports a client's synchronizing literal so a
 //!   server can answer `+` or refuse it, streams large literals as `Bytes`
 //!   chunks, and skips a malformed unit without losing sync.

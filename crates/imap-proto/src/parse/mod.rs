@@ -416,8 +416,6 @@ impl<'a> P<'a> {
         let len = self.number64()?;
         let mode = if self.eat(b'+') {
             LiteralMode::Plus
-        } else if self.eat(b'-') {
-            LiteralMode::Minus
         } else {
             LiteralMode::Sync
         };
