@@ -452,7 +452,10 @@ impl Framer {
             limit,
             head: Bytes::new(),
         };
-        let refused = if stream && info.len > lim.max_streamed_literal_len {
+        let nonsync = self.dir == Direction::ClientToServer && info.mode == LiteralMode::Plus;
+        let refused = if nonsync && info.len > lim.max_nonsync_literal_len {
+            Some(too_big(lim.max_nonsync_literal_len))
+        } else if stream && info.len > lim.max_streamed_literal_len {
             Some(too_big(lim.max_streamed_literal_len))
         } else if !stream && info.len > lim.max_literal_len {
             Some(too_big(lim.max_literal_len))

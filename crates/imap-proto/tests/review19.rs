@@ -39,3 +39,46 @@ fn minus_form_is_not_a_literal() {
     let unit = Bytes::from_static(b"a1 LOGIN {3-}\r\nabc pw\r\n");
     assert!(Command::parse(&unit, &o).is_err(), "{{3-}} is no literal");
 }
+
+// RFC 9051 section 4.3: "Unless otherwise specified in an IMAP extension,
+// non-synchronizing literals MUST NOT be larger than 4096 octets." and RFC
+// 7888 section 5 (LITERAL-): "A server that is compliant with LITERAL- and
+// encounters a non-synchronizing literal larger than 4096 bytes proceeds as
+// described in Section 4" (read the octets and reject the command). The
+// default limits must refuse `{5000+}` and skip its data, so the next
+// command is read in step.
+#[test]
+fn nonsync_literal_over_4096_is_refused() {
+    let mut f = Framer::new(Direction::ClientToServer, Limits::default());
+    let mut buf = BytesMut::from(&b"a1 APPEND x {5000+}\r\n"[..]);
+    buf.extend_from_slice(&[b'x'; 5000]);
+    buf.extend_from_slice(b"\r\na2 NOOP\r\n");
+    let v = all(&mut f, &mut buf);
+    assert!(
+        matches!(
+            &v[0],
+            Err(FrameError::LiteralTooLarge {
+                len: 5000,
+                limit: 4096,
+                ..
+            })
+        ),
+        "{v:?}"
+    );
+    assert_eq!(v.len(), 2, "{v:?}");
+    assert_eq!(unit_bytes(&v[1]), Some(&b"a2 NOOP\r\n"[..]));
+    // The limit is a setting: a server that offers LITERAL+ raises it.
+    let lim = Limits {
+        max_nonsync_literal_len: 1 << 20,
+        ..Limits::default()
+    };
+    let mut f = Framer::new(Direction::ClientToServer, lim);
+    let mut buf = BytesMut::from(&b"a1 APPEND x {5000+}\r\n"[..]);
+    buf.extend_from_slice(&[b'x'; 5000]);
+    buf.extend_from_slice(b"\r\n");
+    let v = all(&mut f, &mut buf);
+    assert!(
+        matches!(&v[..], [Ok(Frame::Unit(u))] if u.bytes().len() == 5023),
+        "{v:?}"
+    );
+}
