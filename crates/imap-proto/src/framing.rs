@@ -459,6 +459,14 @@ impl Framer {
             Some(too_big(lim.max_streamed_literal_len))
         } else if !stream && info.len > lim.max_literal_len {
             Some(too_big(lim.max_literal_len))
+        } else if stream && self.pending.len() + end > lim.max_unit_len {
+            // The lines around streamed literals are kept until the unit
+            // ends: they count against the unit limit too, or a peer that
+            // keeps announcing streamed literals grows `pending` without end.
+            Some(FrameError::UnitTooLarge {
+                limit: lim.max_unit_len,
+                head: Bytes::new(),
+            })
         } else if !stream && (self.pending.len() + end) as u64 + info.len > lim.max_unit_len as u64 {
             Some(FrameError::UnitTooLarge {
                 limit: lim.max_unit_len,

@@ -82,3 +82,33 @@ fn nonsync_literal_over_4096_is_refused() {
         "{v:?}"
     );
 }
+
+// Limits::max_unit_len: "Largest unit (all its lines and buffered
+// literals)", and DESIGN.md: exceeding a limit gives a clear error, "never
+// unbounded memory". Each line that ends in a streamed literal is kept until
+// the unit ends; with no check there, a peer that keeps announcing streamed
+// literals grows the framer's buffer without bound.
+#[test]
+fn streamed_literal_lines_are_bounded_by_unit_limit() {
+    let lim = Limits {
+        stream_literals_over: Some(4),
+        max_unit_len: 256,
+        ..Limits::default()
+    };
+    let mut f = Framer::new(Direction::ServerToClient, lim);
+    let mut buf = BytesMut::from(&b"* 1 FETCH (UID 1"[..]);
+    let mut errors = 0;
+    for i in 1..=200 {
+        buf.extend_from_slice(format!(" BODY[{i}] {{5}}\r\n12345").as_bytes());
+        for x in all(&mut f, &mut buf) {
+            if matches!(x, Err(FrameError::UnitTooLarge { .. })) {
+                errors += 1;
+            }
+        }
+    }
+    assert_eq!(errors, 1, "the unit is refused once it outgrows the limit");
+    buf.extend_from_slice(b")\r\n* 2 EXISTS\r\n");
+    let v = all(&mut f, &mut buf);
+    assert_eq!(v.len(), 1, "the rest of the refused unit is skipped: {v:?}");
+    assert_eq!(unit_bytes(&v[0]), Some(&b"* 2 EXISTS\r\n"[..]));
+}
