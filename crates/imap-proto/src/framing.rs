@@ -144,9 +144,21 @@ pub enum Frame {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
     Line,
-    Literal { remaining: u64 },
-    Stream { remaining: u64, started: bool },
-    Discard { skip: u64, tail: Vec<u8> },
+    /// `sync`: a client's synchronizing literal, whose data the client
+    /// sends only after a continuation request.
+    Literal {
+        remaining: u64,
+        sync: bool,
+    },
+    Stream {
+        remaining: u64,
+        started: bool,
+        sync: bool,
+    },
+    Discard {
+        skip: u64,
+        tail: Vec<u8>,
+    },
 }
 
 /// Splits a receive buffer into [`Frame`]s. Sans-IO: the caller owns the
@@ -214,19 +226,33 @@ impl Framer {
         self.pos > 0 || !self.pending.is_empty() || self.state != State::Line
     }
 
-    /// Drops the unit whose synchronizing literal was just announced (the
-    /// server refused it, so the client will not send the data). Returns
-    /// whether there was such a unit.
+    /// Drops the unit whose literal was just announced
+    /// ([`Frame::LiteralAnnounced`], or [`Frame::StreamStart`] before its
+    /// first chunk). For a synchronizing literal the server refused, the
+    /// client will not send the data. A non-synchronizing literal's data is
+    /// on its way regardless (RFC 7888 section 3), so it is skipped with the
+    /// rest of the unit, never read as commands. Returns whether there was
+    /// such a unit.
     pub fn reject_literal(&mut self, buf: &mut BytesMut) -> bool {
-        match self.state {
-            State::Literal { .. } | State::Stream { started: false, .. } => {
-                let n = self.pos.min(buf.len());
-                buf.advance(n);
-                self.reset();
-                true
-            }
-            _ => false,
+        let (remaining, sync) = match self.state {
+            State::Literal { remaining, sync }
+            | State::Stream {
+                remaining,
+                started: false,
+                sync,
+            } => (remaining, sync),
+            _ => return false,
+        };
+        let n = self.pos.min(buf.len());
+        buf.advance(n);
+        self.reset();
+        if !sync {
+            self.state = State::Discard {
+                skip: remaining,
+                tail: Vec::new(),
+            };
         }
+        true
     }
 
     fn reset(&mut self) {
@@ -268,7 +294,7 @@ impl Framer {
         loop {
             match &mut self.state {
                 State::Line => return self.line(buf),
-                State::Literal { remaining } => {
+                State::Literal { remaining, .. } => {
                     let avail = (buf.len() - self.pos) as u64;
                     if avail < *remaining {
                         return None;
@@ -278,7 +304,9 @@ impl Framer {
                     self.line_start = self.pos;
                     self.state = State::Line;
                 }
-                State::Stream { remaining, started } => {
+                State::Stream {
+                    remaining, started, ..
+                } => {
                     if *remaining == 0 {
                         self.state = State::Line;
                         self.pos = 0;
@@ -494,12 +522,16 @@ impl Framer {
             self.state = State::Stream {
                 remaining: info.len,
                 started: false,
+                sync: wait,
             };
             return Some(Ok(Frame::StreamStart(info)));
         }
         self.pos = end;
         self.line_start = end;
-        self.state = State::Literal { remaining: info.len };
+        self.state = State::Literal {
+            remaining: info.len,
+            sync: wait,
+        };
         if wait {
             return Some(Ok(Frame::LiteralAnnounced(info)));
         }

@@ -112,3 +112,27 @@ fn streamed_literal_lines_are_bounded_by_unit_limit() {
     assert_eq!(v.len(), 1, "the rest of the refused unit is skipped: {v:?}");
     assert_eq!(unit_bytes(&v[0]), Some(&b"* 2 EXISTS\r\n"[..]));
 }
+
+// RFC 7888 section 3: "the server MUST treat the specified number of
+// following octets and the following line ... as part of the same command",
+// and the client does not wait before sending them. Framer::reject_literal
+// drops "the unit whose synchronizing literal was just announced"; called on
+// a non-synchronizing one (a streamed `{n+}`, which Frame::StreamStart also
+// reports), it must not let the literal's data, which is already on its way,
+// be read as commands.
+#[test]
+fn rejecting_a_nonsync_literal_skips_its_data() {
+    let lim = Limits {
+        stream_literals_over: Some(4),
+        ..Limits::default()
+    };
+    let mut f = Framer::new(Direction::ClientToServer, lim);
+    let mut buf = BytesMut::from(&b"a1 APPEND INBOX {17+}\r\n"[..]);
+    assert!(matches!(f.next(&mut buf), Some(Ok(Frame::StreamStart(i))) if i.len == 17));
+    f.reject_literal(&mut buf);
+    // The message the client appends holds a line that looks like a command.
+    buf.extend_from_slice(b"x1 DELETE INBOX\r\n\r\na2 NOOP\r\n");
+    let v = all(&mut f, &mut buf);
+    let units: Vec<&[u8]> = v.iter().filter_map(unit_bytes).collect();
+    assert_eq!(units, vec![&b"a2 NOOP\r\n"[..]], "{v:?}");
+}
