@@ -1096,6 +1096,12 @@ impl<'a> W<'a> {
         } else if text.first() == Some(&b'[') {
             return bad("text starting with '[' would read as a response code");
         }
+        // Text ends the line, and a receiver takes a line that ends in
+        // `{n}` as announcing a literal (RFC 7888 section 3): it would read
+        // the next response as literal data.
+        if crate::framing::announcement(text).is_some() {
+            return bad("text ending in a literal announcement");
+        }
         self.text(text)
     }
 

@@ -2,7 +2,10 @@
 //! cites the rule it checks.
 
 use bytes::{Bytes, BytesMut};
-use imap_proto::{Command, Direction, Frame, FrameError, Framer, Limits, Options};
+use imap_proto::{
+    Command, Continue, Direction, Frame, FrameError, Framer, Limits, Options, Response, StatusKind,
+    StatusResponse, Tag,
+};
 
 fn all(f: &mut Framer, buf: &mut BytesMut) -> Vec<Result<Frame, FrameError>> {
     let mut v = Vec::new();
@@ -135,4 +138,43 @@ fn rejecting_a_nonsync_literal_skips_its_data() {
     let v = all(&mut f, &mut buf);
     let units: Vec<&[u8]> = v.iter().filter_map(unit_bytes).collect();
     assert_eq!(units, vec![&b"a2 NOOP\r\n"[..]], "{v:?}");
+}
+
+// RFC 9051 section 9: `resp-text = ["[" resp-text-code "]" SP] [text]`;
+// text cannot hold a literal, but every receiver frames a line that ends in
+// `{n}` as announcing one (RFC 7888 section 3: "MUST check the end of every
+// received line"). A server that echoes a peer-chosen name in its text would
+// make the client read the next response as literal data; DESIGN.md:
+// "Encoders refuse what cannot be sent safely". The crate's own framer and
+// parser must give back what the encoder wrote.
+#[test]
+fn response_text_cannot_announce_a_literal() {
+    let o = Options::default();
+    let texts: [&[u8]; 4] = [b"no mailbox x{5}", b"x {12+}", b"x ~{3}", b"{0}"];
+    for text in texts {
+        let st = Response::Status(StatusResponse {
+            tag: Some(Tag::new("a1").unwrap()),
+            kind: StatusKind::No,
+            code: None,
+            text: Bytes::from_static(text),
+        });
+        let cont = Response::Continue(Continue {
+            code: None,
+            text: Bytes::from_static(text),
+        });
+        for r in [st, cont] {
+            if let Ok(enc) = r.encode(&o) {
+                let mut f = Framer::new(Direction::ServerToClient, Limits::default());
+                let mut buf = BytesMut::from(&enc.bytes[..]);
+                buf.extend_from_slice(b"* 3 EXISTS\r\n");
+                let v = all(&mut f, &mut buf);
+                let units: Vec<&[u8]> = v.iter().filter_map(unit_bytes).collect();
+                assert_eq!(units, vec![&enc.bytes[..], b"* 3 EXISTS\r\n"], "{r:?}");
+            }
+        }
+    }
+    // Parsing a unit by hand agrees: such text never comes out of the
+    // framer, so parse -> encode stays total.
+    let unit = Bytes::from_static(b"a1 NO x {5}\r\n");
+    assert!(Response::parse(&unit, &o).is_err());
 }

@@ -726,6 +726,11 @@ impl<'a> P<'a> {
         if memchr::memchr3(b'\r', b'\n', 0, &self.b[s..self.end]).is_some() {
             return self.err("CR, LF or NUL in text");
         }
+        // A framed line that ends in `{n}` announced a literal, so text never
+        // ends in one (the encoder refuses it too).
+        if crate::framing::announcement(&self.b[s..self.end]).is_some() {
+            return self.err("text ending in a literal announcement");
+        }
         self.pos = self.end;
         Ok(self.slice(s, self.end))
     }
