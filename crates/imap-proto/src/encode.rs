@@ -121,11 +121,18 @@ impl<'a> W<'a> {
         Ok(())
     }
 
+    /// Whether `b` may go in a quoted string: no CR, LF or NUL, and 8-bit
+    /// bytes only as UTF-8 when UTF-8 is in effect (RFC 9051 section 4.3:
+    /// "a sequence of zero or more Unicode characters ... encoded in
+    /// UTF-8"); anything else goes in a literal.
     fn quotable(&self, b: &[u8]) -> bool {
-        let utf8 = self.o.utf8();
-        b.len() <= 1024
-            && b.iter()
-                .all(|&c| !matches!(c, b'\r' | b'\n' | 0) && (c < 0x80 || utf8))
+        let mut ascii = true;
+        let ok = b.len() <= 1024
+            && b.iter().all(|&c| {
+                ascii &= c < 0x80;
+                !matches!(c, b'\r' | b'\n' | 0)
+            });
+        ok && (ascii || (self.o.utf8() && std::str::from_utf8(b).is_ok()))
     }
 
     fn quoted(&mut self, b: &[u8]) {

@@ -3,8 +3,8 @@
 
 use bytes::{Bytes, BytesMut};
 use imap_proto::{
-    Command, Continue, Direction, Frame, FrameError, Framer, Limits, Options, Response, StatusKind,
-    StatusResponse, Tag,
+    Command, CommandBody, Continue, Direction, Frame, FrameError, Framer, Limits, Options, Response,
+    Sensitive, StatusKind, StatusResponse, Str, Tag,
 };
 
 fn all(f: &mut Framer, buf: &mut BytesMut) -> Vec<Result<Frame, FrameError>> {
@@ -177,4 +177,41 @@ fn response_text_cannot_announce_a_literal() {
     // framer, so parse -> encode stays total.
     let unit = Bytes::from_static(b"a1 NO x {5}\r\n");
     assert!(Response::parse(&unit, &o).is_err());
+}
+
+// RFC 9051 section 4.3: "A quoted string is a sequence of zero or more
+// Unicode characters, excluding CR and LF, encoded in UTF-8"; section 9:
+// `QUOTED-CHAR = <any TEXT-CHAR except quoted-specials> / "\" quoted-specials
+// / UTF8-2 / UTF8-3 / UTF8-4`. Bytes that are not UTF-8 (a Latin-1 password)
+// must go in a literal even under IMAP4rev2, or a conforming server refuses
+// the command.
+#[test]
+fn non_utf8_bytes_are_sent_as_literal_under_rev2() {
+    let o = Options::rev2();
+    let c = Command {
+        tag: Tag::new("t").unwrap(),
+        body: CommandBody::Login {
+            username: Str::from("fred"),
+            password: Sensitive(Str::new(&b"p\xe4ss"[..])),
+        },
+    };
+    let enc = c.encode(&o).unwrap();
+    assert_eq!(&enc.bytes[..], b"t LOGIN fred {4}\r\np\xe4ss\r\n");
+    // Valid UTF-8 still goes quoted.
+    let c = Command {
+        tag: Tag::new("t").unwrap(),
+        body: CommandBody::Login {
+            username: Str::from("fred"),
+            password: Sensitive(Str::from("p\u{e4}ss")),
+        },
+    };
+    let enc = c.encode(&o).unwrap();
+    assert_eq!(&enc.bytes[..], "t LOGIN fred \"p\u{e4}ss\"\r\n".as_bytes());
+    // The parser holds quoted strings to the same rule (strict by default;
+    // the eight_bit_quoted quirk keeps raw bytes).
+    let unit = Bytes::from_static(b"* LIST () \"/\" \"p\xe4ss\"\r\n");
+    assert!(Response::parse(&unit, &o).is_err());
+    let mut lenient = Options::rev2();
+    lenient.quirks.eight_bit_quoted = true;
+    assert!(Response::parse(&unit, &lenient).is_ok());
 }

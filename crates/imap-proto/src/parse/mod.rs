@@ -357,11 +357,8 @@ impl<'a> P<'a> {
     pub(crate) fn quoted(&mut self) -> R<Str> {
         self.expect(b'"', "expected '\"'")?;
         let s = self.pos;
-        let table = if self.o.utf8() || self.o.quirks.eight_bit_quoted {
-            &QUOTED_STOP_8
-        } else {
-            &QUOTED_STOP_7
-        };
+        let eight_bit = self.o.utf8() || self.o.quirks.eight_bit_quoted;
+        let table = if eight_bit { &QUOTED_STOP_8 } else { &QUOTED_STOP_7 };
         let mut escaped = false;
         loop {
             // Skip plain bytes fast, then look at the one that stopped us.
@@ -385,6 +382,12 @@ impl<'a> P<'a> {
             }
         }
         let e = self.pos;
+        // RFC 9051 section 9: 8-bit QUOTED-CHARs are UTF8-2 / UTF8-3 /
+        // UTF8-4 only; other 8-bit bytes only under the quirk.
+        if eight_bit && !self.o.quirks.eight_bit_quoted && std::str::from_utf8(&self.b[s..e]).is_err() {
+            self.pos = s;
+            return self.err("quoted string is not UTF-8");
+        }
         self.pos += 1;
         let data = if escaped {
             let mut v = Vec::with_capacity(e - s);
