@@ -992,8 +992,8 @@ impl<'a> W<'a> {
             K::ModSeq { entry, mod_seq } => {
                 self.raw(b"MODSEQ ");
                 if let Some((name, t)) = entry {
-                    if !self.quotable(&name.data) {
-                        return bad("MODSEQ entry name must be quotable");
+                    if !name.data.is_ascii() || !self.quotable(&name.data) {
+                        return bad("MODSEQ entry name must be a quotable ASCII string");
                     }
                     self.quoted(&name.data);
                     self.sp();

@@ -215,3 +215,21 @@ fn non_utf8_bytes_are_sent_as_literal_under_rev2() {
     lenient.quirks.eight_bit_quoted = true;
     assert!(Response::parse(&unit, &lenient).is_ok());
 }
+
+// RFC 7162 section 7: `entry-flag-name = DQUOTE "/flags/" attr-flag DQUOTE`
+// with `attr-flag-keyword = atom`: an entry name is ASCII. The parser took
+// 8-bit names (under the eight_bit_quoted quirk) that the encoder refuses,
+// so a parsed command did not encode and the fuzz check
+// `checks::command_parser` panicked.
+#[test]
+fn modseq_entry_name_is_ascii() {
+    imap_proto::checks::command_parser(b"\x20t SEARCH MODSEQ \"/flags/\xe9\" all 5\r\n");
+    let mut o = Options::default();
+    o.quirks.eight_bit_quoted = true;
+    let unit = Bytes::from_static(b"t SEARCH MODSEQ \"/flags/\xe9\" all 5\r\n");
+    assert!(Command::parse(&unit, &o).is_err());
+    let unit = Bytes::from("t SEARCH MODSEQ \"/flags/\u{e9}\" all 5\r\n");
+    assert!(Command::parse(&unit, &Options::rev2()).is_err());
+    let unit = Bytes::from_static(b"t SEARCH MODSEQ \"/flags/\\\\Seen\" all 5\r\n");
+    assert!(Command::parse(&unit, &o).is_ok());
+}
