@@ -234,14 +234,14 @@ impl Framer {
     /// rest of the unit, never read as commands. Returns whether there was
     /// such a unit.
     pub fn reject_literal(&mut self, buf: &mut BytesMut) -> bool {
-        let (remaining, sync) = match self.state {
-            State::Literal { remaining, sync }
-            | State::Stream {
-                remaining,
-                started: false,
-                sync,
-            } => (remaining, sync),
-            _ => return false,
+        let (State::Literal { remaining, sync }
+        | State::Stream {
+            remaining,
+            started: false,
+            sync,
+        }) = self.state
+        else {
+            return false;
         };
         let n = self.pos.min(buf.len());
         buf.advance(n);
