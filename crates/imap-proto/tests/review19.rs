@@ -233,3 +233,17 @@ fn modseq_entry_name_is_ascii() {
     let unit = Bytes::from_static(b"t SEARCH MODSEQ \"/flags/\\\\Seen\" all 5\r\n");
     assert!(Command::parse(&unit, &o).is_ok());
 }
+
+// RFC 5256 section 5: `thread-members = nz-number *(SP nz-number) [SP
+// thread-nested]`, `thread-nested = 2*thread-list`: a thread never branches
+// into a single sub-thread (that is written as one chain). The parser took
+// `(1 (2))`, which the encoder refuses, so a parsed response did not encode
+// and the fuzz check `checks::response_parser` panicked.
+#[test]
+fn thread_with_one_branch_is_refused() {
+    imap_proto::checks::response_parser(b"\0* THREAD (1 (2))\r\n");
+    let o = Options::default();
+    assert!(Response::parse(&Bytes::from_static(b"* THREAD (1 (2))\r\n"), &o).is_err());
+    assert!(Response::parse(&Bytes::from_static(b"* THREAD (1 (2)(3))\r\n"), &o).is_ok());
+    assert!(Response::parse(&Bytes::from_static(b"* THREAD ((2)(3))\r\n"), &o).is_ok());
+}

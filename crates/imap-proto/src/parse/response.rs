@@ -525,6 +525,10 @@ impl P<'_> {
         if t.ids.is_empty() && t.children.len() < 2 {
             return self.err("thread without messages");
         }
+        // thread-nested = 2*thread-list (RFC 5256 section 5).
+        if t.children.len() == 1 {
+            return self.err("a thread branches into a single sub-thread");
+        }
         Ok(t)
     }
 
