@@ -247,3 +247,19 @@ fn thread_with_one_branch_is_refused() {
     assert!(Response::parse(&Bytes::from_static(b"* THREAD (1 (2)(3))\r\n"), &o).is_ok());
     assert!(Response::parse(&Bytes::from_static(b"* THREAD ((2)(3))\r\n"), &o).is_ok());
 }
+
+// RFC 9051 section 9: `namespace-response-extension = SP string SP "("
+// string *(SP string) ")"`: at least one value. The parser took `()`, which
+// the encoder refuses, so a parsed response did not encode and the fuzz
+// check `checks::response_parser` panicked.
+#[test]
+fn namespace_extension_needs_a_value() {
+    let line = b"* NAMESPACE ((\"\" \"/\" \"X-EXT\" ())) NIL NIL\r\n";
+    let mut fuzz_input = vec![0u8];
+    fuzz_input.extend_from_slice(line);
+    imap_proto::checks::response_parser(&fuzz_input);
+    let o = Options::default();
+    assert!(Response::parse(&Bytes::from_static(line), &o).is_err());
+    let ok = b"* NAMESPACE ((\"\" \"/\" \"X-EXT\" (\"a\"))) NIL NIL\r\n";
+    assert!(Response::parse(&Bytes::from_static(ok), &o).is_ok());
+}

@@ -475,6 +475,10 @@ impl P<'_> {
                 let name = self.string()?;
                 self.sp()?;
                 let vals = self.paren_list(Self::string)?;
+                // namespace-response-extension: "(" string *(SP string) ")".
+                if vals.is_empty() {
+                    return self.err("empty namespace extension values");
+                }
                 extensions.push((name, vals));
             }
             self.close()?;
