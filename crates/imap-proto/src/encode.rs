@@ -1307,7 +1307,7 @@ impl<'a> W<'a> {
                 if *uid {
                     self.raw(b" UID");
                 }
-                for i in items {
+                for (n, i) in items.iter().enumerate() {
                     self.sp();
                     match i {
                         ESearchItem::Min(n) => {
@@ -1331,8 +1331,15 @@ impl<'a> W<'a> {
                             self.mod_seq(*n)?;
                         }
                         ESearchItem::Other(name, v) => {
-                            let known = [&b"MIN"[..], b"MAX", b"COUNT", b"ALL", b"MODSEQ", b"UID"];
-                            if known.iter().any(|k| name.eq_ignore_ascii_case(k)) || name.contains(&b'[') {
+                            let known = [&b"MIN"[..], b"MAX", b"COUNT", b"ALL", b"MODSEQ"];
+                            // An item named UID is a search-ret-data-ext like
+                            // any other (RFC 9051 section 9), except first
+                            // without the UID marker, where it reads as one.
+                            let marker = n == 0 && !*uid && name.eq_ignore_ascii_case(b"UID");
+                            if marker
+                                || known.iter().any(|k| name.eq_ignore_ascii_case(k))
+                                || name.contains(&b'[')
+                            {
                                 return bad("ESEARCH item name");
                             }
                             self.atom(name)?;

@@ -263,3 +263,17 @@ fn namespace_extension_needs_a_value() {
     let ok = b"* NAMESPACE ((\"\" \"/\" \"X-EXT\" (\"a\"))) NIL NIL\r\n";
     assert!(Response::parse(&Bytes::from_static(ok), &o).is_ok());
 }
+
+// RFC 9051 section 9: `esearch-response = "ESEARCH" [search-correlator] [SP
+// "UID"] *(SP search-return-data)`, where search-return-data may be any
+// `search-ret-data-ext = search-modifier-name SP search-return-value`. After
+// another item, `UID 3` is such an extension item; the parser reads it so,
+// but the encoder refused every item named UID, so a parsed response did not
+// encode and the fuzz check `checks::response_parser` panicked.
+#[test]
+fn esearch_item_named_uid_after_others_encodes() {
+    imap_proto::checks::response_parser(b"\0* ESEARCH COUNT 5 UID 3\r\n");
+    let o = Options::default();
+    let r = Response::parse(&Bytes::from_static(b"* ESEARCH COUNT 5 UID 3\r\n"), &o).unwrap();
+    assert_eq!(&r.encode(&o).unwrap().bytes[..], b"* ESEARCH COUNT 5 UID 3\r\n");
+}
