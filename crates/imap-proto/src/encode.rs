@@ -301,7 +301,12 @@ impl<'a> W<'a> {
         }
     }
 
+    /// A flag list other than PERMANENTFLAGS: `\*` is only a `flag-perm`
+    /// (RFC 9051 section 9), so it is refused here.
     fn flag_list(&mut self, v: &[Flag]) -> E {
+        if v.contains(&Flag::Wildcard) {
+            return bad("\\* is only valid in PERMANENTFLAGS");
+        }
         self.list(v, Self::flag)
     }
 
@@ -1128,7 +1133,7 @@ impl<'a> W<'a> {
             }
             Code::PermanentFlags(v) => {
                 self.raw(b"PERMANENTFLAGS ");
-                self.flag_list(v)?;
+                self.list(v, Self::flag)?;
             }
             Code::UidNext(n) => {
                 self.raw(b"UIDNEXT ");

@@ -277,3 +277,42 @@ fn esearch_item_named_uid_after_others_encodes() {
     let r = Response::parse(&Bytes::from_static(b"* ESEARCH COUNT 5 UID 3\r\n"), &o).unwrap();
     assert_eq!(&r.encode(&o).unwrap().bytes[..], b"* ESEARCH COUNT 5 UID 3\r\n");
 }
+
+// RFC 9051 section 9: `flag-perm = flag / "\*"` appears only in
+// `"PERMANENTFLAGS" SP "(" [flag-perm *(SP flag-perm)] ")"`; STORE, APPEND,
+// FLAGS, FETCH FLAGS and LIST use `flag` / `flag-list`, which has no `\*`.
+// The encoder wrote `\*` anywhere, so parse(encode(x)) failed for such a
+// command or response.
+#[test]
+fn wildcard_flag_only_in_permanentflags() {
+    use imap_proto::command::StoreMode;
+    use imap_proto::{Code, Data, Flag, SeqSet};
+    let o = Options::default();
+    let store = Command {
+        tag: Tag::new("t").unwrap(),
+        body: CommandBody::Store {
+            uid: false,
+            set: SeqSet::single(1),
+            unchanged_since: None,
+            mode: StoreMode::Add,
+            silent: false,
+            flags: vec![Flag::Wildcard],
+        },
+    };
+    if let Ok(enc) = store.encode(&o) {
+        assert_eq!(Command::parse(&enc.bytes, &o).ok(), Some(store));
+    }
+    let flags = Response::Data(Data::Flags(vec![Flag::Seen, Flag::Wildcard]));
+    if let Ok(enc) = flags.encode(&o) {
+        assert_eq!(Response::parse(&enc.bytes, &o).ok(), Some(flags));
+    }
+    let perm = Response::Status(StatusResponse {
+        tag: None,
+        kind: StatusKind::Ok,
+        code: Some(Code::PermanentFlags(vec![Flag::Seen, Flag::Wildcard])),
+        text: Bytes::from_static(b"Limited"),
+    });
+    let enc = perm.encode(&o).unwrap();
+    assert_eq!(&enc.bytes[..], b"* OK [PERMANENTFLAGS (\\Seen \\*)] Limited\r\n");
+    assert_eq!(Response::parse(&enc.bytes, &o).unwrap(), perm);
+}
