@@ -69,12 +69,15 @@ pub(crate) fn announcement(line: &[u8]) -> Option<(LiteralInfo, usize)> {
         i -= 1;
     }
     let digits = &line[i..end];
-    if digits.is_empty() || digits.len() > 19 || i == 0 || line[i - 1] != b'{' {
+    if digits.is_empty() || i == 0 || line[i - 1] != b'{' {
         return None;
     }
+    // number64 = 1*DIGIT: leading zeros are allowed, so the count is not
+    // bounded by its number of digits. One too large for a u64 saturates,
+    // and the limits refuse it.
     let mut len: u64 = 0;
     for &d in digits {
-        len = len * 10 + u64::from(d - b'0');
+        len = len.saturating_mul(10).saturating_add(u64::from(d - b'0'));
     }
     let mut start = i - 1;
     let binary = start > 0 && line[start - 1] == b'~';
@@ -571,7 +574,14 @@ mod tests {
         assert_eq!(a(b"x {+}"), None);
         assert_eq!(a(b"x 12}"), None);
         assert_eq!(a(b"}"), None);
-        assert_eq!(a(b"{99999999999999999999}"), None);
+        assert_eq!(
+            a(b"{99999999999999999999}"),
+            Some((u64::MAX, LiteralMode::Sync, false, 0))
+        );
+        assert_eq!(
+            a(b"{000000000000000000003}"),
+            Some((3, LiteralMode::Sync, false, 0))
+        );
     }
 
     /// Frames `input` whole and one byte at a time; both must agree.

@@ -316,3 +316,29 @@ fn wildcard_flag_only_in_permanentflags() {
     assert_eq!(&enc.bytes[..], b"* OK [PERMANENTFLAGS (\\Seen \\*)] Limited\r\n");
     assert_eq!(Response::parse(&enc.bytes, &o).unwrap(), perm);
 }
+
+// RFC 9051 section 9: `literal = "{" number64 ["+"] "}" CRLF *CHAR8` with
+// `number64 = 1*DIGIT`, so `{000000000000000000003}` announces three octets
+// (the parser reads it so). The framer gave up on counts of more than 19
+// digits and took the line for a whole command, reading the literal's data
+// as the next command.
+#[test]
+fn zero_padded_literal_count_is_a_literal() {
+    let o = Options::default();
+    let mut f = Framer::new(Direction::ServerToClient, Limits::default());
+    let mut buf = BytesMut::from(&b"* 1 FETCH (BODY[] {000000000000000000003}\r\nabc)\r\n* 2 EXISTS\r\n"[..]);
+    let v = all(&mut f, &mut buf);
+    assert_eq!(v.len(), 2, "{v:?}");
+    let Ok(Frame::Unit(u)) = &v[0] else {
+        panic!("{v:?}")
+    };
+    assert!(Response::parse_unit(u, &o).is_ok());
+    assert_eq!(unit_bytes(&v[1]), Some(&b"* 2 EXISTS\r\n"[..]));
+    // A count beyond any limit is refused, not taken for the end of the command.
+    let mut f = Framer::new(Direction::ClientToServer, Limits::default());
+    let mut buf = BytesMut::from(&b"a1 LOGIN {99999999999999999999}\r\n"[..]);
+    assert!(matches!(
+        f.next(&mut buf),
+        Some(Err(FrameError::LiteralTooLarge { .. }))
+    ));
+}
