@@ -218,6 +218,18 @@ impl<'a> W<'a> {
         self.string(s)
     }
 
+    /// `charset = atom / quoted` (RFC 9051 section 9): an astring may hold
+    /// `]`, which would end a `[BADCHARSET ...]` code early, so a charset
+    /// that is no atom is quoted (or, past what a quoted string holds, sent
+    /// as a literal as RFC 3501's astring allows).
+    fn charset(&mut self, s: &Str) -> E {
+        if matches!(s.form, StrForm::Auto | StrForm::Atom) && is_atom(&s.data) {
+            self.raw(&s.data);
+            return Ok(());
+        }
+        self.string(s)
+    }
+
     fn nstring(&mut self, s: &NStr) -> E {
         match s {
             None => {
@@ -688,7 +700,7 @@ impl<'a> W<'a> {
                 }
                 if let Some(c) = charset {
                     self.raw(b" CHARSET ");
-                    self.astring(c)?;
+                    self.charset(c)?;
                 }
                 self.search_keys(criteria)?;
             }
@@ -799,7 +811,7 @@ impl<'a> W<'a> {
                     Ok(())
                 })?;
                 self.sp();
-                self.astring(charset)?;
+                self.charset(charset)?;
                 self.search_keys(search)?;
             }
             C::Thread {
@@ -812,7 +824,7 @@ impl<'a> W<'a> {
                 self.raw(b"THREAD ");
                 self.atom(algorithm)?;
                 self.sp();
-                self.astring(charset)?;
+                self.charset(charset)?;
                 self.search_keys(search)?;
             }
             C::GetQuota(r) => {
@@ -1124,7 +1136,7 @@ impl<'a> W<'a> {
                 self.raw(b"BADCHARSET");
                 if !v.is_empty() {
                     self.sp();
-                    self.list(v, Self::astring)?;
+                    self.list(v, Self::charset)?;
                 }
             }
             Code::Capability(v) => {

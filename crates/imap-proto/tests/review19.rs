@@ -342,3 +342,38 @@ fn zero_padded_literal_count_is_a_literal() {
         Some(Err(FrameError::LiteralTooLarge { .. }))
     ));
 }
+
+// RFC 9051 section 9: `"BADCHARSET" [SP "(" charset *(SP charset) ")" ]`
+// with `charset = atom / quoted`; an atom has no resp-specials (`]`). The
+// encoder wrote a charset as an astring, which may hold `]`, so a charset
+// name with `]` ended the response code early for a receiver that looks for
+// the closing bracket. SEARCH, SORT and THREAD take the same charset rule.
+#[test]
+fn charset_with_bracket_is_quoted() {
+    use imap_proto::Code;
+    use imap_proto::command::SearchKey;
+    let o = Options::default();
+    let r = Response::Status(StatusResponse {
+        tag: Some(Tag::new("a1").unwrap()),
+        kind: StatusKind::No,
+        code: Some(Code::BadCharset(vec![Str::from("UTF-8"), Str::from("x]y")])),
+        text: Bytes::from_static(b"unknown charset"),
+    });
+    let enc = r.encode(&o).unwrap();
+    assert_eq!(
+        &enc.bytes[..],
+        b"a1 NO [BADCHARSET (UTF-8 \"x]y\")] unknown charset\r\n"
+    );
+    assert_eq!(Response::parse(&enc.bytes, &o).unwrap(), r);
+    let c = Command {
+        tag: Tag::new("t").unwrap(),
+        body: CommandBody::Search {
+            uid: false,
+            returns: None,
+            charset: Some(Str::from("x]y")),
+            criteria: vec![SearchKey::All],
+        },
+    };
+    let enc = c.encode(&o).unwrap();
+    assert_eq!(&enc.bytes[..], b"t SEARCH CHARSET \"x]y\" ALL\r\n");
+}
