@@ -108,9 +108,10 @@ impl Command {
     /// # Errors
     ///
     /// The unit does not follow the grammar; the error carries the tag when
-    /// one was readable, for the `BAD` reply.
+    /// one was readable, for the `BAD` reply. For LOGIN and AUTHENTICATE its
+    /// snippet stops after the command name (the arguments are credentials).
     pub fn parse(unit: &Bytes, opts: &Options) -> Result<Command, ParseError> {
-        parse::run(unit, &[], opts, |p| p.command(), parse::leading_tag)
+        parse::run(unit, &[], opts, |p| p.command(), parse::leading_tag).map_err(parse::redact_command)
     }
 
     /// Parses a unit from the [`Framer`], honouring streamed literals.
@@ -127,6 +128,7 @@ impl Command {
             |p| p.command(),
             parse::leading_tag,
         )
+        .map_err(parse::redact_command)
     }
 
     /// Encodes the command as a client sends it.

@@ -377,3 +377,28 @@ fn charset_with_bracket_is_quoted() {
     let enc = c.encode(&o).unwrap();
     assert_eq!(&enc.bytes[..], b"t SEARCH CHARSET \"x]y\" ALL\r\n");
 }
+
+// DESIGN.md (Errors): "a protocol error carries the offending bytes
+// (redacted where they may hold secrets)"; the parsed LOGIN password and
+// AUTHENTICATE initial response are `Sensitive` for that reason (RFC 9051
+// section 6.2.3: LOGIN sends the password in plaintext; section 6.2.2: SASL
+// responses carry credentials). A malformed LOGIN or AUTHENTICATE kept them in
+// ParseError::input, which a server logs.
+#[test]
+fn parse_error_does_not_keep_credentials() {
+    let o = Options::default();
+    for line in [
+        &b"a1 LOGIN fred s3cr3t-pw extra\r\n"[..],
+        b"a1 login {4}\r\nfred {9}\r\ns3cr3t-pw extra\r\n",
+        b"a1 AUTHENTICATE PLAIN czNjcjN0LXB3 extra\r\n",
+    ] {
+        let e = Command::parse(&Bytes::copy_from_slice(line), &o).unwrap_err();
+        assert_eq!(e.tag.as_deref(), Some(&b"a1"[..]));
+        let shown = format!("{e} {e:?}");
+        assert!(
+            !e.input.windows(6).any(|w| w == b"s3cr3t" || w == b"czNjcj") && !shown.contains("s3cr3t"),
+            "{:?}",
+            e.input
+        );
+    }
+}

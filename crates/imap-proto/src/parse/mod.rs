@@ -867,6 +867,24 @@ pub(crate) fn run<T>(
     }
 }
 
+/// Cuts a command's error snippet before the arguments of LOGIN and
+/// AUTHENTICATE, which hold a password or SASL credentials (they are
+/// `Sensitive` once parsed; an error must not keep them either).
+pub(crate) fn redact_command(mut e: ParseError) -> ParseError {
+    let b = &e.input[..];
+    let tag = b.iter().take_while(|&&c| is_astring_char(c) && c != b'+').count();
+    if b.get(tag) != Some(&b' ') {
+        return e;
+    }
+    let name_start = tag + 1;
+    let name_len = b[name_start..].iter().take_while(|&&c| is_atom_char(c)).count();
+    let name = &b[name_start..name_start + name_len];
+    if name.eq_ignore_ascii_case(b"LOGIN") || name.eq_ignore_ascii_case(b"AUTHENTICATE") {
+        e.input.truncate(name_start + name_len);
+    }
+    e
+}
+
 /// The tag at the start of a unit, if it has a valid one.
 pub(crate) fn leading_tag(unit: &Bytes) -> Option<Bytes> {
     let n = unit
