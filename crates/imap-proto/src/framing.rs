@@ -272,6 +272,11 @@ impl Framer {
         h.extend_from_slice(&self.pending[..self.pending.len().min(cap)]);
         let rest = cap - h.len();
         h.extend_from_slice(&buf[..upto.min(buf.len()).min(rest)]);
+        if self.dir == Direction::ClientToServer
+            && let Some(n) = crate::parse::credentials_at(&h)
+        {
+            h.truncate(n);
+        }
         Bytes::from(h)
     }
 

@@ -402,3 +402,30 @@ fn parse_error_does_not_keep_credentials() {
         );
     }
 }
+
+// As above, for the framer: a LOGIN line refused for a bare LF (or for its
+// length) kept the password in FrameError::head.
+#[test]
+fn frame_error_does_not_keep_credentials() {
+    let lim = Limits {
+        max_line_len: 40,
+        ..Limits::default()
+    };
+    for input in [
+        &b"a1 LOGIN fred s3cr3t-pw\nb NOOP\r\n"[..],
+        b"a1 LOGIN fred s3cr3t-pw-that-is-much-too-long-for-the-limit\r\nb NOOP\r\n",
+        b"a1 AUTHENTICATE PLAIN czNjcjN0LXB3\r x\r\nb NOOP\r\n",
+    ] {
+        let mut f = Framer::new(Direction::ClientToServer, lim);
+        let mut buf = BytesMut::from(input);
+        let v = all(&mut f, &mut buf);
+        let Some(Err(e)) = v.first() else { panic!("{v:?}") };
+        let head = e.head();
+        assert!(head.starts_with(b"a1 "), "{head:?}");
+        assert!(
+            !head.windows(6).any(|w| w == b"s3cr3t" || w == b"czNjcj"),
+            "{head:?}"
+        );
+        assert_eq!(unit_bytes(&v[1]), Some(&b"b NOOP\r\n"[..]), "{v:?}");
+    }
+}

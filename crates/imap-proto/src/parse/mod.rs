@@ -867,20 +867,24 @@ pub(crate) fn run<T>(
     }
 }
 
-/// Cuts a command's error snippet before the arguments of LOGIN and
-/// AUTHENTICATE, which hold a password or SASL credentials (they are
-/// `Sensitive` once parsed; an error must not keep them either).
-pub(crate) fn redact_command(mut e: ParseError) -> ParseError {
-    let b = &e.input[..];
+/// Where to cut the first bytes of a command so they keep no credentials:
+/// after the command name of LOGIN and AUTHENTICATE, whose arguments are a
+/// password or SASL data (`Sensitive` once parsed). `None`: keep them all.
+pub(crate) fn credentials_at(b: &[u8]) -> Option<usize> {
     let tag = b.iter().take_while(|&&c| is_astring_char(c) && c != b'+').count();
     if b.get(tag) != Some(&b' ') {
-        return e;
+        return None;
     }
-    let name_start = tag + 1;
-    let name_len = b[name_start..].iter().take_while(|&&c| is_atom_char(c)).count();
-    let name = &b[name_start..name_start + name_len];
-    if name.eq_ignore_ascii_case(b"LOGIN") || name.eq_ignore_ascii_case(b"AUTHENTICATE") {
-        e.input.truncate(name_start + name_len);
+    let start = tag + 1;
+    let len = b[start..].iter().take_while(|&&c| is_atom_char(c)).count();
+    let name = &b[start..start + len];
+    (name.eq_ignore_ascii_case(b"LOGIN") || name.eq_ignore_ascii_case(b"AUTHENTICATE")).then_some(start + len)
+}
+
+/// A command's parse error without credentials in its snippet.
+pub(crate) fn redact_command(mut e: ParseError) -> ParseError {
+    if let Some(n) = credentials_at(&e.input) {
+        e.input.truncate(n);
     }
     e
 }
