@@ -121,11 +121,18 @@ impl<'a> W<'a> {
         Ok(())
     }
 
+    /// Whether `b` may go in a quoted string: no CR, LF or NUL, and 8-bit
+    /// bytes only as UTF-8 when UTF-8 is in effect (RFC 9051 section 4.3:
+    /// "a sequence of zero or more Unicode characters ... encoded in
+    /// UTF-8"); anything else goes in a literal.
     fn quotable(&self, b: &[u8]) -> bool {
-        let utf8 = self.o.utf8();
-        b.len() <= 1024
-            && b.iter()
-                .all(|&c| !matches!(c, b'\r' | b'\n' | 0) && (c < 0x80 || utf8))
+        let mut ascii = true;
+        let ok = b.len() <= 1024
+            && b.iter().all(|&c| {
+                ascii &= c < 0x80;
+                !matches!(c, b'\r' | b'\n' | 0)
+            });
+        ok && (ascii || (self.o.utf8() && std::str::from_utf8(b).is_ok()))
     }
 
     fn quoted(&mut self, b: &[u8]) {
@@ -205,6 +212,18 @@ impl<'a> W<'a> {
             && s.data.iter().all(|&c| is_astring_char(c))
             && !s.data.eq_ignore_ascii_case(b"NIL")
         {
+            self.raw(&s.data);
+            return Ok(());
+        }
+        self.string(s)
+    }
+
+    /// `charset = atom / quoted` (RFC 9051 section 9): an astring may hold
+    /// `]`, which would end a `[BADCHARSET ...]` code early, so a charset
+    /// that is no atom is quoted (or, past what a quoted string holds, sent
+    /// as a literal as RFC 3501's astring allows).
+    fn charset(&mut self, s: &Str) -> E {
+        if matches!(s.form, StrForm::Auto | StrForm::Atom) && is_atom(&s.data) {
             self.raw(&s.data);
             return Ok(());
         }
@@ -294,7 +313,12 @@ impl<'a> W<'a> {
         }
     }
 
+    /// A flag list other than PERMANENTFLAGS: `\*` is only a `flag-perm`
+    /// (RFC 9051 section 9), so it is refused here.
     fn flag_list(&mut self, v: &[Flag]) -> E {
+        if v.contains(&Flag::Wildcard) {
+            return bad("\\* is only valid in PERMANENTFLAGS");
+        }
         self.list(v, Self::flag)
     }
 
@@ -676,7 +700,7 @@ impl<'a> W<'a> {
                 }
                 if let Some(c) = charset {
                     self.raw(b" CHARSET ");
-                    self.astring(c)?;
+                    self.charset(c)?;
                 }
                 self.search_keys(criteria)?;
             }
@@ -787,7 +811,7 @@ impl<'a> W<'a> {
                     Ok(())
                 })?;
                 self.sp();
-                self.astring(charset)?;
+                self.charset(charset)?;
                 self.search_keys(search)?;
             }
             C::Thread {
@@ -800,7 +824,7 @@ impl<'a> W<'a> {
                 self.raw(b"THREAD ");
                 self.atom(algorithm)?;
                 self.sp();
-                self.astring(charset)?;
+                self.charset(charset)?;
                 self.search_keys(search)?;
             }
             C::GetQuota(r) => {
@@ -985,8 +1009,8 @@ impl<'a> W<'a> {
             K::ModSeq { entry, mod_seq } => {
                 self.raw(b"MODSEQ ");
                 if let Some((name, t)) = entry {
-                    if !self.quotable(&name.data) {
-                        return bad("MODSEQ entry name must be quotable");
+                    if !name.data.is_ascii() || !self.quotable(&name.data) {
+                        return bad("MODSEQ entry name must be a quotable ASCII string");
                     }
                     self.quoted(&name.data);
                     self.sp();
@@ -1096,6 +1120,12 @@ impl<'a> W<'a> {
         } else if text.first() == Some(&b'[') {
             return bad("text starting with '[' would read as a response code");
         }
+        // Text ends the line, and a receiver takes a line that ends in
+        // `{n}` as announcing a literal (RFC 7888 section 3): it would read
+        // the next response as literal data.
+        if crate::framing::announcement(text).is_some() {
+            return bad("text ending in a literal announcement");
+        }
         self.text(text)
     }
 
@@ -1106,7 +1136,7 @@ impl<'a> W<'a> {
                 self.raw(b"BADCHARSET");
                 if !v.is_empty() {
                     self.sp();
-                    self.list(v, Self::astring)?;
+                    self.list(v, Self::charset)?;
                 }
             }
             Code::Capability(v) => {
@@ -1115,7 +1145,7 @@ impl<'a> W<'a> {
             }
             Code::PermanentFlags(v) => {
                 self.raw(b"PERMANENTFLAGS ");
-                self.flag_list(v)?;
+                self.list(v, Self::flag)?;
             }
             Code::UidNext(n) => {
                 self.raw(b"UIDNEXT ");
@@ -1294,7 +1324,7 @@ impl<'a> W<'a> {
                 if *uid {
                     self.raw(b" UID");
                 }
-                for i in items {
+                for (n, i) in items.iter().enumerate() {
                     self.sp();
                     match i {
                         ESearchItem::Min(n) => {
@@ -1318,8 +1348,15 @@ impl<'a> W<'a> {
                             self.mod_seq(*n)?;
                         }
                         ESearchItem::Other(name, v) => {
-                            let known = [&b"MIN"[..], b"MAX", b"COUNT", b"ALL", b"MODSEQ", b"UID"];
-                            if known.iter().any(|k| name.eq_ignore_ascii_case(k)) || name.contains(&b'[') {
+                            let known = [&b"MIN"[..], b"MAX", b"COUNT", b"ALL", b"MODSEQ"];
+                            // An item named UID is a search-ret-data-ext like
+                            // any other (RFC 9051 section 9), except first
+                            // without the UID marker, where it reads as one.
+                            let marker = n == 0 && !*uid && name.eq_ignore_ascii_case(b"UID");
+                            if marker
+                                || known.iter().any(|k| name.eq_ignore_ascii_case(k))
+                                || name.contains(&b'[')
+                            {
                                 return bad("ESEARCH item name");
                             }
                             self.atom(name)?;

@@ -46,7 +46,8 @@ pub enum FrameError {
 }
 
 impl FrameError {
-    /// The first bytes of the refused unit.
+    /// The first bytes of the refused unit (for a client's LOGIN or
+    /// AUTHENTICATE, only up to the command name: the rest is credentials).
     #[must_use]
     pub fn head(&self) -> &Bytes {
         match self {

@@ -2,10 +2,11 @@
 //! literals it announces), under [`Limits`], without copying literal data.
 //!
 //! RFC 9051 section 4.3: a literal is announced at the very end of a line as
-//! `{n}` (synchronizing), `{n+}` (LITERAL+, RFC 7888), `{n-}` (LITERAL-) or
-//! `~{n}` (literal8, RFC 3516 / RFC 9051); the `n` octets follow the CRLF and
-//! the unit goes on after them. A unit ends at the first line that does not
-//! end with an announcement.
+//! `{n}` (synchronizing), `{n+}` (non-synchronizing: LITERAL+ or LITERAL-,
+//! RFC 7888, which both use the `+` form) or `~{n}` / `~{n+}` (literal8,
+//! RFC 3516 / RFC 9051); the `n` octets follow the CRLF and the unit goes on
+//! after them. A unit ends at the first line that does not end with an
+//! announcement.
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -26,10 +27,10 @@ pub enum Direction {
 pub enum LiteralMode {
     /// `{n}`: a client waits for a continuation request before sending data.
     Sync,
-    /// `{n+}`: LITERAL+ non-synchronizing literal (RFC 7888).
+    /// `{n+}`: non-synchronizing literal (RFC 7888). LITERAL- uses the same
+    /// form, only smaller (RFC 7888 section 5: "it still uses the "+" in the
+    /// literal itself"); `{n-}` is no literal at all.
     Plus,
-    /// `{n-}`: LITERAL- non-synchronizing literal of at most 4096 octets.
-    Minus,
 }
 
 /// A literal announcement found at the end of a line.
@@ -59,28 +60,24 @@ pub(crate) fn announcement(line: &[u8]) -> Option<(LiteralInfo, usize)> {
         return None;
     }
     let mut mode = LiteralMode::Sync;
-    match line.get(i.checked_sub(1)?) {
-        Some(b'+') => {
-            mode = LiteralMode::Plus;
-            i -= 1;
-        }
-        Some(b'-') => {
-            mode = LiteralMode::Minus;
-            i -= 1;
-        }
-        _ => {}
+    if line.get(i.checked_sub(1)?) == Some(&b'+') {
+        mode = LiteralMode::Plus;
+        i -= 1;
     }
     let end = i;
     while i > 0 && line[i - 1].is_ascii_digit() {
         i -= 1;
     }
     let digits = &line[i..end];
-    if digits.is_empty() || digits.len() > 19 || i == 0 || line[i - 1] != b'{' {
+    if digits.is_empty() || i == 0 || line[i - 1] != b'{' {
         return None;
     }
+    // number64 = 1*DIGIT: leading zeros are allowed, so the count is not
+    // bounded by its number of digits. One too large for a u64 saturates,
+    // and the limits refuse it.
     let mut len: u64 = 0;
     for &d in digits {
-        len = len * 10 + u64::from(d - b'0');
+        len = len.saturating_mul(10).saturating_add(u64::from(d - b'0'));
     }
     let mut start = i - 1;
     let binary = start > 0 && line[start - 1] == b'~';
@@ -150,9 +147,21 @@ pub enum Frame {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
     Line,
-    Literal { remaining: u64 },
-    Stream { remaining: u64, started: bool },
-    Discard { skip: u64, tail: Vec<u8> },
+    /// `sync`: a client's synchronizing literal, whose data the client
+    /// sends only after a continuation request.
+    Literal {
+        remaining: u64,
+        sync: bool,
+    },
+    Stream {
+        remaining: u64,
+        started: bool,
+        sync: bool,
+    },
+    Discard {
+        skip: u64,
+        tail: Vec<u8>,
+    },
 }
 
 /// Splits a receive buffer into [`Frame`]s. Sans-IO: the caller owns the
@@ -220,19 +229,33 @@ impl Framer {
         self.pos > 0 || !self.pending.is_empty() || self.state != State::Line
     }
 
-    /// Drops the unit whose synchronizing literal was just announced (the
-    /// server refused it, so the client will not send the data). Returns
-    /// whether there was such a unit.
+    /// Drops the unit whose literal was just announced
+    /// ([`Frame::LiteralAnnounced`], or [`Frame::StreamStart`] before its
+    /// first chunk). For a synchronizing literal the server refused, the
+    /// client will not send the data. A non-synchronizing literal's data is
+    /// on its way regardless (RFC 7888 section 3), so it is skipped with the
+    /// rest of the unit, never read as commands. Returns whether there was
+    /// such a unit.
     pub fn reject_literal(&mut self, buf: &mut BytesMut) -> bool {
-        match self.state {
-            State::Literal { .. } | State::Stream { started: false, .. } => {
-                let n = self.pos.min(buf.len());
-                buf.advance(n);
-                self.reset();
-                true
-            }
-            _ => false,
+        let (State::Literal { remaining, sync }
+        | State::Stream {
+            remaining,
+            started: false,
+            sync,
+        }) = self.state
+        else {
+            return false;
+        };
+        let n = self.pos.min(buf.len());
+        buf.advance(n);
+        self.reset();
+        if !sync {
+            self.state = State::Discard {
+                skip: remaining,
+                tail: Vec::new(),
+            };
         }
+        true
     }
 
     fn reset(&mut self) {
@@ -249,6 +272,11 @@ impl Framer {
         h.extend_from_slice(&self.pending[..self.pending.len().min(cap)]);
         let rest = cap - h.len();
         h.extend_from_slice(&buf[..upto.min(buf.len()).min(rest)]);
+        if self.dir == Direction::ClientToServer
+            && let Some(n) = crate::parse::credentials_at(&h)
+        {
+            h.truncate(n);
+        }
         Bytes::from(h)
     }
 
@@ -274,7 +302,7 @@ impl Framer {
         loop {
             match &mut self.state {
                 State::Line => return self.line(buf),
-                State::Literal { remaining } => {
+                State::Literal { remaining, .. } => {
                     let avail = (buf.len() - self.pos) as u64;
                     if avail < *remaining {
                         return None;
@@ -284,7 +312,9 @@ impl Framer {
                     self.line_start = self.pos;
                     self.state = State::Line;
                 }
-                State::Stream { remaining, started } => {
+                State::Stream {
+                    remaining, started, ..
+                } => {
                     if *remaining == 0 {
                         self.state = State::Line;
                         self.pos = 0;
@@ -458,12 +488,21 @@ impl Framer {
             limit,
             head: Bytes::new(),
         };
-        let refused = if info.mode == LiteralMode::Minus && info.len > lim.max_literal_minus {
-            Some(too_big(lim.max_literal_minus))
+        let nonsync = self.dir == Direction::ClientToServer && info.mode == LiteralMode::Plus;
+        let refused = if nonsync && info.len > lim.max_nonsync_literal_len {
+            Some(too_big(lim.max_nonsync_literal_len))
         } else if stream && info.len > lim.max_streamed_literal_len {
             Some(too_big(lim.max_streamed_literal_len))
         } else if !stream && info.len > lim.max_literal_len {
             Some(too_big(lim.max_literal_len))
+        } else if stream && self.pending.len() + end > lim.max_unit_len {
+            // The lines around streamed literals are kept until the unit
+            // ends: they count against the unit limit too, or a peer that
+            // keeps announcing streamed literals grows `pending` without end.
+            Some(FrameError::UnitTooLarge {
+                limit: lim.max_unit_len,
+                head: Bytes::new(),
+            })
         } else if !stream && (self.pending.len() + end) as u64 + info.len > lim.max_unit_len as u64 {
             Some(FrameError::UnitTooLarge {
                 limit: lim.max_unit_len,
@@ -491,12 +530,16 @@ impl Framer {
             self.state = State::Stream {
                 remaining: info.len,
                 started: false,
+                sync: wait,
             };
             return Some(Ok(Frame::StreamStart(info)));
         }
         self.pos = end;
         self.line_start = end;
-        self.state = State::Literal { remaining: info.len };
+        self.state = State::Literal {
+            remaining: info.len,
+            sync: wait,
+        };
         if wait {
             return Some(Ok(Frame::LiteralAnnounced(info)));
         }
@@ -529,12 +572,21 @@ mod tests {
         let a = |s: &[u8]| announcement(s).map(|(i, at)| (i.len, i.mode, i.binary, at));
         assert_eq!(a(b"x {12}"), Some((12, LiteralMode::Sync, false, 2)));
         assert_eq!(a(b"x {0+}"), Some((0, LiteralMode::Plus, false, 2)));
-        assert_eq!(a(b"x ~{3-}"), Some((3, LiteralMode::Minus, true, 2)));
+        assert_eq!(a(b"x ~{3+}"), Some((3, LiteralMode::Plus, true, 2)));
+        assert_eq!(a(b"x ~{3-}"), None);
+        assert_eq!(a(b"x {3-}"), None);
         assert_eq!(a(b"x {}"), None);
         assert_eq!(a(b"x {+}"), None);
         assert_eq!(a(b"x 12}"), None);
         assert_eq!(a(b"}"), None);
-        assert_eq!(a(b"{99999999999999999999}"), None);
+        assert_eq!(
+            a(b"{99999999999999999999}"),
+            Some((u64::MAX, LiteralMode::Sync, false, 0))
+        );
+        assert_eq!(
+            a(b"{000000000000000000003}"),
+            Some((3, LiteralMode::Sync, false, 0))
+        );
     }
 
     /// Frames `input` whole and one byte at a time; both must agree.

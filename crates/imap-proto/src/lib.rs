@@ -4,7 +4,7 @@
 //! The codec has three layers, and a session (a later issue) drives them:
 //!
 //! * [`Framer`] splits a receive buffer into units: a line plus the literals
-//!   it announces (`{n}`, `{n+}`, `{n-}`, `~{n}`), under [`Limits`], without
+//!   it announces (`{n}`, `{n+}`, `~{n}`), under [`Limits`], without
 //!   copying literal data. It reports a client's synchronizing literal so a
 //!   server can answer `+` or refuse it, streams large literals as `Bytes`
 //!   chunks, and skips a malformed unit without losing sync.
@@ -108,9 +108,10 @@ impl Command {
     /// # Errors
     ///
     /// The unit does not follow the grammar; the error carries the tag when
-    /// one was readable, for the `BAD` reply.
+    /// one was readable, for the `BAD` reply. For LOGIN and AUTHENTICATE its
+    /// snippet stops after the command name (the arguments are credentials).
     pub fn parse(unit: &Bytes, opts: &Options) -> Result<Command, ParseError> {
-        parse::run(unit, &[], opts, |p| p.command(), parse::leading_tag)
+        parse::run(unit, &[], opts, |p| p.command(), parse::leading_tag).map_err(parse::redact_command)
     }
 
     /// Parses a unit from the [`Framer`], honouring streamed literals.
@@ -127,6 +128,7 @@ impl Command {
             |p| p.command(),
             parse::leading_tag,
         )
+        .map_err(parse::redact_command)
     }
 
     /// Encodes the command as a client sends it.

@@ -20,9 +20,13 @@ pub struct Limits {
     pub stream_literals_over: Option<u64>,
     /// Largest literal that may be streamed.
     pub max_streamed_literal_len: u64,
-    /// Largest non-synchronizing literal a client may send when only
-    /// LITERAL- is offered (RFC 7888 section 4: 4096).
-    pub max_literal_minus: u64,
+    /// Largest non-synchronizing literal (`{n+}`) the framer accepts from a
+    /// client. The default, 4096, is the bound of IMAP4rev2 (RFC 9051
+    /// section 4.3) and of LITERAL- (RFC 7888 section 5); a server that
+    /// offers LITERAL+ raises it. A larger one is refused and its data
+    /// skipped (RFC 7888 section 4, choice 1), so the next command is read
+    /// in step; the server answers the command with `BAD [TOOBIG]`.
+    pub max_nonsync_literal_len: u64,
     /// Deepest nesting of any recursive rule (parenthesised lists, body
     /// structures, search keys, threads, extension values).
     pub max_depth: usize,
@@ -38,7 +42,7 @@ impl Default for Limits {
             max_unit_len: 32 * 1024 * 1024,
             stream_literals_over: None,
             max_streamed_literal_len: 1 << 40,
-            max_literal_minus: 4096,
+            max_nonsync_literal_len: 4096,
             max_depth: 64,
             error_snippet: 512,
         }

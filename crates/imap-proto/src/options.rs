@@ -33,9 +33,10 @@ pub struct Quirks {
     pub nil_body_encoding: bool,
     /// Accept `-1` as a body part's octet count (read as 0).
     pub negative_octets: bool,
-    /// Accept 8-bit bytes in quoted strings under IMAP4rev1 (servers that
-    /// send raw 8-bit file names in BODYSTRUCTURE parameters). The bytes
-    /// are kept as they are.
+    /// Accept 8-bit bytes in quoted strings under IMAP4rev1, and bytes that
+    /// are not UTF-8 under IMAP4rev2 or UTF8=ACCEPT (servers that send raw
+    /// 8-bit file names in BODYSTRUCTURE parameters). The bytes are kept as
+    /// they are.
     pub eight_bit_quoted: bool,
     /// Accept spaces between the addresses of an ENVELOPE address list.
     pub spaces_between_addresses: bool,

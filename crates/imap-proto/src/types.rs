@@ -16,7 +16,7 @@ pub enum StrForm {
     Atom,
     /// A quoted string.
     Quoted,
-    /// A literal (`{n}`, `{n+}`, `{n-}` or, with `binary`, `~{n}`).
+    /// A literal (`{n}`, `{n+}` or, with `binary`, `~{n}` / `~{n+}`).
     Literal {
         /// How it was announced.
         mode: LiteralMode,

@@ -467,9 +467,10 @@ fn text() -> impl Strategy<Value = Bytes> {
         "[A-Za-z0-9][ -~]{0,20}".prop_map(Bytes::from),
         proptest::collection::vec(1u8..=255, 0..10).prop_map(Bytes::from)
     ]
-    .prop_filter("no CR/LF, no leading '['", |t| {
-        !t.contains(&b'\r') && !t.contains(&b'\n') && t.first() != Some(&b'[')
-    })
+    .prop_filter(
+        "no CR/LF, no leading '[', no trailing literal announcement",
+        |t| !t.contains(&b'\r') && !t.contains(&b'\n') && t.first() != Some(&b'[') && t.last() != Some(&b'}'),
+    )
 }
 
 fn code() -> impl Strategy<Value = Code> {

@@ -441,7 +441,14 @@ impl P<'_> {
                 self.sp()?;
                 let mut entry = None;
                 if self.peek() == Some(b'"') {
+                    let at = self.pos;
                     let name = self.quoted()?;
+                    // RFC 7162 section 7: entry-flag-name is "/flags/" and
+                    // a flag name, which is ASCII whatever the quirks allow.
+                    if !name.data.is_ascii() {
+                        self.pos = at;
+                        return self.err("MODSEQ entry name is not ASCII");
+                    }
                     self.sp()?;
                     let t = self.atom()?;
                     if !(t.eq_ignore_ascii_case(b"priv")

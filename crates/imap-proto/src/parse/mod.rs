@@ -357,11 +357,8 @@ impl<'a> P<'a> {
     pub(crate) fn quoted(&mut self) -> R<Str> {
         self.expect(b'"', "expected '\"'")?;
         let s = self.pos;
-        let table = if self.o.utf8() || self.o.quirks.eight_bit_quoted {
-            &QUOTED_STOP_8
-        } else {
-            &QUOTED_STOP_7
-        };
+        let eight_bit = self.o.utf8() || self.o.quirks.eight_bit_quoted;
+        let table = if eight_bit { &QUOTED_STOP_8 } else { &QUOTED_STOP_7 };
         let mut escaped = false;
         loop {
             // Skip plain bytes fast, then look at the one that stopped us.
@@ -385,6 +382,12 @@ impl<'a> P<'a> {
             }
         }
         let e = self.pos;
+        // RFC 9051 section 9: 8-bit QUOTED-CHARs are UTF8-2 / UTF8-3 /
+        // UTF8-4 only; other 8-bit bytes only under the quirk.
+        if eight_bit && !self.o.quirks.eight_bit_quoted && std::str::from_utf8(&self.b[s..e]).is_err() {
+            self.pos = s;
+            return self.err("quoted string is not UTF-8");
+        }
         self.pos += 1;
         let data = if escaped {
             let mut v = Vec::with_capacity(e - s);
@@ -416,8 +419,6 @@ impl<'a> P<'a> {
         let len = self.number64()?;
         let mode = if self.eat(b'+') {
             LiteralMode::Plus
-        } else if self.eat(b'-') {
-            LiteralMode::Minus
         } else {
             LiteralMode::Sync
         };
@@ -728,6 +729,11 @@ impl<'a> P<'a> {
         if memchr::memchr3(b'\r', b'\n', 0, &self.b[s..self.end]).is_some() {
             return self.err("CR, LF or NUL in text");
         }
+        // A framed line that ends in `{n}` announced a literal, so text never
+        // ends in one (the encoder refuses it too).
+        if crate::framing::announcement(&self.b[s..self.end]).is_some() {
+            return self.err("text ending in a literal announcement");
+        }
         self.pos = self.end;
         Ok(self.slice(s, self.end))
     }
@@ -859,6 +865,28 @@ pub(crate) fn run<T>(
         Ok(v) => Ok(v),
         Err(e) => Err(p.to_error(e, tag_of(unit))),
     }
+}
+
+/// Where to cut the first bytes of a command so they keep no credentials:
+/// after the command name of LOGIN and AUTHENTICATE, whose arguments are a
+/// password or SASL data (`Sensitive` once parsed). `None`: keep them all.
+pub(crate) fn credentials_at(b: &[u8]) -> Option<usize> {
+    let tag = b.iter().take_while(|&&c| is_astring_char(c) && c != b'+').count();
+    if b.get(tag) != Some(&b' ') {
+        return None;
+    }
+    let start = tag + 1;
+    let len = b[start..].iter().take_while(|&&c| is_atom_char(c)).count();
+    let name = &b[start..start + len];
+    (name.eq_ignore_ascii_case(b"LOGIN") || name.eq_ignore_ascii_case(b"AUTHENTICATE")).then_some(start + len)
+}
+
+/// A command's parse error without credentials in its snippet.
+pub(crate) fn redact_command(mut e: ParseError) -> ParseError {
+    if let Some(n) = credentials_at(&e.input) {
+        e.input.truncate(n);
+    }
+    e
 }
 
 /// The tag at the start of a unit, if it has a valid one.

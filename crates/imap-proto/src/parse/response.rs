@@ -475,6 +475,10 @@ impl P<'_> {
                 let name = self.string()?;
                 self.sp()?;
                 let vals = self.paren_list(Self::string)?;
+                // namespace-response-extension: "(" string *(SP string) ")".
+                if vals.is_empty() {
+                    return self.err("empty namespace extension values");
+                }
                 extensions.push((name, vals));
             }
             self.close()?;
@@ -524,6 +528,10 @@ impl P<'_> {
         self.close()?;
         if t.ids.is_empty() && t.children.len() < 2 {
             return self.err("thread without messages");
+        }
+        // thread-nested = 2*thread-list (RFC 5256 section 5).
+        if t.children.len() == 1 {
+            return self.err("a thread branches into a single sub-thread");
         }
         Ok(t)
     }
