@@ -734,11 +734,14 @@ impl ClientSession {
         let Some(x) = self.xfer().filter(|x| x.abort_pending.is_none()) else {
             return Err(UsageError("no transfer to abort"));
         };
-        // One reply for ABOR, one more if the transfer command's final reply is still due.
-        let due = if x.step == XStep::Command && x.final_reply.is_none() {
-            2
-        } else {
+        // One reply for ABOR, one more if a reply to a command already sent is
+        // still due: the transfer command's final reply, or the reply to TYPE,
+        // EPSV, PASV, EPRT, PORT or REST (RFC 959 4.1.3 answers ABOR after it).
+        // Only while waiting for a listener has no command been sent.
+        let due = if x.step == XStep::AwaitListener || x.final_reply.is_some() {
             1
+        } else {
+            2
         };
         x.abort_pending = Some(due);
         x.final_reply = None;

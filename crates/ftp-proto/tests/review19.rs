@@ -1,0 +1,103 @@
+//! Review of session 19: each test pins a rule of the RFCs that the crate
+//! broke, with the rule quoted above the test.
+
+mod common;
+
+use ftp_proto::client::{ClientEvent, ClientTls};
+use ftp_proto::{ClientConfig, ClientSession, ServerEvent, ServerSession};
+use proto_core::Secret;
+use std::time::Instant;
+
+fn client_sent(c: &mut ClientSession) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(b) = c.poll_transmit() {
+        out.extend_from_slice(b);
+        let n = b.len();
+        c.advance_transmit(n);
+    }
+    out
+}
+
+fn client_events(c: &mut ClientSession) -> Vec<ClientEvent> {
+    std::iter::from_fn(|| c.poll_event().unwrap()).collect()
+}
+
+fn server_sent(s: &mut ServerSession) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(b) = s.poll_transmit() {
+        out.extend_from_slice(b);
+        let n = b.len();
+        s.advance_transmit(n);
+    }
+    out
+}
+
+/// A client logged in over a plain connection (FEAT lists EPSV).
+fn logged_in_client(now: Instant) -> ClientSession {
+    let config = ClientConfig {
+        user: b"alice".to_vec(),
+        password: Secret::new(b"secret".to_vec()),
+        tls: ClientTls::Never,
+        ..ClientConfig::default()
+    };
+    let mut c = ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), now);
+    c.handle_input(b"220 hi\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(client_sent(&mut c), b"FEAT\r\n");
+    c.handle_input(b"211-Features:\r\n EPSV\r\n211 End\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(client_sent(&mut c), b"USER alice\r\n");
+    c.handle_input(b"331 pw\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(client_sent(&mut c), b"PASS secret\r\n");
+    c.handle_input(b"230 ok\r\n");
+    assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
+    c
+}
+
+/// A server with an anonymous user logged in.
+fn logged_in_server(now: Instant) -> ServerSession {
+    let mut s = common::new_server(now);
+    s.handle_input(b"USER anonymous\r\nPASS a@b\r\n");
+    let mut log = Vec::new();
+    common::drain(&mut s, now, &mut log);
+    assert!(s.user().is_some(), "{log:?}");
+    s
+}
+
+/// Feeds one line to a logged-in server and returns the first event, if any.
+fn server_event(s: &mut ServerSession, line: &[u8]) -> Option<ServerEvent> {
+    s.handle_input(line);
+    s.poll_event().unwrap()
+}
+
+// RFC 959 4.1.3 (ABOR) and 5.4: every command gets its reply, in order. An
+// ABOR sent while the reply to EPSV (or TYPE, PASV, PORT, REST) is still due
+// is answered after that reply: two replies are owed, not one. Counting one
+// leaves the ABOR's reply to be taken as the answer to the next command.
+#[test]
+fn abort_while_epsv_reply_is_due_waits_for_both_replies() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    c.retr(b"f", 0).unwrap();
+    assert_eq!(client_sent(&mut c), b"TYPE I\r\n");
+    c.handle_input(b"200 ok\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(client_sent(&mut c), b"EPSV\r\n");
+    c.abort().unwrap();
+    assert_eq!(client_sent(&mut c), b"ABOR\r\n");
+    // The reply to EPSV, then the reply to ABOR (no transfer to abort).
+    c.handle_input(b"229 Entering Extended Passive Mode (|||50000|)\r\n");
+    assert!(client_events(&mut c).is_empty(), "ABOR's own reply is still due");
+    c.handle_input(b"225 No transfer to abort\r\n");
+    assert!(matches!(&client_events(&mut c)[..], [ClientEvent::Aborted(_)]));
+    // The next command gets its own reply, not a leftover one.
+    c.cwd(b"/pub").unwrap();
+    assert_eq!(client_sent(&mut c), b"CWD /pub\r\n");
+    c.handle_input(b"250 ok\r\n");
+    let ev = client_events(&mut c);
+    assert!(
+        matches!(&ev[..], [ClientEvent::Done { reply, .. }] if reply.code == 250),
+        "{ev:?}"
+    );
+}
