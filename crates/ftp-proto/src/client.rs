@@ -350,9 +350,13 @@ impl ClientSession {
     fn send(&mut self, cmd: Command<'_>) {
         // Arguments were checked when the operation started; a failure here
         // would be a bug, reported as a fatal error rather than sent.
-        if cmd.encode(self.tx.buf_mut()).is_err() {
+        let buf = self.tx.buf_mut();
+        let start = buf.len();
+        if cmd.encode(buf).is_err() {
             self.fail(Error::new(ErrorKind::Protocol, "command could not be encoded"));
+            return;
         }
+        telnet_escape(buf, start);
     }
 
     fn fail(&mut self, e: Error) {
@@ -1155,6 +1159,27 @@ impl ClientSession {
                     "server closed the connection",
                 ));
             }
+        }
+    }
+}
+
+/// Doubles every 0xFF byte written to `buf` from `start` on. The control
+/// connection speaks Telnet (RFC 959 4), where a lone 0xFF is IAC, the start
+/// of a Telnet command, and a data byte 255 is sent as IAC IAC (RFC 854); a
+/// user-FTP must send no Telnet commands but IP and SYNCH (RFC 1123
+/// 4.1.2.12). Undoubled, a path byte 0xFF and the byte after it are taken as
+/// a command and dropped by a server, which then acts on another file.
+/// [`Command::encode`] writes the FTP line itself; this is the Telnet layer.
+fn telnet_escape(buf: &mut BytesMut, start: usize) {
+    if memchr::memchr(0xff, &buf[start..]).is_none() {
+        return;
+    }
+    let line = buf.split_off(start);
+    buf.reserve(line.len() + 8);
+    for part in line.split_inclusive(|&b| b == 0xff) {
+        buf.extend_from_slice(part);
+        if part.last() == Some(&0xff) {
+            buf.extend_from_slice(&[0xff]);
         }
     }
 }

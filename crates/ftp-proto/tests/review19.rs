@@ -4,6 +4,7 @@
 mod common;
 
 use ftp_proto::client::{ClientEvent, ClientTls};
+use ftp_proto::server::Request;
 use ftp_proto::{ClientConfig, ClientSession, ServerEvent, ServerSession};
 use proto_core::Secret;
 use std::time::Instant;
@@ -100,4 +101,23 @@ fn abort_while_epsv_reply_is_due_waits_for_both_replies() {
         matches!(&ev[..], [ClientEvent::Done { reply, .. }] if reply.code == 250),
         "{ev:?}"
     );
+}
+
+// RFC 854 (Telnet, which RFC 959 4 makes the control connection's protocol):
+// "a byte with value 255 ... must be doubled (IAC IAC) when sent as data";
+// RFC 1123 4.1.2.12: "A user-FTP MUST NOT send any Telnet controls other
+// than SYNCH and IP". A path byte 0xFF sent undoubled is a Telnet command to
+// the server, which drops it and the byte after it: the wrong file is deleted.
+#[test]
+fn client_doubles_iac_in_paths_so_the_server_sees_the_same_path() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    c.delete(b"caf\xff.txt").unwrap();
+    let wire = client_sent(&mut c);
+    assert_eq!(wire, b"DELE caf\xff\xff.txt\r\n");
+    let mut s = logged_in_server(now);
+    match server_event(&mut s, &wire) {
+        Some(ServerEvent::Request(Request::Delete(p))) => assert_eq!(&p[..], b"/caf\xff.txt"),
+        other => panic!("{other:?}"),
+    }
 }
