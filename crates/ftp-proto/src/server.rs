@@ -923,7 +923,7 @@ impl ServerSession {
             match self.framer.next_line(&mut self.recv)? {
                 Ok(l) => {
                     return Some(if self.config.strip_telnet {
-                        strip_telnet(l)
+                        strip_telnet(l, self.tx.buf_mut())
                     } else {
                         l
                     });
@@ -1520,10 +1520,21 @@ impl ServerSession {
     }
 }
 
-/// Removes Telnet commands from a command line: `IAC IAC` becomes one 0xFF,
-/// `IAC WILL/WONT/DO/DONT x` and `IAC x` vanish (RFC 854; RFC 959 4.1.3).
-fn strip_telnet(line: Bytes) -> Bytes {
+/// Removes Telnet commands from a command line (RFC 854; RFC 959 4.1.3
+/// sends ABOR after IP and Synch): `IAC IAC` becomes one 0xFF byte, `IAC x`
+/// for a command code x (240 to 250) vanishes, and `IAC WILL/WONT/DO/DONT
+/// opt` vanishes too, WILL answered with `IAC DONT opt` and DO with `IAC WONT
+/// opt` into `refusals` (RFC 1123 4.1.2.12: a server-FTP "MUST be capable of
+/// accepting and refusing Telnet negotiations"). 0xFF before a byte that is
+/// no Telnet command (below 240, or the end of the line) is kept as data:
+/// clients that do not double it mean a path byte, and dropping it would
+/// name another file.
+fn strip_telnet(line: Bytes, refusals: &mut BytesMut) -> Bytes {
     const IAC: u8 = 0xff;
+    const WILL: u8 = 251;
+    const WONT: u8 = 252;
+    const DO: u8 = 253;
+    const DONT: u8 = 254;
     if memchr::memchr(IAC, &line).is_none() {
         return line;
     }
@@ -1540,9 +1551,21 @@ fn strip_telnet(line: Bytes) -> Bytes {
                 out.push(IAC);
                 i += 2;
             }
-            Some(251..=254) => i += 3,
-            Some(_) => i += 2,
-            None => i += 1,
+            Some(&verb @ WILL..=DONT) => {
+                if let Some(&opt) = line.get(i + 2) {
+                    match verb {
+                        WILL => refusals.extend_from_slice(&[IAC, DONT, opt]),
+                        DO => refusals.extend_from_slice(&[IAC, WONT, opt]),
+                        _ => {}
+                    }
+                }
+                i += 3;
+            }
+            Some(240..=250) => i += 2,
+            _ => {
+                out.push(IAC);
+                i += 1;
+            }
         }
     }
     Bytes::from(out)

@@ -4,7 +4,7 @@
 mod common;
 
 use ftp_proto::client::{ClientEvent, ClientTls};
-use ftp_proto::server::Request;
+use ftp_proto::server::{Outcome, Request};
 use ftp_proto::{ClientConfig, ClientSession, ServerEvent, ServerSession};
 use proto_core::Secret;
 use std::time::Instant;
@@ -120,4 +120,33 @@ fn client_doubles_iac_in_paths_so_the_server_sees_the_same_path() {
         Some(ServerEvent::Request(Request::Delete(p))) => assert_eq!(&p[..], b"/caf\xff.txt"),
         other => panic!("{other:?}"),
     }
+}
+
+// RFC 854: the Telnet commands are the codes 240 to 255 after IAC; a byte
+// below 240 after IAC is no command. Many clients (ftplib, curl) send a path
+// byte 0xFF undoubled: treating "IAC x" as a command for any x drops a byte
+// of the path, and the server acts on another file than the one named.
+#[test]
+fn server_keeps_iac_followed_by_a_non_command_byte() {
+    let now = Instant::now();
+    let mut s = logged_in_server(now);
+    match server_event(&mut s, b"DELE caf\xff.txt\r\n") {
+        Some(ServerEvent::Request(Request::Delete(p))) => assert_eq!(&p[..], b"/caf\xff.txt"),
+        other => panic!("{other:?}"),
+    }
+    s.complete(Outcome::Ok).unwrap();
+}
+
+// RFC 1123 4.1.2.12: "a server-FTP MUST be capable of accepting and refusing
+// Telnet negotiations (i.e., sending DONT/WONT)."
+#[test]
+fn server_refuses_telnet_option_negotiation() {
+    let now = Instant::now();
+    let mut s = common::new_server(now);
+    server_sent(&mut s);
+    // IAC WILL ECHO, IAC DO SUPPRESS-GO-AHEAD, then a command.
+    s.handle_input(b"\xff\xfb\x01\xff\xfd\x03NOOP\r\n");
+    assert_eq!(s.poll_event().unwrap(), None);
+    let out = server_sent(&mut s);
+    assert_eq!(out, b"\xff\xfe\x01\xff\xfc\x03200 NOOP ok\r\n");
 }
