@@ -1025,8 +1025,9 @@ impl ClientSession {
                 }
             }
             XStep::Epsv => {
+                // Port 0 is no listener (RFC 2428 3, RFC 959 4.1.2): a failure.
                 if code == 229
-                    && let Some(port) = parse_epsv(r.text())
+                    && let Some(port) = parse_epsv(r.text()).filter(|&p| p != 0)
                 {
                     self.open_data(DataTarget::Connect(SocketAddr::new(peer.ip(), port)));
                 } else if matches!(code, 500 | 501 | 502 | 504 | 522) && peer.is_ipv4() {
@@ -1038,7 +1039,7 @@ impl ClientSession {
                 }
             }
             XStep::Pasv => match (code, parse_pasv(r.text())) {
-                (227, Some(a)) => {
+                (227, Some(a)) if a.port() != 0 => {
                     let addr = if use_pasv_host {
                         SocketAddr::V4(a)
                     } else {

@@ -5,9 +5,9 @@ mod common;
 
 use ftp_proto::client::{ClientEvent, ClientTls};
 use ftp_proto::server::{Outcome, Request};
-use ftp_proto::{ClientConfig, ClientSession, ServerEvent, ServerSession};
+use ftp_proto::{ClientConfig, ClientSession, ErrorKind, Limits, ServerConfig, ServerEvent, ServerSession};
 use proto_core::Secret;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 fn client_sent(c: &mut ClientSession) -> Vec<u8> {
     let mut out = Vec::new();
@@ -149,4 +149,24 @@ fn server_refuses_telnet_option_negotiation() {
     assert_eq!(s.poll_event().unwrap(), None);
     let out = server_sent(&mut s);
     assert_eq!(out, b"\xff\xfe\x01\xff\xfc\x03200 NOOP ok\r\n");
+}
+
+// RFC 2428 3: the 229 reply carries the TCP port of the listener; port 0 is
+// no port a server listens on (RFC 959 4.1.2 also). A client that connects
+// there connects nowhere: the reply is a failure.
+#[test]
+fn epsv_reply_with_port_zero_fails_the_transfer() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    let id = c.retr(b"f", 0).unwrap();
+    client_sent(&mut c);
+    c.handle_input(b"200 ok\r\n");
+    client_events(&mut c);
+    assert_eq!(client_sent(&mut c), b"EPSV\r\n");
+    c.handle_input(b"229 Entering Extended Passive Mode (|||0|)\r\n");
+    let ev = client_events(&mut c);
+    assert!(
+        matches!(&ev[..], [ClientEvent::TransferFailed { id: i, .. }] if *i == id),
+        "{ev:?}"
+    );
 }
