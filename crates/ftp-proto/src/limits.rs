@@ -20,6 +20,12 @@ pub struct Limits {
     pub failed_login_delay: Duration,
     /// Failed logins after which the server answers 421 and closes.
     pub failed_login_limit: u32,
+    /// Most unread input the server holds while nothing consumes it: while
+    /// the application owes a decision (a login, a file-system request, a
+    /// passive listener) or the failed-login delay runs. Past it the server
+    /// answers 421 and closes, so a client cannot make it hold unbounded
+    /// memory. Never less than [`Limits::line`] in effect.
+    pub buffered_input: usize,
 }
 
 impl Default for Limits {
@@ -31,6 +37,7 @@ impl Default for Limits {
             reply_timeout: Duration::from_secs(120),
             failed_login_delay: Duration::from_secs(2),
             failed_login_limit: 3,
+            buffered_input: 64 * 1024,
         }
     }
 }

@@ -1468,11 +1468,21 @@ impl ServerSession {
 
     /// Inherent form of [`Session::handle_input`]. While a TLS handshake is
     /// pending, input is plaintext that must not be used, and is dropped.
+    ///
+    /// While nothing consumes input (the application owes an answer, or the
+    /// failed-login delay runs), more than [`Limits::buffered_input`] bytes
+    /// waiting close the session with 421 (`poll_event` then fails).
     pub fn handle_input(&mut self, data: &[u8]) {
         if self.closed || self.tls == Tls::Handshake {
             return;
         }
         self.recv.extend_from_slice(data);
+        let limit = self.config.limits.buffered_input.max(self.config.limits.line);
+        let waiting = self.pending != Pending::None || self.delay_until.is_some();
+        if waiting && self.recv.len() > limit {
+            self.reply(421, b"Too much pipelined input, closing control connection");
+            self.close_fatal(Error::new(ErrorKind::Limit, "too much pipelined input"));
+        }
     }
 
     /// Inherent form of [`Session::poll_timeout`].

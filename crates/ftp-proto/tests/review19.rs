@@ -151,6 +151,32 @@ fn server_refuses_telnet_option_negotiation() {
     assert_eq!(out, b"\xff\xfe\x01\xff\xfc\x03200 NOOP ok\r\n");
 }
 
+// DESIGN.md (limits): "Exceeding one gives a clear error and the right
+// reply, never unbounded memory." While the session waits (here: the delay
+// before a 530), nothing consumes input, and a client could fill memory.
+#[test]
+fn input_piling_up_while_the_session_waits_is_bounded() {
+    let now = Instant::now();
+    let config = ServerConfig {
+        limits: Limits {
+            failed_login_delay: Duration::from_secs(2),
+            ..Limits::default()
+        },
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(config, common::CLIENT.parse().unwrap(), now);
+    s.handle_input(b"USER alice\r\nPASS wrong\r\n");
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Login { .. })));
+    s.login_reject(now).unwrap();
+    let flood = b"NOOP\r\n".repeat(16 * 1024);
+    for _ in 0..64 {
+        s.handle_input(&flood);
+    }
+    let err = s.poll_event().unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Limit);
+    assert!(server_sent(&mut s).ends_with(b"421 Too much pipelined input, closing control connection\r\n"));
+}
+
 // RFC 2428 3: the 229 reply carries the TCP port of the listener; port 0 is
 // no port a server listens on (RFC 959 4.1.2 also). A client that connects
 // there connects nowhere: the reply is a failure.
