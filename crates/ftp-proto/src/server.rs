@@ -942,6 +942,11 @@ impl ServerSession {
         let cmd = match Command::parse(line) {
             Ok(c) => c.canonical(),
             Err(e) => {
+                // A line answered with an error is a command all the same:
+                // RNFR must be followed directly by RNTO (RFC 959 4.1.3), and
+                // REST by the transfer it restarts (RFC 3659 5.3).
+                self.rnfr = None;
+                self.rest = None;
                 let code = e.reply_code();
                 self.reply(
                     code,

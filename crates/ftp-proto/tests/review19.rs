@@ -151,6 +151,28 @@ fn server_refuses_telnet_option_negotiation() {
     assert_eq!(out, b"\xff\xfe\x01\xff\xfc\x03200 NOOP ok\r\n");
 }
 
+// RFC 959 4.1.3 (RNFR): "This command must be immediately followed by a
+// 'rename to' command". A line between them that the server answered with
+// 500 is a command all the same; the RNTO after it must get 503, not rename.
+#[test]
+fn rnto_after_an_unparseable_line_is_out_of_sequence() {
+    let now = Instant::now();
+    let mut s = logged_in_server(now);
+    server_sent(&mut s);
+    assert!(matches!(
+        server_event(&mut s, b"RNFR a\r\n"),
+        Some(ServerEvent::Request(Request::RenameFrom(_)))
+    ));
+    s.complete(Outcome::Ok).unwrap();
+    assert_eq!(server_event(&mut s, b"X!Y\r\nRNTO b\r\n"), None);
+    assert_eq!(
+        server_sent(&mut s),
+        b"350 File exists, ready for destination name\r\n\
+          500 Syntax error, command unrecognized\r\n\
+          503 RNFR required first\r\n"
+    );
+}
+
 // DESIGN.md (limits): "Exceeding one gives a clear error and the right
 // reply, never unbounded memory." While the session waits (here: the delay
 // before a 530), nothing consumes input, and a client could fill memory.
