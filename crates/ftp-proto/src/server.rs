@@ -947,6 +947,10 @@ impl ServerSession {
                 // REST by the transfer it restarts (RFC 3659 5.3).
                 self.rnfr = None;
                 self.rest = None;
+                if eprt_unknown_protocol(line) {
+                    self.reply(522, b"Network protocol not supported, use (1,2)");
+                    return;
+                }
                 let code = e.reply_code();
                 self.reply(
                     code,
@@ -1074,6 +1078,7 @@ impl ServerSession {
             Command::Host(name) => {
                 if !matches!(self.login, Login::AwaitUser) {
                     self.reply(503, b"HOST must come before USER");
+
                 } else {
                     self.request(Request::Host(Bytes::copy_from_slice(name)));
                 }
@@ -1533,6 +1538,22 @@ impl ServerSession {
         self.recv.clear();
         self.deferred.clear();
     }
+}
+
+/// True for an EPRT line whose network protocol is a number other than 1
+/// (IPv4) and 2 (IPv6): RFC 2428 2 answers it with 522, not 501.
+fn eprt_unknown_protocol(line: &[u8]) -> bool {
+    let (verb, Some(args)) = crate::parse::split_sp(line) else {
+        return false;
+    };
+    let Some((&d, rest)) = args.split_first() else {
+        return false;
+    };
+    if !eq_ic(verb, b"EPRT") || !(33..=126).contains(&d) || d.is_ascii_digit() {
+        return false;
+    }
+    let proto = rest.split(|&c| c == d).next().unwrap_or_default();
+    crate::parse::dec_u16(proto).is_some_and(|p| p != 1 && p != 2)
 }
 
 /// Removes Telnet commands from a command line (RFC 854; RFC 959 4.1.3

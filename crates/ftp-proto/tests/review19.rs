@@ -173,6 +173,20 @@ fn rnto_after_an_unparseable_line_is_out_of_sequence() {
     );
 }
 
+// RFC 2428 2: "The response code 522 indicates that the server does not
+// support the requested network protocol"; 3: "If not, the server MUST
+// return the 522 error messages as outlined in section 2."
+#[test]
+fn eprt_with_an_unknown_network_protocol_gets_522() {
+    let now = Instant::now();
+    let mut s = logged_in_server(now);
+    server_sent(&mut s);
+    assert_eq!(server_event(&mut s, b"EPRT |3|192.0.2.10|50001|\r\n"), None);
+    let out = server_sent(&mut s);
+    assert!(out.starts_with(b"522 "), "{}", String::from_utf8_lossy(&out));
+    assert!(out.ends_with(b"(1,2)\r\n"), "{}", String::from_utf8_lossy(&out));
+}
+
 // DESIGN.md (limits): "Exceeding one gives a clear error and the right
 // reply, never unbounded memory." While the session waits (here: the delay
 // before a 530), nothing consumes input, and a client could fill memory.
