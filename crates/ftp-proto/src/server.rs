@@ -1078,7 +1078,10 @@ impl ServerSession {
             Command::Host(name) => {
                 if !matches!(self.login, Login::AwaitUser) {
                     self.reply(503, b"HOST must come before USER");
-
+                } else if host_has_port(name) {
+                    // RFC 7151 3.1: "the server-PI MUST respond with a 501 reply"
+                    // to a HOST that names a port.
+                    self.reply(501, b"HOST takes a host name without a port");
                 } else {
                     self.request(Request::Host(Bytes::copy_from_slice(name)));
                 }
@@ -1537,6 +1540,16 @@ impl ServerSession {
         self.closed = true;
         self.recv.clear();
         self.deferred.clear();
+    }
+}
+
+/// True for a HOST argument that carries a port (RFC 7151 3.1): a colon
+/// after the `]` of a bracketed IPv6 literal, or any colon in a name that is
+/// not bracketed (an IPv6 literal must be, per the same section).
+fn host_has_port(name: &[u8]) -> bool {
+    match name.strip_prefix(b"[") {
+        Some(rest) => memchr::memchr(b']', rest).is_none_or(|i| i + 1 < rest.len()),
+        None => memchr::memchr(b':', name).is_some(),
     }
 }
 

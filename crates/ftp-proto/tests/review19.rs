@@ -173,6 +173,30 @@ fn rnto_after_an_unparseable_line_is_out_of_sequence() {
     );
 }
 
+// RFC 7151 3.1: "the server-PI MUST respond with a 501 reply if the client
+// sends a HOST command with syntax like either of the following examples:
+// HOST 192.0.2.1:2112 / HOST [2001:db8::c000:201]:2112".
+#[test]
+fn host_with_a_port_is_a_syntax_error() {
+    let now = Instant::now();
+    for line in [
+        &b"HOST 192.0.2.1:2112\r\n"[..],
+        b"HOST [2001:db8::c000:201]:2112\r\n",
+        b"HOST ftp.example.test:21\r\n",
+    ] {
+        let mut s = common::new_server(now);
+        server_sent(&mut s);
+        assert_eq!(server_event(&mut s, line), None, "{line:?}");
+        assert!(server_sent(&mut s).starts_with(b"501 "), "{line:?}");
+    }
+    // A bracketed IPv6 literal without a port is a host name like any other.
+    let mut s = common::new_server(now);
+    assert!(matches!(
+        server_event(&mut s, b"HOST [2001:db8::c000:201]\r\n"),
+        Some(ServerEvent::Request(Request::Host(_)))
+    ));
+}
+
 // RFC 2428 2: "The response code 522 indicates that the server does not
 // support the requested network protocol"; 3: "If not, the server MUST
 // return the 522 error messages as outlined in section 2."
