@@ -347,6 +347,8 @@ pub struct ServerSession {
     mlst_facts: MlsxFacts,
     pending: Pending,
     transfer: Option<Active>,
+    /// The name the application gave an STOU transfer, for its 150/125.
+    unique_name: Option<Bytes>,
     next_id: u64,
     idle: Deadline,
     input_seen: bool,
@@ -444,6 +446,7 @@ impl ServerSession {
             mlst_facts: MlsxFacts::default(),
             pending: Pending::None,
             transfer: None,
+            unique_name: None,
             next_id: 1,
             idle,
             input_seen: false,
@@ -772,6 +775,30 @@ impl ServerSession {
         }
     }
 
+    /// Names the file an STOU transfer stores into, before its data
+    /// connection is reported: the 150 (or 125) then reads `FILE: name`, as
+    /// RFC 1123 4.1.2.9 requires ("a Server-FTP MUST return the actual file
+    /// name in the 125 ... or the 150 ... message that precedes the transfer").
+    ///
+    /// # Errors
+    ///
+    /// Unknown, finished or aborted transfer; not an STOU; 150/125 already
+    /// sent; an empty name or CR, LF or NUL in it.
+    pub fn data_unique_name(&mut self, id: TransferId, name: &[u8]) -> Result<(), UsageError> {
+        let a = self.active(id)?;
+        if a.kind != TransferKind::StoreUnique {
+            return Err(UsageError("only an STOU transfer has a unique name"));
+        }
+        if a.opened {
+            return Err(UsageError("the preliminary reply was already sent"));
+        }
+        if name.is_empty() || proto_core::check_arg(name).is_err() {
+            return Err(UsageError("the name must be non-empty, without CR, LF or NUL"));
+        }
+        self.unique_name = Some(Bytes::copy_from_slice(name));
+        Ok(())
+    }
+
     /// The data connection of transfer `id` is open: 150.
     ///
     /// # Errors
@@ -800,7 +827,13 @@ impl ServerSession {
         if a.opened {
             return Err(UsageError("data connection already reported"));
         }
-        self.reply(125, b"Data connection already open; transfer starting");
+        match self.unique_name.take() {
+            Some(name) => self.reply_with(125, |t| {
+                t.extend_from_slice(b"FILE: ");
+                t.extend_from_slice(&name);
+            }),
+            None => self.reply(125, b"Data connection already open; transfer starting"),
+        }
         if let Some(t) = self.transfer.as_mut() {
             t.opened = true;
         }
@@ -808,6 +841,13 @@ impl ServerSession {
     }
 
     fn send_150(&mut self, kind: TransferKind) {
+        if let Some(name) = self.unique_name.take() {
+            self.reply_with(150, |t| {
+                t.extend_from_slice(b"FILE: ");
+                t.extend_from_slice(&name);
+            });
+            return;
+        }
         let text: &[u8] = match (kind, self.ascii) {
             (TransferKind::List | TransferKind::NameList | TransferKind::MachineList, _) => {
                 b"Opening ASCII mode data connection for file list"
@@ -1457,6 +1497,7 @@ impl ServerSession {
         };
         let id = TransferId(self.next_id);
         self.next_id += 1;
+        self.unique_name = None;
         self.transfer = Some(Active {
             id,
             opened: false,

@@ -256,3 +256,39 @@ fn epsv_reply_with_port_zero_fails_the_transfer() {
         "{ev:?}"
     );
 }
+
+// RFC 1123 4.1.2.9: "When it receives an STOU command, a Server-FTP MUST
+// return the actual file name in the "125 Transfer Starting" or the "150
+// Opening Data Connection" message that precedes the transfer ... 125 FILE:
+// pppp / 150 FILE: pppp".
+#[test]
+fn stou_preliminary_reply_names_the_file() {
+    let now = Instant::now();
+    let mut s = logged_in_server(now);
+    s.handle_input(b"PASV\r\n");
+    let mut log = Vec::new();
+    common::drain(&mut s, now, &mut log);
+    server_sent(&mut s);
+    let Some(ServerEvent::OpenDataChannel { transfer, .. }) = server_event(&mut s, b"STOU\r\n") else {
+        panic!("no transfer");
+    };
+    s.data_unique_name(transfer.id, b"upload.1").unwrap();
+    s.data_connected(transfer.id).unwrap();
+    assert_eq!(server_sent(&mut s), b"150 FILE: upload.1\r\n");
+    s.data_finished(transfer.id, 3).unwrap();
+    assert!(server_sent(&mut s).starts_with(b"226 "));
+    // The name is a reply text: no line breaks in it, and only for STOU.
+    let Some(ServerEvent::OpenDataChannel { transfer, .. }) =
+        server_event(&mut s, b"PASV\r\n").and_then(|_| {
+            s.passive_ready(common::SERVER_DATA.parse().unwrap()).unwrap();
+            server_event(&mut s, b"STOU x\r\n")
+        })
+    else {
+        panic!("no transfer");
+    };
+    assert!(s.data_unique_name(transfer.id, b"a\r\n226 fake").is_err());
+    s.data_reused(transfer.id).unwrap();
+    s.data_finished(transfer.id, 0).unwrap();
+    let out = server_sent(&mut s);
+    assert!(out.starts_with(b"227 "), "{}", String::from_utf8_lossy(&out));
+}
