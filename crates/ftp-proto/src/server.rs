@@ -1146,6 +1146,14 @@ impl ServerSession {
                 self.closed = true;
                 self.events.push_back(ServerEvent::Closed(CloseReason::Quit));
             }
+            Command::Rein if self.tls == Tls::Active => {
+                // RFC 4217 13: a REIN that is processed MUST clear the TLS
+                // session, which needs a TLS shutdown the driver is not asked
+                // for; keeping TLS while answering 220 would leave the client
+                // expecting clear text. REIN is not required (RFC 1123
+                // 4.1.2.13), so on TLS it is refused and nothing changes.
+                self.reply(502, b"REIN is not available on a TLS-protected connection");
+            }
             Command::Rein => {
                 self.login = Login::AwaitUser;
                 self.anonymous = false;

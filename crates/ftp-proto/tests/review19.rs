@@ -257,6 +257,33 @@ fn epsv_reply_with_port_zero_fails_the_transfer() {
     );
 }
 
+// RFC 4217 13: "When this command [REIN] is processed by the server, the TLS
+// session(s) MUST be cleared and the control and data connections revert to
+// unprotected, clear communications." A server that answers 220 to REIN
+// while it keeps TLS and PROT P in force leaves the client, which now
+// expects clear communications, out of step with it.
+#[test]
+fn rein_on_a_tls_session_does_not_leave_tls_half_reset() {
+    let now = Instant::now();
+    let mut s = common::new_server(now);
+    s.handle_input(b"AUTH TLS\r\n");
+    assert_eq!(s.poll_event().unwrap(), Some(ServerEvent::StartTls));
+    s.tls_established().unwrap();
+    s.handle_input(b"PBSZ 0\r\nPROT P\r\nUSER anonymous\r\nPASS a@b\r\n");
+    let mut log = Vec::new();
+    common::drain(&mut s, now, &mut log);
+    assert!(s.user().is_some() && s.is_tls(), "{log:?}");
+    assert_eq!(server_event(&mut s, b"REIN\r\n"), None);
+    let out = server_sent(&mut s);
+    if out.starts_with(b"220 ") {
+        assert!(!s.is_tls(), "220 to REIN while TLS stays in force");
+    } else {
+        assert!(out.starts_with(b"502 "), "{}", String::from_utf8_lossy(&out));
+        // Refused: the session is as it was.
+        assert!(s.is_tls() && s.user().is_some());
+    }
+}
+
 // RFC 1123 4.1.2.9: "When it receives an STOU command, a Server-FTP MUST
 // return the actual file name in the "125 Transfer Starting" or the "150
 // Opening Data Connection" message that precedes the transfer ... 125 FILE:
