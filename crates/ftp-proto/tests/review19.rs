@@ -5,7 +5,9 @@ mod common;
 
 use ftp_proto::client::{ClientEvent, ClientTls};
 use ftp_proto::server::{Outcome, Request};
-use ftp_proto::{ClientConfig, ClientSession, ErrorKind, Limits, ServerConfig, ServerEvent, ServerSession};
+use ftp_proto::{
+    ClientConfig, ClientSession, ErrorKind, Limits, ServerConfig, ServerEvent, ServerSession, Timestamp,
+};
 use proto_core::Secret;
 use std::time::{Duration, Instant};
 
@@ -318,4 +320,27 @@ fn stou_preliminary_reply_names_the_file() {
     s.data_finished(transfer.id, 0).unwrap();
     let out = server_sent(&mut s);
     assert!(out.starts_with(b"227 "), "{}", String::from_utf8_lossy(&out));
+}
+
+// RFC 3659 2.3: time-val = 14DIGIT [ "." 1*DIGIT ]; the fraction digits "may
+// be given to whatever precision is appropriate to the circumstance". A
+// server that sends ten or more of them sends a valid MDTM reply and a valid
+// modify fact.
+#[test]
+fn time_val_fraction_of_any_precision_parses() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    c.mdtm(b"f").unwrap();
+    client_sent(&mut c);
+    c.handle_input(b"213 20240102030405.1234567890123\r\n");
+    let want = Timestamp {
+        nanos: 123_456_789,
+        ..Timestamp::new(2024, 1, 2, 3, 4, 5).unwrap()
+    };
+    assert_eq!(client_events(&mut c), vec![ClientEvent::Modified(want)]);
+    let e = ftp_proto::list::parse_mlsx(b"type=file;modify=20240102030405.1234567890; f").unwrap();
+    assert_eq!(e.modify, Some(want));
+    // Still no "." without a digit, and no other byte among the digits.
+    assert_eq!(Timestamp::parse_time_val(b"20240102030405."), None);
+    assert_eq!(Timestamp::parse_time_val(b"20240102030405.1234567890x"), None);
 }
