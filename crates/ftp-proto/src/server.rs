@@ -1356,6 +1356,24 @@ impl ServerSession {
     }
 
     fn cmd_feat(&mut self) {
+        // RFC 3659 7.9.1: the facts OPTS MLST selected are the ones marked "*".
+        let f = self.mlst_facts;
+        let mut mlst = b" MLST".to_vec();
+        for (sep, name, on) in [
+            (b' ', &b"type"[..], f.kind),
+            (b';', b"size", f.size),
+            (b';', b"modify", f.modify),
+            (b';', b"perm", f.perm),
+            (b';', b"unique", f.unique),
+            (b';', b"UNIX.mode", f.unix_mode),
+        ] {
+            mlst.push(sep);
+            mlst.extend_from_slice(name);
+            if on {
+                mlst.push(b'*');
+            }
+        }
+        mlst.push(b';');
         let mut lines: Vec<&[u8]> = vec![b"Features:"];
         if self.config.tls != TlsPolicy::Unavailable {
             lines.extend_from_slice(&[b" AUTH TLS", b" PBSZ", b" PROT"]);
@@ -1367,7 +1385,7 @@ impl ServerSession {
             b" LANG EN*",
             b" MDTM",
             b" MFMT",
-            b" MLST type*;size*;modify*;perm*;unique*;UNIX.mode;",
+            &mlst,
             b" PASV",
             b" REST STREAM",
             b" SIZE",
@@ -1394,7 +1412,8 @@ impl ServerSession {
                 unique: false,
                 unix_mode: false,
             };
-            let mut text = b"MLST OPTS ".to_vec();
+            // RFC 3659 7.9.1: "MLST OPTS" [ SP 1*( factname ";" ) ].
+            let mut text = b"MLST OPTS".to_vec();
             for name in params
                 .unwrap_or_default()
                 .split(|&c| c == b';')
@@ -1416,6 +1435,9 @@ impl ServerSession {
                     continue;
                 };
                 *slot = true;
+                if !text.ends_with(b";") {
+                    text.push(b' ');
+                }
                 text.extend_from_slice(name);
                 text.push(b';');
             }

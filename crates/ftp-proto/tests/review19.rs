@@ -344,3 +344,40 @@ fn time_val_fraction_of_any_precision_parses() {
     assert_eq!(Timestamp::parse_time_val(b"20240102030405."), None);
     assert_eq!(Timestamp::parse_time_val(b"20240102030405.1234567890x"), None);
 }
+
+// RFC 3659 7.9.1: mlst-opt-resp = "MLST OPTS" [ SP 1*( factname ";" ) ]
+// (no space without a fact after it), and "the list of facts returned will
+// be the same as those marked by a trailing asterisk ("*") in a subsequent
+// FEAT command response".
+#[test]
+fn feat_marks_the_facts_selected_by_opts_mlst() {
+    let now = Instant::now();
+    let mut s = logged_in_server(now);
+    server_sent(&mut s);
+    let feat_mlst = |s: &mut ServerSession| {
+        assert_eq!(server_event(s, b"FEAT\r\n"), None);
+        let out = server_sent(s);
+        let line = out
+            .split(|&c| c == b'\n')
+            .find(|l| l.starts_with(b" MLST "))
+            .unwrap()
+            .to_vec();
+        String::from_utf8(line).unwrap()
+    };
+    assert_eq!(
+        feat_mlst(&mut s),
+        " MLST type*;size*;modify*;perm*;unique*;UNIX.mode;\r"
+    );
+    assert_eq!(server_event(&mut s, b"OPTS MLST size;Type;\r\n"), None);
+    assert_eq!(server_sent(&mut s), b"200 MLST OPTS size;Type;\r\n");
+    assert_eq!(
+        feat_mlst(&mut s),
+        " MLST type*;size*;modify;perm;unique;UNIX.mode;\r"
+    );
+    assert_eq!(server_event(&mut s, b"OPTS MLST\r\n"), None);
+    assert_eq!(server_sent(&mut s), b"200 MLST OPTS\r\n");
+    assert_eq!(
+        feat_mlst(&mut s),
+        " MLST type;size;modify;perm;unique;UNIX.mode;\r"
+    );
+}
