@@ -147,6 +147,9 @@ pub struct Transfer {
     pub ascii: bool,
     /// PROT P: the data connection must use TLS.
     pub protected: bool,
+    /// For MLSD, the facts to write (OPTS MLST selects them; RFC 3659 7.9:
+    /// facts not selected MUST NOT be returned). See [`crate::list::write_mlsx`].
+    pub mlst_facts: MlsxFacts,
 }
 
 /// A question for the application about the file system.
@@ -1545,6 +1548,7 @@ impl ServerSession {
                     TransferKind::List | TransferKind::NameList | TransferKind::MachineList
                 ),
             protected: self.prot == ProtLevel::Private,
+            mlst_facts: self.mlst_facts,
         };
         self.events
             .push_back(ServerEvent::OpenDataChannel { mode, transfer });

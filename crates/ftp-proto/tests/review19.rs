@@ -381,3 +381,28 @@ fn feat_marks_the_facts_selected_by_opts_mlst() {
         " MLST type;size;modify;perm;unique;UNIX.mode;\r"
     );
 }
+
+// RFC 3659 7.9: "Facts not included in the "OPTS MLST" command MUST NOT be
+// returned by the server", and "the fact names set with the "OPTS MLST"
+// command apply to both MLST and MLSD commands". The MLSD transfer must tell
+// the application which facts to write.
+#[test]
+fn mlsd_transfer_carries_the_facts_selected_by_opts_mlst() {
+    let now = Instant::now();
+    let mut s = logged_in_server(now);
+    s.handle_input(b"OPTS MLST type;\r\nPASV\r\n");
+    let mut log = Vec::new();
+    common::drain(&mut s, now, &mut log);
+    let Some(ServerEvent::OpenDataChannel { transfer, .. }) = server_event(&mut s, b"MLSD\r\n") else {
+        panic!("no transfer: {log:?}");
+    };
+    let only_type = ftp_proto::list::MlsxFacts {
+        kind: true,
+        size: false,
+        modify: false,
+        perm: false,
+        unique: false,
+        unix_mode: false,
+    };
+    assert_eq!(transfer.mlst_facts, only_type);
+}
