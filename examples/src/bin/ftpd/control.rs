@@ -458,7 +458,7 @@ impl State {
                 Ok(Payload::Bytes(match t.kind {
                     TransferKind::List => listing::join_crlf(&listing::unix_lines(&entries, self.writable)),
                     TransferKind::NameList => listing::names(&entries),
-                    _ => listing::mlsd(&entries, self.writable),
+                    _ => listing::mlsd(&entries, t.mlst_facts, self.writable),
                 }))
             }
         }
