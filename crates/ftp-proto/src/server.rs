@@ -1650,9 +1650,11 @@ fn eprt_unknown_protocol(line: &[u8]) -> bool {
 /// opt` vanishes too, WILL answered with `IAC DONT opt` and DO with `IAC WONT
 /// opt` into `refusals` (RFC 1123 4.1.2.12: a server-FTP "MUST be capable of
 /// accepting and refusing Telnet negotiations"). 0xFF before a byte that is
-/// no Telnet command (below 240, or the end of the line) is kept as data:
-/// clients that do not double it mean a path byte, and dropping it would
-/// name another file.
+/// no Telnet command (below 240, or the end of the line) is kept as data in
+/// the arguments: clients that do not double it mean a path byte, and
+/// dropping it would name another file. Before the verb such an IAC is
+/// dropped: it is the rest of a Synch (`IAC DM`, sent before ABOR) whose DM
+/// octet was urgent data taken out of the stream.
 fn strip_telnet(line: Bytes, refusals: &mut BytesMut) -> Bytes {
     const IAC: u8 = 0xff;
     const WILL: u8 = 251;
@@ -1686,6 +1688,9 @@ fn strip_telnet(line: Bytes, refusals: &mut BytesMut) -> Bytes {
                 i += 3;
             }
             Some(240..=250) => i += 2,
+            // Before the verb, which never holds 0xFF: what is left of a
+            // Synch whose DM went out of band (TCP urgent, no SO_OOBINLINE).
+            _ if out.is_empty() => i += 1,
             _ => {
                 out.push(IAC);
                 i += 1;

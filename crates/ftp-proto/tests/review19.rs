@@ -406,3 +406,30 @@ fn mlsd_transfer_carries_the_facts_selected_by_opts_mlst() {
     };
     assert_eq!(transfer.mlst_facts, only_type);
 }
+
+// RFC 959 4.1.3: ABOR is sent after the Telnet IP and Synch; RFC 854: the
+// Synch is "IAC DM" sent as TCP urgent data, the DM being the urgent octet.
+// A socket without SO_OOBINLINE takes that octet out of the stream, so the
+// line reads IAC IP IAC ABOR: the IAC left over before the verb (which never
+// holds 0xFF) belongs to the Synch, and the ABOR must still be seen.
+#[test]
+fn abor_after_a_synch_whose_dm_went_out_of_band_is_recognised() {
+    let now = Instant::now();
+    let mut s = logged_in_server(now);
+    s.handle_input(b"PASV\r\n");
+    let mut log = Vec::new();
+    common::drain(&mut s, now, &mut log);
+    let Some(ServerEvent::OpenDataChannel { transfer, .. }) = server_event(&mut s, b"RETR f\r\n") else {
+        panic!("no transfer: {log:?}");
+    };
+    s.data_connected(transfer.id).unwrap();
+    server_sent(&mut s);
+    assert_eq!(
+        server_event(&mut s, b"\xff\xf4\xffABOR\r\n"),
+        Some(ServerEvent::AbortTransfer(transfer.id))
+    );
+    assert_eq!(
+        server_sent(&mut s),
+        b"426 Connection closed; transfer aborted\r\n226 Abort successful\r\n"
+    );
+}
