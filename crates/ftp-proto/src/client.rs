@@ -266,6 +266,8 @@ enum Stage {
     Prot,
     Ready,
     Simple(Op),
+    /// TYPE sent before SIZE (the path to ask about, the type wanted).
+    SizeType(Vec<u8>, bool),
     Rnfr(Vec<u8>),
     Transfer(Box<Xfer>),
     Closed,
@@ -450,11 +452,28 @@ impl ClientSession {
 
     /// SIZE; the result comes as [`ClientEvent::Size`].
     ///
+    /// The size depends on the TYPE in force (RFC 3659 4), so it is asked in
+    /// the type files are moved in (TYPE I, or TYPE A in text mode): a TYPE
+    /// command goes first unless that type is known to be set. The size then
+    /// suits a REST resume (RFC 3659 4.1).
+    ///
     /// # Errors
     ///
     /// Busy, closed, or a bad path.
     pub fn size(&mut self, path: &[u8]) -> Result<(), UsageError> {
-        self.start(Op::Size, Command::Size(path))
+        let want_ascii = self.text_files;
+        if self.ascii == Some(want_ascii) {
+            return self.start(Op::Size, Command::Size(path));
+        }
+        self.ready()?;
+        check_cmd(&Command::Size(path))?;
+        self.stage = Stage::SizeType(path.to_vec(), want_ascii);
+        self.send(Command::Type(if want_ascii {
+            TransferType::Ascii(crate::command::FormatControl::Default)
+        } else {
+            TransferType::Image
+        }));
+        Ok(())
     }
 
     /// MDTM; the result comes as [`ClientEvent::Modified`].
@@ -920,6 +939,19 @@ impl ClientSession {
                 self.stage = Stage::Ready;
             }
             Stage::Simple(op) => self.on_simple(op, r),
+            Stage::SizeType(path, ascii) => {
+                if code / 100 == 2 {
+                    self.ascii = Some(ascii);
+                    self.stage = Stage::Simple(Op::Size);
+                    self.send(Command::Size(&path));
+                } else {
+                    self.stage = Stage::Ready;
+                    self.events.push_back(ClientEvent::Failed {
+                        op: Op::Size,
+                        reply: r,
+                    });
+                }
+            }
             Stage::Rnfr(to) => {
                 if code == 350 {
                     self.stage = Stage::Simple(Op::Rename);

@@ -182,8 +182,9 @@ fn simple_operations_and_their_results() {
     assert!(c.cwd(b"x").is_err(), "busy");
     c.handle_input(b"257 \"/a \"\"q\"\"\" is cwd\r\n");
     assert_eq!(events(&mut c), vec![ClientEvent::Pwd(b"/a \"q\"".to_vec())]);
+    // SIZE is asked in TYPE I, the type files move in (RFC 3659 4).
     c.size(b"f").unwrap();
-    c.handle_input(b"213 77\r\n");
+    c.handle_input(b"200 ok\r\n213 77\r\n");
     assert_eq!(events(&mut c), vec![ClientEvent::Size(77)]);
     c.mdtm(b"f").unwrap();
     c.handle_input(b"213 20240102030405\r\n");
@@ -207,7 +208,7 @@ fn simple_operations_and_their_results() {
     assert!(matches!(&events(&mut c)[..], [ClientEvent::Failed { reply, .. }] if reply.code == 550));
     assert_eq!(
         sent(&mut c),
-        "PWD\r\nSIZE f\r\nMDTM f\r\nMLST f\r\nRNFR a\r\nRNTO b\r\nDELE nope\r\n"
+        "PWD\r\nTYPE I\r\nSIZE f\r\nMDTM f\r\nMLST f\r\nRNFR a\r\nRNTO b\r\nDELE nope\r\n"
     );
     // Injection attempts never reach the wire.
     assert!(c.delete(b"x\r\nDELE y").is_err());

@@ -433,3 +433,28 @@ fn abor_after_a_synch_whose_dm_went_out_of_band_is_recognised() {
         b"426 Connection closed; transfer aborted\r\n226 Abort successful\r\n"
     );
 }
+
+// RFC 3659 4: "the result of the SIZE command is dependent on the currently
+// established STRU, MODE, and TYPE parameters"; 4.1: the value suits REST
+// "provided the transfer mode and type are not altered". The server starts
+// in TYPE A (RFC 959 3.1.1.1 default) and a listing leaves TYPE A set, so a
+// client that asks SIZE to resume a TYPE I transfer must set TYPE I first.
+#[test]
+fn size_is_asked_in_the_type_files_are_moved_in() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    c.size(b"f").unwrap();
+    assert_eq!(client_sent(&mut c), b"TYPE I\r\n");
+    c.handle_input(b"200 ok\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(client_sent(&mut c), b"SIZE f\r\n");
+    c.handle_input(b"213 42\r\n");
+    assert_eq!(client_events(&mut c), vec![ClientEvent::Size(42)]);
+    // TYPE I is now known: the next SIZE goes straight out, and so does RETR's.
+    c.size(b"g").unwrap();
+    assert_eq!(client_sent(&mut c), b"SIZE g\r\n");
+    c.handle_input(b"213 7\r\n");
+    assert_eq!(client_events(&mut c), vec![ClientEvent::Size(7)]);
+    c.retr(b"g", 7).unwrap();
+    assert_eq!(client_sent(&mut c), b"EPSV\r\n");
+}
