@@ -458,3 +458,37 @@ fn size_is_asked_in_the_type_files_are_moved_in() {
     c.retr(b"g", 7).unwrap();
     assert_eq!(client_sent(&mut c), b"EPSV\r\n");
 }
+
+// RFC 3659 2.3 (time-val: month 01--12, day 01--31, ...) and 7.5.3 (modify
+// is a time-val): write_mlsx wrote whatever digits an out-of-range time
+// gave, a fact that no reader parses, where write_unix refuses such a time.
+#[test]
+fn write_mlsx_refuses_a_time_out_of_range() {
+    use ftp_proto::list::{FileInfo, FileKind, MlsxFacts, write_mlsx};
+    let good = Timestamp::new(2024, 1, 2, 3, 4, 5).unwrap();
+    for bad in [
+        Timestamp { month: 13, ..good },
+        Timestamp { day: 0, ..good },
+        Timestamp {
+            nanos: 1_000_000_000,
+            ..good
+        },
+    ] {
+        let f = FileInfo {
+            name: b"f",
+            kind: FileKind::File,
+            size: 1,
+            modified: bad,
+            mode: 0o644,
+            links: 1,
+            owner: b"o",
+            group: b"g",
+            link_target: None,
+            perm: None,
+            unique: None,
+        };
+        let mut out = bytes::BytesMut::new();
+        assert!(write_mlsx(&f, MlsxFacts::default(), &mut out).is_err(), "{bad:?}");
+        assert!(out.is_empty());
+    }
+}
