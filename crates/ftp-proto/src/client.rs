@@ -768,6 +768,11 @@ impl ClientSession {
         };
         x.abort_pending = Some(due);
         x.final_reply = None;
+        // A TYPE whose reply is still due may have taken effect at the
+        // server: the type in force is unknown until the next TYPE.
+        if x.step == XStep::Type {
+            self.ascii = None;
+        }
         self.send(Command::Abor);
         Ok(())
     }

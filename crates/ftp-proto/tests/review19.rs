@@ -492,3 +492,29 @@ fn write_mlsx_refuses_a_time_out_of_range() {
         assert!(out.is_empty());
     }
 }
+
+// RFC 959 3.1.1 and 4.1.2 (TYPE): the type stays in force until changed.
+// An ABOR sent while the reply to TYPE is due does not undo the TYPE: the
+// server switched. A client that still believes the old type skips TYPE on
+// the next transfer, and a binary file then moves in TYPE A (altered data).
+#[test]
+fn abort_during_type_does_not_leave_a_stale_type() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    // TYPE I becomes known.
+    c.size(b"f").unwrap();
+    client_sent(&mut c);
+    c.handle_input(b"200 ok\r\n213 1\r\n");
+    assert_eq!(client_events(&mut c), vec![ClientEvent::Size(1)]);
+    assert_eq!(client_sent(&mut c), b"SIZE f\r\n");
+    // A listing sends TYPE A; ABOR goes out before its reply.
+    c.list(None).unwrap();
+    assert_eq!(client_sent(&mut c), b"TYPE A\r\n");
+    c.abort().unwrap();
+    assert_eq!(client_sent(&mut c), b"ABOR\r\n");
+    c.handle_input(b"200 Type set to A\r\n225 No transfer to abort\r\n");
+    assert!(matches!(&client_events(&mut c)[..], [ClientEvent::Aborted(_)]));
+    // The server is in TYPE A now: a download must set TYPE I again.
+    c.retr(b"f", 0).unwrap();
+    assert_eq!(client_sent(&mut c), b"TYPE I\r\n");
+}
