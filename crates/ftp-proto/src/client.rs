@@ -905,23 +905,27 @@ impl ClientSession {
                 _ if self.config.tls == ClientTls::Required => self.login_failed(r),
                 _ => self.send_user(),
             },
+            // Decisions on the first digit (RFC 1123 4.1.2.11): any 2xx logs in
+            // (232 answers USER when TLS identified the user, RFC 4217 9 and
+            // RFC 2228 4); 332 asks for an account, another 3xx after USER for
+            // the password.
             Stage::User => match code {
-                230 | 202 => self.after_login(),
-                331 => {
+                200..=299 => self.after_login(),
+                332 => self.send_acct(r),
+                300..=399 => {
                     self.stage = Stage::Pass;
                     let pw = self.config.password.clone();
                     self.send(Command::Pass(Password(pw.expose())));
                 }
-                332 => self.send_acct(r),
                 _ => self.login_failed(r),
             },
             Stage::Pass => match code {
-                230 | 202 => self.after_login(),
-                332 => self.send_acct(r),
+                200..=299 => self.after_login(),
+                300..=399 => self.send_acct(r),
                 _ => self.login_failed(r),
             },
             Stage::Acct => match code {
-                230 | 202 => self.after_login(),
+                200..=299 => self.after_login(),
                 _ => self.login_failed(r),
             },
             Stage::Pbsz => {

@@ -518,3 +518,32 @@ fn abort_during_type_does_not_leave_a_stale_type() {
     c.retr(b"f", 0).unwrap();
     assert_eq!(client_sent(&mut c), b"TYPE I\r\n");
 }
+
+// RFC 4217 9 (note 2, with RFC 2228 4): "The PASS command might not be
+// required at all ... The server would indicate this by issuing a '232'
+// reply to the USER command instead of the '331'"; RFC 1123 4.1.2.11: "A
+// User-FTP SHOULD generally use only the highest-order digit of a 3-digit
+// reply code for making a procedural decision".
+#[test]
+fn login_completed_by_232_or_any_2xx() {
+    let now = Instant::now();
+    let config = ClientConfig {
+        user: b"alice".to_vec(),
+        password: Secret::new(b"secret".to_vec()),
+        tls: ClientTls::Never,
+        ..ClientConfig::default()
+    };
+    let mut c = ClientSession::new(config.clone(), "203.0.113.1:21".parse().unwrap(), now);
+    c.handle_input(b"220 hi\r\n211 End\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(client_sent(&mut c), b"FEAT\r\nUSER alice\r\n");
+    c.handle_input(b"232 User logged in, authorized by security data exchange\r\n");
+    assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
+    // A 2xx other than 230/202 after PASS completes the login too.
+    let mut c = ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), now);
+    c.handle_input(b"220 hi\r\n211 End\r\n331 pw\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(client_sent(&mut c), b"FEAT\r\nUSER alice\r\nPASS secret\r\n");
+    c.handle_input(b"231 ok\r\n");
+    assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
+}
