@@ -1240,7 +1240,11 @@ impl ServerSession {
             Command::Site(args) => self.request(Request::Site(Bytes::copy_from_slice(args))),
             Command::Smnt(_) => self.reply(502, b"SMNT not implemented"),
             Command::Type(t) => match t {
-                TransferType::Ascii(FormatControl::Default | FormatControl::NonPrint) => {
+                // RFC 1123 4.1.2.2: with no distinction between N and T, TYPE A T
+                // SHOULD be TYPE A N.
+                TransferType::Ascii(
+                    FormatControl::Default | FormatControl::NonPrint | FormatControl::Telnet,
+                ) => {
                     self.ascii = true;
                     self.reply(200, b"Type set to A");
                 }

@@ -547,3 +547,14 @@ fn login_completed_by_232_or_any_2xx() {
     c.handle_input(b"231 ok\r\n");
     assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
 }
+
+// RFC 1123 4.1.2.2: "A host that makes no distinction between TYPE N and
+// TYPE T SHOULD implement TYPE T to be identical to TYPE N."
+#[test]
+fn type_a_t_is_taken_as_type_a_n() {
+    let now = Instant::now();
+    let mut s = logged_in_server(now);
+    server_sent(&mut s);
+    assert_eq!(server_event(&mut s, b"TYPE I\r\nTYPE A T\r\n"), None);
+    assert_eq!(server_sent(&mut s), b"200 Type set to I\r\n200 Type set to A\r\n");
+}
