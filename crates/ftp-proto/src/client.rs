@@ -18,7 +18,8 @@ use crate::command::{Command, EpsvArg, Password, ProtLevel, TransferType};
 use crate::error::{Error, ErrorKind, UsageError};
 use crate::limits::Limits;
 use crate::reply::{
-    Features, OwnedReply, Reply, ReplyConfig, parse_257_path, parse_epsv, parse_mdtm, parse_pasv, parse_size,
+    Features, OwnedReply, Reply, ReplyConfig, code_of, parse_257_path, parse_epsv, parse_mdtm, parse_pasv,
+    parse_size,
 };
 use crate::server::TransferId;
 use crate::time::Timestamp;
@@ -293,6 +294,22 @@ pub struct ClientSession {
     deadline: Deadline,
     reply_seen: bool,
     fatal: Option<Error>,
+    /// A multi-line reply longer than the limit, being cut.
+    cut: Option<Cut>,
+}
+
+/// A multi-line reply past [`Limits::reply`]: RFC 1123 4.1.2.11 says a
+/// user-FTP "MUST recover, e.g., by ignoring the excess lines until the end
+/// of the multi-line reply is reached". The lines that fit are kept, the
+/// rest dropped as they arrive, and the reply ends with its own last line.
+#[derive(Debug)]
+struct Cut {
+    code: u16,
+    /// The first lines, within the limit.
+    head: BytesMut,
+    /// Inside a line whose start was dropped: `Some(true)` when that line is
+    /// the end of the reply (its first bytes were kept in `head`).
+    in_line: Option<bool>,
 }
 
 impl ClientSession {
@@ -322,6 +339,7 @@ impl ClientSession {
             deadline,
             reply_seen: false,
             fatal: None,
+            cut: None,
         }
     }
 
@@ -833,6 +851,16 @@ impl ClientSession {
             if matches!(self.stage, Stage::Closed | Stage::TlsHandshake) {
                 return Ok(None);
             }
+            if self.cut.is_some() {
+                match self.continue_cut() {
+                    Some(reply) => {
+                        self.reply_seen = true;
+                        self.on_reply(reply);
+                        continue;
+                    }
+                    None => return Ok(None),
+                }
+            }
             let parsed = match Reply::parse(&self.recv, &self.reply_config) {
                 Ok(Some((r, n))) => Ok(Some((r.to_owned_reply(), n))),
                 Ok(None) => Ok(None),
@@ -845,6 +873,7 @@ impl ClientSession {
                     self.on_reply(reply);
                 }
                 Ok(None) => return Ok(None),
+                Err(crate::ReplyError::TooLong { limit }) if self.start_cut(limit) => {}
                 Err(e) => {
                     let bytes = self.recv.split().freeze();
                     let err = Error::with_bytes(
@@ -860,6 +889,91 @@ impl ClientSession {
                 }
             }
         }
+    }
+
+    /// Starts cutting a multi-line reply that outgrew `limit`: keeps its
+    /// complete lines that fit. False when it is no multi-line reply or its
+    /// first line alone is too long (then the error stands).
+    fn start_cut(&mut self, limit: usize) -> bool {
+        let Some(code) = code_of(&self.recv).filter(|_| self.recv.get(3) == Some(&b'-')) else {
+            return false;
+        };
+        let mut end = 0;
+        while let Some(i) = memchr::memchr(b'\n', &self.recv[end..]) {
+            if end + i + 1 > limit {
+                break;
+            }
+            end += i + 1;
+        }
+        if end == 0 {
+            return false;
+        }
+        let head = self.recv.split_to(end);
+        self.cut = Some(Cut {
+            code,
+            head,
+            in_line: None,
+        });
+        true
+    }
+
+    /// Drops the lines of the reply being cut as they arrive; at its last
+    /// line (its code and a space, RFC 959 4.2), the reply: the lines kept,
+    /// then that last line.
+    fn continue_cut(&mut self) -> Option<OwnedReply> {
+        let max = self.reply_config.max_len.max(4);
+        let cut = self.cut.as_mut()?;
+        loop {
+            if let Some(is_end) = cut.in_line {
+                // The rest of a line whose start is gone (or kept, for the end).
+                let Some(i) = memchr::memchr(b'\n', &self.recv) else {
+                    self.recv.clear();
+                    return None;
+                };
+                self.recv.advance(i + 1);
+                cut.in_line = None;
+                if is_end {
+                    cut.head.extend_from_slice(b"\r\n");
+                    break;
+                }
+                continue;
+            }
+            match memchr::memchr(b'\n', &self.recv) {
+                Some(i) => {
+                    let line = &self.recv[..i];
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    let is_end = code_of(line) == Some(cut.code) && matches!(line.get(3), None | Some(b' '));
+                    if is_end {
+                        // A last line longer than the limit keeps only its code,
+                        // as when it arrives in pieces (below).
+                        if i < max {
+                            cut.head.extend_from_slice(&self.recv[..=i]);
+                        } else {
+                            cut.head.extend_from_slice(&self.recv[..4]);
+                            cut.head.extend_from_slice(b"\r\n");
+                        }
+                        self.recv.advance(i + 1);
+                        break;
+                    }
+                    self.recv.advance(i + 1);
+                }
+                None if self.recv.len() < max => return None,
+                None => {
+                    // A line longer than the limit: judged by its start.
+                    let is_end = code_of(&self.recv) == Some(cut.code) && self.recv[3] == b' ';
+                    if is_end {
+                        cut.head.extend_from_slice(&self.recv[..4]);
+                    }
+                    cut.in_line = Some(is_end);
+                    self.recv.clear();
+                }
+            }
+        }
+        let cut = self.cut.take()?;
+        Some(OwnedReply {
+            code: cut.code,
+            raw: cut.head.freeze(),
+        })
     }
 
     fn on_reply(&mut self, r: OwnedReply) {

@@ -9,7 +9,9 @@ pub struct Limits {
     /// 4096 leaves room for long UTF-8 paths (RFC 2640) and is what common servers accept.
     pub line: usize,
     /// Longest whole reply (all lines of a multi-line reply, CRLFs included).
-    /// STAT and HELP can be long; 1 MiB bounds memory.
+    /// STAT and HELP can be long; 1 MiB bounds memory. The client keeps the
+    /// lines of a longer multi-line reply that fit and drops the rest up to
+    /// its last line (RFC 1123 4.1.2.11); a single longer line is fatal.
     pub reply: usize,
     /// Idle time before the server closes the control connection with 421
     /// (RFC 959 leaves it to the server; 300 s is the common choice).

@@ -320,10 +320,19 @@ fn malformed_and_oversized_replies_are_fatal() {
         "203.0.113.1:21".parse().unwrap(),
         now,
     );
+    // A multi-line reply past the limit is cut, not fatal (RFC 1123
+    // 4.1.2.11: the excess lines are ignored up to the reply's end) ...
     c.handle_input(b"220-hello\r\n");
     for _ in 0..10 {
         c.handle_input(b"more lines of greeting\r\n");
     }
+    assert_eq!(c.poll_event().unwrap(), None);
+    c.handle_input(b"220 welcome\r\n");
+    assert_eq!(c.poll_event().unwrap(), None);
+    assert_eq!(sent(&mut c), "FEAT\r\n");
+    // ... but one line past it is.
+    c.handle_input(b"211 ");
+    c.handle_input(&[b'a'; 100]);
     assert_eq!(c.poll_event().unwrap_err().kind, ErrorKind::Limit);
     let mut c = ClientSession::new(config(), "203.0.113.1:21".parse().unwrap(), now);
     c.handle_input(b"220 hi\r\n");

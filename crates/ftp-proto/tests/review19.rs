@@ -558,3 +558,76 @@ fn type_a_t_is_taken_as_type_a_n() {
     assert_eq!(server_event(&mut s, b"TYPE I\r\nTYPE A T\r\n"), None);
     assert_eq!(server_sent(&mut s), b"200 Type set to I\r\n200 Type set to A\r\n");
 }
+
+// RFC 1123 4.1.2.11: "A User-FTP MUST be able to handle multi-line replies.
+// If the implementation imposes a limit on the number of lines and if this
+// limit is exceeded, the User-FTP MUST recover, e.g., by ignoring the excess
+// lines until the end of the multi-line reply is reached."
+#[test]
+fn multiline_reply_over_the_limit_is_cut_not_fatal() {
+    let now = Instant::now();
+    let config = ClientConfig {
+        user: b"alice".to_vec(),
+        password: Secret::new(b"secret".to_vec()),
+        tls: ClientTls::Never,
+        limits: Limits {
+            reply: 256,
+            ..Limits::default()
+        },
+        ..ClientConfig::default()
+    };
+    let mut feat = b"211-Features:\r\n EPSV\r\n".to_vec();
+    for i in 0..100 {
+        feat.extend_from_slice(format!(" X-FEATURE-{i} with some parameters\r\n").as_bytes());
+    }
+    feat.extend_from_slice(b"211 End\r\n");
+    // Whole and byte by byte: the same outcome.
+    for split in [feat.len(), 1] {
+        let mut c = ClientSession::new(config.clone(), "203.0.113.1:21".parse().unwrap(), now);
+        c.handle_input(b"220 hi\r\n");
+        assert!(client_events(&mut c).is_empty());
+        assert_eq!(client_sent(&mut c), b"FEAT\r\n");
+        for chunk in feat.chunks(split) {
+            c.handle_input(chunk);
+            assert!(client_events(&mut c).is_empty());
+        }
+        // The lines that fit were kept, the rest skipped up to "211 End".
+        assert!(c.features().has("EPSV"));
+        assert!(!c.features().has("X-FEATURE-99"));
+        assert_eq!(client_sent(&mut c), b"USER alice\r\n");
+        c.handle_input(b"331 pw\r\n");
+        assert!(client_events(&mut c).is_empty());
+        assert_eq!(client_sent(&mut c), b"PASS secret\r\n");
+        c.handle_input(b"230 ok\r\n");
+        assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
+    }
+}
+
+/// The cut of an over-long multi-line reply does not depend on how the
+/// bytes arrive (the fuzz oracle's split invariance), last line long or short.
+#[test]
+fn cut_multiline_reply_is_split_invariant() {
+    for last in [
+        b"211 End\r\n".to_vec(),
+        [&b"211 "[..], &[b'x'; 3000], b"\r\n"].concat(),
+    ] {
+        let mut input = b"220 hi\r\n211-Features:\r\n EPSV\r\n".to_vec();
+        for i in 0..80 {
+            input.extend_from_slice(format!(" X-{i} {}\r\n", "p".repeat(i)).as_bytes());
+        }
+        input.extend_from_slice(&last);
+        input.extend_from_slice(b"331 pw\r\n230 ok\r\n");
+        for seed in 0..8u8 {
+            let mut data = vec![seed];
+            data.extend_from_slice(&input);
+            ftp_proto::fuzzing::client_session(&data);
+        }
+        let (sent, log) = ftp_proto::fuzzing::run_client(&[&input]);
+        assert!(log.iter().any(|l| l == "LoggedIn"), "{log:?}");
+        assert!(
+            sent.starts_with(b"FEAT\r\nUSER"),
+            "{}",
+            String::from_utf8_lossy(&sent)
+        );
+    }
+}
