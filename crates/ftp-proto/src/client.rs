@@ -18,7 +18,8 @@ use crate::command::{Command, EpsvArg, Password, ProtLevel, TransferType};
 use crate::error::{Error, ErrorKind, UsageError};
 use crate::limits::Limits;
 use crate::reply::{
-    Features, OwnedReply, Reply, ReplyConfig, parse_257_path, parse_epsv, parse_mdtm, parse_pasv, parse_size,
+    Features, OwnedReply, Reply, ReplyConfig, code_of, parse_257_path, parse_epsv, parse_mdtm, parse_pasv,
+    parse_size,
 };
 use crate::server::TransferId;
 use crate::time::Timestamp;
@@ -266,6 +267,8 @@ enum Stage {
     Prot,
     Ready,
     Simple(Op),
+    /// TYPE sent before SIZE (the path to ask about, the type wanted).
+    SizeType(Vec<u8>, bool),
     Rnfr(Vec<u8>),
     Transfer(Box<Xfer>),
     Closed,
@@ -291,6 +294,22 @@ pub struct ClientSession {
     deadline: Deadline,
     reply_seen: bool,
     fatal: Option<Error>,
+    /// A multi-line reply longer than the limit, being cut.
+    cut: Option<Cut>,
+}
+
+/// A multi-line reply past [`Limits::reply`]: RFC 1123 4.1.2.11 says a
+/// user-FTP "MUST recover, e.g., by ignoring the excess lines until the end
+/// of the multi-line reply is reached". The lines that fit are kept, the
+/// rest dropped as they arrive, and the reply ends with its own last line.
+#[derive(Debug)]
+struct Cut {
+    code: u16,
+    /// The first lines, within the limit.
+    head: BytesMut,
+    /// Inside a line whose start was dropped: `Some(true)` when that line is
+    /// the end of the reply (its first bytes were kept in `head`).
+    in_line: Option<bool>,
 }
 
 impl ClientSession {
@@ -320,6 +339,7 @@ impl ClientSession {
             deadline,
             reply_seen: false,
             fatal: None,
+            cut: None,
         }
     }
 
@@ -350,9 +370,13 @@ impl ClientSession {
     fn send(&mut self, cmd: Command<'_>) {
         // Arguments were checked when the operation started; a failure here
         // would be a bug, reported as a fatal error rather than sent.
-        if cmd.encode(self.tx.buf_mut()).is_err() {
+        let buf = self.tx.buf_mut();
+        let start = buf.len();
+        if cmd.encode(buf).is_err() {
             self.fail(Error::new(ErrorKind::Protocol, "command could not be encoded"));
+            return;
         }
+        telnet_escape(buf, start);
     }
 
     fn fail(&mut self, e: Error) {
@@ -446,11 +470,28 @@ impl ClientSession {
 
     /// SIZE; the result comes as [`ClientEvent::Size`].
     ///
+    /// The size depends on the TYPE in force (RFC 3659 4), so it is asked in
+    /// the type files are moved in (TYPE I, or TYPE A in text mode): a TYPE
+    /// command goes first unless that type is known to be set. The size then
+    /// suits a REST resume (RFC 3659 4.1).
+    ///
     /// # Errors
     ///
     /// Busy, closed, or a bad path.
     pub fn size(&mut self, path: &[u8]) -> Result<(), UsageError> {
-        self.start(Op::Size, Command::Size(path))
+        let want_ascii = self.text_files;
+        if self.ascii == Some(want_ascii) {
+            return self.start(Op::Size, Command::Size(path));
+        }
+        self.ready()?;
+        check_cmd(&Command::Size(path))?;
+        self.stage = Stage::SizeType(path.to_vec(), want_ascii);
+        self.send(Command::Type(if want_ascii {
+            TransferType::Ascii(crate::command::FormatControl::Default)
+        } else {
+            TransferType::Image
+        }));
+        Ok(())
     }
 
     /// MDTM; the result comes as [`ClientEvent::Modified`].
@@ -734,14 +775,22 @@ impl ClientSession {
         let Some(x) = self.xfer().filter(|x| x.abort_pending.is_none()) else {
             return Err(UsageError("no transfer to abort"));
         };
-        // One reply for ABOR, one more if the transfer command's final reply is still due.
-        let due = if x.step == XStep::Command && x.final_reply.is_none() {
-            2
-        } else {
+        // One reply for ABOR, one more if a reply to a command already sent is
+        // still due: the transfer command's final reply, or the reply to TYPE,
+        // EPSV, PASV, EPRT, PORT or REST (RFC 959 4.1.3 answers ABOR after it).
+        // Only while waiting for a listener has no command been sent.
+        let due = if x.step == XStep::AwaitListener || x.final_reply.is_some() {
             1
+        } else {
+            2
         };
         x.abort_pending = Some(due);
         x.final_reply = None;
+        // A TYPE whose reply is still due may have taken effect at the
+        // server: the type in force is unknown until the next TYPE.
+        if x.step == XStep::Type {
+            self.ascii = None;
+        }
         self.send(Command::Abor);
         Ok(())
     }
@@ -802,6 +851,16 @@ impl ClientSession {
             if matches!(self.stage, Stage::Closed | Stage::TlsHandshake) {
                 return Ok(None);
             }
+            if self.cut.is_some() {
+                match self.continue_cut() {
+                    Some(reply) => {
+                        self.reply_seen = true;
+                        self.on_reply(reply);
+                        continue;
+                    }
+                    None => return Ok(None),
+                }
+            }
             let parsed = match Reply::parse(&self.recv, &self.reply_config) {
                 Ok(Some((r, n))) => Ok(Some((r.to_owned_reply(), n))),
                 Ok(None) => Ok(None),
@@ -814,6 +873,7 @@ impl ClientSession {
                     self.on_reply(reply);
                 }
                 Ok(None) => return Ok(None),
+                Err(crate::ReplyError::TooLong { limit }) if self.start_cut(limit) => {}
                 Err(e) => {
                     let bytes = self.recv.split().freeze();
                     let err = Error::with_bytes(
@@ -829,6 +889,91 @@ impl ClientSession {
                 }
             }
         }
+    }
+
+    /// Starts cutting a multi-line reply that outgrew `limit`: keeps its
+    /// complete lines that fit. False when it is no multi-line reply or its
+    /// first line alone is too long (then the error stands).
+    fn start_cut(&mut self, limit: usize) -> bool {
+        let Some(code) = code_of(&self.recv).filter(|_| self.recv.get(3) == Some(&b'-')) else {
+            return false;
+        };
+        let mut end = 0;
+        while let Some(i) = memchr::memchr(b'\n', &self.recv[end..]) {
+            if end + i + 1 > limit {
+                break;
+            }
+            end += i + 1;
+        }
+        if end == 0 {
+            return false;
+        }
+        let head = self.recv.split_to(end);
+        self.cut = Some(Cut {
+            code,
+            head,
+            in_line: None,
+        });
+        true
+    }
+
+    /// Drops the lines of the reply being cut as they arrive; at its last
+    /// line (its code and a space, RFC 959 4.2), the reply: the lines kept,
+    /// then that last line.
+    fn continue_cut(&mut self) -> Option<OwnedReply> {
+        let max = self.reply_config.max_len.max(4);
+        let cut = self.cut.as_mut()?;
+        loop {
+            if let Some(is_end) = cut.in_line {
+                // The rest of a line whose start is gone (or kept, for the end).
+                let Some(i) = memchr::memchr(b'\n', &self.recv) else {
+                    self.recv.clear();
+                    return None;
+                };
+                self.recv.advance(i + 1);
+                cut.in_line = None;
+                if is_end {
+                    cut.head.extend_from_slice(b"\r\n");
+                    break;
+                }
+                continue;
+            }
+            match memchr::memchr(b'\n', &self.recv) {
+                Some(i) => {
+                    let line = &self.recv[..i];
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    let is_end = code_of(line) == Some(cut.code) && matches!(line.get(3), None | Some(b' '));
+                    if is_end {
+                        // A last line longer than the limit keeps only its code,
+                        // as when it arrives in pieces (below).
+                        if i < max {
+                            cut.head.extend_from_slice(&self.recv[..=i]);
+                        } else {
+                            cut.head.extend_from_slice(&self.recv[..4]);
+                            cut.head.extend_from_slice(b"\r\n");
+                        }
+                        self.recv.advance(i + 1);
+                        break;
+                    }
+                    self.recv.advance(i + 1);
+                }
+                None if self.recv.len() < max => return None,
+                None => {
+                    // A line longer than the limit: judged by its start.
+                    let is_end = code_of(&self.recv) == Some(cut.code) && self.recv[3] == b' ';
+                    if is_end {
+                        cut.head.extend_from_slice(&self.recv[..4]);
+                    }
+                    cut.in_line = Some(is_end);
+                    self.recv.clear();
+                }
+            }
+        }
+        let cut = self.cut.take()?;
+        Some(OwnedReply {
+            code: cut.code,
+            raw: cut.head.freeze(),
+        })
     }
 
     fn on_reply(&mut self, r: OwnedReply) {
@@ -874,23 +1019,27 @@ impl ClientSession {
                 _ if self.config.tls == ClientTls::Required => self.login_failed(r),
                 _ => self.send_user(),
             },
+            // Decisions on the first digit (RFC 1123 4.1.2.11): any 2xx logs in
+            // (232 answers USER when TLS identified the user, RFC 4217 9 and
+            // RFC 2228 4); 332 asks for an account, another 3xx after USER for
+            // the password.
             Stage::User => match code {
-                230 | 202 => self.after_login(),
-                331 => {
+                200..=299 => self.after_login(),
+                332 => self.send_acct(r),
+                300..=399 => {
                     self.stage = Stage::Pass;
                     let pw = self.config.password.clone();
                     self.send(Command::Pass(Password(pw.expose())));
                 }
-                332 => self.send_acct(r),
                 _ => self.login_failed(r),
             },
             Stage::Pass => match code {
-                230 | 202 => self.after_login(),
-                332 => self.send_acct(r),
+                200..=299 => self.after_login(),
+                300..=399 => self.send_acct(r),
                 _ => self.login_failed(r),
             },
             Stage::Acct => match code {
-                230 | 202 => self.after_login(),
+                200..=299 => self.after_login(),
                 _ => self.login_failed(r),
             },
             Stage::Pbsz => {
@@ -913,6 +1062,19 @@ impl ClientSession {
                 self.stage = Stage::Ready;
             }
             Stage::Simple(op) => self.on_simple(op, r),
+            Stage::SizeType(path, ascii) => {
+                if code / 100 == 2 {
+                    self.ascii = Some(ascii);
+                    self.stage = Stage::Simple(Op::Size);
+                    self.send(Command::Size(&path));
+                } else {
+                    self.stage = Stage::Ready;
+                    self.events.push_back(ClientEvent::Failed {
+                        op: Op::Size,
+                        reply: r,
+                    });
+                }
+            }
             Stage::Rnfr(to) => {
                 if code == 350 {
                     self.stage = Stage::Simple(Op::Rename);
@@ -1018,8 +1180,9 @@ impl ClientSession {
                 }
             }
             XStep::Epsv => {
+                // Port 0 is no listener (RFC 2428 3, RFC 959 4.1.2): a failure.
                 if code == 229
-                    && let Some(port) = parse_epsv(r.text())
+                    && let Some(port) = parse_epsv(r.text()).filter(|&p| p != 0)
                 {
                     self.open_data(DataTarget::Connect(SocketAddr::new(peer.ip(), port)));
                 } else if matches!(code, 500 | 501 | 502 | 504 | 522) && peer.is_ipv4() {
@@ -1031,7 +1194,7 @@ impl ClientSession {
                 }
             }
             XStep::Pasv => match (code, parse_pasv(r.text())) {
-                (227, Some(a)) => {
+                (227, Some(a)) if a.port() != 0 => {
                     let addr = if use_pasv_host {
                         SocketAddr::V4(a)
                     } else {
@@ -1152,6 +1315,27 @@ impl ClientSession {
                     "server closed the connection",
                 ));
             }
+        }
+    }
+}
+
+/// Doubles every 0xFF byte written to `buf` from `start` on. The control
+/// connection speaks Telnet (RFC 959 4), where a lone 0xFF is IAC, the start
+/// of a Telnet command, and a data byte 255 is sent as IAC IAC (RFC 854); a
+/// user-FTP must send no Telnet commands but IP and SYNCH (RFC 1123
+/// 4.1.2.12). Undoubled, a path byte 0xFF and the byte after it are taken as
+/// a command and dropped by a server, which then acts on another file.
+/// [`Command::encode`] writes the FTP line itself; this is the Telnet layer.
+fn telnet_escape(buf: &mut BytesMut, start: usize) {
+    if memchr::memchr(0xff, &buf[start..]).is_none() {
+        return;
+    }
+    let line = buf.split_off(start);
+    buf.reserve(line.len() + 8);
+    for part in line.split_inclusive(|&b| b == 0xff) {
+        buf.extend_from_slice(part);
+        if part.last() == Some(&0xff) {
+            buf.extend_from_slice(&[0xff]);
         }
     }
 }

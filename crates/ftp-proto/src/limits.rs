@@ -9,7 +9,9 @@ pub struct Limits {
     /// 4096 leaves room for long UTF-8 paths (RFC 2640) and is what common servers accept.
     pub line: usize,
     /// Longest whole reply (all lines of a multi-line reply, CRLFs included).
-    /// STAT and HELP can be long; 1 MiB bounds memory.
+    /// STAT and HELP can be long; 1 MiB bounds memory. The client keeps the
+    /// lines of a longer multi-line reply that fit and drops the rest up to
+    /// its last line (RFC 1123 4.1.2.11); a single longer line is fatal.
     pub reply: usize,
     /// Idle time before the server closes the control connection with 421
     /// (RFC 959 leaves it to the server; 300 s is the common choice).
@@ -20,6 +22,12 @@ pub struct Limits {
     pub failed_login_delay: Duration,
     /// Failed logins after which the server answers 421 and closes.
     pub failed_login_limit: u32,
+    /// Most unread input the server holds while nothing consumes it: while
+    /// the application owes a decision (a login, a file-system request, a
+    /// passive listener) or the failed-login delay runs. Past it the server
+    /// answers 421 and closes, so a client cannot make it hold unbounded
+    /// memory. Never less than [`Limits::line`] in effect.
+    pub buffered_input: usize,
 }
 
 impl Default for Limits {
@@ -31,6 +39,7 @@ impl Default for Limits {
             reply_timeout: Duration::from_secs(120),
             failed_login_delay: Duration::from_secs(2),
             failed_login_limit: 3,
+            buffered_input: 64 * 1024,
         }
     }
 }

@@ -889,7 +889,8 @@ fn check_field(b: &[u8], what: &'static str) -> Result<(), EncodeError> {
 ///
 /// # Errors
 ///
-/// CR/LF/NUL in the name, `;` or `=` where a fact value cannot hold them.
+/// CR/LF/NUL in the name, `;` or `=` where a fact value cannot hold them,
+/// a modification time out of range when `modify` is written.
 pub fn write_mlsx(f: &FileInfo<'_>, facts: MlsxFacts, out: &mut BytesMut) -> Result<(), EncodeError> {
     check_arg(f.name)?;
     if f.name.is_empty() {
@@ -901,6 +902,10 @@ pub fn write_mlsx(f: &FileInfo<'_>, facts: MlsxFacts, out: &mut BytesMut) -> Res
     }
     if f.kind == FileKind::Symlink && f.link_target.is_some_and(bad_value) {
         return Err(EncodeError::Invalid("link target"));
+    }
+    // The modify fact is a time-val (RFC 3659 2.3, 7.5.3): in range or not at all.
+    if facts.modify && !f.modified.is_valid() {
+        return Err(EncodeError::Invalid("time out of range"));
     }
     if facts.kind {
         out.extend_from_slice(b"type=");

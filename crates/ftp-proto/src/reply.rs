@@ -41,7 +41,7 @@ pub struct Reply<'a> {
     raw: &'a [u8],
 }
 
-fn code_of(line: &[u8]) -> Option<u16> {
+pub(crate) fn code_of(line: &[u8]) -> Option<u16> {
     match line {
         [a @ b'1'..=b'5', b @ b'0'..=b'9', c @ b'0'..=b'9', ..] => {
             Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'))

@@ -147,6 +147,9 @@ pub struct Transfer {
     pub ascii: bool,
     /// PROT P: the data connection must use TLS.
     pub protected: bool,
+    /// For MLSD, the facts to write (OPTS MLST selects them; RFC 3659 7.9:
+    /// facts not selected MUST NOT be returned). See [`crate::list::write_mlsx`].
+    pub mlst_facts: MlsxFacts,
 }
 
 /// A question for the application about the file system.
@@ -347,6 +350,8 @@ pub struct ServerSession {
     mlst_facts: MlsxFacts,
     pending: Pending,
     transfer: Option<Active>,
+    /// The name the application gave an STOU transfer, for its 150/125.
+    unique_name: Option<Bytes>,
     next_id: u64,
     idle: Deadline,
     input_seen: bool,
@@ -444,6 +449,7 @@ impl ServerSession {
             mlst_facts: MlsxFacts::default(),
             pending: Pending::None,
             transfer: None,
+            unique_name: None,
             next_id: 1,
             idle,
             input_seen: false,
@@ -772,6 +778,30 @@ impl ServerSession {
         }
     }
 
+    /// Names the file an STOU transfer stores into, before its data
+    /// connection is reported: the 150 (or 125) then reads `FILE: name`, as
+    /// RFC 1123 4.1.2.9 requires ("a Server-FTP MUST return the actual file
+    /// name in the 125 ... or the 150 ... message that precedes the transfer").
+    ///
+    /// # Errors
+    ///
+    /// Unknown, finished or aborted transfer; not an STOU; 150/125 already
+    /// sent; an empty name or CR, LF or NUL in it.
+    pub fn data_unique_name(&mut self, id: TransferId, name: &[u8]) -> Result<(), UsageError> {
+        let a = self.active(id)?;
+        if a.kind != TransferKind::StoreUnique {
+            return Err(UsageError("only an STOU transfer has a unique name"));
+        }
+        if a.opened {
+            return Err(UsageError("the preliminary reply was already sent"));
+        }
+        if name.is_empty() || proto_core::check_arg(name).is_err() {
+            return Err(UsageError("the name must be non-empty, without CR, LF or NUL"));
+        }
+        self.unique_name = Some(Bytes::copy_from_slice(name));
+        Ok(())
+    }
+
     /// The data connection of transfer `id` is open: 150.
     ///
     /// # Errors
@@ -800,7 +830,13 @@ impl ServerSession {
         if a.opened {
             return Err(UsageError("data connection already reported"));
         }
-        self.reply(125, b"Data connection already open; transfer starting");
+        match self.unique_name.take() {
+            Some(name) => self.reply_with(125, |t| {
+                t.extend_from_slice(b"FILE: ");
+                t.extend_from_slice(&name);
+            }),
+            None => self.reply(125, b"Data connection already open; transfer starting"),
+        }
         if let Some(t) = self.transfer.as_mut() {
             t.opened = true;
         }
@@ -808,6 +844,13 @@ impl ServerSession {
     }
 
     fn send_150(&mut self, kind: TransferKind) {
+        if let Some(name) = self.unique_name.take() {
+            self.reply_with(150, |t| {
+                t.extend_from_slice(b"FILE: ");
+                t.extend_from_slice(&name);
+            });
+            return;
+        }
         let text: &[u8] = match (kind, self.ascii) {
             (TransferKind::List | TransferKind::NameList | TransferKind::MachineList, _) => {
                 b"Opening ASCII mode data connection for file list"
@@ -923,7 +966,7 @@ impl ServerSession {
             match self.framer.next_line(&mut self.recv)? {
                 Ok(l) => {
                     return Some(if self.config.strip_telnet {
-                        strip_telnet(l)
+                        strip_telnet(l, self.tx.buf_mut())
                     } else {
                         l
                     });
@@ -942,6 +985,15 @@ impl ServerSession {
         let cmd = match Command::parse(line) {
             Ok(c) => c.canonical(),
             Err(e) => {
+                // A line answered with an error is a command all the same:
+                // RNFR must be followed directly by RNTO (RFC 959 4.1.3), and
+                // REST by the transfer it restarts (RFC 3659 5.3).
+                self.rnfr = None;
+                self.rest = None;
+                if eprt_unknown_protocol(line) {
+                    self.reply(522, b"Network protocol not supported, use (1,2)");
+                    return;
+                }
                 let code = e.reply_code();
                 self.reply(
                     code,
@@ -1069,6 +1121,10 @@ impl ServerSession {
             Command::Host(name) => {
                 if !matches!(self.login, Login::AwaitUser) {
                     self.reply(503, b"HOST must come before USER");
+                } else if host_has_port(name) {
+                    // RFC 7151 3.1: "the server-PI MUST respond with a 501 reply"
+                    // to a HOST that names a port.
+                    self.reply(501, b"HOST takes a host name without a port");
                 } else {
                     self.request(Request::Host(Bytes::copy_from_slice(name)));
                 }
@@ -1092,6 +1148,14 @@ impl ServerSession {
                 self.reply(221, b"Goodbye");
                 self.closed = true;
                 self.events.push_back(ServerEvent::Closed(CloseReason::Quit));
+            }
+            Command::Rein if self.tls == Tls::Active => {
+                // RFC 4217 13: a REIN that is processed MUST clear the TLS
+                // session, which needs a TLS shutdown the driver is not asked
+                // for; keeping TLS while answering 220 would leave the client
+                // expecting clear text. REIN is not required (RFC 1123
+                // 4.1.2.13), so on TLS it is refused and nothing changes.
+                self.reply(502, b"REIN is not available on a TLS-protected connection");
             }
             Command::Rein => {
                 self.login = Login::AwaitUser;
@@ -1176,7 +1240,11 @@ impl ServerSession {
             Command::Site(args) => self.request(Request::Site(Bytes::copy_from_slice(args))),
             Command::Smnt(_) => self.reply(502, b"SMNT not implemented"),
             Command::Type(t) => match t {
-                TransferType::Ascii(FormatControl::Default | FormatControl::NonPrint) => {
+                // RFC 1123 4.1.2.2: with no distinction between N and T, TYPE A T
+                // SHOULD be TYPE A N.
+                TransferType::Ascii(
+                    FormatControl::Default | FormatControl::NonPrint | FormatControl::Telnet,
+                ) => {
                     self.ascii = true;
                     self.reply(200, b"Type set to A");
                 }
@@ -1295,6 +1363,24 @@ impl ServerSession {
     }
 
     fn cmd_feat(&mut self) {
+        // RFC 3659 7.9.1: the facts OPTS MLST selected are the ones marked "*".
+        let f = self.mlst_facts;
+        let mut mlst = b" MLST".to_vec();
+        for (sep, name, on) in [
+            (b' ', &b"type"[..], f.kind),
+            (b';', b"size", f.size),
+            (b';', b"modify", f.modify),
+            (b';', b"perm", f.perm),
+            (b';', b"unique", f.unique),
+            (b';', b"UNIX.mode", f.unix_mode),
+        ] {
+            mlst.push(sep);
+            mlst.extend_from_slice(name);
+            if on {
+                mlst.push(b'*');
+            }
+        }
+        mlst.push(b';');
         let mut lines: Vec<&[u8]> = vec![b"Features:"];
         if self.config.tls != TlsPolicy::Unavailable {
             lines.extend_from_slice(&[b" AUTH TLS", b" PBSZ", b" PROT"]);
@@ -1306,7 +1392,7 @@ impl ServerSession {
             b" LANG EN*",
             b" MDTM",
             b" MFMT",
-            b" MLST type*;size*;modify*;perm*;unique*;UNIX.mode;",
+            &mlst,
             b" PASV",
             b" REST STREAM",
             b" SIZE",
@@ -1333,7 +1419,8 @@ impl ServerSession {
                 unique: false,
                 unix_mode: false,
             };
-            let mut text = b"MLST OPTS ".to_vec();
+            // RFC 3659 7.9.1: "MLST OPTS" [ SP 1*( factname ";" ) ].
+            let mut text = b"MLST OPTS".to_vec();
             for name in params
                 .unwrap_or_default()
                 .split(|&c| c == b';')
@@ -1355,6 +1442,9 @@ impl ServerSession {
                     continue;
                 };
                 *slot = true;
+                if !text.ends_with(b";") {
+                    text.push(b' ');
+                }
                 text.extend_from_slice(name);
                 text.push(b';');
             }
@@ -1444,6 +1534,7 @@ impl ServerSession {
         };
         let id = TransferId(self.next_id);
         self.next_id += 1;
+        self.unique_name = None;
         self.transfer = Some(Active {
             id,
             opened: false,
@@ -1461,6 +1552,7 @@ impl ServerSession {
                     TransferKind::List | TransferKind::NameList | TransferKind::MachineList
                 ),
             protected: self.prot == ProtLevel::Private,
+            mlst_facts: self.mlst_facts,
         };
         self.events
             .push_back(ServerEvent::OpenDataChannel { mode, transfer });
@@ -1468,11 +1560,21 @@ impl ServerSession {
 
     /// Inherent form of [`Session::handle_input`]. While a TLS handshake is
     /// pending, input is plaintext that must not be used, and is dropped.
+    ///
+    /// While nothing consumes input (the application owes an answer, or the
+    /// failed-login delay runs), more than [`Limits::buffered_input`] bytes
+    /// waiting close the session with 421 (`poll_event` then fails).
     pub fn handle_input(&mut self, data: &[u8]) {
         if self.closed || self.tls == Tls::Handshake {
             return;
         }
         self.recv.extend_from_slice(data);
+        let limit = self.config.limits.buffered_input.max(self.config.limits.line);
+        let waiting = self.pending != Pending::None || self.delay_until.is_some();
+        if waiting && self.recv.len() > limit {
+            self.reply(421, b"Too much pipelined input, closing control connection");
+            self.close_fatal(Error::new(ErrorKind::Limit, "too much pipelined input"));
+        }
     }
 
     /// Inherent form of [`Session::poll_timeout`].
@@ -1520,10 +1622,49 @@ impl ServerSession {
     }
 }
 
-/// Removes Telnet commands from a command line: `IAC IAC` becomes one 0xFF,
-/// `IAC WILL/WONT/DO/DONT x` and `IAC x` vanish (RFC 854; RFC 959 4.1.3).
-fn strip_telnet(line: Bytes) -> Bytes {
+/// True for a HOST argument that carries a port (RFC 7151 3.1): a colon
+/// after the `]` of a bracketed IPv6 literal, or any colon in a name that is
+/// not bracketed (an IPv6 literal must be, per the same section).
+fn host_has_port(name: &[u8]) -> bool {
+    match name.strip_prefix(b"[") {
+        Some(rest) => memchr::memchr(b']', rest).is_none_or(|i| i + 1 < rest.len()),
+        None => memchr::memchr(b':', name).is_some(),
+    }
+}
+
+/// True for an EPRT line whose network protocol is a number other than 1
+/// (IPv4) and 2 (IPv6): RFC 2428 2 answers it with 522, not 501.
+fn eprt_unknown_protocol(line: &[u8]) -> bool {
+    let (verb, Some(args)) = crate::parse::split_sp(line) else {
+        return false;
+    };
+    let Some((&d, rest)) = args.split_first() else {
+        return false;
+    };
+    if !eq_ic(verb, b"EPRT") || !(33..=126).contains(&d) || d.is_ascii_digit() {
+        return false;
+    }
+    let proto = rest.split(|&c| c == d).next().unwrap_or_default();
+    crate::parse::dec_u16(proto).is_some_and(|p| p != 1 && p != 2)
+}
+
+/// Removes Telnet commands from a command line (RFC 854; RFC 959 4.1.3
+/// sends ABOR after IP and Synch): `IAC IAC` becomes one 0xFF byte, `IAC x`
+/// for a command code x (240 to 250) vanishes, and `IAC WILL/WONT/DO/DONT
+/// opt` vanishes too, WILL answered with `IAC DONT opt` and DO with `IAC WONT
+/// opt` into `refusals` (RFC 1123 4.1.2.12: a server-FTP "MUST be capable of
+/// accepting and refusing Telnet negotiations"). 0xFF before a byte that is
+/// no Telnet command (below 240, or the end of the line) is kept as data in
+/// the arguments: clients that do not double it mean a path byte, and
+/// dropping it would name another file. Before the verb such an IAC is
+/// dropped: it is the rest of a Synch (`IAC DM`, sent before ABOR) whose DM
+/// octet was urgent data taken out of the stream.
+fn strip_telnet(line: Bytes, refusals: &mut BytesMut) -> Bytes {
     const IAC: u8 = 0xff;
+    const WILL: u8 = 251;
+    const WONT: u8 = 252;
+    const DO: u8 = 253;
+    const DONT: u8 = 254;
     if memchr::memchr(IAC, &line).is_none() {
         return line;
     }
@@ -1540,9 +1681,24 @@ fn strip_telnet(line: Bytes) -> Bytes {
                 out.push(IAC);
                 i += 2;
             }
-            Some(251..=254) => i += 3,
-            Some(_) => i += 2,
-            None => i += 1,
+            Some(&verb @ WILL..=DONT) => {
+                if let Some(&opt) = line.get(i + 2) {
+                    match verb {
+                        WILL => refusals.extend_from_slice(&[IAC, DONT, opt]),
+                        DO => refusals.extend_from_slice(&[IAC, WONT, opt]),
+                        _ => {}
+                    }
+                }
+                i += 3;
+            }
+            Some(240..=250) => i += 2,
+            // Before the verb, which never holds 0xFF: what is left of a
+            // Synch whose DM went out of band (TCP urgent, no SO_OOBINLINE).
+            _ if out.is_empty() => i += 1,
+            _ => {
+                out.push(IAC);
+                i += 1;
+            }
         }
     }
     Bytes::from(out)

@@ -77,7 +77,9 @@ impl Timestamp {
             && self.nanos < 1_000_000_000
     }
 
-    /// Parses RFC 3659 `time-val`: `YYYYMMDDHHMMSS[.sss]` (the fraction has 1 to 9 digits here).
+    /// Parses RFC 3659 `time-val`: `YYYYMMDDHHMMSS[.sss]`. The fraction may
+    /// have any number of digits (RFC 3659 2.3: "whatever precision is
+    /// appropriate"); those past the ninth are checked and dropped.
     #[must_use]
     pub fn parse_time_val(b: &[u8]) -> Option<Self> {
         let main = b.first_chunk::<14>()?;
@@ -85,8 +87,12 @@ impl Timestamp {
             None => 0,
             Some(b'.') => {
                 let f = &b[15..];
-                let v = digits(f)?;
-                let scale = 10u32.pow(9 - u32::try_from(f.len()).ok()?);
+                let (kept, rest) = f.split_at(f.len().min(9));
+                if !rest.iter().all(u8::is_ascii_digit) {
+                    return None;
+                }
+                let v = digits(kept)?;
+                let scale = 10u32.pow(9 - u32::try_from(kept.len()).ok()?);
                 v * scale
             }
             Some(_) => return None,
@@ -209,7 +215,8 @@ mod tests {
 
     #[test]
     fn time_val_matches_a_plain_parser() {
-        // The plain reading: 14 digits, optional "." and 1 to 9 digits.
+        // The plain reading: 14 digits, optional "." and 1 or more digits,
+        // of which the first nine count.
         let plain = |b: &[u8]| -> Option<Timestamp> {
             let (main, frac) = match b.iter().position(|&c| c == b'.') {
                 Some(i) => (&b[..i], Some(&b[i + 1..])),
@@ -222,10 +229,9 @@ mod tests {
                 |r: std::ops::Range<usize>| main[r].iter().fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'));
             let nanos = match frac {
                 None => 0,
-                Some(f) if (1..=9).contains(&f.len()) && f.iter().all(u8::is_ascii_digit) => {
-                    n(0..0)
-                        + f.iter().fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'))
-                            * 10u32.pow(9 - f.len() as u32)
+                Some(f) if !f.is_empty() && f.iter().all(u8::is_ascii_digit) => {
+                    let f = &f[..f.len().min(9)];
+                    f.iter().fold(0u32, |v, &c| v * 10 + u32::from(c - b'0')) * 10u32.pow(9 - f.len() as u32)
                 }
                 Some(_) => return None,
             };
@@ -240,7 +246,7 @@ mod tests {
             };
             t.is_valid().then_some(t)
         };
-        let base = *b"20240229235960.123456789";
+        let base = *b"20240229235960.12345678901";
         for len in 0..=base.len() + 1 {
             for pos in 0..len.max(1) {
                 for b in [b'0', b'9', b'/', b':', b'.', b' ', 0x00, 0xb0, 0xfa, 0xff] {

@@ -182,8 +182,9 @@ fn simple_operations_and_their_results() {
     assert!(c.cwd(b"x").is_err(), "busy");
     c.handle_input(b"257 \"/a \"\"q\"\"\" is cwd\r\n");
     assert_eq!(events(&mut c), vec![ClientEvent::Pwd(b"/a \"q\"".to_vec())]);
+    // SIZE is asked in TYPE I, the type files move in (RFC 3659 4).
     c.size(b"f").unwrap();
-    c.handle_input(b"213 77\r\n");
+    c.handle_input(b"200 ok\r\n213 77\r\n");
     assert_eq!(events(&mut c), vec![ClientEvent::Size(77)]);
     c.mdtm(b"f").unwrap();
     c.handle_input(b"213 20240102030405\r\n");
@@ -207,7 +208,7 @@ fn simple_operations_and_their_results() {
     assert!(matches!(&events(&mut c)[..], [ClientEvent::Failed { reply, .. }] if reply.code == 550));
     assert_eq!(
         sent(&mut c),
-        "PWD\r\nSIZE f\r\nMDTM f\r\nMLST f\r\nRNFR a\r\nRNTO b\r\nDELE nope\r\n"
+        "PWD\r\nTYPE I\r\nSIZE f\r\nMDTM f\r\nMLST f\r\nRNFR a\r\nRNTO b\r\nDELE nope\r\n"
     );
     // Injection attempts never reach the wire.
     assert!(c.delete(b"x\r\nDELE y").is_err());
@@ -319,10 +320,19 @@ fn malformed_and_oversized_replies_are_fatal() {
         "203.0.113.1:21".parse().unwrap(),
         now,
     );
+    // A multi-line reply past the limit is cut, not fatal (RFC 1123
+    // 4.1.2.11: the excess lines are ignored up to the reply's end) ...
     c.handle_input(b"220-hello\r\n");
     for _ in 0..10 {
         c.handle_input(b"more lines of greeting\r\n");
     }
+    assert_eq!(c.poll_event().unwrap(), None);
+    c.handle_input(b"220 welcome\r\n");
+    assert_eq!(c.poll_event().unwrap(), None);
+    assert_eq!(sent(&mut c), "FEAT\r\n");
+    // ... but one line past it is.
+    c.handle_input(b"211 ");
+    c.handle_input(&[b'a'; 100]);
     assert_eq!(c.poll_event().unwrap_err().kind, ErrorKind::Limit);
     let mut c = ClientSession::new(config(), "203.0.113.1:21".parse().unwrap(), now);
     c.handle_input(b"220 hi\r\n");

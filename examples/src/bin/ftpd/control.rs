@@ -400,9 +400,11 @@ impl State {
     }
 
     /// Prepares what a transfer moves, before any data connection: a missing
-    /// file or a read-only user gets 550 at once.
-    fn payload(&self, t: &Transfer) -> Result<Payload, DataFailure> {
-        let tree = &self.shared.tree;
+    /// file or a read-only user gets 550 at once. For STOU it also tells the
+    /// session the name picked, for the "150 FILE: name" of RFC 1123 4.1.2.9.
+    fn payload(&mut self, t: &Transfer) -> Result<Payload, DataFailure> {
+        let shared = Arc::clone(&self.shared);
+        let tree = &shared.tree;
         let path = t.path.as_deref().map(vpath);
         let path = match path {
             Some(Some(p)) => Some(p.to_owned()),
@@ -446,7 +448,9 @@ impl State {
                     .to_owned();
                 let name = tree.unique_name(&cwd, &hint).map_err(fail)?;
                 let target = format!("{}/{name}", cwd.trim_end_matches('/'));
-                Ok(Payload::Upload(tree.begin_upload(&target, 0).map_err(fail)?))
+                let upload = tree.begin_upload(&target, 0).map_err(fail)?;
+                let _ = self.session.data_unique_name(t.id, name.as_bytes());
+                Ok(Payload::Upload(upload))
             }
             TransferKind::List | TransferKind::NameList | TransferKind::MachineList => {
                 let p = path.unwrap_or_else(|| "/".to_owned());
@@ -454,7 +458,7 @@ impl State {
                 Ok(Payload::Bytes(match t.kind {
                     TransferKind::List => listing::join_crlf(&listing::unix_lines(&entries, self.writable)),
                     TransferKind::NameList => listing::names(&entries),
-                    _ => listing::mlsd(&entries, self.writable),
+                    _ => listing::mlsd(&entries, t.mlst_facts, self.writable),
                 }))
             }
         }

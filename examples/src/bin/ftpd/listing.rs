@@ -98,11 +98,11 @@ pub(crate) fn mlsx_line(e: &FileInfo, name: &[u8], facts: MlsxFacts, writable: b
     Some(line.to_vec())
 }
 
-/// MLSD: every entry with the default facts.
-pub(crate) fn mlsd(entries: &[FileInfo], writable: bool) -> Vec<u8> {
+/// MLSD: every entry with the facts OPTS MLST selected (RFC 3659 7.9).
+pub(crate) fn mlsd(entries: &[FileInfo], facts: MlsxFacts, writable: bool) -> Vec<u8> {
     let lines: Vec<Vec<u8>> = entries
         .iter()
-        .filter_map(|e| mlsx_line(e, e.name.as_bytes(), MlsxFacts::default(), writable))
+        .filter_map(|e| mlsx_line(e, e.name.as_bytes(), facts, writable))
         .collect();
     join_crlf(&lines)
 }
@@ -136,7 +136,7 @@ mod tests {
         assert_eq!(ls.len(), 2, "a name with CRLF is never listed");
         let parsed = ftp_proto::list::parse_unix(&ls[0], now()).unwrap();
         assert_eq!((parsed.name, parsed.size), (&b"a.txt"[..], 42));
-        let m = mlsd(&es, false);
+        let m = mlsd(&es, MlsxFacts::default(), false);
         let first = ftp_proto::list::lines(&m).next().unwrap();
         let e = ftp_proto::list::parse_mlsx(first).unwrap();
         assert_eq!(e.name, b"a.txt");
