@@ -24,7 +24,7 @@ use ftp_proto::{AsciiDecoder, AsciiEncoder, ClientConfig, ClientSession, OwnedRe
 use indicatif::{ProgressBar, ProgressStyle};
 use proto_core::Secret;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -309,7 +309,14 @@ impl Client {
                         } else {
                             None
                         };
-                        let listener = self.listener.take();
+                        // In active mode only the server may connect back.
+                        let listener = match self.listener.take() {
+                            Some(l) => {
+                                let server = self.conn.tcp().map_err(err)?.peer_addr().map_err(err)?;
+                                Some((l, server.ip()))
+                            }
+                            None => None,
+                        };
                         let (wait, pb) = (self.timeout, pb.clone());
                         task = Some((
                             id,
@@ -407,7 +414,7 @@ async fn sleep_opt(at: Option<Instant>) {
 #[allow(clippy::too_many_arguments)] // one transfer's whole description, passed once
 async fn data(
     target: DataTarget,
-    listener: Option<TcpListener>,
+    listener: Option<(TcpListener, IpAddr)>,
     tls: Option<(TlsConnector, String)>,
     job: DataJob,
     ascii: bool,
@@ -421,11 +428,22 @@ async fn data(
             .await
             .map_err(|_| timed("data connect timed out"))??,
         DataTarget::Accept => {
-            let l = listener.ok_or_else(|| io::Error::other("no listener"))?;
-            tokio::time::timeout(wait, l.accept())
+            let (l, server) = listener.ok_or_else(|| io::Error::other("no listener"))?;
+            // A connection from any other address is a stranger racing the
+            // server for the port (the active-mode twin of PASV theft): it is
+            // dropped and the wait goes on.
+            let from_server = async {
+                loop {
+                    let (tcp, from) = l.accept().await?;
+                    if from.ip().to_canonical() == server.to_canonical() {
+                        return Ok::<_, io::Error>(tcp);
+                    }
+                    tracing::warn!(%from, %server, "data connection from a foreign address refused");
+                }
+            };
+            tokio::time::timeout(wait, from_server)
                 .await
                 .map_err(|_| timed("no data connection from the server"))??
-                .0
         }
     };
     let _ = tcp.set_nodelay(true);
