@@ -45,7 +45,7 @@ fn send_from(source: Ipv4Addr, port: u16, data: &[u8]) -> bool {
     })
 }
 
-fn serve(l: TcpListener) {
+fn serve(l: &TcpListener) {
     let (tcp, _) = l.accept().expect("control connection");
     tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let mut out = tcp.try_clone().unwrap();
@@ -90,7 +90,7 @@ fn serve(l: TcpListener) {
 fn active_mode_takes_the_data_connection_only_from_the_server() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || serve(l));
+    let server = std::thread::spawn(move || serve(&l));
     let dir = std::env::temp_dir().join(format!("ftp-active-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let local = dir.join("got.txt");
