@@ -32,6 +32,13 @@ pub enum BuildError {
     /// An address has non-ASCII characters and the transport lacks SMTPUTF8.
     #[error("non-ASCII address needs SMTPUTF8: {0}")]
     NonAsciiAddress(String),
+    /// An address whose domain is neither a dot-atom nor a domain literal (RFC 5322
+    /// section 3.4.1), so written as is it would change the field's syntax.
+    #[error("invalid address: {0}")]
+    InvalidAddress(String),
+    /// A multipart without body parts (RFC 2046 section 5.1.1 requires one at least).
+    #[error("a multipart needs at least one body part")]
+    EmptyMultipart,
     /// A line would exceed 998 octets (RFC 5322 section 2.1.1).
     #[error("a line would exceed 998 octets")]
     LineTooLong,
@@ -408,6 +415,20 @@ fn is_atext(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
 }
 
+/// Whether `d` can be written as the domain of an addr-spec (RFC 5322 section
+/// 3.4.1): a dot-atom (UTF-8 allowed, RFC 6532; the caller refuses it without
+/// SMTPUTF8) or a domain literal `[dtext]`. Anything else (`>`, `,`, `;`, spaces,
+/// comments) would end the address early or add another one to the field.
+fn is_domain(d: &str) -> bool {
+    if let Some(inner) = d.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        return inner
+            .bytes()
+            .all(|b| (33..=126).contains(&b) && !matches!(b, b'[' | b']' | b'\\'));
+    }
+    d.split('.')
+        .all(|label| !label.is_empty() && label.bytes().all(|b| is_atext(b) || b >= 0x80))
+}
+
 impl Writer {
     /// Writes `Name: tok tok ...` folded before a token when the line would pass 78.
     fn field(&mut self, name: &str, tokens: &[String]) -> Result<(), BuildError> {
@@ -483,6 +504,9 @@ impl Writer {
         for (i, m) in list.iter().enumerate() {
             let addr = m.address();
             check(&addr, "address")?;
+            if !m.domain.is_empty() && !is_domain(&m.domain) {
+                return Err(BuildError::InvalidAddress(addr));
+            }
             if !addr.is_ascii() && !self.t.utf8_headers {
                 return Err(BuildError::NonAsciiAddress(addr));
             }
