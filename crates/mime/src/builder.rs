@@ -531,7 +531,15 @@ impl Writer {
             .iter()
             .map(|i| format!("<{}>", i.trim_matches(['<', '>'])))
             .collect();
-        if tokens.iter().any(|t| t.bytes().any(|b| b <= b' ')) {
+        // RFC 5322 section 3.6.4: inside the brackets a msg-id has no white space
+        // and no angle bracket (a '>' would end it early and start another), and
+        // is ASCII unless the transport has SMTPUTF8 (RFC 6532 section 3.2)
+        let bad = |t: &String| {
+            t[1..t.len() - 1].bytes().any(|b| {
+                b <= b' ' || b == 0x7f || b == b'<' || b == b'>' || (b >= 0x80 && !self.t.utf8_headers)
+            })
+        };
+        if tokens.iter().any(bad) {
             return Err(BuildError::ForbiddenByte("message id"));
         }
         self.field(name, &tokens)

@@ -43,3 +43,41 @@ fn builder_refuses_address_syntax_in_the_domain() {
         assert_eq!(m.root().to(), [Address::Mailbox(mailbox("bob", domain))]);
     }
 }
+
+// RFC 5322 section 3.6.4: "msg-id = [CFWS] "<" id-left "@" id-right ">" [CFWS]"; id-left
+// and id-right are dot-atom-text or a no-fold-literal, so '<' and '>' cannot be inside
+// an id. Written as is, one id turns into two on the wire.
+#[test]
+fn builder_refuses_angle_brackets_inside_message_ids() {
+    for id in ["a@b.test><c@d.test", "a@b.test>(x", "a<b@c.test"] {
+        let built = MessageBuilder::new()
+            .in_reply_to(id)
+            .message_id("m@example.test")
+            .build_at(0, 0);
+        match built {
+            Err(e) => assert_eq!(e, BuildError::ForbiddenByte("message id"), "{id}"),
+            Ok(bytes) => {
+                let m = Message::parse(&bytes);
+                assert_eq!(m.root().in_reply_to(), [id.to_owned()], "{id}");
+            }
+        }
+    }
+    // an id is ASCII unless the transport has SMTPUTF8 (RFC 6532 section 3.2)
+    let built = MessageBuilder::new()
+        .message_id("caf\u{e9}@example.test")
+        .build_at(0, 0);
+    assert_eq!(built, Err(BuildError::ForbiddenByte("message id")));
+    let built = MessageBuilder::new()
+        .message_id("caf\u{e9}@example.test")
+        .transport(mime::Transport {
+            utf8_headers: true,
+            eight_bit: true,
+            ..mime::Transport::default()
+        })
+        .build_at(0, 0)
+        .unwrap();
+    assert_eq!(
+        Message::parse(&built).root().message_id().as_deref(),
+        Some("caf\u{e9}@example.test")
+    );
+}
