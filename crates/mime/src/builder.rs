@@ -734,7 +734,10 @@ impl Writer {
                 self.out.extend_from_slice(b"\r\n");
                 match enc {
                     TransferEncoding::Base64 => base64_lines(&body, &mut self.out),
-                    TransferEncoding::QuotedPrintable => qp_encode(&body, self.dot_safe, &mut self.out),
+                    TransferEncoding::QuotedPrintable => {
+                        let text = p.media_type.starts_with("text/");
+                        qp_encode(&body, text, self.dot_safe, &mut self.out);
+                    }
                     _ => self.out.extend_from_slice(&body),
                 }
             }
@@ -815,13 +818,19 @@ fn has_dot_risk(body: &[u8]) -> bool {
 
 /// Quoted-printable (RFC 2045 section 6.7): lines at most 76 characters with soft
 /// breaks, `=`, controls, 8-bit bytes and whitespace before a line break encoded;
-/// in dot-safe mode a leading `.` and the `F` of a leading `From ` too.
-fn qp_encode(body: &[u8], dot_safe: bool, out: &mut Vec<u8>) {
+/// in dot-safe mode a leading `.` and the `F` of a leading `From ` too. Only `text`
+/// has hard line breaks: other types have no canonical line break, so every CR
+/// and LF of theirs is encoded (`=0D`, `=0A`; RFC 2045 section 6.7, rule 4).
+fn qp_encode(body: &[u8], text: bool, dot_safe: bool, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut lines = body.split(|&b| b == b'\n').peekable();
+    let mut lines = body.split(|&b| text && b == b'\n').peekable();
     while let Some(line) = lines.next() {
         let last = lines.peek().is_none();
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = if text {
+            line.strip_suffix(b"\r").unwrap_or(line)
+        } else {
+            line
+        };
         let mut col = 0;
         for (i, &b) in line.iter().enumerate() {
             let at_end = i + 1 == line.len();
@@ -861,12 +870,12 @@ mod tests {
     fn qp_roundtrip_and_dot_safe() {
         let body = b"From here\r\n.dot line\r\ntrailing space \r\n".to_vec();
         let mut out = Vec::new();
-        qp_encode(&body, true, &mut out);
+        qp_encode(&body, true, true, &mut out);
         assert!(out.starts_with(b"=46rom here\r\n=2Edot line\r\ntrailing space=20\r\n"));
         assert_eq!(decode_body(&out, TransferEncoding::QuotedPrintable).0, body);
         let long: Vec<u8> = "é".repeat(200).into_bytes();
         let mut out = Vec::new();
-        qp_encode(&long, false, &mut out);
+        qp_encode(&long, true, false, &mut out);
         assert!(out.split(|&b| b == b'\n').all(|l| l.len() <= 77));
         assert_eq!(decode_body(&out, TransferEncoding::QuotedPrintable).0, long);
         // a soft line break never leaves "." or "From " at the start of a line
@@ -875,7 +884,7 @@ mod tests {
             body.extend_from_slice(b"....From here.\r\n");
             body.extend(std::iter::repeat_n(b'.', 200));
             let mut out = Vec::new();
-            qp_encode(&body, true, &mut out);
+            qp_encode(&body, true, true, &mut out);
             for l in out.split(|&b| b == b'\n') {
                 assert!(!l.starts_with(b".") && !l.starts_with(b"From "), "{pad}");
                 assert!(l.len() <= 77);

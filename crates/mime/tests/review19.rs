@@ -1,7 +1,7 @@
 //! Review of session 19: each test failed on the code before its fix. The RFC rule it
 //! checks is quoted above it.
 
-use mime::{Address, BuildError, Mailbox, Message, MessageBuilder};
+use mime::{Address, BodyPart, BuildError, Mailbox, Message, MessageBuilder, TransferEncoding};
 
 fn mailbox(local: &str, domain: &str) -> Mailbox {
     Mailbox {
@@ -80,4 +80,34 @@ fn builder_refuses_angle_brackets_inside_message_ids() {
         Message::parse(&built).root().message_id().as_deref(),
         Some("caf\u{e9}@example.test")
     );
+}
+
+// RFC 2045 section 6.7 rule (4): "Since the canonical representation of media types
+// other than text do not generally include the representation of line breaks as CRLF
+// sequences, no hard line breaks ... can occur in the quoted-printable encoding of such
+// types. Sequences like "=0D", "=0A", "=0A=0D" and "=0D=0A" will routinely appear in
+// non-text data represented in quoted-printable".
+#[test]
+fn quoted_printable_keeps_line_break_bytes_of_non_text_parts() {
+    let data = b"a\nb\rc\r\nd\n\re\n".to_vec();
+    let bytes = MessageBuilder::new()
+        .body(
+            BodyPart::raw("application/octet-stream", data.clone())
+                .encoding(TransferEncoding::QuotedPrintable),
+        )
+        .build_at(0, 0)
+        .unwrap();
+    let m = Message::parse(&bytes);
+    assert_eq!(m.parts[0].encoding, TransferEncoding::QuotedPrintable);
+    assert_eq!(&*m.decoded_body(0).0, &data[..]);
+    // inside a multipart too (the CRLF before the delimiter is not content)
+    let bytes = MessageBuilder::new()
+        .body(BodyPart::mixed(vec![
+            BodyPart::raw("application/octet-stream", data.clone())
+                .encoding(TransferEncoding::QuotedPrintable),
+        ]))
+        .build_at(0, 0)
+        .unwrap();
+    let m = Message::parse(&bytes);
+    assert_eq!(&*m.decoded_body(1).0, &data[..]);
 }
