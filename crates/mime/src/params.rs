@@ -158,6 +158,24 @@ fn text_value<'a>(v: Cow<'a, [u8]>, src: &Src<'a>) -> Cow<'a, str> {
     if crate::encoded_word::has_word_start(&v) {
         return Cow::Owned(crate::encoded_word::decode_unstructured(&v));
     }
+    plain_text(v, src)
+}
+
+/// The value of parameter `name` as text. RFC 2047 words are decoded (real mail
+/// puts them in `name` and `filename`, although RFC 2047 section 5 forbids them in
+/// parameters), except in `boundary`: `=`, `?` and `_` are boundary characters
+/// (RFC 2046 section 5.1.1), so a boundary that looks like an encoded word is
+/// taken as written, or no delimiter would match it.
+fn param_text<'a>(name: &str, v: Cow<'a, [u8]>, src: &Src<'a>) -> Cow<'a, str> {
+    if name == "boundary" {
+        plain_text(v, src)
+    } else {
+        text_value(v, src)
+    }
+}
+
+/// Bytes as UTF-8 text (lossy), borrowed when valid.
+fn plain_text<'a>(v: Cow<'a, [u8]>, src: &Src<'a>) -> Cow<'a, str> {
     match v {
         Cow::Borrowed(b) => src
             .str(b)
@@ -555,9 +573,10 @@ fn parse_params<'a>(c: &mut Cursor<'a>, src: &Src<'a>) -> Vec<Param<'a>> {
         if out.iter().any(|p| p.name == name) {
             continue;
         }
+        let value = param_text(&name, value, src);
         out.push(Param {
             name,
-            value: text_value(value, src),
+            value,
             charset: None,
             language: None,
         });
@@ -637,7 +656,11 @@ fn assemble<'a>(raw: &[RawParam]) -> Vec<Param<'a>> {
         } else if let Some(s) = simple {
             Param {
                 name: Cow::Owned(name.to_owned()),
-                value: owned(text_value(Cow::Borrowed(&s.value), &Src::new(&[], Shape::Flat))),
+                value: owned(param_text(
+                    name,
+                    Cow::Borrowed(&s.value),
+                    &Src::new(&[], Shape::Flat),
+                )),
                 charset: None,
                 language: None,
             }

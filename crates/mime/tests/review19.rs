@@ -111,3 +111,17 @@ fn quoted_printable_keeps_line_break_bytes_of_non_text_parts() {
     let m = Message::parse(&bytes);
     assert_eq!(&*m.decoded_body(1).0, &data[..]);
 }
+
+// RFC 2047 section 5: "An 'encoded-word' MUST NOT be used in parameter of a MIME
+// Content-Type or Content-Disposition field". RFC 2046 section 5.1.1 allows '=', '?'
+// and '_' in a boundary, so a boundary that looks like an encoded word is taken as
+// written; decoding it loses every delimiter.
+#[test]
+fn boundary_that_looks_like_an_encoded_word_is_not_decoded() {
+    let msg = b"Content-Type: multipart/mixed; boundary=\"=?us-ascii?q?b?=\"\r\n\r\n\
+--=?us-ascii?q?b?=\r\n\r\none\r\n--=?us-ascii?q?b?=\r\n\r\ntwo\r\n--=?us-ascii?q?b?=--\r\n";
+    let m = Message::parse(msg);
+    assert!(m.defects.is_empty(), "{:?}", m.defects);
+    assert_eq!(m.parts.len(), 3);
+    assert_eq!(m.body_bytes(2), b"two");
+}
