@@ -430,7 +430,9 @@ fn is_domain(d: &str) -> bool {
 }
 
 impl Writer {
-    /// Writes `Name: tok tok ...` folded before a token when the line would pass 78.
+    /// Writes `Name: tok tok ...` folded before a token when the line would pass 78,
+    /// or 76 on a line holding an encoded word (RFC 2047 section 2); a first token
+    /// that is an encoded word too long for the first line goes on the next one.
     fn field(&mut self, name: &str, tokens: &[String]) -> Result<(), BuildError> {
         if name.is_empty() || !name.bytes().all(|b| (33..127).contains(&b) && b != b':') {
             return Err(BuildError::InvalidHeaderName);
@@ -443,12 +445,17 @@ impl Writer {
         self.out.push(b':');
         let mut len = name.len() + 1;
         let mut first = true;
+        let mut line_has_word = false;
         for tok in tokens {
             check(tok, "header value")?;
-            if !first && !tok.is_empty() && len + 1 + tok.len() > 78 {
+            let word = tok.starts_with("=?") && tok.ends_with("?=");
+            let limit = if word || line_has_word { 76 } else { 78 };
+            if (!first || word) && !tok.is_empty() && len + 1 + tok.len() > limit {
                 self.out.extend_from_slice(b"\r\n");
                 len = 0;
+                line_has_word = false;
             }
+            line_has_word |= word;
             self.out.push(b' ');
             self.out.extend_from_slice(tok.as_bytes());
             len += 1 + tok.len();

@@ -125,3 +125,45 @@ fn boundary_that_looks_like_an_encoded_word_is_not_decoded() {
     assert_eq!(m.parts.len(), 3);
     assert_eq!(m.body_bytes(2), b"two");
 }
+
+// RFC 2047 section 2: "While there is no limit to the length of a multiple-line header
+// field, each line of a header field that contains one or more 'encoded-word's is
+// limited to 76 characters."
+#[test]
+fn lines_with_encoded_words_stay_within_76_characters() {
+    let text = "Grüße aus Köln, ein ziemlich langer Betreff mit Umlauten äöü und €uro 日本語 noch mehr Text";
+    let bytes = MessageBuilder::new()
+        .from(Mailbox {
+            name: Some("Zoë Ångström-Øresund von und zu Hohenzollern-Sigmaringen".into()),
+            local: "z".into(),
+            domain: "example.test".into(),
+        })
+        .subject(text)
+        .header("X-A-Rather-Long-Header-Field-Name", text)
+        .body(BodyPart::text("x").description(text))
+        .build_at(0, 0)
+        .unwrap();
+    let s = String::from_utf8(bytes.clone()).unwrap();
+    for line in s.split("\r\n") {
+        if line.contains("=?") {
+            assert!(line.len() <= 76, "{} octets: {line}", line.len());
+        }
+    }
+    let m = Message::parse(&bytes);
+    assert!(m.defects.is_empty(), "{:?}", m.defects);
+    assert_eq!(m.root().subject().as_deref(), Some(text));
+    assert_eq!(
+        m.root()
+            .header_text("X-A-Rather-Long-Header-Field-Name")
+            .as_deref(),
+        Some(text)
+    );
+    assert_eq!(m.parts[0].content_description().as_deref(), Some(text));
+    let Some(Address::Mailbox(f)) = m.root().from().into_iter().next() else {
+        panic!("from")
+    };
+    assert_eq!(
+        f.name.as_deref(),
+        Some("Zoë Ångström-Øresund von und zu Hohenzollern-Sigmaringen")
+    );
+}
