@@ -663,6 +663,10 @@ impl Writer {
     fn part(&mut self, p: &BodyPart) -> Result<(), BuildError> {
         match &p.content {
             Content::Multipart(children) => {
+                // RFC 2046 section 5.1.1: a multipart has one body part at least
+                if children.is_empty() {
+                    return Err(BuildError::EmptyMultipart);
+                }
                 let mut inner = Vec::with_capacity(children.len());
                 for c in children {
                     let mut w = Writer {

@@ -167,3 +167,23 @@ fn lines_with_encoded_words_stay_within_76_characters() {
         Some("Zoë Ångström-Øresund von und zu Hohenzollern-Sigmaringen")
     );
 }
+
+// RFC 2046 section 5.1.1: "multipart-body := [preamble CRLF] dash-boundary
+// transport-padding CRLF body-part *encapsulation close-delimiter ..." (at least one
+// body part). A multipart built without parts parses back with a defect.
+#[test]
+fn builder_refuses_a_multipart_without_parts() {
+    let built = MessageBuilder::new()
+        .body(BodyPart::mixed(vec![
+            BodyPart::text("a"),
+            BodyPart::alternative(vec![]),
+        ]))
+        .build_at(0, 0);
+    match built {
+        Err(e) => assert_eq!(e, BuildError::EmptyMultipart),
+        Ok(bytes) => {
+            let m = Message::parse(&bytes);
+            assert!(m.defects.is_empty(), "{:?}", m.defects);
+        }
+    }
+}
