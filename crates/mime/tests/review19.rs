@@ -1,7 +1,7 @@
 //! Review of session 19: each test failed on the code before its fix. The RFC rule it
 //! checks is quoted above it.
 
-use mime::{Address, BodyPart, BuildError, Mailbox, Message, MessageBuilder, TransferEncoding};
+use mime::{Address, BodyPart, BuildError, DateTime, Mailbox, Message, MessageBuilder, TransferEncoding};
 
 fn mailbox(local: &str, domain: &str) -> Mailbox {
     Mailbox {
@@ -186,4 +186,17 @@ fn builder_refuses_a_multipart_without_parts() {
             assert!(m.defects.is_empty(), "{:?}", m.defects);
         }
     }
+}
+
+// RFC 5322 section 3.3: "the numeric day-of-month MUST be between 1 and the number of
+// days allowed for the specified month (in the specified year)" and "the last two
+// digits of the zone MUST be within the range 00 through 59."
+#[test]
+fn date_must_be_semantically_valid() {
+    assert_eq!(DateTime::parse(b"31 Feb 2000 00:00:00 +0000"), None);
+    assert_eq!(DateTime::parse(b"29 Feb 2001 00:00:00 +0000"), None);
+    assert_eq!(DateTime::parse(b"31 Apr 2001 00:00:00 +0000"), None);
+    assert!(DateTime::parse(b"29 Feb 2000 00:00:00 +0000").is_some());
+    assert!(DateTime::parse(b"31 Dec 2001 00:00:00 +0000").is_some());
+    assert_eq!(DateTime::parse(b"1 Jan 2001 00:00:00 +0075"), None);
 }
