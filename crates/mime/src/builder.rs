@@ -36,6 +36,10 @@ pub enum BuildError {
     /// section 3.4.1), so written as is it would change the field's syntax.
     #[error("invalid address: {0}")]
     InvalidAddress(String),
+    /// The Date cannot be written as RFC 5322 section 3.3 requires: a zone offset
+    /// beyond +-99:59, a field out of range, or a year before 1900.
+    #[error("date cannot be written: {0}")]
+    InvalidDate(String),
     /// A multipart without body parts (RFC 2046 section 5.1.1 requires one at least).
     #[error("a multipart needs at least one body part")]
     EmptyMultipart,
@@ -359,7 +363,14 @@ impl MessageBuilder {
         let date = self
             .date
             .unwrap_or_else(|| DateTime::from_unix(unix_time, offset_minutes));
-        w.field("Date", &[date.to_rfc5322()])?;
+        // what cannot be read back as the same date was not written right (a zone
+        // of five digits, a 13th month, ...); RFC 5322 section 3.3 wants a year
+        // from 1900 on
+        let text = date.to_rfc5322();
+        if date.year < 1900 || DateTime::parse(text.as_bytes()) != Some(date) {
+            return Err(BuildError::InvalidDate(text));
+        }
+        w.field("Date", &[text])?;
         for (name, list) in [
             ("From", &self.from),
             ("To", &self.to),

@@ -200,3 +200,31 @@ fn date_must_be_semantically_valid() {
     assert!(DateTime::parse(b"31 Dec 2001 00:00:00 +0000").is_some());
     assert_eq!(DateTime::parse(b"1 Jan 2001 00:00:00 +0075"), None);
 }
+
+// RFC 5322 section 3.3: "zone = (FWS ( "+" / "-" ) 4DIGIT) / obs-zone" (hours and
+// minutes of two digits each). The builder must not write a zone it cannot express.
+#[test]
+fn builder_date_zone_is_four_digits() {
+    for off in [6000i16, -6000, i16::MAX, i16::MIN] {
+        match MessageBuilder::new().build_at(0, off) {
+            Err(e) => assert!(matches!(e, BuildError::InvalidDate(_)), "{e:?}"),
+            Ok(bytes) => {
+                let m = Message::parse(&bytes);
+                let raw = m.root().header("date").unwrap().value;
+                let zone = raw.rsplit(|&b| b == b' ').next().unwrap();
+                assert_eq!(zone.len(), 5, "{}", String::from_utf8_lossy(raw));
+            }
+        }
+    }
+    // a date given by the caller with a field out of range is refused too
+    let bad = DateTime {
+        month: 13,
+        ..DateTime::from_unix(0, 0)
+    };
+    let built = MessageBuilder::new().date(bad).build_at(0, 0);
+    assert!(matches!(built, Err(BuildError::InvalidDate(_))), "{built:?}");
+    // the largest zone that fits still builds and reads back
+    let bytes = MessageBuilder::new().build_at(0, -5999).unwrap();
+    let m = Message::parse(&bytes);
+    assert_eq!(m.root().date().unwrap().offset_minutes, -5999);
+}
