@@ -40,6 +40,10 @@ pub enum BuildError {
     /// beyond +-99:59, a field out of range, or a year before 1900.
     #[error("date cannot be written: {0}")]
     InvalidDate(String),
+    /// A media type is not `type/subtype` made of RFC 2045 tokens (RFC 2045
+    /// section 5.1), so it would add parameters or other syntax to Content-Type.
+    #[error("invalid media type: {0}")]
+    InvalidMediaType(String),
     /// A multipart without body parts (RFC 2046 section 5.1.1 requires one at least).
     #[error("a multipart needs at least one body part")]
     EmptyMultipart,
@@ -672,6 +676,20 @@ impl Writer {
     }
 
     fn part(&mut self, p: &BodyPart) -> Result<(), BuildError> {
+        // RFC 2045 section 5.1: type "/" subtype, both tokens; anything else (a ';',
+        // a space, a quote) would be read as parameters of the field
+        let token = |t: &str| {
+            !t.is_empty()
+                && t.bytes()
+                    .all(|b| b > b' ' && b < 0x7f && !crate::header::TSPECIALS.contains(&b))
+        };
+        if !p
+            .media_type
+            .split_once('/')
+            .is_some_and(|(t, s)| token(t) && token(s))
+        {
+            return Err(BuildError::InvalidMediaType(p.media_type.clone()));
+        }
         match &p.content {
             Content::Multipart(children) => {
                 // RFC 2046 section 5.1.1: a multipart has one body part at least

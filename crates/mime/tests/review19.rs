@@ -228,3 +228,39 @@ fn builder_date_zone_is_four_digits() {
     let m = Message::parse(&bytes);
     assert_eq!(m.root().date().unwrap().offset_minutes, -5999);
 }
+
+// RFC 2045 section 5.1: "content := "Content-Type" ":" type "/" subtype *(";"
+// parameter)" with type and subtype tokens. A media type given with a ';' added its
+// own parameters in front of the builder's: a second boundary came first and the
+// multipart lost its parts.
+#[test]
+fn builder_refuses_syntax_inside_the_media_type() {
+    let built = MessageBuilder::new()
+        .body(BodyPart::multipart(
+            "mixed; boundary=evil",
+            vec![BodyPart::text("a"), BodyPart::text("b")],
+        ))
+        .build_at(0, 0);
+    assert!(matches!(built, Err(BuildError::InvalidMediaType(_))), "{built:?}");
+    for ty in [
+        "text/plain; charset=\"x\"",
+        "text/pl ain",
+        "text",
+        "/plain",
+        "text/",
+    ] {
+        let built = MessageBuilder::new()
+            .body(BodyPart::raw(ty, b"hi".to_vec()))
+            .build_at(0, 0);
+        assert!(
+            matches!(built, Err(BuildError::InvalidMediaType(_))),
+            "{ty}: {built:?}"
+        );
+    }
+    let bytes = MessageBuilder::new()
+        .body(BodyPart::raw("application/vnd.example+json", b"{}".to_vec()))
+        .build_at(0, 0)
+        .unwrap();
+    let m = Message::parse(&bytes);
+    assert_eq!(m.parts[0].content_type.essence(), "application/vnd.example+json");
+}
