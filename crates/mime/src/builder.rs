@@ -738,19 +738,32 @@ impl Writer {
             Content::Message(bytes) => {
                 let toks = self.params(p.media_type.clone(), &p.params)?;
                 self.field("Content-Type", &toks)?;
-                let long = has_long_line(bytes);
-                let enc = if bytes.is_ascii() && !long {
+                // A message's lines end in CRLF (RFC 5322 section 2.1); one read from
+                // a file often has LF. Without BINARYMIME its bytes go out as 7bit or
+                // 8bit, which allow no bare CR or LF and no NUL (RFC 2045 sections
+                // 2.7, 2.8), so the line endings are made CRLF. Under BINARYMIME the
+                // bytes are kept as given (a binary part inside may hold them).
+                let bytes: std::borrow::Cow<'_, [u8]> = if !self.t.binary && has_bare_cr_lf(bytes) {
+                    std::borrow::Cow::Owned(normalize_crlf(bytes))
+                } else {
+                    std::borrow::Cow::Borrowed(bytes)
+                };
+                let long = has_long_line(&bytes);
+                let nul = bytes.contains(&0);
+                let enc = if self.t.binary && (long || nul || has_bare_cr_lf(&bytes) || !bytes.is_ascii()) {
+                    TransferEncoding::Binary
+                } else if bytes.is_ascii() && !long && !nul {
                     TransferEncoding::SevenBit
-                } else if self.t.binary || (self.t.eight_bit && !long) {
-                    if self.t.binary {
-                        TransferEncoding::Binary
-                    } else {
-                        TransferEncoding::EightBit
-                    }
+                } else if self.t.eight_bit && !long && !nul {
+                    TransferEncoding::EightBit
+                } else if nul {
+                    return Err(BuildError::EncodingNotAllowed(
+                        "message/rfc822 with NUL needs binary",
+                    ));
                 } else {
                     return Err(BuildError::EncodingNotAllowed("message/rfc822 needs 8bit"));
                 };
-                if self.dot_safe && has_dot_risk(bytes) {
+                if self.dot_safe && has_dot_risk(&bytes) {
                     return Err(BuildError::NotDotSafe("an attached message"));
                 }
                 if enc != TransferEncoding::SevenBit {
@@ -758,7 +771,7 @@ impl Writer {
                 }
                 self.common(p)?;
                 self.out.extend_from_slice(b"\r\n");
-                self.out.extend_from_slice(bytes);
+                self.out.extend_from_slice(&bytes);
             }
             Content::Leaf(raw) => {
                 let body: Vec<u8> = if p.media_type.starts_with("text/") {

@@ -264,3 +264,51 @@ fn builder_refuses_syntax_inside_the_media_type() {
     let m = Message::parse(&bytes);
     assert_eq!(m.parts[0].content_type.essence(), "application/vnd.example+json");
 }
+
+// RFC 2045 section 2.7: 7bit data are "lines ... separated by CRLF" with "CR and LF
+// ... only allowed as part of CRLF line separators" and no NUL (2.8 says the same of
+// 8bit). An attached message read from a file with LF line endings was sent as 7bit
+// with its bare LFs, so the parser saw them as a defect.
+#[test]
+fn attached_message_goes_out_with_crlf_and_without_nul_in_7bit() {
+    let inner = b"Subject: inner\n\nline one\nline two\n".to_vec();
+    let bytes = MessageBuilder::new()
+        .body(BodyPart::mixed(vec![
+            BodyPart::text("a"),
+            BodyPart::message(inner),
+        ]))
+        .build_at(0, 0)
+        .unwrap();
+    let m = Message::parse(&bytes);
+    assert!(m.defects.is_empty(), "{:?}", m.defects);
+    let id = m.resolve(&[2]).unwrap();
+    assert_eq!(
+        m.section(&[2], mime::Section::Text).unwrap(),
+        b"line one\r\nline two\r\n"
+    );
+    assert_eq!(m.parts[id].encoding, TransferEncoding::SevenBit);
+    // a NUL cannot go as 7bit or 8bit: refused unless the transport has BINARYMIME
+    let with_nul = b"Subject: nul\r\n\r\na\0b\r\n".to_vec();
+    let built = MessageBuilder::new()
+        .body(BodyPart::message(with_nul.clone()))
+        .transport(mime::Transport {
+            eight_bit: true,
+            ..mime::Transport::default()
+        })
+        .build_at(0, 0);
+    assert!(
+        matches!(built, Err(BuildError::EncodingNotAllowed(_))),
+        "{built:?}"
+    );
+    let bytes = MessageBuilder::new()
+        .body(BodyPart::message(with_nul))
+        .transport(mime::Transport {
+            eight_bit: true,
+            binary: true,
+            ..mime::Transport::default()
+        })
+        .build_at(0, 0)
+        .unwrap();
+    let m = Message::parse(&bytes);
+    assert_eq!(m.parts[0].encoding, TransferEncoding::Binary);
+}
