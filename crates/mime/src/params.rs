@@ -198,7 +198,11 @@ pub(crate) enum TypeKind {
         digest: bool,
     },
     /// `message/rfc822`, `message/global`, `message/news`.
-    Message,
+    Message {
+        /// `message/global`, which may have any transfer encoding (RFC 6532
+        /// section 3.5).
+        global: bool,
+    },
     /// Anything else.
     Other,
 }
@@ -380,7 +384,9 @@ impl<'a> ContentType<'a> {
                 digest: self.subtype == "digest",
             }
         } else if self.media_type == "message" && matches!(&*self.subtype, "rfc822" | "global" | "news") {
-            TypeKind::Message
+            TypeKind::Message {
+                global: self.subtype == "global",
+            }
         } else {
             TypeKind::Other
         };

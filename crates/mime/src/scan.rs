@@ -99,6 +99,8 @@ struct TypeInfo {
     multipart: bool,
     digest: bool,
     message: bool,
+    /// message/global: a transfer encoding is allowed (RFC 6532 section 3.5).
+    global: bool,
     boundary: Option<Vec<u8>>,
 }
 
@@ -425,13 +427,15 @@ impl Scanner {
                 multipart: false,
                 digest: false,
                 message: false,
+                global: false,
                 boundary: None,
             };
             match framing {
                 Some(s) => {
                     info.multipart = matches!(s.kind, TypeKind::Multipart { .. });
                     info.digest = s.kind == TypeKind::Multipart { digest: true };
-                    info.message = s.kind == TypeKind::Message;
+                    info.message = matches!(s.kind, TypeKind::Message { .. });
+                    info.global = s.kind == TypeKind::Message { global: true };
                     info.boundary = s.boundary;
                 }
                 None => self.ctx.bad_content_type = true,
@@ -507,6 +511,7 @@ impl Scanner {
             digest: false,
             // the default in a digest is message/rfc822
             message: ctx.digest_default,
+            global: false,
             boundary: None,
         });
         let composite_ok = ctx.encoding.is_none_or(|e| {
@@ -538,7 +543,11 @@ impl Scanner {
             }
         } else if info.message {
             if !composite_ok {
-                defect(out, DefectKind::InvalidEncodingForCompositeType, body_start);
+                // RFC 6532 section 3.5 allows message/global any transfer encoding:
+                // kept opaque (decode_body gives the message), but not a defect
+                if !info.global {
+                    defect(out, DefectKind::InvalidEncodingForCompositeType, body_start);
+                }
             } else if !depth_ok {
                 defect(out, DefectKind::NestingTooDeep, body_start);
             } else if self.parts >= self.limits.max_parts {

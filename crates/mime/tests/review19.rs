@@ -312,3 +312,33 @@ fn attached_message_goes_out_with_crlf_and_without_nul_in_7bit() {
     let m = Message::parse(&bytes);
     assert_eq!(m.parts[0].encoding, TransferEncoding::Binary);
 }
+
+// RFC 6532 section 3.5: "it allows content-transfer-encoding for message/global";
+// section 3.7: "Encoding considerations: Any content-transfer-encoding is
+// permitted." A base64 message/global was reported as a defect, so strict parsing
+// refused a valid message.
+#[test]
+fn encoded_message_global_is_not_a_defect() {
+    let msg = b"Content-Type: message/global\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+U3ViamVjdDogeA0KDQpib2R5DQo=\r\n";
+    let m = Message::parse_with(
+        msg,
+        mime::ParseOptions {
+            strict: true,
+            ..mime::ParseOptions::default()
+        },
+    )
+    .expect("valid message/global");
+    assert_eq!(&*m.decoded_body(0).0, b"Subject: x\r\n\r\nbody\r\n");
+    // message/rfc822 still may not be encoded (RFC 2046 section 5.2.1)
+    let msg = b"Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+U3ViamVjdDogeA0KDQpib2R5DQo=\r\n";
+    assert_eq!(
+        Message::parse(msg)
+            .defects
+            .iter()
+            .map(|d| d.kind)
+            .collect::<Vec<_>>(),
+        [mime::DefectKind::InvalidEncodingForCompositeType]
+    );
+}
