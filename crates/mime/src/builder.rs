@@ -635,6 +635,37 @@ impl Writer {
         let non_ascii = body.iter().filter(|&&b| b >= 0x80).count();
         let bare = has_bare_cr_lf(body);
         let dot_risk = self.dot_safe && has_dot_risk(body);
+        // RFC 2045 section 6.4 and RFC 2046 section 5.2.1: a multipart or a
+        // message/rfc822 given as bytes takes 7bit, 8bit or binary only (the types
+        // the parser reads as nested; message/global may take any, RFC 6532
+        // section 3.5)
+        let composite = p.media_type.starts_with("multipart/")
+            || matches!(p.media_type.as_str(), "message/rfc822" | "message/news");
+        if composite {
+            match p.encoding {
+                Some(
+                    e @ (TransferEncoding::QuotedPrintable
+                    | TransferEncoding::Base64
+                    | TransferEncoding::Other),
+                ) => {
+                    return Err(BuildError::EncodingNotAllowed(e.as_str()));
+                }
+                Some(_) => {}
+                None if dot_risk => {
+                    return Err(BuildError::NotDotSafe("a message or multipart given as bytes"));
+                }
+                None if non_ascii == 0 && !long && !nul && !bare => return Ok(TransferEncoding::SevenBit),
+                None if !long && !nul && !bare && (self.t.eight_bit || self.t.binary) => {
+                    return Ok(TransferEncoding::EightBit);
+                }
+                None if self.t.binary => return Ok(TransferEncoding::Binary),
+                None => {
+                    return Err(BuildError::EncodingNotAllowed(
+                        "a message or multipart needs 8bit or binary",
+                    ));
+                }
+            }
+        }
         if let Some(e) = p.encoding {
             return match e {
                 TransferEncoding::SevenBit | TransferEncoding::EightBit | TransferEncoding::Binary

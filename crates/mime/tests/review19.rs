@@ -342,3 +342,39 @@ U3ViamVjdDogeA0KDQpib2R5DQo=\r\n";
         [mime::DefectKind::InvalidEncodingForCompositeType]
     );
 }
+
+// RFC 2046 section 5.2.1: "No encoding other than "7bit", "8bit", or "binary" is
+// permitted for the body of a "message/rfc822" entity." RFC 2045 section 6.4 says the
+// same of multipart. A message/rfc822 given with BodyPart::raw was sent as base64.
+#[test]
+fn raw_message_and_multipart_parts_keep_an_identity_encoding() {
+    let inner = MessageBuilder::new()
+        .subject("in")
+        .body(BodyPart::text("x"))
+        .build_at(0, 0)
+        .unwrap();
+    let bytes = MessageBuilder::new()
+        .body(BodyPart::mixed(vec![
+            BodyPart::text("a"),
+            BodyPart::raw("message/rfc822", inner.clone()),
+        ]))
+        .build_at(0, 0)
+        .unwrap();
+    let m = Message::parse(&bytes);
+    assert!(m.defects.is_empty(), "{:?}", m.defects);
+    let id = m.resolve(&[2]).unwrap();
+    assert_eq!(m.parts[id].encoding, TransferEncoding::SevenBit);
+    assert_eq!(m.section(&[2], mime::Section::Body).unwrap(), &inner[..]);
+    let mp = b"--b\r\n\r\none\r\n--b--\r\n".to_vec();
+    let bytes = MessageBuilder::new()
+        .body(BodyPart::raw("multipart/mixed", mp).param("boundary", "b"))
+        .build_at(0, 0)
+        .unwrap();
+    let m = Message::parse(&bytes);
+    assert!(m.defects.is_empty(), "{:?}", m.defects);
+    assert_eq!(m.parts.len(), 2);
+    let forced = MessageBuilder::new()
+        .body(BodyPart::raw("message/rfc822", inner).encoding(TransferEncoding::Base64))
+        .build_at(0, 0);
+    assert_eq!(forced, Err(BuildError::EncodingNotAllowed("base64")));
+}
