@@ -642,22 +642,18 @@ fn assemble<'a>(raw: &[RawParam]) -> Vec<Param<'a>> {
                 (Some(_), _) => sections.push(r),
             }
         }
+        sections.sort_by_key(|r| r.section);
+        sections.dedup_by_key(|r| r.section);
+        // stop at the first gap (RFC 2231 section 3); sections without a `*0`
+        // make no value, and a plain `name=` given too still counts
+        let upto = sections
+            .iter()
+            .enumerate()
+            .take_while(|(i, s)| s.section == u32::try_from(*i).ok())
+            .count();
         let param = if let Some(e) = ext {
             extended_value(name, &[e])
-        } else if !sections.is_empty() {
-            sections.sort_by_key(|r| r.section);
-            sections.dedup_by_key(|r| r.section);
-            // stop at the first gap (RFC 2231 section 3)
-            let mut upto = 0;
-            for (i, s) in sections.iter().enumerate() {
-                if s.section != Some(i as u32) {
-                    break;
-                }
-                upto = i + 1;
-            }
-            if upto == 0 {
-                continue;
-            }
+        } else if upto > 0 {
             extended_value(name, &sections[..upto])
         } else if let Some(s) = simple {
             Param {

@@ -378,3 +378,18 @@ fn raw_message_and_multipart_parts_keep_an_identity_encoding() {
         .build_at(0, 0);
     assert_eq!(forced, Err(BuildError::EncodingNotAllowed("base64")));
 }
+
+// RFC 2231 section 3: continuations are "name*0", "name*1", ...; the mechanism "MUST
+// be compatible with existing MIME processors". A stray `name*1` without `name*0`
+// makes no value, and it must not hide a plain `name=` parameter given as well (it
+// was dropped, so the attachment lost its name).
+#[test]
+fn stray_continuation_does_not_hide_the_plain_parameter() {
+    let ct = mime::ContentType::parse(b"application/pdf; name=\"a.pdf\"; name*1=\"junk\"").unwrap();
+    assert_eq!(ct.param("name"), Some("a.pdf"));
+    let d = mime::Disposition::parse(b"attachment; filename*2=x; filename=report.pdf").unwrap();
+    assert_eq!(d.param("filename"), Some("report.pdf"));
+    // a proper continuation still wins over the plain value
+    let d = mime::Disposition::parse(b"attachment; filename=old; filename*0=ne; filename*1=w").unwrap();
+    assert_eq!(d.param("filename"), Some("new"));
+}
