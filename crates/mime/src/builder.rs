@@ -586,7 +586,9 @@ impl Writer {
                 && value
                     .bytes()
                     .all(|b| b > b' ' && b < 0x7f && !crate::header::TSPECIALS.contains(&b));
-            if value.is_ascii() && name.len() + value.len() < 60 {
+            // a value holding "=?" goes as RFC 2231 too: readers decode RFC 2047
+            // words even in parameters, where RFC 2047 section 5 forbids them
+            if value.is_ascii() && name.len() + value.len() < 60 && !value.contains("=?") {
                 if token {
                     toks.push(format!("{name}={value}"));
                 } else {

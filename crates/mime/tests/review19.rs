@@ -393,3 +393,21 @@ fn stray_continuation_does_not_hide_the_plain_parameter() {
     let d = mime::Disposition::parse(b"attachment; filename=old; filename*0=ne; filename*1=w").unwrap();
     assert_eq!(d.param("filename"), Some("new"));
 }
+
+// RFC 2047 section 5: "An 'encoded-word' MUST NOT appear within a 'quoted-string'"
+// and "MUST NOT be used in parameter of a MIME Content-Type or Content-Disposition
+// field". Readers decode such words anyway (real mail has them), so a file name that
+// merely looks like one was written as is and read back decoded.
+#[test]
+fn parameter_that_looks_like_an_encoded_word_reads_back_as_written() {
+    for name in ["=?utf-8?q?x?=.pdf", "a =?UTF-8?B?w6k=?= b.pdf"] {
+        let bytes = MessageBuilder::new()
+            .body(BodyPart::attachment("application/pdf", name, vec![1]).param("name", name))
+            .build_at(0, 0)
+            .unwrap();
+        let m = Message::parse(&bytes);
+        assert!(m.defects.is_empty(), "{:?}", m.defects);
+        assert_eq!(m.parts[0].filename().as_deref(), Some(name));
+        assert_eq!(m.parts[0].content_type.param("name"), Some(name));
+    }
+}
