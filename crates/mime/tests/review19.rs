@@ -4,7 +4,7 @@
 use mime::fuzzing::push_events;
 use mime::{
     Address, BodyPart, BuildError, DateTime, Mailbox, Message, MessageBuilder, TransferEncoding,
-    parse_msg_ids,
+    parse_addresses, parse_msg_ids,
 };
 
 fn mailbox(local: &str, domain: &str) -> Mailbox {
@@ -462,4 +462,32 @@ fn many_bare_message_id_tokens_stay_linear() {
     let ids = parse_msg_ids(&v);
     assert_eq!(ids.len(), 40_000);
     assert!(ids.iter().all(|i| i == "id@x"));
+}
+
+// RFC 5322 section 3.4.1: "addr-spec = local-part "@" domain" with "local-part =
+// dot-atom / quoted-string / obs-local-part" and obs-local-part = word *("." word).
+// Words side by side without a dot, or two '@', are no addr-spec; joining them made
+// up an address that was never written ("a@b.test; c@d.test" became
+// "ab.testc@d.test"). parse_addresses promises to drop what it cannot parse.
+#[test]
+fn address_parser_does_not_make_up_addresses() {
+    let addrs = |v: &[u8]| -> Vec<String> {
+        parse_addresses(v)
+            .into_iter()
+            .flat_map(|a| match a {
+                Address::Mailbox(m) => vec![m.address()],
+                Address::Group { members, .. } => members.iter().map(Mailbox::address).collect(),
+            })
+            .collect()
+    };
+    assert_eq!(addrs(b"a@b.test; c@d.test"), ["a@b.test", "c@d.test"]);
+    assert_eq!(addrs(b"a b@c.test"), Vec::<String>::new());
+    assert_eq!(addrs(b"a@b@c.test, d@e.test"), ["d@e.test"]);
+    assert_eq!(addrs(b"X <a b@c.test>, <d@e.test>"), ["d@e.test"]);
+    // obsolete forms with white space and comments around the dots still parse
+    assert_eq!(
+        addrs(b"john . doe @ example . test, \"j d\" . x@y.test, (c) a(b)@(c)d.test"),
+        ["john.doe@example.test", "\"j d.x\"@y.test", "a@d.test"]
+    );
+    assert_eq!(addrs(b"G: a@b.test; c@d.test"), ["a@b.test", "c@d.test"]);
 }
