@@ -491,3 +491,36 @@ fn address_parser_does_not_make_up_addresses() {
     );
     assert_eq!(addrs(b"G: a@b.test; c@d.test"), ["a@b.test", "c@d.test"]);
 }
+
+// RFC 3501 section 6.4.5: "Every message has at least one part number. Non-[MIME-IMB]
+// messages, and non-multipart [MIME-IMB] messages with no encapsulated message, only
+// have a part 1." and "A part of type MESSAGE/RFC822 also has nested part numbers,
+// referring to parts of the MESSAGE part's body." A message whose own type is
+// message/rfc822 is a non-multipart: its part 1 is its body, the encapsulated message
+// (1.HEADER its header, 1.1 its body). Part 1 skipped a level, so BODY[1] gave the
+// inner body and BODY[1.HEADER] nothing; and BODY[HEADER] gave the inner header.
+#[test]
+fn root_message_rfc822_part_numbers() {
+    let msg = b"Content-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\ninner body\r\n";
+    let m = Message::parse(msg);
+    let s = |p: &[u32], w| m.section(p, w).map(<[u8]>::to_vec);
+    use mime::Section::{Body, Header, Mime, Text};
+    assert_eq!(
+        s(&[1], Body).as_deref(),
+        Some(&b"Subject: inner\r\n\r\ninner body\r\n"[..])
+    );
+    assert_eq!(s(&[1], Header).as_deref(), Some(&b"Subject: inner\r\n\r\n"[..]));
+    assert_eq!(s(&[1], Text).as_deref(), Some(&b"inner body\r\n"[..]));
+    assert_eq!(
+        s(&[1], Mime).as_deref(),
+        Some(&b"Content-Type: message/rfc822\r\n\r\n"[..])
+    );
+    assert_eq!(s(&[1, 1], Body).as_deref(), Some(&b"inner body\r\n"[..]));
+    assert_eq!(s(&[2], Body), None);
+    // HEADER and TEXT of the message are its own, not the encapsulated one's
+    assert_eq!(
+        s(&[], Header).as_deref(),
+        Some(&b"Content-Type: message/rfc822\r\n\r\n"[..])
+    );
+    assert_eq!(s(&[], Text), s(&[1], Body));
+}
