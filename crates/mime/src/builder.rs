@@ -44,6 +44,11 @@ pub enum BuildError {
     /// section 5.1), so it would add parameters or other syntax to Content-Type.
     #[error("invalid media type: {0}")]
     InvalidMediaType(String),
+    /// A header added with `header()` has the name of a field the builder writes
+    /// itself (Content-Type, Date, a Subject also set with `subject()`, ...): a
+    /// second one would be ignored or misread (RFC 5322 section 3.6, RFC 2045).
+    #[error("header field {0} is written by the builder")]
+    DuplicateField(String),
     /// A multipart without body parts (RFC 2046 section 5.1.1 requires one at least).
     #[error("a multipart needs at least one body part")]
     EmptyMultipart,
@@ -188,6 +193,22 @@ impl BodyPart {
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.extra.push((name.to_owned(), value.to_owned()));
         self
+    }
+
+    /// The header fields the builder writes for this part (RFC 2045 allows one of
+    /// each per entity).
+    fn own_fields(&self) -> Vec<&'static str> {
+        let mut own = vec!["Content-Type", "Content-Transfer-Encoding"];
+        if self.disposition.is_some() {
+            own.push("Content-Disposition");
+        }
+        if self.content_id.is_some() {
+            own.push("Content-ID");
+        }
+        if self.description.is_some() {
+            own.push("Content-Description");
+        }
+        own
     }
 
     /// Forces a transfer encoding (refused at build time if the transport does not allow it).
@@ -405,11 +426,33 @@ impl MessageBuilder {
         w.ids("Message-ID", std::slice::from_ref(&id))?;
         w.ids("In-Reply-To", &self.in_reply_to)?;
         w.ids("References", &self.references)?;
+        // fields the builder writes itself may not come twice (RFC 5322 section
+        // 3.6; the body part's Content-* fields go in this header block too)
+        let mut own = vec!["Date", "Message-ID", "MIME-Version"];
+        for (name, set) in [
+            ("From", !self.from.is_empty()),
+            ("To", !self.to.is_empty()),
+            ("Cc", !self.cc.is_empty()),
+            ("Bcc", !self.bcc.is_empty()),
+            ("Sender", self.sender.is_some()),
+            ("Reply-To", !self.reply_to.is_empty()),
+            ("Subject", self.subject.is_some()),
+            ("In-Reply-To", !self.in_reply_to.is_empty()),
+            ("References", !self.references.is_empty()),
+        ] {
+            if set {
+                own.push(name);
+            }
+        }
+        let body = self.body.unwrap_or_else(|| BodyPart::text(""));
+        own.extend(body.own_fields());
         for (n, v) in &self.extra {
+            if own.iter().any(|o| o.eq_ignore_ascii_case(n.trim())) {
+                return Err(BuildError::DuplicateField(n.clone()));
+            }
             w.unstructured(n, v)?;
         }
         w.field("MIME-Version", &["1.0".into()])?;
-        let body = self.body.unwrap_or_else(|| BodyPart::text(""));
         w.part(&body)?;
         Ok(w.out)
     }
@@ -846,7 +889,11 @@ impl Writer {
         if let Some(d) = &p.description {
             self.unstructured("Content-Description", d)?;
         }
+        let own = p.own_fields();
         for (n, v) in &p.extra {
+            if own.iter().any(|o| o.eq_ignore_ascii_case(n.trim())) {
+                return Err(BuildError::DuplicateField(n.clone()));
+            }
             self.unstructured(n, v)?;
         }
         Ok(())

@@ -524,3 +524,49 @@ fn root_message_rfc822_part_numbers() {
     );
     assert_eq!(s(&[], Text), s(&[1], Body));
 }
+
+// RFC 5322 section 3.6: Date occurs exactly once and Subject, Message-ID, From and the
+// other originator and identification fields at most once; RFC 2045 section 5 and
+// 6: one Content-Type and one Content-Transfer-Encoding per entity. An extra header()
+// with the name of a field the builder writes itself made a second one, and a reader
+// takes the first: `header("Content-Type", "text/plain")` hid the whole multipart.
+#[test]
+fn builder_refuses_extra_headers_that_duplicate_its_own() {
+    let parts = || BodyPart::mixed(vec![BodyPart::text("a"), BodyPart::text("b")]);
+    for name in [
+        "Content-Type",
+        "content-transfer-encoding",
+        "MIME-Version",
+        "Date",
+        "Message-ID",
+    ] {
+        let built = MessageBuilder::new()
+            .header(name, "text/plain")
+            .body(parts())
+            .build_at(0, 0);
+        assert!(
+            matches!(built, Err(BuildError::DuplicateField(_))),
+            "{name}: {built:?}"
+        );
+    }
+    let built = MessageBuilder::new()
+        .subject("one")
+        .header("Subject", "two")
+        .build_at(0, 0);
+    assert!(matches!(built, Err(BuildError::DuplicateField(_))), "{built:?}");
+    let built = MessageBuilder::new()
+        .body(BodyPart::text("a").header("Content-Type", "application/octet-stream"))
+        .build_at(0, 0);
+    assert!(matches!(built, Err(BuildError::DuplicateField(_))), "{built:?}");
+    // a field the builder does not write is fine, once or more
+    let bytes = MessageBuilder::new()
+        .header("Subject", "only one")
+        .header("Comments", "a")
+        .header("Comments", "b")
+        .body(parts())
+        .build_at(0, 0)
+        .unwrap();
+    let m = Message::parse(&bytes);
+    assert_eq!(m.parts.len(), 3);
+    assert_eq!(m.root().subject().as_deref(), Some("only one"));
+}
