@@ -570,3 +570,35 @@ fn builder_refuses_extra_headers_that_duplicate_its_own() {
     assert_eq!(m.parts.len(), 3);
     assert_eq!(m.root().subject().as_deref(), Some("only one"));
 }
+
+// Limits::max_field_bytes: "the push parser never buffers more than this (plus one
+// boundary line) at a time". A field skipped for being too long was consumed by the
+// scanner, but the parser released its buffer only when it gave out an event, and
+// skipping gives none: a folded field that went on and on (or any run of input that
+// produced no event) stayed in memory whole.
+#[test]
+fn push_parser_releases_a_skipped_field_as_it_goes() {
+    let limits = mime::Limits {
+        max_field_bytes: 512,
+        ..mime::Limits::default()
+    };
+    let mut p = mime::PushParser::new(limits);
+    p.feed(b"X-Long: ");
+    p.feed(&[b'a'; 600]);
+    let mut most = 0;
+    for _ in 0..20_000 {
+        p.feed(b"\r\n more");
+        while p.poll_event().is_some() {}
+        most = most.max(p.buffered());
+    }
+    p.feed(b"\r\nSubject: after\r\n\r\nbody");
+    p.finish();
+    let mut subject = None;
+    while let Some(ev) = p.poll_event() {
+        if let mime::Event::Header(f) = ev {
+            subject = Some(f.value);
+        }
+    }
+    assert!(most <= 2 * 512, "buffered {most} bytes");
+    assert_eq!(subject.as_deref(), Some(&b" after"[..]));
+}
