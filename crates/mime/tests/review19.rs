@@ -602,3 +602,26 @@ fn push_parser_releases_a_skipped_field_as_it_goes() {
     assert!(most <= 2 * 512, "buffered {most} bytes");
     assert_eq!(subject.as_deref(), Some(&b" after"[..]));
 }
+
+// RFC 2045 section 1: "all of these header fields except for Content-Disposition can
+// include RFC 822 comments, which have no semantic content and should be ignored
+// during MIME processing." A comment next to the mechanism made the encoding
+// unknown, so the body was not decoded.
+#[test]
+fn comment_in_content_transfer_encoding_is_ignored() {
+    for cte in ["base64 (sent by X)", "(c) base64", "(a (nested) c)BASE64(d)"] {
+        let msg = format!("Content-Transfer-Encoding: {cte}\r\n\r\naGVsbG8=\r\n");
+        let m = Message::parse(msg.as_bytes());
+        assert_eq!(m.parts[0].encoding, TransferEncoding::Base64, "{cte}");
+        assert_eq!(&*m.decoded_body(0).0, b"hello", "{cte}");
+        assert!(m.defects.is_empty(), "{cte}: {:?}", m.defects);
+    }
+    assert_eq!(
+        TransferEncoding::from_label(Some("quoted-printable (x)")),
+        TransferEncoding::QuotedPrintable
+    );
+    assert_eq!(
+        TransferEncoding::from_label(Some("base64 junk")),
+        TransferEncoding::Other
+    );
+}
