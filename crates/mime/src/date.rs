@@ -38,7 +38,9 @@ impl DateTime {
     /// The date-time at `unix` seconds, shown in zone `offset_minutes`.
     #[must_use]
     pub fn from_unix(unix: i64, offset_minutes: i16) -> Self {
-        let local = unix + i64::from(offset_minutes) * 60;
+        // saturating: a time at the ends of i64 must not overflow (the date is
+        // then merely far off)
+        let local = unix.saturating_add(i64::from(offset_minutes) * 60);
         let (y, m, d) = civil_from_days(local.div_euclid(86_400));
         let secs = local.rem_euclid(86_400);
         DateTime {

@@ -625,3 +625,33 @@ fn comment_in_content_transfer_encoding_is_ignored() {
         TransferEncoding::Other
     );
 }
+
+// Not an RFC rule: no panic on any input. A time at the ends of i64 (a bad file
+// time, a hostile INTERNALDATE) overflowed in DateTime::from_unix, unix_time and
+// MessageBuilder::build_at, which panics in debug builds.
+#[test]
+fn extreme_times_do_not_panic() {
+    for t in [i64::MAX, i64::MIN, i64::MAX - 1, i64::MIN + 1] {
+        for off in [0i16, 1, -1, i16::MAX, i16::MIN] {
+            let d = DateTime::from_unix(t, off);
+            let _ = d.unix_time();
+            let _ = d.to_rfc5322();
+            let _ = MessageBuilder::new().build_at(t, off);
+        }
+    }
+    let d = DateTime {
+        year: i32::MAX,
+        month: 12,
+        day: 31,
+        hour: 23,
+        minute: 59,
+        second: 60,
+        offset_minutes: i16::MIN,
+    };
+    let _ = d.unix_time();
+    let _ = d.to_rfc5322();
+    let _ = MessageBuilder::new().date(d).build_at(0, 0);
+    let d = DateTime { year: i32::MIN, ..d };
+    let _ = d.unix_time();
+    let _ = d.to_rfc5322();
+}
