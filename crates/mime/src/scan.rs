@@ -301,7 +301,7 @@ impl Scanner {
         if buf.starts_with(b"From ") {
             // the decision depends only on the first max_field_bytes + 1
             // bytes, so it is the same for any chunking
-            let window = &buf[..buf.len().min(self.limits.max_field_bytes + 1)];
+            let window = &buf[..buf.len().min(self.limits.max_field_bytes.saturating_add(1))];
             let nl = self.find_nl(window);
             if nl.is_none() && !eof && window.len() == buf.len() {
                 self.started = false;
@@ -338,7 +338,7 @@ impl Scanner {
         }
         // A line with no line break in its first max_field_bytes + 1 bytes is too long
         // whatever it is; deciding from that window only keeps any chunking equal.
-        let window = &buf[..buf.len().min(self.limits.max_field_bytes + 1)];
+        let window = &buf[..buf.len().min(self.limits.max_field_bytes.saturating_add(1))];
         let Some(nl) = self.find_nl(window) else {
             if buf.len() > self.limits.max_field_bytes {
                 return self.maybe_too_long(out, buf.len());

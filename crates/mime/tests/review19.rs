@@ -655,3 +655,55 @@ fn extreme_times_do_not_panic() {
     let _ = d.unix_time();
     let _ = d.to_rfc5322();
 }
+
+// Not an RFC rule: no panic on any input. `usize::MAX` reads naturally as "no limit",
+// but max_field_bytes + 1 overflowed (a panic in debug builds) on the first header line.
+#[test]
+fn unlimited_limits_do_not_overflow() {
+    let limits = mime::Limits {
+        max_depth: usize::MAX,
+        max_parts: usize::MAX,
+        max_header_bytes: usize::MAX,
+        max_field_bytes: usize::MAX,
+        max_fields: usize::MAX,
+        max_boundary_len: usize::MAX,
+    };
+    let msg = b"From x@y Mon\r\nContent-Type: multipart/mixed; boundary=b\r\nX: y\r\n z\r\n\r\n--b\r\n\r\none\r\n--b--\r\n";
+    let whole = push_events(msg, &[msg.len()], mime::Limits::default());
+    let events = {
+        let mut p = mime::PushParser::new(limits);
+        let mut v = Vec::new();
+        for c in msg.chunks(3) {
+            p.feed(c);
+            while let Some(e) = p.poll_event() {
+                v.push(e);
+            }
+        }
+        p.finish();
+        while let Some(e) = p.poll_event() {
+            v.push(e);
+        }
+        v
+    };
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, mime::Event::Delimiter { close: true, .. }))
+    );
+    assert_eq!(
+        whole
+            .iter()
+            .filter(|e| matches!(e, mime::Event::PartStart { .. }))
+            .count(),
+        2
+    );
+    let m = Message::parse_with(
+        msg,
+        mime::ParseOptions {
+            limits,
+            strict: false,
+        },
+    )
+    .unwrap();
+    assert_eq!(m.parts.len(), 2);
+}
