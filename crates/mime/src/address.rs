@@ -139,6 +139,37 @@ fn addr_spec(toks: &[Tok<'_>]) -> (String, String) {
     (join(l), join(d))
 }
 
+/// Whether `toks` (comments aside) can be an addr-spec: words joined by dots
+/// (RFC 5322 section 3.4.1, with the CFWS around the dots of the obsolete forms of
+/// section 4.4), one `@`, then the domain the same way or a literal. Words side by
+/// side without a dot, a second `@` or another special are not read as one
+/// address: joining them would make up an address that was never written.
+fn valid_addr_spec(toks: &[Tok<'_>]) -> bool {
+    let mut at = false;
+    // whether the last word ended with a dot (or there was none yet)
+    let mut after_dot = true;
+    for t in toks {
+        let w: &[u8] = match t {
+            Tok::Comment(_) => continue,
+            Tok::Special(b'@') if !at => {
+                at = true;
+                after_dot = true;
+                continue;
+            }
+            Tok::Special(b'.') => b".",
+            Tok::Special(_) => return false,
+            Tok::Atom(a) | Tok::Literal(a) => a,
+            Tok::Quoted(q) => q,
+        };
+        let joined = after_dot || w.first() == Some(&b'.') || matches!(t, Tok::Quoted(q) if q.is_empty());
+        if !joined {
+            return false;
+        }
+        after_dot = w.last() == Some(&b'.') || (w.is_empty() && matches!(t, Tok::Quoted(_)));
+    }
+    true
+}
+
 fn mailbox(toks: &[Tok<'_>]) -> Option<Mailbox> {
     if let Some(lt) = toks.iter().position(|t| *t == Tok::Special(b'<')) {
         let gt = toks[lt..]
@@ -149,6 +180,9 @@ fn mailbox(toks: &[Tok<'_>]) -> Option<Mailbox> {
         // obs-route: "@a,@b:" before the addr-spec
         if let Some(colon) = inner.iter().position(|t| *t == Tok::Special(b':')) {
             inner = &inner[colon + 1..];
+        }
+        if !valid_addr_spec(inner) {
+            return None;
         }
         let (local, domain) = addr_spec(inner);
         return Some(Mailbox {
@@ -168,7 +202,7 @@ fn mailbox(toks: &[Tok<'_>]) -> Option<Mailbox> {
     } else {
         toks
     };
-    if words.is_empty() {
+    if words.is_empty() || !valid_addr_spec(words) {
         return None;
     }
     let (local, domain) = addr_spec(words);
@@ -211,7 +245,9 @@ pub fn parse_addresses(value: &[u8]) -> Vec<Address> {
             match toks[j] {
                 Tok::Special(b'<') => in_angle = true,
                 Tok::Special(b'>') => in_angle = false,
-                Tok::Special(b',') if !in_angle => break,
+                // a ';' outside a group ends an address too (lists typed with
+                // ';' between addresses), rather than run two into one
+                Tok::Special(b',' | b';') if !in_angle => break,
                 Tok::Special(b':') if !in_angle && group_colon.is_none() => {
                     group_colon = Some(j);
                     break;

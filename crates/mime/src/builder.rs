@@ -32,6 +32,26 @@ pub enum BuildError {
     /// An address has non-ASCII characters and the transport lacks SMTPUTF8.
     #[error("non-ASCII address needs SMTPUTF8: {0}")]
     NonAsciiAddress(String),
+    /// An address whose domain is neither a dot-atom nor a domain literal (RFC 5322
+    /// section 3.4.1), so written as is it would change the field's syntax.
+    #[error("invalid address: {0}")]
+    InvalidAddress(String),
+    /// The Date cannot be written as RFC 5322 section 3.3 requires: a zone offset
+    /// beyond +-99:59, a field out of range, or a year before 1900.
+    #[error("date cannot be written: {0}")]
+    InvalidDate(String),
+    /// A media type is not `type/subtype` made of RFC 2045 tokens (RFC 2045
+    /// section 5.1), so it would add parameters or other syntax to Content-Type.
+    #[error("invalid media type: {0}")]
+    InvalidMediaType(String),
+    /// A header added with `header()` has the name of a field the builder writes
+    /// itself (Content-Type, Date, a Subject also set with `subject()`, ...): a
+    /// second one would be ignored or misread (RFC 5322 section 3.6, RFC 2045).
+    #[error("header field {0} is written by the builder")]
+    DuplicateField(String),
+    /// A multipart without body parts (RFC 2046 section 5.1.1 requires one at least).
+    #[error("a multipart needs at least one body part")]
+    EmptyMultipart,
     /// A line would exceed 998 octets (RFC 5322 section 2.1.1).
     #[error("a line would exceed 998 octets")]
     LineTooLong,
@@ -173,6 +193,22 @@ impl BodyPart {
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.extra.push((name.to_owned(), value.to_owned()));
         self
+    }
+
+    /// The header fields the builder writes for this part (RFC 2045 allows one of
+    /// each per entity).
+    fn own_fields(&self) -> Vec<&'static str> {
+        let mut own = vec!["Content-Type", "Content-Transfer-Encoding"];
+        if self.disposition.is_some() {
+            own.push("Content-Disposition");
+        }
+        if self.content_id.is_some() {
+            own.push("Content-ID");
+        }
+        if self.description.is_some() {
+            own.push("Content-Description");
+        }
+        own
     }
 
     /// Forces a transfer encoding (refused at build time if the transport does not allow it).
@@ -352,7 +388,14 @@ impl MessageBuilder {
         let date = self
             .date
             .unwrap_or_else(|| DateTime::from_unix(unix_time, offset_minutes));
-        w.field("Date", &[date.to_rfc5322()])?;
+        // what cannot be read back as the same date was not written right (a zone
+        // of five digits, a 13th month, ...); RFC 5322 section 3.3 wants a year
+        // from 1900 on
+        let text = date.to_rfc5322();
+        if date.year < 1900 || DateTime::parse(text.as_bytes()) != Some(date) {
+            return Err(BuildError::InvalidDate(text));
+        }
+        w.field("Date", &[text])?;
         for (name, list) in [
             ("From", &self.from),
             ("To", &self.to),
@@ -383,11 +426,33 @@ impl MessageBuilder {
         w.ids("Message-ID", std::slice::from_ref(&id))?;
         w.ids("In-Reply-To", &self.in_reply_to)?;
         w.ids("References", &self.references)?;
+        // fields the builder writes itself may not come twice (RFC 5322 section
+        // 3.6; the body part's Content-* fields go in this header block too)
+        let mut own = vec!["Date", "Message-ID", "MIME-Version"];
+        for (name, set) in [
+            ("From", !self.from.is_empty()),
+            ("To", !self.to.is_empty()),
+            ("Cc", !self.cc.is_empty()),
+            ("Bcc", !self.bcc.is_empty()),
+            ("Sender", self.sender.is_some()),
+            ("Reply-To", !self.reply_to.is_empty()),
+            ("Subject", self.subject.is_some()),
+            ("In-Reply-To", !self.in_reply_to.is_empty()),
+            ("References", !self.references.is_empty()),
+        ] {
+            if set {
+                own.push(name);
+            }
+        }
+        let body = self.body.unwrap_or_else(|| BodyPart::text(""));
+        own.extend(body.own_fields());
         for (n, v) in &self.extra {
+            if own.iter().any(|o| o.eq_ignore_ascii_case(n.trim())) {
+                return Err(BuildError::DuplicateField(n.clone()));
+            }
             w.unstructured(n, v)?;
         }
         w.field("MIME-Version", &["1.0".into()])?;
-        let body = self.body.unwrap_or_else(|| BodyPart::text(""));
         w.part(&body)?;
         Ok(w.out)
     }
@@ -408,8 +473,24 @@ fn is_atext(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
 }
 
+/// Whether `d` can be written as the domain of an addr-spec (RFC 5322 section
+/// 3.4.1): a dot-atom (UTF-8 allowed, RFC 6532; the caller refuses it without
+/// SMTPUTF8) or a domain literal `[dtext]`. Anything else (`>`, `,`, `;`, spaces,
+/// comments) would end the address early or add another one to the field.
+fn is_domain(d: &str) -> bool {
+    if let Some(inner) = d.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        return inner
+            .bytes()
+            .all(|b| (33..=126).contains(&b) && !matches!(b, b'[' | b']' | b'\\'));
+    }
+    d.split('.')
+        .all(|label| !label.is_empty() && label.bytes().all(|b| is_atext(b) || b >= 0x80))
+}
+
 impl Writer {
-    /// Writes `Name: tok tok ...` folded before a token when the line would pass 78.
+    /// Writes `Name: tok tok ...` folded before a token when the line would pass 78,
+    /// or 76 on a line holding an encoded word (RFC 2047 section 2); a first token
+    /// that is an encoded word too long for the first line goes on the next one.
     fn field(&mut self, name: &str, tokens: &[String]) -> Result<(), BuildError> {
         if name.is_empty() || !name.bytes().all(|b| (33..127).contains(&b) && b != b':') {
             return Err(BuildError::InvalidHeaderName);
@@ -422,12 +503,17 @@ impl Writer {
         self.out.push(b':');
         let mut len = name.len() + 1;
         let mut first = true;
+        let mut line_has_word = false;
         for tok in tokens {
             check(tok, "header value")?;
-            if !first && !tok.is_empty() && len + 1 + tok.len() > 78 {
+            let word = tok.starts_with("=?") && tok.ends_with("?=");
+            let limit = if word || line_has_word { 76 } else { 78 };
+            if (!first || word) && !tok.is_empty() && len + 1 + tok.len() > limit {
                 self.out.extend_from_slice(b"\r\n");
                 len = 0;
+                line_has_word = false;
             }
+            line_has_word |= word;
             self.out.push(b' ');
             self.out.extend_from_slice(tok.as_bytes());
             len += 1 + tok.len();
@@ -483,6 +569,9 @@ impl Writer {
         for (i, m) in list.iter().enumerate() {
             let addr = m.address();
             check(&addr, "address")?;
+            if !m.domain.is_empty() && !is_domain(&m.domain) {
+                return Err(BuildError::InvalidAddress(addr));
+            }
             if !addr.is_ascii() && !self.t.utf8_headers {
                 return Err(BuildError::NonAsciiAddress(addr));
             }
@@ -507,7 +596,15 @@ impl Writer {
             .iter()
             .map(|i| format!("<{}>", i.trim_matches(['<', '>'])))
             .collect();
-        if tokens.iter().any(|t| t.bytes().any(|b| b <= b' ')) {
+        // RFC 5322 section 3.6.4: inside the brackets a msg-id has no white space
+        // and no angle bracket (a '>' would end it early and start another), and
+        // is ASCII unless the transport has SMTPUTF8 (RFC 6532 section 3.2)
+        let bad = |t: &String| {
+            t[1..t.len() - 1].bytes().any(|b| {
+                b <= b' ' || b == 0x7f || b == b'<' || b == b'>' || (b >= 0x80 && !self.t.utf8_headers)
+            })
+        };
+        if tokens.iter().any(bad) {
             return Err(BuildError::ForbiddenByte("message id"));
         }
         self.field(name, &tokens)
@@ -532,7 +629,9 @@ impl Writer {
                 && value
                     .bytes()
                     .all(|b| b > b' ' && b < 0x7f && !crate::header::TSPECIALS.contains(&b));
-            if value.is_ascii() && name.len() + value.len() < 60 {
+            // a value holding "=?" goes as RFC 2231 too: readers decode RFC 2047
+            // words even in parameters, where RFC 2047 section 5 forbids them
+            if value.is_ascii() && name.len() + value.len() < 60 && !value.contains("=?") {
                 if token {
                     toks.push(format!("{name}={value}"));
                 } else {
@@ -581,6 +680,37 @@ impl Writer {
         let non_ascii = body.iter().filter(|&&b| b >= 0x80).count();
         let bare = has_bare_cr_lf(body);
         let dot_risk = self.dot_safe && has_dot_risk(body);
+        // RFC 2045 section 6.4 and RFC 2046 section 5.2.1: a multipart or a
+        // message/rfc822 given as bytes takes 7bit, 8bit or binary only (the types
+        // the parser reads as nested; message/global may take any, RFC 6532
+        // section 3.5)
+        let composite = p.media_type.starts_with("multipart/")
+            || matches!(p.media_type.as_str(), "message/rfc822" | "message/news");
+        if composite {
+            match p.encoding {
+                Some(
+                    e @ (TransferEncoding::QuotedPrintable
+                    | TransferEncoding::Base64
+                    | TransferEncoding::Other),
+                ) => {
+                    return Err(BuildError::EncodingNotAllowed(e.as_str()));
+                }
+                Some(_) => {}
+                None if dot_risk => {
+                    return Err(BuildError::NotDotSafe("a message or multipart given as bytes"));
+                }
+                None if non_ascii == 0 && !long && !nul && !bare => return Ok(TransferEncoding::SevenBit),
+                None if !long && !nul && !bare && (self.t.eight_bit || self.t.binary) => {
+                    return Ok(TransferEncoding::EightBit);
+                }
+                None if self.t.binary => return Ok(TransferEncoding::Binary),
+                None => {
+                    return Err(BuildError::EncodingNotAllowed(
+                        "a message or multipart needs 8bit or binary",
+                    ));
+                }
+            }
+        }
         if let Some(e) = p.encoding {
             return match e {
                 TransferEncoding::SevenBit | TransferEncoding::EightBit | TransferEncoding::Binary
@@ -622,8 +752,26 @@ impl Writer {
     }
 
     fn part(&mut self, p: &BodyPart) -> Result<(), BuildError> {
+        // RFC 2045 section 5.1: type "/" subtype, both tokens; anything else (a ';',
+        // a space, a quote) would be read as parameters of the field
+        let token = |t: &str| {
+            !t.is_empty()
+                && t.bytes()
+                    .all(|b| b > b' ' && b < 0x7f && !crate::header::TSPECIALS.contains(&b))
+        };
+        if !p
+            .media_type
+            .split_once('/')
+            .is_some_and(|(t, s)| token(t) && token(s))
+        {
+            return Err(BuildError::InvalidMediaType(p.media_type.clone()));
+        }
         match &p.content {
             Content::Multipart(children) => {
+                // RFC 2046 section 5.1.1: a multipart has one body part at least
+                if children.is_empty() {
+                    return Err(BuildError::EmptyMultipart);
+                }
                 let mut inner = Vec::with_capacity(children.len());
                 for c in children {
                     let mut w = Writer {
@@ -666,19 +814,32 @@ impl Writer {
             Content::Message(bytes) => {
                 let toks = self.params(p.media_type.clone(), &p.params)?;
                 self.field("Content-Type", &toks)?;
-                let long = has_long_line(bytes);
-                let enc = if bytes.is_ascii() && !long {
+                // A message's lines end in CRLF (RFC 5322 section 2.1); one read from
+                // a file often has LF. Without BINARYMIME its bytes go out as 7bit or
+                // 8bit, which allow no bare CR or LF and no NUL (RFC 2045 sections
+                // 2.7, 2.8), so the line endings are made CRLF. Under BINARYMIME the
+                // bytes are kept as given (a binary part inside may hold them).
+                let bytes: std::borrow::Cow<'_, [u8]> = if !self.t.binary && has_bare_cr_lf(bytes) {
+                    std::borrow::Cow::Owned(normalize_crlf(bytes))
+                } else {
+                    std::borrow::Cow::Borrowed(bytes)
+                };
+                let long = has_long_line(&bytes);
+                let nul = bytes.contains(&0);
+                let enc = if self.t.binary && (long || nul || has_bare_cr_lf(&bytes) || !bytes.is_ascii()) {
+                    TransferEncoding::Binary
+                } else if bytes.is_ascii() && !long && !nul {
                     TransferEncoding::SevenBit
-                } else if self.t.binary || (self.t.eight_bit && !long) {
-                    if self.t.binary {
-                        TransferEncoding::Binary
-                    } else {
-                        TransferEncoding::EightBit
-                    }
+                } else if self.t.eight_bit && !long && !nul {
+                    TransferEncoding::EightBit
+                } else if nul {
+                    return Err(BuildError::EncodingNotAllowed(
+                        "message/rfc822 with NUL needs binary",
+                    ));
                 } else {
                     return Err(BuildError::EncodingNotAllowed("message/rfc822 needs 8bit"));
                 };
-                if self.dot_safe && has_dot_risk(bytes) {
+                if self.dot_safe && has_dot_risk(&bytes) {
                     return Err(BuildError::NotDotSafe("an attached message"));
                 }
                 if enc != TransferEncoding::SevenBit {
@@ -686,7 +847,7 @@ impl Writer {
                 }
                 self.common(p)?;
                 self.out.extend_from_slice(b"\r\n");
-                self.out.extend_from_slice(bytes);
+                self.out.extend_from_slice(&bytes);
             }
             Content::Leaf(raw) => {
                 let body: Vec<u8> = if p.media_type.starts_with("text/") {
@@ -702,7 +863,10 @@ impl Writer {
                 self.out.extend_from_slice(b"\r\n");
                 match enc {
                     TransferEncoding::Base64 => base64_lines(&body, &mut self.out),
-                    TransferEncoding::QuotedPrintable => qp_encode(&body, self.dot_safe, &mut self.out),
+                    TransferEncoding::QuotedPrintable => {
+                        let text = p.media_type.starts_with("text/");
+                        qp_encode(&body, text, self.dot_safe, &mut self.out);
+                    }
                     _ => self.out.extend_from_slice(&body),
                 }
             }
@@ -725,7 +889,11 @@ impl Writer {
         if let Some(d) = &p.description {
             self.unstructured("Content-Description", d)?;
         }
+        let own = p.own_fields();
         for (n, v) in &p.extra {
+            if own.iter().any(|o| o.eq_ignore_ascii_case(n.trim())) {
+                return Err(BuildError::DuplicateField(n.clone()));
+            }
             self.unstructured(n, v)?;
         }
         Ok(())
@@ -783,13 +951,19 @@ fn has_dot_risk(body: &[u8]) -> bool {
 
 /// Quoted-printable (RFC 2045 section 6.7): lines at most 76 characters with soft
 /// breaks, `=`, controls, 8-bit bytes and whitespace before a line break encoded;
-/// in dot-safe mode a leading `.` and the `F` of a leading `From ` too.
-fn qp_encode(body: &[u8], dot_safe: bool, out: &mut Vec<u8>) {
+/// in dot-safe mode a leading `.` and the `F` of a leading `From ` too. Only `text`
+/// has hard line breaks: other types have no canonical line break, so every CR
+/// and LF of theirs is encoded (`=0D`, `=0A`; RFC 2045 section 6.7, rule 4).
+fn qp_encode(body: &[u8], text: bool, dot_safe: bool, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut lines = body.split(|&b| b == b'\n').peekable();
+    let mut lines = body.split(|&b| text && b == b'\n').peekable();
     while let Some(line) = lines.next() {
         let last = lines.peek().is_none();
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = if text {
+            line.strip_suffix(b"\r").unwrap_or(line)
+        } else {
+            line
+        };
         let mut col = 0;
         for (i, &b) in line.iter().enumerate() {
             let at_end = i + 1 == line.len();
@@ -829,12 +1003,12 @@ mod tests {
     fn qp_roundtrip_and_dot_safe() {
         let body = b"From here\r\n.dot line\r\ntrailing space \r\n".to_vec();
         let mut out = Vec::new();
-        qp_encode(&body, true, &mut out);
+        qp_encode(&body, true, true, &mut out);
         assert!(out.starts_with(b"=46rom here\r\n=2Edot line\r\ntrailing space=20\r\n"));
         assert_eq!(decode_body(&out, TransferEncoding::QuotedPrintable).0, body);
         let long: Vec<u8> = "é".repeat(200).into_bytes();
         let mut out = Vec::new();
-        qp_encode(&long, false, &mut out);
+        qp_encode(&long, true, false, &mut out);
         assert!(out.split(|&b| b == b'\n').all(|l| l.len() <= 77));
         assert_eq!(decode_body(&out, TransferEncoding::QuotedPrintable).0, long);
         // a soft line break never leaves "." or "From " at the start of a line
@@ -843,7 +1017,7 @@ mod tests {
             body.extend_from_slice(b"....From here.\r\n");
             body.extend(std::iter::repeat_n(b'.', 200));
             let mut out = Vec::new();
-            qp_encode(&body, true, &mut out);
+            qp_encode(&body, true, true, &mut out);
             for l in out.split(|&b| b == b'\n') {
                 assert!(!l.starts_with(b".") && !l.starts_with(b"From "), "{pad}");
                 assert!(l.len() <= 77);

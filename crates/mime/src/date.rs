@@ -38,7 +38,9 @@ impl DateTime {
     /// The date-time at `unix` seconds, shown in zone `offset_minutes`.
     #[must_use]
     pub fn from_unix(unix: i64, offset_minutes: i16) -> Self {
-        let local = unix + i64::from(offset_minutes) * 60;
+        // saturating: a time at the ends of i64 must not overflow (the date is
+        // then merely far off)
+        let local = unix.saturating_add(i64::from(offset_minutes) * 60);
         let (y, m, d) = civil_from_days(local.div_euclid(86_400));
         let secs = local.rem_euclid(86_400);
         DateTime {
@@ -139,7 +141,7 @@ impl DateTime {
             *n = v as u8;
         }
         c.skip_cfws();
-        let offset_minutes = zone(&mut c);
+        let offset_minutes = zone(&mut c)?;
         let dt = DateTime {
             year,
             month,
@@ -149,11 +151,24 @@ impl DateTime {
             second: nums[2],
             offset_minutes,
         };
-        ((1..=31).contains(&day) && dt.hour < 24 && dt.minute < 60 && dt.second <= 60).then_some(dt)
+        // RFC 5322 section 3.3: "A date-time specification MUST be semantically valid"
+        (day >= 1 && day <= days_in_month(year, month) && dt.hour < 24 && dt.minute < 60 && dt.second <= 60)
+            .then_some(dt)
     }
 }
 
-fn zone(c: &mut Cursor<'_>) -> i16 {
+fn days_in_month(year: i32, month: u8) -> u8 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// The zone offset in minutes; `None` when the minutes of a numeric zone are
+/// beyond 59 (RFC 5322 section 3.3).
+fn zone(c: &mut Cursor<'_>) -> Option<i16> {
     match c.peek() {
         Some(s @ (b'+' | b'-')) => {
             c.bump();
@@ -164,16 +179,19 @@ fn zone(c: &mut Cursor<'_>) -> i16 {
                         v = v * 10 + i16::from(d - b'0');
                         c.bump();
                     }
-                    _ => return 0,
+                    _ => return Some(0),
                 }
             }
+            if v % 100 > 59 {
+                return None;
+            }
             let m = (v / 100) * 60 + v % 100;
-            if s == b'-' { -m } else { m }
+            Some(if s == b'-' { -m } else { m })
         }
         _ => {
             let z = c.atom(false).unwrap_or_default();
             let is = |name: &str| z.eq_ignore_ascii_case(name.as_bytes());
-            if is("EDT") {
+            Some(if is("EDT") {
                 -4 * 60
             } else if is("EST") || is("CDT") {
                 -5 * 60
@@ -186,7 +204,7 @@ fn zone(c: &mut Cursor<'_>) -> i16 {
             } else {
                 // UT, GMT, Z, military letters (RFC 5322 4.3: treat as -0000), none
                 0
-            }
+            })
         }
     }
 }

@@ -27,9 +27,21 @@ impl TransferEncoding {
         label.map_or(TransferEncoding::SevenBit, |l| Self::from_bytes(l.as_bytes()))
     }
 
-    /// From the raw bytes of a header value (case-insensitive, trimmed).
+    /// From the raw bytes of a header value (case-insensitive, trimmed). Comments
+    /// around the mechanism are ignored (RFC 2045 section 1).
     pub(crate) fn from_bytes(label: &[u8]) -> Self {
-        let l = label.trim_ascii();
+        let l = if label.contains(&b'(') {
+            let mut c = crate::header::Cursor::new(label);
+            c.skip_cfws();
+            let token = c.token().unwrap_or_default();
+            c.skip_cfws();
+            if !c.is_empty() {
+                return TransferEncoding::Other;
+            }
+            token
+        } else {
+            label.trim_ascii()
+        };
         let is = |s: &str| l.eq_ignore_ascii_case(s.as_bytes());
         if l.is_empty() || is("7bit") {
             TransferEncoding::SevenBit

@@ -41,6 +41,8 @@ pub enum DefectKind {
     /// The Content-Type value could not be parsed; text/plain is assumed.
     InvalidContentType,
     /// A message/rfc822 or multipart has a transfer encoding other than 7bit/8bit/binary.
+    /// (message/global may have any, RFC 6532 section 3.5: an encoded one is kept
+    /// as an opaque leaf without this defect.)
     InvalidEncodingForCompositeType,
     /// Base64 body with characters outside the alphabet (they were skipped).
     InvalidBase64Characters,

@@ -24,6 +24,12 @@ fn hex(b: u8) -> Option<u8> {
 /// RFC 2231 section 5 language suffix).
 fn parse_word(s: &[u8]) -> Option<Word<'_>> {
     let rest = s.strip_prefix(b"=?")?;
+    // a word holds no white space, so nothing past the first is looked at (else
+    // a value full of unfinished "=?" would be scanned to its end at each one)
+    let rest = &rest[..rest
+        .iter()
+        .position(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .unwrap_or(rest.len())];
     let q1 = memchr::memchr(b'?', rest)?;
     let cs = std::str::from_utf8(&rest[..q1]).ok()?;
     let charset = cs.split('*').next().unwrap_or(cs);

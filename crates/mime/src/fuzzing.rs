@@ -2,9 +2,9 @@
 //! on stable by `tests/fuzz_replay.rs`. Each function panics when an invariant fails.
 
 use crate::{
-    Address, Base64Decoder, BodyPart, BuildError, ContentType, DateTime, Disposition, Event, Limits, Mailbox,
-    Message, MessageBuilder, PartKind, PushParser, QpDecoder, TransferEncoding, Transport, decode_body,
-    decode_charset, decode_unstructured, encode_words, parse_addresses, parse_msg_ids, unfold,
+    Address, Base64Decoder, BodyPart, BuildError, ChunkKind, ContentType, DateTime, Disposition, Event,
+    Limits, Mailbox, Message, MessageBuilder, PartKind, PushParser, QpDecoder, TransferEncoding, Transport,
+    decode_body, decode_charset, decode_unstructured, encode_words, parse_addresses, parse_msg_ids, unfold,
 };
 
 /// Runs the push parser over `input` cut at the given chunk sizes (cycled; 0 is
@@ -14,23 +14,36 @@ use crate::{
 pub fn push_events(input: &[u8], sizes: &[usize], limits: Limits) -> Vec<Event> {
     let mut p = PushParser::new(limits);
     let mut out: Vec<Event> = Vec::new();
-    let push = |ev: Event, out: &mut Vec<Event>| {
-        if let (
-            Some(Event::Body {
-                data: a, kind: ka, ..
-            }),
-            Event::Body {
-                data: b, kind: kb, ..
-            },
-        ) = (out.last_mut(), &ev)
-            && ka == kb
-        {
-            let mut v = a.to_vec();
-            v.extend_from_slice(b);
-            *a = v.into();
+    // the body being merged: its bytes grow in a Vec, not copied at each chunk
+    // (that made byte-by-byte runs quadratic in the body's length)
+    let mut body: Option<(Vec<u8>, ChunkKind, usize)> = None;
+    let mut push = |ev: Option<Event>, out: &mut Vec<Event>| {
+        if let Some(Event::Body { data, kind, offset }) = &ev {
+            match &mut body {
+                Some((v, k, _)) if k == kind => {
+                    v.extend_from_slice(data);
+                    return;
+                }
+                _ => {}
+            }
+            if let Some((v, kind, offset)) = body.take() {
+                out.push(Event::Body {
+                    data: v.into(),
+                    kind,
+                    offset,
+                });
+            }
+            body = Some((data.to_vec(), *kind, *offset));
             return;
         }
-        out.push(ev);
+        if let Some((v, kind, offset)) = body.take() {
+            out.push(Event::Body {
+                data: v.into(),
+                kind,
+                offset,
+            });
+        }
+        out.extend(ev);
     };
     let mut i = 0;
     let mut k = 0;
@@ -45,7 +58,7 @@ pub fn push_events(input: &[u8], sizes: &[usize], limits: Limits) -> Vec<Event> 
         i = end;
         k += 1;
         while let Some(ev) = p.poll_event() {
-            push(ev, &mut out);
+            push(Some(ev), &mut out);
         }
         assert!(
             p.buffered() <= 2 * (limits.max_field_bytes + n + 1024),
@@ -54,8 +67,9 @@ pub fn push_events(input: &[u8], sizes: &[usize], limits: Limits) -> Vec<Event> 
     }
     p.finish();
     while let Some(ev) = p.poll_event() {
-        push(ev, &mut out);
+        push(Some(ev), &mut out);
     }
+    push(None, &mut out);
     assert!(p.is_done(), "parser not done after finish");
     out
 }

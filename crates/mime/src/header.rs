@@ -329,6 +329,8 @@ impl<'a> Cursor<'a> {
 pub fn parse_msg_ids(value: &[u8]) -> Vec<String> {
     let value = unfold(value);
     let mut out = Vec::new();
+    // once, not per token (that was quadratic in the number of tokens)
+    let bracketed = memchr::memchr(b'<', &value).is_some();
     let mut c = Cursor::new(&value);
     loop {
         c.skip_cfws();
@@ -363,7 +365,7 @@ pub fn parse_msg_ids(value: &[u8]) -> Vec<String> {
                     c.bump();
                     continue;
                 }
-                if !value.contains(&b'<') {
+                if !bracketed {
                     out.push(String::from_utf8_lossy(&value[start..c.i]).into_owned());
                 }
             }

@@ -158,6 +158,24 @@ fn text_value<'a>(v: Cow<'a, [u8]>, src: &Src<'a>) -> Cow<'a, str> {
     if crate::encoded_word::has_word_start(&v) {
         return Cow::Owned(crate::encoded_word::decode_unstructured(&v));
     }
+    plain_text(v, src)
+}
+
+/// The value of parameter `name` as text. RFC 2047 words are decoded (real mail
+/// puts them in `name` and `filename`, although RFC 2047 section 5 forbids them in
+/// parameters), except in `boundary`: `=`, `?` and `_` are boundary characters
+/// (RFC 2046 section 5.1.1), so a boundary that looks like an encoded word is
+/// taken as written, or no delimiter would match it.
+fn param_text<'a>(name: &str, v: Cow<'a, [u8]>, src: &Src<'a>) -> Cow<'a, str> {
+    if name == "boundary" {
+        plain_text(v, src)
+    } else {
+        text_value(v, src)
+    }
+}
+
+/// Bytes as UTF-8 text (lossy), borrowed when valid.
+fn plain_text<'a>(v: Cow<'a, [u8]>, src: &Src<'a>) -> Cow<'a, str> {
     match v {
         Cow::Borrowed(b) => src
             .str(b)
@@ -180,7 +198,11 @@ pub(crate) enum TypeKind {
         digest: bool,
     },
     /// `message/rfc822`, `message/global`, `message/news`.
-    Message,
+    Message {
+        /// `message/global`, which may have any transfer encoding (RFC 6532
+        /// section 3.5).
+        global: bool,
+    },
     /// Anything else.
     Other,
 }
@@ -362,7 +384,9 @@ impl<'a> ContentType<'a> {
                 digest: self.subtype == "digest",
             }
         } else if self.media_type == "message" && matches!(&*self.subtype, "rfc822" | "global" | "news") {
-            TypeKind::Message
+            TypeKind::Message {
+                global: self.subtype == "global",
+            }
         } else {
             TypeKind::Other
         };
@@ -555,9 +579,10 @@ fn parse_params<'a>(c: &mut Cursor<'a>, src: &Src<'a>) -> Vec<Param<'a>> {
         if out.iter().any(|p| p.name == name) {
             continue;
         }
+        let value = param_text(&name, value, src);
         out.push(Param {
             name,
-            value: text_value(value, src),
+            value,
             charset: None,
             language: None,
         });
@@ -617,27 +642,27 @@ fn assemble<'a>(raw: &[RawParam]) -> Vec<Param<'a>> {
                 (Some(_), _) => sections.push(r),
             }
         }
+        sections.sort_by_key(|r| r.section);
+        sections.dedup_by_key(|r| r.section);
+        // stop at the first gap (RFC 2231 section 3); sections without a `*0`
+        // make no value, and a plain `name=` given too still counts
+        let upto = sections
+            .iter()
+            .enumerate()
+            .take_while(|(i, s)| s.section == u32::try_from(*i).ok())
+            .count();
         let param = if let Some(e) = ext {
             extended_value(name, &[e])
-        } else if !sections.is_empty() {
-            sections.sort_by_key(|r| r.section);
-            sections.dedup_by_key(|r| r.section);
-            // stop at the first gap (RFC 2231 section 3)
-            let mut upto = 0;
-            for (i, s) in sections.iter().enumerate() {
-                if s.section != Some(i as u32) {
-                    break;
-                }
-                upto = i + 1;
-            }
-            if upto == 0 {
-                continue;
-            }
+        } else if upto > 0 {
             extended_value(name, &sections[..upto])
         } else if let Some(s) = simple {
             Param {
                 name: Cow::Owned(name.to_owned()),
-                value: owned(text_value(Cow::Borrowed(&s.value), &Src::new(&[], Shape::Flat))),
+                value: owned(param_text(
+                    name,
+                    Cow::Borrowed(&s.value),
+                    &Src::new(&[], Shape::Flat),
+                )),
                 charset: None,
                 language: None,
             }

@@ -140,6 +140,14 @@ impl PushParser {
         self.sc.is_done() && self.queue.is_empty()
     }
 
+    /// Drops the input the scanner has consumed; only when no queued event still
+    /// refers to it.
+    fn release(&mut self) {
+        let consumed = self.sc.pos - self.base;
+        self.buf.advance(consumed);
+        self.base = self.sc.pos;
+    }
+
     fn take(&mut self, start: usize, end: usize) -> Bytes {
         self.buf.advance(start - self.base);
         self.base = start;
@@ -160,6 +168,10 @@ impl PushParser {
                 };
                 let rel = self.sc.pos - self.base;
                 if !self.sc.step(&mut sink, &self.buf[rel..], self.eof) && self.queue.is_empty() {
+                    // what the scanner consumed without an event (a skipped field)
+                    // is released too, or it would stay buffered until the next
+                    // event (Limits::max_field_bytes)
+                    self.release();
                     return None;
                 }
                 continue;
@@ -168,9 +180,7 @@ impl PushParser {
                 // Queued events may still refer to bytes before `sc.pos`: drop input
                 // only once everything the scanner found so far has been handed out.
                 if self.queue.is_empty() {
-                    let consumed = self.sc.pos - self.base;
-                    self.buf.advance(consumed);
-                    self.base = self.sc.pos;
+                    self.release();
                 }
                 return Some(out);
             }

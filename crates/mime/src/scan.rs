@@ -99,6 +99,8 @@ struct TypeInfo {
     multipart: bool,
     digest: bool,
     message: bool,
+    /// message/global: a transfer encoding is allowed (RFC 6532 section 3.5).
+    global: bool,
     boundary: Option<Vec<u8>>,
 }
 
@@ -127,6 +129,15 @@ pub(crate) struct Scanner {
     line_start: bool,
     parts: usize,
     bare_lf: bool,
+    /// `(at, n)`: the `n` bytes from absolute offset `at` hold no line feed (the
+    /// line being read there was scanned that far before more input was needed).
+    no_nl: (usize, usize),
+    /// `(at, e, bare)`: the folded field at absolute offset `at` was scanned up to
+    /// its line end `e`, with its first bare LF at `bare` (offsets from `at`),
+    /// before more input was needed. With `no_nl`, input fed in small pieces is
+    /// not scanned again from the line's or field's start each time (that was
+    /// quadratic in the field's length).
+    resume: Option<(usize, usize, Option<usize>)>,
     /// Searcher for a line that starts with `--`, built once per process.
     nl_dash: &'static memmem::Finder<'static>,
 }
@@ -234,6 +245,8 @@ impl Scanner {
             line_start: true,
             parts: 1,
             bare_lf: false,
+            no_nl: (0, 0),
+            resume: None,
             nl_dash: NL_DASH.get_or_init(|| memmem::Finder::new(b"\n--")),
         }
     }
@@ -241,6 +254,21 @@ impl Scanner {
     /// True once the whole message has been scanned (every event given out).
     pub(crate) fn is_done(&self) -> bool {
         self.started && self.stack.is_empty()
+    }
+
+    /// The first line feed in `window`, which starts at `self.pos`; what an
+    /// earlier call found to hold none is not searched again.
+    fn find_nl(&mut self, window: &[u8]) -> Option<usize> {
+        let from = if self.no_nl.0 == self.pos {
+            self.no_nl.1.min(window.len())
+        } else {
+            0
+        };
+        let found = memchr(b'\n', &window[from..]).map(|p| from + p);
+        if found.is_none() {
+            self.no_nl = (self.pos, window.len());
+        }
+        found
     }
 
     fn note_line_end<S: Sink>(&mut self, out: &mut S, buf: &[u8], nl: usize) {
@@ -273,8 +301,8 @@ impl Scanner {
         if buf.starts_with(b"From ") {
             // the decision depends only on the first max_field_bytes + 1
             // bytes, so it is the same for any chunking
-            let window = &buf[..buf.len().min(self.limits.max_field_bytes + 1)];
-            let nl = memchr(b'\n', window);
+            let window = &buf[..buf.len().min(self.limits.max_field_bytes.saturating_add(1))];
+            let nl = self.find_nl(window);
             if nl.is_none() && !eof && window.len() == buf.len() {
                 self.started = false;
                 return false;
@@ -310,8 +338,8 @@ impl Scanner {
         }
         // A line with no line break in its first max_field_bytes + 1 bytes is too long
         // whatever it is; deciding from that window only keeps any chunking equal.
-        let window = &buf[..buf.len().min(self.limits.max_field_bytes + 1)];
-        let Some(nl) = memchr(b'\n', window) else {
+        let window = &buf[..buf.len().min(self.limits.max_field_bytes.saturating_add(1))];
+        let Some(nl) = self.find_nl(window) else {
             if buf.len() > self.limits.max_field_bytes {
                 return self.maybe_too_long(out, buf.len());
             }
@@ -350,15 +378,17 @@ impl Scanner {
         // continuation lines count only once the field is known to be kept: a field
         // over max_field_bytes is skipped unread (with or without all of it buffered),
         // so its line endings are never looked at, whatever the chunking.
-        let mut e = nl;
-        let mut bare = None;
+        let (mut e, mut bare) = match self.resume.take() {
+            Some((at, e, bare)) if at == self.pos => (e, bare),
+            _ => (nl, None),
+        };
         let end = loop {
             let next = e + 1;
             if next >= buf.len() {
                 if eof {
                     break buf.len();
                 }
-                return self.maybe_too_long(out, buf.len());
+                return self.wait_for_field_end(out, buf.len(), (e, bare));
             }
             if !is_wsp(buf[next]) {
                 break next;
@@ -371,7 +401,7 @@ impl Scanner {
                     }
                 }
                 None if eof => break buf.len(),
-                None => return self.maybe_too_long(out, buf.len()),
+                None => return self.wait_for_field_end(out, buf.len(), (e, bare)),
             }
         };
         self.ctx.first_line = false;
@@ -425,13 +455,15 @@ impl Scanner {
                 multipart: false,
                 digest: false,
                 message: false,
+                global: false,
                 boundary: None,
             };
             match framing {
                 Some(s) => {
                     info.multipart = matches!(s.kind, TypeKind::Multipart { .. });
                     info.digest = s.kind == TypeKind::Multipart { digest: true };
-                    info.message = s.kind == TypeKind::Message;
+                    info.message = matches!(s.kind, TypeKind::Message { .. });
+                    info.global = s.kind == TypeKind::Message { global: true };
                     info.boundary = s.boundary;
                 }
                 None => self.ctx.bad_content_type = true,
@@ -443,6 +475,16 @@ impl Scanner {
         }
         self.ctx.emitted += 1;
         true
+    }
+
+    /// The end of the field at `self.pos` is not in the input yet: skip the field
+    /// if it is too long already, else keep where the scan got to and wait.
+    fn wait_for_field_end<S: Sink>(&mut self, out: &mut S, have: usize, at: (usize, Option<usize>)) -> bool {
+        if self.maybe_too_long(out, have) {
+            return true;
+        }
+        self.resume = Some((self.pos, at.0, at.1));
+        false
     }
 
     fn maybe_too_long<S: Sink>(&mut self, out: &mut S, have: usize) -> bool {
@@ -507,6 +549,7 @@ impl Scanner {
             digest: false,
             // the default in a digest is message/rfc822
             message: ctx.digest_default,
+            global: false,
             boundary: None,
         });
         let composite_ok = ctx.encoding.is_none_or(|e| {
@@ -538,7 +581,11 @@ impl Scanner {
             }
         } else if info.message {
             if !composite_ok {
-                defect(out, DefectKind::InvalidEncodingForCompositeType, body_start);
+                // RFC 6532 section 3.5 allows message/global any transfer encoding:
+                // kept opaque (decode_body gives the message), but not a defect
+                if !info.global {
+                    defect(out, DefectKind::InvalidEncodingForCompositeType, body_start);
+                }
             } else if !depth_ok {
                 defect(out, DefectKind::NestingTooDeep, body_start);
             } else if self.parts >= self.limits.max_parts {

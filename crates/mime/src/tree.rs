@@ -247,10 +247,15 @@ impl<'a> Message<'a> {
     #[must_use]
     pub fn resolve(&self, path: &[u32]) -> Option<PartId> {
         let mut cur = 0;
-        for &n in path {
+        for (k, &n) in path.iter().enumerate() {
             let n = usize::try_from(n).ok()?.checked_sub(1)?;
             let mut container = cur;
-            if let PartKind::Message { child: Some(c) } = self.parts[cur].kind {
+            // the parts of a message/rfc822 part are those of its message; the root
+            // itself is the message, so a root of type message/rfc822 is a
+            // non-multipart whose part 1 is its body, the encapsulated message
+            if k > 0
+                && let PartKind::Message { child: Some(c) } = self.parts[cur].kind
+            {
                 container = c;
             }
             cur = match &self.parts[container].kind {
@@ -272,9 +277,11 @@ impl<'a> Message<'a> {
             Section::Body => Some(self.body_bytes(id)),
             Section::Mime => (!path.is_empty()).then(|| self.header_bytes(id)),
             Section::Header | Section::Text => {
+                // HEADER and TEXT of the root are the message's own, whatever its
+                // type; of a part, those of the message a message/rfc822 holds
                 let m = match p.kind {
-                    PartKind::Message { child: Some(c) } => c,
                     _ if path.is_empty() => 0,
+                    PartKind::Message { child: Some(c) } => c,
                     _ => return None,
                 };
                 Some(if which == Section::Header {
