@@ -628,6 +628,13 @@ impl Scanner {
 
     /// Index in the stack of the multipart whose delimiter `line` is, innermost first,
     /// and whether it is the close delimiter. `line` starts with `--`, no line ending.
+    ///
+    /// Only white space may follow the boundary (or its closing `--`): RFC 2046
+    /// 5.1.1's grammar (`dash-boundary transport-padding CRLF`, padding being
+    /// `*LWSP-char`), as Python's `email` reads it. The section's "NOTE TO
+    /// IMPLEMENTORS" would also take a line that merely starts with the
+    /// boundary; that is not done, so `--b junk` stays body text and two
+    /// readers of one hostile message do not split it differently.
     fn match_delimiter(&self, line: &[u8]) -> Option<(usize, bool)> {
         let rest = line.strip_prefix(b"--")?;
         let rest = rest.strip_suffix(b"\r").unwrap_or(rest);
