@@ -33,6 +33,16 @@ pub struct Limits {
     /// unanswered pipelined commands within the same number of octets
     /// (RFC 2449 6.6: not beyond the transport's window).
     pub max_pipelined_input: usize,
+    /// Most output the server lets wait for the driver before it stops
+    /// taking pipelined commands: a LIST or UIDL answer grows with the
+    /// maildrop, so without this a client that pipelines many of them and
+    /// never reads makes the server buffer their answers without bound. Past
+    /// it `poll_event` returns `None` with
+    /// [`ServerSession::output_blocked`](crate::ServerSession::output_blocked)
+    /// true; the driver writes the output and polls again before reading.
+    /// A single answer may go past it (it is checked between commands), and
+    /// streamed message data is paced by the application, not by this.
+    pub max_pending_output: usize,
 }
 
 impl Default for Limits {
@@ -46,6 +56,7 @@ impl Default for Limits {
             max_login_failures: 3,
             max_listing_entries: 1_000_000,
             max_pipelined_input: 64 * 1024,
+            max_pending_output: 1024 * 1024,
         }
     }
 }

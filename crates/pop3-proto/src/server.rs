@@ -515,6 +515,20 @@ impl ServerSession {
         self.tls
     }
 
+    /// True when `poll_event` stopped taking pipelined commands because more
+    /// than [`Limits::max_pending_output`](crate::Limits::max_pending_output)
+    /// waits to be written while more input is buffered: write out what
+    /// [`poll_transmit`](proto_core::Session::poll_transmit) gives, then call
+    /// `poll_event` again before waiting for more input (the client may have
+    /// sent everything it will send and be waiting for the answers).
+    #[must_use]
+    pub fn output_blocked(&self) -> bool {
+        self.phase != Phase::Closed
+            && matches!(self.wait, Wait::None | Wait::SaslLine)
+            && self.out.len() >= self.config.limits.max_pending_output
+            && !self.input.is_empty()
+    }
+
     /// The maildrop listing given at login.
     #[must_use]
     pub fn maildrop(&self) -> &Maildrop {
@@ -664,6 +678,11 @@ impl ServerSession {
                 Wait::SaslLine => true,
                 _ => return Ok(()),
             };
+            if self.out.len() >= self.config.limits.max_pending_output {
+                // Answers wait to be written: no more commands until they are
+                // (see `output_blocked`).
+                return Ok(());
+            }
             let Some(line) = self.framer.next_line(&mut self.input) else {
                 if self.eof {
                     self.close(CloseReason::Eof);
@@ -1193,7 +1212,8 @@ impl Session for ServerSession {
             .limits
             .max_pipelined_input
             .max(self.config.limits.max_auth_line);
-        let waiting = !matches!(self.wait, Wait::None | Wait::SaslLine);
+        let waiting = !matches!(self.wait, Wait::None | Wait::SaslLine)
+            || self.out.len() >= self.config.limits.max_pending_output;
         if waiting && self.input.len() > limit {
             // While the session waits for the application nothing consumes
             // input; otherwise the next `poll_event` frames it line by line.

@@ -648,3 +648,55 @@ fn check_apop_applies_saslprep_for_utf8_user() {
     assert!(s.check_apop(&digest, b"p ss"));
     assert!(!s.check_apop(&digest, "p\u{e4}ss".as_bytes()));
 }
+
+// Limits (DESIGN: never unbounded memory): a LIST answer grows with the
+// maildrop, so a client that pipelines many LISTs (RFC 2449 6.6 lets it)
+// and never reads made the server buffer every answer. The server now stops
+// taking commands while more than `Limits::max_pending_output` waits to be
+// written, says so with `output_blocked`, and goes on once the driver has
+// written it; the answers come out complete and in order.
+#[test]
+fn pipelined_listings_wait_for_the_output_to_drain() {
+    let mut cfg = ServerConfig::default();
+    cfg.tls_active = true;
+    cfg.limits.max_pending_output = 4096;
+    let mut s = ServerSession::new(cfg, Instant::now());
+    s.handle_input(b"USER u\r\nPASS p\r\n");
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Login { .. })));
+    let messages = (0..200)
+        .map(|i| MessageInfo {
+            size: 1000 + i,
+            uid: Bytes::from(format!("uid{i}")),
+        })
+        .collect();
+    s.auth_finish(AuthOutcome::Success(Maildrop { messages }))
+        .unwrap();
+    drain_transmit(&mut s);
+    // One LIST answer here is about 1.9 KB; 500 of them almost 1 MB.
+    let one = {
+        s.handle_input(b"LIST\r\n");
+        while s.poll_event().unwrap().is_some() {}
+        drain_transmit(&mut s)
+    };
+    assert!(
+        one.len() > 1500 && one.ends_with(b"\r\n.\r\n"),
+        "{}",
+        String::from_utf8_lossy(&one)
+    );
+    s.handle_input(&b"LIST\r\n".repeat(500));
+    let mut out = Vec::new();
+    let mut rounds = 0;
+    loop {
+        while s.poll_event().unwrap().is_some() {}
+        let pending = s.poll_transmit().map_or(0, <[u8]>::len);
+        assert!(pending < 4096 + one.len(), "{pending} octets waiting");
+        let blocked = s.output_blocked();
+        out.extend_from_slice(&drain_transmit(&mut s));
+        rounds += 1;
+        if !blocked {
+            break;
+        }
+    }
+    assert!(rounds > 100, "{rounds}");
+    assert_eq!(out, one.repeat(500));
+}

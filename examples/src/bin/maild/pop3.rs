@@ -107,7 +107,13 @@ pub(crate) async fn serve(
                 other => p.event(&mut session, other).await,
             }
         }
+        // Commands still buffered behind a full transmit queue go on once it
+        // is written, without waiting for input the client may never send.
+        let blocked = session.output_blocked();
         conn.flush_session(&mut session).await?;
+        if blocked {
+            continue;
+        }
         if session.is_closed() || eof {
             break;
         }
