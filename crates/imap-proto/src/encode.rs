@@ -1097,11 +1097,12 @@ impl<'a> W<'a> {
             StatusKind::PreAuth => b" PREAUTH",
             StatusKind::Bye => b" BYE",
         });
-        if s.code.is_some() || !s.text.is_empty() {
-            self.sp();
-            self.resp_text(s.code.as_ref(), &s.text)?;
-        }
-        Ok(())
+        // resp-cond-state = ("OK" / "NO" / "BAD") SP resp-text, and the same
+        // SP before resp-text for PREAUTH and BYE (RFC 9051 section 9): it is
+        // written even when code and text are empty ("a1 OK "), since readers
+        // such as Python's imaplib require it.
+        self.sp();
+        self.resp_text(s.code.as_ref(), &s.text)
     }
 
     fn cont(&mut self, c: &Continue) -> E {
@@ -1113,6 +1114,10 @@ impl<'a> W<'a> {
         if let Some(c) = code {
             self.out.put_u8(b'[');
             self.code(c)?;
+            // resp-text = ["[" resp-text-code "]" SP] [text] (RFC 9051
+            // section 9) asks for the SP even before empty text, but the RFCs'
+            // own examples end such lines at the ']' (RFC 6851 4.3), and
+            // readers take both: the SP is written before text only.
             self.out.put_u8(b']');
             if !text.is_empty() {
                 self.sp();

@@ -429,3 +429,27 @@ fn frame_error_does_not_keep_credentials() {
         assert_eq!(unit_bytes(&v[1]), Some(&b"b NOOP\r\n"[..]), "{v:?}");
     }
 }
+
+// RFC 9051 section 9: `resp-cond-state = ("OK" / "NO" / "BAD") SP
+// resp-text`: the SP is there even when code and text are empty. The encoder
+// wrote "a1 OK" without it, which Python's imaplib does not take as a tagged
+// response (its pattern needs the space) and a strict reader refuses.
+#[test]
+fn status_without_code_or_text_keeps_its_space() {
+    let o = Options::default();
+    for (tag, kind, want) in [
+        (Some("a1"), StatusKind::Ok, &b"a1 OK \r\n"[..]),
+        (Some("a2"), StatusKind::No, b"a2 NO \r\n"),
+        (None, StatusKind::Bye, b"* BYE \r\n"),
+    ] {
+        let r = Response::Status(StatusResponse {
+            tag: tag.map(|t| Tag::new(t).unwrap()),
+            kind,
+            code: None,
+            text: Bytes::new(),
+        });
+        let enc = r.encode(&o).unwrap();
+        assert_eq!(&enc.bytes[..], want);
+        assert_eq!(Response::parse(&enc.bytes, &o).unwrap(), r);
+    }
+}
