@@ -160,8 +160,79 @@ enum State {
     },
     Discard {
         skip: u64,
-        tail: Vec<u8>,
+        tail: TailScan,
     },
+}
+
+/// Whether the line being skipped ends in a literal announcement, read byte
+/// by byte as the line arrives: `{` 1*DIGIT [`+`] `}` right before the line
+/// ending, the count saturating as in [`announcement`]. It keeps no bytes,
+/// so a count of any number of digits is recognised however the input was
+/// split (keeping the last bytes of the line was not enough: a count padded
+/// with zeros past them was found in one feeding and not in another).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct TailScan {
+    at: TailAt,
+    len: u64,
+    plus: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum TailAt {
+    #[default]
+    Other,
+    Brace,
+    Digits,
+    Plus,
+    Closed,
+    ClosedCr,
+}
+
+impl TailScan {
+    fn feed(&mut self, bytes: &[u8]) {
+        // Only what follows the last `{` can matter.
+        let from = match memchr::memrchr(b'{', bytes) {
+            Some(k) => k,
+            None if self.at == TailAt::Other => return,
+            None => 0,
+        };
+        if from > 0 {
+            self.at = TailAt::Other;
+        }
+        for &b in &bytes[from..] {
+            self.at = match (self.at, b) {
+                (_, b'{') => {
+                    self.len = 0;
+                    self.plus = false;
+                    TailAt::Brace
+                }
+                (TailAt::Brace | TailAt::Digits, b'0'..=b'9') => {
+                    self.len = self.len.saturating_mul(10).saturating_add(u64::from(b - b'0'));
+                    TailAt::Digits
+                }
+                (TailAt::Digits, b'+') => {
+                    self.plus = true;
+                    TailAt::Plus
+                }
+                (TailAt::Digits | TailAt::Plus, b'}') => TailAt::Closed,
+                (TailAt::Closed, b'\r') => TailAt::ClosedCr,
+                _ => TailAt::Other,
+            };
+        }
+    }
+
+    /// The literal announced at the end of the line, once its LF has come.
+    fn announced(&self) -> Option<LiteralInfo> {
+        matches!(self.at, TailAt::Closed | TailAt::ClosedCr).then_some(LiteralInfo {
+            len: self.len,
+            mode: if self.plus {
+                LiteralMode::Plus
+            } else {
+                LiteralMode::Sync
+            },
+            binary: false,
+        })
+    }
 }
 
 /// Splits a receive buffer into [`Frame`]s. Sans-IO: the caller owns the
@@ -252,7 +323,7 @@ impl Framer {
         if !sync {
             self.state = State::Discard {
                 skip: remaining,
-                tail: Vec::new(),
+                tail: TailScan::default(),
             };
         }
         true
@@ -288,7 +359,7 @@ impl Framer {
         if skip > 0 {
             self.state = State::Discard {
                 skip,
-                tail: Vec::new(),
+                tail: TailScan::default(),
             };
         }
         err
@@ -339,27 +410,22 @@ impl Framer {
                         }
                     }
                     if let Some(i) = memchr::memchr(b'\n', buf) {
-                        tail.extend_from_slice(&buf[i.saturating_sub(32)..i]);
-                        let line = tail.strip_suffix(b"\r").unwrap_or(tail);
-                        let next = announcement(line)
-                            .filter(|(info, _)| !info.needs_continuation(self.dir))
-                            .map(|(info, _)| info.len);
+                        tail.feed(&buf[..i]);
+                        let next = tail
+                            .announced()
+                            .filter(|info| !info.needs_continuation(self.dir))
+                            .map(|info| info.len);
                         buf.advance(i + 1);
+                        *tail = TailScan::default();
                         match next {
-                            Some(len) if len > 0 => {
-                                *skip = len;
-                                tail.clear();
-                            }
-                            Some(_) => tail.clear(),
+                            Some(len) if len > 0 => *skip = len,
+                            Some(_) => {}
                             None => self.reset(),
                         }
                     } else {
-                        // Keep the last 32 bytes skipped so far, across pieces:
-                        // the end of the line decides whether a literal follows.
-                        let keep = buf.len().min(32);
-                        tail.extend_from_slice(&buf[buf.len() - keep..]);
-                        let excess = tail.len().saturating_sub(32);
-                        tail.drain(..excess);
+                        // The end of the line decides whether a literal
+                        // follows: read what is skipped as it goes.
+                        tail.feed(buf);
                         buf.clear();
                         return None;
                     }
@@ -371,7 +437,7 @@ impl Framer {
     /// Refuses the current line as too long once more than the limit has
     /// arrived before its first CR or LF: consumes `buf` up to `at` (all that
     /// was buffered, or the first CR or LF) and skips the rest of the line as
-    /// it arrives. The skip keeps the last bytes consumed, as it does between
+    /// it arrives. The skip reads the bytes consumed, as it does between
     /// pieces, so that a literal announced at the end of the line is skipped
     /// however the input was split.
     fn too_long_at(&mut self, buf: &mut BytesMut, at: usize) -> FrameError {
@@ -379,7 +445,8 @@ impl Framer {
         // The head is cut at the limit, so it does not depend on how the
         // input was split.
         let head = self.head(buf, self.line_start + lim.max_line_len);
-        let tail = buf[at.saturating_sub(32).max(self.line_start)..at].to_vec();
+        let mut tail = TailScan::default();
+        tail.feed(&buf[self.line_start..at]);
         let err = FrameError::LineTooLong {
             limit: lim.max_line_len,
             head,
@@ -423,7 +490,7 @@ impl Framer {
                     let e = self.fail(buf, i + 1, 0, err);
                     self.state = State::Discard {
                         skip: 0,
-                        tail: Vec::new(),
+                        tail: TailScan::default(),
                     };
                     return Some(Err(e));
                 }
@@ -454,7 +521,7 @@ impl Framer {
             if continues && skip == 0 {
                 self.state = State::Discard {
                     skip: 0,
-                    tail: Vec::new(),
+                    tail: TailScan::default(),
                 };
             }
             return Some(Err(e));
@@ -604,6 +671,22 @@ mod tests {
         let whole = run(vec![input]);
         assert_eq!(whole, run(input.chunks(1).collect()), "{input:?}");
         whole
+    }
+
+    #[test]
+    fn a_long_literal_count_ending_a_refused_line_is_read_whatever_the_split() {
+        // Found by fuzzing imap_framer: the skip of a refused line kept its
+        // last 32 bytes only, so a count padded with zeros past them was
+        // found when the line came whole and missed when it came in pieces.
+        let limits = Limits {
+            max_line_len: 16,
+            ..Limits::default()
+        };
+        let zeros = "0".repeat(40);
+        let input = format!("* 1 FETCH (BODY[] {{{zeros}3}}\r\nabc)\r\n* OK\r\n");
+        let v = whole_and_bytewise(limits, input.as_bytes());
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(v[0].contains("LineTooLong") && v[1].contains("* OK"), "{v:?}");
     }
 
     #[test]
