@@ -8,51 +8,36 @@ use ftp_proto::server::{Outcome, Request};
 use ftp_proto::{
     ClientConfig, ClientSession, ErrorKind, Limits, ServerConfig, ServerEvent, ServerSession, Timestamp,
 };
-use proto_core::Secret;
+use proto_core::{Secret, drain_transmit};
 use std::time::{Duration, Instant};
-
-fn client_sent(c: &mut ClientSession) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(b) = c.poll_transmit() {
-        out.extend_from_slice(b);
-        let n = b.len();
-        c.advance_transmit(n);
-    }
-    out
-}
 
 fn client_events(c: &mut ClientSession) -> Vec<ClientEvent> {
     std::iter::from_fn(|| c.poll_event().unwrap()).collect()
 }
 
-fn server_sent(s: &mut ServerSession) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(b) = s.poll_transmit() {
-        out.extend_from_slice(b);
-        let n = b.len();
-        s.advance_transmit(n);
-    }
-    out
-}
-
-/// A client logged in over a plain connection (FEAT lists EPSV).
-fn logged_in_client(now: Instant) -> ClientSession {
-    let config = ClientConfig {
+/// Plain FTP as alice/secret.
+fn alice() -> ClientConfig {
+    ClientConfig {
         user: b"alice".to_vec(),
         password: Secret::new(b"secret".to_vec()),
         tls: ClientTls::Never,
         ..ClientConfig::default()
-    };
+    }
+}
+
+/// A client logged in over a plain connection (FEAT lists EPSV).
+fn logged_in_client(now: Instant) -> ClientSession {
+    let config = alice();
     let mut c = ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), now);
     c.handle_input(b"220 hi\r\n");
     assert!(client_events(&mut c).is_empty());
-    assert_eq!(client_sent(&mut c), b"FEAT\r\n");
+    assert_eq!(drain_transmit(&mut c), b"FEAT\r\n");
     c.handle_input(b"211-Features:\r\n EPSV\r\n211 End\r\n");
     assert!(client_events(&mut c).is_empty());
-    assert_eq!(client_sent(&mut c), b"USER alice\r\n");
+    assert_eq!(drain_transmit(&mut c), b"USER alice\r\n");
     c.handle_input(b"331 pw\r\n");
     assert!(client_events(&mut c).is_empty());
-    assert_eq!(client_sent(&mut c), b"PASS secret\r\n");
+    assert_eq!(drain_transmit(&mut c), b"PASS secret\r\n");
     c.handle_input(b"230 ok\r\n");
     assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
     c
@@ -83,12 +68,12 @@ fn abort_while_epsv_reply_is_due_waits_for_both_replies() {
     let now = Instant::now();
     let mut c = logged_in_client(now);
     c.retr(b"f", 0).unwrap();
-    assert_eq!(client_sent(&mut c), b"TYPE I\r\n");
+    assert_eq!(drain_transmit(&mut c), b"TYPE I\r\n");
     c.handle_input(b"200 ok\r\n");
     assert!(client_events(&mut c).is_empty());
-    assert_eq!(client_sent(&mut c), b"EPSV\r\n");
+    assert_eq!(drain_transmit(&mut c), b"EPSV\r\n");
     c.abort().unwrap();
-    assert_eq!(client_sent(&mut c), b"ABOR\r\n");
+    assert_eq!(drain_transmit(&mut c), b"ABOR\r\n");
     // The reply to EPSV, then the reply to ABOR (no transfer to abort).
     c.handle_input(b"229 Entering Extended Passive Mode (|||50000|)\r\n");
     assert!(client_events(&mut c).is_empty(), "ABOR's own reply is still due");
@@ -96,7 +81,7 @@ fn abort_while_epsv_reply_is_due_waits_for_both_replies() {
     assert!(matches!(&client_events(&mut c)[..], [ClientEvent::Aborted(_)]));
     // The next command gets its own reply, not a leftover one.
     c.cwd(b"/pub").unwrap();
-    assert_eq!(client_sent(&mut c), b"CWD /pub\r\n");
+    assert_eq!(drain_transmit(&mut c), b"CWD /pub\r\n");
     c.handle_input(b"250 ok\r\n");
     let ev = client_events(&mut c);
     assert!(
@@ -115,7 +100,7 @@ fn client_doubles_iac_in_paths_so_the_server_sees_the_same_path() {
     let now = Instant::now();
     let mut c = logged_in_client(now);
     c.delete(b"caf\xff.txt").unwrap();
-    let wire = client_sent(&mut c);
+    let wire = drain_transmit(&mut c);
     assert_eq!(wire, b"DELE caf\xff\xff.txt\r\n");
     let mut s = logged_in_server(now);
     match server_event(&mut s, &wire) {
@@ -145,11 +130,11 @@ fn server_keeps_iac_followed_by_a_non_command_byte() {
 fn server_refuses_telnet_option_negotiation() {
     let now = Instant::now();
     let mut s = common::new_server(now);
-    server_sent(&mut s);
+    drain_transmit(&mut s);
     // IAC WILL ECHO, IAC DO SUPPRESS-GO-AHEAD, then a command.
     s.handle_input(b"\xff\xfb\x01\xff\xfd\x03NOOP\r\n");
     assert_eq!(s.poll_event().unwrap(), None);
-    let out = server_sent(&mut s);
+    let out = drain_transmit(&mut s);
     assert_eq!(out, b"\xff\xfe\x01\xff\xfc\x03200 NOOP ok\r\n");
 }
 
@@ -160,7 +145,7 @@ fn server_refuses_telnet_option_negotiation() {
 fn rnto_after_an_unparseable_line_is_out_of_sequence() {
     let now = Instant::now();
     let mut s = logged_in_server(now);
-    server_sent(&mut s);
+    drain_transmit(&mut s);
     assert!(matches!(
         server_event(&mut s, b"RNFR a\r\n"),
         Some(ServerEvent::Request(Request::RenameFrom(_)))
@@ -168,7 +153,7 @@ fn rnto_after_an_unparseable_line_is_out_of_sequence() {
     s.complete(Outcome::Ok).unwrap();
     assert_eq!(server_event(&mut s, b"X!Y\r\nRNTO b\r\n"), None);
     assert_eq!(
-        server_sent(&mut s),
+        drain_transmit(&mut s),
         b"350 File exists, ready for destination name\r\n\
           500 Syntax error, command unrecognized\r\n\
           503 RNFR required first\r\n"
@@ -187,9 +172,9 @@ fn host_with_a_port_is_a_syntax_error() {
         b"HOST ftp.example.test:21\r\n",
     ] {
         let mut s = common::new_server(now);
-        server_sent(&mut s);
+        drain_transmit(&mut s);
         assert_eq!(server_event(&mut s, line), None, "{line:?}");
-        assert!(server_sent(&mut s).starts_with(b"501 "), "{line:?}");
+        assert!(drain_transmit(&mut s).starts_with(b"501 "), "{line:?}");
     }
     // A bracketed IPv6 literal without a port is a host name like any other.
     let mut s = common::new_server(now);
@@ -206,9 +191,9 @@ fn host_with_a_port_is_a_syntax_error() {
 fn eprt_with_an_unknown_network_protocol_gets_522() {
     let now = Instant::now();
     let mut s = logged_in_server(now);
-    server_sent(&mut s);
+    drain_transmit(&mut s);
     assert_eq!(server_event(&mut s, b"EPRT |3|192.0.2.10|50001|\r\n"), None);
-    let out = server_sent(&mut s);
+    let out = drain_transmit(&mut s);
     assert!(out.starts_with(b"522 "), "{}", String::from_utf8_lossy(&out));
     assert!(out.ends_with(b"(1,2)\r\n"), "{}", String::from_utf8_lossy(&out));
 }
@@ -236,7 +221,9 @@ fn input_piling_up_while_the_session_waits_is_bounded() {
     }
     let err = s.poll_event().unwrap_err();
     assert_eq!(err.kind, ErrorKind::Limit);
-    assert!(server_sent(&mut s).ends_with(b"421 Too much pipelined input, closing control connection\r\n"));
+    assert!(
+        drain_transmit(&mut s).ends_with(b"421 Too much pipelined input, closing control connection\r\n")
+    );
 }
 
 // RFC 2428 3: the 229 reply carries the TCP port of the listener; port 0 is
@@ -247,10 +234,10 @@ fn epsv_reply_with_port_zero_fails_the_transfer() {
     let now = Instant::now();
     let mut c = logged_in_client(now);
     let id = c.retr(b"f", 0).unwrap();
-    client_sent(&mut c);
+    drain_transmit(&mut c);
     c.handle_input(b"200 ok\r\n");
     client_events(&mut c);
-    assert_eq!(client_sent(&mut c), b"EPSV\r\n");
+    assert_eq!(drain_transmit(&mut c), b"EPSV\r\n");
     c.handle_input(b"229 Entering Extended Passive Mode (|||0|)\r\n");
     let ev = client_events(&mut c);
     assert!(
@@ -276,7 +263,7 @@ fn rein_on_a_tls_session_does_not_leave_tls_half_reset() {
     common::drain(&mut s, now, &mut log);
     assert!(s.user().is_some() && s.is_tls(), "{log:?}");
     assert_eq!(server_event(&mut s, b"REIN\r\n"), None);
-    let out = server_sent(&mut s);
+    let out = drain_transmit(&mut s);
     if out.starts_with(b"220 ") {
         assert!(!s.is_tls(), "220 to REIN while TLS stays in force");
     } else {
@@ -297,15 +284,15 @@ fn stou_preliminary_reply_names_the_file() {
     s.handle_input(b"PASV\r\n");
     let mut log = Vec::new();
     common::drain(&mut s, now, &mut log);
-    server_sent(&mut s);
+    drain_transmit(&mut s);
     let Some(ServerEvent::OpenDataChannel { transfer, .. }) = server_event(&mut s, b"STOU\r\n") else {
         panic!("no transfer");
     };
     s.data_unique_name(transfer.id, b"upload.1").unwrap();
     s.data_connected(transfer.id).unwrap();
-    assert_eq!(server_sent(&mut s), b"150 FILE: upload.1\r\n");
+    assert_eq!(drain_transmit(&mut s), b"150 FILE: upload.1\r\n");
     s.data_finished(transfer.id, 3).unwrap();
-    assert!(server_sent(&mut s).starts_with(b"226 "));
+    assert!(drain_transmit(&mut s).starts_with(b"226 "));
     // The name is a reply text: no line breaks in it, and only for STOU.
     let Some(ServerEvent::OpenDataChannel { transfer, .. }) =
         server_event(&mut s, b"PASV\r\n").and_then(|_| {
@@ -318,7 +305,7 @@ fn stou_preliminary_reply_names_the_file() {
     assert!(s.data_unique_name(transfer.id, b"a\r\n226 fake").is_err());
     s.data_reused(transfer.id).unwrap();
     s.data_finished(transfer.id, 0).unwrap();
-    let out = server_sent(&mut s);
+    let out = drain_transmit(&mut s);
     assert!(out.starts_with(b"227 "), "{}", String::from_utf8_lossy(&out));
 }
 
@@ -331,7 +318,7 @@ fn time_val_fraction_of_any_precision_parses() {
     let now = Instant::now();
     let mut c = logged_in_client(now);
     c.mdtm(b"f").unwrap();
-    client_sent(&mut c);
+    drain_transmit(&mut c);
     c.handle_input(b"213 20240102030405.1234567890123\r\n");
     let want = Timestamp {
         nanos: 123_456_789,
@@ -353,10 +340,10 @@ fn time_val_fraction_of_any_precision_parses() {
 fn feat_marks_the_facts_selected_by_opts_mlst() {
     let now = Instant::now();
     let mut s = logged_in_server(now);
-    server_sent(&mut s);
+    drain_transmit(&mut s);
     let feat_mlst = |s: &mut ServerSession| {
         assert_eq!(server_event(s, b"FEAT\r\n"), None);
-        let out = server_sent(s);
+        let out = drain_transmit(s);
         let line = out
             .split(|&c| c == b'\n')
             .find(|l| l.starts_with(b" MLST "))
@@ -369,13 +356,13 @@ fn feat_marks_the_facts_selected_by_opts_mlst() {
         " MLST type*;size*;modify*;perm*;unique*;UNIX.mode;\r"
     );
     assert_eq!(server_event(&mut s, b"OPTS MLST size;Type;\r\n"), None);
-    assert_eq!(server_sent(&mut s), b"200 MLST OPTS size;Type;\r\n");
+    assert_eq!(drain_transmit(&mut s), b"200 MLST OPTS size;Type;\r\n");
     assert_eq!(
         feat_mlst(&mut s),
         " MLST type*;size*;modify;perm;unique;UNIX.mode;\r"
     );
     assert_eq!(server_event(&mut s, b"OPTS MLST\r\n"), None);
-    assert_eq!(server_sent(&mut s), b"200 MLST OPTS\r\n");
+    assert_eq!(drain_transmit(&mut s), b"200 MLST OPTS\r\n");
     assert_eq!(
         feat_mlst(&mut s),
         " MLST type;size;modify;perm;unique;UNIX.mode;\r"
@@ -423,13 +410,13 @@ fn abor_after_a_synch_whose_dm_went_out_of_band_is_recognised() {
         panic!("no transfer: {log:?}");
     };
     s.data_connected(transfer.id).unwrap();
-    server_sent(&mut s);
+    drain_transmit(&mut s);
     assert_eq!(
         server_event(&mut s, b"\xff\xf4\xffABOR\r\n"),
         Some(ServerEvent::AbortTransfer(transfer.id))
     );
     assert_eq!(
-        server_sent(&mut s),
+        drain_transmit(&mut s),
         b"426 Connection closed; transfer aborted\r\n226 Abort successful\r\n"
     );
 }
@@ -444,19 +431,19 @@ fn size_is_asked_in_the_type_files_are_moved_in() {
     let now = Instant::now();
     let mut c = logged_in_client(now);
     c.size(b"f").unwrap();
-    assert_eq!(client_sent(&mut c), b"TYPE I\r\n");
+    assert_eq!(drain_transmit(&mut c), b"TYPE I\r\n");
     c.handle_input(b"200 ok\r\n");
     assert!(client_events(&mut c).is_empty());
-    assert_eq!(client_sent(&mut c), b"SIZE f\r\n");
+    assert_eq!(drain_transmit(&mut c), b"SIZE f\r\n");
     c.handle_input(b"213 42\r\n");
     assert_eq!(client_events(&mut c), vec![ClientEvent::Size(42)]);
     // TYPE I is now known: the next SIZE goes straight out, and so does RETR's.
     c.size(b"g").unwrap();
-    assert_eq!(client_sent(&mut c), b"SIZE g\r\n");
+    assert_eq!(drain_transmit(&mut c), b"SIZE g\r\n");
     c.handle_input(b"213 7\r\n");
     assert_eq!(client_events(&mut c), vec![ClientEvent::Size(7)]);
     c.retr(b"g", 7).unwrap();
-    assert_eq!(client_sent(&mut c), b"EPSV\r\n");
+    assert_eq!(drain_transmit(&mut c), b"EPSV\r\n");
 }
 
 // RFC 3659 2.3 (time-val: month 01--12, day 01--31, ...) and 7.5.3 (modify
@@ -503,20 +490,20 @@ fn abort_during_type_does_not_leave_a_stale_type() {
     let mut c = logged_in_client(now);
     // TYPE I becomes known.
     c.size(b"f").unwrap();
-    client_sent(&mut c);
+    drain_transmit(&mut c);
     c.handle_input(b"200 ok\r\n213 1\r\n");
     assert_eq!(client_events(&mut c), vec![ClientEvent::Size(1)]);
-    assert_eq!(client_sent(&mut c), b"SIZE f\r\n");
+    assert_eq!(drain_transmit(&mut c), b"SIZE f\r\n");
     // A listing sends TYPE A; ABOR goes out before its reply.
     c.list(None).unwrap();
-    assert_eq!(client_sent(&mut c), b"TYPE A\r\n");
+    assert_eq!(drain_transmit(&mut c), b"TYPE A\r\n");
     c.abort().unwrap();
-    assert_eq!(client_sent(&mut c), b"ABOR\r\n");
+    assert_eq!(drain_transmit(&mut c), b"ABOR\r\n");
     c.handle_input(b"200 Type set to A\r\n225 No transfer to abort\r\n");
     assert!(matches!(&client_events(&mut c)[..], [ClientEvent::Aborted(_)]));
     // The server is in TYPE A now: a download must set TYPE I again.
     c.retr(b"f", 0).unwrap();
-    assert_eq!(client_sent(&mut c), b"TYPE I\r\n");
+    assert_eq!(drain_transmit(&mut c), b"TYPE I\r\n");
 }
 
 // RFC 4217 9 (note 2, with RFC 2228 4): "The PASS command might not be
@@ -527,23 +514,18 @@ fn abort_during_type_does_not_leave_a_stale_type() {
 #[test]
 fn login_completed_by_232_or_any_2xx() {
     let now = Instant::now();
-    let config = ClientConfig {
-        user: b"alice".to_vec(),
-        password: Secret::new(b"secret".to_vec()),
-        tls: ClientTls::Never,
-        ..ClientConfig::default()
-    };
+    let config = alice();
     let mut c = ClientSession::new(config.clone(), "203.0.113.1:21".parse().unwrap(), now);
     c.handle_input(b"220 hi\r\n211 End\r\n");
     assert!(client_events(&mut c).is_empty());
-    assert_eq!(client_sent(&mut c), b"FEAT\r\nUSER alice\r\n");
+    assert_eq!(drain_transmit(&mut c), b"FEAT\r\nUSER alice\r\n");
     c.handle_input(b"232 User logged in, authorized by security data exchange\r\n");
     assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
     // A 2xx other than 230/202 after PASS completes the login too.
     let mut c = ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), now);
     c.handle_input(b"220 hi\r\n211 End\r\n331 pw\r\n");
     assert!(client_events(&mut c).is_empty());
-    assert_eq!(client_sent(&mut c), b"FEAT\r\nUSER alice\r\nPASS secret\r\n");
+    assert_eq!(drain_transmit(&mut c), b"FEAT\r\nUSER alice\r\nPASS secret\r\n");
     c.handle_input(b"231 ok\r\n");
     assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
 }
@@ -554,9 +536,12 @@ fn login_completed_by_232_or_any_2xx() {
 fn type_a_t_is_taken_as_type_a_n() {
     let now = Instant::now();
     let mut s = logged_in_server(now);
-    server_sent(&mut s);
+    drain_transmit(&mut s);
     assert_eq!(server_event(&mut s, b"TYPE I\r\nTYPE A T\r\n"), None);
-    assert_eq!(server_sent(&mut s), b"200 Type set to I\r\n200 Type set to A\r\n");
+    assert_eq!(
+        drain_transmit(&mut s),
+        b"200 Type set to I\r\n200 Type set to A\r\n"
+    );
 }
 
 // RFC 1123 4.1.2.11: "A User-FTP MUST be able to handle multi-line replies.
@@ -567,14 +552,11 @@ fn type_a_t_is_taken_as_type_a_n() {
 fn multiline_reply_over_the_limit_is_cut_not_fatal() {
     let now = Instant::now();
     let config = ClientConfig {
-        user: b"alice".to_vec(),
-        password: Secret::new(b"secret".to_vec()),
-        tls: ClientTls::Never,
         limits: Limits {
             reply: 256,
             ..Limits::default()
         },
-        ..ClientConfig::default()
+        ..alice()
     };
     let mut feat = b"211-Features:\r\n EPSV\r\n".to_vec();
     for i in 0..100 {
@@ -586,7 +568,7 @@ fn multiline_reply_over_the_limit_is_cut_not_fatal() {
         let mut c = ClientSession::new(config.clone(), "203.0.113.1:21".parse().unwrap(), now);
         c.handle_input(b"220 hi\r\n");
         assert!(client_events(&mut c).is_empty());
-        assert_eq!(client_sent(&mut c), b"FEAT\r\n");
+        assert_eq!(drain_transmit(&mut c), b"FEAT\r\n");
         for chunk in feat.chunks(split) {
             c.handle_input(chunk);
             assert!(client_events(&mut c).is_empty());
@@ -594,10 +576,10 @@ fn multiline_reply_over_the_limit_is_cut_not_fatal() {
         // The lines that fit were kept, the rest skipped up to "211 End".
         assert!(c.features().has("EPSV"));
         assert!(!c.features().has("X-FEATURE-99"));
-        assert_eq!(client_sent(&mut c), b"USER alice\r\n");
+        assert_eq!(drain_transmit(&mut c), b"USER alice\r\n");
         c.handle_input(b"331 pw\r\n");
         assert!(client_events(&mut c).is_empty());
-        assert_eq!(client_sent(&mut c), b"PASS secret\r\n");
+        assert_eq!(drain_transmit(&mut c), b"PASS secret\r\n");
         c.handle_input(b"230 ok\r\n");
         assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
     }
