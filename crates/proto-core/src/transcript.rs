@@ -136,8 +136,9 @@ fn unescape(s: &str) -> Result<Vec<u8>, &'static str> {
     while i < b.len() {
         if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') {
             let hex = b.get(i + 2..i + 4).ok_or("truncated \\x escape")?;
-            let hex = std::str::from_utf8(hex).map_err(|_| "bad \\x escape")?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| "bad \\x escape")?);
+            // Two hex digits exactly: `from_str_radix` alone would also take "+1".
+            let digit = |c: u8| char::from(c).to_digit(16).ok_or("bad \\x escape");
+            out.push(u8::try_from(digit(hex[0])? << 4 | digit(hex[1])?).map_err(|_| "bad \\x escape")?);
             i += 4;
         } else {
             out.push(b[i]);

@@ -1,6 +1,7 @@
 //! Review 20 of proto-core: each test here failed on the code before its fix.
 
 use proto_core::civil::{civil_from_days, days_from_civil, weekday};
+use proto_core::transcript::Transcript;
 
 // civil_from_days is documented as "the date of a day count since
 // 1970-01-01" with no range restriction, and DESIGN.md says no panics on bad
@@ -63,4 +64,17 @@ fn days_from_civil_saturates_instead_of_panicking() {
     // In range nothing changes.
     assert_eq!(days_from_civil(2000, 3, 1), 11_017);
     assert_eq!(days_from_civil(-4713, 11, 24), -2_440_588);
+}
+
+// The transcript format's "only escape is \xHH (a byte in hex)" and parse
+// refuses "a bad \x escape"; u8::from_str_radix also takes a leading '+', so
+// "\x+1" was read as the byte 0x01 instead of being refused.
+#[test]
+fn transcript_escape_needs_two_hex_digits() {
+    assert!(Transcript::parse("C: \\x+1").is_err());
+    assert!(Transcript::parse("C: \\x+f").is_err());
+    assert_eq!(
+        Transcript::parse("C: \\x0A\\xff").unwrap().steps[0].bytes,
+        b"\n\xff\r\n"
+    );
 }
