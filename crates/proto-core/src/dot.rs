@@ -846,7 +846,7 @@ pub mod checks {
     pub fn line_framer(data: &[u8]) {
         let (seed, input) = plan(data);
         let max_len = usize::from(seed % 32) + 1;
-        for (bare_lf, bare_cr) in [(false, false), (true, true), (true, false)] {
+        for (bare_lf, bare_cr) in [(false, false), (true, true), (true, false), (false, true)] {
             let cfg = LineConfig {
                 max_len,
                 accept_bare_lf: bare_lf,
