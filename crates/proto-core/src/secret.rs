@@ -7,8 +7,12 @@ use std::fmt;
 /// `Debug` prints `Secret(<redacted>)`; there is deliberately no `Display`.
 /// The inner value is reached only through [`Secret::expose`] or
 /// [`Secret::into_inner`], which makes every use of it visible in review.
-/// When the inner type is a byte or string buffer, its memory is overwritten
-/// with zeros on drop (best effort: copies made by the caller are not tracked).
+/// When the inner type is a byte or string buffer, its memory (the bytes in
+/// use and the spare capacity behind them) is overwritten with zeros on drop
+/// (best effort: copies made by the caller, or left behind when the buffer
+/// grew and moved, are not tracked). `==` between two secrets runs in time
+/// that depends only on their lengths ([`ct_eq`]), so comparing a password or
+/// token with `==` does not leak where the first difference is.
 ///
 /// ```
 /// use proto_core::Secret;
@@ -16,7 +20,7 @@ use std::fmt;
 /// assert_eq!(format!("{pw:?}"), "Secret(<redacted>)");
 /// assert_eq!(pw.expose(), "hunter2");
 /// ```
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Secret<T: Wipe>(T);
 
 impl<T: Wipe> Secret<T> {
@@ -53,6 +57,15 @@ impl<T: Wipe> fmt::Debug for Secret<T> {
     }
 }
 
+impl<T: Wipe> PartialEq for Secret<T> {
+    /// Constant-time in the contents (see [`ct_eq`]).
+    fn eq(&self, other: &Self) -> bool {
+        ct_eq(self.0.as_ref(), other.0.as_ref())
+    }
+}
+
+impl<T: Wipe> Eq for Secret<T> {}
+
 impl<T: Wipe> Drop for Secret<T> {
     fn drop(&mut self) {
         self.0.wipe();
@@ -62,15 +75,21 @@ impl<T: Wipe> Drop for Secret<T> {
 /// Types a [`Secret`] can hold: they know how to overwrite their own contents.
 ///
 /// Implemented for the usual buffers; `Default` is needed so
-/// [`Secret::into_inner`] can move the value out.
-pub trait Wipe: Default {
+/// [`Secret::into_inner`] can move the value out, and `AsRef<[u8]>` so that
+/// two secrets compare in constant time.
+pub trait Wipe: Default + AsRef<[u8]> {
     /// Overwrites the contents with zeros (or does nothing for types without heap data).
     fn wipe(&mut self);
 }
 
 impl Wipe for Vec<u8> {
+    /// Zeroes the bytes in use and the spare capacity (which may hold bytes
+    /// of a longer value the buffer was cut down from).
     fn wipe(&mut self) {
         self.iter_mut().for_each(|b| *b = 0);
+        self.spare_capacity_mut()
+            .iter_mut()
+            .for_each(|b| *b = std::mem::MaybeUninit::new(0));
         std::hint::black_box(&self);
     }
 }
@@ -85,8 +104,12 @@ impl Wipe for String {
 }
 
 impl Wipe for bytes::BytesMut {
+    /// Zeroes the bytes in use and the spare capacity, as for `Vec<u8>`.
     fn wipe(&mut self) {
         self.iter_mut().for_each(|b| *b = 0);
+        self.spare_capacity_mut()
+            .iter_mut()
+            .for_each(|b| *b = std::mem::MaybeUninit::new(0));
         std::hint::black_box(&self);
     }
 }
@@ -151,5 +174,30 @@ mod tests {
         let mut s = String::from("xyz");
         s.wipe();
         assert_eq!(s.as_bytes(), [0, 0, 0]);
+    }
+
+    #[test]
+    fn equality_compares_contents() {
+        let a = Secret::new(b"token".to_vec());
+        assert_eq!(a, Secret::new(b"token".to_vec()));
+        assert_ne!(a, Secret::new(b"tokeN".to_vec()));
+        assert_ne!(a, Secret::new(b"toke".to_vec()));
+        assert_eq!(Secret::new(String::new()), Secret::default());
+    }
+
+    #[test]
+    fn wipe_keeps_the_buffer_usable() {
+        // The spare capacity is zeroed too; safe code cannot read it, so this
+        // checks that the buffer is intact and reusable afterwards.
+        let mut v = b"password".to_vec();
+        v.truncate(2);
+        v.wipe();
+        assert_eq!(v, [0, 0]);
+        v.extend_from_slice(b"x");
+        assert_eq!(v, [0, 0, b'x']);
+        let mut b = bytes::BytesMut::from(&b"password"[..]);
+        b.truncate(3);
+        b.wipe();
+        assert_eq!(&b[..], [0, 0, 0]);
     }
 }
