@@ -25,7 +25,8 @@ use crate::{Limits, Mechanism, SaslError, Secret};
 /// The user names of PLAIN, LOGIN, CRAM-MD5 and SCRAM arrive after SASLprep
 /// (RFC 4013, see [`saslprep`](crate::saslprep)); passwords too.
 pub trait CredentialStore {
-    /// PLAIN and LOGIN: is `password` (already SASLprep'ed) right for `authcid`?
+    /// PLAIN and LOGIN: is `password` (already SASLprep'ed, never empty) right for
+    /// `authcid` (never empty either, RFC 4616 section 2)?
     ///
     /// The default derives the SCRAM keys from `password` with the salt and
     /// iteration count of the stored [`ScramKeys`] (SHA-256 first, then SHA-1)
