@@ -1,7 +1,9 @@
 //! Review 20: each test here failed on the code before its fix; the RFC rule it
 //! checks is quoted above it.
 
-use sasl::{CredentialStore, Mechanism, SaslError, Secret, ServerOptions, ServerStep, server};
+use sasl::{
+    CredentialStore, Credentials, Mechanism, SaslError, Secret, ServerOptions, ServerStep, client, server,
+};
 use std::cell::Cell;
 
 /// A password check backed by a directory where an empty password is an
@@ -71,4 +73,65 @@ fn login_fails_on_empty_password() {
     );
     assert_eq!(s.step(b"", &store), Err(SaslError::AuthenticationFailed));
     assert!(!store.saw_empty.get());
+}
+
+/// RFC 4505 section 3 (the "trace" profile the client prepares its message
+/// with): "Characters from the following tables of [StringPrep] are
+/// prohibited: - C.2.1 (ASCII control characters) - C.2.2 (Non-ASCII control
+/// characters) ..." A trace with CR LF, NUL or ESC must not be sent.
+#[test]
+fn anonymous_client_refuses_control_characters_in_trace() {
+    for trace in [
+        "sirhc\r\nADMIN LOGGED IN",
+        "a\0b",
+        "\u{1b}[2J",
+        "a\u{85}b",
+        "a\u{E000}b",
+    ] {
+        let creds = Credentials {
+            username: trace.into(),
+            ..Credentials::default()
+        };
+        assert!(
+            matches!(
+                client(Mechanism::Anonymous, &creds),
+                Err(SaslError::InvalidCredentials(_))
+            ),
+            "{trace:?}"
+        );
+    }
+    // Spaces and '@' are fine (an e-mail address or an opaque string).
+    let creds = Credentials {
+        username: "Joe Q. <joe@example.com>".into(),
+        ..Credentials::default()
+    };
+    assert!(client(Mechanism::Anonymous, &creds).is_ok());
+}
+
+/// RFC 4505 section 2: `message = [ email / token ] ;; to be prepared in
+/// accordance with Section 3`, and section 3 prohibits C.2.1 and C.2.2 control
+/// characters. A message holding them is not a valid ANONYMOUS message, and its
+/// trace (handed to the application "for logging") must not carry CR LF or NUL
+/// into a log.
+#[test]
+fn anonymous_server_refuses_control_characters_in_trace() {
+    struct Open;
+    impl CredentialStore for Open {
+        fn allow_anonymous(&self, trace: &str) -> bool {
+            assert!(
+                !trace.contains(['\r', '\n', '\0']),
+                "control characters reached the store"
+            );
+            true
+        }
+    }
+    for msg in [&b"sirhc\r\nADMIN LOGGED IN"[..], b"a\0b", b"\x1b[2J"] {
+        let mut s = server(Mechanism::Anonymous, &ServerOptions::default()).unwrap();
+        assert!(
+            matches!(s.start(Some(msg), &Open), Err(SaslError::Malformed(_))),
+            "{msg:?}"
+        );
+    }
+    let mut s = server(Mechanism::Anonymous, &ServerOptions::default()).unwrap();
+    assert!(is_success(&s.start(Some(b"sirhc"), &Open)));
 }
