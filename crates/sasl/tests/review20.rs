@@ -135,3 +135,46 @@ fn anonymous_server_refuses_control_characters_in_trace() {
     let mut s = server(Mechanism::Anonymous, &ServerOptions::default()).unwrap();
     assert!(is_success(&s.start(Some(b"sirhc"), &Open)));
 }
+
+/// RFC 5802 section 7: `saslname = 1*(value-safe-char / "=2C" / "=3D")` with
+/// `value-safe-char = %x01-2B / %x2D-3C / %x3E-7F / UTF8-2 / UTF8-3 / UTF8-4`:
+/// NUL is not part of a SCRAM user name or authzid. RFC 4422 section 3.4.1
+/// also excludes NUL from every authorization identity. A server that takes
+/// "ad\0min" as an authzid hands the application a string that C code reads as
+/// "ad".
+#[test]
+fn scram_server_refuses_nul_in_authzid_and_username() {
+    let opts = ServerOptions::default();
+    for msg in [
+        &b"n,a=ad\0min,n=user,r=fyko+d2lbbFgONRv9qkxdawL"[..],
+        b"n,,n=us\0er,r=fyko+d2lbbFgONRv9qkxdawL",
+    ] {
+        struct Empty;
+        impl CredentialStore for Empty {}
+        let mut s = server(Mechanism::ScramSha256, &opts).unwrap();
+        assert!(
+            matches!(s.start(Some(msg), &Empty), Err(SaslError::Malformed(_))),
+            "{msg:?}"
+        );
+    }
+}
+
+/// RFC 7628 section 3.1: the GS2 header is that of RFC 5801, whose
+/// `saslname = 1*(UTF8-char-safe / "=2C" / "=3D")` with
+/// `UTF8-1-safe = %x01-2B / %x2D-3C / %x3E-7F`: no NUL in the OAUTHBEARER
+/// authzid. The store below compares names the way C code would (up to a NUL).
+#[test]
+fn oauthbearer_server_refuses_nul_in_authzid() {
+    struct CStrings;
+    impl CredentialStore for CStrings {
+        fn verify_bearer_token(&self, _user: Option<&str>, token: &Secret<String>) -> Option<String> {
+            (token.expose() == "tok").then(|| "alice".into())
+        }
+        fn authorize(&self, authcid: &str, authzid: &str) -> bool {
+            authzid.split('\0').next() == Some(authcid)
+        }
+    }
+    let mut s = server(Mechanism::OAuthBearer, &ServerOptions::default()).unwrap();
+    let r = s.start(Some(b"n,a=alice\0root,\x01auth=Bearer tok\x01\x01"), &CStrings);
+    assert!(matches!(r, Err(SaslError::Malformed(_))), "{r:?}");
+}

@@ -226,8 +226,14 @@ fn escape_saslname(name: &str) -> String {
     out
 }
 
-/// Reverses [`escape_saslname`]; any other `=` sequence is malformed.
+/// Reverses [`escape_saslname`]; any other `=` sequence is malformed, and so
+/// is a NUL (RFC 5802 section 7 and RFC 5801 section 4: `value-safe-char` and
+/// `UTF8-1-safe` start at %x01; RFC 4422 section 3.4.1 keeps NUL out of every
+/// authorization identity), so no NUL reaches [`CredentialStore`] lookups.
 pub(crate) fn unescape_saslname(name: &str) -> Result<String, SaslError> {
+    if name.contains('\0') {
+        return Err(SaslError::Malformed("NUL in a SCRAM or GS2 saslname"));
+    }
     let mut out = String::with_capacity(name.len());
     let mut rest = name;
     while let Some(i) = rest.find('=') {
