@@ -178,3 +178,18 @@ fn oauthbearer_server_refuses_nul_in_authzid() {
     let r = s.start(Some(b"n,a=alice\0root,\x01auth=Bearer tok\x01\x01"), &CStrings);
     assert!(matches!(r, Err(SaslError::Malformed(_))), "{r:?}");
 }
+
+/// RFC 7628 section 3: "In the case where authentication fails, the server
+/// sends an error result; the client MUST then send an additional message to
+/// the server in order to allow the server to finish the exchange. ... 4.
+/// Server fails the authentication." Once the client has seen the error
+/// result, a success that follows is not believable: `finish` must fail.
+#[test]
+fn bearer_clients_refuse_success_after_the_error_result() {
+    for mech in [Mechanism::OAuthBearer, Mechanism::XOAuth2] {
+        let mut c = client(mech, &Credentials::with_token("user@example.com", "tok")).unwrap();
+        c.initial_response().unwrap().unwrap();
+        c.respond(br#"{"status":"invalid_token"}"#).unwrap();
+        assert!(c.finish(None).is_err(), "{mech}");
+    }
+}

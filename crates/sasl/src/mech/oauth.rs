@@ -111,7 +111,12 @@ impl ClientSteps for BearerClient {
         self.respond_to_error(challenge)
     }
 
+    /// RFC 7628 section 3: after the error result the server "fails the
+    /// authentication"; a success reported after it is refused.
     fn finish(&mut self, success_data: Option<&[u8]>) -> Result<(), SaslError> {
+        if let Some(e) = &self.error {
+            return Err(SaslError::ServerError(e.clone()));
+        }
         no_success_data(success_data)
     }
 
