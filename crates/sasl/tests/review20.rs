@@ -193,3 +193,47 @@ fn bearer_clients_refuse_success_after_the_error_result() {
         assert!(c.finish(None).is_err(), "{mech}");
     }
 }
+
+/// RFC 5802 section 5.1, attribute n: "If the preparation of the username
+/// fails or results in an empty string, the client SHOULD abort the
+/// authentication exchange." A name that prepares to "" would go out as
+/// `n=,` (or `a=,`), which `saslname = 1*(...)` does not allow.
+#[test]
+fn scram_client_refuses_a_name_that_prepares_to_nothing() {
+    for mech in [Mechanism::ScramSha1, Mechanism::ScramSha256] {
+        let creds = Credentials::with_password("\u{AD}", "pencil");
+        assert!(
+            matches!(client(mech, &creds), Err(SaslError::InvalidCredentials(_))),
+            "{mech}: user name"
+        );
+        let creds = Credentials {
+            authzid: Some("\u{200B}".into()),
+            ..Credentials::with_password("user", "pencil")
+        };
+        assert!(
+            matches!(client(mech, &creds), Err(SaslError::InvalidCredentials(_))),
+            "{mech}: authzid"
+        );
+    }
+}
+
+/// RFC 5802 section 5.1, attribute n: "If the preparation of the username
+/// fails or results in an empty string, the server SHOULD abort the
+/// authentication exchange." The empty name must not be looked up.
+#[test]
+fn scram_server_aborts_on_a_name_that_prepares_to_nothing() {
+    struct Recorder(Cell<bool>);
+    impl CredentialStore for Recorder {
+        fn scram_keys(&self, _hash: sasl::ScramHash, authcid: &str) -> Option<sasl::ScramKeys> {
+            if authcid.is_empty() {
+                self.0.set(true);
+            }
+            None
+        }
+    }
+    let store = Recorder(Cell::new(false));
+    let mut s = server(Mechanism::ScramSha256, &ServerOptions::default()).unwrap();
+    let r = s.start(Some("n,,n=\u{AD},r=fyko+d2lbbFgONRv9qkxdawL".as_bytes()), &store);
+    assert_eq!(r, Err(SaslError::AuthenticationFailed));
+    assert!(!store.0.get(), "the empty user name was looked up");
+}

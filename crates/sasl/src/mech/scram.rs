@@ -323,8 +323,12 @@ impl ScramClient {
         if creds.username.is_empty() {
             return Err(SaslError::MissingCredentials("SCRAM needs a user name"));
         }
+        // RFC 5802 section 5.1: a name that fails SASLprep or prepares to the
+        // empty string aborts the exchange (`saslname` is never empty).
         let user = saslprep::saslprep(&creds.username)
-            .map_err(|_| SaslError::InvalidCredentials("user name fails SASLprep"))?;
+            .ok()
+            .filter(|u| !u.is_empty())
+            .ok_or(SaslError::InvalidCredentials("user name fails SASLprep"))?;
         let nonce = match &options.scram_nonce {
             Some(n) if is_printable_nonce(n) => n.clone(),
             Some(_) => {
@@ -341,7 +345,9 @@ impl ScramClient {
         let gs2_header = match creds.authzid() {
             Some(z) => {
                 let z = saslprep::saslprep(z)
-                    .map_err(|_| SaslError::InvalidCredentials("authzid fails SASLprep"))?;
+                    .ok()
+                    .filter(|z| !z.is_empty())
+                    .ok_or(SaslError::InvalidCredentials("authzid fails SASLprep"))?;
                 format!("{flag},a={},", escape_saslname(&z))
             }
             None => format!("{flag},,"),
@@ -585,8 +591,11 @@ impl ScramServer {
         if !is_printable_nonce(cnonce) {
             return Err(SaslError::Malformed("SCRAM client nonce is not printable"));
         }
+        // RFC 5802 section 5.1: abort if preparation fails or leaves nothing.
         let user = saslprep::saslprep(&user)
-            .map_err(|_| SaslError::AuthenticationFailed)?
+            .ok()
+            .filter(|u| !u.is_empty())
+            .ok_or(SaslError::AuthenticationFailed)?
             .into_owned();
         let keys = store.scram_keys(self.hash, &user).filter(|k| k.hash == self.hash);
         let (salt, iterations) = match &keys {
