@@ -237,3 +237,54 @@ fn scram_server_aborts_on_a_name_that_prepares_to_nothing() {
     assert_eq!(r, Err(SaslError::AuthenticationFailed));
     assert!(!store.0.get(), "the empty user name was looked up");
 }
+
+/// RFC 7628 section 3.2: "values included as kvpairs in the client response
+/// (such as host and port) that correspond to values known to the application
+/// server by some other mechanism (such as an application protocol data unit
+/// or preconfigured values) MUST be validated to match between the initial
+/// client response and the other source(s) of such information." The server
+/// dropped `host` and `port` unseen, so no application could validate them (a
+/// token phished by imap.evil.example and replayed here was accepted).
+#[test]
+fn oauthbearer_server_validates_host_and_port() {
+    struct Tokens;
+    impl CredentialStore for Tokens {
+        fn verify_bearer_token(&self, _user: Option<&str>, token: &Secret<String>) -> Option<String> {
+            (token.expose() == "tok").then(|| "alice".into())
+        }
+    }
+    let opts = ServerOptions {
+        oauth_host: Some("imap.example.com".into()),
+        oauth_port: Some(993),
+        ..ServerOptions::default()
+    };
+    for (ir, ok) in [
+        (
+            &b"n,,\x01host=imap.example.com\x01port=993\x01auth=Bearer tok\x01\x01"[..],
+            true,
+        ),
+        (b"n,,\x01host=IMAP.Example.COM\x01auth=Bearer tok\x01\x01", true),
+        (b"n,,\x01auth=Bearer tok\x01\x01", true),
+        (
+            b"n,,\x01host=imap.evil.example\x01port=993\x01auth=Bearer tok\x01\x01",
+            false,
+        ),
+        (
+            b"n,,\x01host=imap.example.com\x01port=143\x01auth=Bearer tok\x01\x01",
+            false,
+        ),
+    ] {
+        let mut s = server(Mechanism::OAuthBearer, &opts).unwrap();
+        let r = s.start(Some(ir), &Tokens);
+        if ok {
+            assert!(is_success(&r), "{ir:?}: {r:?}");
+        } else {
+            assert_eq!(
+                r,
+                Ok(ServerStep::Challenge(opts.oauthbearer_error.clone().into_bytes())),
+                "{ir:?}"
+            );
+            assert_eq!(s.step(b"\x01", &Tokens), Err(SaslError::AuthenticationFailed));
+        }
+    }
+}

@@ -261,6 +261,8 @@ impl ServerSteps for XOAuth2Server {
 #[derive(Debug)]
 pub(crate) struct OAuthBearerServer {
     error: String,
+    host: Option<String>,
+    port: Option<u16>,
     state: ServerState,
 }
 
@@ -268,8 +270,20 @@ impl OAuthBearerServer {
     pub(crate) fn new(options: &ServerOptions) -> Self {
         OAuthBearerServer {
             error: options.oauthbearer_error.clone(),
+            host: options.oauth_host.clone(),
+            port: options.oauth_port,
             state: ServerState::Start,
         }
+    }
+
+    /// RFC 7628 section 3.2: the client's `host` and `port`, where sent, must
+    /// match what the server knows itself as (if it was told).
+    fn target_matches(&self, pairs: &[(&str, &str)]) -> bool {
+        pairs.iter().all(|(k, v)| match (*k, &self.host, self.port) {
+            ("host", Some(host), _) => v.eq_ignore_ascii_case(host),
+            ("port", _, Some(port)) => *v == port.to_string(),
+            _ => true,
+        })
     }
 
     fn message(&mut self, msg: &[u8], store: &dyn CredentialStore) -> Result<ServerStep, SaslError> {
@@ -301,7 +315,8 @@ impl OAuthBearerServer {
             .iter()
             .find(|(k, _)| *k == "auth")
             .ok_or(SaslError::Malformed("OAUTHBEARER lacks auth="))?;
-        match bearer_token(auth.1)?.and_then(|token| store.verify_bearer_token(authzid.as_deref(), &token)) {
+        let token = bearer_token(auth.1)?.filter(|_| self.target_matches(&pairs));
+        match token.and_then(|token| store.verify_bearer_token(authzid.as_deref(), &token)) {
             Some(authcid) => {
                 let identity = authorized(store, authcid, authzid)?;
                 Ok(ServerStep::Success {
