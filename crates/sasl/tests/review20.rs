@@ -288,3 +288,19 @@ fn oauthbearer_server_validates_host_and_port() {
         }
     }
 }
+
+/// RFC 7628 section 3.1: "port: Contains the destination port that the client
+/// connected to, represented as a decimal positive integer string without
+/// leading zeros." Port 0 is not positive; the client must not send `port=0`.
+#[test]
+fn oauthbearer_client_refuses_port_zero() {
+    let options = sasl::ClientOptions {
+        oauth_port: Some(0),
+        ..sasl::ClientOptions::default()
+    };
+    let creds = Credentials::with_token("user@example.com", "tok");
+    assert!(matches!(
+        sasl::client_with(Mechanism::OAuthBearer, &creds, &options),
+        Err(SaslError::InvalidCredentials(_))
+    ));
+}

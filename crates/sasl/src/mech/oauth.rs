@@ -180,6 +180,10 @@ impl OAuthBearerClient {
             msg.push_str(&format!("host={host}\x01"));
         }
         if let Some(port) = options.oauth_port {
+            // RFC 7628 section 3.1: "a decimal positive integer string".
+            if port == 0 {
+                return Err(SaslError::InvalidCredentials("OAUTHBEARER port must be positive"));
+            }
             msg.push_str(&format!("port={port}\x01"));
         }
         msg.push_str(&format!("auth=Bearer {}\x01\x01", token.expose()));
