@@ -304,3 +304,54 @@ fn oauthbearer_client_refuses_port_zero() {
         Err(SaslError::InvalidCredentials(_))
     ));
 }
+
+/// RFC 4422 section 3.4.1: "A non-empty authorization identity string
+/// indicates that the client wishes to act as the identity represented by the
+/// string." LOGIN, CRAM-MD5, XOAUTH2 and ANONYMOUS have no field for it
+/// (section 5 item 3: for those "the authorization identity is always the
+/// empty string"), so a client asked to act as "admin" that silently drops the
+/// request ends up acting as the login user instead. Building such a client
+/// must fail, and `choose` must not pick such a mechanism.
+#[test]
+fn authzid_is_never_dropped_silently() {
+    let mut creds = Credentials::with_password("alice", "secret");
+    creds.authzid = Some("admin".into());
+    creds.oauth_token = Some(Secret::new("tok".into()));
+    for mech in [
+        Mechanism::Login,
+        Mechanism::CramMd5,
+        Mechanism::XOAuth2,
+        Mechanism::Anonymous,
+    ] {
+        assert!(
+            matches!(client(mech, &creds), Err(SaslError::InvalidCredentials(_))),
+            "{mech}"
+        );
+    }
+    // The mechanisms that carry it still work.
+    for mech in [
+        Mechanism::Plain,
+        Mechanism::ScramSha256,
+        Mechanism::OAuthBearer,
+        Mechanism::External,
+    ] {
+        assert!(client(mech, &creds).is_ok(), "{mech}");
+    }
+    // An authzid equal to the user name asks for nothing special.
+    let mut same = Credentials::with_password("alice", "secret");
+    same.authzid = Some("alice".into());
+    assert!(client(Mechanism::CramMd5, &same).is_ok());
+
+    let mut pw = Credentials::with_password("alice", "secret");
+    pw.authzid = Some("admin".into());
+    let offered: Vec<&[u8]> = vec![b"CRAM-MD5", b"LOGIN", b"PLAIN"];
+    assert_eq!(sasl::choose(&offered, &pw, true), Some(Mechanism::Plain));
+    assert_eq!(sasl::choose(&offered[..2], &pw, true), None);
+    let mut tok = Credentials::with_token("alice", "tok");
+    tok.authzid = Some("admin".into());
+    assert_eq!(sasl::choose(&[b"XOAUTH2"], &tok, true), None);
+    assert_eq!(
+        sasl::choose(&[b"XOAUTH2", b"OAUTHBEARER"], &tok, true),
+        Some(Mechanism::OAuthBearer)
+    );
+}
