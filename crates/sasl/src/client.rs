@@ -46,6 +46,24 @@ impl Credentials {
         self.authzid.as_deref().filter(|a| !a.is_empty())
     }
 
+    /// The authzid if it asks for something: set, not empty, and not the user
+    /// name itself (RFC 4422 section 3.4.1).
+    pub(crate) fn proxy_authzid(&self) -> Option<&str> {
+        self.authzid().filter(|a| *a != self.username)
+    }
+
+    /// Refuses credentials that ask to act as another identity when `mechanism`
+    /// has no field for it: dropping the authzid silently would log in as the
+    /// authentication identity instead.
+    pub(crate) fn refuse_authzid(&self, mechanism: Mechanism) -> Result<(), SaslError> {
+        if self.proxy_authzid().is_some() && !mechanism.carries_authzid() {
+            return Err(SaslError::InvalidCredentials(
+                "the mechanism cannot carry an authorization identity (authzid)",
+            ));
+        }
+        Ok(())
+    }
+
     pub(crate) fn password(&self) -> Result<&Secret<String>, SaslError> {
         self.password
             .as_ref()
@@ -128,11 +146,16 @@ pub fn client(mechanism: Mechanism, creds: &Credentials) -> Result<Box<dyn Clien
 }
 
 /// [`client`] with options (caller-chosen SCRAM nonce, limits, OAUTHBEARER host).
+///
+/// Credentials with an authzid other than the user name fail with
+/// [`SaslError::InvalidCredentials`] for the mechanisms that cannot carry one
+/// ([`Mechanism::carries_authzid`]), rather than log in as the user name.
 pub fn client_with(
     mechanism: Mechanism,
     creds: &Credentials,
     options: &ClientOptions,
 ) -> Result<Box<dyn ClientMechanism>, SaslError> {
+    creds.refuse_authzid(mechanism)?;
     match mechanism {
         Mechanism::Plain => plain::PlainClient::build(creds, options),
         Mechanism::Login => login::LoginClient::build(creds, options),

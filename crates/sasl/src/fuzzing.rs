@@ -215,7 +215,16 @@ pub fn client_check(data: &[u8]) {
         scram_nonce: Some(CLIENT_NONCE.to_owned()),
         ..ClientOptions::default()
     };
-    let Ok(mut c) = client_with(mech, &creds, &options) else {
+    let built = client_with(mech, &creds, &options);
+    if creds.authzid.is_some() && !mech.carries_authzid() {
+        // An authzid the mechanism cannot carry is refused, never dropped.
+        assert!(
+            matches!(built, Err(SaslError::InvalidCredentials(_))),
+            "client({mech}) accepted an authzid it cannot send"
+        );
+        return;
+    }
+    let Ok(mut c) = built else {
         panic!("client({mech}) failed with fixed credentials")
     };
     let mut failed = false;

@@ -80,6 +80,24 @@ impl Mechanism {
         self.is_plaintext() || matches!(self, Mechanism::XOAuth2 | Mechanism::OAuthBearer)
     }
 
+    /// True for the mechanisms that can carry an authorization identity (act-as
+    /// user, [`Credentials::authzid`]): PLAIN, SCRAM, OAUTHBEARER, EXTERNAL.
+    /// LOGIN, CRAM-MD5, XOAUTH2 and ANONYMOUS cannot (RFC 4422 section 5 item
+    /// 3: their authorization identity is always the empty string), so
+    /// [`client`](crate::client) refuses credentials that ask for one and
+    /// [`choose`] skips them.
+    #[must_use]
+    pub fn carries_authzid(self) -> bool {
+        matches!(
+            self,
+            Mechanism::Plain
+                | Mechanism::ScramSha1
+                | Mechanism::ScramSha256
+                | Mechanism::OAuthBearer
+                | Mechanism::External
+        )
+    }
+
     /// True if the client sends a message first (SASL initial response), false
     /// if the server starts with a challenge (LOGIN, CRAM-MD5).
     #[must_use]
@@ -149,7 +167,9 @@ pub struct ChooseOptions {
 /// when an OAuth token is given, OAUTHBEARER then XOAUTH2 come before the password
 /// mechanisms (the caller asked for OAuth). OAuth mechanisms also need `secure`
 /// (a bearer token is as good as a password). EXTERNAL and ANONYMOUS are never
-/// chosen here; use [`choose_with`] to allow them.
+/// chosen here; use [`choose_with`] to allow them. When the credentials ask to
+/// act as another identity (an authzid other than the user name), only the
+/// mechanisms that carry one ([`Mechanism::carries_authzid`]) are chosen.
 ///
 /// ```
 /// use sasl::{Credentials, Mechanism, Secret, choose};
@@ -183,7 +203,11 @@ pub fn choose(offered: &[&[u8]], creds: &Credentials, secure: bool) -> Option<Me
 pub fn choose_with(offered: &[&[u8]], creds: &Credentials, options: ChooseOptions) -> Option<Mechanism> {
     let offered: Vec<Mechanism> = offered.iter().filter_map(|n| Mechanism::from_name(n)).collect();
     let has = |m: Mechanism| offered.contains(&m);
-    let usable = |m: Mechanism| has(m) && (options.secure || !m.needs_secure_link());
+    let usable = |m: Mechanism| {
+        has(m)
+            && (options.secure || !m.needs_secure_link())
+            && (m.carries_authzid() || creds.proxy_authzid().is_none())
+    };
     if options.allow_external && usable(Mechanism::External) {
         return Some(Mechanism::External);
     }

@@ -92,6 +92,13 @@ fn is_prohibited(c: char) -> bool {
         || (0xE0020..=0xE007F).contains(&u)
 }
 
+/// RFC 4505 section 3, the "trace" profile of ANONYMOUS: no mapping, and the
+/// tables C.2.1, C.2.2, C.3, C.4, C.5, C.6, C.8 and C.9 are prohibited (the
+/// SASLprep tables without C.1.2, which SASLprep maps away, and C.7).
+pub(crate) fn is_trace_prohibited(c: char) -> bool {
+    is_prohibited(c) && !('\u{2FF0}'..='\u{2FFB}').contains(&c)
+}
+
 /// Prepares a user name or password with SASLprep (see the module docs for
 /// what is covered). Borrows when nothing changes.
 ///

@@ -25,7 +25,8 @@ use crate::{Limits, Mechanism, SaslError, Secret};
 /// The user names of PLAIN, LOGIN, CRAM-MD5 and SCRAM arrive after SASLprep
 /// (RFC 4013, see [`saslprep`](crate::saslprep)); passwords too.
 pub trait CredentialStore {
-    /// PLAIN and LOGIN: is `password` (already SASLprep'ed) right for `authcid`?
+    /// PLAIN and LOGIN: is `password` (already SASLprep'ed, never empty) right for
+    /// `authcid` (never empty either, RFC 4616 section 2)?
     ///
     /// The default derives the SCRAM keys from `password` with the salt and
     /// iteration count of the stored [`ScramKeys`] (SHA-256 first, then SHA-1)
@@ -170,6 +171,16 @@ pub struct ServerOptions {
     pub scram_plus_offered: bool,
     /// The JSON sent in an OAUTHBEARER failure challenge (RFC 7628 section 3.2.2).
     pub oauthbearer_error: String,
+    /// The host name this server is known as, for OAUTHBEARER. RFC 7628
+    /// section 3.2: values the client sends (`host`, `port`) that the server
+    /// knows from elsewhere "MUST be validated to match". When set, a client
+    /// `host` that differs (ASCII case-insensitively) fails the exchange with
+    /// the error JSON, before the token is checked; a client that sends no
+    /// `host` is not refused. `None` (the default) skips the check.
+    pub oauth_host: Option<String>,
+    /// The port this server listens on, for OAUTHBEARER: as
+    /// [`ServerOptions::oauth_host`], for the client's `port` value.
+    pub oauth_port: Option<u16>,
     /// The JSON sent in an XOAUTH2 failure challenge, as Google sends it.
     pub xoauth2_error: String,
 }
@@ -184,6 +195,8 @@ impl Default for ServerOptions {
             success_data: false,
             scram_plus_offered: false,
             oauthbearer_error: r#"{"status":"invalid_token"}"#.into(),
+            oauth_host: None,
+            oauth_port: None,
             xoauth2_error: r#"{"status":"401","schemes":"bearer"}"#.into(),
         }
     }

@@ -1,8 +1,12 @@
 //! ANONYMOUS (RFC 4505): no credentials, an optional trace string of at most
-//! 255 characters (an e-mail address or an opaque token).
+//! 255 characters (an e-mail address or an opaque token), free of the
+//! characters the "trace" profile (section 3) prohibits: control characters,
+//! private use, non-characters ... (the bidi check is not applied, as for
+//! SASLprep). Both sides refuse them, so no CR LF or NUL reaches a log.
 
 use super::{ClientSteps, no_success_data, utf8};
 use crate::client::{ClientOptions, Credentials};
+use crate::saslprep::is_trace_prohibited;
 use crate::server::{CredentialStore, Identity, ServerStep, ServerSteps};
 use crate::{Mechanism, SaslError, Secret};
 
@@ -22,6 +26,11 @@ impl AnonymousClient {
         if creds.username.chars().count() > MAX_TRACE_CHARS {
             return Err(SaslError::InvalidCredentials(
                 "ANONYMOUS trace longer than 255 characters",
+            ));
+        }
+        if creds.username.chars().any(is_trace_prohibited) {
+            return Err(SaslError::InvalidCredentials(
+                "ANONYMOUS trace holds a character RFC 4505 section 3 prohibits",
             ));
         }
         Ok(super::ClientGuard::boxed(
@@ -72,6 +81,11 @@ impl ServerSteps for AnonymousServer {
         let trace = utf8(response, "ANONYMOUS trace is not UTF-8")?;
         if trace.chars().count() > MAX_TRACE_CHARS {
             return Err(SaslError::Malformed("ANONYMOUS trace longer than 255 characters"));
+        }
+        if trace.chars().any(is_trace_prohibited) {
+            return Err(SaslError::Malformed(
+                "ANONYMOUS trace holds a character RFC 4505 section 3 prohibits",
+            ));
         }
         if !store.allow_anonymous(trace) {
             return Err(SaslError::AuthenticationFailed);

@@ -111,7 +111,12 @@ impl ClientSteps for BearerClient {
         self.respond_to_error(challenge)
     }
 
+    /// RFC 7628 section 3: after the error result the server "fails the
+    /// authentication"; a success reported after it is refused.
     fn finish(&mut self, success_data: Option<&[u8]>) -> Result<(), SaslError> {
+        if let Some(e) = &self.error {
+            return Err(SaslError::ServerError(e.clone()));
+        }
         no_success_data(success_data)
     }
 
@@ -175,6 +180,10 @@ impl OAuthBearerClient {
             msg.push_str(&format!("host={host}\x01"));
         }
         if let Some(port) = options.oauth_port {
+            // RFC 7628 section 3.1: "a decimal positive integer string".
+            if port == 0 {
+                return Err(SaslError::InvalidCredentials("OAUTHBEARER port must be positive"));
+            }
             msg.push_str(&format!("port={port}\x01"));
         }
         msg.push_str(&format!("auth=Bearer {}\x01\x01", token.expose()));
@@ -256,6 +265,8 @@ impl ServerSteps for XOAuth2Server {
 #[derive(Debug)]
 pub(crate) struct OAuthBearerServer {
     error: String,
+    host: Option<String>,
+    port: Option<u16>,
     state: ServerState,
 }
 
@@ -263,8 +274,20 @@ impl OAuthBearerServer {
     pub(crate) fn new(options: &ServerOptions) -> Self {
         OAuthBearerServer {
             error: options.oauthbearer_error.clone(),
+            host: options.oauth_host.clone(),
+            port: options.oauth_port,
             state: ServerState::Start,
         }
+    }
+
+    /// RFC 7628 section 3.2: the client's `host` and `port`, where sent, must
+    /// match what the server knows itself as (if it was told).
+    fn target_matches(&self, pairs: &[(&str, &str)]) -> bool {
+        pairs.iter().all(|(k, v)| match (*k, &self.host, self.port) {
+            ("host", Some(host), _) => v.eq_ignore_ascii_case(host),
+            ("port", _, Some(port)) => *v == port.to_string(),
+            _ => true,
+        })
     }
 
     fn message(&mut self, msg: &[u8], store: &dyn CredentialStore) -> Result<ServerStep, SaslError> {
@@ -296,7 +319,8 @@ impl OAuthBearerServer {
             .iter()
             .find(|(k, _)| *k == "auth")
             .ok_or(SaslError::Malformed("OAUTHBEARER lacks auth="))?;
-        match bearer_token(auth.1)?.and_then(|token| store.verify_bearer_token(authzid.as_deref(), &token)) {
+        let token = bearer_token(auth.1)?.filter(|_| self.target_matches(&pairs));
+        match token.and_then(|token| store.verify_bearer_token(authzid.as_deref(), &token)) {
             Some(authcid) => {
                 let identity = authorized(store, authcid, authzid)?;
                 Ok(ServerStep::Success {

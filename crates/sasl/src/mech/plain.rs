@@ -91,8 +91,11 @@ fn parse(msg: &[u8]) -> Result<(&str, &str, Secret<String>), SaslError> {
     Ok((authzid, authcid, Secret::new(passwd.to_owned())))
 }
 
-/// Checks a user name and password the way PLAIN and LOGIN do: SASLprep both
-/// (RFC 4616 section 5), then ask the store.
+/// Checks a user name and password the way PLAIN and LOGIN do: SASLprep both,
+/// then ask the store. RFC 4616 section 2: "if preparation fails or results in
+/// an empty string, verification SHALL fail", so an empty prepared name or
+/// password never reaches the store (where an empty password may mean an
+/// unauthenticated directory bind that "succeeds").
 pub(crate) fn check_password(
     store: &dyn CredentialStore,
     authcid: &str,
@@ -104,6 +107,9 @@ pub(crate) fn check_password(
             .map_err(|_| SaslError::AuthenticationFailed)?
             .into_owned(),
     );
+    if user.is_empty() || prepped.expose().is_empty() {
+        return Err(SaslError::AuthenticationFailed);
+    }
     if store.verify_password(&user, &prepped) {
         Ok(user.into_owned())
     } else {

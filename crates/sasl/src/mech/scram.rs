@@ -226,8 +226,14 @@ fn escape_saslname(name: &str) -> String {
     out
 }
 
-/// Reverses [`escape_saslname`]; any other `=` sequence is malformed.
+/// Reverses [`escape_saslname`]; any other `=` sequence is malformed, and so
+/// is a NUL (RFC 5802 section 7 and RFC 5801 section 4: `value-safe-char` and
+/// `UTF8-1-safe` start at %x01; RFC 4422 section 3.4.1 keeps NUL out of every
+/// authorization identity), so no NUL reaches [`CredentialStore`] lookups.
 pub(crate) fn unescape_saslname(name: &str) -> Result<String, SaslError> {
+    if name.contains('\0') {
+        return Err(SaslError::Malformed("NUL in a SCRAM or GS2 saslname"));
+    }
     let mut out = String::with_capacity(name.len());
     let mut rest = name;
     while let Some(i) = rest.find('=') {
@@ -317,8 +323,12 @@ impl ScramClient {
         if creds.username.is_empty() {
             return Err(SaslError::MissingCredentials("SCRAM needs a user name"));
         }
+        // RFC 5802 section 5.1: a name that fails SASLprep or prepares to the
+        // empty string aborts the exchange (`saslname` is never empty).
         let user = saslprep::saslprep(&creds.username)
-            .map_err(|_| SaslError::InvalidCredentials("user name fails SASLprep"))?;
+            .ok()
+            .filter(|u| !u.is_empty())
+            .ok_or(SaslError::InvalidCredentials("user name fails SASLprep"))?;
         let nonce = match &options.scram_nonce {
             Some(n) if is_printable_nonce(n) => n.clone(),
             Some(_) => {
@@ -335,7 +345,9 @@ impl ScramClient {
         let gs2_header = match creds.authzid() {
             Some(z) => {
                 let z = saslprep::saslprep(z)
-                    .map_err(|_| SaslError::InvalidCredentials("authzid fails SASLprep"))?;
+                    .ok()
+                    .filter(|z| !z.is_empty())
+                    .ok_or(SaslError::InvalidCredentials("authzid fails SASLprep"))?;
                 format!("{flag},a={},", escape_saslname(&z))
             }
             None => format!("{flag},,"),
@@ -579,8 +591,11 @@ impl ScramServer {
         if !is_printable_nonce(cnonce) {
             return Err(SaslError::Malformed("SCRAM client nonce is not printable"));
         }
+        // RFC 5802 section 5.1: abort if preparation fails or leaves nothing.
         let user = saslprep::saslprep(&user)
-            .map_err(|_| SaslError::AuthenticationFailed)?
+            .ok()
+            .filter(|u| !u.is_empty())
+            .ok_or(SaslError::AuthenticationFailed)?
             .into_owned();
         let keys = store.scram_keys(self.hash, &user).filter(|k| k.hash == self.hash);
         let (salt, iterations) = match &keys {
