@@ -31,14 +31,27 @@ pub trait CredentialStore {
     /// The default derives the SCRAM keys from `password` with the salt and
     /// iteration count of the stored [`ScramKeys`] (SHA-256 first, then SHA-1)
     /// and compares in constant time, so a store that keeps only SCRAM keys
-    /// also serves the plaintext mechanisms.
+    /// also serves the plaintext mechanisms. For a user it does not know it
+    /// does the same derivation with [`unknown_user_iterations`](Self::unknown_user_iterations)
+    /// before answering false, so the time taken does not tell an attacker
+    /// which user names exist.
     fn verify_password(&self, authcid: &str, password: &Secret<String>) -> bool {
         for hash in [ScramHash::Sha256, ScramHash::Sha1] {
             if let Some(keys) = self.scram_keys(hash, authcid) {
                 return keys.verify_password(password);
             }
         }
-        false
+        ScramKeys::verify_unknown_user(password, self.unknown_user_iterations())
+    }
+
+    /// The PBKDF2 iteration count shown for, and spent on, a user that does not
+    /// exist: SCRAM's made-up `i=` (RFC 5802 section 5.1 asks the server not to
+    /// reveal which users exist) and the dummy work of the default
+    /// [`verify_password`](Self::verify_password). Return the count the stored
+    /// keys use, so that unknown users look and take the same as real ones; the
+    /// default is 4096, the minimum RFC 7677 section 4 recommends.
+    fn unknown_user_iterations(&self) -> u32 {
+        4096
     }
 
     /// SCRAM: the keys stored for `authcid` and this hash, or `None` for an unknown user.

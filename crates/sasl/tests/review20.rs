@@ -355,3 +355,62 @@ fn authzid_is_never_dropped_silently() {
         Some(Mechanism::OAuthBearer)
     );
 }
+
+/// A store with one SCRAM-SHA-256 user whose keys use 8192 iterations, that
+/// says so for unknown users too, and counts how often it was asked.
+struct CountingStore {
+    keys: sasl::ScramKeys,
+    asked: Cell<u32>,
+}
+
+impl CredentialStore for CountingStore {
+    fn scram_keys(&self, hash: sasl::ScramHash, authcid: &str) -> Option<sasl::ScramKeys> {
+        (hash == sasl::ScramHash::Sha256 && authcid == "alice").then(|| self.keys.clone())
+    }
+    fn unknown_user_iterations(&self) -> u32 {
+        self.asked.set(self.asked.get() + 1);
+        8192
+    }
+}
+
+/// RFC 5802 section 5.1: "the server SHOULD ... [not] reveal whether the
+/// user exists"; an unknown user must see the same iteration count as the
+/// real ones, the count the store uses, and must still fail at the proof
+/// even when the client computes a proof from the made-up parameters.
+#[test]
+fn scram_unknown_user_looks_like_a_real_one_and_fails() {
+    let store = CountingStore {
+        keys: sasl::ScramKeys::generate(sasl::ScramHash::Sha256, "pencil", 8192).unwrap(),
+        asked: Cell::new(0),
+    };
+    for (user, known) in [("alice", true), ("mallory", false)] {
+        let creds = Credentials::with_password(user, "pencil");
+        let mut c = client(Mechanism::ScramSha256, &creds).unwrap();
+        let mut s = server(Mechanism::ScramSha256, &ServerOptions::default()).unwrap();
+        let first = c.initial_response().unwrap().unwrap();
+        let ServerStep::Challenge(server_first) = s.start(Some(first.expose()), &store).unwrap() else {
+            panic!("SCRAM answers client-first with a challenge");
+        };
+        let text = String::from_utf8(server_first.clone()).unwrap();
+        assert!(text.ends_with(",i=8192"), "{user}: {text}");
+        let last = c.respond(&server_first).unwrap();
+        let r = s.step(last.expose(), &store);
+        assert_eq!(r.is_ok(), known, "{user}: {r:?}");
+    }
+    assert_eq!(store.asked.get(), 1);
+}
+
+/// The default PLAIN/LOGIN check spends the same derivation on an unknown
+/// user as on a known one (asking the store for the count) before failing,
+/// so response time does not reveal which user names exist.
+#[test]
+fn default_password_check_works_as_hard_for_unknown_users() {
+    let store = CountingStore {
+        keys: sasl::ScramKeys::generate(sasl::ScramHash::Sha256, "pencil", 4096).unwrap(),
+        asked: Cell::new(0),
+    };
+    assert!(store.verify_password("alice", &Secret::new("pencil".into())));
+    assert_eq!(store.asked.get(), 0);
+    assert!(!store.verify_password("mallory", &Secret::new("pencil".into())));
+    assert_eq!(store.asked.get(), 1);
+}

@@ -485,6 +485,39 @@ impl ClientSteps for ScramClient {
 
 // ---------------------------------------------------------------- server --
 
+/// A per-process random key behind the made-up credentials of unknown users
+/// (SCRAM's fake salts, the default password check's dummy derivation).
+fn unknown_user_key() -> Result<&'static [u8; 32], SaslError> {
+    static KEY: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    Ok(match KEY.get() {
+        Some(k) => k,
+        None => {
+            let fresh: [u8; 32] = random_bytes()?;
+            KEY.get_or_init(|| fresh)
+        }
+    })
+}
+
+impl ScramKeys {
+    /// The work of [`ScramKeys::verify_password`] for a user the store does
+    /// not know, so that a password check takes as long whether or not the
+    /// user exists; always false.
+    pub(crate) fn verify_unknown_user(password: &Secret<String>, iterations: u32) -> bool {
+        let salt = match unknown_user_key() {
+            Ok(key) => ScramHash::Sha256.hmac(key, b"unknown user salt"),
+            Err(_) => vec![0; 16],
+        };
+        let keys = Self::derive(
+            ScramHash::Sha256,
+            password.expose(),
+            &salt[..16],
+            iterations.max(1),
+        );
+        std::hint::black_box(keys.is_ok());
+        false
+    }
+}
+
 #[derive(Debug)]
 enum ServerState {
     Start,
@@ -495,10 +528,12 @@ enum ServerState {
         client_first_bare: String,
         server_first: String,
         nonce: String,
-        /// `None` for an unknown user: the exchange runs on with made-up
-        /// parameters and fails at the proof (RFC 5802 section 5.1: do not
-        /// reveal which users exist).
-        keys: Option<ScramKeys>,
+        /// The user's keys, or made-up ones for an unknown user.
+        keys: ScramKeys,
+        /// False for an unknown user: the exchange runs on with made-up keys,
+        /// does the same work, and fails at the proof (RFC 5802 section 5.1:
+        /// do not reveal which users exist).
+        known: bool,
     },
     SentFinal {
         identity: crate::Identity,
@@ -534,21 +569,24 @@ impl ScramServer {
         })
     }
 
-    /// Made-up but stable parameters for a user that does not exist: the salt
-    /// is an HMAC of the user name under a per-process random key, so repeated
-    /// attempts see the same salt, as for a real user.
-    fn fake_params(&self, user: &str) -> Result<(Vec<u8>, u32), SaslError> {
-        static KEY: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
-        let key = match KEY.get() {
-            Some(k) => k,
-            None => {
-                let fresh: [u8; 32] = random_bytes()?;
-                KEY.get_or_init(|| fresh)
-            }
-        };
+    /// Made-up but stable keys for a user that does not exist: the salt is an
+    /// HMAC of the user name under a per-process random key, so repeated
+    /// attempts see the same salt, as for a real user; the iteration count is
+    /// the store's [`CredentialStore::unknown_user_iterations`]. No password
+    /// matches the keys, and the exchange still does all the work of a real
+    /// check before it fails (RFC 5802 section 5.1: the server should not
+    /// reveal whether the user exists).
+    fn fake_keys(&self, user: &str, iterations: u32) -> Result<ScramKeys, SaslError> {
+        let key = unknown_user_key()?;
         let mut salt = self.hash.hmac(key, user.as_bytes());
         salt.truncate(16);
-        Ok((salt, 4096))
+        let salted = Secret::new(self.hash.hmac(key, &salt));
+        Ok(ScramKeys::from_salted(
+            self.hash,
+            salt,
+            iterations.max(1),
+            &salted,
+        ))
     }
 
     fn client_first(&mut self, msg: &[u8], store: &dyn CredentialStore) -> Result<ServerStep, SaslError> {
@@ -597,13 +635,12 @@ impl ScramServer {
             .filter(|u| !u.is_empty())
             .ok_or(SaslError::AuthenticationFailed)?
             .into_owned();
-        let keys = store.scram_keys(self.hash, &user).filter(|k| k.hash == self.hash);
-        let (salt, iterations) = match &keys {
-            Some(k) => (k.salt.clone(), k.iterations),
-            None => self.fake_params(&user)?,
+        let (keys, known) = match store.scram_keys(self.hash, &user).filter(|k| k.hash == self.hash) {
+            Some(k) => (k, true),
+            None => (self.fake_keys(&user, store.unknown_user_iterations())?, false),
         };
         let nonce = format!("{cnonce}{}", self.server_nonce);
-        let server_first = format!("r={nonce},s={},i={iterations}", B64.encode(salt));
+        let server_first = format!("r={nonce},s={},i={}", B64.encode(&keys.salt), keys.iterations);
         self.state = ServerState::SentFirst {
             user,
             authzid,
@@ -612,6 +649,7 @@ impl ScramServer {
             server_first: server_first.clone(),
             nonce,
             keys,
+            known,
         };
         Ok(ServerStep::Challenge(server_first.into_bytes()))
     }
@@ -625,6 +663,7 @@ impl ScramServer {
             server_first,
             nonce,
             keys,
+            known,
         } = std::mem::replace(&mut self.state, ServerState::Start)
         else {
             return Err(SaslError::WrongState("no SCRAM client-final expected now"));
@@ -651,11 +690,11 @@ impl ScramServer {
         if cbind != gs2_header.as_bytes() || final_nonce != nonce {
             return Err(SaslError::AuthenticationFailed);
         }
-        let keys = keys.ok_or(SaslError::AuthenticationFailed)?;
         let auth_message = format!("{client_first_bare},{server_first},{without_proof}");
         let client_signature = self.hash.hmac(keys.stored_key.expose(), auth_message.as_bytes());
         let client_key = Secret::new(xor(&proof, &client_signature));
-        if !ct_eq(&self.hash.h(client_key.expose()), keys.stored_key.expose()) {
+        let proof_ok = ct_eq(&self.hash.h(client_key.expose()), keys.stored_key.expose());
+        if !(proof_ok & known) {
             return Err(SaslError::AuthenticationFailed);
         }
         let identity = authorized(store, user, authzid)?;
