@@ -266,7 +266,7 @@ fn answer(s: &mut ServerSession, ev: ServerEvent, now: Instant) {
         ServerEvent::Account { .. } => s.login_accept(),
         ServerEvent::Request(req) => {
             let outcome = match req {
-                crate::server::Request::Size(_) => Outcome::Size(42),
+                crate::server::Request::Size { .. } => Outcome::Size(42),
                 crate::server::Request::ModTime(_) => Outcome::Time(now_ts()),
                 crate::server::Request::Mlst { .. } | crate::server::Request::Stat(_) => {
                     Outcome::Lines(vec![b"type=file;size=42; x".to_vec()])

@@ -141,7 +141,10 @@ pub struct Transfer {
     pub path: Option<Bytes>,
     /// LIST/NLST options as sent (e.g. `-la`), if any.
     pub options: Option<Bytes>,
-    /// Restart offset from REST (RETR/STOR), 0 otherwise.
+    /// Restart offset from REST (RETR/STOR), 0 otherwise. It counts octets
+    /// of the data connection (RFC 3659 5.3: "the number of octets of the
+    /// immediately-following transfer to not actually send"): with `ascii`,
+    /// octets of the TYPE A form, where each LF of the file is CRLF.
     pub offset: u64,
     /// TYPE A: convert line endings (see [`crate::AsciiEncoder`]).
     pub ascii: bool,
@@ -173,8 +176,19 @@ pub enum Request {
         /// The destination.
         to: Bytes,
     },
-    /// SIZE: answer with [`Outcome::Size`].
-    Size(Bytes),
+    /// SIZE: answer with [`Outcome::Size`], the exact number of octets a
+    /// RETR would send now (RFC 3659 4: "the result of the SIZE command is
+    /// dependent on the currently established STRU, MODE, and TYPE"). The
+    /// session supports only STRU F and MODE S, so the TYPE decides: in
+    /// TYPE A every line end counts as CRLF (RFC 3659 4.4; with
+    /// [`crate::AsciiEncoder`], the stored size plus one octet per LF). If
+    /// that is too costly, [`Outcome::Failed`] with 550 is allowed (4.2).
+    Size {
+        /// The file.
+        path: Bytes,
+        /// TYPE A is in force: the size of the file as TYPE A sends it.
+        ascii: bool,
+    },
     /// MDTM: answer with [`Outcome::Time`].
     ModTime(Bytes),
     /// MFMT.
@@ -684,7 +698,7 @@ impl ServerSession {
                 _ => return Err(UsageError("this request needs a value, not Outcome::Ok")),
             },
             Outcome::Size(n) => {
-                if !matches!(req, Request::Size(_)) {
+                if !matches!(req, Request::Size { .. }) {
                     return Err(UsageError("Outcome::Size answers SIZE only"));
                 }
                 self.reply_with(213, |t| write_u64(t, n));
@@ -1222,7 +1236,8 @@ impl ServerSession {
             },
             Command::Size(p) => {
                 let path = self.resolve(p);
-                self.request(Request::Size(path));
+                let ascii = self.ascii;
+                self.request(Request::Size { path, ascii });
             }
             Command::Mdtm(p) => {
                 let path = self.resolve(p);
