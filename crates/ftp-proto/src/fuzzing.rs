@@ -290,7 +290,10 @@ fn answer(s: &mut ServerSession, ev: ServerEvent, now: Instant) {
             }
         }
         // The handshake never completes here, so the outcome does not depend on timing.
-        ServerEvent::StartTls | ServerEvent::AbortTransfer(_) | ServerEvent::Closed(_) => Ok(()),
+        ServerEvent::StartTls
+        | ServerEvent::AbortTransfer(_)
+        | ServerEvent::Reinitialized
+        | ServerEvent::Closed(_) => Ok(()),
     };
     assert!(r.is_ok(), "answer refused: {r:?}");
 }

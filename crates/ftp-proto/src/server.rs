@@ -301,6 +301,15 @@ pub enum ServerEvent {
     },
     /// ABOR: close the data connection of this transfer now (426 and 226 are queued).
     AbortTransfer(TransferId),
+    /// REIN (RFC 959 4.1.1: it "terminates a USER, flushing all I/O and
+    /// account information"): the user is logged out and every parameter is
+    /// back to its default (TYPE A, no data mode or EPSV ALL, no pending
+    /// RNFR or REST, the default OPTS MLST facts, and no virtual host: RFC
+    /// 7151 3.2.1 "The effect of a HOST command MUST be reset"). Drop the
+    /// user's state, the virtual host and any passive listener. The 220 is
+    /// queued; nothing needs an answer. A REIN sent during a transfer waits
+    /// until it ends, so a transfer in progress completes.
+    Reinitialized,
     /// The session closed by itself; write what is pending, then close.
     Closed(CloseReason),
 }
@@ -366,6 +375,8 @@ pub struct ServerSession {
     transfer: Option<Active>,
     /// The name the application gave an STOU transfer, for its 150/125.
     unique_name: Option<Bytes>,
+    /// The virtual host accepted with HOST (RFC 7151).
+    host: Option<Bytes>,
     next_id: u64,
     idle: Deadline,
     input_seen: bool,
@@ -464,6 +475,7 @@ impl ServerSession {
             pending: Pending::None,
             transfer: None,
             unique_name: None,
+            host: None,
             next_id: 1,
             idle,
             input_seen: false,
@@ -502,6 +514,14 @@ impl ServerSession {
     #[must_use]
     pub fn cwd(&self) -> &[u8] {
         &self.cwd
+    }
+
+    /// The virtual host the application accepted with HOST (RFC 7151), if
+    /// any. REIN and a later HOST (RFC 7151 3.2.2: "as though a previous
+    /// HOST command was not sent") forget it.
+    #[must_use]
+    pub fn host(&self) -> Option<&[u8]> {
+        self.host.as_deref()
     }
 
     /// The logged-in user, if any.
@@ -694,7 +714,10 @@ impl ServerSession {
                     t.extend_from_slice(b"; ");
                     t.extend_from_slice(path);
                 }),
-                Request::Host(_) => self.reply(220, b"Host accepted"),
+                Request::Host(h) => {
+                    self.host = Some(h.clone());
+                    self.reply(220, b"Host accepted");
+                }
                 _ => return Err(UsageError("this request needs a value, not Outcome::Ok")),
             },
             Outcome::Size(n) => {
@@ -1140,6 +1163,9 @@ impl ServerSession {
                     // to a HOST that names a port.
                     self.reply(501, b"HOST takes a host name without a port");
                 } else {
+                    // RFC 7151 3.2.2: a second HOST counts as if the first
+                    // had not been sent, whatever its answer.
+                    self.host = None;
                     self.request(Request::Host(Bytes::copy_from_slice(name)));
                 }
             }
@@ -1172,6 +1198,12 @@ impl ServerSession {
                 self.reply(502, b"REIN is not available on a TLS-protected connection");
             }
             Command::Rein => {
+                // RFC 959 4.1.1: "All parameters are reset to the default
+                // settings"; RNFR and REST were dropped above, as for any
+                // command but RNTO and a transfer. PBSZ/PROT are only ever
+                // set under TLS, where REIN is refused, so they are at their
+                // defaults here. The failed-login count stays: a REIN must
+                // not buy a password guesser fresh attempts.
                 self.login = Login::AwaitUser;
                 self.anonymous = false;
                 self.cwd = b"/".to_vec();
@@ -1179,6 +1211,9 @@ impl ServerSession {
                 self.epsv_all = false;
                 self.ascii = true;
                 self.mlst_facts = MlsxFacts::default();
+                self.host = None;
+                self.unique_name = None;
+                self.events.push_back(ServerEvent::Reinitialized);
                 self.reply(220, b"Service ready for new user");
             }
             Command::Abor => match self.transfer.take() {

@@ -56,3 +56,72 @@ fn size_request_says_which_type_is_in_force() {
     s.complete(Outcome::Size(1830)).unwrap();
     assert_eq!(drain_transmit(&mut s), b"213 1830\r\n");
 }
+
+// ----- Gap 3: REIN reaches the application and resets HOST -----
+
+// RFC 959 4.1.1 (REIN): "This command terminates a USER, flushing all I/O
+// and account information ... All parameters are reset to the default
+// settings". RFC 7151 3.2.1: "The effect of a HOST command MUST be reset if
+// a REIN command is performed". The application holds the user's state and
+// the virtual host; it was never told that REIN happened.
+#[test]
+fn rein_is_reported_and_resets_the_session() {
+    let now = Instant::now();
+    let mut s = common::new_server(now);
+    drain_transmit(&mut s);
+    match server_event(&mut s, b"HOST ftp.example.test\r\n") {
+        Some(ServerEvent::Request(Request::Host(h))) => assert_eq!(&h[..], b"ftp.example.test"),
+        other => panic!("{other:?}"),
+    }
+    s.complete(Outcome::Ok).unwrap();
+    assert_eq!(s.host(), Some(&b"ftp.example.test"[..]));
+    s.handle_input(b"USER anonymous\r\nPASS a@b\r\nTYPE I\r\nEPSV ALL\r\nOPTS MLST size;\r\n");
+    let mut log = Vec::new();
+    common::drain(&mut s, now, &mut log);
+    assert!(s.user().is_some(), "{log:?}");
+    drain_transmit(&mut s);
+    // RNFR pending and a REST offset saved when REIN comes.
+    assert!(matches!(
+        server_event(&mut s, b"RNFR a\r\n"),
+        Some(ServerEvent::Request(Request::RenameFrom(_)))
+    ));
+    s.complete(Outcome::Ok).unwrap();
+    assert_eq!(server_event(&mut s, b"REST 10\r\n"), None);
+    drain_transmit(&mut s);
+    assert_eq!(
+        server_event(&mut s, b"REIN\r\n"),
+        Some(ServerEvent::Reinitialized)
+    );
+    assert_eq!(s.poll_event().unwrap(), None);
+    assert_eq!(drain_transmit(&mut s), b"220 Service ready for new user\r\n");
+    assert_eq!(s.user(), None);
+    assert_eq!(s.host(), None, "RFC 7151 3.2.1: HOST is reset by REIN");
+    assert_eq!(s.cwd(), b"/");
+    // Logged in again: the parameters are the defaults.
+    s.handle_input(b"USER anonymous\r\nPASS a@b\r\n");
+    common::drain(&mut s, now, &mut log);
+    drain_transmit(&mut s);
+    match server_event(&mut s, b"SIZE f\r\n") {
+        Some(ServerEvent::Request(Request::Size { ascii, .. })) => assert!(ascii, "TYPE back to A"),
+        other => panic!("{other:?}"),
+    }
+    s.complete(Outcome::Size(1)).unwrap();
+    drain_transmit(&mut s);
+    // EPSV ALL is gone: PASV is allowed again.
+    assert_eq!(
+        server_event(&mut s, b"PASV\r\n"),
+        Some(ServerEvent::PassiveListen { extended: false })
+    );
+    s.passive_failed().unwrap();
+    drain_transmit(&mut s);
+    // RNFR and REST did not survive.
+    assert_eq!(server_event(&mut s, b"RNTO b\r\n"), None);
+    assert!(drain_transmit(&mut s).starts_with(b"503 "));
+    // The facts selected with OPTS MLST are the defaults again.
+    match server_event(&mut s, b"MLST f\r\n") {
+        Some(ServerEvent::Request(Request::Mlst { facts, .. })) => {
+            assert_eq!(facts, ftp_proto::list::MlsxFacts::default());
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -349,6 +349,13 @@ impl State {
                     self.passive = None;
                 }
             }
+            ServerEvent::Reinitialized => {
+                // REIN (RFC 959 4.1.1): the user is gone; a listener opened
+                // for them must not serve the next one.
+                self.writable = false;
+                self.passive = None;
+                tracing::info!(peer = %self.peer, "reinitialized");
+            }
             // Closed (QUIT): the loop sees is_closed() after the flush.
             _ => {}
         }
