@@ -70,8 +70,11 @@ pub struct ServerConfig {
     pub allow_low_active_ports: bool,
     /// Accept passive data connections from any address (no PASV-theft check). Off by default.
     pub allow_foreign_passive: bool,
-    /// Strip Telnet IAC sequences from command lines (RFC 959 4.1.3 sends ABOR
-    /// after Telnet IP and Synch; RFC 1123 4.1.2.12 asks servers to cope). On by default.
+    /// Speak the Telnet layer of the control connection (RFC 959 4): strip
+    /// Telnet IAC sequences from command lines (RFC 959 4.1.3 sends ABOR
+    /// after Telnet IP and Synch; RFC 1123 4.1.2.12 asks servers to cope) and
+    /// send a byte 255 in replies as IAC IAC (RFC 854). On by default; off,
+    /// the control connection carries raw bytes both ways.
     pub strip_telnet: bool,
     /// Named leniency: a bare LF ends a command line. Off by default.
     pub accept_bare_lf: bool,
@@ -501,6 +504,12 @@ impl ServerSession {
             // Text from the application with CR/LF: never sent as is.
             buf.truncate(start);
             let _ = encode_reply(code, &[b"(reply text withheld: it held a line break)"], buf);
+        }
+        // The Telnet layer (RFC 959 4 and 5.2; RFC 854): a byte 255 in the
+        // text (a path in a 257 or a 550) goes as IAC IAC, or a client takes
+        // it and the next byte for a Telnet command and reads another path.
+        if self.config.strip_telnet {
+            crate::telnet::escape(buf, start);
         }
     }
 

@@ -1,13 +1,19 @@
 //! Review session 20: gaps left open by review 19, each test citing the rule
 //! it checks. Every test here failed on the code before its fix (some at
-//! compile time, where the fix had to add what the application needs).
+//! compile time, where the fix had to add what the application needs),
+//! except the one marked as a guard.
 
 mod common;
 
+use ftp_proto::client::{ClientEvent, ClientTls};
 use ftp_proto::server::{Outcome, Request};
-use ftp_proto::{ServerEvent, ServerSession};
-use proto_core::drain_transmit;
+use ftp_proto::{ClientConfig, ClientSession, ServerEvent, ServerSession};
+use proto_core::{Secret, drain_transmit, transfer};
 use std::time::Instant;
+
+fn client_events(c: &mut ClientSession) -> Vec<ClientEvent> {
+    std::iter::from_fn(|| c.poll_event().unwrap()).collect()
+}
 
 /// A server with an anonymous user logged in.
 fn logged_in_server(now: Instant) -> ServerSession {
@@ -24,6 +30,29 @@ fn logged_in_server(now: Instant) -> ServerSession {
 fn server_event(s: &mut ServerSession, line: &[u8]) -> Option<ServerEvent> {
     s.handle_input(line);
     s.poll_event().unwrap()
+}
+
+/// A client logged in over a plain connection (FEAT lists nothing).
+fn logged_in_client(now: Instant) -> ClientSession {
+    let config = ClientConfig {
+        user: b"alice".to_vec(),
+        password: Secret::new(b"secret".to_vec()),
+        tls: ClientTls::Never,
+        ..ClientConfig::default()
+    };
+    let mut c = ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), now);
+    c.handle_input(b"220 hi\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"FEAT\r\n");
+    c.handle_input(b"211-Features:\r\n EPSV\r\n211 End\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"USER alice\r\n");
+    c.handle_input(b"331 pw\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"PASS secret\r\n");
+    c.handle_input(b"230 ok\r\n");
+    assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
+    c
 }
 
 // ----- Gap 2: SIZE depends on TYPE -----
@@ -121,6 +150,80 @@ fn rein_is_reported_and_resets_the_session() {
     match server_event(&mut s, b"MLST f\r\n") {
         Some(ServerEvent::Request(Request::Mlst { facts, .. })) => {
             assert_eq!(facts, ftp_proto::list::MlsxFacts::default());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+// ----- Gap 4: IAC in replies -----
+
+// RFC 959 5.2: "Server- and user- processes should follow the conventions of
+// the Telnet protocol" on the control connection, where a data byte 255 is
+// sent as IAC IAC (RFC 854), and RFC 959 4: "The FTP uses the Telnet
+// protocol on the control connection." A 257 reply naming a directory with a
+// 0xFF byte went out with that byte undoubled: a Telnet peer takes it and
+// the byte after it as a command, and reads another path.
+#[test]
+fn server_doubles_iac_in_replies() {
+    let now = Instant::now();
+    let mut s = logged_in_server(now);
+    match server_event(&mut s, b"MKD caf\xff\xff\r\n") {
+        Some(ServerEvent::Request(Request::MakeDir(p))) => assert_eq!(&p[..], b"/caf\xff"),
+        other => panic!("{other:?}"),
+    }
+    s.complete(Outcome::Ok).unwrap();
+    assert_eq!(drain_transmit(&mut s), b"257 \"/caf\xff\xff\" created\r\n");
+    // An application text too (a 550 naming the file).
+    assert!(matches!(
+        server_event(&mut s, b"DELE x\r\n"),
+        Some(ServerEvent::Request(Request::Delete(_)))
+    ));
+    s.complete(Outcome::Failed(550, b"caf\xff: busy".to_vec()))
+        .unwrap();
+    assert_eq!(drain_transmit(&mut s), b"550 caf\xff\xff: busy\r\n");
+}
+
+// The other direction: the client undoes IAC IAC in a reply (RFC 854), so
+// the path in a 257 is the one the server meant; Telnet commands a server
+// might send (IAC NOP, option negotiation) are not reply text.
+#[test]
+fn client_reads_iac_iac_in_replies_as_one_byte() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    c.pwd().unwrap();
+    assert_eq!(drain_transmit(&mut c), b"PWD\r\n");
+    // Split inside the IAC IAC pair, with an IAC NOP and an IAC WILL ECHO.
+    c.handle_input(b"257 \"/caf\xff");
+    c.handle_input(b"\xff\xff\xf1\" is\xff\xfb\x01 cwd\r\n");
+    assert_eq!(
+        client_events(&mut c),
+        vec![ClientEvent::Pwd(b"/caf\xff".to_vec())]
+    );
+}
+
+// Guard (passed before too, when neither side spoke Telnet): both sessions
+// together, a directory named with a 0xFF byte keeps its name through MKD
+// and its 257 reply.
+#[test]
+fn path_with_0xff_round_trips_through_mkd() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    let mut s = logged_in_server(now);
+    c.mkdir(b"d\xffe").unwrap();
+    transfer(&mut c, &mut s, 3);
+    match s.poll_event().unwrap() {
+        Some(ServerEvent::Request(Request::MakeDir(p))) => assert_eq!(&p[..], b"/d\xffe"),
+        other => panic!("{other:?}"),
+    }
+    s.complete(Outcome::Ok).unwrap();
+    transfer(&mut s, &mut c, 3);
+    match &client_events(&mut c)[..] {
+        [ClientEvent::Done { reply, .. }] => {
+            assert_eq!(reply.text(), b"\"/d\xffe\" created");
+            assert_eq!(
+                ftp_proto::reply::parse_257_path(reply.text()).as_deref(),
+                Some(&b"/d\xffe"[..])
+            );
         }
         other => panic!("{other:?}"),
     }
