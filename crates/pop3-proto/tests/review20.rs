@@ -2,8 +2,11 @@
 //! checks. Every test here failed on the code as it was before its fix,
 //! except those marked as guards (behaviour the fix must keep).
 
-use pop3_proto::{AuthOutcome, LoginFailure, ServerConfig, ServerEvent, ServerSession};
-use proto_core::{Session, drain_transmit};
+use pop3_proto::{
+    AuthOutcome, ClientConfig, ClientEvent, ClientSession, Credentials, Error, LoginFailure, ServerConfig,
+    ServerEvent, ServerSession, TlsMode,
+};
+use proto_core::{Secret, Session, drain_transmit};
 use std::time::{Duration, Instant};
 
 const DELAY: Duration = Duration::from_secs(2);
@@ -92,4 +95,57 @@ fn failed_login_delay_with_timed_input_runs_from_the_attempt() {
     );
     assert_eq!(s.poll_timeout(), Some(t1 + DELAY));
     assert_eq!(time_of_err(&mut s, t1), t1 + DELAY);
+}
+
+// RFC 1939 3 gives the server a 10-minute autologout timer; a client's
+// response timer (`Limits::autologout`) must run from the command it waits
+// on. It ran from the last time the session had been told: an application
+// that issued a command after a quiet spell longer than the timeout (nothing
+// in flight, so no timer armed and no time given) found the deadline already
+// past, and the first `handle_timeout` failed the session with `Timeout`
+// before the server had a chance to answer. This happened with timed input
+// (`handle_input_at`) too, since a command method is not told the time.
+#[test]
+fn client_response_timer_starts_when_the_command_is_sent() {
+    let t0 = Instant::now();
+    let mut cfg = ClientConfig::new(Credentials {
+        username: "u".into(),
+        password: Some(Secret::new("p".into())),
+        ..Credentials::default()
+    });
+    cfg.tls = TlsMode::Implicit;
+    let mut c = ClientSession::new(cfg, t0);
+    c.handle_input_at(b"+OK hi\r\n-ERR\r\n+OK\r\n+OK\r\n", t0);
+    while let Some(ev) = c.poll_event().unwrap() {
+        let _ = ev;
+    }
+    assert!(c.is_logged_in());
+    drain_transmit(&mut c);
+    assert_eq!(c.poll_timeout(), None, "nothing in flight");
+    // Twenty quiet minutes later the application asks for STAT.
+    let now = t0 + Duration::from_secs(1200);
+    c.stat().unwrap();
+    assert_eq!(drain_transmit(&mut c), b"STAT\r\n");
+    // The driver arms its timer; a deadline already past fires at once.
+    let at = c.poll_timeout().expect("STAT awaits an answer");
+    c.handle_timeout(now.max(at));
+    assert_eq!(c.poll_event(), Ok(None), "no answer was due yet");
+    assert!(!c.is_closed());
+    // The answer arrives a second later.
+    c.handle_input_at(b"+OK 0 0\r\n", now + Duration::from_secs(1));
+    assert!(matches!(c.poll_event(), Ok(Some(ClientEvent::Stat { .. }))));
+    // A server that stays silent is still given up on, within two periods.
+    c.noop().unwrap();
+    drain_transmit(&mut c);
+    let mut t = now + Duration::from_secs(1);
+    for _ in 0..4 {
+        let at = c.poll_timeout().expect("NOOP awaits an answer");
+        t = t.max(at);
+        c.handle_timeout(t);
+        if c.is_closed() {
+            break;
+        }
+    }
+    assert_eq!(c.poll_event(), Err(Error::Timeout));
+    assert!(t <= now + Duration::from_secs(1 + 1200), "{:?}", t - now);
 }
