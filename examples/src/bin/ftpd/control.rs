@@ -645,3 +645,37 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // RFC 3659 4.4: in TYPE A each LF counts as CRLF; a REST offset counts
+    // octets of that form (5.3).
+    #[test]
+    fn type_a_sizes_and_restart_offsets() {
+        let root = std::env::temp_dir().join(format!("ftpd-ascii-{}", std::process::id()));
+        let tree = FileTree::new(&root).unwrap();
+        std::fs::write(root.join("f.txt"), b"ab\ncd\n\nx").unwrap();
+        // 8 octets stored, 3 LF: 11 octets in TYPE A.
+        assert_eq!(ascii_offsets(&tree, "/f.txt", u64::MAX).unwrap(), (Some(8), 11));
+        for (sent, file) in [(0, 0), (2, 2), (4, 3), (5, 4), (8, 6), (10, 7), (11, 8)] {
+            assert_eq!(
+                ascii_offsets(&tree, "/f.txt", sent).unwrap().0,
+                Some(file),
+                "offset {sent}"
+            );
+        }
+        // Between the CR and the LF of a line end.
+        for sent in [3, 7, 9] {
+            assert_eq!(
+                ascii_offsets(&tree, "/f.txt", sent).unwrap().0,
+                None,
+                "offset {sent}"
+            );
+        }
+        // Past the end: the end.
+        assert_eq!(ascii_offsets(&tree, "/f.txt", 100).unwrap().0, Some(8));
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
