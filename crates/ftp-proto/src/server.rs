@@ -212,7 +212,11 @@ pub enum Request {
     Stat(Bytes),
     /// SITE: answer with [`Outcome::Reply`] or a failure.
     Site(Bytes),
-    /// HOST (RFC 7151): may the session use this virtual host?
+    /// HOST (RFC 7151): may the session use this virtual host? Answer
+    /// [`Outcome::Ok`] (220) or a failure (504 for an unknown host, RFC 7151
+    /// 3.1). When the TLS handshake carried a `server_name` (RFC 6066), RFC
+    /// 7151 3.3 says the server "MUST verify that the name in the HOST
+    /// command matches" it: the driver knows it, the session does not.
     Host(Bytes),
 }
 
@@ -1165,16 +1169,23 @@ impl ServerSession {
                 Some(_) => self.reply(504, b"Language not supported"),
             },
             Command::Host(name) => {
-                if !matches!(self.login, Login::AwaitUser) {
+                if self.logged_in() {
+                    // RFC 7151 3: after the user is authenticated, HOST is
+                    // "an erroneous sequence of commands" (503).
                     self.reply(503, b"HOST must come before USER");
                 } else if host_has_port(name) {
                     // RFC 7151 3.1: "the server-PI MUST respond with a 501 reply"
                     // to a HOST that names a port.
                     self.reply(501, b"HOST takes a host name without a port");
                 } else {
-                    // RFC 7151 3.2.2: a second HOST counts as if the first
-                    // had not been sent, whatever its answer.
+                    // RFC 7151 3.2.2 and 4: a later HOST before the login
+                    // counts as if the earlier one had not been sent,
+                    // whatever its answer, and the authentication
+                    // environment is reset (a USER given is forgotten; the
+                    // users may differ per virtual host).
                     self.host = None;
+                    self.login = Login::AwaitUser;
+                    self.anonymous = false;
                     self.request(Request::Host(Bytes::copy_from_slice(name)));
                 }
             }

@@ -228,3 +228,38 @@ fn path_with_0xff_round_trips_through_mkd() {
         other => panic!("{other:?}"),
     }
 }
+
+// RFC 7151 3: "Server-FTP processes MUST treat a situation in which the HOST
+// command is issued after the user has been authenticated as an erroneous
+// sequence of commands and return a 503 reply", and 4: an additional HOST
+// "sent before a user has been authenticated" MUST count "as though a
+// previous HOST command was not sent", and the server "MUST reset the
+// authentication environment". Between USER and PASS the user is not yet
+// authenticated, but HOST got 503 there; it now goes to the application and
+// the USER given before it is forgotten (the users may differ per host).
+#[test]
+fn host_between_user_and_pass_resets_the_login() {
+    let now = Instant::now();
+    let mut s = common::new_server(now);
+    drain_transmit(&mut s);
+    assert_eq!(server_event(&mut s, b"USER alice\r\n"), None);
+    assert!(drain_transmit(&mut s).starts_with(b"331 "));
+    match server_event(&mut s, b"HOST ftp.example.test\r\n") {
+        Some(ServerEvent::Request(Request::Host(h))) => assert_eq!(&h[..], b"ftp.example.test"),
+        other => panic!("{other:?}"),
+    }
+    s.complete(Outcome::Ok).unwrap();
+    assert_eq!(drain_transmit(&mut s), b"220 Host accepted\r\n");
+    // The USER before HOST is gone: PASS needs a new USER.
+    assert_eq!(server_event(&mut s, b"PASS secret\r\n"), None);
+    assert!(drain_transmit(&mut s).starts_with(b"503 "));
+    // After the login, HOST is out of sequence.
+    s.handle_input(b"USER anonymous\r\nPASS a@b\r\n");
+    let mut log = Vec::new();
+    common::drain(&mut s, now, &mut log);
+    assert!(s.user().is_some(), "{log:?}");
+    drain_transmit(&mut s);
+    assert_eq!(server_event(&mut s, b"HOST other.test\r\n"), None);
+    assert!(drain_transmit(&mut s).starts_with(b"503 "));
+    assert_eq!(s.host(), Some(&b"ftp.example.test"[..]));
+}
