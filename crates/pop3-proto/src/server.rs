@@ -295,7 +295,8 @@ pub enum ServerEvent {
     LoginFailed {
         /// Failed attempts so far in this session.
         failures: u32,
-        /// When the reply goes out.
+        /// When the reply goes out (with a zero delay it is queued at once,
+        /// and this is the last time the session was told).
         retry_at: Instant,
     },
     /// STLS accepted: start TLS on the socket, then call
