@@ -281,6 +281,8 @@ pub struct ClientSession {
     reply_config: ReplyConfig,
     peer: SocketAddr,
     recv: BytesMut,
+    /// The Telnet layer of `recv`, which a read may split.
+    telnet: crate::telnet::Unescape,
     tx: TransmitQueue,
     events: VecDeque<ClientEvent>,
     stage: Stage,
@@ -326,6 +328,7 @@ impl ClientSession {
             config,
             peer,
             recv: BytesMut::new(),
+            telnet: crate::telnet::Unescape::default(),
             tx: TransmitQueue::default(),
             events: VecDeque::new(),
             stage: Stage::Greeting,
@@ -376,7 +379,11 @@ impl ClientSession {
             self.fail(Error::new(ErrorKind::Protocol, "command could not be encoded"));
             return;
         }
-        telnet_escape(buf, start);
+        // The Telnet layer (RFC 959 4; RFC 854): a path byte 255 goes as
+        // IAC IAC. Undoubled, a server takes it and the next byte for a
+        // Telnet command, drops both and acts on another file. A user-FTP
+        // sends no other Telnet commands (RFC 1123 4.1.2.12).
+        crate::telnet::escape(buf, start);
     }
 
     fn fail(&mut self, e: Error) {
@@ -806,6 +813,7 @@ impl ClientSession {
         }
         self.tls = true;
         self.recv.clear();
+        self.telnet = crate::telnet::Unescape::default();
         self.send_user();
         Ok(())
     }
@@ -1256,11 +1264,15 @@ impl ClientSession {
     }
 
     /// Inherent form of [`Session::handle_input`].
+    ///
+    /// The Telnet layer comes off here (RFC 959 4; RFC 854): `IAC IAC` in a
+    /// reply is one 255 byte (a path in a 257, say), and Telnet commands or
+    /// option negotiations from the server are no reply text.
     pub fn handle_input(&mut self, data: &[u8]) {
         if matches!(self.stage, Stage::Closed | Stage::TlsHandshake) {
             return;
         }
-        self.recv.extend_from_slice(data);
+        self.telnet.feed(data, &mut self.recv);
     }
 
     /// Inherent form of [`Session::poll_transmit`].
@@ -1315,27 +1327,6 @@ impl ClientSession {
                     "server closed the connection",
                 ));
             }
-        }
-    }
-}
-
-/// Doubles every 0xFF byte written to `buf` from `start` on. The control
-/// connection speaks Telnet (RFC 959 4), where a lone 0xFF is IAC, the start
-/// of a Telnet command, and a data byte 255 is sent as IAC IAC (RFC 854); a
-/// user-FTP must send no Telnet commands but IP and SYNCH (RFC 1123
-/// 4.1.2.12). Undoubled, a path byte 0xFF and the byte after it are taken as
-/// a command and dropped by a server, which then acts on another file.
-/// [`Command::encode`] writes the FTP line itself; this is the Telnet layer.
-fn telnet_escape(buf: &mut BytesMut, start: usize) {
-    if memchr::memchr(0xff, &buf[start..]).is_none() {
-        return;
-    }
-    let line = buf.split_off(start);
-    buf.reserve(line.len() + 8);
-    for part in line.split_inclusive(|&b| b == 0xff) {
-        buf.extend_from_slice(part);
-        if part.last() == Some(&0xff) {
-            buf.extend_from_slice(&[0xff]);
         }
     }
 }

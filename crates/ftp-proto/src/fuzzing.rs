@@ -266,7 +266,7 @@ fn answer(s: &mut ServerSession, ev: ServerEvent, now: Instant) {
         ServerEvent::Account { .. } => s.login_accept(),
         ServerEvent::Request(req) => {
             let outcome = match req {
-                crate::server::Request::Size(_) => Outcome::Size(42),
+                crate::server::Request::Size { .. } => Outcome::Size(42),
                 crate::server::Request::ModTime(_) => Outcome::Time(now_ts()),
                 crate::server::Request::Mlst { .. } | crate::server::Request::Stat(_) => {
                     Outcome::Lines(vec![b"type=file;size=42; x".to_vec()])
@@ -290,7 +290,10 @@ fn answer(s: &mut ServerSession, ev: ServerEvent, now: Instant) {
             }
         }
         // The handshake never completes here, so the outcome does not depend on timing.
-        ServerEvent::StartTls | ServerEvent::AbortTransfer(_) | ServerEvent::Closed(_) => Ok(()),
+        ServerEvent::StartTls
+        | ServerEvent::AbortTransfer(_)
+        | ServerEvent::Reinitialized
+        | ServerEvent::Closed(_) => Ok(()),
     };
     assert!(r.is_ok(), "answer refused: {r:?}");
 }

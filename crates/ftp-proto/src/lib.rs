@@ -100,6 +100,7 @@ pub mod list;
 mod parse;
 pub mod reply;
 pub mod server;
+mod telnet;
 mod time;
 
 pub use ascii::{AsciiDecoder, AsciiEncoder};

@@ -70,8 +70,11 @@ pub struct ServerConfig {
     pub allow_low_active_ports: bool,
     /// Accept passive data connections from any address (no PASV-theft check). Off by default.
     pub allow_foreign_passive: bool,
-    /// Strip Telnet IAC sequences from command lines (RFC 959 4.1.3 sends ABOR
-    /// after Telnet IP and Synch; RFC 1123 4.1.2.12 asks servers to cope). On by default.
+    /// Speak the Telnet layer of the control connection (RFC 959 4): strip
+    /// Telnet IAC sequences from command lines (RFC 959 4.1.3 sends ABOR
+    /// after Telnet IP and Synch; RFC 1123 4.1.2.12 asks servers to cope) and
+    /// send a byte 255 in replies as IAC IAC (RFC 854). On by default; off,
+    /// the control connection carries raw bytes both ways.
     pub strip_telnet: bool,
     /// Named leniency: a bare LF ends a command line. Off by default.
     pub accept_bare_lf: bool,
@@ -141,7 +144,10 @@ pub struct Transfer {
     pub path: Option<Bytes>,
     /// LIST/NLST options as sent (e.g. `-la`), if any.
     pub options: Option<Bytes>,
-    /// Restart offset from REST (RETR/STOR), 0 otherwise.
+    /// Restart offset from REST (RETR/STOR), 0 otherwise. It counts octets
+    /// of the data connection (RFC 3659 5.3: "the number of octets of the
+    /// immediately-following transfer to not actually send"): with `ascii`,
+    /// octets of the TYPE A form, where each LF of the file is CRLF.
     pub offset: u64,
     /// TYPE A: convert line endings (see [`crate::AsciiEncoder`]).
     pub ascii: bool,
@@ -173,8 +179,19 @@ pub enum Request {
         /// The destination.
         to: Bytes,
     },
-    /// SIZE: answer with [`Outcome::Size`].
-    Size(Bytes),
+    /// SIZE: answer with [`Outcome::Size`], the exact number of octets a
+    /// RETR would send now (RFC 3659 4: "the result of the SIZE command is
+    /// dependent on the currently established STRU, MODE, and TYPE"). The
+    /// session supports only STRU F and MODE S, so the TYPE decides: in
+    /// TYPE A every line end counts as CRLF (RFC 3659 4.4; with
+    /// [`crate::AsciiEncoder`], the stored size plus one octet per LF). If
+    /// that is too costly, [`Outcome::Failed`] with 550 is allowed (4.2).
+    Size {
+        /// The file.
+        path: Bytes,
+        /// TYPE A is in force: the size of the file as TYPE A sends it.
+        ascii: bool,
+    },
     /// MDTM: answer with [`Outcome::Time`].
     ModTime(Bytes),
     /// MFMT.
@@ -195,7 +212,11 @@ pub enum Request {
     Stat(Bytes),
     /// SITE: answer with [`Outcome::Reply`] or a failure.
     Site(Bytes),
-    /// HOST (RFC 7151): may the session use this virtual host?
+    /// HOST (RFC 7151): may the session use this virtual host? Answer
+    /// [`Outcome::Ok`] (220) or a failure (504 for an unknown host, RFC 7151
+    /// 3.1). When the TLS handshake carried a `server_name` (RFC 6066), RFC
+    /// 7151 3.3 says the server "MUST verify that the name in the HOST
+    /// command matches" it: the driver knows it, the session does not.
     Host(Bytes),
 }
 
@@ -287,6 +308,15 @@ pub enum ServerEvent {
     },
     /// ABOR: close the data connection of this transfer now (426 and 226 are queued).
     AbortTransfer(TransferId),
+    /// REIN (RFC 959 4.1.1: it "terminates a USER, flushing all I/O and
+    /// account information"): the user is logged out and every parameter is
+    /// back to its default (TYPE A, no data mode or EPSV ALL, no pending
+    /// RNFR or REST, the default OPTS MLST facts, and no virtual host: RFC
+    /// 7151 3.2.1 "The effect of a HOST command MUST be reset"). Drop the
+    /// user's state, the virtual host and any passive listener. The 220 is
+    /// queued; nothing needs an answer. A REIN sent during a transfer waits
+    /// until it ends, so a transfer in progress completes.
+    Reinitialized,
     /// The session closed by itself; write what is pending, then close.
     Closed(CloseReason),
 }
@@ -352,6 +382,8 @@ pub struct ServerSession {
     transfer: Option<Active>,
     /// The name the application gave an STOU transfer, for its 150/125.
     unique_name: Option<Bytes>,
+    /// The virtual host accepted with HOST (RFC 7151).
+    host: Option<Bytes>,
     next_id: u64,
     idle: Deadline,
     input_seen: bool,
@@ -450,6 +482,7 @@ impl ServerSession {
             pending: Pending::None,
             transfer: None,
             unique_name: None,
+            host: None,
             next_id: 1,
             idle,
             input_seen: false,
@@ -476,6 +509,12 @@ impl ServerSession {
             buf.truncate(start);
             let _ = encode_reply(code, &[b"(reply text withheld: it held a line break)"], buf);
         }
+        // The Telnet layer (RFC 959 4 and 5.2; RFC 854): a byte 255 in the
+        // text (a path in a 257 or a 550) goes as IAC IAC, or a client takes
+        // it and the next byte for a Telnet command and reads another path.
+        if self.config.strip_telnet {
+            crate::telnet::escape(buf, start);
+        }
     }
 
     fn reply_with(&mut self, code: u16, f: impl FnOnce(&mut BytesMut)) {
@@ -488,6 +527,14 @@ impl ServerSession {
     #[must_use]
     pub fn cwd(&self) -> &[u8] {
         &self.cwd
+    }
+
+    /// The virtual host the application accepted with HOST (RFC 7151), if
+    /// any. REIN and a later HOST (RFC 7151 3.2.2: "as though a previous
+    /// HOST command was not sent") forget it.
+    #[must_use]
+    pub fn host(&self) -> Option<&[u8]> {
+        self.host.as_deref()
     }
 
     /// The logged-in user, if any.
@@ -680,11 +727,14 @@ impl ServerSession {
                     t.extend_from_slice(b"; ");
                     t.extend_from_slice(path);
                 }),
-                Request::Host(_) => self.reply(220, b"Host accepted"),
+                Request::Host(h) => {
+                    self.host = Some(h.clone());
+                    self.reply(220, b"Host accepted");
+                }
                 _ => return Err(UsageError("this request needs a value, not Outcome::Ok")),
             },
             Outcome::Size(n) => {
-                if !matches!(req, Request::Size(_)) {
+                if !matches!(req, Request::Size { .. }) {
                     return Err(UsageError("Outcome::Size answers SIZE only"));
                 }
                 self.reply_with(213, |t| write_u64(t, n));
@@ -1119,13 +1169,23 @@ impl ServerSession {
                 Some(_) => self.reply(504, b"Language not supported"),
             },
             Command::Host(name) => {
-                if !matches!(self.login, Login::AwaitUser) {
+                if self.logged_in() {
+                    // RFC 7151 3: after the user is authenticated, HOST is
+                    // "an erroneous sequence of commands" (503).
                     self.reply(503, b"HOST must come before USER");
                 } else if host_has_port(name) {
                     // RFC 7151 3.1: "the server-PI MUST respond with a 501 reply"
                     // to a HOST that names a port.
                     self.reply(501, b"HOST takes a host name without a port");
                 } else {
+                    // RFC 7151 3.2.2 and 4: a later HOST before the login
+                    // counts as if the earlier one had not been sent,
+                    // whatever its answer, and the authentication
+                    // environment is reset (a USER given is forgotten; the
+                    // users may differ per virtual host).
+                    self.host = None;
+                    self.login = Login::AwaitUser;
+                    self.anonymous = false;
                     self.request(Request::Host(Bytes::copy_from_slice(name)));
                 }
             }
@@ -1158,6 +1218,12 @@ impl ServerSession {
                 self.reply(502, b"REIN is not available on a TLS-protected connection");
             }
             Command::Rein => {
+                // RFC 959 4.1.1: "All parameters are reset to the default
+                // settings"; RNFR and REST were dropped above, as for any
+                // command but RNTO and a transfer. PBSZ/PROT are only ever
+                // set under TLS, where REIN is refused, so they are at their
+                // defaults here. The failed-login count stays: a REIN must
+                // not buy a password guesser fresh attempts.
                 self.login = Login::AwaitUser;
                 self.anonymous = false;
                 self.cwd = b"/".to_vec();
@@ -1165,6 +1231,9 @@ impl ServerSession {
                 self.epsv_all = false;
                 self.ascii = true;
                 self.mlst_facts = MlsxFacts::default();
+                self.host = None;
+                self.unique_name = None;
+                self.events.push_back(ServerEvent::Reinitialized);
                 self.reply(220, b"Service ready for new user");
             }
             Command::Abor => match self.transfer.take() {
@@ -1222,7 +1291,8 @@ impl ServerSession {
             },
             Command::Size(p) => {
                 let path = self.resolve(p);
-                self.request(Request::Size(path));
+                let ascii = self.ascii;
+                self.request(Request::Size { path, ascii });
             }
             Command::Mdtm(p) => {
                 let path = self.resolve(p);

@@ -124,10 +124,15 @@ impl Fs {
                 }
                 None => Outcome::NotFound,
             },
-            Request::Size(p) => self
-                .files
-                .get(&p[..])
-                .map_or(Outcome::NotFound, |f| Outcome::Size(f.len() as u64)),
+            // RFC 3659 4.4: in TYPE A each LF is sent as CRLF.
+            Request::Size { path, ascii } => self.files.get(&path[..]).map_or(Outcome::NotFound, |f| {
+                let lfs = if *ascii {
+                    f.iter().filter(|&&b| b == b'\n').count()
+                } else {
+                    0
+                };
+                Outcome::Size((f.len() + lfs) as u64)
+            }),
             Request::ModTime(p) => {
                 if self.files.contains_key(&p[..]) {
                     Outcome::Time(self.mtimes.get(&p[..]).copied().unwrap_or_else(ts))

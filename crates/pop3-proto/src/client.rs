@@ -328,6 +328,10 @@ pub struct ClientSession {
     deadline: Deadline,
     now: Instant,
     activity: bool,
+    /// The response timer was started by a command the application issued
+    /// (a method is not told the time): it starts for real at the next time
+    /// the driver gives.
+    untimed: bool,
     eof: bool,
     fatal: Option<Error>,
 }
@@ -364,6 +368,7 @@ impl ClientSession {
             deadline,
             now,
             activity: false,
+            untimed: false,
             eof: false,
             fatal: None,
         }
@@ -399,6 +404,7 @@ impl ClientSession {
         self.handle_input(data);
         self.now = now;
         self.activity = false;
+        self.untimed = false;
         self.deadline.restart(now);
     }
 
@@ -428,8 +434,21 @@ impl ClientSession {
         // Check encodability now, so a bad argument is the caller's error.
         cmd.encode(&mut BytesMut::new())?;
         self.queue.push_back((cmd, expect, origin));
-        self.flush();
+        self.app_flush();
         Ok(())
+    }
+
+    /// [`flush`](Self::flush) for a method the application called at a time
+    /// the session is not told: if that starts the response timer, the
+    /// session's last known time may be long past (nothing was in flight, so
+    /// no timer ran), so the timer waits for the next time given
+    /// (`poll_timeout` asks for it at once).
+    fn app_flush(&mut self) {
+        let was_idle = self.in_flight.is_empty();
+        self.flush();
+        if was_idle && !self.in_flight.is_empty() {
+            self.untimed = true;
+        }
     }
 
     /// Sends STAT; answered by [`ClientEvent::Stat`].
@@ -574,7 +593,11 @@ impl ClientSession {
         self.tls = true;
         self.caps = None;
         self.phase = Phase::Connecting;
-        self.send_login(Command::Capa, Expect::Capa);
+        // The handshake took an unknown time: the timer for CAPA starts at
+        // the next time given, as for application commands.
+        self.queue
+            .push_front((Command::Capa, Expect::Capa, Origin::Login));
+        self.app_flush();
         Ok(())
     }
 
@@ -1587,6 +1610,10 @@ impl Session for ClientSession {
     fn poll_timeout(&self) -> Option<Instant> {
         if self.in_flight.is_empty() || self.phase == Phase::Tls {
             None
+        } else if self.untimed {
+            // An instant already past: "call handle_timeout now", which
+            // starts the timer (see `app_flush`).
+            Some(self.now)
         } else {
             self.deadline.at()
         }
@@ -1594,6 +1621,10 @@ impl Session for ClientSession {
 
     fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
+        if std::mem::take(&mut self.untimed) {
+            self.deadline.restart(now);
+            return;
+        }
         if self.poll_timeout().is_none() || !self.deadline.expired(now) || self.phase == Phase::Closed {
             return;
         }

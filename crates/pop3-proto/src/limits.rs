@@ -19,6 +19,10 @@ pub struct Limits {
     /// CRLF included. RFC 5034 section 4 allows arbitrary lengths; this bounds memory.
     pub max_auth_line: usize,
     /// Inactivity autologout: at least 10 minutes (RFC 1939 section 3).
+    /// The client uses it as its response timeout, counted from the command
+    /// it waits on: a command the application issues starts the timer at
+    /// the next time the driver gives (`poll_timeout` then returns an
+    /// instant already past, asking for `handle_timeout` at once).
     pub autologout: Duration,
     /// Most bad commands (unknown, malformed, out of state, over-long) the server
     /// answers before it closes the connection.

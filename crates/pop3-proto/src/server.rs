@@ -78,6 +78,16 @@ pub struct ServerConfig {
     /// `IMPLEMENTATION` text (RFC 2449 6.9).
     pub implementation: Option<String>,
     /// How long a failed login's `-ERR` is held back (slows password guessing).
+    ///
+    /// The delay runs from the time of the input that carried the attempt
+    /// when that input came with [`ServerSession::handle_input_at`]. After
+    /// input given with plain [`handle_input`](Session::handle_input) the
+    /// session does not know that time, so the delay runs from the first time
+    /// it is told afterwards: [`poll_timeout`](Session::poll_timeout) then
+    /// returns an instant already past, asking for
+    /// [`handle_timeout`](Session::handle_timeout) at once, which starts the
+    /// delay. Either way the reply never goes out sooner than this after the
+    /// attempt, whichever entry point the driver uses.
     pub failed_login_delay: Duration,
 }
 
@@ -277,11 +287,16 @@ pub enum ServerEvent {
     /// the session already answered `-ERR`.
     AuthCancelled,
     /// A login attempt failed; the `-ERR` is held back until `retry_at`
-    /// (see [`ServerConfig::failed_login_delay`]).
+    /// (see [`ServerConfig::failed_login_delay`]). Comes once the delay has
+    /// started: right after [`ServerSession::auth_finish`] when the session
+    /// knows the time, else after the next
+    /// [`handle_timeout`](Session::handle_timeout) or
+    /// [`ServerSession::handle_input_at`].
     LoginFailed {
         /// Failed attempts so far in this session.
         failures: u32,
-        /// When the reply goes out.
+        /// When the reply goes out (with a zero delay it is queued at once,
+        /// and this is the last time the session was told).
         retry_at: Instant,
     },
     /// STLS accepted: start TLS on the socket, then call
@@ -334,9 +349,10 @@ enum Wait {
     Message(Box<Outgoing>),
     /// `update_finish`.
     Update,
-    /// A delayed failed-login reply.
+    /// A delayed failed-login reply, due at `at`; `None` until the session
+    /// learns the time after the failure (see `clock_known`).
     Delay {
-        at: Instant,
+        at: Option<Instant>,
         reply: Bytes,
     },
 }
@@ -439,6 +455,9 @@ pub struct ServerSession {
     out: TransmitQueue,
     events: VecDeque<ServerEvent>,
     now: Instant,
+    /// False once input arrived through plain `handle_input` since the time
+    /// was last given: `now` may then be long past.
+    clock_known: bool,
     idle: Deadline,
     activity: bool,
     eof: bool,
@@ -468,6 +487,7 @@ impl ServerSession {
             out: TransmitQueue::default(),
             events: VecDeque::new(),
             now,
+            clock_known: true,
             idle,
             activity: false,
             eof: false,
@@ -562,11 +582,26 @@ impl ServerSession {
     /// Like [`handle_input`](Session::handle_input), also telling the session
     /// the time, so the autologout timer restarts exactly.
     pub fn handle_input_at(&mut self, data: &[u8], now: Instant) {
-        self.now = now;
         self.handle_input(data);
+        self.learn_time(now);
         if !data.is_empty() && self.phase != Phase::Closed {
             self.idle.restart(now);
             self.activity = false;
+        }
+    }
+
+    /// The driver told the time: a failed-login delay that waited for it
+    /// starts now.
+    fn learn_time(&mut self, now: Instant) {
+        self.now = now;
+        self.clock_known = true;
+        if let Wait::Delay { at: at @ None, .. } = &mut self.wait {
+            let due = now + self.config.failed_login_delay;
+            *at = Some(due);
+            self.events.push_back(ServerEvent::LoginFailed {
+                failures: self.login_failures,
+                retry_at: due,
+            });
         }
     }
 
@@ -1073,18 +1108,23 @@ impl ServerSession {
                 }
                 let mut buf = BytesMut::new();
                 encode_status(&line, self.config.limits.max_response_line, &mut buf);
-                let at = self.now + self.config.failed_login_delay;
-                self.events.push_back(ServerEvent::LoginFailed {
-                    failures: self.login_failures,
-                    retry_at: at,
-                });
                 if self.config.failed_login_delay.is_zero() {
                     self.out.push(&buf);
+                    self.events.push_back(ServerEvent::LoginFailed {
+                        failures: self.login_failures,
+                        retry_at: self.now,
+                    });
                 } else {
+                    // After plain `handle_input` the time of the attempt is
+                    // unknown: the delay waits for the next time given, or a
+                    // stale `now` would leave it already past.
                     self.wait = Wait::Delay {
-                        at,
+                        at: None,
                         reply: buf.freeze(),
                     };
+                    if self.clock_known {
+                        self.learn_time(self.now);
+                    }
                 }
             }
         }
@@ -1206,6 +1246,7 @@ impl Session for ServerSession {
             return;
         }
         self.activity = true;
+        self.clock_known = false;
         self.input.extend_from_slice(data);
         let limit = self
             .config
@@ -1249,15 +1290,16 @@ impl Session for ServerSession {
 
     fn poll_timeout(&self) -> Option<Instant> {
         let delay = match &self.wait {
-            Wait::Delay { at, .. } => Some(*at),
+            // Unknown start: ask for `handle_timeout` at once (a time past).
+            Wait::Delay { at, .. } => Some(at.unwrap_or(self.now)),
             _ => None,
         };
         earliest(&[self.idle.at(), delay])
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        self.now = now;
-        if let Wait::Delay { at, reply } = &self.wait
+        self.learn_time(now);
+        if let Wait::Delay { at: Some(at), reply } = &self.wait
             && now >= *at
         {
             let reply = reply.clone();

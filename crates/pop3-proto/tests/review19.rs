@@ -558,6 +558,9 @@ fn delayed_login_failure_reply_is_bounded_and_always_sent() {
                 text: text.clone(),
             }))
             .unwrap();
+            // Input came without a time: the first `handle_timeout` starts
+            // the delay, the second ends it.
+            s.handle_timeout(t0);
             s.handle_timeout(t0 + delay);
             let out = drain_transmit(&mut s);
             let last = out

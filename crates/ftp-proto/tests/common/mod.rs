@@ -53,13 +53,13 @@ pub fn answer(s: &mut ServerSession, ev: &ServerEvent, now: Instant) {
                 | Request::RemoveDir(p)
                 | Request::Delete(p)
                 | Request::RenameFrom(p)
-                | Request::Size(p)
+                | Request::Size { path: p, .. }
                 | Request::ModTime(p)
                     if missing(p) =>
                 {
                     Outcome::NotFound
                 }
-                Request::Size(_) => Outcome::Size(1234),
+                Request::Size { .. } => Outcome::Size(1234),
                 Request::ModTime(_) => Outcome::Time(ts()),
                 Request::Mlst { path, .. } => {
                     let mut l = b"type=file;size=1234;modify=20240102030405; ".to_vec();

@@ -229,6 +229,49 @@ fn outcome(e: &io::Error) -> Outcome {
     }
 }
 
+/// Reads the file at `p` as TYPE A sends it (each LF as CRLF): the file
+/// offset where `limit` octets of that form end (`None` when `limit` falls
+/// between the CR and LF of a line end), and the octets of the whole form
+/// when `limit` is past the end.
+fn ascii_offsets(tree: &FileTree, p: &str, limit: u64) -> io::Result<(Option<u64>, u64)> {
+    use std::io::Read as _;
+    let (mut f, _) = tree.open_read(p, 0)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let (mut file, mut sent) = (0u64, 0u64);
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok((Some(file), sent));
+        }
+        for &b in &buf[..n] {
+            if sent == limit {
+                return Ok((Some(file), sent));
+            }
+            sent += if b == b'\n' { 2 } else { 1 };
+            file += 1;
+            if sent > limit {
+                return Ok((None, sent));
+            }
+        }
+    }
+}
+
+/// The file offset a REST offset names: the same in TYPE I; in TYPE A the
+/// REST offset counts octets of the CRLF form sent (RFC 3659 5.3), so the
+/// file is read up to it. A restart between CR and LF cannot be honoured.
+fn file_offset(tree: &FileTree, p: &str, t: &Transfer) -> io::Result<u64> {
+    if !t.ascii || t.offset == 0 {
+        return Ok(t.offset);
+    }
+    match ascii_offsets(tree, p, t.offset)? {
+        (Some(at), _) => Ok(at),
+        (None, _) => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "restart offset inside a CRLF line end",
+        )),
+    }
+}
+
 fn vpath(p: &[u8]) -> Option<&str> {
     std::str::from_utf8(p).ok()
 }
@@ -306,6 +349,13 @@ impl State {
                     self.passive = None;
                 }
             }
+            ServerEvent::Reinitialized => {
+                // REIN (RFC 959 4.1.1): the user is gone; a listener opened
+                // for them must not serve the next one.
+                self.writable = false;
+                self.passive = None;
+                tracing::info!(peer = %self.peer, "reinitialized");
+            }
             // Closed (QUIT): the loop sees is_closed() after the flush.
             _ => {}
         }
@@ -347,8 +397,15 @@ impl State {
                 (Some(f), Some(t)) => done(tree.rename(&f, &t)),
                 _ => Outcome::NotFound,
             },
-            Request::Size(p) => match path(p).map(|p| tree.stat(&p)) {
-                Some(Ok(i)) if i.kind == Kind::File => Outcome::Size(i.size),
+            Request::Size { path: p, ascii } => match path(p).map(|p| tree.stat(&p).map(|i| (p, i))) {
+                // RFC 3659 4: the size as the current TYPE sends it.
+                Some(Ok((p, i))) if i.kind == Kind::File && *ascii => {
+                    match ascii_offsets(tree, &p, u64::MAX) {
+                        Ok((_, sent)) => Outcome::Size(sent),
+                        Err(e) => outcome(&e),
+                    }
+                }
+                Some(Ok((_, i))) if i.kind == Kind::File => Outcome::Size(i.size),
                 Some(Ok(_)) => Outcome::Failed(550, b"Not a plain file".to_vec()),
                 Some(Err(e)) => outcome(&e),
                 None => Outcome::NotFound,
@@ -425,7 +482,8 @@ impl State {
         match t.kind {
             TransferKind::Retrieve => {
                 let p = path.ok_or(DataFailure::Unavailable)?;
-                let (f, _) = tree.open_read(&p, t.offset).map_err(fail)?;
+                let offset = file_offset(tree, &p, t).map_err(fail)?;
+                let (f, _) = tree.open_read(&p, offset).map_err(fail)?;
                 Ok(Payload::File(f))
             }
             TransferKind::Store | TransferKind::Append => {
@@ -433,7 +491,7 @@ impl State {
                 let keep = if t.kind == TransferKind::Append {
                     u64::MAX
                 } else {
-                    t.offset
+                    file_offset(tree, &p, t).map_err(fail)?
                 };
                 Ok(Payload::Upload(tree.begin_upload(&p, keep).map_err(fail)?))
             }
@@ -585,5 +643,39 @@ impl State {
                 };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // RFC 3659 4.4: in TYPE A each LF counts as CRLF; a REST offset counts
+    // octets of that form (5.3).
+    #[test]
+    fn type_a_sizes_and_restart_offsets() {
+        let root = std::env::temp_dir().join(format!("ftpd-ascii-{}", std::process::id()));
+        let tree = FileTree::new(&root).unwrap();
+        std::fs::write(root.join("f.txt"), b"ab\ncd\n\nx").unwrap();
+        // 8 octets stored, 3 LF: 11 octets in TYPE A.
+        assert_eq!(ascii_offsets(&tree, "/f.txt", u64::MAX).unwrap(), (Some(8), 11));
+        for (sent, file) in [(0, 0), (2, 2), (4, 3), (5, 4), (8, 6), (10, 7), (11, 8)] {
+            assert_eq!(
+                ascii_offsets(&tree, "/f.txt", sent).unwrap().0,
+                Some(file),
+                "offset {sent}"
+            );
+        }
+        // Between the CR and the LF of a line end.
+        for sent in [3, 7, 9] {
+            assert_eq!(
+                ascii_offsets(&tree, "/f.txt", sent).unwrap().0,
+                None,
+                "offset {sent}"
+            );
+        }
+        // Past the end: the end.
+        assert_eq!(ascii_offsets(&tree, "/f.txt", 100).unwrap().0, Some(8));
+        let _ = std::fs::remove_dir_all(&root);
     }
 }
