@@ -454,8 +454,10 @@ pub enum FetchAttr {
         peek: bool,
         /// The section.
         section: Section,
-        /// `<offset.count>`.
-        partial: Option<(u32, u32)>,
+        /// `<offset.count>`: `partial = "<" number64 "." nz-number64 ">"`
+        /// (RFC 9051 section 9), so both go up to 2^63-1 (IMAP4rev1 had
+        /// 32-bit `number`).
+        partial: Option<(u64, u64)>,
     },
     /// `BINARY[part]<partial>` / `BINARY.PEEK[...]` (RFC 3516).
     Binary {
@@ -463,8 +465,10 @@ pub enum FetchAttr {
         peek: bool,
         /// Part numbers.
         part: Vec<u32>,
-        /// `<offset.count>`.
-        partial: Option<(u32, u32)>,
+        /// `<offset.count>`: `partial = "<" number64 "." nz-number64 ">"`
+        /// (RFC 9051 section 9), so both go up to 2^63-1 (IMAP4rev1 had
+        /// 32-bit `number`).
+        partial: Option<(u64, u64)>,
     },
     /// `BINARY.SIZE[part]`.
     BinarySize(Vec<u32>),

@@ -435,15 +435,20 @@ impl<'a> W<'a> {
         Ok(())
     }
 
-    fn partial(&mut self, p: Option<(u32, u32)>) -> E {
+    /// `partial = "<" number64 "." nz-number64 ">"` (RFC 9051 section 9);
+    /// number64 stops at 2^63-1.
+    fn partial(&mut self, p: Option<(u64, u64)>) -> E {
         if let Some((a, b)) = p {
             if b == 0 {
                 return bad("partial length zero");
             }
+            if a > i64::MAX as u64 || b > i64::MAX as u64 {
+                return bad("partial beyond 2^63-1");
+            }
             self.out.put_u8(b'<');
-            self.num(u64::from(a));
+            self.num(a);
             self.out.put_u8(b'.');
-            self.num(u64::from(b));
+            self.num(b);
             self.out.put_u8(b'>');
         }
         Ok(())
@@ -1575,8 +1580,11 @@ impl<'a> W<'a> {
                 self.raw(b"BODY");
                 self.section(section)?;
                 if let Some(o) = origin {
+                    if *o > i64::MAX as u64 {
+                        return bad("origin beyond 2^63-1");
+                    }
                     self.out.put_u8(b'<');
-                    self.num(u64::from(*o));
+                    self.num(*o);
                     self.out.put_u8(b'>');
                 }
                 self.sp();

@@ -357,8 +357,12 @@ pub enum FetchItem {
     BodySection {
         /// The section.
         section: crate::command::Section,
-        /// `<origin>` of a partial fetch.
-        origin: Option<u32>,
+        /// `<origin>` of a partial fetch, up to 2^63-1. The RFC 9051 section
+        /// 9 rule `msg-att-static` writes it as 32-bit `number`, but the
+        /// request's offset is `number64` (`partial`), the server echoes it
+        /// here, and Appendix D says clients "have to expect" 63-bit body
+        /// part sizes; a u32 could not answer a partial fetch past 4 GiB.
+        origin: Option<u64>,
         /// The data (NIL, string, literal, or streamed literal).
         data: NStr,
     },

@@ -509,13 +509,14 @@ impl P<'_> {
         })
     }
 
-    fn partial(&mut self) -> R<Option<(u32, u32)>> {
+    /// `partial = "<" number64 "." nz-number64 ">"` (RFC 9051 section 9).
+    fn partial(&mut self) -> R<Option<(u64, u64)>> {
         if !self.eat(b'<') {
             return Ok(None);
         }
-        let a = self.number()?;
+        let a = self.number63()?;
         self.expect(b'.', "expected '.' in a partial")?;
-        let b = self.nz_number()?;
+        let b = self.nz_number63()?;
         self.expect(b'>', "expected '>'")?;
         Ok(Some((a, b)))
     }

@@ -345,6 +345,25 @@ impl<'a> P<'a> {
         Ok(v)
     }
 
+    /// number64 as RFC 9051 section 9 bounds it: "Unsigned 63-bit integer
+    /// (0 <= n <= 9,223,372,036,854,775,807)".
+    pub(crate) fn number63(&mut self) -> R<u64> {
+        let v = self.number64()?;
+        if v > i64::MAX as u64 {
+            return self.err("number64 too large");
+        }
+        Ok(v)
+    }
+
+    /// nz-number64 (RFC 9051 section 9): 1..=2^63-1.
+    pub(crate) fn nz_number63(&mut self) -> R<u64> {
+        let v = self.number63()?;
+        if v == 0 {
+            return self.err("number must not be zero");
+        }
+        Ok(v)
+    }
+
     /// mod-sequence-value (1..2^63).
     pub(crate) fn mod_seq(&mut self) -> R<u64> {
         let v = self.number64()?;

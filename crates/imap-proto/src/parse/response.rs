@@ -604,7 +604,7 @@ impl P<'_> {
                 let section = self.section()?;
                 let mut origin = None;
                 if self.eat(b'<') {
-                    origin = Some(self.number()?);
+                    origin = Some(self.number63()?);
                     self.expect(b'>', "expected '>'")?;
                 }
                 self.sp()?;
