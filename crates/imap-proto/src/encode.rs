@@ -671,10 +671,28 @@ impl<'a> W<'a> {
                         self.date_time(d)?;
                         self.sp();
                     }
+                    // RFC 6855 section 4: `"UTF8" SP "(" literal8 ")"`.
+                    if m.utf8 {
+                        self.raw(b"UTF8 (");
+                    }
                     match m.message.form {
-                        StrForm::Streamed { .. } => self.string_in(&m.message, true)?,
-                        StrForm::Literal { binary, .. } => self.literal(&m.message.data, true, binary)?,
-                        _ => self.literal(&m.message.data, true, false)?,
+                        StrForm::Streamed { len, binary } => self.string_in(
+                            &Str {
+                                data: Bytes::new(),
+                                form: StrForm::Streamed {
+                                    len,
+                                    binary: binary || m.utf8,
+                                },
+                            },
+                            true,
+                        )?,
+                        StrForm::Literal { binary, .. } => {
+                            self.literal(&m.message.data, true, binary || m.utf8)?
+                        }
+                        _ => self.literal(&m.message.data, true, m.utf8)?,
+                    }
+                    if m.utf8 {
+                        self.out.put_u8(b')');
                     }
                 }
             }

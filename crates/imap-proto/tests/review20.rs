@@ -1,10 +1,13 @@
 //! Review (session 20, known gaps): each test failed on the code before its
 //! fix (did not compile, or asserted wrongly) and cites the rule it checks.
 
-use bytes::Bytes;
-use imap_proto::command::{FetchAttr, FetchItems, Section};
+use bytes::{Bytes, BytesMut};
+use imap_proto::command::{AppendMessage, FetchAttr, FetchItems, Section};
 use imap_proto::response::FetchItem;
-use imap_proto::{Command, CommandBody, Data, Options, Response};
+use imap_proto::{
+    Command, CommandBody, Data, Direction, Frame, Framer, Limits, Mailbox, Options, Response, Str, StrForm,
+    Tag,
+};
 
 fn rev2() -> Options {
     Options {
@@ -111,4 +114,145 @@ fn partial_fetch_offsets_are_63_bit() {
         },
     };
     assert!(c.encode(&o).is_err(), "2^63 must not be written");
+}
+
+fn utf8_append(message: Str) -> Command {
+    Command {
+        tag: Tag::new("A1").unwrap(),
+        body: CommandBody::Append {
+            mailbox: Mailbox::from("INBOX"),
+            messages: vec![AppendMessage {
+                flags: vec![imap_proto::Flag::Seen],
+                date: None,
+                message,
+                utf8: true,
+            }],
+        },
+    }
+}
+
+/// Feeds `wire` to a server framer in pieces of `step` bytes; returns the
+/// streamed data and the unit.
+fn frame_command(wire: &[u8], limits: Limits, step: usize) -> (Vec<u8>, imap_proto::Unit) {
+    let mut f = Framer::new(Direction::ClientToServer, limits);
+    let mut buf = BytesMut::new();
+    let mut streamed = Vec::new();
+    let mut unit = None;
+    for chunk in wire.chunks(step) {
+        buf.extend_from_slice(chunk);
+        while let Some(fr) = f.next(&mut buf) {
+            match fr.unwrap() {
+                Frame::StreamChunk(c) => streamed.extend_from_slice(&c),
+                Frame::Unit(u) => {
+                    assert!(unit.is_none(), "one unit only");
+                    unit = Some(u);
+                }
+                Frame::StreamStart(i) | Frame::LiteralAnnounced(i) => assert!(i.binary, "literal8: {i:?}"),
+                Frame::StreamEnd => {}
+            }
+        }
+    }
+    assert!(buf.is_empty());
+    (streamed, unit.expect("a unit"))
+}
+
+// RFC 6855 section 4: "A client that sends a message with UTF-8 headers to
+// the server MUST send them using the "UTF8" data extension to the "APPEND"
+// command." with `utf8-literal = "UTF8" SP "(" literal8 ")"` and
+// `append-data =/ utf8-literal`. The command must parse and encode, the
+// literal8 inside the parentheses must frame whole, split at every byte and
+// streamed, and the `)` after it must still be read.
+#[test]
+fn append_utf8_literal8_round_trips_and_frames() {
+    let o = Options::default();
+    let msg = "Subject: caf\u{e9}\r\n\r\nbody\0\r\n".as_bytes();
+    let wire = [
+        &b"A1 APPEND INBOX (\\Seen) UTF8 (~{"[..],
+        msg.len().to_string().as_bytes(),
+        b"}\r\n",
+        msg,
+        b")\r\n",
+    ]
+    .concat();
+    let c = cmd_round_trip(&wire, &o);
+    assert_eq!(c, utf8_append(Str::new(msg.to_vec())));
+    let CommandBody::Append { messages, .. } = &c.body else {
+        panic!()
+    };
+    assert!(messages[0].utf8);
+    // The encoder writes the literal8 even for a value with no NUL.
+    let enc = utf8_append(Str::from("Subject: x\r\n\r\n")).encode(&o).unwrap();
+    assert_eq!(
+        &enc.bytes[..],
+        b"A1 APPEND INBOX (\\Seen) UTF8 (~{14}\r\nSubject: x\r\n\r\n)\r\n"
+    );
+    assert_eq!(enc.pauses.len(), 1, "a synchronizing literal8 waits for '+'");
+
+    // Framed whole and byte by byte, with another command after it.
+    let mut two = wire.clone();
+    two.extend_from_slice(b"A2 NOOP\r\n");
+    for step in [two.len(), 1, 7] {
+        let mut f = Framer::new(Direction::ClientToServer, Limits::default());
+        let mut buf = BytesMut::new();
+        let mut units = Vec::new();
+        for chunk in two.chunks(step) {
+            buf.extend_from_slice(chunk);
+            while let Some(fr) = f.next(&mut buf) {
+                if let Frame::Unit(u) = fr.unwrap() {
+                    units.push(u);
+                }
+            }
+        }
+        assert_eq!(units.len(), 2, "step {step}");
+        assert_eq!(Command::parse_unit(&units[0], &o).unwrap(), c, "step {step}");
+        assert!(matches!(
+            Command::parse_unit(&units[1], &o).unwrap().body,
+            CommandBody::Noop
+        ));
+    }
+
+    // Streamed: the data comes as chunks and the unit keeps the `)`.
+    let limits = Limits {
+        stream_literals_over: Some(16),
+        ..Limits::default()
+    };
+    for step in [wire.len(), 1, 5] {
+        let (data, unit) = frame_command(&wire, limits, step);
+        assert_eq!(data, msg, "step {step}");
+        let p = Command::parse_unit(&unit, &o).unwrap();
+        let CommandBody::Append { messages, .. } = &p.body else {
+            panic!()
+        };
+        assert!(messages[0].utf8);
+        assert_eq!(
+            messages[0].message.form,
+            StrForm::Streamed {
+                len: msg.len() as u64,
+                binary: true
+            }
+        );
+        // Re-encoded, the streamed value leaves its pause inside the parentheses.
+        let again = p.encode(&o).unwrap();
+        let at = again.pauses.last().unwrap().offset;
+        assert!(
+            again.bytes[..at].ends_with(format!("UTF8 (~{{{}}}\r\n", msg.len()).as_bytes()),
+            "{:?}",
+            again.bytes
+        );
+        assert_eq!(&again.bytes[at..], b")\r\n");
+    }
+
+    // Not a literal8, or no closing parenthesis: refused.
+    for bad in [
+        &b"A1 APPEND INBOX UTF8 ({3}\r\nabc)\r\n"[..],
+        b"A1 APPEND INBOX UTF8 (~{3}\r\nabc\r\n",
+        b"A1 APPEND INBOX UTF8 ~{3}\r\nabc\r\n",
+        b"A1 APPEND INBOX UTF8 (\"abc\")\r\n",
+    ] {
+        assert!(
+            Command::parse(&Bytes::copy_from_slice(bad), &o).is_err(),
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
+    }
 }

@@ -319,11 +319,13 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
         proptest::collection::vec(flag(), 0..3),
         proptest::option::of(date_time()),
         proptest::collection::vec(any::<u8>(), 0..40),
+        any::<bool>(),
     )
-        .prop_map(|(flags, date, m)| AppendMessage {
+        .prop_map(|(flags, date, m, utf8)| AppendMessage {
             flags,
             date,
             message: Str::new(m),
+            utf8,
         });
     let append = (mailbox(), proptest::collection::vec(msg, 1..3))
         .prop_map(|(mailbox, messages)| C::Append { mailbox, messages });

@@ -317,8 +317,25 @@ impl P<'_> {
             date = Some(self.date_time()?);
             self.sp()?;
         }
+        // RFC 6855 section 4: `utf8-literal = "UTF8" SP "(" literal8 ")"`.
+        let utf8 = self.eat_kw(b"UTF8");
+        if utf8 {
+            self.sp()?;
+            self.expect(b'(', "expected '(' after UTF8")?;
+            if self.peek() != Some(b'~') {
+                return self.err("UTF8 takes a literal8");
+            }
+        }
         let message = self.literal(true)?;
-        Ok(AppendMessage { flags, date, message })
+        if utf8 {
+            self.expect(b')', "expected ')' after the UTF8 literal8")?;
+        }
+        Ok(AppendMessage {
+            flags,
+            date,
+            message,
+            utf8,
+        })
     }
 
     fn search(&mut self, uid: bool) -> R<CommandBody> {
