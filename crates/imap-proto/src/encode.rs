@@ -295,6 +295,18 @@ impl<'a> W<'a> {
         }
     }
 
+    /// `uid-set` of APPENDUID / COPYUID (RFC 4315 section 4): UIDs only,
+    /// no `*` and no `$`.
+    fn uid_set(&mut self, s: &SeqSet) -> E {
+        match s {
+            SeqSet::Saved => bad("'$' in a uid-set"),
+            SeqSet::Ranges(v) if v.iter().any(|r| r.start == SeqNum::Star || r.end == SeqNum::Star) => {
+                bad("'*' in a uid-set")
+            }
+            _ => self.seq_set(s),
+        }
+    }
+
     fn flag(&mut self, f: &Flag) -> E {
         match f.system_name() {
             Some(name) => {
@@ -687,7 +699,7 @@ impl<'a> W<'a> {
                             true,
                         )?,
                         StrForm::Literal { binary, .. } => {
-                            self.literal(&m.message.data, true, binary || m.utf8)?
+                            self.literal(&m.message.data, true, binary || m.utf8)?;
                         }
                         _ => self.literal(&m.message.data, true, m.utf8)?,
                     }
@@ -1191,7 +1203,7 @@ impl<'a> W<'a> {
                 self.raw(b"APPENDUID ");
                 self.nz(*uid_validity)?;
                 self.sp();
-                self.seq_set(uids)?;
+                self.uid_set(uids)?;
             }
             Code::CopyUid {
                 uid_validity,
@@ -1201,9 +1213,9 @@ impl<'a> W<'a> {
                 self.raw(b"COPYUID ");
                 self.nz(*uid_validity)?;
                 self.sp();
-                self.seq_set(source)?;
+                self.uid_set(source)?;
                 self.sp();
-                self.seq_set(dest)?;
+                self.uid_set(dest)?;
             }
             Code::HighestModSeq(n) => {
                 self.raw(b"HIGHESTMODSEQ ");

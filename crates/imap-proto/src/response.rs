@@ -141,16 +141,19 @@ pub enum Code {
     AppendUid {
         /// UIDVALIDITY of the destination.
         uid_validity: u32,
-        /// The new UIDs.
+        /// The new UIDs: a `uid-set` of `nz-number`s, never `*` or `$`.
+        /// A code that holds them is kept raw as [`Code::Other`], and the
+        /// encoder refuses them.
         uids: SeqSet,
     },
     /// `COPYUID uidvalidity source-uids dest-uids` (RFC 4315).
     CopyUid {
         /// UIDVALIDITY of the destination.
         uid_validity: u32,
-        /// Source UIDs.
+        /// Source UIDs (a `uid-set`: no `*`, no `$`; see
+        /// [`Code::AppendUid`]).
         source: SeqSet,
-        /// Destination UIDs.
+        /// Destination UIDs (a `uid-set`).
         dest: SeqSet,
     },
     /// `HIGHESTMODSEQ n` (RFC 7162).

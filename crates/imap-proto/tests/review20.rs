@@ -5,8 +5,8 @@ use bytes::{Bytes, BytesMut};
 use imap_proto::command::{AppendMessage, FetchAttr, FetchItems, Section};
 use imap_proto::response::FetchItem;
 use imap_proto::{
-    Command, CommandBody, Data, Direction, Frame, Framer, Limits, Mailbox, Options, Response, Str, StrForm,
-    Tag,
+    Code, Command, CommandBody, Data, Direction, Frame, Framer, Limits, Mailbox, Options, Response, SeqNum,
+    SeqRange, SeqSet, StatusKind, StatusResponse, Str, StrForm, Tag,
 };
 
 fn rev2() -> Options {
@@ -255,4 +255,112 @@ fn append_utf8_literal8_round_trips_and_frames() {
             String::from_utf8_lossy(bad)
         );
     }
+}
+
+fn code_of(wire: &[u8]) -> Code {
+    let r = Response::parse(&Bytes::copy_from_slice(wire), &Options::default())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let Response::Status(StatusResponse { code: Some(c), .. }) = r else {
+        panic!("{r:?}")
+    };
+    c
+}
+
+// RFC 4315 section 4 (and RFC 9051 section 9): `resp-code-apnd =
+// "APPENDUID" SP nz-number SP append-uid`, `resp-code-copy = "COPYUID" SP
+// nz-number SP uid-set SP uid-set`, `uid-set = (uniqueid / uid-range)
+// *("," uid-set)`, `uniqueid = nz-number`. A uid-set holds no "*" and no
+// "$" (those are sequence-set only). The crate's policy for a known code
+// whose arguments do not follow its grammar (as `[UIDNEXT 0]`) is to keep it
+// raw as `Code::Other`; APPENDUID/COPYUID with "*" or "$" must get the same,
+// and the encoder must not write them. Commands keep "*" and "$".
+#[test]
+fn appenduid_and_copyuid_refuse_star_and_dollar() {
+    // The existing policy, for reference.
+    assert_eq!(
+        code_of(b"a1 OK [UIDNEXT 0] x\r\n"),
+        Code::Other(Bytes::from_static(b"UIDNEXT"), Some(Bytes::from_static(b"0")))
+    );
+    for (wire, name, arg) in [
+        (&b"a1 OK [APPENDUID 38505 *] done\r\n"[..], "APPENDUID", "38505 *"),
+        (
+            b"a1 OK [APPENDUID 38505 3955:*] done\r\n",
+            "APPENDUID",
+            "38505 3955:*",
+        ),
+        (b"a1 OK [APPENDUID 38505 $] done\r\n", "APPENDUID", "38505 $"),
+        (
+            b"a1 OK [COPYUID 38505 304,319:* 3956:3958] done\r\n",
+            "COPYUID",
+            "38505 304,319:* 3956:3958",
+        ),
+        (
+            b"a1 OK [COPYUID 38505 $ 3956] done\r\n",
+            "COPYUID",
+            "38505 $ 3956",
+        ),
+        (b"a1 OK [COPYUID 38505 304 *] done\r\n", "COPYUID", "38505 304 *"),
+    ] {
+        assert_eq!(
+            code_of(wire),
+            Code::Other(Bytes::from(name), Some(Bytes::from(arg))),
+            "{}",
+            String::from_utf8_lossy(wire)
+        );
+    }
+    // The RFC 4315 examples still parse as typed codes.
+    assert!(matches!(
+        code_of(b"A003 OK [APPENDUID 38505 3955] APPEND completed\r\n"),
+        Code::AppendUid {
+            uid_validity: 38505,
+            ..
+        }
+    ));
+    assert!(matches!(
+        code_of(b"A004 OK [COPYUID 38505 304,319:320 3956:3958] Done\r\n"),
+        Code::CopyUid {
+            uid_validity: 38505,
+            ..
+        }
+    ));
+
+    // The encoder refuses them.
+    let star = SeqSet::Ranges(vec![SeqRange {
+        start: SeqNum::Num(3),
+        end: SeqNum::Star,
+    }]);
+    let one = SeqSet::single(1);
+    for code in [
+        Code::AppendUid {
+            uid_validity: 1,
+            uids: star.clone(),
+        },
+        Code::AppendUid {
+            uid_validity: 1,
+            uids: SeqSet::Saved,
+        },
+        Code::CopyUid {
+            uid_validity: 1,
+            source: star.clone(),
+            dest: one.clone(),
+        },
+        Code::CopyUid {
+            uid_validity: 1,
+            source: one.clone(),
+            dest: SeqSet::Saved,
+        },
+    ] {
+        let r = Response::Status(StatusResponse {
+            tag: Some(Tag::new("a1").unwrap()),
+            kind: StatusKind::Ok,
+            code: Some(code.clone()),
+            text: Bytes::from_static(b"done"),
+        });
+        assert!(r.encode(&Options::default()).is_err(), "{code:?}");
+    }
+
+    // Sequence sets in commands still take "*" and "$".
+    let o = Options::default();
+    cmd_round_trip(b"a1 UID COPY 1:* INBOX\r\n", &o);
+    cmd_round_trip(b"a1 UID FETCH $ FLAGS\r\n", &o);
 }

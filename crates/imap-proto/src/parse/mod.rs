@@ -589,6 +589,27 @@ impl<'a> P<'a> {
         Ok(SeqSet::Ranges(v))
     }
 
+    /// `uid-set = (uniqueid / uid-range) *("," uid-set)` with `uniqueid =
+    /// nz-number` (RFC 4315 section 4, RFC 9051 section 9): the UIDs of
+    /// APPENDUID and COPYUID, which name real messages, so neither `*` nor
+    /// `$` is allowed.
+    pub(crate) fn uid_set(&mut self) -> R<SeqSet> {
+        let mut v = Vec::new();
+        loop {
+            let a = SeqNum::Num(self.nz_number()?);
+            let b = if self.eat(b':') {
+                SeqNum::Num(self.nz_number()?)
+            } else {
+                a
+            };
+            v.push(SeqRange { start: a, end: b });
+            if !self.eat(b',') {
+                break;
+            }
+        }
+        Ok(SeqSet::Ranges(v))
+    }
+
     /// A flag (or a mailbox attribute); `\*` only when `perm`. Zero-copy.
     pub(crate) fn flag(&mut self, perm: bool) -> R<Flag> {
         if self.eat(b'\\') {

@@ -145,19 +145,19 @@ impl P<'_> {
                 self.sp()?;
                 Code::AppendUid {
                     uid_validity,
-                    uids: self.seq_set()?,
+                    uids: self.uid_set()?,
                 }
             }
             b"COPYUID" => {
                 self.sp()?;
                 let uid_validity = self.nz_number()?;
                 self.sp()?;
-                let source = self.seq_set()?;
+                let source = self.uid_set()?;
                 self.sp()?;
                 Code::CopyUid {
                     uid_validity,
                     source,
-                    dest: self.seq_set()?,
+                    dest: self.uid_set()?,
                 }
             }
             b"HIGHESTMODSEQ" => {
