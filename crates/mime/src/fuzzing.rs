@@ -199,6 +199,9 @@ pub fn headers(data: &[u8]) {
     {
         let again = DateTime::parse(d.to_rfc5322().as_bytes());
         assert_eq!(again.map(|x| x.unix_time()), Some(d.unix_time()));
+        // what the crate writes has the right day-of-week
+        let strict = DateTime::parse_strict(d.to_rfc5322().as_bytes());
+        assert_eq!(strict.map(|x| x.unix_time()), Ok(d.unix_time()));
     }
 }
 

@@ -108,7 +108,7 @@ mod tree;
 pub use address::{Address, Mailbox, parse_addresses};
 pub use builder::{BodyPart, BuildError, MessageBuilder, Transport};
 pub use charset::decode_charset;
-pub use date::DateTime;
+pub use date::{DateError, DateTime};
 pub use decode::{Base64Decoder, QpDecoder, TransferEncoding, decode_body};
 pub use defect::{Defect, DefectKind};
 pub use encoded_word::{decode_unstructured, encode_words};
