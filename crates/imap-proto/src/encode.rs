@@ -295,6 +295,20 @@ impl<'a> W<'a> {
         }
     }
 
+    /// `<origin>` of a partial BODY[] / BINARY[] in a FETCH response, up to
+    /// 2^63-1 (the `number64` of the request's offset).
+    fn origin(&mut self, origin: Option<u64>) -> E {
+        if let Some(o) = origin {
+            if o > i64::MAX as u64 {
+                return bad("origin beyond 2^63-1");
+            }
+            self.out.put_u8(b'<');
+            self.num(o);
+            self.out.put_u8(b'>');
+        }
+        Ok(())
+    }
+
     /// `uid-set` of APPENDUID / COPYUID (RFC 4315 section 4): UIDs only,
     /// no `*` and no `$`.
     fn uid_set(&mut self, s: &SeqSet) -> E {
@@ -1609,21 +1623,16 @@ impl<'a> W<'a> {
             } => {
                 self.raw(b"BODY");
                 self.section(section)?;
-                if let Some(o) = origin {
-                    if *o > i64::MAX as u64 {
-                        return bad("origin beyond 2^63-1");
-                    }
-                    self.out.put_u8(b'<');
-                    self.num(*o);
-                    self.out.put_u8(b'>');
-                }
+                self.origin(*origin)?;
                 self.sp();
                 self.nstring(data)?;
             }
-            F::Binary { part, data } => {
+            F::Binary { part, origin, data } => {
                 self.raw(b"BINARY[");
                 self.parts(part)?;
-                self.raw(b"] ");
+                self.out.put_u8(b']');
+                self.origin(*origin)?;
+                self.sp();
                 match data {
                     None => self.raw(b"NIL"),
                     Some(s) => self.string_in(s, true)?,

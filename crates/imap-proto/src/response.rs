@@ -369,10 +369,15 @@ pub enum FetchItem {
         /// The data (NIL, string, literal, or streamed literal).
         data: NStr,
     },
-    /// `BINARY[part] nstring/literal8`.
+    /// `BINARY[part]<origin> nstring/literal8`.
     Binary {
         /// Part numbers.
         part: Vec<u32>,
+        /// `<origin>` of a partial fetch, an offset in the decoded data, up to
+        /// 2^63-1: RFC 3516 section 4.3 and RFC 9051 section 7.5.2 define it
+        /// (`BINARY[<section-binary>]<<number>>`), though their
+        /// `msg-att-static` ABNF leaves it out.
+        origin: Option<u64>,
         /// The data.
         data: NStr,
     },

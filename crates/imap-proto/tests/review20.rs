@@ -364,3 +364,26 @@ fn appenduid_and_copyuid_refuse_star_and_dollar() {
     cmd_round_trip(b"a1 UID COPY 1:* INBOX\r\n", &o);
     cmd_round_trip(b"a1 UID FETCH $ FLAGS\r\n", &o);
 }
+
+// RFC 3516 section 4.3: "BINARY<section-binary>[<<number>>] ... If <number> is
+// present it refers to the offset within the DECODED section data." and RFC 9051
+// section 7.5.2: "BINARY[<section-binary>]<<number>> ... If <number> is present,
+// it refers to the offset within the DECODED section data." (the `msg-att-static`
+// ABNF leaves it out, as it writes the BODY origin as 32-bit). A server answering a
+// partial BINARY fetch sends the origin; the whole FETCH response was refused.
+#[test]
+fn binary_response_keeps_its_origin() {
+    let o = rev2();
+    let r = resp_round_trip(b"* 1 FETCH (BINARY[1]<0> ~{3}\r\na\x00c)\r\n", &o);
+    let Response::Data(Data::Fetch { items, .. }) = &r else {
+        panic!("{r:?}")
+    };
+    assert!(
+        matches!(&items[0], FetchItem::Binary { origin: Some(0), data: Some(d), .. } if &d.data[..] == b"a\0c"),
+        "{items:?}"
+    );
+    resp_round_trip(b"* 1 FETCH (BINARY[1.2]<5000000000> \"abc\")\r\n", &o);
+    resp_round_trip(b"* 1 FETCH (BINARY[] NIL)\r\n", &o);
+    let r = Bytes::from_static(b"* 1 FETCH (BINARY[1]<9223372036854775808> NIL)\r\n");
+    assert!(Response::parse(&r, &o).is_err());
+}

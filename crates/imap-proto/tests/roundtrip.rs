@@ -676,10 +676,12 @@ fn fetch_item() -> impl Strategy<Value = FetchItem> {
         ),
         (
             proptest::collection::vec(1u32..9, 0..3),
+            proptest::option::of(0u64..=i64::MAX as u64),
             proptest::option::of(proptest::collection::vec(any::<u8>(), 0..20))
         )
-            .prop_map(|(part, d)| F::Binary {
+            .prop_map(|(part, origin, d)| F::Binary {
                 part,
+                origin,
                 data: d.map(Str::new)
             }),
         (proptest::collection::vec(1u32..9, 0..3), any::<u64>())

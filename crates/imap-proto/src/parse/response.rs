@@ -616,9 +616,15 @@ impl P<'_> {
             }
             b"BINARY" => {
                 let part = self.section_binary()?;
+                let mut origin = None;
+                if self.eat(b'<') {
+                    origin = Some(self.number63()?);
+                    self.expect(b'>', "expected '>'")?;
+                }
                 self.sp()?;
                 F::Binary {
                     part,
+                    origin,
                     data: self.nstring8()?,
                 }
             }
