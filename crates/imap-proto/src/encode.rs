@@ -309,8 +309,9 @@ impl<'a> W<'a> {
         Ok(())
     }
 
-    /// `uid-set` of APPENDUID / COPYUID (RFC 4315 section 4): UIDs only,
-    /// no `*` and no `$`.
+    /// `uid-set` of APPENDUID / COPYUID (RFC 4315 section 4) and the
+    /// known-uids of VANISHED (RFC 7162 section 7): UIDs only, no `*` and no
+    /// `$`.
     fn uid_set(&mut self, s: &SeqSet) -> E {
         match s {
             SeqSet::Saved => bad("'$' in a uid-set"),
@@ -1349,7 +1350,7 @@ impl<'a> W<'a> {
                 } else {
                     b"VANISHED "
                 });
-                self.seq_set(uids)?;
+                self.uid_set(uids)?;
             }
             Data::Search { nums, mod_seq } | Data::Sort { nums, mod_seq } => {
                 self.raw(if matches!(d, Data::Search { .. }) {

@@ -197,7 +197,7 @@ pub enum Data {
     Vanished {
         /// `(EARLIER)`.
         earlier: bool,
-        /// UIDs.
+        /// UIDs (`known-uids`: never `*` or `$`, RFC 7162 section 7).
         uids: SeqSet,
     },
     /// `* SEARCH n ... [(MODSEQ m)]`.

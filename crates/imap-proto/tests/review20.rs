@@ -387,3 +387,36 @@ fn binary_response_keeps_its_origin() {
     let r = Bytes::from_static(b"* 1 FETCH (BINARY[1]<9223372036854775808> NIL)\r\n");
     assert!(Response::parse(&r, &o).is_err());
 }
+
+// RFC 7162 section 7: `expunged-resp = "VANISHED" [SP "(EARLIER)"] SP known-uids`,
+// `known-uids = sequence-set ;; Sequence of UIDs; "*" is not allowed.` A server
+// names the UIDs it removed; "*" (or the client's "$") there would make a client
+// drop messages nobody named. Refused like the uid-sets of APPENDUID/COPYUID.
+#[test]
+fn vanished_takes_uids_only() {
+    let o = Options::default();
+    let r = resp_round_trip(b"* VANISHED (EARLIER) 41,43:116,118,120:211,214:540\r\n", &o);
+    assert!(
+        matches!(r, Response::Data(Data::Vanished { earlier: true, .. })),
+        "{r:?}"
+    );
+    for bad in [
+        &b"* VANISHED 1:*\r\n"[..],
+        b"* VANISHED *\r\n",
+        b"* VANISHED (EARLIER) $\r\n",
+    ] {
+        assert!(
+            Response::parse(&Bytes::copy_from_slice(bad), &o).is_err(),
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+    let star = SeqSet::Ranges(vec![SeqRange {
+        start: SeqNum::Num(3),
+        end: SeqNum::Star,
+    }]);
+    for uids in [star, SeqSet::Saved] {
+        let r = Response::Data(Data::Vanished { earlier: false, uids });
+        assert!(r.encode(&o).is_err(), "{r:?}");
+    }
+}

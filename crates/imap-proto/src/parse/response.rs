@@ -365,9 +365,10 @@ impl P<'_> {
                     self.close()?;
                     self.sp()?;
                 }
+                // RFC 7162 section 7: known-uids, "*" is not allowed.
                 Data::Vanished {
                     earlier,
-                    uids: self.seq_set()?,
+                    uids: self.uid_set()?,
                 }
             }
             _ => return self.err("unknown untagged response"),
