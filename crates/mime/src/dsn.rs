@@ -6,7 +6,8 @@
 //! written like a header section (RFC 3464 section 2.1.1: same folding, field
 //! names case-insensitive). [`DeliveryStatus::parse`] reads it into typed
 //! fields that borrow from the input (a value is copied only when it was folded
-//! over several lines).
+//! over several lines). It works on bytes, so the UTF-8 fields of
+//! `message/global-delivery-status` (RFC 6533) read the same way.
 
 use std::borrow::Cow;
 use std::fmt;
