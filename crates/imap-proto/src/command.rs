@@ -323,6 +323,13 @@ pub struct AppendMessage {
     pub date: Option<DateTime>,
     /// The message: a literal (possibly literal8 or streamed).
     pub message: Str,
+    /// `UTF8 (literal8)`: the message may carry UTF-8 header fields (RFC
+    /// 6855 section 4, `append-data =/ utf8-literal`, `utf8-literal =
+    /// "UTF8" SP "(" literal8 ")"`). The encoder then always writes the
+    /// message as a literal8 (`~{n}`) inside the parentheses. Whether the
+    /// server accepts it (UTF8=ACCEPT, else NO) is the session's decision;
+    /// the parser reads it whatever [`crate::Options`] say.
+    pub utf8: bool,
 }
 
 /// An ESEARCH return option (RFC 4731, RFC 5182 SAVE).
@@ -454,8 +461,10 @@ pub enum FetchAttr {
         peek: bool,
         /// The section.
         section: Section,
-        /// `<offset.count>`.
-        partial: Option<(u32, u32)>,
+        /// `<offset.count>`: `partial = "<" number64 "." nz-number64 ">"`
+        /// (RFC 9051 section 9), so both go up to 2^63-1 (IMAP4rev1 had
+        /// 32-bit `number`).
+        partial: Option<(u64, u64)>,
     },
     /// `BINARY[part]<partial>` / `BINARY.PEEK[...]` (RFC 3516).
     Binary {
@@ -463,8 +472,10 @@ pub enum FetchAttr {
         peek: bool,
         /// Part numbers.
         part: Vec<u32>,
-        /// `<offset.count>`.
-        partial: Option<(u32, u32)>,
+        /// `<offset.count>`: `partial = "<" number64 "." nz-number64 ">"`
+        /// (RFC 9051 section 9), so both go up to 2^63-1 (IMAP4rev1 had
+        /// 32-bit `number`).
+        partial: Option<(u64, u64)>,
     },
     /// `BINARY.SIZE[part]`.
     BinarySize(Vec<u32>),

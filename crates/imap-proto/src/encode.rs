@@ -295,6 +295,33 @@ impl<'a> W<'a> {
         }
     }
 
+    /// `<origin>` of a partial BODY[] / BINARY[] in a FETCH response, up to
+    /// 2^63-1 (the `number64` of the request's offset).
+    fn origin(&mut self, origin: Option<u64>) -> E {
+        if let Some(o) = origin {
+            if o > i64::MAX as u64 {
+                return bad("origin beyond 2^63-1");
+            }
+            self.out.put_u8(b'<');
+            self.num(o);
+            self.out.put_u8(b'>');
+        }
+        Ok(())
+    }
+
+    /// `uid-set` of APPENDUID / COPYUID (RFC 4315 section 4) and the
+    /// known-uids of VANISHED (RFC 7162 section 7): UIDs only, no `*` and no
+    /// `$`.
+    fn uid_set(&mut self, s: &SeqSet) -> E {
+        match s {
+            SeqSet::Saved => bad("'$' in a uid-set"),
+            SeqSet::Ranges(v) if v.iter().any(|r| r.start == SeqNum::Star || r.end == SeqNum::Star) => {
+                bad("'*' in a uid-set")
+            }
+            _ => self.seq_set(s),
+        }
+    }
+
     fn flag(&mut self, f: &Flag) -> E {
         match f.system_name() {
             Some(name) => {
@@ -435,15 +462,20 @@ impl<'a> W<'a> {
         Ok(())
     }
 
-    fn partial(&mut self, p: Option<(u32, u32)>) -> E {
+    /// `partial = "<" number64 "." nz-number64 ">"` (RFC 9051 section 9);
+    /// number64 stops at 2^63-1.
+    fn partial(&mut self, p: Option<(u64, u64)>) -> E {
         if let Some((a, b)) = p {
             if b == 0 {
                 return bad("partial length zero");
             }
+            if a > i64::MAX as u64 || b > i64::MAX as u64 {
+                return bad("partial beyond 2^63-1");
+            }
             self.out.put_u8(b'<');
-            self.num(u64::from(a));
+            self.num(a);
             self.out.put_u8(b'.');
-            self.num(u64::from(b));
+            self.num(b);
             self.out.put_u8(b'>');
         }
         Ok(())
@@ -666,10 +698,28 @@ impl<'a> W<'a> {
                         self.date_time(d)?;
                         self.sp();
                     }
+                    // RFC 6855 section 4: `"UTF8" SP "(" literal8 ")"`.
+                    if m.utf8 {
+                        self.raw(b"UTF8 (");
+                    }
                     match m.message.form {
-                        StrForm::Streamed { .. } => self.string_in(&m.message, true)?,
-                        StrForm::Literal { binary, .. } => self.literal(&m.message.data, true, binary)?,
-                        _ => self.literal(&m.message.data, true, false)?,
+                        StrForm::Streamed { len, binary } => self.string_in(
+                            &Str {
+                                data: Bytes::new(),
+                                form: StrForm::Streamed {
+                                    len,
+                                    binary: binary || m.utf8,
+                                },
+                            },
+                            true,
+                        )?,
+                        StrForm::Literal { binary, .. } => {
+                            self.literal(&m.message.data, true, binary || m.utf8)?;
+                        }
+                        _ => self.literal(&m.message.data, true, m.utf8)?,
+                    }
+                    if m.utf8 {
+                        self.out.put_u8(b')');
                     }
                 }
             }
@@ -1168,7 +1218,7 @@ impl<'a> W<'a> {
                 self.raw(b"APPENDUID ");
                 self.nz(*uid_validity)?;
                 self.sp();
-                self.seq_set(uids)?;
+                self.uid_set(uids)?;
             }
             Code::CopyUid {
                 uid_validity,
@@ -1178,9 +1228,9 @@ impl<'a> W<'a> {
                 self.raw(b"COPYUID ");
                 self.nz(*uid_validity)?;
                 self.sp();
-                self.seq_set(source)?;
+                self.uid_set(source)?;
                 self.sp();
-                self.seq_set(dest)?;
+                self.uid_set(dest)?;
             }
             Code::HighestModSeq(n) => {
                 self.raw(b"HIGHESTMODSEQ ");
@@ -1300,7 +1350,7 @@ impl<'a> W<'a> {
                 } else {
                     b"VANISHED "
                 });
-                self.seq_set(uids)?;
+                self.uid_set(uids)?;
             }
             Data::Search { nums, mod_seq } | Data::Sort { nums, mod_seq } => {
                 self.raw(if matches!(d, Data::Search { .. }) {
@@ -1574,18 +1624,16 @@ impl<'a> W<'a> {
             } => {
                 self.raw(b"BODY");
                 self.section(section)?;
-                if let Some(o) = origin {
-                    self.out.put_u8(b'<');
-                    self.num(u64::from(*o));
-                    self.out.put_u8(b'>');
-                }
+                self.origin(*origin)?;
                 self.sp();
                 self.nstring(data)?;
             }
-            F::Binary { part, data } => {
+            F::Binary { part, origin, data } => {
                 self.raw(b"BINARY[");
                 self.parts(part)?;
-                self.raw(b"] ");
+                self.out.put_u8(b']');
+                self.origin(*origin)?;
+                self.sp();
                 match data {
                     None => self.raw(b"NIL"),
                     Some(s) => self.string_in(s, true)?,

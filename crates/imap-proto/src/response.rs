@@ -141,16 +141,19 @@ pub enum Code {
     AppendUid {
         /// UIDVALIDITY of the destination.
         uid_validity: u32,
-        /// The new UIDs.
+        /// The new UIDs: a `uid-set` of `nz-number`s, never `*` or `$`.
+        /// A code that holds them is kept raw as [`Code::Other`], and the
+        /// encoder refuses them.
         uids: SeqSet,
     },
     /// `COPYUID uidvalidity source-uids dest-uids` (RFC 4315).
     CopyUid {
         /// UIDVALIDITY of the destination.
         uid_validity: u32,
-        /// Source UIDs.
+        /// Source UIDs (a `uid-set`: no `*`, no `$`; see
+        /// [`Code::AppendUid`]).
         source: SeqSet,
-        /// Destination UIDs.
+        /// Destination UIDs (a `uid-set`).
         dest: SeqSet,
     },
     /// `HIGHESTMODSEQ n` (RFC 7162).
@@ -194,7 +197,7 @@ pub enum Data {
     Vanished {
         /// `(EARLIER)`.
         earlier: bool,
-        /// UIDs.
+        /// UIDs (`known-uids`: never `*` or `$`, RFC 7162 section 7).
         uids: SeqSet,
     },
     /// `* SEARCH n ... [(MODSEQ m)]`.
@@ -357,15 +360,24 @@ pub enum FetchItem {
     BodySection {
         /// The section.
         section: crate::command::Section,
-        /// `<origin>` of a partial fetch.
-        origin: Option<u32>,
+        /// `<origin>` of a partial fetch, up to 2^63-1. The RFC 9051 section
+        /// 9 rule `msg-att-static` writes it as 32-bit `number`, but the
+        /// request's offset is `number64` (`partial`), the server echoes it
+        /// here, and Appendix D says clients "have to expect" 63-bit body
+        /// part sizes; a u32 could not answer a partial fetch past 4 GiB.
+        origin: Option<u64>,
         /// The data (NIL, string, literal, or streamed literal).
         data: NStr,
     },
-    /// `BINARY[part] nstring/literal8`.
+    /// `BINARY[part]<origin> nstring/literal8`.
     Binary {
         /// Part numbers.
         part: Vec<u32>,
+        /// `<origin>` of a partial fetch, an offset in the decoded data, up to
+        /// 2^63-1: RFC 3516 section 4.3 and RFC 9051 section 7.5.2 define it
+        /// (`BINARY[<section-binary>]<<number>>`), though their
+        /// `msg-att-static` ABNF leaves it out.
+        origin: Option<u64>,
         /// The data.
         data: NStr,
     },

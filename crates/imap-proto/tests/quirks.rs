@@ -230,6 +230,7 @@ fn streamed_literals() {
                 flags: vec![],
                 date: None,
                 message: Str::new(msg.clone()),
+                utf8: false,
             }],
         },
     };

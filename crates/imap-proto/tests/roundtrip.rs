@@ -151,7 +151,7 @@ fn section() -> impl Strategy<Value = Section> {
 
 fn fetch_attr() -> impl Strategy<Value = FetchAttr> {
     use FetchAttr as A;
-    let partial = || proptest::option::of((any::<u32>(), nz()));
+    let partial = || proptest::option::of((0u64..=i64::MAX as u64, 1u64..=i64::MAX as u64));
     prop_oneof![
         Just(A::Envelope),
         Just(A::Flags),
@@ -319,11 +319,13 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
         proptest::collection::vec(flag(), 0..3),
         proptest::option::of(date_time()),
         proptest::collection::vec(any::<u8>(), 0..40),
+        any::<bool>(),
     )
-        .prop_map(|(flags, date, m)| AppendMessage {
+        .prop_map(|(flags, date, m, utf8)| AppendMessage {
             flags,
             date,
             message: Str::new(m),
+            utf8,
         });
     let append = (mailbox(), proptest::collection::vec(msg, 1..3))
         .prop_map(|(mailbox, messages)| C::Append { mailbox, messages });
@@ -663,19 +665,23 @@ fn fetch_item() -> impl Strategy<Value = FetchItem> {
         (0u64..=i64::MAX as u64).prop_map(F::ModSeq),
         body(false).prop_map(|b| F::Body(Box::new(b))),
         body(true).prop_map(|b| F::BodyStructure(Box::new(b))),
-        (section(), proptest::option::of(any::<u32>()), ns()).prop_map(|(section, origin, data)| {
-            F::BodySection {
-                section,
-                origin,
-                data,
+        (section(), proptest::option::of(0u64..=i64::MAX as u64), ns()).prop_map(
+            |(section, origin, data)| {
+                F::BodySection {
+                    section,
+                    origin,
+                    data,
+                }
             }
-        }),
+        ),
         (
             proptest::collection::vec(1u32..9, 0..3),
+            proptest::option::of(0u64..=i64::MAX as u64),
             proptest::option::of(proptest::collection::vec(any::<u8>(), 0..20))
         )
-            .prop_map(|(part, d)| F::Binary {
+            .prop_map(|(part, origin, d)| F::Binary {
                 part,
+                origin,
                 data: d.map(Str::new)
             }),
         (proptest::collection::vec(1u32..9, 0..3), any::<u64>())

@@ -32,8 +32,9 @@ pub enum BuildError {
     /// An address has non-ASCII characters and the transport lacks SMTPUTF8.
     #[error("non-ASCII address needs SMTPUTF8: {0}")]
     NonAsciiAddress(String),
-    /// An address whose domain is neither a dot-atom nor a domain literal (RFC 5322
-    /// section 3.4.1), so written as is it would change the field's syntax.
+    /// An address whose domain is empty, or neither a dot-atom nor a domain literal
+    /// (RFC 5322 section 3.4.1: `addr-spec = local-part "@" domain`), so written as
+    /// is it would not be an address or would change the field's syntax.
     #[error("invalid address: {0}")]
     InvalidAddress(String),
     /// The Date cannot be written as RFC 5322 section 3.3 requires: a zone offset
@@ -569,7 +570,12 @@ impl Writer {
         for (i, m) in list.iter().enumerate() {
             let addr = m.address();
             check(&addr, "address")?;
-            if !m.domain.is_empty() && !is_domain(&m.domain) {
+            // RFC 5322 section 3.4.1: `addr-spec = local-part "@" domain`, and a
+            // domain is never empty (an empty one would write a bare local part)
+            if m.domain.is_empty() {
+                return Err(BuildError::InvalidAddress(format!("{addr}@ (empty domain)")));
+            }
+            if !is_domain(&m.domain) {
                 return Err(BuildError::InvalidAddress(addr));
             }
             if !addr.is_ascii() && !self.t.utf8_headers {

@@ -22,6 +22,34 @@ pub struct DateTime {
     pub offset_minutes: i16,
 }
 
+/// Why [`DateTime::parse_strict`] refused a Date value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DateError {
+    /// Not a date-time at all (the cases where [`DateTime::parse`] gives `None`).
+    #[error("not an RFC 5322 date-time")]
+    Invalid,
+    /// A day-of-week is written but it is no `day-name` (`Mon` ... `Sun`, RFC 5322
+    /// section 3.3); the date itself was readable and is kept.
+    #[error("the day-of-week is not a day name")]
+    UnknownDayOfWeek {
+        /// The date as [`DateTime::parse`] reads it.
+        date: DateTime,
+    },
+    /// The day-of-week is not the one the date implies (RFC 5322 section 3.3: "the
+    /// day-of-week (if included) MUST be the day implied by the date"); the date
+    /// itself is kept.
+    #[error("the day-of-week is not {}, the day of the date", .date.day_of_week())]
+    WrongDayOfWeek {
+        /// The date as [`DateTime::parse`] reads it.
+        date: DateTime,
+    },
+}
+
+/// Day names in the order of `days_from_civil(..).rem_euclid(7)` (day 0 of the
+/// epoch, 1970-01-01, was a Thursday).
+const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+
 const MONTHS: [&str; 12] = [
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
 ];
@@ -54,12 +82,18 @@ impl DateTime {
         }
     }
 
+    /// The day of the week the date falls on, as RFC 5322 section 3.3 writes it
+    /// (`Mon` ... `Sun`; proleptic Gregorian calendar).
+    #[must_use]
+    pub fn day_of_week(&self) -> &'static str {
+        let days = days_from_civil(i64::from(self.year), i64::from(self.month), i64::from(self.day));
+        DAYS[days.rem_euclid(7) as usize]
+    }
+
     /// RFC 5322 form, e.g. `Fri, 21 Nov 1997 09:55:06 -0600`.
     #[must_use]
     pub fn to_rfc5322(&self) -> String {
-        const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-        let days = days_from_civil(i64::from(self.year), i64::from(self.month), i64::from(self.day));
-        let dow = DAYS[days.rem_euclid(7) as usize];
+        let dow = self.day_of_week();
         let mon = MONTHS[usize::from(self.month.clamp(1, 12)) - 1];
         let mon = format!("{}{}", mon[..1].to_ascii_uppercase(), &mon[1..]);
         let sign = if self.offset_minutes < 0 { '-' } else { '+' };
@@ -81,6 +115,11 @@ impl DateTime {
     /// zones (UT, GMT, EST/EDT, CST/CDT, MST/MDT, PST/PDT, military letters). A
     /// missing zone is taken as -0000.
     ///
+    /// It is lenient about the day-of-week, as a reader of real mail must be: any
+    /// word is skipped, and one that is not the day of the date (RFC 5322 section
+    /// 3.3: it "MUST be the day implied by the date") does not lose the date, which
+    /// is the part every reader uses. [`DateTime::parse_strict`] reports both.
+    ///
     /// ```
     /// let d = mime::DateTime::parse(b"Thu,\r\n  13\r\n    Feb\r\n      1969\r\n  23:32\r\n           -0330 (Newfoundland Time)").unwrap();
     /// assert_eq!((d.year, d.month, d.day, d.hour, d.minute, d.offset_minutes), (1969, 2, 13, 23, 32, -210));
@@ -88,12 +127,54 @@ impl DateTime {
     /// ```
     #[must_use]
     pub fn parse(value: &[u8]) -> Option<Self> {
+        Self::parse_with_day(value).map(|(d, _)| d)
+    }
+
+    /// Parses a Date value as [`DateTime::parse`] does (the obsolete forms still
+    /// read, as RFC 5322 section 4 asks of parsers) and checks its day-of-week: when
+    /// one is written it must be a `day-name` and the day the date falls on (RFC 5322
+    /// section 3.3). The errors for a day-of-week carry the date, so a caller can
+    /// still use it and flag the message.
+    ///
+    /// ```
+    /// use mime::{DateError, DateTime};
+    /// assert!(DateTime::parse_strict(b"Fri, 21 Nov 1997 09:55:06 -0600").is_ok());
+    /// let e = DateTime::parse_strict(b"Mon, 21 Nov 1997 09:55:06 -0600").unwrap_err();
+    /// let DateError::WrongDayOfWeek { date } = e else { panic!() };
+    /// assert_eq!((date.day, date.day_of_week()), (21, "Fri"));
+    /// assert_eq!(e.to_string(), "the day-of-week is not Fri, the day of the date");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`DateError::Invalid`] where [`DateTime::parse`] gives `None`,
+    /// [`DateError::UnknownDayOfWeek`] or [`DateError::WrongDayOfWeek`] otherwise.
+    pub fn parse_strict(value: &[u8]) -> Result<Self, DateError> {
+        let (date, day) = Self::parse_with_day(value).ok_or(DateError::Invalid)?;
+        match day {
+            None => Ok(date),
+            Some(None) => Err(DateError::UnknownDayOfWeek { date }),
+            Some(Some(d)) if d == date.day_of_week() => Ok(date),
+            Some(Some(_)) => Err(DateError::WrongDayOfWeek { date }),
+        }
+    }
+
+    /// The date and its day-of-week: `None` when none is written, `Some(None)` when
+    /// the word written is no day name.
+    #[allow(clippy::option_option)]
+    fn parse_with_day(value: &[u8]) -> Option<(Self, Option<Option<&'static str>>)> {
         let value = unfold(value);
         let mut c = Cursor::new(&value);
         c.skip_cfws();
         let mut word = c.atom(false)?;
+        let mut dow = None;
         if word.first()?.is_ascii_alphabetic() {
             // day-of-week
+            dow = Some(
+                DAYS.iter()
+                    .copied()
+                    .find(|d| word.eq_ignore_ascii_case(d.as_bytes())),
+            );
             c.skip_cfws();
             c.eat(b',');
             c.skip_cfws();
@@ -153,7 +234,7 @@ impl DateTime {
         };
         // RFC 5322 section 3.3: "A date-time specification MUST be semantically valid"
         (day >= 1 && day <= days_in_month(year, month) && dt.hour < 24 && dt.minute < 60 && dt.second <= 60)
-            .then_some(dt)
+            .then_some((dt, dow))
     }
 }
 

@@ -199,6 +199,9 @@ pub fn headers(data: &[u8]) {
     {
         let again = DateTime::parse(d.to_rfc5322().as_bytes());
         assert_eq!(again.map(|x| x.unix_time()), Some(d.unix_time()));
+        // what the crate writes has the right day-of-week
+        let strict = DateTime::parse_strict(d.to_rfc5322().as_bytes());
+        assert_eq!(strict.map(|x| x.unix_time()), Ok(d.unix_time()));
     }
 }
 
@@ -289,4 +292,74 @@ pub fn build_roundtrip(data: &[u8]) {
         panic!("no nested message")
     };
     assert_eq!(m.parts[c].subject().unwrap_or_default(), subject);
+}
+
+/// Reads `data` as a `message/delivery-status` body ([`crate::DeliveryStatus`]).
+/// Invariants: no panic; the same result with every CRLF turned into LF (when
+/// `data` has no CR outside CRLF); values are unfolded (no CR or LF), types and
+/// names are non-empty, at least one recipient; a status code prints as it parses.
+pub fn delivery_status(data: &[u8]) {
+    use crate::{DeliveryStatus, DsnField, StatusCode, TypedValue};
+    let got = DeliveryStatus::parse(data);
+    let bare_cr = data
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && data.get(i + 1) != Some(&b'\n'));
+    if !bare_cr {
+        let mut lf = Vec::with_capacity(data.len());
+        let mut i = 0;
+        while i < data.len() {
+            if data[i] != b'\r' {
+                lf.push(data[i]);
+            }
+            i += 1;
+        }
+        let again = DeliveryStatus::parse(&lf);
+        match (&got, &again) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "CRLF and LF read differently"),
+            (Err(a), Err(b)) => assert_eq!(
+                std::mem::discriminant(a),
+                std::mem::discriminant(b),
+                "CRLF and LF fail differently: {a} / {b}"
+            ),
+            _ => panic!("CRLF and LF read differently: {got:?} / {again:?}"),
+        }
+    }
+    let Ok(d) = got else { return };
+    let clean = |v: &[u8]| {
+        assert!(
+            !v.contains(&b'\r') && !v.contains(&b'\n'),
+            "a value kept a line break"
+        );
+    };
+    let typed = |t: &TypedValue<'_>| {
+        assert!(!t.kind.is_empty(), "empty type");
+        clean(&t.kind);
+        clean(&t.value);
+    };
+    let ext = |f: &DsnField<'_>| {
+        assert!(!f.name.is_empty());
+        clean(&f.value);
+    };
+    let m = &d.per_message;
+    typed(&m.reporting_mta);
+    m.dsn_gateway.iter().chain(&m.received_from_mta).for_each(typed);
+    m.original_envelope_id.iter().for_each(|v| clean(v));
+    m.extensions.iter().for_each(ext);
+    assert!(!d.recipients.is_empty(), "a DSN without recipients");
+    for r in &d.recipients {
+        typed(&r.final_recipient);
+        r.original_recipient
+            .iter()
+            .chain(&r.remote_mta)
+            .chain(&r.diagnostic_code)
+            .for_each(typed);
+        r.final_log_id.iter().for_each(|v| clean(v));
+        r.extensions.iter().for_each(ext);
+        assert_eq!(
+            StatusCode::parse(r.status.to_string().as_bytes()),
+            Some(r.status),
+            "status code does not print as it parses"
+        );
+    }
 }

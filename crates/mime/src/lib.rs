@@ -14,6 +14,8 @@
 //! - Typed header access: addresses ([`parse_addresses`]), dates ([`DateTime`]),
 //!   RFC 2047 text ([`decode_unstructured`]), message ids ([`parse_msg_ids`]),
 //!   Content-Type / Content-Disposition with RFC 2231 ([`ContentType`], [`Disposition`]).
+//! - Delivery status notifications: [`DeliveryStatus`] reads a
+//!   `message/delivery-status` body (RFC 3464) into typed fields.
 //! - Bodies: [`decode_body`], streaming [`Base64Decoder`] and [`QpDecoder`], charsets
 //!   ([`decode_charset`], `encoding_rs` plus UTF-7).
 //! - Real mail is messy: problems become [`Defect`]s (as in Python's `email`
@@ -96,6 +98,7 @@ mod charset;
 mod date;
 mod decode;
 mod defect;
+mod dsn;
 mod encoded_word;
 pub mod fuzzing;
 mod header;
@@ -108,9 +111,13 @@ mod tree;
 pub use address::{Address, Mailbox, parse_addresses};
 pub use builder::{BodyPart, BuildError, MessageBuilder, Transport};
 pub use charset::decode_charset;
-pub use date::DateTime;
+pub use date::{DateError, DateTime};
 pub use decode::{Base64Decoder, QpDecoder, TransferEncoding, decode_body};
 pub use defect::{Defect, DefectKind};
+pub use dsn::{
+    DeliveryStatus, DsnAction, DsnError, DsnField, PerMessageFields, PerRecipientFields, StatusCode,
+    TypedValue,
+};
 pub use encoded_word::{decode_unstructured, encode_words};
 pub use header::{Header, parse_msg_ids, unfold};
 pub use limits::Limits;

@@ -529,10 +529,19 @@ impl<'a> Part<'a> {
         self.addresses("sender")
     }
 
-    /// Date.
+    /// Date, read leniently ([`DateTime::parse`]): a day-of-week that is not the
+    /// day of the date is ignored; [`Part::date_strict`] reports it.
     #[must_use]
     pub fn date(&self) -> Option<DateTime> {
         DateTime::parse(self.header("date")?.value)
+    }
+
+    /// Date, checked with [`DateTime::parse_strict`]: `None` without a Date field,
+    /// an error (which keeps the date when only its day-of-week is wrong) when it
+    /// does not follow RFC 5322 section 3.3.
+    #[must_use]
+    pub fn date_strict(&self) -> Option<Result<DateTime, crate::DateError>> {
+        Some(DateTime::parse_strict(self.header("date")?.value))
     }
 
     /// Message-ID without brackets.

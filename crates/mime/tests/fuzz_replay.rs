@@ -31,3 +31,11 @@ fn replay_build_roundtrip() {
         "no stored inputs"
     );
 }
+
+#[test]
+fn replay_delivery_status() {
+    assert!(
+        replay("mime_dsn", fuzzing::delivery_status) > 0,
+        "no stored inputs"
+    );
+}

@@ -317,8 +317,25 @@ impl P<'_> {
             date = Some(self.date_time()?);
             self.sp()?;
         }
+        // RFC 6855 section 4: `utf8-literal = "UTF8" SP "(" literal8 ")"`.
+        let utf8 = self.eat_kw(b"UTF8");
+        if utf8 {
+            self.sp()?;
+            self.expect(b'(', "expected '(' after UTF8")?;
+            if self.peek() != Some(b'~') {
+                return self.err("UTF8 takes a literal8");
+            }
+        }
         let message = self.literal(true)?;
-        Ok(AppendMessage { flags, date, message })
+        if utf8 {
+            self.expect(b')', "expected ')' after the UTF8 literal8")?;
+        }
+        Ok(AppendMessage {
+            flags,
+            date,
+            message,
+            utf8,
+        })
     }
 
     fn search(&mut self, uid: bool) -> R<CommandBody> {
@@ -509,13 +526,14 @@ impl P<'_> {
         })
     }
 
-    fn partial(&mut self) -> R<Option<(u32, u32)>> {
+    /// `partial = "<" number64 "." nz-number64 ">"` (RFC 9051 section 9).
+    fn partial(&mut self) -> R<Option<(u64, u64)>> {
         if !self.eat(b'<') {
             return Ok(None);
         }
-        let a = self.number()?;
+        let a = self.number63()?;
         self.expect(b'.', "expected '.' in a partial")?;
-        let b = self.nz_number()?;
+        let b = self.nz_number63()?;
         self.expect(b'>', "expected '>'")?;
         Ok(Some((a, b)))
     }

@@ -345,6 +345,25 @@ impl<'a> P<'a> {
         Ok(v)
     }
 
+    /// number64 as RFC 9051 section 9 bounds it: "Unsigned 63-bit integer
+    /// (0 <= n <= 9,223,372,036,854,775,807)".
+    pub(crate) fn number63(&mut self) -> R<u64> {
+        let v = self.number64()?;
+        if v > i64::MAX as u64 {
+            return self.err("number64 too large");
+        }
+        Ok(v)
+    }
+
+    /// nz-number64 (RFC 9051 section 9): 1..=2^63-1.
+    pub(crate) fn nz_number63(&mut self) -> R<u64> {
+        let v = self.number63()?;
+        if v == 0 {
+            return self.err("number must not be zero");
+        }
+        Ok(v)
+    }
+
     /// mod-sequence-value (1..2^63).
     pub(crate) fn mod_seq(&mut self) -> R<u64> {
         let v = self.number64()?;
@@ -562,6 +581,28 @@ impl<'a> P<'a> {
         loop {
             let a = self.seq_num()?;
             let b = if self.eat(b':') { self.seq_num()? } else { a };
+            v.push(SeqRange { start: a, end: b });
+            if !self.eat(b',') {
+                break;
+            }
+        }
+        Ok(SeqSet::Ranges(v))
+    }
+
+    /// `uid-set = (uniqueid / uid-range) *("," uid-set)` with `uniqueid =
+    /// nz-number` (RFC 4315 section 4, RFC 9051 section 9): the UIDs of
+    /// APPENDUID and COPYUID, and the `known-uids` of VANISHED (RFC 7162
+    /// section 7: "'*' is not allowed"), which name real messages, so neither
+    /// `*` nor `$` is allowed.
+    pub(crate) fn uid_set(&mut self) -> R<SeqSet> {
+        let mut v = Vec::new();
+        loop {
+            let a = SeqNum::Num(self.nz_number()?);
+            let b = if self.eat(b':') {
+                SeqNum::Num(self.nz_number()?)
+            } else {
+                a
+            };
             v.push(SeqRange { start: a, end: b });
             if !self.eat(b',') {
                 break;

@@ -145,19 +145,19 @@ impl P<'_> {
                 self.sp()?;
                 Code::AppendUid {
                     uid_validity,
-                    uids: self.seq_set()?,
+                    uids: self.uid_set()?,
                 }
             }
             b"COPYUID" => {
                 self.sp()?;
                 let uid_validity = self.nz_number()?;
                 self.sp()?;
-                let source = self.seq_set()?;
+                let source = self.uid_set()?;
                 self.sp()?;
                 Code::CopyUid {
                     uid_validity,
                     source,
-                    dest: self.seq_set()?,
+                    dest: self.uid_set()?,
                 }
             }
             b"HIGHESTMODSEQ" => {
@@ -365,9 +365,10 @@ impl P<'_> {
                     self.close()?;
                     self.sp()?;
                 }
+                // RFC 7162 section 7: known-uids, "*" is not allowed.
                 Data::Vanished {
                     earlier,
-                    uids: self.seq_set()?,
+                    uids: self.uid_set()?,
                 }
             }
             _ => return self.err("unknown untagged response"),
@@ -604,7 +605,7 @@ impl P<'_> {
                 let section = self.section()?;
                 let mut origin = None;
                 if self.eat(b'<') {
-                    origin = Some(self.number()?);
+                    origin = Some(self.number63()?);
                     self.expect(b'>', "expected '>'")?;
                 }
                 self.sp()?;
@@ -616,9 +617,15 @@ impl P<'_> {
             }
             b"BINARY" => {
                 let part = self.section_binary()?;
+                let mut origin = None;
+                if self.eat(b'<') {
+                    origin = Some(self.number63()?);
+                    self.expect(b'>', "expected '>'")?;
+                }
                 self.sp()?;
                 F::Binary {
                     part,
+                    origin,
                     data: self.nstring8()?,
                 }
             }

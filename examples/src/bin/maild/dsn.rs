@@ -334,4 +334,70 @@ mod tests {
         assert_eq!(status_of(Action::Failed, 451, "try later"), "4.4.7");
         assert_eq!(status_of(Action::Failed, 0, "gave up"), "5.4.7");
     }
+
+    /// The message/delivery-status part of a built report, read with mime's
+    /// RFC 3464 parser.
+    fn read_back(report: &[u8], check: impl Fn(&mime::DeliveryStatus<'_>)) {
+        let m = mime::Message::parse(report);
+        let id = m
+            .walk()
+            .find(|&id| m.parts[id].content_type.is("message", "delivery-status"))
+            .expect("a delivery-status part");
+        let (body, _) = m.decoded_body(id);
+        let dsn = mime::DeliveryStatus::parse(&body).unwrap_or_else(|e| panic!("{e}"));
+        check(&dsn);
+    }
+
+    #[test]
+    fn reports_read_back_as_rfc_3464() {
+        let mut env = Envelope::new("alice@a.test", &["bob@b.test".into(), "carol@b.test".into()], 100);
+        env.envid = Some("QQ314159".into());
+        env.recipients[0].orcpt = Some(("rfc822".into(), "Bob@B.test".into()));
+        let cx = Context {
+            hostname: "mx.a.test",
+            env: &env,
+            original: b"Subject: hi\r\n\r\nbody\r\n",
+            full: false,
+            retry_until: Some(5000),
+            now: 200,
+        };
+        let lines = [
+            line(&env.recipients[0], Action::Failed, 550, "5.1.1 no such user"),
+            line(&env.recipients[1], Action::Delayed, 0, "451 4.3.0 busy"),
+        ];
+        read_back(&report(&cx, &lines).unwrap(), |d| {
+            let m = &d.per_message;
+            assert_eq!(m.original_envelope_id.as_deref(), Some(&b"QQ314159"[..]));
+            assert!(m.reporting_mta.kind_is("dns"));
+            assert_eq!(&*m.reporting_mta.value, b"mx.a.test");
+            assert_eq!(m.arrival_date.map(|t| t.unix_time()), Some(100));
+            assert_eq!(d.recipients.len(), 2);
+            let (a, b) = (&d.recipients[0], &d.recipients[1]);
+            assert_eq!(&*a.original_recipient.as_ref().unwrap().value, b"Bob@B.test");
+            assert_eq!(&*a.final_recipient.value, b"bob@b.test");
+            assert_eq!(
+                (a.action, a.status.to_string()),
+                (mime::DsnAction::Failed, "5.1.1".into())
+            );
+            let diag = a.diagnostic_code.as_ref().unwrap();
+            assert!(diag.kind_is("smtp"));
+            assert_eq!(&*diag.value, b"550 5.1.1 no such user");
+            assert_eq!(a.last_attempt_date.map(|t| t.unix_time()), Some(200));
+            assert_eq!(a.will_retry_until, None);
+            assert_eq!(&*b.final_recipient.value, b"carol@b.test");
+            assert_eq!(b.action, mime::DsnAction::Delayed);
+            assert!(b.diagnostic_code.as_ref().unwrap().kind_is("X-maild"));
+            assert_eq!(b.will_retry_until.map(|t| t.unix_time()), Some(5000));
+        });
+        let ok = [line(
+            &env.recipients[1],
+            Action::Delivered,
+            250,
+            "2.0.0 delivered",
+        )];
+        read_back(&report(&cx, &ok).unwrap(), |d| {
+            assert_eq!(d.recipients[0].action, mime::DsnAction::Delivered);
+            assert_eq!(d.recipients[0].status.to_string(), "2.0.0");
+        });
+    }
 }

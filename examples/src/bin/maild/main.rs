@@ -341,6 +341,11 @@ async fn run(args: Args) -> Result<(), String> {
     let data = args.data_dir.clone();
     std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
     let hostname = args.hostname.clone().unwrap_or_else(system_hostname);
+    // It names the server in greetings and is the domain of MAILER-DAEMON in
+    // reports, which needs one (RFC 5322 section 3.4.1).
+    if hostname.trim().is_empty() {
+        return Err("--hostname must not be empty".into());
+    }
     let accounts = setup_accounts(&args)?;
     let store = LocalStore::new(data.join("mail")).map_err(|e| format!("mailboxes: {e}"))?;
     let cleaned = store.clean_tmp();
