@@ -1,0 +1,81 @@
+//! Review session 20, second pass: each test cites the rule it checks and
+//! failed on the code before its fix.
+
+mod common;
+
+use ftp_proto::client::{ClientEvent, ClientTls, Op};
+use ftp_proto::server::{DataMode, TransferKind};
+use ftp_proto::{ClientConfig, ClientSession, ServerConfig, ServerEvent, ServerSession};
+use proto_core::{Secret, drain_transmit};
+use std::time::Instant;
+
+fn client_events(c: &mut ClientSession) -> Vec<ClientEvent> {
+    std::iter::from_fn(|| c.poll_event().unwrap()).collect()
+}
+
+/// A server with `config` and an anonymous user logged in.
+fn logged_in_server(now: Instant, config: ServerConfig) -> ServerSession {
+    let mut s = ServerSession::new(config, common::CLIENT.parse().unwrap(), now);
+    s.handle_input(b"USER anonymous\r\nPASS a@b\r\n");
+    let mut log = Vec::new();
+    common::drain(&mut s, now, &mut log);
+    assert!(s.user().is_some(), "{log:?}");
+    drain_transmit(&mut s);
+    s
+}
+
+/// A client logged in over a plain connection, with `account` configured.
+fn logged_in_client(now: Instant, account: Option<&[u8]>) -> ClientSession {
+    let config = ClientConfig {
+        user: b"alice".to_vec(),
+        password: Secret::new(b"secret".to_vec()),
+        account: account.map(<[u8]>::to_vec),
+        tls: ClientTls::Never,
+        ..ClientConfig::default()
+    };
+    let mut c = ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), now);
+    c.handle_input(b"220 hi\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"FEAT\r\n");
+    c.handle_input(b"211-Features:\r\n EPSV\r\n211 End\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"USER alice\r\n");
+    c.handle_input(b"331 pw\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"PASS secret\r\n");
+    c.handle_input(b"230 ok\r\n");
+    assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
+    c
+}
+
+// RFC 3659 5.3: "Server-FTP processes may permit transfer commands other
+// than RETR and STOR, such as APPE and STOU, to complete a restart; however,
+// this is not recommended. [...] If APPE (append) is permitted, it MUST act
+// identically to STOR when a restart marker has been set. That is, in both
+// cases, octets from the data connection are placed into the file at the
+// location indicated by the restart marker value."
+// The server ran `REST 5` + `APPE f` as a plain append at the end of the
+// file: the marker was dropped and the octets landed in the wrong place.
+#[test]
+fn appe_after_rest_acts_as_stor_at_the_marker() {
+    let now = Instant::now();
+    let mut s = logged_in_server(now, common::server_config());
+    s.handle_input(b"REST 5\r\nPORT 192,0,2,10,40,0\r\nAPPE f\r\n");
+    match s.poll_event().unwrap() {
+        Some(ServerEvent::OpenDataChannel { transfer, .. }) => {
+            assert_eq!(transfer.kind, TransferKind::Store, "{transfer:?}");
+            assert_eq!(transfer.offset, 5, "{transfer:?}");
+            assert_eq!(transfer.path.as_deref(), Some(&b"/f"[..]));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Without a marker APPE stays an append.
+    let mut s = logged_in_server(now, common::server_config());
+    s.handle_input(b"PORT 192,0,2,10,40,0\r\nAPPE f\r\n");
+    match s.poll_event().unwrap() {
+        Some(ServerEvent::OpenDataChannel { transfer, .. }) => {
+            assert_eq!((transfer.kind, transfer.offset), (TransferKind::Append, 0));
+        }
+        other => panic!("{other:?}"),
+    }
+}
