@@ -66,7 +66,7 @@ pub struct ServerConfig {
     pub tls: TlsPolicy,
     /// Allow PORT/EPRT to an address other than the control peer (FTP bounce). Off by default.
     pub allow_foreign_active: bool,
-    /// Allow PORT/EPRT to a port below 1024 Off by default.
+    /// Allow PORT/EPRT to a port below 1024 (never port 0). Off by default.
     pub allow_low_active_ports: bool,
     /// Accept passive data connections from any address (no PASV-theft check). Off by default.
     pub allow_foreign_passive: bool,
@@ -1568,6 +1568,10 @@ impl ServerSession {
                 500,
                 b"Illegal PORT command: address differs from the control connection",
             );
+        } else if addr.port() == 0 {
+            // Port 0 is no port a client listens on (RFC 959 4.1.2, RFC 2428
+            // 2), whatever `allow_low_active_ports` says.
+            self.reply(501, b"Illegal PORT command: port 0");
         } else if !self.config.allow_low_active_ports && addr.port() < 1024 {
             self.reply(504, b"Illegal PORT command: privileged port");
         } else {

@@ -79,3 +79,36 @@ fn appe_after_rest_acts_as_stor_at_the_marker() {
         other => panic!("{other:?}"),
     }
 }
+
+// RFC 959 4.1.2 (PORT): the argument is "the concatenation of a 32-bit
+// internet host address and a 16-bit TCP port address"; RFC 2428 2 (EPRT)
+// likewise names "the TCP port number on which the host is listening for
+// the data connection". Port 0 is no port anything listens on (it only asks
+// the system to pick one when binding). With `allow_low_active_ports` on,
+// the server accepted PORT and EPRT to port 0 and would have had the driver
+// connect there.
+#[test]
+fn port_and_eprt_to_port_zero_are_refused() {
+    let now = Instant::now();
+    let config = ServerConfig {
+        allow_low_active_ports: true,
+        ..common::server_config()
+    };
+    for line in [&b"PORT 192,0,2,10,0,0\r\n"[..], b"EPRT |1|192.0.2.10|0|\r\n"] {
+        let mut s = logged_in_server(now, config.clone());
+        s.handle_input(line);
+        assert_eq!(s.poll_event().unwrap(), None);
+        let out = drain_transmit(&mut s);
+        assert!(out.starts_with(b"501 "), "{}", String::from_utf8_lossy(&out));
+        assert_eq!(s.data_mode(), None);
+    }
+    // A low port other than 0 is still allowed by the option.
+    let mut s = logged_in_server(now, config);
+    s.handle_input(b"PORT 192,0,2,10,0,20\r\n");
+    assert_eq!(s.poll_event().unwrap(), None);
+    assert!(drain_transmit(&mut s).starts_with(b"200 "));
+    assert_eq!(
+        s.data_mode(),
+        Some(DataMode::Active("192.0.2.10:20".parse().unwrap()))
+    );
+}
