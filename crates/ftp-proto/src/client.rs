@@ -50,7 +50,8 @@ pub struct ClientConfig {
     pub user: Vec<u8>,
     /// Password.
     pub password: Secret<Vec<u8>>,
-    /// Account, sent if the server asks for one (332).
+    /// Account, sent if the server asks for one (332) at login, or for a
+    /// later simple operation it holds pending an account (RFC 959 4.1.1).
     pub account: Option<Vec<u8>>,
     /// TLS policy.
     pub tls: ClientTls,
@@ -267,6 +268,8 @@ enum Stage {
     Prot,
     Ready,
     Simple(Op),
+    /// ACCT sent for a simple operation the server held pending an account (332).
+    SimpleAcct(Op),
     /// TYPE sent before SIZE (the path to ask about, the type wanted).
     SizeType(Vec<u8>, bool),
     Rnfr(Vec<u8>),
@@ -1069,7 +1072,8 @@ impl ClientSession {
                 // Unsolicited reply: ignore it (RFC 959 does not allow them, 421 aside).
                 self.stage = Stage::Ready;
             }
-            Stage::Simple(op) => self.on_simple(op, r),
+            Stage::Simple(op) => self.on_simple(op, r, false),
+            Stage::SimpleAcct(op) => self.on_simple(op, r, true),
             Stage::SizeType(path, ascii) => {
                 if code / 100 == 2 {
                     self.ascii = Some(ascii);
@@ -1113,9 +1117,33 @@ impl ClientSession {
         }
     }
 
-    fn on_simple(&mut self, op: Op, r: OwnedReply) {
+    /// The reply to a simple operation (`acct_sent`: to the ACCT that
+    /// followed its 332).
+    fn on_simple(&mut self, op: Op, r: OwnedReply, acct_sent: bool) {
         if r.code / 100 == 1 {
-            self.stage = Stage::Simple(op);
+            self.stage = if acct_sent {
+                Stage::SimpleAcct(op)
+            } else {
+                Stage::Simple(op)
+            };
+            return;
+        }
+        // A 3yz is no completion (RFC 959 4.2: the action is "held in
+        // abeyance, pending receipt of further information"). A 332 to a
+        // command after login stores it until ACCT arrives (RFC 959 4.1.1):
+        // the configured account goes, and the reply to ACCT ends the
+        // operation. Any other 3yz, or a 332 with no account to give, fails it.
+        if r.code / 100 == 3 {
+            if r.code == 332
+                && !acct_sent
+                && let Some(a) = self.config.account.clone()
+            {
+                self.stage = Stage::SimpleAcct(op);
+                self.send(Command::Acct(&a));
+                return;
+            }
+            self.stage = Stage::Ready;
+            self.events.push_back(ClientEvent::Failed { op, reply: r });
             return;
         }
         self.stage = Stage::Ready;

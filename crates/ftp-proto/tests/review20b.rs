@@ -112,3 +112,41 @@ fn port_and_eprt_to_port_zero_are_refused() {
         Some(DataMode::Active("192.0.2.10:20".parse().unwrap()))
     );
 }
+
+// RFC 959 4.1.1 (ACCT): "if the account information is needed for a
+// command issued later in the dialogue, the server should return a 332 or
+// 532 reply depending on whether it stores (pending receipt of the ACCounT
+// command) or discards the command, respectively." And 4.2: a 3yz reply
+// means "The command has been accepted, but the requested action is being
+// held in abeyance, pending receipt of further information."
+// The client reported a 332 answer to CWD as `Done` (success) though the
+// directory was not changed, and never sent the account it was given.
+#[test]
+fn account_asked_for_a_later_command_is_sent_and_not_taken_as_success() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now, Some(b"acct1"));
+    c.cwd(b"/pub").unwrap();
+    assert_eq!(drain_transmit(&mut c), b"CWD /pub\r\n");
+    c.handle_input(b"332 Need account\r\n");
+    assert_eq!(client_events(&mut c), vec![]);
+    assert_eq!(drain_transmit(&mut c), b"ACCT acct1\r\n");
+    c.handle_input(b"250 Directory changed\r\n");
+    let ev = client_events(&mut c);
+    assert!(
+        matches!(&ev[..], [ClientEvent::Done { op: Op::Cwd, reply }] if reply.code == 250),
+        "{ev:?}"
+    );
+    assert!(c.is_ready());
+
+    // Without an account to give, the operation failed.
+    let mut c = logged_in_client(now, None);
+    c.delete(b"f").unwrap();
+    drain_transmit(&mut c);
+    c.handle_input(b"332 Need account\r\n");
+    let ev = client_events(&mut c);
+    assert!(
+        matches!(&ev[..], [ClientEvent::Failed { op: Op::Delete, reply }] if reply.code == 332),
+        "{ev:?}"
+    );
+    assert!(drain_transmit(&mut c).is_empty());
+}
