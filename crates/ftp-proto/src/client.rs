@@ -1088,7 +1088,9 @@ impl ClientSession {
                 }
             }
             Stage::Rnfr(to) => {
-                if code == 350 {
+                // On the first digit (RFC 1123 4.1.2.11): any 3yz but 332
+                // (an account wanted first) asks for the RNTO.
+                if code / 100 == 3 && code != 332 {
                     self.stage = Stage::Simple(Op::Rename);
                     self.send(Command::Rnto(&to));
                 } else {
@@ -1261,7 +1263,8 @@ impl ClientSession {
                 }
             }
             XStep::Rest => {
-                if code == 350 {
+                // As RNFR: any 3yz but 332 asks for the transfer command.
+                if code / 100 == 3 && code != 332 {
                     self.send_transfer_command();
                 } else {
                     self.transfer_failed(id, r);

@@ -150,3 +150,51 @@ fn account_asked_for_a_later_command_is_sent_and_not_taken_as_success() {
     );
     assert!(drain_transmit(&mut c).is_empty());
 }
+
+// RFC 1123 4.1.2.11: "A User-FTP SHOULD generally use only the highest-order
+// digit of a 3-digit reply code for making a procedural decision, to
+// prevent difficulties when a Server-FTP uses non-standard reply codes."
+// The client went on after RNFR and REST only on exactly 350, so a server
+// that answers them with another 3yz (the command accepted, pending the
+// next one) had the rename or the resumed transfer fail.
+#[test]
+fn rnfr_and_rest_go_on_after_any_positive_intermediate_reply() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now, None);
+    c.rename(b"a", b"b").unwrap();
+    assert_eq!(drain_transmit(&mut c), b"RNFR a\r\n");
+    c.handle_input(b"351 File exists, send RNTO\r\n");
+    assert_eq!(client_events(&mut c), vec![]);
+    assert_eq!(drain_transmit(&mut c), b"RNTO b\r\n");
+    c.handle_input(b"250 Renamed\r\n");
+    let ev = client_events(&mut c);
+    assert!(
+        matches!(&ev[..], [ClientEvent::Done { op: Op::Rename, .. }]),
+        "{ev:?}"
+    );
+
+    let mut c = logged_in_client(now, None);
+    c.retr(b"f", 10).unwrap();
+    assert_eq!(drain_transmit(&mut c), b"TYPE I\r\n");
+    c.handle_input(b"200 ok\r\n");
+    client_events(&mut c);
+    assert_eq!(drain_transmit(&mut c), b"EPSV\r\n");
+    c.handle_input(b"229 Entering Extended Passive Mode (|||5000|)\r\n");
+    client_events(&mut c);
+    assert_eq!(drain_transmit(&mut c), b"REST 10\r\n");
+    c.handle_input(b"355 Restarting at 10\r\n");
+    assert_eq!(client_events(&mut c), vec![]);
+    assert_eq!(drain_transmit(&mut c), b"RETR f\r\n");
+
+    // A 332 is still no go-ahead: the server wants an account first.
+    let mut c = logged_in_client(now, None);
+    c.rename(b"a", b"b").unwrap();
+    drain_transmit(&mut c);
+    c.handle_input(b"332 Need account\r\n");
+    let ev = client_events(&mut c);
+    assert!(
+        matches!(&ev[..], [ClientEvent::Failed { op: Op::Rename, .. }]),
+        "{ev:?}"
+    );
+    assert!(drain_transmit(&mut c).is_empty());
+}
