@@ -885,7 +885,8 @@ fn check_field(b: &[u8], what: &'static str) -> Result<(), EncodeError> {
     Ok(())
 }
 
-/// Writes one MLSx line (`facts SP name`, no line ending).
+/// Writes one MLSx line (`facts SP name`, no line ending). A file of kind
+/// [`FileKind::Other`] gets no `type` fact (RFC 3659 7.5.1 has no value for it).
 ///
 /// # Errors
 ///
@@ -907,7 +908,10 @@ pub fn write_mlsx(f: &FileInfo<'_>, facts: MlsxFacts, out: &mut BytesMut) -> Res
     if facts.modify && !f.modified.is_valid() {
         return Err(EncodeError::Invalid("time out of range"));
     }
-    if facts.kind {
+    // RFC 3659 7.5.1: a type is "file", "cdir", "pdir", "dir" or
+    // `"OS." os-name "=" os-kind`; there is no value for a kind this crate
+    // does not know, so that fact is left out (7.5: facts are given when known).
+    if facts.kind && f.kind != FileKind::Other {
         out.extend_from_slice(b"type=");
         match f.kind {
             FileKind::File => out.extend_from_slice(b"file"),
@@ -925,7 +929,7 @@ pub fn write_mlsx(f: &FileInfo<'_>, facts: MlsxFacts, out: &mut BytesMut) -> Res
             FileKind::CharDevice => out.extend_from_slice(b"OS.unix=chr"),
             FileKind::Pipe => out.extend_from_slice(b"OS.unix=fifo"),
             FileKind::Socket => out.extend_from_slice(b"OS.unix=socket"),
-            FileKind::Other => out.extend_from_slice(b"OS.unknown"),
+            FileKind::Other => {}
         }
         out.extend_from_slice(b";");
     }

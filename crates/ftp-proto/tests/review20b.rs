@@ -198,3 +198,45 @@ fn rnfr_and_rest_go_on_after_any_positive_intermediate_reply() {
     );
     assert!(drain_transmit(&mut c).is_empty());
 }
+
+// RFC 3659 7.5.1: the type fact's value is `"file" / "cdir" / "pdir" /
+// "dir" / os-type`, with `os-type = "OS." os-name "=" os-kind`. For a file
+// of a kind it does not know, `write_mlsx` wrote `type=OS.unknown;`: no
+// "=" and no os-kind, a value outside that grammar that a strict reader
+// refuses. Facts may be left out (7.5: a server supplies those it can), so
+// the type of an unknown kind is now not written at all.
+#[test]
+fn write_mlsx_writes_no_type_outside_the_grammar() {
+    use ftp_proto::list::{FileInfo, FileKind, MlsxFacts, parse_mlsx, write_mlsx};
+    let info = FileInfo {
+        name: b"odd",
+        kind: FileKind::Other,
+        size: 3,
+        modified: ftp_proto::Timestamp::new(2024, 1, 2, 3, 4, 5).unwrap(),
+        mode: 0o644,
+        links: 1,
+        owner: b"ftp",
+        group: b"ftp",
+        link_target: None,
+        perm: None,
+        unique: None,
+    };
+    let mut out = bytes::BytesMut::new();
+    write_mlsx(&info, MlsxFacts::default(), &mut out).unwrap();
+    let e = parse_mlsx(&out).unwrap();
+    for (name, value) in e.facts() {
+        if name.eq_ignore_ascii_case(b"type") {
+            let ok = [&b"file"[..], b"cdir", b"pdir", b"dir"]
+                .iter()
+                .any(|t| value.eq_ignore_ascii_case(t))
+                || value.len() > 3
+                    && value[..3].eq_ignore_ascii_case(b"OS.")
+                    && value[3..]
+                        .iter()
+                        .position(|&c| c == b'=')
+                        .is_some_and(|i| i > 0 && 3 + i + 1 < value.len());
+            assert!(ok, "type={}", String::from_utf8_lossy(value));
+        }
+    }
+    assert_eq!((e.name, e.kind), (&b"odd"[..], None));
+}
