@@ -443,6 +443,18 @@ fn infer_year(now: Timestamp, month: u8, day: u8, hour: u8, minute: u8) -> Optio
     // to `now`, or any valid date of an earlier year, is before the limit.
     let plain = now.is_valid();
     let limit = || now.unix_seconds() + 86_400;
+    // Across New Year the latest such year is the next one: a day after
+    // 31 December reaches into 1 January (2 January at midnight after a
+    // leap second); a `now` out of range is left to the arithmetic.
+    if (!plain || (month == 1 && day <= 2 && (now.month, now.day) == (12, 31)))
+        && let Some(t) = now
+            .year
+            .checked_add(1)
+            .and_then(|y| Timestamp::new(y, month, day, hour, minute, 0))
+        && t.unix_seconds() <= limit()
+    {
+        return Some(t);
+    }
     for back in 0..9u16 {
         let y = now.year.checked_sub(back)?;
         let Some(t) = Timestamp::new(y, month, day, hour, minute, 0) else {
@@ -1216,12 +1228,20 @@ mod tests {
 
     #[test]
     fn year_inference_matches_the_arithmetic() {
-        // The plain reading: compare seconds for every candidate year.
+        // The plain reading: compare seconds for every candidate year, the
+        // next one first.
         let reference = |now: Timestamp, month: u8, day: u8, hour: u8, minute: u8| {
             let limit = now.unix_seconds() + 86_400;
-            (0..9u16).find_map(|back| {
-                let t = Timestamp::new(now.year.checked_sub(back)?, month, day, hour, minute, 0)?;
-                (t.unix_seconds() <= limit).then_some(t)
+            let next = now
+                .year
+                .checked_add(1)
+                .and_then(|y| Timestamp::new(y, month, day, hour, minute, 0))
+                .filter(|t| t.unix_seconds() <= limit);
+            next.or_else(|| {
+                (0..9u16).find_map(|back| {
+                    let t = Timestamp::new(now.year.checked_sub(back)?, month, day, hour, minute, 0)?;
+                    (t.unix_seconds() <= limit).then_some(t)
+                })
             })
         };
         let mut nows = Vec::new();

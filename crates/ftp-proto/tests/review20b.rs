@@ -240,3 +240,46 @@ fn write_mlsx_writes_no_type_outside_the_grammar() {
     }
     assert_eq!((e.name, e.kind), (&b"odd"[..], None));
 }
+
+// `parse_unix` documents its year inference as "the latest year that does
+// not put the date more than a day after `now`" (ls shows a time, not a
+// year, for recent files, and `write_unix` does so for a file up to a day
+// ahead of `now`, for clocks that differ). Across New Year that year is the
+// next one, but only `now`'s year and earlier ones were tried: a file
+// stamped 1 January 10:00 listed at 23:00 on 31 December came back a whole
+// year early, so `parse_unix(write_unix(x))` did not give `x`'s time.
+#[test]
+fn unix_date_just_after_new_year_gets_the_next_year() {
+    use ftp_proto::Timestamp;
+    use ftp_proto::list::{FileInfo, FileKind, parse_unix, write_unix};
+    let now = Timestamp::new(2024, 12, 31, 23, 0, 0).unwrap();
+    let e = parse_unix(b"-rw-r--r-- 1 ftp ftp 3 Jan  1 10:00 f", now).unwrap();
+    assert_eq!(e.modified, Timestamp::new(2025, 1, 1, 10, 0, 0).unwrap());
+
+    let modified = Timestamp::new(2025, 1, 1, 10, 0, 0).unwrap();
+    let info = FileInfo {
+        name: b"f",
+        kind: FileKind::File,
+        size: 3,
+        modified,
+        mode: 0o644,
+        links: 1,
+        owner: b"ftp",
+        group: b"ftp",
+        link_target: None,
+        perm: None,
+        unique: None,
+    };
+    let mut out = bytes::BytesMut::new();
+    write_unix(&info, now, &mut out).unwrap();
+    assert_eq!(
+        parse_unix(&out, now).unwrap().modified,
+        modified,
+        "{:?}",
+        String::from_utf8_lossy(&out)
+    );
+
+    // A date more than a day ahead still belongs to the year before.
+    let e = parse_unix(b"-rw-r--r-- 1 ftp ftp 3 Jan  2 10:00 f", now).unwrap();
+    assert_eq!(e.modified.year, 2024);
+}
