@@ -517,7 +517,8 @@ impl ClientSession {
     ///
     /// # Errors
     ///
-    /// Busy, closed, a bad path or an invalid time.
+    /// Busy, closed, a bad path, or a time that is invalid or outside the
+    /// years 1000 to 9999 (RFC 3659 2.3).
     pub fn mfmt(&mut self, path: &[u8], time: Timestamp) -> Result<(), UsageError> {
         self.start(Op::Mfmt, Command::Mfmt { time, path })
     }

@@ -917,7 +917,7 @@ pub fn write_mlsx(f: &FileInfo<'_>, facts: MlsxFacts, out: &mut BytesMut) -> Res
         return Err(EncodeError::Invalid("link target"));
     }
     // The modify fact is a time-val (RFC 3659 2.3, 7.5.3): in range or not at all.
-    if facts.modify && !f.modified.is_valid() {
+    if facts.modify && !f.modified.fits_time_val() {
         return Err(EncodeError::Invalid("time out of range"));
     }
     // RFC 3659 7.5.1: a type is "file", "cdir", "pdir", "dir" or
@@ -1000,7 +1000,8 @@ pub fn write_unix(f: &FileInfo<'_>, now: Timestamp, out: &mut BytesMut) -> Resul
     if let Some(t) = f.link_target {
         check_arg(t)?;
     }
-    if !f.modified.is_valid() {
+    // The year column holds four digits.
+    if !f.modified.is_valid() || f.modified.year > 9999 {
         return Err(EncodeError::Invalid("time out of range"));
     }
     out.extend_from_slice(match f.kind {

@@ -230,7 +230,7 @@ pub enum Outcome {
     Ok,
     /// The size for SIZE.
     Size(u64),
-    /// The time for MDTM.
+    /// The time for MDTM (valid, year 1000 to 9999: RFC 3659 2.3).
     Time(Timestamp),
     /// Lines for MLST and STAT.
     Lines(Vec<Vec<u8>>),
@@ -742,7 +742,7 @@ impl ServerSession {
                 self.reply_with(213, |t| write_u64(t, n));
             }
             Outcome::Time(ts) => {
-                if !matches!(req, Request::ModTime(_)) || !ts.is_valid() {
+                if !matches!(req, Request::ModTime(_)) || !ts.fits_time_val() {
                     return Err(UsageError("Outcome::Time answers MDTM only, with a valid time"));
                 }
                 self.reply_with(213, |t| ts.write_time_val(t));

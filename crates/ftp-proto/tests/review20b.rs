@@ -283,3 +283,56 @@ fn unix_date_just_after_new_year_gets_the_next_year() {
     let e = parse_unix(b"-rw-r--r-- 1 ftp ftp 3 Jan  2 10:00 f", now).unwrap();
     assert_eq!(e.modified.year, 2024);
 }
+
+// RFC 3659 2.3: a time-val's year is "four digits giving the year, with a
+// range of 1000--9999", and "Years in the tenth century, and earlier,
+// cannot be expressed." The writers kept only the last four digits of a
+// later year, so MFMT for the year 12024 set 2024 (another time than asked
+// for), and a year below 1000 was written outside the range. They now
+// refuse such times; `write_unix` refuses a year it cannot show in four
+// digits as well.
+#[test]
+fn time_vals_outside_years_1000_to_9999_are_refused() {
+    use ftp_proto::list::{FileInfo, FileKind, MlsxFacts, write_mlsx, write_unix};
+    use ftp_proto::{Command, Timestamp};
+    let far = Timestamp::new(12024, 5, 6, 7, 8, 9).unwrap();
+    let early = Timestamp::new(999, 5, 6, 7, 8, 9).unwrap();
+    let now = Timestamp::new(2024, 1, 1, 0, 0, 0).unwrap();
+    for t in [far, early] {
+        let mut out = bytes::BytesMut::new();
+        let r = Command::Mfmt { time: t, path: b"f" }.encode(&mut out);
+        assert!(r.is_err(), "{t:?} went as {:?}", String::from_utf8_lossy(&out));
+
+        let info = FileInfo {
+            name: b"f",
+            kind: FileKind::File,
+            size: 1,
+            modified: t,
+            mode: 0o644,
+            links: 1,
+            owner: b"ftp",
+            group: b"ftp",
+            link_target: None,
+            perm: None,
+            unique: None,
+        };
+        let mut out = bytes::BytesMut::new();
+        let r = write_mlsx(&info, MlsxFacts::default(), &mut out);
+        assert!(r.is_err(), "{t:?} went as {:?}", String::from_utf8_lossy(&out));
+        if t == far {
+            let mut out = bytes::BytesMut::new();
+            let r = write_unix(&info, now, &mut out);
+            assert!(r.is_err(), "{t:?} went as {:?}", String::from_utf8_lossy(&out));
+        }
+    }
+    // The client refuses the operation instead of sending another time.
+    let now_i = Instant::now();
+    let mut c = logged_in_client(now_i, None);
+    assert!(c.mfmt(b"f", far).is_err());
+    assert!(drain_transmit(&mut c).is_empty());
+    // The server does not answer MDTM with such a time.
+    let mut s = logged_in_server(now_i, common::server_config());
+    s.handle_input(b"MDTM f\r\n");
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Request(_))));
+    assert!(s.complete(ftp_proto::server::Outcome::Time(far)).is_err());
+}
