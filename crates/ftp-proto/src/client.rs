@@ -251,6 +251,8 @@ struct Xfer {
     listener: Option<SocketAddr>,
     final_reply: Option<OwnedReply>,
     data_done: bool,
+    /// A 1yz answered the transfer command: the data connection is moving data.
+    started: bool,
     /// Replies still expected after ABOR.
     abort_pending: Option<u8>,
 }
@@ -645,6 +647,7 @@ impl ClientSession {
             listener: None,
             final_reply: None,
             data_done: false,
+            started: false,
             abort_pending: None,
         };
         self.stage = Stage::Transfer(Box::new(x));
@@ -774,6 +777,9 @@ impl ClientSession {
             self.stage = Stage::Ready;
             self.events.push_back(ClientEvent::TransferComplete { id, reply });
         }
+        // The final reply is awaited from now on: the reply timeout counts
+        // afresh from the next time the driver gives.
+        self.reply_seen = true;
         Ok(())
     }
 
@@ -1272,7 +1278,10 @@ impl ClientSession {
                 }
             }
             XStep::Command => match code / 100 {
-                1 => self.events.push_back(ClientEvent::TransferStarted(id)),
+                1 => {
+                    x.started = true;
+                    self.events.push_back(ClientEvent::TransferStarted(id));
+                }
                 2 => {
                     // A 2xx may come before or after the data connection closes,
                     // and even without a 150 first.
@@ -1319,12 +1328,28 @@ impl ClientSession {
     }
 
     fn waiting_for_reply(&self) -> bool {
-        !matches!(self.stage, Stage::Ready | Stage::Closed | Stage::TlsHandshake)
-            && !matches!(&self.stage, Stage::Transfer(x) if x.step == XStep::AwaitListener)
+        match &self.stage {
+            Stage::Ready | Stage::Closed | Stage::TlsHandshake => false,
+            Stage::Transfer(x) => match x.step {
+                XStep::AwaitListener => false,
+                // After the 1yz (or an early final reply) the data connection
+                // moves the data, for as long as the file takes; the final
+                // reply only follows its end (RFC 959 4.2, 5.4). Its
+                // progress is the driver's to time, so no reply is counted
+                // as due until `data_closed`.
+                XStep::Command => {
+                    x.abort_pending.is_some() || x.data_done || !(x.started || x.final_reply.is_some())
+                }
+                _ => true,
+            },
+            _ => true,
+        }
     }
 
     /// Inherent form of [`Session::poll_timeout`]: the reply deadline while a
-    /// reply is awaited.
+    /// reply is awaited. While a transfer's data connection moves data (after
+    /// the 1yz, until [`ClientSession::data_closed`]) none is: timing the data
+    /// connection is the driver's part.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.waiting_for_reply() {

@@ -336,3 +336,110 @@ fn time_vals_outside_years_1000_to_9999_are_refused() {
     assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Request(_))));
     assert!(s.complete(ftp_proto::server::Outcome::Time(far)).is_err());
 }
+
+// RFC 959 4.2 / 5.4: the final reply to RETR (226/250) comes only when the
+// data transfer has ended, after the 1yz that opened it; a transfer of a
+// large file may take far longer than any reply timeout. `Limits::
+// reply_timeout` is "how long a client waits for a reply", but the client
+// counted it while the data connection was still moving data after a 150,
+// so every download or upload longer than about two reply timeouts failed
+// with `Timeout` (the driver in examples/ftp calls `handle_timeout` at
+// `poll_timeout`). The same held after an early 226 while the data was
+// still arriving. The wait for the final reply now starts when the data
+// connection is done.
+#[test]
+fn a_long_transfer_does_not_time_out_the_control_connection() {
+    use ftp_proto::Limits;
+    use std::time::Duration;
+    let t0 = Instant::now();
+    let limit = Duration::from_secs(10);
+    let config = ClientConfig {
+        limits: Limits {
+            reply_timeout: limit,
+            ..Limits::default()
+        },
+        user: b"alice".to_vec(),
+        password: Secret::new(b"secret".to_vec()),
+        tls: ClientTls::Never,
+        ..ClientConfig::default()
+    };
+    for early_226 in [false, true] {
+        let mut c = ClientSession::new(config.clone(), "203.0.113.1:21".parse().unwrap(), t0);
+        c.handle_input(b"220 hi\r\n211 no features\r\n");
+        client_events(&mut c);
+        c.handle_input(b"331 pw\r\n230 ok\r\n");
+        client_events(&mut c);
+        let id = c.retr(b"big.iso", 0).unwrap();
+        c.handle_input(b"200 ok\r\n229 (|||5000|)\r\n150 Opening BINARY mode\r\n");
+        if early_226 {
+            c.handle_input(b"226 Transfer complete\r\n");
+        }
+        client_events(&mut c);
+        // An hour of data on the data connection, the driver calling
+        // handle_timeout whenever the session asks it to.
+        let mut now = t0;
+        for _ in 0..360 {
+            now += limit;
+            if c.poll_timeout().is_some_and(|t| t <= now) {
+                c.handle_timeout(now);
+            }
+            assert!(
+                c.poll_event().is_ok(),
+                "timed out during the transfer (early 226: {early_226})"
+            );
+        }
+        c.data_closed(id).unwrap();
+        if !early_226 {
+            // The final reply is awaited from here, with the usual limit.
+            if c.poll_timeout().is_some_and(|t| t <= now) {
+                c.handle_timeout(now);
+            }
+            assert!(client_events(&mut c).is_empty());
+            c.handle_input(b"226 Transfer complete\r\n");
+        }
+        let ev = client_events(&mut c);
+        assert!(
+            matches!(&ev[..], [ClientEvent::TransferComplete { id: i, .. }] if *i == id),
+            "{ev:?}"
+        );
+    }
+}
+
+// Guard: with the data connection done and no final reply, the reply
+// timeout still applies.
+#[test]
+fn a_missing_final_reply_after_the_data_still_times_out() {
+    use ftp_proto::{ErrorKind, Limits};
+    use std::time::Duration;
+    let t0 = Instant::now();
+    let limit = Duration::from_secs(10);
+    let config = ClientConfig {
+        limits: Limits {
+            reply_timeout: limit,
+            ..Limits::default()
+        },
+        tls: ClientTls::Never,
+        ..ClientConfig::default()
+    };
+    let mut c = ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), t0);
+    c.handle_input(b"220 hi\r\n211 no features\r\n331 pw\r\n230 ok\r\n");
+    client_events(&mut c);
+    let id = c.retr(b"f", 0).unwrap();
+    c.handle_input(b"200 ok\r\n229 (|||5000|)\r\n150 go\r\n");
+    client_events(&mut c);
+    c.data_closed(id).unwrap();
+    let mut now = t0;
+    let mut failed = false;
+    for _ in 0..4 {
+        now += limit;
+        if let Some(t) = c.poll_timeout().filter(|&t| t <= now) {
+            c.handle_timeout(t.max(now));
+        }
+        if let Err(e) = c.poll_event() {
+            assert_eq!(e.kind, ErrorKind::Timeout);
+            failed = true;
+            break;
+        }
+    }
+    assert!(failed);
+}
