@@ -1,5 +1,6 @@
 //! Review session 20, second pass: each test cites the rule it checks and
-//! failed on the code before its fix.
+//! failed on the code before its fix, except the one marked as a guard,
+//! which pins what its neighbour's fix must keep.
 
 mod common;
 
