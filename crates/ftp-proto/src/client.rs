@@ -50,7 +50,8 @@ pub struct ClientConfig {
     pub user: Vec<u8>,
     /// Password.
     pub password: Secret<Vec<u8>>,
-    /// Account, sent if the server asks for one (332).
+    /// Account, sent if the server asks for one (332) at login, or for a
+    /// later simple operation it holds pending an account (RFC 959 4.1.1).
     pub account: Option<Vec<u8>>,
     /// TLS policy.
     pub tls: ClientTls,
@@ -250,6 +251,8 @@ struct Xfer {
     listener: Option<SocketAddr>,
     final_reply: Option<OwnedReply>,
     data_done: bool,
+    /// A 1yz answered the transfer command: the data connection is moving data.
+    started: bool,
     /// Replies still expected after ABOR.
     abort_pending: Option<u8>,
 }
@@ -267,6 +270,8 @@ enum Stage {
     Prot,
     Ready,
     Simple(Op),
+    /// ACCT sent for a simple operation the server held pending an account (332).
+    SimpleAcct(Op),
     /// TYPE sent before SIZE (the path to ask about, the type wanted).
     SizeType(Vec<u8>, bool),
     Rnfr(Vec<u8>),
@@ -514,7 +519,8 @@ impl ClientSession {
     ///
     /// # Errors
     ///
-    /// Busy, closed, a bad path or an invalid time.
+    /// Busy, closed, a bad path, or a time that is invalid or outside the
+    /// years 1000 to 9999 (RFC 3659 2.3).
     pub fn mfmt(&mut self, path: &[u8], time: Timestamp) -> Result<(), UsageError> {
         self.start(Op::Mfmt, Command::Mfmt { time, path })
     }
@@ -641,6 +647,7 @@ impl ClientSession {
             listener: None,
             final_reply: None,
             data_done: false,
+            started: false,
             abort_pending: None,
         };
         self.stage = Stage::Transfer(Box::new(x));
@@ -770,6 +777,9 @@ impl ClientSession {
             self.stage = Stage::Ready;
             self.events.push_back(ClientEvent::TransferComplete { id, reply });
         }
+        // The final reply is awaited from now on: the reply timeout counts
+        // afresh from the next time the driver gives.
+        self.reply_seen = true;
         Ok(())
     }
 
@@ -1069,7 +1079,8 @@ impl ClientSession {
                 // Unsolicited reply: ignore it (RFC 959 does not allow them, 421 aside).
                 self.stage = Stage::Ready;
             }
-            Stage::Simple(op) => self.on_simple(op, r),
+            Stage::Simple(op) => self.on_simple(op, r, false),
+            Stage::SimpleAcct(op) => self.on_simple(op, r, true),
             Stage::SizeType(path, ascii) => {
                 if code / 100 == 2 {
                     self.ascii = Some(ascii);
@@ -1084,7 +1095,9 @@ impl ClientSession {
                 }
             }
             Stage::Rnfr(to) => {
-                if code == 350 {
+                // On the first digit (RFC 1123 4.1.2.11): any 3yz but 332
+                // (an account wanted first) asks for the RNTO.
+                if code / 100 == 3 && code != 332 {
                     self.stage = Stage::Simple(Op::Rename);
                     self.send(Command::Rnto(&to));
                 } else {
@@ -1113,9 +1126,33 @@ impl ClientSession {
         }
     }
 
-    fn on_simple(&mut self, op: Op, r: OwnedReply) {
+    /// The reply to a simple operation (`acct_sent`: to the ACCT that
+    /// followed its 332).
+    fn on_simple(&mut self, op: Op, r: OwnedReply, acct_sent: bool) {
         if r.code / 100 == 1 {
-            self.stage = Stage::Simple(op);
+            self.stage = if acct_sent {
+                Stage::SimpleAcct(op)
+            } else {
+                Stage::Simple(op)
+            };
+            return;
+        }
+        // A 3yz is no completion (RFC 959 4.2: the action is "held in
+        // abeyance, pending receipt of further information"). A 332 to a
+        // command after login stores it until ACCT arrives (RFC 959 4.1.1):
+        // the configured account goes, and the reply to ACCT ends the
+        // operation. Any other 3yz, or a 332 with no account to give, fails it.
+        if r.code / 100 == 3 {
+            if r.code == 332
+                && !acct_sent
+                && let Some(a) = self.config.account.clone()
+            {
+                self.stage = Stage::SimpleAcct(op);
+                self.send(Command::Acct(&a));
+                return;
+            }
+            self.stage = Stage::Ready;
+            self.events.push_back(ClientEvent::Failed { op, reply: r });
             return;
         }
         self.stage = Stage::Ready;
@@ -1233,14 +1270,18 @@ impl ClientSession {
                 }
             }
             XStep::Rest => {
-                if code == 350 {
+                // As RNFR: any 3yz but 332 asks for the transfer command.
+                if code / 100 == 3 && code != 332 {
                     self.send_transfer_command();
                 } else {
                     self.transfer_failed(id, r);
                 }
             }
             XStep::Command => match code / 100 {
-                1 => self.events.push_back(ClientEvent::TransferStarted(id)),
+                1 => {
+                    x.started = true;
+                    self.events.push_back(ClientEvent::TransferStarted(id));
+                }
                 2 => {
                     // A 2xx may come before or after the data connection closes,
                     // and even without a 150 first.
@@ -1287,12 +1328,28 @@ impl ClientSession {
     }
 
     fn waiting_for_reply(&self) -> bool {
-        !matches!(self.stage, Stage::Ready | Stage::Closed | Stage::TlsHandshake)
-            && !matches!(&self.stage, Stage::Transfer(x) if x.step == XStep::AwaitListener)
+        match &self.stage {
+            Stage::Ready | Stage::Closed | Stage::TlsHandshake => false,
+            Stage::Transfer(x) => match x.step {
+                XStep::AwaitListener => false,
+                // After the 1yz (or an early final reply) the data connection
+                // moves the data, for as long as the file takes; the final
+                // reply only follows its end (RFC 959 4.2, 5.4). Its
+                // progress is the driver's to time, so no reply is counted
+                // as due until `data_closed`.
+                XStep::Command => {
+                    x.abort_pending.is_some() || x.data_done || !(x.started || x.final_reply.is_some())
+                }
+                _ => true,
+            },
+            _ => true,
+        }
     }
 
     /// Inherent form of [`Session::poll_timeout`]: the reply deadline while a
-    /// reply is awaited.
+    /// reply is awaited. While a transfer's data connection moves data (after
+    /// the 1yz, until [`ClientSession::data_closed`]) none is: timing the data
+    /// connection is the driver's part.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.waiting_for_reply() {

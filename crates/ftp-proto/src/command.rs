@@ -735,7 +735,7 @@ impl<'a> Command<'a> {
                 }
             },
             Command::Mfmt { time, path } => {
-                if !time.is_valid() {
+                if !time.fits_time_val() {
                     return Err(EncodeError::Invalid("MFMT time out of range"));
                 }
                 if path.is_empty() {

@@ -16,7 +16,9 @@ pub struct Limits {
     /// Idle time before the server closes the control connection with 421
     /// (RFC 959 leaves it to the server; 300 s is the common choice).
     pub idle_timeout: Duration,
-    /// How long a client waits for a reply before giving up.
+    /// How long a client waits for a reply before giving up. It does not
+    /// run while a transfer's data connection moves data (the final reply
+    /// follows the end of the data, however long that takes).
     pub reply_timeout: Duration,
     /// Pause after a failed login before the 530 reply is sent (slows guessing).
     pub failed_login_delay: Duration,

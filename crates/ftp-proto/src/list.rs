@@ -443,6 +443,18 @@ fn infer_year(now: Timestamp, month: u8, day: u8, hour: u8, minute: u8) -> Optio
     // to `now`, or any valid date of an earlier year, is before the limit.
     let plain = now.is_valid();
     let limit = || now.unix_seconds() + 86_400;
+    // Across New Year the latest such year is the next one: a day after
+    // 31 December reaches into 1 January (2 January at midnight after a
+    // leap second); a `now` out of range is left to the arithmetic.
+    if (!plain || (month == 1 && day <= 2 && (now.month, now.day) == (12, 31)))
+        && let Some(t) = now
+            .year
+            .checked_add(1)
+            .and_then(|y| Timestamp::new(y, month, day, hour, minute, 0))
+        && t.unix_seconds() <= limit()
+    {
+        return Some(t);
+    }
     for back in 0..9u16 {
         let y = now.year.checked_sub(back)?;
         let Some(t) = Timestamp::new(y, month, day, hour, minute, 0) else {
@@ -885,7 +897,8 @@ fn check_field(b: &[u8], what: &'static str) -> Result<(), EncodeError> {
     Ok(())
 }
 
-/// Writes one MLSx line (`facts SP name`, no line ending).
+/// Writes one MLSx line (`facts SP name`, no line ending). A file of kind
+/// [`FileKind::Other`] gets no `type` fact (RFC 3659 7.5.1 has no value for it).
 ///
 /// # Errors
 ///
@@ -904,10 +917,13 @@ pub fn write_mlsx(f: &FileInfo<'_>, facts: MlsxFacts, out: &mut BytesMut) -> Res
         return Err(EncodeError::Invalid("link target"));
     }
     // The modify fact is a time-val (RFC 3659 2.3, 7.5.3): in range or not at all.
-    if facts.modify && !f.modified.is_valid() {
+    if facts.modify && !f.modified.fits_time_val() {
         return Err(EncodeError::Invalid("time out of range"));
     }
-    if facts.kind {
+    // RFC 3659 7.5.1: a type is "file", "cdir", "pdir", "dir" or
+    // `"OS." os-name "=" os-kind`; there is no value for a kind this crate
+    // does not know, so that fact is left out (7.5: facts are given when known).
+    if facts.kind && f.kind != FileKind::Other {
         out.extend_from_slice(b"type=");
         match f.kind {
             FileKind::File => out.extend_from_slice(b"file"),
@@ -925,7 +941,7 @@ pub fn write_mlsx(f: &FileInfo<'_>, facts: MlsxFacts, out: &mut BytesMut) -> Res
             FileKind::CharDevice => out.extend_from_slice(b"OS.unix=chr"),
             FileKind::Pipe => out.extend_from_slice(b"OS.unix=fifo"),
             FileKind::Socket => out.extend_from_slice(b"OS.unix=socket"),
-            FileKind::Other => out.extend_from_slice(b"OS.unknown"),
+            FileKind::Other => {}
         }
         out.extend_from_slice(b";");
     }
@@ -984,7 +1000,8 @@ pub fn write_unix(f: &FileInfo<'_>, now: Timestamp, out: &mut BytesMut) -> Resul
     if let Some(t) = f.link_target {
         check_arg(t)?;
     }
-    if !f.modified.is_valid() {
+    // The year column holds four digits.
+    if !f.modified.is_valid() || f.modified.year > 9999 {
         return Err(EncodeError::Invalid("time out of range"));
     }
     out.extend_from_slice(match f.kind {
@@ -1212,12 +1229,20 @@ mod tests {
 
     #[test]
     fn year_inference_matches_the_arithmetic() {
-        // The plain reading: compare seconds for every candidate year.
+        // The plain reading: compare seconds for every candidate year, the
+        // next one first.
         let reference = |now: Timestamp, month: u8, day: u8, hour: u8, minute: u8| {
             let limit = now.unix_seconds() + 86_400;
-            (0..9u16).find_map(|back| {
-                let t = Timestamp::new(now.year.checked_sub(back)?, month, day, hour, minute, 0)?;
-                (t.unix_seconds() <= limit).then_some(t)
+            let next = now
+                .year
+                .checked_add(1)
+                .and_then(|y| Timestamp::new(y, month, day, hour, minute, 0))
+                .filter(|t| t.unix_seconds() <= limit);
+            next.or_else(|| {
+                (0..9u16).find_map(|back| {
+                    let t = Timestamp::new(now.year.checked_sub(back)?, month, day, hour, minute, 0)?;
+                    (t.unix_seconds() <= limit).then_some(t)
+                })
             })
         };
         let mut nows = Vec::new();

@@ -66,7 +66,7 @@ pub struct ServerConfig {
     pub tls: TlsPolicy,
     /// Allow PORT/EPRT to an address other than the control peer (FTP bounce). Off by default.
     pub allow_foreign_active: bool,
-    /// Allow PORT/EPRT to a port below 1024. Off by default.
+    /// Allow PORT/EPRT to a port below 1024 (never port 0). Off by default.
     pub allow_low_active_ports: bool,
     /// Accept passive data connections from any address (no PASV-theft check). Off by default.
     pub allow_foreign_passive: bool,
@@ -123,7 +123,8 @@ pub enum TransferKind {
     Store,
     /// STOU: receive a file under a unique name the application picks.
     StoreUnique,
-    /// APPE: append to a file.
+    /// APPE: append to a file (after a REST other than 0 an APPE comes as
+    /// [`TransferKind::Store`] at the offset, RFC 3659 5.3).
     Append,
     /// LIST: `ls -l` style listing.
     List,
@@ -144,7 +145,8 @@ pub struct Transfer {
     pub path: Option<Bytes>,
     /// LIST/NLST options as sent (e.g. `-la`), if any.
     pub options: Option<Bytes>,
-    /// Restart offset from REST (RETR/STOR), 0 otherwise. It counts octets
+    /// Restart offset from REST (RETR/STOR; an APPE after a REST other than
+    /// 0 comes as [`TransferKind::Store`] at the offset, RFC 3659 5.3), 0 otherwise. It counts octets
     /// of the data connection (RFC 3659 5.3: "the number of octets of the
     /// immediately-following transfer to not actually send"): with `ascii`,
     /// octets of the TYPE A form, where each LF of the file is CRLF.
@@ -228,7 +230,7 @@ pub enum Outcome {
     Ok,
     /// The size for SIZE.
     Size(u64),
-    /// The time for MDTM.
+    /// The time for MDTM (valid, year 1000 to 9999: RFC 3659 2.3).
     Time(Timestamp),
     /// Lines for MLST and STAT.
     Lines(Vec<Vec<u8>>),
@@ -740,7 +742,7 @@ impl ServerSession {
                 self.reply_with(213, |t| write_u64(t, n));
             }
             Outcome::Time(ts) => {
-                if !matches!(req, Request::ModTime(_)) || !ts.is_valid() {
+                if !matches!(req, Request::ModTime(_)) || !ts.fits_time_val() {
                     return Err(UsageError("Outcome::Time answers MDTM only, with a valid time"));
                 }
                 self.reply_with(213, |t| ts.write_time_val(t));
@@ -1065,7 +1067,7 @@ impl ServerSession {
         // REST survives the data-connection setup that clients send between it
         // and the transfer (PORT/PASV/EPRT/EPSV/TYPE), as common servers allow.
         let rest = match cmd {
-            Command::Retr(_) | Command::Stor(_) => self.rest.take(),
+            Command::Retr(_) | Command::Stor(_) | Command::Appe(_) => self.rest.take(),
             Command::Port(_) | Command::Pasv | Command::Eprt(_) | Command::Epsv(_) | Command::Type(_) => None,
             _ => self.rest.take().and(None),
         };
@@ -1372,7 +1374,14 @@ impl ServerSession {
             Command::Retr(p) => self.transfer_cmd(TransferKind::Retrieve, Some(p), rest),
             Command::Stor(p) => self.transfer_cmd(TransferKind::Store, Some(p), rest),
             Command::Stou(p) => self.transfer_cmd(TransferKind::StoreUnique, p, None),
-            Command::Appe(p) => self.transfer_cmd(TransferKind::Append, Some(p), None),
+            // RFC 3659 5.3: "If APPE (append) is permitted, it MUST act
+            // identically to STOR when a restart marker has been set": the
+            // octets go at the marker, not at the end. A marker of 0
+            // "effectively disables restart", so APPE then stays an append.
+            Command::Appe(p) => match rest.filter(|&n| n > 0) {
+                Some(n) => self.transfer_cmd(TransferKind::Store, Some(p), Some(n)),
+                None => self.transfer_cmd(TransferKind::Append, Some(p), None),
+            },
             Command::List(p) => self.transfer_cmd(TransferKind::List, p, None),
             Command::Nlst(p) => self.transfer_cmd(TransferKind::NameList, p, None),
             Command::Mlsd(p) => self.transfer_cmd(TransferKind::MachineList, p, None),
@@ -1559,6 +1568,10 @@ impl ServerSession {
                 500,
                 b"Illegal PORT command: address differs from the control connection",
             );
+        } else if addr.port() == 0 {
+            // Port 0 is no port a client listens on (RFC 959 4.1.2, RFC 2428
+            // 2), whatever `allow_low_active_ports` says.
+            self.reply(501, b"Illegal PORT command: port 0");
         } else if !self.config.allow_low_active_ports && addr.port() < 1024 {
             self.reply(504, b"Illegal PORT command: privileged port");
         } else {

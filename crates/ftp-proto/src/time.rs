@@ -77,6 +77,14 @@ impl Timestamp {
             && self.nanos < 1_000_000_000
     }
 
+    /// True when the time can be written as an RFC 3659 `time-val`: valid,
+    /// and a year from 1000 to 9999 (2.3: four digits, "with a range of
+    /// 1000--9999"; earlier years "cannot be expressed").
+    #[must_use]
+    pub fn fits_time_val(&self) -> bool {
+        self.is_valid() && (1000..=9999).contains(&self.year)
+    }
+
     /// Parses RFC 3659 `time-val`: `YYYYMMDDHHMMSS[.sss]`. The fraction may
     /// have any number of digits (RFC 3659 2.3: "whatever precision is
     /// appropriate"); those past the ninth are checked and dropped.
@@ -121,7 +129,9 @@ impl Timestamp {
     }
 
     /// Writes RFC 3659 `time-val`; the fraction only when `nanos` is not zero,
-    /// with trailing zeros dropped.
+    /// with trailing zeros dropped. The time must be valid with a year from
+    /// 1000 to 9999 (RFC 3659 2.3); the encoders of this crate refuse other
+    /// times before calling this.
     pub fn write_time_val(&self, out: &mut BytesMut) {
         let mut b = [0u8; 24];
         let n = self.time_val_bytes(&mut b);

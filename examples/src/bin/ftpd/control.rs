@@ -416,7 +416,8 @@ impl State {
                         .modified
                         .duration_since(std::time::UNIX_EPOCH)
                         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-                    match ftp_proto::Timestamp::from_unix_seconds(secs).filter(ftp_proto::Timestamp::is_valid)
+                    match ftp_proto::Timestamp::from_unix_seconds(secs)
+                        .filter(ftp_proto::Timestamp::fits_time_val)
                     {
                         Some(t) => Outcome::Time(t),
                         None => Outcome::Failed(550, b"Time out of range".to_vec()),

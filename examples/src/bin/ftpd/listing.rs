@@ -12,8 +12,10 @@ fn timestamp(t: SystemTime) -> Timestamp {
         Ok(d) => i64::try_from(d.as_secs()).unwrap_or(0),
         Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(0),
     };
+    // Listing lines hold years 1000 to 9999 only (RFC 3659 2.3); a file
+    // dated outside them is listed as of 1970 rather than left out.
     Timestamp::from_unix_seconds(secs)
-        .filter(Timestamp::is_valid)
+        .filter(Timestamp::fits_time_val)
         .or_else(|| Timestamp::from_unix_seconds(0))
         .unwrap_or_default()
 }
