@@ -5,7 +5,7 @@
 
 use crate::error::{CommandError, EncodeError};
 use crate::limits::Limits;
-use crate::parse::params::{self, MAIL_KEYWORDS, RCPT_KEYWORDS};
+use crate::parse::params::{self, ALL_KEYWORDS, MAIL_KEYWORDS, RCPT_KEYWORDS};
 use crate::parse::{Cursor, path};
 use bytes::{BufMut, BytesMut};
 use proto_core::check_arg;
@@ -383,27 +383,55 @@ pub struct Orcpt<'a> {
 #[derive(Clone, Copy, Default)]
 pub struct OtherParams<'a> {
     raw: &'a [u8],
-    rcpt: bool,
+    kind: ParamsOf,
+}
+
+/// Which typed keywords an [`OtherParams`] leaves out.
+#[derive(Clone, Copy, Default)]
+enum ParamsOf {
+    /// Parsed from a MAIL command: MAIL's typed keywords.
+    Mail,
+    /// Parsed from a RCPT command: RCPT's typed keywords.
+    Rcpt,
+    /// Built by [`OtherParams::new`]: the typed keywords of both, so that a
+    /// list given to either command can never add a typed parameter (a
+    /// NOTIFY=NEVER the typed fields do not hold, say).
+    #[default]
+    Any,
 }
 
 impl<'a> OtherParams<'a> {
     pub(crate) fn mail(raw: &'a [u8]) -> Self {
-        OtherParams { raw, rcpt: false }
+        OtherParams {
+            raw,
+            kind: ParamsOf::Mail,
+        }
     }
 
     pub(crate) fn rcpt(raw: &'a [u8]) -> Self {
-        OtherParams { raw, rcpt: true }
+        OtherParams {
+            raw,
+            kind: ParamsOf::Rcpt,
+        }
     }
 
     /// Builds a list from `keyword[=value]` entries separated by single spaces.
-    /// Entries whose keyword is typed in [`MailParams`]/[`RcptParams`] are ignored.
+    /// Entries whose keyword is typed in [`MailParams`] or [`RcptParams`] are
+    /// ignored (not iterated, not encoded), whichever command the list is used with.
     #[must_use]
     pub fn new(raw: &'a [u8]) -> Self {
-        OtherParams { raw, rcpt: false }
+        OtherParams {
+            raw,
+            kind: ParamsOf::Any,
+        }
     }
 
     fn known(&self) -> &'static [&'static [u8]] {
-        if self.rcpt { &RCPT_KEYWORDS } else { &MAIL_KEYWORDS }
+        match self.kind {
+            ParamsOf::Mail => &MAIL_KEYWORDS,
+            ParamsOf::Rcpt => &RCPT_KEYWORDS,
+            ParamsOf::Any => &ALL_KEYWORDS,
+        }
     }
 
     /// The untyped parameters, as `(keyword, value)`.

@@ -258,6 +258,19 @@ pub(crate) const MAIL_KEYWORDS: [&[u8]; 8] = [
     b"MT-PRIORITY",
 ];
 pub(crate) const RCPT_KEYWORDS: [&[u8]; 2] = [b"NOTIFY", b"ORCPT"];
+/// The typed keywords of MAIL and RCPT together.
+pub(crate) const ALL_KEYWORDS: [&[u8]; 10] = [
+    b"SIZE",
+    b"BODY",
+    b"SMTPUTF8",
+    b"RET",
+    b"ENVID",
+    b"AUTH",
+    b"REQUIRETLS",
+    b"MT-PRIORITY",
+    b"NOTIFY",
+    b"ORCPT",
+];
 
 pub(crate) fn is_known(k: &[u8], known: &[&[u8]]) -> bool {
     known.iter().any(|w| k.eq_ignore_ascii_case(w))
