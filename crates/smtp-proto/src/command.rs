@@ -1053,6 +1053,11 @@ fn write_rcpt_params(p: &RcptParams<'_>, out: &mut BytesMut) -> Result<(), Encod
         if !o.addr.is_valid() {
             return Err(EncodeError::Invalid("not xtext"));
         }
+        // RFC 3461 4.2: "The entire ORCPT parameter MAY be up to 500
+        // characters in length" (the parser's limit for `type;xtext` too).
+        if o.addr_type.len() + 1 + a.len() > 500 {
+            return Err(EncodeError::Invalid("ORCPT longer than 500 characters"));
+        }
         out.put_slice(a);
     }
     write_other(&p.other, out)

@@ -48,6 +48,47 @@ fn server_after_ehlo(cfg: ServerConfig) -> (ServerSession, ServerApp, String) {
     (s, app, ehlo)
 }
 
+/// RFC 3461 4.2: "The entire ORCPT parameter MAY be up to 500 characters in
+/// length." The parser refuses a longer ORCPT value (501), but the encoder
+/// wrote one, so `parse(encode(x)) == x` (DESIGN.md) failed and the client
+/// sent a RCPT its own server side answers with 501.
+#[test]
+fn orcpt_longer_than_500_characters_is_refused_by_the_encoder() {
+    let long = format!("{}@example.test", "x".repeat(490));
+    let cmd = Command::Rcpt {
+        to: ForwardPath::Mailbox(Mailbox::parse(b"b@example.test").unwrap()),
+        params: RcptParams {
+            orcpt: Some(Orcpt {
+                addr_type: b"rfc822",
+                addr: XText(long.as_bytes()),
+            }),
+            ..RcptParams::default()
+        },
+    };
+    let mut out = BytesMut::new();
+    if cmd.encode(&mut out).is_ok() {
+        let line = &out[..out.len() - 2];
+        assert_eq!(
+            Command::parse_with(
+                line,
+                &smtp_proto::Limits {
+                    rcpt_params_extra: 10_000,
+                    ..smtp_proto::Limits::default()
+                }
+            ),
+            Ok(cmd),
+            "what the encoder writes must read back"
+        );
+    }
+    // The client finds it before sending anything.
+    let t0 = Instant::now();
+    let mut c = client_ready(b"250-mx\r\n250-DSN\r\n250 PIPELINING\r\n", t0);
+    let mut e = env();
+    e.recipients[0].orcpt = Some(("rfc822".into(), long));
+    assert!(matches!(c.send_mail(e, t0), Err(UsageError::BadArgument(_))));
+    assert_eq!(out_of(&mut c), "");
+}
+
 /// `OtherParams::new`: "Entries whose keyword is typed in
 /// `MailParams`/`RcptParams` are ignored." In a RCPT command, NOTIFY and
 /// ORCPT given through `other` were written all the same, so a caller's
