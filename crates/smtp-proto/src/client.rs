@@ -96,7 +96,8 @@ pub struct Recipient {
     /// NOTIFY= (needs DSN).
     pub notify: Option<Notify>,
     /// ORCPT=: address type (`rfc822`) and the original address, raw (the
-    /// session xtext-encodes it). Needs DSN.
+    /// session xtext-encodes it). Needs DSN. Except for the `utf-8` type,
+    /// the address must be printable US-ASCII (RFC 3461 4.2).
     pub orcpt: Option<(String, String)>,
 }
 
@@ -126,7 +127,8 @@ pub struct Envelope {
     pub smtputf8: bool,
     /// RET= (needs DSN).
     pub ret: Option<Ret>,
-    /// ENVID=, raw (the session xtext-encodes it). Needs DSN.
+    /// ENVID=, raw (the session xtext-encodes it): printable US-ASCII, at
+    /// most 100 characters once encoded (RFC 3461 4.4). Needs DSN.
     pub envid: Option<String>,
     /// REQUIRETLS (RFC 8689; needs the extension and TLS).
     pub requiretls: bool,
@@ -1036,6 +1038,26 @@ impl ClientSession {
         }
         if env.mt_priority.is_some() && !caps.has(&EhloKeyword::MtPriority) {
             return Err(UsageError::MissingExtension("MT-PRIORITY"));
+        }
+        // RFC 3461 4.4 and 4.2: the ENVID and the original recipient address
+        // "prior to encoding as "xtext" MUST consist entirely of printable
+        // (graphic and white space) characters from the US-ASCII repertoire".
+        // An addr-type for other characters defines its own ASCII form
+        // (RFC 3461 4.2): `utf-8` (RFC 6533) is passed on as given.
+        let printable = |s: &str| s.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b));
+        if env.envid.as_deref().is_some_and(|e| !printable(e)) {
+            return Err(UsageError::BadArgument(
+                "ENVID must be printable US-ASCII (RFC 3461 4.4)",
+            ));
+        }
+        if env.recipients.iter().any(|r| {
+            r.orcpt
+                .as_ref()
+                .is_some_and(|(t, a)| !t.eq_ignore_ascii_case("utf-8") && !printable(a))
+        }) {
+            return Err(UsageError::BadArgument(
+                "ORCPT address must be printable US-ASCII (RFC 3461 4.2)",
+            ));
         }
         let ascii = env.from.is_ascii() && env.recipients.iter().all(|r| r.address.is_ascii());
         if !ascii && !env.smtputf8 {

@@ -48,6 +48,54 @@ fn server_after_ehlo(cfg: ServerConfig) -> (ServerSession, ServerApp, String) {
     (s, app, ehlo)
 }
 
+/// RFC 3461 4.4: "the value of the ENVID parameter prior to encoding as
+/// "xtext" MUST consist entirely of printable (graphic and white space)
+/// characters from the US-ASCII repertoire." The client xtext-encodes
+/// whatever it is given (a non-ASCII or control character becomes +HH), so
+/// it sent an ENVID that breaks this rule instead of refusing it.
+#[test]
+fn client_refuses_an_envid_that_is_not_printable_ascii() {
+    let t0 = Instant::now();
+    let mut c = client_ready(b"250-mx\r\n250-DSN\r\n250 PIPELINING\r\n", t0);
+    for bad in ["caf\u{e9}-42", "id\u{1b}[31m", "id\u{7f}"] {
+        let mut e = env();
+        e.envid = Some(bad.into());
+        assert!(
+            matches!(c.send_mail(e, t0), Err(UsageError::BadArgument(_))),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(out_of(&mut c), "");
+    // Printable ASCII, spaces included, is fine.
+    let mut e = env();
+    e.envid = Some("QQ 314159+x".into());
+    c.send_mail(e, t0).unwrap();
+    assert!(
+        out_of(&mut c).starts_with("MAIL FROM:<a@example.test> ENVID=QQ+20314159+2Bx\r\n"),
+        "printable ENVID goes out xtext-encoded"
+    );
+}
+
+/// RFC 3461 4.2: "the value of the original recipient address prior to
+/// encoding as "xtext" MUST consist entirely of printable (graphic and white
+/// space) characters from the US-ASCII repertoire." For `rfc822` addresses
+/// the client sent a non-ASCII or control character as +HH all the same.
+#[test]
+fn client_refuses_an_rfc822_orcpt_that_is_not_printable_ascii() {
+    let t0 = Instant::now();
+    let mut c = client_ready(b"250-mx\r\n250-DSN\r\n250 PIPELINING\r\n", t0);
+    for bad in ["j\u{f6}rg@example.test", "a\tb\u{0}@example.test"] {
+        let mut e = env();
+        e.recipients[0].orcpt = Some(("rfc822".into(), bad.into()));
+        assert!(
+            matches!(c.send_mail(e, t0), Err(UsageError::BadArgument(_))),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(out_of(&mut c), "");
+    assert!(c.is_ready());
+}
+
 /// RFC 3461 4.2: "The entire ORCPT parameter MAY be up to 500 characters in
 /// length." The parser refuses a longer ORCPT value (501), but the encoder
 /// wrote one, so `parse(encode(x)) == x` (DESIGN.md) failed and the client
