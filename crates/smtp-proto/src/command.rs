@@ -1008,7 +1008,11 @@ fn write_mail_params(p: &MailParams<'_>, out: &mut BytesMut) -> Result<(), Encod
         if x.0.len() > 100 {
             return Err(EncodeError::Invalid("ENVID longer than 100 characters"));
         }
-        put_param(out, b"ENVID", Some(xtext_checked(x)?))?;
+        // RFC 3461 4.4: printable US-ASCII once decoded (as the parser has it).
+        if !params::xtext_printable(xtext_checked(x)?) {
+            return Err(EncodeError::Invalid("ENVID not printable US-ASCII"));
+        }
+        put_param(out, b"ENVID", Some(x.0))?;
     }
     if let Some(x) = p.auth {
         put_param(out, b"AUTH", Some(xtext_checked(x)?))?;
@@ -1052,6 +1056,11 @@ fn write_rcpt_params(p: &RcptParams<'_>, out: &mut BytesMut) -> Result<(), Encod
         let a = o.addr.0;
         if !o.addr.is_valid() {
             return Err(EncodeError::Invalid("not xtext"));
+        }
+        // RFC 3461 4.2: printable US-ASCII once decoded, unless the type
+        // defines another form (utf-8, RFC 6533); as the parser has it.
+        if !o.addr_type.eq_ignore_ascii_case(b"utf-8") && !params::xtext_printable(a) {
+            return Err(EncodeError::Invalid("ORCPT address not printable US-ASCII"));
         }
         // RFC 3461 4.2: "The entire ORCPT parameter MAY be up to 500
         // characters in length" (the parser's limit for `type;xtext` too).

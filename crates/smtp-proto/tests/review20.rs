@@ -166,3 +166,46 @@ fn other_params_cannot_smuggle_typed_rcpt_parameters() {
     assert_eq!(params.notify, None);
     assert_eq!(params.orcpt, None);
 }
+
+/// RFC 3461 4.4: "the value of the ENVID parameter prior to encoding as
+/// "xtext" MUST consist entirely of printable (graphic and white space)
+/// characters from the US-ASCII repertoire"; 4.2 says the same of the ORCPT
+/// address, and 5.1 (a): "if the associated esmtp-value is not valid (i.e.,
+/// contains illegal characters) ... the server MUST issue the reply-code
+/// 501". The server took `ENVID=a+00b` (a NUL once decoded) and handed it
+/// on, and a relay built on this crate's client then could not pass it on.
+#[test]
+fn server_refuses_dsn_values_that_decode_to_non_printable_characters() {
+    for line in [
+        "MAIL FROM:<a@example.test> ENVID=a+00b\r\n",
+        "MAIL FROM:<a@example.test> ENVID=caf+C3+A9\r\n",
+    ] {
+        let (mut s, mut app, _) = server_after_ehlo(ServerConfig::default());
+        s.handle_input(line.as_bytes());
+        app.drive(&mut s, Instant::now()).unwrap();
+        let out = out_of(&mut s);
+        assert!(out.starts_with("501 "), "{line:?}: {out}");
+    }
+    let (mut s, mut app, _) = server_after_ehlo(ServerConfig::default());
+    s.handle_input(b"MAIL FROM:<a@example.test> ENVID=QQ+20314159+2B\r\n");
+    app.drive(&mut s, Instant::now()).unwrap();
+    assert!(out_of(&mut s).starts_with("250 "));
+    s.handle_input(b"RCPT TO:<b@example.test> ORCPT=rfc822;b+0D+0ARSET@example.test\r\n");
+    app.drive(&mut s, Instant::now()).unwrap();
+    let out = out_of(&mut s);
+    assert!(out.starts_with("501 "), "{out}");
+    // The utf-8 type has its own rules (RFC 6533) and is passed on.
+    s.handle_input(b"RCPT TO:<b@example.test> ORCPT=utf-8;b+C3+A9@example.test\r\n");
+    app.drive(&mut s, Instant::now()).unwrap();
+    let out = out_of(&mut s);
+    assert!(out.starts_with("250 "), "{out}");
+    // The encoder keeps to the same rule, so what it writes reads back.
+    let mail = Command::Mail {
+        from: smtp_proto::ReversePath::Null,
+        params: smtp_proto::MailParams {
+            envid: Some(XText(b"a+00b")),
+            ..smtp_proto::MailParams::default()
+        },
+    };
+    assert!(mail.encode(&mut BytesMut::new()).is_err());
+}

@@ -33,6 +33,24 @@ fn valid_xtext_slow(v: &[u8]) -> bool {
     true
 }
 
+/// True if the xtext `v` (valid) decodes to printable US-ASCII: every
+/// `+HH` stands for a graphic character, a space or a tab. RFC 3461 4.2 and
+/// 4.4: the ORCPT address and the ENVID "prior to encoding as "xtext" MUST
+/// consist entirely of printable (graphic and white space) characters from
+/// the US-ASCII repertoire" (every xchar is one already).
+pub(crate) fn xtext_printable(v: &[u8]) -> bool {
+    let hex = |b: u8| match b {
+        b'0'..=b'9' => b - b'0',
+        _ => b - b'A' + 10,
+    };
+    v.iter().enumerate().all(|(i, &b)| {
+        b != b'+' || {
+            let c = hex(v[i + 1]) * 16 + hex(v[i + 2]);
+            c == b'\t' || (b' '..=b'~').contains(&c)
+        }
+    })
+}
+
 /// Byte tests on eight bytes at once (a `u64` read little-endian); each is
 /// exact about whether *any* byte matches.
 mod swar {
@@ -385,7 +403,7 @@ pub(crate) fn mail_params(raw: &[u8]) -> Result<MailParams<'_>, CommandError> {
         } else if is_kw(k, kk, b"ENVID") {
             let v = dsn_need(v, "ENVID needs a value")?;
             // RFC 3461 4.4: up to 100 characters of xtext.
-            if v.len() > 100 || !(mask & class::XCHAR != 0 || valid_xtext_slow(v)) {
+            if v.len() > 100 || !(mask & class::XCHAR != 0 || (valid_xtext_slow(v) && xtext_printable(v))) {
                 return Err(CommandError::BadDsnParameter("bad ENVID"));
             }
             dsn_once(&mut p.envid, XText(v))?;
@@ -439,7 +457,10 @@ pub(crate) fn rcpt_params(raw: &[u8]) -> Result<RcptParams<'_>, CommandError> {
                 .ok_or(CommandError::BadDsnParameter("bad ORCPT"))?;
             let (t, a) = (&v[..semi], &v[semi + 1..]);
             // All of `v` being xchar makes its tail `a` valid xtext.
-            let xtext = mask & class::XCHAR != 0 || valid_xtext_slow(a);
+            // Printable once decoded, except for the utf-8 type, which
+            // defines its own form (RFC 3461 4.2, RFC 6533).
+            let xtext = mask & class::XCHAR != 0
+                || (valid_xtext_slow(a) && (t.eq_ignore_ascii_case(b"utf-8") || xtext_printable(a)));
             if v.len() > 500 || t.is_empty() || !class::all(t, class::ATEXT) || !xtext {
                 return Err(CommandError::BadDsnParameter("bad ORCPT"));
             }
