@@ -167,6 +167,37 @@ fn other_params_cannot_smuggle_typed_rcpt_parameters() {
     assert_eq!(params.orcpt, None);
 }
 
+/// RFC 3461 5.4: "A conforming MTA MUST be able to accept SMTP command-lines
+/// which are at least 1036 characters long (530 characters for the ORCPT and
+/// NOTIFY parameters of the RCPT command, in addition to the 512 characters
+/// required by [1])." The server allowed RCPT lines of 512 + 500 = 1012.
+#[test]
+fn server_accepts_a_1036_character_rcpt_line() {
+    let (mut s, mut app, _) = server_after_ehlo(ServerConfig::default());
+    s.handle_input(b"MAIL FROM:<a@example.test>\r\n");
+    app.drive(&mut s, Instant::now()).unwrap();
+    assert!(out_of(&mut s).starts_with("250 "));
+    let head = "RCPT TO:<b@example.test> NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=rfc822;";
+    // The ORCPT parameter at its 500 characters, then other parameters up
+    // to 1036 characters with the CRLF.
+    let addr = format!("{}@example.test", "o".repeat(500 - "ORCPT=rfc822;".len() - 13));
+    let mut line = format!("{head}{addr}");
+    let pad = 1036 - 2 - line.len() - " X-PAD=".len();
+    line.push_str(&format!(" X-PAD={}", "p".repeat(pad)));
+    line.push_str("\r\n");
+    assert_eq!(line.len(), 1036);
+    s.handle_input(line.as_bytes());
+    let mut rcpt = false;
+    while let Some(ev) = s.poll_event().unwrap() {
+        if let ServerEvent::Rcpt(_) = ev {
+            rcpt = true;
+            s.accept().unwrap();
+        }
+    }
+    let out = out_of(&mut s);
+    assert!(rcpt && out.starts_with("250 "), "{out}");
+}
+
 /// RFC 3461 4.4: "the value of the ENVID parameter prior to encoding as
 /// "xtext" MUST consist entirely of printable (graphic and white space)
 /// characters from the US-ASCII repertoire"; 4.2 says the same of the ORCPT
