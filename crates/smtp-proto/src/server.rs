@@ -62,6 +62,9 @@ pub struct ServerConfig {
     /// Announce 8BITMIME.
     pub eight_bit_mime: bool,
     /// Announce SMTPUTF8 (and accept UTF-8 addresses with the parameter).
+    /// Only together with [`eight_bit_mime`](Self::eight_bit_mime): RFC 6531
+    /// 3.1 (8), "Servers offering this extension MUST provide support for,
+    /// and announce, the 8BITMIME extension".
     pub smtputf8: bool,
     /// Announce DSN.
     pub dsn: bool,
@@ -1012,7 +1015,7 @@ impl ServerSession {
                     self.bad_sequence("Send HELO/EHLO first");
                 } else if self.txn.mail {
                     self.bad_sequence("Nested MAIL command");
-                } else if params.smtputf8 && !self.cfg.smtputf8 {
+                } else if params.smtputf8 && !self.smtputf8_offered() {
                     self.error_reply(&Reply::new(
                         555,
                         Some(EnhancedCode(5, 5, 4)),
@@ -1163,6 +1166,11 @@ impl ServerSession {
         }
     }
 
+    /// SMTPUTF8 is offered only with 8BITMIME (RFC 6531 3.1 (8)).
+    fn smtputf8_offered(&self) -> bool {
+        self.cfg.smtputf8 && self.cfg.eight_bit_mime
+    }
+
     fn send_helo_reply(&mut self, kind: HeloKind, line: &[u8]) {
         let host = line
             .iter()
@@ -1190,7 +1198,7 @@ impl ServerSession {
             add("CHUNKING".into());
             add("BINARYMIME".into());
         }
-        if self.cfg.smtputf8 {
+        if self.smtputf8_offered() {
             add("SMTPUTF8".into());
         }
         if self.cfg.dsn {

@@ -198,6 +198,26 @@ fn server_accepts_a_1036_character_rcpt_line() {
     assert!(rcpt && out.starts_with("250 "), "{out}");
 }
 
+/// RFC 6531 3.1 item 8: "Servers offering this extension MUST provide
+/// support for, and announce, the 8BITMIME extension." With
+/// `eight_bit_mime: false` the server still announced SMTPUTF8 (and took
+/// the parameter).
+#[test]
+fn server_does_not_offer_smtputf8_without_8bitmime() {
+    let cfg = ServerConfig {
+        eight_bit_mime: false,
+        smtputf8: true,
+        ..ServerConfig::default()
+    };
+    let (mut s, mut app, ehlo) = server_after_ehlo(cfg);
+    assert!(!ehlo.contains("8BITMIME"), "{ehlo}");
+    assert!(!ehlo.contains("SMTPUTF8"), "{ehlo}");
+    s.handle_input("MAIL FROM:<j\u{f6}rg@example.test> SMTPUTF8\r\n".as_bytes());
+    app.drive(&mut s, Instant::now()).unwrap();
+    let out = out_of(&mut s);
+    assert!(out.starts_with("555 "), "{out}");
+}
+
 /// RFC 3461 4.4: "the value of the ENVID parameter prior to encoding as
 /// "xtext" MUST consist entirely of printable (graphic and white space)
 /// characters from the US-ASCII repertoire"; 4.2 says the same of the ORCPT
