@@ -928,6 +928,11 @@ impl<'a> Command<'a> {
                 word(out, "AUTH", Some(mechanism))?;
                 if let Some(ir) = initial_response {
                     check_arg(ir)?;
+                    // RFC 4954 4: initial-response = base64 / "=". Anything
+                    // else (a space and a second word) would not read back.
+                    if !(ir.is_empty() || *ir == b"=" || is_base64(ir)) {
+                        return Err(EncodeError::Invalid("initial response is not base64"));
+                    }
                     if ir.is_empty() {
                         out.put_slice(b" =");
                     } else {

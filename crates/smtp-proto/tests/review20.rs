@@ -218,6 +218,31 @@ fn server_does_not_offer_smtputf8_without_8bitmime() {
     assert!(out.starts_with("555 "), "{out}");
 }
 
+/// DESIGN.md: "Encoders refuse what cannot be sent safely" and
+/// `parse(encode(x)) == x`. `Command::Auth`'s initial response is "base64
+/// text, or `=` for an empty one" (RFC 4954 4: `initial-response =
+/// base64 / "="`), but the encoder wrote any bytes but CR, LF and NUL: a
+/// space and a second word went out, which the parser then refuses.
+#[test]
+fn auth_encoder_refuses_an_initial_response_that_is_not_base64() {
+    for ir in [&b"AGEAYg== extra"[..], b"not base64!", b"\x1b[0m"] {
+        let cmd = Command::Auth {
+            mechanism: b"PLAIN",
+            initial_response: Some(ir),
+        };
+        let mut out = BytesMut::new();
+        assert!(cmd.encode(&mut out).is_err(), "{ir:?}");
+        assert!(out.is_empty());
+    }
+    let cmd = Command::Auth {
+        mechanism: b"PLAIN",
+        initial_response: Some(b"AGEAYg=="),
+    };
+    let mut out = BytesMut::new();
+    cmd.encode(&mut out).unwrap();
+    assert_eq!(Command::parse(&out[..out.len() - 2]), Ok(cmd));
+}
+
 /// RFC 3461 4.4: "the value of the ENVID parameter prior to encoding as
 /// "xtext" MUST consist entirely of printable (graphic and white space)
 /// characters from the US-ASCII repertoire"; 4.2 says the same of the ORCPT
