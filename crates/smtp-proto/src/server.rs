@@ -356,6 +356,9 @@ enum BdatRefusal {
     NoRecipients,
     /// An earlier chunk failed the transaction (503).
     Failed,
+    /// A BDAT line with a readable chunk-size but a bad end marker (501):
+    /// its octets follow all the same and are not commands.
+    BadSyntax,
     /// LMTP BDAT LAST without a successful RCPT: no reply at all, and the
     /// transaction ends (RFC 2033 4.3: "If there were no previously
     /// successful RCPT commands in the mail transaction, then the BDAT LAST
@@ -489,6 +492,23 @@ pub struct ServerSession {
 /// client to the server") is the same shape. LOGIN, CRAM-MD5, SCRAM and the
 /// bearer-token mechanisms (whose failure takes a second round trip) are not.
 const ONE_ROUND_TRIP: [&[u8]; 3] = [b"PLAIN", b"EXTERNAL", b"ANONYMOUS"];
+
+/// The chunk-size of a BDAT line the parser refused, when it is readable
+/// (`BDAT 6 LAST2`: the end marker is wrong, but 6 octets follow): the
+/// digits after `BDAT `, up to a space or the end (RFC 3030 2:
+/// `chunk-size = 1*DIGIT`; past u64 it counts as u64::MAX, as the parser has it).
+fn bdat_size(line: &[u8]) -> Option<u64> {
+    let rest = line
+        .get(5..)
+        .filter(|_| line[..4].eq_ignore_ascii_case(b"BDAT") && line[4] == b' ')?;
+    let n = rest.split(|&b| b == b' ').next()?;
+    if n.is_empty() || !n.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(n.iter().fold(0u64, |a, &d| {
+        a.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    }))
+}
 
 fn one_round_trip(mechanism: &[u8]) -> bool {
     ONE_ROUND_TRIP.iter().any(|m| m.eq_ignore_ascii_case(mechanism))
@@ -971,6 +991,17 @@ impl ServerSession {
                 // checks of AUTH (502, 503, 504, 538) come first, then 501 5.5.2.
                 let (mechanism, ir) = auth_args(&line);
                 self.start_auth(mechanism, Some(ir));
+                return;
+            }
+            Err(CommandError::Syntax(_)) if bdat_size(&line).is_some() => {
+                // RFC 3030 2: the chunk is read and dropped before the 501
+                // (its octets must never be taken as commands). The
+                // transaction cannot be delivered without it.
+                let size = bdat_size(&line).unwrap_or_default();
+                if self.txn.mail {
+                    self.txn.failed = true;
+                }
+                self.enter_bdat(size, false, Some(BdatRefusal::BadSyntax));
                 return;
             }
             Err(CommandError::BadDsnParameter(_)) if !self.cfg.dsn => {
@@ -1507,6 +1538,12 @@ impl ServerSession {
             }
             None
         };
+        self.enter_bdat(size, last, refused);
+    }
+
+    /// Reads the chunk of a BDAT command, then refuses it as `refused` says
+    /// (if at all).
+    fn enter_bdat(&mut self, size: u64, last: bool, refused: Option<BdatRefusal>) {
         if refused.is_some_and(|r| r != BdatRefusal::Silent) && self.errors >= self.cfg.limits.errors {
             // The refusal is one error too many: it goes out at once with the
             // 421, and nothing more is read.
@@ -1545,6 +1582,11 @@ impl ServerSession {
                 self.bad_sequence(text);
             }
             Some(BdatRefusal::Silent) => self.txn = Txn::default(),
+            Some(BdatRefusal::BadSyntax) => self.error_reply(&Reply::new(
+                501,
+                Some(EnhancedCode(5, 5, 4)),
+                "Syntax error in BDAT end marker",
+            )),
         }
     }
 

@@ -285,3 +285,34 @@ fn server_refuses_dsn_values_that_decode_to_non_printable_characters() {
     };
     assert!(mail.encode(&mut BytesMut::new()).is_err());
 }
+
+/// RFC 3030 2: "If a failure occurs after a BDAT command is received, the
+/// receiver-SMTP MUST accept and discard the associated message data before
+/// sending the appropriate 5XX or 4XX code." A BDAT whose chunk-size is
+/// readable but whose end marker is not (`BDAT 6 LAST2`, a trailing space)
+/// got 501 at once, and the chunk's octets were then read as commands: a
+/// body line "QUIT" ended the session (command injection through the body).
+#[test]
+fn bdat_with_a_bad_end_marker_still_consumes_its_chunk() {
+    for bdat in ["BDAT 6 LAST2\r\n", "BDAT 6 \r\n", "BDAT 6 MORE\r\n"] {
+        let (mut s, mut app, _) = server_after_ehlo(ServerConfig::default());
+        let mut input = b"MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n".to_vec();
+        input.extend_from_slice(bdat.as_bytes());
+        input.extend_from_slice(b"QUIT\r\n");
+        input.extend_from_slice(b"NOOP\r\n");
+        s.handle_input(&input);
+        let r = app.drive(&mut s, Instant::now());
+        let out = out_of(&mut s);
+        assert!(r.is_ok() && !s.is_closed(), "{bdat:?}: {out}");
+        let codes: Vec<&str> = out.lines().map(|l| &l[..3]).collect();
+        assert_eq!(codes, ["250", "250", "501", "250"], "{bdat:?}: {out}");
+        // The message lacks that chunk now: it is never delivered.
+        s.handle_input(b"BDAT 3 LAST\r\nabc");
+        let mut ended = false;
+        while let Some(ev) = s.poll_event().unwrap() {
+            ended |= matches!(ev, ServerEvent::DataEnd);
+        }
+        let out = out_of(&mut s);
+        assert!(!ended && out.starts_with("503 "), "{bdat:?}: {out}");
+    }
+}
