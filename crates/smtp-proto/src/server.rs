@@ -999,7 +999,10 @@ impl ServerSession {
                 // transaction cannot be delivered without it.
                 let size = bdat_size(&line).unwrap_or_default();
                 if self.txn.mail {
+                    // Failed, and a BDAT transaction (DATA after it is 503,
+                    // like after any BDAT).
                     self.txn.failed = true;
+                    self.txn.bdat = true;
                 }
                 self.enter_bdat(size, false, Some(BdatRefusal::BadSyntax));
                 return;

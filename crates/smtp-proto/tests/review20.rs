@@ -315,4 +315,22 @@ fn bdat_with_a_bad_end_marker_still_consumes_its_chunk() {
         let out = out_of(&mut s);
         assert!(!ended && out.starts_with("503 "), "{bdat:?}: {out}");
     }
+    // LMTP: DATA after it is refused once (503), so no reply count is owed.
+    let cfg = ServerConfig {
+        lmtp: true,
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, Instant::now());
+    let mut app = ServerApp::default();
+    out_of(&mut s);
+    s.handle_input(b"LHLO c.test\r\n");
+    app.drive(&mut s, Instant::now()).unwrap();
+    s.handle_input(b"MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nRCPT TO:<c@example.test>\r\n");
+    app.drive(&mut s, Instant::now()).unwrap();
+    out_of(&mut s);
+    s.handle_input(b"BDAT 2 LAST2\r\nxxDATA\r\n");
+    app.drive(&mut s, Instant::now()).unwrap();
+    let out = out_of(&mut s);
+    let codes: Vec<&str> = out.lines().map(|l| &l[..3]).collect();
+    assert_eq!(codes, ["501", "503"], "{out}");
 }
