@@ -97,7 +97,8 @@ pub struct Recipient {
     pub notify: Option<Notify>,
     /// ORCPT=: address type (`rfc822`) and the original address, raw (the
     /// session xtext-encodes it). Needs DSN. Except for the `utf-8` type,
-    /// the address must be printable US-ASCII (RFC 3461 4.2).
+    /// the address must be printable US-ASCII (RFC 3461 4.2); a `utf-8` one
+    /// goes out as RFC 6533 utf-8-addr-xtext ([`XText::encode_utf8_addr`]).
     pub orcpt: Option<(String, String)>,
 }
 
@@ -1382,7 +1383,14 @@ fn encode_rcpt(env: &Envelope, i: usize, out: &mut BytesMut) -> Result<(), Usage
                 .map_err(|_| UsageError::BadArgument("bad recipient address"))?,
         )
     };
-    let orcpt_x = r.orcpt.as_ref().map(|(_, a)| XText::encode(a.as_bytes()));
+    // The utf-8 type has its own ASCII form (RFC 6533 utf-8-addr-xtext).
+    let orcpt_x = r.orcpt.as_ref().map(|(t, a)| {
+        if t.eq_ignore_ascii_case("utf-8") {
+            XText::encode_utf8_addr(a)
+        } else {
+            XText::encode(a.as_bytes())
+        }
+    });
     let params = RcptParams {
         notify: r.notify,
         orcpt: r.orcpt.as_ref().zip(orcpt_x.as_ref()).map(|((t, _), x)| Orcpt {

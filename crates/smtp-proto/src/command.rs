@@ -346,6 +346,27 @@ impl XText<'_> {
         out
     }
 
+    /// Encodes an address as RFC 6533's utf-8-addr-xtext, the ASCII form of
+    /// the `utf-8` ORCPT type: printable ASCII but `+`, `=` and `\\` is kept,
+    /// every other character becomes `\\x{HEX}` (its code point in upper-case
+    /// hex, at least two digits). The result is valid xtext.
+    ///
+    /// ```
+    /// assert_eq!(smtp_proto::XText::encode_utf8_addr("bj\u{f6}rn+x@a.test"), "bj\\x{F6}rn\\x{2B}x@a.test");
+    /// ```
+    #[must_use]
+    pub fn encode_utf8_addr(addr: &str) -> String {
+        let mut s = String::with_capacity(addr.len());
+        for c in addr.chars() {
+            if matches!(c, '!'..='~') && !matches!(c, '+' | '=' | '\\') {
+                s.push(c);
+            } else {
+                s.push_str(&format!("\\x{{{:02X}}}", u32::from(c)));
+            }
+        }
+        s
+    }
+
     /// Encodes raw bytes as xtext: `+`, `=`, controls, space and non-ASCII become `+HH`.
     #[must_use]
     pub fn encode(raw: &[u8]) -> String {
@@ -1059,13 +1080,10 @@ fn write_rcpt_params(p: &RcptParams<'_>, out: &mut BytesMut) -> Result<(), Encod
         out.put_slice(o.addr_type);
         out.put_u8(b';');
         let a = o.addr.0;
-        if !o.addr.is_valid() {
-            return Err(EncodeError::Invalid("not xtext"));
-        }
-        // RFC 3461 4.2: printable US-ASCII once decoded, unless the type
-        // defines another form (utf-8, RFC 6533); as the parser has it.
-        if !o.addr_type.eq_ignore_ascii_case(b"utf-8") && !params::xtext_printable(a) {
-            return Err(EncodeError::Invalid("ORCPT address not printable US-ASCII"));
+        // RFC 3461 4.2: xtext of printable US-ASCII, or for the utf-8 type
+        // also RFC 6533's utf-8-addr-unitext; as the parser has it.
+        if !params::valid_orcpt_addr(o.addr_type, a) {
+            return Err(EncodeError::Invalid("bad ORCPT address"));
         }
         // RFC 3461 4.2: "The entire ORCPT parameter MAY be up to 500
         // characters in length" (the parser's limit for `type;xtext` too).

@@ -1114,6 +1114,14 @@ impl ServerSession {
                     ));
                 } else if !self.cfg.dsn && (params.notify.is_some() || params.orcpt.is_some()) {
                     self.error_reply(&Reply::new(555, Some(EnhancedCode(5, 5, 4)), "DSN not supported"));
+                } else if params.orcpt.is_some_and(|o| !o.addr.0.is_ascii()) && !self.smtputf8_offered() {
+                    // RFC 6533 3: the utf-8-addr-unitext form of a utf-8
+                    // ORCPT needs SMTPUTF8 advertised.
+                    self.error_reply(&Reply::new(
+                        501,
+                        Some(EnhancedCode(5, 5, 4)),
+                        "Syntax error in DSN parameter",
+                    ));
                 } else if matches!(to, ForwardPath::Mailbox(m) if !m.is_ascii()) && !self.txn.smtputf8 {
                     // RFC 6531 3.5: 553 for RCPT (MAIL gets 550 from the parser's
                     // CommandError::Utf8NotAllowed).

@@ -334,3 +334,63 @@ fn bdat_with_a_bad_end_marker_still_consumes_its_chunk() {
     let codes: Vec<&str> = out.lines().map(|l| &l[..3]).collect();
     assert_eq!(codes, ["501", "503"], "{out}");
 }
+
+/// RFC 6531 3.2: "If an SMTPUTF8-aware SMTP server advertises the Delivery
+/// Status Notification (DSN) [RFC3461] extension, it MUST implement RFC 6533
+/// [RFC6533]." RFC 6533 3 lets the `utf-8` ORCPT carry the address as
+/// utf-8-addr-unitext (raw UTF-8) when SMTPUTF8 is advertised. The default
+/// server offers both, yet answered such an ORCPT with 501.
+#[test]
+fn server_takes_a_utf8_orcpt_in_unitext_form() {
+    let (mut s, mut app, ehlo) = server_after_ehlo(ServerConfig::default());
+    assert!(ehlo.contains("SMTPUTF8") && ehlo.contains("DSN"), "{ehlo}");
+    s.handle_input(b"MAIL FROM:<a@example.test> SMTPUTF8\r\n");
+    app.drive(&mut s, Instant::now()).unwrap();
+    assert!(out_of(&mut s).starts_with("250 "));
+    let line = "RCPT TO:<bj\u{f6}rn@example.test> ORCPT=utf-8;bj\u{f6}rn@example.test";
+    s.handle_input(format!("{line}\r\n").as_bytes());
+    app.drive(&mut s, Instant::now()).unwrap();
+    let out = out_of(&mut s);
+    assert!(out.starts_with("250 "), "{out}");
+    // It reads back as written.
+    let cmd = Command::parse(line.as_bytes()).unwrap();
+    let mut enc = BytesMut::new();
+    cmd.encode(&mut enc).unwrap();
+    assert_eq!(&enc[..enc.len() - 2], line.as_bytes());
+    // Not for another type, and not from a server without SMTPUTF8.
+    assert!(
+        Command::parse("RCPT TO:<b@example.test> ORCPT=rfc822;bj\u{f6}rn@example.test".as_bytes()).is_err()
+    );
+    let cfg = ServerConfig {
+        smtputf8: false,
+        ..ServerConfig::default()
+    };
+    let (mut s, mut app, _) = server_after_ehlo(cfg);
+    s.handle_input(b"MAIL FROM:<a@example.test>\r\n");
+    app.drive(&mut s, Instant::now()).unwrap();
+    out_of(&mut s);
+    s.handle_input("RCPT TO:<b@example.test> ORCPT=utf-8;bj\u{f6}rn@example.test\r\n".as_bytes());
+    app.drive(&mut s, Instant::now()).unwrap();
+    let out = out_of(&mut s);
+    assert!(out.starts_with("501 "), "{out}");
+}
+
+/// RFC 3461 4.2: an addr-type for addresses outside printable US-ASCII
+/// "MUST define the means of encoding those addresses in printable US-ASCII
+/// characters when are then encoded as xtext"; for `utf-8` that is RFC 6533's
+/// utf-8-addr-xtext, where a non-ASCII character (and "+", "=", "\") is
+/// written `\x{HEX}`. The client xtext-encoded the UTF-8 bytes instead
+/// (`bj+C3+B6rn`), which is not that form.
+#[test]
+fn client_writes_a_utf8_orcpt_as_utf8_addr_xtext() {
+    let t0 = Instant::now();
+    let mut c = client_ready(b"250-mx\r\n250-DSN\r\n250 PIPELINING\r\n", t0);
+    let mut e = env();
+    e.recipients[0].orcpt = Some(("utf-8".into(), "bj\u{f6}rn+tag@example.test".into()));
+    c.send_mail(e, t0).unwrap();
+    let out = out_of(&mut c);
+    assert!(
+        out.contains("RCPT TO:<b@example.test> ORCPT=utf-8;bj\\x{F6}rn\\x{2B}tag@example.test\r\n"),
+        "{out}"
+    );
+}

@@ -51,6 +51,21 @@ pub(crate) fn xtext_printable(v: &[u8]) -> bool {
     })
 }
 
+/// True if `a` is a valid ORCPT address of type `t` (RFC 3461 4.2): xtext
+/// that decodes to printable US-ASCII; for the `utf-8` type (RFC 6533 3)
+/// also raw UTF-8 among the xtext characters (utf-8-addr-unitext; whether
+/// the server advertises SMTPUTF8, which that form needs, is the server's
+/// check).
+pub(crate) fn valid_orcpt_addr(t: &[u8], a: &[u8]) -> bool {
+    if !t.eq_ignore_ascii_case(b"utf-8") {
+        return valid_xtext_slow(a) && xtext_printable(a);
+    }
+    if a.is_ascii() {
+        return valid_xtext_slow(a);
+    }
+    std::str::from_utf8(a).is_ok() && a.split(|&b| b >= 0x80).all(valid_xtext_slow)
+}
+
 /// Byte tests on eight bytes at once (a `u64` read little-endian); each is
 /// exact about whether *any* byte matches.
 mod swar {
@@ -457,10 +472,7 @@ pub(crate) fn rcpt_params(raw: &[u8]) -> Result<RcptParams<'_>, CommandError> {
                 .ok_or(CommandError::BadDsnParameter("bad ORCPT"))?;
             let (t, a) = (&v[..semi], &v[semi + 1..]);
             // All of `v` being xchar makes its tail `a` valid xtext.
-            // Printable once decoded, except for the utf-8 type, which
-            // defines its own form (RFC 3461 4.2, RFC 6533).
-            let xtext = mask & class::XCHAR != 0
-                || (valid_xtext_slow(a) && (t.eq_ignore_ascii_case(b"utf-8") || xtext_printable(a)));
+            let xtext = mask & class::XCHAR != 0 || valid_orcpt_addr(t, a);
             if v.len() > 500 || t.is_empty() || !class::all(t, class::ATEXT) || !xtext {
                 return Err(CommandError::BadDsnParameter("bad ORCPT"));
             }
