@@ -701,7 +701,16 @@ impl ClientSession {
                             }
                             self.events.push_back(ClientEvent::TransactionFailed(f));
                         }
-                        _ => self.events.push_back(ClientEvent::MessageResult(t.results)),
+                        _ => {
+                            // RFC 3030 2: after a failed BDAT (BDAT LAST
+                            // included) "A RSET command MUST be issued to
+                            // clear the transaction before additional
+                            // commands may be sent."
+                            if t.bdat && t.results.iter().any(|r| !r.is_positive()) {
+                                let _ = self.send(&Command::Rset, Expect::Rset);
+                            }
+                            self.events.push_back(ClientEvent::MessageResult(t.results));
+                        }
                     }
                     if self.expect.is_empty() {
                         self.timer.stop();

@@ -394,3 +394,40 @@ fn client_writes_a_utf8_orcpt_as_utf8_addr_xtext() {
         "{out}"
     );
 }
+
+/// RFC 3030 2: "The resulting state from a failed BDAT command is
+/// indeterminate. A RSET command MUST be issued to clear the transaction
+/// before additional commands may be sent." When `BDAT 0 LAST` itself was
+/// refused (554 after the body), the client reported the result and sent
+/// the next MAIL without RSET.
+#[test]
+fn client_resets_after_a_refused_bdat_last() {
+    let t0 = Instant::now();
+    let cfg = ClientConfig {
+        chunking: true,
+        ..ClientConfig::default()
+    };
+    let mut c = ClientSession::new(cfg, t0);
+    c.handle_input(b"220 mx\r\n250-mx\r\n250-CHUNKING\r\n250 PIPELINING\r\n");
+    while c.poll_event().unwrap().is_some() {}
+    out_of(&mut c);
+    c.send_mail(env(), t0).unwrap();
+    c.handle_input(b"250 ok\r\n250 ok\r\n");
+    let mut body = false;
+    while let Some(ev) = c.poll_event().unwrap() {
+        body |= ev == ClientEvent::SendBody;
+    }
+    assert!(body);
+    c.send_data(b"hello\r\n").unwrap();
+    c.finish_data().unwrap();
+    assert!(out_of(&mut c).ends_with("BDAT 7\r\nhello\r\nBDAT 0 LAST\r\n"));
+    c.handle_input(b"250 2.0.0 7 octets\r\n554 5.7.1 Message refused\r\n");
+    let mut result = None;
+    while let Some(ev) = c.poll_event().unwrap() {
+        if let ClientEvent::MessageResult(r) = ev {
+            result = Some(r[0].code());
+        }
+    }
+    assert_eq!(result, Some(554));
+    assert_eq!(out_of(&mut c), "RSET\r\n");
+}
