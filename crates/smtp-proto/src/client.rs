@@ -171,7 +171,9 @@ pub enum ClientEvent {
     /// [`ClientSession::finish_data`].
     SendBody,
     /// The final reply (SMTP) or the per-recipient replies in order of the
-    /// accepted recipients (LMTP) after the body.
+    /// accepted recipients (LMTP) after the body. When an LMTP connection
+    /// ends (EOF, 421, any fatal error) after some of those replies, the
+    /// missing ones are given as `451 4.4.2` (RFC 2033 5) before the error.
     MessageResult(Vec<Reply>),
     /// The transaction ended without a message (MAIL refused, no recipient
     /// accepted, DATA refused); the reply says why. Another `send_mail` may follow.
@@ -401,6 +403,25 @@ impl ClientSession {
     }
 
     fn close(&mut self, e: Error) {
+        // RFC 2033 5: "If the connection closes after replies for some, but
+        // not all, recipients have arrived, the client MUST process the
+        // replies that arrived and treat the rest as temporary failures."
+        if self.cfg.lmtp
+            && let Some(t) = self
+                .txn
+                .take_if(|t| !t.results.is_empty() && t.results.len() < t.end_expected)
+        {
+            let mut results = t.results;
+            results.resize(
+                t.end_expected,
+                Reply::new(
+                    451,
+                    Some(EnhancedCode(4, 4, 2)),
+                    "Connection lost before this recipient's reply",
+                ),
+            );
+            self.events.push_back(ClientEvent::MessageResult(results));
+        }
         self.phase = Phase::Closed;
         self.timer.stop();
         self.input.clear();

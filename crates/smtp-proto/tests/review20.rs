@@ -431,3 +431,55 @@ fn client_resets_after_a_refused_bdat_last() {
     assert_eq!(result, Some(554));
     assert_eq!(out_of(&mut c), "RSET\r\n");
 }
+
+/// RFC 2033 5: "If the connection closes after replies for some, but not
+/// all, recipients have arrived, the client MUST process the replies that
+/// arrived and treat the rest as temporary failures." The LMTP client
+/// dropped the replies it had and only reported the closed connection, so
+/// the application could not tell the delivered recipient from the others
+/// (a retry delivers it twice).
+#[test]
+fn lmtp_client_reports_partial_replies_when_the_connection_closes() {
+    for end in [&b""[..], b"421 4.3.2 shutting down\r\n"] {
+        let t0 = Instant::now();
+        let cfg = ClientConfig {
+            lmtp: true,
+            ..ClientConfig::default()
+        };
+        let mut c = ClientSession::new(cfg, t0);
+        c.handle_input(b"220 lmtp\r\n250-lmtp\r\n250-ENHANCEDSTATUSCODES\r\n250 PIPELINING\r\n");
+        while c.poll_event().unwrap().is_some() {}
+        out_of(&mut c);
+        let mut e = env();
+        e.recipients.push(Recipient::new("c@example.test"));
+        c.send_mail(e, t0).unwrap();
+        c.handle_input(b"250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+        while c.poll_event().unwrap().is_some() {}
+        c.send_data(b"hi\r\n").unwrap();
+        c.finish_data().unwrap();
+        out_of(&mut c);
+        c.handle_input(b"250 2.1.5 b delivered\r\n");
+        c.handle_input(end);
+        if end.is_empty() {
+            c.handle_eof();
+        }
+        let mut results = None;
+        let mut closed = false;
+        loop {
+            match c.poll_event() {
+                Ok(Some(ClientEvent::MessageResult(r))) => results = Some(r),
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(_) => {
+                    closed = true;
+                    break;
+                }
+            }
+        }
+        assert!(closed, "{end:?}");
+        let r = results.unwrap_or_else(|| panic!("{end:?}: no MessageResult"));
+        assert_eq!(r.len(), 2, "{end:?}");
+        assert_eq!(r[0].code(), 250);
+        assert!(r[1].is_transient(), "{end:?}: {:?}", r[1]);
+    }
+}
