@@ -55,7 +55,8 @@ pub struct ServerConfig {
     pub timeouts: Timeouts,
     /// LMTP (RFC 2033): LHLO instead of EHLO/HELO, one reply per recipient.
     pub lmtp: bool,
-    /// Announce PIPELINING.
+    /// Announce PIPELINING. Always on in LMTP mode (RFC 2033 5: "A server
+    /// implementation MUST implement the PIPELINING ... extension").
     pub pipelining: bool,
     /// Announce CHUNKING and BINARYMIME (BDAT is accepted only then).
     pub chunking: bool,
@@ -932,7 +933,8 @@ impl ServerSession {
         if !self.cfg.reject_unsync_pipelining || self.input.is_empty() {
             return false;
         }
-        let negotiated = self.cfg.pipelining && matches!(self.helo, Some(HeloKind::Ehlo | HeloKind::Lhlo));
+        let negotiated =
+            self.pipelining_offered() && matches!(self.helo, Some(HeloKind::Ehlo | HeloKind::Lhlo));
         must_be_last || !negotiated
     }
 
@@ -1208,6 +1210,12 @@ impl ServerSession {
         }
     }
 
+    /// PIPELINING is offered when configured, and always to LMTP clients
+    /// (RFC 2033 5).
+    fn pipelining_offered(&self) -> bool {
+        self.cfg.pipelining || self.cfg.lmtp
+    }
+
     /// SMTPUTF8 is offered only with 8BITMIME (RFC 6531 3.1 (8)).
     fn smtputf8_offered(&self) -> bool {
         self.cfg.smtputf8 && self.cfg.eight_bit_mime
@@ -1225,7 +1233,7 @@ impl ServerSession {
         }
         let mut lines = vec![Bytes::from(first)];
         let mut add = |s: String| lines.push(Bytes::from(s));
-        if self.cfg.pipelining {
+        if self.pipelining_offered() {
             add("PIPELINING".into());
         }
         if self.cfg.limits.message_size > 0 {

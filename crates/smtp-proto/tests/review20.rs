@@ -483,3 +483,34 @@ fn lmtp_client_reports_partial_replies_when_the_connection_closes() {
         assert!(r[1].is_transient(), "{end:?}: {:?}", r[1]);
     }
 }
+
+/// RFC 2033 5: "A server implementation MUST implement the PIPELINING
+/// [PIPELINING] and ENHANCEDSTATUSCODES [ENHANCEDSTATUSCODES] ESMTP
+/// extensions." With `pipelining: false` an LMTP server left PIPELINING out
+/// of its LHLO reply, and (with the default synchronisation check) closed
+/// on the pipelined MAIL/RCPT an LMTP client may send.
+#[test]
+fn lmtp_server_always_offers_pipelining() {
+    let cfg = ServerConfig {
+        lmtp: true,
+        pipelining: false,
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, Instant::now());
+    let mut app = ServerApp::default();
+    out_of(&mut s);
+    s.handle_input(b"LHLO client.test\r\n");
+    app.drive(&mut s, Instant::now()).unwrap();
+    let lhlo = out_of(&mut s);
+    assert!(
+        lhlo.contains("PIPELINING") && lhlo.contains("ENHANCEDSTATUSCODES"),
+        "{lhlo}"
+    );
+    s.handle_input(b"MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n");
+    let r = app.drive(&mut s, Instant::now());
+    let out = out_of(&mut s);
+    assert!(
+        r.is_ok() && out == "250 2.1.0 Sender OK\r\n250 2.1.5 Recipient OK\r\n",
+        "{out}"
+    );
+}
