@@ -347,22 +347,40 @@ impl XText<'_> {
     }
 
     /// Encodes an address as RFC 6533's utf-8-addr-xtext, the ASCII form of
-    /// the `utf-8` ORCPT type: printable ASCII but `+`, `=` and `\\` is kept,
-    /// every other character becomes `\\x{HEX}` (its code point in upper-case
-    /// hex, at least two digits). The result is valid xtext.
+    /// the `utf-8` ORCPT type: printable ASCII but `+`, `=` and `\` is kept,
+    /// every other character becomes `\x{HEX}` (its code point in upper-case
+    /// hex, at least two digits). A `\x{HEX}` already in `addr` is kept as
+    /// it is, so an address taken from a received ORCPT in that form (as
+    /// [`decode`](Self::decode) leaves it) is passed on unchanged. The result
+    /// is valid xtext.
     ///
     /// ```
-    /// assert_eq!(smtp_proto::XText::encode_utf8_addr("bj\u{f6}rn+x@a.test"), "bj\\x{F6}rn\\x{2B}x@a.test");
+    /// use smtp_proto::XText;
+    /// assert_eq!(XText::encode_utf8_addr("bj\u{f6}rn+x@a.test"), "bj\\x{F6}rn\\x{2B}x@a.test");
+    /// assert_eq!(XText::encode_utf8_addr("bj\\x{F6}rn@a.test"), "bj\\x{F6}rn@a.test");
     /// ```
     #[must_use]
     pub fn encode_utf8_addr(addr: &str) -> String {
+        /// The length of a well-formed `\x{HEX}` at the start of `s`.
+        fn embedded(s: &str) -> Option<usize> {
+            let hex = s.strip_prefix("\\x{")?;
+            let n = hex.find('}')?;
+            ((2..=6).contains(&n) && hex[..n].bytes().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F')))
+                .then_some(n + 4)
+        }
         let mut s = String::with_capacity(addr.len());
-        for c in addr.chars() {
-            if matches!(c, '!'..='~') && !matches!(c, '+' | '=' | '\\') {
+        let mut rest = addr;
+        while let Some(c) = rest.chars().next() {
+            let mut len = c.len_utf8();
+            if let Some(n) = embedded(rest) {
+                len = n;
+                s.push_str(&rest[..n]);
+            } else if matches!(c, '!'..='~') && !matches!(c, '+' | '=' | '\\') {
                 s.push(c);
             } else {
                 s.push_str(&format!("\\x{{{:02X}}}", u32::from(c)));
             }
+            rest = &rest[len..];
         }
         s
     }

@@ -393,6 +393,18 @@ fn client_writes_a_utf8_orcpt_as_utf8_addr_xtext() {
         out.contains("RCPT TO:<b@example.test> ORCPT=utf-8;bj\\x{F6}rn\\x{2B}tag@example.test\r\n"),
         "{out}"
     );
+    // An address already in that form (a relay passing on the ORCPT it
+    // received, xtext-decoded) goes out unchanged, not encoded twice.
+    c.handle_input(b"250 ok\r\n250 ok\r\n554 no\r\n");
+    while c.poll_event().unwrap().is_some() {}
+    out_of(&mut c);
+    c.handle_input(b"250 ok\r\n");
+    while c.poll_event().unwrap().is_some() {}
+    let mut e = env();
+    e.recipients[0].orcpt = Some(("utf-8".into(), "bj\\x{F6}rn@example.test".into()));
+    c.send_mail(e, t0).unwrap();
+    let out = out_of(&mut c);
+    assert!(out.contains(" ORCPT=utf-8;bj\\x{F6}rn@example.test\r\n"), "{out}");
 }
 
 /// RFC 3030 2: "The resulting state from a failed BDAT command is
