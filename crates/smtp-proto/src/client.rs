@@ -96,7 +96,9 @@ pub struct Recipient {
     /// NOTIFY= (needs DSN).
     pub notify: Option<Notify>,
     /// ORCPT=: address type (`rfc822`) and the original address, raw (the
-    /// session xtext-encodes it). Needs DSN.
+    /// session xtext-encodes it). Needs DSN. Except for the `utf-8` type,
+    /// the address must be printable US-ASCII (RFC 3461 4.2); a `utf-8` one
+    /// goes out as RFC 6533 utf-8-addr-xtext ([`XText::encode_utf8_addr`]).
     pub orcpt: Option<(String, String)>,
 }
 
@@ -126,7 +128,8 @@ pub struct Envelope {
     pub smtputf8: bool,
     /// RET= (needs DSN).
     pub ret: Option<Ret>,
-    /// ENVID=, raw (the session xtext-encodes it). Needs DSN.
+    /// ENVID=, raw (the session xtext-encodes it): printable US-ASCII, at
+    /// most 100 characters once encoded (RFC 3461 4.4). Needs DSN.
     pub envid: Option<String>,
     /// REQUIRETLS (RFC 8689; needs the extension and TLS).
     pub requiretls: bool,
@@ -168,7 +171,9 @@ pub enum ClientEvent {
     /// [`ClientSession::finish_data`].
     SendBody,
     /// The final reply (SMTP) or the per-recipient replies in order of the
-    /// accepted recipients (LMTP) after the body.
+    /// accepted recipients (LMTP) after the body. When an LMTP connection
+    /// ends (EOF, 421, any fatal error) after some of those replies, the
+    /// missing ones are given as `451 4.4.2` (RFC 2033 5) before the error.
     MessageResult(Vec<Reply>),
     /// The transaction ended without a message (MAIL refused, no recipient
     /// accepted, DATA refused); the reply says why. Another `send_mail` may follow.
@@ -398,6 +403,25 @@ impl ClientSession {
     }
 
     fn close(&mut self, e: Error) {
+        // RFC 2033 5: "If the connection closes after replies for some, but
+        // not all, recipients have arrived, the client MUST process the
+        // replies that arrived and treat the rest as temporary failures."
+        if self.cfg.lmtp
+            && let Some(t) = self
+                .txn
+                .take_if(|t| !t.results.is_empty() && t.results.len() < t.end_expected)
+        {
+            let mut results = t.results;
+            results.resize(
+                t.end_expected,
+                Reply::new(
+                    451,
+                    Some(EnhancedCode(4, 4, 2)),
+                    "Connection lost before this recipient's reply",
+                ),
+            );
+            self.events.push_back(ClientEvent::MessageResult(results));
+        }
         self.phase = Phase::Closed;
         self.timer.stop();
         self.input.clear();
@@ -698,7 +722,16 @@ impl ClientSession {
                             }
                             self.events.push_back(ClientEvent::TransactionFailed(f));
                         }
-                        _ => self.events.push_back(ClientEvent::MessageResult(t.results)),
+                        _ => {
+                            // RFC 3030 2: after a failed BDAT (BDAT LAST
+                            // included) "A RSET command MUST be issued to
+                            // clear the transaction before additional
+                            // commands may be sent."
+                            if t.bdat && t.results.iter().any(|r| !r.is_positive()) {
+                                let _ = self.send(&Command::Rset, Expect::Rset);
+                            }
+                            self.events.push_back(ClientEvent::MessageResult(t.results));
+                        }
                     }
                     if self.expect.is_empty() {
                         self.timer.stop();
@@ -1037,6 +1070,26 @@ impl ClientSession {
         if env.mt_priority.is_some() && !caps.has(&EhloKeyword::MtPriority) {
             return Err(UsageError::MissingExtension("MT-PRIORITY"));
         }
+        // RFC 3461 4.4 and 4.2: the ENVID and the original recipient address
+        // "prior to encoding as "xtext" MUST consist entirely of printable
+        // (graphic and white space) characters from the US-ASCII repertoire".
+        // An addr-type for other characters defines its own ASCII form
+        // (RFC 3461 4.2): `utf-8` (RFC 6533) is passed on as given.
+        let printable = |s: &str| s.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b));
+        if env.envid.as_deref().is_some_and(|e| !printable(e)) {
+            return Err(UsageError::BadArgument(
+                "ENVID must be printable US-ASCII (RFC 3461 4.4)",
+            ));
+        }
+        if env.recipients.iter().any(|r| {
+            r.orcpt
+                .as_ref()
+                .is_some_and(|(t, a)| !t.eq_ignore_ascii_case("utf-8") && !printable(a))
+        }) {
+            return Err(UsageError::BadArgument(
+                "ORCPT address must be printable US-ASCII (RFC 3461 4.2)",
+            ));
+        }
         let ascii = env.from.is_ascii() && env.recipients.iter().all(|r| r.address.is_ascii());
         if !ascii && !env.smtputf8 {
             return Err(UsageError::BadArgument("non-ASCII address needs SMTPUTF8"));
@@ -1360,7 +1413,14 @@ fn encode_rcpt(env: &Envelope, i: usize, out: &mut BytesMut) -> Result<(), Usage
                 .map_err(|_| UsageError::BadArgument("bad recipient address"))?,
         )
     };
-    let orcpt_x = r.orcpt.as_ref().map(|(_, a)| XText::encode(a.as_bytes()));
+    // The utf-8 type has its own ASCII form (RFC 6533 utf-8-addr-xtext).
+    let orcpt_x = r.orcpt.as_ref().map(|(t, a)| {
+        if t.eq_ignore_ascii_case("utf-8") {
+            XText::encode_utf8_addr(a)
+        } else {
+            XText::encode(a.as_bytes())
+        }
+    });
     let params = RcptParams {
         notify: r.notify,
         orcpt: r.orcpt.as_ref().zip(orcpt_x.as_ref()).map(|((t, _), x)| Orcpt {

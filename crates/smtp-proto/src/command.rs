@@ -5,7 +5,7 @@
 
 use crate::error::{CommandError, EncodeError};
 use crate::limits::Limits;
-use crate::parse::params::{self, MAIL_KEYWORDS, RCPT_KEYWORDS};
+use crate::parse::params::{self, ALL_KEYWORDS, MAIL_KEYWORDS, RCPT_KEYWORDS};
 use crate::parse::{Cursor, path};
 use bytes::{BufMut, BytesMut};
 use proto_core::check_arg;
@@ -346,6 +346,45 @@ impl XText<'_> {
         out
     }
 
+    /// Encodes an address as RFC 6533's utf-8-addr-xtext, the ASCII form of
+    /// the `utf-8` ORCPT type: printable ASCII but `+`, `=` and `\` is kept,
+    /// every other character becomes `\x{HEX}` (its code point in upper-case
+    /// hex, at least two digits). A `\x{HEX}` already in `addr` is kept as
+    /// it is, so an address taken from a received ORCPT in that form (as
+    /// [`decode`](Self::decode) leaves it) is passed on unchanged. The result
+    /// is valid xtext.
+    ///
+    /// ```
+    /// use smtp_proto::XText;
+    /// assert_eq!(XText::encode_utf8_addr("bj\u{f6}rn+x@a.test"), "bj\\x{F6}rn\\x{2B}x@a.test");
+    /// assert_eq!(XText::encode_utf8_addr("bj\\x{F6}rn@a.test"), "bj\\x{F6}rn@a.test");
+    /// ```
+    #[must_use]
+    pub fn encode_utf8_addr(addr: &str) -> String {
+        /// The length of a well-formed `\x{HEX}` at the start of `s`.
+        fn embedded(s: &str) -> Option<usize> {
+            let hex = s.strip_prefix("\\x{")?;
+            let n = hex.find('}')?;
+            ((2..=6).contains(&n) && hex[..n].bytes().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F')))
+                .then_some(n + 4)
+        }
+        let mut s = String::with_capacity(addr.len());
+        let mut rest = addr;
+        while let Some(c) = rest.chars().next() {
+            let mut len = c.len_utf8();
+            if let Some(n) = embedded(rest) {
+                len = n;
+                s.push_str(&rest[..n]);
+            } else if matches!(c, '!'..='~') && !matches!(c, '+' | '=' | '\\') {
+                s.push(c);
+            } else {
+                s.push_str(&format!("\\x{{{:02X}}}", u32::from(c)));
+            }
+            rest = &rest[len..];
+        }
+        s
+    }
+
     /// Encodes raw bytes as xtext: `+`, `=`, controls, space and non-ASCII become `+HH`.
     #[must_use]
     pub fn encode(raw: &[u8]) -> String {
@@ -383,27 +422,55 @@ pub struct Orcpt<'a> {
 #[derive(Clone, Copy, Default)]
 pub struct OtherParams<'a> {
     raw: &'a [u8],
-    rcpt: bool,
+    kind: ParamsOf,
+}
+
+/// Which typed keywords an [`OtherParams`] leaves out.
+#[derive(Clone, Copy, Default)]
+enum ParamsOf {
+    /// Parsed from a MAIL command: MAIL's typed keywords.
+    Mail,
+    /// Parsed from a RCPT command: RCPT's typed keywords.
+    Rcpt,
+    /// Built by [`OtherParams::new`]: the typed keywords of both, so that a
+    /// list given to either command can never add a typed parameter (a
+    /// NOTIFY=NEVER the typed fields do not hold, say).
+    #[default]
+    Any,
 }
 
 impl<'a> OtherParams<'a> {
     pub(crate) fn mail(raw: &'a [u8]) -> Self {
-        OtherParams { raw, rcpt: false }
+        OtherParams {
+            raw,
+            kind: ParamsOf::Mail,
+        }
     }
 
     pub(crate) fn rcpt(raw: &'a [u8]) -> Self {
-        OtherParams { raw, rcpt: true }
+        OtherParams {
+            raw,
+            kind: ParamsOf::Rcpt,
+        }
     }
 
     /// Builds a list from `keyword[=value]` entries separated by single spaces.
-    /// Entries whose keyword is typed in [`MailParams`]/[`RcptParams`] are ignored.
+    /// Entries whose keyword is typed in [`MailParams`] or [`RcptParams`] are
+    /// ignored (not iterated, not encoded), whichever command the list is used with.
     #[must_use]
     pub fn new(raw: &'a [u8]) -> Self {
-        OtherParams { raw, rcpt: false }
+        OtherParams {
+            raw,
+            kind: ParamsOf::Any,
+        }
     }
 
     fn known(&self) -> &'static [&'static [u8]] {
-        if self.rcpt { &RCPT_KEYWORDS } else { &MAIL_KEYWORDS }
+        match self.kind {
+            ParamsOf::Mail => &MAIL_KEYWORDS,
+            ParamsOf::Rcpt => &RCPT_KEYWORDS,
+            ParamsOf::Any => &ALL_KEYWORDS,
+        }
     }
 
     /// The untyped parameters, as `(keyword, value)`.
@@ -900,6 +967,11 @@ impl<'a> Command<'a> {
                 word(out, "AUTH", Some(mechanism))?;
                 if let Some(ir) = initial_response {
                     check_arg(ir)?;
+                    // RFC 4954 4: initial-response = base64 / "=". Anything
+                    // else (a space and a second word) would not read back.
+                    if !(ir.is_empty() || *ir == b"=" || is_base64(ir)) {
+                        return Err(EncodeError::Invalid("initial response is not base64"));
+                    }
                     if ir.is_empty() {
                         out.put_slice(b" =");
                     } else {
@@ -980,7 +1052,11 @@ fn write_mail_params(p: &MailParams<'_>, out: &mut BytesMut) -> Result<(), Encod
         if x.0.len() > 100 {
             return Err(EncodeError::Invalid("ENVID longer than 100 characters"));
         }
-        put_param(out, b"ENVID", Some(xtext_checked(x)?))?;
+        // RFC 3461 4.4: printable US-ASCII once decoded (as the parser has it).
+        if !params::xtext_printable(xtext_checked(x)?) {
+            return Err(EncodeError::Invalid("ENVID not printable US-ASCII"));
+        }
+        put_param(out, b"ENVID", Some(x.0))?;
     }
     if let Some(x) = p.auth {
         put_param(out, b"AUTH", Some(xtext_checked(x)?))?;
@@ -1022,8 +1098,15 @@ fn write_rcpt_params(p: &RcptParams<'_>, out: &mut BytesMut) -> Result<(), Encod
         out.put_slice(o.addr_type);
         out.put_u8(b';');
         let a = o.addr.0;
-        if !o.addr.is_valid() {
-            return Err(EncodeError::Invalid("not xtext"));
+        // RFC 3461 4.2: xtext of printable US-ASCII, or for the utf-8 type
+        // also RFC 6533's utf-8-addr-unitext; as the parser has it.
+        if !params::valid_orcpt_addr(o.addr_type, a) {
+            return Err(EncodeError::Invalid("bad ORCPT address"));
+        }
+        // RFC 3461 4.2: "The entire ORCPT parameter MAY be up to 500
+        // characters in length" (the parser's limit for `type;xtext` too).
+        if o.addr_type.len() + 1 + a.len() > 500 {
+            return Err(EncodeError::Invalid("ORCPT longer than 500 characters"));
         }
         out.put_slice(a);
     }

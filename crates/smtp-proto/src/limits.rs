@@ -32,7 +32,11 @@ pub struct Limits {
     /// SMTPUTF8 10 (RFC 6531), AUTH= 500 (RFC 4954), RET/ENVID 100 (RFC 3461),
     /// REQUIRETLS and MT-PRIORITY 32 (RFC 8689, 6710): 684 in all.
     pub mail_params_extra: usize,
-    /// Extra length allowed on a RCPT line: NOTIFY/ORCPT 500 (RFC 3461 4).
+    /// Extra length allowed on a RCPT line: 530 for NOTIFY and ORCPT (RFC
+    /// 3461 5.4: an MTA "MUST be able to accept SMTP command-lines which are
+    /// at least 1036 characters long (530 characters for the ORCPT and
+    /// NOTIFY parameters of the RCPT command, in addition to the 512
+    /// characters required by [1])").
     pub rcpt_params_extra: usize,
     /// Most recipients per transaction (RFC 5321 4.5.3.1.8: at least 100).
     pub recipients: usize,
@@ -63,7 +67,7 @@ impl Limits {
         domain: 255,
         auth_line: 12288,
         mail_params_extra: 26 + 16 + 10 + 500 + 100 + 32,
-        rcpt_params_extra: 500,
+        rcpt_params_extra: 530,
         recipients: 100,
         message_size: 35 * 1024 * 1024,
         errors: 20,

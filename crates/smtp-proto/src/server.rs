@@ -55,13 +55,17 @@ pub struct ServerConfig {
     pub timeouts: Timeouts,
     /// LMTP (RFC 2033): LHLO instead of EHLO/HELO, one reply per recipient.
     pub lmtp: bool,
-    /// Announce PIPELINING.
+    /// Announce PIPELINING. Always on in LMTP mode (RFC 2033 5: "A server
+    /// implementation MUST implement the PIPELINING ... extension").
     pub pipelining: bool,
     /// Announce CHUNKING and BINARYMIME (BDAT is accepted only then).
     pub chunking: bool,
     /// Announce 8BITMIME.
     pub eight_bit_mime: bool,
     /// Announce SMTPUTF8 (and accept UTF-8 addresses with the parameter).
+    /// Only together with [`eight_bit_mime`](Self::eight_bit_mime): RFC 6531
+    /// 3.1 (8), "Servers offering this extension MUST provide support for,
+    /// and announce, the 8BITMIME extension".
     pub smtputf8: bool,
     /// Announce DSN.
     pub dsn: bool,
@@ -353,6 +357,9 @@ enum BdatRefusal {
     NoRecipients,
     /// An earlier chunk failed the transaction (503).
     Failed,
+    /// A BDAT line with a readable chunk-size but a bad end marker (501):
+    /// its octets follow all the same and are not commands.
+    BadSyntax,
     /// LMTP BDAT LAST without a successful RCPT: no reply at all, and the
     /// transaction ends (RFC 2033 4.3: "If there were no previously
     /// successful RCPT commands in the mail transaction, then the BDAT LAST
@@ -486,6 +493,23 @@ pub struct ServerSession {
 /// client to the server") is the same shape. LOGIN, CRAM-MD5, SCRAM and the
 /// bearer-token mechanisms (whose failure takes a second round trip) are not.
 const ONE_ROUND_TRIP: [&[u8]; 3] = [b"PLAIN", b"EXTERNAL", b"ANONYMOUS"];
+
+/// The chunk-size of a BDAT line the parser refused, when it is readable
+/// (`BDAT 6 LAST2`: the end marker is wrong, but 6 octets follow): the
+/// digits after `BDAT `, up to a space or the end (RFC 3030 2:
+/// `chunk-size = 1*DIGIT`; past u64 it counts as u64::MAX, as the parser has it).
+fn bdat_size(line: &[u8]) -> Option<u64> {
+    let rest = line
+        .get(5..)
+        .filter(|_| line[..4].eq_ignore_ascii_case(b"BDAT") && line[4] == b' ')?;
+    let n = rest.split(|&b| b == b' ').next()?;
+    if n.is_empty() || !n.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(n.iter().fold(0u64, |a, &d| {
+        a.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    }))
+}
 
 fn one_round_trip(mechanism: &[u8]) -> bool {
     ONE_ROUND_TRIP.iter().any(|m| m.eq_ignore_ascii_case(mechanism))
@@ -909,7 +933,8 @@ impl ServerSession {
         if !self.cfg.reject_unsync_pipelining || self.input.is_empty() {
             return false;
         }
-        let negotiated = self.cfg.pipelining && matches!(self.helo, Some(HeloKind::Ehlo | HeloKind::Lhlo));
+        let negotiated =
+            self.pipelining_offered() && matches!(self.helo, Some(HeloKind::Ehlo | HeloKind::Lhlo));
         must_be_last || !negotiated
     }
 
@@ -970,6 +995,20 @@ impl ServerSession {
                 self.start_auth(mechanism, Some(ir));
                 return;
             }
+            Err(CommandError::Syntax(_)) if bdat_size(&line).is_some() => {
+                // RFC 3030 2: the chunk is read and dropped before the 501
+                // (its octets must never be taken as commands). The
+                // transaction cannot be delivered without it.
+                let size = bdat_size(&line).unwrap_or_default();
+                if self.txn.mail {
+                    // Failed, and a BDAT transaction (DATA after it is 503,
+                    // like after any BDAT).
+                    self.txn.failed = true;
+                    self.txn.bdat = true;
+                }
+                self.enter_bdat(size, false, Some(BdatRefusal::BadSyntax));
+                return;
+            }
             Err(CommandError::BadDsnParameter(_)) if !self.cfg.dsn => {
                 // A parameter of an extension not offered is unknown here (555).
                 self.error_reply(&Reply::new(555, Some(EnhancedCode(5, 5, 4)), "DSN not supported"));
@@ -1012,7 +1051,7 @@ impl ServerSession {
                     self.bad_sequence("Send HELO/EHLO first");
                 } else if self.txn.mail {
                     self.bad_sequence("Nested MAIL command");
-                } else if params.smtputf8 && !self.cfg.smtputf8 {
+                } else if params.smtputf8 && !self.smtputf8_offered() {
                     self.error_reply(&Reply::new(
                         555,
                         Some(EnhancedCode(5, 5, 4)),
@@ -1077,6 +1116,14 @@ impl ServerSession {
                     ));
                 } else if !self.cfg.dsn && (params.notify.is_some() || params.orcpt.is_some()) {
                     self.error_reply(&Reply::new(555, Some(EnhancedCode(5, 5, 4)), "DSN not supported"));
+                } else if params.orcpt.is_some_and(|o| !o.addr.0.is_ascii()) && !self.smtputf8_offered() {
+                    // RFC 6533 3: the utf-8-addr-unitext form of a utf-8
+                    // ORCPT needs SMTPUTF8 advertised.
+                    self.error_reply(&Reply::new(
+                        501,
+                        Some(EnhancedCode(5, 5, 4)),
+                        "Syntax error in DSN parameter",
+                    ));
                 } else if matches!(to, ForwardPath::Mailbox(m) if !m.is_ascii()) && !self.txn.smtputf8 {
                     // RFC 6531 3.5: 553 for RCPT (MAIL gets 550 from the parser's
                     // CommandError::Utf8NotAllowed).
@@ -1163,6 +1210,17 @@ impl ServerSession {
         }
     }
 
+    /// PIPELINING is offered when configured, and always to LMTP clients
+    /// (RFC 2033 5).
+    fn pipelining_offered(&self) -> bool {
+        self.cfg.pipelining || self.cfg.lmtp
+    }
+
+    /// SMTPUTF8 is offered only with 8BITMIME (RFC 6531 3.1 (8)).
+    fn smtputf8_offered(&self) -> bool {
+        self.cfg.smtputf8 && self.cfg.eight_bit_mime
+    }
+
     fn send_helo_reply(&mut self, kind: HeloKind, line: &[u8]) {
         let host = line
             .iter()
@@ -1175,7 +1233,7 @@ impl ServerSession {
         }
         let mut lines = vec![Bytes::from(first)];
         let mut add = |s: String| lines.push(Bytes::from(s));
-        if self.cfg.pipelining {
+        if self.pipelining_offered() {
             add("PIPELINING".into());
         }
         if self.cfg.limits.message_size > 0 {
@@ -1190,7 +1248,7 @@ impl ServerSession {
             add("CHUNKING".into());
             add("BINARYMIME".into());
         }
-        if self.cfg.smtputf8 {
+        if self.smtputf8_offered() {
             add("SMTPUTF8".into());
         }
         if self.cfg.dsn {
@@ -1499,6 +1557,12 @@ impl ServerSession {
             }
             None
         };
+        self.enter_bdat(size, last, refused);
+    }
+
+    /// Reads the chunk of a BDAT command, then refuses it as `refused` says
+    /// (if at all).
+    fn enter_bdat(&mut self, size: u64, last: bool, refused: Option<BdatRefusal>) {
         if refused.is_some_and(|r| r != BdatRefusal::Silent) && self.errors >= self.cfg.limits.errors {
             // The refusal is one error too many: it goes out at once with the
             // 421, and nothing more is read.
@@ -1537,6 +1601,11 @@ impl ServerSession {
                 self.bad_sequence(text);
             }
             Some(BdatRefusal::Silent) => self.txn = Txn::default(),
+            Some(BdatRefusal::BadSyntax) => self.error_reply(&Reply::new(
+                501,
+                Some(EnhancedCode(5, 5, 4)),
+                "Syntax error in BDAT end marker",
+            )),
         }
     }
 

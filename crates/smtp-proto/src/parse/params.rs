@@ -33,6 +33,39 @@ fn valid_xtext_slow(v: &[u8]) -> bool {
     true
 }
 
+/// True if the xtext `v` (valid) decodes to printable US-ASCII: every
+/// `+HH` stands for a graphic character, a space or a tab. RFC 3461 4.2 and
+/// 4.4: the ORCPT address and the ENVID "prior to encoding as "xtext" MUST
+/// consist entirely of printable (graphic and white space) characters from
+/// the US-ASCII repertoire" (every xchar is one already).
+pub(crate) fn xtext_printable(v: &[u8]) -> bool {
+    let hex = |b: u8| match b {
+        b'0'..=b'9' => b - b'0',
+        _ => b - b'A' + 10,
+    };
+    v.iter().enumerate().all(|(i, &b)| {
+        b != b'+' || {
+            let c = hex(v[i + 1]) * 16 + hex(v[i + 2]);
+            c == b'\t' || (b' '..=b'~').contains(&c)
+        }
+    })
+}
+
+/// True if `a` is a valid ORCPT address of type `t` (RFC 3461 4.2): xtext
+/// that decodes to printable US-ASCII; for the `utf-8` type (RFC 6533 3)
+/// also raw UTF-8 among the xtext characters (utf-8-addr-unitext; whether
+/// the server advertises SMTPUTF8, which that form needs, is the server's
+/// check).
+pub(crate) fn valid_orcpt_addr(t: &[u8], a: &[u8]) -> bool {
+    if !t.eq_ignore_ascii_case(b"utf-8") {
+        return valid_xtext_slow(a) && xtext_printable(a);
+    }
+    if a.is_ascii() {
+        return valid_xtext_slow(a);
+    }
+    std::str::from_utf8(a).is_ok() && a.split(|&b| b >= 0x80).all(valid_xtext_slow)
+}
+
 /// Byte tests on eight bytes at once (a `u64` read little-endian); each is
 /// exact about whether *any* byte matches.
 mod swar {
@@ -258,6 +291,19 @@ pub(crate) const MAIL_KEYWORDS: [&[u8]; 8] = [
     b"MT-PRIORITY",
 ];
 pub(crate) const RCPT_KEYWORDS: [&[u8]; 2] = [b"NOTIFY", b"ORCPT"];
+/// The typed keywords of MAIL and RCPT together.
+pub(crate) const ALL_KEYWORDS: [&[u8]; 10] = [
+    b"SIZE",
+    b"BODY",
+    b"SMTPUTF8",
+    b"RET",
+    b"ENVID",
+    b"AUTH",
+    b"REQUIRETLS",
+    b"MT-PRIORITY",
+    b"NOTIFY",
+    b"ORCPT",
+];
 
 pub(crate) fn is_known(k: &[u8], known: &[&[u8]]) -> bool {
     known.iter().any(|w| k.eq_ignore_ascii_case(w))
@@ -372,7 +418,7 @@ pub(crate) fn mail_params(raw: &[u8]) -> Result<MailParams<'_>, CommandError> {
         } else if is_kw(k, kk, b"ENVID") {
             let v = dsn_need(v, "ENVID needs a value")?;
             // RFC 3461 4.4: up to 100 characters of xtext.
-            if v.len() > 100 || !(mask & class::XCHAR != 0 || valid_xtext_slow(v)) {
+            if v.len() > 100 || !(mask & class::XCHAR != 0 || (valid_xtext_slow(v) && xtext_printable(v))) {
                 return Err(CommandError::BadDsnParameter("bad ENVID"));
             }
             dsn_once(&mut p.envid, XText(v))?;
@@ -426,7 +472,7 @@ pub(crate) fn rcpt_params(raw: &[u8]) -> Result<RcptParams<'_>, CommandError> {
                 .ok_or(CommandError::BadDsnParameter("bad ORCPT"))?;
             let (t, a) = (&v[..semi], &v[semi + 1..]);
             // All of `v` being xchar makes its tail `a` valid xtext.
-            let xtext = mask & class::XCHAR != 0 || valid_xtext_slow(a);
+            let xtext = mask & class::XCHAR != 0 || valid_orcpt_addr(t, a);
             if v.len() > 500 || t.is_empty() || !class::all(t, class::ATEXT) || !xtext {
                 return Err(CommandError::BadDsnParameter("bad ORCPT"));
             }
