@@ -310,7 +310,8 @@ impl<'a> W<'a> {
     }
 
     /// `uid-set` of APPENDUID / COPYUID (RFC 4315 section 4) and the
-    /// known-uids of VANISHED (RFC 7162 section 7): UIDs only, no `*` and no
+    /// known-uids of VANISHED and QRESYNC, and QRESYNC's seq-match-data
+    /// (RFC 7162 section 7): real numbers only, no `*` and no
     /// `$`.
     fn uid_set(&mut self, s: &SeqSet) -> E {
         match s {
@@ -923,15 +924,17 @@ impl<'a> W<'a> {
                 self.nz(*uid_validity)?;
                 self.sp();
                 self.mod_seq(*mod_seq)?;
+                // RFC 7162 section 7: "*" is not allowed in known-uids,
+                // known-sequence-set or known-uid-set.
                 if let Some(k) = known_uids {
                     self.sp();
-                    self.seq_set(k)?;
+                    self.uid_set(k)?;
                 }
                 if let Some((a, b)) = seq_match {
                     self.raw(b" (");
-                    self.seq_set(a)?;
+                    self.uid_set(a)?;
                     self.sp();
-                    self.seq_set(b)?;
+                    self.uid_set(b)?;
                     self.out.put_u8(b')');
                 }
                 self.out.put_u8(b')');

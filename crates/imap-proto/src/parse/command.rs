@@ -218,7 +218,7 @@ impl P<'_> {
             if self.peek() == Some(b'(') {
                 seq_match = Some(self.seq_match()?);
             } else {
-                known_uids = Some(self.seq_set()?);
+                known_uids = Some(self.uid_set()?);
                 if self.eat(b' ') {
                     seq_match = Some(self.seq_match()?);
                 }
@@ -233,11 +233,15 @@ impl P<'_> {
         })
     }
 
+    /// `seq-match-data = "(" known-sequence-set SP known-uid-set ")"`: like
+    /// `known-uids`, both sets name real messages and RFC 7162 section 7
+    /// says of each "* is not allowed" (nor is `$`, which is no
+    /// sequence-set).
     fn seq_match(&mut self) -> R<(crate::types::SeqSet, crate::types::SeqSet)> {
         self.open()?;
-        let a = self.seq_set()?;
+        let a = self.uid_set()?;
         self.sp()?;
-        let b = self.seq_set()?;
+        let b = self.uid_set()?;
         self.close()?;
         Ok((a, b))
     }

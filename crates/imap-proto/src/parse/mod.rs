@@ -591,8 +591,9 @@ impl<'a> P<'a> {
 
     /// `uid-set = (uniqueid / uid-range) *("," uid-set)` with `uniqueid =
     /// nz-number` (RFC 4315 section 4, RFC 9051 section 9): the UIDs of
-    /// APPENDUID and COPYUID, and the `known-uids` of VANISHED (RFC 7162
-    /// section 7: "'*' is not allowed"), which name real messages, so neither
+    /// APPENDUID and COPYUID, and the `known-uids` of VANISHED and of the
+    /// QRESYNC select parameter (RFC 7162 section 7: "'*' is not allowed",
+    /// also said of `seq-match-data`), which name real messages, so neither
     /// `*` nor `$` is allowed.
     pub(crate) fn uid_set(&mut self) -> R<SeqSet> {
         let mut v = Vec::new();
