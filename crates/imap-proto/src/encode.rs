@@ -107,6 +107,18 @@ impl<'a> W<'a> {
         self.raw(&buf[i..]);
     }
 
+    /// `number64` (RFC 9051 section 9): "Unsigned 63-bit integer (0 <= n <=
+    /// 9,223,372,036,854,775,807)". Sizes, quota values, STATUS values and
+    /// body extension numbers go through here; a peer that stores them in a
+    /// signed 64-bit integer would misread anything larger.
+    fn num63(&mut self, n: u64) -> E {
+        if n > i64::MAX as u64 {
+            return bad("number beyond 2^63-1");
+        }
+        self.num(n);
+        Ok(())
+    }
+
     fn atom(&mut self, b: &[u8]) -> E {
         if !is_atom(b) {
             return bad("not a valid atom");
@@ -803,7 +815,7 @@ impl<'a> W<'a> {
                 self.sp();
                 if let Some(n) = unchanged_since {
                     self.raw(b"(UNCHANGEDSINCE ");
-                    self.num(*n);
+                    self.num63(*n)?;
                     self.raw(b") ");
                 }
                 match mode {
@@ -889,8 +901,7 @@ impl<'a> W<'a> {
                 self.list(limits, |w, (n, l)| {
                     w.atom(n)?;
                     w.sp();
-                    w.num(*l);
-                    Ok(())
+                    w.num63(*l)
                 })?;
             }
             C::Compress(m) => {
@@ -1018,11 +1029,11 @@ impl<'a> W<'a> {
             }
             K::Larger(n) => {
                 self.raw(b"LARGER ");
-                self.num(*n);
+                self.num63(*n)?;
             }
             K::Smaller(n) => {
                 self.raw(b"SMALLER ");
-                self.num(*n);
+                self.num63(*n)?;
             }
             K::Older(n) => {
                 self.raw(b"OLDER ");
@@ -1247,7 +1258,7 @@ impl<'a> W<'a> {
                 self.raw(b"APPENDLIMIT");
                 if let Some(n) = n {
                     self.sp();
-                    self.num(*n);
+                    self.num63(*n)?;
                 }
             }
             Code::MailboxId(id) => {
@@ -1327,8 +1338,7 @@ impl<'a> W<'a> {
                 self.list(items, |w, (i, n)| {
                     w.raw(i.name());
                     w.sp();
-                    w.num(*n);
-                    Ok(())
+                    w.num63(*n)
                 })?;
             }
             Data::Flags(v) => {
@@ -1462,10 +1472,9 @@ impl<'a> W<'a> {
                 self.list(resources, |w, r| {
                     w.atom(&r.name)?;
                     w.sp();
-                    w.num(r.usage);
+                    w.num63(r.usage)?;
                     w.sp();
-                    w.num(r.limit);
-                    Ok(())
+                    w.num63(r.limit)
                 })?;
             }
             Data::QuotaRoot { mailbox, roots } => {
@@ -1601,7 +1610,7 @@ impl<'a> W<'a> {
             }
             F::Rfc822Size(n) => {
                 self.raw(b"RFC822.SIZE ");
-                self.num(*n);
+                self.num63(*n)?;
             }
             F::Uid(n) => {
                 self.raw(b"UID ");
@@ -1646,7 +1655,7 @@ impl<'a> W<'a> {
                 self.raw(b"BINARY.SIZE[");
                 self.parts(part)?;
                 self.raw(b"] ");
-                self.num(*size);
+                self.num63(*size)?;
             }
             F::SaveDate(d) => {
                 self.raw(b"SAVEDATE ");
@@ -1856,10 +1865,7 @@ impl<'a> W<'a> {
         }
         match x {
             BodyExtension::Str(s) => self.nstring(s),
-            BodyExtension::Number(n) => {
-                self.num(*n);
-                Ok(())
-            }
+            BodyExtension::Number(n) => self.num63(*n),
             BodyExtension::List(v) if v.is_empty() => bad("empty body extension list"),
             BodyExtension::List(v) => self.list(v, |w, x| w.body_ext(x, depth + 1)),
         }

@@ -76,3 +76,82 @@ fn qresync_known_sets_refuse_star_and_dollar() {
     let enc = good.encode(&o).unwrap();
     assert_eq!(Command::parse(&enc.bytes, &o).unwrap(), good);
 }
+
+fn resp(wire: &[u8]) -> Result<imap_proto::Response, imap_proto::ParseError> {
+    imap_proto::Response::parse(&Bytes::copy_from_slice(wire), &Options::default())
+}
+
+// RFC 9051 section 9:
+//   msg-att-static  =/ "RFC822.SIZE" SP number64 / ...
+//   status-att-val  =  ... ("SIZE" SP number64)
+//   search-key      =/ "LARGER" SP number64 / "SMALLER" SP number64
+//   body-extension  = nstring / number / number64 / ...
+//   number64        = 1*DIGIT ; Unsigned 63-bit integer
+//                       ; (0 <= n <= 9,223,372,036,854,775,807)
+// RFC 9208 section 9: resource-usage / resource-limit = number64; RFC 7162
+// section 7: UNCHANGEDSINCE takes mod-sequence-valzer (63-bit). RFC 7889's
+// APPENDLIMIT value is at most as wide. These values were read and written
+// up to 2^64-1, which a peer keeping them in a signed 64-bit integer (the
+// width the RFCs promise) reads as negative or refuses.
+#[test]
+fn number64_values_stop_at_2_pow_63_minus_1() {
+    let max = i64::MAX as u64;
+    for wire in [
+        &b"* 1 FETCH (RFC822.SIZE 9223372036854775807)\r\n"[..],
+        b"* STATUS INBOX (SIZE 9223372036854775807)\r\n",
+        b"* QUOTA \"\" (STORAGE 9223372036854775807 9223372036854775807)\r\n",
+        b"* OK [APPENDLIMIT 9223372036854775807] x\r\n",
+        b"* 1 FETCH (BINARY.SIZE[1] 9223372036854775807)\r\n",
+    ] {
+        let r = resp(wire).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(&r.encode(&Options::default()).unwrap().bytes[..], wire);
+    }
+    for wire in [
+        &b"* 1 FETCH (RFC822.SIZE 9223372036854775808)\r\n"[..],
+        b"* 1 FETCH (RFC822.SIZE 18446744073709551615)\r\n",
+        b"* STATUS INBOX (SIZE 9223372036854775808)\r\n",
+        b"* QUOTA \"\" (STORAGE 1 9223372036854775808)\r\n",
+        b"* OK [APPENDLIMIT 9223372036854775808] x\r\n",
+        b"* 1 FETCH (BINARY.SIZE[1] 9223372036854775808)\r\n",
+        b"* 1 FETCH (BODYSTRUCTURE (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1 NIL NIL NIL NIL 9223372036854775808))\r\n",
+    ] {
+        let r = resp(wire);
+        // APPENDLIMIT with a bad argument is kept raw, as other known codes are.
+        let typed = matches!(
+            &r,
+            Ok(imap_proto::Response::Status(s)) if matches!(s.code, Some(imap_proto::Code::AppendLimit(_)))
+        );
+        assert!(r.is_err() || !typed && wire.starts_with(b"* OK"), "{}", String::from_utf8_lossy(wire));
+    }
+    for wire in [
+        &b"a1 SEARCH LARGER 9223372036854775808\r\n"[..],
+        b"a1 SEARCH SMALLER 9223372036854775808\r\n",
+        b"a1 STORE 1 (UNCHANGEDSINCE 9223372036854775808) FLAGS (\\Seen)\r\n",
+        b"a1 SETQUOTA \"\" (STORAGE 9223372036854775808)\r\n",
+    ] {
+        assert!(cmd(wire).is_err(), "{}", String::from_utf8_lossy(wire));
+    }
+    let o = Options::default();
+    let size = imap_proto::Response::Data(imap_proto::Data::Fetch {
+        seq: 1,
+        items: vec![imap_proto::response::FetchItem::Rfc822Size(max + 1)],
+    });
+    assert!(size.encode(&o).is_err());
+    let larger = Command {
+        tag: Tag::new("a1").unwrap(),
+        body: CommandBody::Search {
+            uid: false,
+            returns: None,
+            charset: None,
+            criteria: vec![imap_proto::command::SearchKey::Larger(max + 1)],
+        },
+    };
+    assert!(larger.encode(&o).is_err());
+    let limit = imap_proto::Response::Status(imap_proto::StatusResponse {
+        tag: None,
+        kind: imap_proto::StatusKind::Ok,
+        code: Some(imap_proto::Code::AppendLimit(Some(u64::MAX))),
+        text: Bytes::from_static(b"x"),
+    });
+    assert!(limit.encode(&o).is_err());
+}

@@ -108,7 +108,7 @@ fn search_key() -> BoxedStrategy<SearchKey> {
         date().prop_map(K::Since),
         date().prop_map(K::SentBefore),
         atom().prop_map(K::Keyword),
-        any::<u64>().prop_map(K::Larger),
+        (0u64..=i64::MAX as u64).prop_map(K::Larger),
         seq_set().prop_map(K::Uid),
         seq_set().prop_map(K::SequenceSet),
         (0u64..=i64::MAX as u64).prop_map(|m| K::ModSeq {
@@ -234,7 +234,10 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
             .prop_map(|(mailbox, items)| C::Status { mailbox, items }),
         (mailbox(), s()).prop_map(|(reference, pattern)| C::Lsub { reference, pattern }),
         s().prop_map(C::GetQuota),
-        (s(), proptest::collection::vec((atom(), any::<u64>()), 0..3))
+        (
+            s(),
+            proptest::collection::vec((atom(), (0u64..=i64::MAX as u64)), 0..3)
+        )
             .prop_map(|(root, limits)| C::SetQuota { root, limits }),
     ];
     let select_param = prop_oneof![
@@ -374,7 +377,7 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
     let store = (
         any::<bool>(),
         seq_set(),
-        proptest::option::of(any::<u64>()),
+        proptest::option::of((0u64..=i64::MAX as u64)),
         mode,
         any::<bool>(),
         proptest::collection::vec(flag(), 0..4),
@@ -503,7 +506,7 @@ fn code() -> impl Strategy<Value = Code> {
         }),
         (0u64..=i64::MAX as u64).prop_map(Code::HighestModSeq),
         uid_set().prop_map(Code::Modified),
-        proptest::option::of(any::<u64>()).prop_map(Code::AppendLimit),
+        proptest::option::of((0u64..=i64::MAX as u64)).prop_map(Code::AppendLimit),
         "[A-Za-z0-9_-]{1,12}".prop_map(|x| Code::MailboxId(Bytes::from(x))),
         (xatom(), proptest::option::of("[!-\\\\^-~][ -\\\\^-~]{0,8}"))
             .prop_map(|(a, t)| Code::Other(a, t.map(Bytes::from))),
@@ -556,7 +559,7 @@ fn params() -> impl Strategy<Value = Option<Vec<(Str, Str)>>> {
 fn disposition() -> BoxedStrategy<DispositionExt> {
     let ext = prop_oneof![
         ns().prop_map(BodyExtension::Str),
-        any::<u64>().prop_map(BodyExtension::Number)
+        (0u64..=i64::MAX as u64).prop_map(BodyExtension::Number)
     ]
     .prop_recursive(2, 6, 2, |inner| {
         proptest::collection::vec(inner, 1..3).prop_map(BodyExtension::List)
@@ -660,7 +663,7 @@ fn fetch_item() -> impl Strategy<Value = FetchItem> {
         envelope().prop_map(|e| F::Envelope(Box::new(e))),
         date_time().prop_map(F::InternalDate),
         ns().prop_map(F::Rfc822Header),
-        any::<u64>().prop_map(F::Rfc822Size),
+        (0u64..=i64::MAX as u64).prop_map(F::Rfc822Size),
         nz().prop_map(F::Uid),
         (0u64..=i64::MAX as u64).prop_map(F::ModSeq),
         body(false).prop_map(|b| F::Body(Box::new(b))),
@@ -684,7 +687,7 @@ fn fetch_item() -> impl Strategy<Value = FetchItem> {
                 origin,
                 data: d.map(Str::new)
             }),
-        (proptest::collection::vec(1u32..9, 0..3), any::<u64>())
+        (proptest::collection::vec(1u32..9, 0..3), (0u64..=i64::MAX as u64))
             .prop_map(|(part, size)| F::BinarySize { part, size }),
         proptest::option::of(date_time()).prop_map(F::SaveDate),
         proptest::option::of("[a-zA-Z0-9_-]{1,10}").prop_map(|x| F::ThreadId(x.map(Bytes::from))),
@@ -753,7 +756,7 @@ fn data() -> impl Strategy<Value = Data> {
         list().prop_map(Data::Lsub),
         (
             mailbox(),
-            proptest::collection::vec((status_item(), any::<u64>()), 0..4)
+            proptest::collection::vec((status_item(), (0u64..=i64::MAX as u64)), 0..4)
         )
             .prop_map(|(mailbox, items)| Data::Status { mailbox, items }),
         proptest::collection::vec(flag(), 0..4).prop_map(Data::Flags),
@@ -789,11 +792,8 @@ fn data() -> impl Strategy<Value = Data> {
         (
             s(),
             proptest::collection::vec(
-                (atom(), any::<u64>(), any::<u64>()).prop_map(|(name, usage, limit)| QuotaResource {
-                    name,
-                    usage,
-                    limit
-                }),
+                (atom(), (0u64..=i64::MAX as u64), (0u64..=i64::MAX as u64))
+                    .prop_map(|(name, usage, limit)| QuotaResource { name, usage, limit }),
                 0..3
             )
         )

@@ -183,7 +183,7 @@ impl P<'_> {
                 let limits = self.paren_list(|p| {
                     let n = p.atom()?;
                     p.sp()?;
-                    Ok((n, p.number64()?))
+                    Ok((n, p.number63()?))
                 })?;
                 C::SetQuota { root, limits }
             }
@@ -444,8 +444,8 @@ impl P<'_> {
             b"SENTSINCE" => K::SentSince(arg!(date)),
             b"KEYWORD" => K::Keyword(arg!(atom)),
             b"UNKEYWORD" => K::Unkeyword(arg!(atom)),
-            b"LARGER" => K::Larger(arg!(number64)),
-            b"SMALLER" => K::Smaller(arg!(number64)),
+            b"LARGER" => K::Larger(arg!(number63)),
+            b"SMALLER" => K::Smaller(arg!(number63)),
             b"UID" => K::Uid(arg!(seq_set)),
             b"OLDER" => K::Older(arg!(nz_number)),
             b"YOUNGER" => K::Younger(arg!(nz_number)),
@@ -594,7 +594,7 @@ impl P<'_> {
                 return self.err("expected UNCHANGEDSINCE");
             }
             self.sp()?;
-            unchanged_since = Some(self.number64()?);
+            unchanged_since = Some(self.number63()?);
             self.close()?;
             self.sp()?;
         }

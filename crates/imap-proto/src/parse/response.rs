@@ -171,7 +171,7 @@ impl P<'_> {
             b"APPENDLIMIT" => {
                 let mut n = None;
                 if self.eat(b' ') {
-                    n = Some(self.number64()?);
+                    n = Some(self.number63()?);
                 }
                 Code::AppendLimit(n)
             }
@@ -261,7 +261,7 @@ impl P<'_> {
                     self.paren_list(|p| {
                         let i = p.status_item()?;
                         p.sp()?;
-                        Ok((i, p.number64()?))
+                        Ok((i, p.number63()?))
                     })?
                 };
                 Data::Status { mailbox, items }
@@ -324,12 +324,12 @@ impl P<'_> {
                 let resources = self.paren_list(|p| {
                     let name = p.atom()?;
                     p.sp()?;
-                    let usage = p.number64()?;
+                    let usage = p.number63()?;
                     p.sp()?;
                     Ok(QuotaResource {
                         name,
                         usage,
-                        limit: p.number64()?,
+                        limit: p.number63()?,
                     })
                 })?;
                 Data::Quota { root, resources }
@@ -580,7 +580,7 @@ impl P<'_> {
             }
             b"RFC822.SIZE" => {
                 self.sp()?;
-                F::Rfc822Size(self.number64()?)
+                F::Rfc822Size(self.number63()?)
             }
             b"UID" => {
                 self.sp()?;
@@ -634,7 +634,7 @@ impl P<'_> {
                 self.sp()?;
                 F::BinarySize {
                     part,
-                    size: self.number64()?,
+                    size: self.number63()?,
                 }
             }
             b"SAVEDATE" => {
@@ -912,7 +912,7 @@ impl P<'_> {
                     Ok(BodyExtension::List(v))
                 }
             }),
-            Some(b'0'..=b'9') => self.number64().map(BodyExtension::Number),
+            Some(b'0'..=b'9') => self.number63().map(BodyExtension::Number),
             _ => self.nstring().map(BodyExtension::Str),
         };
         self.leave();
