@@ -14,7 +14,7 @@ use crate::error::EncodeError;
 use crate::framing::Direction;
 use crate::options::Options;
 use crate::parse::command::is_atom;
-use crate::parse::{is_astring_char, is_list_char};
+use crate::parse::{ID_MAX_FIELD, ID_MAX_PAIRS, ID_MAX_VALUE, is_astring_char, is_list_char};
 use crate::response::{
     Address, BodyExtension, BodyStructure, Code, Continue, Data, DispositionExt, ESearchItem, Envelope,
     ExtValue, FetchItem, Language, NamespaceDesc, Response, SingleKind, StatusKind, StatusResponse, Thread,
@@ -499,6 +499,16 @@ impl<'a> W<'a> {
             None => {
                 self.raw(b"NIL");
                 Ok(())
+            }
+            // RFC 2971 section 3.3: at most 30 pairs, fields of at most 30
+            // octets, values of at most 1024.
+            Some(v) if v.len() > ID_MAX_PAIRS => bad("more than 30 ID field-value pairs"),
+            Some(v)
+                if v.iter().any(|(k, val)| {
+                    k.data.len() > ID_MAX_FIELD || val.as_ref().is_some_and(|s| s.data.len() > ID_MAX_VALUE)
+                }) =>
+            {
+                bad("ID field longer than 30 octets or value longer than 1024")
             }
             Some(v) => self.list(v, |w, (k, val)| {
                 w.string(k)?;

@@ -155,3 +155,60 @@ fn number64_values_stop_at_2_pow_63_minus_1() {
     });
     assert!(limit.encode(&o).is_err());
 }
+
+fn id_list(pairs: usize, field_len: usize, value_len: usize) -> Vec<u8> {
+    let mut w = b"(".to_vec();
+    for i in 0..pairs {
+        if i > 0 {
+            w.push(b' ');
+        }
+        let field = format!("{i:0>field_len$}");
+        w.extend_from_slice(format!("\"{field}\" \"{}\"", "v".repeat(value_len)).as_bytes());
+    }
+    w.push(b')');
+    w
+}
+
+// RFC 2971 section 3.3: "Field strings MUST NOT be longer than 30 octets.
+// Value strings MUST NOT be longer than 1024 octets.  Implementations MUST
+// NOT send more than 30 field-value pairs." The ID command and response
+// were read and written with any number of pairs of any length.
+#[test]
+fn id_lists_keep_rfc_2971_bounds() {
+    let o = Options::default();
+    for (pairs, field, value, ok) in [
+        (30, 30, 1024, true),
+        (31, 2, 1, false),
+        (1, 31, 1, false),
+        (1, 2, 1025, false),
+    ] {
+        let list = id_list(pairs, field, value);
+        let mut c = b"a1 ID ".to_vec();
+        c.extend_from_slice(&list);
+        c.extend_from_slice(b"\r\n");
+        let mut r = b"* ID ".to_vec();
+        r.extend_from_slice(&list);
+        r.extend_from_slice(b"\r\n");
+        assert_eq!(cmd(&c).is_ok(), ok, "command {pairs} {field} {value}");
+        assert_eq!(resp(&r).is_ok(), ok, "response {pairs} {field} {value}");
+        let params: Vec<_> = (0..pairs)
+            .map(|i| {
+                (
+                    imap_proto::Str::from(format!("{i:0>field$}").as_str()),
+                    Some(imap_proto::Str::from("v".repeat(value).as_str())),
+                )
+            })
+            .collect();
+        let c = Command {
+            tag: Tag::new("a1").unwrap(),
+            body: CommandBody::Id(Some(params.clone())),
+        };
+        assert_eq!(c.encode(&o).is_ok(), ok, "encode command {pairs} {field} {value}");
+        let r = imap_proto::Response::Data(imap_proto::Data::Id(Some(params)));
+        assert_eq!(
+            r.encode(&o).is_ok(),
+            ok,
+            "encode response {pairs} {field} {value}"
+        );
+    }
+}

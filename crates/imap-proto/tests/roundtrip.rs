@@ -377,7 +377,7 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
     let store = (
         any::<bool>(),
         seq_set(),
-        proptest::option::of((0u64..=i64::MAX as u64)),
+        proptest::option::of(0u64..=i64::MAX as u64),
         mode,
         any::<bool>(),
         proptest::collection::vec(flag(), 0..4),
@@ -506,7 +506,7 @@ fn code() -> impl Strategy<Value = Code> {
         }),
         (0u64..=i64::MAX as u64).prop_map(Code::HighestModSeq),
         uid_set().prop_map(Code::Modified),
-        proptest::option::of((0u64..=i64::MAX as u64)).prop_map(Code::AppendLimit),
+        proptest::option::of(0u64..=i64::MAX as u64).prop_map(Code::AppendLimit),
         "[A-Za-z0-9_-]{1,12}".prop_map(|x| Code::MailboxId(Bytes::from(x))),
         (xatom(), proptest::option::of("[!-\\\\^-~][ -\\\\^-~]{0,8}"))
             .prop_map(|(a, t)| Code::Other(a, t.map(Bytes::from))),

@@ -29,6 +29,13 @@ const fn atom_table() -> [bool; 256] {
 }
 const ATOM: [bool; 256] = atom_table();
 
+/// RFC 2971 section 3.3: the longest ID field string.
+pub(crate) const ID_MAX_FIELD: usize = 30;
+/// RFC 2971 section 3.3: the longest ID value string.
+pub(crate) const ID_MAX_VALUE: usize = 1024;
+/// RFC 2971 section 3.3: the most field-value pairs in one ID list.
+pub(crate) const ID_MAX_PAIRS: usize = 30;
+
 const fn quoted_stop(eight_bit: bool) -> [bool; 256] {
     let mut t = [false; 256];
     t[b'"' as usize] = true;
@@ -812,18 +819,36 @@ impl<'a> P<'a> {
         Ok(Some(c))
     }
 
-    /// ID parameters: NIL / "(" [string SP nstring *(SP string SP nstring)] ")".
+    /// ID parameters: NIL / "(" [string SP nstring *(SP string SP nstring)] ")",
+    /// within the bounds of RFC 2971 section 3.3: "Field strings MUST NOT be
+    /// longer than 30 octets.  Value strings MUST NOT be longer than 1024
+    /// octets.  Implementations MUST NOT send more than 30 field-value
+    /// pairs." (so a peer cannot make us keep more).
     pub(crate) fn id_params(&mut self) -> R<Option<Vec<(Str, NStr)>>> {
         if self.is_nil() {
             self.pos += 3;
             return Ok(None);
         }
-        self.paren_list(|p| {
+        let v = self.paren_list(|p| {
+            let at = p.pos;
             let k = p.string()?;
+            if k.data.len() > ID_MAX_FIELD {
+                p.pos = at;
+                return p.err("ID field longer than 30 octets");
+            }
             p.sp()?;
-            Ok((k, p.nstring()?))
-        })
-        .map(Some)
+            let at = p.pos;
+            let v = p.nstring()?;
+            if v.as_ref().is_some_and(|v| v.data.len() > ID_MAX_VALUE) {
+                p.pos = at;
+                return p.err("ID value longer than 1024 octets");
+            }
+            Ok((k, v))
+        })?;
+        if v.len() > ID_MAX_PAIRS {
+            return self.err("more than 30 ID field-value pairs");
+        }
+        Ok(Some(v))
     }
 
     /// Section part numbers `1.2.3` followed by `]` or `.`; stops before a
