@@ -14,7 +14,9 @@ use crate::error::EncodeError;
 use crate::framing::Direction;
 use crate::options::Options;
 use crate::parse::command::is_atom;
-use crate::parse::{ID_MAX_FIELD, ID_MAX_PAIRS, ID_MAX_VALUE, is_astring_char, is_list_char};
+use crate::parse::{
+    ID_MAX_FIELD, ID_MAX_PAIRS, ID_MAX_VALUE, is_astring_char, is_initial_response, is_list_char,
+};
 use crate::response::{
     Address, BodyExtension, BodyStructure, Code, Continue, Data, DispositionExt, ESearchItem, Envelope,
     ExtValue, FetchItem, Language, NamespaceDesc, Response, SingleKind, StatusKind, StatusResponse, Thread,
@@ -570,12 +572,7 @@ impl<'a> W<'a> {
                 self.raw(b"AUTHENTICATE ");
                 self.atom(mechanism)?;
                 if let Some(ir) = initial_response {
-                    let ok = !ir.0.is_empty()
-                        && ir
-                            .0
-                            .iter()
-                            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='));
-                    if !ok {
+                    if !is_initial_response(&ir.0) {
                         return bad("initial response must be base64 or '='");
                     }
                     self.sp();

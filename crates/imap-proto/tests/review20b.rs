@@ -212,3 +212,32 @@ fn id_lists_keep_rfc_2971_bounds() {
         );
     }
 }
+
+// RFC 9051 section 9 (and RFC 4959 section 7):
+//   initial-resp    =  (base64 / "=")
+//   base64          = *(4base64-char) [base64-terminal]
+//   base64-terminal = (2base64-char "==") / (3base64-char "=")
+// The parser and encoder took any run of base64 letters and '=' (`abc`,
+// `a=b`, `==`, `A===`); a SASL mechanism then got data that no base64
+// decoder reads the same way.
+#[test]
+fn authenticate_initial_response_is_base64_or_equals() {
+    let o = Options::default();
+    for ok in ["=", "AGZyZWQAcGFzcw==", "YWJj", "YWI=", "YQ=="] {
+        let wire = format!("a1 AUTHENTICATE PLAIN {ok}\r\n");
+        let c = cmd(wire.as_bytes()).unwrap_or_else(|e| panic!("{ok}: {e:?}"));
+        assert_eq!(&c.encode(&o).unwrap().bytes[..], wire.as_bytes());
+    }
+    for bad in ["abc", "a=b", "==", "A===", "YWJj=", "YW=j", "====", "YWJjZA"] {
+        let wire = format!("a1 AUTHENTICATE PLAIN {bad}\r\n");
+        assert!(cmd(wire.as_bytes()).is_err(), "{bad}");
+        let c = Command {
+            tag: Tag::new("a1").unwrap(),
+            body: CommandBody::Authenticate {
+                mechanism: Bytes::from_static(b"PLAIN"),
+                initial_response: Some(imap_proto::Sensitive(Bytes::from(bad))),
+            },
+        };
+        assert!(c.encode(&o).is_err(), "{bad}");
+    }
+}

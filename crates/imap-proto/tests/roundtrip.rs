@@ -282,12 +282,19 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
             username,
             password: Sensitive(p)
         }),
-        (atom(), proptest::option::of("[A-Za-z0-9+/]{1,12}={0,2}")).prop_map(|(mechanism, ir)| {
-            C::Authenticate {
-                mechanism,
-                initial_response: ir.map(|x| Sensitive(Bytes::from(x))),
-            }
-        }),
+        (
+            atom(),
+            proptest::option::of(prop_oneof![
+                Just("=".to_string()),
+                "([A-Za-z0-9+/]{4}){0,3}([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)"
+            ])
+        )
+            .prop_map(|(mechanism, ir)| {
+                C::Authenticate {
+                    mechanism,
+                    initial_response: ir.map(|x| Sensitive(Bytes::from(x))),
+                }
+            }),
         proptest::collection::vec(atom(), 1..3).prop_map(C::Enable),
         proptest::option::of(proptest::collection::vec((s(), ns()), 0..3)).prop_map(C::Id),
         atom().prop_map(C::Compress),

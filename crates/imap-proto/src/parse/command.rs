@@ -40,8 +40,9 @@ impl P<'_> {
                 let initial_response = if self.eat(b' ') {
                     let (s, e) =
                         self.take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='));
-                    if s == e {
-                        return self.err("expected a base64 initial response");
+                    if !super::is_initial_response(&self.b[s..e]) {
+                        self.pos = s;
+                        return self.err("expected a base64 initial response or '='");
                     }
                     Some(Sensitive(self.slice(s, e)))
                 } else {

@@ -934,6 +934,24 @@ pub(crate) fn run<T>(
     }
 }
 
+/// `initial-resp = (base64 / "=")` of AUTHENTICATE (RFC 9051 section 9,
+/// RFC 4959 section 7) with `base64 = *(4base64-char) [base64-terminal]`:
+/// whole groups of four, `=` padding only at the very end, and `=` alone
+/// for an empty response. Empty input is no initial response.
+pub(crate) fn is_initial_response(b: &[u8]) -> bool {
+    if b == b"=" {
+        return true;
+    }
+    if b.is_empty() || b.len() % 4 != 0 {
+        return false;
+    }
+    let pad = b.iter().rev().take_while(|&&c| c == b'=').count();
+    pad <= 2
+        && b[..b.len() - pad]
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+}
+
 /// Where to cut the first bytes of a command so they keep no credentials:
 /// after the command name of LOGIN and AUTHENTICATE, whose arguments are a
 /// password or SASL data (`Sensitive` once parsed). `None`: keep them all.
