@@ -241,3 +241,42 @@ fn authenticate_initial_response_is_base64_or_equals() {
         assert!(c.encode(&o).is_err(), "{bad}");
     }
 }
+
+// RFC 9051 section 4.3: a literal's data is followed by the rest of the
+// command or response, which may announce another literal; there is no limit
+// on how many a unit holds other than its size. DESIGN.md: exceeding a limit
+// is "never ... a stack overflow". The framer recursed once per literal that
+// needs no continuation (any literal in a response, `{n+}` in a command), so
+// a unit of many small literals, all in the buffer, overflowed the stack.
+#[test]
+fn many_literals_in_one_unit_do_not_recurse() {
+    let run = |dir: imap_proto::Direction, piece: &[u8], head: &[u8], tail: &[u8]| {
+        let mut wire = head.to_vec();
+        for _ in 0..200_000 {
+            wire.extend_from_slice(piece);
+        }
+        wire.extend_from_slice(tail);
+        let mut buf = bytes::BytesMut::from(&wire[..]);
+        let mut f = imap_proto::Framer::new(dir, imap_proto::Limits::default());
+        let Some(Ok(imap_proto::Frame::Unit(u))) = f.next(&mut buf) else {
+            panic!("no unit")
+        };
+        assert_eq!(u.bytes().len(), wire.len());
+        assert!(buf.is_empty());
+        u
+    };
+    run(
+        imap_proto::Direction::ServerToClient,
+        b" X {0}\r\n",
+        b"* 1 FETCH (X {0}\r\n",
+        b")\r\n",
+    );
+    let u = run(
+        imap_proto::Direction::ClientToServer,
+        b" {1+}\r\nx",
+        b"a1 APPEND x {1+}\r\nx",
+        b"\r\n",
+    );
+    let c = Command::parse_unit(&u, &Options::default()).unwrap();
+    assert!(matches!(c.body, CommandBody::Append { ref messages, .. } if messages.len() == 200_001));
+}
