@@ -280,3 +280,31 @@ fn many_literals_in_one_unit_do_not_recurse() {
     let c = Command::parse_unit(&u, &Options::default()).unwrap();
     assert!(matches!(c.body, CommandBody::Append { ref messages, .. } if messages.len() == 200_001));
 }
+
+// RFC 9051 section 5.1: "The case-insensitive mailbox name INBOX is a
+// special name reserved to mean "the primary mailbox for this user on this
+// server"." `Mailbox`'s doc says the same ("`INBOX` is case-insensitive"),
+// but its derived equality and hash compared bytes, so `SELECT inbox` did
+// not name the same mailbox as `Mailbox::from("INBOX")` (a session keeping
+// the selected mailbox, or a map keyed by it, saw two mailboxes).
+#[test]
+fn inbox_is_one_mailbox_in_any_case() {
+    use std::collections::HashSet;
+    let c = cmd(b"a1 SELECT inbox\r\n").unwrap();
+    let CommandBody::Select { mailbox, .. } = c.body else {
+        panic!("{c:?}")
+    };
+    assert_eq!(mailbox, Mailbox::from("INBOX"));
+    assert_eq!(Mailbox::from("InBoX"), Mailbox::from("inbox"));
+    let set: HashSet<Mailbox> = ["INBOX", "inbox", "Inbox"]
+        .into_iter()
+        .map(Mailbox::from)
+        .collect();
+    assert_eq!(set.len(), 1);
+    // Other names, and INBOX's children, keep their case.
+    assert_ne!(Mailbox::from("Sent"), Mailbox::from("sent"));
+    assert_ne!(Mailbox::from("INBOX/a"), Mailbox::from("inbox/a"));
+    assert_ne!(Mailbox::from("INBOX"), Mailbox::from("INBOX2"));
+    // The wire form is kept as sent.
+    assert_eq!(mailbox.as_bytes(), b"inbox");
+}
