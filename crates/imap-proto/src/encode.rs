@@ -520,6 +520,15 @@ impl<'a> W<'a> {
         }
     }
 
+    /// mod-sequence-value (RFC 7162 section 7): 1..=2^63-1.
+    fn nz_mod_seq(&mut self, v: u64) -> E {
+        if v == 0 {
+            return bad("mod-sequence must not be zero");
+        }
+        self.mod_seq(v)
+    }
+
+    /// mod-sequence-valzer: 0..=2^63-1.
     fn mod_seq(&mut self, v: u64) -> E {
         if v > i64::MAX as u64 {
             return bad("mod-sequence too large");
@@ -800,7 +809,7 @@ impl<'a> W<'a> {
                         match m {
                             FetchModifier::ChangedSince(n) => {
                                 w.raw(b"CHANGEDSINCE ");
-                                w.mod_seq(*n)?;
+                                w.nz_mod_seq(*n)?;
                             }
                             FetchModifier::Vanished => w.raw(b"VANISHED"),
                         }
@@ -941,7 +950,7 @@ impl<'a> W<'a> {
                 self.raw(b"QRESYNC (");
                 self.nz(*uid_validity)?;
                 self.sp();
-                self.mod_seq(*mod_seq)?;
+                self.nz_mod_seq(*mod_seq)?;
                 // RFC 7162 section 7: "*" is not allowed in known-uids,
                 // known-sequence-set or known-uid-set.
                 if let Some(k) = known_uids {
@@ -1255,7 +1264,7 @@ impl<'a> W<'a> {
             }
             Code::HighestModSeq(n) => {
                 self.raw(b"HIGHESTMODSEQ ");
-                self.mod_seq(*n)?;
+                self.nz_mod_seq(*n)?;
             }
             Code::Modified(s) => {
                 self.raw(b"MODIFIED ");
@@ -1385,7 +1394,7 @@ impl<'a> W<'a> {
                 }
                 if let Some(m) = mod_seq {
                     self.raw(b" (MODSEQ ");
-                    self.mod_seq(*m)?;
+                    self.nz_mod_seq(*m)?;
                     self.out.put_u8(b')');
                 }
             }
@@ -1625,7 +1634,7 @@ impl<'a> W<'a> {
             }
             F::ModSeq(n) => {
                 self.raw(b"MODSEQ (");
-                self.mod_seq(*n)?;
+                self.nz_mod_seq(*n)?;
                 self.out.put_u8(b')');
             }
             F::Body(b) => {

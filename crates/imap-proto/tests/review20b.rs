@@ -308,3 +308,63 @@ fn inbox_is_one_mailbox_in_any_case() {
     // The wire form is kept as sent.
     assert_eq!(mailbox.as_bytes(), b"inbox");
 }
+
+// RFC 7162 section 7:
+//   mod-sequence-value  = 1*DIGIT ;; Positive unsigned 63-bit integer
+//                          ;; (1 <= n <= 9,223,372,036,854,775,807).
+//   mod-sequence-valzer = "0" / mod-sequence-value
+// HIGHESTMODSEQ (response code), FETCH MODSEQ (permsg-modsequence), the
+// SEARCH/SORT `(MODSEQ n)`, CHANGEDSINCE and the QRESYNC parameter take
+// mod-sequence-value; only STATUS HIGHESTMODSEQ, UNCHANGEDSINCE and the
+// SEARCH key take 0. Zero was read and written everywhere (a server without
+// mod-sequences says NOMODSEQ, RFC 7162 section 3.1.2, not HIGHESTMODSEQ 0).
+#[test]
+fn zero_is_no_mod_sequence_value() {
+    for wire in [&b"* 1 FETCH (MODSEQ (0))\r\n"[..], b"* SEARCH 1 (MODSEQ 0)\r\n"] {
+        assert!(resp(wire).is_err(), "{}", String::from_utf8_lossy(wire));
+    }
+    // A known code whose argument breaks its grammar is kept raw.
+    let r = resp(b"* OK [HIGHESTMODSEQ 0] x\r\n").unwrap();
+    assert!(
+        !matches!(&r, imap_proto::Response::Status(s) if matches!(s.code, Some(imap_proto::Code::HighestModSeq(_)))),
+        "{r:?}"
+    );
+    for wire in [
+        &b"a1 FETCH 1 (FLAGS) (CHANGEDSINCE 0)\r\n"[..],
+        b"a1 SELECT INBOX (QRESYNC (1 0))\r\n",
+    ] {
+        assert!(cmd(wire).is_err(), "{}", String::from_utf8_lossy(wire));
+    }
+    for wire in [
+        &b"a1 STORE 1 (UNCHANGEDSINCE 0) FLAGS (\\Seen)\r\n"[..],
+        b"a1 SEARCH MODSEQ 0\r\n",
+    ] {
+        let c = cmd(wire).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(&c.encode(&Options::default()).unwrap().bytes[..], wire);
+    }
+    let r = resp(b"* STATUS INBOX (HIGHESTMODSEQ 0)\r\n").unwrap();
+    assert_eq!(
+        &r.encode(&Options::default()).unwrap().bytes[..],
+        b"* STATUS INBOX (HIGHESTMODSEQ 0)\r\n"
+    );
+    let o = Options::default();
+    let code = imap_proto::Response::Status(imap_proto::StatusResponse {
+        tag: None,
+        kind: imap_proto::StatusKind::Ok,
+        code: Some(imap_proto::Code::HighestModSeq(0)),
+        text: Bytes::from_static(b"x"),
+    });
+    assert!(code.encode(&o).is_err());
+    let fetch = imap_proto::Response::Data(imap_proto::Data::Fetch {
+        seq: 1,
+        items: vec![imap_proto::response::FetchItem::ModSeq(0)],
+    });
+    assert!(fetch.encode(&o).is_err());
+    let qr = select(SelectParam::QResync {
+        uid_validity: 1,
+        mod_seq: 0,
+        known_uids: None,
+        seq_match: None,
+    });
+    assert!(qr.encode(&o).is_err());
+}

@@ -365,7 +365,7 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
         proptest::collection::vec(fetch_attr(), 1..4).prop_map(FetchItems::Attrs),
     ];
     let modifier = prop_oneof![
-        (0u64..=i64::MAX as u64).prop_map(FetchModifier::ChangedSince),
+        (1u64..=i64::MAX as u64).prop_map(FetchModifier::ChangedSince),
         Just(FetchModifier::Vanished),
     ];
     let fetch = (
@@ -511,7 +511,7 @@ fn code() -> impl Strategy<Value = Code> {
             source,
             dest
         }),
-        (0u64..=i64::MAX as u64).prop_map(Code::HighestModSeq),
+        (1u64..=i64::MAX as u64).prop_map(Code::HighestModSeq),
         uid_set().prop_map(Code::Modified),
         proptest::option::of(0u64..=i64::MAX as u64).prop_map(Code::AppendLimit),
         "[A-Za-z0-9_-]{1,12}".prop_map(|x| Code::MailboxId(Bytes::from(x))),
@@ -672,7 +672,7 @@ fn fetch_item() -> impl Strategy<Value = FetchItem> {
         ns().prop_map(F::Rfc822Header),
         (0u64..=i64::MAX as u64).prop_map(F::Rfc822Size),
         nz().prop_map(F::Uid),
-        (0u64..=i64::MAX as u64).prop_map(F::ModSeq),
+        (1u64..=i64::MAX as u64).prop_map(F::ModSeq),
         body(false).prop_map(|b| F::Body(Box::new(b))),
         body(true).prop_map(|b| F::BodyStructure(Box::new(b))),
         (section(), proptest::option::of(0u64..=i64::MAX as u64), ns()).prop_map(
@@ -773,12 +773,12 @@ fn data() -> impl Strategy<Value = Data> {
         (any::<bool>(), uid_set()).prop_map(|(earlier, uids)| Data::Vanished { earlier, uids }),
         (
             proptest::collection::vec(nz(), 0..6),
-            proptest::option::of(0u64..=i64::MAX as u64)
+            proptest::option::of(1u64..=i64::MAX as u64)
         )
             .prop_map(|(nums, mod_seq)| Data::Search { nums, mod_seq }),
         (
             proptest::collection::vec(nz(), 0..6),
-            proptest::option::of(0u64..=i64::MAX as u64)
+            proptest::option::of(1u64..=i64::MAX as u64)
         )
             .prop_map(|(nums, mod_seq)| Data::Sort { nums, mod_seq }),
         (

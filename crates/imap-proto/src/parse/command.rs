@@ -212,7 +212,7 @@ impl P<'_> {
         self.open()?;
         let uid_validity = self.nz_number()?;
         self.sp()?;
-        let mod_seq = self.mod_seq()?;
+        let mod_seq = self.nz_mod_seq()?;
         let mut known_uids = None;
         let mut seq_match = None;
         if self.eat(b' ') {
@@ -515,7 +515,7 @@ impl P<'_> {
             modifiers = self.paren_list(|p| {
                 if p.eat_kw(b"CHANGEDSINCE") {
                     p.sp()?;
-                    Ok(FetchModifier::ChangedSince(p.mod_seq()?))
+                    Ok(FetchModifier::ChangedSince(p.nz_mod_seq()?))
                 } else if p.eat_kw(b"VANISHED") {
                     Ok(FetchModifier::Vanished)
                 } else {

@@ -371,11 +371,22 @@ impl<'a> P<'a> {
         Ok(v)
     }
 
-    /// mod-sequence-value (1..2^63).
+    /// mod-sequence-valzer (0..2^63).
     pub(crate) fn mod_seq(&mut self) -> R<u64> {
         let v = self.number64()?;
         if v > i64::MAX as u64 {
             return self.err("mod-sequence too large");
+        }
+        Ok(v)
+    }
+
+    /// mod-sequence-value (RFC 7162 section 7): "Positive unsigned 63-bit
+    /// integer (1 <= n <= 9,223,372,036,854,775,807)"; `mod_seq` is the
+    /// `mod-sequence-valzer` that also takes 0.
+    pub(crate) fn nz_mod_seq(&mut self) -> R<u64> {
+        let v = self.mod_seq()?;
+        if v == 0 {
+            return self.err("mod-sequence must not be zero");
         }
         Ok(v)
     }

@@ -162,7 +162,7 @@ impl P<'_> {
             }
             b"HIGHESTMODSEQ" => {
                 self.sp()?;
-                Code::HighestModSeq(self.mod_seq()?)
+                Code::HighestModSeq(self.nz_mod_seq()?)
             }
             b"MODIFIED" => {
                 self.sp()?;
@@ -280,7 +280,7 @@ impl P<'_> {
                             return self.err("expected MODSEQ");
                         }
                         self.sp()?;
-                        mod_seq = Some(self.mod_seq()?);
+                        mod_seq = Some(self.nz_mod_seq()?);
                         self.close()?;
                         break;
                     }
@@ -589,7 +589,7 @@ impl P<'_> {
             b"MODSEQ" => {
                 self.sp()?;
                 self.open()?;
-                let m = self.mod_seq()?;
+                let m = self.nz_mod_seq()?;
                 self.close()?;
                 F::ModSeq(m)
             }
