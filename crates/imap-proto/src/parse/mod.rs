@@ -953,7 +953,7 @@ pub(crate) fn is_initial_response(b: &[u8]) -> bool {
     if b == b"=" {
         return true;
     }
-    if b.is_empty() || b.len() % 4 != 0 {
+    if b.is_empty() || !b.len().is_multiple_of(4) {
         return false;
     }
     let pad = b.iter().rev().take_while(|&&c| c == b'=').count();
