@@ -1354,7 +1354,15 @@ impl<'a> W<'a> {
                 self.list(items, |w, (i, n)| {
                     w.raw(i.name());
                     w.sp();
-                    w.num63(*n)
+                    match n {
+                        Some(n) => w.num63(*n),
+                        // RFC 7889 section 3.1: only APPENDLIMIT may be NIL.
+                        None if *i == crate::command::StatusItem::AppendLimit => {
+                            w.raw(b"NIL");
+                            Ok(())
+                        }
+                        None => bad("a STATUS value other than APPENDLIMIT is NIL"),
+                    }
                 })?;
             }
             Data::Flags(v) => {

@@ -368,3 +368,33 @@ fn zero_is_no_mod_sequence_value() {
     });
     assert!(qr.encode(&o).is_err());
 }
+
+// RFC 7889 section 3.1 (the STATUS extension this crate lists as
+// `StatusItem::AppendLimit`):
+//   status-att-val =/ "APPENDLIMIT" SP (number / nil)
+// and a server with no limit for a mailbox answers `APPENDLIMIT NIL` (Apache
+// James does). The whole STATUS response was refused, so a client lost the
+// other items with it; NIL stays distinct from 0 ("no APPEND at all").
+#[test]
+fn status_appendlimit_nil_is_read_and_written() {
+    use imap_proto::command::StatusItem;
+    let wire = b"* STATUS INBOX (MESSAGES 3 APPENDLIMIT NIL)\r\n";
+    let r = resp(wire).unwrap_or_else(|e| panic!("{e:?}"));
+    let imap_proto::Response::Data(imap_proto::Data::Status { items, .. }) = &r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(
+        items,
+        &[(StatusItem::Messages, Some(3)), (StatusItem::AppendLimit, None)]
+    );
+    assert_eq!(&r.encode(&Options::default()).unwrap().bytes[..], wire);
+    let zero = resp(b"* STATUS INBOX (APPENDLIMIT 0)\r\n").unwrap();
+    assert_ne!(zero, resp(b"* STATUS INBOX (APPENDLIMIT NIL)\r\n").unwrap());
+    // Only APPENDLIMIT takes NIL.
+    assert!(resp(b"* STATUS INBOX (MESSAGES NIL)\r\n").is_err());
+    let bad = imap_proto::Response::Data(imap_proto::Data::Status {
+        mailbox: Mailbox::from("INBOX"),
+        items: vec![(StatusItem::Messages, None)],
+    });
+    assert!(bad.encode(&Options::default()).is_err());
+}

@@ -763,7 +763,17 @@ fn data() -> impl Strategy<Value = Data> {
         list().prop_map(Data::Lsub),
         (
             mailbox(),
-            proptest::collection::vec((status_item(), (0u64..=i64::MAX as u64)), 0..4)
+            proptest::collection::vec(
+                (status_item(), proptest::option::of(0u64..=i64::MAX as u64)).prop_map(|(i, n)| (
+                    i,
+                    if i == StatusItem::AppendLimit {
+                        n
+                    } else {
+                        n.or(Some(0))
+                    }
+                )),
+                0..4
+            )
         )
             .prop_map(|(mailbox, items)| Data::Status { mailbox, items }),
         proptest::collection::vec(flag(), 0..4).prop_map(Data::Flags),

@@ -261,7 +261,11 @@ impl P<'_> {
                     self.paren_list(|p| {
                         let i = p.status_item()?;
                         p.sp()?;
-                        Ok((i, p.number63()?))
+                        if i == crate::command::StatusItem::AppendLimit && p.is_nil() {
+                            p.pos += 3;
+                            return Ok((i, None));
+                        }
+                        Ok((i, Some(p.number63()?)))
                     })?
                 };
                 Data::Status { mailbox, items }
