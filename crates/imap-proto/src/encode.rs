@@ -680,6 +680,10 @@ impl<'a> W<'a> {
                             ListReturn::Subscribed => w.raw(b"SUBSCRIBED"),
                             ListReturn::Children => w.raw(b"CHILDREN"),
                             ListReturn::SpecialUse => w.raw(b"SPECIAL-USE"),
+                            // RFC 5819 section 6: at least one status-att.
+                            ListReturn::Status(items) if items.is_empty() => {
+                                return bad("empty STATUS return option");
+                            }
                             ListReturn::Status(items) => {
                                 w.raw(b"STATUS ");
                                 w.list(items, |w, i| {

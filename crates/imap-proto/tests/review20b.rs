@@ -398,3 +398,27 @@ fn status_appendlimit_nil_is_read_and_written() {
     });
     assert!(bad.encode(&Options::default()).is_err());
 }
+
+// RFC 5819 section 6:
+//   return-option =/ "STATUS" SP "(" status-att *(SP status-att) ")"
+// At least one item, as in the STATUS command (whose empty list the codec
+// already refuses). `LIST "" * RETURN (STATUS ())` was read, and written.
+#[test]
+fn list_return_status_needs_an_item() {
+    assert!(cmd(b"a1 LIST \"\" * RETURN (STATUS ())\r\n").is_err());
+    let ok = cmd(b"a1 LIST \"\" * RETURN (STATUS (MESSAGES))\r\n").unwrap();
+    assert_eq!(
+        &ok.encode(&Options::default()).unwrap().bytes[..],
+        b"a1 LIST \"\" * RETURN (STATUS (MESSAGES))\r\n"
+    );
+    let c = Command {
+        tag: Tag::new("a1").unwrap(),
+        body: CommandBody::List {
+            selection: vec![],
+            reference: Mailbox::from(""),
+            patterns: vec![imap_proto::Str::from("*")],
+            returns: Some(vec![imap_proto::command::ListReturn::Status(vec![])]),
+        },
+    };
+    assert!(c.encode(&Options::default()).is_err());
+}

@@ -310,7 +310,7 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
         Just(ListReturn::Subscribed),
         Just(ListReturn::Children),
         Just(ListReturn::SpecialUse),
-        proptest::collection::vec(status_item(), 0..3).prop_map(ListReturn::Status),
+        proptest::collection::vec(status_item(), 1..3).prop_map(ListReturn::Status),
         xatom().prop_map(ListReturn::Other),
     ];
     let list = (

@@ -297,7 +297,12 @@ impl P<'_> {
                     b"SPECIAL-USE" => ListReturn::SpecialUse,
                     b"STATUS" => {
                         p.sp()?;
-                        ListReturn::Status(p.paren_list(Self::status_item)?)
+                        // RFC 5819 section 6: "(" status-att *(SP status-att) ")".
+                        let items = p.paren_list(Self::status_item)?;
+                        if items.is_empty() {
+                            return p.err("empty STATUS return option");
+                        }
+                        ListReturn::Status(items)
                     }
                     _ => ListReturn::Other(a),
                 })
