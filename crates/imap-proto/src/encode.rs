@@ -1394,6 +1394,10 @@ impl<'a> W<'a> {
                 self.uid_set(uids)?;
             }
             Data::Search { nums, mod_seq } | Data::Sort { nums, mod_seq } => {
+                // RFC 7162 section 7: a MODSEQ follows 1*(SP nz-number).
+                if nums.is_empty() && mod_seq.is_some() {
+                    return bad("MODSEQ in a SEARCH/SORT response without numbers");
+                }
                 self.raw(if matches!(d, Data::Search { .. }) {
                     b"SEARCH"
                 } else {
@@ -1493,6 +1497,8 @@ impl<'a> W<'a> {
                 self.sp();
                 self.namespace(shared.as_deref())?;
             }
+            // RFC 9208 section 9: quota-list holds at least one resource.
+            Data::Quota { resources, .. } if resources.is_empty() => return bad("empty QUOTA list"),
             Data::Quota { root, resources } => {
                 self.raw(b"QUOTA ");
                 self.astring(root)?;

@@ -422,3 +422,43 @@ fn list_return_status_needs_an_item() {
     };
     assert!(c.encode(&Options::default()).is_err());
 }
+
+// RFC 9208 section 9: `quota-list = "(" quota-resource *(SP
+// quota-resource) ")"` (at least one; only SETQUOTA's list may be empty),
+// and RFC 7162 section 7: `mailbox-data =/ "SEARCH" [1*(SP nz-number) SP
+// search-sort-mod-seq]` (the same for SORT): a MODSEQ needs a number before
+// it. `* QUOTA "" ()` and `* SEARCH (MODSEQ 5)` were read and written.
+#[test]
+fn quota_and_search_modseq_lists_are_not_empty() {
+    for wire in [
+        &b"* QUOTA \"\" ()\r\n"[..],
+        b"* SEARCH (MODSEQ 5)\r\n",
+        b"* SORT (MODSEQ 5)\r\n",
+    ] {
+        assert!(resp(wire).is_err(), "{}", String::from_utf8_lossy(wire));
+    }
+    for wire in [
+        &b"* QUOTA \"\" (STORAGE 1 2)\r\n"[..],
+        b"* SEARCH 1 (MODSEQ 5)\r\n",
+        b"* SEARCH\r\n",
+        b"a1 SETQUOTA \"\" ()\r\n",
+    ] {
+        let enc = if wire.starts_with(b"*") {
+            resp(wire).unwrap().encode(&Options::default()).unwrap()
+        } else {
+            cmd(wire).unwrap().encode(&Options::default()).unwrap()
+        };
+        assert_eq!(&enc.bytes[..], wire);
+    }
+    let o = Options::default();
+    let quota = imap_proto::Response::Data(imap_proto::Data::Quota {
+        root: imap_proto::Str::from(""),
+        resources: vec![],
+    });
+    assert!(quota.encode(&o).is_err());
+    let search = imap_proto::Response::Data(imap_proto::Data::Search {
+        nums: vec![],
+        mod_seq: Some(5),
+    });
+    assert!(search.encode(&o).is_err());
+}

@@ -785,12 +785,18 @@ fn data() -> impl Strategy<Value = Data> {
             proptest::collection::vec(nz(), 0..6),
             proptest::option::of(1u64..=i64::MAX as u64)
         )
-            .prop_map(|(nums, mod_seq)| Data::Search { nums, mod_seq }),
+            .prop_map(|(nums, mod_seq)| Data::Search {
+                mod_seq: mod_seq.filter(|_| !nums.is_empty()),
+                nums
+            }),
         (
             proptest::collection::vec(nz(), 0..6),
             proptest::option::of(1u64..=i64::MAX as u64)
         )
-            .prop_map(|(nums, mod_seq)| Data::Sort { nums, mod_seq }),
+            .prop_map(|(nums, mod_seq)| Data::Sort {
+                mod_seq: mod_seq.filter(|_| !nums.is_empty()),
+                nums
+            }),
         (
             proptest::option::of(s()),
             any::<bool>(),
@@ -811,7 +817,7 @@ fn data() -> impl Strategy<Value = Data> {
             proptest::collection::vec(
                 (atom(), (0u64..=i64::MAX as u64), (0u64..=i64::MAX as u64))
                     .prop_map(|(name, usage, limit)| QuotaResource { name, usage, limit }),
-                0..3
+                1..3
             )
         )
             .prop_map(|(root, resources)| Data::Quota { root, resources }),

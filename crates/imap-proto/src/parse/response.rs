@@ -283,6 +283,10 @@ impl P<'_> {
                         if !self.eat_kw(b"MODSEQ") {
                             return self.err("expected MODSEQ");
                         }
+                        // RFC 7162 section 7: 1*(SP nz-number) comes first.
+                        if nums.is_empty() {
+                            return self.err("MODSEQ without a number");
+                        }
                         self.sp()?;
                         mod_seq = Some(self.nz_mod_seq()?);
                         self.close()?;
@@ -336,6 +340,10 @@ impl P<'_> {
                         limit: p.number63()?,
                     })
                 })?;
+                // RFC 9208 section 9: quota-list holds at least one resource.
+                if resources.is_empty() {
+                    return self.err("empty QUOTA list");
+                }
                 Data::Quota { root, resources }
             }
             b"QUOTAROOT" => {
