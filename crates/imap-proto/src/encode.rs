@@ -13,7 +13,7 @@ use crate::command::{
 use crate::error::EncodeError;
 use crate::framing::Direction;
 use crate::options::Options;
-use crate::parse::command::is_atom;
+use crate::parse::command::{is_atom, recursive_match_alone};
 use crate::parse::{
     ID_MAX_FIELD, ID_MAX_PAIRS, ID_MAX_VALUE, is_astring_char, is_initial_response, is_list_char,
 };
@@ -652,6 +652,9 @@ impl<'a> W<'a> {
                 patterns,
                 returns,
             } => {
+                if recursive_match_alone(selection) {
+                    return bad("RECURSIVEMATCH without a base selection option");
+                }
                 self.raw(b"LIST ");
                 if !selection.is_empty() {
                     self.list(selection, |w, s| {

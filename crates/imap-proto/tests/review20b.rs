@@ -462,3 +462,38 @@ fn quota_and_search_modseq_lists_are_not_empty() {
     });
     assert!(search.encode(&o).is_err());
 }
+
+// RFC 5258 section 3: "The RECURSIVEMATCH option MUST NOT occur as the only
+// selection option (or only with REMOTE) ... The server MUST return BAD
+// tagged response in such case." (ABNF: "If a list-select-mod-opt appears,
+// then a list-select-base-opt must also appear.") `LIST (RECURSIVEMATCH)`
+// and `(REMOTE RECURSIVEMATCH)` were read as valid commands, and written.
+#[test]
+fn recursivematch_needs_a_base_option() {
+    use imap_proto::command::ListSelect;
+    for wire in [
+        &b"a1 LIST (RECURSIVEMATCH) \"\" *\r\n"[..],
+        b"a1 LIST (REMOTE RECURSIVEMATCH) \"\" *\r\n",
+        b"a1 LIST (SPECIAL-USE RECURSIVEMATCH) \"\" *\r\n",
+    ] {
+        assert!(cmd(wire).is_err(), "{}", String::from_utf8_lossy(wire));
+    }
+    for wire in [
+        &b"a1 LIST (REMOTE RECURSIVEMATCH SUBSCRIBED) \"\" *\r\n"[..],
+        b"a1 LIST (RECURSIVEMATCH X-BASE) \"\" *\r\n",
+        b"a1 LIST (REMOTE) \"\" *\r\n",
+    ] {
+        let c = cmd(wire).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(&c.encode(&Options::default()).unwrap().bytes[..], wire);
+    }
+    let c = Command {
+        tag: Tag::new("a1").unwrap(),
+        body: CommandBody::List {
+            selection: vec![ListSelect::Remote, ListSelect::RecursiveMatch],
+            reference: Mailbox::from(""),
+            patterns: vec![imap_proto::Str::from("*")],
+            returns: None,
+        },
+    };
+    assert!(c.encode(&Options::default()).is_err());
+}

@@ -319,6 +319,17 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
         proptest::collection::vec(s(), 1..3),
         proptest::option::of(proptest::collection::vec(list_return, 0..3)),
     )
+        .prop_map(|(mut selection, reference, patterns, returns)| {
+            // RFC 5258 section 3: RECURSIVEMATCH needs a base option.
+            if selection.contains(&ListSelect::RecursiveMatch)
+                && !selection
+                    .iter()
+                    .any(|s| matches!(s, ListSelect::Subscribed | ListSelect::Other(_)))
+            {
+                selection.push(ListSelect::Subscribed);
+            }
+            (selection, reference, patterns, returns)
+        })
         .prop_map(|(selection, reference, patterns, returns)| C::List {
             selection,
             reference,

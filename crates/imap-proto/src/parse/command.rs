@@ -270,6 +270,9 @@ impl P<'_> {
                     _ => ListSelect::Other(a),
                 })
             })?;
+            if recursive_match_alone(&selection) {
+                return self.err("RECURSIVEMATCH without a base selection option");
+            }
             self.sp()?;
         }
         let reference = self.mailbox()?;
@@ -692,6 +695,17 @@ impl P<'_> {
             search,
         })
     }
+}
+
+/// RFC 5258 section 3: "The RECURSIVEMATCH option MUST NOT occur as the only
+/// selection option (or only with REMOTE)"; it needs a base option
+/// (`SUBSCRIBED` or an extension, which may be one). SPECIAL-USE is an
+/// independent option (RFC 6154 section 6), no base.
+pub(crate) fn recursive_match_alone(sel: &[ListSelect]) -> bool {
+    sel.contains(&ListSelect::RecursiveMatch)
+        && !sel
+            .iter()
+            .any(|s| matches!(s, ListSelect::Subscribed | ListSelect::Other(_)))
 }
 
 /// Whether `b` is a valid atom (for the encoder).
