@@ -13,8 +13,10 @@ use crate::command::{
 use crate::error::EncodeError;
 use crate::framing::Direction;
 use crate::options::Options;
-use crate::parse::command::is_atom;
-use crate::parse::{is_astring_char, is_list_char};
+use crate::parse::command::{is_atom, recursive_match_alone};
+use crate::parse::{
+    ID_MAX_FIELD, ID_MAX_PAIRS, ID_MAX_VALUE, is_astring_char, is_initial_response, is_list_char,
+};
 use crate::response::{
     Address, BodyExtension, BodyStructure, Code, Continue, Data, DispositionExt, ESearchItem, Envelope,
     ExtValue, FetchItem, Language, NamespaceDesc, Response, SingleKind, StatusKind, StatusResponse, Thread,
@@ -105,6 +107,18 @@ impl<'a> W<'a> {
             }
         }
         self.raw(&buf[i..]);
+    }
+
+    /// `number64` (RFC 9051 section 9): "Unsigned 63-bit integer (0 <= n <=
+    /// 9,223,372,036,854,775,807)". Sizes, quota values, STATUS values and
+    /// body extension numbers go through here; a peer that stores them in a
+    /// signed 64-bit integer would misread anything larger.
+    fn num63(&mut self, n: u64) -> E {
+        if n > i64::MAX as u64 {
+            return bad("number beyond 2^63-1");
+        }
+        self.num(n);
+        Ok(())
     }
 
     fn atom(&mut self, b: &[u8]) -> E {
@@ -310,7 +324,8 @@ impl<'a> W<'a> {
     }
 
     /// `uid-set` of APPENDUID / COPYUID (RFC 4315 section 4) and the
-    /// known-uids of VANISHED (RFC 7162 section 7): UIDs only, no `*` and no
+    /// known-uids of VANISHED and QRESYNC, and QRESYNC's seq-match-data
+    /// (RFC 7162 section 7): real numbers only, no `*` and no
     /// `$`.
     fn uid_set(&mut self, s: &SeqSet) -> E {
         match s {
@@ -487,6 +502,16 @@ impl<'a> W<'a> {
                 self.raw(b"NIL");
                 Ok(())
             }
+            // RFC 2971 section 3.3: at most 30 pairs, fields of at most 30
+            // octets, values of at most 1024.
+            Some(v) if v.len() > ID_MAX_PAIRS => bad("more than 30 ID field-value pairs"),
+            Some(v)
+                if v.iter().any(|(k, val)| {
+                    k.data.len() > ID_MAX_FIELD || val.as_ref().is_some_and(|s| s.data.len() > ID_MAX_VALUE)
+                }) =>
+            {
+                bad("ID field longer than 30 octets or value longer than 1024")
+            }
             Some(v) => self.list(v, |w, (k, val)| {
                 w.string(k)?;
                 w.sp();
@@ -495,6 +520,15 @@ impl<'a> W<'a> {
         }
     }
 
+    /// mod-sequence-value (RFC 7162 section 7): 1..=2^63-1.
+    fn nz_mod_seq(&mut self, v: u64) -> E {
+        if v == 0 {
+            return bad("mod-sequence must not be zero");
+        }
+        self.mod_seq(v)
+    }
+
+    /// mod-sequence-valzer: 0..=2^63-1.
     fn mod_seq(&mut self, v: u64) -> E {
         if v > i64::MAX as u64 {
             return bad("mod-sequence too large");
@@ -547,12 +581,7 @@ impl<'a> W<'a> {
                 self.raw(b"AUTHENTICATE ");
                 self.atom(mechanism)?;
                 if let Some(ir) = initial_response {
-                    let ok = !ir.0.is_empty()
-                        && ir
-                            .0
-                            .iter()
-                            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='));
-                    if !ok {
+                    if !is_initial_response(&ir.0) {
                         return bad("initial response must be base64 or '='");
                     }
                     self.sp();
@@ -623,6 +652,9 @@ impl<'a> W<'a> {
                 patterns,
                 returns,
             } => {
+                if recursive_match_alone(selection) {
+                    return bad("RECURSIVEMATCH without a base selection option");
+                }
                 self.raw(b"LIST ");
                 if !selection.is_empty() {
                     self.list(selection, |w, s| {
@@ -651,6 +683,10 @@ impl<'a> W<'a> {
                             ListReturn::Subscribed => w.raw(b"SUBSCRIBED"),
                             ListReturn::Children => w.raw(b"CHILDREN"),
                             ListReturn::SpecialUse => w.raw(b"SPECIAL-USE"),
+                            // RFC 5819 section 6: at least one status-att.
+                            ListReturn::Status(items) if items.is_empty() => {
+                                return bad("empty STATUS return option");
+                            }
                             ListReturn::Status(items) => {
                                 w.raw(b"STATUS ");
                                 w.list(items, |w, i| {
@@ -780,7 +816,7 @@ impl<'a> W<'a> {
                         match m {
                             FetchModifier::ChangedSince(n) => {
                                 w.raw(b"CHANGEDSINCE ");
-                                w.mod_seq(*n)?;
+                                w.nz_mod_seq(*n)?;
                             }
                             FetchModifier::Vanished => w.raw(b"VANISHED"),
                         }
@@ -802,7 +838,7 @@ impl<'a> W<'a> {
                 self.sp();
                 if let Some(n) = unchanged_since {
                     self.raw(b"(UNCHANGEDSINCE ");
-                    self.num(*n);
+                    self.num63(*n)?;
                     self.raw(b") ");
                 }
                 match mode {
@@ -888,8 +924,7 @@ impl<'a> W<'a> {
                 self.list(limits, |w, (n, l)| {
                     w.atom(n)?;
                     w.sp();
-                    w.num(*l);
-                    Ok(())
+                    w.num63(*l)
                 })?;
             }
             C::Compress(m) => {
@@ -922,16 +957,18 @@ impl<'a> W<'a> {
                 self.raw(b"QRESYNC (");
                 self.nz(*uid_validity)?;
                 self.sp();
-                self.mod_seq(*mod_seq)?;
+                self.nz_mod_seq(*mod_seq)?;
+                // RFC 7162 section 7: "*" is not allowed in known-uids,
+                // known-sequence-set or known-uid-set.
                 if let Some(k) = known_uids {
                     self.sp();
-                    self.seq_set(k)?;
+                    self.uid_set(k)?;
                 }
                 if let Some((a, b)) = seq_match {
                     self.raw(b" (");
-                    self.seq_set(a)?;
+                    self.uid_set(a)?;
                     self.sp();
-                    self.seq_set(b)?;
+                    self.uid_set(b)?;
                     self.out.put_u8(b')');
                 }
                 self.out.put_u8(b')');
@@ -1015,11 +1052,11 @@ impl<'a> W<'a> {
             }
             K::Larger(n) => {
                 self.raw(b"LARGER ");
-                self.num(*n);
+                self.num63(*n)?;
             }
             K::Smaller(n) => {
                 self.raw(b"SMALLER ");
-                self.num(*n);
+                self.num63(*n)?;
             }
             K::Older(n) => {
                 self.raw(b"OLDER ");
@@ -1234,7 +1271,7 @@ impl<'a> W<'a> {
             }
             Code::HighestModSeq(n) => {
                 self.raw(b"HIGHESTMODSEQ ");
-                self.mod_seq(*n)?;
+                self.nz_mod_seq(*n)?;
             }
             Code::Modified(s) => {
                 self.raw(b"MODIFIED ");
@@ -1244,7 +1281,7 @@ impl<'a> W<'a> {
                 self.raw(b"APPENDLIMIT");
                 if let Some(n) = n {
                     self.sp();
-                    self.num(*n);
+                    self.num63(*n)?;
                 }
             }
             Code::MailboxId(id) => {
@@ -1324,8 +1361,15 @@ impl<'a> W<'a> {
                 self.list(items, |w, (i, n)| {
                     w.raw(i.name());
                     w.sp();
-                    w.num(*n);
-                    Ok(())
+                    match n {
+                        Some(n) => w.num63(*n),
+                        // RFC 7889 section 3.1: only APPENDLIMIT may be NIL.
+                        None if *i == crate::command::StatusItem::AppendLimit => {
+                            w.raw(b"NIL");
+                            Ok(())
+                        }
+                        None => bad("a STATUS value other than APPENDLIMIT is NIL"),
+                    }
                 })?;
             }
             Data::Flags(v) => {
@@ -1353,6 +1397,10 @@ impl<'a> W<'a> {
                 self.uid_set(uids)?;
             }
             Data::Search { nums, mod_seq } | Data::Sort { nums, mod_seq } => {
+                // RFC 7162 section 7: a MODSEQ follows 1*(SP nz-number).
+                if nums.is_empty() && mod_seq.is_some() {
+                    return bad("MODSEQ in a SEARCH/SORT response without numbers");
+                }
                 self.raw(if matches!(d, Data::Search { .. }) {
                     b"SEARCH"
                 } else {
@@ -1365,7 +1413,7 @@ impl<'a> W<'a> {
                 }
                 if let Some(m) = mod_seq {
                     self.raw(b" (MODSEQ ");
-                    self.mod_seq(*m)?;
+                    self.nz_mod_seq(*m)?;
                     self.out.put_u8(b')');
                 }
             }
@@ -1452,6 +1500,8 @@ impl<'a> W<'a> {
                 self.sp();
                 self.namespace(shared.as_deref())?;
             }
+            // RFC 9208 section 9: quota-list holds at least one resource.
+            Data::Quota { resources, .. } if resources.is_empty() => return bad("empty QUOTA list"),
             Data::Quota { root, resources } => {
                 self.raw(b"QUOTA ");
                 self.astring(root)?;
@@ -1459,10 +1509,9 @@ impl<'a> W<'a> {
                 self.list(resources, |w, r| {
                     w.atom(&r.name)?;
                     w.sp();
-                    w.num(r.usage);
+                    w.num63(r.usage)?;
                     w.sp();
-                    w.num(r.limit);
-                    Ok(())
+                    w.num63(r.limit)
                 })?;
             }
             Data::QuotaRoot { mailbox, roots } => {
@@ -1598,7 +1647,7 @@ impl<'a> W<'a> {
             }
             F::Rfc822Size(n) => {
                 self.raw(b"RFC822.SIZE ");
-                self.num(*n);
+                self.num63(*n)?;
             }
             F::Uid(n) => {
                 self.raw(b"UID ");
@@ -1606,7 +1655,7 @@ impl<'a> W<'a> {
             }
             F::ModSeq(n) => {
                 self.raw(b"MODSEQ (");
-                self.mod_seq(*n)?;
+                self.nz_mod_seq(*n)?;
                 self.out.put_u8(b')');
             }
             F::Body(b) => {
@@ -1643,7 +1692,7 @@ impl<'a> W<'a> {
                 self.raw(b"BINARY.SIZE[");
                 self.parts(part)?;
                 self.raw(b"] ");
-                self.num(*size);
+                self.num63(*size)?;
             }
             F::SaveDate(d) => {
                 self.raw(b"SAVEDATE ");
@@ -1853,10 +1902,7 @@ impl<'a> W<'a> {
         }
         match x {
             BodyExtension::Str(s) => self.nstring(s),
-            BodyExtension::Number(n) => {
-                self.num(*n);
-                Ok(())
-            }
+            BodyExtension::Number(n) => self.num63(*n),
             BodyExtension::List(v) if v.is_empty() => bad("empty body extension list"),
             BodyExtension::List(v) => self.list(v, |w, x| w.body_ext(x, depth + 1)),
         }

@@ -235,6 +235,13 @@ impl TailScan {
     }
 }
 
+/// What `Framer::line` did: a result for the caller, or a literal whose
+/// data follows at once (no continuation), which `next` reads on.
+enum Step {
+    Out(Option<Result<Frame, FrameError>>),
+    Again,
+}
+
 /// Splits a receive buffer into [`Frame`]s. Sans-IO: the caller owns the
 /// `BytesMut` and appends what it reads; the framer takes complete units off
 /// its front.
@@ -372,7 +379,10 @@ impl Framer {
     pub fn next(&mut self, buf: &mut BytesMut) -> Option<Result<Frame, FrameError>> {
         loop {
             match &mut self.state {
-                State::Line => return self.line(buf),
+                State::Line => match self.line(buf) {
+                    Step::Out(r) => return r,
+                    Step::Again => {}
+                },
                 State::Literal { remaining, .. } => {
                     let avail = (buf.len() - self.pos) as u64;
                     if avail < *remaining {
@@ -456,16 +466,16 @@ impl Framer {
         e
     }
 
-    fn line(&mut self, buf: &mut BytesMut) -> Option<Result<Frame, FrameError>> {
+    fn line(&mut self, buf: &mut BytesMut) -> Step {
         let lim = self.limits;
         let hit = memchr::memchr2(b'\r', b'\n', &buf[self.pos..]).map(|k| self.pos + k);
         let Some(i) = hit else {
             if buf.len() - self.line_start > lim.max_line_len {
                 let len = buf.len();
-                return Some(Err(self.too_long_at(buf, len)));
+                return Step::Out(Some(Err(self.too_long_at(buf, len))));
             }
             self.pos = buf.len();
-            return None;
+            return Step::Out(None);
         };
         // More than the limit before the first CR or LF is too long, however
         // the input was split (a split input reports it before the CR or LF
@@ -480,10 +490,10 @@ impl Framer {
                         self.pos = buf.len();
                         return self.line(buf);
                     }
-                    return None;
+                    return Step::Out(None);
                 }
                 Some(b'\n') => i + 1,
-                Some(_) if too_long => return Some(Err(self.too_long_at(buf, i))),
+                Some(_) if too_long => return Step::Out(Some(Err(self.too_long_at(buf, i)))),
                 Some(_) => {
                     let head = self.head(buf, i + 1);
                     let err = FrameError::BareLineEnding { head };
@@ -492,16 +502,16 @@ impl Framer {
                         skip: 0,
                         tail: TailScan::default(),
                     };
-                    return Some(Err(e));
+                    return Step::Out(Some(Err(e)));
                 }
             }
         } else if too_long {
-            return Some(Err(self.too_long_at(buf, i)));
+            return Step::Out(Some(Err(self.too_long_at(buf, i))));
         } else {
             let head = self.head(buf, i + 1);
             let err = FrameError::BareLineEnding { head };
             let skip = self.skip_after(&buf[self.line_start..i]);
-            return Some(Err(self.fail(buf, i + 1, skip, err)));
+            return Step::Out(Some(Err(self.fail(buf, i + 1, skip, err))));
         };
         let end = lf + 1;
         if end - self.line_start > lim.max_line_len {
@@ -524,7 +534,7 @@ impl Framer {
                     tail: TailScan::default(),
                 };
             }
-            return Some(Err(e));
+            return Step::Out(Some(Err(e)));
         }
         let Some((info, ann_at)) = announcement(&buf[self.line_start..lf - 1]) else {
             if self.pending.len() + end > lim.max_unit_len {
@@ -533,7 +543,7 @@ impl Framer {
                     limit: lim.max_unit_len,
                     head,
                 };
-                return Some(Err(self.fail(buf, end, 0, err)));
+                return Step::Out(Some(Err(self.fail(buf, end, 0, err))));
             }
             let line = buf.split_to(end);
             let bytes = if self.pending.is_empty() {
@@ -544,7 +554,7 @@ impl Framer {
             };
             let streamed = std::mem::take(&mut self.streamed);
             self.reset();
-            return Some(Ok(Frame::Unit(Unit { bytes, streamed })));
+            return Step::Out(Some(Ok(Frame::Unit(Unit { bytes, streamed }))));
         };
         let wait = info.needs_continuation(self.dir);
         let skip = if wait { 0 } else { info.len };
@@ -586,7 +596,7 @@ impl Framer {
                 }
                 _ => {}
             }
-            return Some(Err(self.fail(buf, end, skip, err)));
+            return Step::Out(Some(Err(self.fail(buf, end, skip, err))));
         }
         if stream {
             let prefix = buf.split_to(end);
@@ -599,7 +609,7 @@ impl Framer {
                 started: false,
                 sync: wait,
             };
-            return Some(Ok(Frame::StreamStart(info)));
+            return Step::Out(Some(Ok(Frame::StreamStart(info))));
         }
         self.pos = end;
         self.line_start = end;
@@ -608,9 +618,11 @@ impl Framer {
             sync: wait,
         };
         if wait {
-            return Some(Ok(Frame::LiteralAnnounced(info)));
+            return Step::Out(Some(Ok(Frame::LiteralAnnounced(info))));
         }
-        self.next(buf)
+        // Its data needs no continuation: read on in `next`, in a loop
+        // (recursing here overflowed the stack on a unit of many literals).
+        Step::Again
     }
 
     /// How many literal bytes follow a refused line that ends with `line`.

@@ -182,8 +182,10 @@ pub enum Data {
     Status {
         /// Mailbox.
         mailbox: Mailbox,
-        /// Items and values.
-        items: Vec<(StatusItem, u64)>,
+        /// Items and values. `None` is NIL, which only `APPENDLIMIT` takes:
+        /// the mailbox has no limit (RFC 7889 section 3.1: `"APPENDLIMIT" SP
+        /// (number / nil)`), unlike 0, which allows no APPEND at all.
+        items: Vec<(StatusItem, Option<u64>)>,
     },
     /// `* FLAGS (...)`.
     Flags(Vec<Flag>),

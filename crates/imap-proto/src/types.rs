@@ -277,9 +277,32 @@ impl Flag {
 }
 
 /// A mailbox name as sent on the wire (modified UTF-7 in IMAP4rev1, UTF-8
-/// under IMAP4rev2 or UTF8=ACCEPT). `INBOX` is case-insensitive.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// under IMAP4rev2 or UTF8=ACCEPT). `INBOX` is case-insensitive: equality
+/// and hashing treat every spelling of it as one name (RFC 9051 section
+/// 5.1: "The case-insensitive mailbox name INBOX is a special name"); other
+/// names compare by their bytes.
+#[derive(Debug, Clone)]
 pub struct Mailbox(pub Str);
+
+impl PartialEq for Mailbox {
+    fn eq(&self, other: &Self) -> bool {
+        if self.is_inbox() {
+            other.is_inbox()
+        } else {
+            self.0 == other.0
+        }
+    }
+}
+impl Eq for Mailbox {}
+impl std::hash::Hash for Mailbox {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        if self.is_inbox() {
+            b"INBOX".hash(state);
+        } else {
+            self.0.hash(state);
+        }
+    }
+}
 
 impl Mailbox {
     /// The wire name for the Unicode name `name`: UTF-8 as is when `utf8`

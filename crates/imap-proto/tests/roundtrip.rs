@@ -108,7 +108,7 @@ fn search_key() -> BoxedStrategy<SearchKey> {
         date().prop_map(K::Since),
         date().prop_map(K::SentBefore),
         atom().prop_map(K::Keyword),
-        any::<u64>().prop_map(K::Larger),
+        (0u64..=i64::MAX as u64).prop_map(K::Larger),
         seq_set().prop_map(K::Uid),
         seq_set().prop_map(K::SequenceSet),
         (0u64..=i64::MAX as u64).prop_map(|m| K::ModSeq {
@@ -234,7 +234,10 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
             .prop_map(|(mailbox, items)| C::Status { mailbox, items }),
         (mailbox(), s()).prop_map(|(reference, pattern)| C::Lsub { reference, pattern }),
         s().prop_map(C::GetQuota),
-        (s(), proptest::collection::vec((atom(), any::<u64>()), 0..3))
+        (
+            s(),
+            proptest::collection::vec((atom(), (0u64..=i64::MAX as u64)), 0..3)
+        )
             .prop_map(|(root, limits)| C::SetQuota { root, limits }),
     ];
     let select_param = prop_oneof![
@@ -279,12 +282,19 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
             username,
             password: Sensitive(p)
         }),
-        (atom(), proptest::option::of("[A-Za-z0-9+/]{1,12}={0,2}")).prop_map(|(mechanism, ir)| {
-            C::Authenticate {
-                mechanism,
-                initial_response: ir.map(|x| Sensitive(Bytes::from(x))),
-            }
-        }),
+        (
+            atom(),
+            proptest::option::of(prop_oneof![
+                Just("=".to_string()),
+                "([A-Za-z0-9+/]{4}){0,3}([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)"
+            ])
+        )
+            .prop_map(|(mechanism, ir)| {
+                C::Authenticate {
+                    mechanism,
+                    initial_response: ir.map(|x| Sensitive(Bytes::from(x))),
+                }
+            }),
         proptest::collection::vec(atom(), 1..3).prop_map(C::Enable),
         proptest::option::of(proptest::collection::vec((s(), ns()), 0..3)).prop_map(C::Id),
         atom().prop_map(C::Compress),
@@ -300,7 +310,7 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
         Just(ListReturn::Subscribed),
         Just(ListReturn::Children),
         Just(ListReturn::SpecialUse),
-        proptest::collection::vec(status_item(), 0..3).prop_map(ListReturn::Status),
+        proptest::collection::vec(status_item(), 1..3).prop_map(ListReturn::Status),
         xatom().prop_map(ListReturn::Other),
     ];
     let list = (
@@ -309,6 +319,17 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
         proptest::collection::vec(s(), 1..3),
         proptest::option::of(proptest::collection::vec(list_return, 0..3)),
     )
+        .prop_map(|(mut selection, reference, patterns, returns)| {
+            // RFC 5258 section 3: RECURSIVEMATCH needs a base option.
+            if selection.contains(&ListSelect::RecursiveMatch)
+                && !selection
+                    .iter()
+                    .any(|s| matches!(s, ListSelect::Subscribed | ListSelect::Other(_)))
+            {
+                selection.push(ListSelect::Subscribed);
+            }
+            (selection, reference, patterns, returns)
+        })
         .prop_map(|(selection, reference, patterns, returns)| C::List {
             selection,
             reference,
@@ -355,7 +376,7 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
         proptest::collection::vec(fetch_attr(), 1..4).prop_map(FetchItems::Attrs),
     ];
     let modifier = prop_oneof![
-        (0u64..=i64::MAX as u64).prop_map(FetchModifier::ChangedSince),
+        (1u64..=i64::MAX as u64).prop_map(FetchModifier::ChangedSince),
         Just(FetchModifier::Vanished),
     ];
     let fetch = (
@@ -374,7 +395,7 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
     let store = (
         any::<bool>(),
         seq_set(),
-        proptest::option::of(any::<u64>()),
+        proptest::option::of(0u64..=i64::MAX as u64),
         mode,
         any::<bool>(),
         proptest::collection::vec(flag(), 0..4),
@@ -501,9 +522,9 @@ fn code() -> impl Strategy<Value = Code> {
             source,
             dest
         }),
-        (0u64..=i64::MAX as u64).prop_map(Code::HighestModSeq),
+        (1u64..=i64::MAX as u64).prop_map(Code::HighestModSeq),
         uid_set().prop_map(Code::Modified),
-        proptest::option::of(any::<u64>()).prop_map(Code::AppendLimit),
+        proptest::option::of(0u64..=i64::MAX as u64).prop_map(Code::AppendLimit),
         "[A-Za-z0-9_-]{1,12}".prop_map(|x| Code::MailboxId(Bytes::from(x))),
         (xatom(), proptest::option::of("[!-\\\\^-~][ -\\\\^-~]{0,8}"))
             .prop_map(|(a, t)| Code::Other(a, t.map(Bytes::from))),
@@ -556,7 +577,7 @@ fn params() -> impl Strategy<Value = Option<Vec<(Str, Str)>>> {
 fn disposition() -> BoxedStrategy<DispositionExt> {
     let ext = prop_oneof![
         ns().prop_map(BodyExtension::Str),
-        any::<u64>().prop_map(BodyExtension::Number)
+        (0u64..=i64::MAX as u64).prop_map(BodyExtension::Number)
     ]
     .prop_recursive(2, 6, 2, |inner| {
         proptest::collection::vec(inner, 1..3).prop_map(BodyExtension::List)
@@ -660,9 +681,9 @@ fn fetch_item() -> impl Strategy<Value = FetchItem> {
         envelope().prop_map(|e| F::Envelope(Box::new(e))),
         date_time().prop_map(F::InternalDate),
         ns().prop_map(F::Rfc822Header),
-        any::<u64>().prop_map(F::Rfc822Size),
+        (0u64..=i64::MAX as u64).prop_map(F::Rfc822Size),
         nz().prop_map(F::Uid),
-        (0u64..=i64::MAX as u64).prop_map(F::ModSeq),
+        (1u64..=i64::MAX as u64).prop_map(F::ModSeq),
         body(false).prop_map(|b| F::Body(Box::new(b))),
         body(true).prop_map(|b| F::BodyStructure(Box::new(b))),
         (section(), proptest::option::of(0u64..=i64::MAX as u64), ns()).prop_map(
@@ -684,7 +705,7 @@ fn fetch_item() -> impl Strategy<Value = FetchItem> {
                 origin,
                 data: d.map(Str::new)
             }),
-        (proptest::collection::vec(1u32..9, 0..3), any::<u64>())
+        (proptest::collection::vec(1u32..9, 0..3), (0u64..=i64::MAX as u64))
             .prop_map(|(part, size)| F::BinarySize { part, size }),
         proptest::option::of(date_time()).prop_map(F::SaveDate),
         proptest::option::of("[a-zA-Z0-9_-]{1,10}").prop_map(|x| F::ThreadId(x.map(Bytes::from))),
@@ -753,7 +774,17 @@ fn data() -> impl Strategy<Value = Data> {
         list().prop_map(Data::Lsub),
         (
             mailbox(),
-            proptest::collection::vec((status_item(), any::<u64>()), 0..4)
+            proptest::collection::vec(
+                (status_item(), proptest::option::of(0u64..=i64::MAX as u64)).prop_map(|(i, n)| (
+                    i,
+                    if i == StatusItem::AppendLimit {
+                        n
+                    } else {
+                        n.or(Some(0))
+                    }
+                )),
+                0..4
+            )
         )
             .prop_map(|(mailbox, items)| Data::Status { mailbox, items }),
         proptest::collection::vec(flag(), 0..4).prop_map(Data::Flags),
@@ -763,14 +794,20 @@ fn data() -> impl Strategy<Value = Data> {
         (any::<bool>(), uid_set()).prop_map(|(earlier, uids)| Data::Vanished { earlier, uids }),
         (
             proptest::collection::vec(nz(), 0..6),
-            proptest::option::of(0u64..=i64::MAX as u64)
+            proptest::option::of(1u64..=i64::MAX as u64)
         )
-            .prop_map(|(nums, mod_seq)| Data::Search { nums, mod_seq }),
+            .prop_map(|(nums, mod_seq)| Data::Search {
+                mod_seq: mod_seq.filter(|_| !nums.is_empty()),
+                nums
+            }),
         (
             proptest::collection::vec(nz(), 0..6),
-            proptest::option::of(0u64..=i64::MAX as u64)
+            proptest::option::of(1u64..=i64::MAX as u64)
         )
-            .prop_map(|(nums, mod_seq)| Data::Sort { nums, mod_seq }),
+            .prop_map(|(nums, mod_seq)| Data::Sort {
+                mod_seq: mod_seq.filter(|_| !nums.is_empty()),
+                nums
+            }),
         (
             proptest::option::of(s()),
             any::<bool>(),
@@ -789,12 +826,9 @@ fn data() -> impl Strategy<Value = Data> {
         (
             s(),
             proptest::collection::vec(
-                (atom(), any::<u64>(), any::<u64>()).prop_map(|(name, usage, limit)| QuotaResource {
-                    name,
-                    usage,
-                    limit
-                }),
-                0..3
+                (atom(), (0u64..=i64::MAX as u64), (0u64..=i64::MAX as u64))
+                    .prop_map(|(name, usage, limit)| QuotaResource { name, usage, limit }),
+                1..3
             )
         )
             .prop_map(|(root, resources)| Data::Quota { root, resources }),

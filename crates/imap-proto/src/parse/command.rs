@@ -40,8 +40,9 @@ impl P<'_> {
                 let initial_response = if self.eat(b' ') {
                     let (s, e) =
                         self.take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='));
-                    if s == e {
-                        return self.err("expected a base64 initial response");
+                    if !super::is_initial_response(&self.b[s..e]) {
+                        self.pos = s;
+                        return self.err("expected a base64 initial response or '='");
                     }
                     Some(Sensitive(self.slice(s, e)))
                 } else {
@@ -183,7 +184,7 @@ impl P<'_> {
                 let limits = self.paren_list(|p| {
                     let n = p.atom()?;
                     p.sp()?;
-                    Ok((n, p.number64()?))
+                    Ok((n, p.number63()?))
                 })?;
                 C::SetQuota { root, limits }
             }
@@ -211,14 +212,14 @@ impl P<'_> {
         self.open()?;
         let uid_validity = self.nz_number()?;
         self.sp()?;
-        let mod_seq = self.mod_seq()?;
+        let mod_seq = self.nz_mod_seq()?;
         let mut known_uids = None;
         let mut seq_match = None;
         if self.eat(b' ') {
             if self.peek() == Some(b'(') {
                 seq_match = Some(self.seq_match()?);
             } else {
-                known_uids = Some(self.seq_set()?);
+                known_uids = Some(self.uid_set()?);
                 if self.eat(b' ') {
                     seq_match = Some(self.seq_match()?);
                 }
@@ -233,11 +234,15 @@ impl P<'_> {
         })
     }
 
+    /// `seq-match-data = "(" known-sequence-set SP known-uid-set ")"`: like
+    /// `known-uids`, both sets name real messages and RFC 7162 section 7
+    /// says of each "* is not allowed" (nor is `$`, which is no
+    /// sequence-set).
     fn seq_match(&mut self) -> R<(crate::types::SeqSet, crate::types::SeqSet)> {
         self.open()?;
-        let a = self.seq_set()?;
+        let a = self.uid_set()?;
         self.sp()?;
-        let b = self.seq_set()?;
+        let b = self.uid_set()?;
         self.close()?;
         Ok((a, b))
     }
@@ -265,6 +270,9 @@ impl P<'_> {
                     _ => ListSelect::Other(a),
                 })
             })?;
+            if recursive_match_alone(&selection) {
+                return self.err("RECURSIVEMATCH without a base selection option");
+            }
             self.sp()?;
         }
         let reference = self.mailbox()?;
@@ -292,7 +300,12 @@ impl P<'_> {
                     b"SPECIAL-USE" => ListReturn::SpecialUse,
                     b"STATUS" => {
                         p.sp()?;
-                        ListReturn::Status(p.paren_list(Self::status_item)?)
+                        // RFC 5819 section 6: "(" status-att *(SP status-att) ")".
+                        let items = p.paren_list(Self::status_item)?;
+                        if items.is_empty() {
+                            return p.err("empty STATUS return option");
+                        }
+                        ListReturn::Status(items)
                     }
                     _ => ListReturn::Other(a),
                 })
@@ -440,8 +453,8 @@ impl P<'_> {
             b"SENTSINCE" => K::SentSince(arg!(date)),
             b"KEYWORD" => K::Keyword(arg!(atom)),
             b"UNKEYWORD" => K::Unkeyword(arg!(atom)),
-            b"LARGER" => K::Larger(arg!(number64)),
-            b"SMALLER" => K::Smaller(arg!(number64)),
+            b"LARGER" => K::Larger(arg!(number63)),
+            b"SMALLER" => K::Smaller(arg!(number63)),
             b"UID" => K::Uid(arg!(seq_set)),
             b"OLDER" => K::Older(arg!(nz_number)),
             b"YOUNGER" => K::Younger(arg!(nz_number)),
@@ -510,7 +523,7 @@ impl P<'_> {
             modifiers = self.paren_list(|p| {
                 if p.eat_kw(b"CHANGEDSINCE") {
                     p.sp()?;
-                    Ok(FetchModifier::ChangedSince(p.mod_seq()?))
+                    Ok(FetchModifier::ChangedSince(p.nz_mod_seq()?))
                 } else if p.eat_kw(b"VANISHED") {
                     Ok(FetchModifier::Vanished)
                 } else {
@@ -590,7 +603,7 @@ impl P<'_> {
                 return self.err("expected UNCHANGEDSINCE");
             }
             self.sp()?;
-            unchanged_since = Some(self.number64()?);
+            unchanged_since = Some(self.number63()?);
             self.close()?;
             self.sp()?;
         }
@@ -682,6 +695,17 @@ impl P<'_> {
             search,
         })
     }
+}
+
+/// RFC 5258 section 3: "The RECURSIVEMATCH option MUST NOT occur as the only
+/// selection option (or only with REMOTE)"; it needs a base option
+/// (`SUBSCRIBED` or an extension, which may be one). SPECIAL-USE is an
+/// independent option (RFC 6154 section 6), no base.
+pub(crate) fn recursive_match_alone(sel: &[ListSelect]) -> bool {
+    sel.contains(&ListSelect::RecursiveMatch)
+        && !sel
+            .iter()
+            .any(|s| matches!(s, ListSelect::Subscribed | ListSelect::Other(_)))
 }
 
 /// Whether `b` is a valid atom (for the encoder).

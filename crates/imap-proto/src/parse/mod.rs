@@ -29,6 +29,13 @@ const fn atom_table() -> [bool; 256] {
 }
 const ATOM: [bool; 256] = atom_table();
 
+/// RFC 2971 section 3.3: the longest ID field string.
+pub(crate) const ID_MAX_FIELD: usize = 30;
+/// RFC 2971 section 3.3: the longest ID value string.
+pub(crate) const ID_MAX_VALUE: usize = 1024;
+/// RFC 2971 section 3.3: the most field-value pairs in one ID list.
+pub(crate) const ID_MAX_PAIRS: usize = 30;
+
 const fn quoted_stop(eight_bit: bool) -> [bool; 256] {
     let mut t = [false; 256];
     t[b'"' as usize] = true;
@@ -364,11 +371,22 @@ impl<'a> P<'a> {
         Ok(v)
     }
 
-    /// mod-sequence-value (1..2^63).
+    /// mod-sequence-valzer (0..2^63).
     pub(crate) fn mod_seq(&mut self) -> R<u64> {
         let v = self.number64()?;
         if v > i64::MAX as u64 {
             return self.err("mod-sequence too large");
+        }
+        Ok(v)
+    }
+
+    /// mod-sequence-value (RFC 7162 section 7): "Positive unsigned 63-bit
+    /// integer (1 <= n <= 9,223,372,036,854,775,807)"; `mod_seq` is the
+    /// `mod-sequence-valzer` that also takes 0.
+    pub(crate) fn nz_mod_seq(&mut self) -> R<u64> {
+        let v = self.mod_seq()?;
+        if v == 0 {
+            return self.err("mod-sequence must not be zero");
         }
         Ok(v)
     }
@@ -591,8 +609,9 @@ impl<'a> P<'a> {
 
     /// `uid-set = (uniqueid / uid-range) *("," uid-set)` with `uniqueid =
     /// nz-number` (RFC 4315 section 4, RFC 9051 section 9): the UIDs of
-    /// APPENDUID and COPYUID, and the `known-uids` of VANISHED (RFC 7162
-    /// section 7: "'*' is not allowed"), which name real messages, so neither
+    /// APPENDUID and COPYUID, and the `known-uids` of VANISHED and of the
+    /// QRESYNC select parameter (RFC 7162 section 7: "'*' is not allowed",
+    /// also said of `seq-match-data`), which name real messages, so neither
     /// `*` nor `$` is allowed.
     pub(crate) fn uid_set(&mut self) -> R<SeqSet> {
         let mut v = Vec::new();
@@ -811,18 +830,36 @@ impl<'a> P<'a> {
         Ok(Some(c))
     }
 
-    /// ID parameters: NIL / "(" [string SP nstring *(SP string SP nstring)] ")".
+    /// ID parameters: NIL / "(" [string SP nstring *(SP string SP nstring)] ")",
+    /// within the bounds of RFC 2971 section 3.3: "Field strings MUST NOT be
+    /// longer than 30 octets.  Value strings MUST NOT be longer than 1024
+    /// octets.  Implementations MUST NOT send more than 30 field-value
+    /// pairs." (so a peer cannot make us keep more).
     pub(crate) fn id_params(&mut self) -> R<Option<Vec<(Str, NStr)>>> {
         if self.is_nil() {
             self.pos += 3;
             return Ok(None);
         }
-        self.paren_list(|p| {
+        let v = self.paren_list(|p| {
+            let at = p.pos;
             let k = p.string()?;
+            if k.data.len() > ID_MAX_FIELD {
+                p.pos = at;
+                return p.err("ID field longer than 30 octets");
+            }
             p.sp()?;
-            Ok((k, p.nstring()?))
-        })
-        .map(Some)
+            let at = p.pos;
+            let v = p.nstring()?;
+            if v.as_ref().is_some_and(|v| v.data.len() > ID_MAX_VALUE) {
+                p.pos = at;
+                return p.err("ID value longer than 1024 octets");
+            }
+            Ok((k, v))
+        })?;
+        if v.len() > ID_MAX_PAIRS {
+            return self.err("more than 30 ID field-value pairs");
+        }
+        Ok(Some(v))
     }
 
     /// Section part numbers `1.2.3` followed by `]` or `.`; stops before a
@@ -906,6 +943,24 @@ pub(crate) fn run<T>(
         Ok(v) => Ok(v),
         Err(e) => Err(p.to_error(e, tag_of(unit))),
     }
+}
+
+/// `initial-resp = (base64 / "=")` of AUTHENTICATE (RFC 9051 section 9,
+/// RFC 4959 section 7) with `base64 = *(4base64-char) [base64-terminal]`:
+/// whole groups of four, `=` padding only at the very end, and `=` alone
+/// for an empty response. Empty input is no initial response.
+pub(crate) fn is_initial_response(b: &[u8]) -> bool {
+    if b == b"=" {
+        return true;
+    }
+    if b.is_empty() || !b.len().is_multiple_of(4) {
+        return false;
+    }
+    let pad = b.iter().rev().take_while(|&&c| c == b'=').count();
+    pad <= 2
+        && b[..b.len() - pad]
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
 }
 
 /// Where to cut the first bytes of a command so they keep no credentials:

@@ -162,7 +162,7 @@ impl P<'_> {
             }
             b"HIGHESTMODSEQ" => {
                 self.sp()?;
-                Code::HighestModSeq(self.mod_seq()?)
+                Code::HighestModSeq(self.nz_mod_seq()?)
             }
             b"MODIFIED" => {
                 self.sp()?;
@@ -171,7 +171,7 @@ impl P<'_> {
             b"APPENDLIMIT" => {
                 let mut n = None;
                 if self.eat(b' ') {
-                    n = Some(self.number64()?);
+                    n = Some(self.number63()?);
                 }
                 Code::AppendLimit(n)
             }
@@ -261,7 +261,11 @@ impl P<'_> {
                     self.paren_list(|p| {
                         let i = p.status_item()?;
                         p.sp()?;
-                        Ok((i, p.number64()?))
+                        if i == crate::command::StatusItem::AppendLimit && p.is_nil() {
+                            p.pos += 3;
+                            return Ok((i, None));
+                        }
+                        Ok((i, Some(p.number63()?)))
                     })?
                 };
                 Data::Status { mailbox, items }
@@ -279,8 +283,12 @@ impl P<'_> {
                         if !self.eat_kw(b"MODSEQ") {
                             return self.err("expected MODSEQ");
                         }
+                        // RFC 7162 section 7: 1*(SP nz-number) comes first.
+                        if nums.is_empty() {
+                            return self.err("MODSEQ without a number");
+                        }
                         self.sp()?;
-                        mod_seq = Some(self.mod_seq()?);
+                        mod_seq = Some(self.nz_mod_seq()?);
                         self.close()?;
                         break;
                     }
@@ -324,14 +332,18 @@ impl P<'_> {
                 let resources = self.paren_list(|p| {
                     let name = p.atom()?;
                     p.sp()?;
-                    let usage = p.number64()?;
+                    let usage = p.number63()?;
                     p.sp()?;
                     Ok(QuotaResource {
                         name,
                         usage,
-                        limit: p.number64()?,
+                        limit: p.number63()?,
                     })
                 })?;
+                // RFC 9208 section 9: quota-list holds at least one resource.
+                if resources.is_empty() {
+                    return self.err("empty QUOTA list");
+                }
                 Data::Quota { root, resources }
             }
             b"QUOTAROOT" => {
@@ -580,7 +592,7 @@ impl P<'_> {
             }
             b"RFC822.SIZE" => {
                 self.sp()?;
-                F::Rfc822Size(self.number64()?)
+                F::Rfc822Size(self.number63()?)
             }
             b"UID" => {
                 self.sp()?;
@@ -589,7 +601,7 @@ impl P<'_> {
             b"MODSEQ" => {
                 self.sp()?;
                 self.open()?;
-                let m = self.mod_seq()?;
+                let m = self.nz_mod_seq()?;
                 self.close()?;
                 F::ModSeq(m)
             }
@@ -634,7 +646,7 @@ impl P<'_> {
                 self.sp()?;
                 F::BinarySize {
                     part,
-                    size: self.number64()?,
+                    size: self.number63()?,
                 }
             }
             b"SAVEDATE" => {
@@ -912,7 +924,7 @@ impl P<'_> {
                     Ok(BodyExtension::List(v))
                 }
             }),
-            Some(b'0'..=b'9') => self.number64().map(BodyExtension::Number),
+            Some(b'0'..=b'9') => self.number63().map(BodyExtension::Number),
             _ => self.nstring().map(BodyExtension::Str),
         };
         self.leave();
