@@ -12,7 +12,7 @@ use examples::spool::{Envelope, SpoolWriter};
 use sasl::{CredentialStore, Mechanism, ServerMechanism, ServerOptions, ServerStep};
 use smtp_proto::{
     AuthOutcome, EnhancedCode, ForwardPath, HeloKind, Host, Mailbox, Notify, Reply, ReversePath,
-    ServerConfig, ServerEvent, ServerSession,
+    ServerConfig, ServerEvent, ServerSession, UsageError,
 };
 use std::io::{self, Write};
 use std::net::SocketAddr;
@@ -47,6 +47,55 @@ pub(crate) const MECHANISMS: [&str; 3] = ["SCRAM-SHA-256", "PLAIN", "LOGIN"];
 
 fn reply(code: u16, e: (u8, u16, u16), text: &str) -> Reply {
     Reply::new(code, Some(EnhancedCode(e.0, e.1, e.2)), text)
+}
+
+/// A fixed reply of the same class as `code` (4yz or 5yz), for when the
+/// one meant cannot be sent.
+fn fixed_refusal(code: u16) -> Reply {
+    if code < 500 {
+        reply(451, (4, 3, 0), "Local error in processing, try again later")
+    } else {
+        reply(550, (5, 7, 1), "Request refused")
+    }
+}
+
+/// Refuses the pending decision with `r`. smtp-proto refuses to send a reply
+/// line over 512 octets or with CR, LF or NUL in its text (RFC 5321
+/// 4.5.3.1.5) and keeps the decision pending then: a reply built from
+/// client or configuration text (an address, a user name) falls back to a
+/// fixed one of the same class, so the client is never left waiting.
+fn reject(s: &mut ServerSession, r: Reply) {
+    let code = r.code();
+    if let Err(UsageError::BadArgument(why)) = s.reject(r) {
+        tracing::warn!(code, why, "reply cannot be sent; a fixed one instead");
+        let _ = s.reject(fixed_refusal(code));
+    }
+}
+
+/// Accepts the pending decision with `r`, or with smtp-proto's plain 250
+/// when `r` cannot be sent (see [`reject`]).
+fn accept_with(s: &mut ServerSession, r: &Reply) {
+    if let Err(UsageError::BadArgument(why)) = s.accept_with(r) {
+        tracing::warn!(why, "reply cannot be sent; a plain 250 instead");
+        let _ = s.accept();
+    }
+}
+
+/// The per-recipient LMTP replies (RFC 2033 4.2), each that cannot be sent
+/// replaced by a fixed one of its class (see [`reject`]).
+fn lmtp_replies(s: &mut ServerSession, replies: Vec<Reply>) {
+    let limit = smtp_proto::Limits::default().reply_line;
+    let replies: Vec<Reply> = replies
+        .into_iter()
+        .map(|r| match r.check(limit) {
+            Ok(()) => r,
+            Err(_) if r.is_positive() => reply(250, (2, 1, 5), "Delivered"),
+            Err(_) => fixed_refusal(r.code()),
+        })
+        .collect();
+    if let Err(e) = s.lmtp_replies(&replies) {
+        tracing::error!(error = %e, "LMTP replies refused");
+    }
 }
 
 /// `local@domain` as it goes into an envelope: the local part as sent
@@ -357,7 +406,7 @@ impl Conversation {
             }
             ServerEvent::Mail(line) => {
                 let decision = self.mail(&line);
-                let _ = match decision {
+                match decision {
                     Ok(sender) => {
                         let params = line.mail_params();
                         self.txn = Txn {
@@ -371,28 +420,26 @@ impl Conversation {
                                 .map(|x| String::from_utf8_lossy(&x.decode()).into_owned()),
                             ..Txn::default()
                         };
-                        s.accept()
+                        let _ = s.accept();
                     }
-                    Err(r) => s.reject(r),
-                };
+                    Err(r) => reject(s, r),
+                }
             }
-            ServerEvent::Rcpt(line) => {
-                let _ = match self.rcpt(&line, s.is_authenticated()) {
-                    Ok(mut r) => {
-                        let params = line.rcpt_params();
-                        r.notify = params.notify;
-                        r.orcpt = params.orcpt.map(|o| {
-                            (
-                                String::from_utf8_lossy(o.addr_type).into_owned(),
-                                String::from_utf8_lossy(&o.addr.decode()).into_owned(),
-                            )
-                        });
-                        self.txn.rcpts.push(r);
-                        s.accept()
-                    }
-                    Err(r) => s.reject(r),
-                };
-            }
+            ServerEvent::Rcpt(line) => match self.rcpt(&line, s.is_authenticated()) {
+                Ok(mut r) => {
+                    let params = line.rcpt_params();
+                    r.notify = params.notify;
+                    r.orcpt = params.orcpt.map(|o| {
+                        (
+                            String::from_utf8_lossy(o.addr_type).into_owned(),
+                            String::from_utf8_lossy(&o.addr.decode()).into_owned(),
+                        )
+                    });
+                    self.txn.rcpts.push(r);
+                    let _ = s.accept();
+                }
+                Err(r) => reject(s, r),
+            },
             ServerEvent::DataStart => self.data_start(s.is_tls(), s.is_authenticated()),
             ServerEvent::DataChunk(chunk) => {
                 // 8-bit content sent without BODY=8BITMIME (common): relay it
@@ -455,7 +502,18 @@ impl Conversation {
     async fn auth_step(&mut self, s: &mut ServerSession, step: Result<ServerStep, sasl::SaslError>) {
         match step {
             Ok(ServerStep::Challenge(c)) => {
-                let _ = s.auth_challenge(&c);
+                // SCRAM's server-first repeats the client's nonce: a long one
+                // makes a 334 line over the AUTH line limit, which smtp-proto
+                // refuses to send (the exchange stays pending). Fail it.
+                if let Err(e) = s.auth_challenge(&c) {
+                    self.mech = None;
+                    tracing::info!(peer = %self.peer, error = %e, "AUTH challenge cannot be sent");
+                    let _ = s.auth_finish(AuthOutcome::Failure(Some(reply(
+                        500,
+                        (5, 5, 6),
+                        "Authentication Exchange line is too long",
+                    ))));
+                }
             }
             Ok(ServerStep::Success { identity, .. }) => {
                 self.mech = None;
@@ -608,7 +666,7 @@ impl Conversation {
     async fn data_end(&mut self, s: &mut ServerSession) {
         let mut txn = std::mem::take(&mut self.txn);
         let Some(mut sink) = txn.sink.take() else {
-            let _ = s.reject(reply(451, (4, 3, 0), "Local error in processing"));
+            reject(s, reply(451, (4, 3, 0), "Local error in processing"));
             return;
         };
         sink.finish();
@@ -616,9 +674,9 @@ impl Conversation {
             tracing::error!(peer = %self.peer, error = %e, "writing the message failed");
             let r = reply(451, (4, 3, 0), "Local error in processing, try again later");
             if self.kind == Kind::Lmtp {
-                let _ = s.lmtp_replies(&vec![r; txn.rcpts.len()]);
+                lmtp_replies(s, vec![r; txn.rcpts.len()]);
             } else {
-                let _ = s.reject(r);
+                reject(s, r);
             }
             return;
         }
@@ -698,7 +756,7 @@ impl Conversation {
                     }
                 })
                 .collect();
-            let _ = s.lmtp_replies(&replies);
+            lmtp_replies(s, replies);
             return;
         }
         let all_ok = queued_ok && results.iter().all(|(_, r)| r.is_ok());
@@ -708,9 +766,9 @@ impl Conversation {
                 Some(Ok(id)) => format!("Ok: queued as {id}"),
                 _ => "Ok: delivered".to_owned(),
             };
-            let _ = s.accept_with(&reply(250, (2, 0, 0), &text));
+            accept_with(s, &reply(250, (2, 0, 0), &text));
         } else {
-            let _ = s.reject(temp);
+            reject(s, temp);
         }
     }
 }
