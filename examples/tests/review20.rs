@@ -285,3 +285,76 @@ async fn scram_with_a_huge_client_nonce_is_answered() {
     // The session goes on.
     assert_eq!(c.cmd("NOOP").await.0, 250);
 }
+
+/// Connects with a small receive buffer, reads the greeting, sends `hello`
+/// and reads its reply (up to a line starting with `last`), then floods
+/// `line` (pipelined, never reading a reply) from a background task until
+/// the server stops taking input; returns the task (it owns the socket).
+async fn flood_without_reading(
+    port: u16,
+    hello: &[u8],
+    last: &str,
+    line: &'static [u8],
+) -> tokio::task::JoinHandle<()> {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut tcp = socket
+        .connect(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .unwrap();
+    let mut greeting = [0u8; 512];
+    let n = tokio::time::timeout(WAIT, tcp.read(&mut greeting))
+        .await
+        .expect("greeting")
+        .unwrap();
+    assert!(n > 0, "no greeting");
+    tcp.write_all(hello).await.unwrap();
+    let mut got = Vec::new();
+    while !got.ends_with(b"\r\n") || !String::from_utf8_lossy(&got).lines().any(|l| l.starts_with(last)) {
+        let n = tokio::time::timeout(WAIT, tcp.read(&mut greeting))
+            .await
+            .expect("reply")
+            .unwrap();
+        assert!(n > 0, "closed before the reply");
+        got.extend_from_slice(&greeting[..n]);
+    }
+    tokio::spawn(async move {
+        let block: Vec<u8> = line.iter().copied().cycle().take(line.len() * 1000).collect();
+        // At most 64 MiB, or until the server stops reading (write stalls),
+        // or it closes the connection.
+        for _ in 0..(64 << 20) / block.len() {
+            match tokio::time::timeout(Duration::from_secs(2), tcp.write_all(&block)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return,
+                Err(_) => break,
+            }
+        }
+        // Hold the connection, still never reading, until the test ends.
+        std::future::pending::<()>().await;
+    })
+}
+
+// (e) A client that pipelines commands and never reads the replies: once
+// the socket buffers are full maild's write of the replies blocked with no
+// time limit, so the session's idle timeout (RFC 5321 4.5.3.2.7) never
+// fired and the connection held its slot for ever; with
+// --max-connections 1 nobody else could connect. Writes are now bounded
+// by the same timeout, and the stuck session is dropped.
+#[tokio::test]
+async fn smtp_client_that_never_reads_does_not_hold_its_slot() {
+    let dir = temp_dir("smtp-noread");
+    let m = Maild::start(&dir, 0, &["--max-connections", "1", "--smtp-timeout", "1s"]);
+    let flood = flood_without_reading(m.port("smtp"), b"EHLO client.test\r\n", "250 ", b"RSET\r\n").await;
+    // Someone else gets a greeting once the stuck session is dropped.
+    let end = Instant::now() + WAIT;
+    loop {
+        let mut c = Raw::connect(m.port("smtp")).await;
+        let (code, _) = c.reply().await;
+        if code == 220 {
+            break;
+        }
+        assert!(Instant::now() < end, "the non-reading client holds the only slot");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    flood.abort();
+}

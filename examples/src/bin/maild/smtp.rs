@@ -352,7 +352,8 @@ pub(crate) async fn serve(
                 }
             };
             if let ServerEvent::StartTls = ev {
-                conn.flush_session(&mut session).await?;
+                conn.flush_session_within(&mut session, c.shared.smtp_timeout)
+                    .await?;
                 let acceptor = c
                     .shared
                     .acceptor
@@ -370,7 +371,9 @@ pub(crate) async fn serve(
             }
             c.event(&mut session, ev).await;
         }
-        conn.flush_session(&mut session).await?;
+        // Bounded: a client that never reads must not hold its slot for ever.
+        conn.flush_session_within(&mut session, c.shared.smtp_timeout)
+            .await?;
         if session.is_closed() || eof {
             break;
         }
@@ -385,14 +388,16 @@ pub(crate) async fn serve(
                 // Shutting down: any message in flight is dropped (its files
                 // removed) and the client told to come back later.
                 c.txn = Txn::default();
-                let _ = conn
-                    .write_all(b"421 4.3.2 Service shutting down, try again later\r\n")
-                    .await;
+                let _ = tokio::time::timeout(
+                    c.shared.tls_timeout,
+                    conn.write_all(b"421 4.3.2 Service shutting down, try again later\r\n"),
+                )
+                .await;
                 break;
             }
         }
     }
-    let _ = conn.shutdown().await;
+    let _ = tokio::time::timeout(c.shared.tls_timeout, conn.shutdown()).await;
     Ok(())
 }
 
