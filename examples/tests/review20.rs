@@ -358,3 +358,23 @@ async fn smtp_client_that_never_reads_does_not_hold_its_slot() {
     }
     flood.abort();
 }
+
+// (e) The same for POP3: a client that sends CAPA after CAPA and never
+// reads kept its connection (and slot) for ever, past the autologout timer
+// (RFC 1939 3: "at least 10 minutes", --pop3-timeout).
+#[tokio::test]
+async fn pop3_client_that_never_reads_does_not_hold_its_slot() {
+    let dir = temp_dir("pop3-noread");
+    let m = Maild::start(&dir, 0, &["--max-connections", "1", "--pop3-timeout", "1s"]);
+    let flood = flood_without_reading(m.port("pop3"), b"CAPA\r\n", ".", b"CAPA\r\n").await;
+    let end = Instant::now() + WAIT;
+    loop {
+        let mut c = Raw::connect(m.port("pop3")).await;
+        if c.line().await.starts_with("+OK") {
+            break;
+        }
+        assert!(Instant::now() < end, "the non-reading client holds the only slot");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    flood.abort();
+}
