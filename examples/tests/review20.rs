@@ -378,3 +378,104 @@ async fn pop3_client_that_never_reads_does_not_hold_its_slot() {
     }
     flood.abort();
 }
+
+/// A running ftpd serving `dir/root`; killed on drop.
+struct Ftpd {
+    child: Child,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Ftpd {
+    /// Starts ftpd (plain FTP, account `u`/`p` read-write) with `extra` flags.
+    fn start(dir: &Path, extra: &[&str]) -> Ftpd {
+        let port = free_port();
+        let root = dir.join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ftpd"))
+            .arg("--root")
+            .arg(&root)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--user", "u:p", "--no-tls", "--login-delay-ms", "10"])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ftpd");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
+            if line.unwrap().starts_with("ftpd: serving") {
+                break;
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        Ftpd {
+            child,
+            dir: dir.to_owned(),
+            port,
+        }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.join("root")
+    }
+
+    /// A logged-in control connection.
+    async fn login(&self) -> Raw {
+        let mut c = Raw::connect(self.port).await;
+        assert_eq!(c.reply().await.0, 220);
+        assert_eq!(c.cmd("USER u").await.0, 331);
+        assert_eq!(c.cmd("PASS p").await.0, 230);
+        c
+    }
+}
+
+impl Drop for Ftpd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+// (e) ftpd's control connection: a client that sends NOOP after NOOP and
+// never reads the replies blocked the reply write for ever, past the idle
+// timeout, and kept its session slot (--max-sessions).
+#[tokio::test]
+async fn ftp_client_that_never_reads_does_not_hold_its_slot() {
+    let dir = temp_dir("ftp-noread");
+    let f = Ftpd::start(&dir, &["--max-sessions", "1", "--idle-timeout", "1"]);
+    let flood = flood_without_reading(f.port, b"NOOP\r\n", "200 ", b"NOOP\r\n").await;
+    let end = Instant::now() + WAIT;
+    loop {
+        let mut c = Raw::connect(f.port).await;
+        if c.reply().await.0 == 220 {
+            break;
+        }
+        assert!(Instant::now() < end, "the non-reading client holds the only slot");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    flood.abort();
+}
+
+// (d, e) A FIFO in the served tree (put there by a local user): RETR opened
+// it with a blocking open(2), which waits for a writer that never comes,
+// inside the control connection's task. The client never got a reply (not
+// even after --transfer-timeout) and a runtime thread stayed blocked. Only
+// regular files are sent now (RFC 959 4.2: 550 "file unavailable").
+#[tokio::test]
+async fn ftp_retr_of_a_fifo_is_refused() {
+    let dir = temp_dir("ftp-fifo");
+    let f = Ftpd::start(&dir, &["--transfer-timeout", "2"]);
+    let fifo = f.root().join("pipe");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let mut c = f.login().await;
+    assert_eq!(c.cmd("TYPE I").await.0, 200);
+    assert_eq!(c.cmd("EPSV").await.0, 229);
+    let (code, text) = c.cmd("RETR pipe").await;
+    assert!((500..600).contains(&code), "{code} {text}");
+    // The session goes on.
+    assert_eq!(c.cmd("NOOP").await.0, 200);
+}
