@@ -76,6 +76,21 @@ fn denied(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::PermissionDenied, what.to_owned())
 }
 
+/// Opens `path` with `opts`, only if it is a regular file. The open itself
+/// does not block (`O_NONBLOCK`, which a regular file ignores): a FIFO in the
+/// tree would otherwise wait in open(2) for a writer or reader that never
+/// comes, holding the thread; anything but a regular file is `InvalidInput`.
+fn open_regular(path: &Path, opts: &mut OpenOptions) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = opts
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed())
+        .open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a plain file"));
+    }
+    Ok(f)
+}
+
 impl FileTree {
     /// Serves `root`, creating it if needed.
     ///
@@ -223,11 +238,8 @@ impl FileTree {
     /// As [`resolve`](Self::resolve), or `InvalidInput` for a directory.
     pub fn open_read(&self, vpath: &str, offset: u64) -> io::Result<(File, u64)> {
         let real = self.resolve(vpath)?;
-        let mut f = File::open(&real)?;
+        let mut f = open_regular(&real, OpenOptions::new().read(true))?;
         let meta = f.metadata()?;
-        if !meta.is_file() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a plain file"));
-        }
         f.seek(SeekFrom::Start(offset.min(meta.len())))?;
         Ok((f, meta.len()))
     }
@@ -265,7 +277,7 @@ impl FileTree {
             writeback: None,
         };
         if keep > 0
-            && let Ok(mut old) = File::open(&upload.dest)
+            && let Ok(mut old) = open_regular(&upload.dest, OpenOptions::new().read(true))
         {
             let kept = io::copy(&mut io::Read::take(&mut old, keep), &mut file)?;
             upload.written = kept;
@@ -355,10 +367,7 @@ impl FileTree {
     ///
     /// As [`resolve`](Self::resolve).
     pub fn set_modified(&self, vpath: &str, when: SystemTime) -> io::Result<()> {
-        File::options()
-            .write(true)
-            .open(self.resolve(vpath)?)?
-            .set_modified(when)
+        open_regular(&self.resolve(vpath)?, OpenOptions::new().write(true))?.set_modified(when)
     }
 }
 
