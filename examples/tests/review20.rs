@@ -389,6 +389,11 @@ struct Ftpd {
 impl Ftpd {
     /// Starts ftpd (plain FTP, account `u`/`p` read-write) with `extra` flags.
     fn start(dir: &Path, extra: &[&str]) -> Ftpd {
+        Ftpd::start_logging(dir, extra, None)
+    }
+
+    /// As [`start`](Self::start), with an `info` log written to `log`.
+    fn start_logging(dir: &Path, extra: &[&str], log: Option<&Path>) -> Ftpd {
         let port = free_port();
         let root = dir.join("root");
         std::fs::create_dir_all(&root).unwrap();
@@ -398,9 +403,9 @@ impl Ftpd {
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--user", "u:p", "--no-tls", "--login-delay-ms", "10"])
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log.map_or_else(Stdio::null, |p| std::fs::File::create(p).unwrap().into()))
             .spawn()
             .expect("start ftpd");
         let stdout = child.stdout.take().unwrap();
@@ -478,4 +483,39 @@ async fn ftp_retr_of_a_fifo_is_refused() {
     assert!((500..600).contains(&code), "{code} {text}");
     // The session goes on.
     assert_eq!(c.cmd("NOOP").await.0, 200);
+}
+
+// (f) Client text reached the log as sent: a USER name with an escape
+// sequence (ESC [ ... m, the C1 CSI, backspaces) was written raw to ftpd's
+// log, where a terminal showing it (tail -f, less -R) obeys it: a client
+// could recolour, hide or rewrite log lines. Control characters in a log
+// line are now written as escapes.
+#[tokio::test]
+async fn client_text_cannot_inject_control_sequences_into_the_log() {
+    let dir = temp_dir("ftp-log");
+    let log = std::env::temp_dir().join(format!("ftpd-log-{}.txt", std::process::id()));
+    let f = Ftpd::start_logging(&dir, &[], Some(&log));
+    let mut c = Raw::connect(f.port).await;
+    assert_eq!(c.reply().await.0, 220);
+    c.send(b"USER evil\x1b[2K\x1b[31mFAKE\xc2\x9b0m\x08\x08\x07\r\n")
+        .await;
+    assert_eq!(c.reply().await.0, 331);
+    assert_eq!(c.cmd("PASS wrong").await.0, 530);
+    let end = Instant::now() + WAIT;
+    let text = loop {
+        let text = std::fs::read(&log).unwrap();
+        if String::from_utf8_lossy(&text).contains("failed login") {
+            break text;
+        }
+        assert!(Instant::now() < end, "no log line");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let _ = std::fs::remove_file(&log);
+    let line = String::from_utf8_lossy(&text);
+    let line = line.lines().find(|l| l.contains("failed login")).unwrap();
+    assert!(line.contains("evil"), "{line:?}");
+    assert!(
+        !line.chars().any(char::is_control),
+        "control characters from the client in the log: {line:?}"
+    );
 }
