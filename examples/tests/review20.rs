@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -518,4 +519,155 @@ async fn client_text_cannot_inject_control_sequences_into_the_log() {
         !line.chars().any(char::is_control),
         "control characters from the client in the log: {line:?}"
     );
+}
+fn plain(user: &str, pw: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{pw}"))
+}
+
+/// Submits one message over submission: STARTTLS, AUTH PLAIN, MAIL, RCPTs, DATA.
+/// Returns the RCPT codes and the final code.
+async fn submit(port: u16, user: &str, pw: &str, from: &str, to: &[&str], body: &str) -> (Vec<u16>, u16) {
+    let mut c = Raw::connect(port).await;
+    assert_eq!(c.reply().await.0, 220);
+    c.cmd("EHLO client.test").await;
+    assert_eq!(c.cmd("STARTTLS").await.0, 220);
+    c.tls().await;
+    let (code, caps) = c.cmd("EHLO client.test").await;
+    assert_eq!(code, 250);
+    assert!(caps.contains("AUTH SCRAM-SHA-256 PLAIN LOGIN"), "{caps}");
+    assert_eq!(c.cmd(&format!("AUTH PLAIN {}", plain(user, pw))).await.0, 235);
+    assert_eq!(c.cmd(&format!("MAIL FROM:<{from}>")).await.0, 250);
+    let mut codes = Vec::new();
+    for r in to {
+        codes.push(c.cmd(&format!("RCPT TO:<{r}>")).await.0);
+    }
+    let code = if codes.contains(&250) {
+        assert_eq!(c.cmd("DATA").await.0, 354);
+        c.send(body.as_bytes()).await;
+        c.cmd(".").await.0
+    } else {
+        0
+    };
+    c.cmd("QUIT").await;
+    (codes, code)
+}
+
+/// A next hop that answers EHLO, MAIL, RCPT and DATA, then, on its first
+/// connection only, stops reading in the middle of the body; later
+/// connections get the whole conversation. Counts connections.
+async fn stalling_hop() -> (u16, Arc<AtomicUsize>) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    // Inherited by accepted connections: the sender fills it quickly.
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(16).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let (rd, mut wr) = tcp.into_split();
+                let mut rd = tokio::io::BufReader::new(rd);
+                let _ = wr.write_all(b"220 hop\r\n").await;
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if tokio::io::AsyncBufReadExt::read_line(&mut rd, &mut line)
+                        .await
+                        .unwrap_or(0)
+                        == 0
+                    {
+                        return;
+                    }
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" => b"250 hop\r\n",
+                        "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 ok\r\n",
+                        "DATA" if n == 0 => {
+                            let _ = wr.write_all(b"354 go on\r\n").await;
+                            // Never read again; keep the connection open.
+                            std::future::pending::<()>().await;
+                            return;
+                        }
+                        "DATA" => {
+                            let _ = wr.write_all(b"354 go on\r\n").await;
+                            loop {
+                                line.clear();
+                                let got = tokio::io::AsyncBufReadExt::read_line(&mut rd, &mut line).await;
+                                if got.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                if line == ".\r\n" {
+                                    break;
+                                }
+                            }
+                            b"250 queued\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = wr.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"502 no\r\n",
+                    };
+                    let _ = wr.write_all(reply).await;
+                }
+            });
+        }
+    });
+    (port, count)
+}
+
+// (c, e) A next hop that stops reading in the middle of a relayed body: the
+// queue runner's write waited for ever (the session's timers run only
+// while reading), so the message was never retried and its delivery slot
+// (one of 16) was lost until a restart; sixteen such hops, reachable
+// through any success or failure report to an attacker's domain, stopped
+// the queue. RFC 5321 4.5.3.2.5: "Data block: 3 minutes. This is while
+// awaiting the completion of each TCP SEND call transmitting a chunk of
+// data." Each write is now bounded (--data-block-timeout), the attempt
+// fails temporarily and the message is retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_to_a_hop_that_stops_reading_times_out_and_retries() {
+    let (hop, count) = stalling_hop().await;
+    let dir = temp_dir("relay-stall");
+    let relay = format!("127.0.0.1:{hop}");
+    let m = Maild::start(
+        &dir,
+        0,
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--relay-host",
+            &relay,
+            "--relay-insecure",
+            "--retry-first",
+            "1s",
+            "--retry-interval",
+            "1s",
+            "--data-block-timeout",
+            "1s",
+        ],
+    );
+    let mut body = String::from("Subject: big\r\n\r\n");
+    while body.len() < 12 << 20 {
+        body.push_str("a line of a large message that the next hop will not read\r\n");
+    }
+    let sent = submit(
+        m.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["far@c.test"],
+        &body,
+    )
+    .await;
+    assert_eq!(sent, (vec![250], 250));
+    wait_for("a second attempt after the stalled one", || {
+        count.load(Ordering::SeqCst) >= 2
+    })
+    .await;
+    wait_for("the queue emptied", || m.queued() == 0).await;
 }
