@@ -671,3 +671,45 @@ async fn relay_to_a_hop_that_stops_reading_times_out_and_retries() {
     .await;
     wait_for("the queue emptied", || m.queued() == 0).await;
 }
+
+// (c) The POP3 maildrop lock (RFC 1939 8) names the process holding it, and
+// a lock whose process is alive was taken as held. A lock left by a killed
+// maild whose successor got the same pid (in a container maild is pid 1
+// after every restart) then named a live process, maild itself, though no
+// session held it: every login got [IN-USE], for ever. Such a lock is now
+// broken like any other stale one.
+#[tokio::test]
+async fn stale_maildrop_lock_with_our_own_pid_is_broken() {
+    let dir = temp_dir("pop3-lock");
+    let m = Maild::start(&dir, 0, &["--user", "alice@example.test:wonderland"]);
+    // Deliver one message so the maildir exists.
+    let mut c = Raw::connect(m.port("smtp")).await;
+    assert_eq!(c.reply().await.0, 220);
+    c.cmd("EHLO client.test").await;
+    assert_eq!(c.cmd("MAIL FROM:<a@remote.test>").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<alice@example.test>").await.0, 250);
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    assert_eq!(c.cmd("Subject: x\r\n\r\nx\r\n.").await.0, 250);
+    // The lock an earlier maild with this pid left behind when it was killed.
+    let lock = m.maildir("alice@example.test").join(".maildrop.lock");
+    std::fs::write(&lock, format!("{}\n", m.child.id())).unwrap();
+    let mut p = Raw::connect(m.port("pop3")).await;
+    assert!(p.line().await.starts_with("+OK"));
+    let scram_free = format!("AUTH PLAIN {}", plain("alice@example.test", "wonderland"));
+    // PLAIN needs TLS: use STLS first.
+    p.send(b"STLS\r\n").await;
+    assert!(p.line().await.starts_with("+OK"));
+    p.tls().await;
+    p.send(format!("{scram_free}\r\n").as_bytes()).await;
+    let reply = p.line().await;
+    assert!(reply.starts_with("+OK"), "{reply}");
+    // While this session holds it, a second one is refused.
+    let mut q = Raw::connect(m.port("pop3")).await;
+    assert!(q.line().await.starts_with("+OK"));
+    q.send(b"STLS\r\n").await;
+    assert!(q.line().await.starts_with("+OK"));
+    q.tls().await;
+    q.send(format!("{scram_free}\r\n").as_bytes()).await;
+    let reply = q.line().await;
+    assert!(reply.starts_with("-ERR [IN-USE]"), "{reply}");
+}
