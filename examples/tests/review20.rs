@@ -713,3 +713,27 @@ async fn stale_maildrop_lock_with_our_own_pid_is_broken() {
     let reply = q.line().await;
     assert!(reply.starts_with("-ERR [IN-USE]"), "{reply}");
 }
+
+// (c) APPE (RFC 959 4.1.3: "if the file at the pathname specified already
+// exists, then the data shall be appended to that file") copied the old
+// file into the upload's temporary file when the transfer began and renamed
+// that over the file at its end. Two appends to one file at once (two log
+// writers, say) both started from the old content, and the second rename
+// dropped the first one's data, after its 226. Each append now joins the
+// file's content as it is when the append completes.
+#[test]
+fn concurrent_appends_to_one_file_both_land() {
+    use std::io::Write;
+    let dir = temp_dir("ftpfs-appe");
+    let tree = examples::ftpfs::FileTree::new(dir.join("root")).unwrap();
+    std::fs::write(dir.join("root/log"), b"old\n").unwrap();
+    let mut first = tree.begin_upload("/log", u64::MAX).unwrap();
+    let mut second = tree.begin_upload("/log", u64::MAX).unwrap();
+    first.write_all(b"first\n").unwrap();
+    second.write_all(b"second\n").unwrap();
+    first.commit().unwrap();
+    second.commit().unwrap();
+    let got = std::fs::read_to_string(dir.join("root/log")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(got, "old\nfirst\nsecond\n");
+}
