@@ -102,25 +102,8 @@ impl Maild {
         self.ports[name]
     }
 
-    /// The self-signed certificate this maild made (a --relay-ca for others).
-    fn cert(&self) -> String {
-        self.dir.join("tls").join("cert.pem").display().to_string()
-    }
-
     fn maildir(&self, address: &str) -> PathBuf {
         self.dir.join("mail").join(address)
-    }
-
-    /// Messages in new/ and cur/ of an account.
-    fn messages(&self, address: &str) -> Vec<PathBuf> {
-        let mut out = Vec::new();
-        for sub in ["new", "cur"] {
-            if let Ok(rd) = std::fs::read_dir(self.maildir(address).join(sub)) {
-                out.extend(rd.filter_map(Result::ok).map(|d| d.path()));
-            }
-        }
-        out.sort();
-        out
     }
 
     fn queued(&self) -> usize {
@@ -168,12 +151,6 @@ impl Raw {
             conn: Conn::Plain(tcp),
             buf: Vec::new(),
         }
-    }
-
-    async fn connect_tls(port: u16) -> Raw {
-        let mut r = Raw::connect(port).await;
-        r.tls().await;
-        r
     }
 
     async fn tls(&mut self) {
@@ -225,20 +202,6 @@ impl Raw {
     async fn cmd(&mut self, line: &str) -> (u16, String) {
         self.send(format!("{line}\r\n").as_bytes()).await;
         self.reply().await
-    }
-
-    /// A POP3 multi-line body after a +OK line.
-    async fn multiline(&mut self) -> Vec<u8> {
-        let mut out = Vec::new();
-        loop {
-            let l = self.line().await;
-            if l == "." {
-                return out;
-            }
-            let l = l.strip_prefix('.').unwrap_or(&l);
-            out.extend_from_slice(l.as_bytes());
-            out.extend_from_slice(b"\r\n");
-        }
     }
 }
 
