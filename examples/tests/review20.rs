@@ -700,3 +700,44 @@ fn concurrent_appends_to_one_file_both_land() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(got, "old\nfirst\nsecond\n");
 }
+
+// (e) smtp-send promises "--timeout: seconds to wait for the connection and
+// for each reply", but its writes had no bound: a server that stops
+// reading in the middle of the body left it hanging for ever. Each write
+// now has the same bound (RFC 5321 4.5.3.2.5, a data block's send), and
+// smtp-send fails with an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_send_gives_up_on_a_server_that_stops_reading() {
+    let (hop, count) = stalling_hop().await;
+    let dir = temp_dir("smtp-send-stall");
+    let message = dir.join("big.eml");
+    let mut body = String::from("From: a@a.test\r\nTo: b@b.test\r\nSubject: big\r\n\r\n");
+    while body.len() < 12 << 20 {
+        body.push_str("a line of a large message that the server will not read\r\n");
+    }
+    std::fs::write(&message, body).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smtp-send"))
+        .args(["-s", "127.0.0.1", "-p", &hop.to_string(), "--starttls", "never"])
+        .args(["-f", "a@a.test", "-t", "b@b.test", "--timeout", "1", "--message"])
+        .arg(&message)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start smtp-send");
+    let end = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if Instant::now() >= end {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    let status = status.expect("smtp-send still blocked writing to a server that does not read");
+    assert!(!status.success(), "the message was not sent");
+}

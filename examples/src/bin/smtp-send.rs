@@ -107,7 +107,8 @@ struct Args {
     /// Also write the message as sent (before dot-stuffing) to this file.
     #[arg(long)]
     save: Option<PathBuf>,
-    /// Seconds to wait for the connection and for each reply.
+    /// Seconds to wait for the connection, for each reply and for each
+    /// write (a server that stops reading fails the submission).
     #[arg(long, default_value_t = 60)]
     timeout: u64,
     /// Print the SMTP dialogue's events.
@@ -406,7 +407,7 @@ async fn submit(
                 Ok(Some(ev)) => ev,
                 Ok(None) => break,
                 Err(e) => {
-                    let _ = conn.flush_session(&mut s).await;
+                    let _ = conn.flush_session_within(&mut s, timeout).await;
                     return Err(format!("SMTP session failed: {e}"));
                 }
             };
@@ -432,7 +433,9 @@ async fn submit(
                     }
                 }
                 ClientEvent::StartTls => {
-                    conn.flush_session(&mut s).await.map_err(|e| e.to_string())?;
+                    conn.flush_session_within(&mut s, timeout)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     tokio::time::timeout(timeout, conn.start_client_tls(&connector, &tls_name))
                         .await
                         .map_err(|_| "TLS handshake timed out".to_owned())?
@@ -492,7 +495,7 @@ async fn submit(
                 body_at = Some(at);
             }
         }
-        conn.flush_session(&mut s)
+        conn.flush_session_within(&mut s, timeout)
             .await
             .map_err(|e| format!("write: {e}"))?;
         if s.is_closed() {
@@ -512,7 +515,7 @@ async fn submit(
             break;
         }
     }
-    let _ = conn.shutdown().await;
+    let _ = tokio::time::timeout(timeout, conn.shutdown()).await;
     if let Some(f) = failure {
         return Err(f);
     }
