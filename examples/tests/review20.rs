@@ -741,3 +741,77 @@ async fn smtp_send_gives_up_on_a_server_that_stops_reading() {
     let status = status.expect("smtp-send still blocked writing to a server that does not read");
     assert!(!status.success(), "the message was not sent");
 }
+
+/// A scripted FTP server on its own thread: logs anyone in, offers EPSV and
+/// answers LIST with `listing` on the data connection. Returns its port.
+fn listing_server(listing: &'static [u8]) -> (u16, std::thread::JoinHandle<()>) {
+    use std::io::Write;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let h = std::thread::spawn(move || {
+        let (tcp, _) = l.accept().expect("control connection");
+        tcp.set_read_timeout(Some(WAIT)).unwrap();
+        let mut out = tcp.try_clone().unwrap();
+        let mut lines = BufReader::new(tcp);
+        out.write_all(b"220 scripted\r\n").unwrap();
+        let mut data = None;
+        let mut line = String::new();
+        while {
+            line.clear();
+            lines.read_line(&mut line).unwrap_or(0) > 0
+        } {
+            let verb = line.split([' ', '\r']).next().unwrap_or("").to_ascii_uppercase();
+            let reply: Vec<u8> = match verb.as_str() {
+                "USER" => b"331 password\r\n".to_vec(),
+                "PASS" => b"230 in\r\n".to_vec(),
+                "TYPE" => b"200 type\r\n".to_vec(),
+                "EPSV" => {
+                    let d = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                    let p = d.local_addr().unwrap().port();
+                    data = Some(d);
+                    format!("229 Entering Extended Passive Mode (|||{p}|)\r\n").into_bytes()
+                }
+                "LIST" | "NLST" | "MLSD" => {
+                    out.write_all(b"150 here it comes\r\n").unwrap();
+                    let (mut d, _) = data.take().expect("EPSV first").accept().unwrap();
+                    d.write_all(listing).unwrap();
+                    drop(d);
+                    b"226 done\r\n".to_vec()
+                }
+                "QUIT" => {
+                    out.write_all(b"221 bye\r\n").unwrap();
+                    return;
+                }
+                _ => b"502 not here\r\n".to_vec(),
+            };
+            out.write_all(&reply).unwrap();
+        }
+    });
+    (port, h)
+}
+
+// (f) The ftp client printed a server's listing to the terminal byte for
+// byte: a hostile server's file name with ESC/CSI sequences could rewrite
+// what the user sees (hide files, fake output, set the window title).
+// Control characters other than tab and line ends are now shown as escapes.
+#[test]
+fn ftp_ls_does_not_pass_control_sequences_to_the_terminal() {
+    let listing: &[u8] = b"-rw-r--r-- 1 ftp ftp 5 Jan 01 00:00 evil\x1b[2K\x1b]0;pwned\x07name\xc2\x9b0m\r\n\
+-rw-r--r-- 1 ftp ftp 5 Jan 01 00:00 plain.txt\r\n";
+    let (port, server) = listing_server(listing);
+    let out = Command::new(env!("CARGO_BIN_EXE_ftp"))
+        .arg(format!("ftp://u:p@127.0.0.1:{port}"))
+        .args(["--no-tls", "ls"])
+        .output()
+        .expect("run ftp");
+    server.join().expect("scripted server");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("plain.txt") && text.contains("evil"), "{text}");
+    assert!(
+        !text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')),
+        "control characters from the server on stdout: {text:?}"
+    );
+}
