@@ -815,3 +815,69 @@ fn ftp_ls_does_not_pass_control_sequences_to_the_terminal() {
         "control characters from the server on stdout: {text:?}"
     );
 }
+
+// (f) smtp-send prints the server's replies ("MAIL FROM: 250 ..."), and the
+// ftp client and pop3-fetch print theirs in errors: a hostile server's
+// reply text with ESC/CSI sequences reached the user's terminal as sent.
+// The clients now show control characters as escapes.
+#[tokio::test]
+async fn smtp_send_does_not_pass_control_sequences_from_replies() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let (rd, mut wr) = tcp.into_split();
+        let mut rd = tokio::io::BufReader::new(rd);
+        wr.write_all(b"220 scripted\r\n").await.unwrap();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if tokio::io::AsyncBufReadExt::read_line(&mut rd, &mut line)
+                .await
+                .unwrap_or(0)
+                == 0
+            {
+                return;
+            }
+            let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+            let reply: &[u8] = match verb.as_str() {
+                "EHLO" => b"250 hop\r\n",
+                "MAIL" => b"250 ok\x1b]0;pwned\x07 \x1b[2Kfine\r\n",
+                "RCPT" => b"550 no such user\x1b[8m\r\n",
+                "QUIT" => {
+                    let _ = wr.write_all(b"221 bye\r\n").await;
+                    return;
+                }
+                _ => b"502 no\r\n",
+            };
+            wr.write_all(reply).await.unwrap();
+        }
+    });
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_smtp-send"))
+            .args(["-s", "127.0.0.1", "-p", &port.to_string(), "--starttls", "never"])
+            .args([
+                "-f",
+                "a@a.test",
+                "-t",
+                "b@b.test",
+                "--body",
+                "x",
+                "--timeout",
+                "5",
+            ])
+            .output()
+    });
+    let out = tokio::time::timeout(WAIT, out)
+        .await
+        .expect("smtp-send ran")
+        .unwrap()
+        .unwrap();
+    let _ = server.await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("fine") && text.contains("no such user"), "{text}");
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "control characters from the server on stdout: {text:?}"
+    );
+}

@@ -139,7 +139,8 @@ fn reply_text(r: &Reply) -> String {
         .iter()
         .map(|l| String::from_utf8_lossy(l).trim_end().to_owned())
         .collect();
-    let text = text.join(" / ");
+    // Shown on the user's terminal: no escape sequences from the server.
+    let text = examples::escape_log_text(&text.join(" / ")).into_owned();
     if !text.is_empty() {
         s.push(' ');
         s.push_str(&text);

@@ -107,7 +107,9 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 fn reply_text(r: &OwnedReply) -> String {
-    format!("{} {}", r.code, String::from_utf8_lossy(r.text()).trim_end())
+    // Shown on the user's terminal: no escape sequences from the server.
+    let text = String::from_utf8_lossy(r.text());
+    format!("{} {}", r.code, examples::escape_log_text(text.trim_end()))
 }
 
 struct Client {
@@ -694,7 +696,7 @@ async fn interactive_line(c: &mut Client, line: &str) -> Result<bool> {
         "pwd" => {
             c.s.pwd().map_err(err)?;
             if let ClientEvent::Pwd(p) = c.simple().await? {
-                println!("{}", String::from_utf8_lossy(&p));
+                println!("{}", examples::escape_log_text(&String::from_utf8_lossy(&p)));
             }
             return Ok(true);
         }
