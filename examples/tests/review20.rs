@@ -881,3 +881,42 @@ async fn smtp_send_does_not_pass_control_sequences_from_replies() {
         "control characters from the server on stdout: {text:?}"
     );
 }
+
+// (c) A message file that cannot be read (here: replaced by a directory
+// after the listing, so open(2) works and read(2) fails) was treated as at
+// its end: RETR answered "+OK" and an empty (or, after a partial read, a
+// truncated) message, which a client in delete mode then deletes. A read
+// error before any data now answers -ERR [SYS/TEMP] (RFC 3206 4), and
+// one after data closes the connection, so the client sees no complete
+// message (pop3-proto's `message_unavailable` contract).
+#[tokio::test]
+async fn pop3_read_error_is_not_a_complete_message() {
+    let dir = temp_dir("pop3-readerr");
+    let m = Maild::start(&dir, 0, &["--user", "alice@example.test:wonderland"]);
+    let mut c = Raw::connect(m.port("smtp")).await;
+    assert_eq!(c.reply().await.0, 220);
+    c.cmd("EHLO client.test").await;
+    assert_eq!(c.cmd("MAIL FROM:<a@remote.test>").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<alice@example.test>").await.0, 250);
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    assert_eq!(c.cmd("Subject: x\r\n\r\nx\r\n.").await.0, 250);
+    let mut p = Raw::connect(m.port("pop3")).await;
+    assert!(p.line().await.starts_with("+OK"));
+    p.send(b"STLS\r\n").await;
+    assert!(p.line().await.starts_with("+OK"));
+    p.tls().await;
+    p.send(format!("AUTH PLAIN {}\r\n", plain("alice@example.test", "wonderland")).as_bytes())
+        .await;
+    assert!(p.line().await.starts_with("+OK"));
+    // The message file becomes unreadable after the listing.
+    let new = m.maildir("alice@example.test").join("new");
+    let file = std::fs::read_dir(&new).unwrap().next().unwrap().unwrap().path();
+    std::fs::remove_file(&file).unwrap();
+    std::fs::create_dir(&file).unwrap();
+    p.send(b"RETR 1\r\n").await;
+    let reply = p.line().await;
+    assert!(reply.starts_with("-ERR"), "{reply}");
+    // The session goes on.
+    p.send(b"NOOP\r\n").await;
+    assert!(p.line().await.starts_with("+OK"));
+}

@@ -275,17 +275,27 @@ impl Pop {
             return Ok(());
         };
         let mut chunk = vec![0u8; 64 * 1024];
+        let mut sent = false;
         loop {
             let n = match file.read(&mut chunk) {
                 Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
+                    // Never end the message as if complete: before any data,
+                    // -ERR [SYS/TEMP]; after some, only closing the
+                    // connection tells the client the message is cut.
                     tracing::error!(peer = %self.peer, error = %e, "reading message");
-                    0
+                    if sent {
+                        return Err(e);
+                    }
+                    let _ = s.message_unavailable("cannot read the message");
+                    return Ok(());
                 }
             };
             if n == 0 {
                 break;
             }
+            sent = true;
             let more = s.message_data(&chunk[..n]).unwrap_or(false);
             conn.flush_session_within(s, self.shared.pop3_timeout).await?;
             if !more {
