@@ -88,6 +88,9 @@ fn open_regular(path: &Path, opts: &mut OpenOptions) -> io::Result<File> {
     if !f.metadata()?.is_file() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a plain file"));
     }
+    // A regular file: blocking reads and writes from here on, as before.
+    let flags = rustix::fs::fcntl_getfl(&f)?;
+    rustix::fs::fcntl_setfl(&f, flags - rustix::fs::OFlags::NONBLOCK)?;
     Ok(f)
 }
 
