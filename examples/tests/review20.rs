@@ -920,3 +920,75 @@ async fn pop3_read_error_is_not_a_complete_message() {
     p.send(b"NOOP\r\n").await;
     assert!(p.line().await.starts_with("+OK"));
 }
+
+// (c) Two local recipients, and storing the message fails for one of them
+// only (its Maildir's new/ is broken). maild answered 451 for the whole
+// message though the other recipient already had it, so the client sent it
+// again and that recipient got it twice. RFC 5321 4.2.5: "The user who
+// originated the message SHOULD be able to interpret the return of a
+// transient failure status ... as a non-delivery indication". Once any
+// recipient has the message it is now accepted, and the recipients it
+// could not reach are reported to the sender as failed (RFC 3464).
+#[tokio::test]
+async fn partial_local_failure_is_accepted_and_reported_not_duplicated() {
+    let dir = temp_dir("partial");
+    let m = Maild::start(
+        &dir,
+        0,
+        &[
+            "--user",
+            "alice@example.test:wonderland",
+            "--user",
+            "bob@example.test:builder",
+            "--user",
+            "carol@example.test:sender",
+        ],
+    );
+    let send = |to: &'static [&'static str], subject: &'static str| {
+        let port = m.port("smtp");
+        async move {
+            let mut c = Raw::connect(port).await;
+            assert_eq!(c.reply().await.0, 220);
+            c.cmd("EHLO client.test").await;
+            assert_eq!(c.cmd("MAIL FROM:<carol@example.test>").await.0, 250);
+            for r in to {
+                assert_eq!(c.cmd(&format!("RCPT TO:<{r}>")).await.0, 250);
+            }
+            assert_eq!(c.cmd("DATA").await.0, 354);
+            c.cmd(&format!("Subject: {subject}\r\n\r\nbody\r\n.")).await.0
+        }
+    };
+    // Bob's Maildir exists (and is known to maild); then its new/ breaks.
+    assert_eq!(send(&["bob@example.test"], "first").await, 250);
+    let bob_new = m.maildir("bob@example.test").join("new");
+    std::fs::remove_dir_all(&bob_new).unwrap();
+    std::fs::write(&bob_new, b"not a directory").unwrap();
+    let code = send(&["alice@example.test", "bob@example.test"], "second").await;
+    assert_eq!(
+        code, 250,
+        "alice has the message: a 4yz would make the client send it again"
+    );
+    let alice: Vec<PathBuf> = ["new", "cur"]
+        .iter()
+        .flat_map(|d| {
+            std::fs::read_dir(m.maildir("alice@example.test").join(d))
+                .into_iter()
+                .flatten()
+        })
+        .filter_map(Result::ok)
+        .map(|d| d.path())
+        .collect();
+    assert_eq!(alice.len(), 1);
+    // The sender is told that bob did not get it.
+    wait_for("a failure report to carol", || {
+        std::fs::read_dir(m.maildir("carol@example.test").join("new"))
+            .map(|rd| {
+                rd.filter_map(Result::ok).any(|d| {
+                    let text = std::fs::read_to_string(d.path()).unwrap_or_default();
+                    text.contains("Action: failed") && text.contains("bob@example.test")
+                })
+            })
+            .unwrap_or(false)
+    })
+    .await;
+}

@@ -764,17 +764,34 @@ impl Conversation {
             lmtp_replies(s, replies);
             return;
         }
-        let all_ok = queued_ok && results.iter().all(|(_, r)| r.is_ok());
-        if all_ok {
-            self.success_report(&txn, &sink.head);
-            let text = match &queued {
-                Some(Ok(id)) => format!("Ok: queued as {id}"),
-                _ => "Ok: delivered".to_owned(),
-            };
-            accept_with(s, &reply(250, (2, 0, 0), &text));
-        } else {
+        // The recipients this message did not reach: locals whose store
+        // failed, and the relayed ones if queueing failed.
+        let failed: Vec<&Rcpt> = txn
+            .rcpts
+            .iter()
+            .filter(|r| match &r.local {
+                Some(a) => results.iter().any(|(x, res)| x == a && res.is_err()),
+                None => !queued_ok,
+            })
+            .collect();
+        if failed.len() == txn.rcpts.len() {
             reject(s, temp);
+            return;
         }
+        // Some recipients have the message: a 4yz now would make the client
+        // send it again, to them too (RFC 5321 4.2.5: a transient failure
+        // reads as non-delivery). Accept it, and report the others to the
+        // sender as failed (RFC 3464).
+        self.success_report(&txn, &sink.head, &failed);
+        if !failed.is_empty() {
+            self.failure_report(&txn, &sink.head, &failed);
+        }
+        let text = match (&queued, failed.is_empty()) {
+            (_, false) => "Ok: not every recipient could be reached; the sender is told".to_owned(),
+            (Some(Ok(id)), true) => format!("Ok: queued as {id}"),
+            _ => "Ok: delivered".to_owned(),
+        };
+        accept_with(s, &reply(250, (2, 0, 0), &text));
     }
 }
 
@@ -796,18 +813,59 @@ fn spool_envelope(txn: &Txn, remote: &[&Rcpt]) -> Envelope {
 }
 
 impl Conversation {
-    /// NOTIFY=SUCCESS on recipients delivered here: a "delivered" report
-    /// (RFC 3464) to the sender, quoting the message's header.
-    fn success_report(&self, txn: &Txn, head: &[u8]) {
+    /// NOTIFY=SUCCESS on recipients delivered here (not those in `failed`):
+    /// a "delivered" report (RFC 3464) to the sender, quoting the message's
+    /// header.
+    fn success_report(&self, txn: &Txn, head: &[u8], failed: &[&Rcpt]) {
         let wanted: Vec<&Rcpt> = txn
             .rcpts
             .iter()
             .filter(|r| r.local.is_some() && r.notify.is_some_and(|n| n.success))
+            .filter(|r| !failed.iter().any(|f| std::ptr::eq(*f, *r)))
             .collect();
+        self.report(
+            txn,
+            head,
+            &wanted,
+            crate::dsn::Action::Delivered,
+            250,
+            "2.0.0 delivered to the mailbox",
+        );
+    }
+
+    /// The recipients a message accepted for others could not reach (a
+    /// local store or the relay queue failed): a "failed" report to the
+    /// sender, for those whose NOTIFY does not exclude it.
+    fn failure_report(&self, txn: &Txn, head: &[u8], failed: &[&Rcpt]) {
+        let wanted: Vec<&Rcpt> = failed
+            .iter()
+            .copied()
+            .filter(|r| r.notify.is_none_or(|n| n.failure))
+            .collect();
+        self.report(
+            txn,
+            head,
+            &wanted,
+            crate::dsn::Action::Failed,
+            0,
+            "5.3.0 the message could not be stored for this recipient",
+        );
+    }
+
+    /// One report (RFC 3464) about `wanted` to the sender of `txn`.
+    fn report(
+        &self,
+        txn: &Txn,
+        head: &[u8],
+        wanted: &[&Rcpt],
+        action: crate::dsn::Action,
+        code: u16,
+        text: &str,
+    ) {
         if wanted.is_empty() || txn.sender.is_empty() {
             return;
         }
-        let env = spool_envelope(txn, &wanted);
+        let env = spool_envelope(txn, wanted);
         let now = unix_now();
         let cx = crate::dsn::Context {
             hostname: &self.shared.hostname,
@@ -822,17 +880,17 @@ impl Conversation {
             .iter()
             .map(|r| crate::dsn::Line {
                 rcpt: r,
-                action: crate::dsn::Action::Delivered,
-                code: 250,
-                text: "2.0.0 delivered to the mailbox",
+                action,
+                code,
+                text,
             })
             .collect();
         let sent = crate::dsn::report(&cx, &lines)
             .map_err(|e| io::Error::other(e.to_string()))
             .and_then(|report| crate::queue::send_report(&self.shared, &txn.sender, &report));
         match sent {
-            Ok(()) => tracing::info!(peer = %self.peer, to = %txn.sender, "success report sent"),
-            Err(e) => tracing::error!(peer = %self.peer, error = %e, "success report failed"),
+            Ok(()) => tracing::info!(peer = %self.peer, to = %txn.sender, ?action, "report sent"),
+            Err(e) => tracing::error!(peer = %self.peer, error = %e, "report failed"),
         }
     }
 }
