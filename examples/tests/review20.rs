@@ -992,3 +992,136 @@ async fn partial_local_failure_is_accepted_and_reported_not_duplicated() {
     })
     .await;
 }
+
+/// What `counting_hop` shares with its test: messages accepted per
+/// recipient domain; whether to stall; whether a stall was reached.
+type HopState = (
+    Arc<std::sync::Mutex<HashMap<String, usize>>>,
+    Arc<std::sync::atomic::AtomicBool>,
+    Arc<std::sync::atomic::AtomicBool>,
+);
+
+/// A next hop that counts the messages it accepted per recipient domain
+/// and, while `stall` is set, never answers a RCPT for `stall_domain`.
+async fn counting_hop(stall_domain: &'static str) -> (u16, HopState) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let counts = Arc::new(std::sync::Mutex::new(HashMap::new()));
+    let stall = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let reached = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (c, st, re) = (counts.clone(), stall.clone(), reached.clone());
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (counts, stall, reached) = (c.clone(), st.clone(), re.clone());
+            tokio::spawn(async move {
+                let (rd, mut wr) = tcp.into_split();
+                let mut rd = tokio::io::BufReader::new(rd);
+                let _ = wr.write_all(b"220 hop\r\n").await;
+                let mut domain = String::new();
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if tokio::io::AsyncBufReadExt::read_line(&mut rd, &mut line)
+                        .await
+                        .unwrap_or(0)
+                        == 0
+                    {
+                        return;
+                    }
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" => b"250 hop\r\n",
+                        "RCPT" => {
+                            domain = line
+                                .rsplit('@')
+                                .next()
+                                .unwrap_or("")
+                                .trim_end_matches(['>', '\r', '\n'])
+                                .to_owned();
+                            if domain == stall_domain && stall.load(Ordering::SeqCst) {
+                                reached.store(true, Ordering::SeqCst);
+                                std::future::pending::<()>().await;
+                            }
+                            b"250 ok\r\n"
+                        }
+                        "MAIL" | "RSET" | "NOOP" => b"250 ok\r\n",
+                        "DATA" => {
+                            let _ = wr.write_all(b"354 go on\r\n").await;
+                            loop {
+                                line.clear();
+                                let got = tokio::io::AsyncBufReadExt::read_line(&mut rd, &mut line).await;
+                                if got.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                if line == ".\r\n" {
+                                    break;
+                                }
+                            }
+                            *counts.lock().unwrap().entry(domain.clone()).or_insert(0) += 1;
+                            b"250 queued\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = wr.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"502 no\r\n",
+                    };
+                    let _ = wr.write_all(reply).await;
+                }
+            });
+        }
+    });
+    (port, (counts, stall, reached))
+}
+
+// (c) A queued message for two domains is relayed one domain after the
+// other, but what each domain's hop answered was written to the spool only
+// after the last domain. Killed while the second domain was under way,
+// maild forgot that the first had the message and sent it there again
+// after the restart. Each domain's outcome is now recorded before the next
+// domain is tried (the durability contract: a kill at any point neither
+// loses nor repeats what was acknowledged).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_to_two_domains_killed_midway_does_not_repeat_the_first() {
+    let (hop, (counts, stall, reached)) = counting_hop("d.test").await;
+    let dir = temp_dir("relay-two");
+    let relay = format!("127.0.0.1:{hop}");
+    let args = [
+        "--user",
+        "alice@a.test:wonderland",
+        "--relay-host",
+        &relay,
+        "--relay-insecure",
+        "--retry-first",
+        "1s",
+        "--retry-interval",
+        "1s",
+    ];
+    let mut first = Maild::start(&dir, 0, &args);
+    let sent = submit(
+        first.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["one@c.test", "two@d.test"],
+        "Subject: two domains\r\n\r\nbody\r\n",
+    )
+    .await;
+    assert_eq!(sent, (vec![250, 250], 250));
+    // c.test went first; d.test's hop now holds its RCPT reply; maild dies.
+    wait_for("the d.test attempt", || reached.load(Ordering::SeqCst)).await;
+    assert_eq!(counts.lock().unwrap().get("c.test"), Some(&1));
+    first.kill();
+    stall.store(false, Ordering::SeqCst);
+    let second = Maild::start(&dir, 0, &args);
+    wait_for("d.test got the message", || {
+        counts.lock().unwrap().get("d.test") == Some(&1)
+    })
+    .await;
+    wait_for("the queue emptied", || second.queued() == 0).await;
+    assert_eq!(
+        counts.lock().unwrap().get("c.test"),
+        Some(&1),
+        "c.test got it twice"
+    );
+}

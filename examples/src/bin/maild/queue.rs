@@ -183,7 +183,8 @@ async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope, 
         }
     }
     let mut interrupted = false;
-    for (domain, idxs) in by_domain {
+    let domains = by_domain.len();
+    for (n, (domain, idxs)) in by_domain.into_iter().enumerate() {
         let outcomes = if *stop.borrow() {
             vec![Outcome::Interrupted; idxs.len()]
         } else {
@@ -211,6 +212,21 @@ async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope, 
                 }
                 Outcome::Interrupted => interrupted = true,
             }
+        }
+        // Record what this domain's hop answered before the next domain is
+        // tried: a kill during a later domain must not make this one get
+        // the message again after the restart.
+        let settled = idxs.iter().any(|&i| {
+            matches!(
+                env.recipients[i].status,
+                RcptStatus::Delivered | RcptStatus::Relayed | RcptStatus::Failed { .. }
+            )
+        });
+        if n + 1 < domains
+            && settled
+            && let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, &env))
+        {
+            tracing::error!(%id, error = %e, "updating the spool");
         }
     }
     let now = unix_now();
