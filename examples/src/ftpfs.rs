@@ -76,6 +76,24 @@ fn denied(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::PermissionDenied, what.to_owned())
 }
 
+/// Opens `path` with `opts`, only if it is a regular file. The open itself
+/// does not block (`O_NONBLOCK`, which a regular file ignores): a FIFO in the
+/// tree would otherwise wait in open(2) for a writer or reader that never
+/// comes, holding the thread; anything but a regular file is `InvalidInput`.
+fn open_regular(path: &Path, opts: &mut OpenOptions) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = opts
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed())
+        .open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a plain file"));
+    }
+    // A regular file: blocking reads and writes from here on, as before.
+    let flags = rustix::fs::fcntl_getfl(&f)?;
+    rustix::fs::fcntl_setfl(&f, flags - rustix::fs::OFlags::NONBLOCK)?;
+    Ok(f)
+}
+
 impl FileTree {
     /// Serves `root`, creating it if needed.
     ///
@@ -223,18 +241,15 @@ impl FileTree {
     /// As [`resolve`](Self::resolve), or `InvalidInput` for a directory.
     pub fn open_read(&self, vpath: &str, offset: u64) -> io::Result<(File, u64)> {
         let real = self.resolve(vpath)?;
-        let mut f = File::open(&real)?;
+        let mut f = open_regular(&real, OpenOptions::new().read(true))?;
         let meta = f.metadata()?;
-        if !meta.is_file() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a plain file"));
-        }
         f.seek(SeekFrom::Start(offset.min(meta.len())))?;
         Ok((f, meta.len()))
     }
 
     /// Starts an upload to `vpath`. `keep` bytes of the existing file are kept
     /// first: 0 for STOR, the REST offset for a resumed STOR, `u64::MAX` for
-    /// APPE (the whole file).
+    /// APPE (the whole file, as it is when the upload is committed).
     ///
     /// # Errors
     ///
@@ -263,9 +278,11 @@ impl FileTree {
             writeback_every: WRITEBACK_EVERY,
             unsynced: 0,
             writeback: None,
+            append: keep == u64::MAX,
         };
         if keep > 0
-            && let Ok(mut old) = File::open(&upload.dest)
+            && !upload.append
+            && let Ok(mut old) = open_regular(&upload.dest, OpenOptions::new().read(true))
         {
             let kept = io::copy(&mut io::Read::take(&mut old, keep), &mut file)?;
             upload.written = kept;
@@ -355,10 +372,7 @@ impl FileTree {
     ///
     /// As [`resolve`](Self::resolve).
     pub fn set_modified(&self, vpath: &str, when: SystemTime) -> io::Result<()> {
-        File::options()
-            .write(true)
-            .open(self.resolve(vpath)?)?
-            .set_modified(when)
+        open_regular(&self.resolve(vpath)?, OpenOptions::new().write(true))?.set_modified(when)
     }
 }
 
@@ -399,7 +413,14 @@ pub struct Upload {
     unsynced: u64,
     /// The running (or finished, not yet joined) background `fdatasync`.
     writeback: Option<JoinHandle<io::Result<()>>>,
+    /// APPE: the file holds only the new data, joined to the real file's
+    /// content as it is at [`Upload::commit`].
+    append: bool,
 }
+
+/// Serialises the commits of appends in this process, so each one joins
+/// the content the previous one left.
+static APPENDS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn finished() -> io::Error {
     io::Error::other("upload already finished")
@@ -411,7 +432,8 @@ fn join_writeback(h: JoinHandle<io::Result<()>>) -> io::Result<()> {
 }
 
 impl Upload {
-    /// Bytes in the file so far (kept bytes included).
+    /// Bytes in the file so far: kept bytes included for a resumed STOR; for
+    /// an append only the new bytes (the old ones join them at commit).
     #[must_use]
     pub fn written(&self) -> u64 {
         self.written
@@ -454,7 +476,8 @@ impl Upload {
     }
 
     /// The transfer completed: for a durable upload, fsync; then rename over
-    /// the real name.
+    /// the real name. An append is first joined to the real file's content
+    /// as it is now (see [`append_to_current`](Self::append_to_current)).
     ///
     /// # Errors
     ///
@@ -466,6 +489,11 @@ impl Upload {
             Some(h) => join_writeback(h),
             None => Ok(()),
         };
+        if self.append {
+            let done = synced.and_then(|()| self.append_to_current());
+            let _ = fs::remove_file(&self.tmp);
+            return done;
+        }
         let done = synced
             .and_then(|()| if self.durable { file.sync_all() } else { Ok(()) })
             .and_then(|()| fs::rename(&self.tmp, &self.dest));
@@ -473,6 +501,42 @@ impl Upload {
             let _ = fs::remove_file(&self.tmp);
         }
         done.map(|()| self.written)
+    }
+
+    /// APPE's commit: under a process-wide lock, a new file gets the real
+    /// file's current content and then the uploaded bytes, and replaces the
+    /// real file. Copying the old content when the transfer began instead
+    /// would lose the data of any append that completed in between (RFC 959
+    /// 4.1.3: the data "shall be appended to that file"). Still all or
+    /// nothing: the real file is replaced only by the complete result.
+    fn append_to_current(&self) -> io::Result<u64> {
+        let _serial = APPENDS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let joined = self.tmp.with_file_name(format!(
+            "{}-append",
+            self.tmp
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        ));
+        let result = (|| {
+            let mut out = OpenOptions::new().write(true).create_new(true).open(&joined)?;
+            let mut kept = 0;
+            match open_regular(&self.dest, OpenOptions::new().read(true)) {
+                Ok(mut old) => kept = io::copy(&mut old, &mut out)?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+            let added = io::copy(&mut File::open(&self.tmp)?, &mut out)?;
+            if self.durable {
+                out.sync_all()?;
+            }
+            fs::rename(&joined, &self.dest)?;
+            Ok(kept + added)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&joined);
+        }
+        result
     }
 }
 

@@ -213,23 +213,46 @@ impl Maildir {
     /// 1939 8). Returns `None` if another live process or session holds it; a
     /// lock left by a dead process is broken.
     ///
+    /// The lock file names its process by pid and start time. A lock naming
+    /// this very process is held only if one of its sessions took it: one
+    /// left by an earlier process that had the same pid (a maild restarted
+    /// in a container is pid 1 every time) is stale, as is one naming a pid
+    /// that a different process has since been given.
+    ///
     /// # Errors
     ///
     /// Any I/O error other than the lock being held.
     pub fn lock(&self) -> io::Result<Option<MaildropLock>> {
         let path = self.root.join(".maildrop.lock");
+        // Every lock and unlock of this process in turn, so the set of
+        // locks held here always matches the lock files naming this process.
+        let mut held = held_locks();
         for _ in 0..2 {
             match OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(mut f) => {
-                    writeln!(f, "{}", std::process::id())?;
+                    let me = pid();
+                    let since = start_time(me).unwrap_or(0);
+                    if let Err(e) = writeln!(f, "{me} {since}") {
+                        let _ = fs::remove_file(&path);
+                        return Err(e);
+                    }
+                    held.insert(path.clone());
                     return Ok(Some(MaildropLock { path }));
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                     let holder = fs::read_to_string(&path).unwrap_or_default();
-                    let alive = holder
-                        .trim()
-                        .parse::<u32>()
-                        .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+                    let mut words = holder.split_whitespace();
+                    let who = words.next().and_then(|w| w.parse::<u32>().ok());
+                    let since = words.next().and_then(|w| w.parse::<u64>().ok());
+                    let alive = match who {
+                        Some(p) if p == pid() => held.contains(&path),
+                        // An old lock file has no start time: the pid alone.
+                        Some(p) => match since {
+                            Some(t) => start_time(p) == Some(t),
+                            None => Path::new(&format!("/proc/{p}")).exists(),
+                        },
+                        None => false,
+                    };
                     if alive {
                         return Ok(None);
                     }
@@ -392,8 +415,28 @@ pub struct MaildropLock {
 
 impl Drop for MaildropLock {
     fn drop(&mut self) {
+        let mut held = held_locks();
         let _ = fs::remove_file(&self.path);
+        held.remove(&self.path);
     }
+}
+
+/// The maildrop locks this process holds (see [`Maildir::lock`]).
+fn held_locks() -> std::sync::MutexGuard<'static, std::collections::HashSet<PathBuf>> {
+    static HELD: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<PathBuf>>> =
+        std::sync::OnceLock::new();
+    HELD.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// When process `pid` started (field 22 of /proc/PID/stat, in clock ticks
+/// since boot): with the pid, it names one process even after pids wrap.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
 }
 
 /// This process's id, read once (glibc no longer caches getpid(), and

@@ -112,6 +112,27 @@ impl Conn {
         self.flush().await
     }
 
+    /// [`flush_session`](Self::flush_session) bounded by `limit`: a server's
+    /// guard against a peer that sends commands but never reads the replies.
+    /// Once the socket buffers are full the write would otherwise wait for
+    /// ever, and the session's idle timer (which runs only while reading)
+    /// would never fire, so the connection would hold its slot for good.
+    ///
+    /// # Errors
+    ///
+    /// As [`flush_session`](Self::flush_session), and
+    /// [`io::ErrorKind::TimedOut`] when the replies could not be written
+    /// within `limit`.
+    pub async fn flush_session_within<S: Session + ?Sized>(
+        &mut self,
+        session: &mut S,
+        limit: std::time::Duration,
+    ) -> io::Result<()> {
+        tokio::time::timeout(limit, self.flush_session(session))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "the peer is not reading"))?
+    }
+
     /// Waits for input, the session's deadline or the end of the stream, and
     /// hands what happened to the session. `clock` gives the current time (a
     /// real clock in programs, so timers stay outside the protocol crates).

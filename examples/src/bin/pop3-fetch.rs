@@ -263,7 +263,7 @@ async fn fetch(args: &Args, f: &mut Fetcher) -> Result<()> {
                     } if args.new_only => {
                         return Err(format!(
                             "the server has no UIDL, needed for --new-only: {}",
-                            String::from_utf8_lossy(&line.text)
+                            examples::escape_log_text(&String::from_utf8_lossy(&line.text))
                         ));
                     }
                     // Without UIDL, everything is fetched.
@@ -302,7 +302,7 @@ async fn fetch(args: &Args, f: &mut Fetcher) -> Result<()> {
                     ClientEvent::CommandFailed { command, line } => {
                         return Err(format!(
                             "{command} failed: {}",
-                            String::from_utf8_lossy(&line.text)
+                            examples::escape_log_text(&String::from_utf8_lossy(&line.text))
                         ));
                     }
                     ClientEvent::Closed { quit_ok: ok } => quit_ok = ok,

@@ -107,7 +107,8 @@ struct Args {
     /// Also write the message as sent (before dot-stuffing) to this file.
     #[arg(long)]
     save: Option<PathBuf>,
-    /// Seconds to wait for the connection and for each reply.
+    /// Seconds to wait for the connection, for each reply and for each
+    /// write (a server that stops reading fails the submission).
     #[arg(long, default_value_t = 60)]
     timeout: u64,
     /// Print the SMTP dialogue's events.
@@ -138,7 +139,8 @@ fn reply_text(r: &Reply) -> String {
         .iter()
         .map(|l| String::from_utf8_lossy(l).trim_end().to_owned())
         .collect();
-    let text = text.join(" / ");
+    // Shown on the user's terminal: no escape sequences from the server.
+    let text = examples::escape_log_text(&text.join(" / ")).into_owned();
     if !text.is_empty() {
         s.push(' ');
         s.push_str(&text);
@@ -406,7 +408,7 @@ async fn submit(
                 Ok(Some(ev)) => ev,
                 Ok(None) => break,
                 Err(e) => {
-                    let _ = conn.flush_session(&mut s).await;
+                    let _ = conn.flush_session_within(&mut s, timeout).await;
                     return Err(format!("SMTP session failed: {e}"));
                 }
             };
@@ -432,7 +434,9 @@ async fn submit(
                     }
                 }
                 ClientEvent::StartTls => {
-                    conn.flush_session(&mut s).await.map_err(|e| e.to_string())?;
+                    conn.flush_session_within(&mut s, timeout)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     tokio::time::timeout(timeout, conn.start_client_tls(&connector, &tls_name))
                         .await
                         .map_err(|_| "TLS handshake timed out".to_owned())?
@@ -492,7 +496,7 @@ async fn submit(
                 body_at = Some(at);
             }
         }
-        conn.flush_session(&mut s)
+        conn.flush_session_within(&mut s, timeout)
             .await
             .map_err(|e| format!("write: {e}"))?;
         if s.is_closed() {
@@ -512,7 +516,7 @@ async fn submit(
             break;
         }
     }
-    let _ = conn.shutdown().await;
+    let _ = tokio::time::timeout(timeout, conn.shutdown()).await;
     if let Some(f) = failure {
         return Err(f);
     }

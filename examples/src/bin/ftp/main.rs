@@ -107,7 +107,9 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 fn reply_text(r: &OwnedReply) -> String {
-    format!("{} {}", r.code, String::from_utf8_lossy(r.text()).trim_end())
+    // Shown on the user's terminal: no escape sequences from the server.
+    let text = String::from_utf8_lossy(r.text());
+    format!("{} {}", r.code, examples::escape_log_text(text.trim_end()))
 }
 
 struct Client {
@@ -553,10 +555,9 @@ async fn execute(c: &mut Client, cmd: Cmd, default_path: Option<&str>) -> Result
             let sink = ChannelWriter(tx);
             c.transfer(Some(DataJob::Down(Box::new(sink))), ProgressBar::hidden())
                 .await?;
+            let listing: Vec<u8> = rx.try_iter().flatten().collect();
             let mut out = std::io::stdout().lock();
-            for chunk in rx.try_iter() {
-                std::io::Write::write_all(&mut out, &chunk).map_err(err)?;
-            }
+            std::io::Write::write_all(&mut out, &printable(&listing)).map_err(err)?;
         }
         Cmd::Get {
             remote,
@@ -628,6 +629,32 @@ fn report(quiet: bool, what: &str, n: u64, t0: Instant) {
     }
 }
 
+/// A server's listing as it may go to a terminal: control characters
+/// other than tab and line ends (C0, DEL, and C1 encoded in UTF-8, such as
+/// ESC and CSI, which start terminal escape sequences) are shown as `\xNN`,
+/// so a hostile server's file names cannot rewrite the user's screen. Every
+/// other byte is kept as sent.
+fn printable(listing: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(listing.len());
+    let mut i = 0;
+    while i < listing.len() {
+        let b = listing[i];
+        let c1 = b == 0xc2 && listing.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n));
+        if c1 {
+            out.extend_from_slice(format!("\\x{b:02x}\\x{:02x}", listing[i + 1]).as_bytes());
+            i += 2;
+            continue;
+        }
+        if (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0x7f {
+            out.extend_from_slice(format!("\\x{b:02x}").as_bytes());
+        } else {
+            out.push(b);
+        }
+        i += 1;
+    }
+    out
+}
+
 /// Collects a listing in memory chunks so it prints after the progress-free transfer.
 struct ChannelWriter(std::sync::mpsc::Sender<Vec<u8>>);
 
@@ -669,7 +696,7 @@ async fn interactive_line(c: &mut Client, line: &str) -> Result<bool> {
         "pwd" => {
             c.s.pwd().map_err(err)?;
             if let ClientEvent::Pwd(p) = c.simple().await? {
-                println!("{}", String::from_utf8_lossy(&p));
+                println!("{}", examples::escape_log_text(&String::from_utf8_lossy(&p)));
             }
             return Ok(true);
         }

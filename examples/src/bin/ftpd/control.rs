@@ -131,7 +131,8 @@ pub(crate) async fn serve(
         upgrade(&mut conn, &acceptor, &st.token).await?;
         // The greeting goes out over TLS; then the session is told TLS is on
         // the only way it knows, an AUTH TLS whose 234 reply is not sent.
-        conn.flush_session(&mut st.session).await?;
+        let idle = st.idle();
+        conn.flush_session_within(&mut st.session, idle).await?;
         st.session.handle_input(b"AUTH TLS\r\n");
         match st.session.poll_event() {
             Ok(Some(ServerEvent::StartTls)) => {
@@ -149,8 +150,9 @@ pub(crate) async fn serve(
     if let Some(r) = st.running.take() {
         r.abort();
     }
-    let _ = conn.flush_session(&mut st.session).await;
-    let _ = tokio::io::AsyncWriteExt::shutdown(&mut conn).await;
+    let idle = st.idle();
+    let _ = conn.flush_session_within(&mut st.session, idle).await;
+    let _ = tokio::time::timeout(idle, tokio::io::AsyncWriteExt::shutdown(&mut conn)).await;
     result
 }
 
@@ -181,7 +183,9 @@ async fn run(st: &mut State, conn: &mut Conn, rx: &mut mpsc::UnboundedReceiver<D
                 }
             }
         }
-        conn.flush_session(&mut st.session).await?;
+        // Bounded: a client that never reads must not hold its slot for ever.
+        let idle = st.idle();
+        conn.flush_session_within(&mut st.session, idle).await?;
         if st.session.is_closed() {
             return Ok(());
         }
@@ -277,6 +281,12 @@ fn vpath(p: &[u8]) -> Option<&str> {
 }
 
 impl State {
+    /// How long a reply may take to be written: the idle timeout, so a
+    /// client that stops reading is dropped like one that stops sending.
+    fn idle(&self) -> Duration {
+        self.shared.config.limits.idle_timeout
+    }
+
     async fn on_event(&mut self, ev: ServerEvent, conn: &mut Conn) -> io::Result<()> {
         match ev {
             ServerEvent::Login {
@@ -298,7 +308,8 @@ impl State {
                 let _ = self.session.login_reject(Instant::now());
             }
             ServerEvent::StartTls => {
-                conn.flush_session(&mut self.session).await?;
+                let idle = self.idle();
+                conn.flush_session_within(&mut self.session, idle).await?;
                 let Some(acceptor) = self.shared.acceptor.clone() else {
                     self.session.tls_failed();
                     return Ok(());

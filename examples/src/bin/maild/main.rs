@@ -236,6 +236,11 @@ struct Args {
     /// Timeout for connecting to a next hop and for TLS handshakes.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     connect_timeout: Duration,
+    /// Relaying: how long one write to a next hop may take (RFC 5321
+    /// 4.5.3.2.5, "Data block: 3 minutes"); a hop that stops reading then
+    /// fails the attempt, which is retried.
+    #[arg(long, default_value = "3m", value_parser = parse_duration)]
+    data_block_timeout: Duration,
 }
 
 /// What every connection shares.
@@ -419,6 +424,7 @@ async fn run(args: Args) -> Result<(), String> {
             }
             None => None,
         },
+        data_block: args.data_block_timeout.max(Duration::from_secs(1)),
         connect_timeout: args.connect_timeout.max(Duration::from_secs(1)),
         delay_warning: (!args.delay_warning.is_zero()).then_some(args.delay_warning),
         grace: args.shutdown_grace,

@@ -84,7 +84,8 @@ pub(crate) async fn serve(
             };
             match ev {
                 ServerEvent::StartTls => {
-                    conn.flush_session(&mut session).await?;
+                    conn.flush_session_within(&mut session, p.shared.pop3_timeout)
+                        .await?;
                     let acceptor = p
                         .shared
                         .acceptor
@@ -110,7 +111,9 @@ pub(crate) async fn serve(
         // Commands still buffered behind a full transmit queue go on once it
         // is written, without waiting for input the client may never send.
         let blocked = session.output_blocked();
-        conn.flush_session(&mut session).await?;
+        // Bounded: a client that never reads must not hold its slot for ever.
+        conn.flush_session_within(&mut session, p.shared.pop3_timeout)
+            .await?;
         if blocked {
             continue;
         }
@@ -126,12 +129,20 @@ pub(crate) async fn serve(
             Some(_) => {}
             None => {
                 use tokio::io::AsyncWriteExt;
-                let _ = conn.write_all(b"-ERR [SYS/TEMP] server shutting down\r\n").await;
+                let _ = tokio::time::timeout(
+                    p.shared.tls_timeout,
+                    conn.write_all(b"-ERR [SYS/TEMP] server shutting down\r\n"),
+                )
+                .await;
                 break;
             }
         }
     }
-    let _ = tokio::io::AsyncWriteExt::shutdown(&mut conn).await;
+    let _ = tokio::time::timeout(
+        p.shared.tls_timeout,
+        tokio::io::AsyncWriteExt::shutdown(&mut conn),
+    )
+    .await;
     Ok(())
 }
 
@@ -264,19 +275,29 @@ impl Pop {
             return Ok(());
         };
         let mut chunk = vec![0u8; 64 * 1024];
+        let mut sent = false;
         loop {
             let n = match file.read(&mut chunk) {
                 Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
+                    // Never end the message as if complete: before any data,
+                    // -ERR [SYS/TEMP]; after some, only closing the
+                    // connection tells the client the message is cut.
                     tracing::error!(peer = %self.peer, error = %e, "reading message");
-                    0
+                    if sent {
+                        return Err(e);
+                    }
+                    let _ = s.message_unavailable("cannot read the message");
+                    return Ok(());
                 }
             };
             if n == 0 {
                 break;
             }
+            sent = true;
             let more = s.message_data(&chunk[..n]).unwrap_or(false);
-            conn.flush_session(s).await?;
+            conn.flush_session_within(s, self.shared.pop3_timeout).await?;
             if !more {
                 break;
             }

@@ -47,6 +47,10 @@ pub(crate) struct QueueConfig {
     pub(crate) relay_auth: Option<sasl::Credentials>,
     /// Bound on connecting and on the TLS handshake.
     pub(crate) connect_timeout: Duration,
+    /// Bound on each write to a next hop (RFC 5321 4.5.3.2.5): the
+    /// session's own timers run only while it waits for a reply, so a hop
+    /// that stops reading would otherwise hold the attempt for ever.
+    pub(crate) data_block: Duration,
     /// Send one "delayed" report (RFC 3464) when a message is still queued
     /// this long after it arrived; `None` for never.
     pub(crate) delay_warning: Option<Duration>,
@@ -179,7 +183,8 @@ async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope, 
         }
     }
     let mut interrupted = false;
-    for (domain, idxs) in by_domain {
+    let domains = by_domain.len();
+    for (n, (domain, idxs)) in by_domain.into_iter().enumerate() {
         let outcomes = if *stop.borrow() {
             vec![Outcome::Interrupted; idxs.len()]
         } else {
@@ -207,6 +212,21 @@ async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope, 
                 }
                 Outcome::Interrupted => interrupted = true,
             }
+        }
+        // Record what this domain's hop answered before the next domain is
+        // tried: a kill during a later domain must not make this one get
+        // the message again after the restart.
+        let settled = idxs.iter().any(|&i| {
+            matches!(
+                env.recipients[i].status,
+                RcptStatus::Delivered | RcptStatus::Relayed | RcptStatus::Failed { .. }
+            )
+        });
+        if n + 1 < domains
+            && settled
+            && let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, &env))
+        {
+            tracing::error!(%id, error = %e, "updating the spool");
         }
     }
     let now = unix_now();
@@ -531,6 +551,10 @@ async fn deliver_to(
             text_line: usize::MAX,
             ..smtp_proto::Limits::default()
         },
+        timeouts: smtp_proto::Timeouts {
+            data_block: q.data_block,
+            ..smtp_proto::Timeouts::default()
+        },
         ..ClientConfig::default()
     };
     let connector = if smart_host {
@@ -571,7 +595,7 @@ async fn deliver_to(
                 ClientEvent::Ready if !sent => {
                     if *stop.borrow() {
                         let _ = s.quit(Instant::now());
-                        let _ = conn.flush_session(&mut s).await;
+                        let _ = conn.flush_session_within(&mut s, q.data_block).await;
                         return Err(interrupted());
                     }
                     sent = true;
@@ -592,7 +616,7 @@ async fn deliver_to(
                     }
                 }
                 ClientEvent::StartTls => {
-                    conn.flush_session(&mut s).await?;
+                    conn.flush_session_within(&mut s, q.data_block).await?;
                     tokio::time::timeout(q.connect_timeout, conn.start_client_tls(connector, host))
                         .await
                         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
@@ -633,7 +657,7 @@ async fn deliver_to(
                         while pos < n {
                             let took = s.send_data(&chunk[pos..n]).map_err(bad)?;
                             pos += took;
-                            conn.flush_session(&mut s).await?;
+                            conn.flush_session_within(&mut s, q.data_block).await?;
                             if took == 0 && s.poll_transmit().is_none() {
                                 // BDAT without PIPELINING: the last chunk's
                                 // reply comes first. Anything it brings (a
@@ -678,7 +702,7 @@ async fn deliver_to(
                 _ => {}
             }
         }
-        conn.flush_session(&mut s).await?;
+        conn.flush_session_within(&mut s, q.data_block).await?;
         if s.is_closed() || eof {
             break;
         }
@@ -693,7 +717,7 @@ async fn deliver_to(
             }
         } == Read::Eof;
     }
-    let _ = tokio::io::AsyncWriteExt::shutdown(&mut conn).await;
+    let _ = tokio::time::timeout(q.data_block, tokio::io::AsyncWriteExt::shutdown(&mut conn)).await;
     if !done {
         return Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,

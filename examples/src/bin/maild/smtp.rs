@@ -12,7 +12,7 @@ use examples::spool::{Envelope, SpoolWriter};
 use sasl::{CredentialStore, Mechanism, ServerMechanism, ServerOptions, ServerStep};
 use smtp_proto::{
     AuthOutcome, EnhancedCode, ForwardPath, HeloKind, Host, Mailbox, Notify, Reply, ReversePath,
-    ServerConfig, ServerEvent, ServerSession,
+    ServerConfig, ServerEvent, ServerSession, UsageError,
 };
 use std::io::{self, Write};
 use std::net::SocketAddr;
@@ -47,6 +47,55 @@ pub(crate) const MECHANISMS: [&str; 3] = ["SCRAM-SHA-256", "PLAIN", "LOGIN"];
 
 fn reply(code: u16, e: (u8, u16, u16), text: &str) -> Reply {
     Reply::new(code, Some(EnhancedCode(e.0, e.1, e.2)), text)
+}
+
+/// A fixed reply of the same class as `code` (4yz or 5yz), for when the
+/// one meant cannot be sent.
+fn fixed_refusal(code: u16) -> Reply {
+    if code < 500 {
+        reply(451, (4, 3, 0), "Local error in processing, try again later")
+    } else {
+        reply(550, (5, 7, 1), "Request refused")
+    }
+}
+
+/// Refuses the pending decision with `r`. smtp-proto refuses to send a reply
+/// line over 512 octets or with CR, LF or NUL in its text (RFC 5321
+/// 4.5.3.1.5) and keeps the decision pending then: a reply built from
+/// client or configuration text (an address, a user name) falls back to a
+/// fixed one of the same class, so the client is never left waiting.
+fn reject(s: &mut ServerSession, r: Reply) {
+    let code = r.code();
+    if let Err(UsageError::BadArgument(why)) = s.reject(r) {
+        tracing::warn!(code, why, "reply cannot be sent; a fixed one instead");
+        let _ = s.reject(fixed_refusal(code));
+    }
+}
+
+/// Accepts the pending decision with `r`, or with smtp-proto's plain 250
+/// when `r` cannot be sent (see [`reject`]).
+fn accept_with(s: &mut ServerSession, r: &Reply) {
+    if let Err(UsageError::BadArgument(why)) = s.accept_with(r) {
+        tracing::warn!(why, "reply cannot be sent; a plain 250 instead");
+        let _ = s.accept();
+    }
+}
+
+/// The per-recipient LMTP replies (RFC 2033 4.2), each that cannot be sent
+/// replaced by a fixed one of its class (see [`reject`]).
+fn lmtp_replies(s: &mut ServerSession, replies: Vec<Reply>) {
+    let limit = smtp_proto::Limits::default().reply_line;
+    let replies: Vec<Reply> = replies
+        .into_iter()
+        .map(|r| match r.check(limit) {
+            Ok(()) => r,
+            Err(_) if r.is_positive() => reply(250, (2, 1, 5), "Delivered"),
+            Err(_) => fixed_refusal(r.code()),
+        })
+        .collect();
+    if let Err(e) = s.lmtp_replies(&replies) {
+        tracing::error!(error = %e, "LMTP replies refused");
+    }
 }
 
 /// `local@domain` as it goes into an envelope: the local part as sent
@@ -303,7 +352,8 @@ pub(crate) async fn serve(
                 }
             };
             if let ServerEvent::StartTls = ev {
-                conn.flush_session(&mut session).await?;
+                conn.flush_session_within(&mut session, c.shared.smtp_timeout)
+                    .await?;
                 let acceptor = c
                     .shared
                     .acceptor
@@ -321,7 +371,9 @@ pub(crate) async fn serve(
             }
             c.event(&mut session, ev).await;
         }
-        conn.flush_session(&mut session).await?;
+        // Bounded: a client that never reads must not hold its slot for ever.
+        conn.flush_session_within(&mut session, c.shared.smtp_timeout)
+            .await?;
         if session.is_closed() || eof {
             break;
         }
@@ -336,14 +388,16 @@ pub(crate) async fn serve(
                 // Shutting down: any message in flight is dropped (its files
                 // removed) and the client told to come back later.
                 c.txn = Txn::default();
-                let _ = conn
-                    .write_all(b"421 4.3.2 Service shutting down, try again later\r\n")
-                    .await;
+                let _ = tokio::time::timeout(
+                    c.shared.tls_timeout,
+                    conn.write_all(b"421 4.3.2 Service shutting down, try again later\r\n"),
+                )
+                .await;
                 break;
             }
         }
     }
-    let _ = conn.shutdown().await;
+    let _ = tokio::time::timeout(c.shared.tls_timeout, conn.shutdown()).await;
     Ok(())
 }
 
@@ -357,7 +411,7 @@ impl Conversation {
             }
             ServerEvent::Mail(line) => {
                 let decision = self.mail(&line);
-                let _ = match decision {
+                match decision {
                     Ok(sender) => {
                         let params = line.mail_params();
                         self.txn = Txn {
@@ -371,28 +425,26 @@ impl Conversation {
                                 .map(|x| String::from_utf8_lossy(&x.decode()).into_owned()),
                             ..Txn::default()
                         };
-                        s.accept()
+                        let _ = s.accept();
                     }
-                    Err(r) => s.reject(r),
-                };
+                    Err(r) => reject(s, r),
+                }
             }
-            ServerEvent::Rcpt(line) => {
-                let _ = match self.rcpt(&line, s.is_authenticated()) {
-                    Ok(mut r) => {
-                        let params = line.rcpt_params();
-                        r.notify = params.notify;
-                        r.orcpt = params.orcpt.map(|o| {
-                            (
-                                String::from_utf8_lossy(o.addr_type).into_owned(),
-                                String::from_utf8_lossy(&o.addr.decode()).into_owned(),
-                            )
-                        });
-                        self.txn.rcpts.push(r);
-                        s.accept()
-                    }
-                    Err(r) => s.reject(r),
-                };
-            }
+            ServerEvent::Rcpt(line) => match self.rcpt(&line, s.is_authenticated()) {
+                Ok(mut r) => {
+                    let params = line.rcpt_params();
+                    r.notify = params.notify;
+                    r.orcpt = params.orcpt.map(|o| {
+                        (
+                            String::from_utf8_lossy(o.addr_type).into_owned(),
+                            String::from_utf8_lossy(&o.addr.decode()).into_owned(),
+                        )
+                    });
+                    self.txn.rcpts.push(r);
+                    let _ = s.accept();
+                }
+                Err(r) => reject(s, r),
+            },
             ServerEvent::DataStart => self.data_start(s.is_tls(), s.is_authenticated()),
             ServerEvent::DataChunk(chunk) => {
                 // 8-bit content sent without BODY=8BITMIME (common): relay it
@@ -455,7 +507,18 @@ impl Conversation {
     async fn auth_step(&mut self, s: &mut ServerSession, step: Result<ServerStep, sasl::SaslError>) {
         match step {
             Ok(ServerStep::Challenge(c)) => {
-                let _ = s.auth_challenge(&c);
+                // SCRAM's server-first repeats the client's nonce: a long one
+                // makes a 334 line over the AUTH line limit, which smtp-proto
+                // refuses to send (the exchange stays pending). Fail it.
+                if let Err(e) = s.auth_challenge(&c) {
+                    self.mech = None;
+                    tracing::info!(peer = %self.peer, error = %e, "AUTH challenge cannot be sent");
+                    let _ = s.auth_finish(AuthOutcome::Failure(Some(reply(
+                        500,
+                        (5, 5, 6),
+                        "Authentication Exchange line is too long",
+                    ))));
+                }
             }
             Ok(ServerStep::Success { identity, .. }) => {
                 self.mech = None;
@@ -608,7 +671,7 @@ impl Conversation {
     async fn data_end(&mut self, s: &mut ServerSession) {
         let mut txn = std::mem::take(&mut self.txn);
         let Some(mut sink) = txn.sink.take() else {
-            let _ = s.reject(reply(451, (4, 3, 0), "Local error in processing"));
+            reject(s, reply(451, (4, 3, 0), "Local error in processing"));
             return;
         };
         sink.finish();
@@ -616,9 +679,9 @@ impl Conversation {
             tracing::error!(peer = %self.peer, error = %e, "writing the message failed");
             let r = reply(451, (4, 3, 0), "Local error in processing, try again later");
             if self.kind == Kind::Lmtp {
-                let _ = s.lmtp_replies(&vec![r; txn.rcpts.len()]);
+                lmtp_replies(s, vec![r; txn.rcpts.len()]);
             } else {
-                let _ = s.reject(r);
+                reject(s, r);
             }
             return;
         }
@@ -698,20 +761,37 @@ impl Conversation {
                     }
                 })
                 .collect();
-            let _ = s.lmtp_replies(&replies);
+            lmtp_replies(s, replies);
             return;
         }
-        let all_ok = queued_ok && results.iter().all(|(_, r)| r.is_ok());
-        if all_ok {
-            self.success_report(&txn, &sink.head);
-            let text = match &queued {
-                Some(Ok(id)) => format!("Ok: queued as {id}"),
-                _ => "Ok: delivered".to_owned(),
-            };
-            let _ = s.accept_with(&reply(250, (2, 0, 0), &text));
-        } else {
-            let _ = s.reject(temp);
+        // The recipients this message did not reach: locals whose store
+        // failed, and the relayed ones if queueing failed.
+        let failed: Vec<&Rcpt> = txn
+            .rcpts
+            .iter()
+            .filter(|r| match &r.local {
+                Some(a) => results.iter().any(|(x, res)| x == a && res.is_err()),
+                None => !queued_ok,
+            })
+            .collect();
+        if failed.len() == txn.rcpts.len() {
+            reject(s, temp);
+            return;
         }
+        // Some recipients have the message: a 4yz now would make the client
+        // send it again, to them too (RFC 5321 4.2.5: a transient failure
+        // reads as non-delivery). Accept it, and report the others to the
+        // sender as failed (RFC 3464).
+        self.success_report(&txn, &sink.head, &failed);
+        if !failed.is_empty() {
+            self.failure_report(&txn, &sink.head, &failed);
+        }
+        let text = match (&queued, failed.is_empty()) {
+            (_, false) => "Ok: not every recipient could be reached; the sender is told".to_owned(),
+            (Some(Ok(id)), true) => format!("Ok: queued as {id}"),
+            _ => "Ok: delivered".to_owned(),
+        };
+        accept_with(s, &reply(250, (2, 0, 0), &text));
     }
 }
 
@@ -733,18 +813,59 @@ fn spool_envelope(txn: &Txn, remote: &[&Rcpt]) -> Envelope {
 }
 
 impl Conversation {
-    /// NOTIFY=SUCCESS on recipients delivered here: a "delivered" report
-    /// (RFC 3464) to the sender, quoting the message's header.
-    fn success_report(&self, txn: &Txn, head: &[u8]) {
+    /// NOTIFY=SUCCESS on recipients delivered here (not those in `failed`):
+    /// a "delivered" report (RFC 3464) to the sender, quoting the message's
+    /// header.
+    fn success_report(&self, txn: &Txn, head: &[u8], failed: &[&Rcpt]) {
         let wanted: Vec<&Rcpt> = txn
             .rcpts
             .iter()
             .filter(|r| r.local.is_some() && r.notify.is_some_and(|n| n.success))
+            .filter(|r| !failed.iter().any(|f| std::ptr::eq(*f, *r)))
             .collect();
+        self.report(
+            txn,
+            head,
+            &wanted,
+            crate::dsn::Action::Delivered,
+            250,
+            "2.0.0 delivered to the mailbox",
+        );
+    }
+
+    /// The recipients a message accepted for others could not reach (a
+    /// local store or the relay queue failed): a "failed" report to the
+    /// sender, for those whose NOTIFY does not exclude it.
+    fn failure_report(&self, txn: &Txn, head: &[u8], failed: &[&Rcpt]) {
+        let wanted: Vec<&Rcpt> = failed
+            .iter()
+            .copied()
+            .filter(|r| r.notify.is_none_or(|n| n.failure))
+            .collect();
+        self.report(
+            txn,
+            head,
+            &wanted,
+            crate::dsn::Action::Failed,
+            0,
+            "5.3.0 the message could not be stored for this recipient",
+        );
+    }
+
+    /// One report (RFC 3464) about `wanted` to the sender of `txn`.
+    fn report(
+        &self,
+        txn: &Txn,
+        head: &[u8],
+        wanted: &[&Rcpt],
+        action: crate::dsn::Action,
+        code: u16,
+        text: &str,
+    ) {
         if wanted.is_empty() || txn.sender.is_empty() {
             return;
         }
-        let env = spool_envelope(txn, &wanted);
+        let env = spool_envelope(txn, wanted);
         let now = unix_now();
         let cx = crate::dsn::Context {
             hostname: &self.shared.hostname,
@@ -759,17 +880,17 @@ impl Conversation {
             .iter()
             .map(|r| crate::dsn::Line {
                 rcpt: r,
-                action: crate::dsn::Action::Delivered,
-                code: 250,
-                text: "2.0.0 delivered to the mailbox",
+                action,
+                code,
+                text,
             })
             .collect();
         let sent = crate::dsn::report(&cx, &lines)
             .map_err(|e| io::Error::other(e.to_string()))
             .and_then(|report| crate::queue::send_report(&self.shared, &txn.sender, &report));
         match sent {
-            Ok(()) => tracing::info!(peer = %self.peer, to = %txn.sender, "success report sent"),
-            Err(e) => tracing::error!(peer = %self.peer, error = %e, "success report failed"),
+            Ok(()) => tracing::info!(peer = %self.peer, to = %txn.sender, ?action, "report sent"),
+            Err(e) => tracing::error!(peer = %self.peer, error = %e, "report failed"),
         }
     }
 }
