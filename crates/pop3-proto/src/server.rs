@@ -728,6 +728,9 @@ impl ServerSession {
                 Ok(line) if sasl_line => self.sasl_line(&line)?,
                 Ok(line) => self.command(&line)?,
                 Err(e) => {
+                    // An over-long or badly ended line is a command too: a
+                    // PASS after it is not "immediately after" USER.
+                    self.user = None;
                     if sasl_line {
                         self.end_sasl();
                         self.events.push_back(ServerEvent::AuthCancelled);
@@ -768,6 +771,10 @@ impl ServerSession {
     }
 
     fn command(&mut self, line: &Bytes) -> Result<(), Error> {
+        // RFC 1939 7: PASS "may only be given in the AUTHORIZATION state
+        // immediately after a successful USER command", so any command, a
+        // failed or unparsable one included, ends the USER given before it.
+        let user = self.user.take();
         let cmd = match Command::parse(line) {
             Ok(c) => c,
             Err(e) => return self.bad(e.reply_text()),
@@ -809,7 +816,7 @@ impl ServerSession {
                 self.user = Some(name);
                 self.ok("send PASS");
             }
-            Command::Pass(password) if authz => match self.user.take() {
+            Command::Pass(password) if authz => match user {
                 Some(_) if !self.credential_ok(password.expose()) => {
                     return self.bad("password is not valid UTF-8");
                 }
@@ -826,7 +833,6 @@ impl ServerSession {
                 if !self.credential_ok(&name) {
                     return self.bad("user name is not valid UTF-8");
                 }
-                self.user = None;
                 self.wait = Wait::Auth { sasl: false };
                 self.events.push_back(ServerEvent::Apop { user: name, digest });
             }
@@ -855,7 +861,6 @@ impl ServerSession {
                     }
                     return self.bad("unsupported authentication mechanism");
                 }
-                self.user = None;
                 self.wait = Wait::Auth { sasl: true };
                 self.events.push_back(ServerEvent::AuthStart {
                     mechanism: upper,

@@ -1,0 +1,144 @@
+//! Review session 20 (second pass): one test per confirmed bug, each citing
+//! the rule it checks. Every test here failed on the code as it was before
+//! its fix, except those marked as guards.
+
+use bytes::Bytes;
+use pop3_proto::{AuthOutcome, CloseReason, Maildrop, MessageInfo, ServerConfig, ServerEvent, ServerSession};
+use proto_core::{Session, drain_transmit};
+use std::time::Instant;
+
+fn server(cfg: impl FnOnce(&mut ServerConfig)) -> ServerSession {
+    let mut c = ServerConfig::default();
+    c.tls_active = true;
+    cfg(&mut c);
+    let mut s = ServerSession::new(c, Instant::now());
+    drain_transmit(&mut s);
+    s
+}
+
+/// Feeds `input`, drains every event, returns (events, output as text).
+fn run(s: &mut ServerSession, input: &[u8]) -> (Vec<ServerEvent>, String) {
+    s.handle_input(input);
+    let mut evs = Vec::new();
+    while let Ok(Some(ev)) = s.poll_event() {
+        evs.push(ev);
+    }
+    (evs, String::from_utf8_lossy(&drain_transmit(s)).into_owned())
+}
+
+fn logins(evs: &[ServerEvent]) -> usize {
+    evs.iter()
+        .filter(|e| matches!(e, ServerEvent::Login { .. }))
+        .count()
+}
+
+fn two_messages() -> Maildrop {
+    Maildrop {
+        messages: vec![
+            MessageInfo {
+                size: 10,
+                uid: Bytes::from_static(b"uid-1"),
+            },
+            MessageInfo {
+                size: 20,
+                uid: Bytes::from_static(b"uid-2"),
+            },
+        ],
+    }
+}
+
+fn logged_in() -> ServerSession {
+    let mut s = server(|_| {});
+    let (evs, _) = run(&mut s, b"USER u\r\nPASS p\r\n");
+    assert_eq!(logins(&evs), 1);
+    s.auth_finish(AuthOutcome::Success(two_messages())).unwrap();
+    drain_transmit(&mut s);
+    s
+}
+
+// RFC 1939 7, PASS: "may only be given in the AUTHORIZATION state
+// immediately after a successful USER command". A USER that failed left the
+// name of an earlier successful USER in place, so the PASS after it logged
+// in as that earlier name.
+#[test]
+fn pass_after_a_failed_user_is_refused() {
+    for failed_user in [&b"USER\r\n"[..], b"USER \xff\xfe\r\n"] {
+        let mut s = server(|c| {
+            c.utf8 = true;
+            c.utf8_user = true;
+        });
+        let (_, out) = run(&mut s, b"USER alice\r\n");
+        assert_eq!(out, "+OK send PASS\r\n");
+        let (_, out) = run(&mut s, failed_user);
+        assert!(out.starts_with("-ERR"), "{out}");
+        let (evs, out) = run(&mut s, b"PASS secret\r\n");
+        assert_eq!(logins(&evs), 0, "PASS logged in after {failed_user:?}");
+        assert!(out.starts_with("-ERR"), "{out}");
+    }
+}
+
+// RFC 1939 7, PASS: "may only be given in the AUTHORIZATION state
+// immediately after a successful USER command". Any other command between
+// them (a refused APOP, an out-of-state or unknown command, CAPA) left the
+// USER in force.
+#[test]
+fn pass_not_immediately_after_user_is_refused() {
+    let between: [&[u8]; 5] = [
+        b"APOP alice 0123456789abcdef0123456789abcdef\r\n",
+        b"NOOP\r\n",
+        b"XYZZY\r\n",
+        b"CAPA\r\n",
+        b"AUTH\r\n",
+    ];
+    for cmd in between {
+        let mut s = server(|_| {});
+        let (_, out) = run(&mut s, b"USER alice\r\n");
+        assert_eq!(out, "+OK send PASS\r\n");
+        run(&mut s, cmd);
+        let (evs, out) = run(&mut s, b"PASS secret\r\n");
+        assert_eq!(
+            logins(&evs),
+            0,
+            "PASS logged in after {:?}",
+            String::from_utf8_lossy(cmd)
+        );
+        assert!(out.starts_with("-ERR"), "{out}");
+    }
+}
+
+// Guard, RFC 1939 6: a session that ends without QUIT (here a QUIT with no
+// CRLF, then EOF) deletes nothing.
+#[test]
+fn dele_then_eof_without_complete_quit_deletes_nothing() {
+    let mut s = logged_in();
+    let (evs, out) = run(&mut s, b"DELE 1\r\nQUIT");
+    assert!(out.starts_with("+OK"), "{out}");
+    assert!(evs.is_empty(), "{evs:?}");
+    s.handle_eof();
+    let mut evs = Vec::new();
+    while let Ok(Some(ev)) = s.poll_event() {
+        evs.push(ev);
+    }
+    assert_eq!(evs, vec![ServerEvent::Closed(CloseReason::Eof)]);
+}
+
+// Guard: deleted messages are refused by every command naming them and left
+// out of both listings (RFC 1939 5, 7).
+#[test]
+fn deleted_messages_are_refused_and_unlisted() {
+    let mut s = logged_in();
+    run(&mut s, b"DELE 1\r\n");
+    for cmd in [
+        "RETR 1", "TOP 1 0", "LIST 1", "UIDL 1", "DELE 1", "LIST 0", "RETR 3", "TOP 0 1",
+    ] {
+        let (evs, out) = run(&mut s, format!("{cmd}\r\n").as_bytes());
+        assert!(evs.is_empty(), "{cmd}: {evs:?}");
+        assert!(out.starts_with("-ERR"), "{cmd}: {out}");
+    }
+    let (_, out) = run(&mut s, b"LIST\r\n");
+    assert_eq!(out, "+OK 1 messages (20 octets)\r\n2 20\r\n.\r\n");
+    let (_, out) = run(&mut s, b"UIDL\r\n");
+    assert_eq!(out, "+OK unique-id listing follows\r\n2 uid-2\r\n.\r\n");
+    let (_, out) = run(&mut s, b"STAT\r\n");
+    assert_eq!(out, "+OK 1 20\r\n");
+}
