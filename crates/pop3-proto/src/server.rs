@@ -677,23 +677,41 @@ impl ServerSession {
     #[must_use]
     pub fn capabilities(&self) -> Capabilities {
         let c = &self.config;
+        // RFC 2449 5: "Each capability line is limited to 512 octets
+        // (including the CRLF)": a configured text that would make its line
+        // longer is left out, and SASL names that do not fit are dropped.
+        let max = c.limits.max_response_line;
+        let fits = |name: &str, t: &Bytes| name.len() + 1 + t.len() + 2 <= max;
+        let mut sasl_len = "SASL".len() + 2;
+        let sasl = self
+            .usable_mechanisms()
+            .into_iter()
+            .filter(|m| {
+                sasl_len += 1 + m.len();
+                sasl_len <= max
+            })
+            .collect();
         Capabilities {
             top: true,
             user: c.user_pass && self.secure(),
-            sasl: self.usable_mechanisms(),
+            sasl,
             resp_codes: true,
             auth_resp_code: true,
             login_delay: c.login_delay.map(|d| Bytes::from(d.to_string())),
             pipelining: c.pipelining,
             // A configured text that cannot go on one line is left out, so
             // the rest of the list (STLS, SASL) is still sent.
-            expire: c.expire.clone().map(Bytes::from).filter(|t| check_arg(t).is_ok()),
+            expire: c
+                .expire
+                .clone()
+                .map(Bytes::from)
+                .filter(|t| check_arg(t).is_ok() && fits("EXPIRE", t)),
             uidl: true,
             implementation: c
                 .implementation
                 .clone()
                 .map(Bytes::from)
-                .filter(|t| check_arg(t).is_ok()),
+                .filter(|t| check_arg(t).is_ok() && fits("IMPLEMENTATION", t)),
             stls: c.stls && !self.tls && self.phase == Phase::Authorization,
             utf8: c.utf8.then_some(c.utf8_user),
             lang: !c.languages.is_empty(),

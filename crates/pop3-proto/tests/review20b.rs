@@ -142,3 +142,19 @@ fn deleted_messages_are_refused_and_unlisted() {
     let (_, out) = run(&mut s, b"STAT\r\n");
     assert_eq!(out, "+OK 1 20\r\n");
 }
+// RFC 2449 5: "Each capability line is limited to 512 octets (including
+// the CRLF)."
+#[test]
+fn capa_lines_stay_within_512_octets() {
+    let mut s = server(|c| {
+        c.implementation = Some("i".repeat(600));
+        c.expire = Some("NEVER ".repeat(100));
+        c.sasl_mechanisms = (0..40).map(|i| format!("X-MECHANISM-NAME-{i:03}")).collect();
+    });
+    let (_, out) = run(&mut s, b"CAPA\r\n");
+    for line in out.split_inclusive("\r\n") {
+        assert!(line.len() <= 512, "{} octets: {}...", line.len(), &line[..40]);
+    }
+    assert!(out.contains("\r\nUIDL\r\n"), "{out}");
+    assert!(out.contains("\r\nSASL X-MECHANISM-NAME-000 "), "{out}");
+}
