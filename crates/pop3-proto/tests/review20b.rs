@@ -3,7 +3,10 @@
 //! its fix, except those marked as guards.
 
 use bytes::Bytes;
-use pop3_proto::{AuthOutcome, CloseReason, Maildrop, MessageInfo, ServerConfig, ServerEvent, ServerSession};
+use pop3_proto::{
+    AuthOutcome, CloseReason, Maildrop, MessageInfo, ResponseCode, ServerConfig, ServerEvent, ServerSession,
+    StatusLine,
+};
 use proto_core::{Session, drain_transmit};
 use std::time::Instant;
 
@@ -157,4 +160,32 @@ fn capa_lines_stay_within_512_octets() {
     }
     assert!(out.contains("\r\nUIDL\r\n"), "{out}");
     assert!(out.contains("\r\nSASL X-MECHANISM-NAME-000 "), "{out}");
+}
+
+// RFC 2449 8: "The response code is hierarchical, with a "/" separating
+// levels of detail about the error. Clients MUST ignore unknown hierarchical
+// detail about the response code." A known code with more detail was read
+// as an unknown code, so a client could not tell [IN-USE/...] from any
+// other failure (and would, say, not retry later).
+#[test]
+fn response_codes_ignore_unknown_detail() {
+    for (line, want) in [
+        (&b"-ERR [IN-USE/OTHER-HOST] locked"[..], ResponseCode::InUse),
+        (b"-ERR [sys/temp/disk] try later", ResponseCode::SysTemp),
+        (b"-ERR [SYS/PERM/QUOTA] no", ResponseCode::SysPerm),
+        (b"-ERR [AUTH/EXPIRED] no", ResponseCode::Auth),
+        (b"-ERR [LOGIN-DELAY/60] wait", ResponseCode::LoginDelay),
+    ] {
+        let st = StatusLine::parse(&Bytes::from_static(line)).unwrap();
+        assert_eq!(st.code, Some(want), "{}", String::from_utf8_lossy(line));
+    }
+    // Not a level boundary, or an unknown top level: other codes.
+    for line in [
+        &b"-ERR [IN-USEX] no"[..],
+        b"-ERR [SYS/OTHER] no",
+        b"-ERR [X-AUTH] no",
+    ] {
+        let st = StatusLine::parse(&Bytes::from_static(line)).unwrap();
+        assert!(matches!(st.code, Some(ResponseCode::Other(_))), "{st:?}");
+    }
 }
