@@ -44,7 +44,8 @@ use std::time::{Duration, Instant};
 pub struct ServerConfig {
     /// Size and time limits.
     pub limits: Limits,
-    /// Text of the `+OK` greeting.
+    /// Text of the `+OK` greeting: ASCII, since no UTF-8 may be sent before
+    /// the client enables it (RFC 6856 2.1); a non-ASCII text is left out.
     pub greeting: String,
     /// Enables APOP (RFC 1939 section 7) with this greeting timestamp, which
     /// must be unique per connection, e.g. `<pid.clock@host>`. `None` (the
@@ -116,9 +117,19 @@ impl Default for ServerConfig {
 
 /// Writes a status line the server composed, whatever the application text
 /// in it: cut to `max` octets with its CRLF (RFC 2449 4: 512), and bare
-/// (status and code only) if the text holds CR, LF or NUL, so that a reply
-/// always goes out and never carries a second line.
-fn encode_status(line: &StatusLine, max: usize, out: &mut BytesMut) {
+/// (status and code only) if the text holds CR, LF or NUL, or if it is not
+/// ASCII while `ascii` is set, so that a reply always goes out and never
+/// carries a second line.
+fn encode_status(line: &StatusLine, max: usize, ascii: bool, out: &mut BytesMut) {
+    if ascii && !line.text.is_ascii() {
+        // RFC 6856 2.1: "When UTF-8 mode has not been enabled, character
+        // strings outside the ASCII repertoire MUST NOT be sent".
+        let bare = StatusLine {
+            text: Bytes::new(),
+            ..line.clone()
+        };
+        return encode_status(&bare, max, false, out);
+    }
     let code = line.code.as_ref().map_or(0, |c| c.as_bytes().len() + 3);
     let fixed = if line.is_ok() { 3 } else { 4 } + code + 1 + 2;
     let cut = text_cut(&line.text, max.saturating_sub(fixed));
@@ -176,7 +187,9 @@ pub struct LoginFailure {
     /// credentials, sent as `[AUTH]` (RFC 3206 6, the server advertises
     /// AUTH-RESP-CODE); any other code is sent as given.
     pub code: Option<ResponseCode>,
-    /// The text after it.
+    /// The text after it. Sent only if ASCII until the client has enabled
+    /// UTF8 or chosen a language with LANG (RFC 6856 2.1, 3.2); otherwise
+    /// the code goes out alone.
     pub text: String,
 }
 
@@ -467,6 +480,8 @@ pub struct ServerSession {
     deleted: Vec<bool>,
     bad_commands: u32,
     login_failures: u32,
+    /// UTF8 or LANG succeeded: response texts may hold UTF-8 (RFC 6856).
+    utf8_text: bool,
     fatal: Option<Error>,
 }
 
@@ -497,6 +512,7 @@ impl ServerSession {
             deleted: Vec::new(),
             bad_commands: 0,
             login_failures: 0,
+            utf8_text: false,
             fatal: None,
         };
         // The greeting is cut to fit 512 octets before the APOP timestamp
@@ -507,7 +523,11 @@ impl ServerSession {
             .limits
             .max_response_line
             .saturating_sub("+OK ".len() + 2 + ts);
-        let greeting = s.config.greeting.as_bytes();
+        // No UTF-8 before UTF8 or LANG (RFC 6856 2.1): a non-ASCII greeting
+        // text is left out, the timestamp kept.
+        let greeting = Some(s.config.greeting.as_bytes())
+            .filter(|g| g.is_ascii())
+            .unwrap_or_default();
         let mut text = greeting[..text_cut(greeting, room)].to_vec();
         if let Some(ts) = &s.config.apop_timestamp {
             text.push(b' ');
@@ -608,7 +628,12 @@ impl ServerSession {
     // ----- replies -----
 
     fn reply(&mut self, line: &StatusLine) {
-        encode_status(line, self.config.limits.max_response_line, self.out.buf_mut());
+        encode_status(
+            line,
+            self.config.limits.max_response_line,
+            !self.utf8_text,
+            self.out.buf_mut(),
+        );
     }
 
     fn ok(&mut self, text: impl Into<Bytes>) {
@@ -901,6 +926,7 @@ impl ServerSession {
                     return self.bad("UTF8 not supported");
                 }
                 self.ok("UTF8 enabled");
+                self.utf8_text = true;
                 self.events.push_back(ServerEvent::Utf8Enabled);
             }
             Command::User(_)
@@ -1053,6 +1079,9 @@ impl ServerSession {
         });
         match found.cloned() {
             Some((tag, _)) => {
+                // RFC 6856 3.2: "This, and subsequent protocol-level
+                // human-readable text, is encoded in the UTF-8 charset."
+                self.utf8_text = true;
                 self.ok(format!("{tag} language changed"));
                 self.events.push_back(ServerEvent::LanguageChanged(tag));
             }
@@ -1130,7 +1159,12 @@ impl ServerSession {
                     return Ok(());
                 }
                 let mut buf = BytesMut::new();
-                encode_status(&line, self.config.limits.max_response_line, &mut buf);
+                encode_status(
+                    &line,
+                    self.config.limits.max_response_line,
+                    !self.utf8_text,
+                    &mut buf,
+                );
                 if self.config.failed_login_delay.is_zero() {
                     self.out.push(&buf);
                     self.events.push_back(ServerEvent::LoginFailed {

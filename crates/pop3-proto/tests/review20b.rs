@@ -189,3 +189,41 @@ fn response_codes_ignore_unknown_detail() {
         assert!(matches!(st.code, Some(ResponseCode::Other(_))), "{st:?}");
     }
 }
+
+// RFC 6856 2.1: "When UTF-8 mode has not been enabled, character strings
+// outside the ASCII repertoire MUST NOT be sent to the client as is" (and
+// RFC 2449 3: `schar` is printable ASCII). Application texts (the greeting,
+// login failures, a failed update) went out as given.
+#[test]
+fn non_ascii_texts_only_in_utf8_mode() {
+    let mut s = ServerSession::new(
+        {
+            let mut c = ServerConfig::default();
+            c.tls_active = true;
+            c.utf8 = true;
+            c.greeting = "Grüße".into();
+            c
+        },
+        Instant::now(),
+    );
+    let out = drain_transmit(&mut s);
+    assert!(out.is_ascii(), "{}", String::from_utf8_lossy(&out));
+    assert!(out.starts_with(b"+OK"));
+    run(&mut s, b"USER u\r\nPASS p\r\n");
+    s.auth_finish(AuthOutcome::Failure(pop3_proto::LoginFailure::sys_temp(
+        "überlastet",
+    )))
+    .unwrap();
+    let (_, out) = run(&mut s, b"");
+    assert!(out.is_ascii() && out.starts_with("-ERR [SYS/TEMP]"), "{out}");
+    // After UTF8 the text goes out as given.
+    let (evs, out) = run(&mut s, b"UTF8\r\nUSER u\r\nPASS p\r\n");
+    assert!(out.starts_with("+OK"), "{out}");
+    assert_eq!(logins(&evs), 1);
+    s.auth_finish(AuthOutcome::Failure(pop3_proto::LoginFailure::sys_temp(
+        "überlastet",
+    )))
+    .unwrap();
+    let (_, out) = run(&mut s, b"");
+    assert_eq!(out, "-ERR [SYS/TEMP] überlastet\r\n");
+}
