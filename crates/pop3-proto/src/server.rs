@@ -999,13 +999,15 @@ impl ServerSession {
         Ok(())
     }
 
+    /// Live messages and their total size (saturating: the sizes come from
+    /// the application and must not overflow).
     fn totals(&self) -> (usize, u64) {
         self.maildrop
             .messages
             .iter()
             .zip(&self.deleted)
             .filter(|(_, d)| !**d)
-            .fold((0, 0), |(n, s), (m, _)| (n + 1, s + m.size))
+            .fold((0, 0), |(n, s), (m, _)| (n + 1, s.saturating_add(m.size)))
     }
 
     /// Index of live message `n`, or answers `-ERR` and returns `None`.

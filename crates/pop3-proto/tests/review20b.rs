@@ -227,3 +227,22 @@ fn non_ascii_texts_only_in_utf8_mode() {
     let (_, out) = run(&mut s, b"");
     assert_eq!(out, "-ERR [SYS/TEMP] überlastet\r\n");
 }
+
+// DESIGN.md quality bar: "no panics on bad input". Sizes the application
+// lists at login are added up for STAT, RSET and the login reply; sizes
+// whose sum passes u64::MAX panicked on overflow (debug builds) or wrapped.
+#[test]
+fn huge_maildrop_sizes_do_not_overflow() {
+    let mut s = server(|_| {});
+    run(&mut s, b"USER u\r\nPASS p\r\n");
+    let big = |uid: &'static [u8]| MessageInfo {
+        size: u64::MAX,
+        uid: Bytes::from_static(uid),
+    };
+    s.auth_finish(AuthOutcome::Success(Maildrop {
+        messages: vec![big(b"a"), big(b"b")],
+    }))
+    .unwrap();
+    let (_, out) = run(&mut s, b"STAT\r\n");
+    assert!(out.contains(&format!("+OK 2 {}\r\n", u64::MAX)), "{out}");
+}
