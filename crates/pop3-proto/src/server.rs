@@ -12,7 +12,9 @@
 //!   for a locked maildrop, `[LOGIN-DELAY]`, `[SYS/TEMP]`, `[SYS/PERM]`);
 //! * message bytes: [`ServerEvent::Retrieve`] is answered by streaming
 //!   [`ServerSession::message_data`] and [`ServerSession::message_end`]; the
-//!   session dot-stuffs, and for TOP cuts after the header and `n` body lines;
+//!   session dot-stuffs, and for TOP cuts after the header and `n` body lines
+//!   (or refused with [`ServerSession::message_unavailable`], or with
+//!   [`ServerSession::message_needs_utf8`] outside UTF-8 mode, RFC 6856 5);
 //! * deletion: DELE only marks; QUIT in TRANSACTION gives
 //!   [`ServerEvent::Update`] with the numbers to delete, answered by
 //!   [`ServerSession::update_finish`]. A dropped connection or the autologout
@@ -482,6 +484,8 @@ pub struct ServerSession {
     login_failures: u32,
     /// UTF8 or LANG succeeded: response texts may hold UTF-8 (RFC 6856).
     utf8_text: bool,
+    /// The UTF8 command succeeded (RFC 6856 2.1).
+    utf8_mode: bool,
     fatal: Option<Error>,
 }
 
@@ -513,6 +517,7 @@ impl ServerSession {
             bad_commands: 0,
             login_failures: 0,
             utf8_text: false,
+            utf8_mode: false,
             fatal: None,
         };
         // The greeting is cut to fit 512 octets before the APOP timestamp
@@ -927,6 +932,7 @@ impl ServerSession {
                 }
                 self.ok("UTF8 enabled");
                 self.utf8_text = true;
+                self.utf8_mode = true;
                 self.events.push_back(ServerEvent::Utf8Enabled);
             }
             Command::User(_)
@@ -1272,6 +1278,38 @@ impl ServerSession {
             }
             _ => Err(UsageError::WrongState("no retrieval waiting to start")),
         }
+    }
+
+    /// The message holds UTF-8 and the client has not enabled UTF-8 mode:
+    /// answers `-ERR [UTF8] text` instead of the message (RFC 6856 2.1, 5:
+    /// the server "MUST either send the client a surrogate message ... or
+    /// fail the request with an -ERR response"; the code tells the client
+    /// that it may retry after the UTF8 command). Only before any
+    /// [`message_data`](Self::message_data); see [`Self::is_utf8_mode`].
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] unless a retrieval is in progress and
+    /// nothing was sent, or once UTF-8 mode is on.
+    pub fn message_needs_utf8(&mut self, text: &str) -> Result<(), UsageError> {
+        if self.utf8_mode {
+            return Err(UsageError::WrongState("UTF-8 mode is on"));
+        }
+        match &self.wait {
+            Wait::Message(o) if !o.started => {
+                self.wait = Wait::None;
+                self.reply(&StatusLine::err(Some(ResponseCode::Utf8), text.to_owned()));
+                Ok(())
+            }
+            _ => Err(UsageError::WrongState("no retrieval waiting to start")),
+        }
+    }
+
+    /// True once the client enabled UTF-8 mode with the UTF8 command (RFC
+    /// 6856 2.1): messages may then be sent with UTF-8 as they are.
+    #[must_use]
+    pub fn is_utf8_mode(&self) -> bool {
+        self.utf8_mode
     }
 
     /// Ends the UPDATE state after [`ServerEvent::Update`]: `Ok` answers `+OK`,

@@ -246,3 +246,52 @@ fn huge_maildrop_sizes_do_not_overflow() {
     let (_, out) = run(&mut s, b"STAT\r\n");
     assert!(out.contains(&format!("+OK 2 {}\r\n", u64::MAX)), "{out}");
 }
+
+// Guard, RFC 2449 6.6 (responses in the order of the commands) and RFC 2449
+// 4 (255-octet commands): an over-long line, whole or in pieces, gets one
+// -ERR and the next command its own answer.
+#[test]
+fn over_long_line_gets_one_answer() {
+    let long = format!("LANG {}\r\n", "a".repeat(3000));
+    for piece in [1usize, 7, 100, 4096] {
+        let mut s = logged_in();
+        let input = format!("{long}NOOP\r\n");
+        let mut out = String::new();
+        for chunk in input.as_bytes().chunks(piece) {
+            out.push_str(&run(&mut s, chunk).1);
+        }
+        assert_eq!(out.matches("\r\n").count(), 2, "piece {piece}: {out}");
+        assert!(out.starts_with("-ERR") && out.ends_with("+OK\r\n"), "{out}");
+    }
+}
+
+// RFC 6856 2.1: "If a client requests a UTF-8 message when UTF-8 mode is not
+// enabled, the server MUST either send the client a surrogate message ... or
+// fail the request with an -ERR response", and 5: the "UTF8" response code
+// "indicates that a failure is due to a request for message content that
+// contains a UTF-8 string when the client is not in UTF-8 mode" (valid for
+// TOP and RETR). The application could only refuse with [SYS/TEMP] ("try
+// later"), and could not ask the session whether UTF-8 mode was on.
+#[test]
+fn retr_of_a_utf8_message_can_be_refused_with_utf8_code() {
+    let mut s = server(|c| c.utf8 = true);
+    run(&mut s, b"USER u\r\nPASS p\r\n");
+    s.auth_finish(AuthOutcome::Success(two_messages())).unwrap();
+    drain_transmit(&mut s);
+    assert!(!s.is_utf8_mode());
+    let (evs, _) = run(&mut s, b"RETR 1\r\nNOOP\r\n");
+    assert!(
+        matches!(evs[..], [ServerEvent::Retrieve { msg: 1, .. }]),
+        "{evs:?}"
+    );
+    s.message_needs_utf8("message needs UTF8 mode").unwrap();
+    let (_, out) = run(&mut s, b"");
+    assert_eq!(out, "-ERR [UTF8] message needs UTF8 mode\r\n+OK\r\n");
+    // Once in UTF-8 mode the message is sent as it is.
+    let mut s = server(|c| c.utf8 = true);
+    run(&mut s, b"UTF8\r\nUSER u\r\nPASS p\r\n");
+    s.auth_finish(AuthOutcome::Success(two_messages())).unwrap();
+    assert!(s.is_utf8_mode());
+    run(&mut s, b"RETR 1\r\n");
+    assert!(s.message_needs_utf8("x").is_err());
+}
