@@ -295,3 +295,45 @@ fn retr_of_a_utf8_message_can_be_refused_with_utf8_code() {
     run(&mut s, b"RETR 1\r\n");
     assert!(s.message_needs_utf8("x").is_err());
 }
+
+fn logged_in_client() -> pop3_proto::ClientSession {
+    use pop3_proto::{ClientConfig, ClientSession, Credentials, TlsMode};
+    let mut c = ClientConfig::new(Credentials {
+        username: "u".into(),
+        password: Some(proto_core::Secret::new("p".into())),
+        ..Credentials::default()
+    });
+    c.tls = TlsMode::Implicit;
+    let mut c = ClientSession::new(c, Instant::now());
+    // Greeting, CAPA refused (no pipelining), USER, PASS.
+    c.handle_input(b"+OK hi\r\n-ERR\r\n+OK\r\n+OK\r\n");
+    while let Ok(Some(_)) = c.poll_event() {}
+    assert!(c.is_logged_in());
+    drain_transmit(&mut c);
+    c
+}
+
+// RFC 1939 7, UIDL: the server answers with "a line containing information
+// for that message" for each message, and a unique-id "uniquely identifies a
+// message within a maildrop". A listing naming one message number twice
+// with two ids cannot be trusted: the client kept the last id, so in
+// DeleteKnown mode it deleted message 1 (id A, never downloaded) because
+// the second line called it B, which it already had. Data loss.
+#[test]
+fn delete_known_never_deletes_on_an_ambiguous_uid_listing() {
+    use pop3_proto::FetchMode;
+    let mut c = logged_in_client();
+    let known = std::iter::once(Bytes::from_static(b"B")).collect();
+    c.fetch(FetchMode::DeleteKnown(known)).unwrap();
+    let mut sent = drain_transmit(&mut c);
+    c.handle_input(b"+OK\r\n1 A\r\n1 B\r\n.\r\n");
+    while let Ok(Some(_)) = c.poll_event() {}
+    sent.extend(drain_transmit(&mut c));
+    c.handle_input(b"+OK\r\n1 10\r\n.\r\n");
+    while let Ok(Some(_)) = c.poll_event() {}
+    sent.extend(drain_transmit(&mut c));
+    let sent = String::from_utf8_lossy(&sent).into_owned();
+    // Message 1 counts as unknown: downloaded first, deleted only after.
+    assert!(!sent.contains("DELE 1"), "{sent}");
+    assert!(sent.ends_with("RETR 1\r\n"), "{sent}");
+}
