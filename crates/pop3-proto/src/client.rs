@@ -956,7 +956,20 @@ impl ClientSession {
             Listing::Scan(v) => self.events.push_back(ClientEvent::Listing(v)),
             Listing::Uid(v) if origin == Origin::Fetch => {
                 if let Some(f) = &mut self.fetch {
-                    f.uids = Some(v.into_iter().map(|u| (u.msg, u.uid)).collect());
+                    // RFC 1939 7: one unique id per message. A number listed
+                    // with two different ids has no id to trust: it counts as
+                    // unknown (downloaded before any deletion), never as known.
+                    let mut uids: HashMap<u32, Option<Bytes>> = HashMap::with_capacity(v.len());
+                    for u in v {
+                        uids.entry(u.msg)
+                            .and_modify(|id| {
+                                if id.as_ref() != Some(&u.uid) {
+                                    *id = None;
+                                }
+                            })
+                            .or_insert(Some(u.uid));
+                    }
+                    f.uids = Some(uids.into_iter().filter_map(|(m, id)| Some((m, id?))).collect());
                     f.uidl_done = true;
                     f.outstanding -= 1;
                 }

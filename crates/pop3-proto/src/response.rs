@@ -46,7 +46,9 @@ pub enum ResponseCode {
 }
 
 impl ResponseCode {
-    /// Parses the text between the brackets.
+    /// Parses the text between the brackets. A known code followed by
+    /// further levels (`SYS/TEMP/DISK`) is that code: RFC 2449 8, "Clients
+    /// MUST ignore unknown hierarchical detail about the response code".
     #[must_use]
     pub fn from_bytes(code: &Bytes) -> ResponseCode {
         let known: [(&[u8], ResponseCode); 6] = [
@@ -59,7 +61,11 @@ impl ResponseCode {
         ];
         known
             .into_iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(code))
+            .find(|(k, _)| {
+                code.len() >= k.len()
+                    && code[..k.len()].eq_ignore_ascii_case(k)
+                    && matches!(code.get(k.len()), None | Some(b'/'))
+            })
             .map_or_else(|| ResponseCode::Other(code.clone()), |(_, c)| c)
     }
 

@@ -12,7 +12,9 @@
 //!   for a locked maildrop, `[LOGIN-DELAY]`, `[SYS/TEMP]`, `[SYS/PERM]`);
 //! * message bytes: [`ServerEvent::Retrieve`] is answered by streaming
 //!   [`ServerSession::message_data`] and [`ServerSession::message_end`]; the
-//!   session dot-stuffs, and for TOP cuts after the header and `n` body lines;
+//!   session dot-stuffs, and for TOP cuts after the header and `n` body lines
+//!   (or refused with [`ServerSession::message_unavailable`], or with
+//!   [`ServerSession::message_needs_utf8`] outside UTF-8 mode, RFC 6856 5);
 //! * deletion: DELE only marks; QUIT in TRANSACTION gives
 //!   [`ServerEvent::Update`] with the numbers to delete, answered by
 //!   [`ServerSession::update_finish`]. A dropped connection or the autologout
@@ -44,7 +46,8 @@ use std::time::{Duration, Instant};
 pub struct ServerConfig {
     /// Size and time limits.
     pub limits: Limits,
-    /// Text of the `+OK` greeting.
+    /// Text of the `+OK` greeting: ASCII, since no UTF-8 may be sent before
+    /// the client enables it (RFC 6856 2.1); a non-ASCII text is left out.
     pub greeting: String,
     /// Enables APOP (RFC 1939 section 7) with this greeting timestamp, which
     /// must be unique per connection, e.g. `<pid.clock@host>`. `None` (the
@@ -116,9 +119,19 @@ impl Default for ServerConfig {
 
 /// Writes a status line the server composed, whatever the application text
 /// in it: cut to `max` octets with its CRLF (RFC 2449 4: 512), and bare
-/// (status and code only) if the text holds CR, LF or NUL, so that a reply
-/// always goes out and never carries a second line.
-fn encode_status(line: &StatusLine, max: usize, out: &mut BytesMut) {
+/// (status and code only) if the text holds CR, LF or NUL, or if it is not
+/// ASCII while `ascii` is set, so that a reply always goes out and never
+/// carries a second line.
+fn encode_status(line: &StatusLine, max: usize, ascii: bool, out: &mut BytesMut) {
+    if ascii && !line.text.is_ascii() {
+        // RFC 6856 2.1: "When UTF-8 mode has not been enabled, character
+        // strings outside the ASCII repertoire MUST NOT be sent".
+        let bare = StatusLine {
+            text: Bytes::new(),
+            ..line.clone()
+        };
+        return encode_status(&bare, max, false, out);
+    }
     let code = line.code.as_ref().map_or(0, |c| c.as_bytes().len() + 3);
     let fixed = if line.is_ok() { 3 } else { 4 } + code + 1 + 2;
     let cut = text_cut(&line.text, max.saturating_sub(fixed));
@@ -176,7 +189,9 @@ pub struct LoginFailure {
     /// credentials, sent as `[AUTH]` (RFC 3206 6, the server advertises
     /// AUTH-RESP-CODE); any other code is sent as given.
     pub code: Option<ResponseCode>,
-    /// The text after it.
+    /// The text after it. Sent only if ASCII until the client has enabled
+    /// UTF8 or chosen a language with LANG (RFC 6856 2.1, 3.2); otherwise
+    /// the code goes out alone.
     pub text: String,
 }
 
@@ -467,6 +482,10 @@ pub struct ServerSession {
     deleted: Vec<bool>,
     bad_commands: u32,
     login_failures: u32,
+    /// UTF8 or LANG succeeded: response texts may hold UTF-8 (RFC 6856).
+    utf8_text: bool,
+    /// The UTF8 command succeeded (RFC 6856 2.1).
+    utf8_mode: bool,
     fatal: Option<Error>,
 }
 
@@ -497,6 +516,8 @@ impl ServerSession {
             deleted: Vec::new(),
             bad_commands: 0,
             login_failures: 0,
+            utf8_text: false,
+            utf8_mode: false,
             fatal: None,
         };
         // The greeting is cut to fit 512 octets before the APOP timestamp
@@ -507,7 +528,11 @@ impl ServerSession {
             .limits
             .max_response_line
             .saturating_sub("+OK ".len() + 2 + ts);
-        let greeting = s.config.greeting.as_bytes();
+        // No UTF-8 before UTF8 or LANG (RFC 6856 2.1): a non-ASCII greeting
+        // text is left out, the timestamp kept.
+        let greeting = Some(s.config.greeting.as_bytes())
+            .filter(|g| g.is_ascii())
+            .unwrap_or_default();
         let mut text = greeting[..text_cut(greeting, room)].to_vec();
         if let Some(ts) = &s.config.apop_timestamp {
             text.push(b' ');
@@ -608,7 +633,12 @@ impl ServerSession {
     // ----- replies -----
 
     fn reply(&mut self, line: &StatusLine) {
-        encode_status(line, self.config.limits.max_response_line, self.out.buf_mut());
+        encode_status(
+            line,
+            self.config.limits.max_response_line,
+            !self.utf8_text,
+            self.out.buf_mut(),
+        );
     }
 
     fn ok(&mut self, text: impl Into<Bytes>) {
@@ -677,23 +707,41 @@ impl ServerSession {
     #[must_use]
     pub fn capabilities(&self) -> Capabilities {
         let c = &self.config;
+        // RFC 2449 5: "Each capability line is limited to 512 octets
+        // (including the CRLF)": a configured text that would make its line
+        // longer is left out, and SASL names that do not fit are dropped.
+        let max = c.limits.max_response_line;
+        let fits = |name: &str, t: &Bytes| name.len() + 1 + t.len() + 2 <= max;
+        let mut sasl_len = "SASL".len() + 2;
+        let sasl = self
+            .usable_mechanisms()
+            .into_iter()
+            .filter(|m| {
+                sasl_len += 1 + m.len();
+                sasl_len <= max
+            })
+            .collect();
         Capabilities {
             top: true,
             user: c.user_pass && self.secure(),
-            sasl: self.usable_mechanisms(),
+            sasl,
             resp_codes: true,
             auth_resp_code: true,
             login_delay: c.login_delay.map(|d| Bytes::from(d.to_string())),
             pipelining: c.pipelining,
             // A configured text that cannot go on one line is left out, so
             // the rest of the list (STLS, SASL) is still sent.
-            expire: c.expire.clone().map(Bytes::from).filter(|t| check_arg(t).is_ok()),
+            expire: c
+                .expire
+                .clone()
+                .map(Bytes::from)
+                .filter(|t| check_arg(t).is_ok() && fits("EXPIRE", t)),
             uidl: true,
             implementation: c
                 .implementation
                 .clone()
                 .map(Bytes::from)
-                .filter(|t| check_arg(t).is_ok()),
+                .filter(|t| check_arg(t).is_ok() && fits("IMPLEMENTATION", t)),
             stls: c.stls && !self.tls && self.phase == Phase::Authorization,
             utf8: c.utf8.then_some(c.utf8_user),
             lang: !c.languages.is_empty(),
@@ -728,6 +776,9 @@ impl ServerSession {
                 Ok(line) if sasl_line => self.sasl_line(&line)?,
                 Ok(line) => self.command(&line)?,
                 Err(e) => {
+                    // An over-long or badly ended line is a command too: a
+                    // PASS after it is not "immediately after" USER.
+                    self.user = None;
                     if sasl_line {
                         self.end_sasl();
                         self.events.push_back(ServerEvent::AuthCancelled);
@@ -768,6 +819,10 @@ impl ServerSession {
     }
 
     fn command(&mut self, line: &Bytes) -> Result<(), Error> {
+        // RFC 1939 7: PASS "may only be given in the AUTHORIZATION state
+        // immediately after a successful USER command", so any command, a
+        // failed or unparsable one included, ends the USER given before it.
+        let user = self.user.take();
         let cmd = match Command::parse(line) {
             Ok(c) => c,
             Err(e) => return self.bad(e.reply_text()),
@@ -809,7 +864,7 @@ impl ServerSession {
                 self.user = Some(name);
                 self.ok("send PASS");
             }
-            Command::Pass(password) if authz => match self.user.take() {
+            Command::Pass(password) if authz => match user {
                 Some(_) if !self.credential_ok(password.expose()) => {
                     return self.bad("password is not valid UTF-8");
                 }
@@ -826,7 +881,6 @@ impl ServerSession {
                 if !self.credential_ok(&name) {
                     return self.bad("user name is not valid UTF-8");
                 }
-                self.user = None;
                 self.wait = Wait::Auth { sasl: false };
                 self.events.push_back(ServerEvent::Apop { user: name, digest });
             }
@@ -855,7 +909,6 @@ impl ServerSession {
                     }
                     return self.bad("unsupported authentication mechanism");
                 }
-                self.user = None;
                 self.wait = Wait::Auth { sasl: true };
                 self.events.push_back(ServerEvent::AuthStart {
                     mechanism: upper,
@@ -878,6 +931,8 @@ impl ServerSession {
                     return self.bad("UTF8 not supported");
                 }
                 self.ok("UTF8 enabled");
+                self.utf8_text = true;
+                self.utf8_mode = true;
                 self.events.push_back(ServerEvent::Utf8Enabled);
             }
             Command::User(_)
@@ -950,13 +1005,15 @@ impl ServerSession {
         Ok(())
     }
 
+    /// Live messages and their total size (saturating: the sizes come from
+    /// the application and must not overflow).
     fn totals(&self) -> (usize, u64) {
         self.maildrop
             .messages
             .iter()
             .zip(&self.deleted)
             .filter(|(_, d)| !**d)
-            .fold((0, 0), |(n, s), (m, _)| (n + 1, s + m.size))
+            .fold((0, 0), |(n, s), (m, _)| (n + 1, s.saturating_add(m.size)))
     }
 
     /// Index of live message `n`, or answers `-ERR` and returns `None`.
@@ -1030,6 +1087,9 @@ impl ServerSession {
         });
         match found.cloned() {
             Some((tag, _)) => {
+                // RFC 6856 3.2: "This, and subsequent protocol-level
+                // human-readable text, is encoded in the UTF-8 charset."
+                self.utf8_text = true;
                 self.ok(format!("{tag} language changed"));
                 self.events.push_back(ServerEvent::LanguageChanged(tag));
             }
@@ -1107,7 +1167,12 @@ impl ServerSession {
                     return Ok(());
                 }
                 let mut buf = BytesMut::new();
-                encode_status(&line, self.config.limits.max_response_line, &mut buf);
+                encode_status(
+                    &line,
+                    self.config.limits.max_response_line,
+                    !self.utf8_text,
+                    &mut buf,
+                );
                 if self.config.failed_login_delay.is_zero() {
                     self.out.push(&buf);
                     self.events.push_back(ServerEvent::LoginFailed {
@@ -1213,6 +1278,38 @@ impl ServerSession {
             }
             _ => Err(UsageError::WrongState("no retrieval waiting to start")),
         }
+    }
+
+    /// The message holds UTF-8 and the client has not enabled UTF-8 mode:
+    /// answers `-ERR [UTF8] text` instead of the message (RFC 6856 2.1, 5:
+    /// the server "MUST either send the client a surrogate message ... or
+    /// fail the request with an -ERR response"; the code tells the client
+    /// that it may retry after the UTF8 command). Only before any
+    /// [`message_data`](Self::message_data); see [`Self::is_utf8_mode`].
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] unless a retrieval is in progress and
+    /// nothing was sent, or once UTF-8 mode is on.
+    pub fn message_needs_utf8(&mut self, text: &str) -> Result<(), UsageError> {
+        if self.utf8_mode {
+            return Err(UsageError::WrongState("UTF-8 mode is on"));
+        }
+        match &self.wait {
+            Wait::Message(o) if !o.started => {
+                self.wait = Wait::None;
+                self.reply(&StatusLine::err(Some(ResponseCode::Utf8), text.to_owned()));
+                Ok(())
+            }
+            _ => Err(UsageError::WrongState("no retrieval waiting to start")),
+        }
+    }
+
+    /// True once the client enabled UTF-8 mode with the UTF8 command (RFC
+    /// 6856 2.1): messages may then be sent with UTF-8 as they are.
+    #[must_use]
+    pub fn is_utf8_mode(&self) -> bool {
+        self.utf8_mode
     }
 
     /// Ends the UPDATE state after [`ServerEvent::Update`]: `Ok` answers `+OK`,
