@@ -1,7 +1,7 @@
 //! Review of session 20, second pass over the mime crate: each test failed on the
 //! code before its fix; the RFC rule it checks is quoted above it.
 
-use mime::{DateError, DateTime};
+use mime::{DateError, DateTime, decode_charset};
 
 // RFC 5322 section 3.3: `zone = (FWS ( "+" / "-" ) 4DIGIT) / obs-zone`. A numeric
 // zone of two or five digits is neither; it was read as offset 0 (or its first four
@@ -53,4 +53,35 @@ fn numeric_zone_must_have_four_digits() {
             .offset_minutes,
         -60
     );
+}
+
+// RFC 2781 section 4.3: "Text labelled with the "UTF-16" charset might be serialized
+// in either big-endian or little-endian order. If the first two octets of the text
+// is 0xFE followed by 0xFF, then the text can be interpreted as being big-endian.
+// [...] If the first two octets of the text is not 0xFE followed by 0xFF, and is not
+// 0xFF followed by 0xFE, then the text SHOULD be interpreted as being big-endian."
+// The label went to encoding_rs, whose WHATWG table maps "utf-16" to little-endian
+// with the mark left in the text: big-endian text came out as CJK garbage.
+#[test]
+fn utf16_label_follows_the_byte_order_mark_and_defaults_to_big_endian() {
+    for (bytes, want) in [
+        (&b"\xfe\xff\0h\0i\x00\xe9"[..], "hi\u{e9}"),
+        (b"\xff\xfeh\0i\0\xe9\x00", "hi\u{e9}"),
+        (b"\0h\0i\x00\xe9", "hi\u{e9}"),
+        (b"", ""),
+    ] {
+        for label in ["UTF-16", "utf-16"] {
+            let (text, known) = decode_charset(bytes, label);
+            assert_eq!((&*text, known), (want, true), "{label} {bytes:?}");
+        }
+    }
+    // the labels with an order keep it; an odd last byte becomes U+FFFD, no panic
+    assert_eq!(decode_charset(b"h\0i\0", "UTF-16LE").0, "hi");
+    assert_eq!(decode_charset(b"\0h\0i", "UTF-16BE").0, "hi");
+    assert_eq!(decode_charset(b"\0h\0", "UTF-16").0, "h\u{fffd}");
+    // and a message body labelled UTF-16 reads so
+    let msg =
+        b"Content-Type: text/plain; charset=utf-16\r\nContent-Transfer-Encoding: base64\r\n\r\nAGgAaQ==\r\n";
+    let m = mime::Message::parse(msg);
+    assert_eq!(m.text(m.resolve(&[1]).unwrap()), "hi");
 }
