@@ -1,7 +1,8 @@
 //! Review of session 20, second pass over the mime crate: each test failed on the
 //! code before its fix; the RFC rule it checks is quoted above it.
 
-use mime::{DateError, DateTime, decode_charset};
+use mime::fuzzing::push_events;
+use mime::{DateError, DateTime, Limits, Message, PushParser, decode_charset};
 
 // RFC 5322 section 3.3: `zone = (FWS ( "+" / "-" ) 4DIGIT) / obs-zone`. A numeric
 // zone of two or five digits is neither; it was read as offset 0 (or its first four
@@ -84,4 +85,46 @@ fn utf16_label_follows_the_byte_order_mark_and_defaults_to_big_endian() {
         b"Content-Type: text/plain; charset=utf-16\r\nContent-Transfer-Encoding: base64\r\n\r\nAGgAaQ==\r\n";
     let m = mime::Message::parse(msg);
     assert_eq!(m.text(m.resolve(&[1]).unwrap()), "hi");
+}
+
+// RFC 2046 section 5.1.1: "dash-boundary transport-padding CRLF", "transport-padding
+// := *LWSP-char ; Composers MUST NOT generate non-zero length transport padding, but
+// receivers MUST be able to handle padding added by message transports." Padding of
+// more than 64 characters hid the delimiter, so every part was lost.
+#[test]
+fn long_transport_padding_after_a_boundary_is_still_a_delimiter() {
+    for pad in [70, 400, 990] {
+        let sp = " \t".repeat(pad / 2);
+        let msg = format!(
+            "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b{sp}\r\n\r\none\r\n--b{sp}\r\n\r\ntwo\r\n--b--{sp}\r\nepilogue\r\n"
+        );
+        let m = Message::parse(msg.as_bytes());
+        assert!(m.defects.is_empty(), "{pad}: {:?}", m.defects);
+        for (path, want) in [(1, "one"), (2, "two")] {
+            let id = m.resolve(&[path]).unwrap();
+            assert_eq!(m.text(id), want, "{pad}");
+        }
+        assert_eq!(m.reassemble(), msg.as_bytes());
+        // the same events whatever the chunking
+        let whole = push_events(msg.as_bytes(), &[msg.len()], Limits::default());
+        for size in [1, 7, 64] {
+            assert_eq!(
+                push_events(msg.as_bytes(), &[size], Limits::default()),
+                whole,
+                "{pad} {size}"
+            );
+        }
+    }
+    // Padding is bounded by the line limit: a longer run of blanks is body text, and
+    // the push parser does not hold it all.
+    let mut msg = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none\r\n--b".to_vec();
+    msg.extend(std::iter::repeat_n(b' ', 100_000));
+    let mut p = PushParser::new(Limits::default());
+    let mut most = 0;
+    for chunk in msg.chunks(100) {
+        p.feed(chunk);
+        while p.poll_event().is_some() {}
+        most = most.max(p.buffered());
+    }
+    assert!(most < 2_000, "{most}");
 }
