@@ -2,7 +2,7 @@
 //! code before its fix; the RFC rule it checks is quoted above it.
 
 use mime::fuzzing::push_events;
-use mime::{DateError, DateTime, Limits, Message, PushParser, decode_charset};
+use mime::{Address, DateError, DateTime, Limits, Message, PushParser, decode_charset, parse_addresses};
 
 // RFC 5322 section 3.3: `zone = (FWS ( "+" / "-" ) 4DIGIT) / obs-zone`. A numeric
 // zone of two or five digits is neither; it was read as offset 0 (or its first four
@@ -127,4 +127,33 @@ fn long_transport_padding_after_a_boundary_is_still_a_delimiter() {
         most = most.max(p.buffered());
     }
     assert!(most < 2_000, "{most}");
+}
+
+// RFC 5322 section 4.1: `obs-phrase = word *(word / "." / CFWS)`, and "the period
+// character is currently used in many messages in the display-name portion of
+// addresses, especially for initials in names, and therefore must be interpreted
+// properly." The space after an initial was dropped: `Joe Q. Public` read back as
+// `Joe Q.Public`.
+#[test]
+fn display_name_keeps_the_space_after_an_initial() {
+    for (value, want) in [
+        (&b"Joe Q. Public <john.q.public@example.com>"[..], "Joe Q. Public"),
+        (b"J. R. R. Tolkien <jrrt@example.com>", "J. R. R. Tolkien"),
+        (b"\"Joe Q.\" Public <john.q.public@example.com>", "Joe Q. Public"),
+        (b"Dr. =?utf-8?q?J=C3=B6rg?= <j@example.com>", "Dr. J\u{f6}rg"),
+        // a lone period between words still joins them, as before
+        (b"Joe . Public <john.q.public@example.com>", "Joe.Public"),
+        (b"Joe Q.Public <john.q.public@example.com>", "Joe Q.Public"),
+    ] {
+        let got = parse_addresses(value);
+        let [Address::Mailbox(m)] = &got[..] else {
+            panic!("{}: {got:?}", String::from_utf8_lossy(value))
+        };
+        assert_eq!(
+            m.name.as_deref(),
+            Some(want),
+            "{}",
+            String::from_utf8_lossy(value)
+        );
+    }
 }
