@@ -2,7 +2,10 @@
 //! code before its fix; the RFC rule it checks is quoted above it.
 
 use mime::fuzzing::push_events;
-use mime::{Address, DateError, DateTime, Limits, Message, PushParser, decode_charset, parse_addresses};
+use mime::{
+    Address, BodyPart, DateError, DateTime, Limits, Message, MessageBuilder, PushParser, decode_charset,
+    parse_addresses,
+};
 
 // RFC 5322 section 3.3: `zone = (FWS ( "+" / "-" ) 4DIGIT) / obs-zone`. A numeric
 // zone of two or five digits is neither; it was read as offset 0 (or its first four
@@ -156,4 +159,31 @@ fn display_name_keeps_the_space_after_an_initial() {
             String::from_utf8_lossy(value)
         );
     }
+}
+
+// RFC 2047 section 5 (1): an encoded-word in unstructured text "MUST" decode to its
+// text, and its `_` or `=20` is a space of that text (section 4.2); the builder
+// writes a Subject with surrounding spaces as encoded words for that reason. The
+// reader trimmed the decoded text, so such a Subject (and any trailing U+3000 or
+// U+00A0, which Rust counts as white space) came back shortened.
+#[test]
+fn decoded_subject_keeps_its_encoded_white_space() {
+    for subject in ["  lead", "trail  ", " both ", "x\u{3000}", "\u{a0}nbsp"] {
+        let bytes = MessageBuilder::new()
+            .subject(subject)
+            .body(BodyPart::text("x\r\n").description(subject))
+            .build_at(0, 0)
+            .unwrap();
+        let m = Message::parse(&bytes);
+        assert_eq!(m.root().subject().as_deref(), Some(subject), "{subject:?}");
+        assert_eq!(
+            m.root().content_description().as_deref(),
+            Some(subject),
+            "{subject:?}"
+        );
+    }
+    let m = Message::parse(b"Subject: =?utf-8?q?_x_?=\r\nX-Raw:  plain \t\r\n\r\n");
+    assert_eq!(m.root().subject().as_deref(), Some(" x "));
+    // the white space around the raw value is still not part of it
+    assert_eq!(m.root().header_text("x-raw").as_deref(), Some("plain"));
 }
