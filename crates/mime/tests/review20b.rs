@@ -187,3 +187,30 @@ fn decoded_subject_keeps_its_encoded_white_space() {
     // the white space around the raw value is still not part of it
     assert_eq!(m.root().header_text("x-raw").as_deref(), Some("plain"));
 }
+
+// RFC 2231 section 7: `initial-section := "*0"` and `other-sections := "*" ("1" /
+// "2" / ... / "9") *DIGIT`. A section number with a sign or a leading zero is no
+// section, but `*+1` and `*01` were read as section 1, so a file name could be
+// assembled from pieces another reader (Python's email among them) leaves out.
+#[test]
+fn rfc2231_section_numbers_are_plain_digits() {
+    for (value, want) in [
+        (
+            &b"attachment; filename*0=a.txt; filename*+1=.exe"[..],
+            Some("a.txt"),
+        ),
+        (b"attachment; filename*0=a.txt; filename*01=.exe", Some("a.txt")),
+        (b"attachment; filename*00=x; filename=a.txt", Some("a.txt")),
+        (
+            b"attachment; filename*0=a; filename*1=b; filename*10=c",
+            Some("ab"),
+        ),
+        (
+            b"attachment; filename*0=a; filename*1=b; filename*2=c",
+            Some("abc"),
+        ),
+    ] {
+        let d = mime::Disposition::parse(value).unwrap();
+        assert_eq!(d.param("filename"), want, "{}", String::from_utf8_lossy(value));
+    }
+}
