@@ -44,12 +44,13 @@ pub enum DateError {
         /// The date as [`DateTime::parse`] reads it.
         date: DateTime,
     },
-    /// A numeric zone without exactly four digits, such as `+05` (RFC 5322 section
-    /// 3.3: `zone = (FWS ( "+" / "-" ) 4DIGIT) / obs-zone`). [`DateTime::parse`]
-    /// reads such a zone as -0000, "no information about the local time zone"
-    /// (section 3.3), since the digits do not say whether they count hours or
-    /// minutes; that date is kept here.
-    #[error("the zone is not a sign and four digits")]
+    /// No zone, or one that is neither a sign and four digits, such as `+05`, nor
+    /// an obs-zone name, such as `CEST` (RFC 5322 section 3.3: `zone = (FWS ( "+"
+    /// / "-" ) 4DIGIT) / obs-zone`). [`DateTime::parse`] reads such a zone as
+    /// -0000, "no information about the local time zone" (section 3.3), since the
+    /// digits do not say whether they count hours or minutes; that date is kept
+    /// here.
+    #[error("the zone is missing or not a sign and four digits")]
     InvalidZone {
         /// The date as [`DateTime::parse`] reads it (zone offset 0).
         date: DateTime,
@@ -143,7 +144,7 @@ impl DateTime {
     /// Parses a Date value as [`DateTime::parse`] does (the obsolete forms still
     /// read, as RFC 5322 section 4 asks of parsers) and checks its day-of-week: when
     /// one is written it must be a `day-name` and the day the date falls on (RFC 5322
-    /// section 3.3). A numeric zone must be a sign and exactly four digits. The
+    /// section 3.3). The zone must be a sign and exactly four digits or an obs-zone. The
     /// errors for a day-of-week or a zone carry the date, so a caller can still use
     /// it and flag the message.
     ///
@@ -268,7 +269,9 @@ fn days_in_month(year: i32, month: u8) -> u8 {
 ///
 /// A numeric zone must be exactly four digits (`zone = (FWS ( "+" / "-" ) 4DIGIT)
 /// / obs-zone`). With fewer or more the digits could be hours or minutes, so the
-/// offset is taken as -0000 (no information) and the zone reported as malformed.
+/// offset is taken as -0000 (no information) and the zone reported as malformed;
+/// so is a missing zone, or a name that is no obs-zone (such as `CEST`, which RFC
+/// 5322 section 4.3 says to read as -0000).
 fn zone(c: &mut Cursor<'_>) -> Option<(i16, bool)> {
     match c.peek() {
         Some(s @ (b'+' | b'-')) => {
@@ -294,6 +297,15 @@ fn zone(c: &mut Cursor<'_>) -> Option<(i16, bool)> {
         _ => {
             let z = c.atom(false).unwrap_or_default();
             let is = |name: &str| z.eq_ignore_ascii_case(name.as_bytes());
+            // obs-zone: the names below, UT, GMT, or one military letter but J
+            let obs = match z {
+                [l] => l.is_ascii_alphabetic() && !l.eq_ignore_ascii_case(&b'j'),
+                _ => [
+                    "UT", "GMT", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT",
+                ]
+                .iter()
+                .any(|n| is(n)),
+            };
             let offset = if is("EDT") {
                 -4 * 60
             } else if is("EST") || is("CDT") {
@@ -308,7 +320,7 @@ fn zone(c: &mut Cursor<'_>) -> Option<(i16, bool)> {
                 // UT, GMT, Z, military letters (RFC 5322 4.3: treat as -0000), none
                 0
             };
-            Some((offset, true))
+            Some((offset, obs))
         }
     }
 }

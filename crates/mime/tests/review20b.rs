@@ -214,3 +214,36 @@ fn rfc2231_section_numbers_are_plain_digits() {
         assert_eq!(d.param("filename"), want, "{}", String::from_utf8_lossy(value));
     }
 }
+
+// RFC 5322 section 3.3: `date-time = [ day-of-week "," ] date time [CFWS]`, `time =
+// time-of-day zone`, and section 4.3: `obs-zone = "UT" / "GMT" / "EST" / ... /
+// %d65-73 / %d75-90 / %d97-105 / %d107-122`. A missing zone or a name outside that
+// list passed the strict parse as valid.
+#[test]
+fn strict_date_needs_a_zone_of_the_grammar() {
+    for v in [
+        &b"Fri, 21 Nov 1997 09:55:06"[..],
+        b"Fri, 21 Nov 1997 09:55:06 (no zone)",
+        b"Fri, 21 Nov 1997 09:55:06 CEST",
+        b"Fri, 21 Nov 1997 09:55:06 J",
+    ] {
+        let text = String::from_utf8_lossy(v);
+        match DateTime::parse_strict(v) {
+            Err(DateError::InvalidZone { date }) => {
+                assert_eq!(Some(date), DateTime::parse(v), "{text}");
+                assert_eq!(date.offset_minutes, 0, "{text}");
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+    for (v, offset) in [
+        (&b"Fri, 21 Nov 1997 09:55:06 UT"[..], 0),
+        (b"Fri, 21 Nov 1997 09:55:06 gmt", 0),
+        (b"Fri, 21 Nov 1997 09:55:06 PDT", -420),
+        (b"Fri, 21 Nov 1997 09:55:06 z", 0),
+        (b"Fri, 21 Nov 1997 09:55:06 A (military)", 0),
+    ] {
+        let d = DateTime::parse_strict(v).unwrap_or_else(|e| panic!("{}: {e:?}", String::from_utf8_lossy(v)));
+        assert_eq!(d.offset_minutes, offset);
+    }
+}
