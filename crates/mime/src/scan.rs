@@ -366,8 +366,11 @@ impl Scanner {
 
     fn field_or_end<S: Sink>(&mut self, out: &mut S, buf: &[u8], nl: usize, eof: bool) -> bool {
         let line = &buf[..nl];
-        let Some((name_len, colon)) = field_name(line) else {
-            let delim = line.starts_with(b"--") && self.match_delimiter(line).is_some();
+        // A delimiter ends the header block even when it looks like a field: a
+        // boundary may hold ':' (RFC 2046 section 5.1.1 `bchars`), so `--a:b` is
+        // the delimiter of boundary `a:b`, not a field named `--a`.
+        let delim = line.starts_with(b"--") && self.match_delimiter(line).is_some();
+        let Some((name_len, colon)) = field_name(line).filter(|_| !delim) else {
             if !delim {
                 defect(out, DefectKind::MissingHeaderBodySeparator, self.pos);
             }

@@ -247,3 +247,32 @@ fn strict_date_needs_a_zone_of_the_grammar() {
         assert_eq!(d.offset_minutes, offset);
     }
 }
+
+// RFC 2046 section 5.1.1: `bchars := bcharsnospace / " "`, `bcharsnospace := DIGIT
+// / ALPHA / "'" / "(" / ")" / "+" / "_" / "," / "-" / "." / "/" / ":" / "=" / "?"`,
+// and `body-part := MIME-part-headers [CRLF *OCTET]`: a part may end right after its
+// header fields. With a ':' in the boundary, a delimiter met among a part's header
+// fields was read as a field named `--a`, so the next part merged into this one.
+#[test]
+fn delimiter_with_a_colon_ends_a_header_block() {
+    for boundary in ["a:b", "x:", "=_:(1)"] {
+        let msg = format!(
+            "Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n--{boundary}\r\n\
+             Content-Type: text/plain\r\n--{boundary}\r\n--{boundary}\r\nX-Note: y\r\n\r\n\
+             two\r\n--{boundary}--\r\n"
+        );
+        let m = Message::parse(msg.as_bytes());
+        let root = m.resolve(&[]).unwrap();
+        let mime::PartKind::Multipart { children, .. } = &m.parts[root].kind else {
+            panic!("{boundary}")
+        };
+        assert_eq!(children.len(), 3, "{boundary}");
+        let texts: Vec<String> = children.iter().map(|&c| m.text(c)).collect();
+        assert_eq!(texts, ["", "", "two"], "{boundary}");
+        assert_eq!(m.parts[children[0]].headers.len(), 1, "{boundary}");
+        assert_eq!(m.parts[children[2]].header_text("x-note").as_deref(), Some("y"));
+        assert_eq!(m.reassemble(), msg.as_bytes());
+        let whole = push_events(msg.as_bytes(), &[msg.len()], Limits::default());
+        assert_eq!(push_events(msg.as_bytes(), &[1], Limits::default()), whole);
+    }
+}
