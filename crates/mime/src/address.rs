@@ -99,8 +99,14 @@ fn tokenize(value: &[u8]) -> Vec<Tok<'_>> {
     out
 }
 
+/// The display name: words joined by one space. A lone `.` word (the obsolete
+/// `a . b`) is glued to its neighbours; a period inside or at the end of a word is
+/// part of that word and the white space after it stays, as in `Joe Q. Public`
+/// (RFC 5322 section 4.1: periods "especially for initials in names ... must be
+/// interpreted properly").
 fn phrase(toks: &[Tok<'_>]) -> Option<String> {
     let mut raw: Vec<u8> = Vec::new();
+    let mut after_lone_dot = false;
     for t in toks {
         let w: &[u8] = match t {
             Tok::Atom(a) | Tok::Literal(a) => a,
@@ -108,10 +114,12 @@ fn phrase(toks: &[Tok<'_>]) -> Option<String> {
             Tok::Special(b'.') => b".",
             _ => continue,
         };
-        if !raw.is_empty() && w != b"." && !raw.ends_with(b".") {
+        let lone_dot = w == b"." && !matches!(t, Tok::Quoted(_));
+        if !raw.is_empty() && !lone_dot && !after_lone_dot {
             raw.push(b' ');
         }
         raw.extend_from_slice(w);
+        after_lone_dot = lone_dot;
     }
     let s = decode_unstructured_cow(&raw);
     let s = s.trim();

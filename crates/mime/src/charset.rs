@@ -21,6 +21,9 @@ pub fn decode_charset<'a>(bytes: &'a [u8], charset: &str) -> (Cow<'a, str>, bool
     if is_utf8_label(label) {
         return (utf8_lossy(bytes), true);
     }
+    if label.eq_ignore_ascii_case("utf-16") {
+        return (decode_utf16_mime(bytes), true);
+    }
     match encoding_rs::Encoding::for_label(label.as_bytes()) {
         Some(enc) => (enc.decode_without_bom_handling(bytes).0, true),
         None => (utf8_lossy(bytes), false),
@@ -45,6 +48,19 @@ pub(crate) fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
 /// An owned buffer as text, invalid sequences replaced.
 pub(crate) fn utf8_lossy_owned(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// `UTF-16` as RFC 2781 section 4.3 reads it, not as WHATWG does (which takes the
+/// label for little-endian): a byte order mark `FE FF` or `FF FE` says the order
+/// and is no part of the text; without one the text "SHOULD be interpreted as being
+/// big-endian".
+fn decode_utf16_mime(bytes: &[u8]) -> Cow<'_, str> {
+    let (enc, rest) = match bytes {
+        [0xFF, 0xFE, rest @ ..] => (encoding_rs::UTF_16LE, rest),
+        [0xFE, 0xFF, rest @ ..] => (encoding_rs::UTF_16BE, rest),
+        _ => (encoding_rs::UTF_16BE, bytes),
+    };
+    enc.decode_without_bom_handling(rest).0
 }
 
 fn b64_value(b: u8) -> Option<u16> {

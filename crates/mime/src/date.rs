@@ -44,6 +44,17 @@ pub enum DateError {
         /// The date as [`DateTime::parse`] reads it.
         date: DateTime,
     },
+    /// No zone, or one that is neither a sign and four digits, such as `+05`, nor
+    /// an obs-zone name, such as `CEST` (RFC 5322 section 3.3: `zone = (FWS ( "+"
+    /// / "-" ) 4DIGIT) / obs-zone`). [`DateTime::parse`] reads such a zone as
+    /// -0000, "no information about the local time zone" (section 3.3), since the
+    /// digits do not say whether they count hours or minutes; that date is kept
+    /// here.
+    #[error("the zone is missing or not a sign and four digits")]
+    InvalidZone {
+        /// The date as [`DateTime::parse`] reads it (zone offset 0).
+        date: DateTime,
+    },
 }
 
 /// Day names in the order of `days_from_civil(..).rem_euclid(7)` (day 0 of the
@@ -127,14 +138,15 @@ impl DateTime {
     /// ```
     #[must_use]
     pub fn parse(value: &[u8]) -> Option<Self> {
-        Self::parse_with_day(value).map(|(d, _)| d)
+        Self::parse_with_day(value).map(|(d, _, _)| d)
     }
 
     /// Parses a Date value as [`DateTime::parse`] does (the obsolete forms still
     /// read, as RFC 5322 section 4 asks of parsers) and checks its day-of-week: when
     /// one is written it must be a `day-name` and the day the date falls on (RFC 5322
-    /// section 3.3). The errors for a day-of-week carry the date, so a caller can
-    /// still use it and flag the message.
+    /// section 3.3). The zone must be a sign and exactly four digits or an obs-zone. The
+    /// errors for a day-of-week or a zone carry the date, so a caller can still use
+    /// it and flag the message.
     ///
     /// ```
     /// use mime::{DateError, DateTime};
@@ -148,9 +160,13 @@ impl DateTime {
     /// # Errors
     ///
     /// [`DateError::Invalid`] where [`DateTime::parse`] gives `None`,
-    /// [`DateError::UnknownDayOfWeek`] or [`DateError::WrongDayOfWeek`] otherwise.
+    /// [`DateError::InvalidZone`], [`DateError::UnknownDayOfWeek`] or
+    /// [`DateError::WrongDayOfWeek`] otherwise.
     pub fn parse_strict(value: &[u8]) -> Result<Self, DateError> {
-        let (date, day) = Self::parse_with_day(value).ok_or(DateError::Invalid)?;
+        let (date, day, zone_ok) = Self::parse_with_day(value).ok_or(DateError::Invalid)?;
+        if !zone_ok {
+            return Err(DateError::InvalidZone { date });
+        }
         match day {
             None => Ok(date),
             Some(None) => Err(DateError::UnknownDayOfWeek { date }),
@@ -159,10 +175,11 @@ impl DateTime {
         }
     }
 
-    /// The date and its day-of-week: `None` when none is written, `Some(None)` when
-    /// the word written is no day name.
+    /// The date, its day-of-week (`None` when none is written, `Some(None)` when
+    /// the word written is no day name) and whether a numeric zone has its four
+    /// digits.
     #[allow(clippy::option_option)]
-    fn parse_with_day(value: &[u8]) -> Option<(Self, Option<Option<&'static str>>)> {
+    fn parse_with_day(value: &[u8]) -> Option<(Self, Option<Option<&'static str>>, bool)> {
         let value = unfold(value);
         let mut c = Cursor::new(&value);
         c.skip_cfws();
@@ -222,7 +239,7 @@ impl DateTime {
             *n = v as u8;
         }
         c.skip_cfws();
-        let offset_minutes = zone(&mut c)?;
+        let (offset_minutes, zone_ok) = zone(&mut c)?;
         let dt = DateTime {
             year,
             month,
@@ -234,7 +251,7 @@ impl DateTime {
         };
         // RFC 5322 section 3.3: "A date-time specification MUST be semantically valid"
         (day >= 1 && day <= days_in_month(year, month) && dt.hour < 24 && dt.minute < 60 && dt.second <= 60)
-            .then_some((dt, dow))
+            .then_some((dt, dow, zone_ok))
     }
 }
 
@@ -247,32 +264,49 @@ fn days_in_month(year: i32, month: u8) -> u8 {
     }
 }
 
-/// The zone offset in minutes; `None` when the minutes of a numeric zone are
-/// beyond 59 (RFC 5322 section 3.3).
-fn zone(c: &mut Cursor<'_>) -> Option<i16> {
+/// The zone offset in minutes and whether a numeric zone is well-formed; `None`
+/// when the minutes of a numeric zone are beyond 59 (RFC 5322 section 3.3).
+///
+/// A numeric zone must be exactly four digits (`zone = (FWS ( "+" / "-" ) 4DIGIT)
+/// / obs-zone`). With fewer or more the digits could be hours or minutes, so the
+/// offset is taken as -0000 (no information) and the zone reported as malformed;
+/// so is a missing zone, or a name that is no obs-zone (such as `CEST`, which RFC
+/// 5322 section 4.3 says to read as -0000).
+fn zone(c: &mut Cursor<'_>) -> Option<(i16, bool)> {
     match c.peek() {
         Some(s @ (b'+' | b'-')) => {
             c.bump();
             let mut v: i16 = 0;
-            for _ in 0..4 {
-                match c.peek() {
-                    Some(d @ b'0'..=b'9') => {
-                        v = v * 10 + i16::from(d - b'0');
-                        c.bump();
-                    }
-                    _ => return Some(0),
+            let mut digits = 0;
+            while let Some(d @ b'0'..=b'9') = c.peek() {
+                c.bump();
+                digits += 1;
+                if digits <= 4 {
+                    v = v * 10 + i16::from(d - b'0');
                 }
+            }
+            if digits != 4 {
+                return Some((0, false));
             }
             if v % 100 > 59 {
                 return None;
             }
             let m = (v / 100) * 60 + v % 100;
-            Some(if s == b'-' { -m } else { m })
+            Some((if s == b'-' { -m } else { m }, true))
         }
         _ => {
             let z = c.atom(false).unwrap_or_default();
             let is = |name: &str| z.eq_ignore_ascii_case(name.as_bytes());
-            Some(if is("EDT") {
+            // obs-zone: the names below, UT, GMT, or one military letter but J
+            let obs = match z {
+                [l] => l.is_ascii_alphabetic() && !l.eq_ignore_ascii_case(&b'j'),
+                _ => [
+                    "UT", "GMT", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT",
+                ]
+                .iter()
+                .any(|n| is(n)),
+            };
+            let offset = if is("EDT") {
                 -4 * 60
             } else if is("EST") || is("CDT") {
                 -5 * 60
@@ -285,7 +319,8 @@ fn zone(c: &mut Cursor<'_>) -> Option<i16> {
             } else {
                 // UT, GMT, Z, military letters (RFC 5322 4.3: treat as -0000), none
                 0
-            })
+            };
+            Some((offset, obs))
         }
     }
 }

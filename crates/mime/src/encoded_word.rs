@@ -20,16 +20,64 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
-/// Parses `=?charset[*lang]?B|Q?text?=` at the start of `s` (RFC 2047 section 2;
-/// RFC 2231 section 5 language suffix).
-fn parse_word(s: &[u8]) -> Option<Word<'_>> {
-    let rest = s.strip_prefix(b"=?")?;
-    // a word holds no white space, so nothing past the first is looked at (else
-    // a value full of unfinished "=?" would be scanned to its end at each one)
-    let rest = &rest[..rest
-        .iter()
-        .position(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-        .unwrap_or(rest.len())];
+/// The longest encoded word read. RFC 2047 section 2 allows 75 characters; longer
+/// ones occur in real mail and are read, up to the 998-character line limit of RFC
+/// 5322 section 2.1.1 (a word holds no white space, so it cannot be folded).
+const MAX_WORD: usize = 998;
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// What the search for one candidate word found in the value, kept for the
+/// candidates after it: each `(from, at)` says the first white space (or `?=`) at
+/// or after `from` is at `at`. Without them a value such as `(=?(=?(=?...` or
+/// `(=?a?q?(=?a?q?...` was scanned to its end at every `=?`, quadratic in its length.
+#[derive(Default)]
+struct Marks {
+    space: Option<(usize, usize)>,
+    /// `usize::MAX` when there is no `?=` after `from`.
+    end: Option<(usize, usize)>,
+}
+
+impl Marks {
+    fn space(&mut self, v: &[u8], from: usize) -> usize {
+        if let Some((f, at)) = self.space
+            && f <= from
+            && from <= at
+        {
+            return at;
+        }
+        let at = v[from..]
+            .iter()
+            .position(|&b| is_space(b))
+            .map_or(v.len(), |p| from + p);
+        self.space = Some((from, at));
+        at
+    }
+
+    fn end(&mut self, v: &[u8], from: usize) -> Option<usize> {
+        let at = match self.end {
+            Some((f, at)) if f <= from && from <= at => at,
+            _ => {
+                // `?=` ends a word (a substring searcher costs more on such short text)
+                let at = memchr::memchr_iter(b'?', &v[from..])
+                    .find(|&k| v.get(from + k + 1) == Some(&b'='))
+                    .map_or(usize::MAX, |k| from + k);
+                self.end = Some((from, at));
+                at
+            }
+        };
+        (at != usize::MAX).then_some(at)
+    }
+}
+
+/// Parses `=?charset[*lang]?B|Q?text?=` at `v[i..]` (RFC 2047 section 2; RFC 2231
+/// section 5 language suffix). A word holds no white space, so nothing past the
+/// first is looked at.
+fn parse_word<'v>(v: &'v [u8], i: usize, marks: &mut Marks) -> Option<Word<'v>> {
+    let limit = marks.space(v, i).min(i.saturating_add(MAX_WORD));
+    let rest = v[i..limit].strip_prefix(b"=?")?;
     let q1 = memchr::memchr(b'?', rest)?;
     let cs = std::str::from_utf8(&rest[..q1]).ok()?;
     let charset = cs.split('*').next().unwrap_or(cs);
@@ -41,16 +89,16 @@ fn parse_word(s: &[u8]) -> Option<Word<'_>> {
         return None;
     }
     let text_start = q1 + 3;
-    let tail = rest.get(text_start..)?;
-    // `?=` ends the word (a substring searcher costs more on such short text)
-    let end = memchr::memchr_iter(b'?', tail).find(|&i| tail.get(i + 1) == Some(&b'='))?;
-    let text = &rest[text_start..text_start + end];
-    if text
-        .iter()
-        .any(|&b| b == b' ' || b == b'\t' || b == b'\r' || b == b'\n')
-    {
+    let abs_text = i + 2 + text_start;
+    if abs_text > limit {
         return None;
     }
+    let end_at = marks.end(v, abs_text)?;
+    if end_at + 2 > limit {
+        return None;
+    }
+    let end = end_at - abs_text;
+    let text = &rest[text_start..text_start + end];
     let bytes = match enc {
         b'B' | b'b' => {
             // padding is dropped wherever it is; usually it only ends the text
@@ -117,6 +165,7 @@ pub fn decode_unstructured(value: &[u8]) -> String {
     let value: &[u8] = &value;
     let mut out = String::with_capacity(value.len());
     let mut pending: Option<(&str, Vec<u8>)> = None;
+    let mut marks = Marks::default();
     let mut lit_start = 0;
     let mut i = 0;
     let flush = |pending: &mut Option<(&str, Vec<u8>)>, out: &mut String| {
@@ -130,7 +179,7 @@ pub fn decode_unstructured(value: &[u8]) -> String {
         if value[i] == b'='
             && at_token_start
             && value.get(i + 1) == Some(&b'?')
-            && let Some(w) = parse_word(&value[i..])
+            && let Some(w) = parse_word(value, i, &mut marks)
         {
             {
                 let between = &value[lit_start..i];

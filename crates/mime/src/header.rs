@@ -31,12 +31,12 @@ impl Header<'_> {
         }
     }
 
-    /// The value as an unstructured field: unfolded and RFC 2047 decoded.
+    /// The value as an unstructured field: unfolded and RFC 2047 decoded. The white
+    /// space around the value is dropped before decoding; white space inside an
+    /// encoded word, or any other character, is text (RFC 2047 section 5) and kept.
     #[must_use]
     pub fn text(&self) -> String {
-        crate::encoded_word::decode_unstructured_cow(self.value.trim_ascii())
-            .trim()
-            .to_owned()
+        crate::encoded_word::decode_unstructured_cow(self.value.trim_ascii()).into_owned()
     }
 }
 

@@ -603,8 +603,14 @@ fn parse_params_2231<'a>(c: &mut Cursor<'_>) -> Vec<Param<'a>> {
             name.pop();
         }
         let mut section = None;
+        // RFC 2231 section 7: `initial-section := "*0"`, `other-sections := "*"
+        // ("1" / ... / "9") *DIGIT`: digits only (no sign, which `parse` would
+        // take) and no leading zero, so no two spellings name one section
         if let Some(star) = name.rfind('*')
-            && let Ok(n) = name[star + 1..].parse::<u32>()
+            && let digits = &name[star + 1..]
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (digits == "0" || !digits.starts_with('0'))
+            && let Ok(n) = digits.parse::<u32>()
         {
             section = Some(n);
             name.truncate(star);

@@ -366,8 +366,11 @@ impl Scanner {
 
     fn field_or_end<S: Sink>(&mut self, out: &mut S, buf: &[u8], nl: usize, eof: bool) -> bool {
         let line = &buf[..nl];
-        let Some((name_len, colon)) = field_name(line) else {
-            let delim = line.starts_with(b"--") && self.match_delimiter(line).is_some();
+        // A delimiter ends the header block even when it looks like a field: a
+        // boundary may hold ':' (RFC 2046 section 5.1.1 `bchars`), so `--a:b` is
+        // the delimiter of boundary `a:b`, not a field named `--a`.
+        let delim = line.starts_with(b"--") && self.match_delimiter(line).is_some();
+        let Some((name_len, colon)) = field_name(line).filter(|_| !delim) else {
             if !delim {
                 defect(out, DefectKind::MissingHeaderBodySeparator, self.pos);
             }
@@ -710,7 +713,13 @@ impl Scanner {
         if self.line_start && !eof && buf.len() < 2 && b"--".starts_with(buf) {
             return false;
         }
+        // A line longer than this is not looked at as a delimiter, unless it is one
+        // so far (the boundary, then only white space): transport padding may be
+        // as long as a line (RFC 2046 section 5.1.1: "receivers MUST be able to
+        // handle padding added by message transports"), up to the 998 characters
+        // RFC 5322 section 2.1.1 allows.
         let max_line = longest + 4 + 64;
+        let max_padded = longest + 4 + MAX_PADDING;
         let mut search = 0;
         loop {
             let cand = if search == 0 && self.line_start && buf.starts_with(b"--") {
@@ -732,7 +741,8 @@ impl Scanner {
                 Some(p) => Some(c + p),
                 None if eof => None,
                 None => {
-                    if buf.len() - c > max_line {
+                    let have = buf.len() - c;
+                    if have > max_line && (have > max_padded || self.match_delimiter(&buf[c..]).is_none()) {
                         search = c + 1;
                         continue;
                     }
@@ -741,7 +751,7 @@ impl Scanner {
                 }
             };
             let line = &buf[c..line_end.unwrap_or(buf.len())];
-            let found = if line.len() > max_line {
+            let found = if line.len() > max_padded {
                 None
             } else {
                 self.match_delimiter(line)
@@ -817,6 +827,10 @@ impl Scanner {
         out.event(Ev::PartBegin { offset: self.pos });
     }
 }
+
+/// The longest transport padding after a boundary that is still read as padding:
+/// the RFC 5322 section 2.1.1 line limit.
+const MAX_PADDING: usize = 998;
 
 /// Where the content before the delimiter line at `c` ends: the CRLF (or LF)
 /// before a delimiter belongs to the delimiter (RFC 2046 section 5.1.1).
