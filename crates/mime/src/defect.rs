@@ -53,6 +53,8 @@ pub enum DefectKind {
     /// The Content-Transfer-Encoding is unknown; the body is left as is.
     UnknownTransferEncoding,
     /// The charset is unknown; the text was decoded lossily as UTF-8.
+    /// Reported by [`crate::Message::decoded_text`] (a text is decoded on
+    /// request, not while parsing, so it is not in the parse's defect list).
     UnknownCharset,
     /// A multipart with delimiters but no body part between them.
     MultipartWithoutParts,

@@ -226,19 +226,38 @@ impl<'a> Message<'a> {
     /// transfer decoding and is valid UTF-8 already (no copy).
     #[must_use]
     pub fn text_cow(&self, id: PartId) -> Cow<'a, str> {
+        self.decoded_text(id).0
+    }
+
+    /// [`Message::text_cow`] with what went wrong on the way: the transfer
+    /// decoding's defects (as [`Message::decoded_body`] gives them) and
+    /// [`DefectKind::UnknownCharset`] when the charset is not one this crate
+    /// knows, so the text is a lossy UTF-8 reading of bytes in another charset
+    /// (RFC 2049 section 2 item 6 would treat such a part as
+    /// application/octet-stream; this lets the caller decide).
+    #[must_use]
+    pub fn decoded_text(&self, id: PartId) -> (Cow<'a, str>, Vec<DefectKind>) {
         let cs = self.parts[id].content_type.param("charset").unwrap_or("utf-8");
-        match self.decoded_body(id).0 {
-            Cow::Borrowed(b) => decode_charset(b, cs).0,
+        let (body, mut defects) = self.decoded_body(id);
+        let (text, known) = match body {
+            Cow::Borrowed(b) => decode_charset(b, cs),
             // one UTF-8 check, and the buffer becomes the string
-            Cow::Owned(v) if is_utf8_label(cs) => Cow::Owned(utf8_lossy_owned(v)),
-            Cow::Owned(v) => match decode_charset(&v, cs).0 {
-                Cow::Borrowed(_) => match String::from_utf8(v) {
-                    Ok(s) => Cow::Owned(s),
-                    Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            Cow::Owned(v) if is_utf8_label(cs) => (Cow::Owned(utf8_lossy_owned(v)), true),
+            Cow::Owned(v) => match decode_charset(&v, cs) {
+                (Cow::Borrowed(_), known) => match String::from_utf8(v) {
+                    Ok(s) => (Cow::Owned(s), known),
+                    Err(e) => (
+                        Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                        known,
+                    ),
                 },
-                Cow::Owned(s) => Cow::Owned(s),
+                (Cow::Owned(s), known) => (Cow::Owned(s), known),
             },
+        };
+        if !known {
+            defects.push(DefectKind::UnknownCharset);
         }
+        (text, defects)
     }
 
     /// Finds a part by IMAP part number (RFC 3501 section 6.4.5): `[]` is the root,
