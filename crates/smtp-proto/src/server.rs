@@ -1532,6 +1532,9 @@ impl ServerSession {
                     )
                 });
                 self.error_reply(&r);
+                if r.code() == 421 {
+                    self.closing_421();
+                }
             }
         }
         self.flush();
@@ -1814,6 +1817,10 @@ impl ServerSession {
 
     /// Refuses the pending MAIL, RCPT or message with `reply` (4yz or 5yz).
     /// In an AUTH exchange this fails it like `auth_finish(Failure(Some(reply)))`.
+    /// A 421 ends the session after the reply (RFC 5321 3.8: the server
+    /// closes "after detecting the need to shut down the SMTP service and
+    /// returning a 421 response code"): nothing more is read, and
+    /// `poll_event` reports [`ErrorKind::ServiceClosing`] once.
     ///
     /// # Errors
     ///
@@ -1865,7 +1872,22 @@ impl ServerSession {
         self.pending = Pending::None;
         // The client's turn starts now; see `handle_timeout`.
         self.progress = true;
+        if matches!(reply, Decision::Reply(r) if r.code() == 421) {
+            self.closing_421();
+        }
         Ok(())
+    }
+
+    /// The application answered 421: RFC 5321 3.8 lets a server close the
+    /// connection "after detecting the need to shut down the SMTP service
+    /// and returning a 421 response code", and 4.2.2 defines 421 as
+    /// "closing transmission channel". The session closes after the reply:
+    /// commands pipelined behind it are neither read nor answered.
+    fn closing_421(&mut self) {
+        self.close(Error::new(
+            ErrorKind::ServiceClosing,
+            "the application answered 421: session closed",
+        ));
     }
 
     /// LMTP: answers the pending message with one reply per accepted
@@ -1896,6 +1918,9 @@ impl ServerSession {
         self.txn = Txn::default();
         self.pending = Pending::None;
         self.progress = true;
+        if replies.iter().any(|r| r.code() == 421) {
+            self.closing_421();
+        }
         Ok(())
     }
 

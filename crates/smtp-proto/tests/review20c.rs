@@ -1,0 +1,519 @@
+//! Review 20c: ClientSession against ServerSession in memory, whole
+//! conversations with unusual but legal options, each side checked against
+//! the RFC text.
+
+use smtp_proto::{
+    AuthOutcome, ClientConfig, ClientEvent, ClientSession, EnhancedCode, Envelope, Recipient, Reply,
+    ServerConfig, ServerEvent, ServerSession,
+};
+use std::collections::VecDeque;
+use std::time::Instant;
+
+/// What the server application answers.
+#[derive(Default)]
+struct Script {
+    /// Replies to MAIL, in order (`None`: accept); accept once empty.
+    mail: VecDeque<Option<Reply>>,
+    /// Replies to the end of data, in order (`None`: accept).
+    data: VecDeque<Option<Reply>>,
+}
+
+/// A client and a server wired together, with full transcripts.
+struct Pair {
+    c: ClientSession,
+    s: ServerSession,
+    now: Instant,
+    script: Script,
+    queue: VecDeque<(Envelope, Vec<u8>)>,
+    sending: Option<Vec<u8>>,
+    body: Option<(Vec<u8>, usize)>,
+    quit_asked: bool,
+    /// Client events.
+    clog: Vec<String>,
+    /// Server events (chunks merged into messages).
+    slog: Vec<String>,
+    /// Bodies the server application accepted.
+    delivered: Vec<Vec<u8>>,
+    current: Vec<u8>,
+    /// Client to server bytes, server to client bytes.
+    c2s: Vec<u8>,
+    s2c: Vec<u8>,
+    errors: (Option<smtp_proto::ErrorKind>, Option<smtp_proto::ErrorKind>),
+    max_chunk: usize,
+}
+
+impl Pair {
+    fn new(ccfg: ClientConfig, scfg: ServerConfig, script: Script, msgs: Vec<(Envelope, Vec<u8>)>) -> Self {
+        let now = Instant::now();
+        Pair {
+            c: ClientSession::new(ccfg, now),
+            s: ServerSession::new(scfg, now),
+            now,
+            script,
+            queue: msgs.into(),
+            sending: None,
+            body: None,
+            quit_asked: false,
+            clog: Vec::new(),
+            slog: Vec::new(),
+            delivered: Vec::new(),
+            current: Vec::new(),
+            c2s: Vec::new(),
+            s2c: Vec::new(),
+            errors: (None, None),
+            max_chunk: 7,
+        }
+    }
+
+    fn next_message(&mut self) {
+        while let Some((env, body)) = self.queue.pop_front() {
+            match self.c.send_mail(env, self.now) {
+                Ok(()) => {
+                    self.sending = Some(body);
+                    return;
+                }
+                Err(e) => self.clog.push(format!("send_mail refused: {e:?}")),
+            }
+        }
+        if !self.quit_asked && self.c.quit(self.now).is_ok() {
+            self.quit_asked = true;
+        }
+    }
+
+    fn drive_client(&mut self) {
+        if self.errors.0.is_some() {
+            return;
+        }
+        loop {
+            self.pump_body();
+            let ev = match self.c.poll_event() {
+                Ok(Some(ev)) => ev,
+                Ok(None) => return,
+                Err(e) => {
+                    self.clog.push(format!("error {:?}", e.kind()));
+                    self.errors.0 = Some(e.kind());
+                    return;
+                }
+            };
+            self.clog.push(format!("{ev:?}"));
+            match ev {
+                ClientEvent::Ready | ClientEvent::MessageResult(_) | ClientEvent::TransactionFailed(_) => {
+                    self.next_message();
+                }
+                ClientEvent::StartTls => self.c.tls_established(self.now).unwrap(),
+                ClientEvent::SendBody => {
+                    self.body = Some((self.sending.take().unwrap_or_default(), 0));
+                    self.pump_body();
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Feeds the body as far as the client takes it, then ends it.
+    fn pump_body(&mut self) {
+        let Some((body, off)) = self.body.as_mut() else {
+            return;
+        };
+        while *off < body.len() {
+            match self.c.send_data(&body[*off..]) {
+                Ok(0) => return,
+                Ok(n) => *off += n,
+                Err(e) => {
+                    self.clog.push(format!("send_data refused: {e:?}"));
+                    break;
+                }
+            }
+        }
+        self.body = None;
+        if let Err(e) = self.c.finish_data() {
+            self.clog.push(format!("finish_data refused: {e:?}"));
+        }
+    }
+
+    fn drive_server(&mut self) {
+        if self.errors.1.is_some() {
+            return;
+        }
+        loop {
+            let ev = match self.s.poll_event() {
+                Ok(Some(ev)) => ev,
+                Ok(None) => return,
+                Err(e) => {
+                    self.slog.push(format!("error {:?}", e.kind()));
+                    self.errors.1 = Some(e.kind());
+                    return;
+                }
+            };
+            match ev {
+                ServerEvent::DataChunk(b) => self.current.extend_from_slice(&b),
+                ServerEvent::Mail(_) => {
+                    self.slog.push("Mail".into());
+                    match self.script.mail.pop_front().flatten() {
+                        Some(r) => self.s.reject(r).unwrap(),
+                        None => self.s.accept().unwrap(),
+                    }
+                }
+                ServerEvent::Rcpt(l) => {
+                    let line = String::from_utf8_lossy(l.line()).into_owned();
+                    self.slog.push(format!("Rcpt {line}"));
+                    if line.contains("reject") {
+                        self.s
+                            .reject(Reply::new(550, Some(EnhancedCode(5, 1, 1)), "No such user"))
+                            .unwrap();
+                    } else if line.contains("shutdown") {
+                        self.s
+                            .reject(Reply::new(421, Some(EnhancedCode(4, 3, 2)), "Shutting down"))
+                            .unwrap();
+                    } else if line.contains("busy") {
+                        self.s
+                            .reject(Reply::new(452, Some(EnhancedCode(4, 2, 2)), "Mailbox full"))
+                            .unwrap();
+                    } else {
+                        self.s.accept().unwrap();
+                    }
+                }
+                ServerEvent::DataEnd => {
+                    let body = std::mem::take(&mut self.current);
+                    match self.script.data.pop_front().flatten() {
+                        Some(r) => {
+                            self.slog.push(format!("DataEnd refused {}", r.code()));
+                            if self.s.config().lmtp {
+                                let n = self.s.accepted_recipients();
+                                self.s.lmtp_replies(&vec![r; n]).unwrap();
+                            } else {
+                                self.s.reject(r).unwrap();
+                            }
+                        }
+                        None => {
+                            self.slog.push("DataEnd accepted".into());
+                            self.delivered.push(body);
+                            self.s.accept().unwrap();
+                        }
+                    }
+                }
+                ServerEvent::AuthStart { initial_response, .. } => {
+                    self.slog.push("AuthStart".into());
+                    match initial_response {
+                        Some(ir) if ir.expose().as_slice() == b"\0user\0pass" => {
+                            self.s.auth_finish(AuthOutcome::Success).unwrap();
+                        }
+                        Some(_) => self.s.auth_finish(AuthOutcome::Failure(None)).unwrap(),
+                        None => self.s.auth_challenge(b"").unwrap(),
+                    }
+                }
+                ServerEvent::AuthResponse(v) => {
+                    let ok = v.expose().as_slice() == b"\0user\0pass";
+                    self.s
+                        .auth_finish(if ok {
+                            AuthOutcome::Success
+                        } else {
+                            AuthOutcome::Failure(None)
+                        })
+                        .unwrap();
+                }
+                ServerEvent::StartTls => {
+                    self.slog.push("StartTls".into());
+                    // The 220 goes out before the handshake.
+                    let out = proto_core::drain_transmit(&mut self.s);
+                    self.s2c.extend_from_slice(&out);
+                    self.c.handle_input(&out);
+                    self.s.tls_established(self.now).unwrap();
+                }
+                ServerEvent::DataStart | ServerEvent::Reset | ServerEvent::Helo { .. } => {
+                    self.current.clear();
+                    self.slog.push(format!("{ev:?}"));
+                }
+                other => {
+                    self.current.clear();
+                    self.slog.push(format!("{other:?}"));
+                }
+            }
+        }
+    }
+
+    /// Runs both sides until nothing moves.
+    fn run(&mut self) -> &mut Self {
+        for _ in 0..10_000 {
+            let mut moved = 0;
+            while let Some(out) = self.s.poll_transmit() {
+                let n = out.len().min(self.max_chunk);
+                self.s2c.extend_from_slice(&out[..n]);
+                self.c.handle_input(&out[..n]);
+                self.s.advance_transmit(n);
+                moved += n;
+                self.drive_client();
+            }
+            self.drive_client();
+            while let Some(out) = self.c.poll_transmit() {
+                let n = out.len().min(self.max_chunk);
+                self.c2s.extend_from_slice(&out[..n]);
+                self.s.handle_input(&out[..n]);
+                self.c.advance_transmit(n);
+                moved += n;
+                self.drive_server();
+            }
+            self.drive_server();
+            if moved == 0 {
+                break;
+            }
+        }
+        self
+    }
+
+    fn c2s(&self) -> String {
+        String::from_utf8_lossy(&self.c2s).into_owned()
+    }
+
+    fn s2c(&self) -> String {
+        String::from_utf8_lossy(&self.s2c).into_owned()
+    }
+
+    fn dump(&self) -> String {
+        format!(
+            "C->S:\n{}\nS->C:\n{}\nclient: {:#?}\nserver: {:#?}",
+            self.c2s(),
+            self.s2c(),
+            self.clog,
+            self.slog
+        )
+    }
+
+    /// The final replies the client reported, one code per message.
+    fn results(&self) -> Vec<String> {
+        self.clog
+            .iter()
+            .filter(|l| l.starts_with("MessageResult") || l.starts_with("TransactionFailed"))
+            .cloned()
+            .collect()
+    }
+}
+
+fn env(rcpts: &[&str]) -> Envelope {
+    Envelope {
+        from: "sender@example.test".into(),
+        recipients: rcpts.iter().map(|r| Recipient::new(r)).collect(),
+        ..Envelope::default()
+    }
+}
+
+fn reply(code: u16, text: &str) -> Reply {
+    let e = EnhancedCode((code / 100) as u8, 0, 0);
+    Reply::new(code, Some(e), text)
+}
+
+/// Every mix of client/server pipelining and client chunking.
+fn configs() -> Vec<(ClientConfig, ServerConfig, String)> {
+    let mut v = Vec::new();
+    for cpipe in [true, false] {
+        for spipe in [true, false] {
+            for chunking in [true, false] {
+                for lmtp in [false, true] {
+                    let c = ClientConfig {
+                        pipelining: cpipe,
+                        chunking,
+                        lmtp,
+                        ..ClientConfig::default()
+                    };
+                    let s = ServerConfig {
+                        pipelining: spipe,
+                        lmtp,
+                        ..ServerConfig::default()
+                    };
+                    v.push((
+                        c,
+                        s,
+                        format!("cpipe={cpipe} spipe={spipe} chunking={chunking} lmtp={lmtp}"),
+                    ));
+                }
+            }
+        }
+    }
+    v
+}
+
+fn check_clean(p: &Pair, what: &str) {
+    assert_eq!(p.errors, (None, None), "{what}\n{}", p.dump());
+    assert!(p.c.is_closed() && p.s.is_closed(), "{what}\n{}", p.dump());
+    assert_eq!(
+        p.clog.last().map(String::as_str),
+        Some("Closed"),
+        "{what}\n{}",
+        p.dump()
+    );
+}
+
+/// Several messages on one connection, the second refused after its body:
+/// the first and third are delivered and reported as such, the second is
+/// reported refused, and nothing falls out of step.
+#[test]
+fn three_messages_with_a_refused_one_in_the_middle() {
+    for (ccfg, scfg, what) in configs() {
+        let script = Script {
+            data: [None, Some(reply(554, "Spam")), None].into(),
+            ..Script::default()
+        };
+        let msgs = vec![
+            (env(&["a@example.test"]), b"one\r\n".to_vec()),
+            (env(&["b@example.test"]), b"two\r\n".to_vec()),
+            (env(&["c@example.test"]), b"three\r\n".to_vec()),
+        ];
+        let mut p = Pair::new(ccfg, scfg, script, msgs);
+        p.run();
+        check_clean(&p, &what);
+        assert_eq!(
+            p.delivered,
+            vec![b"one\r\n".to_vec(), b"three\r\n".to_vec()],
+            "{what}\n{}",
+            p.dump()
+        );
+        let r = p.results();
+        assert_eq!(r.len(), 3, "{what}\n{}", p.dump());
+        assert!(
+            r[0].contains("code: 250") && r[1].contains("code: 554") && r[2].contains("code: 250"),
+            "{what}\n{}",
+            p.dump()
+        );
+    }
+}
+
+/// Every recipient refused, then the next message goes through.
+#[test]
+fn all_recipients_refused_then_next_message() {
+    for (ccfg, scfg, what) in configs() {
+        let msgs = vec![
+            (
+                env(&["reject1@example.test", "reject2@example.test"]),
+                b"lost\r\n".to_vec(),
+            ),
+            (env(&["busy@example.test"]), b"lost too\r\n".to_vec()),
+            (
+                env(&["ok@example.test", "reject@example.test"]),
+                b"kept\r\n".to_vec(),
+            ),
+        ];
+        let mut p = Pair::new(ccfg, scfg, Script::default(), msgs);
+        p.run();
+        check_clean(&p, &what);
+        assert_eq!(p.delivered, vec![b"kept\r\n".to_vec()], "{what}\n{}", p.dump());
+        let r = p.results();
+        assert_eq!(r.len(), 3, "{what}\n{}", p.dump());
+        assert!(
+            r[0].starts_with("TransactionFailed") && r[1].starts_with("TransactionFailed"),
+            "{what}\n{}",
+            p.dump()
+        );
+        assert!(
+            r[2].starts_with("MessageResult") && r[2].contains("code: 250"),
+            "{what}\n{}",
+            p.dump()
+        );
+    }
+}
+
+/// MAIL refused (530 authentication required), then a second message that
+/// the server takes.
+#[test]
+fn mail_refused_530_then_next_message() {
+    for (ccfg, scfg, what) in configs() {
+        let script = Script {
+            mail: [Some(reply(530, "Authentication required"))].into(),
+            ..Script::default()
+        };
+        let msgs = vec![
+            (env(&["a@example.test", "b@example.test"]), b"lost\r\n".to_vec()),
+            (env(&["c@example.test"]), b"kept\r\n".to_vec()),
+        ];
+        let mut p = Pair::new(ccfg, scfg, script, msgs);
+        p.run();
+        check_clean(&p, &what);
+        assert_eq!(p.delivered, vec![b"kept\r\n".to_vec()], "{what}\n{}", p.dump());
+        let r = p.results();
+        assert_eq!(r.len(), 2, "{what}\n{}", p.dump());
+        assert!(
+            r[0].starts_with("TransactionFailed") && r[0].contains("530"),
+            "{what}\n{}",
+            p.dump()
+        );
+    }
+}
+
+fn creds() -> sasl::Credentials {
+    sasl::Credentials::with_password("user", "pass")
+}
+
+/// STARTTLS then AUTH (RFC 3207 4.2: EHLO again and the capabilities re-read;
+/// RFC 4954 4: PLAIN only under TLS), then two messages.
+#[test]
+fn starttls_then_auth_then_messages() {
+    for (mut ccfg, mut scfg, what) in configs() {
+        if ccfg.lmtp {
+            continue;
+        }
+        ccfg.credentials = Some(creds());
+        ccfg.max_buffer = 16;
+        scfg.starttls = true;
+        scfg.auth_mechanisms = vec!["PLAIN".into(), "LOGIN".into()];
+        let msgs = vec![
+            (env(&["a@example.test"]), b"one\r\n.two\r\n".to_vec()),
+            (env(&["b@example.test"]), b"three\r\n".to_vec()),
+        ];
+        let mut p = Pair::new(ccfg, scfg, Script::default(), msgs);
+        p.run();
+        check_clean(&p, &what);
+        let c2s = p.c2s();
+        let tls = c2s.find("STARTTLS\r\n").expect("STARTTLS");
+        let auth = c2s.find("AUTH PLAIN").expect("AUTH");
+        assert!(
+            tls < auth && c2s[tls..auth].contains("EHLO"),
+            "{what}\n{}",
+            p.dump()
+        );
+        assert!(p.c.is_tls() && p.c.is_authenticated(), "{what}");
+        assert_eq!(p.delivered.len(), 2, "{what}\n{}", p.dump());
+    }
+}
+
+/// RFC 5321 3.8: "An SMTP server MUST NOT intentionally close the
+/// connection under normal operational circumstances ... except: ... After
+/// detecting the need to shut down the SMTP service and returning a 421
+/// response code." and 4.2.2: "421 <domain> Service not available, closing
+/// transmission channel". A 421 the application gives (here to the second
+/// of three pipelined RCPTs) is that shutdown: the session must close after
+/// it. It read on instead: it asked the application about the third RCPT
+/// and answered the pipelined DATA with 354 after announcing the close.
+#[test]
+fn application_421_closes_the_server_session() {
+    let msgs = vec![(
+        env(&["a@example.test", "shutdown@example.test", "c@example.test"]),
+        b"never\r\n".to_vec(),
+    )];
+    let mut p = Pair::new(
+        ClientConfig::default(),
+        ServerConfig::default(),
+        Script::default(),
+        msgs,
+    );
+    p.max_chunk = 1000;
+    p.run();
+    assert_eq!(
+        p.errors.0,
+        Some(smtp_proto::ErrorKind::ServiceClosing),
+        "{}",
+        p.dump()
+    );
+    assert!(p.delivered.is_empty());
+    let s2c = p.s2c();
+    assert!(
+        s2c.ends_with("421 4.3.2 Shutting down\r\n"),
+        "nothing after the 421\n{}",
+        p.dump()
+    );
+    assert!(
+        !p.slog.iter().any(|l| l.contains("c@example.test")),
+        "{}",
+        p.dump()
+    );
+    assert!(p.s.is_closed(), "{}", p.dump());
+    assert_eq!(p.errors.1, Some(smtp_proto::ErrorKind::ServiceClosing));
+}
