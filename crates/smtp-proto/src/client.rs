@@ -40,7 +40,9 @@ pub enum TlsPolicy {
 /// Client configuration.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    /// The name sent with EHLO/HELO/LHLO (a domain or an address literal).
+    /// The name sent with EHLO/HELO/LHLO: an ASCII domain (A-labels for an
+    /// internationalised one, RFC 6531 3.7.1) or an address literal. Any
+    /// other value is replaced by `localhost`.
     pub helo_name: String,
     /// LMTP (RFC 2033): LHLO, and one reply per recipient after the body.
     pub lmtp: bool,
@@ -798,7 +800,14 @@ impl ClientSession {
 
     fn send_greeting_cmd(&mut self, helo: bool) {
         let name = self.cfg.helo_name.clone();
-        let host = Host::parse(name.as_bytes()).unwrap_or(Host::Domain(b"localhost"));
+        // RFC 6531 3.7.1: the client "MUST send only ASCII (LDH label or
+        // A-label [RFC5890]) domains in the EHLO command" (the encoder
+        // refuses a U-label). A name that cannot be sent goes the way of any
+        // other unusable one, instead of failing the session without QUIT.
+        let host = Host::parse(name.as_bytes())
+            .ok()
+            .filter(|_| name.is_ascii())
+            .unwrap_or(Host::Domain(b"localhost"));
         let (cmd, e) = if helo {
             (Command::Helo { host }, Expect::Helo)
         } else if self.cfg.lmtp {

@@ -16,6 +16,8 @@ struct Script {
     mail: VecDeque<Option<Reply>>,
     /// Replies to the end of data, in order (`None`: accept).
     data: VecDeque<Option<Reply>>,
+    /// Leave the end of data undecided (the test decides).
+    hold_data: bool,
 }
 
 /// A client and a server wired together, with full transcripts.
@@ -40,6 +42,8 @@ struct Pair {
     s2c: Vec<u8>,
     errors: (Option<smtp_proto::ErrorKind>, Option<smtp_proto::ErrorKind>),
     max_chunk: usize,
+    /// Call `quit` right after the client event whose Debug text starts with this.
+    quit_after: Option<&'static str>,
 }
 
 impl Pair {
@@ -62,6 +66,7 @@ impl Pair {
             s2c: Vec::new(),
             errors: (None, None),
             max_chunk: 7,
+            quit_after: None,
         }
     }
 
@@ -95,7 +100,17 @@ impl Pair {
                     return;
                 }
             };
-            self.clog.push(format!("{ev:?}"));
+            let text = format!("{ev:?}");
+            self.clog.push(text.clone());
+            if let Some(q) = self.quit_after
+                && text.starts_with(q)
+            {
+                self.quit_after = None;
+                self.queue.clear();
+                let r = self.c.quit(self.now);
+                self.clog.push(format!("quit -> {r:?}"));
+                self.quit_asked = r.is_ok();
+            }
             match ev {
                 ClientEvent::Ready | ClientEvent::MessageResult(_) | ClientEvent::TransactionFailed(_) => {
                     self.next_message();
@@ -172,6 +187,9 @@ impl Pair {
                     } else {
                         self.s.accept().unwrap();
                     }
+                }
+                ServerEvent::DataEnd if self.script.hold_data => {
+                    self.slog.push("DataEnd held".into());
                 }
                 ServerEvent::DataEnd => {
                     let body = std::mem::take(&mut self.current);
@@ -254,7 +272,7 @@ impl Pair {
                 self.drive_server();
             }
             self.drive_server();
-            if moved == 0 {
+            if moved == 0 && self.c.poll_transmit().is_none() && self.s.poll_transmit().is_none() {
                 break;
             }
         }
@@ -516,4 +534,181 @@ fn application_421_closes_the_server_session() {
     );
     assert!(p.s.is_closed(), "{}", p.dump());
     assert_eq!(p.errors.1, Some(smtp_proto::ErrorKind::ServiceClosing));
+
+    // The same for a 421 ending an AUTH exchange and for LMTP replies: the
+    // command pipelined behind is not answered.
+    let t0 = Instant::now();
+    let shutting = Reply::new(421, Some(EnhancedCode(4, 3, 2)), "Shutting down");
+    let cfg = ServerConfig {
+        auth_mechanisms: vec!["PLAIN".into()],
+        allow_plaintext_auth: true,
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, t0);
+    s.handle_input(b"EHLO c.test\r\n");
+    while s.poll_event().unwrap().is_some() {}
+    s.handle_input(b"AUTH PLAIN AHUAcA==\r\nNOOP\r\n");
+    assert!(matches!(s.poll_event(), Ok(Some(ServerEvent::AuthStart { .. }))));
+    s.auth_finish(AuthOutcome::Failure(Some(shutting.clone())))
+        .unwrap();
+    while let Ok(Some(_)) = s.poll_event() {}
+    let out = String::from_utf8_lossy(&proto_core::drain_transmit(&mut s)).into_owned();
+    assert!(out.ends_with("421 4.3.2 Shutting down\r\n"), "{out}");
+    assert!(s.is_closed());
+
+    let cfg = ServerConfig {
+        lmtp: true,
+        reject_unsync_pipelining: false,
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, t0);
+    s.handle_input(
+        b"LHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDATA\r\nx\r\n.\r\nNOOP\r\n",
+    );
+    while let Ok(Some(ev)) = s.poll_event() {
+        match ev {
+            ServerEvent::Mail(_) | ServerEvent::Rcpt(_) => s.accept().unwrap(),
+            ServerEvent::DataEnd => s.lmtp_replies(&[shutting.clone()]).unwrap(),
+            _ => {}
+        }
+    }
+    let out = String::from_utf8_lossy(&proto_core::drain_transmit(&mut s)).into_owned();
+    assert!(out.ends_with("421 4.3.2 Shutting down\r\n"), "{out}");
+    assert!(s.is_closed());
+}
+
+const MIN: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Both sides' timers while the server application takes 9 minutes over
+/// the message (RFC 5321 4.5.3.2.6: the client waits 10 minutes for the
+/// reply to the end of data; 4.5.3.2.7: the server's idle timeout is for
+/// "awaiting the next command from the sender"), with the driver calling
+/// `handle_timeout` whenever either side asks for it.
+#[test]
+fn slow_message_decision_times_out_neither_side() {
+    for (ccfg, scfg, what) in configs() {
+        let script = Script {
+            hold_data: true,
+            ..Script::default()
+        };
+        let msgs = vec![(env(&["a@example.test"]), b"body\r\n".to_vec())];
+        let mut p = Pair::new(ccfg, scfg, script, msgs);
+        p.run();
+        assert!(
+            p.slog.last().is_some_and(|l| l == "DataEnd held"),
+            "{what}\n{}",
+            p.dump()
+        );
+        let t0 = p.now;
+        let decide_at = t0 + 9 * MIN;
+        loop {
+            let next = [p.c.poll_timeout(), p.s.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min()
+                .filter(|&t| t < decide_at);
+            let Some(t) = next else { break };
+            p.c.handle_timeout(t);
+            p.s.handle_timeout(t);
+            p.run();
+            assert_eq!(p.errors, (None, None), "{what} at {:?}\n{}", t - t0, p.dump());
+        }
+        p.now = decide_at;
+        p.c.handle_timeout(decide_at);
+        p.s.handle_timeout(decide_at);
+        if p.s.config().lmtp {
+            let n = p.s.accepted_recipients();
+            p.s.lmtp_replies(&vec![reply(250, "ok"); n]).unwrap();
+        } else {
+            p.s.accept().unwrap();
+        }
+        p.run();
+        check_clean(&p, &what);
+        assert_eq!(p.results().len(), 1, "{what}\n{}", p.dump());
+        assert!(p.results()[0].contains("code: 250"), "{what}\n{}", p.dump());
+    }
+}
+
+#[test]
+fn probe_binarymime() {
+    for (mut ccfg, scfg, what) in configs() {
+        ccfg.max_buffer = 8;
+        let mut e = env(&["a@example.test", "reject@example.test"]);
+        e.body = Some(smtp_proto::BodyType::BinaryMime);
+        let body = b"\x00\x01\n.\r\n.\r\nQUIT\r\n\r\xff".to_vec();
+        let msgs = vec![
+            (e.clone(), body.clone()),
+            (env(&["b@example.test"]), b"x\r\n".to_vec()),
+            (e, body.clone()),
+        ];
+        let mut p = Pair::new(
+            ccfg,
+            scfg,
+            Script {
+                data: [None, Some(reply(554, "no")), None].into(),
+                ..Script::default()
+            },
+            msgs,
+        );
+        p.run();
+        check_clean(&p, &what);
+        assert_eq!(
+            p.delivered,
+            vec![body.clone(), body.clone()],
+            "{what}\n{}",
+            p.dump()
+        );
+    }
+}
+
+#[test]
+fn probe_quit_midway() {
+    for q in [
+        "MailResult",
+        "RcptResult",
+        "SendBody",
+        "Ready",
+        "MessageResult",
+        "TransactionFailed",
+    ] {
+        for (ccfg, scfg, what) in configs() {
+            let msgs = vec![
+                (env(&["a@example.test", "b@example.test"]), b"one\r\n".to_vec()),
+                (env(&["reject@example.test"]), b"two\r\n".to_vec()),
+                (env(&["c@example.test"]), b"three\r\n".to_vec()),
+            ];
+            let mut p = Pair::new(ccfg, scfg, Script::default(), msgs);
+            p.quit_after = Some(q);
+            p.run();
+            println!(
+                "{q} {what}: delivered {} results {:?}",
+                p.delivered.len(),
+                p.results().len()
+            );
+            check_clean(&p, &format!("{q} {what}"));
+        }
+    }
+}
+
+/// RFC 6531 3.7.1: the client "MUST send only ASCII (LDH label or A-label
+/// [RFC5890]) domains in the EHLO command"; RFC 5321 4.1.1.10: "The sender
+/// MUST NOT intentionally close the transmission channel until it sends a
+/// QUIT command". A `helo_name` with a U-label parsed, then the EHLO encoder
+/// refused it after the greeting, and the session failed (`Closed`, "could
+/// not encode a command") without a word to the server, while other unusable
+/// names ("x y", "") are replaced by `localhost` and the mail goes through.
+#[test]
+fn non_ascii_helo_name_does_not_kill_the_session() {
+    for name in ["b\u{fc}cher.example", "x y"] {
+        let ccfg = ClientConfig {
+            helo_name: name.into(),
+            ..ClientConfig::default()
+        };
+        let msgs = vec![(env(&["a@example.test"]), b"x\r\n".to_vec())];
+        let mut p = Pair::new(ccfg, ServerConfig::default(), Script::default(), msgs);
+        p.run();
+        check_clean(&p, name);
+        assert!(p.c2s().starts_with("EHLO localhost\r\n"), "{name}\n{}", p.dump());
+        assert_eq!(p.delivered.len(), 1, "{name}\n{}", p.dump());
+    }
 }
