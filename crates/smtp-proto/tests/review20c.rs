@@ -568,7 +568,7 @@ fn application_421_closes_the_server_session() {
     while let Ok(Some(ev)) = s.poll_event() {
         match ev {
             ServerEvent::Mail(_) | ServerEvent::Rcpt(_) => s.accept().unwrap(),
-            ServerEvent::DataEnd => s.lmtp_replies(&[shutting.clone()]).unwrap(),
+            ServerEvent::DataEnd => s.lmtp_replies(std::slice::from_ref(&shutting)).unwrap(),
             _ => {}
         }
     }
