@@ -1109,11 +1109,11 @@ impl ServerSession {
                 if !self.txn.mail {
                     self.bad_sequence("Need MAIL before RCPT");
                 } else if self.txn.rcpts >= limits.recipients {
-                    self.error_reply(&Reply::new(
-                        452,
-                        Some(EnhancedCode(4, 5, 3)),
-                        "Too many recipients",
-                    ));
+                    // RFC 5321 4.5.3.1.10: the limit is answered 452 and the
+                    // client sends the rest in a later transaction. Not a bad
+                    // command: a pipelined envelope of any size may meet it,
+                    // so it does not count towards `Limits::errors`.
+                    self.reply_text(452, Some(EnhancedCode(4, 5, 3)), "Too many recipients");
                 } else if !self.cfg.dsn && (params.notify.is_some() || params.orcpt.is_some()) {
                     self.error_reply(&Reply::new(555, Some(EnhancedCode(5, 5, 4)), "DSN not supported"));
                 } else if params.orcpt.is_some_and(|o| !o.addr.0.is_ascii()) && !self.smtputf8_offered() {

@@ -712,3 +712,36 @@ fn non_ascii_helo_name_does_not_kill_the_session() {
         assert_eq!(p.delivered.len(), 1, "{name}\n{}", p.dump());
     }
 }
+
+/// RFC 5321 4.5.3.1.8: "A client that needs to deliver a message containing
+/// over 100 RCPT commands SHOULD be prepared to transmit in 100-recipient
+/// "chunks" if the server declines to accept more than 100 recipients";
+/// 4.5.3.1.10: "If an SMTP server has an implementation limit on the number
+/// of RCPT commands and this limit is exhausted, it MUST use a response code
+/// of 452", and the client retransmits "those addresses that received 452
+/// responses" later. The server counted each 452 as a bad command, so the
+/// 21st RCPT over the limit closed the connection with "421 Too many
+/// errors": the message was not delivered to the 100 recipients the server
+/// took, and a client retrying the same envelope met the same wall each time.
+#[test]
+fn recipients_over_the_limit_get_452_without_closing() {
+    for (ccfg, scfg, what) in configs() {
+        let names: Vec<String> = (0..130).map(|i| format!("r{i}@example.test")).collect();
+        let rcpts: Vec<&str> = names.iter().map(String::as_str).collect();
+        let msgs = vec![
+            (env(&rcpts), b"many\r\n".to_vec()),
+            (env(&rcpts[100..]), b"rest\r\n".to_vec()),
+        ];
+        let mut p = Pair::new(ccfg, scfg, Script::default(), msgs);
+        p.max_chunk = 4096;
+        p.run();
+        check_clean(&p, &what);
+        assert_eq!(
+            p.delivered,
+            vec![b"many\r\n".to_vec(), b"rest\r\n".to_vec()],
+            "{what}"
+        );
+        let full = p.clog.iter().filter(|l| l.contains("code: 452")).count();
+        assert_eq!(full, 30, "{what}");
+    }
+}
