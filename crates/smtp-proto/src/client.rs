@@ -756,7 +756,17 @@ impl ClientSession {
                 }
             }
         }
+        // A QUIT held back until now goes out on this reply, with no `now`
+        // at hand: if the timer was stopped above, `rearm` starts it from
+        // the last time the session was told, which may be most of a period
+        // ago. Counting the send as progress makes that first deadline a
+        // restart, so QUIT still gets a whole period (RFC 5321 4.5.3.2).
+        let stopped = self.timer.at().is_none();
+        let quit_sent = self.quit_sent;
         self.maybe_quit();
+        if stopped && !quit_sent && self.quit_sent {
+            self.progress = true;
+        }
     }
 
     /// A BDAT transaction failed (a chunk was refused, or the body outgrew

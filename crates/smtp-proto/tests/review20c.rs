@@ -415,3 +415,74 @@ fn recipients_over_the_limit_get_452_without_closing() {
         assert_eq!(full, 30, "{what}");
     }
 }
+
+/// RFC 5321 4.5.3.2: "An SMTP client MUST provide a timeout mechanism",
+/// with a timer per command, and the session's own promise (its `rearm`):
+/// "a timeout never fires early". Without PIPELINING, a QUIT asked for
+/// while the RSET after a refused recipient is outstanding goes out when
+/// RSET's reply comes in. Its timer restarted from the last time the session
+/// had been told (the running timer's restart just after RSET went out), so
+/// with RSET answered in time (4:58) QUIT's deadline came 3 seconds after it
+/// was sent and the session failed with `Timeout` instead of reading the 221.
+#[test]
+fn deferred_quit_gets_a_full_timeout() {
+    let s = std::time::Duration::from_secs(1);
+    let min = 60 * s;
+    let t0 = Instant::now();
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    let mut now = t0;
+    // Calls handle_timeout at every deadline up to `t`, as a driver does.
+    let advance = |c: &mut ClientSession, now: &mut Instant, t: Instant| {
+        while let Some(at) = c.poll_timeout().filter(|&at| at <= t) {
+            c.handle_timeout(at);
+            *now = at;
+            if c.is_closed() {
+                return;
+            }
+        }
+        *now = t;
+    };
+    let events = |c: &mut ClientSession| {
+        let mut v = Vec::new();
+        loop {
+            match c.poll_event() {
+                Ok(Some(e)) => v.push(format!("{e:?}")),
+                Ok(None) => return v,
+                Err(e) => {
+                    v.push(format!("error {:?}", e.kind()));
+                    return v;
+                }
+            }
+        }
+    };
+    c.handle_input(b"220 mx\r\n250 mx\r\n");
+    assert_eq!(events(&mut c), ["Ready"]);
+    c.send_mail(env(&["a@example.test"]), now).unwrap();
+    c.handle_input(b"250 ok\r\n");
+    events(&mut c);
+    // The RCPT is refused just before the running timer's deadline: RSET
+    // goes out, and QUIT is asked for behind it.
+    advance(&mut c, &mut now, t0 + 5 * min - s);
+    c.handle_input(b"550 no\r\n");
+    events(&mut c);
+    let out = proto_core::drain_transmit(&mut c);
+    assert!(out.ends_with(b"RSET\r\n"), "{}", String::from_utf8_lossy(&out));
+    let rset_sent = now;
+    c.quit(now).unwrap();
+    // RSET's reply comes in time (4:58 after RSET), and QUIT goes out.
+    advance(&mut c, &mut now, rset_sent + 5 * min - 2 * s);
+    assert!(!c.is_closed());
+    c.handle_input(b"250 reset\r\n");
+    assert!(events(&mut c).is_empty());
+    assert_eq!(proto_core::drain_transmit(&mut c), b"QUIT\r\n");
+    let quit_sent = now;
+    // QUIT gets its five minutes too.
+    advance(&mut c, &mut now, quit_sent + 5 * min - s);
+    assert!(
+        !c.is_closed(),
+        "QUIT timed out {:?} after it was sent",
+        now - quit_sent
+    );
+    c.handle_input(b"221 bye\r\n");
+    assert_eq!(events(&mut c), ["Closed"]);
+}
