@@ -389,11 +389,16 @@ impl ClientSession {
     /// completion of each TCP SEND call transmitting a chunk of data") runs
     /// only while body bytes wait to be written: a pause of the application
     /// between [`send_data`](Self::send_data) calls, with nothing queued,
-    /// does not fail the session.
+    /// does not fail the session. A BDAT chunk whose reply is still due is
+    /// the server's wait, not the application's: the timer runs then (RFC
+    /// 5321 4.5.3.2: "per-command timeouts"), so a server that never answers
+    /// a chunk does not hold the session for ever.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.base = now;
         if self.phase != Phase::Closed && self.timer.expired(now) {
-            let idle_body = self.phase == Phase::Body && self.transmit.is_empty();
+            let idle_body = self.phase == Phase::Body
+                && self.transmit.is_empty()
+                && !self.expect.contains(&Expect::BdatChunk);
             if self.progress || idle_body {
                 self.progress = false;
                 self.timer = Deadline::new(self.period);

@@ -486,3 +486,60 @@ fn deferred_quit_gets_a_full_timeout() {
     c.handle_input(b"221 bye\r\n");
     assert_eq!(events(&mut c), ["Closed"]);
 }
+
+/// RFC 5321 4.5.3.2: "An SMTP client MUST provide a timeout mechanism. It
+/// MUST use per-command timeouts". Without PIPELINING each BDAT waits for its
+/// reply before the next chunk (RFC 3030 2), and `send_data` takes nothing
+/// meanwhile. The data-block timer, which lets the application pause between
+/// `send_data` calls, also covered that wait: a server that never answered
+/// the chunk kept the session waiting for ever (here over 8 hours of
+/// deadlines), although the session, not the application, was waiting.
+#[test]
+fn unanswered_bdat_chunk_times_out() {
+    let t0 = Instant::now();
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    c.handle_input(b"220 mx\r\n250-mx\r\n250-CHUNKING\r\n250 BINARYMIME\r\n");
+    while let Ok(Some(_)) = c.poll_event() {}
+    let mut e = env(&["a@example.test"]);
+    e.body = Some(smtp_proto::BodyType::BinaryMime);
+    c.send_mail(e, t0).unwrap();
+    c.handle_input(b"250 ok\r\n");
+    while let Ok(Some(_)) = c.poll_event() {}
+    c.handle_input(b"250 ok\r\n");
+    let mut evs = Vec::new();
+    while let Ok(Some(ev)) = c.poll_event() {
+        evs.push(ev);
+    }
+    assert_eq!(evs.last(), Some(&ClientEvent::SendBody));
+    assert_eq!(c.send_data(b"\x00\x01binary"), Ok(8));
+    let out = proto_core::drain_transmit(&mut c);
+    assert!(out.ends_with(b"BDAT 8\r\n\x00\x01binary"));
+    // The reply to BDAT never comes; the application keeps offering data.
+    let mut now = t0;
+    for _ in 0..100 {
+        let Some(at) = c.poll_timeout() else { break };
+        now = at;
+        c.handle_timeout(at);
+        assert_eq!(
+            c.send_data(b"more"),
+            if c.is_closed() {
+                Err(smtp_proto::UsageError::WrongState)
+            } else {
+                Ok(0)
+            }
+        );
+        if c.is_closed() {
+            break;
+        }
+    }
+    assert!(c.is_closed(), "still waiting after {:?}", now - t0);
+    assert!(
+        now - t0 <= std::time::Duration::from_secs(20 * 60),
+        "{:?}",
+        now - t0
+    );
+    assert_eq!(
+        c.poll_event().map_err(|e| e.kind()),
+        Err(smtp_proto::ErrorKind::Timeout)
+    );
+}
