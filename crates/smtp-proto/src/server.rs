@@ -847,8 +847,9 @@ impl ServerSession {
     ///
     /// # Errors
     ///
-    /// A fatal [`Error`] (timeout, too many errors, pipelining violation,
-    /// EOF without QUIT), returned once; the session is then closed.
+    /// A fatal [`Error`] (timeout, too many errors, pipelining violation, a
+    /// 421 the application gave, EOF without QUIT), returned once; the
+    /// session is then closed.
     #[inline]
     pub fn poll_event(&mut self) -> Result<Option<ServerEvent>, Error> {
         // The DATA body path first, kept small (this part is inlined into the
