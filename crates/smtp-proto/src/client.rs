@@ -40,7 +40,9 @@ pub enum TlsPolicy {
 /// Client configuration.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    /// The name sent with EHLO/HELO/LHLO (a domain or an address literal).
+    /// The name sent with EHLO/HELO/LHLO: an ASCII domain (A-labels for an
+    /// internationalised one, RFC 6531 3.7.1) or an address literal. Any
+    /// other value is replaced by `localhost`.
     pub helo_name: String,
     /// LMTP (RFC 2033): LHLO, and one reply per recipient after the body.
     pub lmtp: bool,
@@ -387,11 +389,16 @@ impl ClientSession {
     /// completion of each TCP SEND call transmitting a chunk of data") runs
     /// only while body bytes wait to be written: a pause of the application
     /// between [`send_data`](Self::send_data) calls, with nothing queued,
-    /// does not fail the session.
+    /// does not fail the session. A BDAT chunk whose reply is still due is
+    /// the server's wait, not the application's: the timer runs then (RFC
+    /// 5321 4.5.3.2: "per-command timeouts"), so a server that never answers
+    /// a chunk does not hold the session for ever.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.base = now;
         if self.phase != Phase::Closed && self.timer.expired(now) {
-            let idle_body = self.phase == Phase::Body && self.transmit.is_empty();
+            let idle_body = self.phase == Phase::Body
+                && self.transmit.is_empty()
+                && !self.expect.contains(&Expect::BdatChunk);
             if self.progress || idle_body {
                 self.progress = false;
                 self.timer = Deadline::new(self.period);
@@ -754,7 +761,17 @@ impl ClientSession {
                 }
             }
         }
+        // A QUIT held back until now goes out on this reply, with no `now`
+        // at hand: if the timer was stopped above, `rearm` starts it from
+        // the last time the session was told, which may be most of a period
+        // ago. Counting the send as progress makes that first deadline a
+        // restart, so QUIT still gets a whole period (RFC 5321 4.5.3.2).
+        let stopped = self.timer.at().is_none();
+        let quit_sent = self.quit_sent;
         self.maybe_quit();
+        if stopped && !quit_sent && self.quit_sent {
+            self.progress = true;
+        }
     }
 
     /// A BDAT transaction failed (a chunk was refused, or the body outgrew
@@ -798,7 +815,14 @@ impl ClientSession {
 
     fn send_greeting_cmd(&mut self, helo: bool) {
         let name = self.cfg.helo_name.clone();
-        let host = Host::parse(name.as_bytes()).unwrap_or(Host::Domain(b"localhost"));
+        // RFC 6531 3.7.1: the client "MUST send only ASCII (LDH label or
+        // A-label [RFC5890]) domains in the EHLO command" (the encoder
+        // refuses a U-label). A name that cannot be sent goes the way of any
+        // other unusable one, instead of failing the session without QUIT.
+        let host = Host::parse(name.as_bytes())
+            .ok()
+            .filter(|_| name.is_ascii())
+            .unwrap_or(Host::Domain(b"localhost"));
         let (cmd, e) = if helo {
             (Command::Helo { host }, Expect::Helo)
         } else if self.cfg.lmtp {

@@ -134,7 +134,8 @@ pub enum ErrorKind {
     BadReply,
     /// The server sent a reply the client did not expect at that point.
     UnexpectedReply,
-    /// The server closed the session (421, or a 554 greeting).
+    /// The server closed the session (421, or a 554 greeting); for a
+    /// `ServerSession`, the application answered 421 and the session closed.
     ServiceClosing,
     /// TLS is required but the server does not offer STARTTLS, or refused it.
     TlsUnavailable,

@@ -45,6 +45,8 @@ pub struct Limits {
     pub message_size: u64,
     /// Most commands answered with an error in a row before the server gives up
     /// with 421 (defence against garbage; RFC 5321 leaves it to the server).
+    /// The 452 for RCPTs past [`recipients`](Self::recipients) is not counted
+    /// (RFC 5321 4.5.3.1.10: the client sends those in a later transaction).
     pub errors: usize,
     /// Most unread input the server holds while it cannot read on: before its
     /// (delayed) greeting, or while the application owes a decision (MAIL,

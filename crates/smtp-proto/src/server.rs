@@ -847,8 +847,9 @@ impl ServerSession {
     ///
     /// # Errors
     ///
-    /// A fatal [`Error`] (timeout, too many errors, pipelining violation,
-    /// EOF without QUIT), returned once; the session is then closed.
+    /// A fatal [`Error`] (timeout, too many errors, pipelining violation, a
+    /// 421 the application gave, EOF without QUIT), returned once; the
+    /// session is then closed.
     #[inline]
     pub fn poll_event(&mut self) -> Result<Option<ServerEvent>, Error> {
         // The DATA body path first, kept small (this part is inlined into the
@@ -1109,11 +1110,11 @@ impl ServerSession {
                 if !self.txn.mail {
                     self.bad_sequence("Need MAIL before RCPT");
                 } else if self.txn.rcpts >= limits.recipients {
-                    self.error_reply(&Reply::new(
-                        452,
-                        Some(EnhancedCode(4, 5, 3)),
-                        "Too many recipients",
-                    ));
+                    // RFC 5321 4.5.3.1.10: the limit is answered 452 and the
+                    // client sends the rest in a later transaction. Not a bad
+                    // command: a pipelined envelope of any size may meet it,
+                    // so it does not count towards `Limits::errors`.
+                    self.reply_text(452, Some(EnhancedCode(4, 5, 3)), "Too many recipients");
                 } else if !self.cfg.dsn && (params.notify.is_some() || params.orcpt.is_some()) {
                     self.error_reply(&Reply::new(555, Some(EnhancedCode(5, 5, 4)), "DSN not supported"));
                 } else if params.orcpt.is_some_and(|o| !o.addr.0.is_ascii()) && !self.smtputf8_offered() {
@@ -1532,6 +1533,9 @@ impl ServerSession {
                     )
                 });
                 self.error_reply(&r);
+                if r.code() == 421 {
+                    self.closing_421();
+                }
             }
         }
         self.flush();
@@ -1814,6 +1818,10 @@ impl ServerSession {
 
     /// Refuses the pending MAIL, RCPT or message with `reply` (4yz or 5yz).
     /// In an AUTH exchange this fails it like `auth_finish(Failure(Some(reply)))`.
+    /// A 421 ends the session after the reply (RFC 5321 3.8: the server
+    /// closes "after detecting the need to shut down the SMTP service and
+    /// returning a 421 response code"): nothing more is read, and
+    /// `poll_event` reports [`ErrorKind::ServiceClosing`] once.
     ///
     /// # Errors
     ///
@@ -1865,7 +1873,22 @@ impl ServerSession {
         self.pending = Pending::None;
         // The client's turn starts now; see `handle_timeout`.
         self.progress = true;
+        if matches!(reply, Decision::Reply(r) if r.code() == 421) {
+            self.closing_421();
+        }
         Ok(())
+    }
+
+    /// The application answered 421: RFC 5321 3.8 lets a server close the
+    /// connection "after detecting the need to shut down the SMTP service
+    /// and returning a 421 response code", and 4.2.2 defines 421 as
+    /// "closing transmission channel". The session closes after the reply:
+    /// commands pipelined behind it are neither read nor answered.
+    fn closing_421(&mut self) {
+        self.close(Error::new(
+            ErrorKind::ServiceClosing,
+            "the application answered 421: session closed",
+        ));
     }
 
     /// LMTP: answers the pending message with one reply per accepted
@@ -1896,6 +1919,9 @@ impl ServerSession {
         self.txn = Txn::default();
         self.pending = Pending::None;
         self.progress = true;
+        if replies.iter().any(|r| r.code() == 421) {
+            self.closing_421();
+        }
         Ok(())
     }
 
