@@ -5,6 +5,7 @@ use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::name_server::TokioConnectionProvider;
 use hickory_resolver::proto::xfer::Protocol;
 use hickory_resolver::{ResolveError, TokioResolver};
+use std::hash::BuildHasher;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -70,8 +71,8 @@ fn classify(domain: &str, e: &ResolveError) -> Option<MxError> {
     })
 }
 
-/// The hosts to try for `domain`, best preference first (equal preferences
-/// keep the order the server gave). With no MX records the domain itself is
+/// The hosts to try for `domain`, best preference first (hosts of equal
+/// preference in a random order, RFC 5321 5.1). With no MX records the domain itself is
 /// the implicit MX if it has an address (RFC 5321 5.1).
 ///
 /// # Errors
@@ -95,7 +96,11 @@ pub async fn mx_hosts(resolver: &TokioResolver, domain: &str) -> Result<Vec<Stri
                 return Err(MxError::NullMx(domain.to_owned()));
             }
             if !records.is_empty() {
-                records.sort_by_key(|(pref, _)| *pref);
+                // Equal preferences in a random order (RFC 5321 5.1: the
+                // sender "MUST randomize them to spread the load"): a hash
+                // with a fresh random key is a random order of the hosts.
+                let random = std::collections::hash_map::RandomState::new();
+                records.sort_by_cached_key(|(pref, host)| (*pref, random.hash_one(host)));
                 return Ok(records.into_iter().map(|(_, h)| h).collect());
             }
         }
