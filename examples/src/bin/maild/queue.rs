@@ -429,14 +429,28 @@ async fn deliver_domain(
     stop: watch::Receiver<bool>,
 ) -> Vec<Outcome> {
     let all = |o: Outcome| vec![o; rcpts.len()];
-    let hosts: Vec<(String, u16)> = match (&q.relay_host, &q.resolver) {
-        (Some(h), _) => vec![h.clone()],
-        (None, Some(resolver)) => match mx::mx_hosts(resolver, domain).await {
+    // An address literal names the host itself: no DNS (RFC 5321 4.1.3).
+    let literal = domain
+        .strip_prefix('[')
+        .and_then(|d| d.strip_suffix(']'))
+        .filter(|_| q.relay_host.is_none());
+    let hosts: Vec<(String, u16)> = match (&q.relay_host, &q.resolver, literal) {
+        (Some(h), _, _) => vec![h.clone()],
+        (None, _, Some(literal)) => match address_literal(literal) {
+            Some(ip) => vec![(ip.to_string(), q.mx_port)],
+            None => {
+                return all(Outcome::Permanent(
+                    0,
+                    format!("5.1.2 [{literal}] is not an address this server can reach"),
+                ));
+            }
+        },
+        (None, Some(resolver), None) => match mx::mx_hosts(resolver, domain).await {
             Ok(hosts) => hosts.into_iter().map(|h| (h, q.mx_port)).collect(),
             Err(e) if e.is_permanent() => return all(Outcome::Permanent(0, format!("5.1.2 {e}"))),
             Err(e) => return all(Outcome::Temporary(e.to_string())),
         },
-        (None, None) => return all(Outcome::Temporary("no resolver configured".into())),
+        (None, None, None) => return all(Outcome::Temporary("no resolver configured".into())),
     };
     let mut last = String::from("no next hop");
     for (host, port) in hosts {
@@ -453,6 +467,18 @@ async fn deliver_domain(
         }
     }
     all(Outcome::Temporary(last))
+}
+
+/// The IP address of an address literal's content (RFC 5321 4.1.3: a
+/// dotted IPv4 address, or `IPv6:` and an IPv6 address); `None` for a
+/// general address literal or anything else.
+fn address_literal(literal: &str) -> Option<std::net::IpAddr> {
+    match literal.get(..5) {
+        Some(tag) if tag.eq_ignore_ascii_case("IPv6:") => {
+            literal[5..].parse::<std::net::Ipv6Addr>().ok().map(Into::into)
+        }
+        _ => literal.parse::<std::net::Ipv4Addr>().ok().map(Into::into),
+    }
 }
 
 /// Connects to a next hop: MX hosts are resolved with the configured
