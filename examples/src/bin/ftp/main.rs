@@ -535,6 +535,14 @@ async fn data(
     Ok(total)
 }
 
+/// The temporary name a fresh download of `local` is written under: a
+/// hidden name in the same directory, so the final rename stays on one
+/// file system.
+fn partial_name(local: &std::path::Path) -> PathBuf {
+    let name = local.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    local.with_file_name(format!(".{name}.part-{}", std::process::id()))
+}
+
 fn base_name(p: &str) -> &str {
     p.trim_end_matches('/').rsplit('/').next().unwrap_or(p)
 }
@@ -578,17 +586,34 @@ async fn execute(c: &mut Client, cmd: Cmd, default_path: Option<&str>) -> Result
                 println!("{}: already complete ({have} bytes)", local.display());
                 return Ok(());
             }
-            let file = if have > 0 {
-                std::fs::OpenOptions::new().append(true).open(&local)
-            } else {
-                std::fs::File::create(&local)
+            // A fresh download goes to a temporary file beside LOCAL, renamed
+            // over it only once complete: a download that fails (550, a
+            // broken connection) leaves an existing LOCAL file as it was.
+            let part = (have == 0).then(|| partial_name(&local));
+            let file = match &part {
+                None => std::fs::OpenOptions::new().append(true).open(&local),
+                Some(part) => std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(part),
             }
             .map_err(|e| format!("{}: {e}", local.display()))?;
-            c.s.retr(remote.as_bytes(), have).map_err(err)?;
-            let pb = c.bar(size, have, &remote);
-            let t0 = Instant::now();
-            let n = c.transfer(Some(DataJob::Down(Box::new(file))), pb).await?;
-            report(c.quiet, "received", n, t0);
+            let done: Result<()> = async {
+                c.s.retr(remote.as_bytes(), have).map_err(err)?;
+                let pb = c.bar(size, have, &remote);
+                let t0 = Instant::now();
+                let n = c.transfer(Some(DataJob::Down(Box::new(file))), pb).await?;
+                if let Some(part) = &part {
+                    std::fs::rename(part, &local).map_err(|e| format!("{}: {e}", local.display()))?;
+                }
+                report(c.quiet, "received", n, t0);
+                Ok(())
+            }
+            .await;
+            if let (Err(_), Some(part)) = (&done, &part) {
+                let _ = std::fs::remove_file(part);
+            }
+            done?;
         }
         Cmd::Put { local, remote } => {
             let remote = remote.unwrap_or_else(|| base_name(&local.to_string_lossy()).to_owned());
