@@ -583,3 +583,70 @@ async fn ftp_get_that_fails_keeps_the_local_file() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(std::fs::read(&local).unwrap(), b"remote copy\n");
 }
+
+/// EPSV on a logged-in control connection: the data port.
+async fn epsv(c: &mut Raw) -> u16 {
+    let (code, text) = c.cmd("EPSV").await;
+    assert_eq!(code, 229, "{text}");
+    let inner = text
+        .split("(|||")
+        .nth(1)
+        .and_then(|s| s.split('|').next())
+        .unwrap();
+    inner.parse().unwrap()
+}
+
+/// The regular, non-hidden files in `dir` with their contents.
+fn visible_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+// RFC 959 4.1.3, STOU: "The contents of the file will be stored under a
+// name unique to that directory." ftpd picked a name that did not exist yet
+// when STOU came, but created nothing under it until the upload completed.
+// Two STOUs under way at once got the same name, both got 226, and the
+// second rename replaced the first upload: one client's file was lost.
+#[tokio::test]
+async fn concurrent_stou_uploads_get_different_names() {
+    let dir = temp_dir("stou");
+    let f = Ftpd::start(&dir, &[]);
+    let mut sessions = Vec::new();
+    for body in [&b"first upload\n"[..], b"second upload\n"] {
+        let mut c = f.login().await;
+        assert_eq!(c.cmd("TYPE I").await.0, 200);
+        let port = epsv(&mut c).await;
+        c.send(b"STOU\r\n").await;
+        let mut data = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let (code, text) = c.reply().await;
+        assert_eq!(code, 150, "{text}");
+        data.write_all(body).await.unwrap();
+        sessions.push((c, data));
+    }
+    // Both transfers are under way; now both complete, the second first.
+    for (mut c, mut data) in sessions.into_iter().rev() {
+        data.shutdown().await.unwrap();
+        drop(data);
+        let (code, text) = c.reply().await;
+        assert_eq!(code, 226, "{text}");
+    }
+    let files = visible_files(&f.root());
+    let contents: Vec<&[u8]> = files.iter().map(|(_, b)| b.as_slice()).collect();
+    assert_eq!(
+        contents.len(),
+        2,
+        "both uploads kept under their own names: {files:?}"
+    );
+    assert!(contents.contains(&&b"first upload\n"[..]) && contents.contains(&&b"second upload\n"[..]));
+}
