@@ -105,6 +105,17 @@ impl Maild {
         self.dir.join("mail").join(address)
     }
 
+    fn messages(&self, address: &str) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for sub in ["new", "cur"] {
+            if let Ok(rd) = std::fs::read_dir(self.maildir(address).join(sub)) {
+                out.extend(rd.filter_map(Result::ok).map(|d| d.path()));
+            }
+        }
+        out.sort();
+        out
+    }
+
     fn queued(&self) -> usize {
         std::fs::read_dir(self.dir.join("queue"))
             .map(|rd| {
@@ -649,4 +660,115 @@ async fn concurrent_stou_uploads_get_different_names() {
         "both uploads kept under their own names: {files:?}"
     );
     assert!(contents.contains(&&b"first upload\n"[..]) && contents.contains(&&b"second upload\n"[..]));
+}
+
+/// A DNS server on UDP loopback: `many.test` has twenty MX records, `mN.many.test`,
+/// each with the address 127.0.0.1. Returns the names whose address was asked for.
+async fn many_mx_dns() -> (
+    std::net::SocketAddr,
+    Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+) {
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    let asked = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+    let seen = asked.clone();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        while let Ok((n, peer)) = sock.recv_from(&mut buf).await {
+            let q = &buf[..n];
+            let mut i = 12;
+            let mut labels = Vec::new();
+            while i < q.len() && q[i] != 0 {
+                let len = usize::from(q[i]);
+                labels.push(String::from_utf8_lossy(&q[i + 1..i + 1 + len]).to_lowercase());
+                i += 1 + len;
+            }
+            let qname = labels.join(".");
+            let qtype = u16::from_be_bytes([q[i + 1], q[i + 2]]);
+            let question = &q[12..i + 5];
+            let mut answers: Vec<(u16, Vec<u8>)> = Vec::new();
+            let mut rcode = 0u8;
+            let host = qname.strip_suffix(".many.test").filter(|h| h.starts_with('m'));
+            match (qname.as_str(), qtype, host) {
+                ("many.test", 15, _) => {
+                    for k in 0..20 {
+                        let label = format!("m{k}");
+                        let mut rd = 10u16.to_be_bytes().to_vec();
+                        rd.push(u8::try_from(label.len()).unwrap());
+                        rd.extend_from_slice(label.as_bytes());
+                        // The rest of the name: the question's, at offset 12.
+                        rd.extend_from_slice(&[0xc0, 12]);
+                        answers.push((15, rd));
+                    }
+                }
+                (_, 1, Some(_)) => {
+                    seen.lock().unwrap().insert(qname.clone());
+                    answers.push((1, vec![127, 0, 0, 1]));
+                }
+                ("many.test", _, _) | (_, _, Some(_)) => {}
+                _ => rcode = 3,
+            }
+            let mut r = Vec::new();
+            r.extend_from_slice(&q[..2]);
+            r.extend_from_slice(&[0x84, 0x80 | rcode, 0, 1]);
+            r.extend_from_slice(&u16::try_from(answers.len()).unwrap().to_be_bytes());
+            r.extend_from_slice(&[0, 0, 0, 0]);
+            r.extend_from_slice(question);
+            for (t, rd) in answers {
+                r.extend_from_slice(&[0xc0, 12]);
+                r.extend_from_slice(&t.to_be_bytes());
+                r.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
+                r.extend_from_slice(&u16::try_from(rd.len()).unwrap().to_be_bytes());
+                r.extend_from_slice(&rd);
+            }
+            let _ = sock.send_to(&r, peer).await;
+        }
+    });
+    (addr, asked)
+}
+
+// RFC 5321 5.1: "there MAY also be a configurable limit on the number of
+// alternate addresses that can be tried. In any case, the SMTP client
+// SHOULD try at least two addresses." The queue tried every MX host a
+// domain's DNS named, each address with the 30 s connect timeout, so a
+// hostile domain with hundreds of MX records held a delivery slot for hours
+// per attempt. One attempt now tries at most ten addresses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_relay_attempt_tries_a_bounded_number_of_mx_hosts() {
+    let (dns, asked) = many_mx_dns().await;
+    let dns = dns.to_string();
+    // Nothing listens there: every connection is refused at once.
+    let closed = free_port().to_string();
+    let dir = temp_dir("many-mx");
+    let m = Maild::start(
+        &dir,
+        0,
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--dns-server",
+            &dns,
+            "--mx-port",
+            &closed,
+            "--give-up",
+            "0s",
+        ],
+    );
+    let (codes, code) = submit(
+        m.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["bob@many.test"],
+        "Subject: many\r\n\r\nmany hosts\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250], 250));
+    // One attempt, then the bounce (--give-up 0s).
+    wait_for("the bounce after one attempt", || {
+        !m.messages("alice@a.test").is_empty()
+    })
+    .await;
+    let tried = asked.lock().unwrap().len();
+    assert!((2..=10).contains(&tried), "{tried} MX hosts tried in one attempt");
 }
