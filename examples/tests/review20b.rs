@@ -772,3 +772,98 @@ async fn one_relay_attempt_tries_a_bounded_number_of_mx_hosts() {
     let tried = asked.lock().unwrap().len();
     assert!((2..=10).contains(&tried), "{tried} MX hosts tried in one attempt");
 }
+
+/// A scripted SMTP server (EHLO with `ehlo_extra` lines) that takes one
+/// message and returns its DATA bytes up to, not including, the final dot line.
+async fn data_sink(ehlo: &'static [u8]) -> (u16, tokio::task::JoinHandle<Vec<u8>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let (rd, mut wr) = tcp.into_split();
+        let mut rd = tokio::io::BufReader::new(rd);
+        wr.write_all(b"220 scripted\r\n").await.unwrap();
+        let mut body = Vec::new();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if tokio::io::AsyncBufReadExt::read_until(&mut rd, b'\n', &mut line)
+                .await
+                .unwrap_or(0)
+                == 0
+            {
+                return body;
+            }
+            let verb = String::from_utf8_lossy(line.get(..4).unwrap_or(b"")).to_ascii_uppercase();
+            let reply: &[u8] = match verb.as_str() {
+                "EHLO" => ehlo,
+                "MAIL" | "RCPT" => b"250 ok\r\n",
+                "DATA" => {
+                    wr.write_all(b"354 go on\r\n").await.unwrap();
+                    loop {
+                        line.clear();
+                        let n = tokio::io::AsyncBufReadExt::read_until(&mut rd, b'\n', &mut line).await;
+                        if n.unwrap_or(0) == 0 {
+                            return body;
+                        }
+                        if line == b".\r\n" {
+                            break;
+                        }
+                        body.extend_from_slice(&line);
+                    }
+                    b"250 taken\r\n"
+                }
+                "QUIT" => {
+                    let _ = wr.write_all(b"221 bye\r\n").await;
+                    return body;
+                }
+                _ => b"502 no\r\n",
+            };
+            wr.write_all(reply).await.unwrap();
+        }
+    });
+    (port, server)
+}
+
+/// Runs smtp-send with `--message file` against `port` (no TLS, no AUTH).
+async fn smtp_send_message(port: u16, file: &Path) -> std::process::Output {
+    let file = file.to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_smtp-send"))
+            .args(["-s", "127.0.0.1", "-p", &port.to_string(), "--starttls", "never"])
+            .args(["-f", "a@a.test", "-t", "b@b.test", "--timeout", "5", "--message"])
+            .arg(&file)
+            .output()
+    });
+    tokio::time::timeout(WAIT, out)
+        .await
+        .expect("smtp-send ran")
+        .unwrap()
+        .unwrap()
+}
+
+// RFC 5321 2.3.8: "In addition, the appearance of "bare" "CR" or "LF"
+// characters in text (i.e., either without the other) has a long history of
+// causing problems in mail implementations and applications that use the
+// mail system as a tool. SMTP client implementations MUST NOT transmit
+// these characters except when they are intended as line terminators and
+// then MUST transmit them only as a <CRLF> sequence." A message file saved
+// with Unix line ends (the usual .eml on disk) made smtp-send fail in the
+// middle of DATA with "body: ... bare CR or LF", after it had already sent
+// MAIL, RCPT and DATA. Its line ends are now sent as CRLF, the lines that
+// begin with a dot stuffed, and a missing last line end added.
+#[tokio::test]
+async fn smtp_send_message_file_with_unix_line_ends_is_sent_as_crlf() {
+    let (port, server) = data_sink(b"250 hop\r\n").await;
+    let dir = temp_dir("lf-message");
+    let file = dir.join("m.eml");
+    std::fs::write(&file, b"Subject: lf\n\nfirst\n.dot line\n\nlast").unwrap();
+    let out = smtp_send_message(port, &file).await;
+    let body = server.await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&body),
+        "Subject: lf\r\n\r\nfirst\r\n..dot line\r\n\r\nlast\r\n"
+    );
+}
