@@ -867,3 +867,29 @@ async fn smtp_send_message_file_with_unix_line_ends_is_sent_as_crlf() {
         "Subject: lf\r\n\r\nfirst\r\n..dot line\r\n\r\nlast\r\n"
     );
 }
+
+// RFC 3659 5.3 (REST in TYPE A): "the restart marker ... is the number of
+// octets of the file ... in the transfer representation", i.e. counting
+// CRLF for each line end on the wire. `ftp --ascii get --continue` sent the
+// local file's length, which has LF line ends, so every line already
+// fetched moved the restart point one octet back: the resumed file got
+// bytes twice. The restart offset now counts each local LF as CRLF.
+#[tokio::test]
+async fn ftp_ascii_resume_restarts_at_the_right_place() {
+    let dir = temp_dir("ftp-ascii-rest");
+    let f = Ftpd::start(&dir, &[]);
+    std::fs::write(f.root().join("t.txt"), b"one\ntwo\nthree\n").unwrap();
+    let local = dir.join("t.txt");
+    std::fs::write(&local, b"one\ntwo\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ftp"))
+        .arg(format!("ftp://u:p@127.0.0.1:{}", f.port))
+        .args(["--no-tls", "--quiet", "--ascii", "get", "--continue", "t.txt"])
+        .arg(&local)
+        .output()
+        .expect("run ftp");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&std::fs::read(&local).unwrap()),
+        "one\ntwo\nthree\n"
+    );
+}

@@ -120,6 +120,8 @@ struct Client {
     connector: Option<TlsConnector>,
     timeout: Duration,
     quiet: bool,
+    /// Files move as text (TYPE A), as last given to `set_text_mode`.
+    ascii: bool,
     listener: Option<TcpListener>,
 }
 
@@ -180,6 +182,7 @@ impl Client {
             connector,
             timeout: Duration::from_secs(args.timeout),
             quiet: args.quiet,
+            ascii: args.ascii,
             listener: None,
         };
         loop {
@@ -535,6 +538,33 @@ async fn data(
     Ok(total)
 }
 
+/// Where a download resumed into the partial file `local` restarts: its
+/// length, or in TYPE A the length of its transfer form, each LF counted as
+/// CRLF (RFC 3659 5.3: the restart marker counts octets "in the transfer
+/// representation"). 0 for a missing file.
+fn restart_offset(local: &std::path::Path, ascii: bool) -> io::Result<u64> {
+    let file = match std::fs::File::open(local) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let len = file.metadata()?.len();
+    if !ascii {
+        return Ok(len);
+    }
+    let mut lines = 0u64;
+    let mut r = io::BufReader::new(file);
+    loop {
+        let buf = io::BufRead::fill_buf(&mut r)?;
+        if buf.is_empty() {
+            return Ok(len + lines);
+        }
+        lines += buf.iter().filter(|&&b| b == b'\n').count() as u64;
+        let n = buf.len();
+        io::BufRead::consume(&mut r, n);
+    }
+}
+
 /// The temporary name a fresh download of `local` is written under: a
 /// hidden name in the same directory, so the final rename stays on one
 /// file system.
@@ -578,7 +608,7 @@ async fn execute(c: &mut Client, cmd: Cmd, default_path: Option<&str>) -> Result
             let local = local.unwrap_or_else(|| PathBuf::from(base_name(&remote)));
             let size = c.remote_size(&remote).await;
             let have = if resume {
-                std::fs::metadata(&local).map(|m| m.len()).unwrap_or(0)
+                restart_offset(&local, c.ascii).map_err(|e| format!("{}: {e}", local.display()))?
             } else {
                 0
             };
@@ -715,7 +745,8 @@ async fn interactive_line(c: &mut Client, line: &str) -> Result<bool> {
             return Ok(true);
         }
         "ascii" | "binary" => {
-            c.s.set_text_mode(verb == "ascii");
+            c.ascii = verb == "ascii";
+            c.s.set_text_mode(c.ascii);
             return Ok(true);
         }
         "pwd" => {
