@@ -893,3 +893,33 @@ async fn ftp_ascii_resume_restarts_at_the_right_place() {
         "one\ntwo\nthree\n"
     );
 }
+
+// The servers' --cert/--key errors did not say which file was wrong: a
+// missing certificate printed "TLS certificate: I/O error: No such file or
+// directory (os error 2)", and a key file without a key named neither file.
+// Every error now names the file it is about.
+#[test]
+fn tls_loading_errors_name_the_file() {
+    let dir = temp_dir("tls-errors");
+    let good = examples::tls::load_or_create_self_signed(&dir.join("id"), &["localhost".to_owned()]);
+    assert!(good.is_ok());
+    let (cert, key) = (dir.join("id/cert.pem"), dir.join("id/key.pem"));
+    let missing = dir.join("missing.pem");
+    let garbage = dir.join("garbage.pem");
+    std::fs::write(&garbage, b"not a pem file\n").unwrap();
+    for (c, k, named) in [
+        (&missing, &key, &missing),
+        (&cert, &missing, &missing),
+        (&garbage, &key, &garbage),
+        (&cert, &garbage, &garbage),
+        (&cert, &cert, &cert),
+    ] {
+        let e = examples::tls::load_pem(c, k).unwrap_err().to_string();
+        assert!(
+            e.contains(&named.display().to_string()),
+            "{e:?} does not name {}",
+            named.display()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
