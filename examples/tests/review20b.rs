@@ -923,3 +923,103 @@ fn tls_loading_errors_name_the_file() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// RFC 1939 5, LIST: the listing gives each message's "exact size ... in
+// octets". pop3-fetch wrote whatever RETR sent into the local Maildir with
+// no bound, so a hostile server that lists a 10-octet message and then
+// never ends it filled the local disk. A message more than twice its
+// listed size (plus 1 MiB for servers that count line ends differently) now
+// ends the fetch with an error, the partial message discarded and the
+// connection dropped without QUIT, so nothing is deleted.
+#[tokio::test]
+async fn pop3_fetch_stops_a_message_far_larger_than_listed() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let sent2 = sent.clone();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let (rd, mut wr) = tcp.into_split();
+        let mut rd = tokio::io::BufReader::new(rd);
+        wr.write_all(b"+OK scripted\r\n").await.unwrap();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if tokio::io::AsyncBufReadExt::read_line(&mut rd, &mut line)
+                .await
+                .unwrap_or(0)
+                == 0
+            {
+                return;
+            }
+            let verb = line.split([' ', '\r']).next().unwrap_or("").to_ascii_uppercase();
+            let reply: &[u8] = match verb.as_str() {
+                "CAPA" => b"+OK\r\nUSER\r\nUIDL\r\n.\r\n",
+                "USER" => b"+OK\r\n",
+                "PASS" => b"+OK in\r\n",
+                "STAT" => b"+OK 1 10\r\n",
+                "UIDL" => b"+OK\r\n1 abc\r\n.\r\n",
+                "LIST" => b"+OK\r\n1 10\r\n.\r\n",
+                "RETR" => {
+                    wr.write_all(b"+OK 10 octets\r\n").await.unwrap();
+                    let chunk = vec![b'x'; 1000];
+                    // Lines of 1000 x's for ever (bounded here at 64 MiB).
+                    for _ in 0..64 * 1024 {
+                        if wr.write_all(&chunk).await.is_err() || wr.write_all(b"\r\n").await.is_err() {
+                            return;
+                        }
+                        sent2.fetch_add(1002, Ordering::Relaxed);
+                    }
+                    return;
+                }
+                _ => b"-ERR no\r\n",
+            };
+            let _ = wr.write_all(reply).await;
+        }
+    });
+    let dir = temp_dir("pop3-huge");
+    let maildir = dir.join("Mail");
+    let md = maildir.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_pop3-fetch"))
+            .args([
+                "-s",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "--timeout",
+                "5",
+                "--stls",
+                "never",
+            ])
+            .args([
+                "--user",
+                "a@a.test",
+                "--password",
+                "secret",
+                "--allow-plaintext",
+                "--quiet",
+            ])
+            .arg("--maildir")
+            .arg(&md)
+            .output()
+    });
+    let out = tokio::time::timeout(WAIT, out).await.unwrap().unwrap().unwrap();
+    let stored: u64 = ["new", "cur", "tmp"]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(maildir.join(d)).ok())
+        .flatten()
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        !out.status.success(),
+        "a message 6 million times its listed size was taken"
+    );
+    assert_eq!(stored, 0, "the oversized message was kept");
+    assert!(
+        sent.load(Ordering::Relaxed) < 32 * 1024 * 1024,
+        "pop3-fetch read on long after the listed size"
+    );
+}
