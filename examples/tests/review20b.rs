@@ -1023,3 +1023,97 @@ async fn pop3_fetch_stops_a_message_far_larger_than_listed() {
         "pop3-fetch read on long after the listed size"
     );
 }
+
+/// Peak resident memory of process `pid` in KiB (VmHWM).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+// The ftp client's `ls` collected the whole listing in memory before it
+// printed any of it, so a hostile (or just huge) server's listing, which
+// has no size limit in FTP, grew the client's memory without bound. The
+// listing is now printed as it arrives. Here the server sends 48 MiB of
+// listing and then waits: the client must not be holding it.
+#[test]
+fn ftp_ls_streams_the_listing() {
+    use std::io::Write;
+    const TOTAL: usize = 48 * 1024 * 1024;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (sent_tx, sent_rx) = std::sync::mpsc::channel::<()>();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let (tcp, _) = l.accept().expect("control connection");
+        tcp.set_read_timeout(Some(WAIT)).unwrap();
+        let mut out = tcp.try_clone().unwrap();
+        let mut lines = BufReader::new(tcp);
+        out.write_all(b"220 scripted\r\n").unwrap();
+        let mut data = None;
+        let mut line = String::new();
+        while {
+            line.clear();
+            lines.read_line(&mut line).unwrap_or(0) > 0
+        } {
+            let verb = line.split([' ', '\r']).next().unwrap_or("").to_ascii_uppercase();
+            let reply: Vec<u8> = match verb.as_str() {
+                "USER" => b"331 password\r\n".to_vec(),
+                "PASS" => b"230 in\r\n".to_vec(),
+                "TYPE" => b"200 type\r\n".to_vec(),
+                "EPSV" => {
+                    let d = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                    let p = d.local_addr().unwrap().port();
+                    data = Some(d);
+                    format!("229 Entering Extended Passive Mode (|||{p}|)\r\n").into_bytes()
+                }
+                "LIST" => {
+                    out.write_all(b"150 here it comes\r\n").unwrap();
+                    let (mut d, _) = data.take().expect("EPSV first").accept().unwrap();
+                    let entry = b"-rw-r--r-- 1 ftp ftp 5 Jan 01 00:00 a-file-name-of-some-length.txt\r\n";
+                    let block: Vec<u8> = entry.iter().copied().cycle().take(entry.len() * 1024).collect();
+                    let mut sent = 0;
+                    while sent < TOTAL {
+                        d.write_all(&block).unwrap();
+                        sent += block.len();
+                    }
+                    sent_tx.send(()).unwrap();
+                    let _ = go_rx.recv_timeout(WAIT);
+                    drop(d);
+                    b"226 done\r\n".to_vec()
+                }
+                "QUIT" => {
+                    out.write_all(b"221 bye\r\n").unwrap();
+                    return;
+                }
+                _ => b"502 not here\r\n".to_vec(),
+            };
+            out.write_all(&reply).unwrap();
+        }
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ftp"))
+        .arg(format!("ftp://u:p@127.0.0.1:{port}"))
+        .args(["--no-tls", "ls"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run ftp");
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()).unwrap());
+    // The whole listing has left the server (some may sit in socket buffers).
+    sent_rx.recv_timeout(WAIT).expect("the server sent the listing");
+    let peak = peak_rss_kib(child.id());
+    go_tx.send(()).unwrap();
+    let status = child.wait().unwrap();
+    let printed = reader.join().unwrap();
+    server.join().unwrap();
+    assert!(status.success());
+    assert!(printed >= TOTAL as u64 - 8 * 1024 * 1024, "printed {printed}");
+    assert!(
+        peak < 24 * 1024,
+        "the client held {peak} KiB while the listing arrived"
+    );
+}

@@ -589,13 +589,13 @@ async fn execute(c: &mut Client, cmd: Cmd, default_path: Option<&str>) -> Result
             } else {
                 c.s.list(arg).map_err(err)?;
             }
-            let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-            let sink = ChannelWriter(tx);
+            // Printed as it arrives: a listing has no size limit.
+            let sink = PrintableWriter {
+                out: std::io::stdout(),
+                held: None,
+            };
             c.transfer(Some(DataJob::Down(Box::new(sink))), ProgressBar::hidden())
                 .await?;
-            let listing: Vec<u8> = rx.try_iter().flatten().collect();
-            let mut out = std::io::stdout().lock();
-            std::io::Write::write_all(&mut out, &printable(&listing)).map_err(err)?;
         }
         Cmd::Get {
             remote,
@@ -710,16 +710,40 @@ fn printable(listing: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Collects a listing in memory chunks so it prints after the progress-free transfer.
-struct ChannelWriter(std::sync::mpsc::Sender<Vec<u8>>);
+/// Writes a listing to `out` as it arrives, through [`printable`]. A 0xC2
+/// that ends a chunk is held back until the next one, so a C1 control
+/// split across two reads is still escaped.
+struct PrintableWriter<W: std::io::Write> {
+    out: W,
+    held: Option<u8>,
+}
 
-impl std::io::Write for ChannelWriter {
+impl<W: std::io::Write> std::io::Write for PrintableWriter<W> {
     fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        self.0.send(b.to_vec()).map_err(io::Error::other)?;
+        if b.is_empty() {
+            return Ok(0);
+        }
+        let mut chunk = Vec::with_capacity(b.len() + 1);
+        chunk.extend(self.held.take());
+        chunk.extend_from_slice(b);
+        if chunk.last() == Some(&0xc2) {
+            self.held = chunk.pop();
+        }
+        self.out.write_all(&printable(&chunk))?;
         Ok(b.len())
     }
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        // A lone 0xC2 at the very end is no C1 control: it goes as it is.
+        if let Some(b) = self.held.take() {
+            self.out.write_all(&[b])?;
+        }
+        self.out.flush()
+    }
+}
+
+impl<W: std::io::Write> Drop for PrintableWriter<W> {
+    fn drop(&mut self) {
+        let _ = std::io::Write::flush(self);
     }
 }
 
@@ -851,6 +875,22 @@ async fn main() -> std::process::ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_writer_escapes_a_c1_split_across_writes() {
+        use std::io::Write;
+        let mut out = Vec::new();
+        {
+            let mut w = PrintableWriter {
+                out: &mut out,
+                held: None,
+            };
+            w.write_all(b"a\xc2").unwrap();
+            w.write_all(b"\x9bb\x1b").unwrap();
+            w.write_all(b"\xc2").unwrap();
+        }
+        assert_eq!(out, b"a\\xc2\\x9bb\\x1b\xc2");
+    }
 
     #[test]
     fn cli() {
