@@ -231,17 +231,6 @@ fn free_port() -> u16 {
     panic!("no free port below {low}");
 }
 
-fn b64(data: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(data)
-}
-
-// (a) The SCRAM server-first message repeats the client's nonce. A client
-// nonce that fits in the 12288-octet AUTH line (RFC 4954 4) makes a 334
-// challenge longer than that line, which smtp-proto refuses to send
-// (UsageError::BadArgument, the exchange left pending). maild ignored the
-// error, so the client waited for an answer that never came, holding a
-
 /// A running ftpd serving `dir/root`; killed on drop.
 struct Ftpd {
     child: Child,
@@ -340,10 +329,6 @@ async fn submit(port: u16, user: &str, pw: &str, from: &str, to: &[&str], body: 
     c.cmd("QUIT").await;
     (codes, code)
 }
-
-/// A next hop that answers EHLO, MAIL, RCPT and DATA, then, on its first
-/// connection only, stops reading in the middle of the body; later
-/// connections get the whole conversation. Counts connections.
 
 /// What `counting_hop` shares with its test: messages accepted per
 /// recipient domain; whether to stall; whether a stall was reached.
