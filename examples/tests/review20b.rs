@@ -1102,3 +1102,117 @@ fn ftp_ls_streams_the_listing() {
         "the client held {peak} KiB while the listing arrived"
     );
 }
+
+/// A DNS server on UDP loopback: `d.test` has MX 10 `down.d.test`
+/// (127.0.0.2, where nothing listens) and MX 20 `mx.test` (127.0.0.1, the
+/// maild under test, whose --hostname is mx.test); other names do not exist.
+async fn backup_mx_dns() -> std::net::SocketAddr {
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        while let Ok((n, peer)) = sock.recv_from(&mut buf).await {
+            let q = &buf[..n];
+            let mut i = 12;
+            let mut labels = Vec::new();
+            while i < q.len() && q[i] != 0 {
+                let len = usize::from(q[i]);
+                labels.push(String::from_utf8_lossy(&q[i + 1..i + 1 + len]).to_lowercase());
+                i += 1 + len;
+            }
+            let qname = labels.join(".");
+            let qtype = u16::from_be_bytes([q[i + 1], q[i + 2]]);
+            let question = &q[12..i + 5];
+            let mut answers: Vec<(u16, Vec<u8>)> = Vec::new();
+            let mut rcode = 0u8;
+            match (qname.as_str(), qtype) {
+                ("d.test", 15) => {
+                    for (pref, host) in [(10u16, "down.d.test"), (20, "mx.test")] {
+                        let mut rd = pref.to_be_bytes().to_vec();
+                        rd.extend(dns_name(host));
+                        answers.push((15, rd));
+                    }
+                }
+                ("down.d.test", 1) => answers.push((1, vec![127, 0, 0, 2])),
+                ("mx.test", 1) => answers.push((1, vec![127, 0, 0, 1])),
+                ("d.test" | "down.d.test" | "mx.test", _) => {}
+                _ => rcode = 3,
+            }
+            let mut r = Vec::new();
+            r.extend_from_slice(&q[..2]);
+            r.extend_from_slice(&[0x84, 0x80 | rcode, 0, 1]);
+            r.extend_from_slice(&u16::try_from(answers.len()).unwrap().to_be_bytes());
+            r.extend_from_slice(&[0, 0, 0, 0]);
+            r.extend_from_slice(question);
+            for (t, rd) in answers {
+                r.extend_from_slice(&[0xc0, 12]);
+                r.extend_from_slice(&t.to_be_bytes());
+                r.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
+                r.extend_from_slice(&u16::try_from(rd.len()).unwrap().to_be_bytes());
+                r.extend_from_slice(&rd);
+            }
+            let _ = sock.send_to(&r, peer).await;
+        }
+    });
+    addr
+}
+
+// RFC 5321 5.1: "The relay host MUST then inspect the list for any of the
+// names or addresses by which it might be known in mail transactions. If a
+// matching record is found, all records at that preference level and
+// higher-numbered ones MUST be discarded from consideration." maild, as the
+// backup MX of a domain whose primary was down, relayed the message to
+// itself: it refused it as a relay (554), and the sender got a bounce for
+// mail that only had to wait for the primary. Its own name is now dropped
+// from the MX list with every record from that preference on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_never_goes_to_its_own_backup_mx_record() {
+    let dns = backup_mx_dns().await.to_string();
+    let port = free_port();
+    let dir = temp_dir("self-mx");
+    let p = port.to_string();
+    let m = Maild::start(
+        &dir,
+        port,
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--dns-server",
+            &dns,
+            "--mx-port",
+            &p,
+        ],
+    );
+    let (codes, code) = submit(
+        m.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["bob@d.test"],
+        "Subject: backup\r\n\r\nwait for the primary\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250], 250));
+    let queue = dir.join("queue");
+    let attempted = || {
+        std::fs::read_dir(&queue).is_ok_and(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".env"))
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                .any(|t| t.lines().any(|l| l.starts_with("attempts ") && l != "attempts 0"))
+        })
+    };
+    wait_for("the first attempt, or a bounce", || {
+        attempted() || !m.messages("alice@a.test").is_empty()
+    })
+    .await;
+    assert!(
+        m.messages("alice@a.test").is_empty(),
+        "bounced: {:?}",
+        m.messages("alice@a.test")
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(m.queued(), 1, "still queued for the primary");
+}

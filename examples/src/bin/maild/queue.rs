@@ -445,11 +445,17 @@ async fn deliver_domain(
                 ));
             }
         },
-        (None, Some(resolver), None) => match mx::mx_hosts(resolver, domain).await {
-            Ok(hosts) => hosts.into_iter().map(|h| (h, q.mx_port)).collect(),
-            Err(e) if e.is_permanent() => return all(Outcome::Permanent(0, format!("5.1.2 {e}"))),
-            Err(e) => return all(Outcome::Temporary(e.to_string())),
-        },
+        (None, Some(resolver), None) => {
+            match mx::mx_hosts_except(resolver, domain, &[&shared.hostname]).await {
+                Ok(hosts) => hosts.into_iter().map(|h| (h, q.mx_port)).collect(),
+                // RFC 3463 X.4.6: routing loop detected.
+                Err(e @ mx::MxError::LoopsBack(_)) => {
+                    return all(Outcome::Permanent(0, format!("5.4.6 {e}")));
+                }
+                Err(e) if e.is_permanent() => return all(Outcome::Permanent(0, format!("5.1.2 {e}"))),
+                Err(e) => return all(Outcome::Temporary(e.to_string())),
+            }
+        }
         (None, None, None) => return all(Outcome::Temporary("no resolver configured".into())),
     };
     let mut last = String::from("no next hop");
