@@ -759,8 +759,9 @@ async fn one_relay_attempt_tries_a_bounded_number_of_mx_hosts() {
 }
 
 /// A scripted SMTP server (EHLO with `ehlo_extra` lines) that takes one
-/// message and returns its DATA bytes up to, not including, the final dot line.
-async fn data_sink(ehlo: &'static [u8]) -> (u16, tokio::task::JoinHandle<Vec<u8>>) {
+/// message and returns its DATA bytes up to, not including, the final dot
+/// line, and the command verbs it got.
+async fn data_sink(ehlo: &'static [u8]) -> (u16, tokio::task::JoinHandle<(Vec<u8>, Vec<String>)>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = tokio::spawn(async move {
@@ -769,6 +770,7 @@ async fn data_sink(ehlo: &'static [u8]) -> (u16, tokio::task::JoinHandle<Vec<u8>
         let mut rd = tokio::io::BufReader::new(rd);
         wr.write_all(b"220 scripted\r\n").await.unwrap();
         let mut body = Vec::new();
+        let mut verbs = Vec::new();
         let mut line = Vec::new();
         loop {
             line.clear();
@@ -777,9 +779,10 @@ async fn data_sink(ehlo: &'static [u8]) -> (u16, tokio::task::JoinHandle<Vec<u8>
                 .unwrap_or(0)
                 == 0
             {
-                return body;
+                return (body, verbs);
             }
             let verb = String::from_utf8_lossy(line.get(..4).unwrap_or(b"")).to_ascii_uppercase();
+            verbs.push(verb.clone());
             let reply: &[u8] = match verb.as_str() {
                 "EHLO" => ehlo,
                 "MAIL" | "RCPT" => b"250 ok\r\n",
@@ -789,7 +792,7 @@ async fn data_sink(ehlo: &'static [u8]) -> (u16, tokio::task::JoinHandle<Vec<u8>
                         line.clear();
                         let n = tokio::io::AsyncBufReadExt::read_until(&mut rd, b'\n', &mut line).await;
                         if n.unwrap_or(0) == 0 {
-                            return body;
+                            return (body, verbs);
                         }
                         if line == b".\r\n" {
                             break;
@@ -800,7 +803,7 @@ async fn data_sink(ehlo: &'static [u8]) -> (u16, tokio::task::JoinHandle<Vec<u8>
                 }
                 "QUIT" => {
                     let _ = wr.write_all(b"221 bye\r\n").await;
-                    return body;
+                    return (body, verbs);
                 }
                 _ => b"502 no\r\n",
             };
@@ -844,7 +847,7 @@ async fn smtp_send_message_file_with_unix_line_ends_is_sent_as_crlf() {
     let file = dir.join("m.eml");
     std::fs::write(&file, b"Subject: lf\n\nfirst\n.dot line\n\nlast").unwrap();
     let out = smtp_send_message(port, &file).await;
-    let body = server.await.unwrap();
+    let (body, _) = server.await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(
@@ -1215,4 +1218,26 @@ async fn relay_never_goes_to_its_own_backup_mx_record() {
             .collect::<Vec<_>>()
     );
     assert_eq!(m.queued(), 1, "still queued for the primary");
+}
+
+// RFC 6152 3: a client must not send 8-bit data to a server that does not
+// offer 8BITMIME. smtp-send, given an 8-bit --message for such a server,
+// printed that it would "send it as it is", sent MAIL, RCPT and DATA, and
+// then failed in the middle of DATA (smtp-proto refuses the 8-bit body),
+// leaving the server with an open DATA. It now says why before any
+// transaction starts and ends the session with QUIT.
+#[tokio::test]
+async fn smtp_send_refuses_8bit_for_a_server_without_8bitmime_before_data() {
+    let (port, server) = data_sink(b"250 hop\r\n").await;
+    let dir = temp_dir("8bit-message");
+    let file = dir.join("m.eml");
+    std::fs::write(&file, "Subject: caf\u{e9}\r\n\r\nd\u{e9}j\u{e0} vu\r\n").unwrap();
+    let out = smtp_send_message(port, &file).await;
+    let (_, verbs) = server.await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("8BITMIME"), "{err}");
+    assert!(!verbs.iter().any(|v| v == "DATA" || v == "MAIL"), "{verbs:?}");
+    assert_eq!(verbs.last().map(String::as_str), Some("QUIT"), "{verbs:?}");
 }

@@ -445,13 +445,18 @@ async fn submit(
                     } else if want_auth && !s.is_authenticated() {
                         failure = Some("AUTH did not run (the server offers no usable mechanism)".into());
                         s.quit(Instant::now()).map_err(|e| e.to_string())?;
-                    } else if let Some(mut env) = envelope.take() {
-                        if env.body.is_some() && !s.capabilities().has(&EhloKeyword::EightBitMime) {
-                            // An 8-bit --message to a server without 8BITMIME:
-                            // send it as it is, as most agents do, but say so.
-                            eprintln!("smtp-send: warning: 8-bit message, but the server lacks 8BITMIME");
-                            env.body = None;
-                        }
+                    } else if envelope.as_ref().is_some_and(|env| env.body.is_some())
+                        && !s.capabilities().has(&EhloKeyword::EightBitMime)
+                    {
+                        // An 8-bit --message to a server without 8BITMIME:
+                        // it must not be sent (RFC 6152 3), and smtp-proto
+                        // would refuse the body in the middle of DATA.
+                        failure = Some(
+                            "the message has 8-bit content, but the server does not offer 8BITMIME (RFC 6152 3)"
+                                .into(),
+                        );
+                        s.quit(Instant::now()).map_err(|e| e.to_string())?;
+                    } else if let Some(env) = envelope.take() {
                         s.send_mail(env, Instant::now())
                             .map_err(|e| format!("MAIL: {e}"))?;
                     }
