@@ -9,7 +9,7 @@
 //! leaves a half file under the real name.
 //!
 //! Durable uploads (the default, [`FileTree::with_durable_uploads`]) are
-//! fsynced before that rename, so a crash after the 226 can neither lose the
+//! fsynced before that rename and their directory after it, so a crash after the 226 can neither lose the
 //! file nor leave a truncated one under the real name. To keep that final
 //! fsync short, write-back is started while the upload is still arriving: every
 //! [`WRITEBACK_EVERY`] bytes a background thread runs `fdatasync` on the
@@ -279,6 +279,7 @@ impl FileTree {
             unsynced: 0,
             writeback: None,
             append: keep == u64::MAX,
+            reserved: false,
         };
         if keep > 0
             && !upload.append
@@ -289,6 +290,42 @@ impl FileTree {
         }
         upload.file = Some(file);
         Ok(upload)
+    }
+
+    /// STOU: an upload into directory `vdir` under a new name made from
+    /// `hint` (see [`unique_name`](Self::unique_name)), and that name. The
+    /// name is reserved at once with an empty file created exclusively, so
+    /// two STOUs under way together never get the same name (RFC 959
+    /// 4.1.3: "a name unique to that directory"); an upload that does not
+    /// complete removes it again.
+    ///
+    /// # Errors
+    ///
+    /// As [`begin_upload`](Self::begin_upload).
+    pub fn begin_unique_upload(&self, vdir: &str, hint: &str) -> io::Result<(String, Upload)> {
+        let vdir = vdir.trim_end_matches('/');
+        for _ in 0..100 {
+            let name = self.unique_name(if vdir.is_empty() { "/" } else { vdir }, hint)?;
+            let vpath = format!("{vdir}/{name}");
+            let dest = self.resolve_new(&vpath)?;
+            match OpenOptions::new().write(true).create_new(true).open(&dest) {
+                Ok(_) => {}
+                // Taken since unique_name looked: try the next one.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+            return match self.begin_upload(&vpath, 0) {
+                Ok(mut up) => {
+                    up.reserved = true;
+                    Ok((name, up))
+                }
+                Err(e) => {
+                    let _ = fs::remove_file(&dest);
+                    Err(e)
+                }
+            };
+        }
+        Err(io::Error::other("no free name"))
     }
 
     /// A name for STOU in directory `vdir` that does not exist yet.
@@ -416,6 +453,9 @@ pub struct Upload {
     /// APPE: the file holds only the new data, joined to the real file's
     /// content as it is at [`Upload::commit`].
     append: bool,
+    /// STOU: the real name holds an empty file that reserves it, removed
+    /// if the upload does not complete.
+    reserved: bool,
 }
 
 /// Serialises the commits of appends in this process, so each one joins
@@ -494,13 +534,24 @@ impl Upload {
             let _ = fs::remove_file(&self.tmp);
             return done;
         }
-        let done = synced
+        let renamed = synced
             .and_then(|()| if self.durable { file.sync_all() } else { Ok(()) })
             .and_then(|()| fs::rename(&self.tmp, &self.dest));
-        if done.is_err() {
+        if renamed.is_err() {
             let _ = fs::remove_file(&self.tmp);
+            if self.reserved {
+                let _ = fs::remove_file(&self.dest);
+            }
         }
-        done.map(|()| self.written)
+        renamed
+            .and_then(|()| {
+                if self.durable {
+                    sync_parent(&self.dest)
+                } else {
+                    Ok(())
+                }
+            })
+            .map(|()| self.written)
     }
 
     /// APPE's commit: under a process-wide lock, a new file gets the real
@@ -531,12 +582,24 @@ impl Upload {
                 out.sync_all()?;
             }
             fs::rename(&joined, &self.dest)?;
+            if self.durable {
+                sync_parent(&self.dest)?;
+            }
             Ok(kept + added)
         })();
         if result.is_err() {
             let _ = fs::remove_file(&joined);
         }
         result
+    }
+}
+
+/// Fsyncs the directory holding `path`, so a rename into it survives a
+/// crash: the file's own fsync does not cover its directory entry.
+fn sync_parent(path: &Path) -> io::Result<()> {
+    match path.parent() {
+        Some(dir) => File::open(dir)?.sync_all(),
+        None => Ok(()),
     }
 }
 
@@ -557,6 +620,9 @@ impl Drop for Upload {
         if self.file.take().is_some() {
             // A running write-back holds its own descriptor and ends by itself.
             let _ = fs::remove_file(&self.tmp);
+            if self.reserved {
+                let _ = fs::remove_file(&self.dest);
+            }
         }
     }
 }
@@ -690,6 +756,21 @@ mod tests {
         let mut rest = String::new();
         f.read_to_string(&mut rest).unwrap();
         assert_eq!((len, rest.as_str()), (8, "abc!"));
+        let _ = fs::remove_dir_all(base);
+    }
+
+    #[test]
+    fn unique_uploads_reserve_their_names() {
+        let (t, base) = tree("stou");
+        let (a, mut ua) = t.begin_unique_upload("/", "x").unwrap();
+        let (b, ub) = t.begin_unique_upload("/", "x").unwrap();
+        assert_eq!((a.as_str(), b.as_str()), ("x", "x.1"));
+        // An upload that does not complete gives its name back.
+        drop(ub);
+        assert!(!base.join("root/x.1").exists());
+        ua.write_all(b"kept").unwrap();
+        ua.commit().unwrap();
+        assert_eq!(fs::read(base.join("root/x")).unwrap(), b"kept");
         let _ = fs::remove_dir_all(base);
     }
 

@@ -5,6 +5,7 @@ use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::name_server::TokioConnectionProvider;
 use hickory_resolver::proto::xfer::Protocol;
 use hickory_resolver::{ResolveError, TokioResolver};
+use std::hash::BuildHasher;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -17,6 +18,10 @@ pub enum MxError {
     /// The domain does not exist. Permanent.
     #[error("domain {0} does not exist")]
     NoSuchDomain(String),
+    /// This server is the domain's best MX: nowhere to relay to (RFC 5321
+    /// 5.1, "it is an error condition"). Permanent.
+    #[error("this server is the best mail exchanger for {0}: mail loops back")]
+    LoopsBack(String),
     /// A DNS failure that may pass (timeout, SERVFAIL). Retry later.
     #[error("DNS lookup for {domain} failed: {reason}")]
     Temporary {
@@ -70,14 +75,31 @@ fn classify(domain: &str, e: &ResolveError) -> Option<MxError> {
     })
 }
 
-/// The hosts to try for `domain`, best preference first (equal preferences
-/// keep the order the server gave). With no MX records the domain itself is
+/// The hosts to try for `domain`, best preference first (hosts of equal
+/// preference in a random order, RFC 5321 5.1). With no MX records the domain itself is
 /// the implicit MX if it has an address (RFC 5321 5.1).
 ///
 /// # Errors
 ///
 /// [`MxError`], telling permanent from temporary failures.
 pub async fn mx_hosts(resolver: &TokioResolver, domain: &str) -> Result<Vec<String>, MxError> {
+    mx_hosts_except(resolver, domain, &[]).await
+}
+
+/// As [`mx_hosts`], for a relay known by the host names `own`: from the
+/// first MX record naming one of them, that preference and every higher
+/// one are left out (RFC 5321 5.1: "all records at that preference level
+/// and higher-numbered ones MUST be discarded"), so a backup MX never
+/// relays to itself or to a worse backup.
+///
+/// # Errors
+///
+/// As [`mx_hosts`], and [`MxError::LoopsBack`] when nothing is left.
+pub async fn mx_hosts_except(
+    resolver: &TokioResolver,
+    domain: &str,
+    own: &[&str],
+) -> Result<Vec<String>, MxError> {
     let domain = domain.trim_end_matches('.');
     let fqdn = format!("{domain}.");
     match resolver.mx_lookup(fqdn.as_str()).await {
@@ -95,7 +117,21 @@ pub async fn mx_hosts(resolver: &TokioResolver, domain: &str) -> Result<Vec<Stri
                 return Err(MxError::NullMx(domain.to_owned()));
             }
             if !records.is_empty() {
-                records.sort_by_key(|(pref, _)| *pref);
+                // Equal preferences in a random order (RFC 5321 5.1: the
+                // sender "MUST randomize them to spread the load"): a hash
+                // with a fresh random key is a random order of the hosts.
+                let random = std::collections::hash_map::RandomState::new();
+                records.sort_by_cached_key(|(pref, host)| (*pref, random.hash_one(host)));
+                let is_own = |h: &str| {
+                    own.iter()
+                        .any(|o| o.trim_end_matches('.').eq_ignore_ascii_case(h))
+                };
+                if let Some(cut) = records.iter().find(|(_, h)| is_own(h)).map(|(p, _)| *p) {
+                    records.retain(|(p, _)| *p < cut);
+                    if records.is_empty() {
+                        return Err(MxError::LoopsBack(domain.to_owned()));
+                    }
+                }
                 return Ok(records.into_iter().map(|(_, h)| h).collect());
             }
         }
@@ -194,6 +230,14 @@ mod tests {
         let null = mx_hosts(&r, "null.test").await.unwrap_err();
         assert_eq!(null, MxError::NullMx("null.test".into()));
         assert!(null.is_permanent());
+        // Known as b.mx.test: b and the worse c are left out.
+        assert_eq!(
+            mx_hosts_except(&r, "mx.test", &["B.MX.test."]).await.unwrap(),
+            vec!["a.mx.test"]
+        );
+        let own_best = mx_hosts_except(&r, "mx.test", &["a.mx.test"]).await.unwrap_err();
+        assert_eq!(own_best, MxError::LoopsBack("mx.test".into()));
+        assert!(own_best.is_permanent());
         let missing = mx_hosts(&r, "nowhere.test").await.unwrap_err();
         assert_eq!(missing, MxError::NoSuchDomain("nowhere.test".into()));
     }

@@ -38,15 +38,31 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 ///
 /// I/O errors, or `InvalidData` if the files hold no certificate or key.
 pub fn load_pem(cert_path: &Path, key_path: &Path) -> io::Result<Identity> {
+    // Every error names its file: the PEM reader's own errors do not.
     let certs = CertificateDer::pem_file_iter(cert_path)
-        .map_err(invalid)?
+        .map_err(|e| about_file(cert_path, e))?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(invalid)?;
+        .map_err(|e| about_file(cert_path, e))?;
     if certs.is_empty() {
         return Err(invalid(format!("no certificate in {}", cert_path.display())));
     }
-    let key = PrivateKeyDer::from_pem_file(key_path).map_err(invalid)?;
+    let key = PrivateKeyDer::from_pem_file(key_path).map_err(|e| match e {
+        rustls_pki_types::pem::Error::NoItemsFound => {
+            invalid(format!("no private key in {}", key_path.display()))
+        }
+        e => about_file(key_path, e),
+    })?;
     Ok(Identity { certs, key })
+}
+
+/// A PEM reading error for `path`, keeping the I/O error kind.
+fn about_file(path: &Path, e: rustls_pki_types::pem::Error) -> io::Error {
+    match e {
+        rustls_pki_types::pem::Error::Io(io) => {
+            io::Error::new(io.kind(), format!("{}: {io}", path.display()))
+        }
+        e => invalid(format!("{}: {e}", path.display())),
+    }
 }
 
 /// Loads `cert.pem`/`key.pem` from `dir`, or creates a self-signed pair for
@@ -114,8 +130,11 @@ pub fn connector(insecure: bool, extra_ca: Option<&Path>) -> io::Result<TlsConne
         let mut roots = RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         if let Some(path) = extra_ca {
-            for cert in CertificateDer::pem_file_iter(path).map_err(invalid)? {
-                roots.add(cert.map_err(invalid)?).map_err(invalid)?;
+            for cert in CertificateDer::pem_file_iter(path).map_err(|e| about_file(path, e))? {
+                let cert = cert.map_err(|e| about_file(path, e))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| invalid(format!("{}: {e}", path.display())))?;
             }
         }
         builder.with_root_certificates(roots).with_no_client_auth()

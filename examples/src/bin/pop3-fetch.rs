@@ -120,6 +120,13 @@ fn load_state(path: &Path) -> Result<HashSet<Bytes>> {
     }
 }
 
+/// The most octets a message listed with `size` may bring: RFC 1939 5 says
+/// LIST gives its "exact size", but servers differ in how they count line
+/// ends, so twice that plus 1 MiB. Without a listed size, no bound.
+fn size_limit(size: Option<u64>) -> u64 {
+    size.map_or(u64::MAX, |s| s.saturating_mul(2).saturating_add(1 << 20))
+}
+
 /// Where the fetch stands.
 #[derive(Default)]
 struct Totals {
@@ -133,23 +140,30 @@ struct Fetcher {
     maildir: Maildir,
     state: Option<std::fs::File>,
     known: HashSet<Bytes>,
-    current: Option<(Delivery, Option<Bytes>)>,
+    /// The message being received, its unique id, and the most octets it
+    /// may have (see [`size_limit`]).
+    current: Option<(Delivery, Option<Bytes>, u64)>,
     bar: ProgressBar,
     totals: Totals,
 }
 
 impl Fetcher {
-    fn start(&mut self, uid: Option<Bytes>) -> Result<()> {
+    fn start(&mut self, uid: Option<Bytes>, size: Option<u64>) -> Result<()> {
         let d = self
             .maildir
             .begin()
             .map_err(|e| format!("{}: {e}", self.maildir.path().display()))?;
-        self.current = Some((d, uid));
+        self.current = Some((d, uid, size_limit(size)));
         Ok(())
     }
 
     fn data(&mut self, chunk: &[u8]) -> Result<()> {
-        let (d, _) = self.current.as_mut().ok_or("message data outside a message")?;
+        let (d, _, limit) = self.current.as_mut().ok_or("message data outside a message")?;
+        if d.size().saturating_add(chunk.len() as u64) > *limit {
+            // Dropping the delivery removes the partial file.
+            self.current = None;
+            return Err("the server sent a message far larger than it listed; stopped".into());
+        }
         d.write_all(chunk)
             .map_err(|e| format!("writing to the Maildir: {e}"))?;
         self.bar.inc(chunk.len() as u64);
@@ -157,7 +171,7 @@ impl Fetcher {
     }
 
     fn end(&mut self) -> Result<()> {
-        let (d, uid) = self.current.take().ok_or("message end outside a message")?;
+        let (d, uid, _) = self.current.take().ok_or("message end outside a message")?;
         let size = d.size();
         d.commit()
             .map_err(|e| format!("committing to the Maildir: {e}"))?;
@@ -288,7 +302,7 @@ async fn fetch(args: &Args, f: &mut Fetcher) -> Result<()> {
                         };
                         s.fetch(mode).map_err(|e| e.to_string())?;
                     }
-                    ClientEvent::MessageStart { uid, .. } => f.start(uid)?,
+                    ClientEvent::MessageStart { uid, size, .. } => f.start(uid, size)?,
                     ClientEvent::MessageData(chunk) => f.data(&chunk)?,
                     ClientEvent::MessageEnd { .. } => f.end()?,
                     ClientEvent::FetchDone { deleted, skipped, .. } => {

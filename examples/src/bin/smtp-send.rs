@@ -101,7 +101,8 @@ struct Args {
     /// Attach a file (repeatable); the content type is detected.
     #[arg(long, short = 'a')]
     attach: Vec<PathBuf>,
-    /// Send this file as the message, byte for byte, instead of building one.
+    /// Send this file as the message, byte for byte (but every line end as
+    /// CRLF, as SMTP needs), instead of building one.
     #[arg(long, conflicts_with_all = ["subject", "body", "body_file", "attach", "headers"])]
     message: Option<PathBuf>,
     /// Also write the message as sent (before dot-stuffing) to this file.
@@ -274,7 +275,7 @@ fn compose(args: &Args) -> Result<(Vec<u8>, Envelope)> {
     };
 
     let message = if let Some(path) = &args.message {
-        std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?
+        crlf_lines(&std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?)
     } else {
         let text = match (&args.body, &args.body_file) {
             (Some(b), _) => b.clone(),
@@ -333,6 +334,28 @@ fn compose(args: &Args) -> Result<(Vec<u8>, Envelope)> {
         ..Envelope::default()
     };
     Ok((message, envelope))
+}
+
+/// `data` with every line end (CRLF, or a bare LF or CR as files saved on
+/// Unix or old Macs have) as CRLF: SMTP sends a bare CR or LF never (RFC
+/// 5321 2.3.8), and smtp-proto refuses one.
+fn crlf_lines(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + data.len() / 32);
+    let mut i = 0;
+    while i < data.len() {
+        match data[i] {
+            b'\r' => {
+                out.extend_from_slice(b"\r\n");
+                if data.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+            }
+            b'\n' => out.extend_from_slice(b"\r\n"),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
 }
 
 /// What the submission came to.
@@ -422,13 +445,18 @@ async fn submit(
                     } else if want_auth && !s.is_authenticated() {
                         failure = Some("AUTH did not run (the server offers no usable mechanism)".into());
                         s.quit(Instant::now()).map_err(|e| e.to_string())?;
-                    } else if let Some(mut env) = envelope.take() {
-                        if env.body.is_some() && !s.capabilities().has(&EhloKeyword::EightBitMime) {
-                            // An 8-bit --message to a server without 8BITMIME:
-                            // send it as it is, as most agents do, but say so.
-                            eprintln!("smtp-send: warning: 8-bit message, but the server lacks 8BITMIME");
-                            env.body = None;
-                        }
+                    } else if envelope.as_ref().is_some_and(|env| env.body.is_some())
+                        && !s.capabilities().has(&EhloKeyword::EightBitMime)
+                    {
+                        // An 8-bit --message to a server without 8BITMIME:
+                        // it must not be sent (RFC 6152 3), and smtp-proto
+                        // would refuse the body in the middle of DATA.
+                        failure = Some(
+                            "the message has 8-bit content, but the server does not offer 8BITMIME (RFC 6152 3)"
+                                .into(),
+                        );
+                        s.quit(Instant::now()).map_err(|e| e.to_string())?;
+                    } else if let Some(env) = envelope.take() {
                         s.send_mail(env, Instant::now())
                             .map_err(|e| format!("MAIL: {e}"))?;
                     }

@@ -120,6 +120,8 @@ struct Client {
     connector: Option<TlsConnector>,
     timeout: Duration,
     quiet: bool,
+    /// Files move as text (TYPE A), as last given to `set_text_mode`.
+    ascii: bool,
     listener: Option<TcpListener>,
 }
 
@@ -180,6 +182,7 @@ impl Client {
             connector,
             timeout: Duration::from_secs(args.timeout),
             quiet: args.quiet,
+            ascii: args.ascii,
             listener: None,
         };
         loop {
@@ -535,6 +538,41 @@ async fn data(
     Ok(total)
 }
 
+/// Where a download resumed into the partial file `local` restarts: its
+/// length, or in TYPE A the length of its transfer form, each LF counted as
+/// CRLF (RFC 3659 5.3: the restart marker counts octets "in the transfer
+/// representation"). 0 for a missing file.
+fn restart_offset(local: &std::path::Path, ascii: bool) -> io::Result<u64> {
+    let file = match std::fs::File::open(local) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let len = file.metadata()?.len();
+    if !ascii {
+        return Ok(len);
+    }
+    let mut lines = 0u64;
+    let mut r = io::BufReader::new(file);
+    loop {
+        let buf = io::BufRead::fill_buf(&mut r)?;
+        if buf.is_empty() {
+            return Ok(len + lines);
+        }
+        lines += buf.iter().filter(|&&b| b == b'\n').count() as u64;
+        let n = buf.len();
+        io::BufRead::consume(&mut r, n);
+    }
+}
+
+/// The temporary name a fresh download of `local` is written under: a
+/// hidden name in the same directory, so the final rename stays on one
+/// file system.
+fn partial_name(local: &std::path::Path) -> PathBuf {
+    let name = local.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    local.with_file_name(format!(".{name}.part-{}", std::process::id()))
+}
+
 fn base_name(p: &str) -> &str {
     p.trim_end_matches('/').rsplit('/').next().unwrap_or(p)
 }
@@ -551,13 +589,13 @@ async fn execute(c: &mut Client, cmd: Cmd, default_path: Option<&str>) -> Result
             } else {
                 c.s.list(arg).map_err(err)?;
             }
-            let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-            let sink = ChannelWriter(tx);
+            // Printed as it arrives: a listing has no size limit.
+            let sink = PrintableWriter {
+                out: std::io::stdout(),
+                held: None,
+            };
             c.transfer(Some(DataJob::Down(Box::new(sink))), ProgressBar::hidden())
                 .await?;
-            let listing: Vec<u8> = rx.try_iter().flatten().collect();
-            let mut out = std::io::stdout().lock();
-            std::io::Write::write_all(&mut out, &printable(&listing)).map_err(err)?;
         }
         Cmd::Get {
             remote,
@@ -570,7 +608,7 @@ async fn execute(c: &mut Client, cmd: Cmd, default_path: Option<&str>) -> Result
             let local = local.unwrap_or_else(|| PathBuf::from(base_name(&remote)));
             let size = c.remote_size(&remote).await;
             let have = if resume {
-                std::fs::metadata(&local).map(|m| m.len()).unwrap_or(0)
+                restart_offset(&local, c.ascii).map_err(|e| format!("{}: {e}", local.display()))?
             } else {
                 0
             };
@@ -578,17 +616,34 @@ async fn execute(c: &mut Client, cmd: Cmd, default_path: Option<&str>) -> Result
                 println!("{}: already complete ({have} bytes)", local.display());
                 return Ok(());
             }
-            let file = if have > 0 {
-                std::fs::OpenOptions::new().append(true).open(&local)
-            } else {
-                std::fs::File::create(&local)
+            // A fresh download goes to a temporary file beside LOCAL, renamed
+            // over it only once complete: a download that fails (550, a
+            // broken connection) leaves an existing LOCAL file as it was.
+            let part = (have == 0).then(|| partial_name(&local));
+            let file = match &part {
+                None => std::fs::OpenOptions::new().append(true).open(&local),
+                Some(part) => std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(part),
             }
             .map_err(|e| format!("{}: {e}", local.display()))?;
-            c.s.retr(remote.as_bytes(), have).map_err(err)?;
-            let pb = c.bar(size, have, &remote);
-            let t0 = Instant::now();
-            let n = c.transfer(Some(DataJob::Down(Box::new(file))), pb).await?;
-            report(c.quiet, "received", n, t0);
+            let done: Result<()> = async {
+                c.s.retr(remote.as_bytes(), have).map_err(err)?;
+                let pb = c.bar(size, have, &remote);
+                let t0 = Instant::now();
+                let n = c.transfer(Some(DataJob::Down(Box::new(file))), pb).await?;
+                if let Some(part) = &part {
+                    std::fs::rename(part, &local).map_err(|e| format!("{}: {e}", local.display()))?;
+                }
+                report(c.quiet, "received", n, t0);
+                Ok(())
+            }
+            .await;
+            if let (Err(_), Some(part)) = (&done, &part) {
+                let _ = std::fs::remove_file(part);
+            }
+            done?;
         }
         Cmd::Put { local, remote } => {
             let remote = remote.unwrap_or_else(|| base_name(&local.to_string_lossy()).to_owned());
@@ -655,16 +710,40 @@ fn printable(listing: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Collects a listing in memory chunks so it prints after the progress-free transfer.
-struct ChannelWriter(std::sync::mpsc::Sender<Vec<u8>>);
+/// Writes a listing to `out` as it arrives, through [`printable`]. A 0xC2
+/// that ends a chunk is held back until the next one, so a C1 control
+/// split across two reads is still escaped.
+struct PrintableWriter<W: std::io::Write> {
+    out: W,
+    held: Option<u8>,
+}
 
-impl std::io::Write for ChannelWriter {
+impl<W: std::io::Write> std::io::Write for PrintableWriter<W> {
     fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        self.0.send(b.to_vec()).map_err(io::Error::other)?;
+        if b.is_empty() {
+            return Ok(0);
+        }
+        let mut chunk = Vec::with_capacity(b.len() + 1);
+        chunk.extend(self.held.take());
+        chunk.extend_from_slice(b);
+        if chunk.last() == Some(&0xc2) {
+            self.held = chunk.pop();
+        }
+        self.out.write_all(&printable(&chunk))?;
         Ok(b.len())
     }
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        // A lone 0xC2 at the very end is no C1 control: it goes as it is.
+        if let Some(b) = self.held.take() {
+            self.out.write_all(&[b])?;
+        }
+        self.out.flush()
+    }
+}
+
+impl<W: std::io::Write> Drop for PrintableWriter<W> {
+    fn drop(&mut self) {
+        let _ = std::io::Write::flush(self);
     }
 }
 
@@ -690,7 +769,8 @@ async fn interactive_line(c: &mut Client, line: &str) -> Result<bool> {
             return Ok(true);
         }
         "ascii" | "binary" => {
-            c.s.set_text_mode(verb == "ascii");
+            c.ascii = verb == "ascii";
+            c.s.set_text_mode(c.ascii);
             return Ok(true);
         }
         "pwd" => {
@@ -795,6 +875,22 @@ async fn main() -> std::process::ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_writer_escapes_a_c1_split_across_writes() {
+        use std::io::Write;
+        let mut out = Vec::new();
+        {
+            let mut w = PrintableWriter {
+                out: &mut out,
+                held: None,
+            };
+            w.write_all(b"a\xc2").unwrap();
+            w.write_all(b"\x9bb\x1b").unwrap();
+            w.write_all(b"\xc2").unwrap();
+        }
+        assert_eq!(out, b"a\\xc2\\x9bb\\x1b\xc2");
+    }
 
     #[test]
     fn cli() {

@@ -516,9 +516,7 @@ impl State {
                     .and_then(|p| p.rsplit('/').next())
                     .unwrap_or("upload")
                     .to_owned();
-                let name = tree.unique_name(&cwd, &hint).map_err(fail)?;
-                let target = format!("{}/{name}", cwd.trim_end_matches('/'));
-                let upload = tree.begin_upload(&target, 0).map_err(fail)?;
+                let (name, upload) = tree.begin_unique_upload(&cwd, &hint).map_err(fail)?;
                 let _ = self.session.data_unique_name(t.id, name.as_bytes());
                 Ok(Payload::Upload(upload))
             }

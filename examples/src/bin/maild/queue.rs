@@ -429,21 +429,55 @@ async fn deliver_domain(
     stop: watch::Receiver<bool>,
 ) -> Vec<Outcome> {
     let all = |o: Outcome| vec![o; rcpts.len()];
-    let hosts: Vec<(String, u16)> = match (&q.relay_host, &q.resolver) {
-        (Some(h), _) => vec![h.clone()],
-        (None, Some(resolver)) => match mx::mx_hosts(resolver, domain).await {
-            Ok(hosts) => hosts.into_iter().map(|h| (h, q.mx_port)).collect(),
-            Err(e) if e.is_permanent() => return all(Outcome::Permanent(0, format!("5.1.2 {e}"))),
-            Err(e) => return all(Outcome::Temporary(e.to_string())),
+    // An address literal names the host itself: no DNS (RFC 5321 4.1.3).
+    let literal = domain
+        .strip_prefix('[')
+        .and_then(|d| d.strip_suffix(']'))
+        .filter(|_| q.relay_host.is_none());
+    let hosts: Vec<(String, u16)> = match (&q.relay_host, &q.resolver, literal) {
+        (Some(h), _, _) => vec![h.clone()],
+        (None, _, Some(literal)) => match address_literal(literal) {
+            Some(ip) => vec![(ip.to_string(), q.mx_port)],
+            None => {
+                return all(Outcome::Permanent(
+                    0,
+                    format!("5.1.2 [{literal}] is not an address this server can reach"),
+                ));
+            }
         },
-        (None, None) => return all(Outcome::Temporary("no resolver configured".into())),
+        (None, Some(resolver), None) => {
+            match mx::mx_hosts_except(resolver, domain, &[&shared.hostname]).await {
+                Ok(hosts) => hosts.into_iter().map(|h| (h, q.mx_port)).collect(),
+                // RFC 3463 X.4.6: routing loop detected.
+                Err(e @ mx::MxError::LoopsBack(_)) => {
+                    return all(Outcome::Permanent(0, format!("5.4.6 {e}")));
+                }
+                Err(e) if e.is_permanent() => return all(Outcome::Permanent(0, format!("5.1.2 {e}"))),
+                Err(e) => return all(Outcome::Temporary(e.to_string())),
+            }
+        }
+        (None, None, None) => return all(Outcome::Temporary("no resolver configured".into())),
     };
     let mut last = String::from("no next hop");
-    for (host, port) in hosts {
+    let mut budget = MAX_ADDRESSES;
+    for (host, port) in hosts.into_iter().take(MAX_ADDRESSES) {
         if *stop.borrow() {
             return all(Outcome::Interrupted);
         }
-        match deliver_to(shared, q, &host, port, env, rcpts, message, stop.clone()).await {
+        if budget == 0 {
+            break;
+        }
+        match deliver_to(
+            shared,
+            q,
+            (&host, port, &mut budget),
+            env,
+            rcpts,
+            message,
+            stop.clone(),
+        )
+        .await
+        {
             Ok(outcomes) => return outcomes,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return all(Outcome::Interrupted),
             Err(e) => {
@@ -455,11 +489,32 @@ async fn deliver_domain(
     all(Outcome::Temporary(last))
 }
 
+/// The IP address of an address literal's content (RFC 5321 4.1.3: a
+/// dotted IPv4 address, or `IPv6:` and an IPv6 address); `None` for a
+/// general address literal or anything else.
+fn address_literal(literal: &str) -> Option<std::net::IpAddr> {
+    match literal.get(..5) {
+        Some(tag) if tag.eq_ignore_ascii_case("IPv6:") => {
+            literal[5..].parse::<std::net::Ipv6Addr>().ok().map(Into::into)
+        }
+        _ => literal.parse::<std::net::Ipv4Addr>().ok().map(Into::into),
+    }
+}
+
+/// Most next-hop addresses (over all MX hosts and their addresses) one
+/// attempt for one domain tries: each can cost the connect timeout, and a
+/// hostile domain can name hundreds (RFC 5321 5.1: "there MAY also be a
+/// configurable limit on the number of alternate addresses that can be
+/// tried. In any case, the SMTP client SHOULD try at least two addresses").
+const MAX_ADDRESSES: usize = 10;
+
 /// Connects to a next hop: MX hosts are resolved with the configured
-/// resolver (every address tried in turn), a smart host with the system's.
-async fn connect(q: &QueueConfig, host: &str, port: u16) -> io::Result<TcpStream> {
+/// resolver (every address tried in turn while `budget`, the addresses this
+/// attempt may still try, lasts), a smart host with the system's.
+async fn connect(q: &QueueConfig, host: &str, port: u16, budget: &mut usize) -> io::Result<TcpStream> {
     let (Some(resolver), None, Err(_)) = (&q.resolver, &q.relay_host, host.parse::<std::net::IpAddr>())
     else {
+        *budget = budget.saturating_sub(1);
         return tokio::time::timeout(q.connect_timeout, TcpStream::connect((host, port)))
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))?;
@@ -470,6 +525,10 @@ async fn connect(q: &QueueConfig, host: &str, port: u16) -> io::Result<TcpStream
         .map_err(|e| io::Error::other(format!("address of {host}: {e}")))?;
     let mut last = io::Error::other(format!("{host} has no address"));
     for ip in ips.iter() {
+        if *budget == 0 {
+            break;
+        }
+        *budget -= 1;
         match tokio::time::timeout(q.connect_timeout, TcpStream::connect((ip, port))).await {
             Ok(Ok(tcp)) => return Ok(tcp),
             Ok(Err(e)) => last = e,
@@ -516,14 +575,13 @@ fn client_envelope(env: &Envelope, rcpts: &[&Recipient], size: u64, dsn: bool) -
 async fn deliver_to(
     shared: &Shared,
     q: &QueueConfig,
-    host: &str,
-    port: u16,
+    (host, port, budget): (&str, u16, &mut usize),
     env: &Envelope,
     rcpts: &[&Recipient],
     (path, size): (&std::path::Path, u64),
     mut stop: watch::Receiver<bool>,
 ) -> io::Result<Vec<Outcome>> {
-    let tcp = connect(q, host, port).await?;
+    let tcp = connect(q, host, port, budget).await?;
     // A connection to a loopback port nobody listens on can meet itself
     // (TCP simultaneous open from the same ephemeral port): that is no server.
     if tcp.local_addr()? == tcp.peer_addr()? {
