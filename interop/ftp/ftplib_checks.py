@@ -204,7 +204,14 @@ def mode_plain(host, port, user, password, root):
 
     @check("plain: SIZE and MDTM")
     def _():
-        expect(ftp.size("bin-passive.dat") == len(blob), "SIZE")
+        # RFC 3659 4: SIZE counts the octets a transfer in the current TYPE
+        # would send; ftplib leaves TYPE A in force after retrlines.
+        ftp.voidcmd("TYPE I")
+        expect(ftp.size("bin-passive.dat") == len(blob), "SIZE in TYPE I")
+        ftp.voidcmd("TYPE A")
+        crlf = len(text.replace("\n", "\r\n").encode())
+        expect(ftp.size("text.txt") == crlf, "SIZE in TYPE A is not the CRLF size")
+        ftp.voidcmd("TYPE I")
         r = ftp.sendcmd("MDTM bin-passive.dat")
         expect(r.startswith("213 ") and len(r.split()[1]) == 14, r)
 
