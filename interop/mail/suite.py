@@ -528,8 +528,10 @@ def postfix_checks(pf):
         expect_ok(r, "smtp-send")
         expect("auth: ok" in r.stdout and "tls: STARTTLS done" in r.stdout, f"no STARTTLS/AUTH: {r.stdout}")
         expect("2 of 2 recipients accepted" in r.stdout, r.stdout)
-        maillog = read(os.path.join(pf.dir, "maillog"))
-        expect(b"sasl_method=SCRAM-SHA-256" in maillog, "smtp-send did not authenticate with SCRAM-SHA-256")
+        # Postfix's postlogd writes the maillog asynchronously: the line may
+        # land a moment after smtp-send has finished.
+        poll(lambda: b"sasl_method=SCRAM-SHA-256" in read(os.path.join(pf.dir, "maillog")), 10,
+             "Postfix to log that smtp-send authenticated with SCRAM-SHA-256")
         sent = read(saved)
         got = poll(lambda: len(find_with(pf.maildir(), token.encode())) == 2 and find_with(pf.maildir(), token.encode()),
                    20, "delivery to both recipients")

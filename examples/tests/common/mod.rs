@@ -1,0 +1,457 @@
+//! The harness the example programs' integration tests share: temporary
+//! data directories, a running maild or ftpd on loopback ports, a raw line
+//! client, and fake next hops. Not every test file uses every item.
+#![allow(dead_code)]
+
+use examples::net::Conn;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+pub(crate) const WAIT: Duration = Duration::from_secs(15);
+
+pub(crate) static SEQ: AtomicUsize = AtomicUsize::new(0);
+
+pub(crate) fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "maild-it-{tag}-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A running maild; killed on drop.
+pub(crate) struct Maild {
+    pub(crate) child: Child,
+    pub(crate) dir: PathBuf,
+    pub(crate) ports: HashMap<String, u16>,
+}
+
+impl Maild {
+    /// Starts maild with every listener on a free loopback port (the SMTP
+    /// port can be fixed with `smtp_port`).
+    pub(crate) fn start(dir: &Path, smtp_port: u16, extra: &[&str]) -> Maild {
+        let smtp = format!("127.0.0.1:{smtp_port}");
+        let mut args = vec![
+            "--data-dir".to_owned(),
+            dir.display().to_string(),
+            "--hostname".into(),
+            "mx.test".into(),
+            "--smtp-listen".into(),
+            smtp,
+        ];
+        if !extra.contains(&"--login-delay-ms") {
+            args.extend(["--login-delay-ms".into(), "50".into()]);
+        }
+        for flag in [
+            "--submission-listen",
+            "--submissions-listen",
+            "--pop3-listen",
+            "--pop3s-listen",
+            "--lmtp-listen",
+        ] {
+            args.push(flag.into());
+            args.push("127.0.0.1:0".into());
+        }
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_maild"))
+            .args(&args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start maild");
+        let stdout = child.stdout.take().unwrap();
+        let mut ports = HashMap::new();
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(rest) = line.strip_prefix("maild: ")
+                && let Some((name, addr)) = rest.split_once(" listening on ")
+            {
+                let port = addr.rsplit_once(':').unwrap().1.parse().unwrap();
+                ports.insert(name.to_owned(), port);
+            }
+            if line.starts_with("maild: ready") {
+                break;
+            }
+        }
+        // Keep reading what maild prints later, so its stdout stays open.
+        std::thread::spawn(move || for _ in lines {});
+        assert_eq!(ports.len(), 6, "every listener reported: {ports:?}");
+        Maild {
+            child,
+            dir: dir.to_owned(),
+            ports,
+        }
+    }
+
+    pub(crate) fn port(&self, name: &str) -> u16 {
+        self.ports[name]
+    }
+
+    /// The self-signed certificate this maild made (a --relay-ca for others).
+    pub(crate) fn cert(&self) -> String {
+        self.dir.join("tls").join("cert.pem").display().to_string()
+    }
+
+    pub(crate) fn maildir(&self, address: &str) -> PathBuf {
+        self.dir.join("mail").join(address)
+    }
+
+    /// Messages in new/ and cur/ of an account.
+    pub(crate) fn messages(&self, address: &str) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for sub in ["new", "cur"] {
+            if let Ok(rd) = std::fs::read_dir(self.maildir(address).join(sub)) {
+                out.extend(rd.filter_map(Result::ok).map(|d| d.path()));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    pub(crate) fn queued(&self) -> usize {
+        std::fs::read_dir(self.dir.join("queue"))
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .filter(|d| d.file_name().to_string_lossy().ends_with(".env"))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Maild {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Waits until `f` is true or the deadline passes.
+pub(crate) async fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + WAIT;
+    while !f() {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A raw line client over plain TCP or TLS.
+pub(crate) struct Raw {
+    pub(crate) conn: Conn,
+    pub(crate) buf: Vec<u8>,
+}
+
+impl Raw {
+    pub(crate) async fn connect(port: u16) -> Raw {
+        let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        Raw {
+            conn: Conn::Plain(tcp),
+            buf: Vec::new(),
+        }
+    }
+
+    pub(crate) async fn connect_tls(port: u16) -> Raw {
+        let mut r = Raw::connect(port).await;
+        r.tls().await;
+        r
+    }
+
+    pub(crate) async fn tls(&mut self) {
+        assert!(self.buf.is_empty(), "no bytes may be pending before TLS");
+        let connector = examples::tls::connector(true, None).unwrap();
+        self.conn.start_client_tls(&connector, "localhost").await.unwrap();
+    }
+
+    pub(crate) async fn send(&mut self, data: &[u8]) {
+        self.conn.write_all(data).await.unwrap();
+        self.conn.flush().await.unwrap();
+    }
+
+    /// One line without CRLF; empty at EOF.
+    pub(crate) async fn line(&mut self) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let line: Vec<u8> = self.buf.drain(..i + 2).take(i).collect();
+                return String::from_utf8_lossy(&line).into_owned();
+            }
+            let mut chunk = [0u8; 8192];
+            let left = deadline.saturating_duration_since(Instant::now());
+            let n = tokio::time::timeout(left, self.conn.read(&mut chunk))
+                .await
+                .expect("read timed out")
+                .unwrap_or(0);
+            if n == 0 {
+                return String::new();
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// An SMTP reply: code and all text lines joined by newlines.
+    pub(crate) async fn reply(&mut self) -> (u16, String) {
+        let mut text = Vec::new();
+        loop {
+            let l = self.line().await;
+            assert!(l.len() >= 3, "short reply line {l:?}");
+            let code = l[..3].parse().unwrap();
+            text.push(l.get(4..).unwrap_or("").to_owned());
+            if l.as_bytes().get(3) != Some(&b'-') {
+                return (code, text.join("\n"));
+            }
+        }
+    }
+
+    pub(crate) async fn cmd(&mut self, line: &str) -> (u16, String) {
+        self.send(format!("{line}\r\n").as_bytes()).await;
+        self.reply().await
+    }
+
+    /// A POP3 multi-line body after a +OK line.
+    pub(crate) async fn multiline(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let l = self.line().await;
+            if l == "." {
+                return out;
+            }
+            let l = l.strip_prefix('.').unwrap_or(&l);
+            out.extend_from_slice(l.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}
+
+pub(crate) fn plain(user: &str, pw: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{pw}"))
+}
+
+/// Submits one message over submission: STARTTLS, AUTH PLAIN, MAIL, RCPTs, DATA.
+/// Returns the RCPT codes and the final code.
+pub(crate) async fn submit(
+    port: u16,
+    user: &str,
+    pw: &str,
+    from: &str,
+    to: &[&str],
+    body: &str,
+) -> (Vec<u16>, u16) {
+    let mut c = Raw::connect(port).await;
+    assert_eq!(c.reply().await.0, 220);
+    c.cmd("EHLO client.test").await;
+    assert_eq!(c.cmd("STARTTLS").await.0, 220);
+    c.tls().await;
+    let (code, caps) = c.cmd("EHLO client.test").await;
+    assert_eq!(code, 250);
+    assert!(caps.contains("AUTH SCRAM-SHA-256 PLAIN LOGIN"), "{caps}");
+    assert_eq!(c.cmd(&format!("AUTH PLAIN {}", plain(user, pw))).await.0, 235);
+    assert_eq!(c.cmd(&format!("MAIL FROM:<{from}>")).await.0, 250);
+    let mut codes = Vec::new();
+    for r in to {
+        codes.push(c.cmd(&format!("RCPT TO:<{r}>")).await.0);
+    }
+    let code = if codes.contains(&250) {
+        assert_eq!(c.cmd("DATA").await.0, 354);
+        c.send(body.as_bytes()).await;
+        c.cmd(".").await.0
+    } else {
+        0
+    };
+    c.cmd("QUIT").await;
+    (codes, code)
+}
+
+/// A free loopback port below the ephemeral range, so that while nothing
+/// listens on it neither a `:0` bind nor an outgoing connection (which could
+/// connect to itself) can take it.
+pub(crate) fn free_port() -> u16 {
+    let low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768);
+    let span = u32::from(low.saturating_sub(10_000).max(1));
+    let seed = std::process::id() ^ (SEQ.fetch_add(1, Ordering::Relaxed) as u32).wrapping_mul(7919);
+    for i in 0..span {
+        let port = 10_000 + u16::try_from((seed.wrapping_add(i * 104_729)) % span).unwrap();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port below {low}");
+}
+
+/// Encodes a domain name as DNS labels.
+pub(crate) fn dns_name(n: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for label in n.split('.').filter(|l| !l.is_empty()) {
+        out.push(u8::try_from(label.len()).unwrap());
+        out.extend_from_slice(label.as_bytes());
+    }
+    out.push(0);
+    out
+}
+
+/// A running ftpd serving `dir/root`; killed on drop.
+pub(crate) struct Ftpd {
+    pub(crate) child: Child,
+    pub(crate) dir: PathBuf,
+    pub(crate) port: u16,
+}
+
+impl Ftpd {
+    /// Starts ftpd (plain FTP, account `u`/`p` read-write) with `extra` flags.
+    pub(crate) fn start(dir: &Path, extra: &[&str]) -> Ftpd {
+        Ftpd::start_logging(dir, extra, None)
+    }
+
+    /// As [`start`](Self::start), with an `info` log written to `log`.
+    pub(crate) fn start_logging(dir: &Path, extra: &[&str], log: Option<&Path>) -> Ftpd {
+        let port = free_port();
+        let root = dir.join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ftpd"))
+            .arg("--root")
+            .arg(&root)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--user", "u:p", "--no-tls", "--login-delay-ms", "10"])
+            .args(extra)
+            .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
+            .stdout(Stdio::piped())
+            .stderr(log.map_or_else(Stdio::null, |p| std::fs::File::create(p).unwrap().into()))
+            .spawn()
+            .expect("start ftpd");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
+            if line.unwrap().starts_with("ftpd: serving") {
+                break;
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        Ftpd {
+            child,
+            dir: dir.to_owned(),
+            port,
+        }
+    }
+
+    pub(crate) fn root(&self) -> PathBuf {
+        self.dir.join("root")
+    }
+
+    /// A logged-in control connection.
+    pub(crate) async fn login(&self) -> Raw {
+        let mut c = Raw::connect(self.port).await;
+        assert_eq!(c.reply().await.0, 220);
+        assert_eq!(c.cmd("USER u").await.0, 331);
+        assert_eq!(c.cmd("PASS p").await.0, 230);
+        c
+    }
+}
+
+impl Drop for Ftpd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// What `counting_hop` shares with its test: messages accepted per
+/// recipient domain; whether to stall; whether a stall was reached.
+pub(crate) type HopState = (
+    Arc<std::sync::Mutex<HashMap<String, usize>>>,
+    Arc<std::sync::atomic::AtomicBool>,
+    Arc<std::sync::atomic::AtomicBool>,
+);
+
+/// A next hop that counts the messages it accepted per recipient domain
+/// and, while `stall` is set, never answers a RCPT for `stall_domain`.
+pub(crate) async fn counting_hop(stall_domain: &'static str) -> (u16, HopState) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let counts = Arc::new(std::sync::Mutex::new(HashMap::new()));
+    let stall = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let reached = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (c, st, re) = (counts.clone(), stall.clone(), reached.clone());
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (counts, stall, reached) = (c.clone(), st.clone(), re.clone());
+            tokio::spawn(async move {
+                let (rd, mut wr) = tcp.into_split();
+                let mut rd = tokio::io::BufReader::new(rd);
+                let _ = wr.write_all(b"220 hop\r\n").await;
+                let mut domain = String::new();
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if tokio::io::AsyncBufReadExt::read_line(&mut rd, &mut line)
+                        .await
+                        .unwrap_or(0)
+                        == 0
+                    {
+                        return;
+                    }
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" => b"250 hop\r\n",
+                        "RCPT" => {
+                            domain = line
+                                .rsplit('@')
+                                .next()
+                                .unwrap_or("")
+                                .trim_end_matches(['>', '\r', '\n'])
+                                .to_owned();
+                            if domain == stall_domain && stall.load(Ordering::SeqCst) {
+                                reached.store(true, Ordering::SeqCst);
+                                std::future::pending::<()>().await;
+                            }
+                            b"250 ok\r\n"
+                        }
+                        "MAIL" | "RSET" | "NOOP" => b"250 ok\r\n",
+                        "DATA" => {
+                            let _ = wr.write_all(b"354 go on\r\n").await;
+                            loop {
+                                line.clear();
+                                let got = tokio::io::AsyncBufReadExt::read_line(&mut rd, &mut line).await;
+                                if got.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                if line == ".\r\n" {
+                                    break;
+                                }
+                            }
+                            *counts.lock().unwrap().entry(domain.clone()).or_insert(0) += 1;
+                            b"250 queued\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = wr.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"502 no\r\n",
+                    };
+                    let _ = wr.write_all(reply).await;
+                }
+            });
+        }
+    });
+    (port, (counts, stall, reached))
+}
