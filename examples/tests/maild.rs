@@ -676,52 +676,14 @@ async fn connection_limit_idle_timeout_login_delay_and_clean_stop() {
 /// A tiny DNS server on UDP loopback: `b.test` MX 10 `mx.b.test`,
 /// `mx.b.test` A 127.0.0.1, `null.test` null MX; other names do not exist.
 async fn fake_dns() -> std::net::SocketAddr {
-    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = sock.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut buf = [0u8; 512];
-        while let Ok((n, peer)) = sock.recv_from(&mut buf).await {
-            let q = &buf[..n];
-            let mut i = 12;
-            let mut labels = Vec::new();
-            while i < q.len() && q[i] != 0 {
-                let len = usize::from(q[i]);
-                labels.push(String::from_utf8_lossy(&q[i + 1..i + 1 + len]).to_lowercase());
-                i += 1 + len;
-            }
-            let qname = labels.join(".");
-            let qtype = u16::from_be_bytes([q[i + 1], q[i + 2]]);
-            let question = &q[12..i + 5];
-            let mut answers: Vec<(u16, Vec<u8>)> = Vec::new();
-            let mut rcode = 0u8;
-            match (qname.as_str(), qtype) {
-                ("b.test", 15) => {
-                    let mut rd = 10u16.to_be_bytes().to_vec();
-                    rd.extend(dns_name("mx.b.test"));
-                    answers.push((15, rd));
-                }
-                ("null.test", 15) => answers.push((15, vec![0, 0, 0])),
-                ("mx.b.test", 1) => answers.push((1, vec![127, 0, 0, 1])),
-                ("b.test" | "mx.b.test" | "null.test", _) => {}
-                _ => rcode = 3,
-            }
-            let mut r = Vec::new();
-            r.extend_from_slice(&q[..2]);
-            r.extend_from_slice(&[0x84, 0x80 | rcode, 0, 1]);
-            r.extend_from_slice(&u16::try_from(answers.len()).unwrap().to_be_bytes());
-            r.extend_from_slice(&[0, 0, 0, 0]);
-            r.extend_from_slice(question);
-            for (t, rd) in answers {
-                r.extend_from_slice(&[0xc0, 12]);
-                r.extend_from_slice(&t.to_be_bytes());
-                r.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
-                r.extend_from_slice(&u16::try_from(rd.len()).unwrap().to_be_bytes());
-                r.extend_from_slice(&rd);
-            }
-            let _ = sock.send_to(&r, peer).await;
-        }
-    });
-    addr
+    fake_dns_server(|name, qtype| match (name, qtype) {
+        ("b.test", 15) => Some(vec![(15, mx_rdata(10, "mx.b.test"))]),
+        ("null.test", 15) => Some(vec![(15, vec![0, 0, 0])]),
+        ("mx.b.test", 1) => Some(vec![(1, vec![127, 0, 0, 1])]),
+        ("b.test" | "mx.b.test" | "null.test", _) => Some(Vec::new()),
+        _ => None,
+    })
+    .await
 }
 
 #[tokio::test]

@@ -64,50 +64,16 @@ async fn relay_to_an_address_literal_connects_to_that_address() {
 /// A tiny DNS server on UDP loopback: `eq.test` has eight MX records of
 /// the same preference, `mxN.eq.test`; other names do not exist.
 async fn equal_mx_dns() -> std::net::SocketAddr {
-    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = sock.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut buf = [0u8; 512];
-        while let Ok((n, peer)) = sock.recv_from(&mut buf).await {
-            let q = &buf[..n];
-            let mut i = 12;
-            let mut labels = Vec::new();
-            while i < q.len() && q[i] != 0 {
-                let len = usize::from(q[i]);
-                labels.push(String::from_utf8_lossy(&q[i + 1..i + 1 + len]).to_lowercase());
-                i += 1 + len;
-            }
-            let qname = labels.join(".");
-            let qtype = u16::from_be_bytes([q[i + 1], q[i + 2]]);
-            let question = &q[12..i + 5];
-            let mut answers: Vec<Vec<u8>> = Vec::new();
-            let mut rcode = 0u8;
-            match (qname.as_str(), qtype) {
-                ("eq.test", 15) => {
-                    for k in 0..8 {
-                        let mut rd = 10u16.to_be_bytes().to_vec();
-                        rd.extend(dns_name(&format!("mx{k}.eq.test")));
-                        answers.push(rd);
-                    }
-                }
-                ("eq.test", _) => {}
-                _ => rcode = 3,
-            }
-            let mut r = Vec::new();
-            r.extend_from_slice(&q[..2]);
-            r.extend_from_slice(&[0x84, 0x80 | rcode, 0, 1]);
-            r.extend_from_slice(&u16::try_from(answers.len()).unwrap().to_be_bytes());
-            r.extend_from_slice(&[0, 0, 0, 0]);
-            r.extend_from_slice(question);
-            for rd in answers {
-                r.extend_from_slice(&[0xc0, 12, 0, 15, 0, 1, 0, 0, 0, 60]);
-                r.extend_from_slice(&u16::try_from(rd.len()).unwrap().to_be_bytes());
-                r.extend_from_slice(&rd);
-            }
-            let _ = sock.send_to(&r, peer).await;
-        }
-    });
-    addr
+    fake_dns_server(|name, qtype| match (name, qtype) {
+        ("eq.test", 15) => Some(
+            (0..8)
+                .map(|k| (15, mx_rdata(10, &format!("mx{k}.eq.test"))))
+                .collect(),
+        ),
+        ("eq.test", _) => Some(Vec::new()),
+        _ => None,
+    })
+    .await
 }
 
 // RFC 5321 5.1: "If there are multiple destinations with the same
@@ -704,54 +670,17 @@ fn ftp_ls_streams_the_listing() {
 /// (127.0.0.2, where nothing listens) and MX 20 `mx.test` (127.0.0.1, the
 /// maild under test, whose --hostname is mx.test); other names do not exist.
 async fn backup_mx_dns() -> std::net::SocketAddr {
-    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = sock.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut buf = [0u8; 512];
-        while let Ok((n, peer)) = sock.recv_from(&mut buf).await {
-            let q = &buf[..n];
-            let mut i = 12;
-            let mut labels = Vec::new();
-            while i < q.len() && q[i] != 0 {
-                let len = usize::from(q[i]);
-                labels.push(String::from_utf8_lossy(&q[i + 1..i + 1 + len]).to_lowercase());
-                i += 1 + len;
-            }
-            let qname = labels.join(".");
-            let qtype = u16::from_be_bytes([q[i + 1], q[i + 2]]);
-            let question = &q[12..i + 5];
-            let mut answers: Vec<(u16, Vec<u8>)> = Vec::new();
-            let mut rcode = 0u8;
-            match (qname.as_str(), qtype) {
-                ("d.test", 15) => {
-                    for (pref, host) in [(10u16, "down.d.test"), (20, "mx.test")] {
-                        let mut rd = pref.to_be_bytes().to_vec();
-                        rd.extend(dns_name(host));
-                        answers.push((15, rd));
-                    }
-                }
-                ("down.d.test", 1) => answers.push((1, vec![127, 0, 0, 2])),
-                ("mx.test", 1) => answers.push((1, vec![127, 0, 0, 1])),
-                ("d.test" | "down.d.test" | "mx.test", _) => {}
-                _ => rcode = 3,
-            }
-            let mut r = Vec::new();
-            r.extend_from_slice(&q[..2]);
-            r.extend_from_slice(&[0x84, 0x80 | rcode, 0, 1]);
-            r.extend_from_slice(&u16::try_from(answers.len()).unwrap().to_be_bytes());
-            r.extend_from_slice(&[0, 0, 0, 0]);
-            r.extend_from_slice(question);
-            for (t, rd) in answers {
-                r.extend_from_slice(&[0xc0, 12]);
-                r.extend_from_slice(&t.to_be_bytes());
-                r.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
-                r.extend_from_slice(&u16::try_from(rd.len()).unwrap().to_be_bytes());
-                r.extend_from_slice(&rd);
-            }
-            let _ = sock.send_to(&r, peer).await;
-        }
-    });
-    addr
+    fake_dns_server(|name, qtype| match (name, qtype) {
+        ("d.test", 15) => Some(vec![
+            (15, mx_rdata(10, "down.d.test")),
+            (15, mx_rdata(20, "mx.test")),
+        ]),
+        ("down.d.test", 1) => Some(vec![(1, vec![127, 0, 0, 2])]),
+        ("mx.test", 1) => Some(vec![(1, vec![127, 0, 0, 1])]),
+        ("d.test" | "down.d.test" | "mx.test", _) => Some(Vec::new()),
+        _ => None,
+    })
+    .await
 }
 
 // RFC 5321 5.1: "The relay host MUST then inspect the list for any of the

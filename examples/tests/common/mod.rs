@@ -455,3 +455,57 @@ pub(crate) async fn counting_hop(stall_domain: &'static str) -> (u16, HopState) 
     });
     (port, (counts, stall, reached))
 }
+
+/// A fake zone: the records `(type, rdata)` for a question `(name, type)`
+/// (name lower-cased, without the final dot), possibly none; `None` for a
+/// name that does not exist (NXDOMAIN).
+pub(crate) type Zone = fn(&str, u16) -> Option<Vec<(u16, Vec<u8>)>>;
+
+/// The rdata of an MX record.
+pub(crate) fn mx_rdata(preference: u16, host: &str) -> Vec<u8> {
+    let mut rd = preference.to_be_bytes().to_vec();
+    rd.extend(dns_name(host));
+    rd
+}
+
+/// A tiny DNS server on UDP loopback answering from `zone`, for as long as
+/// the test's runtime lives; returns its address (for --dns-server).
+pub(crate) async fn fake_dns_server(zone: Zone) -> std::net::SocketAddr {
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        while let Ok((n, peer)) = sock.recv_from(&mut buf).await {
+            let q = &buf[..n];
+            let mut i = 12;
+            let mut labels = Vec::new();
+            while i < q.len() && q[i] != 0 {
+                let len = usize::from(q[i]);
+                labels.push(String::from_utf8_lossy(&q[i + 1..i + 1 + len]).to_lowercase());
+                i += 1 + len;
+            }
+            let qname = labels.join(".");
+            let qtype = u16::from_be_bytes([q[i + 1], q[i + 2]]);
+            let question = &q[12..i + 5];
+            let (answers, rcode) = match zone(&qname, qtype) {
+                Some(records) => (records, 0u8),
+                None => (Vec::new(), 3),
+            };
+            let mut r = Vec::new();
+            r.extend_from_slice(&q[..2]);
+            r.extend_from_slice(&[0x84, 0x80 | rcode, 0, 1]);
+            r.extend_from_slice(&u16::try_from(answers.len()).unwrap().to_be_bytes());
+            r.extend_from_slice(&[0, 0, 0, 0]);
+            r.extend_from_slice(question);
+            for (t, rd) in answers {
+                r.extend_from_slice(&[0xc0, 12]);
+                r.extend_from_slice(&t.to_be_bytes());
+                r.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
+                r.extend_from_slice(&u16::try_from(rd.len()).unwrap().to_be_bytes());
+                r.extend_from_slice(&rd);
+            }
+            let _ = sock.send_to(&r, peer).await;
+        }
+    });
+    addr
+}
