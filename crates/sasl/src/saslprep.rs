@@ -1,26 +1,39 @@
-//! SASLprep (RFC 4013), the common cases, without Unicode tables.
+//! SASLprep (RFC 4013): the stringprep (RFC 3454) profile for user names
+//! and passwords, every step of it.
 //!
-//! What is covered, in RFC 4013 section 2 order:
+//! In RFC 4013 section 2 order:
 //!
 //! * 2.1 Mapping: non-ASCII spaces (RFC 3454 table C.1.2) become U+0020; the
 //!   "commonly mapped to nothing" characters (table B.1: soft hyphen, zero-width
 //!   joiners, variation selectors, BOM ...) are removed.
-//! * 2.2 Normalization: **not applied**. NFKC needs the Unicode composition
-//!   tables (a heavy dependency for a rare case). ASCII and already-composed
-//!   text, i.e. nearly every real password, is unchanged by NFKC, so results
-//!   agree with a full SASLprep there; a password typed in a decomposed form or
-//!   with compatibility characters (full-width letters, ligatures) is used as is.
-//!   Client and server of this crate behave the same, so they still agree with
-//!   each other.
+//! * 2.2 Normalization: Unicode normalization form KC (NFKC), so a password
+//!   typed with compatibility characters (full-width letters, ligatures, the
+//!   feminine ordinal) or in decomposed form prepares to the same string as
+//!   its plain composed spelling, as every other SASLprep implementation
+//!   makes it.
 //! * 2.3 Prohibited output: every table of the RFC (C.1.2, C.2.1, C.2.2, C.3,
-//!   C.4, C.5, C.6, C.7, C.8, C.9) is checked and refused.
-//! * 2.4 Bidirectional characters: not checked (needs the bidi tables).
+//!   C.4, C.5, C.6, C.7, C.8, C.9) is checked, after normalization, and
+//!   refused.
+//! * 2.4 Bidirectional characters: RFC 3454 section 6. A string with a
+//!   right-to-left character (bidi class R or AL, table D.1) must not hold a
+//!   left-to-right one (class L, table D.2) and must start and end with a
+//!   right-to-left character.
 //! * 2.5 Unassigned code points: allowed, as for a "query" (RFC 3454 section 7).
 //!
+//! Stringprep is defined on Unicode 3.2; the normalization and bidi classes
+//! here come from the current Unicode version (the `unicode-normalization`
+//! and `unicode-bidi` tables). Unicode's stability policy keeps NFKC of every
+//! character assigned in 3.2 as it was, so the two differ only for characters
+//! assigned later, which Unicode 3.2 saw as unassigned.
+//!
 //! ASCII strings without control characters, the common case, are returned
-//! borrowed and unchanged without any table lookup.
+//! borrowed and unchanged without any table lookup: NFKC leaves them alone
+//! and they hold no right-to-left character.
 
 use std::borrow::Cow;
+
+use unicode_bidi::{BidiClass, bidi_class};
+use unicode_normalization::UnicodeNormalization;
 
 /// A string holds a character SASLprep prohibits (a control character, a private
 /// use or non-character code point ...). Which one is not said: the string may
@@ -100,30 +113,35 @@ pub(crate) fn is_trace_prohibited(c: char) -> bool {
 }
 
 /// Prepares a user name or password with SASLprep (see the module docs for
-/// what is covered). Borrows when nothing changes.
+/// the steps). Borrows when nothing changes.
 ///
 /// ```
 /// use sasl::saslprep::saslprep;
 /// assert_eq!(saslprep("user").unwrap(), "user");
 /// assert_eq!(saslprep("I\u{00AD}X").unwrap(), "IX");           // RFC 4013 section 3 example 1
+/// assert_eq!(saslprep("\u{00AA}").unwrap(), "a");              // example 3: NFKC
+/// assert_eq!(saslprep("\u{2168}").unwrap(), "IX");             // example 4: NFKC
 /// assert_eq!(saslprep("a\u{00A0}b").unwrap(), "a b");          // non-ASCII space
-/// assert!(saslprep("\u{0007}").is_err());                      // RFC 4013 example 5
+/// assert!(saslprep("\u{0007}").is_err());                      // example 5: prohibited
+/// assert!(saslprep("\u{0627}\u{0031}").is_err());              // example 6: bidi rule
 /// ```
 pub fn saslprep(s: &str) -> Result<Cow<'_, str>, SaslPrepError> {
     if s.bytes().all(|b| (0x20..0x7F).contains(&b)) {
         return Ok(Cow::Borrowed(s));
     }
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if is_mapped_to_nothing(c) {
-            continue;
-        }
-        let c = if is_non_ascii_space(c) { ' ' } else { c };
-        if is_prohibited(c) {
-            return Err(SaslPrepError);
-        }
-        out.push(c);
+    // 2.1 mapping, then 2.2 normalization of the mapped string.
+    let out: String = s
+        .chars()
+        .filter(|&c| !is_mapped_to_nothing(c))
+        .map(|c| if is_non_ascii_space(c) { ' ' } else { c })
+        .nfkc()
+        .collect();
+    // 2.3 prohibited output, on the normalized string.
+    if out.chars().any(is_prohibited) {
+        return Err(SaslPrepError);
     }
+    // 2.4 bidirectional characters.
+    check_bidi(&out)?;
     if out == s {
         Ok(Cow::Borrowed(s))
     } else {
@@ -131,18 +149,75 @@ pub fn saslprep(s: &str) -> Result<Cow<'_, str>, SaslPrepError> {
     }
 }
 
+/// RFC 3454 section 6, rules 2 and 3 (rule 1, the C.8 characters, is part of
+/// [`is_prohibited`]): "If a string contains any RandALCat character, the
+/// string MUST NOT contain any LCat character", and "a RandALCat character
+/// MUST be the first character of the string, and a RandALCat character MUST
+/// be the last character of the string".
+fn check_bidi(s: &str) -> Result<(), SaslPrepError> {
+    let rand_al = |c: char| matches!(bidi_class(c), BidiClass::R | BidiClass::AL);
+    if !s.chars().any(rand_al) {
+        return Ok(());
+    }
+    let l_cat = s.chars().any(|c| bidi_class(c) == BidiClass::L);
+    let ends = s.chars().next().is_some_and(rand_al) && s.chars().next_back().is_some_and(rand_al);
+    if l_cat || !ends {
+        return Err(SaslPrepError);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// RFC 4013 section 3 examples (those that do not depend on NFKC or bidi).
+    /// RFC 4013 section 3, all seven examples.
     #[test]
     fn rfc4013_examples() {
         assert_eq!(saslprep("I\u{00AD}X").unwrap(), "IX");
         assert_eq!(saslprep("user").unwrap(), "user");
         assert_eq!(saslprep("USER").unwrap(), "USER");
-        assert_eq!(saslprep("\u{00AA}").unwrap(), "\u{00AA}"); // NFKC would give "a": not covered
+        assert_eq!(saslprep("\u{00AA}").unwrap(), "a");
+        assert_eq!(saslprep("\u{2168}").unwrap(), "IX");
         assert_eq!(saslprep("\u{0007}"), Err(SaslPrepError));
+        assert_eq!(saslprep("\u{0627}\u{0031}"), Err(SaslPrepError));
+    }
+
+    #[test]
+    fn normalizes_to_nfkc() {
+        // Decomposed e + combining acute composes; full-width letters and the
+        // fi ligature fold to their plain forms.
+        assert_eq!(saslprep("cafe\u{0301}").unwrap(), "caf\u{e9}");
+        assert_eq!(saslprep("\u{FF30}\u{FF57}").unwrap(), "Pw");
+        assert_eq!(saslprep("\u{FB01}x").unwrap(), "fix");
+        // Mapping runs before normalization: a soft hyphen between the e and
+        // its combining accent is removed, then the two compose.
+        assert_eq!(saslprep("cafe\u{00AD}\u{0301}").unwrap(), "caf\u{e9}");
+    }
+
+    #[test]
+    fn bidi_rules() {
+        // Right-to-left only, starting and ending right-to-left: fine, and a
+        // digit in the middle is allowed (class EN is neither R/AL nor L).
+        assert!(saslprep("\u{05D0}\u{05D1}").is_ok());
+        assert!(saslprep("\u{0627}1\u{0628}").is_ok());
+        // A left-to-right letter next to a right-to-left one is refused.
+        assert_eq!(saslprep("a\u{05D0}"), Err(SaslPrepError));
+        assert_eq!(saslprep("\u{05D0}a\u{05D1}"), Err(SaslPrepError));
+        // Right-to-left text must not start or end with another class.
+        assert_eq!(saslprep("1\u{05D0}"), Err(SaslPrepError));
+        // Left-to-right text is unaffected.
+        assert!(saslprep("ab\u{e9}").is_ok());
+    }
+
+    #[test]
+    fn prohibited_is_checked_after_normalization() {
+        // U+2474 PARENTHESIZED DIGIT ONE normalizes to "(1)", fine; no
+        // compatibility character here normalizes into a prohibited one, so
+        // check the converse: a prohibited character stays refused even
+        // next to characters that compose.
+        assert_eq!(saslprep("\u{2474}").unwrap(), "(1)");
+        assert_eq!(saslprep("e\u{0301}\u{0085}"), Err(SaslPrepError));
     }
 
     #[test]
