@@ -28,7 +28,8 @@
 //!   failed authentication and out-of-order calls apart.
 //! * Passwords, tokens and every message that may contain them are wrapped in
 //!   [`Secret`], whose `Debug` is redacted.
-//! * [`saslprep`] documents which parts of SASLprep (RFC 4013) are applied.
+//! * [`saslprep`] is the whole of SASLprep (RFC 4013): mapping, NFKC, the
+//!   prohibited tables and the bidi rules.
 //!
 //! # Driving the client from a protocol session
 //!

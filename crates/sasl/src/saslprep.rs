@@ -248,4 +248,18 @@ mod tests {
             );
         }
     }
+
+    proptest::proptest! {
+        /// Preparing a prepared string changes nothing: what a client sends
+        /// after SASLprep is what the server's SASLprep keeps.
+        #[test]
+        fn idempotent(s in "\\PC{0,24}", extra in proptest::collection::vec(proptest::char::any(), 0..6)) {
+            let mut s = s;
+            s.extend(extra);
+            if let Ok(once) = saslprep(&s) {
+                let twice = saslprep(&once);
+                proptest::prop_assert_eq!(twice.as_deref(), Ok(&*once));
+            }
+        }
+    }
 }
