@@ -75,10 +75,17 @@ enum Cmd {
     /// List a directory (LIST; MLSD with --machine; names only with --names).
     Ls {
         path: Option<String>,
+        /// MLSD (RFC 3659 7): one `facts; name` line per entry.
         #[arg(long)]
         machine: bool,
-        #[arg(long)]
+        /// NLST: names only.
+        #[arg(long, conflicts_with = "machine")]
         names: bool,
+        /// Parse each LIST or MLSD line with ftp-proto's listing parsers and
+        /// print `KIND SIZE NAME` (`-` for an unknown size; `? LINE` for a
+        /// line no parser understood).
+        #[arg(long, conflicts_with = "names")]
+        parse: bool,
     },
     /// Download REMOTE to LOCAL (default: its file name).
     Get {
@@ -579,7 +586,12 @@ fn base_name(p: &str) -> &str {
 
 async fn execute(c: &mut Client, cmd: Cmd, default_path: Option<&str>) -> Result<()> {
     match cmd {
-        Cmd::Ls { path, machine, names } => {
+        Cmd::Ls {
+            path,
+            machine,
+            names,
+            parse,
+        } => {
             let path = path.or_else(|| default_path.map(str::to_owned));
             let arg = path.as_deref().map(str::as_bytes);
             if machine {
@@ -590,11 +602,15 @@ async fn execute(c: &mut Client, cmd: Cmd, default_path: Option<&str>) -> Result
                 c.s.list(arg).map_err(err)?;
             }
             // Printed as it arrives: a listing has no size limit.
-            let sink = PrintableWriter {
-                out: std::io::stdout(),
-                held: None,
+            let sink: Box<dyn io::Write + Send> = if parse {
+                Box::new(ParsedListing::new(machine))
+            } else {
+                Box::new(PrintableWriter {
+                    out: std::io::stdout(),
+                    held: None,
+                })
             };
-            c.transfer(Some(DataJob::Down(Box::new(sink))), ProgressBar::hidden())
+            c.transfer(Some(DataJob::Down(sink)), ProgressBar::hidden())
                 .await?;
         }
         Cmd::Get {
@@ -737,7 +753,7 @@ impl<W: std::io::Write> std::io::Write for PrintableWriter<W> {
         if let Some(b) = self.held.take() {
             self.out.write_all(&[b])?;
         }
-        self.out.flush()
+        io::Write::flush(&mut self.out)
     }
 }
 
@@ -747,7 +763,146 @@ impl<W: std::io::Write> Drop for PrintableWriter<W> {
     }
 }
 
-const HELP: &str = "commands: ls [-l|-m|-n] [PATH], get REMOTE [LOCAL], reget REMOTE [LOCAL], put LOCAL [REMOTE], \
+/// The longest listing line [`ParsedListing`] keeps; a longer one is
+/// reported as unparsed instead of growing the buffer without bound.
+const MAX_LISTING_LINE: usize = 64 * 1024;
+
+/// A listing sink that parses each line as it completes (MLSD facts or any
+/// LIST format) and prints one normalised `KIND SIZE NAME` line per entry.
+struct ParsedListing {
+    machine: bool,
+    now: ftp_proto::Timestamp,
+    line: Vec<u8>,
+    /// The current line went over [`MAX_LISTING_LINE`]; skip to its end.
+    overlong: bool,
+    out: std::io::Stdout,
+}
+
+impl ParsedListing {
+    fn new(machine: bool) -> Self {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let now = ftp_proto::Timestamp::from_unix_seconds(secs)
+            .or_else(|| ftp_proto::Timestamp::new(1970, 1, 1, 0, 0, 0))
+            .expect("the epoch is a valid timestamp");
+        ParsedListing {
+            machine,
+            now,
+            line: Vec::new(),
+            overlong: false,
+            out: std::io::stdout(),
+        }
+    }
+
+    fn kind_name(kind: Option<ftp_proto::list::FileKind>) -> &'static str {
+        use ftp_proto::list::FileKind;
+        match kind {
+            Some(FileKind::File) => "file",
+            Some(FileKind::Dir) => "dir",
+            Some(FileKind::CurrentDir) => "cdir",
+            Some(FileKind::ParentDir) => "pdir",
+            Some(FileKind::Symlink) => "link",
+            Some(FileKind::BlockDevice) => "block",
+            Some(FileKind::CharDevice) => "char",
+            Some(FileKind::Pipe) => "pipe",
+            Some(FileKind::Socket) => "socket",
+            Some(FileKind::Other) | None => "other",
+        }
+    }
+
+    /// Parses and prints one complete line (without its line end).
+    fn emit(&mut self, line: &[u8]) -> io::Result<()> {
+        use ftp_proto::list::{ListLine, parse_list_line, parse_mlsx};
+        if line.is_empty() {
+            return Ok(());
+        }
+        let entry = if self.machine {
+            parse_mlsx(line).ok().map(|e| (e.kind, e.size, e.name))
+        } else {
+            match parse_list_line(line, self.now) {
+                ListLine::Total(_) => return Ok(()),
+                l @ (ListLine::Unix(_) | ListLine::Dos(_)) => l.name().map(|n| (l.kind(), l.size(), n)),
+                ListLine::Raw(_) => None,
+            }
+        };
+        let mut text = Vec::with_capacity(line.len() + 24);
+        match entry {
+            Some((kind, size, name)) => {
+                text.extend_from_slice(Self::kind_name(kind).as_bytes());
+                text.push(b' ');
+                match size {
+                    Some(n) => text.extend_from_slice(n.to_string().as_bytes()),
+                    None => text.push(b'-'),
+                }
+                text.push(b' ');
+                text.extend_from_slice(&printable(name));
+            }
+            None => {
+                text.extend_from_slice(b"? ");
+                text.extend_from_slice(&printable(line));
+            }
+        }
+        text.push(b'\n');
+        io::Write::write_all(&mut self.out, &text)
+    }
+}
+
+impl io::Write for ParsedListing {
+    fn write(&mut self, mut b: &[u8]) -> io::Result<usize> {
+        let n = b.len();
+        while !b.is_empty() {
+            let (piece, complete) = match b.iter().position(|&c| c == b'\n') {
+                Some(i) => (&b[..i], Some(i + 1)),
+                None => (b, None),
+            };
+            if !self.overlong {
+                if self.line.len() + piece.len() > MAX_LISTING_LINE {
+                    self.overlong = true;
+                    self.line.clear();
+                    io::Write::write_all(&mut self.out, b"? (a listing line over 64 KiB, skipped)\n")?;
+                } else {
+                    self.line.extend_from_slice(piece);
+                }
+            }
+            let Some(next) = complete else {
+                break;
+            };
+            if !self.overlong {
+                let mut line = std::mem::take(&mut self.line);
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                self.emit(&line)?;
+                line.clear();
+                self.line = line;
+            }
+            self.overlong = false;
+            b = &b[next..];
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // A last line without its line end still counts.
+        if !self.overlong && !self.line.is_empty() {
+            let mut line = std::mem::take(&mut self.line);
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            self.emit(&line)?;
+        }
+        io::Write::flush(&mut self.out)
+    }
+}
+
+impl Drop for ParsedListing {
+    fn drop(&mut self) {
+        let _ = io::Write::flush(self);
+    }
+}
+
+const HELP: &str = "commands: ls [-l|-m|-n|-p|-mp] [PATH], get REMOTE [LOCAL], reget REMOTE [LOCAL], put LOCAL [REMOTE], \
 mkdir P, rmdir P, rm P, mv FROM TO, cd P, pwd, size P, ascii, binary, help, quit";
 
 /// One interactive line; `Ok(false)` ends the session.
@@ -793,12 +948,15 @@ async fn interactive_line(c: &mut Client, line: &str) -> Result<bool> {
             return Ok(true);
         }
         "ls" | "dir" => {
-            let (machine, names) = (
-                rest.first().is_some_and(|a| a == "-m"),
-                rest.first().is_some_and(|a| a == "-n"),
-            );
+            let flag = rest.first().filter(|a| a.starts_with('-'));
+            let has = |c: char| flag.is_some_and(|a| a.contains(c));
             let path = rest.iter().find(|a| !a.starts_with('-')).cloned();
-            Cmd::Ls { path, machine, names }
+            Cmd::Ls {
+                path,
+                machine: has('m'),
+                names: has('n') && !has('m'),
+                parse: has('p') && !has('n'),
+            }
         }
         "get" | "reget" => Cmd::Get {
             remote: Some(need(0)?),
