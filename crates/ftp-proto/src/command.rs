@@ -452,7 +452,11 @@ impl<'a> Command<'a> {
             b"HOST" => Command::Host(req("HOST", args)?),
             b"MFMT" => {
                 let (time, path) = split_sp(req("MFMT", args)?);
-                let time = Timestamp::parse_time_val(time).ok_or(bad("MFMT"))?;
+                // RFC 3659 2.3: a time-val year is 1000 to 9999; what the
+                // encoder refuses the parser does not take.
+                let time = Timestamp::parse_time_val(time)
+                    .filter(Timestamp::fits_time_val)
+                    .ok_or(bad("MFMT"))?;
                 let path = req("MFMT", path)?;
                 Command::Mfmt { time, path }
             }
@@ -743,7 +747,7 @@ impl<'a> Command<'a> {
                 }
                 check_arg(path)?;
                 out.extend_from_slice(b"MFMT ");
-                time.write_time_val(out);
+                time.write_time_val(out)?;
                 out.extend_from_slice(b" ");
                 out.extend_from_slice(path);
             }

@@ -723,9 +723,11 @@ impl ServerSession {
                     self.rnfr = Some(p.clone());
                     self.reply(350, b"File exists, ready for destination name");
                 }
+                // The time came from MFMT, whose parser takes only times
+                // that fit a time-val.
                 Request::SetModTime { path, time } => self.reply_with(213, |t| {
                     t.extend_from_slice(b"Modify=");
-                    time.write_time_val(t);
+                    let _ = time.write_time_val(t);
                     t.extend_from_slice(b"; ");
                     t.extend_from_slice(path);
                 }),
@@ -745,7 +747,9 @@ impl ServerSession {
                 if !matches!(req, Request::ModTime(_)) || !ts.fits_time_val() {
                     return Err(UsageError("Outcome::Time answers MDTM only, with a valid time"));
                 }
-                self.reply_with(213, |t| ts.write_time_val(t));
+                self.reply_with(213, |t| {
+                    let _ = ts.write_time_val(t);
+                });
             }
             Outcome::Lines(lines) => match &req {
                 Request::Mlst { path, .. } => {
