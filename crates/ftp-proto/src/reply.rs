@@ -503,18 +503,22 @@ pub fn write_257_path(path: &[u8], out: &mut BytesMut) {
     out.extend_from_slice(b"\"");
 }
 
-/// The size in a 213 SIZE reply (RFC 3659 4.2).
+/// The size in a 213 SIZE reply (RFC 3659 4.2). Any 2yz whose text is a
+/// number is read the same (RFC 959 4.2: the first digit tells success).
 #[must_use]
 pub fn parse_size(reply: &Reply<'_>) -> Option<u64> {
-    (reply.code() == 213)
+    reply
+        .is_completion()
         .then(|| dec_u64(reply.text().trim_ascii()))
         .flatten()
 }
 
-/// The time in a 213 MDTM reply (RFC 3659 3.2).
+/// The time in a 213 MDTM reply (RFC 3659 3.2). Any 2yz whose text is a
+/// time-val is read the same (RFC 959 4.2: the first digit tells success).
 #[must_use]
 pub fn parse_mdtm(reply: &Reply<'_>) -> Option<Timestamp> {
-    (reply.code() == 213)
+    reply
+        .is_completion()
         .then(|| Timestamp::parse_time_val(reply.text().trim_ascii()))
         .flatten()
 }

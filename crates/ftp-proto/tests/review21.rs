@@ -1,9 +1,43 @@
 //! Review session 21: gaps left open by earlier reviews, each test citing the
 //! rule it checks. Every test here failed on the code before its fix (some at
-//! compile time, where the fix had to add what the application needs).
+//! compile time, where the fix had to add what the application needs),
+//! except those marked as guards.
 
 use bytes::BytesMut;
-use ftp_proto::{Command, Timestamp};
+use ftp_proto::client::{ClientEvent, ClientTls, DataTarget, Op};
+use ftp_proto::{ClientConfig, ClientSession, Command, Timestamp};
+use proto_core::{Secret, drain_transmit};
+use std::time::Instant;
+
+fn client_events(c: &mut ClientSession) -> Vec<ClientEvent> {
+    std::iter::from_fn(|| c.poll_event().unwrap()).collect()
+}
+
+fn plain_config() -> ClientConfig {
+    ClientConfig {
+        user: b"alice".to_vec(),
+        password: Secret::new(b"secret".to_vec()),
+        tls: ClientTls::Never,
+        ..ClientConfig::default()
+    }
+}
+
+/// A client logged in over a plain connection (FEAT lists nothing).
+fn logged_in_client(now: Instant) -> ClientSession {
+    let mut c = ClientSession::new(plain_config(), "203.0.113.1:21".parse().unwrap(), now);
+    c.handle_input(b"220 hi\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"FEAT\r\n");
+    c.handle_input(b"211-Features:\r\n EPSV\r\n211 End\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"USER alice\r\n");
+    c.handle_input(b"331 pw\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"PASS secret\r\n");
+    c.handle_input(b"230 ok\r\n");
+    assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
+    c
+}
 
 // ----- Gap 5: time-val encoder refuses what it cannot represent -----
 
@@ -61,4 +95,211 @@ fn mfmt_parse_refuses_years_before_1000() {
         Command::parse(b"MFMT 10000101000000 f"),
         Ok(Command::Mfmt { .. })
     ));
+}
+
+// ----- Gap 3: success is the first digit -----
+
+// RFC 959 4.2: "the first digit of the reply code ... is the only one needed
+// [by an unsophisticated user-process]"; RFC 1123 4.1.2.11: a User-FTP
+// "SHOULD use only the highest-order digit of a 3-digit reply code for
+// making a procedural decision". A greeting of 200 failed the login, a 200
+// with a PASV address failed the transfer, a 250 SIZE failed the operation.
+#[test]
+fn any_2yz_greeting_is_accepted() {
+    let now = Instant::now();
+    let mut c = ClientSession::new(plain_config(), "203.0.113.1:21".parse().unwrap(), now);
+    c.handle_input(b"200 hello\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"FEAT\r\n");
+}
+
+#[test]
+fn any_2yz_with_a_passive_address_opens_the_data_connection() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    c.retr(b"f", 0).unwrap();
+    assert_eq!(drain_transmit(&mut c), b"TYPE I\r\n");
+    c.handle_input(b"200 ok\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"EPSV\r\n");
+    c.handle_input(b"200 Entering Extended Passive Mode (|||6446|)\r\n");
+    match &client_events(&mut c)[..] {
+        [ClientEvent::OpenDataChannel { target, .. }] => {
+            assert_eq!(*target, DataTarget::Connect("203.0.113.1:6446".parse().unwrap()));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(drain_transmit(&mut c), b"RETR f\r\n");
+
+    let config = ClientConfig {
+        extended: false,
+        ..plain_config()
+    };
+    let mut c = ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), now);
+    c.handle_input(b"220 hi\r\n211 End\r\n331 pw\r\n230 ok\r\n");
+    assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
+    drain_transmit(&mut c);
+    c.list(None).unwrap();
+    c.handle_input(b"200 ok\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"TYPE A\r\nPASV\r\n");
+    c.handle_input(b"200 Entering Passive Mode (203,0,113,1,4,1)\r\n");
+    assert!(matches!(
+        &client_events(&mut c)[..],
+        [ClientEvent::OpenDataChannel { target: DataTarget::Connect(a), .. }] if a.port() == 1025
+    ));
+}
+
+// The other side of the same rule: a 2yz whose text holds no address cannot
+// be acted on; the transfer fails cleanly and the session stays usable.
+// (A guard: it passed before the fix and must still pass after it.)
+#[test]
+fn a_2yz_without_an_address_fails_the_transfer_cleanly() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    let id = c.retr(b"f", 0).unwrap();
+    c.handle_input(b"200 ok\r\n200 whatever\r\n");
+    assert!(matches!(
+        &client_events(&mut c)[..],
+        [ClientEvent::TransferFailed { id: i, reply }] if *i == id && reply.code == 200
+    ));
+    assert!(c.is_ready());
+}
+
+#[test]
+fn size_and_mdtm_accept_any_2yz() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    c.size(b"f").unwrap();
+    c.handle_input(b"200 ok\r\n250 1234\r\n");
+    assert_eq!(client_events(&mut c), vec![ClientEvent::Size(1234)]);
+    c.mdtm(b"f").unwrap();
+    c.handle_input(b"250 20240102030405\r\n");
+    assert_eq!(
+        client_events(&mut c),
+        vec![ClientEvent::Modified(
+            Timestamp::new(2024, 1, 2, 3, 4, 5).unwrap()
+        )]
+    );
+    // A 2yz whose text is no size is still no size.
+    c.size(b"f").unwrap();
+    c.handle_input(b"200 File status okay\r\n");
+    assert!(matches!(
+        &client_events(&mut c)[..],
+        [ClientEvent::Failed { op: Op::Size, .. }]
+    ));
+}
+
+// RFC 2228 AUTH: "If the server is willing to accept the named security
+// mechanism, and does not require any security data, it must respond with
+// reply code 234" - a 2yz is acceptance all the same (RFC 959 4.2); read
+// as a refusal, the client sent USER in plaintext on a connection where the
+// server waited for a TLS handshake.
+#[test]
+fn any_2yz_to_auth_tls_starts_the_handshake() {
+    let now = Instant::now();
+    let config = ClientConfig {
+        tls: ClientTls::Required,
+        ..plain_config()
+    };
+    let mut c = ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), now);
+    c.handle_input(b"220 hi\r\n211 End\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"FEAT\r\nAUTH TLS\r\n");
+    c.handle_input(b"200 go ahead\r\n");
+    assert_eq!(client_events(&mut c), vec![ClientEvent::StartTls]);
+}
+
+// ----- Gap 2: 421 answers the pending command, then closes -----
+
+// RFC 959 4.2 (421): "Service not available, closing control connection.
+// This may be a reply to any command if the service knows it must shut
+// down." It is the reply to the pending command: the application is told
+// that command failed (with the 421 text), then that the session closed.
+#[test]
+fn a_421_fails_the_pending_simple_operation_then_closes() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    c.cwd(b"/pub").unwrap();
+    c.handle_input(b"421 shutting down\r\n");
+    match &client_events(&mut c)[..] {
+        [
+            ClientEvent::Failed { op: Op::Cwd, reply },
+            ClientEvent::Closed(r2),
+        ] => {
+            assert_eq!((reply.code, r2.code), (421, 421));
+            assert_eq!(reply.text(), b"shutting down");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(c.is_closed());
+}
+
+#[test]
+fn a_421_fails_the_pending_transfer_then_closes() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    let id = c.retr(b"f", 0).unwrap();
+    c.handle_input(b"421 shutting down\r\n");
+    match &client_events(&mut c)[..] {
+        [
+            ClientEvent::TransferFailed { id: i, reply },
+            ClientEvent::Closed(_),
+        ] => {
+            assert_eq!((*i, reply.code), (id, 421));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_421_during_login_fails_the_login() {
+    let now = Instant::now();
+    let mut c = ClientSession::new(plain_config(), "203.0.113.1:21".parse().unwrap(), now);
+    c.handle_input(b"220 hi\r\n211 End\r\n421 too many users\r\n");
+    match &client_events(&mut c)[..] {
+        [ClientEvent::LoginFailed(r), ClientEvent::Closed(_)] => assert_eq!(r.code, 421),
+        other => panic!("{other:?}"),
+    }
+}
+
+// Nothing already received is lost: the 226 of a transfer whose data
+// connection is still draining came before the 421, so the transfer is
+// complete once the driver reports the data connection's end, and the
+// server's closing of the control connection in between is expected.
+#[test]
+fn a_421_after_226_keeps_the_completed_transfer() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    let id = c.retr(b"f", 0).unwrap();
+    c.handle_input(b"200 ok\r\n229 (|||6446|)\r\n");
+    assert!(matches!(
+        &client_events(&mut c)[..],
+        [ClientEvent::OpenDataChannel { .. }]
+    ));
+    c.handle_input(b"150 go\r\n226 done\r\n421 closing\r\n");
+    assert_eq!(client_events(&mut c), vec![ClientEvent::TransferStarted(id)]);
+    c.handle_eof();
+    assert!(client_events(&mut c).is_empty(), "EOF after 421 is expected");
+    c.data_closed(id).unwrap();
+    match &client_events(&mut c)[..] {
+        [
+            ClientEvent::TransferComplete { id: i, reply },
+            ClientEvent::Closed(r),
+        ] => {
+            assert_eq!((*i, reply.code, r.code), (id, 226, 421));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(c.is_closed());
+}
+
+// An unsolicited 421 (idle timeout) with nothing pending only closes.
+// (A guard: it passed before the fix and must still pass after it.)
+#[test]
+fn an_unsolicited_421_only_closes() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    c.handle_input(b"421 idle\r\n");
+    assert!(matches!(&client_events(&mut c)[..], [ClientEvent::Closed(r)] if r.code == 421));
 }
