@@ -1058,12 +1058,24 @@ impl ServerSession {
         }
         let Some(range) = arg else {
             self.ok("language listing follows");
+            // Every line within the response line limit (RFC 2449 4: 512
+            // octets with the CRLF; a language listing is such a line, RFC
+            // 6856 3): a long description is cut on a UTF-8 boundary, a tag
+            // that cannot fit with its CRLF is left out.
+            let max = self.config.limits.max_response_line;
             let mut lines = Vec::new();
             for (tag, desc) in &self.config.languages {
+                let stuffed = usize::from(tag.starts_with('.'));
+                let room = max.saturating_sub(stuffed + 2);
+                if tag.len() > room {
+                    continue;
+                }
                 let mut l = tag.as_bytes().to_vec();
-                if !desc.is_empty() {
+                let desc = desc.as_bytes();
+                let keep = text_cut(desc, room.saturating_sub(tag.len() + 1));
+                if keep > 0 {
                     l.push(b' ');
-                    l.extend_from_slice(desc.as_bytes());
+                    l.extend_from_slice(&desc[..keep]);
                 }
                 if proto_core::check_arg(&l).is_ok() {
                     lines.push(l);
