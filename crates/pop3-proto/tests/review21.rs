@@ -21,6 +21,69 @@ fn exchange(s: &mut ServerSession, line: &[u8]) -> String {
     text(&drain_transmit(s))
 }
 
+// ----- Gap 6: per-user EXPIRE and LOGIN-DELAY -----
+
+fn capa_line<'a>(capa: &'a str, tag: &str) -> Option<&'a str> {
+    capa.lines().find(|l| l.split(' ').next() == Some(tag))
+}
+
+// RFC 2449 6.7 (6.5 says the same of LOGIN-DELAY): "If the expiration policy
+// differs per user ... the server MUST announce in AUTHENTICATION state the
+// smallest value which could be set for any user ... The server SHOULD
+// append the token "USER" to the EXPIRE parameter in AUTHENTICATION state
+// ... The server SHOULD announce the more accurate value in TRANSACTION
+// state." The arguments are "optionally followed by USER in AUTHENTICATION
+// state": not in TRANSACTION. The session announced the configured text in
+// both states and had no way to take the user's own value.
+#[test]
+fn expire_and_login_delay_per_user() {
+    let now = Instant::now();
+    let mut cfg = ServerConfig::default();
+    cfg.tls_active = true;
+    cfg.expire = Some("5".into());
+    cfg.login_delay = Some(900);
+    cfg.policy_per_user = true;
+    let mut s = ServerSession::new(cfg, now);
+    drain_transmit(&mut s);
+    let capa = exchange(&mut s, b"CAPA\r\n");
+    assert_eq!(capa_line(&capa, "EXPIRE"), Some("EXPIRE 5 USER"), "{capa}");
+    assert_eq!(
+        capa_line(&capa, "LOGIN-DELAY"),
+        Some("LOGIN-DELAY 900 USER"),
+        "{capa}"
+    );
+    // Not before login.
+    assert!(s.set_user_policy(Some("30"), Some(60)).is_err());
+    exchange(&mut s, b"USER u\r\nPASS p\r\n");
+    assert!(s.is_authenticated());
+    assert!(
+        s.set_user_policy(Some("30 days"), None).is_err(),
+        "EXPIRE is a number or NEVER"
+    );
+    s.set_user_policy(Some("NEVER"), Some(60)).unwrap();
+    let capa = exchange(&mut s, b"CAPA\r\n");
+    assert_eq!(capa_line(&capa, "EXPIRE"), Some("EXPIRE NEVER"), "{capa}");
+    assert_eq!(capa_line(&capa, "LOGIN-DELAY"), Some("LOGIN-DELAY 60"), "{capa}");
+}
+
+// The same rule when the configured text carries the token itself and the
+// application gives no per-user value: the USER token stays out of the
+// TRANSACTION-state CAPA.
+#[test]
+fn no_user_token_after_login() {
+    let now = Instant::now();
+    let mut cfg = ServerConfig::default();
+    cfg.tls_active = true;
+    cfg.expire = Some("5 USER".into());
+    let mut s = ServerSession::new(cfg, now);
+    drain_transmit(&mut s);
+    let capa = exchange(&mut s, b"CAPA\r\n");
+    assert_eq!(capa_line(&capa, "EXPIRE"), Some("EXPIRE 5 USER"), "{capa}");
+    exchange(&mut s, b"USER u\r\nPASS p\r\n");
+    let capa = exchange(&mut s, b"CAPA\r\n");
+    assert_eq!(capa_line(&capa, "EXPIRE"), Some("EXPIRE 5"), "{capa}");
+}
+
 // ----- Gap 7: LANG listing lines within 512 octets -----
 
 // RFC 2449 4: "The maximum length of the first line of a command response
