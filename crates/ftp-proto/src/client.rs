@@ -24,7 +24,7 @@ use crate::reply::{
 use crate::server::TransferId;
 use crate::time::Timestamp;
 use bytes::{Buf, BytesMut};
-use proto_core::{Deadline, Secret, Session, TransmitQueue, check_arg};
+use proto_core::{Deadline, Secret, Session, TransmitQueue};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -638,7 +638,10 @@ impl ClientSession {
     ) -> Result<TransferId, UsageError> {
         self.ready()?;
         if let Some(a) = arg {
-            check_arg(a).map_err(|_| UsageError("CR, LF or NUL in an argument"))?;
+            // A CR in a pathname goes as CR NUL (RFC 2640 3.1); LF and NUL never.
+            if memchr::memchr2(b'\n', 0, a).is_some() {
+                return Err(UsageError("LF or NUL in an argument"));
+            }
             if a.is_empty() {
                 return Err(UsageError("empty path"));
             }
@@ -1463,7 +1466,7 @@ fn check_cmd(cmd: &Command<'_>) -> Result<(), UsageError> {
     let mut scratch = BytesMut::new();
     cmd.encode(&mut scratch)
         .map(|_| ())
-        .map_err(|_| UsageError("argument cannot be sent (CR, LF, NUL or empty)"))
+        .map_err(|_| UsageError("argument cannot be sent (LF, NUL, CR outside a pathname, or empty)"))
 }
 
 impl Session for ClientSession {

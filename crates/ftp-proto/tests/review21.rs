@@ -3,6 +3,8 @@
 //! compile time, where the fix had to add what the application needs),
 //! except those marked as guards.
 
+mod common;
+
 use bytes::BytesMut;
 use ftp_proto::client::{ClientEvent, ClientTls, DataTarget, Op};
 use ftp_proto::{ClientConfig, ClientSession, Command, Timestamp};
@@ -302,4 +304,116 @@ fn an_unsolicited_421_only_closes() {
     let mut c = logged_in_client(now);
     c.handle_input(b"421 idle\r\n");
     assert!(matches!(&client_events(&mut c)[..], [ClientEvent::Closed(r)] if r.code == 421));
+}
+
+// ----- Gap 1: CR in pathnames (RFC 2640 3.1) -----
+
+// RFC 2640 3.1: "When a <CR> character is encountered as part of a pathname
+// it MUST be padded with a <NUL> character prior to sending the command. On
+// receipt of a pathname containing a <CR><NUL> sequence the <NUL> character
+// MUST be stripped away." The encoder refused such a pathname and the server
+// answered the padded line with 500. LF and NUL stay refused: lines end only
+// at CRLF, and an LF could end a line at a lenient peer.
+#[test]
+fn pathname_cr_is_padded_with_nul() {
+    let mut out = BytesMut::new();
+    Command::Retr(b"foo\rboo.bar").encode(&mut out).unwrap();
+    assert_eq!(&out[..], b"RETR foo\r\0boo.bar\r\n");
+    out.clear();
+    Command::List(Some(b"a\r")).encode(&mut out).unwrap();
+    assert_eq!(&out[..], b"LIST a\r\0\r\n");
+    out.clear();
+    Command::Mfmt {
+        time: Timestamp::new(2024, 1, 2, 3, 4, 5).unwrap(),
+        path: b"x\ry",
+    }
+    .encode(&mut out)
+    .unwrap();
+    assert_eq!(&out[..], b"MFMT 20240102030405 x\r\0y\r\n");
+    // Still refused: LF or NUL anywhere, CR outside a pathname.
+    for bad in [
+        Command::Retr(b"foo\r\nDELE x"),
+        Command::Retr(b"foo\nbar"),
+        Command::Retr(b"foo\0bar"),
+        Command::User(b"a\rb"),
+        Command::Site(b"a\rb"),
+    ] {
+        out.clear();
+        assert!(bad.encode(&mut out).is_err(), "{bad:?}");
+        assert!(out.is_empty());
+    }
+    // Received: the NUL is stripped; a CR is taken in a pathname only.
+    let line = ftp_proto::command::unpad_cr(b"DELE a\r\0b").unwrap();
+    assert_eq!(Command::parse(&line).unwrap(), Command::Dele(b"a\rb"));
+    assert!(ftp_proto::command::unpad_cr(b"DELE a\rb").is_none(), "bare CR");
+    assert!(Command::parse(b"USER a\rb").is_err());
+    assert!(
+        Command::parse(b"DELE a\r\0b").is_err(),
+        "padded form is for unpad_cr"
+    );
+}
+
+#[test]
+fn server_takes_padded_cr_in_pathnames_only() {
+    use ftp_proto::server::Request;
+    let now = Instant::now();
+    let mut s = common::new_server(now);
+    s.handle_input(b"USER anonymous\r\nPASS a@b\r\n");
+    let mut log = Vec::new();
+    common::drain(&mut s, now, &mut log);
+    assert!(s.user().is_some(), "{log:?}");
+    drain_transmit(&mut s);
+    s.handle_input(b"DELE a\r\0b\r\n");
+    match s.poll_event().unwrap() {
+        Some(ftp_proto::ServerEvent::Request(Request::Delete(p))) => assert_eq!(&p[..], b"/a\rb"),
+        other => panic!("{other:?}"),
+    }
+    s.complete(ftp_proto::server::Outcome::Ok).unwrap();
+    drain_transmit(&mut s);
+    // A bare CR (not padded) never reaches the application.
+    s.handle_input(b"DELE a\rb\r\n");
+    assert_eq!(s.poll_event().unwrap(), None);
+    assert!(drain_transmit(&mut s).starts_with(b"500 "));
+    // Padded CR where no pathname goes: refused.
+    s.handle_input(b"SITE a\r\0b\r\n");
+    assert_eq!(s.poll_event().unwrap(), None);
+    assert!(drain_transmit(&mut s).starts_with(b"501 "));
+    // MKD answers 257 with the path padded the same way.
+    s.handle_input(b"MKD d\r\0\r\n");
+    match s.poll_event().unwrap() {
+        Some(ftp_proto::ServerEvent::Request(Request::MakeDir(p))) => assert_eq!(&p[..], b"/d\r"),
+        other => panic!("{other:?}"),
+    }
+    s.complete(ftp_proto::server::Outcome::Ok).unwrap();
+    assert_eq!(drain_transmit(&mut s), b"257 \"/d\r\0\" created\r\n");
+    // Other replies that name the path pad it too, rather than withhold it.
+    s.handle_input(b"CWD d\r\0\r\n");
+    assert!(matches!(
+        s.poll_event().unwrap(),
+        Some(ftp_proto::ServerEvent::Request(Request::ChangeDir(_)))
+    ));
+    s.complete(ftp_proto::server::Outcome::Ok).unwrap();
+    assert_eq!(drain_transmit(&mut s), b"250 Directory changed to /d\r\0\r\n");
+    assert_eq!(s.cwd(), b"/d\r");
+}
+
+#[test]
+fn client_pads_and_unpads_pathname_cr() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    c.delete(b"a\rb").unwrap();
+    assert_eq!(drain_transmit(&mut c), b"DELE a\r\0b\r\n");
+    c.handle_input(b"250 ok\r\n");
+    assert!(matches!(
+        &client_events(&mut c)[..],
+        [ClientEvent::Done { op: Op::Delete, .. }]
+    ));
+    c.pwd().unwrap();
+    c.handle_input(b"257 \"/x\r\0y\" is cwd\r\n");
+    assert_eq!(client_events(&mut c), vec![ClientEvent::Pwd(b"/x\ry".to_vec())]);
+    let id = c.retr(b"f\r", 0).unwrap();
+    c.handle_input(b"200 ok\r\n229 (|||6446|)\r\n");
+    assert!(matches!(&client_events(&mut c)[..], [ClientEvent::OpenDataChannel { id: i, .. }] if *i == id));
+    assert!(drain_transmit(&mut c).ends_with(b"RETR f\r\0\r\n"));
+    assert!(c.delete(b"a\nb").is_err());
 }
