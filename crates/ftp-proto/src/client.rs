@@ -309,6 +309,9 @@ pub struct ClientSession {
     /// A 421 that came after the final reply of a transfer whose data
     /// connection is still draining: reported once that transfer completes.
     closing: Option<OwnedReply>,
+    /// A REST went out and no transfer command followed it (the transfer
+    /// was aborted): the server may still hold its marker (RFC 3659 5.3).
+    rest_unused: bool,
 }
 
 /// A multi-line reply past [`Limits::reply`]: RFC 1123 4.1.2.11 says a
@@ -355,6 +358,7 @@ impl ClientSession {
             fatal: None,
             cut: None,
             closing: None,
+            rest_unused: false,
         }
     }
 
@@ -713,9 +717,14 @@ impl ClientSession {
         self.after_data_setup();
     }
 
+    /// REST when resuming, and also, at offset 0, after a REST that no
+    /// transfer command used (RFC 3659 5.3: such a user-PI "should send
+    /// another REST command before the next data transfer command. If that
+    /// transfer is not to be restarted, then "REST 0" should be issued").
     fn after_data_setup(&mut self) {
+        let stale = std::mem::take(&mut self.rest_unused);
         let Some(x) = self.xfer() else { return };
-        if x.offset > 0 {
+        if x.offset > 0 || stale {
             x.step = XStep::Rest;
             let mut off = BytesMut::new();
             crate::parse::write_u64(&mut off, x.offset);
@@ -821,9 +830,14 @@ impl ClientSession {
         x.abort_pending = Some(due);
         x.final_reply = None;
         // A TYPE whose reply is still due may have taken effect at the
-        // server: the type in force is unknown until the next TYPE.
-        if x.step == XStep::Type {
+        // server: the type in force is unknown until the next TYPE. A REST
+        // sent, with no transfer command after it, may leave its marker.
+        let step = x.step;
+        if step == XStep::Type {
             self.ascii = None;
+        }
+        if step == XStep::Rest {
+            self.rest_unused = true;
         }
         self.send(Command::Abor);
         Ok(())
@@ -1342,8 +1356,10 @@ impl ClientSession {
                 }
             }
             XStep::Rest => {
-                // As RNFR: any 3yz but 332 asks for the transfer command.
-                if code / 100 == 3 && code != 332 {
+                // As RNFR: any 3yz but 332 asks for the transfer command. A
+                // refused REST 0 (sent only to clear a stale marker) leaves
+                // no marker either: the transfer goes on from the start.
+                if (code / 100 == 3 && code != 332) || (x.offset == 0 && code >= 400) {
                     self.send_transfer_command();
                 } else {
                     self.transfer_failed(id, r);

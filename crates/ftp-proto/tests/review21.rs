@@ -417,3 +417,68 @@ fn client_pads_and_unpads_pathname_cr() {
     assert!(drain_transmit(&mut c).ends_with(b"RETR f\r\0\r\n"));
     assert!(c.delete(b"a\nb").is_err());
 }
+
+// ----- Gap 4: a REST that no transfer command followed -----
+
+// RFC 3659 5.3: "a user-PI that has issued a REST command, but that has not
+// successfully transmitted the following data transfer command for any
+// reason, should send another REST command before the next data transfer
+// command. If that transfer is not to be restarted, then "REST 0" should be
+// issued." (The server "may ... save the restart value and apply it to the
+// next data transfer command".) A transfer aborted between REST and RETR
+// left the marker with the server, and the next transfer from offset 0 sent
+// no REST: such a server sends the file from the old offset.
+#[test]
+fn rest_0_after_a_rest_that_no_transfer_used() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    let id = c.retr(b"f", 100).unwrap();
+    c.handle_input(b"200 ok\r\n229 (|||6446|)\r\n");
+    assert!(matches!(
+        &client_events(&mut c)[..],
+        [ClientEvent::OpenDataChannel { .. }]
+    ));
+    assert_eq!(drain_transmit(&mut c), b"TYPE I\r\nEPSV\r\nREST 100\r\n");
+    c.abort().unwrap();
+    assert_eq!(drain_transmit(&mut c), b"ABOR\r\n");
+    c.handle_input(b"350 Restarting at 100\r\n226 ABOR ok\r\n");
+    assert_eq!(client_events(&mut c), vec![ClientEvent::Aborted(id)]);
+    c.retr(b"g", 0).unwrap();
+    c.handle_input(b"229 (|||6447|)\r\n");
+    assert!(matches!(
+        &client_events(&mut c)[..],
+        [ClientEvent::OpenDataChannel { .. }]
+    ));
+    assert_eq!(drain_transmit(&mut c), b"EPSV\r\nREST 0\r\n");
+    c.handle_input(b"350 Restarting at 0\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"RETR g\r\n");
+    // Used once: the transfer after that sends no REST.
+    c.handle_input(b"150 go\r\n226 done\r\n");
+    client_events(&mut c);
+    c.data_closed(ftp_proto::server::TransferId(2)).unwrap();
+    client_events(&mut c);
+    c.retr(b"h", 0).unwrap();
+    c.handle_input(b"229 (|||6448|)\r\n");
+    client_events(&mut c);
+    assert_eq!(drain_transmit(&mut c), b"EPSV\r\nRETR h\r\n");
+}
+
+// The REST 0 is a precaution: a server that refuses it holds no marker, and
+// the transfer goes on from the start.
+#[test]
+fn a_refused_rest_0_does_not_fail_the_transfer() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    c.retr(b"f", 100).unwrap();
+    c.handle_input(b"200 ok\r\n229 (|||6446|)\r\n");
+    client_events(&mut c);
+    c.abort().unwrap();
+    c.handle_input(b"502 REST not implemented\r\n226 ABOR ok\r\n");
+    client_events(&mut c);
+    drain_transmit(&mut c);
+    c.retr(b"g", 0).unwrap();
+    c.handle_input(b"229 (|||6447|)\r\n502 REST not implemented\r\n");
+    client_events(&mut c);
+    assert_eq!(drain_transmit(&mut c), b"EPSV\r\nREST 0\r\nRETR g\r\n");
+}
