@@ -1079,13 +1079,24 @@ impl ClientSession {
             self.on_421(r);
             return;
         }
+        // RFC 959 4.2: after a 1yz "the user-process should expect another
+        // reply before proceeding with a new command": it never ends a step.
+        // (The greeting, simple operations and transfers handle it below.)
+        if code / 100 == 1
+            && !matches!(
+                self.stage,
+                Stage::Greeting | Stage::Simple(_) | Stage::SimpleAcct(_) | Stage::Transfer(_)
+            )
+        {
+            return;
+        }
         let stage = std::mem::replace(&mut self.stage, Stage::Closed);
         match stage {
             // Success is the first digit (RFC 959 4.2; RFC 1123 4.1.2.11: a
             // user-FTP "SHOULD use only the highest-order digit ... for
             // making a procedural decision"): any 2yz greets.
             Stage::Greeting => match code {
-                120 => self.stage = Stage::Greeting,
+                100..=199 => self.stage = Stage::Greeting,
                 200..=299 => {
                     self.stage = Stage::Feat;
                     self.send(Command::Feat);
@@ -1296,6 +1307,10 @@ impl ClientSession {
             } else {
                 x.abort_pending = Some(left);
             }
+            return;
+        }
+        // A 1yz ends no step before the transfer command (RFC 959 4.2).
+        if code / 100 == 1 && x.step != XStep::Command {
             return;
         }
         match x.step {

@@ -482,3 +482,38 @@ fn a_refused_rest_0_does_not_fail_the_transfer() {
     client_events(&mut c);
     assert_eq!(drain_transmit(&mut c), b"EPSV\r\nREST 0\r\nRETR g\r\n");
 }
+
+// ----- Review: a 1yz is never the final reply -----
+
+// RFC 959 4.2: "1yz Positive Preliminary reply ... the user-process should
+// expect another reply before proceeding with a new command." A 1yz to FEAT
+// was taken as FEAT's answer: USER went out, and FEAT's real 211 was then
+// read as USER's answer, so the client reported LoggedIn without ever
+// sending the password (client and server out of step from there on).
+#[test]
+fn a_preliminary_reply_to_feat_is_not_its_answer() {
+    let now = Instant::now();
+    let mut c = ClientSession::new(plain_config(), "203.0.113.1:21".parse().unwrap(), now);
+    c.handle_input(b"220 hi\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"FEAT\r\n");
+    c.handle_input(b"150 thinking\r\n211 End\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"USER alice\r\n");
+    c.handle_input(b"331 pw\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"PASS secret\r\n");
+}
+
+// The same inside a transfer: a 1yz to TYPE failed the transfer, and the
+// TYPE's real 200 was left to answer whatever command came next.
+#[test]
+fn a_preliminary_reply_to_type_is_not_its_answer() {
+    let now = Instant::now();
+    let mut c = logged_in_client(now);
+    c.retr(b"f", 0).unwrap();
+    assert_eq!(drain_transmit(&mut c), b"TYPE I\r\n");
+    c.handle_input(b"150 hm\r\n200 ok\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"EPSV\r\n");
+}
