@@ -117,3 +117,52 @@ fn lang_listing_lines_fit_512_octets() {
     assert_eq!(lines[3], "sv Svenska");
     assert_eq!(lines[4], ".");
 }
+
+// RFC 2449 6.5, 6.7: "The "USER" token allows the client to decide if a
+// second CAPA command is needed or not." The client sent CAPA only before
+// login and had no way to ask for the TRANSACTION-state values.
+#[test]
+fn client_asks_capa_again_after_login() {
+    use pop3_proto::{ClientConfig, ClientEvent, ClientSession, Credentials, TlsMode};
+    use proto_core::{Secret, transfer};
+    let now = Instant::now();
+    let mut cfg = ServerConfig::default();
+    cfg.tls_active = true;
+    cfg.expire = Some("5".into());
+    cfg.policy_per_user = true;
+    let mut s = ServerSession::new(cfg, now);
+    let mut ccfg = ClientConfig::new(Credentials {
+        username: "u".into(),
+        password: Some(Secret::new("p".into())),
+        ..Credentials::default()
+    });
+    ccfg.tls = TlsMode::Implicit;
+    let mut c = ClientSession::new(ccfg, now);
+    assert!(c.capa().is_err(), "the session sends CAPA itself before login");
+    let mut capas = Vec::new();
+    for _ in 0..20 {
+        transfer(&mut s, &mut c, 64);
+        while let Some(ev) = c.poll_event().unwrap() {
+            match ev {
+                ClientEvent::LoggedIn(_) => c.capa().unwrap(),
+                ClientEvent::Capabilities(caps) => capas.push(caps),
+                _ => {}
+            }
+        }
+        transfer(&mut c, &mut s, 64);
+        while let Some(ev) = s.poll_event().unwrap() {
+            if let ServerEvent::Login { .. } = ev {
+                s.auth_finish(AuthOutcome::Success(Maildrop::default())).unwrap();
+                s.set_user_policy(Some("30"), None).unwrap();
+            }
+        }
+    }
+    assert_eq!(capas.len(), 2, "{capas:?}");
+    assert_eq!(capas[0].expire.as_deref(), Some(&b"5 USER"[..]));
+    assert_eq!(capas[1].expire.as_deref(), Some(&b"30"[..]));
+    assert_eq!(
+        c.capabilities().and_then(|k| k.expire.as_deref()),
+        Some(&b"30"[..])
+    );
+    assert!(c.is_logged_in());
+}
