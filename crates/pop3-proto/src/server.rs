@@ -730,7 +730,9 @@ impl ServerSession {
     /// # Errors
     ///
     /// [`UsageError::WrongState`] before login; [`UsageError::Encode`] for
-    /// an EXPIRE that is neither `NEVER` nor a number of days.
+    /// an EXPIRE that is neither `NEVER` nor a number of days, or a value
+    /// the announcement before login did not bound (RFC 2449: that one MUST
+    /// be the smallest EXPIRE, the largest LOGIN-DELAY, of any user).
     pub fn set_user_policy(
         &mut self,
         expire: Option<&str>,
@@ -739,10 +741,42 @@ impl ServerSession {
         if self.phase != Phase::Transaction {
             return Err(UsageError::WrongState("no user is logged in"));
         }
-        if let Some(e) = expire
-            && !(e == "NEVER" || (!e.is_empty() && e.len() <= 10 && e.bytes().all(|b| b.is_ascii_digit())))
+        // Days, NEVER the longest; `None` for a text that is neither.
+        let days = |e: &str| match e.split(' ').next() {
+            Some("NEVER") => Some(u64::MAX),
+            Some(d) if !d.is_empty() && d.len() <= 10 && d.bytes().all(|b| b.is_ascii_digit()) => {
+                d.parse().ok()
+            }
+            _ => None,
+        };
+        if let Some(e) = expire {
+            let Some(user_days) = days(e).filter(|_| !e.contains(' ')) else {
+                return Err(EncodeError::Invalid { what: "EXPIRE" }.into());
+            };
+            // RFC 2449 6.7: before login the server "MUST announce ... the
+            // smallest value which could be set for any user".
+            if self
+                .config
+                .expire
+                .as_deref()
+                .and_then(days)
+                .is_none_or(|min| user_days < min)
+            {
+                return Err(EncodeError::Invalid {
+                    what: "EXPIRE shorter than announced before login",
+                }
+                .into());
+            }
+        }
+        // RFC 2449 6.5: before login, "the largest value which could be set
+        // for any user".
+        if let Some(d) = login_delay
+            && self.config.login_delay.is_none_or(|max| d > max)
         {
-            return Err(EncodeError::Invalid { what: "EXPIRE" }.into());
+            return Err(EncodeError::Invalid {
+                what: "LOGIN-DELAY longer than announced before login",
+            }
+            .into());
         }
         self.user_expire = expire.map(|e| Bytes::copy_from_slice(e.as_bytes()));
         self.user_login_delay = login_delay;

@@ -60,6 +60,12 @@ fn expire_and_login_delay_per_user() {
         s.set_user_policy(Some("30 days"), None).is_err(),
         "EXPIRE is a number or NEVER"
     );
+    // The values before login bound every user's (RFC 2449 6.5, 6.7: "MUST
+    // announce in AUTHENTICATION state the smallest value" of EXPIRE, "the
+    // largest value" of LOGIN-DELAY).
+    assert!(s.set_user_policy(Some("4"), None).is_err());
+    assert!(s.set_user_policy(None, Some(901)).is_err());
+    s.set_user_policy(Some("5"), Some(900)).unwrap();
     s.set_user_policy(Some("NEVER"), Some(60)).unwrap();
     let capa = exchange(&mut s, b"CAPA\r\n");
     assert_eq!(capa_line(&capa, "EXPIRE"), Some("EXPIRE NEVER"), "{capa}");
