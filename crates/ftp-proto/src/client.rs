@@ -24,7 +24,7 @@ use crate::reply::{
 use crate::server::TransferId;
 use crate::time::Timestamp;
 use bytes::{Buf, BytesMut};
-use proto_core::{Deadline, Secret, Session, TransmitQueue, check_arg};
+use proto_core::{Deadline, Secret, Session, TransmitQueue};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -225,7 +225,10 @@ pub enum ClientEvent {
     },
     /// ABOR completed.
     Aborted(TransferId),
-    /// The server closed the session (221 after QUIT, or 421).
+    /// The server closed the session (221 after QUIT, or 421). A 421 first
+    /// fails the operation it answers ([`ClientEvent::Failed`],
+    /// [`ClientEvent::TransferFailed`], [`ClientEvent::LoginFailed`]), or,
+    /// after a transfer's final reply, comes once that transfer completed.
     Closed(OwnedReply),
 }
 
@@ -303,6 +306,12 @@ pub struct ClientSession {
     fatal: Option<Error>,
     /// A multi-line reply longer than the limit, being cut.
     cut: Option<Cut>,
+    /// A 421 that came after the final reply of a transfer whose data
+    /// connection is still draining: reported once that transfer completes.
+    closing: Option<OwnedReply>,
+    /// A REST went out and no transfer command followed it (the transfer
+    /// was aborted): the server may still hold its marker (RFC 3659 5.3).
+    rest_unused: bool,
 }
 
 /// A multi-line reply past [`Limits::reply`]: RFC 1123 4.1.2.11 says a
@@ -348,6 +357,8 @@ impl ClientSession {
             reply_seen: false,
             fatal: None,
             cut: None,
+            closing: None,
+            rest_unused: false,
         }
     }
 
@@ -631,7 +642,10 @@ impl ClientSession {
     ) -> Result<TransferId, UsageError> {
         self.ready()?;
         if let Some(a) = arg {
-            check_arg(a).map_err(|_| UsageError("CR, LF or NUL in an argument"))?;
+            // A CR in a pathname goes as CR NUL (RFC 2640 3.1); LF and NUL never.
+            if memchr::memchr2(b'\n', 0, a).is_some() {
+                return Err(UsageError("LF or NUL in an argument"));
+            }
             if a.is_empty() {
                 return Err(UsageError("empty path"));
             }
@@ -703,9 +717,14 @@ impl ClientSession {
         self.after_data_setup();
     }
 
+    /// REST when resuming, and also, at offset 0, after a REST that no
+    /// transfer command used (RFC 3659 5.3: such a user-PI "should send
+    /// another REST command before the next data transfer command. If that
+    /// transfer is not to be restarted, then "REST 0" should be issued").
     fn after_data_setup(&mut self) {
+        let stale = std::mem::take(&mut self.rest_unused);
         let Some(x) = self.xfer() else { return };
-        if x.offset > 0 {
+        if x.offset > 0 || stale {
             x.step = XStep::Rest;
             let mut off = BytesMut::new();
             crate::parse::write_u64(&mut off, x.offset);
@@ -776,6 +795,10 @@ impl ClientSession {
         {
             self.stage = Stage::Ready;
             self.events.push_back(ClientEvent::TransferComplete { id, reply });
+            if let Some(r) = self.closing.take() {
+                self.stage = Stage::Closed;
+                self.events.push_back(ClientEvent::Closed(r));
+            }
         }
         // The final reply is awaited from now on: the reply timeout counts
         // afresh from the next time the driver gives.
@@ -789,6 +812,9 @@ impl ClientSession {
     ///
     /// No transfer in progress.
     pub fn abort(&mut self) -> Result<(), UsageError> {
+        if self.closing.is_some() {
+            return Err(UsageError("the server is closing the connection"));
+        }
         let Some(x) = self.xfer().filter(|x| x.abort_pending.is_none()) else {
             return Err(UsageError("no transfer to abort"));
         };
@@ -804,9 +830,14 @@ impl ClientSession {
         x.abort_pending = Some(due);
         x.final_reply = None;
         // A TYPE whose reply is still due may have taken effect at the
-        // server: the type in force is unknown until the next TYPE.
-        if x.step == XStep::Type {
+        // server: the type in force is unknown until the next TYPE. A REST
+        // sent, with no transfer command after it, may leave its marker.
+        let step = x.step;
+        if step == XStep::Type {
             self.ascii = None;
+        }
+        if step == XStep::Rest {
+            self.rest_unused = true;
         }
         self.send(Command::Abor);
         Ok(())
@@ -866,7 +897,7 @@ impl ClientSession {
             if let Some(e) = self.fatal.take() {
                 return Err(e);
             }
-            if matches!(self.stage, Stage::Closed | Stage::TlsHandshake) {
+            if matches!(self.stage, Stage::Closed | Stage::TlsHandshake) || self.closing.is_some() {
                 return Ok(None);
             }
             if self.cut.is_some() {
@@ -994,18 +1025,79 @@ impl ClientSession {
         })
     }
 
+    /// RFC 959 4.2: 421 "may be a reply to any command if the service knows
+    /// it must shut down". It answers the pending command, which fails with
+    /// it, then [`ClientEvent::Closed`] follows. A transfer whose final reply
+    /// already came keeps it: it completes when the driver reports the end
+    /// of its data connection ([`ClientSession::data_closed`]), and the
+    /// server's closing of the control connection meanwhile is expected.
+    fn on_421(&mut self, r: OwnedReply) {
+        let stage = std::mem::replace(&mut self.stage, Stage::Closed);
+        let failed = match stage {
+            Stage::Greeting
+            | Stage::Feat
+            | Stage::Auth
+            | Stage::User
+            | Stage::Pass
+            | Stage::Acct
+            | Stage::Pbsz
+            | Stage::Prot => Some(ClientEvent::LoginFailed(r.clone())),
+            // QUIT gets its answer as Closed alone, as with 221.
+            Stage::Simple(op) | Stage::SimpleAcct(op) if op != Op::Quit => {
+                Some(ClientEvent::Failed { op, reply: r.clone() })
+            }
+            Stage::SizeType(..) => Some(ClientEvent::Failed {
+                op: Op::Size,
+                reply: r.clone(),
+            }),
+            Stage::Rnfr(_) => Some(ClientEvent::Failed {
+                op: Op::Rename,
+                reply: r.clone(),
+            }),
+            Stage::Transfer(x) => {
+                if x.abort_pending.is_none() && x.final_reply.is_some() && !x.data_done {
+                    self.stage = Stage::Transfer(x);
+                    self.closing = Some(r);
+                    return;
+                }
+                Some(ClientEvent::TransferFailed {
+                    id: x.id,
+                    reply: r.clone(),
+                })
+            }
+            Stage::Simple(_) | Stage::SimpleAcct(_) | Stage::Ready | Stage::TlsHandshake | Stage::Closed => {
+                None
+            }
+        };
+        self.events.extend(failed);
+        self.events.push_back(ClientEvent::Closed(r));
+    }
+
     fn on_reply(&mut self, r: OwnedReply) {
         let code = r.code;
         if code == 421 {
-            self.stage = Stage::Closed;
-            self.events.push_back(ClientEvent::Closed(r));
+            self.on_421(r);
+            return;
+        }
+        // RFC 959 4.2: after a 1yz "the user-process should expect another
+        // reply before proceeding with a new command": it never ends a step.
+        // (The greeting, simple operations and transfers handle it below.)
+        if code / 100 == 1
+            && !matches!(
+                self.stage,
+                Stage::Greeting | Stage::Simple(_) | Stage::SimpleAcct(_) | Stage::Transfer(_)
+            )
+        {
             return;
         }
         let stage = std::mem::replace(&mut self.stage, Stage::Closed);
         match stage {
+            // Success is the first digit (RFC 959 4.2; RFC 1123 4.1.2.11: a
+            // user-FTP "SHOULD use only the highest-order digit ... for
+            // making a procedural decision"): any 2yz greets.
             Stage::Greeting => match code {
-                120 => self.stage = Stage::Greeting,
-                220 => {
+                100..=199 => self.stage = Stage::Greeting,
+                200..=299 => {
                     self.stage = Stage::Feat;
                     self.send(Command::Feat);
                 }
@@ -1027,8 +1119,11 @@ impl ClientSession {
                     self.send_user();
                 }
             }
+            // RFC 2228 names 234; any 2yz accepts all the same, and a client
+            // that took it for a refusal would send USER in plaintext to a
+            // server waiting for the handshake.
             Stage::Auth => match code {
-                234 => {
+                200..=299 => {
                     // Nothing the server sent in plaintext after 234 may be used.
                     self.recv.clear();
                     self.stage = Stage::TlsHandshake;
@@ -1214,6 +1309,10 @@ impl ClientSession {
             }
             return;
         }
+        // A 1yz ends no step before the transfer command (RFC 959 4.2).
+        if code / 100 == 1 && x.step != XStep::Command {
+            return;
+        }
         match x.step {
             XStep::Type => {
                 if code / 100 == 2 {
@@ -1226,7 +1325,9 @@ impl ClientSession {
             }
             XStep::Epsv => {
                 // Port 0 is no listener (RFC 2428 3, RFC 959 4.1.2): a failure.
-                if code == 229
+                // Any 2yz with an address in its text will do (RFC 959 4.2:
+                // the first digit decides); one without fails the transfer.
+                if code / 100 == 2
                     && let Some(port) = parse_epsv(r.text()).filter(|&p| p != 0)
                 {
                     self.open_data(DataTarget::Connect(SocketAddr::new(peer.ip(), port)));
@@ -1238,8 +1339,8 @@ impl ClientSession {
                     self.transfer_failed(id, r);
                 }
             }
-            XStep::Pasv => match (code, parse_pasv(r.text())) {
-                (227, Some(a)) if a.port() != 0 => {
+            XStep::Pasv => match (code / 100, parse_pasv(r.text())) {
+                (2, Some(a)) if a.port() != 0 => {
                     let addr = if use_pasv_host {
                         SocketAddr::V4(a)
                     } else {
@@ -1270,8 +1371,10 @@ impl ClientSession {
                 }
             }
             XStep::Rest => {
-                // As RNFR: any 3yz but 332 asks for the transfer command.
-                if code / 100 == 3 && code != 332 {
+                // As RNFR: any 3yz but 332 asks for the transfer command. A
+                // refused REST 0 (sent only to clear a stale marker) leaves
+                // no marker either: the transfer goes on from the start.
+                if (code / 100 == 3 && code != 332) || (x.offset == 0 && code >= 400) {
                     self.send_transfer_command();
                 } else {
                     self.transfer_failed(id, r);
@@ -1310,7 +1413,7 @@ impl ClientSession {
     /// reply is one 255 byte (a path in a 257, say), and Telnet commands or
     /// option negotiations from the server are no reply text.
     pub fn handle_input(&mut self, data: &[u8]) {
-        if matches!(self.stage, Stage::Closed | Stage::TlsHandshake) {
+        if matches!(self.stage, Stage::Closed | Stage::TlsHandshake) || self.closing.is_some() {
             return;
         }
         self.telnet.feed(data, &mut self.recv);
@@ -1375,7 +1478,9 @@ impl ClientSession {
 
     /// Inherent form of [`Session::handle_eof`].
     pub fn handle_eof(&mut self) {
-        if !matches!(self.stage, Stage::Closed) {
+        // After a 421 the server closes: expected, and a transfer waiting
+        // for its data connection's end still completes.
+        if !matches!(self.stage, Stage::Closed) && self.closing.is_none() {
             let expected = !matches!(self.stage, Stage::Ready);
             self.stage = Stage::Closed;
             if expected {
@@ -1392,7 +1497,7 @@ fn check_cmd(cmd: &Command<'_>) -> Result<(), UsageError> {
     let mut scratch = BytesMut::new();
     cmd.encode(&mut scratch)
         .map(|_| ())
-        .map_err(|_| UsageError("argument cannot be sent (CR, LF, NUL or empty)"))
+        .map_err(|_| UsageError("argument cannot be sent (LF, NUL, CR outside a pathname, or empty)"))
 }
 
 impl Session for ClientSession {

@@ -4,6 +4,19 @@
 //! in full and case-insensitively; the argument is everything after the first
 //! space, kept byte for byte, so paths with spaces (and leading spaces) survive.
 //! Parsing borrows from the line and does not allocate.
+//!
+//! # CR in pathnames (RFC 2640 3.1)
+//!
+//! "When a <CR> character is encountered as part of a pathname it MUST be
+//! padded with a <NUL> character prior to sending the command. On receipt
+//! of a pathname containing a <CR><NUL> sequence the <NUL> character MUST
+//! be stripped away." [`Command::encode`] pads a CR in a pathname argument
+//! (the commands of [`Command::takes_pathname`]); [`unpad_cr`] strips the
+//! NUL from a received line before [`Command::parse`], which takes a CR only
+//! inside a pathname. A CR anywhere else, a bare CR on the wire (not padded),
+//! an LF or a NUL in any argument is still refused: lines end only at CRLF,
+//! and an LF never leaves an encoder (a peer that ends lines at a bare LF
+//! would read a second command).
 
 use crate::error::{CommandError, EncodeError};
 use crate::parse::{dec_u8, dec_u16, dec_u64, eq_ic, split_sp, write_u64};
@@ -239,6 +252,55 @@ pub enum Command<'a> {
     },
 }
 
+/// Strips the `NUL` that pads every CR of a received command line (RFC 2640
+/// 3.1: "On receipt of a pathname containing a <CR><NUL> sequence the <NUL>
+/// character MUST be stripped away"). `None` when a CR is not followed by
+/// `NUL`: a bare CR, which the line may not hold. The line is borrowed back
+/// when it holds no CR.
+///
+/// ```
+/// use ftp_proto::{Command, command::unpad_cr};
+/// let line = unpad_cr(b"RETR a\r\0b").unwrap();
+/// assert_eq!(Command::parse(&line).unwrap(), Command::Retr(b"a\rb"));
+/// assert!(unpad_cr(b"RETR a\rb").is_none());
+/// ```
+#[must_use]
+pub fn unpad_cr(line: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+    if memchr::memchr(b'\r', line).is_none() {
+        return Some(std::borrow::Cow::Borrowed(line));
+    }
+    let mut out = Vec::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = memchr::memchr(b'\r', rest) {
+        if rest.get(i + 1) != Some(&0) {
+            return None;
+        }
+        out.extend_from_slice(&rest[..=i]);
+        rest = &rest[i + 2..];
+    }
+    out.extend_from_slice(rest);
+    Some(std::borrow::Cow::Owned(out))
+}
+
+/// Writes a pathname argument, each CR padded with a `NUL` (RFC 2640 3.1).
+/// LF and NUL are refused, as in every argument.
+fn write_pathname(out: &mut BytesMut, a: &[u8]) -> Result<(), EncodeError> {
+    if let Some(offset) = memchr::memchr2(b'\n', 0, a) {
+        return Err(proto_core::ForbiddenByte {
+            byte: a[offset],
+            offset,
+        }
+        .into());
+    }
+    for (i, part) in a.split(|&c| c == b'\r').enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b"\r\0");
+        }
+        out.extend_from_slice(part);
+    }
+    Ok(())
+}
+
 fn bad(verb: &'static str) -> CommandError {
     CommandError::BadArguments { verb }
 }
@@ -348,6 +410,7 @@ impl<'a> Command<'a> {
         if args.is_some_and(|a| memchr::memchr(0, a).is_some()) {
             return Err(CommandError::Nul);
         }
+        let has_cr = args.is_some_and(|a| memchr::memchr(b'\r', a).is_some());
         let mut up = [0u8; 8];
         up[..verb.len()].copy_from_slice(verb);
         up[..verb.len()].make_ascii_uppercase();
@@ -452,7 +515,11 @@ impl<'a> Command<'a> {
             b"HOST" => Command::Host(req("HOST", args)?),
             b"MFMT" => {
                 let (time, path) = split_sp(req("MFMT", args)?);
-                let time = Timestamp::parse_time_val(time).ok_or(bad("MFMT"))?;
+                // RFC 3659 2.3: a time-val year is 1000 to 9999; what the
+                // encoder refuses the parser does not take.
+                let time = Timestamp::parse_time_val(time)
+                    .filter(Timestamp::fits_time_val)
+                    .ok_or(bad("MFMT"))?;
                 let path = req("MFMT", path)?;
                 Command::Mfmt { time, path }
             }
@@ -463,7 +530,53 @@ impl<'a> Command<'a> {
             b"XCUP" => none("XCUP", args).map(|()| Command::Xcup)?,
             _ => Command::Other { verb, args },
         };
+        // A CR (unpadded from CR NUL, see `unpad_cr`) belongs in a pathname
+        // only (RFC 2640 3.1); in MFMT only the path after the time may hold it.
+        if has_cr {
+            let in_path = match c {
+                Command::Mfmt { path, .. } => memchr::memchr(b'\r', path).is_some(),
+                _ => c.takes_pathname(),
+            };
+            if !in_path {
+                return Err(match c {
+                    Command::Other { .. } => CommandError::BadVerb,
+                    _ => bad(c.verb()),
+                });
+            }
+        }
         Ok(c)
+    }
+
+    /// True for the commands whose argument is a pathname (RFC 959 5.3.1
+    /// `<pathname>`, and those of RFC 3659 and the X* aliases): a CR in it
+    /// travels as CR NUL (RFC 2640 3.1; see [`unpad_cr`]).
+    #[must_use]
+    pub fn takes_pathname(&self) -> bool {
+        matches!(
+            self,
+            Command::Cwd(_)
+                | Command::Smnt(_)
+                | Command::Retr(_)
+                | Command::Stor(_)
+                | Command::Stou(_)
+                | Command::Appe(_)
+                | Command::Rnfr(_)
+                | Command::Rnto(_)
+                | Command::Dele(_)
+                | Command::Rmd(_)
+                | Command::Mkd(_)
+                | Command::List(_)
+                | Command::Nlst(_)
+                | Command::Stat(_)
+                | Command::Size(_)
+                | Command::Mdtm(_)
+                | Command::Mlst(_)
+                | Command::Mlsd(_)
+                | Command::Mfmt { .. }
+                | Command::Xcwd(_)
+                | Command::Xmkd(_)
+                | Command::Xrmd(_)
+        )
     }
 
     /// The verb, upper-case (for [`Command::Other`], `"?"`).
@@ -554,8 +667,10 @@ impl<'a> Command<'a> {
     ///
     /// # Errors
     ///
-    /// CR, LF or NUL in an argument, or an argument the syntax cannot carry
-    /// (an empty path, a space in a verb). Nothing is written then.
+    /// LF or NUL in an argument, CR in an argument that is no pathname (a CR
+    /// in a pathname goes as CR NUL, RFC 2640 3.1; see the [module
+    /// docs](self)), or an argument the syntax cannot carry (an empty path,
+    /// a space in a verb). Nothing is written then.
     ///
     /// ```
     /// use bytes::BytesMut;
@@ -585,6 +700,22 @@ impl<'a> Command<'a> {
             out.extend_from_slice(a);
             Ok(())
         }
+        fn path(out: &mut BytesMut, verb: &str, a: &[u8]) -> Result<(), EncodeError> {
+            if a.is_empty() {
+                return Err(EncodeError::Invalid("empty argument"));
+            }
+            out.extend_from_slice(verb.as_bytes());
+            out.extend_from_slice(b" ");
+            write_pathname(out, a)
+        }
+        fn opt_path(out: &mut BytesMut, verb: &str, a: Option<&[u8]>) -> Result<(), EncodeError> {
+            out.extend_from_slice(verb.as_bytes());
+            if let Some(a) = a {
+                out.extend_from_slice(b" ");
+                write_pathname(out, a)?;
+            }
+            Ok(())
+        }
         fn opt(out: &mut BytesMut, verb: &str, a: Option<&[u8]>) -> Result<(), EncodeError> {
             out.extend_from_slice(verb.as_bytes());
             if let Some(a) = a {
@@ -598,7 +729,13 @@ impl<'a> Command<'a> {
         match *self {
             Command::User(a)
             | Command::Acct(a)
-            | Command::Cwd(a)
+            | Command::Site(a)
+            | Command::Auth(a)
+            | Command::Adat(a)
+            | Command::Host(a) => {
+                arg(out, v, a)?;
+            }
+            Command::Cwd(a)
             | Command::Smnt(a)
             | Command::Retr(a)
             | Command::Stor(a)
@@ -608,15 +745,11 @@ impl<'a> Command<'a> {
             | Command::Dele(a)
             | Command::Rmd(a)
             | Command::Mkd(a)
-            | Command::Site(a)
-            | Command::Auth(a)
-            | Command::Adat(a)
             | Command::Size(a)
             | Command::Mdtm(a)
-            | Command::Host(a)
             | Command::Xcwd(a)
             | Command::Xmkd(a)
-            | Command::Xrmd(a) => arg(out, v, a)?,
+            | Command::Xrmd(a) => path(out, v, a)?,
             Command::Rest(a) => {
                 if !a.iter().all(|&c| (33..=126).contains(&c)) {
                     return Err(EncodeError::Invalid("REST marker must be printable ASCII"));
@@ -691,10 +824,9 @@ impl<'a> Command<'a> {
             | Command::List(a)
             | Command::Nlst(a)
             | Command::Stat(a)
-            | Command::Help(a)
             | Command::Mlst(a)
-            | Command::Mlsd(a)
-            | Command::Lang(a) => opt(out, v, a)?,
+            | Command::Mlsd(a) => opt_path(out, v, a)?,
+            Command::Help(a) | Command::Lang(a) => opt(out, v, a)?,
             Command::Allo { size, record } => {
                 out.extend_from_slice(b"ALLO ");
                 write_u64(out, size);
@@ -741,11 +873,10 @@ impl<'a> Command<'a> {
                 if path.is_empty() {
                     return Err(EncodeError::Invalid("empty argument"));
                 }
-                check_arg(path)?;
                 out.extend_from_slice(b"MFMT ");
-                time.write_time_val(out);
+                time.write_time_val(out)?;
                 out.extend_from_slice(b" ");
-                out.extend_from_slice(path);
+                write_pathname(out, path)?;
             }
             Command::Other { verb, args } => {
                 if verb.is_empty()

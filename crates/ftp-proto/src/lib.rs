@@ -7,7 +7,9 @@
 //! * [`Command`] (RFC 959 plus AUTH/PBSZ/PROT/CCC/ADAT of RFC 2228/4217,
 //!   FEAT/OPTS of RFC 2389, EPRT/EPSV of RFC 2428, SIZE/MDTM/MLST/MLSD/REST
 //!   STREAM of RFC 3659, LANG of RFC 2640, HOST of RFC 7151, MFMT, the X*
-//!   aliases): parse and encode, borrowing from the line, refusing CR/LF/NUL.
+//!   aliases): parse and encode, borrowing from the line, refusing LF/NUL
+//!   and CR, except a CR in a pathname, which travels as CR NUL (RFC 2640
+//!   3.1; see [`command::unpad_cr`]).
 //! * [`Reply`]: single and multi-line replies (RFC 959 4.2), parsed without
 //!   allocation; typed readers for FEAT, PASV, EPSV, 257, SIZE and MDTM in [`reply`].
 //! * [`list`]: MLSx entries, Unix `ls -l`, DOS/IIS lines and a raw fallback;

@@ -916,7 +916,8 @@ pub fn write_mlsx(f: &FileInfo<'_>, facts: MlsxFacts, out: &mut BytesMut) -> Res
     if f.kind == FileKind::Symlink && f.link_target.is_some_and(bad_value) {
         return Err(EncodeError::Invalid("link target"));
     }
-    // The modify fact is a time-val (RFC 3659 2.3, 7.5.3): in range or not at all.
+    // The modify fact is a time-val (RFC 3659 2.3, 7.5.3): in range or not
+    // at all (checked before anything is written, as `write_time_val` below).
     if facts.modify && !f.modified.fits_time_val() {
         return Err(EncodeError::Invalid("time out of range"));
     }
@@ -952,7 +953,7 @@ pub fn write_mlsx(f: &FileInfo<'_>, facts: MlsxFacts, out: &mut BytesMut) -> Res
     }
     if facts.modify {
         out.extend_from_slice(b"modify=");
-        f.modified.write_time_val(out);
+        f.modified.write_time_val(out)?;
         out.extend_from_slice(b";");
     }
     if facts.perm

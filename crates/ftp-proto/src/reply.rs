@@ -13,7 +13,6 @@ use crate::parse::{dec_u64, write_u64};
 use crate::time::Timestamp;
 use bytes::{Bytes, BytesMut};
 use memchr::memchr;
-use proto_core::check_arg;
 use std::net::SocketAddrV4;
 
 /// How replies are framed.
@@ -270,6 +269,23 @@ impl OwnedReply {
     }
 }
 
+/// CR, LF and NUL never go out in a reply line, except a CR padded with a
+/// NUL (RFC 2640 3.1: the form a pathname with a CR takes, as in a 257).
+fn check_reply_line(l: &[u8]) -> Result<(), EncodeError> {
+    let mut from = 0;
+    while let Some(i) = memchr::memchr3(b'\r', b'\n', 0, &l[from..]).map(|i| from + i) {
+        if l[i] != b'\r' || l.get(i + 1) != Some(&0) {
+            return Err(proto_core::ForbiddenByte {
+                byte: l[i],
+                offset: i,
+            }
+            .into());
+        }
+        from = i + 2;
+    }
+    Ok(())
+}
+
 /// Writes a reply: one line when `lines` has one element, otherwise a
 /// multi-line reply whose inner lines are written as given, except that an
 /// inner line that could be taken for a reply line (three digits then a space
@@ -277,7 +293,8 @@ impl OwnedReply {
 ///
 /// # Errors
 ///
-/// A code outside 100..=599, no lines, or CR/LF/NUL in a line.
+/// A code outside 100..=599, no lines, or CR/LF/NUL in a line (a CR padded
+/// with a NUL, RFC 2640 3.1, is allowed: see [`write_257_path`]).
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -293,7 +310,7 @@ pub fn encode_reply(code: u16, lines: &[&[u8]], out: &mut BytesMut) -> Result<()
         return Err(EncodeError::Invalid("a reply needs a line"));
     };
     for l in lines {
-        check_arg(l)?;
+        check_reply_line(l)?;
     }
     let mut c = [b'0'; 3];
     crate::time::put_num(&mut c, u32::from(code));
@@ -469,7 +486,9 @@ pub fn parse_epsv(text: &[u8]) -> Option<u16> {
 }
 
 /// Reads the quoted path of a 257 reply (RFC 959 appendix II): `"` path `"`
-/// with embedded quotes doubled.
+/// with embedded quotes doubled, and a CR padded with a NUL (RFC 2640 3.1:
+/// "the <NUL> character MUST be stripped away"). `None` for a CR or NUL in
+/// the path that is not such a pair.
 ///
 /// ```
 /// use ftp_proto::reply::parse_257_path;
@@ -486,35 +505,47 @@ pub fn parse_257_path(text: &[u8]) -> Option<Vec<u8>> {
             out.push(b'"');
             rest = &rest[q + 2..];
         } else {
-            return Some(out);
+            break;
         }
     }
+    if memchr::memchr2(b'\r', 0, &out).is_none() {
+        return Some(out);
+    }
+    crate::command::unpad_cr(&out)
+        .filter(|p| memchr::memchr(0, p).is_none())
+        .map(std::borrow::Cow::into_owned)
 }
 
-/// Writes a path quoted for a 257 reply (quotes doubled).
+/// Writes a path quoted for a 257 reply (quotes doubled, a CR padded with a
+/// NUL as RFC 2640 3.1 asks of pathnames).
 pub fn write_257_path(path: &[u8], out: &mut BytesMut) {
     out.extend_from_slice(b"\"");
-    for part in path.split(|&c| c == b'"').enumerate() {
-        if part.0 > 0 {
-            out.extend_from_slice(b"\"\"");
+    for &c in path {
+        match c {
+            b'"' => out.extend_from_slice(b"\"\""),
+            b'\r' => out.extend_from_slice(b"\r\0"),
+            c => out.extend_from_slice(&[c]),
         }
-        out.extend_from_slice(part.1);
     }
     out.extend_from_slice(b"\"");
 }
 
-/// The size in a 213 SIZE reply (RFC 3659 4.2).
+/// The size in a 213 SIZE reply (RFC 3659 4.2). Any 2yz whose text is a
+/// number is read the same (RFC 959 4.2: the first digit tells success).
 #[must_use]
 pub fn parse_size(reply: &Reply<'_>) -> Option<u64> {
-    (reply.code() == 213)
+    reply
+        .is_completion()
         .then(|| dec_u64(reply.text().trim_ascii()))
         .flatten()
 }
 
-/// The time in a 213 MDTM reply (RFC 3659 3.2).
+/// The time in a 213 MDTM reply (RFC 3659 3.2). Any 2yz whose text is a
+/// time-val is read the same (RFC 959 4.2: the first digit tells success).
 #[must_use]
 pub fn parse_mdtm(reply: &Reply<'_>) -> Option<Timestamp> {
-    (reply.code() == 213)
+    reply
+        .is_completion()
         .then(|| Timestamp::parse_time_val(reply.text().trim_ascii()))
         .flatten()
 }

@@ -433,6 +433,18 @@ pub fn resolve_path(cwd: &[u8], arg: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Writes a path into reply text, a CR padded with a NUL as in a command
+/// (RFC 2640 3.1), so that a path with a CR is answered with it rather than
+/// with the text withheld.
+fn write_path_text(path: &[u8], out: &mut BytesMut) {
+    for (i, part) in path.split(|&c| c == b'\r').enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b"\r\0");
+        }
+        out.extend_from_slice(part);
+    }
+}
+
 fn same_ip(a: IpAddr, b: IpAddr) -> bool {
     let canon = |ip: IpAddr| match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
@@ -454,10 +466,12 @@ impl ServerSession {
     /// A session for a new control connection from `peer`, greeting queued.
     #[must_use]
     pub fn new(config: ServerConfig, peer: SocketAddr, now: Instant) -> Self {
+        // A CR inside a line is let through the framer only to be checked
+        // in `next_line`: it must be a pathname's CR NUL (RFC 2640 3.1).
         let framer = LineFramer::new(LineConfig {
             max_len: config.limits.line,
             accept_bare_lf: config.accept_bare_lf,
-            accept_bare_cr: false,
+            accept_bare_cr: true,
         });
         let mut idle = Deadline::new(config.limits.idle_timeout);
         idle.restart(now);
@@ -709,7 +723,7 @@ impl ServerSession {
                     self.cwd = p.to_vec();
                     self.reply_with(250, |t| {
                         t.extend_from_slice(b"Directory changed to ");
-                        t.extend_from_slice(p);
+                        write_path_text(p, t);
                     });
                 }
                 Request::MakeDir(p) => self.reply_with(257, |t| {
@@ -723,11 +737,13 @@ impl ServerSession {
                     self.rnfr = Some(p.clone());
                     self.reply(350, b"File exists, ready for destination name");
                 }
+                // The time came from MFMT, whose parser takes only times
+                // that fit a time-val.
                 Request::SetModTime { path, time } => self.reply_with(213, |t| {
                     t.extend_from_slice(b"Modify=");
-                    time.write_time_val(t);
+                    let _ = time.write_time_val(t);
                     t.extend_from_slice(b"; ");
-                    t.extend_from_slice(path);
+                    write_path_text(path, t);
                 }),
                 Request::Host(h) => {
                     self.host = Some(h.clone());
@@ -745,12 +761,14 @@ impl ServerSession {
                 if !matches!(req, Request::ModTime(_)) || !ts.fits_time_val() {
                     return Err(UsageError("Outcome::Time answers MDTM only, with a valid time"));
                 }
-                self.reply_with(213, |t| ts.write_time_val(t));
+                self.reply_with(213, |t| {
+                    let _ = ts.write_time_val(t);
+                });
             }
             Outcome::Lines(lines) => match &req {
                 Request::Mlst { path, .. } => {
-                    let mut first = b"Listing ".to_vec();
-                    first.extend_from_slice(path);
+                    let mut first = BytesMut::from(&b"Listing "[..]);
+                    write_path_text(path, &mut first);
                     let inner: Vec<Vec<u8>> = lines
                         .iter()
                         .map(|l| {
@@ -1017,11 +1035,21 @@ impl ServerSession {
         loop {
             match self.framer.next_line(&mut self.recv)? {
                 Ok(l) => {
-                    return Some(if self.config.strip_telnet {
+                    let l = if self.config.strip_telnet {
                         strip_telnet(l, self.tx.buf_mut())
                     } else {
                         l
-                    });
+                    };
+                    // RFC 2640 3.1: a CR in a pathname comes as CR NUL, and
+                    // the NUL is stripped; any other CR is a bare CR, and
+                    // the line is refused as the framer refuses one.
+                    if memchr::memchr(b'\r', &l).is_none() {
+                        return Some(l);
+                    }
+                    match crate::command::unpad_cr(&l) {
+                        Some(u) => return Some(Bytes::from(u.into_owned())),
+                        None => self.reply(500, b"Syntax error: lines must end with CRLF"),
+                    }
                 }
                 Err(LineError::TooLong { .. }) => self.reply(500, b"Command line too long"),
                 Err(_) => self.reply(500, b"Syntax error: lines must end with CRLF"),

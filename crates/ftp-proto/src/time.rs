@@ -3,6 +3,7 @@
 //!
 //! FTP times are UTC (RFC 3659 2.3); this type does not do time zones.
 
+use crate::error::EncodeError;
 use bytes::BytesMut;
 use proto_core::civil::{civil_from_days, days_from_civil};
 
@@ -129,13 +130,23 @@ impl Timestamp {
     }
 
     /// Writes RFC 3659 `time-val`; the fraction only when `nanos` is not zero,
-    /// with trailing zeros dropped. The time must be valid with a year from
-    /// 1000 to 9999 (RFC 3659 2.3); the encoders of this crate refuse other
-    /// times before calling this.
-    pub fn write_time_val(&self, out: &mut BytesMut) {
+    /// with trailing zeros dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::Invalid`] when the time is invalid or its year is not
+    /// from 1000 to 9999 ([`Timestamp::fits_time_val`]; RFC 3659 2.3: four
+    /// digits, "with a range of 1000--9999"). Nothing is written then.
+    pub fn write_time_val(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
+        if !self.fits_time_val() {
+            return Err(EncodeError::Invalid(
+                "time-val needs a valid time with a year 1000 to 9999",
+            ));
+        }
         let mut b = [0u8; 24];
         let n = self.time_val_bytes(&mut b);
         out.extend_from_slice(&b[..n]);
+        Ok(())
     }
 
     pub(crate) fn time_val_bytes(&self, b: &mut [u8; 24]) -> usize {
@@ -216,7 +227,7 @@ mod tests {
         );
         assert_eq!(t.nanos, 14_000_000);
         let mut b = BytesMut::new();
-        t.write_time_val(&mut b);
+        t.write_time_val(&mut b).unwrap();
         assert_eq!(&b[..], b"19980615100045.014");
         assert!(Timestamp::parse_time_val(b"19981315100045").is_none());
         assert!(Timestamp::parse_time_val(b"1998061510004").is_none());

@@ -527,6 +527,24 @@ impl ClientSession {
         self.push(Command::Rset, Expect::Rset, Origin::App)
     }
 
+    /// Sends CAPA again after login; answered by [`ClientEvent::Capabilities`]
+    /// (and [`capabilities`](Self::capabilities) is updated). RFC 2449 6.5,
+    /// 6.7: an `EXPIRE` or `LOGIN-DELAY` argument followed by `USER` before
+    /// login means "a more accurate value is available after
+    /// authentication", which only a second CAPA in the TRANSACTION state
+    /// gets ("The "USER" token allows the client to decide if a second CAPA
+    /// command is needed or not").
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] before login, after QUIT or close.
+    pub fn capa(&mut self) -> Result<(), UsageError> {
+        if self.phase != Phase::Transaction {
+            return Err(UsageError::WrongState("CAPA is sent by the session until login"));
+        }
+        self.push(Command::Capa, Expect::Capa, Origin::App)
+    }
+
     /// Sends `LANG [range]`; answered by [`ClientEvent::Languages`] or [`ClientEvent::Ok`].
     ///
     /// # Errors
@@ -945,7 +963,9 @@ impl ClientSession {
             Listing::Capa(c, _) => {
                 self.caps = Some(c.clone());
                 self.events.push_back(ClientEvent::Capabilities(c));
-                self.after_capa()?;
+                if origin == Origin::Login {
+                    self.after_capa()?;
+                }
             }
             Listing::Scan(v) if origin == Origin::Fetch => {
                 if let Some(f) = &mut self.fetch {
@@ -1099,7 +1119,7 @@ impl ClientSession {
                     text: st.text,
                 });
             }
-            Expect::Capa => {
+            Expect::Capa if origin == Origin::Login => {
                 // No CAPA: carry on with what RFC 1939 guarantees.
                 self.caps = None;
                 return self.after_capa();

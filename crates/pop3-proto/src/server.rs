@@ -24,7 +24,7 @@
 //!   was pipelined after STLS (RFC 2595 section 4, CVE-2011-0411).
 
 use crate::command::{AuthLine, Command};
-use crate::error::{Error, UsageError};
+use crate::error::{EncodeError, Error, UsageError};
 use crate::limits::Limits;
 use crate::response::{
     Capabilities, ResponseCode, ScanListing, StatusLine, UidListing, is_valid_uid, write_listing_line,
@@ -67,10 +67,20 @@ pub struct ServerConfig {
     /// Advertise PIPELINING (RFC 2449 6.6). The session always answers
     /// pipelined commands in order; this only controls the capability.
     pub pipelining: bool,
-    /// `EXPIRE` argument (RFC 2449 6.7), e.g. `"NEVER"` or `"31"`.
+    /// `EXPIRE` argument (RFC 2449 6.7), e.g. `"NEVER"` or `"31"`. With
+    /// [`ServerConfig::policy_per_user`], the smallest value any user may get.
     pub expire: Option<String>,
-    /// `LOGIN-DELAY` argument in seconds (RFC 2449 6.5).
+    /// `LOGIN-DELAY` argument in seconds (RFC 2449 6.5). With
+    /// [`ServerConfig::policy_per_user`], the largest value any user may get.
     pub login_delay: Option<u32>,
+    /// EXPIRE and LOGIN-DELAY may differ per user (RFC 2449 6.5, 6.7): before
+    /// login the configured values go out followed by the token `USER` ("to
+    /// inform the client that a more accurate value is available after
+    /// authentication"); after login the values the application gives with
+    /// [`ServerSession::set_user_policy`] replace them. Off by default. The
+    /// `USER` token is never sent in the TRANSACTION state, even when the
+    /// configured text ends with it.
+    pub policy_per_user: bool,
     /// Offer the UTF8 command (RFC 6856 section 2).
     pub utf8: bool,
     /// Advertise `UTF8 USER`: UTF-8 user names and passwords are accepted.
@@ -108,6 +118,7 @@ impl Default for ServerConfig {
             pipelining: true,
             expire: None,
             login_delay: None,
+            policy_per_user: false,
             utf8: false,
             utf8_user: false,
             languages: Vec::new(),
@@ -486,6 +497,10 @@ pub struct ServerSession {
     utf8_text: bool,
     /// The UTF8 command succeeded (RFC 6856 2.1).
     utf8_mode: bool,
+    /// The logged-in user's EXPIRE, from [`ServerSession::set_user_policy`].
+    user_expire: Option<Bytes>,
+    /// The logged-in user's LOGIN-DELAY, from [`ServerSession::set_user_policy`].
+    user_login_delay: Option<u32>,
     fatal: Option<Error>,
 }
 
@@ -518,6 +533,8 @@ impl ServerSession {
             login_failures: 0,
             utf8_text: false,
             utf8_mode: false,
+            user_expire: None,
+            user_login_delay: None,
             fatal: None,
         };
         // The greeting is cut to fit 512 octets before the APOP timestamp
@@ -703,6 +720,96 @@ impl ServerSession {
             .collect()
     }
 
+    /// The logged-in user's own EXPIRE and LOGIN-DELAY values, announced in
+    /// the TRANSACTION state from now on (RFC 2449 6.5, 6.7: "The server
+    /// SHOULD announce the more accurate value in TRANSACTION state"); see
+    /// [`ServerConfig::policy_per_user`]. `None` keeps the configured value.
+    /// Call it right after [`ServerSession::auth_finish`] with a success,
+    /// before the next [`poll_event`](Session::poll_event).
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::WrongState`] before login; [`UsageError::Encode`] for
+    /// an EXPIRE that is neither `NEVER` nor a number of days, or a value
+    /// the announcement before login did not bound (RFC 2449: that one MUST
+    /// be the smallest EXPIRE, the largest LOGIN-DELAY, of any user).
+    pub fn set_user_policy(
+        &mut self,
+        expire: Option<&str>,
+        login_delay: Option<u32>,
+    ) -> Result<(), UsageError> {
+        if self.phase != Phase::Transaction {
+            return Err(UsageError::WrongState("no user is logged in"));
+        }
+        // Days, NEVER the longest; `None` for a text that is neither.
+        let days = |e: &str| match e.split(' ').next() {
+            Some("NEVER") => Some(u64::MAX),
+            Some(d) if !d.is_empty() && d.len() <= 10 && d.bytes().all(|b| b.is_ascii_digit()) => {
+                d.parse().ok()
+            }
+            _ => None,
+        };
+        if let Some(e) = expire {
+            let Some(user_days) = days(e).filter(|_| !e.contains(' ')) else {
+                return Err(EncodeError::Invalid { what: "EXPIRE" }.into());
+            };
+            // RFC 2449 6.7: before login the server "MUST announce ... the
+            // smallest value which could be set for any user".
+            if self
+                .config
+                .expire
+                .as_deref()
+                .and_then(days)
+                .is_none_or(|min| user_days < min)
+            {
+                return Err(EncodeError::Invalid {
+                    what: "EXPIRE shorter than announced before login",
+                }
+                .into());
+            }
+        }
+        // RFC 2449 6.5: before login, "the largest value which could be set
+        // for any user".
+        if let Some(d) = login_delay
+            && self.config.login_delay.is_none_or(|max| d > max)
+        {
+            return Err(EncodeError::Invalid {
+                what: "LOGIN-DELAY longer than announced before login",
+            }
+            .into());
+        }
+        self.user_expire = expire.map(|e| Bytes::copy_from_slice(e.as_bytes()));
+        self.user_login_delay = login_delay;
+        Ok(())
+    }
+
+    /// The EXPIRE or LOGIN-DELAY argument to announce now: the user's own
+    /// value after login, else the configured one, with the `USER` token
+    /// (RFC 2449 6.5, 6.7) before login only.
+    fn policy_arg(&self, configured: Option<String>, user_value: Option<Bytes>) -> Option<Bytes> {
+        let after_login = self.phase == Phase::Transaction;
+        if after_login && user_value.is_some() {
+            return user_value;
+        }
+        let mut text = configured?;
+        // The token is the last word; taken off, it goes back only where it
+        // belongs.
+        let mut had_token = false;
+        if let Some((head, last)) = text.rsplit_once(' ')
+            && last.eq_ignore_ascii_case("USER")
+        {
+            had_token = true;
+            text.truncate(head.trim_end().len());
+        }
+        if text.is_empty() {
+            return None;
+        }
+        if !after_login && (had_token || self.config.policy_per_user) {
+            text.push_str(" USER");
+        }
+        Some(Bytes::from(text))
+    }
+
     /// The capabilities advertised now (RFC 2449 section 6).
     #[must_use]
     pub fn capabilities(&self) -> Capabilities {
@@ -727,14 +834,15 @@ impl ServerSession {
             sasl,
             resp_codes: true,
             auth_resp_code: true,
-            login_delay: c.login_delay.map(|d| Bytes::from(d.to_string())),
+            login_delay: self.policy_arg(
+                c.login_delay.map(|d| d.to_string()),
+                self.user_login_delay.map(|d| Bytes::from(d.to_string())),
+            ),
             pipelining: c.pipelining,
             // A configured text that cannot go on one line is left out, so
             // the rest of the list (STLS, SASL) is still sent.
-            expire: c
-                .expire
-                .clone()
-                .map(Bytes::from)
+            expire: self
+                .policy_arg(c.expire.clone(), self.user_expire.clone())
                 .filter(|t| check_arg(t).is_ok() && fits("EXPIRE", t)),
             uidl: true,
             implementation: c
@@ -1058,12 +1166,24 @@ impl ServerSession {
         }
         let Some(range) = arg else {
             self.ok("language listing follows");
+            // Every line within the response line limit (RFC 2449 4: 512
+            // octets with the CRLF; a language listing is such a line, RFC
+            // 6856 3): a long description is cut on a UTF-8 boundary, a tag
+            // that cannot fit with its CRLF is left out.
+            let max = self.config.limits.max_response_line;
             let mut lines = Vec::new();
             for (tag, desc) in &self.config.languages {
+                let stuffed = usize::from(tag.starts_with('.'));
+                let room = max.saturating_sub(stuffed + 2);
+                if tag.len() > room {
+                    continue;
+                }
                 let mut l = tag.as_bytes().to_vec();
-                if !desc.is_empty() {
+                let desc = desc.as_bytes();
+                let keep = text_cut(desc, room.saturating_sub(tag.len() + 1));
+                if keep > 0 {
                     l.push(b' ');
-                    l.extend_from_slice(desc.as_bytes());
+                    l.extend_from_slice(&desc[..keep]);
                 }
                 if proto_core::check_arg(&l).is_ok() {
                     lines.push(l);
