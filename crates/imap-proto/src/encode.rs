@@ -1354,23 +1354,61 @@ impl<'a> W<'a> {
                     })?;
                 }
             }
-            Data::Status { mailbox, items } => {
+            Data::Status {
+                mailbox,
+                items,
+                mailbox_id,
+                other,
+            } => {
+                use crate::command::StatusItem;
                 self.raw(b"STATUS ");
                 self.mailbox(mailbox)?;
-                self.sp();
-                self.list(items, |w, (i, n)| {
-                    w.raw(i.name());
-                    w.sp();
-                    match n {
-                        Some(n) => w.num63(*n),
-                        // RFC 7889 section 3.1: only APPENDLIMIT may be NIL.
-                        None if *i == crate::command::StatusItem::AppendLimit => {
-                            w.raw(b"NIL");
-                            Ok(())
-                        }
-                        None => bad("a STATUS value other than APPENDLIMIT is NIL"),
+                self.raw(b" (");
+                let mut first = true;
+                for (i, n) in items {
+                    if !std::mem::take(&mut first) {
+                        self.sp();
                     }
-                })?;
+                    self.raw(i.name());
+                    self.sp();
+                    match n {
+                        _ if *i == StatusItem::MailboxId => {
+                            return bad("MAILBOXID belongs in mailbox_id");
+                        }
+                        Some(n) => self.num63(*n)?,
+                        // RFC 7889 section 3.1: only APPENDLIMIT may be NIL.
+                        None if *i == StatusItem::AppendLimit => self.raw(b"NIL"),
+                        None => return bad("a STATUS value other than APPENDLIMIT is NIL"),
+                    }
+                }
+                if let Some(id) = mailbox_id {
+                    // RFC 8474 section 7: objectid = 1*255(ALPHA / DIGIT / "_" / "-").
+                    if id.is_empty()
+                        || id.len() > 255
+                        || !id.iter().all(|&c| crate::parse::is_objectid_char(c))
+                    {
+                        return bad("MAILBOXID objectid");
+                    }
+                    if !std::mem::take(&mut first) {
+                        self.sp();
+                    }
+                    self.raw(b"MAILBOXID (");
+                    self.raw(id);
+                    self.out.put_u8(b')');
+                }
+                for (name, v) in other {
+                    let known = StatusItem::ALL.iter().any(|(_, n)| name.eq_ignore_ascii_case(n));
+                    if known || name.contains(&b'[') {
+                        return bad("STATUS item name");
+                    }
+                    if !std::mem::take(&mut first) {
+                        self.sp();
+                    }
+                    self.atom(name)?;
+                    self.sp();
+                    self.ext_value(v, 0)?;
+                }
+                self.out.put_u8(b')');
             }
             Data::Flags(v) => {
                 self.raw(b"FLAGS ");

@@ -186,6 +186,15 @@ pub enum Data {
         /// the mailbox has no limit (RFC 7889 section 3.1: `"APPENDLIMIT" SP
         /// (number / nil)`), unlike 0, which allows no APPEND at all.
         items: Vec<(StatusItem, Option<u64>)>,
+        /// `MAILBOXID (objectid)` (RFC 8474 section 4): the mailbox's
+        /// server-assigned id, `objectid = 1*255(ALPHA / DIGIT / "_" / "-")`.
+        /// Written after `items`.
+        mailbox_id: Option<Bytes>,
+        /// Items this crate does not know, kept as name and generic value:
+        /// RFC 9051 section 9 asks STATUS extensions to use the tagged-ext
+        /// syntax (`tagged-ext-label SP tagged-ext-val`), so their end is
+        /// known. Written last; a name must not be one of the known items.
+        other: Vec<(Bytes, ExtValue)>,
     },
     /// `* FLAGS (...)`.
     Flags(Vec<Flag>),

@@ -192,6 +192,7 @@ fn status_item() -> impl Strategy<Value = StatusItem> {
         StatusItem::HighestModSeq,
         StatusItem::AppendLimit,
         StatusItem::DeletedStorage,
+        StatusItem::MailboxId,
     ])
 }
 
@@ -775,18 +776,29 @@ fn data() -> impl Strategy<Value = Data> {
         (
             mailbox(),
             proptest::collection::vec(
-                (status_item(), proptest::option::of(0u64..=i64::MAX as u64)).prop_map(|(i, n)| (
-                    i,
-                    if i == StatusItem::AppendLimit {
-                        n
-                    } else {
-                        n.or(Some(0))
-                    }
-                )),
+                (
+                    status_item().prop_filter("MAILBOXID is not a number", |i| *i != StatusItem::MailboxId),
+                    proptest::option::of(0u64..=i64::MAX as u64)
+                )
+                    .prop_map(|(i, n)| (
+                        i,
+                        if i == StatusItem::AppendLimit {
+                            n
+                        } else {
+                            n.or(Some(0))
+                        }
+                    )),
                 0..4
-            )
+            ),
+            proptest::option::of("[A-Za-z0-9_-]{1,40}".prop_map(Bytes::from)),
+            proptest::collection::vec(("X-[A-Z.:]{1,30}".prop_map(Bytes::from), ext_value()), 0..2),
         )
-            .prop_map(|(mailbox, items)| Data::Status { mailbox, items }),
+            .prop_map(|(mailbox, items, mailbox_id, other)| Data::Status {
+                mailbox,
+                items,
+                mailbox_id,
+                other
+            }),
         proptest::collection::vec(flag(), 0..4).prop_map(Data::Flags),
         any::<u32>().prop_map(Data::Exists),
         any::<u32>().prop_map(Data::Recent),

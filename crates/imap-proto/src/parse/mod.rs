@@ -59,6 +59,11 @@ const QUOTED_STOP_8: [bool; 256] = quoted_stop(true);
 
 /// ATOM-CHAR.
 #[inline]
+/// RFC 8474 section 7: `objectid = 1*255(ALPHA / DIGIT / "_" / "-")`.
+pub(crate) fn is_objectid_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+}
+
 pub(crate) fn is_atom_char(c: u8) -> bool {
     ATOM[c as usize]
 }
@@ -260,6 +265,16 @@ impl<'a> P<'a> {
             *d = c.to_ascii_uppercase();
         }
         Ok(&buf[..n])
+    }
+
+    /// An extension label (RFC 4466 `tagged-ext-label`, read as atom
+    /// characters other than `[`), of any length, as written.
+    pub(crate) fn ext_label(&mut self) -> R<Bytes> {
+        let (s, e) = self.take_while(|c| is_atom_char(c) && c != b'[');
+        if s == e {
+            return self.err("expected a keyword");
+        }
+        Ok(self.slice(s, e))
     }
 
     /// Consumes `kw` (case-insensitive) when it is next and is followed by

@@ -254,21 +254,50 @@ impl P<'_> {
             b"STATUS" => {
                 self.sp()?;
                 let mailbox = self.mailbox()?;
-                let items = if self.at_end() && self.o.quirks.missing_status_list {
-                    Vec::new()
-                } else {
+                let mut items = Vec::new();
+                let mut mailbox_id = None;
+                let mut other = Vec::new();
+                if !(self.at_end() && self.o.quirks.missing_status_list) {
                     self.sp()?;
                     self.paren_list(|p| {
-                        let i = p.status_item()?;
+                        use crate::command::StatusItem;
+                        let name = p.ext_label()?;
                         p.sp()?;
-                        if i == crate::command::StatusItem::AppendLimit && p.is_nil() {
-                            p.pos += 3;
-                            return Ok((i, None));
+                        let known = StatusItem::ALL.iter().find(|(_, n)| name.eq_ignore_ascii_case(n));
+                        match known.map(|(i, _)| *i) {
+                            Some(StatusItem::MailboxId) => {
+                                // RFC 8474 section 7: "MAILBOXID" SP "(" objectid ")".
+                                p.open()?;
+                                let (s, e) = p.take_while(super::is_objectid_char);
+                                if s == e || e - s > 255 {
+                                    return p.err("bad MAILBOXID objectid");
+                                }
+                                mailbox_id = Some(p.slice(s, e));
+                                p.close()
+                            }
+                            Some(StatusItem::AppendLimit) if p.is_nil() => {
+                                p.pos += 3;
+                                items.push((StatusItem::AppendLimit, None));
+                                Ok(())
+                            }
+                            Some(i) => {
+                                items.push((i, Some(p.number63()?)));
+                                Ok(())
+                            }
+                            // RFC 9051 section 9: extensions use tagged-ext.
+                            None => {
+                                other.push((name, p.ext_value()?));
+                                Ok(())
+                            }
                         }
-                        Ok((i, Some(p.number63()?)))
-                    })?
-                };
-                Data::Status { mailbox, items }
+                    })?;
+                }
+                Data::Status {
+                    mailbox,
+                    items,
+                    mailbox_id,
+                    other,
+                }
             }
             b"FLAGS" => {
                 self.sp()?;
