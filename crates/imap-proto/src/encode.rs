@@ -1875,7 +1875,7 @@ impl<'a> W<'a> {
                     SingleKind::Basic => {}
                     SingleKind::Text { lines } => {
                         self.sp();
-                        self.num(u64::from(*lines));
+                        self.num63(*lines)?;
                     }
                     SingleKind::Message {
                         envelope,
@@ -1887,7 +1887,7 @@ impl<'a> W<'a> {
                         self.sp();
                         self.body(body, ext, depth + 1)?;
                         self.sp();
-                        self.num(u64::from(*lines));
+                        self.num63(*lines)?;
                     }
                 }
                 if let (true, Some(e)) = (ext, e) {

@@ -487,8 +487,9 @@ pub enum SingleKind {
     Basic,
     /// `TEXT/*`: line count.
     Text {
-        /// Lines.
-        lines: u32,
+        /// Lines (RFC 9051 section 9: `body-fld-lines = number64`, at most
+        /// 2^63-1; RFC 3501 had a 32-bit `number`).
+        lines: u64,
     },
     /// `MESSAGE/RFC822` (and `MESSAGE/GLOBAL`): envelope, body, lines.
     Message {
@@ -496,8 +497,8 @@ pub enum SingleKind {
         envelope: Box<Envelope>,
         /// Its body structure.
         body: Box<BodyStructure>,
-        /// Lines.
-        lines: u32,
+        /// Lines (`number64`, as for [`SingleKind::Text`]).
+        lines: u64,
     },
 }
 

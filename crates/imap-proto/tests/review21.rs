@@ -92,3 +92,22 @@ fn status_unknown_items_are_kept() {
         assert!(bad.encode(&Options::default()).is_err(), "{name:?}");
     }
 }
+
+// RFC 9051 section 9:
+//   body-fld-lines  = number64
+//   number64        = 1*DIGIT
+//                       ; Unsigned 63-bit integer
+// A text part of more than 4294967295 lines was refused (the field was u32).
+#[test]
+fn body_fld_lines_is_number64() {
+    let wire = b"* 1 FETCH (BODY (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 5000000000))\r\n";
+    let r = round_trip(wire);
+    assert_eq!(&r.encode(&Options::default()).unwrap().bytes[..], wire);
+    let wire = b"* 1 FETCH (BODY (\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 1 \
+        (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1) 9223372036854775807))\r\n";
+    round_trip(wire);
+    assert!(
+        resp(b"* 1 FETCH (BODY (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 9223372036854775808))\r\n")
+            .is_err()
+    );
+}

@@ -628,12 +628,13 @@ fn body(ext: bool) -> BoxedStrategy<BodyStructure> {
         kind: SingleKind::Basic,
         ext,
     });
-    let text =
-        (fields("TEXT"), any::<u32>(), sext()).prop_map(|(fields, lines, ext)| BodyStructure::Single {
+    let text = (fields("TEXT"), 0u64..=i64::MAX as u64, sext()).prop_map(|(fields, lines, ext)| {
+        BodyStructure::Single {
             fields,
             kind: SingleKind::Text { lines },
             ext,
-        });
+        }
+    });
     prop_oneof![basic, text]
         .prop_recursive(3, 10, 3, move |inner| {
             let mext = if ext {
@@ -659,17 +660,19 @@ fn body(ext: bool) -> BoxedStrategy<BodyStructure> {
             prop_oneof![
                 (proptest::collection::vec(inner.clone(), 1..3), s(), mext)
                     .prop_map(|(parts, subtype, ext)| { BodyStructure::Multi { parts, subtype, ext } }),
-                (msg_fields, envelope(), inner, any::<u32>()).prop_map(|(fields, env, b, lines)| {
-                    BodyStructure::Single {
-                        fields,
-                        kind: SingleKind::Message {
-                            envelope: Box::new(env),
-                            body: Box::new(b),
-                            lines,
-                        },
-                        ext: None,
+                (msg_fields, envelope(), inner, 0u64..=i64::MAX as u64).prop_map(
+                    |(fields, env, b, lines)| {
+                        BodyStructure::Single {
+                            fields,
+                            kind: SingleKind::Message {
+                                envelope: Box::new(env),
+                                body: Box::new(b),
+                                lines,
+                            },
+                            ext: None,
+                        }
                     }
-                }),
+                ),
             ]
         })
         .boxed()

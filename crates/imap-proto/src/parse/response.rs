@@ -851,7 +851,7 @@ impl P<'_> {
         let kind = if mt.eq_ignore_ascii_case(b"TEXT") {
             self.sp()?;
             SingleKind::Text {
-                lines: self.number()?,
+                lines: self.number63()?,
             }
         } else if mt.eq_ignore_ascii_case(b"MESSAGE")
             && (st.eq_ignore_ascii_case(b"RFC822") || st.eq_ignore_ascii_case(b"GLOBAL"))
@@ -864,7 +864,7 @@ impl P<'_> {
             SingleKind::Message {
                 envelope,
                 body,
-                lines: self.number()?,
+                lines: self.number63()?,
             }
         } else {
             SingleKind::Basic
