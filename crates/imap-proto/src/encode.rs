@@ -1455,12 +1455,28 @@ impl<'a> W<'a> {
                     self.out.put_u8(b')');
                 }
             }
-            Data::ESearch { tag, uid, items } => {
+            Data::ESearch {
+                tag,
+                mailbox,
+                uid,
+                items,
+            } => {
                 self.raw(b"ESEARCH");
-                if let Some(t) = tag {
-                    self.raw(b" (TAG ");
-                    self.string(t)?;
-                    self.out.put_u8(b')');
+                match (tag, mailbox) {
+                    (Some(t), m) => {
+                        self.raw(b" (TAG ");
+                        // RFC 9051 section 9: tag-string = astring.
+                        self.astring(t)?;
+                        if let Some((m, v)) = m {
+                            self.raw(b" MAILBOX ");
+                            self.mailbox(m)?;
+                            self.raw(b" UIDVALIDITY ");
+                            self.nz(*v)?;
+                        }
+                        self.out.put_u8(b')');
+                    }
+                    (None, Some(_)) => return bad("ESEARCH MAILBOX without TAG"),
+                    (None, None) => {}
                 }
                 if *uid {
                     self.raw(b" UID");

@@ -218,10 +218,16 @@ pub enum Data {
         /// Highest mod-sequence (CONDSTORE).
         mod_seq: Option<u64>,
     },
-    /// `* ESEARCH [(TAG t)] [UID] items` (RFC 4731).
+    /// `* ESEARCH [(TAG t [MAILBOX m UIDVALIDITY v])] [UID] items` (RFC
+    /// 4731, RFC 7377).
     ESearch {
         /// The search's tag.
         tag: Option<Str>,
+        /// The mailbox searched and its UIDVALIDITY, in the answer to a
+        /// multimailbox ESEARCH (RFC 7377 section 6: `SP "MAILBOX" SP
+        /// astring SP "UIDVALIDITY" SP nz-number` after the tag). Only
+        /// written with a tag.
+        mailbox: Option<(Mailbox, u32)>,
         /// UID numbers.
         uid: bool,
         /// Return data.

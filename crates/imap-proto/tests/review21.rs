@@ -111,3 +111,37 @@ fn body_fld_lines_is_number64() {
             .is_err()
     );
 }
+// RFC 7377 section 6 (not in /work/shared/rfc):
+//   search-correlator =/ SP "(" "TAG" SP tag-string SP "MAILBOX" SP astring
+//                        SP "UIDVALIDITY" SP nz-number ")"
+// and RFC 9051 section 9: tag-string = astring. The answer to a
+// multimailbox ESEARCH was refused ("expected ')'"), as was a TAG written
+// as an atom.
+#[test]
+fn esearch_multimailbox_correlator() {
+    let long = "a".repeat(300);
+    let wire = format!("* ESEARCH (TAG \"x\" MAILBOX \"{long}\" UIDVALIDITY 1234) UID ALL 1:3\r\n");
+    let r = round_trip(wire.as_bytes());
+    let Response::Data(Data::ESearch { tag, mailbox, .. }) = &r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(&tag.as_ref().unwrap().data[..], b"x");
+    let (mb, v) = mailbox.as_ref().unwrap();
+    assert_eq!(mb.as_bytes(), long.as_bytes());
+    assert_eq!(*v, 1234);
+    round_trip(b"* ESEARCH (TAG A283 MAILBOX INBOX UIDVALIDITY 1) COUNT 0\r\n");
+    round_trip(b"* ESEARCH (TAG A283) COUNT 0\r\n");
+    // UIDVALIDITY is an nz-number and comes with MAILBOX.
+    assert!(resp(b"* ESEARCH (TAG x MAILBOX INBOX UIDVALIDITY 0)\r\n").is_err());
+    assert!(resp(b"* ESEARCH (TAG x MAILBOX INBOX)\r\n").is_err());
+}
+
+// RFC 9051 section 9 (and RFC 4466 section 2.6.2):
+//   search-return-data = search-modifier-name SP search-return-value
+//   search-modifier-name = tagged-ext-label
+// A label has no length limit; an item name over 24 octets failed the whole
+// response although the encoder wrote it, so parse(encode(x)) != x.
+#[test]
+fn esearch_long_item_name() {
+    round_trip(b"* ESEARCH (TAG \"t\") X-A-VERY-LONG-RETURN-ITEM-NAME-FROM-AN-EXTENSION (1 2)\r\n");
+}

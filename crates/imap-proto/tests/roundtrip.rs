@@ -825,10 +825,16 @@ fn data() -> impl Strategy<Value = Data> {
             }),
         (
             proptest::option::of(s()),
+            proptest::option::of((mailbox(), nz())),
             any::<bool>(),
             proptest::collection::vec(esearch_item, 0..3)
         )
-            .prop_map(|(tag, uid, items)| Data::ESearch { tag, uid, items }),
+            .prop_map(|(tag, mailbox, uid, items)| Data::ESearch {
+                mailbox: mailbox.filter(|_| tag.is_some()),
+                tag,
+                uid,
+                items
+            }),
         (nz(), proptest::collection::vec(fetch_item(), 1..4))
             .prop_map(|(seq, items)| Data::Fetch { seq, items }),
         proptest::collection::vec(atom(), 0..3).prop_map(Data::Enabled),

@@ -460,6 +460,7 @@ impl P<'_> {
 
     fn esearch(&mut self) -> R<Data> {
         let mut tag = None;
+        let mut mailbox = None;
         let mut uid = false;
         let mut items = Vec::new();
         if self.peek() == Some(b' ') && self.peek_at(1) == Some(b'(') {
@@ -468,7 +469,23 @@ impl P<'_> {
                 return self.err("expected TAG");
             }
             self.sp()?;
-            tag = Some(self.string()?);
+            // RFC 9051 section 9: tag-string = astring.
+            tag = Some(self.astring()?);
+            // RFC 7377 section 6: [SP "MAILBOX" SP astring SP "UIDVALIDITY"
+            // SP nz-number] after the tag-string.
+            if self.eat(b' ') {
+                if !self.eat_kw(b"MAILBOX") {
+                    return self.err("expected MAILBOX");
+                }
+                self.sp()?;
+                let m = self.mailbox()?;
+                self.sp()?;
+                if !self.eat_kw(b"UIDVALIDITY") {
+                    return self.err("expected UIDVALIDITY");
+                }
+                self.sp()?;
+                mailbox = Some((m, self.nz_number()?));
+            }
             self.close()?;
         }
         if self.peek() == Some(b' ') {
@@ -481,23 +498,30 @@ impl P<'_> {
             }
         }
         while self.eat(b' ') {
-            let mut kb = [0u8; 24];
-            let s = self.pos;
-            let kw = self.keyword(&mut kb)?;
+            // search-modifier-name = tagged-ext-label, of any length.
+            let name = self.ext_label()?;
             self.sp()?;
-            items.push(match kw {
-                b"MIN" => ESearchItem::Min(self.nz_number()?),
-                b"MAX" => ESearchItem::Max(self.nz_number()?),
-                b"COUNT" => ESearchItem::Count(self.number()?),
-                b"ALL" => ESearchItem::All(self.seq_set()?),
-                b"MODSEQ" => ESearchItem::ModSeq(self.mod_seq()?),
-                _ => {
-                    let name = self.slice(s, s + kw.len());
-                    ESearchItem::Other(name, self.ext_value()?)
-                }
+            let is = |k: &[u8]| name.eq_ignore_ascii_case(k);
+            items.push(if is(b"MIN") {
+                ESearchItem::Min(self.nz_number()?)
+            } else if is(b"MAX") {
+                ESearchItem::Max(self.nz_number()?)
+            } else if is(b"COUNT") {
+                ESearchItem::Count(self.number()?)
+            } else if is(b"ALL") {
+                ESearchItem::All(self.seq_set()?)
+            } else if is(b"MODSEQ") {
+                ESearchItem::ModSeq(self.mod_seq()?)
+            } else {
+                ESearchItem::Other(name, self.ext_value()?)
             });
         }
-        Ok(Data::ESearch { tag, uid, items })
+        Ok(Data::ESearch {
+            tag,
+            mailbox,
+            uid,
+            items,
+        })
     }
 
     fn namespace(&mut self) -> R<Option<Vec<NamespaceDesc>>> {
