@@ -1,7 +1,10 @@
 //! Review (session 21, known gaps) of the mime crate: each test failed on the code
 //! before its fix; the rule it checks is quoted above it.
 
-use mime::{Address, Message, ReturnPath, parse_addresses, parse_return_path};
+use mime::{
+    Address, BodyPart, BuildError, Message, MessageBuilder, ReturnPath, Transport, parse_addresses,
+    parse_return_path,
+};
 
 // RFC 5322 section 3.4:
 //   angle-addr      =   [CFWS] "<" addr-spec ">" [CFWS] / obs-angle-addr
@@ -80,4 +83,83 @@ fn return_path_odd_values() {
         parse_return_path(b"<@r.test:a@b.test>"),
         Some(ReturnPath::Mailbox(_))
     ));
+}
+
+// RFC 2046 section 4.1.1: "The canonical form of any MIME "text" subtype MUST always
+// represent a line break as a CRLF sequence. Similarly, any occurrence of CRLF in
+// MIME "text" MUST represent a line break. Use of CR and LF outside of line break
+// sequences is also forbidden." The builder silently turned every bare CR and LF of
+// a text body into CRLF, so `a\rb` went out as two lines. DESIGN.md: "Strict by
+// default, lenient by choice: bare CR or LF is an error unless a named option
+// allows it". The conversion from a local newline convention (RFC 2049 section 4)
+// is now that named option.
+#[test]
+fn builder_bare_cr_lf_in_text_is_refused_unless_normalising() {
+    for body in ["a\rb", "a\nb", "line\r\nbare cr\r", "\n"] {
+        for part in [
+            BodyPart::text(body),
+            BodyPart::html(body),
+            BodyPart::raw("text/csv", body.as_bytes().to_vec()),
+        ] {
+            let e = MessageBuilder::new().body(part.clone()).build_at(0, 0);
+            assert_eq!(e, Err(BuildError::BareLineEnding("a text body")), "{body:?}");
+            let e = MessageBuilder::new()
+                .body(BodyPart::mixed(vec![part.clone()]))
+                .build_at(0, 0);
+            assert_eq!(e, Err(BuildError::BareLineEnding("a text body")), "{body:?}");
+            let ok = MessageBuilder::new()
+                .normalize_line_endings(true)
+                .body(part)
+                .build_at(0, 0)
+                .unwrap();
+            let m = Message::parse(&ok);
+            assert!(m.defects.is_empty());
+            let want = body
+                .replace("\r\n", "\n")
+                .replace('\r', "\n")
+                .replace('\n', "\r\n");
+            assert_eq!(m.text(0), want);
+        }
+    }
+    // CRLF text needs no option, and other types keep their bytes as given.
+    assert!(
+        MessageBuilder::new()
+            .body(BodyPart::text("a\r\nb\r\n"))
+            .build_at(0, 0)
+            .is_ok()
+    );
+    let bin = MessageBuilder::new()
+        .body(BodyPart::raw("application/octet-stream", b"a\rb\n".to_vec()))
+        .build_at(0, 0)
+        .unwrap();
+    assert_eq!(&*Message::parse(&bin).decoded_body(0).0, b"a\rb\n");
+}
+
+// RFC 2045 sections 2.7 and 2.8: 7bit and 8bit data allow CR and LF "only as part
+// of CRLF line separation sequences". A message/rfc822 given as bytes goes out as
+// 7bit or 8bit without BINARYMIME; its bare LF were made CRLF silently too. Under
+// BINARYMIME the bytes are kept as given.
+#[test]
+fn builder_bare_lf_in_attached_message_follows_the_option() {
+    let inner = b"Subject: x\n\nbody\n".to_vec();
+    let e = MessageBuilder::new()
+        .body(BodyPart::message(inner.clone()))
+        .build_at(0, 0);
+    assert_eq!(e, Err(BuildError::BareLineEnding("a message/rfc822 body")));
+    let ok = MessageBuilder::new()
+        .normalize_line_endings(true)
+        .body(BodyPart::message(inner.clone()))
+        .build_at(0, 0)
+        .unwrap();
+    assert!(Message::parse(&ok).defects.is_empty());
+    let binary = Transport {
+        binary: true,
+        ..Transport::default()
+    };
+    let kept = MessageBuilder::new()
+        .transport(binary)
+        .body(BodyPart::message(inner.clone()))
+        .build_at(0, 0)
+        .unwrap();
+    assert!(kept.ends_with(&inner));
 }
