@@ -1382,18 +1382,12 @@ impl<'a> W<'a> {
                     }
                 }
                 if let Some(id) = mailbox_id {
-                    // RFC 8474 section 7: objectid = 1*255(ALPHA / DIGIT / "_" / "-").
-                    if id.is_empty()
-                        || id.len() > 255
-                        || !id.iter().all(|&c| crate::parse::is_objectid_char(c))
-                    {
-                        return bad("MAILBOXID objectid");
-                    }
                     if !std::mem::take(&mut first) {
                         self.sp();
                     }
+                    // RFC 8474 section 7: "MAILBOXID" SP "(" objectid ")".
                     self.raw(b"MAILBOXID (");
-                    self.raw(id);
+                    self.objectid(id)?;
                     self.out.put_u8(b')');
                 }
                 for (name, v) in other {

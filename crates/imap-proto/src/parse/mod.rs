@@ -59,11 +59,6 @@ const QUOTED_STOP_8: [bool; 256] = quoted_stop(true);
 
 /// ATOM-CHAR.
 #[inline]
-/// RFC 8474 section 7: `objectid = 1*255(ALPHA / DIGIT / "_" / "-")`.
-pub(crate) fn is_objectid_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
-}
-
 pub(crate) fn is_atom_char(c: u8) -> bool {
     ATOM[c as usize]
 }

@@ -268,11 +268,7 @@ impl P<'_> {
                             Some(StatusItem::MailboxId) => {
                                 // RFC 8474 section 7: "MAILBOXID" SP "(" objectid ")".
                                 p.open()?;
-                                let (s, e) = p.take_while(super::is_objectid_char);
-                                if s == e || e - s > 255 {
-                                    return p.err("bad MAILBOXID objectid");
-                                }
-                                mailbox_id = Some(p.slice(s, e));
+                                mailbox_id = Some(p.objectid()?);
                                 p.close()
                             }
                             Some(StatusItem::AppendLimit) if p.is_nil() => {
