@@ -338,6 +338,22 @@ impl<'a> W<'a> {
     }
 
     fn flag(&mut self, f: &Flag) -> E {
+        // A system flag spelled as an extension (`Extension("Seen")`) would
+        // read back as the system flag (RFC 9051 section 9, `flag`).
+        if let Flag::Extension(name) = f
+            && [
+                &b"Answered"[..],
+                b"Flagged",
+                b"Deleted",
+                b"Seen",
+                b"Draft",
+                b"Recent",
+            ]
+            .iter()
+            .any(|k| name.eq_ignore_ascii_case(k))
+        {
+            return bad("a system flag written as Flag::Extension");
+        }
         match f.system_name() {
             Some(name) => {
                 self.out.put_u8(b'\\');
@@ -1290,6 +1306,7 @@ impl<'a> W<'a> {
                 self.out.put_u8(b')');
             }
             Code::Other(name, arg) => {
+                let start = self.out.len();
                 self.atom(name)?;
                 if let Some(a) = arg {
                     if a.is_empty() || a.contains(&b']') {
@@ -1297,6 +1314,16 @@ impl<'a> W<'a> {
                     }
                     self.sp();
                     self.text(a)?;
+                }
+                // A known code in the generic form would read back typed
+                // (`[ALERT]`, `[UIDNEXT 5]`): parse(encode(x)) must give x.
+                let mut probe = BytesMut::from(&b"* OK ["[..]);
+                probe.extend_from_slice(&self.out[start..]);
+                probe.extend_from_slice(b"]\r\n");
+                if let Ok(Response::Status(s)) = Response::parse(&probe.freeze(), self.o)
+                    && !matches!(s.code, Some(Code::Other(..)))
+                {
+                    return bad("a known response code written as Code::Other");
                 }
             }
         }

@@ -145,3 +145,62 @@ fn esearch_multimailbox_correlator() {
 fn esearch_long_item_name() {
     round_trip(b"* ESEARCH (TAG \"t\") X-A-VERY-LONG-RETURN-ITEM-NAME-FROM-AN-EXTENSION (1 2)\r\n");
 }
+
+// DESIGN.md: "`parse(encode(x)) == x` is a property test and a fuzz oracle". RFC
+// 9051 section 9: `flag = "\Answered" / "\Flagged" / "\Deleted" / "\Seen" /
+// "\Draft" / flag-keyword / flag-extension` and `resp-text-code = "ALERT" / ... /
+// atom [SP 1*<any TEXT-CHAR except "]">]`: a system flag or a known response
+// code spelled as the generic form was written in a spelling that reads back as
+// the typed value (`Flag::Extension("Seen")` as `\Seen`, `Code::Other("ALERT")`
+// as `[ALERT]`), so the value changed on the way; the encoder refuses them, as it
+// already refuses a known ESEARCH item name in `ESearchItem::Other`.
+#[test]
+fn generic_spellings_of_typed_values_are_refused() {
+    use imap_proto::response::Code;
+    use imap_proto::{Flag, StatusKind, StatusResponse};
+    let o = Options::default();
+    for name in [
+        &b"Seen"[..],
+        b"seen",
+        b"ANSWERED",
+        b"Draft",
+        b"Flagged",
+        b"Deleted",
+        b"Recent",
+    ] {
+        let r = Response::Data(Data::Flags(vec![Flag::Extension(Bytes::copy_from_slice(name))]));
+        assert!(r.encode(&o).is_err(), "{name:?}");
+    }
+    let ok = Response::Data(Data::Flags(vec![Flag::Extension(Bytes::from_static(b"Junk"))]));
+    assert!(ok.encode(&o).is_ok());
+    let st = |code: Code| {
+        Response::Status(StatusResponse {
+            tag: None,
+            kind: StatusKind::Ok,
+            code: Some(code),
+            text: Bytes::from_static(b"x"),
+        })
+    };
+    for (name, arg) in [
+        (&b"ALERT"[..], None),
+        (b"alert", None),
+        (b"UIDNEXT", Some(&b"5"[..])),
+        (b"BADCHARSET", None),
+        (b"MAILBOXID", Some(b"(abc)")),
+    ] {
+        let r = st(Code::Other(
+            Bytes::copy_from_slice(name),
+            arg.map(Bytes::copy_from_slice),
+        ));
+        assert!(r.encode(&o).is_err(), "{name:?} {arg:?}");
+    }
+    // What the parser itself keeps generic still round-trips: a known name
+    // whose argument does not read as that code, and unknown names.
+    for wire in [
+        &b"* OK [UIDNEXT x] y\r\n"[..],
+        b"* OK [X-THING 1 2] y\r\n",
+        b"* OK [ALERT2] y\r\n",
+    ] {
+        round_trip(wire);
+    }
+}
