@@ -679,6 +679,15 @@ impl<'a> W<'a> {
                             ListSelect::Remote => w.raw(b"REMOTE"),
                             ListSelect::RecursiveMatch => w.raw(b"RECURSIVEMATCH"),
                             ListSelect::SpecialUse => w.raw(b"SPECIAL-USE"),
+                            // RFC 5258 section 6: a known option in the
+                            // generic form would read back typed.
+                            ListSelect::Other(a)
+                                if [&b"SUBSCRIBED"[..], b"REMOTE", b"RECURSIVEMATCH", b"SPECIAL-USE"]
+                                    .iter()
+                                    .any(|k| a.eq_ignore_ascii_case(k)) =>
+                            {
+                                return bad("known LIST selection option written as Other");
+                            }
                             ListSelect::Other(a) => w.atom(a)?,
                         }
                         Ok(())
@@ -709,6 +718,13 @@ impl<'a> W<'a> {
                                     w.raw(i.name());
                                     Ok(())
                                 })?;
+                            }
+                            ListReturn::Other(a)
+                                if [&b"SUBSCRIBED"[..], b"CHILDREN", b"SPECIAL-USE", b"STATUS"]
+                                    .iter()
+                                    .any(|k| a.eq_ignore_ascii_case(k)) =>
+                            {
+                                return bad("known LIST return option written as Other");
                             }
                             ListReturn::Other(a) => w.atom(a)?,
                         }

@@ -204,3 +204,40 @@ fn generic_spellings_of_typed_values_are_refused() {
         round_trip(wire);
     }
 }
+
+// RFC 5258 section 6: `list-select-base-opt = "SUBSCRIBED" / option-extension`,
+// `list-select-mod-opt = "RECURSIVEMATCH" / option-extension`, `return-option =
+// "SUBSCRIBED" / "CHILDREN" / status-option / option-extension` (RFC 9051 section
+// 9, with REMOTE and SPECIAL-USE from RFC 5258 and RFC 6154). A known option
+// spelled as `Other` was written as the known keyword and read back typed
+// (`ListReturn::Other("STATUS")` even wrote `RETURN (STATUS)`, which does not
+// parse); the encoder refuses them, as it does for `SelectParam::Other`.
+#[test]
+fn list_options_spelled_as_other_are_refused() {
+    use imap_proto::command::{ListReturn, ListSelect};
+    use imap_proto::{Command, CommandBody, Mailbox, Str, Tag};
+    let o = Options::default();
+    let list = |selection: Vec<ListSelect>, returns: Option<Vec<ListReturn>>| Command {
+        tag: Tag::new("a1").unwrap(),
+        body: CommandBody::List {
+            selection,
+            reference: Mailbox::from(""),
+            patterns: vec![Str::from("*")],
+            returns,
+        },
+    };
+    for name in ["SUBSCRIBED", "remote", "RecursiveMatch", "SPECIAL-USE"] {
+        let c = list(vec![ListSelect::Other(Bytes::from(name))], None);
+        assert!(c.encode(&o).is_err(), "{name}");
+    }
+    for name in ["SUBSCRIBED", "children", "SPECIAL-USE", "STATUS"] {
+        let c = list(vec![], Some(vec![ListReturn::Other(Bytes::from(name))]));
+        assert!(c.encode(&o).is_err(), "{name}");
+    }
+    let c = list(
+        vec![ListSelect::Other(Bytes::from("X-MINE"))],
+        Some(vec![ListReturn::Other(Bytes::from("X-MINE"))]),
+    );
+    let e = c.encode(&o).unwrap();
+    assert_eq!(Command::parse(&e.bytes, &o).unwrap(), c);
+}
