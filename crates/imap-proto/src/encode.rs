@@ -1502,8 +1502,10 @@ impl<'a> W<'a> {
                 match (tag, mailbox) {
                     (Some(t), m) => {
                         self.raw(b" (TAG ");
-                        // RFC 9051 section 9: tag-string = astring.
-                        self.astring(t)?;
+                        // RFC 4466 section 2.6.2 has `tag-string = string`
+                        // (RFC 9051 widened it to astring): a quoted string
+                        // or literal suits both, so no atom is written.
+                        self.string(t)?;
                         if let Some((m, v)) = m {
                             self.raw(b" MAILBOX ");
                             self.mailbox(m)?;

@@ -130,7 +130,10 @@ fn esearch_multimailbox_correlator() {
     assert_eq!(mb.as_bytes(), long.as_bytes());
     assert_eq!(*v, 1234);
     round_trip(b"* ESEARCH (TAG A283 MAILBOX INBOX UIDVALIDITY 1) COUNT 0\r\n");
-    round_trip(b"* ESEARCH (TAG A283) COUNT 0\r\n");
+    let r = round_trip(b"* ESEARCH (TAG A283) COUNT 0\r\n");
+    // Written as RFC 4466's `tag-string = string`, which IMAP4rev1 readers expect.
+    let out = r.encode(&Options::default()).unwrap();
+    assert_eq!(&out.bytes[..], b"* ESEARCH (TAG \"A283\") COUNT 0\r\n");
     // UIDVALIDITY is an nz-number and comes with MAILBOX.
     assert!(resp(b"* ESEARCH (TAG x MAILBOX INBOX UIDVALIDITY 0)\r\n").is_err());
     assert!(resp(b"* ESEARCH (TAG x MAILBOX INBOX)\r\n").is_err());
