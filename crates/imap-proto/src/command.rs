@@ -291,10 +291,14 @@ pub enum StatusItem {
     AppendLimit,
     /// `DELETED-STORAGE` (RFC 9208).
     DeletedStorage,
+    /// `MAILBOXID` (RFC 8474 section 4). Its value is an objectid, not a
+    /// number: a `* STATUS` response carries it in
+    /// [`Data::Status`](crate::Data::Status)`::mailbox_id`, never in `items`.
+    MailboxId,
 }
 
 impl StatusItem {
-    pub(crate) const ALL: [(StatusItem, &'static [u8]); 10] = [
+    pub(crate) const ALL: [(StatusItem, &'static [u8]); 11] = [
         (StatusItem::Messages, b"MESSAGES"),
         (StatusItem::Recent, b"RECENT"),
         (StatusItem::UidNext, b"UIDNEXT"),
@@ -305,6 +309,7 @@ impl StatusItem {
         (StatusItem::HighestModSeq, b"HIGHESTMODSEQ"),
         (StatusItem::AppendLimit, b"APPENDLIMIT"),
         (StatusItem::DeletedStorage, b"DELETED-STORAGE"),
+        (StatusItem::MailboxId, b"MAILBOXID"),
     ];
 
     /// The wire name.

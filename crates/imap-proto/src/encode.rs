@@ -338,6 +338,22 @@ impl<'a> W<'a> {
     }
 
     fn flag(&mut self, f: &Flag) -> E {
+        // A system flag spelled as an extension (`Extension("Seen")`) would
+        // read back as the system flag (RFC 9051 section 9, `flag`).
+        if let Flag::Extension(name) = f
+            && [
+                &b"Answered"[..],
+                b"Flagged",
+                b"Deleted",
+                b"Seen",
+                b"Draft",
+                b"Recent",
+            ]
+            .iter()
+            .any(|k| name.eq_ignore_ascii_case(k))
+        {
+            return bad("a system flag written as Flag::Extension");
+        }
         match f.system_name() {
             Some(name) => {
                 self.out.put_u8(b'\\');
@@ -663,6 +679,15 @@ impl<'a> W<'a> {
                             ListSelect::Remote => w.raw(b"REMOTE"),
                             ListSelect::RecursiveMatch => w.raw(b"RECURSIVEMATCH"),
                             ListSelect::SpecialUse => w.raw(b"SPECIAL-USE"),
+                            // RFC 5258 section 6: a known option in the
+                            // generic form would read back typed.
+                            ListSelect::Other(a)
+                                if [&b"SUBSCRIBED"[..], b"REMOTE", b"RECURSIVEMATCH", b"SPECIAL-USE"]
+                                    .iter()
+                                    .any(|k| a.eq_ignore_ascii_case(k)) =>
+                            {
+                                return bad("known LIST selection option written as Other");
+                            }
                             ListSelect::Other(a) => w.atom(a)?,
                         }
                         Ok(())
@@ -693,6 +718,13 @@ impl<'a> W<'a> {
                                     w.raw(i.name());
                                     Ok(())
                                 })?;
+                            }
+                            ListReturn::Other(a)
+                                if [&b"SUBSCRIBED"[..], b"CHILDREN", b"SPECIAL-USE", b"STATUS"]
+                                    .iter()
+                                    .any(|k| a.eq_ignore_ascii_case(k)) =>
+                            {
+                                return bad("known LIST return option written as Other");
                             }
                             ListReturn::Other(a) => w.atom(a)?,
                         }
@@ -1290,6 +1322,7 @@ impl<'a> W<'a> {
                 self.out.put_u8(b')');
             }
             Code::Other(name, arg) => {
+                let start = self.out.len();
                 self.atom(name)?;
                 if let Some(a) = arg {
                     if a.is_empty() || a.contains(&b']') {
@@ -1297,6 +1330,16 @@ impl<'a> W<'a> {
                     }
                     self.sp();
                     self.text(a)?;
+                }
+                // A known code in the generic form would read back typed
+                // (`[ALERT]`, `[UIDNEXT 5]`): parse(encode(x)) must give x.
+                let mut probe = BytesMut::from(&b"* OK ["[..]);
+                probe.extend_from_slice(&self.out[start..]);
+                probe.extend_from_slice(b"]\r\n");
+                if let Ok(Response::Status(s)) = Response::parse(&probe.freeze(), self.o)
+                    && !matches!(s.code, Some(Code::Other(..)))
+                {
+                    return bad("a known response code written as Code::Other");
                 }
             }
         }
@@ -1354,23 +1397,55 @@ impl<'a> W<'a> {
                     })?;
                 }
             }
-            Data::Status { mailbox, items } => {
+            Data::Status {
+                mailbox,
+                items,
+                mailbox_id,
+                other,
+            } => {
+                use crate::command::StatusItem;
                 self.raw(b"STATUS ");
                 self.mailbox(mailbox)?;
-                self.sp();
-                self.list(items, |w, (i, n)| {
-                    w.raw(i.name());
-                    w.sp();
-                    match n {
-                        Some(n) => w.num63(*n),
-                        // RFC 7889 section 3.1: only APPENDLIMIT may be NIL.
-                        None if *i == crate::command::StatusItem::AppendLimit => {
-                            w.raw(b"NIL");
-                            Ok(())
-                        }
-                        None => bad("a STATUS value other than APPENDLIMIT is NIL"),
+                self.raw(b" (");
+                let mut first = true;
+                for (i, n) in items {
+                    if !std::mem::take(&mut first) {
+                        self.sp();
                     }
-                })?;
+                    self.raw(i.name());
+                    self.sp();
+                    match n {
+                        _ if *i == StatusItem::MailboxId => {
+                            return bad("MAILBOXID belongs in mailbox_id");
+                        }
+                        Some(n) => self.num63(*n)?,
+                        // RFC 7889 section 3.1: only APPENDLIMIT may be NIL.
+                        None if *i == StatusItem::AppendLimit => self.raw(b"NIL"),
+                        None => return bad("a STATUS value other than APPENDLIMIT is NIL"),
+                    }
+                }
+                if let Some(id) = mailbox_id {
+                    if !std::mem::take(&mut first) {
+                        self.sp();
+                    }
+                    // RFC 8474 section 7: "MAILBOXID" SP "(" objectid ")".
+                    self.raw(b"MAILBOXID (");
+                    self.objectid(id)?;
+                    self.out.put_u8(b')');
+                }
+                for (name, v) in other {
+                    let known = StatusItem::ALL.iter().any(|(_, n)| name.eq_ignore_ascii_case(n));
+                    if known || name.contains(&b'[') {
+                        return bad("STATUS item name");
+                    }
+                    if !std::mem::take(&mut first) {
+                        self.sp();
+                    }
+                    self.atom(name)?;
+                    self.sp();
+                    self.ext_value(v, 0)?;
+                }
+                self.out.put_u8(b')');
             }
             Data::Flags(v) => {
                 self.raw(b"FLAGS ");
@@ -1417,12 +1492,30 @@ impl<'a> W<'a> {
                     self.out.put_u8(b')');
                 }
             }
-            Data::ESearch { tag, uid, items } => {
+            Data::ESearch {
+                tag,
+                mailbox,
+                uid,
+                items,
+            } => {
                 self.raw(b"ESEARCH");
-                if let Some(t) = tag {
-                    self.raw(b" (TAG ");
-                    self.string(t)?;
-                    self.out.put_u8(b')');
+                match (tag, mailbox) {
+                    (Some(t), m) => {
+                        self.raw(b" (TAG ");
+                        // RFC 4466 section 2.6.2 has `tag-string = string`
+                        // (RFC 9051 widened it to astring): a quoted string
+                        // or literal suits both, so no atom is written.
+                        self.string(t)?;
+                        if let Some((m, v)) = m {
+                            self.raw(b" MAILBOX ");
+                            self.mailbox(m)?;
+                            self.raw(b" UIDVALIDITY ");
+                            self.nz(*v)?;
+                        }
+                        self.out.put_u8(b')');
+                    }
+                    (None, Some(_)) => return bad("ESEARCH MAILBOX without TAG"),
+                    (None, None) => {}
                 }
                 if *uid {
                     self.raw(b" UID");
@@ -1837,7 +1930,7 @@ impl<'a> W<'a> {
                     SingleKind::Basic => {}
                     SingleKind::Text { lines } => {
                         self.sp();
-                        self.num(u64::from(*lines));
+                        self.num63(*lines)?;
                     }
                     SingleKind::Message {
                         envelope,
@@ -1849,7 +1942,7 @@ impl<'a> W<'a> {
                         self.sp();
                         self.body(body, ext, depth + 1)?;
                         self.sp();
-                        self.num(u64::from(*lines));
+                        self.num63(*lines)?;
                     }
                 }
                 if let (true, Some(e)) = (ext, e) {

@@ -33,8 +33,11 @@
 //! RFC 9394) and Gmail's `X-GM-*` items are not parsed (they are not in this
 //! crate's list of extensions); unknown response codes are kept raw as
 //! [`Code::Other`], unknown LIST extended items and ESEARCH items as generic
-//! extension values. CATENATE, SEARCH keys of RFC 8514 (SAVEDBEFORE ...) and
-//! RFC 8474 (EMAILID/THREADID keys) are not parsed; their FETCH items are.
+//! extension values, unknown STATUS items as name and generic value
+//! ([`Data::Status`]). CATENATE, SEARCH keys of RFC 8514 (SAVEDBEFORE ...) and
+//! RFC 8474 (EMAILID/THREADID keys) are not parsed; their FETCH items are. The
+//! multimailbox `ESEARCH` command of RFC 7377 is not parsed either; the
+//! `MAILBOX`/`UIDVALIDITY` correlator of its `* ESEARCH` answers is.
 //!
 //! [`Options`] says which protocol is spoken (IMAP4rev1 or IMAP4rev2, with
 //! UTF8=ACCEPT, LITERAL+/-) and which real-server [`Quirks`] are tolerated.

@@ -186,6 +186,15 @@ pub enum Data {
         /// the mailbox has no limit (RFC 7889 section 3.1: `"APPENDLIMIT" SP
         /// (number / nil)`), unlike 0, which allows no APPEND at all.
         items: Vec<(StatusItem, Option<u64>)>,
+        /// `MAILBOXID (objectid)` (RFC 8474 section 4): the mailbox's
+        /// server-assigned id, `objectid = 1*255(ALPHA / DIGIT / "_" / "-")`.
+        /// Written after `items`.
+        mailbox_id: Option<Bytes>,
+        /// Items this crate does not know, kept as name and generic value:
+        /// RFC 9051 section 9 asks STATUS extensions to use the tagged-ext
+        /// syntax (`tagged-ext-label SP tagged-ext-val`), so their end is
+        /// known. Written last; a name must not be one of the known items.
+        other: Vec<(Bytes, ExtValue)>,
     },
     /// `* FLAGS (...)`.
     Flags(Vec<Flag>),
@@ -209,10 +218,16 @@ pub enum Data {
         /// Highest mod-sequence (CONDSTORE).
         mod_seq: Option<u64>,
     },
-    /// `* ESEARCH [(TAG t)] [UID] items` (RFC 4731).
+    /// `* ESEARCH [(TAG t [MAILBOX m UIDVALIDITY v])] [UID] items` (RFC
+    /// 4731, RFC 7377).
     ESearch {
         /// The search's tag.
         tag: Option<Str>,
+        /// The mailbox searched and its UIDVALIDITY, in the answer to a
+        /// multimailbox ESEARCH (RFC 7377 section 6: `SP "MAILBOX" SP
+        /// astring SP "UIDVALIDITY" SP nz-number` after the tag). Only
+        /// written with a tag.
+        mailbox: Option<(Mailbox, u32)>,
         /// UID numbers.
         uid: bool,
         /// Return data.
@@ -478,8 +493,9 @@ pub enum SingleKind {
     Basic,
     /// `TEXT/*`: line count.
     Text {
-        /// Lines.
-        lines: u32,
+        /// Lines (RFC 9051 section 9: `body-fld-lines = number64`, at most
+        /// 2^63-1; RFC 3501 had a 32-bit `number`).
+        lines: u64,
     },
     /// `MESSAGE/RFC822` (and `MESSAGE/GLOBAL`): envelope, body, lines.
     Message {
@@ -487,8 +503,8 @@ pub enum SingleKind {
         envelope: Box<Envelope>,
         /// Its body structure.
         body: Box<BodyStructure>,
-        /// Lines.
-        lines: u32,
+        /// Lines (`number64`, as for [`SingleKind::Text`]).
+        lines: u64,
     },
 }
 

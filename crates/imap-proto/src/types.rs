@@ -259,7 +259,7 @@ impl Flag {
     }
 
     /// The wire text without a backslash for system flags, or `None`
-    /// for keywords (see [`Flag::wire`]).
+    /// for keywords (the inverse of [`Flag::parse_name`] after the backslash).
     #[must_use]
     pub fn system_name(&self) -> Option<&[u8]> {
         Some(match self {

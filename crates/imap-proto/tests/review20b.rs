@@ -395,6 +395,8 @@ fn status_appendlimit_nil_is_read_and_written() {
     let bad = imap_proto::Response::Data(imap_proto::Data::Status {
         mailbox: Mailbox::from("INBOX"),
         items: vec![(StatusItem::Messages, None)],
+        mailbox_id: None,
+        other: Vec::new(),
     });
     assert!(bad.encode(&Options::default()).is_err());
 }

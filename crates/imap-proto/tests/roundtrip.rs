@@ -192,6 +192,7 @@ fn status_item() -> impl Strategy<Value = StatusItem> {
         StatusItem::HighestModSeq,
         StatusItem::AppendLimit,
         StatusItem::DeletedStorage,
+        StatusItem::MailboxId,
     ])
 }
 
@@ -627,12 +628,13 @@ fn body(ext: bool) -> BoxedStrategy<BodyStructure> {
         kind: SingleKind::Basic,
         ext,
     });
-    let text =
-        (fields("TEXT"), any::<u32>(), sext()).prop_map(|(fields, lines, ext)| BodyStructure::Single {
+    let text = (fields("TEXT"), 0u64..=i64::MAX as u64, sext()).prop_map(|(fields, lines, ext)| {
+        BodyStructure::Single {
             fields,
             kind: SingleKind::Text { lines },
             ext,
-        });
+        }
+    });
     prop_oneof![basic, text]
         .prop_recursive(3, 10, 3, move |inner| {
             let mext = if ext {
@@ -658,17 +660,19 @@ fn body(ext: bool) -> BoxedStrategy<BodyStructure> {
             prop_oneof![
                 (proptest::collection::vec(inner.clone(), 1..3), s(), mext)
                     .prop_map(|(parts, subtype, ext)| { BodyStructure::Multi { parts, subtype, ext } }),
-                (msg_fields, envelope(), inner, any::<u32>()).prop_map(|(fields, env, b, lines)| {
-                    BodyStructure::Single {
-                        fields,
-                        kind: SingleKind::Message {
-                            envelope: Box::new(env),
-                            body: Box::new(b),
-                            lines,
-                        },
-                        ext: None,
+                (msg_fields, envelope(), inner, 0u64..=i64::MAX as u64).prop_map(
+                    |(fields, env, b, lines)| {
+                        BodyStructure::Single {
+                            fields,
+                            kind: SingleKind::Message {
+                                envelope: Box::new(env),
+                                body: Box::new(b),
+                                lines,
+                            },
+                            ext: None,
+                        }
                     }
-                }),
+                ),
             ]
         })
         .boxed()
@@ -775,18 +779,29 @@ fn data() -> impl Strategy<Value = Data> {
         (
             mailbox(),
             proptest::collection::vec(
-                (status_item(), proptest::option::of(0u64..=i64::MAX as u64)).prop_map(|(i, n)| (
-                    i,
-                    if i == StatusItem::AppendLimit {
-                        n
-                    } else {
-                        n.or(Some(0))
-                    }
-                )),
+                (
+                    status_item().prop_filter("MAILBOXID is not a number", |i| *i != StatusItem::MailboxId),
+                    proptest::option::of(0u64..=i64::MAX as u64)
+                )
+                    .prop_map(|(i, n)| (
+                        i,
+                        if i == StatusItem::AppendLimit {
+                            n
+                        } else {
+                            n.or(Some(0))
+                        }
+                    )),
                 0..4
-            )
+            ),
+            proptest::option::of("[A-Za-z0-9_-]{1,40}".prop_map(Bytes::from)),
+            proptest::collection::vec(("X-[A-Z.:]{1,30}".prop_map(Bytes::from), ext_value()), 0..2),
         )
-            .prop_map(|(mailbox, items)| Data::Status { mailbox, items }),
+            .prop_map(|(mailbox, items, mailbox_id, other)| Data::Status {
+                mailbox,
+                items,
+                mailbox_id,
+                other
+            }),
         proptest::collection::vec(flag(), 0..4).prop_map(Data::Flags),
         any::<u32>().prop_map(Data::Exists),
         any::<u32>().prop_map(Data::Recent),
@@ -810,10 +825,16 @@ fn data() -> impl Strategy<Value = Data> {
             }),
         (
             proptest::option::of(s()),
+            proptest::option::of((mailbox(), nz())),
             any::<bool>(),
             proptest::collection::vec(esearch_item, 0..3)
         )
-            .prop_map(|(tag, uid, items)| Data::ESearch { tag, uid, items }),
+            .prop_map(|(tag, mailbox, uid, items)| Data::ESearch {
+                mailbox: mailbox.filter(|_| tag.is_some()),
+                tag,
+                uid,
+                items
+            }),
         (nz(), proptest::collection::vec(fetch_item(), 1..4))
             .prop_map(|(seq, items)| Data::Fetch { seq, items }),
         proptest::collection::vec(atom(), 0..3).prop_map(Data::Enabled),

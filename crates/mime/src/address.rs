@@ -152,14 +152,22 @@ fn addr_spec(toks: &[Tok<'_>]) -> (String, String) {
 /// section 4.4), one `@`, then the domain the same way or a literal. Words side by
 /// side without a dot, a second `@` or another special are not read as one
 /// address: joining them would make up an address that was never written.
+/// Nor is an empty local part or domain (`<>`, `<@example.com>`): `addr-spec =
+/// local-part "@" domain` has both, and the empty `<>` is only the null path of
+/// Return-Path ([`parse_return_path`]), never a mailbox of an address list.
 fn valid_addr_spec(toks: &[Tok<'_>]) -> bool {
     let mut at = false;
     // whether the last word ended with a dot (or there was none yet)
     let mut after_dot = true;
+    // words of the local part and of the domain
+    let (mut local, mut domain) = (0, 0);
     for t in toks {
         let w: &[u8] = match t {
             Tok::Comment(_) => continue,
             Tok::Special(b'@') if !at => {
+                if local == 0 {
+                    return false;
+                }
                 at = true;
                 after_dot = true;
                 continue;
@@ -174,8 +182,13 @@ fn valid_addr_spec(toks: &[Tok<'_>]) -> bool {
             return false;
         }
         after_dot = w.last() == Some(&b'.') || (w.is_empty() && matches!(t, Tok::Quoted(_)));
+        if at {
+            domain += 1;
+        } else {
+            local += 1;
+        }
     }
-    true
+    local > 0 && (!at || domain > 0)
 }
 
 fn mailbox(toks: &[Tok<'_>]) -> Option<Mailbox> {
@@ -224,8 +237,50 @@ fn mailbox(toks: &[Tok<'_>]) -> Option<Mailbox> {
     Some(Mailbox { name, local, domain })
 }
 
+/// The path of a Return-Path field (RFC 5322 section 3.6.7: `path = angle-addr /
+/// ([CFWS] "<" [CFWS] ">" [CFWS])`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReturnPath {
+    /// `<>`: the null reverse-path of a bounce (RFC 5321 section 4.4), no address.
+    Null,
+    /// An address (a bare addr-spec without the angle brackets is read too).
+    Mailbox(Mailbox),
+}
+
+/// Parses the value of a Return-Path field: `<>` is [`ReturnPath::Null`], one
+/// address is [`ReturnPath::Mailbox`]; anything else (no address, several, a display
+/// name, text after the `>`) is `None`.
+///
+/// ```
+/// use mime::{ReturnPath, parse_return_path};
+/// assert_eq!(parse_return_path(b" <>"), Some(ReturnPath::Null));
+/// let Some(ReturnPath::Mailbox(m)) = parse_return_path(b"<bounces@example.org>") else { panic!() };
+/// assert_eq!(m.address(), "bounces@example.org");
+/// ```
+#[must_use]
+pub fn parse_return_path(value: &[u8]) -> Option<ReturnPath> {
+    let value = unfold(value);
+    let toks: Vec<Tok<'_>> = tokenize(&value)
+        .into_iter()
+        .filter(|t| !matches!(t, Tok::Comment(_)))
+        .collect();
+    let inner = match &toks[..] {
+        [Tok::Special(b'<'), Tok::Special(b'>')] => return Some(ReturnPath::Null),
+        [Tok::Special(b'<'), inner @ .., Tok::Special(b'>')] => inner,
+        all => all,
+    };
+    if inner
+        .iter()
+        .any(|t| matches!(t, Tok::Special(b'<' | b'>' | b',' | b';')))
+    {
+        return None;
+    }
+    mailbox(&toks).map(|m| ReturnPath::Mailbox(Mailbox { name: None, ..m }))
+}
+
 /// Parses an address list (From, To, Cc, Bcc, Reply-To, Sender, ...). Never fails:
-/// unparsable pieces are dropped.
+/// unparsable pieces are dropped, among them an empty `<>` (RFC 5322 has it only as
+/// the null path of Return-Path: see [`parse_return_path`]).
 ///
 /// ```
 /// use mime::{Address, parse_addresses};

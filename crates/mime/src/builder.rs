@@ -67,6 +67,13 @@ pub enum BuildError {
     /// `application/octet-stream`.
     #[error("dot-safe mode: {0} has a line starting with '.' or \"From \"")]
     NotDotSafe(&'static str),
+    /// A text body (or a message/rfc822 given as bytes without BINARYMIME) holds
+    /// a CR or LF outside a CRLF pair. RFC 2046 section 4.1.1: in the canonical
+    /// form of text "Use of CR and LF outside of line break sequences is also
+    /// forbidden" (and RFC 2045 sections 2.7, 2.8 for 7bit and 8bit data). Turn on
+    /// [`MessageBuilder::normalize_line_endings`] to have them made CRLF.
+    #[error("bare CR or LF in {0}")]
+    BareLineEnding(&'static str),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +111,9 @@ impl BodyPart {
         }
     }
 
-    /// text/plain; charset=utf-8 (line endings are normalised to CRLF).
+    /// text/plain; charset=utf-8. Lines end in CRLF: a bare CR or LF is refused
+    /// at build time ([`BuildError::BareLineEnding`]) unless
+    /// [`MessageBuilder::normalize_line_endings`] is on.
     #[must_use]
     pub fn text(text: &str) -> Self {
         Self::leaf("text/plain", text.as_bytes().to_vec()).param("charset", "utf-8")
@@ -228,6 +237,11 @@ impl BodyPart {
 /// `name*` parameters for non-ASCII or long values; boundaries checked against the
 /// content they enclose; per-part transfer encoding (7bit, quoted-printable, base64;
 /// 8bit or binary only when [`Transport`] allows).
+///
+/// Line endings are strict by default: a text body, or a message/rfc822 given as
+/// bytes (without BINARYMIME), must end its lines in CRLF and hold no other CR or
+/// LF, else the build fails with [`BuildError::BareLineEnding`];
+/// [`MessageBuilder::normalize_line_endings`] converts them instead.
 #[derive(Debug, Clone, Default)]
 pub struct MessageBuilder {
     from: Vec<Mailbox>,
@@ -245,6 +259,7 @@ pub struct MessageBuilder {
     body: Option<BodyPart>,
     transport: Transport,
     dot_safe: bool,
+    normalize_line_endings: bool,
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -358,6 +373,18 @@ impl MessageBuilder {
         self.dot_safe = on;
         self
     }
+    /// Converts line endings instead of refusing them (off by default): in text
+    /// bodies, and in a message/rfc822 given as bytes when the transport lacks
+    /// BINARYMIME, every LF and every CR outside a CRLF pair becomes CRLF. This is
+    /// the conversion of a local newline convention to the canonical form (RFC
+    /// 2049 section 4; RFC 2046 section 4.1.1 allows text no other CR or LF), for
+    /// text typed with `\n` or read from a file. A CR in `a\rb` then becomes a
+    /// line break. Bodies of other types are never changed.
+    #[must_use]
+    pub fn normalize_line_endings(mut self, on: bool) -> Self {
+        self.normalize_line_endings = on;
+        self
+    }
 
     /// Builds using the system clock for a missing Date (UTC) and Message-ID.
     /// This is the only place the crate reads the clock; use
@@ -384,6 +411,7 @@ impl MessageBuilder {
             out: Vec::new(),
             t: self.transport,
             dot_safe: self.dot_safe,
+            normalize: self.normalize_line_endings,
             seed: unix_time,
         };
         let date = self
@@ -463,6 +491,8 @@ struct Writer {
     out: Vec<u8>,
     t: Transport,
     dot_safe: bool,
+    /// [`MessageBuilder::normalize_line_endings`].
+    normalize: bool,
     seed: i64,
 }
 
@@ -784,6 +814,7 @@ impl Writer {
                         out: Vec::new(),
                         t: self.t,
                         dot_safe: self.dot_safe,
+                        normalize: self.normalize,
                         seed: self.seed,
                     };
                     w.part(c)?;
@@ -823,9 +854,13 @@ impl Writer {
                 // A message's lines end in CRLF (RFC 5322 section 2.1); one read from
                 // a file often has LF. Without BINARYMIME its bytes go out as 7bit or
                 // 8bit, which allow no bare CR or LF and no NUL (RFC 2045 sections
-                // 2.7, 2.8), so the line endings are made CRLF. Under BINARYMIME the
-                // bytes are kept as given (a binary part inside may hold them).
+                // 2.7, 2.8), so the line endings are made CRLF when the caller asked
+                // for it, else refused. Under BINARYMIME the bytes are kept as given
+                // (a binary part inside may hold them).
                 let bytes: std::borrow::Cow<'_, [u8]> = if !self.t.binary && has_bare_cr_lf(bytes) {
+                    if !self.normalize {
+                        return Err(BuildError::BareLineEnding("a message/rfc822 body"));
+                    }
                     std::borrow::Cow::Owned(normalize_crlf(bytes))
                 } else {
                     std::borrow::Cow::Borrowed(bytes)
@@ -856,7 +891,11 @@ impl Writer {
                 self.out.extend_from_slice(&bytes);
             }
             Content::Leaf(raw) => {
-                let body: Vec<u8> = if p.media_type.starts_with("text/") {
+                // RFC 2046 section 4.1.1: text has CR and LF only as CRLF.
+                let body: Vec<u8> = if p.media_type.starts_with("text/") && has_bare_cr_lf(raw) {
+                    if !self.normalize {
+                        return Err(BuildError::BareLineEnding("a text body"));
+                    }
                     normalize_crlf(raw)
                 } else {
                     raw.clone()

@@ -108,7 +108,7 @@ mod push;
 mod scan;
 mod tree;
 
-pub use address::{Address, Mailbox, parse_addresses};
+pub use address::{Address, Mailbox, ReturnPath, parse_addresses, parse_return_path};
 pub use builder::{BodyPart, BuildError, MessageBuilder, Transport};
 pub use charset::decode_charset;
 pub use date::{DateError, DateTime};

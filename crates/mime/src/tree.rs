@@ -1,7 +1,7 @@
 //! The parsed tree: every part with byte offsets into the input, so parts and IMAP
 //! sections can be cut byte-exactly.
 
-use crate::address::{Address, parse_addresses};
+use crate::address::{Address, ReturnPath, parse_addresses, parse_return_path};
 use crate::charset::{decode_charset, is_utf8_label, utf8_lossy_owned};
 use crate::date::DateTime;
 use crate::decode::{TransferEncoding, decode_body};
@@ -510,6 +510,14 @@ impl<'a> Part<'a> {
             out.extend(parse_addresses(h.value));
         }
         out
+    }
+
+    /// Return-Path (RFC 5322 section 3.6.7), from the first such field: `<>` is
+    /// [`ReturnPath::Null`]. `None` when there is no field or it holds no path.
+    #[must_use]
+    pub fn return_path(&self) -> Option<ReturnPath> {
+        self.header("return-path")
+            .and_then(|h| parse_return_path(h.value))
     }
 
     /// From.

@@ -277,7 +277,10 @@ fn builder_refuses_syntax_inside_the_media_type() {
 #[test]
 fn attached_message_goes_out_with_crlf_and_without_nul_in_7bit() {
     let inner = b"Subject: inner\n\nline one\nline two\n".to_vec();
+    // (since session 21 the conversion is a named option; without it the build
+    // fails with BuildError::BareLineEnding, see review21.rs)
     let bytes = MessageBuilder::new()
+        .normalize_line_endings(true)
         .body(BodyPart::mixed(vec![
             BodyPart::text("a"),
             BodyPart::message(inner),

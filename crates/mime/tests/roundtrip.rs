@@ -238,6 +238,7 @@ fn headers_fold_at_78_and_words_stay_out_of_quotes() {
             domain: "example.test".into(),
         })
         .subject(long.trim())
+        .normalize_line_endings(true)
         .body(BodyPart::mixed(vec![
             BodyPart::text("hi\n"),
             BodyPart::attachment("application/pdf", &"ünïcödé-".repeat(12), vec![1, 2, 3]),

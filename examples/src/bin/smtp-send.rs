@@ -303,6 +303,9 @@ fn compose(args: &Args) -> Result<(Vec<u8>, Envelope)> {
             BodyPart::mixed(parts)
         };
         let mut b = MessageBuilder::new()
+            // The text comes from the command line or a file with local (LF)
+            // line endings: made CRLF (RFC 2049 section 4).
+            .normalize_line_endings(true)
             .from(from.clone())
             .subject(&args.subject)
             .body(body)

@@ -262,6 +262,16 @@ impl<'a> P<'a> {
         Ok(&buf[..n])
     }
 
+    /// An extension label (RFC 4466 `tagged-ext-label`, read as atom
+    /// characters other than `[`), of any length, as written.
+    pub(crate) fn ext_label(&mut self) -> R<Bytes> {
+        let (s, e) = self.take_while(|c| is_atom_char(c) && c != b'[');
+        if s == e {
+            return self.err("expected a keyword");
+        }
+        Ok(self.slice(s, e))
+    }
+
     /// Consumes `kw` (case-insensitive) when it is next and is followed by
     /// a non-atom character.
     pub(crate) fn eat_kw(&mut self, kw: &[u8]) -> bool {

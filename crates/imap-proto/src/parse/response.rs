@@ -254,21 +254,46 @@ impl P<'_> {
             b"STATUS" => {
                 self.sp()?;
                 let mailbox = self.mailbox()?;
-                let items = if self.at_end() && self.o.quirks.missing_status_list {
-                    Vec::new()
-                } else {
+                let mut items = Vec::new();
+                let mut mailbox_id = None;
+                let mut other = Vec::new();
+                if !(self.at_end() && self.o.quirks.missing_status_list) {
                     self.sp()?;
                     self.paren_list(|p| {
-                        let i = p.status_item()?;
+                        use crate::command::StatusItem;
+                        let name = p.ext_label()?;
                         p.sp()?;
-                        if i == crate::command::StatusItem::AppendLimit && p.is_nil() {
-                            p.pos += 3;
-                            return Ok((i, None));
+                        let known = StatusItem::ALL.iter().find(|(_, n)| name.eq_ignore_ascii_case(n));
+                        match known.map(|(i, _)| *i) {
+                            Some(StatusItem::MailboxId) => {
+                                // RFC 8474 section 7: "MAILBOXID" SP "(" objectid ")".
+                                p.open()?;
+                                mailbox_id = Some(p.objectid()?);
+                                p.close()
+                            }
+                            Some(StatusItem::AppendLimit) if p.is_nil() => {
+                                p.pos += 3;
+                                items.push((StatusItem::AppendLimit, None));
+                                Ok(())
+                            }
+                            Some(i) => {
+                                items.push((i, Some(p.number63()?)));
+                                Ok(())
+                            }
+                            // RFC 9051 section 9: extensions use tagged-ext.
+                            None => {
+                                other.push((name, p.ext_value()?));
+                                Ok(())
+                            }
                         }
-                        Ok((i, Some(p.number63()?)))
-                    })?
-                };
-                Data::Status { mailbox, items }
+                    })?;
+                }
+                Data::Status {
+                    mailbox,
+                    items,
+                    mailbox_id,
+                    other,
+                }
             }
             b"FLAGS" => {
                 self.sp()?;
@@ -431,6 +456,7 @@ impl P<'_> {
 
     fn esearch(&mut self) -> R<Data> {
         let mut tag = None;
+        let mut mailbox = None;
         let mut uid = false;
         let mut items = Vec::new();
         if self.peek() == Some(b' ') && self.peek_at(1) == Some(b'(') {
@@ -439,7 +465,23 @@ impl P<'_> {
                 return self.err("expected TAG");
             }
             self.sp()?;
-            tag = Some(self.string()?);
+            // RFC 9051 section 9: tag-string = astring.
+            tag = Some(self.astring()?);
+            // RFC 7377 section 6: [SP "MAILBOX" SP astring SP "UIDVALIDITY"
+            // SP nz-number] after the tag-string.
+            if self.eat(b' ') {
+                if !self.eat_kw(b"MAILBOX") {
+                    return self.err("expected MAILBOX");
+                }
+                self.sp()?;
+                let m = self.mailbox()?;
+                self.sp()?;
+                if !self.eat_kw(b"UIDVALIDITY") {
+                    return self.err("expected UIDVALIDITY");
+                }
+                self.sp()?;
+                mailbox = Some((m, self.nz_number()?));
+            }
             self.close()?;
         }
         if self.peek() == Some(b' ') {
@@ -452,23 +494,30 @@ impl P<'_> {
             }
         }
         while self.eat(b' ') {
-            let mut kb = [0u8; 24];
-            let s = self.pos;
-            let kw = self.keyword(&mut kb)?;
+            // search-modifier-name = tagged-ext-label, of any length.
+            let name = self.ext_label()?;
             self.sp()?;
-            items.push(match kw {
-                b"MIN" => ESearchItem::Min(self.nz_number()?),
-                b"MAX" => ESearchItem::Max(self.nz_number()?),
-                b"COUNT" => ESearchItem::Count(self.number()?),
-                b"ALL" => ESearchItem::All(self.seq_set()?),
-                b"MODSEQ" => ESearchItem::ModSeq(self.mod_seq()?),
-                _ => {
-                    let name = self.slice(s, s + kw.len());
-                    ESearchItem::Other(name, self.ext_value()?)
-                }
+            let is = |k: &[u8]| name.eq_ignore_ascii_case(k);
+            items.push(if is(b"MIN") {
+                ESearchItem::Min(self.nz_number()?)
+            } else if is(b"MAX") {
+                ESearchItem::Max(self.nz_number()?)
+            } else if is(b"COUNT") {
+                ESearchItem::Count(self.number()?)
+            } else if is(b"ALL") {
+                ESearchItem::All(self.seq_set()?)
+            } else if is(b"MODSEQ") {
+                ESearchItem::ModSeq(self.mod_seq()?)
+            } else {
+                ESearchItem::Other(name, self.ext_value()?)
             });
         }
-        Ok(Data::ESearch { tag, uid, items })
+        Ok(Data::ESearch {
+            tag,
+            mailbox,
+            uid,
+            items,
+        })
     }
 
     fn namespace(&mut self) -> R<Option<Vec<NamespaceDesc>>> {
@@ -822,7 +871,7 @@ impl P<'_> {
         let kind = if mt.eq_ignore_ascii_case(b"TEXT") {
             self.sp()?;
             SingleKind::Text {
-                lines: self.number()?,
+                lines: self.number63()?,
             }
         } else if mt.eq_ignore_ascii_case(b"MESSAGE")
             && (st.eq_ignore_ascii_case(b"RFC822") || st.eq_ignore_ascii_case(b"GLOBAL"))
@@ -835,7 +884,7 @@ impl P<'_> {
             SingleKind::Message {
                 envelope,
                 body,
-                lines: self.number()?,
+                lines: self.number63()?,
             }
         } else {
             SingleKind::Basic

@@ -211,6 +211,10 @@ pub(crate) fn report(cx: &Context<'_>, lines: &[Line<'_>]) -> Result<Vec<u8>, mi
         };
         MessageBuilder::new()
             .transport(transport)
+            // The returned original (or its header section) is what the sender
+            // gave us; a stray bare CR or LF in it is made CRLF rather than
+            // fail the report (RFC 2046 section 4.1.1, RFC 2045 section 2.7).
+            .normalize_line_endings(true)
             .from(mailbox(
                 &format!("MAILER-DAEMON@{hostname}"),
                 Some("Mail Delivery System"),
