@@ -150,6 +150,11 @@ pub enum ErrorKind {
     /// cannot be cancelled; the connection must be closed so that the server
     /// drops the partial message.
     MessageTooLarge,
+    /// Client: the application gave a message up during DATA
+    /// ([`ClientSession::abort_message`](crate::ClientSession::abort_message)),
+    /// which cannot be cancelled in band; the connection must be closed,
+    /// with nothing more written, so that the server drops the partial message.
+    MessageAbandoned,
 }
 
 /// A fatal session error: the session is closed; only pending transmit bytes
