@@ -9,6 +9,13 @@
 //! and [`auth_finish`](ServerSession::auth_finish). While a decision is
 //! pending, [`poll_event`](ServerSession::poll_event) returns `Ok(None)`.
 //!
+//! The application can also refuse the whole session with a 554 greeting
+//! ([`ServerConfig::refuse_service`], RFC 5321 3.1), answer STARTTLS with
+//! 454 while TLS cannot be had
+//! ([`set_starttls_unavailable`](ServerSession::set_starttls_unavailable),
+//! RFC 3207 4), and end the session with 421 at any time
+//! ([`shutdown`](ServerSession::shutdown), RFC 5321 3.8).
+//!
 //! # Pipelining (RFC 2920)
 //!
 //! Replies are produced in command order and held back until a
@@ -49,6 +56,18 @@ pub struct ServerConfig {
     pub hostname: String,
     /// Text after the name in the 220 greeting.
     pub greeting: String,
+    /// Refuse the session (RFC 5321 3.1): greet with `554 <hostname> <text>`
+    /// instead of the 220 ("a 554 response MAY be given in the initial
+    /// connection opening message instead of the 220"), then answer every
+    /// command but QUIT with `503 5.5.1` and QUIT with 221 ("A server taking
+    /// this approach MUST still wait for the client to send a QUIT ... and
+    /// SHOULD respond to any intervening commands with "503 bad sequence of
+    /// commands""). The text "SHOULD provide enough information ... to
+    /// facilitate debugging of the sending system". A BDAT chunk is read and
+    /// dropped before its 503. The 503s count towards [`Limits::errors`],
+    /// and the idle timeout still applies. `None` (the default): a normal
+    /// session.
+    pub refuse_service: Option<String>,
     /// Size limits.
     pub limits: Limits,
     /// Timeouts (the server uses [`Timeouts::server`]).
@@ -111,6 +130,7 @@ impl Default for ServerConfig {
         ServerConfig {
             hostname: "localhost".into(),
             greeting: "ESMTP".into(),
+            refuse_service: None,
             limits: Limits::default(),
             timeouts: Timeouts::default(),
             lmtp: false,
@@ -360,6 +380,8 @@ enum BdatRefusal {
     /// A BDAT line with a readable chunk-size but a bad end marker (501):
     /// its octets follow all the same and are not commands.
     BadSyntax,
+    /// The session was refused with a 554 greeting (503, RFC 5321 3.1).
+    NoService,
     /// LMTP BDAT LAST without a successful RCPT: no reply at all, and the
     /// transaction ends (RFC 2033 4.3: "If there were no previously
     /// successful RCPT commands in the mail transaction, then the BDAT LAST
@@ -480,6 +502,11 @@ pub struct ServerSession {
     /// Input arrived or a decision was sent since the idle timer last
     /// (re)started: its next expiry restarts it instead of closing.
     progress: bool,
+    /// The greeting was a 554 ([`ServerConfig::refuse_service`]).
+    refused: bool,
+    /// The application's answer to STARTTLS while TLS cannot be had
+    /// ([`ServerSession::set_starttls_unavailable`]).
+    starttls_refusal: Option<Reply>,
 }
 
 /// SASL mechanisms that, given an initial response, complete in one round
@@ -554,6 +581,8 @@ impl ServerSession {
             eof: false,
             discarded: 0,
             progress: false,
+            refused: false,
+            starttls_refusal: None,
             cfg,
         };
         match s.cfg.greeting_delay {
@@ -564,6 +593,20 @@ impl ServerSession {
     }
 
     fn greet(&mut self, now: Instant) {
+        if let Some(why) = &self.cfg.refuse_service {
+            let text = if why.is_empty() {
+                self.cfg.hostname.clone()
+            } else {
+                format!("{} {why}", self.cfg.hostname)
+            };
+            self.refused = true;
+            self.reply_text(554, None, &text);
+            self.flush();
+            self.mode = Mode::Command;
+            self.greeting_at = None;
+            self.idle.restart(now);
+            return;
+        }
         let text = format!(
             "{} {}{}",
             self.cfg.hostname,
@@ -952,6 +995,26 @@ impl ServerSession {
             self.error_reply(&CommandError::LineTooLong.reply());
             return;
         }
+        if self.refused {
+            // RFC 5321 3.1: after a 554 greeting only QUIT is served; any
+            // other command gets 503 (a BDAT once its chunk is read).
+            match parsed {
+                Ok(Command::Quit) => {}
+                Ok(Command::Bdat { size, last }) => {
+                    self.enter_bdat(size, last, Some(BdatRefusal::NoService));
+                    return;
+                }
+                Err(CommandError::Syntax(_)) if bdat_size(&line).is_some() => {
+                    let size = bdat_size(&line).unwrap_or_default();
+                    self.enter_bdat(size, false, Some(BdatRefusal::NoService));
+                    return;
+                }
+                _ => {
+                    self.bad_sequence("No SMTP service here, send QUIT");
+                    return;
+                }
+            }
+        }
         let must_be_last = match parsed {
             Ok(Command::Auth {
                 mechanism,
@@ -1299,6 +1362,14 @@ impl ServerSession {
             self.bad_sequence("STARTTLS not allowed during a mail transaction");
             return;
         }
+        if let Some(r) = self.starttls_refusal.take() {
+            // RFC 3207 4: "454 TLS not available due to temporary reason";
+            // the session goes on in plaintext.
+            self.reply(&r);
+            self.starttls_refusal = Some(r);
+            self.flush();
+            return;
+        }
         self.reply_text(220, Some(EnhancedCode(2, 0, 0)), "Ready to start TLS");
         self.flush();
         self.mode = Mode::AwaitTls;
@@ -1309,6 +1380,85 @@ impl ServerSession {
         if n > 0 {
             self.events.push_back(ServerEvent::PlaintextDiscarded { len: n });
         }
+    }
+
+    /// Makes STARTTLS unavailable for now, or available again with `None`:
+    /// while a reply is set, STARTTLS is answered with it and the session
+    /// goes on in plaintext (RFC 3207 4: "454 TLS not available due to
+    /// temporary reason"; "If the client receives the 454 response, the
+    /// client must decide whether or not to continue the SMTP session").
+    /// STARTTLS is still announced: the server has the extension, it cannot
+    /// run it right now (no certificate loaded yet, too many handshakes
+    /// under way). The usual reply is `454 4.7.0 TLS not available due to
+    /// temporary reason`. It can be set or lifted at any time, for example
+    /// before each [`poll_event`](Self::poll_event) as the application's
+    /// TLS resources come and go. To stop offering STARTTLS altogether, use
+    /// [`ServerConfig::starttls`].
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::BadArgument`] for a reply that is not 4yz, is 421 (use
+    /// [`shutdown`](Self::shutdown)), or cannot be sent (see [`Reply::check`]).
+    pub fn set_starttls_unavailable(&mut self, reply: Option<Reply>) -> Result<(), UsageError> {
+        if let Some(r) = &reply {
+            if !r.is_transient() || r.code() == 421 {
+                return Err(UsageError::BadArgument(
+                    "STARTTLS refusal needs a 4yz reply other than 421",
+                ));
+            }
+            self.check_given(r)?;
+        }
+        self.starttls_refusal = reply;
+        Ok(())
+    }
+
+    /// Shuts the session down at the application's initiative (the service
+    /// is stopping, say), whatever the session is doing: RFC 5321 3.8 lets a
+    /// server close "After detecting the need to shut down the SMTP service
+    /// and returning a 421 response code. This response code can be issued
+    /// after the server receives any command or, if necessary,
+    /// asynchronously from command receipt (on the assumption that the
+    /// client will receive it after the next command is issued)."
+    ///
+    /// Replies already due go out first, then `reply` (by default `421 4.3.2
+    /// <hostname> Service shutting down, closing connection`), which also
+    /// answers any command still waiting for the application's decision.
+    /// Nothing more is read, events not yet taken are dropped, and
+    /// [`poll_event`](Self::poll_event) reports [`ErrorKind::ServiceClosing`]
+    /// once: write out the pending bytes, then close the connection. Before a
+    /// delayed greeting, the 421 takes its place (RFC 5321 3.1). During the
+    /// STARTTLS handshake nothing can be written in plaintext: the session
+    /// just closes.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::Closed`] when already closed; [`UsageError::BadArgument`]
+    /// for a reply that is not 421 or cannot be sent (see [`Reply::check`]).
+    pub fn shutdown(&mut self, reply: Option<&Reply>) -> Result<(), UsageError> {
+        if self.mode == Mode::Closed {
+            return Err(UsageError::Closed);
+        }
+        if let Some(r) = reply {
+            if r.code() != 421 {
+                return Err(UsageError::BadArgument("shutdown needs a 421 reply"));
+            }
+            self.check_given(r)?;
+        }
+        if self.mode != Mode::AwaitTls {
+            match reply {
+                Some(r) => self.reply(r),
+                None => {
+                    let text = format!("{} Service shutting down, closing connection", self.cfg.hostname);
+                    self.reply_text(421, Some(EnhancedCode(4, 3, 2)), &text);
+                }
+            }
+        }
+        self.events.clear();
+        self.close(Error::new(
+            ErrorKind::ServiceClosing,
+            "the application shut the session down (421)",
+        ));
+        Ok(())
     }
 
     /// The TLS handshake after [`ServerEvent::StartTls`] completed: input is
@@ -1604,6 +1754,7 @@ impl ServerSession {
                 }
                 self.bad_sequence(text);
             }
+            Some(BdatRefusal::NoService) => self.bad_sequence("No SMTP service here, send QUIT"),
             Some(BdatRefusal::Silent) => self.txn = Txn::default(),
             Some(BdatRefusal::BadSyntax) => self.error_reply(&Reply::new(
                 501,

@@ -308,3 +308,211 @@ fn abort_message_outside_a_body_is_refused() {
     assert!(w.c.abort_message(w.now).is_err());
     assert!(w.c.is_ready());
 }
+
+// ---- gap 2: server-side refusals the application can give ---------------
+
+/// Feeds `line` to `s` and returns what it answered.
+fn exchange(s: &mut ServerSession, line: &str) -> String {
+    s.handle_input(line.as_bytes());
+    while let Ok(Some(ev)) = s.poll_event() {
+        if matches!(ev, ServerEvent::Mail(_) | ServerEvent::Rcpt(_)) {
+            s.accept().unwrap();
+        }
+    }
+    String::from_utf8_lossy(&proto_core::drain_transmit(s)).into_owned()
+}
+
+// RFC 5321 3.1: "a 554 response MAY be given in the initial connection
+// opening message instead of the 220. A server taking this approach MUST
+// still wait for the client to send a QUIT (see Section 4.1.1.10) before
+// closing the connection and SHOULD respond to any intervening commands
+// with "503 bad sequence of commands"."
+#[test]
+fn refused_service_greets_554_and_answers_503_until_quit() {
+    let now = Instant::now();
+    let cfg = ServerConfig {
+        hostname: "mx.example.test".into(),
+        refuse_service: Some("No SMTP service here for 192.0.2.1".into()),
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, now);
+    let greeting = String::from_utf8_lossy(&proto_core::drain_transmit(&mut s)).into_owned();
+    assert_eq!(
+        greeting,
+        "554 mx.example.test No SMTP service here for 192.0.2.1\r\n"
+    );
+    for cmd in [
+        "EHLO client.example.test\r\n",
+        "HELO client.example.test\r\n",
+        "MAIL FROM:<a@example.test>\r\n",
+        "RCPT TO:<b@example.test>\r\n",
+        "DATA\r\n",
+        "STARTTLS\r\n",
+        "AUTH PLAIN AGFAYg==\r\n",
+        "NOOP\r\n",
+        "RSET\r\n",
+        "garbage\r\n",
+    ] {
+        let out = exchange(&mut s, cmd);
+        assert!(out.starts_with("503 "), "{cmd:?} -> {out:?}");
+        assert!(!s.is_closed(), "{cmd:?}");
+    }
+    // A BDAT chunk is read and dropped, never taken as commands.
+    let out = exchange(&mut s, "BDAT 6\r\nQUIT\r\n");
+    assert!(out.starts_with("503 ") && !s.is_closed(), "{out:?}");
+    let out = exchange(&mut s, "QUIT\r\n");
+    assert!(out.starts_with("221 "), "{out:?}");
+    assert!(s.is_closed());
+}
+
+// The client side of RFC 5321 3.1: it says QUIT and fails with
+// ServiceClosing; the server never sees anything else.
+#[test]
+fn client_against_a_refusing_server_only_quits() {
+    let scfg = ServerConfig {
+        refuse_service: Some("Blocked".into()),
+        ..ServerConfig::default()
+    };
+    let mut w = Wire::new(ClientConfig::default(), scfg);
+    w.run();
+    assert_eq!(w.c2s(), "QUIT\r\n", "{}", w.dump());
+    assert_eq!(w.cerr, Some(ErrorKind::ServiceClosing), "{}", w.dump());
+    assert_eq!(w.slog, vec!["Quit".to_string()], "{}", w.dump());
+    assert!(w.c.is_closed() && w.s.is_closed());
+}
+
+// RFC 3207 4: "454 TLS not available due to temporary reason" ... "If the
+// client receives the 454 response, the client must decide whether or not
+// to continue the SMTP session."
+#[test]
+fn starttls_can_be_answered_454_by_the_application() {
+    let now = Instant::now();
+    let cfg = ServerConfig {
+        starttls: true,
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg.clone(), now);
+    let _ = proto_core::drain_transmit(&mut s);
+    let busy = smtp_proto::Reply::new(
+        454,
+        Some(smtp_proto::EnhancedCode(4, 7, 0)),
+        "TLS not available due to temporary reason",
+    );
+    // Only a 4yz reply that leaves the session open says "not now".
+    for bad in [
+        smtp_proto::Reply::new(220, None, "go"),
+        smtp_proto::Reply::new(554, None, "never"),
+        smtp_proto::Reply::new(421, None, "bye"),
+        smtp_proto::Reply::new(454, None, "a\r\nb"),
+    ] {
+        assert!(s.set_starttls_unavailable(Some(bad)).is_err());
+    }
+    s.set_starttls_unavailable(Some(busy.clone())).unwrap();
+    let ehlo = exchange(&mut s, "EHLO c.example.test\r\n");
+    assert!(ehlo.contains("STARTTLS"), "{ehlo:?}");
+    let out = exchange(&mut s, "STARTTLS\r\n");
+    assert_eq!(out, "454 4.7.0 TLS not available due to temporary reason\r\n");
+    assert!(!s.is_tls() && !s.is_closed());
+    // The session goes on in plaintext.
+    let out = exchange(&mut s, "MAIL FROM:<a@example.test>\r\n");
+    assert!(out.starts_with("250 "), "{out:?}");
+    let out = exchange(&mut s, "RSET\r\n");
+    assert!(out.starts_with("250 "), "{out:?}");
+    // Lifted: STARTTLS works again.
+    s.set_starttls_unavailable(None).unwrap();
+    let out = exchange(&mut s, "STARTTLS\r\n");
+    assert!(out.starts_with("220 "), "{out:?}");
+
+    // An opportunistic client carries on without TLS.
+    let mut w = Wire::new(ClientConfig::default(), cfg);
+    w.s.set_starttls_unavailable(Some(busy)).unwrap();
+    w.until(|e| matches!(e, ClientEvent::Ready));
+    assert!(w.c2s().contains("STARTTLS\r\n") && !w.c.is_tls(), "{}", w.dump());
+}
+
+// RFC 5321 3.8: the server may close "After detecting the need to shut down
+// the SMTP service and returning a 421 response code. This response code can
+// be issued after the server receives any command or, if necessary,
+// asynchronously from command receipt (on the assumption that the client
+// will receive it after the next command is issued)."
+#[test]
+fn the_application_can_shut_down_at_any_time_with_421() {
+    let now = Instant::now();
+    // Idle between commands.
+    let mut s = ServerSession::new(ServerConfig::default(), now);
+    let _ = exchange(&mut s, "EHLO c.example.test\r\n");
+    s.shutdown(None).unwrap();
+    let out = String::from_utf8_lossy(&proto_core::drain_transmit(&mut s)).into_owned();
+    assert!(out.starts_with("421 4.3.2 "), "{out:?}");
+    assert_eq!(s.poll_event().unwrap_err().kind(), ErrorKind::ServiceClosing);
+    assert!(s.is_closed());
+    assert!(s.poll_event().unwrap().is_none());
+    assert!(s.shutdown(None).is_err());
+
+    // With a decision pending and replies held back: those go first, the
+    // 421 answers the pending command, and the rest is not read.
+    let mut s = ServerSession::new(ServerConfig::default(), now);
+    let _ = exchange(&mut s, "EHLO c.example.test\r\n");
+    s.handle_input(b"MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nRCPT TO:<c@example.test>\r\n");
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Mail(_))));
+    s.accept().unwrap();
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Rcpt(_))));
+    let custom = smtp_proto::Reply::new(
+        421,
+        Some(smtp_proto::EnhancedCode(4, 3, 2)),
+        "mx.example.test Going down for maintenance",
+    );
+    assert!(
+        s.shutdown(Some(&smtp_proto::Reply::new(450, None, "no")))
+            .is_err()
+    );
+    s.shutdown(Some(&custom)).unwrap();
+    let out = String::from_utf8_lossy(&proto_core::drain_transmit(&mut s)).into_owned();
+    assert_eq!(
+        out,
+        "250 2.1.0 Sender OK\r\n421 4.3.2 mx.example.test Going down for maintenance\r\n"
+    );
+    assert_eq!(s.poll_event().unwrap_err().kind(), ErrorKind::ServiceClosing);
+    assert!(s.accept().is_err());
+
+    // Before a delayed greeting: the 421 is the greeting.
+    let cfg = ServerConfig {
+        greeting_delay: Some(std::time::Duration::from_secs(5)),
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, now);
+    s.shutdown(None).unwrap();
+    let out = String::from_utf8_lossy(&proto_core::drain_transmit(&mut s)).into_owned();
+    assert!(out.starts_with("421 "), "{out:?}");
+    assert!(s.poll_timeout().is_none());
+
+    // During the TLS handshake nothing can be written in plaintext.
+    let cfg = ServerConfig {
+        starttls: true,
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, now);
+    let _ = exchange(&mut s, "EHLO c.example.test\r\n");
+    let _ = exchange(&mut s, "STARTTLS\r\n");
+    s.shutdown(None).unwrap();
+    assert!(s.poll_transmit().is_none());
+    assert!(s.is_closed());
+
+    // A client in the middle of a body sees the 421 and fails.
+    let mut w = Wire::new(
+        ClientConfig::default(),
+        ServerConfig {
+            chunking: false,
+            ..ServerConfig::default()
+        },
+    );
+    w.until(|e| matches!(e, ClientEvent::Ready));
+    w.c.send_mail(env(&["a@example.test"]), w.now).unwrap();
+    w.until(is_send_body);
+    w.c.send_data(b"Subject: x\r\n\r\n").unwrap();
+    w.run();
+    w.s.shutdown(None).unwrap();
+    w.run();
+    assert_eq!(w.cerr, Some(ErrorKind::ServiceClosing), "{}", w.dump());
+    assert!(w.delivered.is_empty());
+}
