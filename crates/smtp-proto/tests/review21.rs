@@ -516,3 +516,139 @@ fn the_application_can_shut_down_at_any_time_with_421() {
     assert_eq!(w.cerr, Some(ErrorKind::ServiceClosing), "{}", w.dump());
     assert!(w.delivered.is_empty());
 }
+
+// ---- gap 3: EHLO capabilities round trip ---------------------------------
+
+use bytes::Bytes;
+use proptest::prelude::*;
+use smtp_proto::{Capabilities, EhloKeyword, Extension, Reply};
+
+fn caps_of(text: &[u8]) -> Capabilities {
+    let (r, _) = Reply::parse(text).unwrap().unwrap();
+    Capabilities::from_reply(&r)
+}
+
+/// parse(encode(x)) for capabilities: through the reply's wire form.
+fn reparse(c: &Capabilities) -> Option<Capabilities> {
+    let r = c.to_reply().ok()?;
+    let wire = r.to_vec().expect("to_reply gives a reply that encodes");
+    Some(caps_of(&wire))
+}
+
+// RFC 5321 4.1.1.1: "ehlo-line = ehlo-keyword *( SP ehlo-param )",
+// "ehlo-param = 1*(%d33-126) ; any CHAR excluding <SP> and all control
+// characters (US-ASCII 0-31 and 127 inclusive)". A parameter with a space
+// would come back as two; an empty one, or a keyword outside the grammar,
+// not at all.
+#[test]
+fn capabilities_that_cannot_be_written_are_refused() {
+    let ext = |k: &'static [u8], p: &[&'static [u8]]| Capabilities {
+        greeting: Bytes::from_static(b"mx.example.test"),
+        extensions: vec![Extension {
+            keyword: EhloKeyword::from_bytes(k),
+            params: p.iter().map(|p| Bytes::from_static(p)).collect(),
+        }],
+    };
+    for bad in [
+        ext(b"X-VENDOR", &[b"two words"]),
+        ext(b"X-VENDOR", &[b""]),
+        ext(b"AUTH", &[b"PLAIN", b"LO\tGIN"]),
+        ext(b"SIZE", &[b"10\x7f"]),
+        ext(b"SIZE", &[b"caf\xc3\xa9"]),
+        ext(b"SIZE", &[b"1\r\n250 PIPELINING"]),
+    ] {
+        assert!(bad.to_reply().is_err(), "{bad:?}");
+    }
+    let other = |k: &'static [u8]| Capabilities {
+        greeting: Bytes::new(),
+        extensions: vec![Extension {
+            keyword: EhloKeyword::Other(Bytes::from_static(k)),
+            params: vec![],
+        }],
+    };
+    // Not an ehlo-keyword, or a known keyword that would come back typed.
+    for k in [
+        &b""[..],
+        b"-X",
+        b"X Y",
+        b"AUTH=PLAIN",
+        b"X_Y",
+        b"size",
+        b"Pipelining",
+    ] {
+        assert!(other(k).to_reply().is_err(), "{k:?}");
+    }
+    // A greeting that would be read back as an enhanced status code.
+    let mut c = ext(b"SIZE", &[b"100"]);
+    c.greeting = Bytes::from_static(b"2.0.0 mx.example.test");
+    assert!(c.to_reply().is_err());
+    // What can be written comes back equal.
+    let good = ext(b"X-VENDOR", &[b"a=b", b"!~"]);
+    assert_eq!(reparse(&good), Some(good));
+}
+
+// The same, from the parsing side: what a server sent, read, written and
+// read again, is what was read.
+#[test]
+fn parsed_capabilities_round_trip() {
+    for text in [
+        &b"250-mx.example.test hello\r\n250-AUTH PLAIN LOGIN  CRAM-MD5\r\n250-SIZE 1000\r\n250 X-A b c=d e\r\n"[..],
+        b"250-mx\r\n250-AUTH=LOGIN PLAIN\r\n250 AUTH=\r\n",
+        b"250-mx\r\n250-auth=login\r\n250 8bitmime\r\n",
+        b"250-2.0.0 mx\r\n250-2.0.0 SIZE 5\r\n250 2.0.0 DSN\r\n",
+        b"250-\r\n250  PIPELINING \r\n",
+        b"250 mx.example.test\r\n",
+    ] {
+        let c = caps_of(text);
+        assert_eq!(reparse(&c).as_ref(), Some(&c), "{}", String::from_utf8_lossy(text));
+    }
+    // The legacy "AUTH=" form with nothing after it announces no mechanism.
+    assert!(caps_of(b"250-mx\r\n250 AUTH=\r\n").auth_mechanisms().is_empty());
+    // Keywords are not case-sensitive (RFC 5321 2.4), the legacy form included.
+    assert_eq!(
+        caps_of(b"250-mx\r\n250 auth=login\r\n").auth_mechanisms(),
+        vec![&b"login"[..]]
+    );
+}
+
+fn any_bytes() -> impl Strategy<Value = Bytes> {
+    prop_oneof![
+        proptest::collection::vec(33u8..=126, 0..6),
+        proptest::collection::vec(any::<u8>(), 0..6),
+        proptest::collection::vec(prop_oneof![Just(b' '), Just(b'-'), Just(b'='), 65u8..=70], 0..6),
+    ]
+    .prop_map(Bytes::from)
+}
+
+fn any_keyword() -> impl Strategy<Value = EhloKeyword> {
+    prop_oneof![
+        any_bytes().prop_map(|b| EhloKeyword::from_bytes(&b)),
+        any_bytes().prop_map(EhloKeyword::Other),
+        Just(EhloKeyword::Auth),
+        Just(EhloKeyword::Size),
+    ]
+}
+
+proptest! {
+    // parse(encode(x)) == x for every capability list the encoder takes.
+    #[test]
+    fn capabilities_round_trip(
+        greeting in any_bytes(),
+        exts in proptest::collection::vec(
+            (any_keyword(), proptest::collection::vec(any_bytes(), 0..4)),
+            0..5,
+        ),
+    ) {
+        let c = Capabilities {
+            greeting,
+            extensions: exts
+                .into_iter()
+                .map(|(keyword, params)| Extension { keyword, params })
+                .collect(),
+        };
+        if let Ok(r) = c.to_reply() {
+            let wire = r.to_vec().expect("to_reply gives a reply that encodes");
+            prop_assert_eq!(caps_of(&wire), c);
+        }
+    }
+}
