@@ -1129,6 +1129,14 @@ impl ServerSession {
                         Some(EnhancedCode(5, 5, 4)),
                         "REQUIRETLS not supported",
                     ));
+                } else if params.auth.is_some() && !self.auth_offered() {
+                    // RFC 4954 5 ties AUTH= to the extension; RFC 5321
+                    // 4.1.1.11: a parameter not offered is 555.
+                    self.error_reply(&Reply::new(
+                        555,
+                        Some(EnhancedCode(5, 5, 4)),
+                        "AUTH not supported",
+                    ));
                 } else if params.mt_priority.is_some() && !self.cfg.mt_priority {
                     self.error_reply(&Reply::new(
                         555,
@@ -1278,6 +1286,18 @@ impl ServerSession {
     /// (RFC 2033 5).
     fn pipelining_offered(&self) -> bool {
         self.cfg.pipelining || self.cfg.lmtp
+    }
+
+    /// The AUTH extension is in use on this connection: announced in EHLO
+    /// (a mechanism is configured and may run on the link as it is), or the
+    /// client authenticated through it (a later EHLO no longer lists AUTH).
+    fn auth_offered(&self) -> bool {
+        self.authenticated
+            || self
+                .cfg
+                .auth_mechanisms
+                .iter()
+                .any(|m| self.mechanism_usable_now(m.as_bytes()))
     }
 
     /// SMTPUTF8 is offered only with 8BITMIME (RFC 6531 3.1 (8)).

@@ -652,3 +652,67 @@ proptest! {
         }
     }
 }
+
+// ---- gap 4: the AUTH= parameter without the AUTH extension --------------
+
+// RFC 5321 4.1.1.2 and 4.1.1.3: "The client MUST NOT transmit parameters
+// other than those associated with a service extension offered by the
+// server in its EHLO response"; 4.1.1.11: "If the server SMTP does not
+// recognize or cannot implement one or more of the parameters associated
+// with a particular MAIL FROM or RCPT TO command, it will return code 555."
+// RFC 4954 5 ties AUTH= to the extension: "servers that advertise support
+// for this extension MUST support the AUTH parameter". The session answers
+// an unannounced DSN, SMTPUTF8, 8BITMIME, REQUIRETLS or MT-PRIORITY
+// parameter with 555 5.5.4; AUTH= is the same.
+#[test]
+fn auth_parameter_needs_the_auth_extension() {
+    let now = Instant::now();
+    let mail = "MAIL FROM:<a@example.test> AUTH=<>\r\n";
+    // No AUTH configured at all.
+    let mut s = ServerSession::new(ServerConfig::default(), now);
+    let _ = proto_core::drain_transmit(&mut s);
+    let ehlo = exchange(&mut s, "EHLO c.example.test\r\n");
+    assert!(!ehlo.contains("AUTH"), "{ehlo:?}");
+    let out = exchange(&mut s, mail);
+    assert!(out.starts_with("555 5.5.4 "), "{out:?}");
+    // Like the other parameters of extensions not offered.
+    let out = exchange(&mut s, "MAIL FROM:<a@example.test> MT-PRIORITY=3\r\n");
+    assert!(out.starts_with("555 5.5.4 "), "{out:?}");
+
+    // AUTH configured, but no mechanism may run before TLS: not announced.
+    let cfg = ServerConfig {
+        auth_mechanisms: vec!["PLAIN".into()],
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg.clone(), now);
+    let _ = proto_core::drain_transmit(&mut s);
+    let ehlo = exchange(&mut s, "EHLO c.example.test\r\n");
+    assert!(!ehlo.contains("AUTH"), "{ehlo:?}");
+    let out = exchange(&mut s, mail);
+    assert!(out.starts_with("555 5.5.4 "), "{out:?}");
+
+    // Announced: taken, from an unauthenticated client too (RFC 4954 5).
+    let cfg = ServerConfig {
+        allow_plaintext_auth: true,
+        ..cfg
+    };
+    let mut s = ServerSession::new(cfg, now);
+    let _ = proto_core::drain_transmit(&mut s);
+    let ehlo = exchange(&mut s, "EHLO c.example.test\r\n");
+    assert!(ehlo.contains("AUTH PLAIN"), "{ehlo:?}");
+    let out = exchange(&mut s, mail);
+    assert!(out.starts_with("250 "), "{out:?}");
+    let _ = exchange(&mut s, "RSET\r\n");
+    // After AUTH (which a later EHLO no longer announces) it is still taken.
+    s.handle_input(b"AUTH PLAIN AHUAcA==\r\n");
+    while let Ok(Some(ev)) = s.poll_event() {
+        if matches!(ev, ServerEvent::AuthStart { .. }) {
+            s.auth_finish(smtp_proto::AuthOutcome::Success).unwrap();
+        }
+    }
+    assert!(s.is_authenticated());
+    let _ = proto_core::drain_transmit(&mut s);
+    let _ = exchange(&mut s, "EHLO c.example.test\r\n");
+    let out = exchange(&mut s, "MAIL FROM:<a@example.test> AUTH=a+40example.test\r\n");
+    assert!(out.starts_with("250 "), "{out:?}");
+}
