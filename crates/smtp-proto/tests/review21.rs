@@ -716,3 +716,86 @@ fn auth_parameter_needs_the_auth_extension() {
     let out = exchange(&mut s, "MAIL FROM:<a@example.test> AUTH=a+40example.test\r\n");
     assert!(out.starts_with("250 "), "{out:?}");
 }
+
+// Giving a message up, in every mix of pipelining, chunking, LMTP and
+// BINARYMIME, at every point of its body: no end of data ever goes out for
+// it, nothing of it is delivered, and with BDAT the next message on the same
+// connection arrives whole.
+#[test]
+fn abort_message_in_every_configuration() {
+    for cpipe in [true, false] {
+        for spipe in [true, false] {
+            for chunking in [true, false] {
+                for lmtp in [false, true] {
+                    for binary in [false, true] {
+                        for pieces in 0..3 {
+                            abort_case(cpipe, spipe, chunking, lmtp, binary, pieces);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn abort_case(cpipe: bool, spipe: bool, chunking: bool, lmtp: bool, binary: bool, pieces: usize) {
+    let ccfg = ClientConfig {
+        pipelining: cpipe,
+        chunking,
+        lmtp,
+        ..ClientConfig::default()
+    };
+    let scfg = ServerConfig {
+        pipelining: spipe,
+        lmtp,
+        ..ServerConfig::default()
+    };
+    let mut w = Wire::new(ccfg, scfg);
+    let label = format!(
+        "cpipe={cpipe} spipe={spipe} chunking={chunking} lmtp={lmtp} binary={binary} pieces={pieces}"
+    );
+    w.until(|e| matches!(e, ClientEvent::Ready));
+    let mut e = env(&["a@example.test", "b@example.test"]);
+    if binary {
+        e.body = Some(BodyType::BinaryMime);
+    }
+    w.c.send_mail(e.clone(), w.now).unwrap();
+    w.until(is_send_body);
+    for i in 0..pieces {
+        w.c.send_data(format!("line {i}\r\n").as_bytes()).unwrap();
+        if i == 1 {
+            w.run();
+        }
+    }
+    w.c.abort_message(w.now).unwrap();
+    w.run();
+    let failed = w
+        .cev
+        .iter()
+        .filter(|e| matches!(e, ClientEvent::TransactionFailed(_)))
+        .count();
+    assert_eq!(failed, 1, "{label}\n{}", w.dump());
+    assert!(w.delivered.is_empty(), "{label}\n{}", w.dump());
+    assert!(!w.c2s().contains("LAST"), "{label}\n{}", w.dump());
+    // The client uses BDAT for BINARYMIME, or when it may pipeline chunks
+    // (an LMTP server always offers PIPELINING).
+    let bdat = binary || (chunking && cpipe && (spipe || lmtp));
+    if !bdat {
+        assert!(!w.c2s().contains("\r\n.\r\n"), "{label}\n{}", w.dump());
+        assert_eq!(w.cerr, Some(ErrorKind::MessageAbandoned), "{label}\n{}", w.dump());
+        return;
+    }
+    assert_eq!((w.cerr, w.serr), (None, None), "{label}\n{}", w.dump());
+    assert!(w.c.is_ready(), "{label}\n{}", w.dump());
+    w.c.send_mail(e, w.now).unwrap();
+    w.run();
+    let bodies = w.cev.iter().filter(|e| is_send_body(e)).count();
+    assert_eq!(bodies, 2, "{label}\n{}", w.dump());
+    w.c.send_data(b"second\r\n").unwrap();
+    w.c.finish_data().unwrap();
+    w.until(|e| matches!(e, ClientEvent::MessageResult(_)));
+    assert_eq!(w.delivered, vec![b"second\r\n".to_vec()], "{label}\n{}", w.dump());
+    w.c.quit(w.now).unwrap();
+    w.until(|e| matches!(e, ClientEvent::Closed));
+    assert_eq!((w.cerr, w.serr), (None, None), "{label}\n{}", w.dump());
+}
