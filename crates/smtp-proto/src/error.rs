@@ -47,7 +47,7 @@ pub enum CommandError {
     #[error("line too long")]
     LineTooLong,
     /// An AUTH initial response or AUTH response line that is not base64
-    /// (501 5.5.2, RFC 4954 4: "If the server cannot [BASE64] decode any
+    /// (501 5.5.2, RFC 4954 4: "If the server cannot \[BASE64\] decode any
     /// client response, it MUST reject the AUTH command with a 501 reply (and
     /// an enhanced status code of 5.5.2)").
     #[error("bad base64 in AUTH")]
