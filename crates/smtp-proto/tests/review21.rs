@@ -799,3 +799,289 @@ fn abort_case(cpipe: bool, spipe: bool, chunking: bool, lmtp: bool, binary: bool
     w.until(|e| matches!(e, ClientEvent::Closed));
     assert_eq!((w.cerr, w.serr), (None, None), "{label}\n{}", w.dump());
 }
+
+// ---- pairing under random decisions, aborts and shutdowns ----------------
+
+/// One message of a [`chaos`] run: recipients, body lines, and after how
+/// many lines the client gives it up (if at all).
+#[derive(Debug, Clone)]
+struct ChaosMsg {
+    rcpts: usize,
+    lines: Vec<Vec<u8>>,
+    abort_after: Option<usize>,
+}
+
+fn chaos_msg() -> impl Strategy<Value = ChaosMsg> {
+    let line = prop_oneof![
+        Just(b".".to_vec()),
+        Just(b"..".to_vec()),
+        Just(b"".to_vec()),
+        proptest::collection::vec(prop_oneof![Just(b'.'), Just(b'a'), Just(b' ')], 0..5),
+    ];
+    (
+        1usize..4,
+        proptest::collection::vec(line, 0..6),
+        proptest::option::of(0usize..6),
+    )
+        .prop_map(|(rcpts, lines, abort_after)| ChaosMsg {
+            rcpts,
+            lines,
+            abort_after,
+        })
+}
+
+#[allow(clippy::too_many_lines)]
+fn chaos(
+    (cpipe, spipe, chunking, lmtp): (bool, bool, bool, bool),
+    msgs: &[ChaosMsg],
+    decisions: &[u8],
+    seed: u32,
+    max_chunk: usize,
+    shutdown_at: Option<usize>,
+) -> Result<(), String> {
+    let now = Instant::now();
+    let mut c = ClientSession::new(
+        ClientConfig {
+            pipelining: cpipe,
+            chunking,
+            lmtp,
+            ..ClientConfig::default()
+        },
+        now,
+    );
+    let mut s = ServerSession::new(
+        ServerConfig {
+            pipelining: spipe,
+            lmtp,
+            ..ServerConfig::default()
+        },
+        now,
+    );
+    // Each body starts with its message number, so bodies are told apart.
+    let bodies: Vec<Vec<u8>> = msgs
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let mut b = format!("Id: {i}\r\n").into_bytes();
+            for l in &m.lines {
+                b.extend_from_slice(l);
+                b.extend_from_slice(b"\r\n");
+            }
+            b
+        })
+        .collect();
+    let mut next_msg = 0;
+    let mut in_flight: std::collections::VecDeque<usize> = Default::default();
+    let mut sending: Option<(usize, usize)> = None; // (message, lines sent)
+    let mut outcome: Vec<Option<bool>> = vec![None; msgs.len()];
+    let mut quit_asked = false;
+    let mut cerr: Option<ErrorKind> = None;
+    let mut serr: Option<ErrorKind> = None;
+    let mut delivered: Vec<Vec<u8>> = Vec::new();
+    let mut current = Vec::new();
+    let mut decision = 0usize;
+    let mut eof_told = false;
+    let mut rng = seed | 1;
+    let mut size = || {
+        rng = rng.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        ((rng >> 16) as usize) % max_chunk + 1
+    };
+    let mut log = Vec::new();
+    for step in 0..20_000 {
+        if shutdown_at == Some(step) && !s.is_closed() {
+            s.shutdown(None).map_err(|e| format!("shutdown: {e:?}"))?;
+        }
+        let mut moved = 0;
+        if let Some(out) = s.poll_transmit() {
+            let n = out.len().min(size());
+            c.handle_input(&out[..n]);
+            s.advance_transmit(n);
+            moved += n;
+        }
+        if s.is_closed() && s.poll_transmit().is_none() {
+            c.handle_eof();
+        }
+        // The client application.
+        while cerr.is_none() {
+            if let Some((m, sent)) = sending {
+                let msg = &msgs[m];
+                if msg.abort_after == Some(sent) {
+                    c.abort_message(now).map_err(|e| format!("abort: {e:?}"))?;
+                    sending = None;
+                } else if sent < msg.lines.len() + 1 {
+                    let piece: Vec<u8> = if sent == 0 {
+                        format!("Id: {m}\r\n").into_bytes()
+                    } else {
+                        [&msg.lines[sent - 1][..], b"\r\n"].concat()
+                    };
+                    match c.send_data(&piece) {
+                        Ok(n) if n == piece.len() => sending = Some((m, sent + 1)),
+                        Ok(_) => return Err("send_data took part of a small piece".into()),
+                        Err(e) => return Err(format!("send_data: {e:?}")),
+                    }
+                    continue;
+                } else {
+                    c.finish_data().map_err(|e| format!("finish_data: {e:?}"))?;
+                    sending = None;
+                }
+            }
+            if in_flight.is_empty() && c.is_ready() {
+                if next_msg < msgs.len() {
+                    let m = next_msg;
+                    next_msg += 1;
+                    let rcpts = (0..msgs[m].rcpts)
+                        .map(|i| format!("r{i}@example.test"))
+                        .collect::<Vec<_>>();
+                    let refs: Vec<&str> = rcpts.iter().map(String::as_str).collect();
+                    c.send_mail(env(&refs), now)
+                        .map_err(|e| format!("send_mail: {e:?}"))?;
+                    in_flight.push_back(m);
+                } else if !quit_asked {
+                    quit_asked = true;
+                    c.quit(now).map_err(|e| format!("quit: {e:?}"))?;
+                }
+            }
+            let ev = match c.poll_event() {
+                Ok(Some(ev)) => ev,
+                Ok(None) => break,
+                Err(e) => {
+                    cerr = Some(e.kind());
+                    break;
+                }
+            };
+            log.push(format!("C {ev:?}"));
+            match ev {
+                ClientEvent::SendBody => {
+                    let m = *in_flight.front().ok_or("SendBody without a message")?;
+                    sending = Some((m, 0));
+                }
+                ClientEvent::MessageResult(r) => {
+                    let m = in_flight.pop_front().ok_or("result without a message")?;
+                    outcome[m] = Some(r.iter().any(smtp_proto::Reply::is_positive));
+                }
+                ClientEvent::TransactionFailed(_) => {
+                    let m = in_flight.pop_front().ok_or("failure without a message")?;
+                    outcome[m] = Some(false);
+                    sending = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(out) = c.poll_transmit() {
+            let n = out.len().min(size());
+            s.handle_input(&out[..n]);
+            c.advance_transmit(n);
+            moved += n;
+        }
+        if c.is_closed() && c.poll_transmit().is_none() && !eof_told {
+            eof_told = true;
+            s.handle_eof();
+        }
+        // The server application.
+        while serr.is_none() {
+            let ev = match s.poll_event() {
+                Ok(Some(ev)) => ev,
+                Ok(None) => break,
+                Err(e) => {
+                    serr = Some(e.kind());
+                    break;
+                }
+            };
+            let mut decide = || {
+                let d = decisions
+                    .get(decision % decisions.len().max(1))
+                    .copied()
+                    .unwrap_or(0);
+                decision += 1;
+                match d {
+                    0..=33 => None,
+                    34..=36 => Some(Reply::new(550, None, "no")),
+                    37 | 38 => Some(Reply::new(451, None, "later")),
+                    _ => Some(Reply::new(421, None, "bye")),
+                }
+            };
+            match ev {
+                ServerEvent::DataChunk(b) => current.extend_from_slice(&b),
+                ServerEvent::Mail(_) | ServerEvent::Rcpt(_) => {
+                    log.push(format!("S {ev:?}"));
+                    match decide() {
+                        None => s.accept().unwrap(),
+                        Some(r) => s.reject(r).unwrap(),
+                    }
+                }
+                ServerEvent::DataEnd => {
+                    let body = std::mem::take(&mut current);
+                    log.push(format!("S DataEnd {:?}", String::from_utf8_lossy(&body)));
+                    match decide() {
+                        None => {
+                            if lmtp {
+                                let n = s.accepted_recipients();
+                                s.lmtp_replies(&vec![Reply::new(250, None, "ok"); n]).unwrap();
+                            } else {
+                                s.accept().unwrap();
+                            }
+                            delivered.push(body);
+                        }
+                        Some(r) if lmtp => {
+                            let n = s.accepted_recipients();
+                            s.lmtp_replies(&vec![r; n]).unwrap();
+                        }
+                        Some(r) => s.reject(r).unwrap(),
+                    }
+                }
+                other => {
+                    log.push(format!("S {other:?}"));
+                    current.clear();
+                }
+            }
+        }
+        if moved == 0 && c.poll_transmit().is_none() && s.poll_transmit().is_none() {
+            break;
+        }
+    }
+    let ctx = || format!("{log:#?}\ncerr {cerr:?} serr {serr:?}");
+    if !(c.is_closed() && s.is_closed()) {
+        return Err(format!("not both closed\n{}", ctx()));
+    }
+    for body in &delivered {
+        let m = bodies
+            .iter()
+            .position(|b| b == body)
+            .ok_or_else(|| format!("delivered a body never sent: {body:?}\n{}", ctx()))?;
+        if msgs[m].abort_after.is_some_and(|a| a <= msgs[m].lines.len()) {
+            return Err(format!("delivered an abandoned message {m}\n{}", ctx()));
+        }
+        if outcome[m] != Some(true) {
+            return Err(format!(
+                "message {m} delivered, client told {:?}\n{}",
+                outcome[m],
+                ctx()
+            ));
+        }
+    }
+    for (m, o) in outcome.iter().enumerate() {
+        if *o == Some(true) && !delivered.contains(&bodies[m]) {
+            return Err(format!(
+                "client told message {m} delivered, server has not\n{}",
+                ctx()
+            ));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #[test]
+    fn pairing_under_random_decisions_aborts_and_shutdowns(
+        cfg in (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
+        msgs in proptest::collection::vec(chaos_msg(), 1..4),
+        decisions in proptest::collection::vec(0u8..40, 1..12),
+        seed in any::<u32>(),
+        max_chunk in 1usize..64,
+        shutdown_at in proptest::option::weighted(0.2, 0usize..300),
+    ) {
+        let r = chaos(cfg, &msgs, &decisions, seed, max_chunk, shutdown_at);
+        prop_assert!(r.is_ok(), "{}", r.unwrap_err());
+    }
+}
