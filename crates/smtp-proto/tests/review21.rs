@@ -830,9 +830,10 @@ fn chaos_msg() -> impl Strategy<Value = ChaosMsg> {
         })
 }
 
-#[allow(clippy::too_many_lines)]
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
 fn chaos(
     (cpipe, spipe, chunking, lmtp): (bool, bool, bool, bool),
+    (starttls, tls_busy, auth): (bool, bool, bool),
     msgs: &[ChaosMsg],
     decisions: &[u8],
     seed: u32,
@@ -845,6 +846,12 @@ fn chaos(
             pipelining: cpipe,
             chunking,
             lmtp,
+            credentials: auth.then(|| sasl::Credentials {
+                username: "user".into(),
+                password: Some(proto_core::Secret::new("pass".into())),
+                ..sasl::Credentials::default()
+            }),
+            allow_plaintext_auth: true,
             ..ClientConfig::default()
         },
         now,
@@ -853,10 +860,21 @@ fn chaos(
         ServerConfig {
             pipelining: spipe,
             lmtp,
+            starttls,
+            auth_mechanisms: if auth && !lmtp {
+                vec!["PLAIN".into()]
+            } else {
+                Vec::new()
+            },
+            allow_plaintext_auth: true,
             ..ServerConfig::default()
         },
         now,
     );
+    if tls_busy {
+        s.set_starttls_unavailable(Some(Reply::new(454, None, "busy")))
+            .map_err(|e| format!("{e:?}"))?;
+    }
     // Each body starts with its message number, so bodies are told apart.
     let bodies: Vec<Vec<u8>> = msgs
         .iter()
@@ -933,8 +951,9 @@ fn chaos(
                         .map(|i| format!("r{i}@example.test"))
                         .collect::<Vec<_>>();
                     let refs: Vec<&str> = rcpts.iter().map(String::as_str).collect();
-                    c.send_mail(env(&refs), now)
-                        .map_err(|e| format!("send_mail: {e:?}"))?;
+                    let mut e = env(&refs);
+                    e.auth = Some("sender@example.test".into());
+                    c.send_mail(e, now).map_err(|e| format!("send_mail: {e:?}"))?;
                     in_flight.push_back(m);
                 } else if !quit_asked {
                     quit_asked = true;
@@ -951,6 +970,7 @@ fn chaos(
             };
             log.push(format!("C {ev:?}"));
             match ev {
+                ClientEvent::StartTls => c.tls_established(now).map_err(|e| format!("{e:?}"))?,
                 ClientEvent::SendBody => {
                     let m = *in_flight.front().ok_or("SendBody without a message")?;
                     sending = Some((m, 0));
@@ -1002,6 +1022,27 @@ fn chaos(
             };
             match ev {
                 ServerEvent::DataChunk(b) => current.extend_from_slice(&b),
+                ServerEvent::StartTls => {
+                    log.push("S StartTls".into());
+                    s.tls_established(now).map_err(|e| format!("{e:?}"))?;
+                }
+                ServerEvent::AuthStart {
+                    initial_response: Some(ir),
+                    ..
+                }
+                | ServerEvent::AuthResponse(ir) => {
+                    log.push("S Auth".into());
+                    let ok = ir.expose().as_slice() == b"\0user\0pass";
+                    s.auth_finish(if ok {
+                        smtp_proto::AuthOutcome::Success
+                    } else {
+                        smtp_proto::AuthOutcome::Failure(None)
+                    })
+                    .map_err(|e| format!("{e:?}"))?;
+                }
+                ServerEvent::AuthStart { .. } => {
+                    s.auth_challenge(b"").map_err(|e| format!("{e:?}"))?;
+                }
                 ServerEvent::Mail(_) | ServerEvent::Rcpt(_) => {
                     log.push(format!("S {ev:?}"));
                     match decide() {
@@ -1075,13 +1116,14 @@ proptest! {
     #[test]
     fn pairing_under_random_decisions_aborts_and_shutdowns(
         cfg in (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
+        extras in (any::<bool>(), any::<bool>(), any::<bool>()),
         msgs in proptest::collection::vec(chaos_msg(), 1..4),
         decisions in proptest::collection::vec(0u8..40, 1..12),
         seed in any::<u32>(),
         max_chunk in 1usize..64,
         shutdown_at in proptest::option::weighted(0.2, 0usize..300),
     ) {
-        let r = chaos(cfg, &msgs, &decisions, seed, max_chunk, shutdown_at);
+        let r = chaos(cfg, extras, &msgs, &decisions, seed, max_chunk, shutdown_at);
         prop_assert!(r.is_ok(), "{}", r.unwrap_err());
     }
 }
