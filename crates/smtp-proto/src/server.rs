@@ -419,6 +419,8 @@ struct Txn {
     size: u64,
     failed: bool,
     abort: Option<AbortReason>,
+    /// No transaction: the application refused its MAIL (see `no_mail`).
+    mail_refused: bool,
 }
 
 /// Tracks CR/LF pairing across chunks; finds (or rewrites) bare ones.
@@ -885,6 +887,21 @@ impl ServerSession {
         self.error_reply(&Reply::new(503, Some(EnhancedCode(5, 5, 1)), text));
     }
 
+    /// 503 for RCPT, DATA or BDAT without a MAIL. After a MAIL the
+    /// application refused, these are the rest of a pipelined envelope
+    /// (RFC 2920 3.1: MAIL and RCPT "can all appear anywhere in a pipelined
+    /// command group"), not bad commands: like the 452 of the recipients
+    /// limit, they do not count towards [`Limits::errors`], so that a large
+    /// envelope behind a refused MAIL (a greylisting 451, say) does not end
+    /// the session with 421.
+    fn no_mail(&mut self, text: &str) {
+        if self.txn.mail_refused {
+            self.reply_text(503, Some(EnhancedCode(5, 5, 1)), text);
+        } else {
+            self.bad_sequence(text);
+        }
+    }
+
     /// Runs the protocol until the next event. `Ok(None)`: more input is
     /// needed, a decision is pending, or the session is closed.
     ///
@@ -1179,7 +1196,7 @@ impl ServerSession {
             }
             Command::Rcpt { to, params } => {
                 if !self.txn.mail {
-                    self.bad_sequence("Need MAIL before RCPT");
+                    self.no_mail("Need MAIL before RCPT");
                 } else if self.txn.rcpts >= limits.recipients {
                     // RFC 5321 4.5.3.1.10: the limit is answered 452 and the
                     // client sends the rest in a later transaction. Not a bad
@@ -1215,7 +1232,7 @@ impl ServerSession {
             }
             Command::Data => {
                 if !self.txn.mail {
-                    self.bad_sequence("Need MAIL command");
+                    self.no_mail("Need MAIL command");
                 } else if self.txn.bdat {
                     self.bad_sequence("DATA not allowed after BDAT");
                 } else if self.txn.accepted == 0 && self.cfg.lmtp {
@@ -1757,7 +1774,7 @@ impl ServerSession {
         match refused {
             None => {}
             Some(BdatRefusal::NotOffered) => self.error_reply(&CommandError::NotImplemented.reply()),
-            Some(BdatRefusal::NoMail) => self.bad_sequence("Need MAIL command"),
+            Some(BdatRefusal::NoMail) => self.no_mail("Need MAIL command"),
             Some(BdatRefusal::NoRecipients) => self.error_reply(&Reply::new(
                 554,
                 Some(EnhancedCode(5, 5, 1)),
@@ -2016,14 +2033,19 @@ impl ServerSession {
         match self.pending {
             Pending::None | Pending::Auth => return Err(UsageError::NothingPending),
             Pending::Mail { smtputf8, body } => {
-                if ok {
-                    self.txn = Txn {
+                self.txn = if ok {
+                    Txn {
                         mail: true,
                         smtputf8,
                         body,
                         ..Txn::default()
-                    };
-                }
+                    }
+                } else {
+                    Txn {
+                        mail_refused: true,
+                        ..Txn::default()
+                    }
+                };
                 self.send(reply);
             }
             Pending::Rcpt => {

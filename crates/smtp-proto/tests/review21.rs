@@ -23,6 +23,8 @@ struct Wire {
     /// Body bytes of the message in progress, and the bodies accepted.
     current: Vec<u8>,
     delivered: Vec<Vec<u8>>,
+    /// The server application refuses the next MAIL with this reply.
+    refuse_mail: Option<smtp_proto::Reply>,
 }
 
 impl Wire {
@@ -40,6 +42,7 @@ impl Wire {
             serr: None,
             current: Vec::new(),
             delivered: Vec::new(),
+            refuse_mail: None,
         }
     }
 
@@ -78,7 +81,14 @@ impl Wire {
                 ServerEvent::Mail(_) | ServerEvent::Rcpt(_) => {
                     self.slog
                         .push(format!("{ev:?}").split('(').next().unwrap_or_default().into());
-                    self.s.accept().unwrap();
+                    match self
+                        .refuse_mail
+                        .take()
+                        .filter(|_| matches!(ev, ServerEvent::Mail(_)))
+                    {
+                        Some(r) => self.s.reject(r).unwrap(),
+                        None => self.s.accept().unwrap(),
+                    }
                 }
                 ServerEvent::DataEnd => {
                     self.slog.push("DataEnd".into());
@@ -1126,4 +1136,44 @@ proptest! {
         let r = chaos(cfg, extras, &msgs, &decisions, seed, max_chunk, shutdown_at);
         prop_assert!(r.is_ok(), "{}", r.unwrap_err());
     }
+}
+
+// ---- review: pipelined envelopes behind a refused MAIL -------------------
+
+// RFC 2920 3.1: "the commands RSET, MAIL FROM, SEND FROM, SOML FROM, SAML
+// FROM, and RCPT TO can all appear anywhere in a pipelined command group",
+// and 3.2 (9): the server "MUST NOT flush or otherwise lose the contents of
+// the TCP input buffer under any circumstances whatsoever". A client that
+// pipelines a large envelope did nothing wrong when its MAIL is refused (a
+// greylisting 451, say): the 503s its RCPTs then get must not count as bad
+// commands and close the connection with 421 "Too many errors".
+#[test]
+fn a_refused_mail_with_a_large_pipelined_envelope_does_not_close_the_session() {
+    let mut w = Wire::new(ClientConfig::default(), ServerConfig::default());
+    w.until(|e| matches!(e, ClientEvent::Ready));
+    w.refuse_mail = Some(smtp_proto::Reply::new(
+        451,
+        Some(smtp_proto::EnhancedCode(4, 7, 1)),
+        "Greylisted, try again later",
+    ));
+    let rcpts: Vec<String> = (0..40).map(|i| format!("r{i}@example.test")).collect();
+    let refs: Vec<&str> = rcpts.iter().map(String::as_str).collect();
+    w.c.send_mail(env(&refs), w.now).unwrap();
+    w.run();
+    assert!(
+        w.cev
+            .iter()
+            .any(|e| matches!(e, ClientEvent::TransactionFailed(r) if r.code() == 451)),
+        "{}",
+        w.dump()
+    );
+    assert_eq!((w.cerr, w.serr), (None, None), "{}", w.dump());
+    // The connection goes on: the next message is delivered.
+    assert!(w.c.is_ready(), "{}", w.dump());
+    w.c.send_mail(env(&refs), w.now).unwrap();
+    w.until(is_send_body);
+    w.c.send_data(b"hello\r\n").unwrap();
+    w.c.finish_data().unwrap();
+    w.until(|e| matches!(e, ClientEvent::MessageResult(_)));
+    assert_eq!(w.delivered, vec![b"hello\r\n".to_vec()], "{}", w.dump());
 }
