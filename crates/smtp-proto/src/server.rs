@@ -506,6 +506,9 @@ pub struct ServerSession {
     progress: bool,
     /// The greeting was a 554 ([`ServerConfig::refuse_service`]).
     refused: bool,
+    /// The command line just handled ends a pipelined group: its reply goes
+    /// out at once (RFC 2920 3.2).
+    flush_after: bool,
     /// The application's answer to STARTTLS while TLS cannot be had
     /// ([`ServerSession::set_starttls_unavailable`]).
     starttls_refusal: Option<Reply>,
@@ -584,6 +587,7 @@ impl ServerSession {
             discarded: 0,
             progress: false,
             refused: false,
+            flush_after: false,
             starttls_refusal: None,
             cfg,
         };
@@ -974,7 +978,12 @@ impl ServerSession {
             return false;
         };
         match line {
-            Ok(line) => self.handle_line(line),
+            Ok(line) => {
+                self.handle_line(line);
+                if std::mem::take(&mut self.flush_after) {
+                    self.flush();
+                }
+            }
             Err(LineError::TooLong { .. }) => {
                 self.error_reply(&CommandError::LineTooLong.reply());
             }
@@ -1048,6 +1057,12 @@ impl ServerSession {
             ) => true,
             _ => false,
         };
+        // RFC 2920 3.2: the server "(5) MUST NOT buffer responses to EHLO,
+        // DATA, VRFY, EXPN, TURN, QUIT, and NOOP" and "(6) MUST NOT buffer
+        // responses to unrecognized commands": whatever the reply (errors
+        // included), it goes out with those held before it.
+        self.flush_after =
+            must_be_last || matches!(parsed, Ok(Command::StartTls) | Err(CommandError::Unrecognized));
         if !matches!(
             parsed,
             Ok(Command::Quit | Command::StartTls | Command::Bdat { .. })

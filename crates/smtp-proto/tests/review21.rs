@@ -1177,3 +1177,51 @@ fn a_refused_mail_with_a_large_pipelined_envelope_does_not_close_the_session() {
     w.until(|e| matches!(e, ClientEvent::MessageResult(_)));
     assert_eq!(w.delivered, vec![b"hello\r\n".to_vec()], "{}", w.dump());
 }
+
+// RFC 2920 3.2: a server that offers PIPELINING "(5) MUST NOT buffer
+// responses to EHLO, DATA, VRFY, EXPN, TURN, QUIT, and NOOP" and "(6) MUST
+// NOT buffer responses to unrecognized commands". The reply goes out at
+// once, also when it is an error and more input follows, and not only once
+// the application has decided on a later command.
+#[test]
+fn replies_to_unrecognized_commands_and_sync_points_are_not_held_back() {
+    let now = Instant::now();
+    let mut s = ServerSession::new(ServerConfig::default(), now);
+    let _ = proto_core::drain_transmit(&mut s);
+    let _ = exchange(&mut s, "EHLO c.example.test\r\n");
+    s.handle_input(b"XFOO\r\nMAIL FROM:<a@example.test>\r\n");
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Mail(_))));
+    // The application takes its time over MAIL; the 500 is already out.
+    let out = String::from_utf8_lossy(&proto_core::drain_transmit(&mut s)).into_owned();
+    assert_eq!(out, "500 5.5.2 Command unrecognized\r\n");
+    s.accept().unwrap();
+    assert!(s.poll_event().unwrap().is_none());
+    let _ = proto_core::drain_transmit(&mut s);
+
+    // A refused DATA with more input behind it (a server that lets
+    // unsynchronised pipelining through).
+    let cfg = ServerConfig {
+        reject_unsync_pipelining: false,
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, now);
+    let _ = proto_core::drain_transmit(&mut s);
+    let _ = exchange(&mut s, "EHLO c.example.test\r\n");
+    s.handle_input(b"DATA\r\nMAIL FROM:<a@example.test>\r\n");
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Mail(_))));
+    let out = String::from_utf8_lossy(&proto_core::drain_transmit(&mut s)).into_owned();
+    assert_eq!(out, "503 5.5.1 Need MAIL command\r\n");
+    // And an EHLO refused by an LMTP server.
+    let cfg = ServerConfig {
+        lmtp: true,
+        reject_unsync_pipelining: false,
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, now);
+    let _ = proto_core::drain_transmit(&mut s);
+    let _ = exchange(&mut s, "LHLO c.example.test\r\n");
+    s.handle_input(b"EHLO c.example.test\r\nMAIL FROM:<a@example.test>\r\n");
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Mail(_))));
+    let out = String::from_utf8_lossy(&proto_core::drain_transmit(&mut s)).into_owned();
+    assert!(out.starts_with("500 "), "{out:?}");
+}
