@@ -543,6 +543,27 @@ fn bdat_size(line: &[u8]) -> Option<u64> {
     }))
 }
 
+/// True if `line` starts with the verb of a command whose reply must not
+/// wait in the pipelining buffer (RFC 2920 3.2 (5); STARTTLS and AUTH end a
+/// group too, RFC 3207 4.2, RFC 4954 4).
+fn sync_verb(line: &[u8]) -> bool {
+    const VERBS: [&[u8]; 11] = [
+        b"EHLO",
+        b"HELO",
+        b"LHLO",
+        b"DATA",
+        b"VRFY",
+        b"EXPN",
+        b"TURN",
+        b"NOOP",
+        b"QUIT",
+        b"STARTTLS",
+        b"AUTH",
+    ];
+    let verb = line.split(|&b| b == b' ').next().unwrap_or_default();
+    VERBS.iter().any(|v| v.eq_ignore_ascii_case(verb))
+}
+
 fn one_round_trip(mechanism: &[u8]) -> bool {
     ONE_ROUND_TRIP.iter().any(|m| m.eq_ignore_ascii_case(mechanism))
 }
@@ -1060,9 +1081,11 @@ impl ServerSession {
         // RFC 2920 3.2: the server "(5) MUST NOT buffer responses to EHLO,
         // DATA, VRFY, EXPN, TURN, QUIT, and NOOP" and "(6) MUST NOT buffer
         // responses to unrecognized commands": whatever the reply (errors
-        // included), it goes out with those held before it.
-        self.flush_after =
-            must_be_last || matches!(parsed, Ok(Command::StartTls) | Err(CommandError::Unrecognized));
+        // included, a syntax error in one of those commands too), it goes
+        // out with those held before it.
+        self.flush_after = must_be_last
+            || matches!(parsed, Ok(Command::StartTls) | Err(CommandError::Unrecognized))
+            || (parsed.is_err() && sync_verb(&line));
         if !matches!(
             parsed,
             Ok(Command::Quit | Command::StartTls | Command::Bdat { .. })

@@ -1197,6 +1197,15 @@ fn replies_to_unrecognized_commands_and_sync_points_are_not_held_back() {
     s.accept().unwrap();
     assert!(s.poll_event().unwrap().is_none());
     let _ = proto_core::drain_transmit(&mut s);
+    // A syntax error in one of those commands is a response to it too.
+    s.handle_input(b"RSET\r\nDATA now\r\nMAIL FROM:<a@example.test>\r\n");
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Reset)));
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Mail(_))));
+    let out = String::from_utf8_lossy(&proto_core::drain_transmit(&mut s)).into_owned();
+    assert_eq!(
+        out,
+        "250 2.0.0 Ok\r\n501 5.5.4 Syntax error in parameters or arguments\r\n"
+    );
 
     // A refused DATA with more input behind it (a server that lets
     // unsynchronised pipelining through).
