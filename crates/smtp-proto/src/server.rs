@@ -958,6 +958,13 @@ impl ServerSession {
     fn poll_event_general(&mut self) -> Result<Option<ServerEvent>, Error> {
         loop {
             if let Some(ev) = self.events.pop_front() {
+                // RFC 2920 3.2: "(7) MUST send all pending responses
+                // immediately whenever the local TCP input buffer is
+                // emptied", not only once the application has answered the
+                // event (a RCPT that was the last command read, say).
+                if self.input.is_empty() && !self.held.is_empty() {
+                    self.flush();
+                }
                 return Ok(Some(ev));
             }
             if let Some(e) = self.fatal.take() {

@@ -1234,3 +1234,27 @@ fn replies_to_unrecognized_commands_and_sync_points_are_not_held_back() {
     let out = String::from_utf8_lossy(&proto_core::drain_transmit(&mut s)).into_owned();
     assert!(out.starts_with("500 "), "{out:?}");
 }
+
+// RFC 2920 3.2: the server "(7) MUST send all pending responses immediately
+// whenever the local TCP input buffer is emptied". The reply to a MAIL
+// already decided does not wait for the application's decision on the RCPT
+// that was the last command read.
+#[test]
+fn held_replies_go_out_when_the_input_is_used_up() {
+    let now = Instant::now();
+    let mut s = ServerSession::new(ServerConfig::default(), now);
+    let _ = proto_core::drain_transmit(&mut s);
+    let _ = exchange(&mut s, "EHLO c.example.test\r\n");
+    s.handle_input(b"MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n");
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Mail(_))));
+    // Input remains: the reply may wait for the group (RFC 2920 3.2 (2)).
+    s.accept().unwrap();
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Rcpt(_))));
+    // The RCPT was the last command: the input is used up.
+    let out = String::from_utf8_lossy(&proto_core::drain_transmit(&mut s)).into_owned();
+    assert_eq!(out, "250 2.1.0 Sender OK\r\n");
+    s.accept().unwrap();
+    assert!(s.poll_event().unwrap().is_none());
+    let out = String::from_utf8_lossy(&proto_core::drain_transmit(&mut s)).into_owned();
+    assert_eq!(out, "250 2.1.5 Recipient OK\r\n");
+}
