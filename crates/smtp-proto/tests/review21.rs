@@ -843,7 +843,7 @@ fn chaos_msg() -> impl Strategy<Value = ChaosMsg> {
 #[allow(clippy::too_many_arguments, clippy::too_many_lines)]
 fn chaos(
     (cpipe, spipe, chunking, lmtp): (bool, bool, bool, bool),
-    (starttls, tls_busy, auth): (bool, bool, bool),
+    (starttls, tls_busy, auth, max_buffer): (bool, bool, bool, usize),
     msgs: &[ChaosMsg],
     decisions: &[u8],
     seed: u32,
@@ -862,6 +862,7 @@ fn chaos(
                 ..sasl::Credentials::default()
             }),
             allow_plaintext_auth: true,
+            max_buffer,
             ..ClientConfig::default()
         },
         now,
@@ -901,6 +902,7 @@ fn chaos(
     let mut next_msg = 0;
     let mut in_flight: std::collections::VecDeque<usize> = Default::default();
     let mut sending: Option<(usize, usize)> = None; // (message, lines sent)
+    let mut piece_off = 0; // how much of the current line the client took
     let mut outcome: Vec<Option<bool>> = vec![None; msgs.len()];
     let mut quit_asked = false;
     let mut cerr: Option<ErrorKind> = None;
@@ -936,18 +938,28 @@ fn chaos(
                 if msg.abort_after == Some(sent) {
                     c.abort_message(now).map_err(|e| format!("abort: {e:?}"))?;
                     sending = None;
+                    piece_off = 0;
                 } else if sent < msg.lines.len() + 1 {
                     let piece: Vec<u8> = if sent == 0 {
                         format!("Id: {m}\r\n").into_bytes()
                     } else {
                         [&msg.lines[sent - 1][..], b"\r\n"].concat()
                     };
-                    match c.send_data(&piece) {
-                        Ok(n) if n == piece.len() => sending = Some((m, sent + 1)),
-                        Ok(_) => return Err("send_data took part of a small piece".into()),
+                    // Backpressure: the client may take part of a piece, or
+                    // nothing until its buffer drains.
+                    match c.send_data(&piece[piece_off..]) {
+                        Ok(n) if piece_off + n == piece.len() => {
+                            piece_off = 0;
+                            sending = Some((m, sent + 1));
+                            continue;
+                        }
+                        Ok(0) => {}
+                        Ok(n) => {
+                            piece_off += n;
+                            continue;
+                        }
                         Err(e) => return Err(format!("send_data: {e:?}")),
                     }
-                    continue;
                 } else {
                     c.finish_data().map_err(|e| format!("finish_data: {e:?}"))?;
                     sending = None;
@@ -993,6 +1005,7 @@ fn chaos(
                     let m = in_flight.pop_front().ok_or("failure without a message")?;
                     outcome[m] = Some(false);
                     sending = None;
+                    piece_off = 0;
                 }
                 _ => {}
             }
@@ -1126,7 +1139,7 @@ proptest! {
     #[test]
     fn pairing_under_random_decisions_aborts_and_shutdowns(
         cfg in (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
-        extras in (any::<bool>(), any::<bool>(), any::<bool>()),
+        extras in (any::<bool>(), any::<bool>(), any::<bool>(), prop_oneof![Just(5usize), Just(24), Just(65536)]),
         msgs in proptest::collection::vec(chaos_msg(), 1..4),
         decisions in proptest::collection::vec(0u8..40, 1..12),
         seed in any::<u32>(),
