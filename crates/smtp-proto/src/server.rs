@@ -64,9 +64,10 @@ pub struct ServerConfig {
     /// SHOULD respond to any intervening commands with "503 bad sequence of
     /// commands""). The text "SHOULD provide enough information ... to
     /// facilitate debugging of the sending system". A BDAT chunk is read and
-    /// dropped before its 503. The 503s count towards [`Limits::errors`],
-    /// and the idle timeout still applies. `None` (the default): a normal
-    /// session.
+    /// dropped before its 503. The 503s do not count towards
+    /// [`Limits::errors`] (the session waits for QUIT however long the
+    /// client takes to send it); the idle timeout still applies. `None`
+    /// (the default): a normal session.
     pub refuse_service: Option<String>,
     /// Size limits.
     pub limits: Limits,
@@ -912,6 +913,17 @@ impl ServerSession {
         self.error_reply(&Reply::new(503, Some(EnhancedCode(5, 5, 1)), text));
     }
 
+    /// 503 to a command of a session refused with 554 (RFC 5321 3.1). Not
+    /// counted towards [`Limits::errors`]: the server "MUST still wait for
+    /// the client to send a QUIT".
+    fn no_service(&mut self) {
+        self.reply_text(
+            503,
+            Some(EnhancedCode(5, 5, 1)),
+            "No SMTP service here, send QUIT",
+        );
+    }
+
     /// 503 for RCPT, DATA or BDAT without a MAIL. After a MAIL the
     /// application refused, these are the rest of a pipelined envelope
     /// (RFC 2920 3.1: MAIL and RCPT "can all appear anywhere in a pipelined
@@ -1064,7 +1076,7 @@ impl ServerSession {
                     return;
                 }
                 _ => {
-                    self.bad_sequence("No SMTP service here, send QUIT");
+                    self.no_service();
                     return;
                 }
             }
@@ -1836,7 +1848,7 @@ impl ServerSession {
                 }
                 self.bad_sequence(text);
             }
-            Some(BdatRefusal::NoService) => self.bad_sequence("No SMTP service here, send QUIT"),
+            Some(BdatRefusal::NoService) => self.no_service(),
             Some(BdatRefusal::Silent) => self.txn = Txn::default(),
             Some(BdatRefusal::BadSyntax) => self.error_reply(&Reply::new(
                 501,

@@ -370,6 +370,12 @@ fn refused_service_greets_554_and_answers_503_until_quit() {
     // A BDAT chunk is read and dropped, never taken as commands.
     let out = exchange(&mut s, "BDAT 6\r\nQUIT\r\n");
     assert!(out.starts_with("503 ") && !s.is_closed(), "{out:?}");
+    // However many commands come before QUIT: the 503s are the answer the
+    // RFC asks for, not bad commands that use up Limits::errors.
+    for _ in 0..50 {
+        let out = exchange(&mut s, "NOOP\r\n");
+        assert!(out.starts_with("503 ") && !s.is_closed(), "{out:?}");
+    }
     let out = exchange(&mut s, "QUIT\r\n");
     assert!(out.starts_with("221 "), "{out:?}");
     assert!(s.is_closed());
