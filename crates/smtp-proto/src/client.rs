@@ -272,6 +272,9 @@ pub struct ClientSession {
     give_up: Option<Error>,
     /// BDAT without PIPELINING: `BDAT 0 LAST` waits for the last chunk's reply.
     bdat_last_deferred: bool,
+    /// BDAT without PIPELINING, transaction failed: RSET waits for the
+    /// replies still due for the chunks already sent.
+    rset_deferred: bool,
 }
 
 impl ClientSession {
@@ -308,6 +311,7 @@ impl ClientSession {
             quit_sent: false,
             give_up: None,
             bdat_last_deferred: false,
+            rset_deferred: false,
             progress: false,
             period: cfg.timeouts.greeting,
             cfg,
@@ -711,7 +715,12 @@ impl ClientSession {
                     self.send_bdat_last();
                 }
             }
-            Expect::Stale => {}
+            Expect::Stale => {
+                if self.rset_deferred && self.expect.is_empty() {
+                    self.rset_deferred = false;
+                    let _ = self.send(&Command::Rset, Expect::Rset);
+                }
+            }
             Expect::DataEnd => {
                 let done = match self.txn.as_mut() {
                     Some(t) => {
@@ -790,7 +799,13 @@ impl ClientSession {
         self.bdat_cr = false;
         self.bdat_last_deferred = false;
         self.phase = Phase::Idle;
-        let _ = self.send(&Command::Rset, Expect::Rset);
+        if self.pipelined() || self.expect.is_empty() {
+            let _ = self.send(&Command::Rset, Expect::Rset);
+        } else {
+            // Without PIPELINING, RSET waits for the chunk replies still due
+            // (RFC 5321 4.3.1); the last of them sends it.
+            self.rset_deferred = true;
+        }
         self.events.push_back(ClientEvent::TransactionFailed(why));
     }
 
@@ -1184,7 +1199,8 @@ impl ClientSession {
     /// [`BodyType::EightBitMime`] or BINARYMIME (or SMTPUTF8) (RFC 6152 3),
     /// and for a text line longer than [`Limits::text_line`] (1000 octets
     /// with its CRLF, RFC 5321 4.5.3.1.6; not for BINARYMIME);
-    /// a refused piece sends nothing; [`UsageError::TooLarge`] beyond the
+    /// a refused piece sends nothing (mend it, or give the message up with
+    /// [`abort_message`](Self::abort_message)); [`UsageError::TooLarge`] beyond the
     /// server's SIZE. A body
     /// that outgrows the SIZE is never delivered truncated: a BDAT transaction
     /// ends with [`ClientEvent::TransactionFailed`] (and RSET); in DATA, which
@@ -1346,6 +1362,65 @@ impl ClientSession {
         Ok(())
     }
 
+    /// Gives up the message whose body is being sent (after
+    /// [`ClientEvent::SendBody`], before [`finish_data`](Self::finish_data)),
+    /// for example after [`send_data`](Self::send_data) refused a piece the
+    /// application cannot mend. No end of data is ever sent for it, and
+    /// [`ClientEvent::TransactionFailed`] reports every recipient as not
+    /// delivered, with a reply the client made up (`451 4.3.0`: the server
+    /// never saw the message whole, so nothing was delivered).
+    ///
+    /// * **BDAT.** Every chunk that went out was complete, so the client can
+    ///   stop between chunks: no further BDAT (RFC 3030 2: "the RSET command,
+    ///   when issued after the first BDAT and before the BDAT LAST, clears
+    ///   all segments sent during that transaction and resets the
+    ///   session"), the replies still due for chunks already sent are read
+    ///   and ignored, RSET follows (without PIPELINING, once those replies
+    ///   are in: RFC 5321 4.3.1), and the session goes on: another
+    ///   [`send_mail`](Self::send_mail) may follow.
+    /// * **DATA.** RFC 5321 has no way out of DATA but the end of mail data
+    ///   indicator, which makes the server take the message (4.1.1.4), and
+    ///   QUIT would be read as body text. The only safe way is to close the
+    ///   connection: "If the connection is closed prematurely ..., the server
+    ///   MUST cancel any pending transaction" (4.1.1.10). The body bytes not
+    ///   yet written are dropped, nothing more is queued, and the session
+    ///   fails with [`ErrorKind::MessageAbandoned`] (after the
+    ///   `TransactionFailed` event): the driver must close the connection
+    ///   without writing anything else. `now` is unused then.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::Closed`] when closed; [`UsageError::WrongState`]
+    /// outside a body (before `SendBody`, or after `finish_data`: the end of
+    /// data is on its way and the result will come).
+    pub fn abort_message(&mut self, now: Instant) -> Result<(), UsageError> {
+        if self.phase == Phase::Closed {
+            return Err(UsageError::Closed);
+        }
+        if self.phase != Phase::Body {
+            return Err(UsageError::WrongState);
+        }
+        let bdat = self.txn.as_ref().is_some_and(|t| t.bdat);
+        let why = Reply::new(
+            451,
+            Some(EnhancedCode(4, 3, 0)),
+            "Message abandoned by the client, not delivered",
+        );
+        self.base = now;
+        if bdat {
+            self.fail_bdat_txn(why);
+        } else {
+            self.txn = None;
+            self.transmit.clear();
+            self.events.push_back(ClientEvent::TransactionFailed(why));
+            self.close(Error::new(
+                ErrorKind::MessageAbandoned,
+                "message abandoned during DATA; close the connection so that the server drops it",
+            ));
+        }
+        Ok(())
+    }
+
     /// Ends the session with QUIT; [`ClientEvent::Closed`] follows its reply.
     ///
     /// Envelope commands of a transaction not sent yet are dropped (the
@@ -1360,7 +1435,8 @@ impl ClientSession {
     /// # Errors
     ///
     /// [`UsageError::Closed`] when already closed; [`UsageError::WrongState`]
-    /// in a body or during the STARTTLS handshake.
+    /// in a body (finish it, or give it up with
+    /// [`abort_message`](Self::abort_message)) or during the STARTTLS handshake.
     pub fn quit(&mut self, now: Instant) -> Result<(), UsageError> {
         match self.phase {
             Phase::Closed => Err(UsageError::Closed),

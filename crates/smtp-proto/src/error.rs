@@ -47,7 +47,7 @@ pub enum CommandError {
     #[error("line too long")]
     LineTooLong,
     /// An AUTH initial response or AUTH response line that is not base64
-    /// (501 5.5.2, RFC 4954 4: "If the server cannot [BASE64] decode any
+    /// (501 5.5.2, RFC 4954 4: "If the server cannot \[BASE64\] decode any
     /// client response, it MUST reject the AUTH command with a 501 reply (and
     /// an enhanced status code of 5.5.2)").
     #[error("bad base64 in AUTH")]
@@ -150,6 +150,11 @@ pub enum ErrorKind {
     /// cannot be cancelled; the connection must be closed so that the server
     /// drops the partial message.
     MessageTooLarge,
+    /// Client: the application gave a message up during DATA
+    /// ([`ClientSession::abort_message`](crate::ClientSession::abort_message)),
+    /// which cannot be cancelled in band; the connection must be closed,
+    /// with nothing more written, so that the server drops the partial message.
+    MessageAbandoned,
 }
 
 /// A fatal session error: the session is closed; only pending transmit bytes

@@ -22,7 +22,7 @@
 //! * **[`ClientSession`]** drives a submission or relay: EHLO/HELO, STARTTLS,
 //!   AUTH through the `sasl` crate, pipelined MAIL/RCPT/DATA or BDAT,
 //!   per-recipient results, dot-stuffing as the body streams, several messages,
-//!   QUIT.
+//!   giving a message up mid-body ([`ClientSession::abort_message`]), QUIT.
 //! * [`Limits`] and [`Timeouts`] hold every limit with the RFC defaults
 //!   (RFC 5321 4.5.3): both sessions refuse over-long command and reply
 //!   lines, whether they read them or are asked to send them (a server

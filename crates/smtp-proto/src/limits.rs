@@ -36,7 +36,7 @@ pub struct Limits {
     /// 3461 5.4: an MTA "MUST be able to accept SMTP command-lines which are
     /// at least 1036 characters long (530 characters for the ORCPT and
     /// NOTIFY parameters of the RCPT command, in addition to the 512
-    /// characters required by [1])").
+    /// characters required by \[1\])").
     pub rcpt_params_extra: usize,
     /// Most recipients per transaction (RFC 5321 4.5.3.1.8: at least 100).
     pub recipients: usize,

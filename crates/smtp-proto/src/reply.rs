@@ -604,7 +604,9 @@ pub struct Capabilities {
 impl Capabilities {
     /// Reads the extension list from a 250 EHLO reply (RFC 5321 4.1.1.1:
     /// `ehlo-line = ehlo-keyword *( SP ehlo-param )`). Lines whose keyword
-    /// is not valid are skipped.
+    /// is not valid are skipped, except the old `AUTH=LOGIN PLAIN` form,
+    /// read as `AUTH LOGIN PLAIN`. Parameters are the words between
+    /// spaces, kept as sent.
     #[must_use]
     pub fn from_reply(reply: &Reply) -> Capabilities {
         let mut caps = Capabilities {
@@ -615,10 +617,16 @@ impl Capabilities {
             let mut words = line.split(|&b| b == b' ').filter(|w| !w.is_empty());
             let Some(kw) = words.next() else { continue };
             // ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
-            if !kw[0].is_ascii_alphanumeric() || !kw.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
-                // Old servers send "AUTH=LOGIN PLAIN": treat as AUTH.
-                if let Some(rest) = kw.strip_prefix(b"AUTH=".as_slice()) {
-                    let mut params = vec![Bytes::copy_from_slice(rest)];
+            if !is_ehlo_keyword(kw) {
+                // Old servers send "AUTH=LOGIN PLAIN": treat as AUTH (the
+                // keyword in any case, RFC 5321 2.4; "AUTH=" alone names no
+                // mechanism).
+                if kw.len() >= 5 && kw[..5].eq_ignore_ascii_case(b"AUTH=") {
+                    let rest = &kw[5..];
+                    let mut params = Vec::new();
+                    if !rest.is_empty() {
+                        params.push(Bytes::copy_from_slice(rest));
+                    }
                     params.extend(words.map(Bytes::copy_from_slice));
                     caps.extensions.push(Extension {
                         keyword: EhloKeyword::Auth,
@@ -669,18 +677,66 @@ impl Capabilities {
             .collect()
     }
 
-    /// Builds the 250 reply announcing these capabilities.
-    #[must_use]
-    pub fn to_reply(&self) -> Reply {
+    /// Builds the 250 reply announcing these capabilities, such that
+    /// [`from_reply`](Self::from_reply) of it gives them back equal.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use smtp_proto::{Capabilities, EhloKeyword, Extension};
+    /// let caps = Capabilities {
+    ///     greeting: Bytes::from_static(b"mx.example.test"),
+    ///     extensions: vec![Extension {
+    ///         keyword: EhloKeyword::Auth,
+    ///         params: vec![Bytes::from_static(b"PLAIN"), Bytes::from_static(b"LOGIN")],
+    ///     }],
+    /// };
+    /// let r = caps.to_reply().unwrap();
+    /// assert_eq!(r.to_vec().unwrap(), b"250-mx.example.test\r\n250 AUTH PLAIN LOGIN\r\n");
+    /// assert_eq!(Capabilities::from_reply(&r), caps);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::Invalid`] for what the reply cannot carry (RFC 5321
+    /// 4.1.1.1: `ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")`,
+    /// `ehlo-param = 1*(%d33-126)`): a parameter that is empty or holds a
+    /// space, a control character or a non-ASCII octet (it would come back
+    /// split, or not at all); an [`EhloKeyword::Other`] that is not an
+    /// ehlo-keyword or that names a known keyword (it would come back as
+    /// the typed one); and a greeting the reply encoder refuses (CR, LF or
+    /// NUL, or text that starts like an enhanced status code; see
+    /// [`Reply::write_to`]).
+    pub fn to_reply(&self) -> Result<Reply, EncodeError> {
         let mut lines = vec![self.greeting.clone()];
         for e in &self.extensions {
-            let mut l = BytesMut::from(e.keyword.name());
+            let name = e.keyword.name();
+            if let EhloKeyword::Other(k) = &e.keyword
+                && (!is_ehlo_keyword(k) || !matches!(EhloKeyword::from_bytes(k), EhloKeyword::Other(_)))
+            {
+                return Err(EncodeError::Invalid(
+                    "EHLO keyword not in the ehlo-keyword grammar, or a known keyword given as Other",
+                ));
+            }
+            let mut l = BytesMut::from(name);
             for p in &e.params {
+                if p.is_empty() || !p.iter().all(|b| (33..=126).contains(b)) {
+                    return Err(EncodeError::Invalid(
+                        "EHLO parameter empty or not printable US-ASCII without spaces",
+                    ));
+                }
                 l.put_u8(b' ');
                 l.put_slice(p);
             }
             lines.push(l.freeze());
         }
-        Reply::with_lines(250, None, lines)
+        let r = Reply::with_lines(250, None, lines);
+        r.check(usize::MAX)?;
+        Ok(r)
     }
+}
+
+/// `ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")` (RFC 5321 4.1.1.1).
+fn is_ehlo_keyword(k: &[u8]) -> bool {
+    k.first().is_some_and(u8::is_ascii_alphanumeric)
+        && k.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
 }

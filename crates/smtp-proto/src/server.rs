@@ -9,6 +9,13 @@
 //! and [`auth_finish`](ServerSession::auth_finish). While a decision is
 //! pending, [`poll_event`](ServerSession::poll_event) returns `Ok(None)`.
 //!
+//! The application can also refuse the whole session with a 554 greeting
+//! ([`ServerConfig::refuse_service`], RFC 5321 3.1), answer STARTTLS with
+//! 454 while TLS cannot be had
+//! ([`set_starttls_unavailable`](ServerSession::set_starttls_unavailable),
+//! RFC 3207 4), and end the session with 421 at any time
+//! ([`shutdown`](ServerSession::shutdown), RFC 5321 3.8).
+//!
 //! # Pipelining (RFC 2920)
 //!
 //! Replies are produced in command order and held back until a
@@ -49,6 +56,19 @@ pub struct ServerConfig {
     pub hostname: String,
     /// Text after the name in the 220 greeting.
     pub greeting: String,
+    /// Refuse the session (RFC 5321 3.1): greet with `554 <hostname> <text>`
+    /// instead of the 220 ("a 554 response MAY be given in the initial
+    /// connection opening message instead of the 220"), then answer every
+    /// command but QUIT with `503 5.5.1` and QUIT with 221 ("A server taking
+    /// this approach MUST still wait for the client to send a QUIT ... and
+    /// SHOULD respond to any intervening commands with "503 bad sequence of
+    /// commands""). The text "SHOULD provide enough information ... to
+    /// facilitate debugging of the sending system". A BDAT chunk is read and
+    /// dropped before its 503. The 503s do not count towards
+    /// [`Limits::errors`] (the session waits for QUIT however long the
+    /// client takes to send it); the idle timeout still applies. `None`
+    /// (the default): a normal session.
+    pub refuse_service: Option<String>,
     /// Size limits.
     pub limits: Limits,
     /// Timeouts (the server uses [`Timeouts::server`]).
@@ -111,6 +131,7 @@ impl Default for ServerConfig {
         ServerConfig {
             hostname: "localhost".into(),
             greeting: "ESMTP".into(),
+            refuse_service: None,
             limits: Limits::default(),
             timeouts: Timeouts::default(),
             lmtp: false,
@@ -360,6 +381,8 @@ enum BdatRefusal {
     /// A BDAT line with a readable chunk-size but a bad end marker (501):
     /// its octets follow all the same and are not commands.
     BadSyntax,
+    /// The session was refused with a 554 greeting (503, RFC 5321 3.1).
+    NoService,
     /// LMTP BDAT LAST without a successful RCPT: no reply at all, and the
     /// transaction ends (RFC 2033 4.3: "If there were no previously
     /// successful RCPT commands in the mail transaction, then the BDAT LAST
@@ -397,6 +420,8 @@ struct Txn {
     size: u64,
     failed: bool,
     abort: Option<AbortReason>,
+    /// No transaction: the application refused its MAIL (see `no_mail`).
+    mail_refused: bool,
 }
 
 /// Tracks CR/LF pairing across chunks; finds (or rewrites) bare ones.
@@ -480,6 +505,14 @@ pub struct ServerSession {
     /// Input arrived or a decision was sent since the idle timer last
     /// (re)started: its next expiry restarts it instead of closing.
     progress: bool,
+    /// The greeting was a 554 ([`ServerConfig::refuse_service`]).
+    refused: bool,
+    /// The command line just handled ends a pipelined group: its reply goes
+    /// out at once (RFC 2920 3.2).
+    flush_after: bool,
+    /// The application's answer to STARTTLS while TLS cannot be had
+    /// ([`ServerSession::set_starttls_unavailable`]).
+    starttls_refusal: Option<Reply>,
 }
 
 /// SASL mechanisms that, given an initial response, complete in one round
@@ -509,6 +542,27 @@ fn bdat_size(line: &[u8]) -> Option<u64> {
     Some(n.iter().fold(0u64, |a, &d| {
         a.saturating_mul(10).saturating_add(u64::from(d - b'0'))
     }))
+}
+
+/// True if `line` starts with the verb of a command whose reply must not
+/// wait in the pipelining buffer (RFC 2920 3.2 (5); STARTTLS and AUTH end a
+/// group too, RFC 3207 4.2, RFC 4954 4).
+fn sync_verb(line: &[u8]) -> bool {
+    const VERBS: [&[u8]; 11] = [
+        b"EHLO",
+        b"HELO",
+        b"LHLO",
+        b"DATA",
+        b"VRFY",
+        b"EXPN",
+        b"TURN",
+        b"NOOP",
+        b"QUIT",
+        b"STARTTLS",
+        b"AUTH",
+    ];
+    let verb = line.split(|&b| b == b' ').next().unwrap_or_default();
+    VERBS.iter().any(|v| v.eq_ignore_ascii_case(verb))
 }
 
 fn one_round_trip(mechanism: &[u8]) -> bool {
@@ -554,6 +608,9 @@ impl ServerSession {
             eof: false,
             discarded: 0,
             progress: false,
+            refused: false,
+            flush_after: false,
+            starttls_refusal: None,
             cfg,
         };
         match s.cfg.greeting_delay {
@@ -564,6 +621,20 @@ impl ServerSession {
     }
 
     fn greet(&mut self, now: Instant) {
+        if let Some(why) = &self.cfg.refuse_service {
+            let text = if why.is_empty() {
+                self.cfg.hostname.clone()
+            } else {
+                format!("{} {why}", self.cfg.hostname)
+            };
+            self.refused = true;
+            self.reply_text(554, None, &text);
+            self.flush();
+            self.mode = Mode::Command;
+            self.greeting_at = None;
+            self.idle.restart(now);
+            return;
+        }
         let text = format!(
             "{} {}{}",
             self.cfg.hostname,
@@ -842,6 +913,32 @@ impl ServerSession {
         self.error_reply(&Reply::new(503, Some(EnhancedCode(5, 5, 1)), text));
     }
 
+    /// 503 to a command of a session refused with 554 (RFC 5321 3.1). Not
+    /// counted towards [`Limits::errors`]: the server "MUST still wait for
+    /// the client to send a QUIT".
+    fn no_service(&mut self) {
+        self.reply_text(
+            503,
+            Some(EnhancedCode(5, 5, 1)),
+            "No SMTP service here, send QUIT",
+        );
+    }
+
+    /// 503 for RCPT, DATA or BDAT without a MAIL. After a MAIL the
+    /// application refused, these are the rest of a pipelined envelope
+    /// (RFC 2920 3.1: MAIL and RCPT "can all appear anywhere in a pipelined
+    /// command group"), not bad commands: like the 452 of the recipients
+    /// limit, they do not count towards [`Limits::errors`], so that a large
+    /// envelope behind a refused MAIL (a greylisting 451, say) does not end
+    /// the session with 421.
+    fn no_mail(&mut self, text: &str) {
+        if self.txn.mail_refused {
+            self.reply_text(503, Some(EnhancedCode(5, 5, 1)), text);
+        } else {
+            self.bad_sequence(text);
+        }
+    }
+
     /// Runs the protocol until the next event. `Ok(None)`: more input is
     /// needed, a decision is pending, or the session is closed.
     ///
@@ -873,6 +970,13 @@ impl ServerSession {
     fn poll_event_general(&mut self) -> Result<Option<ServerEvent>, Error> {
         loop {
             if let Some(ev) = self.events.pop_front() {
+                // RFC 2920 3.2: "(7) MUST send all pending responses
+                // immediately whenever the local TCP input buffer is
+                // emptied", not only once the application has answered the
+                // event (a RCPT that was the last command read, say).
+                if self.input.is_empty() && !self.held.is_empty() {
+                    self.flush();
+                }
                 return Ok(Some(ev));
             }
             if let Some(e) = self.fatal.take() {
@@ -914,7 +1018,12 @@ impl ServerSession {
             return false;
         };
         match line {
-            Ok(line) => self.handle_line(line),
+            Ok(line) => {
+                self.handle_line(line);
+                if std::mem::take(&mut self.flush_after) {
+                    self.flush();
+                }
+            }
             Err(LineError::TooLong { .. }) => {
                 self.error_reply(&CommandError::LineTooLong.reply());
             }
@@ -952,6 +1061,26 @@ impl ServerSession {
             self.error_reply(&CommandError::LineTooLong.reply());
             return;
         }
+        if self.refused {
+            // RFC 5321 3.1: after a 554 greeting only QUIT is served; any
+            // other command gets 503 (a BDAT once its chunk is read).
+            match parsed {
+                Ok(Command::Quit) => {}
+                Ok(Command::Bdat { size, last }) => {
+                    self.enter_bdat(size, last, Some(BdatRefusal::NoService));
+                    return;
+                }
+                Err(CommandError::Syntax(_)) if bdat_size(&line).is_some() => {
+                    let size = bdat_size(&line).unwrap_or_default();
+                    self.enter_bdat(size, false, Some(BdatRefusal::NoService));
+                    return;
+                }
+                _ => {
+                    self.no_service();
+                    return;
+                }
+            }
+        }
         let must_be_last = match parsed {
             Ok(Command::Auth {
                 mechanism,
@@ -968,6 +1097,14 @@ impl ServerSession {
             ) => true,
             _ => false,
         };
+        // RFC 2920 3.2: the server "(5) MUST NOT buffer responses to EHLO,
+        // DATA, VRFY, EXPN, TURN, QUIT, and NOOP" and "(6) MUST NOT buffer
+        // responses to unrecognized commands": whatever the reply (errors
+        // included, a syntax error in one of those commands too), it goes
+        // out with those held before it.
+        self.flush_after = must_be_last
+            || matches!(parsed, Ok(Command::StartTls) | Err(CommandError::Unrecognized))
+            || (parsed.is_err() && sync_verb(&line));
         if !matches!(
             parsed,
             Ok(Command::Quit | Command::StartTls | Command::Bdat { .. })
@@ -1066,6 +1203,14 @@ impl ServerSession {
                         Some(EnhancedCode(5, 5, 4)),
                         "REQUIRETLS not supported",
                     ));
+                } else if params.auth.is_some() && !self.auth_offered() {
+                    // RFC 4954 5 ties AUTH= to the extension; RFC 5321
+                    // 4.1.1.11: a parameter not offered is 555.
+                    self.error_reply(&Reply::new(
+                        555,
+                        Some(EnhancedCode(5, 5, 4)),
+                        "AUTH not supported",
+                    ));
                 } else if params.mt_priority.is_some() && !self.cfg.mt_priority {
                     self.error_reply(&Reply::new(
                         555,
@@ -1108,7 +1253,7 @@ impl ServerSession {
             }
             Command::Rcpt { to, params } => {
                 if !self.txn.mail {
-                    self.bad_sequence("Need MAIL before RCPT");
+                    self.no_mail("Need MAIL before RCPT");
                 } else if self.txn.rcpts >= limits.recipients {
                     // RFC 5321 4.5.3.1.10: the limit is answered 452 and the
                     // client sends the rest in a later transaction. Not a bad
@@ -1144,7 +1289,7 @@ impl ServerSession {
             }
             Command::Data => {
                 if !self.txn.mail {
-                    self.bad_sequence("Need MAIL command");
+                    self.no_mail("Need MAIL command");
                 } else if self.txn.bdat {
                     self.bad_sequence("DATA not allowed after BDAT");
                 } else if self.txn.accepted == 0 && self.cfg.lmtp {
@@ -1215,6 +1360,18 @@ impl ServerSession {
     /// (RFC 2033 5).
     fn pipelining_offered(&self) -> bool {
         self.cfg.pipelining || self.cfg.lmtp
+    }
+
+    /// The AUTH extension is in use on this connection: announced in EHLO
+    /// (a mechanism is configured and may run on the link as it is), or the
+    /// client authenticated through it (a later EHLO no longer lists AUTH).
+    fn auth_offered(&self) -> bool {
+        self.authenticated
+            || self
+                .cfg
+                .auth_mechanisms
+                .iter()
+                .any(|m| self.mechanism_usable_now(m.as_bytes()))
     }
 
     /// SMTPUTF8 is offered only with 8BITMIME (RFC 6531 3.1 (8)).
@@ -1299,6 +1456,14 @@ impl ServerSession {
             self.bad_sequence("STARTTLS not allowed during a mail transaction");
             return;
         }
+        if let Some(r) = self.starttls_refusal.take() {
+            // RFC 3207 4: "454 TLS not available due to temporary reason";
+            // the session goes on in plaintext.
+            self.reply(&r);
+            self.starttls_refusal = Some(r);
+            self.flush();
+            return;
+        }
         self.reply_text(220, Some(EnhancedCode(2, 0, 0)), "Ready to start TLS");
         self.flush();
         self.mode = Mode::AwaitTls;
@@ -1309,6 +1474,85 @@ impl ServerSession {
         if n > 0 {
             self.events.push_back(ServerEvent::PlaintextDiscarded { len: n });
         }
+    }
+
+    /// Makes STARTTLS unavailable for now, or available again with `None`:
+    /// while a reply is set, STARTTLS is answered with it and the session
+    /// goes on in plaintext (RFC 3207 4: "454 TLS not available due to
+    /// temporary reason"; "If the client receives the 454 response, the
+    /// client must decide whether or not to continue the SMTP session").
+    /// STARTTLS is still announced: the server has the extension, it cannot
+    /// run it right now (no certificate loaded yet, too many handshakes
+    /// under way). The usual reply is `454 4.7.0 TLS not available due to
+    /// temporary reason`. It can be set or lifted at any time, for example
+    /// before each [`poll_event`](Self::poll_event) as the application's
+    /// TLS resources come and go. To stop offering STARTTLS altogether, use
+    /// [`ServerConfig::starttls`].
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::BadArgument`] for a reply that is not 4yz, is 421 (use
+    /// [`shutdown`](Self::shutdown)), or cannot be sent (see [`Reply::check`]).
+    pub fn set_starttls_unavailable(&mut self, reply: Option<Reply>) -> Result<(), UsageError> {
+        if let Some(r) = &reply {
+            if !r.is_transient() || r.code() == 421 {
+                return Err(UsageError::BadArgument(
+                    "STARTTLS refusal needs a 4yz reply other than 421",
+                ));
+            }
+            self.check_given(r)?;
+        }
+        self.starttls_refusal = reply;
+        Ok(())
+    }
+
+    /// Shuts the session down at the application's initiative (the service
+    /// is stopping, say), whatever the session is doing: RFC 5321 3.8 lets a
+    /// server close "After detecting the need to shut down the SMTP service
+    /// and returning a 421 response code. This response code can be issued
+    /// after the server receives any command or, if necessary,
+    /// asynchronously from command receipt (on the assumption that the
+    /// client will receive it after the next command is issued)."
+    ///
+    /// Replies already due go out first, then `reply` (by default `421 4.3.2
+    /// <hostname> Service shutting down, closing connection`), which also
+    /// answers any command still waiting for the application's decision.
+    /// Nothing more is read, events not yet taken are dropped, and
+    /// [`poll_event`](Self::poll_event) reports [`ErrorKind::ServiceClosing`]
+    /// once: write out the pending bytes, then close the connection. Before a
+    /// delayed greeting, the 421 takes its place (RFC 5321 3.1). During the
+    /// STARTTLS handshake nothing can be written in plaintext: the session
+    /// just closes.
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::Closed`] when already closed; [`UsageError::BadArgument`]
+    /// for a reply that is not 421 or cannot be sent (see [`Reply::check`]).
+    pub fn shutdown(&mut self, reply: Option<&Reply>) -> Result<(), UsageError> {
+        if self.mode == Mode::Closed {
+            return Err(UsageError::Closed);
+        }
+        if let Some(r) = reply {
+            if r.code() != 421 {
+                return Err(UsageError::BadArgument("shutdown needs a 421 reply"));
+            }
+            self.check_given(r)?;
+        }
+        if self.mode != Mode::AwaitTls {
+            match reply {
+                Some(r) => self.reply(r),
+                None => {
+                    let text = format!("{} Service shutting down, closing connection", self.cfg.hostname);
+                    self.reply_text(421, Some(EnhancedCode(4, 3, 2)), &text);
+                }
+            }
+        }
+        self.events.clear();
+        self.close(Error::new(
+            ErrorKind::ServiceClosing,
+            "the application shut the session down (421)",
+        ));
+        Ok(())
     }
 
     /// The TLS handshake after [`ServerEvent::StartTls`] completed: input is
@@ -1587,7 +1831,7 @@ impl ServerSession {
         match refused {
             None => {}
             Some(BdatRefusal::NotOffered) => self.error_reply(&CommandError::NotImplemented.reply()),
-            Some(BdatRefusal::NoMail) => self.bad_sequence("Need MAIL command"),
+            Some(BdatRefusal::NoMail) => self.no_mail("Need MAIL command"),
             Some(BdatRefusal::NoRecipients) => self.error_reply(&Reply::new(
                 554,
                 Some(EnhancedCode(5, 5, 1)),
@@ -1604,6 +1848,7 @@ impl ServerSession {
                 }
                 self.bad_sequence(text);
             }
+            Some(BdatRefusal::NoService) => self.no_service(),
             Some(BdatRefusal::Silent) => self.txn = Txn::default(),
             Some(BdatRefusal::BadSyntax) => self.error_reply(&Reply::new(
                 501,
@@ -1845,14 +2090,19 @@ impl ServerSession {
         match self.pending {
             Pending::None | Pending::Auth => return Err(UsageError::NothingPending),
             Pending::Mail { smtputf8, body } => {
-                if ok {
-                    self.txn = Txn {
+                self.txn = if ok {
+                    Txn {
                         mail: true,
                         smtputf8,
                         body,
                         ..Txn::default()
-                    };
-                }
+                    }
+                } else {
+                    Txn {
+                        mail_refused: true,
+                        ..Txn::default()
+                    }
+                };
                 self.send(reply);
             }
             Pending::Rcpt => {

@@ -387,12 +387,18 @@ pub(crate) async fn serve(
             None => {
                 // Shutting down: any message in flight is dropped (its files
                 // removed) and the client told to come back later.
+                // The session answers anything pending first, then the 421
+                // (RFC 5321 3.8), and reads nothing more.
                 c.txn = Txn::default();
-                let _ = tokio::time::timeout(
-                    c.shared.tls_timeout,
-                    conn.write_all(b"421 4.3.2 Service shutting down, try again later\r\n"),
-                )
-                .await;
+                let bye = Reply::new(
+                    421,
+                    Some(EnhancedCode(4, 3, 2)),
+                    "Service shutting down, try again later",
+                );
+                let _ = session.shutdown(Some(&bye));
+                let _ = conn
+                    .flush_session_within(&mut session, c.shared.tls_timeout)
+                    .await;
                 break;
             }
         }
