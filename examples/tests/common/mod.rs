@@ -509,3 +509,46 @@ pub(crate) async fn fake_dns_server(zone: Zone) -> std::net::SocketAddr {
     });
     addr
 }
+
+/// How to run a program under strace(1) with every fsync and fdatasync
+/// (file descriptors shown with their paths) written to `log`.
+pub(crate) struct Strace {
+    pub(crate) program: &'static str,
+    pub(crate) args: Vec<String>,
+    pub(crate) log: PathBuf,
+}
+
+/// An strace wrapper tracing the sync calls (and `extra` calls, e.g.
+/// `"openat"`), or `None` (with a note on stderr) where strace is missing
+/// or may not trace: the test that asked then checks nothing.
+pub(crate) fn strace(extra: &[&str]) -> Option<Strace> {
+    let works = Command::new("strace")
+        .args(["-o", "/dev/null", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !works {
+        eprintln!("strace is missing or cannot trace here: skipped");
+        return None;
+    }
+    let log = std::env::temp_dir().join(format!(
+        "strace-{}-{}.log",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    let mut calls = vec!["fsync", "fdatasync"];
+    calls.extend_from_slice(extra);
+    Some(Strace {
+        program: "strace",
+        args: vec![
+            "-f".into(),
+            "-y".into(),
+            "-e".into(),
+            format!("trace={}", calls.join(",")),
+            "-o".into(),
+            log.display().to_string(),
+        ],
+        log,
+    })
+}
