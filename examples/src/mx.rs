@@ -6,7 +6,7 @@ use hickory_resolver::name_server::TokioConnectionProvider;
 use hickory_resolver::proto::xfer::Protocol;
 use hickory_resolver::{ResolveError, TokioResolver};
 use std::hash::BuildHasher;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// Why no next hop could be found.
@@ -60,6 +60,58 @@ pub fn resolver(server: Option<SocketAddr>) -> std::io::Result<TokioResolver> {
         None => TokioResolver::builder_tokio().map_err(std::io::Error::other)?,
     };
     Ok(builder.with_options(opts).build())
+}
+
+/// The IPv4 address an IPv6 address carries (IPv4-mapped `::ffff:a.b.c.d`
+/// or the deprecated IPv4-compatible `::a.b.c.d`), which a connection to it
+/// reaches; the address itself otherwise.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4() {
+            // `::` and `::1` are IPv6 addresses, not compatible IPv4 ones.
+            Some(v4) if !v6.is_unspecified() && !v6.is_loopback() => IpAddr::V4(v4),
+            _ => ip,
+        },
+        v4 => v4,
+    }
+}
+
+/// True for an address that names this machine or no machine: loopback or
+/// unspecified (IPv4-mapped forms included). No MX host is ever reached
+/// there: a relay that connects to one talks to itself or to a local
+/// service (RFC 5321 5.1 has a relay discard its own MX records).
+#[must_use]
+pub fn is_loopback_or_unspecified(ip: IpAddr) -> bool {
+    let ip = canonical(ip);
+    ip.is_loopback() || ip.is_unspecified()
+}
+
+/// True for an address a relay must not connect to on a stranger's word,
+/// as when a recipient names it in an address literal (RFC 5321 4.1.3):
+/// loopback and unspecified, private (RFC 1918, RFC 4193 unique local),
+/// shared (RFC 6598), link-local (RFC 3927, RFC 4291 2.5.6), multicast
+/// and broadcast, IPv4-mapped forms included. Such a literal would let
+/// any user who may relay reach internal services (SSRF).
+#[must_use]
+pub fn is_internal(ip: IpAddr) -> bool {
+    if is_loopback_or_unspecified(ip) {
+        return true;
+    }
+    match canonical(ip) {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_private()
+                || v4.is_link_local()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || (a == 100 && (b & 0xc0) == 64)
+                || a == 0
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80 || v6.is_multicast()
+        }
+    }
 }
 
 fn classify(domain: &str, e: &ResolveError) -> Option<MxError> {
@@ -217,6 +269,41 @@ mod tests {
             }
         });
         addr
+    }
+
+    #[test]
+    fn internal_and_loopback_addresses() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        for a in [
+            "127.0.0.1",
+            "127.9.9.9",
+            "0.0.0.0",
+            "::1",
+            "::",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_loopback_or_unspecified(ip(a)), "{a}");
+            assert!(is_internal(ip(a)), "{a}");
+        }
+        for a in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "255.255.255.255",
+            "224.0.0.1",
+            "fe80::1",
+            "fd00::1",
+            "ff02::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_loopback_or_unspecified(ip(a)), "{a}");
+            assert!(is_internal(ip(a)), "{a}");
+        }
+        for a in ["192.0.2.1", "8.8.8.8", "2001:db8::1", "100.128.0.1"] {
+            assert!(!is_internal(ip(a)), "{a}");
+        }
     }
 
     #[tokio::test]

@@ -37,6 +37,7 @@ async fn relay_to_an_address_literal_connects_to_that_address() {
         &[
             "--user",
             "alice@a.test:wonderland",
+            "--allow-internal-relay",
             "--dns-server",
             &dns_addr,
             "--mx-port",
@@ -291,6 +292,7 @@ async fn one_relay_attempt_tries_a_bounded_number_of_mx_hosts() {
         &[
             "--user",
             "alice@a.test:wonderland",
+            "--allow-internal-relay",
             "--dns-server",
             &dns,
             "--mx-port",
@@ -703,6 +705,7 @@ async fn relay_never_goes_to_its_own_backup_mx_record() {
         &[
             "--user",
             "alice@a.test:wonderland",
+            "--allow-internal-relay",
             "--dns-server",
             &dns,
             "--mx-port",

@@ -5,6 +5,7 @@
 //! The shared harness is in `common/mod.rs`.
 
 use std::process::Command;
+use std::sync::atomic::Ordering;
 
 mod common;
 use common::*;
@@ -62,4 +63,124 @@ fn pop3_fetch_fsyncs_the_directory_of_a_new_state_file() {
             && l.contains(&format!("<{}>", state_dir.display()))
     });
     assert!(synced, "the state file's directory was never fsynced:\n{log}");
+}
+
+// RFC 5321 4.1.3 allows address literals "when a host is not known to the
+// domain name system", and RFC 5321 7.8 lets a server refuse relaying:
+// "Refusing to relay ... SHOULD be done with a 550 ... reply". Any user
+// who could log in made maild connect wherever a literal pointed:
+// [127.0.0.1], [IPv6:::1], [10.x], [169.254.x] (internal services, cloud
+// metadata) with whatever the message said. Such literals are now refused
+// at RCPT with 550 5.7.1 unless --allow-internal-relay is given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_to_internal_address_literals_is_refused_at_rcpt() {
+    let dir = temp_dir("internal-literal");
+    // Whatever is queued goes to a smart host where nothing listens: no
+    // connection leaves loopback.
+    let nowhere = format!("127.0.0.1:{}", free_port());
+    let m = Maild::start(
+        &dir,
+        0,
+        &["--user", "alice@a.test:wonderland", "--relay-host", &nowhere],
+    );
+    for rcpt in [
+        "bob@[127.0.0.1]",
+        "bob@[IPv6:::1]",
+        "bob@[10.1.2.3]",
+        "bob@[192.168.1.1]",
+        "bob@[169.254.169.254]",
+        "bob@[IPv6:fe80::1]",
+        "bob@[0.0.0.0]",
+        "bob@[IPv6:::ffff:127.0.0.1]",
+    ] {
+        let (codes, _) = submit(
+            m.port("submission"),
+            "alice@a.test",
+            "wonderland",
+            "alice@a.test",
+            &[rcpt],
+            "Subject: inside\r\n\r\nx\r\n",
+        )
+        .await;
+        assert_eq!(codes, vec![550], "{rcpt} was accepted for relay");
+    }
+    // A public address literal is still relayed.
+    let (codes, code) = submit(
+        m.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["bob@[192.0.2.1]"],
+        "Subject: outside\r\n\r\nx\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250], 250));
+}
+
+/// A DNS server on UDP loopback: `lo.test` has MX 10 `mx.lo.test`, whose
+/// address is 127.0.0.1; other names do not exist.
+async fn loopback_mx_dns() -> std::net::SocketAddr {
+    fake_dns_server(|name, qtype| match (name, qtype) {
+        ("lo.test", 15) => Some(vec![(15, mx_rdata(10, "mx.lo.test"))]),
+        ("mx.lo.test", 1) => Some(vec![(1, vec![127, 0, 0, 1])]),
+        ("lo.test" | "mx.lo.test", _) => Some(Vec::new()),
+        _ => None,
+    })
+    .await
+}
+
+// The same SSRF through DNS: a domain whose MX host resolves to a loopback
+// address made maild connect to a service on this machine. RFC 5321 5.1
+// has the relay discard its own MX records; a loopback address is never a
+// real next hop. The queue now skips loopback and unspecified addresses of
+// MX hosts unless --allow-internal-relay is given (the example tests and
+// the interop suite use fake DNS on loopback with it).
+async fn relay_to_loopback_mx(allow: bool) -> usize {
+    let (hop, (counts, stall, _)) = counting_hop("never.test").await;
+    stall.store(false, Ordering::SeqCst);
+    let dns = loopback_mx_dns().await.to_string();
+    let dir = temp_dir("loopback-mx");
+    let mx_port = hop.to_string();
+    let mut args = vec![
+        "--user",
+        "alice@a.test:wonderland",
+        "--dns-server",
+        &dns,
+        "--mx-port",
+        &mx_port,
+    ];
+    if allow {
+        args.push("--allow-internal-relay");
+    }
+    let m = Maild::start(&dir, 0, &args);
+    let (codes, code) = submit(
+        m.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["bob@lo.test"],
+        "Subject: loopback\r\n\r\nx\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250], 250));
+    wait_for("the first attempt or the delivery", || {
+        m.attempted() || m.queued() == 0
+    })
+    .await;
+    let delivered = counts.lock().unwrap().get("lo.test").copied().unwrap_or(0);
+    delivered
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_never_connects_to_an_mx_on_loopback_by_default() {
+    assert_eq!(
+        relay_to_loopback_mx(false).await,
+        0,
+        "relayed to an MX on 127.0.0.1"
+    );
+    assert_eq!(
+        relay_to_loopback_mx(true).await,
+        1,
+        "the lab flag lets it through"
+    );
 }

@@ -130,6 +130,25 @@ impl Maild {
             .unwrap_or(0)
     }
 
+    /// The text of every queued envelope.
+    pub(crate) fn envelopes(&self) -> Vec<String> {
+        std::fs::read_dir(self.dir.join("queue"))
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".env"))
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// True once some queued message has had a delivery attempt recorded.
+    pub(crate) fn attempted(&self) -> bool {
+        self.envelopes()
+            .iter()
+            .any(|t| t.lines().any(|l| l.starts_with("attempts ") && l != "attempts 0"))
+    }
+
     pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -221,6 +221,13 @@ struct Args {
     /// it must be one of their own or empty, RFC 6409 6.1; else 553 5.7.1).
     #[arg(long)]
     allow_any_sender: bool,
+    /// Relay to address literals naming loopback, private, link-local or
+    /// unspecified addresses, and to MX hosts whose addresses are loopback
+    /// or unspecified. Refused by default: a user who may relay could make
+    /// maild connect to internal services. For lab setups with fake DNS
+    /// on loopback.
+    #[arg(long)]
+    allow_internal_relay: bool,
     /// How the writer thread makes a batch of new messages durable before
     /// renaming them into place: `file` (fdatasync of each file) or
     /// `filesystem` (one syncfs of the data file system per batch, which
@@ -260,6 +267,8 @@ pub(crate) struct Shared {
     pub(crate) tls_timeout: Duration,
     /// Authenticated users may use any MAIL FROM.
     pub(crate) allow_any_sender: bool,
+    /// Internal address literals are relayed to (`--allow-internal-relay`).
+    pub(crate) allow_internal_relay: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -392,6 +401,7 @@ async fn run(args: Args) -> Result<(), String> {
         login_delay: Duration::from_millis(args.login_delay_ms),
         tls_timeout: args.connect_timeout.max(Duration::from_secs(1)),
         allow_any_sender: args.allow_any_sender,
+        allow_internal_relay: args.allow_internal_relay,
     });
     let resolver = if args.relay_host.is_none() {
         Some(examples::mx::resolver(args.dns_server).map_err(|e| format!("DNS resolver: {e}"))?)
@@ -428,6 +438,7 @@ async fn run(args: Args) -> Result<(), String> {
         connect_timeout: args.connect_timeout.max(Duration::from_secs(1)),
         delay_warning: (!args.delay_warning.is_zero()).then_some(args.delay_warning),
         grace: args.shutdown_grace,
+        allow_internal: args.allow_internal_relay,
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);

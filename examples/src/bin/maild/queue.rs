@@ -56,6 +56,9 @@ pub(crate) struct QueueConfig {
     pub(crate) delay_warning: Option<Duration>,
     /// At shutdown, how long attempts in flight may take to finish.
     pub(crate) grace: Duration,
+    /// Connect to internal address literals and to MX hosts on loopback or
+    /// unspecified addresses (`--allow-internal-relay`); see [`mx::is_internal`].
+    pub(crate) allow_internal: bool,
 }
 
 /// What happened to one recipient in one attempt.
@@ -437,6 +440,13 @@ async fn deliver_domain(
     let hosts: Vec<(String, u16)> = match (&q.relay_host, &q.resolver, literal) {
         (Some(h), _, _) => vec![h.clone()],
         (None, _, Some(literal)) => match address_literal(literal) {
+            // Refused at RCPT already; this catches messages queued before.
+            Some(ip) if !q.allow_internal && mx::is_internal(ip) => {
+                return all(Outcome::Permanent(
+                    0,
+                    format!("5.7.1 [{literal}] is an internal address; not relayed to"),
+                ));
+            }
             Some(ip) => vec![(ip.to_string(), q.mx_port)],
             None => {
                 return all(Outcome::Permanent(
@@ -510,23 +520,38 @@ const MAX_ADDRESSES: usize = 10;
 
 /// Connects to a next hop: MX hosts are resolved with the configured
 /// resolver (every address tried in turn while `budget`, the addresses this
-/// attempt may still try, lasts), a smart host with the system's.
+/// attempt may still try, lasts), a smart host with the system's. Loopback
+/// and unspecified addresses of MX hosts (and address literals) are skipped
+/// unless `--allow-internal-relay`: no real next hop is there, only this
+/// machine's own services.
 async fn connect(q: &QueueConfig, host: &str, port: u16, budget: &mut usize) -> io::Result<TcpStream> {
-    let (Some(resolver), None, Err(_)) = (&q.resolver, &q.relay_host, host.parse::<std::net::IpAddr>())
-    else {
-        *budget = budget.saturating_sub(1);
-        return tokio::time::timeout(q.connect_timeout, TcpStream::connect((host, port)))
+    let ips: Vec<std::net::IpAddr> = match (&q.relay_host, host.parse::<std::net::IpAddr>(), &q.resolver) {
+        (None, Ok(ip), _) => vec![ip],
+        (None, Err(_), Some(resolver)) => resolver
+            .lookup_ip(format!("{}.", host.trim_end_matches('.')))
             .await
-            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))?;
+            .map_err(|e| io::Error::other(format!("address of {host}: {e}")))?
+            .iter()
+            .collect(),
+        _ => {
+            // The smart host, as configured.
+            *budget = budget.saturating_sub(1);
+            return tokio::time::timeout(q.connect_timeout, TcpStream::connect((host, port)))
+                .await
+                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))?;
+        }
     };
-    let ips = resolver
-        .lookup_ip(format!("{}.", host.trim_end_matches('.')))
-        .await
-        .map_err(|e| io::Error::other(format!("address of {host}: {e}")))?;
     let mut last = io::Error::other(format!("{host} has no address"));
-    for ip in ips.iter() {
+    for ip in ips {
         if *budget == 0 {
             break;
+        }
+        if !q.allow_internal && mx::is_loopback_or_unspecified(ip) {
+            last = io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!("{host} is at {ip}, a loopback or unspecified address; not relayed to"),
+            );
+            continue;
         }
         *budget -= 1;
         match tokio::time::timeout(q.connect_timeout, TcpStream::connect((ip, port))).await {

@@ -608,6 +608,25 @@ impl Conversation {
             return Err(unknown());
         }
         if authenticated && self.user.is_some() {
+            // An address literal names the host to connect to (RFC 5321
+            // 4.1.3): one on an internal network would let any user make
+            // this server talk to internal services. Refused as relaying is
+            // (RFC 5321 7.8: "SHOULD be done with a 550").
+            let literal = match m.domain {
+                Host::Ipv4(ip) => Some(std::net::IpAddr::V4(ip)),
+                Host::Ipv6(ip) => Some(std::net::IpAddr::V6(ip)),
+                _ => None,
+            };
+            if let Some(ip) = literal
+                && !self.shared.allow_internal_relay
+                && examples::mx::is_internal(ip)
+            {
+                return Err(reply(
+                    550,
+                    (5, 7, 1),
+                    "Relay to loopback, private or link-local address literals is not allowed",
+                ));
+            }
             return Ok(Rcpt::new(address, None));
         }
         Err(reply(554, (5, 7, 1), "Relay access denied"))
