@@ -114,6 +114,24 @@ pub fn is_internal(ip: IpAddr) -> bool {
     }
 }
 
+/// True when a connection to `ip` on `port` reaches `listener`, a bound
+/// listening address: the same address and port, or, for a listener on the
+/// unspecified address, any address of this machine on that port (an
+/// address this machine has is one a socket can be bound to).
+#[must_use]
+pub fn reaches(listener: SocketAddr, ip: IpAddr, port: u16) -> bool {
+    if listener.port() != port {
+        return false;
+    }
+    let (bound, ip) = (canonical(listener.ip()), canonical(ip));
+    if bound == ip {
+        return true;
+    }
+    bound.is_unspecified()
+        && (bound.is_ipv6() || ip.is_ipv4())
+        && (ip.is_loopback() || std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).is_ok())
+}
+
 fn classify(domain: &str, e: &ResolveError) -> Option<MxError> {
     if e.is_nx_domain() {
         return Some(MxError::NoSuchDomain(domain.to_owned()));
@@ -135,14 +153,26 @@ fn classify(domain: &str, e: &ResolveError) -> Option<MxError> {
 ///
 /// [`MxError`], telling permanent from temporary failures.
 pub async fn mx_hosts(resolver: &TokioResolver, domain: &str) -> Result<Vec<String>, MxError> {
-    mx_hosts_except(resolver, domain, &[]).await
+    mx_hosts_except(resolver, domain, &[], |_| false).await
 }
 
-/// As [`mx_hosts`], for a relay known by the host names `own`: from the
-/// first MX record naming one of them, that preference and every higher
-/// one are left out (RFC 5321 5.1: "all records at that preference level
-/// and higher-numbered ones MUST be discarded"), so a backup MX never
-/// relays to itself or to a worse backup.
+/// Most MX hosts whose addresses [`mx_hosts_except`] looks up to find the
+/// relay itself among them: a hostile domain can list hundreds, each lookup
+/// can take the resolver's timeout, and maild's queue tries no more than
+/// this many addresses in one attempt anyway (RFC 5321 5.1 allows "a
+/// configurable limit on the number of alternate addresses").
+pub const MAX_SELF_LOOKUPS: usize = 10;
+
+/// As [`mx_hosts`], for a relay known by the host names `own` and the
+/// addresses for which `own_address` is true: from the first MX record
+/// naming one of them, or whose host has such an address, that preference
+/// and every higher one are left out (RFC 5321 5.1: "The relay host MUST
+/// then inspect the list for any of the names or addresses by which it
+/// might be known in mail transactions. If a matching record is found, all
+/// records at that preference level and higher-numbered ones MUST be
+/// discarded"), so a backup MX never relays to itself or to a worse
+/// backup. Addresses are looked up for the first [`MAX_SELF_LOOKUPS`]
+/// hosts; a failed lookup counts as not this relay.
 ///
 /// # Errors
 ///
@@ -151,6 +181,7 @@ pub async fn mx_hosts_except(
     resolver: &TokioResolver,
     domain: &str,
     own: &[&str],
+    own_address: impl Fn(IpAddr) -> bool,
 ) -> Result<Vec<String>, MxError> {
     let domain = domain.trim_end_matches('.');
     let fqdn = format!("{domain}.");
@@ -178,7 +209,29 @@ pub async fn mx_hosts_except(
                     own.iter()
                         .any(|o| o.trim_end_matches('.').eq_ignore_ascii_case(h))
                 };
-                if let Some(cut) = records.iter().find(|(_, h)| is_own(h)).map(|(p, _)| *p) {
+                let mut cut = None;
+                for (k, (pref, host)) in records.iter().enumerate() {
+                    if is_own(host) {
+                        cut = Some(*pref);
+                        break;
+                    }
+                    if k >= MAX_SELF_LOOKUPS {
+                        continue;
+                    }
+                    // The address of an IP-looking exchange name is itself.
+                    let mine = match host.parse::<IpAddr>() {
+                        Ok(ip) => own_address(ip),
+                        Err(_) => resolver
+                            .lookup_ip(format!("{host}."))
+                            .await
+                            .is_ok_and(|ips| ips.iter().any(&own_address)),
+                    };
+                    if mine {
+                        cut = Some(*pref);
+                        break;
+                    }
+                }
+                if let Some(cut) = cut {
                     records.retain(|(p, _)| *p < cut);
                     if records.is_empty() {
                         return Err(MxError::LoopsBack(domain.to_owned()));
@@ -306,6 +359,20 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_listener_is_reached_on_its_address_and_port() {
+        let l = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(reaches(l("127.0.0.1:25"), ip("127.0.0.1"), 25));
+        assert!(reaches(l("127.0.0.1:25"), ip("::ffff:127.0.0.1"), 25));
+        assert!(!reaches(l("127.0.0.1:25"), ip("127.0.0.1"), 2525));
+        assert!(!reaches(l("127.0.0.1:25"), ip("192.0.2.1"), 25));
+        assert!(reaches(l("0.0.0.0:25"), ip("127.0.0.2"), 25));
+        assert!(reaches(l("[::]:25"), ip("::1"), 25));
+        // Not an address of this machine.
+        assert!(!reaches(l("0.0.0.0:25"), ip("192.0.2.1"), 25));
+    }
+
     #[tokio::test]
     async fn mx_order_implicit_null_and_missing() {
         let r = resolver(Some(dns_server().await)).unwrap();
@@ -319,10 +386,14 @@ mod tests {
         assert!(null.is_permanent());
         // Known as b.mx.test: b and the worse c are left out.
         assert_eq!(
-            mx_hosts_except(&r, "mx.test", &["B.MX.test."]).await.unwrap(),
+            mx_hosts_except(&r, "mx.test", &["B.MX.test."], |_| false)
+                .await
+                .unwrap(),
             vec!["a.mx.test"]
         );
-        let own_best = mx_hosts_except(&r, "mx.test", &["a.mx.test"]).await.unwrap_err();
+        let own_best = mx_hosts_except(&r, "mx.test", &["a.mx.test"], |_| false)
+            .await
+            .unwrap_err();
         assert_eq!(own_best, MxError::LoopsBack("mx.test".into()));
         assert!(own_best.is_permanent());
         let missing = mx_hosts(&r, "nowhere.test").await.unwrap_err();

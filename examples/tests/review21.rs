@@ -184,3 +184,74 @@ async fn relay_never_connects_to_an_mx_on_loopback_by_default() {
         "the lab flag lets it through"
     );
 }
+
+/// A DNS server on UDP loopback: `d2.test` has MX 10 `down.d2.test`
+/// (127.0.0.2, where nothing listens) and MX 20 `backup.other.test`
+/// (127.0.0.1: the maild under test, known by another --hostname).
+async fn backup_mx_by_address_dns() -> std::net::SocketAddr {
+    fake_dns_server(|name, qtype| match (name, qtype) {
+        ("d2.test", 15) => Some(vec![
+            (15, mx_rdata(10, "down.d2.test")),
+            (15, mx_rdata(20, "backup.other.test")),
+        ]),
+        ("down.d2.test", 1) => Some(vec![(1, vec![127, 0, 0, 2])]),
+        ("backup.other.test", 1) => Some(vec![(1, vec![127, 0, 0, 1])]),
+        ("d2.test" | "down.d2.test" | "backup.other.test", _) => Some(Vec::new()),
+        _ => None,
+    })
+    .await
+}
+
+// RFC 5321 5.1: "The relay host MUST then inspect the list for any of the
+// names or addresses by which it might be known in mail transactions. If a
+// matching record is found, all records at that preference level and
+// higher-numbered ones MUST be discarded from consideration." maild knew
+// itself only by --hostname: listed as a backup MX under another name
+// (a CNAME-less alias, an old name), it relayed to its own SMTP listener
+// while the primary was down, refused itself as a relay (554), and the
+// sender got a bounce for mail that only had to wait. An MX host whose
+// address is maild's own SMTP listener (address and port) now counts as
+// itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_never_goes_to_an_mx_at_its_own_listening_address() {
+    let dns = backup_mx_by_address_dns().await.to_string();
+    let port = free_port();
+    let dir = temp_dir("self-mx-addr");
+    let p = port.to_string();
+    let m = Maild::start(
+        &dir,
+        port,
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--dns-server",
+            &dns,
+            "--mx-port",
+            &p,
+            "--allow-internal-relay",
+        ],
+    );
+    let (codes, code) = submit(
+        m.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["bob@d2.test"],
+        "Subject: backup\r\n\r\nwait for the primary\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250], 250));
+    wait_for("the first attempt, or a bounce", || {
+        m.attempted() || !m.messages("alice@a.test").is_empty()
+    })
+    .await;
+    assert!(
+        m.messages("alice@a.test").is_empty(),
+        "bounced: {:?}",
+        m.messages("alice@a.test")
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(m.queued(), 1, "still queued for the primary");
+}

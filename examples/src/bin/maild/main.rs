@@ -408,6 +408,47 @@ async fn run(args: Args) -> Result<(), String> {
     } else {
         None
     };
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let limit = Arc::new(Semaphore::new(args.max_connections.max(1)));
+    let mut listeners = tokio::task::JoinSet::new();
+    let services = [
+        ("smtp", args.smtp_listen, Service::Smtp(smtp::Kind::Mx)),
+        (
+            "submission",
+            args.submission_listen,
+            Service::Smtp(smtp::Kind::Submission),
+        ),
+        (
+            "submissions",
+            args.submissions_listen,
+            Service::Smtp(smtp::Kind::Submissions),
+        ),
+        ("pop3", args.pop3_listen, Service::Pop3 { implicit: false }),
+        ("pop3s", args.pop3s_listen, Service::Pop3 { implicit: true }),
+        ("lmtp", args.lmtp_listen, Service::Smtp(smtp::Kind::Lmtp)),
+    ];
+    let conns = Arc::new(tokio_util_free::Tracker::default());
+    let mut smtp_listen = None;
+    for (name, listen, service) in services {
+        let Some(addr) = listen.0 else { continue };
+        let l = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("{name} listen {addr}: {e}"))?;
+        let local = l.local_addr().map_err(|e| e.to_string())?;
+        say!("maild: {name} listening on {local}");
+        if service == Service::Smtp(smtp::Kind::Mx) {
+            smtp_listen = Some(local);
+        }
+        listeners.spawn(accept_loop(
+            l,
+            shared.clone(),
+            limit.clone(),
+            service,
+            stop_rx.clone(),
+            conns.clone(),
+        ));
+    }
     let qcfg = Arc::new(QueueConfig {
         relay_host: args.relay_host.clone(),
         mx_port: args.mx_port,
@@ -439,44 +480,8 @@ async fn run(args: Args) -> Result<(), String> {
         delay_warning: (!args.delay_warning.is_zero()).then_some(args.delay_warning),
         grace: args.shutdown_grace,
         allow_internal: args.allow_internal_relay,
+        smtp_listen,
     });
-
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let limit = Arc::new(Semaphore::new(args.max_connections.max(1)));
-    let mut listeners = tokio::task::JoinSet::new();
-    let services = [
-        ("smtp", args.smtp_listen, Service::Smtp(smtp::Kind::Mx)),
-        (
-            "submission",
-            args.submission_listen,
-            Service::Smtp(smtp::Kind::Submission),
-        ),
-        (
-            "submissions",
-            args.submissions_listen,
-            Service::Smtp(smtp::Kind::Submissions),
-        ),
-        ("pop3", args.pop3_listen, Service::Pop3 { implicit: false }),
-        ("pop3s", args.pop3s_listen, Service::Pop3 { implicit: true }),
-        ("lmtp", args.lmtp_listen, Service::Smtp(smtp::Kind::Lmtp)),
-    ];
-    let conns = Arc::new(tokio_util_free::Tracker::default());
-    for (name, listen, service) in services {
-        let Some(addr) = listen.0 else { continue };
-        let l = TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("{name} listen {addr}: {e}"))?;
-        let local = l.local_addr().map_err(|e| e.to_string())?;
-        say!("maild: {name} listening on {local}");
-        listeners.spawn(accept_loop(
-            l,
-            shared.clone(),
-            limit.clone(),
-            service,
-            stop_rx.clone(),
-            conns.clone(),
-        ));
-    }
     let queue_task = tokio::spawn(queue::run(shared.clone(), qcfg, stop_rx.clone()));
     say!("maild: ready (host name {hostname}, data in {})", data.display());
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -59,6 +59,9 @@ pub(crate) struct QueueConfig {
     /// Connect to internal address literals and to MX hosts on loopback or
     /// unspecified addresses (`--allow-internal-relay`); see [`mx::is_internal`].
     pub(crate) allow_internal: bool,
+    /// The bound SMTP (MX) listener: an MX host at that address and
+    /// `mx_port` is this server (RFC 5321 5.1).
+    pub(crate) smtp_listen: Option<std::net::SocketAddr>,
 }
 
 /// What happened to one recipient in one attempt.
@@ -456,7 +459,8 @@ async fn deliver_domain(
             }
         },
         (None, Some(resolver), None) => {
-            match mx::mx_hosts_except(resolver, domain, &[&shared.hostname]).await {
+            let own_address = |ip| q.smtp_listen.is_some_and(|l| mx::reaches(l, ip, q.mx_port));
+            match mx::mx_hosts_except(resolver, domain, &[&shared.hostname], own_address).await {
                 Ok(hosts) => hosts.into_iter().map(|h| (h, q.mx_port)).collect(),
                 // RFC 3463 X.4.6: routing loop detected.
                 Err(e @ mx::MxError::LoopsBack(_)) => {
