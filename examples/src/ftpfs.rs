@@ -210,28 +210,39 @@ impl FileTree {
     }
 
     /// The entries of a directory, sorted by name; for a file, the file itself.
+    /// Holds the whole directory in memory: for listings of any size, see
+    /// [`entries`](Self::entries).
     ///
     /// # Errors
     ///
     /// As [`resolve`](Self::resolve), or I/O errors reading the directory.
     pub fn list(&self, vpath: &str) -> io::Result<Vec<FileInfo>> {
-        let real = self.resolve(vpath)?;
-        if !real.is_dir() {
-            return Ok(vec![self.stat(vpath)?]);
-        }
-        let mut out = Vec::new();
-        for dirent in fs::read_dir(&real)? {
-            let dirent = dirent?;
-            let name = dirent.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".upload-") {
-                continue;
-            }
-            if let Ok(meta) = dirent.path().symlink_metadata() {
-                out.push(info(name, &meta)?);
-            }
-        }
+        let mut out = self.entries(vpath)?.collect::<io::Result<Vec<_>>>()?;
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
+    }
+
+    /// The entries of a directory, read from it one at a time as the
+    /// iterator is advanced (in the directory's own order, never all held
+    /// at once); for a file, the file itself. Temporary upload files are
+    /// left out, as are entries removed while the directory is read.
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve`](Self::resolve), or I/O errors opening the directory;
+    /// the iterator yields errors reading it.
+    pub fn entries(&self, vpath: &str) -> io::Result<Entries> {
+        let real = self.resolve(vpath)?;
+        if !real.is_dir() {
+            return Ok(Entries {
+                dir: None,
+                one: Some(self.stat(vpath)?),
+            });
+        }
+        Ok(Entries {
+            dir: Some(fs::read_dir(&real)?),
+            one: None,
+        })
     }
 
     /// Opens a file for reading at `offset` (REST); returns it and its length.
@@ -434,6 +445,38 @@ fn info(name: String, meta: &fs::Metadata) -> io::Result<FileInfo> {
         uid: meta.uid(),
         gid: meta.gid(),
     })
+}
+
+/// The entries of a listing, read as they are asked for (see
+/// [`FileTree::entries`]).
+#[derive(Debug)]
+pub struct Entries {
+    dir: Option<fs::ReadDir>,
+    one: Option<FileInfo>,
+}
+
+impl Iterator for Entries {
+    type Item = io::Result<FileInfo>;
+
+    fn next(&mut self) -> Option<io::Result<FileInfo>> {
+        if let Some(one) = self.one.take() {
+            return Some(Ok(one));
+        }
+        let dir = self.dir.as_mut()?;
+        loop {
+            let dirent = match dir.next()? {
+                Ok(d) => d,
+                Err(e) => return Some(Err(e)),
+            };
+            let name = dirent.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".upload-") {
+                continue;
+            }
+            if let Ok(meta) = dirent.path().symlink_metadata() {
+                return Some(info(name, &meta));
+            }
+        }
+    }
 }
 
 /// A file being uploaded under a temporary name.

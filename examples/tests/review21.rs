@@ -168,6 +168,7 @@ async fn relay_to_loopback_mx(allow: bool) -> usize {
     })
     .await;
     let delivered = counts.lock().unwrap().get("lo.test").copied().unwrap_or(0);
+    drop(m);
     delivered
 }
 
@@ -254,4 +255,64 @@ async fn relay_never_goes_to_an_mx_at_its_own_listening_address() {
             .collect::<Vec<_>>()
     );
     assert_eq!(m.queued(), 1, "still queued for the primary");
+}
+
+// RFC 959 4.1.3 LIST/NLST and RFC 3659 7 MLSD put no bound on a listing:
+// a directory may hold millions of entries. ftpd read the whole directory,
+// formatted every line and joined them in memory before sending the first
+// byte, so one LIST of a huge directory cost memory in proportion to it
+// (three copies at once). The listing is now read from the directory and
+// sent in bounded chunks (ftpd's LISTING_CHUNK). Here 30000 entries with
+// 200-octet names, about 8 MiB of listing per command: each command must
+// list every entry exactly once, and ftpd's peak memory must not grow by
+// anything near the listing's size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftpd_streams_listings_of_huge_directories() {
+    const N: usize = 30_000;
+    let dir = temp_dir_in_memory("ftpd-huge-dir");
+    let f = Ftpd::start(&dir, &[]);
+    let big = f.root().join("big");
+    std::fs::create_dir(&big).unwrap();
+    let name = |k: usize| format!("{k:06}-{}", "n".repeat(193));
+    for k in 0..N {
+        std::fs::File::create(big.join(name(k))).unwrap();
+    }
+    let expected: std::collections::BTreeSet<String> = (0..N).map(name).collect();
+    let mut c = f.login().await;
+    assert_eq!(c.cmd("TYPE I").await.0, 200);
+    let before = peak_rss_kib(f.child.id());
+    let lines = |out: Vec<u8>| -> Vec<String> {
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.is_empty() || text.ends_with("\r\n"), "listing cut short");
+        text.split_terminator("\r\n").map(str::to_owned).collect()
+    };
+    let nlst = lines(Ftpd::listing(&mut c, "NLST /big").await);
+    assert_eq!(nlst.len(), N, "NLST lines");
+    let got: std::collections::BTreeSet<String> = nlst
+        .iter()
+        .map(|l| l.rsplit('/').next().unwrap().to_owned())
+        .collect();
+    assert!(got == expected, "NLST lists other names");
+    let list = lines(Ftpd::listing(&mut c, "LIST /big").await);
+    assert_eq!(list.len(), N, "LIST lines");
+    let got: std::collections::BTreeSet<String> = list
+        .iter()
+        .map(|l| l.rsplit(' ').next().unwrap().to_owned())
+        .collect();
+    assert!(got == expected, "LIST lists other names");
+    let mlsd = lines(Ftpd::listing(&mut c, "MLSD /big").await);
+    assert_eq!(mlsd.len(), N, "MLSD lines");
+    let got: std::collections::BTreeSet<String> = mlsd
+        .iter()
+        .map(|l| {
+            assert!(l.to_ascii_lowercase().contains("type=file;"), "{l}");
+            l.split_once("; ").unwrap().1.to_owned()
+        })
+        .collect();
+    assert!(got == expected, "MLSD lists other names");
+    let grown = peak_rss_kib(f.child.id()).saturating_sub(before);
+    assert!(
+        grown < 4 * 1024,
+        "ftpd's peak memory grew by {grown} KiB for listings of about 8 MiB"
+    );
 }

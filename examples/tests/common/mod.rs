@@ -29,6 +29,25 @@ pub(crate) fn temp_dir(tag: &str) -> PathBuf {
     d
 }
 
+/// As [`temp_dir`], in memory (/dev/shm) where that exists: for tests that
+/// create many files, which a slow disk would take minutes for.
+pub(crate) fn temp_dir_in_memory(tag: &str) -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    if !shm.is_dir() {
+        return temp_dir(tag);
+    }
+    let d = shm.join(format!(
+        "maild-it-{tag}-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    match std::fs::create_dir_all(&d) {
+        Ok(()) => d,
+        Err(_) => temp_dir(tag),
+    }
+}
+
 /// A running maild; killed on drop.
 pub(crate) struct Maild {
     pub(crate) child: Child,
@@ -386,6 +405,34 @@ impl Ftpd {
     }
 }
 
+impl Ftpd {
+    /// Runs a listing command (`LIST`, `NLST`, `MLSD`, with any argument)
+    /// over an EPSV data connection on a logged-in control connection and
+    /// returns what the data connection carried; the transfer must end
+    /// with 226.
+    pub(crate) async fn listing(c: &mut Raw, command: &str) -> Vec<u8> {
+        let (code, text) = c.cmd("EPSV").await;
+        assert_eq!(code, 229, "{text}");
+        let port: u16 = text
+            .split("(|||")
+            .nth(1)
+            .and_then(|r| r.split('|').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {text:?}"));
+        let mut data = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let (code, text) = c.cmd(command).await;
+        assert!(code == 150 || code == 125, "{command}: {code} {text}");
+        let mut out = Vec::new();
+        tokio::time::timeout(WAIT, data.read_to_end(&mut out))
+            .await
+            .expect("listing timed out")
+            .unwrap();
+        let (code, text) = c.reply().await;
+        assert_eq!(code, 226, "{command}: {text}");
+        out
+    }
+}
+
 impl Drop for Ftpd {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -570,4 +617,14 @@ pub(crate) fn strace(extra: &[&str]) -> Option<Strace> {
         ],
         log,
     })
+}
+
+/// Peak resident memory of process `pid` in KiB (VmHWM).
+pub(crate) fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
 }

@@ -522,12 +522,18 @@ impl State {
             }
             TransferKind::List | TransferKind::NameList | TransferKind::MachineList => {
                 let p = path.unwrap_or_else(|| "/".to_owned());
-                let entries = tree.list(&p).map_err(fail)?;
-                Ok(Payload::Bytes(match t.kind {
-                    TransferKind::List => listing::join_crlf(&listing::unix_lines(&entries, self.writable)),
-                    TransferKind::NameList => listing::names(&entries),
-                    _ => listing::mlsd(&entries, t.mlst_facts, self.writable),
-                }))
+                // Read from the directory as it is sent, a chunk at a time.
+                let entries = tree.entries(&p).map_err(fail)?;
+                let format = match t.kind {
+                    TransferKind::List => listing::Format::Unix,
+                    TransferKind::NameList => listing::Format::Names,
+                    _ => listing::Format::Machine(t.mlst_facts),
+                };
+                Ok(Payload::Listing(listing::Listing::new(
+                    entries,
+                    format,
+                    self.writable,
+                )))
             }
         }
     }
