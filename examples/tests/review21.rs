@@ -316,3 +316,65 @@ async fn ftpd_streams_listings_of_huge_directories() {
         "ftpd's peak memory grew by {grown} KiB for listings of about 8 MiB"
     );
 }
+
+/// Octets process `pid` has read with read(2) and friends so far (rchar).
+fn read_chars(pid: u32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap();
+    io.lines()
+        .find_map(|l| l.strip_prefix("rchar:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap()
+}
+
+// RFC 5321 4.5.4.1: "Retries continue until the message is transmitted or
+// the sender gives up"; the sender "MUST delay retrying a particular
+// destination after one attempt has failed". The queue runner read every
+// envelope in the spool every second to find what was due, so an idle
+// queue of N deferred messages cost N file reads a second for as long as
+// they waited (days). The runner now keeps the next-attempt times in
+// memory, loaded from the spool at start and updated on enqueue and after
+// each attempt; the disk stays the record (each attempt reads its envelope
+// first). Here ten messages wait for a retry an hour away: over more than
+// two runner ticks maild must read nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_queue_reads_nothing_from_disk() {
+    let dir = temp_dir("idle-queue");
+    let nowhere = format!("127.0.0.1:{}", free_port());
+    let m = Maild::start(
+        &dir,
+        0,
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--relay-host",
+            &nowhere,
+            "--relay-insecure",
+            "--retry-first",
+            "1h",
+        ],
+    );
+    for k in 0..10 {
+        let (codes, code) = submit(
+            m.port("submission"),
+            "alice@a.test",
+            "wonderland",
+            "alice@a.test",
+            &[&format!("bob{k}@b.test")],
+            "Subject: wait\r\n\r\nfor an hour\r\n",
+        )
+        .await;
+        assert_eq!((codes, code), (vec![250], 250));
+    }
+    wait_for("a failed attempt for every message", || {
+        let envs = m.envelopes();
+        envs.len() == 10 && envs.iter().all(|t| t.lines().any(|l| l == "attempts 1"))
+    })
+    .await;
+    // Let the runner record the last attempts and settle.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let before = read_chars(m.child.id());
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let read = read_chars(m.child.id()) - before;
+    assert!(read < 1024, "an idle queue read {read} octets in 2.5 s");
+    assert_eq!(m.queued(), 10);
+}

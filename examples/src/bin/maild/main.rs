@@ -259,6 +259,8 @@ pub(crate) struct Shared {
     /// The writer thread that makes deliveries and queued messages durable.
     pub(crate) committer: Committer,
     pub(crate) queue_wake: Notify,
+    /// When each queued message is next due (see [`queue::Schedule`]).
+    pub(crate) schedule: queue::Schedule,
     pub(crate) acceptor: Option<TlsAcceptor>,
     pub(crate) smtp_limits: smtp_proto::Limits,
     pub(crate) smtp_timeout: Duration,
@@ -366,7 +368,9 @@ async fn run(args: Args) -> Result<(), String> {
     // Opening the spool drops what a crash left half-written; every queued
     // message (its envelope exists) is picked up by the runner.
     let spool = Spool::open(data.join("queue")).map_err(|e| format!("queue: {e}"))?;
-    let queued = spool.ids().map_or(0, |v| v.len());
+    // The queue runner's schedule: the spool's envelopes are read once here.
+    let schedule = queue::Schedule::load(&spool).map_err(|e| format!("queue: {e}"))?;
+    let queued = schedule.len();
     tracing::info!(queued, stale_tmp_removed = cleaned, "recovered state");
     let identity = match (&args.cert, &args.key) {
         (Some(c), Some(k)) => examples::tls::load_pem(c, k),
@@ -394,6 +398,7 @@ async fn run(args: Args) -> Result<(), String> {
         spool,
         committer: Committer::start(args.sync).map_err(|e| format!("writer thread: {e}"))?,
         queue_wake: Notify::new(),
+        schedule,
         acceptor: Some(acceptor),
         smtp_limits,
         smtp_timeout: args.smtp_timeout.max(Duration::from_secs(1)),

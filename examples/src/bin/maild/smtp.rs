@@ -723,7 +723,9 @@ impl Conversation {
         let queued = sink.relay.map(|w| {
             let remote: Vec<&Rcpt> = txn.rcpts.iter().filter(|r| r.local.is_none()).collect();
             let w_env = spool_envelope(&txn, &remote);
-            w.into_plan(&w_env).map(|(plan, id)| (committer.submit(plan), id))
+            let next = w_env.next_attempt;
+            w.into_plan(&w_env)
+                .map(|(plan, id)| (committer.submit(plan), (id, next)))
         });
         let mut results: Vec<(String, io::Result<String>)> = Vec::with_capacity(pending.len());
         for (account, submitted) in pending {
@@ -734,7 +736,7 @@ impl Conversation {
             results.push((account, r));
         }
         let queued = match queued {
-            Some(Ok((ticket, id))) => Some(ticket.wait().await.map(|()| id)),
+            Some(Ok((ticket, (id, next)))) => Some(ticket.wait().await.map(|()| (id, next))),
             Some(Err(e)) => Some(Err(e)),
             None => None,
         };
@@ -752,9 +754,9 @@ impl Conversation {
             }
         }
         let queued_ok = match &queued {
-            Some(Ok(id)) => {
+            Some(Ok((id, next))) => {
                 tracing::info!(peer = %self.peer, from = %txn.sender, %id, "queued for relay");
-                shared.queue_wake.notify_one();
+                crate::queue::enqueued(&shared, id, *next);
                 true
             }
             Some(Err(e)) => {
@@ -807,7 +809,7 @@ impl Conversation {
         }
         let text = match (&queued, failed.is_empty()) {
             (_, false) => "Ok: not every recipient could be reached; the sender is told".to_owned(),
-            (Some(Ok(id)), true) => format!("Ok: queued as {id}"),
+            (Some(Ok((id, _))), true) => format!("Ok: queued as {id}"),
             _ => "Ok: delivered".to_owned(),
         };
         accept_with(s, &reply(250, (2, 0, 0), &text));
