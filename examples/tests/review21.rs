@@ -378,3 +378,50 @@ async fn an_idle_queue_reads_nothing_from_disk() {
     assert!(read < 1024, "an idle queue read {read} octets in 2.5 s");
     assert_eq!(m.queued(), 10);
 }
+
+// RFC 959 4.1.3, STAT with a pathname: "the command is analogous to the
+// "list" command except that data shall be transferred over the control
+// connection". ftpd read, sorted and formatted the whole directory and
+// queued it as one reply, so a STAT of a huge directory cost memory in
+// proportion to it, like LIST did. The control connection is no place for
+// a listing of any size: a directory with more than MAX_STAT_ENTRIES
+// entries is now refused with 450 (one of STAT's replies in RFC 959 5.4),
+// pointing to LIST/MLSD, which stream; smaller ones are listed as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftpd_stat_of_a_huge_directory_is_bounded() {
+    const N: usize = 30_000;
+    let dir = temp_dir_in_memory("ftpd-huge-stat");
+    let f = Ftpd::start(&dir, &[]);
+    let big = f.root().join("big");
+    std::fs::create_dir(&big).unwrap();
+    for k in 0..N {
+        std::fs::File::create(big.join(format!("{k:06}-{}", "s".repeat(193)))).unwrap();
+    }
+    std::fs::create_dir(f.root().join("small")).unwrap();
+    std::fs::write(f.root().join("small").join("one.txt"), b"1").unwrap();
+    let mut c = f.login().await;
+    let before = peak_rss_kib(f.child.id());
+    // The reply's last line (its code and a space), and how many lines came.
+    async fn stat(c: &mut Raw, path: &str) -> (String, usize) {
+        c.send(format!("STAT {path}\r\n").as_bytes()).await;
+        let mut n = 0;
+        loop {
+            let l = c.line().await;
+            assert!(!l.is_empty(), "connection closed");
+            n += 1;
+            if l.len() >= 4 && l.as_bytes()[3] == b' ' && l[..3].bytes().all(|b| b.is_ascii_digit()) {
+                return (l, n);
+            }
+        }
+    }
+    let (last, lines) = stat(&mut c, "/small").await;
+    assert!(last.starts_with("213 "), "{last}");
+    assert_eq!(lines, 3, "213-, the file, 213");
+    let (last, _) = stat(&mut c, "/big").await;
+    let grown = peak_rss_kib(f.child.id()).saturating_sub(before);
+    assert!(
+        grown < 4 * 1024,
+        "ftpd's peak memory grew by {grown} KiB for a STAT ({last})"
+    );
+    assert!(last.starts_with("450 "), "{last}");
+}

@@ -457,8 +457,11 @@ impl State {
                 Some(Err(e)) => outcome(&e),
                 None => Outcome::NotFound,
             },
-            Request::Stat(p) => match path(p).map(|p| tree.list(&p)) {
-                Some(Ok(entries)) => Outcome::Lines(listing::unix_lines(&entries, self.writable)),
+            Request::Stat(p) => match path(p).map(|p| listing::stat_entries(tree, &p)) {
+                Some(Ok(Some(entries))) => Outcome::Lines(listing::unix_lines(&entries, self.writable)),
+                Some(Ok(None)) => {
+                    Outcome::Failed(450, b"Directory too large for STAT; use LIST or MLSD".to_vec())
+                }
                 Some(Err(e)) => outcome(&e),
                 None => Outcome::NotFound,
             },

@@ -2,7 +2,7 @@
 //! names (NLST) and MLSx facts (MLSD, MLST), all via ftp-proto's writers.
 
 use bytes::BytesMut;
-use examples::ftpfs::{Entries, FileInfo, Kind};
+use examples::ftpfs::{Entries, FileInfo, FileTree, Kind};
 use ftp_proto::Timestamp;
 use ftp_proto::list::{FileKind, MlsxFacts, write_mlsx, write_unix};
 use std::io;
@@ -72,6 +72,25 @@ pub(crate) fn unix_lines(entries: &[FileInfo], writable: bool) -> Vec<Vec<u8>> {
         }
     }
     out
+}
+
+/// Most entries a STAT of a directory lists: its reply goes over the
+/// control connection whole (RFC 959 4.1.3), so a larger directory is
+/// refused with 450 and left to LIST or MLSD, which stream.
+pub(crate) const MAX_STAT_ENTRIES: usize = 2000;
+
+/// The entries STAT lists for `vpath`, sorted by name; `None` when there
+/// are more than [`MAX_STAT_ENTRIES`] (only that many are ever held).
+pub(crate) fn stat_entries(tree: &FileTree, vpath: &str) -> io::Result<Option<Vec<FileInfo>>> {
+    let mut out = Vec::new();
+    for e in tree.entries(vpath)? {
+        if out.len() == MAX_STAT_ENTRIES {
+            return Ok(None);
+        }
+        out.push(e?);
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Some(out))
 }
 
 /// How much of a listing is formatted before it is sent: a LIST, NLST or
