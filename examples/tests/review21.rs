@@ -425,3 +425,68 @@ async fn ftpd_stat_of_a_huge_directory_is_bounded() {
     );
     assert!(last.starts_with("450 "), "{last}");
 }
+
+// RFC 1939 6, QUIT in the UPDATE state: "The POP3 server removes all
+// messages marked as deleted from the maildrop and replies as to the
+// status of this operation." A +OK tells the client the deletions are
+// done; removing a file is durable only once its directory is fsynced
+// (fsync(2)). maild fsynced only `cur/`, so a message deleted from `new/`
+// (never retrieved before, or retrieved in this session) could come back
+// after a crash and be fetched again. Every directory a deletion touched
+// is now fsynced before the +OK.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pop3_deletions_from_new_are_durable_before_the_ok() {
+    let Some(trace) = strace(&["unlink", "unlinkat"]) else {
+        return;
+    };
+    let dir = temp_dir("pop3-dele-durable");
+    let mut m = Maild::start_traced(
+        &dir,
+        0,
+        &["--user", "alice@example.test:wonderland"],
+        Some(&trace),
+    );
+    let mut c = Raw::connect(m.port("smtp")).await;
+    assert_eq!(c.reply().await.0, 220);
+    assert_eq!(c.cmd("EHLO client.test").await.0, 250);
+    assert_eq!(c.cmd("MAIL FROM:<s@remote.test>").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<alice@example.test>").await.0, 250);
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    c.send(b"Subject: x\r\n\r\ndelete me\r\n").await;
+    assert_eq!(c.cmd(".").await.0, 250);
+    assert_eq!(c.cmd("QUIT").await.0, 221);
+    let new = m.maildir("alice@example.test").join("new");
+    assert_eq!(m.messages("alice@example.test").len(), 1);
+    let mut p = Raw::connect_tls(m.port("pop3s")).await;
+    assert!(p.line().await.starts_with("+OK"));
+    p.send(b"USER alice@example.test\r\n").await;
+    assert!(p.line().await.starts_with("+OK"));
+    p.send(b"PASS wonderland\r\n").await;
+    assert!(p.line().await.starts_with("+OK"));
+    p.send(b"DELE 1\r\n").await;
+    assert!(p.line().await.starts_with("+OK"));
+    p.send(b"QUIT\r\n").await;
+    let ok = p.line().await;
+    assert!(ok.starts_with("+OK"), "{ok}");
+    assert!(m.messages("alice@example.test").is_empty());
+    m.kill();
+    let log = std::fs::read_to_string(&trace.log).unwrap_or_default();
+    let _ = std::fs::remove_file(&trace.log);
+    let lines: Vec<&str> = log.lines().collect();
+    let new_tag = new.display().to_string();
+    let unlinked = lines
+        .iter()
+        .position(|l| {
+            l.contains("unlink") && l.contains(&format!("{new_tag}/"))
+                || l.contains("unlinkat(") && l.contains(&format!("<{new_tag}>"))
+        })
+        .unwrap_or_else(|| panic!("no unlink in new/ seen:\n{log}"));
+    let synced = lines[unlinked..]
+        .iter()
+        .any(|l| l.contains("fsync(") && l.contains(&format!("<{new_tag}>")));
+    assert!(
+        synced,
+        "new/ not fsynced after the deletion:\n{}",
+        lines[unlinked..].join("\n")
+    );
+}

@@ -51,6 +51,8 @@ pub(crate) fn temp_dir_in_memory(tag: &str) -> PathBuf {
 /// A running maild; killed on drop.
 pub(crate) struct Maild {
     pub(crate) child: Child,
+    /// maild's own pid when `child` is the strace running it.
+    pub(crate) traced: Option<u32>,
     pub(crate) dir: PathBuf,
     pub(crate) ports: HashMap<String, u16>,
 }
@@ -59,6 +61,11 @@ impl Maild {
     /// Starts maild with every listener on a free loopback port (the SMTP
     /// port can be fixed with `smtp_port`).
     pub(crate) fn start(dir: &Path, smtp_port: u16, extra: &[&str]) -> Maild {
+        Maild::start_traced(dir, smtp_port, extra, None)
+    }
+
+    /// As [`start`](Self::start), under `trace` when given.
+    pub(crate) fn start_traced(dir: &Path, smtp_port: u16, extra: &[&str], trace: Option<&Strace>) -> Maild {
         let smtp = format!("127.0.0.1:{smtp_port}");
         let mut args = vec![
             "--data-dir".to_owned(),
@@ -82,7 +89,15 @@ impl Maild {
             args.push("127.0.0.1:0".into());
         }
         args.extend(extra.iter().map(|s| (*s).to_owned()));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_maild"))
+        let mut cmd = match trace {
+            Some(t) => {
+                let mut c = Command::new(t.program);
+                c.args(&t.args).arg(env!("CARGO_BIN_EXE_maild"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_maild")),
+        };
+        let mut child = cmd
             .args(&args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -107,8 +122,17 @@ impl Maild {
         // Keep reading what maild prints later, so its stdout stays open.
         std::thread::spawn(move || for _ in lines {});
         assert_eq!(ports.len(), 6, "every listener reported: {ports:?}");
+        // Under strace, maild is strace's one child.
+        let traced = trace.map(|_| {
+            let id = child.id();
+            std::fs::read_to_string(format!("/proc/{id}/task/{id}/children"))
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse().ok())
+                .expect("maild's pid under strace")
+        });
         Maild {
             child,
+            traced,
             dir: dir.to_owned(),
             ports,
         }
@@ -169,6 +193,10 @@ impl Maild {
     }
 
     pub(crate) fn kill(&mut self) {
+        // Killing strace would leave maild running, detached.
+        if let Some(pid) = self.traced.take() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
