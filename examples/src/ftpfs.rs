@@ -373,17 +373,17 @@ impl FileTree {
         fs::create_dir(self.resolve_new(vpath)?)
     }
 
-    /// RMD (the directory must be empty).
+    /// RMD (the directory must be empty; a symlink to one is not removed,
+    /// nor its target).
     ///
     /// # Errors
     ///
-    /// As [`resolve`](Self::resolve), refusing the root itself.
+    /// As [`resolve`](Self::resolve) for its directory, refusing the root
+    /// itself and anything not a directory.
     pub fn rmdir(&self, vpath: &str) -> io::Result<()> {
-        let real = self.resolve(vpath)?;
-        if real == self.root {
-            return Err(denied("cannot remove the root"));
-        }
-        fs::remove_dir(real)
+        // A symlink named here is not a directory (rmdir(2): ENOTDIR); its
+        // target is never what goes.
+        fs::remove_dir(self.entry(vpath)?)
     }
 
     /// DELE (a symlink is removed itself, never its target).
@@ -392,26 +392,38 @@ impl FileTree {
     ///
     /// As [`resolve_new`](Self::resolve_new).
     pub fn delete(&self, vpath: &str) -> io::Result<()> {
-        let joined = self.join(vpath)?;
-        let parent = self.confine(joined.parent().ok_or_else(|| denied("no parent"))?)?;
-        let target = parent.join(joined.file_name().ok_or_else(|| denied("no file name"))?);
+        let target = self.entry(vpath)?;
         if fs::symlink_metadata(&target)?.is_dir() {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory"));
         }
         fs::remove_file(target)
     }
 
-    /// RNFR/RNTO.
+    /// RNFR/RNTO (a symlink is renamed itself, never its target).
     ///
     /// # Errors
     ///
-    /// As [`resolve`](Self::resolve) / [`resolve_new`](Self::resolve_new).
+    /// As [`resolve`](Self::resolve) for the directory of `from` (which
+    /// must exist, and not be the root) / [`resolve_new`](Self::resolve_new)
+    /// for `to`.
     pub fn rename(&self, from: &str, to: &str) -> io::Result<()> {
-        let src = self.resolve(from)?;
-        if src == self.root {
-            return Err(denied("cannot rename the root"));
-        }
+        // The named entry moves, a symlink as itself (rename(2)), never
+        // the file it points to.
+        let src = self.entry(from)?;
+        fs::symlink_metadata(&src)?;
         fs::rename(src, self.resolve_new(to)?)
+    }
+
+    /// The real path of the entry `vpath` names, its final component not
+    /// followed if it is a symlink (its directory is resolved and confined):
+    /// what DELE, RMD and RNFR act on. Never the root itself.
+    fn entry(&self, vpath: &str) -> io::Result<PathBuf> {
+        let joined = self.join(vpath)?;
+        if joined == self.root {
+            return Err(denied("not the root"));
+        }
+        let parent = self.confine(joined.parent().ok_or_else(|| denied("no parent"))?)?;
+        Ok(parent.join(joined.file_name().ok_or_else(|| denied("no file name"))?))
     }
 
     /// MFMT: sets the modification time.

@@ -490,3 +490,38 @@ async fn pop3_deletions_from_new_are_durable_before_the_ok() {
         lines[unlinked..].join("\n")
     );
 }
+
+// RFC 959 4.1.3: RNFR "specifies the old pathname of the file which is to
+// be renamed", RMD "causes the directory specified in the pathname to be
+// removed". ftpd resolved both paths through symlinks first (to confine
+// them to the root), so RNFR/RNTO of a symlink moved the file it points to
+// (leaving the link dangling), and RMD of a symlink to an empty directory
+// removed that directory, the link staying behind. Like rename(2) and
+// rmdir(2), and like DELE already did, they now act on the named entry:
+// RNFR/RNTO renames the link itself, RMD of a link fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftpd_rename_and_rmd_act_on_a_symlink_not_its_target() {
+    let dir = temp_dir("ftpd-symlink-ops");
+    let f = Ftpd::start(&dir, &[]);
+    let root = f.root();
+    std::fs::create_dir_all(root.join("b").join("empty")).unwrap();
+    std::fs::write(root.join("b").join("file"), b"keep me").unwrap();
+    std::fs::create_dir(root.join("a")).unwrap();
+    std::os::unix::fs::symlink("../b/file", root.join("a").join("link")).unwrap();
+    std::os::unix::fs::symlink("../b/empty", root.join("a").join("dirlink")).unwrap();
+    let mut c = f.login().await;
+    assert_eq!(c.cmd("RNFR /a/link").await.0, 350);
+    assert_eq!(c.cmd("RNTO /a/renamed").await.0, 250);
+    let renamed = std::fs::symlink_metadata(root.join("a").join("renamed")).unwrap();
+    assert!(
+        renamed.file_type().is_symlink(),
+        "the link's target was moved instead"
+    );
+    assert_eq!(std::fs::read(root.join("b").join("file")).unwrap(), b"keep me");
+    let (code, text) = c.cmd("RMD /a/dirlink").await;
+    assert!(
+        root.join("b").join("empty").is_dir(),
+        "RMD of a link removed its target"
+    );
+    assert_eq!(code / 100, 5, "{code} {text}");
+}
