@@ -525,3 +525,25 @@ async fn ftpd_rename_and_rmd_act_on_a_symlink_not_its_target() {
     );
     assert_eq!(code / 100, 5, "{code} {text}");
 }
+
+// RFC 3659 4: SIZE returns "the number of octets that would be transmitted
+// over the data connection should that file be transmitted". RETR of a
+// symlink (inside the root) sends the file it points to, but SIZE looked
+// at the link itself and answered 550 "Not a plain file", so clients that
+// size a file before fetching it (for progress, or to resume) failed on
+// links. SIZE now follows the link as RETR does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftpd_size_of_a_symlink_is_what_retr_sends() {
+    let dir = temp_dir("ftpd-symlink-size");
+    let f = Ftpd::start(&dir, &[]);
+    let root = f.root();
+    std::fs::write(root.join("file"), b"one\ntwo\n").unwrap();
+    std::os::unix::fs::symlink("file", root.join("link")).unwrap();
+    std::fs::create_dir(root.join("d")).unwrap();
+    let mut c = f.login().await;
+    assert_eq!(c.cmd("TYPE I").await.0, 200);
+    assert_eq!(c.cmd("SIZE /link").await, (213, "8".to_owned()));
+    assert_eq!(c.cmd("TYPE A").await.0, 200);
+    assert_eq!(c.cmd("SIZE /link").await, (213, "10".to_owned()));
+    assert_eq!(c.cmd("SIZE /d").await.0, 550, "a directory has no size");
+}

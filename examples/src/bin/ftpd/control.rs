@@ -5,7 +5,7 @@
 use crate::data::{self, DataMsg, DataTls, Job, Payload};
 use crate::listing;
 use crate::users::Users;
-use examples::ftpfs::{FileTree, Kind};
+use examples::ftpfs::FileTree;
 use examples::net::Conn;
 use ftp_proto::server::{
     DataFailure, DataMode, Outcome, Request, ServerEvent, Transfer, TransferId, TransferKind,
@@ -408,19 +408,25 @@ impl State {
                 (Some(f), Some(t)) => done(tree.rename(&f, &t)),
                 _ => Outcome::NotFound,
             },
-            Request::Size { path: p, ascii } => match path(p).map(|p| tree.stat(&p).map(|i| (p, i))) {
-                // RFC 3659 4: the size as the current TYPE sends it.
-                Some(Ok((p, i))) if i.kind == Kind::File && *ascii => {
-                    match ascii_offsets(tree, &p, u64::MAX) {
-                        Ok((_, sent)) => Outcome::Size(sent),
-                        Err(e) => outcome(&e),
+            Request::Size { path: p, ascii } => {
+                // RFC 3659 4: the octets RETR would send in the current
+                // TYPE, so a symlink is followed as RETR follows it.
+                let size = path(p).map(|p| {
+                    if *ascii {
+                        ascii_offsets(tree, &p, u64::MAX).map(|(_, sent)| sent)
+                    } else {
+                        tree.open_read(&p, 0).map(|(_, len)| len)
                     }
+                });
+                match size {
+                    Some(Ok(n)) => Outcome::Size(n),
+                    Some(Err(e)) if e.kind() == io::ErrorKind::InvalidInput => {
+                        Outcome::Failed(550, b"Not a plain file".to_vec())
+                    }
+                    Some(Err(e)) => outcome(&e),
+                    None => Outcome::NotFound,
                 }
-                Some(Ok((_, i))) if i.kind == Kind::File => Outcome::Size(i.size),
-                Some(Ok(_)) => Outcome::Failed(550, b"Not a plain file".to_vec()),
-                Some(Err(e)) => outcome(&e),
-                None => Outcome::NotFound,
-            },
+            }
             Request::ModTime(p) => match path(p).map(|p| tree.stat(&p)) {
                 Some(Ok(i)) => {
                     let secs = i
