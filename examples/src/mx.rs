@@ -176,7 +176,8 @@ pub const MAX_SELF_LOOKUPS: usize = 10;
 ///
 /// # Errors
 ///
-/// As [`mx_hosts`], and [`MxError::LoopsBack`] when nothing is left.
+/// As [`mx_hosts`], and [`MxError::LoopsBack`] when nothing is left (or
+/// the implicit MX is this relay).
 pub async fn mx_hosts_except(
     resolver: &TokioResolver,
     domain: &str,
@@ -246,8 +247,16 @@ pub async fn mx_hosts_except(
             }
         }
     }
-    // Implicit MX: the domain itself, if it has an address.
+    // Implicit MX: the domain itself, if it has an address; when that is
+    // this relay, "the implicit MX is unusable" (RFC 5321 5.1).
+    if own
+        .iter()
+        .any(|o| o.trim_end_matches('.').eq_ignore_ascii_case(domain))
+    {
+        return Err(MxError::LoopsBack(domain.to_owned()));
+    }
     match resolver.lookup_ip(fqdn.as_str()).await {
+        Ok(ips) if ips.iter().any(&own_address) => Err(MxError::LoopsBack(domain.to_owned())),
         Ok(ips) if ips.iter().next().is_some() => Ok(vec![domain.to_owned()]),
         Ok(_) => Err(MxError::NoSuchDomain(domain.to_owned())),
         Err(e) => Err(classify(domain, &e).unwrap_or_else(|| MxError::NoSuchDomain(domain.to_owned()))),

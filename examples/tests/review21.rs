@@ -547,3 +547,55 @@ async fn ftpd_size_of_a_symlink_is_what_retr_sends() {
     assert_eq!(c.cmd("SIZE /link").await, (213, "10".to_owned()));
     assert_eq!(c.cmd("SIZE /d").await.0, 550, "a directory has no size");
 }
+
+/// A DNS server on UDP loopback: `self.test` has no MX record and the
+/// address 127.0.0.1 (the maild under test); other names do not exist.
+async fn implicit_self_mx_dns() -> std::net::SocketAddr {
+    fake_dns_server(|name, qtype| match (name, qtype) {
+        ("self.test", 1) => Some(vec![(1, vec![127, 0, 0, 1])]),
+        ("self.test", _) => Some(Vec::new()),
+        _ => None,
+    })
+    .await
+}
+
+// RFC 5321 5.1: without MX records the domain itself is the implicit MX,
+// and "If MX records are present, but none of them are usable, or the
+// implicit MX is unusable, this situation MUST be reported as an error."
+// A domain whose implicit MX is this very server (its address is maild's
+// SMTP listener) made maild relay to itself, refuse itself as a relay and
+// bounce with "554 5.7.1 Relay access denied", a misleading reason. It is
+// now the routing loop it is (5.4.6, RFC 3463), found without connecting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_implicit_mx_that_is_this_server_is_a_routing_loop() {
+    let dns = implicit_self_mx_dns().await.to_string();
+    let port = free_port();
+    let dir = temp_dir("implicit-self-mx");
+    let p = port.to_string();
+    let m = Maild::start(
+        &dir,
+        port,
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--dns-server",
+            &dns,
+            "--mx-port",
+            &p,
+            "--allow-internal-relay",
+        ],
+    );
+    let (codes, code) = submit(
+        m.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["bob@self.test"],
+        "Subject: loop\r\n\r\nto myself\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250], 250));
+    wait_for("the bounce", || !m.messages("alice@a.test").is_empty()).await;
+    let bounce = std::fs::read_to_string(&m.messages("alice@a.test")[0]).unwrap();
+    assert!(bounce.contains("Status: 5.4.6"), "{bounce}");
+}
