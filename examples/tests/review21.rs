@@ -599,3 +599,50 @@ async fn an_implicit_mx_that_is_this_server_is_a_routing_loop() {
     let bounce = std::fs::read_to_string(&m.messages("alice@a.test")[0]).unwrap();
     assert!(bounce.contains("Status: 5.4.6"), "{bounce}");
 }
+
+// RFC 3464 2.3.2: "The Final-Recipient field indicates the recipient for
+// which this set of per-recipient fields applies", as "address-type ;
+// generic-address"; RFC 6533 3 adds the "utf-8" address type, whose
+// utf-8-addr-xtext form (non-ASCII as \x{HEX}) fits the 7bit
+// message/delivery-status part. maild's reports turned every non-ASCII
+// character of an SMTPUTF8 recipient into a space ("rfc822; j rgen@b.test"
+// for jürgen@b.test), naming an address that does not exist. The report
+// now says "utf-8; j\x{FC}rgen@b.test".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_names_a_utf8_recipient_exactly() {
+    let dir = temp_dir("utf8-final-recipient");
+    let nowhere = format!("127.0.0.1:{}", free_port());
+    let m = Maild::start(
+        &dir,
+        0,
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--relay-host",
+            &nowhere,
+            "--relay-insecure",
+            "--give-up",
+            "0s",
+        ],
+    );
+    let mut c = Raw::connect(m.port("submission")).await;
+    assert_eq!(c.reply().await.0, 220);
+    c.cmd("EHLO client.test").await;
+    assert_eq!(c.cmd("STARTTLS").await.0, 220);
+    c.tls().await;
+    c.cmd("EHLO client.test").await;
+    let auth = format!("AUTH PLAIN {}", plain("alice@a.test", "wonderland"));
+    assert_eq!(c.cmd(&auth).await.0, 235);
+    assert_eq!(c.cmd("MAIL FROM:<alice@a.test> SMTPUTF8").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<j\u{fc}rgen@b.test>").await.0, 250);
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    c.send("Subject: Gr\u{fc}\u{df}e\r\nFrom: alice@a.test\r\n\r\nbody\r\n".as_bytes())
+        .await;
+    assert_eq!(c.cmd(".").await.0, 250);
+    wait_for("the bounce", || !m.messages("alice@a.test").is_empty()).await;
+    let bounce = std::fs::read_to_string(&m.messages("alice@a.test")[0]).unwrap();
+    assert!(
+        bounce.contains("\r\nFinal-Recipient: utf-8; j\\x{FC}rgen@b.test\r\n"),
+        "{bounce}"
+    );
+}
