@@ -646,3 +646,38 @@ async fn a_report_names_a_utf8_recipient_exactly() {
         "{bounce}"
     );
 }
+
+// RFC 6531 3.7.3: "The protocol value of the 'WITH' clause when this
+// extension is used is one of the SMTPUTF8 values specified in the "IANA
+// Considerations" section of this document" (UTF8SMTP, UTF8SMTPA,
+// UTF8SMTPS, UTF8SMTPSA, UTF8LMTP, UTF8LMTPA). maild's Received field said
+// ESMTPSA for a transaction with MAIL ... SMTPUTF8.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn received_says_utf8smtp_for_an_smtputf8_transaction() {
+    let dir = temp_dir("utf8-with");
+    let m = Maild::start(&dir, 0, &["--user", "alice@a.test:wonderland"]);
+    for (param, with) in [(" SMTPUTF8", "with UTF8SMTPSA id"), ("", "with ESMTPSA id")] {
+        let mut c = Raw::connect(m.port("submission")).await;
+        assert_eq!(c.reply().await.0, 220);
+        c.cmd("EHLO client.test").await;
+        assert_eq!(c.cmd("STARTTLS").await.0, 220);
+        c.tls().await;
+        c.cmd("EHLO client.test").await;
+        let auth = format!("AUTH PLAIN {}", plain("alice@a.test", "wonderland"));
+        assert_eq!(c.cmd(&auth).await.0, 235);
+        assert_eq!(c.cmd(&format!("MAIL FROM:<alice@a.test>{param}")).await.0, 250);
+        assert_eq!(c.cmd("RCPT TO:<alice@a.test>").await.0, 250);
+        assert_eq!(c.cmd("DATA").await.0, 354);
+        c.send(format!("Subject: {with}\r\n\r\nbody\r\n").as_bytes())
+            .await;
+        assert_eq!(c.cmd(".").await.0, 250);
+        let got = m
+            .messages("alice@a.test")
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .find(|t| t.contains(&format!("Subject: {with}")))
+            .expect("delivered");
+        let received = got.split("\r\nDate:").next().unwrap().to_owned();
+        assert!(received.contains(with), "{received}");
+    }
+}

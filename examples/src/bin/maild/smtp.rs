@@ -632,7 +632,19 @@ impl Conversation {
         Err(reply(554, (5, 7, 1), "Relay access denied"))
     }
 
+    /// The `with` of the Received field (RFC 3848; RFC 6531 3.7.3: "one
+    /// of the SMTPUTF8 values" when the transaction used SMTPUTF8).
     fn protocol(&self, tls: bool, authenticated: bool) -> &'static str {
+        if self.txn.smtputf8 {
+            return match (self.kind, tls, authenticated) {
+                (Kind::Lmtp, _, false) => "UTF8LMTP",
+                (Kind::Lmtp, _, true) => "UTF8LMTPA",
+                (_, false, false) => "UTF8SMTP",
+                (_, true, false) => "UTF8SMTPS",
+                (_, false, true) => "UTF8SMTPA",
+                (_, true, true) => "UTF8SMTPSA",
+            };
+        }
         match (self.kind, self.esmtp, tls, authenticated) {
             (Kind::Lmtp, ..) => "LMTP",
             (_, false, _, _) => "SMTP",
