@@ -114,6 +114,9 @@ pub(crate) enum Format {
 #[derive(Debug)]
 pub(crate) struct Listing {
     entries: Entries,
+    /// The first entries, read before anything is sent: sorted by name when
+    /// they are the whole directory.
+    head: Option<std::vec::IntoIter<FileInfo>>,
     format: Format,
     writable: bool,
     now: Timestamp,
@@ -123,9 +126,37 @@ impl Listing {
     pub(crate) fn new(entries: Entries, format: Format, writable: bool) -> Self {
         Listing {
             entries,
+            head: None,
             format,
             writable,
             now: now(),
+        }
+    }
+
+    /// The next entry: a directory of up to [`MAX_STAT_ENTRIES`] entries
+    /// comes sorted by name, as `ls` shows it; a larger one in the order the
+    /// directory gives, so that it is never held whole.
+    fn next_entry(&mut self) -> io::Result<Option<FileInfo>> {
+        if self.head.is_none() {
+            let mut first = Vec::new();
+            let mut whole = false;
+            while first.len() <= MAX_STAT_ENTRIES {
+                match self.entries.next().transpose()? {
+                    Some(e) => first.push(e),
+                    None => {
+                        whole = true;
+                        break;
+                    }
+                }
+            }
+            if whole {
+                first.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+            self.head = Some(first.into_iter());
+        }
+        match self.head.as_mut().and_then(Iterator::next) {
+            Some(e) => Ok(Some(e)),
+            None => self.entries.next().transpose(),
         }
     }
 
@@ -135,7 +166,7 @@ impl Listing {
     /// it) are skipped. Reads the directory: call it where blocking is fine.
     pub(crate) fn fill(&mut self, out: &mut Vec<u8>) -> io::Result<bool> {
         while out.len() < LISTING_CHUNK {
-            let Some(e) = self.entries.next().transpose()? else {
+            let Some(e) = self.next_entry()? else {
                 return Ok(false);
             };
             let line = match self.format {
@@ -237,18 +268,21 @@ mod tests {
         assert_eq!(e.fact(b"modify"), Some(&b"20010909014640"[..]));
         let t = tree(
             "parse",
-            &["a.txt".into(), "bad\r\nname".into(), ".upload-x".into()],
+            &[
+                "a.txt".into(),
+                "b.txt".into(),
+                "c.txt".into(),
+                "bad\r\nname".into(),
+                ".upload-x".into(),
+            ],
         );
-        let mut names: Vec<Vec<u8>> = chunks(&t, Format::Names)
-            .concat()
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(<[u8]>::to_vec)
-            .collect();
-        names.sort();
-        assert_eq!(names, vec![b"a.txt\r".to_vec(), b"dir\r".to_vec()]);
+        // A small directory is listed sorted by name, as `ls` shows it.
+        assert_eq!(
+            chunks(&t, Format::Names).concat(),
+            b"a.txt\r\nb.txt\r\nc.txt\r\ndir\r\n"
+        );
         let m = chunks(&t, Format::Machine(MlsxFacts::default())).concat();
-        assert_eq!(ftp_proto::list::lines(&m).count(), 2, "MLSD lines");
+        assert_eq!(ftp_proto::list::lines(&m).count(), 4, "MLSD lines");
         for line in ftp_proto::list::lines(&m) {
             ftp_proto::list::parse_mlsx(line).unwrap();
         }
