@@ -76,7 +76,8 @@ pub(crate) fn unix_lines(entries: &[FileInfo], writable: bool) -> Vec<Vec<u8>> {
 
 /// Most entries a STAT of a directory lists: its reply goes over the
 /// control connection whole (RFC 959 4.1.3), so a larger directory is
-/// refused with 450 and left to LIST or MLSD, which stream.
+/// refused with 450 and left to LIST or MLSD, which stream. Also the most
+/// entries a LIST, NLST or MLSD holds to send them sorted by name.
 pub(crate) const MAX_STAT_ENTRIES: usize = 2000;
 
 /// The entries STAT lists for `vpath`, sorted by name; `None` when there
