@@ -210,28 +210,39 @@ impl FileTree {
     }
 
     /// The entries of a directory, sorted by name; for a file, the file itself.
+    /// Holds the whole directory in memory: for listings of any size, see
+    /// [`entries`](Self::entries).
     ///
     /// # Errors
     ///
     /// As [`resolve`](Self::resolve), or I/O errors reading the directory.
     pub fn list(&self, vpath: &str) -> io::Result<Vec<FileInfo>> {
-        let real = self.resolve(vpath)?;
-        if !real.is_dir() {
-            return Ok(vec![self.stat(vpath)?]);
-        }
-        let mut out = Vec::new();
-        for dirent in fs::read_dir(&real)? {
-            let dirent = dirent?;
-            let name = dirent.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".upload-") {
-                continue;
-            }
-            if let Ok(meta) = dirent.path().symlink_metadata() {
-                out.push(info(name, &meta)?);
-            }
-        }
+        let mut out = self.entries(vpath)?.collect::<io::Result<Vec<_>>>()?;
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
+    }
+
+    /// The entries of a directory, read from it one at a time as the
+    /// iterator is advanced (in the directory's own order, never all held
+    /// at once); for a file, the file itself. Temporary upload files are
+    /// left out, as are entries removed while the directory is read.
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve`](Self::resolve), or I/O errors opening the directory;
+    /// the iterator yields errors reading it.
+    pub fn entries(&self, vpath: &str) -> io::Result<Entries> {
+        let real = self.resolve(vpath)?;
+        if !real.is_dir() {
+            return Ok(Entries {
+                dir: None,
+                one: Some(self.stat(vpath)?),
+            });
+        }
+        Ok(Entries {
+            dir: Some(fs::read_dir(&real)?),
+            one: None,
+        })
     }
 
     /// Opens a file for reading at `offset` (REST); returns it and its length.
@@ -362,17 +373,17 @@ impl FileTree {
         fs::create_dir(self.resolve_new(vpath)?)
     }
 
-    /// RMD (the directory must be empty).
+    /// RMD (the directory must be empty; a symlink to one is not removed,
+    /// nor its target).
     ///
     /// # Errors
     ///
-    /// As [`resolve`](Self::resolve), refusing the root itself.
+    /// As [`resolve`](Self::resolve) for its directory, refusing the root
+    /// itself and anything not a directory.
     pub fn rmdir(&self, vpath: &str) -> io::Result<()> {
-        let real = self.resolve(vpath)?;
-        if real == self.root {
-            return Err(denied("cannot remove the root"));
-        }
-        fs::remove_dir(real)
+        // A symlink named here is not a directory (rmdir(2): ENOTDIR); its
+        // target is never what goes.
+        fs::remove_dir(self.entry(vpath)?)
     }
 
     /// DELE (a symlink is removed itself, never its target).
@@ -381,26 +392,38 @@ impl FileTree {
     ///
     /// As [`resolve_new`](Self::resolve_new).
     pub fn delete(&self, vpath: &str) -> io::Result<()> {
-        let joined = self.join(vpath)?;
-        let parent = self.confine(joined.parent().ok_or_else(|| denied("no parent"))?)?;
-        let target = parent.join(joined.file_name().ok_or_else(|| denied("no file name"))?);
+        let target = self.entry(vpath)?;
         if fs::symlink_metadata(&target)?.is_dir() {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory"));
         }
         fs::remove_file(target)
     }
 
-    /// RNFR/RNTO.
+    /// RNFR/RNTO (a symlink is renamed itself, never its target).
     ///
     /// # Errors
     ///
-    /// As [`resolve`](Self::resolve) / [`resolve_new`](Self::resolve_new).
+    /// As [`resolve`](Self::resolve) for the directory of `from` (which
+    /// must exist, and not be the root) / [`resolve_new`](Self::resolve_new)
+    /// for `to`.
     pub fn rename(&self, from: &str, to: &str) -> io::Result<()> {
-        let src = self.resolve(from)?;
-        if src == self.root {
-            return Err(denied("cannot rename the root"));
-        }
+        // The named entry moves, a symlink as itself (rename(2)), never
+        // the file it points to.
+        let src = self.entry(from)?;
+        fs::symlink_metadata(&src)?;
         fs::rename(src, self.resolve_new(to)?)
+    }
+
+    /// The real path of the entry `vpath` names, its final component not
+    /// followed if it is a symlink (its directory is resolved and confined):
+    /// what DELE, RMD and RNFR act on. Never the root itself.
+    fn entry(&self, vpath: &str) -> io::Result<PathBuf> {
+        let joined = self.join(vpath)?;
+        if joined == self.root {
+            return Err(denied("not the root"));
+        }
+        let parent = self.confine(joined.parent().ok_or_else(|| denied("no parent"))?)?;
+        Ok(parent.join(joined.file_name().ok_or_else(|| denied("no file name"))?))
     }
 
     /// MFMT: sets the modification time.
@@ -434,6 +457,38 @@ fn info(name: String, meta: &fs::Metadata) -> io::Result<FileInfo> {
         uid: meta.uid(),
         gid: meta.gid(),
     })
+}
+
+/// The entries of a listing, read as they are asked for (see
+/// [`FileTree::entries`]).
+#[derive(Debug)]
+pub struct Entries {
+    dir: Option<fs::ReadDir>,
+    one: Option<FileInfo>,
+}
+
+impl Iterator for Entries {
+    type Item = io::Result<FileInfo>;
+
+    fn next(&mut self) -> Option<io::Result<FileInfo>> {
+        if let Some(one) = self.one.take() {
+            return Some(Ok(one));
+        }
+        let dir = self.dir.as_mut()?;
+        loop {
+            let dirent = match dir.next()? {
+                Ok(d) => d,
+                Err(e) => return Some(Err(e)),
+            };
+            let name = dirent.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".upload-") {
+                continue;
+            }
+            if let Ok(meta) = dirent.path().symlink_metadata() {
+                return Some(info(name, &meta));
+            }
+        }
+    }
 }
 
 /// A file being uploaded under a temporary name.

@@ -6,7 +6,7 @@ use hickory_resolver::name_server::TokioConnectionProvider;
 use hickory_resolver::proto::xfer::Protocol;
 use hickory_resolver::{ResolveError, TokioResolver};
 use std::hash::BuildHasher;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// Why no next hop could be found.
@@ -62,6 +62,76 @@ pub fn resolver(server: Option<SocketAddr>) -> std::io::Result<TokioResolver> {
     Ok(builder.with_options(opts).build())
 }
 
+/// The IPv4 address an IPv6 address carries (IPv4-mapped `::ffff:a.b.c.d`
+/// or the deprecated IPv4-compatible `::a.b.c.d`), which a connection to it
+/// reaches; the address itself otherwise.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4() {
+            // `::` and `::1` are IPv6 addresses, not compatible IPv4 ones.
+            Some(v4) if !v6.is_unspecified() && !v6.is_loopback() => IpAddr::V4(v4),
+            _ => ip,
+        },
+        v4 => v4,
+    }
+}
+
+/// True for an address that names this machine or no machine: loopback or
+/// unspecified (IPv4-mapped forms included). No MX host is ever reached
+/// there: a relay that connects to one talks to itself or to a local
+/// service (RFC 5321 5.1 has a relay discard its own MX records).
+#[must_use]
+pub fn is_loopback_or_unspecified(ip: IpAddr) -> bool {
+    let ip = canonical(ip);
+    ip.is_loopback() || ip.is_unspecified()
+}
+
+/// True for an address a relay must not connect to on a stranger's word,
+/// as when a recipient names it in an address literal (RFC 5321 4.1.3):
+/// loopback and unspecified, private (RFC 1918, RFC 4193 unique local),
+/// shared (RFC 6598), link-local (RFC 3927, RFC 4291 2.5.6), multicast
+/// and broadcast, IPv4-mapped forms included. Such a literal would let
+/// any user who may relay reach internal services (SSRF).
+#[must_use]
+pub fn is_internal(ip: IpAddr) -> bool {
+    if is_loopback_or_unspecified(ip) {
+        return true;
+    }
+    match canonical(ip) {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_private()
+                || v4.is_link_local()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || (a == 100 && (b & 0xc0) == 64)
+                || a == 0
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80 || v6.is_multicast()
+        }
+    }
+}
+
+/// True when a connection to `ip` on `port` reaches `listener`, a bound
+/// listening address: the same address and port, or, for a listener on the
+/// unspecified address, any address of this machine on that port (an
+/// address this machine has is one a socket can be bound to).
+#[must_use]
+pub fn reaches(listener: SocketAddr, ip: IpAddr, port: u16) -> bool {
+    if listener.port() != port {
+        return false;
+    }
+    let (bound, ip) = (canonical(listener.ip()), canonical(ip));
+    if bound == ip {
+        return true;
+    }
+    bound.is_unspecified()
+        && (bound.is_ipv6() || ip.is_ipv4())
+        && (ip.is_loopback() || std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).is_ok())
+}
+
 fn classify(domain: &str, e: &ResolveError) -> Option<MxError> {
     if e.is_nx_domain() {
         return Some(MxError::NoSuchDomain(domain.to_owned()));
@@ -83,22 +153,36 @@ fn classify(domain: &str, e: &ResolveError) -> Option<MxError> {
 ///
 /// [`MxError`], telling permanent from temporary failures.
 pub async fn mx_hosts(resolver: &TokioResolver, domain: &str) -> Result<Vec<String>, MxError> {
-    mx_hosts_except(resolver, domain, &[]).await
+    mx_hosts_except(resolver, domain, &[], |_| false).await
 }
 
-/// As [`mx_hosts`], for a relay known by the host names `own`: from the
-/// first MX record naming one of them, that preference and every higher
-/// one are left out (RFC 5321 5.1: "all records at that preference level
-/// and higher-numbered ones MUST be discarded"), so a backup MX never
-/// relays to itself or to a worse backup.
+/// Most MX hosts whose addresses [`mx_hosts_except`] looks up to find the
+/// relay itself among them: a hostile domain can list hundreds, each lookup
+/// can take the resolver's timeout, and maild's queue tries no more than
+/// this many addresses in one attempt anyway (RFC 5321 5.1 allows "a
+/// configurable limit on the number of alternate addresses").
+pub const MAX_SELF_LOOKUPS: usize = 10;
+
+/// As [`mx_hosts`], for a relay known by the host names `own` and the
+/// addresses for which `own_address` is true: from the first MX record
+/// naming one of them, or whose host has such an address, that preference
+/// and every higher one are left out (RFC 5321 5.1: "The relay host MUST
+/// then inspect the list for any of the names or addresses by which it
+/// might be known in mail transactions. If a matching record is found, all
+/// records at that preference level and higher-numbered ones MUST be
+/// discarded"), so a backup MX never relays to itself or to a worse
+/// backup. Addresses are looked up for the first [`MAX_SELF_LOOKUPS`]
+/// hosts; a failed lookup counts as not this relay.
 ///
 /// # Errors
 ///
-/// As [`mx_hosts`], and [`MxError::LoopsBack`] when nothing is left.
+/// As [`mx_hosts`], and [`MxError::LoopsBack`] when nothing is left (or
+/// the implicit MX is this relay).
 pub async fn mx_hosts_except(
     resolver: &TokioResolver,
     domain: &str,
     own: &[&str],
+    own_address: impl Fn(IpAddr) -> bool,
 ) -> Result<Vec<String>, MxError> {
     let domain = domain.trim_end_matches('.');
     let fqdn = format!("{domain}.");
@@ -126,7 +210,29 @@ pub async fn mx_hosts_except(
                     own.iter()
                         .any(|o| o.trim_end_matches('.').eq_ignore_ascii_case(h))
                 };
-                if let Some(cut) = records.iter().find(|(_, h)| is_own(h)).map(|(p, _)| *p) {
+                let mut cut = None;
+                for (k, (pref, host)) in records.iter().enumerate() {
+                    if is_own(host) {
+                        cut = Some(*pref);
+                        break;
+                    }
+                    if k >= MAX_SELF_LOOKUPS {
+                        continue;
+                    }
+                    // The address of an IP-looking exchange name is itself.
+                    let mine = match host.parse::<IpAddr>() {
+                        Ok(ip) => own_address(ip),
+                        Err(_) => resolver
+                            .lookup_ip(format!("{host}."))
+                            .await
+                            .is_ok_and(|ips| ips.iter().any(&own_address)),
+                    };
+                    if mine {
+                        cut = Some(*pref);
+                        break;
+                    }
+                }
+                if let Some(cut) = cut {
                     records.retain(|(p, _)| *p < cut);
                     if records.is_empty() {
                         return Err(MxError::LoopsBack(domain.to_owned()));
@@ -141,8 +247,16 @@ pub async fn mx_hosts_except(
             }
         }
     }
-    // Implicit MX: the domain itself, if it has an address.
+    // Implicit MX: the domain itself, if it has an address; when that is
+    // this relay, "the implicit MX is unusable" (RFC 5321 5.1).
+    if own
+        .iter()
+        .any(|o| o.trim_end_matches('.').eq_ignore_ascii_case(domain))
+    {
+        return Err(MxError::LoopsBack(domain.to_owned()));
+    }
     match resolver.lookup_ip(fqdn.as_str()).await {
+        Ok(ips) if ips.iter().any(&own_address) => Err(MxError::LoopsBack(domain.to_owned())),
         Ok(ips) if ips.iter().next().is_some() => Ok(vec![domain.to_owned()]),
         Ok(_) => Err(MxError::NoSuchDomain(domain.to_owned())),
         Err(e) => Err(classify(domain, &e).unwrap_or_else(|| MxError::NoSuchDomain(domain.to_owned()))),
@@ -219,6 +333,55 @@ mod tests {
         addr
     }
 
+    #[test]
+    fn internal_and_loopback_addresses() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        for a in [
+            "127.0.0.1",
+            "127.9.9.9",
+            "0.0.0.0",
+            "::1",
+            "::",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_loopback_or_unspecified(ip(a)), "{a}");
+            assert!(is_internal(ip(a)), "{a}");
+        }
+        for a in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "255.255.255.255",
+            "224.0.0.1",
+            "fe80::1",
+            "fd00::1",
+            "ff02::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_loopback_or_unspecified(ip(a)), "{a}");
+            assert!(is_internal(ip(a)), "{a}");
+        }
+        for a in ["192.0.2.1", "8.8.8.8", "2001:db8::1", "100.128.0.1"] {
+            assert!(!is_internal(ip(a)), "{a}");
+        }
+    }
+
+    #[test]
+    fn a_listener_is_reached_on_its_address_and_port() {
+        let l = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(reaches(l("127.0.0.1:25"), ip("127.0.0.1"), 25));
+        assert!(reaches(l("127.0.0.1:25"), ip("::ffff:127.0.0.1"), 25));
+        assert!(!reaches(l("127.0.0.1:25"), ip("127.0.0.1"), 2525));
+        assert!(!reaches(l("127.0.0.1:25"), ip("192.0.2.1"), 25));
+        assert!(reaches(l("0.0.0.0:25"), ip("127.0.0.2"), 25));
+        assert!(reaches(l("[::]:25"), ip("::1"), 25));
+        // Not an address of this machine.
+        assert!(!reaches(l("0.0.0.0:25"), ip("192.0.2.1"), 25));
+    }
+
     #[tokio::test]
     async fn mx_order_implicit_null_and_missing() {
         let r = resolver(Some(dns_server().await)).unwrap();
@@ -232,10 +395,14 @@ mod tests {
         assert!(null.is_permanent());
         // Known as b.mx.test: b and the worse c are left out.
         assert_eq!(
-            mx_hosts_except(&r, "mx.test", &["B.MX.test."]).await.unwrap(),
+            mx_hosts_except(&r, "mx.test", &["B.MX.test."], |_| false)
+                .await
+                .unwrap(),
             vec!["a.mx.test"]
         );
-        let own_best = mx_hosts_except(&r, "mx.test", &["a.mx.test"]).await.unwrap_err();
+        let own_best = mx_hosts_except(&r, "mx.test", &["a.mx.test"], |_| false)
+            .await
+            .unwrap_err();
         assert_eq!(own_best, MxError::LoopsBack("mx.test".into()));
         assert!(own_best.is_permanent());
         let missing = mx_hosts(&r, "nowhere.test").await.unwrap_err();

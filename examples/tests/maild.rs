@@ -699,6 +699,7 @@ async fn relays_by_mx_lookup_and_bounces_null_mx() {
         &[
             "--user",
             "alice@a.test:wonderland",
+            "--allow-internal-relay",
             "--dns-server",
             &dns,
             "--mx-port",

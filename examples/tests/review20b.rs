@@ -37,6 +37,7 @@ async fn relay_to_an_address_literal_connects_to_that_address() {
         &[
             "--user",
             "alice@a.test:wonderland",
+            "--allow-internal-relay",
             "--dns-server",
             &dns_addr,
             "--mx-port",
@@ -291,6 +292,7 @@ async fn one_relay_attempt_tries_a_bounded_number_of_mx_hosts() {
         &[
             "--user",
             "alice@a.test:wonderland",
+            "--allow-internal-relay",
             "--dns-server",
             &dns,
             "--mx-port",
@@ -572,16 +574,6 @@ async fn pop3_fetch_stops_a_message_far_larger_than_listed() {
     );
 }
 
-/// Peak resident memory of process `pid` in KiB (VmHWM).
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
-
 // The ftp client's `ls` collected the whole listing in memory before it
 // printed any of it, so a hostile (or just huge) server's listing, which
 // has no size limit in FTP, grew the client's memory without bound. The
@@ -703,6 +695,7 @@ async fn relay_never_goes_to_its_own_backup_mx_record() {
         &[
             "--user",
             "alice@a.test:wonderland",
+            "--allow-internal-relay",
             "--dns-server",
             &dns,
             "--mx-port",

@@ -120,6 +120,23 @@ fn load_state(path: &Path) -> Result<HashSet<Bytes>> {
     }
 }
 
+/// Opens (creating if needed) the state file for appending, and fsyncs its
+/// directory: the file's own fsync (at the end of a fetch, before QUIT
+/// commits any deletion) does not make its directory entry durable
+/// (fsync(2): "an explicit fsync() on a file descriptor for the directory
+/// is also needed"), and a state file lost in a crash means everything is
+/// fetched again. Done on every open, so a file created by a run that
+/// crashed before this point is covered too.
+fn open_state(path: &Path) -> std::io::Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(file)
+}
+
 /// The most octets a message listed with `size` may bring: RFC 1939 5 says
 /// LIST gives its "exact size", but servers differ in how they count line
 /// ends, so twice that plus 1 MiB. Without a listed size, no bound.
@@ -358,11 +375,7 @@ async fn run(args: Args) -> Result<()> {
         .unwrap_or_else(|| args.maildir.join(".pop3-fetch-uidl"));
     let (known, state) = if args.new_only {
         let known = load_state(&state_path)?;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&state_path)
-            .map_err(|e| format!("{}: {e}", state_path.display()))?;
+        let file = open_state(&state_path).map_err(|e| format!("{}: {e}", state_path.display()))?;
         (known, Some(file))
     } else {
         (HashSet::new(), None)

@@ -29,9 +29,30 @@ pub(crate) fn temp_dir(tag: &str) -> PathBuf {
     d
 }
 
+/// As [`temp_dir`], in memory (/dev/shm) where that exists: for tests that
+/// create many files, which a slow disk would take minutes for.
+pub(crate) fn temp_dir_in_memory(tag: &str) -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    if !shm.is_dir() {
+        return temp_dir(tag);
+    }
+    let d = shm.join(format!(
+        "maild-it-{tag}-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    match std::fs::create_dir_all(&d) {
+        Ok(()) => d,
+        Err(_) => temp_dir(tag),
+    }
+}
+
 /// A running maild; killed on drop.
 pub(crate) struct Maild {
     pub(crate) child: Child,
+    /// maild's own pid when `child` is the strace running it.
+    pub(crate) traced: Option<u32>,
     pub(crate) dir: PathBuf,
     pub(crate) ports: HashMap<String, u16>,
 }
@@ -40,6 +61,11 @@ impl Maild {
     /// Starts maild with every listener on a free loopback port (the SMTP
     /// port can be fixed with `smtp_port`).
     pub(crate) fn start(dir: &Path, smtp_port: u16, extra: &[&str]) -> Maild {
+        Maild::start_traced(dir, smtp_port, extra, None)
+    }
+
+    /// As [`start`](Self::start), under `trace` when given.
+    pub(crate) fn start_traced(dir: &Path, smtp_port: u16, extra: &[&str], trace: Option<&Strace>) -> Maild {
         let smtp = format!("127.0.0.1:{smtp_port}");
         let mut args = vec![
             "--data-dir".to_owned(),
@@ -63,7 +89,15 @@ impl Maild {
             args.push("127.0.0.1:0".into());
         }
         args.extend(extra.iter().map(|s| (*s).to_owned()));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_maild"))
+        let mut cmd = match trace {
+            Some(t) => {
+                let mut c = Command::new(t.program);
+                c.args(&t.args).arg(env!("CARGO_BIN_EXE_maild"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_maild")),
+        };
+        let mut child = cmd
             .args(&args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -88,8 +122,17 @@ impl Maild {
         // Keep reading what maild prints later, so its stdout stays open.
         std::thread::spawn(move || for _ in lines {});
         assert_eq!(ports.len(), 6, "every listener reported: {ports:?}");
+        // Under strace, maild is strace's one child.
+        let traced = trace.map(|_| {
+            let id = child.id();
+            std::fs::read_to_string(format!("/proc/{id}/task/{id}/children"))
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse().ok())
+                .expect("maild's pid under strace")
+        });
         Maild {
             child,
+            traced,
             dir: dir.to_owned(),
             ports,
         }
@@ -130,7 +173,30 @@ impl Maild {
             .unwrap_or(0)
     }
 
+    /// The text of every queued envelope.
+    pub(crate) fn envelopes(&self) -> Vec<String> {
+        std::fs::read_dir(self.dir.join("queue"))
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".env"))
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// True once some queued message has had a delivery attempt recorded.
+    pub(crate) fn attempted(&self) -> bool {
+        self.envelopes()
+            .iter()
+            .any(|t| t.lines().any(|l| l.starts_with("attempts ") && l != "attempts 0"))
+    }
+
     pub(crate) fn kill(&mut self) {
+        // Killing strace would leave maild running, detached.
+        if let Some(pid) = self.traced.take() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -367,6 +433,34 @@ impl Ftpd {
     }
 }
 
+impl Ftpd {
+    /// Runs a listing command (`LIST`, `NLST`, `MLSD`, with any argument)
+    /// over an EPSV data connection on a logged-in control connection and
+    /// returns what the data connection carried; the transfer must end
+    /// with 226.
+    pub(crate) async fn listing(c: &mut Raw, command: &str) -> Vec<u8> {
+        let (code, text) = c.cmd("EPSV").await;
+        assert_eq!(code, 229, "{text}");
+        let port: u16 = text
+            .split("(|||")
+            .nth(1)
+            .and_then(|r| r.split('|').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {text:?}"));
+        let mut data = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let (code, text) = c.cmd(command).await;
+        assert!(code == 150 || code == 125, "{command}: {code} {text}");
+        let mut out = Vec::new();
+        tokio::time::timeout(WAIT, data.read_to_end(&mut out))
+            .await
+            .expect("listing timed out")
+            .unwrap();
+        let (code, text) = c.reply().await;
+        assert_eq!(code, 226, "{command}: {text}");
+        out
+    }
+}
+
 impl Drop for Ftpd {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -508,4 +602,57 @@ pub(crate) async fn fake_dns_server(zone: Zone) -> std::net::SocketAddr {
         }
     });
     addr
+}
+
+/// How to run a program under strace(1) with every fsync and fdatasync
+/// (file descriptors shown with their paths) written to `log`.
+pub(crate) struct Strace {
+    pub(crate) program: &'static str,
+    pub(crate) args: Vec<String>,
+    pub(crate) log: PathBuf,
+}
+
+/// An strace wrapper tracing the sync calls (and `extra` calls, e.g.
+/// `"openat"`), or `None` (with a note on stderr) where strace is missing
+/// or may not trace: the test that asked then checks nothing.
+pub(crate) fn strace(extra: &[&str]) -> Option<Strace> {
+    let works = Command::new("strace")
+        .args(["-o", "/dev/null", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !works {
+        eprintln!("strace is missing or cannot trace here: skipped");
+        return None;
+    }
+    let log = std::env::temp_dir().join(format!(
+        "strace-{}-{}.log",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    let mut calls = vec!["fsync", "fdatasync"];
+    calls.extend_from_slice(extra);
+    Some(Strace {
+        program: "strace",
+        args: vec![
+            "-f".into(),
+            "-y".into(),
+            "-e".into(),
+            format!("trace={}", calls.join(",")),
+            "-o".into(),
+            log.display().to_string(),
+        ],
+        log,
+    })
+}
+
+/// Peak resident memory of process `pid` in KiB (VmHWM).
+pub(crate) fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
 }

@@ -5,7 +5,7 @@
 use crate::data::{self, DataMsg, DataTls, Job, Payload};
 use crate::listing;
 use crate::users::Users;
-use examples::ftpfs::{FileTree, Kind};
+use examples::ftpfs::FileTree;
 use examples::net::Conn;
 use ftp_proto::server::{
     DataFailure, DataMode, Outcome, Request, ServerEvent, Transfer, TransferId, TransferKind,
@@ -408,19 +408,25 @@ impl State {
                 (Some(f), Some(t)) => done(tree.rename(&f, &t)),
                 _ => Outcome::NotFound,
             },
-            Request::Size { path: p, ascii } => match path(p).map(|p| tree.stat(&p).map(|i| (p, i))) {
-                // RFC 3659 4: the size as the current TYPE sends it.
-                Some(Ok((p, i))) if i.kind == Kind::File && *ascii => {
-                    match ascii_offsets(tree, &p, u64::MAX) {
-                        Ok((_, sent)) => Outcome::Size(sent),
-                        Err(e) => outcome(&e),
+            Request::Size { path: p, ascii } => {
+                // RFC 3659 4: the octets RETR would send in the current
+                // TYPE, so a symlink is followed as RETR follows it.
+                let size = path(p).map(|p| {
+                    if *ascii {
+                        ascii_offsets(tree, &p, u64::MAX).map(|(_, sent)| sent)
+                    } else {
+                        tree.open_read(&p, 0).map(|(_, len)| len)
                     }
+                });
+                match size {
+                    Some(Ok(n)) => Outcome::Size(n),
+                    Some(Err(e)) if e.kind() == io::ErrorKind::InvalidInput => {
+                        Outcome::Failed(550, b"Not a plain file".to_vec())
+                    }
+                    Some(Err(e)) => outcome(&e),
+                    None => Outcome::NotFound,
                 }
-                Some(Ok((_, i))) if i.kind == Kind::File => Outcome::Size(i.size),
-                Some(Ok(_)) => Outcome::Failed(550, b"Not a plain file".to_vec()),
-                Some(Err(e)) => outcome(&e),
-                None => Outcome::NotFound,
-            },
+            }
             Request::ModTime(p) => match path(p).map(|p| tree.stat(&p)) {
                 Some(Ok(i)) => {
                     let secs = i
@@ -457,8 +463,11 @@ impl State {
                 Some(Err(e)) => outcome(&e),
                 None => Outcome::NotFound,
             },
-            Request::Stat(p) => match path(p).map(|p| tree.list(&p)) {
-                Some(Ok(entries)) => Outcome::Lines(listing::unix_lines(&entries, self.writable)),
+            Request::Stat(p) => match path(p).map(|p| listing::stat_entries(tree, &p)) {
+                Some(Ok(Some(entries))) => Outcome::Lines(listing::unix_lines(&entries, self.writable)),
+                Some(Ok(None)) => {
+                    Outcome::Failed(450, b"Directory too large for STAT; use LIST or MLSD".to_vec())
+                }
                 Some(Err(e)) => outcome(&e),
                 None => Outcome::NotFound,
             },
@@ -522,12 +531,18 @@ impl State {
             }
             TransferKind::List | TransferKind::NameList | TransferKind::MachineList => {
                 let p = path.unwrap_or_else(|| "/".to_owned());
-                let entries = tree.list(&p).map_err(fail)?;
-                Ok(Payload::Bytes(match t.kind {
-                    TransferKind::List => listing::join_crlf(&listing::unix_lines(&entries, self.writable)),
-                    TransferKind::NameList => listing::names(&entries),
-                    _ => listing::mlsd(&entries, t.mlst_facts, self.writable),
-                }))
+                // Read from the directory as it is sent, a chunk at a time.
+                let entries = tree.entries(&p).map_err(fail)?;
+                let format = match t.kind {
+                    TransferKind::List => listing::Format::Unix,
+                    TransferKind::NameList => listing::Format::Names,
+                    _ => listing::Format::Machine(t.mlst_facts),
+                };
+                Ok(Payload::Listing(listing::Listing::new(
+                    entries,
+                    format,
+                    self.writable,
+                )))
             }
         }
     }

@@ -12,6 +12,7 @@
 //! few hundred KiB, and a slow disk never stalls a runtime worker. TLS and
 //! TYPE A go through a buffer in the task, as they must.
 
+use crate::listing::{LISTING_CHUNK, Listing};
 use bytes::BytesMut;
 use examples::ftpfs::Upload;
 use examples::net::Conn;
@@ -58,8 +59,8 @@ pub(crate) enum DataMsg {
 pub(crate) enum Payload {
     /// RETR: the file, positioned at the REST offset.
     File(File),
-    /// LIST/NLST/MLSD: the listing, already formatted.
-    Bytes(Vec<u8>),
+    /// LIST/NLST/MLSD: the listing, formatted and sent a chunk at a time.
+    Listing(Listing),
     /// STOR/APPE/STOU: the upload under its temporary name.
     Upload(Upload),
 }
@@ -215,7 +216,7 @@ async fn transfer(mut job: Job, tcp: TcpStream) -> Result<u64, DataFailure> {
             Payload::Upload(up) => {
                 return in_thread(tcp, job.timeout, job.aborted, move |s| splice_all(s, up)).await;
             }
-            p @ Payload::Bytes(_) => job.payload = p,
+            p @ Payload::Listing(_) => job.payload = p,
         }
     }
     let mut conn = match &job.tls {
@@ -243,10 +244,7 @@ async fn transfer(mut job: Job, tcp: TcpStream) -> Result<u64, DataFailure> {
     let wait = job.timeout;
     let ascii = job.ascii;
     let moved = match job.payload {
-        Payload::Bytes(b) => {
-            with_timeout(wait, conn.write_all(&b)).await?;
-            b.len() as u64
-        }
+        Payload::Listing(mut l) => send_listing(&mut conn, &mut l, wait).await?,
         Payload::File(mut f) => send_file(&mut conn, &mut f, ascii, wait).await?,
         Payload::Upload(mut up) => {
             let n = receive(&mut conn, &mut up, ascii, wait).await?;
@@ -377,6 +375,25 @@ fn splice_all(data: &DataSocket, mut up: Upload) -> Result<u64, DataFailure> {
     }
     up.commit().map_err(|e| storage_failure(&e))?;
     Ok(total)
+}
+
+/// LIST/NLST/MLSD: formats and sends the listing [`LISTING_CHUNK`] octets
+/// at a time, reading the directory as it goes.
+async fn send_listing(conn: &mut Conn, l: &mut Listing, wait: Duration) -> Result<u64, DataFailure> {
+    let mut buf = Vec::with_capacity(LISTING_CHUNK + 4096);
+    let mut total = 0u64;
+    loop {
+        buf.clear();
+        let more = tokio::task::block_in_place(|| l.fill(&mut buf)).map_err(|e| {
+            tracing::warn!(error = %e, "reading a directory for a listing");
+            DataFailure::Local
+        })?;
+        with_timeout(wait, conn.write_all(&buf)).await?;
+        total += buf.len() as u64;
+        if !more {
+            return Ok(total);
+        }
+    }
 }
 
 async fn send_file(conn: &mut Conn, f: &mut File, ascii: bool, wait: Duration) -> Result<u64, DataFailure> {

@@ -2,9 +2,10 @@
 //! names (NLST) and MLSx facts (MLSD, MLST), all via ftp-proto's writers.
 
 use bytes::BytesMut;
-use examples::ftpfs::{FileInfo, Kind};
+use examples::ftpfs::{Entries, FileInfo, FileTree, Kind};
 use ftp_proto::Timestamp;
 use ftp_proto::list::{FileKind, MlsxFacts, write_mlsx, write_unix};
+use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 fn timestamp(t: SystemTime) -> Timestamp {
@@ -73,24 +74,125 @@ pub(crate) fn unix_lines(entries: &[FileInfo], writable: bool) -> Vec<Vec<u8>> {
     out
 }
 
-/// Joins lines with CRLF (the data connection of a listing is TYPE A).
-pub(crate) fn join_crlf(lines: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(lines.iter().map(|l| l.len() + 2).sum());
-    for l in lines {
-        out.extend_from_slice(l);
-        out.extend_from_slice(b"\r\n");
+/// Most entries a STAT of a directory lists: its reply goes over the
+/// control connection whole (RFC 959 4.1.3), so a larger directory is
+/// refused with 450 and left to LIST or MLSD, which stream. Also the most
+/// entries a LIST, NLST or MLSD holds to send them sorted by name.
+pub(crate) const MAX_STAT_ENTRIES: usize = 2000;
+
+/// The entries STAT lists for `vpath`, sorted by name; `None` when there
+/// are more than [`MAX_STAT_ENTRIES`] (only that many are ever held).
+pub(crate) fn stat_entries(tree: &FileTree, vpath: &str) -> io::Result<Option<Vec<FileInfo>>> {
+    let mut out = Vec::new();
+    for e in tree.entries(vpath)? {
+        if out.len() == MAX_STAT_ENTRIES {
+            return Ok(None);
+        }
+        out.push(e?);
     }
-    out
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Some(out))
 }
 
-/// NLST: one name per line.
-pub(crate) fn names(entries: &[FileInfo]) -> Vec<u8> {
-    let lines: Vec<Vec<u8>> = entries
-        .iter()
-        .map(|e| e.name.as_bytes().to_vec())
-        .filter(|n| proto_core::check_arg(n).is_ok())
-        .collect();
-    join_crlf(&lines)
+/// How much of a listing is formatted before it is sent: a LIST, NLST or
+/// MLSD holds at most this much (plus one line) in memory, however large
+/// the directory (RFC 959 and RFC 3659 put no bound on a listing).
+pub(crate) const LISTING_CHUNK: usize = 64 * 1024;
+
+/// Which listing a data connection carries.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Format {
+    /// LIST: `ls -l` lines.
+    Unix,
+    /// NLST: names only.
+    Names,
+    /// MLSD with the facts OPTS MLST selected (RFC 3659 7.9).
+    Machine(MlsxFacts),
+}
+
+/// A listing being sent: the directory is read as the chunks are asked
+/// for, so its size never matters for memory.
+#[derive(Debug)]
+pub(crate) struct Listing {
+    entries: Entries,
+    /// The first entries, read before anything is sent: sorted by name when
+    /// they are the whole directory.
+    head: Option<std::vec::IntoIter<FileInfo>>,
+    format: Format,
+    writable: bool,
+    now: Timestamp,
+}
+
+impl Listing {
+    pub(crate) fn new(entries: Entries, format: Format, writable: bool) -> Self {
+        Listing {
+            entries,
+            head: None,
+            format,
+            writable,
+            now: now(),
+        }
+    }
+
+    /// The next entry: a directory of up to [`MAX_STAT_ENTRIES`] entries
+    /// comes sorted by name, as `ls` shows it; a larger one in the order the
+    /// directory gives, so that it is never held whole.
+    fn next_entry(&mut self) -> io::Result<Option<FileInfo>> {
+        if self.head.is_none() {
+            let mut first = Vec::new();
+            let mut whole = false;
+            while first.len() <= MAX_STAT_ENTRIES {
+                match self.entries.next().transpose()? {
+                    Some(e) => first.push(e),
+                    None => {
+                        whole = true;
+                        break;
+                    }
+                }
+            }
+            if whole {
+                first.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+            self.head = Some(first.into_iter());
+        }
+        match self.head.as_mut().and_then(Iterator::next) {
+            Some(e) => Ok(Some(e)),
+            None => self.entries.next().transpose(),
+        }
+    }
+
+    /// Appends the next lines (each ended by CRLF) to `out` until it holds
+    /// [`LISTING_CHUNK`] octets or more, or the listing ends; true while
+    /// there is more to come. Entries whose name cannot be sent (CR/LF in
+    /// it) are skipped. Reads the directory: call it where blocking is fine.
+    pub(crate) fn fill(&mut self, out: &mut Vec<u8>) -> io::Result<bool> {
+        while out.len() < LISTING_CHUNK {
+            let Some(e) = self.next_entry()? else {
+                return Ok(false);
+            };
+            let line = match self.format {
+                Format::Unix => {
+                    let mut line = BytesMut::new();
+                    write_unix(
+                        &proto_info(&e, e.name.as_bytes(), self.writable),
+                        self.now,
+                        &mut line,
+                    )
+                    .ok()
+                    .map(|()| line.to_vec())
+                }
+                Format::Names => {
+                    Some(e.name.as_bytes().to_vec()).filter(|n| proto_core::check_arg(n).is_ok())
+                }
+                Format::Machine(facts) => mlsx_line(&e, e.name.as_bytes(), facts, self.writable),
+            };
+            if let Some(line) = line {
+                out.extend_from_slice(&line);
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        Ok(true)
+    }
 }
 
 /// One MLSx line (no CRLF) for `name`.
@@ -98,15 +200,6 @@ pub(crate) fn mlsx_line(e: &FileInfo, name: &[u8], facts: MlsxFacts, writable: b
     let mut line = BytesMut::new();
     write_mlsx(&proto_info(e, name, writable), facts, &mut line).ok()?;
     Some(line.to_vec())
-}
-
-/// MLSD: every entry with the facts OPTS MLST selected (RFC 3659 7.9).
-pub(crate) fn mlsd(entries: &[FileInfo], facts: MlsxFacts, writable: bool) -> Vec<u8> {
-    let lines: Vec<Vec<u8>> = entries
-        .iter()
-        .filter_map(|e| mlsx_line(e, e.name.as_bytes(), facts, writable))
-        .collect();
-    join_crlf(&lines)
 }
 
 #[cfg(test)]
@@ -127,6 +220,36 @@ mod tests {
         }
     }
 
+    /// A directory holding `names` (empty files) and a directory `dir`.
+    fn tree(tag: &str, names: &[String]) -> examples::ftpfs::FileTree {
+        // In memory where possible: creating thousands of files on a busy
+        // disk can take many seconds.
+        let base = Some(std::path::PathBuf::from("/dev/shm"))
+            .filter(|p| p.is_dir())
+            .unwrap_or_else(std::env::temp_dir);
+        let root = base.join(format!("ftpd-listing-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("d").join("dir")).unwrap();
+        for n in names {
+            std::fs::write(root.join("d").join(n), b"").unwrap();
+        }
+        examples::ftpfs::FileTree::new(&root).unwrap()
+    }
+
+    /// Every chunk of a listing of `/d`, as `fill` gives them.
+    fn chunks(t: &examples::ftpfs::FileTree, format: Format) -> Vec<Vec<u8>> {
+        let mut l = Listing::new(t.entries("/d").unwrap(), format, false);
+        let mut out = Vec::new();
+        loop {
+            let mut buf = Vec::new();
+            let more = l.fill(&mut buf).unwrap();
+            out.push(buf);
+            if !more {
+                return out;
+            }
+        }
+    }
+
     #[test]
     fn listings_are_parseable_by_ftp_proto() {
         let es = vec![
@@ -138,13 +261,52 @@ mod tests {
         assert_eq!(ls.len(), 2, "a name with CRLF is never listed");
         let parsed = ftp_proto::list::parse_unix(&ls[0], now()).unwrap();
         assert_eq!((parsed.name, parsed.size), (&b"a.txt"[..], 42));
-        let m = mlsd(&es, MlsxFacts::default(), false);
-        let first = ftp_proto::list::lines(&m).next().unwrap();
-        let e = ftp_proto::list::parse_mlsx(first).unwrap();
+        let m = mlsx_line(&es[0], b"a.txt", MlsxFacts::default(), false).unwrap();
+        let e = ftp_proto::list::parse_mlsx(&m).unwrap();
         assert_eq!(e.name, b"a.txt");
         assert_eq!(e.fact(b"size"), Some(&b"42"[..]));
         assert_eq!(e.fact(b"perm"), Some(&b"r"[..]));
         assert_eq!(e.fact(b"modify"), Some(&b"20010909014640"[..]));
-        assert_eq!(names(&es), b"a.txt\r\ndir\r\n");
+        let t = tree(
+            "parse",
+            &[
+                "a.txt".into(),
+                "b.txt".into(),
+                "c.txt".into(),
+                "bad\r\nname".into(),
+                ".upload-x".into(),
+            ],
+        );
+        // A small directory is listed sorted by name, as `ls` shows it.
+        assert_eq!(
+            chunks(&t, Format::Names).concat(),
+            b"a.txt\r\nb.txt\r\nc.txt\r\ndir\r\n"
+        );
+        let m = chunks(&t, Format::Machine(MlsxFacts::default())).concat();
+        assert_eq!(ftp_proto::list::lines(&m).count(), 4, "MLSD lines");
+        for line in ftp_proto::list::lines(&m) {
+            ftp_proto::list::parse_mlsx(line).unwrap();
+        }
+        let _ = std::fs::remove_dir_all(t.root());
+    }
+
+    #[test]
+    fn a_huge_listing_is_formatted_in_bounded_chunks() {
+        let names: Vec<String> = (0..3000).map(|k| format!("{k:05}-{}", "x".repeat(120))).collect();
+        let t = tree("chunks", &names);
+        for format in [Format::Unix, Format::Names, Format::Machine(MlsxFacts::default())] {
+            let cs = chunks(&t, format);
+            assert!(cs.len() > 3, "{format:?}: one chunk for the whole listing");
+            for c in &cs {
+                assert!(
+                    c.len() < LISTING_CHUNK + 1024,
+                    "{format:?}: a chunk of {}",
+                    c.len()
+                );
+            }
+            let all = cs.concat();
+            assert_eq!(ftp_proto::list::lines(&all).count(), 3001, "{format:?}: lines");
+        }
+        let _ = std::fs::remove_dir_all(t.root());
     }
 }

@@ -108,6 +108,20 @@ fn one_line(s: &str) -> String {
         .collect()
 }
 
+/// An address as RFC 3464 `address-type ; generic-address`: `rfc822` for
+/// an ASCII one, else RFC 6533's `utf-8` type in its utf-8-addr-xtext form
+/// (non-ASCII as `\x{HEX}`), which the 7bit delivery-status part can carry.
+fn typed_address(kind: &str, address: &str) -> String {
+    if address.is_ascii() {
+        format!("{}; {}", one_line(kind), one_line(address))
+    } else {
+        format!(
+            "utf-8; {}",
+            one_line(&smtp_proto::XText::encode_utf8_addr(address))
+        )
+    }
+}
+
 /// The header section of a message (up to and including the empty line).
 fn header_section(message: &[u8]) -> &[u8] {
     message
@@ -152,7 +166,13 @@ pub(crate) fn report(cx: &Context<'_>, lines: &[Line<'_>]) -> Result<Vec<u8>, mi
         rfc5322_date(env.created)
     ));
     for l in lines {
-        let addr = one_line(&l.rcpt.address);
+        // The human-readable part is UTF-8 text: the address as it is.
+        let addr: String = l
+            .rcpt
+            .address
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
         let diag = if l.code > 0 {
             format!("{} {}", l.code, one_line(l.text))
         } else {
@@ -162,13 +182,13 @@ pub(crate) fn report(cx: &Context<'_>, lines: &[Line<'_>]) -> Result<Vec<u8>, mi
         status.push_str("\r\n");
         if let Some((kind, original)) = &l.rcpt.orcpt {
             status.push_str(&format!(
-                "Original-Recipient: {}; {}\r\n",
-                one_line(kind),
-                one_line(original)
+                "Original-Recipient: {}\r\n",
+                typed_address(kind, original)
             ));
         }
         status.push_str(&format!(
-            "Final-Recipient: rfc822; {addr}\r\nAction: {}\r\nStatus: {}\r\n",
+            "Final-Recipient: {}\r\nAction: {}\r\nStatus: {}\r\n",
+            typed_address("rfc822", &l.rcpt.address),
             l.action.as_str(),
             status_of(l.action, l.code, l.text)
         ));

@@ -221,6 +221,13 @@ struct Args {
     /// it must be one of their own or empty, RFC 6409 6.1; else 553 5.7.1).
     #[arg(long)]
     allow_any_sender: bool,
+    /// Relay to address literals naming loopback, private, link-local or
+    /// unspecified addresses, and to MX hosts whose addresses are loopback
+    /// or unspecified. Refused by default: a user who may relay could make
+    /// maild connect to internal services. For lab setups with fake DNS
+    /// on loopback.
+    #[arg(long)]
+    allow_internal_relay: bool,
     /// How the writer thread makes a batch of new messages durable before
     /// renaming them into place: `file` (fdatasync of each file) or
     /// `filesystem` (one syncfs of the data file system per batch, which
@@ -252,6 +259,8 @@ pub(crate) struct Shared {
     /// The writer thread that makes deliveries and queued messages durable.
     pub(crate) committer: Committer,
     pub(crate) queue_wake: Notify,
+    /// When each queued message is next due (see [`queue::Schedule`]).
+    pub(crate) schedule: queue::Schedule,
     pub(crate) acceptor: Option<TlsAcceptor>,
     pub(crate) smtp_limits: smtp_proto::Limits,
     pub(crate) smtp_timeout: Duration,
@@ -260,6 +269,8 @@ pub(crate) struct Shared {
     pub(crate) tls_timeout: Duration,
     /// Authenticated users may use any MAIL FROM.
     pub(crate) allow_any_sender: bool,
+    /// Internal address literals are relayed to (`--allow-internal-relay`).
+    pub(crate) allow_internal_relay: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -357,7 +368,9 @@ async fn run(args: Args) -> Result<(), String> {
     // Opening the spool drops what a crash left half-written; every queued
     // message (its envelope exists) is picked up by the runner.
     let spool = Spool::open(data.join("queue")).map_err(|e| format!("queue: {e}"))?;
-    let queued = spool.ids().map_or(0, |v| v.len());
+    // The queue runner's schedule: the spool's envelopes are read once here.
+    let schedule = queue::Schedule::load(&spool).map_err(|e| format!("queue: {e}"))?;
+    let queued = schedule.len();
     tracing::info!(queued, stale_tmp_removed = cleaned, "recovered state");
     let identity = match (&args.cert, &args.key) {
         (Some(c), Some(k)) => examples::tls::load_pem(c, k),
@@ -385,6 +398,7 @@ async fn run(args: Args) -> Result<(), String> {
         spool,
         committer: Committer::start(args.sync).map_err(|e| format!("writer thread: {e}"))?,
         queue_wake: Notify::new(),
+        schedule,
         acceptor: Some(acceptor),
         smtp_limits,
         smtp_timeout: args.smtp_timeout.max(Duration::from_secs(1)),
@@ -392,12 +406,54 @@ async fn run(args: Args) -> Result<(), String> {
         login_delay: Duration::from_millis(args.login_delay_ms),
         tls_timeout: args.connect_timeout.max(Duration::from_secs(1)),
         allow_any_sender: args.allow_any_sender,
+        allow_internal_relay: args.allow_internal_relay,
     });
     let resolver = if args.relay_host.is_none() {
         Some(examples::mx::resolver(args.dns_server).map_err(|e| format!("DNS resolver: {e}"))?)
     } else {
         None
     };
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let limit = Arc::new(Semaphore::new(args.max_connections.max(1)));
+    let mut listeners = tokio::task::JoinSet::new();
+    let services = [
+        ("smtp", args.smtp_listen, Service::Smtp(smtp::Kind::Mx)),
+        (
+            "submission",
+            args.submission_listen,
+            Service::Smtp(smtp::Kind::Submission),
+        ),
+        (
+            "submissions",
+            args.submissions_listen,
+            Service::Smtp(smtp::Kind::Submissions),
+        ),
+        ("pop3", args.pop3_listen, Service::Pop3 { implicit: false }),
+        ("pop3s", args.pop3s_listen, Service::Pop3 { implicit: true }),
+        ("lmtp", args.lmtp_listen, Service::Smtp(smtp::Kind::Lmtp)),
+    ];
+    let conns = Arc::new(tokio_util_free::Tracker::default());
+    let mut smtp_listen = None;
+    for (name, listen, service) in services {
+        let Some(addr) = listen.0 else { continue };
+        let l = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("{name} listen {addr}: {e}"))?;
+        let local = l.local_addr().map_err(|e| e.to_string())?;
+        say!("maild: {name} listening on {local}");
+        if service == Service::Smtp(smtp::Kind::Mx) {
+            smtp_listen = Some(local);
+        }
+        listeners.spawn(accept_loop(
+            l,
+            shared.clone(),
+            limit.clone(),
+            service,
+            stop_rx.clone(),
+            conns.clone(),
+        ));
+    }
     let qcfg = Arc::new(QueueConfig {
         relay_host: args.relay_host.clone(),
         mx_port: args.mx_port,
@@ -428,44 +484,9 @@ async fn run(args: Args) -> Result<(), String> {
         connect_timeout: args.connect_timeout.max(Duration::from_secs(1)),
         delay_warning: (!args.delay_warning.is_zero()).then_some(args.delay_warning),
         grace: args.shutdown_grace,
+        allow_internal: args.allow_internal_relay,
+        smtp_listen,
     });
-
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let limit = Arc::new(Semaphore::new(args.max_connections.max(1)));
-    let mut listeners = tokio::task::JoinSet::new();
-    let services = [
-        ("smtp", args.smtp_listen, Service::Smtp(smtp::Kind::Mx)),
-        (
-            "submission",
-            args.submission_listen,
-            Service::Smtp(smtp::Kind::Submission),
-        ),
-        (
-            "submissions",
-            args.submissions_listen,
-            Service::Smtp(smtp::Kind::Submissions),
-        ),
-        ("pop3", args.pop3_listen, Service::Pop3 { implicit: false }),
-        ("pop3s", args.pop3s_listen, Service::Pop3 { implicit: true }),
-        ("lmtp", args.lmtp_listen, Service::Smtp(smtp::Kind::Lmtp)),
-    ];
-    let conns = Arc::new(tokio_util_free::Tracker::default());
-    for (name, listen, service) in services {
-        let Some(addr) = listen.0 else { continue };
-        let l = TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("{name} listen {addr}: {e}"))?;
-        let local = l.local_addr().map_err(|e| e.to_string())?;
-        say!("maild: {name} listening on {local}");
-        listeners.spawn(accept_loop(
-            l,
-            shared.clone(),
-            limit.clone(),
-            service,
-            stop_rx.clone(),
-            conns.clone(),
-        ));
-    }
     let queue_task = tokio::spawn(queue::run(shared.clone(), qcfg, stop_rx.clone()));
     say!("maild: ready (host name {hostname}, data in {})", data.display());
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

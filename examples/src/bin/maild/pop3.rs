@@ -337,8 +337,16 @@ impl Pop {
                 let _ = open.maildir.set_flags(e, &flags);
             }
         }
-        if let Ok(dir) = std::fs::File::open(open.maildir.path().join("cur")) {
-            let _ = dir.sync_all();
+        // The +OK says the deletions are done (RFC 1939 6): a removal is
+        // durable only once its directory is fsynced, and deleted messages
+        // may be in new/ as well as cur/ (where the Seen moves went too).
+        for sub in ["new", "cur"] {
+            let synced = std::fs::File::open(open.maildir.path().join(sub)).and_then(|d| d.sync_all());
+            if let Err(err) = synced
+                && !gone.is_empty()
+            {
+                first_err.get_or_insert(err);
+            }
         }
         tracing::info!(peer = %self.peer, deleted = delete.len(), "pop3 update");
         first_err.map_or(Ok(()), Err)

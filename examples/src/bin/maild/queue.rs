@@ -9,10 +9,10 @@ use crate::dsn;
 use crate::store::unix_now;
 use examples::mx;
 use examples::net::{Conn, Read};
-use examples::spool::{Envelope, RcptStatus, Recipient, Report, RetrySchedule};
+use examples::spool::{Envelope, RcptStatus, Recipient, Report, RetrySchedule, Spool};
 use hickory_resolver::TokioResolver;
 use smtp_proto::{BodyType, ClientConfig, ClientEvent, ClientSession, EhloKeyword, Reply, Ret, TlsPolicy};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,6 +56,12 @@ pub(crate) struct QueueConfig {
     pub(crate) delay_warning: Option<Duration>,
     /// At shutdown, how long attempts in flight may take to finish.
     pub(crate) grace: Duration,
+    /// Connect to internal address literals and to MX hosts on loopback or
+    /// unspecified addresses (`--allow-internal-relay`); see [`mx::is_internal`].
+    pub(crate) allow_internal: bool,
+    /// The bound SMTP (MX) listener: an MX host at that address and
+    /// `mx_port` is this server (RFC 5321 5.1).
+    pub(crate) smtp_listen: Option<std::net::SocketAddr>,
 }
 
 /// What happened to one recipient in one attempt.
@@ -97,6 +103,69 @@ fn outcome_of(r: &Reply, dsn: bool) -> Outcome {
     }
 }
 
+/// When each queued message is next due (Unix seconds), kept in memory so
+/// that finding due messages costs no disk reads: an idle queue of
+/// deferred messages is never read while it waits (RFC 5321 4.5.4.1 has
+/// retries hours apart). The spool stays the record: this is loaded from
+/// it at start, every enqueue and attempt writes the spool before updating
+/// this, and each attempt reads its envelope from the spool first.
+#[derive(Debug, Default)]
+pub(crate) struct Schedule(std::sync::Mutex<HashMap<String, u64>>);
+
+impl Schedule {
+    /// Reads every queued envelope once (unreadable ones are logged and
+    /// left for the next start).
+    pub(crate) fn load(spool: &Spool) -> io::Result<Self> {
+        let mut due = HashMap::new();
+        for id in spool.ids()? {
+            match spool.envelope(&id) {
+                Ok(env) => {
+                    due.insert(id, env.next_attempt);
+                }
+                Err(e) => tracing::error!(%id, error = %e, "queued envelope unreadable; not scheduled"),
+            }
+        }
+        Ok(Schedule(std::sync::Mutex::new(due)))
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, u64>> {
+        // A panic elsewhere while holding the lock leaves a usable map.
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Messages queued.
+    pub(crate) fn len(&self) -> usize {
+        self.map().len()
+    }
+
+    /// Queued message `id` is next due at `next`.
+    pub(crate) fn set(&self, id: &str, next: u64) {
+        self.map().insert(id.to_owned(), next);
+    }
+
+    fn remove(&self, id: &str) {
+        self.map().remove(id);
+    }
+
+    /// Up to `max` ids due at `now` and not in `busy`, earliest first.
+    fn due(&self, now: u64, busy: &HashSet<String>, max: usize) -> Vec<String> {
+        let map = self.map();
+        let mut due: Vec<(u64, &String)> = map
+            .iter()
+            .filter(|(id, next)| **next <= now && !busy.contains(*id))
+            .map(|(id, next)| (*next, id))
+            .collect();
+        due.sort_unstable();
+        due.into_iter().take(max).map(|(_, id)| id.clone()).collect()
+    }
+}
+
+/// Tells the runner about a message just queued durably in the spool.
+pub(crate) fn enqueued(shared: &Shared, id: &str, next: u64) {
+    shared.schedule.set(id, next);
+    shared.queue_wake.notify_one();
+}
+
 /// Resolves once shutdown has been asked for.
 async fn stopping(stop: &mut watch::Receiver<bool>) {
     if stop.wait_for(|v| *v).await.is_err() {
@@ -111,37 +180,58 @@ async fn stopping(stop: &mut watch::Receiver<bool>) {
 /// answer recorded, so the message is neither lost nor sent twice).
 pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: watch::Receiver<bool>) {
     let mut busy: HashSet<String> = HashSet::new();
-    let mut tasks: JoinSet<String> = JoinSet::new();
+    let mut tasks: JoinSet<(String, Option<u64>)> = JoinSet::new();
+    // An attempt's result: its message is next due at `next`, or gone.
+    let settle = |busy: &mut HashSet<String>, (id, next): (String, Option<u64>)| {
+        busy.remove(&id);
+        match next {
+            // Never due again within the same second: a message whose
+            // attempt could not record anything is not tried in a loop.
+            Some(next) => shared.schedule.set(&id, next.max(unix_now() + 1)),
+            None => shared.schedule.remove(&id),
+        }
+    };
     loop {
         while let Some(done) = tasks.try_join_next() {
-            if let Ok(id) = done {
-                busy.remove(&id);
+            if let Ok(done) = done {
+                settle(&mut busy, done);
             }
         }
-        let due = tokio::task::block_in_place(|| shared.spool.due(unix_now()));
-        match due {
-            Ok(list) => {
-                for (id, env) in list {
-                    if tasks.len() >= PARALLEL {
-                        break;
-                    }
-                    if busy.insert(id.clone()) {
-                        let (shared, q, stop) = (shared.clone(), q.clone(), shutdown.clone());
-                        tasks.spawn(async move {
-                            attempt(&shared, &q, &id, env, stop).await;
-                            id
-                        });
-                    }
+        let now = unix_now();
+        for id in shared
+            .schedule
+            .due(now, &busy, PARALLEL.saturating_sub(tasks.len()))
+        {
+            // The spool is the record: the attempt works on what it holds.
+            let env = match tokio::task::block_in_place(|| shared.spool.envelope(&id)) {
+                Ok(env) => env,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    shared.schedule.remove(&id);
+                    continue;
                 }
+                Err(e) => {
+                    tracing::error!(%id, error = %e, "reading the spool");
+                    shared.schedule.set(&id, now + 60);
+                    continue;
+                }
+            };
+            if env.next_attempt > now {
+                shared.schedule.set(&id, env.next_attempt);
+                continue;
             }
-            Err(e) => tracing::error!(error = %e, "reading the spool"),
+            busy.insert(id.clone());
+            let (shared, q, stop) = (shared.clone(), q.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                let next = attempt(&shared, &q, &id, env, stop).await;
+                (id, next)
+            });
         }
         tokio::select! {
             () = shared.queue_wake.notified() => {}
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
             Some(done) = tasks.join_next() => {
-                if let Ok(id) = done {
-                    busy.remove(&id);
+                if let Ok(done) = done {
+                    settle(&mut busy, done);
                 }
             }
             () = stopping(&mut shutdown) => break,
@@ -159,15 +249,22 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
     }
 }
 
-/// One delivery attempt for a queued message.
-async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope, stop: watch::Receiver<bool>) {
+/// One delivery attempt for a queued message; returns when it is next due,
+/// or `None` when it has left the queue.
+async fn attempt(
+    shared: &Shared,
+    q: &QueueConfig,
+    id: &str,
+    mut env: Envelope,
+    stop: watch::Receiver<bool>,
+) -> Option<u64> {
     // The body is streamed from the spool file on each attempt, never held whole.
     let path = shared.spool.message_path(id);
     let size = match tokio::fs::metadata(&path).await {
         Ok(m) => m.len(),
         Err(e) => {
             tracing::error!(%id, error = %e, "queued message unreadable");
-            return;
+            return Some(unix_now() + 60);
         }
     };
     // Pending recipients grouped by domain.
@@ -238,7 +335,7 @@ async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope, 
         if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, &env)) {
             tracing::error!(%id, error = %e, "updating the spool");
         }
-        return;
+        return Some(env.next_attempt);
     }
     env.attempts += 1;
     if !env.is_finished() {
@@ -249,7 +346,7 @@ async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope, 
                 if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, &env)) {
                     tracing::error!(%id, error = %e, "updating the spool");
                 }
-                return;
+                return Some(next);
             }
             None => {
                 for r in &mut env.recipients {
@@ -267,7 +364,8 @@ async fn attempt(shared: &Shared, q: &QueueConfig, id: &str, mut env: Envelope, 
             }
         }
     }
-    finish(shared, id, &env, &path, now);
+    // Kept (a report could not be stored): tried again at once.
+    (!finish(shared, id, &env, &path, now)).then_some(now)
 }
 
 /// Sends the one "delayed" report (RFC 3464) once the message has waited
@@ -333,8 +431,8 @@ fn head_of(path: &std::path::Path, whole: bool) -> Vec<u8> {
 }
 
 /// Every recipient is done: report failures and relays without DSN as their
-/// NOTIFY asks, then drop the message.
-fn finish(shared: &Shared, id: &str, env: &Envelope, path: &std::path::Path, now: u64) {
+/// NOTIFY asks, then drop the message. False when it stays queued.
+fn finish(shared: &Shared, id: &str, env: &Envelope, path: &std::path::Path, now: u64) -> bool {
     let lines: Vec<dsn::Line<'_>> = env
         .recipients
         .iter()
@@ -373,7 +471,7 @@ fn finish(shared: &Shared, id: &str, env: &Envelope, path: &std::path::Path, now
                     if let Err(e) = send_report(shared, &env.sender, &report) {
                         // Keep the message so the report is tried again later.
                         tracing::error!(%id, error = %e, "report could not be stored");
-                        return;
+                        return false;
                     }
                     tracing::info!(%id, to = %env.sender, "report sent");
                 }
@@ -381,8 +479,13 @@ fn finish(shared: &Shared, id: &str, env: &Envelope, path: &std::path::Path, now
             }
         }
     }
-    if let Err(e) = tokio::task::block_in_place(|| shared.spool.remove(id)) {
-        tracing::error!(%id, error = %e, "removing from the spool");
+    match tokio::task::block_in_place(|| shared.spool.remove(id)) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(%id, error = %e, "removing from the spool");
+            // The envelope may still be there: look again later.
+            false
+        }
     }
 }
 
@@ -409,8 +512,8 @@ pub(crate) fn send_report(shared: &Shared, sender: &str, report: &[u8]) -> io::R
                 env.eight_bit = !report.is_ascii();
                 // Reports never ask for reports (RFC 3461 6.2).
                 env.recipients[0].notify = Some(smtp_proto::Notify::NEVER);
-                w.commit(&env)?;
-                shared.queue_wake.notify_one();
+                let id = w.commit(&env)?;
+                enqueued(shared, &id, env.next_attempt);
                 Ok(())
             }
         }
@@ -437,6 +540,13 @@ async fn deliver_domain(
     let hosts: Vec<(String, u16)> = match (&q.relay_host, &q.resolver, literal) {
         (Some(h), _, _) => vec![h.clone()],
         (None, _, Some(literal)) => match address_literal(literal) {
+            // Refused at RCPT already; this catches messages queued before.
+            Some(ip) if !q.allow_internal && mx::is_internal(ip) => {
+                return all(Outcome::Permanent(
+                    0,
+                    format!("5.7.1 [{literal}] is an internal address; not relayed to"),
+                ));
+            }
             Some(ip) => vec![(ip.to_string(), q.mx_port)],
             None => {
                 return all(Outcome::Permanent(
@@ -446,7 +556,8 @@ async fn deliver_domain(
             }
         },
         (None, Some(resolver), None) => {
-            match mx::mx_hosts_except(resolver, domain, &[&shared.hostname]).await {
+            let own_address = |ip| q.smtp_listen.is_some_and(|l| mx::reaches(l, ip, q.mx_port));
+            match mx::mx_hosts_except(resolver, domain, &[&shared.hostname], own_address).await {
                 Ok(hosts) => hosts.into_iter().map(|h| (h, q.mx_port)).collect(),
                 // RFC 3463 X.4.6: routing loop detected.
                 Err(e @ mx::MxError::LoopsBack(_)) => {
@@ -510,23 +621,38 @@ const MAX_ADDRESSES: usize = 10;
 
 /// Connects to a next hop: MX hosts are resolved with the configured
 /// resolver (every address tried in turn while `budget`, the addresses this
-/// attempt may still try, lasts), a smart host with the system's.
+/// attempt may still try, lasts), a smart host with the system's. Loopback
+/// and unspecified addresses of MX hosts (and address literals) are skipped
+/// unless `--allow-internal-relay`: no real next hop is there, only this
+/// machine's own services.
 async fn connect(q: &QueueConfig, host: &str, port: u16, budget: &mut usize) -> io::Result<TcpStream> {
-    let (Some(resolver), None, Err(_)) = (&q.resolver, &q.relay_host, host.parse::<std::net::IpAddr>())
-    else {
-        *budget = budget.saturating_sub(1);
-        return tokio::time::timeout(q.connect_timeout, TcpStream::connect((host, port)))
+    let ips: Vec<std::net::IpAddr> = match (&q.relay_host, host.parse::<std::net::IpAddr>(), &q.resolver) {
+        (None, Ok(ip), _) => vec![ip],
+        (None, Err(_), Some(resolver)) => resolver
+            .lookup_ip(format!("{}.", host.trim_end_matches('.')))
             .await
-            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))?;
+            .map_err(|e| io::Error::other(format!("address of {host}: {e}")))?
+            .iter()
+            .collect(),
+        _ => {
+            // The smart host, as configured.
+            *budget = budget.saturating_sub(1);
+            return tokio::time::timeout(q.connect_timeout, TcpStream::connect((host, port)))
+                .await
+                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))?;
+        }
     };
-    let ips = resolver
-        .lookup_ip(format!("{}.", host.trim_end_matches('.')))
-        .await
-        .map_err(|e| io::Error::other(format!("address of {host}: {e}")))?;
     let mut last = io::Error::other(format!("{host} has no address"));
-    for ip in ips.iter() {
+    for ip in ips {
         if *budget == 0 {
             break;
+        }
+        if !q.allow_internal && mx::is_loopback_or_unspecified(ip) {
+            last = io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!("{host} is at {ip}, a loopback or unspecified address; not relayed to"),
+            );
+            continue;
         }
         *budget -= 1;
         match tokio::time::timeout(q.connect_timeout, TcpStream::connect((ip, port))).await {

@@ -614,12 +614,43 @@ impl Conversation {
             return Err(unknown());
         }
         if authenticated && self.user.is_some() {
+            // An address literal names the host to connect to (RFC 5321
+            // 4.1.3): one on an internal network would let any user make
+            // this server talk to internal services. Refused as relaying is
+            // (RFC 5321 7.8: "SHOULD be done with a 550").
+            let literal = match m.domain {
+                Host::Ipv4(ip) => Some(std::net::IpAddr::V4(ip)),
+                Host::Ipv6(ip) => Some(std::net::IpAddr::V6(ip)),
+                _ => None,
+            };
+            if let Some(ip) = literal
+                && !self.shared.allow_internal_relay
+                && examples::mx::is_internal(ip)
+            {
+                return Err(reply(
+                    550,
+                    (5, 7, 1),
+                    "Relay to loopback, private or link-local address literals is not allowed",
+                ));
+            }
             return Ok(Rcpt::new(address, None));
         }
         Err(reply(554, (5, 7, 1), "Relay access denied"))
     }
 
+    /// The `with` of the Received field (RFC 3848; RFC 6531 3.7.3: "one
+    /// of the SMTPUTF8 values" when the transaction used SMTPUTF8).
     fn protocol(&self, tls: bool, authenticated: bool) -> &'static str {
+        if self.txn.smtputf8 {
+            return match (self.kind, tls, authenticated) {
+                (Kind::Lmtp, _, false) => "UTF8LMTP",
+                (Kind::Lmtp, _, true) => "UTF8LMTPA",
+                (_, false, false) => "UTF8SMTP",
+                (_, true, false) => "UTF8SMTPS",
+                (_, false, true) => "UTF8SMTPA",
+                (_, true, true) => "UTF8SMTPSA",
+            };
+        }
         match (self.kind, self.esmtp, tls, authenticated) {
             (Kind::Lmtp, ..) => "LMTP",
             (_, false, _, _) => "SMTP",
@@ -710,7 +741,9 @@ impl Conversation {
         let queued = sink.relay.map(|w| {
             let remote: Vec<&Rcpt> = txn.rcpts.iter().filter(|r| r.local.is_none()).collect();
             let w_env = spool_envelope(&txn, &remote);
-            w.into_plan(&w_env).map(|(plan, id)| (committer.submit(plan), id))
+            let next = w_env.next_attempt;
+            w.into_plan(&w_env)
+                .map(|(plan, id)| (committer.submit(plan), (id, next)))
         });
         let mut results: Vec<(String, io::Result<String>)> = Vec::with_capacity(pending.len());
         for (account, submitted) in pending {
@@ -721,7 +754,7 @@ impl Conversation {
             results.push((account, r));
         }
         let queued = match queued {
-            Some(Ok((ticket, id))) => Some(ticket.wait().await.map(|()| id)),
+            Some(Ok((ticket, (id, next)))) => Some(ticket.wait().await.map(|()| (id, next))),
             Some(Err(e)) => Some(Err(e)),
             None => None,
         };
@@ -739,9 +772,9 @@ impl Conversation {
             }
         }
         let queued_ok = match &queued {
-            Some(Ok(id)) => {
+            Some(Ok((id, next))) => {
                 tracing::info!(peer = %self.peer, from = %txn.sender, %id, "queued for relay");
-                shared.queue_wake.notify_one();
+                crate::queue::enqueued(&shared, id, *next);
                 true
             }
             Some(Err(e)) => {
@@ -794,7 +827,7 @@ impl Conversation {
         }
         let text = match (&queued, failed.is_empty()) {
             (_, false) => "Ok: not every recipient could be reached; the sender is told".to_owned(),
-            (Some(Ok(id)), true) => format!("Ok: queued as {id}"),
+            (Some(Ok((id, _))), true) => format!("Ok: queued as {id}"),
             _ => "Ok: delivered".to_owned(),
         };
         accept_with(s, &reply(250, (2, 0, 0), &text));
