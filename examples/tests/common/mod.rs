@@ -614,7 +614,10 @@ pub(crate) struct Strace {
 
 /// An strace wrapper tracing the sync calls (and `extra` calls, e.g.
 /// `"openat"`), or `None` (with a note on stderr) where strace is missing
-/// or may not trace: the test that asked then checks nothing.
+/// or may not trace: the test that asked then checks nothing. With
+/// `REQUIRE_STRACE=1` in the environment (CI sets it, after installing
+/// strace) a missing strace fails the test instead, so CI never passes a
+/// durability test that checked nothing.
 pub(crate) fn strace(extra: &[&str]) -> Option<Strace> {
     let works = Command::new("strace")
         .args(["-o", "/dev/null", "true"])
@@ -623,6 +626,10 @@ pub(crate) fn strace(extra: &[&str]) -> Option<Strace> {
         .status()
         .is_ok_and(|s| s.success());
     if !works {
+        assert!(
+            std::env::var_os("REQUIRE_STRACE").is_none_or(|v| v != "1"),
+            "REQUIRE_STRACE=1 but strace is missing or cannot trace here"
+        );
         eprintln!("strace is missing or cannot trace here: skipped");
         return None;
     }
