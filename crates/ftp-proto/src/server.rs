@@ -388,6 +388,10 @@ pub struct ServerSession {
     host: Option<Bytes>,
     next_id: u64,
     idle: Deadline,
+    /// A command was processed or a reply answered one (an application
+    /// decision, a transfer's end) since the idle deadline last started:
+    /// the idle period (RFC 1123 4.1.3.2: "no command or data transfer in
+    /// progress") has not begun yet.
     input_seen: bool,
     delay_until: Option<Instant>,
     delayed: Option<(u16, &'static [u8], bool)>,
@@ -593,6 +597,8 @@ impl ServerSession {
             return Err(UsageError("session closed"));
         }
         self.pending = Pending::None;
+        // The answer ends the command: the idle period starts from here.
+        self.input_seen = true;
         Ok(())
     }
 
@@ -659,6 +665,7 @@ impl ServerSession {
     }
 
     fn finish_reject(&mut self, code: u16, text: &'static [u8], fatal: bool) {
+        self.input_seen = true;
         self.reply(code, text);
         if fatal {
             self.close_fatal(Error::new(ErrorKind::Limit, "too many failed logins"));
@@ -942,6 +949,10 @@ impl ServerSession {
             self.send_150(a.kind);
         }
         self.transfer = None;
+        // RFC 1123 4.1.3.2: idle means no command or data transfer in
+        // progress; a transfer that outlasted the idle deadline leaves the
+        // client the whole period from its end.
+        self.input_seen = true;
         self.reply_with(226, |t| {
             t.extend_from_slice(b"Transfer complete (");
             write_u64(t, bytes);
@@ -958,6 +969,7 @@ impl ServerSession {
     pub fn data_failed(&mut self, id: TransferId, why: DataFailure) -> Result<(), UsageError> {
         self.active(id)?;
         self.transfer = None;
+        self.input_seen = true;
         match why {
             DataFailure::Connect => self.reply(425, b"Cannot open data connection"),
             DataFailure::Lost => self.reply(426, b"Connection closed; transfer aborted"),
@@ -1701,7 +1713,10 @@ impl ServerSession {
     /// its time has come; closes an idle session with 421.
     ///
     /// The idle deadline counts from the last time this method saw a quiet
-    /// period: a command processed since the last call restarts it from `now`.
+    /// period: a command processed since the last call, or an answer that
+    /// ended one (an application's decision, a transfer's end), restarts it
+    /// from `now`, so the client always gets the whole period from the last
+    /// reply (RFC 1123 4.1.3.2: idle is "no command or data transfer in progress").
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.closed {
             return;

@@ -767,3 +767,101 @@ fn random_conversations_agree() {
     eprintln!("complete/aborted/loggedin/failed/tls/size: {sum:?}");
     assert!(sum.0 > 400 && sum.1 > 10 && sum.2 > 200);
 }
+
+/// A server logged in as alice at `now`, its output drained.
+fn logged_in_server(now: Instant, limits: Limits) -> ServerSession {
+    let mut s = ServerSession::new(
+        ServerConfig {
+            limits,
+            ..ServerConfig::default()
+        },
+        CLIENT.parse().unwrap(),
+        now,
+    );
+    s.handle_input(b"USER alice\r\nPASS secret\r\n");
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Login { .. })));
+    s.login_accept().unwrap();
+    proto_core::drain_transmit(&mut s);
+    s
+}
+
+/// Runs the server's clock from `from` to `to` as a driver does: a call to
+/// `handle_timeout` at each instant `poll_timeout` names.
+fn run_clock(s: &mut ServerSession, to: Instant) {
+    while let Some(t) = s.poll_timeout().filter(|&t| t <= to) {
+        s.handle_timeout(t);
+        if s.is_closed() {
+            return;
+        }
+    }
+}
+
+// RFC 1123 4.1.3.2: the idle timeout closes the connection "if the server is
+// inactive (i.e., no command or data transfer in progress) for a long period
+// of time". Limits::idle_timeout: "Idle time before the server closes the
+// control connection with 421". After a transfer longer than the timeout,
+// the client must get the whole period from the 226, not what is left of a
+// period that started during the transfer.
+#[test]
+fn server_idle_time_counts_from_the_end_of_a_long_transfer() {
+    let t0 = Instant::now();
+    let idle = Duration::from_secs(300);
+    let mut s = logged_in_server(
+        t0,
+        Limits {
+            idle_timeout: idle,
+            ..Limits::default()
+        },
+    );
+    s.handle_input(b"PASV\r\n");
+    assert!(matches!(
+        s.poll_event().unwrap(),
+        Some(ServerEvent::PassiveListen { .. })
+    ));
+    s.passive_ready("192.0.2.1:50000".parse().unwrap()).unwrap();
+    s.handle_input(b"RETR /f\r\n");
+    let Some(ServerEvent::OpenDataChannel { transfer, .. }) = s.poll_event().unwrap() else {
+        panic!("no transfer");
+    };
+    s.data_connected(transfer.id).unwrap();
+    let end = t0 + idle * 10 + Duration::from_secs(290);
+    run_clock(&mut s, end);
+    assert!(!s.is_closed(), "closed during the transfer");
+    s.data_finished(transfer.id, 5).unwrap();
+    proto_core::drain_transmit(&mut s);
+    run_clock(&mut s, end + idle - Duration::from_secs(1));
+    assert!(
+        !s.is_closed(),
+        "idle timeout fired less than idle_timeout after the 226"
+    );
+    run_clock(&mut s, end + idle * 2);
+    assert!(s.is_closed(), "an idle session must still time out");
+}
+
+// RFC 1123 4.1.3.2 as above: while the application decides on a request
+// "no command ... [is] in progress" is false; the idle period starts when
+// its answer goes out.
+#[test]
+fn server_idle_time_counts_from_a_slow_answer() {
+    let t0 = Instant::now();
+    let idle = Duration::from_secs(300);
+    let mut s = logged_in_server(
+        t0,
+        Limits {
+            idle_timeout: idle,
+            ..Limits::default()
+        },
+    );
+    s.handle_input(b"CWD /pub\r\n");
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Request(_))));
+    let answered = t0 + idle + Duration::from_secs(290);
+    run_clock(&mut s, answered);
+    assert!(!s.is_closed());
+    s.complete(Outcome::Ok).unwrap();
+    proto_core::drain_transmit(&mut s);
+    run_clock(&mut s, answered + idle - Duration::from_secs(1));
+    assert!(
+        !s.is_closed(),
+        "idle timeout fired less than idle_timeout after the 250"
+    );
+}
