@@ -234,13 +234,16 @@ pub enum Outcome {
     Time(Timestamp),
     /// Lines for MLST and STAT.
     Lines(Vec<Vec<u8>>),
-    /// A reply of the application's choice (SITE).
+    /// A reply of the application's choice (SITE); 421 closes the session
+    /// as with [`Outcome::Failed`].
     Reply(u16, Vec<u8>),
     /// 550 no such file or directory.
     NotFound,
     /// 550 permission denied.
     Denied,
-    /// A failure with a code (400..=599) and text.
+    /// A failure with a code (400..=599) and text. 421 (service closing,
+    /// RFC 959 4.2) closes the session: write what is pending, then close
+    /// the connection ([`ServerSession::is_closed`] is true).
     Failed(u16, Vec<u8>),
 }
 
@@ -566,7 +569,7 @@ impl ServerSession {
         }
     }
 
-    /// True once the session has closed (QUIT, timeout, fatal error, EOF).
+    /// True once the session has closed (QUIT, timeout, fatal error, EOF, a 421 from the application).
     #[must_use]
     pub fn is_closed(&self) -> bool {
         self.closed
@@ -712,6 +715,7 @@ impl ServerSession {
             return Err(UsageError("no request waiting"));
         };
         let req = req.clone();
+        let closing = matches!(outcome, Outcome::Failed(421, _) | Outcome::Reply(421, _));
         match outcome {
             Outcome::NotFound => self.reply(550, b"No such file or directory"),
             Outcome::Denied => self.reply(550, b"Permission denied"),
@@ -799,7 +803,15 @@ impl ServerSession {
                 _ => return Err(UsageError("Outcome::Lines answers MLST and STAT only")),
             },
         }
-        self.set_pending_none()
+        self.set_pending_none()?;
+        if closing {
+            // RFC 959 4.2: 421 is "closing control connection"; the client
+            // closes on it, so no further command may be read and acted on.
+            self.closed = true;
+            self.recv.clear();
+            self.deferred.clear();
+        }
+        Ok(())
     }
 
     /// The listener for PASV/EPSV is ready at `addr`: 227 or 229.

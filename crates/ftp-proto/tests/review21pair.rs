@@ -865,3 +865,23 @@ fn server_idle_time_counts_from_a_slow_answer() {
         "idle timeout fired less than idle_timeout after the 250"
     );
 }
+// RFC 959 4.2: "421 Service not available, closing control connection. This
+// may be a reply to any command if the service knows it must shut down."
+// An application that answers a request with 421 has the client close; the
+// server session must close too, not read and act on further commands.
+#[test]
+fn server_closes_after_an_application_421() {
+    let t0 = Instant::now();
+    let mut s = logged_in_server(t0, Limits::default());
+    s.handle_input(b"DELE /f\r\nDELE /g\r\n");
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Request(_))));
+    s.complete(Outcome::Failed(421, b"Shutting down".to_vec()))
+        .unwrap();
+    let out = proto_core::drain_transmit(&mut s);
+    assert!(out.starts_with(b"421 "));
+    assert!(
+        !matches!(s.poll_event(), Ok(Some(ServerEvent::Request(_)))),
+        "a command after the 421 was acted on"
+    );
+    assert!(s.is_closed(), "session still open after sending 421");
+}
