@@ -91,6 +91,7 @@ struct Pair {
     received: Vec<u8>,
     stored: Vec<u8>,
     ops: usize,
+    sent_421: bool,
 }
 
 fn fail(p: &Pair, why: &str) -> ! {
@@ -150,6 +151,9 @@ impl Pair {
         let mut files = BTreeMap::new();
         files.insert(b"/a.txt".to_vec(), b"line one\nline two\n".to_vec());
         files.insert(b"/b.bin".to_vec(), (0..=255u8).collect());
+        files.insert(b"/odd \xff\xfe name".to_vec(), b"odd\xff".to_vec());
+        files.insert(b"/cr\rin name".to_vec(), b"cr\r\n".to_vec());
+        files.insert(b"/empty".to_vec(), Vec::new());
         Pair {
             rng,
             now,
@@ -172,6 +176,7 @@ impl Pair {
             received: Vec::new(),
             stored: Vec::new(),
             ops: 0,
+            sent_421: false,
         }
     }
 
@@ -307,6 +312,20 @@ impl Pair {
     }
 
     fn answer(&mut self, r: Request) {
+        if self.rng.chance(5) {
+            // A slow application: below the client's reply timeout.
+            self.now += Duration::from_secs(60);
+            self.tick(0);
+        }
+        if self.rng.chance(3) {
+            self.injected_negative += 1;
+            self.refuse();
+            self.sent_421 = true;
+            self.server
+                .complete(Outcome::Failed(421, b"Service shutting down".to_vec()))
+                .unwrap();
+            return;
+        }
         if self.rng.chance(12) {
             self.injected_negative += 1;
             self.refuse();
@@ -561,19 +580,26 @@ impl Pair {
         if self.rng.chance(8) {
             self.injected_negative += 1;
             self.refuse();
-            let why =
-                [DataFailure::Connect, DataFailure::Lost, DataFailure::Local][self.rng.below(3) as usize];
+            let why = [
+                DataFailure::Connect,
+                DataFailure::Lost,
+                DataFailure::Local,
+                DataFailure::Unavailable,
+                DataFailure::StorageExceeded,
+            ][self.rng.below(5) as usize];
             self.server.data_failed(sid, why).unwrap();
             let _ = self.client.data_closed(cid);
             return;
         }
-        // Long transfers: no reply is due meanwhile on either side.
+        self.server.data_connected(sid).unwrap();
+        self.move_bytes();
+        // Long transfers: after the 150 no reply is due on either side.
         if self.rng.chance(10) {
+            self.server_events();
+            self.client_events();
             self.now += Duration::from_secs(1000);
             self.tick(0);
         }
-        self.server.data_connected(sid).unwrap();
-        self.move_bytes();
         self.received.clear();
         self.stored.clear();
         let bytes = if kind.is_download() {
@@ -613,6 +639,11 @@ impl Pair {
             return;
         }
         self.ops += 1;
+        if self.rng.chance(5) {
+            // The user thinks for a while: below the server's idle timeout.
+            self.now += Duration::from_secs(250);
+            self.tick(0);
+        }
         self.received.clear();
         self.stored.clear();
         self.chan = Chan::default();
@@ -708,6 +739,9 @@ impl Pair {
                 self.move_bytes();
                 self.server_events();
                 if !self.server.is_closed() {
+                    if self.sent_421 {
+                        fail(self, "server still open after its 421");
+                    }
                     self.server.handle_eof();
                 }
                 self.closed_server = true;
@@ -739,7 +773,7 @@ impl Pair {
 #[test]
 fn random_conversations_agree() {
     let mut totals = Vec::new();
-    for seed in 1..=400u64 {
+    for seed in 1..=600u64 {
         let r = std::panic::catch_unwind(|| {
             let mut p = Pair::new(seed);
             p.run();
