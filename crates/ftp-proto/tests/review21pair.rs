@@ -62,9 +62,16 @@ enum Expect {
 #[derive(Debug, Default)]
 struct Chan {
     /// Server side: its transfer id, kind, offset, ascii, path, passive port or active address.
-    server: Option<(TransferId, TransferKind, u64, bool, Option<Vec<u8>>, DataMode)>,
+    server: Option<(
+        TransferId,
+        TransferKind,
+        u64,
+        (bool, bool),
+        Option<Vec<u8>>,
+        DataMode,
+    )>,
     /// Client side: its id, target, kind, ascii.
-    client: Option<(TransferId, DataTarget, ClientTransferKind, bool)>,
+    client: Option<(TransferId, DataTarget, ClientTransferKind, (bool, bool))>,
     done: bool,
 }
 
@@ -283,7 +290,7 @@ impl Pair {
                         transfer.id,
                         transfer.kind,
                         transfer.offset,
-                        transfer.ascii,
+                        (transfer.ascii, transfer.protected),
                         path,
                         mode,
                     ));
@@ -411,9 +418,9 @@ impl Pair {
                     target,
                     kind,
                     ascii,
-                    ..
+                    protected,
                 } => {
-                    self.chan.client = Some((id, target, kind, ascii));
+                    self.chan.client = Some((id, target, kind, (ascii, protected)));
                 }
                 ClientEvent::TransferStarted(_) => {}
                 ClientEvent::TransferComplete { id, .. } => self.transfer_result(id, true),
@@ -537,7 +544,7 @@ impl Pair {
             _ => fail(self, "data modes disagree"),
         }
         if sascii != cascii {
-            fail(self, "TYPE disagrees");
+            fail(self, "TYPE or PROT disagrees");
         }
         let Expect::Transfer {
             kind,
@@ -591,7 +598,12 @@ impl Pair {
             let _ = self.client.data_closed(cid);
             return;
         }
-        self.server.data_connected(sid).unwrap();
+        // 150, 125 (a connection kept open), or none before the 226.
+        match self.rng.below(4) {
+            0 => self.server.data_reused(sid).unwrap(),
+            1 => {}
+            _ => self.server.data_connected(sid).unwrap(),
+        }
         self.move_bytes();
         // Long transfers: after the 150 no reply is due on either side.
         if self.rng.chance(10) {
