@@ -99,6 +99,10 @@ struct Pair {
     stored: Vec<u8>,
     ops: usize,
     sent_421: bool,
+    /// When bytes last moved on the control connection.
+    last_activity: Instant,
+    /// The server closed for idleness.
+    idle_closed: bool,
 }
 
 fn fail(p: &Pair, why: &str) -> ! {
@@ -184,6 +188,8 @@ impl Pair {
             stored: Vec::new(),
             ops: 0,
             sent_421: false,
+            last_activity: now,
+            idle_closed: false,
         }
     }
 
@@ -214,6 +220,7 @@ impl Pair {
             if !moved {
                 break;
             }
+            self.last_activity = self.now;
         }
     }
 
@@ -225,10 +232,41 @@ impl Pair {
             .count();
     }
 
+    /// Lets `d` pass as a driver does: a call to `handle_timeout` at each
+    /// instant either side's `poll_timeout` names.
+    fn advance(&mut self, d: Duration) {
+        let end = self.now + d;
+        loop {
+            let next = [self.server.poll_timeout(), self.client.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .filter(|&t| t > self.now && t <= end)
+                .min();
+            match next {
+                Some(t) => {
+                    self.now = t;
+                    self.tick(0);
+                }
+                None => break,
+            }
+        }
+        self.now = end;
+        self.tick(0);
+    }
+
     fn tick(&mut self, max_secs: u64) {
         self.now += Duration::from_millis(self.rng.below(max_secs * 1000 + 1));
         if self.server.poll_timeout().is_some_and(|t| t <= self.now) {
+            let was_closed = self.server.is_closed();
             self.server.handle_timeout(self.now);
+            if self.server.is_closed() && !was_closed {
+                // Only the idle timeout closes it here: never before its time.
+                if self.now - self.last_activity < Duration::from_secs(300) {
+                    fail(self, "server idle timeout fired early");
+                }
+                self.idle_closed = true;
+                self.injected_negative += 1;
+            }
         }
         if self.client.poll_timeout().is_some_and(|t| t <= self.now) {
             self.client.handle_timeout(self.now);
@@ -242,6 +280,10 @@ impl Pair {
                 Ok(None) => return,
                 Err(e) => {
                     if self.closed_server {
+                        return;
+                    }
+                    if self.idle_closed && e.kind == ftp_proto::ErrorKind::Timeout {
+                        self.closed_server = true;
                         return;
                     }
                     fail(self, &format!("server error {e:?}"))
@@ -321,8 +363,7 @@ impl Pair {
     fn answer(&mut self, r: Request) {
         if self.rng.chance(5) {
             // A slow application: below the client's reply timeout.
-            self.now += Duration::from_secs(60);
-            self.tick(0);
+            self.advance(Duration::from_secs(60));
         }
         if self.rng.chance(3) {
             self.injected_negative += 1;
@@ -599,18 +640,17 @@ impl Pair {
             return;
         }
         // 150, 125 (a connection kept open), or none before the 226.
-        match self.rng.below(4) {
-            0 => self.server.data_reused(sid).unwrap(),
-            1 => {}
-            _ => self.server.data_connected(sid).unwrap(),
-        }
+        let preliminary = match self.rng.below(4) {
+            0 => self.server.data_reused(sid).is_ok(),
+            1 => false,
+            _ => self.server.data_connected(sid).is_ok(),
+        };
         self.move_bytes();
         // Long transfers: after the 150 no reply is due on either side.
-        if self.rng.chance(10) {
+        if preliminary && self.rng.chance(10) {
             self.server_events();
             self.client_events();
-            self.now += Duration::from_secs(1000);
-            self.tick(0);
+            self.advance(Duration::from_secs(1000));
         }
         self.received.clear();
         self.stored.clear();
@@ -653,8 +693,13 @@ impl Pair {
         self.ops += 1;
         if self.rng.chance(5) {
             // The user thinks for a while: below the server's idle timeout.
-            self.now += Duration::from_secs(250);
-            self.tick(0);
+            self.advance(Duration::from_secs(250));
+        } else if self.rng.chance(2) {
+            // Past it: the server closes with 421.
+            self.advance(Duration::from_secs(700));
+            if !self.server.is_closed() {
+                fail(self, "server not closed after 700 s idle");
+            }
         }
         self.received.clear();
         self.stored.clear();
@@ -718,6 +763,9 @@ impl Pair {
         };
         self.log.push(format!("t={} APP: {:?}", self.t(), r));
         self.expect = r.unwrap();
+        if self.idle_closed {
+            self.refuse();
+        }
     }
 
     fn maybe_abort(&mut self) {
