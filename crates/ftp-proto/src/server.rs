@@ -234,8 +234,9 @@ pub enum Outcome {
     Time(Timestamp),
     /// Lines for MLST and STAT.
     Lines(Vec<Vec<u8>>),
-    /// A reply of the application's choice (SITE); 421 closes the session
-    /// as with [`Outcome::Failed`].
+    /// A reply of the application's choice (SITE): a 2yz, 4yz or 5yz code
+    /// (no 3yz, which would ask for a next command the session does not
+    /// take, RFC 959 4.2); 421 closes the session as with [`Outcome::Failed`].
     Reply(u16, Vec<u8>),
     /// 550 no such file or directory.
     NotFound,
@@ -724,8 +725,14 @@ impl ServerSession {
                 self.reply(code, &text);
             }
             Outcome::Reply(code, text) => {
-                if !matches!(req, Request::Site(_)) || !(200..=599).contains(&code) {
-                    return Err(UsageError("Outcome::Reply is for SITE, with a code 200..=599"));
+                // No 3yz: it holds the command "in abeyance, pending receipt
+                // of further information" (RFC 959 4.2; a 332 asks for ACCT,
+                // 4.1.1), and the session has no next step for SITE: the
+                // client would send ACCT and take its 202 for the SITE's.
+                if !matches!(req, Request::Site(_)) || !matches!(code, 200..=299 | 400..=599) {
+                    return Err(UsageError(
+                        "Outcome::Reply is for SITE, with a 2yz, 4yz or 5yz code",
+                    ));
                 }
                 self.reply(code, &text);
             }

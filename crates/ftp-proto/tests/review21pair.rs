@@ -979,3 +979,72 @@ fn server_closes_after_an_application_421() {
     );
     assert!(s.is_closed(), "session still open after sending 421");
 }
+
+/// Moves every pending byte both ways until neither side has more.
+fn pump(c: &mut ClientSession, s: &mut ServerSession) {
+    while proto_core::transfer(c, s, 3) + proto_core::transfer(s, c, 3) > 0 {}
+}
+
+// RFC 959 4.2: a 3yz means "the command has been accepted, but the
+// requested action is being held in abeyance, pending receipt of further
+// information", and 4.1.1 (ACCT): after a 332 to a command "the command is
+// held pending". The session holds no SITE pending, so an application
+// answering SITE with 332 made the client send ACCT, the session answer
+// 202 itself, and the client report the SITE as done though nothing was
+// carried out. The session must not send a 3yz it has no next step for;
+// the application then answers with a failure.
+#[test]
+fn site_answered_with_3yz_is_not_reported_done() {
+    let t0 = Instant::now();
+    let mut s = ServerSession::new(
+        ServerConfig {
+            tls: TlsPolicy::Unavailable,
+            ..ServerConfig::default()
+        },
+        CLIENT.parse().unwrap(),
+        t0,
+    );
+    let mut c = ClientSession::new(
+        ClientConfig {
+            user: b"alice".to_vec(),
+            password: Secret::new(b"secret".to_vec()),
+            account: Some(b"acct1".to_vec()),
+            tls: ClientTls::Never,
+            ..ClientConfig::default()
+        },
+        SERVER.parse().unwrap(),
+        t0,
+    );
+    let mut result = None;
+    for _ in 0..50 {
+        pump(&mut c, &mut s);
+        while let Some(ev) = s.poll_event().unwrap() {
+            match ev {
+                ServerEvent::Login { .. } => s.login_accept().unwrap(),
+                ServerEvent::Request(Request::Site(_)) => {
+                    if s.complete(Outcome::Reply(332, b"Need account for SITE".to_vec()))
+                        .is_err()
+                    {
+                        s.complete(Outcome::Failed(502, b"Not here".to_vec())).unwrap();
+                    }
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        pump(&mut c, &mut s);
+        while let Some(ev) = c.poll_event().unwrap() {
+            match ev {
+                ClientEvent::LoggedIn => c.site(b"CHMOD 600 f").unwrap(),
+                ClientEvent::Done { .. } | ClientEvent::Failed { .. } => result = Some(ev),
+                other => panic!("{other:?}"),
+            }
+        }
+        if result.is_some() {
+            break;
+        }
+    }
+    assert!(
+        matches!(result, Some(ClientEvent::Failed { .. })),
+        "SITE reported as {result:?}"
+    );
+}
