@@ -59,17 +59,21 @@ enum Expect {
     Quit,
 }
 
+/// The server's view of a transfer: id, kind, offset, (ascii, protected),
+/// path, data mode.
+type ServerSide = (
+    TransferId,
+    TransferKind,
+    u64,
+    (bool, bool),
+    Option<Vec<u8>>,
+    DataMode,
+);
+
 #[derive(Debug, Default)]
 struct Chan {
     /// Server side: its transfer id, kind, offset, ascii, path, passive port or active address.
-    server: Option<(
-        TransferId,
-        TransferKind,
-        u64,
-        (bool, bool),
-        Option<Vec<u8>>,
-        DataMode,
-    )>,
+    server: Option<ServerSide>,
     /// Client side: its id, target, kind, ascii.
     client: Option<(TransferId, DataTarget, ClientTransferKind, (bool, bool))>,
     done: bool,
@@ -103,6 +107,7 @@ struct Pair {
     last_activity: Instant,
     /// The server closed for idleness.
     idle_closed: bool,
+    saw_closed: bool,
 }
 
 fn fail(p: &Pair, why: &str) -> ! {
@@ -131,8 +136,7 @@ impl Pair {
         };
         let client_tls = match (tls, rng.below(3)) {
             (TlsPolicy::Required, _) => ClientTls::Required,
-            (TlsPolicy::Unavailable, _) => ClientTls::Never,
-            (_, 0) => ClientTls::Never,
+            (TlsPolicy::Unavailable, _) | (_, 0) => ClientTls::Never,
             (_, 1) => ClientTls::IfOffered,
             _ => ClientTls::Required,
         };
@@ -190,6 +194,7 @@ impl Pair {
             sent_421: false,
             last_activity: now,
             idle_closed: false,
+            saw_closed: false,
         }
     }
 
@@ -345,7 +350,7 @@ impl Pair {
                     }
                     self.injected_negative += 1; // the 426
                 }
-                ServerEvent::Request(r) => self.answer(r),
+                ServerEvent::Request(r) => self.answer(&r),
                 ServerEvent::Reinitialized => {}
                 ServerEvent::Closed(_) => self.closed_server = true,
                 other => fail(self, &format!("unexpected server event {other:?}")),
@@ -360,7 +365,7 @@ impl Pair {
         }
     }
 
-    fn answer(&mut self, r: Request) {
+    fn answer(&mut self, r: &Request) {
         if self.rng.chance(5) {
             // A slow application: below the client's reply timeout.
             self.advance(Duration::from_secs(60));
@@ -383,7 +388,7 @@ impl Pair {
                 .unwrap();
             return;
         }
-        let outcome = match &r {
+        let outcome = match r {
             Request::Size { path, ascii } => {
                 if *ascii != self.text_mode {
                     fail(self, "SIZE asked in the wrong TYPE");
@@ -427,6 +432,9 @@ impl Pair {
                 Err(e) => fail(self, &format!("client error {e:?}")),
             };
             self.log.push(format!("t={} C: {ev:?}", self.t()));
+            if self.saw_closed {
+                fail(self, "client event after Closed");
+            }
             match ev {
                 ClientEvent::StartTls => {
                     self.move_bytes();
@@ -443,9 +451,9 @@ impl Pair {
                 }
                 ClientEvent::Done { op, .. } => self.simple_result(true, None, &format!("{op:?}")),
                 ClientEvent::Pwd(p) => self.simple_result(true, None, &format!("pwd {p:?}")),
-                ClientEvent::Size(n) => self.simple_result(true, Some(n.to_string().into_bytes()), "size"),
+                ClientEvent::Size(n) => self.simple_result(true, Some(n.to_string().as_bytes()), "size"),
                 ClientEvent::Modified(_) => self.simple_result(true, None, "mdtm"),
-                ClientEvent::MlstEntry(e) => self.simple_result(true, Some(e), "mlst"),
+                ClientEvent::MlstEntry(e) => self.simple_result(true, Some(&e), "mlst"),
                 ClientEvent::Failed { op, .. } => self.simple_result(false, None, &format!("{op:?}")),
                 ClientEvent::Listen(id) => {
                     let addr: SocketAddr = format!("192.0.2.10:{}", 41000 + self.rng.below(1000))
@@ -478,6 +486,7 @@ impl Pair {
                 }
                 ClientEvent::Closed(r) => {
                     self.closed_client = true;
+                    self.saw_closed = true;
                     if self.expect != Expect::Quit && r.code != 421 {
                         fail(self, "closed without QUIT");
                     }
@@ -488,7 +497,7 @@ impl Pair {
         }
     }
 
-    fn simple_result(&mut self, ok: bool, got: Option<Vec<u8>>, what: &str) {
+    fn simple_result(&mut self, ok: bool, got: Option<&[u8]>, what: &str) {
         let Expect::Simple { refused, value } = self.expect.clone() else {
             fail(
                 self,
@@ -501,7 +510,7 @@ impl Pair {
                 &format!("{what}: client says ok={ok}, server app refused={refused}"),
             );
         }
-        if got.is_some() && got != value {
+        if got.is_some() && got != value.as_deref() {
             fail(
                 self,
                 &format!("{what}: value {got:?} but server answered {value:?}"),
@@ -768,6 +777,24 @@ impl Pair {
         }
     }
 
+    /// The server dies at a random point: what it had not sent yet is lost,
+    /// the client gets a 421 in its place and then the end of the stream.
+    fn maybe_cut(&mut self) {
+        if self.closed_client || self.closed_server || !self.rng.chance(1) || self.chan.done {
+            return;
+        }
+        self.log.push(format!("t={} CUT: 421", self.t()));
+        self.client.handle_input(b"421 Service shutting down\r\n");
+        self.client.handle_eof();
+        self.server.handle_eof();
+        self.closed_server = true;
+        self.refuse();
+        self.client_events();
+        if !self.saw_closed {
+            fail(self, "no Closed after a 421");
+        }
+    }
+
     fn maybe_abort(&mut self) {
         if let Expect::Transfer { aborted, .. } = &mut self.expect
             && !*aborted
@@ -787,6 +814,7 @@ impl Pair {
             self.move_bytes();
             self.client_events();
             self.data();
+            self.maybe_cut();
             self.maybe_abort();
             self.start_op();
             self.tick(3);
@@ -816,6 +844,9 @@ impl Pair {
         }
         if !self.server.is_closed() {
             fail(self, "server not closed at the end");
+        }
+        if !matches!(self.expect, Expect::Nothing) {
+            fail(self, &format!("conversation ended waiting for {:?}", self.expect));
         }
         self.count_negatives();
         if self.negative_seen > self.injected_negative {
@@ -1047,4 +1078,66 @@ fn site_answered_with_3yz_is_not_reported_done() {
         matches!(result, Some(ClientEvent::Failed { .. })),
         "SITE reported as {result:?}"
     );
+}
+
+// RFC 959 4.2: 421 is "Service not available, closing control connection":
+// the reply and the end of the stream come together, and the session
+// contract (proto_core::Session: handle_input "only buffers") lets a
+// driver hand over the last bytes and the EOF before it polls, as the
+// SMTP and POP3 clients of this workspace allow. The buffered 421 must
+// still answer the pending operation, and a 221 to QUIT must still read
+// as Closed, not as an unexpected EOF.
+#[test]
+fn client_reads_the_last_reply_before_the_eof() {
+    let t0 = Instant::now();
+    let mut s = logged_in_server(t0, Limits::default());
+    let mut c = ClientSession::new(
+        ClientConfig {
+            tls: ClientTls::Never,
+            ..ClientConfig::default()
+        },
+        SERVER.parse().unwrap(),
+        t0,
+    );
+    c.handle_input(b"220 hi\r\n211 no features\r\n331 pw\r\n230 in\r\n");
+    while let Some(ev) = c.poll_event().unwrap() {
+        assert_eq!(ev, ClientEvent::LoggedIn);
+    }
+    proto_core::drain_transmit(&mut c);
+    c.cwd(b"/pub").unwrap();
+    proto_core::transfer(&mut c, &mut s, 100);
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Request(_))));
+    s.complete(Outcome::Failed(421, b"Shutting down".to_vec()))
+        .unwrap();
+    proto_core::transfer(&mut s, &mut c, 100);
+    c.handle_eof();
+    let mut got = Vec::new();
+    loop {
+        match c.poll_event() {
+            Ok(Some(ev)) => got.push(ev),
+            Ok(None) => break,
+            Err(e) => panic!("{e:?} after {got:?}"),
+        }
+    }
+    assert!(
+        matches!(&got[..], [ClientEvent::Failed { reply, .. }, ClientEvent::Closed(_)] if reply.code == 421),
+        "{got:?}"
+    );
+
+    // QUIT, its 221 and the EOF at once.
+    let mut c = ClientSession::new(
+        ClientConfig {
+            tls: ClientTls::Never,
+            ..ClientConfig::default()
+        },
+        SERVER.parse().unwrap(),
+        t0,
+    );
+    c.handle_input(b"220 hi\r\n211 no features\r\n331 pw\r\n230 in\r\n");
+    while c.poll_event().unwrap().is_some() {}
+    c.quit().unwrap();
+    c.handle_input(b"221 bye\r\n");
+    c.handle_eof();
+    assert!(matches!(c.poll_event(), Ok(Some(ClientEvent::Closed(r))) if r.code == 221));
+    assert!(c.is_closed());
 }
