@@ -450,7 +450,12 @@ impl Pair {
                     }
                 }
                 ClientEvent::Done { op, .. } => self.simple_result(true, None, &format!("{op:?}")),
-                ClientEvent::Pwd(p) => self.simple_result(true, None, &format!("pwd {p:?}")),
+                ClientEvent::Pwd(p) => {
+                    if p != self.server.cwd() {
+                        fail(self, &format!("PWD {p:?}, server is in {:?}", self.server.cwd()));
+                    }
+                    self.simple_result(true, None, "pwd");
+                }
                 ClientEvent::Size(n) => self.simple_result(true, Some(n.to_string().as_bytes()), "size"),
                 ClientEvent::Modified(_) => self.simple_result(true, None, "mdtm"),
                 ClientEvent::MlstEntry(e) => self.simple_result(true, Some(&e), "mlst"),
@@ -730,7 +735,15 @@ impl Pair {
             self.client.set_text_mode(self.text_mode);
         }
         let r = match pick {
-            0 => self.client.cwd(b"/pub").map(|()| simple),
+            0 => {
+                let dirs: [&[u8]; 4] = [b"/pub", b"/q \"quoted\" dir", b"/\xff\xffdir", b"/cr\rdir "];
+                let d = dirs[self.rng.below(4) as usize];
+                if self.rng.chance(50) {
+                    self.client.cwd(d).map(|()| simple)
+                } else {
+                    self.client.pwd().map(|()| simple)
+                }
+            }
             1 => self.client.mkdir(b"dir").map(|()| simple),
             2 => self.client.delete(&path).map(|()| simple),
             3 => self.client.rename(&path, b"/renamed").map(|()| simple),
