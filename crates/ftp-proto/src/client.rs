@@ -57,7 +57,8 @@ pub struct ClientConfig {
     pub tls: ClientTls,
     /// Passive (default) or active data connections.
     pub passive: bool,
-    /// Try EPSV/EPRT before PASV/PORT.
+    /// Try EPSV/EPRT before PASV/PORT. On IPv6, where PASV and PORT cannot
+    /// name an address, EPSV and EPRT are used either way (RFC 2428).
     pub extended: bool,
     /// Use the host from a 227 reply. Off by default: like Python's ftplib, the
     /// client connects to the control peer's address with the 227 port, which
@@ -693,7 +694,10 @@ impl ClientSession {
 
     fn after_type(&mut self) {
         if self.config.passive {
-            let extended = self.config.extended && !self.epsv_failed;
+            // PASV speaks only IPv4 (RFC 2428 1: PORT and PASV "are replaced
+            // with EPRT and EPSV"): on IPv6 EPSV goes whatever `extended`
+            // says, as EPRT does for an IPv6 listener.
+            let extended = (self.config.extended || self.peer.is_ipv6()) && !self.epsv_failed;
             if let Some(x) = self.xfer() {
                 x.step = if extended { XStep::Epsv } else { XStep::Pasv };
             }

@@ -36,6 +36,8 @@ impl Rng {
 
 const SERVER: &str = "192.0.2.1:21";
 const CLIENT: &str = "192.0.2.10:40000";
+const SERVER6: &str = "[2001:db8::1]:21";
+const CLIENT6: &str = "[2001:db8::10]:40000";
 
 /// What the client application is waiting for.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +110,8 @@ struct Pair {
     /// The server closed for idleness.
     idle_closed: bool,
     saw_closed: bool,
+    server_addr: SocketAddr,
+    client_addr: SocketAddr,
 }
 
 fn fail(p: &Pair, why: &str) -> ! {
@@ -121,6 +125,12 @@ fn fail(p: &Pair, why: &str) -> ! {
 impl Pair {
     fn new(seed: u64) -> Pair {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let v6 = rng.chance(25);
+        let (server_addr, client_addr): (SocketAddr, SocketAddr) = if v6 {
+            (SERVER6.parse().unwrap(), CLIENT6.parse().unwrap())
+        } else {
+            (SERVER.parse().unwrap(), CLIENT.parse().unwrap())
+        };
         let now = Instant::now();
         let limits = Limits {
             idle_timeout: Duration::from_secs(300),
@@ -146,7 +156,7 @@ impl Pair {
                 tls,
                 ..ServerConfig::default()
             },
-            CLIENT.parse().unwrap(),
+            client_addr,
             now,
         );
         let client = ClientSession::new(
@@ -160,7 +170,7 @@ impl Pair {
                 extended: rng.chance(60),
                 ..ClientConfig::default()
             },
-            SERVER.parse().unwrap(),
+            server_addr,
             now,
         );
         let mut files = BTreeMap::new();
@@ -195,6 +205,8 @@ impl Pair {
             last_activity: now,
             idle_closed: false,
             saw_closed: false,
+            server_addr,
+            client_addr,
         }
     }
 
@@ -324,7 +336,7 @@ impl Pair {
                     } else {
                         let port = 50000 + self.rng.below(1000) as u16;
                         self.passive_port = Some(port);
-                        let ip = SERVER.parse::<SocketAddr>().unwrap().ip();
+                        let ip = self.server_addr.ip();
                         self.server.passive_ready(SocketAddr::new(ip, port)).unwrap();
                     }
                 }
@@ -461,9 +473,7 @@ impl Pair {
                 ClientEvent::MlstEntry(e) => self.simple_result(true, Some(&e), "mlst"),
                 ClientEvent::Failed { op, .. } => self.simple_result(false, None, &format!("{op:?}")),
                 ClientEvent::Listen(id) => {
-                    let addr: SocketAddr = format!("192.0.2.10:{}", 41000 + self.rng.below(1000))
-                        .parse()
-                        .unwrap();
+                    let addr = SocketAddr::new(self.client_addr.ip(), 41000 + self.rng.below(1000) as u16);
                     self.listener = Some(addr);
                     self.client.data_listening(id, addr).unwrap();
                 }
@@ -1153,4 +1163,33 @@ fn client_reads_the_last_reply_before_the_eof() {
     c.handle_eof();
     assert!(matches!(c.poll_event(), Ok(Some(ClientEvent::Closed(r))) if r.code == 221));
     assert!(c.is_closed());
+}
+
+// RFC 2428 1: "The File Transfer Protocol only provides the ability to
+// communicate information about IPv4 data connections ... the FTP commands
+// PORT and PASV are replaced with EPRT and EPSV". With `extended` off the
+// client sent PASV on an IPv6 control connection, which no server can
+// answer with an IPv6 address (ServerSession answers 425 "PASV needs IPv4,
+// use EPSV"), so every passive transfer failed; in active mode the client
+// already sends EPRT for an IPv6 listener whatever `extended` says.
+#[test]
+fn client_on_ipv6_sends_epsv_even_with_extended_off() {
+    let t0 = Instant::now();
+    let mut c = ClientSession::new(
+        ClientConfig {
+            tls: ClientTls::Never,
+            extended: false,
+            ..ClientConfig::default()
+        },
+        SERVER6.parse().unwrap(),
+        t0,
+    );
+    c.handle_input(b"220 hi\r\n211 no features\r\n331 pw\r\n230 in\r\n");
+    while c.poll_event().unwrap().is_some() {}
+    proto_core::drain_transmit(&mut c);
+    c.retr(b"f", 0).unwrap();
+    assert_eq!(proto_core::drain_transmit(&mut c), b"TYPE I\r\n");
+    c.handle_input(b"200 ok\r\n");
+    assert_eq!(c.poll_event().unwrap(), None);
+    assert_eq!(proto_core::drain_transmit(&mut c), b"EPSV\r\n");
 }
