@@ -110,7 +110,10 @@ struct Pair {
     /// The server closed for idleness.
     idle_closed: bool,
     saw_closed: bool,
+    /// The server as the client sees it, and as the server's sockets do.
     server_addr: SocketAddr,
+    server_own: SocketAddr,
+    /// The client's own address (its listeners).
     client_addr: SocketAddr,
 }
 
@@ -125,11 +128,21 @@ fn fail(p: &Pair, why: &str) -> ! {
 impl Pair {
     fn new(seed: u64) -> Pair {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-        let v6 = rng.chance(25);
-        let (server_addr, client_addr): (SocketAddr, SocketAddr) = if v6 {
-            (SERVER6.parse().unwrap(), CLIENT6.parse().unwrap())
+        // IPv4, IPv6, or IPv4 seen by the server on a dual-stack socket
+        // (IPv4-mapped IPv6 addresses for the peer and its own listeners).
+        let family = rng.below(4);
+        let (server_addr, client_addr): (SocketAddr, SocketAddr) = match family {
+            0 => (SERVER6.parse().unwrap(), CLIENT6.parse().unwrap()),
+            1 => (
+                SERVER.parse().unwrap(),
+                "[::ffff:192.0.2.10]:40000".parse().unwrap(),
+            ),
+            _ => (SERVER.parse().unwrap(), CLIENT.parse().unwrap()),
+        };
+        let server_own: SocketAddr = if family == 1 {
+            "[::ffff:192.0.2.1]:21".parse().unwrap()
         } else {
-            (SERVER.parse().unwrap(), CLIENT.parse().unwrap())
+            server_addr
         };
         let now = Instant::now();
         let limits = Limits {
@@ -206,7 +219,12 @@ impl Pair {
             idle_closed: false,
             saw_closed: false,
             server_addr,
-            client_addr,
+            server_own,
+            client_addr: if family == 1 {
+                CLIENT.parse().unwrap()
+            } else {
+                client_addr
+            },
         }
     }
 
@@ -336,7 +354,7 @@ impl Pair {
                     } else {
                         let port = 50000 + self.rng.below(1000) as u16;
                         self.passive_port = Some(port);
-                        let ip = self.server_addr.ip();
+                        let ip = self.server_own.ip();
                         self.server.passive_ready(SocketAddr::new(ip, port)).unwrap();
                     }
                 }
