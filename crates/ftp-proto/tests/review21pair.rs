@@ -110,6 +110,9 @@ struct Pair {
     /// The server closed for idleness.
     idle_closed: bool,
     saw_closed: bool,
+    failed_logins: u32,
+    login_limit: u32,
+    login_limit_hit: bool,
     /// The server as the client sees it, and as the server's sockets do.
     server_addr: SocketAddr,
     server_own: SocketAddr,
@@ -149,7 +152,7 @@ impl Pair {
             idle_timeout: Duration::from_secs(300),
             reply_timeout: Duration::from_secs(100),
             failed_login_delay: Duration::from_secs(rng.below(2)),
-            failed_login_limit: 3,
+            failed_login_limit: 1 + rng.below(3) as u32,
             ..Limits::default()
         };
         let tls = match rng.below(3) {
@@ -181,6 +184,7 @@ impl Pair {
                 tls: client_tls,
                 passive: rng.chance(60),
                 extended: rng.chance(60),
+                use_pasv_host: rng.chance(30),
                 ..ClientConfig::default()
             },
             server_addr,
@@ -218,6 +222,9 @@ impl Pair {
             last_activity: now,
             idle_closed: false,
             saw_closed: false,
+            failed_logins: 0,
+            login_limit: limits.failed_login_limit,
+            login_limit_hit: false,
             server_addr,
             server_own,
             client_addr: if family == 1 {
@@ -294,7 +301,7 @@ impl Pair {
         if self.server.poll_timeout().is_some_and(|t| t <= self.now) {
             let was_closed = self.server.is_closed();
             self.server.handle_timeout(self.now);
-            if self.server.is_closed() && !was_closed {
+            if self.server.is_closed() && !was_closed && !self.login_limit_hit {
                 // Only the idle timeout closes it here: never before its time.
                 if self.now - self.last_activity < Duration::from_secs(300) {
                     fail(self, "server idle timeout fired early");
@@ -317,7 +324,9 @@ impl Pair {
                     if self.closed_server {
                         return;
                     }
-                    if self.idle_closed && e.kind == ftp_proto::ErrorKind::Timeout {
+                    if (self.idle_closed && e.kind == ftp_proto::ErrorKind::Timeout)
+                        || (self.login_limit_hit && e.kind == ftp_proto::ErrorKind::Limit)
+                    {
                         self.closed_server = true;
                         return;
                     }
@@ -332,6 +341,8 @@ impl Pair {
                     match self.rng.below(10) {
                         0 => {
                             self.injected_negative += 1;
+                            self.failed_logins += 1;
+                            self.login_limit_hit = self.failed_logins >= self.login_limit;
                             self.server.login_reject(self.now).unwrap();
                         }
                         1 | 2 => self.server.login_need_account().unwrap(),
