@@ -626,8 +626,8 @@ impl Pair {
         let (cid, target, ckind, cascii) = c;
         match (mode, target) {
             (DataMode::Passive | DataMode::ExtendedPassive, DataTarget::Connect(a)) => {
-                if Some(a.port()) != self.passive_port {
-                    fail(self, "client connects to another port");
+                if Some(a.port()) != self.passive_port || a.ip() != self.server_addr.ip() {
+                    fail(self, "client connects to another address");
                 }
             }
             (DataMode::Active(a) | DataMode::ExtendedActive(a), DataTarget::Accept) => {
