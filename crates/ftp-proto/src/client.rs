@@ -57,7 +57,8 @@ pub struct ClientConfig {
     pub tls: ClientTls,
     /// Passive (default) or active data connections.
     pub passive: bool,
-    /// Try EPSV/EPRT before PASV/PORT.
+    /// Try EPSV/EPRT before PASV/PORT. On IPv6, where PASV and PORT cannot
+    /// name an address, EPSV and EPRT are used either way (RFC 2428).
     pub extended: bool,
     /// Use the host from a 227 reply. Off by default: like Python's ftplib, the
     /// client connects to the control peer's address with the 227 port, which
@@ -312,6 +313,9 @@ pub struct ClientSession {
     /// A REST went out and no transfer command followed it (the transfer
     /// was aborted): the server may still hold its marker (RFC 3659 5.3).
     rest_unused: bool,
+    /// The server closed its side; acted on once the replies already
+    /// received are read.
+    eof: bool,
 }
 
 /// A multi-line reply past [`Limits::reply`]: RFC 1123 4.1.2.11 says a
@@ -359,6 +363,7 @@ impl ClientSession {
             cut: None,
             closing: None,
             rest_unused: false,
+            eof: false,
         }
     }
 
@@ -380,7 +385,9 @@ impl ClientSession {
         self.tls
     }
 
-    /// True once closed.
+    /// True once closed. After [`ClientSession::handle_eof`], once
+    /// [`ClientSession::poll_event`] has read the replies that came before
+    /// the end.
     #[must_use]
     pub fn is_closed(&self) -> bool {
         matches!(self.stage, Stage::Closed)
@@ -687,7 +694,10 @@ impl ClientSession {
 
     fn after_type(&mut self) {
         if self.config.passive {
-            let extended = self.config.extended && !self.epsv_failed;
+            // PASV speaks only IPv4 (RFC 2428 1: PORT and PASV "are replaced
+            // with EPRT and EPSV"): on IPv6 EPSV goes whatever `extended`
+            // says, as EPRT does for an IPv6 listener.
+            let extended = (self.config.extended || self.peer.is_ipv6()) && !self.epsv_failed;
             if let Some(x) = self.xfer() {
                 x.step = if extended { XStep::Epsv } else { XStep::Pasv };
             }
@@ -898,6 +908,9 @@ impl ClientSession {
                 return Err(e);
             }
             if matches!(self.stage, Stage::Closed | Stage::TlsHandshake) || self.closing.is_some() {
+                if self.eof_now() {
+                    continue;
+                }
                 return Ok(None);
             }
             if self.cut.is_some() {
@@ -907,6 +920,7 @@ impl ClientSession {
                         self.on_reply(reply);
                         continue;
                     }
+                    None if self.eof_now() => continue,
                     None => return Ok(None),
                 }
             }
@@ -921,6 +935,7 @@ impl ClientSession {
                     self.reply_seen = true;
                     self.on_reply(reply);
                 }
+                Ok(None) if self.eof_now() => {}
                 Ok(None) => return Ok(None),
                 Err(crate::ReplyError::TooLong { limit }) if self.start_cut(limit) => {}
                 Err(e) => {
@@ -1476,8 +1491,21 @@ impl ClientSession {
         self.fail(Error::new(ErrorKind::Timeout, "no reply from the server"));
     }
 
-    /// Inherent form of [`Session::handle_eof`].
+    /// Inherent form of [`Session::handle_eof`]. The replies received
+    /// before the end are read first ([`ClientSession::poll_event`]): a
+    /// server that answers 421 (RFC 959 4.2: "closing control
+    /// connection") or 221 closes right after it, and the driver may pass
+    /// the last bytes and the end before it polls.
     pub fn handle_eof(&mut self) {
+        self.eof = true;
+    }
+
+    /// Acts on the end of the server's stream once no complete reply is
+    /// left; true when that changed the state.
+    fn eof_now(&mut self) -> bool {
+        if !std::mem::take(&mut self.eof) {
+            return false;
+        }
         // After a 421 the server closes: expected, and a transfer waiting
         // for its data connection's end still completes.
         if !matches!(self.stage, Stage::Closed) && self.closing.is_none() {
@@ -1489,7 +1517,9 @@ impl ClientSession {
                     "server closed the connection",
                 ));
             }
+            return true;
         }
+        false
     }
 }
 

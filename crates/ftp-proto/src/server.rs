@@ -234,13 +234,17 @@ pub enum Outcome {
     Time(Timestamp),
     /// Lines for MLST and STAT.
     Lines(Vec<Vec<u8>>),
-    /// A reply of the application's choice (SITE).
+    /// A reply of the application's choice (SITE): a 2yz, 4yz or 5yz code
+    /// (no 3yz, which would ask for a next command the session does not
+    /// take, RFC 959 4.2); 421 closes the session as with [`Outcome::Failed`].
     Reply(u16, Vec<u8>),
     /// 550 no such file or directory.
     NotFound,
     /// 550 permission denied.
     Denied,
-    /// A failure with a code (400..=599) and text.
+    /// A failure with a code (400..=599) and text. 421 (service closing,
+    /// RFC 959 4.2) closes the session: write what is pending, then close
+    /// the connection ([`ServerSession::is_closed`] is true).
     Failed(u16, Vec<u8>),
 }
 
@@ -388,6 +392,10 @@ pub struct ServerSession {
     host: Option<Bytes>,
     next_id: u64,
     idle: Deadline,
+    /// A command was processed or a reply answered one (an application
+    /// decision, a transfer's end) since the idle deadline last started:
+    /// the idle period (RFC 1123 4.1.3.2: "no command or data transfer in
+    /// progress") has not begun yet.
     input_seen: bool,
     delay_until: Option<Instant>,
     delayed: Option<(u16, &'static [u8], bool)>,
@@ -562,7 +570,7 @@ impl ServerSession {
         }
     }
 
-    /// True once the session has closed (QUIT, timeout, fatal error, EOF).
+    /// True once the session has closed (QUIT, timeout, fatal error, EOF, a 421 from the application).
     #[must_use]
     pub fn is_closed(&self) -> bool {
         self.closed
@@ -593,6 +601,8 @@ impl ServerSession {
             return Err(UsageError("session closed"));
         }
         self.pending = Pending::None;
+        // The answer ends the command: the idle period starts from here.
+        self.input_seen = true;
         Ok(())
     }
 
@@ -659,6 +669,7 @@ impl ServerSession {
     }
 
     fn finish_reject(&mut self, code: u16, text: &'static [u8], fatal: bool) {
+        self.input_seen = true;
         self.reply(code, text);
         if fatal {
             self.close_fatal(Error::new(ErrorKind::Limit, "too many failed logins"));
@@ -705,6 +716,7 @@ impl ServerSession {
             return Err(UsageError("no request waiting"));
         };
         let req = req.clone();
+        let closing = matches!(outcome, Outcome::Failed(421, _) | Outcome::Reply(421, _));
         match outcome {
             Outcome::NotFound => self.reply(550, b"No such file or directory"),
             Outcome::Denied => self.reply(550, b"Permission denied"),
@@ -713,8 +725,14 @@ impl ServerSession {
                 self.reply(code, &text);
             }
             Outcome::Reply(code, text) => {
-                if !matches!(req, Request::Site(_)) || !(200..=599).contains(&code) {
-                    return Err(UsageError("Outcome::Reply is for SITE, with a code 200..=599"));
+                // No 3yz: it holds the command "in abeyance, pending receipt
+                // of further information" (RFC 959 4.2; a 332 asks for ACCT,
+                // 4.1.1), and the session has no next step for SITE: the
+                // client would send ACCT and take its 202 for the SITE's.
+                if !matches!(req, Request::Site(_)) || !matches!(code, 200..=299 | 400..=599) {
+                    return Err(UsageError(
+                        "Outcome::Reply is for SITE, with a 2yz, 4yz or 5yz code",
+                    ));
                 }
                 self.reply(code, &text);
             }
@@ -792,7 +810,15 @@ impl ServerSession {
                 _ => return Err(UsageError("Outcome::Lines answers MLST and STAT only")),
             },
         }
-        self.set_pending_none()
+        self.set_pending_none()?;
+        if closing {
+            // RFC 959 4.2: 421 is "closing control connection"; the client
+            // closes on it, so no further command may be read and acted on.
+            self.closed = true;
+            self.recv.clear();
+            self.deferred.clear();
+        }
+        Ok(())
     }
 
     /// The listener for PASV/EPSV is ready at `addr`: 227 or 229.
@@ -942,6 +968,10 @@ impl ServerSession {
             self.send_150(a.kind);
         }
         self.transfer = None;
+        // RFC 1123 4.1.3.2: idle means no command or data transfer in
+        // progress; a transfer that outlasted the idle deadline leaves the
+        // client the whole period from its end.
+        self.input_seen = true;
         self.reply_with(226, |t| {
             t.extend_from_slice(b"Transfer complete (");
             write_u64(t, bytes);
@@ -958,6 +988,7 @@ impl ServerSession {
     pub fn data_failed(&mut self, id: TransferId, why: DataFailure) -> Result<(), UsageError> {
         self.active(id)?;
         self.transfer = None;
+        self.input_seen = true;
         match why {
             DataFailure::Connect => self.reply(425, b"Cannot open data connection"),
             DataFailure::Lost => self.reply(426, b"Connection closed; transfer aborted"),
@@ -1701,7 +1732,10 @@ impl ServerSession {
     /// its time has come; closes an idle session with 421.
     ///
     /// The idle deadline counts from the last time this method saw a quiet
-    /// period: a command processed since the last call restarts it from `now`.
+    /// period: a command processed since the last call, or an answer that
+    /// ended one (an application's decision, a transfer's end), restarts it
+    /// from `now`, so the client always gets the whole period from the last
+    /// reply (RFC 1123 4.1.3.2: idle is "no command or data transfer in progress").
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.closed {
             return;
