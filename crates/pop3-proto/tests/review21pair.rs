@@ -39,7 +39,11 @@ const PASSWORDS: &[(&str, &str)] = &[
     ("a b", "a\u{A0}b"),
     ("IX", "I\u{AD}X"),
     ("fix", "\u{FB01}x"),
+    (LONG, LONG_EQUIVALENT),
 ];
+/// Too long for an initial response inside a 255-octet AUTH line.
+const LONG: &str = "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789\u{e9}";
+const LONG_EQUIVALENT: &str = "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789e\u{301}";
 
 struct Store {
     password: String,
@@ -194,9 +198,10 @@ impl ServerApp {
                         continue;
                     }
                     let body = self.messages[index].clone();
+                    let sent = normalized(&body);
                     let expect = match top_lines {
-                        None => body.clone(),
-                        Some(n) => top_of(&body, n),
+                        None => sent,
+                        Some(n) => top_of(&sent, n),
                     };
                     self.decisions.push_back(Decision::Body(Some(expect)));
                     for piece in body.chunks(self.chunk) {
@@ -220,6 +225,28 @@ impl ServerApp {
             }
         }
     }
+}
+
+/// What the server sends for a stored message: bare CR and bare LF become
+/// CRLF, and a last line without an ending gets one.
+fn normalized(msg: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(msg.len() + 8);
+    let mut i = 0;
+    while i < msg.len() {
+        match msg[i] {
+            b'\r' if msg.get(i + 1) == Some(&b'\n') => {
+                out.extend_from_slice(b"\r\n");
+                i += 1;
+            }
+            b'\r' | b'\n' => out.extend_from_slice(b"\r\n"),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    if !out.is_empty() && !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out
 }
 
 /// RFC 1939 TOP: the header, the blank line, then `n` body lines.
@@ -252,8 +279,11 @@ fn random_message(rng: &mut Rng) -> Vec<u8> {
     }
     let lines = if rng.chance(10) { 3000 } else { rng.below(12) };
     for _ in 0..lines {
-        match rng.below(6) {
+        match rng.below(9) {
             0 => m.extend_from_slice(b".\r\n"),
+            6 => m.extend_from_slice(b".\n"),
+            7 => m.extend_from_slice(b"x\ry\r"),
+            8 => m.extend_from_slice(b"\n.\r"),
             1 => m.extend_from_slice(b"..dots\r\n"),
             2 => m.extend_from_slice(b"\r\n"),
             3 => m.extend_from_slice(b".\r\n.\r\n"),
@@ -265,6 +295,9 @@ fn random_message(rng: &mut Rng) -> Vec<u8> {
                 m.extend_from_slice(b"\r\n");
             }
         }
+    }
+    if rng.chance(5) {
+        m.extend_from_slice(b"no line end");
     }
     m
 }
