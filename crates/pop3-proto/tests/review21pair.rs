@@ -39,6 +39,7 @@ const PASSWORDS: &[(&str, &str)] = &[
     ("a b", "a\u{A0}b"),
     ("IX", "I\u{AD}X"),
     ("fix", "\u{FB01}x"),
+    ("e\u{301}t\u{e9}", "\u{e9}te\u{301}"),
     (LONG, LONG_EQUIVALENT),
 ];
 /// Too long for an initial response inside a 255-octet AUTH line.
@@ -373,16 +374,23 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
         }
         _ => sc.allow_plaintext_without_tls = true,
     }
+    let utf8_user = rng.chance(3);
+    if utf8_user || rng.chance(4) {
+        sc.utf8 = true;
+        sc.utf8_user = utf8_user;
+    }
     if rng.chance(3) {
         sc.expire = Some("5 USER".into());
         sc.login_delay = Some(60);
         sc.policy_per_user = true;
     }
     // Client credentials: right, equivalent spelling, wrong, or unknown user.
-    let (user, pw) = match rng.below(5) {
+    let (user, pw) = match rng.below(6) {
         0 => ("alice", "wrong-password"),
         1 => ("mallory", stored),
         2 => ("alice", equivalent),
+        // The user name too is SASLprep'd by the SASL mechanisms.
+        3 => ("al\u{AD}ice", stored),
         _ => ("alice", stored),
     };
     let mut cc = ClientConfig::new(Credentials::with_password(user, pw));
@@ -390,6 +398,7 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
     cc.allow_plaintext_without_tls = true;
     cc.apop = rng.chance(2);
     cc.sasl = !rng.chance(4);
+    cc.utf8 = rng.chance(2);
 
     let nmsg = rng.below(6) as usize;
     let messages: Vec<Vec<u8>> = (0..nmsg).map(|_| random_message(&mut rng)).collect();
@@ -422,7 +431,7 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
     let mut closed: Option<bool> = None;
     let mut quit_sent = false;
     let mut body: Option<(u32, bool, Vec<u8>)> = None;
-    let mut ops_left = rng.below(14);
+    let mut ops_left = if rng.chance(20) { 1500 } else { rng.below(14) };
     let trace = format!("seed {seed}");
 
     for _round in 0..200_000 {
@@ -651,12 +660,13 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
                     Some(Expect::Dele(Some(want))) => assert_eq!(k, want, "{trace}: DELE"),
                     other => panic!("{trace}: DELE {k} answered, expected {other:?}"),
                 },
+                ClientEvent::Ok { command: "UTF8", .. } if !logged_in => {}
                 ClientEvent::Ok { command, .. } => match expects.pop_front() {
                     Some(Expect::Ok(want)) => assert_eq!(command, want, "{trace}"),
                     other => panic!("{trace}: +OK to {command}, expected {other:?}"),
                 },
                 ClientEvent::CommandFailed { command, line } => {
-                    if command == "QUIT" {
+                    if command == "QUIT" || (command == "UTF8" && !logged_in) {
                         continue;
                     }
                     let e = expects.pop_front();
@@ -720,10 +730,11 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
         assert_eq!(app.deleted, None, "{trace}: deletions without login");
     }
     // Equivalent spellings of the password log in with SASLprep'ing mechanisms.
-    if user == "alice"
+    if user != "mallory"
+        && (user == "alice" || app.method.as_deref() != Some("APOP"))
         && pw != "wrong-password"
         && let Some(m) = app.method.as_deref()
-        && matches!(m, "PLAIN" | "LOGIN" | "SCRAM-SHA-1" | "SCRAM-SHA-256")
+        && (matches!(m, "PLAIN" | "LOGIN" | "SCRAM-SHA-1" | "SCRAM-SHA-256") || (m == "APOP" && utf8_user))
         && !app.cancelled
     {
         assert!(
