@@ -1503,6 +1503,15 @@ impl Session for ServerSession {
 
     fn advance_transmit(&mut self, n: usize) {
         self.out.advance(n);
+        // RFC 1939 3 times the client's inactivity: a client still taking
+        // the answer is not idle (it sends its next command only once the
+        // answer is in), so the timer restarts from the last time given,
+        // which is no later than now. Activity not yet timed already
+        // counts as the next time given, which is later. A client that
+        // stops reading is idle again.
+        if n > 0 && self.phase != Phase::Closed && !self.activity {
+            self.idle.restart(self.now);
+        }
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

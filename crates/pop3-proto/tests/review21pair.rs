@@ -773,3 +773,62 @@ fn random_conversations() {
     }
     eprintln!("{stats:#?}");
 }
+
+/// RFC 1939 section 3: "A POP3 server MAY have an inactivity autologout
+/// timer. Such a timer MUST be of at least 10 minutes' duration." A client
+/// still reading the server's answer (the driver keeps writing it out) is
+/// not inactive: it cannot send its next command before the answer has
+/// arrived, so the ten minutes count from the moment the answer is out.
+#[test]
+fn autologout_waits_for_the_answer_to_be_sent() {
+    let t0 = Instant::now();
+    let mut cfg = ServerConfig::default();
+    cfg.tls_active = true;
+    let mut s = ServerSession::new(cfg, t0);
+    let body: Vec<u8> = b"line of a large message\r\n".repeat(36_000);
+    let drain = |s: &mut ServerSession| {
+        while let Some(out) = s.poll_transmit() {
+            let n = out.len();
+            s.advance_transmit(n);
+        }
+    };
+    drain(&mut s);
+    s.handle_input_at(b"USER alice\r\nPASS secret\r\n", t0);
+    while let Some(ev) = s.poll_event().unwrap() {
+        if let ServerEvent::Login { .. } = ev {
+            s.auth_finish(AuthOutcome::Success(Maildrop {
+                messages: vec![MessageInfo {
+                    size: body.len() as u64,
+                    uid: "m1".into(),
+                }],
+            }))
+            .unwrap();
+        }
+    }
+    drain(&mut s);
+    s.handle_input_at(b"RETR 1\r\n", t0);
+    while let Some(ev) = s.poll_event().unwrap() {
+        if let ServerEvent::Retrieve { .. } = ev {
+            s.message_data(&body).unwrap();
+            s.message_end().unwrap();
+        }
+    }
+    // A slow link: 30000 octets a minute, so the answer takes ten minutes
+    // and more to go out; the timer is checked every minute.
+    let mut minute = 0;
+    while s.poll_transmit().is_some() {
+        minute += 1;
+        let n = s.poll_transmit().unwrap().len().min(30_000);
+        s.advance_transmit(n);
+        s.handle_timeout(t0 + Duration::from_secs(60 * minute));
+        assert!(
+            !s.is_closed(),
+            "autologout at minute {minute} while the answer was still being sent"
+        );
+    }
+    assert!(minute > 25);
+    // Ten idle minutes after the answer went out, the timer may fire.
+    s.handle_timeout(t0 + Duration::from_secs(60 * (minute + 11)));
+    s.handle_timeout(t0 + Duration::from_secs(60 * (minute + 22)));
+    assert!(s.is_closed());
+}
