@@ -433,6 +433,9 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
     let mut body: Option<(u32, bool, Vec<u8>)> = None;
     let mut ops_left = if rng.chance(20) { 1500 } else { rng.below(14) };
     let trace = format!("seed {seed}");
+    let timed = rng.chance(2);
+    let mut client_seen = now;
+    let mut server_seen = now;
 
     for _round in 0..200_000 {
         // Move bytes in random pieces, both ways.
@@ -441,7 +444,13 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
             let n = out.len().min(1 + rng.below(max_piece as u64) as usize);
             let piece = out[..n].to_vec();
             server.advance_transmit(n);
-            client.handle_input(&piece);
+            if timed {
+                client.handle_input_at(&piece, now);
+            } else {
+                client.handle_input(&piece);
+            }
+            client_seen = now;
+            server_seen = now;
             moved += n;
             if rng.chance(3) {
                 break;
@@ -451,18 +460,40 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
             let n = out.len().min(1 + rng.below(max_piece as u64) as usize);
             let piece = out[..n].to_vec();
             client.advance_transmit(n);
-            server.handle_input(&piece);
+            if timed {
+                server.handle_input_at(&piece, now);
+            } else {
+                server.handle_input(&piece);
+            }
+            server_seen = now;
             moved += n;
             if rng.chance(3) {
                 break;
             }
         }
         // Time passes, well inside every timeout.
-        now += Duration::from_millis(rng.below(50));
+        // Sometimes minutes pass, but never ten without the client hearing
+        // from the server while it waits (or the server from the client):
+        // no timer may fire.
+        if client.poll_timeout().is_none() {
+            client_seen = now;
+        }
+        let quiet = now.duration_since(client_seen.min(server_seen));
+        let room = Duration::from_secs(590).saturating_sub(quiet);
+        let step = if rng.chance(20) {
+            Duration::from_secs(rng.below(room.as_secs() + 1))
+        } else {
+            Duration::from_millis(rng.below(50)).min(room)
+        };
+        now += step;
         client.handle_timeout(now);
         server.handle_timeout(now);
         if let Err(e) = app.drive(&mut server) {
             panic!("{trace}: server error {e}");
+        }
+        // The server ended the connection: the client sees the end of stream.
+        if server.is_closed() && server.poll_transmit().is_none() {
+            client.handle_eof();
         }
         let mut progressed = moved > 0;
         loop {
@@ -701,7 +732,11 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
             break;
         }
         if !progressed && client.poll_transmit().is_none() && server.poll_transmit().is_none() {
-            panic!("{trace}: stalled (logged_in {logged_in}, expects {expects:?})");
+            panic!(
+                "{trace}: stalled (logged_in {logged_in}, {} answers outstanding, next {:?})",
+                expects.len(),
+                expects.front()
+            );
         }
     }
     // Login: the client's view matches the server application's decision.
