@@ -346,7 +346,11 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
     };
     // Server configuration.
     let mut sc = ServerConfig::default();
-    sc.failed_login_delay = Duration::ZERO;
+    sc.failed_login_delay = if rng.chance(3) {
+        Duration::from_secs(2)
+    } else {
+        Duration::ZERO
+    };
     sc.pipelining = rng.chance(2);
     if rng.chance(2) {
         sc.apop_timestamp = Some(format!("<{}.{}@example.test>", rng.below(9999), seed));
@@ -731,6 +735,17 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
             let _ = app.drive(&mut server);
             break;
         }
+        if !progressed
+            && client.poll_transmit().is_none()
+            && server.poll_transmit().is_none()
+            && let Some(t) = server.poll_timeout()
+            && t <= now + Duration::from_secs(5)
+        {
+            // A failed-login delay: let it pass.
+            now = now.max(t);
+            server.handle_timeout(now);
+            continue;
+        }
         if !progressed && client.poll_transmit().is_none() && server.poll_transmit().is_none() {
             panic!(
                 "{trace}: stalled (logged_in {logged_in}, {} answers outstanding, next {:?})",
@@ -763,6 +778,14 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
         assert_eq!(app.deleted.as_ref(), Some(&want), "{trace}: deletions at QUIT");
     } else {
         assert_eq!(app.deleted, None, "{trace}: deletions without login");
+    }
+    // RFC 5034 4: a client that cannot go on with the exchange cancels it
+    // with "*", which the server must see.
+    if app.login_ok.is_none() && app.method.as_deref().is_some_and(|m| m != "USER" && m != "APOP") {
+        assert!(
+            app.cancelled,
+            "{trace}: SASL exchange abandoned without \"*\" ({client_error:?})"
+        );
     }
     // Equivalent spellings of the password log in with SASLprep'ing mechanisms.
     if user != "mallory"
