@@ -77,6 +77,7 @@ struct ServerApp {
     rng: Rng,
     store: Store,
     messages: Vec<Vec<u8>>,
+    uids: Vec<String>,
     mech: Option<Box<dyn ServerMechanism>>,
     decisions: VecDeque<Decision>,
     login_ok: Option<bool>,
@@ -99,7 +100,7 @@ impl ServerApp {
                 .enumerate()
                 .map(|(i, m)| MessageInfo {
                     size: m.len() as u64,
-                    uid: format!("uid-{i}").into(),
+                    uid: self.uids[i].clone().into(),
                 })
                 .collect(),
         }
@@ -406,10 +407,27 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
 
     let nmsg = rng.below(6) as usize;
     let messages: Vec<Vec<u8>> = (0..nmsg).map(|_| random_message(&mut rng)).collect();
+    // RFC 1939 7: one to 70 characters 0x21..=0x7E, unique in the maildrop.
+    let uids: Vec<String> = (0..nmsg)
+        .map(|i| {
+            let len = if rng.chance(4) {
+                70
+            } else {
+                1 + rng.below(70) as usize
+            };
+            let mut u = format!("{i}.");
+            while u.len() < len {
+                u.push(char::from(0x21 + rng.below(94) as u8));
+            }
+            u.truncate(len.max(u.len().min(70)));
+            u
+        })
+        .collect();
     let mut app = ServerApp {
         rng: Rng(rng.next() | 1),
         store,
         messages: messages.clone(),
+        uids: uids.clone(),
         mech: None,
         decisions: VecDeque::new(),
         login_ok: None,
@@ -530,7 +548,14 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
                             1 => Op::List(rng.chance(2).then_some(n)),
                             2 => Op::Uidl(rng.chance(2).then_some(n)),
                             3 | 4 => Op::Retr(n),
-                            5 => Op::Top(n, rng.below(4) as u32),
+                            5 => Op::Top(
+                                n,
+                                if rng.chance(5) {
+                                    u32::MAX
+                                } else {
+                                    rng.below(4) as u32
+                                },
+                            ),
                             6 | 7 => Op::Dele(n),
                             8 => {
                                 if rng.chance(3) {
@@ -569,13 +594,15 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
                                 Expect::UidListing(
                                     (1..=nmsg as u32)
                                         .filter(|k| live(*k, &model_deleted))
-                                        .map(|k| (k, format!("uid-{}", k - 1)))
+                                        .map(|k| (k, uids[k as usize - 1].clone()))
                                         .collect(),
                                 )
                             }
                             Op::Uidl(Some(k)) => {
                                 client.uidl(Some(k)).unwrap();
-                                Expect::Uid(live(k, &model_deleted).then(|| (k, format!("uid-{}", k - 1))))
+                                Expect::Uid(
+                                    live(k, &model_deleted).then(|| (k, uids[k as usize - 1].clone())),
+                                )
                             }
                             Op::Retr(k) => {
                                 client.retr(k).unwrap();
