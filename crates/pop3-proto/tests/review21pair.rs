@@ -7,8 +7,8 @@
 
 use bytes::Bytes;
 use pop3_proto::{
-    AuthOutcome, ClientConfig, ClientEvent, ClientSession, Credentials, LoginFailure, LoginMethod, Maildrop,
-    MessageInfo, ServerConfig, ServerEvent, ServerSession, TlsMode,
+    AuthOutcome, ClientConfig, ClientEvent, ClientSession, Credentials, FetchMode, LoginFailure, LoginMethod,
+    Maildrop, MessageInfo, ServerConfig, ServerEvent, ServerSession, TlsMode,
 };
 use proto_core::{Secret, Session};
 use sasl::{CredentialStore, Mechanism, ScramHash, ScramKeys, ServerMechanism, ServerStep};
@@ -455,6 +455,22 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
     let mut body: Option<(u32, bool, Vec<u8>)> = None;
     let mut ops_left = if rng.chance(20) { 1500 } else { rng.below(14) };
     let trace = format!("seed {seed}");
+    // Sometimes the client downloads the maildrop with `fetch` instead.
+    let known: std::collections::HashSet<Bytes> = uids
+        .iter()
+        .filter(|_| rng.chance(2))
+        .map(|u| Bytes::from(u.clone()))
+        .collect();
+    let mut fetch_mode = match rng.below(8) {
+        0 => Some(FetchMode::Keep),
+        1 => Some(FetchMode::Delete),
+        2 => Some(FetchMode::KeepNew(known.clone())),
+        3 => Some(FetchMode::DeleteKnown(known.clone())),
+        _ => None,
+    };
+    let fetching = fetch_mode.clone();
+    let mut fetched_ok: BTreeSet<u32> = BTreeSet::new();
+    let mut fetch_done = false;
     let timed = rng.chance(2);
     let mut client_seen = now;
     let mut server_seen = now;
@@ -539,6 +555,11 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
                     );
                     if policy {
                         server.set_user_policy(Some("30"), Some(10)).unwrap();
+                    }
+                    if let Some(mode) = fetch_mode.take() {
+                        client.fetch(mode).unwrap();
+                        ops_left = 0;
+                        continue;
                     }
                     // Queue random commands without waiting for answers.
                     for _ in 0..ops_left {
@@ -693,6 +714,66 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
                     ),
                     other => panic!("{trace}: UIDL n answered {u:?}, expected {other:?}"),
                 },
+                ClientEvent::MessageStart { msg, uid, .. } if fetching.is_some() => {
+                    assert!(body.is_none());
+                    assert_eq!(
+                        uid.as_deref(),
+                        Some(uids[msg as usize - 1].as_bytes()),
+                        "{trace}: uid"
+                    );
+                    match app.decisions.pop_front() {
+                        Some(Decision::Body(Some(want))) => body = Some((msg, true, want)),
+                        other => panic!("{trace}: message {msg} started but server decided {other:?}"),
+                    }
+                    fetched_ok.insert(msg);
+                }
+                ClientEvent::CommandFailed { command: "RETR", .. } if fetching.is_some() => {
+                    assert_eq!(
+                        app.decisions.pop_front(),
+                        Some(Decision::Body(None)),
+                        "{trace}: RETR failed"
+                    );
+                }
+                ClientEvent::Deleted(_) if fetching.is_some() => {}
+                ClientEvent::FetchDone {
+                    fetched,
+                    deleted,
+                    skipped,
+                } => {
+                    let mode = fetching.clone().unwrap();
+                    let is_known = |k: u32| known.contains(uids[k as usize - 1].as_bytes());
+                    let all: Vec<u32> = (1..=nmsg as u32).collect();
+                    let (want_skipped, want_deleted): (u32, BTreeSet<u32>) = match mode {
+                        FetchMode::Keep => (0, BTreeSet::new()),
+                        FetchMode::Delete => (0, fetched_ok.clone()),
+                        FetchMode::KeepNew(_) => (
+                            all.iter().filter(|k| is_known(**k)).count() as u32,
+                            BTreeSet::new(),
+                        ),
+                        FetchMode::DeleteKnown(_) => (
+                            all.iter().filter(|k| is_known(**k)).count() as u32,
+                            all.iter()
+                                .copied()
+                                .filter(|k| is_known(*k) || fetched_ok.contains(k))
+                                .collect(),
+                        ),
+                    };
+                    if matches!(mode, FetchMode::KeepNew(_) | FetchMode::DeleteKnown(_)) {
+                        assert!(
+                            fetched_ok.iter().all(|k| !is_known(*k)),
+                            "{trace}: fetched a known message"
+                        );
+                    }
+                    assert_eq!(
+                        (fetched, deleted, skipped),
+                        (fetched_ok.len() as u32, want_deleted.len() as u32, want_skipped),
+                        "{trace}: FetchDone"
+                    );
+                    fetch_done = true;
+                    client.quit().unwrap();
+                    quit_sent = true;
+                    committed_deleted = want_deleted;
+                }
                 ClientEvent::MessageStart { msg, .. } => match expects.pop_front() {
                     Some(Expect::Body(k, true)) if k == msg => {
                         assert!(body.is_none());
@@ -796,6 +877,9 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
             panic!("{trace}: server logged the client in but client failed: {e}")
         }
         (None, other) => panic!("{trace}: client closed without error, login decision {other:?}"),
+    }
+    if logged_in && fetching.is_some() {
+        assert!(fetch_done, "{trace}: fetch never ended");
     }
     if logged_in {
         assert!(quit_sent);
