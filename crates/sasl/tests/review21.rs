@@ -47,3 +47,49 @@ fn anonymous_trace_gets_the_bidi_check() {
         assert!(s.start(Some(good.as_bytes()), &Anyone).is_ok(), "{good:?}");
     }
 }
+
+/// An administrator who may act as anyone.
+struct Admin;
+impl CredentialStore for Admin {
+    fn verify_password(&self, authcid: &str, password: &sasl::Secret<String>) -> bool {
+        authcid == "admin" && password.expose() == "pw"
+    }
+    fn authorize(&self, authcid: &str, _authzid: &str) -> bool {
+        authcid == "admin"
+    }
+}
+
+/// RFC 5034 section 4 (POP3) and RFC 4954 section 4 (SMTP), word for word:
+/// the authorization identity "SHOULD use the SASLprep profile ... to
+/// prepare these names for matching. If preparation of the authorization
+/// identity fails or results in an empty string (unless it was transmitted
+/// as the empty string), the server MUST fail the authentication." The
+/// authzid reached the store and the Identity unprepared: one SASLprep
+/// refuses (a control character) was authorized, one that prepares to
+/// nothing became a real authzid, and "b\u{AD}ob" did not match "bob".
+#[test]
+fn authzid_is_prepared_and_a_failed_preparation_fails() {
+    let plain = |authzid: &str| {
+        let mut s = server(Mechanism::Plain, &ServerOptions::default()).unwrap();
+        let msg = format!("{authzid}\0admin\0pw");
+        s.start(Some(msg.as_bytes()), &Admin)
+    };
+    for bad in ["bob\u{7}", "\u{AD}", "\u{05D0}a"] {
+        assert!(
+            matches!(plain(bad), Err(SaslError::AuthenticationFailed)),
+            "authzid {bad:?} was taken: {:?}",
+            plain(bad)
+        );
+    }
+    match plain("b\u{AD}ob") {
+        Ok(sasl::ServerStep::Success { identity, .. }) => {
+            assert_eq!(identity.authzid.as_deref(), Some("bob"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Transmitted empty: no authzid, still fine.
+    match plain("") {
+        Ok(sasl::ServerStep::Success { identity, .. }) => assert_eq!(identity.authzid, None),
+        other => panic!("{other:?}"),
+    }
+}
