@@ -599,19 +599,23 @@ impl ServerSession {
 
     /// Checks an APOP digest against the shared secret in constant time
     /// (RFC 1939 section 7). False when APOP is disabled. With `UTF8 USER`
-    /// advertised, a non-ASCII secret is SASLprep'd first (RFC 6856 2.2).
+    /// advertised, a non-ASCII secret is SASLprep'd first, and one SASLprep
+    /// refuses never matches (RFC 6856 2.2).
     #[must_use]
     pub fn check_apop(&self, digest: &[u8], secret: &[u8]) -> bool {
         let Some(ts) = &self.config.apop_timestamp else {
             return false;
         };
         // RFC 6856 2.2: with UTF-8 user names and passwords permitted, the
-        // digest is over the SASLprep'd secret, as the client computes it.
+        // digest is over the SASLprep'd secret, as the client computes it,
+        // and "servers MUST reject UTF-8 usernames or passwords that
+        // contain a UTF-8 character listed in Section 2.3 of SASLprep".
         let prepared = match std::str::from_utf8(secret) {
             Ok(s) if self.config.utf8 && self.config.utf8_user && !s.is_ascii() => {
-                sasl::saslprep::saslprep(s)
-                    .ok()
-                    .map(|p| p.into_owned().into_bytes())
+                match sasl::saslprep::saslprep(s) {
+                    Ok(p) => Some(p.into_owned().into_bytes()),
+                    Err(_) => return false,
+                }
             }
             _ => None,
         };

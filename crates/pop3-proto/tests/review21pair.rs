@@ -1001,3 +1001,30 @@ fn autologout_waits_for_the_answer_to_be_sent() {
     s.handle_timeout(t0 + Duration::from_secs(60 * (minute + 22)));
     assert!(s.is_closed());
 }
+
+/// RFC 6856 2.2: "A client or server that supports APOP and permits UTF-8
+/// in usernames or passwords MUST apply SASLprep ... to the username and
+/// password used to compute the APOP digest", and "When applying SASLprep,
+/// servers MUST reject UTF-8 usernames or passwords that contain a UTF-8
+/// character listed in Section 2.3 of SASLprep." check_apop fell back to
+/// the unprepared secret when SASLprep refused it, so a digest over a
+/// password with a prohibited character (here private use) was accepted.
+#[test]
+fn check_apop_refuses_a_secret_saslprep_prohibits() {
+    let mut cfg = ServerConfig::default();
+    cfg.tls_active = true;
+    cfg.utf8 = true;
+    cfg.utf8_user = true;
+    cfg.apop_timestamp = Some("<1896.697170952@dbc.mtview.ca.us>".into());
+    let s = ServerSession::new(cfg, Instant::now());
+    let ts = b"<1896.697170952@dbc.mtview.ca.us>";
+    let secret = "pw\u{E000}x".as_bytes();
+    let digest = pop3_proto::apop_digest(ts, secret);
+    assert!(
+        !s.check_apop(&digest, secret),
+        "a digest over a password SASLprep prohibits was accepted"
+    );
+    // A password SASLprep takes still works, prepared on both sides.
+    let digest = pop3_proto::apop_digest(ts, "p\u{e4}ss".as_bytes());
+    assert!(s.check_apop(&digest, "pa\u{308}ss".as_bytes()));
+}
