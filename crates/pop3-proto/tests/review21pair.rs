@@ -315,6 +315,7 @@ enum Op {
     Rset,
     Noop,
     Capa,
+    Lang(Option<&'static str>),
 }
 
 /// What the client must report for one command, from the model.
@@ -329,6 +330,8 @@ enum Expect {
     Dele(Option<u32>),
     Ok(&'static str),
     Capa,
+    Languages(Vec<String>),
+    LangSet(bool),
 }
 
 fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections::BTreeMap<String, u32>) {
@@ -379,6 +382,15 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
         }
         _ => sc.allow_plaintext_without_tls = true,
     }
+    let languages: Vec<(&str, &str)> = match rng.below(3) {
+        0 => Vec::new(),
+        1 => vec![("en", "English"), ("de-CH", "Deutsch (Schweiz)")],
+        _ => vec![("i-default", ""), ("en-GB", "English"), ("fr", "Fran\u{e7}ais")],
+    };
+    sc.languages = languages
+        .iter()
+        .map(|(t, d)| ((*t).to_owned(), (*d).to_owned()))
+        .collect();
     let utf8_user = rng.chance(3);
     if utf8_user || rng.chance(4) {
         sc.utf8 = true;
@@ -585,6 +597,13 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
                                     Op::Noop
                                 }
                             }
+                            _ if rng.chance(3) => Op::Lang(match rng.below(5) {
+                                0 => None,
+                                1 => Some("*"),
+                                2 => Some("en"),
+                                3 => Some("DE"),
+                                _ => Some("fr"),
+                            }),
                             _ => Op::Capa,
                         };
                         let live =
@@ -649,6 +668,27 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
                             Op::Noop => {
                                 client.noop().unwrap();
                                 Expect::Ok("NOOP")
+                            }
+                            Op::Lang(None) => {
+                                client.lang(None).unwrap();
+                                if languages.is_empty() {
+                                    Expect::LangSet(false)
+                                } else {
+                                    Expect::Languages(
+                                        languages.iter().map(|(t, _)| (*t).to_owned()).collect(),
+                                    )
+                                }
+                            }
+                            Op::Lang(Some(r)) => {
+                                client.lang(Some(r)).unwrap();
+                                // RFC 4647 3.3.1 basic filtering, as the server matches.
+                                let hit = languages.iter().any(|(t, _)| {
+                                    r == "*"
+                                        || t.eq_ignore_ascii_case(r)
+                                        || t.to_ascii_lowercase()
+                                            .starts_with(&format!("{}-", r.to_ascii_lowercase()))
+                                });
+                                Expect::LangSet(hit)
                             }
                             Op::Capa => {
                                 client.capa().unwrap();
@@ -804,6 +844,22 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
                     other => panic!("{trace}: DELE {k} answered, expected {other:?}"),
                 },
                 ClientEvent::Ok { command: "UTF8", .. } if !logged_in => {}
+                ClientEvent::Languages(v) => match expects.pop_front() {
+                    Some(Expect::Languages(want)) => {
+                        let got: Vec<String> = v
+                            .iter()
+                            .map(|l| String::from_utf8_lossy(&l.tag).into_owned())
+                            .collect();
+                        assert_eq!(got, want, "{trace}: LANG");
+                    }
+                    other => panic!("{trace}: LANG listing, expected {other:?}"),
+                },
+                ClientEvent::Ok { command: "LANG", .. } => {
+                    assert!(
+                        matches!(expects.pop_front(), Some(Expect::LangSet(true))),
+                        "{trace}: LANG +OK"
+                    );
+                }
                 ClientEvent::Ok { command, .. } => match expects.pop_front() {
                     Some(Expect::Ok(want)) => assert_eq!(command, want, "{trace}"),
                     other => panic!("{trace}: +OK to {command}, expected {other:?}"),
@@ -814,7 +870,8 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
                     }
                     let e = expects.pop_front();
                     match (&e, command) {
-                        (Some(Expect::Scan(None)), "LIST")
+                        (Some(Expect::LangSet(false)), "LANG")
+                        | (Some(Expect::Scan(None)), "LIST")
                         | (Some(Expect::Uid(None)), "UIDL")
                         | (Some(Expect::Dele(None)), "DELE")
                         | (Some(Expect::Body(_, false)), "RETR" | "TOP") => {}
