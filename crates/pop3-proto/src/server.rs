@@ -57,8 +57,9 @@ pub struct ServerConfig {
     pub stls: bool,
     /// The connection is already under TLS (port 995).
     pub tls_active: bool,
-    /// Allow USER/PASS and plaintext SASL mechanisms (PLAIN, LOGIN) without
-    /// TLS. Off by default (RFC 2595 section 2.2).
+    /// Allow USER/PASS and the SASL mechanisms an eavesdropper could replay
+    /// (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER) without TLS. Off by default (RFC
+    /// 2595 section 2.2, RFC 7628 section 3).
     pub allow_plaintext_without_tls: bool,
     /// Offer the USER/PASS commands.
     pub user_pass: bool,
@@ -708,11 +709,16 @@ impl ServerSession {
         !(self.config.utf8 && self.config.utf8_user) || std::str::from_utf8(value).is_ok()
     }
 
+    /// A mechanism whose exchange lets an eavesdropper log in: PLAIN and
+    /// LOGIN (RFC 2595 2.2), and the bearer-token ones XOAUTH2 and
+    /// OAUTHBEARER (RFC 7628 3: "TLS MUST be used for OAUTHBEARER to
+    /// protect the bearer token"); see [`sasl::Mechanism::needs_secure_link`].
     fn is_plaintext_mech(m: &[u8]) -> bool {
-        m.eq_ignore_ascii_case(b"PLAIN") || m.eq_ignore_ascii_case(b"LOGIN")
+        sasl::Mechanism::from_name(m).is_some_and(sasl::Mechanism::needs_secure_link)
     }
 
-    /// Mechanisms usable now (plaintext ones only under TLS or when allowed).
+    /// Mechanisms usable now (those of [`Self::is_plaintext_mech`] only under
+    /// TLS or when allowed).
     fn usable_mechanisms(&self) -> Vec<Bytes> {
         let secure = self.secure();
         self.config

@@ -1085,3 +1085,33 @@ fn check_apop_refuses_a_secret_saslprep_prohibits() {
     let digest = pop3_proto::apop_digest(ts, "p\u{e4}ss".as_bytes());
     assert!(s.check_apop(&digest, "pa\u{308}ss".as_bytes()));
 }
+
+/// RFC 7628 section 3: "TLS MUST be used for OAUTHBEARER to protect the
+/// bearer token", and section 5: "TLS MUST be provided by the application
+/// when choosing this authentication mechanism" (XOAUTH2 carries the same
+/// bearer token). The server kept only PLAIN and LOGIN back until TLS, so a
+/// configured OAUTHBEARER or XOAUTH2 was offered in CAPA before STLS and a
+/// bearer token was taken in the clear.
+#[test]
+fn bearer_token_mechanisms_wait_for_tls() {
+    let mut cfg = ServerConfig::default();
+    cfg.stls = true;
+    cfg.sasl_mechanisms = vec!["SCRAM-SHA-256".into(), "OAUTHBEARER".into(), "XOAUTH2".into()];
+    let mut s = ServerSession::new(cfg, Instant::now());
+    let sasl: Vec<Vec<u8>> = s.capabilities().sasl.iter().map(|m| m.to_vec()).collect();
+    assert_eq!(sasl, [b"SCRAM-SHA-256".to_vec()], "offered before TLS");
+    proto_core::drain_transmit(&mut s);
+    // n,a=user@example.com,^Aauth=Bearer token^A^A
+    s.handle_input(b"AUTH OAUTHBEARER bixhPXVzZXJAZXhhbXBsZS5jb20sAWF1dGg9QmVhcmVyIHRva2VuAQE=\r\n");
+    let ev = s.poll_event().unwrap();
+    assert!(
+        !matches!(ev, Some(ServerEvent::AuthStart { .. })),
+        "bearer token taken without TLS: {ev:?}"
+    );
+    assert!(proto_core::drain_transmit(&mut s).starts_with(b"-ERR"));
+    // Under TLS they are offered.
+    s.handle_input(b"STLS\r\n");
+    assert_eq!(s.poll_event().unwrap(), Some(ServerEvent::StartTls));
+    s.tls_established().unwrap();
+    assert_eq!(s.capabilities().sasl.len(), 3);
+}
