@@ -496,6 +496,9 @@ fn run(seed: u64, keys: &[(ScramKeys, ScramKeys)], stats: &mut std::collections:
             server.advance_transmit(n);
             if timed {
                 client.handle_input_at(&piece, now);
+            } else if rng.chance(2) {
+                // The zero-copy path for drivers that read into a BytesMut.
+                client.handle_input_owned(bytes::BytesMut::from(&piece[..]));
             } else {
                 client.handle_input(&piece);
             }
