@@ -57,8 +57,9 @@ pub struct ServerConfig {
     pub stls: bool,
     /// The connection is already under TLS (port 995).
     pub tls_active: bool,
-    /// Allow USER/PASS and plaintext SASL mechanisms (PLAIN, LOGIN) without
-    /// TLS. Off by default (RFC 2595 section 2.2).
+    /// Allow USER/PASS and the SASL mechanisms an eavesdropper could replay
+    /// (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER) without TLS. Off by default (RFC
+    /// 2595 section 2.2, RFC 7628 section 3).
     pub allow_plaintext_without_tls: bool,
     /// Offer the USER/PASS commands.
     pub user_pass: bool,
@@ -599,19 +600,23 @@ impl ServerSession {
 
     /// Checks an APOP digest against the shared secret in constant time
     /// (RFC 1939 section 7). False when APOP is disabled. With `UTF8 USER`
-    /// advertised, a non-ASCII secret is SASLprep'd first (RFC 6856 2.2).
+    /// advertised, a non-ASCII secret is SASLprep'd first, and one SASLprep
+    /// refuses never matches (RFC 6856 2.2).
     #[must_use]
     pub fn check_apop(&self, digest: &[u8], secret: &[u8]) -> bool {
         let Some(ts) = &self.config.apop_timestamp else {
             return false;
         };
         // RFC 6856 2.2: with UTF-8 user names and passwords permitted, the
-        // digest is over the SASLprep'd secret, as the client computes it.
+        // digest is over the SASLprep'd secret, as the client computes it,
+        // and "servers MUST reject UTF-8 usernames or passwords that
+        // contain a UTF-8 character listed in Section 2.3 of SASLprep".
         let prepared = match std::str::from_utf8(secret) {
             Ok(s) if self.config.utf8 && self.config.utf8_user && !s.is_ascii() => {
-                sasl::saslprep::saslprep(s)
-                    .ok()
-                    .map(|p| p.into_owned().into_bytes())
+                match sasl::saslprep::saslprep(s) {
+                    Ok(p) => Some(p.into_owned().into_bytes()),
+                    Err(_) => return false,
+                }
             }
             _ => None,
         };
@@ -704,11 +709,16 @@ impl ServerSession {
         !(self.config.utf8 && self.config.utf8_user) || std::str::from_utf8(value).is_ok()
     }
 
+    /// A mechanism whose exchange lets an eavesdropper log in: PLAIN and
+    /// LOGIN (RFC 2595 2.2), and the bearer-token ones XOAUTH2 and
+    /// OAUTHBEARER (RFC 7628 3: "TLS MUST be used for OAUTHBEARER to
+    /// protect the bearer token"); see [`sasl::Mechanism::needs_secure_link`].
     fn is_plaintext_mech(m: &[u8]) -> bool {
-        m.eq_ignore_ascii_case(b"PLAIN") || m.eq_ignore_ascii_case(b"LOGIN")
+        sasl::Mechanism::from_name(m).is_some_and(sasl::Mechanism::needs_secure_link)
     }
 
-    /// Mechanisms usable now (plaintext ones only under TLS or when allowed).
+    /// Mechanisms usable now (those of [`Self::is_plaintext_mech`] only under
+    /// TLS or when allowed).
     fn usable_mechanisms(&self) -> Vec<Bytes> {
         let secure = self.secure();
         self.config
@@ -1503,6 +1513,15 @@ impl Session for ServerSession {
 
     fn advance_transmit(&mut self, n: usize) {
         self.out.advance(n);
+        // RFC 1939 3 times the client's inactivity: a client still taking
+        // the answer is not idle (it sends its next command only once the
+        // answer is in), so the timer restarts from the last time given,
+        // which is no later than now. Activity not yet timed already
+        // counts as the next time given, which is later. A client that
+        // stops reading is idle again.
+        if n > 0 && self.phase != Phase::Closed && !self.activity {
+            self.idle.restart(self.now);
+        }
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

@@ -108,8 +108,19 @@ fn is_prohibited(c: char) -> bool {
 /// RFC 4505 section 3, the "trace" profile of ANONYMOUS: no mapping, and the
 /// tables C.2.1, C.2.2, C.3, C.4, C.5, C.6, C.8 and C.9 are prohibited (the
 /// SASLprep tables without C.1.2, which SASLprep maps away, and C.7).
-pub(crate) fn is_trace_prohibited(c: char) -> bool {
+fn is_trace_prohibited(c: char) -> bool {
     is_prohibited(c) && !('\u{2FF0}'..='\u{2FFB}').contains(&c)
+}
+
+/// Checks an ANONYMOUS trace string against the RFC 4505 section 3 "trace"
+/// profile: no prohibited character, and "This profile requires
+/// bidirectional character checking per Section 6 of [StringPrep]" (as
+/// SASLprep's 2.4). No mapping or normalization: the string is taken as is.
+pub(crate) fn check_trace(s: &str) -> Result<(), SaslPrepError> {
+    if s.chars().any(is_trace_prohibited) {
+        return Err(SaslPrepError);
+    }
+    check_bidi(s)
 }
 
 /// Prepares a user name or password with SASLprep (see the module docs for

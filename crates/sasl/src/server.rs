@@ -23,7 +23,9 @@ use crate::{Limits, Mechanism, SaslError, Secret};
 /// SCRAMs work without any plaintext password on the server.
 ///
 /// The user names of PLAIN, LOGIN, CRAM-MD5 and SCRAM arrive after SASLprep
-/// (RFC 4013, see [`saslprep`](crate::saslprep)); passwords too.
+/// (RFC 4013, see [`saslprep`](crate::saslprep)); passwords too, and the
+/// authzid of every mechanism (RFC 5034 4, RFC 4954 4: one that fails
+/// SASLprep or prepares to nothing fails the authentication).
 pub trait CredentialStore {
     /// PLAIN and LOGIN: is `password` (already SASLprep'ed, never empty) right for
     /// `authcid` (never empty either, RFC 4616 section 2)?
@@ -315,7 +317,19 @@ pub(crate) fn authorized(
     authcid: String,
     authzid: Option<String>,
 ) -> Result<Identity, SaslError> {
-    let authzid = authzid.filter(|z| !z.is_empty() && *z != authcid);
+    // RFC 5034 4, RFC 4954 4: the authorization identity is prepared with
+    // SASLprep for matching, and "If preparation of the authorization
+    // identity fails or results in an empty string (unless it was
+    // transmitted as the empty string), the server MUST fail the
+    // authentication."
+    let authzid = match authzid.filter(|z| !z.is_empty()) {
+        Some(z) => match crate::saslprep::saslprep(&z) {
+            Ok(p) if !p.is_empty() => Some(p.into_owned()),
+            _ => return Err(SaslError::AuthenticationFailed),
+        },
+        None => None,
+    };
+    let authzid = authzid.filter(|z| *z != authcid);
     if let Some(z) = &authzid
         && !store.authorize(&authcid, z)
     {

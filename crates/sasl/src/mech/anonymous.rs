@@ -1,12 +1,13 @@
 //! ANONYMOUS (RFC 4505): no credentials, an optional trace string of at most
 //! 255 characters (an e-mail address or an opaque token), free of the
 //! characters the "trace" profile (section 3) prohibits: control characters,
-//! private use, non-characters ... (the bidi check is not applied, as for
-//! SASLprep). Both sides refuse them, so no CR LF or NUL reaches a log.
+//! private use, non-characters ..., and passing its bidirectional check
+//! (RFC 3454 section 6, as in SASLprep). Both sides refuse other strings, so
+//! no CR LF or NUL reaches a log.
 
 use super::{ClientSteps, no_success_data, utf8};
 use crate::client::{ClientOptions, Credentials};
-use crate::saslprep::is_trace_prohibited;
+use crate::saslprep::check_trace;
 use crate::server::{CredentialStore, Identity, ServerStep, ServerSteps};
 use crate::{Mechanism, SaslError, Secret};
 
@@ -28,7 +29,7 @@ impl AnonymousClient {
                 "ANONYMOUS trace longer than 255 characters",
             ));
         }
-        if creds.username.chars().any(is_trace_prohibited) {
+        if check_trace(&creds.username).is_err() {
             return Err(SaslError::InvalidCredentials(
                 "ANONYMOUS trace holds a character RFC 4505 section 3 prohibits",
             ));
@@ -82,7 +83,7 @@ impl ServerSteps for AnonymousServer {
         if trace.chars().count() > MAX_TRACE_CHARS {
             return Err(SaslError::Malformed("ANONYMOUS trace longer than 255 characters"));
         }
-        if trace.chars().any(is_trace_prohibited) {
+        if check_trace(trace).is_err() {
             return Err(SaslError::Malformed(
                 "ANONYMOUS trace holds a character RFC 4505 section 3 prohibits",
             ));
