@@ -22,8 +22,10 @@
 //!
 //! Stringprep is defined on Unicode 3.2; the normalization and bidi classes
 //! here come from the current Unicode version (the `unicode-normalization`
-//! and `unicode-bidi` tables). Unicode's stability policy keeps NFKC of every
-//! character assigned in 3.2 as it was, so the two differ only for characters
+//! and `unicode-bidi` tables). Unicode's normalization stability policy
+//! keeps NFKC of characters assigned in 3.2 as it was, apart from a handful
+//! of CJK compatibility ideographs corrected before that policy (Unicode
+//! corrigendum 4), so the two differ for those few and for characters
 //! assigned later, which Unicode 3.2 saw as unassigned.
 //!
 //! ASCII strings without control characters, the common case, are returned
