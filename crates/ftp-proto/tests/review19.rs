@@ -3,61 +3,15 @@
 
 mod common;
 
-use ftp_proto::client::{ClientEvent, ClientTls};
+use common::{alice, client_events, logged_in_client, logged_in_server, server_event};
+
+use ftp_proto::client::ClientEvent;
 use ftp_proto::server::{Outcome, Request};
 use ftp_proto::{
     ClientConfig, ClientSession, ErrorKind, Limits, ServerConfig, ServerEvent, ServerSession, Timestamp,
 };
-use proto_core::{Secret, drain_transmit};
+use proto_core::drain_transmit;
 use std::time::{Duration, Instant};
-
-fn client_events(c: &mut ClientSession) -> Vec<ClientEvent> {
-    std::iter::from_fn(|| c.poll_event().unwrap()).collect()
-}
-
-/// Plain FTP as alice/secret.
-fn alice() -> ClientConfig {
-    ClientConfig {
-        user: b"alice".to_vec(),
-        password: Secret::new(b"secret".to_vec()),
-        tls: ClientTls::Never,
-        ..ClientConfig::default()
-    }
-}
-
-/// A client logged in over a plain connection (FEAT lists EPSV).
-fn logged_in_client(now: Instant) -> ClientSession {
-    let config = alice();
-    let mut c = ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), now);
-    c.handle_input(b"220 hi\r\n");
-    assert!(client_events(&mut c).is_empty());
-    assert_eq!(drain_transmit(&mut c), b"FEAT\r\n");
-    c.handle_input(b"211-Features:\r\n EPSV\r\n211 End\r\n");
-    assert!(client_events(&mut c).is_empty());
-    assert_eq!(drain_transmit(&mut c), b"USER alice\r\n");
-    c.handle_input(b"331 pw\r\n");
-    assert!(client_events(&mut c).is_empty());
-    assert_eq!(drain_transmit(&mut c), b"PASS secret\r\n");
-    c.handle_input(b"230 ok\r\n");
-    assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
-    c
-}
-
-/// A server with an anonymous user logged in.
-fn logged_in_server(now: Instant) -> ServerSession {
-    let mut s = common::new_server(now);
-    s.handle_input(b"USER anonymous\r\nPASS a@b\r\n");
-    let mut log = Vec::new();
-    common::drain(&mut s, now, &mut log);
-    assert!(s.user().is_some(), "{log:?}");
-    s
-}
-
-/// Feeds one line to a logged-in server and returns the first event, if any.
-fn server_event(s: &mut ServerSession, line: &[u8]) -> Option<ServerEvent> {
-    s.handle_input(line);
-    s.poll_event().unwrap()
-}
 
 // RFC 959 4.1.3 (ABOR) and 5.4: every command gets its reply, in order. An
 // ABOR sent while the reply to EPSV (or TYPE, PASV, PORT, REST) is still due
@@ -514,7 +468,7 @@ fn abort_during_type_does_not_leave_a_stale_type() {
 #[test]
 fn login_completed_by_232_or_any_2xx() {
     let now = Instant::now();
-    let config = alice();
+    let config = alice(None);
     let mut c = ClientSession::new(config.clone(), "203.0.113.1:21".parse().unwrap(), now);
     c.handle_input(b"220 hi\r\n211 End\r\n");
     assert!(client_events(&mut c).is_empty());
@@ -556,7 +510,7 @@ fn multiline_reply_over_the_limit_is_cut_not_fatal() {
             reply: 256,
             ..Limits::default()
         },
-        ..alice()
+        ..alice(None)
     };
     let mut feat = b"211-Features:\r\n EPSV\r\n".to_vec();
     for i in 0..100 {

@@ -5,55 +5,13 @@
 
 mod common;
 
-use ftp_proto::client::{ClientEvent, ClientTls};
+use common::{client_events, logged_in_client, logged_in_server, server_event};
+
+use ftp_proto::ServerEvent;
+use ftp_proto::client::ClientEvent;
 use ftp_proto::server::{Outcome, Request};
-use ftp_proto::{ClientConfig, ClientSession, ServerEvent, ServerSession};
-use proto_core::{Secret, drain_transmit, transfer};
+use proto_core::{drain_transmit, transfer};
 use std::time::Instant;
-
-fn client_events(c: &mut ClientSession) -> Vec<ClientEvent> {
-    std::iter::from_fn(|| c.poll_event().unwrap()).collect()
-}
-
-/// A server with an anonymous user logged in.
-fn logged_in_server(now: Instant) -> ServerSession {
-    let mut s = common::new_server(now);
-    s.handle_input(b"USER anonymous\r\nPASS a@b\r\n");
-    let mut log = Vec::new();
-    common::drain(&mut s, now, &mut log);
-    assert!(s.user().is_some(), "{log:?}");
-    drain_transmit(&mut s);
-    s
-}
-
-/// Feeds one line to a server and returns the first event, if any.
-fn server_event(s: &mut ServerSession, line: &[u8]) -> Option<ServerEvent> {
-    s.handle_input(line);
-    s.poll_event().unwrap()
-}
-
-/// A client logged in over a plain connection (FEAT lists nothing).
-fn logged_in_client(now: Instant) -> ClientSession {
-    let config = ClientConfig {
-        user: b"alice".to_vec(),
-        password: Secret::new(b"secret".to_vec()),
-        tls: ClientTls::Never,
-        ..ClientConfig::default()
-    };
-    let mut c = ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), now);
-    c.handle_input(b"220 hi\r\n");
-    assert!(client_events(&mut c).is_empty());
-    assert_eq!(drain_transmit(&mut c), b"FEAT\r\n");
-    c.handle_input(b"211-Features:\r\n EPSV\r\n211 End\r\n");
-    assert!(client_events(&mut c).is_empty());
-    assert_eq!(drain_transmit(&mut c), b"USER alice\r\n");
-    c.handle_input(b"331 pw\r\n");
-    assert!(client_events(&mut c).is_empty());
-    assert_eq!(drain_transmit(&mut c), b"PASS secret\r\n");
-    c.handle_input(b"230 ok\r\n");
-    assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
-    c
-}
 
 // ----- Gap 2: SIZE depends on TYPE -----
 

@@ -4,50 +4,13 @@
 
 mod common;
 
+use common::{alice, client_events, logged_in_client_with, logged_in_server_with};
+
 use ftp_proto::client::{ClientEvent, ClientTls, Op};
 use ftp_proto::server::{DataMode, TransferKind};
-use ftp_proto::{ClientConfig, ClientSession, ServerConfig, ServerEvent, ServerSession};
+use ftp_proto::{ClientConfig, ClientSession, ServerConfig, ServerEvent};
 use proto_core::{Secret, drain_transmit};
 use std::time::Instant;
-
-fn client_events(c: &mut ClientSession) -> Vec<ClientEvent> {
-    std::iter::from_fn(|| c.poll_event().unwrap()).collect()
-}
-
-/// A server with `config` and an anonymous user logged in.
-fn logged_in_server(now: Instant, config: ServerConfig) -> ServerSession {
-    let mut s = ServerSession::new(config, common::CLIENT.parse().unwrap(), now);
-    s.handle_input(b"USER anonymous\r\nPASS a@b\r\n");
-    let mut log = Vec::new();
-    common::drain(&mut s, now, &mut log);
-    assert!(s.user().is_some(), "{log:?}");
-    drain_transmit(&mut s);
-    s
-}
-
-/// A client logged in over a plain connection, with `account` configured.
-fn logged_in_client(now: Instant, account: Option<&[u8]>) -> ClientSession {
-    let config = ClientConfig {
-        user: b"alice".to_vec(),
-        password: Secret::new(b"secret".to_vec()),
-        account: account.map(<[u8]>::to_vec),
-        tls: ClientTls::Never,
-        ..ClientConfig::default()
-    };
-    let mut c = ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), now);
-    c.handle_input(b"220 hi\r\n");
-    assert!(client_events(&mut c).is_empty());
-    assert_eq!(drain_transmit(&mut c), b"FEAT\r\n");
-    c.handle_input(b"211-Features:\r\n EPSV\r\n211 End\r\n");
-    assert!(client_events(&mut c).is_empty());
-    assert_eq!(drain_transmit(&mut c), b"USER alice\r\n");
-    c.handle_input(b"331 pw\r\n");
-    assert!(client_events(&mut c).is_empty());
-    assert_eq!(drain_transmit(&mut c), b"PASS secret\r\n");
-    c.handle_input(b"230 ok\r\n");
-    assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
-    c
-}
 
 // RFC 3659 5.3: "Server-FTP processes may permit transfer commands other
 // than RETR and STOR, such as APPE and STOU, to complete a restart; however,
@@ -60,7 +23,7 @@ fn logged_in_client(now: Instant, account: Option<&[u8]>) -> ClientSession {
 #[test]
 fn appe_after_rest_acts_as_stor_at_the_marker() {
     let now = Instant::now();
-    let mut s = logged_in_server(now, common::server_config());
+    let mut s = logged_in_server_with(common::server_config(), now);
     s.handle_input(b"REST 5\r\nPORT 192,0,2,10,40,0\r\nAPPE f\r\n");
     match s.poll_event().unwrap() {
         Some(ServerEvent::OpenDataChannel { transfer, .. }) => {
@@ -71,7 +34,7 @@ fn appe_after_rest_acts_as_stor_at_the_marker() {
         other => panic!("{other:?}"),
     }
     // Without a marker APPE stays an append.
-    let mut s = logged_in_server(now, common::server_config());
+    let mut s = logged_in_server_with(common::server_config(), now);
     s.handle_input(b"PORT 192,0,2,10,40,0\r\nAPPE f\r\n");
     match s.poll_event().unwrap() {
         Some(ServerEvent::OpenDataChannel { transfer, .. }) => {
@@ -96,7 +59,7 @@ fn port_and_eprt_to_port_zero_are_refused() {
         ..common::server_config()
     };
     for line in [&b"PORT 192,0,2,10,0,0\r\n"[..], b"EPRT |1|192.0.2.10|0|\r\n"] {
-        let mut s = logged_in_server(now, config.clone());
+        let mut s = logged_in_server_with(config.clone(), now);
         s.handle_input(line);
         assert_eq!(s.poll_event().unwrap(), None);
         let out = drain_transmit(&mut s);
@@ -104,7 +67,7 @@ fn port_and_eprt_to_port_zero_are_refused() {
         assert_eq!(s.data_mode(), None);
     }
     // A low port other than 0 is still allowed by the option.
-    let mut s = logged_in_server(now, config);
+    let mut s = logged_in_server_with(config, now);
     s.handle_input(b"PORT 192,0,2,10,0,20\r\n");
     assert_eq!(s.poll_event().unwrap(), None);
     assert!(drain_transmit(&mut s).starts_with(b"200 "));
@@ -125,7 +88,7 @@ fn port_and_eprt_to_port_zero_are_refused() {
 #[test]
 fn account_asked_for_a_later_command_is_sent_and_not_taken_as_success() {
     let now = Instant::now();
-    let mut c = logged_in_client(now, Some(b"acct1"));
+    let mut c = logged_in_client_with(alice(Some(b"acct1")), now);
     c.cwd(b"/pub").unwrap();
     assert_eq!(drain_transmit(&mut c), b"CWD /pub\r\n");
     c.handle_input(b"332 Need account\r\n");
@@ -140,7 +103,7 @@ fn account_asked_for_a_later_command_is_sent_and_not_taken_as_success() {
     assert!(c.is_ready());
 
     // Without an account to give, the operation failed.
-    let mut c = logged_in_client(now, None);
+    let mut c = logged_in_client_with(alice(None), now);
     c.delete(b"f").unwrap();
     drain_transmit(&mut c);
     c.handle_input(b"332 Need account\r\n");
@@ -161,7 +124,7 @@ fn account_asked_for_a_later_command_is_sent_and_not_taken_as_success() {
 #[test]
 fn rnfr_and_rest_go_on_after_any_positive_intermediate_reply() {
     let now = Instant::now();
-    let mut c = logged_in_client(now, None);
+    let mut c = logged_in_client_with(alice(None), now);
     c.rename(b"a", b"b").unwrap();
     assert_eq!(drain_transmit(&mut c), b"RNFR a\r\n");
     c.handle_input(b"351 File exists, send RNTO\r\n");
@@ -174,7 +137,7 @@ fn rnfr_and_rest_go_on_after_any_positive_intermediate_reply() {
         "{ev:?}"
     );
 
-    let mut c = logged_in_client(now, None);
+    let mut c = logged_in_client_with(alice(None), now);
     c.retr(b"f", 10).unwrap();
     assert_eq!(drain_transmit(&mut c), b"TYPE I\r\n");
     c.handle_input(b"200 ok\r\n");
@@ -188,7 +151,7 @@ fn rnfr_and_rest_go_on_after_any_positive_intermediate_reply() {
     assert_eq!(drain_transmit(&mut c), b"RETR f\r\n");
 
     // A 332 is still no go-ahead: the server wants an account first.
-    let mut c = logged_in_client(now, None);
+    let mut c = logged_in_client_with(alice(None), now);
     c.rename(b"a", b"b").unwrap();
     drain_transmit(&mut c);
     c.handle_input(b"332 Need account\r\n");
@@ -328,11 +291,11 @@ fn time_vals_outside_years_1000_to_9999_are_refused() {
     }
     // The client refuses the operation instead of sending another time.
     let now_i = Instant::now();
-    let mut c = logged_in_client(now_i, None);
+    let mut c = logged_in_client_with(alice(None), now_i);
     assert!(c.mfmt(b"f", far).is_err());
     assert!(drain_transmit(&mut c).is_empty());
     // The server does not answer MDTM with such a time.
-    let mut s = logged_in_server(now_i, common::server_config());
+    let mut s = logged_in_server_with(common::server_config(), now_i);
     s.handle_input(b"MDTM f\r\n");
     assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Request(_))));
     assert!(s.complete(ftp_proto::server::Outcome::Time(far)).is_err());

@@ -5,41 +5,13 @@
 
 mod common;
 
+use common::{alice, client_events, logged_in_client};
+
 use bytes::BytesMut;
 use ftp_proto::client::{ClientEvent, ClientTls, DataTarget, Op};
 use ftp_proto::{ClientConfig, ClientSession, Command, Timestamp};
-use proto_core::{Secret, drain_transmit};
+use proto_core::drain_transmit;
 use std::time::Instant;
-
-fn client_events(c: &mut ClientSession) -> Vec<ClientEvent> {
-    std::iter::from_fn(|| c.poll_event().unwrap()).collect()
-}
-
-fn plain_config() -> ClientConfig {
-    ClientConfig {
-        user: b"alice".to_vec(),
-        password: Secret::new(b"secret".to_vec()),
-        tls: ClientTls::Never,
-        ..ClientConfig::default()
-    }
-}
-
-/// A client logged in over a plain connection (FEAT lists nothing).
-fn logged_in_client(now: Instant) -> ClientSession {
-    let mut c = ClientSession::new(plain_config(), "203.0.113.1:21".parse().unwrap(), now);
-    c.handle_input(b"220 hi\r\n");
-    assert!(client_events(&mut c).is_empty());
-    assert_eq!(drain_transmit(&mut c), b"FEAT\r\n");
-    c.handle_input(b"211-Features:\r\n EPSV\r\n211 End\r\n");
-    assert!(client_events(&mut c).is_empty());
-    assert_eq!(drain_transmit(&mut c), b"USER alice\r\n");
-    c.handle_input(b"331 pw\r\n");
-    assert!(client_events(&mut c).is_empty());
-    assert_eq!(drain_transmit(&mut c), b"PASS secret\r\n");
-    c.handle_input(b"230 ok\r\n");
-    assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
-    c
-}
 
 // ----- Gap 5: time-val encoder refuses what it cannot represent -----
 
@@ -109,7 +81,7 @@ fn mfmt_parse_refuses_years_before_1000() {
 #[test]
 fn any_2yz_greeting_is_accepted() {
     let now = Instant::now();
-    let mut c = ClientSession::new(plain_config(), "203.0.113.1:21".parse().unwrap(), now);
+    let mut c = ClientSession::new(alice(None), "203.0.113.1:21".parse().unwrap(), now);
     c.handle_input(b"200 hello\r\n");
     assert!(client_events(&mut c).is_empty());
     assert_eq!(drain_transmit(&mut c), b"FEAT\r\n");
@@ -135,7 +107,7 @@ fn any_2yz_with_a_passive_address_opens_the_data_connection() {
 
     let config = ClientConfig {
         extended: false,
-        ..plain_config()
+        ..alice(None)
     };
     let mut c = ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), now);
     c.handle_input(b"220 hi\r\n211 End\r\n331 pw\r\n230 ok\r\n");
@@ -202,7 +174,7 @@ fn any_2yz_to_auth_tls_starts_the_handshake() {
     let now = Instant::now();
     let config = ClientConfig {
         tls: ClientTls::Required,
-        ..plain_config()
+        ..alice(None)
     };
     let mut c = ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), now);
     c.handle_input(b"220 hi\r\n211 End\r\n");
@@ -257,7 +229,7 @@ fn a_421_fails_the_pending_transfer_then_closes() {
 #[test]
 fn a_421_during_login_fails_the_login() {
     let now = Instant::now();
-    let mut c = ClientSession::new(plain_config(), "203.0.113.1:21".parse().unwrap(), now);
+    let mut c = ClientSession::new(alice(None), "203.0.113.1:21".parse().unwrap(), now);
     c.handle_input(b"220 hi\r\n211 End\r\n421 too many users\r\n");
     match &client_events(&mut c)[..] {
         [ClientEvent::LoginFailed(r), ClientEvent::Closed(_)] => assert_eq!(r.code, 421),
@@ -493,7 +465,7 @@ fn a_refused_rest_0_does_not_fail_the_transfer() {
 #[test]
 fn a_preliminary_reply_to_feat_is_not_its_answer() {
     let now = Instant::now();
-    let mut c = ClientSession::new(plain_config(), "203.0.113.1:21".parse().unwrap(), now);
+    let mut c = ClientSession::new(alice(None), "203.0.113.1:21".parse().unwrap(), now);
     c.handle_input(b"220 hi\r\n");
     assert!(client_events(&mut c).is_empty());
     assert_eq!(drain_transmit(&mut c), b"FEAT\r\n");

@@ -2,8 +2,12 @@
 //! names, so transcripts are reproducible.
 #![allow(dead_code, unreachable_pub)]
 
+use ftp_proto::client::ClientTls;
 use ftp_proto::server::{DataFailure, Outcome, Request};
-use ftp_proto::{Limits, ServerConfig, ServerEvent, ServerSession, Timestamp};
+use ftp_proto::{
+    ClientConfig, ClientEvent, ClientSession, Limits, ServerConfig, ServerEvent, ServerSession, Timestamp,
+};
+use proto_core::{Secret, drain_transmit};
 use std::time::{Duration, Instant};
 
 pub const CLIENT: &str = "192.0.2.10:40000";
@@ -124,4 +128,67 @@ pub fn drain(s: &mut ServerSession, now: Instant, log: &mut Vec<String>) -> Vec<
         s.advance_transmit(n);
     }
     out
+}
+
+// ----- shared by the review tests: sessions brought to a logged-in state -----
+
+/// Every event the client has ready.
+pub fn client_events(c: &mut ClientSession) -> Vec<ClientEvent> {
+    std::iter::from_fn(|| c.poll_event().unwrap()).collect()
+}
+
+/// Feeds one line to the server and returns its next event.
+pub fn server_event(s: &mut ServerSession, line: &[u8]) -> Option<ServerEvent> {
+    s.handle_input(line);
+    s.poll_event().unwrap()
+}
+
+/// A plain (no TLS) client logging in as alice/secret, with an optional ACCT.
+pub fn alice(account: Option<&[u8]>) -> ClientConfig {
+    ClientConfig {
+        user: b"alice".to_vec(),
+        password: Secret::new(b"secret".to_vec()),
+        account: account.map(<[u8]>::to_vec),
+        tls: ClientTls::Never,
+        ..ClientConfig::default()
+    }
+}
+
+/// A client with `config` (user alice, password secret) taken through the
+/// greeting, FEAT (EPSV only) and USER/PASS, its `LoggedIn` event read.
+pub fn logged_in_client_with(config: ClientConfig, now: Instant) -> ClientSession {
+    let mut c = ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), now);
+    c.handle_input(b"220 hi\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"FEAT\r\n");
+    c.handle_input(b"211-Features:\r\n EPSV\r\n211 End\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"USER alice\r\n");
+    c.handle_input(b"331 pw\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"PASS secret\r\n");
+    c.handle_input(b"230 ok\r\n");
+    assert_eq!(client_events(&mut c), vec![ClientEvent::LoggedIn]);
+    c
+}
+
+/// [`logged_in_client_with`] for [`alice`] without an account.
+pub fn logged_in_client(now: Instant) -> ClientSession {
+    logged_in_client_with(alice(None), now)
+}
+
+/// A server with `config` after an anonymous login, its replies drained.
+pub fn logged_in_server_with(config: ServerConfig, now: Instant) -> ServerSession {
+    let mut s = ServerSession::new(config, CLIENT.parse().unwrap(), now);
+    s.handle_input(b"USER anonymous\r\nPASS a@b\r\n");
+    let mut log = Vec::new();
+    drain(&mut s, now, &mut log);
+    assert!(s.user().is_some(), "{log:?}");
+    drain_transmit(&mut s);
+    s
+}
+
+/// [`logged_in_server_with`] the default test configuration.
+pub fn logged_in_server(now: Instant) -> ServerSession {
+    logged_in_server_with(server_config(), now)
 }
