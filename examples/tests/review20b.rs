@@ -686,54 +686,7 @@ async fn backup_mx_dns() -> std::net::SocketAddr {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_never_goes_to_its_own_backup_mx_record() {
     let dns = backup_mx_dns().await.to_string();
-    let port = free_port();
-    let dir = temp_dir("self-mx");
-    let p = port.to_string();
-    let m = Maild::start(
-        &dir,
-        port,
-        &[
-            "--user",
-            "alice@a.test:wonderland",
-            "--allow-internal-relay",
-            "--dns-server",
-            &dns,
-            "--mx-port",
-            &p,
-        ],
-    );
-    let (codes, code) = submit(
-        m.port("submission"),
-        "alice@a.test",
-        "wonderland",
-        "alice@a.test",
-        &["bob@d.test"],
-        "Subject: backup\r\n\r\nwait for the primary\r\n",
-    )
-    .await;
-    assert_eq!((codes, code), (vec![250], 250));
-    let queue = dir.join("queue");
-    let attempted = || {
-        std::fs::read_dir(&queue).is_ok_and(|rd| {
-            rd.filter_map(Result::ok)
-                .filter(|e| e.file_name().to_string_lossy().ends_with(".env"))
-                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-                .any(|t| t.lines().any(|l| l.starts_with("attempts ") && l != "attempts 0"))
-        })
-    };
-    wait_for("the first attempt, or a bounce", || {
-        attempted() || !m.messages("alice@a.test").is_empty()
-    })
-    .await;
-    assert!(
-        m.messages("alice@a.test").is_empty(),
-        "bounced: {:?}",
-        m.messages("alice@a.test")
-            .iter()
-            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
-            .collect::<Vec<_>>()
-    );
-    assert_eq!(m.queued(), 1, "still queued for the primary");
+    relay_waits_for_the_primary_mx("self-mx", &dns, "bob@d.test").await;
 }
 
 // RFC 6152 3: a client must not send 8-bit data to a server that does not

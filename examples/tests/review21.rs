@@ -216,45 +216,7 @@ async fn backup_mx_by_address_dns() -> std::net::SocketAddr {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_never_goes_to_an_mx_at_its_own_listening_address() {
     let dns = backup_mx_by_address_dns().await.to_string();
-    let port = free_port();
-    let dir = temp_dir("self-mx-addr");
-    let p = port.to_string();
-    let m = Maild::start(
-        &dir,
-        port,
-        &[
-            "--user",
-            "alice@a.test:wonderland",
-            "--dns-server",
-            &dns,
-            "--mx-port",
-            &p,
-            "--allow-internal-relay",
-        ],
-    );
-    let (codes, code) = submit(
-        m.port("submission"),
-        "alice@a.test",
-        "wonderland",
-        "alice@a.test",
-        &["bob@d2.test"],
-        "Subject: backup\r\n\r\nwait for the primary\r\n",
-    )
-    .await;
-    assert_eq!((codes, code), (vec![250], 250));
-    wait_for("the first attempt, or a bounce", || {
-        m.attempted() || !m.messages("alice@a.test").is_empty()
-    })
-    .await;
-    assert!(
-        m.messages("alice@a.test").is_empty(),
-        "bounced: {:?}",
-        m.messages("alice@a.test")
-            .iter()
-            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
-            .collect::<Vec<_>>()
-    );
-    assert_eq!(m.queued(), 1, "still queued for the primary");
+    relay_waits_for_the_primary_mx("self-mx-addr", &dns, "bob@d2.test").await;
 }
 
 // RFC 959 4.1.3 LIST/NLST and RFC 3659 7 MLSD put no bound on a listing:

@@ -663,3 +663,51 @@ pub(crate) fn peak_rss_kib(pid: u32) -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap()
 }
+
+/// RFC 5321 5.1 backup-MX check: submits one message for `rcpt` to a maild
+/// (user alice@a.test, the `dns` server, its own SMTP port as the MX port,
+/// internal relay allowed for the loopback test addresses) whose domain's
+/// primary MX is down and whose backup MX is this maild under some name or
+/// address; waits for the first relay attempt (or a bounce) and checks the
+/// message was neither bounced nor relayed to itself: it is still queued.
+pub(crate) async fn relay_waits_for_the_primary_mx(tag: &str, dns: &str, rcpt: &str) {
+    let port = free_port();
+    let dir = temp_dir(tag);
+    let p = port.to_string();
+    let m = Maild::start(
+        &dir,
+        port,
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--dns-server",
+            dns,
+            "--mx-port",
+            &p,
+            "--allow-internal-relay",
+        ],
+    );
+    let (codes, code) = submit(
+        m.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &[rcpt],
+        "Subject: backup\r\n\r\nwait for the primary\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250], 250));
+    wait_for("the first attempt, or a bounce", || {
+        m.attempted() || !m.messages("alice@a.test").is_empty()
+    })
+    .await;
+    assert!(
+        m.messages("alice@a.test").is_empty(),
+        "bounced: {:?}",
+        m.messages("alice@a.test")
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(m.queued(), 1, "still queued for the primary");
+}
