@@ -311,6 +311,18 @@ fn explain(f: &Finding) -> Option<&'static str> {
             return Some(why);
         }
     }
+    if k.starts_with("ACCEPT ours=true codec=false") {
+        if !i.is_ascii() {
+            return Some(
+                "RFC 9051 / RFC 6855: quoted strings carry UTF-8 under IMAP4rev2 (imap-codec built without ext_utf8)",
+            );
+        }
+        if has("4294967296") || has("5000000000") {
+            return Some(
+                "RFC 9051 number64 (LARGER, partial, RFC822.SIZE); ours reads 64-bit counts under IMAP4rev1 too",
+            );
+        }
+    }
     // djc alone accepts what the ABNF and imap-codec refuse.
     if k == "ACCEPT ours=false codec=false djc=true" {
         return Some(
@@ -352,6 +364,9 @@ fn explain(f: &Finding) -> Option<&'static str> {
             return Some("RFC 5182 SEARCHRES `$`: imap-codec lacks it");
         }
     }
+    if k == "A-VALUE" && i == "a FETCH *:* (FLAGS)\r\n" {
+        return Some("ours writes the range `*:*` as `*` (seq-range: the same message)");
+    }
     if k == "A-VALUE" && i == "a APPEND x {3+}\r\nabc\r\n" {
         return Some(
             "ours writes a synchronizing literal when the peer offers no LITERAL+ (Options::literal_plus): safe",
@@ -366,7 +381,11 @@ fn explain(f: &Finding) -> Option<&'static str> {
                 "body-fld-lang = nstring / \"(\" string *(SP string) \")\": imap-codec writes one language as a list",
             );
         }
-        if starts("a FETCH 1,3:5,*:10") || starts("a SEARCH UID 1,2") || starts("a SEARCH 1,2:*") {
+        if starts("a FETCH 1,3:5,*:10")
+            || starts("a SEARCH UID 1,2")
+            || starts("a SEARCH 1,2:*")
+            || starts("a FETCH 2,1 ")
+        {
             return Some("imap-codec normalises sequence sets (seq-range is unordered: `*:10` = `10:*`)");
         }
         if starts("a UID FETCH 4294967295") {
@@ -606,6 +625,29 @@ const RESPONSES: &[&str] = &[
     "* CAPABILITY IMAP4rev1\r\n",
     "* 1 RECENT\r\n",
     "* 1 FETCH (FLAGS (\\Seen \\Recent))\r\n",
+    "* 1 FETCH (RFC822.SIZE 5000000000)\r\n",
+    "* 1 FETCH (RFC822.SIZE 4294967295)\r\n",
+    "* STATUS x (SIZE 5000000000)\r\n",
+    "* QUOTA \"\" (STORAGE 5000000000 6000000000)\r\n",
+    "* 1 FETCH (BODY[]<4294967295> \"x\")\r\n",
+    "* 1 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 4294967296 0))\r\n",
+    "A.1 OK done\r\n",
+    "a+1 OK done\r\n",
+    "* 1 FETCH (ENVELOPE (NIL NIL ((\"a\\\\b\" NIL \"x\" \"y\")) NIL NIL NIL NIL NIL NIL NIL))\r\n",
+    "* 1 FETCH (ENVELOPE (NIL \"café\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n",
+    "* LIST () \"/\" \"Entwürfe\"\r\n",
+    "* LIST () \"/\" Entw&APw-rfe\r\n",
+    "* 1 FETCH (UID 1 BODY[HEADER] {0}\r\n FLAGS ())\r\n",
+    "* 1 FETCH (BODY[1] NIL BODY[2] NIL)\r\n",
+    "* CAPABILITY IMAP4rev1 LITERAL+ AUTH=SCRAM-SHA-1-PLUS X-a.b\r\n",
+    "* OK [PERMANENTFLAGS (\\Answered $Label_1 Junk)] x\r\n",
+    "* FLAGS (\\Seen \\*)\r\n",
+    "* STATUS \"\" (UNSEEN 2)\r\n",
+    "* ID (\"name\" {3}\r\nabc)\r\n",
+    "* 1 FETCH (FLAGS (\\Seen) INTERNALDATE \"01-Jan-2000 00:00:00 +0000\" RFC822.SIZE 1 UID 9)\r\n",
+    "+ Ready for additional command text\r\n",
+    "+ \"\"\r\n",
+    "* 1 FETCH (BODY[HEADER.FIELDS (a b c)]<10> {2}\r\nab)\r\n",
     "* 1 FETCH (ENVELOPE (\"date\" \"subj\" ((\"n\" NIL \"m\" \"h\")) ((\"n\" NIL \"m\" \"h\")) ((\"n\" NIL \"m\" \"h\")) NIL NIL NIL NIL \"<id>\"))\r\n",
 ];
 
@@ -745,6 +787,31 @@ const COMMANDS: &[&str] = &[
     "a SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))\r\n",
     "a EXPUNGE x\r\n",
     "a UID EXPUNGE\r\n",
+    "a SEARCH LARGER 4294967296\r\n",
+    "a SEARCH LARGER 4294967295\r\n",
+    "a UID SEARCH UID 1:4294967296\r\n",
+    "a FETCH 1 (BODY[]<0.4294967296>)\r\n",
+    "a FETCH 1 (BODY[]<4294967295.1>)\r\n",
+    "a SEARCH MODSEQ \"/flags/\\\\draft\" all 620162338\r\n",
+    "a STORE 1 +FLAGS ()\r\n",
+    "a SELECT \"Entwürfe\"\r\n",
+    "a SELECT Entw&APw-rfe\r\n",
+    "a LOGIN \"café\" x\r\n",
+    "a SEARCH SUBJECT {5}\r\nhello FROM x\r\n",
+    "a FETCH * (FLAGS)\r\n",
+    "a FETCH *:* (FLAGS)\r\n",
+    "a FETCH 2,1 (FLAGS)\r\n",
+    "a STORE 1:* +FLAGS (\\Deleted)\r\n",
+    "a SEARCH NOT 1:5\r\n",
+    "a SEARCH OR OR SEEN DRAFT FLAGGED\r\n",
+    "a SEARCH HEADER Message-ID <x@y>\r\n",
+    "a SEARCH UNKEYWORD \\Seen\r\n",
+    "a RENAME INBOX Old\r\n",
+    "a COPY 1 {3}\r\nabc\r\n",
+    "a APPEND INBOX (\\Seen \\Draft) \"01-Jan-2000 00:00:00 +0000\" {1}\r\nx\r\n",
+    "a STATUS \"x\" (UIDNEXT MESSAGES)\r\n",
+    "a ENABLE IMAP4rev2\r\n",
+    "A1 LIST \"\" *\r\n",
 ];
 
 const ENVELOPE: &str = r#"ENVELOPE ("Wed, 17 Jul 1996 02:23:25 -0700 (PDT)" "IMAP4rev1 WG mtg summary and minutes" (("Terry Gray" NIL "gray" "cac.washington.edu")) (("Terry Gray" NIL "gray" "cac.washington.edu")) (("Terry Gray" NIL "gray" "cac.washington.edu")) ((NIL NIL "imap" "cac.washington.edu")) ((NIL NIL "minutes" "CNRI.Reston.VA.US")("John Klensin" NIL "KLENSIN" "MIT.EDU")) NIL NIL "<B27397-0100000@cac.washington.edu>")"#;
