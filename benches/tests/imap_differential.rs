@@ -43,18 +43,18 @@ fn ours_cmd(u: &[u8]) -> Option<Command> {
 }
 fn codec_resp(u: &[u8]) -> Option<imap_codec::imap_types::response::Response<'_>> {
     match imap_codec::ResponseCodec::default().decode(u) {
-        Ok((rest, r)) if rest.is_empty() => Some(r),
+        Ok(([], r)) => Some(r),
         _ => None,
     }
 }
 fn codec_cmd(u: &[u8]) -> Option<imap_codec::imap_types::command::Command<'_>> {
     match imap_codec::CommandCodec::default().decode(u) {
-        Ok((rest, r)) if rest.is_empty() => Some(r),
+        Ok(([], r)) => Some(r),
         _ => None,
     }
 }
 fn djc_ok(u: &[u8]) -> bool {
-    matches!(djc_imap_proto::Response::parse(u), Ok((rest, _)) if rest.is_empty())
+    matches!(djc_imap_proto::Response::parse(u), Ok(([], _)))
 }
 
 /// Our values compared case-insensitively (see the module docs).
