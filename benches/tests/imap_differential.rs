@@ -91,24 +91,27 @@ fn check_resp(u: &[u8], out: &mut Vec<Finding>) -> bool {
         out.push(Finding::new(&kind, &s, String::new()));
     }
     if let (Some(o), Some(c)) = (&o, &c) {
-        match o.encode(&Options::rev2()) {
-            Ok(enc) => match codec_resp(&enc.bytes) {
-                Some(c2) if &c2 == c => {}
-                Some(c2) => out.push(Finding::new(
-                    "A-VALUE",
-                    &s,
-                    format!(
-                        "ours wrote {:?}; codec {c:?} vs {c2:?}",
-                        String::from_utf8_lossy(&enc.bytes)
-                    ),
-                )),
-                None => out.push(Finding::new(
-                    "A-REJECT",
-                    &s,
-                    format!("codec refuses {:?}", String::from_utf8_lossy(&enc.bytes)),
-                )),
-            },
-            Err(e) => out.push(Finding::new("A-ENC", &s, format!("{e:?}"))),
+        // Encoded as IMAP4rev1 and as IMAP4rev2.
+        for opts in [Options::default(), Options::rev2()] {
+            match o.encode(&opts) {
+                Ok(enc) => match codec_resp(&enc.bytes) {
+                    Some(c2) if &c2 == c => {}
+                    Some(c2) => out.push(Finding::new(
+                        "A-VALUE",
+                        &s,
+                        format!(
+                            "ours wrote {:?}; codec {c:?} vs {c2:?}",
+                            String::from_utf8_lossy(&enc.bytes)
+                        ),
+                    )),
+                    None => out.push(Finding::new(
+                        "A-REJECT",
+                        &s,
+                        format!("codec refuses {:?}", String::from_utf8_lossy(&enc.bytes)),
+                    )),
+                },
+                Err(e) => out.push(Finding::new("A-ENC", &s, format!("{e:?}"))),
+            }
         }
         let wire = imap_codec::ResponseCodec::default().encode(c).dump();
         match ours_resp(&wire) {
@@ -141,24 +144,27 @@ fn check_cmd(u: &[u8], out: &mut Vec<Finding>) -> bool {
         out.push(Finding::new(&kind, &s, String::new()));
     }
     if let (Some(o), Some(c)) = (&o, &c) {
-        match o.encode(&Options::rev2()) {
-            Ok(enc) => match codec_cmd(&enc.bytes) {
-                Some(c2) if &c2 == c => {}
-                Some(c2) => out.push(Finding::new(
-                    "A-VALUE",
-                    &s,
-                    format!(
-                        "ours wrote {:?}; codec {c:?} vs {c2:?}",
-                        String::from_utf8_lossy(&enc.bytes)
-                    ),
-                )),
-                None => out.push(Finding::new(
-                    "A-REJECT",
-                    &s,
-                    format!("codec refuses {:?}", String::from_utf8_lossy(&enc.bytes)),
-                )),
-            },
-            Err(e) => out.push(Finding::new("A-ENC", &s, format!("{e:?}"))),
+        // Encoded as IMAP4rev1 and as IMAP4rev2.
+        for opts in [Options::default(), Options::rev2()] {
+            match o.encode(&opts) {
+                Ok(enc) => match codec_cmd(&enc.bytes) {
+                    Some(c2) if &c2 == c => {}
+                    Some(c2) => out.push(Finding::new(
+                        "A-VALUE",
+                        &s,
+                        format!(
+                            "ours wrote {:?}; codec {c:?} vs {c2:?}",
+                            String::from_utf8_lossy(&enc.bytes)
+                        ),
+                    )),
+                    None => out.push(Finding::new(
+                        "A-REJECT",
+                        &s,
+                        format!("codec refuses {:?}", String::from_utf8_lossy(&enc.bytes)),
+                    )),
+                },
+                Err(e) => out.push(Finding::new("A-ENC", &s, format!("{e:?}"))),
+            }
         }
         let wire = imap_codec::CommandCodec::default().encode(c).dump();
         match ours_cmd(&wire) {
