@@ -237,6 +237,26 @@ fn explain(f: &Finding) -> Option<&'static str> {
             "RFC 6855 append-data =/ \"UTF8\" SP \"(\" literal8 \")\" (imap-codec built without ext_utf8)",
         ),
         (
+            "ACCEPT ours=true codec=false",
+            "a SEARCH CHARSET {5}\r\nUTF-8 ALL\r\n",
+            "RFC 3501 search = \"SEARCH\" [SP \"CHARSET\" SP astring] 1*(SP search-key): a literal charset is valid in IMAP4rev1",
+        ),
+        (
+            "ACCEPT ours=true codec=false djc=false",
+            "* 1 FETCH (BINARY[1.2]<5> \"x\")\r\n",
+            "RFC 9051 section 7.5.2: BINARY[<section-binary>]<<number>> in FETCH results",
+        ),
+        (
+            "ACCEPT ours=true codec=false djc=true",
+            "* BYE\r\n",
+            "resp-cond-bye = \"BYE\" SP resp-text: ours and djc accept the missing SP and text (leniency, see report)",
+        ),
+        (
+            "ACCEPT ours=true codec=false djc=true",
+            "* BYE \r\n",
+            "RFC 9051 resp-text = [\"[\" resp-text-code \"]\" SP] [text]: empty text is valid in IMAP4rev2",
+        ),
+        (
             "ACCEPT ours=true codec=false djc=true",
             "a1 OK\r\n",
             "resp-cond-state = (\"OK\" / \"NO\" / \"BAD\") SP resp-text: ours and djc accept the missing SP and text (leniency, see report)",
@@ -370,13 +390,13 @@ fn explain(f: &Finding) -> Option<&'static str> {
             return Some("RFC 5182 SEARCHRES `$`: imap-codec lacks it");
         }
     }
-    if k == "A-VALUE" && i == "a FETCH *:* (FLAGS)\r\n" {
-        return Some("ours writes the range `*:*` as `*` (seq-range: the same message)");
-    }
-    if k == "A-VALUE" && i == "a APPEND x {3+}\r\nabc\r\n" {
+    if k == "A-VALUE" && f.detail.contains("mode: NonSync") && f.detail.contains("mode: Sync") {
         return Some(
             "ours writes a synchronizing literal when the peer offers no LITERAL+ (Options::literal_plus): safe",
         );
+    }
+    if k == "A-VALUE" && i == "a FETCH *:* (FLAGS)\r\n" {
+        return Some("ours writes the range `*:*` as `*` (seq-range: the same message)");
     }
     if k == "B-VALUE" {
         if f.detail.contains("codec wrote \"") && f.detail.contains("] ...\\r\\n\"") {
@@ -391,6 +411,7 @@ fn explain(f: &Finding) -> Option<&'static str> {
             || starts("a SEARCH UID 1,2")
             || starts("a SEARCH 1,2:*")
             || starts("a FETCH 2,1 ")
+            || starts("a SEARCH UID *:5")
         {
             return Some("imap-codec normalises sequence sets (seq-range is unordered: `*:10` = `10:*`)");
         }
@@ -654,6 +675,26 @@ const RESPONSES: &[&str] = &[
     "+ Ready for additional command text\r\n",
     "+ \"\"\r\n",
     "* 1 FETCH (BODY[HEADER.FIELDS (a b c)]<10> {2}\r\nab)\r\n",
+    "* 1 fetch (flags (\\seen))\r\n",
+    "* ok [alert] x\r\n",
+    "a1 ok x\r\n",
+    "* 1 FETCH (BODY[HEADER.FIELDS (DATE)] {0}\r\n)\r\n",
+    "* 1 FETCH (BODY[HEADER.FIELDS (\"DATE\" \"FROM\")] \"x\")\r\n",
+    "* LIST (\\HasNoChildren) \".\" INBOX.Sent\r\n",
+    "* LIST () NIL \"x\"\r\n",
+    "* SEARCH 1 2 3 4 5 6 7 8 9 10\r\n",
+    "* OK [PERMANENTFLAGS ()] No permanent flags permitted\r\n",
+    "* BYE\r\n",
+    "* BYE \r\n",
+    "* 1 FETCH (ENVELOPE (\"Mon, 7 Feb 1994 21:52:25 -0800 (PST)\" {9}\r\nIMAP4rev1 ((\"Terry Gray\" NIL \"gray\" \"cac.washington.edu\")) NIL NIL NIL NIL NIL NIL \"<B27397-0100000@cac.washington.edu>\"))\r\n",
+    "* 12 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1152 23)(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\" \"NAME\" \"cc.diff\") \"<960723163407.20117h@cac.washington.edu>\" \"Compiler diff\" \"BASE64\" 4554 73) \"MIXED\"))\r\n",
+    "* 1 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 0 0 NIL NIL NIL NIL {2}\r\nab))\r\n",
+    "* 1 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 1 1) \"MIXED\" NIL))\r\n",
+    "* 1 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 1 1)(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 3 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 1 1)(\"IMAGE\" \"GIF\" NIL NIL NIL \"BASE64\" 1) \"RELATED\") 2) \"MIXED\"))\r\n",
+    "* 1 FETCH (ENVELOPE (NIL NIL ((NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b\")) ((NIL NIL \"c\" \"d\")(NIL NIL \"e\" \"f\")) NIL NIL {3}\r\n<x> NIL))\r\n",
+    "* 1 FETCH (BODY[1.2.3] ~{2}\r\nab)\r\n",
+    "* 1 FETCH (BINARY[] NIL)\r\n",
+    "* 1 FETCH (BINARY[1.2]<5> \"x\")\r\n",
     "* 1 FETCH (ENVELOPE (\"date\" \"subj\" ((\"n\" NIL \"m\" \"h\")) ((\"n\" NIL \"m\" \"h\")) ((\"n\" NIL \"m\" \"h\")) NIL NIL NIL NIL \"<id>\"))\r\n",
 ];
 
@@ -793,6 +834,34 @@ const COMMANDS: &[&str] = &[
     "a SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))\r\n",
     "a EXPUNGE x\r\n",
     "a UID EXPUNGE\r\n",
+    "a LOGIN {4+}\r\nfred {4+}\r\npass\r\n",
+    "a SEARCH CHARSET {5}\r\nUTF-8 ALL\r\n",
+    "a SEARCH SENTBEFORE \"1-Feb-1994\"\r\n",
+    "a SEARCH 1:2 UID 3\r\n",
+    "a SEARCH (1:2)\r\n",
+    "a SEARCH ((SEEN))\r\n",
+    "a FETCH 1 (BODY.PEEK[HEADER.FIELDS.NOT (X)])\r\n",
+    "a FETCH 1 BODY.PEEK[TEXT]<1.2>\r\n",
+    "a FETCH 1 (UID MODSEQ)\r\n",
+    "a STORE 1 -FLAGS.silent (\\seen)\r\n",
+    "a fetch 1 (flags)\r\n",
+    "a login fred pass\r\n",
+    "a uid fetch 1 uid\r\n",
+    "a LIST \"\" INBOX*\r\n",
+    "a LIST \"\" %/a*\r\n",
+    "a CREATE \"a\\\"b\"\r\n",
+    "a UNSUBSCRIBE x\r\n",
+    "a ID (\"a\" \"b\" \"c\" NIL)\r\n",
+    "a SETQUOTA x (STORAGE 1 MESSAGE 2)\r\n",
+    "a UID MOVE 1:3 x\r\n",
+    "a EXAMINE INBOX (CONDSTORE)\r\n",
+    "a APPEND x (\\Seen) {0}\r\n\r\n",
+    "a APPEND x {0+}\r\n\r\n",
+    "a FETCH 1 (BODY[1.2.3.MIME] BODY[1.TEXT] BODY[1.HEADER])\r\n",
+    "a FETCH 1 (BINARY.PEEK[1.2]<0.10>)\r\n",
+    "a FETCH 1 BINARY[1.MIME]\r\n",
+    "a SEARCH UID *\r\n",
+    "a SEARCH UID *:5\r\n",
     "a SEARCH LARGER 4294967296\r\n",
     "a SEARCH LARGER 4294967295\r\n",
     "a UID SEARCH UID 1:4294967296\r\n",
