@@ -1003,3 +1003,26 @@ fn response_streams_split_alike() {
     let wire = b"a1 BAD unknown command: FOO {5}\r\n* 1 EXISTS\r\n+ {2}\r\n* 2 FETCH (BODY[] {2}\r\nab)\r\n";
     assert_eq!(split(Direction::ServerToClient, wire), codec_split(wire));
 }
+
+/// Our framer and imap-codec's command decoder cut a command stream at the
+/// same places, non-synchronizing literals included.
+#[test]
+fn command_streams_split_alike() {
+    let mut trace = Vec::new();
+    for c in BENCH_COMMANDS {
+        trace.extend_from_slice(c.as_bytes());
+        trace.extend_from_slice(b"\r\n");
+    }
+    trace.extend_from_slice(b"b1 LOGIN {4+}\r\nfred {4+}\r\npass\r\nb2 APPEND x {3+}\r\nabc\r\nb3 NOOP\r\n");
+    let ours = split(Direction::ClientToServer, &trace);
+    let codec = imap_codec::CommandCodec::default();
+    let mut rest = &trace[..];
+    let mut theirs = Vec::new();
+    while !rest.is_empty() {
+        let (r, _) = codec.decode(rest).expect("imap-codec decodes the commands");
+        theirs.push(rest[..rest.len() - r.len()].to_vec());
+        rest = r;
+    }
+    assert_eq!(ours, theirs);
+    assert_eq!(ours.len(), BENCH_COMMANDS.len() + 3);
+}
