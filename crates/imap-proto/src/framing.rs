@@ -87,6 +87,34 @@ pub(crate) fn announcement(line: &[u8]) -> Option<(LiteralInfo, usize)> {
     Some((LiteralInfo { len, mode, binary }, start))
 }
 
+/// Whether a response line is a continuation request (`+ ...`) or a status
+/// response (`tag OK/NO/BAD ...`, `* OK/NO/BAD/PREAUTH/BYE ...`) that can
+/// hold no literal. The one response code that can is IMAP4rev1's
+/// BADCHARSET (RFC 3501 section 9: `"BADCHARSET" [SP "(" astring *(SP
+/// astring) ")" ]`), so a line whose code starts with it is left to the
+/// usual end-of-line rule.
+fn status_line(line: &[u8]) -> bool {
+    let text = if let Some(rest) = line.strip_prefix(b"+ ") {
+        rest
+    } else {
+        let mut words = line.splitn(3, |&b| b == b' ');
+        let (Some(_tag), Some(word)) = (words.next(), words.next()) else {
+            return false;
+        };
+        if ![&b"OK"[..], b"NO", b"BAD", b"PREAUTH", b"BYE"]
+            .iter()
+            .any(|k| word.eq_ignore_ascii_case(k))
+        {
+            return false;
+        }
+        words.next().unwrap_or_default()
+    };
+    let code = b"[BADCHARSET";
+    !text
+        .get(..code.len())
+        .is_some_and(|t| t.eq_ignore_ascii_case(code))
+}
+
 /// One complete command or response: its lines and buffered literals, as
 /// one `Bytes` (a slice of the receive buffer when nothing was streamed).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -536,7 +564,8 @@ impl Framer {
             }
             return Step::Out(Some(Err(e)));
         }
-        let Some((info, ann_at)) = announcement(&buf[self.line_start..lf - 1]) else {
+        let first = self.line_start == 0 && self.pending.is_empty();
+        let Some((info, ann_at)) = self.announces(&buf[self.line_start..lf - 1], first) else {
             if self.pending.len() + end > lim.max_unit_len {
                 let head = self.head(buf, end);
                 let err = FrameError::UnitTooLarge {
@@ -625,7 +654,22 @@ impl Framer {
         Step::Again
     }
 
+    /// The literal `line` announces, if any. The first line of a response
+    /// that is a status response or a continuation request holds none
+    /// (RFC 9051 section 9: `resp-cond-state`, `resp-cond-bye`,
+    /// `resp-cond-auth` and `continue-req` end in `resp-text`, whose `text`
+    /// is any TEXT-CHAR up to CRLF), so a `{n}` at its end is text.
+    fn announces(&self, line: &[u8], first: bool) -> Option<(LiteralInfo, usize)> {
+        if first && self.dir == Direction::ServerToClient && status_line(line) {
+            return None;
+        }
+        announcement(line)
+    }
+
     /// How many literal bytes follow a refused line that ends with `line`.
+    /// A refused line is read as announcing whatever its end says (status
+    /// lines included), as a line refused before its CRLF arrived is
+    /// ([`TailScan`]), so the skip does not depend on how input was split.
     fn skip_after(&self, line: &[u8]) -> u64 {
         match announcement(line) {
             Some((info, _)) if !info.needs_continuation(self.dir) => info.len,
