@@ -149,6 +149,17 @@ fn parse_word<'v>(v: &'v [u8], i: usize, marks: &mut Marks) -> Option<Word<'v>> 
     })
 }
 
+/// Whether an encoded word that ends at `at` also ends its token: RFC 2047 section
+/// 6.1 (1) examines only whole sequences between white space, so `=?..?=text` is
+/// ordinary text. As at the start of a word, a closing `)` or `"` and a directly
+/// following encoded word are tolerated.
+fn ends_token(v: &[u8], at: usize) -> bool {
+    match v.get(at) {
+        None => true,
+        Some(&b) => is_space(b) || b == b')' || b == b'"' || (b == b'=' && v.get(at + 1) == Some(&b'?')),
+    }
+}
+
 /// Decodes RFC 2047 encoded words in an unstructured value (Subject, Comments,
 /// display names). Whitespace between adjacent encoded words is dropped (RFC 2047
 /// section 6.2); adjacent words in the same charset are joined before decoding so a
@@ -180,6 +191,7 @@ pub fn decode_unstructured(value: &[u8]) -> String {
             && at_token_start
             && value.get(i + 1) == Some(&b'?')
             && let Some(w) = parse_word(value, i, &mut marks)
+            && ends_token(value, i + w.len)
         {
             {
                 let between = &value[lit_start..i];
