@@ -395,6 +395,24 @@ const KNOWN: &[(&str, Peer, &[Field], &str)] = &[
         "mailparse reads us-ascii as windows-1252 (as above) and an unlabelled 8bit \
          UTF-8 body as Latin-1; we read unlabelled 8-bit text as UTF-8 (RFC 6532)",
     ),
+    (
+        "gen-misc-headers",
+        MailParser,
+        &[Shape, Text, Subject],
+        "mail-parser runs a headers-only message/rfc822 part past the next delimiter, \
+         losing the text part, and cuts the last bytes of a QP body ending in a soft \
+         break; the Subject fold is `CRLF TAB`, and RFC 5322 2.2.3 \"Unfolding is \
+         accomplished by simply removing any CRLF that is immediately followed by WSP\", \
+         so the tab stays (mail-parser turns it into a space)",
+    ),
+    (
+        "gen-misc-headers",
+        Mailparse,
+        &[Subject, From],
+        "mailparse turns the folding tab into a space (RFC 5322 2.2.3, as above) and \
+         fails on `(comment) addr-spec`, which RFC 5322 3.4.1 allows (CFWS before \
+         the local part)",
+    ),
 ];
 
 fn esc(b: &[u8]) -> String {
@@ -1125,6 +1143,39 @@ fn generated() -> Vec<(String, Vec<u8>)> {
     }
     m.extend_from_slice(b"--c--\r\n");
     g.push(("gen-text-charsets".to_owned(), m));
+    g.push((
+        "gen-misc-headers".to_owned(),
+        crlf(&[
+            "From: (=?utf-8?q?Comment_N=C3=A4me?=) c@example.test",
+            "To: =?utf-8?q?Doe=2C_John?= <j@example.test>, \"na\u{ef}ve\" <n@example.test>",
+            "Subject: folded",
+            "\twith a tab and  two spaces",
+            "MIME-Version: 1.0",
+            "Content-Type: multipart/mixed; boundary=m",
+            "",
+            "--m",
+            "Content-Type: application/octet-stream",
+            "Content-Disposition: ATTACHMENT; FILENAME=\"na\u{ef}ve.txt\"",
+            "",
+            "1",
+            "--m",
+            "Content-Type: application/octet-stream",
+            "Content-Disposition: attachment; filename*=UTF-8'en'%e2%82%ac%20sign.txt",
+            "",
+            "2",
+            "--m",
+            "Content-Type: message/rfc822",
+            "",
+            "From: inner@example.test",
+            "Subject: inner without body",
+            "--m",
+            "Content-Type: text/plain; charset=utf-8",
+            "Content-Transfer-Encoding: quoted-printable",
+            "",
+            "end with soft break=",
+            "--m--",
+        ]),
+    ));
     g
 }
 
