@@ -659,8 +659,7 @@ fn crlf(lines: &[&str]) -> Vec<u8> {
 }
 
 fn generated() -> Vec<(String, Vec<u8>)> {
-    let mut g = Vec::new();
-    g.push((
+    let mut g = vec![(
         "gen-nested".to_owned(),
         crlf(&[
             "From: =?UTF-8?Q?J=C3=BCrgen_M=C3=BCller?= <jm@example.test>",
@@ -691,7 +690,7 @@ fn generated() -> Vec<(String, Vec<u8>)> {
             "--outer--",
             "epilogue",
         ]),
-    ));
+    )];
     g.push((
         "gen-rfc2231".to_owned(),
         crlf(&[
