@@ -413,6 +413,22 @@ const KNOWN: &[(&str, Peer, &[Field], &str)] = &[
          fails on `(comment) addr-spec`, which RFC 5322 3.4.1 allows (CFWS before \
          the local part)",
     ),
+    (
+        "gen-obs-header-names",
+        MailParser,
+        &[Filenames],
+        "mail-parser decodes each RFC 2231 section alone, so a UTF-8 character split \
+         over two sections becomes U+FFFD; RFC 2231 4.1 decodes the joined value in the \
+         charset of the first section",
+    ),
+    (
+        "gen-obs-header-names",
+        Mailparse,
+        &[Shape, Bytes, TextBytes, Text, Filenames, Subject, From],
+        "mailparse does not read `Name :` (white space before the colon), which RFC \
+         5322 4.5 allows for every field as obsolete syntax (4.5.8: `obs-optional = field-name *WSP \":\" \
+         unstructured CRLF`), and so misses every header field",
+    ),
 ];
 
 fn esc(b: &[u8]) -> String {
@@ -1173,6 +1189,32 @@ fn generated() -> Vec<(String, Vec<u8>)> {
             "",
             "end with soft break=",
             "--m--",
+        ]),
+    ));
+    g.push((
+        "gen-obs-header-names".to_owned(),
+        crlf(&[
+            "From : Spaced <spaced@example.test>",
+            "Subject\t: spaced colon",
+            "MIME-Version: 1.0",
+            "Content-Type : multipart/mixed; boundary=o",
+            "",
+            "--o",
+            "Content-Type: application/octet-stream",
+            "Content-Disposition: attachment; filename*0*=utf-8''caf%C3; filename*1*=%A9.txt",
+            "",
+            "1",
+            "--o",
+            "Content-Type: application/octet-stream",
+            "Content-Disposition: attachment; filename*=\"utf-8''quoted%20ext.txt\"",
+            "",
+            "2",
+            "--o",
+            "Content-Type: text/plain; charset=iso-8859-1",
+            "Content-Transfer-Encoding: quoted-printable",
+            "",
+            "lower =e9 hex",
+            "--o--",
         ]),
     ));
     g
