@@ -429,6 +429,24 @@ const KNOWN: &[(&str, Peer, &[Field], &str)] = &[
          5322 4.5 allows for every field as obsolete syntax (4.5.8: `obs-optional = field-name *WSP \":\" \
          unstructured CRLF`), and so misses every header field",
     ),
+    (
+        "gen-address-lists",
+        MailParser,
+        &[To],
+        "mail-parser decodes an encoded word in a local part into a display name; RFC \
+         2047 5 (3): \"An 'encoded-word' MUST NOT appear in any portion of an \
+         'addr-spec'\", so it is the literal local part",
+    ),
+    (
+        "gen-address-lists",
+        Mailparse,
+        &[To],
+        "mailparse makes `,` of an empty list element (RFC 5322 4.4 obs-addr-list) a \
+         display name; it also leaves `\"=?utf-8?q?quoted?=\"` undecoded, which is the \
+         letter of RFC 2047 5 (\"MUST NOT appear within a 'quoted-string'\"); we decode \
+         it on purpose, as mail-parser and Python's email do, because real mail quotes \
+         encoded words (tests/review19.rs documents the choice)",
+    ),
 ];
 
 fn esc(b: &[u8]) -> String {
@@ -1215,6 +1233,23 @@ fn generated() -> Vec<(String, Vec<u8>)> {
             "",
             "lower =e9 hex",
             "--o--",
+        ]),
+    ));
+    g.push((
+        "gen-address-lists".to_owned(),
+        crlf(&[
+            "From: \"\" <empty@example.test>, second@example.test",
+            "To: a@b.test, , <c@d.test>, =?utf-8?q?x?=@example.test,",
+            " J\u{fc}rgen <j\u{fc}rgen@b\u{fc}cher.example>, \"=?utf-8?q?quoted?=\" <q@example.test>",
+            "Subject: lists",
+            "MIME-Version: 1.0",
+            "Content-Type: multipart/mixed; boundary=\"(a)+_,-./:=?\"",
+            "",
+            "--(a)+_,-./:=?",
+            "Content-Type: text/plain",
+            "",
+            "bchars",
+            "--(a)+_,-./:=?--",
         ]),
     ));
     g
