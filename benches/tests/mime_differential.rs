@@ -447,6 +447,41 @@ const KNOWN: &[(&str, Peer, &[Field], &str)] = &[
          it on purpose, as mail-parser and Python's email do, because real mail quotes \
          encoded words (tests/review19.rs documents the choice)",
     ),
+    (
+        "gen-charset2-iso-2022-jp",
+        MailParser,
+        &[Text],
+        "mail-parser (default features) does not decode iso-2022-jp; the bytes are \
+         valid iso-2022-jp and we decode them",
+    ),
+    (
+        "gen-charset2-gb2312",
+        MailParser,
+        &[Text],
+        "mail-parser (default features) does not decode gb2312; the bytes are \
+         valid gb2312 and we decode them",
+    ),
+    (
+        "gen-charset2-big5",
+        MailParser,
+        &[Text],
+        "mail-parser (default features) does not decode big5; the bytes are \
+         valid big5 and we decode them",
+    ),
+    (
+        "gen-charset2-euc-kr",
+        MailParser,
+        &[Text],
+        "mail-parser (default features) does not decode euc-kr; the bytes are \
+         valid euc-kr and we decode them",
+    ),
+    (
+        "gen-charset2-UTF-8",
+        Mailparse,
+        &[Text],
+        "`charset=\"UTF-8\" (comment)`: RFC 2045 5.1 allows comments in the field; \
+         mailparse keeps the comment in the charset name and falls back to Latin-1",
+    ),
 ];
 
 fn esc(b: &[u8]) -> String {
@@ -798,6 +833,26 @@ fn generated() -> Vec<(String, Vec<u8>)> {
         m.extend_from_slice(bytes);
         m.extend_from_slice(b"\r\n");
         g.push((format!("gen-charset-{cs}"), m));
+    }
+    for (cs, bytes) in [
+        ("iso-2022-jp", &b"\x1b$B$3$s$K$A$O\x1b(B"[..]),
+        ("gb2312", b"\xc4\xe3\xba\xc3"),
+        ("big5", b"\xa7\x41\xa6\x6e"),
+        ("euc-kr", b"\xbe\xc8\xb3\xe7"),
+        ("utf-7", b"Hi Mom -+Jjo--!"),
+        ("UTF-8\" (comment", b"caf\xc3\xa9"),
+    ] {
+        let mut m = format!(
+            "From: a@example.test\r\nSubject: cs\r\nMIME-Version: 1.0\r\n\
+             Content-Type: text/plain; charset=\"{cs}\"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        )
+        .into_bytes();
+        m.extend_from_slice(bytes);
+        m.extend_from_slice(b"\r\n");
+        g.push((
+            format!("gen-charset2-{}", &cs[..cs.find('"').unwrap_or(cs.len())]),
+            m,
+        ));
     }
     g.push((
         "gen-rfc822".to_owned(),
