@@ -1334,6 +1334,41 @@ fn generated() -> Vec<(String, Vec<u8>)> {
             "--w--",
         ]),
     ));
+    g.push((
+        "gen-message-subtypes".to_owned(),
+        crlf(&[
+            "From: a@example.test",
+            "Subject: message subtypes",
+            "MIME-Version: 1.0",
+            "Content-Type: multipart/mixed; boundary=t",
+            "",
+            "--t",
+            "Content-Type: message/partial; id=\"abc@example.test\"; number=2; total=3",
+            "",
+            "Content-Type: text/plain",
+            "",
+            "fragment",
+            "--t",
+            "Content-Type: message/external-body; access-type=local-file; name=\"/x\"",
+            "",
+            "Content-Type: text/plain",
+            "",
+            "--t",
+            "Content-Type: message/delivery-status",
+            "",
+            "Reporting-MTA: dns; mx.example.test",
+            "",
+            "Final-Recipient: rfc822; a@example.test",
+            "Action: failed",
+            "Status: 5.1.1",
+            "--t",
+            "Content-Type: text/rfc822-headers",
+            "",
+            "From: x@example.test",
+            "Subject: headers only",
+            "--t--",
+        ]),
+    ));
     g
 }
 
