@@ -28,4 +28,11 @@ fn encoded_word_followed_by_text_is_ordinary_text() {
     assert_eq!(decode_unstructured(b"=?utf-8?q?a?==?utf-8?q?b?="), "ab");
     assert_eq!(decode_unstructured(b"(=?utf-8?q?c?=)"), "(c)");
     assert_eq!(decode_unstructured(b"\"=?utf-8?q?d?=\""), "\"d\"");
+    // parameter values are no unstructured text: RFC 2047 forbids words there at
+    // all, and the ones real mail has (also glued to text) are still decoded
+    let msg = b"Content-Type: application/pdf; name=\"=?UTF-8?B?w6k=?=.pdf\"\r\n\r\nx";
+    assert_eq!(
+        Message::parse(msg).root().filename().as_deref(),
+        Some("\u{e9}.pdf")
+    );
 }
