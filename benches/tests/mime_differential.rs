@@ -490,6 +490,14 @@ const KNOWN: &[(&str, Peer, &[Field], &str)] = &[
          copy a reader shows; we take the first (as Python's email does), mail-parser \
          the last",
     ),
+    (
+        "gen-rfc2231",
+        Mailparse,
+        &[Filenames],
+        "`name=\"=?UTF-8?B?w6TDtsO8?=.bin\"`: RFC 2047 5 forbids encoded words in \
+         parameters, so no reading is standard; we decode them (also glued to text), as \
+         mail-parser and Python's email do, mailparse leaves this one as written",
+    ),
 ];
 
 fn esc(b: &[u8]) -> String {
@@ -789,7 +797,7 @@ fn generated() -> Vec<(String, Vec<u8>)> {
             "",
             "x",
             "--b",
-            "Content-Type: application/octet-stream; name=\"=?UTF-8?B?w6TDtsO8LmJpbg==?=\"",
+            "Content-Type: application/octet-stream; name=\"=?UTF-8?B?w6TDtsO8?=.bin\"",
             "Content-Transfer-Encoding: base64",
             "",
             "AA==",
