@@ -498,6 +498,15 @@ const KNOWN: &[(&str, Peer, &[Field], &str)] = &[
          parameters, so no reading is standard; we decode them (also glued to text), as \
          mail-parser and Python's email do, mailparse leaves this one as written",
     ),
+    (
+        "gen-outer-close-ends-inner",
+        MailParser,
+        &[Shape, Text],
+        "an outer delimiter inside a nested message whose multipart is never closed: \
+         mail-parser runs the inner part to the end of input; RFC 2046 5.1.2 (the outer \
+         boundary must not appear inside the enclosed parts) makes it end the nested \
+         message, as for 19-outer-boundary.eml; mailparse agrees with us",
+    ),
 ];
 
 fn esc(b: &[u8]) -> String {
@@ -1377,6 +1386,33 @@ fn generated() -> Vec<(String, Vec<u8>)> {
             "--t--",
         ]),
     ));
+    g.push((
+        "gen-outer-close-ends-inner".to_owned(),
+        crlf(&[
+            "From: a@example.test",
+            "Subject: outer close",
+            "MIME-Version: 1.0",
+            "Content-Type: multipart/mixed; boundary=out",
+            "",
+            "--out",
+            "Content-Type: message/rfc822",
+            "",
+            "From: inner@example.test",
+            "Subject: inner multipart",
+            "Content-Type: multipart/alternative; boundary=in",
+            "",
+            "--in",
+            "Content-Type: text/plain",
+            "",
+            "inner text, never closed",
+            "--out",
+            "Content-Type: text/plain",
+            "",
+            "outer text",
+            "--out--",
+            "epilogue",
+        ]),
+    ));
     g
 }
 
@@ -1428,10 +1464,10 @@ fn mime_agrees_with_mail_parser_and_mailparse() {
         println!("{report}");
     }
     println!("{agreed} fields agree, {} differ as listed", found.len());
-    // the comparison must keep covering the fields (when written: 984 field
-    // comparisons, 883 of them agreeing); fewer agreements mean inputs or fields
+    // the comparison must keep covering the fields (when written: 1013 field
+    // comparisons, 910 of them agreeing); fewer agreements mean inputs or fields
     // were lost from the harness
-    assert!(agreed >= 880, "only {agreed} fields agree");
+    assert!(agreed >= 900, "only {agreed} fields agree");
     assert!(
         unexpected.is_empty() && vanished.is_empty(),
         "unexpected differences {unexpected:?}; listed but gone {vanished:?}\n{report}"
