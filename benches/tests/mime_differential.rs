@@ -507,6 +507,20 @@ const KNOWN: &[(&str, Peer, &[Field], &str)] = &[
          boundary must not appear inside the enclosed parts) makes it end the nested \
          message, as for 19-outer-boundary.eml; mailparse agrees with us",
     ),
+    (
+        "gen-phrase-mix",
+        MailParser,
+        &[From],
+        "mail-parser drops the space between an encoded word and a quoted word; RFC \
+         2047 6.2 removes only white space between two adjacent encoded words",
+    ),
+    (
+        "gen-phrase-mix",
+        Mailparse,
+        &[From],
+        "mailparse keeps the DQUOTEs of a quoted word in the display name; RFC 5322 \
+         3.2.4: \"nor the quote characters themselves are part of the quoted-string\"",
+    ),
 ];
 
 fn esc(b: &[u8]) -> String {
@@ -1411,6 +1425,16 @@ fn generated() -> Vec<(String, Vec<u8>)> {
             "outer text",
             "--out--",
             "epilogue",
+        ]),
+    ));
+    g.push((
+        "gen-phrase-mix".to_owned(),
+        crlf(&[
+            "From: =?utf-8?q?A?= \"quoted\" =?utf-8?q?B?= <x@example.test>",
+            "To: Plain =?utf-8?q?=C3=A9?= Name <y@example.test>",
+            "Subject: =?utf-8?q?Hello?= world",
+            "",
+            "body",
         ]),
     ));
     g
