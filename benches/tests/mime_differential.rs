@@ -1437,6 +1437,27 @@ fn generated() -> Vec<(String, Vec<u8>)> {
             "body",
         ]),
     ));
+    g.push((
+        "gen-param-words".to_owned(),
+        crlf(&[
+            "From: a@example.test",
+            "Subject: parameter words",
+            "MIME-Version: 1.0",
+            "Content-Type: multipart/mixed; boundary=pw",
+            "",
+            "--pw",
+            "Content-Type: application/octet-stream; name=\"=?UTF-8?B?w6Q=?=",
+            " =?UTF-8?B?w7Y=?= x.txt\"",
+            "",
+            "1",
+            "--pw",
+            "Content-Type: application/octet-stream",
+            "Content-Disposition: inline; filename*=iso-8859-1'en-us'%e4%F6.txt",
+            "",
+            "2",
+            "--pw--",
+        ]),
+    ));
     g
 }
 
