@@ -59,8 +59,10 @@ enum Peer {
     Mailparse,
 }
 
-/// A parser's summary: one string per field (`None`: the parser has no answer for
-/// that field, e.g. it failed to parse, which counts as a difference too).
+/// A parser's summary: one string per field, one line per item. A field a peer does
+/// not give (mail-parser has no [`Field::TextBytes`]) is absent and not compared; a
+/// peer that fails to parse has only [`Field::Shape`] = `(parse failed)`, which
+/// differs from ours.
 type Summary = BTreeMap<Field, String>;
 
 use Field::{Bytes, Filenames, From, Shape, Subject, Text, TextBytes, To};
