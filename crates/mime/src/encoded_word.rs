@@ -149,46 +149,28 @@ fn parse_word<'v>(v: &'v [u8], i: usize, marks: &mut Marks) -> Option<Word<'v>> 
     })
 }
 
-/// Whether an encoded word that ends at `at` also ends its token: RFC 2047 section
-/// 6.1 (1) examines only whole sequences between white space, so `=?..?=text` is
-/// ordinary text. As at the start of a word, a closing `)` or `"` and a directly
-/// following encoded word are tolerated.
-fn ends_token(v: &[u8], at: usize) -> bool {
-    match v.get(at) {
-        None => true,
-        Some(&b) => is_space(b) || b == b')' || b == b'"' || (b == b'=' && v.get(at + 1) == Some(&b'?')),
-    }
-}
-
 /// Decodes RFC 2047 encoded words in an unstructured value (Subject, Comments,
 /// display names). Whitespace between adjacent encoded words is dropped (RFC 2047
 /// section 6.2); adjacent words in the same charset are joined before decoding so a
 /// character split across words survives. Line folding is removed first. Text
-/// outside encoded words is taken as UTF-8 (RFC 6532), lossily. Only a whole
-/// white-space-delimited token is a word (RFC 2047 section 6.1): `=?..?=text` stays
-/// text; a word directly after `(` or `"`, before `)` or `"`, or glued to the next
-/// word is read all the same (mailers write those).
+/// outside encoded words is taken as UTF-8 (RFC 6532), lossily.
+///
+/// A word must start a token (after white space, `(` or `"`, or at the start),
+/// but text may follow it directly: `=?utf-8?q?caf=C3=A9?=!` decodes to `café!`.
+/// RFC 2047 section 6.1 says such a run "should be treated as ordinary ASCII
+/// text" (a SHOULD, and section 5 asks generators for the white space), but
+/// mailers do write it, and Python's `email` and mail-parser both decode it: a
+/// reader showing `=?utf-8?q?caf=C3=A9?=!` to a person would be the worse
+/// choice for a display decoder. Nothing here is re-encoded from it, so the
+/// leniency cannot smuggle anything into a message.
 ///
 /// ```
 /// let s = mime::decode_unstructured(b"=?ISO-8859-1?Q?Andr=E9?= Pirard =?UTF-8?B?w6k=?=\r\n =?UTF-8?B?w6k=?=");
 /// assert_eq!(s, "André Pirard éé");
+/// assert_eq!(mime::decode_unstructured(b"Re: =?utf-8?q?caf=C3=A9?=!"), "Re: café!");
 /// ```
 #[must_use]
 pub fn decode_unstructured(value: &[u8]) -> String {
-    decode_words(value, true)
-}
-
-/// [`decode_unstructured`] for a MIME parameter value, where RFC 2047 section 5
-/// forbids encoded words altogether. Real mail has them there anyway, also glued to
-/// text (`"=?UTF-8?B?w6k=?=.pdf"`), and Python's `email` decodes those too, so a
-/// word is read here whatever follows it.
-pub(crate) fn decode_param_words(value: &[u8]) -> String {
-    decode_words(value, false)
-}
-
-/// Decodes the encoded words of `value`; with `whole_tokens`, only words that end
-/// their white-space-delimited token (RFC 2047 section 6.1).
-fn decode_words(value: &[u8], whole_tokens: bool) -> String {
     let value = crate::header::unfold(value);
     let value: &[u8] = &value;
     let mut out = String::with_capacity(value.len());
@@ -208,7 +190,6 @@ fn decode_words(value: &[u8], whole_tokens: bool) -> String {
             && at_token_start
             && value.get(i + 1) == Some(&b'?')
             && let Some(w) = parse_word(value, i, &mut marks)
-            && (!whole_tokens || ends_token(value, i + w.len))
         {
             {
                 let between = &value[lit_start..i];

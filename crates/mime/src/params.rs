@@ -156,7 +156,7 @@ fn lower<'a>(t: &'a [u8], src: &Src<'a>) -> Cow<'a, str> {
 /// Bytes as text: RFC 2047 words decoded, otherwise UTF-8 (lossy), borrowed when valid.
 fn text_value<'a>(v: Cow<'a, [u8]>, src: &Src<'a>) -> Cow<'a, str> {
     if crate::encoded_word::has_word_start(&v) {
-        return Cow::Owned(crate::encoded_word::decode_param_words(&v));
+        return Cow::Owned(crate::encoded_word::decode_unstructured(&v));
     }
     plain_text(v, src)
 }
