@@ -177,7 +177,7 @@ mod sasl_cross {
                         .respond(&ch)
                         .map_err(|e| format!("our client: {e:?}"))?
                         .expose()
-                        .clone()
+                        .clone();
                 }
                 Response::Success(PeerIdentity::Username(u), data) => {
                     c.finish(Some(&data).filter(|d| !d.is_empty()).map(|d| &d[..]))
@@ -721,6 +721,69 @@ mod smtp_cross {
         "AUTH LOGIN dXNlcg==",
         "AUTH SCRAM-SHA-256 biwsbj11c2VyLHI9ck9wck5HZndFYmVSV2diTkVrcU8=",
         "AUTH CRAM-MD5",
+        "MAIL FROM: <user@example.com>",
+        "MAIL FROM:<@a.example,@b.example:user@example.com>",
+        "RCPT TO:<@relay.example:bob@example.net>",
+        "MAIL FROM:<user@example.com> SIZE=0000123",
+        "MAIL FROM:<user@example.com> SIZE=99999999999999999999",
+        "MAIL FROM:<user@example.com> SIZE=",
+        "MAIL FROM:<user@example.com>  SIZE=100",
+        "MAIL FROM:<user@example.com> ",
+        "MAIL FROM:<user@example.com> SMTPUTF8=YES",
+        "MAIL FROM:<user@example.com> MT-PRIORITY=10",
+        "MAIL FROM:<user@example.com> MT-PRIORITY=+5",
+        "MAIL FROM:<user@example.com> ENVID=a+zz",
+        "MAIL FROM:<user@example.com> ENVID=a+2b",
+        "MAIL FROM:<user@example.com> RET=full",
+        "MAIL FROM:<user@example.com> BODY=8BITMIME BODY=7BIT",
+        "MAIL FROM:<user@example.com> X-UNKNOWN=1",
+        "MAIL FROM:<\"a\\\\b\"@example.com>",
+        "MAIL FROM:<\"\"@example.com>",
+        "MAIL FROM:<user@example.com.>",
+        "MAIL FROM:<user@-example.com>",
+        "MAIL FROM:<user@example-.com>",
+        "MAIL FROM:<user@exa_mple.com>",
+        "MAIL FROM:<user@localhost>",
+        "MAIL FROM:<user@@example.com>",
+        "MAIL FROM:<us er@example.com>",
+        "MAIL FROM:<user@example.com",
+        "Mail From:<user@example.com>",
+        "MAIL FROM:<ü@example.com>",
+        "RCPT TO:<Postmaster@example.com>",
+        "RCPT TO:<POSTMASTER>",
+        "RCPT TO:<bob@example.net> NOTIFY=NEVER,SUCCESS",
+        "RCPT TO:<bob@example.net> NOTIFY=success,delay",
+        "RCPT TO:<bob@example.net> NOTIFY=",
+        "RCPT TO:<bob@example.net> ORCPT=RFC822;bob@example.net",
+        "RCPT TO:<bob@example.net> ORCPT=rfc822;",
+        "RCPT TO:<bob@example.net> ORCPT=utf-8;b\\x{00FC}b@example.net",
+        "RCPT TO:<bob@example.net> ORCPT=x-foo;bar",
+        "RCPT TO: <bob@example.net>",
+        "BDAT 00010",
+        "BDAT 10 LAST ",
+        "BDAT 10 LASTX",
+        "BDAT 10  LAST",
+        "BDAT -1",
+        "BDAT 99999999999999999999999",
+        "EHLO",
+        "EHLO  client.example",
+        "EHLO client.example ",
+        "EHLO client.example extra",
+        "EHLO -bad.example",
+        "EHLO [300.1.1.1]",
+        "HELO [192.0.2.1]",
+        "AUTH",
+        "AUTH PLAIN  AHRlc3QAMTIzNA==",
+        "AUTH PLAIN AHRlc3QAMTIzNA== extra",
+        "AUTH PLAIN AHRl c3Q=",
+        "AUTH PLAIN a$b",
+        "AUTH TOOLONGMECHANISMNAME12345",
+        "AUTH PL@IN",
+        "DATA extra",
+        "RSET extra",
+        "QUIT now",
+        "NOOP anything here",
+        "STARTTLS now",
         "AUTH XOAUTH2 dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRjMk52YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ==",
     ];
 
@@ -745,6 +808,139 @@ mod smtp_cross {
         (
             "RCPT TO:<>",
             "Stalwart takes an empty forward-path; RFC 5321 4.1.2: Forward-path = Path, Path = \"<\" [ A-d-l \":\" ] Mailbox \">\" (only Reverse-path may be <>)",
+        ),
+        (
+            "MAIL FROM: <user@example.com>",
+            "RFC 5321 3.3: \"spaces are not permitted on either side of the colon following FROM in the MAIL command or TO in the RCPT command\"",
+        ),
+        (
+            "RCPT TO: <bob@example.net>",
+            "RFC 5321 3.3: \"spaces are not permitted on either side of the colon following FROM in the MAIL command or TO in the RCPT command\"",
+        ),
+        (
+            "MAIL FROM:<user@example.com> SIZE=99999999999999999999",
+            "RFC 1870: size-value ::= 1*20DIGIT, so 20 digits is valid syntax; ours reads it as u64::MAX (above any limit, refused later with 552), Stalwart refuses the syntax",
+        ),
+        (
+            "MAIL FROM:<user@example.com>  SIZE=100",
+            "RFC 5321 4.1.2: Mail-parameters = esmtp-param *(SP esmtp-param): one SP, Stalwart skips any run of spaces",
+        ),
+        (
+            "MAIL FROM:<user@example.com> ",
+            "RFC 5321 4.1.1.2: \"MAIL FROM:\" Reverse-path [SP Mail-parameters] CRLF: a trailing SP needs a parameter after it",
+        ),
+        (
+            "MAIL FROM:<user@example.com> MT-PRIORITY=10",
+            "RFC 6710 section 3: priority-value = ( \"-\" / \"+\" ) %x30-39 / %x30-39, range -9..9; Stalwart takes any integer",
+        ),
+        (
+            "MAIL FROM:<user@example.com> ENVID=a+zz",
+            "RFC 3461 4: hexchar = ASCII \"+\" immediately followed by two upper case hexadecimal digits",
+        ),
+        (
+            "MAIL FROM:<user@example.com> ENVID=a+2b",
+            "same: lower-case hex is not an xtext hexchar",
+        ),
+        (
+            "MAIL FROM:<user@example.com> BODY=8BITMIME BODY=7BIT",
+            "ours refuses any repeated parameter; RFC 3461 4: \"The RET and ENVID parameters MUST NOT appear more than once each\" (and likewise NOTIFY and ORCPT), a repeated BODY/SIZE has no defined meaning; Stalwart keeps the last",
+        ),
+        (
+            "MAIL FROM:<user@example.com> X-UNKNOWN=1",
+            "by design: our parser keeps unknown parameters in `other` and the ServerSession (or application) refuses them with 555 (RFC 5321 4.1.1.11); Stalwart's parser refuses them itself",
+        ),
+        (
+            "MAIL FROM:<\"\"@example.com>",
+            "RFC 5321 4.1.2: Quoted-string = DQUOTE *QcontentSMTP DQUOTE: the empty quoted local part is valid; Stalwart refuses it",
+        ),
+        (
+            "MAIL FROM:<user@example.com.>",
+            "RFC 5321 4.1.2: Domain = sub-domain *(\".\" sub-domain): no trailing dot",
+        ),
+        (
+            "MAIL FROM:<user@-example.com>",
+            "RFC 5321 4.1.2: sub-domain = Let-dig [Ldh-str]: no leading hyphen",
+        ),
+        (
+            "MAIL FROM:<user@example-.com>",
+            "RFC 5321 4.1.2: Ldh-str = *( ALPHA / DIGIT / \"-\" ) Let-dig: no trailing hyphen",
+        ),
+        (
+            "MAIL FROM:<user@exa_mple.com>",
+            "RFC 5321 4.1.2: Let-dig / Ldh-str have no \"_\"",
+        ),
+        (
+            "MAIL FROM:<ü@example.com>",
+            "RFC 6531 3.4: a UTF-8 mailbox needs the SMTPUTF8 parameter on MAIL; without it the address is RFC 5321 ASCII",
+        ),
+        (
+            "RCPT TO:<bob@example.net> NOTIFY=NEVER,SUCCESS",
+            "RFC 3461 4.1: \"If the NEVER keyword appears, it MUST appear alone\" (notify-esmtp-value = \"NEVER\" / 1#notify-list-element); Stalwart ignores the rest",
+        ),
+        (
+            "RCPT TO:<bob@example.net> ORCPT=rfc822;",
+            "RFC 3461 4: xtext = *( xchar / hexchar ) may be empty; Stalwart wants 1 or more",
+        ),
+        (
+            "RCPT TO:<bob@example.net> ORCPT=utf-8;b\\x{00FC}b@example.net",
+            "RFC 3461 4.2: addr-type = atom, any type (utf-8 is RFC 6533); Stalwart knows only rfc822",
+        ),
+        (
+            "RCPT TO:<bob@example.net> ORCPT=x-foo;bar",
+            "same: addr-type = atom",
+        ),
+        (
+            "BDAT 10 LAST ",
+            "RFC 3030 section 2: bdat-cmd ::= \"BDAT\" SP chunk-size [ SP end-marker ] CR LF: no trailing space",
+        ),
+        ("BDAT 10  LAST", "same: one SP before end-marker"),
+        (
+            "BDAT 99999999999999999999999",
+            "RFC 3030: chunk-size ::= 1*DIGIT; ours saturates to u64::MAX (refused later as over the size limit), Stalwart returns 999",
+        ),
+        (
+            "EHLO client.example ",
+            "RFC 5321 4.1.1.1: ehlo = \"EHLO\" SP ( Domain / address-literal ) CRLF: nothing after the domain",
+        ),
+        ("EHLO client.example extra", "same"),
+        (
+            "EHLO -bad.example",
+            "RFC 5321 4.1.2: sub-domain = Let-dig [Ldh-str]",
+        ),
+        (
+            "EHLO [300.1.1.1]",
+            "RFC 5321 4.1.3: Snum = 1*3DIGIT representing a decimal integer value in the range 0 through 255",
+        ),
+        (
+            "AUTH PLAIN  AHRlc3QAMTIzNA==",
+            "RFC 4954 4: \"AUTH\" SP sasl-mech [SP initial-response], initial-response = base64 / \"=\": one SP",
+        ),
+        (
+            "AUTH PLAIN AHRlc3QAMTIzNA== extra",
+            "same: nothing after the initial response",
+        ),
+        (
+            "AUTH PLAIN AHRl c3Q=",
+            "same: base64 has no spaces; Stalwart keeps the first word",
+        ),
+        (
+            "AUTH PLAIN a$b",
+            "same: not base64; Stalwart passes it on undecoded",
+        ),
+        (
+            "AUTH TOOLONGMECHANISMNAME12345",
+            "RFC 4422 3.1: sasl-mech = 1*20mech-char (this is 25); Stalwart maps unknown names to 0",
+        ),
+        (
+            "AUTH PL@IN",
+            "RFC 4422 3.1: mech-char = UPPER-ALPHA / DIGIT / HYPHEN / UNDERSCORE",
+        ),
+        ("DATA extra", "RFC 5321 4.1.1.4: data = \"DATA\" CRLF"),
+        ("RSET extra", "RFC 5321 4.1.1.5: rset = \"RSET\" CRLF"),
+        ("QUIT now", "RFC 5321 4.1.1.10: quit = \"QUIT\" CRLF"),
+        (
+            "STARTTLS now",
+            "RFC 3207 4: \"STARTTLS\" with no parameters (501 if any)",
         ),
     ];
 
