@@ -1089,6 +1089,14 @@ mod smtp_cross {
             "250 mx.example.com\r\n",
             "250-mx.example.com greets you\r\n250-size 1000\r\n250-auth cram-md5 xoauth2 oauthbearer\r\n250 requiretls\r\n",
             "250-mx.example.com\r\n250-SIZE\r\n250-BINARYMIME\r\n250 HELP\r\n",
+            "250-mx.example.com\r\n250-SIZE 0\r\n250 8BITMIME\r\n",
+            "250-mx.example.com\r\n250-AUTH PLAIN\r\n250 AUTH LOGIN\r\n",
+            "250-mx.example.com\r\n250-size 1000\r\n250 Pipelining\r\n",
+            "250-mx.example.com\r\n250-SIZE abc\r\n250 DSN\r\n",
+            "250-mx.example.com\r\n250-SIZE 99999999999\r\n250 DSN\r\n",
+            "250-mx.example.com\r\n250-XCLIENT NAME ADDR\r\n250 STARTTLS\r\n",
+            "250-mx.example.com\r\n250-AUTH=PLAIN LOGIN\r\n250 AUTH CRAM-MD5\r\n",
+            "250-[192.0.2.1]\r\n250 SMTPUTF8\r\n",
         ];
         for r in replies {
             let (ours, _) = Reply::parse(r.as_bytes()).expect("ours").expect("complete");
