@@ -1061,6 +1061,86 @@ mod smtp_cross {
         assert_eq!(theirs.esc, [5, 0, 0]);
     }
 
+    /// Malformed or unusual replies: both parse them the same, or both refuse.
+    #[test]
+    fn odd_replies_agree_or_differ_as_documented() {
+        let replies: &[&str] = &[
+            "250-first\r\n251 second\r\n",
+            "2500 too many digits\r\n",
+            "25 too few\r\n",
+            "250x no separator\r\n",
+            "600 out of range\r\n",
+            "199 out of range\r\n",
+            "250 \r\n",
+            "250\r\n",
+            "250-\r\n250 \r\n",
+            "250 2.0.0\r\n",
+            "250 2.0.0x\r\n",
+            "250 2.0\r\n",
+            "550 5.1.1000 too long detail\r\n",
+            "550 5.1000.1 too long subject\r\n",
+            "550 6.1.1 bad class\r\n",
+            "550-5.1.1 first\r\n550 5.1.2 second\r\n",
+        ];
+        let mut unexpected = Vec::new();
+        for r in replies {
+            let ours = Reply::parse(r.as_bytes()).map(|o| {
+                o.map(|(o, _)| {
+                    let esc = o.enhanced().map_or([0; 3], |e| {
+                        [
+                            e.0,
+                            u8::try_from(e.1).unwrap_or(255),
+                            u8::try_from(e.2).unwrap_or(255),
+                        ]
+                    });
+                    (o.code(), esc, o.lines().iter().map(|l| s(l)).collect::<Vec<_>>())
+                })
+            });
+            let mut it = r.as_bytes().iter();
+            let theirs = st::response::parser::ResponseReceiver::default()
+                .parse(&mut it)
+                .map(|t| {
+                    let lines: Vec<String> = t
+                        .message
+                        .split('\n')
+                        .map(|l| l.trim_end_matches('\r').to_owned())
+                        .collect();
+                    (t.code, t.esc, lines)
+                });
+            let agree = match (&ours, &theirs) {
+                (Ok(Some(a)), Ok(b)) => a == b,
+                (Err(_) | Ok(None), Err(_)) => true,
+                _ => false,
+            };
+            let listed = REPLY_DIFFERENCES.iter().any(|(l, _)| l == r);
+            if agree == listed {
+                unexpected.push(format!("{r:?}\n   ours:   {ours:?}\n   theirs: {theirs:?}"));
+            }
+        }
+        assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    }
+
+    /// Replies on which Stalwart and ours differ, and why ours is right.
+    const REPLY_DIFFERENCES: &[(&str, &str)] = &[
+        (
+            "250-first\r\n251 second\r\n",
+            "RFC 5321 4.2.1: \"every line, except the last, begin with the reply code\" -- the one reply code, so lines with different codes are not one reply; ours refuses, Stalwart keeps the first",
+        ),
+        (
+            "600 out of range\r\n",
+            "RFC 5321 4.2: Reply-code = %x32-35 %x30-35 %x30-39",
+        ),
+        ("199 out of range\r\n", "same"),
+        (
+            "550 6.1.1 bad class\r\n",
+            "RFC 3463 2: class = \"2\" / \"4\" / \"5\"; ours leaves \"6.1.1\" in the text, Stalwart takes it as a code",
+        ),
+        (
+            "550-5.1.1 first\r\n550 5.1.2 second\r\n",
+            "RFC 2034 4 puts a code at the start of each line but defines no single code for a reply whose lines differ; ours reports the first line's and leaves a different one visible in its line's text (nothing lost), Stalwart reports the last; not decided by the RFC",
+        ),
+    ];
+
     fn ext_bit(name: &str) -> u32 {
         match name {
             "8BITMIME" => st::EXT_8BIT_MIME,
