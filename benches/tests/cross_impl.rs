@@ -1442,6 +1442,58 @@ mod pop3_cross {
         assert_eq!(our_err(&evs), Some((t.code, t.comment)));
     }
 
+    /// Greetings: the APOP timestamp each side finds (RFC 1939 section 7: "The
+    /// syntax of the timestamp corresponds to the `msg-id' in [RFC822]").
+    #[test]
+    fn greeting_timestamps_agree_or_differ_as_documented() {
+        let greetings: &[&str] = &[
+            "+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>",
+            "+OK <1896.697170952@dbc.mtview.ca.us>",
+            "+OK <a@b> ready",
+            "+OK ready",
+            "+OK",
+            "+OK [IN-USE] <1.2@host> locked",
+            "+OK <a@b",
+            "+OK <no-at-sign> ready",
+            "+OK <welcome> ready <1896.697170952@dbc.mtview.ca.us>",
+        ];
+        let mut unexpected = Vec::new();
+        for g in greetings {
+            let ours = StatusLine::parse(&bytes::Bytes::from(g.as_bytes().to_vec())).map(|l| {
+                l.apop_timestamp()
+                    .map(|t| String::from_utf8_lossy(&t).into_owned())
+            });
+            let wire = format!("{g}\r\n");
+            let theirs = pop3_codec::parse::greeting(wire.as_bytes())
+                .map(|(_, gr)| gr.timestamp.map(|t| format!("<{t}>")));
+            // pop3-codec returns the first <...> whether or not it is a
+            // msg-id; ours only one with an "@" (an addr-spec has one).
+            let theirs_msg_id = theirs.as_ref().map(|t| t.clone().filter(|t| t.contains('@')));
+            let agree = match (&ours, &theirs_msg_id) {
+                (Ok(a), Ok(b)) => a == b,
+                (Err(_), Err(_)) => true,
+                _ => false,
+            };
+            let listed = GREETING_DIFFERENCES.iter().any(|(l, _)| l == g);
+            if agree == listed {
+                unexpected.push(format!("{g:?}\n   ours:   {ours:?}\n   theirs: {theirs:?}"));
+            }
+        }
+        assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    }
+
+    /// Greetings on which pop3-codec and ours differ, and why ours is right.
+    const GREETING_DIFFERENCES: &[(&str, &str)] = &[
+        (
+            "+OK <a@b",
+            "no closing '>', so no msg-id: ours finds no timestamp, pop3-codec refuses the greeting",
+        ),
+        (
+            "+OK <welcome> ready <1896.697170952@dbc.mtview.ca.us>",
+            "RFC 1939 section 7: the timestamp is a msg-id (\"<\" addr-spec \">\"), so <welcome> is not it and the later one is; ours finds it (fixed after this test showed ours did not either: review21x apop_timestamp_after_other_bracketed_text_is_found), pop3-codec refuses the greeting",
+        ),
+    ];
+
     /// More LIST and UIDL listings, each through both; prints what each side
     /// made of it and asserts agreement (or both refusing).
     #[test]
