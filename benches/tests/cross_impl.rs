@@ -377,6 +377,61 @@ mod sasl_cross {
         assert!(peer_vs_ours(Mechanism::Plain, "user", "pencil2", &our_store).is_err());
     }
 
+    /// The GS2 channel-binding flag from the peer's client against our server
+    /// (RFC 5802 section 6): `y` ("client supports it, thinks the server does
+    /// not") is accepted by a server that offers no -PLUS, and refused by one
+    /// that does ("If the flag is set to "y" and the server supports channel
+    /// binding, the server MUST fail authentication"); `p=` is refused, as
+    /// our server implements no -PLUS mechanism.
+    #[test]
+    fn scram_channel_binding_flags() {
+        let store = OurStore {
+            user: "user".into(),
+            password: "pencil".into(),
+            salt: b"salt".to_vec(),
+            iterations: 2,
+        };
+        for (cb, plus_offered, ok) in [
+            (ChannelBinding::Unsupported, false, true),
+            (ChannelBinding::Unsupported, true, false),
+            (ChannelBinding::None, true, true),
+            (ChannelBinding::TlsExporter(vec![1; 32]), false, false),
+        ] {
+            let mut c = peer_sasl::client::mechanisms::Scram::<peer_sasl::common::scram::Sha256>::new(
+                "user",
+                "pencil",
+                cb.clone(),
+            )
+            .expect("nonce");
+            let opts = ServerOptions {
+                scram_plus_offered: plus_offered,
+                success_data: true,
+                ..ServerOptions::default()
+            };
+            let mut s = sasl::server(Mechanism::ScramSha256, &opts).expect("server");
+            let result = s.start(Some(&c.initial()), &store).and_then(|step| match step {
+                ServerStep::Challenge(ch) => {
+                    let answer = c.response(&ch).expect("peer client");
+                    s.step(&answer, &store)
+                }
+                other => Ok(other),
+            });
+            match result {
+                Ok(ServerStep::Success {
+                    identity,
+                    additional_data,
+                }) => {
+                    assert!(ok, "{cb:?} plus={plus_offered} accepted");
+                    assert_eq!(identity.authcid, "user");
+                    c.success(&additional_data.expect("v="))
+                        .expect("peer verifies us");
+                }
+                Ok(ServerStep::Challenge(_)) => panic!("{cb:?}: unexpected challenge"),
+                Err(e) => assert!(!ok, "{cb:?} plus={plus_offered} refused: {e:?}"),
+            }
+        }
+    }
+
     /// RFC 5802 section 5 and RFC 7677 section 3: the example exchanges,
     /// message for message, with our client and with our server (nonces fixed),
     /// and ScramKeys::derive giving the keys behind them.
