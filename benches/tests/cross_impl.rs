@@ -1723,7 +1723,16 @@ mod pop3_cross {
 
     #[test]
     fn capa_agrees() {
-        let capa = "+OK Capability list follows\r\nTOP\r\nUSER\r\nSASL PLAIN SCRAM-SHA-256\r\nRESP-CODES\r\nLOGIN-DELAY 900\r\nPIPELINING\r\nEXPIRE 60 USER\r\nUIDL\r\nIMPLEMENTATION Shlemazle-Plotz-v302\r\nSTLS\r\nAUTH-RESP-CODE\r\nUTF8 USER\r\nLANG\r\nX-FOO bar baz\r\n.\r\n";
+        for capa in [
+            "+OK Capability list follows\r\nTOP\r\nUSER\r\nSASL PLAIN SCRAM-SHA-256\r\nRESP-CODES\r\nLOGIN-DELAY 900\r\nPIPELINING\r\nEXPIRE 60 USER\r\nUIDL\r\nIMPLEMENTATION Shlemazle-Plotz-v302\r\nSTLS\r\nAUTH-RESP-CODE\r\nUTF8 USER\r\nLANG\r\nX-FOO bar baz\r\n.\r\n",
+            "+OK\r\ntop\r\nuser\r\nsasl PLAIN\r\nuidl\r\nLOGIN-DELAY 900 USER\r\nEXPIRE NEVER\r\nUTF8\r\n.\r\n",
+            "+OK\r\nIMPLEMENTATION some server 1.0\r\nSASL\r\n.\r\n",
+        ] {
+            capa_case(capa);
+        }
+    }
+
+    fn capa_case(capa: &str) {
         let evs = events(client(|c| c.capa().expect("capa")), capa.as_bytes());
         let ours = evs
             .into_iter()
@@ -1749,6 +1758,11 @@ mod pop3_cross {
         // renders each capability as a CAPA line, so both sides are compared
         // as canonical lines.
         let mut theirs: Vec<String> = theirs.unwrap().body.iter().map(ToString::to_string).collect();
+        // Allow-listed: `SASL` with no mechanism (RFC 2449 section 6.3 lists
+        // "supported SASL mechanisms" as its arguments) names nothing a client
+        // could use; ours keeps an empty mechanism list, the same as no SASL
+        // line, pop3-codec keeps an empty `Sasl`.
+        theirs.retain(|l| l != "SASL ");
         theirs.sort();
         let text = |b: &bytes::Bytes| String::from_utf8_lossy(b).into_owned();
         let mut lines = Vec::new();
