@@ -1282,6 +1282,53 @@ mod smtp_cross {
             "250-[192.0.2.1]\r\n250 SMTPUTF8\r\n",
         ];
         for r in replies {
+            compare_ehlo(r);
+        }
+    }
+
+    /// Stalwart's EHLO writer, read by ours: every capability it can write
+    /// that both know, and the AUTH mechanisms.
+    #[test]
+    fn stalwart_written_ehlo_reads_the_same() {
+        for (caps, mechs, size) in [
+            (
+                st::EXT_8BIT_MIME
+                    | st::EXT_AUTH
+                    | st::EXT_BINARY_MIME
+                    | st::EXT_CHUNKING
+                    | st::EXT_DSN
+                    | st::EXT_ENHANCED_STATUS_CODES
+                    | st::EXT_PIPELINING
+                    | st::EXT_REQUIRE_TLS
+                    | st::EXT_SIZE
+                    | st::EXT_SMTP_UTF8
+                    | st::EXT_START_TLS,
+                st::AUTH_PLAIN
+                    | st::AUTH_LOGIN
+                    | st::AUTH_SCRAM_SHA_256
+                    | st::AUTH_XOAUTH2
+                    | st::AUTH_OAUTHBEARER,
+                35_882_577,
+            ),
+            (st::EXT_SIZE | st::EXT_HELP | st::EXT_VRFY | st::EXT_ETRN, 0, 0),
+            (
+                st::EXT_AUTH,
+                st::AUTH_CRAM_MD5 | st::AUTH_EXTERNAL | st::AUTH_ANONYMOUS,
+                0,
+            ),
+        ] {
+            let mut e = st::EhloResponse::new("mx.example.com");
+            e.capabilities = caps;
+            e.auth_mechanisms = mechs;
+            e.size = size;
+            let mut out = Vec::new();
+            e.write(&mut out).expect("write");
+            compare_ehlo(std::str::from_utf8(&out).expect("ascii"));
+        }
+    }
+
+    fn compare_ehlo(r: &str) {
+        {
             let (ours, _) = Reply::parse(r.as_bytes()).expect("ours").expect("complete");
             let caps = Capabilities::from_reply(&ours);
             let mut it = r.as_bytes().iter();
