@@ -1592,6 +1592,82 @@ mod pop3_cross {
         assert_eq!(our_err(&evs), Some((t.code, t.comment)));
     }
 
+    /// What our server side writes (status lines, scan and unique-id
+    /// listings, with the crate's encoders), read by pop3-codec.
+    #[test]
+    fn our_encodings_read_by_pop3_codec() {
+        use bytes::BytesMut;
+        use pop3_proto::{ScanListing, UidListing};
+        for (line, ok, code, text) in [
+            (StatusLine::ok("2 messages"), true, vec![], "2 messages"),
+            (StatusLine::ok(""), true, vec![], ""),
+            (
+                StatusLine::err(Some(ResponseCode::InUse), "maildrop locked"),
+                false,
+                vec!["IN-USE"],
+                "maildrop locked",
+            ),
+            (
+                StatusLine::err(Some(ResponseCode::SysTemp), "later"),
+                false,
+                vec!["SYS", "TEMP"],
+                "later",
+            ),
+            (
+                StatusLine::err(None, "no such message"),
+                false,
+                vec![],
+                "no such message",
+            ),
+        ] {
+            let mut out = BytesMut::new();
+            line.encode(&mut out).expect("encode");
+            let (rest, r) = pop3_codec::parse::response_dele(&out).expect("pop3-codec reads it");
+            assert!(rest.is_empty());
+            let (got_ok, got) = match r {
+                pc::Response::Ok(s) => (true, s),
+                pc::Response::Err(s) => (false, s),
+            };
+            assert_eq!(
+                (got_ok, got.code, got.comment.as_str()),
+                (ok, code.iter().map(|c| (*c).to_owned()).collect(), text)
+            );
+        }
+        let mut out = BytesMut::from(&b"+OK 3 messages\r\n"[..]);
+        let scans = [(1, 120), (2, 0), (u32::MAX, 4_000_000_000)];
+        for (msg, size) in scans {
+            ScanListing { msg, size }.encode(&mut out);
+        }
+        out.extend_from_slice(b".\r\n");
+        let (_, r) = pop3_codec::parse::response_list_all(&out).expect("LIST");
+        let got: Vec<(u32, u64)> = r
+            .unwrap()
+            .body
+            .iter()
+            .map(|s| (s.message_id, u64::from(s.message_size)))
+            .collect();
+        assert_eq!(got, scans);
+        let mut out = BytesMut::from(&b"+OK\r\n"[..]);
+        let uids = [(1, "whqtswO00WBw418f9t5JxYwZ"), (2, "~!\"#$%&'()*+,-./")];
+        for (msg, uid) in uids {
+            UidListing {
+                msg,
+                uid: bytes::Bytes::from_static(uid.as_bytes()),
+            }
+            .encode(&mut out)
+            .expect("uid");
+        }
+        out.extend_from_slice(b".\r\n");
+        let (_, r) = pop3_codec::parse::response_uidl_all(&out).expect("UIDL");
+        let got: Vec<(u32, String)> = r
+            .unwrap()
+            .body
+            .into_iter()
+            .map(|u| (u.message_id, u.message_uid))
+            .collect();
+        assert_eq!(got, uids.map(|(m, u)| (m, u.to_owned())));
+    }
+
     /// Greetings: the APOP timestamp each side finds (RFC 1939 section 7: "The
     /// syntax of the timestamp corresponds to the `msg-id' in [RFC822]").
     #[test]
