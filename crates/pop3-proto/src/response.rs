@@ -223,14 +223,18 @@ impl StatusLine {
     }
 
     /// The APOP timestamp of a greeting (RFC 1939 section 7): the first
-    /// `<...>` holding an "@", angle brackets included.
+    /// `<...>` holding an "@", angle brackets included. The timestamp has the
+    /// syntax of an RFC 822 `msg-id` (`"<" addr-spec ">"`), so bracketed text
+    /// before it without an "@" (`<welcome>`) is skipped, not taken as the
+    /// end of the search.
     #[must_use]
     pub fn apop_timestamp(&self) -> Option<Bytes> {
-        let start = memchr::memchr(b'<', &self.text)?;
-        let end = start + memchr::memchr(b'>', &self.text[start..])?;
-        let inner = &self.text[start + 1..end];
-        (inner.contains(&b'@') && !inner.contains(&b'<') && inner.iter().all(|&b| (0x21..=0x7e).contains(&b)))
-            .then(|| self.text.slice(start..=end))
+        memchr::memchr_iter(b'<', &self.text).find_map(|start| {
+            let end = start + memchr::memchr(b'>', &self.text[start..])?;
+            let inner = &self.text[start + 1..end];
+            (inner.contains(&b'@') && inner.iter().all(|&b| (0x21..=0x7e).contains(&b) && b != b'<'))
+                .then(|| self.text.slice(start..=end))
+        })
     }
 }
 

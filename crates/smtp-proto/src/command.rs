@@ -284,9 +284,9 @@ impl Notify {
                 (7, k) if k & CASE7 == FAILURE => &mut n.failure,
                 _ => return None,
             };
-            if *slot {
-                return None;
-            }
+            // RFC 3461 4.1: `1#notify-list-element` is a plain list; only
+            // NEVER must stand alone, so a repeated keyword is valid and
+            // means the same as one.
             *slot = true;
             match rest.get(len + 1..) {
                 Some(next) => rest = next,
@@ -1161,9 +1161,7 @@ mod tests {
                 } else {
                     return None;
                 };
-                if *slot {
-                    return None;
-                }
+                // A repeated keyword is valid (RFC 3461 4.1, `1#`).
                 *slot = true;
             }
             Some(n)
