@@ -179,6 +179,12 @@ pub enum ClientEvent {
     MessageResult(Vec<Reply>),
     /// The transaction ended without a message (MAIL refused, no recipient
     /// accepted, DATA refused); the reply says why. Another `send_mail` may follow.
+    /// When the connection fails with a transaction in progress (end of
+    /// stream, timeout, a 421, a reply that cannot be read) the transaction
+    /// ends with this event before the error, carrying the 421 or a
+    /// `451 4.4.2` (RFC 5321 3.8: "treat the mail transaction as if a 451
+    /// response had been received"); LMTP replies already in come as
+    /// [`MessageResult`](Self::MessageResult) instead.
     TransactionFailed(Reply),
     /// QUIT was answered; the session is closed.
     Closed,
@@ -240,6 +246,8 @@ struct Txn {
 #[derive(Debug)]
 pub struct ClientSession {
     cfg: ClientConfig,
+    /// The 421 that is closing the session, for the transaction it ends.
+    close_reply: Option<Reply>,
     input: BytesMut,
     framer: LineFramer,
     replies: ReplyParser,
@@ -315,6 +323,7 @@ impl ClientSession {
             progress: false,
             period: cfg.timeouts.greeting,
             cfg,
+            close_reply: None,
         }
     }
 
@@ -432,7 +441,31 @@ impl ClientSession {
                 ),
             );
             self.events.push_back(ClientEvent::MessageResult(results));
+        } else if matches!(
+            e.kind(),
+            ErrorKind::Eof
+                | ErrorKind::Timeout
+                | ErrorKind::ServiceClosing
+                | ErrorKind::BadReply
+                | ErrorKind::UnexpectedReply
+        ) && self.txn.take().is_some()
+        {
+            // RFC 5321 3.8: a client that loses the connection "SHOULD ...
+            // treat the mail transaction as if a 451 response had been
+            // received": the transaction in progress ends with the server's
+            // 421 when that is what closed it, else with a 451. The client's
+            // own reasons to stop (a message over SIZE in DATA, a refused
+            // encoding) keep their own error alone.
+            let why = self.close_reply.take().unwrap_or_else(|| {
+                Reply::new(
+                    451,
+                    Some(EnhancedCode(4, 4, 2)),
+                    "Connection lost during the transaction",
+                )
+            });
+            self.events.push_back(ClientEvent::TransactionFailed(why));
         }
+        self.close_reply = None;
         self.phase = Phase::Closed;
         self.timer.stop();
         self.input.clear();
@@ -571,6 +604,7 @@ impl ClientSession {
     fn on_reply(&mut self, r: Reply) {
         let Some(exp) = self.expect.pop_front() else {
             if r.code() == 421 {
+                self.close_reply = Some(r);
                 self.close(Error::new(ErrorKind::ServiceClosing, "server closing (421)"));
             } else {
                 self.close(Error::new(ErrorKind::UnexpectedReply, "reply without a command"));
@@ -581,6 +615,7 @@ impl ClientSession {
             self.progress = true;
         }
         if r.code() == 421 && exp != Expect::Quit {
+            self.close_reply = Some(r);
             self.close(Error::new(ErrorKind::ServiceClosing, "server closing (421)"));
             return;
         }

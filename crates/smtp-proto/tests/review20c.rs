@@ -538,6 +538,11 @@ fn unanswered_bdat_chunk_times_out() {
         "{:?}",
         now - t0
     );
+    // RFC 5321 3.8: the transaction in progress ends as if with a 451.
+    assert!(matches!(
+        c.poll_event(),
+        Ok(Some(ClientEvent::TransactionFailed(r))) if r.code() == 451
+    ));
     assert_eq!(
         c.poll_event().map_err(|e| e.kind()),
         Err(smtp_proto::ErrorKind::Timeout)

@@ -1277,3 +1277,60 @@ fn held_replies_go_out_when_the_input_is_used_up() {
     let out = String::from_utf8_lossy(&proto_core::drain_transmit(&mut s)).into_owned();
     assert_eq!(out, "250 2.1.5 Recipient OK\r\n");
 }
+
+// ---- the connection fails in a transaction ---------------------------------
+
+/// A client past MAIL (accepted) in a transaction for one recipient, RCPT
+/// outstanding.
+fn client_in_transaction(t0: Instant) -> ClientSession {
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    c.handle_input(b"220 mx\r\n250 mx\r\n");
+    while let Ok(Some(_)) = c.poll_event() {}
+    c.send_mail(env(&["a@example.test"]), t0).unwrap();
+    c.handle_input(b"250 ok\r\n");
+    while let Ok(Some(_)) = c.poll_event() {}
+    c
+}
+
+// RFC 5321 3.8: "SMTP clients that experience a connection close, reset, or
+// other communications failure due to circumstances not under their control
+// ... SHOULD, to maintain the robustness of the mail system, treat the mail
+// transaction as if a 451 response had been received and act accordingly."
+// The client reported only the fatal error, so an application tracking
+// transactions by their result event never saw this one end.
+#[test]
+fn a_lost_connection_ends_the_transaction_as_a_451() {
+    let mut c = client_in_transaction(Instant::now());
+    c.handle_eof();
+    assert!(matches!(
+        c.poll_event(),
+        Ok(Some(ClientEvent::TransactionFailed(r))) if r.code() == 451
+    ));
+    assert_eq!(c.poll_event().map_err(|e| e.kind()), Err(ErrorKind::Eof));
+}
+
+// RFC 5321 3.8 as above; 4.2.2 "421 <domain> Service not available, closing
+// transmission channel": the server's own 421 is the transaction's result.
+#[test]
+fn a_421_in_a_transaction_is_its_result() {
+    let mut c = client_in_transaction(Instant::now());
+    c.handle_input(b"421 4.3.2 mx shutting down\r\n");
+    assert!(matches!(
+        c.poll_event(),
+        Ok(Some(ClientEvent::TransactionFailed(r))) if r.code() == 421
+    ));
+    assert_eq!(
+        c.poll_event().map_err(|e| e.kind()),
+        Err(ErrorKind::ServiceClosing)
+    );
+}
+
+// Outside a transaction there is nothing to end: only the error.
+#[test]
+fn a_lost_connection_between_transactions_is_only_the_error() {
+    let mut c = ClientSession::new(ClientConfig::default(), Instant::now());
+    c.handle_input(b"220 mx\r\n250 mx\r\n");
+    while let Ok(Some(_)) = c.poll_event() {}
+    c.handle_eof();
+    assert_eq!(c.poll_event().map_err(|e| e.kind()), Err(ErrorKind::Eof));
+}

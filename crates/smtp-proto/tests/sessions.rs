@@ -544,7 +544,14 @@ fn client_timeouts() {
     assert!(!c.is_closed(), "progress since the timer started: restarted");
     assert_eq!(c.poll_timeout(), Some(at + 2 * MIN));
     c.handle_timeout(at + 2 * MIN);
-    assert_eq!(client_events(&mut c), vec!["error Timeout"]);
+    // RFC 5321 3.8: the transaction in progress ends as if with a 451.
+    let ev = client_events(&mut c);
+    assert_eq!(ev.len(), 2, "{ev:?}");
+    assert!(
+        ev[0].starts_with("TransactionFailed") && ev[0].contains("code: 451"),
+        "{ev:?}"
+    );
+    assert_eq!(ev[1], "error Timeout");
 }
 
 #[test]
