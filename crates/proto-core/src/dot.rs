@@ -309,8 +309,7 @@ impl Scanner {
         Scanner::Portable
     }
 
-    /// Every loop this CPU can run, for the agreement tests.
-    #[cfg(test)]
+    /// Every loop this CPU can run, for the agreement tests and fuzz checks.
     fn all() -> Vec<Self> {
         let mut all = vec![Scanner::Portable];
         #[cfg(target_arch = "x86_64")]
@@ -348,7 +347,6 @@ fn scan_tail(data: &[u8], from: usize) -> Option<usize> {
 }
 
 /// What every scan loop must return (first byte against `prev`, then pairs).
-#[cfg(test)]
 fn scan_reference(data: &[u8], prev: u8) -> Option<usize> {
     let first = *data.first()?;
     if attention(prev, first) != 0 {
@@ -734,7 +732,7 @@ impl DotEncoder {
 /// Each function panics when an invariant breaks, and is shared by
 /// `fuzz/fuzz_targets/*` and the stable replay test, so both check the same thing.
 pub mod checks {
-    use super::{BareLineEndings, DotDecoder, DotEncoder, DotEvent};
+    use super::{BareLineEndings, CR, DOT, DotDecoder, DotEncoder, DotEvent, LF, Scanner, scan_reference};
     use crate::line::{LineConfig, LineFramer};
     use bytes::{Bytes, BytesMut};
 
@@ -823,6 +821,16 @@ pub mod checks {
     /// the whole input, and no more than one error is reported per body.
     pub fn dot_decoder(data: &[u8]) {
         let (seed, input) = plan(data);
+        // Every SIMD scan loop this CPU runs finds what the byte-at-a-time
+        // rule finds, from every alignment of the first 64 bytes.
+        for from in 0..input.len().min(64) {
+            for prev in [0, CR, LF, DOT] {
+                let want = scan_reference(&input[from..], prev);
+                for scanner in Scanner::all() {
+                    assert_eq!(scanner.scan_strict(&input[from..], prev), want, "{scanner:?}");
+                }
+            }
+        }
         for policy in [BareLineEndings::Reject, BareLineEndings::Normalize] {
             let whole = decode_pieces(policy, &[input]);
             let split = decode_pieces(policy, &chunks(seed, input));
