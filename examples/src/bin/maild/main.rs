@@ -13,7 +13,9 @@
 //! * Mail for other domains from authenticated users is spooled durably in
 //!   `<data>/queue/` and relayed by the queue runner (MX lookup or
 //!   `--relay-host`), retried on a schedule, bounced (RFC 3464) on permanent
-//!   failure or when it gives up.
+//!   failure or when it gives up. Messages another process places there
+//!   (`<id>.msg`, then `<id>.env` renamed into place) are picked up within
+//!   `--queue-rescan` (1 minute) without a restart.
 //! * Accounts keep SCRAM-SHA-256 keys only (`<data>/accounts`); AUTH offers
 //!   SCRAM-SHA-256 (before TLS too: it never exposes the password), PLAIN
 //!   and LOGIN only once TLS is on.
@@ -248,6 +250,11 @@ struct Args {
     /// fails the attempt, which is retried.
     #[arg(long, default_value = "3m", value_parser = parse_duration)]
     data_block_timeout: Duration,
+    /// How often the queue directory is listed for messages placed there
+    /// while maild runs (by hand or by another process: write `<id>.msg`,
+    /// then rename `<id>.env` into place); 0 for only at start.
+    #[arg(long, default_value = "1m", value_parser = parse_duration)]
+    queue_rescan: Duration,
 }
 
 /// What every connection shares.
@@ -486,6 +493,7 @@ async fn run(args: Args) -> Result<(), String> {
         grace: args.shutdown_grace,
         allow_internal: args.allow_internal_relay,
         smtp_listen,
+        rescan: (!args.queue_rescan.is_zero()).then_some(args.queue_rescan),
     });
     let queue_task = tokio::spawn(queue::run(shared.clone(), qcfg, stop_rx.clone()));
     say!("maild: ready (host name {hostname}, data in {})", data.display());

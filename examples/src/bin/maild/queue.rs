@@ -62,6 +62,10 @@ pub(crate) struct QueueConfig {
     /// The bound SMTP (MX) listener: an MX host at that address and
     /// `mx_port` is this server (RFC 5321 5.1).
     pub(crate) smtp_listen: Option<std::net::SocketAddr>,
+    /// How often the spool directory is listed for messages queued by
+    /// someone else (placed by hand or by another process) while running;
+    /// `None` for only at start.
+    pub(crate) rescan: Option<Duration>,
 }
 
 /// What happened to one recipient in one attempt.
@@ -147,6 +151,45 @@ impl Schedule {
         self.map().remove(id);
     }
 
+    /// Schedules the messages in the spool it does not know yet: ones
+    /// placed there by someone else while maild runs (a `.msg` file, then
+    /// its `.env` renamed into place, as [`Spool`] does it). The queue
+    /// runner calls this between attempts, so an id it is working on is
+    /// always known and never read here. An envelope that does not read is
+    /// logged once and tried again at the next rescan (it may be half
+    /// written); `unreadable` remembers those, never more than the spool holds.
+    /// Returns how many were added.
+    pub(crate) fn pick_up(&self, spool: &Spool, unreadable: &mut HashSet<String>) -> io::Result<usize> {
+        let ids = spool.ids()?;
+        let new: Vec<String> = {
+            let map = self.map();
+            ids.iter().filter(|id| !map.contains_key(*id)).cloned().collect()
+        };
+        let listed: HashSet<&String> = ids.iter().collect();
+        unreadable.retain(|id| listed.contains(id));
+        let mut added = 0;
+        for id in new {
+            match spool.envelope(&id) {
+                Ok(env) => {
+                    unreadable.remove(&id);
+                    // Queued meanwhile by this server: its own entry stays.
+                    if let std::collections::hash_map::Entry::Vacant(e) = self.map().entry(id) {
+                        e.insert(env.next_attempt);
+                        added += 1;
+                    }
+                }
+                // Delivered and removed since the listing.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    if unreadable.insert(id.clone()) {
+                        tracing::error!(%id, error = %e, "queued envelope unreadable; not scheduled yet");
+                    }
+                }
+            }
+        }
+        Ok(added)
+    }
+
     /// Up to `max` ids due at `now` and not in `busy`, earliest first.
     fn due(&self, now: u64, busy: &HashSet<String>, max: usize) -> Vec<String> {
         let map = self.map();
@@ -180,6 +223,11 @@ async fn stopping(stop: &mut watch::Receiver<bool>) {
 /// answer recorded, so the message is neither lost nor sent twice).
 pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: watch::Receiver<bool>) {
     let mut busy: HashSet<String> = HashSet::new();
+    // Spool files placed by someone else are found by a listing every
+    // `q.rescan` (the loop below wakes at least once a second anyway).
+    // (An interval too long to add to the clock means never.)
+    let mut next_rescan = q.rescan.and_then(|every| Instant::now().checked_add(every));
+    let mut unreadable: HashSet<String> = HashSet::new();
     let mut tasks: JoinSet<(String, Option<u64>)> = JoinSet::new();
     // An attempt's result: its message is next due at `next`, or gone.
     let settle = |busy: &mut HashSet<String>, (id, next): (String, Option<u64>)| {
@@ -196,6 +244,16 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
             if let Ok(done) = done {
                 settle(&mut busy, done);
             }
+        }
+        if let (Some(at), Some(every)) = (next_rescan, q.rescan)
+            && Instant::now() >= at
+        {
+            match tokio::task::block_in_place(|| shared.schedule.pick_up(&shared.spool, &mut unreadable)) {
+                Ok(0) => {}
+                Ok(added) => tracing::info!(added, "new messages found in the queue directory"),
+                Err(e) => tracing::error!(error = %e, "listing the queue directory"),
+            }
+            next_rescan = Instant::now().checked_add(every);
         }
         let now = unix_now();
         for id in shared
