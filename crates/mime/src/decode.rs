@@ -93,12 +93,17 @@ const B64: [u8; 256] = {
 };
 
 /// Streaming base64 decoder. Whitespace and line breaks anywhere are skipped;
-/// other characters outside the alphabet are skipped and reported once.
+/// other characters outside the alphabet are skipped and reported once. A final
+/// unit must have its `=` padding, no more and no less (RFC 2045 section 6.8);
+/// anything else is decoded as far as it goes and reported once.
 #[derive(Debug, Default, Clone)]
 pub struct Base64Decoder {
     acc: u32,
     n: u8,
     padded: bool,
+    /// `=` still owed by the final unit being padded (RFC 2045 section 6.8: two
+    /// after two characters, one after three).
+    owed: u8,
     invalid: bool,
     bad_padding: bool,
 }
@@ -160,15 +165,29 @@ impl Base64Decoder {
                 SKIP => {}
                 PAD => {
                     if !self.padded {
+                        self.owed = match self.n {
+                            2 => 2,
+                            3 => 1,
+                            // no unit to pad (`n == 1` is reported by the flush)
+                            _ => 0,
+                        };
+                        if self.n == 0 {
+                            self.bad_padding = true;
+                        }
                         self.flush_partial(out);
+                        self.padded = true;
                     }
-                    self.padded = true;
+                    match self.owed.checked_sub(1) {
+                        Some(left) => self.owed = left,
+                        None => self.bad_padding = true,
+                    }
                 }
                 INVALID => self.invalid = true,
                 v => {
                     if self.padded {
                         self.bad_padding = true;
                         self.padded = false;
+                        self.owed = 0;
                     }
                     self.acc = self.acc << 6 | u32::from(v);
                     self.n += 1;
@@ -197,7 +216,7 @@ impl Base64Decoder {
     /// Ends the input; a trailing partial quantum is decoded as far as it goes.
     /// Returns the defects seen.
     pub fn finish(&mut self, out: &mut Vec<u8>) -> Vec<DefectKind> {
-        if self.n != 0 {
+        if self.n != 0 || self.owed != 0 {
             self.bad_padding = true;
             self.flush_partial(out);
         }
