@@ -50,6 +50,11 @@ pub enum BuildError {
     /// second one would be ignored or misread (RFC 5322 section 3.6, RFC 2045).
     #[error("header field {0} is written by the builder")]
     DuplicateField(String),
+    /// An empty message id (Message-ID, In-Reply-To, References): RFC 5322
+    /// section 3.6.4's `msg-id` has an `id-left` and an `id-right`, and a reader
+    /// finds no id in `<>`.
+    #[error("empty message id")]
+    EmptyMessageId,
     /// A multipart without body parts (RFC 2046 section 5.1.1 requires one at least).
     #[error("a multipart needs at least one body part")]
     EmptyMultipart,
@@ -642,6 +647,9 @@ impl Writer {
         };
         if tokens.iter().any(bad) {
             return Err(BuildError::ForbiddenByte("message id"));
+        }
+        if tokens.iter().any(|t| t == "<>") {
+            return Err(BuildError::EmptyMessageId);
         }
         self.field(name, &tokens)
     }

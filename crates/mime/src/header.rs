@@ -317,7 +317,7 @@ impl<'a> Cursor<'a> {
 /// Message identifiers from Message-ID, In-Reply-To, References and Content-ID
 /// (RFC 5322 section 3.6.4), without the angle brackets. Lenient: comments and
 /// phrases between ids (obsolete syntax) are skipped; a value without brackets is
-/// taken whole.
+/// taken whole. Empty brackets `<>` hold no id and are dropped.
 ///
 /// ```
 /// let ids = mime::parse_msg_ids(b" <1234@local.machine.example>\r\n <5678.21-Nov-1997@example.com> (note)");
@@ -346,7 +346,10 @@ pub fn parse_msg_ids(value: &[u8]) -> Vec<String> {
                     .filter(|b| !b.is_ascii_whitespace())
                     .collect();
                 c.bump();
-                out.push(String::from_utf8_lossy(&id).into_owned());
+                // an id is never empty (`id-left "@" id-right`)
+                if !id.is_empty() {
+                    out.push(String::from_utf8_lossy(&id).into_owned());
+                }
             }
             Some(b'"') => {
                 c.quoted_string();

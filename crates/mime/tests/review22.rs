@@ -63,3 +63,35 @@ fn base64_padding_must_complete_the_final_unit() {
         );
     }
 }
+
+// RFC 5322 section 3.6.4:
+//   msg-id          =   [CFWS] "<" id-left "@" id-right ">" [CFWS]
+//   id-left         =   dot-atom-text / obs-id-left
+// and dot-atom-text is `1*atext *("." 1*atext)`: an id is never empty. `<>` (and
+// `< >`, folding inside the brackets) was read as an empty message id, which a
+// threading reader of References or In-Reply-To would take for a real one; such
+// pieces are dropped now, as `parse_addresses` drops an empty `<>`. The builder,
+// which wrote `message_id("")` as `<>`, refuses an empty id.
+#[test]
+fn empty_angle_brackets_are_no_message_id() {
+    assert_eq!(mime::parse_msg_ids(b"<>"), Vec::<String>::new());
+    assert_eq!(mime::parse_msg_ids(b" < \r\n >"), Vec::<String>::new());
+    assert_eq!(
+        mime::parse_msg_ids(b"<a@b.test> <>\r\n <c@d.test>"),
+        ["a@b.test", "c@d.test"]
+    );
+    // the tree's accessors read ids the same way
+    let m = mime::Message::parse(b"References: <> <x@y.test>\r\nIn-Reply-To: <>\r\n\r\n");
+    assert_eq!(m.root().references(), ["x@y.test"]);
+    assert_eq!(m.root().in_reply_to(), Vec::<String>::new());
+    let build = |b: mime::MessageBuilder| b.body(mime::BodyPart::text("x\r\n")).build_at(0, 0);
+    for b in [
+        mime::MessageBuilder::new().message_id(""),
+        mime::MessageBuilder::new().message_id("<>"),
+        mime::MessageBuilder::new().references("a@b.test").references(""),
+        mime::MessageBuilder::new().in_reply_to(""),
+    ] {
+        assert_eq!(build(b), Err(mime::BuildError::EmptyMessageId));
+    }
+    assert!(build(mime::MessageBuilder::new().message_id("a@b.test")).is_ok());
+}
