@@ -55,6 +55,17 @@ pub enum DateError {
         /// The date as [`DateTime::parse`] reads it (zone offset 0).
         date: DateTime,
     },
+    /// Readable, but outside the grammar of RFC 5322 sections 3.3 and 4.3 (which
+    /// has the obsolete forms): a day-of-week without its `,`, a day or year
+    /// that is not plain digits (`1*2DIGIT`; `4*DIGIT` or `obs-year = 2*DIGIT`), a
+    /// month that is not the three-letter name, an hour, minute or second of
+    /// one digit (`2DIGIT`), or anything but comments and white space after the
+    /// zone. The date as [`DateTime::parse`] reads it is kept.
+    #[error("not of the RFC 5322 date-time grammar")]
+    Malformed {
+        /// The date as [`DateTime::parse`] reads it.
+        date: DateTime,
+    },
 }
 
 /// Day names in the order of `days_from_civil(..).rem_euclid(7)` (day 0 of the
@@ -144,9 +155,10 @@ impl DateTime {
     /// Parses a Date value as [`DateTime::parse`] does (the obsolete forms still
     /// read, as RFC 5322 section 4 asks of parsers) and checks its day-of-week: when
     /// one is written it must be a `day-name` and the day the date falls on (RFC 5322
-    /// section 3.3). The zone must be a sign and exactly four digits or an obs-zone. The
-    /// errors for a day-of-week or a zone carry the date, so a caller can still use
-    /// it and flag the message.
+    /// section 3.3). The zone must be a sign and exactly four digits or an obs-zone,
+    /// and the rest must keep to the grammar of sections 3.3 and 4.3 (see
+    /// [`DateError::Malformed`]). The errors other than [`DateError::Invalid`]
+    /// carry the date, so a caller can still use it and flag the message.
     ///
     /// ```
     /// use mime::{DateError, DateTime};
@@ -159,13 +171,17 @@ impl DateTime {
     ///
     /// # Errors
     ///
-    /// [`DateError::Invalid`] where [`DateTime::parse`] gives `None`,
-    /// [`DateError::InvalidZone`], [`DateError::UnknownDayOfWeek`] or
-    /// [`DateError::WrongDayOfWeek`] otherwise.
+    /// [`DateError::Invalid`] where [`DateTime::parse`] gives `None`, else (the
+    /// first that applies) [`DateError::InvalidZone`], [`DateError::Malformed`],
+    /// [`DateError::UnknownDayOfWeek`] or [`DateError::WrongDayOfWeek`].
     pub fn parse_strict(value: &[u8]) -> Result<Self, DateError> {
-        let (date, day, zone_ok) = Self::parse_with_day(value).ok_or(DateError::Invalid)?;
+        let (date, day, Grammar { zone_ok, syntax_ok }) =
+            Self::parse_with_day(value).ok_or(DateError::Invalid)?;
         if !zone_ok {
             return Err(DateError::InvalidZone { date });
+        }
+        if !syntax_ok {
+            return Err(DateError::Malformed { date });
         }
         match day {
             None => Ok(date),
@@ -176,15 +192,18 @@ impl DateTime {
     }
 
     /// The date, its day-of-week (`None` when none is written, `Some(None)` when
-    /// the word written is no day name) and whether a numeric zone has its four
-    /// digits.
+    /// the word written is no day name) and how well it keeps to the grammar.
     #[allow(clippy::option_option)]
-    fn parse_with_day(value: &[u8]) -> Option<(Self, Option<Option<&'static str>>, bool)> {
+    fn parse_with_day(value: &[u8]) -> Option<(Self, Option<Option<&'static str>>, Grammar)> {
         let value = unfold(value);
         let mut c = Cursor::new(&value);
+        let all_digits = |w: &[u8], n: std::ops::RangeInclusive<usize>| {
+            n.contains(&w.len()) && w.iter().all(u8::is_ascii_digit)
+        };
         c.skip_cfws();
         let mut word = c.atom(false)?;
         let mut dow = None;
+        let mut syntax_ok = true;
         if word.first()?.is_ascii_alphabetic() {
             // day-of-week
             dow = Some(
@@ -193,10 +212,11 @@ impl DateTime {
                     .find(|d| word.eq_ignore_ascii_case(d.as_bytes())),
             );
             c.skip_cfws();
-            c.eat(b',');
+            syntax_ok &= c.eat(b',');
             c.skip_cfws();
             word = c.atom(false)?;
         }
+        syntax_ok &= all_digits(word, 1..=2);
         let day: u8 = std::str::from_utf8(word).ok()?.parse().ok()?;
         c.skip_cfws();
         let mon = std::str::from_utf8(c.atom(false)?).ok()?.as_bytes();
@@ -205,8 +225,10 @@ impl DateTime {
                 .is_some_and(|p| p.eq_ignore_ascii_case(m.as_bytes()))
         })? as u8
             + 1;
+        syntax_ok &= mon.len() == 3;
         c.skip_cfws();
         let ytext = std::str::from_utf8(c.atom(false)?).ok()?;
+        syntax_ok &= all_digits(ytext.as_bytes(), 2..=usize::MAX);
         let mut year: i32 = ytext.parse().ok()?;
         if ytext.len() == 2 {
             year += if year < 50 { 2000 } else { 1900 };
@@ -236,10 +258,14 @@ impl DateTime {
             if digits == 0 {
                 return None;
             }
+            syntax_ok &= digits == 2;
             *n = v as u8;
         }
         c.skip_cfws();
         let (offset_minutes, zone_ok) = zone(&mut c)?;
+        // date-time ends with [CFWS]
+        c.skip_cfws();
+        syntax_ok &= c.is_empty();
         let dt = DateTime {
             year,
             month,
@@ -251,8 +277,16 @@ impl DateTime {
         };
         // RFC 5322 section 3.3: "A date-time specification MUST be semantically valid"
         (day >= 1 && day <= days_in_month(year, month) && dt.hour < 24 && dt.minute < 60 && dt.second <= 60)
-            .then_some((dt, dow, zone_ok))
+            .then_some((dt, dow, Grammar { zone_ok, syntax_ok }))
     }
+}
+
+/// How a readable date keeps to the RFC 5322 grammar (obsolete forms included).
+struct Grammar {
+    /// A zone of the grammar: a sign and four digits, or an obs-zone name.
+    zone_ok: bool,
+    /// Everything else (see [`DateError::Malformed`]).
+    syntax_ok: bool,
 }
 
 fn days_in_month(year: i32, month: u8) -> u8 {

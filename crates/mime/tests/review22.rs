@@ -95,3 +95,67 @@ fn empty_angle_brackets_are_no_message_id() {
     }
     assert!(build(mime::MessageBuilder::new().message_id("a@b.test")).is_ok());
 }
+
+// RFC 5322 section 3.3 with the obsolete forms of section 4.3:
+//   date-time   = [ day-of-week "," ] date time [CFWS]
+//   day         = ([FWS] 1*2DIGIT FWS) / obs-day     obs-day  = [CFWS] 1*2DIGIT [CFWS]
+//   month       = "Jan" / "Feb" / ... / "Dec"
+//   year        = (FWS 4*DIGIT FWS) / obs-year       obs-year = [CFWS] 2*DIGIT [CFWS]
+//   hour        = 2DIGIT / obs-hour                  obs-hour = [CFWS] 2DIGIT [CFWS]
+// (minute and second alike). `DateTime::parse_strict` is the check against that
+// grammar (`Part::date` uses it to flag a message), but it took what only the
+// lenient reader should: a day name without its comma, a month written out, a
+// signed day or year, one-digit times and text after the zone. Each is now
+// `DateError::Malformed`, which keeps the date as `DateTime::parse` reads it.
+#[test]
+fn strict_date_follows_the_grammar() {
+    use mime::{DateError, DateTime};
+    for v in [
+        &b"Fri 21 Nov 1997 09:55:06 -0600"[..],
+        b"21 November 1997 09:55:06 -0600",
+        b"+21 Nov 1997 09:55:06 -0600",
+        b"021 Nov 1997 09:55:06 -0600",
+        b"21 Nov +97 09:55:06 -0600",
+        b"21 Nov -5 09:55:06 -0600",
+        b"21 Nov 7 09:55:06 -0600",
+        b"21 Nov 1997 9:55:06 -0600",
+        b"21 Nov 1997 09:5:06 -0600",
+        b"21 Nov 1997 09:55:6 -0600",
+        b"Fri, 21 Nov 1997 09:55:06 -0600 extra",
+        b"Fri, 21 Nov 1997 09:55:06 EST EDT",
+    ] {
+        let text = String::from_utf8_lossy(v);
+        match DateTime::parse_strict(v) {
+            Err(DateError::Malformed { date }) => assert_eq!(Some(date), DateTime::parse(v), "{text}"),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+    // what the grammar allows, obsolete forms included
+    for v in [
+        &b"Fri, 21 Nov 1997 09:55:06 -0600"[..],
+        b"fri , 21 nov 1997 09:55:06 -0600",
+        b"21 Nov 1997 09:55:06 -0600",
+        b"1 Nov 1997 09:55:06 -0600 (comment)\r\n ",
+        b"Fri, 21 Nov 97 09:55 -0600",
+        b"Fri, 21 Nov 097 09:55 -0600",
+        b"Fri,21 Nov 1997 09 : 55 : 06 -0600",
+        b"(c) Fri (c) , (c) 21 (c) Nov (c) 1997 (c) 09:55:06 (c) EST (c)",
+        b"Thu,\r\n  13\r\n    Feb\r\n      1969\r\n  23:32\r\n           -0330 (Newfoundland Time)",
+    ] {
+        assert!(
+            DateTime::parse_strict(v).is_ok(),
+            "{}: {:?}",
+            String::from_utf8_lossy(v),
+            DateTime::parse_strict(v)
+        );
+    }
+    // the checks that were there keep their errors
+    assert!(matches!(
+        DateTime::parse_strict(b"Mon, 21 Nov 1997 09:55:06 -0600"),
+        Err(DateError::WrongDayOfWeek { .. })
+    ));
+    assert!(matches!(
+        DateTime::parse_strict(b"Fri, 21 Nov 1997 09:55:06 +05"),
+        Err(DateError::InvalidZone { .. })
+    ));
+}
