@@ -564,8 +564,8 @@ impl<'a> Part<'a> {
     }
 
     /// Date, checked with [`DateTime::parse_strict`]: `None` without a Date field,
-    /// an error (which keeps the date when only its day-of-week is wrong) when it
-    /// does not follow RFC 5322 section 3.3.
+    /// an error (which keeps the date whenever it could be read) when it does not
+    /// follow RFC 5322 section 3.3 (or the obsolete forms of section 4.3).
     #[must_use]
     pub fn date_strict(&self) -> Option<Result<DateTime, crate::DateError>> {
         Some(DateTime::parse_strict(self.header("date")?.value))
