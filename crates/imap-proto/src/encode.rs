@@ -1244,13 +1244,18 @@ impl<'a> W<'a> {
         } else if text.first() == Some(&b'[') {
             return bad("text starting with '[' would read as a response code");
         }
-        // Text ends the line, and a receiver takes a line that ends in
-        // `{n}` as announcing a literal (RFC 7888 section 3): it would read
-        // the next response as literal data.
-        if crate::framing::announcement(text).is_some() {
+        self.text(text)?;
+        // Text ends the line, and `{n}` at its end is text (RFC 9051 section
+        // 9: resp-text). The framer reads it so on the first line of a status
+        // response or continuation, but not after a BADCHARSET code (which
+        // may hold literals) or on a later line: there a receiver would take
+        // it for a literal and read the next response as its data.
+        let line = &self.out[self.base..];
+        let start = memchr::memrchr(b'\n', line).map_or(0, |i| i + 1);
+        if crate::framing::response_line_announces(&line[start..], start == 0).is_some() {
             return bad("text ending in a literal announcement");
         }
-        self.text(text)
+        Ok(())
     }
 
     fn code(&mut self, c: &Code) -> E {

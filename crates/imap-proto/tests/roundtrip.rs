@@ -489,12 +489,19 @@ fn text() -> impl Strategy<Value = Bytes> {
     prop_oneof![
         Just(Bytes::new()),
         "[A-Za-z0-9][ -~]{0,20}".prop_map(Bytes::from),
-        proptest::collection::vec(1u8..=255, 0..10).prop_map(Bytes::from)
+        proptest::collection::vec(1u8..=255, 0..10).prop_map(Bytes::from),
+        // resp-text is text up to CRLF: a `{n}` at its end is text too.
+        "[A-Za-z0-9][ -~]{0,8} ~?\\{[0-9]{1,3}\\+?\\}".prop_map(Bytes::from),
     ]
-    .prop_filter(
-        "no CR/LF, no leading '[', no trailing literal announcement",
-        |t| !t.contains(&b'\r') && !t.contains(&b'\n') && t.first() != Some(&b'[') && t.last() != Some(&b'}'),
-    )
+    .prop_filter("no CR/LF, no leading '['", |t| {
+        !t.contains(&b'\r') && !t.contains(&b'\n') && t.first() != Some(&b'[')
+    })
+}
+
+/// Whether `text` after `code` can end a status line: after a BADCHARSET
+/// code (which may hold literals) a `{n}` at its end reads as a literal.
+fn text_fits(code: &Option<Code>, text: &Bytes) -> bool {
+    !matches!(code, Some(Code::BadCharset(_))) || text.last() != Some(&b'}')
 }
 
 fn code() -> impl Strategy<Value = Code> {
@@ -869,23 +876,28 @@ fn response() -> impl Strategy<Value = Response> {
         StatusKind::Bye,
     ]);
     prop_oneof![
-        ("[A-Za-z0-9]{1,5}", kind, proptest::option::of(code()), text()).prop_map(|(t, kind, code, text)| {
-            Response::Status(StatusResponse {
-                tag: Tag::new(&t),
-                kind,
-                code,
-                text,
-            })
-        }),
-        (untagged_kind, proptest::option::of(code()), text()).prop_map(|(kind, code, text)| {
-            Response::Status(StatusResponse {
-                tag: None,
-                kind,
-                code,
-                text,
-            })
-        }),
+        ("[A-Za-z0-9]{1,5}", kind, proptest::option::of(code()), text())
+            .prop_filter("text fits", |(_, _, c, t)| text_fits(c, t))
+            .prop_map(|(t, kind, code, text)| {
+                Response::Status(StatusResponse {
+                    tag: Tag::new(&t),
+                    kind,
+                    code,
+                    text,
+                })
+            }),
+        (untagged_kind, proptest::option::of(code()), text())
+            .prop_filter("text fits", |(_, c, t)| text_fits(c, t))
+            .prop_map(|(kind, code, text)| {
+                Response::Status(StatusResponse {
+                    tag: None,
+                    kind,
+                    code,
+                    text,
+                })
+            }),
         (proptest::option::of(code()), text())
+            .prop_filter("text fits", |(c, t)| text_fits(c, t))
             .prop_map(|(code, text)| Response::Continue(Continue { code, text })),
         data().prop_map(Response::Data),
     ]

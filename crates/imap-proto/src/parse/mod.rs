@@ -799,9 +799,14 @@ impl<'a> P<'a> {
         if memchr::memchr3(b'\r', b'\n', 0, &self.b[s..self.end]).is_some() {
             return self.err("CR, LF or NUL in text");
         }
-        // A framed line that ends in `{n}` announced a literal, so text never
-        // ends in one (the encoder refuses it too).
-        if crate::framing::announcement(&self.b[s..self.end]).is_some() {
+        // resp-text is text up to CRLF, `{n}` at its end included (RFC 9051
+        // section 9), and the framer reads most status lines so. Where it
+        // would take that `{n}` for a literal (after a BADCHARSET code, or
+        // on a later line of the unit), the unit was not framed by it:
+        // refused, as the encoder refuses to write it.
+        let line_start = memchr::memrchr(b'\n', &self.b[..s]).map_or(0, |i| i + 1);
+        let line = &self.b[line_start..self.line_end];
+        if crate::framing::response_line_announces(line, line_start == 0).is_some() {
             return self.err("text ending in a literal announcement");
         }
         self.pos = self.end;
