@@ -1226,10 +1226,22 @@ impl<'a> W<'a> {
 
     fn cont(&mut self, c: &Continue) -> E {
         self.raw(b"+ ");
+        // With no code, empty text is an empty base64 challenge
+        // (`continue-req = "+" SP (resp-text / base64)`).
+        if c.code.is_none() && c.text.is_empty() {
+            return Ok(());
+        }
         self.resp_text(c.code.as_ref(), &c.text)
     }
 
     fn resp_text(&mut self, code: Option<&Code>, text: &[u8]) -> E {
+        // RFC 3501 section 9: `resp-text = ["[" resp-text-code "]" SP] text`
+        // with `text = 1*TEXT-CHAR`; only IMAP4rev2 made the text optional.
+        // An empty text is refused rather than replaced by a made-up one,
+        // so what is written still parses back to the same value.
+        if text.is_empty() && !self.o.empty_text_allowed() {
+            return bad("empty response text (IMAP4rev1 needs text)");
+        }
         if let Some(c) = code {
             self.out.put_u8(b'[');
             self.code(c)?;
@@ -1340,7 +1352,7 @@ impl<'a> W<'a> {
                 // (`[ALERT]`, `[UIDNEXT 5]`): parse(encode(x)) must give x.
                 let mut probe = BytesMut::from(&b"* OK ["[..]);
                 probe.extend_from_slice(&self.out[start..]);
-                probe.extend_from_slice(b"]\r\n");
+                probe.extend_from_slice(b"] x\r\n");
                 if let Ok(Response::Status(s)) = Response::parse(&probe.freeze(), self.o)
                     && !matches!(s.code, Some(Code::Other(..)))
                 {

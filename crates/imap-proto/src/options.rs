@@ -40,6 +40,13 @@ pub struct Quirks {
     pub eight_bit_quoted: bool,
     /// Accept spaces between the addresses of an ENVELOPE address list.
     pub spaces_between_addresses: bool,
+    /// Accept a status response with no text, or a continuation request
+    /// with a response code and no text, under IMAP4rev1 (RFC 3501 section
+    /// 9 asks for `text = 1*TEXT-CHAR` in `resp-text`; IMAP4rev2 made it
+    /// optional, and servers that speak it send `a1 OK` or
+    /// `* OK [READ-WRITE]`). The text reads as empty; the encoder does not
+    /// write it under IMAP4rev1.
+    pub empty_text: bool,
 }
 
 /// What the codec speaks. Both the parsers and the encoders take it.
@@ -67,6 +74,15 @@ impl Options {
             version: Version::Rev2,
             ..Options::default()
         }
+    }
+
+    /// Whether `resp-text` may go without text: RFC 9051 section 9 has
+    /// `resp-text = ["[" resp-text-code "]" SP] [text]`, where RFC 3501
+    /// section 9 has `... text` with `text = 1*TEXT-CHAR`. The parser and
+    /// the encoder both follow it (the parser also under
+    /// [`Quirks::empty_text`]).
+    pub(crate) fn empty_text_allowed(&self) -> bool {
+        self.version == Version::Rev2
     }
 
     /// Whether UTF-8 is allowed in quoted strings and mailbox names.

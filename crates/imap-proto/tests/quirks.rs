@@ -89,6 +89,26 @@ fn quirk_bare_continuation() {
     assert!(matches!(r, Response::Continue(c) if c.text.is_empty()));
 }
 
+#[test]
+fn quirk_empty_text() {
+    // RFC 6851 section 4.3 and RFC 9051 section 6.4.8 show this line, which
+    // RFC 3501's `text = 1*TEXT-CHAR` does not allow under IMAP4rev1.
+    for line in [
+        "* OK [COPYUID 432432 42:69 1202:1229]\r\n",
+        "a1 OK\r\n",
+        "+ [ALERT]\r\n",
+    ] {
+        let r = both(line, |q| {
+            q.empty_text = true;
+        });
+        // IMAP4rev2 reads it without the quirk and writes it back; the
+        // encoder does not write it under IMAP4rev1.
+        assert_eq!(Response::parse(&b(line), &Options::rev2()).unwrap(), r);
+        assert!(r.encode(&Options::rev2()).is_ok());
+        assert!(r.encode(&Options::default()).is_err());
+    }
+}
+
 const BS: &str = "* 1 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL ENC OCT 3))\r\n";
 
 #[test]

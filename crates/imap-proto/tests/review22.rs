@@ -2,8 +2,9 @@
 //! cites the rule it checks.
 
 use bytes::{Bytes, BytesMut};
+use imap_proto::response::CodeAtom;
 use imap_proto::{
-    Code, Direction, Frame, Framer, Limits, Options, Response, StatusKind, StatusResponse, Str, Tag,
+    Code, Continue, Direction, Frame, Framer, Limits, Options, Response, StatusKind, StatusResponse, Str, Tag,
 };
 
 fn parse(wire: &[u8], o: &Options) -> Result<Response, imap_proto::ParseError> {
@@ -95,4 +96,47 @@ fn badcharset_text_ending_like_a_literal_is_refused() {
     assert_eq!(frame(wire).len(), 1);
     let r = parse(wire, &o).unwrap();
     assert_eq!(&r.encode(&o).unwrap().bytes[..], &wire[..]);
+}
+// RFC 3501 section 9: `resp-text = ["[" resp-text-code "]" SP] text` with
+// `text = 1*TEXT-CHAR`: under IMAP4rev1 a status response always has text
+// (RFC 9051 section 9 made it optional: `[text]`). The encoder wrote
+// `a1 OK \r\n` and `* OK [ALERT]\r\n` under IMAP4rev1.
+#[test]
+fn rev1_status_text_is_never_empty() {
+    let rev1 = Options::default();
+    let status = |code: Option<Code>| {
+        Response::Status(StatusResponse {
+            tag: Tag::new("a1"),
+            kind: StatusKind::Ok,
+            code,
+            text: Bytes::new(),
+        })
+    };
+    for r in [
+        status(None),
+        status(Some(Code::Atom(CodeAtom::ReadWrite))),
+        Response::Continue(Continue {
+            code: Some(Code::Atom(CodeAtom::Alert)),
+            text: Bytes::new(),
+        }),
+    ] {
+        assert!(r.encode(&rev1).is_err(), "{r:?}");
+        // IMAP4rev2 allows it, and reads back what it wrote.
+        let enc = r.encode(&Options::rev2()).unwrap();
+        assert_eq!(parse(&enc.bytes, &Options::rev2()).unwrap(), r);
+    }
+    // The parser holds IMAP4rev1 to the same rule...
+    for wire in [
+        &b"a1 OK\r\n"[..],
+        b"a1 OK \r\n",
+        b"* OK [READ-WRITE]\r\n",
+        b"+ [ALERT]\r\n",
+    ] {
+        assert!(parse(wire, &rev1).is_err(), "{wire:?}");
+        assert!(parse(wire, &Options::rev2()).is_ok(), "{wire:?}");
+    }
+    // ...but `+ ` alone is an empty base64 challenge (`continue-req = "+" SP
+    // (resp-text / base64)`, `base64 = *(4base64-char) [base64-terminal]`).
+    let plus = parse(b"+ \r\n", &rev1).unwrap();
+    assert_eq!(&plus.encode(&rev1).unwrap().bytes[..], b"+ \r\n");
 }

@@ -26,6 +26,11 @@ impl P<'_> {
                 }
                 self.sp()?;
                 let (code, text) = self.resp_text()?;
+                // `+ ` alone is an empty base64 challenge; with a code, it is
+                // resp-text without text.
+                if code.is_some() {
+                    self.text_present(&text)?;
+                }
                 Ok(Response::Continue(Continue { code, text }))
             }
             Some(b'*') => {
@@ -60,12 +65,22 @@ impl P<'_> {
         } else {
             return self.err("expected a space");
         };
+        self.text_present(&text)?;
         Ok(Response::Status(StatusResponse {
             tag,
             kind,
             code,
             text,
         }))
+    }
+
+    /// The text of a resp-text may be empty under IMAP4rev2 only, or
+    /// under [`Quirks::empty_text`](crate::Quirks::empty_text).
+    fn text_present(&self, text: &Bytes) -> R<()> {
+        if text.is_empty() && !self.o.empty_text_allowed() && !self.o.quirks.empty_text {
+            return self.err("no text after the status (IMAP4rev1 needs it)");
+        }
+        Ok(())
     }
 
     /// resp-text = ["[" resp-text-code "]" SP] [text].
