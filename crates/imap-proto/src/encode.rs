@@ -1435,6 +1435,7 @@ impl<'a> W<'a> {
                         _ if *i == StatusItem::MailboxId => {
                             return bad("MAILBOXID belongs in mailbox_id");
                         }
+                        Some(n) if !i.value_ok(*n) => return bad("STATUS value out of range"),
                         Some(n) => self.num63(*n)?,
                         // RFC 7889 section 3.1: only APPENDLIMIT may be NIL.
                         None if *i == StatusItem::AppendLimit => self.raw(b"NIL"),

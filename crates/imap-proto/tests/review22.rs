@@ -140,3 +140,60 @@ fn rev1_status_text_is_never_empty() {
     let plus = parse(b"+ \r\n", &rev1).unwrap();
     assert_eq!(&plus.encode(&rev1).unwrap().bytes[..], b"+ \r\n");
 }
+
+// RFC 9051 section 9:
+//   status-att-val = ("MESSAGES" SP number) / ("UIDNEXT" SP nz-number) /
+//                    ("UIDVALIDITY" SP nz-number) / ("UNSEEN" SP number) /
+//                    ("DELETED" SP number) / ("SIZE" SP number64)
+//   number = 1*DIGIT ; Unsigned 32-bit integer
+// (RFC 3501 section 9: `status-att SP number`, RECENT included; RFC 9208
+// section 9: `"DELETED-STORAGE" SP number64`). Every value was read and
+// written as a 63-bit number, so `MESSAGES 4294967296` and `UIDVALIDITY 0`
+// went both ways.
+#[test]
+fn status_values_keep_their_grammar_bounds() {
+    use imap_proto::command::StatusItem;
+    use imap_proto::{Data, Mailbox};
+    let status = |item: StatusItem, n: u64| {
+        Response::Data(Data::Status {
+            mailbox: Mailbox::from("INBOX"),
+            items: vec![(item, Some(n))],
+            mailbox_id: None,
+            other: vec![],
+        })
+    };
+    for o in [Options::default(), Options::rev2()] {
+        for (item, name, bad, good) in [
+            (StatusItem::Messages, "MESSAGES", 1u64 << 32, 0u64),
+            (StatusItem::Recent, "RECENT", 1 << 32, 0),
+            (StatusItem::Unseen, "UNSEEN", 1 << 32, 0),
+            (StatusItem::Deleted, "DELETED", 1 << 32, 0),
+            (StatusItem::UidNext, "UIDNEXT", 0, 1),
+            (StatusItem::UidNext, "UIDNEXT", 1 << 32, u64::from(u32::MAX)),
+            (StatusItem::UidValidity, "UIDVALIDITY", 0, 1),
+            (
+                StatusItem::UidValidity,
+                "UIDVALIDITY",
+                1 << 32,
+                u64::from(u32::MAX),
+            ),
+        ] {
+            let wire = format!("* STATUS INBOX ({name} {bad})\r\n");
+            assert!(parse(wire.as_bytes(), &o).is_err(), "{wire}");
+            assert!(status(item, bad).encode(&o).is_err(), "{wire}");
+            let r = status(item, good);
+            let enc = r.encode(&o).unwrap();
+            assert_eq!(parse(&enc.bytes, &o).unwrap(), r);
+        }
+        // 63-bit values stay 63-bit.
+        for item in [
+            StatusItem::Size,
+            StatusItem::DeletedStorage,
+            StatusItem::HighestModSeq,
+        ] {
+            let r = status(item, i64::MAX as u64);
+            let enc = r.encode(&o).unwrap();
+            assert_eq!(parse(&enc.bytes, &o).unwrap(), r);
+        }
+    }
+}

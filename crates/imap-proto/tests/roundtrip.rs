@@ -788,7 +788,7 @@ fn data() -> impl Strategy<Value = Data> {
             proptest::collection::vec(
                 (
                     status_item().prop_filter("MAILBOXID is not a number", |i| *i != StatusItem::MailboxId),
-                    proptest::option::of(0u64..=i64::MAX as u64)
+                    proptest::option::of(prop_oneof![0u64..=i64::MAX as u64, 0u64..=u64::from(u32::MAX)])
                 )
                     .prop_map(|(i, n)| (
                         i,
@@ -797,7 +797,8 @@ fn data() -> impl Strategy<Value = Data> {
                         } else {
                             n.or(Some(0))
                         }
-                    )),
+                    ))
+                    .prop_filter("in the item's range", |(i, n)| n.is_none_or(|n| i.value_ok(n))),
                 0..4
             ),
             proptest::option::of("[A-Za-z0-9_-]{1,40}".prop_map(Bytes::from)),

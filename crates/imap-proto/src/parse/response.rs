@@ -292,7 +292,13 @@ impl P<'_> {
                                 Ok(())
                             }
                             Some(i) => {
-                                items.push((i, Some(p.number63()?)));
+                                let at = p.pos;
+                                let n = p.number63()?;
+                                if !i.value_ok(n) {
+                                    p.pos = at;
+                                    return p.err("STATUS value out of range");
+                                }
+                                items.push((i, Some(n)));
                                 Ok(())
                             }
                             // RFC 9051 section 9: extensions use tagged-ext.
