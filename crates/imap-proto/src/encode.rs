@@ -129,8 +129,12 @@ impl<'a> W<'a> {
         Ok(())
     }
 
+    /// Response text (resp-text, a response code's argument).
     fn text(&mut self, b: &[u8]) -> E {
         proto_core::check_arg(b)?;
+        if !self.o.text_chars_ok(b) {
+            return bad("8-bit text under IMAP4rev1, or text that is not UTF-8");
+        }
         self.raw(b);
         Ok(())
     }

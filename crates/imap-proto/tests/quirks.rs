@@ -109,6 +109,23 @@ fn quirk_empty_text() {
     }
 }
 
+#[test]
+fn quirk_eight_bit_text() {
+    // A server that answers in its own charset (here Latin-1).
+    let line = "a1 NO [X-INFO d\u{e9}j\u{e0}] d\u{e9}j\u{e0} vu\r\n";
+    let latin1: Vec<u8> = line.chars().map(|c| c as u8).collect();
+    let unit = Bytes::from(latin1);
+    for o in [Options::default(), Options::rev2()] {
+        assert!(Response::parse(&unit, &o).is_err());
+        let mut lenient = o;
+        lenient.quirks.eight_bit_text = true;
+        let r = Response::parse(&unit, &lenient).unwrap();
+        assert!(matches!(&r, Response::Status(s) if &s.text[..] == b"d\xe9j\xe0 vu"));
+        // The encoder writes no such text.
+        assert!(r.encode(&lenient).is_err());
+    }
+}
+
 const BS: &str = "* 1 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL ENC OCT 3))\r\n";
 
 #[test]

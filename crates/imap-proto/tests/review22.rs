@@ -197,3 +197,64 @@ fn status_values_keep_their_grammar_bounds() {
         }
     }
 }
+
+// RFC 3501 section 9: `text = 1*TEXT-CHAR`, `TEXT-CHAR = <any CHAR except CR
+// and LF>`, `CHAR = %x01-7F`; RFC 9051 section 9: `text = 1*(TEXT-CHAR /
+// UTF8-2 / UTF8-3 / UTF8-4) ; Non-ASCII text can only be returned after
+// ENABLE IMAP4rev2`; a response code's argument is `1*<any TEXT-CHAR except
+// "]">`. Any byte but CR, LF and NUL was read and written as text: 8-bit
+// under IMAP4rev1, bytes that are not UTF-8 under IMAP4rev2.
+#[test]
+fn response_text_is_ascii_under_rev1_and_utf8_under_rev2() {
+    let rev1 = Options::default();
+    let rev2 = Options::rev2();
+    let st = |code: Option<Code>, text: &'static [u8]| {
+        Response::Status(StatusResponse {
+            tag: Tag::new("a1"),
+            kind: StatusKind::No,
+            code,
+            text: Bytes::from_static(text),
+        })
+    };
+    let other = |arg: &'static [u8]| {
+        Some(Code::Other(
+            Bytes::from_static(b"X-INFO"),
+            Some(Bytes::from_static(arg)),
+        ))
+    };
+    let utf8 = "caf\u{e9}".as_bytes();
+    let latin1 = &b"caf\xe9"[..];
+    // UTF-8: IMAP4rev2 only.
+    for r in [
+        st(None, utf8),
+        st(other(utf8), b"x"),
+        Response::Continue(Continue {
+            code: None,
+            text: Bytes::from_static(utf8),
+        }),
+    ] {
+        assert!(r.encode(&rev1).is_err(), "{r:?}");
+        let enc = r.encode(&rev2).unwrap();
+        assert_eq!(parse(&enc.bytes, &rev2).unwrap(), r);
+        assert!(parse(&enc.bytes, &rev1).is_err(), "{r:?}");
+    }
+    // Not UTF-8: neither.
+    for r in [st(None, latin1), st(other(latin1), b"x")] {
+        for o in [rev1, rev2] {
+            assert!(r.encode(&o).is_err(), "{r:?}");
+        }
+    }
+    for wire in [
+        &b"a1 NO caf\xe9\r\n"[..],
+        b"* OK [X-INFO caf\xe9] x\r\n",
+        b"+ \xff\r\n",
+    ] {
+        assert!(parse(wire, &rev1).is_err(), "{wire:?}");
+        assert!(parse(wire, &rev2).is_err(), "{wire:?}");
+    }
+    // ASCII controls other than CR, LF and NUL are CHARs: fine in both.
+    let r = st(None, b"tab\there \x7f");
+    for o in [rev1, rev2] {
+        assert_eq!(parse(&r.encode(&o).unwrap().bytes, &o).unwrap(), r);
+    }
+}

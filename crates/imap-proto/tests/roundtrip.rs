@@ -489,7 +489,9 @@ fn text() -> impl Strategy<Value = Bytes> {
     prop_oneof![
         Just(Bytes::new()),
         "[A-Za-z0-9][ -~]{0,20}".prop_map(Bytes::from),
-        proptest::collection::vec(1u8..=255, 0..10).prop_map(Bytes::from),
+        proptest::collection::vec(1u8..=127, 0..10).prop_map(Bytes::from),
+        // UTF-8 text: IMAP4rev2 only (RFC 9051 section 9).
+        "[a-z]\\PC{0,6}".prop_map(Bytes::from),
         // resp-text is text up to CRLF: a `{n}` at its end is text too.
         "[A-Za-z0-9][ -~]{0,8} ~?\\{[0-9]{1,3}\\+?\\}".prop_map(Bytes::from),
     ]
@@ -945,12 +947,13 @@ proptest! {
         let o = opts(rev2, false);
         // RFC 3501 section 9: under IMAP4rev1 resp-text has text (`+ `
         // alone is an empty base64 challenge).
-        let empty = match &r {
-            Response::Status(s) => s.text.is_empty(),
-            Response::Continue(c) => c.text.is_empty() && c.code.is_some(),
-            Response::Data(_) => false,
+        let (empty, ascii) = match &r {
+            Response::Status(s) => (s.text.is_empty(), s.text.is_ascii()),
+            Response::Continue(c) => (c.text.is_empty() && c.code.is_some(), c.text.is_ascii()),
+            Response::Data(_) => (false, true),
         };
-        if empty && !rev2 {
+        // RFC 3501 section 9: text is US-ASCII (TEXT-CHAR) under IMAP4rev1.
+        if (empty || !ascii) && !rev2 {
             prop_assert!(r.encode(&o).is_err());
             return Ok(());
         }

@@ -799,6 +799,7 @@ impl<'a> P<'a> {
         if memchr::memchr3(b'\r', b'\n', 0, &self.b[s..self.end]).is_some() {
             return self.err("CR, LF or NUL in text");
         }
+        self.text_chars(s, self.end)?;
         // resp-text is text up to CRLF, `{n}` at its end included (RFC 9051
         // section 9), and the framer reads most status lines so. Where it
         // would take that `{n}` for a literal (after a BADCHARSET code, or
@@ -811,6 +812,17 @@ impl<'a> P<'a> {
         }
         self.pos = self.end;
         Ok(self.slice(s, self.end))
+    }
+
+    /// Response text from `s` to `e` holds what the version allows
+    /// ([`Options::text_chars_ok`]), or anything under
+    /// [`Quirks::eight_bit_text`](crate::Quirks::eight_bit_text).
+    pub(crate) fn text_chars(&mut self, s: usize, e: usize) -> R<()> {
+        if !self.o.quirks.eight_bit_text && !self.o.text_chars_ok(&self.b[s..e]) {
+            self.pos = s;
+            return self.err("8-bit text (IMAP4rev1) or text that is not UTF-8");
+        }
+        Ok(())
     }
 
     /// A list `( item *(SP item) )`, possibly empty.

@@ -118,6 +118,7 @@ impl P<'_> {
             if s == e {
                 return self.err("empty response code argument");
             }
+            self.text_chars(s, e)?;
             arg = Some(self.slice(s, e));
         }
         Ok(Code::Other(name, arg))
