@@ -1908,7 +1908,7 @@ impl<'a> W<'a> {
                 }
                 self.sp();
                 self.string(subtype)?;
-                if let (true, Some(e)) = (ext, e) {
+                if let Some(e) = self.ext_data(ext, e.as_deref())? {
                     self.sp();
                     self.params(&e.params)?;
                     if let Some(t) = &e.tail {
@@ -1967,7 +1967,7 @@ impl<'a> W<'a> {
                         self.num63(*lines)?;
                     }
                 }
-                if let (true, Some(e)) = (ext, e) {
+                if let Some(e) = self.ext_data(ext, e.as_deref())? {
                     self.sp();
                     self.nstring(&e.md5)?;
                     if let Some(t) = &e.tail {
@@ -1979,6 +1979,17 @@ impl<'a> W<'a> {
         }
         self.out.put_u8(b')');
         Ok(())
+    }
+
+    /// A part's extension data, to be written when `ext` (BODYSTRUCTURE).
+    /// BODY is "a form of BODYSTRUCTURE without extension data" (RFC 9051
+    /// section 7.5.2), and the parser reads it so: extension data there is
+    /// refused, not dropped.
+    fn ext_data<'e, T>(&self, ext: bool, e: Option<&'e T>) -> Result<Option<&'e T>, EncodeError> {
+        match e {
+            Some(_) if !ext => bad("extension data in BODY (only BODYSTRUCTURE carries it)"),
+            e => Ok(e),
+        }
     }
 
     fn disposition(&mut self, d: &DispositionExt, depth: usize) -> E {

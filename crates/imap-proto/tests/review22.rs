@@ -258,3 +258,65 @@ fn response_text_is_ascii_under_rev1_and_utf8_under_rev2() {
         assert_eq!(parse(&r.encode(&o).unwrap().bytes, &o).unwrap(), r);
     }
 }
+
+// RFC 9051 section 7.5.2: "BODY: A form of BODYSTRUCTURE without extension
+// data." The parser reads `FETCH (BODY ...)` without extension data; the
+// encoder dropped a part's extension data from a `FetchItem::Body` without a
+// word, so parse(encode(x)) != x. It refuses it now.
+#[test]
+fn body_without_extension_data() {
+    use imap_proto::Data;
+    use imap_proto::response::{BodyFields, BodyStructure, FetchItem, MultiExt, SingleExt, SingleKind};
+    let o = Options::default();
+    let part = |ext: Option<Box<SingleExt>>| BodyStructure::Single {
+        fields: BodyFields {
+            media_type: Str::from("TEXT"),
+            subtype: Str::from("PLAIN"),
+            params: None,
+            id: None,
+            description: None,
+            encoding: Some(Str::from("7BIT")),
+            octets: 3,
+        },
+        kind: SingleKind::Text { lines: 1 },
+        ext,
+    };
+    let md5 = || {
+        Some(Box::new(SingleExt {
+            md5: None,
+            tail: None,
+        }))
+    };
+    let multi = |parts, ext| BodyStructure::Multi {
+        parts,
+        subtype: Str::from("MIXED"),
+        ext,
+    };
+    let fetch = |item| {
+        Response::Data(Data::Fetch {
+            seq: 1,
+            items: vec![item],
+        })
+    };
+    for b in [
+        part(md5()),
+        multi(vec![part(md5())], None),
+        multi(
+            vec![part(None)],
+            Some(Box::new(MultiExt {
+                params: None,
+                tail: None,
+            })),
+        ),
+    ] {
+        assert!(
+            fetch(FetchItem::Body(Box::new(b.clone()))).encode(&o).is_err(),
+            "{b:?}"
+        );
+        // BODYSTRUCTURE carries it.
+        let r = fetch(FetchItem::BodyStructure(Box::new(b)));
+        assert_eq!(parse(&r.encode(&o).unwrap().bytes, &o).unwrap(), r);
+    }
+    let r = fetch(FetchItem::Body(Box::new(multi(vec![part(None)], None))));
+    assert_eq!(parse(&r.encode(&o).unwrap().bytes, &o).unwrap(), r);
+}
