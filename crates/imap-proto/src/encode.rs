@@ -13,7 +13,7 @@ use crate::command::{
 use crate::error::EncodeError;
 use crate::framing::Direction;
 use crate::options::Options;
-use crate::parse::command::{is_atom, recursive_match_alone};
+use crate::parse::command::{is_atom, is_modseq_entry_name, is_modseq_entry_type, recursive_match_alone};
 use crate::parse::{
     ID_MAX_FIELD, ID_MAX_PAIRS, ID_MAX_VALUE, is_astring_char, is_initial_response, is_list_char,
 };
@@ -1132,8 +1132,11 @@ impl<'a> W<'a> {
             K::ModSeq { entry, mod_seq } => {
                 self.raw(b"MODSEQ ");
                 if let Some((name, t)) = entry {
-                    if !name.data.is_ascii() || !self.quotable(&name.data) {
-                        return bad("MODSEQ entry name must be a quotable ASCII string");
+                    if !is_modseq_entry_name(&name.data) || !self.quotable(&name.data) {
+                        return bad("MODSEQ entry name must be a quoted \"/flags/\" name");
+                    }
+                    if !is_modseq_entry_type(t) {
+                        return bad("MODSEQ entry type must be priv, shared or all");
                     }
                     self.quoted(&name.data);
                     self.sp();

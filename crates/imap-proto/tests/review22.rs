@@ -320,3 +320,54 @@ fn body_without_extension_data() {
     let r = fetch(FetchItem::Body(Box::new(multi(vec![part(None)], None))));
     assert_eq!(parse(&r.encode(&o).unwrap().bytes, &o).unwrap(), r);
 }
+
+// RFC 7162 section 7:
+//   search-modsequence = "MODSEQ" [search-modseq-ext] SP mod-sequence-valzer
+//   search-modseq-ext  = SP entry-name SP entry-type-req
+//   entry-name         = entry-flag-name
+//   entry-flag-name    = DQUOTE "/flags/" attr-flag DQUOTE
+//   entry-type-req     = entry-type-resp / "all"
+//   entry-type-resp    = "priv" / "shared"
+// The encoder wrote any atom as the entry type (`MODSEQ "/flags/x" bogus
+// 1`), which its own parser refuses, and neither side checked the
+// `/flags/` prefix of the entry name.
+#[test]
+fn search_modseq_entry_follows_its_grammar() {
+    use imap_proto::command::SearchKey;
+    use imap_proto::{Command, CommandBody};
+    let o = Options::default();
+    let cmd = |name: &str, t: &'static [u8]| Command {
+        tag: Tag::new("a").unwrap(),
+        body: CommandBody::Search {
+            uid: false,
+            returns: None,
+            charset: None,
+            criteria: vec![SearchKey::ModSeq {
+                entry: Some((Str::from(name), Bytes::from_static(t))),
+                mod_seq: 7,
+            }],
+        },
+    };
+    for (name, t) in [
+        ("/flags/\\Seen", &b"bogus"[..]),
+        ("/other/x", b"all"),
+        ("\\Seen", b"priv"),
+    ] {
+        assert!(cmd(name, t).encode(&o).is_err(), "{name} {t:?}");
+    }
+    for wire in [
+        &b"a SEARCH MODSEQ \"/other/x\" all 7\r\n"[..],
+        b"a SEARCH MODSEQ \"flags/x\" all 7\r\n",
+    ] {
+        assert!(Command::parse(&Bytes::from_static(wire), &o).is_err(), "{wire:?}");
+    }
+    for (name, t) in [
+        ("/flags/\\Seen", &b"priv"[..]),
+        ("/FLAGS/$Junk", b"Shared"),
+        ("/flags/x", b"ALL"),
+    ] {
+        let c = cmd(name, t);
+        let enc = c.encode(&o).unwrap();
+        assert_eq!(Command::parse(&enc.bytes, &o).unwrap(), c);
+    }
+}
