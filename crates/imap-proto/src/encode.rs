@@ -13,7 +13,9 @@ use crate::command::{
 use crate::error::EncodeError;
 use crate::framing::Direction;
 use crate::options::Options;
-use crate::parse::command::{is_atom, is_modseq_entry_name, is_modseq_entry_type, recursive_match_alone};
+use crate::parse::command::{
+    is_atom, is_modseq_entry_name, is_modseq_entry_type, is_use_attr, recursive_match_alone,
+};
 use crate::parse::{
     ID_MAX_FIELD, ID_MAX_PAIRS, ID_MAX_VALUE, is_astring_char, is_initial_response, is_list_char,
 };
@@ -638,6 +640,9 @@ impl<'a> W<'a> {
             C::Create { mailbox, special_use } => {
                 self.raw(b"CREATE ");
                 self.mailbox(mailbox)?;
+                if !special_use.iter().all(is_use_attr) {
+                    return bad("a USE attribute starts with '\\' (RFC 6154 use-attr)");
+                }
                 if !special_use.is_empty() {
                     self.raw(b" (USE ");
                     self.flag_list(special_use)?;

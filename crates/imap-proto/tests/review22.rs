@@ -371,3 +371,38 @@ fn search_modseq_entry_follows_its_grammar() {
         assert_eq!(Command::parse(&enc.bytes, &o).unwrap(), c);
     }
 }
+
+// RFC 6154 section 6:
+//   create-param =/ "USE" SP "(" [use-attr *(SP use-attr)] ")"
+//   use-attr     = "\All" / "\Archive" / "\Drafts" / "\Flagged" / "\Junk" /
+//                  "\Sent" / "\Trash" / use-attr-ext
+//   use-attr-ext = "\" atom
+// A keyword (no backslash) is no use-attr; `CREATE a (USE (x))` was read and
+// written.
+#[test]
+fn create_use_takes_backslash_attributes_only() {
+    use imap_proto::{Command, CommandBody, Flag, Mailbox};
+    let o = Options::default();
+    let create = |f: Flag| Command {
+        tag: Tag::new("a").unwrap(),
+        body: CommandBody::Create {
+            mailbox: Mailbox::from("a"),
+            special_use: vec![f],
+        },
+    };
+    assert!(
+        create(Flag::Keyword(Bytes::from_static(b"x")))
+            .encode(&o)
+            .is_err()
+    );
+    assert!(Command::parse(&Bytes::from_static(b"a CREATE a (USE (x))\r\n"), &o).is_err());
+    assert!(Command::parse(&Bytes::from_static(b"a CREATE a (USE (\\Drafts x))\r\n"), &o).is_err());
+    for f in [
+        Flag::Extension(Bytes::from_static(b"Drafts")),
+        Flag::Extension(Bytes::from_static(b"X-Mine")),
+    ] {
+        let c = create(f);
+        let enc = c.encode(&o).unwrap();
+        assert_eq!(Command::parse(&enc.bytes, &o).unwrap(), c);
+    }
+}

@@ -229,7 +229,14 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
         mailbox().prop_map(C::Unsubscribe),
         mailbox().prop_map(C::GetQuotaRoot),
         (mailbox(), mailbox()).prop_map(|(from, to)| C::Rename { from, to }),
-        (mailbox(), proptest::collection::vec(flag(), 0..3))
+        (
+            mailbox(),
+            // RFC 6154 use-attr: backslash attributes only.
+            proptest::collection::vec(
+                flag().prop_filter("use-attr", |f| !matches!(f, Flag::Keyword(_))),
+                0..3
+            )
+        )
             .prop_map(|(mailbox, special_use)| C::Create { mailbox, special_use }),
         (mailbox(), proptest::collection::vec(status_item(), 1..4))
             .prop_map(|(mailbox, items)| C::Status { mailbox, items }),

@@ -5,7 +5,7 @@ use crate::command::{
     AppendMessage, Command, CommandBody, FetchAttr, FetchItems, FetchModifier, ListReturn, ListSelect,
     SearchKey, SearchReturn, SelectParam, SortCriterion, SortKey, StatusItem, StoreMode,
 };
-use crate::types::{Sensitive, Tag};
+use crate::types::{Flag, Sensitive, Tag};
 
 impl P<'_> {
     pub(crate) fn command(&mut self) -> R<Command> {
@@ -83,7 +83,12 @@ impl P<'_> {
                         return self.err("expected USE");
                     }
                     self.sp()?;
+                    let at = self.pos;
                     special_use = self.flag_list(false)?;
+                    if !special_use.iter().all(is_use_attr) {
+                        self.pos = at;
+                        return self.err("a USE attribute starts with '\\'");
+                    }
                     self.close()?;
                 }
                 C::Create { mailbox, special_use }
@@ -704,6 +709,12 @@ pub(crate) fn recursive_match_alone(sel: &[ListSelect]) -> bool {
 }
 
 /// Whether `b` is a valid atom (for the encoder).
+/// RFC 6154 section 6: `use-attr = "\All" / ... / use-attr-ext`,
+/// `use-attr-ext = "\" atom`: a flag with a backslash, no keyword.
+pub(crate) fn is_use_attr(f: &Flag) -> bool {
+    !matches!(f, Flag::Keyword(_) | Flag::Wildcard)
+}
+
 /// RFC 7162 section 7: `entry-flag-name = DQUOTE "/flags/" attr-flag
 /// DQUOTE`, a flag name being ASCII whatever the quirks allow.
 pub(crate) fn is_modseq_entry_name(name: &[u8]) -> bool {
