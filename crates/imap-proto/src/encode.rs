@@ -13,11 +13,10 @@ use crate::command::{
 use crate::error::EncodeError;
 use crate::framing::Direction;
 use crate::options::Options;
-use crate::parse::command::{
-    is_atom, is_modseq_entry_name, is_modseq_entry_type, is_use_attr, recursive_match_alone,
-};
+use crate::parse::command::{is_atom, is_modseq_entry_name, is_modseq_entry_type, recursive_match_alone};
 use crate::parse::{
-    ID_MAX_FIELD, ID_MAX_PAIRS, ID_MAX_VALUE, is_astring_char, is_initial_response, is_list_char,
+    ID_MAX_FIELD, ID_MAX_PAIRS, ID_MAX_VALUE, is_astring_char, is_backslash_flag, is_initial_response,
+    is_list_char,
 };
 use crate::response::{
     Address, BodyExtension, BodyStructure, Code, Continue, Data, DispositionExt, ESearchItem, Envelope,
@@ -640,7 +639,7 @@ impl<'a> W<'a> {
             C::Create { mailbox, special_use } => {
                 self.raw(b"CREATE ");
                 self.mailbox(mailbox)?;
-                if !special_use.iter().all(is_use_attr) {
+                if !special_use.iter().all(is_backslash_flag) {
                     return bad("a USE attribute starts with '\\' (RFC 6154 use-attr)");
                 }
                 if !special_use.is_empty() {
@@ -1412,6 +1411,9 @@ impl<'a> W<'a> {
                 } else {
                     b"LSUB "
                 });
+                if !l.attrs.iter().all(is_backslash_flag) {
+                    return bad("a mailbox attribute starts with '\\'");
+                }
                 self.flag_list(&l.attrs)?;
                 self.sp();
                 self.delimiter(l.delimiter)?;

@@ -406,3 +406,39 @@ fn create_use_takes_backslash_attributes_only() {
         assert_eq!(Command::parse(&enc.bytes, &o).unwrap(), c);
     }
 }
+
+// RFC 9051 section 9 (RFC 3501 section 9 alike):
+//   mailbox-list   = "(" [mbx-list-flags] ")" SP ...
+//   mbx-list-oflag = "\Noinferiors" / child-mbox-flag / "\Subscribed" /
+//                    "\Remote" / flag-extension
+//   mbx-list-sflag = "\NonExistent" / "\Noselect" / "\Marked" / "\Unmarked"
+//   flag-extension = "\" atom
+// A mailbox attribute always has its backslash; `* LIST (foo) "/" INBOX`
+// was read and written.
+#[test]
+fn list_attributes_take_backslash_flags_only() {
+    use imap_proto::response::ListData;
+    use imap_proto::{Data, Flag, Mailbox};
+    let o = Options::default();
+    let list = |f: Flag| {
+        Response::Data(Data::List(ListData {
+            attrs: vec![f],
+            delimiter: Some(b'/'),
+            mailbox: Mailbox::from("INBOX"),
+            extended: vec![],
+        }))
+    };
+    assert!(
+        list(Flag::Keyword(Bytes::from_static(b"foo")))
+            .encode(&o)
+            .is_err()
+    );
+    for wire in [
+        &b"* LIST (foo) \"/\" INBOX\r\n"[..],
+        b"* LSUB (\\Noselect foo) \"/\" INBOX\r\n",
+    ] {
+        assert!(parse(wire, &o).is_err(), "{wire:?}");
+    }
+    let r = list(Flag::Extension(Bytes::from_static(b"HasChildren")));
+    assert_eq!(parse(&r.encode(&o).unwrap().bytes, &o).unwrap(), r);
+}

@@ -766,7 +766,11 @@ fn ns_desc() -> impl Strategy<Value = Option<Vec<NamespaceDesc>>> {
 fn data() -> impl Strategy<Value = Data> {
     let list = || {
         (
-            proptest::collection::vec(flag(), 0..3),
+            // Mailbox attributes carry a backslash (mbx-list-oflag / -sflag).
+            proptest::collection::vec(
+                flag().prop_filter("attr", |f| !matches!(f, Flag::Keyword(_))),
+                0..3,
+            ),
             proptest::option::of(b'!'..=b'~'),
             mailbox(),
             proptest::collection::vec((s(), ext_value()), 0..2),

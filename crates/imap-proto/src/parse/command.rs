@@ -1,11 +1,11 @@
 //! Command grammar (RFC 9051 section 9, RFC 3501 section 9, extensions).
 
-use super::{P, R, is_astring_char, is_atom_char};
+use super::{P, R, is_astring_char, is_atom_char, is_backslash_flag};
 use crate::command::{
     AppendMessage, Command, CommandBody, FetchAttr, FetchItems, FetchModifier, ListReturn, ListSelect,
     SearchKey, SearchReturn, SelectParam, SortCriterion, SortKey, StatusItem, StoreMode,
 };
-use crate::types::{Flag, Sensitive, Tag};
+use crate::types::{Sensitive, Tag};
 
 impl P<'_> {
     pub(crate) fn command(&mut self) -> R<Command> {
@@ -85,7 +85,7 @@ impl P<'_> {
                     self.sp()?;
                     let at = self.pos;
                     special_use = self.flag_list(false)?;
-                    if !special_use.iter().all(is_use_attr) {
+                    if !special_use.iter().all(is_backslash_flag) {
                         self.pos = at;
                         return self.err("a USE attribute starts with '\\'");
                     }
@@ -709,12 +709,6 @@ pub(crate) fn recursive_match_alone(sel: &[ListSelect]) -> bool {
 }
 
 /// Whether `b` is a valid atom (for the encoder).
-/// RFC 6154 section 6: `use-attr = "\All" / ... / use-attr-ext`,
-/// `use-attr-ext = "\" atom`: a flag with a backslash, no keyword.
-pub(crate) fn is_use_attr(f: &Flag) -> bool {
-    !matches!(f, Flag::Keyword(_) | Flag::Wildcard)
-}
-
 /// RFC 7162 section 7: `entry-flag-name = DQUOTE "/flags/" attr-flag
 /// DQUOTE`, a flag name being ASCII whatever the quirks allow.
 pub(crate) fn is_modseq_entry_name(name: &[u8]) -> bool {

@@ -75,6 +75,14 @@ pub(crate) fn is_list_char(c: u8) -> bool {
     ATOM[c as usize] || matches!(c, b']' | b'%' | b'*')
 }
 
+/// A flag written with its backslash (a system flag or `"\" atom`), not a
+/// keyword nor `\*`: what RFC 6154's `use-attr` (`"\All" / ... /
+/// use-attr-ext`, `use-attr-ext = "\" atom`) and RFC 9051's mailbox
+/// attributes (`mbx-list-oflag` / `mbx-list-sflag`, both `"\" ...`) are.
+pub(crate) fn is_backslash_flag(f: &Flag) -> bool {
+    !matches!(f, Flag::Keyword(_) | Flag::Wildcard)
+}
+
 /// A parse failure inside the cursor (turned into [`ParseError`] at the top).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PErr {
