@@ -708,7 +708,6 @@ pub(crate) fn recursive_match_alone(sel: &[ListSelect]) -> bool {
             .any(|s| matches!(s, ListSelect::Subscribed | ListSelect::Other(_)))
 }
 
-/// Whether `b` is a valid atom (for the encoder).
 /// RFC 7162 section 7: `entry-flag-name = DQUOTE "/flags/" attr-flag
 /// DQUOTE`, a flag name being ASCII whatever the quirks allow.
 pub(crate) fn is_modseq_entry_name(name: &[u8]) -> bool {
@@ -723,6 +722,7 @@ pub(crate) fn is_modseq_entry_type(t: &[u8]) -> bool {
         .any(|k| t.eq_ignore_ascii_case(k))
 }
 
+/// Whether `b` is a valid atom (for the encoder).
 pub(crate) fn is_atom(b: &[u8]) -> bool {
     !b.is_empty() && b.iter().all(|&c| is_atom_char(c))
 }
