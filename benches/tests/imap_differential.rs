@@ -395,6 +395,11 @@ fn explain(f: &Finding) -> Option<&'static str> {
             "ours writes a synchronizing literal when the peer offers no LITERAL+ (Options::literal_plus): safe",
         );
     }
+    if k == "A-ENC" && f.detail.contains("IMAP4rev1 needs text") {
+        return Some(
+            "RFC 3501 resp-text ends in text = 1*TEXT-CHAR: ours refuses empty text when writing IMAP4rev1 (IMAP4rev2 has [text])",
+        );
+    }
     if k == "A-VALUE" && i == "a FETCH *:* (FLAGS)\r\n" {
         return Some("ours writes the range `*:*` as `*` (seq-range: the same message)");
     }

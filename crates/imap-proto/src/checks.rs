@@ -17,6 +17,8 @@ fn opts_from(byte: u8) -> Options {
     o.quirks.negative_octets = byte & 8 != 0;
     o.quirks.bare_continuation = byte & 16 != 0;
     o.quirks.eight_bit_quoted = byte & 32 != 0;
+    o.quirks.empty_text = byte & 64 != 0;
+    o.quirks.eight_bit_text = byte & 128 != 0;
     o.limits.max_depth = 16;
     o
 }

@@ -317,6 +317,29 @@ impl StatusItem {
     pub fn name(self) -> &'static [u8] {
         Self::ALL.iter().find(|(i, _)| *i == self).map_or(b"", |(_, n)| n)
     }
+
+    /// Whether `n` is a value this item can have in a `* STATUS` response
+    /// (RFC 9051 section 9: `status-att-val = ("MESSAGES" SP number) /
+    /// ("UIDNEXT" SP nz-number) / ("UIDVALIDITY" SP nz-number) / ("UNSEEN"
+    /// SP number) / ("DELETED" SP number) / ("SIZE" SP number64)`, `number`
+    /// being 32-bit; RFC 3501 section 9: RECENT is a `number`; RFC 9208:
+    /// DELETED-STORAGE is a `number64`; RFC 7162: HIGHESTMODSEQ is a
+    /// `mod-sequence-valzer`). The 63-bit bound of `number64` is checked
+    /// where every such number is.
+    #[must_use]
+    pub fn value_ok(self, n: u64) -> bool {
+        match self {
+            StatusItem::Messages | StatusItem::Recent | StatusItem::Unseen | StatusItem::Deleted => {
+                u32::try_from(n).is_ok()
+            }
+            StatusItem::UidNext | StatusItem::UidValidity => u32::try_from(n).is_ok_and(|n| n > 0),
+            StatusItem::Size
+            | StatusItem::HighestModSeq
+            | StatusItem::AppendLimit
+            | StatusItem::DeletedStorage
+            | StatusItem::MailboxId => true,
+        }
+    }
 }
 
 /// One message of APPEND.

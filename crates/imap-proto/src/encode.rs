@@ -13,9 +13,10 @@ use crate::command::{
 use crate::error::EncodeError;
 use crate::framing::Direction;
 use crate::options::Options;
-use crate::parse::command::{is_atom, recursive_match_alone};
+use crate::parse::command::{is_atom, is_modseq_entry_name, is_modseq_entry_type, recursive_match_alone};
 use crate::parse::{
-    ID_MAX_FIELD, ID_MAX_PAIRS, ID_MAX_VALUE, is_astring_char, is_initial_response, is_list_char,
+    ID_MAX_FIELD, ID_MAX_PAIRS, ID_MAX_VALUE, is_astring_char, is_backslash_flag, is_initial_response,
+    is_list_char,
 };
 use crate::response::{
     Address, BodyExtension, BodyStructure, Code, Continue, Data, DispositionExt, ESearchItem, Envelope,
@@ -129,8 +130,12 @@ impl<'a> W<'a> {
         Ok(())
     }
 
+    /// Response text (resp-text, a response code's argument).
     fn text(&mut self, b: &[u8]) -> E {
         proto_core::check_arg(b)?;
+        if !self.o.text_chars_ok(b) {
+            return bad("8-bit text under IMAP4rev1, or text that is not UTF-8");
+        }
         self.raw(b);
         Ok(())
     }
@@ -634,6 +639,9 @@ impl<'a> W<'a> {
             C::Create { mailbox, special_use } => {
                 self.raw(b"CREATE ");
                 self.mailbox(mailbox)?;
+                if !special_use.iter().all(is_backslash_flag) {
+                    return bad("a USE attribute starts with '\\' (RFC 6154 use-attr)");
+                }
                 if !special_use.is_empty() {
                     self.raw(b" (USE ");
                     self.flag_list(special_use)?;
@@ -1128,8 +1136,11 @@ impl<'a> W<'a> {
             K::ModSeq { entry, mod_seq } => {
                 self.raw(b"MODSEQ ");
                 if let Some((name, t)) = entry {
-                    if !name.data.is_ascii() || !self.quotable(&name.data) {
-                        return bad("MODSEQ entry name must be a quotable ASCII string");
+                    if !is_modseq_entry_name(&name.data) || !self.quotable(&name.data) {
+                        return bad("MODSEQ entry name must be a quoted \"/flags/\" name");
+                    }
+                    if !is_modseq_entry_type(t) {
+                        return bad("MODSEQ entry type must be priv, shared or all");
                     }
                     self.quoted(&name.data);
                     self.sp();
@@ -1226,10 +1237,22 @@ impl<'a> W<'a> {
 
     fn cont(&mut self, c: &Continue) -> E {
         self.raw(b"+ ");
+        // With no code, empty text is an empty base64 challenge
+        // (`continue-req = "+" SP (resp-text / base64)`).
+        if c.code.is_none() && c.text.is_empty() {
+            return Ok(());
+        }
         self.resp_text(c.code.as_ref(), &c.text)
     }
 
     fn resp_text(&mut self, code: Option<&Code>, text: &[u8]) -> E {
+        // RFC 3501 section 9: `resp-text = ["[" resp-text-code "]" SP] text`
+        // with `text = 1*TEXT-CHAR`; only IMAP4rev2 made the text optional.
+        // An empty text is refused rather than replaced by a made-up one,
+        // so what is written still parses back to the same value.
+        if text.is_empty() && !self.o.empty_text_allowed() {
+            return bad("empty response text (IMAP4rev1 needs text)");
+        }
         if let Some(c) = code {
             self.out.put_u8(b'[');
             self.code(c)?;
@@ -1244,13 +1267,18 @@ impl<'a> W<'a> {
         } else if text.first() == Some(&b'[') {
             return bad("text starting with '[' would read as a response code");
         }
-        // Text ends the line, and a receiver takes a line that ends in
-        // `{n}` as announcing a literal (RFC 7888 section 3): it would read
-        // the next response as literal data.
-        if crate::framing::announcement(text).is_some() {
+        self.text(text)?;
+        // Text ends the line, and `{n}` at its end is text (RFC 9051 section
+        // 9: resp-text). The framer reads it so on the first line of a status
+        // response or continuation, but not after a BADCHARSET code (which
+        // may hold literals) or on a later line: there a receiver would take
+        // it for a literal and read the next response as its data.
+        let line = &self.out[self.base..];
+        let start = memchr::memrchr(b'\n', line).map_or(0, |i| i + 1);
+        if crate::framing::response_line_announces(&line[start..], start == 0).is_some() {
             return bad("text ending in a literal announcement");
         }
-        self.text(text)
+        Ok(())
     }
 
     fn code(&mut self, c: &Code) -> E {
@@ -1335,7 +1363,7 @@ impl<'a> W<'a> {
                 // (`[ALERT]`, `[UIDNEXT 5]`): parse(encode(x)) must give x.
                 let mut probe = BytesMut::from(&b"* OK ["[..]);
                 probe.extend_from_slice(&self.out[start..]);
-                probe.extend_from_slice(b"]\r\n");
+                probe.extend_from_slice(b"] x\r\n");
                 if let Ok(Response::Status(s)) = Response::parse(&probe.freeze(), self.o)
                     && !matches!(s.code, Some(Code::Other(..)))
                 {
@@ -1383,6 +1411,9 @@ impl<'a> W<'a> {
                 } else {
                     b"LSUB "
                 });
+                if !l.attrs.iter().all(is_backslash_flag) {
+                    return bad("a mailbox attribute starts with '\\'");
+                }
                 self.flag_list(&l.attrs)?;
                 self.sp();
                 self.delimiter(l.delimiter)?;
@@ -1418,6 +1449,7 @@ impl<'a> W<'a> {
                         _ if *i == StatusItem::MailboxId => {
                             return bad("MAILBOXID belongs in mailbox_id");
                         }
+                        Some(n) if !i.value_ok(*n) => return bad("STATUS value out of range"),
                         Some(n) => self.num63(*n)?,
                         // RFC 7889 section 3.1: only APPENDLIMIT may be NIL.
                         None if *i == StatusItem::AppendLimit => self.raw(b"NIL"),
@@ -1886,7 +1918,7 @@ impl<'a> W<'a> {
                 }
                 self.sp();
                 self.string(subtype)?;
-                if let (true, Some(e)) = (ext, e) {
+                if let Some(e) = self.ext_data(ext, e.as_deref())? {
                     self.sp();
                     self.params(&e.params)?;
                     if let Some(t) = &e.tail {
@@ -1945,7 +1977,7 @@ impl<'a> W<'a> {
                         self.num63(*lines)?;
                     }
                 }
-                if let (true, Some(e)) = (ext, e) {
+                if let Some(e) = self.ext_data(ext, e.as_deref())? {
                     self.sp();
                     self.nstring(&e.md5)?;
                     if let Some(t) = &e.tail {
@@ -1957,6 +1989,17 @@ impl<'a> W<'a> {
         }
         self.out.put_u8(b')');
         Ok(())
+    }
+
+    /// A part's extension data, to be written when `ext` (BODYSTRUCTURE).
+    /// BODY is "a form of BODYSTRUCTURE without extension data" (RFC 9051
+    /// section 7.5.2), and the parser reads it so: extension data there is
+    /// refused, not dropped.
+    fn ext_data<'e, T>(&self, ext: bool, e: Option<&'e T>) -> Result<Option<&'e T>, EncodeError> {
+        match e {
+            Some(_) if !ext => bad("extension data in BODY (only BODYSTRUCTURE carries it)"),
+            e => Ok(e),
+        }
     }
 
     fn disposition(&mut self, d: &DispositionExt, depth: usize) -> E {

@@ -115,6 +115,19 @@ fn status_line(line: &[u8]) -> bool {
         .is_some_and(|t| t.eq_ignore_ascii_case(code))
 }
 
+/// The literal that a response line announces (CRLF removed; `first`: the
+/// unit's first line), by the rule the framer reads responses with: the
+/// first line of a status response or continuation request holds none
+/// (see [`status_line`]). The parser and the encoder ask the same question
+/// of a line that ends in text, so text the framer would read as a literal
+/// is neither accepted nor written, and text it would not is both.
+pub(crate) fn response_line_announces(line: &[u8], first: bool) -> Option<(LiteralInfo, usize)> {
+    if first && status_line(line) {
+        return None;
+    }
+    announcement(line)
+}
+
 /// One complete command or response: its lines and buffered literals, as
 /// one `Bytes` (a slice of the receive buffer when nothing was streamed).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -660,10 +673,10 @@ impl Framer {
     /// `resp-cond-auth` and `continue-req` end in `resp-text`, whose `text`
     /// is any TEXT-CHAR up to CRLF), so a `{n}` at its end is text.
     fn announces(&self, line: &[u8], first: bool) -> Option<(LiteralInfo, usize)> {
-        if first && self.dir == Direction::ServerToClient && status_line(line) {
-            return None;
+        match self.dir {
+            Direction::ServerToClient => response_line_announces(line, first),
+            Direction::ClientToServer => announcement(line),
         }
-        announcement(line)
     }
 
     /// How many literal bytes follow a refused line that ends with `line`.

@@ -40,6 +40,18 @@ pub struct Quirks {
     pub eight_bit_quoted: bool,
     /// Accept spaces between the addresses of an ENVELOPE address list.
     pub spaces_between_addresses: bool,
+    /// Accept a status response with no text, or a continuation request
+    /// with a response code and no text, under IMAP4rev1 (RFC 3501 section
+    /// 9 asks for `text = 1*TEXT-CHAR` in `resp-text`; IMAP4rev2 made it
+    /// optional, and servers that speak it send `a1 OK` or
+    /// `* OK [READ-WRITE]`). The text reads as empty; the encoder does not
+    /// write it under IMAP4rev1.
+    pub empty_text: bool,
+    /// Accept 8-bit bytes in response text (`resp-text` and a response
+    /// code's argument) under IMAP4rev1, and bytes that are not UTF-8 under
+    /// IMAP4rev2 (servers that send messages in a local charset). The bytes
+    /// are kept as they are; the encoder does not write them.
+    pub eight_bit_text: bool,
 }
 
 /// What the codec speaks. Both the parsers and the encoders take it.
@@ -67,6 +79,25 @@ impl Options {
             version: Version::Rev2,
             ..Options::default()
         }
+    }
+
+    /// Whether `resp-text` may go without text: RFC 9051 section 9 has
+    /// `resp-text = ["[" resp-text-code "]" SP] [text]`, where RFC 3501
+    /// section 9 has `... text` with `text = 1*TEXT-CHAR`. The parser and
+    /// the encoder both follow it (the parser also under
+    /// [`Quirks::empty_text`]).
+    pub(crate) fn empty_text_allowed(&self) -> bool {
+        self.version == Version::Rev2
+    }
+
+    /// Whether `b` holds only characters that response text may hold,
+    /// besides the CR, LF and NUL that no text holds: US-ASCII under
+    /// IMAP4rev1 (RFC 3501 section 9: `TEXT-CHAR = <any CHAR except CR and
+    /// LF>`, `CHAR = %x01-7F`; RFC 6855 extends quoted strings only), UTF-8
+    /// under IMAP4rev2 (RFC 9051 section 9: `text = 1*(TEXT-CHAR / UTF8-2 /
+    /// UTF8-3 / UTF8-4)`).
+    pub(crate) fn text_chars_ok(&self, b: &[u8]) -> bool {
+        b.is_ascii() || (self.version == Version::Rev2 && std::str::from_utf8(b).is_ok())
     }
 
     /// Whether UTF-8 is allowed in quoted strings and mailbox names.

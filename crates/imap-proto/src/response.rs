@@ -42,7 +42,10 @@ pub struct StatusResponse {
     pub kind: StatusKind,
     /// The response code in brackets.
     pub code: Option<Code>,
-    /// Human-readable text (may be empty only under a quirk option).
+    /// Human-readable text. Empty only under IMAP4rev2 (RFC 9051 section 9:
+    /// `[text]`), or when read under [`Quirks::empty_text`](crate::Quirks);
+    /// the encoder refuses it under IMAP4rev1 (RFC 3501 section 9: `text =
+    /// 1*TEXT-CHAR`) rather than make up a text.
     pub text: Bytes,
 }
 
@@ -51,7 +54,9 @@ pub struct StatusResponse {
 pub struct Continue {
     /// A response code, when the text starts with one.
     pub code: Option<Code>,
-    /// The text (or base64 challenge) after `+ `.
+    /// The text (or base64 challenge) after `+ `. Empty with a code only
+    /// under IMAP4rev2, as [`StatusResponse::text`]; empty without one is
+    /// an empty base64 challenge (`+ `), fine in both.
     pub text: Bytes,
 }
 

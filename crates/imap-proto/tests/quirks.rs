@@ -89,6 +89,43 @@ fn quirk_bare_continuation() {
     assert!(matches!(r, Response::Continue(c) if c.text.is_empty()));
 }
 
+#[test]
+fn quirk_empty_text() {
+    // RFC 6851 section 4.3 and RFC 9051 section 6.4.8 show this line, which
+    // RFC 3501's `text = 1*TEXT-CHAR` does not allow under IMAP4rev1.
+    for line in [
+        "* OK [COPYUID 432432 42:69 1202:1229]\r\n",
+        "a1 OK\r\n",
+        "+ [ALERT]\r\n",
+    ] {
+        let r = both(line, |q| {
+            q.empty_text = true;
+        });
+        // IMAP4rev2 reads it without the quirk and writes it back; the
+        // encoder does not write it under IMAP4rev1.
+        assert_eq!(Response::parse(&b(line), &Options::rev2()).unwrap(), r);
+        assert!(r.encode(&Options::rev2()).is_ok());
+        assert!(r.encode(&Options::default()).is_err());
+    }
+}
+
+#[test]
+fn quirk_eight_bit_text() {
+    // A server that answers in its own charset (here Latin-1).
+    let line = "a1 NO [X-INFO d\u{e9}j\u{e0}] d\u{e9}j\u{e0} vu\r\n";
+    let latin1: Vec<u8> = line.chars().map(|c| c as u8).collect();
+    let unit = Bytes::from(latin1);
+    for o in [Options::default(), Options::rev2()] {
+        assert!(Response::parse(&unit, &o).is_err());
+        let mut lenient = o;
+        lenient.quirks.eight_bit_text = true;
+        let r = Response::parse(&unit, &lenient).unwrap();
+        assert!(matches!(&r, Response::Status(s) if &s.text[..] == b"d\xe9j\xe0 vu"));
+        // The encoder writes no such text.
+        assert!(r.encode(&lenient).is_err());
+    }
+}
+
 const BS: &str = "* 1 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL ENC OCT 3))\r\n";
 
 #[test]

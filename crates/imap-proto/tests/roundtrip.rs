@@ -229,7 +229,14 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
         mailbox().prop_map(C::Unsubscribe),
         mailbox().prop_map(C::GetQuotaRoot),
         (mailbox(), mailbox()).prop_map(|(from, to)| C::Rename { from, to }),
-        (mailbox(), proptest::collection::vec(flag(), 0..3))
+        (
+            mailbox(),
+            // RFC 6154 use-attr: backslash attributes only.
+            proptest::collection::vec(
+                flag().prop_filter("use-attr", |f| !matches!(f, Flag::Keyword(_))),
+                0..3
+            )
+        )
             .prop_map(|(mailbox, special_use)| C::Create { mailbox, special_use }),
         (mailbox(), proptest::collection::vec(status_item(), 1..4))
             .prop_map(|(mailbox, items)| C::Status { mailbox, items }),
@@ -489,12 +496,21 @@ fn text() -> impl Strategy<Value = Bytes> {
     prop_oneof![
         Just(Bytes::new()),
         "[A-Za-z0-9][ -~]{0,20}".prop_map(Bytes::from),
-        proptest::collection::vec(1u8..=255, 0..10).prop_map(Bytes::from)
+        proptest::collection::vec(1u8..=127, 0..10).prop_map(Bytes::from),
+        // UTF-8 text: IMAP4rev2 only (RFC 9051 section 9).
+        "[a-z]\\PC{0,6}".prop_map(Bytes::from),
+        // resp-text is text up to CRLF: a `{n}` at its end is text too.
+        "[A-Za-z0-9][ -~]{0,8} ~?\\{[0-9]{1,3}\\+?\\}".prop_map(Bytes::from),
     ]
-    .prop_filter(
-        "no CR/LF, no leading '[', no trailing literal announcement",
-        |t| !t.contains(&b'\r') && !t.contains(&b'\n') && t.first() != Some(&b'[') && t.last() != Some(&b'}'),
-    )
+    .prop_filter("no CR/LF, no leading '['", |t| {
+        !t.contains(&b'\r') && !t.contains(&b'\n') && t.first() != Some(&b'[')
+    })
+}
+
+/// Whether `text` after `code` can end a status line: after a BADCHARSET
+/// code (which may hold literals) a `{n}` at its end reads as a literal.
+fn text_fits(code: &Option<Code>, text: &Bytes) -> bool {
+    !matches!(code, Some(Code::BadCharset(_))) || text.last() != Some(&b'}')
 }
 
 fn code() -> impl Strategy<Value = Code> {
@@ -750,7 +766,11 @@ fn ns_desc() -> impl Strategy<Value = Option<Vec<NamespaceDesc>>> {
 fn data() -> impl Strategy<Value = Data> {
     let list = || {
         (
-            proptest::collection::vec(flag(), 0..3),
+            // Mailbox attributes carry a backslash (mbx-list-oflag / -sflag).
+            proptest::collection::vec(
+                flag().prop_filter("attr", |f| !matches!(f, Flag::Keyword(_))),
+                0..3,
+            ),
             proptest::option::of(b'!'..=b'~'),
             mailbox(),
             proptest::collection::vec((s(), ext_value()), 0..2),
@@ -781,7 +801,7 @@ fn data() -> impl Strategy<Value = Data> {
             proptest::collection::vec(
                 (
                     status_item().prop_filter("MAILBOXID is not a number", |i| *i != StatusItem::MailboxId),
-                    proptest::option::of(0u64..=i64::MAX as u64)
+                    proptest::option::of(prop_oneof![0u64..=i64::MAX as u64, 0u64..=u64::from(u32::MAX)])
                 )
                     .prop_map(|(i, n)| (
                         i,
@@ -790,7 +810,8 @@ fn data() -> impl Strategy<Value = Data> {
                         } else {
                             n.or(Some(0))
                         }
-                    )),
+                    ))
+                    .prop_filter("in the item's range", |(i, n)| n.is_none_or(|n| i.value_ok(n))),
                 0..4
             ),
             proptest::option::of("[A-Za-z0-9_-]{1,40}".prop_map(Bytes::from)),
@@ -869,23 +890,28 @@ fn response() -> impl Strategy<Value = Response> {
         StatusKind::Bye,
     ]);
     prop_oneof![
-        ("[A-Za-z0-9]{1,5}", kind, proptest::option::of(code()), text()).prop_map(|(t, kind, code, text)| {
-            Response::Status(StatusResponse {
-                tag: Tag::new(&t),
-                kind,
-                code,
-                text,
-            })
-        }),
-        (untagged_kind, proptest::option::of(code()), text()).prop_map(|(kind, code, text)| {
-            Response::Status(StatusResponse {
-                tag: None,
-                kind,
-                code,
-                text,
-            })
-        }),
+        ("[A-Za-z0-9]{1,5}", kind, proptest::option::of(code()), text())
+            .prop_filter("text fits", |(_, _, c, t)| text_fits(c, t))
+            .prop_map(|(t, kind, code, text)| {
+                Response::Status(StatusResponse {
+                    tag: Tag::new(&t),
+                    kind,
+                    code,
+                    text,
+                })
+            }),
+        (untagged_kind, proptest::option::of(code()), text())
+            .prop_filter("text fits", |(_, c, t)| text_fits(c, t))
+            .prop_map(|(kind, code, text)| {
+                Response::Status(StatusResponse {
+                    tag: None,
+                    kind,
+                    code,
+                    text,
+                })
+            }),
         (proptest::option::of(code()), text())
+            .prop_filter("text fits", |(c, t)| text_fits(c, t))
             .prop_map(|(code, text)| Response::Continue(Continue { code, text })),
         data().prop_map(Response::Data),
     ]
@@ -930,6 +956,18 @@ proptest! {
     #[test]
     fn response_round_trip(r in response(), rev2 in any::<bool>(), cut in 0usize..200) {
         let o = opts(rev2, false);
+        // RFC 3501 section 9: under IMAP4rev1 resp-text has text (`+ `
+        // alone is an empty base64 challenge).
+        let (empty, ascii) = match &r {
+            Response::Status(s) => (s.text.is_empty(), s.text.is_ascii()),
+            Response::Continue(c) => (c.text.is_empty() && c.code.is_some(), c.text.is_ascii()),
+            Response::Data(_) => (false, true),
+        };
+        // RFC 3501 section 9: text is US-ASCII (TEXT-CHAR) under IMAP4rev1.
+        if (empty || !ascii) && !rev2 {
+            prop_assert!(r.encode(&o).is_err());
+            return Ok(());
+        }
         let enc = r.encode(&o).unwrap();
         prop_assert_eq!(&Response::parse(&enc.bytes, &o).unwrap(), &r);
         let frames = one_unit(Direction::ServerToClient, &enc.bytes, cut);

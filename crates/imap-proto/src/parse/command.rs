@@ -1,6 +1,6 @@
 //! Command grammar (RFC 9051 section 9, RFC 3501 section 9, extensions).
 
-use super::{P, R, is_astring_char, is_atom_char};
+use super::{P, R, is_astring_char, is_atom_char, is_backslash_flag};
 use crate::command::{
     AppendMessage, Command, CommandBody, FetchAttr, FetchItems, FetchModifier, ListReturn, ListSelect,
     SearchKey, SearchReturn, SelectParam, SortCriterion, SortKey, StatusItem, StoreMode,
@@ -83,7 +83,12 @@ impl P<'_> {
                         return self.err("expected USE");
                     }
                     self.sp()?;
+                    let at = self.pos;
                     special_use = self.flag_list(false)?;
+                    if !special_use.iter().all(is_backslash_flag) {
+                        self.pos = at;
+                        return self.err("a USE attribute starts with '\\'");
+                    }
                     self.close()?;
                 }
                 C::Create { mailbox, special_use }
@@ -473,18 +478,13 @@ impl P<'_> {
                 if self.peek() == Some(b'"') {
                     let at = self.pos;
                     let name = self.quoted()?;
-                    // RFC 7162 section 7: entry-flag-name is "/flags/" and
-                    // a flag name, which is ASCII whatever the quirks allow.
-                    if !name.data.is_ascii() {
+                    if !is_modseq_entry_name(&name.data) {
                         self.pos = at;
-                        return self.err("MODSEQ entry name is not ASCII");
+                        return self.err("bad MODSEQ entry name");
                     }
                     self.sp()?;
                     let t = self.atom()?;
-                    if !(t.eq_ignore_ascii_case(b"priv")
-                        || t.eq_ignore_ascii_case(b"shared")
-                        || t.eq_ignore_ascii_case(b"all"))
-                    {
+                    if !is_modseq_entry_type(&t) {
                         return self.err("bad MODSEQ entry type");
                     }
                     entry = Some((name, t));
@@ -706,6 +706,20 @@ pub(crate) fn recursive_match_alone(sel: &[ListSelect]) -> bool {
         && !sel
             .iter()
             .any(|s| matches!(s, ListSelect::Subscribed | ListSelect::Other(_)))
+}
+
+/// RFC 7162 section 7: `entry-flag-name = DQUOTE "/flags/" attr-flag
+/// DQUOTE`, a flag name being ASCII whatever the quirks allow.
+pub(crate) fn is_modseq_entry_name(name: &[u8]) -> bool {
+    name.is_ascii() && name.get(..7).is_some_and(|p| p.eq_ignore_ascii_case(b"/flags/"))
+}
+
+/// RFC 7162 section 7: `entry-type-req = entry-type-resp / "all"`,
+/// `entry-type-resp = "priv" / "shared"`.
+pub(crate) fn is_modseq_entry_type(t: &[u8]) -> bool {
+    [&b"priv"[..], b"shared", b"all"]
+        .iter()
+        .any(|k| t.eq_ignore_ascii_case(k))
 }
 
 /// Whether `b` is a valid atom (for the encoder).

@@ -75,6 +75,14 @@ pub(crate) fn is_list_char(c: u8) -> bool {
     ATOM[c as usize] || matches!(c, b']' | b'%' | b'*')
 }
 
+/// A flag written with its backslash (a system flag or `"\" atom`), not a
+/// keyword nor `\*`: what RFC 6154's `use-attr` (`"\All" / ... /
+/// use-attr-ext`, `use-attr-ext = "\" atom`) and RFC 9051's mailbox
+/// attributes (`mbx-list-oflag` / `mbx-list-sflag`, both `"\" ...`) are.
+pub(crate) fn is_backslash_flag(f: &Flag) -> bool {
+    !matches!(f, Flag::Keyword(_) | Flag::Wildcard)
+}
+
 /// A parse failure inside the cursor (turned into [`ParseError`] at the top).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PErr {
@@ -799,13 +807,30 @@ impl<'a> P<'a> {
         if memchr::memchr3(b'\r', b'\n', 0, &self.b[s..self.end]).is_some() {
             return self.err("CR, LF or NUL in text");
         }
-        // A framed line that ends in `{n}` announced a literal, so text never
-        // ends in one (the encoder refuses it too).
-        if crate::framing::announcement(&self.b[s..self.end]).is_some() {
+        self.text_chars(s, self.end)?;
+        // resp-text is text up to CRLF, `{n}` at its end included (RFC 9051
+        // section 9), and the framer reads most status lines so. Where it
+        // would take that `{n}` for a literal (after a BADCHARSET code, or
+        // on a later line of the unit), the unit was not framed by it:
+        // refused, as the encoder refuses to write it.
+        let line_start = memchr::memrchr(b'\n', &self.b[..s]).map_or(0, |i| i + 1);
+        let line = &self.b[line_start..self.line_end];
+        if crate::framing::response_line_announces(line, line_start == 0).is_some() {
             return self.err("text ending in a literal announcement");
         }
         self.pos = self.end;
         Ok(self.slice(s, self.end))
+    }
+
+    /// Response text from `s` to `e` holds what the version allows
+    /// ([`Options::text_chars_ok`]), or anything under
+    /// [`Quirks::eight_bit_text`](crate::Quirks::eight_bit_text).
+    pub(crate) fn text_chars(&mut self, s: usize, e: usize) -> R<()> {
+        if !self.o.quirks.eight_bit_text && !self.o.text_chars_ok(&self.b[s..e]) {
+            self.pos = s;
+            return self.err("8-bit text (IMAP4rev1) or text that is not UTF-8");
+        }
+        Ok(())
     }
 
     /// A list `( item *(SP item) )`, possibly empty.

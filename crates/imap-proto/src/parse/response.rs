@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::{P, R, is_astring_char, is_atom_char};
+use super::{P, R, is_astring_char, is_atom_char, is_backslash_flag};
 use crate::response::{
     Address, BodyExtension, BodyFields, BodyStructure, Code, CodeAtom, Continue, Data, DispositionExt,
     ESearchItem, Envelope, ExtValue, FetchItem, Language, LanguageExt, ListData, LocationExt, MultiExt,
@@ -26,6 +26,11 @@ impl P<'_> {
                 }
                 self.sp()?;
                 let (code, text) = self.resp_text()?;
+                // `+ ` alone is an empty base64 challenge; with a code, it is
+                // resp-text without text.
+                if code.is_some() {
+                    self.text_present(&text)?;
+                }
                 Ok(Response::Continue(Continue { code, text }))
             }
             Some(b'*') => {
@@ -60,12 +65,22 @@ impl P<'_> {
         } else {
             return self.err("expected a space");
         };
+        self.text_present(&text)?;
         Ok(Response::Status(StatusResponse {
             tag,
             kind,
             code,
             text,
         }))
+    }
+
+    /// The text of a resp-text may be empty under IMAP4rev2 only, or
+    /// under [`Quirks::empty_text`](crate::Quirks::empty_text).
+    fn text_present(&self, text: &Bytes) -> R<()> {
+        if text.is_empty() && !self.o.empty_text_allowed() && !self.o.quirks.empty_text {
+            return self.err("no text after the status (IMAP4rev1 needs it)");
+        }
+        Ok(())
     }
 
     /// resp-text = ["[" resp-text-code "]" SP] [text].
@@ -103,6 +118,7 @@ impl P<'_> {
             if s == e {
                 return self.err("empty response code argument");
             }
+            self.text_chars(s, e)?;
             arg = Some(self.slice(s, e));
         }
         Ok(Code::Other(name, arg))
@@ -277,7 +293,13 @@ impl P<'_> {
                                 Ok(())
                             }
                             Some(i) => {
-                                items.push((i, Some(p.number63()?)));
+                                let at = p.pos;
+                                let n = p.number63()?;
+                                if !i.value_ok(n) {
+                                    p.pos = at;
+                                    return p.err("STATUS value out of range");
+                                }
+                                items.push((i, Some(n)));
                                 Ok(())
                             }
                             // RFC 9051 section 9: extensions use tagged-ext.
@@ -414,7 +436,12 @@ impl P<'_> {
     }
 
     fn list_data(&mut self) -> R<ListData> {
+        let at = self.pos;
         let attrs = self.flag_list(false)?;
+        if !attrs.iter().all(is_backslash_flag) {
+            self.pos = at;
+            return self.err("a mailbox attribute starts with '\\'");
+        }
         self.sp()?;
         let delimiter = self.delimiter()?;
         self.sp()?;
