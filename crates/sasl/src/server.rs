@@ -25,7 +25,12 @@ use crate::{Limits, Mechanism, SaslError, Secret};
 /// The user names of PLAIN, LOGIN, CRAM-MD5 and SCRAM arrive after SASLprep
 /// (RFC 4013, see [`saslprep`](crate::saslprep)); passwords too, and the
 /// authzid of every mechanism (RFC 5034 4, RFC 4954 4: one that fails
-/// SASLprep or prepares to nothing fails the authentication).
+/// SASLprep or prepares to nothing fails the authentication). They are
+/// prepared as queries ([`Profile::Query`](crate::saslprep::Profile::Query)):
+/// they may hold code points Unicode 3.2 left unassigned. What the store
+/// keeps is a stored string (RFC 4616 section 4): prepare passwords and
+/// names with [`Profile::Stored`](crate::saslprep::Profile::Stored) when
+/// they are set (as [`ScramKeys::derive`] does), so none holds one.
 pub trait CredentialStore {
     /// PLAIN and LOGIN: is `password` (already SASLprep'ed, never empty) right for
     /// `authcid` (never empty either, RFC 4616 section 2)?

@@ -7,8 +7,9 @@
 
 use super::{ClientSteps, no_success_data, random_bytes};
 use crate::client::{ChannelBindingFlag, ClientOptions, Credentials};
+use crate::saslprep::{self, Profile};
 use crate::server::{CredentialStore, ServerOptions, ServerStep, ServerSteps, authorized};
-use crate::{Limits, Mechanism, SaslError, Secret, saslprep};
+use crate::{Limits, Mechanism, SaslError, Secret};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
@@ -108,9 +109,12 @@ pub struct ScramKeys {
 }
 
 impl ScramKeys {
-    /// Derives the keys from a password (SASLprep'ed first), a salt and an
-    /// iteration count: what an application does when an account is created or
-    /// its password changes, to store keys instead of the password.
+    /// Derives the keys from a password (SASLprep'ed first, as a stored
+    /// string: [`Profile::Stored`](crate::saslprep::Profile::Stored), RFC 5802
+    /// section 2.2), a salt and an iteration count: what an application does
+    /// when an account is created or its password changes, to store keys
+    /// instead of the password. A password with a code point Unicode 3.2 left
+    /// unassigned fails with [`SaslError::InvalidCredentials`].
     ///
     /// ```
     /// use sasl::{ScramHash, ScramKeys};
@@ -127,7 +131,7 @@ impl ScramKeys {
                 "SCRAM needs a salt and an iteration count of at least 1",
             ));
         }
-        let prepped = saslprep::saslprep(password)
+        let prepped = saslprep::saslprep_with(password, Profile::Stored)
             .map_err(|_| SaslError::InvalidCredentials("password fails SASLprep"))?;
         let salted = hash.hi(prepped.as_bytes(), salt, iterations);
         Ok(Self::from_salted(hash, salt.to_vec(), iterations, &salted))
@@ -151,7 +155,10 @@ impl ScramKeys {
     }
 
     /// Checks a password against the stored keys (for PLAIN and LOGIN on a
-    /// server that stores only SCRAM keys). Costs one PBKDF2 run.
+    /// server that stores only SCRAM keys). Costs one PBKDF2 run. The
+    /// password is prepared as SCRAM does (RFC 5802 section 2.2, a stored
+    /// string), so one with a code point Unicode 3.2 left unassigned never
+    /// matches: no stored keys can have been derived from it.
     #[must_use]
     pub fn verify_password(&self, password: &Secret<String>) -> bool {
         match Self::derive(self.hash, password.expose(), &self.salt, self.iterations) {
@@ -315,8 +322,10 @@ impl ScramClient {
         options: &ClientOptions,
     ) -> Result<Box<dyn crate::ClientMechanism>, SaslError> {
         let password = creds.password()?;
+        // RFC 5802 section 2.2: Normalize(password) treats it as a stored
+        // string (no unassigned code points); the user name below is a query.
         let password = Secret::new(
-            saslprep::saslprep(password.expose())
+            saslprep::saslprep_with(password.expose(), Profile::Stored)
                 .map_err(|_| SaslError::InvalidCredentials("password fails SASLprep"))?
                 .into_owned(),
         );
