@@ -41,6 +41,7 @@
 
 use std::borrow::Cow;
 
+use proto_core::Secret;
 use unicode_bidi::{BidiClass, bidi_class};
 use unicode_normalization::UnicodeNormalization;
 
@@ -190,25 +191,32 @@ pub fn saslprep_with(s: &str, profile: Profile) -> Result<Cow<'_, str>, SaslPrep
         return Err(SaslPrepError);
     }
     // 2.1 mapping, then 2.2 normalization of the mapped string.
-    let out: String = s
-        .chars()
-        .filter(|&c| !is_mapped_to_nothing(c))
-        .map(|c| if is_non_ascii_space(c) { ' ' } else { c })
-        .nfkc()
-        .collect();
+    let prepared = || {
+        s.chars()
+            .filter(|&c| !is_mapped_to_nothing(c))
+            .map(|c| if is_non_ascii_space(c) { ' ' } else { c })
+            .nfkc()
+    };
+    // The string may be a password: it goes into one buffer of the exact
+    // size (measured by a first pass), so no outgrown buffer holding part of
+    // it is freed unwiped, and the buffer is wiped on every path that drops it.
+    let len = prepared().map(char::len_utf8).sum();
+    let mut out = Secret::new(String::with_capacity(len));
+    out.expose_mut().extend(prepared());
     // 2.3 prohibited output, on the normalized string (and 2.5 again).
     if out
+        .expose()
         .chars()
         .any(|c| is_prohibited(c) || (stored && crate::unassigned::is_unassigned(c)))
     {
         return Err(SaslPrepError);
     }
     // 2.4 bidirectional characters.
-    check_bidi(&out)?;
-    if out == s {
+    check_bidi(out.expose())?;
+    if out.expose() == s {
         Ok(Cow::Borrowed(s))
     } else {
-        Ok(Cow::Owned(out))
+        Ok(Cow::Owned(out.into_inner()))
     }
 }
 

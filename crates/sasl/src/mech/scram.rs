@@ -706,7 +706,7 @@ impl ScramServer {
         if !(proof_ok & known) {
             return Err(SaslError::AuthenticationFailed);
         }
-        let identity = authorized(store, user, authzid)?;
+        let identity = authorized(store, user, authzid.as_deref())?;
         let server_signature = self.hash.hmac(keys.server_key.expose(), auth_message.as_bytes());
         let server_final = format!("v={}", B64.encode(server_signature)).into_bytes();
         if self.success_data {
