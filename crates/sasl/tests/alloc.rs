@@ -9,6 +9,9 @@
 //! (`&Secret<String>`) and the identity. SASLprep borrows ASCII input, so the
 //! password is not copied once per step, and every copy that exists is wiped.
 //!
+//! The SCRAM server's steps are counted too: besides what the store hands
+//! over and the messages it must keep or send, they allocate nothing.
+//!
 //! One test only, so no other test thread runs while it measures.
 
 use sasl::{CredentialStore, Credentials, Mechanism, Secret, ServerOptions, ServerStep};
@@ -96,4 +99,53 @@ fn plain_exchange_allocations_are_bounded() {
         info.count_total,
         info.bytes_total
     );
+
+    // SCRAM, server side. Client-first: the user name, the store's copy of
+    // the keys (salt, StoredKey, ServerKey: 3), the client-first message kept
+    // for AuthMessage, the server-first message and the challenge handed out.
+    // Client-final: the server-final message only; HMACs and hashes are on
+    // the stack and AuthMessage is fed to HMAC in parts.
+    scram_server_allocations();
+    let (first, last) = scram_server_allocations();
+    assert!(first <= 7, "SCRAM client-first allocated {first} times");
+    assert!(last <= 1, "SCRAM client-final allocated {last} times");
+}
+
+/// The SCRAM-SHA-256 server's allocations: (client-first, client-final).
+fn scram_server_allocations() -> (u64, u64) {
+    use sasl::{ClientOptions, Limits, ScramHash, ScramKeys};
+    struct Keys(ScramKeys);
+    impl CredentialStore for Keys {
+        fn scram_keys(&self, _hash: ScramHash, user: &str) -> Option<ScramKeys> {
+            (user == "user").then(|| self.0.clone())
+        }
+    }
+    let store = Keys(ScramKeys::derive(ScramHash::Sha256, "pencil", b"saltsalt", 1).expect("keys"));
+    let copts = ClientOptions {
+        limits: Limits {
+            scram_min_iterations: 1,
+            ..Limits::default()
+        },
+        ..ClientOptions::default()
+    };
+    let creds = Credentials::with_password("user", "pencil");
+    let mut c = sasl::client_with(Mechanism::ScramSha256, &creds, &copts).expect("client");
+    let mut s = sasl::server(Mechanism::ScramSha256, &ServerOptions::default()).expect("server");
+    let ir = c.initial_response().expect("ir").expect("SCRAM has one");
+    let mut step = None;
+    let first = allocation_counter::measure(|| {
+        step = Some(s.start(Some(ir.expose()), &store).expect("first"));
+    });
+    let Some(ServerStep::Challenge(server_first)) = step.take() else {
+        panic!("no server-first")
+    };
+    let answer = c.respond(&server_first).expect("client-final");
+    let last = allocation_counter::measure(|| {
+        step = Some(s.step(answer.expose(), &store).expect("final"));
+    });
+    let Some(ServerStep::Challenge(server_final)) = step.take() else {
+        panic!("no server-final")
+    };
+    assert!(c.respond(&server_final).expect("verified").expose().is_empty());
+    (first.count_total, last.count_total)
 }

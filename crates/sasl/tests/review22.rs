@@ -114,3 +114,55 @@ fn plain_presented_password_is_a_query() {
         Ok(ServerStep::Success { .. })
     ));
 }
+
+/// The SCRAM server checks the channel binding and the proof without
+/// decoding them onto the heap; the answers stay as they were: malformed
+/// base64 or a proof of the wrong length is malformed, another GS2 header
+/// is an authentication failure.
+#[test]
+fn scram_client_final_checks_keep_their_answers() {
+    struct Store(ScramKeys);
+    impl CredentialStore for Store {
+        fn scram_keys(&self, _hash: ScramHash, user: &str) -> Option<ScramKeys> {
+            (user == "user").then(|| self.0.clone())
+        }
+    }
+    let store = Store(ScramKeys::derive(ScramHash::Sha256, "pencil", b"saltsalt", 1).unwrap());
+    let copts = sasl::ClientOptions {
+        limits: sasl::Limits {
+            scram_min_iterations: 1,
+            ..sasl::Limits::default()
+        },
+        ..sasl::ClientOptions::default()
+    };
+    let run = |tamper: &dyn Fn(&str) -> String| {
+        let creds = Credentials::with_password("user", "pencil");
+        let mut c = sasl::client_with(Mechanism::ScramSha256, &creds, &copts).unwrap();
+        let mut s = server(Mechanism::ScramSha256, &ServerOptions::default()).unwrap();
+        let ir = c.initial_response().unwrap().unwrap();
+        let ServerStep::Challenge(first) = s.start(Some(ir.expose()), &store).unwrap() else {
+            panic!("no server-first")
+        };
+        let answer = c.respond(&first).unwrap();
+        let text = std::str::from_utf8(answer.expose()).unwrap().to_owned();
+        s.step(tamper(&text).as_bytes(), &store).map(|_| ())
+    };
+    assert_eq!(run(&|t| t.to_owned()), Ok(()));
+    // "eSws" is the base64 of "y,,", another GS2 header.
+    assert_eq!(
+        run(&|t| t.replacen("c=biws", "c=eSws", 1)),
+        Err(SaslError::AuthenticationFailed)
+    );
+    assert!(matches!(
+        run(&|t| t.replacen("c=biws", "c=bi*s", 1)),
+        Err(SaslError::Malformed(_))
+    ));
+    assert!(matches!(
+        run(&|t| t.replacen("c=biws", "c=biw", 1)),
+        Err(SaslError::Malformed(_))
+    ));
+    let long = |t: &str| format!("{}{}", t, "A".repeat(100));
+    assert!(matches!(run(&long), Err(SaslError::Malformed(_))));
+    let short = |t: &str| format!("{}=", &t[..t.len() - 8]);
+    assert!(matches!(run(&short), Err(SaslError::Malformed(_))));
+}
