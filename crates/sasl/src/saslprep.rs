@@ -332,5 +332,24 @@ mod tests {
                 proptest::prop_assert_eq!(twice.as_deref(), Ok(&*once));
             }
         }
+
+        /// The stored-string profile is the query profile less the strings
+        /// with an unassigned code point: whatever it takes, the query
+        /// profile takes and prepares the same; what only the query profile
+        /// takes holds a code point table A.1 lists.
+        #[test]
+        fn stored_is_query_without_unassigned(s in "\\PC{0,24}", extra in proptest::collection::vec(proptest::char::any(), 0..6)) {
+            let mut s = s;
+            s.extend(extra);
+            let query = saslprep_with(&s, Profile::Query);
+            match saslprep_with(&s, Profile::Stored) {
+                Ok(stored) => proptest::prop_assert_eq!(query.as_deref(), Ok(&*stored)),
+                Err(_) => proptest::prop_assert!(
+                    query.is_err()
+                        || s.chars().any(crate::unassigned::is_unassigned)
+                        || query.is_ok_and(|q| q.chars().any(crate::unassigned::is_unassigned))
+                ),
+            }
+        }
     }
 }
