@@ -600,8 +600,9 @@ impl ServerSession {
 
     /// Checks an APOP digest against the shared secret in constant time
     /// (RFC 1939 section 7). False when APOP is disabled. With `UTF8 USER`
-    /// advertised, a non-ASCII secret is SASLprep'd first, and one SASLprep
-    /// refuses never matches (RFC 6856 2.2).
+    /// advertised, a non-ASCII secret is SASLprep'd first, as a stored
+    /// string (RFC 4616 section 4), and one SASLprep refuses, or one holding a
+    /// code point Unicode 3.2 left unassigned, never matches (RFC 6856 2.2).
     #[must_use]
     pub fn check_apop(&self, digest: &[u8], secret: &[u8]) -> bool {
         let Some(ts) = &self.config.apop_timestamp else {
@@ -611,9 +612,11 @@ impl ServerSession {
         // digest is over the SASLprep'd secret, as the client computes it,
         // and "servers MUST reject UTF-8 usernames or passwords that
         // contain a UTF-8 character listed in Section 2.3 of SASLprep".
+        // The secret is the one the server keeps, a "stored" string (RFC
+        // 4616 section 4, RFC 3454 section 7): no unassigned code points.
         let prepared = match std::str::from_utf8(secret) {
             Ok(s) if self.config.utf8 && self.config.utf8_user && !s.is_ascii() => {
-                match sasl::saslprep::saslprep(s) {
+                match sasl::saslprep::saslprep_with(s, sasl::saslprep::Profile::Stored) {
                     Ok(p) => Some(p.into_owned().into_bytes()),
                     Err(_) => return false,
                 }

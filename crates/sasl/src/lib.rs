@@ -29,7 +29,10 @@
 //! * Passwords, tokens and every message that may contain them are wrapped in
 //!   [`Secret`], whose `Debug` is redacted.
 //! * [`saslprep`] is the whole of SASLprep (RFC 4013): mapping, NFKC, the
-//!   prohibited tables and the bidi rules.
+//!   prohibited tables and the bidi rules, with both profiles of RFC 3454
+//!   section 7 ([`saslprep::Profile`]): what a login presents is a query,
+//!   what is stored (a password set for an account, SCRAM's salted
+//!   password) is a stored string, which must not hold unassigned code points.
 //!
 //! # Driving the client from a protocol session
 //!
@@ -137,6 +140,7 @@ mod mech;
 mod mechanism;
 pub mod saslprep;
 mod server;
+mod unassigned;
 
 pub use client::{ChannelBindingFlag, ClientMechanism, ClientOptions, Credentials, client, client_with};
 pub use error::SaslError;

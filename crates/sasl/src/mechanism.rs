@@ -81,7 +81,7 @@ impl Mechanism {
     }
 
     /// True for the mechanisms that can carry an authorization identity (act-as
-    /// user, [`Credentials::authzid`]): PLAIN, SCRAM, OAUTHBEARER, EXTERNAL.
+    /// user, [`Credentials::authzid`](crate::Credentials#structfield.authzid)): PLAIN, SCRAM, OAUTHBEARER, EXTERNAL.
     /// LOGIN, CRAM-MD5, XOAUTH2 and ANONYMOUS cannot (RFC 4422 section 5 item
     /// 3: their authorization identity is always the empty string), so
     /// [`client`](crate::client) refuses credentials that ask for one and

@@ -18,7 +18,14 @@
 //!   right-to-left character (bidi class R or AL, table D.1) must not hold a
 //!   left-to-right one (class L, table D.2) and must start and end with a
 //!   right-to-left character.
-//! * 2.5 Unassigned code points: allowed, as for a "query" (RFC 3454 section 7).
+//! * 2.5 Unassigned code points (RFC 3454 table A.1, the code points
+//!   Unicode 3.2 had not assigned): the [`Profile`] decides. RFC 3454
+//!   section 7 has two: a [`Profile::Query`] may hold them (what a client
+//!   presents at login, and the server's preparation of it), a
+//!   [`Profile::Stored`] string must not (a password or name kept in a
+//!   credential database, and SCRAM's `Normalize(password)`, RFC 5802
+//!   section 2.2). [`saslprep`] is the query profile; [`saslprep_with`]
+//!   takes the profile.
 //!
 //! Stringprep is defined on Unicode 3.2; the normalization and bidi classes
 //! here come from the current Unicode version (the `unicode-normalization`
@@ -34,6 +41,7 @@
 
 use std::borrow::Cow;
 
+use proto_core::Secret;
 use unicode_bidi::{BidiClass, bidi_class};
 use unicode_normalization::UnicodeNormalization;
 
@@ -125,8 +133,27 @@ pub(crate) fn check_trace(s: &str) -> Result<(), SaslPrepError> {
     check_bidi(s)
 }
 
-/// Prepares a user name or password with SASLprep (see the module docs for
-/// the steps). Borrows when nothing changes.
+/// The two uses of a prepared string (RFC 3454 section 7), which differ only
+/// in unassigned code points (RFC 3454 table A.1, RFC 4013 section 2.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Profile {
+    /// A string presented for comparison: the user name and password a
+    /// client sends at login, and the server's preparation of what it
+    /// received (RFC 4616 section 4, RFC 5802 section 5.1 for user names).
+    /// Unassigned code points are allowed and kept.
+    Query,
+    /// A string to be stored: a password or user name set in a credential
+    /// database ("the database strings are to be treated as "stored"
+    /// strings", RFC 4616 section 4), and the password SCRAM salts, on both
+    /// sides (RFC 5802 section 2.2, `Normalize(str)`). A string holding an
+    /// unassigned code point, before or after preparation, is refused.
+    Stored,
+}
+
+/// Prepares a user name or password with SASLprep as a [`Profile::Query`]
+/// (see the module docs for the steps): what a login presents. Borrows when
+/// nothing changes. Use [`saslprep_with`] and [`Profile::Stored`] for a
+/// string that is to be kept.
 ///
 /// ```
 /// use sasl::saslprep::saslprep;
@@ -139,26 +166,57 @@ pub(crate) fn check_trace(s: &str) -> Result<(), SaslPrepError> {
 /// assert!(saslprep("\u{0627}\u{0031}").is_err());              // example 6: bidi rule
 /// ```
 pub fn saslprep(s: &str) -> Result<Cow<'_, str>, SaslPrepError> {
+    saslprep_with(s, Profile::Query)
+}
+
+/// Prepares a user name or password with SASLprep under `profile`.
+/// Borrows when nothing changes.
+///
+/// ```
+/// use sasl::saslprep::{Profile, saslprep_with};
+/// // U+0221 was assigned in Unicode 4.0, after the Unicode 3.2 of RFC 3454.
+/// assert_eq!(saslprep_with("pass\u{0221}", Profile::Query).unwrap(), "pass\u{0221}");
+/// assert!(saslprep_with("pass\u{0221}", Profile::Stored).is_err());
+/// assert_eq!(saslprep_with("I\u{00AD}X", Profile::Stored).unwrap(), "IX");
+/// ```
+pub fn saslprep_with(s: &str, profile: Profile) -> Result<Cow<'_, str>, SaslPrepError> {
     if s.bytes().all(|b| (0x20..0x7F).contains(&b)) {
         return Ok(Cow::Borrowed(s));
     }
+    // 2.5 for stored strings: no unassigned code point in the input (the
+    // mapping and Unicode 3.2's NFKC pass them through unchanged; today's
+    // NFKC may not, so the output is checked too, below).
+    let stored = profile == Profile::Stored;
+    if stored && s.chars().any(crate::unassigned::is_unassigned) {
+        return Err(SaslPrepError);
+    }
     // 2.1 mapping, then 2.2 normalization of the mapped string.
-    let out: String = s
+    let prepared = || {
+        s.chars()
+            .filter(|&c| !is_mapped_to_nothing(c))
+            .map(|c| if is_non_ascii_space(c) { ' ' } else { c })
+            .nfkc()
+    };
+    // The string may be a password: it goes into one buffer of the exact
+    // size (measured by a first pass), so no outgrown buffer holding part of
+    // it is freed unwiped, and the buffer is wiped on every path that drops it.
+    let len = prepared().map(char::len_utf8).sum();
+    let mut out = Secret::new(String::with_capacity(len));
+    out.expose_mut().extend(prepared());
+    // 2.3 prohibited output, on the normalized string (and 2.5 again).
+    if out
+        .expose()
         .chars()
-        .filter(|&c| !is_mapped_to_nothing(c))
-        .map(|c| if is_non_ascii_space(c) { ' ' } else { c })
-        .nfkc()
-        .collect();
-    // 2.3 prohibited output, on the normalized string.
-    if out.chars().any(is_prohibited) {
+        .any(|c| is_prohibited(c) || (stored && crate::unassigned::is_unassigned(c)))
+    {
         return Err(SaslPrepError);
     }
     // 2.4 bidirectional characters.
-    check_bidi(&out)?;
-    if out == s {
+    check_bidi(out.expose())?;
+    if out.expose() == s {
         Ok(Cow::Borrowed(s))
     } else {
-        Ok(Cow::Owned(out))
+        Ok(Cow::Owned(out.into_inner()))
     }
 }
 
@@ -272,6 +330,25 @@ mod tests {
             if let Ok(once) = saslprep(&s) {
                 let twice = saslprep(&once);
                 proptest::prop_assert_eq!(twice.as_deref(), Ok(&*once));
+            }
+        }
+
+        /// The stored-string profile is the query profile less the strings
+        /// with an unassigned code point: whatever it takes, the query
+        /// profile takes and prepares the same; what only the query profile
+        /// takes holds a code point table A.1 lists.
+        #[test]
+        fn stored_is_query_without_unassigned(s in "\\PC{0,24}", extra in proptest::collection::vec(proptest::char::any(), 0..6)) {
+            let mut s = s;
+            s.extend(extra);
+            let query = saslprep_with(&s, Profile::Query);
+            match saslprep_with(&s, Profile::Stored) {
+                Ok(stored) => proptest::prop_assert_eq!(query.as_deref(), Ok(&*stored)),
+                Err(_) => proptest::prop_assert!(
+                    query.is_err()
+                        || s.chars().any(crate::unassigned::is_unassigned)
+                        || query.is_ok_and(|q| q.chars().any(crate::unassigned::is_unassigned))
+                ),
             }
         }
     }

@@ -1,6 +1,8 @@
 //! The server side: the application's credential lookup, the step-machine
 //! trait, the authenticated identity and the constructor.
 
+use std::borrow::Cow;
+
 use crate::mech::scram::{ScramHash, ScramKeys};
 use crate::mech::{anonymous, cram_md5, external, login, oauth, plain, scram};
 use crate::{Limits, Mechanism, SaslError, Secret};
@@ -25,7 +27,12 @@ use crate::{Limits, Mechanism, SaslError, Secret};
 /// The user names of PLAIN, LOGIN, CRAM-MD5 and SCRAM arrive after SASLprep
 /// (RFC 4013, see [`saslprep`](crate::saslprep)); passwords too, and the
 /// authzid of every mechanism (RFC 5034 4, RFC 4954 4: one that fails
-/// SASLprep or prepares to nothing fails the authentication).
+/// SASLprep or prepares to nothing fails the authentication). They are
+/// prepared as queries ([`Profile::Query`](crate::saslprep::Profile::Query)):
+/// they may hold code points Unicode 3.2 left unassigned. What the store
+/// keeps is a stored string (RFC 4616 section 4): prepare passwords and
+/// names with [`Profile::Stored`](crate::saslprep::Profile::Stored) when
+/// they are set (as [`ScramKeys::derive`] does), so none holds one.
 pub trait CredentialStore {
     /// PLAIN and LOGIN: is `password` (already SASLprep'ed, never empty) right for
     /// `authcid` (never empty either, RFC 4616 section 2)?
@@ -160,12 +167,17 @@ pub trait ServerMechanism: Send + std::fmt::Debug {
 }
 
 /// Options of [`server`].
+///
+/// The text fields are `Cow<'static, str>`, so the defaults (and any other
+/// literal) cost no allocation: an application may build the options anew
+/// for every `AUTH` command. Set them with `.into()` from a `&'static str` or
+/// a `String`.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
     /// Size limits (the iteration limits of [`Limits`] apply to clients only).
     pub limits: Limits,
     /// The host name in CRAM-MD5 challenges (`<random.time@hostname>`, RFC 2195).
-    pub hostname: String,
+    pub hostname: Cow<'static, str>,
     /// A fixed CRAM-MD5 challenge, for known-answer tests only: challenges must
     /// be unique. `None` makes one from the OS RNG.
     pub cram_md5_challenge: Option<String>,
@@ -185,7 +197,7 @@ pub struct ServerOptions {
     /// application does.
     pub scram_plus_offered: bool,
     /// The JSON sent in an OAUTHBEARER failure challenge (RFC 7628 section 3.2.2).
-    pub oauthbearer_error: String,
+    pub oauthbearer_error: Cow<'static, str>,
     /// The host name this server is known as, for OAUTHBEARER. RFC 7628
     /// section 3.2: values the client sends (`host`, `port`) that the server
     /// knows from elsewhere "MUST be validated to match". When set, a client
@@ -197,22 +209,22 @@ pub struct ServerOptions {
     /// [`ServerOptions::oauth_host`], for the client's `port` value.
     pub oauth_port: Option<u16>,
     /// The JSON sent in an XOAUTH2 failure challenge, as Google sends it.
-    pub xoauth2_error: String,
+    pub xoauth2_error: Cow<'static, str>,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
             limits: Limits::default(),
-            hostname: "localhost".into(),
+            hostname: Cow::Borrowed("localhost"),
             cram_md5_challenge: None,
             scram_nonce: None,
             success_data: false,
             scram_plus_offered: false,
-            oauthbearer_error: r#"{"status":"invalid_token"}"#.into(),
+            oauthbearer_error: Cow::Borrowed(r#"{"status":"invalid_token"}"#),
             oauth_host: None,
             oauth_port: None,
-            xoauth2_error: r#"{"status":"401","schemes":"bearer"}"#.into(),
+            xoauth2_error: Cow::Borrowed(r#"{"status":"401","schemes":"bearer"}"#),
         }
     }
 }
@@ -312,10 +324,12 @@ impl<M: ServerSteps> ServerMechanism for ServerGuard<M> {
 }
 
 /// Checks an optional authzid against the authenticated `authcid` and builds the identity.
+/// The authzid is borrowed and copied only when it names someone other than
+/// `authcid`.
 pub(crate) fn authorized(
     store: &dyn CredentialStore,
     authcid: String,
-    authzid: Option<String>,
+    authzid: Option<&str>,
 ) -> Result<Identity, SaslError> {
     // RFC 5034 4, RFC 4954 4: the authorization identity is prepared with
     // SASLprep for matching, and "If preparation of the authorization
@@ -323,13 +337,13 @@ pub(crate) fn authorized(
     // transmitted as the empty string), the server MUST fail the
     // authentication."
     let authzid = match authzid.filter(|z| !z.is_empty()) {
-        Some(z) => match crate::saslprep::saslprep(&z) {
-            Ok(p) if !p.is_empty() => Some(p.into_owned()),
+        Some(z) => match crate::saslprep::saslprep(z) {
+            Ok(p) if !p.is_empty() => Some(p),
             _ => return Err(SaslError::AuthenticationFailed),
         },
         None => None,
     };
-    let authzid = authzid.filter(|z| *z != authcid);
+    let authzid = authzid.filter(|z| **z != *authcid);
     if let Some(z) = &authzid
         && !store.authorize(&authcid, z)
     {
@@ -337,7 +351,7 @@ pub(crate) fn authorized(
     }
     Ok(Identity {
         authcid,
-        authzid,
+        authzid: authzid.map(std::borrow::Cow::into_owned),
         trace: None,
     })
 }

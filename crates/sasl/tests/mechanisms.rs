@@ -84,7 +84,7 @@ fn rfc7628_oauthbearer_failure() {
     .unwrap();
     c.initial_response().unwrap();
     assert_eq!(c.respond(&json).unwrap().expose(), b"\x01");
-    assert_eq!(c.server_error(), Some(options.oauthbearer_error.as_str()));
+    assert_eq!(c.server_error(), Some(&*options.oauthbearer_error));
     assert_eq!(s.step(b"\x01", &Store), Err(SaslError::AuthenticationFailed));
     assert!(matches!(s.step(b"\x01", &Store), Err(SaslError::WrongState(_))));
 

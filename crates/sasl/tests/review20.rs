@@ -281,7 +281,7 @@ fn oauthbearer_server_validates_host_and_port() {
         } else {
             assert_eq!(
                 r,
-                Ok(ServerStep::Challenge(opts.oauthbearer_error.clone().into_bytes())),
+                Ok(ServerStep::Challenge(opts.oauthbearer_error.as_bytes().to_vec())),
                 "{ir:?}"
             );
             assert_eq!(s.step(b"\x01", &Tokens), Err(SaslError::AuthenticationFailed));

@@ -68,7 +68,7 @@ impl ServerSteps for ExternalServer {
         }
         let authzid = utf8(response, "EXTERNAL authzid is not UTF-8")?;
         let authcid = store.external_identity().ok_or(SaslError::AuthenticationFailed)?;
-        let identity = authorized(store, authcid, Some(authzid.to_owned()))?;
+        let identity = authorized(store, authcid, Some(authzid))?;
         Ok(ServerStep::Success {
             identity,
             additional_data: None,

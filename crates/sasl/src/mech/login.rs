@@ -101,8 +101,8 @@ impl ServerSteps for LoginServer {
         if response.contains(&0) {
             return Err(SaslError::Malformed("LOGIN password contains NUL"));
         }
-        let password = Secret::new(utf8(response, "LOGIN password is not UTF-8")?.to_owned());
-        let user = check_password(store, &user, &password)?;
+        let password = utf8(response, "LOGIN password is not UTF-8")?;
+        let user = check_password(store, &user, password)?;
         let identity = authorized(store, user, None)?;
         Ok(ServerStep::Success {
             identity,

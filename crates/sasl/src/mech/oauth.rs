@@ -205,7 +205,7 @@ enum ServerState {
 
 #[derive(Debug)]
 pub(crate) struct XOAuth2Server {
-    error: String,
+    error: std::borrow::Cow<'static, str>,
     state: ServerState,
 }
 
@@ -227,7 +227,7 @@ impl XOAuth2Server {
         let auth = find("auth").ok_or(SaslError::Malformed("XOAUTH2 lacks auth="))?;
         match bearer_token(auth)?.and_then(|token| store.verify_bearer_token(Some(user), &token)) {
             Some(authcid) => {
-                let identity = authorized(store, authcid, Some(user.to_owned()))?;
+                let identity = authorized(store, authcid, Some(user))?;
                 Ok(ServerStep::Success {
                     identity,
                     additional_data: None,
@@ -235,7 +235,7 @@ impl XOAuth2Server {
             }
             None => {
                 self.state = ServerState::SentError;
-                Ok(ServerStep::Challenge(self.error.clone().into_bytes()))
+                Ok(ServerStep::Challenge(self.error.as_bytes().to_vec()))
             }
         }
     }
@@ -264,7 +264,7 @@ impl ServerSteps for XOAuth2Server {
 
 #[derive(Debug)]
 pub(crate) struct OAuthBearerServer {
-    error: String,
+    error: std::borrow::Cow<'static, str>,
     host: Option<String>,
     port: Option<u16>,
     state: ServerState,
@@ -322,7 +322,7 @@ impl OAuthBearerServer {
         let token = bearer_token(auth.1)?.filter(|_| self.target_matches(&pairs));
         match token.and_then(|token| store.verify_bearer_token(authzid.as_deref(), &token)) {
             Some(authcid) => {
-                let identity = authorized(store, authcid, authzid)?;
+                let identity = authorized(store, authcid, authzid.as_deref())?;
                 Ok(ServerStep::Success {
                     identity,
                     additional_data: None,
@@ -330,7 +330,7 @@ impl OAuthBearerServer {
             }
             None => {
                 self.state = ServerState::SentError;
-                Ok(ServerStep::Challenge(self.error.clone().into_bytes()))
+                Ok(ServerStep::Challenge(self.error.as_bytes().to_vec()))
             }
         }
     }

@@ -70,7 +70,9 @@ impl ClientSteps for PlainClient {
 pub(crate) struct PlainServer;
 
 /// Splits and checks a PLAIN message (RFC 4616 section 2 ABNF).
-fn parse(msg: &[u8]) -> Result<(&str, &str, Secret<String>), SaslError> {
+/// The password is borrowed: the one copy the store is shown is made by
+/// [`check_password`], after SASLprep.
+fn parse(msg: &[u8]) -> Result<(&str, &str, &str), SaslError> {
     let mut parts = msg.splitn(3, |b| *b == 0);
     let (Some(authzid), Some(authcid), Some(passwd)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(SaslError::Malformed("PLAIN message needs two NUL separators"));
@@ -88,7 +90,7 @@ fn parse(msg: &[u8]) -> Result<(&str, &str, Secret<String>), SaslError> {
     let authzid = utf8(authzid, "PLAIN authzid is not UTF-8")?;
     let authcid = utf8(authcid, "PLAIN authcid is not UTF-8")?;
     let passwd = utf8(passwd, "PLAIN password is not UTF-8")?;
-    Ok((authzid, authcid, Secret::new(passwd.to_owned())))
+    Ok((authzid, authcid, passwd))
 }
 
 /// Checks a user name and password the way PLAIN and LOGIN do: SASLprep both,
@@ -96,18 +98,26 @@ fn parse(msg: &[u8]) -> Result<(&str, &str, Secret<String>), SaslError> {
 /// an empty string, verification SHALL fail", so an empty prepared name or
 /// password never reaches the store (where an empty password may mean an
 /// unauthenticated directory bind that "succeeds").
+///
+/// Both are queries ([`saslprep::Profile::Query`], RFC 4616 section 4). The
+/// password is copied once: SASLprep borrows ASCII input, and a prepared
+/// non-ASCII password is moved, not copied, into the [`Secret`] the store
+/// sees, which wipes it.
 pub(crate) fn check_password(
     store: &dyn CredentialStore,
     authcid: &str,
-    password: &Secret<String>,
+    password: &str,
 ) -> Result<String, SaslError> {
     let user = saslprep::saslprep(authcid).map_err(|_| SaslError::AuthenticationFailed)?;
+    if user.is_empty() {
+        return Err(SaslError::AuthenticationFailed);
+    }
     let prepped = Secret::new(
-        saslprep::saslprep(password.expose())
+        saslprep::saslprep(password)
             .map_err(|_| SaslError::AuthenticationFailed)?
             .into_owned(),
     );
-    if user.is_empty() || prepped.expose().is_empty() {
+    if prepped.expose().is_empty() {
         return Err(SaslError::AuthenticationFailed);
     }
     if store.verify_password(&user, &prepped) {
@@ -131,8 +141,8 @@ impl ServerSteps for PlainServer {
 
     fn step(&mut self, response: &[u8], store: &dyn CredentialStore) -> Result<ServerStep, SaslError> {
         let (authzid, authcid, passwd) = parse(response)?;
-        let user = check_password(store, authcid, &passwd)?;
-        let identity = authorized(store, user, Some(authzid.to_owned()))?;
+        let user = check_password(store, authcid, passwd)?;
+        let identity = authorized(store, user, Some(authzid))?;
         Ok(ServerStep::Success {
             identity,
             additional_data: None,

@@ -7,8 +7,9 @@
 
 use super::{ClientSteps, no_success_data, random_bytes};
 use crate::client::{ChannelBindingFlag, ClientOptions, Credentials};
+use crate::saslprep::{self, Profile};
 use crate::server::{CredentialStore, ServerOptions, ServerStep, ServerSteps, authorized};
-use crate::{Limits, Mechanism, SaslError, Secret, saslprep};
+use crate::{Limits, Mechanism, SaslError, Secret};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
@@ -53,27 +54,30 @@ impl ScramHash {
         }
     }
 
-    /// HMAC(key, data) (RFC 5802 section 2.2).
-    fn hmac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
-        fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
+    /// HMAC(key, data) (RFC 5802 section 2.2), where data is the
+    /// concatenation of `parts` (so AuthMessage is never built in memory).
+    fn hmac(self, key: &[u8], parts: &[&[u8]]) -> Digest {
+        fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], parts: &[&[u8]]) -> Digest {
             // HMAC accepts keys of any length, so this cannot fail.
             let mut mac =
                 <M as hmac::digest::KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
-            mac.update(data);
-            mac.finalize().into_bytes().to_vec()
+            for part in parts {
+                mac.update(part);
+            }
+            Digest::new(&mac.finalize().into_bytes())
         }
         match self {
-            ScramHash::Sha1 => run::<Hmac<sha1::Sha1>>(key, data),
-            ScramHash::Sha256 => run::<Hmac<sha2::Sha256>>(key, data),
+            ScramHash::Sha1 => run::<Hmac<sha1::Sha1>>(key, parts),
+            ScramHash::Sha256 => run::<Hmac<sha2::Sha256>>(key, parts),
         }
     }
 
     /// H(data).
-    fn h(self, data: &[u8]) -> Vec<u8> {
+    fn h(self, data: &[u8]) -> Digest {
         use sha2::Digest as _;
         match self {
-            ScramHash::Sha1 => sha1::Sha1::digest(data).to_vec(),
-            ScramHash::Sha256 => sha2::Sha256::digest(data).to_vec(),
+            ScramHash::Sha1 => Digest::new(&sha1::Sha1::digest(data)),
+            ScramHash::Sha256 => Digest::new(&sha2::Sha256::digest(data)),
         }
     }
 
@@ -85,6 +89,38 @@ impl ScramHash {
             ScramHash::Sha256 => pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, &mut out),
         }
         Secret::new(out)
+    }
+}
+
+/// A hash or HMAC output (20 or 32 octets) kept on the stack, not the heap:
+/// SCRAM computes several per exchange. It may be key material
+/// (ClientKey, a salted password), so it is zeroed when dropped.
+struct Digest {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl Digest {
+    /// Copies `bytes` (at most 32 octets: a SHA-1 or SHA-256 output).
+    fn new(bytes: &[u8]) -> Self {
+        let mut buf = [0u8; 32];
+        let len = bytes.len().min(32);
+        buf[..len].copy_from_slice(&bytes[..len]);
+        Digest { buf, len }
+    }
+}
+
+impl std::ops::Deref for Digest {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl Drop for Digest {
+    fn drop(&mut self) {
+        self.buf = [0; 32];
+        std::hint::black_box(&self.buf);
     }
 }
 
@@ -108,9 +144,12 @@ pub struct ScramKeys {
 }
 
 impl ScramKeys {
-    /// Derives the keys from a password (SASLprep'ed first), a salt and an
-    /// iteration count: what an application does when an account is created or
-    /// its password changes, to store keys instead of the password.
+    /// Derives the keys from a password (SASLprep'ed first, as a stored
+    /// string: [`Profile::Stored`](crate::saslprep::Profile::Stored), RFC 5802
+    /// section 2.2), a salt and an iteration count: what an application does
+    /// when an account is created or its password changes, to store keys
+    /// instead of the password. A password with a code point Unicode 3.2 left
+    /// unassigned fails with [`SaslError::InvalidCredentials`].
     ///
     /// ```
     /// use sasl::{ScramHash, ScramKeys};
@@ -127,10 +166,15 @@ impl ScramKeys {
                 "SCRAM needs a salt and an iteration count of at least 1",
             ));
         }
-        let prepped = saslprep::saslprep(password)
+        let prepped = saslprep::saslprep_with(password, Profile::Stored)
             .map_err(|_| SaslError::InvalidCredentials("password fails SASLprep"))?;
         let salted = hash.hi(prepped.as_bytes(), salt, iterations);
-        Ok(Self::from_salted(hash, salt.to_vec(), iterations, &salted))
+        Ok(Self::from_salted(
+            hash,
+            salt.to_vec(),
+            iterations,
+            salted.expose(),
+        ))
     }
 
     /// [`ScramKeys::derive`] with 16 random octets of salt from the OS.
@@ -139,19 +183,22 @@ impl ScramKeys {
         Self::derive(hash, password, &salt, iterations)
     }
 
-    fn from_salted(hash: ScramHash, salt: Vec<u8>, iterations: u32, salted: &Secret<Vec<u8>>) -> Self {
-        let client_key = Secret::new(hash.hmac(salted.expose(), b"Client Key"));
+    fn from_salted(hash: ScramHash, salt: Vec<u8>, iterations: u32, salted: &[u8]) -> Self {
+        let client_key = hash.hmac(salted, &[b"Client Key"]);
         ScramKeys {
             hash,
             salt,
             iterations,
-            stored_key: Secret::new(hash.h(client_key.expose())),
-            server_key: Secret::new(hash.hmac(salted.expose(), b"Server Key")),
+            stored_key: Secret::new(hash.h(&client_key).to_vec()),
+            server_key: Secret::new(hash.hmac(salted, &[b"Server Key"]).to_vec()),
         }
     }
 
     /// Checks a password against the stored keys (for PLAIN and LOGIN on a
-    /// server that stores only SCRAM keys). Costs one PBKDF2 run.
+    /// server that stores only SCRAM keys). Costs one PBKDF2 run. The
+    /// password is prepared as SCRAM does (RFC 5802 section 2.2, a stored
+    /// string), so one with a code point Unicode 3.2 left unassigned never
+    /// matches: no stored keys can have been derived from it.
     #[must_use]
     pub fn verify_password(&self, password: &Secret<String>) -> bool {
         match Self::derive(self.hash, password.expose(), &self.salt, self.iterations) {
@@ -260,8 +307,29 @@ fn is_printable_nonce(n: &str) -> bool {
     !n.is_empty() && n.bytes().all(|b| (0x21..=0x7E).contains(&b) && b != b',')
 }
 
-fn xor(a: &[u8], b: &[u8]) -> Vec<u8> {
-    a.iter().zip(b).map(|(x, y)| x ^ y).collect()
+/// `a XOR b`, octet by octet (as long as the shorter).
+fn xor(a: &[u8], b: &[u8]) -> Digest {
+    let mut out = Digest::new(a);
+    out.len = out.len.min(b.len());
+    for (o, y) in out.buf.iter_mut().zip(b) {
+        *o ^= y;
+    }
+    out
+}
+
+/// Is `text` the canonical (padded) base64 of `bytes`? Encodes three octets
+/// at a time on the stack and compares as it goes.
+fn is_base64_of(text: &str, bytes: &[u8]) -> bool {
+    if base64::encoded_len(bytes.len(), true) != Some(text.len()) {
+        return false;
+    }
+    bytes
+        .chunks(3)
+        .zip(text.as_bytes().chunks(4))
+        .all(|(group, want)| {
+            let mut out = [0u8; 4];
+            B64.encode_slice(group, &mut out) == Ok(4) && out == want
+        })
 }
 
 /// Splits `msg` at its first attribute `k=value`, checking the name.
@@ -315,8 +383,10 @@ impl ScramClient {
         options: &ClientOptions,
     ) -> Result<Box<dyn crate::ClientMechanism>, SaslError> {
         let password = creds.password()?;
+        // RFC 5802 section 2.2: Normalize(password) treats it as a stored
+        // string (no unassigned code points); the user name below is a query.
         let password = Secret::new(
-            saslprep::saslprep(password.expose())
+            saslprep::saslprep_with(password.expose(), Profile::Stored)
                 .map_err(|_| SaslError::InvalidCredentials("password fails SASLprep"))?
                 .into_owned(),
         );
@@ -400,17 +470,23 @@ impl ScramClient {
         }
         let hash = self.hash;
         let salted = hash.hi(self.password.expose().as_bytes(), &salt, iterations);
-        let client_key = Secret::new(hash.hmac(salted.expose(), b"Client Key"));
-        let stored_key = hash.h(client_key.expose());
+        let client_key = hash.hmac(salted.expose(), &[b"Client Key"]);
+        let stored_key = hash.h(&client_key);
         let without_proof = format!("c={},r={nonce}", B64.encode(self.gs2_header.as_bytes()));
-        let auth_message = format!("{},{server_first},{without_proof}", self.client_first_bare);
-        let client_signature = hash.hmac(&stored_key, auth_message.as_bytes());
-        let proof = xor(client_key.expose(), &client_signature);
-        let server_key = hash.hmac(salted.expose(), b"Server Key");
-        let server_signature = hash.hmac(&server_key, auth_message.as_bytes());
+        let auth_message: [&[u8]; 5] = [
+            self.client_first_bare.as_bytes(),
+            b",",
+            server_first.as_bytes(),
+            b",",
+            without_proof.as_bytes(),
+        ];
+        let client_signature = hash.hmac(&stored_key, &auth_message);
+        let proof = xor(&client_key, &client_signature);
+        let server_key = hash.hmac(salted.expose(), &[b"Server Key"]);
+        let server_signature = hash.hmac(&server_key, &auth_message).to_vec();
         self.state = ClientState::SentFinal { server_signature };
         Ok(Secret::new(
-            format!("{without_proof},p={}", B64.encode(proof)).into_bytes(),
+            format!("{without_proof},p={}", B64.encode(&*proof)).into_bytes(),
         ))
     }
 
@@ -504,8 +580,8 @@ impl ScramKeys {
     /// user exists; always false.
     pub(crate) fn verify_unknown_user(password: &Secret<String>, iterations: u32) -> bool {
         let salt = match unknown_user_key() {
-            Ok(key) => ScramHash::Sha256.hmac(key, b"unknown user salt"),
-            Err(_) => vec![0; 16],
+            Ok(key) => ScramHash::Sha256.hmac(key, &[b"unknown user salt"]),
+            Err(_) => Digest::new(&[0; 16]),
         };
         let keys = Self::derive(
             ScramHash::Sha256,
@@ -524,10 +600,14 @@ enum ServerState {
     SentFirst {
         user: String,
         authzid: Option<String>,
-        gs2_header: String,
-        client_first_bare: String,
+        /// The whole client-first-message: the GS2 header, then the bare
+        /// message from `gs2_len` on (one copy for both).
+        client_first: String,
+        gs2_len: usize,
+        /// The server-first-message; it starts with `r=` and the `nonce_len`
+        /// octets of the nonce.
         server_first: String,
-        nonce: String,
+        nonce_len: usize,
         /// The user's keys, or made-up ones for an unknown user.
         keys: ScramKeys,
         /// False for an unknown user: the exchange runs on with made-up keys,
@@ -578,9 +658,8 @@ impl ScramServer {
     /// reveal whether the user exists).
     fn fake_keys(&self, user: &str, iterations: u32) -> Result<ScramKeys, SaslError> {
         let key = unknown_user_key()?;
-        let mut salt = self.hash.hmac(key, user.as_bytes());
-        salt.truncate(16);
-        let salted = Secret::new(self.hash.hmac(key, &salt));
+        let salt = self.hash.hmac(key, &[user.as_bytes()])[..16].to_vec();
+        let salted = self.hash.hmac(key, &[&salt]);
         Ok(ScramKeys::from_salted(
             self.hash,
             salt,
@@ -618,7 +697,7 @@ impl ScramServer {
                     .ok_or(SaslError::Malformed("bad SCRAM GS2 authzid"))?,
             )?),
         };
-        let gs2_header = &msg[..msg.len() - bare.len()];
+        let gs2_len = msg.len() - bare.len();
         if bare.starts_with("m=") {
             return Err(SaslError::Unsupported("SCRAM mandatory extension (m=)"));
         }
@@ -629,39 +708,54 @@ impl ScramServer {
         if !is_printable_nonce(cnonce) {
             return Err(SaslError::Malformed("SCRAM client nonce is not printable"));
         }
-        // RFC 5802 section 5.1: abort if preparation fails or leaves nothing.
-        let user = saslprep::saslprep(&user)
-            .ok()
-            .filter(|u| !u.is_empty())
-            .ok_or(SaslError::AuthenticationFailed)?
-            .into_owned();
+        // RFC 5802 section 5.1: abort if preparation fails or leaves nothing
+        // (the user name is a query). An unchanged name is kept, not copied.
+        let mut user = user;
+        match saslprep::saslprep(&user) {
+            Ok(p) if p.is_empty() => return Err(SaslError::AuthenticationFailed),
+            Ok(std::borrow::Cow::Owned(p)) => user = p,
+            Ok(std::borrow::Cow::Borrowed(_)) => {}
+            Err(_) => return Err(SaslError::AuthenticationFailed),
+        }
         let (keys, known) = match store.scram_keys(self.hash, &user).filter(|k| k.hash == self.hash) {
             Some(k) => (k, true),
             None => (self.fake_keys(&user, store.unknown_user_iterations())?, false),
         };
-        let nonce = format!("{cnonce}{}", self.server_nonce);
-        let server_first = format!("r={nonce},s={},i={}", B64.encode(&keys.salt), keys.iterations);
+        // server-first-message = "r=" nonce ",s=" salt ",i=" iteration-count,
+        // written into one buffer of the right size.
+        let nonce_len = cnonce.len() + self.server_nonce.len();
+        let salt_len = base64::encoded_len(keys.salt.len(), true).unwrap_or(0);
+        let mut server_first = String::with_capacity(2 + nonce_len + 3 + salt_len + 3 + 10);
+        server_first.push_str("r=");
+        server_first.push_str(cnonce);
+        server_first.push_str(&self.server_nonce);
+        server_first.push_str(",s=");
+        B64.encode_string(&keys.salt, &mut server_first);
+        server_first.push_str(",i=");
+        // Writing to a String cannot fail; the capacity above holds the digits.
+        let _ = std::fmt::Write::write_fmt(&mut server_first, format_args!("{}", keys.iterations));
+        let challenge = server_first.as_bytes().to_vec();
         self.state = ServerState::SentFirst {
             user,
             authzid,
-            gs2_header: gs2_header.to_owned(),
-            client_first_bare: bare.to_owned(),
-            server_first: server_first.clone(),
-            nonce,
+            client_first: msg.to_owned(),
+            gs2_len,
+            server_first,
+            nonce_len,
             keys,
             known,
         };
-        Ok(ServerStep::Challenge(server_first.into_bytes()))
+        Ok(ServerStep::Challenge(challenge))
     }
 
     fn client_final(&mut self, msg: &[u8], store: &dyn CredentialStore) -> Result<ServerStep, SaslError> {
         let ServerState::SentFirst {
             user,
             authzid,
-            gs2_header,
-            client_first_bare,
+            client_first,
+            gs2_len,
             server_first,
-            nonce,
+            nonce_len,
             keys,
             known,
         } = std::mem::replace(&mut self.state, ServerState::Start)
@@ -677,29 +771,52 @@ impl ScramServer {
         let cbind = attr(parts.next(), 'c', "SCRAM client-final lacks c=")?;
         let final_nonce = attr(parts.next(), 'r', "SCRAM client-final lacks r=")?;
         check_extensions(parts)?;
-        let cbind = B64
-            .decode(cbind)
-            .map_err(|_| SaslError::Malformed("SCRAM channel binding is not base64"))?;
-        let proof = B64
-            .decode(proof)
-            .map_err(|_| SaslError::Malformed("SCRAM proof is not base64"))?;
-        if proof.len() != self.hash.output_len() {
+        let (gs2_header, client_first_bare) = client_first.split_at(gs2_len);
+        let nonce = &server_first[2..2 + nonce_len];
+        // Without -PLUS the channel binding is exactly the GS2 header of
+        // client-first: compared as its (canonical) base64, so nothing is
+        // decoded onto the heap; a value that differs is decoded only to tell
+        // malformed input from a mismatch.
+        let cbind_ok = is_base64_of(cbind, gs2_header.as_bytes());
+        if !cbind_ok && B64.decode(cbind).is_err() {
+            return Err(SaslError::Malformed("SCRAM channel binding is not base64"));
+        }
+        // The proof is as long as the hash output, at most 32 octets (44
+        // base64 characters); decoded on the stack.
+        let mut proof_buf = [0u8; 48];
+        if proof.len() > 64 {
             return Err(SaslError::Malformed("SCRAM proof has the wrong length"));
         }
-        // Without -PLUS the channel binding is exactly the GS2 header of client-first.
-        if cbind != gs2_header.as_bytes() || final_nonce != nonce {
+        let proof_len = B64
+            .decode_slice(proof, &mut proof_buf)
+            .map_err(|_| SaslError::Malformed("SCRAM proof is not base64"))?;
+        if proof_len != self.hash.output_len() {
+            return Err(SaslError::Malformed("SCRAM proof has the wrong length"));
+        }
+        if !cbind_ok || final_nonce != nonce {
             return Err(SaslError::AuthenticationFailed);
         }
-        let auth_message = format!("{client_first_bare},{server_first},{without_proof}");
-        let client_signature = self.hash.hmac(keys.stored_key.expose(), auth_message.as_bytes());
-        let client_key = Secret::new(xor(&proof, &client_signature));
-        let proof_ok = ct_eq(&self.hash.h(client_key.expose()), keys.stored_key.expose());
+        // AuthMessage = client-first-message-bare "," server-first-message ","
+        // client-final-message-without-proof, fed to HMAC part by part.
+        let auth_message: [&[u8]; 5] = [
+            client_first_bare.as_bytes(),
+            b",",
+            server_first.as_bytes(),
+            b",",
+            without_proof.as_bytes(),
+        ];
+        let client_signature = self.hash.hmac(keys.stored_key.expose(), &auth_message);
+        let client_key = xor(&proof_buf[..proof_len], &client_signature);
+        let proof_ok = ct_eq(&self.hash.h(&client_key), keys.stored_key.expose());
         if !(proof_ok & known) {
             return Err(SaslError::AuthenticationFailed);
         }
-        let identity = authorized(store, user, authzid)?;
-        let server_signature = self.hash.hmac(keys.server_key.expose(), auth_message.as_bytes());
-        let server_final = format!("v={}", B64.encode(server_signature)).into_bytes();
+        let identity = authorized(store, user, authzid.as_deref())?;
+        let server_signature = self.hash.hmac(keys.server_key.expose(), &auth_message);
+        let mut server_final = String::with_capacity(2 + 44);
+        server_final.push_str("v=");
+        B64.encode_string(&*server_signature, &mut server_final);
+        let server_final = server_final.into_bytes();
         if self.success_data {
             return Ok(ServerStep::Success {
                 identity,

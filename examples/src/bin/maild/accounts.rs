@@ -26,9 +26,17 @@ pub(crate) fn parse_user(spec: &str) -> Result<(String, String), String> {
         .split_once(':')
         .ok_or_else(|| format!("--user {spec:?}: expected ADDRESS:PASSWORD"))?;
     let addr = normalize_address(addr)
-        .ok_or_else(|| format!("--user {spec:?}: not a plain local@domain address"))?;
+        .ok_or_else(|| format!("--user {addr:?}: not a plain local@domain address"))?;
     if password.is_empty() {
-        return Err(format!("--user {spec:?}: empty password"));
+        return Err(format!("--user {addr}: empty password"));
+    }
+    // The password is kept (as SCRAM keys), so it must be a SASLprep stored
+    // string (RFC 3454 section 7, RFC 5802 section 2.2): no prohibited
+    // character and no code point Unicode 3.2 left unassigned.
+    if sasl::saslprep::saslprep_with(password, sasl::saslprep::Profile::Stored).is_err() {
+        return Err(format!(
+            "--user {addr}: the password holds a character SASLprep does not allow in a stored password"
+        ));
     }
     Ok((addr, password.to_owned()))
 }
@@ -246,6 +254,18 @@ mod tests {
             ("bob@b.test".to_owned(), "pa:ss".to_owned())
         );
         assert!(parse_user("bob@b.test:").is_err());
+        // The password is stored (as SCRAM keys): SASLprep's stored-string
+        // profile refuses one with a code point Unicode 3.2 left unassigned
+        // (RFC 3454 section 7, RFC 5802 section 2.2), and a prohibited one.
+        assert!(parse_user("bob@b.test:pass\u{0221}").is_err());
+        assert!(parse_user("bob@b.test:pa\u{0007}ss").is_err());
+        assert_eq!(parse_user("bob@b.test:p\u{e4}ss").unwrap().1, "p\u{e4}ss");
+        let mut a = Accounts {
+            users: BTreeMap::new(),
+            domains: Vec::new(),
+            file: PathBuf::new(),
+        };
+        assert!(a.set("bob@b.test", "pass\u{1F600}").is_err());
     }
 
     #[test]
