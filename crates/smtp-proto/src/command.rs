@@ -23,7 +23,7 @@ pub enum Host<'a> {
     Ipv6(Ipv6Addr),
     /// `[tag:content]` (General-address-literal, RFC 5321 4.1.3).
     General {
-        /// Standardized-tag.
+        /// Standardized-tag: an Ldh-str (letters, digits, hyphens; no dot).
         tag: &'a [u8],
         /// dcontent.
         content: &'a [u8],
