@@ -587,15 +587,21 @@ pub enum Command<'a> {
     },
     /// `RSET`.
     Rset,
-    /// `VRFY string`.
+    /// `VRFY string [SP "SMTPUTF8"]` (RFC 5321 4.1.1.6, RFC 6531 3.7.4.2).
     Vrfy {
-        /// The argument, raw.
+        /// The argument, raw, without the SMTPUTF8 parameter.
         arg: &'a [u8],
+        /// The SMTPUTF8 parameter was given: the reply may hold UTF-8
+        /// (RFC 6531 3.7.4.2, for this command only).
+        smtputf8: bool,
     },
-    /// `EXPN string`.
+    /// `EXPN string [SP "SMTPUTF8"]` (RFC 5321 4.1.1.7, RFC 6531 3.7.4.2).
     Expn {
-        /// The argument, raw.
+        /// The argument, raw, without the SMTPUTF8 parameter.
         arg: &'a [u8],
+        /// The SMTPUTF8 parameter was given: the reply may hold UTF-8
+        /// (RFC 6531 3.7.4.2, for this command only).
+        smtputf8: bool,
     },
     /// `HELP [string]`.
     Help {
@@ -671,6 +677,24 @@ fn string_arg(rest: Option<&[u8]>) -> Result<&[u8], CommandError> {
         }
         _ => Err(CommandError::Syntax("argument required")),
     }
+}
+
+/// The optional VRFY/EXPN parameter, with its space.
+const SP_SMTPUTF8: &[u8] = b" SMTPUTF8";
+
+/// Splits a trailing `SP "SMTPUTF8"` (any case) off a VRFY/EXPN argument
+/// (RFC 6531 3.7.4.2); the argument before it must not be empty.
+fn split_smtputf8(a: &[u8]) -> (&[u8], bool) {
+    match a.len().checked_sub(SP_SMTPUTF8.len()) {
+        Some(n) if n > 0 && a[n..].eq_ignore_ascii_case(SP_SMTPUTF8) => (&a[..n], true),
+        _ => (a, false),
+    }
+}
+
+/// `String [ SP "SMTPUTF8" ]` of VRFY and EXPN (RFC 6531 3.7.4.2): the
+/// argument and whether the parameter was given.
+fn utf8_string_arg(rest: Option<&[u8]>) -> Result<(&[u8], bool), CommandError> {
+    Ok(split_smtputf8(string_arg(rest)?))
 }
 
 fn opt_string(rest: Option<&[u8]>) -> Result<Option<&[u8]>, CommandError> {
@@ -829,12 +853,14 @@ impl<'a> Command<'a> {
             k if k == key(b"HELP") => Command::Help {
                 topic: opt_string(rest)?,
             },
-            k if k == key(b"VRFY") => Command::Vrfy {
-                arg: string_arg(rest)?,
-            },
-            k if k == key(b"EXPN") => Command::Expn {
-                arg: string_arg(rest)?,
-            },
+            k if k == key(b"VRFY") => {
+                let (arg, smtputf8) = utf8_string_arg(rest)?;
+                Command::Vrfy { arg, smtputf8 }
+            }
+            k if k == key(b"EXPN") => {
+                let (arg, smtputf8) = utf8_string_arg(rest)?;
+                Command::Expn { arg, smtputf8 }
+            }
             k if k == key(b"STARTTLS") => {
                 no_args(rest)?;
                 Command::StartTls
@@ -882,7 +908,7 @@ impl<'a> Command<'a> {
     /// use bytes::BytesMut;
     /// use smtp_proto::Command;
     /// let mut out = BytesMut::new();
-    /// Command::Vrfy { arg: b"x\r\nRSET" }.encode(&mut out).unwrap_err();
+    /// Command::Vrfy { arg: b"x\r\nRSET", smtputf8: false }.encode(&mut out).unwrap_err();
     /// Command::Bdat { size: 10, last: true }.encode(&mut out).unwrap();
     /// assert_eq!(&out[..], b"BDAT 10 LAST\r\n");
     /// ```
@@ -950,8 +976,22 @@ impl<'a> Command<'a> {
                 }
             }
             Command::Rset => out.put_slice(b"RSET"),
-            Command::Vrfy { arg } => word(out, "VRFY", Some(arg))?,
-            Command::Expn { arg } => word(out, "EXPN", Some(arg))?,
+            Command::Vrfy { arg, smtputf8 } | Command::Expn { arg, smtputf8 } => {
+                let verb = if matches!(self, Command::Vrfy { .. }) {
+                    "VRFY"
+                } else {
+                    "EXPN"
+                };
+                // Without the flag, an argument ending in " SMTPUTF8" would
+                // read back as the parameter.
+                if !smtputf8 && split_smtputf8(arg).1 {
+                    return Err(EncodeError::Invalid("argument ends with the SMTPUTF8 parameter"));
+                }
+                word(out, verb, Some(arg))?;
+                if *smtputf8 {
+                    out.put_slice(SP_SMTPUTF8);
+                }
+            }
             Command::Help { topic } => word(out, "HELP", *topic)?,
             Command::Noop { arg } => word(out, "NOOP", *arg)?,
             Command::Quit => out.put_slice(b"QUIT"),

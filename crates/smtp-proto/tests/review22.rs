@@ -80,3 +80,71 @@ fn general_address_literal_tag_is_an_ldh_str() {
         assert!(host.write_to(&mut BytesMut::new()).is_err(), "{host:?}");
     }
 }
+
+/// RFC 6531 3.7.4.2: `vrfy = "VRFY" SP String [ SP "SMTPUTF8" ] CRLF`,
+/// `expn = "EXPN" SP String [ SP "SMTPUTF8" ] CRLF`; "The SMTPUTF8
+/// parameter does not accept a value" and "enables UTF-8 replies for that
+/// command only". The parameter is not part of the String: the application
+/// must see the name to look up alone, and whether UTF-8 may be answered.
+#[test]
+fn vrfy_and_expn_take_the_smtputf8_parameter_apart() {
+    let cases: [(&[u8], &[u8]); 6] = [
+        (b"VRFY user SMTPUTF8", b"user"),
+        (b"VRFY J\xc3\xb6rg Smith smtputf8", b"J\xc3\xb6rg Smith"),
+        (b"EXPN list SMTPUTF8", b"list"),
+        (b"EXPN list SmtpUtf8", b"list"),
+        (b"VRFY SMTPUTF8", b"SMTPUTF8"),
+        (b"VRFY user", b"user"),
+    ];
+    for (line, want) in cases {
+        let arg = match Command::parse(line) {
+            Ok(Command::Vrfy { arg, .. } | Command::Expn { arg, .. }) => arg,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(arg, want, "{:?}", String::from_utf8_lossy(line));
+        assert_eq!(parse_round_trip(line), Ok(()));
+    }
+    // "SMTPUTF8" with a value, or followed by more text, is part of the String.
+    for (line, want) in [
+        (&b"VRFY user SMTPUTF8=1"[..], &b"user SMTPUTF8=1"[..]),
+        (b"VRFY user SMTPUTF8 x", b"user SMTPUTF8 x"),
+        (b"VRFY user XSMTPUTF8", b"user XSMTPUTF8"),
+    ] {
+        let arg = match Command::parse(line) {
+            Ok(Command::Vrfy { arg, .. }) => arg,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(arg, want);
+    }
+    // The encoder writes the parameter from the flag, and refuses an
+    // argument that would read back as holding it.
+    let enc = |c: Command<'_>| {
+        let mut out = BytesMut::new();
+        c.encode(&mut out).map(|()| out.to_vec())
+    };
+    assert_eq!(
+        enc(Command::Vrfy {
+            arg: b"user",
+            smtputf8: true
+        }),
+        Ok(b"VRFY user SMTPUTF8\r\n".to_vec())
+    );
+    assert_eq!(
+        enc(Command::Expn {
+            arg: b"user smtputf8",
+            smtputf8: true
+        }),
+        Ok(b"EXPN user smtputf8 SMTPUTF8\r\n".to_vec())
+    );
+    for arg in [&b"user SMTPUTF8"[..], b"a smtpUTF8"] {
+        assert!(enc(Command::Vrfy { arg, smtputf8: false }).is_err());
+        assert!(enc(Command::Expn { arg, smtputf8: false }).is_err());
+    }
+    assert_eq!(
+        Command::parse(b"VRFY user SMTPUTF8"),
+        Ok(Command::Vrfy {
+            arg: b"user",
+            smtputf8: true
+        })
+    );
+}
