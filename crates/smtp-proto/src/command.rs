@@ -666,15 +666,19 @@ fn no_args(rest: Option<&[u8]>) -> Result<(), CommandError> {
     }
 }
 
+/// Whether `a` is a string argument as the parser takes it (VRFY, EXPN,
+/// HELP, NOOP, ETRN): not empty, only graphic ASCII, SP, HTAB and non-ASCII
+/// bytes (a lenient reading of RFC 5321 4.1.2 `String`, which holds no
+/// control byte).
+fn is_string_arg(a: &[u8]) -> bool {
+    !a.is_empty()
+        && a.iter()
+            .all(|&b| b == b' ' || b == b'\t' || b.is_ascii_graphic() || b >= 0x80)
+}
+
 fn string_arg(rest: Option<&[u8]>) -> Result<&[u8], CommandError> {
     match rest {
-        Some(a)
-            if !a.is_empty()
-                && a.iter()
-                    .all(|&b| b == b' ' || b == b'\t' || b.is_ascii_graphic() || b >= 0x80) =>
-        {
-            Ok(a)
-        }
+        Some(a) if is_string_arg(a) => Ok(a),
         _ => Err(CommandError::Syntax("argument required")),
     }
 }
@@ -933,6 +937,10 @@ impl<'a> Command<'a> {
                 check_arg(a)?;
                 if a.is_empty() {
                     return Err(EncodeError::Invalid("empty argument"));
+                }
+                // What the parser would refuse (a control byte, DEL).
+                if !is_string_arg(a) {
+                    return Err(EncodeError::Invalid("control byte in argument"));
                 }
                 out.put_u8(b' ');
                 out.put_slice(a);

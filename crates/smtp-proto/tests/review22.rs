@@ -148,3 +148,30 @@ fn vrfy_and_expn_take_the_smtputf8_parameter_apart() {
         })
     );
 }
+
+/// Encoders write only what parses back: a VRFY, EXPN, HELP, NOOP or ETRN
+/// argument with a control byte other than HTAB, or DEL, is refused by the
+/// parser (501) and so must be refused by the encoder.
+#[test]
+fn string_arguments_the_parser_refuses_are_not_encoded() {
+    for bad in [&b"a\x01b"[..], b"a\x7fb", b"\x1b[0m", b"a\x0cb"] {
+        let mut line = b"VRFY ".to_vec();
+        line.extend_from_slice(bad);
+        assert!(Command::parse(&line).is_err(), "{line:?}");
+        for c in [
+            Command::Vrfy {
+                arg: bad,
+                smtputf8: false,
+            },
+            Command::Expn {
+                arg: bad,
+                smtputf8: true,
+            },
+            Command::Help { topic: Some(bad) },
+            Command::Noop { arg: Some(bad) },
+            Command::Etrn { node: bad },
+        ] {
+            assert!(c.encode(&mut BytesMut::new()).is_err(), "{c:?}");
+        }
+    }
+}
