@@ -35,7 +35,7 @@
 //! [`ServerConfig::reject_early_talkers`] does the same for a client that
 //! talks before the greeting (Postfix postscreen's pregreet test).
 
-use crate::command::{AuthLine, BodyType, Command, ForwardPath, MailParams, RcptParams, ReversePath};
+use crate::command::{AuthLine, BodyType, Command, ForwardPath, Host, MailParams, RcptParams, ReversePath};
 use crate::error::{CommandError, Error, ErrorKind, UsageError};
 use crate::limits::{Limits, Timeouts};
 use crate::reply::{EnhancedCode, Reply};
@@ -52,7 +52,10 @@ use std::time::{Duration, Instant};
 /// PIPELINING, SIZE, 8BITMIME, SMTPUTF8, DSN, ENHANCEDSTATUSCODES and CHUNKING.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// The server's name, used in the greeting and in replies.
+    /// The server's name, used in the greeting and in replies: an ASCII
+    /// domain (A-labels for an internationalised one, RFC 6531 3.7.1) or an
+    /// address literal (RFC 5321 4.2 `Greeting`). Any other value is
+    /// replaced by `localhost`, as [`ServerSession::config`] then shows.
     pub hostname: String,
     /// Text after the name in the 220 greeting.
     pub greeting: String,
@@ -584,7 +587,10 @@ impl ServerSession {
     /// A new session; the 220 greeting is queued at once unless a greeting
     /// delay is configured.
     #[must_use]
-    pub fn new(cfg: ServerConfig, now: Instant) -> Self {
+    pub fn new(mut cfg: ServerConfig, now: Instant) -> Self {
+        if matches!(Host::own_name(&cfg.hostname), Host::Domain(b"localhost")) {
+            "localhost".clone_into(&mut cfg.hostname);
+        }
         let limits = cfg.limits;
         let dot = DotDecoder::with_policy(cfg.bare_line_endings);
         let mut s = ServerSession {

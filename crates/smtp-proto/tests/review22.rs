@@ -175,3 +175,58 @@ fn string_arguments_the_parser_refuses_are_not_encoded() {
         }
     }
 }
+
+/// The name the server gives for itself in the greeting, the EHLO reply and
+/// the other replies that carry it: RFC 5321 4.2 `Greeting = ( "220 "
+/// (Domain / address-literal) [ SP textstring ] CRLF ) / ...` and 4.1.1.1
+/// `ehlo-ok-rsp = ( "250" SP Domain [ SP ehlo-greet ] CRLF ) / ...`; RFC
+/// 6531 3.7.1: "If the SMTPUTF8-aware SMTP server provides domain names in
+/// the EHLO response, they MUST be in the form of LDH labels or A-labels."
+/// A configured name that is not one (a U-label, a space, a control byte)
+/// is replaced by `localhost`, as the client does with its EHLO name.
+#[test]
+fn server_names_itself_with_an_ascii_domain_or_address_literal() {
+    use smtp_proto::checks::ServerApp;
+    use smtp_proto::{ServerConfig, ServerSession};
+    use std::time::Instant;
+    let first_word = |line: &str, skip: usize| -> String {
+        line[skip..]
+            .split([' ', '\r'])
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    for (name, want) in [
+        ("mx.example.test", "mx.example.test"),
+        ("[192.0.2.1]", "[192.0.2.1]"),
+        ("[IPv6:2001:db8::1]", "[IPv6:2001:db8::1]"),
+        ("b\u{fc}cher.example.test", "localhost"),
+        ("mx.example.test ESMTP Postfix", "localhost"),
+        ("mx\texample", "localhost"),
+        ("mx\r\n250 x", "localhost"),
+        ("", "localhost"),
+    ] {
+        let now = Instant::now();
+        let mut s = ServerSession::new(
+            ServerConfig {
+                hostname: name.into(),
+                ..ServerConfig::default()
+            },
+            now,
+        );
+        let mut app = ServerApp::default();
+        let greeting = String::from_utf8_lossy(&proto_core::drain_transmit(&mut s)).into_owned();
+        assert!(greeting.starts_with("220 "), "{name:?}: {greeting:?}");
+        assert_eq!(first_word(&greeting, 4), want, "{name:?}: {greeting:?}");
+        s.handle_input(b"EHLO client.test\r\n");
+        let r = app.drive(&mut s, now);
+        s.handle_input(b"QUIT\r\n");
+        let r = r.and_then(|()| app.drive(&mut s, now));
+        let out = String::from_utf8_lossy(&proto_core::drain_transmit(&mut s)).into_owned();
+        assert!(r.is_ok(), "{name:?}: {out:?}");
+        assert!(out.starts_with("250-"), "{name:?}: {out:?}");
+        assert_eq!(first_word(&out, 4), want, "{name:?}: {out:?}");
+        assert!(out.contains(&format!("221 2.0.0 {want} ")), "{name:?}: {out:?}");
+        assert!(out.is_ascii());
+    }
+}
