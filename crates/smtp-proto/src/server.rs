@@ -16,6 +16,12 @@
 //! RFC 3207 4), and end the session with 421 at any time
 //! ([`shutdown`](ServerSession::shutdown), RFC 5321 3.8).
 //!
+//! The session always announces ENHANCEDSTATUSCODES, so every 2yz, 4yz and
+//! 5yz reply but the greeting and the HELO/EHLO/LHLO reply carries an
+//! enhanced status code (RFC 2034 4). A reply the application gives without
+//! one is sent with `class.0.0` (RFC 3463 3.1, "Other undefined Status") on
+//! each line; the line limit applies to the lines as sent.
+//!
 //! # Pipelining (RFC 2920)
 //!
 //! Replies are produced in command order and held back until a
@@ -865,8 +871,15 @@ impl ServerSession {
         }
     }
 
+    /// Writes a reply, with `class.0.0` when it has no enhanced code (RFC
+    /// 2034 4: ENHANCEDSTATUSCODES is always announced, and the codes "must
+    /// appear in all 2xx, 4xx, and 5xx response lines other than initial
+    /// greeting and any response to HELO or EHLO"; those two are written
+    /// by `reply_text` and `send_helo_reply`).
     fn reply(&mut self, r: &Reply) {
-        if r.check(self.cfg.limits.reply_line).is_err() || r.write_to(&mut self.held).is_err() {
+        if r.write_as_server(self.cfg.limits.reply_line, &mut self.held)
+            .is_err()
+        {
             self.local_error();
         }
     }
@@ -876,7 +889,7 @@ impl ServerSession {
     /// again (RFC 5321 4.5.3.1.5: reply lines of at most
     /// [`Limits::reply_line`], 512 octets, CRLF included).
     fn check_given(&self, r: &Reply) -> Result<(), UsageError> {
-        r.check(self.cfg.limits.reply_line).map_err(|_| {
+        r.check_as_server(self.cfg.limits.reply_line).map_err(|_| {
             UsageError::BadArgument(
                 "reply cannot be sent: CR, LF or NUL, bad code, or a line over the reply_line limit",
             )
@@ -1442,7 +1455,11 @@ impl ServerSession {
                 add(format!("AUTH {list}"));
             }
         }
-        self.reply(&Reply::with_lines(250, None, lines));
+        // No enhanced code in the EHLO reply (RFC 2034 4).
+        let max = self.cfg.limits.reply_line;
+        if crate::reply::write_reply(250, None, &lines, max, &mut self.held).is_err() {
+            self.local_error();
+        }
     }
 
     fn start_tls(&mut self) {

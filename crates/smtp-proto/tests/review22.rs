@@ -230,3 +230,105 @@ fn server_names_itself_with_an_ascii_domain_or_address_literal() {
         assert!(out.is_ascii());
     }
 }
+
+/// RFC 2034 4: the server that announces ENHANCEDSTATUSCODES (this one
+/// always does) "must preface the text part of almost all response lines
+/// with a status code"; "These codes must appear in all 2xx, 4xx, and 5xx
+/// response lines other than initial greeting and any response to HELO or
+/// EHLO", and "must agree with the primary response code". A reply the
+/// application gives without one (accept_with, reject, lmtp_replies,
+/// shutdown, auth_finish, set_starttls_unavailable) went out without it;
+/// the session now writes RFC 3463 3.1 `X.0.0` ("Other undefined Status
+/// ... should be used for all errors for which only the class of the error
+/// is known") on every line, and keeps a code the application gave.
+#[test]
+fn application_replies_carry_an_enhanced_status_code() {
+    use smtp_proto::{AuthOutcome, Reply, ServerConfig, ServerEvent, ServerSession};
+    use std::time::Instant;
+    let now = Instant::now();
+    let drain = |s: &mut ServerSession| String::from_utf8_lossy(&proto_core::drain_transmit(s)).into_owned();
+    let events = |s: &mut ServerSession| {
+        let mut v = Vec::new();
+        while let Some(ev) = s.poll_event().expect("no fatal error") {
+            v.push(ev);
+        }
+        v
+    };
+    // Every line after the greeting and the EHLO reply has a code of its class.
+    let check = |out: &str| {
+        for line in out.split_terminator("\r\n") {
+            let (code, rest) = line.split_at(3);
+            if code.starts_with('3') {
+                continue;
+            }
+            let e = rest[1..].split(' ').next().unwrap_or_default();
+            let parts: Vec<&str> = e.split('.').collect();
+            assert!(
+                parts.len() == 3 && parts[0] == &code[..1] && parts.iter().all(|p| p.parse::<u16>().is_ok()),
+                "{line:?} in {out:?}"
+            );
+        }
+    };
+    for lmtp in [false, true] {
+        let mut s = ServerSession::new(
+            ServerConfig {
+                lmtp,
+                auth_mechanisms: vec!["PLAIN".into()],
+                allow_plaintext_auth: true,
+                starttls: true,
+                ..ServerConfig::default()
+            },
+            now,
+        );
+        drain(&mut s);
+        s.handle_input(if lmtp {
+            b"LHLO c.test\r\n"
+        } else {
+            b"EHLO c.test\r\n"
+        });
+        events(&mut s);
+        drain(&mut s);
+        s.set_starttls_unavailable(Some(Reply::new(454, None, "TLS not available now")))
+            .unwrap();
+        s.handle_input(b"STARTTLS\r\n");
+        events(&mut s);
+        s.handle_input(b"AUTH PLAIN AHUAcA==\r\n");
+        events(&mut s);
+        s.auth_finish(AuthOutcome::Failure(Some(Reply::new(535, None, "No"))))
+            .unwrap();
+        s.handle_input(b"MAIL FROM:<a@x.test>\r\n");
+        events(&mut s);
+        s.accept_with(&Reply::new(250, None, "Sender fine")).unwrap();
+        s.handle_input(b"RCPT TO:<b@x.test>\r\n");
+        events(&mut s);
+        s.reject(Reply::with_lines(
+            550,
+            None,
+            vec!["No such".into(), "user here".into()],
+        ))
+        .unwrap();
+        s.handle_input(b"RCPT TO:<c@x.test>\r\n");
+        events(&mut s);
+        s.accept_with(&Reply::new(251, Some(smtp_proto::EnhancedCode(2, 1, 5)), "Kept"))
+            .unwrap();
+        s.handle_input(b"DATA\r\n");
+        events(&mut s);
+        s.handle_input(b"hi\r\n.\r\n");
+        let evs = events(&mut s);
+        assert!(matches!(evs.last(), Some(ServerEvent::DataEnd)), "{evs:?}");
+        if lmtp {
+            s.lmtp_replies(&[Reply::new(452, None, "Over quota")]).unwrap();
+        } else {
+            s.reject(Reply::new(554, None, "Not today")).unwrap();
+        }
+        s.shutdown(Some(&Reply::new(421, None, "Going down"))).unwrap();
+        let out = drain(&mut s);
+        check(&out);
+        // The code given is kept.
+        assert!(out.contains("251 2.1.5 Kept\r\n"), "{out}");
+        assert!(
+            out.contains("550-5.0.0 No such\r\n550 5.0.0 user here\r\n"),
+            "{out}"
+        );
+    }
+}
