@@ -2,7 +2,8 @@
 //! rule it checks and failing on the code as it was before its fix.
 
 use bytes::BytesMut;
-use smtp_proto::{Command, Host};
+use smtp_proto::{ClientConfig, ClientEvent, ClientSession, Command, Envelope, Host, Recipient};
+use std::time::Instant;
 
 /// Parses `line`, and when it parses, checks that it encodes back to a line
 /// that parses to the same command.
@@ -188,7 +189,6 @@ fn string_arguments_the_parser_refuses_are_not_encoded() {
 fn server_names_itself_with_an_ascii_domain_or_address_literal() {
     use smtp_proto::checks::ServerApp;
     use smtp_proto::{ServerConfig, ServerSession};
-    use std::time::Instant;
     let first_word = |line: &str, skip: usize| -> String {
         line[skip..]
             .split([' ', '\r'])
@@ -244,7 +244,6 @@ fn server_names_itself_with_an_ascii_domain_or_address_literal() {
 #[test]
 fn application_replies_carry_an_enhanced_status_code() {
     use smtp_proto::{AuthOutcome, Reply, ServerConfig, ServerEvent, ServerSession};
-    use std::time::Instant;
     let now = Instant::now();
     let drain = |s: &mut ServerSession| String::from_utf8_lossy(&proto_core::drain_transmit(s)).into_owned();
     let events = |s: &mut ServerSession| {
@@ -331,4 +330,88 @@ fn application_replies_carry_an_enhanced_status_code() {
             "{out}"
         );
     }
+}
+
+type Run = (Vec<String>, Option<String>, Vec<u8>);
+
+/// Runs a client against the server bytes of `script` (fed in pieces of
+/// `split` bytes, 0 for whole turns): its events, its error, what it sent.
+fn client_run(script: &[&[u8]], split: usize) -> Run {
+    let now = Instant::now();
+    let mut c = ClientSession::new(ClientConfig::default(), now);
+    let mut evs = Vec::new();
+    let mut err = None;
+    let mut sent = Vec::new();
+    let mut started = false;
+    for chunk in script {
+        let pieces: Vec<&[u8]> = if split == 0 {
+            vec![chunk]
+        } else {
+            chunk.chunks(split).collect()
+        };
+        for p in pieces {
+            c.handle_input(p);
+            loop {
+                match c.poll_event() {
+                    Ok(Some(ev)) => {
+                        match &ev {
+                            ClientEvent::Ready if !started => {
+                                started = true;
+                                let env = Envelope {
+                                    from: "a@x.test".into(),
+                                    recipients: vec![Recipient::new("b@x.test"), Recipient::new("c@x.test")],
+                                    ..Envelope::default()
+                                };
+                                c.send_mail(env, now).unwrap();
+                            }
+                            ClientEvent::SendBody => {
+                                c.send_data(b"hi\r\n").unwrap();
+                                c.finish_data().unwrap();
+                            }
+                            _ => {}
+                        }
+                        evs.push(format!("{ev:?}"));
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        err = Some(format!("{:?}", e.kind()));
+                        break;
+                    }
+                }
+            }
+            sent.extend(proto_core::drain_transmit(&mut c));
+        }
+    }
+    (evs, err, sent)
+}
+
+#[test]
+/// RFC 5321 4.2: a multiline reply is its lines up to the one with SP after
+/// the code, however the bytes arrive; RFC 2034 5: a client cannot require
+/// the enhanced codes. The client's events and output do not depend on how
+/// the server's bytes are split, down to one byte at a time.
+fn client_events_do_not_depend_on_how_replies_are_split() {
+    let script: &[&[u8]] = &[
+        b"220 mx ESMTP\r\n",
+        b"250-mx\r\n250-ENHANCEDSTATUSCODES\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
+        b"250 ok\r\n550 5.1.1 no\r\n250-2.1.5 ok\r\n250 2.1.5 more\r\n354 go\r\n",
+        b"250-fine\r\n250 2.0.0 \xc3\xa9\r\n",
+        b"421 4.3.2 bye\r\n",
+    ];
+    let whole = client_run(script, 0);
+    // Replies without an enhanced code although ENHANCEDSTATUSCODES was
+    // announced are taken as they are; UTF-8 text too.
+    assert_eq!(whole.0.len(), 6, "{whole:#?}");
+    assert!(whole.0[5].starts_with("MessageResult"), "{whole:#?}");
+    assert_eq!(whole.1.as_deref(), Some("ServiceClosing"));
+    assert!(whole.2.ends_with(b"DATA\r\nhi\r\n.\r\n"));
+    for k in 1..=7 {
+        assert_eq!(client_run(script, k), whole, "split {k}");
+    }
+    // A 554 greeting: QUIT and nothing else (RFC 5321 3.1); a 421 at once.
+    let refused = client_run(&[b"554 5.3.2 go away\r\n", b"221 bye\r\n"], 1);
+    assert_eq!(refused.2, b"QUIT\r\n");
+    let closing = client_run(&[b"220 mx\r\n", b"421 4.3.2 bye\r\n"], 1);
+    assert_eq!(closing.1.as_deref(), Some("ServiceClosing"));
+    assert_eq!(closing.2, b"EHLO localhost\r\n");
 }
