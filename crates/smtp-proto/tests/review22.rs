@@ -415,3 +415,59 @@ fn client_events_do_not_depend_on_how_replies_are_split() {
     assert_eq!(closing.1.as_deref(), Some("ServiceClosing"));
     assert_eq!(closing.2, b"EHLO localhost\r\n");
 }
+
+/// RFC 3461 4.2: `original-recipient-address = addr-type ";" xtext`, the
+/// xtext holding "an encoded representation of the original recipient
+/// address" of that type; for the `utf-8` type (RFC 6533) that address is
+/// UTF-8 text (a Mailbox of RFC 6531 3.3, its ASCII form written with
+/// `\x{HEX}`), which holds no control character. An xtext that decodes to
+/// bytes that are not UTF-8 (`+FF`) or to a control character (`+00`,
+/// `+0A`) is no such address: 501, as for `rfc822` (review 20).
+#[test]
+fn utf8_orcpt_must_decode_to_utf8_text() {
+    let bad = [
+        &b"RCPT TO:<a@x.test> ORCPT=utf-8;a+FF@x.test"[..],
+        b"RCPT TO:<a@x.test> ORCPT=utf-8;a+C3@x.test",
+        b"RCPT TO:<a@x.test> ORCPT=utf-8;a+00b@x.test",
+        b"RCPT TO:<a@x.test> ORCPT=utf-8;a+0D+0AQUIT@x.test",
+        b"RCPT TO:<a@x.test> ORCPT=UTF-8;a+7F@x.test",
+        b"RCPT TO:<a@x.test> ORCPT=utf-8;\xc3\xa9+FF@x.test",
+    ];
+    for line in bad {
+        assert!(
+            matches!(
+                Command::parse(line),
+                Err(smtp_proto::CommandError::BadDsnParameter(_))
+            ),
+            "{:?}: {:?}",
+            String::from_utf8_lossy(line),
+            Command::parse(line)
+        );
+    }
+    let good = [
+        &b"RCPT TO:<a@x.test> ORCPT=utf-8;a\\x{E9}@x.test"[..],
+        b"RCPT TO:<a@x.test> ORCPT=utf-8;b+C3+A9@x.test",
+        b"RCPT TO:<a@x.test> ORCPT=utf-8;bj\xc3\xb6rn@x.test",
+        b"RCPT TO:<a@x.test> ORCPT=rfc822;a+2Bb@x.test",
+    ];
+    for line in good {
+        assert_eq!(
+            parse_round_trip(line),
+            Ok(()),
+            "{:?}",
+            String::from_utf8_lossy(line)
+        );
+    }
+    // The encoder keeps to the same rule.
+    let rcpt = Command::Rcpt {
+        to: smtp_proto::ForwardPath::Postmaster,
+        params: smtp_proto::RcptParams {
+            orcpt: Some(smtp_proto::Orcpt {
+                addr_type: b"utf-8",
+                addr: smtp_proto::XText(b"a+FF@x.test"),
+            }),
+            ..smtp_proto::RcptParams::default()
+        },
+    };
+    assert!(rcpt.encode(&mut BytesMut::new()).is_err());
+}
