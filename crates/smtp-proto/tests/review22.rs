@@ -1,5 +1,7 @@
 //! Review 22: gaps left open by earlier reviews, each test quoting the RFC
-//! rule it checks and failing on the code as it was before its fix.
+//! rule it checks and failing on the code as it was before its fix (but
+//! `client_events_do_not_depend_on_how_replies_are_split`, which guards
+//! behaviour that was already right).
 
 use bytes::BytesMut;
 use smtp_proto::{ClientConfig, ClientEvent, ClientSession, Command, Envelope, Host, Recipient};
