@@ -869,10 +869,7 @@ impl ClientSession {
         // A-label [RFC5890]) domains in the EHLO command" (the encoder
         // refuses a U-label). A name that cannot be sent goes the way of any
         // other unusable one, instead of failing the session without QUIT.
-        let host = Host::parse(name.as_bytes())
-            .ok()
-            .filter(|_| name.is_ascii())
-            .unwrap_or(Host::Domain(b"localhost"));
+        let host = Host::own_name(&name);
         let (cmd, e) = if helo {
             (Command::Helo { host }, Expect::Helo)
         } else if self.cfg.lmtp {

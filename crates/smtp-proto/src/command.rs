@@ -23,7 +23,7 @@ pub enum Host<'a> {
     Ipv6(Ipv6Addr),
     /// `[tag:content]` (General-address-literal, RFC 5321 4.1.3).
     General {
-        /// Standardized-tag.
+        /// Standardized-tag: an Ldh-str (letters, digits, hyphens; no dot).
         tag: &'a [u8],
         /// dcontent.
         content: &'a [u8],
@@ -38,6 +38,19 @@ impl<'a> Host<'a> {
     /// [`CommandError`] when `s` is neither.
     pub fn parse(s: &'a [u8]) -> Result<Host<'a>, CommandError> {
         path::parse_host(s, &Limits::DEFAULT).map(|(h, _)| h)
+    }
+
+    /// The host `name` names when it is an ASCII domain (LDH labels or
+    /// A-labels) or an address literal, the only forms a session may give
+    /// for itself (RFC 5321 4.1.1.1 and 4.2; RFC 6531 3.7.1: "MUST send
+    /// only ASCII (LDH label or A-label [RFC5890]) domains in the EHLO
+    /// command", and the same for the server's EHLO response); `localhost`
+    /// for anything else.
+    pub(crate) fn own_name(name: &str) -> Host<'_> {
+        Host::parse(name.as_bytes())
+            .ok()
+            .filter(|_| name.is_ascii())
+            .unwrap_or(Host::Domain(b"localhost"))
     }
 
     /// Writes the host as it appears on the wire.
@@ -587,15 +600,21 @@ pub enum Command<'a> {
     },
     /// `RSET`.
     Rset,
-    /// `VRFY string`.
+    /// `VRFY string [SP "SMTPUTF8"]` (RFC 5321 4.1.1.6, RFC 6531 3.7.4.2).
     Vrfy {
-        /// The argument, raw.
+        /// The argument, raw, without the SMTPUTF8 parameter.
         arg: &'a [u8],
+        /// The SMTPUTF8 parameter was given: the reply may hold UTF-8
+        /// (RFC 6531 3.7.4.2, for this command only).
+        smtputf8: bool,
     },
-    /// `EXPN string`.
+    /// `EXPN string [SP "SMTPUTF8"]` (RFC 5321 4.1.1.7, RFC 6531 3.7.4.2).
     Expn {
-        /// The argument, raw.
+        /// The argument, raw, without the SMTPUTF8 parameter.
         arg: &'a [u8],
+        /// The SMTPUTF8 parameter was given: the reply may hold UTF-8
+        /// (RFC 6531 3.7.4.2, for this command only).
+        smtputf8: bool,
     },
     /// `HELP [string]`.
     Help {
@@ -660,17 +679,39 @@ fn no_args(rest: Option<&[u8]>) -> Result<(), CommandError> {
     }
 }
 
+/// Whether `a` is a string argument as the parser takes it (VRFY, EXPN,
+/// HELP, NOOP, ETRN): not empty, only graphic ASCII, SP, HTAB and non-ASCII
+/// bytes (a lenient reading of RFC 5321 4.1.2 `String`, which holds no
+/// control byte).
+fn is_string_arg(a: &[u8]) -> bool {
+    !a.is_empty()
+        && a.iter()
+            .all(|&b| b == b' ' || b == b'\t' || b.is_ascii_graphic() || b >= 0x80)
+}
+
 fn string_arg(rest: Option<&[u8]>) -> Result<&[u8], CommandError> {
     match rest {
-        Some(a)
-            if !a.is_empty()
-                && a.iter()
-                    .all(|&b| b == b' ' || b == b'\t' || b.is_ascii_graphic() || b >= 0x80) =>
-        {
-            Ok(a)
-        }
+        Some(a) if is_string_arg(a) => Ok(a),
         _ => Err(CommandError::Syntax("argument required")),
     }
+}
+
+/// The optional VRFY/EXPN parameter, with its space.
+const SP_SMTPUTF8: &[u8] = b" SMTPUTF8";
+
+/// Splits a trailing `SP "SMTPUTF8"` (any case) off a VRFY/EXPN argument
+/// (RFC 6531 3.7.4.2); the argument before it must not be empty.
+fn split_smtputf8(a: &[u8]) -> (&[u8], bool) {
+    match a.len().checked_sub(SP_SMTPUTF8.len()) {
+        Some(n) if n > 0 && a[n..].eq_ignore_ascii_case(SP_SMTPUTF8) => (&a[..n], true),
+        _ => (a, false),
+    }
+}
+
+/// `String [ SP "SMTPUTF8" ]` of VRFY and EXPN (RFC 6531 3.7.4.2): the
+/// argument and whether the parameter was given.
+fn utf8_string_arg(rest: Option<&[u8]>) -> Result<(&[u8], bool), CommandError> {
+    Ok(split_smtputf8(string_arg(rest)?))
 }
 
 fn opt_string(rest: Option<&[u8]>) -> Result<Option<&[u8]>, CommandError> {
@@ -829,12 +870,14 @@ impl<'a> Command<'a> {
             k if k == key(b"HELP") => Command::Help {
                 topic: opt_string(rest)?,
             },
-            k if k == key(b"VRFY") => Command::Vrfy {
-                arg: string_arg(rest)?,
-            },
-            k if k == key(b"EXPN") => Command::Expn {
-                arg: string_arg(rest)?,
-            },
+            k if k == key(b"VRFY") => {
+                let (arg, smtputf8) = utf8_string_arg(rest)?;
+                Command::Vrfy { arg, smtputf8 }
+            }
+            k if k == key(b"EXPN") => {
+                let (arg, smtputf8) = utf8_string_arg(rest)?;
+                Command::Expn { arg, smtputf8 }
+            }
             k if k == key(b"STARTTLS") => {
                 no_args(rest)?;
                 Command::StartTls
@@ -882,7 +925,7 @@ impl<'a> Command<'a> {
     /// use bytes::BytesMut;
     /// use smtp_proto::Command;
     /// let mut out = BytesMut::new();
-    /// Command::Vrfy { arg: b"x\r\nRSET" }.encode(&mut out).unwrap_err();
+    /// Command::Vrfy { arg: b"x\r\nRSET", smtputf8: false }.encode(&mut out).unwrap_err();
     /// Command::Bdat { size: 10, last: true }.encode(&mut out).unwrap();
     /// assert_eq!(&out[..], b"BDAT 10 LAST\r\n");
     /// ```
@@ -907,6 +950,10 @@ impl<'a> Command<'a> {
                 check_arg(a)?;
                 if a.is_empty() {
                     return Err(EncodeError::Invalid("empty argument"));
+                }
+                // What the parser would refuse (a control byte, DEL).
+                if !is_string_arg(a) {
+                    return Err(EncodeError::Invalid("control byte in argument"));
                 }
                 out.put_u8(b' ');
                 out.put_slice(a);
@@ -950,8 +997,22 @@ impl<'a> Command<'a> {
                 }
             }
             Command::Rset => out.put_slice(b"RSET"),
-            Command::Vrfy { arg } => word(out, "VRFY", Some(arg))?,
-            Command::Expn { arg } => word(out, "EXPN", Some(arg))?,
+            Command::Vrfy { arg, smtputf8 } | Command::Expn { arg, smtputf8 } => {
+                let verb = if matches!(self, Command::Vrfy { .. }) {
+                    "VRFY"
+                } else {
+                    "EXPN"
+                };
+                // Without the flag, an argument ending in " SMTPUTF8" would
+                // read back as the parameter.
+                if !smtputf8 && split_smtputf8(arg).1 {
+                    return Err(EncodeError::Invalid("argument ends with the SMTPUTF8 parameter"));
+                }
+                word(out, verb, Some(arg))?;
+                if *smtputf8 {
+                    out.put_slice(SP_SMTPUTF8);
+                }
+            }
             Command::Help { topic } => word(out, "HELP", *topic)?,
             Command::Noop { arg } => word(out, "NOOP", *arg)?,
             Command::Quit => out.put_slice(b"QUIT"),

@@ -154,6 +154,30 @@ impl Reply {
         write_reply(self.code, self.enhanced, &self.lines, usize::MAX, out)
     }
 
+    /// The enhanced code a server that announces ENHANCEDSTATUSCODES writes
+    /// with this reply: its own, or for a 2yz, 4yz or 5yz reply without one
+    /// `class.0.0` (RFC 2034 4: the codes "must appear in all 2xx, 4xx, and
+    /// 5xx response lines"; RFC 3463 3.1: X.0.0 "should be used for all
+    /// errors for which only the class of the error is known").
+    pub(crate) fn enhanced_or_class(&self) -> Option<EnhancedCode> {
+        let class = self.code / 100;
+        self.enhanced
+            .or_else(|| matches!(class, 2 | 4 | 5).then(|| EnhancedCode(class as u8, 0, 0)))
+    }
+
+    /// [`check`](Self::check) of the reply as a server writes it, with
+    /// [`enhanced_or_class`](Self::enhanced_or_class).
+    pub(crate) fn check_as_server(&self, max_line: usize) -> Result<(), EncodeError> {
+        check_reply(self.code, self.enhanced_or_class(), &self.lines, max_line)
+    }
+
+    /// [`write_to`](Self::write_to) of the reply as a server writes it,
+    /// with [`enhanced_or_class`](Self::enhanced_or_class), no line over
+    /// `max_line` octets; nothing is written on error.
+    pub(crate) fn write_as_server(&self, max_line: usize, out: &mut BytesMut) -> Result<(), EncodeError> {
+        write_reply(self.code, self.enhanced_or_class(), &self.lines, max_line, out)
+    }
+
     /// Whether [`write_to`](Self::write_to) would take this reply and write
     /// no line longer than `max_line` octets, CRLF included (RFC 5321
     /// 4.5.3.1.5: 512; a longer text needs more lines).

@@ -16,6 +16,12 @@
 //! RFC 3207 4), and end the session with 421 at any time
 //! ([`shutdown`](ServerSession::shutdown), RFC 5321 3.8).
 //!
+//! The session always announces ENHANCEDSTATUSCODES, so every 2yz, 4yz and
+//! 5yz reply but the greeting and the HELO/EHLO/LHLO reply carries an
+//! enhanced status code (RFC 2034 4). A reply the application gives without
+//! one is sent with `class.0.0` (RFC 3463 3.1, "Other undefined Status") on
+//! each line; the line limit applies to the lines as sent.
+//!
 //! # Pipelining (RFC 2920)
 //!
 //! Replies are produced in command order and held back until a
@@ -35,7 +41,7 @@
 //! [`ServerConfig::reject_early_talkers`] does the same for a client that
 //! talks before the greeting (Postfix postscreen's pregreet test).
 
-use crate::command::{AuthLine, BodyType, Command, ForwardPath, MailParams, RcptParams, ReversePath};
+use crate::command::{AuthLine, BodyType, Command, ForwardPath, Host, MailParams, RcptParams, ReversePath};
 use crate::error::{CommandError, Error, ErrorKind, UsageError};
 use crate::limits::{Limits, Timeouts};
 use crate::reply::{EnhancedCode, Reply};
@@ -52,7 +58,10 @@ use std::time::{Duration, Instant};
 /// PIPELINING, SIZE, 8BITMIME, SMTPUTF8, DSN, ENHANCEDSTATUSCODES and CHUNKING.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// The server's name, used in the greeting and in replies.
+    /// The server's name, used in the greeting and in replies: an ASCII
+    /// domain (A-labels for an internationalised one, RFC 6531 3.7.1) or an
+    /// address literal (RFC 5321 4.2 `Greeting`). Any other value is
+    /// replaced by `localhost`, as [`ServerSession::config`] then shows.
     pub hostname: String,
     /// Text after the name in the 220 greeting.
     pub greeting: String,
@@ -584,7 +593,10 @@ impl ServerSession {
     /// A new session; the 220 greeting is queued at once unless a greeting
     /// delay is configured.
     #[must_use]
-    pub fn new(cfg: ServerConfig, now: Instant) -> Self {
+    pub fn new(mut cfg: ServerConfig, now: Instant) -> Self {
+        if matches!(Host::own_name(&cfg.hostname), Host::Domain(b"localhost")) {
+            "localhost".clone_into(&mut cfg.hostname);
+        }
         let limits = cfg.limits;
         let dot = DotDecoder::with_policy(cfg.bare_line_endings);
         let mut s = ServerSession {
@@ -859,8 +871,15 @@ impl ServerSession {
         }
     }
 
+    /// Writes a reply, with `class.0.0` when it has no enhanced code (RFC
+    /// 2034 4: ENHANCEDSTATUSCODES is always announced, and the codes "must
+    /// appear in all 2xx, 4xx, and 5xx response lines other than initial
+    /// greeting and any response to HELO or EHLO"; those two are written
+    /// by `reply_text` and `send_helo_reply`).
     fn reply(&mut self, r: &Reply) {
-        if r.check(self.cfg.limits.reply_line).is_err() || r.write_to(&mut self.held).is_err() {
+        if r.write_as_server(self.cfg.limits.reply_line, &mut self.held)
+            .is_err()
+        {
             self.local_error();
         }
     }
@@ -870,7 +889,7 @@ impl ServerSession {
     /// again (RFC 5321 4.5.3.1.5: reply lines of at most
     /// [`Limits::reply_line`], 512 octets, CRLF included).
     fn check_given(&self, r: &Reply) -> Result<(), UsageError> {
-        r.check(self.cfg.limits.reply_line).map_err(|_| {
+        r.check_as_server(self.cfg.limits.reply_line).map_err(|_| {
             UsageError::BadArgument(
                 "reply cannot be sent: CR, LF or NUL, bad code, or a line over the reply_line limit",
             )
@@ -1436,7 +1455,11 @@ impl ServerSession {
                 add(format!("AUTH {list}"));
             }
         }
-        self.reply(&Reply::with_lines(250, None, lines));
+        // No enhanced code in the EHLO reply (RFC 2034 4).
+        let max = self.cfg.limits.reply_line;
+        if crate::reply::write_reply(250, None, &lines, max, &mut self.held).is_err() {
+            self.local_error();
+        }
     }
 
     fn start_tls(&mut self) {

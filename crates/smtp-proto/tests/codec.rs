@@ -43,11 +43,18 @@ fn every_command_parses() {
         (b"BDAT 0 LAST", Command::Bdat { size: 0, last: true }),
         (b"bdat 12 last", Command::Bdat { size: 12, last: true }),
         (b"RSET", Command::Rset),
-        (b"VRFY Smith", Command::Vrfy { arg: b"Smith" }),
+        (
+            b"VRFY Smith",
+            Command::Vrfy {
+                arg: b"Smith",
+                smtputf8: false,
+            },
+        ),
         (
             b"EXPN Example-People",
             Command::Expn {
                 arg: b"Example-People",
+                smtputf8: false,
             },
         ),
         (b"HELP", Command::Help { topic: None }),
@@ -351,7 +358,14 @@ fn limits_of_rfc5321_4_5_3_1() {
 fn encoders_refuse_cr_lf_nul() {
     let mut out = BytesMut::new();
     for bad in [&b"x\r\nRSET"[..], b"x\ny", b"x\0y", b"x\ry"] {
-        assert!(Command::Vrfy { arg: bad }.encode(&mut out).is_err());
+        assert!(
+            Command::Vrfy {
+                arg: bad,
+                smtputf8: false
+            }
+            .encode(&mut out)
+            .is_err()
+        );
         assert!(
             Command::Helo {
                 host: Host::Domain(bad)
@@ -672,8 +686,8 @@ proptest! {
             Command::Helo { host: build_host(&h) },
             Command::Lhlo { host: build_host(&h) },
             Command::Bdat { size: n, last },
-            Command::Vrfy { arg: arg.as_bytes() },
-            Command::Expn { arg: arg.as_bytes() },
+            Command::Vrfy { arg: arg.as_bytes(), smtputf8: last },
+            Command::Expn { arg: arg.as_bytes(), smtputf8: !last },
             Command::Help { topic: Some(arg.as_bytes()) },
             Command::Noop { arg: Some(arg.as_bytes()) },
             Command::Etrn { node: arg.as_bytes() },

@@ -55,15 +55,22 @@ pub(crate) fn xtext_printable(v: &[u8]) -> bool {
 /// that decodes to printable US-ASCII; for the `utf-8` type (RFC 6533 3)
 /// also raw UTF-8 among the xtext characters (utf-8-addr-unitext; whether
 /// the server advertises SMTPUTF8, which that form needs, is the server's
-/// check).
+/// check), and what it decodes to must be UTF-8 text without control
+/// characters, as an address is.
 pub(crate) fn valid_orcpt_addr(t: &[u8], a: &[u8]) -> bool {
     if !t.eq_ignore_ascii_case(b"utf-8") {
         return valid_xtext_slow(a) && xtext_printable(a);
     }
-    if a.is_ascii() {
-        return valid_xtext_slow(a);
-    }
-    std::str::from_utf8(a).is_ok() && a.split(|&b| b >= 0x80).all(valid_xtext_slow)
+    let form = if a.is_ascii() {
+        valid_xtext_slow(a)
+    } else {
+        std::str::from_utf8(a).is_ok() && a.split(|&b| b >= 0x80).all(valid_xtext_slow)
+    };
+    // ASCII xtext without "+" is printable text as it stands.
+    form && ((a.is_ascii() && !a.contains(&b'+')) || {
+        let decoded = XText(a).decode();
+        std::str::from_utf8(&decoded).is_ok_and(|s| !s.chars().any(char::is_control))
+    })
 }
 
 /// Byte tests on eight bytes at once (a `u64` read little-endian); each is

@@ -21,8 +21,17 @@ fn is_dcontent(b: u8) -> bool {
     matches!(b, 33..=90 | 94..=126)
 }
 
+/// `Ldh-str = *( ALPHA / DIGIT / "-" ) Let-dig`: letters, digits and
+/// hyphens, ending with a letter or digit (a leading hyphen is allowed).
+fn is_ldh_str(s: &[u8]) -> bool {
+    use super::class::{LDH, LET_DIG, all, is};
+    s.last().is_some_and(|&b| is(b, LET_DIG)) && all(s, LDH)
+}
+
 /// address-literal = "[" ( IPv4-address-literal / IPv6-address-literal /
 /// General-address-literal ) "]"; `inner` is what is between the brackets.
+/// `General-address-literal = Standardized-tag ":" 1*dcontent` with
+/// `Standardized-tag = Ldh-str` (so no dots, unlike a domain).
 pub(crate) fn parse_address_literal(inner: &[u8]) -> Result<Host<'_>, CommandError> {
     const BAD: CommandError = CommandError::Syntax("bad address literal");
     if inner.len() > 5 && inner[..5].eq_ignore_ascii_case(b"IPv6:") {
@@ -30,8 +39,7 @@ pub(crate) fn parse_address_literal(inner: &[u8]) -> Result<Host<'_>, CommandErr
     }
     if let Some(colon) = inner.iter().position(|&b| b == b':') {
         let (tag, content) = (&inner[..colon], &inner[colon + 1..]);
-        check_domain(tag, false).map_err(|_| BAD)?;
-        if content.is_empty() || !content.iter().all(|&b| is_dcontent(b)) {
+        if !is_ldh_str(tag) || content.is_empty() || !content.iter().all(|&b| is_dcontent(b)) {
             return Err(BAD);
         }
         return Ok(Host::General { tag, content });
