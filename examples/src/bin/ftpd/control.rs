@@ -172,6 +172,10 @@ async fn upgrade(conn: &mut Conn, acceptor: &TlsAcceptor, token: &[u8]) -> io::R
 
 async fn run(st: &mut State, conn: &mut Conn, rx: &mut mpsc::UnboundedReceiver<DataMsg>) -> io::Result<()> {
     let mut buf = vec![0u8; 8192];
+    // The client half-closed: nothing more to read, but the commands it
+    // sent before are still answered (a transfer under way included) and
+    // the session closes when it has nothing left (RFC 959 4.1.1).
+    let mut eof = false;
     loop {
         loop {
             match st.session.poll_event() {
@@ -196,11 +200,13 @@ async fn run(st: &mut State, conn: &mut Conn, rx: &mut mpsc::UnboundedReceiver<D
             .min()
             .unwrap_or(far);
         tokio::select! {
-            r = conn.read(&mut buf) => match r {
-                Ok(0) | Err(_) => {
+            r = conn.read(&mut buf), if !eof => match r {
+                Ok(0) => {
+                    eof = true;
                     st.session.handle_eof();
-                    return Ok(());
                 }
+                // A reset or a TLS error: no one is left to answer.
+                Err(_) => return Ok(()),
                 Ok(n) => st.session.handle_input(&buf[..n]),
             },
             Some(msg) = rx.recv() => st.on_data(msg),
