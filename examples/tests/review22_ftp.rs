@@ -78,3 +78,91 @@ async fn ftpd_answers_every_command_sent_before_a_half_close() {
     assert_eq!(c.reply().await.0, 221);
     assert_eq!(c.line().await, "", "closed after the 221");
 }
+
+/// A logged-in control connection over AUTH TLS with PROT P, TYPE I and an
+/// EPSV data port ready.
+async fn tls_login_epsv(d: &Ftpd) -> (Raw, u16) {
+    let mut c = Raw::connect(d.port).await;
+    assert_eq!(c.reply().await.0, 220);
+    assert_eq!(c.cmd("AUTH TLS").await.0, 234);
+    c.tls().await;
+    assert_eq!(c.cmd("USER u").await.0, 331);
+    assert_eq!(c.cmd("PASS p").await.0, 230);
+    assert_eq!(c.cmd("PBSZ 0").await.0, 200);
+    assert_eq!(c.cmd("PROT P").await.0, 200);
+    assert_eq!(c.cmd("TYPE I").await.0, 200);
+    let (code, text) = c.cmd("EPSV").await;
+    assert_eq!(code, 229, "{text}");
+    let port: u16 = text
+        .split("(|||")
+        .nth(1)
+        .and_then(|r| r.split('|').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap();
+    (c, port)
+}
+
+// RFC 4217 12.6 ends a protected upload with "TLSshutdown()" before the
+// close, and TLS 1.3 (RFC 8446 6.1) requires close_notify: "Each party
+// MUST send a "close_notify" alert before closing its write side of the
+// connection", because a TCP FIN alone can be forged or sent early by an
+// attacker in the path (a truncation attack). ftpd took a protected data
+// connection that ended without close_notify for the end of the upload:
+// 226, and the truncated file renamed over the real name. It is now a
+// failed transfer (426), the old file left as it was; a plain upload still
+// ends at EOF.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftpd_refuses_a_protected_upload_truncated_without_close_notify() {
+    let dir = temp_dir("ftpd-tls-truncation");
+    let d = Ftpd::start_tls(&dir, &[]);
+    let root = d.root();
+    std::fs::write(root.join("f.bin"), b"old content").unwrap();
+    let payload = vec![b'x'; 100_000];
+    let (code, text) = tls_upload(&d, &payload, false).await;
+    assert!(
+        code == 426 || code == 451,
+        "truncated upload answered {code} {text}"
+    );
+    let now = std::fs::read(root.join("f.bin")).unwrap();
+    assert_eq!(now, b"old content", "a truncated upload replaced the file");
+    let (code, text) = tls_upload(&d, &payload, true).await;
+    assert_eq!(code, 226, "{text}");
+    assert_eq!(std::fs::read(root.join("f.bin")).unwrap(), payload);
+    // No temporary file left behind.
+    let names: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["f.bin"], "{names:?}");
+    drop(d);
+    // The named leniency for clients that never send close_notify.
+    let dir = temp_dir("ftpd-tls-truncation-lenient");
+    let d = Ftpd::start_tls(&dir, &["--accept-tls-upload-eof"]);
+    let (code, text) = tls_upload(&d, &payload, false).await;
+    assert_eq!(code, 226, "{text}");
+    assert_eq!(std::fs::read(d.root().join("f.bin")).unwrap(), payload);
+}
+
+/// STOR f.bin over a protected data connection that ends with close_notify
+/// (`clean`) or with a bare TCP FIN; the reply that ends the transfer.
+async fn tls_upload(d: &Ftpd, payload: &[u8], clean: bool) -> (u16, String) {
+    let connector = examples::tls::connector(true, None).unwrap();
+    let name = examples::tls::server_name("localhost").unwrap();
+    let (mut c, port) = tls_login_epsv(d).await;
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    c.send(b"STOR f.bin\r\n").await;
+    let mut data = connector.connect(name, tcp).await.unwrap();
+    assert_eq!(c.reply().await.0, 150);
+    data.write_all(payload).await.unwrap();
+    data.flush().await.unwrap();
+    if clean {
+        // close_notify, then FIN.
+        data.shutdown().await.unwrap();
+    } else {
+        // FIN with no close_notify: what a truncating attacker sends.
+        data.get_mut().0.shutdown().await.unwrap();
+    }
+    let reply = c.reply().await;
+    assert_eq!(c.cmd("QUIT").await.0, 221);
+    reply
+}

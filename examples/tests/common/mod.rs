@@ -390,14 +390,30 @@ impl Ftpd {
 
     /// As [`start`](Self::start), with an `info` log written to `log`.
     pub(crate) fn start_logging(dir: &Path, extra: &[&str], log: Option<&Path>) -> Ftpd {
+        Ftpd::start_with(dir, extra, log, false)
+    }
+
+    /// As [`start`](Self::start), with AUTH TLS offered (a self-signed
+    /// certificate kept under `dir`).
+    pub(crate) fn start_tls(dir: &Path, extra: &[&str]) -> Ftpd {
+        Ftpd::start_with(dir, extra, None, true)
+    }
+
+    fn start_with(dir: &Path, extra: &[&str], log: Option<&Path>, tls: bool) -> Ftpd {
         let port = free_port();
         let root = dir.join("root");
         std::fs::create_dir_all(&root).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ftpd"))
-            .arg("--root")
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ftpd"));
+        cmd.arg("--root")
             .arg(&root)
             .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--user", "u:p", "--no-tls", "--login-delay-ms", "10"])
+            .args(["--user", "u:p", "--login-delay-ms", "10"]);
+        if tls {
+            cmd.arg("--tls-dir").arg(dir.join("tls"));
+        } else {
+            cmd.arg("--no-tls");
+        }
+        let mut child = cmd
             .args(extra)
             .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
             .stdout(Stdio::piped())

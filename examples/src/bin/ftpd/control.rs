@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     pub(crate) transfer_timeout: Duration,
     /// Data connections must resume the control connection's TLS session.
     pub(crate) require_tls_reuse: bool,
+    /// A protected upload may end without close_notify (`--accept-tls-upload-eof`).
+    pub(crate) accept_tls_upload_eof: bool,
 }
 
 /// A transfer task under way.
@@ -569,6 +571,7 @@ impl State {
                     acceptor: a.clone(),
                     token: self.token.clone(),
                     require_reuse: self.shared.require_tls_reuse,
+                    accept_eof: self.shared.accept_tls_upload_eof,
                 }),
                 None => {
                     let _ = self.session.data_failed(id, DataFailure::Connect);

@@ -92,6 +92,15 @@ struct Args {
     /// (uploads stay in the page cache, as with vsftpd, which never fsyncs).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "true|false")]
     fsync_uploads: bool,
+    /// Named leniency: take a protected (PROT P) upload whose data
+    /// connection ends without a TLS close_notify as complete. Off by
+    /// default: such an end may be a truncation by an attacker (RFC 4217
+    /// 12.6, RFC 8446 6.1), so the upload fails with 426 and nothing is
+    /// renamed into place. For clients that never send close_notify on
+    /// data connections; this lets their uploads through, at that risk
+    /// (vsftpd's `strict_ssl_read_eof=NO`).
+    #[arg(long)]
+    accept_tls_upload_eof: bool,
     /// Longest command line in bytes (CRLF included); longer ones get 500.
     #[arg(long, default_value_t = 4096)]
     max_line: usize,
@@ -202,6 +211,7 @@ async fn run(args: Args) -> Result<(), String> {
         active_port: args.active_port.unwrap_or(first_port.saturating_sub(1)),
         transfer_timeout: Duration::from_secs(args.transfer_timeout.max(1)),
         require_tls_reuse: args.require_tls,
+        accept_tls_upload_eof: args.accept_tls_upload_eof,
     });
     let limit = Arc::new(Semaphore::new(args.max_sessions.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
