@@ -14,6 +14,11 @@
 //! fsync short, write-back is started while the upload is still arriving: every
 //! [`WRITEBACK_EVERY`] bytes a background thread runs `fdatasync` on the
 //! temporary file, overlapping disk writes with the network transfer.
+//! The same setting makes MKD, RMD, DELE and RNTO durable before they
+//! return: the directory that changed is fsynced (both of a rename across
+//! directories), so a crash after the success reply cannot undo them
+//! (fsync(2): the entry in a directory needs "an explicit fsync() on a file
+//! descriptor for the directory").
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -111,7 +116,10 @@ impl FileTree {
     /// Whether uploads are fsynced before they are renamed over the real name
     /// (default: yes). Without it a completed upload is only in the page
     /// cache: fast, but a crash shortly after can leave an empty or partial
-    /// file under the real name (as with vsftpd, which never fsyncs).
+    /// file under the real name (as with vsftpd, which never fsyncs). The
+    /// same setting fsyncs the directory changed by [`mkdir`](Self::mkdir),
+    /// [`rmdir`](Self::rmdir), [`delete`](Self::delete) and
+    /// [`rename`](Self::rename) before they return.
     #[must_use]
     pub fn with_durable_uploads(mut self, durable: bool) -> Self {
         self.durable = durable;
@@ -369,8 +377,26 @@ impl FileTree {
     /// # Errors
     ///
     /// As [`resolve_new`](Self::resolve_new), or the directory existing.
+    /// With durable uploads on, the parent directory is fsynced before
+    /// this returns.
     pub fn mkdir(&self, vpath: &str) -> io::Result<()> {
-        fs::create_dir(self.resolve_new(vpath)?)
+        let path = self.resolve_new(vpath)?;
+        fs::create_dir(&path)?;
+        self.sync_dirs_of(&path, None)
+    }
+
+    /// When durable: fsyncs the directory holding `path` and, if another,
+    /// the one holding `other` (a rename's source), so the change made in
+    /// them survives a crash.
+    fn sync_dirs_of(&self, path: &Path, other: Option<&Path>) -> io::Result<()> {
+        if !self.durable {
+            return Ok(());
+        }
+        sync_parent(path)?;
+        match other {
+            Some(o) if o.parent() != path.parent() => sync_parent(o),
+            _ => Ok(()),
+        }
     }
 
     /// RMD (the directory must be empty; a symlink to one is not removed,
@@ -379,24 +405,29 @@ impl FileTree {
     /// # Errors
     ///
     /// As [`resolve`](Self::resolve) for its directory, refusing the root
-    /// itself and anything not a directory.
+    /// itself and anything not a directory. With durable uploads on, the
+    /// parent directory is fsynced before this returns.
     pub fn rmdir(&self, vpath: &str) -> io::Result<()> {
         // A symlink named here is not a directory (rmdir(2): ENOTDIR); its
         // target is never what goes.
-        fs::remove_dir(self.entry(vpath)?)
+        let path = self.entry(vpath)?;
+        fs::remove_dir(&path)?;
+        self.sync_dirs_of(&path, None)
     }
 
     /// DELE (a symlink is removed itself, never its target).
     ///
     /// # Errors
     ///
-    /// As [`resolve_new`](Self::resolve_new).
+    /// As [`resolve_new`](Self::resolve_new). With durable uploads on, the
+    /// parent directory is fsynced before this returns.
     pub fn delete(&self, vpath: &str) -> io::Result<()> {
         let target = self.entry(vpath)?;
         if fs::symlink_metadata(&target)?.is_dir() {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory"));
         }
-        fs::remove_file(target)
+        fs::remove_file(&target)?;
+        self.sync_dirs_of(&target, None)
     }
 
     /// RNFR/RNTO (a symlink is renamed itself, never its target).
@@ -405,13 +436,18 @@ impl FileTree {
     ///
     /// As [`resolve`](Self::resolve) for the directory of `from` (which
     /// must exist, and not be the root) / [`resolve_new`](Self::resolve_new)
-    /// for `to`.
+    /// for `to`. With durable uploads on, the directory of `to` and, if
+    /// another, that of `from` are fsynced before this returns.
     pub fn rename(&self, from: &str, to: &str) -> io::Result<()> {
         // The named entry moves, a symlink as itself (rename(2)), never
         // the file it points to.
         let src = self.entry(from)?;
         fs::symlink_metadata(&src)?;
-        fs::rename(src, self.resolve_new(to)?)
+        let dest = self.resolve_new(to)?;
+        fs::rename(&src, &dest)?;
+        // The destination first: were only the source's directory to reach
+        // the disk, the file would be in neither.
+        self.sync_dirs_of(&dest, Some(&src))
     }
 
     /// The real path of the entry `vpath` names, its final component not

@@ -166,3 +166,75 @@ async fn tls_upload(d: &Ftpd, payload: &[u8], clean: bool) -> (u16, String) {
     assert_eq!(c.cmd("QUIT").await.0, 221);
     reply
 }
+
+// fsync(2): "Calling fsync() does not necessarily ensure that the entry in
+// the directory containing the file has also reached disk. For that an
+// explicit fsync() on a file descriptor for the directory is also needed."
+// ftpd fsyncs an upload's directory before its 226 (durable mode, the
+// default), yet MKD, RMD, DELE and RNFR/RNTO replied 257/250 with the
+// directory never fsynced: a crash after the reply could bring the file or
+// directory back, or lose a renamed file from both places. Each now fsyncs
+// the parent directory (both of a rename across directories) before the
+// success reply; `--fsync-uploads false` turns that off with the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftpd_fsyncs_the_directory_before_a_directory_change_is_acknowledged() {
+    let Some(mut trace) = strace(&["write", "sendto", "writev"]) else {
+        return;
+    };
+    trace.args.extend(["-s".into(), "64".into()]);
+    let dir = temp_dir("ftpd-dir-fsync");
+    let d = Ftpd::start_traced(&dir, &[], &trace);
+    let root = d.root();
+    std::fs::create_dir_all(root.join("d")).unwrap();
+    std::fs::create_dir_all(root.join("e")).unwrap();
+    std::fs::write(root.join("d/f"), b"1").unwrap();
+    std::fs::write(root.join("d/g"), b"2").unwrap();
+    let real = |p: &str| std::fs::canonicalize(root.join(p)).unwrap().display().to_string();
+    let (dd, de) = (real("d"), real("e"));
+    let mut c = d.login().await;
+    // (command, expected reply code, directories to fsync before it)
+    let steps: [(&str, u16, Vec<&str>); 6] = [
+        ("MKD d/new", 257, vec![&dd]),
+        ("RMD d/new", 250, vec![&dd]),
+        ("DELE d/f", 250, vec![&dd]),
+        ("RNFR d/g", 350, vec![]),
+        ("RNTO e/g", 250, vec![&dd, &de]),
+        ("RNFR e/g", 350, vec![]),
+    ];
+    for (cmd, code, _) in &steps {
+        let (got, text) = c.cmd(cmd).await;
+        assert_eq!(got, *code, "{cmd}: {text}");
+    }
+    // The same-directory rename: one fsync.
+    assert_eq!(c.cmd("RNTO e/h").await.0, 250);
+    assert_eq!(c.cmd("QUIT").await.0, 221);
+    drop(d);
+    let log = std::fs::read_to_string(&trace.log).unwrap_or_default();
+    let _ = std::fs::remove_file(&trace.log);
+    let is_reply = |l: &str| {
+        ["\"257 ", "\"250 ", "\"350 "].iter().any(|r| l.contains(r))
+            && (l.contains("write") || l.contains("send"))
+    };
+    // The trace cut at each reply: what ran before it since the last one.
+    let mut spans: Vec<Vec<&str>> = vec![Vec::new()];
+    for l in log.lines() {
+        if is_reply(l) {
+            spans.push(Vec::new());
+        } else if l.contains("fsync(") || l.contains("fdatasync(") {
+            spans.last_mut().unwrap().push(l);
+        }
+    }
+    assert!(spans.len() > 7, "replies not found in the trace:\n{log}");
+    let mut wants: Vec<Vec<&str>> = steps.iter().map(|s| s.2.clone()).collect();
+    wants.push(vec![&de]);
+    for (i, want) in wants.iter().enumerate() {
+        // spans[0] is before the first reply of the steps (login and so on).
+        let span = &spans[spans.len() - 1 - wants.len() + i];
+        for d in want {
+            assert!(
+                span.iter().any(|l| l.contains(&format!("<{d}>"))),
+                "step {i}: {d} not fsynced before the reply:\n{log}"
+            );
+        }
+    }
+}

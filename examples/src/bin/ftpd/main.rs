@@ -90,6 +90,8 @@ struct Args {
     /// reply means the file survives a crash, and a crash can never leave a
     /// truncated file under the real name; `false` trades that for speed
     /// (uploads stay in the page cache, as with vsftpd, which never fsyncs).
+    /// The same setting fsyncs the directory that MKD, RMD, DELE or RNTO
+    /// changed (both of a rename across directories) before the success reply.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "true|false")]
     fsync_uploads: bool,
     /// Named leniency: take a protected (PROT P) upload whose data
