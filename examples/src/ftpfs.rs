@@ -20,6 +20,7 @@
 //! (fsync(2): the entry in a directory needs "an explicit fsync() on a file
 //! descriptor for the directory").
 
+use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::os::fd::BorrowedFd;
@@ -250,6 +251,44 @@ impl FileTree {
         Ok(Entries {
             dir: Some(fs::read_dir(&real)?),
             one: None,
+        })
+    }
+
+    /// The entries of a directory in name order (by the bytes of the
+    /// names), for a listing of any size in bounded memory; for a file, the
+    /// file itself. Temporary upload files are left out.
+    ///
+    /// At most `budget` bytes of names are held at a time (and always at
+    /// least one name): the directory is read once when it fits, else once
+    /// per `budget`'s worth of names, each pass taking the smallest names
+    /// after the last one given. So each name comes at most once and in
+    /// order, even while the directory changes; an entry added or removed
+    /// meanwhile is listed when its name sorts after the position the
+    /// listing had reached, and one removed before its turn is left out.
+    ///
+    /// # Errors
+    ///
+    /// As [`entries`](Self::entries); the iterator yields errors reading
+    /// the directory (on any pass).
+    pub fn sorted_entries(&self, vpath: &str, budget: usize) -> io::Result<SortedEntries> {
+        let real = self.resolve(vpath)?;
+        if !real.is_dir() {
+            return Ok(SortedEntries {
+                dir: None,
+                one: Some(self.stat(vpath)?),
+                batch: Vec::new().into_iter(),
+                after: None,
+                done: true,
+                budget,
+            });
+        }
+        Ok(SortedEntries {
+            dir: Some(real),
+            one: None,
+            batch: Vec::new().into_iter(),
+            after: None,
+            done: false,
+            budget,
         })
     }
 
@@ -527,6 +566,95 @@ impl Iterator for Entries {
     }
 }
 
+/// A directory's entries in name order, read in passes of bounded memory
+/// (see [`FileTree::sorted_entries`]).
+#[derive(Debug)]
+pub struct SortedEntries {
+    /// The directory; `None` when a file was named.
+    dir: Option<PathBuf>,
+    one: Option<FileInfo>,
+    /// The names of the current pass, in order.
+    batch: std::vec::IntoIter<OsString>,
+    /// The last name given: the next pass starts after it.
+    after: Option<OsString>,
+    /// No names are left past the current batch.
+    done: bool,
+    budget: usize,
+}
+
+/// What a held name costs against the budget: its bytes and its `OsString`.
+fn name_cost(name: &OsString) -> usize {
+    name.len() + std::mem::size_of::<OsString>()
+}
+
+impl SortedEntries {
+    /// One pass over the directory: the smallest names after `after` that
+    /// fit in the budget, in order.
+    fn next_batch(&mut self, dir: &Path) -> io::Result<()> {
+        use std::collections::BinaryHeap;
+        // A max-heap of the smallest names seen so far; `ceiling` is the
+        // smallest name pushed out for want of room: names from it up wait
+        // for a later pass, so the batch is every name between `after` and
+        // `ceiling`.
+        let mut held: BinaryHeap<OsString> = BinaryHeap::new();
+        let mut bytes = 0usize;
+        let mut ceiling: Option<OsString> = None;
+        for dirent in fs::read_dir(dir)? {
+            let name = dirent?.file_name();
+            if name.as_encoded_bytes().starts_with(b".upload-")
+                || self.after.as_ref().is_some_and(|a| name <= *a)
+                || ceiling.as_ref().is_some_and(|c| name >= *c)
+            {
+                continue;
+            }
+            bytes += name_cost(&name);
+            held.push(name);
+            while bytes > self.budget && held.len() > 1 {
+                if let Some(top) = held.pop() {
+                    bytes -= name_cost(&top);
+                    ceiling = Some(top);
+                }
+            }
+        }
+        self.done = ceiling.is_none();
+        let batch = held.into_sorted_vec();
+        if let Some(last) = batch.last() {
+            self.after = Some(last.clone());
+        }
+        self.batch = batch.into_iter();
+        Ok(())
+    }
+}
+
+impl Iterator for SortedEntries {
+    type Item = io::Result<FileInfo>;
+
+    fn next(&mut self) -> Option<io::Result<FileInfo>> {
+        if let Some(one) = self.one.take() {
+            return Some(Ok(one));
+        }
+        loop {
+            if let Some(name) = self.batch.next() {
+                // Removed since the pass read it: left out.
+                if let Ok(meta) = self.dir.as_ref()?.join(&name).symlink_metadata() {
+                    return Some(info(name.to_string_lossy().into_owned(), &meta));
+                }
+                continue;
+            }
+            if self.done {
+                return None;
+            }
+            let dir = self.dir.take()?;
+            let pass = self.next_batch(&dir);
+            self.dir = Some(dir);
+            if let Err(e) = pass {
+                self.done = true;
+                return Some(Err(e));
+            }
+        }
+    }
+}
+
 /// A file being uploaded under a temporary name.
 #[derive(Debug)]
 pub struct Upload {
@@ -736,6 +864,47 @@ mod tests {
         fs::create_dir_all(base.join("outside")).unwrap();
         fs::write(base.join("outside/secret.txt"), b"secret").unwrap();
         (FileTree::new(base.join("root")).unwrap(), base)
+    }
+
+    #[test]
+    fn sorted_entries_in_passes_of_a_small_budget() {
+        let (t, base) = tree("sorted");
+        let mut names: Vec<String> = (0..300u32).map(|k| format!("f{:03}", k * 37 % 300)).collect();
+        for n in &names {
+            fs::write(base.join("root/sub").join(n), b"").unwrap();
+        }
+        fs::write(base.join("root/sub/.upload-x"), b"").unwrap();
+        names.sort();
+        let all = |budget| -> Vec<String> {
+            t.sorted_entries("/sub", budget)
+                .unwrap()
+                .map(|e| e.unwrap().name)
+                .collect()
+        };
+        // One pass, several, and one name per pass.
+        for budget in [usize::MAX, 1000, 0] {
+            assert_eq!(all(budget), names, "budget {budget}");
+        }
+        // Changes while listing: a name after the position reached is
+        // listed, one before it is not, one removed ahead is left out.
+        let mut it = t.sorted_entries("/sub", 1000).unwrap();
+        let first: Vec<String> = it.by_ref().take(100).map(|e| e.unwrap().name).collect();
+        assert_eq!(first, names[..100]);
+        fs::write(base.join("root/sub/a-before"), b"").unwrap();
+        fs::write(base.join("root/sub/z-after"), b"").unwrap();
+        fs::remove_file(base.join("root/sub/f250")).unwrap();
+        let rest: Vec<String> = it.map(|e| e.unwrap().name).collect();
+        let mut want: Vec<String> = names[100..].iter().filter(|n| *n != "f250").cloned().collect();
+        want.push("z-after".into());
+        assert_eq!(rest, want);
+        // A file is listed as itself.
+        let one: Vec<String> = t
+            .sorted_entries("/sub/f001", 0)
+            .unwrap()
+            .map(|e| e.unwrap().name)
+            .collect();
+        assert_eq!(one, ["f001"]);
+        let _ = fs::remove_dir_all(&base);
     }
 
     #[test]

@@ -238,3 +238,50 @@ async fn ftpd_fsyncs_the_directory_before_a_directory_change_is_acknowledged() {
         }
     }
 }
+
+// A listing is one order at any size: ftpd sorted a directory of up to
+// 2000 entries by name and sent a larger one in the order readdir(3) gave,
+// so NLST of the same directory changed order when it grew past 2000
+// entries (and MLSD/LIST with it), and a client that merges or pages
+// listings (mirror tools) saw a different order for big directories. Now
+// every listing comes sorted by name (byte order), with memory bounded by
+// a fixed budget, however large the directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftpd_sorts_large_listings_too() {
+    let dir = temp_dir_in_memory("ftpd-big-listing");
+    let d = Ftpd::start(&dir, &[]);
+    let big = d.root().join("big");
+    std::fs::create_dir_all(&big).unwrap();
+    // 2500 names in an order that is neither sorted nor reversed.
+    let mut names: Vec<String> = (0..2500u32)
+        .map(|k| format!("n{:05}", k.wrapping_mul(7919) % 2500))
+        .collect();
+    for n in &names {
+        std::fs::write(big.join(n), b"").unwrap();
+    }
+    std::fs::write(big.join(".upload-hidden"), b"").unwrap();
+    names.sort();
+    let mut c = d.login().await;
+    let got = Ftpd::listing(&mut c, "NLST big").await;
+    let got: Vec<String> = String::from_utf8(got)
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit('/').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(got.len(), names.len());
+    assert!(got == names, "NLST of 2500 entries is not sorted");
+    let mlsd = Ftpd::listing(&mut c, "MLSD big").await;
+    let got: Vec<String> = String::from_utf8(mlsd)
+        .unwrap()
+        .lines()
+        .map(|l| l.split_once("; ").unwrap().1.to_owned())
+        .collect();
+    assert!(got == names, "MLSD of 2500 entries is not sorted");
+    let list = Ftpd::listing(&mut c, "LIST big").await;
+    let got: Vec<String> = String::from_utf8(list)
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit(' ').next().unwrap().to_owned())
+        .collect();
+    assert!(got == names, "LIST of 2500 entries is not sorted");
+}

@@ -539,8 +539,9 @@ impl State {
             }
             TransferKind::List | TransferKind::NameList | TransferKind::MachineList => {
                 let p = path.unwrap_or_else(|| "/".to_owned());
-                // Read from the directory as it is sent, a chunk at a time.
-                let entries = tree.entries(&p).map_err(fail)?;
+                // Read from the directory as it is sent, a chunk at a time,
+                // in name order at any size.
+                let entries = tree.sorted_entries(&p, listing::SORT_BUDGET).map_err(fail)?;
                 let format = match t.kind {
                     TransferKind::List => listing::Format::Unix,
                     TransferKind::NameList => listing::Format::Names,
