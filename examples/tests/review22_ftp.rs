@@ -285,3 +285,126 @@ async fn ftpd_sorts_large_listings_too() {
         .collect();
     assert!(got == names, "LIST of 2500 entries is not sorted");
 }
+
+/// One line (CRLF stripped) from `conn`, reading a byte at a time so that
+/// nothing past it is consumed before a TLS upgrade.
+async fn read_line(conn: &mut examples::net::Conn) -> String {
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    while !line.ends_with(b"\r\n") {
+        if conn.read(&mut b).await.unwrap_or(0) == 0 {
+            break;
+        }
+        line.push(b[0]);
+    }
+    String::from_utf8_lossy(&line).trim_end().to_owned()
+}
+
+/// A server that offers AUTH TLS but refuses PROT P (536, RFC 2228 4),
+/// and lists one file over a clear data connection. Serves one client.
+async fn prot_refusing_server(dir: &std::path::Path) -> u16 {
+    let id = examples::tls::load_or_create_self_signed(dir, &["localhost".to_owned()]).unwrap();
+    let acceptor = examples::tls::acceptor(id).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut conn = examples::net::Conn::Plain(tcp);
+        let mut data_listener = None;
+        conn.write_all(b"220 fake\r\n").await.unwrap();
+        loop {
+            let line = read_line(&mut conn).await;
+            let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+            let reply: &[u8] = match verb.as_str() {
+                "" => return,
+                "FEAT" => b"211-Features:\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n EPSV\r\n211 End\r\n",
+                "AUTH" => {
+                    conn.write_all(b"234 go\r\n").await.unwrap();
+                    conn.flush().await.unwrap();
+                    conn.start_server_tls(&acceptor).await.unwrap();
+                    continue;
+                }
+                "USER" => b"331 pw\r\n",
+                "PASS" => b"230 ok\r\n",
+                "PBSZ" => b"200 PBSZ=0\r\n",
+                "PROT" => b"536 Protection level not supported\r\n",
+                "TYPE" => b"200 ok\r\n",
+                "EPSV" => {
+                    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    let p = l.local_addr().unwrap().port();
+                    data_listener = Some(l);
+                    let r = format!("229 Entering Extended Passive Mode (|||{p}|)\r\n");
+                    conn.write_all(r.as_bytes()).await.unwrap();
+                    continue;
+                }
+                "LIST" => {
+                    let l = data_listener.take().unwrap();
+                    conn.write_all(b"150 here\r\n").await.unwrap();
+                    let (mut d, _) = l.accept().await.unwrap();
+                    d.write_all(b"-rw-r--r-- 1 ftp ftp 5 Jan 01 2024 a.txt\r\n")
+                        .await
+                        .unwrap();
+                    d.shutdown().await.unwrap();
+                    b"226 done\r\n"
+                }
+                "QUIT" => {
+                    conn.write_all(b"221 bye\r\n").await.unwrap();
+                    let _ = conn.shutdown().await;
+                    return;
+                }
+                _ => b"502 no\r\n",
+            };
+            conn.write_all(reply).await.unwrap();
+        }
+    });
+    port
+}
+
+// RFC 4217 9: data connections are protected only once a PROT P is
+// accepted; the level before is Clear (RFC 2228 3), and a server may
+// refuse PROT P (536) or PBSZ. The ftp client ended the login on that
+// refusal even when TLS was only opportunistic (no --tls), and with --tls
+// said only "login failed: 536 ...". Now, without --tls, it carries on with
+// data in the clear and warns on stderr; with --tls it fails, the error
+// naming the refused data protection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftp_client_handles_a_refused_prot_p_by_what_was_asked() {
+    let dir = temp_dir("ftp-prot-refused");
+    for required in [false, true] {
+        let port = prot_refusing_server(&dir).await;
+        let url = format!("ftp://u:p@127.0.0.1:{port}");
+        let mut args: Vec<String> = ["-k", "-q", "--timeout", "10", &url, "ls"]
+            .map(str::to_owned)
+            .to_vec();
+        if required {
+            args.insert(0, "--tls".to_owned());
+        }
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_ftp"))
+                .args(&args)
+                .output()
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        if required {
+            assert!(!out.status.success(), "--tls went on without PROT P: {stdout}");
+            assert!(
+                stderr.contains("PROT P") && stderr.contains("536"),
+                "the error does not name the refusal: {stderr}"
+            );
+        } else {
+            assert!(out.status.success(), "opportunistic TLS failed: {stderr}");
+            assert!(stdout.contains("a.txt"), "{stdout}");
+            assert!(
+                stderr.contains("unencrypted") && stderr.contains("536"),
+                "no warning: {stderr}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -161,3 +161,114 @@ fn eof_with_nothing_buffered_closes_at_once() {
     assert_eq!(s.poll_event().unwrap(), None);
     assert_eq!(sent(&mut s), "");
 }
+
+// ----- Gap 5: the client when the server refuses PROT P -----
+
+/// A client with `tls` through AUTH TLS and the login, up to the PBSZ.
+fn tls_client(tls: ftp_proto::client::ClientTls, now: Instant) -> ftp_proto::ClientSession {
+    use proto_core::drain_transmit;
+    let config = ftp_proto::ClientConfig {
+        tls,
+        ..common::alice(None)
+    };
+    let mut c = ftp_proto::ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), now);
+    c.handle_input(b"220 hi\r\n211-Features:\r\n AUTH TLS\r\n211 End\r\n");
+    assert!(common::client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"FEAT\r\nAUTH TLS\r\n");
+    c.handle_input(b"234 go\r\n");
+    assert_eq!(common::client_events(&mut c), [ftp_proto::ClientEvent::StartTls]);
+    c.tls_established().unwrap();
+    c.handle_input(b"331 pw\r\n230 ok\r\n");
+    assert!(common::client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"USER alice\r\nPASS secret\r\nPBSZ 0\r\n");
+    c
+}
+
+/// The `protected` flag of the next LIST's data channel.
+fn list_protected(c: &mut ftp_proto::ClientSession) -> bool {
+    use ftp_proto::ClientEvent;
+    use proto_core::drain_transmit;
+    c.list(None).unwrap();
+    drain_transmit(c);
+    c.handle_input(b"200 type A\r\n229 Entering Extended Passive Mode (|||50000|)\r\n");
+    let evs = common::client_events(c);
+    match evs.last() {
+        Some(ClientEvent::OpenDataChannel { protected, .. }) => *protected,
+        other => panic!("no data channel: {other:?}"),
+    }
+}
+
+// RFC 4217 9: "the security of subsequent data connections MUST be at that
+// level [of an accepted PROT] until another PROT command is issued and
+// accepted"; the level before any is Clear (RFC 2228 3: "The default
+// protection level if no other level is specified is Clear"). A server may
+// refuse PROT P (536, RFC 2228 4) or PBSZ. The client ended the login on
+// either, whatever the user asked for. Now: with TLS opportunistic
+// (`ClientTls::IfOffered`) it carries on, the data connections in the
+// clear (the level left at C), and says so with
+// `ClientEvent::DataProtectionRefused` before `LoggedIn`; with TLS
+// required it stops, and the same event names the refusal before the
+// `LoginFailed`.
+#[test]
+fn opportunistic_tls_carries_on_in_the_clear_when_prot_p_is_refused() {
+    use ftp_proto::ClientEvent;
+    use ftp_proto::client::ClientTls;
+    use proto_core::drain_transmit;
+    let now = Instant::now();
+    // PROT P refused.
+    let mut c = tls_client(ClientTls::IfOffered, now);
+    c.handle_input(b"200 PBSZ=0\r\n");
+    assert!(common::client_events(&mut c).is_empty());
+    assert_eq!(drain_transmit(&mut c), b"PROT P\r\n");
+    c.handle_input(b"536 Protection level not supported\r\n");
+    let evs = common::client_events(&mut c);
+    assert!(
+        matches!(&evs[..], [ClientEvent::DataProtectionRefused(r), ClientEvent::LoggedIn] if r.code == 536),
+        "{evs:?}"
+    );
+    assert!(!c.is_closed());
+    assert!(c.is_tls(), "the control connection stays protected");
+    assert!(!list_protected(&mut c), "data must go in the clear (PROT C)");
+    // PBSZ refused: no PROT may follow it (RFC 4217 9: PROT "MUST be
+    // preceded by a PBSZ command").
+    let mut c = tls_client(ClientTls::IfOffered, now);
+    c.handle_input(b"502 PBSZ not implemented\r\n");
+    let evs = common::client_events(&mut c);
+    assert!(
+        matches!(&evs[..], [ClientEvent::DataProtectionRefused(r), ClientEvent::LoggedIn] if r.code == 502),
+        "{evs:?}"
+    );
+    assert_eq!(drain_transmit(&mut c), b"");
+    assert!(!list_protected(&mut c));
+    // Accepted: protected, as before.
+    let mut c = tls_client(ClientTls::IfOffered, now);
+    c.handle_input(b"200 PBSZ=0\r\n200 PROT P\r\n");
+    assert_eq!(common::client_events(&mut c), [ClientEvent::LoggedIn]);
+    assert!(list_protected(&mut c));
+}
+
+#[test]
+fn required_tls_names_the_prot_p_refusal() {
+    use ftp_proto::ClientEvent;
+    use ftp_proto::client::ClientTls;
+    let now = Instant::now();
+    for (pbsz, prot, code) in [
+        (
+            &b"200 PBSZ=0\r\n"[..],
+            &b"536 Protection level not supported\r\n"[..],
+            536,
+        ),
+        (b"502 PBSZ not implemented\r\n", b"", 502),
+    ] {
+        let mut c = tls_client(ClientTls::Required, now);
+        c.handle_input(pbsz);
+        c.handle_input(prot);
+        let evs = common::client_events(&mut c);
+        assert!(
+            matches!(&evs[..], [ClientEvent::DataProtectionRefused(r), ClientEvent::LoginFailed(f)]
+                if r.code == code && f.code == code),
+            "{evs:?}"
+        );
+        assert!(c.is_closed());
+    }
+}
