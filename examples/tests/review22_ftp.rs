@@ -408,3 +408,35 @@ async fn ftp_client_handles_a_refused_prot_p_by_what_was_asked() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// RFC 4217 12.6: the client ends a protected upload with its TLS shutdown
+// and closes; it never reads from the data connection. ftpd's data
+// connections sent four TLS 1.3 session tickets (RFC 8446 4.6.1) that such
+// a client leaves unread, and closing a TCP socket with unread data makes
+// the kernel send a reset (RFC 2525 2.17), which reached ftpd before the
+// end of the upload: curl's FTPS uploads of a few hundred KiB failed with
+// 426. Data connections now send no tickets (they resume the control
+// connection's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftpd_takes_a_protected_upload_from_a_client_that_never_reads() {
+    let dir = temp_dir("ftpd-tls-upload-close");
+    let d = Ftpd::start_tls(&dir, &[]);
+    let connector = examples::tls::connector(true, None).unwrap();
+    let name = examples::tls::server_name("localhost").unwrap();
+    let payload: Vec<u8> = (0..2_000_000u32).map(|k| (k % 251) as u8).collect();
+    for _ in 0..3 {
+        let (mut c, port) = tls_login_epsv(&d).await;
+        let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        c.send(b"STOR up.bin\r\n").await;
+        let mut data = connector.connect(name.clone(), tcp).await.unwrap();
+        assert_eq!(c.reply().await.0, 150);
+        data.write_all(&payload).await.unwrap();
+        data.shutdown().await.unwrap();
+        // close(2) at once, as curl does, with whatever the server sent unread.
+        drop(data);
+        let (code, text) = c.reply().await;
+        assert_eq!(code, 226, "{text}");
+        assert!(std::fs::read(d.root().join("up.bin")).unwrap() == payload);
+        assert_eq!(c.cmd("QUIT").await.0, 221);
+    }
+}

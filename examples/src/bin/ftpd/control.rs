@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     pub(crate) tree: FileTree,
     pub(crate) users: Users,
     pub(crate) acceptor: Option<TlsAcceptor>,
+    /// The TLS acceptor for data connections (no session tickets sent).
+    pub(crate) data_acceptor: Option<TlsAcceptor>,
     pub(crate) config: ServerConfig,
     pub(crate) passive_ports: RangeInclusive<u16>,
     /// Source port for active connections (0: any).
@@ -567,7 +569,7 @@ impl State {
             }
         };
         let tls = if t.protected {
-            match &self.shared.acceptor {
+            match &self.shared.data_acceptor {
                 Some(a) => Some(DataTls {
                     acceptor: a.clone(),
                     token: self.token.clone(),
