@@ -14,7 +14,13 @@
 //! fsync short, write-back is started while the upload is still arriving: every
 //! [`WRITEBACK_EVERY`] bytes a background thread runs `fdatasync` on the
 //! temporary file, overlapping disk writes with the network transfer.
+//! The same setting makes MKD, RMD, DELE and RNTO durable before they
+//! return: the directory that changed is fsynced (both of a rename across
+//! directories), so a crash after the success reply cannot undo them
+//! (fsync(2): the entry in a directory needs "an explicit fsync() on a file
+//! descriptor for the directory").
 
+use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::os::fd::BorrowedFd;
@@ -111,7 +117,10 @@ impl FileTree {
     /// Whether uploads are fsynced before they are renamed over the real name
     /// (default: yes). Without it a completed upload is only in the page
     /// cache: fast, but a crash shortly after can leave an empty or partial
-    /// file under the real name (as with vsftpd, which never fsyncs).
+    /// file under the real name (as with vsftpd, which never fsyncs). The
+    /// same setting fsyncs the directory changed by [`mkdir`](Self::mkdir),
+    /// [`rmdir`](Self::rmdir), [`delete`](Self::delete) and
+    /// [`rename`](Self::rename) before they return.
     #[must_use]
     pub fn with_durable_uploads(mut self, durable: bool) -> Self {
         self.durable = durable;
@@ -245,6 +254,44 @@ impl FileTree {
         })
     }
 
+    /// The entries of a directory in name order (by the bytes of the
+    /// names), for a listing of any size in bounded memory; for a file, the
+    /// file itself. Temporary upload files are left out.
+    ///
+    /// At most `budget` bytes of names are held at a time (and always at
+    /// least one name): the directory is read once when it fits, else once
+    /// per `budget`'s worth of names, each pass taking the smallest names
+    /// after the last one given. So each name comes at most once and in
+    /// order, even while the directory changes; an entry added or removed
+    /// meanwhile is listed when its name sorts after the position the
+    /// listing had reached, and one removed before its turn is left out.
+    ///
+    /// # Errors
+    ///
+    /// As [`entries`](Self::entries); the iterator yields errors reading
+    /// the directory (on any pass).
+    pub fn sorted_entries(&self, vpath: &str, budget: usize) -> io::Result<SortedEntries> {
+        let real = self.resolve(vpath)?;
+        if !real.is_dir() {
+            return Ok(SortedEntries {
+                dir: None,
+                one: Some(self.stat(vpath)?),
+                batch: Vec::new().into_iter(),
+                after: None,
+                done: true,
+                budget,
+            });
+        }
+        Ok(SortedEntries {
+            dir: Some(real),
+            one: None,
+            batch: Vec::new().into_iter(),
+            after: None,
+            done: false,
+            budget,
+        })
+    }
+
     /// Opens a file for reading at `offset` (REST); returns it and its length.
     ///
     /// # Errors
@@ -369,8 +416,26 @@ impl FileTree {
     /// # Errors
     ///
     /// As [`resolve_new`](Self::resolve_new), or the directory existing.
+    /// With durable uploads on, the parent directory is fsynced before
+    /// this returns.
     pub fn mkdir(&self, vpath: &str) -> io::Result<()> {
-        fs::create_dir(self.resolve_new(vpath)?)
+        let path = self.resolve_new(vpath)?;
+        fs::create_dir(&path)?;
+        self.sync_dirs_of(&path, None)
+    }
+
+    /// When durable: fsyncs the directory holding `path` and, if another,
+    /// the one holding `other` (a rename's source), so the change made in
+    /// them survives a crash.
+    fn sync_dirs_of(&self, path: &Path, other: Option<&Path>) -> io::Result<()> {
+        if !self.durable {
+            return Ok(());
+        }
+        sync_parent(path)?;
+        match other {
+            Some(o) if o.parent() != path.parent() => sync_parent(o),
+            _ => Ok(()),
+        }
     }
 
     /// RMD (the directory must be empty; a symlink to one is not removed,
@@ -379,24 +444,29 @@ impl FileTree {
     /// # Errors
     ///
     /// As [`resolve`](Self::resolve) for its directory, refusing the root
-    /// itself and anything not a directory.
+    /// itself and anything not a directory. With durable uploads on, the
+    /// parent directory is fsynced before this returns.
     pub fn rmdir(&self, vpath: &str) -> io::Result<()> {
         // A symlink named here is not a directory (rmdir(2): ENOTDIR); its
         // target is never what goes.
-        fs::remove_dir(self.entry(vpath)?)
+        let path = self.entry(vpath)?;
+        fs::remove_dir(&path)?;
+        self.sync_dirs_of(&path, None)
     }
 
     /// DELE (a symlink is removed itself, never its target).
     ///
     /// # Errors
     ///
-    /// As [`resolve_new`](Self::resolve_new).
+    /// As [`resolve_new`](Self::resolve_new). With durable uploads on, the
+    /// parent directory is fsynced before this returns.
     pub fn delete(&self, vpath: &str) -> io::Result<()> {
         let target = self.entry(vpath)?;
         if fs::symlink_metadata(&target)?.is_dir() {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory"));
         }
-        fs::remove_file(target)
+        fs::remove_file(&target)?;
+        self.sync_dirs_of(&target, None)
     }
 
     /// RNFR/RNTO (a symlink is renamed itself, never its target).
@@ -405,13 +475,18 @@ impl FileTree {
     ///
     /// As [`resolve`](Self::resolve) for the directory of `from` (which
     /// must exist, and not be the root) / [`resolve_new`](Self::resolve_new)
-    /// for `to`.
+    /// for `to`. With durable uploads on, the directory of `to` and, if
+    /// another, that of `from` are fsynced before this returns.
     pub fn rename(&self, from: &str, to: &str) -> io::Result<()> {
         // The named entry moves, a symlink as itself (rename(2)), never
         // the file it points to.
         let src = self.entry(from)?;
         fs::symlink_metadata(&src)?;
-        fs::rename(src, self.resolve_new(to)?)
+        let dest = self.resolve_new(to)?;
+        fs::rename(&src, &dest)?;
+        // The destination first: were only the source's directory to reach
+        // the disk, the file would be in neither.
+        self.sync_dirs_of(&dest, Some(&src))
     }
 
     /// The real path of the entry `vpath` names, its final component not
@@ -486,6 +561,95 @@ impl Iterator for Entries {
             }
             if let Ok(meta) = dirent.path().symlink_metadata() {
                 return Some(info(name, &meta));
+            }
+        }
+    }
+}
+
+/// A directory's entries in name order, read in passes of bounded memory
+/// (see [`FileTree::sorted_entries`]).
+#[derive(Debug)]
+pub struct SortedEntries {
+    /// The directory; `None` when a file was named.
+    dir: Option<PathBuf>,
+    one: Option<FileInfo>,
+    /// The names of the current pass, in order.
+    batch: std::vec::IntoIter<OsString>,
+    /// The last name given: the next pass starts after it.
+    after: Option<OsString>,
+    /// No names are left past the current batch.
+    done: bool,
+    budget: usize,
+}
+
+/// What a held name costs against the budget: its bytes and its `OsString`.
+fn name_cost(name: &OsString) -> usize {
+    name.len() + std::mem::size_of::<OsString>()
+}
+
+impl SortedEntries {
+    /// One pass over the directory: the smallest names after `after` that
+    /// fit in the budget, in order.
+    fn next_batch(&mut self, dir: &Path) -> io::Result<()> {
+        use std::collections::BinaryHeap;
+        // A max-heap of the smallest names seen so far; `ceiling` is the
+        // smallest name pushed out for want of room: names from it up wait
+        // for a later pass, so the batch is every name between `after` and
+        // `ceiling`.
+        let mut held: BinaryHeap<OsString> = BinaryHeap::new();
+        let mut bytes = 0usize;
+        let mut ceiling: Option<OsString> = None;
+        for dirent in fs::read_dir(dir)? {
+            let name = dirent?.file_name();
+            if name.as_encoded_bytes().starts_with(b".upload-")
+                || self.after.as_ref().is_some_and(|a| name <= *a)
+                || ceiling.as_ref().is_some_and(|c| name >= *c)
+            {
+                continue;
+            }
+            bytes += name_cost(&name);
+            held.push(name);
+            while bytes > self.budget && held.len() > 1 {
+                if let Some(top) = held.pop() {
+                    bytes -= name_cost(&top);
+                    ceiling = Some(top);
+                }
+            }
+        }
+        self.done = ceiling.is_none();
+        let batch = held.into_sorted_vec();
+        if let Some(last) = batch.last() {
+            self.after = Some(last.clone());
+        }
+        self.batch = batch.into_iter();
+        Ok(())
+    }
+}
+
+impl Iterator for SortedEntries {
+    type Item = io::Result<FileInfo>;
+
+    fn next(&mut self) -> Option<io::Result<FileInfo>> {
+        if let Some(one) = self.one.take() {
+            return Some(Ok(one));
+        }
+        loop {
+            if let Some(name) = self.batch.next() {
+                // Removed since the pass read it: left out.
+                if let Ok(meta) = self.dir.as_ref()?.join(&name).symlink_metadata() {
+                    return Some(info(name.to_string_lossy().into_owned(), &meta));
+                }
+                continue;
+            }
+            if self.done {
+                return None;
+            }
+            let dir = self.dir.take()?;
+            let pass = self.next_batch(&dir);
+            self.dir = Some(dir);
+            if let Err(e) = pass {
+                self.done = true;
+                return Some(Err(e));
             }
         }
     }
@@ -700,6 +864,47 @@ mod tests {
         fs::create_dir_all(base.join("outside")).unwrap();
         fs::write(base.join("outside/secret.txt"), b"secret").unwrap();
         (FileTree::new(base.join("root")).unwrap(), base)
+    }
+
+    #[test]
+    fn sorted_entries_in_passes_of_a_small_budget() {
+        let (t, base) = tree("sorted");
+        let mut names: Vec<String> = (0..300u32).map(|k| format!("f{:03}", k * 37 % 300)).collect();
+        for n in &names {
+            fs::write(base.join("root/sub").join(n), b"").unwrap();
+        }
+        fs::write(base.join("root/sub/.upload-x"), b"").unwrap();
+        names.sort();
+        let all = |budget| -> Vec<String> {
+            t.sorted_entries("/sub", budget)
+                .unwrap()
+                .map(|e| e.unwrap().name)
+                .collect()
+        };
+        // One pass, several, and one name per pass.
+        for budget in [usize::MAX, 1000, 0] {
+            assert_eq!(all(budget), names, "budget {budget}");
+        }
+        // Changes while listing: a name after the position reached is
+        // listed, one before it is not, one removed ahead is left out.
+        let mut it = t.sorted_entries("/sub", 1000).unwrap();
+        let first: Vec<String> = it.by_ref().take(100).map(|e| e.unwrap().name).collect();
+        assert_eq!(first, names[..100]);
+        fs::write(base.join("root/sub/a-before"), b"").unwrap();
+        fs::write(base.join("root/sub/z-after"), b"").unwrap();
+        fs::remove_file(base.join("root/sub/f250")).unwrap();
+        let rest: Vec<String> = it.map(|e| e.unwrap().name).collect();
+        let mut want: Vec<String> = names[100..].iter().filter(|n| *n != "f250").cloned().collect();
+        want.push("z-after".into());
+        assert_eq!(rest, want);
+        // A file is listed as itself.
+        let one: Vec<String> = t
+            .sorted_entries("/sub/f001", 0)
+            .unwrap()
+            .map(|e| e.unwrap().name)
+            .collect();
+        assert_eq!(one, ["f001"]);
+        let _ = fs::remove_dir_all(&base);
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! After the greeting the session discovers features (FEAT), secures the
 //! connection when the server offers AUTH TLS or the configuration requires
 //! it (AUTH TLS, then PBSZ 0 and PROT P after login, RFC 4217), and logs in.
+//! A server that refuses PBSZ or PROT P leaves the data connections in the
+//! clear: with [`ClientTls::IfOffered`] the session carries on so, with
+//! [`ClientTls::Required`] it ends (see [`ClientEvent::DataProtectionRefused`]).
 //! Then the application starts one operation at a time: a simple command
 //! ([`ClientSession::cwd`], [`ClientSession::size`] ...) or a transfer
 //! ([`ClientSession::retr`], [`ClientSession::list`] ...).
@@ -36,7 +39,9 @@ pub enum ClientTls {
     Never,
     /// When FEAT lists `AUTH TLS`.
     IfOffered,
-    /// Always; fail if the server refuses.
+    /// Always; fail if the server refuses AUTH TLS, or refuses to protect
+    /// the data connections (PBSZ 0 or PROT P: see
+    /// [`ClientEvent::DataProtectionRefused`]).
     Required,
 }
 
@@ -167,8 +172,21 @@ pub enum ClientEvent {
     StartTls,
     /// Logged in (and PBSZ/PROT done on TLS); operations may start.
     LoggedIn,
-    /// The login (or a required AUTH TLS) was refused; the session is closed.
+    /// The login (or a required AUTH TLS, or with [`ClientTls::Required`]
+    /// the protection of data connections) was refused; the session is closed.
     LoginFailed(OwnedReply),
+    /// After AUTH TLS and the login, the server refused PBSZ 0 or PROT P
+    /// with this reply: data connections cannot be protected. With
+    /// [`ClientTls::Required`] that ends the session: [`ClientEvent::LoginFailed`]
+    /// follows with the same reply. With [`ClientTls::IfOffered`] (TLS
+    /// where available) the session carries on: [`ClientEvent::LoggedIn`]
+    /// follows, the control connection stays protected and the data
+    /// connections go in the clear, at protection level C, the level in
+    /// force when no PROT was accepted (RFC 2228 3: "The default protection
+    /// level if no other level is specified is Clear"; RFC 4217 9), so
+    /// [`ClientEvent::OpenDataChannel`] says `protected: false`. Tell the
+    /// user.
+    DataProtectionRefused(OwnedReply),
     /// A simple operation succeeded.
     Done {
         /// Which.
@@ -297,6 +315,8 @@ pub struct ClientSession {
     stage: Stage,
     features: Features,
     tls: bool,
+    /// PROT P was accepted: data connections use TLS (RFC 4217 9).
+    prot_private: bool,
     ascii: Option<bool>,
     text_files: bool,
     epsv_failed: bool,
@@ -352,6 +372,7 @@ impl ClientSession {
             stage: Stage::Greeting,
             features: Features::default(),
             tls: false,
+            prot_private: false,
             ascii: None,
             text_files: false,
             epsv_failed: false,
@@ -714,7 +735,7 @@ impl ClientSession {
     }
 
     fn open_data(&mut self, target: DataTarget) {
-        let (ascii, protected) = (self.ascii == Some(true), self.tls);
+        let (ascii, protected) = (self.ascii == Some(true), self.prot_private);
         let Some(x) = self.xfer() else { return };
         let ev = ClientEvent::OpenDataChannel {
             id: x.id,
@@ -887,6 +908,18 @@ impl ClientSession {
     fn logged_in(&mut self) {
         self.stage = Stage::Ready;
         self.events.push_back(ClientEvent::LoggedIn);
+    }
+
+    /// PBSZ or PROT P refused: the end of a login that required TLS,
+    /// else data in the clear (see [`ClientEvent::DataProtectionRefused`]).
+    fn data_protection_refused(&mut self, r: OwnedReply) {
+        self.events
+            .push_back(ClientEvent::DataProtectionRefused(r.clone()));
+        if self.config.tls == ClientTls::Required {
+            self.login_failed(r);
+        } else {
+            self.logged_in();
+        }
     }
 
     fn login_failed(&mut self, r: OwnedReply) {
@@ -1175,14 +1208,16 @@ impl ClientSession {
                     self.stage = Stage::Prot;
                     self.send(Command::Prot(ProtLevel::Private));
                 } else {
-                    self.login_failed(r);
+                    // No PROT without an accepted PBSZ (RFC 4217 9).
+                    self.data_protection_refused(r);
                 }
             }
             Stage::Prot => {
                 if code / 100 == 2 {
+                    self.prot_private = true;
                     self.logged_in();
                 } else {
-                    self.login_failed(r);
+                    self.data_protection_refused(r);
                 }
             }
             Stage::Ready => {

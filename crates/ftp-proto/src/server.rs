@@ -400,6 +400,9 @@ pub struct ServerSession {
     delay_until: Option<Instant>,
     delayed: Option<(u16, &'static [u8], bool)>,
     closed: bool,
+    /// The peer ended its input ([`ServerSession::handle_eof`]): the lines
+    /// already complete are still answered, then the session closes.
+    eof: bool,
     fatal: Option<Error>,
 }
 
@@ -513,6 +516,7 @@ impl ServerSession {
             delay_until: None,
             delayed: None,
             closed: false,
+            eof: false,
             fatal: None,
             config,
         };
@@ -570,7 +574,9 @@ impl ServerSession {
         }
     }
 
-    /// True once the session has closed (QUIT, timeout, fatal error, EOF, a 421 from the application).
+    /// True once the session has closed (QUIT, timeout, fatal error, a 421
+    /// from the application, or the end of input once every command before
+    /// it was answered: see [`ServerSession::handle_eof`]).
     #[must_use]
     pub fn is_closed(&self) -> bool {
         self.closed
@@ -1045,7 +1051,10 @@ impl ServerSession {
             } else {
                 match self.next_line() {
                     Some(l) => l,
-                    None => return Ok(None),
+                    None => {
+                        self.close_at_eof();
+                        return Ok(None);
+                    }
                 }
             };
             self.input_seen = true;
@@ -1707,7 +1716,7 @@ impl ServerSession {
     /// failed-login delay runs), more than [`Limits::buffered_input`] bytes
     /// waiting close the session with 421 (`poll_event` then fails).
     pub fn handle_input(&mut self, data: &[u8]) {
-        if self.closed || self.tls == Tls::Handshake {
+        if self.closed || self.eof || self.tls == Tls::Handshake {
             return;
         }
         self.recv.extend_from_slice(data);
@@ -1759,11 +1768,50 @@ impl ServerSession {
         }
     }
 
-    /// Inherent form of [`Session::handle_eof`].
+    /// Inherent form of [`Session::handle_eof`]: the client ended its
+    /// input. A half-close is not an abort: every complete command line
+    /// received before it is still acted on and answered (RFC 959 4.1.1:
+    /// after a QUIT during a transfer "the connection will remain open for
+    /// result response"), including decisions the application still owes
+    /// and a transfer under way; bytes after the last line end are no
+    /// command and are dropped. The session closes ([`Self::is_closed`])
+    /// once nothing is left to answer: at once when nothing is, else in
+    /// the [`Self::poll_event`] call that finds nothing more. The driver
+    /// stops reading, keeps polling events and writing replies until then.
+    /// A TLS handshake that was waiting (AUTH TLS) cannot finish: the
+    /// session closes at once.
     pub fn handle_eof(&mut self) {
-        self.closed = true;
-        self.recv.clear();
-        self.deferred.clear();
+        if self.closed {
+            return;
+        }
+        self.eof = true;
+        if self.pending == Pending::Tls {
+            self.closed = true;
+        }
+        let line_waiting = memchr::memchr(b'\n', &self.recv).is_some();
+        if !line_waiting {
+            self.close_at_eof();
+        }
+    }
+
+    /// After the end of input, closes the session when no command is left
+    /// to read and nothing is owed: no application decision, no transfer, no
+    /// delayed 530, no deferred command.
+    fn close_at_eof(&mut self) {
+        if self.eof
+            && self.pending == Pending::None
+            && self.transfer.is_none()
+            && self.delay_until.is_none()
+            && self.deferred.is_empty()
+            && self.events.is_empty()
+        {
+            self.closed = true;
+            self.recv.clear();
+        }
+        if self.closed {
+            self.recv.clear();
+            self.deferred.clear();
+        }
     }
 }
 

@@ -378,6 +378,8 @@ pub(crate) fn dns_name(n: &str) -> Vec<u8> {
 /// A running ftpd serving `dir/root`; killed on drop.
 pub(crate) struct Ftpd {
     pub(crate) child: Child,
+    /// ftpd's own pid when `child` is strace.
+    traced: Option<u32>,
     pub(crate) dir: PathBuf,
     pub(crate) port: u16,
 }
@@ -390,14 +392,42 @@ impl Ftpd {
 
     /// As [`start`](Self::start), with an `info` log written to `log`.
     pub(crate) fn start_logging(dir: &Path, extra: &[&str], log: Option<&Path>) -> Ftpd {
+        Ftpd::start_with(dir, extra, log, false, None)
+    }
+
+    /// As [`start`](Self::start), under `trace`.
+    pub(crate) fn start_traced(dir: &Path, extra: &[&str], trace: &Strace) -> Ftpd {
+        Ftpd::start_with(dir, extra, None, false, Some(trace))
+    }
+
+    /// As [`start`](Self::start), with AUTH TLS offered (a self-signed
+    /// certificate kept under `dir`).
+    pub(crate) fn start_tls(dir: &Path, extra: &[&str]) -> Ftpd {
+        Ftpd::start_with(dir, extra, None, true, None)
+    }
+
+    fn start_with(dir: &Path, extra: &[&str], log: Option<&Path>, tls: bool, trace: Option<&Strace>) -> Ftpd {
         let port = free_port();
         let root = dir.join("root");
         std::fs::create_dir_all(&root).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ftpd"))
-            .arg("--root")
+        let mut cmd = match trace {
+            Some(t) => {
+                let mut c = Command::new(t.program);
+                c.args(&t.args).arg(env!("CARGO_BIN_EXE_ftpd"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_ftpd")),
+        };
+        cmd.arg("--root")
             .arg(&root)
             .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--user", "u:p", "--no-tls", "--login-delay-ms", "10"])
+            .args(["--user", "u:p", "--login-delay-ms", "10"]);
+        if tls {
+            cmd.arg("--tls-dir").arg(dir.join("tls"));
+        } else {
+            cmd.arg("--no-tls");
+        }
+        let mut child = cmd
             .args(extra)
             .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
             .stdout(Stdio::piped())
@@ -412,8 +442,17 @@ impl Ftpd {
             }
         }
         std::thread::spawn(move || for _ in lines {});
+        // Under strace, ftpd is strace's one child.
+        let traced = trace.map(|_| {
+            let id = child.id();
+            std::fs::read_to_string(format!("/proc/{id}/task/{id}/children"))
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse().ok())
+                .expect("ftpd's pid under strace")
+        });
         Ftpd {
             child,
+            traced,
             dir: dir.to_owned(),
             port,
         }
@@ -463,6 +502,10 @@ impl Ftpd {
 
 impl Drop for Ftpd {
     fn drop(&mut self) {
+        // Killing strace would leave ftpd running, detached.
+        if let Some(pid) = self.traced.take() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);

@@ -11,6 +11,10 @@
 //! EPRT/PORT, `--tls` for AUTH TLS with PROT P (the data connections resume
 //! the control connection's TLS session, which servers like vsftpd with
 //! `require_ssl_reuse` insist on), `--ascii` to move files as text (TYPE A).
+//! Without `--tls` or `--no-tls`, TLS is used where the server offers it; if
+//! it then refuses to protect data connections (PBSZ or PROT P, RFC 4217 9),
+//! the files go unencrypted (protection level C) with a warning on stderr.
+//! With `--tls` that refusal ends the login, the error naming it.
 //! Transfers show indicatif progress bars.
 
 mod url;
@@ -47,7 +51,9 @@ struct Args {
     /// Never try EPSV/EPRT; use PASV/PORT only.
     #[arg(long)]
     no_extended: bool,
-    /// Require AUTH TLS and PROT P (fail if the server does not offer it).
+    /// Require AUTH TLS and PROT P (fail if the server refuses either).
+    /// Without it, TLS is used when offered, and a refused PROT P leaves the
+    /// data connections unencrypted, with a warning.
     #[arg(long)]
     tls: bool,
     /// Use plain FTP even when the server offers TLS.
@@ -197,6 +203,21 @@ impl Client {
                 ClientEvent::LoggedIn => {
                     c.s.set_text_mode(args.ascii);
                     return Ok(c);
+                }
+                ClientEvent::DataProtectionRefused(r) => {
+                    if args.tls {
+                        return Err(format!(
+                            "the server refused TLS protection of data connections (PBSZ/PROT P), which --tls requires: {}",
+                            reply_text(&r)
+                        ));
+                    }
+                    // Stderr even with --quiet: the user must know the
+                    // files are not encrypted.
+                    eprintln!(
+                        "ftp: warning: the server refused TLS protection of data connections ({}); \
+                         files go unencrypted (PROT C); use --tls to refuse that",
+                        reply_text(&r)
+                    );
                 }
                 ClientEvent::LoginFailed(r) | ClientEvent::Closed(r) => {
                     return Err(format!("login failed: {}", reply_text(&r)));

@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     pub(crate) tree: FileTree,
     pub(crate) users: Users,
     pub(crate) acceptor: Option<TlsAcceptor>,
+    /// The TLS acceptor for data connections (no session tickets sent).
+    pub(crate) data_acceptor: Option<TlsAcceptor>,
     pub(crate) config: ServerConfig,
     pub(crate) passive_ports: RangeInclusive<u16>,
     /// Source port for active connections (0: any).
@@ -36,6 +38,8 @@ pub(crate) struct Shared {
     pub(crate) transfer_timeout: Duration,
     /// Data connections must resume the control connection's TLS session.
     pub(crate) require_tls_reuse: bool,
+    /// A protected upload may end without close_notify (`--accept-tls-upload-eof`).
+    pub(crate) accept_tls_upload_eof: bool,
 }
 
 /// A transfer task under way.
@@ -172,6 +176,10 @@ async fn upgrade(conn: &mut Conn, acceptor: &TlsAcceptor, token: &[u8]) -> io::R
 
 async fn run(st: &mut State, conn: &mut Conn, rx: &mut mpsc::UnboundedReceiver<DataMsg>) -> io::Result<()> {
     let mut buf = vec![0u8; 8192];
+    // The client half-closed: nothing more to read, but the commands it
+    // sent before are still answered (a transfer under way included) and
+    // the session closes when it has nothing left (RFC 959 4.1.1).
+    let mut eof = false;
     loop {
         loop {
             match st.session.poll_event() {
@@ -196,11 +204,13 @@ async fn run(st: &mut State, conn: &mut Conn, rx: &mut mpsc::UnboundedReceiver<D
             .min()
             .unwrap_or(far);
         tokio::select! {
-            r = conn.read(&mut buf) => match r {
-                Ok(0) | Err(_) => {
+            r = conn.read(&mut buf), if !eof => match r {
+                Ok(0) => {
+                    eof = true;
                     st.session.handle_eof();
-                    return Ok(());
                 }
+                // A reset or a TLS error: no one is left to answer.
+                Err(_) => return Ok(()),
                 Ok(n) => st.session.handle_input(&buf[..n]),
             },
             Some(msg) = rx.recv() => st.on_data(msg),
@@ -531,8 +541,9 @@ impl State {
             }
             TransferKind::List | TransferKind::NameList | TransferKind::MachineList => {
                 let p = path.unwrap_or_else(|| "/".to_owned());
-                // Read from the directory as it is sent, a chunk at a time.
-                let entries = tree.entries(&p).map_err(fail)?;
+                // Read from the directory as it is sent, a chunk at a time,
+                // in name order at any size.
+                let entries = tree.sorted_entries(&p, listing::SORT_BUDGET).map_err(fail)?;
                 let format = match t.kind {
                     TransferKind::List => listing::Format::Unix,
                     TransferKind::NameList => listing::Format::Names,
@@ -558,11 +569,12 @@ impl State {
             }
         };
         let tls = if t.protected {
-            match &self.shared.acceptor {
+            match &self.shared.data_acceptor {
                 Some(a) => Some(DataTls {
                     acceptor: a.clone(),
                     token: self.token.clone(),
                     require_reuse: self.shared.require_tls_reuse,
+                    accept_eof: self.shared.accept_tls_upload_eof,
                 }),
                 None => {
                     let _ = self.session.data_failed(id, DataFailure::Connect);

@@ -73,6 +73,9 @@ pub(crate) struct DataTls {
     pub(crate) token: Vec<u8>,
     /// Refuse a data connection that did not resume the control session.
     pub(crate) require_reuse: bool,
+    /// Take an upload that ends without close_notify as complete
+    /// (`--accept-tls-upload-eof`); otherwise it fails (426).
+    pub(crate) accept_eof: bool,
 }
 
 /// One transfer, ready to run once the connection exists.
@@ -243,11 +246,12 @@ async fn transfer(mut job: Job, tcp: TcpStream) -> Result<u64, DataFailure> {
     };
     let wait = job.timeout;
     let ascii = job.ascii;
+    let accept_eof = job.tls.as_ref().is_some_and(|t| t.accept_eof);
     let moved = match job.payload {
         Payload::Listing(mut l) => send_listing(&mut conn, &mut l, wait).await?,
         Payload::File(mut f) => send_file(&mut conn, &mut f, ascii, wait).await?,
         Payload::Upload(mut up) => {
-            let n = receive(&mut conn, &mut up, ascii, wait).await?;
+            let n = receive(&mut conn, &mut up, ascii, accept_eof, wait).await?;
             if job.aborted.load(Ordering::SeqCst) {
                 return Err(DataFailure::Lost);
             }
@@ -417,17 +421,30 @@ async fn send_file(conn: &mut Conn, f: &mut File, ascii: bool, wait: Duration) -
     }
 }
 
-async fn receive(conn: &mut Conn, up: &mut Upload, ascii: bool, wait: Duration) -> Result<u64, DataFailure> {
+async fn receive(
+    conn: &mut Conn,
+    up: &mut Upload,
+    ascii: bool,
+    accept_eof: bool,
+    wait: Duration,
+) -> Result<u64, DataFailure> {
     let mut buf = vec![0u8; CHUNK];
     let mut local = BytesMut::new();
     let mut dec = AsciiDecoder::new();
     let mut total = 0u64;
     loop {
-        // A TLS peer that closes without close_notify ends the upload like a
-        // plain EOF (vsftpd's strict_ssl_read_eof=NO; curl does this).
+        // On TLS only a close_notify ends the upload (Ok(0)): a connection
+        // that closes without one (UnexpectedEof from rustls) may have been
+        // cut by an attacker, so the upload fails with 426 and the partial
+        // file is dropped (RFC 4217 12.6 "TLSshutdown()"; RFC 8446 6.1; as
+        // vsftpd's strict_ssl_read_eof=YES), unless `accept_eof` was asked
+        // for. A plain connection ends at EOF.
         let read = async {
             match conn.read(&mut buf).await {
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+                Err(e) if accept_eof && e.kind() == io::ErrorKind::UnexpectedEof => {
+                    tracing::info!("protected upload ended without close_notify: accepted as asked");
+                    Ok(0)
+                }
                 r => r,
             }
         };

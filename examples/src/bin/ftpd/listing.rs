@@ -2,7 +2,7 @@
 //! names (NLST) and MLSx facts (MLSD, MLST), all via ftp-proto's writers.
 
 use bytes::BytesMut;
-use examples::ftpfs::{Entries, FileInfo, FileTree, Kind};
+use examples::ftpfs::{FileInfo, FileTree, Kind, SortedEntries};
 use ftp_proto::Timestamp;
 use ftp_proto::list::{FileKind, MlsxFacts, write_mlsx, write_unix};
 use std::io;
@@ -76,9 +76,13 @@ pub(crate) fn unix_lines(entries: &[FileInfo], writable: bool) -> Vec<Vec<u8>> {
 
 /// Most entries a STAT of a directory lists: its reply goes over the
 /// control connection whole (RFC 959 4.1.3), so a larger directory is
-/// refused with 450 and left to LIST or MLSD, which stream. Also the most
-/// entries a LIST, NLST or MLSD holds to send them sorted by name.
+/// refused with 450 and left to LIST or MLSD, which stream.
 pub(crate) const MAX_STAT_ENTRIES: usize = 2000;
+
+/// Bytes of names a LIST, NLST or MLSD holds at a time to send the
+/// directory sorted by name (see [`FileTree::sorted_entries`]): a directory
+/// whose names fit is read once; a larger one once per this much.
+pub(crate) const SORT_BUDGET: usize = 1024 * 1024;
 
 /// The entries STAT lists for `vpath`, sorted by name; `None` when there
 /// are more than [`MAX_STAT_ENTRIES`] (only that many are ever held).
@@ -110,55 +114,30 @@ pub(crate) enum Format {
     Machine(MlsxFacts),
 }
 
-/// A listing being sent: the directory is read as the chunks are asked
-/// for, so its size never matters for memory.
+/// A listing being sent, sorted by name at any size: the directory is read
+/// as the chunks are asked for, in passes of bounded memory, so its size
+/// never matters for memory.
 #[derive(Debug)]
 pub(crate) struct Listing {
-    entries: Entries,
-    /// The first entries, read before anything is sent: sorted by name when
-    /// they are the whole directory.
-    head: Option<std::vec::IntoIter<FileInfo>>,
+    entries: SortedEntries,
     format: Format,
     writable: bool,
     now: Timestamp,
 }
 
 impl Listing {
-    pub(crate) fn new(entries: Entries, format: Format, writable: bool) -> Self {
+    pub(crate) fn new(entries: SortedEntries, format: Format, writable: bool) -> Self {
         Listing {
             entries,
-            head: None,
             format,
             writable,
             now: now(),
         }
     }
 
-    /// The next entry: a directory of up to [`MAX_STAT_ENTRIES`] entries
-    /// comes sorted by name, as `ls` shows it; a larger one in the order the
-    /// directory gives, so that it is never held whole.
+    /// The next entry, in name order, as `ls` shows it.
     fn next_entry(&mut self) -> io::Result<Option<FileInfo>> {
-        if self.head.is_none() {
-            let mut first = Vec::new();
-            let mut whole = false;
-            while first.len() <= MAX_STAT_ENTRIES {
-                match self.entries.next().transpose()? {
-                    Some(e) => first.push(e),
-                    None => {
-                        whole = true;
-                        break;
-                    }
-                }
-            }
-            if whole {
-                first.sort_by(|a, b| a.name.cmp(&b.name));
-            }
-            self.head = Some(first.into_iter());
-        }
-        match self.head.as_mut().and_then(Iterator::next) {
-            Some(e) => Ok(Some(e)),
-            None => self.entries.next().transpose(),
-        }
+        self.entries.next().transpose()
     }
 
     /// Appends the next lines (each ended by CRLF) to `out` until it holds
@@ -238,7 +217,7 @@ mod tests {
 
     /// Every chunk of a listing of `/d`, as `fill` gives them.
     fn chunks(t: &examples::ftpfs::FileTree, format: Format) -> Vec<Vec<u8>> {
-        let mut l = Listing::new(t.entries("/d").unwrap(), format, false);
+        let mut l = Listing::new(t.sorted_entries("/d", SORT_BUDGET).unwrap(), format, false);
         let mut out = Vec::new();
         loop {
             let mut buf = Vec::new();

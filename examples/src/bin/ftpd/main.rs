@@ -90,8 +90,19 @@ struct Args {
     /// reply means the file survives a crash, and a crash can never leave a
     /// truncated file under the real name; `false` trades that for speed
     /// (uploads stay in the page cache, as with vsftpd, which never fsyncs).
+    /// The same setting fsyncs the directory that MKD, RMD, DELE or RNTO
+    /// changed (both of a rename across directories) before the success reply.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "true|false")]
     fsync_uploads: bool,
+    /// Named leniency: take a protected (PROT P) upload whose data
+    /// connection ends without a TLS close_notify as complete. Off by
+    /// default: such an end may be a truncation by an attacker (RFC 4217
+    /// 12.6, RFC 8446 6.1), so the upload fails with 426 and nothing is
+    /// renamed into place. For clients that never send close_notify on
+    /// data connections; this lets their uploads through, at that risk
+    /// (vsftpd's `strict_ssl_read_eof=NO`).
+    #[arg(long)]
+    accept_tls_upload_eof: bool,
     /// Longest command line in bytes (CRLF included); longer ones get 500.
     #[arg(long, default_value_t = 4096)]
     max_line: usize,
@@ -110,14 +121,23 @@ fn parse_range(s: &str) -> Result<RangeInclusive<u16>, String> {
     Ok(lo..=hi)
 }
 
-/// The TLS acceptor for control and data connections. Resumption uses
+/// The TLS acceptors for control and for data connections. Resumption uses
 /// stateless tickets (and several per handshake): FTP clients resume the
 /// control connection's session on every data connection, and some
 /// (Python's ftplib with `session=`, lftp's ftp:ssl-copy-sid) offer the same
 /// ticket each time, which rustls's default stateful cache accepts only once.
 /// The ticket carries the control connection's token, so a data connection
 /// can still be tied to its own control connection.
-fn acceptor(id: examples::tls::Identity) -> Result<tokio_rustls::TlsAcceptor, String> {
+///
+/// Data connections share the ticket key (they resume the control
+/// connection's tickets) but are sent no tickets of their own: a client
+/// never reads from an upload's data connection, and closing a socket with
+/// unread data (the tickets) makes the kernel answer with a reset, which can
+/// reach ftpd before the last of the upload and fail it (curl's FTPS
+/// uploads of a few hundred KiB did).
+fn acceptors(
+    id: examples::tls::Identity,
+) -> Result<(tokio_rustls::TlsAcceptor, tokio_rustls::TlsAcceptor), String> {
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -127,7 +147,12 @@ fn acceptor(id: examples::tls::Identity) -> Result<tokio_rustls::TlsAcceptor, St
         .map_err(|e| format!("TLS certificate: {e}"))?;
     config.ticketer = rustls::crypto::ring::Ticketer::new().map_err(|e| format!("TLS tickets: {e}"))?;
     config.send_tls13_tickets = 4;
-    Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
+    let mut data = config.clone();
+    data.send_tls13_tickets = 0;
+    Ok((
+        tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)),
+        tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(data)),
+    ))
 }
 
 #[tokio::main]
@@ -159,8 +184,8 @@ async fn run(args: Args) -> Result<(), String> {
             writable: true,
         });
     }
-    let acceptor = if args.no_tls {
-        None
+    let (acceptor, data_acceptor) = if args.no_tls {
+        (None, None)
     } else {
         let id = match (&args.cert, &args.key) {
             (Some(c), Some(k)) => examples::tls::load_pem(c, k),
@@ -170,7 +195,8 @@ async fn run(args: Args) -> Result<(), String> {
             ),
         }
         .map_err(|e| format!("TLS certificate: {e}"))?;
-        Some(acceptor(id)?)
+        let (control, data) = acceptors(id)?;
+        (Some(control), Some(data))
     };
     let limits = Limits {
         line: args.max_line.max(64),
@@ -197,11 +223,13 @@ async fn run(args: Args) -> Result<(), String> {
         tree,
         users: Users::new(list, args.anonymous),
         acceptor,
+        data_acceptor,
         config,
         passive_ports: args.passive_ports.clone(),
         active_port: args.active_port.unwrap_or(first_port.saturating_sub(1)),
         transfer_timeout: Duration::from_secs(args.transfer_timeout.max(1)),
         require_tls_reuse: args.require_tls,
+        accept_tls_upload_eof: args.accept_tls_upload_eof,
     });
     let limit = Arc::new(Semaphore::new(args.max_sessions.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
