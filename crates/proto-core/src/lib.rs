@@ -33,8 +33,8 @@
 //!   takes half the instructions. On CPUs with AVX-512 (fearless_simd's
 //!   `Avx512` level: Ice Lake, Sapphire Rapids, Zen 4 and later) a third loop
 //!   compares 64 bytes at a time straight into mask registers and shifts the
-//!   CR and LF masks by one bit instead of loading every block twice; on a
-//!   Sapphire Rapids VM that took the per-read SMTP DATA benchmark from
+//!   CR and LF masks by one bit instead of loading every block twice; on an
+//!   Intel Xeon VM that took the per-read SMTP DATA benchmark from
 //!   350 us to 285 us per 8 MiB.
 //! * [`LineFramer`] finds the CRLF of a short command line with it at a
 //!   fraction of the cost of a `memchr2` call.
