@@ -1650,12 +1650,7 @@ mod pop3_cross {
         let mut out = BytesMut::from(&b"+OK\r\n"[..]);
         let uids = [(1, "whqtswO00WBw418f9t5JxYwZ"), (2, "~!\"#$%&'()*+,-./")];
         for (msg, uid) in uids {
-            UidListing {
-                msg,
-                uid: bytes::Bytes::from_static(uid.as_bytes()),
-            }
-            .encode(&mut out)
-            .expect("uid");
+            UidListing { msg, uid: uid.into() }.encode(&mut out).expect("uid");
         }
         out.extend_from_slice(b".\r\n");
         let (_, r) = pop3_codec::parse::response_uidl_all(&out).expect("UIDL");

@@ -22,7 +22,8 @@ use crate::command::{AuthLine, Command, apop_digest};
 use crate::error::{Error, ResponseError, UsageError};
 use crate::limits::Limits;
 use crate::response::{
-    Capabilities, LanguageListing, ScanListing, ServerLine, StatInfo, StatusLine, UidListing, unstuff_line,
+    Capabilities, LanguageListing, ScanListing, ServerLine, StatInfo, StatusLine, Uid, UidListing,
+    unstuff_line,
 };
 use crate::sasl_glue::{self, SaslStep};
 use bytes::{Bytes, BytesMut};
@@ -289,7 +290,7 @@ enum Phase {
 #[derive(Debug)]
 struct Fetch {
     mode: FetchMode,
-    uids: Option<HashMap<u32, Bytes>>,
+    uids: Option<HashMap<u32, Uid>>,
     sizes: HashMap<u32, u64>,
     uidl_done: bool,
     planned: bool,
@@ -875,7 +876,7 @@ impl ClientSession {
                         Some((msg, a, b)) => {
                             v.push(UidListing {
                                 msg,
-                                uid: chunk.slice(line_start + a..line_start + b),
+                                uid: Uid::from_line(&chunk, line_start + a..line_start + b),
                             });
                             Ok(v.len())
                         }
@@ -979,7 +980,7 @@ impl ClientSession {
                     // RFC 1939 7: one unique id per message. A number listed
                     // with two different ids has no id to trust: it counts as
                     // unknown (downloaded before any deletion), never as known.
-                    let mut uids: HashMap<u32, Option<Bytes>> = HashMap::with_capacity(v.len());
+                    let mut uids: HashMap<u32, Option<Uid>> = HashMap::with_capacity(v.len());
                     for u in v {
                         uids.entry(u.msg)
                             .and_modify(|id| {
@@ -1053,7 +1054,7 @@ impl ClientSession {
             Expect::Retr { msg, top } => {
                 let (uid, size) = match (&self.fetch, origin) {
                     (Some(f), Origin::Fetch) => (
-                        f.uids.as_ref().and_then(|u| u.get(&msg).cloned()),
+                        f.uids.as_ref().and_then(|u| u.get(&msg)).map(Uid::to_bytes),
                         f.sizes.get(&msg).copied(),
                     ),
                     _ => (None, None),
@@ -1337,7 +1338,9 @@ impl ClientSession {
             for s in listing {
                 let uid = f.uids.as_ref().and_then(|u| u.get(&s.msg));
                 let known = match &f.mode {
-                    FetchMode::KeepNew(k) | FetchMode::DeleteKnown(k) => uid.is_some_and(|u| k.contains(u)),
+                    FetchMode::KeepNew(k) | FetchMode::DeleteKnown(k) => {
+                        uid.is_some_and(|u| k.contains(u.as_bytes()))
+                    }
                     FetchMode::Keep | FetchMode::Delete => false,
                 };
                 if known {
@@ -1443,7 +1446,7 @@ fn fast_listing_line(
             (len > 0 && s.get(e..e + 2) == Some(b"\r\n") && e + 2 <= max_line).then(|| {
                 v.push(UidListing {
                     msg,
-                    uid: chunk.slice(pos + a..pos + e),
+                    uid: Uid::from_line(chunk, pos + a..pos + e),
                 });
                 (v.len(), e + 2)
             })
@@ -1549,7 +1552,7 @@ fn uid_run(
         }
         out.push(UidListing {
             msg,
-            uid: chunk.slice(a..e),
+            uid: Uid::from_line(chunk, a..e),
         });
         pos = e + 2;
     }

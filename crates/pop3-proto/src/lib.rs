@@ -115,7 +115,7 @@ pub use command::{AuthLine, Command, apop_digest};
 pub use error::{CommandError, EncodeError, Error, ResponseError, UsageError};
 pub use limits::Limits;
 pub use response::{
-    Capabilities, LanguageListing, ResponseCode, ScanListing, ServerLine, StatInfo, Status, StatusLine,
+    Capabilities, LanguageListing, ResponseCode, ScanListing, ServerLine, StatInfo, Status, StatusLine, Uid,
     UidListing, is_valid_uid,
 };
 pub use server::{

@@ -27,7 +27,7 @@ use crate::command::{AuthLine, Command};
 use crate::error::{EncodeError, Error, UsageError};
 use crate::limits::Limits;
 use crate::response::{
-    Capabilities, ResponseCode, ScanListing, StatusLine, UidListing, is_valid_uid, write_listing_line,
+    Capabilities, ResponseCode, ScanListing, StatusLine, Uid, UidListing, is_valid_uid, write_listing_line,
 };
 use bytes::{BufMut, Bytes, BytesMut};
 use proto_core::{
@@ -1093,7 +1093,7 @@ impl ServerSession {
                         let msg = u32::try_from(i + 1).unwrap_or(u32::MAX);
                         let _ = UidListing {
                             msg,
-                            uid: m.uid.clone(),
+                            uid: Uid::new(&m.uid),
                         }
                         .encode(buf);
                     }

@@ -135,7 +135,7 @@ proptest! {
         let mut out = BytesMut::new();
         ScanListing { msg, size }.encode(&mut out);
         prop_assert_eq!(ScanListing::parse(&out[..out.len() - 2]).unwrap(), ScanListing { msg, size });
-        let u = UidListing { msg, uid };
+        let u = UidListing { msg, uid: uid.into() };
         let mut out = BytesMut::new();
         u.encode(&mut out).unwrap();
         let line = out.split_to(out.len() - 2).freeze();

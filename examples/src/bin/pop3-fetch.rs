@@ -254,7 +254,7 @@ async fn fetch(args: &Args, f: &mut Fetcher) -> Result<()> {
     let mut s = ClientSession::new(cfg, Instant::now());
     let mut buf = vec![0u8; 64 * 1024];
     // Listing pass for the progress bar: uid and size of every message.
-    let mut uids: Option<HashMap<u32, Bytes>> = None;
+    let mut uids: Option<HashMap<u32, pop3_proto::Uid>> = None;
     let mut listed = false;
     let mut quit_ok = false;
 
@@ -306,7 +306,7 @@ async fn fetch(args: &Args, f: &mut Fetcher) -> Result<()> {
                                 || uids
                                     .as_ref()
                                     .and_then(|u| u.get(&msg))
-                                    .is_none_or(|uid| !f.known.contains(uid))
+                                    .is_none_or(|uid| !f.known.contains(uid.as_bytes()))
                         };
                         let total: u64 = v.iter().filter(|m| wanted(m.msg)).map(|m| m.size).sum();
                         f.bar.set_length(total);
