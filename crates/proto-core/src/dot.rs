@@ -386,10 +386,20 @@ fearless_simd::kernel!(
     /// AVX-512 loop from index 1: the rule of [`strict_avx2`] with one load
     /// and three compares per 64 bytes, straight into 64-bit masks (CR, LF,
     /// dot); the "previous byte" masks are the CR and LF masks shifted up by
-    /// one, carrying the top bit of the block before. 128 bytes per branch.
+    /// one, carrying the top bit of the block before.
+    ///
+    /// Two things make it run at the speed of a plain `memchr2` pass (both
+    /// measured on an Intel Xeon with AVX-512, 64 KiB in cache, on 2026-11-30):
+    /// the loads are aligned to 64 bytes (a load that straddles two cache
+    /// lines costs two; one unaligned block covers the bytes before the first
+    /// boundary), and the flags of eight blocks are ORed before one branch
+    /// (with a branch per two blocks the loop ran at 50 GB/s, per eight at
+    /// 71 GB/s, `memchr2` at 72 GB/s). A hit in a group is then located by
+    /// taking its blocks again one at a time.
     fn strict_avx512(avx512: Avx512, data: &[u8]) -> Option<usize> {
         use core::arch::x86_64::{__m512i, _mm512_cmpeq_epi8_mask, _mm512_set1_epi8};
         use fearless_simd::{SimdFrom, u8x64};
+        const GROUP: usize = 8;
         let cr = _mm512_set1_epi8(0x0d);
         let lf = _mm512_set1_epi8(0x0a);
         let dot = _mm512_set1_epi8(0x2e);
@@ -405,32 +415,56 @@ fearless_simd::kernel!(
         // Flags of a block from its masks and the previous byte's CR/LF bits.
         let flags =
             |(c, l, d): (u64, u64, u64), pc: u64, pl: u64| (((c << 1) | pc) ^ l) | (((l << 1) | pl) & d);
+        // The CR/LF bits of byte `k`, as the carry into the block after it.
+        let carry = |k: usize| (u64::from(data[k] == CR), u64::from(data[k] == LF));
         let (first, rest) = data.split_first()?;
         let (mut pc, mut pl) = (u64::from(*first == CR), u64::from(*first == LF));
-        let (blocks, _) = rest.as_chunks::<BLOCK>();
-        let mut pairs = blocks.chunks_exact(2);
         let mut i = 1;
-        for pair in &mut pairs {
-            let [a, b] = pair else {
-                break;
-            };
-            let (m0, m1) = (masks(a), masks(b));
-            let f0 = flags(m0, pc, pl);
-            let f1 = flags(m1, m0.0 >> 63, m0.1 >> 63);
-            if f0 | f1 != 0 {
-                if f0 != 0 {
-                    return Some(i + f0.trailing_zeros() as usize);
-                }
-                return Some(i + BLOCK + f1.trailing_zeros() as usize);
+        if let Some(head) = rest.first_chunk::<BLOCK>() {
+            // One unaligned block, then on from the first 64-byte boundary
+            // inside it (the bytes in between are looked at twice).
+            let f = flags(masks(head), pc, pl);
+            if f != 0 {
+                return Some(1 + f.trailing_zeros() as usize);
             }
-            (pc, pl) = (m1.0 >> 63, m1.1 >> 63);
-            i += 2 * BLOCK;
+            let skip = match rest.as_ptr().align_offset(BLOCK) {
+                0 => BLOCK,
+                n if n < BLOCK => n,
+                _ => BLOCK,
+            };
+            i = 1 + skip;
+            (pc, pl) = carry(i - 1);
         }
-        if let [a] = pairs.remainder() {
-            let f = flags(masks(a), pc, pl);
+        let (blocks, _) = data[i..].as_chunks::<BLOCK>();
+        let mut groups = blocks.chunks_exact(GROUP);
+        for group in &mut groups {
+            let (gc, gl) = (pc, pl);
+            let mut any = 0;
+            for block in group {
+                let m = masks(block);
+                any |= flags(m, pc, pl);
+                (pc, pl) = (m.0 >> 63, m.1 >> 63);
+            }
+            if any != 0 {
+                (pc, pl) = (gc, gl);
+                for (k, block) in group.iter().enumerate() {
+                    let m = masks(block);
+                    let f = flags(m, pc, pl);
+                    if f != 0 {
+                        return Some(i + k * BLOCK + f.trailing_zeros() as usize);
+                    }
+                    (pc, pl) = (m.0 >> 63, m.1 >> 63);
+                }
+            }
+            i += GROUP * BLOCK;
+        }
+        for block in groups.remainder() {
+            let m = masks(block);
+            let f = flags(m, pc, pl);
             if f != 0 {
                 return Some(i + f.trailing_zeros() as usize);
             }
+            (pc, pl) = (m.0 >> 63, m.1 >> 63);
             i += BLOCK;
         }
         scan_tail(data, i)
@@ -1120,6 +1154,35 @@ mod tests {
                 buf[at..end].fill(b'a');
             }
         });
+    }
+
+    #[test]
+    fn scanners_agree_at_every_alignment_and_group_position() {
+        // The AVX-512 loop aligns its loads and branches once per 512 bytes:
+        // one byte that needs attention, at each position of a clean CRLF
+        // text, seen from each start address modulo 64 (start offsets into
+        // one buffer), must be found where the byte-at-a-time rule finds it.
+        let mut text = Vec::with_capacity(1400);
+        while text.len() < 1300 {
+            text.extend_from_slice(b"abcdefghij klmnopqrstuvwxyz 0123456789 abcdefghijklmnopq\r\n");
+        }
+        let mut buf = vec![b'x'; 64];
+        buf.extend_from_slice(&text);
+        for start in 0..64 {
+            let step = if start % 9 == 0 { 1 } else { 13 };
+            for at in (start + 1..buf.len()).step_by(step) {
+                for (bytes, tail) in [(&b"\n"[..], 0), (b"\r", 0), (b"\r\n.", 3)] {
+                    let end = (at + bytes.len()).min(buf.len());
+                    let saved = buf[at..end].to_vec();
+                    buf[at..end].copy_from_slice(&bytes[..end - at]);
+                    scanners_agree(&buf[start..], LF);
+                    if tail > 0 {
+                        scanners_agree(&buf[start..end], CR);
+                    }
+                    buf[at..end].copy_from_slice(&saved);
+                }
+            }
+        }
     }
 
     #[test]
