@@ -865,6 +865,24 @@ pub mod checks {
                 }
             }
         }
+        // The same input after up to ~1.1 KB of clean CRLF text, so that
+        // what the fuzzer writes also lands in later 512-byte groups of the
+        // AVX-512 loop, at every alignment.
+        let mut long = Vec::with_capacity(1200 + input.len());
+        while long.len() < 64 + usize::from(seed) * 4 {
+            long.extend_from_slice(b"clean filler text, no dots at line starts\r\n");
+        }
+        long.truncate(64 + usize::from(seed) * 4);
+        long.extend_from_slice(input);
+        long.extend_from_slice(&[b'z'; 70]);
+        for from in [0, 1, usize::from(seed % 64)] {
+            for prev in [0, CR, LF] {
+                let want = scan_reference(&long[from..], prev);
+                for scanner in Scanner::all() {
+                    assert_eq!(scanner.scan_strict(&long[from..], prev), want, "{scanner:?}");
+                }
+            }
+        }
         for policy in [BareLineEndings::Reject, BareLineEndings::Normalize] {
             let whole = decode_pieces(policy, &[input]);
             let split = decode_pieces(policy, &chunks(seed, input));
