@@ -42,7 +42,10 @@ pub enum TlsPolicy {
 pub struct ClientConfig {
     /// The name sent with EHLO/HELO/LHLO: an ASCII domain (A-labels for an
     /// internationalised one, RFC 6531 3.7.1) or an address literal. Any
-    /// other value is replaced by `localhost`.
+    /// other value is replaced by `localhost`. HELO takes no address literal
+    /// (RFC 5321 4.1.1.1, `helo = "HELO" SP Domain CRLF`): with one, a
+    /// server that refuses EHLO ends the session (QUIT, then
+    /// [`ErrorKind::UnexpectedReply`]) instead of the fallback to HELO.
     pub helo_name: String,
     /// LMTP (RFC 2033): LHLO, and one reply per recipient after the body.
     pub lmtp: bool,
@@ -870,6 +873,14 @@ impl ClientSession {
         // refuses a U-label). A name that cannot be sent goes the way of any
         // other unusable one, instead of failing the session without QUIT.
         let host = Host::own_name(&name);
+        if helo && !matches!(host, Host::Domain(_)) {
+            // RFC 5321 4.1.1.1: `helo = "HELO" SP Domain CRLF`.
+            self.give_up(Error::new(
+                ErrorKind::UnexpectedReply,
+                "EHLO refused, and HELO takes no address literal",
+            ));
+            return;
+        }
         let (cmd, e) = if helo {
             (Command::Helo { host }, Expect::Helo)
         } else if self.cfg.lmtp {

@@ -133,6 +133,14 @@ pub struct ServerConfig {
     /// Postfix-style refusal of pipelining past a synchronisation point, or
     /// without PIPELINING negotiated (see the module docs).
     pub reject_unsync_pipelining: bool,
+    /// Take an address literal after HELO (`HELO [192.0.2.1]`), as Postfix
+    /// and most servers do. RFC 5321 4.1.1.1 has `helo = "HELO" SP Domain
+    /// CRLF` (only EHLO takes an address-literal), although its prose asks a
+    /// client without a meaningful domain name to send a literal, and RFC
+    /// 821's `domain` allowed `[dotnum]`, so old clients that fall back to
+    /// HELO may send one. Off by default: such a HELO is answered `501
+    /// 5.5.4` and the client may try again.
+    pub helo_address_literal: bool,
 }
 
 impl Default for ServerConfig {
@@ -160,6 +168,7 @@ impl Default for ServerConfig {
             greeting_delay: None,
             reject_early_talkers: false,
             reject_unsync_pipelining: true,
+            helo_address_literal: false,
         }
     }
 }
@@ -1069,7 +1078,7 @@ impl ServerSession {
 
     fn handle_line(&mut self, line: Bytes) {
         let limits = self.cfg.limits;
-        let parsed = Command::parse_with(&line, &limits);
+        let parsed = Command::parse_in_session(&line, &limits, self.cfg.helo_address_literal);
         let allowed = match &parsed {
             Ok(Command::Auth { .. }) | Err(CommandError::BadBase64) => limits.auth_line,
             Ok(Command::Mail { .. }) => limits.command_line + limits.mail_params_extra,

@@ -3,8 +3,28 @@
 //! test quotes the RFC rule it checks; the fixes' tests failed on the code
 //! as it was before them.
 
-use bytes::Bytes;
-use smtp_proto::{EnhancedCode, Reply};
+use bytes::{Bytes, BytesMut};
+use smtp_proto::{ClientConfig, ClientSession, Command, EnhancedCode, ErrorKind, Host, Reply};
+use std::net::Ipv4Addr;
+use std::time::Instant;
+
+fn out_of<S: proto_core::Session>(s: &mut S) -> String {
+    String::from_utf8_lossy(&proto_core::drain_transmit(s)).into_owned()
+}
+
+fn client_events(c: &mut ClientSession) -> Vec<String> {
+    let mut v = Vec::new();
+    loop {
+        match c.poll_event() {
+            Ok(Some(e)) => v.push(format!("{e:?}")),
+            Ok(None) => return v,
+            Err(e) => {
+                v.push(format!("error {:?}", e.kind()));
+                return v;
+            }
+        }
+    }
+}
 
 /// RFC 3463 2: "Each numeric sub-code within the status-code MUST be
 /// expressed without leading zero digits." `2.01.0` is no enhanced status
@@ -62,4 +82,78 @@ fn encoder_refuses_text_that_looks_like_a_zero_padded_code() {
     }
     // Another class is not read as a code of this reply (as before).
     assert!(Reply::new(550, None, "2.01.0 x").to_vec().is_ok());
+}
+
+/// RFC 5321 4.1.1.1: `helo = "HELO" SP Domain CRLF`, while `ehlo = "EHLO"
+/// SP ( Domain / address-literal ) CRLF`. The codec is strict: an address
+/// literal after HELO is a syntax error, and the encoder does not write one
+/// (what the parser refuses). EHLO and LHLO (RFC 2033 4.1) keep literals.
+#[test]
+fn helo_takes_a_domain_not_an_address_literal() {
+    for line in [
+        &b"HELO [192.0.2.1]"[..],
+        b"helo [IPv6:2001:db8::1]",
+        b"HELO [x-tag:abc]",
+    ] {
+        assert!(
+            matches!(Command::parse(line), Err(smtp_proto::CommandError::Syntax(_))),
+            "{:?}",
+            String::from_utf8_lossy(line)
+        );
+    }
+    assert_eq!(
+        Command::parse(b"EHLO [192.0.2.1]"),
+        Ok(Command::Ehlo {
+            host: Host::Ipv4(Ipv4Addr::new(192, 0, 2, 1))
+        })
+    );
+    assert!(Command::parse(b"LHLO [IPv6:2001:db8::1]").is_ok());
+    assert_eq!(
+        Command::parse(b"HELO relay.example.test"),
+        Ok(Command::Helo {
+            host: Host::Domain(b"relay.example.test")
+        })
+    );
+    let mut out = BytesMut::new();
+    for host in [
+        Host::Ipv4(Ipv4Addr::new(192, 0, 2, 1)),
+        Host::Ipv6("2001:db8::1".parse().unwrap()),
+        Host::General {
+            tag: b"x-tag",
+            content: b"abc",
+        },
+    ] {
+        assert!(Command::Helo { host }.encode(&mut out).is_err(), "{host:?}");
+        assert!(out.is_empty());
+        Command::Ehlo { host }.encode(&mut out).unwrap();
+        out.clear();
+    }
+}
+
+/// The client falls back to HELO (RFC 5321 3.2) with its name; a name that
+/// is an address literal cannot go in HELO (4.1.1.1 `helo = "HELO" SP
+/// Domain`), so the client gives up with QUIT instead of sending a command
+/// the grammar forbids.
+#[test]
+fn client_never_sends_helo_with_an_address_literal() {
+    let t0 = Instant::now();
+    let mut c = ClientSession::new(
+        ClientConfig {
+            helo_name: "[192.0.2.1]".into(),
+            ..ClientConfig::default()
+        },
+        t0,
+    );
+    c.handle_input(b"220 old.example\r\n");
+    client_events(&mut c);
+    assert_eq!(out_of(&mut c), "EHLO [192.0.2.1]\r\n");
+    c.handle_input(b"500 5.5.1 what\r\n");
+    let ev = client_events(&mut c);
+    let sent = out_of(&mut c);
+    assert!(!sent.contains("HELO"), "{sent:?}");
+    assert_eq!(sent, "QUIT\r\n");
+    assert!(ev.is_empty(), "{ev:?}");
+    c.handle_input(b"221 bye\r\n");
+    let ev = client_events(&mut c);
+    assert_eq!(ev, vec![format!("error {:?}", ErrorKind::UnexpectedReply)]);
 }
