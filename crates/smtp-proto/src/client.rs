@@ -127,7 +127,9 @@ pub struct Envelope {
     pub recipients: Vec<Recipient>,
     /// Message size for SIZE= (sent when the server offers SIZE, checked against its limit).
     pub size: Option<u64>,
-    /// BODY= (8BITMIME needs the extension; BINARYMIME needs CHUNKING and BINARYMIME).
+    /// BODY= (8BITMIME needs the extension; BINARYMIME needs CHUNKING and
+    /// BINARYMIME; 7BIT, the default, is sent only to a server that offers
+    /// 8BITMIME or BINARYMIME, and left out otherwise).
     pub body: Option<BodyType>,
     /// SMTPUTF8 (needed for non-ASCII addresses).
     pub smtputf8: bool,
@@ -1521,7 +1523,15 @@ fn encode_mail(caps: &Capabilities, env: &Envelope, out: &mut BytesMut) -> Resul
     });
     let params = MailParams {
         size: env.size.filter(|_| caps.has(&EhloKeyword::Size)),
-        body: env.body,
+        // BODY belongs to 8BITMIME (RFC 6152 2) and BINARYMIME (RFC 3030 3);
+        // 7BIT, the default, is left out for a server with neither (a HELO
+        // server has no extension at all, RFC 5321 2.2.1). The other values
+        // were checked against the extensions in `check_envelope`.
+        body: env.body.filter(|b| {
+            *b != BodyType::SevenBit
+                || caps.has(&EhloKeyword::EightBitMime)
+                || caps.has(&EhloKeyword::BinaryMime)
+        }),
         smtputf8: env.smtputf8,
         ret: env.ret,
         envid: envid.as_deref().map(|e| XText(e.as_bytes())),

@@ -1217,6 +1217,8 @@ impl ServerSession {
                     self.bad_sequence("Send HELO/EHLO first");
                 } else if self.txn.mail {
                     self.bad_sequence("Nested MAIL command");
+                } else if self.helo == Some(HeloKind::Helo) && params != MailParams::default() {
+                    self.esmtp_params_after_helo();
                 } else if params.smtputf8 && !self.smtputf8_offered() {
                     self.error_reply(&Reply::new(
                         555,
@@ -1282,6 +1284,8 @@ impl ServerSession {
             Command::Rcpt { to, params } => {
                 if !self.txn.mail {
                     self.no_mail("Need MAIL before RCPT");
+                } else if self.helo == Some(HeloKind::Helo) && params != RcptParams::default() {
+                    self.esmtp_params_after_helo();
                 } else if self.txn.rcpts >= limits.recipients {
                     // RFC 5321 4.5.3.1.10: the limit is answered 452 and the
                     // client sends the rest in a later transaction. Not a bad
@@ -1382,6 +1386,17 @@ impl ServerSession {
                 initial_response,
             } => self.start_auth(mechanism, initial_response),
         }
+    }
+
+    /// A MAIL or RCPT parameter from a client that greeted with HELO: the
+    /// parameters belong to service extensions, which only EHLO asks for
+    /// (RFC 5321 2.2.1, 3.2), so none is recognised (4.1.1.11: 555).
+    fn esmtp_params_after_helo(&mut self) {
+        self.error_reply(&Reply::new(
+            555,
+            Some(EnhancedCode(5, 5, 4)),
+            "MAIL/RCPT parameters need EHLO",
+        ));
     }
 
     /// PIPELINING is offered when configured, and always to LMTP clients

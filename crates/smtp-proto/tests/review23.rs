@@ -4,7 +4,9 @@
 //! as it was before them.
 
 use bytes::{Bytes, BytesMut};
-use smtp_proto::{ClientConfig, ClientSession, Command, EnhancedCode, ErrorKind, Host, Reply};
+use smtp_proto::{
+    BodyType, ClientConfig, ClientSession, Command, EnhancedCode, Envelope, ErrorKind, Host, Recipient, Reply,
+};
 use std::net::Ipv4Addr;
 use std::time::Instant;
 
@@ -156,4 +158,55 @@ fn client_never_sends_helo_with_an_address_literal() {
     c.handle_input(b"221 bye\r\n");
     let ev = client_events(&mut c);
     assert_eq!(ev, vec![format!("error {:?}", ErrorKind::UnexpectedReply)]);
+}
+
+/// RFC 5321 4.1.1.11 and 2.2.1: parameters of MAIL and RCPT belong to
+/// service extensions, which exist only after EHLO; RFC 6152 2 defines
+/// `BODY=7BIT` as a parameter of the 8BITMIME extension. A client that fell
+/// back to HELO sends MAIL and RCPT without any parameter.
+#[test]
+fn client_after_helo_sends_no_esmtp_parameters() {
+    let t0 = Instant::now();
+    let mut c = ClientSession::new(
+        ClientConfig {
+            helo_name: "me.example".into(),
+            ..ClientConfig::default()
+        },
+        t0,
+    );
+    c.handle_input(b"220 old.example\r\n");
+    client_events(&mut c);
+    assert_eq!(out_of(&mut c), "EHLO me.example\r\n");
+    c.handle_input(b"502 5.5.1 what\r\n");
+    client_events(&mut c);
+    assert_eq!(out_of(&mut c), "HELO me.example\r\n");
+    c.handle_input(b"250 old.example\r\n");
+    assert_eq!(client_events(&mut c), vec!["Ready"]);
+    let env = Envelope {
+        from: "a@example.test".into(),
+        recipients: vec![Recipient::new("b@example.test")],
+        size: Some(1000),
+        body: Some(BodyType::SevenBit),
+        auth: Some("<>".into()),
+        ..Envelope::default()
+    };
+    c.send_mail(env, t0).unwrap();
+    assert_eq!(out_of(&mut c), "MAIL FROM:<a@example.test>\r\n");
+    c.handle_input(b"250 ok\r\n");
+    assert!(client_events(&mut c)[0].starts_with("MailResult"));
+    assert_eq!(out_of(&mut c), "RCPT TO:<b@example.test>\r\n");
+    // The same in an EHLO session whose server has no 8BITMIME: BODY=7BIT
+    // names an extension the server did not offer.
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    c.handle_input(b"220 mx\r\n250-mx\r\n250 SIZE 1000\r\n");
+    assert_eq!(client_events(&mut c), vec!["Ready"]);
+    out_of(&mut c);
+    let env = Envelope {
+        from: "a@example.test".into(),
+        recipients: vec![Recipient::new("b@example.test")],
+        body: Some(BodyType::SevenBit),
+        ..Envelope::default()
+    };
+    c.send_mail(env, t0).unwrap();
+    assert_eq!(out_of(&mut c), "MAIL FROM:<a@example.test>\r\n");
 }
