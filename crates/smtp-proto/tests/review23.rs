@@ -210,3 +210,107 @@ fn client_after_helo_sends_no_esmtp_parameters() {
     c.send_mail(env, t0).unwrap();
     assert_eq!(out_of(&mut c), "MAIL FROM:<a@example.test>\r\n");
 }
+
+/// Issue 5, client: "AUTH via sasl with the strongest common mechanism".
+/// Of the mechanisms both sides have, SCRAM-SHA-256 is chosen over
+/// SCRAM-SHA-1, CRAM-MD5, PLAIN and LOGIN (under TLS); before TLS only the
+/// ones that give an eavesdropper nothing are candidates (RFC 4954 4:
+/// PLAIN needs a protected link), and the strongest of those is chosen.
+#[test]
+fn client_auth_picks_the_strongest_common_mechanism() {
+    let t0 = Instant::now();
+    let creds = sasl::Credentials {
+        username: "user".into(),
+        password: Some(proto_core::Secret::new("pencil".into())),
+        ..sasl::Credentials::default()
+    };
+    for (tls, offered, want) in [
+        (
+            true,
+            "LOGIN PLAIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256",
+            "SCRAM-SHA-256",
+        ),
+        (true, "LOGIN PLAIN CRAM-MD5 SCRAM-SHA-1", "SCRAM-SHA-1"),
+        (true, "PLAIN LOGIN CRAM-MD5", "CRAM-MD5"),
+        (true, "LOGIN PLAIN", "PLAIN"),
+        (false, "PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256", "SCRAM-SHA-256"),
+        (false, "PLAIN LOGIN CRAM-MD5", "CRAM-MD5"),
+    ] {
+        let mut c = ClientSession::new(
+            ClientConfig {
+                credentials: Some(creds.clone()),
+                implicit_tls: tls,
+                ..ClientConfig::default()
+            },
+            t0,
+        );
+        c.handle_input(format!("220 mx\r\n250-mx\r\n250 AUTH {offered}\r\n").as_bytes());
+        client_events(&mut c);
+        let out = out_of(&mut c);
+        let auth = out.lines().nth(1).unwrap_or_default();
+        let mech = auth.split(' ').nth(1).unwrap_or_default();
+        assert_eq!(mech, want, "{offered} (TLS {tls}): {out:?}");
+    }
+}
+
+/// Issue 5: "Timeouts from RFC 5321 4.5.3.2 via poll_timeout/handle_timeout".
+/// The client waits 5 minutes for a RCPT reply (4.5.3.2.3) and 10 minutes
+/// for the reply after the end of data (4.5.3.2.6: "Timeout: 10 minutes"),
+/// never less.
+#[test]
+fn client_waits_five_minutes_for_rcpt_and_ten_for_the_end_of_data() {
+    const MIN: std::time::Duration = std::time::Duration::from_secs(60);
+    let t0 = Instant::now();
+    let env = || Envelope {
+        from: "a@example.test".into(),
+        recipients: vec![Recipient::new("b@example.test")],
+        ..Envelope::default()
+    };
+    // RCPT: 5 minutes.
+    let mut c = ClientSession::new(
+        ClientConfig {
+            pipelining: false,
+            ..ClientConfig::default()
+        },
+        t0,
+    );
+    c.handle_input(b"220 mx\r\n250 mx\r\n");
+    client_events(&mut c);
+    c.send_mail(env(), t0).unwrap();
+    c.handle_input(b"250 ok\r\n");
+    client_events(&mut c);
+    assert!(out_of(&mut c).ends_with("RCPT TO:<b@example.test>\r\n"));
+    let mut at = c.poll_timeout().unwrap();
+    c.handle_timeout(at);
+    if !c.is_closed() {
+        // A reply arrived since the timer started: it restarts in full.
+        assert_eq!(c.poll_timeout(), Some(at + 5 * MIN));
+        at += 5 * MIN;
+        c.handle_timeout(at - std::time::Duration::from_secs(1));
+        assert!(client_events(&mut c).is_empty());
+        c.handle_timeout(at);
+    }
+    assert_eq!(client_events(&mut c).last().unwrap(), "error Timeout");
+    // End of data: 10 minutes after the data block timer's turn.
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    c.handle_input(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n");
+    client_events(&mut c);
+    c.send_mail(env(), t0).unwrap();
+    c.handle_input(b"250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_eq!(client_events(&mut c).last().unwrap(), "SendBody");
+    c.send_data(b"hi\r\n").unwrap();
+    c.finish_data().unwrap();
+    assert!(out_of(&mut c).ends_with("hi\r\n.\r\n"));
+    let mut now = c.poll_timeout().unwrap();
+    c.handle_timeout(now);
+    assert!(!c.is_closed());
+    let next = c.poll_timeout().unwrap();
+    assert!(next >= now + 10 * MIN, "{:?}", next - now);
+    now = next;
+    c.handle_timeout(now - std::time::Duration::from_secs(1));
+    assert!(client_events(&mut c).is_empty());
+    c.handle_timeout(now);
+    let ev = client_events(&mut c);
+    assert!(ev[0].contains("code: 451"), "{ev:?}");
+    assert_eq!(ev.last().unwrap(), "error Timeout");
+}
