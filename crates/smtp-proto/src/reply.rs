@@ -586,6 +586,8 @@ keywords! {
     NoSoliciting = "NO-SOLICITING",
     /// MTRK (RFC 3885)
     Mtrk = "MTRK",
+    /// SUBMITTER (RFC 4405)
+    Submitter = "SUBMITTER",
     /// AUTH (RFC 4954)
     Auth = "AUTH",
     /// ATRN (RFC 2645)

@@ -253,6 +253,65 @@ fn client_auth_picks_the_strongest_common_mechanism() {
     }
 }
 
+/// Issue 5: "EHLO keyword list typed (every IANA-registered keyword known by
+/// full name, unknown ones kept)". Every keyword of the IANA "SMTP Service
+/// Extensions" registry reads, in any case, as a typed keyword whose name is
+/// the registered one; a longer or shorter word is not it.
+#[test]
+fn every_iana_ehlo_keyword_is_known_by_full_name() {
+    use smtp_proto::EhloKeyword;
+    const IANA: &[&str] = &[
+        "SEND",
+        "SOML",
+        "SAML",
+        "VRFY",
+        "EXPN",
+        "HELP",
+        "TURN",
+        "8BITMIME",
+        "SIZE",
+        "VERB",
+        "ONEX",
+        "CHUNKING",
+        "BINARYMIME",
+        "CHECKPOINT",
+        "DELIVERBY",
+        "PIPELINING",
+        "DSN",
+        "ETRN",
+        "ENHANCEDSTATUSCODES",
+        "STARTTLS",
+        "NO-SOLICITING",
+        "MTRK",
+        "AUTH",
+        "ATRN",
+        "BURL",
+        "FUTURERELEASE",
+        "CONPERM",
+        "CONNEG",
+        "SMTPUTF8",
+        "UTF8SMTP",
+        "MT-PRIORITY",
+        "RRVS",
+        "REQUIRETLS",
+        "LIMITS",
+        "SUBMITTER",
+    ];
+    for name in IANA {
+        for spelled in [name.to_string(), name.to_ascii_lowercase()] {
+            let kw = EhloKeyword::from_bytes(spelled.as_bytes());
+            assert!(!matches!(kw, EhloKeyword::Other(_)), "{spelled} is not typed");
+            assert_eq!(kw.name(), name.as_bytes());
+        }
+        for near in [format!("{name}X"), name[..name.len() - 1].to_string()] {
+            assert!(
+                matches!(EhloKeyword::from_bytes(near.as_bytes()), EhloKeyword::Other(_)),
+                "{near}"
+            );
+        }
+    }
+}
+
 /// Issue 5: "Timeouts from RFC 5321 4.5.3.2 via poll_timeout/handle_timeout".
 /// The client waits 5 minutes for a RCPT reply (4.5.3.2.3) and 10 minutes
 /// for the reply after the end of data (4.5.3.2.6: "Timeout: 10 minutes"),
