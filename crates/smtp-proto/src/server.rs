@@ -1259,6 +1259,17 @@ impl ServerSession {
                         Some(EnhancedCode(5, 5, 4)),
                         "BINARYMIME not supported",
                     ));
+                } else if params.body == Some(BodyType::SevenBit)
+                    && !self.cfg.eight_bit_mime
+                    && !self.cfg.chunking
+                {
+                    // BODY belongs to 8BITMIME (RFC 6152 2) and BINARYMIME
+                    // (RFC 3030 3); with neither offered it is unknown.
+                    self.error_reply(&Reply::new(
+                        555,
+                        Some(EnhancedCode(5, 5, 4)),
+                        "BODY not supported",
+                    ));
                 } else if params
                     .size
                     .is_some_and(|n| limits.message_size > 0 && n > limits.message_size)
