@@ -892,6 +892,10 @@ mod smtp_cross {
         ),
         ("EHLO my_host", "RFC 5321 4.1.2: Let-dig / Ldh-str have no \"_\""),
         (
+            "HELO [192.0.2.1]",
+            "RFC 5321 4.1.1.1: `helo = \"HELO\" SP Domain CRLF`; only EHLO takes an address-literal (the server takes one with ServerConfig::helo_address_literal)",
+        ),
+        (
             "MAIL FROM:<user@example.com> SIZE=10 SIZE=20",
             "ours refuses a repeated parameter (501); a second SIZE has no defined meaning in RFC 1870, Stalwart keeps the last",
         ),

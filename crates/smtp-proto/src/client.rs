@@ -42,7 +42,10 @@ pub enum TlsPolicy {
 pub struct ClientConfig {
     /// The name sent with EHLO/HELO/LHLO: an ASCII domain (A-labels for an
     /// internationalised one, RFC 6531 3.7.1) or an address literal. Any
-    /// other value is replaced by `localhost`.
+    /// other value is replaced by `localhost`. HELO takes no address literal
+    /// (RFC 5321 4.1.1.1, `helo = "HELO" SP Domain CRLF`): with one, a
+    /// server that refuses EHLO ends the session (QUIT, then
+    /// [`ErrorKind::UnexpectedReply`]) instead of the fallback to HELO.
     pub helo_name: String,
     /// LMTP (RFC 2033): LHLO, and one reply per recipient after the body.
     pub lmtp: bool,
@@ -124,7 +127,9 @@ pub struct Envelope {
     pub recipients: Vec<Recipient>,
     /// Message size for SIZE= (sent when the server offers SIZE, checked against its limit).
     pub size: Option<u64>,
-    /// BODY= (8BITMIME needs the extension; BINARYMIME needs CHUNKING and BINARYMIME).
+    /// BODY= (8BITMIME needs the extension; BINARYMIME needs CHUNKING and
+    /// BINARYMIME; 7BIT, the default, is sent only to a server that offers
+    /// 8BITMIME or BINARYMIME, and left out otherwise).
     pub body: Option<BodyType>,
     /// SMTPUTF8 (needed for non-ASCII addresses).
     pub smtputf8: bool,
@@ -870,6 +875,14 @@ impl ClientSession {
         // refuses a U-label). A name that cannot be sent goes the way of any
         // other unusable one, instead of failing the session without QUIT.
         let host = Host::own_name(&name);
+        if helo && !matches!(host, Host::Domain(_)) {
+            // RFC 5321 4.1.1.1: `helo = "HELO" SP Domain CRLF`.
+            self.give_up(Error::new(
+                ErrorKind::UnexpectedReply,
+                "EHLO refused, and HELO takes no address literal",
+            ));
+            return;
+        }
         let (cmd, e) = if helo {
             (Command::Helo { host }, Expect::Helo)
         } else if self.cfg.lmtp {
@@ -1510,7 +1523,15 @@ fn encode_mail(caps: &Capabilities, env: &Envelope, out: &mut BytesMut) -> Resul
     });
     let params = MailParams {
         size: env.size.filter(|_| caps.has(&EhloKeyword::Size)),
-        body: env.body,
+        // BODY belongs to 8BITMIME (RFC 6152 2) and BINARYMIME (RFC 3030 3);
+        // 7BIT, the default, is left out for a server with neither (a HELO
+        // server has no extension at all, RFC 5321 2.2.1). The other values
+        // were checked against the extensions in `check_envelope`.
+        body: env.body.filter(|b| {
+            *b != BodyType::SevenBit
+                || caps.has(&EhloKeyword::EightBitMime)
+                || caps.has(&EhloKeyword::BinaryMime)
+        }),
         smtputf8: env.smtputf8,
         ret: env.ret,
         envid: envid.as_deref().map(|e| XText(e.as_bytes())),

@@ -560,7 +560,11 @@ pub struct RcptParams<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Command<'a> {
-    /// `HELO domain` (RFC 5321 4.1.1.1).
+    /// `HELO domain` (RFC 5321 4.1.1.1: `helo = "HELO" SP Domain CRLF`).
+    /// The parser refuses an address literal here and the encoder does not
+    /// write one; a [`ServerSession`](crate::ServerSession) with
+    /// [`ServerConfig::helo_address_literal`](crate::ServerConfig::helo_address_literal)
+    /// takes one (then `host` is a literal).
     Helo {
         /// The client's name.
         host: Host<'a>,
@@ -761,6 +765,17 @@ impl<'a> Command<'a> {
     ///
     /// [`CommandError`], whose [`reply`](CommandError::reply) is the answer to send.
     pub fn parse_with(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, CommandError> {
+        Command::parse_in_session(line, limits, false)
+    }
+
+    /// [`parse_with`](Self::parse_with), taking an address literal after
+    /// HELO when `helo_literal` is set (the server's
+    /// [`ServerConfig::helo_address_literal`](crate::ServerConfig::helo_address_literal)).
+    pub(crate) fn parse_in_session(
+        line: &'a [u8],
+        limits: &Limits,
+        helo_literal: bool,
+    ) -> Result<Command<'a>, CommandError> {
         // The verb is at most 8 bytes: find its end and pack its key in one
         // short loop rather than searching the whole line for the space.
         let mut k = 0u64;
@@ -827,9 +842,17 @@ impl<'a> Command<'a> {
             k if k == key(b"EHLO") => Command::Ehlo {
                 host: host_arg(rest, limits)?,
             },
-            k if k == key(b"HELO") => Command::Helo {
-                host: host_arg(rest, limits)?,
-            },
+            k if k == key(b"HELO") => {
+                let host = host_arg(rest, limits)?;
+                // RFC 5321 4.1.1.1: `helo = "HELO" SP Domain CRLF`; only
+                // EHLO takes an address-literal.
+                if !helo_literal && !matches!(host, Host::Domain(_)) {
+                    return Err(CommandError::Syntax(
+                        "HELO takes a domain (RFC 5321 4.1.1.1); an address literal needs EHLO",
+                    ));
+                }
+                Command::Helo { host }
+            }
             k if k == key(b"LHLO") => Command::Lhlo {
                 host: host_arg(rest, limits)?,
             },
@@ -969,6 +992,12 @@ impl<'a> Command<'a> {
                 });
                 if matches!(host, Host::Domain(d) if !d.is_ascii()) {
                     return Err(EncodeError::Invalid("non-ASCII HELO/EHLO/LHLO domain"));
+                }
+                // RFC 5321 4.1.1.1: `helo = "HELO" SP Domain CRLF`.
+                if matches!(self, Command::Helo { .. }) && !matches!(host, Host::Domain(_)) {
+                    return Err(EncodeError::Invalid(
+                        "HELO takes a domain, not an address literal (RFC 5321 4.1.1.1)",
+                    ));
                 }
                 host.write_to(out)?;
             }

@@ -20,9 +20,24 @@ impl fmt::Display for EnhancedCode {
 impl EnhancedCode {
     /// Parses `class "." subject "." detail` at the start of `text`, followed by
     /// a space or the end. class is 2, 4 or 5; subject and detail have 1 to 3
-    /// digits (RFC 3463 2). Returns the code and the text after it.
+    /// digits and no leading zero (RFC 3463 2: "Each numeric sub-code within
+    /// the status-code MUST be expressed without leading zero digits"; `2.01.0`
+    /// is text, not a code). Returns the code and the text after it.
+    ///
+    /// ```
+    /// use smtp_proto::EnhancedCode;
+    /// assert_eq!(EnhancedCode::parse_prefix(b"2.1.0 Ok"), Some((EnhancedCode(2, 1, 0), &b"Ok"[..])));
+    /// assert_eq!(EnhancedCode::parse_prefix(b"2.01.0 Ok"), None);
+    /// ```
     #[must_use]
     pub fn parse_prefix(text: &[u8]) -> Option<(EnhancedCode, &[u8])> {
+        Self::prefix(text, true)
+    }
+
+    /// [`parse_prefix`](Self::parse_prefix), with leading zeros in subject
+    /// and detail allowed when `strict` is false: the shape a lenient reader
+    /// may take for a code, which the encoder keeps out of reply text.
+    pub(crate) fn prefix(text: &[u8], strict: bool) -> Option<(EnhancedCode, &[u8])> {
         let class = match text.first()? {
             c @ (b'2' | b'4' | b'5') => c - b'0',
             _ => return None,
@@ -32,7 +47,7 @@ impl EnhancedCode {
         }
         let num = |s: &[u8]| -> Option<(u16, usize)> {
             let n = s.iter().take_while(|b| b.is_ascii_digit()).count();
-            if n == 0 || n > 3 {
+            if n == 0 || n > 3 || (strict && n > 1 && s[0] == b'0') {
                 return None;
             }
             Some((s[..n].iter().fold(0u16, |a, &d| a * 10 + u16::from(d - b'0')), n))
@@ -149,7 +164,9 @@ impl Reply {
     ///
     /// CR, LF or NUL in a line, a code outside 200..=559, an enhanced code of
     /// another class, or a first line without enhanced code that starts like
-    /// one; nothing is written then.
+    /// one of the reply's class, leading zeros or not (`2.01.0`, which RFC
+    /// 3463 2 does not allow in a code but a lenient reader could take for
+    /// one); nothing is written then.
     pub fn write_to(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
         write_reply(self.code, self.enhanced, &self.lines, usize::MAX, out)
     }
@@ -267,10 +284,12 @@ pub(crate) fn check_reply<L: AsRef<[u8]>>(
     }
     // Without an enhanced code, a first line that starts like one of this
     // class would be read back as one (RFC 2034 4): refused, so that what is
-    // written parses back to the same reply.
+    // written parses back to the same reply. So is one with leading zeros
+    // (`2.01.0`): not a code by RFC 3463 2, so this crate reads it as text,
+    // but a less strict reader would take it for one.
     if enhanced.is_none()
         && let Some(first) = lines.first()
-        && let Some((e, _)) = EnhancedCode::parse_prefix(first.as_ref())
+        && let Some((e, _)) = EnhancedCode::prefix(first.as_ref(), false)
         && u16::from(e.0) == code / 100
     {
         return Err(EncodeError::Invalid(
@@ -567,6 +586,8 @@ keywords! {
     NoSoliciting = "NO-SOLICITING",
     /// MTRK (RFC 3885)
     Mtrk = "MTRK",
+    /// SUBMITTER (RFC 4405)
+    Submitter = "SUBMITTER",
     /// AUTH (RFC 4954)
     Auth = "AUTH",
     /// ATRN (RFC 2645)

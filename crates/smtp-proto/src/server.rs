@@ -133,6 +133,14 @@ pub struct ServerConfig {
     /// Postfix-style refusal of pipelining past a synchronisation point, or
     /// without PIPELINING negotiated (see the module docs).
     pub reject_unsync_pipelining: bool,
+    /// Take an address literal after HELO (`HELO [192.0.2.1]`), as Postfix
+    /// and most servers do. RFC 5321 4.1.1.1 has `helo = "HELO" SP Domain
+    /// CRLF` (only EHLO takes an address-literal), although its prose asks a
+    /// client without a meaningful domain name to send a literal, and RFC
+    /// 821's `domain` allowed `[dotnum]`, so old clients that fall back to
+    /// HELO may send one. Off by default: such a HELO is answered `501
+    /// 5.5.4` and the client may try again.
+    pub helo_address_literal: bool,
 }
 
 impl Default for ServerConfig {
@@ -160,6 +168,7 @@ impl Default for ServerConfig {
             greeting_delay: None,
             reject_early_talkers: false,
             reject_unsync_pipelining: true,
+            helo_address_literal: false,
         }
     }
 }
@@ -1069,7 +1078,7 @@ impl ServerSession {
 
     fn handle_line(&mut self, line: Bytes) {
         let limits = self.cfg.limits;
-        let parsed = Command::parse_with(&line, &limits);
+        let parsed = Command::parse_in_session(&line, &limits, self.cfg.helo_address_literal);
         let allowed = match &parsed {
             Ok(Command::Auth { .. }) | Err(CommandError::BadBase64) => limits.auth_line,
             Ok(Command::Mail { .. }) => limits.command_line + limits.mail_params_extra,
@@ -1208,6 +1217,8 @@ impl ServerSession {
                     self.bad_sequence("Send HELO/EHLO first");
                 } else if self.txn.mail {
                     self.bad_sequence("Nested MAIL command");
+                } else if self.helo == Some(HeloKind::Helo) && params != MailParams::default() {
+                    self.esmtp_params_after_helo();
                 } else if params.smtputf8 && !self.smtputf8_offered() {
                     self.error_reply(&Reply::new(
                         555,
@@ -1248,6 +1259,17 @@ impl ServerSession {
                         Some(EnhancedCode(5, 5, 4)),
                         "BINARYMIME not supported",
                     ));
+                } else if params.body == Some(BodyType::SevenBit)
+                    && !self.cfg.eight_bit_mime
+                    && !self.cfg.chunking
+                {
+                    // BODY belongs to 8BITMIME (RFC 6152 2) and BINARYMIME
+                    // (RFC 3030 3); with neither offered it is unknown.
+                    self.error_reply(&Reply::new(
+                        555,
+                        Some(EnhancedCode(5, 5, 4)),
+                        "BODY not supported",
+                    ));
                 } else if params
                     .size
                     .is_some_and(|n| limits.message_size > 0 && n > limits.message_size)
@@ -1273,6 +1295,8 @@ impl ServerSession {
             Command::Rcpt { to, params } => {
                 if !self.txn.mail {
                     self.no_mail("Need MAIL before RCPT");
+                } else if self.helo == Some(HeloKind::Helo) && params != RcptParams::default() {
+                    self.esmtp_params_after_helo();
                 } else if self.txn.rcpts >= limits.recipients {
                     // RFC 5321 4.5.3.1.10: the limit is answered 452 and the
                     // client sends the rest in a later transaction. Not a bad
@@ -1373,6 +1397,17 @@ impl ServerSession {
                 initial_response,
             } => self.start_auth(mechanism, initial_response),
         }
+    }
+
+    /// A MAIL or RCPT parameter from a client that greeted with HELO: the
+    /// parameters belong to service extensions, which only EHLO asks for
+    /// (RFC 5321 2.2.1, 3.2), so none is recognised (4.1.1.11: 555).
+    fn esmtp_params_after_helo(&mut self) {
+        self.error_reply(&Reply::new(
+            555,
+            Some(EnhancedCode(5, 5, 4)),
+            "MAIL/RCPT parameters need EHLO",
+        ));
     }
 
     /// PIPELINING is offered when configured, and always to LMTP clients

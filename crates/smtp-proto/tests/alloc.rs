@@ -13,7 +13,7 @@ use smtp_proto::{Command, ForwardPath, ReversePath};
 /// address literals, quoted local parts, source routes, UTF-8 with SMTPUTF8.
 const LINES: &[&[u8]] = &[
     b"EHLO client-relay.mail.example.org",
-    b"HELO [192.0.2.1]",
+    b"HELO relay.example.org",
     b"LHLO [IPv6:2001:db8::1]",
     b"MAIL FROM:<newsletter-bounces+1234@lists.example.com> SIZE=48213 BODY=8BITMIME",
     b"MAIL FROM:<> RET=HDRS ENVID=QQ314159+2B1 AUTH=<> REQUIRETLS MT-PRIORITY=-3 X-FOO=bar",

@@ -6,7 +6,8 @@
 //!
 //! A transcript configures the server with comment lines `# config: word ...`:
 //! `lmtp`, `starttls`, `auth`, `plaintext-auth`, `no-pipelining`, `no-chunking`,
-//! `size=N`, `normalize`, `allow-unsync`, `implicit-tls`, `requiretls`, `mt-priority`.
+//! `size=N`, `normalize`, `allow-unsync`, `implicit-tls`, `requiretls`, `mt-priority`,
+//! `helo-literal`, `no-8bitmime`.
 
 use proto_core::BareLineEndings;
 use proto_core::transcript::{Side, Transcript};
@@ -37,6 +38,8 @@ fn config(text: &str) -> ServerConfig {
                 "implicit-tls" => cfg.implicit_tls = true,
                 "requiretls" => cfg.requiretls = true,
                 "mt-priority" => cfg.mt_priority = true,
+                "helo-literal" => cfg.helo_address_literal = true,
+                "no-8bitmime" => cfg.eight_bit_mime = false,
                 _ => match w.strip_prefix("size=") {
                     Some(n) => cfg.limits.message_size = n.parse().expect("size"),
                     None => panic!("unknown config word {w}"),
