@@ -165,6 +165,7 @@ pub enum Profile {
 /// assert!(saslprep("\u{0007}").is_err());                      // example 5: prohibited
 /// assert!(saslprep("\u{0627}\u{0031}").is_err());              // example 6: bidi rule
 /// ```
+#[inline]
 pub fn saslprep(s: &str) -> Result<Cow<'_, str>, SaslPrepError> {
     saslprep_with(s, Profile::Query)
 }
@@ -179,10 +180,18 @@ pub fn saslprep(s: &str) -> Result<Cow<'_, str>, SaslPrepError> {
 /// assert!(saslprep_with("pass\u{0221}", Profile::Stored).is_err());
 /// assert_eq!(saslprep_with("I\u{00AD}X", Profile::Stored).unwrap(), "IX");
 /// ```
+#[inline]
 pub fn saslprep_with(s: &str, profile: Profile) -> Result<Cow<'_, str>, SaslPrepError> {
+    // The common case, printable ASCII, inline at the caller; the rest out of line.
     if s.bytes().all(|b| (0x20..0x7F).contains(&b)) {
         return Ok(Cow::Borrowed(s));
     }
+    prepare(s, profile)
+}
+
+/// [`saslprep_with`] for a string that is not all printable ASCII.
+#[inline(never)]
+fn prepare(s: &str, profile: Profile) -> Result<Cow<'_, str>, SaslPrepError> {
     // 2.5 for stored strings: no unassigned code point in the input (the
     // mapping and Unicode 3.2's NFKC pass them through unchanged; today's
     // NFKC may not, so the output is checked too, below).

@@ -16,8 +16,14 @@ use crate::{Limits, Mechanism, SaslError, Secret};
 /// response" rule (RFC 4422 section 5) common to all.
 pub(crate) trait ClientSteps: Send + std::fmt::Debug {
     fn mechanism(&self) -> Mechanism;
-    /// Called exactly once, first.
+    /// Called once, first; again only if [`repeats_initial`](Self::repeats_initial).
     fn initial(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError>;
+    /// True if [`initial`](Self::initial) may be called again, before any
+    /// challenge, and gives the same message: the mechanism keeps it, so the
+    /// guard keeps no copy of its own for a re-send.
+    fn repeats_initial(&self) -> bool {
+        false
+    }
     /// Called after `initial`, for each challenge.
     fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError>;
     fn finish(&mut self, success_data: Option<&[u8]>) -> Result<(), SaslError>;
@@ -32,6 +38,9 @@ enum ClientState {
     /// The initial response was produced; kept in case the protocol could not
     /// send it and the server asks for it with an empty challenge.
     AfterInitial(Option<Secret<Vec<u8>>>),
+    /// The initial response was produced, and the mechanism can produce it
+    /// again ([`ClientSteps::repeats_initial`]).
+    AfterRepeatableInitial,
     Running,
     Done,
 }
@@ -73,7 +82,11 @@ impl<M: ClientSteps> ClientMechanism for ClientGuard<M> {
         }
         match self.inner.initial() {
             Ok(ir) => {
-                self.state = ClientState::AfterInitial(ir.clone());
+                self.state = if ir.is_some() && self.inner.repeats_initial() {
+                    ClientState::AfterRepeatableInitial
+                } else {
+                    ClientState::AfterInitial(ir.clone())
+                };
                 Ok(ir)
             }
             Err(e) => self.fail(e),
@@ -102,7 +115,12 @@ impl<M: ClientSteps> ClientMechanism for ClientGuard<M> {
                 Err(e) => return self.fail(e),
             },
             ClientState::AfterInitial(Some(ir)) if challenge.is_empty() => return Ok(ir),
-            ClientState::AfterInitial(_) | ClientState::Running => {}
+            ClientState::AfterRepeatableInitial if challenge.is_empty() => match self.inner.initial() {
+                Ok(Some(ir)) => return Ok(ir),
+                Ok(None) => {}
+                Err(e) => return self.fail(e),
+            },
+            ClientState::AfterInitial(_) | ClientState::AfterRepeatableInitial | ClientState::Running => {}
         }
         match self.inner.respond(challenge) {
             Ok(r) => Ok(r),
@@ -119,7 +137,9 @@ impl<M: ClientSteps> ClientMechanism for ClientGuard<M> {
         match std::mem::replace(&mut self.state, ClientState::Done) {
             ClientState::New => Err(SaslError::WrongState("finish before the exchange started")),
             ClientState::Done => Err(SaslError::WrongState("the exchange is over")),
-            ClientState::AfterInitial(_) | ClientState::Running => self.inner.finish(success_data),
+            ClientState::AfterInitial(_) | ClientState::AfterRepeatableInitial | ClientState::Running => {
+                self.inner.finish(success_data)
+            }
         }
     }
 

@@ -1,13 +1,75 @@
 //! PLAIN (RFC 4616): `[authzid] NUL authcid NUL passwd` in one message.
 
-use super::{ClientSteps, no_success_data, utf8};
+use std::borrow::Cow;
+
+use proto_core::Wipe as _;
+
+use super::{ClientSteps, no_success_data};
 use crate::client::{ClientOptions, Credentials};
 use crate::server::{CredentialStore, ServerStep, ServerSteps, authorized};
 use crate::{Mechanism, SaslError, Secret, saslprep};
 
+/// Messages up to this many octets live inside the client's own box (an
+/// ASCII user name and password of some 30 characters each).
+const INLINE: usize = 64;
+// The wipe on drop covers the whole buffer in 32-octet pieces.
+const _: () = assert!(INLINE.is_multiple_of(32));
+
+/// The client's copy of its message. The one it hands out is made from this
+/// at each [`ClientSteps::initial`], so the copy kept for a re-send (RFC 4422
+/// section 5, the server asks with an empty challenge) is this one, not a
+/// second heap buffer: a message that fits is held inline in the client's box
+/// and costs no allocation of its own.
+enum Message {
+    Inline(InlineMessage),
+    Heap(Secret<Vec<u8>>),
+}
+
+impl Message {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Message::Inline(m) => m.bytes.get(..m.len).unwrap_or_default(),
+            Message::Heap(m) => m.expose(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Message(<redacted>)")
+    }
+}
+
+/// A message of at most [`INLINE`] octets, wiped on drop.
+struct InlineMessage {
+    len: usize,
+    bytes: [u8; INLINE],
+}
+
+impl InlineMessage {
+    /// Appends `part` if it fits (the caller has checked the total length).
+    #[inline(always)]
+    fn push(&mut self, part: &[u8]) {
+        let end = self.len + part.len();
+        if let Some(to) = self.bytes.get_mut(self.len..end) {
+            to.copy_from_slice(part);
+            self.len = end;
+        }
+    }
+}
+
+impl Drop for InlineMessage {
+    /// Zeroes the buffer with the wipe [`Secret`] uses, in the 32-octet
+    /// pieces it is defined on.
+    fn drop(&mut self) {
+        let (pieces, _) = self.bytes.as_chunks_mut::<32>();
+        pieces.iter_mut().for_each(proto_core::Wipe::wipe);
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct PlainClient {
-    message: Option<Secret<Vec<u8>>>,
+    message: Message,
 }
 
 impl PlainClient {
@@ -25,24 +87,34 @@ impl PlainClient {
                 "PLAIN needs a non-empty password (RFC 4616 section 2)",
             ));
         }
-        if [authzid, creds.username.as_str(), password.as_str()]
-            .iter()
-            .any(|f| f.contains('\0'))
-        {
+        let parts = [
+            authzid.as_bytes(),
+            &[0],
+            creds.username.as_bytes(),
+            &[0],
+            password.as_bytes(),
+        ];
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let message = if len <= INLINE {
+            let mut inline = InlineMessage {
+                len: 0,
+                bytes: [0; INLINE],
+            };
+            parts.into_iter().for_each(|p| inline.push(p));
+            Message::Inline(inline)
+        } else {
+            let mut msg = Secret::new(Vec::with_capacity(len));
+            parts
+                .into_iter()
+                .for_each(|p| msg.expose_mut().extend_from_slice(p));
+            Message::Heap(msg)
+        };
+        // The two separators are the only NULs a well-formed message holds.
+        let bytes = message.as_slice();
+        if bytes.len() != len || bytes.iter().filter(|b| **b == 0).count() != 2 {
             return Err(SaslError::InvalidCredentials("NUL inside a PLAIN field"));
         }
-        let mut msg = Vec::with_capacity(authzid.len() + creds.username.len() + password.len() + 2);
-        msg.extend_from_slice(authzid.as_bytes());
-        msg.push(0);
-        msg.extend_from_slice(creds.username.as_bytes());
-        msg.push(0);
-        msg.extend_from_slice(password.as_bytes());
-        Ok(super::ClientGuard::boxed(
-            PlainClient {
-                message: Some(Secret::new(msg)),
-            },
-            options.limits,
-        ))
+        Ok(super::ClientGuard::boxed(PlainClient { message }, options.limits))
     }
 }
 
@@ -52,7 +124,11 @@ impl ClientSteps for PlainClient {
     }
 
     fn initial(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
-        Ok(self.message.take())
+        Ok(Some(Secret::new(self.message.as_slice().to_vec())))
+    }
+
+    fn repeats_initial(&self) -> bool {
+        true
     }
 
     fn respond(&mut self, _challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
@@ -72,25 +148,61 @@ pub(crate) struct PlainServer;
 /// Splits and checks a PLAIN message (RFC 4616 section 2 ABNF).
 /// The password is borrowed: the one copy the store is shown is made by
 /// [`check_password`], after SASLprep.
+///
+/// NUL is a one-octet character in UTF-8 and never part of a longer
+/// sequence, so the message is UTF-8 exactly when each of its three fields
+/// is: one check covers them all, and the fields are cut from the checked
+/// string. Only a message that fails it is checked field by field, to say
+/// which field is at fault.
 fn parse(msg: &[u8]) -> Result<(&str, &str, &str), SaslError> {
-    let mut parts = msg.splitn(3, |b| *b == 0);
-    let (Some(authzid), Some(authcid), Some(passwd)) = (parts.next(), parts.next(), parts.next()) else {
+    let Some(first) = msg.iter().position(|b| *b == 0) else {
         return Err(SaslError::Malformed("PLAIN message needs two NUL separators"));
     };
-    if passwd.contains(&0) {
+    let Some(second) = msg
+        .get(first + 1..)
+        .and_then(|rest| rest.iter().position(|b| *b == 0))
+        .map(|at| first + 1 + at)
+    else {
+        return Err(SaslError::Malformed("PLAIN message needs two NUL separators"));
+    };
+    if msg.get(second + 1..).is_some_and(|passwd| passwd.contains(&0)) {
         return Err(SaslError::Malformed(
             "PLAIN message has more than two NUL separators",
         ));
     }
-    if authcid.is_empty() || passwd.is_empty() {
+    if second == first + 1 || second + 1 == msg.len() {
         return Err(SaslError::Malformed(
             "PLAIN authcid and password must not be empty",
         ));
     }
-    let authzid = utf8(authzid, "PLAIN authzid is not UTF-8")?;
-    let authcid = utf8(authcid, "PLAIN authcid is not UTF-8")?;
-    let passwd = utf8(passwd, "PLAIN password is not UTF-8")?;
-    Ok((authzid, authcid, passwd))
+    let Ok(text) = std::str::from_utf8(msg) else {
+        return Err(not_utf8(msg, first, second));
+    };
+    // Both separators are one-octet characters, so every cut below is on a
+    // character boundary and `get` cannot miss.
+    match (
+        text.get(..first),
+        text.get(first + 1..second),
+        text.get(second + 1..),
+    ) {
+        (Some(authzid), Some(authcid), Some(passwd)) => Ok((authzid, authcid, passwd)),
+        _ => Err(not_utf8(msg, first, second)),
+    }
+}
+
+/// The error for a PLAIN message that is not UTF-8, naming the first field
+/// at fault (`first` and `second` are the separators' offsets).
+#[cold]
+fn not_utf8(msg: &[u8], first: usize, second: usize) -> SaslError {
+    let field =
+        |range: std::ops::Range<usize>| msg.get(range).is_none_or(|f| std::str::from_utf8(f).is_err());
+    SaslError::Malformed(if field(0..first) {
+        "PLAIN authzid is not UTF-8"
+    } else if field(first + 1..second) {
+        "PLAIN authcid is not UTF-8"
+    } else {
+        "PLAIN password is not UTF-8"
+    })
 }
 
 /// Checks a user name and password the way PLAIN and LOGIN do: SASLprep both,
@@ -102,7 +214,11 @@ fn parse(msg: &[u8]) -> Result<(&str, &str, &str), SaslError> {
 /// Both are queries ([`saslprep::Profile::Query`], RFC 4616 section 4). The
 /// password is copied once: SASLprep borrows ASCII input, and a prepared
 /// non-ASCII password is moved, not copied, into the [`Secret`] the store
-/// sees, which wipes it.
+/// sees. That buffer, sized for the user name too, then serves again: once
+/// the store has answered it is wiped (every octet the password held is
+/// zeroed) and takes the prepared user name, which is returned for the
+/// [`Identity`](crate::Identity). One allocation serves both, and the
+/// password is wiped all the same.
 pub(crate) fn check_password(
     store: &dyn CredentialStore,
     authcid: &str,
@@ -112,19 +228,29 @@ pub(crate) fn check_password(
     if user.is_empty() {
         return Err(SaslError::AuthenticationFailed);
     }
-    let prepped = Secret::new(
-        saslprep::saslprep(password)
-            .map_err(|_| SaslError::AuthenticationFailed)?
-            .into_owned(),
-    );
-    if prepped.expose().is_empty() {
+    let prepped = saslprep::saslprep(password).map_err(|_| SaslError::AuthenticationFailed)?;
+    if prepped.is_empty() {
         return Err(SaslError::AuthenticationFailed);
     }
-    if store.verify_password(&user, &prepped) {
-        Ok(user.into_owned())
-    } else {
-        Err(SaslError::AuthenticationFailed)
+    let mut secret = Secret::new(match prepped {
+        Cow::Owned(p) => p,
+        Cow::Borrowed(p) => {
+            let mut buf = String::with_capacity(p.len().max(user.len()));
+            buf.push_str(p);
+            buf
+        }
+    });
+    if !store.verify_password(&user, &secret) {
+        return Err(SaslError::AuthenticationFailed);
     }
+    // Empty the buffer, then zero all of its capacity (where the password
+    // was): the wipe does not have to check the zeros are UTF-8, and what
+    // the user name is written over holds no trace of the password.
+    let buf = secret.expose_mut();
+    buf.clear();
+    buf.wipe();
+    buf.push_str(&user);
+    Ok(secret.into_inner())
 }
 
 impl ServerSteps for PlainServer {
