@@ -95,9 +95,12 @@ impl Wipe for Vec<u8> {
 }
 
 impl Wipe for String {
+    /// Zeroes every byte of the buffer (the text and the spare capacity) and
+    /// leaves the string empty, its capacity kept. Emptied first, the buffer
+    /// goes back into the `String` without a UTF-8 check of the zeros.
     fn wipe(&mut self) {
-        // Replace every byte by NUL through a safe round trip: NUL is valid UTF-8.
         let mut bytes = std::mem::take(self).into_bytes();
+        bytes.clear();
         bytes.wipe();
         *self = String::from_utf8(bytes).unwrap_or_default();
     }
@@ -172,8 +175,10 @@ mod tests {
         v.wipe();
         assert_eq!(v, [0, 0, 0]);
         let mut s = String::from("xyz");
+        let cap = s.capacity();
         s.wipe();
-        assert_eq!(s.as_bytes(), [0, 0, 0]);
+        assert!(s.is_empty());
+        assert_eq!(s.capacity(), cap);
     }
 
     #[test]

@@ -54,6 +54,13 @@ pub(crate) struct ClientGuard<M> {
 
 impl<M: ClientSteps + 'static> ClientGuard<M> {
     pub(crate) fn boxed(inner: M, limits: Limits) -> Box<dyn ClientMechanism> {
+        Self::new_boxed(inner, limits)
+    }
+
+    /// [`boxed`](Self::boxed) with the concrete type, for a mechanism that
+    /// writes its secret into the box afterwards (in place, so that no copy
+    /// is left on the stack).
+    pub(crate) fn new_boxed(inner: M, limits: Limits) -> Box<Self> {
         Box::new(ClientGuard {
             inner,
             limits,

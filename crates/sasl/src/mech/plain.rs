@@ -95,26 +95,30 @@ impl PlainClient {
             password.as_bytes(),
         ];
         let len: usize = parts.iter().map(|p| p.len()).sum();
+        // The message is written straight into its final place (the heap
+        // buffer, or the client's box): built on the stack and then moved,
+        // the password would leave copies in stack frames that no wipe reaches.
         let message = if len <= INLINE {
-            let mut inline = InlineMessage {
+            Message::Inline(InlineMessage {
                 len: 0,
                 bytes: [0; INLINE],
-            };
-            parts.into_iter().for_each(|p| inline.push(p));
-            Message::Inline(inline)
+            })
         } else {
-            let mut msg = Secret::new(Vec::with_capacity(len));
-            parts
-                .into_iter()
-                .for_each(|p| msg.expose_mut().extend_from_slice(p));
-            Message::Heap(msg)
+            Message::Heap(Secret::new(Vec::with_capacity(len)))
         };
+        let mut guard = super::ClientGuard::new_boxed(PlainClient { message }, options.limits);
+        match &mut guard.inner.message {
+            Message::Inline(inline) => parts.into_iter().for_each(|p| inline.push(p)),
+            Message::Heap(msg) => parts
+                .into_iter()
+                .for_each(|p| msg.expose_mut().extend_from_slice(p)),
+        }
         // The two separators are the only NULs a well-formed message holds.
-        let bytes = message.as_slice();
+        let bytes = guard.inner.message.as_slice();
         if bytes.len() != len || bytes.iter().filter(|b| **b == 0).count() != 2 {
             return Err(SaslError::InvalidCredentials("NUL inside a PLAIN field"));
         }
-        Ok(super::ClientGuard::boxed(PlainClient { message }, options.limits))
+        Ok(guard)
     }
 }
 
@@ -243,11 +247,10 @@ pub(crate) fn check_password(
     if !store.verify_password(&user, &secret) {
         return Err(SaslError::AuthenticationFailed);
     }
-    // Empty the buffer, then zero all of its capacity (where the password
-    // was): the wipe does not have to check the zeros are UTF-8, and what
-    // the user name is written over holds no trace of the password.
+    // Zero all of the buffer's capacity (where the password was) and empty
+    // it, so that what the user name is written over holds no trace of the
+    // password.
     let buf = secret.expose_mut();
-    buf.clear();
     buf.wipe();
     buf.push_str(&user);
     Ok(secret.into_inner())
