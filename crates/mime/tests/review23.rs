@@ -267,6 +267,35 @@ proptest! {
     }
 }
 
+// RFC 2047 section 4.1: "The "B" encoding is identical to the "BASE64" encoding
+// defined by RFC 2045." B words were decoded by a stricter base64 reader than bodies:
+// a last unit with non-zero unused bits (`YR==`, `YWJ=`) made the whole word decode
+// to nothing, and padding inside the text was deleted, so `YQ==YQ==` ("a" twice)
+// came out as three bytes of garbage. Both now read as the crate's RFC 2045 decoder
+// reads them; a word with characters outside the alphabet is still not decoded
+// (section 6.3 leaves it as ordinary text).
+#[test]
+fn b_words_decode_as_rfc2045_base64() {
+    for text in [
+        "YR==", "YR", "YWJ=", "YWK=", "YQ==YQ==", "w6k", "w6k=", "YQ=", "YQ", "Y", "YWJj", "====", "YWI", "",
+    ] {
+        let (body, _) = decode_body(text.as_bytes(), TransferEncoding::Base64);
+        let want = mime::decode_charset(&body, "iso-8859-1").0.into_owned();
+        let word = format!("=?iso-8859-1?b?{text}?=");
+        assert_eq!(decode_unstructured(word.as_bytes()), want, "{word}");
+        let phrase = format!("{word} <a@b.test>");
+        let got = mime::parse_addresses(phrase.as_bytes());
+        let name = match got.first() {
+            Some(mime::Address::Mailbox(m)) => m.name.clone().unwrap_or_default(),
+            other => panic!("{phrase}: {other:?}"),
+        };
+        assert_eq!(name, want.trim(), "{phrase}");
+    }
+    assert_eq!(decode_unstructured(b"=?utf-8?b?YQ==YQ==?="), "aa");
+    // not the alphabet: left as written
+    assert_eq!(decode_unstructured(b"=?utf-8?b?YW*J?="), "=?utf-8?b?YW*J?=");
+}
+
 /// One part as the push parser reports it, in the tree's terms.
 #[derive(Debug, PartialEq)]
 struct PartView {
