@@ -296,6 +296,55 @@ fn b_words_decode_as_rfc2045_base64() {
     assert_eq!(decode_unstructured(b"=?utf-8?b?YW*J?="), "=?utf-8?b?YW*J?=");
 }
 
+// RFC 5322 section 2.2: "A field body MUST NOT include CR and LF except when used in
+// "folding" and "unfolding"." A bare CR in a header field was taken into the value
+// without a word, so the strict parse let `Subject: x\rBcc: y` through, though
+// readers that end lines at a bare CR (Python's `email` among them) see a Bcc field
+// there. The value is still read as section 4.1's obsolete syntax reads it (the CR
+// is part of it); the message now carries DefectKind::BareCarriageReturn, once, at
+// the first such CR, and strict mode refuses it. A CR of a CRLF is no defect.
+#[test]
+fn bare_cr_in_a_header_field_is_reported() {
+    let msg = b"Subject: x\rBcc: y@z.test\r\nTo: a@b.test\r\nX: 1\r2\r\n\r\nbody\rtext\r\n";
+    let m = Message::parse(msg);
+    assert_eq!(m.root().headers.len(), 3);
+    assert_eq!(m.root().headers[0].value, b" x\rBcc: y@z.test");
+    assert_eq!(
+        m.defects,
+        [mime::Defect {
+            kind: DefectKind::BareCarriageReturn,
+            offset: 10
+        }]
+    );
+    let strict = mime::ParseOptions {
+        strict: true,
+        ..Default::default()
+    };
+    assert!(Message::parse_with(msg, strict).is_err());
+    // the same whatever the chunking, and at the end of the input too
+    for step in [1usize, 2, 11, 12, msg.len()] {
+        assert_eq!(
+            push_view(msg, Limits::default(), step).1,
+            m.defects,
+            "step {step}"
+        );
+    }
+    for ok in [
+        &b"Subject: x\r\n\r\nbody\rtext"[..],
+        b"Subject: x\r\n y\r\n\r\n",
+        b"Subject: x\n\n",
+    ] {
+        assert!(
+            !Message::parse(ok)
+                .defects
+                .iter()
+                .any(|d| d.kind == DefectKind::BareCarriageReturn)
+        );
+    }
+    let m = Message::parse(b"Subject: x\r");
+    assert!(m.defects.iter().any(|d| d.kind == DefectKind::BareCarriageReturn));
+}
+
 /// One part as the push parser reports it, in the tree's terms.
 #[derive(Debug, PartialEq)]
 struct PartView {
