@@ -240,16 +240,55 @@ fn hexval(b: u8) -> Option<u8> {
     }
 }
 
-/// Longest unterminated line the quoted-printable decoder holds back (RFC 2045
-/// allows 76 characters; this leaves room for broken mail and keeps memory bounded).
-const QP_MAX_CARRY: usize = 8192;
+/// Longest run of spaces and tabs at the end of a quoted-printable line that is taken
+/// for transport padding and dropped.
+///
+/// RFC 2045 section 6.7 rule (3): trailing white space on a line "must be deleted, as
+/// it will necessarily have been added by intermediate transport agents". Rule (5)
+/// keeps encoded lines to 76 characters, and its robustness note (5) lets a decoder
+/// decode longer lines anyway. No transport pads a line past the 998 octets of RFC 5322
+/// section 2.1.1, so a longer run is not padding: it is data, kept as it is (and an `=`
+/// before it is no soft line break). The rule is the same decoding whole or streaming,
+/// and lets the streaming decoder hold back at most such a run, never a whole line.
+const QP_MAX_PADDING: usize = 998;
+
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t')
+}
 
 /// Streaming quoted-printable decoder (RFC 2045 section 6.7): soft line breaks
-/// removed, trailing whitespace on a line dropped, `=XX` decoded (lowercase hex
+/// removed, trailing white space on a line dropped, `=XX` decoded (lowercase hex
 /// accepted), a malformed `=` kept literally and reported. Line breaks are kept as
 /// they are in the input.
+///
+/// Over-long lines (rule (5) allows 76 characters) are decoded anyway, as the
+/// robustness note (5) of section 6.7 suggests, in bounded memory. Trailing white
+/// space is taken for transport padding (rule (3)) only up to 998 octets, the most a
+/// line may hold (RFC 5322 section 2.1.1): a longer run of spaces and tabs at the end
+/// of a line is data and kept, and an `=` before it is not a soft line break. The
+/// same rule holds in [`decode_body`], so the result is the same for any split of
+/// the input, and the decoder never holds back more than about 1 KiB.
+///
+/// ```
+/// use mime::{QpDecoder, TransferEncoding, decode_body};
+/// let mut enc = b"padded".to_vec();
+/// enc.extend_from_slice(&[b' '; 998]);
+/// enc.extend_from_slice(b"\r\nkept");
+/// enc.extend_from_slice(&[b' '; 999]);
+/// let (whole, _) = decode_body(&enc, TransferEncoding::QuotedPrintable);
+/// assert_eq!(whole.len(), b"padded\r\nkept".len() + 999);
+/// let (mut d, mut streamed) = (QpDecoder::new(), Vec::new());
+/// for piece in enc.chunks(100) {
+///     d.decode(piece, &mut streamed);
+/// }
+/// assert!(d.finish(&mut streamed).is_empty());
+/// assert_eq!(streamed, whole);
+/// ```
 #[derive(Debug, Default, Clone)]
 pub struct QpDecoder {
+    /// The end of the current line that the bytes still to come can change: at most
+    /// a run of blanks of `QP_MAX_PADDING + 1` octets, an `=` before it, and a CR
+    /// (or an incomplete `=` escape and a CR). Never holds a line break.
     carry: Vec<u8>,
     invalid: bool,
 }
@@ -261,65 +300,46 @@ impl QpDecoder {
         Self::default()
     }
 
-    /// Decodes `src`, appending to `out`. Only complete lines are decoded; the rest is
-    /// kept (at most one line, and never much more than 8 KiB of it) until more input
-    /// or `finish`.
+    /// Decodes `src`, appending to `out`. All input is decoded at once except the few
+    /// bytes at its end that what follows can still change (trailing blanks, an
+    /// incomplete `=` escape, a CR that may start a CRLF): at most about 1 KiB, kept
+    /// until more input or `finish`. The result is the same for any split of the
+    /// input, and the same as [`decode_body`].
     pub fn decode(&mut self, src: &[u8], out: &mut Vec<u8>) {
-        if self.carry.is_empty() {
-            let cut = memchr::memrchr(b'\n', src).map_or(0, |p| p + 1);
-            self.decode_lines(&src[..cut], out, false);
-            self.carry.extend_from_slice(&src[cut..]);
-        } else {
-            let mut buf = std::mem::take(&mut self.carry);
-            buf.extend_from_slice(src);
-            let cut = memchr::memrchr(b'\n', &buf).map_or(0, |p| p + 1);
-            self.decode_lines(&buf[..cut], out, false);
-            buf.drain(..cut);
-            self.carry = buf;
+        let mut src = src;
+        if !self.carry.is_empty() {
+            // complete the held line with the first line of `src`, if it ends in it
+            let Some(p) = memchr::memchr(b'\n', src) else {
+                let mut line = std::mem::take(&mut self.carry);
+                line.extend_from_slice(src);
+                let keep = decided_len(&line);
+                self.decode_content(&line[..keep], out);
+                line.drain(..keep);
+                // what is held is small; do not keep the room a big `src` took
+                line.shrink_to(2 * QP_MAX_PADDING);
+                self.carry = line;
+                return;
+            };
+            let mut line = std::mem::take(&mut self.carry);
+            line.extend_from_slice(&src[..=p]);
+            self.decode_lines(&line, out);
+            line.clear();
+            line.shrink_to(2 * QP_MAX_PADDING);
+            self.carry = line;
+            src = &src[p + 1..];
         }
-        if self.carry.len() > QP_MAX_CARRY {
-            self.flush_long_line(out);
-        }
-    }
-
-    /// Decodes most of an over-long unterminated line so that the carry stays
-    /// bounded. What is kept back is what the rest of the line can still change:
-    /// a trailing run of spaces and tabs (dropped if the line ends there) and an
-    /// `=` escape that is not complete yet.
-    fn flush_long_line(&mut self, out: &mut Vec<u8>) {
-        let c = &self.carry;
-        let blank = |b: u8| matches!(b, b' ' | b'\t');
-        // `=` at k-1 or k-2 starts an escape that may still need bytes past k.
-        let escape_back = |k: usize| (1..=2).find(|&back| k >= back && c[k - back] == b'=');
-        let mut k = c.len().saturating_sub(2);
-        loop {
-            let before = k;
-            while k > 0 && blank(c[k - 1]) {
-                k -= 1;
-            }
-            if let Some(back) = escape_back(k) {
-                k -= back;
-            }
-            if k == before {
-                break;
-            }
-        }
-        if k == 0 {
-            // Nothing but blanks and escapes: pass the blanks on rather than hold
-            // them without bound, still never cutting an escape.
-            k = c.len().saturating_sub(2);
-            if let Some(back) = escape_back(k) {
-                k -= back;
-            }
-        }
-        let head: Vec<u8> = self.carry.drain(..k).collect();
-        self.decode_lines(&head, out, false);
+        let cut = memchr::memrchr(b'\n', src).map_or(0, |p| p + 1);
+        self.decode_lines(&src[..cut], out);
+        let rest = &src[cut..];
+        let keep = decided_len(rest);
+        self.decode_content(&rest[..keep], out);
+        self.carry.extend_from_slice(&rest[keep..]);
     }
 
     /// Decodes what is left. Returns the defects seen.
     pub fn finish(&mut self, out: &mut Vec<u8>) -> Vec<DefectKind> {
         let rest = std::mem::take(&mut self.carry);
-        self.decode_lines(&rest, out, true);
+        self.decode_lines(&rest, out);
         if self.invalid {
             vec![DefectKind::InvalidQuotedPrintable]
         } else {
@@ -327,7 +347,9 @@ impl QpDecoder {
         }
     }
 
-    fn decode_lines(&mut self, src: &[u8], out: &mut Vec<u8>, _last: bool) {
+    /// Decodes whole lines; a last line without a break is taken as the end of the
+    /// input.
+    fn decode_lines(&mut self, src: &[u8], out: &mut Vec<u8>) {
         out.reserve(src.len());
         let mut i = 0;
         while i < src.len() {
@@ -341,49 +363,82 @@ impl QpDecoder {
             } else {
                 (line_end, b"")
             };
-            // trailing whitespace added by transports is dropped
-            let mut ce = content_end;
-            while ce > i && matches!(src[ce - 1], b' ' | b'\t') {
-                ce -= 1;
-            }
-            let line = &src[i..ce];
-            let mut soft = false;
-            let mut j = 0;
-            while j < line.len() {
-                match memchr::memchr(b'=', &line[j..]) {
-                    None => {
-                        out.extend_from_slice(&line[j..]);
-                        break;
-                    }
-                    Some(p) => {
-                        out.extend_from_slice(&line[j..j + p]);
-                        let e = j + p;
-                        if e + 1 == line.len() {
-                            soft = true;
-                            j = line.len();
-                        } else if let (Some(h), Some(l)) = (
-                            line.get(e + 1).copied().and_then(hexval),
-                            line.get(e + 2).copied().and_then(hexval),
-                        ) {
-                            out.push(h << 4 | l);
-                            j = e + 3;
-                        } else {
-                            self.invalid = true;
-                            out.push(b'=');
-                            j = e + 1;
-                        }
-                    }
-                }
-            }
+            let line = &src[i..content_end];
+            let run = blank_run(line);
+            let line = if run <= QP_MAX_PADDING {
+                &line[..line.len() - run]
+            } else {
+                line
+            };
+            // an `=` ending the line (after padding) is a soft line break
+            let soft = line.last() == Some(&b'=');
+            self.decode_content(&line[..line.len() - usize::from(soft)], out);
             if !soft {
                 out.extend_from_slice(brk);
             }
             i = line_end + 1;
         }
     }
+
+    /// Decodes `=XX` escapes in part of a line whose every `=` has the two bytes
+    /// after it in `s` or is known not to start an escape (see [`decided_len`]).
+    fn decode_content(&mut self, s: &[u8], out: &mut Vec<u8>) {
+        let mut j = 0;
+        while let Some(p) = memchr::memchr(b'=', &s[j..]) {
+            out.extend_from_slice(&s[j..j + p]);
+            let e = j + p;
+            if let (Some(h), Some(l)) = (
+                s.get(e + 1).copied().and_then(hexval),
+                s.get(e + 2).copied().and_then(hexval),
+            ) {
+                out.push(h << 4 | l);
+                j = e + 3;
+            } else {
+                self.invalid = true;
+                out.push(b'=');
+                j = e + 1;
+            }
+        }
+        out.extend_from_slice(&s[j..]);
+    }
+}
+
+/// Length of the run of blanks ending `line`.
+fn blank_run(line: &[u8]) -> usize {
+    line.iter().rev().take_while(|&&b| is_blank(b)).count()
+}
+
+/// How much of `c`, the start of a line whose break has not arrived yet (no LF in
+/// it), decodes the same whatever follows: all of it but a CR at its end (it may
+/// start a CRLF), a trailing run of blanks while it may still be padding
+/// (`QP_MAX_PADDING + 1` blanks of a longer run are kept back, so that the rest
+/// still sees a run too long to be padding), an `=` before such a run (a soft line
+/// break if the line ends there) and an incomplete `=` escape.
+fn decided_len(c: &[u8]) -> usize {
+    let e = c.len() - usize::from(c.last() == Some(&b'\r'));
+    let run = blank_run(&c[..e]);
+    let t = e - run;
+    if run > QP_MAX_PADDING + 1 {
+        // The run is data whatever follows. An `=` before it, if any, stays behind
+        // the cut with its following blank, so it is decided as not soft.
+        return e - (QP_MAX_PADDING + 1);
+    }
+    let mut k = t;
+    if k > 0 && c[k - 1] == b'=' {
+        // followed by blanks (or nothing) up to here: soft, escape or literal later
+        k -= 1;
+    } else if run == 0 && k >= 2 && c[k - 2] == b'=' && hexval(c[k - 1]).is_some() {
+        // `=X` needs its second digit
+        k -= 2;
+    }
+    k
 }
 
 /// Decodes a whole body in `encoding`; returns the bytes and the defects seen.
+///
+/// Quoted-printable is decoded as [`QpDecoder`] decodes it streaming (the same rules,
+/// trailing white space of over 998 octets kept as data included), base64 as
+/// [`Base64Decoder`] does.
 ///
 /// ```
 /// use mime::{TransferEncoding, decode_body};
@@ -401,7 +456,7 @@ pub fn decode_body(body: &[u8], encoding: TransferEncoding) -> (Vec<u8>, Vec<Def
         }
         TransferEncoding::QuotedPrintable => {
             let mut d = QpDecoder::new();
-            d.decode_lines(body, &mut out, true);
+            d.decode_lines(body, &mut out);
             d.finish(&mut out)
         }
         TransferEncoding::Other => {
@@ -462,7 +517,7 @@ mod tests {
             for piece in enc.chunks(step) {
                 d.decode(piece, &mut out);
                 assert!(
-                    d.carry.len() <= QP_MAX_CARRY + step,
+                    d.carry.len() <= QP_MAX_PADDING + 3,
                     "carry grew to {}",
                     d.carry.len()
                 );
@@ -475,7 +530,7 @@ mod tests {
         let mut out = Vec::new();
         for _ in 0..1000 {
             d.decode(&[b'a'; 1024], &mut out);
-            assert!(d.carry.len() <= QP_MAX_CARRY + 1024);
+            assert!(d.carry.len() <= QP_MAX_PADDING + 3);
         }
         assert!(d.finish(&mut out).is_empty());
         assert_eq!(out.len(), 1024 * 1000);

@@ -9,6 +9,11 @@ pub enum DefectKind {
     /// field skipped for [`DefectKind::HeaderFieldTooLong`] are not looked at (its first
     /// line is, when it fits the limit), so the result is the same for any chunking.
     BareLineFeed,
+    /// A header field holds a CR not followed by LF (RFC 5322 section 2.2 allows CR
+    /// only in the CRLF of a line break). The CR is kept in the value, as section
+    /// 4.1's obsolete syntax reads it; readers that end a line at a bare CR would
+    /// see another field there. Reported once per message, at the first such CR.
+    BareCarriageReturn,
     /// A leading mbox `From ` line was skipped.
     MboxFromLine,
     /// A header line without a colon ended the header block early.

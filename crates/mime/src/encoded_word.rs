@@ -101,21 +101,18 @@ fn parse_word<'v>(v: &'v [u8], i: usize, marks: &mut Marks) -> Option<Word<'v>> 
     let text = &rest[text_start..text_start + end];
     let bytes = match enc {
         b'B' | b'b' => {
-            // padding is dropped wherever it is; usually it only ends the text
-            let unpadded = &text[..text.iter().rposition(|&b| b != b'=').map_or(0, |p| p + 1)];
-            let clean: std::borrow::Cow<'_, [u8]> = if unpadded.contains(&b'=') {
-                std::borrow::Cow::Owned(text.iter().copied().filter(|&b| b != b'=').collect())
-            } else {
-                std::borrow::Cow::Borrowed(unpadded)
-            };
-            base64::engine::general_purpose::STANDARD_NO_PAD
-                .decode(&clean)
-                .or_else(|_| {
-                    // tolerate a truncated last quantum
-                    let cut = clean.len() - clean.len() % 4;
-                    base64::engine::general_purpose::STANDARD_NO_PAD.decode(&clean[..cut])
-                })
-                .ok()?
+            // RFC 2047 section 4.1: "identical to the "BASE64" encoding defined by
+            // RFC 2045", so read as bodies are; a character outside the alphabet
+            // makes the word incorrectly formed (section 6.3): left as text
+            let mut d = crate::decode::Base64Decoder::new();
+            let mut out = Vec::with_capacity(text.len() / 4 * 3 + 3);
+            d.decode(text, &mut out);
+            if d.finish(&mut out)
+                .contains(&crate::DefectKind::InvalidBase64Characters)
+            {
+                return None;
+            }
+            out
         }
         b'Q' | b'q' => {
             let mut out = Vec::with_capacity(text.len());
@@ -299,8 +296,9 @@ mod tests {
 
     #[test]
     fn split_multibyte_and_language() {
-        // "é" split over two words in the same charset
-        assert_eq!(decode_unstructured(b"=?UTF-8?B?w6?= =?UTF-8?Q?=A9?="), "\u{FFFD}");
+        // "é" split over two words in the same charset; the truncated B unit `w6`
+        // gives its one whole octet, as a base64 body would (RFC 2047 section 4.1)
+        assert_eq!(decode_unstructured(b"=?UTF-8?B?w6?= =?UTF-8?Q?=A9?="), "é");
         assert_eq!(decode_unstructured(b"=?UTF-8?Q?=C3?= =?UTF-8?Q?=A9?="), "é");
         assert_eq!(
             decode_unstructured(b"=?US-ASCII*EN?Q?Keith_Moore?="),

@@ -26,7 +26,8 @@
 //!
 //! Line endings: CRLF is canonical. A bare LF is accepted as a line ending (files on
 //! disk and many MTAs use it) and reported once as [`DefectKind::BareLineFeed`], so
-//! strict mode refuses it.
+//! strict mode refuses it. A bare CR is no line ending: in a header field it stays in
+//! the value and is reported once as [`DefectKind::BareCarriageReturn`].
 //!
 //! # Example
 //!

@@ -129,6 +129,8 @@ pub(crate) struct Scanner {
     line_start: bool,
     parts: usize,
     bare_lf: bool,
+    /// A bare CR in a header field was reported (once per message).
+    bare_cr: bool,
     /// `(at, n)`: the `n` bytes from absolute offset `at` hold no line feed (the
     /// line being read there was scanned that far before more input was needed).
     no_nl: (usize, usize),
@@ -245,6 +247,7 @@ impl Scanner {
             line_start: true,
             parts: 1,
             bare_lf: false,
+            bare_cr: false,
             no_nl: (0, 0),
             resume: None,
             nl_dash: NL_DASH.get_or_init(|| memmem::Finder::new(b"\n--")),
@@ -430,6 +433,13 @@ impl Scanner {
         let name = &line[..name_len];
         if name_len != colon {
             defect(out, DefectKind::ObsoleteHeaderName, start);
+        }
+        if !self.bare_cr
+            && let Some(cr) =
+                memchr::memchr_iter(b'\r', &buf[..end]).find(|&i| buf.get(i + 1) != Some(&b'\n'))
+        {
+            self.bare_cr = true;
+            defect(out, DefectKind::BareCarriageReturn, start + cr);
         }
         // the value without the final line ending, as the tree and push parser see it
         let mut vend = end;
