@@ -22,7 +22,9 @@ use crate::response::{
     Address, BodyExtension, BodyStructure, Code, Continue, Data, DispositionExt, ESearchItem, Envelope,
     ExtValue, FetchItem, Language, NamespaceDesc, Response, SingleKind, StatusKind, StatusResponse, Thread,
 };
-use crate::types::{Date, DateTime, Flag, MONTHS, Mailbox, NStr, SeqNum, SeqSet, Str, StrForm, Tag};
+use crate::types::{
+    Date, DateTime, Flag, MONTHS, Mailbox, NStr, SeqNum, SeqSet, SmallBytes, Str, StrForm, Tag,
+};
 
 /// A point in an encoded message where the sender must pause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -781,7 +783,7 @@ impl<'a> W<'a> {
                     match m.message.form {
                         StrForm::Streamed { len, binary } => self.string_in(
                             &Str {
-                                data: Bytes::new(),
+                                data: SmallBytes::default(),
                                 form: StrForm::Streamed {
                                     len,
                                     binary: binary || m.utf8,

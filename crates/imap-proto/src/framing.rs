@@ -122,10 +122,8 @@ fn status_line(line: &[u8]) -> bool {
 /// of a line that ends in text, so text the framer would read as a literal
 /// is neither accepted nor written, and text it would not is both.
 pub(crate) fn response_line_announces(line: &[u8], first: bool) -> Option<(LiteralInfo, usize)> {
-    if first && status_line(line) {
-        return None;
-    }
-    announcement(line)
+    // The cheap test first: most lines end in no announcement at all.
+    announcement(line).filter(|_| !(first && status_line(line)))
 }
 
 /// One complete command or response: its lines and buffered literals, as

@@ -171,10 +171,14 @@ fn generic_spellings_of_typed_values_are_refused() {
         b"Deleted",
         b"Recent",
     ] {
-        let r = Response::Data(Data::Flags(vec![Flag::Extension(Bytes::copy_from_slice(name))]));
+        let r = Response::Data(Data::Flags(vec![Flag::Extension(imap_proto::SmallBytes::new(
+            name,
+        ))]));
         assert!(r.encode(&o).is_err(), "{name:?}");
     }
-    let ok = Response::Data(Data::Flags(vec![Flag::Extension(Bytes::from_static(b"Junk"))]));
+    let ok = Response::Data(Data::Flags(vec![Flag::Extension(
+        imap_proto::SmallBytes::from_static(b"Junk"),
+    )]));
     assert!(ok.encode(&o).is_ok());
     let st = |code: Code| {
         Response::Status(StatusResponse {

@@ -45,8 +45,8 @@ fn flag() -> impl Strategy<Value = Flag> {
         Just(Flag::Seen),
         Just(Flag::Draft),
         Just(Flag::Recent),
-        xatom().prop_map(Flag::Extension),
-        "[$A-Za-z][A-Za-z0-9_]{0,8}".prop_map(|k| Flag::Keyword(Bytes::from(k))),
+        xatom().prop_map(|x| Flag::Extension(x.into())),
+        "[$A-Za-z][A-Za-z0-9_]{0,8}".prop_map(|k| Flag::Keyword(k.as_str().into())),
     ]
 }
 

@@ -13,7 +13,9 @@ use bytes::Bytes;
 use crate::error::ParseError;
 use crate::framing::LiteralMode;
 use crate::options::Options;
-use crate::types::{Date, DateTime, Flag, MONTHS, Mailbox, NStr, SeqNum, SeqRange, SeqSet, Str, StrForm};
+use crate::types::{
+    Date, DateTime, Flag, MONTHS, Mailbox, NStr, SeqNum, SeqRange, SeqSet, SmallBytes, Str, StrForm,
+};
 
 pub(crate) mod command;
 pub(crate) mod response;
@@ -56,6 +58,24 @@ const fn quoted_stop(eight_bit: bool) -> [bool; 256] {
 const QUOTED_STOP_7: [bool; 256] = quoted_stop(false);
 /// The same when 8-bit (UTF-8) content is allowed.
 const QUOTED_STOP_8: [bool; 256] = quoted_stop(true);
+
+/// The bytes of the little-endian word `x` that may end a run of plain
+/// quoted-string content, as a mask of their high bits: `"`, `\\`, a
+/// control character (CR, LF and NUL among them) or, unless `eight_bit`, a
+/// byte over 0x7f. Above the first such byte the mask may also mark others
+/// (a borrow carries), so only its lowest bit is exact: `trailing_zeros / 8`
+/// is the first such byte's index.
+#[inline(always)]
+fn quoted_stops(x: u64, eight_bit: bool) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let control = x.wrapping_sub(LO * 0x20) & !x & HI;
+    let quote = zero(x ^ (LO * u64::from(b'"')));
+    let backslash = zero(x ^ (LO * u64::from(b'\\')));
+    let high = if eight_bit { 0 } else { x & HI };
+    control | quote | backslash | high
+}
 
 /// ATOM-CHAR.
 #[inline]
@@ -106,6 +126,9 @@ pub(crate) struct P<'a> {
     /// Where the final CRLF starts, spaces included: a literal's data may end
     /// in spaces that the quirk's trim took for trailing ones.
     line_end: usize,
+    /// Whether quoted strings may hold 8-bit bytes (UTF-8, or any under the
+    /// quirk).
+    eight_bit_quoted: bool,
 }
 
 impl<'a> P<'a> {
@@ -131,6 +154,7 @@ impl<'a> P<'a> {
             depth: 0,
             end,
             line_end,
+            eight_bit_quoted: o.utf8() || o.quirks.eight_bit_quoted,
         }
     }
 
@@ -227,12 +251,19 @@ impl<'a> P<'a> {
         self.src.slice(s..e)
     }
 
+    /// The value at `s..e`: inline when short, else a slice (see
+    /// [`SmallBytes`]).
+    #[inline]
+    pub(crate) fn small(&self, s: usize, e: usize) -> SmallBytes {
+        SmallBytes::slice_of(self.src, s..e)
+    }
+
     #[inline]
     pub(crate) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> (usize, usize) {
         let s = self.pos;
-        while self.pos < self.end && f(self.b[self.pos]) {
-            self.pos += 1;
-        }
+        let rest = &self.b[s..self.end];
+        let n = rest.iter().position(|&c| !f(c)).unwrap_or(rest.len());
+        self.pos = s + n;
         (s, self.pos)
     }
 
@@ -249,14 +280,7 @@ impl<'a> P<'a> {
     /// without `[`), upper-cased into `buf`.
     #[inline]
     pub(crate) fn keyword<'k>(&mut self, buf: &'k mut [u8; 24]) -> R<&'k [u8]> {
-        let s = self.pos;
-        while self.pos < self.end {
-            let c = self.b[self.pos];
-            if !is_atom_char(c) || c == b'[' {
-                break;
-            }
-            self.pos += 1;
-        }
+        let (s, _) = self.take_while(|c| is_atom_char(c) && c != b'[');
         let n = self.pos - s;
         if n == 0 {
             return self.err("expected a keyword");
@@ -412,14 +436,37 @@ impl<'a> P<'a> {
     pub(crate) fn quoted(&mut self) -> R<Str> {
         self.expect(b'"', "expected '\"'")?;
         let s = self.pos;
-        let eight_bit = self.o.utf8() || self.o.quirks.eight_bit_quoted;
+        let eight_bit = self.eight_bit_quoted;
         let table = if eight_bit { &QUOTED_STOP_8 } else { &QUOTED_STOP_7 };
         let mut escaped = false;
         loop {
-            // Skip plain bytes fast, then look at the one that stopped us.
-            while self.pos < self.end && !table[usize::from(self.b[self.pos])] {
-                self.pos += 1;
+            // Skip plain bytes fast, eight at a time while no byte in the
+            // word may stop us, then one by one up to the one that does.
+            let (b, end) = (self.b, self.end);
+            let mut i = self.pos;
+            loop {
+                if let Some(w) = b.get(i..i + 8).filter(|_| i + 8 <= end) {
+                    let mut x = [0u8; 8];
+                    x.copy_from_slice(w);
+                    let m = quoted_stops(u64::from_le_bytes(x), eight_bit);
+                    if m == 0 {
+                        i += 8;
+                        continue;
+                    }
+                    i += (m.trailing_zeros() / 8) as usize;
+                } else {
+                    while i < end && !table[usize::from(b[i])] {
+                        i += 1;
+                    }
+                }
+                // A control character other than CR, LF and NUL is content.
+                if i < end && !table[usize::from(b[i])] {
+                    i += 1;
+                    continue;
+                }
+                break;
             }
+            self.pos = i;
             let Some(c) = self.peek() else {
                 return self.err("unterminated quoted string");
             };
@@ -454,9 +501,9 @@ impl<'a> P<'a> {
                 v.push(self.b[i]);
                 i += 1;
             }
-            Bytes::from(v)
+            SmallBytes::from(v)
         } else {
-            self.slice(s, e)
+            self.small(s, e)
         };
         Ok(Str {
             data,
@@ -485,7 +532,7 @@ impl<'a> P<'a> {
         self.pos += 2;
         if self.streamed.contains(&self.pos) {
             return Ok(Str {
-                data: Bytes::new(),
+                data: SmallBytes::default(),
                 form: StrForm::Streamed { len, binary },
             });
         }
@@ -515,7 +562,7 @@ impl<'a> P<'a> {
             self.end = end;
         }
         Ok(Str {
-            data: self.slice(s, e),
+            data: self.small(s, e),
             form: StrForm::Literal { mode, binary },
         })
     }
@@ -547,26 +594,37 @@ impl<'a> P<'a> {
                     return self.err("expected an astring");
                 }
                 Ok(Str {
-                    data: self.slice(s, e),
+                    data: self.small(s, e),
                     form: StrForm::Atom,
                 })
             }
         }
     }
 
+    #[inline(always)]
     pub(crate) fn is_nil(&self) -> bool {
         let e = self.pos + 3;
-        e <= self.end
-            && self.b[self.pos..e].eq_ignore_ascii_case(b"NIL")
-            && (e == self.end || !is_atom_char(self.b[e]))
+        // Setting bit 5 lower-cases a letter, and only `N`/`n`, `I`/`i` and
+        // `L`/`l` become `n`, `i` and `l`.
+        match self.b.get(self.pos..e) {
+            Some(&[n, i, l]) if e <= self.end => {
+                n | 0x20 == b'n'
+                    && i | 0x20 == b'i'
+                    && l | 0x20 == b'l'
+                    && (e == self.end || !is_atom_char(self.b[e]))
+            }
+            _ => false,
+        }
     }
 
     pub(crate) fn nstring(&mut self) -> R<NStr> {
-        if self.is_nil() {
-            self.pos += 3;
-            Ok(None)
-        } else {
-            self.string().map(Some)
+        match self.peek() {
+            Some(b'"') => self.quoted().map(Some),
+            _ if self.is_nil() => {
+                self.pos += 3;
+                Ok(None)
+            }
+            _ => self.string().map(Some),
         }
     }
 
@@ -593,7 +651,7 @@ impl<'a> P<'a> {
                     return self.err("expected a mailbox pattern");
                 }
                 Ok(Str {
-                    data: self.slice(s, e),
+                    data: self.small(s, e),
                     form: StrForm::Atom,
                 })
             }
@@ -671,14 +729,14 @@ impl<'a> P<'a> {
                 8 if is(b"Answered") => Some(Flag::Answered),
                 _ => None,
             };
-            return Ok(known.unwrap_or_else(|| Flag::Extension(self.slice(s, e))));
+            return Ok(known.unwrap_or_else(|| Flag::Extension(self.small(s, e))));
         }
         let brackets = self.o.quirks.bracket_in_flags;
         let (s, e) = self.take_while(|c| is_atom_char(c) || (brackets && c == b']'));
         if s == e {
             return self.err("expected a flag");
         }
-        Ok(Flag::Keyword(self.slice(s, e)))
+        Ok(Flag::Keyword(self.small(s, e)))
     }
 
     /// "(" [flag *(SP flag)] ")".
@@ -686,6 +744,8 @@ impl<'a> P<'a> {
         self.open()?;
         let mut v = Vec::new();
         if !self.eat(b')') {
+            // The capacity a first push would give, without its slow path.
+            v.reserve_exact(4);
             loop {
                 v.push(self.flag(perm)?);
                 if self.eat(b')') {
@@ -840,6 +900,8 @@ impl<'a> P<'a> {
         if self.eat(b')') {
             return Ok(v);
         }
+        // The capacity a first push would give, without its slow path.
+        v.reserve_exact(4);
         loop {
             v.push(f(self)?);
             if self.eat(b')') {
