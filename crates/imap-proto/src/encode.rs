@@ -16,7 +16,7 @@ use crate::options::Options;
 use crate::parse::command::{is_atom, is_modseq_entry_name, is_modseq_entry_type, recursive_match_alone};
 use crate::parse::{
     ID_MAX_FIELD, ID_MAX_PAIRS, ID_MAX_VALUE, is_astring_char, is_backslash_flag, is_initial_response,
-    is_list_char,
+    is_list_char, mailbox_attrs_error,
 };
 use crate::response::{
     Address, BodyExtension, BodyStructure, Code, Continue, Data, DispositionExt, ESearchItem, Envelope,
@@ -1413,8 +1413,8 @@ impl<'a> W<'a> {
                 } else {
                     b"LSUB "
                 });
-                if !l.attrs.iter().all(is_backslash_flag) {
-                    return bad("a mailbox attribute starts with '\\'");
+                if let Some(why) = mailbox_attrs_error(&l.attrs) {
+                    return bad(why);
                 }
                 self.flag_list(&l.attrs)?;
                 self.sp();

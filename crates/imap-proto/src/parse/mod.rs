@@ -103,6 +103,26 @@ pub(crate) fn is_backslash_flag(f: &Flag) -> bool {
     !matches!(f, Flag::Keyword(_) | Flag::Wildcard)
 }
 
+/// What is wrong with LIST/LSUB mailbox attributes, if anything: each is a
+/// backslash flag ([`is_backslash_flag`]), and at most one is a
+/// selectability flag (RFC 3501 / RFC 9051 section 9: `mbx-list-flags =
+/// *(mbx-list-oflag SP) mbx-list-sflag *(SP mbx-list-oflag) / mbx-list-oflag
+/// *(SP mbx-list-oflag)`, `mbx-list-sflag = "\Noselect" / "\Marked" /
+/// "\Unmarked"`, with `"\NonExistent"` from RFC 5258 section 6).
+pub(crate) fn mailbox_attrs_error(attrs: &[Flag]) -> Option<&'static str> {
+    if !attrs.iter().all(is_backslash_flag) {
+        return Some("a mailbox attribute starts with '\\'");
+    }
+    let sflag = |f: &Flag| match f {
+        Flag::Extension(n) => [&b"Noselect"[..], b"Marked", b"Unmarked", b"NonExistent"]
+            .iter()
+            .any(|k| n.eq_ignore_ascii_case(k)),
+        _ => false,
+    };
+    (attrs.iter().filter(|f| sflag(f)).count() > 1)
+        .then_some("more than one of \\Noselect, \\Marked, \\Unmarked, \\NonExistent")
+}
+
 /// A parse failure inside the cursor (turned into [`ParseError`] at the top).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PErr {

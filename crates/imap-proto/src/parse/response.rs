@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::{P, R, is_astring_char, is_atom_char, is_backslash_flag};
+use super::{P, R, is_astring_char, is_atom_char, mailbox_attrs_error};
 use crate::response::{
     Address, BodyExtension, BodyFields, BodyStructure, Code, CodeAtom, Continue, Data, DispositionExt,
     ESearchItem, Envelope, ExtValue, FetchItem, Language, LanguageExt, ListData, LocationExt, MultiExt,
@@ -438,9 +438,9 @@ impl P<'_> {
     fn list_data(&mut self) -> R<ListData> {
         let at = self.pos;
         let attrs = self.flag_list(false)?;
-        if !attrs.iter().all(is_backslash_flag) {
+        if let Some(why) = mailbox_attrs_error(&attrs) {
             self.pos = at;
-            return self.err("a mailbox attribute starts with '\\'");
+            return self.err(why);
         }
         self.sp()?;
         let delimiter = self.delimiter()?;
