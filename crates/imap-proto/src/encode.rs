@@ -178,6 +178,9 @@ impl<'a> W<'a> {
         self.out.put_u8(b'{');
         self.num(len);
         let client = self.dir == Direction::ClientToServer;
+        // Only where the server offers it: an IMAP4rev2 server would accept
+        // `{n+}` up to 4096 octets too (Options::nonsync_literal_ok), but a
+        // client does not rely on that unannounced.
         let nonsync = client && (self.o.literal_plus || (self.o.literal_minus && len <= 4096));
         if nonsync {
             self.out.put_u8(b'+');

@@ -277,7 +277,13 @@ fn many_literals_in_one_unit_do_not_recurse() {
         b"a1 APPEND x {1+}\r\nx",
         b"\r\n",
     );
-    let c = Command::parse_unit(&u, &Options::default()).unwrap();
+    // `{n+}` is read only where LITERAL+ (or LITERAL-, or IMAP4rev2) is in
+    // effect (RFC 7888; see review23.rs).
+    let plus = Options {
+        literal_plus: true,
+        ..Options::default()
+    };
+    let c = Command::parse_unit(&u, &plus).unwrap();
     assert!(matches!(c.body, CommandBody::Append { ref messages, .. } if messages.len() == 200_001));
 }
 

@@ -9,6 +9,7 @@ use crate::types::{Sensitive, Tag};
 
 impl P<'_> {
     pub(crate) fn command(&mut self) -> R<Command> {
+        self.client = true;
         let (s, e) = self.take_while(|c| is_astring_char(c) && c != b'+');
         if s == e {
             return self.err("expected a tag");

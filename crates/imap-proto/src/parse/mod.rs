@@ -149,6 +149,9 @@ pub(crate) struct P<'a> {
     /// Whether quoted strings may hold 8-bit bytes (UTF-8, or any under the
     /// quirk).
     eight_bit_quoted: bool,
+    /// Whether a command is read (set by `command`): a non-synchronizing
+    /// literal is then checked against the options.
+    pub(crate) client: bool,
 }
 
 impl<'a> P<'a> {
@@ -175,6 +178,7 @@ impl<'a> P<'a> {
             end,
             line_end,
             eight_bit_quoted: o.utf8() || o.quirks.eight_bit_quoted,
+            client: false,
         }
     }
 
@@ -539,12 +543,18 @@ impl<'a> P<'a> {
         }
         self.expect(b'{', "expected a literal")?;
         let len = self.number64()?;
+        let at = self.pos;
         let mode = if self.eat(b'+') {
             LiteralMode::Plus
         } else {
             LiteralMode::Sync
         };
         self.expect(b'}', "expected '}'")?;
+        if mode == LiteralMode::Plus && self.client && !self.o.nonsync_literal_ok(len) {
+            self.pos = at;
+            return self
+                .err("non-synchronizing literal not in effect (LITERAL+, LITERAL-, IMAP4rev2 up to 4096)");
+        }
         // The CRLF after the announcement is inside the unit, maybe past `end`.
         if self.b.get(self.pos..self.pos + 2) != Some(b"\r\n") {
             return self.err("expected CRLF after a literal announcement");
