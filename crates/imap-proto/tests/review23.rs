@@ -86,3 +86,48 @@ fn nonsync_literals_only_where_in_effect() {
     assert!(command(small, &plus).is_ok());
     assert!(command(big.as_bytes(), &plus).is_ok());
 }
+
+// RFC 3501 section 9: `number = 1*DIGIT ; Unsigned 32-bit integer (0 <= n <
+// 4,294,967,296)`, and RFC822.SIZE, body-fld-lines, body-extension, the
+// `<origin>` of BODY[] and `section-partial` are `number` (RFC 3516 section
+// 4: BINARY.SIZE and BINARY's `<origin>` too); RFC 9051 section 9 made them
+// `number64` (63-bit). Under IMAP4rev1 they were read and written up to
+// 2^63-1.
+#[test]
+fn rev1_numbers_are_32_bit_where_rev2_has_number64() {
+    let rev1 = Options::default();
+    let rev2 = Options::rev2();
+    let big = u64::from(u32::MAX) + 1;
+    let responses = [
+        format!("* 1 FETCH (RFC822.SIZE {big})\r\n"),
+        format!("* 1 FETCH (BODY (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 {big}))\r\n"),
+        format!(
+            "* 1 FETCH (BODYSTRUCTURE (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1 NIL NIL NIL NIL {big}))\r\n"
+        ),
+        format!("* 1 FETCH (BODY[]<{big}> \"x\")\r\n"),
+        format!("* 1 FETCH (BINARY[1]<{big}> \"x\")\r\n"),
+        format!("* 1 FETCH (BINARY.SIZE[1] {big})\r\n"),
+    ];
+    for wire in &responses {
+        assert!(parse(wire.as_bytes(), &rev1).is_err(), "{wire}");
+        let r = parse(wire.as_bytes(), &rev2).unwrap_or_else(|e| panic!("{wire}: {e:?}"));
+        assert_eq!(&r.encode(&rev2).unwrap().bytes[..], wire.as_bytes());
+        assert!(r.encode(&rev1).is_err(), "{wire}");
+        let at_max = wire.replace(&big.to_string(), &u32::MAX.to_string());
+        let r = parse(at_max.as_bytes(), &rev1).unwrap_or_else(|e| panic!("{at_max}: {e:?}"));
+        assert_eq!(&r.encode(&rev1).unwrap().bytes[..], at_max.as_bytes());
+    }
+    let commands = [
+        format!("a SEARCH LARGER {big}\r\n"),
+        format!("a SEARCH SMALLER {big}\r\n"),
+        format!("a FETCH 1 BODY.PEEK[]<{big}.1>\r\n"),
+        format!("a FETCH 1 BODY[]<0.{big}>\r\n"),
+        format!("a FETCH 1 BINARY[1]<{big}.1>\r\n"),
+    ];
+    for wire in &commands {
+        assert!(command(wire.as_bytes(), &rev1).is_err(), "{wire}");
+        let c = command(wire.as_bytes(), &rev2).unwrap_or_else(|e| panic!("{wire}: {e:?}"));
+        assert_eq!(&c.encode(&rev2).unwrap().bytes[..], wire.as_bytes());
+        assert!(c.encode(&rev1).is_err(), "{wire}");
+    }
+}

@@ -12,7 +12,7 @@ use bytes::Bytes;
 
 use crate::error::ParseError;
 use crate::framing::LiteralMode;
-use crate::options::Options;
+use crate::options::{Options, Version};
 use crate::types::{
     Date, DateTime, Flag, MONTHS, Mailbox, NStr, SeqNum, SeqRange, SeqSet, SmallBytes, Str, StrForm,
 };
@@ -426,6 +426,29 @@ impl<'a> P<'a> {
             return self.err("number64 too large");
         }
         Ok(v)
+    }
+
+    /// A `number64` of RFC 9051 section 9 that RFC 3501 section 9 writes
+    /// as `number` ("Unsigned 32-bit integer"): RFC822.SIZE, body-fld-lines,
+    /// body extension numbers, BODY[]/BINARY[] `<origin>`, partial offsets,
+    /// LARGER/SMALLER and BINARY.SIZE (RFC 3516 uses RFC 3501's `number`).
+    /// Up to 2^63-1 under IMAP4rev2, 2^32-1 under IMAP4rev1.
+    pub(crate) fn number64_rev2(&mut self) -> R<u64> {
+        if self.o.version == Version::Rev2 {
+            self.number63()
+        } else {
+            self.number().map(u64::from)
+        }
+    }
+
+    /// `nz-number64` under IMAP4rev2, `nz-number` under IMAP4rev1 (see
+    /// [`P::number64_rev2`]): a partial fetch's length.
+    pub(crate) fn nz_number64_rev2(&mut self) -> R<u64> {
+        if self.o.version == Version::Rev2 {
+            self.nz_number63()
+        } else {
+            self.nz_number().map(u64::from)
+        }
     }
 
     /// nz-number64 (RFC 9051 section 9): 1..=2^63-1.

@@ -668,7 +668,7 @@ impl P<'_> {
             }
             b"RFC822.SIZE" => {
                 self.sp()?;
-                F::Rfc822Size(self.number63()?)
+                F::Rfc822Size(self.number64_rev2()?)
             }
             b"UID" => {
                 self.sp()?;
@@ -693,7 +693,7 @@ impl P<'_> {
                 let section = self.section()?;
                 let mut origin = None;
                 if self.eat(b'<') {
-                    origin = Some(self.number63()?);
+                    origin = Some(self.number64_rev2()?);
                     self.expect(b'>', "expected '>'")?;
                 }
                 self.sp()?;
@@ -707,7 +707,7 @@ impl P<'_> {
                 let part = self.section_binary()?;
                 let mut origin = None;
                 if self.eat(b'<') {
-                    origin = Some(self.number63()?);
+                    origin = Some(self.number64_rev2()?);
                     self.expect(b'>', "expected '>'")?;
                 }
                 self.sp()?;
@@ -722,7 +722,7 @@ impl P<'_> {
                 self.sp()?;
                 F::BinarySize {
                     part,
-                    size: self.number63()?,
+                    size: self.number64_rev2()?,
                 }
             }
             b"SAVEDATE" => {
@@ -898,7 +898,7 @@ impl P<'_> {
         let kind = if mt.eq_ignore_ascii_case(b"TEXT") {
             self.sp()?;
             SingleKind::Text {
-                lines: self.number63()?,
+                lines: self.number64_rev2()?,
             }
         } else if mt.eq_ignore_ascii_case(b"MESSAGE")
             && (st.eq_ignore_ascii_case(b"RFC822") || st.eq_ignore_ascii_case(b"GLOBAL"))
@@ -911,7 +911,7 @@ impl P<'_> {
             SingleKind::Message {
                 envelope,
                 body,
-                lines: self.number63()?,
+                lines: self.number64_rev2()?,
             }
         } else {
             SingleKind::Basic
@@ -1000,7 +1000,7 @@ impl P<'_> {
                     Ok(BodyExtension::List(v))
                 }
             }),
-            Some(b'0'..=b'9') => self.number63().map(BodyExtension::Number),
+            Some(b'0'..=b'9') => self.number64_rev2().map(BodyExtension::Number),
             _ => self.nstring().map(BodyExtension::Str),
         };
         self.leave();
