@@ -103,24 +103,49 @@ pub(crate) fn is_backslash_flag(f: &Flag) -> bool {
     !matches!(f, Flag::Keyword(_) | Flag::Wildcard)
 }
 
-/// What is wrong with LIST/LSUB mailbox attributes, if anything: each is a
-/// backslash flag ([`is_backslash_flag`]), and at most one is a
-/// selectability flag (RFC 3501 / RFC 9051 section 9: `mbx-list-flags =
-/// *(mbx-list-oflag SP) mbx-list-sflag *(SP mbx-list-oflag) / mbx-list-oflag
-/// *(SP mbx-list-oflag)`, `mbx-list-sflag = "\Noselect" / "\Marked" /
-/// "\Unmarked"`, with `"\NonExistent"` from RFC 5258 section 6).
+/// Whether `name` (a mailbox attribute without its backslash) is a
+/// selectability flag (RFC 3501 / RFC 9051 section 9: `mbx-list-sflag =
+/// "\Noselect" / "\Marked" / "\Unmarked"`, with `"\NonExistent"` from
+/// RFC 5258 section 6).
+#[inline(always)]
+pub(crate) fn is_sflag(name: &[u8]) -> bool {
+    // By length first: most attributes (the \Has(No)Children of every
+    // LIST line) are none of the four.
+    match name.len() {
+        6 => letters_eq_ci(name, b"marked"),
+        8 => letters_eq_ci(name, b"noselect") || letters_eq_ci(name, b"unmarked"),
+        11 => letters_eq_ci(name, b"nonexistent"),
+        _ => false,
+    }
+}
+
+/// `b` equals `k`, a lower-case ASCII word, ignoring case: setting bit 5
+/// lower-cases a letter, and only the two cases of a letter become it, so
+/// one OR and one compare per byte do, without branches.
+#[inline(always)]
+fn letters_eq_ci<const N: usize>(b: &[u8], k: &[u8; N]) -> bool {
+    b.len() == N && b.iter().zip(k).fold(0, |d, (&c, &l)| d | ((c | 0x20) ^ l)) == 0
+}
+
+/// Why LIST/LSUB mailbox attributes are refused: one is no backslash
+/// flag ([`is_backslash_flag`]), or more than one is a selectability flag
+/// ([`is_sflag`]; `mbx-list-flags = *(mbx-list-oflag SP) mbx-list-sflag
+/// *(SP mbx-list-oflag) / mbx-list-oflag *(SP mbx-list-oflag)`).
+pub(crate) const NOT_BACKSLASH_ATTR: &str = "a mailbox attribute starts with '\\'";
+/// See [`NOT_BACKSLASH_ATTR`].
+pub(crate) const TWO_SFLAGS: &str = "more than one of \\Noselect, \\Marked, \\Unmarked, \\NonExistent";
+
+/// What is wrong with LIST/LSUB mailbox attributes, if anything (see
+/// [`NOT_BACKSLASH_ATTR`]); the parser checks the same as it reads them.
 pub(crate) fn mailbox_attrs_error(attrs: &[Flag]) -> Option<&'static str> {
     if !attrs.iter().all(is_backslash_flag) {
-        return Some("a mailbox attribute starts with '\\'");
+        return Some(NOT_BACKSLASH_ATTR);
     }
-    let sflag = |f: &Flag| match f {
-        Flag::Extension(n) => [&b"Noselect"[..], b"Marked", b"Unmarked", b"NonExistent"]
-            .iter()
-            .any(|k| n.eq_ignore_ascii_case(k)),
-        _ => false,
-    };
-    (attrs.iter().filter(|f| sflag(f)).count() > 1)
-        .then_some("more than one of \\Noselect, \\Marked, \\Unmarked, \\NonExistent")
+    let sflags = attrs
+        .iter()
+        .filter(|f| matches!(f, Flag::Extension(n) if is_sflag(n)))
+        .count();
+    (sflags > 1).then_some(TWO_SFLAGS)
 }
 
 /// A parse failure inside the cursor (turned into [`ParseError`] at the top).

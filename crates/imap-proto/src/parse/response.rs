@@ -2,13 +2,15 @@
 
 use bytes::Bytes;
 
-use super::{P, R, is_astring_char, is_atom_char, mailbox_attrs_error};
+use super::{
+    NOT_BACKSLASH_ATTR, P, R, TWO_SFLAGS, is_astring_char, is_atom_char, is_backslash_flag, is_sflag,
+};
 use crate::response::{
     Address, BodyExtension, BodyFields, BodyStructure, Code, CodeAtom, Continue, Data, DispositionExt,
     ESearchItem, Envelope, ExtValue, FetchItem, Language, LanguageExt, ListData, LocationExt, MultiExt,
     NamespaceDesc, QuotaResource, Response, SingleExt, SingleKind, StatusKind, StatusResponse, Thread,
 };
-use crate::types::{Capability, Str, Tag};
+use crate::types::{Capability, Flag, Str, Tag};
 
 impl P<'_> {
     pub(crate) fn response(&mut self) -> R<Response> {
@@ -436,12 +438,7 @@ impl P<'_> {
     }
 
     fn list_data(&mut self) -> R<ListData> {
-        let at = self.pos;
-        let attrs = self.flag_list(false)?;
-        if let Some(why) = mailbox_attrs_error(&attrs) {
-            self.pos = at;
-            return self.err(why);
-        }
+        let attrs = self.mailbox_attrs()?;
         self.sp()?;
         let delimiter = self.delimiter()?;
         self.sp()?;
@@ -460,6 +457,39 @@ impl P<'_> {
             mailbox,
             extended,
         })
+    }
+
+    /// `"(" [mbx-list-flags] ")"`: backslash flags, at most one of them a
+    /// selectability flag (the rule of [`mailbox_attrs_error`], checked on
+    /// the names as they are read).
+    fn mailbox_attrs(&mut self) -> R<Vec<Flag>> {
+        let at = self.pos;
+        self.open()?;
+        let mut v = Vec::new();
+        let mut sflags = 0;
+        if !self.eat(b')') {
+            // The capacity a first push would give, without its slow path.
+            v.reserve_exact(4);
+            loop {
+                let s = self.pos;
+                let f = self.flag(false)?;
+                if !is_backslash_flag(&f) {
+                    self.pos = s;
+                    return self.err(NOT_BACKSLASH_ATTR);
+                }
+                sflags += usize::from(is_sflag(&self.b[s + 1..self.pos]));
+                v.push(f);
+                if self.eat(b')') {
+                    break;
+                }
+                self.sp()?;
+            }
+        }
+        if sflags > 1 {
+            self.pos = at;
+            return self.err(TWO_SFLAGS);
+        }
+        Ok(v)
     }
 
     /// tagged-ext-val, generic and depth-limited.
