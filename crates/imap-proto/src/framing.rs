@@ -54,7 +54,17 @@ impl LiteralInfo {
 }
 
 /// Finds a literal announcement at the end of `line` (CRLF already removed).
+#[inline]
 pub(crate) fn announcement(line: &[u8]) -> Option<(LiteralInfo, usize)> {
+    // Most lines end in no `}`: that answer stays inline in the caller.
+    if line.last() != Some(&b'}') {
+        return None;
+    }
+    announcement_at(line)
+}
+
+/// [`announcement`] for a line that ends in `}`.
+fn announcement_at(line: &[u8]) -> Option<(LiteralInfo, usize)> {
     let mut i = line.len().checked_sub(1)?;
     if line[i] != b'}' {
         return None;
@@ -121,6 +131,7 @@ fn status_line(line: &[u8]) -> bool {
 /// (see [`status_line`]). The parser and the encoder ask the same question
 /// of a line that ends in text, so text the framer would read as a literal
 /// is neither accepted nor written, and text it would not is both.
+#[inline]
 pub(crate) fn response_line_announces(line: &[u8], first: bool) -> Option<(LiteralInfo, usize)> {
     // The cheap test first: most lines end in no announcement at all.
     announcement(line).filter(|_| !(first && status_line(line)))
