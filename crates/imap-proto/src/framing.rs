@@ -427,6 +427,9 @@ impl Framer {
     /// (the refused unit's remaining bytes are skipped as they arrive).
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self, buf: &mut BytesMut) -> Option<Result<Frame, FrameError>> {
+        if let Some(unit) = self.one_line_unit(buf) {
+            return Some(Ok(Frame::Unit(unit)));
+        }
         loop {
             match &mut self.state {
                 State::Line => match self.line(buf) {
@@ -492,6 +495,35 @@ impl Framer {
                 }
             }
         }
+    }
+
+    /// The common case on its own: between units, a complete first line
+    /// that ends in CRLF, is within the limits and announces no literal
+    /// (does not end in `}`) is the whole unit. Anything else is left to
+    /// [`Framer::line`], which gives the same unit for this case.
+    #[inline]
+    fn one_line_unit(&mut self, buf: &mut BytesMut) -> Option<Unit> {
+        if !matches!(self.state, State::Line)
+            || self.pos != 0
+            || self.line_start != 0
+            || !self.pending.is_empty()
+            || !self.streamed.is_empty()
+        {
+            return None;
+        }
+        let i = memchr::memchr2(b'\r', b'\n', buf)?;
+        let end = i + 2;
+        if buf.get(i..end) != Some(b"\r\n")
+            || end > self.limits.max_line_len
+            || end > self.limits.max_unit_len
+            || buf[..i].last() == Some(&b'}')
+        {
+            return None;
+        }
+        Some(Unit {
+            bytes: buf.split_to(end).freeze(),
+            streamed: Vec::new(),
+        })
     }
 
     /// Refuses the current line as too long once more than the limit has
