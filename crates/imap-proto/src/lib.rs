@@ -29,7 +29,9 @@
 //!   inline: a `Bytes` slice takes an atomic reference count when made and
 //!   another when dropped, which cost more than the copy for the many short
 //!   values of a LIST or FETCH response (DESIGN.md's zero-copy rule is kept
-//!   for what is large: literals, and any value over 38 bytes).
+//!   for what is large: literals, and any value over 38 bytes). For the same
+//!   reason a LIST line's attributes are a [`FlagList`], which holds two
+//!   flags without allocating.
 //! * Strings keep their wire form ([`StrForm`]) so NIL, `""` and `{0}` stay
 //!   apart; equality compares content only.
 //!
@@ -108,7 +110,9 @@ pub use framing::{Direction, Frame, Framer, LiteralInfo, LiteralMode, Unit};
 pub use limits::Limits;
 pub use options::{Options, Quirks, Version};
 pub use response::{Code, Continue, Data, Response, StatusKind, StatusResponse};
-pub use types::{Flag, Mailbox, NStr, Sensitive, SeqNum, SeqRange, SeqSet, SmallBytes, Str, StrForm, Tag};
+pub use types::{
+    Flag, FlagList, Mailbox, NStr, Sensitive, SeqNum, SeqRange, SeqSet, SmallBytes, Str, StrForm, Tag,
+};
 
 #[allow(clippy::redundant_closure_for_method_calls)]
 impl Command {

@@ -512,6 +512,162 @@ impl Flag {
     }
 }
 
+/// How many flags a [`FlagList`] keeps inline.
+const INLINE_FLAGS: usize = 2;
+
+/// A list of flags: up to two held inline, more in a `Vec`.
+///
+/// The mailbox attributes of a LIST or LSUB response are one or two flags
+/// on almost every line (`\HasNoChildren`, a special-use attribute); held
+/// inline they cost no allocation, which was a tenth of the time spent on a
+/// LIST line. It derefs to `[Flag]`, compares, hashes and prints as that
+/// slice (`Debug` like a `Vec`), and converts from and into `Vec<Flag>`.
+#[derive(Clone)]
+pub struct FlagList(FlagRepr);
+
+#[derive(Clone)]
+enum FlagRepr {
+    /// `flags[..len]`; the rest are placeholders, never read.
+    Inline {
+        len: u8,
+        flags: [Flag; INLINE_FLAGS],
+    },
+    Heap(Vec<Flag>),
+}
+
+impl FlagList {
+    /// An empty list.
+    #[must_use]
+    pub const fn new() -> Self {
+        FlagList(FlagRepr::Inline {
+            len: 0,
+            flags: [Flag::Seen, Flag::Seen],
+        })
+    }
+
+    /// Appends `f`.
+    pub fn push(&mut self, f: Flag) {
+        match &mut self.0 {
+            FlagRepr::Inline { len, flags } if usize::from(*len) < INLINE_FLAGS => {
+                flags[usize::from(*len)] = f;
+                *len += 1;
+            }
+            FlagRepr::Inline { flags, .. } => {
+                let mut v = Vec::with_capacity(2 * INLINE_FLAGS);
+                v.extend(flags.iter_mut().map(|x| std::mem::replace(x, Flag::Seen)));
+                v.push(f);
+                self.0 = FlagRepr::Heap(v);
+            }
+            FlagRepr::Heap(v) => v.push(f),
+        }
+    }
+
+    /// The flags.
+    #[must_use]
+    #[inline]
+    pub fn as_slice(&self) -> &[Flag] {
+        match &self.0 {
+            FlagRepr::Inline { len, flags } => &flags[..usize::from(*len)],
+            FlagRepr::Heap(v) => v,
+        }
+    }
+
+    /// The flags as a `Vec`.
+    #[must_use]
+    pub fn into_vec(self) -> Vec<Flag> {
+        match self.0 {
+            FlagRepr::Inline { len, flags } => flags.into_iter().take(usize::from(len)).collect(),
+            FlagRepr::Heap(v) => v,
+        }
+    }
+}
+
+impl Default for FlagList {
+    fn default() -> Self {
+        FlagList::new()
+    }
+}
+
+impl std::ops::Deref for FlagList {
+    type Target = [Flag];
+    #[inline]
+    fn deref(&self) -> &[Flag] {
+        self.as_slice()
+    }
+}
+
+impl AsRef<[Flag]> for FlagList {
+    fn as_ref(&self) -> &[Flag] {
+        self.as_slice()
+    }
+}
+
+impl From<Vec<Flag>> for FlagList {
+    fn from(v: Vec<Flag>) -> Self {
+        if v.len() <= INLINE_FLAGS {
+            v.into_iter().collect()
+        } else {
+            FlagList(FlagRepr::Heap(v))
+        }
+    }
+}
+
+impl From<FlagList> for Vec<Flag> {
+    fn from(l: FlagList) -> Self {
+        l.into_vec()
+    }
+}
+
+impl FromIterator<Flag> for FlagList {
+    fn from_iter<I: IntoIterator<Item = Flag>>(iter: I) -> Self {
+        let mut l = FlagList::new();
+        for f in iter {
+            l.push(f);
+        }
+        l
+    }
+}
+
+impl<'a> IntoIterator for &'a FlagList {
+    type Item = &'a Flag;
+    type IntoIter = std::slice::Iter<'a, Flag>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
+impl PartialEq for FlagList {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+impl Eq for FlagList {}
+
+impl PartialEq<Vec<Flag>> for FlagList {
+    fn eq(&self, other: &Vec<Flag>) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl PartialEq<[Flag]> for FlagList {
+    fn eq(&self, other: &[Flag]) -> bool {
+        self.as_slice() == other
+    }
+}
+
+impl std::hash::Hash for FlagList {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+
+impl fmt::Debug for FlagList {
+    /// As a `Vec<Flag>` prints.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
 /// A mailbox name as sent on the wire (modified UTF-7 in IMAP4rev1, UTF-8
 /// under IMAP4rev2 or UTF8=ACCEPT). `INBOX` is case-insensitive: equality
 /// and hashing treat every spelling of it as one name (RFC 9051 section

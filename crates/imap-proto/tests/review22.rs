@@ -422,7 +422,7 @@ fn list_attributes_take_backslash_flags_only() {
     let o = Options::default();
     let list = |f: Flag| {
         Response::Data(Data::List(ListData {
-            attrs: vec![f],
+            attrs: vec![f].into(),
             delimiter: Some(b'/'),
             mailbox: Mailbox::from("INBOX"),
             extended: vec![],

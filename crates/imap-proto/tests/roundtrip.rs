@@ -776,7 +776,7 @@ fn data() -> impl Strategy<Value = Data> {
             proptest::collection::vec((s(), ext_value()), 0..2),
         )
             .prop_map(|(attrs, delimiter, mailbox, extended)| ListData {
-                attrs,
+                attrs: attrs.into(),
                 delimiter,
                 mailbox,
                 extended,

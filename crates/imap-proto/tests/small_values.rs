@@ -171,3 +171,50 @@ fn quoted_strings_scan_as_the_grammar_reads_them() {
     .unwrap();
     assert_eq!(mailbox_of(&r).as_bytes(), b"abcdefgh\xff\xfeabcdefgh");
 }
+
+#[test]
+fn flag_lists_inline_and_spilled_behave_as_vecs() {
+    use imap_proto::FlagList;
+    let names: Vec<Flag> = (0..5)
+        .map(|i| Flag::Extension(SmallBytes::new(format!("X{i}").as_bytes())))
+        .collect();
+    for n in 0..=names.len() {
+        let want = names[..n].to_vec();
+        let pushed = {
+            let mut l = FlagList::new();
+            for f in &want {
+                l.push(f.clone());
+            }
+            l
+        };
+        let from: FlagList = want.clone().into();
+        let collected: FlagList = want.iter().cloned().collect();
+        for l in [&pushed, &from, &collected] {
+            assert_eq!(l.as_slice(), &want[..]);
+            assert_eq!(*l, want);
+            assert_eq!(l, &pushed);
+            assert_eq!(l.len(), n);
+            assert_eq!(format!("{l:?}"), format!("{want:?}"));
+            assert_eq!(l.iter().count(), n);
+            assert_eq!(Vec::from(l.clone()), want);
+            let set: HashSet<FlagList> = [l.clone()].into_iter().collect();
+            assert!(set.contains(&pushed));
+        }
+    }
+    assert_eq!(FlagList::default(), FlagList::new());
+    let o = Options::default();
+    let r = Response::parse(
+        &Bytes::from_static(b"* LIST (\\HasNoChildren \\Subscribed \\Sent \\Marked) \"/\" Sent\r\n"),
+        &o,
+    )
+    .unwrap();
+    let Response::Data(Data::List(l)) = &r else {
+        panic!()
+    };
+    assert_eq!(l.attrs.len(), 4);
+    assert_eq!(l.attrs[2], Flag::Extension(SmallBytes::new(b"Sent")));
+    assert_eq!(
+        &r.encode(&o).unwrap().bytes[..],
+        b"* LIST (\\HasNoChildren \\Subscribed \\Sent \\Marked) \"/\" Sent\r\n"
+    );
+}

@@ -10,7 +10,7 @@ use crate::response::{
     ESearchItem, Envelope, ExtValue, FetchItem, Language, LanguageExt, ListData, LocationExt, MultiExt,
     NamespaceDesc, QuotaResource, Response, SingleExt, SingleKind, StatusKind, StatusResponse, Thread,
 };
-use crate::types::{Capability, Flag, Str, Tag};
+use crate::types::{Capability, FlagList, Str, Tag};
 
 impl P<'_> {
     pub(crate) fn response(&mut self) -> R<Response> {
@@ -462,14 +462,12 @@ impl P<'_> {
     /// `"(" [mbx-list-flags] ")"`: backslash flags, at most one of them a
     /// selectability flag (the rule of [`mailbox_attrs_error`], checked on
     /// the names as they are read).
-    fn mailbox_attrs(&mut self) -> R<Vec<Flag>> {
+    fn mailbox_attrs(&mut self) -> R<FlagList> {
         let at = self.pos;
         self.open()?;
-        let mut v = Vec::new();
+        let mut v = FlagList::new();
         let mut sflags = 0;
         if !self.eat(b')') {
-            // The capacity a first push would give, without its slow path.
-            v.reserve_exact(4);
             loop {
                 let s = self.pos;
                 let f = self.flag(false)?;
