@@ -546,12 +546,23 @@ impl FlagList {
     }
 
     /// Appends `f`.
+    #[inline]
     pub fn push(&mut self, f: Flag) {
+        if let FlagRepr::Inline { len, flags } = &mut self.0
+            && let Some(slot) = flags.get_mut(usize::from(*len))
+        {
+            // Drops a placeholder: a variant without data.
+            *slot = f;
+            *len += 1;
+            return;
+        }
+        self.push_spilled(f);
+    }
+
+    /// [`FlagList::push`] when the inline room is full or already left.
+    #[cold]
+    fn push_spilled(&mut self, f: Flag) {
         match &mut self.0 {
-            FlagRepr::Inline { len, flags } if usize::from(*len) < INLINE_FLAGS => {
-                flags[usize::from(*len)] = f;
-                *len += 1;
-            }
             FlagRepr::Inline { flags, .. } => {
                 let mut v = Vec::with_capacity(2 * INLINE_FLAGS);
                 v.extend(flags.iter_mut().map(|x| std::mem::replace(x, Flag::Seen)));
