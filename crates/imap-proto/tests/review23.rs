@@ -131,3 +131,19 @@ fn rev1_numbers_are_32_bit_where_rev2_has_number64() {
         assert!(c.encode(&rev1).is_err(), "{wire}");
     }
 }
+
+// RFC 9051 section 4.3: "The non-synchronizing literal form MUST NOT be
+// sent from server to client", and section 9: `literal = "{" number64
+// ["+"] "}" CRLF *CHAR8 ... ; Non-synchronizing literals are not allowed
+// when sent from server to the client` (RFC 7888 section 3 alike). A
+// response with `{n+}` was read as a literal.
+#[test]
+fn responses_hold_no_nonsync_literals() {
+    for o in [Options::default(), Options::rev2()] {
+        assert!(parse(b"* 1 FETCH (BODY[] {3+}\r\nabc)\r\n", &o).is_err());
+        assert!(parse(b"* LIST () \"/\" {1+}\r\na\r\n", &o).is_err());
+        assert!(parse(b"* 1 FETCH (BODY[] {3}\r\nabc)\r\n", &o).is_ok());
+        // In text it is text, not a literal.
+        assert!(parse(b"a1 OK see {12+}\r\n", &o).is_ok());
+    }
+}

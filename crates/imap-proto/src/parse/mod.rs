@@ -175,7 +175,8 @@ pub(crate) struct P<'a> {
     /// quirk).
     eight_bit_quoted: bool,
     /// Whether a command is read (set by `command`): a non-synchronizing
-    /// literal is then checked against the options.
+    /// literal is then checked against the options; in a response it is
+    /// refused.
     pub(crate) client: bool,
 }
 
@@ -598,10 +599,19 @@ impl<'a> P<'a> {
             LiteralMode::Sync
         };
         self.expect(b'}', "expected '}'")?;
-        if mode == LiteralMode::Plus && self.client && !self.o.nonsync_literal_ok(len) {
-            self.pos = at;
-            return self
-                .err("non-synchronizing literal not in effect (LITERAL+, LITERAL-, IMAP4rev2 up to 4096)");
+        if mode == LiteralMode::Plus {
+            // RFC 9051 section 4.3: "The non-synchronizing literal form MUST
+            // NOT be sent from server to client".
+            if !self.client {
+                self.pos = at;
+                return self.err("non-synchronizing literal in a response");
+            }
+            if !self.o.nonsync_literal_ok(len) {
+                self.pos = at;
+                return self.err(
+                    "non-synchronizing literal not in effect (LITERAL+, LITERAL-, IMAP4rev2 up to 4096)",
+                );
+            }
         }
         // The CRLF after the announcement is inside the unit, maybe past `end`.
         if self.b.get(self.pos..self.pos + 2) != Some(b"\r\n") {
