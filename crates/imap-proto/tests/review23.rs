@@ -147,3 +147,43 @@ fn responses_hold_no_nonsync_literals() {
         assert!(parse(b"a1 OK see {12+}\r\n", &o).is_ok());
     }
 }
+
+// RFC 3501 / RFC 9051 section 9: `nz-number = digit-nz *DIGIT` (while
+// `number = 1*DIGIT` may start with 0): message sequence numbers, UIDs and
+// SEARCH results have no leading zero. `01` was read as 1.
+#[test]
+fn nz_numbers_have_no_leading_zero() {
+    let o = Options::default();
+    for wire in [
+        &b"* 01 EXPUNGE\r\n"[..],
+        b"* 01 FETCH (FLAGS ())\r\n",
+        b"* 1 FETCH (UID 007)\r\n",
+        b"* SEARCH 1 02\r\n",
+        b"* SEARCH 02\r\n",
+        b"* ESEARCH MIN 01\r\n",
+        b"* THREAD (01)\r\n",
+        b"* VANISHED 1:02\r\n",
+        b"a OK [UIDVALIDITY 01] x\r\n",
+    ] {
+        let r = parse(wire, &o);
+        // A known code with an unreadable argument is kept raw (Code::Other).
+        let typed =
+            matches!(&r, Ok(Response::Status(s)) if !matches!(s.code, Some(imap_proto::Code::Other(..))));
+        assert!(r.is_err() || wire.starts_with(b"a OK") && !typed, "{wire:?}");
+    }
+    for wire in [
+        &b"a FETCH 01 FLAGS\r\n"[..],
+        b"a UID FETCH 1:02 FLAGS\r\n",
+        b"a UID EXPUNGE 01\r\n",
+    ] {
+        assert!(command(wire, &o).is_err(), "{wire:?}");
+    }
+    // `number` may: EXISTS, RECENT, ESEARCH COUNT.
+    for wire in [
+        &b"* 01 EXISTS\r\n"[..],
+        b"* 00 RECENT\r\n",
+        b"* ESEARCH COUNT 01\r\n",
+    ] {
+        assert!(parse(wire, &o).is_ok(), "{wire:?}");
+    }
+}

@@ -414,8 +414,9 @@ impl<'a> P<'a> {
                     return self.err("number too large");
                 }
             }
+            // nz-number = digit-nz *DIGIT: no leading zero (nor 0 itself).
             match u32::try_from(v) {
-                Ok(n) if n > 0 => out.push(n),
+                Ok(n) if b[start] != b'0' => out.push(n),
                 _ => {
                     self.pos = start;
                     return self.err("expected a non-zero 32-bit number");
@@ -437,6 +438,10 @@ impl<'a> P<'a> {
 
     /// nz-number.
     pub(crate) fn nz_number(&mut self) -> R<u32> {
+        // nz-number = digit-nz *DIGIT: no leading zero (nor 0 itself).
+        if self.peek() == Some(b'0') {
+            return self.err("number must not be zero or start with 0");
+        }
         let v = self.number()?;
         if v == 0 {
             return self.err("number must not be zero");
@@ -479,6 +484,10 @@ impl<'a> P<'a> {
 
     /// nz-number64 (RFC 9051 section 9): 1..=2^63-1.
     pub(crate) fn nz_number63(&mut self) -> R<u64> {
+        // nz-number64 = digit-nz *DIGIT.
+        if self.peek() == Some(b'0') {
+            return self.err("number must not be zero or start with 0");
+        }
         let v = self.number63()?;
         if v == 0 {
             return self.err("number must not be zero");

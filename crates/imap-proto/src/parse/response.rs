@@ -227,14 +227,17 @@ impl P<'_> {
 
     fn untagged(&mut self) -> R<Response> {
         if matches!(self.peek(), Some(b'0'..=b'9')) {
+            // EXISTS and RECENT take a number, EXPUNGE and FETCH an
+            // nz-number (digit-nz *DIGIT: not 0, no leading zero).
+            let nz = self.peek() != Some(b'0');
             let n = self.number()?;
             self.sp()?;
             let mut kb = [0u8; 24];
             let d = match self.keyword(&mut kb)? {
                 b"EXISTS" => Data::Exists(n),
                 b"RECENT" => Data::Recent(n),
-                b"EXPUNGE" if n > 0 => Data::Expunge(n),
-                b"FETCH" if n > 0 => {
+                b"EXPUNGE" if nz => Data::Expunge(n),
+                b"FETCH" if nz => {
                     self.sp()?;
                     Data::Fetch {
                         seq: n,
