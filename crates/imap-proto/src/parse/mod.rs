@@ -398,11 +398,13 @@ impl<'a> P<'a> {
 
     /// `*(SP nz-number)`: a tight loop for SEARCH/SORT results, which can
     /// hold many thousands of numbers. Stops before a space that is not
-    /// followed by a digit.
+    /// followed by a digit other than 0.
     pub(crate) fn number_list(&mut self, out: &mut Vec<u32>) -> R<()> {
         let b = &self.b[..self.end];
         let mut i = self.pos;
-        while i + 1 < b.len() && b[i] == b' ' && b[i + 1].is_ascii_digit() {
+        // nz-number = digit-nz *DIGIT: a 0 first (0 itself, or a leading
+        // zero) stops the list here, and the caller refuses it.
+        while i + 1 < b.len() && b[i] == b' ' && matches!(b[i + 1], b'1'..=b'9') {
             i += 1;
             let start = i;
             let mut v: u64 = 0;
@@ -414,9 +416,8 @@ impl<'a> P<'a> {
                     return self.err("number too large");
                 }
             }
-            // nz-number = digit-nz *DIGIT: no leading zero (nor 0 itself).
             match u32::try_from(v) {
-                Ok(n) if b[start] != b'0' => out.push(n),
+                Ok(n) if n > 0 => out.push(n),
                 _ => {
                     self.pos = start;
                     return self.err("expected a non-zero 32-bit number");
