@@ -12,17 +12,19 @@ use crate::command::{
 };
 use crate::error::EncodeError;
 use crate::framing::Direction;
-use crate::options::Options;
+use crate::options::{Options, Version};
 use crate::parse::command::{is_atom, is_modseq_entry_name, is_modseq_entry_type, recursive_match_alone};
 use crate::parse::{
     ID_MAX_FIELD, ID_MAX_PAIRS, ID_MAX_VALUE, is_astring_char, is_backslash_flag, is_initial_response,
-    is_list_char,
+    is_list_char, mailbox_attrs_error,
 };
 use crate::response::{
     Address, BodyExtension, BodyStructure, Code, Continue, Data, DispositionExt, ESearchItem, Envelope,
     ExtValue, FetchItem, Language, NamespaceDesc, Response, SingleKind, StatusKind, StatusResponse, Thread,
 };
-use crate::types::{Date, DateTime, Flag, MONTHS, Mailbox, NStr, SeqNum, SeqSet, Str, StrForm, Tag};
+use crate::types::{
+    Date, DateTime, Flag, MONTHS, Mailbox, NStr, SeqNum, SeqSet, SmallBytes, Str, StrForm, Tag,
+};
 
 /// A point in an encoded message where the sender must pause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -122,6 +124,15 @@ impl<'a> W<'a> {
         Ok(())
     }
 
+    /// A `number64` of RFC 9051 that RFC 3501 writes as a 32-bit `number`
+    /// (the parser's `number64_rev2`): at most 2^32-1 under IMAP4rev1.
+    fn num64_rev2(&mut self, n: u64) -> E {
+        if self.o.version != Version::Rev2 && n > u64::from(u32::MAX) {
+            return bad("number beyond 2^32-1 (IMAP4rev1 number)");
+        }
+        self.num63(n)
+    }
+
     fn atom(&mut self, b: &[u8]) -> E {
         if !is_atom(b) {
             return bad("not a valid atom");
@@ -176,6 +187,9 @@ impl<'a> W<'a> {
         self.out.put_u8(b'{');
         self.num(len);
         let client = self.dir == Direction::ClientToServer;
+        // Only where the server offers it: an IMAP4rev2 server would accept
+        // `{n+}` up to 4096 octets too (Options::nonsync_literal_ok), but a
+        // client does not rely on that unannounced.
         let nonsync = client && (self.o.literal_plus || (self.o.literal_minus && len <= 4096));
         if nonsync {
             self.out.put_u8(b'+');
@@ -315,14 +329,12 @@ impl<'a> W<'a> {
     }
 
     /// `<origin>` of a partial BODY[] / BINARY[] in a FETCH response, up to
-    /// 2^63-1 (the `number64` of the request's offset).
+    /// 2^63-1 (the `number64` of the request's offset; 2^32-1 under
+    /// IMAP4rev1).
     fn origin(&mut self, origin: Option<u64>) -> E {
         if let Some(o) = origin {
-            if o > i64::MAX as u64 {
-                return bad("origin beyond 2^63-1");
-            }
             self.out.put_u8(b'<');
-            self.num(o);
+            self.num64_rev2(o)?;
             self.out.put_u8(b'>');
         }
         Ok(())
@@ -499,19 +511,16 @@ impl<'a> W<'a> {
     }
 
     /// `partial = "<" number64 "." nz-number64 ">"` (RFC 9051 section 9);
-    /// number64 stops at 2^63-1.
+    /// number64 stops at 2^63-1, and IMAP4rev1's `number` at 2^32-1.
     fn partial(&mut self, p: Option<(u64, u64)>) -> E {
         if let Some((a, b)) = p {
             if b == 0 {
                 return bad("partial length zero");
             }
-            if a > i64::MAX as u64 || b > i64::MAX as u64 {
-                return bad("partial beyond 2^63-1");
-            }
             self.out.put_u8(b'<');
-            self.num(a);
+            self.num64_rev2(a)?;
             self.out.put_u8(b'.');
-            self.num(b);
+            self.num64_rev2(b)?;
             self.out.put_u8(b'>');
         }
         Ok(())
@@ -781,7 +790,7 @@ impl<'a> W<'a> {
                     match m.message.form {
                         StrForm::Streamed { len, binary } => self.string_in(
                             &Str {
-                                data: Bytes::new(),
+                                data: SmallBytes::default(),
                                 form: StrForm::Streamed {
                                     len,
                                     binary: binary || m.utf8,
@@ -1092,11 +1101,11 @@ impl<'a> W<'a> {
             }
             K::Larger(n) => {
                 self.raw(b"LARGER ");
-                self.num63(*n)?;
+                self.num64_rev2(*n)?;
             }
             K::Smaller(n) => {
                 self.raw(b"SMALLER ");
-                self.num63(*n)?;
+                self.num64_rev2(*n)?;
             }
             K::Older(n) => {
                 self.raw(b"OLDER ");
@@ -1411,8 +1420,8 @@ impl<'a> W<'a> {
                 } else {
                     b"LSUB "
                 });
-                if !l.attrs.iter().all(is_backslash_flag) {
-                    return bad("a mailbox attribute starts with '\\'");
+                if let Some(why) = mailbox_attrs_error(&l.attrs) {
+                    return bad(why);
                 }
                 self.flag_list(&l.attrs)?;
                 self.sp();
@@ -1772,7 +1781,7 @@ impl<'a> W<'a> {
             }
             F::Rfc822Size(n) => {
                 self.raw(b"RFC822.SIZE ");
-                self.num63(*n)?;
+                self.num64_rev2(*n)?;
             }
             F::Uid(n) => {
                 self.raw(b"UID ");
@@ -1817,7 +1826,7 @@ impl<'a> W<'a> {
                 self.raw(b"BINARY.SIZE[");
                 self.parts(part)?;
                 self.raw(b"] ");
-                self.num63(*size)?;
+                self.num64_rev2(*size)?;
             }
             F::SaveDate(d) => {
                 self.raw(b"SAVEDATE ");
@@ -1962,7 +1971,7 @@ impl<'a> W<'a> {
                     SingleKind::Basic => {}
                     SingleKind::Text { lines } => {
                         self.sp();
-                        self.num63(*lines)?;
+                        self.num64_rev2(*lines)?;
                     }
                     SingleKind::Message {
                         envelope,
@@ -1974,7 +1983,7 @@ impl<'a> W<'a> {
                         self.sp();
                         self.body(body, ext, depth + 1)?;
                         self.sp();
-                        self.num63(*lines)?;
+                        self.num64_rev2(*lines)?;
                     }
                 }
                 if let Some(e) = self.ext_data(ext, e.as_deref())? {
@@ -2038,7 +2047,7 @@ impl<'a> W<'a> {
         }
         match x {
             BodyExtension::Str(s) => self.nstring(s),
-            BodyExtension::Number(n) => self.num63(*n),
+            BodyExtension::Number(n) => self.num64_rev2(*n),
             BodyExtension::List(v) if v.is_empty() => bad("empty body extension list"),
             BodyExtension::List(v) => self.list(v, |w, x| w.body_ext(x, depth + 1)),
         }

@@ -54,7 +54,17 @@ impl LiteralInfo {
 }
 
 /// Finds a literal announcement at the end of `line` (CRLF already removed).
+#[inline]
 pub(crate) fn announcement(line: &[u8]) -> Option<(LiteralInfo, usize)> {
+    // Most lines end in no `}`: that answer stays inline in the caller.
+    if line.last() != Some(&b'}') {
+        return None;
+    }
+    announcement_at(line)
+}
+
+/// [`announcement`] for a line that ends in `}`.
+fn announcement_at(line: &[u8]) -> Option<(LiteralInfo, usize)> {
     let mut i = line.len().checked_sub(1)?;
     if line[i] != b'}' {
         return None;
@@ -121,11 +131,10 @@ fn status_line(line: &[u8]) -> bool {
 /// (see [`status_line`]). The parser and the encoder ask the same question
 /// of a line that ends in text, so text the framer would read as a literal
 /// is neither accepted nor written, and text it would not is both.
+#[inline]
 pub(crate) fn response_line_announces(line: &[u8], first: bool) -> Option<(LiteralInfo, usize)> {
-    if first && status_line(line) {
-        return None;
-    }
-    announcement(line)
+    // The cheap test first: most lines end in no announcement at all.
+    announcement(line).filter(|_| !(first && status_line(line)))
 }
 
 /// One complete command or response: its lines and buffered literals, as
@@ -418,6 +427,9 @@ impl Framer {
     /// (the refused unit's remaining bytes are skipped as they arrive).
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self, buf: &mut BytesMut) -> Option<Result<Frame, FrameError>> {
+        if let Some(unit) = self.one_line_unit(buf) {
+            return Some(Ok(Frame::Unit(unit)));
+        }
         loop {
             match &mut self.state {
                 State::Line => match self.line(buf) {
@@ -483,6 +495,35 @@ impl Framer {
                 }
             }
         }
+    }
+
+    /// The common case on its own: between units, a complete first line
+    /// that ends in CRLF, is within the limits and announces no literal
+    /// (does not end in `}`) is the whole unit. Anything else is left to
+    /// [`Framer::line`], which gives the same unit for this case.
+    #[inline]
+    fn one_line_unit(&mut self, buf: &mut BytesMut) -> Option<Unit> {
+        if !matches!(self.state, State::Line)
+            || self.pos != 0
+            || self.line_start != 0
+            || !self.pending.is_empty()
+            || !self.streamed.is_empty()
+        {
+            return None;
+        }
+        let i = memchr::memchr2(b'\r', b'\n', buf)?;
+        let end = i + 2;
+        if buf.get(i..end) != Some(b"\r\n")
+            || end > self.limits.max_line_len
+            || end > self.limits.max_unit_len
+            || buf[..i].last() == Some(&b'}')
+        {
+            return None;
+        }
+        Some(Unit {
+            bytes: buf.split_to(end).freeze(),
+            streamed: Vec::new(),
+        })
     }
 
     /// Refuses the current line as too long once more than the limit has

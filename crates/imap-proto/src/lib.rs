@@ -9,8 +9,9 @@
 //!   server can answer `+` or refuse it, streams large literals as `Bytes`
 //!   chunks, and skips a malformed unit without losing sync.
 //! * Parsers: [`Command::parse`] and [`Response::parse`] read one unit in
-//!   complete mode into owned values whose strings are zero-copy slices of
-//!   the unit. Every recursive rule is depth-limited.
+//!   complete mode into owned values: strings and flag names up to 38 bytes
+//!   are held inline ([`SmallBytes`]), longer ones (literals) are zero-copy
+//!   slices of the unit. Every recursive rule is depth-limited.
 //! * Encoders: [`Command::encode`] and [`Response::encode`] write the wire
 //!   form, choosing atom, quoted string or literal per string, and report
 //!   where a client must wait for a continuation ([`Encoded::pauses`]).
@@ -18,12 +19,19 @@
 //! # Design notes
 //!
 //! * The parsers are hand-written recursive descent on a cursor, not nom
-//!   combinators (DESIGN.md suggests nom): every string is returned as a
+//!   combinators (DESIGN.md suggests nom): a long string is returned as a
 //!   `Bytes::slice` of the unit, which needs the owning `Bytes` in hand, and
 //!   dispatching on an upper-cased keyword is much faster than trying
 //!   alternatives. They still run in complete mode on one framed unit.
-//! * Values are owned (`Bytes` slices, no lifetimes), so a session can keep
-//!   them after the receive buffer moves on.
+//! * Values are owned (no lifetimes), so a session can keep them after the
+//!   receive buffer moves on. A short one ([`Str::data`], the name in
+//!   [`Flag::Extension`] and [`Flag::Keyword`]) is a [`SmallBytes`], copied
+//!   inline: a `Bytes` slice takes an atomic reference count when made and
+//!   another when dropped, which cost more than the copy for the many short
+//!   values of a LIST or FETCH response (DESIGN.md's zero-copy rule is kept
+//!   for what is large: literals, and any value over 38 bytes). For the same
+//!   reason a LIST line's attributes are a [`FlagList`], which holds two
+//!   flags without allocating.
 //! * Strings keep their wire form ([`StrForm`]) so NIL, `""` and `{0}` stay
 //!   apart; equality compares content only.
 //!
@@ -102,7 +110,9 @@ pub use framing::{Direction, Frame, Framer, LiteralInfo, LiteralMode, Unit};
 pub use limits::Limits;
 pub use options::{Options, Quirks, Version};
 pub use response::{Code, Continue, Data, Response, StatusKind, StatusResponse};
-pub use types::{Flag, Mailbox, NStr, Sensitive, SeqNum, SeqRange, SeqSet, Str, StrForm, Tag};
+pub use types::{
+    Flag, FlagList, Mailbox, NStr, Sensitive, SeqNum, SeqRange, SeqSet, SmallBytes, Str, StrForm, Tag,
+};
 
 #[allow(clippy::redundant_closure_for_method_calls)]
 impl Command {

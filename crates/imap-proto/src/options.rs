@@ -61,9 +61,12 @@ pub struct Options {
     pub version: Version,
     /// UTF8=ACCEPT was enabled (RFC 6855): UTF-8 as under IMAP4rev2.
     pub utf8_accept: bool,
-    /// The peer offers LITERAL+ (the encoder sends `{n+}` from a client).
+    /// LITERAL+ is in effect: the server offers it. A client's encoder then
+    /// sends `{n+}`, and a server's parser accepts it; without it (nor
+    /// LITERAL- nor IMAP4rev2) a command with `{n+}` is refused.
     pub literal_plus: bool,
-    /// The peer offers LITERAL- (the encoder sends `{n+}` up to 4096 bytes).
+    /// LITERAL- is in effect: as `literal_plus`, for literals of up to 4096
+    /// bytes (IMAP4rev2 allows the same without it).
     pub literal_minus: bool,
     /// Tolerated quirks.
     pub quirks: Quirks,
@@ -98,6 +101,16 @@ impl Options {
     /// UTF8-3 / UTF8-4)`).
     pub(crate) fn text_chars_ok(&self, b: &[u8]) -> bool {
         b.is_ascii() || (self.version == Version::Rev2 && std::str::from_utf8(b).is_ok())
+    }
+
+    /// Whether a client may send a literal of `len` octets in the
+    /// non-synchronizing form `{n+}`: any size under LITERAL+, at most 4096
+    /// octets under LITERAL- (RFC 7888 sections 4 and 5) or IMAP4rev2 (RFC
+    /// 9051 section 4.3), never otherwise (RFC 3501 section 9: `literal =
+    /// "{" number "}" CRLF *CHAR8`): what a server's parser accepts. (A
+    /// client's encoder writes `{n+}` only under LITERAL+ or LITERAL-.)
+    pub(crate) fn nonsync_literal_ok(&self, len: u64) -> bool {
+        self.literal_plus || ((self.literal_minus || self.version == Version::Rev2) && len <= 4096)
     }
 
     /// Whether UTF-8 is allowed in quoted strings and mailbox names.

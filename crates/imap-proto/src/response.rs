@@ -5,7 +5,7 @@
 use bytes::Bytes;
 
 use crate::command::StatusItem;
-use crate::types::{Capability, DateTime, Flag, Mailbox, NStr, SeqSet, Str, Tag};
+use crate::types::{Capability, DateTime, Flag, FlagList, Mailbox, NStr, SeqSet, Str, Tag};
 
 /// One server response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -286,8 +286,9 @@ pub enum Data {
 /// LIST/LSUB data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListData {
-    /// Mailbox attributes (`\Noselect`, `\HasChildren`, special-use, ...).
-    pub attrs: Vec<Flag>,
+    /// Mailbox attributes (`\Noselect`, `\HasChildren`, special-use, ...):
+    /// up to two inline (see [`FlagList`]).
+    pub attrs: FlagList,
     /// Hierarchy delimiter (`None`: NIL).
     pub delimiter: Option<u8>,
     /// Mailbox.

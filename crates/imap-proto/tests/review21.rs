@@ -98,18 +98,24 @@ fn status_unknown_items_are_kept() {
 //   number64        = 1*DIGIT
 //                       ; Unsigned 63-bit integer
 // A text part of more than 4294967295 lines was refused (the field was u32).
+// (number64 is IMAP4rev2's: under IMAP4rev1, RFC 3501 section 9 has
+// `body-fld-lines = number`, 32-bit; see review23.rs.)
 #[test]
 fn body_fld_lines_is_number64() {
+    let o = Options::rev2();
+    let rev2 = |wire: &[u8]| {
+        let r = Response::parse(&Bytes::copy_from_slice(wire), &o).unwrap_or_else(|e| panic!("{e:?}"));
+        let out = r.encode(&o).unwrap();
+        assert_eq!(Response::parse(&out.bytes, &o).unwrap(), r);
+        out.bytes
+    };
     let wire = b"* 1 FETCH (BODY (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 5000000000))\r\n";
-    let r = round_trip(wire);
-    assert_eq!(&r.encode(&Options::default()).unwrap().bytes[..], wire);
+    assert_eq!(&rev2(wire)[..], wire);
     let wire = b"* 1 FETCH (BODY (\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 1 \
         (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1) 9223372036854775807))\r\n";
-    round_trip(wire);
-    assert!(
-        resp(b"* 1 FETCH (BODY (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 9223372036854775808))\r\n")
-            .is_err()
-    );
+    rev2(wire);
+    let too_big = b"* 1 FETCH (BODY (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 9223372036854775808))\r\n";
+    assert!(Response::parse(&Bytes::copy_from_slice(too_big), &o).is_err());
 }
 // RFC 7377 section 6 (not in /work/shared/rfc):
 //   search-correlator =/ SP "(" "TAG" SP tag-string SP "MAILBOX" SP astring
@@ -171,10 +177,14 @@ fn generic_spellings_of_typed_values_are_refused() {
         b"Deleted",
         b"Recent",
     ] {
-        let r = Response::Data(Data::Flags(vec![Flag::Extension(Bytes::copy_from_slice(name))]));
+        let r = Response::Data(Data::Flags(vec![Flag::Extension(imap_proto::SmallBytes::new(
+            name,
+        ))]));
         assert!(r.encode(&o).is_err(), "{name:?}");
     }
-    let ok = Response::Data(Data::Flags(vec![Flag::Extension(Bytes::from_static(b"Junk"))]));
+    let ok = Response::Data(Data::Flags(vec![Flag::Extension(
+        imap_proto::SmallBytes::from_static(b"Junk"),
+    )]));
     assert!(ok.encode(&o).is_ok());
     let st = |code: Code| {
         Response::Status(StatusResponse {

@@ -391,15 +391,15 @@ fn create_use_takes_backslash_attributes_only() {
         },
     };
     assert!(
-        create(Flag::Keyword(Bytes::from_static(b"x")))
+        create(Flag::Keyword(imap_proto::SmallBytes::from_static(b"x")))
             .encode(&o)
             .is_err()
     );
     assert!(Command::parse(&Bytes::from_static(b"a CREATE a (USE (x))\r\n"), &o).is_err());
     assert!(Command::parse(&Bytes::from_static(b"a CREATE a (USE (\\Drafts x))\r\n"), &o).is_err());
     for f in [
-        Flag::Extension(Bytes::from_static(b"Drafts")),
-        Flag::Extension(Bytes::from_static(b"X-Mine")),
+        Flag::Extension(imap_proto::SmallBytes::from_static(b"Drafts")),
+        Flag::Extension(imap_proto::SmallBytes::from_static(b"X-Mine")),
     ] {
         let c = create(f);
         let enc = c.encode(&o).unwrap();
@@ -422,14 +422,14 @@ fn list_attributes_take_backslash_flags_only() {
     let o = Options::default();
     let list = |f: Flag| {
         Response::Data(Data::List(ListData {
-            attrs: vec![f],
+            attrs: vec![f].into(),
             delimiter: Some(b'/'),
             mailbox: Mailbox::from("INBOX"),
             extended: vec![],
         }))
     };
     assert!(
-        list(Flag::Keyword(Bytes::from_static(b"foo")))
+        list(Flag::Keyword(imap_proto::SmallBytes::from_static(b"foo")))
             .encode(&o)
             .is_err()
     );
@@ -439,6 +439,8 @@ fn list_attributes_take_backslash_flags_only() {
     ] {
         assert!(parse(wire, &o).is_err(), "{wire:?}");
     }
-    let r = list(Flag::Extension(Bytes::from_static(b"HasChildren")));
+    let r = list(Flag::Extension(imap_proto::SmallBytes::from_static(
+        b"HasChildren",
+    )));
     assert_eq!(parse(&r.encode(&o).unwrap().bytes, &o).unwrap(), r);
 }

@@ -7,8 +7,8 @@ use imap_proto::command::*;
 use imap_proto::response::*;
 use imap_proto::types::{Capability, Date, DateTime};
 use imap_proto::{
-    Command, Direction, Flag, Frame, Framer, Limits, Mailbox, Options, Response, Sensitive, SeqNum, SeqRange,
-    SeqSet, Str, Tag,
+    Command, Direction, EncodeError, Flag, Frame, Framer, Limits, Mailbox, Options, Response, Sensitive,
+    SeqNum, SeqRange, SeqSet, Str, Tag,
 };
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
@@ -45,8 +45,8 @@ fn flag() -> impl Strategy<Value = Flag> {
         Just(Flag::Seen),
         Just(Flag::Draft),
         Just(Flag::Recent),
-        xatom().prop_map(Flag::Extension),
-        "[$A-Za-z][A-Za-z0-9_]{0,8}".prop_map(|k| Flag::Keyword(Bytes::from(k))),
+        xatom().prop_map(|x| Flag::Extension(x.into())),
+        "[$A-Za-z][A-Za-z0-9_]{0,8}".prop_map(|k| Flag::Keyword(k.as_str().into())),
     ]
 }
 
@@ -776,7 +776,7 @@ fn data() -> impl Strategy<Value = Data> {
             proptest::collection::vec((s(), ext_value()), 0..2),
         )
             .prop_map(|(attrs, delimiter, mailbox, extended)| ListData {
-                attrs,
+                attrs: attrs.into(),
                 delimiter,
                 mailbox,
                 extended,
@@ -943,7 +943,15 @@ proptest! {
     #[test]
     fn command_round_trip(c in command(), rev2 in any::<bool>(), plus in any::<bool>(), cut in 0usize..200) {
         let o = opts(rev2, plus);
-        let enc = c.encode(&o).unwrap();
+        let enc = match c.encode(&o) {
+            // RFC 3501 section 9: the number64 places of RFC 9051 are 32-bit
+            // `number`s under IMAP4rev1 (review23.rs).
+            Err(EncodeError::Invalid(why)) if !rev2 && why.contains("2^32-1") => {
+                prop_assert!(c.encode(&opts(true, plus)).is_ok());
+                return Ok(());
+            }
+            r => r.unwrap(),
+        };
         prop_assert_eq!(&Command::parse(&enc.bytes, &o).unwrap(), &c);
         let frames = one_unit(Direction::ClientToServer, &enc.bytes, cut);
         let units: Vec<_> = frames.iter().filter_map(|f| match f { Frame::Unit(u) => Some(u), _ => None }).collect();
@@ -968,7 +976,13 @@ proptest! {
             prop_assert!(r.encode(&o).is_err());
             return Ok(());
         }
-        let enc = r.encode(&o).unwrap();
+        let enc = match r.encode(&o) {
+            Err(EncodeError::Invalid(why)) if !rev2 && why.contains("2^32-1") => {
+                prop_assert!(r.encode(&opts(true, false)).is_ok());
+                return Ok(());
+            }
+            r => r.unwrap(),
+        };
         prop_assert_eq!(&Response::parse(&enc.bytes, &o).unwrap(), &r);
         let frames = one_unit(Direction::ServerToClient, &enc.bytes, cut);
         prop_assert_eq!(frames, vec![Frame::Unit(imap_proto::Unit::new(enc.bytes.clone()))]);

@@ -9,6 +9,7 @@ use crate::types::{Sensitive, Tag};
 
 impl P<'_> {
     pub(crate) fn command(&mut self) -> R<Command> {
+        self.client = true;
         let (s, e) = self.take_while(|c| is_astring_char(c) && c != b'+');
         if s == e {
             return self.err("expected a tag");
@@ -458,8 +459,8 @@ impl P<'_> {
             b"SENTSINCE" => K::SentSince(arg!(date)),
             b"KEYWORD" => K::Keyword(arg!(atom)),
             b"UNKEYWORD" => K::Unkeyword(arg!(atom)),
-            b"LARGER" => K::Larger(arg!(number63)),
-            b"SMALLER" => K::Smaller(arg!(number63)),
+            b"LARGER" => K::Larger(arg!(number64_rev2)),
+            b"SMALLER" => K::Smaller(arg!(number64_rev2)),
             b"UID" => K::Uid(arg!(seq_set)),
             b"OLDER" => K::Older(arg!(nz_number)),
             b"YOUNGER" => K::Younger(arg!(nz_number)),
@@ -539,14 +540,15 @@ impl P<'_> {
         })
     }
 
-    /// `partial = "<" number64 "." nz-number64 ">"` (RFC 9051 section 9).
+    /// `partial = "<" number64 "." nz-number64 ">"` (RFC 9051 section 9);
+    /// `"<" number "." nz-number ">"` under IMAP4rev1 (RFC 3501 section 9).
     fn partial(&mut self) -> R<Option<(u64, u64)>> {
         if !self.eat(b'<') {
             return Ok(None);
         }
-        let a = self.number63()?;
+        let a = self.number64_rev2()?;
         self.expect(b'.', "expected '.' in a partial")?;
-        let b = self.nz_number63()?;
+        let b = self.nz_number64_rev2()?;
         self.expect(b'>', "expected '>'")?;
         Ok(Some((a, b)))
     }

@@ -12,8 +12,10 @@ use bytes::Bytes;
 
 use crate::error::ParseError;
 use crate::framing::LiteralMode;
-use crate::options::Options;
-use crate::types::{Date, DateTime, Flag, MONTHS, Mailbox, NStr, SeqNum, SeqRange, SeqSet, Str, StrForm};
+use crate::options::{Options, Version};
+use crate::types::{
+    Date, DateTime, Flag, MONTHS, Mailbox, NStr, SeqNum, SeqRange, SeqSet, SmallBytes, Str, StrForm,
+};
 
 pub(crate) mod command;
 pub(crate) mod response;
@@ -57,6 +59,24 @@ const QUOTED_STOP_7: [bool; 256] = quoted_stop(false);
 /// The same when 8-bit (UTF-8) content is allowed.
 const QUOTED_STOP_8: [bool; 256] = quoted_stop(true);
 
+/// The bytes of the little-endian word `x` that may end a run of plain
+/// quoted-string content, as a mask of their high bits: `"`, `\\`, a
+/// control character (CR, LF and NUL among them) or, unless `eight_bit`, a
+/// byte over 0x7f. Above the first such byte the mask may also mark others
+/// (a borrow carries), so only its lowest bit is exact: `trailing_zeros / 8`
+/// is the first such byte's index.
+#[inline(always)]
+fn quoted_stops(x: u64, eight_bit: bool) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let control = x.wrapping_sub(LO * 0x20) & !x & HI;
+    let quote = zero(x ^ (LO * u64::from(b'"')));
+    let backslash = zero(x ^ (LO * u64::from(b'\\')));
+    let high = if eight_bit { 0 } else { x & HI };
+    control | quote | backslash | high
+}
+
 /// ATOM-CHAR.
 #[inline]
 pub(crate) fn is_atom_char(c: u8) -> bool {
@@ -83,6 +103,51 @@ pub(crate) fn is_backslash_flag(f: &Flag) -> bool {
     !matches!(f, Flag::Keyword(_) | Flag::Wildcard)
 }
 
+/// Whether `name` (a mailbox attribute without its backslash) is a
+/// selectability flag (RFC 3501 / RFC 9051 section 9: `mbx-list-sflag =
+/// "\Noselect" / "\Marked" / "\Unmarked"`, with `"\NonExistent"` from
+/// RFC 5258 section 6).
+#[inline(always)]
+pub(crate) fn is_sflag(name: &[u8]) -> bool {
+    // By length first: most attributes (the \Has(No)Children of every
+    // LIST line) are none of the four.
+    match name.len() {
+        6 => letters_eq_ci(name, b"marked"),
+        8 => letters_eq_ci(name, b"noselect") || letters_eq_ci(name, b"unmarked"),
+        11 => letters_eq_ci(name, b"nonexistent"),
+        _ => false,
+    }
+}
+
+/// `b` equals `k`, a lower-case ASCII word, ignoring case: setting bit 5
+/// lower-cases a letter, and only the two cases of a letter become it, so
+/// one OR and one compare per byte do, without branches.
+#[inline(always)]
+fn letters_eq_ci<const N: usize>(b: &[u8], k: &[u8; N]) -> bool {
+    b.len() == N && b.iter().zip(k).fold(0, |d, (&c, &l)| d | ((c | 0x20) ^ l)) == 0
+}
+
+/// Why LIST/LSUB mailbox attributes are refused: one is no backslash
+/// flag ([`is_backslash_flag`]), or more than one is a selectability flag
+/// ([`is_sflag`]; `mbx-list-flags = *(mbx-list-oflag SP) mbx-list-sflag
+/// *(SP mbx-list-oflag) / mbx-list-oflag *(SP mbx-list-oflag)`).
+pub(crate) const NOT_BACKSLASH_ATTR: &str = "a mailbox attribute starts with '\\'";
+/// See [`NOT_BACKSLASH_ATTR`].
+pub(crate) const TWO_SFLAGS: &str = "more than one of \\Noselect, \\Marked, \\Unmarked, \\NonExistent";
+
+/// What is wrong with LIST/LSUB mailbox attributes, if anything (see
+/// [`NOT_BACKSLASH_ATTR`]); the parser checks the same as it reads them.
+pub(crate) fn mailbox_attrs_error(attrs: &[Flag]) -> Option<&'static str> {
+    if !attrs.iter().all(is_backslash_flag) {
+        return Some(NOT_BACKSLASH_ATTR);
+    }
+    let sflags = attrs
+        .iter()
+        .filter(|f| matches!(f, Flag::Extension(n) if is_sflag(n)))
+        .count();
+    (sflags > 1).then_some(TWO_SFLAGS)
+}
+
 /// A parse failure inside the cursor (turned into [`ParseError`] at the top).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PErr {
@@ -106,6 +171,13 @@ pub(crate) struct P<'a> {
     /// Where the final CRLF starts, spaces included: a literal's data may end
     /// in spaces that the quirk's trim took for trailing ones.
     line_end: usize,
+    /// Whether quoted strings may hold 8-bit bytes (UTF-8, or any under the
+    /// quirk).
+    eight_bit_quoted: bool,
+    /// Whether a command is read (set by `command`): a non-synchronizing
+    /// literal is then checked against the options; in a response it is
+    /// refused.
+    pub(crate) client: bool,
 }
 
 impl<'a> P<'a> {
@@ -131,6 +203,8 @@ impl<'a> P<'a> {
             depth: 0,
             end,
             line_end,
+            eight_bit_quoted: o.utf8() || o.quirks.eight_bit_quoted,
+            client: false,
         }
     }
 
@@ -227,12 +301,19 @@ impl<'a> P<'a> {
         self.src.slice(s..e)
     }
 
+    /// The value at `s..e`: inline when short, else a slice (see
+    /// [`SmallBytes`]).
+    #[inline]
+    pub(crate) fn small(&self, s: usize, e: usize) -> SmallBytes {
+        SmallBytes::slice_of(self.src, s..e)
+    }
+
     #[inline]
     pub(crate) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> (usize, usize) {
         let s = self.pos;
-        while self.pos < self.end && f(self.b[self.pos]) {
-            self.pos += 1;
-        }
+        let rest = &self.b[s..self.end];
+        let n = rest.iter().position(|&c| !f(c)).unwrap_or(rest.len());
+        self.pos = s + n;
         (s, self.pos)
     }
 
@@ -249,14 +330,7 @@ impl<'a> P<'a> {
     /// without `[`), upper-cased into `buf`.
     #[inline]
     pub(crate) fn keyword<'k>(&mut self, buf: &'k mut [u8; 24]) -> R<&'k [u8]> {
-        let s = self.pos;
-        while self.pos < self.end {
-            let c = self.b[self.pos];
-            if !is_atom_char(c) || c == b'[' {
-                break;
-            }
-            self.pos += 1;
-        }
+        let (s, _) = self.take_while(|c| is_atom_char(c) && c != b'[');
         let n = self.pos - s;
         if n == 0 {
             return self.err("expected a keyword");
@@ -324,11 +398,13 @@ impl<'a> P<'a> {
 
     /// `*(SP nz-number)`: a tight loop for SEARCH/SORT results, which can
     /// hold many thousands of numbers. Stops before a space that is not
-    /// followed by a digit.
+    /// followed by a digit other than 0.
     pub(crate) fn number_list(&mut self, out: &mut Vec<u32>) -> R<()> {
         let b = &self.b[..self.end];
         let mut i = self.pos;
-        while i + 1 < b.len() && b[i] == b' ' && b[i + 1].is_ascii_digit() {
+        // nz-number = digit-nz *DIGIT: a 0 first (0 itself, or a leading
+        // zero) stops the list here, and the caller refuses it.
+        while i + 1 < b.len() && b[i] == b' ' && matches!(b[i + 1], b'1'..=b'9') {
             i += 1;
             let start = i;
             let mut v: u64 = 0;
@@ -363,6 +439,10 @@ impl<'a> P<'a> {
 
     /// nz-number.
     pub(crate) fn nz_number(&mut self) -> R<u32> {
+        // nz-number = digit-nz *DIGIT: no leading zero (nor 0 itself).
+        if self.peek() == Some(b'0') {
+            return self.err("number must not be zero or start with 0");
+        }
         let v = self.number()?;
         if v == 0 {
             return self.err("number must not be zero");
@@ -380,8 +460,35 @@ impl<'a> P<'a> {
         Ok(v)
     }
 
+    /// A `number64` of RFC 9051 section 9 that RFC 3501 section 9 writes
+    /// as `number` ("Unsigned 32-bit integer"): RFC822.SIZE, body-fld-lines,
+    /// body extension numbers, BODY[]/BINARY[] `<origin>`, partial offsets,
+    /// LARGER/SMALLER and BINARY.SIZE (RFC 3516 uses RFC 3501's `number`).
+    /// Up to 2^63-1 under IMAP4rev2, 2^32-1 under IMAP4rev1.
+    pub(crate) fn number64_rev2(&mut self) -> R<u64> {
+        if self.o.version == Version::Rev2 {
+            self.number63()
+        } else {
+            self.number().map(u64::from)
+        }
+    }
+
+    /// `nz-number64` under IMAP4rev2, `nz-number` under IMAP4rev1 (see
+    /// [`P::number64_rev2`]): a partial fetch's length.
+    pub(crate) fn nz_number64_rev2(&mut self) -> R<u64> {
+        if self.o.version == Version::Rev2 {
+            self.nz_number63()
+        } else {
+            self.nz_number().map(u64::from)
+        }
+    }
+
     /// nz-number64 (RFC 9051 section 9): 1..=2^63-1.
     pub(crate) fn nz_number63(&mut self) -> R<u64> {
+        // nz-number64 = digit-nz *DIGIT.
+        if self.peek() == Some(b'0') {
+            return self.err("number must not be zero or start with 0");
+        }
         let v = self.number63()?;
         if v == 0 {
             return self.err("number must not be zero");
@@ -412,14 +519,37 @@ impl<'a> P<'a> {
     pub(crate) fn quoted(&mut self) -> R<Str> {
         self.expect(b'"', "expected '\"'")?;
         let s = self.pos;
-        let eight_bit = self.o.utf8() || self.o.quirks.eight_bit_quoted;
+        let eight_bit = self.eight_bit_quoted;
         let table = if eight_bit { &QUOTED_STOP_8 } else { &QUOTED_STOP_7 };
         let mut escaped = false;
         loop {
-            // Skip plain bytes fast, then look at the one that stopped us.
-            while self.pos < self.end && !table[usize::from(self.b[self.pos])] {
-                self.pos += 1;
+            // Skip plain bytes fast, eight at a time while no byte in the
+            // word may stop us, then one by one up to the one that does.
+            let (b, end) = (self.b, self.end);
+            let mut i = self.pos;
+            loop {
+                if let Some(w) = b.get(i..i + 8).filter(|_| i + 8 <= end) {
+                    let mut x = [0u8; 8];
+                    x.copy_from_slice(w);
+                    let m = quoted_stops(u64::from_le_bytes(x), eight_bit);
+                    if m == 0 {
+                        i += 8;
+                        continue;
+                    }
+                    i += (m.trailing_zeros() / 8) as usize;
+                } else {
+                    while i < end && !table[usize::from(b[i])] {
+                        i += 1;
+                    }
+                }
+                // A control character other than CR, LF and NUL is content.
+                if i < end && !table[usize::from(b[i])] {
+                    i += 1;
+                    continue;
+                }
+                break;
             }
+            self.pos = i;
             let Some(c) = self.peek() else {
                 return self.err("unterminated quoted string");
             };
@@ -454,9 +584,9 @@ impl<'a> P<'a> {
                 v.push(self.b[i]);
                 i += 1;
             }
-            Bytes::from(v)
+            SmallBytes::from(v)
         } else {
-            self.slice(s, e)
+            self.small(s, e)
         };
         Ok(Str {
             data,
@@ -472,12 +602,27 @@ impl<'a> P<'a> {
         }
         self.expect(b'{', "expected a literal")?;
         let len = self.number64()?;
+        let at = self.pos;
         let mode = if self.eat(b'+') {
             LiteralMode::Plus
         } else {
             LiteralMode::Sync
         };
         self.expect(b'}', "expected '}'")?;
+        if mode == LiteralMode::Plus {
+            // RFC 9051 section 4.3: "The non-synchronizing literal form MUST
+            // NOT be sent from server to client".
+            if !self.client {
+                self.pos = at;
+                return self.err("non-synchronizing literal in a response");
+            }
+            if !self.o.nonsync_literal_ok(len) {
+                self.pos = at;
+                return self.err(
+                    "non-synchronizing literal not in effect (LITERAL+, LITERAL-, IMAP4rev2 up to 4096)",
+                );
+            }
+        }
         // The CRLF after the announcement is inside the unit, maybe past `end`.
         if self.b.get(self.pos..self.pos + 2) != Some(b"\r\n") {
             return self.err("expected CRLF after a literal announcement");
@@ -485,7 +630,7 @@ impl<'a> P<'a> {
         self.pos += 2;
         if self.streamed.contains(&self.pos) {
             return Ok(Str {
-                data: Bytes::new(),
+                data: SmallBytes::default(),
                 form: StrForm::Streamed { len, binary },
             });
         }
@@ -515,7 +660,7 @@ impl<'a> P<'a> {
             self.end = end;
         }
         Ok(Str {
-            data: self.slice(s, e),
+            data: self.small(s, e),
             form: StrForm::Literal { mode, binary },
         })
     }
@@ -547,26 +692,37 @@ impl<'a> P<'a> {
                     return self.err("expected an astring");
                 }
                 Ok(Str {
-                    data: self.slice(s, e),
+                    data: self.small(s, e),
                     form: StrForm::Atom,
                 })
             }
         }
     }
 
+    #[inline(always)]
     pub(crate) fn is_nil(&self) -> bool {
         let e = self.pos + 3;
-        e <= self.end
-            && self.b[self.pos..e].eq_ignore_ascii_case(b"NIL")
-            && (e == self.end || !is_atom_char(self.b[e]))
+        // Setting bit 5 lower-cases a letter, and only `N`/`n`, `I`/`i` and
+        // `L`/`l` become `n`, `i` and `l`.
+        match self.b.get(self.pos..e) {
+            Some(&[n, i, l]) if e <= self.end => {
+                n | 0x20 == b'n'
+                    && i | 0x20 == b'i'
+                    && l | 0x20 == b'l'
+                    && (e == self.end || !is_atom_char(self.b[e]))
+            }
+            _ => false,
+        }
     }
 
     pub(crate) fn nstring(&mut self) -> R<NStr> {
-        if self.is_nil() {
-            self.pos += 3;
-            Ok(None)
-        } else {
-            self.string().map(Some)
+        match self.peek() {
+            Some(b'"') => self.quoted().map(Some),
+            _ if self.is_nil() => {
+                self.pos += 3;
+                Ok(None)
+            }
+            _ => self.string().map(Some),
         }
     }
 
@@ -593,7 +749,7 @@ impl<'a> P<'a> {
                     return self.err("expected a mailbox pattern");
                 }
                 Ok(Str {
-                    data: self.slice(s, e),
+                    data: self.small(s, e),
                     form: StrForm::Atom,
                 })
             }
@@ -671,14 +827,14 @@ impl<'a> P<'a> {
                 8 if is(b"Answered") => Some(Flag::Answered),
                 _ => None,
             };
-            return Ok(known.unwrap_or_else(|| Flag::Extension(self.slice(s, e))));
+            return Ok(known.unwrap_or_else(|| Flag::Extension(self.small(s, e))));
         }
         let brackets = self.o.quirks.bracket_in_flags;
         let (s, e) = self.take_while(|c| is_atom_char(c) || (brackets && c == b']'));
         if s == e {
             return self.err("expected a flag");
         }
-        Ok(Flag::Keyword(self.slice(s, e)))
+        Ok(Flag::Keyword(self.small(s, e)))
     }
 
     /// "(" [flag *(SP flag)] ")".
@@ -686,6 +842,8 @@ impl<'a> P<'a> {
         self.open()?;
         let mut v = Vec::new();
         if !self.eat(b')') {
+            // The capacity a first push would give, without its slow path.
+            v.reserve_exact(4);
             loop {
                 v.push(self.flag(perm)?);
                 if self.eat(b')') {
@@ -840,6 +998,8 @@ impl<'a> P<'a> {
         if self.eat(b')') {
             return Ok(v);
         }
+        // The capacity a first push would give, without its slow path.
+        v.reserve_exact(4);
         loop {
             v.push(f(self)?);
             if self.eat(b')') {

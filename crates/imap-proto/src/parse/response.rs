@@ -2,13 +2,15 @@
 
 use bytes::Bytes;
 
-use super::{P, R, is_astring_char, is_atom_char, is_backslash_flag};
+use super::{
+    NOT_BACKSLASH_ATTR, P, R, TWO_SFLAGS, is_astring_char, is_atom_char, is_backslash_flag, is_sflag,
+};
 use crate::response::{
     Address, BodyExtension, BodyFields, BodyStructure, Code, CodeAtom, Continue, Data, DispositionExt,
     ESearchItem, Envelope, ExtValue, FetchItem, Language, LanguageExt, ListData, LocationExt, MultiExt,
     NamespaceDesc, QuotaResource, Response, SingleExt, SingleKind, StatusKind, StatusResponse, Thread,
 };
-use crate::types::{Capability, Str, Tag};
+use crate::types::{Capability, FlagList, Str, Tag};
 
 impl P<'_> {
     pub(crate) fn response(&mut self) -> R<Response> {
@@ -225,14 +227,17 @@ impl P<'_> {
 
     fn untagged(&mut self) -> R<Response> {
         if matches!(self.peek(), Some(b'0'..=b'9')) {
+            // EXISTS and RECENT take a number, EXPUNGE and FETCH an
+            // nz-number (digit-nz *DIGIT: not 0, no leading zero).
+            let nz = self.peek() != Some(b'0');
             let n = self.number()?;
             self.sp()?;
             let mut kb = [0u8; 24];
             let d = match self.keyword(&mut kb)? {
                 b"EXISTS" => Data::Exists(n),
                 b"RECENT" => Data::Recent(n),
-                b"EXPUNGE" if n > 0 => Data::Expunge(n),
-                b"FETCH" if n > 0 => {
+                b"EXPUNGE" if nz => Data::Expunge(n),
+                b"FETCH" if nz => {
                     self.sp()?;
                     Data::Fetch {
                         seq: n,
@@ -436,12 +441,7 @@ impl P<'_> {
     }
 
     fn list_data(&mut self) -> R<ListData> {
-        let at = self.pos;
-        let attrs = self.flag_list(false)?;
-        if !attrs.iter().all(is_backslash_flag) {
-            self.pos = at;
-            return self.err("a mailbox attribute starts with '\\'");
-        }
+        let attrs = self.mailbox_attrs()?;
         self.sp()?;
         let delimiter = self.delimiter()?;
         self.sp()?;
@@ -460,6 +460,37 @@ impl P<'_> {
             mailbox,
             extended,
         })
+    }
+
+    /// `"(" [mbx-list-flags] ")"`: backslash flags, at most one of them a
+    /// selectability flag (the rule of [`mailbox_attrs_error`], checked on
+    /// the names as they are read).
+    fn mailbox_attrs(&mut self) -> R<FlagList> {
+        let at = self.pos;
+        self.open()?;
+        let mut v = FlagList::new();
+        let mut sflags = 0;
+        if !self.eat(b')') {
+            loop {
+                let s = self.pos;
+                let f = self.flag(false)?;
+                if !is_backslash_flag(&f) {
+                    self.pos = s;
+                    return self.err(NOT_BACKSLASH_ATTR);
+                }
+                sflags += usize::from(is_sflag(&self.b[s + 1..self.pos]));
+                v.push(f);
+                if self.eat(b')') {
+                    break;
+                }
+                self.sp()?;
+            }
+        }
+        if sflags > 1 {
+            self.pos = at;
+            return self.err(TWO_SFLAGS);
+        }
+        Ok(v)
     }
 
     /// tagged-ext-val, generic and depth-limited.
@@ -668,7 +699,7 @@ impl P<'_> {
             }
             b"RFC822.SIZE" => {
                 self.sp()?;
-                F::Rfc822Size(self.number63()?)
+                F::Rfc822Size(self.number64_rev2()?)
             }
             b"UID" => {
                 self.sp()?;
@@ -693,7 +724,7 @@ impl P<'_> {
                 let section = self.section()?;
                 let mut origin = None;
                 if self.eat(b'<') {
-                    origin = Some(self.number63()?);
+                    origin = Some(self.number64_rev2()?);
                     self.expect(b'>', "expected '>'")?;
                 }
                 self.sp()?;
@@ -707,7 +738,7 @@ impl P<'_> {
                 let part = self.section_binary()?;
                 let mut origin = None;
                 if self.eat(b'<') {
-                    origin = Some(self.number63()?);
+                    origin = Some(self.number64_rev2()?);
                     self.expect(b'>', "expected '>'")?;
                 }
                 self.sp()?;
@@ -722,7 +753,7 @@ impl P<'_> {
                 self.sp()?;
                 F::BinarySize {
                     part,
-                    size: self.number63()?,
+                    size: self.number64_rev2()?,
                 }
             }
             b"SAVEDATE" => {
@@ -898,7 +929,7 @@ impl P<'_> {
         let kind = if mt.eq_ignore_ascii_case(b"TEXT") {
             self.sp()?;
             SingleKind::Text {
-                lines: self.number63()?,
+                lines: self.number64_rev2()?,
             }
         } else if mt.eq_ignore_ascii_case(b"MESSAGE")
             && (st.eq_ignore_ascii_case(b"RFC822") || st.eq_ignore_ascii_case(b"GLOBAL"))
@@ -911,7 +942,7 @@ impl P<'_> {
             SingleKind::Message {
                 envelope,
                 body,
-                lines: self.number63()?,
+                lines: self.number64_rev2()?,
             }
         } else {
             SingleKind::Basic
@@ -1000,7 +1031,7 @@ impl P<'_> {
                     Ok(BodyExtension::List(v))
                 }
             }),
-            Some(b'0'..=b'9') => self.number63().map(BodyExtension::Number),
+            Some(b'0'..=b'9') => self.number64_rev2().map(BodyExtension::Number),
             _ => self.nstring().map(BodyExtension::Str),
         };
         self.leave();

@@ -1,0 +1,189 @@
+//! Review (session 23): each test failed on the code before its fix and
+//! cites the rule it checks.
+
+use bytes::Bytes;
+use imap_proto::response::ListData;
+use imap_proto::{Command, Data, Flag, Mailbox, Options, Response, SmallBytes, Version};
+
+fn parse(wire: &[u8], o: &Options) -> Result<Response, imap_proto::ParseError> {
+    Response::parse(&Bytes::copy_from_slice(wire), o)
+}
+
+fn command(wire: &[u8], o: &Options) -> Result<Command, imap_proto::ParseError> {
+    Command::parse(&Bytes::copy_from_slice(wire), o)
+}
+
+// RFC 3501 section 9 (RFC 9051 section 9 alike, RFC 5258 section 6 adds
+// "\NonExistent" to mbx-list-sflag):
+//   mbx-list-flags = *(mbx-list-oflag SP) mbx-list-sflag
+//                    *(SP mbx-list-oflag) /
+//                    mbx-list-oflag *(SP mbx-list-oflag)
+//   mbx-list-sflag = "\Noselect" / "\Marked" / "\Unmarked"
+// At most one selectability flag; `(\Noselect \Marked)` was read and written.
+#[test]
+fn list_attributes_hold_at_most_one_selectability_flag() {
+    let o = Options::default();
+    for wire in [
+        &b"* LIST (\\Noselect \\Marked) \"/\" a\r\n"[..],
+        b"* LIST (\\Marked \\Unmarked) \"/\" a\r\n",
+        b"* LSUB (\\HasChildren \\noselect \\UNMARKED) \"/\" a\r\n",
+        b"* LIST (\\NonExistent \\Noselect) \"/\" a\r\n",
+        b"* LIST (\\Marked \\Marked) \"/\" a\r\n",
+    ] {
+        assert!(parse(wire, &o).is_err(), "{wire:?}");
+    }
+    for wire in [
+        &b"* LIST (\\Noselect \\HasChildren) \"/\" a\r\n"[..],
+        b"* LIST (\\Subscribed \\NonExistent) \"/\" a\r\n",
+        b"* LIST (\\HasNoChildren \\Marked \\Subscribed) \"/\" a\r\n",
+        b"* LIST () \"/\" a\r\n",
+    ] {
+        let r = parse(wire, &o).unwrap_or_else(|e| panic!("{wire:?}: {e:?}"));
+        assert_eq!(&r.encode(&o).unwrap().bytes[..], wire);
+    }
+    let attr = |n: &'static [u8]| Flag::Extension(SmallBytes::from_static(n));
+    let two = Response::Data(Data::List(ListData {
+        attrs: vec![attr(b"Noselect"), attr(b"HasChildren"), attr(b"Unmarked")].into(),
+        delimiter: Some(b'/'),
+        mailbox: Mailbox::from("a"),
+        extended: vec![],
+    }));
+    assert!(two.encode(&o).is_err());
+}
+
+// RFC 3501 section 9: `literal = "{" number "}" CRLF *CHAR8`, no `{n+}`;
+// RFC 7888 adds it for a server that advertises LITERAL+ (any size) or
+// LITERAL- (section 5: at most 4096 octets), and RFC 9051 section 4.3 makes
+// the LITERAL- form part of IMAP4rev2 ("Unless otherwise specified in an
+// IMAP extension, non-synchronizing literals MUST NOT be larger than 4096
+// octets"). A command with `{n+}` was read whatever the options said.
+#[test]
+fn nonsync_literals_only_where_in_effect() {
+    let small = b"a LOGIN {4+}\r\nfred {2+}\r\npw\r\n";
+    let big = format!("a APPEND x {{5000+}}\r\n{}\r\n", "x".repeat(5000));
+    let rev1 = Options::default();
+    assert!(command(small, &rev1).is_err());
+    assert!(command(big.as_bytes(), &rev1).is_err());
+    // The synchronizing form is always fine.
+    assert!(command(b"a LOGIN {4}\r\nfred {2}\r\npw\r\n", &rev1).is_ok());
+
+    let minus = Options {
+        literal_minus: true,
+        ..Options::default()
+    };
+    let rev2 = Options {
+        version: Version::Rev2,
+        ..Options::default()
+    };
+    for o in [minus, rev2] {
+        assert!(command(small, &o).is_ok(), "{o:?}");
+        assert!(command(big.as_bytes(), &o).is_err(), "{o:?}");
+    }
+    let plus = Options {
+        literal_plus: true,
+        ..Options::default()
+    };
+    assert!(command(small, &plus).is_ok());
+    assert!(command(big.as_bytes(), &plus).is_ok());
+}
+
+// RFC 3501 section 9: `number = 1*DIGIT ; Unsigned 32-bit integer (0 <= n <
+// 4,294,967,296)`, and RFC822.SIZE, body-fld-lines, body-extension, the
+// `<origin>` of BODY[] and `section-partial` are `number` (RFC 3516 section
+// 4: BINARY.SIZE and BINARY's `<origin>` too); RFC 9051 section 9 made them
+// `number64` (63-bit). Under IMAP4rev1 they were read and written up to
+// 2^63-1.
+#[test]
+fn rev1_numbers_are_32_bit_where_rev2_has_number64() {
+    let rev1 = Options::default();
+    let rev2 = Options::rev2();
+    let big = u64::from(u32::MAX) + 1;
+    let responses = [
+        format!("* 1 FETCH (RFC822.SIZE {big})\r\n"),
+        format!("* 1 FETCH (BODY (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 {big}))\r\n"),
+        format!(
+            "* 1 FETCH (BODYSTRUCTURE (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1 NIL NIL NIL NIL {big}))\r\n"
+        ),
+        format!("* 1 FETCH (BODY[]<{big}> \"x\")\r\n"),
+        format!("* 1 FETCH (BINARY[1]<{big}> \"x\")\r\n"),
+        format!("* 1 FETCH (BINARY.SIZE[1] {big})\r\n"),
+    ];
+    for wire in &responses {
+        assert!(parse(wire.as_bytes(), &rev1).is_err(), "{wire}");
+        let r = parse(wire.as_bytes(), &rev2).unwrap_or_else(|e| panic!("{wire}: {e:?}"));
+        assert_eq!(&r.encode(&rev2).unwrap().bytes[..], wire.as_bytes());
+        assert!(r.encode(&rev1).is_err(), "{wire}");
+        let at_max = wire.replace(&big.to_string(), &u32::MAX.to_string());
+        let r = parse(at_max.as_bytes(), &rev1).unwrap_or_else(|e| panic!("{at_max}: {e:?}"));
+        assert_eq!(&r.encode(&rev1).unwrap().bytes[..], at_max.as_bytes());
+    }
+    let commands = [
+        format!("a SEARCH LARGER {big}\r\n"),
+        format!("a SEARCH SMALLER {big}\r\n"),
+        format!("a FETCH 1 BODY.PEEK[]<{big}.1>\r\n"),
+        format!("a FETCH 1 BODY[]<0.{big}>\r\n"),
+        format!("a FETCH 1 BINARY[1]<{big}.1>\r\n"),
+    ];
+    for wire in &commands {
+        assert!(command(wire.as_bytes(), &rev1).is_err(), "{wire}");
+        let c = command(wire.as_bytes(), &rev2).unwrap_or_else(|e| panic!("{wire}: {e:?}"));
+        assert_eq!(&c.encode(&rev2).unwrap().bytes[..], wire.as_bytes());
+        assert!(c.encode(&rev1).is_err(), "{wire}");
+    }
+}
+
+// RFC 9051 section 4.3: "The non-synchronizing literal form MUST NOT be
+// sent from server to client", and section 9: `literal = "{" number64
+// ["+"] "}" CRLF *CHAR8 ... ; Non-synchronizing literals are not allowed
+// when sent from server to the client` (RFC 7888 section 3 alike). A
+// response with `{n+}` was read as a literal.
+#[test]
+fn responses_hold_no_nonsync_literals() {
+    for o in [Options::default(), Options::rev2()] {
+        assert!(parse(b"* 1 FETCH (BODY[] {3+}\r\nabc)\r\n", &o).is_err());
+        assert!(parse(b"* LIST () \"/\" {1+}\r\na\r\n", &o).is_err());
+        assert!(parse(b"* 1 FETCH (BODY[] {3}\r\nabc)\r\n", &o).is_ok());
+        // In text it is text, not a literal.
+        assert!(parse(b"a1 OK see {12+}\r\n", &o).is_ok());
+    }
+}
+
+// RFC 3501 / RFC 9051 section 9: `nz-number = digit-nz *DIGIT` (while
+// `number = 1*DIGIT` may start with 0): message sequence numbers, UIDs and
+// SEARCH results have no leading zero. `01` was read as 1.
+#[test]
+fn nz_numbers_have_no_leading_zero() {
+    let o = Options::default();
+    for wire in [
+        &b"* 01 EXPUNGE\r\n"[..],
+        b"* 01 FETCH (FLAGS ())\r\n",
+        b"* 1 FETCH (UID 007)\r\n",
+        b"* SEARCH 1 02\r\n",
+        b"* SEARCH 02\r\n",
+        b"* ESEARCH MIN 01\r\n",
+        b"* THREAD (01)\r\n",
+        b"* VANISHED 1:02\r\n",
+        b"a OK [UIDVALIDITY 01] x\r\n",
+    ] {
+        let r = parse(wire, &o);
+        // A known code with an unreadable argument is kept raw (Code::Other).
+        let typed =
+            matches!(&r, Ok(Response::Status(s)) if !matches!(s.code, Some(imap_proto::Code::Other(..))));
+        assert!(r.is_err() || wire.starts_with(b"a OK") && !typed, "{wire:?}");
+    }
+    for wire in [
+        &b"a FETCH 01 FLAGS\r\n"[..],
+        b"a UID FETCH 1:02 FLAGS\r\n",
+        b"a UID EXPUNGE 01\r\n",
+    ] {
+        assert!(command(wire, &o).is_err(), "{wire:?}");
+    }
+    // `number` may: EXISTS, RECENT, ESEARCH COUNT.
+    for wire in [
+        &b"* 01 EXISTS\r\n"[..],
+        b"* 00 RECENT\r\n",
+        b"* ESEARCH COUNT 01\r\n",
+    ] {
+        assert!(parse(wire, &o).is_ok(), "{wire:?}");
+    }
+}
