@@ -876,7 +876,7 @@ impl ClientSession {
                         Some((msg, a, b)) => {
                             v.push(UidListing {
                                 msg,
-                                uid: Uid::from_line(&chunk, line_start + a..line_start + b),
+                                uid: Uid::slice_of(&chunk, line_start + a..line_start + b),
                             });
                             Ok(v.len())
                         }
@@ -1446,7 +1446,7 @@ fn fast_listing_line(
             (len > 0 && s.get(e..e + 2) == Some(b"\r\n") && e + 2 <= max_line).then(|| {
                 v.push(UidListing {
                     msg,
-                    uid: Uid::from_line(chunk, pos + a..pos + e),
+                    uid: Uid::slice_of(chunk, pos + a..pos + e),
                 });
                 (v.len(), e + 2)
             })
@@ -1552,7 +1552,7 @@ fn uid_run(
         }
         out.push(UidListing {
             msg,
-            uid: Uid::from_line(chunk, a..e),
+            uid: Uid::slice_of(chunk, a..e),
         });
         pos = e + 2;
     }

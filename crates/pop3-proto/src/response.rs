@@ -349,173 +349,17 @@ pub struct UidListing {
     pub uid: Uid,
 }
 
-/// How many bytes of a [`Uid`] are kept inline.
-const UID_INLINE: usize = 38;
-
-/// A POP3 unique id (RFC 1939 section 7), as bytes.
+/// A POP3 unique id (RFC 1939 section 7), as bytes: a
+/// [`SmallBytes`](proto_core::SmallBytes).
 ///
 /// An id of up to 38 bytes (all the common server formats) is held inline,
 /// so a listing of many thousands of them makes no allocation and no
 /// reference count per entry; a longer one (RFC 1939 allows 70, and some
-/// servers send more) is a [`Bytes`], a zero-copy slice of the line when
-/// parsed. Equality, ordering and hashing are those of the bytes, and
+/// servers send more) is a zero-copy slice of the line when parsed.
+/// Equality, ordering and hashing are those of the bytes, and
 /// [`Borrow<[u8]>`](std::borrow::Borrow) lets a set of `Uid`s be searched
 /// with a slice.
-#[derive(Clone)]
-pub struct Uid(UidRepr);
-
-#[derive(Clone)]
-enum UidRepr {
-    Inline { len: u8, buf: [u8; UID_INLINE] },
-    Shared(Bytes),
-}
-
-impl Uid {
-    /// A uid holding a copy of `id`.
-    #[must_use]
-    pub fn new(id: &[u8]) -> Uid {
-        Self::inline(id).unwrap_or_else(|| Uid(UidRepr::Shared(Bytes::copy_from_slice(id))))
-    }
-
-    /// `id` inline, if it fits.
-    #[inline]
-    fn inline(id: &[u8]) -> Option<Uid> {
-        let mut buf = [0u8; UID_INLINE];
-        buf.get_mut(..id.len())?.copy_from_slice(id);
-        let len = u8::try_from(id.len()).ok()?;
-        Some(Uid(UidRepr::Inline { len, buf }))
-    }
-
-    /// The uid at `range` of `line`: copied inline when short, else a slice.
-    #[inline]
-    pub(crate) fn from_line(line: &Bytes, range: std::ops::Range<usize>) -> Uid {
-        Self::inline(&line[range.clone()]).unwrap_or_else(|| Uid(UidRepr::Shared(line.slice(range))))
-    }
-
-    /// The uid's bytes.
-    #[must_use]
-    #[inline]
-    pub fn as_bytes(&self) -> &[u8] {
-        match &self.0 {
-            UidRepr::Inline { len, buf } => &buf[..usize::from(*len)],
-            UidRepr::Shared(b) => b,
-        }
-    }
-
-    /// The uid as [`Bytes`] (a copy for an inline one).
-    #[must_use]
-    pub fn to_bytes(&self) -> Bytes {
-        match &self.0 {
-            UidRepr::Inline { .. } => Bytes::copy_from_slice(self.as_bytes()),
-            UidRepr::Shared(b) => b.clone(),
-        }
-    }
-}
-
-impl From<Bytes> for Uid {
-    fn from(id: Bytes) -> Uid {
-        Self::inline(&id).unwrap_or(Uid(UidRepr::Shared(id)))
-    }
-}
-
-impl From<&[u8]> for Uid {
-    fn from(id: &[u8]) -> Uid {
-        Uid::new(id)
-    }
-}
-
-impl From<&str> for Uid {
-    fn from(id: &str) -> Uid {
-        Uid::new(id.as_bytes())
-    }
-}
-
-impl From<Uid> for Bytes {
-    fn from(id: Uid) -> Bytes {
-        match id.0 {
-            UidRepr::Inline { .. } => Bytes::copy_from_slice(id.as_bytes()),
-            UidRepr::Shared(b) => b,
-        }
-    }
-}
-
-impl std::ops::Deref for Uid {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        self.as_bytes()
-    }
-}
-
-impl AsRef<[u8]> for Uid {
-    fn as_ref(&self) -> &[u8] {
-        self.as_bytes()
-    }
-}
-
-impl std::borrow::Borrow<[u8]> for Uid {
-    fn borrow(&self) -> &[u8] {
-        self.as_bytes()
-    }
-}
-
-impl PartialEq for Uid {
-    fn eq(&self, other: &Uid) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl Eq for Uid {}
-
-impl PartialEq<[u8]> for Uid {
-    fn eq(&self, other: &[u8]) -> bool {
-        self.as_bytes() == other
-    }
-}
-
-impl PartialEq<&[u8]> for Uid {
-    fn eq(&self, other: &&[u8]) -> bool {
-        self.as_bytes() == *other
-    }
-}
-
-impl PartialEq<Bytes> for Uid {
-    fn eq(&self, other: &Bytes) -> bool {
-        self.as_bytes() == &other[..]
-    }
-}
-
-impl PartialOrd for Uid {
-    fn partial_cmp(&self, other: &Uid) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Uid {
-    fn cmp(&self, other: &Uid) -> std::cmp::Ordering {
-        self.as_bytes().cmp(other.as_bytes())
-    }
-}
-
-impl std::hash::Hash for Uid {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_bytes().hash(state);
-    }
-}
-
-impl std::fmt::Debug for Uid {
-    /// Like `Bytes`: `b"..."` with escapes.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("b\"")?;
-        for &b in self.as_bytes() {
-            match b {
-                b'"' | b'\\' => write!(f, "\\{}", char::from(b))?,
-                0x20..=0x7e => write!(f, "{}", char::from(b))?,
-                _ => write!(f, "\\x{b:02x}")?,
-            }
-        }
-        f.write_str("\"")
-    }
-}
+pub type Uid = proto_core::SmallBytes;
 
 /// True if `uid` is a valid RFC 1939 unique id.
 #[must_use]
@@ -549,7 +393,7 @@ impl UidListing {
         }
         Ok(UidListing {
             msg,
-            uid: Uid::from_line(line, start..start + len),
+            uid: Uid::slice_of(line, start..start + len),
         })
     }
 

@@ -90,6 +90,7 @@ pub mod dot;
 pub mod line;
 mod secret;
 pub mod session;
+mod small;
 pub mod transcript;
 
 pub use arg::{ForbiddenByte, check_arg};
@@ -97,6 +98,7 @@ pub use dot::{BareLineEndings, DotDecoder, DotEncoder, DotError, DotEvent};
 pub use line::{LineConfig, LineError, LineFramer};
 pub use secret::{Secret, Wipe, ct_eq};
 pub use session::{Deadline, Session, TransmitQueue, drain_transmit, earliest, transfer};
+pub use small::SmallBytes;
 
 /// Re-export of the `bytes` crate, whose types appear in every public API here.
 pub use bytes;
