@@ -10,9 +10,8 @@ use smtp_proto::{
 };
 use std::time::Instant;
 
-fn out_of<S: proto_core::Session>(s: &mut S) -> String {
-    String::from_utf8_lossy(&proto_core::drain_transmit(s)).into_owned()
-}
+mod common;
+use common::out_of;
 
 /// A client past EHLO, the server having answered with `ehlo` (after 220).
 fn client_ready(ehlo: &[u8], t0: Instant) -> ClientSession {

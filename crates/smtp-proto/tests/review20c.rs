@@ -9,6 +9,8 @@ use smtp_proto::{
 use std::collections::VecDeque;
 use std::time::Instant;
 
+mod common;
+
 /// A client and a server wired together, with full transcripts. The server
 /// application accepts every sender and message, and refuses a recipient
 /// whose line holds "reject" (550) or "shutdown" (421).
@@ -442,19 +444,7 @@ fn deferred_quit_gets_a_full_timeout() {
         }
         *now = t;
     };
-    let events = |c: &mut ClientSession| {
-        let mut v = Vec::new();
-        loop {
-            match c.poll_event() {
-                Ok(Some(e)) => v.push(format!("{e:?}")),
-                Ok(None) => return v,
-                Err(e) => {
-                    v.push(format!("error {:?}", e.kind()));
-                    return v;
-                }
-            }
-        }
-    };
+    let events = common::client_events;
     c.handle_input(b"220 mx\r\n250 mx\r\n");
     assert_eq!(events(&mut c), ["Ready"]);
     c.send_mail(env(&["a@example.test"]), now).unwrap();

@@ -10,23 +10,8 @@ use smtp_proto::{
 use std::net::Ipv4Addr;
 use std::time::Instant;
 
-fn out_of<S: proto_core::Session>(s: &mut S) -> String {
-    String::from_utf8_lossy(&proto_core::drain_transmit(s)).into_owned()
-}
-
-fn client_events(c: &mut ClientSession) -> Vec<String> {
-    let mut v = Vec::new();
-    loop {
-        match c.poll_event() {
-            Ok(Some(e)) => v.push(format!("{e:?}")),
-            Ok(None) => return v,
-            Err(e) => {
-                v.push(format!("error {:?}", e.kind()));
-                return v;
-            }
-        }
-    }
-}
+mod common;
+use common::{client_events, out_of};
 
 /// RFC 3463 2: "Each numeric sub-code within the status-code MUST be
 /// expressed without leading zero digits." `2.01.0` is no enhanced status

@@ -7,23 +7,8 @@ use smtp_proto::checks::ServerApp;
 use smtp_proto::*;
 use std::time::{Duration, Instant};
 
-fn out_of<S: proto_core::Session>(s: &mut S) -> String {
-    String::from_utf8_lossy(&proto_core::drain_transmit(s)).into_owned()
-}
-
-fn server_events(s: &mut ServerSession) -> Vec<String> {
-    let mut v = Vec::new();
-    loop {
-        match s.poll_event() {
-            Ok(Some(e)) => v.push(format!("{e:?}")),
-            Ok(None) => return v,
-            Err(e) => {
-                v.push(format!("error {:?}", e.kind()));
-                return v;
-            }
-        }
-    }
-}
+mod common;
+use common::{client_events, out_of, server_events};
 
 const MIN: Duration = Duration::from_secs(60);
 
@@ -234,20 +219,6 @@ fn data_streams_and_size_limit_stops_chunks() {
 }
 
 // ---- client ----------------------------------------------------------------
-
-fn client_events(c: &mut ClientSession) -> Vec<String> {
-    let mut v = Vec::new();
-    loop {
-        match c.poll_event() {
-            Ok(Some(e)) => v.push(format!("{e:?}")),
-            Ok(None) => return v,
-            Err(e) => {
-                v.push(format!("error {:?}", e.kind()));
-                return v;
-            }
-        }
-    }
-}
 
 fn env() -> Envelope {
     Envelope {
