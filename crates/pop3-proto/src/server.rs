@@ -183,7 +183,8 @@ fn text_cut(text: &[u8], room: usize) -> usize {
 pub struct MessageInfo {
     /// Size in octets as sent (RFC 1939 5: exact size with CRLF line endings).
     pub size: u64,
-    /// Unique id: 1 to 70 characters in 0x21..0x7E (RFC 1939 section 7).
+    /// Unique id: 1 to 70 characters in 0x21..0x7E, different from every
+    /// other message's in the maildrop (RFC 1939 section 7).
     pub uid: Bytes,
 }
 
@@ -1259,7 +1260,9 @@ impl ServerSession {
     ///
     /// [`UsageError::WrongState`] unless a login awaits a decision (after a
     /// challenge, only once [`ServerEvent::AuthResponse`] has come);
-    /// [`UsageError::InvalidMaildrop`] for a unique id that breaks RFC 1939 7.
+    /// [`UsageError::InvalidMaildrop`] for a unique id that breaks RFC 1939 7
+    /// (not 1 to 70 characters in 0x21..0x7E, or given to two messages); the
+    /// login still awaits a decision then.
     pub fn auth_finish(&mut self, outcome: AuthOutcome) -> Result<(), UsageError> {
         // Not after a challenge: the client's next line is its answer (RFC
         // 5034 4), which a reply sent now would leave to be read as a command.
@@ -1268,7 +1271,15 @@ impl ServerSession {
         }
         match outcome {
             AuthOutcome::Success(maildrop) => {
-                if !maildrop.messages.iter().all(|m| is_valid_uid(&m.uid)) {
+                // RFC 1939 7: a unique id "uniquely identifies a message
+                // within a maildrop"; a client that skips or deletes the
+                // ids it knows would take one message for another.
+                let mut seen = std::collections::HashSet::with_capacity(maildrop.messages.len());
+                if !maildrop
+                    .messages
+                    .iter()
+                    .all(|m| is_valid_uid(&m.uid) && seen.insert(&m.uid[..]))
+                {
                     return Err(UsageError::InvalidMaildrop("unique id"));
                 }
                 self.end_sasl();
