@@ -197,16 +197,61 @@ impl Maildir {
         })
     }
 
-    /// Deletes a message.
+    /// Deletes a message, wherever it is now: another reader may have moved
+    /// it since it was listed (from `new/` to `cur/`, or to other flags).
     ///
     /// # Errors
     ///
-    /// Any I/O error other than the file already being gone.
+    /// Any I/O error other than the message being gone.
     pub fn delete(&self, entry: &Entry) -> io::Result<()> {
         match fs::remove_file(&entry.path) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match self.relocate(entry)? {
+                Some(moved) => match fs::remove_file(&moved.path) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+                    _ => Ok(()),
+                },
+                None => Ok(()),
+            },
+            r => r,
         }
+    }
+
+    /// Where a listed message is now, found by its unique name: in `new/`,
+    /// or in `cur/` with any flags (Maildir readers move messages there and
+    /// rename them to change flags; the unique part stays). `None` if it is
+    /// gone.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error from looking.
+    pub fn relocate(&self, entry: &Entry) -> io::Result<Option<Entry>> {
+        let new = self.root.join("new").join(&entry.unique);
+        if new.is_file() {
+            return Ok(Some(Entry {
+                path: new,
+                flags: String::new(),
+                is_new: true,
+                ..entry.clone()
+            }));
+        }
+        for dirent in fs::read_dir(self.root.join("cur"))? {
+            let dirent = dirent?;
+            let Some(name) = dirent.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            let flags = match name.split_once(":2,") {
+                Some((u, f)) if u == entry.unique => f.to_owned(),
+                None if name == entry.unique => String::new(),
+                _ => continue,
+            };
+            return Ok(Some(Entry {
+                path: dirent.path(),
+                flags,
+                is_new: false,
+                ..entry.clone()
+            }));
+        }
+        Ok(None)
     }
 
     /// Takes the maildrop lock for an exclusive reader (POP3 needs one, RFC

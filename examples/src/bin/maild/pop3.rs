@@ -28,6 +28,25 @@ struct Open {
     _lock: MaildropLock,
 }
 
+impl Open {
+    /// Opens message `index`, where it is now: another reader may have
+    /// moved it since the listing (to `cur/`, or to other flags), and the
+    /// entry then follows it, for the Seen flag at QUIT.
+    fn open_message(&mut self, index: usize) -> Option<std::fs::File> {
+        let entry = self.entries.get_mut(index)?;
+        match std::fs::File::open(&entry.path) {
+            Ok(f) => Some(f),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let moved = self.maildir.relocate(entry).ok()??;
+                let f = std::fs::File::open(&moved.path).ok()?;
+                *entry = moved;
+                Some(f)
+            }
+            Err(_) => None,
+        }
+    }
+}
+
 struct Pop {
     shared: Arc<Shared>,
     peer: SocketAddr,
@@ -265,12 +284,7 @@ impl Pop {
         index: usize,
         whole: bool,
     ) -> io::Result<()> {
-        let file = self
-            .open
-            .as_ref()
-            .and_then(|o| o.entries.get(index))
-            .map(|e| std::fs::File::open(&e.path));
-        let Some(Ok(mut file)) = file else {
+        let Some(mut file) = self.open.as_mut().and_then(|o| o.open_message(index)) else {
             let _ = s.message_unavailable("message is gone");
             return Ok(());
         };
