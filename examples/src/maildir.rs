@@ -51,13 +51,45 @@ impl Entry {
             return clean;
         }
         // Too long (a long host name): a stable 64-bit FNV-1a digest of the name.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in self.unique.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        format!("{h:016x}")
+        format!("{:016x}", fnv1a(self.unique.as_bytes(), 0))
     }
+
+    /// The POP3 unique ids of a maildrop listing, one per entry, in order:
+    /// each entry's [`uidl`](Self::uidl), except that one already given to
+    /// an earlier entry (two names alike up to their first "," or but for
+    /// invisible characters, or one message in both `new/` and `cur/`) is
+    /// replaced by a digest of the name and its repeat count, so no two
+    /// messages share an id (RFC 1939 7) and the same listing always gets
+    /// the same ids.
+    #[must_use]
+    pub fn uidls(entries: &[Entry]) -> Vec<String> {
+        let mut seen = std::collections::HashSet::with_capacity(entries.len());
+        entries
+            .iter()
+            .map(|e| {
+                let mut id = e.uidl();
+                let mut repeat = 0;
+                while !seen.insert(id.clone()) {
+                    repeat += 1;
+                    id = format!("{:016x}", fnv1a(e.unique.as_bytes(), repeat));
+                }
+                id
+            })
+            .collect()
+    }
+}
+
+/// 64-bit FNV-1a of `data` followed by `salt` (none when 0), as its eight
+/// little-endian bytes.
+fn fnv1a(data: &[u8], salt: u64) -> u64 {
+    let salt = salt.to_le_bytes();
+    let tail: &[u8] = if salt == [0; 8] { &[] } else { &salt };
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in data.iter().chain(tail) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 impl Maildir {

@@ -73,3 +73,55 @@ async fn a_message_moved_by_another_reader_is_still_retrieved_and_deleted() {
         "+OK but the message is still there"
     );
 }
+
+/// The UIDL listing of a logged-in session: (number, unique id) pairs.
+async fn uidl(p: &mut Raw) -> Vec<(String, String)> {
+    let ok = pop_cmd(p, "UIDL").await;
+    assert!(ok.starts_with("+OK"), "{ok}");
+    String::from_utf8(p.multiline().await)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (n, id) = l.split_once(' ').unwrap();
+            (n.to_owned(), id.to_owned())
+        })
+        .collect()
+}
+
+// RFC 1939 7, UIDL: the unique-id "uniquely identifies a message within a
+// maildrop and ... persists across sessions". maild made it from the
+// Maildir name up to its first "," with invisible characters dropped, so two
+// files could get one id: here a copy of a message in both new/ and cur/ (a
+// restored backup), and two names that differ only after a ",". A client
+// keeping the ids it fetched then skips, or deletes unread, the other
+// message. maild listed both with one id; pop3-proto now refuses such a
+// maildrop, and maild gives a repeated id a stable substitute.
+#[tokio::test]
+async fn unique_ids_stay_unique_when_maildir_names_collide() {
+    let dir = temp_dir("pop3-uid-collide");
+    let m = Maild::start(&dir, 0, &["--user", "alice@example.test:wonderland"]);
+    place(
+        &m,
+        &[
+            ("new/1700000000.M1P1Q1.other", "Subject: a\r\n\r\na\r\n"),
+            ("cur/1700000000.M1P1Q1.other:2,S", "Subject: a\r\n\r\na\r\n"),
+            ("new/1700000001.M1P1Q1.other,S=17", "Subject: b\r\n\r\nb\r\n"),
+            ("new/1700000001.M1P1Q1.other,X=1", "Subject: c\r\n\r\nc\r\n"),
+        ],
+    );
+    let mut p = login(&m).await;
+    let first = uidl(&mut p).await;
+    assert_eq!(first.len(), 4, "{first:?}");
+    let ids: std::collections::HashSet<&str> = first.iter().map(|(_, id)| id.as_str()).collect();
+    assert_eq!(ids.len(), 4, "one id for two messages: {first:?}");
+    assert!(
+        first
+            .iter()
+            .all(|(_, id)| id.len() <= 70 && id.bytes().all(|b| (0x21..=0x7e).contains(&b))),
+        "{first:?}"
+    );
+    assert!(pop_cmd(&mut p, "QUIT").await.starts_with("+OK"));
+    // The same ids in the next session.
+    let mut p = login(&m).await;
+    assert_eq!(uidl(&mut p).await, first);
+}

@@ -178,7 +178,7 @@ impl Pop {
                         AuthOutcome::Failure(LoginFailure::bad_credentials())
                     }
                 };
-                let _ = s.auth_finish(outcome);
+                self.finish_login(s, outcome);
             }
             ServerEvent::AuthStart {
                 mechanism,
@@ -195,7 +195,7 @@ impl Pop {
                         self.auth_step(s, step);
                     }
                     None => {
-                        let _ = s.auth_finish(AuthOutcome::Failure(LoginFailure::bad_credentials()));
+                        self.finish_login(s, AuthOutcome::Failure(LoginFailure::bad_credentials()));
                     }
                 }
             }
@@ -229,13 +229,27 @@ impl Pop {
                     Some(a) => self.open(&a),
                     None => AuthOutcome::Failure(LoginFailure::bad_credentials()),
                 };
-                let _ = s.auth_finish(outcome);
+                self.finish_login(s, outcome);
             }
             Err(e) => {
                 self.mech = None;
                 tracing::info!(peer = %self.peer, error = %e, "pop3 authentication failed");
-                let _ = s.auth_finish(AuthOutcome::Failure(LoginFailure::bad_credentials()));
+                self.finish_login(s, AuthOutcome::Failure(LoginFailure::bad_credentials()));
             }
+        }
+    }
+
+    /// Ends a login attempt. A listing the session refuses (it cannot be
+    /// sent as RFC 1939 says) unlocks the maildrop and fails the login with
+    /// [SYS/TEMP]: the session waits for a decision, and without one the
+    /// client would wait for ever with the maildrop locked.
+    fn finish_login(&mut self, s: &mut ServerSession, outcome: AuthOutcome) {
+        if let Err(e) = s.auth_finish(outcome) {
+            tracing::error!(peer = %self.peer, error = %e, "pop3 login refused by the session");
+            self.open = None;
+            let _ = s.auth_finish(AuthOutcome::Failure(LoginFailure::sys_temp(
+                "cannot open the maildrop",
+            )));
         }
     }
 
@@ -259,9 +273,10 @@ impl Pop {
                 let messages = open
                     .entries
                     .iter()
-                    .map(|e| MessageInfo {
+                    .zip(Entry::uidls(&open.entries))
+                    .map(|(e, uid)| MessageInfo {
                         size: e.size,
-                        uid: Bytes::from(e.uidl()),
+                        uid: Bytes::from(uid),
                     })
                     .collect();
                 tracing::info!(peer = %self.peer, %account, messages = open.entries.len(), "pop3 login");
