@@ -97,7 +97,10 @@ pub enum FetchMode {
     /// section 6): drop the connection instead to keep everything.
     Delete,
     /// Download only messages whose UIDL unique id is not in the set, and
-    /// leave everything on the server ("keep, fetch only new").
+    /// leave everything on the server ("keep, fetch only new"). A message
+    /// the UIDL listing does not identify for certain (its number listed
+    /// with two ids, or its id listed for two numbers, against RFC 1939 7)
+    /// counts as new.
     KeepNew(HashSet<Bytes>),
     /// Download only new messages (as `KeepNew`), then delete every message
     /// that was downloaded now or before.
@@ -990,7 +993,19 @@ impl ClientSession {
                             })
                             .or_insert(Some(u.uid));
                     }
-                    f.uids = Some(uids.into_iter().filter_map(|(m, id)| Some((m, id?))).collect());
+                    // The same for an id listed for two numbers: it
+                    // identifies neither, so both are downloaded.
+                    let mut owners: HashMap<Uid, u32> = HashMap::with_capacity(uids.len());
+                    for id in uids.values().flatten() {
+                        *owners.entry(id.clone()).or_insert(0) += 1;
+                    }
+                    f.uids = Some(
+                        uids.into_iter()
+                            .filter_map(|(m, id)| {
+                                id.filter(|id| owners.get(id) == Some(&1)).map(|id| (m, id))
+                            })
+                            .collect(),
+                    );
                     f.uidl_done = true;
                     f.outstanding -= 1;
                 }

@@ -2,8 +2,11 @@
 //! rule it checks. Every test here failed on the code before its fix.
 
 use bytes::Bytes;
-use pop3_proto::{AuthOutcome, Maildrop, MessageInfo, ServerConfig, ServerEvent, ServerSession, UsageError};
-use proto_core::{Session, drain_transmit};
+use pop3_proto::{
+    AuthOutcome, ClientConfig, ClientEvent, ClientSession, Credentials, FetchMode, Maildrop, MessageInfo,
+    ServerConfig, ServerEvent, ServerSession, TlsMode, UsageError,
+};
+use proto_core::{Secret, Session, drain_transmit};
 use std::time::Instant;
 
 fn text(b: &[u8]) -> String {
@@ -60,4 +63,88 @@ fn a_maildrop_with_a_repeated_unique_id_is_refused() {
     while s.poll_event().unwrap().is_some() {}
     let out = text(&drain_transmit(&mut s));
     assert!(out.ends_with("1 one\r\n2 two\r\n3 One\r\n.\r\n"), "{out}");
+}
+
+/// A client logged in by USER/PASS to a server without CAPA (so without
+/// pipelining: one command at a time).
+fn logged_in_client() -> ClientSession {
+    let mut cfg = ClientConfig::new(Credentials {
+        username: "u".into(),
+        password: Some(Secret::new("p".into())),
+        ..Credentials::default()
+    });
+    cfg.tls = TlsMode::Implicit;
+    let mut c = ClientSession::new(cfg, Instant::now());
+    c.handle_input(b"+OK hi\r\n-ERR\r\n+OK\r\n+OK\r\n");
+    while let Ok(Some(_)) = c.poll_event() {}
+    assert!(c.is_logged_in());
+    drain_transmit(&mut c);
+    c
+}
+
+/// Runs a fetch in `mode` against a server whose UIDL answer is `uidl` and
+/// whose messages are `sizes` long (each RETR answered with that many
+/// "x" and DELE with +OK); returns the commands the client sent.
+fn fetch_against(mode: FetchMode, uidl: &[u8], sizes: &[usize]) -> String {
+    let mut c = logged_in_client();
+    c.fetch(mode).unwrap();
+    let mut sent = String::new();
+    let mut answers: Vec<Vec<u8>> = vec![uidl.to_vec()];
+    let mut listing = b"+OK\r\n".to_vec();
+    for (i, n) in sizes.iter().enumerate() {
+        listing.extend_from_slice(format!("{} {n}\r\n", i + 1).as_bytes());
+    }
+    listing.extend_from_slice(b".\r\n");
+    answers.push(listing);
+    let mut done = false;
+    for _ in 0..100 {
+        let out = String::from_utf8(drain_transmit(&mut c)).unwrap();
+        sent.push_str(&out);
+        for cmd in out.lines() {
+            let answer = match cmd.split(' ').collect::<Vec<_>>()[..] {
+                ["RETR", n] => {
+                    let size = sizes[n.parse::<usize>().unwrap() - 1];
+                    format!("+OK\r\n{}\r\n.\r\n", "x".repeat(size)).into_bytes()
+                }
+                ["DELE", _] => b"+OK\r\n".to_vec(),
+                _ if !answers.is_empty() => answers.remove(0),
+                _ => panic!("unexpected {cmd}"),
+            };
+            c.handle_input(&answer);
+        }
+        while let Some(ev) = c.poll_event().unwrap() {
+            if let ClientEvent::FetchDone { .. } = ev {
+                done = true;
+            }
+        }
+        if done {
+            return sent;
+        }
+    }
+    panic!("fetch never ended: {sent}");
+}
+
+// RFC 1939 7, UIDL: a unique-id "uniquely identifies a message within a
+// maildrop". A server that gives two messages one id breaks that, and the
+// client cannot tell which of them it fetched before. "Fetch only new,
+// delete known" skipped both and deleted both, so a message it never
+// downloaded was lost. Such an id now counts as unknown, as an id of a
+// number listed twice already did: both messages are downloaded, and
+// deleted only after.
+#[test]
+fn delete_known_never_deletes_on_a_unique_id_given_to_two_messages() {
+    let known = std::iter::once(Bytes::from_static(b"A")).collect();
+    let sent = fetch_against(
+        FetchMode::DeleteKnown(known),
+        b"+OK\r\n1 A\r\n2 A\r\n3 B\r\n.\r\n",
+        &[3, 4, 5],
+    );
+    for n in 1..=3 {
+        let retr = sent.find(&format!("RETR {n}\r\n"));
+        let dele = sent.find(&format!("DELE {n}\r\n"));
+        assert!(
+            retr.is_some() && retr < dele,
+            "message {n} deleted unread: {sent}"
+        );
+    }
 }
