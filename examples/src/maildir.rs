@@ -54,6 +54,14 @@ impl Entry {
         format!("{:016x}", fnv1a(self.unique.as_bytes(), 0))
     }
 
+    /// The size with CRLF line ends, as POP3 sends the message (RFC 1939
+    /// 11): Dovecot's `,W=<size>` when the name has one (it stores LF line
+    /// ends, `,S=` being the size as stored), else [`size`](Self::size).
+    #[must_use]
+    pub fn crlf_size(&self) -> u64 {
+        size_field(&self.unique, "W=").unwrap_or(self.size)
+    }
+
     /// The POP3 unique ids of a maildrop listing, one per entry, in order:
     /// each entry's [`uidl`](Self::uidl), except that one already given to
     /// an earlier entry (two names alike up to their first "," or but for
@@ -538,9 +546,15 @@ fn host_name() -> &'static str {
 
 /// Dovecot's `,S=<size>` field, if present.
 fn size_from_name(unique: &str) -> Option<u64> {
+    size_field(unique, "S=")
+}
+
+/// The `,<tag><size>` field of a unique name (`tag` is `S=` or `W=`), if present.
+fn size_field(unique: &str, tag: &str) -> Option<u64> {
     unique
         .split(',')
-        .find_map(|f| f.strip_prefix("S="))
+        .skip(1)
+        .find_map(|f| f.strip_prefix(tag))
         .and_then(|s| s.parse().ok())
 }
 

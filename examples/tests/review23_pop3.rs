@@ -125,3 +125,32 @@ async fn unique_ids_stay_unique_when_maildir_names_collide() {
     let mut p = login(&m).await;
     assert_eq!(uidl(&mut p).await, first);
 }
+
+// RFC 1939 5, LIST: "the exact size of the message"; 11: "if the POP3
+// server host internally represents end-of-line as a single character,
+// then the POP3 server simply counts each occurrence of this character in
+// a message as two octets." A Maildir written by Dovecot keeps LF line
+// ends and names the file with both sizes, ",S=" as stored and ",W=" with
+// CRLF line ends (what RETR sends, since pop3-proto sends every line end
+// as CRLF). maild listed the stored size, so LIST, STAT and the RETR
+// "+OK n octets" understated every such message.
+#[tokio::test]
+async fn list_gives_the_size_with_crlf_line_ends_from_a_dovecot_name() {
+    let dir = temp_dir("pop3-wsize");
+    let m = Maild::start(&dir, 0, &["--user", "alice@example.test:wonderland"]);
+    let stored = "Subject: lf\n\nline one\nline two\n";
+    let sent = stored.replace('\n', "\r\n");
+    place(
+        &m,
+        &[(
+            &format!("new/1700000000.M1P1Q1.other,S={},W={}", stored.len(), sent.len()),
+            stored,
+        )],
+    );
+    let mut p = login(&m).await;
+    assert_eq!(pop_cmd(&mut p, "LIST 1").await, format!("+OK 1 {}", sent.len()));
+    assert_eq!(pop_cmd(&mut p, "STAT").await, format!("+OK 1 {}", sent.len()));
+    let reply = pop_cmd(&mut p, "RETR 1").await;
+    assert_eq!(reply, format!("+OK {} octets", sent.len()));
+    assert_eq!(String::from_utf8(p.multiline().await).unwrap(), sent);
+}

@@ -275,7 +275,7 @@ impl Pop {
                     .iter()
                     .zip(Entry::uidls(&open.entries))
                     .map(|(e, uid)| MessageInfo {
-                        size: e.size,
+                        size: e.crlf_size(),
                         uid: Bytes::from(uid),
                     })
                     .collect();
