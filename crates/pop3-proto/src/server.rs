@@ -68,7 +68,8 @@ pub struct ServerConfig {
     /// Advertise PIPELINING (RFC 2449 6.6). The session always answers
     /// pipelined commands in order; this only controls the capability.
     pub pipelining: bool,
-    /// `EXPIRE` argument (RFC 2449 6.7), e.g. `"NEVER"` or `"31"`. With
+    /// `EXPIRE` argument (RFC 2449 6.7), e.g. `"NEVER"` or `"31"`, optionally
+    /// followed by `USER`; any other text is left out of CAPA. With
     /// [`ServerConfig::policy_per_user`], the smallest value any user may get.
     pub expire: Option<String>,
     /// `LOGIN-DELAY` argument in seconds (RFC 2449 6.5). With
@@ -176,6 +177,27 @@ fn text_cut(text: &[u8], room: usize) -> usize {
         cut -= 1;
     }
     cut
+}
+
+/// The days of an EXPIRE policy (RFC 2449 6.7: "server-guaranteed minimum
+/// retention days, or NEVER"), NEVER the longest; `None` for any other text.
+fn expire_days(policy: &[u8]) -> Option<u64> {
+    match policy {
+        b"NEVER" => Some(u64::MAX),
+        d if !d.is_empty() && d.len() <= 10 && d.iter().all(u8::is_ascii_digit) => {
+            std::str::from_utf8(d).ok()?.parse().ok()
+        }
+        _ => None,
+    }
+}
+
+/// A LOGIN-DELAY or EXPIRE argument without its trailing `USER` token (RFC
+/// 2449 6.5, 6.7).
+fn strip_user_token(arg: &[u8]) -> &[u8] {
+    match arg.len().checked_sub(5) {
+        Some(at) if arg[at..].eq_ignore_ascii_case(b" USER") => arg[..at].trim_ascii_end(),
+        _ => arg,
+    }
 }
 
 /// One message of a maildrop as the application lists it at login.
@@ -755,16 +777,8 @@ impl ServerSession {
         if self.phase != Phase::Transaction {
             return Err(UsageError::WrongState("no user is logged in"));
         }
-        // Days, NEVER the longest; `None` for a text that is neither.
-        let days = |e: &str| match e.split(' ').next() {
-            Some("NEVER") => Some(u64::MAX),
-            Some(d) if !d.is_empty() && d.len() <= 10 && d.bytes().all(|b| b.is_ascii_digit()) => {
-                d.parse().ok()
-            }
-            _ => None,
-        };
         if let Some(e) = expire {
-            let Some(user_days) = days(e).filter(|_| !e.contains(' ')) else {
+            let Some(user_days) = expire_days(e.as_bytes()) else {
                 return Err(EncodeError::Invalid { what: "EXPIRE" }.into());
             };
             // RFC 2449 6.7: before login the server "MUST announce ... the
@@ -773,7 +787,7 @@ impl ServerSession {
                 .config
                 .expire
                 .as_deref()
-                .and_then(days)
+                .and_then(|c| expire_days(strip_user_token(c.as_bytes())))
                 .is_none_or(|min| user_days < min)
             {
                 return Err(EncodeError::Invalid {
@@ -805,21 +819,17 @@ impl ServerSession {
         if after_login && user_value.is_some() {
             return user_value;
         }
-        let mut text = configured?;
+        let configured = configured?;
         // The token is the last word; taken off, it goes back only where it
         // belongs.
-        let mut had_token = false;
-        if let Some((head, last)) = text.rsplit_once(' ')
-            && last.eq_ignore_ascii_case("USER")
-        {
-            had_token = true;
-            text.truncate(head.trim_end().len());
-        }
-        if text.is_empty() {
+        let head = strip_user_token(configured.as_bytes());
+        let had_token = head.len() < configured.len();
+        if head.is_empty() {
             return None;
         }
+        let mut text = head.to_vec();
         if !after_login && (had_token || self.config.policy_per_user) {
-            text.push_str(" USER");
+            text.extend_from_slice(b" USER");
         }
         Some(Bytes::from(text))
     }
@@ -855,9 +865,10 @@ impl ServerSession {
             pipelining: c.pipelining,
             // A configured text that cannot go on one line is left out, so
             // the rest of the list (STLS, SASL) is still sent.
+            // RFC 2449 6.7: days or NEVER, optionally followed by USER.
             expire: self
                 .policy_arg(c.expire.clone(), self.user_expire.clone())
-                .filter(|t| check_arg(t).is_ok() && fits("EXPIRE", t)),
+                .filter(|t| expire_days(strip_user_token(t)).is_some() && fits("EXPIRE", t)),
             uidl: true,
             implementation: c
                 .implementation

@@ -148,3 +148,39 @@ fn delete_known_never_deletes_on_a_unique_id_given_to_two_messages() {
         );
     }
 }
+
+/// The CAPA answer of a fresh server with `cfg`.
+fn capa_of(cfg: ServerConfig) -> String {
+    let mut s = ServerSession::new(cfg, Instant::now());
+    drain_transmit(&mut s);
+    s.handle_input(b"CAPA\r\n");
+    while s.poll_event().unwrap().is_some() {}
+    text(&drain_transmit(&mut s))
+}
+
+// RFC 2449 6.7, EXPIRE: "Arguments: server-guaranteed minimum retention
+// days, or NEVER; optionally followed by USER in AUTHENTICATION state".
+// The per-user value given to `set_user_policy` was checked against that,
+// but the configured one went out as written, so a client read "EXPIRE 30
+// days" or "EXPIRE soon" as a policy it cannot parse. Such a text is now
+// left out of CAPA, as one too long for its line already was.
+#[test]
+fn capa_leaves_out_an_expire_policy_that_is_not_days_or_never() {
+    for (policy, want) in [
+        ("30", Some("EXPIRE 30")),
+        ("NEVER", Some("EXPIRE NEVER")),
+        ("0", Some("EXPIRE 0")),
+        ("5 USER", Some("EXPIRE 5 USER")),
+        ("30 days", None),
+        ("soon", None),
+        ("-1", None),
+        ("NEVER NEVER", None),
+        ("USER", None),
+    ] {
+        let mut cfg = ServerConfig::default();
+        cfg.expire = Some(policy.into());
+        let capa = capa_of(cfg);
+        let line = capa.lines().find(|l| l.starts_with("EXPIRE"));
+        assert_eq!(line, want, "{policy:?}: {capa}");
+    }
+}
