@@ -62,24 +62,37 @@ impl Entry {
         size_field(&self.unique, "W=").unwrap_or(self.size)
     }
 
-    /// The POP3 unique ids of a maildrop listing, one per entry, in order:
-    /// each entry's [`uidl`](Self::uidl), except that one already given to
-    /// an earlier entry (two names alike up to their first "," or but for
-    /// invisible characters, or one message in both `new/` and `cur/`) is
-    /// replaced by a digest of the name and its repeat count, so no two
-    /// messages share an id (RFC 1939 7) and the same listing always gets
-    /// the same ids.
+    /// The POP3 unique ids of a maildrop listing, one per entry, in order.
+    /// Each is the entry's [`uidl`](Self::uidl) when no other entry has
+    /// the same; entries that share one (names alike up to their first ","
+    /// or but for invisible characters, or one message in both `new/` and
+    /// `cur/`) each get a digest of their own full unique name instead, so
+    /// no two messages share an id (RFC 1939 7) and an id never moves from
+    /// one message to another when messages come and go. (A unique name
+    /// found twice is one message; its copies are told apart by their
+    /// order.)
     #[must_use]
     pub fn uidls(entries: &[Entry]) -> Vec<String> {
+        let plain: Vec<String> = entries.iter().map(Entry::uidl).collect();
+        let mut count = std::collections::HashMap::with_capacity(plain.len());
+        for id in &plain {
+            *count.entry(id.as_str()).or_insert(0u32) += 1;
+        }
         let mut seen = std::collections::HashSet::with_capacity(entries.len());
         entries
             .iter()
-            .map(|e| {
-                let mut id = e.uidl();
-                let mut repeat = 0;
+            .zip(&plain)
+            .map(|(e, id)| {
+                let mut salt = 0;
+                let mut id = if count[id.as_str()] == 1 {
+                    id.clone()
+                } else {
+                    salt = 1;
+                    format!("{:016x}", fnv1a(e.unique.as_bytes(), salt))
+                };
                 while !seen.insert(id.clone()) {
-                    repeat += 1;
-                    id = format!("{:016x}", fnv1a(e.unique.as_bytes(), repeat));
+                    salt += 1;
+                    id = format!("{:016x}", fnv1a(e.unique.as_bytes(), salt));
                 }
                 id
             })

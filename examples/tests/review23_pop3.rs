@@ -154,3 +154,36 @@ async fn list_gives_the_size_with_crlf_line_ends_from_a_dovecot_name() {
     assert_eq!(reply, format!("+OK {} octets", sent.len()));
     assert_eq!(String::from_utf8(p.multiline().await).unwrap(), sent);
 }
+
+// RFC 1939 7 again: the id "persists across sessions", and a client that
+// has seen an id takes it for the message it fetched. When two Maildir
+// names share the part maild makes the id from, the first in the listing
+// kept the plain id and the other got a substitute; so a message that
+// arrives later and sorts first took over the id of one the client had
+// already fetched, and "fetch only new, delete known" deleted it unread.
+// Every message of such a group now gets an id made from its own full name.
+#[tokio::test]
+async fn a_later_message_never_takes_over_the_id_of_an_earlier_one() {
+    let dir = temp_dir("pop3-uid-takeover");
+    let m = Maild::start(&dir, 0, &["--user", "alice@example.test:wonderland"]);
+    place(
+        &m,
+        &[("new/1700000001.M1P1Q1.other,S=17", "Subject: b\r\n\r\nb\r\n")],
+    );
+    let mut p = login(&m).await;
+    let first = uidl(&mut p).await;
+    assert!(pop_cmd(&mut p, "QUIT").await.starts_with("+OK"));
+    // A different message whose name sorts before it, alike up to the ",".
+    place(
+        &m,
+        &[("new/1700000001.M1P1Q1.other,B=1", "Subject: c\r\n\r\nc\r\n")],
+    );
+    let mut p = login(&m).await;
+    let second = uidl(&mut p).await;
+    assert_eq!(second.len(), 2, "{second:?}");
+    let newcomer = &second[0];
+    assert_ne!(
+        newcomer.1, first[0].1,
+        "the new message took the old one's id: {first:?} {second:?}"
+    );
+}
