@@ -1415,13 +1415,16 @@ impl ClientSession {
 
 /// The shared secret an APOP digest is computed over: an ASCII password as
 /// it is; a non-ASCII one only for a server with `UTF8 USER`, after SASLprep
-/// (RFC 6856 2.2: "MUST apply SASLprep ... to the username and password used
-/// to compute the APOP digest"); `None` when APOP cannot be used.
+/// as a stored string (RFC 6856 2.2: "MUST apply SASLprep ... to the
+/// username and password used to compute the APOP digest", and "When
+/// applying SASLprep to the APOP password argument, a compliant server or
+/// client MUST treat them as a stored string"); `None` when APOP cannot be
+/// used.
 fn apop_secret(password: &str, utf8_user: bool) -> Option<std::borrow::Cow<'_, str>> {
     if password.is_ascii() {
         Some(std::borrow::Cow::Borrowed(password))
     } else if utf8_user {
-        sasl::saslprep::saslprep(password).ok()
+        sasl::saslprep::saslprep_with(password, sasl::saslprep::Profile::Stored).ok()
     } else {
         None
     }

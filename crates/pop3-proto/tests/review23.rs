@@ -184,3 +184,33 @@ fn capa_leaves_out_an_expire_policy_that_is_not_days_or_never() {
         assert_eq!(line, want, "{policy:?}: {capa}");
     }
 }
+
+// RFC 6856 2.2: "When applying SASLprep to the APOP password argument, a
+// compliant server or client MUST treat them as a stored string" (RFC 3454
+// 7: no unassigned code points). Session 22 made the server's `check_apop`
+// do so; the client still prepared the password as a query, so with a
+// password holding U+0221 (unassigned in Unicode 3.2) it sent an APOP
+// digest the server must refuse, a failed login, where USER/PASS (a query
+// string, RFC 6856 2.2) would have logged in.
+#[test]
+fn client_apop_prepares_the_password_as_a_stored_string() {
+    let run = |password: &str| {
+        let mut cfg = ClientConfig::new(Credentials {
+            username: "u".into(),
+            password: Some(Secret::new(password.into())),
+            ..Credentials::default()
+        });
+        cfg.tls = TlsMode::Implicit;
+        let mut c = ClientSession::new(cfg, Instant::now());
+        c.handle_input(b"+OK hi <1.2@test>\r\n+OK\r\nUSER\r\nUTF8 USER\r\n.\r\n");
+        while let Ok(Some(_)) = c.poll_event() {}
+        text(&drain_transmit(&mut c))
+    };
+    let sent = run("p\u{e4}ss\u{0221}");
+    assert!(!sent.contains("APOP"), "{sent}");
+    assert!(sent.ends_with("USER u\r\n"), "{sent}");
+    // An assigned non-ASCII password still goes by APOP, prepared.
+    let sent = run("pa\u{308}ss");
+    let digest = pop3_proto::apop_digest(b"<1.2@test>", "p\u{e4}ss".as_bytes());
+    assert!(sent.ends_with(&format!("APOP u {}\r\n", text(&digest))), "{sent}");
+}
