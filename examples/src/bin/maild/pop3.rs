@@ -1,7 +1,10 @@
 //! POP3 and POP3S connections: pop3-proto's `ServerSession` over a user's
 //! Maildir. The maildrop is locked for the session ([IN-USE] for a second
-//! one), listed at login (UIDL = the Maildir unique name), deleted from only
-//! on QUIT; messages retrieved and kept move to `cur/` with the Seen flag.
+//! one), listed at login (UIDL from the Maildir unique name, see
+//! `Entry::uidls`; sizes with CRLF line ends, see `Entry::crlf_size`),
+//! deleted from only on QUIT; messages retrieved and kept move to `cur/`
+//! with the Seen flag. A message another Maildir reader moves meanwhile is
+//! found by its unique name (`Maildir::relocate`).
 
 use crate::Shared;
 use crate::smtp::{MECHANISMS, verify_password};
