@@ -90,7 +90,9 @@ pub struct ServerConfig {
     /// Languages for LANG (RFC 6856 section 3): `(tag, description)`; empty
     /// disables LANG.
     pub languages: Vec<(String, String)>,
-    /// `IMPLEMENTATION` text (RFC 2449 6.9).
+    /// `IMPLEMENTATION` text (RFC 2449 6.9). A non-ASCII text is sent only
+    /// once the client has enabled UTF8 or chosen a language with LANG
+    /// (RFC 6856 2.1, 3.2).
     pub implementation: Option<String>,
     /// How long a failed login's `-ERR` is held back (slows password guessing).
     ///
@@ -870,11 +872,10 @@ impl ServerSession {
                 .policy_arg(c.expire.clone(), self.user_expire.clone())
                 .filter(|t| expire_days(strip_user_token(t)).is_some() && fits("EXPIRE", t)),
             uidl: true,
-            implementation: c
-                .implementation
-                .clone()
-                .map(Bytes::from)
-                .filter(|t| check_arg(t).is_ok() && fits("IMPLEMENTATION", t)),
+            // RFC 6856 2.1: no text outside ASCII before UTF8 (or LANG).
+            implementation: c.implementation.clone().map(Bytes::from).filter(|t| {
+                (self.utf8_text || t.is_ascii()) && check_arg(t).is_ok() && fits("IMPLEMENTATION", t)
+            }),
             stls: c.stls && !self.tls && self.phase == Phase::Authorization,
             utf8: c.utf8.then_some(c.utf8_user),
             lang: !c.languages.is_empty(),

@@ -214,3 +214,30 @@ fn client_apop_prepares_the_password_as_a_stored_string() {
     let digest = pop3_proto::apop_digest(b"<1.2@test>", "p\u{e4}ss".as_bytes());
     assert!(sent.ends_with(&format!("APOP u {}\r\n", text(&digest))), "{sent}");
 }
+
+// RFC 6856 2.1: "When UTF-8 mode has not been enabled, character strings
+// outside the ASCII repertoire MUST NOT be sent to the client as is." The
+// session kept non-ASCII text out of the greeting and of every status line
+// until UTF8 (or LANG), but sent a configured IMPLEMENTATION text (RFC 2449
+// 6.9, free text) in CAPA as it was. It now goes out only once the client
+// has enabled UTF-8.
+#[test]
+fn capa_sends_a_non_ascii_implementation_text_only_in_utf8_mode() {
+    let mut cfg = ServerConfig::default();
+    cfg.utf8 = true;
+    cfg.implementation = Some("Srv\u{e9}r 1.0".into());
+    let mut s = ServerSession::new(cfg, Instant::now());
+    drain_transmit(&mut s);
+    s.handle_input(b"CAPA\r\n");
+    while s.poll_event().unwrap().is_some() {}
+    let before = drain_transmit(&mut s);
+    assert!(before.is_ascii(), "{}", text(&before));
+    s.handle_input(b"UTF8\r\nCAPA\r\n");
+    while s.poll_event().unwrap().is_some() {}
+    let after = text(&drain_transmit(&mut s));
+    assert!(after.contains("\r\nIMPLEMENTATION Srv\u{e9}r 1.0\r\n"), "{after}");
+    // An ASCII text goes out before UTF8 as ever.
+    let mut cfg = ServerConfig::default();
+    cfg.implementation = Some("Server 1.0".into());
+    assert!(capa_of(cfg).contains("\r\nIMPLEMENTATION Server 1.0\r\n"));
+}
