@@ -51,13 +51,66 @@ impl Entry {
             return clean;
         }
         // Too long (a long host name): a stable 64-bit FNV-1a digest of the name.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in self.unique.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        format!("{h:016x}")
+        format!("{:016x}", fnv1a(self.unique.as_bytes(), 0))
     }
+
+    /// The size with CRLF line ends, as POP3 sends the message (RFC 1939
+    /// 11): Dovecot's `,W=<size>` when the name has one (it stores LF line
+    /// ends, `,S=` being the size as stored), else [`size`](Self::size).
+    #[must_use]
+    pub fn crlf_size(&self) -> u64 {
+        size_field(&self.unique, "W=").unwrap_or(self.size)
+    }
+
+    /// The POP3 unique ids of a maildrop listing, one per entry, in order.
+    /// Each is the entry's [`uidl`](Self::uidl) when no other entry has
+    /// the same; entries that share one (names alike up to their first ","
+    /// or but for invisible characters, or one message in both `new/` and
+    /// `cur/`) each get a digest of their own full unique name instead, so
+    /// no two messages share an id (RFC 1939 7) and an id never moves from
+    /// one message to another when messages come and go. (A unique name
+    /// found twice is one message; its copies are told apart by their
+    /// order.)
+    #[must_use]
+    pub fn uidls(entries: &[Entry]) -> Vec<String> {
+        let plain: Vec<String> = entries.iter().map(Entry::uidl).collect();
+        let mut count = std::collections::HashMap::with_capacity(plain.len());
+        for id in &plain {
+            *count.entry(id.as_str()).or_insert(0u32) += 1;
+        }
+        let mut seen = std::collections::HashSet::with_capacity(entries.len());
+        entries
+            .iter()
+            .zip(&plain)
+            .map(|(e, id)| {
+                let mut salt = 0;
+                let mut id = if count[id.as_str()] == 1 {
+                    id.clone()
+                } else {
+                    salt = 1;
+                    format!("{:016x}", fnv1a(e.unique.as_bytes(), salt))
+                };
+                while !seen.insert(id.clone()) {
+                    salt += 1;
+                    id = format!("{:016x}", fnv1a(e.unique.as_bytes(), salt));
+                }
+                id
+            })
+            .collect()
+    }
+}
+
+/// 64-bit FNV-1a of `data` followed by `salt` (none when 0), as its eight
+/// little-endian bytes.
+fn fnv1a(data: &[u8], salt: u64) -> u64 {
+    let salt = salt.to_le_bytes();
+    let tail: &[u8] = if salt == [0; 8] { &[] } else { &salt };
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in data.iter().chain(tail) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 impl Maildir {
@@ -197,16 +250,61 @@ impl Maildir {
         })
     }
 
-    /// Deletes a message.
+    /// Deletes a message, wherever it is now: another reader may have moved
+    /// it since it was listed (from `new/` to `cur/`, or to other flags).
     ///
     /// # Errors
     ///
-    /// Any I/O error other than the file already being gone.
+    /// Any I/O error other than the message being gone.
     pub fn delete(&self, entry: &Entry) -> io::Result<()> {
         match fs::remove_file(&entry.path) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match self.relocate(entry)? {
+                Some(moved) => match fs::remove_file(&moved.path) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+                    _ => Ok(()),
+                },
+                None => Ok(()),
+            },
+            r => r,
         }
+    }
+
+    /// Where a listed message is now, found by its unique name: in `new/`,
+    /// or in `cur/` with any flags (Maildir readers move messages there and
+    /// rename them to change flags; the unique part stays). `None` if it is
+    /// gone.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error from looking.
+    pub fn relocate(&self, entry: &Entry) -> io::Result<Option<Entry>> {
+        let new = self.root.join("new").join(&entry.unique);
+        if new.is_file() {
+            return Ok(Some(Entry {
+                path: new,
+                flags: String::new(),
+                is_new: true,
+                ..entry.clone()
+            }));
+        }
+        for dirent in fs::read_dir(self.root.join("cur"))? {
+            let dirent = dirent?;
+            let Some(name) = dirent.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            let flags = match name.split_once(":2,") {
+                Some((u, f)) if u == entry.unique => f.to_owned(),
+                None if name == entry.unique => String::new(),
+                _ => continue,
+            };
+            return Ok(Some(Entry {
+                path: dirent.path(),
+                flags,
+                is_new: false,
+                ..entry.clone()
+            }));
+        }
+        Ok(None)
     }
 
     /// Takes the maildrop lock for an exclusive reader (POP3 needs one, RFC
@@ -461,9 +559,15 @@ fn host_name() -> &'static str {
 
 /// Dovecot's `,S=<size>` field, if present.
 fn size_from_name(unique: &str) -> Option<u64> {
+    size_field(unique, "S=")
+}
+
+/// The `,<tag><size>` field of a unique name (`tag` is `S=` or `W=`), if present.
+fn size_field(unique: &str, tag: &str) -> Option<u64> {
     unique
         .split(',')
-        .find_map(|f| f.strip_prefix("S="))
+        .skip(1)
+        .find_map(|f| f.strip_prefix(tag))
         .and_then(|s| s.parse().ok())
 }
 

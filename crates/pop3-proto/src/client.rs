@@ -97,7 +97,10 @@ pub enum FetchMode {
     /// section 6): drop the connection instead to keep everything.
     Delete,
     /// Download only messages whose UIDL unique id is not in the set, and
-    /// leave everything on the server ("keep, fetch only new").
+    /// leave everything on the server ("keep, fetch only new"). A message
+    /// the UIDL listing does not identify for certain (its number listed
+    /// with two ids, or its id listed for two numbers, against RFC 1939 7)
+    /// counts as new.
     KeepNew(HashSet<Bytes>),
     /// Download only new messages (as `KeepNew`), then delete every message
     /// that was downloaded now or before.
@@ -990,7 +993,19 @@ impl ClientSession {
                             })
                             .or_insert(Some(u.uid));
                     }
-                    f.uids = Some(uids.into_iter().filter_map(|(m, id)| Some((m, id?))).collect());
+                    // The same for an id listed for two numbers: it
+                    // identifies neither, so both are downloaded.
+                    let mut owners: HashMap<Uid, u32> = HashMap::with_capacity(uids.len());
+                    for id in uids.values().flatten() {
+                        *owners.entry(id.clone()).or_insert(0) += 1;
+                    }
+                    f.uids = Some(
+                        uids.into_iter()
+                            .filter_map(|(m, id)| {
+                                id.filter(|id| owners.get(id) == Some(&1)).map(|id| (m, id))
+                            })
+                            .collect(),
+                    );
                     f.uidl_done = true;
                     f.outstanding -= 1;
                 }
@@ -1400,13 +1415,16 @@ impl ClientSession {
 
 /// The shared secret an APOP digest is computed over: an ASCII password as
 /// it is; a non-ASCII one only for a server with `UTF8 USER`, after SASLprep
-/// (RFC 6856 2.2: "MUST apply SASLprep ... to the username and password used
-/// to compute the APOP digest"); `None` when APOP cannot be used.
+/// as a stored string (RFC 6856 2.2: "MUST apply SASLprep ... to the
+/// username and password used to compute the APOP digest", and "When
+/// applying SASLprep to the APOP password argument, a compliant server or
+/// client MUST treat them as a stored string"); `None` when APOP cannot be
+/// used.
 fn apop_secret(password: &str, utf8_user: bool) -> Option<std::borrow::Cow<'_, str>> {
     if password.is_ascii() {
         Some(std::borrow::Cow::Borrowed(password))
     } else if utf8_user {
-        sasl::saslprep::saslprep(password).ok()
+        sasl::saslprep::saslprep_with(password, sasl::saslprep::Profile::Stored).ok()
     } else {
         None
     }

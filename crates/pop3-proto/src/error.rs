@@ -141,7 +141,7 @@ pub enum UsageError {
     #[error(transparent)]
     Encode(#[from] EncodeError),
     /// A maildrop entry is invalid (unique id not 1..70 chars of 0x21..0x7E,
-    /// RFC 1939 section 7).
+    /// or the same as another message's, RFC 1939 section 7).
     #[error("invalid maildrop: {0}")]
     InvalidMaildrop(&'static str),
 }

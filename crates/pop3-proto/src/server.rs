@@ -68,7 +68,8 @@ pub struct ServerConfig {
     /// Advertise PIPELINING (RFC 2449 6.6). The session always answers
     /// pipelined commands in order; this only controls the capability.
     pub pipelining: bool,
-    /// `EXPIRE` argument (RFC 2449 6.7), e.g. `"NEVER"` or `"31"`. With
+    /// `EXPIRE` argument (RFC 2449 6.7), e.g. `"NEVER"` or `"31"`, optionally
+    /// followed by `USER`; any other text is left out of CAPA. With
     /// [`ServerConfig::policy_per_user`], the smallest value any user may get.
     pub expire: Option<String>,
     /// `LOGIN-DELAY` argument in seconds (RFC 2449 6.5). With
@@ -89,7 +90,9 @@ pub struct ServerConfig {
     /// Languages for LANG (RFC 6856 section 3): `(tag, description)`; empty
     /// disables LANG.
     pub languages: Vec<(String, String)>,
-    /// `IMPLEMENTATION` text (RFC 2449 6.9).
+    /// `IMPLEMENTATION` text (RFC 2449 6.9). A non-ASCII text is sent only
+    /// once the client has enabled UTF8 or chosen a language with LANG
+    /// (RFC 6856 2.1, 3.2).
     pub implementation: Option<String>,
     /// How long a failed login's `-ERR` is held back (slows password guessing).
     ///
@@ -178,12 +181,34 @@ fn text_cut(text: &[u8], room: usize) -> usize {
     cut
 }
 
+/// The days of an EXPIRE policy (RFC 2449 6.7: "server-guaranteed minimum
+/// retention days, or NEVER"), NEVER the longest; `None` for any other text.
+fn expire_days(policy: &[u8]) -> Option<u64> {
+    match policy {
+        b"NEVER" => Some(u64::MAX),
+        d if !d.is_empty() && d.len() <= 10 && d.iter().all(u8::is_ascii_digit) => {
+            std::str::from_utf8(d).ok()?.parse().ok()
+        }
+        _ => None,
+    }
+}
+
+/// A LOGIN-DELAY or EXPIRE argument without its trailing `USER` token (RFC
+/// 2449 6.5, 6.7).
+fn strip_user_token(arg: &[u8]) -> &[u8] {
+    match arg.len().checked_sub(5) {
+        Some(at) if arg[at..].eq_ignore_ascii_case(b" USER") => arg[..at].trim_ascii_end(),
+        _ => arg,
+    }
+}
+
 /// One message of a maildrop as the application lists it at login.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageInfo {
     /// Size in octets as sent (RFC 1939 5: exact size with CRLF line endings).
     pub size: u64,
-    /// Unique id: 1 to 70 characters in 0x21..0x7E (RFC 1939 section 7).
+    /// Unique id: 1 to 70 characters in 0x21..0x7E, different from every
+    /// other message's in the maildrop (RFC 1939 section 7).
     pub uid: Bytes,
 }
 
@@ -754,16 +779,8 @@ impl ServerSession {
         if self.phase != Phase::Transaction {
             return Err(UsageError::WrongState("no user is logged in"));
         }
-        // Days, NEVER the longest; `None` for a text that is neither.
-        let days = |e: &str| match e.split(' ').next() {
-            Some("NEVER") => Some(u64::MAX),
-            Some(d) if !d.is_empty() && d.len() <= 10 && d.bytes().all(|b| b.is_ascii_digit()) => {
-                d.parse().ok()
-            }
-            _ => None,
-        };
         if let Some(e) = expire {
-            let Some(user_days) = days(e).filter(|_| !e.contains(' ')) else {
+            let Some(user_days) = expire_days(e.as_bytes()) else {
                 return Err(EncodeError::Invalid { what: "EXPIRE" }.into());
             };
             // RFC 2449 6.7: before login the server "MUST announce ... the
@@ -772,7 +789,7 @@ impl ServerSession {
                 .config
                 .expire
                 .as_deref()
-                .and_then(days)
+                .and_then(|c| expire_days(strip_user_token(c.as_bytes())))
                 .is_none_or(|min| user_days < min)
             {
                 return Err(EncodeError::Invalid {
@@ -804,21 +821,17 @@ impl ServerSession {
         if after_login && user_value.is_some() {
             return user_value;
         }
-        let mut text = configured?;
+        let configured = configured?;
         // The token is the last word; taken off, it goes back only where it
         // belongs.
-        let mut had_token = false;
-        if let Some((head, last)) = text.rsplit_once(' ')
-            && last.eq_ignore_ascii_case("USER")
-        {
-            had_token = true;
-            text.truncate(head.trim_end().len());
-        }
-        if text.is_empty() {
+        let head = strip_user_token(configured.as_bytes());
+        let had_token = head.len() < configured.len();
+        if head.is_empty() {
             return None;
         }
+        let mut text = head.to_vec();
         if !after_login && (had_token || self.config.policy_per_user) {
-            text.push_str(" USER");
+            text.extend_from_slice(b" USER");
         }
         Some(Bytes::from(text))
     }
@@ -854,15 +867,15 @@ impl ServerSession {
             pipelining: c.pipelining,
             // A configured text that cannot go on one line is left out, so
             // the rest of the list (STLS, SASL) is still sent.
+            // RFC 2449 6.7: days or NEVER, optionally followed by USER.
             expire: self
                 .policy_arg(c.expire.clone(), self.user_expire.clone())
-                .filter(|t| check_arg(t).is_ok() && fits("EXPIRE", t)),
+                .filter(|t| expire_days(strip_user_token(t)).is_some() && fits("EXPIRE", t)),
             uidl: true,
-            implementation: c
-                .implementation
-                .clone()
-                .map(Bytes::from)
-                .filter(|t| check_arg(t).is_ok() && fits("IMPLEMENTATION", t)),
+            // RFC 6856 2.1: no text outside ASCII before UTF8 (or LANG).
+            implementation: c.implementation.clone().map(Bytes::from).filter(|t| {
+                (self.utf8_text || t.is_ascii()) && check_arg(t).is_ok() && fits("IMPLEMENTATION", t)
+            }),
             stls: c.stls && !self.tls && self.phase == Phase::Authorization,
             utf8: c.utf8.then_some(c.utf8_user),
             lang: !c.languages.is_empty(),
@@ -1259,7 +1272,9 @@ impl ServerSession {
     ///
     /// [`UsageError::WrongState`] unless a login awaits a decision (after a
     /// challenge, only once [`ServerEvent::AuthResponse`] has come);
-    /// [`UsageError::InvalidMaildrop`] for a unique id that breaks RFC 1939 7.
+    /// [`UsageError::InvalidMaildrop`] for a unique id that breaks RFC 1939 7
+    /// (not 1 to 70 characters in 0x21..0x7E, or given to two messages); the
+    /// login still awaits a decision then.
     pub fn auth_finish(&mut self, outcome: AuthOutcome) -> Result<(), UsageError> {
         // Not after a challenge: the client's next line is its answer (RFC
         // 5034 4), which a reply sent now would leave to be read as a command.
@@ -1268,7 +1283,15 @@ impl ServerSession {
         }
         match outcome {
             AuthOutcome::Success(maildrop) => {
-                if !maildrop.messages.iter().all(|m| is_valid_uid(&m.uid)) {
+                // RFC 1939 7: a unique id "uniquely identifies a message
+                // within a maildrop"; a client that skips or deletes the
+                // ids it knows would take one message for another.
+                let mut seen = std::collections::HashSet::with_capacity(maildrop.messages.len());
+                if !maildrop
+                    .messages
+                    .iter()
+                    .all(|m| is_valid_uid(&m.uid) && seen.insert(&m.uid[..]))
+                {
                     return Err(UsageError::InvalidMaildrop("unique id"));
                 }
                 self.end_sasl();

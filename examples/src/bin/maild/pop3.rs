@@ -1,7 +1,10 @@
 //! POP3 and POP3S connections: pop3-proto's `ServerSession` over a user's
 //! Maildir. The maildrop is locked for the session ([IN-USE] for a second
-//! one), listed at login (UIDL = the Maildir unique name), deleted from only
-//! on QUIT; messages retrieved and kept move to `cur/` with the Seen flag.
+//! one), listed at login (UIDL from the Maildir unique name, see
+//! `Entry::uidls`; sizes with CRLF line ends, see `Entry::crlf_size`),
+//! deleted from only on QUIT; messages retrieved and kept move to `cur/`
+//! with the Seen flag. A message another Maildir reader moves meanwhile is
+//! found by its unique name (`Maildir::relocate`).
 
 use crate::Shared;
 use crate::smtp::{MECHANISMS, verify_password};
@@ -26,6 +29,25 @@ struct Open {
     entries: Vec<Entry>,
     retrieved: BTreeSet<usize>,
     _lock: MaildropLock,
+}
+
+impl Open {
+    /// Opens message `index`, where it is now: another reader may have
+    /// moved it since the listing (to `cur/`, or to other flags), and the
+    /// entry then follows it, for the Seen flag at QUIT.
+    fn open_message(&mut self, index: usize) -> Option<std::fs::File> {
+        let entry = self.entries.get_mut(index)?;
+        match std::fs::File::open(&entry.path) {
+            Ok(f) => Some(f),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let moved = self.maildir.relocate(entry).ok()??;
+                let f = std::fs::File::open(&moved.path).ok()?;
+                *entry = moved;
+                Some(f)
+            }
+            Err(_) => None,
+        }
+    }
 }
 
 struct Pop {
@@ -159,7 +181,7 @@ impl Pop {
                         AuthOutcome::Failure(LoginFailure::bad_credentials())
                     }
                 };
-                let _ = s.auth_finish(outcome);
+                self.finish_login(s, outcome);
             }
             ServerEvent::AuthStart {
                 mechanism,
@@ -176,7 +198,7 @@ impl Pop {
                         self.auth_step(s, step);
                     }
                     None => {
-                        let _ = s.auth_finish(AuthOutcome::Failure(LoginFailure::bad_credentials()));
+                        self.finish_login(s, AuthOutcome::Failure(LoginFailure::bad_credentials()));
                     }
                 }
             }
@@ -210,13 +232,27 @@ impl Pop {
                     Some(a) => self.open(&a),
                     None => AuthOutcome::Failure(LoginFailure::bad_credentials()),
                 };
-                let _ = s.auth_finish(outcome);
+                self.finish_login(s, outcome);
             }
             Err(e) => {
                 self.mech = None;
                 tracing::info!(peer = %self.peer, error = %e, "pop3 authentication failed");
-                let _ = s.auth_finish(AuthOutcome::Failure(LoginFailure::bad_credentials()));
+                self.finish_login(s, AuthOutcome::Failure(LoginFailure::bad_credentials()));
             }
+        }
+    }
+
+    /// Ends a login attempt. A listing the session refuses (it cannot be
+    /// sent as RFC 1939 says) unlocks the maildrop and fails the login with
+    /// [SYS/TEMP]: the session waits for a decision, and without one the
+    /// client would wait for ever with the maildrop locked.
+    fn finish_login(&mut self, s: &mut ServerSession, outcome: AuthOutcome) {
+        if let Err(e) = s.auth_finish(outcome) {
+            tracing::error!(peer = %self.peer, error = %e, "pop3 login refused by the session");
+            self.open = None;
+            let _ = s.auth_finish(AuthOutcome::Failure(LoginFailure::sys_temp(
+                "cannot open the maildrop",
+            )));
         }
     }
 
@@ -240,9 +276,10 @@ impl Pop {
                 let messages = open
                     .entries
                     .iter()
-                    .map(|e| MessageInfo {
-                        size: e.size,
-                        uid: Bytes::from(e.uidl()),
+                    .zip(Entry::uidls(&open.entries))
+                    .map(|(e, uid)| MessageInfo {
+                        size: e.crlf_size(),
+                        uid: Bytes::from(uid),
                     })
                     .collect();
                 tracing::info!(peer = %self.peer, %account, messages = open.entries.len(), "pop3 login");
@@ -265,12 +302,7 @@ impl Pop {
         index: usize,
         whole: bool,
     ) -> io::Result<()> {
-        let file = self
-            .open
-            .as_ref()
-            .and_then(|o| o.entries.get(index))
-            .map(|e| std::fs::File::open(&e.path));
-        let Some(Ok(mut file)) = file else {
+        let Some(mut file) = self.open.as_mut().and_then(|o| o.open_message(index)) else {
             let _ = s.message_unavailable("message is gone");
             return Ok(());
         };
