@@ -286,20 +286,6 @@ async fn ftpd_sorts_large_listings_too() {
     assert!(got == names, "LIST of 2500 entries is not sorted");
 }
 
-/// One line (CRLF stripped) from `conn`, reading a byte at a time so that
-/// nothing past it is consumed before a TLS upgrade.
-async fn read_line(conn: &mut examples::net::Conn) -> String {
-    let mut line = Vec::new();
-    let mut b = [0u8; 1];
-    while !line.ends_with(b"\r\n") {
-        if conn.read(&mut b).await.unwrap_or(0) == 0 {
-            break;
-        }
-        line.push(b[0]);
-    }
-    String::from_utf8_lossy(&line).trim_end().to_owned()
-}
-
 /// A server that offers AUTH TLS but refuses PROT P (536, RFC 2228 4),
 /// and lists one file over a clear data connection. Serves one client.
 async fn prot_refusing_server(dir: &std::path::Path) -> u16 {

@@ -754,3 +754,17 @@ pub(crate) async fn relay_waits_for_the_primary_mx(tag: &str, dns: &str, rcpt: &
     );
     assert_eq!(m.queued(), 1, "still queued for the primary");
 }
+
+/// One line (CRLF stripped) from `conn`, reading a byte at a time so that
+/// nothing past it is consumed before a TLS upgrade.
+pub(crate) async fn read_line(conn: &mut examples::net::Conn) -> String {
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    while !line.ends_with(b"\r\n") {
+        if conn.read(&mut b).await.unwrap_or(0) == 0 {
+            break;
+        }
+        line.push(b[0]);
+    }
+    String::from_utf8_lossy(&line).trim_end().to_owned()
+}

@@ -15,6 +15,12 @@
 //! it then refuses to protect data connections (PBSZ or PROT P, RFC 4217 9),
 //! the files go unencrypted (protection level C) with a warning on stderr.
 //! With `--tls` that refusal ends the login, the error naming it.
+//! A protected download or listing is complete only when the server ends
+//! its data connection with a TLS close_notify (RFC 4217 12.6, RFC 8446
+//! 6.1): a bare TCP close may be an attacker's truncation, so the transfer
+//! fails and a fresh download's partial file is deleted (a resumed one
+//! keeps what came, for the next `-c`); `--accept-tls-download-eof` takes
+//! such an end as complete, for servers that never send close_notify.
 //! Transfers show indicatif progress bars.
 
 mod url;
@@ -74,6 +80,12 @@ struct Args {
     /// Move files as text (TYPE A): CRLF on the wire, local line ends on disk.
     #[arg(long, short = 'a')]
     ascii: bool,
+    /// Take a protected (PROT P) download or listing whose data connection
+    /// ends without a TLS close_notify as complete. Off by default: such an
+    /// end may be an attacker's cut (RFC 4217 12.6, RFC 8446 6.1), so the
+    /// transfer fails. For servers that never send close_notify.
+    #[arg(long)]
+    accept_tls_download_eof: bool,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -135,6 +147,8 @@ struct Client {
     quiet: bool,
     /// Files move as text (TYPE A), as last given to `set_text_mode`.
     ascii: bool,
+    /// `--accept-tls-download-eof`.
+    accept_tls_eof: bool,
     listener: Option<TcpListener>,
 }
 
@@ -196,6 +210,7 @@ impl Client {
             timeout: Duration::from_secs(args.timeout),
             quiet: args.quiet,
             ascii: args.ascii,
+            accept_tls_eof: args.accept_tls_download_eof,
             listener: None,
         };
         loop {
@@ -350,10 +365,22 @@ impl Client {
                             }
                             None => None,
                         };
-                        let (wait, pb) = (self.timeout, pb.clone());
+                        let end = DataEnd {
+                            wait: self.timeout,
+                            accept_tls_eof: self.accept_tls_eof,
+                        };
                         task = Some((
                             id,
-                            tokio::spawn(data(target, listener, tls, job, ascii, wait, pb, go_rx.take())),
+                            tokio::spawn(data(
+                                target,
+                                listener,
+                                tls,
+                                job,
+                                ascii,
+                                end,
+                                pb.clone(),
+                                go_rx.take(),
+                            )),
                         ));
                     }
                     ClientEvent::TransferComplete { reply, .. } => {
@@ -444,6 +471,14 @@ async fn sleep_opt(at: Option<Instant>) {
     }
 }
 
+/// How long a data connection may stall, and how a protected download may end.
+#[derive(Debug, Clone, Copy)]
+struct DataEnd {
+    wait: Duration,
+    /// `--accept-tls-download-eof`: a TCP end without close_notify counts as the end.
+    accept_tls_eof: bool,
+}
+
 #[allow(clippy::too_many_arguments)] // one transfer's whole description, passed once
 async fn data(
     target: DataTarget,
@@ -451,10 +486,11 @@ async fn data(
     tls: Option<(TlsConnector, String)>,
     job: DataJob,
     ascii: bool,
-    wait: Duration,
+    end: DataEnd,
     pb: ProgressBar,
     go: Option<tokio::sync::oneshot::Receiver<()>>,
 ) -> io::Result<u64> {
+    let wait = end.wait;
     let timed = |e| io::Error::new(io::ErrorKind::TimedOut, e);
     let tcp = match target {
         DataTarget::Connect(addr) => tokio::time::timeout(wait, TcpStream::connect(addr))
@@ -493,9 +529,25 @@ async fn data(
         DataJob::Down(mut out) => {
             let mut dec = AsciiDecoder::new();
             loop {
+                // On TLS only a close_notify ends the download (Ok(0)): a
+                // connection that closes without one (UnexpectedEof from
+                // rustls) may have been cut by an attacker, so the transfer
+                // fails (RFC 4217 12.6 "TLSshutdown()"; RFC 8446 6.1), as
+                // ftpd fails such an upload, unless the user accepts it.
                 let n = match tokio::time::timeout(wait, conn.read(&mut buf)).await {
                     Err(_) => return Err(timed("data stalled")),
-                    Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
+                    Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof && end.accept_tls_eof => {
+                        tracing::info!("protected download ended without close_notify: accepted as asked");
+                        0
+                    }
+                    Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the server closed the protected data connection without a TLS close_notify, \
+                             so the data may be truncated (RFC 4217 12.6); \
+                             --accept-tls-download-eof takes such an end as complete",
+                        ));
+                    }
                     Ok(r) => r?,
                 };
                 if n == 0 {
@@ -655,7 +707,11 @@ async fn execute(c: &mut Client, cmd: Cmd, default_path: Option<&str>) -> Result
             }
             // A fresh download goes to a temporary file beside LOCAL, renamed
             // over it only once complete: a download that fails (550, a
-            // broken connection) leaves an existing LOCAL file as it was.
+            // broken connection, a protected one cut without close_notify)
+            // leaves an existing LOCAL file as it was, and the temporary
+            // file is deleted. A resumed download (-c) appends to LOCAL, so
+            // a failed one leaves what came (TLS-authenticated, in order)
+            // for the next -c, and the exit status says it is incomplete.
             let part = (have == 0).then(|| partial_name(&local));
             let file = match &part {
                 None => std::fs::OpenOptions::new().append(true).open(&local),

@@ -1,0 +1,191 @@
+//! Session 23: FTP gaps in ftp and ftpd, each closed with a test that failed
+//! on the code before its fix; the comment above each test says what was
+//! wrong and quotes the rule.
+//!
+//! The shared harness is in `common/mod.rs`.
+
+use std::path::Path;
+use tokio::io::AsyncWriteExt;
+
+mod common;
+use common::*;
+
+/// How the fake server below ends a protected data connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DataEnd {
+    /// TLS close_notify, then the TCP close (RFC 4217 12.6, RFC 8446 6.1).
+    CloseNotify,
+    /// A bare TCP FIN: what an attacker who cuts the connection sends.
+    Fin,
+}
+
+/// A server that takes AUTH TLS, PBSZ 0 and PROT P, and sends `payload`
+/// for any RETR (and a one-line listing for LIST) over a protected EPSV
+/// data connection ended as `end`, each followed by 226. Serves clients
+/// until the test ends.
+async fn protected_download_server(dir: &Path, payload: Vec<u8>, end: DataEnd) -> u16 {
+    let id = examples::tls::load_or_create_self_signed(dir, &["localhost".to_owned()]).unwrap();
+    let acceptor = examples::tls::acceptor(id).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (acceptor, payload) = (acceptor.clone(), payload.clone());
+            tokio::spawn(async move {
+                let mut conn = examples::net::Conn::Plain(tcp);
+                let mut data_listener = None;
+                conn.write_all(b"220 fake\r\n").await.unwrap();
+                loop {
+                    let line = read_line(&mut conn).await;
+                    let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "" => return,
+                        "FEAT" => b"211-Features:\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n EPSV\r\n REST STREAM\r\n211 End\r\n",
+                        "AUTH" => {
+                            conn.write_all(b"234 go\r\n").await.unwrap();
+                            conn.flush().await.unwrap();
+                            conn.start_server_tls(&acceptor).await.unwrap();
+                            continue;
+                        }
+                        "USER" => b"331 pw\r\n",
+                        "PASS" => b"230 ok\r\n",
+                        "PBSZ" => b"200 PBSZ=0\r\n",
+                        "PROT" => b"200 PROT P\r\n",
+                        "TYPE" => b"200 ok\r\n",
+                        "REST" => b"350 restarting\r\n",
+                        "SIZE" => b"550 no SIZE here\r\n",
+                        "EPSV" => {
+                            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                            let p = l.local_addr().unwrap().port();
+                            data_listener = Some(l);
+                            let r = format!("229 Entering Extended Passive Mode (|||{p}|)\r\n");
+                            conn.write_all(r.as_bytes()).await.unwrap();
+                            continue;
+                        }
+                        "RETR" | "LIST" => {
+                            let l = data_listener.take().unwrap();
+                            conn.write_all(b"150 here\r\n").await.unwrap();
+                            let (d, _) = l.accept().await.unwrap();
+                            let mut d = acceptor.accept(d).await.unwrap();
+                            let body: &[u8] = if verb == "RETR" {
+                                &payload
+                            } else {
+                                b"-rw-r--r-- 1 ftp ftp 5 Jan 01 2024 a.txt\r\n"
+                            };
+                            d.write_all(body).await.unwrap();
+                            d.flush().await.unwrap();
+                            match end {
+                                DataEnd::CloseNotify => d.shutdown().await.unwrap(),
+                                DataEnd::Fin => d.get_mut().0.shutdown().await.unwrap(),
+                            }
+                            b"226 done\r\n"
+                        }
+                        "ABOR" => b"225 no transfer\r\n",
+                        "QUIT" => {
+                            conn.write_all(b"221 bye\r\n").await.unwrap();
+                            let _ = conn.shutdown().await;
+                            return;
+                        }
+                        _ => b"502 no\r\n",
+                    };
+                    conn.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Runs the ftp client with `args`: exit success, stdout, stderr.
+async fn ftp(args: Vec<String>, cwd: &Path) -> (bool, String, String) {
+    let cwd = cwd.to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ftp"))
+            .args(&args)
+            .current_dir(cwd)
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+// RFC 4217 12.6 ends a protected transfer with the sender's
+// "TLSshutdown()", and RFC 8446 6.1 requires it ("Each party MUST send a
+// "close_notify" alert before closing its write side of the connection"):
+// without it, the end of the data cannot be told from a TCP FIN that an
+// attacker in the path sent early (a truncation attack). ftpd refuses such
+// uploads since session 22; the ftp client took a protected download (or
+// listing) that ended without close_notify for complete: exit 0, and the
+// cut file renamed to its real name. Now the transfer fails, the partial
+// file is deleted (a resumed download keeps what came, an authenticated
+// prefix, for the next `get -c`), unless --accept-tls-download-eof is
+// given for servers that never send close_notify.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftp_client_refuses_a_protected_download_truncated_without_close_notify() {
+    let dir = temp_dir("ftp-tls-truncation");
+    let payload: Vec<u8> = (0..300_000u32).map(|k| (k % 251) as u8).collect();
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    // Options, the URL, then the command.
+    let args = |port: u16, cmd: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = ["--tls", "-k", "-q", "--timeout", "10"]
+            .map(str::to_owned)
+            .to_vec();
+        let (opts, cmd): (Vec<&str>, Vec<&str>) = cmd.iter().partition(|a| a.starts_with("--"));
+        a.extend(opts.iter().map(|s| (*s).to_owned()));
+        a.push(format!("ftp://u:p@127.0.0.1:{port}"));
+        a.extend(cmd.iter().map(|s| (*s).to_owned()));
+        a
+    };
+    let cut = protected_download_server(&dir, payload.clone(), DataEnd::Fin).await;
+    // A fresh download: fails, leaves nothing behind.
+    let (ok, _, stderr) = ftp(args(cut, &["get", "f.bin"]), &work).await;
+    assert!(!ok, "a truncated download succeeded");
+    assert!(
+        stderr.contains("close_notify"),
+        "the error does not say why: {stderr}"
+    );
+    assert_eq!(names_in(&work), Vec::<String>::new(), "files left behind");
+    // Over an existing file: it stays as it was.
+    std::fs::write(work.join("f.bin"), b"old").unwrap();
+    let (ok, _, _) = ftp(args(cut, &["get", "f.bin"]), &work).await;
+    assert!(!ok, "a truncated download succeeded");
+    assert_eq!(std::fs::read(work.join("f.bin")).unwrap(), b"old");
+    assert_eq!(names_in(&work), ["f.bin"]);
+    // A resumed download fails too (what came is kept for the next try).
+    let (ok, _, stderr) = ftp(args(cut, &["get", "f.bin", "-c"]), &work).await;
+    assert!(!ok, "a truncated resumed download succeeded: {stderr}");
+    std::fs::remove_file(work.join("f.bin")).unwrap();
+    // A listing that ends so is no complete listing either.
+    let (ok, _, stderr) = ftp(args(cut, &["ls"]), &work).await;
+    assert!(!ok, "a truncated listing succeeded: {stderr}");
+    // The named leniency for servers that never send close_notify.
+    let (ok, _, stderr) = ftp(args(cut, &["--accept-tls-download-eof", "get", "f.bin"]), &work).await;
+    assert!(ok, "{stderr}");
+    assert!(std::fs::read(work.join("f.bin")).unwrap() == payload);
+    std::fs::remove_file(work.join("f.bin")).unwrap();
+    // A server that ends with close_notify (vsftpd, pure-ftpd) is complete.
+    let clean = protected_download_server(&dir, payload.clone(), DataEnd::CloseNotify).await;
+    let (ok, _, stderr) = ftp(args(clean, &["get", "f.bin"]), &work).await;
+    assert!(ok, "{stderr}");
+    assert!(std::fs::read(work.join("f.bin")).unwrap() == payload);
+    let (ok, stdout, stderr) = ftp(args(clean, &["ls"]), &work).await;
+    assert!(ok && stdout.contains("a.txt"), "{stdout} {stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
