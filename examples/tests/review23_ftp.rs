@@ -189,3 +189,64 @@ async fn ftp_client_refuses_a_protected_download_truncated_without_close_notify(
     assert!(ok && stdout.contains("a.txt"), "{stdout} {stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+/// Reads one STAT reply: its lines (CRLF stripped), the last `213 ` line included.
+async fn stat_reply(c: &mut Raw) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let l = c.line().await;
+        assert!(!l.is_empty(), "the connection closed inside the reply");
+        let last = lines.is_empty() && l.as_bytes().get(3) == Some(&b' ') || l.starts_with("213 ");
+        lines.push(l);
+        if last {
+            return lines;
+        }
+    }
+}
+
+// RFC 959 4.1.3 STAT with an argument: "the status command is analogous to
+// the LIST command except that data shall be transferred over the control
+// connection". ftpd refused a directory of more than 2000 entries with 450
+// ("Directory too large for STAT"), because it built the whole reply in
+// memory. The multi-line 213 reply is now written in pieces as the
+// directory is read, sorted by name like LIST, in bounded memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftpd_stat_lists_a_huge_directory_in_bounded_memory() {
+    const N: usize = 30_000;
+    let dir = temp_dir_in_memory("ftpd-stat-huge");
+    let f = Ftpd::start(&dir, &[]);
+    let big = f.root().join("big");
+    std::fs::create_dir(&big).unwrap();
+    let name = |k: usize| format!("{:06}-{}", (k * 7919) % N, "n".repeat(193));
+    for k in 0..N {
+        std::fs::File::create(big.join(name(k))).unwrap();
+    }
+    let mut expected: Vec<String> = (0..N).map(name).collect();
+    expected.sort();
+    let mut c = f.login().await;
+    let before = peak_rss_kib(f.child.id());
+    c.send(b"STAT /big\r\n").await;
+    let lines = stat_reply(&mut c).await;
+    let grown = peak_rss_kib(f.child.id()).saturating_sub(before);
+    assert!(lines[0].starts_with("213-"), "{}", lines[0]);
+    assert!(lines.last().unwrap().starts_with("213 "));
+    let got: Vec<String> = lines[1..lines.len() - 1]
+        .iter()
+        .map(|l| l.rsplit(' ').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(got.len(), N, "STAT lines");
+    assert!(got == expected, "STAT lists other names, or out of order");
+    assert!(
+        grown < 4 * 1024,
+        "ftpd's peak memory grew by {grown} KiB for a STAT reply of about 7 MiB"
+    );
+    // The session goes on; a small STAT and a file's STAT still work.
+    std::fs::write(f.root().join("one.txt"), b"hello").unwrap();
+    c.send(b"STAT /one.txt\r\n").await;
+    let lines = stat_reply(&mut c).await;
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines[1].ends_with(" one.txt"), "{lines:?}");
+    c.send(b"STAT /missing\r\n").await;
+    let lines = stat_reply(&mut c).await;
+    assert!(lines[0].starts_with("550 "), "{lines:?}");
+    assert_eq!(c.cmd("NOOP").await.0, 200);
+}

@@ -31,7 +31,10 @@ use crate::error::{Error, ErrorKind, UsageError};
 use crate::limits::Limits;
 use crate::list::MlsxFacts;
 use crate::parse::{eq_ic, write_u64};
-use crate::reply::{encode_reply, write_257_path, write_epsv_text, write_pasv_text};
+use crate::reply::{
+    check_reply_line, encode_reply, write_257_path, write_epsv_text, write_inner_line, write_pasv_text,
+    write_reply_line,
+};
 use crate::time::Timestamp;
 use bytes::{Bytes, BytesMut};
 use proto_core::{Deadline, LineConfig, LineError, LineFramer, Secret, Session, TransmitQueue};
@@ -210,7 +213,9 @@ pub enum Request {
         /// The facts selected with OPTS MLST.
         facts: MlsxFacts,
     },
-    /// STAT with a path: answer with [`Outcome::Lines`] (a listing).
+    /// STAT with a path: answer with [`Outcome::Lines`] (a listing, as LIST
+    /// gives it: RFC 959 4.1.3). A listing of any size can go out in pieces
+    /// with [`ServerSession::complete_part`] first.
     Stat(Bytes),
     /// SITE: answer with [`Outcome::Reply`] or a failure.
     Site(Bytes),
@@ -232,7 +237,8 @@ pub enum Outcome {
     Size(u64),
     /// The time for MDTM (valid, year 1000 to 9999: RFC 3659 2.3).
     Time(Timestamp),
-    /// Lines for MLST and STAT.
+    /// Lines for MLST and STAT (for STAT, the last ones after any sent
+    /// with [`ServerSession::complete_part`]).
     Lines(Vec<Vec<u8>>),
     /// A reply of the application's choice (SITE): a 2yz, 4yz or 5yz code
     /// (no 3yz, which would ask for a next command the session does not
@@ -385,6 +391,9 @@ pub struct ServerSession {
     epsv_all: bool,
     mlst_facts: MlsxFacts,
     pending: Pending,
+    /// The multi-line 213 answering a STAT is open: lines went out with
+    /// [`ServerSession::complete_part`], its last line is still due.
+    stat_open: bool,
     transfer: Option<Active>,
     /// The name the application gave an STOU transfer, for its 150/125.
     unique_name: Option<Bytes>,
@@ -507,6 +516,7 @@ impl ServerSession {
             epsv_all: false,
             mlst_facts: MlsxFacts::default(),
             pending: Pending::None,
+            stat_open: false,
             transfer: None,
             unique_name: None,
             host: None,
@@ -530,19 +540,111 @@ impl ServerSession {
     }
 
     fn reply_lines(&mut self, code: u16, lines: &[&[u8]]) {
+        self.write_reply(|buf| {
+            let start = buf.len();
+            if encode_reply(code, lines, buf).is_err() {
+                // Text from the application with CR/LF: never sent as is.
+                buf.truncate(start);
+                let _ = encode_reply(code, &[b"(reply text withheld: it held a line break)"], buf);
+            }
+        });
+    }
+
+    /// Writes (part of) a reply with `f` into the transmit queue.
+    fn write_reply(&mut self, f: impl FnOnce(&mut BytesMut)) {
         let buf = self.tx.buf_mut();
         let start = buf.len();
-        if encode_reply(code, lines, buf).is_err() {
-            // Text from the application with CR/LF: never sent as is.
-            buf.truncate(start);
-            let _ = encode_reply(code, &[b"(reply text withheld: it held a line break)"], buf);
-        }
+        f(buf);
         // The Telnet layer (RFC 959 4 and 5.2; RFC 854): a byte 255 in the
         // text (a path in a 257 or a 550) goes as IAC IAC, or a client takes
         // it and the next byte for a Telnet command and reads another path.
         if self.config.strip_telnet {
             crate::telnet::escape(buf, start);
         }
+    }
+
+    /// Writes inner lines of the open STAT reply, opening it first if need
+    /// be. A line with CR, LF or NUL (other than a CR NUL pair) is withheld,
+    /// with a line that says so in its place.
+    fn stat_inner_lines<L: AsRef<[u8]>>(&mut self, lines: &[L]) {
+        let open = std::mem::replace(&mut self.stat_open, true);
+        self.write_reply(|buf| {
+            if !open {
+                write_reply_line(213, b'-', b"Status follows:", buf);
+            }
+            for l in lines {
+                let l = l.as_ref();
+                if check_reply_line(l).is_ok() {
+                    write_inner_line(l, buf);
+                } else {
+                    write_inner_line(b" (line withheld: it held a line break)", buf);
+                }
+            }
+        });
+    }
+
+    /// Sends part of the answer to the pending [`Request::Stat`]: the
+    /// multi-line 213 reply opens (on the first call) and these listing
+    /// lines follow at once, while the request stays pending. Then
+    /// [`ServerSession::complete`] ends the reply: [`Outcome::Lines`] with
+    /// the last lines (or none). So a directory of any size is answered in
+    /// bounded memory: write out the transmit queue between calls (RFC 959
+    /// 4.1.3 puts no bound on a STAT listing, "analogous to the LIST
+    /// command" over the control connection). A failure reported after
+    /// this ([`Outcome::Failed`], [`Outcome::NotFound`] ...) can no longer
+    /// change the reply code: it ends the 213 reply with a last line that
+    /// says the listing is incomplete and why (and a 421 still closes the
+    /// session).
+    ///
+    /// A line with CR, LF or NUL is withheld, a line saying so in its place.
+    ///
+    /// # Errors
+    ///
+    /// No STAT request is waiting.
+    pub fn complete_part<L: AsRef<[u8]>>(&mut self, lines: &[L]) -> Result<(), UsageError> {
+        if !matches!(self.pending, Pending::Request(Request::Stat(_))) {
+            return Err(UsageError("no STAT request waiting"));
+        }
+        if self.closed {
+            return Err(UsageError("session closed"));
+        }
+        self.stat_inner_lines(lines);
+        Ok(())
+    }
+
+    /// Ends the STAT reply opened by [`ServerSession::complete_part`] with
+    /// `outcome`.
+    fn complete_open_stat(&mut self, outcome: Outcome) -> Result<(), UsageError> {
+        let closing = matches!(outcome, Outcome::Failed(421, _));
+        let why: Vec<u8> = match outcome {
+            Outcome::Lines(lines) => {
+                self.stat_inner_lines(&lines);
+                self.write_reply(|buf| write_reply_line(213, b' ', b"End of status", buf));
+                return self.set_pending_none();
+            }
+            Outcome::NotFound => b"No such file or directory".to_vec(),
+            Outcome::Denied => b"Permission denied".to_vec(),
+            Outcome::Failed(_, text) => text,
+            _ => return Err(UsageError("a STAT reply ends with Outcome::Lines or a failure")),
+        };
+        self.write_reply(|buf| {
+            let mut last = b"End of status (incomplete: ".to_vec();
+            if check_reply_line(&why).is_ok() {
+                last.extend_from_slice(&why);
+            } else {
+                last.extend_from_slice(b"error");
+            }
+            last.push(b')');
+            write_reply_line(213, b' ', &last, buf);
+        });
+        self.set_pending_none()?;
+        if closing {
+            self.reply(421, b"Service closing control connection");
+            self.closed = true;
+            self.recv.clear();
+            self.deferred.clear();
+        }
+        Ok(())
     }
 
     fn reply_with(&mut self, code: u16, f: impl FnOnce(&mut BytesMut)) {
@@ -607,6 +709,7 @@ impl ServerSession {
             return Err(UsageError("session closed"));
         }
         self.pending = Pending::None;
+        self.stat_open = false;
         // The answer ends the command: the idle period starts from here.
         self.input_seen = true;
         Ok(())
@@ -722,6 +825,9 @@ impl ServerSession {
             return Err(UsageError("no request waiting"));
         };
         let req = req.clone();
+        if self.stat_open {
+            return self.complete_open_stat(outcome);
+        }
         let closing = matches!(outcome, Outcome::Failed(421, _) | Outcome::Reply(421, _));
         match outcome {
             Outcome::NotFound => self.reply(550, b"No such file or directory"),

@@ -335,6 +335,7 @@ impl State {
                     }
                 }
             }
+            ServerEvent::Request(Request::Stat(p)) => self.stat(&p, conn).await?,
             ServerEvent::Request(req) => {
                 let out = tokio::task::block_in_place(|| self.request(&req));
                 if let Err(e) = self.session.complete(out) {
@@ -473,17 +474,61 @@ impl State {
                 Some(Err(e)) => outcome(&e),
                 None => Outcome::NotFound,
             },
-            Request::Stat(p) => match path(p).map(|p| listing::stat_entries(tree, &p)) {
-                Some(Ok(Some(entries))) => Outcome::Lines(listing::unix_lines(&entries, self.writable)),
-                Some(Ok(None)) => {
-                    Outcome::Failed(450, b"Directory too large for STAT; use LIST or MLSD".to_vec())
-                }
-                Some(Err(e)) => outcome(&e),
-                None => Outcome::NotFound,
-            },
             Request::Site(_) => Outcome::Failed(504, b"No SITE commands here".to_vec()),
             Request::Host(_) => Outcome::Ok,
             _ => Outcome::Failed(502, b"Not implemented".to_vec()),
+        }
+    }
+
+    /// Answers STAT with a path (RFC 959 4.1.3: a listing as LIST gives
+    /// it, over the control connection): the multi-line 213 goes out a
+    /// chunk at a time as the directory is read in name order, each chunk
+    /// written before the next is made, so memory stays bounded at any
+    /// directory size. A client that stops reading is dropped after the
+    /// idle timeout, as for any reply.
+    async fn stat(&mut self, p: &[u8], conn: &mut Conn) -> io::Result<()> {
+        let shared = Arc::clone(&self.shared);
+        let entries = match vpath(p)
+            .map(|p| tokio::task::block_in_place(|| shared.tree.sorted_entries(p, listing::SORT_BUDGET)))
+        {
+            Some(Ok(e)) => e,
+            Some(Err(e)) => {
+                let _ = self.session.complete(outcome(&e));
+                return Ok(());
+            }
+            None => {
+                let _ = self.session.complete(Outcome::NotFound);
+                return Ok(());
+            }
+        };
+        let mut list = listing::Listing::new(entries, listing::Format::Unix, self.writable);
+        let mut chunk = Vec::new();
+        loop {
+            chunk.clear();
+            let more = match tokio::task::block_in_place(|| list.fill(&mut chunk)) {
+                Ok(more) => more,
+                Err(e) => {
+                    tracing::info!(peer = %self.peer, error = %e, "STAT listing cut short");
+                    let _ = self.session.complete(outcome(&e));
+                    return Ok(());
+                }
+            };
+            let lines: Vec<&[u8]> = chunk
+                .split(|&b| b == b'\n')
+                .filter_map(|l| l.strip_suffix(b"\r"))
+                .collect();
+            if let Err(e) = self.session.complete_part(&lines) {
+                tracing::error!(error = %e, "STAT answer refused");
+                return Ok(());
+            }
+            if !more {
+                if let Err(e) = self.session.complete(Outcome::Lines(Vec::new())) {
+                    tracing::error!(error = %e, "STAT answer refused");
+                }
+                return Ok(());
+            }
+            let idle = self.idle();
+            conn.flush_session_within(&mut self.session, idle).await?;
         }
     }
 
