@@ -250,3 +250,41 @@ async fn ftpd_stat_lists_a_huge_directory_in_bounded_memory() {
     assert!(lines[0].starts_with("550 "), "{lines:?}");
     assert_eq!(c.cmd("NOOP").await.0, 200);
 }
+
+// RFC 3659 5.1: in STREAM mode "an offset will always represent the same
+// position within a file", so a partial copy to resume (`get -c`) is a
+// prefix of the remote file, never longer than it (5.2: SIZE gives the
+// octets a transfer would send). `ftp get -c` took a local file larger
+// than the remote one for "already complete" and exited 0: the two files
+// differ (the remote one was replaced or truncated), and the user was told
+// the download had succeeded. It is now an error, the local file left as
+// it was; an equal size is still "already complete".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftp_client_resume_refuses_a_local_file_larger_than_the_remote_one() {
+    let dir = temp_dir("ftp-resume-larger");
+    let d = Ftpd::start(&dir, &[]);
+    std::fs::write(d.root().join("f.bin"), b"hello").unwrap();
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(work.join("f.bin"), b"hello, world").unwrap();
+    let url = format!("ftp://u:p@127.0.0.1:{}", d.port);
+    let args = |cmd: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = ["-q", "--timeout", "10", &url].map(str::to_owned).to_vec();
+        a.extend(cmd.iter().map(|s| (*s).to_owned()));
+        a
+    };
+    let (ok, stdout, stderr) = ftp(args(&["get", "f.bin", "-c"]), &work).await;
+    assert!(
+        !ok,
+        "a larger local file was taken for complete: {stdout} {stderr}"
+    );
+    assert!(stderr.contains("larger"), "{stderr}");
+    assert_eq!(std::fs::read(work.join("f.bin")).unwrap(), b"hello, world");
+    // A real partial copy is resumed; a complete one is left alone.
+    std::fs::write(work.join("f.bin"), b"hel").unwrap();
+    let (ok, _, stderr) = ftp(args(&["get", "f.bin", "-c"]), &work).await;
+    assert!(ok, "{stderr}");
+    assert_eq!(std::fs::read(work.join("f.bin")).unwrap(), b"hello");
+    let (ok, stdout, stderr) = ftp(args(&["get", "f.bin", "-c"]), &work).await;
+    assert!(ok && stdout.contains("already complete"), "{stdout} {stderr}");
+}

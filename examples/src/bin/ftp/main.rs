@@ -701,7 +701,17 @@ async fn execute(c: &mut Client, cmd: Cmd, default_path: Option<&str>) -> Result
             } else {
                 0
             };
-            if resume && size.is_some_and(|s| have >= s) {
+            // In STREAM mode an offset is one position in the file (RFC
+            // 3659 5.1): a partial copy is never longer than the remote
+            // file, so a longer one is another file, not a finished one.
+            if let Some(s) = size.filter(|&s| resume && have > s) {
+                return Err(format!(
+                    "{}: the local file ({have} bytes) is larger than {remote} ({s} bytes): \
+                     not a partial copy of it; not resumed",
+                    local.display()
+                ));
+            }
+            if resume && size == Some(have) {
                 println!("{}: already complete ({have} bytes)", local.display());
                 return Ok(());
             }
