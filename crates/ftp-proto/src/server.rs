@@ -465,6 +465,17 @@ fn write_path_text(path: &[u8], out: &mut BytesMut) {
     }
 }
 
+/// Splits the `ls` options that LIST, NLST and STAT may carry before the
+/// path (`-la /pub`): the options, if any, and the path, if any.
+fn split_ls_options(arg: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
+    if arg.starts_with(b"-") {
+        let (opts, rest) = crate::parse::split_sp(arg);
+        (Some(opts), rest.filter(|r| !r.is_empty()))
+    } else {
+        (None, Some(arg).filter(|a| !a.is_empty()))
+    }
+}
+
 fn same_ip(a: IpAddr, b: IpAddr) -> bool {
     let canon = |ip: IpAddr| match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
@@ -1424,7 +1435,9 @@ impl ServerSession {
             },
             Command::Stat(None) => self.cmd_stat(),
             Command::Stat(Some(p)) => {
-                let path = self.resolve(p);
+                // "Analogous to the LIST command" (RFC 959 4.1.3): the same
+                // ls options may come first, and no path is the directory.
+                let path = self.resolve(split_ls_options(p).1.unwrap_or(b"."));
                 self.request(Request::Stat(path));
             }
             Command::Cwd(p) => {
@@ -1774,11 +1787,10 @@ impl ServerSession {
             self.reply(521, b"Data connections must be protected: use PROT P");
             return;
         }
-        // LIST/NLST may carry ls options ("-la") before the path.
         let (options, path_arg) = match (kind, arg) {
-            (TransferKind::List | TransferKind::NameList, Some(a)) if a.starts_with(b"-") => {
-                let (opts, rest) = crate::parse::split_sp(a);
-                (Some(Bytes::copy_from_slice(opts)), rest.filter(|r| !r.is_empty()))
+            (TransferKind::List | TransferKind::NameList, Some(a)) => {
+                let (opts, rest) = split_ls_options(a);
+                (opts.map(Bytes::copy_from_slice), rest)
             }
             (_, a) => (None, a.filter(|a| !a.is_empty())),
         };

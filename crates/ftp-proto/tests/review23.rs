@@ -79,3 +79,29 @@ fn a_stat_listing_goes_out_in_pieces() {
     common::server_event(&mut s, b"MLST /d\r\n").unwrap();
     assert!(s.complete_part(&[b"a"]).is_err());
 }
+
+// RFC 959 4.1.3 STAT with an argument "is analogous to the LIST command",
+// and LIST takes `ls` options before the path ("LIST -la /d"), as the
+// session already allowed. STAT did not: "STAT -la /d" asked about a file
+// named "-la /d" in the working directory (550), and "STAT -l" about "-l",
+// where vsftpd and pyftpdlib list /d and the working directory. The options
+// now come off STAT's argument as off LIST's.
+#[test]
+fn stat_takes_ls_options_as_list_does() {
+    let now = Instant::now();
+    let mut s = common::logged_in_server(now);
+    assert_eq!(
+        common::server_event(&mut s, b"STAT -la /d\r\n"),
+        Some(ServerEvent::Request(Request::Stat("/d".into())))
+    );
+    s.complete(Outcome::NotFound).unwrap();
+    assert_eq!(
+        common::server_event(&mut s, b"STAT -l\r\n"),
+        Some(ServerEvent::Request(Request::Stat("/".into())))
+    );
+    s.complete(Outcome::NotFound).unwrap();
+    assert_eq!(
+        common::server_event(&mut s, b"STAT d\r\n"),
+        Some(ServerEvent::Request(Request::Stat("/d".into())))
+    );
+}
