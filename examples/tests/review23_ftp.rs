@@ -288,3 +288,64 @@ async fn ftp_client_resume_refuses_a_local_file_larger_than_the_remote_one() {
     let (ok, stdout, stderr) = ftp(args(&["get", "f.bin", "-c"]), &work).await;
     assert!(ok && stdout.contains("already complete"), "{stdout} {stderr}");
 }
+
+/// A plain server that logs anyone in and answers every other command
+/// with what `answer` gives for its verb. Serves clients until the test ends.
+async fn scripted_server(answer: fn(&str) -> &'static [u8]) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let mut conn = examples::net::Conn::Plain(tcp);
+                conn.write_all(b"220 fake\r\n").await.unwrap();
+                loop {
+                    let line = read_line(&mut conn).await;
+                    let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "" => return,
+                        "FEAT" => b"211-Features:\r\n EPSV\r\n211 End\r\n",
+                        "USER" => b"331 pw\r\n",
+                        "PASS" => b"230 ok\r\n",
+                        "QUIT" => {
+                            let _ = conn.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        v => answer(v),
+                    };
+                    if conn.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+// RFC 1123 4.1.4.3: "A User-FTP SHOULD display to the user the full text
+// of all error reply messages it receives." The ftp client showed the
+// first line of a reply only, so a multi-line error whose first line is
+// a bare heading (or empty, "550-") told the user nothing: "MKD: 550 ".
+// Every line is now shown (control characters escaped as before).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftp_client_shows_every_line_of_an_error_reply() {
+    let dir = temp_dir("ftp-multiline-error");
+    let port = scripted_server(|verb| match verb {
+        "MKD" => b"550-\r\n550-Quota exceeded for user u\r\n550 Remove files first\r\n",
+        _ => b"502 no\r\n",
+    })
+    .await;
+    let url = format!("ftp://u:p@127.0.0.1:{port}");
+    let args = ["-q", "--timeout", "10", &url, "mkdir", "x"]
+        .map(str::to_owned)
+        .to_vec();
+    let (ok, _, stderr) = ftp(args, &dir).await;
+    assert!(!ok);
+    assert!(
+        stderr.contains("Quota exceeded for user u") && stderr.contains("Remove files first"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -131,10 +131,25 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// A reply as the user sees it: the code, then the text of every line
+/// (RFC 1123 4.1.4.3: a user-FTP "SHOULD display to the user the full text
+/// of all error reply messages"), each further line on a line of its own;
+/// empty lines are left out.
 fn reply_text(r: &OwnedReply) -> String {
-    // Shown on the user's terminal: no escape sequences from the server.
-    let text = String::from_utf8_lossy(r.text());
-    format!("{} {}", r.code, examples::escape_log_text(text.trim_end()))
+    let mut out = r.code.to_string();
+    let mut sep = " ";
+    for line in r.as_reply().lines() {
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        // Shown on the user's terminal: no escape sequences from the server.
+        out.push_str(sep);
+        out.push_str(&examples::escape_log_text(text));
+        sep = "\n    ";
+    }
+    out
 }
 
 struct Client {
