@@ -349,3 +349,87 @@ async fn ftp_client_shows_every_line_of_an_error_reply() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs `command` (RETR or STOR) over an EPSV data connection on a
+/// logged-in control connection, sending `upload` for a STOR: the replies'
+/// codes and what the data connection carried back.
+async fn data_command(c: &mut Raw, command: &str, upload: &[u8]) -> (Vec<u16>, Vec<u8>) {
+    let (code, text) = c.cmd("EPSV").await;
+    assert_eq!(code, 229, "{text}");
+    let port: u16 = text
+        .split("(|||")
+        .nth(1)
+        .and_then(|r| r.split('|').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap();
+    let mut data = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let (code, text) = c.cmd(command).await;
+    if code / 100 != 1 {
+        return (vec![code], Vec::new());
+    }
+    let _ = text;
+    data.write_all(upload).await.unwrap();
+    data.shutdown().await.unwrap();
+    let mut got = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut data, &mut got)
+        .await
+        .unwrap();
+    (vec![code, c.reply().await.0], got)
+}
+
+// RFC 3659 5.3: errors of REST such as a "restart marker out of range
+// should be reported when the following transfer command is issued. Such
+// errors will cause that transfer request to be rejected with an error
+// indicating the invalid restart attempt" (RFC 1123 4.1.3.4: "554
+// Requested action not taken: invalid REST parameter"); and a restarted
+// STOR places the octets "into the file at the location indicated by the
+// restart marker value". ftpd took a REST past the end of the file: RETR
+// sent nothing and said 226 (a client resuming a file it already had more
+// of was told it had succeeded), and STOR appended the data at the file's
+// end instead of the marker, with 226: a file with its octets in the wrong
+// place. Both are now refused with 554, the file untouched, as is a TYPE A
+// restart between the CR and LF of a line end (was 550). A marker at the
+// very end is no error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftpd_refuses_a_restart_marker_past_the_end_of_the_file() {
+    let dir = temp_dir("ftpd-rest-range");
+    let d = Ftpd::start(&dir, &[]);
+    let root = d.root();
+    std::fs::write(root.join("f.bin"), b"0123456789").unwrap();
+    std::fs::write(root.join("t.txt"), b"a\nb\n").unwrap();
+    let mut c = d.login().await;
+    assert_eq!(c.cmd("TYPE I").await.0, 200);
+    assert_eq!(c.cmd("REST 20").await.0, 350);
+    assert_eq!(data_command(&mut c, "RETR f.bin", b"").await.0, [554]);
+    assert_eq!(c.cmd("REST 20").await.0, 350);
+    assert_eq!(data_command(&mut c, "STOR f.bin", b"xyz").await.0, [554]);
+    assert_eq!(std::fs::read(root.join("f.bin")).unwrap(), b"0123456789");
+    assert_eq!(c.cmd("REST 4").await.0, 350);
+    assert_eq!(data_command(&mut c, "STOR new.bin", b"xyz").await.0, [554]);
+    assert!(!root.join("new.bin").exists());
+    // At the end: nothing to send, or an append.
+    assert_eq!(c.cmd("REST 10").await.0, 350);
+    assert_eq!(
+        data_command(&mut c, "RETR f.bin", b"").await,
+        (vec![150, 226], Vec::new())
+    );
+    assert_eq!(c.cmd("REST 10").await.0, 350);
+    assert_eq!(data_command(&mut c, "STOR f.bin", b"xyz").await.0, [150, 226]);
+    assert_eq!(std::fs::read(root.join("f.bin")).unwrap(), b"0123456789xyz");
+    // TYPE A counts CRLF: "a\r\nb\r\n" is 6 octets; 2 is between CR and LF.
+    assert_eq!(c.cmd("TYPE A").await.0, 200);
+    for bad in ["7", "2"] {
+        assert_eq!(c.cmd(&format!("REST {bad}")).await.0, 350);
+        assert_eq!(
+            data_command(&mut c, "RETR t.txt", b"").await.0,
+            [554],
+            "REST {bad}"
+        );
+    }
+    assert_eq!(c.cmd("REST 3").await.0, 350);
+    assert_eq!(
+        data_command(&mut c, "RETR t.txt", b"").await,
+        (vec![150, 226], b"b\r\n".to_vec())
+    );
+    assert_eq!(c.cmd("QUIT").await.0, 221);
+}

@@ -267,6 +267,11 @@ pub enum DataFailure {
     Local,
     /// Out of space: 552.
     StorageExceeded,
+    /// The REST marker cannot be honoured for this file (past its end, or
+    /// in TYPE A between the CR and LF of a line end): 554 (RFC 1123
+    /// 4.1.3.4; RFC 3659 5.3: a "restart marker out of range" is reported
+    /// on the transfer command that follows the REST).
+    InvalidRestart,
 }
 
 /// Why the session closed by itself.
@@ -1103,7 +1108,7 @@ impl ServerSession {
         Ok(())
     }
 
-    /// Transfer `id` failed: 425, 426, 550, 451 or 552 (see [`DataFailure`]).
+    /// Transfer `id` failed: 425, 426, 550, 451, 552 or 554 (see [`DataFailure`]).
     ///
     /// # Errors
     ///
@@ -1118,6 +1123,9 @@ impl ServerSession {
             DataFailure::Unavailable => self.reply(550, b"File unavailable"),
             DataFailure::Local => self.reply(451, b"Local error in processing"),
             DataFailure::StorageExceeded => self.reply(552, b"Exceeded storage allocation"),
+            DataFailure::InvalidRestart => {
+                self.reply(554, b"Requested action not taken: invalid REST parameter");
+            }
         }
         Ok(())
     }

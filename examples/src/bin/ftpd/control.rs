@@ -272,17 +272,30 @@ fn ascii_offsets(tree: &FileTree, p: &str, limit: u64) -> io::Result<(Option<u64
 
 /// The file offset a REST offset names: the same in TYPE I; in TYPE A the
 /// REST offset counts octets of the CRLF form sent (RFC 3659 5.3), so the
-/// file is read up to it. A restart between CR and LF cannot be honoured.
-fn file_offset(tree: &FileTree, p: &str, t: &Transfer) -> io::Result<u64> {
-    if !t.ascii || t.offset == 0 {
-        return Ok(t.offset);
+/// file is read up to it. A marker past the end of the file (for a STOR,
+/// also of a file that does not exist), or in TYPE A between the CR and LF
+/// of a line end, cannot be honoured: 554 (RFC 3659 5.3: "restart marker
+/// out of range" is reported on the transfer command; RFC 1123 4.1.3.4).
+fn file_offset(tree: &FileTree, p: &str, t: &Transfer) -> Result<u64, DataFailure> {
+    if t.offset == 0 {
+        return Ok(0);
     }
-    match ascii_offsets(tree, p, t.offset)? {
-        (Some(at), _) => Ok(at),
-        (None, _) => Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "restart offset inside a CRLF line end",
-        )),
+    let storing = t.kind == TransferKind::Store;
+    let at = if t.ascii {
+        // `sent` stops at the marker, or short of it at the end of the file.
+        ascii_offsets(tree, p, t.offset).map(|(at, sent)| at.filter(|_| sent == t.offset))
+    } else {
+        tree.open_read(p, 0)
+            .map(|(_, len)| (t.offset <= len).then_some(t.offset))
+    };
+    match at {
+        Ok(Some(at)) => Ok(at),
+        Ok(None) => Err(DataFailure::InvalidRestart),
+        Err(e) if storing && e.kind() == io::ErrorKind::NotFound => Err(DataFailure::InvalidRestart),
+        Err(e) => {
+            tracing::debug!(error = %e, "transfer refused");
+            Err(DataFailure::Unavailable)
+        }
     }
 }
 
@@ -558,7 +571,7 @@ impl State {
         match t.kind {
             TransferKind::Retrieve => {
                 let p = path.ok_or(DataFailure::Unavailable)?;
-                let offset = file_offset(tree, &p, t).map_err(fail)?;
+                let offset = file_offset(tree, &p, t)?;
                 let (f, _) = tree.open_read(&p, offset).map_err(fail)?;
                 Ok(Payload::File(f))
             }
@@ -567,7 +580,7 @@ impl State {
                 let keep = if t.kind == TransferKind::Append {
                     u64::MAX
                 } else {
-                    file_offset(tree, &p, t).map_err(fail)?
+                    file_offset(tree, &p, t)?
                 };
                 Ok(Payload::Upload(tree.begin_upload(&p, keep).map_err(fail)?))
             }
