@@ -152,7 +152,10 @@ pub struct Transfer {
     /// 0 comes as [`TransferKind::Store`] at the offset, RFC 3659 5.3), 0 otherwise. It counts octets
     /// of the data connection (RFC 3659 5.3: "the number of octets of the
     /// immediately-following transfer to not actually send"): with `ascii`,
-    /// octets of the TYPE A form, where each LF of the file is CRLF.
+    /// octets of the TYPE A form, where each LF of the file is CRLF. An
+    /// offset the file cannot honour (past its end, or between a CR and its
+    /// LF) is answered with [`DataFailure::InvalidRestart`] before any data
+    /// connection: the session has no file system to check it against.
     pub offset: u64,
     /// TYPE A: convert line endings (see [`crate::AsciiEncoder`]).
     pub ascii: bool,
