@@ -498,7 +498,7 @@ pub fn parse_epsv(text: &[u8]) -> Option<u16> {
 
 /// Reads the quoted path of a 257 reply (RFC 959 appendix II): `"` path `"`
 /// with embedded quotes doubled, and a CR padded with a NUL (RFC 2640 3.1:
-/// "the <NUL> character MUST be stripped away"). `None` for a CR or NUL in
+/// "the \<NUL\> character MUST be stripped away"). `None` for a CR or NUL in
 /// the path that is not such a pair.
 ///
 /// ```
