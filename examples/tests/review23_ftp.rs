@@ -287,6 +287,12 @@ async fn ftp_client_resume_refuses_a_local_file_larger_than_the_remote_one() {
     assert_eq!(std::fs::read(work.join("f.bin")).unwrap(), b"hello");
     let (ok, stdout, stderr) = ftp(args(&["get", "f.bin", "-c"]), &work).await;
     assert!(ok && stdout.contains("already complete"), "{stdout} {stderr}");
+    // An empty remote file with no local copy is downloaded, not "already
+    // complete" with nothing on disk.
+    std::fs::write(d.root().join("empty"), b"").unwrap();
+    let (ok, stdout, stderr) = ftp(args(&["get", "empty", "-c"]), &work).await;
+    assert!(ok, "{stdout} {stderr}");
+    assert_eq!(std::fs::read(work.join("empty")).unwrap(), b"", "{stdout}");
 }
 
 /// A plain server that logs anyone in and answers every other command

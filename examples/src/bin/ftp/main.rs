@@ -726,7 +726,8 @@ async fn execute(c: &mut Client, cmd: Cmd, default_path: Option<&str>) -> Result
                     local.display()
                 ));
             }
-            if resume && size == Some(have) {
+            // (A missing LOCAL counts 0 bytes: it is downloaded, even empty.)
+            if resume && size == Some(have) && local.exists() {
                 println!("{}: already complete ({have} bytes)", local.display());
                 return Ok(());
             }
