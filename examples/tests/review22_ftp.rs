@@ -79,29 +79,6 @@ async fn ftpd_answers_every_command_sent_before_a_half_close() {
     assert_eq!(c.line().await, "", "closed after the 221");
 }
 
-/// A logged-in control connection over AUTH TLS with PROT P, TYPE I and an
-/// EPSV data port ready.
-async fn tls_login_epsv(d: &Ftpd) -> (Raw, u16) {
-    let mut c = Raw::connect(d.port).await;
-    assert_eq!(c.reply().await.0, 220);
-    assert_eq!(c.cmd("AUTH TLS").await.0, 234);
-    c.tls().await;
-    assert_eq!(c.cmd("USER u").await.0, 331);
-    assert_eq!(c.cmd("PASS p").await.0, 230);
-    assert_eq!(c.cmd("PBSZ 0").await.0, 200);
-    assert_eq!(c.cmd("PROT P").await.0, 200);
-    assert_eq!(c.cmd("TYPE I").await.0, 200);
-    let (code, text) = c.cmd("EPSV").await;
-    assert_eq!(code, 229, "{text}");
-    let port: u16 = text
-        .split("(|||")
-        .nth(1)
-        .and_then(|r| r.split('|').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap();
-    (c, port)
-}
-
 // RFC 4217 12.6 ends a protected upload with "TLSshutdown()" before the
 // close, and TLS 1.3 (RFC 8446 6.1) requires close_notify: "Each party
 // MUST send a "close_notify" alert before closing its write side of the

@@ -439,3 +439,44 @@ async fn ftpd_refuses_a_restart_marker_past_the_end_of_the_file() {
     );
     assert_eq!(c.cmd("QUIT").await.0, 221);
 }
+
+// RFC 4217 10.2: on a protected data connection "Should the server not
+// like the TLS negotiation, then it will close the data port immediately
+// and follow the '150' command with a '522' reply, which indicates that
+// the TLS negotiation failed or was unacceptable"; and when the server
+// insists on a resumed TLS session, "If this is the reason for the refusal
+// to allow the data transfer, then the '522' reply should indicate this."
+// ftpd answered both with 425 ("Cannot open data connection"), which
+// says the connection never opened: a client cannot tell a TLS problem,
+// or the need to resume the session, from a network one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftpd_answers_a_failed_data_tls_negotiation_with_522() {
+    let dir = temp_dir("ftpd-data-tls-522");
+    let d = Ftpd::start_tls(&dir, &[]);
+    std::fs::write(d.root().join("f.bin"), b"hello").unwrap();
+    // No TLS from the client at all on the data connection.
+    let (mut c, port) = tls_login_epsv(&d).await;
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    c.send(b"RETR f.bin\r\n").await;
+    tcp.write_all(b"GET / HTTP/1.0\r\n\r\n").await.unwrap();
+    assert_eq!(c.reply().await.0, 150);
+    let (code, text) = c.reply().await;
+    assert_eq!(code, 522, "{text}");
+    assert_eq!(c.cmd("NOOP").await.0, 200);
+    drop(d);
+    // --require-tls: a data connection that does not resume the control
+    // connection's session (a client with a fresh session cache).
+    let dir = temp_dir("ftpd-data-tls-522-reuse");
+    let d = Ftpd::start_tls(&dir, &["--require-tls"]);
+    std::fs::write(d.root().join("f.bin"), b"hello").unwrap();
+    let (mut c, port) = tls_login_epsv(&d).await;
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    c.send(b"RETR f.bin\r\n").await;
+    let connector = examples::tls::connector(true, None).unwrap();
+    let name = examples::tls::server_name("localhost").unwrap();
+    let _data = connector.connect(name, tcp).await;
+    assert_eq!(c.reply().await.0, 150);
+    let (code, text) = c.reply().await;
+    assert_eq!(code, 522, "{text}");
+    assert!(text.to_ascii_lowercase().contains("resume"), "{text}");
+}

@@ -275,6 +275,13 @@ pub enum DataFailure {
     /// 4.1.3.4; RFC 3659 5.3: a "restart marker out of range" is reported
     /// on the transfer command that follows the REST).
     InvalidRestart,
+    /// PROT P: the TLS negotiation on the data connection failed or was
+    /// unacceptable: 522 after the 150 (RFC 4217 10.2).
+    TlsFailed,
+    /// PROT P: the data connection's TLS did not resume the session of the
+    /// control connection, which the server insists on: 522, saying so
+    /// (RFC 4217 10.2: "the '522' reply should indicate this").
+    TlsNotResumed,
 }
 
 /// Why the session closed by itself.
@@ -1111,7 +1118,7 @@ impl ServerSession {
         Ok(())
     }
 
-    /// Transfer `id` failed: 425, 426, 550, 451, 552 or 554 (see [`DataFailure`]).
+    /// Transfer `id` failed: 425, 426, 550, 451, 552, 554 or 522 (see [`DataFailure`]).
     ///
     /// # Errors
     ///
@@ -1129,6 +1136,11 @@ impl ServerSession {
             DataFailure::InvalidRestart => {
                 self.reply(554, b"Requested action not taken: invalid REST parameter");
             }
+            DataFailure::TlsFailed => self.reply(522, b"TLS negotiation on the data connection failed"),
+            DataFailure::TlsNotResumed => self.reply(
+                522,
+                b"TLS refused: the data connection must resume the control connection's TLS session",
+            ),
         }
         Ok(())
     }
