@@ -21,17 +21,26 @@ enum DataEnd {
 
 /// A server that takes AUTH TLS, PBSZ 0 and PROT P, and sends `payload`
 /// for any RETR (and a one-line listing for LIST) over a protected EPSV
-/// data connection ended as `end`, each followed by 226. Serves clients
-/// until the test ends.
-async fn protected_download_server(dir: &Path, payload: Vec<u8>, end: DataEnd) -> u16 {
+/// data connection ended as `end`, each followed by 226. With `other_cert`
+/// the data connections present another certificate than the control
+/// connection. Serves clients until the test ends.
+async fn protected_download_server(dir: &Path, payload: Vec<u8>, end: DataEnd, other_cert: bool) -> u16 {
     let id = examples::tls::load_or_create_self_signed(dir, &["localhost".to_owned()]).unwrap();
     let acceptor = examples::tls::acceptor(id).unwrap();
+    let data_acceptor = if other_cert {
+        let other =
+            examples::tls::load_or_create_self_signed(&dir.join("other"), &["localhost".to_owned()]).unwrap();
+        examples::tls::acceptor(other).unwrap()
+    } else {
+        acceptor.clone()
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
         loop {
             let (tcp, _) = listener.accept().await.unwrap();
-            let (acceptor, payload) = (acceptor.clone(), payload.clone());
+            let (acceptor, data_acceptor, payload) =
+                (acceptor.clone(), data_acceptor.clone(), payload.clone());
             tokio::spawn(async move {
                 let mut conn = examples::net::Conn::Plain(tcp);
                 let mut data_listener = None;
@@ -67,7 +76,10 @@ async fn protected_download_server(dir: &Path, payload: Vec<u8>, end: DataEnd) -
                             let l = data_listener.take().unwrap();
                             conn.write_all(b"150 here\r\n").await.unwrap();
                             let (d, _) = l.accept().await.unwrap();
-                            let mut d = acceptor.accept(d).await.unwrap();
+                            let Ok(mut d) = data_acceptor.accept(d).await else {
+                                conn.write_all(b"522 TLS failed\r\n").await.unwrap();
+                                continue;
+                            };
                             let body: &[u8] = if verb == "RETR" {
                                 &payload
                             } else {
@@ -153,7 +165,7 @@ async fn ftp_client_refuses_a_protected_download_truncated_without_close_notify(
         a.extend(cmd.iter().map(|s| (*s).to_owned()));
         a
     };
-    let cut = protected_download_server(&dir, payload.clone(), DataEnd::Fin).await;
+    let cut = protected_download_server(&dir, payload.clone(), DataEnd::Fin, false).await;
     // A fresh download: fails, leaves nothing behind.
     let (ok, _, stderr) = ftp(args(cut, &["get", "f.bin"]), &work).await;
     assert!(!ok, "a truncated download succeeded");
@@ -181,7 +193,7 @@ async fn ftp_client_refuses_a_protected_download_truncated_without_close_notify(
     assert!(std::fs::read(work.join("f.bin")).unwrap() == payload);
     std::fs::remove_file(work.join("f.bin")).unwrap();
     // A server that ends with close_notify (vsftpd, pure-ftpd) is complete.
-    let clean = protected_download_server(&dir, payload.clone(), DataEnd::CloseNotify).await;
+    let clean = protected_download_server(&dir, payload.clone(), DataEnd::CloseNotify, false).await;
     let (ok, _, stderr) = ftp(args(clean, &["get", "f.bin"]), &work).await;
     assert!(ok, "{stderr}");
     assert!(std::fs::read(work.join("f.bin")).unwrap() == payload);
@@ -479,4 +491,40 @@ async fn ftpd_answers_a_failed_data_tls_negotiation_with_522() {
     let (code, text) = c.reply().await;
     assert_eq!(code, 522, "{text}");
     assert!(text.to_ascii_lowercase().contains("resume"), "{text}");
+}
+
+// RFC 4217 15.1.1: "It is strongly recommended that the certificate used
+// for server authentication of Data connections be the same certificate as
+// that used for the corresponding Control connection. If different
+// certificates are to be used, there should be some other mechanism that
+// the client can use to cross-check the data and control connection server
+// identities." With --insecure (-k: a self-signed server) the ftp client
+// checked no certificate at all on the data connections, so whoever took
+// over a data connection (a PASV port raced, a path in the middle of that
+// connection alone) could read an upload or feed a download under any
+// certificate. With -k the data connection must now present the control
+// connection's certificate (a resumed session carries it); without -k each
+// is verified against the host name as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftp_client_with_insecure_pins_the_data_certificate_to_the_control_one() {
+    let dir = temp_dir("ftp-data-cert-pin");
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let payload = b"secret data".to_vec();
+    let args = |port: u16| -> Vec<String> {
+        let url = format!("ftp://u:p@127.0.0.1:{port}");
+        ["--tls", "-k", "-q", "--timeout", "10", &url, "get", "f.bin"]
+            .map(str::to_owned)
+            .to_vec()
+    };
+    let other = protected_download_server(&dir.join("a"), payload.clone(), DataEnd::CloseNotify, true).await;
+    let (ok, _, stderr) = ftp(args(other), &work).await;
+    assert!(!ok, "a data connection with another certificate was used");
+    assert!(stderr.contains("certificate"), "{stderr}");
+    assert_eq!(names_in(&work), Vec::<String>::new());
+    let same = protected_download_server(&dir.join("b"), payload.clone(), DataEnd::CloseNotify, false).await;
+    let (ok, _, stderr) = ftp(args(same), &work).await;
+    assert!(ok, "{stderr}");
+    assert_eq!(std::fs::read(work.join("f.bin")).unwrap(), payload);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -21,6 +21,9 @@
 //! fails and a fresh download's partial file is deleted (a resumed one
 //! keeps what came, for the next `-c`); `--accept-tls-download-eof` takes
 //! such an end as complete, for servers that never send close_notify.
+//! With `--insecure` (`-k`, any certificate accepted) a data connection
+//! must present the same certificate as the control connection (RFC 4217
+//! 15.1.1), so no one but that server can take a transfer over.
 //! Transfers show indicatif progress bars.
 
 mod url;
@@ -65,7 +68,8 @@ struct Args {
     /// Use plain FTP even when the server offers TLS.
     #[arg(long, conflicts_with = "tls")]
     no_tls: bool,
-    /// Accept any server certificate (self-signed test servers).
+    /// Accept any server certificate (self-signed test servers). The data
+    /// connections must then present the control connection's certificate.
     #[arg(long, short = 'k')]
     insecure: bool,
     /// Extra trusted CA certificates (PEM).
@@ -164,6 +168,11 @@ struct Client {
     ascii: bool,
     /// `--accept-tls-download-eof`.
     accept_tls_eof: bool,
+    /// `--insecure`: no certificate is verified, so the data connections
+    /// must present the control connection's (RFC 4217 15.1.1).
+    pin_data_cert: bool,
+    /// The control connection's certificate (DER), once TLS is on.
+    control_cert: Option<Vec<u8>>,
     listener: Option<TcpListener>,
 }
 
@@ -226,6 +235,8 @@ impl Client {
             quiet: args.quiet,
             ascii: args.ascii,
             accept_tls_eof: args.accept_tls_download_eof,
+            pin_data_cert: args.insecure,
+            control_cert: None,
             listener: None,
         };
         loop {
@@ -268,6 +279,7 @@ impl Client {
                         .start_client_tls(&connector, &self.host)
                         .await
                         .map_err(|e| format!("TLS: {e}"))?;
+                    self.control_cert = self.conn.peer_certificate().map(<[u8]>::to_vec);
                     self.s.tls_established().map_err(err)?;
                 }
                 Some(ev) => return Ok(ev),
@@ -368,7 +380,19 @@ impl Client {
                     } => {
                         let job = job.take().ok_or("a second data connection was asked for")?;
                         let tls = if protected {
-                            Some((self.connector.clone().ok_or("TLS is off")?, self.host.clone()))
+                            Some(DataTls {
+                                connector: self.connector.clone().ok_or("TLS is off")?,
+                                host: self.host.clone(),
+                                pin: if self.pin_data_cert {
+                                    Some(
+                                        self.control_cert
+                                            .clone()
+                                            .ok_or("no control connection certificate")?,
+                                    )
+                                } else {
+                                    None
+                                },
+                            })
                         } else {
                             None
                         };
@@ -486,6 +510,17 @@ async fn sleep_opt(at: Option<Instant>) {
     }
 }
 
+/// TLS on a data connection (PROT P).
+struct DataTls {
+    connector: TlsConnector,
+    host: String,
+    /// With `--insecure`, the certificate the data connection must present:
+    /// the control connection's. RFC 4217 15.1.1 asks for the same
+    /// certificate on both, or another way to cross-check them; without
+    /// `--insecure` each is verified against the host name.
+    pin: Option<Vec<u8>>,
+}
+
 /// How long a data connection may stall, and how a protected download may end.
 #[derive(Debug, Clone, Copy)]
 struct DataEnd {
@@ -498,7 +533,7 @@ struct DataEnd {
 async fn data(
     target: DataTarget,
     listener: Option<(TcpListener, IpAddr)>,
-    tls: Option<(TlsConnector, String)>,
+    tls: Option<DataTls>,
     job: DataJob,
     ascii: bool,
     end: DataEnd,
@@ -532,10 +567,19 @@ async fn data(
     };
     let _ = tcp.set_nodelay(true);
     let mut conn = Conn::Plain(tcp);
-    if let Some((connector, host)) = tls {
+    if let Some(t) = tls {
         // Same connector as the control connection: rustls offers the
         // control session's ticket, so the server sees a resumed session.
-        conn.start_client_tls(&connector, &host).await?;
+        conn.start_client_tls(&t.connector, &t.host).await?;
+        if let Some(pin) = &t.pin
+            && conn.peer_certificate() != Some(&pin[..])
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "the data connection presented another TLS certificate than the control connection \
+                 (RFC 4217 15.1.1); with --insecure they must be the same",
+            ));
+        }
     }
     let mut total = 0u64;
     let mut buf = vec![0u8; 256 * 1024];
