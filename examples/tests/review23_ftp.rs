@@ -528,3 +528,92 @@ async fn ftp_client_with_insecure_pins_the_data_certificate_to_the_control_one()
     assert_eq!(std::fs::read(work.join("f.bin")).unwrap(), payload);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A plain server whose RETR sends `sent` on an EPSV data connection after
+/// a 150, closes it, then gives `last` as the final reply.
+async fn plain_retr_server(sent: &'static [u8], last: &'static [u8]) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let mut conn = examples::net::Conn::Plain(tcp);
+                let mut data_listener = None;
+                conn.write_all(b"220 fake\r\n").await.unwrap();
+                loop {
+                    let line = read_line(&mut conn).await;
+                    let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "" => return,
+                        "FEAT" => b"211-Features:\r\n EPSV\r\n211 End\r\n",
+                        "USER" => b"331 pw\r\n",
+                        "PASS" => b"230 ok\r\n",
+                        "TYPE" => b"200 ok\r\n",
+                        "SIZE" => b"213 100\r\n",
+                        "EPSV" => {
+                            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                            let p = l.local_addr().unwrap().port();
+                            data_listener = Some(l);
+                            let r = format!("229 Entering Extended Passive Mode (|||{p}|)\r\n");
+                            conn.write_all(r.as_bytes()).await.unwrap();
+                            continue;
+                        }
+                        "RETR" => {
+                            let l = data_listener.take().unwrap();
+                            conn.write_all(b"150 here\r\n").await.unwrap();
+                            let (mut d, _) = l.accept().await.unwrap();
+                            d.write_all(sent).await.unwrap();
+                            d.shutdown().await.unwrap();
+                            last
+                        }
+                        "ABOR" => b"225 no transfer\r\n",
+                        "QUIT" => {
+                            let _ = conn.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"502 no\r\n",
+                    };
+                    if conn.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+// RFC 959 4.2 and 5.4 (RETR: "125, 150 ... 425, 426, 451"): a 1yz, data,
+// then a 4yz is a failed transfer even though the data connection ended
+// normally. Checked (no change needed): the ftp client fails, and a fresh
+// download leaves no file, not even the partial one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftp_client_fails_a_download_whose_150_is_followed_by_426() {
+    let dir = temp_dir("ftp-150-426");
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let port = plain_retr_server(
+        b"half of the file",
+        b"426 Connection closed; transfer aborted\r\n",
+    )
+    .await;
+    let url = format!("ftp://u:p@127.0.0.1:{port}");
+    let args = ["-q", "--timeout", "10", &url, "get", "f.bin"]
+        .map(str::to_owned)
+        .to_vec();
+    let (ok, _, stderr) = ftp(args.clone(), &work).await;
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("426"), "{stderr}");
+    assert_eq!(names_in(&work), Vec::<String>::new());
+    // The same with a 226: the file is there.
+    let port = plain_retr_server(b"all of the file", b"226 done\r\n").await;
+    let url = format!("ftp://u:p@127.0.0.1:{port}");
+    let args = ["-q", "--timeout", "10", &url, "get", "f.bin"]
+        .map(str::to_owned)
+        .to_vec();
+    let (ok, _, stderr) = ftp(args, &work).await;
+    assert!(ok, "{stderr}");
+    assert_eq!(std::fs::read(work.join("f.bin")).unwrap(), b"all of the file");
+    let _ = std::fs::remove_dir_all(&dir);
+}
