@@ -617,3 +617,34 @@ async fn ftp_client_fails_a_download_whose_150_is_followed_by_426() {
     assert_eq!(std::fs::read(work.join("f.bin")).unwrap(), b"all of the file");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// RFC 1123 4.1.4.3: a User-FTP "SHOULD have a "verbose" mode in which all
+// commands it sends and the full text and reply codes it receives are
+// displayed, for diagnosis of problems." The ftp client had none (only
+// RUST_LOG tracing, which shows neither). `-v` now shows every command
+// line sent (the PASS and ACCT arguments hidden) and every reply line
+// received, on stderr.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftp_client_verbose_mode_shows_commands_and_replies() {
+    let dir = temp_dir("ftp-verbose");
+    let d = Ftpd::start(&dir, &[]);
+    let url = format!("ftp://u:p@127.0.0.1:{}", d.port);
+    let args = ["-v", "-q", "--timeout", "10", &url, "mkdir", "newdir"]
+        .map(str::to_owned)
+        .to_vec();
+    let (ok, _, stderr) = ftp(args, &dir).await;
+    assert!(ok, "{stderr}");
+    for want in [
+        "--> USER u",
+        "--> PASS ****",
+        "<-- 230 ",
+        "--> MKD newdir",
+        "<-- 257 ",
+        "<-- 221 ",
+    ] {
+        assert!(stderr.contains(want), "{want:?} not shown:\n{stderr}");
+    }
+    assert!(!stderr.contains("PASS p"), "the password was shown:\n{stderr}");
+    // Multi-line replies are shown whole.
+    assert!(stderr.contains("<-- 211-"), "{stderr}");
+}

@@ -24,7 +24,8 @@
 //! With `--insecure` (`-k`, any certificate accepted) a data connection
 //! must present the same certificate as the control connection (RFC 4217
 //! 15.1.1), so no one but that server can take a transfer over.
-//! Transfers show indicatif progress bars.
+//! Transfers show indicatif progress bars; `-v` shows the control
+//! connection (commands sent, replies received; no password).
 
 mod url;
 
@@ -90,6 +91,10 @@ struct Args {
     /// transfer fails. For servers that never send close_notify.
     #[arg(long)]
     accept_tls_download_eof: bool,
+    /// Show every command sent (`--> `, the PASS and ACCT arguments hidden)
+    /// and every reply line received (`<-- `) on stderr (RFC 1123 4.1.4.3).
+    #[arg(long, short = 'v')]
+    verbose: bool,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -173,7 +178,58 @@ struct Client {
     pin_data_cert: bool,
     /// The control connection's certificate (DER), once TLS is on.
     control_cert: Option<Vec<u8>>,
+    /// `--verbose`: the control connection shown on stderr.
+    trace: Option<Trace>,
     listener: Option<TcpListener>,
+}
+
+/// `--verbose` (RFC 1123 4.1.4.3): the control connection's lines on
+/// stderr, each escaped for the terminal, a password never shown.
+#[derive(Debug, Default)]
+struct Trace {
+    /// The start of a reply line that has not ended yet.
+    partial: Vec<u8>,
+}
+
+impl Trace {
+    /// The longest line kept whole; a longer one is shown in pieces.
+    const MAX_LINE: usize = 4096;
+
+    fn show(prefix: &str, line: &[u8]) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        eprintln!(
+            "{prefix}{}",
+            examples::escape_log_text(&String::from_utf8_lossy(line))
+        );
+    }
+
+    /// Command lines about to be sent (the session queues whole lines).
+    fn sent(&self, out: &[u8]) {
+        for line in out.split_inclusive(|&b| b == b'\n') {
+            let line = line.strip_suffix(b"\n").unwrap_or(line);
+            let verb = line.split(|&b| b == b' ').next().unwrap_or_default();
+            if verb.eq_ignore_ascii_case(b"PASS") || verb.eq_ignore_ascii_case(b"ACCT") {
+                Self::show("--> ", &[verb, &b" ****"[..]].concat());
+            } else {
+                Self::show("--> ", line);
+            }
+        }
+    }
+
+    /// Bytes read from the control connection: each complete line shown.
+    fn received(&mut self, mut bytes: &[u8]) {
+        while let Some(i) = bytes.iter().position(|&b| b == b'\n') {
+            self.partial.extend_from_slice(&bytes[..i]);
+            Self::show("<-- ", &self.partial);
+            self.partial.clear();
+            bytes = &bytes[i + 1..];
+        }
+        self.partial.extend_from_slice(bytes);
+        if self.partial.len() > Self::MAX_LINE {
+            Self::show("<-- ", &self.partial);
+            self.partial.clear();
+        }
+    }
 }
 
 /// How the data of one transfer is moved.
@@ -237,6 +293,7 @@ impl Client {
             accept_tls_eof: args.accept_tls_download_eof,
             pin_data_cert: args.insecure,
             control_cert: None,
+            trace: args.verbose.then(Trace::default),
             listener: None,
         };
         loop {
@@ -268,12 +325,22 @@ impl Client {
         }
     }
 
+    /// Writes what the session has to send (shown first with `--verbose`).
+    async fn flush(&mut self) -> Result<()> {
+        if let Some(t) = &self.trace
+            && let Some(out) = self.s.poll_transmit()
+        {
+            t.sent(out);
+        }
+        self.conn.flush_session(&mut self.s).await.map_err(err)
+    }
+
     /// Reads until the session has an event (TLS upgrades are done here).
     async fn next_event(&mut self) -> Result<ClientEvent> {
         loop {
             match self.s.poll_event().map_err(err)? {
                 Some(ClientEvent::StartTls) => {
-                    self.conn.flush_session(&mut self.s).await.map_err(err)?;
+                    self.flush().await?;
                     let connector = self.connector.clone().ok_or("TLS is off")?;
                     self.conn
                         .start_client_tls(&connector, &self.host)
@@ -284,7 +351,7 @@ impl Client {
                 }
                 Some(ev) => return Ok(ev),
                 None => {
-                    self.conn.flush_session(&mut self.s).await.map_err(err)?;
+                    self.flush().await?;
                     if self.s.is_closed() {
                         return Err("connection closed".into());
                     }
@@ -298,7 +365,12 @@ impl Client {
                             self.s.poll_event().map_err(err)?;
                             return Err("server closed the connection".into());
                         }
-                        examples::net::Read::Data(_) | examples::net::Read::Timeout => {}
+                        examples::net::Read::Data(n) => {
+                            if let Some(t) = &mut self.trace {
+                                t.received(&self.buf[..n]);
+                            }
+                        }
+                        examples::net::Read::Timeout => {}
                     }
                 }
             }
@@ -443,7 +515,7 @@ impl Client {
                     ev => tracing::debug!(?ev, "during transfer"),
                 }
             }
-            self.conn.flush_session(&mut self.s).await.map_err(err)?;
+            self.flush().await?;
             if self.s.is_closed() {
                 return Err("connection closed".into());
             }
@@ -455,7 +527,12 @@ impl Client {
                         let _ = self.s.poll_event();
                         return Err("server closed the connection".into());
                     }
-                    Ok(n) => self.s.handle_input(&self.buf[..n]),
+                    Ok(n) => {
+                        if let Some(t) = &mut self.trace {
+                            t.received(&self.buf[..n]);
+                        }
+                        self.s.handle_input(&self.buf[..n]);
+                    }
                 },
                 r = join_opt(&mut task) => {
                     let id = task.take().map(|(id, _)| id);
