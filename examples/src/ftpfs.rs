@@ -311,7 +311,10 @@ impl FileTree {
     ///
     /// # Errors
     ///
-    /// As [`resolve_new`](Self::resolve_new), or I/O errors.
+    /// As [`resolve_new`](Self::resolve_new), or I/O errors; for a resumed
+    /// STOR (`keep` neither 0 nor `u64::MAX`), `NotFound` without an
+    /// existing file and `InvalidInput` when it is shorter than `keep`
+    /// (RFC 3659 5.3: the data goes at the restart marker).
     pub fn begin_upload(&self, vpath: &str, keep: u64) -> io::Result<Upload> {
         let dest = self.resolve_new(vpath)?;
         if dest.is_dir() {
@@ -326,7 +329,7 @@ impl FileTree {
             std::process::id(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         ));
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         let mut upload = Upload {
             file: None,
             tmp,
@@ -339,14 +342,24 @@ impl FileTree {
             append: keep == u64::MAX,
             reserved: false,
         };
-        if keep > 0
-            && !upload.append
-            && let Ok(mut old) = open_regular(&upload.dest, OpenOptions::new().read(true))
-        {
-            let kept = io::copy(&mut io::Read::take(&mut old, keep), &mut file)?;
-            upload.written = kept;
-        }
+        // From here a failure drops `upload`, which removes the temporary file.
         upload.file = Some(file);
+        if keep > 0 && !upload.append {
+            let mut old = open_regular(&upload.dest, OpenOptions::new().read(true))?;
+            let Some(file) = upload.file.as_mut() else {
+                return Err(io::Error::other("upload file missing"));
+            };
+            let kept = io::copy(&mut io::Read::take(&mut old, keep), file)?;
+            upload.written = kept;
+            // The data goes at the restart marker (RFC 3659 5.3): a file
+            // shorter than it has no such place.
+            if kept < keep {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "restart offset past the end of the file",
+                ));
+            }
+        }
         Ok(upload)
     }
 

@@ -54,6 +54,19 @@ impl Conn {
         matches!(self, Conn::ServerTls(_) | Conn::ClientTls(_))
     }
 
+    /// The peer's end-entity certificate (DER) once TLS is on and the peer
+    /// presented one; a resumed session gives the certificate of the
+    /// session it resumes.
+    #[must_use]
+    pub fn peer_certificate(&self) -> Option<&[u8]> {
+        let certs = match self {
+            Conn::ServerTls(s) => s.get_ref().1.peer_certificates(),
+            Conn::ClientTls(s) => s.get_ref().1.peer_certificates(),
+            Conn::Plain(_) | Conn::Upgrading => None,
+        };
+        certs?.first().map(AsRef::as_ref)
+    }
+
     /// The underlying TCP stream (for addresses).
     ///
     /// # Errors

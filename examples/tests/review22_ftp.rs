@@ -79,29 +79,6 @@ async fn ftpd_answers_every_command_sent_before_a_half_close() {
     assert_eq!(c.line().await, "", "closed after the 221");
 }
 
-/// A logged-in control connection over AUTH TLS with PROT P, TYPE I and an
-/// EPSV data port ready.
-async fn tls_login_epsv(d: &Ftpd) -> (Raw, u16) {
-    let mut c = Raw::connect(d.port).await;
-    assert_eq!(c.reply().await.0, 220);
-    assert_eq!(c.cmd("AUTH TLS").await.0, 234);
-    c.tls().await;
-    assert_eq!(c.cmd("USER u").await.0, 331);
-    assert_eq!(c.cmd("PASS p").await.0, 230);
-    assert_eq!(c.cmd("PBSZ 0").await.0, 200);
-    assert_eq!(c.cmd("PROT P").await.0, 200);
-    assert_eq!(c.cmd("TYPE I").await.0, 200);
-    let (code, text) = c.cmd("EPSV").await;
-    assert_eq!(code, 229, "{text}");
-    let port: u16 = text
-        .split("(|||")
-        .nth(1)
-        .and_then(|r| r.split('|').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap();
-    (c, port)
-}
-
 // RFC 4217 12.6 ends a protected upload with "TLSshutdown()" before the
 // close, and TLS 1.3 (RFC 8446 6.1) requires close_notify: "Each party
 // MUST send a "close_notify" alert before closing its write side of the
@@ -284,20 +261,6 @@ async fn ftpd_sorts_large_listings_too() {
         .map(|l| l.rsplit(' ').next().unwrap().to_owned())
         .collect();
     assert!(got == names, "LIST of 2500 entries is not sorted");
-}
-
-/// One line (CRLF stripped) from `conn`, reading a byte at a time so that
-/// nothing past it is consumed before a TLS upgrade.
-async fn read_line(conn: &mut examples::net::Conn) -> String {
-    let mut line = Vec::new();
-    let mut b = [0u8; 1];
-    while !line.ends_with(b"\r\n") {
-        if conn.read(&mut b).await.unwrap_or(0) == 0 {
-            break;
-        }
-        line.push(b[0]);
-    }
-    String::from_utf8_lossy(&line).trim_end().to_owned()
 }
 
 /// A server that offers AUTH TLS but refuses PROT P (536, RFC 2228 4),

@@ -5,8 +5,8 @@ Usage: ftplib_checks.py MODE HOST PORT USER PASSWORD ROOT [OUTSIDE]
 
 MODE is one of:
   plain    login, LIST, MLSD, RETR/STOR binary and ASCII, REST (both ways),
-           rename, delete, directories, SIZE/MDTM, passive and active, ABOR
-           during RETR and STOR
+           rename, delete, directories, SIZE/MDTM, STAT of a large
+           directory, passive and active, ABOR during RETR and STOR
   tls      FTP_TLS with PROT P: login, LIST, MLSD, STOR/RETR, passive and active
   tlsreuse FTP_TLS whose data connections resume the control TLS session
            (for a server started with --require-tls); plain login refused
@@ -244,6 +244,24 @@ def mode_plain(host, port, user, password, root):
             expect(str(e).startswith("550"), str(e))
         else:
             raise AssertionError("second DELE succeeded")
+
+    @check("plain: STAT of a 5000-entry directory lists it all on the control connection")
+    def _():
+        # RFC 959 4.1.3: STAT with a path is LIST over the control connection.
+        big = os.path.join(root, "statdir")
+        os.mkdir(big)
+        names = [f"entry-{i:05d}" for i in range(5000)]
+        for n in names:
+            open(os.path.join(big, n), "wb").close()
+        r = ftp.sendcmd("STAT -l statdir")
+        lines = r.split("\n")
+        expect(lines[0].startswith("213-") and lines[-1].startswith("213 "), lines[0] + lines[-1])
+        got = [l.rsplit(" ", 1)[-1] for l in lines[1:-1]]
+        expect(got == names, f"{len(got)} entries listed")
+        for n in names:
+            os.remove(os.path.join(big, n))
+        os.rmdir(big)
+        ftp.voidcmd("NOOP")
 
     @check("plain: RETR of a missing file gets 550 and the session goes on")
     def _():

@@ -213,7 +213,12 @@ pub enum ClientEvent {
     Listen(TransferId),
     /// Get the data connection, then move the data; call
     /// [`ClientSession::data_closed`] when the download reached EOF or the
-    /// upload was written and shut down.
+    /// upload was written and shut down. With `protected`, a download's
+    /// EOF is the server's TLS close_notify: a connection that closes
+    /// without one may have been cut by an attacker (RFC 4217 12.6, RFC
+    /// 8446 6.1), so treat it as a failed transfer ([`ClientSession::abort`])
+    /// unless the user chose to accept it; and end an upload with
+    /// close_notify before the TCP close.
     OpenDataChannel {
         /// The transfer.
         id: TransferId,
@@ -811,7 +816,9 @@ impl ClientSession {
     }
 
     /// The data connection of transfer `id` is finished (download at EOF,
-    /// upload written and shut down).
+    /// upload written and shut down; on a protected connection the EOF of
+    /// a download is the TLS close_notify, see
+    /// [`ClientEvent::OpenDataChannel`]).
     ///
     /// # Errors
     ///

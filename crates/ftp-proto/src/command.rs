@@ -7,9 +7,9 @@
 //!
 //! # CR in pathnames (RFC 2640 3.1)
 //!
-//! "When a <CR> character is encountered as part of a pathname it MUST be
-//! padded with a <NUL> character prior to sending the command. On receipt
-//! of a pathname containing a <CR><NUL> sequence the <NUL> character MUST
+//! "When a \<CR\> character is encountered as part of a pathname it MUST be
+//! padded with a \<NUL\> character prior to sending the command. On receipt
+//! of a pathname containing a \<CR\>\<NUL\> sequence the \<NUL\> character MUST
 //! be stripped away." [`Command::encode`] pads a CR in a pathname argument
 //! (the commands of [`Command::takes_pathname`]); [`unpad_cr`] strips the
 //! NUL from a received line before [`Command::parse`], which takes a CR only
@@ -150,7 +150,7 @@ pub enum Command<'a> {
     Retr(&'a [u8]),
     /// STOR path.
     Stor(&'a [u8]),
-    /// STOU [path] (the argument is a common extension).
+    /// STOU \[path\] (the argument is a common extension).
     Stou(Option<&'a [u8]>),
     /// APPE path.
     Appe(&'a [u8]),
@@ -179,15 +179,15 @@ pub enum Command<'a> {
     Pwd,
     /// LIST [path or options].
     List(Option<&'a [u8]>),
-    /// NLST [path].
+    /// NLST \[path\].
     Nlst(Option<&'a [u8]>),
     /// SITE string.
     Site(&'a [u8]),
     /// SYST.
     Syst,
-    /// STAT [path].
+    /// STAT \[path\].
     Stat(Option<&'a [u8]>),
-    /// HELP [topic].
+    /// HELP \[topic\].
     Help(Option<&'a [u8]>),
     /// NOOP.
     Noop,
@@ -203,7 +203,7 @@ pub enum Command<'a> {
     Ccc,
     /// FEAT (RFC 2389).
     Feat,
-    /// OPTS command [params] (RFC 2389), e.g. `OPTS UTF8 ON` (RFC 2640) or `OPTS MLST type;size;`.
+    /// OPTS command \[params\] (RFC 2389), e.g. `OPTS UTF8 ON` (RFC 2640) or `OPTS MLST type;size;`.
     Opts {
         /// The command whose options are set.
         command: &'a [u8],
@@ -218,11 +218,11 @@ pub enum Command<'a> {
     Size(&'a [u8]),
     /// MDTM path (RFC 3659 3).
     Mdtm(&'a [u8]),
-    /// MLST [path] (RFC 3659 7).
+    /// MLST \[path\] (RFC 3659 7).
     Mlst(Option<&'a [u8]>),
-    /// MLSD [path] (RFC 3659 7).
+    /// MLSD \[path\] (RFC 3659 7).
     Mlsd(Option<&'a [u8]>),
-    /// LANG [tag] (RFC 2640 4.1).
+    /// LANG \[tag\] (RFC 2640 4.1).
     Lang(Option<&'a [u8]>),
     /// HOST name (RFC 7151).
     Host(&'a [u8]),
@@ -253,7 +253,7 @@ pub enum Command<'a> {
 }
 
 /// Strips the `NUL` that pads every CR of a received command line (RFC 2640
-/// 3.1: "On receipt of a pathname containing a <CR><NUL> sequence the <NUL>
+/// 3.1: "On receipt of a pathname containing a \<CR\>\<NUL\> sequence the \<NUL\>
 /// character MUST be stripped away"). `None` when a CR is not followed by
 /// `NUL`: a bare CR, which the line may not hold. The line is borrowed back
 /// when it holds no CR.

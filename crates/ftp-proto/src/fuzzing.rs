@@ -267,6 +267,12 @@ fn answer(s: &mut ServerSession, ev: ServerEvent, now: Instant) {
         }
         ServerEvent::Account { .. } => s.login_accept(),
         ServerEvent::Request(req) => {
+            if let crate::server::Request::Stat(p) = &req
+                && p.ends_with(b"big")
+            {
+                // A STAT listing sent in pieces, then ended.
+                let _ = s.complete_part(&[&b"-rw-r--r-- 1 ftp ftp 1 Jan 01 2024 a"[..], b"213 b"]);
+            }
             let outcome = match req {
                 crate::server::Request::Size { .. } => Outcome::Size(42),
                 crate::server::Request::ModTime(_) => Outcome::Time(now_ts()),

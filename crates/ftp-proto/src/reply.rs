@@ -271,7 +271,7 @@ impl OwnedReply {
 
 /// CR, LF and NUL never go out in a reply line, except a CR padded with a
 /// NUL (RFC 2640 3.1: the form a pathname with a CR takes, as in a 257).
-fn check_reply_line(l: &[u8]) -> Result<(), EncodeError> {
+pub(crate) fn check_reply_line(l: &[u8]) -> Result<(), EncodeError> {
     let mut from = 0;
     while let Some(i) = memchr::memchr3(b'\r', b'\n', 0, &l[from..]).map(|i| from + i) {
         if l[i] != b'\r' || l.get(i + 1) != Some(&0) {
@@ -312,26 +312,37 @@ pub fn encode_reply(code: u16, lines: &[&[u8]], out: &mut BytesMut) -> Result<()
     for l in lines {
         check_reply_line(l)?;
     }
-    let mut c = [b'0'; 3];
-    crate::time::put_num(&mut c, u32::from(code));
     if let Some((first, inner)) = rest.split_first() {
-        out.extend_from_slice(&c);
-        out.extend_from_slice(b"-");
-        out.extend_from_slice(first);
-        out.extend_from_slice(b"\r\n");
+        write_reply_line(code, b'-', first, out);
         for l in inner {
-            if code_of(l).is_some() && matches!(l.get(3), None | Some(b' ' | b'-')) {
-                out.extend_from_slice(b" ");
-            }
-            out.extend_from_slice(l);
-            out.extend_from_slice(b"\r\n");
+            write_inner_line(l, out);
         }
     }
-    out.extend_from_slice(&c);
-    out.extend_from_slice(b" ");
-    out.extend_from_slice(last);
-    out.extend_from_slice(b"\r\n");
+    write_reply_line(code, b' ', last, out);
     Ok(())
+}
+
+/// Writes `code`, `sep` (`-` opens a multi-line reply, a space ends a
+/// reply), `text` and CRLF. The code is in 100..=599 and `text` was checked
+/// with [`check_reply_line`].
+pub(crate) fn write_reply_line(code: u16, sep: u8, text: &[u8], out: &mut BytesMut) {
+    let mut c = [b'0'; 3];
+    crate::time::put_num(&mut c, u32::from(code));
+    out.extend_from_slice(&c);
+    out.extend_from_slice(&[sep]);
+    out.extend_from_slice(text);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes an inner line of a multi-line reply (checked with
+/// [`check_reply_line`]) and CRLF, with a leading space when it could be
+/// taken for a reply line (RFC 959 4.2).
+pub(crate) fn write_inner_line(l: &[u8], out: &mut BytesMut) {
+    if code_of(l).is_some() && matches!(l.get(3), None | Some(b' ' | b'-')) {
+        out.extend_from_slice(b" ");
+    }
+    out.extend_from_slice(l);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// One line of a FEAT reply (RFC 2389 3.2): the feature name and its parameters.
@@ -487,7 +498,7 @@ pub fn parse_epsv(text: &[u8]) -> Option<u16> {
 
 /// Reads the quoted path of a 257 reply (RFC 959 appendix II): `"` path `"`
 /// with embedded quotes doubled, and a CR padded with a NUL (RFC 2640 3.1:
-/// "the <NUL> character MUST be stripped away"). `None` for a CR or NUL in
+/// "the \<NUL\> character MUST be stripped away"). `None` for a CR or NUL in
 /// the path that is not such a pair.
 ///
 /// ```

@@ -31,7 +31,10 @@ use crate::error::{Error, ErrorKind, UsageError};
 use crate::limits::Limits;
 use crate::list::MlsxFacts;
 use crate::parse::{eq_ic, write_u64};
-use crate::reply::{encode_reply, write_257_path, write_epsv_text, write_pasv_text};
+use crate::reply::{
+    check_reply_line, encode_reply, write_257_path, write_epsv_text, write_inner_line, write_pasv_text,
+    write_reply_line,
+};
 use crate::time::Timestamp;
 use bytes::{Bytes, BytesMut};
 use proto_core::{Deadline, LineConfig, LineError, LineFramer, Secret, Session, TransmitQueue};
@@ -149,7 +152,10 @@ pub struct Transfer {
     /// 0 comes as [`TransferKind::Store`] at the offset, RFC 3659 5.3), 0 otherwise. It counts octets
     /// of the data connection (RFC 3659 5.3: "the number of octets of the
     /// immediately-following transfer to not actually send"): with `ascii`,
-    /// octets of the TYPE A form, where each LF of the file is CRLF.
+    /// octets of the TYPE A form, where each LF of the file is CRLF. An
+    /// offset the file cannot honour (past its end, or between a CR and its
+    /// LF) is answered with [`DataFailure::InvalidRestart`] before any data
+    /// connection: the session has no file system to check it against.
     pub offset: u64,
     /// TYPE A: convert line endings (see [`crate::AsciiEncoder`]).
     pub ascii: bool,
@@ -210,7 +216,9 @@ pub enum Request {
         /// The facts selected with OPTS MLST.
         facts: MlsxFacts,
     },
-    /// STAT with a path: answer with [`Outcome::Lines`] (a listing).
+    /// STAT with a path: answer with [`Outcome::Lines`] (a listing, as LIST
+    /// gives it: RFC 959 4.1.3). A listing of any size can go out in pieces
+    /// with [`ServerSession::complete_part`] first.
     Stat(Bytes),
     /// SITE: answer with [`Outcome::Reply`] or a failure.
     Site(Bytes),
@@ -232,7 +240,8 @@ pub enum Outcome {
     Size(u64),
     /// The time for MDTM (valid, year 1000 to 9999: RFC 3659 2.3).
     Time(Timestamp),
-    /// Lines for MLST and STAT.
+    /// Lines for MLST and STAT (for STAT, the last ones after any sent
+    /// with [`ServerSession::complete_part`]).
     Lines(Vec<Vec<u8>>),
     /// A reply of the application's choice (SITE): a 2yz, 4yz or 5yz code
     /// (no 3yz, which would ask for a next command the session does not
@@ -261,6 +270,18 @@ pub enum DataFailure {
     Local,
     /// Out of space: 552.
     StorageExceeded,
+    /// The REST marker cannot be honoured for this file (past its end, or
+    /// in TYPE A between the CR and LF of a line end): 554 (RFC 1123
+    /// 4.1.3.4; RFC 3659 5.3: a "restart marker out of range" is reported
+    /// on the transfer command that follows the REST).
+    InvalidRestart,
+    /// PROT P: the TLS negotiation on the data connection failed or was
+    /// unacceptable: 522 after the 150 (RFC 4217 10.2).
+    TlsFailed,
+    /// PROT P: the data connection's TLS did not resume the session of the
+    /// control connection, which the server insists on: 522, saying so
+    /// (RFC 4217 10.2: "the '522' reply should indicate this").
+    TlsNotResumed,
 }
 
 /// Why the session closed by itself.
@@ -385,6 +406,9 @@ pub struct ServerSession {
     epsv_all: bool,
     mlst_facts: MlsxFacts,
     pending: Pending,
+    /// The multi-line 213 answering a STAT is open: lines went out with
+    /// [`ServerSession::complete_part`], its last line is still due.
+    stat_open: bool,
     transfer: Option<Active>,
     /// The name the application gave an STOU transfer, for its 150/125.
     unique_name: Option<Bytes>,
@@ -456,6 +480,17 @@ fn write_path_text(path: &[u8], out: &mut BytesMut) {
     }
 }
 
+/// Splits the `ls` options that LIST, NLST and STAT may carry before the
+/// path (`-la /pub`): the options, if any, and the path, if any.
+fn split_ls_options(arg: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
+    if arg.starts_with(b"-") {
+        let (opts, rest) = crate::parse::split_sp(arg);
+        (Some(opts), rest.filter(|r| !r.is_empty()))
+    } else {
+        (None, Some(arg).filter(|a| !a.is_empty()))
+    }
+}
+
 fn same_ip(a: IpAddr, b: IpAddr) -> bool {
     let canon = |ip: IpAddr| match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
@@ -507,6 +542,7 @@ impl ServerSession {
             epsv_all: false,
             mlst_facts: MlsxFacts::default(),
             pending: Pending::None,
+            stat_open: false,
             transfer: None,
             unique_name: None,
             host: None,
@@ -530,19 +566,111 @@ impl ServerSession {
     }
 
     fn reply_lines(&mut self, code: u16, lines: &[&[u8]]) {
+        self.write_reply(|buf| {
+            let start = buf.len();
+            if encode_reply(code, lines, buf).is_err() {
+                // Text from the application with CR/LF: never sent as is.
+                buf.truncate(start);
+                let _ = encode_reply(code, &[b"(reply text withheld: it held a line break)"], buf);
+            }
+        });
+    }
+
+    /// Writes (part of) a reply with `f` into the transmit queue.
+    fn write_reply(&mut self, f: impl FnOnce(&mut BytesMut)) {
         let buf = self.tx.buf_mut();
         let start = buf.len();
-        if encode_reply(code, lines, buf).is_err() {
-            // Text from the application with CR/LF: never sent as is.
-            buf.truncate(start);
-            let _ = encode_reply(code, &[b"(reply text withheld: it held a line break)"], buf);
-        }
+        f(buf);
         // The Telnet layer (RFC 959 4 and 5.2; RFC 854): a byte 255 in the
         // text (a path in a 257 or a 550) goes as IAC IAC, or a client takes
         // it and the next byte for a Telnet command and reads another path.
         if self.config.strip_telnet {
             crate::telnet::escape(buf, start);
         }
+    }
+
+    /// Writes inner lines of the open STAT reply, opening it first if need
+    /// be. A line with CR, LF or NUL (other than a CR NUL pair) is withheld,
+    /// with a line that says so in its place.
+    fn stat_inner_lines<L: AsRef<[u8]>>(&mut self, lines: &[L]) {
+        let open = std::mem::replace(&mut self.stat_open, true);
+        self.write_reply(|buf| {
+            if !open {
+                write_reply_line(213, b'-', b"Status follows:", buf);
+            }
+            for l in lines {
+                let l = l.as_ref();
+                if check_reply_line(l).is_ok() {
+                    write_inner_line(l, buf);
+                } else {
+                    write_inner_line(b" (line withheld: it held a line break)", buf);
+                }
+            }
+        });
+    }
+
+    /// Sends part of the answer to the pending [`Request::Stat`]: the
+    /// multi-line 213 reply opens (on the first call) and these listing
+    /// lines follow at once, while the request stays pending. Then
+    /// [`ServerSession::complete`] ends the reply: [`Outcome::Lines`] with
+    /// the last lines (or none). So a directory of any size is answered in
+    /// bounded memory: write out the transmit queue between calls (RFC 959
+    /// 4.1.3 puts no bound on a STAT listing, "analogous to the LIST
+    /// command" over the control connection). A failure reported after
+    /// this ([`Outcome::Failed`], [`Outcome::NotFound`] ...) can no longer
+    /// change the reply code: it ends the 213 reply with a last line that
+    /// says the listing is incomplete and why (and a 421 still closes the
+    /// session).
+    ///
+    /// A line with CR, LF or NUL is withheld, a line saying so in its place.
+    ///
+    /// # Errors
+    ///
+    /// No STAT request is waiting.
+    pub fn complete_part<L: AsRef<[u8]>>(&mut self, lines: &[L]) -> Result<(), UsageError> {
+        if !matches!(self.pending, Pending::Request(Request::Stat(_))) {
+            return Err(UsageError("no STAT request waiting"));
+        }
+        if self.closed {
+            return Err(UsageError("session closed"));
+        }
+        self.stat_inner_lines(lines);
+        Ok(())
+    }
+
+    /// Ends the STAT reply opened by [`ServerSession::complete_part`] with
+    /// `outcome`.
+    fn complete_open_stat(&mut self, outcome: Outcome) -> Result<(), UsageError> {
+        let closing = matches!(outcome, Outcome::Failed(421, _));
+        let why: Vec<u8> = match outcome {
+            Outcome::Lines(lines) => {
+                self.stat_inner_lines(&lines);
+                self.write_reply(|buf| write_reply_line(213, b' ', b"End of status", buf));
+                return self.set_pending_none();
+            }
+            Outcome::NotFound => b"No such file or directory".to_vec(),
+            Outcome::Denied => b"Permission denied".to_vec(),
+            Outcome::Failed(_, text) => text,
+            _ => return Err(UsageError("a STAT reply ends with Outcome::Lines or a failure")),
+        };
+        self.write_reply(|buf| {
+            let mut last = b"End of status (incomplete: ".to_vec();
+            if check_reply_line(&why).is_ok() {
+                last.extend_from_slice(&why);
+            } else {
+                last.extend_from_slice(b"error");
+            }
+            last.push(b')');
+            write_reply_line(213, b' ', &last, buf);
+        });
+        self.set_pending_none()?;
+        if closing {
+            self.reply(421, b"Service closing control connection");
+            self.closed = true;
+            self.recv.clear();
+            self.deferred.clear();
+        }
+        Ok(())
     }
 
     fn reply_with(&mut self, code: u16, f: impl FnOnce(&mut BytesMut)) {
@@ -607,6 +735,7 @@ impl ServerSession {
             return Err(UsageError("session closed"));
         }
         self.pending = Pending::None;
+        self.stat_open = false;
         // The answer ends the command: the idle period starts from here.
         self.input_seen = true;
         Ok(())
@@ -722,6 +851,9 @@ impl ServerSession {
             return Err(UsageError("no request waiting"));
         };
         let req = req.clone();
+        if self.stat_open {
+            return self.complete_open_stat(outcome);
+        }
         let closing = matches!(outcome, Outcome::Failed(421, _) | Outcome::Reply(421, _));
         match outcome {
             Outcome::NotFound => self.reply(550, b"No such file or directory"),
@@ -986,7 +1118,7 @@ impl ServerSession {
         Ok(())
     }
 
-    /// Transfer `id` failed: 425, 426, 550, 451 or 552 (see [`DataFailure`]).
+    /// Transfer `id` failed: 425, 426, 550, 451, 552, 554 or 522 (see [`DataFailure`]).
     ///
     /// # Errors
     ///
@@ -1001,6 +1133,14 @@ impl ServerSession {
             DataFailure::Unavailable => self.reply(550, b"File unavailable"),
             DataFailure::Local => self.reply(451, b"Local error in processing"),
             DataFailure::StorageExceeded => self.reply(552, b"Exceeded storage allocation"),
+            DataFailure::InvalidRestart => {
+                self.reply(554, b"Requested action not taken: invalid REST parameter");
+            }
+            DataFailure::TlsFailed => self.reply(522, b"TLS negotiation on the data connection failed"),
+            DataFailure::TlsNotResumed => self.reply(
+                522,
+                b"TLS refused: the data connection must resume the control connection's TLS session",
+            ),
         }
         Ok(())
     }
@@ -1318,7 +1458,9 @@ impl ServerSession {
             },
             Command::Stat(None) => self.cmd_stat(),
             Command::Stat(Some(p)) => {
-                let path = self.resolve(p);
+                // "Analogous to the LIST command" (RFC 959 4.1.3): the same
+                // ls options may come first, and no path is the directory.
+                let path = self.resolve(split_ls_options(p).1.unwrap_or(b"."));
                 self.request(Request::Stat(path));
             }
             Command::Cwd(p) => {
@@ -1668,11 +1810,10 @@ impl ServerSession {
             self.reply(521, b"Data connections must be protected: use PROT P");
             return;
         }
-        // LIST/NLST may carry ls options ("-la") before the path.
         let (options, path_arg) = match (kind, arg) {
-            (TransferKind::List | TransferKind::NameList, Some(a)) if a.starts_with(b"-") => {
-                let (opts, rest) = crate::parse::split_sp(a);
-                (Some(Bytes::copy_from_slice(opts)), rest.filter(|r| !r.is_empty()))
+            (TransferKind::List | TransferKind::NameList, Some(a)) => {
+                let (opts, rest) = split_ls_options(a);
+                (opts.map(Bytes::copy_from_slice), rest)
             }
             (_, a) => (None, a.filter(|a| !a.is_empty())),
         };

@@ -754,3 +754,40 @@ pub(crate) async fn relay_waits_for_the_primary_mx(tag: &str, dns: &str, rcpt: &
     );
     assert_eq!(m.queued(), 1, "still queued for the primary");
 }
+
+/// One line (CRLF stripped) from `conn`, reading a byte at a time so that
+/// nothing past it is consumed before a TLS upgrade.
+pub(crate) async fn read_line(conn: &mut examples::net::Conn) -> String {
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    while !line.ends_with(b"\r\n") {
+        if conn.read(&mut b).await.unwrap_or(0) == 0 {
+            break;
+        }
+        line.push(b[0]);
+    }
+    String::from_utf8_lossy(&line).trim_end().to_owned()
+}
+
+/// A logged-in control connection over AUTH TLS with PROT P, TYPE I and an
+/// EPSV data port ready.
+pub(crate) async fn tls_login_epsv(d: &Ftpd) -> (Raw, u16) {
+    let mut c = Raw::connect(d.port).await;
+    assert_eq!(c.reply().await.0, 220);
+    assert_eq!(c.cmd("AUTH TLS").await.0, 234);
+    c.tls().await;
+    assert_eq!(c.cmd("USER u").await.0, 331);
+    assert_eq!(c.cmd("PASS p").await.0, 230);
+    assert_eq!(c.cmd("PBSZ 0").await.0, 200);
+    assert_eq!(c.cmd("PROT P").await.0, 200);
+    assert_eq!(c.cmd("TYPE I").await.0, 200);
+    let (code, text) = c.cmd("EPSV").await;
+    assert_eq!(code, 229, "{text}");
+    let port: u16 = text
+        .split("(|||")
+        .nth(1)
+        .and_then(|r| r.split('|').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap();
+    (c, port)
+}

@@ -15,7 +15,17 @@
 //! it then refuses to protect data connections (PBSZ or PROT P, RFC 4217 9),
 //! the files go unencrypted (protection level C) with a warning on stderr.
 //! With `--tls` that refusal ends the login, the error naming it.
-//! Transfers show indicatif progress bars.
+//! A protected download or listing is complete only when the server ends
+//! its data connection with a TLS close_notify (RFC 4217 12.6, RFC 8446
+//! 6.1): a bare TCP close may be an attacker's truncation, so the transfer
+//! fails and a fresh download's partial file is deleted (a resumed one
+//! keeps what came, for the next `-c`); `--accept-tls-download-eof` takes
+//! such an end as complete, for servers that never send close_notify.
+//! With `--insecure` (`-k`, any certificate accepted) a data connection
+//! must present the same certificate as the control connection (RFC 4217
+//! 15.1.1), so no one but that server can take a transfer over.
+//! Transfers show indicatif progress bars; `-v` shows the control
+//! connection (commands sent, replies received; no password).
 
 mod url;
 
@@ -59,7 +69,8 @@ struct Args {
     /// Use plain FTP even when the server offers TLS.
     #[arg(long, conflicts_with = "tls")]
     no_tls: bool,
-    /// Accept any server certificate (self-signed test servers).
+    /// Accept any server certificate (self-signed test servers). The data
+    /// connections must then present the control connection's certificate.
     #[arg(long, short = 'k')]
     insecure: bool,
     /// Extra trusted CA certificates (PEM).
@@ -74,6 +85,16 @@ struct Args {
     /// Move files as text (TYPE A): CRLF on the wire, local line ends on disk.
     #[arg(long, short = 'a')]
     ascii: bool,
+    /// Take a protected (PROT P) download or listing whose data connection
+    /// ends without a TLS close_notify as complete. Off by default: such an
+    /// end may be an attacker's cut (RFC 4217 12.6, RFC 8446 6.1), so the
+    /// transfer fails. For servers that never send close_notify.
+    #[arg(long)]
+    accept_tls_download_eof: bool,
+    /// Show every command sent (`--> `, the PASS and ACCT arguments hidden)
+    /// and every reply line received (`<-- `) on stderr (RFC 1123 4.1.4.3).
+    #[arg(long, short = 'v')]
+    verbose: bool,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -119,10 +140,25 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// A reply as the user sees it: the code, then the text of every line
+/// (RFC 1123 4.1.4.3: a user-FTP "SHOULD display to the user the full text
+/// of all error reply messages"), each further line on a line of its own;
+/// empty lines are left out.
 fn reply_text(r: &OwnedReply) -> String {
-    // Shown on the user's terminal: no escape sequences from the server.
-    let text = String::from_utf8_lossy(r.text());
-    format!("{} {}", r.code, examples::escape_log_text(text.trim_end()))
+    let mut out = r.code.to_string();
+    let mut sep = " ";
+    for line in r.as_reply().lines() {
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        // Shown on the user's terminal: no escape sequences from the server.
+        out.push_str(sep);
+        out.push_str(&examples::escape_log_text(text));
+        sep = "\n    ";
+    }
+    out
 }
 
 struct Client {
@@ -135,7 +171,65 @@ struct Client {
     quiet: bool,
     /// Files move as text (TYPE A), as last given to `set_text_mode`.
     ascii: bool,
+    /// `--accept-tls-download-eof`.
+    accept_tls_eof: bool,
+    /// `--insecure`: no certificate is verified, so the data connections
+    /// must present the control connection's (RFC 4217 15.1.1).
+    pin_data_cert: bool,
+    /// The control connection's certificate (DER), once TLS is on.
+    control_cert: Option<Vec<u8>>,
+    /// `--verbose`: the control connection shown on stderr.
+    trace: Option<Trace>,
     listener: Option<TcpListener>,
+}
+
+/// `--verbose` (RFC 1123 4.1.4.3): the control connection's lines on
+/// stderr, each escaped for the terminal, a password never shown.
+#[derive(Debug, Default)]
+struct Trace {
+    /// The start of a reply line that has not ended yet.
+    partial: Vec<u8>,
+}
+
+impl Trace {
+    /// The longest line kept whole; a longer one is shown in pieces.
+    const MAX_LINE: usize = 4096;
+
+    fn show(prefix: &str, line: &[u8]) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        eprintln!(
+            "{prefix}{}",
+            examples::escape_log_text(&String::from_utf8_lossy(line))
+        );
+    }
+
+    /// Command lines about to be sent (the session queues whole lines).
+    fn sent(&self, out: &[u8]) {
+        for line in out.split_inclusive(|&b| b == b'\n') {
+            let line = line.strip_suffix(b"\n").unwrap_or(line);
+            let verb = line.split(|&b| b == b' ').next().unwrap_or_default();
+            if verb.eq_ignore_ascii_case(b"PASS") || verb.eq_ignore_ascii_case(b"ACCT") {
+                Self::show("--> ", &[verb, &b" ****"[..]].concat());
+            } else {
+                Self::show("--> ", line);
+            }
+        }
+    }
+
+    /// Bytes read from the control connection: each complete line shown.
+    fn received(&mut self, mut bytes: &[u8]) {
+        while let Some(i) = bytes.iter().position(|&b| b == b'\n') {
+            self.partial.extend_from_slice(&bytes[..i]);
+            Self::show("<-- ", &self.partial);
+            self.partial.clear();
+            bytes = &bytes[i + 1..];
+        }
+        self.partial.extend_from_slice(bytes);
+        if self.partial.len() > Self::MAX_LINE {
+            Self::show("<-- ", &self.partial);
+            self.partial.clear();
+        }
+    }
 }
 
 /// How the data of one transfer is moved.
@@ -196,6 +290,10 @@ impl Client {
             timeout: Duration::from_secs(args.timeout),
             quiet: args.quiet,
             ascii: args.ascii,
+            accept_tls_eof: args.accept_tls_download_eof,
+            pin_data_cert: args.insecure,
+            control_cert: None,
+            trace: args.verbose.then(Trace::default),
             listener: None,
         };
         loop {
@@ -227,22 +325,33 @@ impl Client {
         }
     }
 
+    /// Writes what the session has to send (shown first with `--verbose`).
+    async fn flush(&mut self) -> Result<()> {
+        if let Some(t) = &self.trace
+            && let Some(out) = self.s.poll_transmit()
+        {
+            t.sent(out);
+        }
+        self.conn.flush_session(&mut self.s).await.map_err(err)
+    }
+
     /// Reads until the session has an event (TLS upgrades are done here).
     async fn next_event(&mut self) -> Result<ClientEvent> {
         loop {
             match self.s.poll_event().map_err(err)? {
                 Some(ClientEvent::StartTls) => {
-                    self.conn.flush_session(&mut self.s).await.map_err(err)?;
+                    self.flush().await?;
                     let connector = self.connector.clone().ok_or("TLS is off")?;
                     self.conn
                         .start_client_tls(&connector, &self.host)
                         .await
                         .map_err(|e| format!("TLS: {e}"))?;
+                    self.control_cert = self.conn.peer_certificate().map(<[u8]>::to_vec);
                     self.s.tls_established().map_err(err)?;
                 }
                 Some(ev) => return Ok(ev),
                 None => {
-                    self.conn.flush_session(&mut self.s).await.map_err(err)?;
+                    self.flush().await?;
                     if self.s.is_closed() {
                         return Err("connection closed".into());
                     }
@@ -256,7 +365,12 @@ impl Client {
                             self.s.poll_event().map_err(err)?;
                             return Err("server closed the connection".into());
                         }
-                        examples::net::Read::Data(_) | examples::net::Read::Timeout => {}
+                        examples::net::Read::Data(n) => {
+                            if let Some(t) = &mut self.trace {
+                                t.received(&self.buf[..n]);
+                            }
+                        }
+                        examples::net::Read::Timeout => {}
                     }
                 }
             }
@@ -338,7 +452,19 @@ impl Client {
                     } => {
                         let job = job.take().ok_or("a second data connection was asked for")?;
                         let tls = if protected {
-                            Some((self.connector.clone().ok_or("TLS is off")?, self.host.clone()))
+                            Some(DataTls {
+                                connector: self.connector.clone().ok_or("TLS is off")?,
+                                host: self.host.clone(),
+                                pin: if self.pin_data_cert {
+                                    Some(
+                                        self.control_cert
+                                            .clone()
+                                            .ok_or("no control connection certificate")?,
+                                    )
+                                } else {
+                                    None
+                                },
+                            })
                         } else {
                             None
                         };
@@ -350,10 +476,22 @@ impl Client {
                             }
                             None => None,
                         };
-                        let (wait, pb) = (self.timeout, pb.clone());
+                        let end = DataEnd {
+                            wait: self.timeout,
+                            accept_tls_eof: self.accept_tls_eof,
+                        };
                         task = Some((
                             id,
-                            tokio::spawn(data(target, listener, tls, job, ascii, wait, pb, go_rx.take())),
+                            tokio::spawn(data(
+                                target,
+                                listener,
+                                tls,
+                                job,
+                                ascii,
+                                end,
+                                pb.clone(),
+                                go_rx.take(),
+                            )),
                         ));
                     }
                     ClientEvent::TransferComplete { reply, .. } => {
@@ -377,7 +515,7 @@ impl Client {
                     ev => tracing::debug!(?ev, "during transfer"),
                 }
             }
-            self.conn.flush_session(&mut self.s).await.map_err(err)?;
+            self.flush().await?;
             if self.s.is_closed() {
                 return Err("connection closed".into());
             }
@@ -389,7 +527,12 @@ impl Client {
                         let _ = self.s.poll_event();
                         return Err("server closed the connection".into());
                     }
-                    Ok(n) => self.s.handle_input(&self.buf[..n]),
+                    Ok(n) => {
+                        if let Some(t) = &mut self.trace {
+                            t.received(&self.buf[..n]);
+                        }
+                        self.s.handle_input(&self.buf[..n]);
+                    }
                 },
                 r = join_opt(&mut task) => {
                     let id = task.take().map(|(id, _)| id);
@@ -444,17 +587,37 @@ async fn sleep_opt(at: Option<Instant>) {
     }
 }
 
+/// TLS on a data connection (PROT P).
+struct DataTls {
+    connector: TlsConnector,
+    host: String,
+    /// With `--insecure`, the certificate the data connection must present:
+    /// the control connection's. RFC 4217 15.1.1 asks for the same
+    /// certificate on both, or another way to cross-check them; without
+    /// `--insecure` each is verified against the host name.
+    pin: Option<Vec<u8>>,
+}
+
+/// How long a data connection may stall, and how a protected download may end.
+#[derive(Debug, Clone, Copy)]
+struct DataEnd {
+    wait: Duration,
+    /// `--accept-tls-download-eof`: a TCP end without close_notify counts as the end.
+    accept_tls_eof: bool,
+}
+
 #[allow(clippy::too_many_arguments)] // one transfer's whole description, passed once
 async fn data(
     target: DataTarget,
     listener: Option<(TcpListener, IpAddr)>,
-    tls: Option<(TlsConnector, String)>,
+    tls: Option<DataTls>,
     job: DataJob,
     ascii: bool,
-    wait: Duration,
+    end: DataEnd,
     pb: ProgressBar,
     go: Option<tokio::sync::oneshot::Receiver<()>>,
 ) -> io::Result<u64> {
+    let wait = end.wait;
     let timed = |e| io::Error::new(io::ErrorKind::TimedOut, e);
     let tcp = match target {
         DataTarget::Connect(addr) => tokio::time::timeout(wait, TcpStream::connect(addr))
@@ -481,10 +644,19 @@ async fn data(
     };
     let _ = tcp.set_nodelay(true);
     let mut conn = Conn::Plain(tcp);
-    if let Some((connector, host)) = tls {
+    if let Some(t) = tls {
         // Same connector as the control connection: rustls offers the
         // control session's ticket, so the server sees a resumed session.
-        conn.start_client_tls(&connector, &host).await?;
+        conn.start_client_tls(&t.connector, &t.host).await?;
+        if let Some(pin) = &t.pin
+            && conn.peer_certificate() != Some(&pin[..])
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "the data connection presented another TLS certificate than the control connection \
+                 (RFC 4217 15.1.1); with --insecure they must be the same",
+            ));
+        }
     }
     let mut total = 0u64;
     let mut buf = vec![0u8; 256 * 1024];
@@ -493,9 +665,25 @@ async fn data(
         DataJob::Down(mut out) => {
             let mut dec = AsciiDecoder::new();
             loop {
+                // On TLS only a close_notify ends the download (Ok(0)): a
+                // connection that closes without one (UnexpectedEof from
+                // rustls) may have been cut by an attacker, so the transfer
+                // fails (RFC 4217 12.6 "TLSshutdown()"; RFC 8446 6.1), as
+                // ftpd fails such an upload, unless the user accepts it.
                 let n = match tokio::time::timeout(wait, conn.read(&mut buf)).await {
                     Err(_) => return Err(timed("data stalled")),
-                    Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
+                    Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof && end.accept_tls_eof => {
+                        tracing::info!("protected download ended without close_notify: accepted as asked");
+                        0
+                    }
+                    Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the server closed the protected data connection without a TLS close_notify, \
+                             so the data may be truncated (RFC 4217 12.6); \
+                             --accept-tls-download-eof takes such an end as complete",
+                        ));
+                    }
                     Ok(r) => r?,
                 };
                 if n == 0 {
@@ -649,13 +837,28 @@ async fn execute(c: &mut Client, cmd: Cmd, default_path: Option<&str>) -> Result
             } else {
                 0
             };
-            if resume && size.is_some_and(|s| have >= s) {
+            // In STREAM mode an offset is one position in the file (RFC
+            // 3659 5.1): a partial copy is never longer than the remote
+            // file, so a longer one is another file, not a finished one.
+            if let Some(s) = size.filter(|&s| resume && have > s) {
+                return Err(format!(
+                    "{}: the local file ({have} bytes) is larger than {remote} ({s} bytes): \
+                     not a partial copy of it; not resumed",
+                    local.display()
+                ));
+            }
+            // (A missing LOCAL counts 0 bytes: it is downloaded, even empty.)
+            if resume && size == Some(have) && local.exists() {
                 println!("{}: already complete ({have} bytes)", local.display());
                 return Ok(());
             }
             // A fresh download goes to a temporary file beside LOCAL, renamed
             // over it only once complete: a download that fails (550, a
-            // broken connection) leaves an existing LOCAL file as it was.
+            // broken connection, a protected one cut without close_notify)
+            // leaves an existing LOCAL file as it was, and the temporary
+            // file is deleted. A resumed download (-c) appends to LOCAL, so
+            // a failed one leaves what came (TLS-authenticated, in order)
+            // for the next -c, and the exit status says it is incomplete.
             let part = (have == 0).then(|| partial_name(&local));
             let file = match &part {
                 None => std::fs::OpenOptions::new().append(true).open(&local),

@@ -272,17 +272,30 @@ fn ascii_offsets(tree: &FileTree, p: &str, limit: u64) -> io::Result<(Option<u64
 
 /// The file offset a REST offset names: the same in TYPE I; in TYPE A the
 /// REST offset counts octets of the CRLF form sent (RFC 3659 5.3), so the
-/// file is read up to it. A restart between CR and LF cannot be honoured.
-fn file_offset(tree: &FileTree, p: &str, t: &Transfer) -> io::Result<u64> {
-    if !t.ascii || t.offset == 0 {
-        return Ok(t.offset);
+/// file is read up to it. A marker past the end of the file (for a STOR,
+/// also of a file that does not exist), or in TYPE A between the CR and LF
+/// of a line end, cannot be honoured: 554 (RFC 3659 5.3: "restart marker
+/// out of range" is reported on the transfer command; RFC 1123 4.1.3.4).
+fn file_offset(tree: &FileTree, p: &str, t: &Transfer) -> Result<u64, DataFailure> {
+    if t.offset == 0 {
+        return Ok(0);
     }
-    match ascii_offsets(tree, p, t.offset)? {
-        (Some(at), _) => Ok(at),
-        (None, _) => Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "restart offset inside a CRLF line end",
-        )),
+    let storing = t.kind == TransferKind::Store;
+    let at = if t.ascii {
+        // `sent` stops at the marker, or short of it at the end of the file.
+        ascii_offsets(tree, p, t.offset).map(|(at, sent)| at.filter(|_| sent == t.offset))
+    } else {
+        tree.open_read(p, 0)
+            .map(|(_, len)| (t.offset <= len).then_some(t.offset))
+    };
+    match at {
+        Ok(Some(at)) => Ok(at),
+        Ok(None) => Err(DataFailure::InvalidRestart),
+        Err(e) if storing && e.kind() == io::ErrorKind::NotFound => Err(DataFailure::InvalidRestart),
+        Err(e) => {
+            tracing::debug!(error = %e, "transfer refused");
+            Err(DataFailure::Unavailable)
+        }
     }
 }
 
@@ -335,6 +348,7 @@ impl State {
                     }
                 }
             }
+            ServerEvent::Request(Request::Stat(p)) => self.stat(&p, conn).await?,
             ServerEvent::Request(req) => {
                 let out = tokio::task::block_in_place(|| self.request(&req));
                 if let Err(e) = self.session.complete(out) {
@@ -473,17 +487,61 @@ impl State {
                 Some(Err(e)) => outcome(&e),
                 None => Outcome::NotFound,
             },
-            Request::Stat(p) => match path(p).map(|p| listing::stat_entries(tree, &p)) {
-                Some(Ok(Some(entries))) => Outcome::Lines(listing::unix_lines(&entries, self.writable)),
-                Some(Ok(None)) => {
-                    Outcome::Failed(450, b"Directory too large for STAT; use LIST or MLSD".to_vec())
-                }
-                Some(Err(e)) => outcome(&e),
-                None => Outcome::NotFound,
-            },
             Request::Site(_) => Outcome::Failed(504, b"No SITE commands here".to_vec()),
             Request::Host(_) => Outcome::Ok,
             _ => Outcome::Failed(502, b"Not implemented".to_vec()),
+        }
+    }
+
+    /// Answers STAT with a path (RFC 959 4.1.3: a listing as LIST gives
+    /// it, over the control connection): the multi-line 213 goes out a
+    /// chunk at a time as the directory is read in name order, each chunk
+    /// written before the next is made, so memory stays bounded at any
+    /// directory size. A client that stops reading is dropped after the
+    /// idle timeout, as for any reply.
+    async fn stat(&mut self, p: &[u8], conn: &mut Conn) -> io::Result<()> {
+        let shared = Arc::clone(&self.shared);
+        let entries = match vpath(p)
+            .map(|p| tokio::task::block_in_place(|| shared.tree.sorted_entries(p, listing::SORT_BUDGET)))
+        {
+            Some(Ok(e)) => e,
+            Some(Err(e)) => {
+                let _ = self.session.complete(outcome(&e));
+                return Ok(());
+            }
+            None => {
+                let _ = self.session.complete(Outcome::NotFound);
+                return Ok(());
+            }
+        };
+        let mut list = listing::Listing::new(entries, listing::Format::Unix, self.writable);
+        let mut chunk = Vec::new();
+        loop {
+            chunk.clear();
+            let more = match tokio::task::block_in_place(|| list.fill(&mut chunk)) {
+                Ok(more) => more,
+                Err(e) => {
+                    tracing::info!(peer = %self.peer, error = %e, "STAT listing cut short");
+                    let _ = self.session.complete(outcome(&e));
+                    return Ok(());
+                }
+            };
+            let lines: Vec<&[u8]> = chunk
+                .split(|&b| b == b'\n')
+                .filter_map(|l| l.strip_suffix(b"\r"))
+                .collect();
+            if let Err(e) = self.session.complete_part(&lines) {
+                tracing::error!(error = %e, "STAT answer refused");
+                return Ok(());
+            }
+            if !more {
+                if let Err(e) = self.session.complete(Outcome::Lines(Vec::new())) {
+                    tracing::error!(error = %e, "STAT answer refused");
+                }
+                return Ok(());
+            }
+            let idle = self.idle();
+            conn.flush_session_within(&mut self.session, idle).await?;
         }
     }
 
@@ -513,7 +571,7 @@ impl State {
         match t.kind {
             TransferKind::Retrieve => {
                 let p = path.ok_or(DataFailure::Unavailable)?;
-                let offset = file_offset(tree, &p, t).map_err(fail)?;
+                let offset = file_offset(tree, &p, t)?;
                 let (f, _) = tree.open_read(&p, offset).map_err(fail)?;
                 Ok(Payload::File(f))
             }
@@ -522,7 +580,7 @@ impl State {
                 let keep = if t.kind == TransferKind::Append {
                     u64::MAX
                 } else {
-                    file_offset(tree, &p, t).map_err(fail)?
+                    file_offset(tree, &p, t)?
                 };
                 Ok(Payload::Upload(tree.begin_upload(&p, keep).map_err(fail)?))
             }

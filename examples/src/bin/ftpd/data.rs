@@ -232,14 +232,14 @@ async fn transfer(mut job: Job, tcp: TcpStream) -> Result<u64, DataFailure> {
                     .await
             })
             .await
-            .map_err(|_| DataFailure::Connect)?;
+            .map_err(|_| DataFailure::TlsFailed)?;
             let (_, c) = tls.get_ref();
             let resumed = c.handshake_kind() == Some(HandshakeKind::Resumed)
                 && c.received_resumption_data() == Some(&t.token[..]);
             tracing::debug!(resumed, "data connection TLS up");
             if t.require_reuse && !resumed {
                 tracing::warn!("data connection did not reuse the control connection's TLS session: refused");
-                return Err(DataFailure::Connect);
+                return Err(DataFailure::TlsNotResumed);
             }
             Conn::ServerTls(Box::new(tls))
         }

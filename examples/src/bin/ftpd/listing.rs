@@ -2,7 +2,7 @@
 //! names (NLST) and MLSx facts (MLSD, MLST), all via ftp-proto's writers.
 
 use bytes::BytesMut;
-use examples::ftpfs::{FileInfo, FileTree, Kind, SortedEntries};
+use examples::ftpfs::{FileInfo, Kind, SortedEntries};
 use ftp_proto::Timestamp;
 use ftp_proto::list::{FileKind, MlsxFacts, write_mlsx, write_unix};
 use std::io;
@@ -60,53 +60,20 @@ fn proto_info<'a>(i: &'a FileInfo, name: &'a [u8], writable: bool) -> ftp_proto:
     }
 }
 
-/// `ls -l` lines, each ended by CRLF. Entries whose name cannot be sent
-/// (CR/LF in it) are skipped.
-pub(crate) fn unix_lines(entries: &[FileInfo], writable: bool) -> Vec<Vec<u8>> {
-    let now = now();
-    let mut out = Vec::with_capacity(entries.len());
-    for e in entries {
-        let mut line = BytesMut::new();
-        if write_unix(&proto_info(e, e.name.as_bytes(), writable), now, &mut line).is_ok() {
-            out.push(line.to_vec());
-        }
-    }
-    out
-}
-
-/// Most entries a STAT of a directory lists: its reply goes over the
-/// control connection whole (RFC 959 4.1.3), so a larger directory is
-/// refused with 450 and left to LIST or MLSD, which stream.
-pub(crate) const MAX_STAT_ENTRIES: usize = 2000;
-
-/// Bytes of names a LIST, NLST or MLSD holds at a time to send the
+/// Bytes of names a LIST, NLST, MLSD or STAT holds at a time to send the
 /// directory sorted by name (see [`FileTree::sorted_entries`]): a directory
 /// whose names fit is read once; a larger one once per this much.
 pub(crate) const SORT_BUDGET: usize = 1024 * 1024;
 
-/// The entries STAT lists for `vpath`, sorted by name; `None` when there
-/// are more than [`MAX_STAT_ENTRIES`] (only that many are ever held).
-pub(crate) fn stat_entries(tree: &FileTree, vpath: &str) -> io::Result<Option<Vec<FileInfo>>> {
-    let mut out = Vec::new();
-    for e in tree.entries(vpath)? {
-        if out.len() == MAX_STAT_ENTRIES {
-            return Ok(None);
-        }
-        out.push(e?);
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Some(out))
-}
-
-/// How much of a listing is formatted before it is sent: a LIST, NLST or
-/// MLSD holds at most this much (plus one line) in memory, however large
+/// How much of a listing is formatted before it is sent: a LIST, NLST,
+/// MLSD or STAT holds at most this much (plus one line) in memory, however large
 /// the directory (RFC 959 and RFC 3659 put no bound on a listing).
 pub(crate) const LISTING_CHUNK: usize = 64 * 1024;
 
 /// Which listing a data connection carries.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Format {
-    /// LIST: `ls -l` lines.
+    /// LIST and STAT: `ls -l` lines.
     Unix,
     /// NLST: names only.
     Names,
@@ -231,15 +198,7 @@ mod tests {
 
     #[test]
     fn listings_are_parseable_by_ftp_proto() {
-        let es = vec![
-            entry("a.txt", Kind::File),
-            entry("dir", Kind::Dir),
-            entry("bad\r\nname", Kind::File),
-        ];
-        let ls = unix_lines(&es, true);
-        assert_eq!(ls.len(), 2, "a name with CRLF is never listed");
-        let parsed = ftp_proto::list::parse_unix(&ls[0], now()).unwrap();
-        assert_eq!((parsed.name, parsed.size), (&b"a.txt"[..], 42));
+        let es = [entry("a.txt", Kind::File)];
         let m = mlsx_line(&es[0], b"a.txt", MlsxFacts::default(), false).unwrap();
         let e = ftp_proto::list::parse_mlsx(&m).unwrap();
         assert_eq!(e.name, b"a.txt");
@@ -261,6 +220,12 @@ mod tests {
             chunks(&t, Format::Names).concat(),
             b"a.txt\r\nb.txt\r\nc.txt\r\ndir\r\n"
         );
+        // A name with CRLF is never listed.
+        let ls = chunks(&t, Format::Unix).concat();
+        let ls: Vec<&[u8]> = ftp_proto::list::lines(&ls).collect();
+        assert_eq!(ls.len(), 4, "LIST lines");
+        let parsed = ftp_proto::list::parse_unix(ls[0], now()).unwrap();
+        assert_eq!((parsed.name, parsed.size), (&b"a.txt"[..], 0));
         let m = chunks(&t, Format::Machine(MlsxFacts::default())).concat();
         assert_eq!(ftp_proto::list::lines(&m).count(), 4, "MLSD lines");
         for line in ftp_proto::list::lines(&m) {
