@@ -31,7 +31,11 @@ pub enum DefectKind {
     HeaderBlockUnterminated,
     /// A multipart has no boundary parameter; it is treated as a leaf.
     NoBoundaryInMultipart,
-    /// The boundary parameter is empty, too long or has invalid characters.
+    /// The boundary parameter does not follow RFC 2046 section 5.1.1 (1 to 70
+    /// characters from `bchars`, not ending in a space). An empty boundary, or one
+    /// longer than [`crate::Limits::max_boundary_len`], leaves the multipart an
+    /// opaque leaf; any other is still used to read the parts (real mail has
+    /// such boundaries), so only strict mode refuses it.
     InvalidBoundary,
     /// No delimiter line of a multipart was ever found.
     StartBoundaryNotFound,

@@ -582,6 +582,10 @@ impl Scanner {
                 }
                 Some(_) if !depth_ok => defect(out, DefectKind::NestingTooDeep, body_start),
                 Some(b) => {
+                    if !is_rfc2046_boundary(&b) {
+                        // read all the same: real mail has such boundaries
+                        defect(out, DefectKind::InvalidBoundary, body_start);
+                    }
                     if !composite_ok {
                         defect(out, DefectKind::InvalidEncodingForCompositeType, body_start);
                     }
@@ -836,6 +840,14 @@ impl Scanner {
         self.ctx.digest_default = digest;
         out.event(Ev::PartBegin { offset: self.pos });
     }
+}
+
+/// RFC 2046 section 5.1.1: `boundary := 0*69<bchars> bcharsnospace`, so 1 to 70
+/// characters from `bchars` (letters, digits, `'()+_,-./:=?` and space), the last not
+/// a space.
+fn is_rfc2046_boundary(b: &[u8]) -> bool {
+    let bchar = |c: &u8| c.is_ascii_alphanumeric() || b"'()+_,-./:=? ".contains(c);
+    (1..=70).contains(&b.len()) && b.iter().all(bchar) && b.last() != Some(&b' ')
 }
 
 /// The longest transport padding after a boundary that is still read as padding:
