@@ -75,3 +75,94 @@ fn boundary_outside_rfc2046_grammar_is_a_defect_but_still_read() {
         assert_eq!(err.first.kind, DefectKind::InvalidBoundary);
     }
 }
+
+// RFC 2045 section 3: entity-headers := [ content CRLF ] [ encoding CRLF ] [ id CRLF ]
+// [ description CRLF ], MIME-message-headers add `version CRLF` (each at most once);
+// RFC 2183 section 2 defines one Content-Disposition; RFC 5322 section 3.6's table
+// allows Date, From, Sender, Reply-To, To, Cc, Bcc, Message-ID, In-Reply-To,
+// References and Subject at most once in a message's header. A second such field
+// was read without a word (the first is the one used), so strict mode let through
+// a message whose readers may disagree on its type or sender (some take the last).
+// It is now DefectKind::DuplicateHeaderField at the second field; the first still
+// wins. RFC 5322 fields in a body part's header have no meaning (RFC 2045 section
+// 3: "any field not beginning with content- ... may be ignored"), so they may repeat
+// there; so may trace, Resent-* and other fields anywhere.
+#[test]
+fn a_second_single_field_is_a_defect_and_the_first_wins() {
+    let fields = [
+        "Content-Type: text/html",
+        "content-transfer-encoding: base64",
+        "Content-ID: <b@x>",
+        "Content-Description: b",
+        "Content-Disposition: inline",
+        "MIME-Version: 1.0",
+        "Date: Mon, 1 Jan 2024 00:00:00 +0000",
+        "From: b@x",
+        "Sender: b@x",
+        "Reply-To: b@x",
+        "To: b@x",
+        "cc: b@x",
+        "Bcc: b@x",
+        "Message-ID: <b@x>",
+        "In-Reply-To: <b@x>",
+        "References: <b@x>",
+        "SUBJECT: b",
+    ];
+    let strict = ParseOptions {
+        strict: true,
+        ..ParseOptions::default()
+    };
+    for f in fields {
+        let first = f
+            .replace(": b", ": a")
+            .replace("<b@x>", "<a@x>")
+            .replace("text/html", "text/plain");
+        let first = first.replace("base64", "7bit").replace("inline", "attachment");
+        let first = first.replace("Mon, 1 Jan", "Tue, 2 Jan");
+        let wire = format!("{first}\r\nX-Other: 1\r\n{f}\r\n\r\nYWJj\r\n");
+        let m = Message::parse(wire.as_bytes());
+        let second_at = wire.rfind(f).unwrap();
+        let d: Vec<_> = m.defects.iter().map(|d| (d.kind, d.offset)).collect();
+        assert_eq!(d, [(DefectKind::DuplicateHeaderField, second_at)], "{f}");
+        assert_eq!(
+            push_defects(wire.as_bytes()),
+            [DefectKind::DuplicateHeaderField],
+            "{f}"
+        );
+        assert!(Message::parse_with(wire.as_bytes(), strict).is_err(), "{f}");
+        // the first wins
+        let r = m.root();
+        assert!(r.content_type.is("text", "plain"), "{f}");
+        assert_eq!(&*m.decoded_body(0).0, b"YWJj\r\n", "{f}");
+        assert_ne!(r.subject().as_deref(), Some("b"));
+        assert_ne!(r.message_id().as_deref(), Some("b@x"));
+    }
+    // fields that may repeat, and RFC 5322 fields in a body part's header
+    let wire = "Received: a\r\nReceived: b\r\nResent-From: a@x\r\nResent-From: b@x\r\n\
+                Comments: a\r\nComments: b\r\nKeywords: a\r\nKeywords: b\r\nX-A: 1\r\nX-A: 2\r\n\
+                Content-Type: multipart/mixed; boundary=z\r\n\r\n\
+                --z\r\nSubject: a\r\nSubject: b\r\nFrom: a@x\r\nFrom: b@x\r\n\r\nbody\r\n\
+                --z\r\nContent-Type: message/rfc822\r\n\r\n\
+                Subject: a\r\nTo: a@x\r\n\r\ninner\r\n--z--\r\n";
+    let m = Message::parse(wire.as_bytes());
+    assert!(m.defects.is_empty(), "{:?}", m.defects);
+    assert!(push_defects(wire.as_bytes()).is_empty());
+    // ... but not twice in a nested message's header, nor a Content-Type twice in a part
+    let wire = "Content-Type: multipart/mixed; boundary=z\r\n\r\n\
+                --z\r\nContent-Type: text/plain\r\nContent-Type: text/html\r\n\r\nbody\r\n\
+                --z\r\nContent-Type: message/rfc822\r\n\r\n\
+                Subject: a\r\nSubject: b\r\n\r\ninner\r\n--z--\r\n";
+    let m = Message::parse(wire.as_bytes());
+    let d: Vec<_> = m.defects.iter().map(|d| (d.kind, d.offset)).collect();
+    assert_eq!(
+        d,
+        [
+            (
+                DefectKind::DuplicateHeaderField,
+                wire.find("Content-Type: text/html").unwrap()
+            ),
+            (DefectKind::DuplicateHeaderField, wire.find("Subject: b").unwrap()),
+        ]
+    );
+    assert!(m.parts[1].content_type.is("text", "plain"));
+}
