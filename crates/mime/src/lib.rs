@@ -119,7 +119,7 @@ pub use dsn::{
     DeliveryStatus, DsnAction, DsnError, DsnField, PerMessageFields, PerRecipientFields, StatusCode,
     TypedValue,
 };
-pub use encoded_word::{decode_unstructured, encode_words};
+pub use encoded_word::{decode_unstructured, decode_unstructured_raw, encode_words};
 pub use header::{Header, parse_msg_ids, unfold};
 pub use limits::Limits;
 pub use params::{ContentType, Disposition, Param};

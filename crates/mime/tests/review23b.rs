@@ -166,3 +166,62 @@ fn a_second_single_field_is_a_defect_and_the_first_wins() {
     );
     assert!(m.parts[1].content_type.is("text", "plain"));
 }
+
+// RFC 5322 section 2.2: a field body "MUST NOT include CR and LF except when used in
+// 'folding' and 'unfolding'"; RFC 2047 section 5 puts encoded words in unstructured
+// text, phrases and comments, but their decoded text is arbitrary octets, so
+// `=0D=0A` in a Q word (or CR LF in a B word) decoded to a real line break, and
+// `=00` to a NUL. A caller writing Subject or a display name back into a header
+// (a reply, a forward, a log line) then wrote a header injection
+// ("Subject: =?utf-8?q?hi=0D=0ABcc:_victim@x?="). The display helpers now hand out
+// the safe form: CR and LF become spaces, NUL becomes U+FFFD, wherever they come
+// from; `decode_unstructured_raw` keeps them for the caller who wants the octets.
+#[test]
+fn decoded_text_holds_no_cr_lf_or_nul() {
+    use mime::{decode_unstructured, decode_unstructured_raw};
+    let q = b"=?utf-8?q?hi=0D=0ABcc:_victim@x=00?=";
+    assert_eq!(decode_unstructured(q), "hi  Bcc: victim@x\u{fffd}");
+    assert_eq!(decode_unstructured_raw(q), "hi\r\nBcc: victim@x\0");
+    // B word "a\r\nb\0", next to plain text with a NUL of its own
+    let b = b"x\0 =?utf-8?b?YQ0KYgA=?=";
+    assert_eq!(decode_unstructured(b), "x\u{fffd} a  b\u{fffd}");
+    assert_eq!(decode_unstructured_raw(b), "x\0 a\r\nb\0");
+    // the same through the parsed message: Subject, display names (phrase and
+    // comment), parameters written with encoded words
+    let wire = b"Subject: =?utf-8?q?hi=0D=0ABcc:_victim@x?=\r\n\
+                 From: =?utf-8?q?Eve=0ABcc=3A_v=40x?= <eve@x>\r\n\
+                 To: bob@x (=?utf-8?q?Bob=0D?=)\r\n\
+                 Content-Type: text/plain; name=\"=?utf-8?q?a=0D=0Ab=00.txt?=\"\r\n\
+                 Content-Description: =?utf-8?q?d=0A?=\r\n\r\nbody\r\n";
+    let m = Message::parse(wire);
+    let r = m.root();
+    let clean = |s: &str| !s.contains(['\r', '\n', '\0']);
+    let subject = r.subject().unwrap();
+    assert!(clean(&subject), "{subject:?}");
+    assert_eq!(subject, "hi  Bcc: victim@x");
+    let names: Vec<String> = r
+        .from()
+        .into_iter()
+        .chain(r.to())
+        .filter_map(|a| match a {
+            mime::Address::Mailbox(mb) => mb.name,
+            mime::Address::Group { .. } => None,
+        })
+        .collect();
+    assert_eq!(names, ["Eve Bcc: v@x", "Bob"]);
+    assert_eq!(r.filename().as_deref(), Some("a  b\u{fffd}.txt"));
+    assert_eq!(r.content_description().as_deref(), Some("d "));
+}
+
+// The same for RFC 2231 parameter values (section 4: `%0D%0A` and `%00` are any
+// octets of the charset): a file name with a line break or a NUL in it was handed
+// out as decoded; it is now in the safe form too.
+#[test]
+fn rfc2231_values_hold_no_cr_lf_or_nul() {
+    let wire = b"Content-Type: text/plain; name*=utf-8''a%0D%0Ab%00.txt\r\n\
+                 Content-Disposition: attachment; filename*0*=utf-8''x%0A; filename*1=\"y\"\r\n\r\nbody\r\n";
+    let m = Message::parse(wire);
+    let r = m.root();
+    assert_eq!(r.content_type.param("name"), Some("a  b\u{fffd}.txt"));
+    assert_eq!(r.filename().as_deref(), Some("x y"));
+}
