@@ -46,9 +46,12 @@ pub enum BuildError {
     #[error("invalid media type: {0}")]
     InvalidMediaType(String),
     /// A header added with `header()` has the name of a field the builder writes
-    /// itself (Content-Type, Date, a Subject also set with `subject()`, ...): a
-    /// second one would be ignored or misread (RFC 5322 section 3.6, RFC 2045).
-    #[error("header field {0} is written by the builder")]
+    /// itself (Content-Type, Date, a Subject also set with `subject()`, ...), or
+    /// of a field a header block holds at most once given twice (two Subject
+    /// fields, a root body part's Subject beside the message's): a second one
+    /// would be ignored or misread (RFC 5322 section 3.6, RFC 2045 section 3), and
+    /// a reader reports [`crate::DefectKind::DuplicateHeaderField`].
+    #[error("header field {0} is written by the builder or given twice")]
     DuplicateField(String),
     /// An empty message id (Message-ID, In-Reply-To, References): RFC 5322
     /// section 3.6.4's `msg-id` has an `id-left` and an `id-right`, and a reader
@@ -480,6 +483,9 @@ impl MessageBuilder {
         }
         let body = self.body.unwrap_or_else(|| BodyPart::text(""));
         own.extend(body.own_fields());
+        // the root part's own extra fields are in this header block too
+        let extra_names = self.extra.iter().chain(&body.extra).map(|(n, _)| n.as_str());
+        once_each(own.iter().copied().chain(extra_names), false)?;
         for (n, v) in &self.extra {
             if own.iter().any(|o| o.eq_ignore_ascii_case(n.trim())) {
                 return Err(BuildError::DuplicateField(n.clone()));
@@ -943,6 +949,10 @@ impl Writer {
             self.unstructured("Content-Description", d)?;
         }
         let own = p.own_fields();
+        once_each(
+            own.iter().copied().chain(p.extra.iter().map(|(n, _)| n.as_str())),
+            true,
+        )?;
         for (n, v) in &p.extra {
             if own.iter().any(|o| o.eq_ignore_ascii_case(n.trim())) {
                 return Err(BuildError::DuplicateField(n.clone()));
@@ -951,6 +961,24 @@ impl Writer {
         }
         Ok(())
     }
+}
+
+/// Refuses a second field of those a header block holds at most once (the
+/// parser's list: RFC 2045 section 3 and RFC 2183 in any header, RFC 5322 section
+/// 3.6 also in a message's), which a reader would report as
+/// [`crate::DefectKind::DuplicateHeaderField`]. `names` are the block's fields in
+/// order; `part_header` for a body part's header.
+fn once_each<'n>(names: impl IntoIterator<Item = &'n str>, part_header: bool) -> Result<(), BuildError> {
+    let mut seen = 0u32;
+    for n in names {
+        if let Some(bit) = crate::scan::single_field(n.trim().as_bytes(), part_header) {
+            if seen & bit != 0 {
+                return Err(BuildError::DuplicateField(n.to_owned()));
+            }
+            seen |= bit;
+        }
+    }
+    Ok(())
 }
 
 /// Whether a line has more than 998 octets (RFC 5322 section 2.1.1), counting the

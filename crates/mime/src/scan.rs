@@ -883,7 +883,7 @@ const MESSAGE_ONLY: usize = 6;
 
 /// The bit of a field named `name` that a header block holds at most once, if it
 /// is one (see [`SINGLE_FIELDS`]); `part_header` for a body part's header.
-fn single_field(name: &[u8], part_header: bool) -> Option<u32> {
+pub(crate) fn single_field(name: &[u8], part_header: bool) -> Option<u32> {
     // every such name starts with one of these letters: most fields cost one test
     if !matches!(
         name.first().map(u8::to_ascii_lowercase),

@@ -2,7 +2,10 @@
 //! review. Each test failed on the code before its fix; the rule it checks is
 //! quoted above it.
 
-use mime::{DefectKind, Event, Limits, Message, ParseOptions, PartKind, PushParser};
+use mime::{
+    BodyPart, BuildError, DefectKind, Event, Limits, Message, MessageBuilder, ParseOptions, PartKind,
+    PushParser,
+};
 
 /// The defect kinds the push parser reports for `wire` fed in one piece.
 fn push_defects(wire: &[u8]) -> Vec<DefectKind> {
@@ -224,4 +227,75 @@ fn rfc2231_values_hold_no_cr_lf_or_nul() {
     let r = m.root();
     assert_eq!(r.content_type.param("name"), Some("a  b\u{fffd}.txt"));
     assert_eq!(r.filename().as_deref(), Some("x y"));
+}
+
+// RFC 5322 section 3.6 (Subject, Date, ... at most once in a message's header) and
+// RFC 2045 section 3 (each Content-* field, MIME-Version at most once per entity):
+// the builder refused an extra field named as one it writes itself, but not an extra
+// field given twice (`.header("Subject", ..)` twice, no `subject()`), nor a field of
+// the root body part's own extras that the message header block already holds
+// (Subject, Date, MIME-Version: the root part's fields share that block). Such a
+// message parsed with DefectKind::DuplicateHeaderField. All are refused now.
+#[test]
+fn builder_refuses_a_second_single_field() {
+    let dup = |r: Result<Vec<u8>, BuildError>| matches!(r, Err(BuildError::DuplicateField(_)));
+    let b = || MessageBuilder::new();
+    assert!(dup(b()
+        .header("Subject", "a")
+        .header("subject", "b")
+        .build_at(0, 0)));
+    assert!(dup(b()
+        .header("Comments", "a")
+        .header("Reply-To", "a@x")
+        .header("REPLY-TO", "b@x")
+        .build_at(0, 0)));
+    assert!(dup(b()
+        .subject("a")
+        .body(BodyPart::text("x").header("Subject", "b"))
+        .build_at(0, 0)));
+    assert!(dup(b()
+        .body(BodyPart::text("x").header("Date", "b"))
+        .build_at(0, 0)));
+    assert!(dup(b()
+        .body(BodyPart::text("x").header("MIME-Version", "1.0"))
+        .build_at(0, 0)));
+    assert!(dup(b()
+        .header("Keywords", "k")
+        .header("X-A", "1")
+        .body(BodyPart::text("x").header("To", "a@x"))
+        .header("To", "b@x")
+        .build_at(0, 0)));
+    let part = BodyPart::text("x")
+        .header("MIME-Version", "1.0")
+        .header("mime-version", "1.0");
+    assert!(dup(b().body(BodyPart::mixed(vec![part])).build_at(0, 0)));
+    let part = BodyPart::text("x")
+        .header("Content-Language", "en")
+        .header("Content-Language", "de");
+    // not a single field: may repeat; nor are RFC 5322 fields in a body part's header
+    for part in [
+        part,
+        BodyPart::text("x").header("Subject", "a").header("Subject", "b"),
+    ] {
+        let built = b()
+            .subject("s")
+            .body(BodyPart::mixed(vec![part]))
+            .build_at(0, 0)
+            .unwrap();
+        let m = Message::parse(&built);
+        assert!(m.defects.is_empty(), "{:?}", m.defects);
+    }
+    // one of each is fine
+    let built = b()
+        .header("Subject", "a")
+        .header("Keywords", "k")
+        .header("Keywords", "l")
+        .body(
+            BodyPart::text("x")
+                .header("To", "a@x")
+                .header("Content-Language", "en"),
+        )
+        .build_at(0, 0)
+        .unwrap();
+    assert!(Message::parse(&built).defects.is_empty());
 }
