@@ -511,6 +511,14 @@ fn check(s: &str, what: &'static str) -> Result<(), BuildError> {
     proto_core::check_arg(s.as_bytes()).map_err(|_| BuildError::ForbiddenByte(what))
 }
 
+/// Whether `s` holds an ASCII control other than TAB: RFC 5322 section 2.2 allows
+/// only printable characters, SP and HTAB in a field body (the others are obsolete
+/// syntax, section 4.1, never to be generated), so such text goes as RFC 2047
+/// words or RFC 2231 percent-encoding.
+fn has_ctl(s: &str) -> bool {
+    s.bytes().any(|b| (b < b' ' && b != b'\t') || b == 0x7f)
+}
+
 fn is_atext(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
 }
@@ -571,6 +579,7 @@ impl Writer {
     fn unstructured(&mut self, name: &str, value: &str) -> Result<(), BuildError> {
         check(value, "header value")?;
         let plain = (value.is_ascii() || self.t.utf8_headers)
+            && !has_ctl(value)
             && !value.contains("=?")
             && value.split(' ').all(|w| w.len() < 900)
             && value.trim() == value;
@@ -583,7 +592,11 @@ impl Writer {
     }
 
     fn phrase(&self, name: &str) -> Vec<String> {
-        if (name.is_ascii() || self.t.utf8_headers) && !name.contains("=?") && name.len() < 900 {
+        if (name.is_ascii() || self.t.utf8_headers)
+            && !has_ctl(name)
+            && !name.contains("=?")
+            && name.len() < 900
+        {
             if name
                 .split(' ')
                 .all(|w| !w.is_empty() && w.bytes().all(|b| is_atext(b) || b >= 0x80))
@@ -681,7 +694,7 @@ impl Writer {
                     .all(|b| b > b' ' && b < 0x7f && !crate::header::TSPECIALS.contains(&b));
             // a value holding "=?" goes as RFC 2231 too: readers decode RFC 2047
             // words even in parameters, where RFC 2047 section 5 forbids them
-            if value.is_ascii() && name.len() + value.len() < 60 && !value.contains("=?") {
+            if value.is_ascii() && !has_ctl(value) && name.len() + value.len() < 60 && !value.contains("=?") {
                 if token {
                     toks.push(format!("{name}={value}"));
                 } else {

@@ -3,8 +3,8 @@
 //! quoted above it.
 
 use mime::{
-    BodyPart, BuildError, DefectKind, Event, Limits, Message, MessageBuilder, ParseOptions, PartKind,
-    PushParser,
+    BodyPart, BuildError, DefectKind, Event, Limits, Mailbox, Message, MessageBuilder, ParseOptions,
+    PartKind, PushParser,
 };
 
 /// The defect kinds the push parser reports for `wire` fed in one piece.
@@ -298,4 +298,50 @@ fn builder_refuses_a_second_single_field() {
         .build_at(0, 0)
         .unwrap();
     assert!(Message::parse(&built).defects.is_empty());
+}
+
+// RFC 5322 section 2.2: a field body is "printable US-ASCII characters as well as the
+// space (SP, ASCII value 32) and horizontal tab (HTAB, ASCII value 9)"; other
+// controls exist only in the obsolete syntax (section 4.1 obs-utext, obs-qtext),
+// which "MUST NOT" be generated (section 4). The builder wrote a Subject, a display
+// name, a Content-Description or a parameter holding BEL, ESC, DEL or another
+// control as is. They now go as RFC 2047 words (unstructured text, phrases) or as
+// RFC 2231 percent-encoding (parameters), and read back the same.
+#[test]
+fn builder_writes_no_control_characters_in_headers() {
+    let weird = "a\x07b\x1bc\x7fd\x01e\tf";
+    let built = MessageBuilder::new()
+        .from(Mailbox {
+            name: Some(weird.into()),
+            local: "x".into(),
+            domain: "example.test".into(),
+        })
+        .subject(weird)
+        .header("X-Note", weird)
+        .body(
+            BodyPart::attachment("application/octet-stream", weird, vec![1, 2])
+                .description(weird)
+                .header("Content-Language", "en"),
+        )
+        .build_at(0, 0)
+        .unwrap();
+    let head_end = built.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    for (i, &c) in built[..head_end].iter().enumerate() {
+        assert!(
+            c >= b' ' && c != 0x7f || c == b'\r' || c == b'\n' || c == b'\t',
+            "control {c:#04x} at {i} in {}",
+            String::from_utf8_lossy(&built[..head_end]).escape_debug()
+        );
+    }
+    let m = Message::parse(&built);
+    assert!(m.defects.is_empty(), "{:?}", m.defects);
+    let r = m.root();
+    assert_eq!(r.subject().as_deref(), Some(weird));
+    assert_eq!(r.header_text("x-note").as_deref(), Some(weird));
+    assert_eq!(r.content_description().as_deref(), Some(weird));
+    assert_eq!(r.filename().as_deref(), Some(weird));
+    let Some(mime::Address::Mailbox(f)) = r.from().into_iter().next() else {
+        panic!("from")
+    };
+    assert_eq!(f.name.as_deref(), Some(weird));
 }
