@@ -554,19 +554,42 @@ impl Writer {
         let mut len = name.len() + 1;
         let mut first = true;
         let mut line_has_word = false;
+        // whether the line holds only white space so far (a fold may not leave one so)
+        let mut blank = false;
         for tok in tokens {
             check(tok, "header value")?;
             let word = tok.starts_with("=?") && tok.ends_with("?=");
             let limit = if word || line_has_word { 76 } else { 78 };
-            if (!first || word) && !tok.is_empty() && len + 1 + tok.len() > limit {
+            // a TAB in a token is white space to fold before too (RFC 5322
+            // section 2.2.3: a fold is a CRLF before any WSP): the token goes out
+            // in segments, each after a TAB but the first
+            let mut segments = tok.split('\t');
+            let head = segments.next().unwrap_or("");
+            if (!first || word) && !tok.is_empty() && len + 1 + head.len() > limit {
                 self.out.extend_from_slice(b"\r\n");
                 len = 0;
                 line_has_word = false;
+                blank = true;
             }
             line_has_word |= word;
             self.out.push(b' ');
-            self.out.extend_from_slice(tok.as_bytes());
-            len += 1 + tok.len();
+            self.out.extend_from_slice(head.as_bytes());
+            len += 1 + head.len();
+            blank &= head.is_empty();
+            for seg in segments {
+                if !blank && len + 1 + seg.len() > limit {
+                    self.out.extend_from_slice(b"\r\n");
+                    len = 0;
+                    blank = true;
+                }
+                self.out.push(b'\t');
+                self.out.extend_from_slice(seg.as_bytes());
+                len += 1 + seg.len();
+                blank &= seg.is_empty();
+                if len > 998 {
+                    return Err(BuildError::LineTooLong);
+                }
+            }
             if len > 998 {
                 return Err(BuildError::LineTooLong);
             }

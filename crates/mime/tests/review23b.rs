@@ -345,3 +345,39 @@ fn builder_writes_no_control_characters_in_headers() {
     };
     assert_eq!(f.name.as_deref(), Some(weird));
 }
+
+// RFC 5322 section 2.2.3: folding is a CRLF inserted "before any WSP" (space or
+// HTAB), and section 2.1.1: lines SHOULD be at most 78 characters. The builder
+// folded only before a space, so a value whose words a TAB separates went out on
+// one line of any length below 998. It now folds before a TAB as well.
+#[test]
+fn builder_folds_before_a_tab_too() {
+    let words: Vec<String> = (0..12).map(|i| format!("word{i}-{}", "x".repeat(12))).collect();
+    let subject = words.join("\t");
+    let name = words[..6].join("\t");
+    let built = MessageBuilder::new()
+        .from(Mailbox {
+            name: Some(name.clone()),
+            local: "a".into(),
+            domain: "example.test".into(),
+        })
+        .subject(&subject)
+        .header("X-Tabs", &format!("a {}", words.join(" \t")))
+        .build_at(0, 0)
+        .unwrap();
+    let head_end = built.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    for line in built[..head_end].split(|&b| b == b'\n') {
+        assert!(line.len() <= 79, "{}", String::from_utf8_lossy(line));
+    }
+    let m = Message::parse(&built);
+    assert!(m.defects.is_empty());
+    assert_eq!(m.root().subject().as_deref(), Some(subject.as_str()));
+    assert_eq!(
+        m.root().header_text("x-tabs"),
+        Some(format!("a {}", words.join(" \t")))
+    );
+    let Some(mime::Address::Mailbox(f)) = m.root().from().into_iter().next() else {
+        panic!("from")
+    };
+    assert_eq!(f.name, Some(name));
+}
