@@ -634,7 +634,9 @@ impl Writer {
                 q.push(ch);
             }
             q.push('"');
-            return vec![q];
+            // a quoted string may fold at its white space (RFC 5322 section
+            // 3.2.4): its words go as tokens, which `field` joins with a space
+            return q.split(' ').map(str::to_owned).collect();
         }
         encode_words(name)
     }

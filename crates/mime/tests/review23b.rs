@@ -381,3 +381,31 @@ fn builder_folds_before_a_tab_too() {
     };
     assert_eq!(f.name, Some(name));
 }
+
+// RFC 5322 section 2.1.1 (lines SHOULD be at most 78) and section 3.2.4: a
+// quoted-string is `DQUOTE *([FWS] qcontent) [FWS] DQUOTE`, so it may fold at its
+// white space. A display name written as a quoted string (it holds a special such
+// as '(' or '.') went out as one token, on a line of any length up to 998; it now
+// folds between its words like any other phrase.
+#[test]
+fn builder_folds_a_long_quoted_display_name() {
+    let name = format!("Dr. ({}", "word ".repeat(40).trim_end());
+    let built = MessageBuilder::new()
+        .from(Mailbox {
+            name: Some(name.clone()),
+            local: "x".into(),
+            domain: "example.test".into(),
+        })
+        .build_at(0, 0)
+        .unwrap();
+    let head_end = built.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    for line in built[..head_end].split(|&b| b == b'\n') {
+        assert!(line.len() <= 79, "{}", String::from_utf8_lossy(line));
+    }
+    let m = Message::parse(&built);
+    assert!(m.defects.is_empty());
+    let Some(mime::Address::Mailbox(f)) = m.root().from().into_iter().next() else {
+        panic!("from")
+    };
+    assert_eq!(f.name, Some(name));
+}
