@@ -53,6 +53,14 @@ pub enum BuildError {
     /// a reader reports [`crate::DefectKind::DuplicateHeaderField`].
     #[error("header field {0} is written by the builder or given twice")]
     DuplicateField(String),
+    /// A field added with `header()` under the name of a structured field
+    /// (an address, message id, date, trace or MIME field) has a value that would
+    /// need RFC 2047 encoding (non-ASCII without SMTPUTF8, `=?`, a control, white
+    /// space around it): RFC 2047 section 5 allows no encoded word there (none in
+    /// an addr-spec), so the field would not read back. Write it in ASCII, or use
+    /// the builder's own setter.
+    #[error("structured field {0} cannot be RFC 2047 encoded")]
+    StructuredField(String),
     /// An empty message id (Message-ID, In-Reply-To, References): RFC 5322
     /// section 3.6.4's `msg-id` has an `id-left` and an `id-right`, and a reader
     /// finds no id in `<>`.
@@ -206,7 +214,9 @@ impl BodyPart {
         self
     }
 
-    /// Adds any other header (unstructured; RFC 2047 encoded when not ASCII).
+    /// Adds any other header (unstructured; RFC 2047 encoded when not ASCII; a
+    /// structured field such as Content-ID only with a value that needs no
+    /// encoding, see [`BuildError::StructuredField`]).
     #[must_use]
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.extra.push((name.to_owned(), value.to_owned()));
@@ -351,7 +361,10 @@ impl MessageBuilder {
         self.references.push(id.to_owned());
         self
     }
-    /// Adds any other (unstructured) header.
+    /// Adds any other header: unstructured text, RFC 2047 encoded when needed. A
+    /// structured field (Resent-To, Return-Path, ...) may be added with a value
+    /// that needs no encoding; one that would is refused at build time
+    /// ([`BuildError::StructuredField`]).
     #[must_use]
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.extra.push((name.to_owned(), value.to_owned()));
@@ -490,7 +503,7 @@ impl MessageBuilder {
             if own.iter().any(|o| o.eq_ignore_ascii_case(n.trim())) {
                 return Err(BuildError::DuplicateField(n.clone()));
             }
-            w.unstructured(n, v)?;
+            w.extra(n, v)?;
         }
         w.field("MIME-Version", &["1.0".into()])?;
         w.part(&body)?;
@@ -599,14 +612,29 @@ impl Writer {
         Ok(())
     }
 
-    fn unstructured(&mut self, name: &str, value: &str) -> Result<(), BuildError> {
-        check(value, "header value")?;
-        let plain = (value.is_ascii() || self.t.utf8_headers)
+    /// Whether `value` goes out as written (else as RFC 2047 words).
+    fn plain(&self, value: &str) -> bool {
+        (value.is_ascii() || self.t.utf8_headers)
             && !has_ctl(value)
             && !value.contains("=?")
             && value.split(' ').all(|w| w.len() < 900)
-            && value.trim() == value;
-        let tokens: Vec<String> = if plain {
+            && value.trim() == value
+    }
+
+    /// A field added with `header()`: unstructured text, RFC 2047 encoded where
+    /// needed, except under the name of a structured field, where encoded words
+    /// are not allowed (RFC 2047 section 5): that value must go as written.
+    fn extra(&mut self, name: &str, value: &str) -> Result<(), BuildError> {
+        check(value, "header value")?;
+        if STRUCTURED.iter().any(|s| s.eq_ignore_ascii_case(name.trim())) && !self.plain(value) {
+            return Err(BuildError::StructuredField(name.to_owned()));
+        }
+        self.unstructured(name, value)
+    }
+
+    fn unstructured(&mut self, name: &str, value: &str) -> Result<(), BuildError> {
+        check(value, "header value")?;
+        let tokens: Vec<String> = if self.plain(value) {
             value.split(' ').map(str::to_owned).collect()
         } else {
             encode_words(value)
@@ -995,11 +1023,40 @@ impl Writer {
             if own.iter().any(|o| o.eq_ignore_ascii_case(n.trim())) {
                 return Err(BuildError::DuplicateField(n.clone()));
             }
-            self.unstructured(n, v)?;
+            self.extra(n, v)?;
         }
         Ok(())
     }
 }
+
+/// Fields with a structure of their own (RFC 5322 section 3.6, RFC 2045, RFC 2183),
+/// where RFC 2047 section 5 allows no encoded word in place of the whole value.
+const STRUCTURED: [&str; 24] = [
+    "Date",
+    "From",
+    "Sender",
+    "Reply-To",
+    "To",
+    "Cc",
+    "Bcc",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "Resent-Date",
+    "Resent-From",
+    "Resent-Sender",
+    "Resent-To",
+    "Resent-Cc",
+    "Resent-Bcc",
+    "Resent-Message-ID",
+    "Return-Path",
+    "Received",
+    "MIME-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "Content-ID",
+    "Content-Disposition",
+];
 
 /// Refuses a second field of those a header block holds at most once (the
 /// parser's list: RFC 2045 section 3 and RFC 2183 in any header, RFC 5322 section

@@ -409,3 +409,34 @@ fn builder_folds_a_long_quoted_display_name() {
     };
     assert_eq!(f.name, Some(name));
 }
+
+// RFC 2047 section 5: encoded words may replace text in unstructured fields,
+// comments and phrases only; "an 'encoded-word' MUST NOT appear in any portion of an
+// 'addr-spec'" (rule 3), nor in a msg-id, a date or a MIME parameter. The builder's
+// `header()` takes an unstructured value, and encoded a non-ASCII one (or one with
+// '=?', a control or outer white space) as words whole, even under the name of a
+// structured field: `.header("Reply-To", "Jörg <j@example.test>")` went out as
+// `Reply-To: =?UTF-8?B?...?=`, which reads as no address. Such a value under the
+// name of a structured field is refused now (BuildError::StructuredField); a plain
+// one is written as given.
+#[test]
+fn builder_refuses_encoding_a_structured_field() {
+    for (name, value) in [
+        ("Reply-To", "Jörg <j@example.test>"),
+        ("resent-to", "=?utf-8?q?J=C3=B6rg?= <j@example.test>"),
+        ("Return-Path", " <a@example.test>"),
+        ("Resent-Message-ID", "<a\u{7}@example.test>"),
+        ("Received", "from höst by x; Thu, 1 Jan 1970 00:00:00 +0000"),
+    ] {
+        let built = MessageBuilder::new().header(name, value).build_at(0, 0);
+        assert_eq!(built, Err(BuildError::StructuredField(name.to_owned())), "{name}");
+    }
+    let built = MessageBuilder::new()
+        .header("Reply-To", "Jorg <j@example.test>, b@example.test")
+        .header("Resent-Message-ID", "<r@example.test>")
+        .build_at(0, 0)
+        .unwrap();
+    let m = Message::parse(&built);
+    assert!(m.defects.is_empty());
+    assert_eq!(m.root().reply_to().len(), 2);
+}
