@@ -578,7 +578,10 @@ impl Writer {
             // in segments, each after a TAB but the first
             let mut segments = tok.split('\t');
             let head = segments.next().unwrap_or("");
-            if (!first || word) && !tok.is_empty() && len + 1 + head.len() > limit {
+            // an empty token (two spaces in a row) folds too when the line is
+            // full, so no run of spaces takes a line past the limit; no fold
+            // leaves a line of white space only
+            if (!first || word) && !blank && len + 1 + head.len() > limit {
                 self.out.extend_from_slice(b"\r\n");
                 len = 0;
                 line_has_word = false;

@@ -232,29 +232,12 @@ fn check_tree(m: &Message<'_>, spec: &Spec) {
     }
 }
 
-/// Tokens of a header line: runs of non-blank characters, a quoted string (with
-/// its escapes) being one.
+/// Tokens of a header line: runs of non-blank characters (a quoted string may fold
+/// at its white space too, RFC 5322 section 3.2.4).
 fn tokens(line: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < line.len() {
-        if matches!(line[i], b' ' | b'\t') {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let mut quoted = false;
-        while i < line.len() && (quoted || !matches!(line[i], b' ' | b'\t')) {
-            match line[i] {
-                b'\\' if quoted => i += 1,
-                b'"' => quoted = !quoted,
-                _ => {}
-            }
-            i += 1;
-        }
-        out.push(&line[start..i.min(line.len())]);
-    }
-    out
+    line.split(|&b| b == b' ' || b == b'\t')
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 /// Quoted strings and angle-bracket contents of a header value.

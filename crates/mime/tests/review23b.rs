@@ -440,3 +440,35 @@ fn builder_refuses_encoding_a_structured_field() {
     assert!(m.defects.is_empty());
     assert_eq!(m.root().reply_to().len(), 2);
 }
+
+// RFC 5322 section 2.1.1: lines SHOULD be at most 78 characters. The builder kept
+// the spaces of a run (an empty word between two spaces) on the line whatever its
+// length, so `Subject: xxx...x     yy` passed 78 by the run; the run now folds too,
+// and no fold leaves a line of white space only.
+#[test]
+fn builder_folds_inside_a_run_of_spaces() {
+    for n in 55..70 {
+        for spaces in 2..6 {
+            let subject = format!(
+                "{}{}yy{}zz",
+                "x".repeat(n),
+                " ".repeat(spaces),
+                " ".repeat(spaces)
+            );
+            let built = MessageBuilder::new().subject(&subject).build_at(0, 0).unwrap();
+            let head_end = built.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+            for line in built[..head_end].split(|&b| b == b'\n') {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                assert!(
+                    line.len() <= 78,
+                    "{n} {spaces}: {}",
+                    String::from_utf8_lossy(line)
+                );
+                assert!(line.iter().any(|&b| b != b' ' && b != b'\t'), "blank line");
+            }
+            let m = Message::parse(&built);
+            assert!(m.defects.is_empty());
+            assert_eq!(m.root().subject(), Some(subject));
+        }
+    }
+}
