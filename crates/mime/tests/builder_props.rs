@@ -457,3 +457,85 @@ proptest! {
         prop_assert_eq!(m.reassemble(), bytes);
     }
 }
+
+/// Every way a caller's text reaches a header refuses CR, LF and NUL (header
+/// injection), whatever else the text holds: a guard over all entry points.
+#[test]
+fn no_entry_point_lets_cr_lf_or_nul_into_a_header() {
+    let mb = |name: Option<&str>, local: &str, domain: &str| Mailbox {
+        name: name.map(str::to_owned),
+        local: local.into(),
+        domain: domain.into(),
+    };
+    for bad in ["\r", "\n", "\0", "\r\n", "é\r\nBcc: x@y"] {
+        let s = |t: &str| format!("a{bad}{t}");
+        let v = s("b");
+        let leaf = || BodyPart::text("x");
+        let cases: Vec<(&str, MessageBuilder)> = vec![
+            ("subject", MessageBuilder::new().subject(&v)),
+            ("header name", MessageBuilder::new().header(&v, "x")),
+            ("header value", MessageBuilder::new().header("X-A", &v)),
+            (
+                "display name",
+                MessageBuilder::new().from(mb(Some(&v), "a", "example.test")),
+            ),
+            (
+                "local part",
+                MessageBuilder::new().to(mb(None, &v, "example.test")),
+            ),
+            ("domain", MessageBuilder::new().cc(mb(None, "a", &v))),
+            (
+                "sender",
+                MessageBuilder::new().sender(mb(Some(&v), "a", "example.test")),
+            ),
+            ("reply-to", MessageBuilder::new().reply_to(mb(None, "a", &v))),
+            (
+                "bcc",
+                MessageBuilder::new().bcc(mb(Some(&v), "a", "example.test")),
+            ),
+            ("message id", MessageBuilder::new().message_id(&format!("{v}@x"))),
+            (
+                "in-reply-to",
+                MessageBuilder::new().in_reply_to(&format!("{v}@x")),
+            ),
+            ("references", MessageBuilder::new().references(&format!("{v}@x"))),
+            (
+                "media type",
+                MessageBuilder::new().body(BodyPart::raw(&format!("text/{v}"), vec![])),
+            ),
+            ("param name", MessageBuilder::new().body(leaf().param(&v, "x"))),
+            (
+                "param value",
+                MessageBuilder::new().body(leaf().param("format", &v)),
+            ),
+            ("description", MessageBuilder::new().body(leaf().description(&v))),
+            (
+                "part header name",
+                MessageBuilder::new().body(leaf().header(&v, "x")),
+            ),
+            (
+                "part header value",
+                MessageBuilder::new().body(leaf().header("X-A", &v)),
+            ),
+            (
+                "filename",
+                MessageBuilder::new().body(BodyPart::attachment("image/png", &v, vec![])),
+            ),
+            (
+                "content id",
+                MessageBuilder::new().body(BodyPart::inline("image/png", None, &format!("{v}@x"), vec![])),
+            ),
+            (
+                "inline filename",
+                MessageBuilder::new().body(BodyPart::inline("image/png", Some(&v), "c@x", vec![])),
+            ),
+            (
+                "multipart subtype",
+                MessageBuilder::new().body(BodyPart::multipart(&v, vec![leaf()])),
+            ),
+        ];
+        for (what, b) in cases {
+            assert!(b.build_at(0, 0).is_err(), "{what} with {bad:?} was written");
+        }
+    }
+}
