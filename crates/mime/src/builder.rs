@@ -61,6 +61,10 @@ pub enum BuildError {
     /// the builder's own setter.
     #[error("structured field {0} cannot be RFC 2047 encoded")]
     StructuredField(String),
+    /// Several From mailboxes but no Sender: RFC 5322 section 3.6.2 says the
+    /// Sender field "MUST appear" then (set it with [`MessageBuilder::sender`]).
+    #[error("several From mailboxes need a Sender")]
+    SenderRequired,
     /// An empty message id (Message-ID, In-Reply-To, References): RFC 5322
     /// section 3.6.4's `msg-id` has an `id-left` and an `id-right`, and a reader
     /// finds no id in `<>`.
@@ -295,7 +299,8 @@ impl MessageBuilder {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Adds a From mailbox.
+    /// Adds a From mailbox (with more than one, a [`MessageBuilder::sender`] is
+    /// required: RFC 5322 section 3.6.2).
     #[must_use]
     pub fn from(mut self, m: Mailbox) -> Self {
         self.from.push(m);
@@ -446,6 +451,9 @@ impl MessageBuilder {
             return Err(BuildError::InvalidDate(text));
         }
         w.field("Date", &[text])?;
+        if self.from.len() > 1 && self.sender.is_none() {
+            return Err(BuildError::SenderRequired);
+        }
         for (name, list) in [
             ("From", &self.from),
             ("To", &self.to),

@@ -472,3 +472,26 @@ fn builder_folds_inside_a_run_of_spaces() {
         }
     }
 }
+
+// RFC 5322 section 3.6.2: "If the from field contains more than one mailbox
+// specification in the mailbox-list, then the sender field, containing the field
+// body of the sender field MUST appear in the message." The builder wrote two From
+// mailboxes without a Sender; it now refuses that (BuildError::SenderRequired).
+#[test]
+fn builder_wants_a_sender_for_several_authors() {
+    let mb = |l: &str| Mailbox {
+        name: None,
+        local: l.into(),
+        domain: "example.test".into(),
+    };
+    let built = MessageBuilder::new().from(mb("a")).from(mb("b")).build_at(0, 0);
+    assert_eq!(built, Err(BuildError::SenderRequired));
+    let built = MessageBuilder::new()
+        .from(mb("a"))
+        .from(mb("b"))
+        .sender(mb("a"))
+        .build_at(0, 0)
+        .unwrap();
+    let m = Message::parse(&built);
+    assert_eq!((m.root().from().len(), m.root().sender().len()), (2, 1));
+}
