@@ -24,6 +24,8 @@ enum Spec {
         body: Vec<u8>,
         description: Option<String>,
         note: Option<String>,
+        /// A transfer encoding forced with `BodyPart::encoding`.
+        forced: Option<TransferEncoding>,
     },
     Inline(String, Vec<u8>),
     Multi(&'static str, Vec<Spec>),
@@ -46,8 +48,12 @@ fn to_part(s: &Spec, o: Opts) -> BodyPart {
             body,
             description,
             note,
+            forced,
         } => {
             let mut p = BodyPart::attachment(media_type, filename, body.clone());
+            if let Some(e) = forced {
+                p = p.encoding(*e);
+            }
             if let Some(d) = description {
                 p = p.description(d);
             }
@@ -127,14 +133,19 @@ fn spec() -> impl Strategy<Value = Spec> {
             prop::collection::vec(any::<u8>(), 0..400),
             prop::option::of(header_text()),
             prop::option::of(header_text()),
+            prop::option::of(prop_oneof![
+                Just(TransferEncoding::Base64),
+                Just(TransferEncoding::QuotedPrintable)
+            ]),
         )
             .prop_map(
-                |(media_type, filename, body, description, note)| Spec::Attachment {
+                |(media_type, filename, body, description, note, forced)| Spec::Attachment {
                     media_type,
                     filename,
                     body,
                     description,
                     note,
+                    forced,
                 }
             ),
         (
@@ -200,8 +211,12 @@ fn check_tree(m: &Message<'_>, spec: &Spec) {
                 body,
                 description,
                 note,
+                forced,
             } => {
                 assert_eq!(p.content_type.essence(), *media_type);
+                if let Some(e) = forced {
+                    assert_eq!(p.encoding, *e);
+                }
                 assert_eq!(p.filename().as_deref(), Some(filename.as_str()), "file name");
                 assert_eq!(&*m.decoded_body(id).0, &body[..]);
                 assert_eq!(p.content_description().as_ref(), description.as_ref());
