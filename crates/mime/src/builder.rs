@@ -46,10 +46,25 @@ pub enum BuildError {
     #[error("invalid media type: {0}")]
     InvalidMediaType(String),
     /// A header added with `header()` has the name of a field the builder writes
-    /// itself (Content-Type, Date, a Subject also set with `subject()`, ...): a
-    /// second one would be ignored or misread (RFC 5322 section 3.6, RFC 2045).
-    #[error("header field {0} is written by the builder")]
+    /// itself (Content-Type, Date, a Subject also set with `subject()`, ...), or
+    /// of a field a header block holds at most once given twice (two Subject
+    /// fields, a root body part's Subject beside the message's): a second one
+    /// would be ignored or misread (RFC 5322 section 3.6, RFC 2045 section 3), and
+    /// a reader reports [`crate::DefectKind::DuplicateHeaderField`].
+    #[error("header field {0} is written by the builder or given twice")]
     DuplicateField(String),
+    /// A field added with `header()` under the name of a structured field
+    /// (an address, message id, date, trace or MIME field) has a value that would
+    /// need RFC 2047 encoding (non-ASCII without SMTPUTF8, `=?`, a control, white
+    /// space around it): RFC 2047 section 5 allows no encoded word there (none in
+    /// an addr-spec), so the field would not read back. Write it in ASCII, or use
+    /// the builder's own setter.
+    #[error("structured field {0} cannot be RFC 2047 encoded")]
+    StructuredField(String),
+    /// Several From mailboxes but no Sender: RFC 5322 section 3.6.2 says the
+    /// Sender field "MUST appear" then (set it with [`MessageBuilder::sender`]).
+    #[error("several From mailboxes need a Sender")]
+    SenderRequired,
     /// An empty message id (Message-ID, In-Reply-To, References): RFC 5322
     /// section 3.6.4's `msg-id` has an `id-left` and an `id-right`, and a reader
     /// finds no id in `<>`.
@@ -203,7 +218,9 @@ impl BodyPart {
         self
     }
 
-    /// Adds any other header (unstructured; RFC 2047 encoded when not ASCII).
+    /// Adds any other header (unstructured; RFC 2047 encoded when not ASCII; a
+    /// structured field such as Content-ID only with a value that needs no
+    /// encoding, see [`BuildError::StructuredField`]).
     #[must_use]
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.extra.push((name.to_owned(), value.to_owned()));
@@ -282,7 +299,8 @@ impl MessageBuilder {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Adds a From mailbox.
+    /// Adds a From mailbox (with more than one, a [`MessageBuilder::sender`] is
+    /// required: RFC 5322 section 3.6.2).
     #[must_use]
     pub fn from(mut self, m: Mailbox) -> Self {
         self.from.push(m);
@@ -348,7 +366,10 @@ impl MessageBuilder {
         self.references.push(id.to_owned());
         self
     }
-    /// Adds any other (unstructured) header.
+    /// Adds any other header: unstructured text, RFC 2047 encoded when needed. A
+    /// structured field (Resent-To, Return-Path, ...) may be added with a value
+    /// that needs no encoding; one that would is refused at build time
+    /// ([`BuildError::StructuredField`]).
     #[must_use]
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.extra.push((name.to_owned(), value.to_owned()));
@@ -430,6 +451,9 @@ impl MessageBuilder {
             return Err(BuildError::InvalidDate(text));
         }
         w.field("Date", &[text])?;
+        if self.from.len() > 1 && self.sender.is_none() {
+            return Err(BuildError::SenderRequired);
+        }
         for (name, list) in [
             ("From", &self.from),
             ("To", &self.to),
@@ -480,11 +504,14 @@ impl MessageBuilder {
         }
         let body = self.body.unwrap_or_else(|| BodyPart::text(""));
         own.extend(body.own_fields());
+        // the root part's own extra fields are in this header block too
+        let extra_names = self.extra.iter().chain(&body.extra).map(|(n, _)| n.as_str());
+        once_each(own.iter().copied().chain(extra_names), false)?;
         for (n, v) in &self.extra {
             if own.iter().any(|o| o.eq_ignore_ascii_case(n.trim())) {
                 return Err(BuildError::DuplicateField(n.clone()));
             }
-            w.unstructured(n, v)?;
+            w.extra(n, v)?;
         }
         w.field("MIME-Version", &["1.0".into()])?;
         w.part(&body)?;
@@ -503,6 +530,14 @@ struct Writer {
 
 fn check(s: &str, what: &'static str) -> Result<(), BuildError> {
     proto_core::check_arg(s.as_bytes()).map_err(|_| BuildError::ForbiddenByte(what))
+}
+
+/// Whether `s` holds an ASCII control other than TAB: RFC 5322 section 2.2 allows
+/// only printable characters, SP and HTAB in a field body (the others are obsolete
+/// syntax, section 4.1, never to be generated), so such text goes as RFC 2047
+/// words or RFC 2231 percent-encoding.
+fn has_ctl(s: &str) -> bool {
+    s.bytes().any(|b| (b < b' ' && b != b'\t') || b == 0x7f)
 }
 
 fn is_atext(b: u8) -> bool {
@@ -540,19 +575,45 @@ impl Writer {
         let mut len = name.len() + 1;
         let mut first = true;
         let mut line_has_word = false;
+        // whether the line holds only white space so far (a fold may not leave one so)
+        let mut blank = false;
         for tok in tokens {
             check(tok, "header value")?;
             let word = tok.starts_with("=?") && tok.ends_with("?=");
             let limit = if word || line_has_word { 76 } else { 78 };
-            if (!first || word) && !tok.is_empty() && len + 1 + tok.len() > limit {
+            // a TAB in a token is white space to fold before too (RFC 5322
+            // section 2.2.3: a fold is a CRLF before any WSP): the token goes out
+            // in segments, each after a TAB but the first
+            let mut segments = tok.split('\t');
+            let head = segments.next().unwrap_or("");
+            // an empty token (two spaces in a row) folds too when the line is
+            // full, so no run of spaces takes a line past the limit; no fold
+            // leaves a line of white space only
+            if (!first || word) && !blank && len + 1 + head.len() > limit {
                 self.out.extend_from_slice(b"\r\n");
                 len = 0;
                 line_has_word = false;
+                blank = true;
             }
             line_has_word |= word;
             self.out.push(b' ');
-            self.out.extend_from_slice(tok.as_bytes());
-            len += 1 + tok.len();
+            self.out.extend_from_slice(head.as_bytes());
+            len += 1 + head.len();
+            blank &= head.is_empty();
+            for seg in segments {
+                if !blank && len + 1 + seg.len() > limit {
+                    self.out.extend_from_slice(b"\r\n");
+                    len = 0;
+                    blank = true;
+                }
+                self.out.push(b'\t');
+                self.out.extend_from_slice(seg.as_bytes());
+                len += 1 + seg.len();
+                blank &= seg.is_empty();
+                if len > 998 {
+                    return Err(BuildError::LineTooLong);
+                }
+            }
             if len > 998 {
                 return Err(BuildError::LineTooLong);
             }
@@ -562,13 +623,29 @@ impl Writer {
         Ok(())
     }
 
-    fn unstructured(&mut self, name: &str, value: &str) -> Result<(), BuildError> {
-        check(value, "header value")?;
-        let plain = (value.is_ascii() || self.t.utf8_headers)
+    /// Whether `value` goes out as written (else as RFC 2047 words).
+    fn plain(&self, value: &str) -> bool {
+        (value.is_ascii() || self.t.utf8_headers)
+            && !has_ctl(value)
             && !value.contains("=?")
             && value.split(' ').all(|w| w.len() < 900)
-            && value.trim() == value;
-        let tokens: Vec<String> = if plain {
+            && value.trim() == value
+    }
+
+    /// A field added with `header()`: unstructured text, RFC 2047 encoded where
+    /// needed, except under the name of a structured field, where encoded words
+    /// are not allowed (RFC 2047 section 5): that value must go as written.
+    fn extra(&mut self, name: &str, value: &str) -> Result<(), BuildError> {
+        check(value, "header value")?;
+        if STRUCTURED.iter().any(|s| s.eq_ignore_ascii_case(name.trim())) && !self.plain(value) {
+            return Err(BuildError::StructuredField(name.to_owned()));
+        }
+        self.unstructured(name, value)
+    }
+
+    fn unstructured(&mut self, name: &str, value: &str) -> Result<(), BuildError> {
+        check(value, "header value")?;
+        let tokens: Vec<String> = if self.plain(value) {
             value.split(' ').map(str::to_owned).collect()
         } else {
             encode_words(value)
@@ -577,7 +654,11 @@ impl Writer {
     }
 
     fn phrase(&self, name: &str) -> Vec<String> {
-        if (name.is_ascii() || self.t.utf8_headers) && !name.contains("=?") && name.len() < 900 {
+        if (name.is_ascii() || self.t.utf8_headers)
+            && !has_ctl(name)
+            && !name.contains("=?")
+            && name.len() < 900
+        {
             if name
                 .split(' ')
                 .all(|w| !w.is_empty() && w.bytes().all(|b| is_atext(b) || b >= 0x80))
@@ -592,7 +673,9 @@ impl Writer {
                 q.push(ch);
             }
             q.push('"');
-            return vec![q];
+            // a quoted string may fold at its white space (RFC 5322 section
+            // 3.2.4): its words go as tokens, which `field` joins with a space
+            return q.split(' ').map(str::to_owned).collect();
         }
         encode_words(name)
     }
@@ -675,7 +758,7 @@ impl Writer {
                     .all(|b| b > b' ' && b < 0x7f && !crate::header::TSPECIALS.contains(&b));
             // a value holding "=?" goes as RFC 2231 too: readers decode RFC 2047
             // words even in parameters, where RFC 2047 section 5 forbids them
-            if value.is_ascii() && name.len() + value.len() < 60 && !value.contains("=?") {
+            if value.is_ascii() && !has_ctl(value) && name.len() + value.len() < 60 && !value.contains("=?") {
                 if token {
                     toks.push(format!("{name}={value}"));
                 } else {
@@ -943,14 +1026,65 @@ impl Writer {
             self.unstructured("Content-Description", d)?;
         }
         let own = p.own_fields();
+        once_each(
+            own.iter().copied().chain(p.extra.iter().map(|(n, _)| n.as_str())),
+            true,
+        )?;
         for (n, v) in &p.extra {
             if own.iter().any(|o| o.eq_ignore_ascii_case(n.trim())) {
                 return Err(BuildError::DuplicateField(n.clone()));
             }
-            self.unstructured(n, v)?;
+            self.extra(n, v)?;
         }
         Ok(())
     }
+}
+
+/// Fields with a structure of their own (RFC 5322 section 3.6, RFC 2045, RFC 2183),
+/// where RFC 2047 section 5 allows no encoded word in place of the whole value.
+const STRUCTURED: [&str; 24] = [
+    "Date",
+    "From",
+    "Sender",
+    "Reply-To",
+    "To",
+    "Cc",
+    "Bcc",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "Resent-Date",
+    "Resent-From",
+    "Resent-Sender",
+    "Resent-To",
+    "Resent-Cc",
+    "Resent-Bcc",
+    "Resent-Message-ID",
+    "Return-Path",
+    "Received",
+    "MIME-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "Content-ID",
+    "Content-Disposition",
+];
+
+/// Refuses a second field of those a header block holds at most once (the
+/// parser's list: RFC 2045 section 3 and RFC 2183 in any header, RFC 5322 section
+/// 3.6 also in a message's), which a reader would report as
+/// [`crate::DefectKind::DuplicateHeaderField`]. `names` are the block's fields in
+/// order; `part_header` for a body part's header.
+fn once_each<'n>(names: impl IntoIterator<Item = &'n str>, part_header: bool) -> Result<(), BuildError> {
+    let mut seen = 0u32;
+    for n in names {
+        if let Some(bit) = crate::scan::single_field(n.trim().as_bytes(), part_header) {
+            if seen & bit != 0 {
+                return Err(BuildError::DuplicateField(n.to_owned()));
+            }
+            seen |= bit;
+        }
+    }
+    Ok(())
 }
 
 /// Whether a line has more than 998 octets (RFC 5322 section 2.1.1), counting the

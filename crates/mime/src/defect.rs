@@ -18,6 +18,20 @@ pub enum DefectKind {
     MboxFromLine,
     /// A header line without a colon ended the header block early.
     MissingHeaderBodySeparator,
+    /// A field that a header block may hold at most once came again (reported at
+    /// the second and any later one). The first is the one used (framing,
+    /// [`crate::Part::header`] and the accessors built on it), as Python's `email`
+    /// package and MS-OXCMAIL's "MIME readers SHOULD use the first instance" do;
+    /// only the address accessors ([`crate::Part::addresses`]) join the lists of
+    /// every field, as MS-OXCMAIL says for recipient fields. Such fields are Content-Type, Content-Transfer-Encoding,
+    /// Content-ID, Content-Description (RFC 2045 section 3), Content-Disposition
+    /// (RFC 2183) and MIME-Version in any header, and in a message's header (the
+    /// root's or a nested message's, not a body part's) also Date, From, Sender,
+    /// Reply-To, To, Cc, Bcc, Message-ID, In-Reply-To, References and Subject
+    /// (RFC 5322 section 3.6). Readers that take the last one exist (some DKIM-aware
+    /// ones): a message with this defect may show different senders or types to
+    /// different readers, so strict mode refuses it.
+    DuplicateHeaderField,
     /// The header block started with a continuation line.
     FirstHeaderLineIsContinuation,
     /// A header field name contains whitespace before the colon (obsolete syntax).
@@ -31,7 +45,11 @@ pub enum DefectKind {
     HeaderBlockUnterminated,
     /// A multipart has no boundary parameter; it is treated as a leaf.
     NoBoundaryInMultipart,
-    /// The boundary parameter is empty, too long or has invalid characters.
+    /// The boundary parameter does not follow RFC 2046 section 5.1.1 (1 to 70
+    /// characters from `bchars`, not ending in a space). An empty boundary, or one
+    /// longer than [`crate::Limits::max_boundary_len`], leaves the multipart an
+    /// opaque leaf; any other is still used to read the parts (real mail has
+    /// such boundaries), so only strict mode refuses it.
     InvalidBoundary,
     /// No delimiter line of a multipart was ever found.
     StartBoundaryNotFound,

@@ -3,6 +3,7 @@
 
 use crate::charset::decode_charset;
 use base64::Engine as _;
+use std::borrow::Cow;
 
 /// One parsed encoded word: charset, raw decoded bytes, and the length it spans.
 struct Word<'a> {
@@ -161,13 +162,41 @@ fn parse_word<'v>(v: &'v [u8], i: usize, marks: &mut Marks) -> Option<Word<'v>> 
 /// choice for a display decoder. Nothing here is re-encoded from it, so the
 /// leniency cannot smuggle anything into a message.
 ///
+/// # Safe to write back
+///
+/// The decoded text of a word is arbitrary octets: `=0D=0A` in a Q word is a real
+/// line break, `=00` a NUL. A caller that wrote such text back into a header field
+/// (a reply's Subject, a forward, a log line) would write a header injection
+/// (`=?utf-8?q?hi=0D=0ABcc:_victim@x?=`), and RFC 5322 section 2.2 allows CR and LF
+/// in a field body only as folding. So this function, and every display helper
+/// built on it ([`crate::Header::text`], [`crate::Part::subject`], display names,
+/// parameter values written with encoded words), hands out the safe form: each CR
+/// and LF becomes a space and each NUL becomes U+FFFD, wherever it came from.
+/// [`decode_unstructured_raw`] keeps them.
+///
 /// ```
 /// let s = mime::decode_unstructured(b"=?ISO-8859-1?Q?Andr=E9?= Pirard =?UTF-8?B?w6k=?=\r\n =?UTF-8?B?w6k=?=");
 /// assert_eq!(s, "André Pirard éé");
 /// assert_eq!(mime::decode_unstructured(b"Re: =?utf-8?q?caf=C3=A9?=!"), "Re: café!");
+/// assert_eq!(mime::decode_unstructured(b"=?utf-8?q?hi=0D=0ABcc:_x@y=00?="), "hi  Bcc: x@y\u{fffd}");
 /// ```
 #[must_use]
 pub fn decode_unstructured(value: &[u8]) -> String {
+    match header_safe(Cow::Owned(decode_unstructured_raw(value))) {
+        Cow::Owned(s) => s,
+        Cow::Borrowed(s) => s.to_owned(),
+    }
+}
+
+/// [`decode_unstructured`] without the safe form: CR, LF and NUL that encoded words
+/// decode to are kept (the text outside words is unfolded, so any CR or LF in the
+/// result came from a word). Never write this back into a header field.
+///
+/// ```
+/// assert_eq!(mime::decode_unstructured_raw(b"=?utf-8?q?a=0D=0Ab?="), "a\r\nb");
+/// ```
+#[must_use]
+pub fn decode_unstructured_raw(value: &[u8]) -> String {
     let value = crate::header::unfold(value);
     let value: &[u8] = &value;
     let mut out = String::with_capacity(value.len());
@@ -227,14 +256,30 @@ pub(crate) fn has_word_start(v: &[u8]) -> bool {
 }
 
 /// [`decode_unstructured`] that borrows when there is nothing to decode: no encoded
-/// word, no folding and valid UTF-8.
-pub(crate) fn decode_unstructured_cow(value: &[u8]) -> std::borrow::Cow<'_, str> {
-    use std::borrow::Cow;
+/// word, no folding, no NUL and valid UTF-8.
+pub(crate) fn decode_unstructured_cow(value: &[u8]) -> Cow<'_, str> {
     match crate::header::unfold(value) {
-        Cow::Borrowed(b) if !has_word_start(b) => crate::charset::utf8_lossy(b),
-        Cow::Owned(v) if !has_word_start(&v) => Cow::Owned(crate::charset::utf8_lossy_owned(v)),
+        Cow::Borrowed(b) if !has_word_start(b) => header_safe(crate::charset::utf8_lossy(b)),
+        Cow::Owned(v) if !has_word_start(&v) => header_safe(Cow::Owned(crate::charset::utf8_lossy_owned(v))),
         _ => Cow::Owned(decode_unstructured(value)),
     }
+}
+
+/// The safe form of decoded header text (see [`decode_unstructured`]): CR and LF
+/// become spaces, NUL becomes U+FFFD. Borrows (and owns) as given when there is none.
+pub(crate) fn header_safe(s: Cow<'_, str>) -> Cow<'_, str> {
+    if memchr::memchr3(b'\r', b'\n', 0, s.as_bytes()).is_none() {
+        return s;
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| match c {
+                '\r' | '\n' => ' ',
+                '\0' => char::REPLACEMENT_CHARACTER,
+                c => c,
+            })
+            .collect(),
+    )
 }
 
 /// Encodes `text` as RFC 2047 B-encoded UTF-8 words, each at most 75 characters,

@@ -33,7 +33,9 @@ impl Header<'_> {
 
     /// The value as an unstructured field: unfolded and RFC 2047 decoded. The white
     /// space around the value is dropped before decoding; white space inside an
-    /// encoded word, or any other character, is text (RFC 2047 section 5) and kept.
+    /// encoded word, or any other character, is text (RFC 2047 section 5) and kept,
+    /// except that the text is handed out in the safe form of
+    /// [`crate::decode_unstructured`]: no CR, LF or NUL.
     #[must_use]
     pub fn text(&self) -> String {
         crate::encoded_word::decode_unstructured_cow(self.value.trim_ascii()).into_owned()

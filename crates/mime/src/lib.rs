@@ -14,6 +14,10 @@
 //! - Typed header access: addresses ([`parse_addresses`]), dates ([`DateTime`]),
 //!   RFC 2047 text ([`decode_unstructured`]), message ids ([`parse_msg_ids`]),
 //!   Content-Type / Content-Disposition with RFC 2231 ([`ContentType`], [`Disposition`]).
+//!   Decoded header text (subjects, display names, file names, parameters) is handed
+//!   out in a safe form: no CR, LF or NUL, which encoded words and RFC 2231 values
+//!   can otherwise smuggle into a header a caller writes back; see
+//!   [`decode_unstructured`] ([`decode_unstructured_raw`] keeps them).
 //! - Delivery status notifications: [`DeliveryStatus`] reads a
 //!   `message/delivery-status` body (RFC 3464) into typed fields.
 //! - Bodies: [`decode_body`], streaming [`Base64Decoder`] and [`QpDecoder`], charsets
@@ -119,7 +123,7 @@ pub use dsn::{
     DeliveryStatus, DsnAction, DsnError, DsnField, PerMessageFields, PerRecipientFields, StatusCode,
     TypedValue,
 };
-pub use encoded_word::{decode_unstructured, encode_words};
+pub use encoded_word::{decode_unstructured, decode_unstructured_raw, encode_words};
 pub use header::{Header, parse_msg_ids, unfold};
 pub use limits::Limits;
 pub use params::{ContentType, Disposition, Param};

@@ -18,7 +18,10 @@ pub struct Limits {
     pub max_field_bytes: usize,
     /// Maximum number of fields kept per header block.
     pub max_fields: usize,
-    /// Longest boundary accepted (RFC 2046 allows 70; real mail is sloppier).
+    /// Longest boundary used to read a multipart (RFC 2046 allows 70; real mail is
+    /// sloppier): one of 71 to this many characters is read, and reported as
+    /// [`crate::DefectKind::InvalidBoundary`]; a longer one leaves the multipart
+    /// an opaque leaf.
     pub max_boundary_len: usize,
 }
 

@@ -9,6 +9,7 @@
 //! target).
 
 use crate::charset::decode_charset;
+use crate::encoded_word::header_safe;
 use crate::header::{Cursor, lower_token_end, token_end, unfold};
 use std::borrow::Cow;
 
@@ -17,7 +18,9 @@ use std::borrow::Cow;
 pub struct Param<'a> {
     /// Attribute name, lowercased.
     pub name: Cow<'a, str>,
-    /// Decoded value.
+    /// Decoded value (RFC 2231 and RFC 2047 decoding done), in the safe form of
+    /// [`crate::decode_unstructured`] (no CR, LF or NUL) except for `boundary`,
+    /// which is kept as written so that delimiters match it.
     pub value: Cow<'a, str>,
     /// RFC 2231 charset, when the value was extended.
     pub charset: Option<Cow<'a, str>>,
@@ -158,14 +161,16 @@ fn text_value<'a>(v: Cow<'a, [u8]>, src: &Src<'a>) -> Cow<'a, str> {
     if crate::encoded_word::has_word_start(&v) {
         return Cow::Owned(crate::encoded_word::decode_unstructured(&v));
     }
-    plain_text(v, src)
+    header_safe(plain_text(v, src))
 }
 
 /// The value of parameter `name` as text. RFC 2047 words are decoded (real mail
 /// puts them in `name` and `filename`, although RFC 2047 section 5 forbids them in
 /// parameters), except in `boundary`: `=`, `?` and `_` are boundary characters
 /// (RFC 2046 section 5.1.1), so a boundary that looks like an encoded word is
-/// taken as written, or no delimiter would match it.
+/// taken as written, or no delimiter would match it. Values other than the
+/// boundary are in the safe form of [`crate::decode_unstructured`] (no CR, LF or
+/// NUL), as RFC 2231 values are too ([`extended_value`]).
 fn param_text<'a>(name: &str, v: Cow<'a, [u8]>, src: &Src<'a>) -> Cow<'a, str> {
     if name == "boundary" {
         plain_text(v, src)
@@ -321,7 +326,9 @@ impl<'a> ContentType<'a> {
                 let start = i + 1;
                 let len = memchr::memchr(b'"', &v[start..])?;
                 let q = &v[start..start + len];
-                if memchr::memchr3(b'\\', b'\r', b'\n', q).is_some() || crate::encoded_word::has_word_start(q)
+                if memchr::memchr3(b'\\', b'\r', b'\n', q).is_some()
+                    || q.contains(&0)
+                    || crate::encoded_word::has_word_start(q)
                 {
                     return None;
                 }
@@ -704,9 +711,8 @@ fn extended_value(name: &str, parts: &[&RawParam]) -> Param<'static> {
             bytes.extend_from_slice(v);
         }
     }
-    let value = decode_charset(&bytes, charset.as_deref().unwrap_or("utf-8"))
-        .0
-        .into_owned();
+    // `%0D%0A` or `%00` decode to CR LF or NUL: the safe form, as for RFC 2047 words
+    let value = header_safe(decode_charset(&bytes, charset.as_deref().unwrap_or("utf-8")).0).into_owned();
     Param {
         name: Cow::Owned(name.to_owned()),
         value: Cow::Owned(value),

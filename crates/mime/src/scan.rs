@@ -112,6 +112,10 @@ struct HeaderCtx {
     bad_content_type: bool,
     encoding: Option<TransferEncoding>,
     digest_default: bool,
+    /// A body part's header (RFC 2045 `MIME-part-headers`), not a message's.
+    part_header: bool,
+    /// The fields of [`SINGLE_FIELDS`] seen in this block, one bit each.
+    seen_single: u32,
     bytes: usize,
     fields: usize,
     first_line: bool,
@@ -434,6 +438,12 @@ impl Scanner {
         if name_len != colon {
             defect(out, DefectKind::ObsoleteHeaderName, start);
         }
+        if let Some(bit) = single_field(name, self.ctx.part_header) {
+            if self.ctx.seen_single & bit != 0 {
+                defect(out, DefectKind::DuplicateHeaderField, start);
+            }
+            self.ctx.seen_single |= bit;
+        }
         if !self.bare_cr
             && let Some(cr) =
                 memchr::memchr_iter(b'\r', &buf[..end]).find(|&i| buf.get(i + 1) != Some(&b'\n'))
@@ -582,6 +592,10 @@ impl Scanner {
                 }
                 Some(_) if !depth_ok => defect(out, DefectKind::NestingTooDeep, body_start),
                 Some(b) => {
+                    if !is_rfc2046_boundary(&b) {
+                        // read all the same: real mail has such boundaries
+                        defect(out, DefectKind::InvalidBoundary, body_start);
+                    }
                     if !composite_ok {
                         defect(out, DefectKind::InvalidEncodingForCompositeType, body_start);
                     }
@@ -834,8 +848,66 @@ impl Scanner {
         self.parts += 1;
         self.stack.push(Frame::Headers);
         self.ctx.digest_default = digest;
+        self.ctx.part_header = true;
         out.event(Ev::PartBegin { offset: self.pos });
     }
+}
+
+/// Fields a header block holds at most once, lowercase: first the MIME fields of
+/// any entity (RFC 2045 section 3 `entity-headers` and `version`, RFC 2183 section
+/// 2), then from [`MESSAGE_ONLY`] on those of RFC 5322 section 3.6's table, which
+/// have a meaning only in a message's header (in a body part's header, RFC 2045
+/// section 3: "any field not beginning with content- ... may be ignored").
+const SINGLE_FIELDS: [&[u8]; 17] = [
+    b"content-type",
+    b"content-transfer-encoding",
+    b"content-id",
+    b"content-description",
+    b"content-disposition",
+    b"mime-version",
+    b"date",
+    b"from",
+    b"sender",
+    b"reply-to",
+    b"to",
+    b"cc",
+    b"bcc",
+    b"message-id",
+    b"in-reply-to",
+    b"references",
+    b"subject",
+];
+
+/// Index in [`SINGLE_FIELDS`] of the first field of a message's header only.
+const MESSAGE_ONLY: usize = 6;
+
+/// The bit of a field named `name` that a header block holds at most once, if it
+/// is one (see [`SINGLE_FIELDS`]); `part_header` for a body part's header.
+pub(crate) fn single_field(name: &[u8], part_header: bool) -> Option<u32> {
+    // every such name starts with one of these letters: most fields cost one test
+    if !matches!(
+        name.first().map(u8::to_ascii_lowercase),
+        Some(b'b' | b'c' | b'd' | b'f' | b'i' | b'm' | b'r' | b's' | b't')
+    ) {
+        return None;
+    }
+    let names = if part_header {
+        &SINGLE_FIELDS[..MESSAGE_ONLY]
+    } else {
+        &SINGLE_FIELDS[..]
+    };
+    names
+        .iter()
+        .position(|n| n.eq_ignore_ascii_case(name))
+        .map(|i| 1 << i)
+}
+
+/// RFC 2046 section 5.1.1: `boundary := 0*69<bchars> bcharsnospace`, so 1 to 70
+/// characters from `bchars` (letters, digits, `'()+_,-./:=?` and space), the last not
+/// a space.
+fn is_rfc2046_boundary(b: &[u8]) -> bool {
+    let bchar = |c: &u8| c.is_ascii_alphanumeric() || b"'()+_,-./:=? ".contains(c);
+    (1..=70).contains(&b.len()) && b.iter().all(bchar) && b.last() != Some(&b' ')
 }
 
 /// The longest transport padding after a boundary that is still read as padding:
