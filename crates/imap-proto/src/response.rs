@@ -361,8 +361,9 @@ pub struct Thread {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FetchItem {
-    /// `FLAGS (...)`.
-    Flags(Vec<Flag>),
+    /// `FLAGS (...)`: up to two flags inline (see [`FlagList`]). It was a
+    /// `Vec<Flag>`; `.into()` converts either way.
+    Flags(FlagList),
     /// `ENVELOPE (...)`.
     Envelope(Box<Envelope>),
     /// `INTERNALDATE "..."`.

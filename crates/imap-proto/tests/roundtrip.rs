@@ -697,7 +697,7 @@ fn body(ext: bool) -> BoxedStrategy<BodyStructure> {
 fn fetch_item() -> impl Strategy<Value = FetchItem> {
     use FetchItem as F;
     prop_oneof![
-        proptest::collection::vec(flag(), 0..3).prop_map(F::Flags),
+        proptest::collection::vec(flag(), 0..4).prop_map(|v| F::Flags(v.into())),
         envelope().prop_map(|e| F::Envelope(Box::new(e))),
         date_time().prop_map(F::InternalDate),
         ns().prop_map(F::Rfc822Header),

@@ -14,11 +14,35 @@ use crate::error::ParseError;
 use crate::framing::LiteralMode;
 use crate::options::{Options, Version};
 use crate::types::{
-    Date, DateTime, Flag, MONTHS, Mailbox, NStr, SeqNum, SeqRange, SeqSet, SmallBytes, Str, StrForm,
+    Date, DateTime, Flag, FlagList, MONTHS, Mailbox, NStr, SeqNum, SeqRange, SeqSet, SmallBytes, Str, StrForm,
 };
 
 pub(crate) mod command;
 pub(crate) mod response;
+
+/// Where [`P::flag_list`] puts the flags it reads.
+pub(crate) trait FlagSink: Default {
+    /// Called once before the first flag of a list that is not empty.
+    fn prepare(&mut self) {}
+    /// Appends a flag.
+    fn push_flag(&mut self, f: Flag);
+}
+
+impl FlagSink for Vec<Flag> {
+    fn prepare(&mut self) {
+        // The capacity a first push would give, without its slow path.
+        self.reserve_exact(4);
+    }
+    fn push_flag(&mut self, f: Flag) {
+        self.push(f);
+    }
+}
+
+impl FlagSink for FlagList {
+    fn push_flag(&mut self, f: Flag) {
+        self.push(f);
+    }
+}
 
 const fn atom_table() -> [bool; 256] {
     let mut t = [false; 256];
@@ -837,15 +861,16 @@ impl<'a> P<'a> {
         Ok(Flag::Keyword(self.small(s, e)))
     }
 
-    /// "(" [flag *(SP flag)] ")".
-    pub(crate) fn flag_list(&mut self, perm: bool) -> R<Vec<Flag>> {
+    /// "(" [flag *(SP flag)] ")", into a `Vec` (lists that are long as a
+    /// rule: FLAGS, PERMANENTFLAGS, STORE) or a [`FlagList`] (FETCH FLAGS,
+    /// one or two flags as a rule).
+    pub(crate) fn flag_list<L: FlagSink>(&mut self, perm: bool) -> R<L> {
         self.open()?;
-        let mut v = Vec::new();
+        let mut v = L::default();
         if !self.eat(b')') {
-            // The capacity a first push would give, without its slow path.
-            v.reserve_exact(4);
+            v.prepare();
             loop {
-                v.push(self.flag(perm)?);
+                v.push_flag(self.flag(perm)?);
                 if self.eat(b')') {
                     break;
                 }
