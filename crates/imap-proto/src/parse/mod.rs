@@ -488,19 +488,28 @@ impl<'a> P<'a> {
     /// as `number` ("Unsigned 32-bit integer"): RFC822.SIZE, body-fld-lines,
     /// body extension numbers, BODY[]/BINARY[] `<origin>`, partial offsets,
     /// LARGER/SMALLER and BINARY.SIZE (RFC 3516 uses RFC 3501's `number`).
-    /// Up to 2^63-1 under IMAP4rev2, 2^32-1 under IMAP4rev1.
+    /// Up to 2^63-1 under IMAP4rev2 (or [`Quirks::wide_rev1_numbers`]),
+    /// 2^32-1 under IMAP4rev1.
+    ///
+    /// [`Quirks::wide_rev1_numbers`]: crate::Quirks::wide_rev1_numbers
     pub(crate) fn number64_rev2(&mut self) -> R<u64> {
-        if self.o.version == Version::Rev2 {
+        if self.wide_numbers() {
             self.number63()
         } else {
             self.number().map(u64::from)
         }
     }
 
+    /// Whether the `number64` places of RFC 9051 are 63-bit: under
+    /// IMAP4rev2, or under IMAP4rev1 with the quirk.
+    fn wide_numbers(&self) -> bool {
+        self.o.version == Version::Rev2 || self.o.quirks.wide_rev1_numbers
+    }
+
     /// `nz-number64` under IMAP4rev2, `nz-number` under IMAP4rev1 (see
     /// [`P::number64_rev2`]): a partial fetch's length.
     pub(crate) fn nz_number64_rev2(&mut self) -> R<u64> {
-        if self.o.version == Version::Rev2 {
+        if self.wide_numbers() {
             self.nz_number63()
         } else {
             self.nz_number().map(u64::from)
