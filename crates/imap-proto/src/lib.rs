@@ -46,7 +46,11 @@
 //! ACL (RFC 4314), METADATA (RFC 5464), ESORT/CONTEXT/PARTIAL (RFC 5267,
 //! RFC 9394) and Gmail's `X-GM-*` items are not parsed (they are not in this
 //! crate's list of extensions); unknown response codes are kept raw as
-//! [`Code::Other`], unknown LIST extended items and ESEARCH items as generic
+//! [`Code::Other`] (so is a known code whose argument breaks its grammar,
+//! such as `[UIDNEXT 4294967296]`: the generic `atom [SP 1*<any TEXT-CHAR
+//! except "]">]` of `resp-text-code` matches it, and refusing it would lose
+//! the whole response; [`Code::is_malformed`] tells it from an unknown
+//! code), unknown LIST extended items and ESEARCH items as generic
 //! extension values, unknown STATUS items as name and generic value
 //! ([`Data::Status`]). CATENATE, SEARCH keys of RFC 8514 (SAVEDBEFORE ...) and
 //! RFC 8474 (EMAILID/THREADID keys) are not parsed; their FETCH items are. The

@@ -187,3 +187,58 @@ fn nz_numbers_have_no_leading_zero() {
         assert!(parse(wire, &o).is_ok(), "{wire:?}");
     }
 }
+
+// RFC 9051 section 9 (RFC 3501 alike): `resp-text-code = "ALERT" / ... /
+// "UIDNEXT" SP nz-number / "UIDVALIDITY" SP nz-number / ... / atom [SP
+// 1*<any TEXT-CHAR except "]">]`, and RFC 4315 section 4: `resp-code-apnd =
+// "APPENDUID" SP nz-number SP append-uid`. A known code whose argument breaks
+// its own rule still matches the generic alternative, so the response is
+// kept (its completion or text must not be lost) as `Code::Other`; but a
+// client relying on UIDNEXT must be able to tell it was malformed rather
+// than an extension code it may ignore (section 7.1).
+#[test]
+fn known_codes_with_bad_arguments_are_detectable() {
+    use imap_proto::Code;
+    let code_of = |wire: &str, o: &Options| match parse(wire.as_bytes(), o) {
+        Ok(Response::Status(s)) => s.code.expect("a code"),
+        other => panic!("{wire}: {other:?}"),
+    };
+    for o in [Options::default(), Options::rev2()] {
+        for wire in [
+            "* OK [UIDNEXT 4294967296] Predicted next UID\r\n",
+            "* OK [UIDNEXT 0] x\r\n",
+            "* OK [UIDVALIDITY 01] x\r\n",
+            "* OK [uidvalidity x] x\r\n",
+            "a1 OK [APPENDUID x 1] done\r\n",
+            "a1 OK [APPENDUID 1 *] done\r\n",
+            "a1 OK [COPYUID 1 2] done\r\n",
+            "* OK [UNSEEN -1] x\r\n",
+            "* OK [HIGHESTMODSEQ 0] x\r\n",
+            "* OK [MODIFIED] x\r\n",
+            "* OK [PERMANENTFLAGS \\Seen] x\r\n",
+            "* OK [CAPABILITY] x\r\n",
+            "* OK [MAILBOXID id] x\r\n",
+            "* OK [APPENDLIMIT big] x\r\n",
+            "* OK [BADCHARSET UTF-8] x\r\n",
+            "* OK [ALERT now] x\r\n",
+            "a1 NO [TRYCREATE Archive] x\r\n",
+        ] {
+            let c = code_of(wire, &o);
+            assert!(matches!(c, Code::Other(..)), "{wire}: {c:?}");
+            assert!(c.is_malformed(), "{wire}: {c:?}");
+            // Kept as it came: it encodes back to the same line.
+            let r = parse(wire.as_bytes(), &o).unwrap();
+            assert_eq!(&r.encode(&o).unwrap().bytes[..], wire.as_bytes());
+        }
+        for wire in [
+            "* OK [UIDNEXT 5] x\r\n",
+            "* OK [ALERT] x\r\n",
+            "* OK [X-UIDNEXT 4294967296] x\r\n",
+            "* OK [UIDNEXTS 1] x\r\n",
+            "* OK [NOTIFICATIONOVERFLOW] x\r\n",
+            "* OK [X-GM-THRID 4294967296] x\r\n",
+        ] {
+            assert!(!code_of(wire, &o).is_malformed(), "{wire}");
+        }
+    }
+}
