@@ -242,3 +242,32 @@ fn known_codes_with_bad_arguments_are_detectable() {
         }
     }
 }
+
+// RFC 4466 section 3 (the rules of sections 2.1 and 2.4, which RFC 7162
+// extends):
+//   select-params   = SP "(" select-param *(SP select-param) ")"
+//   fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"
+// At least one parameter or modifier; `SELECT INBOX ()` and
+// `FETCH 1 FLAGS ()` were read as if no list had been sent.
+#[test]
+fn select_params_and_fetch_modifiers_are_not_empty() {
+    for o in [Options::default(), Options::rev2()] {
+        for wire in [
+            &b"a SELECT INBOX ()\r\n"[..],
+            b"a EXAMINE INBOX ()\r\n",
+            b"a FETCH 1 FLAGS ()\r\n",
+            b"a UID FETCH 1:* (FLAGS UID) ()\r\n",
+        ] {
+            assert!(command(wire, &o).is_err(), "{wire:?}");
+        }
+        for wire in [
+            &b"a SELECT INBOX (CONDSTORE)\r\n"[..],
+            b"a EXAMINE INBOX\r\n",
+            b"a FETCH 1 FLAGS (CHANGEDSINCE 5)\r\n",
+            b"a UID FETCH 1:* (FLAGS UID)\r\n",
+        ] {
+            let c = command(wire, &o).unwrap_or_else(|e| panic!("{wire:?}: {e:?}"));
+            assert_eq!(&c.encode(&o).unwrap().bytes[..], wire);
+        }
+    }
+}

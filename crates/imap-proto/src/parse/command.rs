@@ -66,7 +66,12 @@ impl P<'_> {
                 let mailbox = self.mailbox()?;
                 let mut params = Vec::new();
                 if self.eat(b' ') {
+                    // RFC 4466 section 3 (for 2.1): select-params = SP "("
+                    // select-param *(SP select-param) ")".
                     params = self.paren_list(Self::select_param)?;
+                    if params.is_empty() {
+                        return self.err("empty SELECT parameter list");
+                    }
                 }
                 if name == b"SELECT" {
                     C::Select { mailbox, params }
@@ -531,6 +536,11 @@ impl P<'_> {
                     p.err("unknown FETCH modifier")
                 }
             })?;
+            // RFC 4466 section 3 (for 2.4): fetch-modifiers = SP "(" fetch-modifier
+            // *(SP fetch-modifier) ")".
+            if modifiers.is_empty() {
+                return self.err("empty FETCH modifier list");
+            }
         }
         Ok(CommandBody::Fetch {
             uid,
