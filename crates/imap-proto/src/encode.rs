@@ -13,7 +13,9 @@ use crate::command::{
 use crate::error::EncodeError;
 use crate::framing::Direction;
 use crate::options::{Options, Version};
-use crate::parse::command::{is_atom, is_modseq_entry_name, is_modseq_entry_type, recursive_match_alone};
+use crate::parse::command::{
+    is_atom, is_modseq_entry_name, is_modseq_entry_type, recursive_match_alone, vanished_misused,
+};
 use crate::parse::{
     ID_MAX_FIELD, ID_MAX_PAIRS, ID_MAX_VALUE, is_astring_char, is_backslash_flag, is_initial_response,
     is_list_char, mailbox_attrs_error,
@@ -858,6 +860,9 @@ impl<'a> W<'a> {
                         [a] => self.fetch_attr(a)?,
                         v => self.list(v, Self::fetch_attr)?,
                     },
+                }
+                if let Some(why) = vanished_misused(*uid, modifiers) {
+                    return bad(why);
                 }
                 if !modifiers.is_empty() {
                     self.sp();

@@ -271,3 +271,50 @@ fn select_params_and_fetch_modifiers_are_not_empty() {
         }
     }
 }
+
+// RFC 7162 section 3.2.6: "the VANISHED UID FETCH modifier is NOT allowed
+// with a FETCH command. The server MUST return a tagged BAD response if this
+// response is specified as a modifier to the FETCH command", and "The
+// VANISHED UID FETCH modifier MUST only be specified together with the
+// CHANGEDSINCE UID FETCH modifier ... the server MUST respond with a tagged
+// BAD response". Both were read (and written) as valid.
+#[test]
+fn vanished_fetch_modifier_needs_uid_fetch_and_changedsince() {
+    use imap_proto::command::{FetchAttr, FetchItems, FetchModifier};
+    use imap_proto::{CommandBody, SeqSet, Tag};
+    for o in [Options::default(), Options::rev2()] {
+        for wire in [
+            &b"a FETCH 1:* FLAGS (CHANGEDSINCE 5 VANISHED)\r\n"[..],
+            b"a FETCH 1:* FLAGS (VANISHED)\r\n",
+            b"a UID FETCH 1:* FLAGS (VANISHED)\r\n",
+        ] {
+            assert!(command(wire, &o).is_err(), "{wire:?}");
+        }
+        for wire in [
+            &b"a UID FETCH 1:* FLAGS (CHANGEDSINCE 5 VANISHED)\r\n"[..],
+            b"a UID FETCH 1:* (FLAGS UID) (VANISHED CHANGEDSINCE 5)\r\n",
+            b"a FETCH 1:* FLAGS (CHANGEDSINCE 5)\r\n",
+        ] {
+            let c = command(wire, &o).unwrap_or_else(|e| panic!("{wire:?}: {e:?}"));
+            assert_eq!(&c.encode(&o).unwrap().bytes[..], wire);
+        }
+        for (uid, modifiers) in [
+            (
+                false,
+                vec![FetchModifier::ChangedSince(5), FetchModifier::Vanished],
+            ),
+            (true, vec![FetchModifier::Vanished]),
+        ] {
+            let c = Command {
+                tag: Tag::new("a").unwrap(),
+                body: CommandBody::Fetch {
+                    uid,
+                    set: SeqSet::single(1),
+                    items: FetchItems::Attrs(vec![FetchAttr::Flags]),
+                    modifiers,
+                },
+            };
+            assert!(c.encode(&o).is_err(), "{c:?}");
+        }
+    }
+}

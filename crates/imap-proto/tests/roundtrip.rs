@@ -391,13 +391,24 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
         any::<bool>(),
         seq_set(),
         items,
-        proptest::collection::vec(modifier, 0..2),
+        proptest::collection::vec(modifier, 0..3),
     )
-        .prop_map(|(uid, set, items, modifiers)| C::Fetch {
-            uid,
-            set,
-            items,
-            modifiers,
+        .prop_map(|(uid, set, items, mut modifiers)| {
+            // RFC 7162 section 3.2.6: VANISHED only with UID FETCH and
+            // CHANGEDSINCE (review23.rs).
+            if !uid
+                || !modifiers
+                    .iter()
+                    .any(|m| matches!(m, FetchModifier::ChangedSince(_)))
+            {
+                modifiers.retain(|m| *m != FetchModifier::Vanished);
+            }
+            C::Fetch {
+                uid,
+                set,
+                items,
+                modifiers,
+            }
         });
     let mode = proptest::sample::select(vec![StoreMode::Replace, StoreMode::Add, StoreMode::Remove]);
     let store = (

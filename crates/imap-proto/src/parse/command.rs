@@ -541,6 +541,9 @@ impl P<'_> {
             if modifiers.is_empty() {
                 return self.err("empty FETCH modifier list");
             }
+            if let Some(why) = vanished_misused(uid, &modifiers) {
+                return self.err(why);
+            }
         }
         Ok(CommandBody::Fetch {
             uid,
@@ -718,6 +721,25 @@ pub(crate) fn recursive_match_alone(sel: &[ListSelect]) -> bool {
         && !sel
             .iter()
             .any(|s| matches!(s, ListSelect::Subscribed | ListSelect::Other(_)))
+}
+
+/// RFC 7162 section 3.2.6: the VANISHED modifier is "NOT allowed with a
+/// FETCH command" and "MUST only be specified together with the
+/// CHANGEDSINCE UID FETCH modifier" (a server answers BAD to either). The
+/// reason when `modifiers` break that rule.
+pub(crate) fn vanished_misused(uid: bool, modifiers: &[FetchModifier]) -> Option<&'static str> {
+    if !modifiers.contains(&FetchModifier::Vanished) {
+        None
+    } else if !uid {
+        Some("VANISHED is a UID FETCH modifier")
+    } else if !modifiers
+        .iter()
+        .any(|m| matches!(m, FetchModifier::ChangedSince(_)))
+    {
+        Some("VANISHED without CHANGEDSINCE")
+    } else {
+        None
+    }
 }
 
 /// RFC 7162 section 7: `entry-flag-name = DQUOTE "/flags/" attr-flag
