@@ -318,3 +318,57 @@ fn vanished_fetch_modifier_needs_uid_fetch_and_changedsince() {
         }
     }
 }
+
+// RFC 7162 section 7:
+//   entry-flag-name     = DQUOTE "/flags/" attr-flag DQUOTE
+//   attr-flag           = "\\Answered" / ... / attr-flag-keyword /
+//                         attr-flag-extension
+//   attr-flag-extension = "\\" atom
+//   attr-flag-keyword   = atom
+// After "/flags/" comes one flag (the quoted string's `\\` is one
+// backslash); only the prefix was checked, so "/flags/" alone or
+// "/flags/a b" were read and written.
+#[test]
+fn modseq_search_entry_names_a_flag() {
+    use imap_proto::command::SearchKey;
+    use imap_proto::{CommandBody, Str, Tag};
+    let o = Options::default();
+    for name in [
+        "/flags/",
+        "/flags/a b",
+        "/flags/\\\\",
+        "/flags/\\\\\\\\Seen",
+        "/flags/a(b",
+        "/flags/a]b",
+        "/flags/a*",
+        "/flags/\\\\Seen\\\\Draft",
+    ] {
+        let wire = format!("a SEARCH MODSEQ \"{name}\" all 5\r\n");
+        assert!(command(wire.as_bytes(), &o).is_err(), "{wire}");
+    }
+    for name in [
+        "/flags/\\\\Seen",
+        "/flags/$MDNSent",
+        "/FLAGS/custom",
+        "/flags/\\\\X-Ext",
+    ] {
+        let wire = format!("a SEARCH MODSEQ \"{name}\" priv 5\r\n");
+        let c = command(wire.as_bytes(), &o).unwrap_or_else(|e| panic!("{wire}: {e:?}"));
+        assert_eq!(&c.encode(&o).unwrap().bytes[..], wire.as_bytes());
+    }
+    for name in ["/flags/", "/flags/a b", "/flags/\\\\x"] {
+        let c = Command {
+            tag: Tag::new("a").unwrap(),
+            body: CommandBody::Search {
+                uid: false,
+                returns: None,
+                charset: None,
+                criteria: vec![SearchKey::ModSeq {
+                    entry: Some((Str::from(name), Bytes::from_static(b"all"))),
+                    mod_seq: 5,
+                }],
+            },
+        };
+        assert!(c.encode(&o).is_err(), "{name}");
+    }
+}

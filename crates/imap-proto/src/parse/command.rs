@@ -743,9 +743,18 @@ pub(crate) fn vanished_misused(uid: bool, modifiers: &[FetchModifier]) -> Option
 }
 
 /// RFC 7162 section 7: `entry-flag-name = DQUOTE "/flags/" attr-flag
-/// DQUOTE`, a flag name being ASCII whatever the quirks allow.
+/// DQUOTE`, `attr-flag = ... / attr-flag-keyword / attr-flag-extension`,
+/// `attr-flag-keyword = atom`, `attr-flag-extension = "\\" atom`: after
+/// the prefix, one flag, an atom with at most one backslash before it
+/// (`name` is the quoted string's content, unescaped), so ASCII whatever
+/// the quirks allow.
 pub(crate) fn is_modseq_entry_name(name: &[u8]) -> bool {
-    name.is_ascii() && name.get(..7).is_some_and(|p| p.eq_ignore_ascii_case(b"/flags/"))
+    match name.split_at_checked(7) {
+        Some((prefix, flag)) if prefix.eq_ignore_ascii_case(b"/flags/") => {
+            is_atom(flag.strip_prefix(b"\\").unwrap_or(flag))
+        }
+        _ => false,
+    }
 }
 
 /// RFC 7162 section 7: `entry-type-req = entry-type-resp / "all"`,
