@@ -242,11 +242,6 @@ fn explain(f: &Finding) -> Option<&'static str> {
             "RFC 7162 section 3.2.6: VANISHED is NOT allowed with FETCH (tagged BAD) and only together with CHANGEDSINCE",
         ),
         (
-            "ACCEPT ours=true codec=false",
-            "a SEARCH CHARSET {5}\r\nUTF-8 ALL\r\n",
-            "RFC 3501 search = \"SEARCH\" [SP \"CHARSET\" SP astring] 1*(SP search-key): a literal charset is valid in IMAP4rev1",
-        ),
-        (
             "ACCEPT ours=true codec=false djc=false",
             "* 1 FETCH (BINARY[1.2]<5> \"x\")\r\n",
             "RFC 9051 section 7.5.2: BINARY[<section-binary>]<<number>> in FETCH results",

@@ -253,16 +253,25 @@ impl<'a> W<'a> {
         self.string(s)
     }
 
-    /// `charset = atom / quoted` (RFC 9051 section 9): an astring may hold
-    /// `]`, which would end a `[BADCHARSET ...]` code early, so a charset
-    /// that is no atom is quoted (or, past what a quoted string holds, sent
-    /// as a literal as RFC 3501's astring allows).
-    fn charset(&mut self, s: &Str) -> E {
+    /// `charset = atom / quoted` (RFC 9051 section 9, RFC 4466 section 3,
+    /// RFC 5256 section 5): an astring may hold `]`, which would end a
+    /// `[BADCHARSET ...]` code early, so a charset that is no atom is
+    /// quoted, whatever its form asks. Past what a quoted string holds it
+    /// is refused, or, where `literal_ok` (RFC 3501's `"BADCHARSET" [SP "("
+    /// astring *(SP astring) ")"]` under IMAP4rev1), sent as a literal.
+    fn charset(&mut self, s: &Str, literal_ok: bool) -> E {
         if matches!(s.form, StrForm::Auto | StrForm::Atom) && is_atom(&s.data) {
             self.raw(&s.data);
             return Ok(());
         }
-        self.string(s)
+        if literal_ok {
+            return self.string(s);
+        }
+        if s.is_streamed() || !self.quotable(&s.data) {
+            return bad("charset is no atom and no quoted string");
+        }
+        self.quoted(&s.data);
+        Ok(())
     }
 
     fn nstring(&mut self, s: &NStr) -> E {
@@ -837,7 +846,7 @@ impl<'a> W<'a> {
                 }
                 if let Some(c) = charset {
                     self.raw(b" CHARSET ");
-                    self.charset(c)?;
+                    self.charset(c, false)?;
                 }
                 self.search_keys(criteria)?;
             }
@@ -951,7 +960,7 @@ impl<'a> W<'a> {
                     Ok(())
                 })?;
                 self.sp();
-                self.charset(charset)?;
+                self.charset(charset, false)?;
                 self.search_keys(search)?;
             }
             C::Thread {
@@ -964,7 +973,7 @@ impl<'a> W<'a> {
                 self.raw(b"THREAD ");
                 self.atom(algorithm)?;
                 self.sp();
-                self.charset(charset)?;
+                self.charset(charset, false)?;
                 self.search_keys(search)?;
             }
             C::GetQuota(r) => {
@@ -1302,7 +1311,9 @@ impl<'a> W<'a> {
                 self.raw(b"BADCHARSET");
                 if !v.is_empty() {
                     self.sp();
-                    self.list(v, Self::charset)?;
+                    // Read as RFC 3501's astring (see the parser), so
+                    // written as one where no quoted string holds it.
+                    self.list(v, |w, c| w.charset(c, true))?;
                 }
             }
             Code::Capability(v) => {

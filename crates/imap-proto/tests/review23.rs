@@ -372,3 +372,65 @@ fn modseq_search_entry_names_a_flag() {
         assert!(c.encode(&o).is_err(), "{name}");
     }
 }
+
+// RFC 9051 section 9 and RFC 4466 section 3 (which updates RFC 3501's
+// `"CHARSET" SP astring`): `search-program = ["CHARSET" SP charset SP]
+// search-key *(SP search-key)`, `charset = atom / quoted`; RFC 5256 section
+// 5: `search-criteria = charset 1*(SP search-key)` for SORT and THREAD. A
+// charset was read as an astring, so a literal or an atom with `]` passed,
+// and the encoder sent a charset no quoted string holds as a literal.
+#[test]
+fn search_sort_thread_charset_is_atom_or_quoted() {
+    use imap_proto::command::SearchKey;
+    use imap_proto::{CommandBody, Str, StrForm, Tag};
+    for o in [Options::default(), Options::rev2()] {
+        for wire in [
+            &b"a SEARCH CHARSET {5}\r\nUTF-8 ALL\r\n"[..],
+            b"a SEARCH CHARSET UTF]8 ALL\r\n",
+            b"a UID SEARCH RETURN (ALL) CHARSET {5}\r\nUTF-8 ALL\r\n",
+            b"a SORT (DATE) {5}\r\nUTF-8 ALL\r\n",
+            b"a SORT (DATE) UTF]8 ALL\r\n",
+            b"a THREAD REFERENCES {5}\r\nUTF-8 ALL\r\n",
+            b"a UID THREAD ORDEREDSUBJECT UTF]8 ALL\r\n",
+        ] {
+            assert!(command(wire, &o).is_err(), "{wire:?}");
+        }
+        for wire in [
+            &b"a SEARCH CHARSET UTF-8 ALL\r\n"[..],
+            b"a SEARCH CHARSET \"UTF-8\" ALL\r\n",
+            b"a SEARCH CHARSET \"x]y\" ALL\r\n",
+            b"a SORT (DATE) US-ASCII ALL\r\n",
+            b"a SORT (DATE) \"UTF-8\" ALL\r\n",
+            b"a THREAD REFERENCES UTF-8 ALL\r\n",
+        ] {
+            let c = command(wire, &o).unwrap_or_else(|e| panic!("{wire:?}: {e:?}"));
+            assert_eq!(&c.encode(&o).unwrap().bytes[..], wire);
+        }
+        let search = |charset: Str| Command {
+            tag: Tag::new("a").unwrap(),
+            body: CommandBody::Search {
+                uid: false,
+                returns: None,
+                charset: Some(charset),
+                criteria: vec![SearchKey::All],
+            },
+        };
+        // No literal, whatever the form asks: quoted where a quoted string
+        // holds it, refused where none does.
+        let c = search(Str::from("UTF-8").with_form(StrForm::Literal {
+            mode: imap_proto::LiteralMode::Sync,
+            binary: false,
+        }));
+        assert_eq!(
+            &c.encode(&o).unwrap().bytes[..],
+            b"a SEARCH CHARSET \"UTF-8\" ALL\r\n"
+        );
+        let long = "x ".repeat(600);
+        for bad in ["a\u{e4}", long.as_str()] {
+            if bad.len() < 1024 && o.utf8() {
+                continue;
+            }
+            assert!(search(Str::from(bad)).encode(&o).is_err(), "{bad}");
+        }
+    }
+}

@@ -25,6 +25,13 @@ fn s() -> impl Strategy<Value = Str> {
     bytes_no_nul().prop_map(Str::new)
 }
 
+/// `charset = atom / quoted` (review23.rs): an atom, or text a quoted
+/// string holds under either version (printable ASCII, `"` and `\\`
+/// included).
+fn charset() -> impl Strategy<Value = Str> {
+    prop_oneof![atom().prop_map(Str::new), "[ -~]{0,12}".prop_map(Str::new)]
+}
+
 fn ns() -> impl Strategy<Value = Option<Str>> {
     proptest::option::of(s())
 }
@@ -368,7 +375,7 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
     let search = (
         any::<bool>(),
         proptest::option::of(proptest::collection::vec(search_ret, 0..3)),
-        proptest::option::of(s()),
+        proptest::option::of(charset()),
         proptest::collection::vec(search_key(), 1..3),
     )
         .prop_map(|(uid, returns, charset, criteria)| C::Search {
@@ -438,7 +445,7 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
     let sort = (
         any::<bool>(),
         proptest::collection::vec((any::<bool>(), key), 1..3),
-        s(),
+        charset(),
         proptest::collection::vec(search_key(), 1..3),
     )
         .prop_map(|(uid, criteria, charset, search)| C::Sort {
@@ -453,7 +460,7 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
     let thread = (
         any::<bool>(),
         atom(),
-        s(),
+        charset(),
         proptest::collection::vec(search_key(), 1..3),
     )
         .prop_map(|(uid, algorithm, charset, search)| C::Thread {

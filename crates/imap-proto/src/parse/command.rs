@@ -383,7 +383,7 @@ impl P<'_> {
         let mut charset = None;
         if self.eat_kw(b"CHARSET") {
             self.sp()?;
-            charset = Some(self.astring()?);
+            charset = Some(self.charset()?);
             self.sp()?;
         }
         let criteria = self.search_keys()?;
@@ -685,7 +685,7 @@ impl P<'_> {
             return self.err("empty sort criteria");
         }
         self.sp()?;
-        let charset = self.astring()?;
+        let charset = self.charset()?;
         self.sp()?;
         let search = self.search_keys()?;
         Ok(CommandBody::Sort {
@@ -700,7 +700,7 @@ impl P<'_> {
         self.sp()?;
         let algorithm = self.atom()?;
         self.sp()?;
-        let charset = self.astring()?;
+        let charset = self.charset()?;
         self.sp()?;
         let search = self.search_keys()?;
         Ok(CommandBody::Thread {

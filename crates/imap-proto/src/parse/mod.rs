@@ -715,6 +715,23 @@ impl<'a> P<'a> {
         }
     }
 
+    /// `charset = atom / quoted` (RFC 9051 section 9, RFC 4466 section 3;
+    /// RFC 5256 section 5 for SORT and THREAD): no literal, and an atom
+    /// stops at `]`.
+    pub(crate) fn charset(&mut self) -> R<Str> {
+        if self.peek() == Some(b'"') {
+            return self.quoted();
+        }
+        let (s, e) = self.take_while(is_atom_char);
+        if s == e {
+            return self.err("expected a charset (atom or quoted string)");
+        }
+        Ok(Str {
+            data: self.small(s, e),
+            form: StrForm::Atom,
+        })
+    }
+
     pub(crate) fn astring(&mut self) -> R<Str> {
         match self.peek() {
             Some(b'"') => self.quoted(),
