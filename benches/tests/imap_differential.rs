@@ -237,9 +237,9 @@ fn explain(f: &Finding) -> Option<&'static str> {
             "RFC 6855 append-data =/ \"UTF8\" SP \"(\" literal8 \")\" (imap-codec built without ext_utf8)",
         ),
         (
-            "ACCEPT ours=true codec=false",
-            "a SEARCH CHARSET {5}\r\nUTF-8 ALL\r\n",
-            "RFC 3501 search = \"SEARCH\" [SP \"CHARSET\" SP astring] 1*(SP search-key): a literal charset is valid in IMAP4rev1",
+            "ACCEPT ours=false codec=true",
+            "a FETCH 1 (FLAGS) (VANISHED)\r\n",
+            "RFC 7162 section 3.2.6: VANISHED is NOT allowed with FETCH (tagged BAD) and only together with CHANGEDSINCE",
         ),
         (
             "ACCEPT ours=true codec=false djc=false",

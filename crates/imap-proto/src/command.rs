@@ -522,7 +522,9 @@ pub enum FetchAttr {
 pub enum FetchModifier {
     /// `CHANGEDSINCE modseq`.
     ChangedSince(u64),
-    /// `VANISHED` (QRESYNC, with UID FETCH).
+    /// `VANISHED` (QRESYNC): only in a UID FETCH that also has
+    /// `CHANGEDSINCE` (RFC 7162 section 3.2.6); the parser and the encoder
+    /// refuse it elsewhere.
     Vanished,
 }
 

@@ -13,7 +13,9 @@ use crate::command::{
 use crate::error::EncodeError;
 use crate::framing::Direction;
 use crate::options::{Options, Version};
-use crate::parse::command::{is_atom, is_modseq_entry_name, is_modseq_entry_type, recursive_match_alone};
+use crate::parse::command::{
+    is_atom, is_modseq_entry_name, is_modseq_entry_type, recursive_match_alone, vanished_misused,
+};
 use crate::parse::{
     ID_MAX_FIELD, ID_MAX_PAIRS, ID_MAX_VALUE, is_astring_char, is_backslash_flag, is_initial_response,
     is_list_char, mailbox_attrs_error,
@@ -251,16 +253,25 @@ impl<'a> W<'a> {
         self.string(s)
     }
 
-    /// `charset = atom / quoted` (RFC 9051 section 9): an astring may hold
-    /// `]`, which would end a `[BADCHARSET ...]` code early, so a charset
-    /// that is no atom is quoted (or, past what a quoted string holds, sent
-    /// as a literal as RFC 3501's astring allows).
-    fn charset(&mut self, s: &Str) -> E {
+    /// `charset = atom / quoted` (RFC 9051 section 9, RFC 4466 section 3,
+    /// RFC 5256 section 5): an astring may hold `]`, which would end a
+    /// `[BADCHARSET ...]` code early, so a charset that is no atom is
+    /// quoted, whatever its form asks. Past what a quoted string holds it
+    /// is refused, or, where `literal_ok` (RFC 3501's `"BADCHARSET" [SP "("
+    /// astring *(SP astring) ")"]` under IMAP4rev1), sent as a literal.
+    fn charset(&mut self, s: &Str, literal_ok: bool) -> E {
         if matches!(s.form, StrForm::Auto | StrForm::Atom) && is_atom(&s.data) {
             self.raw(&s.data);
             return Ok(());
         }
-        self.string(s)
+        if literal_ok {
+            return self.string(s);
+        }
+        if s.is_streamed() || !self.quotable(&s.data) {
+            return bad("charset is no atom and no quoted string");
+        }
+        self.quoted(&s.data);
+        Ok(())
     }
 
     fn nstring(&mut self, s: &NStr) -> E {
@@ -835,7 +846,7 @@ impl<'a> W<'a> {
                 }
                 if let Some(c) = charset {
                     self.raw(b" CHARSET ");
-                    self.charset(c)?;
+                    self.charset(c, false)?;
                 }
                 self.search_keys(criteria)?;
             }
@@ -858,6 +869,9 @@ impl<'a> W<'a> {
                         [a] => self.fetch_attr(a)?,
                         v => self.list(v, Self::fetch_attr)?,
                     },
+                }
+                if let Some(why) = vanished_misused(*uid, modifiers) {
+                    return bad(why);
                 }
                 if !modifiers.is_empty() {
                     self.sp();
@@ -946,7 +960,7 @@ impl<'a> W<'a> {
                     Ok(())
                 })?;
                 self.sp();
-                self.charset(charset)?;
+                self.charset(charset, false)?;
                 self.search_keys(search)?;
             }
             C::Thread {
@@ -959,7 +973,7 @@ impl<'a> W<'a> {
                 self.raw(b"THREAD ");
                 self.atom(algorithm)?;
                 self.sp();
-                self.charset(charset)?;
+                self.charset(charset, false)?;
                 self.search_keys(search)?;
             }
             C::GetQuota(r) => {
@@ -1297,7 +1311,9 @@ impl<'a> W<'a> {
                 self.raw(b"BADCHARSET");
                 if !v.is_empty() {
                     self.sp();
-                    self.list(v, Self::charset)?;
+                    // Read as RFC 3501's astring (see the parser), so
+                    // written as one where no quoted string holds it.
+                    self.list(v, |w, c| w.charset(c, true))?;
                 }
             }
             Code::Capability(v) => {

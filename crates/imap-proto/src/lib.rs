@@ -30,8 +30,14 @@
 //!   another when dropped, which cost more than the copy for the many short
 //!   values of a LIST or FETCH response (DESIGN.md's zero-copy rule is kept
 //!   for what is large: literals, and any value over 38 bytes). For the same
-//!   reason a LIST line's attributes are a [`FlagList`], which holds two
-//!   flags without allocating.
+//!   reason a LIST line's attributes
+//!   ([`ListData::attrs`](response::ListData::attrs)) and a FETCH
+//!   response's flags ([`FetchItem::Flags`](response::FetchItem::Flags),
+//!   formerly a `Vec<Flag>`) are a [`FlagList`], which holds two flags
+//!   without allocating: one malloc and free fewer per FETCH line, 240 of
+//!   its ~38,000 instructions on the ENVELOPE/BODYSTRUCTURE trace
+//!   (callgrind). FLAGS and PERMANENTFLAGS of a SELECT, whose lists are
+//!   long, stay a `Vec<Flag>`.
 //! * Strings keep their wire form ([`StrForm`]) so NIL, `""` and `{0}` stay
 //!   apart; equality compares content only.
 //!
@@ -40,7 +46,11 @@
 //! ACL (RFC 4314), METADATA (RFC 5464), ESORT/CONTEXT/PARTIAL (RFC 5267,
 //! RFC 9394) and Gmail's `X-GM-*` items are not parsed (they are not in this
 //! crate's list of extensions); unknown response codes are kept raw as
-//! [`Code::Other`], unknown LIST extended items and ESEARCH items as generic
+//! [`Code::Other`] (so is a known code whose argument breaks its grammar,
+//! such as `[UIDNEXT 4294967296]`: the generic `atom [SP 1*<any TEXT-CHAR
+//! except "]">]` of `resp-text-code` matches it, and refusing it would lose
+//! the whole response; [`Code::is_malformed`] tells it from an unknown
+//! code), unknown LIST extended items and ESEARCH items as generic
 //! extension values, unknown STATUS items as name and generic value
 //! ([`Data::Status`]). CATENATE, SEARCH keys of RFC 8514 (SAVEDBEFORE ...) and
 //! RFC 8474 (EMAILID/THREADID keys) are not parsed; their FETCH items are. The

@@ -52,6 +52,26 @@ pub struct Quirks {
     /// IMAP4rev2 (servers that send messages in a local charset). The bytes
     /// are kept as they are; the encoder does not write them.
     pub eight_bit_text: bool,
+    /// Read the places where RFC 3501 section 9 has a 32-bit `number` and
+    /// RFC 9051 section 9 a 63-bit `number64` as IMAP4rev2 reads them, under
+    /// IMAP4rev1 too: RFC822.SIZE, BINARY.SIZE, body-fld-lines, body
+    /// extension numbers, the `<origin>` of BODY[]/BINARY[], a partial
+    /// range `<offset.length>` and SEARCH LARGER/SMALLER. Servers that speak
+    /// only IMAP4rev1 yet store messages over 4 GiB send such sizes (client
+    /// libraries widened their RFC822.SIZE for them: JavaMail, Indy); without
+    /// the quirk the whole FETCH line fails to parse, its UID and flags with
+    /// it. The values stay 63-bit (and `nz` where the grammar says so); the
+    /// encoder still refuses to write them under IMAP4rev1.
+    ///
+    /// Off by default, like every quirk: [`Options`] serves a server's
+    /// command parser as well as a client's response parser, and RFC 3501
+    /// is the grammar. A client that talks to servers it does not control
+    /// should turn it on: a size is data, no framing depends on it (a
+    /// literal's length is read as `number64` already), so reading a wider
+    /// one cannot desynchronize the stream, while refusing it loses the
+    /// whole line. UIDs, sequence numbers, UIDVALIDITY and counts stay
+    /// 32-bit: RFC 9051 kept them so, and a wider one is a broken server.
+    pub wide_rev1_numbers: bool,
 }
 
 /// What the codec speaks. Both the parsers and the encoders take it.

@@ -169,8 +169,78 @@ pub enum Code {
     AppendLimit(Option<u64>),
     /// `MAILBOXID (id)` (RFC 8474).
     MailboxId(Bytes),
-    /// Any other code, with its raw argument text.
+    /// Any other code, with its raw argument text: a code this crate does
+    /// not know (RFC 9051 section 7.1: a client ignores it), or a known one
+    /// whose argument breaks that code's grammar (`[UIDNEXT 4294967296]`,
+    /// `[UIDVALIDITY 01]`, `[ALERT now]`), which
+    /// [`is_malformed`](Code::is_malformed) tells apart.
     Other(Bytes, Option<Bytes>),
+}
+
+impl Code {
+    /// Whether this is a [`Code::Other`] whose name is one of the codes this
+    /// crate reads typed (any [`CodeAtom`], or a variant above), compared
+    /// case-insensitively: the server sent that code with an argument its
+    /// grammar does not allow (RFC 9051 section 9, RFC 4315, RFC 7162, ...).
+    ///
+    /// The parser keeps such a code rather than refusing the response: the
+    /// generic alternative of `resp-text-code`, `atom [SP 1*<any TEXT-CHAR
+    /// except "]">]`, matches it, and refusing would lose the whole line (a
+    /// command's completion, the text of an untagged OK). A client that
+    /// relies on the value (UIDNEXT, UIDVALIDITY, APPENDUID, ...) checks this
+    /// and treats the value as unknown, where it may simply ignore a code it
+    /// does not know.
+    #[must_use]
+    pub fn is_malformed(&self) -> bool {
+        matches!(self, Code::Other(name, _) if code_kind(name).is_some())
+    }
+}
+
+/// A code this crate reads typed, by name: what [`code_kind`] finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CodeKind {
+    Atom(CodeAtom),
+    BadCharset,
+    Capability,
+    PermanentFlags,
+    UidNext,
+    UidValidity,
+    Unseen,
+    AppendUid,
+    CopyUid,
+    HighestModSeq,
+    Modified,
+    AppendLimit,
+    MailboxId,
+}
+
+/// The codes with arguments (or an optional one) that [`Code`] holds typed.
+const CODES_WITH_ARGS: &[(CodeKind, &[u8])] = &[
+    (CodeKind::BadCharset, b"BADCHARSET"),
+    (CodeKind::Capability, b"CAPABILITY"),
+    (CodeKind::PermanentFlags, b"PERMANENTFLAGS"),
+    (CodeKind::UidNext, b"UIDNEXT"),
+    (CodeKind::UidValidity, b"UIDVALIDITY"),
+    (CodeKind::Unseen, b"UNSEEN"),
+    (CodeKind::AppendUid, b"APPENDUID"),
+    (CodeKind::CopyUid, b"COPYUID"),
+    (CodeKind::HighestModSeq, b"HIGHESTMODSEQ"),
+    (CodeKind::Modified, b"MODIFIED"),
+    (CodeKind::AppendLimit, b"APPENDLIMIT"),
+    (CodeKind::MailboxId, b"MAILBOXID"),
+];
+
+/// The one list of known response code names: which typed code `name`
+/// (any case) is, if any. The parser dispatches on it and
+/// [`Code::is_malformed`] asks it.
+pub(crate) fn code_kind(name: &[u8]) -> Option<CodeKind> {
+    if let Some((a, _)) = CodeAtom::ALL.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)) {
+        return Some(CodeKind::Atom(*a));
+    }
+    CODES_WITH_ARGS
+        .iter()
+        .find(|(_, n)| n.eq_ignore_ascii_case(name))
+        .map(|(k, _)| *k)
 }
 
 /// Untagged data.
@@ -361,8 +431,9 @@ pub struct Thread {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FetchItem {
-    /// `FLAGS (...)`.
-    Flags(Vec<Flag>),
+    /// `FLAGS (...)`: up to two flags inline (see [`FlagList`]). It was a
+    /// `Vec<Flag>`; `.into()` converts either way.
+    Flags(FlagList),
     /// `ENVELOPE (...)`.
     Envelope(Box<Envelope>),
     /// `INTERNALDATE "..."`.

@@ -474,3 +474,55 @@ fn errors_carry_tag_and_bytes() {
     });
     assert!(r.encode(&o).is_err());
 }
+
+// RFC 3501 section 9 writes RFC822.SIZE, body-fld-lines, body extension
+// numbers, BODY[]/BINARY[] origins, BINARY.SIZE, LARGER/SMALLER and partial
+// ranges as `number` (32-bit); RFC 9051 section 9 made them `number64`.
+// IMAP4rev1 servers that store messages over 4 GiB send the larger value.
+#[test]
+fn quirk_wide_rev1_numbers() {
+    let big = u64::from(u32::MAX) + 1;
+    let max = i64::MAX as u64;
+    let wide = with(|q| q.wide_rev1_numbers = true);
+    for n in [big, max] {
+        let responses = [
+            format!("* 1 FETCH (RFC822.SIZE {n})\r\n"),
+            format!("* 1 FETCH (BODY (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 {n}))\r\n"),
+            format!(
+                "* 1 FETCH (BODYSTRUCTURE (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1 NIL NIL NIL NIL {n}))\r\n"
+            ),
+            format!("* 1 FETCH (BODY[]<{n}> \"x\")\r\n"),
+            format!("* 1 FETCH (BINARY[1]<{n}> \"x\")\r\n"),
+            format!("* 1 FETCH (BINARY.SIZE[1] {n})\r\n"),
+        ];
+        for wire in &responses {
+            let r = both(wire, |q| q.wide_rev1_numbers = true);
+            // Read as IMAP4rev2 reads it; the IMAP4rev1 encoder still
+            // refuses to write it.
+            assert_eq!(r, Response::parse(&b(wire), &Options::rev2()).unwrap(), "{wire}");
+            assert!(r.encode(&wide).is_err(), "{wire}");
+        }
+        let commands = [
+            format!("a SEARCH LARGER {n}\r\n"),
+            format!("a SEARCH SMALLER {n}\r\n"),
+            format!("a FETCH 1 BODY.PEEK[]<{n}.1>\r\n"),
+            format!("a FETCH 1 BODY[]<0.{n}>\r\n"),
+            format!("a FETCH 1 BINARY[1]<{n}.1>\r\n"),
+        ];
+        for wire in &commands {
+            assert!(Command::parse(&b(wire), &Options::default()).is_err(), "{wire}");
+            let c = Command::parse(&b(wire), &wide).unwrap_or_else(|e| panic!("{wire}: {e}"));
+            assert_eq!(c, Command::parse(&b(wire), &Options::rev2()).unwrap(), "{wire}");
+        }
+    }
+    let r = Response::parse(&b("* 1 FETCH (RFC822.SIZE 5000000000)\r\n"), &wide).unwrap();
+    let Response::Data(Data::Fetch { items, .. }) = r else {
+        panic!()
+    };
+    assert_eq!(items, [FetchItem::Rfc822Size(5_000_000_000)]);
+    // Still 63-bit, as under IMAP4rev2, and nz where the grammar says so.
+    let wire = format!("* 1 FETCH (RFC822.SIZE {})\r\n", max + 1);
+    assert!(Response::parse(&b(&wire), &wide).is_err(), "{wire}");
+    assert!(Command::parse(&b("a FETCH 1 BODY[]<0.0>\r\n"), &wide).is_err());
+    assert!(!Quirks::default().wide_rev1_numbers);
+}

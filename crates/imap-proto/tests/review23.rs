@@ -187,3 +187,250 @@ fn nz_numbers_have_no_leading_zero() {
         assert!(parse(wire, &o).is_ok(), "{wire:?}");
     }
 }
+
+// RFC 9051 section 9 (RFC 3501 alike): `resp-text-code = "ALERT" / ... /
+// "UIDNEXT" SP nz-number / "UIDVALIDITY" SP nz-number / ... / atom [SP
+// 1*<any TEXT-CHAR except "]">]`, and RFC 4315 section 4: `resp-code-apnd =
+// "APPENDUID" SP nz-number SP append-uid`. A known code whose argument breaks
+// its own rule still matches the generic alternative, so the response is
+// kept (its completion or text must not be lost) as `Code::Other`; but a
+// client relying on UIDNEXT must be able to tell it was malformed rather
+// than an extension code it may ignore (section 7.1).
+#[test]
+fn known_codes_with_bad_arguments_are_detectable() {
+    use imap_proto::Code;
+    let code_of = |wire: &str, o: &Options| match parse(wire.as_bytes(), o) {
+        Ok(Response::Status(s)) => s.code.expect("a code"),
+        other => panic!("{wire}: {other:?}"),
+    };
+    for o in [Options::default(), Options::rev2()] {
+        for wire in [
+            "* OK [UIDNEXT 4294967296] Predicted next UID\r\n",
+            "* OK [UIDNEXT 0] x\r\n",
+            "* OK [UIDVALIDITY 01] x\r\n",
+            "* OK [uidvalidity x] x\r\n",
+            "a1 OK [APPENDUID x 1] done\r\n",
+            "a1 OK [APPENDUID 1 *] done\r\n",
+            "a1 OK [COPYUID 1 2] done\r\n",
+            "* OK [UNSEEN -1] x\r\n",
+            "* OK [HIGHESTMODSEQ 0] x\r\n",
+            "* OK [MODIFIED] x\r\n",
+            "* OK [PERMANENTFLAGS \\Seen] x\r\n",
+            "* OK [CAPABILITY] x\r\n",
+            "* OK [MAILBOXID id] x\r\n",
+            "* OK [APPENDLIMIT big] x\r\n",
+            "* OK [BADCHARSET UTF-8] x\r\n",
+            "* OK [ALERT now] x\r\n",
+            "a1 NO [TRYCREATE Archive] x\r\n",
+        ] {
+            let c = code_of(wire, &o);
+            assert!(matches!(c, Code::Other(..)), "{wire}: {c:?}");
+            assert!(c.is_malformed(), "{wire}: {c:?}");
+            // Kept as it came: it encodes back to the same line.
+            let r = parse(wire.as_bytes(), &o).unwrap();
+            assert_eq!(&r.encode(&o).unwrap().bytes[..], wire.as_bytes());
+        }
+        for wire in [
+            "* OK [UIDNEXT 5] x\r\n",
+            "* OK [ALERT] x\r\n",
+            "* OK [X-UIDNEXT 4294967296] x\r\n",
+            "* OK [UIDNEXTS 1] x\r\n",
+            "* OK [NOTIFICATIONOVERFLOW] x\r\n",
+            "* OK [X-GM-THRID 4294967296] x\r\n",
+        ] {
+            assert!(!code_of(wire, &o).is_malformed(), "{wire}");
+        }
+    }
+}
+
+// RFC 4466 section 3 (the rules of sections 2.1 and 2.4, which RFC 7162
+// extends):
+//   select-params   = SP "(" select-param *(SP select-param) ")"
+//   fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"
+// At least one parameter or modifier; `SELECT INBOX ()` and
+// `FETCH 1 FLAGS ()` were read as if no list had been sent.
+#[test]
+fn select_params_and_fetch_modifiers_are_not_empty() {
+    for o in [Options::default(), Options::rev2()] {
+        for wire in [
+            &b"a SELECT INBOX ()\r\n"[..],
+            b"a EXAMINE INBOX ()\r\n",
+            b"a FETCH 1 FLAGS ()\r\n",
+            b"a UID FETCH 1:* (FLAGS UID) ()\r\n",
+        ] {
+            assert!(command(wire, &o).is_err(), "{wire:?}");
+        }
+        for wire in [
+            &b"a SELECT INBOX (CONDSTORE)\r\n"[..],
+            b"a EXAMINE INBOX\r\n",
+            b"a FETCH 1 FLAGS (CHANGEDSINCE 5)\r\n",
+            b"a UID FETCH 1:* (FLAGS UID)\r\n",
+        ] {
+            let c = command(wire, &o).unwrap_or_else(|e| panic!("{wire:?}: {e:?}"));
+            assert_eq!(&c.encode(&o).unwrap().bytes[..], wire);
+        }
+    }
+}
+
+// RFC 7162 section 3.2.6: "the VANISHED UID FETCH modifier is NOT allowed
+// with a FETCH command. The server MUST return a tagged BAD response if this
+// response is specified as a modifier to the FETCH command", and "The
+// VANISHED UID FETCH modifier MUST only be specified together with the
+// CHANGEDSINCE UID FETCH modifier ... the server MUST respond with a tagged
+// BAD response". Both were read (and written) as valid.
+#[test]
+fn vanished_fetch_modifier_needs_uid_fetch_and_changedsince() {
+    use imap_proto::command::{FetchAttr, FetchItems, FetchModifier};
+    use imap_proto::{CommandBody, SeqSet, Tag};
+    for o in [Options::default(), Options::rev2()] {
+        for wire in [
+            &b"a FETCH 1:* FLAGS (CHANGEDSINCE 5 VANISHED)\r\n"[..],
+            b"a FETCH 1:* FLAGS (VANISHED)\r\n",
+            b"a UID FETCH 1:* FLAGS (VANISHED)\r\n",
+        ] {
+            assert!(command(wire, &o).is_err(), "{wire:?}");
+        }
+        for wire in [
+            &b"a UID FETCH 1:* FLAGS (CHANGEDSINCE 5 VANISHED)\r\n"[..],
+            b"a UID FETCH 1:* (FLAGS UID) (VANISHED CHANGEDSINCE 5)\r\n",
+            b"a FETCH 1:* FLAGS (CHANGEDSINCE 5)\r\n",
+        ] {
+            let c = command(wire, &o).unwrap_or_else(|e| panic!("{wire:?}: {e:?}"));
+            assert_eq!(&c.encode(&o).unwrap().bytes[..], wire);
+        }
+        for (uid, modifiers) in [
+            (
+                false,
+                vec![FetchModifier::ChangedSince(5), FetchModifier::Vanished],
+            ),
+            (true, vec![FetchModifier::Vanished]),
+        ] {
+            let c = Command {
+                tag: Tag::new("a").unwrap(),
+                body: CommandBody::Fetch {
+                    uid,
+                    set: SeqSet::single(1),
+                    items: FetchItems::Attrs(vec![FetchAttr::Flags]),
+                    modifiers,
+                },
+            };
+            assert!(c.encode(&o).is_err(), "{c:?}");
+        }
+    }
+}
+
+// RFC 7162 section 7:
+//   entry-flag-name     = DQUOTE "/flags/" attr-flag DQUOTE
+//   attr-flag           = "\\Answered" / ... / attr-flag-keyword /
+//                         attr-flag-extension
+//   attr-flag-extension = "\\" atom
+//   attr-flag-keyword   = atom
+// After "/flags/" comes one flag (the quoted string's `\\` is one
+// backslash); only the prefix was checked, so "/flags/" alone or
+// "/flags/a b" were read and written.
+#[test]
+fn modseq_search_entry_names_a_flag() {
+    use imap_proto::command::SearchKey;
+    use imap_proto::{CommandBody, Str, Tag};
+    let o = Options::default();
+    for name in [
+        "/flags/",
+        "/flags/a b",
+        "/flags/\\\\",
+        "/flags/\\\\\\\\Seen",
+        "/flags/a(b",
+        "/flags/a]b",
+        "/flags/a*",
+        "/flags/\\\\Seen\\\\Draft",
+    ] {
+        let wire = format!("a SEARCH MODSEQ \"{name}\" all 5\r\n");
+        assert!(command(wire.as_bytes(), &o).is_err(), "{wire}");
+    }
+    for name in [
+        "/flags/\\\\Seen",
+        "/flags/$MDNSent",
+        "/FLAGS/custom",
+        "/flags/\\\\X-Ext",
+    ] {
+        let wire = format!("a SEARCH MODSEQ \"{name}\" priv 5\r\n");
+        let c = command(wire.as_bytes(), &o).unwrap_or_else(|e| panic!("{wire}: {e:?}"));
+        assert_eq!(&c.encode(&o).unwrap().bytes[..], wire.as_bytes());
+    }
+    for name in ["/flags/", "/flags/a b", "/flags/\\\\x"] {
+        let c = Command {
+            tag: Tag::new("a").unwrap(),
+            body: CommandBody::Search {
+                uid: false,
+                returns: None,
+                charset: None,
+                criteria: vec![SearchKey::ModSeq {
+                    entry: Some((Str::from(name), Bytes::from_static(b"all"))),
+                    mod_seq: 5,
+                }],
+            },
+        };
+        assert!(c.encode(&o).is_err(), "{name}");
+    }
+}
+
+// RFC 9051 section 9 and RFC 4466 section 3 (which updates RFC 3501's
+// `"CHARSET" SP astring`): `search-program = ["CHARSET" SP charset SP]
+// search-key *(SP search-key)`, `charset = atom / quoted`; RFC 5256 section
+// 5: `search-criteria = charset 1*(SP search-key)` for SORT and THREAD. A
+// charset was read as an astring, so a literal or an atom with `]` passed,
+// and the encoder sent a charset no quoted string holds as a literal.
+#[test]
+fn search_sort_thread_charset_is_atom_or_quoted() {
+    use imap_proto::command::SearchKey;
+    use imap_proto::{CommandBody, Str, StrForm, Tag};
+    for o in [Options::default(), Options::rev2()] {
+        for wire in [
+            &b"a SEARCH CHARSET {5}\r\nUTF-8 ALL\r\n"[..],
+            b"a SEARCH CHARSET UTF]8 ALL\r\n",
+            b"a UID SEARCH RETURN (ALL) CHARSET {5}\r\nUTF-8 ALL\r\n",
+            b"a SORT (DATE) {5}\r\nUTF-8 ALL\r\n",
+            b"a SORT (DATE) UTF]8 ALL\r\n",
+            b"a THREAD REFERENCES {5}\r\nUTF-8 ALL\r\n",
+            b"a UID THREAD ORDEREDSUBJECT UTF]8 ALL\r\n",
+        ] {
+            assert!(command(wire, &o).is_err(), "{wire:?}");
+        }
+        for wire in [
+            &b"a SEARCH CHARSET UTF-8 ALL\r\n"[..],
+            b"a SEARCH CHARSET \"UTF-8\" ALL\r\n",
+            b"a SEARCH CHARSET \"x]y\" ALL\r\n",
+            b"a SORT (DATE) US-ASCII ALL\r\n",
+            b"a SORT (DATE) \"UTF-8\" ALL\r\n",
+            b"a THREAD REFERENCES UTF-8 ALL\r\n",
+        ] {
+            let c = command(wire, &o).unwrap_or_else(|e| panic!("{wire:?}: {e:?}"));
+            assert_eq!(&c.encode(&o).unwrap().bytes[..], wire);
+        }
+        let search = |charset: Str| Command {
+            tag: Tag::new("a").unwrap(),
+            body: CommandBody::Search {
+                uid: false,
+                returns: None,
+                charset: Some(charset),
+                criteria: vec![SearchKey::All],
+            },
+        };
+        // No literal, whatever the form asks: quoted where a quoted string
+        // holds it, refused where none does.
+        let c = search(Str::from("UTF-8").with_form(StrForm::Literal {
+            mode: imap_proto::LiteralMode::Sync,
+            binary: false,
+        }));
+        assert_eq!(
+            &c.encode(&o).unwrap().bytes[..],
+            b"a SEARCH CHARSET \"UTF-8\" ALL\r\n"
+        );
+        let long = "x ".repeat(600);
+        for bad in ["a\u{e4}", long.as_str()] {
+            if bad.len() < 1024 && o.utf8() {
+                continue;
+            }
+            assert!(search(Str::from(bad)).encode(&o).is_err(), "{bad}");
+        }
+    }
+}

@@ -25,6 +25,13 @@ fn s() -> impl Strategy<Value = Str> {
     bytes_no_nul().prop_map(Str::new)
 }
 
+/// `charset = atom / quoted` (review23.rs): an atom, or text a quoted
+/// string holds under either version (printable ASCII, `"` and `\\`
+/// included).
+fn charset() -> impl Strategy<Value = Str> {
+    prop_oneof![atom().prop_map(Str::new), "[ -~]{0,12}".prop_map(Str::new)]
+}
+
 fn ns() -> impl Strategy<Value = Option<Str>> {
     proptest::option::of(s())
 }
@@ -368,7 +375,7 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
     let search = (
         any::<bool>(),
         proptest::option::of(proptest::collection::vec(search_ret, 0..3)),
-        proptest::option::of(s()),
+        proptest::option::of(charset()),
         proptest::collection::vec(search_key(), 1..3),
     )
         .prop_map(|(uid, returns, charset, criteria)| C::Search {
@@ -391,13 +398,24 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
         any::<bool>(),
         seq_set(),
         items,
-        proptest::collection::vec(modifier, 0..2),
+        proptest::collection::vec(modifier, 0..3),
     )
-        .prop_map(|(uid, set, items, modifiers)| C::Fetch {
-            uid,
-            set,
-            items,
-            modifiers,
+        .prop_map(|(uid, set, items, mut modifiers)| {
+            // RFC 7162 section 3.2.6: VANISHED only with UID FETCH and
+            // CHANGEDSINCE (review23.rs).
+            if !uid
+                || !modifiers
+                    .iter()
+                    .any(|m| matches!(m, FetchModifier::ChangedSince(_)))
+            {
+                modifiers.retain(|m| *m != FetchModifier::Vanished);
+            }
+            C::Fetch {
+                uid,
+                set,
+                items,
+                modifiers,
+            }
         });
     let mode = proptest::sample::select(vec![StoreMode::Replace, StoreMode::Add, StoreMode::Remove]);
     let store = (
@@ -427,7 +445,7 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
     let sort = (
         any::<bool>(),
         proptest::collection::vec((any::<bool>(), key), 1..3),
-        s(),
+        charset(),
         proptest::collection::vec(search_key(), 1..3),
     )
         .prop_map(|(uid, criteria, charset, search)| C::Sort {
@@ -442,7 +460,7 @@ fn command_body() -> impl Strategy<Value = CommandBody> {
     let thread = (
         any::<bool>(),
         atom(),
-        s(),
+        charset(),
         proptest::collection::vec(search_key(), 1..3),
     )
         .prop_map(|(uid, algorithm, charset, search)| C::Thread {
@@ -697,7 +715,7 @@ fn body(ext: bool) -> BoxedStrategy<BodyStructure> {
 fn fetch_item() -> impl Strategy<Value = FetchItem> {
     use FetchItem as F;
     prop_oneof![
-        proptest::collection::vec(flag(), 0..3).prop_map(F::Flags),
+        proptest::collection::vec(flag(), 0..4).prop_map(|v| F::Flags(v.into())),
         envelope().prop_map(|e| F::Envelope(Box::new(e))),
         date_time().prop_map(F::InternalDate),
         ns().prop_map(F::Rfc822Header),

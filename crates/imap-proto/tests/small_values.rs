@@ -218,3 +218,32 @@ fn flag_lists_inline_and_spilled_behave_as_vecs() {
         b"* LIST (\\HasNoChildren \\Subscribed \\Sent \\Marked) \"/\" Sent\r\n"
     );
 }
+
+#[test]
+fn fetch_flags_are_a_flag_list_inline_or_spilled() {
+    use imap_proto::response::FetchItem;
+    let o = Options::default();
+    for (line, n) in [
+        (&b"* 1 FETCH (FLAGS ())\r\n"[..], 0),
+        (b"* 1 FETCH (FLAGS (\\Seen))\r\n", 1),
+        (b"* 1 FETCH (FLAGS (\\Seen $Forwarded) UID 7)\r\n", 2),
+        (
+            b"* 1 FETCH (UID 7 FLAGS (\\Seen \\Answered $Forwarded \\Recent))\r\n",
+            4,
+        ),
+    ] {
+        let r = Response::parse(&Bytes::copy_from_slice(line), &o).unwrap();
+        let Response::Data(Data::Fetch { items, .. }) = &r else {
+            panic!("{r:?}")
+        };
+        let flags = items
+            .iter()
+            .find_map(|i| match i {
+                FetchItem::Flags(f) => Some(f),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(flags.len(), n, "{}", String::from_utf8_lossy(line));
+        assert_eq!(&r.encode(&o).unwrap().bytes[..], line);
+    }
+}

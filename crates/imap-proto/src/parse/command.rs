@@ -66,7 +66,12 @@ impl P<'_> {
                 let mailbox = self.mailbox()?;
                 let mut params = Vec::new();
                 if self.eat(b' ') {
+                    // RFC 4466 section 3 (for 2.1): select-params = SP "("
+                    // select-param *(SP select-param) ")".
                     params = self.paren_list(Self::select_param)?;
+                    if params.is_empty() {
+                        return self.err("empty SELECT parameter list");
+                    }
                 }
                 if name == b"SELECT" {
                     C::Select { mailbox, params }
@@ -378,7 +383,7 @@ impl P<'_> {
         let mut charset = None;
         if self.eat_kw(b"CHARSET") {
             self.sp()?;
-            charset = Some(self.astring()?);
+            charset = Some(self.charset()?);
             self.sp()?;
         }
         let criteria = self.search_keys()?;
@@ -531,6 +536,14 @@ impl P<'_> {
                     p.err("unknown FETCH modifier")
                 }
             })?;
+            // RFC 4466 section 3 (for 2.4): fetch-modifiers = SP "(" fetch-modifier
+            // *(SP fetch-modifier) ")".
+            if modifiers.is_empty() {
+                return self.err("empty FETCH modifier list");
+            }
+            if let Some(why) = vanished_misused(uid, &modifiers) {
+                return self.err(why);
+            }
         }
         Ok(CommandBody::Fetch {
             uid,
@@ -672,7 +685,7 @@ impl P<'_> {
             return self.err("empty sort criteria");
         }
         self.sp()?;
-        let charset = self.astring()?;
+        let charset = self.charset()?;
         self.sp()?;
         let search = self.search_keys()?;
         Ok(CommandBody::Sort {
@@ -687,7 +700,7 @@ impl P<'_> {
         self.sp()?;
         let algorithm = self.atom()?;
         self.sp()?;
-        let charset = self.astring()?;
+        let charset = self.charset()?;
         self.sp()?;
         let search = self.search_keys()?;
         Ok(CommandBody::Thread {
@@ -710,10 +723,38 @@ pub(crate) fn recursive_match_alone(sel: &[ListSelect]) -> bool {
             .any(|s| matches!(s, ListSelect::Subscribed | ListSelect::Other(_)))
 }
 
+/// RFC 7162 section 3.2.6: the VANISHED modifier is "NOT allowed with a
+/// FETCH command" and "MUST only be specified together with the
+/// CHANGEDSINCE UID FETCH modifier" (a server answers BAD to either). The
+/// reason when `modifiers` break that rule.
+pub(crate) fn vanished_misused(uid: bool, modifiers: &[FetchModifier]) -> Option<&'static str> {
+    if !modifiers.contains(&FetchModifier::Vanished) {
+        None
+    } else if !uid {
+        Some("VANISHED is a UID FETCH modifier")
+    } else if !modifiers
+        .iter()
+        .any(|m| matches!(m, FetchModifier::ChangedSince(_)))
+    {
+        Some("VANISHED without CHANGEDSINCE")
+    } else {
+        None
+    }
+}
+
 /// RFC 7162 section 7: `entry-flag-name = DQUOTE "/flags/" attr-flag
-/// DQUOTE`, a flag name being ASCII whatever the quirks allow.
+/// DQUOTE`, `attr-flag = ... / attr-flag-keyword / attr-flag-extension`,
+/// `attr-flag-keyword = atom`, `attr-flag-extension = "\\" atom`: after
+/// the prefix, one flag, an atom with at most one backslash before it
+/// (`name` is the quoted string's content, unescaped), so ASCII whatever
+/// the quirks allow.
 pub(crate) fn is_modseq_entry_name(name: &[u8]) -> bool {
-    name.is_ascii() && name.get(..7).is_some_and(|p| p.eq_ignore_ascii_case(b"/flags/"))
+    match name.split_at_checked(7) {
+        Some((prefix, flag)) if prefix.eq_ignore_ascii_case(b"/flags/") => {
+            is_atom(flag.strip_prefix(b"\\").unwrap_or(flag))
+        }
+        _ => false,
+    }
 }
 
 /// RFC 7162 section 7: `entry-type-req = entry-type-resp / "all"`,

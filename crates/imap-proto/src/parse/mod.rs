@@ -14,11 +14,35 @@ use crate::error::ParseError;
 use crate::framing::LiteralMode;
 use crate::options::{Options, Version};
 use crate::types::{
-    Date, DateTime, Flag, MONTHS, Mailbox, NStr, SeqNum, SeqRange, SeqSet, SmallBytes, Str, StrForm,
+    Date, DateTime, Flag, FlagList, MONTHS, Mailbox, NStr, SeqNum, SeqRange, SeqSet, SmallBytes, Str, StrForm,
 };
 
 pub(crate) mod command;
 pub(crate) mod response;
+
+/// Where [`P::flag_list`] puts the flags it reads.
+pub(crate) trait FlagSink: Default {
+    /// Called once before the first flag of a list that is not empty.
+    fn prepare(&mut self) {}
+    /// Appends a flag.
+    fn push_flag(&mut self, f: Flag);
+}
+
+impl FlagSink for Vec<Flag> {
+    fn prepare(&mut self) {
+        // The capacity a first push would give, without its slow path.
+        self.reserve_exact(4);
+    }
+    fn push_flag(&mut self, f: Flag) {
+        self.push(f);
+    }
+}
+
+impl FlagSink for FlagList {
+    fn push_flag(&mut self, f: Flag) {
+        self.push(f);
+    }
+}
 
 const fn atom_table() -> [bool; 256] {
     let mut t = [false; 256];
@@ -464,19 +488,28 @@ impl<'a> P<'a> {
     /// as `number` ("Unsigned 32-bit integer"): RFC822.SIZE, body-fld-lines,
     /// body extension numbers, BODY[]/BINARY[] `<origin>`, partial offsets,
     /// LARGER/SMALLER and BINARY.SIZE (RFC 3516 uses RFC 3501's `number`).
-    /// Up to 2^63-1 under IMAP4rev2, 2^32-1 under IMAP4rev1.
+    /// Up to 2^63-1 under IMAP4rev2 (or [`Quirks::wide_rev1_numbers`]),
+    /// 2^32-1 under IMAP4rev1.
+    ///
+    /// [`Quirks::wide_rev1_numbers`]: crate::Quirks::wide_rev1_numbers
     pub(crate) fn number64_rev2(&mut self) -> R<u64> {
-        if self.o.version == Version::Rev2 {
+        if self.wide_numbers() {
             self.number63()
         } else {
             self.number().map(u64::from)
         }
     }
 
+    /// Whether the `number64` places of RFC 9051 are 63-bit: under
+    /// IMAP4rev2, or under IMAP4rev1 with the quirk.
+    fn wide_numbers(&self) -> bool {
+        self.o.version == Version::Rev2 || self.o.quirks.wide_rev1_numbers
+    }
+
     /// `nz-number64` under IMAP4rev2, `nz-number` under IMAP4rev1 (see
     /// [`P::number64_rev2`]): a partial fetch's length.
     pub(crate) fn nz_number64_rev2(&mut self) -> R<u64> {
-        if self.o.version == Version::Rev2 {
+        if self.wide_numbers() {
             self.nz_number63()
         } else {
             self.nz_number().map(u64::from)
@@ -682,6 +715,23 @@ impl<'a> P<'a> {
         }
     }
 
+    /// `charset = atom / quoted` (RFC 9051 section 9, RFC 4466 section 3;
+    /// RFC 5256 section 5 for SORT and THREAD): no literal, and an atom
+    /// stops at `]`.
+    pub(crate) fn charset(&mut self) -> R<Str> {
+        if self.peek() == Some(b'"') {
+            return self.quoted();
+        }
+        let (s, e) = self.take_while(is_atom_char);
+        if s == e {
+            return self.err("expected a charset (atom or quoted string)");
+        }
+        Ok(Str {
+            data: self.small(s, e),
+            form: StrForm::Atom,
+        })
+    }
+
     pub(crate) fn astring(&mut self) -> R<Str> {
         match self.peek() {
             Some(b'"') => self.quoted(),
@@ -837,15 +887,16 @@ impl<'a> P<'a> {
         Ok(Flag::Keyword(self.small(s, e)))
     }
 
-    /// "(" [flag *(SP flag)] ")".
-    pub(crate) fn flag_list(&mut self, perm: bool) -> R<Vec<Flag>> {
+    /// "(" [flag *(SP flag)] ")", into a `Vec` (lists that are long as a
+    /// rule: FLAGS, PERMANENTFLAGS, STORE) or a [`FlagList`] (FETCH FLAGS,
+    /// one or two flags as a rule).
+    pub(crate) fn flag_list<L: FlagSink>(&mut self, perm: bool) -> R<L> {
         self.open()?;
-        let mut v = Vec::new();
+        let mut v = L::default();
         if !self.eat(b')') {
-            // The capacity a first push would give, without its slow path.
-            v.reserve_exact(4);
+            v.prepare();
             loop {
-                v.push(self.flag(perm)?);
+                v.push_flag(self.flag(perm)?);
                 if self.eat(b')') {
                     break;
                 }

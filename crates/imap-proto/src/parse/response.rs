@@ -6,9 +6,10 @@ use super::{
     NOT_BACKSLASH_ATTR, P, R, TWO_SFLAGS, is_astring_char, is_atom_char, is_backslash_flag, is_sflag,
 };
 use crate::response::{
-    Address, BodyExtension, BodyFields, BodyStructure, Code, CodeAtom, Continue, Data, DispositionExt,
+    Address, BodyExtension, BodyFields, BodyStructure, Code, CodeKind, Continue, Data, DispositionExt,
     ESearchItem, Envelope, ExtValue, FetchItem, Language, LanguageExt, ListData, LocationExt, MultiExt,
     NamespaceDesc, QuotaResource, Response, SingleExt, SingleKind, StatusKind, StatusResponse, Thread,
+    code_kind,
 };
 use crate::types::{Capability, FlagList, Str, Tag};
 
@@ -129,35 +130,36 @@ impl P<'_> {
     fn code_known(&mut self) -> R<Option<Code>> {
         let mut kb = [0u8; 24];
         let kw = self.keyword(&mut kb)?;
-        if let Some((a, _)) = CodeAtom::ALL.iter().find(|(_, n)| *n == kw) {
-            return Ok(Some(Code::Atom(*a)));
-        }
-        Ok(Some(match kw {
-            b"BADCHARSET" => {
+        let Some(kind) = code_kind(kw) else {
+            return Ok(None);
+        };
+        Ok(Some(match kind {
+            CodeKind::Atom(a) => Code::Atom(a),
+            CodeKind::BadCharset => {
                 let mut v = Vec::new();
                 if self.eat(b' ') {
                     v = self.paren_list(Self::astring)?;
                 }
                 Code::BadCharset(v)
             }
-            b"CAPABILITY" => Code::Capability(self.capabilities()?),
-            b"PERMANENTFLAGS" => {
+            CodeKind::Capability => Code::Capability(self.capabilities()?),
+            CodeKind::PermanentFlags => {
                 self.sp()?;
                 Code::PermanentFlags(self.flag_list(true)?)
             }
-            b"UIDNEXT" => {
+            CodeKind::UidNext => {
                 self.sp()?;
                 Code::UidNext(self.nz_number()?)
             }
-            b"UIDVALIDITY" => {
+            CodeKind::UidValidity => {
                 self.sp()?;
                 Code::UidValidity(self.nz_number()?)
             }
-            b"UNSEEN" => {
+            CodeKind::Unseen => {
                 self.sp()?;
                 Code::Unseen(self.nz_number()?)
             }
-            b"APPENDUID" => {
+            CodeKind::AppendUid => {
                 self.sp()?;
                 let uid_validity = self.nz_number()?;
                 self.sp()?;
@@ -166,7 +168,7 @@ impl P<'_> {
                     uids: self.uid_set()?,
                 }
             }
-            b"COPYUID" => {
+            CodeKind::CopyUid => {
                 self.sp()?;
                 let uid_validity = self.nz_number()?;
                 self.sp()?;
@@ -178,29 +180,28 @@ impl P<'_> {
                     dest: self.uid_set()?,
                 }
             }
-            b"HIGHESTMODSEQ" => {
+            CodeKind::HighestModSeq => {
                 self.sp()?;
                 Code::HighestModSeq(self.nz_mod_seq()?)
             }
-            b"MODIFIED" => {
+            CodeKind::Modified => {
                 self.sp()?;
                 Code::Modified(self.seq_set()?)
             }
-            b"APPENDLIMIT" => {
+            CodeKind::AppendLimit => {
                 let mut n = None;
                 if self.eat(b' ') {
                     n = Some(self.number63()?);
                 }
                 Code::AppendLimit(n)
             }
-            b"MAILBOXID" => {
+            CodeKind::MailboxId => {
                 self.sp()?;
                 self.open()?;
                 let id = self.objectid()?;
                 self.close()?;
                 Code::MailboxId(id)
             }
-            _ => return Ok(None),
         }))
     }
 
