@@ -444,9 +444,14 @@ impl Scanner {
             }
             self.ctx.seen_single |= bit;
         }
+        // Most fields are one line ending in CRLF: one search of the text
+        // before that CRLF settles them; a CR in there (a folded field, or a
+        // bare CR) is then looked at one by one.
+        let field = &buf[..end];
+        let text = field.strip_suffix(b"\r\n").unwrap_or(field);
         if !self.bare_cr
-            && let Some(cr) =
-                memchr::memchr_iter(b'\r', &buf[..end]).find(|&i| buf.get(i + 1) != Some(&b'\n'))
+            && memchr::memchr(b'\r', text).is_some()
+            && let Some(cr) = memchr::memchr_iter(b'\r', field).find(|&i| buf.get(i + 1) != Some(&b'\n'))
         {
             self.bare_cr = true;
             defect(out, DefectKind::BareCarriageReturn, start + cr);
@@ -891,14 +896,30 @@ pub(crate) fn single_field(name: &[u8], part_header: bool) -> Option<u32> {
     ) {
         return None;
     }
-    let names = if part_header {
-        &SINGLE_FIELDS[..MESSAGE_ONLY]
-    } else {
-        &SINGLE_FIELDS[..]
+    // the names of that length (at most three), by index into SINGLE_FIELDS
+    let candidates: &[usize] = match name.len() {
+        2 => &[10, 11],
+        3 => &[12],
+        4 => &[6, 7],
+        6 => &[8],
+        7 => &[16],
+        8 => &[9],
+        10 => &[2, 13, 15],
+        11 => &[14],
+        12 => &[0, 5],
+        19 => &[3, 4],
+        25 => &[1],
+        _ => return None,
     };
-    names
+    let limit = if part_header {
+        MESSAGE_ONLY
+    } else {
+        SINGLE_FIELDS.len()
+    };
+    candidates
         .iter()
-        .position(|n| n.eq_ignore_ascii_case(name))
+        .copied()
+        .find(|&i| i < limit && SINGLE_FIELDS[i].eq_ignore_ascii_case(name))
         .map(|i| 1 << i)
 }
 
@@ -928,7 +949,46 @@ fn pre_end(buf: &[u8], c: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::field_name;
+
+    #[test]
+    fn single_field_table_finds_every_name_and_only_those() {
+        // The by-length table against a plain search of SINGLE_FIELDS.
+        let linear = |name: &[u8], part: bool| {
+            let limit = if part { MESSAGE_ONLY } else { SINGLE_FIELDS.len() };
+            SINGLE_FIELDS[..limit]
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(name))
+                .map(|i| 1u32 << i)
+        };
+        let mut names: Vec<Vec<u8>> = SINGLE_FIELDS.iter().map(|n| n.to_vec()).collect();
+        names.extend(SINGLE_FIELDS.iter().map(|n| n.to_ascii_uppercase()));
+        for other in [
+            "received",
+            "x-mailer",
+            "content-language",
+            "resent-from",
+            "t",
+            "",
+            "dates",
+            "bc",
+            "comments",
+            "keywords",
+        ] {
+            names.push(other.as_bytes().to_vec());
+        }
+        for name in &names {
+            for part in [false, true] {
+                assert_eq!(
+                    single_field(name, part),
+                    linear(name, part),
+                    "{}",
+                    String::from_utf8_lossy(name)
+                );
+            }
+        }
+    }
+
+    use super::{MESSAGE_ONLY, SINGLE_FIELDS, field_name, single_field};
 
     #[test]
     fn field_names() {
