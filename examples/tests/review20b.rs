@@ -141,18 +141,6 @@ async fn ftp_get_that_fails_keeps_the_local_file() {
     assert_eq!(std::fs::read(&local).unwrap(), b"remote copy\n");
 }
 
-/// EPSV on a logged-in control connection: the data port.
-async fn epsv(c: &mut Raw) -> u16 {
-    let (code, text) = c.cmd("EPSV").await;
-    assert_eq!(code, 229, "{text}");
-    let inner = text
-        .split("(|||")
-        .nth(1)
-        .and_then(|s| s.split('|').next())
-        .unwrap();
-    inner.parse().unwrap()
-}
-
 /// The regular, non-hidden files in `dir` with their contents.
 fn visible_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
@@ -183,7 +171,7 @@ async fn concurrent_stou_uploads_get_different_names() {
     for body in [&b"first upload\n"[..], b"second upload\n"] {
         let mut c = f.login().await;
         assert_eq!(c.cmd("TYPE I").await.0, 200);
-        let port = epsv(&mut c).await;
+        let port = c.epsv().await;
         c.send(b"STOU\r\n").await;
         let mut data = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         let (code, text) = c.reply().await;

@@ -55,14 +55,7 @@ async fn ftpd_answers_every_command_sent_before_a_half_close() {
     assert_eq!(c.cmd("USER u").await.0, 331);
     assert_eq!(c.cmd("PASS p").await.0, 230);
     assert_eq!(c.cmd("TYPE I").await.0, 200);
-    let (code, text) = c.cmd("EPSV").await;
-    assert_eq!(code, 229, "{text}");
-    let port: u16 = text
-        .split("(|||")
-        .nth(1)
-        .and_then(|r| r.split('|').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap();
+    let port = c.epsv().await;
     c.send(b"RETR f.txt\r\nQUIT\r\n").await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     tokio::io::AsyncWriteExt::shutdown(&mut c.conn).await.unwrap();

@@ -372,14 +372,7 @@ async fn ftp_client_shows_every_line_of_an_error_reply() {
 /// logged-in control connection, sending `upload` for a STOR: the replies'
 /// codes and what the data connection carried back.
 async fn data_command(c: &mut Raw, command: &str, upload: &[u8]) -> (Vec<u16>, Vec<u8>) {
-    let (code, text) = c.cmd("EPSV").await;
-    assert_eq!(code, 229, "{text}");
-    let port: u16 = text
-        .split("(|||")
-        .nth(1)
-        .and_then(|r| r.split('|').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap();
+    let port = c.epsv().await;
     let mut data = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let (code, text) = c.cmd(command).await;
     if code / 100 != 1 {

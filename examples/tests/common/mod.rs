@@ -225,6 +225,17 @@ pub(crate) struct Raw {
 }
 
 impl Raw {
+    /// EPSV on a logged-in control connection: the data port its 229 gives.
+    pub(crate) async fn epsv(&mut self) -> u16 {
+        let (code, text) = self.cmd("EPSV").await;
+        assert_eq!(code, 229, "{text}");
+        text.split("(|||")
+            .nth(1)
+            .and_then(|r| r.split('|').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {text:?}"))
+    }
+
     pub(crate) async fn connect(port: u16) -> Raw {
         let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         Raw {
@@ -478,14 +489,7 @@ impl Ftpd {
     /// returns what the data connection carried; the transfer must end
     /// with 226.
     pub(crate) async fn listing(c: &mut Raw, command: &str) -> Vec<u8> {
-        let (code, text) = c.cmd("EPSV").await;
-        assert_eq!(code, 229, "{text}");
-        let port: u16 = text
-            .split("(|||")
-            .nth(1)
-            .and_then(|r| r.split('|').next())
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {text:?}"));
+        let port = c.epsv().await;
         let mut data = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         let (code, text) = c.cmd(command).await;
         assert!(code == 150 || code == 125, "{command}: {code} {text}");
@@ -781,13 +785,6 @@ pub(crate) async fn tls_login_epsv(d: &Ftpd) -> (Raw, u16) {
     assert_eq!(c.cmd("PBSZ 0").await.0, 200);
     assert_eq!(c.cmd("PROT P").await.0, 200);
     assert_eq!(c.cmd("TYPE I").await.0, 200);
-    let (code, text) = c.cmd("EPSV").await;
-    assert_eq!(code, 229, "{text}");
-    let port: u16 = text
-        .split("(|||")
-        .nth(1)
-        .and_then(|r| r.split('|').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap();
+    let port = c.epsv().await;
     (c, port)
 }
