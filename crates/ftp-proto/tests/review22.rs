@@ -2,20 +2,11 @@
 //! rule it checks. Every test here failed on the code before its fix.
 
 mod common;
+use common::sent;
 
 use ftp_proto::server::{CloseReason, DataFailure, Outcome, Request};
 use ftp_proto::{ServerEvent, ServerSession};
 use std::time::Instant;
-
-fn sent(s: &mut ServerSession) -> String {
-    let mut out = Vec::new();
-    while let Some(b) = s.poll_transmit() {
-        out.extend_from_slice(b);
-        let n = b.len();
-        s.advance_transmit(n);
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 fn fresh(now: Instant) -> ServerSession {
     let mut s = common::new_server(now);

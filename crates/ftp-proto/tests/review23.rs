@@ -2,20 +2,11 @@
 //! rule it checks.
 
 mod common;
+use common::sent;
 
+use ftp_proto::ServerEvent;
 use ftp_proto::server::{Outcome, Request};
-use ftp_proto::{ServerEvent, ServerSession};
 use std::time::Instant;
-
-fn sent(s: &mut ServerSession) -> String {
-    let mut out = Vec::new();
-    while let Some(b) = s.poll_transmit() {
-        out.extend_from_slice(b);
-        let n = b.len();
-        s.advance_transmit(n);
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 // RFC 959 4.1.3 STAT with an argument: "the status command is analogous to
 // the LIST command except that data shall be transferred over the control

@@ -2,20 +2,11 @@
 //! timers on a fake clock, TLS states, data-channel ordering, usage errors.
 
 mod common;
+use common::sent;
 
 use ftp_proto::server::{DataFailure, DataMode, Outcome, TlsPolicy, TransferKind};
 use ftp_proto::{ErrorKind, Limits, ServerConfig, ServerEvent, ServerSession};
 use std::time::{Duration, Instant};
-
-fn sent(s: &mut ServerSession) -> String {
-    let mut out = Vec::new();
-    while let Some(b) = s.poll_transmit() {
-        out.extend_from_slice(b);
-        let n = b.len();
-        s.advance_transmit(n);
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 fn login(s: &mut ServerSession) {
     s.handle_input(b"USER alice\r\nPASS secret\r\n");

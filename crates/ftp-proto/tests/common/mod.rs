@@ -13,6 +13,17 @@ use std::time::{Duration, Instant};
 pub const CLIENT: &str = "192.0.2.10:40000";
 pub const SERVER_DATA: &str = "192.0.2.1:50000";
 
+/// Everything the server has to send, as text.
+pub fn sent(s: &mut ServerSession) -> String {
+    let mut out = Vec::new();
+    while let Some(b) = s.poll_transmit() {
+        out.extend_from_slice(b);
+        let n = b.len();
+        s.advance_transmit(n);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 pub fn server_config() -> ServerConfig {
     ServerConfig {
         limits: Limits {
