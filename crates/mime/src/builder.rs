@@ -61,6 +61,16 @@ pub enum BuildError {
     /// the builder's own setter.
     #[error("structured field {0} cannot be RFC 2047 encoded")]
     StructuredField(String),
+    /// No From mailbox: RFC 5322 section 3.6 requires exactly one From field in
+    /// a message ("The only required header fields are the origination date
+    /// field and the originator address field(s)"). Set it with
+    /// [`MessageBuilder::from`]; a From given with [`MessageBuilder::header`]
+    /// does not count (the builder writes From itself, so it is refused as
+    /// [`BuildError::DuplicateField`] beside one). The Date, the other required
+    /// field, is always written (from the clock given to
+    /// [`MessageBuilder::build_at`] when not set).
+    #[error("a message needs a From mailbox")]
+    FromRequired,
     /// Several From mailboxes but no Sender: RFC 5322 section 3.6.2 says the
     /// Sender field "MUST appear" then (set it with [`MessageBuilder::sender`]).
     #[error("several From mailboxes need a Sender")]
@@ -251,7 +261,10 @@ impl BodyPart {
     }
 }
 
-/// Builds a message. Date and Message-ID are generated when not set.
+/// Builds a message. Date and Message-ID are generated when not set; From is
+/// required (RFC 5322 section 3.6 wants one orig-date and one from field in every
+/// message: without [`MessageBuilder::from`] the build fails with
+/// [`BuildError::FromRequired`]).
 ///
 /// Output rules: CRLF line endings; header lines folded at whitespace to stay within 78
 /// characters where possible and never beyond 998; RFC 2047 encoded words only in
@@ -299,8 +312,9 @@ impl MessageBuilder {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Adds a From mailbox (with more than one, a [`MessageBuilder::sender`] is
-    /// required: RFC 5322 section 3.6.2).
+    /// Adds a From mailbox. At least one is required (RFC 5322 section 3.6; the
+    /// build fails with [`BuildError::FromRequired`] without), and with more than
+    /// one a [`MessageBuilder::sender`] is required too (RFC 5322 section 3.6.2).
     #[must_use]
     pub fn from(mut self, m: Mailbox) -> Self {
         self.from.push(m);
@@ -451,6 +465,10 @@ impl MessageBuilder {
             return Err(BuildError::InvalidDate(text));
         }
         w.field("Date", &[text])?;
+        // RFC 5322 section 3.6: one orig-date (written above) and one from field
+        if self.from.is_empty() {
+            return Err(BuildError::FromRequired);
+        }
         if self.from.len() > 1 && self.sender.is_none() {
             return Err(BuildError::SenderRequired);
         }
@@ -486,9 +504,8 @@ impl MessageBuilder {
         w.ids("References", &self.references)?;
         // fields the builder writes itself may not come twice (RFC 5322 section
         // 3.6; the body part's Content-* fields go in this header block too)
-        let mut own = vec!["Date", "Message-ID", "MIME-Version"];
+        let mut own = vec!["Date", "From", "Message-ID", "MIME-Version"];
         for (name, set) in [
-            ("From", !self.from.is_empty()),
             ("To", !self.to.is_empty()),
             ("Cc", !self.cc.is_empty()),
             ("Bcc", !self.bcc.is_empty()),

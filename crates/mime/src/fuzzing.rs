@@ -241,7 +241,7 @@ pub fn build_roundtrip(data: &[u8]) {
         domain: "b.test".into(),
     };
     let built = MessageBuilder::new()
-        .from(from)
+        .from(from.clone())
         .subject(&subject)
         .transport(transport)
         .dot_safe(dot_safe)
@@ -283,6 +283,7 @@ pub fn build_roundtrip(data: &[u8]) {
         if fname.is_empty() { "f" } else { &fname }
     );
     let outer = MessageBuilder::new()
+        .from(from)
         .subject("outer")
         .transport(transport)
         .dot_safe(dot_safe)

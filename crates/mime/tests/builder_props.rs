@@ -7,6 +7,8 @@
 //! string, an addr-spec or a parameter), RFC 2045 6.7 / 6.8 (quoted-printable lines
 //! of at most 76 with no trailing white space, base64 lines of 76).
 
+mod common;
+
 use base64::Engine as _;
 use mime::{
     Address, BodyPart, Event, Limits, Mailbox, Message, MessageBuilder, ParseOptions, PartKind, PushParser,
@@ -66,6 +68,7 @@ fn to_part(s: &Spec, o: Opts) -> BodyPart {
         Spec::Multi(sub, kids) => BodyPart::multipart(sub, kids.iter().map(|k| to_part(k, o)).collect()),
         Spec::Message(subject, inner) => BodyPart::message(
             MessageBuilder::new()
+                .from(common::author())
                 .subject(subject)
                 .transport(o.transport)
                 .dot_safe(o.dot_safe)
@@ -487,66 +490,127 @@ fn no_entry_point_lets_cr_lf_or_nul_into_a_header() {
         let v = s("b");
         let leaf = || BodyPart::text("x");
         let cases: Vec<(&str, MessageBuilder)> = vec![
-            ("subject", MessageBuilder::new().subject(&v)),
-            ("header name", MessageBuilder::new().header(&v, "x")),
-            ("header value", MessageBuilder::new().header("X-A", &v)),
+            (
+                "subject",
+                MessageBuilder::new().from(common::author()).subject(&v),
+            ),
+            (
+                "header name",
+                MessageBuilder::new().from(common::author()).header(&v, "x"),
+            ),
+            (
+                "header value",
+                MessageBuilder::new().from(common::author()).header("X-A", &v),
+            ),
             (
                 "display name",
                 MessageBuilder::new().from(mb(Some(&v), "a", "example.test")),
             ),
             (
                 "local part",
-                MessageBuilder::new().to(mb(None, &v, "example.test")),
+                MessageBuilder::new()
+                    .from(common::author())
+                    .to(mb(None, &v, "example.test")),
             ),
-            ("domain", MessageBuilder::new().cc(mb(None, "a", &v))),
+            (
+                "domain",
+                MessageBuilder::new().from(common::author()).cc(mb(None, "a", &v)),
+            ),
             (
                 "sender",
-                MessageBuilder::new().sender(mb(Some(&v), "a", "example.test")),
+                MessageBuilder::new()
+                    .from(common::author())
+                    .sender(mb(Some(&v), "a", "example.test")),
             ),
-            ("reply-to", MessageBuilder::new().reply_to(mb(None, "a", &v))),
+            (
+                "reply-to",
+                MessageBuilder::new()
+                    .from(common::author())
+                    .reply_to(mb(None, "a", &v)),
+            ),
             (
                 "bcc",
-                MessageBuilder::new().bcc(mb(Some(&v), "a", "example.test")),
+                MessageBuilder::new()
+                    .from(common::author())
+                    .bcc(mb(Some(&v), "a", "example.test")),
             ),
-            ("message id", MessageBuilder::new().message_id(&format!("{v}@x"))),
+            (
+                "message id",
+                MessageBuilder::new()
+                    .from(common::author())
+                    .message_id(&format!("{v}@x")),
+            ),
             (
                 "in-reply-to",
-                MessageBuilder::new().in_reply_to(&format!("{v}@x")),
+                MessageBuilder::new()
+                    .from(common::author())
+                    .in_reply_to(&format!("{v}@x")),
             ),
-            ("references", MessageBuilder::new().references(&format!("{v}@x"))),
+            (
+                "references",
+                MessageBuilder::new()
+                    .from(common::author())
+                    .references(&format!("{v}@x")),
+            ),
             (
                 "media type",
-                MessageBuilder::new().body(BodyPart::raw(&format!("text/{v}"), vec![])),
+                MessageBuilder::new()
+                    .from(common::author())
+                    .body(BodyPart::raw(&format!("text/{v}"), vec![])),
             ),
-            ("param name", MessageBuilder::new().body(leaf().param(&v, "x"))),
+            (
+                "param name",
+                MessageBuilder::new()
+                    .from(common::author())
+                    .body(leaf().param(&v, "x")),
+            ),
             (
                 "param value",
-                MessageBuilder::new().body(leaf().param("format", &v)),
+                MessageBuilder::new()
+                    .from(common::author())
+                    .body(leaf().param("format", &v)),
             ),
-            ("description", MessageBuilder::new().body(leaf().description(&v))),
+            (
+                "description",
+                MessageBuilder::new()
+                    .from(common::author())
+                    .body(leaf().description(&v)),
+            ),
             (
                 "part header name",
-                MessageBuilder::new().body(leaf().header(&v, "x")),
+                MessageBuilder::new()
+                    .from(common::author())
+                    .body(leaf().header(&v, "x")),
             ),
             (
                 "part header value",
-                MessageBuilder::new().body(leaf().header("X-A", &v)),
+                MessageBuilder::new()
+                    .from(common::author())
+                    .body(leaf().header("X-A", &v)),
             ),
             (
                 "filename",
-                MessageBuilder::new().body(BodyPart::attachment("image/png", &v, vec![])),
+                MessageBuilder::new()
+                    .from(common::author())
+                    .body(BodyPart::attachment("image/png", &v, vec![])),
             ),
             (
                 "content id",
-                MessageBuilder::new().body(BodyPart::inline("image/png", None, &format!("{v}@x"), vec![])),
+                MessageBuilder::new()
+                    .from(common::author())
+                    .body(BodyPart::inline("image/png", None, &format!("{v}@x"), vec![])),
             ),
             (
                 "inline filename",
-                MessageBuilder::new().body(BodyPart::inline("image/png", Some(&v), "c@x", vec![])),
+                MessageBuilder::new()
+                    .from(common::author())
+                    .body(BodyPart::inline("image/png", Some(&v), "c@x", vec![])),
             ),
             (
                 "multipart subtype",
-                MessageBuilder::new().body(BodyPart::multipart(&v, vec![leaf()])),
+                MessageBuilder::new()
+                    .from(common::author())
+                    .body(BodyPart::multipart(&v, vec![leaf()])),
             ),
         ];
         for (what, b) in cases {

@@ -2,6 +2,8 @@
 //! checks is quoted above it), except the two "bounded work" tests: those passed, but
 //! slowly (155 s and 1 s in a debug build), and guard the fixes of quadratic work.
 
+mod common;
+
 use mime::fuzzing::push_events;
 use mime::{
     Address, BodyPart, BuildError, DateTime, Mailbox, Message, MessageBuilder, TransferEncoding,
@@ -28,7 +30,10 @@ fn builder_refuses_address_syntax_in_the_domain() {
         "x.test;",
         "x.test(comment)",
     ] {
-        let built = MessageBuilder::new().to(mailbox("bob", domain)).build_at(0, 0);
+        let built = MessageBuilder::new()
+            .from(common::author())
+            .to(mailbox("bob", domain))
+            .build_at(0, 0);
         match built {
             Err(e) => assert!(matches!(e, BuildError::InvalidAddress(_)), "{domain}: {e:?}"),
             Ok(bytes) => {
@@ -41,6 +46,7 @@ fn builder_refuses_address_syntax_in_the_domain() {
     // a domain literal and an ordinary domain still build
     for domain in ["[192.0.2.1]", "[IPv6:2001:db8::1]", "mail.example.test"] {
         let bytes = MessageBuilder::new()
+            .from(common::author())
             .to(mailbox("bob", domain))
             .build_at(0, 0)
             .unwrap();
@@ -56,6 +62,7 @@ fn builder_refuses_address_syntax_in_the_domain() {
 fn builder_refuses_angle_brackets_inside_message_ids() {
     for id in ["a@b.test><c@d.test", "a@b.test>(x", "a<b@c.test"] {
         let built = MessageBuilder::new()
+            .from(common::author())
             .in_reply_to(id)
             .message_id("m@example.test")
             .build_at(0, 0);
@@ -69,10 +76,12 @@ fn builder_refuses_angle_brackets_inside_message_ids() {
     }
     // an id is ASCII unless the transport has SMTPUTF8 (RFC 6532 section 3.2)
     let built = MessageBuilder::new()
+        .from(common::author())
         .message_id("caf\u{e9}@example.test")
         .build_at(0, 0);
     assert_eq!(built, Err(BuildError::ForbiddenByte("message id")));
     let built = MessageBuilder::new()
+        .from(common::author())
         .message_id("caf\u{e9}@example.test")
         .transport(mime::Transport {
             utf8_headers: true,
@@ -96,6 +105,7 @@ fn builder_refuses_angle_brackets_inside_message_ids() {
 fn quoted_printable_keeps_line_break_bytes_of_non_text_parts() {
     let data = b"a\nb\rc\r\nd\n\re\n".to_vec();
     let bytes = MessageBuilder::new()
+        .from(common::author())
         .body(
             BodyPart::raw("application/octet-stream", data.clone())
                 .encoding(TransferEncoding::QuotedPrintable),
@@ -107,6 +117,7 @@ fn quoted_printable_keeps_line_break_bytes_of_non_text_parts() {
     assert_eq!(&*m.decoded_body(0).0, &data[..]);
     // inside a multipart too (the CRLF before the delimiter is not content)
     let bytes = MessageBuilder::new()
+        .from(common::author())
         .body(BodyPart::mixed(vec![
             BodyPart::raw("application/octet-stream", data.clone())
                 .encoding(TransferEncoding::QuotedPrintable),
@@ -179,6 +190,7 @@ fn lines_with_encoded_words_stay_within_76_characters() {
 #[test]
 fn builder_refuses_a_multipart_without_parts() {
     let built = MessageBuilder::new()
+        .from(common::author())
         .body(BodyPart::mixed(vec![
             BodyPart::text("a"),
             BodyPart::alternative(vec![]),
@@ -211,7 +223,7 @@ fn date_must_be_semantically_valid() {
 #[test]
 fn builder_date_zone_is_four_digits() {
     for off in [6000i16, -6000, i16::MAX, i16::MIN] {
-        match MessageBuilder::new().build_at(0, off) {
+        match MessageBuilder::new().from(common::author()).build_at(0, off) {
             Err(e) => assert!(matches!(e, BuildError::InvalidDate(_)), "{e:?}"),
             Ok(bytes) => {
                 let m = Message::parse(&bytes);
@@ -226,10 +238,16 @@ fn builder_date_zone_is_four_digits() {
         month: 13,
         ..DateTime::from_unix(0, 0)
     };
-    let built = MessageBuilder::new().date(bad).build_at(0, 0);
+    let built = MessageBuilder::new()
+        .from(common::author())
+        .date(bad)
+        .build_at(0, 0);
     assert!(matches!(built, Err(BuildError::InvalidDate(_))), "{built:?}");
     // the largest zone that fits still builds and reads back
-    let bytes = MessageBuilder::new().build_at(0, -5999).unwrap();
+    let bytes = MessageBuilder::new()
+        .from(common::author())
+        .build_at(0, -5999)
+        .unwrap();
     let m = Message::parse(&bytes);
     assert_eq!(m.root().date().unwrap().offset_minutes, -5999);
 }
@@ -241,6 +259,7 @@ fn builder_date_zone_is_four_digits() {
 #[test]
 fn builder_refuses_syntax_inside_the_media_type() {
     let built = MessageBuilder::new()
+        .from(common::author())
         .body(BodyPart::multipart(
             "mixed; boundary=evil",
             vec![BodyPart::text("a"), BodyPart::text("b")],
@@ -255,6 +274,7 @@ fn builder_refuses_syntax_inside_the_media_type() {
         "text/",
     ] {
         let built = MessageBuilder::new()
+            .from(common::author())
             .body(BodyPart::raw(ty, b"hi".to_vec()))
             .build_at(0, 0);
         assert!(
@@ -263,6 +283,7 @@ fn builder_refuses_syntax_inside_the_media_type() {
         );
     }
     let bytes = MessageBuilder::new()
+        .from(common::author())
         .body(BodyPart::raw("application/vnd.example+json", b"{}".to_vec()))
         .build_at(0, 0)
         .unwrap();
@@ -280,6 +301,7 @@ fn attached_message_goes_out_with_crlf_and_without_nul_in_7bit() {
     // (since session 21 the conversion is a named option; without it the build
     // fails with BuildError::BareLineEnding, see review21.rs)
     let bytes = MessageBuilder::new()
+        .from(common::author())
         .normalize_line_endings(true)
         .body(BodyPart::mixed(vec![
             BodyPart::text("a"),
@@ -298,6 +320,7 @@ fn attached_message_goes_out_with_crlf_and_without_nul_in_7bit() {
     // a NUL cannot go as 7bit or 8bit: refused unless the transport has BINARYMIME
     let with_nul = b"Subject: nul\r\n\r\na\0b\r\n".to_vec();
     let built = MessageBuilder::new()
+        .from(common::author())
         .body(BodyPart::message(with_nul.clone()))
         .transport(mime::Transport {
             eight_bit: true,
@@ -309,6 +332,7 @@ fn attached_message_goes_out_with_crlf_and_without_nul_in_7bit() {
         "{built:?}"
     );
     let bytes = MessageBuilder::new()
+        .from(common::author())
         .body(BodyPart::message(with_nul))
         .transport(mime::Transport {
             eight_bit: true,
@@ -357,11 +381,13 @@ U3ViamVjdDogeA0KDQpib2R5DQo=\r\n";
 #[test]
 fn raw_message_and_multipart_parts_keep_an_identity_encoding() {
     let inner = MessageBuilder::new()
+        .from(common::author())
         .subject("in")
         .body(BodyPart::text("x"))
         .build_at(0, 0)
         .unwrap();
     let bytes = MessageBuilder::new()
+        .from(common::author())
         .body(BodyPart::mixed(vec![
             BodyPart::text("a"),
             BodyPart::raw("message/rfc822", inner.clone()),
@@ -375,6 +401,7 @@ fn raw_message_and_multipart_parts_keep_an_identity_encoding() {
     assert_eq!(m.section(&[2], mime::Section::Body).unwrap(), &inner[..]);
     let mp = b"--b\r\n\r\none\r\n--b--\r\n".to_vec();
     let bytes = MessageBuilder::new()
+        .from(common::author())
         .body(BodyPart::raw("multipart/mixed", mp).param("boundary", "b"))
         .build_at(0, 0)
         .unwrap();
@@ -382,6 +409,7 @@ fn raw_message_and_multipart_parts_keep_an_identity_encoding() {
     assert!(m.defects.is_empty(), "{:?}", m.defects);
     assert_eq!(m.parts.len(), 2);
     let forced = MessageBuilder::new()
+        .from(common::author())
         .body(BodyPart::raw("message/rfc822", inner).encoding(TransferEncoding::Base64))
         .build_at(0, 0);
     assert_eq!(forced, Err(BuildError::EncodingNotAllowed("base64")));
@@ -410,6 +438,7 @@ fn stray_continuation_does_not_hide_the_plain_parameter() {
 fn parameter_that_looks_like_an_encoded_word_reads_back_as_written() {
     for name in ["=?utf-8?q?x?=.pdf", "a =?UTF-8?B?w6k=?= b.pdf"] {
         let bytes = MessageBuilder::new()
+            .from(common::author())
             .body(BodyPart::attachment("application/pdf", name, vec![1]).param("name", name))
             .build_at(0, 0)
             .unwrap();
@@ -545,6 +574,7 @@ fn builder_refuses_extra_headers_that_duplicate_its_own() {
         "Message-ID",
     ] {
         let built = MessageBuilder::new()
+            .from(common::author())
             .header(name, "text/plain")
             .body(parts())
             .build_at(0, 0);
@@ -554,16 +584,19 @@ fn builder_refuses_extra_headers_that_duplicate_its_own() {
         );
     }
     let built = MessageBuilder::new()
+        .from(common::author())
         .subject("one")
         .header("Subject", "two")
         .build_at(0, 0);
     assert!(matches!(built, Err(BuildError::DuplicateField(_))), "{built:?}");
     let built = MessageBuilder::new()
+        .from(common::author())
         .body(BodyPart::text("a").header("Content-Type", "application/octet-stream"))
         .build_at(0, 0);
     assert!(matches!(built, Err(BuildError::DuplicateField(_))), "{built:?}");
     // a field the builder does not write is fine, once or more
     let bytes = MessageBuilder::new()
+        .from(common::author())
         .header("Subject", "only one")
         .header("Comments", "a")
         .header("Comments", "b")
@@ -640,7 +673,7 @@ fn extreme_times_do_not_panic() {
             let d = DateTime::from_unix(t, off);
             let _ = d.unix_time();
             let _ = d.to_rfc5322();
-            let _ = MessageBuilder::new().build_at(t, off);
+            let _ = MessageBuilder::new().from(common::author()).build_at(t, off);
         }
     }
     let d = DateTime {
@@ -654,7 +687,10 @@ fn extreme_times_do_not_panic() {
     };
     let _ = d.unix_time();
     let _ = d.to_rfc5322();
-    let _ = MessageBuilder::new().date(d).build_at(0, 0);
+    let _ = MessageBuilder::new()
+        .from(common::author())
+        .date(d)
+        .build_at(0, 0);
     let d = DateTime { year: i32::MIN, ..d };
     let _ = d.unix_time();
     let _ = d.to_rfc5322();

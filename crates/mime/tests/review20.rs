@@ -1,6 +1,8 @@
 //! Review of session 20 (known gaps): each test failed on the code before its fix
 //! (asserted wrongly or did not compile); the RFC rule it checks is quoted above it.
 
+mod common;
+
 use std::borrow::Cow;
 
 use mime::{
@@ -24,10 +26,30 @@ fn mailbox(local: &str, domain: &str) -> Mailbox {
 fn builder_refuses_an_empty_domain() {
     for (field, b) in [
         ("From", MessageBuilder::new().from(mailbox("user", ""))),
-        ("To", MessageBuilder::new().to(mailbox("user", ""))),
-        ("Cc", MessageBuilder::new().cc(mailbox("user", ""))),
-        ("Sender", MessageBuilder::new().sender(mailbox("user", ""))),
-        ("Reply-To", MessageBuilder::new().reply_to(mailbox("a b", ""))),
+        (
+            "To",
+            MessageBuilder::new()
+                .from(common::author())
+                .to(mailbox("user", "")),
+        ),
+        (
+            "Cc",
+            MessageBuilder::new()
+                .from(common::author())
+                .cc(mailbox("user", "")),
+        ),
+        (
+            "Sender",
+            MessageBuilder::new()
+                .from(common::author())
+                .sender(mailbox("user", "")),
+        ),
+        (
+            "Reply-To",
+            MessageBuilder::new()
+                .from(common::author())
+                .reply_to(mailbox("a b", "")),
+        ),
     ] {
         match b.build_at(0, 0) {
             Err(BuildError::InvalidAddress(a)) => assert!(a.contains("empty domain"), "{field}: {a}"),
@@ -36,6 +58,7 @@ fn builder_refuses_an_empty_domain() {
     }
     // The error says what is wrong.
     let e = MessageBuilder::new()
+        .from(common::author())
         .to(mailbox("user", ""))
         .build_at(0, 0)
         .unwrap_err();
@@ -43,12 +66,14 @@ fn builder_refuses_an_empty_domain() {
     // A full address and an empty quoted local part (`""@x.test`) still go.
     assert!(
         MessageBuilder::new()
+            .from(common::author())
             .to(mailbox("user", "x.test"))
             .build_at(0, 0)
             .is_ok()
     );
     assert!(
         MessageBuilder::new()
+            .from(common::author())
             .to(mailbox("", "x.test"))
             .build_at(0, 0)
             .is_ok()
@@ -103,6 +128,7 @@ fn wrong_day_of_week_is_reported_by_the_strict_date() {
     );
     // What the builder writes passes the strict parse.
     let built = MessageBuilder::new()
+        .from(common::author())
         .to(mailbox("a", "b.test"))
         .build_at(880_127_706, -360)
         .unwrap();

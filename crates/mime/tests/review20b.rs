@@ -1,6 +1,8 @@
 //! Review of session 20, second pass over the mime crate: each test failed on the
 //! code before its fix; the RFC rule it checks is quoted above it.
 
+mod common;
+
 use mime::fuzzing::push_events;
 use mime::{
     Address, BodyPart, DateError, DateTime, Limits, Message, MessageBuilder, PushParser, decode_charset,
@@ -170,6 +172,7 @@ fn display_name_keeps_the_space_after_an_initial() {
 fn decoded_subject_keeps_its_encoded_white_space() {
     for subject in ["  lead", "trail  ", " both ", "x\u{3000}", "\u{a0}nbsp"] {
         let bytes = MessageBuilder::new()
+            .from(common::author())
             .subject(subject)
             .body(BodyPart::text("x\r\n").description(subject))
             .build_at(0, 0)

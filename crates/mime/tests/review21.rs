@@ -1,6 +1,8 @@
 //! Review (session 21, known gaps) of the mime crate: each test failed on the code
 //! before its fix; the rule it checks is quoted above it.
 
+mod common;
+
 use mime::{
     Address, BodyPart, BuildError, Message, MessageBuilder, ReturnPath, Transport, parse_addresses,
     parse_return_path,
@@ -101,13 +103,18 @@ fn builder_bare_cr_lf_in_text_is_refused_unless_normalising() {
             BodyPart::html(body),
             BodyPart::raw("text/csv", body.as_bytes().to_vec()),
         ] {
-            let e = MessageBuilder::new().body(part.clone()).build_at(0, 0);
+            let e = MessageBuilder::new()
+                .from(common::author())
+                .body(part.clone())
+                .build_at(0, 0);
             assert_eq!(e, Err(BuildError::BareLineEnding("a text body")), "{body:?}");
             let e = MessageBuilder::new()
+                .from(common::author())
                 .body(BodyPart::mixed(vec![part.clone()]))
                 .build_at(0, 0);
             assert_eq!(e, Err(BuildError::BareLineEnding("a text body")), "{body:?}");
             let ok = MessageBuilder::new()
+                .from(common::author())
                 .normalize_line_endings(true)
                 .body(part)
                 .build_at(0, 0)
@@ -124,11 +131,13 @@ fn builder_bare_cr_lf_in_text_is_refused_unless_normalising() {
     // CRLF text needs no option, and other types keep their bytes as given.
     assert!(
         MessageBuilder::new()
+            .from(common::author())
             .body(BodyPart::text("a\r\nb\r\n"))
             .build_at(0, 0)
             .is_ok()
     );
     let bin = MessageBuilder::new()
+        .from(common::author())
         .body(BodyPart::raw("application/octet-stream", b"a\rb\n".to_vec()))
         .build_at(0, 0)
         .unwrap();
@@ -143,10 +152,12 @@ fn builder_bare_cr_lf_in_text_is_refused_unless_normalising() {
 fn builder_bare_lf_in_attached_message_follows_the_option() {
     let inner = b"Subject: x\n\nbody\n".to_vec();
     let e = MessageBuilder::new()
+        .from(common::author())
         .body(BodyPart::message(inner.clone()))
         .build_at(0, 0);
     assert_eq!(e, Err(BuildError::BareLineEnding("a message/rfc822 body")));
     let ok = MessageBuilder::new()
+        .from(common::author())
         .normalize_line_endings(true)
         .body(BodyPart::message(inner.clone()))
         .build_at(0, 0)
@@ -157,6 +168,7 @@ fn builder_bare_lf_in_attached_message_follows_the_option() {
         ..Transport::default()
     };
     let kept = MessageBuilder::new()
+        .from(common::author())
         .transport(binary)
         .body(BodyPart::message(inner.clone()))
         .build_at(0, 0)

@@ -1,6 +1,8 @@
 //! Review (session 22, third pass) of the mime crate: each test failed on the code
 //! before its fix; the rule it checks is quoted above it.
 
+mod common;
+
 use mime::{Base64Decoder, DefectKind, TransferEncoding, decode_body};
 
 /// Decodes `enc` whole and split at every point; all must agree.
@@ -86,14 +88,26 @@ fn empty_angle_brackets_are_no_message_id() {
     assert_eq!(m.root().in_reply_to(), Vec::<String>::new());
     let build = |b: mime::MessageBuilder| b.body(mime::BodyPart::text("x\r\n")).build_at(0, 0);
     for b in [
-        mime::MessageBuilder::new().message_id(""),
-        mime::MessageBuilder::new().message_id("<>"),
-        mime::MessageBuilder::new().references("a@b.test").references(""),
-        mime::MessageBuilder::new().in_reply_to(""),
+        mime::MessageBuilder::new().from(common::author()).message_id(""),
+        mime::MessageBuilder::new()
+            .from(common::author())
+            .message_id("<>"),
+        mime::MessageBuilder::new()
+            .from(common::author())
+            .references("a@b.test")
+            .references(""),
+        mime::MessageBuilder::new().from(common::author()).in_reply_to(""),
     ] {
         assert_eq!(build(b), Err(mime::BuildError::EmptyMessageId));
     }
-    assert!(build(mime::MessageBuilder::new().message_id("a@b.test")).is_ok());
+    assert!(
+        build(
+            mime::MessageBuilder::new()
+                .from(common::author())
+                .message_id("a@b.test")
+        )
+        .is_ok()
+    );
 }
 
 // RFC 5322 section 3.3 with the obsolete forms of section 4.3:

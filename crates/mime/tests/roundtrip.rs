@@ -1,6 +1,8 @@
 //! build -> parse gives the built structure back (proptest over arbitrary trees,
 //! headers and bodies), and the builder's output rules hold.
 
+mod common;
+
 use mime::{
     Address, BodyPart, BuildError, DateTime, Mailbox, Message, MessageBuilder, PartKind, TransferEncoding,
     Transport,
@@ -36,6 +38,7 @@ fn to_part(s: &Spec, o: Opts) -> BodyPart {
         Spec::Inline(cid, body) => BodyPart::inline("image/png", None, cid, body.clone()),
         Spec::Message(inner) => BodyPart::message(
             MessageBuilder::new()
+                .from(common::author())
                 .subject("inner")
                 .transport(o.transport)
                 .dot_safe(o.dot_safe)
@@ -274,6 +277,7 @@ fn encodings_are_chosen_per_part_and_transport() {
     };
     let encs = |t: Transport| {
         let b = MessageBuilder::new()
+            .from(common::author())
             .body(parts())
             .transport(t)
             .build_at(0, 0)
@@ -305,6 +309,7 @@ fn encodings_are_chosen_per_part_and_transport() {
     };
     assert_eq!(encs(bin), [SevenBit, EightBit, EightBit, Binary, QuotedPrintable]);
     let forced = MessageBuilder::new()
+        .from(common::author())
         .body(BodyPart::text("é").encoding(EightBit))
         .build_at(0, 0);
     assert_eq!(forced, Err(BuildError::EncodingNotAllowed("8bit")));
@@ -313,12 +318,17 @@ fn encodings_are_chosen_per_part_and_transport() {
 #[test]
 fn injection_and_limits_are_refused() {
     let e = MessageBuilder::new()
+        .from(common::author())
         .subject("a\r\nBcc: evil@example.test")
         .build_at(0, 0);
     assert_eq!(e, Err(BuildError::ForbiddenByte("header value")));
-    let e = MessageBuilder::new().header("X-Bad:Name", "v").build_at(0, 0);
+    let e = MessageBuilder::new()
+        .from(common::author())
+        .header("X-Bad:Name", "v")
+        .build_at(0, 0);
     assert_eq!(e, Err(BuildError::InvalidHeaderName));
     let e = MessageBuilder::new()
+        .from(common::author())
         .to(Mailbox {
             name: None,
             local: "jörg".into(),
@@ -332,6 +342,7 @@ fn injection_and_limits_are_refused() {
         ..Transport::default()
     };
     let ok = MessageBuilder::new()
+        .from(common::author())
         .to(Mailbox {
             name: Some("Jörg".into()),
             local: "jörg".into(),
@@ -353,6 +364,7 @@ fn injection_and_limits_are_refused() {
 #[test]
 fn boundaries_avoid_content_and_nested_messages_parse() {
     let inner = MessageBuilder::new()
+        .from(common::author())
         .subject("inner")
         .date(DateTime::from_unix(0, 0))
         .message_id("inner@example.test")
@@ -363,6 +375,7 @@ fn boundaries_avoid_content_and_nested_messages_parse() {
         .build_at(0, 0)
         .unwrap();
     let outer = MessageBuilder::new()
+        .from(common::author())
         .body(BodyPart::mixed(vec![
             BodyPart::text("see attached"),
             BodyPart::message(inner.clone()),
@@ -427,6 +440,7 @@ fn dot_safe_refuses_what_it_cannot_reencode() {
     let risky = b"Subject: inner\r\n\r\n.hidden line\r\nFrom here\r\n".to_vec();
     let build = |part: BodyPart, t: Transport, dot_safe: bool| {
         MessageBuilder::new()
+            .from(common::author())
             .transport(t)
             .dot_safe(dot_safe)
             .body(part)
@@ -441,6 +455,7 @@ fn dot_safe_refuses_what_it_cannot_reencode() {
     assert!(build(BodyPart::message(risky.clone()), plain, false).is_ok());
     // Built with dot-safe mode itself, the same content nests fine.
     let inner = MessageBuilder::new()
+        .from(common::author())
         .subject("inner")
         .dot_safe(true)
         .body(BodyPart::text(".hidden line\r\nFrom here\r\n"))
@@ -474,6 +489,7 @@ fn dot_safe_refuses_what_it_cannot_reencode() {
     // A header field name starting with '.' would start a line with it.
     assert_eq!(
         MessageBuilder::new()
+            .from(common::author())
             .dot_safe(true)
             .header(".X", "v")
             .build_at(0, 0),
@@ -497,6 +513,7 @@ fn nested_message_with_998_octet_line_builds_as_8bit() {
         "é".to_owned() + &"x".repeat(996) + "\r\nend",
     ] {
         let inner = MessageBuilder::new()
+            .from(common::author())
             .subject("inner")
             .transport(t)
             .body(BodyPart::mixed(vec![
@@ -506,6 +523,7 @@ fn nested_message_with_998_octet_line_builds_as_8bit() {
             .build_at(0, 0)
             .unwrap();
         let outer = MessageBuilder::new()
+            .from(common::author())
             .subject("outer")
             .transport(t)
             .body(BodyPart::message(inner))

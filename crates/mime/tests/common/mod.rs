@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, unreachable_pub)]
 
-use mime::{Message, PartKind, TransferEncoding};
+use mime::{Mailbox, Message, PartKind, TransferEncoding};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
@@ -81,4 +81,14 @@ pub fn summary(name: &str, m: &Message<'_>) -> Vec<String> {
         ));
     }
     out
+}
+
+/// The From mailbox of test messages that have no author of their own (RFC 5322
+/// section 3.6: the builder refuses a message without From).
+pub fn author() -> Mailbox {
+    Mailbox {
+        name: None,
+        local: "author".into(),
+        domain: "example.test".into(),
+    }
 }
