@@ -258,7 +258,7 @@ impl<'a> W<'a> {
     /// `[BADCHARSET ...]` code early, so a charset that is no atom is
     /// quoted, whatever its form asks. Past what a quoted string holds it
     /// is refused, or, where `literal_ok` (RFC 3501's `"BADCHARSET" [SP "("
-    /// astring *(SP astring) ")"]` under IMAP4rev1), sent as a literal.
+    /// astring *(SP astring) ")"]`, under IMAP4rev1 only), sent as a literal.
     fn charset(&mut self, s: &Str, literal_ok: bool) -> E {
         if matches!(s.form, StrForm::Auto | StrForm::Atom) && is_atom(&s.data) {
             self.raw(&s.data);
@@ -1311,9 +1311,12 @@ impl<'a> W<'a> {
                 self.raw(b"BADCHARSET");
                 if !v.is_empty() {
                     self.sp();
-                    // Read as RFC 3501's astring (see the parser), so
-                    // written as one where no quoted string holds it.
-                    self.list(v, |w, c| w.charset(c, true))?;
+                    // An astring under IMAP4rev1 (RFC 3501 section 9: a
+                    // literal where no quoted string holds it), `atom /
+                    // quoted` under IMAP4rev2 (RFC 9051 section 9: never a
+                    // literal), as the parser reads it.
+                    let literal_ok = self.o.version != Version::Rev2;
+                    self.list(v, |w, c| w.charset(c, literal_ok))?;
                 }
             }
             Code::Capability(v) => {

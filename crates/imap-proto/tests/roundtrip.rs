@@ -999,6 +999,24 @@ proptest! {
                 prop_assert!(r.encode(&opts(true, false)).is_ok());
                 return Ok(());
             }
+            // RFC 9051 section 9: `charset = atom / quoted` in BADCHARSET,
+            // no literal (RFC 3501's astring under IMAP4rev1 takes one).
+            Err(EncodeError::Invalid(why)) if rev2 && why.starts_with("charset is no atom") => {
+                let code = match &r {
+                    Response::Status(s) => s.code.as_ref(),
+                    Response::Continue(c) => c.code.as_ref(),
+                    Response::Data(_) => None,
+                };
+                let Some(Code::BadCharset(v)) = code else {
+                    return Err(TestCaseError::fail(format!("{why} without BADCHARSET")));
+                };
+                let unquotable = |c: &Str| {
+                    let b = c.as_bytes();
+                    std::str::from_utf8(b).is_err() || b.contains(&b'\r') || b.contains(&b'\n')
+                };
+                prop_assert!(v.iter().any(unquotable));
+                return Ok(());
+            }
             r => r.unwrap(),
         };
         prop_assert_eq!(&Response::parse(&enc.bytes, &o).unwrap(), &r);

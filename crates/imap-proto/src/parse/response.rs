@@ -5,6 +5,7 @@ use bytes::Bytes;
 use super::{
     NOT_BACKSLASH_ATTR, P, R, TWO_SFLAGS, is_astring_char, is_atom_char, is_backslash_flag, is_sflag,
 };
+use crate::options::Version;
 use crate::response::{
     Address, BodyExtension, BodyFields, BodyStructure, Code, CodeKind, Continue, Data, DispositionExt,
     ESearchItem, Envelope, ExtValue, FetchItem, Language, LanguageExt, ListData, LocationExt, MultiExt,
@@ -138,7 +139,19 @@ impl P<'_> {
             CodeKind::BadCharset => {
                 let mut v = Vec::new();
                 if self.eat(b' ') {
-                    v = self.paren_list(Self::astring)?;
+                    // RFC 3501 section 9: `"BADCHARSET" [SP "(" astring
+                    // *(SP astring) ")"]`; RFC 9051 section 9 narrows it to
+                    // `charset = atom / quoted` (no literal, no `]`). Either
+                    // way the list holds one charset at least: `()` is a
+                    // malformed code, kept raw.
+                    v = if self.o.version == Version::Rev2 {
+                        self.paren_list(Self::charset)?
+                    } else {
+                        self.paren_list(Self::astring)?
+                    };
+                    if v.is_empty() {
+                        return self.err("empty BADCHARSET list");
+                    }
                 }
                 Code::BadCharset(v)
             }
