@@ -3,6 +3,10 @@
 //! After the greeting the session discovers features (FEAT), secures the
 //! connection when the server offers AUTH TLS or the configuration requires
 //! it (AUTH TLS, then PBSZ 0 and PROT P after login, RFC 4217), and logs in.
+//! After the TLS handshake it forgets the plaintext FEAT reply and asks FEAT
+//! again (a list read in the clear may have been altered on the path, and
+//! AUTH resets the server's state, RFC 4217 section 4), so
+//! [`ClientSession::features`] is the protected list from then on.
 //! A server that refuses PBSZ or PROT P leaves the data connections in the
 //! clear: with [`ClientTls::IfOffered`] the session carries on so, with
 //! [`ClientTls::Required`] it ends (see [`ClientEvent::DataProtectionRefused`]).
@@ -393,7 +397,9 @@ impl ClientSession {
         }
     }
 
-    /// What FEAT announced.
+    /// What FEAT announced: over TLS, the answer to the FEAT sent after the
+    /// handshake (the plaintext one is forgotten); empty when the server
+    /// refused FEAT.
     #[must_use]
     pub fn features(&self) -> &Features {
         &self.features
@@ -881,7 +887,7 @@ impl ClientSession {
         Ok(())
     }
 
-    /// The TLS handshake after AUTH TLS finished; login continues.
+    /// The TLS handshake after AUTH TLS finished; the session asks FEAT again, then logs in.
     ///
     /// # Errors
     ///
@@ -893,7 +899,14 @@ impl ClientSession {
         self.tls = true;
         self.recv.clear();
         self.telnet = crate::telnet::Unescape::default();
-        self.send_user();
+        // The FEAT reply came over the unprotected connection, where it may
+        // have been rewritten, and AUTH resets the server's state (RFC 4217
+        // section 4): forget it and ask again over TLS (as RFC 2595 section
+        // 3.1 and RFC 3207 section 4.2 have IMAP, POP3 and SMTP clients do).
+        // The answer ends in USER (see `Stage::Feat`).
+        self.features = Features::default();
+        self.stage = Stage::Feat;
+        self.send(Command::Feat);
         Ok(())
     }
 
@@ -1158,6 +1171,8 @@ impl ClientSession {
                 }
                 _ => self.login_failed(r),
             },
+            // The FEAT after the greeting, or the one after the TLS
+            // handshake (`self.tls`), which then goes on to USER.
             Stage::Feat => {
                 if code == 211 {
                     self.features = Features::from_reply(&r.as_reply());

@@ -238,7 +238,12 @@ fn tls_offered_and_required() {
     c.handle_input(b"234 go\r\n230 injected\r\n");
     assert_eq!(events(&mut c), vec![ClientEvent::StartTls]);
     c.tls_established().unwrap();
+    // FEAT again over TLS (the plaintext list is forgotten), then USER.
+    assert_eq!(sent(&mut c), "FEAT\r\n");
+    c.handle_input(b"211-Features:\r\n AUTH TLS;SSL\r\n UTF8\r\n211 End\r\n");
+    assert!(events(&mut c).is_empty());
     assert_eq!(sent(&mut c), "USER alice\r\n");
+    assert!(c.features().has("utf8"));
     c.handle_input(b"230 no password needed\r\n200 PBSZ=0\r\n200 PROT P\r\n");
     assert_eq!(events(&mut c), vec![ClientEvent::LoggedIn]);
     assert_eq!(sent(&mut c), "PBSZ 0\r\nPROT P\r\n");

@@ -169,9 +169,12 @@ fn tls_client(tls: ftp_proto::client::ClientTls, now: Instant) -> ftp_proto::Cli
     c.handle_input(b"234 go\r\n");
     assert_eq!(common::client_events(&mut c), [ftp_proto::ClientEvent::StartTls]);
     c.tls_established().unwrap();
-    c.handle_input(b"331 pw\r\n230 ok\r\n");
+    c.handle_input(b"211 no features\r\n331 pw\r\n230 ok\r\n");
     assert!(common::client_events(&mut c).is_empty());
-    assert_eq!(drain_transmit(&mut c), b"USER alice\r\nPASS secret\r\nPBSZ 0\r\n");
+    assert_eq!(
+        drain_transmit(&mut c),
+        b"FEAT\r\nUSER alice\r\nPASS secret\r\nPBSZ 0\r\n"
+    );
     c
 }
 
