@@ -33,7 +33,10 @@ pub struct Entry {
     pub unique: String,
     /// Where the file is now.
     pub path: PathBuf,
-    /// Size in bytes.
+    /// Size in bytes: `,S=<size>` from the name (maild's own deliveries,
+    /// stored with CRLF line ends), or for a file without one (dropped in by
+    /// another program, perhaps with LF line ends) its size with CRLF line
+    /// ends, counted by [`wire_size`].
     pub size: u64,
     /// Flags from the `:2,` suffix, sorted (`D` draft, `F` flagged, `R` replied, `S` seen, `T` trashed).
     pub flags: String,
@@ -56,7 +59,9 @@ impl Entry {
 
     /// The size with CRLF line ends, as POP3 sends the message (RFC 1939
     /// 11): Dovecot's `,W=<size>` when the name has one (it stores LF line
-    /// ends, `,S=` being the size as stored), else [`size`](Self::size).
+    /// ends, `,S=` being the size as stored), else [`size`](Self::size),
+    /// which [`Maildir::list`] counted so for a name without `,S=` (see
+    /// [`wire_size`]).
     #[must_use]
     pub fn crlf_size(&self) -> u64 {
         size_field(&self.unique, "W=").unwrap_or(self.size)
@@ -204,7 +209,19 @@ impl Maildir {
                     Some((u, f)) => (u.to_owned(), f.to_owned()),
                     None => (name.clone(), String::new()),
                 };
-                let size = size_from_name(&unique).unwrap_or(meta.len());
+                // A name without ",S=" is no delivery of ours: the file may
+                // have LF line ends, which RETR sends as CRLF (RFC 1939 11),
+                // so count what goes on the wire. One that has vanished
+                // since the read_dir is skipped, as another reader took it.
+                let size = match size_from_name(&unique) {
+                    Some(size) => size,
+                    None if meta.len() == 0 => 0,
+                    None => match fs::File::open(dirent.path()).and_then(wire_size) {
+                        Ok(size) => size,
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(e),
+                    },
+                };
                 out.push(Entry {
                     unique,
                     path: dirent.path(),
@@ -555,6 +572,51 @@ fn host_name() -> &'static str {
         let raw = if raw.is_empty() { "localhost" } else { raw };
         raw.replace('/', "\\057").replace(':', "\\072")
     })
+}
+
+/// The size of a message as a POP3 server (pop3-proto's `message_data`,
+/// which normalises line ends) sends it, before dot-stuffing: every CRLF, bare
+/// LF and bare CR is one CRLF, and a last line without a line end gets one
+/// (RFC 1939 11: "counts each occurrence of this character in a message as
+/// two octets"). Reads `r` to its end in 64 KiB pieces.
+///
+/// # Errors
+///
+/// Any I/O error from reading.
+pub fn wire_size(mut r: impl io::Read) -> io::Result<u64> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    // the previous byte was a CR (still waiting for its LF), and the last
+    // byte ended a line
+    let (mut cr, mut line_end) = (false, true);
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        for &b in &buf[..n] {
+            // a CR counted its CRLF already: the LF after it adds nothing
+            if std::mem::take(&mut cr) && b == b'\n' {
+                continue;
+            }
+            size += match b {
+                // CRLF whatever follows: its LF, or one added
+                b'\r' => {
+                    cr = true;
+                    2
+                }
+                b'\n' => 2,
+                _ => 1,
+            };
+            line_end = b == b'\n' || b == b'\r';
+        }
+    }
+    if !line_end {
+        size += 2;
+    }
+    Ok(size)
 }
 
 /// Dovecot's `,S=<size>` field, if present.
