@@ -549,7 +549,28 @@ impl<'a> P<'a> {
         Ok(v)
     }
 
+    /// A quoted string. The scan is out of line; the value is built here,
+    /// in the caller, so it goes straight to where the caller keeps it
+    /// rather than through a chain of moves.
+    #[inline(always)]
     pub(crate) fn quoted(&mut self) -> R<Str> {
+        let (s, e, escaped) = self.quoted_span()?;
+        let data = if escaped {
+            self.unescape(s, e)
+        } else {
+            self.small(s, e)
+        };
+        Ok(Str {
+            data,
+            form: StrForm::Quoted,
+        })
+    }
+
+    /// The content of a quoted string: where it starts and ends (within
+    /// the quotes) and whether it holds escapes. Leaves the cursor after
+    /// the closing quote.
+    #[inline(never)]
+    fn quoted_span(&mut self) -> R<(usize, usize, bool)> {
         self.expect(b'"', "expected '\"'")?;
         let s = self.pos;
         let eight_bit = self.eight_bit_quoted;
@@ -607,24 +628,22 @@ impl<'a> P<'a> {
             return self.err("quoted string is not UTF-8");
         }
         self.pos += 1;
-        let data = if escaped {
-            let mut v = Vec::with_capacity(e - s);
-            let mut i = s;
-            while i < e {
-                if self.b[i] == b'\\' {
-                    i += 1;
-                }
-                v.push(self.b[i]);
+        Ok((s, e, escaped))
+    }
+
+    /// The content `s..e` of a quoted string with its escapes removed.
+    #[cold]
+    fn unescape(&self, s: usize, e: usize) -> SmallBytes {
+        let mut v = Vec::with_capacity(e - s);
+        let mut i = s;
+        while i < e {
+            if self.b[i] == b'\\' {
                 i += 1;
             }
-            SmallBytes::from(v)
-        } else {
-            self.small(s, e)
-        };
-        Ok(Str {
-            data,
-            form: StrForm::Quoted,
-        })
+            v.push(self.b[i]);
+            i += 1;
+        }
+        SmallBytes::from(v)
     }
 
     /// literal / literal8 (when `binary_ok`).
@@ -773,6 +792,36 @@ impl<'a> P<'a> {
                 Ok(None)
             }
             _ => self.string().map(Some),
+        }
+    }
+
+    /// [`P::nstring`], set in place: for a value kept in a larger
+    /// structure, which is then written once, where it stays (see
+    /// [`SmallBytes::set_slice_of`]).
+    #[inline]
+    pub(crate) fn nstring_into(&mut self, dst: &mut NStr) -> R<()> {
+        match self.peek() {
+            Some(b'"') => {
+                let (s, e, escaped) = self.quoted_span()?;
+                self.set_quoted(dst.get_or_insert_with(Str::default), s, e, escaped);
+            }
+            _ if self.is_nil() => {
+                self.pos += 3;
+                *dst = None;
+            }
+            _ => *dst = Some(self.string()?),
+        }
+        Ok(())
+    }
+
+    /// Sets `dst` to the quoted string whose content is `s..e`.
+    #[inline(always)]
+    fn set_quoted(&self, dst: &mut Str, s: usize, e: usize, escaped: bool) {
+        dst.form = StrForm::Quoted;
+        if escaped {
+            dst.data = self.unescape(s, e);
+        } else {
+            dst.data.set_slice_of(self.src, s..e);
         }
     }
 

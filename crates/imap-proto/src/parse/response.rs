@@ -680,7 +680,7 @@ impl P<'_> {
             }
             b"ENVELOPE" => {
                 self.sp()?;
-                F::Envelope(Box::new(self.envelope()?))
+                F::Envelope(self.envelope()?)
             }
             b"INTERNALDATE" => {
                 self.sp()?;
@@ -789,67 +789,63 @@ impl P<'_> {
         })
     }
 
-    pub(crate) fn envelope(&mut self) -> R<Envelope> {
+    /// An ENVELOPE, read into `env` (a fresh one, boxed where it stays),
+    /// each field set in place (see [`P::nstring_into`]).
+    fn envelope_into(&mut self, env: &mut Envelope) -> R<()> {
         self.open()?;
-        let date = self.nstring()?;
+        self.nstring_into(&mut env.date)?;
         self.sp()?;
-        let subject = self.nstring()?;
+        self.nstring_into(&mut env.subject)?;
         self.sp()?;
-        let from = self.addresses()?;
+        self.addresses_into(&mut env.from)?;
         self.sp()?;
-        let sender = self.addresses()?;
+        self.addresses_into(&mut env.sender)?;
         self.sp()?;
-        let reply_to = self.addresses()?;
+        self.addresses_into(&mut env.reply_to)?;
         self.sp()?;
-        let to = self.addresses()?;
+        self.addresses_into(&mut env.to)?;
         self.sp()?;
-        let cc = self.addresses()?;
+        self.addresses_into(&mut env.cc)?;
         self.sp()?;
-        let bcc = self.addresses()?;
+        self.addresses_into(&mut env.bcc)?;
         self.sp()?;
-        let in_reply_to = self.nstring()?;
+        self.nstring_into(&mut env.in_reply_to)?;
         self.sp()?;
-        let message_id = self.nstring()?;
-        self.close()?;
-        Ok(Envelope {
-            date,
-            subject,
-            from,
-            sender,
-            reply_to,
-            to,
-            cc,
-            bcc,
-            in_reply_to,
-            message_id,
-        })
+        self.nstring_into(&mut env.message_id)?;
+        self.close()
     }
 
-    fn addresses(&mut self) -> R<Option<Vec<Address>>> {
+    /// A boxed ENVELOPE (see [`P::envelope_into`]).
+    fn envelope(&mut self) -> R<Box<Envelope>> {
+        let mut env = Box::<Envelope>::default();
+        self.envelope_into(&mut env)?;
+        Ok(env)
+    }
+
+    /// An address list or NIL, into `dst` (NIL when fresh); each address is
+    /// read in place, in the list.
+    fn addresses_into(&mut self, dst: &mut Option<Vec<Address>>) -> R<()> {
         if self.is_nil() {
             self.pos += 3;
-            return Ok(None);
+            return Ok(());
         }
         self.open()?;
-        let mut v = Vec::new();
+        let v = dst.insert(Vec::new());
         loop {
             self.open()?;
-            let name = self.nstring()?;
+            v.push(Address::default());
+            let i = v.len() - 1;
+            let a = &mut v[i];
+            self.nstring_into(&mut a.name)?;
             self.sp()?;
-            let adl = self.nstring()?;
+            self.nstring_into(&mut a.adl)?;
             self.sp()?;
-            let mailbox = self.nstring()?;
+            self.nstring_into(&mut a.mailbox)?;
             self.sp()?;
-            let host = self.nstring()?;
+            self.nstring_into(&mut a.host)?;
             self.close()?;
-            v.push(Address {
-                name,
-                adl,
-                mailbox,
-                host,
-            });
             if self.eat(b')') {
-                return Ok(Some(v));
+                return Ok(());
             }
             if self.o.quirks.spaces_between_addresses {
                 self.eat(b' ');
@@ -936,7 +932,7 @@ impl P<'_> {
             && (st.eq_ignore_ascii_case(b"RFC822") || st.eq_ignore_ascii_case(b"GLOBAL"))
         {
             self.sp()?;
-            let envelope = Box::new(self.envelope()?);
+            let envelope = self.envelope()?;
             self.sp()?;
             let body = Box::new(self.body(ext)?);
             self.sp()?;
