@@ -35,6 +35,32 @@ fn window(src: &[u8], start: usize) -> Option<&[u8; INLINE]> {
     src.get(start..).and_then(<[u8]>::first_chunk::<INLINE>)
 }
 
+/// Copies `b` (at most [`INLINE`] bytes) to the start of `buf` with two
+/// copies of fixed size that may overlap, no call: a value that ends within
+/// [`INLINE`] bytes of its source's end (the last of a line, such as a LIST
+/// mailbox name) has no whole window to copy (see [`window`]).
+#[inline(always)]
+fn copy_short(buf: &mut [u8; INLINE], b: &[u8]) {
+    let n = b.len();
+    if n >= 32 {
+        buf[..32].copy_from_slice(&b[..32]);
+        buf[n - 32..n].copy_from_slice(&b[n - 32..]);
+    } else if n >= 16 {
+        buf[..16].copy_from_slice(&b[..16]);
+        buf[n - 16..n].copy_from_slice(&b[n - 16..]);
+    } else if n >= 8 {
+        buf[..8].copy_from_slice(&b[..8]);
+        buf[n - 8..n].copy_from_slice(&b[n - 8..]);
+    } else if n >= 4 {
+        buf[..4].copy_from_slice(&b[..4]);
+        buf[n - 4..n].copy_from_slice(&b[n - 4..]);
+    } else {
+        for (d, &c) in buf.iter_mut().zip(b) {
+            *d = c;
+        }
+    }
+}
+
 #[derive(Clone)]
 enum Repr {
     Inline { len: u8, buf: [u8; INLINE] },
@@ -60,7 +86,7 @@ impl SmallBytes {
             return None;
         }
         let mut buf = [0u8; INLINE];
-        buf[..b.len()].copy_from_slice(b);
+        copy_short(&mut buf, b);
         // INLINE < 256
         Some(SmallBytes(Repr::Inline {
             len: b.len() as u8,

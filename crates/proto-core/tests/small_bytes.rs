@@ -1,4 +1,4 @@
-//! `SmallBytes::slice_of` and `SmallBytes::set_slice_of` agree with the
+//! `SmallBytes::new`, `SmallBytes::slice_of` and `SmallBytes::set_slice_of` agree with the
 //! plain slice, for every range of short and long inputs (inline values, a
 //! range within 38 bytes of the end, long values held as `Bytes`), and
 //! `set_slice_of` overwrites whatever the value held before.
@@ -20,6 +20,7 @@ proptest! {
         let want = &data[s..e];
         let v = SmallBytes::slice_of(&src, s..e);
         prop_assert_eq!(&v[..], want);
+        prop_assert_eq!(&SmallBytes::new(want)[..], want);
         let mut w = SmallBytes::new(&before);
         w.set_slice_of(&src, s..e);
         prop_assert_eq!(&w[..], want);

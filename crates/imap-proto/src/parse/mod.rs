@@ -24,8 +24,8 @@ pub(crate) mod response;
 pub(crate) trait FlagSink: Default {
     /// Called once before the first flag of a list that is not empty.
     fn prepare(&mut self) {}
-    /// Appends a flag.
-    fn push_flag(&mut self, f: Flag);
+    /// Appends a placeholder and gives its place (see [`P::flag_into`]).
+    fn push_slot(&mut self) -> &mut Flag;
 }
 
 impl FlagSink for Vec<Flag> {
@@ -33,14 +33,16 @@ impl FlagSink for Vec<Flag> {
         // The capacity a first push would give, without its slow path.
         self.reserve_exact(4);
     }
-    fn push_flag(&mut self, f: Flag) {
-        self.push(f);
+    fn push_slot(&mut self) -> &mut Flag {
+        self.push(Flag::Seen);
+        let i = self.len() - 1;
+        &mut self[i]
     }
 }
 
 impl FlagSink for FlagList {
-    fn push_flag(&mut self, f: Flag) {
-        self.push(f);
+    fn push_slot(&mut self) -> &mut Flag {
+        FlagList::push_slot(self)
     }
 }
 
@@ -752,20 +754,29 @@ impl<'a> P<'a> {
     }
 
     pub(crate) fn astring(&mut self) -> R<Str> {
+        let mut v = Str::default();
+        self.astring_into(&mut v)?;
+        Ok(v)
+    }
+
+    /// [`P::astring`], set in place (as [`P::nstring_into`]).
+    pub(crate) fn astring_into(&mut self, dst: &mut Str) -> R<()> {
         match self.peek() {
-            Some(b'"') => self.quoted(),
-            Some(b'{') => self.literal(false),
+            Some(b'"') => {
+                let (s, e, escaped) = self.quoted_span()?;
+                self.set_quoted(dst, s, e, escaped);
+            }
+            Some(b'{') => *dst = self.literal(false)?,
             _ => {
                 let (s, e) = self.take_while(is_astring_char);
                 if s == e {
                     return self.err("expected an astring");
                 }
-                Ok(Str {
-                    data: self.small(s, e),
-                    form: StrForm::Atom,
-                })
+                dst.form = StrForm::Atom;
+                dst.data.set_slice_of(self.src, s..e);
             }
         }
+        Ok(())
     }
 
     #[inline(always)]
@@ -905,9 +916,19 @@ impl<'a> P<'a> {
 
     /// A flag (or a mailbox attribute); `\*` only when `perm`. Zero-copy.
     pub(crate) fn flag(&mut self, perm: bool) -> R<Flag> {
+        let mut f = Flag::Seen;
+        self.flag_into(perm, &mut f)?;
+        Ok(f)
+    }
+
+    /// [`P::flag`], set in place (`dst` holds a flag without data): for a
+    /// flag kept in a list, written once, where it stays (see
+    /// [`SmallBytes::set_slice_of`]).
+    pub(crate) fn flag_into(&mut self, perm: bool, dst: &mut Flag) -> R<()> {
         if self.eat(b'\\') {
             if perm && self.eat(b'*') {
-                return Ok(Flag::Wildcard);
+                *dst = Flag::Wildcard;
+                return Ok(());
             }
             let (s, e) = self.take_while(is_atom_char);
             if s == e {
@@ -917,35 +938,42 @@ impl<'a> P<'a> {
             // Dispatch on the length first: no table of `Flag` values to
             // build and drop per flag (mailbox attributes go through here too).
             let is = |k: &[u8]| name.eq_ignore_ascii_case(k);
-            let known = match name.len() {
-                4 if is(b"Seen") => Some(Flag::Seen),
-                5 if is(b"Draft") => Some(Flag::Draft),
-                6 if is(b"Recent") => Some(Flag::Recent),
-                7 if is(b"Flagged") => Some(Flag::Flagged),
-                7 if is(b"Deleted") => Some(Flag::Deleted),
-                8 if is(b"Answered") => Some(Flag::Answered),
-                _ => None,
+            *dst = match name.len() {
+                4 if is(b"Seen") => Flag::Seen,
+                5 if is(b"Draft") => Flag::Draft,
+                6 if is(b"Recent") => Flag::Recent,
+                7 if is(b"Flagged") => Flag::Flagged,
+                7 if is(b"Deleted") => Flag::Deleted,
+                8 if is(b"Answered") => Flag::Answered,
+                _ => {
+                    *dst = Flag::Extension(SmallBytes::default());
+                    if let Flag::Extension(v) = dst {
+                        v.set_slice_of(self.src, s..e);
+                    }
+                    return Ok(());
+                }
             };
-            return Ok(known.unwrap_or_else(|| Flag::Extension(self.small(s, e))));
+            return Ok(());
         }
         let brackets = self.o.quirks.bracket_in_flags;
         let (s, e) = self.take_while(|c| is_atom_char(c) || (brackets && c == b']'));
         if s == e {
             return self.err("expected a flag");
         }
-        Ok(Flag::Keyword(self.small(s, e)))
+        *dst = Flag::Keyword(SmallBytes::default());
+        if let Flag::Keyword(v) = dst {
+            v.set_slice_of(self.src, s..e);
+        }
+        Ok(())
     }
 
-    /// "(" [flag *(SP flag)] ")", into a `Vec` (lists that are long as a
-    /// rule: FLAGS, PERMANENTFLAGS, STORE) or a [`FlagList`] (FETCH FLAGS,
-    /// one or two flags as a rule).
     pub(crate) fn flag_list<L: FlagSink>(&mut self, perm: bool) -> R<L> {
         self.open()?;
         let mut v = L::default();
         if !self.eat(b')') {
             v.prepare();
             loop {
-                v.push_flag(self.flag(perm)?);
+                self.flag_into(perm, v.push_slot())?;
                 if self.eat(b')') {
                     break;
                 }

@@ -11,7 +11,7 @@ use crate::response::{
     NamespaceDesc, QuotaResource, Response, SingleExt, SingleKind, StatusKind, StatusResponse, Thread,
     code_kind,
 };
-use crate::types::{Capability, FlagList, Str, Tag};
+use crate::types::{Capability, FlagList, Mailbox, Str, Tag};
 
 impl P<'_> {
     pub(crate) fn response(&mut self) -> R<Response> {
@@ -266,12 +266,22 @@ impl P<'_> {
             b"CAPABILITY" => Data::Capability(self.capabilities()?),
             b"LIST" | b"LSUB" => {
                 self.sp()?;
-                let l = self.list_data()?;
-                if kw == b"LIST" {
-                    Data::List(l)
+                // Read in place (see `P::nstring_into`).
+                let blank = ListData {
+                    attrs: FlagList::new(),
+                    delimiter: None,
+                    mailbox: Mailbox(Str::default()),
+                    extended: Vec::new(),
+                };
+                let mut r = Response::Data(if kw == b"LIST" {
+                    Data::List(blank)
                 } else {
-                    Data::Lsub(l)
+                    Data::Lsub(blank)
+                });
+                if let Response::Data(Data::List(l) | Data::Lsub(l)) = &mut r {
+                    self.list_data_into(l)?;
                 }
+                return Ok(r);
             }
             b"STATUS" => {
                 self.sp()?;
@@ -441,46 +451,40 @@ impl P<'_> {
         Ok(Response::Data(d))
     }
 
-    fn list_data(&mut self) -> R<ListData> {
-        let attrs = self.mailbox_attrs()?;
+    /// LIST/LSUB data, read into `l` (a blank one).
+    fn list_data_into(&mut self, l: &mut ListData) -> R<()> {
+        self.mailbox_attrs_into(&mut l.attrs)?;
         self.sp()?;
-        let delimiter = self.delimiter()?;
+        l.delimiter = self.delimiter()?;
         self.sp()?;
-        let mailbox = self.mailbox()?;
-        let mut extended = Vec::new();
+        self.astring_into(&mut l.mailbox.0)?;
         if self.eat(b' ') {
-            extended = self.paren_list(|p| {
+            l.extended = self.paren_list(|p| {
                 let t = p.astring()?;
                 p.sp()?;
                 Ok((t, p.ext_value()?))
             })?;
         }
-        Ok(ListData {
-            attrs,
-            delimiter,
-            mailbox,
-            extended,
-        })
+        Ok(())
     }
 
-    /// `"(" [mbx-list-flags] ")"`: backslash flags, at most one of them a
-    /// selectability flag (the rule of [`mailbox_attrs_error`], checked on
-    /// the names as they are read).
-    fn mailbox_attrs(&mut self) -> R<FlagList> {
+    /// `"(" [mbx-list-flags] ")"` into `v` (empty): backslash flags, at
+    /// most one of them a selectability flag (the rule of
+    /// [`mailbox_attrs_error`], checked on the names as they are read).
+    fn mailbox_attrs_into(&mut self, v: &mut FlagList) -> R<()> {
         let at = self.pos;
         self.open()?;
-        let mut v = FlagList::new();
         let mut sflags = 0;
         if !self.eat(b')') {
             loop {
                 let s = self.pos;
-                let f = self.flag(false)?;
-                if !is_backslash_flag(&f) {
+                let f = v.push_slot();
+                self.flag_into(false, f)?;
+                if !is_backslash_flag(f) {
                     self.pos = s;
                     return self.err(NOT_BACKSLASH_ATTR);
                 }
                 sflags += usize::from(is_sflag(&self.b[s + 1..self.pos]));
-                v.push(f);
                 if self.eat(b')') {
                     break;
                 }
@@ -491,7 +495,7 @@ impl P<'_> {
             self.pos = at;
             return self.err(TWO_SFLAGS);
         }
-        Ok(v)
+        Ok(())
     }
 
     /// tagged-ext-val, generic and depth-limited.
