@@ -34,9 +34,7 @@ impl FlagSink for Vec<Flag> {
         self.reserve_exact(4);
     }
     fn push_slot(&mut self) -> &mut Flag {
-        self.push(Flag::Seen);
-        let i = self.len() - 1;
-        &mut self[i]
+        push_blank(self, Flag::Seen)
     }
 }
 
@@ -172,6 +170,15 @@ pub(crate) fn mailbox_attrs_error(attrs: &[Flag]) -> Option<&'static str> {
         .filter(|f| matches!(f, Flag::Extension(n) if is_sflag(n)))
         .count();
     (sflags > 1).then_some(TWO_SFLAGS)
+}
+
+/// Appends `blank` to `v` and gives its place, for a parser to fill it
+/// where it stays (see [`P::nstring_into`]).
+#[inline]
+pub(crate) fn push_blank<T>(v: &mut Vec<T>, blank: T) -> &mut T {
+    v.push(blank);
+    let i = v.len() - 1;
+    &mut v[i]
 }
 
 /// A parse failure inside the cursor (turned into [`ParseError`] at the top).
@@ -557,15 +564,9 @@ impl<'a> P<'a> {
     #[inline(always)]
     pub(crate) fn quoted(&mut self) -> R<Str> {
         let (s, e, escaped) = self.quoted_span()?;
-        let data = if escaped {
-            self.unescape(s, e)
-        } else {
-            self.small(s, e)
-        };
-        Ok(Str {
-            data,
-            form: StrForm::Quoted,
-        })
+        let mut v = Str::default();
+        self.set_quoted(&mut v, s, e, escaped);
+        Ok(v)
     }
 
     /// The content of a quoted string: where it starts and ends (within
@@ -821,6 +822,18 @@ impl<'a> P<'a> {
                 *dst = None;
             }
             _ => *dst = Some(self.string()?),
+        }
+        Ok(())
+    }
+
+    /// [`P::string`], set in place (as [`P::nstring_into`]).
+    #[inline]
+    pub(crate) fn string_into(&mut self, dst: &mut Str) -> R<()> {
+        if self.peek() == Some(b'"') {
+            let (s, e, escaped) = self.quoted_span()?;
+            self.set_quoted(dst, s, e, escaped);
+        } else {
+            *dst = self.string()?;
         }
         Ok(())
     }
