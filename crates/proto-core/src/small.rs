@@ -35,32 +35,6 @@ fn window(src: &[u8], start: usize) -> Option<&[u8; INLINE]> {
     src.get(start..).and_then(<[u8]>::first_chunk::<INLINE>)
 }
 
-/// Copies `b` (at most [`INLINE`] bytes) to the start of `buf` with two
-/// copies of fixed size that may overlap, no call: a value that ends within
-/// [`INLINE`] bytes of its source's end (the last of a line, such as a LIST
-/// mailbox name) has no whole window to copy (see [`window`]).
-#[inline(always)]
-fn copy_short(buf: &mut [u8; INLINE], b: &[u8]) {
-    let n = b.len();
-    if n >= 32 {
-        buf[..32].copy_from_slice(&b[..32]);
-        buf[n - 32..n].copy_from_slice(&b[n - 32..]);
-    } else if n >= 16 {
-        buf[..16].copy_from_slice(&b[..16]);
-        buf[n - 16..n].copy_from_slice(&b[n - 16..]);
-    } else if n >= 8 {
-        buf[..8].copy_from_slice(&b[..8]);
-        buf[n - 8..n].copy_from_slice(&b[n - 8..]);
-    } else if n >= 4 {
-        buf[..4].copy_from_slice(&b[..4]);
-        buf[n - 4..n].copy_from_slice(&b[n - 4..]);
-    } else {
-        for (d, &c) in buf.iter_mut().zip(b) {
-            *d = c;
-        }
-    }
-}
-
 #[derive(Clone)]
 enum Repr {
     Inline { len: u8, buf: [u8; INLINE] },
@@ -80,18 +54,24 @@ impl SmallBytes {
         SmallBytes(Repr::Shared(Bytes::from_static(b)))
     }
 
+    /// `b`, of at most [`INLINE`] bytes, inline.
+    #[inline(always)]
+    fn short(b: &[u8]) -> Self {
+        let mut buf = [0u8; INLINE];
+        buf[..b.len()].copy_from_slice(b);
+        // b.len() <= INLINE < 256
+        SmallBytes(Repr::Inline {
+            len: b.len() as u8,
+            buf,
+        })
+    }
+
     #[inline]
     fn inline(b: &[u8]) -> Option<Self> {
         if b.len() > INLINE {
             return None;
         }
-        let mut buf = [0u8; INLINE];
-        copy_short(&mut buf, b);
-        // INLINE < 256
-        Some(SmallBytes(Repr::Inline {
-            len: b.len() as u8,
-            buf,
-        }))
+        Some(Self::short(b))
     }
 
     /// `src[range]`: copied inline when short, else a zero-copy slice of `src`.
@@ -112,7 +92,7 @@ impl SmallBytes {
                 len: n as u8,
                 buf: *w,
             }),
-            None => Self::new(&src[range]),
+            None => Self::short(&src[range]),
         }
     }
 
@@ -129,11 +109,11 @@ impl SmallBytes {
     /// # Panics
     ///
     /// If `range` is not within `src` (as `src[range]` would).
-    #[inline]
+    #[inline(always)]
     pub fn set_slice_of(&mut self, src: &Bytes, range: std::ops::Range<usize>) {
         let n = range.len();
         if n > INLINE {
-            *self = SmallBytes(Repr::Shared(src.slice(range)));
+            *self = Self::shared_slice(src, range);
             return;
         }
         match window(src, range.start) {
@@ -144,8 +124,15 @@ impl SmallBytes {
                     buf: *w,
                 });
             }
-            None => *self = Self::new(&src[range]),
+            None => *self = Self::short(&src[range]),
         }
+    }
+
+    /// `src[range]` held as a slice (out of line: the inline case is the
+    /// one to keep small).
+    #[inline(never)]
+    fn shared_slice(src: &Bytes, range: std::ops::Range<usize>) -> Self {
+        SmallBytes(Repr::Shared(src.slice(range)))
     }
 
     /// The bytes.

@@ -181,6 +181,14 @@ pub(crate) fn push_blank<T>(v: &mut Vec<T>, blank: T) -> &mut T {
     &mut v[i]
 }
 
+/// What [`P::astring_span`] saw: a quoted string's content `s..e` and
+/// whether it holds escapes, an atom `s..e`, or the start of a literal.
+enum AStringSpan {
+    Quoted(usize, usize, bool),
+    Atom(usize, usize),
+    Literal,
+}
+
 /// A parse failure inside the cursor (turned into [`ParseError`] at the top).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PErr {
@@ -558,15 +566,12 @@ impl<'a> P<'a> {
         Ok(v)
     }
 
-    /// A quoted string. The scan is out of line; the value is built here,
-    /// in the caller, so it goes straight to where the caller keeps it
-    /// rather than through a chain of moves.
-    #[inline(always)]
+    /// A quoted string, by value (a value to keep in a larger structure is
+    /// better set in place: see [`P::nstring_into`]).
+    #[inline(never)]
     pub(crate) fn quoted(&mut self) -> R<Str> {
         let (s, e, escaped) = self.quoted_span()?;
-        let mut v = Str::default();
-        self.set_quoted(&mut v, s, e, escaped);
-        Ok(v)
+        Ok(self.quoted_value(s, e, escaped))
     }
 
     /// The content of a quoted string: where it starts and ends (within
@@ -755,29 +760,48 @@ impl<'a> P<'a> {
     }
 
     pub(crate) fn astring(&mut self) -> R<Str> {
-        let mut v = Str::default();
-        self.astring_into(&mut v)?;
-        Ok(v)
+        Ok(match self.astring_span()? {
+            AStringSpan::Quoted(s, e, escaped) => self.quoted_value(s, e, escaped),
+            AStringSpan::Atom(s, e) => Str {
+                data: self.small(s, e),
+                form: StrForm::Atom,
+            },
+            AStringSpan::Literal => self.literal(false)?,
+        })
     }
 
     /// [`P::astring`], set in place (as [`P::nstring_into`]).
     pub(crate) fn astring_into(&mut self, dst: &mut Str) -> R<()> {
+        match self.astring_span()? {
+            AStringSpan::Quoted(s, e, escaped) => self.set_quoted(dst, s, e, escaped),
+            AStringSpan::Atom(s, e) => {
+                dst.form = StrForm::Atom;
+                dst.data.set_slice_of(self.src, s..e);
+            }
+            AStringSpan::Literal => *dst = self.literal(false)?,
+        }
+        Ok(())
+    }
+
+    /// The grammar of an astring, for [`P::astring`] and
+    /// [`P::astring_into`] to build the value their way: a quoted string or
+    /// an atom is read (the cursor after it), a literal is only seen.
+    #[inline(always)]
+    fn astring_span(&mut self) -> R<AStringSpan> {
         match self.peek() {
             Some(b'"') => {
                 let (s, e, escaped) = self.quoted_span()?;
-                self.set_quoted(dst, s, e, escaped);
+                Ok(AStringSpan::Quoted(s, e, escaped))
             }
-            Some(b'{') => *dst = self.literal(false)?,
+            Some(b'{') => Ok(AStringSpan::Literal),
             _ => {
                 let (s, e) = self.take_while(is_astring_char);
                 if s == e {
                     return self.err("expected an astring");
                 }
-                dst.form = StrForm::Atom;
-                dst.data.set_slice_of(self.src, s..e);
+                Ok(AStringSpan::Atom(s, e))
             }
         }
-        Ok(())
     }
 
     #[inline(always)]
@@ -836,6 +860,20 @@ impl<'a> P<'a> {
             *dst = self.string()?;
         }
         Ok(())
+    }
+
+    /// The quoted string whose content is `s..e` (by value; see
+    /// [`P::set_quoted`]).
+    #[inline(always)]
+    fn quoted_value(&self, s: usize, e: usize, escaped: bool) -> Str {
+        Str {
+            data: if escaped {
+                self.unescape(s, e)
+            } else {
+                self.small(s, e)
+            },
+            form: StrForm::Quoted,
+        }
     }
 
     /// Sets `dst` to the quoted string whose content is `s..e`.
