@@ -124,7 +124,22 @@ impl SmallBytes {
                     buf: *w,
                 });
             }
-            None => *self = Self::short(&src[range]),
+            None => self.set_short(&src[range]),
+        }
+    }
+
+    /// Makes `self` `b`, of at most [`INLINE`] bytes, inline: the copy
+    /// goes straight to `self` (a copy into a temporary, read back at once
+    /// to move it, stalls as [`SmallBytes::set_slice_of`] says).
+    #[inline(never)]
+    fn set_short(&mut self, b: &[u8]) {
+        // b.len() <= INLINE < 256
+        *self = SmallBytes(Repr::Inline {
+            len: b.len() as u8,
+            buf: [0; INLINE],
+        });
+        if let Repr::Inline { buf, .. } = &mut self.0 {
+            buf[..b.len()].copy_from_slice(b);
         }
     }
 
