@@ -7,6 +7,15 @@
 //! dispatch on a stack copy of the upper-cased token is several times faster
 //! than trying alternatives one after another. Every recursive rule goes
 //! through [`P::enter`], which enforces [`Limits::max_depth`](crate::Limits).
+//!
+//! Values kept in a larger structure (ENVELOPE fields and addresses,
+//! BODYSTRUCTURE parts, LIST data, flags in a list) are read in place: the
+//! parser pushes or boxes a blank value and fills it (`*_into` readers,
+//! [`push_blank`], [`SmallBytes::set_slice_of`]) rather than returning each
+//! value and moving it up. A move copies a few hundred bytes per part, and
+//! copying a value just written piecewise is a load the processor cannot
+//! forward from the stores: these stalls, which instruction counts do not
+//! show, had been a third of the time on FETCH and LIST responses.
 
 use bytes::Bytes;
 

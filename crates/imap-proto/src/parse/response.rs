@@ -471,7 +471,8 @@ impl P<'_> {
 
     /// `"(" [mbx-list-flags] ")"` into `v` (empty): backslash flags, at
     /// most one of them a selectability flag (the rule of
-    /// [`mailbox_attrs_error`], checked on the names as they are read).
+    /// [`mailbox_attrs_error`](super::mailbox_attrs_error), checked on the
+    /// names as they are read).
     fn mailbox_attrs_into(&mut self, v: &mut FlagList) -> R<()> {
         let at = self.pos;
         self.open()?;
