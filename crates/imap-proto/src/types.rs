@@ -326,17 +326,49 @@ impl FlagList {
         self.push_spilled(f);
     }
 
+    /// Appends a placeholder and gives its place, for a parser to set the
+    /// flag where it stays (see `SmallBytes::set_slice_of`).
+    #[inline]
+    pub(crate) fn push_slot(&mut self) -> &mut Flag {
+        if matches!(&self.0, FlagRepr::Inline { len, .. } if usize::from(*len) == INLINE_FLAGS) {
+            self.spill();
+        }
+        match &mut self.0 {
+            FlagRepr::Inline { len, flags } => {
+                let i = usize::from(*len);
+                *len += 1;
+                // Slots past the length hold placeholders already.
+                &mut flags[i]
+            }
+            FlagRepr::Heap(v) => {
+                v.push(Flag::Seen);
+                let i = v.len() - 1;
+                &mut v[i]
+            }
+        }
+    }
+
     /// [`FlagList::push`] when the inline room is full or already left.
     #[cold]
     fn push_spilled(&mut self, f: Flag) {
-        match &mut self.0 {
-            FlagRepr::Inline { flags, .. } => {
-                let mut v = Vec::with_capacity(2 * INLINE_FLAGS);
-                v.extend(flags.iter_mut().map(|x| std::mem::replace(x, Flag::Seen)));
-                v.push(f);
-                self.0 = FlagRepr::Heap(v);
-            }
-            FlagRepr::Heap(v) => v.push(f),
+        self.spill();
+        if let FlagRepr::Heap(v) = &mut self.0 {
+            v.push(f);
+        }
+    }
+
+    /// Moves inline flags to the heap (when they are inline).
+    #[cold]
+    fn spill(&mut self) {
+        if let FlagRepr::Inline { len, flags } = &mut self.0 {
+            let mut v = Vec::with_capacity(2 * INLINE_FLAGS);
+            v.extend(
+                flags
+                    .iter_mut()
+                    .take(usize::from(*len))
+                    .map(|x| std::mem::replace(x, Flag::Seen)),
+            );
+            self.0 = FlagRepr::Heap(v);
         }
     }
 

@@ -27,6 +27,14 @@ const INLINE: usize = 38;
 #[derive(Clone)]
 pub struct SmallBytes(Repr);
 
+/// The whole inline buffer's worth of `src` from `start`, when `src` has
+/// it: a value of at most [`INLINE`] bytes from there is copied with it, a
+/// copy of fixed size, no call (the bytes past its length are never read).
+#[inline(always)]
+fn window(src: &[u8], start: usize) -> Option<&[u8; INLINE]> {
+    src.get(start..).and_then(<[u8]>::first_chunk::<INLINE>)
+}
+
 #[derive(Clone)]
 enum Repr {
     Inline { len: u8, buf: [u8; INLINE] },
@@ -46,18 +54,24 @@ impl SmallBytes {
         SmallBytes(Repr::Shared(Bytes::from_static(b)))
     }
 
+    /// `b`, of at most [`INLINE`] bytes, inline.
+    #[inline(always)]
+    fn short(b: &[u8]) -> Self {
+        let mut buf = [0u8; INLINE];
+        buf[..b.len()].copy_from_slice(b);
+        // b.len() <= INLINE < 256
+        SmallBytes(Repr::Inline {
+            len: b.len() as u8,
+            buf,
+        })
+    }
+
     #[inline]
     fn inline(b: &[u8]) -> Option<Self> {
         if b.len() > INLINE {
             return None;
         }
-        let mut buf = [0u8; INLINE];
-        buf[..b.len()].copy_from_slice(b);
-        // INLINE < 256
-        Some(SmallBytes(Repr::Inline {
-            len: b.len() as u8,
-            buf,
-        }))
+        Some(Self::short(b))
     }
 
     /// `src[range]`: copied inline when short, else a zero-copy slice of `src`.
@@ -72,16 +86,68 @@ impl SmallBytes {
         if n > INLINE {
             return SmallBytes(Repr::Shared(src.slice(range)));
         }
-        let mut buf = [0u8; INLINE];
-        // A whole buffer's worth when the unit has it: a copy of fixed
-        // size, no call. The bytes past `len` are never read.
-        if let Some(w) = src.get(range.start..range.start + INLINE) {
-            buf.copy_from_slice(w);
-        } else {
-            buf[..n].copy_from_slice(&src[range]);
+        match window(src, range.start) {
+            // n <= INLINE < 256
+            Some(w) => SmallBytes(Repr::Inline {
+                len: n as u8,
+                buf: *w,
+            }),
+            None => Self::short(&src[range]),
         }
-        // n <= INLINE < 256
-        SmallBytes(Repr::Inline { len: n as u8, buf })
+    }
+
+    /// Makes `self` [`SmallBytes::slice_of`]`(src, range)`, written in
+    /// place.
+    ///
+    /// A parser that keeps its values in a larger structure (a list, a
+    /// boxed record) sets them where they stay: each way of holding the
+    /// bytes is written straight to `self`, where a returned value would
+    /// be built in a temporary and copied, and the copy of a value just
+    /// written piecewise stalls the processor (the store cannot be
+    /// forwarded to a load of another width).
+    ///
+    /// # Panics
+    ///
+    /// If `range` is not within `src` (as `src[range]` would).
+    #[inline(always)]
+    pub fn set_slice_of(&mut self, src: &Bytes, range: std::ops::Range<usize>) {
+        let n = range.len();
+        if n > INLINE {
+            *self = Self::shared_slice(src, range);
+            return;
+        }
+        match window(src, range.start) {
+            // n <= INLINE < 256
+            Some(w) => {
+                *self = SmallBytes(Repr::Inline {
+                    len: n as u8,
+                    buf: *w,
+                });
+            }
+            None => self.set_short(&src[range]),
+        }
+    }
+
+    /// Makes `self` `b`, of at most [`INLINE`] bytes, inline: the copy
+    /// goes straight to `self` (a copy into a temporary, read back at once
+    /// to move it, stalls as [`SmallBytes::set_slice_of`] says).
+    #[inline(never)]
+    fn set_short(&mut self, b: &[u8]) {
+        // b.len() <= INLINE < 256
+        *self = SmallBytes(Repr::Inline {
+            len: b.len() as u8,
+            buf: [0; INLINE],
+        });
+        if let Repr::Inline { buf, .. } = &mut self.0 {
+            buf[..b.len()].copy_from_slice(b);
+        }
+    }
+
+    /// `src[range]` held as a slice (out of line: the inline case is the
+    /// one to keep small).
+    #[inline(never)]
+    fn shared_slice(src: &Bytes, range: std::ops::Range<usize>) -> Self {
+        SmallBytes(Repr::Shared(src.slice(range)))
     }
 
     /// The bytes.

@@ -4,6 +4,7 @@ use bytes::Bytes;
 
 use super::{
     NOT_BACKSLASH_ATTR, P, R, TWO_SFLAGS, is_astring_char, is_atom_char, is_backslash_flag, is_sflag,
+    push_blank,
 };
 use crate::options::Version;
 use crate::response::{
@@ -12,7 +13,7 @@ use crate::response::{
     NamespaceDesc, QuotaResource, Response, SingleExt, SingleKind, StatusKind, StatusResponse, Thread,
     code_kind,
 };
-use crate::types::{Capability, FlagList, Str, Tag};
+use crate::types::{Capability, FlagList, Mailbox, Str, Tag};
 
 impl P<'_> {
     pub(crate) fn response(&mut self) -> R<Response> {
@@ -279,12 +280,22 @@ impl P<'_> {
             b"CAPABILITY" => Data::Capability(self.capabilities()?),
             b"LIST" | b"LSUB" => {
                 self.sp()?;
-                let l = self.list_data()?;
-                if kw == b"LIST" {
-                    Data::List(l)
+                // Read in place (see `P::nstring_into`).
+                let blank = ListData {
+                    attrs: FlagList::new(),
+                    delimiter: None,
+                    mailbox: Mailbox(Str::default()),
+                    extended: Vec::new(),
+                };
+                let mut r = Response::Data(if kw == b"LIST" {
+                    Data::List(blank)
                 } else {
-                    Data::Lsub(l)
+                    Data::Lsub(blank)
+                });
+                if let Response::Data(Data::List(l) | Data::Lsub(l)) = &mut r {
+                    self.list_data_into(l)?;
                 }
+                return Ok(r);
             }
             b"STATUS" => {
                 self.sp()?;
@@ -454,46 +465,41 @@ impl P<'_> {
         Ok(Response::Data(d))
     }
 
-    fn list_data(&mut self) -> R<ListData> {
-        let attrs = self.mailbox_attrs()?;
+    /// LIST/LSUB data, read into `l` (a blank one).
+    fn list_data_into(&mut self, l: &mut ListData) -> R<()> {
+        self.mailbox_attrs_into(&mut l.attrs)?;
         self.sp()?;
-        let delimiter = self.delimiter()?;
+        l.delimiter = self.delimiter()?;
         self.sp()?;
-        let mailbox = self.mailbox()?;
-        let mut extended = Vec::new();
+        self.astring_into(&mut l.mailbox.0)?;
         if self.eat(b' ') {
-            extended = self.paren_list(|p| {
+            l.extended = self.paren_list(|p| {
                 let t = p.astring()?;
                 p.sp()?;
                 Ok((t, p.ext_value()?))
             })?;
         }
-        Ok(ListData {
-            attrs,
-            delimiter,
-            mailbox,
-            extended,
-        })
+        Ok(())
     }
 
-    /// `"(" [mbx-list-flags] ")"`: backslash flags, at most one of them a
-    /// selectability flag (the rule of [`mailbox_attrs_error`], checked on
-    /// the names as they are read).
-    fn mailbox_attrs(&mut self) -> R<FlagList> {
+    /// `"(" [mbx-list-flags] ")"` into `v` (empty): backslash flags, at
+    /// most one of them a selectability flag (the rule of
+    /// [`mailbox_attrs_error`](super::mailbox_attrs_error), checked on the
+    /// names as they are read).
+    fn mailbox_attrs_into(&mut self, v: &mut FlagList) -> R<()> {
         let at = self.pos;
         self.open()?;
-        let mut v = FlagList::new();
         let mut sflags = 0;
         if !self.eat(b')') {
             loop {
                 let s = self.pos;
-                let f = self.flag(false)?;
-                if !is_backslash_flag(&f) {
+                let f = v.push_slot();
+                self.flag_into(false, f)?;
+                if !is_backslash_flag(f) {
                     self.pos = s;
                     return self.err(NOT_BACKSLASH_ATTR);
                 }
                 sflags += usize::from(is_sflag(&self.b[s + 1..self.pos]));
-                v.push(f);
                 if self.eat(b')') {
                     break;
                 }
@@ -504,7 +510,7 @@ impl P<'_> {
             self.pos = at;
             return self.err(TWO_SFLAGS);
         }
-        Ok(v)
+        Ok(())
     }
 
     /// tagged-ext-val, generic and depth-limited.
@@ -693,7 +699,7 @@ impl P<'_> {
             }
             b"ENVELOPE" => {
                 self.sp()?;
-                F::Envelope(Box::new(self.envelope()?))
+                F::Envelope(self.envelope()?)
             }
             b"INTERNALDATE" => {
                 self.sp()?;
@@ -728,11 +734,11 @@ impl P<'_> {
             }
             b"BODYSTRUCTURE" => {
                 self.sp()?;
-                F::BodyStructure(Box::new(self.body(true)?))
+                F::BodyStructure(self.body(true)?)
             }
             b"BODY" if self.peek() == Some(b' ') => {
                 self.sp()?;
-                F::Body(Box::new(self.body(false)?))
+                F::Body(self.body(false)?)
             }
             b"BODY" => {
                 let section = self.section()?;
@@ -802,67 +808,61 @@ impl P<'_> {
         })
     }
 
-    pub(crate) fn envelope(&mut self) -> R<Envelope> {
+    /// An ENVELOPE, read into `env` (a fresh one, boxed where it stays),
+    /// each field set in place (see [`P::nstring_into`]).
+    fn envelope_into(&mut self, env: &mut Envelope) -> R<()> {
         self.open()?;
-        let date = self.nstring()?;
+        self.nstring_into(&mut env.date)?;
         self.sp()?;
-        let subject = self.nstring()?;
+        self.nstring_into(&mut env.subject)?;
         self.sp()?;
-        let from = self.addresses()?;
+        self.addresses_into(&mut env.from)?;
         self.sp()?;
-        let sender = self.addresses()?;
+        self.addresses_into(&mut env.sender)?;
         self.sp()?;
-        let reply_to = self.addresses()?;
+        self.addresses_into(&mut env.reply_to)?;
         self.sp()?;
-        let to = self.addresses()?;
+        self.addresses_into(&mut env.to)?;
         self.sp()?;
-        let cc = self.addresses()?;
+        self.addresses_into(&mut env.cc)?;
         self.sp()?;
-        let bcc = self.addresses()?;
+        self.addresses_into(&mut env.bcc)?;
         self.sp()?;
-        let in_reply_to = self.nstring()?;
+        self.nstring_into(&mut env.in_reply_to)?;
         self.sp()?;
-        let message_id = self.nstring()?;
-        self.close()?;
-        Ok(Envelope {
-            date,
-            subject,
-            from,
-            sender,
-            reply_to,
-            to,
-            cc,
-            bcc,
-            in_reply_to,
-            message_id,
-        })
+        self.nstring_into(&mut env.message_id)?;
+        self.close()
     }
 
-    fn addresses(&mut self) -> R<Option<Vec<Address>>> {
+    /// A boxed ENVELOPE (see [`P::envelope_into`]).
+    fn envelope(&mut self) -> R<Box<Envelope>> {
+        let mut env = Box::<Envelope>::default();
+        self.envelope_into(&mut env)?;
+        Ok(env)
+    }
+
+    /// An address list or NIL, into `dst` (NIL when fresh); each address is
+    /// read in place, in the list.
+    fn addresses_into(&mut self, dst: &mut Option<Vec<Address>>) -> R<()> {
         if self.is_nil() {
             self.pos += 3;
-            return Ok(None);
+            return Ok(());
         }
         self.open()?;
-        let mut v = Vec::new();
+        let v = dst.insert(Vec::new());
         loop {
             self.open()?;
-            let name = self.nstring()?;
+            let a = push_blank(v, Address::default());
+            self.nstring_into(&mut a.name)?;
             self.sp()?;
-            let adl = self.nstring()?;
+            self.nstring_into(&mut a.adl)?;
             self.sp()?;
-            let mailbox = self.nstring()?;
+            self.nstring_into(&mut a.mailbox)?;
             self.sp()?;
-            let host = self.nstring()?;
+            self.nstring_into(&mut a.host)?;
             self.close()?;
-            v.push(Address {
-                name,
-                adl,
-                mailbox,
-                host,
-            });
             if self.eat(b')') {
-                return Ok(Some(v));
+                return Ok(());
             }
             if self.o.quirks.spaces_between_addresses {
                 self.eat(b' ');
@@ -871,57 +871,81 @@ impl P<'_> {
     }
 
     /// body = "(" (body-type-1part / body-type-mpart) ")"; `ext`: whether
-    /// extension data may follow (BODYSTRUCTURE).
-    fn body(&mut self, ext: bool) -> R<BodyStructure> {
+    /// extension data may follow (BODYSTRUCTURE). Boxed, read in place.
+    fn body(&mut self, ext: bool) -> R<Box<BodyStructure>> {
+        let mut b = Box::new(blank_part());
+        self.body_into(ext, &mut b)?;
+        Ok(b)
+    }
+
+    /// [`P::body`] into `dst`, a [`blank_part`]: each field is set where it
+    /// stays, in the box or list that holds the part (see
+    /// [`P::nstring_into`]).
+    fn body_into(&mut self, ext: bool, dst: &mut BodyStructure) -> R<()> {
         self.enter()?;
-        let b = self.body_inner(ext);
+        let b = self.body_inner(ext, dst);
         self.leave();
         b
     }
 
-    fn body_inner(&mut self, ext: bool) -> R<BodyStructure> {
+    fn body_inner(&mut self, ext: bool, dst: &mut BodyStructure) -> R<()> {
         self.open()?;
         if self.peek() == Some(b'(') {
-            let mut parts = Vec::new();
-            while self.peek() == Some(b'(') {
-                parts.push(self.body(ext)?);
-            }
-            self.sp()?;
-            let subtype = self.string()?;
-            let mut mext = None;
-            if ext && self.eat(b' ') {
-                let params = self.body_params()?;
-                let tail = if self.eat(b' ') {
-                    Some(self.disposition_ext()?)
-                } else {
-                    None
-                };
-                mext = Some(Box::new(MultiExt { params, tail }));
-            }
-            self.close()?;
-            return Ok(BodyStructure::Multi {
+            *dst = BodyStructure::Multi {
+                parts: Vec::new(),
+                subtype: Str::default(),
+                ext: None,
+            };
+            let BodyStructure::Multi {
                 parts,
                 subtype,
                 ext: mext,
-            });
+            } = dst
+            else {
+                return self.err("not a multipart");
+            };
+            while self.peek() == Some(b'(') {
+                self.body_into(ext, push_blank(parts, blank_part()))?;
+            }
+            self.sp()?;
+            self.string_into(subtype)?;
+            if ext && self.eat(b' ') {
+                let m = mext.insert(Box::new(MultiExt {
+                    params: None,
+                    tail: None,
+                }));
+                self.body_params_into(&mut m.params)?;
+                if self.eat(b' ') {
+                    self.disposition_ext_into(m.tail.insert(blank_disposition()))?;
+                }
+            }
+            return self.close();
         }
-        let media_type = self.string()?;
-        self.sp()?;
-        let subtype = self.string()?;
-        self.sp()?;
-        let params = self.body_params()?;
-        self.sp()?;
-        let id = self.nstring()?;
-        self.sp()?;
-        let description = self.nstring()?;
-        self.sp()?;
-        let encoding = if self.o.quirks.nil_body_encoding {
-            self.nstring()?
-        } else {
-            Some(self.string()?)
+        let BodyStructure::Single {
+            fields,
+            kind,
+            ext: sext,
+        } = dst
+        else {
+            return self.err("not a single part");
         };
+        self.string_into(&mut fields.media_type)?;
         self.sp()?;
-        let octets = if self.o.quirks.negative_octets && self.eat(b'-') {
+        self.string_into(&mut fields.subtype)?;
+        self.sp()?;
+        self.body_params_into(&mut fields.params)?;
+        self.sp()?;
+        self.nstring_into(&mut fields.id)?;
+        self.sp()?;
+        self.nstring_into(&mut fields.description)?;
+        self.sp()?;
+        if self.o.quirks.nil_body_encoding {
+            self.nstring_into(&mut fields.encoding)?;
+        } else {
+            self.string_into(fields.encoding.insert(Str::default()))?;
+        }
+        self.sp()?;
+        fields.octets = if self.o.quirks.negative_octets && self.eat(b'-') {
             if self.number()? != 1 {
                 return self.err("bad octet count");
             }
@@ -929,110 +953,104 @@ impl P<'_> {
         } else {
             self.number()?
         };
-        let fields = BodyFields {
-            media_type,
-            subtype,
-            params,
-            id,
-            description,
-            encoding,
-            octets,
-        };
         let mt = &fields.media_type.data;
         let st = &fields.subtype.data;
-        let kind = if mt.eq_ignore_ascii_case(b"TEXT") {
+        if mt.eq_ignore_ascii_case(b"TEXT") {
             self.sp()?;
-            SingleKind::Text {
+            *kind = SingleKind::Text {
                 lines: self.number64_rev2()?,
-            }
+            };
         } else if mt.eq_ignore_ascii_case(b"MESSAGE")
             && (st.eq_ignore_ascii_case(b"RFC822") || st.eq_ignore_ascii_case(b"GLOBAL"))
         {
             self.sp()?;
-            let envelope = Box::new(self.envelope()?);
+            let envelope = self.envelope()?;
             self.sp()?;
-            let body = Box::new(self.body(ext)?);
+            let body = self.body(ext)?;
             self.sp()?;
-            SingleKind::Message {
+            *kind = SingleKind::Message {
                 envelope,
                 body,
                 lines: self.number64_rev2()?,
-            }
-        } else {
-            SingleKind::Basic
-        };
-        let mut sext = None;
-        if ext && self.eat(b' ') {
-            let md5 = self.nstring()?;
-            let tail = if self.eat(b' ') {
-                Some(self.disposition_ext()?)
-            } else {
-                None
             };
-            sext = Some(Box::new(SingleExt { md5, tail }));
         }
-        self.close()?;
-        Ok(BodyStructure::Single {
-            fields,
-            kind,
-            ext: sext,
-        })
+        if ext && self.eat(b' ') {
+            let x = sext.insert(Box::new(SingleExt {
+                md5: None,
+                tail: None,
+            }));
+            self.nstring_into(&mut x.md5)?;
+            if self.eat(b' ') {
+                self.disposition_ext_into(x.tail.insert(blank_disposition()))?;
+            }
+        }
+        self.close()
     }
 
-    fn body_params(&mut self) -> R<Option<Vec<(Str, Str)>>> {
+    /// body-fld-param into `dst` (NIL when fresh), each pair read in place.
+    fn body_params_into(&mut self, dst: &mut Option<Vec<(Str, Str)>>) -> R<()> {
         if self.is_nil() {
             self.pos += 3;
-            return Ok(None);
+            *dst = None;
+            return Ok(());
         }
-        let v = self.paren_list(|p| {
-            let k = p.string()?;
-            p.sp()?;
-            Ok((k, p.string()?))
-        })?;
-        if v.is_empty() {
+        self.open()?;
+        if self.eat(b')') {
             return self.err("empty parameter list");
         }
-        Ok(Some(v))
+        // The capacity a first push would give, without its slow path.
+        let v = dst.insert(Vec::with_capacity(4));
+        loop {
+            let (k, val) = push_blank(v, (Str::default(), Str::default()));
+            self.string_into(k)?;
+            self.sp()?;
+            self.string_into(val)?;
+            if self.eat(b')') {
+                return Ok(());
+            }
+            self.sp()?;
+        }
     }
 
-    fn disposition_ext(&mut self) -> R<DispositionExt> {
-        let disposition = if self.is_nil() {
+    /// body-fld-dsp and what may follow, into `dst` (a
+    /// [`blank_disposition`]).
+    fn disposition_ext_into(&mut self, dst: &mut DispositionExt) -> R<()> {
+        if self.is_nil() {
             self.pos += 3;
-            None
         } else {
             self.open()?;
-            let t = self.string()?;
+            let (t, params) = dst.disposition.insert((Str::default(), None));
+            self.string_into(t)?;
             self.sp()?;
-            let params = self.body_params()?;
+            self.body_params_into(params)?;
             self.close()?;
-            Some((t, params))
-        };
-        let mut tail = None;
+        }
         if self.eat(b' ') {
-            let language = if self.peek() == Some(b'(') {
+            let lt = dst.tail.insert(LanguageExt {
+                language: Language::Single(None),
+                tail: None,
+            });
+            if self.peek() == Some(b'(') {
                 let v = self.paren_list(Self::string)?;
                 if v.is_empty() {
                     return self.err("empty language list");
                 }
-                Language::List(v)
-            } else {
-                Language::Single(self.nstring()?)
-            };
-            let mut ltail = None;
-            if self.eat(b' ') {
-                let location = self.nstring()?;
-                let mut extensions = Vec::new();
-                while self.eat(b' ') {
-                    extensions.push(self.body_extension()?);
-                }
-                ltail = Some(LocationExt { location, extensions });
+                lt.language = Language::List(v);
+            } else if let Language::Single(n) = &mut lt.language {
+                self.nstring_into(n)?;
             }
-            tail = Some(LanguageExt {
-                language,
-                tail: ltail,
-            });
+            if self.eat(b' ') {
+                let lo = lt.tail.insert(LocationExt {
+                    location: None,
+                    extensions: Vec::new(),
+                });
+                self.nstring_into(&mut lo.location)?;
+                while self.eat(b' ') {
+                    lo.extensions.push(self.body_extension()?);
+                }
+            }
         }
-        Ok(DispositionExt { disposition, tail })
+        Ok(())
     }
 
     fn body_extension(&mut self) -> R<BodyExtension> {
@@ -1050,5 +1068,31 @@ impl P<'_> {
         };
         self.leave();
         r
+    }
+}
+
+/// A part with no fields yet, for [`P::body_into`] to fill in place.
+fn blank_part() -> BodyStructure {
+    BodyStructure::Single {
+        fields: BodyFields {
+            media_type: Str::default(),
+            subtype: Str::default(),
+            params: None,
+            id: None,
+            description: None,
+            encoding: None,
+            octets: 0,
+        },
+        kind: SingleKind::Basic,
+        ext: None,
+    }
+}
+
+/// Disposition data with nothing read yet (for
+/// [`P::disposition_ext_into`]).
+fn blank_disposition() -> DispositionExt {
+    DispositionExt {
+        disposition: None,
+        tail: None,
     }
 }
