@@ -4,7 +4,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::{Command, Direction, Frame, Framer, Limits, Options, Response};
+use crate::{Command, Direction, Frame, Framer, Limits, Options, Response, Version};
 
 fn opts_from(byte: u8) -> Options {
     let mut o = Options::default();
@@ -69,6 +69,13 @@ pub fn framer(data: &[u8]) {
     } else {
         Direction::ServerToClient
     };
+    // Bit 2: the IMAP version (it decides whether a BADCHARSET status line
+    // may end in a literal).
+    let version = if ctl & 4 == 0 {
+        Version::Rev1
+    } else {
+        Version::Rev2
+    };
     let limits = Limits {
         max_line_len: 64,
         max_literal_len: 32,
@@ -76,15 +83,16 @@ pub fn framer(data: &[u8]) {
         stream_literals_over: (ctl & 2 != 0).then_some(8),
         ..Limits::default()
     };
-    let whole = run_framer(dir, limits, &[data]);
-    let step = usize::from(ctl >> 2).max(1);
+    let whole = run_framer(dir, version, limits, &[data]);
+    let step = usize::from(ctl >> 3).max(1);
     let pieces: Vec<&[u8]> = data.chunks(step).collect();
-    let split = run_framer(dir, limits, &pieces);
+    let split = run_framer(dir, version, limits, &pieces);
     assert_eq!(merge_chunks(whole), merge_chunks(split));
 }
 
-fn run_framer(dir: Direction, limits: Limits, pieces: &[&[u8]]) -> Vec<String> {
+fn run_framer(dir: Direction, version: Version, limits: Limits, pieces: &[&[u8]]) -> Vec<String> {
     let mut f = Framer::new(dir, limits);
+    f.set_version(version);
     let mut buf = BytesMut::new();
     let mut out = Vec::new();
     for p in pieces {

@@ -1293,12 +1293,12 @@ impl<'a> W<'a> {
         self.text(text)?;
         // Text ends the line, and `{n}` at its end is text (RFC 9051 section
         // 9: resp-text). The framer reads it so on the first line of a status
-        // response or continuation, but not after a BADCHARSET code (which
-        // may hold literals) or on a later line: there a receiver would take
-        // it for a literal and read the next response as its data.
+        // response or continuation, but not after an IMAP4rev1 BADCHARSET
+        // code (which may hold literals) or on a later line: there a receiver
+        // would take it for a literal and read the next response as its data.
         let line = &self.out[self.base..];
         let start = memchr::memrchr(b'\n', line).map_or(0, |i| i + 1);
-        if crate::framing::response_line_announces(&line[start..], start == 0).is_some() {
+        if crate::framing::response_line_announces(&line[start..], start == 0, self.o.version).is_some() {
             return bad("text ending in a literal announcement");
         }
         Ok(())

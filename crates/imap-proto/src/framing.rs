@@ -12,6 +12,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::FrameError;
 use crate::limits::Limits;
+use crate::options::Version;
 
 /// Which stream a framer reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,9 +102,10 @@ fn announcement_at(line: &[u8]) -> Option<(LiteralInfo, usize)> {
 /// response (`tag OK/NO/BAD ...`, `* OK/NO/BAD/PREAUTH/BYE ...`) that can
 /// hold no literal. The one response code that can is IMAP4rev1's
 /// BADCHARSET (RFC 3501 section 9: `"BADCHARSET" [SP "(" astring *(SP
-/// astring) ")" ]`), so a line whose code starts with it is left to the
-/// usual end-of-line rule.
-fn status_line(line: &[u8]) -> bool {
+/// astring) ")" ]`), so under IMAP4rev1 a line whose code starts with it is
+/// left to the usual end-of-line rule. IMAP4rev2 made its charsets `atom /
+/// quoted` (RFC 9051 section 9), so there no status line holds a literal.
+fn status_line(line: &[u8], version: Version) -> bool {
     let text = if let Some(rest) = line.strip_prefix(b"+ ") {
         rest
     } else {
@@ -120,21 +122,26 @@ fn status_line(line: &[u8]) -> bool {
         words.next().unwrap_or_default()
     };
     let code = b"[BADCHARSET";
-    !text
-        .get(..code.len())
-        .is_some_and(|t| t.eq_ignore_ascii_case(code))
+    version == Version::Rev2
+        || !text
+            .get(..code.len())
+            .is_some_and(|t| t.eq_ignore_ascii_case(code))
 }
 
 /// The literal that a response line announces (CRLF removed; `first`: the
-/// unit's first line), by the rule the framer reads responses with: the
-/// first line of a status response or continuation request holds none
-/// (see [`status_line`]). The parser and the encoder ask the same question
-/// of a line that ends in text, so text the framer would read as a literal
-/// is neither accepted nor written, and text it would not is both.
+/// unit's first line), by the rule the framer reads responses with under
+/// `version`: the first line of a status response or continuation request
+/// holds none (see [`status_line`]). The parser and the encoder ask the same
+/// question of a line that ends in text, so text the framer would read as a
+/// literal is neither accepted nor written, and text it would not is both.
 #[inline]
-pub(crate) fn response_line_announces(line: &[u8], first: bool) -> Option<(LiteralInfo, usize)> {
+pub(crate) fn response_line_announces(
+    line: &[u8],
+    first: bool,
+    version: Version,
+) -> Option<(LiteralInfo, usize)> {
     // The cheap test first: most lines end in no announcement at all.
-    announcement(line).filter(|_| !(first && status_line(line)))
+    announcement(line).filter(|_| !(first && status_line(line, version)))
 }
 
 /// One complete command or response: its lines and buffered literals, as
@@ -312,6 +319,7 @@ enum Step {
 pub struct Framer {
     dir: Direction,
     limits: Limits,
+    version: Version,
     state: State,
     pos: usize,
     line_start: usize,
@@ -326,6 +334,7 @@ impl Framer {
         Framer {
             dir,
             limits,
+            version: Version::Rev1,
             state: State::Line,
             pos: 0,
             line_start: 0,
@@ -349,6 +358,23 @@ impl Framer {
     /// Replaces the limits (takes effect from the next unit on).
     pub fn set_limits(&mut self, limits: Limits) {
         self.limits = limits;
+    }
+
+    /// The IMAP version whose grammar decides where a response line can
+    /// announce a literal (IMAP4rev1 until set).
+    #[must_use]
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Sets the IMAP version in force, as for the parser's
+    /// [`Options::version`](crate::Options::version) (after `ENABLE
+    /// IMAP4rev2`, say). It matters for one response only: a status response
+    /// with a BADCHARSET code may end in a literal under IMAP4rev1 (RFC 3501
+    /// section 9: its charsets are astrings) and never under IMAP4rev2 (RFC
+    /// 9051 section 9: `atom / quoted`), where a `{n}` ending it is text.
+    pub fn set_version(&mut self, version: Version) {
+        self.version = version;
     }
 
     /// Whether a unit is partly read (a session must not switch modes then).
@@ -715,7 +741,7 @@ impl Framer {
     /// is any TEXT-CHAR up to CRLF), so a `{n}` at its end is text.
     fn announces(&self, line: &[u8], first: bool) -> Option<(LiteralInfo, usize)> {
         match self.dir {
-            Direction::ServerToClient => response_line_announces(line, first),
+            Direction::ServerToClient => response_line_announces(line, first, self.version),
             Direction::ClientToServer => announcement(line),
         }
     }

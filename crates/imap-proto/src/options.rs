@@ -3,7 +3,10 @@
 
 use crate::limits::Limits;
 
-/// The IMAP version in effect.
+/// The IMAP version in effect. A client that reads responses with a
+/// [`Framer`](crate::Framer) gives it the same version
+/// ([`Framer::set_version`](crate::Framer::set_version)): where a response
+/// line may end in a literal depends on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Version {
     /// IMAP4rev1 (RFC 3501): mailbox names in modified UTF-7.

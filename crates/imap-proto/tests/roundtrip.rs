@@ -941,8 +941,9 @@ fn opts(rev2: bool, plus: bool) -> Options {
     o
 }
 
-fn one_unit(dir: Direction, bytes: &[u8], cut: usize) -> Vec<Frame> {
+fn one_unit(dir: Direction, o: &Options, bytes: &[u8], cut: usize) -> Vec<Frame> {
     let mut f = Framer::new(dir, Limits::default());
+    f.set_version(o.version);
     let mut buf = BytesMut::new();
     let mut out = Vec::new();
     let cut = cut.min(bytes.len());
@@ -971,7 +972,7 @@ proptest! {
             r => r.unwrap(),
         };
         prop_assert_eq!(&Command::parse(&enc.bytes, &o).unwrap(), &c);
-        let frames = one_unit(Direction::ClientToServer, &enc.bytes, cut);
+        let frames = one_unit(Direction::ClientToServer, &o, &enc.bytes, cut);
         let units: Vec<_> = frames.iter().filter_map(|f| match f { Frame::Unit(u) => Some(u), _ => None }).collect();
         prop_assert_eq!(units.len(), 1);
         prop_assert_eq!(units[0].bytes(), &enc.bytes);
@@ -1020,7 +1021,7 @@ proptest! {
             r => r.unwrap(),
         };
         prop_assert_eq!(&Response::parse(&enc.bytes, &o).unwrap(), &r);
-        let frames = one_unit(Direction::ServerToClient, &enc.bytes, cut);
+        let frames = one_unit(Direction::ServerToClient, &o, &enc.bytes, cut);
         prop_assert_eq!(frames, vec![Frame::Unit(imap_proto::Unit::new(enc.bytes.clone()))]);
     }
 }

@@ -1156,12 +1156,12 @@ impl<'a> P<'a> {
         self.text_chars(s, self.end)?;
         // resp-text is text up to CRLF, `{n}` at its end included (RFC 9051
         // section 9), and the framer reads most status lines so. Where it
-        // would take that `{n}` for a literal (after a BADCHARSET code, or
-        // on a later line of the unit), the unit was not framed by it:
+        // would take that `{n}` for a literal (after an IMAP4rev1 BADCHARSET
+        // code, or on a later line of the unit), the unit was not framed by it:
         // refused, as the encoder refuses to write it.
         let line_start = memchr::memrchr(b'\n', &self.b[..s]).map_or(0, |i| i + 1);
         let line = &self.b[line_start..self.line_end];
-        if crate::framing::response_line_announces(line, line_start == 0).is_some() {
+        if crate::framing::response_line_announces(line, line_start == 0, self.o.version).is_some() {
             return self.err("text ending in a literal announcement");
         }
         self.pos = self.end;
