@@ -749,7 +749,7 @@ impl Upload {
 
     /// The transfer completed: for a durable upload, fsync; then rename over
     /// the real name. An append is first joined to the real file's content
-    /// as it is now (see [`append_to_current`](Self::append_to_current)).
+    /// as it is now (see `append_to_current`).
     ///
     /// # Errors
     ///

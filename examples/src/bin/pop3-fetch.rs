@@ -82,7 +82,7 @@ struct Args {
     /// Fetch only messages whose unique id is not in the state file.
     #[arg(long, short = 'n')]
     new_only: bool,
-    /// The UIDL state file for --new-only (default: <maildir>/.pop3-fetch-uidl).
+    /// The UIDL state file for --new-only (default: MAILDIR/.pop3-fetch-uidl).
     #[arg(long)]
     state: Option<PathBuf>,
     /// Seconds to wait for the connection and for each answer.

@@ -61,7 +61,7 @@ fn proto_info<'a>(i: &'a FileInfo, name: &'a [u8], writable: bool) -> ftp_proto:
 }
 
 /// Bytes of names a LIST, NLST, MLSD or STAT holds at a time to send the
-/// directory sorted by name (see [`FileTree::sorted_entries`]): a directory
+/// directory sorted by name (see [`FileTree::sorted_entries`](examples::ftpfs::FileTree::sorted_entries)): a directory
 /// whose names fit is read once; a larger one once per this much.
 pub(crate) const SORT_BUDGET: usize = 1024 * 1024;
 

@@ -21,6 +21,9 @@
 //!   and LOGIN only once TLS is on.
 //! * POP3 serves each account's Maildir (UIDL from unique names, deletion on
 //!   QUIT only, [IN-USE] lock).
+// The `///` comments on `Args` are clap's --help text, written for a
+// terminal: `<address>`, `<data>` and `[:PORT]` there are not HTML or links.
+#![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
 
 mod accounts;
 mod dsn;
