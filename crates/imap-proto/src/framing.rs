@@ -222,7 +222,7 @@ enum State {
 }
 
 /// Whether the line being skipped ends in a literal announcement, read byte
-/// by byte as the line arrives: `{` 1*DIGIT [`+`] `}` right before the line
+/// by byte as the line arrives: `{` 1*DIGIT \[`+`\] `}` right before the line
 /// ending, the count saturating as in [`announcement`]. It keeps no bytes,
 /// so a count of any number of digits is recognised however the input was
 /// split (keeping the last bytes of the line was not enough: a count padded

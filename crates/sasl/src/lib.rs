@@ -17,10 +17,10 @@
 //! | `ANONYMOUS`    | 4505        | yes    | permission                                    |
 //!
 //! * Client: pick a mechanism with [`choose`] from the server's list
-//!   ([`parse_mechanism_list`]), build it with [`client`], then call
+//!   ([`parse_mechanism_list`]), build it with [`client()`], then call
 //!   [`ClientMechanism::initial_response`], [`ClientMechanism::respond`] for each
 //!   challenge and [`ClientMechanism::finish`] on success.
-//! * Server: build with [`server`], call [`ServerMechanism::start`] with the
+//! * Server: build with [`server()`], call [`ServerMechanism::start`] with the
 //!   initial response, then [`ServerMechanism::step`] with each answer until it
 //!   returns [`ServerStep::Success`] (with the [`Identity`]) or an error.
 //! * Errors ([`SaslError`]) keep malformed input, over-long input (over

@@ -84,7 +84,7 @@ impl Mechanism {
     /// user, [`Credentials::authzid`](crate::Credentials#structfield.authzid)): PLAIN, SCRAM, OAUTHBEARER, EXTERNAL.
     /// LOGIN, CRAM-MD5, XOAUTH2 and ANONYMOUS cannot (RFC 4422 section 5 item
     /// 3: their authorization identity is always the empty string), so
-    /// [`client`](crate::client) refuses credentials that ask for one and
+    /// [`client`](fn@crate::client) refuses credentials that ask for one and
     /// [`choose`] skips them.
     #[must_use]
     pub fn carries_authzid(self) -> bool {

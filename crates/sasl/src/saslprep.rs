@@ -124,7 +124,7 @@ fn is_trace_prohibited(c: char) -> bool {
 
 /// Checks an ANONYMOUS trace string against the RFC 4505 section 3 "trace"
 /// profile: no prohibited character, and "This profile requires
-/// bidirectional character checking per Section 6 of [StringPrep]" (as
+/// bidirectional character checking per Section 6 of \[StringPrep\]" (as
 /// SASLprep's 2.4). No mapping or normalization: the string is taken as is.
 pub(crate) fn check_trace(s: &str) -> Result<(), SaslPrepError> {
     if s.chars().any(is_trace_prohibited) {

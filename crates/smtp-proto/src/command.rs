@@ -43,7 +43,7 @@ impl<'a> Host<'a> {
     /// The host `name` names when it is an ASCII domain (LDH labels or
     /// A-labels) or an address literal, the only forms a session may give
     /// for itself (RFC 5321 4.1.1.1 and 4.2; RFC 6531 3.7.1: "MUST send
-    /// only ASCII (LDH label or A-label [RFC5890]) domains in the EHLO
+    /// only ASCII (LDH label or A-label \[RFC5890\]) domains in the EHLO
     /// command", and the same for the server's EHLO response); `localhost`
     /// for anything else.
     pub(crate) fn own_name(name: &str) -> Host<'_> {

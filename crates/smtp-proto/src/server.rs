@@ -539,8 +539,8 @@ pub struct ServerSession {
 /// the AUTH command contains an initial response for a SASL mechanism that
 /// allows the client to send data first, the SASL mechanism is known to
 /// complete in one round-trip, and a security layer is not negotiated by the
-/// client. Two examples of such SASL mechanisms are PLAIN [PLAIN] and
-/// EXTERNAL [SASL]." ANONYMOUS (RFC 4505 2: "a single message from the
+/// client. Two examples of such SASL mechanisms are PLAIN \[PLAIN\] and
+/// EXTERNAL \[SASL\]." ANONYMOUS (RFC 4505 2: "a single message from the
 /// client to the server") is the same shape. LOGIN, CRAM-MD5, SCRAM and the
 /// bearer-token mechanisms (whose failure takes a second round trip) are not.
 const ONE_ROUND_TRIP: [&[u8]; 3] = [b"PLAIN", b"EXTERNAL", b"ANONYMOUS"];

@@ -88,7 +88,7 @@ impl P<'_> {
         Ok(())
     }
 
-    /// resp-text = ["[" resp-text-code "]" SP] [text].
+    /// `resp-text = ["[" resp-text-code "]" SP] [text]`.
     pub(crate) fn resp_text(&mut self) -> R<(Option<Code>, Bytes)> {
         let mut code = None;
         if self.eat(b'[') {

@@ -145,7 +145,7 @@ pub struct ScramKeys {
 
 impl ScramKeys {
     /// Derives the keys from a password (SASLprep'ed first, as a stored
-    /// string: [`Profile::Stored`](crate::saslprep::Profile::Stored), RFC 5802
+    /// string: [`crate::saslprep::Profile::Stored`], RFC 5802
     /// section 2.2), a salt and an iteration count: what an application does
     /// when an account is created or its password changes, to store keys
     /// instead of the password. A password with a code point Unicode 3.2 left
