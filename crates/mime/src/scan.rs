@@ -438,7 +438,11 @@ impl Scanner {
         if name_len != colon {
             defect(out, DefectKind::ObsoleteHeaderName, start);
         }
-        if let Some(bit) = single_field(name, self.ctx.part_header) {
+        let known = known_field(name);
+        if let Some(i) = known
+            && (i < MESSAGE_ONLY || !self.ctx.part_header)
+        {
+            let bit = 1 << i;
             if self.ctx.seen_single & bit != 0 {
                 defect(out, DefectKind::DuplicateHeaderField, start);
             }
@@ -465,7 +469,7 @@ impl Scanner {
             }
         }
         let value = &buf[colon + 1..vend.max(colon + 1)];
-        let is_type = name.eq_ignore_ascii_case(b"content-type") && self.ctx.content_type.is_none();
+        let is_type = known == Some(CONTENT_TYPE) && self.ctx.content_type.is_none();
         // the sink parses the Content-Type once, for itself and for the framing here
         let framing = out.field(
             &FieldPos {
@@ -497,7 +501,7 @@ impl Scanner {
                 None => self.ctx.bad_content_type = true,
             }
             self.ctx.content_type = Some(info);
-        } else if name.eq_ignore_ascii_case(b"content-transfer-encoding") && self.ctx.encoding.is_none() {
+        } else if known == Some(CONTENT_TRANSFER_ENCODING) && self.ctx.encoding.is_none() {
             let v = crate::header::unfold(value);
             self.ctx.encoding = Some(TransferEncoding::from_bytes(&v));
         }
@@ -886,41 +890,92 @@ const SINGLE_FIELDS: [&[u8]; 17] = [
 /// Index in [`SINGLE_FIELDS`] of the first field of a message's header only.
 const MESSAGE_ONLY: usize = 6;
 
+/// Index in [`SINGLE_FIELDS`] of Content-Type.
+const CONTENT_TYPE: usize = 0;
+/// Index in [`SINGLE_FIELDS`] of Content-Transfer-Encoding.
+const CONTENT_TRANSFER_ENCODING: usize = 1;
+
 /// The bit of a field named `name` that a header block holds at most once, if it
 /// is one (see [`SINGLE_FIELDS`]); `part_header` for a body part's header.
 pub(crate) fn single_field(name: &[u8], part_header: bool) -> Option<u32> {
-    // every such name starts with one of these letters: most fields cost one test
-    if !matches!(
-        name.first().map(u8::to_ascii_lowercase),
-        Some(b'b' | b'c' | b'd' | b'f' | b'i' | b'm' | b'r' | b's' | b't')
-    ) {
-        return None;
-    }
-    // the names of that length (at most three), by index into SINGLE_FIELDS
-    let candidates: &[usize] = match name.len() {
-        2 => &[10, 11],
-        3 => &[12],
-        4 => &[6, 7],
-        6 => &[8],
-        7 => &[16],
-        8 => &[9],
-        10 => &[2, 13, 15],
-        11 => &[14],
-        12 => &[0, 5],
-        19 => &[3, 4],
-        25 => &[1],
-        _ => return None,
-    };
     let limit = if part_header {
         MESSAGE_ONLY
     } else {
         SINGLE_FIELDS.len()
     };
-    candidates
-        .iter()
-        .copied()
-        .find(|&i| i < limit && SINGLE_FIELDS[i].eq_ignore_ascii_case(name))
-        .map(|i| 1 << i)
+    known_field(name).filter(|&i| i < limit).map(|i| 1 << i)
+}
+
+/// Index in [`SINGLE_FIELDS`] of the field named `name` (any case), if it is one
+/// of them, whatever header it is in. The scanner asks once per field, for the
+/// once-only check and to spot Content-Type and Content-Transfer-Encoding.
+fn known_field(name: &[u8]) -> Option<usize> {
+    // the one name of SINGLE_FIELDS (by index) with this length and first letter
+    // (bit 0x20 makes a letter lowercase, and no other byte a letter); the two
+    // of length 19 differ at their tenth
+    let first = name.first()? | 0x20;
+    let i = match (name.len(), first) {
+        (2, b't') => 10,
+        (2, b'c') => 11,
+        (3, b'b') => 12,
+        (4, b'd') => 6,
+        (4, b'f') => 7,
+        (6, b's') => 8,
+        (7, b's') => 16,
+        (8, b'r') => 9,
+        (10, b'c') => 2,
+        (10, b'm') => 13,
+        (10, b'r') => 15,
+        (11, b'i') => 14,
+        (12, b'c') => 0,
+        (12, b'm') => 5,
+        (19, b'c') if name[9] | 0x20 == b'e' => 3,
+        (19, b'c') => 4,
+        (25, b'c') => 1,
+        _ => return None,
+    };
+    eq_lowercase_name(name, SINGLE_FIELDS[i]).then_some(i)
+}
+
+/// Whether `name` is `lower` in any case, `lower` being as long and made of
+/// lowercase letters and `-` only (a name of [`SINGLE_FIELDS`]). Up to eight bytes
+/// are compared at a time: a byte matches when it equals the letter with bit 0x20
+/// set, and a `-` only itself, so the test is exact for any byte of `name`.
+fn eq_lowercase_name(name: &[u8], lower: &[u8]) -> bool {
+    /// `a` matches `b` (both little-endian words of up to eight bytes).
+    fn eq(a: u64, b: u64) -> bool {
+        // bit 0x20 where `lower` holds a letter (its bit 0x40 moved down)
+        a | ((b & 0x4040_4040_4040_4040) >> 1) == b
+    }
+    /// The `N` bytes of `name` and `lower` at `at` match.
+    fn at<const N: usize>(name: &[u8], lower: &[u8], at: usize) -> bool {
+        let word = |s: &[u8]| {
+            s.get(at..)
+                .and_then(<[u8]>::first_chunk::<N>)
+                .map(|c| c.iter().rev().fold(0u64, |w, &b| w << 8 | u64::from(b)))
+        };
+        matches!((word(name), word(lower)), (Some(a), Some(b)) if eq(a, b))
+    }
+    let n = name.len();
+    if n != lower.len() {
+        return false;
+    }
+    // whole words, then the last one (overlapping the one before)
+    match n {
+        0 | 1 => name.iter().zip(lower).all(|(&a, &b)| eq(a.into(), b.into())),
+        2..4 => at::<2>(name, lower, 0) && at::<2>(name, lower, n - 2),
+        4..8 => at::<4>(name, lower, 0) && at::<4>(name, lower, n - 4),
+        _ => {
+            let mut i = 0;
+            while i + 8 < n {
+                if !at::<8>(name, lower, i) {
+                    return false;
+                }
+                i += 8;
+            }
+            at::<8>(name, lower, n - 8)
+        }
+    }
 }
 
 /// RFC 2046 section 5.1.1: `boundary := 0*69<bchars> bcharsnospace`, so 1 to 70
@@ -953,13 +1008,6 @@ mod tests {
     #[test]
     fn single_field_table_finds_every_name_and_only_those() {
         // The by-length table against a plain search of SINGLE_FIELDS.
-        let linear = |name: &[u8], part: bool| {
-            let limit = if part { MESSAGE_ONLY } else { SINGLE_FIELDS.len() };
-            SINGLE_FIELDS[..limit]
-                .iter()
-                .position(|n| n.eq_ignore_ascii_case(name))
-                .map(|i| 1u32 << i)
-        };
         let mut names: Vec<Vec<u8>> = SINGLE_FIELDS.iter().map(|n| n.to_vec()).collect();
         names.extend(SINGLE_FIELDS.iter().map(|n| n.to_ascii_uppercase()));
         for other in [
@@ -989,6 +1037,53 @@ mod tests {
     }
 
     use super::{MESSAGE_ONLY, SINGLE_FIELDS, field_name, single_field};
+    use proptest::prelude::*;
+
+    /// What [`single_field`] answers, by a plain search with the standard library's
+    /// comparison.
+    fn linear(name: &[u8], part: bool) -> Option<u32> {
+        let limit = if part { MESSAGE_ONLY } else { SINGLE_FIELDS.len() };
+        SINGLE_FIELDS[..limit]
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(name))
+            .map(|i| 1u32 << i)
+    }
+
+    #[test]
+    fn single_field_word_compare_agrees_on_every_one_byte_change() {
+        // each name of the table with any one byte replaced by any byte value
+        for n in SINGLE_FIELDS {
+            for at in 0..n.len() {
+                for b in 0..=255u8 {
+                    let mut name = n.to_vec();
+                    name[at] = b;
+                    for part in [false, true] {
+                        assert_eq!(single_field(&name, part), linear(&name, part), "{name:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn single_field_agrees_with_a_plain_search(
+            pick in 0..SINGLE_FIELDS.len(),
+            flips in proptest::collection::vec((0..32usize, any::<u8>()), 0..4),
+            other in proptest::collection::vec(any::<u8>(), 0..30),
+            use_other in any::<bool>(),
+            part in any::<bool>(),
+        ) {
+            let mut name = if use_other { other } else { SINGLE_FIELDS[pick].to_vec() };
+            for (at, b) in flips {
+                if let Some(c) = name.get_mut(at) {
+                    // flip the case bit, or put any byte
+                    *c = if b < 128 { *c ^ 0x20 } else { b };
+                }
+            }
+            prop_assert_eq!(single_field(&name, part), linear(&name, part));
+        }
+    }
 
     #[test]
     fn field_names() {
