@@ -10,7 +10,7 @@ use crate::decode::TransferEncoding;
 use crate::defect::{Defect, DefectKind};
 use crate::limits::Limits;
 use crate::params::{Scanned, TypeKind};
-use memchr::{memchr, memmem};
+use memchr::{memchr, memchr2, memmem};
 
 /// Which region of a part a body chunk belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,15 +135,16 @@ pub(crate) struct Scanner {
     bare_lf: bool,
     /// A bare CR in a header field was reported (once per message).
     bare_cr: bool,
-    /// `(at, n)`: the `n` bytes from absolute offset `at` hold no line feed (the
-    /// line being read there was scanned that far before more input was needed).
-    no_nl: (usize, usize),
-    /// `(at, e, bare)`: the folded field at absolute offset `at` was scanned up to
-    /// its line end `e`, with its first bare LF at `bare` (offsets from `at`),
-    /// before more input was needed. With `no_nl`, input fed in small pieces is
-    /// not scanned again from the line's or field's start each time (that was
-    /// quadratic in the field's length).
-    resume: Option<(usize, usize, Option<usize>)>,
+    /// `(at, n, cr)`: the `n` bytes from absolute offset `at` hold no line feed
+    /// and their first bare CR is at `cr` (the line being read there was scanned
+    /// that far before more input was needed).
+    no_nl: (usize, usize, Option<usize>),
+    /// `(at, e, bare, cr)`: the folded field at absolute offset `at` was scanned up
+    /// to its line end `e`, with its first bare LF at `bare` and first bare CR at
+    /// `cr` (offsets from `at`), before more input was needed. With `no_nl`, input
+    /// fed in small pieces is not scanned again from the line's or field's start
+    /// each time (that was quadratic in the field's length).
+    resume: Option<Resume>,
     /// Searcher for a line that starts with `--`, built once per process.
     nl_dash: &'static memmem::Finder<'static>,
 }
@@ -156,6 +157,28 @@ pub(crate) trait Sink {
     /// the sink parses it (once, for itself) and returns what frames the body, or
     /// `None` when it is invalid.
     fn field(&mut self, f: &FieldPos, content_type: bool) -> Option<Scanned>;
+}
+
+/// Where the scan of a folded field stopped for more input: see `Scanner::resume`.
+type Resume = (usize, usize, Option<usize>, Option<usize>);
+
+/// The first line feed in `hay` and the first bare CR before it (one that no LF
+/// follows; a CR that ends `hay` counts), both found in one pass.
+fn line_end(hay: &[u8]) -> (Option<usize>, Option<usize>) {
+    let mut cr = None;
+    let mut i = 0;
+    while let Some(p) = memchr2(b'\n', b'\r', &hay[i..]) {
+        let j = i + p;
+        if hay[j] == b'\n' {
+            return (Some(j), cr);
+        }
+        if hay.get(j + 1) == Some(&b'\n') {
+            return (Some(j + 1), cr);
+        }
+        cr = cr.or(Some(j));
+        i = j + 1;
+    }
+    (None, cr)
 }
 
 /// Where a header field lies, as absolute offsets: the name is `start..name_end`
@@ -252,7 +275,7 @@ impl Scanner {
             parts: 1,
             bare_lf: false,
             bare_cr: false,
-            no_nl: (0, 0),
+            no_nl: (0, 0, None),
             resume: None,
             nl_dash: NL_DASH.get_or_init(|| memmem::Finder::new(b"\n--")),
         }
@@ -263,19 +286,23 @@ impl Scanner {
         self.started && self.stack.is_empty()
     }
 
-    /// The first line feed in `window`, which starts at `self.pos`; what an
-    /// earlier call found to hold none is not searched again.
-    fn find_nl(&mut self, window: &[u8]) -> Option<usize> {
-        let from = if self.no_nl.0 == self.pos {
-            self.no_nl.1.min(window.len())
-        } else {
-            0
+    /// The first line feed in `window`, which starts at `self.pos`, and the first
+    /// bare CR before it (see [`line_end`]); what an earlier call found to hold no
+    /// line feed is not searched again.
+    fn find_nl(&mut self, window: &[u8]) -> (Option<usize>, Option<usize>) {
+        let (from, mut cr) = match self.no_nl {
+            (at, n, cr) if at == self.pos && n <= window.len() => (n, cr),
+            _ => (0, None),
         };
-        let found = memchr(b'\n', &window[from..]).map(|p| from + p);
-        if found.is_none() {
-            self.no_nl = (self.pos, window.len());
+        let (nl, more) = line_end(&window[from..]);
+        cr = cr.or(more.map(|c| from + c));
+        let nl = nl.map(|p| from + p);
+        if nl.is_none() {
+            // a CR at the end may yet be followed by a line feed: scanned again
+            let n = window.len() - usize::from(window.ends_with(b"\r"));
+            self.no_nl = (self.pos, n, cr.filter(|&c| c < n));
         }
-        found
+        (nl, cr)
     }
 
     fn note_line_end<S: Sink>(&mut self, out: &mut S, buf: &[u8], nl: usize) {
@@ -309,7 +336,7 @@ impl Scanner {
             // the decision depends only on the first max_field_bytes + 1
             // bytes, so it is the same for any chunking
             let window = &buf[..buf.len().min(self.limits.max_field_bytes.saturating_add(1))];
-            let nl = self.find_nl(window);
+            let (nl, _) = self.find_nl(window);
             if nl.is_none() && !eof && window.len() == buf.len() {
                 self.started = false;
                 return false;
@@ -346,14 +373,15 @@ impl Scanner {
         // A line with no line break in its first max_field_bytes + 1 bytes is too long
         // whatever it is; deciding from that window only keeps any chunking equal.
         let window = &buf[..buf.len().min(self.limits.max_field_bytes.saturating_add(1))];
-        let Some(nl) = self.find_nl(window) else {
+        let (nl, cr) = self.find_nl(window);
+        let Some(nl) = nl else {
             if buf.len() > self.limits.max_field_bytes {
                 return self.maybe_too_long(out, buf.len());
             }
             if !eof {
                 return false;
             }
-            return self.field_or_end(out, buf, buf.len(), eof);
+            return self.field_or_end(out, buf, (buf.len(), cr), eof);
         };
         self.note_line_end(out, buf, nl);
         if nl == 0 || (nl == 1 && buf[0] == b'\r') {
@@ -368,10 +396,18 @@ impl Scanner {
             self.pos += nl + 1;
             return true;
         }
-        self.field_or_end(out, buf, nl, eof)
+        self.field_or_end(out, buf, (nl, cr), eof)
     }
 
-    fn field_or_end<S: Sink>(&mut self, out: &mut S, buf: &[u8], nl: usize, eof: bool) -> bool {
+    /// The line `buf[..nl]` (its first bare CR at `cr`) starts a field or ends
+    /// the header block.
+    fn field_or_end<S: Sink>(
+        &mut self,
+        out: &mut S,
+        buf: &[u8],
+        (nl, cr): (usize, Option<usize>),
+        eof: bool,
+    ) -> bool {
         let line = &buf[..nl];
         // A delimiter ends the header block even when it looks like a field: a
         // boundary may hold ':' (RFC 2046 section 5.1.1 `bchars`), so `--a:b` is
@@ -388,9 +424,10 @@ impl Scanner {
         // continuation lines count only once the field is known to be kept: a field
         // over max_field_bytes is skipped unread (with or without all of it buffered),
         // so its line endings are never looked at, whatever the chunking.
-        let (mut e, mut bare) = match self.resume.take() {
-            Some((at, e, bare)) if at == self.pos => (e, bare),
-            _ => (nl, None),
+        // The first bare CR of the field is found by the same searches.
+        let (mut e, mut bare, mut cr) = match self.resume.take() {
+            Some((at, e, bare, cr)) if at == self.pos => (e, bare, cr),
+            _ => (nl, None, cr),
         };
         let end = loop {
             let next = e + 1;
@@ -398,20 +435,25 @@ impl Scanner {
                 if eof {
                     break buf.len();
                 }
-                return self.wait_for_field_end(out, buf.len(), (e, bare));
+                return self.wait_for_field_end(out, buf.len(), (e, bare, cr));
             }
             if !is_wsp(buf[next]) {
                 break next;
             }
-            match memchr(b'\n', &buf[next..]) {
+            let (nl, more) = line_end(&buf[next..]);
+            match nl {
                 Some(p) => {
+                    cr = cr.or(more.map(|c| next + c));
                     e = next + p;
                     if bare.is_none() && buf[e - 1] != b'\r' {
                         bare = Some(e);
                     }
                 }
-                None if eof => break buf.len(),
-                None => return self.wait_for_field_end(out, buf.len(), (e, bare)),
+                None if eof => {
+                    cr = cr.or(more.map(|c| next + c));
+                    break buf.len();
+                }
+                None => return self.wait_for_field_end(out, buf.len(), (e, bare, cr)),
             }
         };
         self.ctx.first_line = false;
@@ -448,14 +490,8 @@ impl Scanner {
             }
             self.ctx.seen_single |= bit;
         }
-        // Most fields are one line ending in CRLF: one search of the text
-        // before that CRLF settles them; a CR in there (a folded field, or a
-        // bare CR) is then looked at one by one.
-        let field = &buf[..end];
-        let text = field.strip_suffix(b"\r\n").unwrap_or(field);
         if !self.bare_cr
-            && memchr::memchr(b'\r', text).is_some()
-            && let Some(cr) = memchr::memchr_iter(b'\r', field).find(|&i| buf.get(i + 1) != Some(&b'\n'))
+            && let Some(cr) = cr
         {
             self.bare_cr = true;
             defect(out, DefectKind::BareCarriageReturn, start + cr);
@@ -511,11 +547,16 @@ impl Scanner {
 
     /// The end of the field at `self.pos` is not in the input yet: skip the field
     /// if it is too long already, else keep where the scan got to and wait.
-    fn wait_for_field_end<S: Sink>(&mut self, out: &mut S, have: usize, at: (usize, Option<usize>)) -> bool {
+    fn wait_for_field_end<S: Sink>(
+        &mut self,
+        out: &mut S,
+        have: usize,
+        (e, bare, cr): (usize, Option<usize>, Option<usize>),
+    ) -> bool {
         if self.maybe_too_long(out, have) {
             return true;
         }
-        self.resume = Some((self.pos, at.0, at.1));
+        self.resume = Some((self.pos, e, bare, cr));
         false
     }
 
