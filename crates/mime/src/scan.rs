@@ -315,6 +315,13 @@ impl Scanner {
     /// One step over `buf`, the input from `self.pos` on: consumes input, gives
     /// events to `out`, or both. Returns false when nothing more can be done without
     /// more input, or when everything is done (events may have been given even then).
+    ///
+    /// `step` and the per-line paths below it (`headers`, `field_or_end`,
+    /// `end_headers`, `region`, and the tree's `Sink` methods) are inlined into
+    /// the one loop that drives them for each sink: a header field is a few dozen
+    /// instructions of work, and the calls with their register saves per field
+    /// and per event had cost as much again.
+    #[inline(always)]
     pub(crate) fn step<S: Sink>(&mut self, out: &mut S, buf: &[u8], eof: bool) -> bool {
         if !self.started {
             return self.start(out, buf, eof);
@@ -356,6 +363,8 @@ impl Scanner {
     }
 
     /// A step in a header block; `buf` starts at `self.pos`.
+    // inlined: see `step`
+    #[inline(always)]
     fn headers<S: Sink>(&mut self, out: &mut S, buf: &[u8], eof: bool) -> bool {
         if self.ctx.skipping {
             return self.skip_field(buf, eof);
@@ -401,6 +410,8 @@ impl Scanner {
 
     /// The line `buf[..nl]` (its first bare CR at `cr`) starts a field or ends
     /// the header block.
+    // inlined: see `step`
+    #[inline(always)]
     fn field_or_end<S: Sink>(
         &mut self,
         out: &mut S,
@@ -604,6 +615,8 @@ impl Scanner {
         }
     }
 
+    // inlined: see `step`
+    #[inline(always)]
     fn end_headers<S: Sink>(&mut self, out: &mut S, body_start: usize) {
         let ctx = std::mem::replace(
             &mut self.ctx,
@@ -777,6 +790,8 @@ impl Scanner {
         true
     }
 
+    // inlined: see `step`
+    #[inline(always)]
     fn region<S: Sink>(&mut self, out: &mut S, buf: &[u8], eof: bool) -> bool {
         let Some(longest) = self.longest_boundary() else {
             if !buf.is_empty() {
