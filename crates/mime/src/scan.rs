@@ -289,7 +289,23 @@ impl Scanner {
     /// The first line feed in `window`, which starts at `self.pos`, and the first
     /// bare CR before it (see [`line_end`]); what an earlier call found to hold no
     /// line feed is not searched again.
+    #[inline(always)]
     fn find_nl(&mut self, window: &[u8]) -> (Option<usize>, Option<usize>) {
+        // the common line, not looked at before: the first CR or LF ends it
+        if self.no_nl.0 != self.pos {
+            match memchr2(b'\n', b'\r', window) {
+                Some(j) if window[j] == b'\n' => return (Some(j), None),
+                Some(j) if window.get(j + 1) == Some(&b'\n') => return (Some(j + 1), None),
+                _ => {}
+            }
+        }
+        self.find_nl_resumed(window)
+    }
+
+    /// [`Scanner::find_nl`] from where an earlier call stopped, or for a line
+    /// with a bare CR or no line feed yet.
+    #[inline(never)]
+    fn find_nl_resumed(&mut self, window: &[u8]) -> (Option<usize>, Option<usize>) {
         let (from, mut cr) = match self.no_nl {
             (at, n, cr) if at == self.pos && n <= window.len() => (n, cr),
             _ => (0, None),
