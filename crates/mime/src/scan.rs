@@ -197,16 +197,42 @@ pub(crate) struct FieldPos {
 /// field (no colon, or an empty name or one with bytes outside 33..=126).
 fn field_name(line: &[u8]) -> Option<(usize, usize)> {
     // the common case in one short pass: name bytes right up to the colon
-    let n = line.iter().position(|&b| !NAME_BYTE[usize::from(b)]);
-    if let Some(n) = n
-        && n > 0
-        && line[n] == b':'
-    {
+    let n = name_run(line);
+    if n > 0 && line.get(n) == Some(&b':') {
         return Some((n, n));
     }
     let colon = memchr(b':', line)?;
     let name = line[..colon].trim_ascii_end();
     (!name.is_empty() && name.iter().all(|&b| (33..127).contains(&b))).then_some((name.len(), colon))
+}
+
+/// How many bytes [`NAME_BYTE`] holds from the start of `line`. Eight bytes are
+/// looked at a time while eight remain (a field's line runs on past its name):
+/// a mark for each byte under 33, over 126 or a colon, the lowest one being the
+/// first such byte (a false mark only follows a true one).
+fn name_run(line: &[u8]) -> usize {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+    let mut i = 0;
+    while let Some(w) = line.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let w = u64::from_le_bytes(*w);
+        // under 33 (no high bit: those are marked by `w` itself), 127, ':', 128..
+        let m = ((w.wrapping_sub(ONES * 33) & !w)
+            | zero(w ^ (ONES * 127))
+            | zero(w ^ (ONES * u64::from(b':')))
+            | w)
+            & HIGH;
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    let rest = &line[i..];
+    i + rest
+        .iter()
+        .position(|&b| !NAME_BYTE[usize::from(b)])
+        .unwrap_or(rest.len())
 }
 
 /// Bytes of a field name: 33..=126 without the colon.
@@ -1108,7 +1134,7 @@ mod tests {
         }
     }
 
-    use super::{MESSAGE_ONLY, SINGLE_FIELDS, field_name, single_field};
+    use super::{MESSAGE_ONLY, NAME_BYTE, SINGLE_FIELDS, field_name, name_run, single_field};
     use proptest::prelude::*;
 
     /// What [`single_field`] answers, by a plain search with the standard library's
@@ -1138,6 +1164,23 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn name_run_agrees_with_a_byte_search(
+            bytes in proptest::collection::vec(
+                prop_oneof![
+                    Just(b':'), Just(b' '), Just(b'!'), Just(b'~'), Just(127u8), Just(128u8),
+                    Just(0u8), Just(32u8), Just(33u8), Just(0xba_u8), Just(0xa1_u8), any::<u8>(),
+                ],
+                0..12,
+            ),
+            // name bytes first, so that the first other byte falls anywhere
+            lead in proptest::collection::vec(33u8..127, 0..40),
+        ) {
+            let line: Vec<u8> = lead.into_iter().map(|b| if b == b':' { b'x' } else { b }).chain(bytes).collect();
+            let plain = line.iter().position(|&b| !NAME_BYTE[usize::from(b)]).unwrap_or(line.len());
+            prop_assert_eq!(name_run(&line), plain);
+        }
+
         #[test]
         fn single_field_agrees_with_a_plain_search(
             pick in 0..SINGLE_FIELDS.len(),
