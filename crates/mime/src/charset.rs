@@ -14,12 +14,13 @@ use std::borrow::Cow;
 /// ```
 #[must_use]
 pub fn decode_charset<'a>(bytes: &'a [u8], charset: &str) -> (Cow<'a, str>, bool) {
-    let label = charset.trim();
-    if label.eq_ignore_ascii_case("utf-7") || label.eq_ignore_ascii_case("unicode-1-1-utf-7") {
-        return (Cow::Owned(decode_utf7(bytes)), true);
-    }
+    let label = trim_label(charset);
+    // the common labels first (the checks are of labels no two of which are equal)
     if is_utf8_label(label) {
         return (utf8_lossy(bytes), true);
+    }
+    if label.eq_ignore_ascii_case("utf-7") || label.eq_ignore_ascii_case("unicode-1-1-utf-7") {
+        return (Cow::Owned(decode_utf7(bytes)), true);
     }
     if label.eq_ignore_ascii_case("utf-16") {
         return (decode_utf16_mime(bytes), true);
@@ -32,8 +33,20 @@ pub fn decode_charset<'a>(bytes: &'a [u8], charset: &str) -> (Cow<'a, str>, bool
 
 /// Whether [`decode_charset`] reads this charset as UTF-8 (`utf-8`, `us-ascii`, none).
 pub(crate) fn is_utf8_label(charset: &str) -> bool {
-    let label = charset.trim();
+    let label = trim_label(charset);
     label.eq_ignore_ascii_case("utf-8") || label.eq_ignore_ascii_case("us-ascii") || label.is_empty()
+}
+
+/// `charset.trim()`, which keeps a label that starts and ends with a visible
+/// ASCII character (the usual one) whole: that one is not scanned for Unicode
+/// white space.
+fn trim_label(charset: &str) -> &str {
+    let b = charset.as_bytes();
+    if b.first().is_some_and(u8::is_ascii_graphic) && b.last().is_some_and(u8::is_ascii_graphic) {
+        charset
+    } else {
+        charset.trim()
+    }
 }
 
 /// `String::from_utf8_lossy`, with the faster whole-slice check first (valid
@@ -115,6 +128,23 @@ fn decode_utf7(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn trim_label_is_trim(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just(" "), Just("\t"), Just("\u{a0}"), Just("\u{3000}"), Just("\u{2028}"),
+                    Just("\r\n"), Just("utf-8"), Just("x"), Just("\u{e9}"), Just("-"), Just("\u{1}"),
+                ],
+                0..6,
+            ),
+        ) {
+            let s = parts.concat();
+            prop_assert_eq!(trim_label(&s), s.trim());
+        }
+    }
 
     #[test]
     fn utf7_rfc2152_examples() {

@@ -258,6 +258,19 @@ pub(crate) fn has_word_start(v: &[u8]) -> bool {
 /// [`decode_unstructured`] that borrows when there is nothing to decode: no encoded
 /// word, no folding, no NUL and valid UTF-8.
 pub(crate) fn decode_unstructured_cow(value: &[u8]) -> Cow<'_, str> {
+    // the common value, settled by one search and the UTF-8 check: no CR or LF
+    // (nothing to unfold, nothing to make safe), no `=` (no encoded word), no NUL
+    if memchr::memchr3(b'\r', b'\n', b'=', value).is_none()
+        && memchr::memchr(0, value).is_none()
+        && let Ok(s) = std::str::from_utf8(value)
+    {
+        return Cow::Borrowed(s);
+    }
+    decode_unstructured_cow_general(value)
+}
+
+/// [`decode_unstructured_cow`] for any value.
+fn decode_unstructured_cow_general(value: &[u8]) -> Cow<'_, str> {
     match crate::header::unfold(value) {
         Cow::Borrowed(b) if !has_word_start(b) => header_safe(crate::charset::utf8_lossy(b)),
         Cow::Owned(v) if !has_word_start(&v) => header_safe(Cow::Owned(crate::charset::utf8_lossy_owned(v))),
@@ -310,6 +323,37 @@ pub fn encode_words(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    const PIECES: &[&[u8]] = &[
+        b"plain text ",
+        b"=",
+        b"?",
+        b"\r",
+        b"\n",
+        b"\r\n ",
+        b"\0",
+        b"caf\xc3\xa9",
+        b"\xff",
+        b"\xc3",
+        b"=?utf-8?q?x_y?=",
+        b"=?iso-8859-1?b?6Q==?=",
+        b"\t",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        #[test]
+        fn unstructured_cow_fast_path_agrees_with_the_general_one(
+            parts in proptest::collection::vec(
+                prop::sample::select(PIECES),
+                0..8,
+            ),
+        ) {
+            let v = parts.concat();
+            prop_assert_eq!(decode_unstructured_cow(&v), decode_unstructured_cow_general(&v));
+        }
+    }
 
     #[test]
     fn rfc2047_section8_examples() {

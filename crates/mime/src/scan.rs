@@ -10,7 +10,7 @@ use crate::decode::TransferEncoding;
 use crate::defect::{Defect, DefectKind};
 use crate::limits::Limits;
 use crate::params::{Scanned, TypeKind};
-use memchr::{memchr, memmem};
+use memchr::{memchr, memchr2, memmem};
 
 /// Which region of a part a body chunk belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,15 +135,16 @@ pub(crate) struct Scanner {
     bare_lf: bool,
     /// A bare CR in a header field was reported (once per message).
     bare_cr: bool,
-    /// `(at, n)`: the `n` bytes from absolute offset `at` hold no line feed (the
-    /// line being read there was scanned that far before more input was needed).
-    no_nl: (usize, usize),
-    /// `(at, e, bare)`: the folded field at absolute offset `at` was scanned up to
-    /// its line end `e`, with its first bare LF at `bare` (offsets from `at`),
-    /// before more input was needed. With `no_nl`, input fed in small pieces is
-    /// not scanned again from the line's or field's start each time (that was
-    /// quadratic in the field's length).
-    resume: Option<(usize, usize, Option<usize>)>,
+    /// `(at, n, cr)`: the `n` bytes from absolute offset `at` hold no line feed
+    /// and their first bare CR is at `cr` (the line being read there was scanned
+    /// that far before more input was needed).
+    no_nl: (usize, usize, Option<usize>),
+    /// `(at, e, bare, cr)`: the folded field at absolute offset `at` was scanned up
+    /// to its line end `e`, with its first bare LF at `bare` and first bare CR at
+    /// `cr` (offsets from `at`), before more input was needed. With `no_nl`, input
+    /// fed in small pieces is not scanned again from the line's or field's start
+    /// each time (that was quadratic in the field's length).
+    resume: Option<Resume>,
     /// Searcher for a line that starts with `--`, built once per process.
     nl_dash: &'static memmem::Finder<'static>,
 }
@@ -156,6 +157,28 @@ pub(crate) trait Sink {
     /// the sink parses it (once, for itself) and returns what frames the body, or
     /// `None` when it is invalid.
     fn field(&mut self, f: &FieldPos, content_type: bool) -> Option<Scanned>;
+}
+
+/// Where the scan of a folded field stopped for more input: see `Scanner::resume`.
+type Resume = (usize, usize, Option<usize>, Option<usize>);
+
+/// The first line feed in `hay` and the first bare CR before it (one that no LF
+/// follows; a CR that ends `hay` counts), both found in one pass.
+fn line_end(hay: &[u8]) -> (Option<usize>, Option<usize>) {
+    let mut cr = None;
+    let mut i = 0;
+    while let Some(p) = memchr2(b'\n', b'\r', &hay[i..]) {
+        let j = i + p;
+        if hay[j] == b'\n' {
+            return (Some(j), cr);
+        }
+        if hay.get(j + 1) == Some(&b'\n') {
+            return (Some(j + 1), cr);
+        }
+        cr = cr.or(Some(j));
+        i = j + 1;
+    }
+    (None, cr)
 }
 
 /// Where a header field lies, as absolute offsets: the name is `start..name_end`
@@ -174,16 +197,42 @@ pub(crate) struct FieldPos {
 /// field (no colon, or an empty name or one with bytes outside 33..=126).
 fn field_name(line: &[u8]) -> Option<(usize, usize)> {
     // the common case in one short pass: name bytes right up to the colon
-    let n = line.iter().position(|&b| !NAME_BYTE[usize::from(b)]);
-    if let Some(n) = n
-        && n > 0
-        && line[n] == b':'
-    {
+    let n = name_run(line);
+    if n > 0 && line.get(n) == Some(&b':') {
         return Some((n, n));
     }
     let colon = memchr(b':', line)?;
     let name = line[..colon].trim_ascii_end();
     (!name.is_empty() && name.iter().all(|&b| (33..127).contains(&b))).then_some((name.len(), colon))
+}
+
+/// How many bytes [`NAME_BYTE`] holds from the start of `line`. Eight bytes are
+/// looked at a time while eight remain (a field's line runs on past its name):
+/// a mark for each byte under 33, over 126 or a colon, the lowest one being the
+/// first such byte (a false mark only follows a true one).
+fn name_run(line: &[u8]) -> usize {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+    let mut i = 0;
+    while let Some(w) = line.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let w = u64::from_le_bytes(*w);
+        // under 33 (no high bit: those are marked by `w` itself), 127, ':', 128..
+        let m = ((w.wrapping_sub(ONES * 33) & !w)
+            | zero(w ^ (ONES * 127))
+            | zero(w ^ (ONES * u64::from(b':')))
+            | w)
+            & HIGH;
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    let rest = &line[i..];
+    i + rest
+        .iter()
+        .position(|&b| !NAME_BYTE[usize::from(b)])
+        .unwrap_or(rest.len())
 }
 
 /// Bytes of a field name: 33..=126 without the colon.
@@ -252,7 +301,7 @@ impl Scanner {
             parts: 1,
             bare_lf: false,
             bare_cr: false,
-            no_nl: (0, 0),
+            no_nl: (0, 0, None),
             resume: None,
             nl_dash: NL_DASH.get_or_init(|| memmem::Finder::new(b"\n--")),
         }
@@ -263,19 +312,39 @@ impl Scanner {
         self.started && self.stack.is_empty()
     }
 
-    /// The first line feed in `window`, which starts at `self.pos`; what an
-    /// earlier call found to hold none is not searched again.
-    fn find_nl(&mut self, window: &[u8]) -> Option<usize> {
-        let from = if self.no_nl.0 == self.pos {
-            self.no_nl.1.min(window.len())
-        } else {
-            0
-        };
-        let found = memchr(b'\n', &window[from..]).map(|p| from + p);
-        if found.is_none() {
-            self.no_nl = (self.pos, window.len());
+    /// The first line feed in `window`, which starts at `self.pos`, and the first
+    /// bare CR before it (see [`line_end`]); what an earlier call found to hold no
+    /// line feed is not searched again.
+    #[inline(always)]
+    fn find_nl(&mut self, window: &[u8]) -> (Option<usize>, Option<usize>) {
+        // the common line, not looked at before: the first CR or LF ends it
+        if self.no_nl.0 != self.pos {
+            match memchr2(b'\n', b'\r', window) {
+                Some(j) if window[j] == b'\n' => return (Some(j), None),
+                Some(j) if window.get(j + 1) == Some(&b'\n') => return (Some(j + 1), None),
+                _ => {}
+            }
         }
-        found
+        self.find_nl_resumed(window)
+    }
+
+    /// [`Scanner::find_nl`] from where an earlier call stopped, or for a line
+    /// with a bare CR or no line feed yet.
+    #[inline(never)]
+    fn find_nl_resumed(&mut self, window: &[u8]) -> (Option<usize>, Option<usize>) {
+        let (from, mut cr) = match self.no_nl {
+            (at, n, cr) if at == self.pos && n <= window.len() => (n, cr),
+            _ => (0, None),
+        };
+        let (nl, more) = line_end(&window[from..]);
+        cr = cr.or(more.map(|c| from + c));
+        let nl = nl.map(|p| from + p);
+        if nl.is_none() {
+            // a CR at the end may yet be followed by a line feed: scanned again
+            let n = window.len() - usize::from(window.ends_with(b"\r"));
+            self.no_nl = (self.pos, n, cr.filter(|&c| c < n));
+        }
+        (nl, cr)
     }
 
     fn note_line_end<S: Sink>(&mut self, out: &mut S, buf: &[u8], nl: usize) {
@@ -288,6 +357,13 @@ impl Scanner {
     /// One step over `buf`, the input from `self.pos` on: consumes input, gives
     /// events to `out`, or both. Returns false when nothing more can be done without
     /// more input, or when everything is done (events may have been given even then).
+    ///
+    /// `step` and the per-line paths below it (`headers`, `field_or_end`,
+    /// `end_headers`, `region`, and the tree's `Sink` methods) are inlined into
+    /// the one loop that drives them for each sink: a header field is a few dozen
+    /// instructions of work, and the calls with their register saves per field
+    /// and per event had cost as much again.
+    #[inline(always)]
     pub(crate) fn step<S: Sink>(&mut self, out: &mut S, buf: &[u8], eof: bool) -> bool {
         if !self.started {
             return self.start(out, buf, eof);
@@ -309,7 +385,7 @@ impl Scanner {
             // the decision depends only on the first max_field_bytes + 1
             // bytes, so it is the same for any chunking
             let window = &buf[..buf.len().min(self.limits.max_field_bytes.saturating_add(1))];
-            let nl = self.find_nl(window);
+            let (nl, _) = self.find_nl(window);
             if nl.is_none() && !eof && window.len() == buf.len() {
                 self.started = false;
                 return false;
@@ -329,6 +405,8 @@ impl Scanner {
     }
 
     /// A step in a header block; `buf` starts at `self.pos`.
+    // inlined: see `step`
+    #[inline(always)]
     fn headers<S: Sink>(&mut self, out: &mut S, buf: &[u8], eof: bool) -> bool {
         if self.ctx.skipping {
             return self.skip_field(buf, eof);
@@ -346,14 +424,15 @@ impl Scanner {
         // A line with no line break in its first max_field_bytes + 1 bytes is too long
         // whatever it is; deciding from that window only keeps any chunking equal.
         let window = &buf[..buf.len().min(self.limits.max_field_bytes.saturating_add(1))];
-        let Some(nl) = self.find_nl(window) else {
+        let (nl, cr) = self.find_nl(window);
+        let Some(nl) = nl else {
             if buf.len() > self.limits.max_field_bytes {
                 return self.maybe_too_long(out, buf.len());
             }
             if !eof {
                 return false;
             }
-            return self.field_or_end(out, buf, buf.len(), eof);
+            return self.field_or_end(out, buf, (buf.len(), cr), eof);
         };
         self.note_line_end(out, buf, nl);
         if nl == 0 || (nl == 1 && buf[0] == b'\r') {
@@ -368,10 +447,20 @@ impl Scanner {
             self.pos += nl + 1;
             return true;
         }
-        self.field_or_end(out, buf, nl, eof)
+        self.field_or_end(out, buf, (nl, cr), eof)
     }
 
-    fn field_or_end<S: Sink>(&mut self, out: &mut S, buf: &[u8], nl: usize, eof: bool) -> bool {
+    /// The line `buf[..nl]` (its first bare CR at `cr`) starts a field or ends
+    /// the header block.
+    // inlined: see `step`
+    #[inline(always)]
+    fn field_or_end<S: Sink>(
+        &mut self,
+        out: &mut S,
+        buf: &[u8],
+        (nl, cr): (usize, Option<usize>),
+        eof: bool,
+    ) -> bool {
         let line = &buf[..nl];
         // A delimiter ends the header block even when it looks like a field: a
         // boundary may hold ':' (RFC 2046 section 5.1.1 `bchars`), so `--a:b` is
@@ -388,9 +477,10 @@ impl Scanner {
         // continuation lines count only once the field is known to be kept: a field
         // over max_field_bytes is skipped unread (with or without all of it buffered),
         // so its line endings are never looked at, whatever the chunking.
-        let (mut e, mut bare) = match self.resume.take() {
-            Some((at, e, bare)) if at == self.pos => (e, bare),
-            _ => (nl, None),
+        // The first bare CR of the field is found by the same searches.
+        let (mut e, mut bare, mut cr) = match self.resume.take() {
+            Some((at, e, bare, cr)) if at == self.pos => (e, bare, cr),
+            _ => (nl, None, cr),
         };
         let end = loop {
             let next = e + 1;
@@ -398,20 +488,25 @@ impl Scanner {
                 if eof {
                     break buf.len();
                 }
-                return self.wait_for_field_end(out, buf.len(), (e, bare));
+                return self.wait_for_field_end(out, buf.len(), (e, bare, cr));
             }
             if !is_wsp(buf[next]) {
                 break next;
             }
-            match memchr(b'\n', &buf[next..]) {
+            let (nl, more) = line_end(&buf[next..]);
+            match nl {
                 Some(p) => {
+                    cr = cr.or(more.map(|c| next + c));
                     e = next + p;
                     if bare.is_none() && buf[e - 1] != b'\r' {
                         bare = Some(e);
                     }
                 }
-                None if eof => break buf.len(),
-                None => return self.wait_for_field_end(out, buf.len(), (e, bare)),
+                None if eof => {
+                    cr = cr.or(more.map(|c| next + c));
+                    break buf.len();
+                }
+                None => return self.wait_for_field_end(out, buf.len(), (e, bare, cr)),
             }
         };
         self.ctx.first_line = false;
@@ -438,20 +533,18 @@ impl Scanner {
         if name_len != colon {
             defect(out, DefectKind::ObsoleteHeaderName, start);
         }
-        if let Some(bit) = single_field(name, self.ctx.part_header) {
+        let known = known_field(name);
+        if let Some(i) = known
+            && (i < MESSAGE_ONLY || !self.ctx.part_header)
+        {
+            let bit = 1 << i;
             if self.ctx.seen_single & bit != 0 {
                 defect(out, DefectKind::DuplicateHeaderField, start);
             }
             self.ctx.seen_single |= bit;
         }
-        // Most fields are one line ending in CRLF: one search of the text
-        // before that CRLF settles them; a CR in there (a folded field, or a
-        // bare CR) is then looked at one by one.
-        let field = &buf[..end];
-        let text = field.strip_suffix(b"\r\n").unwrap_or(field);
         if !self.bare_cr
-            && memchr::memchr(b'\r', text).is_some()
-            && let Some(cr) = memchr::memchr_iter(b'\r', field).find(|&i| buf.get(i + 1) != Some(&b'\n'))
+            && let Some(cr) = cr
         {
             self.bare_cr = true;
             defect(out, DefectKind::BareCarriageReturn, start + cr);
@@ -465,7 +558,7 @@ impl Scanner {
             }
         }
         let value = &buf[colon + 1..vend.max(colon + 1)];
-        let is_type = name.eq_ignore_ascii_case(b"content-type") && self.ctx.content_type.is_none();
+        let is_type = known == Some(CONTENT_TYPE) && self.ctx.content_type.is_none();
         // the sink parses the Content-Type once, for itself and for the framing here
         let framing = out.field(
             &FieldPos {
@@ -497,7 +590,7 @@ impl Scanner {
                 None => self.ctx.bad_content_type = true,
             }
             self.ctx.content_type = Some(info);
-        } else if name.eq_ignore_ascii_case(b"content-transfer-encoding") && self.ctx.encoding.is_none() {
+        } else if known == Some(CONTENT_TRANSFER_ENCODING) && self.ctx.encoding.is_none() {
             let v = crate::header::unfold(value);
             self.ctx.encoding = Some(TransferEncoding::from_bytes(&v));
         }
@@ -507,11 +600,16 @@ impl Scanner {
 
     /// The end of the field at `self.pos` is not in the input yet: skip the field
     /// if it is too long already, else keep where the scan got to and wait.
-    fn wait_for_field_end<S: Sink>(&mut self, out: &mut S, have: usize, at: (usize, Option<usize>)) -> bool {
+    fn wait_for_field_end<S: Sink>(
+        &mut self,
+        out: &mut S,
+        have: usize,
+        (e, bare, cr): (usize, Option<usize>, Option<usize>),
+    ) -> bool {
         if self.maybe_too_long(out, have) {
             return true;
         }
-        self.resume = Some((self.pos, at.0, at.1));
+        self.resume = Some((self.pos, e, bare, cr));
         false
     }
 
@@ -559,6 +657,8 @@ impl Scanner {
         }
     }
 
+    // inlined: see `step`
+    #[inline(always)]
     fn end_headers<S: Sink>(&mut self, out: &mut S, body_start: usize) {
         let ctx = std::mem::replace(
             &mut self.ctx,
@@ -732,6 +832,8 @@ impl Scanner {
         true
     }
 
+    // inlined: see `step`
+    #[inline(always)]
     fn region<S: Sink>(&mut self, out: &mut S, buf: &[u8], eof: bool) -> bool {
         let Some(longest) = self.longest_boundary() else {
             if !buf.is_empty() {
@@ -886,41 +988,92 @@ const SINGLE_FIELDS: [&[u8]; 17] = [
 /// Index in [`SINGLE_FIELDS`] of the first field of a message's header only.
 const MESSAGE_ONLY: usize = 6;
 
+/// Index in [`SINGLE_FIELDS`] of Content-Type.
+const CONTENT_TYPE: usize = 0;
+/// Index in [`SINGLE_FIELDS`] of Content-Transfer-Encoding.
+const CONTENT_TRANSFER_ENCODING: usize = 1;
+
 /// The bit of a field named `name` that a header block holds at most once, if it
 /// is one (see [`SINGLE_FIELDS`]); `part_header` for a body part's header.
 pub(crate) fn single_field(name: &[u8], part_header: bool) -> Option<u32> {
-    // every such name starts with one of these letters: most fields cost one test
-    if !matches!(
-        name.first().map(u8::to_ascii_lowercase),
-        Some(b'b' | b'c' | b'd' | b'f' | b'i' | b'm' | b'r' | b's' | b't')
-    ) {
-        return None;
-    }
-    // the names of that length (at most three), by index into SINGLE_FIELDS
-    let candidates: &[usize] = match name.len() {
-        2 => &[10, 11],
-        3 => &[12],
-        4 => &[6, 7],
-        6 => &[8],
-        7 => &[16],
-        8 => &[9],
-        10 => &[2, 13, 15],
-        11 => &[14],
-        12 => &[0, 5],
-        19 => &[3, 4],
-        25 => &[1],
-        _ => return None,
-    };
     let limit = if part_header {
         MESSAGE_ONLY
     } else {
         SINGLE_FIELDS.len()
     };
-    candidates
-        .iter()
-        .copied()
-        .find(|&i| i < limit && SINGLE_FIELDS[i].eq_ignore_ascii_case(name))
-        .map(|i| 1 << i)
+    known_field(name).filter(|&i| i < limit).map(|i| 1 << i)
+}
+
+/// Index in [`SINGLE_FIELDS`] of the field named `name` (any case), if it is one
+/// of them, whatever header it is in. The scanner asks once per field, for the
+/// once-only check and to spot Content-Type and Content-Transfer-Encoding.
+fn known_field(name: &[u8]) -> Option<usize> {
+    // the one name of SINGLE_FIELDS (by index) with this length and first letter
+    // (bit 0x20 makes a letter lowercase, and no other byte a letter); the two
+    // of length 19 differ at their tenth
+    let first = name.first()? | 0x20;
+    let i = match (name.len(), first) {
+        (2, b't') => 10,
+        (2, b'c') => 11,
+        (3, b'b') => 12,
+        (4, b'd') => 6,
+        (4, b'f') => 7,
+        (6, b's') => 8,
+        (7, b's') => 16,
+        (8, b'r') => 9,
+        (10, b'c') => 2,
+        (10, b'm') => 13,
+        (10, b'r') => 15,
+        (11, b'i') => 14,
+        (12, b'c') => 0,
+        (12, b'm') => 5,
+        (19, b'c') if name[9] | 0x20 == b'e' => 3,
+        (19, b'c') => 4,
+        (25, b'c') => 1,
+        _ => return None,
+    };
+    eq_lowercase_name(name, SINGLE_FIELDS[i]).then_some(i)
+}
+
+/// Whether `name` is `lower` in any case, `lower` being as long and made of
+/// lowercase letters and `-` only (a name of [`SINGLE_FIELDS`]). Up to eight bytes
+/// are compared at a time: a byte matches when it equals the letter with bit 0x20
+/// set, and a `-` only itself, so the test is exact for any byte of `name`.
+fn eq_lowercase_name(name: &[u8], lower: &[u8]) -> bool {
+    /// `a` matches `b` (both little-endian words of up to eight bytes).
+    fn eq(a: u64, b: u64) -> bool {
+        // bit 0x20 where `lower` holds a letter (its bit 0x40 moved down)
+        a | ((b & 0x4040_4040_4040_4040) >> 1) == b
+    }
+    /// The `N` bytes of `name` and `lower` at `at` match.
+    fn at<const N: usize>(name: &[u8], lower: &[u8], at: usize) -> bool {
+        let word = |s: &[u8]| {
+            s.get(at..)
+                .and_then(<[u8]>::first_chunk::<N>)
+                .map(|c| c.iter().rev().fold(0u64, |w, &b| w << 8 | u64::from(b)))
+        };
+        matches!((word(name), word(lower)), (Some(a), Some(b)) if eq(a, b))
+    }
+    let n = name.len();
+    if n != lower.len() {
+        return false;
+    }
+    // whole words, then the last one (overlapping the one before)
+    match n {
+        0 | 1 => name.iter().zip(lower).all(|(&a, &b)| eq(a.into(), b.into())),
+        2..4 => at::<2>(name, lower, 0) && at::<2>(name, lower, n - 2),
+        4..8 => at::<4>(name, lower, 0) && at::<4>(name, lower, n - 4),
+        _ => {
+            let mut i = 0;
+            while i + 8 < n {
+                if !at::<8>(name, lower, i) {
+                    return false;
+                }
+                i += 8;
+            }
+            at::<8>(name, lower, n - 8)
+        }
+    }
 }
 
 /// RFC 2046 section 5.1.1: `boundary := 0*69<bchars> bcharsnospace`, so 1 to 70
@@ -953,13 +1106,6 @@ mod tests {
     #[test]
     fn single_field_table_finds_every_name_and_only_those() {
         // The by-length table against a plain search of SINGLE_FIELDS.
-        let linear = |name: &[u8], part: bool| {
-            let limit = if part { MESSAGE_ONLY } else { SINGLE_FIELDS.len() };
-            SINGLE_FIELDS[..limit]
-                .iter()
-                .position(|n| n.eq_ignore_ascii_case(name))
-                .map(|i| 1u32 << i)
-        };
         let mut names: Vec<Vec<u8>> = SINGLE_FIELDS.iter().map(|n| n.to_vec()).collect();
         names.extend(SINGLE_FIELDS.iter().map(|n| n.to_ascii_uppercase()));
         for other in [
@@ -988,7 +1134,71 @@ mod tests {
         }
     }
 
-    use super::{MESSAGE_ONLY, SINGLE_FIELDS, field_name, single_field};
+    use super::{MESSAGE_ONLY, NAME_BYTE, SINGLE_FIELDS, field_name, name_run, single_field};
+    use proptest::prelude::*;
+
+    /// What [`single_field`] answers, by a plain search with the standard library's
+    /// comparison.
+    fn linear(name: &[u8], part: bool) -> Option<u32> {
+        let limit = if part { MESSAGE_ONLY } else { SINGLE_FIELDS.len() };
+        SINGLE_FIELDS[..limit]
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(name))
+            .map(|i| 1u32 << i)
+    }
+
+    #[test]
+    fn single_field_word_compare_agrees_on_every_one_byte_change() {
+        // each name of the table with any one byte replaced by any byte value
+        for n in SINGLE_FIELDS {
+            for at in 0..n.len() {
+                for b in 0..=255u8 {
+                    let mut name = n.to_vec();
+                    name[at] = b;
+                    for part in [false, true] {
+                        assert_eq!(single_field(&name, part), linear(&name, part), "{name:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn name_run_agrees_with_a_byte_search(
+            bytes in proptest::collection::vec(
+                prop_oneof![
+                    Just(b':'), Just(b' '), Just(b'!'), Just(b'~'), Just(127u8), Just(128u8),
+                    Just(0u8), Just(32u8), Just(33u8), Just(0xba_u8), Just(0xa1_u8), any::<u8>(),
+                ],
+                0..12,
+            ),
+            // name bytes first, so that the first other byte falls anywhere
+            lead in proptest::collection::vec(33u8..127, 0..40),
+        ) {
+            let line: Vec<u8> = lead.into_iter().map(|b| if b == b':' { b'x' } else { b }).chain(bytes).collect();
+            let plain = line.iter().position(|&b| !NAME_BYTE[usize::from(b)]).unwrap_or(line.len());
+            prop_assert_eq!(name_run(&line), plain);
+        }
+
+        #[test]
+        fn single_field_agrees_with_a_plain_search(
+            pick in 0..SINGLE_FIELDS.len(),
+            flips in proptest::collection::vec((0..32usize, any::<u8>()), 0..4),
+            other in proptest::collection::vec(any::<u8>(), 0..30),
+            use_other in any::<bool>(),
+            part in any::<bool>(),
+        ) {
+            let mut name = if use_other { other } else { SINGLE_FIELDS[pick].to_vec() };
+            for (at, b) in flips {
+                if let Some(c) = name.get_mut(at) {
+                    // flip the case bit, or put any byte
+                    *c = if b < 128 { *c ^ 0x20 } else { b };
+                }
+            }
+            prop_assert_eq!(single_field(&name, part), linear(&name, part));
+        }
+    }
 
     #[test]
     fn field_names() {

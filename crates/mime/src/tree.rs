@@ -328,6 +328,8 @@ struct TreeSink<'a> {
 }
 
 impl<'a> Sink for TreeSink<'a> {
+    // inlined into the scanner's loop: see `Scanner::step`
+    #[inline(always)]
     fn field(&mut self, f: &FieldPos, content_type: bool) -> Option<Scanned> {
         let input = self.input;
         let value = input.get(f.colon + 1..f.value_end).unwrap_or_default();
@@ -357,6 +359,8 @@ impl<'a> Sink for TreeSink<'a> {
         framing
     }
 
+    // inlined into the scanner's loop: see `Scanner::step`
+    #[inline(always)]
     fn event(&mut self, ev: Ev) {
         let parts = &mut self.parts;
         match ev {

@@ -643,3 +643,74 @@ fn bare_lf_inside_a_skipped_field_is_not_reported() {
         assert_eq!(push_events(&msg, &[n], limits), whole, "chunks of {n}");
     }
 }
+
+/// Header blocks of CR, LF, folding white space, colons and text in any order,
+/// with a nested part, so that bare CRs fall on first lines, continuation lines,
+/// line ends and the end of the input.
+fn cr_heavy_message() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        Just(&b"\r"[..]),
+        Just(&b"\n"[..]),
+        Just(&b"\r\n"[..]),
+        Just(&b"\r\n "[..]),
+        Just(&b"\r\n\t"[..]),
+        Just(&b" "[..]),
+        Just(&b":"[..]),
+        Just(&b"X-A"[..]),
+        Just(&b"Subject"[..]),
+        Just(&b"text"[..]),
+        Just(&b"\r\r\n"[..]),
+        Just(&b"\r\n\r\n--a\r\nX-B: y"[..]),
+    ];
+    (
+        any::<bool>(),
+        prop::collection::vec(piece, 0..40),
+        prop::collection::vec(any::<u8>(), 0..3),
+    )
+        .prop_map(|(multipart, pieces, tail)| {
+            let mut m: Vec<u8> = if multipart {
+                b"Content-Type: multipart/mixed; boundary=a\r\n".to_vec()
+            } else {
+                Vec::new()
+            };
+            m.extend_from_slice(b"Subject: ");
+            m.extend(pieces.concat());
+            m.extend(tail);
+            m
+        })
+}
+
+/// The first bare CR (no LF after it) in the header fields the tree kept, in input
+/// order: what the scanner's fused line search must find, as the plain search of
+/// each whole field found it.
+fn first_bare_cr(msg: &[u8], m: &Message<'_>) -> Option<usize> {
+    m.parts.iter().flat_map(|p| &p.headers).find_map(|h| {
+        h.range
+            .clone()
+            .find(|&i| msg[i] == b'\r' && msg.get(i + 1) != Some(&b'\n'))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    #[test]
+    fn bare_cr_found_with_the_line_end_is_the_first_in_any_field(
+        msg in cr_heavy_message(),
+        sizes in prop::collection::vec(1usize..24, 1..6),
+    ) {
+        let m = Message::parse(&msg);
+        let found: Vec<usize> = m
+            .defects
+            .iter()
+            .filter(|d| d.kind == DefectKind::BareCarriageReturn)
+            .map(|d| d.offset)
+            .collect();
+        prop_assert_eq!(found, first_bare_cr(&msg, &m).into_iter().collect::<Vec<_>>());
+        // and the same at any chunking (small fields and blocks: skipped fields too)
+        for limits in [Limits::default(), Limits { max_field_bytes: 40, max_header_bytes: 120, ..Limits::default() }] {
+            let whole = push_events(&msg, &[msg.len().max(1)], limits);
+            prop_assert_eq!(&whole, &push_events(&msg, &sizes, limits));
+            prop_assert_eq!(&whole, &push_events(&msg, &[1], limits));
+        }
+    }
+}
