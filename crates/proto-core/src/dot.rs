@@ -248,6 +248,87 @@ impl DotDecoder {
         }
     }
 
+    /// The copying counterpart of [`decode`](Self::decode), for input that
+    /// arrives as a borrowed slice: unstuffs body bytes from the front of
+    /// `src` straight into `out` (stuffed dots dropped while copying, so a
+    /// read makes one contiguous piece of body however many dots it holds)
+    /// and returns how many bytes of `src` it consumed. It stops, without
+    /// consuming it, at the first byte that needs a decision it leaves to
+    /// `decode`: a dot at a line start that may begin the terminator, or a
+    /// bare CR or LF. The caller then puts `src[consumed..]` in the buffer
+    /// it passes to `decode`, and reads on from there.
+    ///
+    /// Consumes nothing (returns 0) under [`BareLineEndings::Normalize`],
+    /// after the end, or while `decode` holds a piece back (after an error);
+    /// `decode` also takes that path. Called only while `decode`'s buffer is
+    /// empty, the two give the same body and errors as `decode` alone.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use proto_core::{DotDecoder, DotEvent};
+    ///
+    /// let mut dec = DotDecoder::new();
+    /// let src = b"Hi\r\n..dots\r\n.\r\nQUIT\r\n";
+    /// let mut body = BytesMut::new();
+    /// let n = dec.decode_from(src, &mut body);
+    /// assert_eq!(&body[..], b"Hi\r\n.dots\r\n");
+    /// // The terminator and what follows it go through `decode`.
+    /// let mut buf = BytesMut::from(&src[n..]);
+    /// assert_eq!(dec.decode(&mut buf).unwrap(), Some(DotEvent::End));
+    /// assert_eq!(&buf[..], b"QUIT\r\n");
+    /// ```
+    pub fn decode_from(&mut self, src: &[u8], out: &mut BytesMut) -> usize {
+        if self.ended || self.pending.is_some() || self.policy != BareLineEndings::Reject {
+            return 0;
+        }
+        let mut pos = 0;
+        while pos < src.len() {
+            let rest = &src[pos..];
+            let Some(p) = self.scanner.scan_strict(rest, self.prev1) else {
+                self.copy_out(rest, out);
+                return src.len();
+            };
+            let q = if p == 0 { self.prev1 } else { rest[p - 1] };
+            let q2 = match p {
+                0 => self.prev2,
+                1 => self.prev1,
+                _ => rest[p - 2],
+            };
+            // A stuffed dot, unless it may begin the terminator: `decode`
+            // tells those apart (or waits for the bytes that do).
+            let stuffed = q == LF
+                && rest[p] == DOT
+                && !(q2 == CR
+                    && matches!(
+                        (rest.get(p + 1), rest.get(p + 2)),
+                        (None, _) | (Some(&CR), None | Some(&LF))
+                    ));
+            self.copy_out(&rest[..p], out);
+            if !stuffed {
+                // A bare CR or LF, or the terminator: `decode` reports it.
+                return pos + p;
+            }
+            self.prev2 = self.prev1;
+            self.prev1 = DOT;
+            self.consumed += 1;
+            pos += p + 1;
+        }
+        pos
+    }
+
+    /// Copies body bytes into `out` and updates the line state as
+    /// [`take`](Self::take) does.
+    fn copy_out(&mut self, body: &[u8], out: &mut BytesMut) {
+        let n = body.len();
+        if n == 0 {
+            return;
+        }
+        self.prev2 = if n >= 2 { body[n - 2] } else { self.prev1 };
+        self.prev1 = body[n - 1];
+        self.consumed += n as u64;
+        out.extend_from_slice(body);
+    }
+
     /// Splits `n` bytes off `buf` as body data and updates the line state.
     fn take(&mut self, buf: &mut BytesMut, n: usize) -> Bytes {
         debug_assert!(n > 0);
@@ -851,6 +932,59 @@ pub mod checks {
         run
     }
 
+    /// [`decode_pieces`] as a session fed borrowed slices runs it: each piece
+    /// that arrives while the buffer is empty goes through
+    /// [`DotDecoder::decode_from`] first, and only what that leaves is
+    /// buffered for `decode`.
+    #[must_use]
+    pub fn decode_pieces_copying(policy: BareLineEndings, pieces: &[&[u8]]) -> DecodeRun {
+        let mut dec = DotDecoder::with_policy(policy);
+        let mut buf = BytesMut::new();
+        let mut out = BytesMut::new();
+        let mut run = DecodeRun {
+            body: Vec::new(),
+            ended: false,
+            rest: Vec::new(),
+            errors: 0,
+        };
+        for piece in pieces {
+            if run.ended {
+                run.rest.extend_from_slice(piece);
+                continue;
+            }
+            let taken = if buf.is_empty() {
+                dec.decode_from(piece, &mut out)
+            } else {
+                0
+            };
+            assert!(
+                taken == 0 || policy == BareLineEndings::Reject,
+                "decode_from ran under {policy:?}"
+            );
+            run.body.extend_from_slice(&out.split());
+            buf.extend_from_slice(&piece[taken..]);
+            loop {
+                match dec.decode(&mut buf) {
+                    Ok(Some(DotEvent::Data(d))) => {
+                        assert!(!d.is_empty(), "empty data event");
+                        run.body.extend_from_slice(&d);
+                    }
+                    Ok(Some(DotEvent::End)) => {
+                        run.ended = true;
+                        run.rest.extend_from_slice(&buf.split());
+                        break;
+                    }
+                    Ok(None) => break,
+                    Err(_) => run.errors += 1,
+                }
+            }
+        }
+        if !run.ended {
+            run.rest.extend_from_slice(&buf);
+        }
+        run
+    }
+
     /// Fuzz invariant for [`DotDecoder`]: any chunking gives the same result as
     /// the whole input, and no more than one error is reported per body.
     pub fn dot_decoder(data: &[u8]) {
@@ -887,6 +1021,21 @@ pub mod checks {
             let whole = decode_pieces(policy, &[input]);
             let split = decode_pieces(policy, &chunks(seed, input));
             assert_eq!(whole, split, "chunking changed the decoded body");
+            // The copying path gives the same, whole and split, also after
+            // the clean prefix (which it copies in one go).
+            assert_eq!(decode_pieces_copying(policy, &[input]), whole, "copying, whole");
+            assert_eq!(
+                decode_pieces_copying(policy, &chunks(seed, input)),
+                whole,
+                "copying, split"
+            );
+            let mut prefixed = long[..64 + usize::from(seed) * 4].to_vec();
+            prefixed.extend_from_slice(input);
+            assert_eq!(
+                decode_pieces_copying(policy, &chunks(seed, &prefixed)),
+                decode_pieces(policy, &[&prefixed]),
+                "copying, after clean text"
+            );
             assert!(whole.errors <= 1);
             if policy == BareLineEndings::Normalize {
                 assert_eq!(whole.errors, 0);
@@ -1029,7 +1178,7 @@ pub mod checks {
 
 #[cfg(test)]
 mod tests {
-    use super::checks::{DecodeRun, decode_pieces};
+    use super::checks::{DecodeRun, decode_pieces, decode_pieces_copying};
     use super::*;
 
     /// Byte-at-a-time reference decoder, written straight from the rules in
@@ -1094,9 +1243,19 @@ mod tests {
                 for policy in [BareLineEndings::Reject, BareLineEndings::Normalize] {
                     let expect = reference(&s, policy);
                     assert_eq!(decode_pieces(policy, &[&s]), expect, "whole {s:?} {policy:?}");
+                    assert_eq!(
+                        decode_pieces_copying(policy, &[&s]),
+                        expect,
+                        "copying {s:?} {policy:?}"
+                    );
                     for cut in 1..s.len() {
                         let (a, b) = s.split_at(cut);
                         assert_eq!(decode_pieces(policy, &[a, b]), expect, "split {s:?} at {cut}");
+                        assert_eq!(
+                            decode_pieces_copying(policy, &[a, b]),
+                            expect,
+                            "copying, split {s:?} at {cut}"
+                        );
                     }
                     checked += 1;
                 }
@@ -1104,6 +1263,10 @@ mod tests {
                 let bytes: Vec<&[u8]> = s.chunks(1).collect();
                 assert_eq!(
                     decode_pieces(BareLineEndings::Reject, &bytes),
+                    reference(&s, BareLineEndings::Reject)
+                );
+                assert_eq!(
+                    decode_pieces_copying(BareLineEndings::Reject, &bytes),
                     reference(&s, BareLineEndings::Reject)
                 );
             }
