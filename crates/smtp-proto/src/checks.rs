@@ -196,7 +196,9 @@ impl ServerApp {
     }
 }
 
-fn server_run(cfg: &ServerConfig, pieces: &[&[u8]]) -> (Vec<String>, Vec<u8>, Vec<Vec<u8>>) {
+/// Runs a server over `pieces`, fed through `handle_input` (copying), or
+/// through `handle_input_buf` when `owned` (the reads kept as they are).
+fn server_run(cfg: &ServerConfig, pieces: &[&[u8]], owned: bool) -> (Vec<String>, Vec<u8>, Vec<Vec<u8>>) {
     let now = Instant::now();
     let mut s = ServerSession::new(cfg.clone(), now);
     let mut app = ServerApp::default();
@@ -209,7 +211,11 @@ fn server_run(cfg: &ServerConfig, pieces: &[&[u8]]) -> (Vec<String>, Vec<u8>, Ve
         }
     };
     for p in pieces {
-        s.handle_input(p);
+        if owned {
+            s.handle_input_buf(bytes::BytesMut::from(*p));
+        } else {
+            s.handle_input(p);
+        }
         if let Err(e) = app.drive(&mut s, now) {
             app.log.push(format!("fatal {:?}", e.kind()));
         }
@@ -224,8 +230,9 @@ fn server_run(cfg: &ServerConfig, pieces: &[&[u8]]) -> (Vec<String>, Vec<u8>, Ve
 }
 
 /// Server session oracle: arbitrary client bytes, fed whole and in random
-/// pieces, give the same events, the same replies and the same messages;
-/// every reply line is well formed; nothing panics.
+/// pieces, copied in or handed over as owned buffers, give the same events,
+/// the same replies and the same messages; every reply line is well formed;
+/// nothing panics.
 pub fn server_session(data: &[u8]) {
     let (seed, input) = plan(data);
     let cfg = ServerConfig {
@@ -238,9 +245,11 @@ pub fn server_session(data: &[u8]) {
         },
         ..ServerConfig::default()
     };
-    let whole = server_run(&cfg, &[input]);
-    let split = server_run(&cfg, &chunks(seed, input, 17));
+    let whole = server_run(&cfg, &[input], false);
+    let split = server_run(&cfg, &chunks(seed, input, 17), false);
     assert_eq!(whole, split, "chunking changed the server's behaviour");
+    let owned = server_run(&cfg, &chunks(seed, input, 17), true);
+    assert_eq!(whole, owned, "handle_input_buf changed the server's behaviour");
     let mut rest = &whole.1[..];
     while !rest.is_empty() {
         match Reply::parse(rest) {
@@ -254,7 +263,7 @@ pub fn server_session(data: &[u8]) {
         reject_unsync_pipelining: true,
         ..cfg
     };
-    let _ = server_run(&strict, &chunks(seed, input, 7));
+    let _ = server_run(&strict, &chunks(seed, input, 7), false);
 }
 
 /// A scripted application for a [`ClientSession`]: sends the given messages

@@ -502,6 +502,11 @@ impl LineEndings {
 pub struct ServerSession {
     cfg: ServerConfig,
     input: BytesMut,
+    /// Where `handle_input` unstuffs a DATA body as it copies a read in
+    /// (`DotDecoder::decode_from`); each read's piece is split off at once
+    /// and queued as a `DataChunk`, so the buffer is reused once the
+    /// application drops its chunks.
+    staged: BytesMut,
     framer: LineFramer,
     dot: DotDecoder,
     endings: LineEndings,
@@ -613,6 +618,7 @@ impl ServerSession {
             dot,
             endings: LineEndings::default(),
             input: BytesMut::new(),
+            staged: BytesMut::new(),
             held: BytesMut::new(),
             transmit: proto_core::TransmitQueue::default(),
             events: VecDeque::new(),
@@ -693,7 +699,12 @@ impl ServerSession {
         self.mode == Mode::Closed
     }
 
-    /// Appends bytes received from the client. Never parses, never fails.
+    /// Appends bytes received from the client. Never fails, and parses no
+    /// command: those wait for [`poll_event`](Self::poll_event). Only a DATA
+    /// body read into an empty buffer is unstuffed as it is copied, so the
+    /// read costs one copy and comes out as one [`ServerEvent::DataChunk`]
+    /// however many stuffed dots it holds; the end of the body, a bare CR or
+    /// LF and whatever follows are left to `poll_event`.
     pub fn handle_input(&mut self, data: &[u8]) {
         match self.mode {
             Mode::Closed => {}
@@ -706,7 +717,26 @@ impl ServerSession {
             _ => {
                 self.progress |= !data.is_empty();
                 if !self.flooded(data.len()) {
-                    self.input.extend_from_slice(data);
+                    // A DATA body read into an empty buffer is unstuffed as
+                    // it is copied: one copy, and one chunk per read however
+                    // many stuffed dots it holds. Whatever needs a decision
+                    // (the terminator, a bare CR or LF) stays in `input` for
+                    // `poll_event`, as does everything in any other case.
+                    let mut taken = 0;
+                    if self.mode == Mode::Data
+                        && self.input.is_empty()
+                        && self.pending == Pending::None
+                        && self.txn.abort.is_none()
+                    {
+                        taken = self.dot.decode_from(data, &mut self.staged);
+                        if !self.staged.is_empty() {
+                            // Queued behind any event not yet taken (a
+                            // `DataStart`), ahead of what `input` holds.
+                            let chunk = self.staged.split().freeze();
+                            self.queue_body_chunk(chunk, false);
+                        }
+                    }
+                    self.input.extend_from_slice(&data[taken..]);
                 }
             }
         }

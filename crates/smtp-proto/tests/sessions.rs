@@ -845,9 +845,13 @@ fn handle_input_buf_keeps_the_readers_buffer_and_behaves_like_handle_input() {
         reject_unsync_pipelining: false,
         ..ServerConfig::default()
     };
+    // Body chunk boundaries are not part of the behaviour (the copying path
+    // unstuffs a read into one chunk, the owned one splits at each stuffed
+    // dot): the log holds the body bytes between two other events.
     let run = |pieces: &[&[u8]], owned: bool| {
         let mut s = ServerSession::new(cfg.clone(), t0);
         let mut log = vec![out_of(&mut s)];
+        let mut body = Vec::new();
         for p in pieces {
             if owned {
                 s.handle_input_buf(BytesMut::from(*p));
@@ -855,6 +859,14 @@ fn handle_input_buf_keeps_the_readers_buffer_and_behaves_like_handle_input() {
                 s.handle_input(p);
             }
             while let Some(ev) = s.poll_event().unwrap() {
+                if let ServerEvent::DataChunk(c) = &ev {
+                    body.extend_from_slice(c);
+                    continue;
+                }
+                if !body.is_empty() {
+                    log.push(format!("body {:?}", String::from_utf8_lossy(&body)));
+                    body.clear();
+                }
                 if matches!(
                     ev,
                     ServerEvent::Mail(_) | ServerEvent::Rcpt(_) | ServerEvent::DataEnd
@@ -1364,4 +1376,69 @@ fn client_refuses_paths_over_256_octets() {
         c.send_mail(env, t0).unwrap();
         assert!(out_of(&mut c).starts_with("MAIL FROM:<lll"));
     }
+}
+
+/// The copying `handle_input` unstuffs a DATA body as it copies a read in:
+/// one `DataChunk` per read however many stuffed dots it holds, the same
+/// bytes as the owned path, and the terminator, a bare line ending and
+/// anything after the body still go through the usual path.
+#[test]
+fn copying_input_unstuffs_a_read_into_one_chunk() {
+    let t0 = Instant::now();
+    let start = |s: &mut ServerSession| {
+        s.handle_input(b"EHLO c.example\r\n");
+        server_events(s);
+        for line in [&b"MAIL FROM:<a@b.example>\r\n"[..], b"RCPT TO:<c@d.example>\r\n"] {
+            s.handle_input(line);
+            server_events(s);
+            s.accept().unwrap();
+        }
+        s.handle_input(b"DATA\r\n");
+        assert_eq!(server_events(s), vec!["DataStart"]);
+    };
+    let chunks = |s: &mut ServerSession| {
+        let mut v = Vec::new();
+        while let Some(ev) = s.poll_event().unwrap() {
+            match ev {
+                ServerEvent::DataChunk(c) => v.push(c.to_vec()),
+                other => v.push(format!("{other:?}").into_bytes()),
+            }
+        }
+        v
+    };
+    let mut s = ServerSession::new(ServerConfig::default(), t0);
+    start(&mut s);
+    let read = b"..one\r\n..two\r\n...three\r\nfour\r\n";
+    s.handle_input(read);
+    assert_eq!(s.buffered_input(), 0, "unstuffed as it was copied");
+    assert_eq!(
+        chunks(&mut s),
+        vec![b".one\r\n.two\r\n..three\r\nfour\r\n".to_vec()]
+    );
+    // The terminator arrives in pieces; the pipelined command after it is
+    // read as a command.
+    s.handle_input(b"last\r\n.");
+    assert_eq!(chunks(&mut s), vec![b"last\r\n".to_vec()]);
+    s.handle_input(b"\r");
+    s.handle_input(b"\nNOOP\r\n");
+    assert_eq!(chunks(&mut s), vec![b"DataEnd".to_vec()]);
+    s.accept().unwrap();
+    assert!(chunks(&mut s).is_empty());
+    assert_eq!(s.buffered_input(), 0);
+    let replies = out_of(&mut s);
+    assert!(
+        replies.ends_with(
+            "354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Message accepted\r\n250 2.0.0 Ok\r\n"
+        ),
+        "{replies}"
+    );
+
+    // A bare LF: the bytes before it may go out, the message is refused.
+    let mut s = ServerSession::new(ServerConfig::default(), t0);
+    start(&mut s);
+    out_of(&mut s);
+    s.handle_input(b"fine\r\n..dot\r\nbare\nmore\r\n.\r\n");
+    let got = chunks(&mut s);
+    assert_eq!(got.last().unwrap(), b"DataAborted(BareLineEnding)", "{got:?}");
+    assert!(out_of(&mut s).starts_with("550 5.6.0 "));
 }
