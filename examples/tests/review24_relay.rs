@@ -204,6 +204,38 @@ async fn a_message_with_too_many_received_fields_is_refused() {
     wait_for("the relayed message", || hop.count() == 1).await;
 }
 
+// RFC 6152 3 / RFC 3463 X.6.3: an 8-bit message for a hop without
+// 8BITMIME must not be sent; when it is returned, the status is "5.6.3
+// Conversion required but not supported". maild bounced it with 5.6.7,
+// which RFC 6531 gives to non-ASCII addresses, not to 8-bit content.
+#[tokio::test]
+async fn an_8bit_message_for_a_7bit_hop_bounces_with_5_6_3() {
+    let hop = Hop::start("250-hop\r\n250 SIZE 1000000\r\n", accept_all).await;
+    let m = relay_to("8bit", &hop);
+    let (codes, code) = submit(
+        m.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["far@c.test"],
+        "Subject: caf\u{e9}\r\n\r\nna\u{ef}ve\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250], 250));
+    wait_for("the bounce", || reports(&m).len() == 1).await;
+    let report = &reports(&m)[0];
+    assert!(
+        report.contains("Final-Recipient: rfc822; far@c.test\r\nAction: failed\r\nStatus: 5.6.3\r\n"),
+        "{report}"
+    );
+    assert_eq!(hop.count(), 0, "no 8-bit data to a 7-bit hop");
+    assert!(
+        hop.commands().iter().all(|c| !c.starts_with("MAIL")),
+        "{:?}",
+        hop.commands()
+    );
+}
+
 fn flaky(addr: &str, n: usize) -> &'static str {
     match (addr, n) {
         ("flaky@c.test", 0) => "451 4.3.0 try later\r\n",

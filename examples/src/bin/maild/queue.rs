@@ -845,10 +845,15 @@ async fn deliver_to(
                     if let Err(e) = s.send_mail(client_envelope(env, rcpts, size, dsn), Instant::now()) {
                         // The hop cannot take this message: too large for its
                         // SIZE, or it lacks 8BITMIME/SMTPUTF8/BINARYMIME
-                        // (RFC 6152 3, RFC 6531 3.4, RFC 3030 3).
+                        // (RFC 6152 3, RFC 6531 3.2, RFC 3030 3). 8-bit or
+                        // binary content would have to be converted, which
+                        // this relay does not do (RFC 3463 X.6.3); a UTF-8
+                        // address or header has no ASCII form (RFC 6531
+                        // 3.2, RFC 6533: X.6.7).
                         let status = match e {
                             smtp_proto::UsageError::TooLarge => "5.3.4",
-                            smtp_proto::UsageError::MissingExtension(_) => "5.6.7",
+                            smtp_proto::UsageError::MissingExtension("SMTPUTF8") => "5.6.7",
+                            smtp_proto::UsageError::MissingExtension(_) => "5.6.3",
                             _ => "5.5.0",
                         };
                         let o = Outcome::Permanent(554, format!("{status} cannot be sent to {host}: {e}"));
