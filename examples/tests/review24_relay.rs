@@ -236,6 +236,42 @@ async fn an_8bit_message_for_a_7bit_hop_bounces_with_5_6_3() {
     );
 }
 
+// RFC 6531 3.2: a hop without SMTPUTF8 must not get internationalized
+// addresses or headers, but "for addresses and messages that do not require
+// an SMTPUTF8 extension" nothing changes. maild passed the SMTPUTF8 flag of
+// the incoming transaction on as a must, so an all-ASCII message whose
+// client merely said SMTPUTF8 bounced (5.6.7) at every hop without the
+// extension. Now it goes without the parameter; a non-ASCII address still
+// bounces with 5.6.7.
+#[tokio::test]
+async fn smtputf8_is_needed_only_by_a_message_that_is_internationalized() {
+    let hop = Hop::start("250-hop\r\n250-8BITMIME\r\n250 DSN\r\n", accept_all).await;
+    let m = relay_to("utf8", &hop);
+    let mut c = logged_in(&m).await;
+    assert_eq!(c.cmd("MAIL FROM:<alice@a.test> SMTPUTF8").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<far@c.test>").await.0, 250);
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    assert_eq!(c.cmd("Subject: plain\r\n\r\nascii only\r\n.").await.0, 250);
+    wait_for("the relayed message", || hop.count() == 1).await;
+    let mail = hop
+        .commands()
+        .into_iter()
+        .find(|c| c.starts_with("MAIL"))
+        .unwrap();
+    assert!(!mail.contains("SMTPUTF8"), "{mail}");
+
+    // A UTF-8 recipient needs the extension: returned with 5.6.7.
+    assert_eq!(c.cmd("MAIL FROM:<alice@a.test> SMTPUTF8").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<j\u{f6}rg@c.test>").await.0, 250);
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    assert_eq!(c.cmd("Subject: plain\r\n\r\nascii only\r\n.").await.0, 250);
+    c.cmd("QUIT").await;
+    wait_for("the bounce", || reports(&m).len() == 1).await;
+    let report = &reports(&m)[0];
+    assert!(report.contains("Action: failed\r\nStatus: 5.6.7\r\n"), "{report}");
+    assert_eq!(hop.count(), 1);
+}
+
 fn flaky(addr: &str, n: usize) -> &'static str {
     match (addr, n) {
         ("flaky@c.test", 0) => "451 4.3.0 try later\r\n",

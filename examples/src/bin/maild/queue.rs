@@ -726,9 +726,29 @@ fn interrupted() -> io::Error {
     io::Error::new(io::ErrorKind::Interrupted, "shutting down")
 }
 
+/// True when relaying the message to `rcpts` needs SMTPUTF8 (RFC 6531
+/// 3.2): a UTF-8 address in the envelope (ORCPT included), or content that
+/// is not all ASCII, which may hold UTF-8 header fields at any level of
+/// its MIME structure (RFC 6532).
+fn internationalized(env: &Envelope, rcpts: &[&Recipient]) -> bool {
+    env.eight_bit
+        || env.binary
+        || !env.sender.is_ascii()
+        || rcpts
+            .iter()
+            .any(|r| !r.address.is_ascii() || r.orcpt.as_ref().is_some_and(|(_, a)| !a.is_ascii()))
+}
+
 /// The transaction for one next hop: DSN parameters (RET, ENVID, NOTIFY,
-/// ORCPT) only when it offers DSN, which then takes over any success report.
-fn client_envelope(env: &Envelope, rcpts: &[&Recipient], size: u64, dsn: bool) -> smtp_proto::Envelope {
+/// ORCPT) only when it offers DSN, which then takes over any success
+/// report; SMTPUTF8 when `smtputf8`.
+fn client_envelope(
+    env: &Envelope,
+    rcpts: &[&Recipient],
+    size: u64,
+    dsn: bool,
+    smtputf8: bool,
+) -> smtp_proto::Envelope {
     smtp_proto::Envelope {
         from: env.sender.clone(),
         recipients: rcpts
@@ -745,7 +765,7 @@ fn client_envelope(env: &Envelope, rcpts: &[&Recipient], size: u64, dsn: bool) -
         } else {
             env.eight_bit.then_some(BodyType::EightBitMime)
         },
-        smtputf8: env.smtputf8,
+        smtputf8,
         ret: env.ret.filter(|_| dsn),
         envid: env.envid.clone().filter(|_| dsn),
         ..smtp_proto::Envelope::default()
@@ -842,7 +862,13 @@ async fn deliver_to(
                     }
                     sent = true;
                     dsn = s.capabilities().has(&EhloKeyword::Dsn);
-                    if let Err(e) = s.send_mail(client_envelope(env, rcpts, size, dsn), Instant::now()) {
+                    // SMTPUTF8 is a must only for a message that needs it
+                    // (RFC 6531 3.2); to a hop without it, one that does
+                    // not goes as any other.
+                    let utf8 = env.smtputf8
+                        && (s.capabilities().has(&EhloKeyword::SmtpUtf8) || internationalized(env, rcpts));
+                    let envelope = client_envelope(env, rcpts, size, dsn, utf8);
+                    if let Err(e) = s.send_mail(envelope, Instant::now()) {
                         // The hop cannot take this message: too large for its
                         // SIZE, or it lacks 8BITMIME/SMTPUTF8/BINARYMIME
                         // (RFC 6152 3, RFC 6531 3.2, RFC 3030 3). 8-bit or
