@@ -272,6 +272,52 @@ async fn smtputf8_is_needed_only_by_a_message_that_is_internationalized() {
     assert_eq!(hop.count(), 1);
 }
 
+fn null_mx_zone(name: &str, qtype: u16) -> Option<Vec<(u16, Vec<u8>)>> {
+    match (name, qtype) {
+        // RFC 7505 3: one MX record, preference 0, exchange ".".
+        ("c.test", 15) => Some(vec![(15, vec![0, 0, 0])]),
+        ("c.test", _) => Some(vec![(1, vec![127, 0, 0, 1])]),
+        _ => None,
+    }
+}
+
+// RFC 7505 4.1 (with RFC 7504): mail for a domain with a null MX is
+// returned at once with status 5.1.10 ("Recipient address has null MX").
+// maild returned it with 5.1.2 (bad destination system address), which
+// hides why.
+#[tokio::test]
+async fn a_null_mx_domain_is_returned_with_5_1_10() {
+    let dns = fake_dns_server(null_mx_zone).await.to_string();
+    let m = Maild::start(
+        &temp_dir("nullmx"),
+        0,
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--dns-server",
+            &dns,
+            "--allow-internal-relay",
+        ],
+    );
+    let (codes, code) = submit(
+        m.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["nobody@c.test"],
+        "Subject: void\r\n\r\nnowhere\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250], 250));
+    wait_for("the bounce", || reports(&m).len() == 1).await;
+    let report = &reports(&m)[0];
+    assert!(
+        report.contains("Final-Recipient: rfc822; nobody@c.test\r\nAction: failed\r\nStatus: 5.1.10\r\n"),
+        "{report}"
+    );
+    assert_eq!(m.queued(), 0);
+}
+
 fn flaky(addr: &str, n: usize) -> &'static str {
     match (addr, n) {
         ("flaky@c.test", 0) => "451 4.3.0 try later\r\n",

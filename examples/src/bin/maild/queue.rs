@@ -621,6 +621,11 @@ async fn deliver_domain(
                 Err(e @ mx::MxError::LoopsBack(_)) => {
                     return all(Outcome::Permanent(0, format!("5.4.6 {e}")));
                 }
+                // RFC 7505 4.1 and RFC 7504: X.1.10, recipient address
+                // has null MX.
+                Err(e @ mx::MxError::NullMx(_)) => {
+                    return all(Outcome::Permanent(0, format!("5.1.10 {e}")));
+                }
                 Err(e) if e.is_permanent() => return all(Outcome::Permanent(0, format!("5.1.2 {e}"))),
                 Err(e) => return all(Outcome::Temporary(e.to_string())),
             }
