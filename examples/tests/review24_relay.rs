@@ -396,3 +396,55 @@ async fn a_failing_null_sender_message_is_not_reported() {
     assert!(reports(&m).is_empty());
     assert_eq!(m.queued(), 0, "no report queued either");
 }
+
+fn one_refused(addr: &str, _: usize) -> &'static str {
+    if addr == "bad@c.test" {
+        "550 5.1.1 no such user\r\n"
+    } else {
+        "250 2.1.5 ok\r\n"
+    }
+}
+
+// README durability rules / RFC 5321 6.1: once a hop accepted a recipient,
+// the message must not go to it again. When every recipient was settled
+// but the failure report could not be stored (here: the sender's Maildir
+// is broken), the message stayed queued with its envelope as it was before
+// the attempt, every recipient still pending, and was tried again a second
+// later: the recipient that had accepted it got it again, every second. The
+// settled state is now recorded before the report, so only the report is
+// tried again.
+#[tokio::test]
+async fn a_report_that_cannot_be_stored_does_not_resend_the_message() {
+    let hop = Hop::start("250-hop\r\n250 8BITMIME\r\n", one_refused).await;
+    let m = relay_to("report-fails", &hop);
+    let maildir = m.maildir("alice@a.test");
+    std::fs::create_dir_all(maildir.join("new")).unwrap();
+    std::fs::create_dir_all(maildir.join("cur")).unwrap();
+    let _ = std::fs::remove_dir_all(maildir.join("tmp"));
+    std::fs::write(maildir.join("tmp"), b"not a directory").unwrap();
+    let (codes, code) = submit(
+        m.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["ok@c.test", "bad@c.test"],
+        "Subject: once\r\n\r\nonly once\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250, 250], 250));
+    wait_for("the delivery", || hop.count() == 1).await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert_eq!(hop.count(), 1, "the accepted recipient got the message again");
+    assert_eq!(m.queued(), 1, "kept for its report");
+    // The Maildir mended, the report goes, and the message still once.
+    std::fs::remove_file(maildir.join("tmp")).unwrap();
+    std::fs::create_dir(maildir.join("tmp")).unwrap();
+    wait_for("the report", || reports(&m).len() == 1).await;
+    wait_for("the queue emptied", || m.queued() == 0).await;
+    let report = &reports(&m)[0];
+    assert!(
+        report.contains("Final-Recipient: rfc822; bad@c.test\r\nAction: failed\r\nStatus: 5.1.1\r\n"),
+        "{report}"
+    );
+    assert_eq!(hop.count(), 1);
+}

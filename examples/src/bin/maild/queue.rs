@@ -514,6 +514,13 @@ fn finish(shared: &Shared, id: &str, env: &Envelope, path: &std::path::Path, now
         if env.sender.is_empty() {
             tracing::warn!(%id, "report for a null sender dropped");
         } else {
+            // The settled recipients are recorded before the report: if it
+            // cannot be stored (or the process dies before the message
+            // leaves the queue), only the report is tried again, never
+            // the delivery to a hop that accepted it (RFC 5321 6.1).
+            if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, env)) {
+                tracing::error!(%id, error = %e, "updating the spool");
+            }
             let full = env.ret == Some(Ret::Full) && lines.iter().any(|l| l.action == dsn::Action::Failed);
             let original = head_of(path, full);
             let cx = dsn::Context {
