@@ -26,8 +26,22 @@ struct Hop {
     messages: Arc<Mutex<Vec<String>>>,
 }
 
+/// How a scripted hop answers a MAIL: how many MAIL commands it had before.
+type MailRule = fn(usize) -> &'static str;
+
+fn mail_ok(_: usize) -> &'static str {
+    "250 2.1.0 ok\r\n"
+}
+
 impl Hop {
     async fn start(ehlo: &'static str, rcpt: RcptRule) -> Hop {
+        Hop::scripted(ehlo, mail_ok, rcpt).await
+    }
+
+    /// As [`start`](Self::start), with MAIL answered by `mail`; after a
+    /// refused MAIL every RCPT gets 503 (as a real server answers
+    /// pipelined commands).
+    async fn scripted(ehlo: &'static str, mail: MailRule, rcpt: RcptRule) -> Hop {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let hop = Hop {
             port: l.local_addr().unwrap().port(),
@@ -36,15 +50,18 @@ impl Hop {
         };
         let (commands, messages) = (hop.commands.clone(), hop.messages.clone());
         let seen: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let mails = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         tokio::spawn(async move {
             while let Ok((tcp, _)) = l.accept().await {
-                let (commands, messages, seen) = (commands.clone(), messages.clone(), seen.clone());
+                let (commands, messages, seen, mails) =
+                    (commands.clone(), messages.clone(), seen.clone(), mails.clone());
                 tokio::spawn(async move {
                     let (r, mut w) = tcp.into_split();
                     let mut r = tokio::io::BufReader::new(r);
                     let _ = w.write_all(b"220 hop ESMTP\r\n").await;
                     let mut line = String::new();
                     let mut accepted = 0;
+                    let mut in_txn = false;
                     loop {
                         line.clear();
                         if r.read_line(&mut line).await.unwrap_or(0) == 0 {
@@ -56,7 +73,11 @@ impl Hop {
                             ehlo.to_owned()
                         } else if cmd.starts_with("MAIL") {
                             accepted = 0;
-                            "250 2.1.0 ok\r\n".into()
+                            let a = mail(mails.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+                            in_txn = a.starts_with('2');
+                            a.into()
+                        } else if cmd.starts_with("RCPT") && !in_txn {
+                            "503 5.5.1 MAIL first\r\n".into()
                         } else if cmd.starts_with("RCPT") {
                             let addr = line
                                 .split('<')
@@ -76,7 +97,9 @@ impl Hop {
                             }
                             a.into()
                         } else if cmd == "DATA" {
-                            if accepted == 0 {
+                            if !in_txn {
+                                "503 5.5.1 MAIL first\r\n".into()
+                            } else if accepted == 0 {
                                 "554 5.5.1 no valid recipients\r\n".into()
                             } else {
                                 let _ = w.write_all(b"354 go on\r\n").await;
@@ -92,6 +115,7 @@ impl Hop {
                                     body.push_str(&line);
                                 }
                                 messages.lock().unwrap().push(body);
+                                in_txn = false;
                                 "250 2.0.0 taken\r\n".into()
                             }
                         } else if cmd == "QUIT" {
@@ -447,4 +471,49 @@ async fn a_report_that_cannot_be_stored_does_not_resend_the_message() {
         "{report}"
     );
     assert_eq!(hop.count(), 1);
+}
+
+fn busy_first(n: usize) -> &'static str {
+    if n == 0 {
+        "451 4.3.0 busy, try later\r\n"
+    } else {
+        "250 2.1.0 ok\r\n"
+    }
+}
+
+// RFC 2920 3.1 / RFC 5321 4.5.4: with PIPELINING, a refused MAIL makes
+// the server refuse the pipelined RCPTs too (503, "MAIL first"): those
+// replies say nothing about the recipients, the transaction failed with
+// the MAIL's reply. maild took each 503 as the recipient's own permanent
+// refusal: a MAIL answered 451 (try later) bounced every recipient.
+#[tokio::test]
+async fn a_temporary_mail_refusal_with_pipelining_is_retried_not_bounced() {
+    let hop = Hop::scripted(
+        "250-hop\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
+        busy_first,
+        accept_all,
+    )
+    .await;
+    let m = relay_to("mail-451", &hop);
+    let (codes, code) = submit(
+        m.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["far@c.test"],
+        "Subject: later\r\n\r\nplease retry\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250], 250));
+    wait_for("the delivery at the retry, or a bounce", || {
+        hop.count() == 1 || !reports(&m).is_empty()
+    })
+    .await;
+    assert!(reports(&m).is_empty(), "bounced: {:?}", reports(&m));
+    wait_for("the queue emptied", || m.queued() == 0).await;
+    assert!(
+        hop.commands().iter().any(|c| c.starts_with("RCPT")),
+        "the RCPT was pipelined after the refused MAIL: {:?}",
+        hop.commands()
+    );
 }

@@ -921,7 +921,11 @@ async fn deliver_to(
                     results.iter_mut().for_each(|x| *x = Some(o.clone()));
                 }
                 ClientEvent::RcptResult { index, reply } if !reply.is_positive() => {
-                    if let Some(slot) = results.get_mut(index) {
+                    // After a refused MAIL, pipelined RCPTs are refused for
+                    // want of a transaction (503): the MAIL's reply, set
+                    // for every recipient already, is what happened
+                    // (RFC 2920 3.1).
+                    if let Some(slot @ None) = results.get_mut(index) {
                         *slot = Some(outcome_of(&reply, dsn));
                     }
                 }
