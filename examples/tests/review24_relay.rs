@@ -517,3 +517,50 @@ async fn a_temporary_mail_refusal_with_pipelining_is_retried_not_bounced() {
         hop.commands()
     );
 }
+
+fn too_many(addr: &str, n: usize) -> &'static str {
+    match (addr, n) {
+        ("second@c.test", 0) => "552 5.5.3 Too many recipients\r\n",
+        _ => "250 2.1.5 ok\r\n",
+    }
+}
+
+// RFC 5321 4.5.3.1.10: a 552 to RCPT is the "too many recipients" code of
+// RFC 821, which "Clients SHOULD treat ... as a temporary, rather than
+// permanent, failure". maild bounced the recipient; it now stays queued
+// and gets the message in a later transaction.
+#[tokio::test]
+async fn a_552_to_rcpt_is_temporary() {
+    let hop = Hop::start("250-hop\r\n250 8BITMIME\r\n", too_many).await;
+    let m = relay_to("552", &hop);
+    let (codes, code) = submit(
+        m.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["first@c.test", "second@c.test"],
+        "Subject: many\r\n\r\nfor both\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250, 250], 250));
+    wait_for("two transactions, or a bounce", || {
+        hop.count() == 2 || !reports(&m).is_empty()
+    })
+    .await;
+    assert!(reports(&m).is_empty(), "bounced: {:?}", reports(&m));
+    wait_for("the queue emptied", || m.queued() == 0).await;
+    let rcpts: Vec<String> = hop
+        .commands()
+        .into_iter()
+        .filter(|c| c.starts_with("RCPT"))
+        .collect();
+    assert_eq!(
+        rcpts,
+        [
+            "RCPT TO:<first@c.test>",
+            "RCPT TO:<second@c.test>",
+            "RCPT TO:<second@c.test>"
+        ],
+        "the accepted recipient once"
+    );
+}

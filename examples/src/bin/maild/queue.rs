@@ -103,8 +103,13 @@ fn outcome_of(r: &Reply, dsn: bool) -> Outcome {
     } else if r.is_permanent() {
         Outcome::Permanent(r.code(), reply_text(r))
     } else {
-        Outcome::Temporary(format!("{} {}", r.code(), reply_text(r)))
+        temporary(r)
     }
+}
+
+/// A reply taken as a temporary failure, whatever its code.
+fn temporary(r: &Reply) -> Outcome {
+    Outcome::Temporary(format!("{} {}", r.code(), reply_text(r)))
 }
 
 /// When each queued message is next due (Unix seconds), kept in memory so
@@ -926,7 +931,14 @@ async fn deliver_to(
                     // for every recipient already, is what happened
                     // (RFC 2920 3.1).
                     if let Some(slot @ None) = results.get_mut(index) {
-                        *slot = Some(outcome_of(&reply, dsn));
+                        *slot = Some(if reply.code() == 552 {
+                            // RFC 821's "too many recipients", which RFC
+                            // 5321 4.5.3.1.10 has clients treat as
+                            // temporary: sent in a later transaction.
+                            temporary(&reply)
+                        } else {
+                            outcome_of(&reply, dsn)
+                        });
                     }
                 }
                 ClientEvent::SendBody => {
