@@ -564,3 +564,27 @@ async fn a_552_to_rcpt_is_temporary() {
         "the accepted recipient once"
     );
 }
+
+// Checked, found right: RFC 1870 6.1: a message larger than the hop's
+// SIZE is not sent; it is returned at once with 5.3.4 (RFC 3463: message
+// too big for system).
+#[tokio::test]
+async fn a_message_over_the_hops_size_is_returned() {
+    let hop = Hop::start("250-hop\r\n250-8BITMIME\r\n250 SIZE 64\r\n", accept_all).await;
+    let m = relay_to("size", &hop);
+    let (codes, code) = submit(
+        m.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["far@c.test"],
+        "Subject: big\r\n\r\nmore than sixty-four bytes with the trace field added\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250], 250));
+    wait_for("the bounce", || reports(&m).len() == 1).await;
+    let report = &reports(&m)[0];
+    assert!(report.contains("Action: failed\r\nStatus: 5.3.4\r\n"), "{report}");
+    assert!(hop.commands().iter().all(|c| !c.starts_with("MAIL")));
+    wait_for("the queue emptied", || m.queued() == 0).await;
+}
