@@ -588,3 +588,58 @@ async fn a_message_over_the_hops_size_is_returned() {
     assert!(hop.commands().iter().all(|c| !c.starts_with("MAIL")));
     wait_for("the queue emptied", || m.queued() == 0).await;
 }
+
+fn one_refused_one_deferred(addr: &str, _: usize) -> &'static str {
+    if addr == "bad@c.test" {
+        "550 5.1.1 no such user\r\n"
+    } else {
+        "451 4.3.0 try later\r\n"
+    }
+}
+
+// RFC 5321 6.1 ("If there is a delivery failure after acceptance of a
+// message, the receiver-SMTP MUST formulate and mail a notification
+// message"): a recipient refused for good was reported only when every
+// other recipient of the message was settled too, so a sender learnt of a
+// hard failure days late (at the give-up time) whenever another recipient
+// was being retried. The failure is now reported after the attempt that
+// found it, once (the spool remembers it was reported).
+#[tokio::test]
+async fn a_permanent_failure_is_reported_while_others_are_retried() {
+    let hop = Hop::start("250-hop\r\n250 8BITMIME\r\n", one_refused_one_deferred).await;
+    let m = relay_to("early-bounce", &hop);
+    let (codes, code) = submit(
+        m.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["later@c.test", "bad@c.test"],
+        "Subject: mixed\r\n\r\none fails, one waits\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250, 250], 250));
+    wait_for("the failure report", || reports(&m).len() == 1).await;
+    let report = &reports(&m)[0];
+    assert!(
+        report.contains("Final-Recipient: rfc822; bad@c.test\r\nAction: failed\r\nStatus: 5.1.1\r\n"),
+        "{report}"
+    );
+    assert!(!report.contains("later@c.test"), "{report}");
+    assert_eq!(m.queued(), 1, "still retrying later@c.test");
+    // Later attempts do not report it again.
+    wait_for("two more attempts", || {
+        hop.commands()
+            .iter()
+            .filter(|c| c.contains("later@c.test"))
+            .count()
+            >= 3
+    })
+    .await;
+    assert_eq!(reports(&m).len(), 1);
+    let rcpts: Vec<String> = hop
+        .commands()
+        .into_iter()
+        .filter(|c| c.contains("bad@c.test"))
+        .collect();
+    assert_eq!(rcpts.len(), 1, "the refused recipient is not tried again");
+}

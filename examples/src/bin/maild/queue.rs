@@ -406,6 +406,10 @@ async fn attempt(
             Some(next) => {
                 env.next_attempt = next;
                 delay_report(shared, q, id, &mut env, &path, now);
+                // Recipients settled now are reported now, not when the
+                // last one is (RFC 5321 6.1); one not stored is tried
+                // again after the next attempt.
+                report_settled(shared, id, &mut env, &path, now);
                 if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, &env)) {
                     tracing::error!(%id, error = %e, "updating the spool");
                 }
@@ -428,7 +432,7 @@ async fn attempt(
         }
     }
     // Kept (a report could not be stored): tried again at once.
-    (!finish(shared, id, &env, &path, now)).then_some(now)
+    (!finish(shared, id, &mut env, &path, now)).then_some(now)
 }
 
 /// Sends the one "delayed" report (RFC 3464) once the message has waited
@@ -493,61 +497,86 @@ fn head_of(path: &std::path::Path, whole: bool) -> Vec<u8> {
     head
 }
 
-/// Every recipient is done: report failures and relays without DSN as their
-/// NOTIFY asks, then drop the message. False when it stays queued.
-fn finish(shared: &Shared, id: &str, env: &Envelope, path: &std::path::Path, now: u64) -> bool {
-    let lines: Vec<dsn::Line<'_>> = env
-        .recipients
-        .iter()
-        .filter_map(|r| match &r.status {
-            RcptStatus::Failed { code, text } if r.wants(Report::Failure) => Some(dsn::Line {
-                rcpt: r,
-                action: dsn::Action::Failed,
-                code: *code,
-                text,
-            }),
-            RcptStatus::Relayed if r.wants(Report::Success) => Some(dsn::Line {
-                rcpt: r,
-                action: dsn::Action::Relayed,
-                code: 250,
-                text: "2.0.0 relayed to a server without DSN",
-            }),
-            _ => None,
-        })
-        .collect();
-    if !lines.is_empty() {
-        if env.sender.is_empty() {
-            tracing::warn!(%id, "report for a null sender dropped");
-        } else {
-            // The settled recipients are recorded before the report: if it
-            // cannot be stored (or the process dies before the message
-            // leaves the queue), only the report is tried again, never
-            // the delivery to a hop that accepted it (RFC 5321 6.1).
-            if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, env)) {
-                tracing::error!(%id, error = %e, "updating the spool");
+/// Reports the recipients settled and not reported yet: failures, and
+/// relays to hops without DSN, as their NOTIFY asks; marks them reported.
+/// False when the report could not be stored (they stay unreported).
+fn report_settled(shared: &Shared, id: &str, env: &mut Envelope, path: &std::path::Path, now: u64) -> bool {
+    let due = |r: &Recipient| {
+        !r.reported
+            && match r.status {
+                RcptStatus::Failed { .. } => r.wants(Report::Failure),
+                RcptStatus::Relayed => r.wants(Report::Success),
+                _ => false,
             }
-            let full = env.ret == Some(Ret::Full) && lines.iter().any(|l| l.action == dsn::Action::Failed);
-            let original = head_of(path, full);
-            let cx = dsn::Context {
-                hostname: &shared.hostname,
-                env,
-                original: &original,
-                full,
-                retry_until: None,
-                now,
-            };
-            match dsn::report(&cx, &lines) {
-                Ok(report) => {
-                    if let Err(e) = send_report(shared, &env.sender, &report) {
-                        // Keep the message so the report is tried again later.
-                        tracing::error!(%id, error = %e, "report could not be stored");
-                        return false;
-                    }
-                    tracing::info!(%id, to = %env.sender, "report sent");
-                }
-                Err(e) => tracing::error!(%id, error = %e, "report could not be built"),
-            }
+    };
+    if !env.recipients.iter().any(due) {
+        return true;
+    }
+    if env.sender.is_empty() {
+        tracing::warn!(%id, "report for a null sender dropped");
+    } else {
+        // The settled recipients are recorded before the report: if it
+        // cannot be stored (or the process dies before the message
+        // leaves the queue), only the report is tried again, never the
+        // delivery to a hop that accepted it (RFC 5321 6.1).
+        if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, env)) {
+            tracing::error!(%id, error = %e, "updating the spool");
         }
+        let lines: Vec<dsn::Line<'_>> = env
+            .recipients
+            .iter()
+            .filter(|r| due(r))
+            .filter_map(|r| match &r.status {
+                RcptStatus::Failed { code, text } => Some(dsn::Line {
+                    rcpt: r,
+                    action: dsn::Action::Failed,
+                    code: *code,
+                    text,
+                }),
+                RcptStatus::Relayed => Some(dsn::Line {
+                    rcpt: r,
+                    action: dsn::Action::Relayed,
+                    code: 250,
+                    text: "2.0.0 relayed to a server without DSN",
+                }),
+                _ => None,
+            })
+            .collect();
+        let full = env.ret == Some(Ret::Full) && lines.iter().any(|l| l.action == dsn::Action::Failed);
+        let original = head_of(path, full);
+        let cx = dsn::Context {
+            hostname: &shared.hostname,
+            env,
+            original: &original,
+            full,
+            retry_until: None,
+            now,
+        };
+        match dsn::report(&cx, &lines) {
+            Ok(report) => {
+                if let Err(e) = send_report(shared, &env.sender, &report) {
+                    // Left unreported, so the report is tried again later.
+                    tracing::error!(%id, error = %e, "report could not be stored");
+                    return false;
+                }
+                tracing::info!(%id, to = %env.sender, "report sent");
+            }
+            Err(e) => tracing::error!(%id, error = %e, "report could not be built"),
+        }
+    }
+    for r in &mut env.recipients {
+        if due(r) {
+            r.reported = true;
+        }
+    }
+    true
+}
+
+/// Every recipient is done: report those not reported yet, then drop the
+/// message. False when it stays queued.
+fn finish(shared: &Shared, id: &str, env: &mut Envelope, path: &std::path::Path, now: u64) -> bool {
+    if !report_settled(shared, id, env, path, now) {
+        return false;
     }
     match tokio::task::block_in_place(|| shared.spool.remove(id)) {
         Ok(()) => true,
