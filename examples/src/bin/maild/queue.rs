@@ -928,7 +928,9 @@ async fn deliver_to(
                             smtp_proto::UsageError::MissingExtension(_) => "5.6.3",
                             _ => "5.5.0",
                         };
-                        let o = Outcome::Permanent(554, format!("{status} cannot be sent to {host}: {e}"));
+                        // No reply code: the hop said nothing (RFC 3464
+                        // 2.3.6), this relay found it.
+                        let o = Outcome::Permanent(0, format!("{status} cannot be sent to {host}: {e}"));
                         results.iter_mut().for_each(|r| *r = Some(o.clone()));
                         done = true;
                         let _ = s.quit(Instant::now());
