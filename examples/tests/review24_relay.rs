@@ -649,3 +649,51 @@ async fn a_permanent_failure_is_reported_while_others_are_retried() {
         .collect();
     assert_eq!(rcpts.len(), 1, "the refused recipient is not tried again");
 }
+
+fn always_busy(_: &str, _: usize) -> &'static str {
+    "452 4.2.2 mailbox full\r\n"
+}
+
+// RFC 3464 2.3.4 / RFC 3463: the Status of a "delayed" report is the
+// status of the delay. The hop's last reply ("452 4.2.2 mailbox full") was
+// kept with its reply code first, and the report builder looked for the
+// enhanced code only in the first word, so every delay report said 4.0.0
+// (other or undefined status). It now says 4.2.2.
+#[tokio::test]
+async fn a_delay_report_carries_the_hops_status() {
+    let hop = Hop::start("250-hop\r\n250 8BITMIME\r\n", always_busy).await;
+    let relay = format!("127.0.0.1:{}", hop.port);
+    let m = Maild::start(
+        &temp_dir("delay-status"),
+        0,
+        &[
+            "--user",
+            "alice@a.test:wonderland",
+            "--relay-host",
+            &relay,
+            "--relay-insecure",
+            "--retry-first",
+            "1s",
+            "--retry-interval",
+            "1s",
+            "--delay-warning",
+            "1s",
+        ],
+    );
+    let (codes, code) = submit(
+        m.port("submission"),
+        "alice@a.test",
+        "wonderland",
+        "alice@a.test",
+        &["full@c.test"],
+        "Subject: waiting\r\n\r\nstill trying\r\n",
+    )
+    .await;
+    assert_eq!((codes, code), (vec![250], 250));
+    wait_for("the delay report", || reports(&m).len() == 1).await;
+    let report = &reports(&m)[0];
+    assert!(
+        report.contains("Final-Recipient: rfc822; full@c.test\r\nAction: delayed\r\nStatus: 4.2.2\r\n"),
+        "{report}"
+    );
+}
