@@ -697,3 +697,54 @@ async fn a_delay_report_carries_the_hops_status() {
         "{report}"
     );
 }
+
+// RFC 6531 3.2 again: what must not reach a hop without SMTPUTF8 is a
+// UTF-8 address or "internationalized mail headers ... at any level within
+// its MIME structure"; an 8-bit body (UTF-8 text under 8BITMIME, RFC 6152)
+// is not one. maild took any non-ASCII content of a message received with
+// SMTPUTF8 as needing the extension and bounced it; it now looks at the
+// header blocks of every MIME part (and still returns a message whose
+// header, or a nested message's, is UTF-8).
+#[tokio::test]
+async fn an_8bit_body_with_ascii_headers_needs_no_smtputf8() {
+    let hop = Hop::start("250-hop\r\n250 8BITMIME\r\n", accept_all).await;
+    let m = relay_to("utf8-body", &hop);
+    let mut c = logged_in(&m).await;
+    assert_eq!(c.cmd("MAIL FROM:<alice@a.test> SMTPUTF8").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<far@c.test>").await.0, 250);
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    let body = "Subject: plain\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\
+                Content-Transfer-Encoding: 8bit\r\n\r\nna\u{ef}ve caf\u{e9}\r\n.";
+    assert_eq!(c.cmd(body).await.0, 250);
+    wait_for("the relayed message, or a bounce", || {
+        hop.count() == 1 || !reports(&m).is_empty()
+    })
+    .await;
+    assert!(reports(&m).is_empty(), "bounced: {:?}", reports(&m));
+    let mail = hop
+        .commands()
+        .into_iter()
+        .find(|c| c.starts_with("MAIL"))
+        .unwrap();
+    assert!(
+        mail.contains("BODY=8BITMIME") && !mail.contains("SMTPUTF8"),
+        "{mail}"
+    );
+
+    // A UTF-8 field in a nested message's header needs the extension.
+    assert_eq!(c.cmd("MAIL FROM:<alice@a.test> SMTPUTF8").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<far@c.test>").await.0, 250);
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    let nested = "Subject: fwd\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+                  --b\r\nContent-Type: text/plain\r\n\r\nsee below\r\n\
+                  --b\r\nContent-Type: message/global\r\n\r\nSubject: caf\u{e9}\r\n\r\ninner\r\n--b--\r\n.";
+    assert_eq!(c.cmd(nested).await.0, 250);
+    c.cmd("QUIT").await;
+    wait_for("the bounce", || reports(&m).len() == 1).await;
+    assert!(
+        reports(&m)[0].contains("Action: failed\r\nStatus: 5.6.7\r\n"),
+        "{:?}",
+        reports(&m)
+    );
+    assert_eq!(hop.count(), 1);
+}

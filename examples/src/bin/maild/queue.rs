@@ -772,17 +772,43 @@ fn interrupted() -> io::Error {
     io::Error::new(io::ErrorKind::Interrupted, "shutting down")
 }
 
-/// True when relaying the message to `rcpts` needs SMTPUTF8 (RFC 6531
-/// 3.2): a UTF-8 address in the envelope (ORCPT included), or content that
-/// is not all ASCII, which may hold UTF-8 header fields at any level of
-/// its MIME structure (RFC 6532).
-fn internationalized(env: &Envelope, rcpts: &[&Recipient]) -> bool {
-    env.eight_bit
-        || env.binary
-        || !env.sender.is_ascii()
+/// True when relaying the message at `path` to `rcpts` needs SMTPUTF8
+/// (RFC 6531 3.2): a UTF-8 address in the envelope (ORCPT included), or
+/// UTF-8 header fields (RFC 6532) "at any level within its MIME
+/// structure". An 8-bit body alone is 8BITMIME's business (RFC 6152).
+fn internationalized(env: &Envelope, rcpts: &[&Recipient], path: &std::path::Path) -> bool {
+    if !env.sender.is_ascii()
         || rcpts
             .iter()
             .any(|r| !r.address.is_ascii() || r.orcpt.as_ref().is_some_and(|(_, a)| !a.is_ascii()))
+    {
+        return true;
+    }
+    // All-ASCII content holds no UTF-8 header field.
+    (env.eight_bit || env.binary) && tokio::task::block_in_place(|| utf8_headers(path))
+}
+
+/// True when a header block of the message, the top one or any MIME
+/// part's or nested message's, holds non-ASCII; also when the message
+/// cannot be read or looked through whole (too deep, too many parts, a
+/// header block over the parser's limits), so that nothing that might
+/// need SMTPUTF8 goes without it. The message is read whole: its size is
+/// bounded by the SIZE it was accepted under.
+fn utf8_headers(path: &std::path::Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return true;
+    };
+    let m = mime::Message::parse(&bytes);
+    let partial = m.defects.iter().any(|d| {
+        matches!(
+            d.kind,
+            mime::DefectKind::NestingTooDeep
+                | mime::DefectKind::TooManyParts
+                | mime::DefectKind::HeaderBlockTooLarge
+                | mime::DefectKind::HeaderFieldTooLong
+        )
+    });
+    partial || m.walk().any(|id| !m.header_bytes(id).is_ascii())
 }
 
 /// The transaction for one next hop: DSN parameters (RET, ENVID, NOTIFY,
@@ -912,7 +938,8 @@ async fn deliver_to(
                     // (RFC 6531 3.2); to a hop without it, one that does
                     // not goes as any other.
                     let utf8 = env.smtputf8
-                        && (s.capabilities().has(&EhloKeyword::SmtpUtf8) || internationalized(env, rcpts));
+                        && (s.capabilities().has(&EhloKeyword::SmtpUtf8)
+                            || internationalized(env, rcpts, path));
                     let envelope = client_envelope(env, rcpts, size, dsn, utf8);
                     if let Err(e) = s.send_mail(envelope, Instant::now()) {
                         // The hop cannot take this message: too large for its
