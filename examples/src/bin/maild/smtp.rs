@@ -980,6 +980,18 @@ pub(crate) fn verify_password(shared: &Shared, user: &str, password: &str) -> Op
 mod tests {
     use super::*;
 
+    #[test]
+    fn received_fields_are_counted_by_name() {
+        let header = b"Received: from a by b;\r\n\tTue, 1 Dec 2026 01:00:00 +0000\r\n\
+                       received : obsolete spacing\r\n\
+                       Received-SPF: pass\r\n\
+                       X-Note: Received: not a field\r\n\
+                       \tReceived: a continuation line\r\n\
+                       RECEIVED: from c by d\r\n\r\n";
+        assert_eq!(received_fields(header), 3);
+        assert_eq!(received_fields(b""), 0);
+    }
+
     /// Feeds `chunks` through a submission sink writing into a spool file
     /// and returns what was written.
     fn through(chunks: &[&[u8]]) -> Vec<u8> {
