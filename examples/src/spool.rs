@@ -55,6 +55,9 @@ pub struct Recipient {
     pub notify: Option<Notify>,
     /// ORCPT= (RFC 3461 4.2): address type and the decoded original address.
     pub orcpt: Option<(String, String)>,
+    /// The report its settled status asked for (failed, or relayed to a
+    /// hop without DSN) was sent already, or none was due.
+    pub reported: bool,
 }
 
 impl Recipient {
@@ -125,6 +128,7 @@ impl Envelope {
                     last_error: None,
                     notify: None,
                     orcpt: None,
+                    reported: false,
                 })
                 .collect(),
             created: now,
@@ -206,6 +210,9 @@ impl Envelope {
             if let Some((kind, addr)) = &r.orcpt {
                 s.push_str(&format!("rcpt-orcpt {} {}\n", escape(kind), escape(addr)));
             }
+            if r.reported {
+                s.push_str("rcpt-reported\n");
+            }
         }
         s
     }
@@ -247,6 +254,7 @@ impl Envelope {
                     }
                     env.recipients.last_mut()?.notify = Some(n);
                 }
+                "rcpt-reported" => env.recipients.last_mut()?.reported = true,
                 "rcpt-orcpt" => {
                     let (kind, addr) = rest.split_once(' ')?;
                     env.recipients.last_mut()?.orcpt = Some((unescape(kind)?, unescape(addr)?));
@@ -279,6 +287,7 @@ impl Envelope {
                         last_error,
                         notify: None,
                         orcpt: None,
+                        reported: false,
                     });
                 }
                 _ => return None,
@@ -651,6 +660,7 @@ mod tests {
         });
         env.recipients[1].notify = Some(Notify::NEVER);
         env.recipients[1].orcpt = Some(("rfc822".into(), "Odd Name@remote.test".into()));
+        env.recipients[1].reported = true;
         spool.update(&id, &env).unwrap();
         let back = spool.envelope(&id).unwrap();
         assert_eq!(back, env);

@@ -81,9 +81,14 @@ fn mailbox(address: &str, name: Option<&str>) -> mime::Mailbox {
 }
 
 /// The RFC 3463 status for a failure: the enhanced code from the reply text
-/// when there is one, else derived from the basic code.
+/// when there is one (first, or after the reply code, as a temporary
+/// error is kept: "451 4.3.0 ..."), else derived from the basic code.
 fn status_of(action: Action, code: u16, text: &str) -> String {
-    let first = text.split_whitespace().next().unwrap_or("");
+    let mut words = text.split_whitespace();
+    let mut first = words.next().unwrap_or("");
+    if first.len() == 3 && first.bytes().all(|b| b.is_ascii_digit()) {
+        first = words.next().unwrap_or("");
+    }
     let parts: Vec<&str> = first.split('.').collect();
     if parts.len() == 3
         && parts
@@ -341,7 +346,7 @@ mod tests {
             .unwrap(),
         )
         .unwrap();
-        assert!(text.contains("Action: delayed\r\nStatus: 4.0.0\r\n"), "{text}");
+        assert!(text.contains("Action: delayed\r\nStatus: 4.3.0\r\n"), "{text}");
         assert!(text.contains("Will-Retry-Until: "), "{text}");
         assert!(text.contains("Subject: Delayed Mail"), "{text}");
 
@@ -356,6 +361,8 @@ mod tests {
         .unwrap();
         assert!(out.contains("To: jörg@a.test"), "{out}");
         assert_eq!(status_of(Action::Failed, 451, "try later"), "4.4.7");
+        assert_eq!(status_of(Action::Delayed, 0, "452 4.2.2 mailbox full"), "4.2.2");
+        assert_eq!(status_of(Action::Delayed, 0, "connection refused"), "4.0.0");
         assert_eq!(status_of(Action::Failed, 0, "gave up"), "5.4.7");
     }
 

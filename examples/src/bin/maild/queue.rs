@@ -103,8 +103,13 @@ fn outcome_of(r: &Reply, dsn: bool) -> Outcome {
     } else if r.is_permanent() {
         Outcome::Permanent(r.code(), reply_text(r))
     } else {
-        Outcome::Temporary(format!("{} {}", r.code(), reply_text(r)))
+        temporary(r)
     }
+}
+
+/// A reply taken as a temporary failure, whatever its code.
+fn temporary(r: &Reply) -> Outcome {
+    Outcome::Temporary(format!("{} {}", r.code(), reply_text(r)))
 }
 
 /// When each queued message is next due (Unix seconds), kept in memory so
@@ -401,6 +406,10 @@ async fn attempt(
             Some(next) => {
                 env.next_attempt = next;
                 delay_report(shared, q, id, &mut env, &path, now);
+                // Recipients settled now are reported now, not when the
+                // last one is (RFC 5321 6.1); one not stored is tried
+                // again after the next attempt.
+                report_settled(shared, id, &mut env, &path, now);
                 if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, &env)) {
                     tracing::error!(%id, error = %e, "updating the spool");
                 }
@@ -423,7 +432,7 @@ async fn attempt(
         }
     }
     // Kept (a report could not be stored): tried again at once.
-    (!finish(shared, id, &env, &path, now)).then_some(now)
+    (!finish(shared, id, &mut env, &path, now)).then_some(now)
 }
 
 /// Sends the one "delayed" report (RFC 3464) once the message has waited
@@ -488,54 +497,86 @@ fn head_of(path: &std::path::Path, whole: bool) -> Vec<u8> {
     head
 }
 
-/// Every recipient is done: report failures and relays without DSN as their
-/// NOTIFY asks, then drop the message. False when it stays queued.
-fn finish(shared: &Shared, id: &str, env: &Envelope, path: &std::path::Path, now: u64) -> bool {
-    let lines: Vec<dsn::Line<'_>> = env
-        .recipients
-        .iter()
-        .filter_map(|r| match &r.status {
-            RcptStatus::Failed { code, text } if r.wants(Report::Failure) => Some(dsn::Line {
-                rcpt: r,
-                action: dsn::Action::Failed,
-                code: *code,
-                text,
-            }),
-            RcptStatus::Relayed if r.wants(Report::Success) => Some(dsn::Line {
-                rcpt: r,
-                action: dsn::Action::Relayed,
-                code: 250,
-                text: "2.0.0 relayed to a server without DSN",
-            }),
-            _ => None,
-        })
-        .collect();
-    if !lines.is_empty() {
-        if env.sender.is_empty() {
-            tracing::warn!(%id, "report for a null sender dropped");
-        } else {
-            let full = env.ret == Some(Ret::Full) && lines.iter().any(|l| l.action == dsn::Action::Failed);
-            let original = head_of(path, full);
-            let cx = dsn::Context {
-                hostname: &shared.hostname,
-                env,
-                original: &original,
-                full,
-                retry_until: None,
-                now,
-            };
-            match dsn::report(&cx, &lines) {
-                Ok(report) => {
-                    if let Err(e) = send_report(shared, &env.sender, &report) {
-                        // Keep the message so the report is tried again later.
-                        tracing::error!(%id, error = %e, "report could not be stored");
-                        return false;
-                    }
-                    tracing::info!(%id, to = %env.sender, "report sent");
-                }
-                Err(e) => tracing::error!(%id, error = %e, "report could not be built"),
+/// Reports the recipients settled and not reported yet: failures, and
+/// relays to hops without DSN, as their NOTIFY asks; marks them reported.
+/// False when the report could not be stored (they stay unreported).
+fn report_settled(shared: &Shared, id: &str, env: &mut Envelope, path: &std::path::Path, now: u64) -> bool {
+    let due = |r: &Recipient| {
+        !r.reported
+            && match r.status {
+                RcptStatus::Failed { .. } => r.wants(Report::Failure),
+                RcptStatus::Relayed => r.wants(Report::Success),
+                _ => false,
             }
+    };
+    if !env.recipients.iter().any(due) {
+        return true;
+    }
+    if env.sender.is_empty() {
+        tracing::warn!(%id, "report for a null sender dropped");
+    } else {
+        // The settled recipients are recorded before the report: if it
+        // cannot be stored (or the process dies before the message
+        // leaves the queue), only the report is tried again, never the
+        // delivery to a hop that accepted it (RFC 5321 6.1).
+        if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, env)) {
+            tracing::error!(%id, error = %e, "updating the spool");
         }
+        let lines: Vec<dsn::Line<'_>> = env
+            .recipients
+            .iter()
+            .filter(|r| due(r))
+            .filter_map(|r| match &r.status {
+                RcptStatus::Failed { code, text } => Some(dsn::Line {
+                    rcpt: r,
+                    action: dsn::Action::Failed,
+                    code: *code,
+                    text,
+                }),
+                RcptStatus::Relayed => Some(dsn::Line {
+                    rcpt: r,
+                    action: dsn::Action::Relayed,
+                    code: 250,
+                    text: "2.0.0 relayed to a server without DSN",
+                }),
+                _ => None,
+            })
+            .collect();
+        let full = env.ret == Some(Ret::Full) && lines.iter().any(|l| l.action == dsn::Action::Failed);
+        let original = head_of(path, full);
+        let cx = dsn::Context {
+            hostname: &shared.hostname,
+            env,
+            original: &original,
+            full,
+            retry_until: None,
+            now,
+        };
+        match dsn::report(&cx, &lines) {
+            Ok(report) => {
+                if let Err(e) = send_report(shared, &env.sender, &report) {
+                    // Left unreported, so the report is tried again later.
+                    tracing::error!(%id, error = %e, "report could not be stored");
+                    return false;
+                }
+                tracing::info!(%id, to = %env.sender, "report sent");
+            }
+            Err(e) => tracing::error!(%id, error = %e, "report could not be built"),
+        }
+    }
+    for r in &mut env.recipients {
+        if due(r) {
+            r.reported = true;
+        }
+    }
+    true
+}
+
+/// Every recipient is done: report those not reported yet, then drop the
+/// message. False when it stays queued.
+fn finish(shared: &Shared, id: &str, env: &mut Envelope, path: &std::path::Path, now: u64) -> bool {
+    if !report_settled(shared, id, env, path, now) {
+        return false;
     }
     match tokio::task::block_in_place(|| shared.spool.remove(id)) {
         Ok(()) => true,
@@ -620,6 +661,11 @@ async fn deliver_domain(
                 // RFC 3463 X.4.6: routing loop detected.
                 Err(e @ mx::MxError::LoopsBack(_)) => {
                     return all(Outcome::Permanent(0, format!("5.4.6 {e}")));
+                }
+                // RFC 7505 4.1 and RFC 7504: X.1.10, recipient address
+                // has null MX.
+                Err(e @ mx::MxError::NullMx(_)) => {
+                    return all(Outcome::Permanent(0, format!("5.1.10 {e}")));
                 }
                 Err(e) if e.is_permanent() => return all(Outcome::Permanent(0, format!("5.1.2 {e}"))),
                 Err(e) => return all(Outcome::Temporary(e.to_string())),
@@ -726,9 +772,55 @@ fn interrupted() -> io::Error {
     io::Error::new(io::ErrorKind::Interrupted, "shutting down")
 }
 
+/// True when relaying the message at `path` to `rcpts` needs SMTPUTF8
+/// (RFC 6531 3.2): a UTF-8 address in the envelope (ORCPT included), or
+/// UTF-8 header fields (RFC 6532) "at any level within its MIME
+/// structure". An 8-bit body alone is 8BITMIME's business (RFC 6152).
+fn internationalized(env: &Envelope, rcpts: &[&Recipient], path: &std::path::Path) -> bool {
+    if !env.sender.is_ascii()
+        || rcpts
+            .iter()
+            .any(|r| !r.address.is_ascii() || r.orcpt.as_ref().is_some_and(|(_, a)| !a.is_ascii()))
+    {
+        return true;
+    }
+    // All-ASCII content holds no UTF-8 header field.
+    (env.eight_bit || env.binary) && tokio::task::block_in_place(|| utf8_headers(path))
+}
+
+/// True when a header block of the message, the top one or any MIME
+/// part's or nested message's, holds non-ASCII; also when the message
+/// cannot be read or looked through whole (too deep, too many parts, a
+/// header block over the parser's limits), so that nothing that might
+/// need SMTPUTF8 goes without it. The message is read whole: its size is
+/// bounded by the SIZE it was accepted under.
+fn utf8_headers(path: &std::path::Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return true;
+    };
+    let m = mime::Message::parse(&bytes);
+    let partial = m.defects.iter().any(|d| {
+        matches!(
+            d.kind,
+            mime::DefectKind::NestingTooDeep
+                | mime::DefectKind::TooManyParts
+                | mime::DefectKind::HeaderBlockTooLarge
+                | mime::DefectKind::HeaderFieldTooLong
+        )
+    });
+    partial || m.walk().any(|id| !m.header_bytes(id).is_ascii())
+}
+
 /// The transaction for one next hop: DSN parameters (RET, ENVID, NOTIFY,
-/// ORCPT) only when it offers DSN, which then takes over any success report.
-fn client_envelope(env: &Envelope, rcpts: &[&Recipient], size: u64, dsn: bool) -> smtp_proto::Envelope {
+/// ORCPT) only when it offers DSN, which then takes over any success
+/// report; SMTPUTF8 when `smtputf8`.
+fn client_envelope(
+    env: &Envelope,
+    rcpts: &[&Recipient],
+    size: u64,
+    dsn: bool,
+    smtputf8: bool,
+) -> smtp_proto::Envelope {
     smtp_proto::Envelope {
         from: env.sender.clone(),
         recipients: rcpts
@@ -745,7 +837,7 @@ fn client_envelope(env: &Envelope, rcpts: &[&Recipient], size: u64, dsn: bool) -
         } else {
             env.eight_bit.then_some(BodyType::EightBitMime)
         },
-        smtputf8: env.smtputf8,
+        smtputf8,
         ret: env.ret.filter(|_| dsn),
         envid: env.envid.clone().filter(|_| dsn),
         ..smtp_proto::Envelope::default()
@@ -842,16 +934,30 @@ async fn deliver_to(
                     }
                     sent = true;
                     dsn = s.capabilities().has(&EhloKeyword::Dsn);
-                    if let Err(e) = s.send_mail(client_envelope(env, rcpts, size, dsn), Instant::now()) {
+                    // SMTPUTF8 is a must only for a message that needs it
+                    // (RFC 6531 3.2); to a hop without it, one that does
+                    // not goes as any other.
+                    let utf8 = env.smtputf8
+                        && (s.capabilities().has(&EhloKeyword::SmtpUtf8)
+                            || internationalized(env, rcpts, path));
+                    let envelope = client_envelope(env, rcpts, size, dsn, utf8);
+                    if let Err(e) = s.send_mail(envelope, Instant::now()) {
                         // The hop cannot take this message: too large for its
                         // SIZE, or it lacks 8BITMIME/SMTPUTF8/BINARYMIME
-                        // (RFC 6152 3, RFC 6531 3.4, RFC 3030 3).
+                        // (RFC 6152 3, RFC 6531 3.2, RFC 3030 3). 8-bit or
+                        // binary content would have to be converted, which
+                        // this relay does not do (RFC 3463 X.6.3); a UTF-8
+                        // address or header has no ASCII form (RFC 6531
+                        // 3.2, RFC 6533: X.6.7).
                         let status = match e {
                             smtp_proto::UsageError::TooLarge => "5.3.4",
-                            smtp_proto::UsageError::MissingExtension(_) => "5.6.7",
+                            smtp_proto::UsageError::MissingExtension("SMTPUTF8") => "5.6.7",
+                            smtp_proto::UsageError::MissingExtension(_) => "5.6.3",
                             _ => "5.5.0",
                         };
-                        let o = Outcome::Permanent(554, format!("{status} cannot be sent to {host}: {e}"));
+                        // No reply code: the hop said nothing (RFC 3464
+                        // 2.3.6), this relay found it.
+                        let o = Outcome::Permanent(0, format!("{status} cannot be sent to {host}: {e}"));
                         results.iter_mut().for_each(|r| *r = Some(o.clone()));
                         done = true;
                         let _ = s.quit(Instant::now());
@@ -878,8 +984,19 @@ async fn deliver_to(
                     results.iter_mut().for_each(|x| *x = Some(o.clone()));
                 }
                 ClientEvent::RcptResult { index, reply } if !reply.is_positive() => {
-                    if let Some(slot) = results.get_mut(index) {
-                        *slot = Some(outcome_of(&reply, dsn));
+                    // After a refused MAIL, pipelined RCPTs are refused for
+                    // want of a transaction (503): the MAIL's reply, set
+                    // for every recipient already, is what happened
+                    // (RFC 2920 3.1).
+                    if let Some(slot @ None) = results.get_mut(index) {
+                        *slot = Some(if reply.code() == 552 {
+                            // RFC 821's "too many recipients", which RFC
+                            // 5321 4.5.3.1.10 has clients treat as
+                            // temporary: sent in a later transaction.
+                            temporary(&reply)
+                        } else {
+                            outcome_of(&reply, dsn)
+                        });
                     }
                 }
                 ClientEvent::SendBody => {

@@ -173,6 +173,22 @@ fn header_end(buf: &[u8], from: usize) -> Option<usize> {
         .map(|i| from + i + 4)
 }
 
+/// A message that already holds this many Received fields is refused as
+/// looping (RFC 5321 6.3: "a large rejection threshold, normally at least
+/// 100 Received entries").
+const MAX_RECEIVED: usize = 100;
+
+/// How many Received fields a header section holds (continuation lines,
+/// which start with white space, are not fields).
+fn received_fields(header: &[u8]) -> usize {
+    header
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.first().is_some_and(|b| matches!(b, b' ' | b'\t')))
+        .filter_map(|line| line.iter().position(|&b| b == b':').map(|colon| &line[..colon]))
+        .filter(|name| name.trim_ascii_end().eq_ignore_ascii_case(b"received"))
+        .count()
+}
+
 /// The Date and Message-ID fields a submitted header lacks (RFC 6409 8.2, 8.3).
 fn missing_fields(header: &[u8], hostname: &str, now: u64) -> String {
     let (mut date, mut id) = (false, false);
@@ -712,6 +728,22 @@ impl Conversation {
             return;
         };
         sink.finish();
+        // RFC 5321 6.3: a message that went round this many hops is in a
+        // loop; refused (the open outputs are dropped, leaving nothing).
+        if received_fields(&sink.head) >= MAX_RECEIVED {
+            tracing::warn!(peer = %self.peer, from = %txn.sender, "mail loop: too many Received fields");
+            let r = reply(
+                554,
+                (5, 4, 6),
+                "Too many hops (Received fields): mail loop suspected",
+            );
+            if self.kind == Kind::Lmtp {
+                lmtp_replies(s, vec![r; txn.rcpts.len()]);
+            } else {
+                reject(s, r);
+            }
+            return;
+        }
         if let Some(e) = sink.failed.take() {
             tracing::error!(peer = %self.peer, error = %e, "writing the message failed");
             let r = reply(451, (4, 3, 0), "Local error in processing, try again later");
@@ -947,6 +979,18 @@ pub(crate) fn verify_password(shared: &Shared, user: &str, password: &str) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn received_fields_are_counted_by_name() {
+        let header = b"Received: from a by b;\r\n\tTue, 1 Dec 2026 01:00:00 +0000\r\n\
+                       received : obsolete spacing\r\n\
+                       Received-SPF: pass\r\n\
+                       X-Note: Received: not a field\r\n\
+                       \tReceived: a continuation line\r\n\
+                       RECEIVED: from c by d\r\n\r\n";
+        assert_eq!(received_fields(header), 3);
+        assert_eq!(received_fields(b""), 0);
+    }
 
     /// Feeds `chunks` through a submission sink writing into a spool file
     /// and returns what was written.
