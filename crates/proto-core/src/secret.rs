@@ -85,7 +85,12 @@ pub trait Wipe: Default + AsRef<[u8]> {
 impl Wipe for Vec<u8> {
     /// Zeroes the bytes in use and the spare capacity (which may hold bytes
     /// of a longer value the buffer was cut down from).
+    #[inline]
     fn wipe(&mut self) {
+        // An unallocated buffer (what `Secret::into_inner` leaves) holds nothing.
+        if self.capacity() == 0 {
+            return;
+        }
         self.iter_mut().for_each(|b| *b = 0);
         self.spare_capacity_mut()
             .iter_mut()
@@ -98,7 +103,11 @@ impl Wipe for String {
     /// Zeroes every byte of the buffer (the text and the spare capacity) and
     /// leaves the string empty, its capacity kept. Emptied first, the buffer
     /// goes back into the `String` without a UTF-8 check of the zeros.
+    #[inline]
     fn wipe(&mut self) {
+        if self.capacity() == 0 {
+            return;
+        }
         let mut bytes = std::mem::take(self).into_bytes();
         bytes.clear();
         bytes.wipe();
