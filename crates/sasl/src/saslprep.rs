@@ -223,32 +223,41 @@ pub(crate) const fn nul(word: u64) -> u64 {
 }
 
 /// Calls `f` with each eight-octet word of `bytes` (little-endian, so the
-/// first octet is the lowest) and its offset, the last word padded with
-/// spaces (printable, not NUL): what [`not_printable`] and [`nul`] take.
-/// Stops at the first `false`, and returns whether none was.
+/// first octet is the lowest), its offset, and a mask of the top bits of
+/// its octets not seen before (all of them, but for the last word of a
+/// length that is not a multiple of eight: that word is the last eight
+/// octets, overlapping the one before, or for fewer than eight octets in
+/// all, the octets padded with zeros): `f` applies the mask to what
+/// [`not_printable`] and [`nul`] give. Stops at the first `false`, and
+/// returns whether none was.
 #[inline(always)]
-pub(crate) fn all_words(bytes: &[u8], mut f: impl FnMut(usize, u64) -> bool) -> bool {
+pub(crate) fn all_words(bytes: &[u8], mut f: impl FnMut(usize, u64, u64) -> bool) -> bool {
     let (whole, tail) = bytes.as_chunks::<8>();
     let mut at = 0;
     for word in whole {
-        if !f(at, u64::from_le_bytes(*word)) {
+        if !f(at, u64::from_le_bytes(*word), TOPS) {
             return false;
         }
         at += 8;
     }
-    if tail.is_empty() {
-        return true;
+    // 1 to 7 octets seen already, or padding.
+    let old = 8 * (8 - tail.len() as u32);
+    match bytes.last_chunk::<8>() {
+        _ if tail.is_empty() => true,
+        Some(last) => f(at + tail.len() - 8, u64::from_le_bytes(*last), TOPS << old),
+        None => {
+            let mut padded = [0; 8];
+            padded.iter_mut().zip(tail).for_each(|(to, from)| *to = *from);
+            f(0, u64::from_le_bytes(padded), TOPS >> old)
+        }
     }
-    let mut padded = [b' '; 8];
-    padded.iter_mut().zip(tail).for_each(|(to, from)| *to = *from);
-    f(at, u64::from_le_bytes(padded))
 }
 
 /// True if every octet is printable ASCII (0x20..=0x7E), checked eight at a
 /// time: SASLprep leaves such a string as it is (see [`not_printable`]).
 #[inline(always)]
 fn is_printable_ascii(bytes: &[u8]) -> bool {
-    all_words(bytes, |_, w| not_printable(w) == 0)
+    all_words(bytes, |_, w, new| not_printable(w) & new == 0)
 }
 
 /// [`saslprep_with`] for a string that is not all printable ASCII.

@@ -87,6 +87,13 @@ impl PlainClient {
                 "PLAIN needs a non-empty password (RFC 4616 section 2)",
             ));
         }
+        // The two separators must be the only NULs a message holds.
+        if [authzid, &creds.username, password]
+            .iter()
+            .any(|field| field.as_bytes().contains(&0))
+        {
+            return Err(SaslError::InvalidCredentials("NUL inside a PLAIN field"));
+        }
         let parts = [
             authzid.as_bytes(),
             &[0],
@@ -113,10 +120,10 @@ impl PlainClient {
                 .into_iter()
                 .for_each(|p| msg.expose_mut().extend_from_slice(p)),
         }
-        // The two separators are the only NULs a well-formed message holds.
-        let bytes = guard.inner.message.as_slice();
-        if bytes.len() != len || bytes.iter().filter(|b| **b == 0).count() != 2 {
-            return Err(SaslError::InvalidCredentials("NUL inside a PLAIN field"));
+        if guard.inner.message.as_slice().len() != len {
+            return Err(SaslError::InvalidCredentials(
+                "PLAIN message did not fit its buffer",
+            ));
         }
         Ok(guard)
     }
@@ -208,9 +215,9 @@ fn parse(msg: &[u8]) -> Result<(&str, &str, &str), SaslError> {
 fn parse_printable(msg: &[u8]) -> Option<(&str, &str, &str)> {
     let mut nuls = [0usize; 2];
     let mut count = 0;
-    let scanned = saslprep::all_words(msg, |at, word| {
-        let mut nul = saslprep::nul(word);
-        if saslprep::not_printable(word) & !nul != 0 {
+    let scanned = saslprep::all_words(msg, |at, word, new| {
+        let mut nul = saslprep::nul(word) & new;
+        if saslprep::not_printable(word) & new & !nul != 0 {
             return false;
         }
         while nul != 0 {
@@ -421,6 +428,36 @@ mod tests {
         ] {
             assert!(parse_printable(msg).is_none(), "{msg:?}");
         }
+    }
+
+    /// RFC 4616 section 2: NUL separates the fields, so none may hold one;
+    /// checked on the fields before the message is built, inline or on the heap.
+    #[test]
+    fn client_refuses_nul_in_any_field() {
+        let long = "x".repeat(INLINE);
+        for (user, password, authzid) in [
+            ("u\0", "p", None),
+            ("u", "\0p", None),
+            ("u", "p", Some("\0")),
+            ("u", "p", Some("a\0b")),
+            (long.as_str(), "p\0", None),
+            ("u", long.as_str(), Some("z\0")),
+        ] {
+            let mut creds = Credentials::with_password(user, password);
+            creds.authzid = authzid.map(str::to_owned);
+            assert!(
+                matches!(
+                    crate::client(Mechanism::Plain, &creds),
+                    Err(SaslError::InvalidCredentials("NUL inside a PLAIN field"))
+                ),
+                "{user:?} {authzid:?}"
+            );
+        }
+        let mut creds = Credentials::with_password(long.as_str(), long.as_str());
+        creds.authzid = Some("z".into());
+        let mut c = crate::client(Mechanism::Plain, &creds).expect("long fields");
+        let ir = c.initial_response().expect("ir").expect("PLAIN has one");
+        assert_eq!(ir.expose(), format!("z\0{long}\0{long}").as_bytes());
     }
 
     proptest! {
