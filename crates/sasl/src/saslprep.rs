@@ -190,7 +190,7 @@ pub fn saslprep_with(s: &str, profile: Profile) -> Result<Cow<'_, str>, SaslPrep
 }
 
 /// Eight octets, each with only its low bit set.
-const ONES: u64 = u64::from_le_bytes([1; 8]);
+pub(crate) const ONES: u64 = u64::from_le_bytes([1; 8]);
 /// Eight octets, each with only its top bit set.
 const TOPS: u64 = ONES << 7;
 

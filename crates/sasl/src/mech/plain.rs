@@ -87,13 +87,6 @@ impl PlainClient {
                 "PLAIN needs a non-empty password (RFC 4616 section 2)",
             ));
         }
-        // The two separators must be the only NULs a message holds.
-        if [authzid, &creds.username, password]
-            .iter()
-            .any(|field| field.as_bytes().contains(&0))
-        {
-            return Err(SaslError::InvalidCredentials("NUL inside a PLAIN field"));
-        }
         let parts = [
             authzid.as_bytes(),
             &[0],
@@ -120,13 +113,26 @@ impl PlainClient {
                 .into_iter()
                 .for_each(|p| msg.expose_mut().extend_from_slice(p)),
         }
-        if guard.inner.message.as_slice().len() != len {
-            return Err(SaslError::InvalidCredentials(
-                "PLAIN message did not fit its buffer",
-            ));
+        // The two separators must be the only NULs the message holds (a
+        // refused message is wiped with the client it was built in).
+        let bytes = guard.inner.message.as_slice();
+        if bytes.len() != len || count_nuls(bytes) != 2 {
+            return Err(SaslError::InvalidCredentials("NUL inside a PLAIN field"));
         }
         Ok(guard)
     }
+}
+
+/// The number of NULs in `bytes`, eight octets at a time.
+fn count_nuls(bytes: &[u8]) -> u64 {
+    let mut count = 0;
+    saslprep::all_words(bytes, |_, word, new| {
+        // One bit per NUL, at the top of its octet: the multiplication adds
+        // the eight octets up into the top one (at most 8, no overflow).
+        count += ((saslprep::nul(word) & new) >> 7).wrapping_mul(saslprep::ONES) >> 56;
+        true
+    });
+    count
 }
 
 impl ClientSteps for PlainClient {
