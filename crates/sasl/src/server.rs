@@ -326,6 +326,7 @@ impl<M: ServerSteps> ServerMechanism for ServerGuard<M> {
 /// Checks an optional authzid against the authenticated `authcid` and builds the identity.
 /// The authzid is borrowed and copied only when it names someone other than
 /// `authcid`.
+#[inline]
 pub(crate) fn authorized(
     store: &dyn CredentialStore,
     authcid: String,

@@ -298,6 +298,7 @@ pub(crate) fn check_password(
 /// The second half of [`check_password`]: asks the store about a prepared,
 /// non-empty user name and password, and returns the user name in the
 /// buffer that held the password, wiped in between.
+#[inline]
 fn verify_prepared(
     store: &dyn CredentialStore,
     user: &str,
