@@ -47,13 +47,14 @@ struct InlineMessage {
 }
 
 impl InlineMessage {
-    /// Appends `part` if it fits (the caller has checked the total length).
+    /// Writes `part` at `at` if it fits (the caller has checked the total
+    /// length, and checks the message afterwards).
     #[inline(always)]
-    fn push(&mut self, part: &[u8]) {
-        let end = self.len + part.len();
-        if let Some(to) = self.bytes.get_mut(self.len..end) {
+    fn put(&mut self, at: usize, part: &[u8]) {
+        if let Some(to) = self.bytes.get_mut(at..at + part.len())
+            && !part.is_empty()
+        {
             to.copy_from_slice(part);
-            self.len = end;
         }
     }
 }
@@ -108,7 +109,15 @@ impl PlainClient {
         };
         let mut guard = super::ClientGuard::new_boxed(PlainClient { message }, options.limits);
         match &mut guard.inner.message {
-            Message::Inline(inline) => parts.into_iter().for_each(|p| inline.push(p)),
+            Message::Inline(inline) => {
+                // The buffer is all zeros: the separators are in place, the
+                // three fields go around them.
+                let [authzid, _, authcid, _, password] = parts;
+                inline.put(0, authzid);
+                inline.put(authzid.len() + 1, authcid);
+                inline.put(authzid.len() + authcid.len() + 2, password);
+                inline.len = len;
+            }
             Message::Heap(msg) => parts
                 .into_iter()
                 .for_each(|p| msg.expose_mut().extend_from_slice(p)),
