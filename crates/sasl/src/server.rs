@@ -230,7 +230,20 @@ impl Default for ServerOptions {
 }
 
 /// Builds the server side of `mechanism`.
+#[inline]
 pub fn server(mechanism: Mechanism, options: &ServerOptions) -> Result<Box<dyn ServerMechanism>, SaslError> {
+    // PLAIN, the common case, without the call to the rest.
+    if mechanism == Mechanism::Plain {
+        return Ok(guard(plain::PlainServer, options.limits));
+    }
+    server_other(mechanism, options)
+}
+
+/// [`server`] for a mechanism other than PLAIN.
+fn server_other(
+    mechanism: Mechanism,
+    options: &ServerOptions,
+) -> Result<Box<dyn ServerMechanism>, SaslError> {
     let limits = options.limits;
     Ok(match mechanism {
         Mechanism::Plain => guard(plain::PlainServer, limits),
