@@ -338,6 +338,7 @@ impl ServerSteps for PlainServer {
         Mechanism::Plain
     }
 
+    #[inline]
     fn start(&mut self, ir: Option<&[u8]>, store: &dyn CredentialStore) -> Result<ServerStep, SaslError> {
         match ir {
             None => Ok(ServerStep::Challenge(Vec::new())),
@@ -345,6 +346,7 @@ impl ServerSteps for PlainServer {
         }
     }
 
+    #[inline]
     fn step(&mut self, response: &[u8], store: &dyn CredentialStore) -> Result<ServerStep, SaslError> {
         let (authzid, user) = match parse_printable(response) {
             Some((authzid, authcid, passwd)) => {
