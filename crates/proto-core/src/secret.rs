@@ -85,7 +85,12 @@ pub trait Wipe: Default + AsRef<[u8]> {
 impl Wipe for Vec<u8> {
     /// Zeroes the bytes in use and the spare capacity (which may hold bytes
     /// of a longer value the buffer was cut down from).
+    #[inline]
     fn wipe(&mut self) {
+        // An unallocated buffer (what `Secret::into_inner` leaves) holds nothing.
+        if self.capacity() == 0 {
+            return;
+        }
         self.iter_mut().for_each(|b| *b = 0);
         self.spare_capacity_mut()
             .iter_mut()
@@ -96,13 +101,20 @@ impl Wipe for Vec<u8> {
 
 impl Wipe for String {
     /// Zeroes every byte of the buffer (the text and the spare capacity) and
-    /// leaves the string empty, its capacity kept. Emptied first, the buffer
-    /// goes back into the `String` without a UTF-8 check of the zeros.
+    /// leaves the string empty, its capacity kept. The zeros are written as
+    /// NUL characters, a valid string, so the buffer never leaves the
+    /// `String` and needs no UTF-8 check to come back.
+    #[inline]
     fn wipe(&mut self) {
-        let mut bytes = std::mem::take(self).into_bytes();
-        bytes.clear();
-        bytes.wipe();
-        *self = String::from_utf8(bytes).unwrap_or_default();
+        /// NULs to fill a buffer with, this many at a time.
+        const NULS: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+        self.clear();
+        while self.len() < self.capacity() {
+            let n = (self.capacity() - self.len()).min(NULS.len());
+            self.push_str(NULS.get(..n).unwrap_or_default());
+        }
+        std::hint::black_box(&self);
+        self.clear();
     }
 }
 

@@ -183,10 +183,81 @@ pub fn saslprep(s: &str) -> Result<Cow<'_, str>, SaslPrepError> {
 #[inline]
 pub fn saslprep_with(s: &str, profile: Profile) -> Result<Cow<'_, str>, SaslPrepError> {
     // The common case, printable ASCII, inline at the caller; the rest out of line.
-    if s.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+    if is_printable_ascii(s.as_bytes()) {
         return Ok(Cow::Borrowed(s));
     }
     prepare(s, profile)
+}
+
+/// Eight octets, each with only its low bit set.
+pub(crate) const ONES: u64 = u64::from_le_bytes([1; 8]);
+/// Eight octets, each with only its top bit set.
+const TOPS: u64 = ONES << 7;
+
+/// For each of the eight octets of `word`, its top bit set if the octet is
+/// not printable ASCII (outside 0x20..=0x7E), every other bit clear.
+///
+/// Printable ASCII is what SASLprep leaves alone by itself: no octet of it
+/// is mapped (2.1: table B.1 and the non-ASCII spaces are not ASCII), NFKC
+/// changes no ASCII character (2.2), none is prohibited (2.3: the ASCII
+/// controls 0x00..=0x1F and 0x7F are), none is right-to-left (2.4) and all
+/// are assigned (2.5). So a string of them prepares to itself.
+///
+/// Octet by octet, without carries between them: the low seven bits plus
+/// 0x60 reach the top bit from 0x20 up, plus 0x01 from 0x7F up.
+#[inline(always)]
+pub(crate) const fn not_printable(word: u64) -> u64 {
+    let low7 = word & !TOPS;
+    let from_space = low7.wrapping_add(ONES * 0x60);
+    let from_del = low7.wrapping_add(ONES);
+    (!from_space | from_del | word) & TOPS
+}
+
+/// For each of the eight octets of `word`, its top bit set if the octet is
+/// NUL, every other bit clear (the low seven bits plus 0x7F reach the top
+/// bit unless all are zero).
+#[inline(always)]
+pub(crate) const fn nul(word: u64) -> u64 {
+    let low7 = word & !TOPS;
+    !(low7.wrapping_add(ONES * 0x7F) | word) & TOPS
+}
+
+/// Calls `f` with each eight-octet word of `bytes` (little-endian, so the
+/// first octet is the lowest), its offset, and a mask of the top bits of
+/// its octets not seen before (all of them, but for the last word of a
+/// length that is not a multiple of eight: that word is the last eight
+/// octets, overlapping the one before, or for fewer than eight octets in
+/// all, the octets padded with zeros): `f` applies the mask to what
+/// [`not_printable`] and [`nul`] give. Stops at the first `false`, and
+/// returns whether none was.
+#[inline(always)]
+pub(crate) fn all_words(bytes: &[u8], mut f: impl FnMut(usize, u64, u64) -> bool) -> bool {
+    let (whole, tail) = bytes.as_chunks::<8>();
+    let mut at = 0;
+    for word in whole {
+        if !f(at, u64::from_le_bytes(*word), TOPS) {
+            return false;
+        }
+        at += 8;
+    }
+    // 1 to 7 octets seen already, or padding.
+    let old = 8 * (8 - tail.len() as u32);
+    match bytes.last_chunk::<8>() {
+        _ if tail.is_empty() => true,
+        Some(last) => f(at + tail.len() - 8, u64::from_le_bytes(*last), TOPS << old),
+        None => {
+            let mut padded = [0; 8];
+            padded.iter_mut().zip(tail).for_each(|(to, from)| *to = *from);
+            f(0, u64::from_le_bytes(padded), TOPS >> old)
+        }
+    }
+}
+
+/// True if every octet is printable ASCII (0x20..=0x7E), checked eight at a
+/// time: SASLprep leaves such a string as it is (see [`not_printable`]).
+#[inline(always)]
+fn is_printable_ascii(bytes: &[u8]) -> bool {
+    all_words(bytes, |_, w, new| not_printable(w) & new == 0)
 }
 
 /// [`saslprep_with`] for a string that is not all printable ASCII.
@@ -329,7 +400,74 @@ mod tests {
         }
     }
 
+    /// The word-at-a-time octet classes against the octet-at-a-time ones,
+    /// for every octet value in every position.
+    #[test]
+    fn word_classes_are_exact() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut bytes = [b'a'; 8];
+                bytes[at] = b;
+                let w = u64::from_le_bytes(bytes);
+                let want = |hit: bool| if hit { 0x80u64 << (8 * at) } else { 0 };
+                assert_eq!(
+                    not_printable(w),
+                    want(!(0x20..=0x7E).contains(&b)),
+                    "{b:#x} at {at}"
+                );
+                assert_eq!(nul(w), want(b == 0), "{b:#x} at {at}");
+            }
+        }
+        // All octets at once: the classes of neighbours do not leak.
+        let mixed = u64::from_le_bytes([0, 0x1F, 0x20, 0x7E, 0x7F, 0x80, 0xFF, 0x41]);
+        assert_eq!(
+            not_printable(mixed),
+            u64::from_le_bytes([0x80, 0x80, 0, 0, 0x80, 0x80, 0x80, 0])
+        );
+        assert_eq!(nul(mixed), u64::from_le_bytes([0x80, 0, 0, 0, 0, 0, 0, 0]));
+    }
+
+    /// A string, for the comparisons below, of the characters where
+    /// SASLprep's steps differ: printable ASCII (most of all), space, the
+    /// ASCII controls and DEL, non-ASCII spaces (mapped to U+0020), the
+    /// characters mapped to nothing, compatibility characters (NFKC),
+    /// combining marks, prohibited ones (C.2 to C.9), right-to-left and
+    /// left-to-right letters and digits (the bidi rule), unassigned code
+    /// points, and any character at all.
+    fn mixed() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let interesting = prop_oneof![
+            6 => proptest::char::range(' ', '~'),
+            1 => Just(' '),
+            1 => proptest::char::range('\u{0}', '\u{1F}'),
+            1 => Just('\u{7F}'),
+            1 => prop::sample::select(vec!['\u{A0}', '\u{1680}', '\u{2000}', '\u{200A}', '\u{202F}', '\u{205F}', '\u{3000}']),
+            1 => prop::sample::select(vec!['\u{AD}', '\u{34F}', '\u{1806}', '\u{180B}', '\u{200B}', '\u{200D}', '\u{2060}', '\u{FE00}', '\u{FE0F}', '\u{FEFF}']),
+            1 => prop::sample::select(vec!['\u{AA}', '\u{2168}', '\u{FB01}', '\u{FF21}', '\u{2474}', '\u{301}', '\u{E9}', '\u{85}', '\u{9F}']),
+            1 => prop::sample::select(vec!['\u{E000}', '\u{FDD0}', '\u{FFFF}', '\u{202E}', '\u{200E}', '\u{2FF0}', '\u{E0041}', '\u{1D173}', '\u{6DD}', '\u{10FFFD}']),
+            1 => prop::sample::select(vec!['\u{5D0}', '\u{627}', '\u{661}', '\u{5BF}', '1', 'a', '\u{221}', '\u{378}']),
+            1 => proptest::char::any(),
+        ];
+        proptest::collection::vec(interesting, 0..20).prop_map(|v| v.into_iter().collect())
+    }
+
     proptest::proptest! {
+        /// The printable-ASCII fast path agrees with the general path on
+        /// every input, under both profiles: same result, same error.
+        #[test]
+        fn fast_path_is_the_general_path(s in mixed()) {
+            for profile in [Profile::Query, Profile::Stored] {
+                let fast = saslprep_with(&s, profile);
+                let general = prepare(&s, profile);
+                proptest::prop_assert_eq!(fast.as_deref(), general.as_deref());
+                if fast.is_ok() && is_printable_ascii(s.as_bytes()) {
+                    proptest::prop_assert!(matches!(fast, Ok(Cow::Borrowed(_))));
+                }
+            }
+            let octets = s.as_bytes().iter().all(|b| (0x20..=0x7E).contains(b));
+            proptest::prop_assert_eq!(is_printable_ascii(s.as_bytes()), octets);
+        }
+
         /// Preparing a prepared string changes nothing: what a client sends
         /// after SASLprep is what the server's SASLprep keeps.
         #[test]

@@ -230,7 +230,20 @@ impl Default for ServerOptions {
 }
 
 /// Builds the server side of `mechanism`.
+#[inline]
 pub fn server(mechanism: Mechanism, options: &ServerOptions) -> Result<Box<dyn ServerMechanism>, SaslError> {
+    // PLAIN, the common case, without the call to the rest.
+    if mechanism == Mechanism::Plain {
+        return Ok(guard(plain::PlainServer, options.limits));
+    }
+    server_other(mechanism, options)
+}
+
+/// [`server`] for a mechanism other than PLAIN.
+fn server_other(
+    mechanism: Mechanism,
+    options: &ServerOptions,
+) -> Result<Box<dyn ServerMechanism>, SaslError> {
     let limits = options.limits;
     Ok(match mechanism {
         Mechanism::Plain => guard(plain::PlainServer, limits),
@@ -326,6 +339,7 @@ impl<M: ServerSteps> ServerMechanism for ServerGuard<M> {
 /// Checks an optional authzid against the authenticated `authcid` and builds the identity.
 /// The authzid is borrowed and copied only when it names someone other than
 /// `authcid`.
+#[inline]
 pub(crate) fn authorized(
     store: &dyn CredentialStore,
     authcid: String,
