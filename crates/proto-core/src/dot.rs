@@ -64,8 +64,9 @@ pub enum DotEvent {
 /// Works on the session's receive buffer: [`decode`](Self::decode) splits body
 /// bytes off its front as `Bytes` (no copying), drops stuffed dots by splitting
 /// around them, and stops right after the terminator so that pipelined commands
-/// after it stay in the buffer. At most two bytes (".\r" at a line start) are
-/// ever held back waiting for more input.
+/// after it stay in the buffer. At most two bytes (".\r" at a line start, or
+/// under [`BareLineEndings::Reject`] a CR that ends the data so far) are ever
+/// held back waiting for more input.
 ///
 /// With [`BareLineEndings::Reject`] (the default) the first bare CR or LF makes
 /// `decode` return `Err` once, *before* the data holding it is returned; the
@@ -181,8 +182,11 @@ impl DotDecoder {
                 scan_dots(buf, self.prev1)
             };
             let Some(p) = found else {
-                let all = buf.len();
-                return Ok(Some(DotEvent::Data(self.take(buf, all))));
+                // A CR ending the data is bare or not by the byte after it:
+                // strict mode keeps it until then, so that an error for it
+                // comes before the data holding it.
+                let all = buf.len() - usize::from(strict && buf.last() == Some(&CR));
+                return Ok((all > 0).then(|| DotEvent::Data(self.take(buf, all))));
             };
             let q = if p == 0 { self.prev1 } else { buf[p - 1] };
             let d = buf[p];
@@ -1070,10 +1074,18 @@ mod tests {
             (q2, q) = (q, d);
             i += 1;
         }
+        // Strict: a CR that ends the input waits for the byte after it,
+        // unless it is itself the byte that shows a CR before it is bare
+        // (then the error is reported with the data up to it).
+        let mut rest = Vec::new();
+        if policy == BareLineEndings::Reject && q == CR && q2 != CR {
+            body.pop();
+            rest.push(CR);
+        }
         DecodeRun {
             body,
             ended: false,
-            rest: Vec::new(),
+            rest,
             errors,
         }
     }
