@@ -751,6 +751,29 @@ fn line_framer_set_max_len_and_reset() {
 // SmallBytes
 // ---------------------------------------------------------------------------
 
+// SmallBytes::slice_of and set_slice_of: "Panics if range is not within
+// src (as src[range] would)". A reversed range (start after end) is not
+// within src, and src[5..3] panics; but a short reversed range with 38
+// bytes of src after its start gave an empty value instead, so a parser's
+// wrong span passed unnoticed (and only near the end of src did it panic).
+#[test]
+#[should_panic(expected = "slice index starts at 5 but ends at 3")]
+fn small_bytes_slice_of_a_reversed_range_panics() {
+    let src = Bytes::from(vec![b'x'; 100]);
+    #[allow(clippy::reversed_empty_ranges)]
+    let v = SmallBytes::slice_of(&src, 5..3);
+    drop(v);
+}
+
+#[test]
+#[should_panic(expected = "slice index starts at 5 but ends at 3")]
+fn small_bytes_set_slice_of_a_reversed_range_panics() {
+    let src = Bytes::from(vec![b'x'; 100]);
+    let mut v = SmallBytes::default();
+    #[allow(clippy::reversed_empty_ranges)]
+    v.set_slice_of(&src, 5..3);
+}
+
 #[test]
 fn small_bytes_debug_prints_like_bytes() {
     let all: Vec<u8> = (0..=255).collect();
