@@ -513,6 +513,84 @@ proptest! {
     }
 }
 
+/// The strict encoder's rule for one more piece after the bytes `taken`
+/// (accepted so far): refused at the first CR not followed by LF (a CR that
+/// ends the piece waits) or LF not preceded by CR, with its offset from the
+/// start of the body.
+fn encoder_verdict(taken: &[u8], piece: &[u8]) -> Result<(), DotError> {
+    let all = [taken, piece].concat();
+    for k in taken.len()..all.len() {
+        let prev = if k == 0 { None } else { Some(all[k - 1]) };
+        if prev == Some(CR) && all[k] != LF {
+            return Err(DotError::BareCr { offset: k as u64 - 1 });
+        }
+        if all[k] == LF && prev != Some(CR) {
+            return Err(DotError::BareLf { offset: k as u64 });
+        }
+    }
+    Ok(())
+}
+
+/// RFC 5321 4.5.2 stuffing of a body with CRLF line ends: a "." more at
+/// the start of every line that starts with "."; then the end of the body.
+fn stuffed(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut start = true;
+    for &b in body {
+        if start && b == DOT {
+            out.push(DOT);
+        }
+        out.push(b);
+        start = b == LF;
+    }
+    if !start {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b".\r\n");
+    out
+}
+
+fn check_strict_encoder(pieces: &[&[u8]]) {
+    let mut enc = DotEncoder::new();
+    let mut out = BytesMut::new();
+    let mut taken = Vec::new();
+    for piece in pieces {
+        let want = encoder_verdict(&taken, piece);
+        assert_eq!(enc.encode(piece, &mut out), want, "{taken:?} then {piece:?}");
+        if want.is_ok() {
+            taken.extend_from_slice(piece);
+        }
+    }
+    if taken.last() == Some(&CR) {
+        let offset = taken.len() as u64 - 1;
+        assert_eq!(enc.finish(&mut out), Err(DotError::BareCr { offset }));
+        return;
+    }
+    let added = enc.finish(&mut out).unwrap();
+    assert_eq!(added, !taken.is_empty() && !taken.ends_with(b"\n"));
+    assert_eq!(&out[..], &stuffed(&taken)[..], "{pieces:?}");
+}
+
+#[test]
+fn dot_encoder_strict_against_reference() {
+    // Two or three pieces of up to 4 bytes each: every refusal, its offset,
+    // and the stuffed output of what was accepted.
+    let mut small = Vec::new();
+    for len in 0..=4 {
+        each_string(len, |s| small.push(s.to_vec()));
+    }
+    for a in &small {
+        for b in &small {
+            check_strict_encoder(&[a, b]);
+            if a.len() + b.len() <= 4 {
+                for c in &small[..85] {
+                    check_strict_encoder(&[a, b, c]);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn dot_encoder_strict_error_offsets_count_input_bytes() {
     // Offsets count raw input bytes from the start of the body, across pieces.
@@ -891,6 +969,27 @@ fn secret_debug_never_prints_the_value() {
 // ---------------------------------------------------------------------------
 // Session helpers
 // ---------------------------------------------------------------------------
+
+// Deadline::set_period: "a running deadline is restarted from now". A
+// deadline started with a period too long for `Instant` (Duration::MAX, the
+// natural "no timeout") never fires, but it was started: it was taken for
+// a stopped one, so a shorter period set later (RFC 5321 4.5.3.2's timers
+// are per command) never armed it until the next restart.
+#[test]
+fn deadline_started_with_an_endless_period_takes_a_new_period() {
+    let t0 = Instant::now();
+    let mut d = Deadline::new(Duration::MAX);
+    d.restart(t0);
+    assert_eq!(d.at(), None);
+    assert!(!d.expired(t0 + Duration::from_secs(1 << 40)));
+    d.set_period(Duration::from_secs(30), t0);
+    assert_eq!(d.at(), Some(t0 + Duration::from_secs(30)));
+    // Stopped, it stays stopped.
+    d.stop();
+    d.set_period(Duration::MAX, t0);
+    d.set_period(Duration::from_secs(5), t0);
+    assert_eq!(d.at(), None);
+}
 
 #[test]
 fn transmit_queue_and_deadlines() {
