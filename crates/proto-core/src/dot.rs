@@ -855,8 +855,65 @@ pub mod checks {
         run
     }
 
+    /// Byte-at-a-time reference decoder, written straight from the rules in
+    /// the module docs: what a [`DotDecoder`] fed `input` in any pieces gives
+    /// ([`decode_pieces`]), for the exhaustive test and the fuzz check.
+    #[must_use]
+    pub fn decode_reference(input: &[u8], policy: BareLineEndings) -> DecodeRun {
+        let mut body = Vec::new();
+        let mut errors = 0;
+        let (mut q2, mut q) = (CR, LF);
+        let mut i = 0;
+        while i < input.len() {
+            let d = input[i];
+            if q == LF && d == DOT {
+                if q2 == CR && input.get(i + 1) == Some(&CR) && input.get(i + 2) == Some(&LF) {
+                    return DecodeRun {
+                        body,
+                        ended: true,
+                        rest: input[i + 3..].to_vec(),
+                        errors,
+                    };
+                }
+                if q2 == CR && (i + 1 == input.len() || (input[i + 1] == CR && i + 2 == input.len())) {
+                    // Undecided: waits for more input.
+                    return DecodeRun {
+                        body,
+                        ended: false,
+                        rest: input[i..].to_vec(),
+                        errors,
+                    };
+                }
+                (q2, q) = (q, d);
+                i += 1;
+                continue;
+            }
+            if policy == BareLineEndings::Reject && ((d == LF) != (q == CR)) && errors == 0 {
+                errors = 1;
+            }
+            body.push(d);
+            (q2, q) = (q, d);
+            i += 1;
+        }
+        // Strict: a CR that ends the input waits for the byte after it,
+        // unless it is itself the byte that shows a CR before it is bare
+        // (then the error is reported with the data up to it).
+        let mut rest = Vec::new();
+        if policy == BareLineEndings::Reject && q == CR && q2 != CR {
+            body.pop();
+            rest.push(CR);
+        }
+        DecodeRun {
+            body,
+            ended: false,
+            rest,
+            errors,
+        }
+    }
+
     /// Fuzz invariant for [`DotDecoder`]: any chunking gives the same result as
-    /// the whole input, and no more than one error is reported per body.
+    /// the whole input and as [`decode_reference`], and no more than one error
+    /// is reported per body.
     pub fn dot_decoder(data: &[u8]) {
         let (seed, input) = plan(data);
         // Every SIMD scan loop this CPU runs finds what the byte-at-a-time
@@ -891,6 +948,11 @@ pub mod checks {
             let whole = decode_pieces(policy, &[input]);
             let split = decode_pieces(policy, &chunks(seed, input));
             assert_eq!(whole, split, "chunking changed the decoded body");
+            assert_eq!(
+                whole,
+                decode_reference(input, policy),
+                "the byte-at-a-time rule differs"
+            );
             assert!(whole.errors <= 1);
             if policy == BareLineEndings::Normalize {
                 assert_eq!(whole.errors, 0);
@@ -1033,62 +1095,8 @@ pub mod checks {
 
 #[cfg(test)]
 mod tests {
-    use super::checks::{DecodeRun, decode_pieces};
+    use super::checks::{DecodeRun, decode_pieces, decode_reference};
     use super::*;
-
-    /// Byte-at-a-time reference decoder, written straight from the rules in
-    /// the module docs, for the exhaustive comparison.
-    fn reference(input: &[u8], policy: BareLineEndings) -> DecodeRun {
-        let mut body = Vec::new();
-        let mut errors = 0;
-        let (mut q2, mut q) = (CR, LF);
-        let mut i = 0;
-        while i < input.len() {
-            let d = input[i];
-            if q == LF && d == DOT {
-                if q2 == CR && input.get(i + 1) == Some(&CR) && input.get(i + 2) == Some(&LF) {
-                    return DecodeRun {
-                        body,
-                        ended: true,
-                        rest: input[i + 3..].to_vec(),
-                        errors,
-                    };
-                }
-                if q2 == CR && (i + 1 == input.len() || (input[i + 1] == CR && i + 2 == input.len())) {
-                    // Undecided: waits for more input.
-                    return DecodeRun {
-                        body,
-                        ended: false,
-                        rest: input[i..].to_vec(),
-                        errors,
-                    };
-                }
-                (q2, q) = (q, d);
-                i += 1;
-                continue;
-            }
-            if policy == BareLineEndings::Reject && ((d == LF) != (q == CR)) && errors == 0 {
-                errors = 1;
-            }
-            body.push(d);
-            (q2, q) = (q, d);
-            i += 1;
-        }
-        // Strict: a CR that ends the input waits for the byte after it,
-        // unless it is itself the byte that shows a CR before it is bare
-        // (then the error is reported with the data up to it).
-        let mut rest = Vec::new();
-        if policy == BareLineEndings::Reject && q == CR && q2 != CR {
-            body.pop();
-            rest.push(CR);
-        }
-        DecodeRun {
-            body,
-            ended: false,
-            rest,
-            errors,
-        }
-    }
 
     #[test]
     fn exhaustive_against_reference() {
@@ -1104,7 +1112,7 @@ mod tests {
                     x /= 4;
                 }
                 for policy in [BareLineEndings::Reject, BareLineEndings::Normalize] {
-                    let expect = reference(&s, policy);
+                    let expect = decode_reference(&s, policy);
                     assert_eq!(decode_pieces(policy, &[&s]), expect, "whole {s:?} {policy:?}");
                     for cut in 1..s.len() {
                         let (a, b) = s.split_at(cut);
@@ -1116,7 +1124,7 @@ mod tests {
                 let bytes: Vec<&[u8]> = s.chunks(1).collect();
                 assert_eq!(
                     decode_pieces(BareLineEndings::Reject, &bytes),
-                    reference(&s, BareLineEndings::Reject)
+                    decode_reference(&s, BareLineEndings::Reject)
                 );
             }
         }
