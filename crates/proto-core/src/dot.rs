@@ -31,8 +31,10 @@ pub enum BareLineEndings {
     Normalize,
 }
 
-/// A bare CR or LF found in a body. Offsets count raw (still stuffed) bytes
-/// from the start of the body. The codec stays usable after the error.
+/// A bare CR or LF found in a body. Offsets count bytes from the start of
+/// the body: raw (still stuffed) bytes for [`DotDecoder`], the unstuffed
+/// input bytes given to [`DotEncoder`] for it. The codec stays usable after
+/// the error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DotError {

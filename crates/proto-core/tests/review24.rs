@@ -608,6 +608,24 @@ fn dot_encoder_strict_error_offsets_count_input_bytes() {
     enc.encode(b"ab\r", &mut out).unwrap();
     assert_eq!(enc.encode(b"x", &mut out), Err(DotError::BareCr { offset: 12 }));
     assert_eq!(enc.finish(&mut out), Err(DotError::BareCr { offset: 12 }));
+    // Input bytes, not the stuffed output: the dots doubled before the bare
+    // LF do not move its offset (DotError's docs said raw stuffed bytes,
+    // which is what the decoder counts).
+    let mut enc = DotEncoder::new();
+    let mut out = BytesMut::new();
+    assert_eq!(
+        enc.encode(b".a\r\n.b\n", &mut out),
+        Err(DotError::BareLf { offset: 6 })
+    );
+    let mut dec = DotDecoder::new();
+    let mut wire = BytesMut::from(&b"..a\r\n..b\n"[..]);
+    let err = loop {
+        match dec.decode(&mut wire) {
+            Ok(Some(_)) => {}
+            other => break other,
+        }
+    };
+    assert_eq!(err, Err(DotError::BareLf { offset: 8 }));
 }
 
 // ---------------------------------------------------------------------------
