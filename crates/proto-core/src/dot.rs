@@ -31,8 +31,10 @@ pub enum BareLineEndings {
     Normalize,
 }
 
-/// A bare CR or LF found in a body. Offsets count raw (still stuffed) bytes
-/// from the start of the body. The codec stays usable after the error.
+/// A bare CR or LF found in a body. Offsets count bytes from the start of
+/// the body: raw (still stuffed) bytes for [`DotDecoder`], the unstuffed
+/// input bytes given to [`DotEncoder`] for it. The codec stays usable after
+/// the error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DotError {
@@ -64,8 +66,9 @@ pub enum DotEvent {
 /// Works on the session's receive buffer: [`decode`](Self::decode) splits body
 /// bytes off its front as `Bytes` (no copying), drops stuffed dots by splitting
 /// around them, and stops right after the terminator so that pipelined commands
-/// after it stay in the buffer. At most two bytes (".\r" at a line start) are
-/// ever held back waiting for more input.
+/// after it stay in the buffer. At most two bytes (".\r" at a line start, or
+/// under [`BareLineEndings::Reject`] a CR that ends the data so far) are ever
+/// held back waiting for more input.
 ///
 /// With [`BareLineEndings::Reject`] (the default) the first bare CR or LF makes
 /// `decode` return `Err` once, *before* the data holding it is returned; the
@@ -181,8 +184,11 @@ impl DotDecoder {
                 scan_dots(buf, self.prev1)
             };
             let Some(p) = found else {
-                let all = buf.len();
-                return Ok(Some(DotEvent::Data(self.take(buf, all))));
+                // A CR ending the data is bare or not by the byte after it:
+                // strict mode keeps it until then, so that an error for it
+                // comes before the data holding it.
+                let all = buf.len() - usize::from(strict && buf.last() == Some(&CR));
+                return Ok((all > 0).then(|| DotEvent::Data(self.take(buf, all))));
             };
             let q = if p == 0 { self.prev1 } else { buf[p - 1] };
             let d = buf[p];
@@ -254,8 +260,9 @@ impl DotDecoder {
     /// read makes one contiguous piece of body however many dots it holds)
     /// and returns how many bytes of `src` it consumed. It stops, without
     /// consuming it, at the first byte that needs a decision it leaves to
-    /// `decode`: a dot at a line start that may begin the terminator, or a
-    /// bare CR or LF. The caller then puts `src[consumed..]` in the buffer
+    /// `decode`: a dot at a line start that may begin the terminator, a bare
+    /// CR or LF, or a CR that ends `src` (whether it is bare depends on the
+    /// next byte). The caller then puts `src[consumed..]` in the buffer
     /// it passes to `decode`, and reads on from there.
     ///
     /// Consumes nothing (returns 0) under [`BareLineEndings::Normalize`],
@@ -285,8 +292,11 @@ impl DotDecoder {
         while pos < src.len() {
             let rest = &src[pos..];
             let Some(p) = self.scanner.scan_strict(rest, self.prev1) else {
-                self.copy_out(rest, out);
-                return src.len();
+                // A CR ending the input is bare or not by the byte after it:
+                // left to `decode`, which keeps it until that byte comes.
+                let clean = rest.len() - usize::from(rest.last() == Some(&CR));
+                self.copy_out(&rest[..clean], out);
+                return pos + clean;
             };
             let q = if p == 0 { self.prev1 } else { rest[p - 1] };
             let q2 = match p {
@@ -985,8 +995,65 @@ pub mod checks {
         run
     }
 
+    /// Byte-at-a-time reference decoder, written straight from the rules in
+    /// the module docs: what a [`DotDecoder`] fed `input` in any pieces gives
+    /// ([`decode_pieces`]), for the exhaustive test and the fuzz check.
+    #[must_use]
+    pub fn decode_reference(input: &[u8], policy: BareLineEndings) -> DecodeRun {
+        let mut body = Vec::new();
+        let mut errors = 0;
+        let (mut q2, mut q) = (CR, LF);
+        let mut i = 0;
+        while i < input.len() {
+            let d = input[i];
+            if q == LF && d == DOT {
+                if q2 == CR && input.get(i + 1) == Some(&CR) && input.get(i + 2) == Some(&LF) {
+                    return DecodeRun {
+                        body,
+                        ended: true,
+                        rest: input[i + 3..].to_vec(),
+                        errors,
+                    };
+                }
+                if q2 == CR && (i + 1 == input.len() || (input[i + 1] == CR && i + 2 == input.len())) {
+                    // Undecided: waits for more input.
+                    return DecodeRun {
+                        body,
+                        ended: false,
+                        rest: input[i..].to_vec(),
+                        errors,
+                    };
+                }
+                (q2, q) = (q, d);
+                i += 1;
+                continue;
+            }
+            if policy == BareLineEndings::Reject && ((d == LF) != (q == CR)) && errors == 0 {
+                errors = 1;
+            }
+            body.push(d);
+            (q2, q) = (q, d);
+            i += 1;
+        }
+        // Strict: a CR that ends the input waits for the byte after it,
+        // unless it is itself the byte that shows a CR before it is bare
+        // (then the error is reported with the data up to it).
+        let mut rest = Vec::new();
+        if policy == BareLineEndings::Reject && q == CR && q2 != CR {
+            body.pop();
+            rest.push(CR);
+        }
+        DecodeRun {
+            body,
+            ended: false,
+            rest,
+            errors,
+        }
+    }
+
     /// Fuzz invariant for [`DotDecoder`]: any chunking gives the same result as
-    /// the whole input, and no more than one error is reported per body.
+    /// the whole input and as [`decode_reference`], and no more than one error
+    /// is reported per body.
     pub fn dot_decoder(data: &[u8]) {
         let (seed, input) = plan(data);
         // Every SIMD scan loop this CPU runs finds what the byte-at-a-time
@@ -1021,6 +1088,11 @@ pub mod checks {
             let whole = decode_pieces(policy, &[input]);
             let split = decode_pieces(policy, &chunks(seed, input));
             assert_eq!(whole, split, "chunking changed the decoded body");
+            assert_eq!(
+                whole,
+                decode_reference(input, policy),
+                "the byte-at-a-time rule differs"
+            );
             // The copying path gives the same, whole and split, also after
             // the clean prefix (which it copies in one go).
             assert_eq!(decode_pieces_copying(policy, &[input]), whole, "copying, whole");
@@ -1178,54 +1250,8 @@ pub mod checks {
 
 #[cfg(test)]
 mod tests {
-    use super::checks::{DecodeRun, decode_pieces, decode_pieces_copying};
+    use super::checks::{DecodeRun, decode_pieces, decode_pieces_copying, decode_reference};
     use super::*;
-
-    /// Byte-at-a-time reference decoder, written straight from the rules in
-    /// the module docs, for the exhaustive comparison.
-    fn reference(input: &[u8], policy: BareLineEndings) -> DecodeRun {
-        let mut body = Vec::new();
-        let mut errors = 0;
-        let (mut q2, mut q) = (CR, LF);
-        let mut i = 0;
-        while i < input.len() {
-            let d = input[i];
-            if q == LF && d == DOT {
-                if q2 == CR && input.get(i + 1) == Some(&CR) && input.get(i + 2) == Some(&LF) {
-                    return DecodeRun {
-                        body,
-                        ended: true,
-                        rest: input[i + 3..].to_vec(),
-                        errors,
-                    };
-                }
-                if q2 == CR && (i + 1 == input.len() || (input[i + 1] == CR && i + 2 == input.len())) {
-                    // Undecided: waits for more input.
-                    return DecodeRun {
-                        body,
-                        ended: false,
-                        rest: input[i..].to_vec(),
-                        errors,
-                    };
-                }
-                (q2, q) = (q, d);
-                i += 1;
-                continue;
-            }
-            if policy == BareLineEndings::Reject && ((d == LF) != (q == CR)) && errors == 0 {
-                errors = 1;
-            }
-            body.push(d);
-            (q2, q) = (q, d);
-            i += 1;
-        }
-        DecodeRun {
-            body,
-            ended: false,
-            rest: Vec::new(),
-            errors,
-        }
-    }
 
     #[test]
     fn exhaustive_against_reference() {
@@ -1241,7 +1267,7 @@ mod tests {
                     x /= 4;
                 }
                 for policy in [BareLineEndings::Reject, BareLineEndings::Normalize] {
-                    let expect = reference(&s, policy);
+                    let expect = decode_reference(&s, policy);
                     assert_eq!(decode_pieces(policy, &[&s]), expect, "whole {s:?} {policy:?}");
                     assert_eq!(
                         decode_pieces_copying(policy, &[&s]),
@@ -1263,11 +1289,11 @@ mod tests {
                 let bytes: Vec<&[u8]> = s.chunks(1).collect();
                 assert_eq!(
                     decode_pieces(BareLineEndings::Reject, &bytes),
-                    reference(&s, BareLineEndings::Reject)
+                    decode_reference(&s, BareLineEndings::Reject)
                 );
                 assert_eq!(
                     decode_pieces_copying(BareLineEndings::Reject, &bytes),
-                    reference(&s, BareLineEndings::Reject)
+                    decode_reference(&s, BareLineEndings::Reject)
                 );
             }
         }

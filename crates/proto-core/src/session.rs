@@ -126,14 +126,22 @@ impl TransmitQueue {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deadline {
     period: Duration,
+    /// When it fires; `None` when stopped, or running with a period too
+    /// long for `Instant` (it never fires then).
     at: Option<Instant>,
+    /// Started and not stopped since.
+    running: bool,
 }
 
 impl Deadline {
     /// A stopped deadline that lasts `period` once started.
     #[must_use]
     pub fn new(period: Duration) -> Self {
-        Deadline { period, at: None }
+        Deadline {
+            period,
+            at: None,
+            running: false,
+        }
     }
 
     /// The configured period.
@@ -145,22 +153,27 @@ impl Deadline {
     /// Changes the period; a running deadline is restarted from `now`.
     pub fn set_period(&mut self, period: Duration, now: Instant) {
         self.period = period;
-        if self.at.is_some() {
+        if self.running {
             self.restart(now);
         }
     }
 
-    /// Starts (or restarts) the deadline at `now + period`.
+    /// Starts (or restarts) the deadline at `now + period`. A period too
+    /// long for `Instant` (such as `Duration::MAX`) never fires, but the
+    /// deadline runs: [`set_period`](Self::set_period) restarts it.
     pub fn restart(&mut self, now: Instant) {
         self.at = now.checked_add(self.period);
+        self.running = true;
     }
 
     /// Stops the deadline.
     pub fn stop(&mut self) {
         self.at = None;
+        self.running = false;
     }
 
-    /// When it fires, if running.
+    /// When it fires, if running (`None` as well for a period too long
+    /// for `Instant`).
     #[must_use]
     pub fn at(&self) -> Option<Instant> {
         self.at

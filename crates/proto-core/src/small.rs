@@ -35,6 +35,16 @@ fn window(src: &[u8], start: usize) -> Option<&[u8; INLINE]> {
     src.get(start..).and_then(<[u8]>::first_chunk::<INLINE>)
 }
 
+/// The length of `range`, panicking as `src[range]` does when it is
+/// reversed (the inline path never indexes `src` with `range` itself).
+#[inline(always)]
+fn span_len(src: &[u8], range: &std::ops::Range<usize>) -> usize {
+    match range.end.checked_sub(range.start) {
+        Some(n) => n,
+        None => src[range.clone()].len(),
+    }
+}
+
 #[derive(Clone)]
 enum Repr {
     Inline { len: u8, buf: [u8; INLINE] },
@@ -82,7 +92,7 @@ impl SmallBytes {
     #[must_use]
     #[inline]
     pub fn slice_of(src: &Bytes, range: std::ops::Range<usize>) -> Self {
-        let n = range.len();
+        let n = span_len(src, &range);
         if n > INLINE {
             return SmallBytes(Repr::Shared(src.slice(range)));
         }
@@ -111,7 +121,7 @@ impl SmallBytes {
     /// If `range` is not within `src` (as `src[range]` would).
     #[inline(always)]
     pub fn set_slice_of(&mut self, src: &Bytes, range: std::ops::Range<usize>) {
-        let n = range.len();
+        let n = span_len(src, &range);
         if n > INLINE {
             *self = Self::shared_slice(src, range);
             return;
