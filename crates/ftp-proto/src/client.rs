@@ -31,7 +31,7 @@ use crate::reply::{
 use crate::server::TransferId;
 use crate::time::Timestamp;
 use bytes::{Buf, BytesMut};
-use proto_core::{Deadline, Secret, Session, TransmitQueue};
+use proto_core::{Deadline, Secret, TransmitQueue};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -947,7 +947,7 @@ impl ClientSession {
         self.events.push_back(ClientEvent::LoginFailed(r));
     }
 
-    /// Inherent form of [`Session::poll_event`].
+    /// Inherent form of [`proto_core::Session::poll_event`].
     ///
     /// # Errors
     ///
@@ -1479,7 +1479,7 @@ impl ClientSession {
         self.events.push_back(ClientEvent::TransferFailed { id, reply });
     }
 
-    /// Inherent form of [`Session::handle_input`].
+    /// Inherent form of [`proto_core::Session::handle_input`].
     ///
     /// The Telnet layer comes off here (RFC 959 4; RFC 854): `IAC IAC` in a
     /// reply is one 255 byte (a path in a 257, say), and Telnet commands or
@@ -1491,13 +1491,13 @@ impl ClientSession {
         self.telnet.feed(data, &mut self.recv);
     }
 
-    /// Inherent form of [`Session::poll_transmit`].
+    /// Inherent form of [`proto_core::Session::poll_transmit`].
     #[must_use]
     pub fn poll_transmit(&self) -> Option<&[u8]> {
         self.tx.peek()
     }
 
-    /// Inherent form of [`Session::advance_transmit`].
+    /// Inherent form of [`proto_core::Session::advance_transmit`].
     pub fn advance_transmit(&mut self, n: usize) {
         self.tx.advance(n);
     }
@@ -1521,7 +1521,7 @@ impl ClientSession {
         }
     }
 
-    /// Inherent form of [`Session::poll_timeout`]: the reply deadline while a
+    /// Inherent form of [`proto_core::Session::poll_timeout`]: the reply deadline while a
     /// reply is awaited. While a transfer's data connection moves data (after
     /// the 1yz, until [`ClientSession::data_closed`]) none is: timing the data
     /// connection is the driver's part.
@@ -1534,7 +1534,7 @@ impl ClientSession {
         }
     }
 
-    /// Inherent form of [`Session::handle_timeout`]: no reply for
+    /// Inherent form of [`proto_core::Session::handle_timeout`]: no reply for
     /// [`Limits::reply_timeout`] is fatal. The deadline restarts from `now` when
     /// a reply arrived since the last call.
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -1548,7 +1548,7 @@ impl ClientSession {
         self.fail(Error::new(ErrorKind::Timeout, "no reply from the server"));
     }
 
-    /// Inherent form of [`Session::handle_eof`]. The replies received
+    /// Inherent form of [`proto_core::Session::handle_eof`]. The replies received
     /// before the end are read first ([`ClientSession::poll_event`]): a
     /// server that answers 421 (RFC 959 4.2: "closing control
     /// connection") or 221 closes right after it, and the driver may pass
@@ -1587,35 +1587,4 @@ fn check_cmd(cmd: &Command<'_>) -> Result<(), UsageError> {
         .map_err(|_| UsageError("argument cannot be sent (LF, NUL, CR outside a pathname, or empty)"))
 }
 
-impl Session for ClientSession {
-    type Event = ClientEvent;
-    type Error = Error;
-
-    fn handle_input(&mut self, data: &[u8]) {
-        ClientSession::handle_input(self, data);
-    }
-
-    fn poll_event(&mut self) -> Result<Option<ClientEvent>, Error> {
-        ClientSession::poll_event(self)
-    }
-
-    fn poll_transmit(&self) -> Option<&[u8]> {
-        self.tx.peek()
-    }
-
-    fn advance_transmit(&mut self, n: usize) {
-        self.tx.advance(n);
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        ClientSession::poll_timeout(self)
-    }
-
-    fn handle_timeout(&mut self, now: Instant) {
-        ClientSession::handle_timeout(self, now);
-    }
-
-    fn handle_eof(&mut self) {
-        ClientSession::handle_eof(self);
-    }
-}
+proto_core::impl_session!(ClientSession, ClientEvent, Error);

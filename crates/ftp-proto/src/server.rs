@@ -37,7 +37,7 @@ use crate::reply::{
 };
 use crate::time::Timestamp;
 use bytes::{Bytes, BytesMut};
-use proto_core::{Deadline, LineConfig, LineError, LineFramer, Secret, Session, TransmitQueue};
+use proto_core::{Deadline, LineConfig, LineError, LineFramer, Secret, TransmitQueue};
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -1145,7 +1145,7 @@ impl ServerSession {
         Ok(())
     }
 
-    /// Runs the protocol until the next event (inherent form of [`Session::poll_event`]).
+    /// Runs the protocol until the next event (inherent form of [`proto_core::Session::poll_event`]).
     ///
     /// # Errors
     ///
@@ -1850,7 +1850,7 @@ impl ServerSession {
             .push_back(ServerEvent::OpenDataChannel { mode, transfer });
     }
 
-    /// Inherent form of [`Session::handle_input`]. While a TLS handshake is
+    /// Inherent form of [`proto_core::Session::handle_input`]. While a TLS handshake is
     /// pending, input is plaintext that must not be used, and is dropped.
     ///
     /// While nothing consumes input (the application owes an answer, or the
@@ -1869,7 +1869,7 @@ impl ServerSession {
         }
     }
 
-    /// Inherent form of [`Session::poll_timeout`].
+    /// Inherent form of [`proto_core::Session::poll_timeout`].
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.closed {
@@ -1878,7 +1878,7 @@ impl ServerSession {
         proto_core::earliest(&[self.delay_until, self.idle.at()])
     }
 
-    /// Inherent form of [`Session::handle_timeout`]: sends a delayed 530 when
+    /// Inherent form of [`proto_core::Session::handle_timeout`]: sends a delayed 530 when
     /// its time has come; closes an idle session with 421.
     ///
     /// The idle deadline counts from the last time this method saw a quiet
@@ -1909,7 +1909,7 @@ impl ServerSession {
         }
     }
 
-    /// Inherent form of [`Session::handle_eof`]: the client ended its
+    /// Inherent form of [`proto_core::Session::handle_eof`]: the client ended its
     /// input. A half-close is not an abort: every complete command line
     /// received before it is still acted on and answered (RFC 959 4.1.1:
     /// after a QUIT during a transfer "the connection will remain open for
@@ -2038,47 +2038,16 @@ fn strip_telnet(line: Bytes, refusals: &mut BytesMut) -> Bytes {
     Bytes::from(out)
 }
 
-impl Session for ServerSession {
-    type Event = ServerEvent;
-    type Error = Error;
-
-    fn handle_input(&mut self, data: &[u8]) {
-        ServerSession::handle_input(self, data);
-    }
-
-    fn poll_event(&mut self) -> Result<Option<ServerEvent>, Error> {
-        ServerSession::poll_event(self)
-    }
-
-    fn poll_transmit(&self) -> Option<&[u8]> {
-        self.tx.peek()
-    }
-
-    fn advance_transmit(&mut self, n: usize) {
-        self.tx.advance(n);
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        ServerSession::poll_timeout(self)
-    }
-
-    fn handle_timeout(&mut self, now: Instant) {
-        ServerSession::handle_timeout(self, now);
-    }
-
-    fn handle_eof(&mut self) {
-        ServerSession::handle_eof(self);
-    }
-}
+proto_core::impl_session!(ServerSession, ServerEvent, Error);
 
 impl ServerSession {
-    /// Inherent form of [`Session::poll_transmit`].
+    /// Inherent form of [`proto_core::Session::poll_transmit`].
     #[must_use]
     pub fn poll_transmit(&self) -> Option<&[u8]> {
         self.tx.peek()
     }
 
-    /// Inherent form of [`Session::advance_transmit`].
+    /// Inherent form of [`proto_core::Session::advance_transmit`].
     pub fn advance_transmit(&mut self, n: usize) {
         self.tx.advance(n);
     }

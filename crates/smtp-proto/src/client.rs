@@ -1587,38 +1587,7 @@ fn encode_rcpt(env: &Envelope, i: usize, out: &mut BytesMut) -> Result<(), Usage
         .map_err(|_| UsageError::BadArgument("RCPT parameter refused by the encoder"))
 }
 
-impl proto_core::Session for ClientSession {
-    type Event = ClientEvent;
-    type Error = Error;
-
-    fn handle_input(&mut self, data: &[u8]) {
-        ClientSession::handle_input(self, data);
-    }
-
-    fn poll_event(&mut self) -> Result<Option<ClientEvent>, Error> {
-        ClientSession::poll_event(self)
-    }
-
-    fn poll_transmit(&self) -> Option<&[u8]> {
-        ClientSession::poll_transmit(self)
-    }
-
-    fn advance_transmit(&mut self, n: usize) {
-        ClientSession::advance_transmit(self, n);
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        ClientSession::poll_timeout(self)
-    }
-
-    fn handle_timeout(&mut self, now: Instant) {
-        ClientSession::handle_timeout(self, now);
-    }
-
-    fn handle_eof(&mut self) {
-        ClientSession::handle_eof(self);
-    }
-}
+proto_core::impl_session!(ClientSession, ClientEvent, Error);
 
 /// The length of the current text line after `piece` is taken, when no line
 /// it ends or continues is longer than `max` octets with its CRLF (RFC 5321

@@ -2270,38 +2270,7 @@ impl ServerSession {
     }
 }
 
-impl proto_core::Session for ServerSession {
-    type Event = ServerEvent;
-    type Error = Error;
-
-    fn handle_input(&mut self, data: &[u8]) {
-        ServerSession::handle_input(self, data);
-    }
-
-    fn poll_event(&mut self) -> Result<Option<ServerEvent>, Error> {
-        ServerSession::poll_event(self)
-    }
-
-    fn poll_transmit(&self) -> Option<&[u8]> {
-        ServerSession::poll_transmit(self)
-    }
-
-    fn advance_transmit(&mut self, n: usize) {
-        ServerSession::advance_transmit(self, n);
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        ServerSession::poll_timeout(self)
-    }
-
-    fn handle_timeout(&mut self, now: Instant) {
-        ServerSession::handle_timeout(self, now);
-    }
-
-    fn handle_eof(&mut self) {
-        ServerSession::handle_eof(self);
-    }
-}
+proto_core::impl_session!(ServerSession, ServerEvent, Error);
 
 #[cfg(test)]
 mod tests {
