@@ -203,7 +203,9 @@ pub fn transfer<A: Session + ?Sized, B: Session + ?Sized>(
     max_chunk: usize,
 ) -> usize {
     let mut moved = 0;
-    while let Some(out) = from.poll_transmit() {
+    // An empty slice is taken as nothing to send, as `None` is: the loop
+    // would make no progress on it.
+    while let Some(out) = from.poll_transmit().filter(|b| !b.is_empty()) {
         let n = out.len().min(max_chunk.max(1));
         to.handle_input(&out[..n]);
         from.advance_transmit(n);
@@ -224,7 +226,7 @@ pub fn transfer<A: Session + ?Sized, B: Session + ?Sized>(
 /// ```
 pub fn drain_transmit<S: Session + ?Sized>(session: &mut S) -> Vec<u8> {
     let mut out = Vec::new();
-    while let Some(b) = session.poll_transmit() {
+    while let Some(b) = session.poll_transmit().filter(|b| !b.is_empty()) {
         let n = b.len();
         out.extend_from_slice(b);
         session.advance_transmit(n);

@@ -1082,3 +1082,33 @@ fn transcript_lines_and_escapes() {
         b"\\Seen \\\\\r\n"
     );
 }
+
+/// `transfer` and `drain_transmit` stop on a session whose `poll_transmit`
+/// gives an empty slice instead of `None` (they looped for ever).
+#[test]
+fn transmit_helpers_stop_on_an_empty_slice() {
+    use std::time::Instant;
+    struct Empty(Vec<u8>);
+    impl proto_core::Session for Empty {
+        type Event = ();
+        type Error = ();
+        fn handle_input(&mut self, data: &[u8]) {
+            self.0.extend_from_slice(data);
+        }
+        fn poll_event(&mut self) -> Result<Option<()>, ()> {
+            Ok(None)
+        }
+        fn poll_transmit(&self) -> Option<&[u8]> {
+            Some(&[])
+        }
+        fn advance_transmit(&mut self, _n: usize) {}
+        fn poll_timeout(&self) -> Option<Instant> {
+            None
+        }
+        fn handle_timeout(&mut self, _now: Instant) {}
+        fn handle_eof(&mut self) {}
+    }
+    let (mut a, mut b) = (Empty(Vec::new()), Empty(Vec::new()));
+    assert_eq!(proto_core::transfer(&mut a, &mut b, 16), 0);
+    assert!(proto_core::drain_transmit(&mut a).is_empty());
+}
