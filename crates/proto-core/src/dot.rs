@@ -903,46 +903,7 @@ pub mod checks {
     /// Runs a decoder over `pieces`, one `decode` loop per piece.
     #[must_use]
     pub fn decode_pieces(policy: BareLineEndings, pieces: &[&[u8]]) -> DecodeRun {
-        let mut dec = DotDecoder::with_policy(policy);
-        let mut buf = BytesMut::new();
-        let mut run = DecodeRun {
-            body: Vec::new(),
-            ended: false,
-            rest: Vec::new(),
-            errors: 0,
-        };
-        for piece in pieces {
-            if !run.ended {
-                buf.extend_from_slice(piece);
-            } else {
-                run.rest.extend_from_slice(piece);
-                continue;
-            }
-            loop {
-                match dec.decode(&mut buf) {
-                    Ok(Some(DotEvent::Data(d))) => {
-                        assert!(!d.is_empty(), "empty data event");
-                        run.body.extend_from_slice(&d);
-                    }
-                    Ok(Some(DotEvent::End)) => {
-                        run.ended = true;
-                        run.rest.extend_from_slice(&buf.split());
-                        break;
-                    }
-                    Ok(None) => break,
-                    Err(_) => run.errors += 1,
-                }
-            }
-            assert!(
-                run.ended || buf.len() <= 2,
-                "decoder held back {} bytes",
-                buf.len()
-            );
-        }
-        if !run.ended {
-            run.rest.extend_from_slice(&buf);
-        }
-        run
+        run_pieces(policy, pieces, false)
     }
 
     /// [`decode_pieces`] as a session fed borrowed slices runs it: each piece
@@ -951,6 +912,10 @@ pub mod checks {
     /// buffered for `decode`.
     #[must_use]
     pub fn decode_pieces_copying(policy: BareLineEndings, pieces: &[&[u8]]) -> DecodeRun {
+        run_pieces(policy, pieces, true)
+    }
+
+    fn run_pieces(policy: BareLineEndings, pieces: &[&[u8]], copying: bool) -> DecodeRun {
         let mut dec = DotDecoder::with_policy(policy);
         let mut buf = BytesMut::new();
         let mut out = BytesMut::new();
@@ -965,7 +930,7 @@ pub mod checks {
                 run.rest.extend_from_slice(piece);
                 continue;
             }
-            let taken = if buf.is_empty() {
+            let taken = if copying && buf.is_empty() {
                 dec.decode_from(piece, &mut out)
             } else {
                 0
@@ -991,6 +956,11 @@ pub mod checks {
                     Err(_) => run.errors += 1,
                 }
             }
+            assert!(
+                run.ended || buf.len() <= 2,
+                "decoder held back {} bytes",
+                buf.len()
+            );
         }
         if !run.ended {
             run.rest.extend_from_slice(&buf);
