@@ -828,7 +828,9 @@ impl DotEncoder {
 
     /// Ends the body: adds CRLF if the body did not end with one (RFC 5321
     /// 4.1.1.4 needs the last line terminated), then "." CRLF. Returns whether
-    /// that CRLF was added.
+    /// that CRLF was added. Under [`BareLineEndings::Normalize`] a body ending
+    /// in a lone CR gets its LF here as the rewrite of that CR into CRLF,
+    /// which is not counted as an added line ending (`false`).
     ///
     /// # Errors
     ///
