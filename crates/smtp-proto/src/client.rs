@@ -724,11 +724,12 @@ impl ClientSession {
                 self.pump();
             }
             Expect::Data => {
-                let accepted = self.txn.as_ref().map_or(0, |t| t.accepted);
+                let (accepted, mail_ok) = self.txn.as_ref().map_or((0, false), |t| (t.accepted, t.mail_ok));
                 if r.code() == 354 {
-                    if accepted == 0 {
-                        // RFC 2920 3.1: the server took DATA although no RCPT succeeded;
-                        // send an empty body and ignore the result.
+                    if accepted == 0 || !mail_ok {
+                        // RFC 2920 3.1: the server took DATA although no RCPT
+                        // succeeded, or MAIL was refused (no transaction, RFC
+                        // 5321 3.3); send an empty body and ignore the result.
                         self.transmit.push(b".\r\n");
                         self.expect.push_back(Expect::DataEnd);
                         if let Some(t) = self.txn.as_mut() {
@@ -772,7 +773,7 @@ impl ClientSession {
                 if done && let Some(t) = self.txn.take() {
                     self.phase = Phase::Idle;
                     match t.failed {
-                        Some(f) if t.accepted == 0 || t.bdat => {
+                        Some(f) if t.accepted == 0 || !t.mail_ok || t.bdat => {
                             if t.mail_ok {
                                 let _ = self.send(&Command::Rset, Expect::Rset);
                             }

@@ -1,0 +1,65 @@
+//! Review 25: an adversarial pass over the sessions and the codec against
+//! RFC 5321, 2920, 3030, 4954 and their kin, in the corners earlier reviews
+//! covered least. Each test quotes the RFC rule it checks and failed on the
+//! code as it was before its fix.
+
+use smtp_proto::{ClientConfig, ClientSession, Envelope, Recipient};
+use std::time::Instant;
+
+mod common;
+use common::{client_events, out_of};
+
+fn env(n: usize) -> Envelope {
+    Envelope {
+        from: "a@example.test".into(),
+        recipients: (0..n)
+            .map(|i| Recipient::new(&format!("r{i}@example.test")))
+            .collect(),
+        ..Envelope::default()
+    }
+}
+
+/// A client past the greeting and EHLO.
+fn ready(cfg: ClientConfig, ehlo: &[u8], t0: Instant) -> ClientSession {
+    let mut c = ClientSession::new(cfg, t0);
+    c.handle_input(b"220 mx.example.test\r\n");
+    c.handle_input(ehlo);
+    assert_eq!(client_events(&mut c), vec!["Ready"]);
+    assert_eq!(out_of(&mut c), "EHLO localhost\r\n");
+    c
+}
+
+const PIPELINING: &[u8] = b"250-mx.example.test\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n";
+
+/// RFC 2920 3.1: "Client SMTP implementations that employ pipelining MUST
+/// check ALL statuses associated with each command in a group ... the
+/// client cannot assume that the DATA command will be rejected just because
+/// none of the RCPT TO commands worked. If the DATA command was properly
+/// rejected the client SMTP can just issue RSET, but if the DATA command was
+/// accepted the client SMTP should send a single dot." The same holds when
+/// MAIL was refused: there is no transaction (RFC 5321 3.3), so a server
+/// that answers the pipelined RCPT with 250 and DATA with 354 all the same
+/// gets a lone dot, not the message, and the transaction is reported failed
+/// with the reply to MAIL.
+#[test]
+fn client_sends_only_a_dot_after_354_when_mail_was_refused() {
+    let t0 = Instant::now();
+    let mut c = ready(ClientConfig::default(), PIPELINING, t0);
+    c.send_mail(env(1), t0).unwrap();
+    assert_eq!(
+        out_of(&mut c),
+        "MAIL FROM:<a@example.test>\r\nRCPT TO:<r0@example.test>\r\nDATA\r\n"
+    );
+    c.handle_input(b"550 5.7.1 Sender refused\r\n250 2.1.5 Ok\r\n354 Go ahead\r\n");
+    let ev = client_events(&mut c);
+    assert!(!ev.iter().any(|e| e == "SendBody"), "{ev:?}");
+    assert_eq!(out_of(&mut c), ".\r\n");
+    c.handle_input(b"250 2.0.0 Ok\r\n");
+    let ev = client_events(&mut c);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert!(ev[0].starts_with("TransactionFailed(Reply { code: 550"), "{ev:?}");
+    // No transaction was opened: nothing to reset, and the next one goes out.
+    assert_eq!(out_of(&mut c), "");
+    c.send_mail(env(1), t0).unwrap();
+    assert!(out_of(&mut c).starts_with("MAIL FROM:"));
+}
