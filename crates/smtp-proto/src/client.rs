@@ -994,9 +994,15 @@ impl ClientSession {
                 (Ok(ch), Some(m)) => m.respond(&ch).ok(),
                 _ => None,
             };
+            // A response line over the AUTH line limit (RFC 4954 4: 12288
+            // octets, CRLF included) is not sent, as the AUTH command is not
+            // (`start_auth`): the server would refuse it with 500.
+            let max = self.cfg.limits.auth_line;
+            let answer = answer
+                .map(|a| B64.encode(a.expose()))
+                .filter(|enc| enc.len().saturating_add(2) <= max);
             match answer {
-                Some(a) => {
-                    let enc = B64.encode(a.expose());
+                Some(enc) => {
                     self.transmit.push(enc.as_bytes());
                     self.transmit.push(b"\r\n");
                 }

@@ -63,3 +63,53 @@ fn client_sends_only_a_dot_after_354_when_mail_was_refused() {
     c.send_mail(env(1), t0).unwrap();
     assert!(out_of(&mut c).starts_with("MAIL FROM:"));
 }
+
+/// RFC 4954 4: the AUTH line limit (12288 octets, "a sufficient line length
+/// limit for handling of deployed authentication mechanisms") holds for
+/// responses as well as for the AUTH command, and "If, during an
+/// authentication exchange, the server receives a line that is longer than
+/// the server's authentication buffer, the server fails the AUTH command
+/// with the 500 reply". The client checks its AUTH command against
+/// [`smtp_proto::Limits::auth_line`]; a response to a challenge that would be
+/// longer is not sent either: the client cancels with "*" (RFC 4954 4) and
+/// goes on unauthenticated.
+#[test]
+fn client_cancels_instead_of_sending_an_auth_response_over_the_line_limit() {
+    let t0 = Instant::now();
+    let cfg = ClientConfig {
+        credentials: Some(sasl::Credentials::with_password("user", "p".repeat(9300))),
+        allow_plaintext_auth: true,
+        ..ClientConfig::default()
+    };
+    let mut c = ClientSession::new(cfg, t0);
+    c.handle_input(b"220 mx.example.test\r\n250-mx.example.test\r\n250 AUTH LOGIN\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(out_of(&mut c), "EHLO localhost\r\nAUTH LOGIN\r\n");
+    c.handle_input(b"334 VXNlcm5hbWU6\r\n");
+    assert!(client_events(&mut c).is_empty());
+    assert_eq!(out_of(&mut c), "dXNlcg==\r\n");
+    // base64 of 9300 octets is 12400 characters: over 12288 with the CRLF.
+    c.handle_input(b"334 UGFzc3dvcmQ6\r\n");
+    assert!(client_events(&mut c).is_empty());
+    let out = out_of(&mut c);
+    assert!(out == "*\r\n", "{} octets sent", out.len());
+    c.handle_input(b"501 5.0.0 Authentication cancelled\r\n");
+    let ev = client_events(&mut c);
+    assert_eq!(ev.len(), 2, "{ev:?}");
+    assert!(ev[0].starts_with("AuthFailed(Some(Reply { code: 501"), "{ev:?}");
+    assert_eq!(ev[1], "Ready");
+    // A response that fits (12286 octets of base64 and the CRLF) still goes out.
+    let cfg = ClientConfig {
+        credentials: Some(sasl::Credentials::with_password("user", "p".repeat(9213))),
+        allow_plaintext_auth: true,
+        ..ClientConfig::default()
+    };
+    let mut c = ClientSession::new(cfg, t0);
+    c.handle_input(b"220 mx.example.test\r\n250-mx.example.test\r\n250 AUTH LOGIN\r\n");
+    client_events(&mut c);
+    out_of(&mut c);
+    c.handle_input(b"334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n");
+    client_events(&mut c);
+    let out = out_of(&mut c);
+    assert_eq!(out.len(), "dXNlcg==\r\n".len() + 12284 + 2, "{}", &out[..20]);
+}
