@@ -1325,6 +1325,11 @@ impl ServerSession {
             Command::Rcpt { to, params } => {
                 if !self.txn.mail {
                     self.no_mail("Need MAIL before RCPT");
+                } else if self.txn.bdat {
+                    // RFC 5321 4.1.4: MAIL, RCPT..., then the body, "in that
+                    // order"; RFC 3030 2: BDAT comes "After all MAIL and RCPT
+                    // responses are collected". The body has started.
+                    self.bad_sequence("RCPT not allowed after BDAT");
                 } else if self.helo == Some(HeloKind::Helo) && params != RcptParams::default() {
                     self.esmtp_params_after_helo();
                 } else if self.txn.rcpts >= limits.recipients {

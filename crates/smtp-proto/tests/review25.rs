@@ -3,7 +3,8 @@
 //! covered least. Each test quotes the RFC rule it checks and failed on the
 //! code as it was before its fix.
 
-use smtp_proto::{ClientConfig, ClientSession, Envelope, Recipient};
+use smtp_proto::checks::ServerApp;
+use smtp_proto::{ClientConfig, ClientSession, Envelope, Recipient, ServerConfig, ServerSession};
 use std::time::Instant;
 
 mod common;
@@ -112,4 +113,65 @@ fn client_cancels_instead_of_sending_an_auth_response_over_the_line_limit() {
     client_events(&mut c);
     let out = out_of(&mut c);
     assert_eq!(out.len(), "dXNlcg==\r\n".len() + 12284 + 2, "{}", &out[..20]);
+}
+
+/// Server output and event log for the client turns `turns` (each given
+/// whole, and answered, before the next) to a server run by the scripted
+/// [`ServerApp`].
+fn serve(cfg: ServerConfig, turns: &[&[u8]]) -> (String, Vec<String>) {
+    let now = Instant::now();
+    let mut s = ServerSession::new(cfg, now);
+    let mut app = ServerApp::with_auto_tls();
+    for t in turns {
+        s.handle_input(t);
+        app.drive(&mut s, now).unwrap();
+    }
+    (out_of(&mut s), app.log)
+}
+
+/// The replies of `out` after the greeting and the EHLO/LHLO reply.
+fn after_hello(out: &str) -> Vec<&str> {
+    out.lines()
+        .skip(1)
+        .skip_while(|l| l.starts_with("250-"))
+        .skip(1)
+        .collect()
+}
+
+/// RFC 5321 4.1.4: "a mail transaction consists of a transaction beginning
+/// command, one or more RCPT commands, and a DATA command, in that order",
+/// and "If the commands in a transaction are out of order to the degree
+/// that they cannot be processed by the server, a 503 failure reply MUST be
+/// returned"; RFC 3030 2: "After all MAIL and RCPT responses are collected
+/// and processed, the message is sent using a series of BDAT commands." A
+/// RCPT between BDAT chunks comes after the body started (the application
+/// has had `DataStart` and chunks): it is refused with 503, and the message
+/// goes to the recipients accepted before it. In LMTP this keeps the count
+/// of replies after BDAT LAST at the recipients known when the body began.
+#[test]
+fn rcpt_between_bdat_chunks_is_503() {
+    for lmtp in [false, true] {
+        let cfg = ServerConfig {
+            lmtp,
+            ..ServerConfig::default()
+        };
+        let hello = if lmtp { "LHLO" } else { "EHLO" };
+        let hello = format!("{hello} c.example.test\r\n");
+        let txn = b"MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n\
+            BDAT 3\r\nabcRCPT TO:<c@example.test>\r\nBDAT 2 LAST\r\n\r\nQUIT\r\n";
+        let (out, log) = serve(cfg, &[hello.as_bytes(), txn]);
+        assert_eq!(
+            after_hello(&out),
+            [
+                "250 2.1.0 Sender OK",
+                "250 2.1.5 Recipient OK",
+                "250 2.0.0 3 octets received",
+                "503 5.5.1 RCPT not allowed after BDAT",
+                "250 2.0.0 Message accepted",
+                "221 2.0.0 localhost closing connection",
+            ],
+            "lmtp {lmtp}"
+        );
+        assert_eq!(log.iter().filter(|l| l.starts_with("Rcpt")).count(), 1, "{log:?}");
+    }
 }
