@@ -2241,8 +2241,9 @@ impl ServerSession {
     ///
     /// [`UsageError::NothingPending`] when no message is pending;
     /// [`UsageError::WrongReplyCount`] when the count differs;
-    /// [`UsageError::BadArgument`] when a reply cannot be sent (see
-    /// [`Reply::check`]). The message stays pending then.
+    /// [`UsageError::BadArgument`] when a reply is not 2yz, 4yz or 5yz (RFC
+    /// 5321 4.3.2) or cannot be sent (see [`Reply::check`]). The message
+    /// stays pending then.
     pub fn lmtp_replies(&mut self, replies: &[Reply]) -> Result<(), UsageError> {
         if self.pending != Pending::Message {
             return Err(UsageError::NothingPending);
@@ -2254,6 +2255,12 @@ impl ServerSession {
             return Err(UsageError::WrongReplyCount);
         }
         for r in replies {
+            // RFC 5321 4.3.2: the end of data is answered 2yz, 4yz or 5yz.
+            if !matches!(r.code() / 100, 2 | 4 | 5) {
+                return Err(UsageError::BadArgument(
+                    "an LMTP reply needs a 2yz, 4yz or 5yz code",
+                ));
+            }
             self.check_given(r)?;
         }
         for r in replies {

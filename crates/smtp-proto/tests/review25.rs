@@ -4,7 +4,10 @@
 //! code as it was before its fix.
 
 use smtp_proto::checks::ServerApp;
-use smtp_proto::{ClientConfig, ClientSession, Envelope, Recipient, ServerConfig, ServerSession};
+use smtp_proto::{
+    ClientConfig, ClientSession, EnhancedCode, Envelope, Recipient, Reply, ServerConfig, ServerEvent,
+    ServerSession, UsageError,
+};
 use std::time::Instant;
 
 mod common;
@@ -174,4 +177,62 @@ fn rcpt_between_bdat_chunks_is_503() {
         );
         assert_eq!(log.iter().filter(|l| l.starts_with("Rcpt")).count(), 1, "{log:?}");
     }
+}
+
+/// RFC 2033 4.2: after the end of data the LMTP server "returns one reply
+/// for each previously successful RCPT command", and RFC 5321 4.3.2 lists
+/// what those replies are: 250, or 450, 451, 452, 550, 552, 554 (2yz, 4yz or
+/// 5yz). A 3yz reply there would read to the client as "send more" (and a
+/// `3.0.0` enhanced code does not exist, RFC 3463 3): [`lmtp_replies`] refuses
+/// one as [`accept_with`] and [`reject`] refuse a reply of the wrong class,
+/// and the message stays pending.
+///
+/// [`lmtp_replies`]: ServerSession::lmtp_replies
+/// [`accept_with`]: ServerSession::accept_with
+/// [`reject`]: ServerSession::reject
+#[test]
+fn lmtp_replies_must_be_2yz_4yz_or_5yz() {
+    let now = Instant::now();
+    let cfg = ServerConfig {
+        lmtp: true,
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, now);
+    s.handle_input(b"LHLO c.example.test\r\n");
+    while s.poll_event().unwrap().is_some() {}
+    s.handle_input(
+        b"MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nRCPT TO:<c@example.test>\r\nDATA\r\n",
+    );
+    loop {
+        match s.poll_event().unwrap() {
+            Some(ServerEvent::Mail(_) | ServerEvent::Rcpt(_)) => s.accept().unwrap(),
+            Some(ServerEvent::DataStart) => break,
+            Some(_) => {}
+            None => panic!("no DataStart"),
+        }
+    }
+    s.handle_input(b"hi\r\n.\r\n");
+    while !matches!(s.poll_event().unwrap(), Some(ServerEvent::DataEnd)) {}
+    out_of(&mut s);
+    let ok = Reply::new(250, Some(EnhancedCode(2, 0, 0)), "Delivered");
+    for code in [354, 334, 300] {
+        let bad = Reply::new(code, None, "Go on");
+        assert!(
+            matches!(
+                s.lmtp_replies(&[ok.clone(), bad.clone()]),
+                Err(UsageError::BadArgument(_))
+            ),
+            "{code}"
+        );
+        // Still pending: nothing to do, nothing sent.
+        assert!(s.poll_event().unwrap().is_none());
+        assert_eq!(out_of(&mut s), "", "{code}");
+    }
+    let no = Reply::new(452, Some(EnhancedCode(4, 2, 2)), "Mailbox full");
+    s.lmtp_replies(&[ok, no]).unwrap();
+    assert!(s.poll_event().unwrap().is_none());
+    assert_eq!(
+        out_of(&mut s),
+        "250 2.0.0 Delivered\r\n452 4.2.2 Mailbox full\r\n"
+    );
 }
