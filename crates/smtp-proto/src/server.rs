@@ -1111,11 +1111,11 @@ impl ServerSession {
         let parsed = Command::parse_in_session(&line, &limits, self.cfg.helo_address_literal);
         let allowed = match &parsed {
             Ok(Command::Auth { .. }) | Err(CommandError::BadBase64) => limits.auth_line,
-            Ok(Command::Mail { .. }) => limits.command_line + limits.mail_params_extra,
-            Ok(Command::Rcpt { .. }) => limits.command_line + limits.rcpt_params_extra,
+            Ok(Command::Mail { .. }) => limits.command_line.saturating_add(limits.mail_params_extra),
+            Ok(Command::Rcpt { .. }) => limits.command_line.saturating_add(limits.rcpt_params_extra),
             _ => limits.command_line,
         };
-        if line.len() + 2 > allowed {
+        if line.len().saturating_add(2) > allowed {
             self.error_reply(&CommandError::LineTooLong.reply());
             return;
         }

@@ -236,3 +236,27 @@ fn lmtp_replies_must_be_2yz_4yz_or_5yz() {
         "250 2.0.0 Delivered\r\n452 4.2.2 Mailbox full\r\n"
     );
 }
+
+/// RFC 5321 4.5.3.1: "To the maximum extent possible, implementation
+/// techniques that impose no limits on the length of these objects should
+/// be used", and [`smtp_proto::Limits`] says every limit is configurable. A
+/// server configured with no command line limit (`usize::MAX`) takes MAIL
+/// and RCPT with parameters: the SIZE/DSN increments saturate instead of
+/// overflowing (a panic in a debug build, a wrapped, tiny limit otherwise).
+#[test]
+fn unlimited_command_lines_take_mail_and_rcpt() {
+    let mut cfg = ServerConfig::default();
+    cfg.limits.command_line = usize::MAX;
+    let (out, _) = serve(
+        cfg,
+        &[
+            b"EHLO c.example.test\r\n",
+            b"MAIL FROM:<a@example.test> SIZE=100\r\n",
+            b"RCPT TO:<b@example.test> NOTIFY=NEVER\r\n",
+        ],
+    );
+    assert_eq!(
+        after_hello(&out),
+        ["250 2.1.0 Sender OK", "250 2.1.5 Recipient OK"]
+    );
+}
