@@ -1473,7 +1473,13 @@ impl ServerSession {
             .iter()
             .position(|&b| b == b' ')
             .map_or(&line[..0], |i| &line[i + 1..]);
-        let first = format!("{} greets {}", self.cfg.hostname, String::from_utf8_lossy(host));
+        let mut first = format!("{} greets {}", self.cfg.hostname, String::from_utf8_lossy(host));
+        // "250-" + text + CRLF within the reply line limit; the text after
+        // the server's domain is optional (RFC 5321 4.1.1.1 `ehlo-ok-rsp`),
+        // and a 255-octet name greeting a 255-octet one would not fit.
+        if first.len().saturating_add(6) > self.cfg.limits.reply_line {
+            first.clone_from(&self.cfg.hostname);
+        }
         if kind == HeloKind::Helo {
             self.reply_text(250, None, &first);
             return;

@@ -260,3 +260,51 @@ fn unlimited_command_lines_take_mail_and_rcpt() {
         ["250 2.1.0 Sender OK", "250 2.1.5 Recipient OK"]
     );
 }
+
+/// A domain of `n` octets (labels of at most 63, RFC 1035 2.3.4).
+fn long_domain(c: char, n: usize) -> String {
+    let mut d = String::new();
+    while d.len() < n {
+        if !d.is_empty() {
+            d.push('.');
+        }
+        let take = (n - d.len()).min(63);
+        d.extend(std::iter::repeat_n(c, take));
+    }
+    d
+}
+
+/// RFC 5321 4.1.1.1: `ehlo-ok-rsp = ( "250" SP Domain [ SP ehlo-greet ]
+/// CRLF ) / ...`: the greeting text after the server's domain is optional,
+/// while reply lines are limited to 512 octets (4.5.3.1.5) and domains to
+/// 255 (4.5.3.1.2). A server whose name is 255 octets long, greeting a
+/// client whose EHLO (or HELO) domain is as long, leaves the text out
+/// instead of answering `451 Local error` to an EHLO it has taken all the
+/// same (the session went on as greeted, the client took it as refused).
+#[test]
+fn ehlo_reply_fits_in_a_line_with_the_longest_names() {
+    let server = long_domain('s', 255);
+    let client = long_domain('c', 255);
+    for hello in ["EHLO", "HELO"] {
+        let cfg = ServerConfig {
+            hostname: server.clone(),
+            ..ServerConfig::default()
+        };
+        let (out, log) = serve(
+            cfg,
+            &[
+                format!("{hello} {client}\r\n").as_bytes(),
+                b"MAIL FROM:<a@example.test>\r\n",
+            ],
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        let sep = if hello == "EHLO" { '-' } else { ' ' };
+        assert_eq!(lines[1], format!("250{sep}{server}"), "{hello}");
+        assert!(lines.iter().all(|l| l.len() + 2 <= 512), "{hello}");
+        assert_eq!(lines.last(), Some(&"250 2.1.0 Sender OK"), "{hello}");
+        assert!(log[0].starts_with("Helo {"), "{log:?}");
+    }
+    // With room for it, the text is there as before.
+    let (out, _) = serve(ServerConfig::default(), &[b"EHLO c.example.test\r\n"]);
+    assert!(out.contains("250-localhost greets c.example.test\r\n"), "{out}");
+}
