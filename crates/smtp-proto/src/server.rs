@@ -63,7 +63,8 @@ pub struct ServerConfig {
     /// address literal (RFC 5321 4.2 `Greeting`). Any other value is
     /// replaced by `localhost`, as [`ServerSession::config`] then shows.
     pub hostname: String,
-    /// Text after the name in the 220 greeting.
+    /// Text after the name in the 220 greeting. Left out when it cannot be
+    /// sent (CR, LF or NUL in it, or a line over [`Limits::reply_line`]).
     pub greeting: String,
     /// Refuse the session (RFC 5321 3.1): greet with `554 <hostname> <text>`
     /// instead of the 220 ("a 554 response MAY be given in the initial
@@ -72,7 +73,8 @@ pub struct ServerConfig {
     /// this approach MUST still wait for the client to send a QUIT ... and
     /// SHOULD respond to any intervening commands with "503 bad sequence of
     /// commands""). The text "SHOULD provide enough information ... to
-    /// facilitate debugging of the sending system". A BDAT chunk is read and
+    /// facilitate debugging of the sending system" (a text that cannot be
+    /// sent, as for [`greeting`](Self::greeting), is left out). A BDAT chunk is read and
     /// dropped before its 503. The 503s do not count towards
     /// [`Limits::errors`] (the session waits for QUIT however long the
     /// client takes to send it); the idle timeout still applies. `None`
@@ -655,7 +657,7 @@ impl ServerSession {
                 format!("{} {why}", self.cfg.hostname)
             };
             self.refused = true;
-            self.reply_text(554, None, &text);
+            self.greeting_line(554, &text);
             self.flush();
             self.mode = Mode::Command;
             self.greeting_at = None;
@@ -668,11 +670,24 @@ impl ServerSession {
             if self.cfg.lmtp { "LMTP " } else { "" },
             self.cfg.greeting
         );
-        self.reply_text(220, None, &text);
+        self.greeting_line(220, &text);
         self.flush();
         self.mode = Mode::Command;
         self.greeting_at = None;
         self.idle.restart(now);
+    }
+
+    /// Writes the greeting (220 or 554) with `text`, or with the server's
+    /// name alone when `text` cannot be sent (CR, LF or NUL in the
+    /// configured text, or a line over the limit): RFC 5321 4.2 `Greeting`
+    /// has the text after the name as optional.
+    fn greeting_line(&mut self, code: u16, text: &str) {
+        let max = self.cfg.limits.reply_line;
+        // `write_reply` writes nothing when it fails.
+        if crate::reply::write_reply(code, None, &[text], max, &mut self.held).is_err() {
+            let name = self.cfg.hostname.clone();
+            self.reply_text(code, None, &name);
+        }
     }
 
     /// The configuration.

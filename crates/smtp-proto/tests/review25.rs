@@ -308,3 +308,30 @@ fn ehlo_reply_fits_in_a_line_with_the_longest_names() {
     let (out, _) = serve(ServerConfig::default(), &[b"EHLO c.example.test\r\n"]);
     assert!(out.contains("250-localhost greets c.example.test\r\n"), "{out}");
 }
+
+/// RFC 5321 4.2: `Greeting = ( "220 " (Domain / address-literal) [ SP
+/// textstring ] CRLF ) / ...`, and 3.1: the server greets with 220, or
+/// refuses the session with 554. The text after the name is optional: a
+/// configured greeting text (or refusal text) that cannot be sent, with CR
+/// or LF in it or too long for a 512-octet line, is left out, and the
+/// client still gets its 220 (or 554) with the server's name, not `451
+/// Local error` in place of a greeting.
+#[test]
+fn a_greeting_text_that_cannot_be_sent_is_left_out() {
+    for text in ["ESMTP\r\n250 injected".to_string(), "x".repeat(600)] {
+        let cfg = ServerConfig {
+            hostname: "mx.example.test".into(),
+            greeting: text.clone(),
+            ..ServerConfig::default()
+        };
+        let (out, _) = serve(cfg, &[]);
+        assert_eq!(out, "220 mx.example.test\r\n", "{}", &text[..10]);
+        let cfg = ServerConfig {
+            hostname: "mx.example.test".into(),
+            refuse_service: Some(text.clone()),
+            ..ServerConfig::default()
+        };
+        let (out, _) = serve(cfg, &[]);
+        assert_eq!(out, "554 mx.example.test\r\n", "{}", &text[..10]);
+    }
+}
