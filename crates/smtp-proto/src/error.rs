@@ -43,9 +43,16 @@ pub enum CommandError {
     /// ask the same (SHOULD) for NOTIFY and ORCPT.
     #[error("bad DSN parameter: {0}")]
     BadDsnParameter(&'static str),
-    /// The command line is longer than the limit (500 5.5.6, RFC 5321 4.5.3.1.4).
+    /// The command line is longer than the limit (500 5.5.2, RFC 5321
+    /// 4.5.3.1.4 "500 Line too long"; X.5.2 as a command that could not be
+    /// interpreted, RFC 3463 3.6).
     #[error("line too long")]
     LineTooLong,
+    /// An AUTH command or AUTH response line longer than the AUTH line
+    /// limit (500 5.5.6, RFC 4954 4: the code registered for an
+    /// "Authentication Exchange line is too long").
+    #[error("authentication exchange line too long")]
+    AuthLineTooLong,
     /// An AUTH initial response or AUTH response line that is not base64
     /// (501 5.5.2, RFC 4954 4: "If the server cannot \[BASE64\] decode any
     /// client response, it MUST reject the AUTH command with a 501 reply (and
@@ -79,7 +86,12 @@ impl CommandError {
                 "Parameter not recognized or bad value",
             ),
             CommandError::BadDsnParameter(_) => (501, EnhancedCode(5, 5, 4), "Syntax error in DSN parameter"),
-            CommandError::LineTooLong => (500, EnhancedCode(5, 5, 6), "Line too long"),
+            CommandError::LineTooLong => (500, EnhancedCode(5, 5, 2), "Line too long"),
+            CommandError::AuthLineTooLong => (
+                500,
+                EnhancedCode(5, 5, 6),
+                "Authentication Exchange line is too long",
+            ),
             CommandError::BadBase64 => (501, EnhancedCode(5, 5, 2), "Invalid base64 data"),
         };
         Reply::new(code, Some(e), text)

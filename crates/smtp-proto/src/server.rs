@@ -1097,8 +1097,16 @@ impl ServerSession {
                     self.flush();
                 }
             }
-            Err(LineError::TooLong { .. }) => {
-                self.error_reply(&CommandError::LineTooLong.reply());
+            Err(LineError::TooLong { head, .. }) => {
+                // RFC 4954 4: 5.5.6 when the line was an AUTH command (its
+                // initial response made it too long); 5.5.2 otherwise.
+                let auth = head.len() > 5 && head[..5].eq_ignore_ascii_case(b"AUTH ");
+                let error = if auth {
+                    CommandError::AuthLineTooLong
+                } else {
+                    CommandError::LineTooLong
+                };
+                self.error_reply(&error.reply());
             }
             Err(_) => {
                 self.error_reply(&Reply::new(
@@ -1124,14 +1132,22 @@ impl ServerSession {
     fn handle_line(&mut self, line: Bytes) {
         let limits = self.cfg.limits;
         let parsed = Command::parse_in_session(&line, &limits, self.cfg.helo_address_literal);
-        let allowed = match &parsed {
-            Ok(Command::Auth { .. }) | Err(CommandError::BadBase64) => limits.auth_line,
-            Ok(Command::Mail { .. }) => limits.command_line.saturating_add(limits.mail_params_extra),
-            Ok(Command::Rcpt { .. }) => limits.command_line.saturating_add(limits.rcpt_params_extra),
-            _ => limits.command_line,
+        let (allowed, too_long) = match &parsed {
+            Ok(Command::Auth { .. }) | Err(CommandError::BadBase64) => {
+                (limits.auth_line, CommandError::AuthLineTooLong)
+            }
+            Ok(Command::Mail { .. }) => (
+                limits.command_line.saturating_add(limits.mail_params_extra),
+                CommandError::LineTooLong,
+            ),
+            Ok(Command::Rcpt { .. }) => (
+                limits.command_line.saturating_add(limits.rcpt_params_extra),
+                CommandError::LineTooLong,
+            ),
+            _ => (limits.command_line, CommandError::LineTooLong),
         };
         if line.len().saturating_add(2) > allowed {
-            self.error_reply(&CommandError::LineTooLong.reply());
+            self.error_reply(&too_long.reply());
             return;
         }
         if self.refused {
@@ -1777,7 +1793,7 @@ impl ServerSession {
         let line = match line {
             Ok(l) if l.len() + 2 <= self.cfg.limits.auth_line => l,
             Ok(_) | Err(LineError::TooLong { .. }) => {
-                self.error_reply(&CommandError::LineTooLong.reply());
+                self.error_reply(&CommandError::AuthLineTooLong.reply());
                 self.events.push_back(ServerEvent::AuthCancelled);
                 return true;
             }

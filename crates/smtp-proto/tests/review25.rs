@@ -11,7 +11,7 @@ use smtp_proto::{
 use std::time::Instant;
 
 mod common;
-use common::{client_events, out_of};
+use common::{client_events, out_of, server_events};
 
 fn env(n: usize) -> Envelope {
     Envelope {
@@ -334,4 +334,52 @@ fn a_greeting_text_that_cannot_be_sent_is_left_out() {
         let (out, _) = serve(cfg, &[]);
         assert_eq!(out, "554 mx.example.test\r\n", "{}", &text[..10]);
     }
+}
+
+/// RFC 4954 4: a line over the server's authentication buffer during an
+/// AUTH exchange fails the AUTH command with 500, and "Servers using the
+/// enhanced status codes extension SHOULD return an enhanced status code of
+/// 5.5.6 in this case". That code is AUTH's own ("Authentication Exchange
+/// line is too long"); any other command line over the limit is a command
+/// that "could not be interpreted", X.5.2 (RFC 3463 3.6), with the plain
+/// 500 of RFC 5321 4.5.3.1.4 ("500 Line too long").
+#[test]
+fn line_too_long_is_5_5_2_and_only_auth_lines_get_5_5_6() {
+    let t0 = Instant::now();
+    let cfg = ServerConfig {
+        auth_mechanisms: vec!["PLAIN".into()],
+        implicit_tls: true,
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, t0);
+    s.handle_input(b"EHLO c.example\r\n");
+    server_events(&mut s);
+    out_of(&mut s);
+    s.handle_input(format!("NOOP {}\r\n", "x".repeat(600)).as_bytes());
+    assert!(server_events(&mut s).is_empty());
+    assert_eq!(out_of(&mut s), "500 5.5.2 Line too long\r\n");
+    // Over the AUTH line limit (12288) too: still not an AUTH exchange.
+    s.handle_input(format!("NOOP {}\r\n", "x".repeat(13000)).as_bytes());
+    assert!(server_events(&mut s).is_empty());
+    assert_eq!(out_of(&mut s), "500 5.5.2 Line too long\r\n");
+    s.handle_input(b"AUTH PLAIN\r\n");
+    server_events(&mut s);
+    s.auth_challenge(b"").unwrap();
+    assert_eq!(out_of(&mut s), "334 \r\n");
+    s.handle_input(format!("{}\r\n", "QUFB".repeat(3100)).as_bytes());
+    assert_eq!(server_events(&mut s), vec!["AuthCancelled"]);
+    assert_eq!(
+        out_of(&mut s),
+        "500 5.5.6 Authentication Exchange line is too long\r\n"
+    );
+    // An AUTH command whose initial response is over the limit.
+    s.handle_input(format!("AUTH PLAIN {}\r\n", "QUFB".repeat(3100)).as_bytes());
+    assert!(server_events(&mut s).is_empty());
+    assert_eq!(
+        out_of(&mut s),
+        "500 5.5.6 Authentication Exchange line is too long\r\n"
+    );
+    s.handle_input(b"NOOP\r\n");
+    assert!(server_events(&mut s).is_empty());
+    assert_eq!(out_of(&mut s), "250 2.0.0 Ok\r\n");
 }

@@ -149,7 +149,10 @@ fn auth_line_limit_and_usage_errors() {
     out_of(&mut s);
     s.handle_input(format!("{long}AAAA\r\n").as_bytes());
     assert_eq!(server_events(&mut s), vec!["AuthCancelled"]);
-    assert_eq!(out_of(&mut s), "500 5.5.6 Line too long\r\n");
+    assert_eq!(
+        out_of(&mut s),
+        "500 5.5.6 Authentication Exchange line is too long\r\n"
+    );
 }
 
 #[test]
