@@ -401,6 +401,9 @@ enum BdatRefusal {
     /// A BDAT line with a readable chunk-size but a bad end marker (501):
     /// its octets follow all the same and are not commands.
     BadSyntax,
+    /// A BDAT line over the line limit whose chunk-size could still be read
+    /// (500): its octets follow all the same and are not commands.
+    LineTooLong,
     /// The session was refused with a 554 greeting (503, RFC 5321 3.1).
     NoService,
     /// LMTP BDAT LAST without a successful RCPT: no reply at all, and the
@@ -1099,14 +1102,20 @@ impl ServerSession {
             }
             Err(LineError::TooLong { head, .. }) => {
                 // RFC 4954 4: 5.5.6 when the line was an AUTH command (its
-                // initial response made it too long); 5.5.2 otherwise.
+                // initial response made it too long); 5.5.2 otherwise. Only
+                // the line's first octets are kept: a BDAT size is trusted
+                // only when it ends among them.
                 let auth = head.len() > 5 && head[..5].eq_ignore_ascii_case(b"AUTH ");
                 let error = if auth {
                     CommandError::AuthLineTooLong
                 } else {
                     CommandError::LineTooLong
                 };
-                self.error_reply(&error.reply());
+                let bdat = head
+                    .get(5..)
+                    .filter(|rest| rest.contains(&b' '))
+                    .and_then(|_| bdat_size(&head));
+                self.line_too_long(error, bdat);
             }
             Err(_) => {
                 self.error_reply(&Reply::new(
@@ -1117,6 +1126,23 @@ impl ServerSession {
             }
         }
         true
+    }
+
+    /// Answers a command line over its limit with `error`. When the line
+    /// was a BDAT with a readable chunk-size (`bdat`), the chunk's octets
+    /// follow all the same: they are read and dropped before the reply, never
+    /// taken as commands (RFC 3030 2), and the transaction has failed, as
+    /// after a BDAT with a bad end marker.
+    fn line_too_long(&mut self, error: CommandError, bdat: Option<u64>) {
+        let Some(size) = bdat else {
+            self.error_reply(&error.reply());
+            return;
+        };
+        if self.txn.mail {
+            self.txn.failed = true;
+            self.txn.bdat = true;
+        }
+        self.enter_bdat(size, false, Some(BdatRefusal::LineTooLong));
     }
 
     /// Postfix-style synchronisation check after `line` was read.
@@ -1147,7 +1173,7 @@ impl ServerSession {
             _ => (limits.command_line, CommandError::LineTooLong),
         };
         if line.len().saturating_add(2) > allowed {
-            self.error_reply(&too_long.reply());
+            self.line_too_long(too_long, bdat_size(&line));
             return;
         }
         if self.refused {
@@ -1980,6 +2006,7 @@ impl ServerSession {
             }
             Some(BdatRefusal::NoService) => self.no_service(),
             Some(BdatRefusal::Silent) => self.txn = Txn::default(),
+            Some(BdatRefusal::LineTooLong) => self.error_reply(&CommandError::LineTooLong.reply()),
             Some(BdatRefusal::BadSyntax) => self.error_reply(&Reply::new(
                 501,
                 Some(EnhancedCode(5, 5, 4)),

@@ -383,3 +383,41 @@ fn line_too_long_is_5_5_2_and_only_auth_lines_get_5_5_6() {
     assert!(server_events(&mut s).is_empty());
     assert_eq!(out_of(&mut s), "250 2.0.0 Ok\r\n");
 }
+
+/// RFC 3030 2: a refused BDAT's chunk is read and dropped before the reply,
+/// and its octets are never commands. A BDAT line over the command line limit
+/// (500, RFC 5321 4.5.3.1.4) still announces its chunk when its size can be
+/// read: the chunk is consumed like that of a BDAT with a bad end marker, the
+/// 500 follows it, and the transaction has failed (503 until RSET). Over
+/// the framer's limit too (more than 12288 octets), where only the line's
+/// first octets are kept.
+#[test]
+fn an_over_long_bdat_line_still_has_its_chunk_read_and_dropped() {
+    for pad in [600, 13_000] {
+        let line = format!("BDAT 12 LAST{}\r\n", " ".repeat(pad));
+        let mut turn = b"MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n".to_vec();
+        turn.extend_from_slice(line.as_bytes());
+        turn.extend_from_slice(b"RSET\r\nNOOP\r\n");
+        let turns: [&[u8]; 5] = [
+            b"EHLO c.example.test\r\n",
+            &turn,
+            b"BDAT 0 LAST\r\n",
+            b"RSET\r\n",
+            b"NOOP\r\n",
+        ];
+        let (out, log) = serve(ServerConfig::default(), &turns);
+        assert_eq!(
+            after_hello(&out),
+            [
+                "250 2.1.0 Sender OK",
+                "250 2.1.5 Recipient OK",
+                "500 5.5.2 Line too long",
+                "503 5.5.1 Transaction failed, send RSET",
+                "250 2.0.0 Ok",
+                "250 2.0.0 Ok",
+            ],
+            "pad {pad}"
+        );
+        assert!(!log.iter().any(|l| l.starts_with("DataStart")), "{log:?}");
+    }
+}
