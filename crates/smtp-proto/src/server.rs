@@ -306,8 +306,13 @@ pub enum ServerEvent {
     /// Parameters of extensions the session knows were checked already; any
     /// other parameter is in `mail_params().other`, and the application
     /// should refuse those it does not implement with 555 5.5.4 (RFC 5321 4.1.1.11).
+    /// A known RCPT parameter on MAIL (NOTIFY, ORCPT) was refused with 555
+    /// before this event.
     Mail(CommandLine),
     /// RCPT: answer with [`ServerSession::accept`] or [`ServerSession::reject`].
+    /// As for [`ServerEvent::Mail`], unknown parameters are in
+    /// `rcpt_params().other`; a known MAIL parameter on RCPT was refused with
+    /// 555 before this event.
     Rcpt(CommandLine),
     /// The body starts (after 354, or with the first BDAT chunk).
     DataStart,

@@ -421,3 +421,50 @@ fn an_over_long_bdat_line_still_has_its_chunk_read_and_dropped() {
         assert!(!log.iter().any(|l| l.starts_with("DataStart")), "{log:?}");
     }
 }
+
+/// RFC 3461 4: NOTIFY and ORCPT are RCPT parameters, RET and ENVID MAIL
+/// parameters (so are SIZE, BODY, SMTPUTF8, AUTH, REQUIRETLS and
+/// MT-PRIORITY, in their RFCs). On the other command they are parameters the
+/// command does not have: RFC 5321 4.1.1.11, "If the server SMTP does not
+/// recognize or cannot implement one or more of the parameters associated
+/// with a particular MAIL FROM or RCPT TO command, it will return code 555".
+/// The parser refuses them rather than passing them to the application as
+/// unknown ones.
+#[test]
+fn a_known_parameter_on_the_wrong_command_is_555() {
+    let limits = smtp_proto::Limits::default();
+    for line in [
+        &b"MAIL FROM:<a@example.test> NOTIFY=NEVER"[..],
+        b"MAIL FROM:<a@example.test> ORCPT=rfc822;a@example.test",
+        b"RCPT TO:<b@example.test> RET=FULL",
+        b"RCPT TO:<b@example.test> ENVID=x",
+        b"RCPT TO:<b@example.test> SIZE=10",
+        b"RCPT TO:<b@example.test> BODY=8BITMIME",
+        b"RCPT TO:<b@example.test> SMTPUTF8",
+    ] {
+        let e = smtp_proto::Command::parse_with(line, &limits).unwrap_err();
+        assert_eq!(e.reply().code(), 555, "{}", String::from_utf8_lossy(line));
+    }
+    let cfg = ServerConfig {
+        dsn: true,
+        ..ServerConfig::default()
+    };
+    let turns: [&[u8]; 5] = [
+        b"EHLO c.example.test\r\n",
+        b"MAIL FROM:<a@example.test> NOTIFY=NEVER\r\n",
+        b"MAIL FROM:<a@example.test> RET=HDRS\r\n",
+        b"RCPT TO:<b@example.test> RET=FULL\r\n",
+        b"RCPT TO:<b@example.test> NOTIFY=NEVER\r\n",
+    ];
+    let (out, log) = serve(cfg, &turns);
+    assert_eq!(
+        after_hello(&out),
+        [
+            "555 5.5.4 Parameter not recognized or bad value",
+            "250 2.1.0 Sender OK",
+            "555 5.5.4 Parameter not recognized or bad value",
+            "250 2.1.5 Recipient OK",
+        ]
+    );
+    assert_eq!(log.iter().filter(|l| l.starts_with("Rcpt")).count(), 1, "{log:?}");
+}

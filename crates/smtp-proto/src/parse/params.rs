@@ -451,6 +451,10 @@ pub(crate) fn mail_params(raw: &[u8]) -> Result<MailParams<'_>, CommandError> {
             }
             let n = (d - b'0').cast_signed();
             set_once(&mut p.mt_priority, if neg { -n } else { n })?;
+        } else if is_known(k, &RCPT_KEYWORDS) {
+            // RFC 3461 4: NOTIFY and ORCPT belong to RCPT; on MAIL they are
+            // a parameter the command does not have (RFC 5321 4.1.1.11, 555).
+            return Err(CommandError::BadParameter("RCPT parameter on MAIL"));
         }
         Ok(())
     })?;
@@ -490,6 +494,11 @@ pub(crate) fn rcpt_params(raw: &[u8]) -> Result<RcptParams<'_>, CommandError> {
                     addr: XText(a),
                 },
             )?;
+        } else if is_known(k, &MAIL_KEYWORDS) {
+            // SIZE, BODY, SMTPUTF8, RET, ENVID, AUTH, REQUIRETLS and
+            // MT-PRIORITY belong to MAIL (RFC 1870, 6152, 6531, 3461 4,
+            // 4954 5, 8689, 6710); on RCPT, 555 (RFC 5321 4.1.1.11).
+            return Err(CommandError::BadParameter("MAIL parameter on RCPT"));
         }
         Ok(())
     })?;
