@@ -59,3 +59,61 @@ async fn an_s_size_without_w_is_not_taken_for_the_wire_size() {
     assert!(pop_cmd(&mut p, "RETR 2").await.starts_with("+OK"));
     assert_eq!(p.multiline().await.len(), size, "{name}");
 }
+
+// RFC 6531 3.2 decides whether a queued message needs SMTPUTF8 at the next
+// hop from its header blocks. maild read the whole message into memory (and
+// parsed it into a tree) to look: bounded by SIZE for what it accepted
+// itself, but not for a file dropped into the queue directory, so one big
+// file made the queue runner take its size in memory. The check now streams
+// the message through mime's push parser with its bounded buffers and stops
+// as soon as the answer is known: after the header section of a message
+// that is not multipart, and at once when a header block or field is over
+// the parser's limits (taken as needing SMTPUTF8, so nothing that might go
+// without it).
+#[tokio::test]
+async fn the_smtputf8_check_holds_a_bounded_part_of_a_queued_message() {
+    const LIMIT_KIB: u64 = 64 * 1024;
+    let (port, _hop) = counting_hop("none.test").await;
+    let dir = temp_dir_in_memory("utf8-bounded");
+    let queue = dir.join("queue");
+    std::fs::create_dir_all(&queue).unwrap();
+    let envelope = "spool-envelope 1\ncreated 1700000000\nattempts 0\nnext 0\nbody 8bitmime\nsmtputf8\n\
+                    sender alice@a.test\nrcpt pending far@c.test\n";
+    // A single part with a 160 MiB body (sparse: no memory or disk taken).
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(queue.join("big-body.msg")).unwrap();
+        f.write_all(b"Subject: big\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
+            .unwrap();
+        f.set_len(160 << 20).unwrap();
+    }
+    place_envelope(&queue, "big-body", envelope);
+    // A header field that never ends: 120 MiB.
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(queue.join("long-field.msg")).unwrap();
+        f.write_all(b"X-Long: ").unwrap();
+        let block = vec![b'a'; 1 << 20];
+        for _ in 0..120 {
+            f.write_all(&block).unwrap();
+        }
+    }
+    place_envelope(&queue, "long-field", envelope);
+    let m = relay_in(&dir, port, &[]);
+    let pid = m.child.id();
+    wait_for("both messages settled (or too much memory)", || {
+        m.queued() == 0 || peak_rss_kib(pid) > LIMIT_KIB
+    })
+    .await;
+    let peak = peak_rss_kib(pid);
+    assert!(peak <= LIMIT_KIB, "maild's peak memory {peak} KiB");
+    // The hop has no 8BITMIME: the single part is returned (5.6.3).
+    wait_for("the report", || !reports(&m).is_empty()).await;
+    assert!(
+        reports(&m)
+            .iter()
+            .any(|r| r.contains("Final-Recipient: rfc822; far@c.test\r\nAction: failed\r\nStatus: 5.6.3\r\n")),
+        "{:?}",
+        reports(&m)
+    );
+}

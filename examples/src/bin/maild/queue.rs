@@ -790,25 +790,60 @@ fn internationalized(env: &Envelope, rcpts: &[&Recipient], path: &std::path::Pat
 
 /// True when a header block of the message, the top one or any MIME
 /// part's or nested message's, holds non-ASCII; also when the message
-/// cannot be read or looked through whole (too deep, too many parts, a
-/// header block over the parser's limits), so that nothing that might
-/// need SMTPUTF8 goes without it. The message is read whole: its size is
-/// bounded by the SIZE it was accepted under.
+/// cannot be read or looked through (a header field or block over the
+/// parser's limits, nesting too deep, too many parts, a block that starts
+/// with a continuation line), so that nothing that might need SMTPUTF8
+/// goes without it. The message is streamed through mime's push parser,
+/// whose buffering is bounded by its limits, and reading stops as soon as
+/// the answer is known: a message that is not multipart or message/* has
+/// only its top header section read. The size of a file placed in the
+/// queue by someone else is bounded by nothing, so it is never read whole.
 fn utf8_headers(path: &std::path::Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
         return true;
     };
-    let m = mime::Message::parse(&bytes);
-    let partial = m.defects.iter().any(|d| {
-        matches!(
-            d.kind,
-            mime::DefectKind::NestingTooDeep
-                | mime::DefectKind::TooManyParts
-                | mime::DefectKind::HeaderBlockTooLarge
-                | mime::DefectKind::HeaderFieldTooLong
-        )
-    });
-    partial || m.walk().any(|id| !m.header_bytes(id).is_ascii())
+    let mut parser = mime::PushParser::new(mime::Limits::default());
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return true,
+        };
+        if n == 0 {
+            parser.finish();
+        } else {
+            parser.feed(&buf[..n]);
+        }
+        while let Some(ev) = parser.poll_event() {
+            match ev {
+                mime::Event::Header(f) if !f.name.is_ascii() || !f.value.is_ascii() => return true,
+                mime::Event::Defect(d)
+                    if matches!(
+                        d.kind,
+                        mime::DefectKind::NestingTooDeep
+                            | mime::DefectKind::TooManyParts
+                            | mime::DefectKind::HeaderBlockTooLarge
+                            | mime::DefectKind::HeaderFieldTooLong
+                            | mime::DefectKind::FirstHeaderLineIsContinuation
+                    ) =>
+                {
+                    return true;
+                }
+                // A leaf at the top: no other header block follows.
+                mime::Event::PartStart {
+                    depth: 0,
+                    shape: mime::Shape::Leaf,
+                    ..
+                } => return false,
+                _ => {}
+            }
+        }
+        if n == 0 {
+            return false;
+        }
+    }
 }
 
 /// The transaction for one next hop: DSN parameters (RET, ENVID, NOTIFY,
