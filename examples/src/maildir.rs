@@ -156,15 +156,58 @@ impl Maildir {
             seq,
             host_name()
         );
+        Ok(self.delivery(base))
+    }
+
+    /// Starts a delivery that must be made at most once (a report that a
+    /// crash may have stored already): its unique name is
+    /// `<secs>.<tag>.<host>`, made only from its arguments, and `None` is
+    /// returned when a message of that name is in `new/` or `cur/`
+    /// already. Characters of `tag` other than ASCII letters, digits and
+    /// `-` are written as `_` and two hex digits, so the name is a safe
+    /// maildir name and different tags give different names.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error from looking through `new/` and `cur/`.
+    pub fn begin_once(&self, secs: u64, tag: &str) -> io::Result<Option<Delivery>> {
+        let mut safe = String::with_capacity(tag.len());
+        for b in tag.bytes() {
+            if b.is_ascii_alphanumeric() || b == b'-' {
+                safe.push(char::from(b));
+            } else {
+                safe.push_str(&format!("_{b:02X}"));
+            }
+        }
+        let base = format!("{secs}.{safe}.{}", host_name());
+        for sub in ["new", "cur"] {
+            for dirent in fs::read_dir(self.root.join(sub))? {
+                let name = dirent?.file_name();
+                let name = name.to_string_lossy();
+                let unique = name.split_once(":2,").map_or(&*name, |(u, _)| u);
+                if unique.split(',').next() == Some(base.as_str()) {
+                    return Ok(None);
+                }
+            }
+        }
+        // Left by an attempt that died before its rename: ours to replace.
+        match fs::remove_file(self.root.join("tmp").join(&base)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        Ok(Some(self.delivery(base)))
+    }
+
+    fn delivery(&self, base: String) -> Delivery {
         let tmp_path = self.root.join("tmp").join(&base);
-        Ok(Delivery {
+        Delivery {
             out: Some(Out::Memory(Vec::new())),
             tmp_path,
             base,
             root: self.root.clone(),
             size: 0,
             wire: WireCounter::default(),
-        })
+        }
     }
 
     /// Delivers a whole message; returns its unique name.
@@ -737,6 +780,23 @@ mod tests {
         assert_eq!(big.size, (16 + 3 * WRITE_BUFFER) as u64);
         assert_eq!(md.read(big).unwrap().len(), 14 + 3 * WRITE_BUFFER);
         assert_eq!(fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_delivery_made_once_is_not_made_again() {
+        let dir = temp_dir("once");
+        let md = Maildir::create(&dir).unwrap();
+        let mut d = md.begin_once(1_700_000_000, "dsn-id/1:2,x").unwrap().unwrap();
+        d.write_all(b"Subject: r\r\n\r\nreport\r\n").unwrap();
+        let unique = d.commit().unwrap();
+        assert!(unique.starts_with("1700000000.dsn-id_2F1_3A2_2Cx."), "{unique}");
+        assert!(md.begin_once(1_700_000_000, "dsn-id/1:2,x").unwrap().is_none());
+        // Still found after a reader moved it to cur/ with flags.
+        let entry = md.list().unwrap().remove(0);
+        md.set_flags(&entry, "S").unwrap();
+        assert!(md.begin_once(1_700_000_000, "dsn-id/1:2,x").unwrap().is_none());
+        assert!(md.begin_once(1_700_000_000, "dsn-id/2").unwrap().is_some());
         let _ = fs::remove_dir_all(dir);
     }
 

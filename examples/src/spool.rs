@@ -6,6 +6,15 @@
 //! renamed, and the directory fsynced; the `.env` file is written last, so a
 //! message is in the queue exactly when its `.env` exists. A crash leaves at
 //! worst an orphan `.msg` or temporary file, which [`Spool::open`] removes.
+//!
+//! A report about a queued message (a DSN) must neither be lost nor sent
+//! twice (RFC 5321 6.1). Its envelope numbers the reports
+//! ([`Envelope::reports`]) and records the one being written
+//! ([`Envelope::report_pending`]) before it is written; the report is
+//! queued under an id made from the message's id and that number
+//! ([`Spool::begin_once`]; a local sender's Maildir does the same with
+//! `Maildir::begin_once`), so a runner that finds a pending report after a
+//! crash writes it only if it is not there.
 
 use crate::durable::{NewFile, Plan, Rename, Step};
 use smtp_proto::{Notify, Ret};
@@ -56,8 +65,12 @@ pub struct Recipient {
     /// ORCPT= (RFC 3461 4.2): address type and the decoded original address.
     pub orcpt: Option<(String, String)>,
     /// The report its settled status asked for (failed, or relayed to a
-    /// hop without DSN) was sent already, or none was due.
+    /// hop without DSN) was sent already, or none was due, or it is
+    /// [`Envelope::report_pending`].
     pub reported: bool,
+    /// The number of the report that covers it (see [`Envelope::reports`]);
+    /// 0 when none was sent or it was sent before reports were numbered.
+    pub report: u32,
 }
 
 impl Recipient {
@@ -112,6 +125,16 @@ pub struct Envelope {
     pub envid: Option<String>,
     /// A delay report was sent already (one per message).
     pub delay_reported: bool,
+    /// Reports about recipients begun so far; each has the next number.
+    pub reports: u32,
+    /// A report that was decided, with its number and time (Unix seconds),
+    /// and may not have been stored yet: its recipients are those marked
+    /// reported with that number. It is recorded before the report is
+    /// written, and the report's file is named after the message and the
+    /// number, so after a crash it is written once: again if it is
+    /// missing, not if it is there (RFC 5321 6.1: reports are not lost,
+    /// and none goes twice).
+    pub report_pending: Option<(u32, u64)>,
 }
 
 impl Envelope {
@@ -129,6 +152,7 @@ impl Envelope {
                     notify: None,
                     orcpt: None,
                     reported: false,
+                    report: 0,
                 })
                 .collect(),
             created: now,
@@ -140,6 +164,8 @@ impl Envelope {
             ret: None,
             envid: None,
             delay_reported: false,
+            reports: 0,
+            report_pending: None,
         }
     }
 
@@ -173,6 +199,12 @@ impl Envelope {
         }
         if self.delay_reported {
             s.push_str("delay-reported\n");
+        }
+        if self.reports > 0 {
+            s.push_str(&format!("reports {}\n", self.reports));
+        }
+        if let Some((n, at)) = self.report_pending {
+            s.push_str(&format!("report-pending {n} {at}\n"));
         }
         s.push_str(&format!("sender {}\n", escape(&self.sender)));
         for r in &self.recipients {
@@ -210,8 +242,10 @@ impl Envelope {
             if let Some((kind, addr)) = &r.orcpt {
                 s.push_str(&format!("rcpt-orcpt {} {}\n", escape(kind), escape(addr)));
             }
-            if r.reported {
-                s.push_str("rcpt-reported\n");
+            match (r.reported, r.report) {
+                (false, _) => {}
+                (true, 0) => s.push_str("rcpt-reported\n"),
+                (true, n) => s.push_str(&format!("rcpt-reported {n}\n")),
             }
         }
         s
@@ -254,7 +288,16 @@ impl Envelope {
                     }
                     env.recipients.last_mut()?.notify = Some(n);
                 }
-                "rcpt-reported" => env.recipients.last_mut()?.reported = true,
+                "rcpt-reported" => {
+                    let r = env.recipients.last_mut()?;
+                    r.reported = true;
+                    r.report = if rest.is_empty() { 0 } else { rest.parse().ok()? };
+                }
+                "reports" => env.reports = rest.parse().ok()?,
+                "report-pending" => {
+                    let (n, at) = rest.split_once(' ')?;
+                    env.report_pending = Some((n.parse().ok()?, at.parse().ok()?));
+                }
                 "rcpt-orcpt" => {
                     let (kind, addr) = rest.split_once(' ')?;
                     env.recipients.last_mut()?.orcpt = Some((unescape(kind)?, unescape(addr)?));
@@ -288,6 +331,7 @@ impl Envelope {
                         notify: None,
                         orcpt: None,
                         reported: false,
+                        report: 0,
                     });
                 }
                 _ => return None,
@@ -426,6 +470,33 @@ impl Spool {
             crate::maildir::pid(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         );
+        self.begin_with(id)
+    }
+
+    /// Starts a queued message with a given id, unless one with that id is
+    /// queued already (`None`): a message that must be queued at most once
+    /// (a report after a crash) gets an id made from what it is about. The
+    /// id must be a plain file name without a leading dot.
+    ///
+    /// # Errors
+    ///
+    /// An id that is no plain file name, or any I/O error.
+    pub fn begin_once(&self, id: &str) -> io::Result<Option<SpoolWriter>> {
+        if id.is_empty() || id.starts_with('.') || id.contains(['/', '\0']) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a spool id"));
+        }
+        if self.dir.join(format!("{id}.env")).exists() {
+            return Ok(None);
+        }
+        // Left by an attempt that died before its commit: ours to replace.
+        match fs::remove_file(self.dir.join(format!(".tmp-{id}.msg"))) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        self.begin_with(id.to_owned()).map(Some)
+    }
+
+    fn begin_with(&self, id: String) -> io::Result<SpoolWriter> {
         let tmp = self.dir.join(format!(".tmp-{id}.msg"));
         let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         Ok(SpoolWriter {
@@ -661,12 +732,34 @@ mod tests {
         env.recipients[1].notify = Some(Notify::NEVER);
         env.recipients[1].orcpt = Some(("rfc822".into(), "Odd Name@remote.test".into()));
         env.recipients[1].reported = true;
+        env.recipients[1].report = 2;
+        env.reports = 2;
+        env.report_pending = Some((2, 1_700_000_000));
         spool.update(&id, &env).unwrap();
         let back = spool.envelope(&id).unwrap();
         assert_eq!(back, env);
         assert!(back.is_finished());
         spool.remove(&id).unwrap();
         assert!(spool.ids().unwrap().is_empty());
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_message_queued_once_is_not_queued_again() {
+        let dir = temp_dir("once");
+        let spool = Spool::open(&dir).unwrap();
+        let env = Envelope::new("", &["x@y.test".to_owned()], 100);
+        // A writer that died before its commit leaves its temporary file.
+        std::mem::forget(spool.begin_once("m-dsn1").unwrap().unwrap());
+        let mut w = spool.begin_once("m-dsn1").unwrap().unwrap();
+        w.write_all(b"Subject: r\r\n\r\nreport\r\n").unwrap();
+        assert_eq!(w.commit(&env).unwrap(), "m-dsn1");
+        assert!(spool.begin_once("m-dsn1").unwrap().is_none());
+        assert!(spool.begin_once("m-dsn2").unwrap().is_some());
+        for bad in ["", ".tmp-x", "a/b"] {
+            assert!(spool.begin_once(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(spool.ids().unwrap(), ["m-dsn1"]);
         let _ = fs::remove_dir_all(dir);
     }
 

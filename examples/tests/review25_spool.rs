@@ -117,3 +117,70 @@ async fn the_smtputf8_check_holds_a_bounded_part_of_a_queued_message() {
         reports(&m)
     );
 }
+
+// RFC 5321 6.1: a failure report must not be lost, and sending it twice is
+// what a careful MTA avoids. maild stored the report (here into the
+// sender's Maildir) and only then recorded in the envelope that it had
+// been sent and removed the message: killed in between, it sent the same
+// report again after the restart. Now the envelope records, before the
+// report is written, which report is due (number and time) and the report
+// gets a name made from the message's id and that number; after a crash
+// the runner finds the report stored under that name and does not write it
+// again (or writes it, once, when it was not). The crash is made by strace,
+// which kills maild as it removes the envelope after storing the report.
+#[tokio::test]
+async fn a_crash_after_storing_a_report_does_not_send_it_twice() {
+    let Some(mut trace) = strace(&[]) else {
+        return;
+    };
+    let dir = temp_dir("report-crash");
+    let queue = dir.join("queue");
+    std::fs::create_dir_all(&queue).unwrap();
+    let id = "1700000000000000-1-1";
+    std::fs::write(
+        queue.join(format!("{id}.msg")),
+        "Subject: lost\r\n\r\nnot delivered\r\n",
+    )
+    .unwrap();
+    place_envelope(
+        &queue,
+        id,
+        "spool-envelope 1\ncreated 1700000000\nattempts 1\nnext 0\nsender alice@a.test\n\
+         rcpt failed far@c.test 550 5.1.1%20no%20such%20user\n",
+    );
+    let env = queue.join(format!("{id}.env"));
+    trace.args = [
+        "-f",
+        "-o",
+        "/dev/null",
+        "-P",
+        &env.display().to_string(),
+        "-e",
+        "trace=unlink,unlinkat",
+        "-e",
+        "inject=unlink,unlinkat:signal=KILL",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let args = ["--user", "alice@a.test:wonderland"];
+    let mut m = Maild::start_traced(&dir, 0, &args, Some(&trace));
+    let pid = m.traced.unwrap();
+    wait_for("maild killed as it removes the envelope", || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    })
+    .await;
+    assert_eq!(reports(&m).len(), 1, "stored before the crash");
+    assert!(env.exists(), "the envelope is still there");
+    m.kill();
+    let m = Maild::start(&dir, 0, &args);
+    wait_for("the queue emptied after the restart", || m.queued() == 0).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let reports = reports(&m);
+    assert_eq!(reports.len(), 1, "the report went twice");
+    assert!(
+        reports[0].contains("Final-Recipient: rfc822; far@c.test\r\nAction: failed\r\nStatus: 5.1.1\r\n"),
+        "{}",
+        reports[0]
+    );
+}

@@ -119,27 +119,41 @@ fn temporary(r: &Reply) -> Outcome {
 /// it at start, every enqueue and attempt writes the spool before updating
 /// this, and each attempt reads its envelope from the spool first.
 #[derive(Debug, Default)]
-pub(crate) struct Schedule(std::sync::Mutex<HashMap<String, u64>>);
+pub(crate) struct Schedule {
+    due: std::sync::Mutex<HashMap<String, u64>>,
+    /// Messages found at start with a report pending (a crash came between
+    /// storing it and recording that): the runner finishes these before
+    /// any delivery, so a report already stored in the queue cannot have
+    /// been relayed and removed before it is looked for.
+    pending_reports: std::sync::Mutex<Vec<String>>,
+}
 
 impl Schedule {
     /// Reads every queued envelope once (unreadable ones are logged and
     /// left for the next start).
     pub(crate) fn load(spool: &Spool) -> io::Result<Self> {
         let mut due = HashMap::new();
+        let mut pending_reports = Vec::new();
         for id in spool.ids()? {
             match spool.envelope(&id) {
                 Ok(env) => {
+                    if env.report_pending.is_some() {
+                        pending_reports.push(id.clone());
+                    }
                     due.insert(id, env.next_attempt);
                 }
                 Err(e) => tracing::error!(%id, error = %e, "queued envelope unreadable; not scheduled"),
             }
         }
-        Ok(Schedule(std::sync::Mutex::new(due)))
+        Ok(Schedule {
+            due: std::sync::Mutex::new(due),
+            pending_reports: std::sync::Mutex::new(pending_reports),
+        })
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, u64>> {
         // A panic elsewhere while holding the lock leaves a usable map.
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.due.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Messages queued.
@@ -227,6 +241,16 @@ async fn stopping(stop: &mut watch::Receiver<bool>) {
 /// message queued; one waiting for the reply to its final dot gets the
 /// answer recorded, so the message is neither lost nor sent twice).
 pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: watch::Receiver<bool>) {
+    let pending = std::mem::take(
+        &mut *shared
+            .schedule
+            .pending_reports
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    for id in pending {
+        finish_after_crash(&shared, &id);
+    }
     let mut busy: HashSet<String> = HashSet::new();
     // Spool files placed by someone else are found by a listing every
     // `q.rescan` (the loop below wakes at least once a second anyway).
@@ -309,6 +333,25 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
         tasks.shutdown().await;
     } else if running > 0 {
         tracing::info!(running, "delivery attempts finished at shutdown");
+    }
+}
+
+/// Finishes the pending report of a message found so at start (see
+/// [`Schedule`]), and the message itself when every recipient is settled.
+fn finish_after_crash(shared: &Shared, id: &str) {
+    let Ok(mut env) = shared.spool.envelope(id) else {
+        return;
+    };
+    let path = shared.spool.message_path(id);
+    if !finish_pending_report(shared, id, &mut env, &path) {
+        return;
+    }
+    if env.is_finished() {
+        if finish(shared, id, &mut env, &path, unix_now()) {
+            shared.schedule.remove(id);
+        }
+    } else if let Err(e) = shared.spool.update(id, &env) {
+        tracing::error!(%id, error = %e, "updating the spool");
     }
 }
 
@@ -499,8 +542,22 @@ fn head_of(path: &std::path::Path, whole: bool) -> Vec<u8> {
 
 /// Reports the recipients settled and not reported yet: failures, and
 /// relays to hops without DSN, as their NOTIFY asks; marks them reported.
-/// False when the report could not be stored (they stay unreported).
+/// A report decided before and perhaps not stored (a crash, or a store
+/// that failed) is finished first. False when a report could not be
+/// stored (it stays pending, tried again after the next attempt).
+///
+/// Each report is numbered. Before it is written, the envelope records
+/// its recipients (marked reported with its number) and the number and
+/// time in `report_pending`, durably; the report is stored under a name
+/// made from the message id and the number, and dated with that time. So
+/// a crash between storing it and the next envelope update leaves a
+/// pending report whose file is found by name at the restart: it is not
+/// written twice, and one that was not written is written then (RFC 5321
+/// 6.1: a failure after acceptance MUST be reported; duplicates avoided).
 fn report_settled(shared: &Shared, id: &str, env: &mut Envelope, path: &std::path::Path, now: u64) -> bool {
+    if !finish_pending_report(shared, id, env, path) {
+        return false;
+    }
     let due = |r: &Recipient| {
         !r.reported
             && match r.status {
@@ -514,34 +571,55 @@ fn report_settled(shared: &Shared, id: &str, env: &mut Envelope, path: &std::pat
     }
     if env.sender.is_empty() {
         tracing::warn!(%id, "report for a null sender dropped");
-    } else {
-        // The settled recipients are recorded before the report: if it
-        // cannot be stored (or the process dies before the message
-        // leaves the queue), only the report is tried again, never the
-        // delivery to a hop that accepted it (RFC 5321 6.1).
-        if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, env)) {
-            tracing::error!(%id, error = %e, "updating the spool");
+        for r in env.recipients.iter_mut().filter(|r| due(r)) {
+            r.reported = true;
         }
-        let lines: Vec<dsn::Line<'_>> = env
-            .recipients
-            .iter()
-            .filter(|r| due(r))
-            .filter_map(|r| match &r.status {
-                RcptStatus::Failed { code, text } => Some(dsn::Line {
-                    rcpt: r,
-                    action: dsn::Action::Failed,
-                    code: *code,
-                    text,
-                }),
-                RcptStatus::Relayed => Some(dsn::Line {
-                    rcpt: r,
-                    action: dsn::Action::Relayed,
-                    code: 250,
-                    text: "2.0.0 relayed to a server without DSN",
-                }),
-                _ => None,
-            })
-            .collect();
+        return true;
+    }
+    env.reports += 1;
+    let n = env.reports;
+    for r in env.recipients.iter_mut().filter(|r| due(r)) {
+        r.reported = true;
+        r.report = n;
+    }
+    env.report_pending = Some((n, now));
+    // The settled recipients and the pending report are recorded before
+    // the report is written: if it cannot be stored (or the process dies
+    // before the message leaves the queue), only the report is finished
+    // later, never the delivery to a hop that accepted it made again.
+    if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, env)) {
+        tracing::error!(%id, error = %e, "updating the spool");
+    }
+    finish_pending_report(shared, id, env, path)
+}
+
+/// Writes the pending report of `env` (see [`report_settled`]) unless it
+/// was stored already, and clears it. False when it could not be stored.
+fn finish_pending_report(shared: &Shared, id: &str, env: &mut Envelope, path: &std::path::Path) -> bool {
+    let Some((n, at)) = env.report_pending else {
+        return true;
+    };
+    let lines: Vec<dsn::Line<'_>> = env
+        .recipients
+        .iter()
+        .filter(|r| r.reported && r.report == n)
+        .filter_map(|r| match &r.status {
+            RcptStatus::Failed { code, text } => Some(dsn::Line {
+                rcpt: r,
+                action: dsn::Action::Failed,
+                code: *code,
+                text,
+            }),
+            RcptStatus::Relayed => Some(dsn::Line {
+                rcpt: r,
+                action: dsn::Action::Relayed,
+                code: 250,
+                text: "2.0.0 relayed to a server without DSN",
+            }),
+            _ => None,
+        })
+        .collect();
+    if !lines.is_empty() {
         let full = env.ret == Some(Ret::Full) && lines.iter().any(|l| l.action == dsn::Action::Failed);
         let original = head_of(path, full);
         let cx = dsn::Context {
@@ -550,25 +628,26 @@ fn report_settled(shared: &Shared, id: &str, env: &mut Envelope, path: &std::pat
             original: &original,
             full,
             retry_until: None,
-            now,
+            now: at,
         };
         match dsn::report(&cx, &lines) {
             Ok(report) => {
-                if let Err(e) = send_report(shared, &env.sender, &report) {
-                    // Left unreported, so the report is tried again later.
-                    tracing::error!(%id, error = %e, "report could not be stored");
-                    return false;
+                match store_report(shared, &env.sender, &report, Some((&format!("{id}-dsn{n}"), at))) {
+                    Ok(true) => tracing::info!(%id, to = %env.sender, report = n, "report sent"),
+                    Ok(false) => {
+                        tracing::info!(%id, report = n, "report found stored already; not sent again");
+                    }
+                    Err(e) => {
+                        // Left pending, so the report is tried again later.
+                        tracing::error!(%id, error = %e, "report could not be stored");
+                        return false;
+                    }
                 }
-                tracing::info!(%id, to = %env.sender, "report sent");
             }
             Err(e) => tracing::error!(%id, error = %e, "report could not be built"),
         }
     }
-    for r in &mut env.recipients {
-        if due(r) {
-            r.reported = true;
-        }
-    }
+    env.report_pending = None;
     true
 }
 
@@ -591,20 +670,37 @@ fn finish(shared: &Shared, id: &str, env: &mut Envelope, path: &std::path::Path,
 /// Delivers a report: locally if the sender is ours, else through the queue
 /// with the null sender (so it can never bounce back).
 pub(crate) fn send_report(shared: &Shared, sender: &str, report: &[u8]) -> io::Result<()> {
+    store_report(shared, sender, report, None).map(|_| ())
+}
+
+/// As [`send_report`]; with `once` (a name and a time), at most once: the
+/// report is stored under a name made from them (a spool id, or a Maildir
+/// unique name with that time) and not stored again when a report of that
+/// name is there. True when it was stored now.
+fn store_report(shared: &Shared, sender: &str, report: &[u8], once: Option<(&str, u64)>) -> io::Result<bool> {
     tokio::task::block_in_place(|| {
         let local = sender
             .rsplit_once('@')
             .filter(|(_, d)| shared.accounts.is_local_domain(d))
             .map(|_| shared.accounts.resolve(sender));
         match local {
-            Some(Some(account)) => shared.store.deliver(&account, "", report).map(|_| ()),
+            Some(Some(account)) => match once {
+                Some((name, at)) => shared.store.deliver_once(&account, "", report, (at, name)),
+                None => shared.store.deliver(&account, "", report).map(|_| true),
+            },
             Some(None) => {
                 tracing::warn!(%sender, "report for an unknown local sender dropped");
-                Ok(())
+                Ok(true)
             }
             None => {
                 use std::io::Write;
-                let mut w = shared.spool.begin()?;
+                let mut w = match once {
+                    Some((name, _)) => match shared.spool.begin_once(name)? {
+                        Some(w) => w,
+                        None => return Ok(false),
+                    },
+                    None => shared.spool.begin()?,
+                };
                 w.write_all(report)?;
                 let mut env = Envelope::new("", &[sender.to_owned()], unix_now());
                 env.smtputf8 = !sender.is_ascii();
@@ -613,7 +709,7 @@ pub(crate) fn send_report(shared: &Shared, sender: &str, report: &[u8]) -> io::R
                 env.recipients[0].notify = Some(smtp_proto::Notify::NEVER);
                 let id = w.commit(&env)?;
                 enqueued(shared, &id, env.next_attempt);
-                Ok(())
+                Ok(true)
             }
         }
     })
