@@ -15,6 +15,18 @@
 //! ([`Spool::begin_once`]; a local sender's Maildir does the same with
 //! `Maildir::begin_once`), so a runner that finds a pending report after a
 //! crash writes it only if it is not there.
+//!
+//! An envelope that does not parse (damaged on disk, cut short, larger
+//! than [`MAX_ENVELOPE`], or written by hand) cannot be delivered, but its
+//! message was accepted: it is neither deleted nor left to be read again at
+//! every queue run. [`Spool::quarantine`] moves the message and then the
+//! envelope into the `corrupt/` subdirectory of the spool (under a free
+//! name, nothing overwritten), where the postmaster can look at them;
+//! [`Spool::salvage`] reads what can still be read of such an envelope (the
+//! sender and the recipients still pending), so that the sender can be told
+//! the message is held. A runner should quarantine only an envelope that
+//! has stayed unreadable for a while: one being written by hand may be
+//! incomplete for a moment.
 
 use crate::durable::{NewFile, Plan, Rename, Step};
 use smtp_proto::{Notify, Ret};
@@ -27,6 +39,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Bytes gathered before a write to a message file: a typical message is
 /// one write system call.
 const WRITE_BUFFER: usize = 32 * 1024;
+
+/// The largest envelope read (a larger one is taken as damaged): room for
+/// tens of thousands of recipients with their DSN parameters.
+pub const MAX_ENVELOPE: u64 = 16 << 20;
+
+/// The spool's subdirectory for entries whose envelope does not parse.
+pub const CORRUPT_DIR: &str = "corrupt";
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
@@ -258,86 +277,109 @@ impl Envelope {
         }
         let mut env = Envelope::new("", &[], 0);
         for line in lines {
-            let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
-            match key {
-                "created" => env.created = rest.parse().ok()?,
-                "attempts" => env.attempts = rest.parse().ok()?,
-                "next" => env.next_attempt = rest.parse().ok()?,
-                "body" if rest == "8bitmime" => env.eight_bit = true,
-                "body" if rest == "binarymime" => env.binary = true,
-                "smtputf8" => env.smtputf8 = true,
-                "ret" => {
-                    env.ret = Some(match rest {
-                        "full" => Ret::Full,
-                        "hdrs" => Ret::Hdrs,
-                        _ => return None,
-                    });
-                }
-                "envid" => env.envid = Some(unescape(rest)?),
-                "delay-reported" => env.delay_reported = true,
-                "rcpt-notify" => {
-                    let mut n = Notify::NEVER;
-                    for w in rest.split(',') {
-                        match w {
-                            "success" => n.success = true,
-                            "failure" => n.failure = true,
-                            "delay" => n.delay = true,
-                            "never" => {}
-                            _ => return None,
-                        }
-                    }
-                    env.recipients.last_mut()?.notify = Some(n);
-                }
-                "rcpt-reported" => {
-                    let r = env.recipients.last_mut()?;
-                    r.reported = true;
-                    r.report = if rest.is_empty() { 0 } else { rest.parse().ok()? };
-                }
-                "reports" => env.reports = rest.parse().ok()?,
-                "report-pending" => {
-                    let (n, at) = rest.split_once(' ')?;
-                    env.report_pending = Some((n.parse().ok()?, at.parse().ok()?));
-                }
-                "rcpt-orcpt" => {
-                    let (kind, addr) = rest.split_once(' ')?;
-                    env.recipients.last_mut()?.orcpt = Some((unescape(kind)?, unescape(addr)?));
-                }
-                "sender" => env.sender = unescape(rest)?,
-                "rcpt" => {
-                    let mut f = rest.splitn(4, ' ');
-                    let state = f.next()?;
-                    let address = unescape(f.next()?)?;
-                    let (status, last_error) = match state {
-                        "pending" => {
-                            let last = match f.next().filter(|s| !s.is_empty()) {
-                                Some(s) => Some(unescape(s)?),
-                                None => None,
-                            };
-                            (RcptStatus::Pending, last)
-                        }
-                        "delivered" => (RcptStatus::Delivered, None),
-                        "relayed" => (RcptStatus::Relayed, None),
-                        "failed" => {
-                            let code = f.next()?.parse().ok()?;
-                            let text = unescape(f.next().unwrap_or(""))?;
-                            (RcptStatus::Failed { code, text }, None)
-                        }
-                        _ => return None,
-                    };
-                    env.recipients.push(Recipient {
-                        address,
-                        status,
-                        last_error,
-                        notify: None,
-                        orcpt: None,
-                        reported: false,
-                        report: 0,
-                    });
-                }
-                _ => return None,
-            }
+            env.apply(line)?;
         }
         Some(env)
+    }
+
+    /// What can still be read of a damaged envelope: every line that
+    /// parses is taken, the others are skipped. `None` when no sender
+    /// reads; else the envelope with only the recipients still pending.
+    #[must_use]
+    pub fn salvage(text: &str) -> Option<Envelope> {
+        let mut env = Envelope::new("", &[], 0);
+        let mut sender = false;
+        for line in text.lines() {
+            if env.apply(line).is_some() && line.starts_with("sender ") {
+                sender = true;
+            }
+        }
+        env.recipients.retain(|r| r.status == RcptStatus::Pending);
+        sender.then_some(env)
+    }
+
+    /// Reads one line of the text form into the envelope.
+    fn apply(&mut self, line: &str) -> Option<()> {
+        let env = self;
+        let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
+        match key {
+            "created" => env.created = rest.parse().ok()?,
+            "attempts" => env.attempts = rest.parse().ok()?,
+            "next" => env.next_attempt = rest.parse().ok()?,
+            "body" if rest == "8bitmime" => env.eight_bit = true,
+            "body" if rest == "binarymime" => env.binary = true,
+            "smtputf8" => env.smtputf8 = true,
+            "ret" => {
+                env.ret = Some(match rest {
+                    "full" => Ret::Full,
+                    "hdrs" => Ret::Hdrs,
+                    _ => return None,
+                });
+            }
+            "envid" => env.envid = Some(unescape(rest)?),
+            "delay-reported" => env.delay_reported = true,
+            "rcpt-notify" => {
+                let mut n = Notify::NEVER;
+                for w in rest.split(',') {
+                    match w {
+                        "success" => n.success = true,
+                        "failure" => n.failure = true,
+                        "delay" => n.delay = true,
+                        "never" => {}
+                        _ => return None,
+                    }
+                }
+                env.recipients.last_mut()?.notify = Some(n);
+            }
+            "rcpt-reported" => {
+                let r = env.recipients.last_mut()?;
+                r.reported = true;
+                r.report = if rest.is_empty() { 0 } else { rest.parse().ok()? };
+            }
+            "reports" => env.reports = rest.parse().ok()?,
+            "report-pending" => {
+                let (n, at) = rest.split_once(' ')?;
+                env.report_pending = Some((n.parse().ok()?, at.parse().ok()?));
+            }
+            "rcpt-orcpt" => {
+                let (kind, addr) = rest.split_once(' ')?;
+                env.recipients.last_mut()?.orcpt = Some((unescape(kind)?, unescape(addr)?));
+            }
+            "sender" => env.sender = unescape(rest)?,
+            "rcpt" => {
+                let mut f = rest.splitn(4, ' ');
+                let state = f.next()?;
+                let address = unescape(f.next()?)?;
+                let (status, last_error) = match state {
+                    "pending" => {
+                        let last = match f.next().filter(|s| !s.is_empty()) {
+                            Some(s) => Some(unescape(s)?),
+                            None => None,
+                        };
+                        (RcptStatus::Pending, last)
+                    }
+                    "delivered" => (RcptStatus::Delivered, None),
+                    "relayed" => (RcptStatus::Relayed, None),
+                    "failed" => {
+                        let code = f.next()?.parse().ok()?;
+                        let text = unescape(f.next().unwrap_or(""))?;
+                        (RcptStatus::Failed { code, text }, None)
+                    }
+                    _ => return None,
+                };
+                env.recipients.push(Recipient {
+                    address,
+                    status,
+                    last_error,
+                    notify: None,
+                    orcpt: None,
+                    reported: false,
+                    report: 0,
+                });
+            }
+            _ => return None,
+        }
+        Some(())
     }
 }
 
@@ -531,10 +573,79 @@ impl Spool {
     ///
     /// # Errors
     ///
-    /// Any I/O error, or `InvalidData` for an envelope that does not parse.
+    /// Any I/O error, or `InvalidData` for an envelope that does not parse
+    /// (not UTF-8, over [`MAX_ENVELOPE`] bytes, a line that does not read).
     pub fn envelope(&self, id: &str) -> io::Result<Envelope> {
-        let text = fs::read_to_string(self.dir.join(format!("{id}.env")))?;
-        Envelope::from_text(&text).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad envelope"))
+        let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, format!("bad envelope: {why}"));
+        let text = String::from_utf8(self.envelope_bytes(id)?).map_err(|_| bad("not UTF-8"))?;
+        Envelope::from_text(&text).ok_or_else(|| bad("does not parse"))
+    }
+
+    /// The bytes of an envelope file, refused (`InvalidData`) when there
+    /// are more than [`MAX_ENVELOPE`].
+    fn envelope_bytes(&self, id: &str) -> io::Result<Vec<u8>> {
+        use std::io::Read;
+        let file = File::open(self.dir.join(format!("{id}.env")))?;
+        let mut bytes = Vec::new();
+        file.take(MAX_ENVELOPE + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_ENVELOPE {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("bad envelope: over {MAX_ENVELOPE} bytes"),
+            ));
+        }
+        Ok(bytes)
+    }
+
+    /// What can still be read of a queued envelope that does not parse
+    /// (see [`Envelope::salvage`]): at most its first [`MAX_ENVELOPE`]
+    /// bytes are looked at, as text with invalid UTF-8 replaced.
+    #[must_use]
+    pub fn salvage(&self, id: &str) -> Option<Envelope> {
+        use std::io::Read;
+        let file = File::open(self.dir.join(format!("{id}.env"))).ok()?;
+        let mut bytes = Vec::new();
+        file.take(MAX_ENVELOPE).read_to_end(&mut bytes).ok()?;
+        Envelope::salvage(&String::from_utf8_lossy(&bytes))
+    }
+
+    /// Moves a queued message whose envelope does not parse out of the
+    /// queue, into the [`CORRUPT_DIR`] subdirectory: the message file
+    /// first, then the envelope (so that a crash in between leaves the
+    /// envelope queued, to be moved again, never a message file alone,
+    /// which [`open`](Self::open) would take for a leftover), each rename
+    /// made durable. The entry keeps its id unless that name is taken
+    /// there, then `<id>.<n>`. Returns the path without the extension.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error; what was moved before it stays moved.
+    pub fn quarantine(&self, id: &str) -> io::Result<PathBuf> {
+        let to = self.dir.join(CORRUPT_DIR);
+        fs::create_dir_all(&to)?;
+        let msg = self.dir.join(format!("{id}.msg"));
+        let has_msg = msg.symlink_metadata().is_ok();
+        let mut name = id.to_owned();
+        let mut n = 0u32;
+        // A message moved before a crash, without its envelope, is joined
+        // by it: only a name taken by another entry is avoided.
+        while to.join(format!("{name}.env")).symlink_metadata().is_ok()
+            || (has_msg && to.join(format!("{name}.msg")).symlink_metadata().is_ok())
+        {
+            n += 1;
+            name = format!("{id}.{n}");
+        }
+        let mut moves = Vec::with_capacity(2);
+        if has_msg {
+            moves.push((msg, to.join(format!("{name}.msg"))));
+        }
+        moves.push((self.dir.join(format!("{id}.env")), to.join(format!("{name}.env"))));
+        for (from, into) in moves {
+            fs::rename(from, into)?;
+            File::open(&to)?.sync_all()?;
+            File::open(&self.dir)?.sync_all()?;
+        }
+        Ok(to.join(name))
     }
 
     /// The path of a queued message's bytes.
@@ -827,6 +938,59 @@ mod tests {
             "no recipient yet"
         );
         assert!(Envelope::from_text("spool-envelope 1\nret sometimes\n").is_none());
+    }
+
+    #[test]
+    fn a_damaged_envelope_is_salvaged_and_quarantined() {
+        let dir = temp_dir("corrupt");
+        let spool = Spool::open(&dir).unwrap();
+        let text = "spool-envelope 1\ncreated 5\nsender a@b.test\nrcpt pending x@y.test\n\
+                    rcpt-notify failure\nrcpt delivered z@y.test\nrcpt pending w@y.test 4%2\nrcpt-nev";
+        for id in ["m1", "m2"] {
+            fs::write(dir.join(format!("{id}.msg")), "Subject: x\r\n\r\nbody\r\n").unwrap();
+            fs::write(dir.join(format!("{id}.env")), text).unwrap();
+        }
+        assert_eq!(
+            spool.envelope("m1").unwrap_err().kind(),
+            io::ErrorKind::InvalidData
+        );
+        let env = spool.salvage("m1").unwrap();
+        assert_eq!((env.sender.as_str(), env.created), ("a@b.test", 5));
+        let rcpts: Vec<&str> = env.recipients.iter().map(|r| r.address.as_str()).collect();
+        assert_eq!(rcpts, ["x@y.test"], "the pending recipients that read");
+        assert!(env.recipients[0].notify.is_some_and(|n| n.failure));
+        assert!(Envelope::salvage("spool-envelope 1\nrcpt pending x@y.test\n").is_none());
+        // Quarantined, then the same id again: a name of its own.
+        let to = spool.quarantine("m1").unwrap();
+        assert_eq!(to, dir.join("corrupt/m1"));
+        fs::rename(dir.join("m2.msg"), dir.join("m1.msg")).unwrap();
+        fs::rename(dir.join("m2.env"), dir.join("m1.env")).unwrap();
+        assert_eq!(spool.quarantine("m1").unwrap(), dir.join("corrupt/m1.1"));
+        // A crash after the message moved: the envelope joins it.
+        fs::write(dir.join("m3.env"), "junk").unwrap();
+        fs::write(dir.join("corrupt/m3.msg"), "moved before the crash").unwrap();
+        assert_eq!(spool.quarantine("m3").unwrap(), dir.join("corrupt/m3"));
+        let mut left: Vec<String> = fs::read_dir(dir.join("corrupt"))
+            .unwrap()
+            .map(|d| d.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["m1.1.env", "m1.1.msg", "m1.env", "m1.msg", "m3.env", "m3.msg"]
+        );
+        assert!(spool.ids().unwrap().is_empty());
+        // Reopening leaves the quarantine alone.
+        let spool = Spool::open(&dir).unwrap();
+        assert_eq!(fs::read_dir(dir.join("corrupt")).unwrap().count(), 6);
+        // Too large to be an envelope.
+        let big = format!("spool-envelope 1\n{}", "created 1\n".repeat(2 << 20));
+        fs::write(dir.join("big.env"), big).unwrap();
+        assert_eq!(
+            spool.envelope("big").unwrap_err().kind(),
+            io::ErrorKind::InvalidData
+        );
+        let _ = fs::remove_dir_all(dir);
     }
 
     #[test]

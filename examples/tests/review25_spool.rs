@@ -60,6 +60,81 @@ async fn an_s_size_without_w_is_not_taken_for_the_wire_size() {
     assert_eq!(p.multiline().await.len(), size, "{name}");
 }
 
+/// Sets a file's modification time `secs` seconds back.
+fn age(path: &std::path::Path, secs: u64) {
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(then)
+        .unwrap();
+}
+
+// RFC 5321 6.1: a server that accepted a message "MUST NOT lose the
+// message for frivolous reasons", and a failure after acceptance must be
+// reported. A queued envelope that did not parse (damaged on disk, cut
+// short, or dropped into the queue by hand) was logged and then left in
+// the queue for ever: never delivered, never returned, and read again at
+// every rescan. Now one that has not read for a minute is moved, with its
+// message, to the quarantine directory queue/corrupt/ (nothing is deleted),
+// and when its sender and undelivered recipients can still be read the
+// sender gets a failure report (5.3.0) saying the message is held.
+#[tokio::test]
+async fn an_unreadable_envelope_is_quarantined_and_its_sender_told() {
+    let dir = temp_dir("corrupt-env");
+    let queue = dir.join("queue");
+    std::fs::create_dir_all(&queue).unwrap();
+    // Cut short in the middle of a line; sender and recipients still read.
+    std::fs::write(queue.join("cut-1.msg"), "Subject: cut\r\n\r\nbody\r\n").unwrap();
+    place_envelope(
+        &queue,
+        "cut-1",
+        "spool-envelope 1\ncreated 1700000000\nattempts 2\nnext 0\nsender alice@a.test\n\
+         rcpt pending far@c.test 451%204.3.0%20later\nrcpt delivered done@c.test\n\
+         rcpt pending other@c.test\nrcpt-noti",
+    );
+    // Nothing readable at all.
+    std::fs::write(queue.join("junk-2.msg"), "Subject: junk\r\n\r\nbody\r\n").unwrap();
+    place_envelope(&queue, "junk-2", "\u{1}\u{2} not an envelope\n");
+    for name in ["cut-1.env", "cut-1.msg", "junk-2.env", "junk-2.msg"] {
+        age(&queue.join(name), 3600);
+    }
+    let m = Maild::start(
+        &dir,
+        0,
+        &["--user", "alice@a.test:wonderland", "--queue-rescan", "1s"],
+    );
+    let corrupt = queue.join("corrupt");
+    wait_for("both entries quarantined", || {
+        ["cut-1.env", "cut-1.msg", "junk-2.env", "junk-2.msg"]
+            .iter()
+            .all(|n| corrupt.join(n).exists() && !queue.join(n).exists())
+    })
+    .await;
+    assert_eq!(
+        std::fs::read_to_string(corrupt.join("cut-1.msg")).unwrap(),
+        "Subject: cut\r\n\r\nbody\r\n",
+        "kept as it was"
+    );
+    wait_for("the report", || reports(&m).len() == 1).await;
+    let report = &reports(&m)[0];
+    for rcpt in ["far@c.test", "other@c.test"] {
+        assert!(
+            report.contains(&format!(
+                "Final-Recipient: rfc822; {rcpt}\r\nAction: failed\r\nStatus: 5.3.0\r\n"
+            )),
+            "{report}"
+        );
+    }
+    assert!(!report.contains("done@c.test"), "{report}");
+    assert!(report.contains("Subject: cut"), "{report}");
+    // Not read again, not reported again.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(reports(&m).len(), 1);
+    assert_eq!(m.queued(), 0);
+}
+
 // RFC 6531 3.2 decides whether a queued message needs SMTPUTF8 at the next
 // hop from its header blocks. maild read the whole message into memory (and
 // parsed it into a tree) to look: bounded by SIZE for what it accepted

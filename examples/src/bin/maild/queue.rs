@@ -2,7 +2,9 @@
 //! host, or the recipient domain's MX hosts) with smtp-proto's
 //! `ClientSession`, STARTTLS when offered, and records per-recipient results
 //! in the spool. Temporary failures are retried on the `RetrySchedule`;
-//! permanent failures and giving up produce a DSN to the sender.
+//! permanent failures and giving up produce a DSN to the sender, written
+//! at most once even across a crash (see `report_settled`). A queued
+//! envelope that does not parse is quarantined (see `quarantine`).
 
 use crate::Shared;
 use crate::dsn;
@@ -172,13 +174,20 @@ impl Schedule {
 
     /// Schedules the messages in the spool it does not know yet: ones
     /// placed there by someone else while maild runs (a `.msg` file, then
-    /// its `.env` renamed into place, as [`Spool`] does it). The queue
-    /// runner calls this between attempts, so an id it is working on is
-    /// always known and never read here. An envelope that does not read is
-    /// logged once and tried again at the next rescan (it may be half
-    /// written); `unreadable` remembers those, never more than the spool holds.
-    /// Returns how many were added.
-    pub(crate) fn pick_up(&self, spool: &Spool, unreadable: &mut HashSet<String>) -> io::Result<usize> {
+    /// its `.env` renamed into place, as [`Spool`] does it), and at start
+    /// the ones whose envelope did not read. The queue runner calls this
+    /// between attempts, so an id it is working on is always known and
+    /// never read here. An envelope that does not read is logged once and
+    /// tried again at the next rescan (it may be half written); `unreadable`
+    /// remembers those, never more than the spool holds. One that does not
+    /// parse and has not changed for [`CORRUPT_AFTER`] goes to `corrupt`
+    /// instead, for the runner to quarantine. Returns how many were added.
+    pub(crate) fn pick_up(
+        &self,
+        spool: &Spool,
+        unreadable: &mut HashSet<String>,
+        corrupt: &mut Vec<String>,
+    ) -> io::Result<usize> {
         let ids = spool.ids()?;
         let new: Vec<String> = {
             let map = self.map();
@@ -199,6 +208,12 @@ impl Schedule {
                 }
                 // Delivered and removed since the listing.
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e)
+                    if e.kind() == io::ErrorKind::InvalidData && unchanged_for(spool, &id, CORRUPT_AFTER) =>
+                {
+                    unreadable.remove(&id);
+                    corrupt.push(id);
+                }
                 Err(e) => {
                     if unreadable.insert(id.clone()) {
                         tracing::error!(%id, error = %e, "queued envelope unreadable; not scheduled yet");
@@ -220,6 +235,95 @@ impl Schedule {
         due.sort_unstable();
         due.into_iter().take(max).map(|(_, id)| id.clone()).collect()
     }
+}
+
+/// How long an envelope that does not parse is left alone (it may be
+/// being written by hand) before it is quarantined.
+const CORRUPT_AFTER: Duration = Duration::from_secs(60);
+
+/// True when the envelope of `id` was last modified at least `age` ago.
+fn unchanged_for(spool: &Spool, id: &str, age: Duration) -> bool {
+    std::fs::metadata(spool.path().join(format!("{id}.env")))
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|d| d >= age)
+}
+
+/// Takes a queued message whose envelope does not parse out of the queue
+/// (see `Spool::quarantine`: into `queue/corrupt/`, nothing deleted), with
+/// a log line saying where it went. If a sender and pending recipients can
+/// still be read from the envelope, the sender is told first with a
+/// failure report (5.3.0) that the message is held by the postmaster (RFC
+/// 5321 6.1); the report's name is made from the id and the envelope's
+/// time, so one stored before a crash is not stored again. When it cannot
+/// be stored, the message stays queued and is looked at again at the next
+/// rescan.
+fn quarantine(shared: &Shared, id: &str) {
+    let path = shared.spool.message_path(id);
+    let mut reported = false;
+    if let Some(env) = shared.spool.salvage(id)
+        && !env.sender.is_empty()
+    {
+        let text = format!(
+            "5.3.0 the queued envelope of this message is damaged; it was not sent on \
+             and is held by the postmaster of {}",
+            shared.hostname
+        );
+        let lines: Vec<dsn::Line<'_>> = env
+            .recipients
+            .iter()
+            .filter(|r| r.wants(Report::Failure))
+            .map(|r| dsn::Line {
+                rcpt: r,
+                action: dsn::Action::Failed,
+                code: 0,
+                text: &text,
+            })
+            .collect();
+        if !lines.is_empty() {
+            let at = std::fs::metadata(shared.spool.path().join(format!("{id}.env")))
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or_else(unix_now, |d| d.as_secs());
+            let head = head_of(&path, false);
+            let cx = dsn::Context {
+                hostname: &shared.hostname,
+                env: &env,
+                original: &head,
+                full: false,
+                retry_until: None,
+                now: at,
+            };
+            match dsn::report(&cx, &lines) {
+                Ok(report) => {
+                    if let Err(e) =
+                        store_report(shared, &env.sender, &report, Some((&format!("{id}-corrupt"), at)))
+                    {
+                        tracing::error!(%id, error = %e, "report about a damaged envelope could not be stored; left queued");
+                        return;
+                    }
+                    reported = true;
+                }
+                Err(e) => {
+                    tracing::error!(%id, error = %e, "report about a damaged envelope could not be built");
+                }
+            }
+        }
+    }
+    match shared.spool.quarantine(id) {
+        Ok(to) => tracing::error!(
+            %id,
+            moved_to = %to.display(),
+            sender_told = reported,
+            "queued envelope does not parse: message and envelope moved out of the queue, not delivered"
+        ),
+        Err(e) => {
+            tracing::error!(%id, error = %e, "queued envelope does not parse, and moving it out of the queue failed");
+        }
+    }
+    shared.schedule.remove(id);
 }
 
 /// Tells the runner about a message just queued durably in the spool.
@@ -255,8 +359,11 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
     // Spool files placed by someone else are found by a listing every
     // `q.rescan` (the loop below wakes at least once a second anyway).
     // (An interval too long to add to the clock means never.)
-    let mut next_rescan = q.rescan.and_then(|every| Instant::now().checked_add(every));
+    // The first listing comes at once: it quarantines the envelopes that
+    // did not parse at start.
+    let mut next_rescan = Some(Instant::now());
     let mut unreadable: HashSet<String> = HashSet::new();
+    let mut corrupt: Vec<String> = Vec::new();
     let mut tasks: JoinSet<(String, Option<u64>)> = JoinSet::new();
     // An attempt's result: its message is next due at `next`, or gone.
     let settle = |busy: &mut HashSet<String>, (id, next): (String, Option<u64>)| {
@@ -274,15 +381,22 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
                 settle(&mut busy, done);
             }
         }
-        if let (Some(at), Some(every)) = (next_rescan, q.rescan)
+        if let Some(at) = next_rescan
             && Instant::now() >= at
         {
-            match tokio::task::block_in_place(|| shared.schedule.pick_up(&shared.spool, &mut unreadable)) {
+            match tokio::task::block_in_place(|| {
+                shared
+                    .schedule
+                    .pick_up(&shared.spool, &mut unreadable, &mut corrupt)
+            }) {
                 Ok(0) => {}
                 Ok(added) => tracing::info!(added, "new messages found in the queue directory"),
                 Err(e) => tracing::error!(error = %e, "listing the queue directory"),
             }
-            next_rescan = Instant::now().checked_add(every);
+            for id in corrupt.drain(..) {
+                tokio::task::block_in_place(|| quarantine(&shared, &id));
+            }
+            next_rescan = q.rescan.and_then(|every| Instant::now().checked_add(every));
         }
         let now = unix_now();
         for id in shared
@@ -294,6 +408,14 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
                 Ok(env) => env,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
                     shared.schedule.remove(&id);
+                    continue;
+                }
+                // Damaged (or rewritten by hand) since it was scheduled.
+                Err(e)
+                    if e.kind() == io::ErrorKind::InvalidData
+                        && unchanged_for(&shared.spool, &id, CORRUPT_AFTER) =>
+                {
+                    tokio::task::block_in_place(|| quarantine(&shared, &id));
                     continue;
                 }
                 Err(e) => {
