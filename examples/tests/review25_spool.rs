@@ -259,3 +259,35 @@ async fn a_crash_after_storing_a_report_does_not_send_it_twice() {
         reports[0]
     );
 }
+
+// RFC 5321 6.1 again. A queued envelope whose message file is gone (lost
+// on disk, or an envelope placed by hand without its message) can never
+// be delivered; maild logged "queued message unreadable" and tried again
+// every minute, for ever, and the sender was never told. After a minute
+// without the file it is now taken out of the queue like a damaged
+// envelope (the envelope kept in queue/corrupt/) and the sender gets a
+// failure report for the recipients still pending.
+#[tokio::test]
+async fn an_envelope_without_its_message_is_quarantined_and_its_sender_told() {
+    let dir = temp_dir("missing-msg");
+    let queue = dir.join("queue");
+    std::fs::create_dir_all(&queue).unwrap();
+    place_envelope(
+        &queue,
+        "lost-1",
+        "spool-envelope 1\ncreated 1700000000\nattempts 1\nnext 0\nsender alice@a.test\n\
+         rcpt pending far@c.test\n",
+    );
+    age(&queue.join("lost-1.env"), 3600);
+    let m = Maild::start(&dir, 0, &["--user", "alice@a.test:wonderland"]);
+    wait_for("the envelope quarantined", || {
+        queue.join("corrupt/lost-1.env").exists() && !queue.join("lost-1.env").exists()
+    })
+    .await;
+    wait_for("the report", || reports(&m).len() == 1).await;
+    let report = &reports(&m)[0];
+    assert!(
+        report.contains("Final-Recipient: rfc822; far@c.test\r\nAction: failed\r\nStatus: 5.3.0\r\n"),
+        "{report}"
+    );
+}

@@ -237,6 +237,9 @@ impl Schedule {
     }
 }
 
+/// Why a message whose envelope does not parse is quarantined.
+const DAMAGED: &str = "the queued envelope of this message is damaged";
+
 /// How long an envelope that does not parse is left alone (it may be
 /// being written by hand) before it is quarantined.
 const CORRUPT_AFTER: Duration = Duration::from_secs(60);
@@ -250,24 +253,25 @@ fn unchanged_for(spool: &Spool, id: &str, age: Duration) -> bool {
         .is_some_and(|d| d >= age)
 }
 
-/// Takes a queued message whose envelope does not parse out of the queue
-/// (see `Spool::quarantine`: into `queue/corrupt/`, nothing deleted), with
-/// a log line saying where it went. If a sender and pending recipients can
+/// Takes a queued message whose envelope does not parse, or whose message
+/// file is gone, out of the queue (see `Spool::quarantine`: into
+/// `queue/corrupt/`, nothing deleted), with a log line saying why (`why`)
+/// and where it went. If a sender and pending recipients can
 /// still be read from the envelope, the sender is told first with a
 /// failure report (5.3.0) that the message is held by the postmaster (RFC
 /// 5321 6.1); the report's name is made from the id and the envelope's
 /// time, so one stored before a crash is not stored again. When it cannot
 /// be stored, the message stays queued and is looked at again at the next
 /// rescan.
-fn quarantine(shared: &Shared, id: &str) {
+fn quarantine(shared: &Shared, id: &str, why: &str) {
     let path = shared.spool.message_path(id);
     let mut reported = false;
     if let Some(env) = shared.spool.salvage(id)
         && !env.sender.is_empty()
     {
         let text = format!(
-            "5.3.0 the queued envelope of this message is damaged; it was not sent on \
-             and is held by the postmaster of {}",
+            "5.3.0 {why}; it was not sent on, and what is left of it is kept for \
+             the postmaster of {}",
             shared.hostname
         );
         let lines: Vec<dsn::Line<'_>> = env
@@ -301,13 +305,13 @@ fn quarantine(shared: &Shared, id: &str) {
                     if let Err(e) =
                         store_report(shared, &env.sender, &report, Some((&format!("{id}-corrupt"), at)))
                     {
-                        tracing::error!(%id, error = %e, "report about a damaged envelope could not be stored; left queued");
+                        tracing::error!(%id, error = %e, %why, "report could not be stored; left queued");
                         return;
                     }
                     reported = true;
                 }
                 Err(e) => {
-                    tracing::error!(%id, error = %e, "report about a damaged envelope could not be built");
+                    tracing::error!(%id, error = %e, %why, "report could not be built");
                 }
             }
         }
@@ -317,10 +321,10 @@ fn quarantine(shared: &Shared, id: &str) {
             %id,
             moved_to = %to.display(),
             sender_told = reported,
-            "queued envelope does not parse: message and envelope moved out of the queue, not delivered"
+            "{why}: moved out of the queue, not delivered"
         ),
         Err(e) => {
-            tracing::error!(%id, error = %e, "queued envelope does not parse, and moving it out of the queue failed");
+            tracing::error!(%id, error = %e, "{why}, and moving it out of the queue failed");
         }
     }
     shared.schedule.remove(id);
@@ -394,7 +398,7 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
                 Err(e) => tracing::error!(error = %e, "listing the queue directory"),
             }
             for id in corrupt.drain(..) {
-                tokio::task::block_in_place(|| quarantine(&shared, &id));
+                tokio::task::block_in_place(|| quarantine(&shared, &id, DAMAGED));
             }
             next_rescan = q.rescan.and_then(|every| Instant::now().checked_add(every));
         }
@@ -415,7 +419,7 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
                     if e.kind() == io::ErrorKind::InvalidData
                         && unchanged_for(&shared.spool, &id, CORRUPT_AFTER) =>
                 {
-                    tokio::task::block_in_place(|| quarantine(&shared, &id));
+                    tokio::task::block_in_place(|| quarantine(&shared, &id, DAMAGED));
                     continue;
                 }
                 Err(e) => {
@@ -490,6 +494,15 @@ async fn attempt(
     let path = shared.spool.message_path(id);
     let size = match tokio::fs::metadata(&path).await {
         Ok(m) => m.len(),
+        // Gone, and not just now (its envelope has not changed for a
+        // while): it can never be sent, so it leaves the queue rather than
+        // be tried every minute for ever (RFC 5321 6.1).
+        Err(e) if e.kind() == io::ErrorKind::NotFound && unchanged_for(&shared.spool, id, CORRUPT_AFTER) => {
+            tokio::task::block_in_place(|| {
+                quarantine(shared, id, "the queued copy of this message is missing");
+            });
+            return None;
+        }
         Err(e) => {
             tracing::error!(%id, error = %e, "queued message unreadable");
             return Some(unix_now() + 60);
