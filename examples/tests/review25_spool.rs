@@ -291,3 +291,44 @@ async fn an_envelope_without_its_message_is_quarantined_and_its_sender_told() {
         "{report}"
     );
 }
+
+/// Queues (before maild starts) a message for far@c.test from alice@a.test
+/// that already failed there and is due for its report.
+fn queue_failed(queue: &std::path::Path, id: &str, extra: &str, message: &[u8]) {
+    std::fs::create_dir_all(queue).unwrap();
+    std::fs::write(queue.join(format!("{id}.msg")), message).unwrap();
+    place_envelope(
+        queue,
+        id,
+        &format!(
+            "spool-envelope 1\ncreated 1700000000\nattempts 1\nnext 0\n{extra}sender alice@a.test\n\
+             rcpt failed far@c.test 550 5.1.1%20no%20such%20user\n"
+        ),
+    );
+}
+
+// RFC 3461 4.3: RET=HDRS "requests that only the headers of the message be
+// returned", and a report's text/rfc822-headers part holds the header
+// section (RFC 3464 2, RFC 6522). maild cut the header section at the
+// first CRLF CRLF; a queued message with LF line ends (placed in the queue
+// by another program) has none, so the report quoted the start of its body
+// too, up to 256 KiB of it, to the sender and whoever reads the bounce.
+// The header section now ends at the first empty line, CRLF or LF.
+#[tokio::test]
+async fn a_report_quotes_only_the_header_of_a_message_with_lf_line_ends() {
+    let dir = temp_dir("lf-header");
+    queue_failed(
+        &dir.join("queue"),
+        "lf-1",
+        "ret hdrs\n",
+        b"Subject: lf\nFrom: alice@a.test\n\nsecret body line\n",
+    );
+    let m = Maild::start(&dir, 0, &["--user", "alice@a.test:wonderland"]);
+    wait_for("the report", || reports(&m).len() == 1).await;
+    let report = &reports(&m)[0];
+    assert!(
+        report.contains("Subject: lf\r\nFrom: alice@a.test\r\n"),
+        "{report}"
+    );
+    assert!(!report.contains("secret body line"), "{report}");
+}
