@@ -332,3 +332,36 @@ async fn a_report_quotes_only_the_header_of_a_message_with_lf_line_ends() {
     );
     assert!(!report.contains("secret body line"), "{report}");
 }
+
+// RFC 3461 4.3 asks for the whole message in a failure report with
+// RET=FULL. maild read the queued message into memory whole to build the
+// report (and the report builder copied it twice more): bounded by SIZE for
+// what maild accepted itself, by nothing for a file placed in the queue by
+// another program. A message larger than maild's own SIZE limit is now
+// returned with its header section only (RFC 3464 2 allows the original to
+// be left out).
+#[tokio::test]
+async fn ret_full_returns_only_the_header_of_a_message_over_the_size_limit() {
+    const LIMIT_KIB: u64 = 64 * 1024;
+    let dir = temp_dir_in_memory("ret-full-big");
+    let queue = dir.join("queue");
+    queue_failed(&queue, "big-1", "ret full\n", b"Subject: huge\r\n\r\n");
+    // 160 MiB, sparse: no memory or disk taken until read.
+    std::fs::File::options()
+        .write(true)
+        .open(queue.join("big-1.msg"))
+        .unwrap()
+        .set_len(160 << 20)
+        .unwrap();
+    let m = Maild::start(&dir, 0, &["--user", "alice@a.test:wonderland"]);
+    let pid = m.child.id();
+    wait_for("the report (or too much memory)", || {
+        reports(&m).len() == 1 || peak_rss_kib(pid) > LIMIT_KIB
+    })
+    .await;
+    let peak = peak_rss_kib(pid);
+    assert!(peak <= LIMIT_KIB, "maild's peak memory {peak} KiB");
+    let report = &reports(&m)[0];
+    assert!(report.contains("Subject: huge\r\n"), "{report}");
+    assert!(report.contains("text/rfc822-headers"), "{report}");
+}

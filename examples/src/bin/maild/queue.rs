@@ -675,6 +675,20 @@ fn head_of(path: &std::path::Path, whole: bool) -> Vec<u8> {
     head
 }
 
+/// The largest message a failure report returns whole (RET=FULL, RFC 3461
+/// 4.3): the largest maild accepts (SIZE), or 35 MiB without a limit. A
+/// larger one, which only another program can have placed in the queue,
+/// is returned with its header section only (RFC 3464 2 lets the original
+/// be left out), so a report never takes more memory than maild's own
+/// messages do.
+fn returnable(shared: &Shared, path: &std::path::Path) -> bool {
+    let cap = match shared.smtp_limits.message_size {
+        0 => 35 << 20,
+        n => n,
+    };
+    std::fs::metadata(path).is_ok_and(|m| m.len() <= cap)
+}
+
 /// Reports the recipients settled and not reported yet: failures, and
 /// relays to hops without DSN, as their NOTIFY asks; marks them reported.
 /// A report decided before and perhaps not stored (a crash, or a store
@@ -755,7 +769,9 @@ fn finish_pending_report(shared: &Shared, id: &str, env: &mut Envelope, path: &s
         })
         .collect();
     if !lines.is_empty() {
-        let full = env.ret == Some(Ret::Full) && lines.iter().any(|l| l.action == dsn::Action::Failed);
+        let full = env.ret == Some(Ret::Full)
+            && lines.iter().any(|l| l.action == dsn::Action::Failed)
+            && returnable(shared, path);
         let original = head_of(path, full);
         let cx = dsn::Context {
             hostname: &shared.hostname,
