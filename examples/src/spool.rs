@@ -5,7 +5,9 @@
 //! line-based text file). Both are written to a temporary name, fsynced,
 //! renamed, and the directory fsynced; the `.env` file is written last, so a
 //! message is in the queue exactly when its `.env` exists. A crash leaves at
-//! worst an orphan `.msg` or temporary file, which [`Spool::open`] removes.
+//! worst an orphan `.msg` or temporary file, which [`Spool::open`] removes
+//! once it is older than [`LEFTOVER_AGE`]: another program queueing a
+//! message the same way may be between its two renames.
 //!
 //! A report about a queued message (a DSN) must neither be lost nor sent
 //! twice (RFC 5321 6.1). Its envelope numbers the reports
@@ -43,6 +45,10 @@ const WRITE_BUFFER: usize = 32 * 1024;
 /// The largest envelope read (a larger one is taken as damaged): room for
 /// tens of thousands of recipients with their DSN parameters.
 pub const MAX_ENVELOPE: u64 = 16 << 20;
+
+/// How old a temporary file, or a `.msg` without its `.env`, must be for
+/// [`Spool::open`] to take it for a crash's leftover and remove it.
+pub const LEFTOVER_AGE: Duration = Duration::from_secs(10 * 60);
 
 /// The spool's subdirectory for entries whose envelope does not parse.
 pub const CORRUPT_DIR: &str = "corrupt";
@@ -467,7 +473,9 @@ pub struct SpoolWriter {
 
 impl Spool {
     /// Opens (creating if needed) a spool directory and removes what a crash
-    /// may have left: temporary files and `.msg` files without an envelope.
+    /// may have left: temporary files and `.msg` files without an envelope,
+    /// once older than [`LEFTOVER_AGE`] (a younger one may belong to a
+    /// message another program is placing in the queue right now).
     ///
     /// # Errors
     ///
@@ -485,7 +493,14 @@ impl Spool {
             let orphan = name
                 .strip_suffix(".msg")
                 .is_some_and(|id| !dir.join(format!("{id}.env")).exists());
-            if name.starts_with(".tmp-") || orphan {
+            let old = || {
+                fs::symlink_metadata(&path)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age >= LEFTOVER_AGE)
+            };
+            if (name.starts_with(".tmp-") || orphan) && old() {
                 let _ = fs::remove_file(&path);
             }
         }
@@ -883,6 +898,18 @@ mod tests {
         w.write_all(b"partial").unwrap();
         std::mem::forget(w);
         fs::write(dir.join("123-orphan.msg"), b"no envelope").unwrap();
+        // Young: perhaps another program is queueing it right now.
+        let spool = Spool::open(&dir).unwrap();
+        assert_eq!(fs::read_dir(spool.path()).unwrap().count(), 2);
+        let then = SystemTime::now() - LEFTOVER_AGE;
+        for d in fs::read_dir(&dir).unwrap() {
+            File::options()
+                .write(true)
+                .open(d.unwrap().path())
+                .unwrap()
+                .set_modified(then)
+                .unwrap();
+        }
         let spool = Spool::open(&dir).unwrap();
         assert_eq!(fs::read_dir(spool.path()).unwrap().count(), 0);
         let _ = fs::remove_dir_all(dir);

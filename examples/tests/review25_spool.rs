@@ -365,3 +365,30 @@ async fn ret_full_returns_only_the_header_of_a_message_over_the_size_limit() {
     assert!(report.contains("Subject: huge\r\n"), "{report}");
     assert!(report.contains("text/rfc822-headers"), "{report}");
 }
+
+// A program that queues mail for maild writes `<id>.msg`, then renames
+// `<id>.env` into place (the spool's own order: a message is queued when
+// its envelope exists). maild at start removed every `.msg` without an
+// envelope as a crash leftover, so one whose envelope was about to be
+// renamed in was deleted under the other program, which then queued an
+// envelope without a message: the mail was lost. Only leftovers older than
+// ten minutes are removed now (RFC 5321 6.1: accepted mail is not lost).
+#[tokio::test]
+async fn a_message_being_queued_while_maild_starts_is_not_removed() {
+    let (port, (counts, _, _)) = counting_hop("none.test").await;
+    let dir = temp_dir("placing-at-start");
+    let queue = dir.join("queue");
+    std::fs::create_dir_all(&queue).unwrap();
+    std::fs::write(queue.join("placing-1.msg"), "Subject: placing\r\n\r\nx\r\n").unwrap();
+    let m = relay_in(&dir, port, &["--queue-rescan", "1s"]);
+    place_envelope(
+        &queue,
+        "placing-1",
+        "spool-envelope 1\ncreated 1700000000\nattempts 0\nnext 0\nsender alice@a.test\nrcpt pending far@c.test\n",
+    );
+    wait_for("the message relayed", || {
+        counts.lock().unwrap().get("c.test") == Some(&1)
+    })
+    .await;
+    wait_for("the queue emptied", || m.queued() == 0).await;
+}
