@@ -152,14 +152,26 @@ pub struct Envelope {
     pub delay_reported: bool,
     /// Reports about recipients begun so far; each has the next number.
     pub reports: u32,
-    /// A report that was decided, with its number and time (Unix seconds),
-    /// and may not have been stored yet: its recipients are those marked
-    /// reported with that number. It is recorded before the report is
-    /// written, and the report's file is named after the message and the
-    /// number, so after a crash it is written once: again if it is
-    /// missing, not if it is there (RFC 5321 6.1: reports are not lost,
-    /// and none goes twice).
-    pub report_pending: Option<(u32, u64)>,
+    /// A report that was decided and may not have been stored yet. It is
+    /// recorded before the report is written, and the report's file is
+    /// named after the message and its number, so after a crash it is
+    /// written once: again if it is missing, not if it is there (RFC 5321
+    /// 6.1: reports are not lost, and none goes twice).
+    pub report_pending: Option<PendingReport>,
+}
+
+/// A report about a queued message that was decided (see
+/// [`Envelope::report_pending`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingReport {
+    /// Its number (see [`Envelope::reports`]).
+    pub number: u32,
+    /// When it was decided (Unix seconds): its date.
+    pub at: u64,
+    /// The one "delayed" report (its recipients are the pending ones that
+    /// want it); else a report about the recipients marked reported with
+    /// its number.
+    pub delay: bool,
 }
 
 impl Envelope {
@@ -228,8 +240,9 @@ impl Envelope {
         if self.reports > 0 {
             s.push_str(&format!("reports {}\n", self.reports));
         }
-        if let Some((n, at)) = self.report_pending {
-            s.push_str(&format!("report-pending {n} {at}\n"));
+        if let Some(p) = self.report_pending {
+            let kind = if p.delay { " delay" } else { "" };
+            s.push_str(&format!("report-pending {} {}{kind}\n", p.number, p.at));
         }
         s.push_str(&format!("sender {}\n", escape(&self.sender)));
         for r in &self.recipients {
@@ -344,8 +357,17 @@ impl Envelope {
             }
             "reports" => env.reports = rest.parse().ok()?,
             "report-pending" => {
-                let (n, at) = rest.split_once(' ')?;
-                env.report_pending = Some((n.parse().ok()?, at.parse().ok()?));
+                let mut f = rest.split(' ');
+                let (number, at) = (f.next()?.parse().ok()?, f.next()?.parse().ok()?);
+                let delay = match f.next() {
+                    None => false,
+                    Some("delay") => true,
+                    Some(_) => return None,
+                };
+                if f.next().is_some() {
+                    return None;
+                }
+                env.report_pending = Some(PendingReport { number, at, delay });
             }
             "rcpt-orcpt" => {
                 let (kind, addr) = rest.split_once(' ')?;
@@ -860,7 +882,11 @@ mod tests {
         env.recipients[1].reported = true;
         env.recipients[1].report = 2;
         env.reports = 2;
-        env.report_pending = Some((2, 1_700_000_000));
+        env.report_pending = Some(PendingReport {
+            number: 2,
+            at: 1_700_000_000,
+            delay: true,
+        });
         spool.update(&id, &env).unwrap();
         let back = spool.envelope(&id).unwrap();
         assert_eq!(back, env);

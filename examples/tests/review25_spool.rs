@@ -392,3 +392,71 @@ async fn a_message_being_queued_while_maild_starts_is_not_removed() {
     .await;
     wait_for("the queue emptied", || m.queued() == 0).await;
 }
+
+// RFC 3464 / RFC 3461 4.1: one "delayed" report is sent per message
+// (README: --delay-warning). As with failure reports, maild stored the
+// delay report and recorded that it had been sent only at the next
+// envelope update: killed in between, it sent the warning again after the
+// restart. A delay report is now numbered and recorded as pending before
+// it is written, like the others. The crash is made by strace, which kills
+// maild as it makes the report's Maildir entry durable.
+#[tokio::test]
+async fn a_crash_after_storing_a_delay_report_does_not_send_it_twice() {
+    let Some(mut trace) = strace(&[]) else {
+        return;
+    };
+    let dir = temp_dir("delay-crash");
+    let queue = dir.join("queue");
+    std::fs::create_dir_all(&queue).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    std::fs::write(queue.join("wait-1.msg"), "Subject: wait\r\n\r\nx\r\n").unwrap();
+    place_envelope(
+        &queue,
+        "wait-1",
+        &format!(
+            "spool-envelope 1\ncreated {}\nattempts 0\nnext 0\nsender alice@a.test\nrcpt pending far@c.test\n",
+            now - 10
+        ),
+    );
+    let new = dir.join("mail/alice@a.test/new");
+    trace.args = [
+        "-f",
+        "-o",
+        "/dev/null",
+        "-P",
+        &new.display().to_string(),
+        "-e",
+        "trace=fsync",
+        "-e",
+        "inject=fsync:signal=KILL",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    // Nothing listens at the next hop: every attempt fails for now.
+    let hop = free_port();
+    let mut m = relay_in_traced(&dir, hop, &["--delay-warning", "1s"], Some(&trace));
+    let pid = m.traced.unwrap();
+    wait_for("maild killed as it stores the delay report", || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    })
+    .await;
+    assert_eq!(reports(&m).len(), 1, "stored before the crash");
+    m.kill();
+    let m = relay_in(&dir, hop, &["--delay-warning", "1s"]);
+    wait_for("two more attempts", || {
+        std::fs::read_to_string(queue.join("wait-1.env"))
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.strip_prefix("attempts ").and_then(|n| n.parse::<u32>().ok()) >= Some(3))
+    })
+    .await;
+    let delayed = reports(&m)
+        .iter()
+        .filter(|r| r.contains("Action: delayed\r\n"))
+        .count();
+    assert_eq!(delayed, 1, "the delay report went twice");
+}

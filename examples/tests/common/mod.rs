@@ -850,6 +850,11 @@ pub(crate) fn place_envelope(queue: &Path, id: &str, text: &str) {
 /// everything to the next hop at 127.0.0.1:`port`, retrying every second,
 /// giving up after an hour; `extra` arguments last.
 pub(crate) fn relay_in(dir: &Path, port: u16, extra: &[&str]) -> Maild {
+    relay_in_traced(dir, port, extra, None)
+}
+
+/// As [`relay_in`], under `trace` when given.
+pub(crate) fn relay_in_traced(dir: &Path, port: u16, extra: &[&str], trace: Option<&Strace>) -> Maild {
     let relay = format!("127.0.0.1:{port}");
     let mut args = vec![
         "--user",
@@ -865,7 +870,7 @@ pub(crate) fn relay_in(dir: &Path, port: u16, extra: &[&str]) -> Maild {
         "1h",
     ];
     args.extend_from_slice(extra);
-    Maild::start(dir, 0, &args)
+    Maild::start_traced(dir, 0, &args, trace)
 }
 
 /// The reports (and any other messages) in alice@a.test's mailbox.

@@ -11,7 +11,7 @@ use crate::dsn;
 use crate::store::unix_now;
 use examples::mx;
 use examples::net::{Conn, Read};
-use examples::spool::{Envelope, RcptStatus, Recipient, Report, RetrySchedule, Spool};
+use examples::spool::{Envelope, PendingReport, RcptStatus, Recipient, Report, RetrySchedule, Spool};
 use hickory_resolver::TokioResolver;
 use smtp_proto::{BodyType, ClientConfig, ClientEvent, ClientSession, EhloKeyword, Reply, Ret, TlsPolicy};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -357,7 +357,7 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
     for id in pending {
-        finish_after_crash(&shared, &id);
+        finish_after_crash(&shared, &q, &id);
     }
     let mut busy: HashSet<String> = HashSet::new();
     // Spool files placed by someone else are found by a listing every
@@ -464,16 +464,16 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
 
 /// Finishes the pending report of a message found so at start (see
 /// [`Schedule`]), and the message itself when every recipient is settled.
-fn finish_after_crash(shared: &Shared, id: &str) {
+fn finish_after_crash(shared: &Shared, q: &QueueConfig, id: &str) {
     let Ok(mut env) = shared.spool.envelope(id) else {
         return;
     };
     let path = shared.spool.message_path(id);
-    if !finish_pending_report(shared, id, &mut env, &path) {
+    if !finish_pending_report(shared, q, id, &mut env, &path) {
         return;
     }
     if env.is_finished() {
-        if finish(shared, id, &mut env, &path, unix_now()) {
+        if finish(shared, q, id, &mut env, &path, unix_now()) {
             shared.schedule.remove(id);
         }
     } else if let Err(e) = shared.spool.update(id, &env) {
@@ -587,7 +587,7 @@ async fn attempt(
                 // Recipients settled now are reported now, not when the
                 // last one is (RFC 5321 6.1); one not stored is tried
                 // again after the next attempt.
-                report_settled(shared, id, &mut env, &path, now);
+                report_settled(shared, q, id, &mut env, &path, now);
                 if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, &env)) {
                     tracing::error!(%id, error = %e, "updating the spool");
                 }
@@ -610,11 +610,14 @@ async fn attempt(
         }
     }
     // Kept (a report could not be stored): tried again at once.
-    (!finish(shared, id, &mut env, &path, now)).then_some(now)
+    (!finish(shared, q, id, &mut env, &path, now)).then_some(now)
 }
 
 /// Sends the one "delayed" report (RFC 3464) once the message has waited
-/// `--delay-warning`, to the recipients that want it (NOTIFY=DELAY or no NOTIFY).
+/// `--delay-warning`, to the recipients that want it (NOTIFY=DELAY or no
+/// NOTIFY): numbered and recorded as pending before it is written, as
+/// [`report_settled`] does, so a crash never makes it go twice; one that
+/// cannot be stored stays pending and is tried again after the next attempt.
 fn delay_report(
     shared: &Shared,
     q: &QueueConfig,
@@ -627,40 +630,30 @@ fn delay_report(
     if env.delay_reported || now < env.created.saturating_add(after.as_secs()) {
         return;
     }
-    let lines: Vec<dsn::Line<'_>> = env
-        .recipients
-        .iter()
-        .filter(|r| r.status == RcptStatus::Pending && r.wants(Report::Delay))
-        .map(|r| dsn::Line {
-            rcpt: r,
-            action: dsn::Action::Delayed,
-            code: 0,
-            text: r.last_error.as_deref().unwrap_or("not delivered yet"),
-        })
-        .collect();
-    if !lines.is_empty() && !env.sender.is_empty() {
-        let head = head_of(path, false);
-        let cx = dsn::Context {
-            hostname: &shared.hostname,
-            env,
-            original: &head,
-            full: false,
-            retry_until: Some(env.created.saturating_add(q.schedule.give_up.as_secs())),
-            now,
-        };
-        match dsn::report(&cx, &lines) {
-            Ok(report) => match send_report(shared, &env.sender, &report) {
-                Ok(()) => tracing::info!(%id, to = %env.sender, "delay report sent"),
-                // Not marked as sent: tried again after the next attempt.
-                Err(e) => {
-                    tracing::error!(%id, error = %e, "delay report could not be stored");
-                    return;
-                }
-            },
-            Err(e) => tracing::error!(%id, error = %e, "delay report could not be built"),
-        }
+    // A failure report still pending goes first (it is tried again here).
+    if !finish_pending_report(shared, q, id, env, path) {
+        return;
     }
     env.delay_reported = true;
+    if env.sender.is_empty()
+        || !env
+            .recipients
+            .iter()
+            .any(|r| r.status == RcptStatus::Pending && r.wants(Report::Delay))
+    {
+        return;
+    }
+    // Numbered and recorded before it is written, as in `report_settled`.
+    env.reports += 1;
+    env.report_pending = Some(PendingReport {
+        number: env.reports,
+        at: now,
+        delay: true,
+    });
+    if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, env)) {
+        tracing::error!(%id, error = %e, "updating the spool");
+    }
+    finish_pending_report(shared, q, id, env, path);
 }
 
 /// The queued message: whole (for RET=FULL), else its start, enough for
@@ -703,8 +696,15 @@ fn returnable(shared: &Shared, path: &std::path::Path) -> bool {
 /// pending report whose file is found by name at the restart: it is not
 /// written twice, and one that was not written is written then (RFC 5321
 /// 6.1: a failure after acceptance MUST be reported; duplicates avoided).
-fn report_settled(shared: &Shared, id: &str, env: &mut Envelope, path: &std::path::Path, now: u64) -> bool {
-    if !finish_pending_report(shared, id, env, path) {
+fn report_settled(
+    shared: &Shared,
+    q: &QueueConfig,
+    id: &str,
+    env: &mut Envelope,
+    path: &std::path::Path,
+    now: u64,
+) -> bool {
+    if !finish_pending_report(shared, q, id, env, path) {
         return false;
     }
     let due = |r: &Recipient| {
@@ -731,7 +731,11 @@ fn report_settled(shared: &Shared, id: &str, env: &mut Envelope, path: &std::pat
         r.reported = true;
         r.report = n;
     }
-    env.report_pending = Some((n, now));
+    env.report_pending = Some(PendingReport {
+        number: n,
+        at: now,
+        delay: false,
+    });
     // The settled recipients and the pending report are recorded before
     // the report is written: if it cannot be stored (or the process dies
     // before the message leaves the queue), only the report is finished
@@ -739,20 +743,32 @@ fn report_settled(shared: &Shared, id: &str, env: &mut Envelope, path: &std::pat
     if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, env)) {
         tracing::error!(%id, error = %e, "updating the spool");
     }
-    finish_pending_report(shared, id, env, path)
+    finish_pending_report(shared, q, id, env, path)
 }
 
 /// Writes the pending report of `env` (see [`report_settled`]) unless it
 /// was stored already, and clears it. False when it could not be stored.
-fn finish_pending_report(shared: &Shared, id: &str, env: &mut Envelope, path: &std::path::Path) -> bool {
-    let Some((n, at)) = env.report_pending else {
+fn finish_pending_report(
+    shared: &Shared,
+    q: &QueueConfig,
+    id: &str,
+    env: &mut Envelope,
+    path: &std::path::Path,
+) -> bool {
+    let Some(PendingReport { number: n, at, delay }) = env.report_pending else {
         return true;
     };
     let lines: Vec<dsn::Line<'_>> = env
         .recipients
         .iter()
-        .filter(|r| r.reported && r.report == n)
         .filter_map(|r| match &r.status {
+            RcptStatus::Pending if delay && r.wants(Report::Delay) => Some(dsn::Line {
+                rcpt: r,
+                action: dsn::Action::Delayed,
+                code: 0,
+                text: r.last_error.as_deref().unwrap_or("not delivered yet"),
+            }),
+            _ if delay || !r.reported || r.report != n => None,
             RcptStatus::Failed { code, text } => Some(dsn::Line {
                 rcpt: r,
                 action: dsn::Action::Failed,
@@ -778,7 +794,7 @@ fn finish_pending_report(shared: &Shared, id: &str, env: &mut Envelope, path: &s
             env,
             original: &original,
             full,
-            retry_until: None,
+            retry_until: delay.then(|| env.created.saturating_add(q.schedule.give_up.as_secs())),
             now: at,
         };
         match dsn::report(&cx, &lines) {
@@ -804,8 +820,15 @@ fn finish_pending_report(shared: &Shared, id: &str, env: &mut Envelope, path: &s
 
 /// Every recipient is done: report those not reported yet, then drop the
 /// message. False when it stays queued.
-fn finish(shared: &Shared, id: &str, env: &mut Envelope, path: &std::path::Path, now: u64) -> bool {
-    if !report_settled(shared, id, env, path, now) {
+fn finish(
+    shared: &Shared,
+    q: &QueueConfig,
+    id: &str,
+    env: &mut Envelope,
+    path: &std::path::Path,
+    now: u64,
+) -> bool {
+    if !report_settled(shared, q, id, env, path, now) {
         return false;
     }
     match tokio::task::block_in_place(|| shared.spool.remove(id)) {
