@@ -261,9 +261,10 @@ fn unchanged_for(spool: &Spool, id: &str, age: Duration) -> bool {
 /// failure report (5.3.0) that the message is held by the postmaster (RFC
 /// 5321 6.1); the report's name is made from the id and the envelope's
 /// time, so one stored before a crash is not stored again. When it cannot
-/// be stored, the message stays queued and is looked at again at the next
-/// rescan.
-fn quarantine(shared: &Shared, id: &str, why: &str) {
+/// be stored, the message stays queued (false) for the caller to look at
+/// again later; true when it has left the queue (or moving it failed,
+/// which is logged).
+fn quarantine(shared: &Shared, id: &str, why: &str) -> bool {
     let path = shared.spool.message_path(id);
     let mut reported = false;
     if let Some(env) = shared.spool.salvage(id)
@@ -306,7 +307,7 @@ fn quarantine(shared: &Shared, id: &str, why: &str) {
                         store_report(shared, &env.sender, &report, Some((&format!("{id}-corrupt"), at)))
                     {
                         tracing::error!(%id, error = %e, %why, "report could not be stored; left queued");
-                        return;
+                        return false;
                     }
                     reported = true;
                 }
@@ -328,6 +329,7 @@ fn quarantine(shared: &Shared, id: &str, why: &str) {
         }
     }
     shared.schedule.remove(id);
+    true
 }
 
 /// Tells the runner about a message just queued durably in the spool.
@@ -397,6 +399,7 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
                 Ok(added) => tracing::info!(added, "new messages found in the queue directory"),
                 Err(e) => tracing::error!(error = %e, "listing the queue directory"),
             }
+            // One left queued is found again at the next listing.
             for id in corrupt.drain(..) {
                 tokio::task::block_in_place(|| quarantine(&shared, &id, DAMAGED));
             }
@@ -419,7 +422,9 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
                     if e.kind() == io::ErrorKind::InvalidData
                         && unchanged_for(&shared.spool, &id, CORRUPT_AFTER) =>
                 {
-                    tokio::task::block_in_place(|| quarantine(&shared, &id, DAMAGED));
+                    if !tokio::task::block_in_place(|| quarantine(&shared, &id, DAMAGED)) {
+                        shared.schedule.set(&id, now + 60);
+                    }
                     continue;
                 }
                 Err(e) => {
@@ -498,10 +503,10 @@ async fn attempt(
         // while): it can never be sent, so it leaves the queue rather than
         // be tried every minute for ever (RFC 5321 6.1).
         Err(e) if e.kind() == io::ErrorKind::NotFound && unchanged_for(&shared.spool, id, CORRUPT_AFTER) => {
-            tokio::task::block_in_place(|| {
-                quarantine(shared, id, "the queued copy of this message is missing");
+            let gone = tokio::task::block_in_place(|| {
+                quarantine(shared, id, "the queued copy of this message is missing")
             });
-            return None;
+            return (!gone).then(|| unix_now() + 60);
         }
         Err(e) => {
             tracing::error!(%id, error = %e, "queued message unreadable");
