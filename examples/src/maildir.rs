@@ -3,9 +3,10 @@
 //! A delivery is written to `tmp/`, fsynced, renamed into `new/`, and the
 //! directory is fsynced; only then does [`Delivery::commit`] return, so an
 //! SMTP server may answer 250 after it. Unique names follow the maildir
-//! convention (`<secs>.M<usecs>P<pid>Q<seq>.<host>`) with Dovecot's `,S=<size>`
-//! so a reader knows the size without a `stat`; flags live in the `:2,<flags>`
-//! suffix of names in `cur/`.
+//! convention (`<secs>.M<usecs>P<pid>Q<seq>.<host>`) with Dovecot's
+//! `,S=<size>` (the size as stored) and `,W=<size>` (the size with CRLF
+//! line ends, as POP3 sends it), so a reader knows both without reading the
+//! file; flags live in the `:2,<flags>` suffix of names in `cur/`.
 
 use crate::durable::{NewFile, Plan, Rename, Step};
 use std::fs::{self, File, OpenOptions};
@@ -33,10 +34,11 @@ pub struct Entry {
     pub unique: String,
     /// Where the file is now.
     pub path: PathBuf,
-    /// Size in bytes: `,S=<size>` from the name (maild's own deliveries,
-    /// stored with CRLF line ends), or for a file without one (dropped in by
-    /// another program, perhaps with LF line ends) its size with CRLF line
-    /// ends, counted by [`wire_size`].
+    /// The size with CRLF line ends, as POP3 sends the message (RFC 1939 5
+    /// and 11): Dovecot's `,W=<size>` from the name when it has one (every
+    /// delivery made here does), else counted from the file by
+    /// [`wire_size`]. A name's `,S=<size>` alone is not used: it is the
+    /// size as stored, which for a file with LF line ends is smaller.
     pub size: u64,
     /// Flags from the `:2,` suffix, sorted (`D` draft, `F` flagged, `R` replied, `S` seen, `T` trashed).
     pub flags: String,
@@ -55,16 +57,6 @@ impl Entry {
         }
         // Too long (a long host name): a stable 64-bit FNV-1a digest of the name.
         format!("{:016x}", fnv1a(self.unique.as_bytes(), 0))
-    }
-
-    /// The size with CRLF line ends, as POP3 sends the message (RFC 1939
-    /// 11): Dovecot's `,W=<size>` when the name has one (it stores LF line
-    /// ends, `,S=` being the size as stored), else [`size`](Self::size),
-    /// which [`Maildir::list`] counted so for a name without `,S=` (see
-    /// [`wire_size`]).
-    #[must_use]
-    pub fn crlf_size(&self) -> u64 {
-        size_field(&self.unique, "W=").unwrap_or(self.size)
     }
 
     /// The POP3 unique ids of a maildrop listing, one per entry, in order.
@@ -164,14 +156,58 @@ impl Maildir {
             seq,
             host_name()
         );
+        Ok(self.delivery(base))
+    }
+
+    /// Starts a delivery that must be made at most once (a report that a
+    /// crash may have stored already): its unique name is
+    /// `<secs>.<tag>.<host>`, made only from its arguments, and `None` is
+    /// returned when a message of that name is in `new/` or `cur/`
+    /// already. Characters of `tag` other than ASCII letters, digits and
+    /// `-` are written as `_` and two hex digits, so the name is a safe
+    /// maildir name and different tags give different names.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error from looking through `new/` and `cur/`.
+    pub fn begin_once(&self, secs: u64, tag: &str) -> io::Result<Option<Delivery>> {
+        let mut safe = String::with_capacity(tag.len());
+        for b in tag.bytes() {
+            if b.is_ascii_alphanumeric() || b == b'-' {
+                safe.push(char::from(b));
+            } else {
+                safe.push_str(&format!("_{b:02X}"));
+            }
+        }
+        let base = format!("{secs}.{safe}.{}", host_name());
+        for sub in ["new", "cur"] {
+            for dirent in fs::read_dir(self.root.join(sub))? {
+                let name = dirent?.file_name();
+                let name = name.to_string_lossy();
+                let unique = name.split_once(":2,").map_or(&*name, |(u, _)| u);
+                if unique.split(',').next() == Some(base.as_str()) {
+                    return Ok(None);
+                }
+            }
+        }
+        // Left by an attempt that died before its rename: ours to replace.
+        match fs::remove_file(self.root.join("tmp").join(&base)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        Ok(Some(self.delivery(base)))
+    }
+
+    fn delivery(&self, base: String) -> Delivery {
         let tmp_path = self.root.join("tmp").join(&base);
-        Ok(Delivery {
+        Delivery {
             out: Some(Out::Memory(Vec::new())),
             tmp_path,
             base,
             root: self.root.clone(),
             size: 0,
-        })
+            wire: WireCounter::default(),
+        }
     }
 
     /// Delivers a whole message; returns its unique name.
@@ -209,11 +245,12 @@ impl Maildir {
                     Some((u, f)) => (u.to_owned(), f.to_owned()),
                     None => (name.clone(), String::new()),
                 };
-                // A name without ",S=" is no delivery of ours: the file may
-                // have LF line ends, which RETR sends as CRLF (RFC 1939 11),
-                // so count what goes on the wire. One that has vanished
-                // since the read_dir is skipped, as another reader took it.
-                let size = match size_from_name(&unique) {
+                // Without ",W=" the file may have LF line ends, which RETR
+                // sends as CRLF (RFC 1939 11), so count what goes on the
+                // wire (",S=" is only the size as stored). One that has
+                // vanished since the read_dir is skipped, as another reader
+                // took it.
+                let size = match size_field(&unique, "W=") {
                     Some(size) => size,
                     None if meta.len() == 0 => 0,
                     None => match fs::File::open(dirent.path()).and_then(wire_size) {
@@ -414,6 +451,8 @@ pub struct Delivery {
     base: String,
     root: PathBuf,
     size: u64,
+    /// The size with CRLF line ends, for `,W=`.
+    wire: WireCounter,
 }
 
 /// Where a delivery's bytes are.
@@ -464,7 +503,7 @@ impl Delivery {
                 )
             }
         };
-        let unique = format!("{},S={}", self.base, self.size);
+        let unique = format!("{},S={},W={}", self.base, self.size, self.wire.total());
         let new_dir = self.root.join("new");
         let tmp = std::mem::take(&mut self.tmp_path);
         let plan = Plan::new(
@@ -501,6 +540,7 @@ impl Write for Delivery {
             Some(Out::File(w)) => w.write(buf)?,
         };
         self.size += n as u64;
+        self.wire.count(&buf[..n]);
         Ok(n)
     }
 
@@ -585,43 +625,61 @@ fn host_name() -> &'static str {
 /// Any I/O error from reading.
 pub fn wire_size(mut r: impl io::Read) -> io::Result<u64> {
     let mut buf = vec![0u8; 64 * 1024];
-    let mut size = 0u64;
-    // the previous byte was a CR (still waiting for its LF), and the last
-    // byte ended a line
-    let (mut cr, mut line_end) = (false, true);
+    let mut counter = WireCounter::default();
     loop {
-        let n = match r.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+        match r.read(&mut buf) {
+            Ok(0) => return Ok(counter.total()),
+            Ok(n) => counter.count(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
-        };
-        for &b in &buf[..n] {
+        }
+    }
+}
+
+/// [`wire_size`] of bytes given in pieces (a delivery counts what it writes).
+#[derive(Debug, Clone, Copy)]
+struct WireCounter {
+    size: u64,
+    /// The previous byte was a CR (its CRLF is counted; an LF after it adds nothing).
+    cr: bool,
+    /// The last byte ended a line (or nothing came yet).
+    line_end: bool,
+}
+
+impl Default for WireCounter {
+    fn default() -> Self {
+        WireCounter {
+            size: 0,
+            cr: false,
+            line_end: true,
+        }
+    }
+}
+
+impl WireCounter {
+    fn count(&mut self, bytes: &[u8]) {
+        for &b in bytes {
             // a CR counted its CRLF already: the LF after it adds nothing
-            if std::mem::take(&mut cr) && b == b'\n' {
+            if std::mem::take(&mut self.cr) && b == b'\n' {
                 continue;
             }
-            size += match b {
+            self.size += match b {
                 // CRLF whatever follows: its LF, or one added
                 b'\r' => {
-                    cr = true;
+                    self.cr = true;
                     2
                 }
                 b'\n' => 2,
                 _ => 1,
             };
-            line_end = b == b'\n' || b == b'\r';
+            self.line_end = b == b'\n' || b == b'\r';
         }
     }
-    if !line_end {
-        size += 2;
-    }
-    Ok(size)
-}
 
-/// Dovecot's `,S=<size>` field, if present.
-fn size_from_name(unique: &str) -> Option<u64> {
-    size_field(unique, "S=")
+    /// The size so far, with a CRLF added to a last line without one.
+    fn total(&self) -> u64 {
+        if self.line_end { self.size } else { self.size + 2 }
+    }
 }
 
 /// The `,<tag><size>` field of a unique name (`tag` is `S=` or `W=`), if present.
@@ -666,7 +724,7 @@ mod tests {
         let md = Maildir::create(&dir).unwrap();
         let a = md.deliver(b"Subject: a\r\n\r\nA\r\n").unwrap();
         let b = md.deliver(b"Subject: b\r\n\r\nBB\r\n").unwrap();
-        assert!(a.ends_with(",S=17"));
+        assert!(a.ends_with(",S=17,W=17"));
         let list = md.list().unwrap();
         assert_eq!(list.len(), 2);
         assert_eq!(list[0].unique, a);
@@ -713,9 +771,32 @@ mod tests {
         let list = md.list().unwrap();
         assert_eq!(list.len(), 20);
         let big = list.iter().find(|e| e.unique == names[3]).unwrap();
-        assert_eq!(big.size, (14 + 3 * WRITE_BUFFER) as u64);
+        // The last line has no line end: POP3 adds one.
+        assert!(big.unique.ends_with(&format!(
+            ",S={},W={}",
+            14 + 3 * WRITE_BUFFER,
+            16 + 3 * WRITE_BUFFER
+        )));
+        assert_eq!(big.size, (16 + 3 * WRITE_BUFFER) as u64);
         assert_eq!(md.read(big).unwrap().len(), 14 + 3 * WRITE_BUFFER);
         assert_eq!(fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_delivery_made_once_is_not_made_again() {
+        let dir = temp_dir("once");
+        let md = Maildir::create(&dir).unwrap();
+        let mut d = md.begin_once(1_700_000_000, "dsn-id/1:2,x").unwrap().unwrap();
+        d.write_all(b"Subject: r\r\n\r\nreport\r\n").unwrap();
+        let unique = d.commit().unwrap();
+        assert!(unique.starts_with("1700000000.dsn-id_2F1_3A2_2Cx."), "{unique}");
+        assert!(md.begin_once(1_700_000_000, "dsn-id/1:2,x").unwrap().is_none());
+        // Still found after a reader moved it to cur/ with flags.
+        let entry = md.list().unwrap().remove(0);
+        md.set_flags(&entry, "S").unwrap();
+        assert!(md.begin_once(1_700_000_000, "dsn-id/1:2,x").unwrap().is_none());
+        assert!(md.begin_once(1_700_000_000, "dsn-id/2").unwrap().is_some());
         let _ = fs::remove_dir_all(dir);
     }
 

@@ -5,7 +5,30 @@
 //! line-based text file). Both are written to a temporary name, fsynced,
 //! renamed, and the directory fsynced; the `.env` file is written last, so a
 //! message is in the queue exactly when its `.env` exists. A crash leaves at
-//! worst an orphan `.msg` or temporary file, which [`Spool::open`] removes.
+//! worst an orphan `.msg` or temporary file, which [`Spool::open`] removes
+//! once it is older than [`LEFTOVER_AGE`]: another program queueing a
+//! message the same way may be between its two renames.
+//!
+//! A report about a queued message (a DSN) must neither be lost nor sent
+//! twice (RFC 5321 6.1). Its envelope numbers the reports
+//! ([`Envelope::reports`]) and records the one being written
+//! ([`Envelope::report_pending`]) before it is written; the report is
+//! queued under an id made from the message's id and that number
+//! ([`Spool::begin_once`]; a local sender's Maildir does the same with
+//! `Maildir::begin_once`), so a runner that finds a pending report after a
+//! crash writes it only if it is not there.
+//!
+//! An envelope that does not parse (damaged on disk, cut short, larger
+//! than [`MAX_ENVELOPE`], or written by hand) cannot be delivered, but its
+//! message was accepted: it is neither deleted nor left to be read again at
+//! every queue run. [`Spool::quarantine`] moves the message and then the
+//! envelope into the `corrupt/` subdirectory of the spool (under a free
+//! name, nothing overwritten), where the postmaster can look at them;
+//! [`Spool::salvage`] reads what can still be read of such an envelope (the
+//! sender and the recipients still pending), so that the sender can be told
+//! the message is held. A runner should quarantine only an envelope that
+//! has stayed unreadable for a while: one being written by hand may be
+//! incomplete for a moment.
 
 use crate::durable::{NewFile, Plan, Rename, Step};
 use smtp_proto::{Notify, Ret};
@@ -18,6 +41,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Bytes gathered before a write to a message file: a typical message is
 /// one write system call.
 const WRITE_BUFFER: usize = 32 * 1024;
+
+/// The largest envelope read (a larger one is taken as damaged): room for
+/// tens of thousands of recipients with their DSN parameters.
+pub const MAX_ENVELOPE: u64 = 16 << 20;
+
+/// How old a temporary file, or a `.msg` without its `.env`, must be for
+/// [`Spool::open`] to take it for a crash's leftover and remove it.
+pub const LEFTOVER_AGE: Duration = Duration::from_secs(10 * 60);
+
+/// The spool's subdirectory for entries whose envelope does not parse.
+pub const CORRUPT_DIR: &str = "corrupt";
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
@@ -56,8 +90,12 @@ pub struct Recipient {
     /// ORCPT= (RFC 3461 4.2): address type and the decoded original address.
     pub orcpt: Option<(String, String)>,
     /// The report its settled status asked for (failed, or relayed to a
-    /// hop without DSN) was sent already, or none was due.
+    /// hop without DSN) was sent already, or none was due, or it is
+    /// [`Envelope::report_pending`].
     pub reported: bool,
+    /// The number of the report that covers it (see [`Envelope::reports`]);
+    /// 0 when none was sent or it was sent before reports were numbered.
+    pub report: u32,
 }
 
 impl Recipient {
@@ -112,6 +150,28 @@ pub struct Envelope {
     pub envid: Option<String>,
     /// A delay report was sent already (one per message).
     pub delay_reported: bool,
+    /// Reports about recipients begun so far; each has the next number.
+    pub reports: u32,
+    /// A report that was decided and may not have been stored yet. It is
+    /// recorded before the report is written, and the report's file is
+    /// named after the message and its number, so after a crash it is
+    /// written once: again if it is missing, not if it is there (RFC 5321
+    /// 6.1: reports are not lost, and none goes twice).
+    pub report_pending: Option<PendingReport>,
+}
+
+/// A report about a queued message that was decided (see
+/// [`Envelope::report_pending`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingReport {
+    /// Its number (see [`Envelope::reports`]).
+    pub number: u32,
+    /// When it was decided (Unix seconds): its date.
+    pub at: u64,
+    /// The one "delayed" report (its recipients are the pending ones that
+    /// want it); else a report about the recipients marked reported with
+    /// its number.
+    pub delay: bool,
 }
 
 impl Envelope {
@@ -129,6 +189,7 @@ impl Envelope {
                     notify: None,
                     orcpt: None,
                     reported: false,
+                    report: 0,
                 })
                 .collect(),
             created: now,
@@ -140,6 +201,8 @@ impl Envelope {
             ret: None,
             envid: None,
             delay_reported: false,
+            reports: 0,
+            report_pending: None,
         }
     }
 
@@ -173,6 +236,13 @@ impl Envelope {
         }
         if self.delay_reported {
             s.push_str("delay-reported\n");
+        }
+        if self.reports > 0 {
+            s.push_str(&format!("reports {}\n", self.reports));
+        }
+        if let Some(p) = self.report_pending {
+            let kind = if p.delay { " delay" } else { "" };
+            s.push_str(&format!("report-pending {} {}{kind}\n", p.number, p.at));
         }
         s.push_str(&format!("sender {}\n", escape(&self.sender)));
         for r in &self.recipients {
@@ -210,8 +280,10 @@ impl Envelope {
             if let Some((kind, addr)) = &r.orcpt {
                 s.push_str(&format!("rcpt-orcpt {} {}\n", escape(kind), escape(addr)));
             }
-            if r.reported {
-                s.push_str("rcpt-reported\n");
+            match (r.reported, r.report) {
+                (false, _) => {}
+                (true, 0) => s.push_str("rcpt-reported\n"),
+                (true, n) => s.push_str(&format!("rcpt-reported {n}\n")),
             }
         }
         s
@@ -224,76 +296,118 @@ impl Envelope {
         }
         let mut env = Envelope::new("", &[], 0);
         for line in lines {
-            let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
-            match key {
-                "created" => env.created = rest.parse().ok()?,
-                "attempts" => env.attempts = rest.parse().ok()?,
-                "next" => env.next_attempt = rest.parse().ok()?,
-                "body" if rest == "8bitmime" => env.eight_bit = true,
-                "body" if rest == "binarymime" => env.binary = true,
-                "smtputf8" => env.smtputf8 = true,
-                "ret" => {
-                    env.ret = Some(match rest {
-                        "full" => Ret::Full,
-                        "hdrs" => Ret::Hdrs,
-                        _ => return None,
-                    });
-                }
-                "envid" => env.envid = Some(unescape(rest)?),
-                "delay-reported" => env.delay_reported = true,
-                "rcpt-notify" => {
-                    let mut n = Notify::NEVER;
-                    for w in rest.split(',') {
-                        match w {
-                            "success" => n.success = true,
-                            "failure" => n.failure = true,
-                            "delay" => n.delay = true,
-                            "never" => {}
-                            _ => return None,
-                        }
-                    }
-                    env.recipients.last_mut()?.notify = Some(n);
-                }
-                "rcpt-reported" => env.recipients.last_mut()?.reported = true,
-                "rcpt-orcpt" => {
-                    let (kind, addr) = rest.split_once(' ')?;
-                    env.recipients.last_mut()?.orcpt = Some((unescape(kind)?, unescape(addr)?));
-                }
-                "sender" => env.sender = unescape(rest)?,
-                "rcpt" => {
-                    let mut f = rest.splitn(4, ' ');
-                    let state = f.next()?;
-                    let address = unescape(f.next()?)?;
-                    let (status, last_error) = match state {
-                        "pending" => {
-                            let last = match f.next().filter(|s| !s.is_empty()) {
-                                Some(s) => Some(unescape(s)?),
-                                None => None,
-                            };
-                            (RcptStatus::Pending, last)
-                        }
-                        "delivered" => (RcptStatus::Delivered, None),
-                        "relayed" => (RcptStatus::Relayed, None),
-                        "failed" => {
-                            let code = f.next()?.parse().ok()?;
-                            let text = unescape(f.next().unwrap_or(""))?;
-                            (RcptStatus::Failed { code, text }, None)
-                        }
-                        _ => return None,
-                    };
-                    env.recipients.push(Recipient {
-                        address,
-                        status,
-                        last_error,
-                        notify: None,
-                        orcpt: None,
-                        reported: false,
-                    });
-                }
-                _ => return None,
-            }
+            env.apply(line)?;
         }
         Some(env)
+    }
+
+    /// What can still be read of a damaged envelope: every line that
+    /// parses is taken, the others are skipped. `None` when no sender
+    /// reads; else the envelope with only the recipients still pending.
+    #[must_use]
+    pub fn salvage(text: &str) -> Option<Envelope> {
+        let mut env = Envelope::new("", &[], 0);
+        let mut sender = false;
+        for line in text.lines() {
+            if env.apply(line).is_some() && line.starts_with("sender ") {
+                sender = true;
+            }
+        }
+        env.recipients.retain(|r| r.status == RcptStatus::Pending);
+        sender.then_some(env)
+    }
+
+    /// Reads one line of the text form into the envelope.
+    fn apply(&mut self, line: &str) -> Option<()> {
+        let env = self;
+        let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
+        match key {
+            "created" => env.created = rest.parse().ok()?,
+            "attempts" => env.attempts = rest.parse().ok()?,
+            "next" => env.next_attempt = rest.parse().ok()?,
+            "body" if rest == "8bitmime" => env.eight_bit = true,
+            "body" if rest == "binarymime" => env.binary = true,
+            "smtputf8" => env.smtputf8 = true,
+            "ret" => {
+                env.ret = Some(match rest {
+                    "full" => Ret::Full,
+                    "hdrs" => Ret::Hdrs,
+                    _ => return None,
+                });
+            }
+            "envid" => env.envid = Some(unescape(rest)?),
+            "delay-reported" => env.delay_reported = true,
+            "rcpt-notify" => {
+                let mut n = Notify::NEVER;
+                for w in rest.split(',') {
+                    match w {
+                        "success" => n.success = true,
+                        "failure" => n.failure = true,
+                        "delay" => n.delay = true,
+                        "never" => {}
+                        _ => return None,
+                    }
+                }
+                env.recipients.last_mut()?.notify = Some(n);
+            }
+            "rcpt-reported" => {
+                let r = env.recipients.last_mut()?;
+                r.reported = true;
+                r.report = if rest.is_empty() { 0 } else { rest.parse().ok()? };
+            }
+            "reports" => env.reports = rest.parse().ok()?,
+            "report-pending" => {
+                let mut f = rest.split(' ');
+                let (number, at) = (f.next()?.parse().ok()?, f.next()?.parse().ok()?);
+                let delay = match f.next() {
+                    None => false,
+                    Some("delay") => true,
+                    Some(_) => return None,
+                };
+                if f.next().is_some() {
+                    return None;
+                }
+                env.report_pending = Some(PendingReport { number, at, delay });
+            }
+            "rcpt-orcpt" => {
+                let (kind, addr) = rest.split_once(' ')?;
+                env.recipients.last_mut()?.orcpt = Some((unescape(kind)?, unescape(addr)?));
+            }
+            "sender" => env.sender = unescape(rest)?,
+            "rcpt" => {
+                let mut f = rest.splitn(4, ' ');
+                let state = f.next()?;
+                let address = unescape(f.next()?)?;
+                let (status, last_error) = match state {
+                    "pending" => {
+                        let last = match f.next().filter(|s| !s.is_empty()) {
+                            Some(s) => Some(unescape(s)?),
+                            None => None,
+                        };
+                        (RcptStatus::Pending, last)
+                    }
+                    "delivered" => (RcptStatus::Delivered, None),
+                    "relayed" => (RcptStatus::Relayed, None),
+                    "failed" => {
+                        let code = f.next()?.parse().ok()?;
+                        let text = unescape(f.next().unwrap_or(""))?;
+                        (RcptStatus::Failed { code, text }, None)
+                    }
+                    _ => return None,
+                };
+                env.recipients.push(Recipient {
+                    address,
+                    status,
+                    last_error,
+                    notify: None,
+                    orcpt: None,
+                    reported: false,
+                    report: 0,
+                });
+            }
+            _ => return None,
+        }
+        Some(())
     }
 }
 
@@ -381,7 +495,9 @@ pub struct SpoolWriter {
 
 impl Spool {
     /// Opens (creating if needed) a spool directory and removes what a crash
-    /// may have left: temporary files and `.msg` files without an envelope.
+    /// may have left: temporary files and `.msg` files without an envelope,
+    /// once older than [`LEFTOVER_AGE`] (a younger one may belong to a
+    /// message another program is placing in the queue right now).
     ///
     /// # Errors
     ///
@@ -399,7 +515,14 @@ impl Spool {
             let orphan = name
                 .strip_suffix(".msg")
                 .is_some_and(|id| !dir.join(format!("{id}.env")).exists());
-            if name.starts_with(".tmp-") || orphan {
+            let old = || {
+                fs::symlink_metadata(&path)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age >= LEFTOVER_AGE)
+            };
+            if (name.starts_with(".tmp-") || orphan) && old() {
                 let _ = fs::remove_file(&path);
             }
         }
@@ -426,6 +549,33 @@ impl Spool {
             crate::maildir::pid(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         );
+        self.begin_with(id)
+    }
+
+    /// Starts a queued message with a given id, unless one with that id is
+    /// queued already (`None`): a message that must be queued at most once
+    /// (a report after a crash) gets an id made from what it is about. The
+    /// id must be a plain file name without a leading dot.
+    ///
+    /// # Errors
+    ///
+    /// An id that is no plain file name, or any I/O error.
+    pub fn begin_once(&self, id: &str) -> io::Result<Option<SpoolWriter>> {
+        if id.is_empty() || id.starts_with('.') || id.contains(['/', '\0']) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a spool id"));
+        }
+        if self.dir.join(format!("{id}.env")).exists() {
+            return Ok(None);
+        }
+        // Left by an attempt that died before its commit: ours to replace.
+        match fs::remove_file(self.dir.join(format!(".tmp-{id}.msg"))) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        self.begin_with(id.to_owned()).map(Some)
+    }
+
+    fn begin_with(&self, id: String) -> io::Result<SpoolWriter> {
         let tmp = self.dir.join(format!(".tmp-{id}.msg"));
         let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         Ok(SpoolWriter {
@@ -460,10 +610,79 @@ impl Spool {
     ///
     /// # Errors
     ///
-    /// Any I/O error, or `InvalidData` for an envelope that does not parse.
+    /// Any I/O error, or `InvalidData` for an envelope that does not parse
+    /// (not UTF-8, over [`MAX_ENVELOPE`] bytes, a line that does not read).
     pub fn envelope(&self, id: &str) -> io::Result<Envelope> {
-        let text = fs::read_to_string(self.dir.join(format!("{id}.env")))?;
-        Envelope::from_text(&text).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad envelope"))
+        let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, format!("bad envelope: {why}"));
+        let text = String::from_utf8(self.envelope_bytes(id)?).map_err(|_| bad("not UTF-8"))?;
+        Envelope::from_text(&text).ok_or_else(|| bad("does not parse"))
+    }
+
+    /// The bytes of an envelope file, refused (`InvalidData`) when there
+    /// are more than [`MAX_ENVELOPE`].
+    fn envelope_bytes(&self, id: &str) -> io::Result<Vec<u8>> {
+        use std::io::Read;
+        let file = File::open(self.dir.join(format!("{id}.env")))?;
+        let mut bytes = Vec::new();
+        file.take(MAX_ENVELOPE + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_ENVELOPE {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("bad envelope: over {MAX_ENVELOPE} bytes"),
+            ));
+        }
+        Ok(bytes)
+    }
+
+    /// What can still be read of a queued envelope that does not parse
+    /// (see [`Envelope::salvage`]): at most its first [`MAX_ENVELOPE`]
+    /// bytes are looked at, as text with invalid UTF-8 replaced.
+    #[must_use]
+    pub fn salvage(&self, id: &str) -> Option<Envelope> {
+        use std::io::Read;
+        let file = File::open(self.dir.join(format!("{id}.env"))).ok()?;
+        let mut bytes = Vec::new();
+        file.take(MAX_ENVELOPE).read_to_end(&mut bytes).ok()?;
+        Envelope::salvage(&String::from_utf8_lossy(&bytes))
+    }
+
+    /// Moves a queued message whose envelope does not parse out of the
+    /// queue, into the [`CORRUPT_DIR`] subdirectory: the message file
+    /// first, then the envelope (so that a crash in between leaves the
+    /// envelope queued, to be moved again, never a message file alone,
+    /// which [`open`](Self::open) would take for a leftover), each rename
+    /// made durable. The entry keeps its id unless that name is taken
+    /// there, then `<id>.<n>`. Returns the path without the extension.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error; what was moved before it stays moved.
+    pub fn quarantine(&self, id: &str) -> io::Result<PathBuf> {
+        let to = self.dir.join(CORRUPT_DIR);
+        fs::create_dir_all(&to)?;
+        let msg = self.dir.join(format!("{id}.msg"));
+        let has_msg = msg.symlink_metadata().is_ok();
+        let mut name = id.to_owned();
+        let mut n = 0u32;
+        // A message moved before a crash, without its envelope, is joined
+        // by it: only a name taken by another entry is avoided.
+        while to.join(format!("{name}.env")).symlink_metadata().is_ok()
+            || (has_msg && to.join(format!("{name}.msg")).symlink_metadata().is_ok())
+        {
+            n += 1;
+            name = format!("{id}.{n}");
+        }
+        let mut moves = Vec::with_capacity(2);
+        if has_msg {
+            moves.push((msg, to.join(format!("{name}.msg"))));
+        }
+        moves.push((self.dir.join(format!("{id}.env")), to.join(format!("{name}.env"))));
+        for (from, into) in moves {
+            fs::rename(from, into)?;
+            File::open(&to)?.sync_all()?;
+            File::open(&self.dir)?.sync_all()?;
+        }
+        Ok(to.join(name))
     }
 
     /// The path of a queued message's bytes.
@@ -661,12 +880,38 @@ mod tests {
         env.recipients[1].notify = Some(Notify::NEVER);
         env.recipients[1].orcpt = Some(("rfc822".into(), "Odd Name@remote.test".into()));
         env.recipients[1].reported = true;
+        env.recipients[1].report = 2;
+        env.reports = 2;
+        env.report_pending = Some(PendingReport {
+            number: 2,
+            at: 1_700_000_000,
+            delay: true,
+        });
         spool.update(&id, &env).unwrap();
         let back = spool.envelope(&id).unwrap();
         assert_eq!(back, env);
         assert!(back.is_finished());
         spool.remove(&id).unwrap();
         assert!(spool.ids().unwrap().is_empty());
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_message_queued_once_is_not_queued_again() {
+        let dir = temp_dir("once");
+        let spool = Spool::open(&dir).unwrap();
+        let env = Envelope::new("", &["x@y.test".to_owned()], 100);
+        // A writer that died before its commit leaves its temporary file.
+        std::mem::forget(spool.begin_once("m-dsn1").unwrap().unwrap());
+        let mut w = spool.begin_once("m-dsn1").unwrap().unwrap();
+        w.write_all(b"Subject: r\r\n\r\nreport\r\n").unwrap();
+        assert_eq!(w.commit(&env).unwrap(), "m-dsn1");
+        assert!(spool.begin_once("m-dsn1").unwrap().is_none());
+        assert!(spool.begin_once("m-dsn2").unwrap().is_some());
+        for bad in ["", ".tmp-x", "a/b"] {
+            assert!(spool.begin_once(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(spool.ids().unwrap(), ["m-dsn1"]);
         let _ = fs::remove_dir_all(dir);
     }
 
@@ -679,6 +924,18 @@ mod tests {
         w.write_all(b"partial").unwrap();
         std::mem::forget(w);
         fs::write(dir.join("123-orphan.msg"), b"no envelope").unwrap();
+        // Young: perhaps another program is queueing it right now.
+        let spool = Spool::open(&dir).unwrap();
+        assert_eq!(fs::read_dir(spool.path()).unwrap().count(), 2);
+        let then = SystemTime::now() - LEFTOVER_AGE;
+        for d in fs::read_dir(&dir).unwrap() {
+            File::options()
+                .write(true)
+                .open(d.unwrap().path())
+                .unwrap()
+                .set_modified(then)
+                .unwrap();
+        }
         let spool = Spool::open(&dir).unwrap();
         assert_eq!(fs::read_dir(spool.path()).unwrap().count(), 0);
         let _ = fs::remove_dir_all(dir);
@@ -734,6 +991,59 @@ mod tests {
             "no recipient yet"
         );
         assert!(Envelope::from_text("spool-envelope 1\nret sometimes\n").is_none());
+    }
+
+    #[test]
+    fn a_damaged_envelope_is_salvaged_and_quarantined() {
+        let dir = temp_dir("corrupt");
+        let spool = Spool::open(&dir).unwrap();
+        let text = "spool-envelope 1\ncreated 5\nsender a@b.test\nrcpt pending x@y.test\n\
+                    rcpt-notify failure\nrcpt delivered z@y.test\nrcpt pending w@y.test 4%2\nrcpt-nev";
+        for id in ["m1", "m2"] {
+            fs::write(dir.join(format!("{id}.msg")), "Subject: x\r\n\r\nbody\r\n").unwrap();
+            fs::write(dir.join(format!("{id}.env")), text).unwrap();
+        }
+        assert_eq!(
+            spool.envelope("m1").unwrap_err().kind(),
+            io::ErrorKind::InvalidData
+        );
+        let env = spool.salvage("m1").unwrap();
+        assert_eq!((env.sender.as_str(), env.created), ("a@b.test", 5));
+        let rcpts: Vec<&str> = env.recipients.iter().map(|r| r.address.as_str()).collect();
+        assert_eq!(rcpts, ["x@y.test"], "the pending recipients that read");
+        assert!(env.recipients[0].notify.is_some_and(|n| n.failure));
+        assert!(Envelope::salvage("spool-envelope 1\nrcpt pending x@y.test\n").is_none());
+        // Quarantined, then the same id again: a name of its own.
+        let to = spool.quarantine("m1").unwrap();
+        assert_eq!(to, dir.join("corrupt/m1"));
+        fs::rename(dir.join("m2.msg"), dir.join("m1.msg")).unwrap();
+        fs::rename(dir.join("m2.env"), dir.join("m1.env")).unwrap();
+        assert_eq!(spool.quarantine("m1").unwrap(), dir.join("corrupt/m1.1"));
+        // A crash after the message moved: the envelope joins it.
+        fs::write(dir.join("m3.env"), "junk").unwrap();
+        fs::write(dir.join("corrupt/m3.msg"), "moved before the crash").unwrap();
+        assert_eq!(spool.quarantine("m3").unwrap(), dir.join("corrupt/m3"));
+        let mut left: Vec<String> = fs::read_dir(dir.join("corrupt"))
+            .unwrap()
+            .map(|d| d.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["m1.1.env", "m1.1.msg", "m1.env", "m1.msg", "m3.env", "m3.msg"]
+        );
+        assert!(spool.ids().unwrap().is_empty());
+        // Reopening leaves the quarantine alone.
+        let spool = Spool::open(&dir).unwrap();
+        assert_eq!(fs::read_dir(dir.join("corrupt")).unwrap().count(), 6);
+        // Too large to be an envelope.
+        let big = format!("spool-envelope 1\n{}", "created 1\n".repeat(2 << 20));
+        fs::write(dir.join("big.env"), big).unwrap();
+        assert_eq!(
+            spool.envelope("big").unwrap_err().kind(),
+            io::ErrorKind::InvalidData
+        );
+        let _ = fs::remove_dir_all(dir);
     }
 
     #[test]

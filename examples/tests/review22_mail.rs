@@ -9,25 +9,6 @@ use std::time::Duration;
 mod common;
 use common::*;
 
-/// Places a message into a spool directory the way another process would:
-/// the message file first, then the envelope renamed into place (a spool
-/// entry exists exactly when its `.env` does).
-fn place_in_queue(queue: &std::path::Path, id: &str, sender: &str, rcpt: &str, body: &str) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let tmp = queue.join(format!(".tmp-{id}.msg"));
-    std::fs::write(&tmp, body).unwrap();
-    std::fs::rename(&tmp, queue.join(format!("{id}.msg"))).unwrap();
-    let env = format!(
-        "spool-envelope 1\ncreated {now}\nattempts 0\nnext {now}\nsender {sender}\nrcpt pending {rcpt} \n"
-    );
-    let tmp = queue.join(format!(".tmp-{id}.env-0"));
-    std::fs::write(&tmp, env).unwrap();
-    std::fs::rename(&tmp, queue.join(format!("{id}.env"))).unwrap();
-}
-
 // The queue runner learnt of queued messages only from the spool listing at
 // start and from its own SMTP sessions: a message placed in the queue
 // directory by hand (or by another process) while maild ran sat there until

@@ -9,34 +9,6 @@ use common::*;
 
 const USER: &str = "alice@example.test";
 
-/// Puts `files` (name under the Maildir, content) into alice's Maildir.
-fn place(m: &Maild, files: &[(&str, &str)]) {
-    let root = m.maildir(USER);
-    for sub in ["tmp", "new", "cur"] {
-        std::fs::create_dir_all(root.join(sub)).unwrap();
-    }
-    for (name, body) in files {
-        std::fs::write(root.join(name), body).unwrap();
-    }
-}
-
-/// A POP3S session logged in as alice.
-async fn login(m: &Maild) -> Raw {
-    let mut p = Raw::connect_tls(m.port("pop3s")).await;
-    assert!(p.line().await.starts_with("+OK"));
-    p.send(b"USER alice@example.test\r\n").await;
-    assert!(p.line().await.starts_with("+OK"));
-    p.send(b"PASS wonderland\r\n").await;
-    let ok = p.line().await;
-    assert!(ok.starts_with("+OK"), "{ok}");
-    p
-}
-
-async fn pop_cmd(p: &mut Raw, line: &str) -> String {
-    p.send(format!("{line}\r\n").as_bytes()).await;
-    p.line().await
-}
-
 // RFC 1939 8: the maildrop is locked for POP3 only; a Maildir is shared with
 // other readers (a mail user agent, an IMAP server) that move a message
 // from new/ to cur/ when they see it. RFC 1939 6, QUIT: "The POP3 server

@@ -147,24 +147,7 @@ fn accept_all(_: &str, _: usize) -> &'static str {
 
 /// A maild for alice@a.test relaying everything to `hop`, retrying every second.
 fn relay_to(tag: &str, hop: &Hop) -> Maild {
-    let relay = format!("127.0.0.1:{}", hop.port);
-    Maild::start(
-        &temp_dir(tag),
-        0,
-        &[
-            "--user",
-            "alice@a.test:wonderland",
-            "--relay-host",
-            &relay,
-            "--relay-insecure",
-            "--retry-first",
-            "1s",
-            "--retry-interval",
-            "1s",
-            "--give-up",
-            "1h",
-        ],
-    )
+    relay_in(&temp_dir(tag), hop.port, &[])
 }
 
 /// Logs in on the implicit-TLS submission port.
@@ -179,14 +162,6 @@ async fn logged_in(m: &Maild) -> Raw {
         235
     );
     c
-}
-
-/// The reports in alice's mailbox.
-fn reports(m: &Maild) -> Vec<String> {
-    m.messages("alice@a.test")
-        .iter()
-        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
-        .collect()
 }
 
 // RFC 5321 6.3: "servers MUST contain provisions for detecting and

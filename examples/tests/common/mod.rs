@@ -788,3 +788,95 @@ pub(crate) async fn tls_login_epsv(d: &Ftpd) -> (Raw, u16) {
     let port = c.epsv().await;
     (c, port)
 }
+
+/// Puts `files` (name under the Maildir, content) into the Maildir of alice@example.test.
+pub(crate) fn place(m: &Maild, files: &[(&str, &str)]) {
+    let root = m.maildir("alice@example.test");
+    for sub in ["tmp", "new", "cur"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    for (name, body) in files {
+        std::fs::write(root.join(name), body).unwrap();
+    }
+}
+
+/// A POP3S session logged in as alice@example.test (password wonderland).
+pub(crate) async fn login(m: &Maild) -> Raw {
+    let mut p = Raw::connect_tls(m.port("pop3s")).await;
+    assert!(p.line().await.starts_with("+OK"));
+    p.send(b"USER alice@example.test\r\n").await;
+    assert!(p.line().await.starts_with("+OK"));
+    p.send(b"PASS wonderland\r\n").await;
+    let ok = p.line().await;
+    assert!(ok.starts_with("+OK"), "{ok}");
+    p
+}
+
+/// Sends one POP3 command line and returns the first line of the answer.
+pub(crate) async fn pop_cmd(p: &mut Raw, line: &str) -> String {
+    p.send(format!("{line}\r\n").as_bytes()).await;
+    p.line().await
+}
+
+/// Places a message into a spool directory the way another process would:
+/// the message file first, then the envelope renamed into place (a spool
+/// entry exists exactly when its `.env` does).
+pub(crate) fn place_in_queue(queue: &Path, id: &str, sender: &str, rcpt: &str, body: &str) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let tmp = queue.join(format!(".tmp-{id}.msg"));
+    std::fs::write(&tmp, body).unwrap();
+    std::fs::rename(&tmp, queue.join(format!("{id}.msg"))).unwrap();
+    place_envelope(
+        queue,
+        id,
+        &format!(
+            "spool-envelope 1\ncreated {now}\nattempts 0\nnext {now}\nsender {sender}\nrcpt pending {rcpt} \n"
+        ),
+    );
+}
+
+/// Renames the envelope `text` into place as `<id>.env` in a spool
+/// directory (its `.msg` placed before).
+pub(crate) fn place_envelope(queue: &Path, id: &str, text: &str) {
+    let tmp = queue.join(format!(".tmp-{id}.env-0"));
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, queue.join(format!("{id}.env"))).unwrap();
+}
+
+/// A maild in `dir` for alice@a.test (password wonderland) relaying
+/// everything to the next hop at 127.0.0.1:`port`, retrying every second,
+/// giving up after an hour; `extra` arguments last.
+pub(crate) fn relay_in(dir: &Path, port: u16, extra: &[&str]) -> Maild {
+    relay_in_traced(dir, port, extra, None)
+}
+
+/// As [`relay_in`], under `trace` when given.
+pub(crate) fn relay_in_traced(dir: &Path, port: u16, extra: &[&str], trace: Option<&Strace>) -> Maild {
+    let relay = format!("127.0.0.1:{port}");
+    let mut args = vec![
+        "--user",
+        "alice@a.test:wonderland",
+        "--relay-host",
+        &relay,
+        "--relay-insecure",
+        "--retry-first",
+        "1s",
+        "--retry-interval",
+        "1s",
+        "--give-up",
+        "1h",
+    ];
+    args.extend_from_slice(extra);
+    Maild::start_traced(dir, 0, &args, trace)
+}
+
+/// The reports (and any other messages) in alice@a.test's mailbox.
+pub(crate) fn reports(m: &Maild) -> Vec<String> {
+    m.messages("alice@a.test")
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .collect()
+}

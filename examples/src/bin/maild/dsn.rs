@@ -127,12 +127,20 @@ fn typed_address(kind: &str, address: &str) -> String {
     }
 }
 
-/// The header section of a message (up to and including the empty line).
+/// The header section of a message, up to and including the empty line
+/// that ends it, whether its lines end with CRLF or, in a file placed in
+/// the queue by another program, a bare LF (RFC 3461 4.3: RET=HDRS returns
+/// only the headers); all of `message` when it has no empty line.
 fn header_section(message: &[u8]) -> &[u8] {
+    let mut start = 0;
+    while let Some(nl) = message[start..].iter().position(|&b| b == b'\n') {
+        let end = start + nl + 1;
+        if matches!(&message[start..end], b"\n" | b"\r\n") {
+            return &message[..end];
+        }
+        start = end;
+    }
     message
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map_or(message, |i| &message[..i + 4])
 }
 
 /// Builds a report about `lines` for the sender of `cx.env`.
@@ -258,6 +266,15 @@ pub(crate) fn report(cx: &Context<'_>, lines: &[Line<'_>]) -> Result<Vec<u8>, mi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_section_ends_at_the_first_empty_line() {
+        assert_eq!(header_section(b"A: 1\r\n\r\nbody\r\n\r\n"), b"A: 1\r\n\r\n");
+        assert_eq!(header_section(b"A: 1\nB: 2\n\nbody\n\n"), b"A: 1\nB: 2\n\n");
+        assert_eq!(header_section(b"A: 1\r\nB: x\n\r\nbody"), b"A: 1\r\nB: x\n\r\n");
+        assert_eq!(header_section(b"A: 1\r\n"), b"A: 1\r\n");
+        assert_eq!(header_section(b"\r\nbody"), b"\r\n");
+    }
 
     fn line<'a>(rcpt: &'a Recipient, action: Action, code: u16, text: &'a str) -> Line<'a> {
         Line {

@@ -15,7 +15,10 @@
 //!   `--relay-host`), retried on a schedule, bounced (RFC 3464) on permanent
 //!   failure or when it gives up. Messages another process places there
 //!   (`<id>.msg`, then `<id>.env` renamed into place) are picked up within
-//!   `--queue-rescan` (1 minute) without a restart.
+//!   `--queue-rescan` (1 minute) without a restart. An envelope that does
+//!   not parse for a minute is moved with its message to
+//!   `<data>/queue/corrupt/` (logged; never deleted), and the sender, when
+//!   the envelope still names one, gets a failure report saying so.
 //! * Accounts keep SCRAM-SHA-256 keys only (`<data>/accounts`); AUTH offers
 //!   SCRAM-SHA-256 (before TLS too: it never exposes the password), PLAIN
 //!   and LOGIN only once TLS is on.

@@ -1,7 +1,7 @@
 //! POP3 and POP3S connections: pop3-proto's `ServerSession` over a user's
 //! Maildir. The maildrop is locked for the session ([IN-USE] for a second
 //! one), listed at login (UIDL from the Maildir unique name, see
-//! `Entry::uidls`; sizes with CRLF line ends, see `Entry::crlf_size`),
+//! `Entry::uidls`; sizes with CRLF line ends, see `Entry::size`),
 //! deleted from only on QUIT; messages retrieved and kept move to `cur/`
 //! with the Seen flag. A message another Maildir reader moves meanwhile is
 //! found by its unique name (`Maildir::relocate`).
@@ -278,7 +278,7 @@ impl Pop {
                     .iter()
                     .zip(Entry::uidls(&open.entries))
                     .map(|(e, uid)| MessageInfo {
-                        size: e.crlf_size(),
+                        size: e.size,
                         uid: Bytes::from(uid),
                     })
                     .collect();

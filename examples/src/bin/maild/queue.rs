@@ -2,14 +2,16 @@
 //! host, or the recipient domain's MX hosts) with smtp-proto's
 //! `ClientSession`, STARTTLS when offered, and records per-recipient results
 //! in the spool. Temporary failures are retried on the `RetrySchedule`;
-//! permanent failures and giving up produce a DSN to the sender.
+//! permanent failures and giving up produce a DSN to the sender, written
+//! at most once even across a crash (see `report_settled`). A queued
+//! envelope that does not parse is quarantined (see `quarantine`).
 
 use crate::Shared;
 use crate::dsn;
 use crate::store::unix_now;
 use examples::mx;
 use examples::net::{Conn, Read};
-use examples::spool::{Envelope, RcptStatus, Recipient, Report, RetrySchedule, Spool};
+use examples::spool::{Envelope, PendingReport, RcptStatus, Recipient, Report, RetrySchedule, Spool};
 use hickory_resolver::TokioResolver;
 use smtp_proto::{BodyType, ClientConfig, ClientEvent, ClientSession, EhloKeyword, Reply, Ret, TlsPolicy};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -119,27 +121,41 @@ fn temporary(r: &Reply) -> Outcome {
 /// it at start, every enqueue and attempt writes the spool before updating
 /// this, and each attempt reads its envelope from the spool first.
 #[derive(Debug, Default)]
-pub(crate) struct Schedule(std::sync::Mutex<HashMap<String, u64>>);
+pub(crate) struct Schedule {
+    due: std::sync::Mutex<HashMap<String, u64>>,
+    /// Messages found at start with a report pending (a crash came between
+    /// storing it and recording that): the runner finishes these before
+    /// any delivery, so a report already stored in the queue cannot have
+    /// been relayed and removed before it is looked for.
+    pending_reports: std::sync::Mutex<Vec<String>>,
+}
 
 impl Schedule {
     /// Reads every queued envelope once (unreadable ones are logged and
     /// left for the next start).
     pub(crate) fn load(spool: &Spool) -> io::Result<Self> {
         let mut due = HashMap::new();
+        let mut pending_reports = Vec::new();
         for id in spool.ids()? {
             match spool.envelope(&id) {
                 Ok(env) => {
+                    if env.report_pending.is_some() {
+                        pending_reports.push(id.clone());
+                    }
                     due.insert(id, env.next_attempt);
                 }
                 Err(e) => tracing::error!(%id, error = %e, "queued envelope unreadable; not scheduled"),
             }
         }
-        Ok(Schedule(std::sync::Mutex::new(due)))
+        Ok(Schedule {
+            due: std::sync::Mutex::new(due),
+            pending_reports: std::sync::Mutex::new(pending_reports),
+        })
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, u64>> {
         // A panic elsewhere while holding the lock leaves a usable map.
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.due.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Messages queued.
@@ -158,13 +174,20 @@ impl Schedule {
 
     /// Schedules the messages in the spool it does not know yet: ones
     /// placed there by someone else while maild runs (a `.msg` file, then
-    /// its `.env` renamed into place, as [`Spool`] does it). The queue
-    /// runner calls this between attempts, so an id it is working on is
-    /// always known and never read here. An envelope that does not read is
-    /// logged once and tried again at the next rescan (it may be half
-    /// written); `unreadable` remembers those, never more than the spool holds.
-    /// Returns how many were added.
-    pub(crate) fn pick_up(&self, spool: &Spool, unreadable: &mut HashSet<String>) -> io::Result<usize> {
+    /// its `.env` renamed into place, as [`Spool`] does it), and at start
+    /// the ones whose envelope did not read. The queue runner calls this
+    /// between attempts, so an id it is working on is always known and
+    /// never read here. An envelope that does not read is logged once and
+    /// tried again at the next rescan (it may be half written); `unreadable`
+    /// remembers those, never more than the spool holds. One that does not
+    /// parse and has not changed for [`CORRUPT_AFTER`] goes to `corrupt`
+    /// instead, for the runner to quarantine. Returns how many were added.
+    pub(crate) fn pick_up(
+        &self,
+        spool: &Spool,
+        unreadable: &mut HashSet<String>,
+        corrupt: &mut Vec<String>,
+    ) -> io::Result<usize> {
         let ids = spool.ids()?;
         let new: Vec<String> = {
             let map = self.map();
@@ -185,6 +208,12 @@ impl Schedule {
                 }
                 // Delivered and removed since the listing.
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e)
+                    if e.kind() == io::ErrorKind::InvalidData && unchanged_for(spool, &id, CORRUPT_AFTER) =>
+                {
+                    unreadable.remove(&id);
+                    corrupt.push(id);
+                }
                 Err(e) => {
                     if unreadable.insert(id.clone()) {
                         tracing::error!(%id, error = %e, "queued envelope unreadable; not scheduled yet");
@@ -208,6 +237,101 @@ impl Schedule {
     }
 }
 
+/// Why a message whose envelope does not parse is quarantined.
+const DAMAGED: &str = "the queued envelope of this message is damaged";
+
+/// How long an envelope that does not parse is left alone (it may be
+/// being written by hand) before it is quarantined.
+const CORRUPT_AFTER: Duration = Duration::from_secs(60);
+
+/// True when the envelope of `id` was last modified at least `age` ago.
+fn unchanged_for(spool: &Spool, id: &str, age: Duration) -> bool {
+    std::fs::metadata(spool.path().join(format!("{id}.env")))
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|d| d >= age)
+}
+
+/// Takes a queued message whose envelope does not parse, or whose message
+/// file is gone, out of the queue (see `Spool::quarantine`: into
+/// `queue/corrupt/`, nothing deleted), with a log line saying why (`why`)
+/// and where it went. If a sender and pending recipients can
+/// still be read from the envelope, the sender is told first with a
+/// failure report (5.3.0) that the message is held by the postmaster (RFC
+/// 5321 6.1); the report's name is made from the id and the envelope's
+/// time, so one stored before a crash is not stored again. When it cannot
+/// be stored, the message stays queued (false) for the caller to look at
+/// again later; true when it has left the queue (or moving it failed,
+/// which is logged).
+fn quarantine(shared: &Shared, id: &str, why: &str) -> bool {
+    let path = shared.spool.message_path(id);
+    let mut reported = false;
+    if let Some(env) = shared.spool.salvage(id)
+        && !env.sender.is_empty()
+    {
+        let text = format!(
+            "5.3.0 {why}; it was not sent on, and what is left of it is kept for \
+             the postmaster of {}",
+            shared.hostname
+        );
+        let lines: Vec<dsn::Line<'_>> = env
+            .recipients
+            .iter()
+            .filter(|r| r.wants(Report::Failure))
+            .map(|r| dsn::Line {
+                rcpt: r,
+                action: dsn::Action::Failed,
+                code: 0,
+                text: &text,
+            })
+            .collect();
+        if !lines.is_empty() {
+            let at = std::fs::metadata(shared.spool.path().join(format!("{id}.env")))
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or_else(unix_now, |d| d.as_secs());
+            let head = head_of(&path, false);
+            let cx = dsn::Context {
+                hostname: &shared.hostname,
+                env: &env,
+                original: &head,
+                full: false,
+                retry_until: None,
+                now: at,
+            };
+            match dsn::report(&cx, &lines) {
+                Ok(report) => {
+                    if let Err(e) =
+                        store_report(shared, &env.sender, &report, Some((&format!("{id}-corrupt"), at)))
+                    {
+                        tracing::error!(%id, error = %e, %why, "report could not be stored; left queued");
+                        return false;
+                    }
+                    reported = true;
+                }
+                Err(e) => {
+                    tracing::error!(%id, error = %e, %why, "report could not be built");
+                }
+            }
+        }
+    }
+    match shared.spool.quarantine(id) {
+        Ok(to) => tracing::error!(
+            %id,
+            moved_to = %to.display(),
+            sender_told = reported,
+            "{why}: moved out of the queue, not delivered"
+        ),
+        Err(e) => {
+            tracing::error!(%id, error = %e, "{why}, and moving it out of the queue failed");
+        }
+    }
+    shared.schedule.remove(id);
+    true
+}
+
 /// Tells the runner about a message just queued durably in the spool.
 pub(crate) fn enqueued(shared: &Shared, id: &str, next: u64) {
     shared.schedule.set(id, next);
@@ -227,12 +351,25 @@ async fn stopping(stop: &mut watch::Receiver<bool>) {
 /// message queued; one waiting for the reply to its final dot gets the
 /// answer recorded, so the message is neither lost nor sent twice).
 pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: watch::Receiver<bool>) {
+    let pending = std::mem::take(
+        &mut *shared
+            .schedule
+            .pending_reports
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    for id in pending {
+        finish_after_crash(&shared, &q, &id);
+    }
     let mut busy: HashSet<String> = HashSet::new();
     // Spool files placed by someone else are found by a listing every
     // `q.rescan` (the loop below wakes at least once a second anyway).
     // (An interval too long to add to the clock means never.)
-    let mut next_rescan = q.rescan.and_then(|every| Instant::now().checked_add(every));
+    // The first listing comes at once: it quarantines the envelopes that
+    // did not parse at start.
+    let mut next_rescan = Some(Instant::now());
     let mut unreadable: HashSet<String> = HashSet::new();
+    let mut corrupt: Vec<String> = Vec::new();
     let mut tasks: JoinSet<(String, Option<u64>)> = JoinSet::new();
     // An attempt's result: its message is next due at `next`, or gone.
     let settle = |busy: &mut HashSet<String>, (id, next): (String, Option<u64>)| {
@@ -250,15 +387,23 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
                 settle(&mut busy, done);
             }
         }
-        if let (Some(at), Some(every)) = (next_rescan, q.rescan)
+        if let Some(at) = next_rescan
             && Instant::now() >= at
         {
-            match tokio::task::block_in_place(|| shared.schedule.pick_up(&shared.spool, &mut unreadable)) {
+            match tokio::task::block_in_place(|| {
+                shared
+                    .schedule
+                    .pick_up(&shared.spool, &mut unreadable, &mut corrupt)
+            }) {
                 Ok(0) => {}
                 Ok(added) => tracing::info!(added, "new messages found in the queue directory"),
                 Err(e) => tracing::error!(error = %e, "listing the queue directory"),
             }
-            next_rescan = Instant::now().checked_add(every);
+            // One left queued is found again at the next listing.
+            for id in corrupt.drain(..) {
+                tokio::task::block_in_place(|| quarantine(&shared, &id, DAMAGED));
+            }
+            next_rescan = q.rescan.and_then(|every| Instant::now().checked_add(every));
         }
         let now = unix_now();
         for id in shared
@@ -270,6 +415,16 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
                 Ok(env) => env,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
                     shared.schedule.remove(&id);
+                    continue;
+                }
+                // Damaged (or rewritten by hand) since it was scheduled.
+                Err(e)
+                    if e.kind() == io::ErrorKind::InvalidData
+                        && unchanged_for(&shared.spool, &id, CORRUPT_AFTER) =>
+                {
+                    if !tokio::task::block_in_place(|| quarantine(&shared, &id, DAMAGED)) {
+                        shared.schedule.set(&id, now + 60);
+                    }
                     continue;
                 }
                 Err(e) => {
@@ -312,6 +467,25 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
     }
 }
 
+/// Finishes the pending report of a message found so at start (see
+/// [`Schedule`]), and the message itself when every recipient is settled.
+fn finish_after_crash(shared: &Shared, q: &QueueConfig, id: &str) {
+    let Ok(mut env) = shared.spool.envelope(id) else {
+        return;
+    };
+    let path = shared.spool.message_path(id);
+    if !finish_pending_report(shared, q, id, &mut env, &path) {
+        return;
+    }
+    if env.is_finished() {
+        if finish(shared, q, id, &mut env, &path, unix_now()) {
+            shared.schedule.remove(id);
+        }
+    } else if let Err(e) = shared.spool.update(id, &env) {
+        tracing::error!(%id, error = %e, "updating the spool");
+    }
+}
+
 /// One delivery attempt for a queued message; returns when it is next due,
 /// or `None` when it has left the queue.
 async fn attempt(
@@ -325,6 +499,15 @@ async fn attempt(
     let path = shared.spool.message_path(id);
     let size = match tokio::fs::metadata(&path).await {
         Ok(m) => m.len(),
+        // Gone, and not just now (its envelope has not changed for a
+        // while): it can never be sent, so it leaves the queue rather than
+        // be tried every minute for ever (RFC 5321 6.1).
+        Err(e) if e.kind() == io::ErrorKind::NotFound && unchanged_for(&shared.spool, id, CORRUPT_AFTER) => {
+            let gone = tokio::task::block_in_place(|| {
+                quarantine(shared, id, "the queued copy of this message is missing")
+            });
+            return (!gone).then(|| unix_now() + 60);
+        }
         Err(e) => {
             tracing::error!(%id, error = %e, "queued message unreadable");
             return Some(unix_now() + 60);
@@ -409,7 +592,7 @@ async fn attempt(
                 // Recipients settled now are reported now, not when the
                 // last one is (RFC 5321 6.1); one not stored is tried
                 // again after the next attempt.
-                report_settled(shared, id, &mut env, &path, now);
+                report_settled(shared, q, id, &mut env, &path, now);
                 if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, &env)) {
                     tracing::error!(%id, error = %e, "updating the spool");
                 }
@@ -432,11 +615,14 @@ async fn attempt(
         }
     }
     // Kept (a report could not be stored): tried again at once.
-    (!finish(shared, id, &mut env, &path, now)).then_some(now)
+    (!finish(shared, q, id, &mut env, &path, now)).then_some(now)
 }
 
 /// Sends the one "delayed" report (RFC 3464) once the message has waited
-/// `--delay-warning`, to the recipients that want it (NOTIFY=DELAY or no NOTIFY).
+/// `--delay-warning`, to the recipients that want it (NOTIFY=DELAY or no
+/// NOTIFY): numbered and recorded as pending before it is written, as
+/// [`report_settled`] does, so a crash never makes it go twice; one that
+/// cannot be stored stays pending and is tried again after the next attempt.
 fn delay_report(
     shared: &Shared,
     q: &QueueConfig,
@@ -449,40 +635,30 @@ fn delay_report(
     if env.delay_reported || now < env.created.saturating_add(after.as_secs()) {
         return;
     }
-    let lines: Vec<dsn::Line<'_>> = env
-        .recipients
-        .iter()
-        .filter(|r| r.status == RcptStatus::Pending && r.wants(Report::Delay))
-        .map(|r| dsn::Line {
-            rcpt: r,
-            action: dsn::Action::Delayed,
-            code: 0,
-            text: r.last_error.as_deref().unwrap_or("not delivered yet"),
-        })
-        .collect();
-    if !lines.is_empty() && !env.sender.is_empty() {
-        let head = head_of(path, false);
-        let cx = dsn::Context {
-            hostname: &shared.hostname,
-            env,
-            original: &head,
-            full: false,
-            retry_until: Some(env.created.saturating_add(q.schedule.give_up.as_secs())),
-            now,
-        };
-        match dsn::report(&cx, &lines) {
-            Ok(report) => match send_report(shared, &env.sender, &report) {
-                Ok(()) => tracing::info!(%id, to = %env.sender, "delay report sent"),
-                // Not marked as sent: tried again after the next attempt.
-                Err(e) => {
-                    tracing::error!(%id, error = %e, "delay report could not be stored");
-                    return;
-                }
-            },
-            Err(e) => tracing::error!(%id, error = %e, "delay report could not be built"),
-        }
+    // A failure report still pending goes first (it is tried again here).
+    if !finish_pending_report(shared, q, id, env, path) {
+        return;
     }
     env.delay_reported = true;
+    if env.sender.is_empty()
+        || !env
+            .recipients
+            .iter()
+            .any(|r| r.status == RcptStatus::Pending && r.wants(Report::Delay))
+    {
+        return;
+    }
+    // Numbered and recorded before it is written, as in `report_settled`.
+    env.reports += 1;
+    env.report_pending = Some(PendingReport {
+        number: env.reports,
+        at: now,
+        delay: true,
+    });
+    if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, env)) {
+        tracing::error!(%id, error = %e, "updating the spool");
+    }
+    finish_pending_report(shared, q, id, env, path);
 }
 
 /// The queued message: whole (for RET=FULL), else its start, enough for
@@ -497,10 +673,45 @@ fn head_of(path: &std::path::Path, whole: bool) -> Vec<u8> {
     head
 }
 
+/// The largest message a failure report returns whole (RET=FULL, RFC 3461
+/// 4.3): the largest maild accepts (SIZE), or 35 MiB without a limit. A
+/// larger one, which only another program can have placed in the queue,
+/// is returned with its header section only (RFC 3464 2 lets the original
+/// be left out), so a report never takes more memory than maild's own
+/// messages do.
+fn returnable(shared: &Shared, path: &std::path::Path) -> bool {
+    let cap = match shared.smtp_limits.message_size {
+        0 => 35 << 20,
+        n => n,
+    };
+    std::fs::metadata(path).is_ok_and(|m| m.len() <= cap)
+}
+
 /// Reports the recipients settled and not reported yet: failures, and
 /// relays to hops without DSN, as their NOTIFY asks; marks them reported.
-/// False when the report could not be stored (they stay unreported).
-fn report_settled(shared: &Shared, id: &str, env: &mut Envelope, path: &std::path::Path, now: u64) -> bool {
+/// A report decided before and perhaps not stored (a crash, or a store
+/// that failed) is finished first. False when a report could not be
+/// stored (it stays pending, tried again after the next attempt).
+///
+/// Each report is numbered. Before it is written, the envelope records
+/// its recipients (marked reported with its number) and the number and
+/// time in `report_pending`, durably; the report is stored under a name
+/// made from the message id and the number, and dated with that time. So
+/// a crash between storing it and the next envelope update leaves a
+/// pending report whose file is found by name at the restart: it is not
+/// written twice, and one that was not written is written then (RFC 5321
+/// 6.1: a failure after acceptance MUST be reported; duplicates avoided).
+fn report_settled(
+    shared: &Shared,
+    q: &QueueConfig,
+    id: &str,
+    env: &mut Envelope,
+    path: &std::path::Path,
+    now: u64,
+) -> bool {
+    if !finish_pending_report(shared, q, id, env, path) {
+        return false;
+    }
     let due = |r: &Recipient| {
         !r.reported
             && match r.status {
@@ -514,68 +725,115 @@ fn report_settled(shared: &Shared, id: &str, env: &mut Envelope, path: &std::pat
     }
     if env.sender.is_empty() {
         tracing::warn!(%id, "report for a null sender dropped");
-    } else {
-        // The settled recipients are recorded before the report: if it
-        // cannot be stored (or the process dies before the message
-        // leaves the queue), only the report is tried again, never the
-        // delivery to a hop that accepted it (RFC 5321 6.1).
-        if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, env)) {
-            tracing::error!(%id, error = %e, "updating the spool");
+        for r in env.recipients.iter_mut().filter(|r| due(r)) {
+            r.reported = true;
         }
-        let lines: Vec<dsn::Line<'_>> = env
-            .recipients
-            .iter()
-            .filter(|r| due(r))
-            .filter_map(|r| match &r.status {
-                RcptStatus::Failed { code, text } => Some(dsn::Line {
-                    rcpt: r,
-                    action: dsn::Action::Failed,
-                    code: *code,
-                    text,
-                }),
-                RcptStatus::Relayed => Some(dsn::Line {
-                    rcpt: r,
-                    action: dsn::Action::Relayed,
-                    code: 250,
-                    text: "2.0.0 relayed to a server without DSN",
-                }),
-                _ => None,
-            })
-            .collect();
-        let full = env.ret == Some(Ret::Full) && lines.iter().any(|l| l.action == dsn::Action::Failed);
+        return true;
+    }
+    env.reports += 1;
+    let n = env.reports;
+    for r in env.recipients.iter_mut().filter(|r| due(r)) {
+        r.reported = true;
+        r.report = n;
+    }
+    env.report_pending = Some(PendingReport {
+        number: n,
+        at: now,
+        delay: false,
+    });
+    // The settled recipients and the pending report are recorded before
+    // the report is written: if it cannot be stored (or the process dies
+    // before the message leaves the queue), only the report is finished
+    // later, never the delivery to a hop that accepted it made again.
+    if let Err(e) = tokio::task::block_in_place(|| shared.spool.update(id, env)) {
+        tracing::error!(%id, error = %e, "updating the spool");
+    }
+    finish_pending_report(shared, q, id, env, path)
+}
+
+/// Writes the pending report of `env` (see [`report_settled`]) unless it
+/// was stored already, and clears it. False when it could not be stored.
+fn finish_pending_report(
+    shared: &Shared,
+    q: &QueueConfig,
+    id: &str,
+    env: &mut Envelope,
+    path: &std::path::Path,
+) -> bool {
+    let Some(PendingReport { number: n, at, delay }) = env.report_pending else {
+        return true;
+    };
+    let lines: Vec<dsn::Line<'_>> = env
+        .recipients
+        .iter()
+        .filter_map(|r| match &r.status {
+            RcptStatus::Pending if delay && r.wants(Report::Delay) => Some(dsn::Line {
+                rcpt: r,
+                action: dsn::Action::Delayed,
+                code: 0,
+                text: r.last_error.as_deref().unwrap_or("not delivered yet"),
+            }),
+            _ if delay || !r.reported || r.report != n => None,
+            RcptStatus::Failed { code, text } => Some(dsn::Line {
+                rcpt: r,
+                action: dsn::Action::Failed,
+                code: *code,
+                text,
+            }),
+            RcptStatus::Relayed => Some(dsn::Line {
+                rcpt: r,
+                action: dsn::Action::Relayed,
+                code: 250,
+                text: "2.0.0 relayed to a server without DSN",
+            }),
+            _ => None,
+        })
+        .collect();
+    if !lines.is_empty() {
+        let full = env.ret == Some(Ret::Full)
+            && lines.iter().any(|l| l.action == dsn::Action::Failed)
+            && returnable(shared, path);
         let original = head_of(path, full);
         let cx = dsn::Context {
             hostname: &shared.hostname,
             env,
             original: &original,
             full,
-            retry_until: None,
-            now,
+            retry_until: delay.then(|| env.created.saturating_add(q.schedule.give_up.as_secs())),
+            now: at,
         };
         match dsn::report(&cx, &lines) {
             Ok(report) => {
-                if let Err(e) = send_report(shared, &env.sender, &report) {
-                    // Left unreported, so the report is tried again later.
-                    tracing::error!(%id, error = %e, "report could not be stored");
-                    return false;
+                match store_report(shared, &env.sender, &report, Some((&format!("{id}-dsn{n}"), at))) {
+                    Ok(true) => tracing::info!(%id, to = %env.sender, report = n, "report sent"),
+                    Ok(false) => {
+                        tracing::info!(%id, report = n, "report found stored already; not sent again");
+                    }
+                    Err(e) => {
+                        // Left pending, so the report is tried again later.
+                        tracing::error!(%id, error = %e, "report could not be stored");
+                        return false;
+                    }
                 }
-                tracing::info!(%id, to = %env.sender, "report sent");
             }
             Err(e) => tracing::error!(%id, error = %e, "report could not be built"),
         }
     }
-    for r in &mut env.recipients {
-        if due(r) {
-            r.reported = true;
-        }
-    }
+    env.report_pending = None;
     true
 }
 
 /// Every recipient is done: report those not reported yet, then drop the
 /// message. False when it stays queued.
-fn finish(shared: &Shared, id: &str, env: &mut Envelope, path: &std::path::Path, now: u64) -> bool {
-    if !report_settled(shared, id, env, path, now) {
+fn finish(
+    shared: &Shared,
+    q: &QueueConfig,
+    id: &str,
+    env: &mut Envelope,
+    path: &std::path::Path,
+    now: u64,
+) -> bool {
+    if !report_settled(shared, q, id, env, path, now) {
         return false;
     }
     match tokio::task::block_in_place(|| shared.spool.remove(id)) {
@@ -591,20 +849,37 @@ fn finish(shared: &Shared, id: &str, env: &mut Envelope, path: &std::path::Path,
 /// Delivers a report: locally if the sender is ours, else through the queue
 /// with the null sender (so it can never bounce back).
 pub(crate) fn send_report(shared: &Shared, sender: &str, report: &[u8]) -> io::Result<()> {
+    store_report(shared, sender, report, None).map(|_| ())
+}
+
+/// As [`send_report`]; with `once` (a name and a time), at most once: the
+/// report is stored under a name made from them (a spool id, or a Maildir
+/// unique name with that time) and not stored again when a report of that
+/// name is there. True when it was stored now.
+fn store_report(shared: &Shared, sender: &str, report: &[u8], once: Option<(&str, u64)>) -> io::Result<bool> {
     tokio::task::block_in_place(|| {
         let local = sender
             .rsplit_once('@')
             .filter(|(_, d)| shared.accounts.is_local_domain(d))
             .map(|_| shared.accounts.resolve(sender));
         match local {
-            Some(Some(account)) => shared.store.deliver(&account, "", report).map(|_| ()),
+            Some(Some(account)) => match once {
+                Some((name, at)) => shared.store.deliver_once(&account, "", report, (at, name)),
+                None => shared.store.deliver(&account, "", report).map(|_| true),
+            },
             Some(None) => {
                 tracing::warn!(%sender, "report for an unknown local sender dropped");
-                Ok(())
+                Ok(true)
             }
             None => {
                 use std::io::Write;
-                let mut w = shared.spool.begin()?;
+                let mut w = match once {
+                    Some((name, _)) => match shared.spool.begin_once(name)? {
+                        Some(w) => w,
+                        None => return Ok(false),
+                    },
+                    None => shared.spool.begin()?,
+                };
                 w.write_all(report)?;
                 let mut env = Envelope::new("", &[sender.to_owned()], unix_now());
                 env.smtputf8 = !sender.is_ascii();
@@ -613,7 +888,7 @@ pub(crate) fn send_report(shared: &Shared, sender: &str, report: &[u8]) -> io::R
                 env.recipients[0].notify = Some(smtp_proto::Notify::NEVER);
                 let id = w.commit(&env)?;
                 enqueued(shared, &id, env.next_attempt);
-                Ok(())
+                Ok(true)
             }
         }
     })
@@ -790,25 +1065,60 @@ fn internationalized(env: &Envelope, rcpts: &[&Recipient], path: &std::path::Pat
 
 /// True when a header block of the message, the top one or any MIME
 /// part's or nested message's, holds non-ASCII; also when the message
-/// cannot be read or looked through whole (too deep, too many parts, a
-/// header block over the parser's limits), so that nothing that might
-/// need SMTPUTF8 goes without it. The message is read whole: its size is
-/// bounded by the SIZE it was accepted under.
+/// cannot be read or looked through (a header field or block over the
+/// parser's limits, nesting too deep, too many parts, a block that starts
+/// with a continuation line), so that nothing that might need SMTPUTF8
+/// goes without it. The message is streamed through mime's push parser,
+/// whose buffering is bounded by its limits, and reading stops as soon as
+/// the answer is known: a message that is not multipart or message/* has
+/// only its top header section read. The size of a file placed in the
+/// queue by someone else is bounded by nothing, so it is never read whole.
 fn utf8_headers(path: &std::path::Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
         return true;
     };
-    let m = mime::Message::parse(&bytes);
-    let partial = m.defects.iter().any(|d| {
-        matches!(
-            d.kind,
-            mime::DefectKind::NestingTooDeep
-                | mime::DefectKind::TooManyParts
-                | mime::DefectKind::HeaderBlockTooLarge
-                | mime::DefectKind::HeaderFieldTooLong
-        )
-    });
-    partial || m.walk().any(|id| !m.header_bytes(id).is_ascii())
+    let mut parser = mime::PushParser::new(mime::Limits::default());
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return true,
+        };
+        if n == 0 {
+            parser.finish();
+        } else {
+            parser.feed(&buf[..n]);
+        }
+        while let Some(ev) = parser.poll_event() {
+            match ev {
+                mime::Event::Header(f) if !f.name.is_ascii() || !f.value.is_ascii() => return true,
+                mime::Event::Defect(d)
+                    if matches!(
+                        d.kind,
+                        mime::DefectKind::NestingTooDeep
+                            | mime::DefectKind::TooManyParts
+                            | mime::DefectKind::HeaderBlockTooLarge
+                            | mime::DefectKind::HeaderFieldTooLong
+                            | mime::DefectKind::FirstHeaderLineIsContinuation
+                    ) =>
+                {
+                    return true;
+                }
+                // A leaf at the top: no other header block follows.
+                mime::Event::PartStart {
+                    depth: 0,
+                    shape: mime::Shape::Leaf,
+                    ..
+                } => return false,
+                _ => {}
+            }
+        }
+        if n == 0 {
+            return false;
+        }
+    }
 }
 
 /// The transaction for one next hop: DSN parameters (RET, ENVID, NOTIFY,

@@ -76,6 +76,34 @@ impl LocalStore {
         d.commit()
     }
 
+    /// Delivers a whole message (Return-Path first) to an account unless
+    /// it was delivered before under the same `secs` and `tag` (see
+    /// `Maildir::begin_once`); true when it was delivered now.
+    pub(crate) fn deliver_once(
+        &self,
+        address: &str,
+        return_path: &str,
+        message: &[u8],
+        (secs, tag): (u64, &str),
+    ) -> io::Result<bool> {
+        use std::io::Write;
+        let begun = match self.maildir(address)?.begin_once(secs, tag) {
+            // Removed behind our back: made again.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.forget(address);
+                self.maildir(address)?.begin_once(secs, tag)
+            }
+            r => r,
+        };
+        let Some(mut d) = begun? else {
+            return Ok(false);
+        };
+        d.write_all(return_path_field(return_path).as_bytes())?;
+        d.write_all(message)?;
+        d.commit()?;
+        Ok(true)
+    }
+
     /// Removes delivery leftovers older than a day and a half (the Maildir
     /// convention) from every mailbox's `tmp/`.
     pub(crate) fn clean_tmp(&self) -> usize {
