@@ -110,6 +110,22 @@ fn fnv1a(data: &[u8], salt: u64) -> u64 {
     h
 }
 
+/// `name` if it is at most `max` bytes long (`max` over 17); else its first
+/// bytes (up to a character boundary), `-`, and the 16 hex digits of a hash
+/// of all of it, `max` bytes or fewer in all. Names made from ids that come
+/// from outside (a message another program queued) stay within the 255 bytes
+/// a file name may have, and one name always gives the same result.
+pub(crate) fn bounded_name(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_owned();
+    }
+    let mut cut = max.saturating_sub(17);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}-{:016x}", &name[..cut], fnv1a(name.as_bytes(), 0))
+}
+
 impl Maildir {
     /// Opens a Maildir at `root`, creating the three subdirectories if needed.
     ///
@@ -165,7 +181,9 @@ impl Maildir {
     /// returned when a message of that name is in `new/` or `cur/`
     /// already. Characters of `tag` other than ASCII letters, digits and
     /// `-` are written as `_` and two hex digits, so the name is a safe
-    /// maildir name and different tags give different names.
+    /// maildir name and different tags give different names; a tag that is
+    /// over 100 bytes written so is cut, and a hash of all of it added, to
+    /// keep the name within a file name's 255 bytes.
     ///
     /// # Errors
     ///
@@ -179,7 +197,7 @@ impl Maildir {
                 safe.push_str(&format!("_{b:02X}"));
             }
         }
-        let base = format!("{secs}.{safe}.{}", host_name());
+        let base = format!("{secs}.{}.{}", bounded_name(&safe, 100), host_name());
         for sub in ["new", "cur"] {
             for dirent in fs::read_dir(self.root.join(sub))? {
                 let name = dirent?.file_name();
@@ -797,6 +815,17 @@ mod tests {
         md.set_flags(&entry, "S").unwrap();
         assert!(md.begin_once(1_700_000_000, "dsn-id/1:2,x").unwrap().is_none());
         assert!(md.begin_once(1_700_000_000, "dsn-id/2").unwrap().is_some());
+        // A tag from a long message id (escaped, three bytes for each "/")
+        // still gives a name within the 255 bytes a file system allows,
+        // and is found again.
+        let long = format!("{}/dsn1", "a/".repeat(100));
+        let mut d = md.begin_once(1_700_000_000, &long).unwrap().unwrap();
+        d.write_all(b"Subject: r\r\n\r\nreport\r\n").unwrap();
+        let unique = d.commit().unwrap();
+        assert!(unique.len() + ":2,DFPRST".len() <= 255, "{unique}");
+        assert!(md.begin_once(1_700_000_000, &long).unwrap().is_none());
+        let other = format!("{}/dsn2", "a/".repeat(100));
+        assert!(md.begin_once(1_700_000_000, &other).unwrap().is_some());
         let _ = fs::remove_dir_all(dir);
     }
 

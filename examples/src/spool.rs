@@ -555,7 +555,9 @@ impl Spool {
     /// Starts a queued message with a given id, unless one with that id is
     /// queued already (`None`): a message that must be queued at most once
     /// (a report after a crash) gets an id made from what it is about. The
-    /// id must be a plain file name without a leading dot.
+    /// id must be a plain file name without a leading dot; one over 100
+    /// bytes is queued under its first bytes and a hash of all of it (the id
+    /// [`SpoolWriter::commit`] returns), found again the same way.
     ///
     /// # Errors
     ///
@@ -564,6 +566,9 @@ impl Spool {
         if id.is_empty() || id.starts_with('.') || id.contains(['/', '\0']) {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a spool id"));
         }
+        // An id made from a long one (of a message another program queued)
+        // is shortened, the same way each time, to fit a file name.
+        let id = &crate::maildir::bounded_name(id, 100);
         if self.dir.join(format!("{id}.env")).exists() {
             return Ok(None);
         }
@@ -912,6 +917,27 @@ mod tests {
             assert!(spool.begin_once(bad).is_err(), "{bad:?}");
         }
         assert_eq!(spool.ids().unwrap(), ["m-dsn1"]);
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    /// A report's id is made from its message's id, which may be long when
+    /// another program queued the message: the file names stay within the
+    /// 255 bytes a file system allows, and the same id still finds the same
+    /// message, so a report is queued at most once.
+    #[test]
+    fn a_long_id_is_queued_once_under_a_name_that_fits() {
+        let dir = temp_dir("long");
+        let spool = Spool::open(&dir).unwrap();
+        let env = Envelope::new("", &["x@y.test".to_owned()], 100);
+        let long = format!("{}-dsn1", "m".repeat(300));
+        let mut w = spool.begin_once(&long).unwrap().unwrap();
+        w.write_all(b"Subject: r\r\n\r\nreport\r\n").unwrap();
+        let id = w.commit(&env).unwrap();
+        assert!(id.len() + ".tmp-.msg".len() <= 255, "{id}");
+        assert!(spool.begin_once(&long).unwrap().is_none());
+        let other = format!("{}-dsn2", "m".repeat(300));
+        assert!(spool.begin_once(&other).unwrap().is_some());
+        assert_eq!(spool.ids().unwrap(), [id]);
         let _ = fs::remove_dir_all(dir);
     }
 
