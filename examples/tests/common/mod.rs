@@ -202,6 +202,39 @@ impl Maild {
     }
 }
 
+impl Maild {
+    /// Sends SIGTERM (a clean stop) without waiting.
+    pub(crate) fn terminate(&self) {
+        self.signal("-TERM");
+    }
+
+    /// Sends SIGINT (Ctrl-C, how the README stops the demo) without waiting.
+    pub(crate) fn interrupt(&self) {
+        self.signal("-INT");
+    }
+
+    fn signal(&self, flag: &str) {
+        let ok = Command::new("kill")
+            .args([flag, &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {flag}");
+    }
+
+    /// Waits (bounded) for the process to end; true if it exited cleanly.
+    pub(crate) async fn exited_within(&mut self, limit: Duration) -> bool {
+        let end = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.success();
+            }
+            assert!(Instant::now() < end, "maild still running after {limit:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
 impl Drop for Maild {
     fn drop(&mut self) {
         self.kill();

@@ -512,10 +512,15 @@ async fn run(args: Args) -> Result<(), String> {
     // or its temporary file is removed; nothing is left half-written.
     listeners.shutdown().await;
     let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(args.shutdown_grace + Duration::from_secs(5), async {
-        let _ = queue_task.await;
-        conns.wait_idle().await;
-    })
+    // Saturating: a huge --shutdown-grace means "wait as long as it takes",
+    // not an overflow panic.
+    let _ = tokio::time::timeout(
+        args.shutdown_grace.saturating_add(Duration::from_secs(5)),
+        async {
+            let _ = queue_task.await;
+            conns.wait_idle().await;
+        },
+    )
     .await;
     let stats = shared.committer.stats();
     tracing::info!(
