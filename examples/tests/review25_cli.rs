@@ -19,3 +19,20 @@ async fn maild_stops_cleanly_at_sigint_with_a_huge_shutdown_grace() {
     m.interrupt();
     assert!(m.exited_within(WAIT).await, "maild did not exit cleanly");
 }
+
+// `ftpd --transfer-timeout` takes any number of seconds, but the deadline
+// of a passive data connection was `Instant::now() + timeout`, which
+// panics on overflow: with a large value (a user's "never time out") the
+// session task panicked at the first LIST and the client lost its control
+// connection.
+#[tokio::test]
+async fn ftpd_lists_with_a_huge_transfer_timeout() {
+    let d = Ftpd::start(
+        &temp_dir("r25-xfer"),
+        &["--transfer-timeout", "18446744073709551615"],
+    );
+    std::fs::write(d.root().join("file.txt"), b"x").unwrap();
+    let mut c = d.login().await;
+    let listing = Ftpd::listing(&mut c, "NLST").await;
+    assert_eq!(listing, b"file.txt\r\n");
+}
