@@ -5,8 +5,17 @@
 //!
 //! The shared harness is in `common/mod.rs`.
 
+use std::process::Command;
+
 mod common;
 use common::*;
+
+/// `--help` of `program`, which must succeed.
+fn help(program: &str) -> String {
+    let out = Command::new(program).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
 
 // `maild --shutdown-grace` takes any duration, but at SIGINT maild added
 // 5 s to it with `+`, which panics on overflow: a large grace (meaning
@@ -35,4 +44,25 @@ async fn ftpd_lists_with_a_huge_transfer_timeout() {
     let mut c = d.login().await;
     let listing = Ftpd::listing(&mut c, "NLST").await;
     assert_eq!(listing, b"file.txt\r\n");
+}
+
+// `ftpd --help` and `ftp --help` began with the examples package's
+// description ("Thin tokio programs that wire the protocol crates into
+// real servers and clients"): a bare clap `about` takes the Cargo
+// description, not the doc comment that says what the program is.
+#[test]
+fn ftpd_and_ftp_help_say_what_the_program_is() {
+    let first = |text: &str| text.lines().next().unwrap_or_default().to_owned();
+    let ftpd = help(env!("CARGO_BIN_EXE_ftpd"));
+    assert!(
+        first(&ftpd).starts_with("An FTP server"),
+        "ftpd --help: {}",
+        first(&ftpd)
+    );
+    let ftp = help(env!("CARGO_BIN_EXE_ftp"));
+    assert!(
+        first(&ftp).starts_with("An FTP client"),
+        "ftp --help: {}",
+        first(&ftp)
+    );
 }

@@ -48,7 +48,7 @@ use tokio_rustls::TlsConnector;
 
 /// An FTP client (RFC 959, with EPSV/EPRT, REST, AUTH TLS).
 #[derive(Parser, Debug)]
-#[command(name = "ftp", version, about, long_about = None)]
+#[command(name = "ftp", version)]
 struct Args {
     /// `ftp://[user[:password]@]host[:port][/path]`; anonymous without a user.
     url: String,

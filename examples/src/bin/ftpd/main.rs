@@ -29,7 +29,7 @@ use users::{User, Users};
 
 /// An FTP server (RFC 959 with the FTPS, IPv6, MLSx, SIZE/MDTM/REST extensions).
 #[derive(Parser, Debug)]
-#[command(name = "ftpd", version, about, long_about = None)]
+#[command(name = "ftpd", version)]
 struct Args {
     /// Directory served as `/` (created if missing).
     #[arg(long, default_value = "ftproot")]
