@@ -29,6 +29,31 @@ async fn maild_stops_cleanly_at_sigint_with_a_huge_shutdown_grace() {
     assert!(m.exited_within(WAIT).await, "maild did not exit cleanly");
 }
 
+// maild printed "ready" (and ftpd "serving ...") before it had set up its
+// SIGINT handler: tokio's `ctrl_c()` registers only when first polled, in
+// the select! that follows. A SIGINT sent as soon as the line appeared
+// (as a script or a test does) killed the process by the signal's default
+// action: no "maild: stopped", no wait for sessions, and a status that
+// says "killed by SIGINT" (six of eight tries here). Both now register
+// SIGINT and SIGTERM before they say they are ready.
+#[tokio::test]
+async fn servers_stop_cleanly_at_a_sigint_sent_as_soon_as_they_are_ready() {
+    for _ in 0..4 {
+        let mut m = Maild::start(&temp_dir("r25-int"), free_port(), &[]);
+        m.interrupt();
+        assert!(
+            m.exited_within(WAIT).await,
+            "maild did not stop cleanly at SIGINT"
+        );
+        let mut d = Ftpd::start(&temp_dir("r25-int-ftpd"), &[]);
+        send_signal(&d.child, "-INT");
+        assert!(
+            exited_within(&mut d.child, WAIT).await,
+            "ftpd did not stop cleanly at SIGINT"
+        );
+    }
+}
+
 // `ftpd --transfer-timeout` takes any number of seconds, but the deadline
 // of a passive data connection was `Instant::now() + timeout`, which
 // panics on overflow: with a large value (a user's "never time out") the

@@ -232,6 +232,7 @@ async fn run(args: Args) -> Result<(), String> {
         accept_tls_upload_eof: args.accept_tls_upload_eof,
     });
     let limit = Arc::new(Semaphore::new(args.max_sessions.max(1)));
+    let (mut int, mut term) = examples::stop_signals().map_err(|e| format!("signal: {e}"))?;
     let mut tasks = tokio::task::JoinSet::new();
     for (addrs, implicit) in [(&args.listen, false), (&args.implicit_listen, true)] {
         for addr in addrs {
@@ -246,10 +247,8 @@ async fn run(args: Args) -> Result<(), String> {
             tasks.spawn(accept_loop(l, shared.clone(), limit.clone(), implicit));
         }
     }
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| format!("signal: {e}"))?;
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
+        _ = int.recv() => tracing::info!("SIGINT: stopping"),
         _ = term.recv() => tracing::info!("SIGTERM: stopping"),
         Some(r) = tasks.join_next() => return Err(format!("listener stopped: {r:?}")),
     }

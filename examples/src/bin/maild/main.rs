@@ -444,6 +444,7 @@ async fn run(args: Args) -> Result<(), String> {
         ("lmtp", args.lmtp_listen, Service::Smtp(smtp::Kind::Lmtp)),
     ];
     let conns = Arc::new(tokio_util_free::Tracker::default());
+    let (mut int, mut term) = examples::stop_signals().map_err(|e| format!("signal: {e}"))?;
     let mut smtp_listen = None;
     for (name, listen, service) in services {
         let Some(addr) = listen.0 else { continue };
@@ -500,10 +501,8 @@ async fn run(args: Args) -> Result<(), String> {
     });
     let queue_task = tokio::spawn(queue::run(shared.clone(), qcfg, stop_rx.clone()));
     say!("maild: ready (host name {hostname}, data in {})", data.display());
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| format!("signal: {e}"))?;
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
+        _ = int.recv() => tracing::info!("SIGINT: stopping"),
         _ = term.recv() => tracing::info!("SIGTERM: stopping"),
         Some(r) = listeners.join_next() => return Err(format!("listener stopped: {r:?}")),
     }
