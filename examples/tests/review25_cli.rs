@@ -5,7 +5,8 @@
 //!
 //! The shared harness is in `common/mod.rs`.
 
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 
 mod common;
 use common::*;
@@ -90,4 +91,36 @@ fn ftpd_and_ftp_help_say_what_the_program_is() {
         "ftp --help: {}",
         first(&ftp)
     );
+}
+
+// `ftpd --listen 127.0.0.1:0` lets the system choose the port, but ftpd
+// printed the address as given ("serving ... on 127.0.0.1:0"), so the
+// user could not tell where to connect. It now prints the bound address,
+// as maild does for its listeners.
+#[test]
+fn ftpd_prints_the_port_the_system_chose() {
+    let dir = temp_dir("r25-port0");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ftpd"))
+        .arg("--root")
+        .arg(dir.join("root"))
+        .args(["--listen", "127.0.0.1:0", "--no-tls", "--user", "u:p"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut serving = None;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.starts_with("ftpd: serving") {
+            serving = Some(line);
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let line = serving.expect("ftpd printed where it serves");
+    let port: u16 = line.rsplit_once(':').unwrap().1.parse().unwrap();
+    assert_ne!(port, 0, "{line}");
 }

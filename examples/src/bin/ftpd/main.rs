@@ -35,6 +35,7 @@ struct Args {
     #[arg(long, default_value = "ftproot")]
     root: PathBuf,
     /// Control-connection address to listen on; repeat for more (e.g. `[::1]:2121`).
+    /// Port 0 lets the system choose; the address bound is printed.
     #[arg(long = "listen", default_value = "127.0.0.1:2121")]
     listen: Vec<SocketAddr>,
     /// Implicit FTPS listener (TLS from the first byte, like port 990); repeatable.
@@ -239,8 +240,10 @@ async fn run(args: Args) -> Result<(), String> {
             let l = TcpListener::bind(addr)
                 .await
                 .map_err(|e| format!("listen {addr}: {e}"))?;
+            // The bound address: with port 0 the system chose the port.
+            let local = l.local_addr().map_err(|e| format!("listen {addr}: {e}"))?;
             println!(
-                "ftpd: serving {} on {addr}{}",
+                "ftpd: serving {} on {local}{}",
                 shared.tree.root().display(),
                 if implicit { " (implicit TLS)" } else { "" }
             );
