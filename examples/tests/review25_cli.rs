@@ -6,10 +6,49 @@
 //! The shared harness is in `common/mod.rs`.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 mod common;
 use common::*;
+
+/// Runs `program` with `args` in `cwd`, which must fail at start: exit
+/// status 1 and one line on stderr, no panic (status 101) or backtrace.
+/// Returns that line.
+fn start_fails(program: &str, args: &[&str], cwd: &Path) -> String {
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(cwd)
+        .env("RUST_LOG", "warn")
+        .env("RUST_BACKTRACE", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let end = std::time::Instant::now() + WAIT;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > end {
+            let _ = child.kill();
+            panic!("{program} {args:?} still running: it should have refused to start");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "{program} {args:?}: {status:?}, stderr: {err}"
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{program} {args:?}: not one line: {err}");
+    lines[0].to_owned()
+}
 
 /// `--help` of `program`, which must succeed.
 fn help(program: &str) -> String {
@@ -123,4 +162,22 @@ fn ftpd_prints_the_port_the_system_chose() {
     let line = serving.expect("ftpd printed where it serves");
     let port: u16 = line.rsplit_once(':').unwrap().1.parse().unwrap();
     assert_ne!(port, 0, "{line}");
+}
+
+// A --data-dir (maild) or --root (ftpd) that names a regular file gave
+// "maild: afile: File exists (os error 17)", which reads as if existing
+// were the problem. It now says the path is not a directory.
+#[test]
+fn a_data_directory_that_is_a_file_is_named_as_such() {
+    let dir = temp_dir("r25-datafile");
+    std::fs::write(dir.join("afile"), b"x").unwrap();
+    let line = start_fails(env!("CARGO_BIN_EXE_maild"), &["--data-dir", "afile"], &dir);
+    assert_eq!(line, "maild: afile: not a directory");
+    let line = start_fails(
+        env!("CARGO_BIN_EXE_ftpd"),
+        &["--root", "afile", "--listen", "127.0.0.1:0", "--no-tls"],
+        &dir,
+    );
+    assert_eq!(line, "ftpd: root afile: not a directory");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -365,7 +365,7 @@ fn setup_accounts(args: &Args) -> Result<Accounts, String> {
 
 async fn run(args: Args) -> Result<(), String> {
     let data = args.data_dir.clone();
-    std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+    examples::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
     let hostname = args.hostname.clone().unwrap_or_else(system_hostname);
     // It names the server in greetings and is the domain of MAILER-DAEMON in
     // reports, which needs one (RFC 5322 section 3.4.1).
