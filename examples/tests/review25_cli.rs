@@ -164,6 +164,53 @@ fn ftpd_prints_the_port_the_system_chose() {
     assert_ne!(port, 0, "{line}");
 }
 
+// A TLS directory that cannot be made gave "ftpd: TLS certificate: Not a
+// directory (os error 20)" (or "Permission denied") without saying which
+// path: the self-signed certificate's directory and files were created
+// without naming them in the error.
+#[test]
+fn tls_directory_errors_name_the_path() {
+    let dir = temp_dir("r25-tlsdir");
+    std::fs::write(dir.join("afile"), b"not a directory").unwrap();
+    let tls_dir = dir.join("afile").join("tls");
+    let line = start_fails(
+        env!("CARGO_BIN_EXE_ftpd"),
+        &[
+            "--root",
+            "root",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-dir",
+            tls_dir.to_str().unwrap(),
+        ],
+        &dir,
+    );
+    assert!(line.starts_with("ftpd: TLS certificate: "), "{line}");
+    assert!(
+        line.contains(tls_dir.to_str().unwrap()),
+        "the path is not named: {line}"
+    );
+    // maild keeps its certificate in <data>/tls: here a file.
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("data").join("tls"), b"not a directory").unwrap();
+    let line = start_fails(
+        env!("CARGO_BIN_EXE_maild"),
+        &[
+            "--data-dir",
+            "data",
+            "--smtp-listen",
+            "127.0.0.1:0",
+            "--submission-listen",
+            "off",
+        ],
+        &dir,
+    );
+    assert!(line.starts_with("maild: TLS certificate: "), "{line}");
+    assert!(line.contains("data/tls"), "the path is not named: {line}");
+    assert!(line.contains("not a directory"), "{line}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // A --data-dir (maild) or --root (ftpd) that names a regular file gave
 // "maild: afile: File exists (os error 17)", which reads as if existing
 // were the problem. It now says the path is not a directory.
