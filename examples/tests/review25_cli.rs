@@ -228,3 +228,76 @@ fn a_data_directory_that_is_a_file_is_named_as_such() {
     assert_eq!(line, "ftpd: root afile: not a directory");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// `maild --relay-ca FILE` was read only after every listener was bound and
+// announced ("smtp listening on ..."), so a mistyped path printed six
+// listening lines and then stopped. It is now checked before anything is
+// bound, like --cert.
+#[test]
+fn maild_checks_relay_ca_before_it_listens() {
+    let dir = temp_dir("r25-relayca");
+    let out = Command::new(env!("CARGO_BIN_EXE_maild"))
+        .args([
+            "--data-dir",
+            "data",
+            "--relay-host",
+            "127.0.0.1:9",
+            "--relay-ca",
+            "missing.pem",
+        ])
+        .args([
+            "--smtp-listen",
+            "127.0.0.1:0",
+            "--submission-listen",
+            "127.0.0.1:0",
+        ])
+        .args([
+            "--submissions-listen",
+            "off",
+            "--pop3-listen",
+            "off",
+            "--pop3s-listen",
+            "off",
+        ])
+        .args(["--lmtp-listen", "off"])
+        .current_dir(&dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "maild: --relay-ca: missing.pem: No such file or directory (os error 2)"
+    );
+    assert!(!stdout.contains("listening"), "it listened first: {stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// Not a fix, the behaviour a user relies on: a port in use is one line
+// naming the listener and the address, exit status 1.
+#[test]
+fn a_port_in_use_is_one_line() {
+    let dir = temp_dir("r25-inuse");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let line = start_fails(
+        env!("CARGO_BIN_EXE_maild"),
+        &["--data-dir", "data", "--smtp-listen", &addr],
+        &dir,
+    );
+    assert!(
+        line.starts_with(&format!("maild: smtp listen {addr}: ")),
+        "{line}"
+    );
+    let line = start_fails(
+        env!("CARGO_BIN_EXE_ftpd"),
+        &["--root", "root", "--no-tls", "--user", "u:p", "--listen", &addr],
+        &dir,
+    );
+    assert!(line.starts_with(&format!("ftpd: listen {addr}: ")), "{line}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

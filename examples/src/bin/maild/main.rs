@@ -424,6 +424,21 @@ async fn run(args: Args) -> Result<(), String> {
         None
     };
 
+    // The relay settings are checked before anything listens: a bad
+    // --relay-ca is one line, not six "listening" lines and then a stop.
+    let mx_connector = examples::tls::connector(true, None).map_err(|e| format!("TLS client: {e}"))?;
+    let relay_connector = examples::tls::connector(args.relay_insecure, args.relay_ca.as_deref())
+        .map_err(|e| format!("--relay-ca: {e}"))?;
+    let relay_auth = match &args.relay_auth {
+        Some(spec) => {
+            let (user, pw) = spec
+                .split_once(':')
+                .ok_or("--relay-auth: expected USER:PASSWORD")?;
+            Some(sasl::Credentials::with_password(user, pw))
+        }
+        None => None,
+    };
+
     let (stop_tx, stop_rx) = watch::channel(false);
     let limit = Arc::new(Semaphore::new(args.max_connections.max(1)));
     let mut listeners = tokio::task::JoinSet::new();
@@ -474,23 +489,14 @@ async fn run(args: Args) -> Result<(), String> {
             interval: args.retry_interval,
             give_up: args.give_up,
         },
-        mx_connector: examples::tls::connector(true, None).map_err(|e| format!("TLS client: {e}"))?,
-        relay_connector: examples::tls::connector(args.relay_insecure, args.relay_ca.as_deref())
-            .map_err(|e| format!("--relay-ca: {e}"))?,
+        mx_connector,
+        relay_connector,
         relay_tls: if args.relay_insecure {
             smtp_proto::TlsPolicy::Opportunistic
         } else {
             smtp_proto::TlsPolicy::Required
         },
-        relay_auth: match &args.relay_auth {
-            Some(spec) => {
-                let (user, pw) = spec
-                    .split_once(':')
-                    .ok_or("--relay-auth: expected USER:PASSWORD")?;
-                Some(sasl::Credentials::with_password(user, pw))
-            }
-            None => None,
-        },
+        relay_auth,
         data_block: args.data_block_timeout.max(Duration::from_secs(1)),
         connect_timeout: args.connect_timeout.max(Duration::from_secs(1)),
         delay_warning: (!args.delay_warning.is_zero()).then_some(args.delay_warning),
