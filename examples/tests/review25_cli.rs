@@ -132,6 +132,18 @@ fn ftpd_and_ftp_help_say_what_the_program_is() {
     );
 }
 
+// `ftp URL` without a command opens an interactive `ftp>` prompt (with
+// cd, pwd, size and reget, which have no subcommand), but `ftp --help`
+// did not say so: the doc comment on the optional subcommand is not shown.
+#[test]
+fn ftp_help_mentions_the_interactive_prompt() {
+    let text = help(env!("CARGO_BIN_EXE_ftp"));
+    assert!(
+        text.contains("Without a COMMAND, ftp reads commands from standard input"),
+        "{text}"
+    );
+}
+
 // `ftpd --listen 127.0.0.1:0` lets the system choose the port, but ftpd
 // printed the address as given ("serving ... on 127.0.0.1:0"), so the
 // user could not tell where to connect. It now prints the bound address,
