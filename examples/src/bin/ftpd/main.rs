@@ -104,8 +104,9 @@ struct Args {
     /// (vsftpd's `strict_ssl_read_eof=NO`).
     #[arg(long)]
     accept_tls_upload_eof: bool,
-    /// Longest command line in bytes (CRLF included); longer ones get 500.
-    #[arg(long, default_value_t = 4096)]
+    /// Longest command line in bytes (CRLF included), at least 64; longer
+    /// ones get 500.
+    #[arg(long, default_value_t = 4096, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(64..))]
     max_line: usize,
 }
 
@@ -200,7 +201,7 @@ async fn run(args: Args) -> Result<(), String> {
         (Some(control), Some(data))
     };
     let limits = Limits {
-        line: args.max_line.max(64),
+        line: args.max_line,
         idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
         failed_login_delay: Duration::from_millis(args.login_delay_ms),
         failed_login_limit: args.max_login_failures.max(1),
