@@ -107,7 +107,7 @@ impl FileTree {
     ///
     /// I/O errors creating or resolving the root.
     pub fn new(root: impl AsRef<Path>) -> io::Result<Self> {
-        fs::create_dir_all(root.as_ref())?;
+        crate::create_dir_all(root.as_ref())?;
         Ok(FileTree {
             root: root.as_ref().canonicalize()?,
             durable: true,

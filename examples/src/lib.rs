@@ -56,6 +56,39 @@ pub fn init_logging(default: &str) {
         .init();
 }
 
+/// [`std::fs::create_dir_all`], except that a `path` which exists but is
+/// not a directory fails as `NotADirectory` with the message "not a
+/// directory" (std reports it as "File exists", which reads as if
+/// existing were the problem). Callers add the path to the message.
+///
+/// # Errors
+///
+/// As [`std::fs::create_dir_all`].
+pub fn create_dir_all(path: &std::path::Path) -> std::io::Result<()> {
+    match std::fs::create_dir_all(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            "not a directory",
+        )),
+        r => r,
+    }
+}
+
+/// The SIGINT and SIGTERM streams a server stops on, in that order.
+///
+/// Call it before the server says it is listening or ready: the handlers
+/// are installed here, so a signal sent as soon as that line appears is
+/// delivered to the stream instead of killing the process (tokio's
+/// `ctrl_c()` would install its handler only when first polled).
+///
+/// # Errors
+///
+/// The signal handlers cannot be installed.
+pub fn stop_signals() -> std::io::Result<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)> {
+    use tokio::signal::unix::{SignalKind, signal};
+    Ok((signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?))
+}
+
 /// `text` with every control character (C0, DEL, C1) and every
 /// bidirectional formatting character written as a `\u{..}` escape: safe to
 /// put in a log line that a terminal will show.

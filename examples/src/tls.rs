@@ -58,11 +58,14 @@ pub fn load_pem(cert_path: &Path, key_path: &Path) -> io::Result<Identity> {
 /// A PEM reading error for `path`, keeping the I/O error kind.
 fn about_file(path: &Path, e: rustls_pki_types::pem::Error) -> io::Error {
     match e {
-        rustls_pki_types::pem::Error::Io(io) => {
-            io::Error::new(io.kind(), format!("{}: {io}", path.display()))
-        }
+        rustls_pki_types::pem::Error::Io(io) => about_path(path, &io),
         e => invalid(format!("{}: {e}", path.display())),
     }
+}
+
+/// An I/O error for `path`: the same kind, the path in front of the message.
+fn about_path(path: &Path, e: &io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
 /// Loads `cert.pem`/`key.pem` from `dir`, or creates a self-signed pair for
@@ -70,13 +73,14 @@ fn about_file(path: &Path, e: rustls_pki_types::pem::Error) -> io::Error {
 ///
 /// # Errors
 ///
-/// I/O errors, or certificate generation failing.
+/// I/O errors (each names the path it is about), or certificate
+/// generation failing.
 pub fn load_or_create_self_signed(dir: &Path, names: &[String]) -> io::Result<Identity> {
     let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
     if cert_path.exists() && key_path.exists() {
         return load_pem(&cert_path, &key_path);
     }
-    fs::create_dir_all(dir)?;
+    crate::create_dir_all(dir).map_err(|e| about_path(dir, &e))?;
     let certified = rcgen::generate_simple_self_signed(names.to_vec()).map_err(invalid)?;
     let key_pem = certified.signing_key.serialize_pem();
     {
@@ -87,11 +91,13 @@ pub fn load_or_create_self_signed(dir: &Path, names: &[String]) -> io::Result<Id
             .create(true)
             .truncate(true)
             .mode(0o600)
-            .open(&key_path)?;
-        f.write_all(key_pem.as_bytes())?;
-        f.sync_all()?;
+            .open(&key_path)
+            .map_err(|e| about_path(&key_path, &e))?;
+        f.write_all(key_pem.as_bytes())
+            .map_err(|e| about_path(&key_path, &e))?;
+        f.sync_all().map_err(|e| about_path(&key_path, &e))?;
     }
-    fs::write(&cert_path, certified.cert.pem())?;
+    fs::write(&cert_path, certified.cert.pem()).map_err(|e| about_path(&cert_path, &e))?;
     load_pem(&cert_path, &key_path)
 }
 

@@ -797,30 +797,6 @@ async fn eight_bit_and_utf8_mail_is_relayed_with_its_parameters_and_pop3_sasl_to
     assert!(b.messages("bob@b.test")[0].parent().unwrap().ends_with("new"));
 }
 
-impl Maild {
-    /// Sends SIGTERM (a clean stop) without waiting.
-    fn terminate(&self) {
-        let ok = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill -TERM");
-    }
-
-    /// Waits (bounded) for the process to end; true if it exited cleanly.
-    async fn exited_within(&mut self, limit: Duration) -> bool {
-        let end = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.success();
-            }
-            assert!(Instant::now() < end, "maild still running after {limit:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
 /// Where a fake next hop holds back a reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stall {

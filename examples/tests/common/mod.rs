@@ -202,6 +202,46 @@ impl Maild {
     }
 }
 
+impl Maild {
+    /// Sends SIGTERM (a clean stop) without waiting.
+    pub(crate) fn terminate(&self) {
+        send_signal(&self.child, "-TERM");
+    }
+
+    /// Sends SIGINT (Ctrl-C, how the README stops the demo) without waiting.
+    pub(crate) fn interrupt(&self) {
+        send_signal(&self.child, "-INT");
+    }
+
+    /// Waits (bounded) for the process to end; true if it exited cleanly.
+    pub(crate) async fn exited_within(&mut self, limit: Duration) -> bool {
+        exited_within(&mut self.child, limit).await
+    }
+}
+
+/// Sends a signal (`flag` as for kill(1): `-INT`, `-TERM`) to `child`.
+pub(crate) fn send_signal(child: &Child, flag: &str) {
+    let ok = Command::new("kill")
+        .args([flag, &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {flag}");
+}
+
+/// Waits (bounded) for `child` to end; true if it exited with status 0
+/// (false for another status or death by a signal).
+pub(crate) async fn exited_within(child: &mut Child, limit: Duration) -> bool {
+    let end = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.success();
+        }
+        assert!(Instant::now() < end, "still running after {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 impl Drop for Maild {
     fn drop(&mut self) {
         self.kill();

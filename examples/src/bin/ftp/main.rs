@@ -48,7 +48,12 @@ use tokio_rustls::TlsConnector;
 
 /// An FTP client (RFC 959, with EPSV/EPRT, REST, AUTH TLS).
 #[derive(Parser, Debug)]
-#[command(name = "ftp", version, about, long_about = None)]
+#[command(
+    name = "ftp",
+    version,
+    after_help = "Without a COMMAND, ftp reads commands from standard input at an `ftp>` prompt \
+                  (`help` there lists them: ls, get, reget, put, cd, pwd, size, ...)."
+)]
 struct Args {
     /// `ftp://[user[:password]@]host[:port][/path]`; anonymous without a user.
     url: String,

@@ -62,7 +62,9 @@ impl Running {
 /// A transfer whose passive data connection has not arrived yet.
 struct Waiting {
     job: Job,
-    deadline: Instant,
+    /// None when --transfer-timeout reaches past what an `Instant` holds:
+    /// no deadline then.
+    deadline: Option<Instant>,
 }
 
 struct State {
@@ -198,11 +200,14 @@ async fn run(st: &mut State, conn: &mut Conn, rx: &mut mpsc::UnboundedReceiver<D
             return Ok(());
         }
         let far = Instant::now() + Duration::from_secs(86_400);
-        let deadline = [st.session.poll_timeout(), st.waiting.as_ref().map(|w| w.deadline)]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(far);
+        let deadline = [
+            st.session.poll_timeout(),
+            st.waiting.as_ref().and_then(|w| w.deadline),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(far);
         tokio::select! {
             r = conn.read(&mut buf), if !eof => match r {
                 Ok(0) => {
@@ -218,7 +223,7 @@ async fn run(st: &mut State, conn: &mut Conn, rx: &mut mpsc::UnboundedReceiver<D
             () = tokio::time::sleep_until(deadline.into()) => {
                 let now = Instant::now();
                 st.session.handle_timeout(now);
-                if st.waiting.as_ref().is_some_and(|w| now >= w.deadline)
+                if st.waiting.as_ref().and_then(|w| w.deadline).is_some_and(|d| now >= d)
                     && let Some(w) = st.waiting.take()
                 {
                     tracing::info!(peer = %st.peer, "no passive data connection arrived");
@@ -667,7 +672,7 @@ impl State {
                 }
                 self.waiting = Some(Waiting {
                     job,
-                    deadline: Instant::now() + self.shared.transfer_timeout,
+                    deadline: Instant::now().checked_add(self.shared.transfer_timeout),
                 });
             }
             DataMode::Active(dst) | DataMode::ExtendedActive(dst) => {

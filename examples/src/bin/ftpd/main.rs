@@ -29,12 +29,13 @@ use users::{User, Users};
 
 /// An FTP server (RFC 959 with the FTPS, IPv6, MLSx, SIZE/MDTM/REST extensions).
 #[derive(Parser, Debug)]
-#[command(name = "ftpd", version, about, long_about = None)]
+#[command(name = "ftpd", version)]
 struct Args {
     /// Directory served as `/` (created if missing).
     #[arg(long, default_value = "ftproot")]
     root: PathBuf,
     /// Control-connection address to listen on; repeat for more (e.g. `[::1]:2121`).
+    /// Port 0 lets the system choose; the address bound is printed.
     #[arg(long = "listen", default_value = "127.0.0.1:2121")]
     listen: Vec<SocketAddr>,
     /// Implicit FTPS listener (TLS from the first byte, like port 990); repeatable.
@@ -103,8 +104,9 @@ struct Args {
     /// (vsftpd's `strict_ssl_read_eof=NO`).
     #[arg(long)]
     accept_tls_upload_eof: bool,
-    /// Longest command line in bytes (CRLF included); longer ones get 500.
-    #[arg(long, default_value_t = 4096)]
+    /// Longest command line in bytes (CRLF included), at least 64; longer
+    /// ones get 500.
+    #[arg(long, default_value_t = 4096, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(64..))]
     max_line: usize,
 }
 
@@ -199,7 +201,7 @@ async fn run(args: Args) -> Result<(), String> {
         (Some(control), Some(data))
     };
     let limits = Limits {
-        line: args.max_line.max(64),
+        line: args.max_line,
         idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
         failed_login_delay: Duration::from_millis(args.login_delay_ms),
         failed_login_limit: args.max_login_failures.max(1),
@@ -232,24 +234,25 @@ async fn run(args: Args) -> Result<(), String> {
         accept_tls_upload_eof: args.accept_tls_upload_eof,
     });
     let limit = Arc::new(Semaphore::new(args.max_sessions.max(1)));
+    let (mut int, mut term) = examples::stop_signals().map_err(|e| format!("signal: {e}"))?;
     let mut tasks = tokio::task::JoinSet::new();
     for (addrs, implicit) in [(&args.listen, false), (&args.implicit_listen, true)] {
         for addr in addrs {
             let l = TcpListener::bind(addr)
                 .await
                 .map_err(|e| format!("listen {addr}: {e}"))?;
+            // The bound address: with port 0 the system chose the port.
+            let local = l.local_addr().map_err(|e| format!("listen {addr}: {e}"))?;
             println!(
-                "ftpd: serving {} on {addr}{}",
+                "ftpd: serving {} on {local}{}",
                 shared.tree.root().display(),
                 if implicit { " (implicit TLS)" } else { "" }
             );
             tasks.spawn(accept_loop(l, shared.clone(), limit.clone(), implicit));
         }
     }
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| format!("signal: {e}"))?;
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
+        _ = int.recv() => tracing::info!("SIGINT: stopping"),
         _ = term.recv() => tracing::info!("SIGTERM: stopping"),
         Some(r) = tasks.join_next() => return Err(format!("listener stopped: {r:?}")),
     }

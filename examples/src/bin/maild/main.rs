@@ -368,7 +368,7 @@ fn setup_accounts(args: &Args) -> Result<Accounts, String> {
 
 async fn run(args: Args) -> Result<(), String> {
     let data = args.data_dir.clone();
-    std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+    examples::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
     let hostname = args.hostname.clone().unwrap_or_else(system_hostname);
     // It names the server in greetings and is the domain of MAILER-DAEMON in
     // reports, which needs one (RFC 5322 section 3.4.1).
@@ -427,6 +427,21 @@ async fn run(args: Args) -> Result<(), String> {
         None
     };
 
+    // The relay settings are checked before anything listens: a bad
+    // --relay-ca is one line, not six "listening" lines and then a stop.
+    let mx_connector = examples::tls::connector(true, None).map_err(|e| format!("TLS client: {e}"))?;
+    let relay_connector = examples::tls::connector(args.relay_insecure, args.relay_ca.as_deref())
+        .map_err(|e| format!("--relay-ca: {e}"))?;
+    let relay_auth = match &args.relay_auth {
+        Some(spec) => {
+            let (user, pw) = spec
+                .split_once(':')
+                .ok_or("--relay-auth: expected USER:PASSWORD")?;
+            Some(sasl::Credentials::with_password(user, pw))
+        }
+        None => None,
+    };
+
     let (stop_tx, stop_rx) = watch::channel(false);
     let limit = Arc::new(Semaphore::new(args.max_connections.max(1)));
     let mut listeners = tokio::task::JoinSet::new();
@@ -447,6 +462,7 @@ async fn run(args: Args) -> Result<(), String> {
         ("lmtp", args.lmtp_listen, Service::Smtp(smtp::Kind::Lmtp)),
     ];
     let conns = Arc::new(tokio_util_free::Tracker::default());
+    let (mut int, mut term) = examples::stop_signals().map_err(|e| format!("signal: {e}"))?;
     let mut smtp_listen = None;
     for (name, listen, service) in services {
         let Some(addr) = listen.0 else { continue };
@@ -476,23 +492,14 @@ async fn run(args: Args) -> Result<(), String> {
             interval: args.retry_interval,
             give_up: args.give_up,
         },
-        mx_connector: examples::tls::connector(true, None).map_err(|e| format!("TLS client: {e}"))?,
-        relay_connector: examples::tls::connector(args.relay_insecure, args.relay_ca.as_deref())
-            .map_err(|e| format!("--relay-ca: {e}"))?,
+        mx_connector,
+        relay_connector,
         relay_tls: if args.relay_insecure {
             smtp_proto::TlsPolicy::Opportunistic
         } else {
             smtp_proto::TlsPolicy::Required
         },
-        relay_auth: match &args.relay_auth {
-            Some(spec) => {
-                let (user, pw) = spec
-                    .split_once(':')
-                    .ok_or("--relay-auth: expected USER:PASSWORD")?;
-                Some(sasl::Credentials::with_password(user, pw))
-            }
-            None => None,
-        },
+        relay_auth,
         data_block: args.data_block_timeout.max(Duration::from_secs(1)),
         connect_timeout: args.connect_timeout.max(Duration::from_secs(1)),
         delay_warning: (!args.delay_warning.is_zero()).then_some(args.delay_warning),
@@ -503,10 +510,8 @@ async fn run(args: Args) -> Result<(), String> {
     });
     let queue_task = tokio::spawn(queue::run(shared.clone(), qcfg, stop_rx.clone()));
     say!("maild: ready (host name {hostname}, data in {})", data.display());
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| format!("signal: {e}"))?;
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
+        _ = int.recv() => tracing::info!("SIGINT: stopping"),
         _ = term.recv() => tracing::info!("SIGTERM: stopping"),
         Some(r) = listeners.join_next() => return Err(format!("listener stopped: {r:?}")),
     }
@@ -515,10 +520,15 @@ async fn run(args: Args) -> Result<(), String> {
     // or its temporary file is removed; nothing is left half-written.
     listeners.shutdown().await;
     let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(args.shutdown_grace + Duration::from_secs(5), async {
-        let _ = queue_task.await;
-        conns.wait_idle().await;
-    })
+    // Saturating: a huge --shutdown-grace means "wait as long as it takes",
+    // not an overflow panic.
+    let _ = tokio::time::timeout(
+        args.shutdown_grace.saturating_add(Duration::from_secs(5)),
+        async {
+            let _ = queue_task.await;
+            conns.wait_idle().await;
+        },
+    )
     .await;
     let stats = shared.committer.stats();
     tracing::info!(

@@ -19,7 +19,7 @@ pub(crate) struct LocalStore {
 impl LocalStore {
     /// Mailboxes under `root` (created if needed).
     pub(crate) fn new(root: PathBuf) -> io::Result<Self> {
-        std::fs::create_dir_all(&root)?;
+        examples::create_dir_all(&root)?;
         Ok(LocalStore {
             root,
             known: std::sync::Mutex::default(),
