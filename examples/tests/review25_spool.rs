@@ -460,3 +460,35 @@ async fn a_crash_after_storing_a_delay_report_does_not_send_it_twice() {
         .count();
     assert_eq!(delayed, 1, "the delay report went twice");
 }
+
+// RFC 5321 6.1, and the README: an envelope that does not parse for a
+// minute is quarantined and its sender told. With `--queue-rescan 0` (the
+// queue directory listed only at start), one that was unreadable but less
+// than a minute old at start was remembered as unreadable and never looked
+// at again until the next restart: the message sat in the queue, neither
+// delivered nor returned. It is now read again once it is a minute old.
+#[tokio::test]
+async fn a_young_unreadable_envelope_is_quarantined_without_rescans() {
+    let dir = temp_dir("young-corrupt");
+    let queue = dir.join("queue");
+    std::fs::create_dir_all(&queue).unwrap();
+    std::fs::write(queue.join("young-1.msg"), "Subject: young\r\n\r\nbody\r\n").unwrap();
+    place_envelope(
+        &queue,
+        "young-1",
+        "spool-envelope 1\ncreated 1700000000\nattempts 0\nnext 0\nsender alice@a.test\n\
+         rcpt pending far@c.test\nrcpt-noti",
+    );
+    // 55 seconds old: a minute old 5 seconds after maild starts.
+    age(&queue.join("young-1.env"), 55);
+    let m = Maild::start(
+        &dir,
+        0,
+        &["--user", "alice@a.test:wonderland", "--queue-rescan", "0"],
+    );
+    wait_for("the envelope quarantined", || {
+        queue.join("corrupt/young-1.env").exists() && !queue.join("young-1.env").exists()
+    })
+    .await;
+    wait_for("the report", || reports(&m).len() == 1).await;
+}
