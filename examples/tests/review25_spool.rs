@@ -492,3 +492,29 @@ async fn a_young_unreadable_envelope_is_quarantined_without_rescans() {
     .await;
     wait_for("the report", || reports(&m).len() == 1).await;
 }
+
+// A damaged envelope found at start was logged twice: once when the
+// queue's schedule was loaded ("not scheduled"), and again when the
+// runner's first listing, at once, quarantined it. The schedule now leaves
+// such envelopes to that listing, which logs each once.
+#[tokio::test]
+async fn a_damaged_envelope_at_start_is_logged_once() {
+    let dir = temp_dir("corrupt-log");
+    let queue = dir.join("queue");
+    std::fs::create_dir_all(&queue).unwrap();
+    std::fs::write(queue.join("bad-7.msg"), "Subject: bad\r\n\r\nbody\r\n").unwrap();
+    place_envelope(
+        &queue,
+        "bad-7",
+        "spool-envelope 1\nsender alice@a.test\nrcpt pending far@c.test\nrcpt-noti",
+    );
+    age(&queue.join("bad-7.env"), 3600);
+    let log = dir.with_extension("log");
+    let m = Maild::start_logging(&dir, 0, &["--user", "alice@a.test:wonderland"], &log);
+    wait_for("the report", || reports(&m).len() == 1).await;
+    assert!(queue.join("corrupt/bad-7.env").exists());
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("bad-7")).collect();
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+}

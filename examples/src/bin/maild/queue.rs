@@ -131,20 +131,19 @@ pub(crate) struct Schedule {
 }
 
 impl Schedule {
-    /// Reads every queued envelope once (unreadable ones are logged and
-    /// left for the next start).
+    /// Reads every queued envelope once. Unreadable ones are left out and
+    /// not logged here: the runner's first listing, made at once, reads
+    /// them again and logs each once (see [`pick_up`](Self::pick_up)), or
+    /// quarantines it.
     pub(crate) fn load(spool: &Spool) -> io::Result<Self> {
         let mut due = HashMap::new();
         let mut pending_reports = Vec::new();
         for id in spool.ids()? {
-            match spool.envelope(&id) {
-                Ok(env) => {
-                    if env.report_pending.is_some() {
-                        pending_reports.push(id.clone());
-                    }
-                    due.insert(id, env.next_attempt);
+            if let Ok(env) = spool.envelope(&id) {
+                if env.report_pending.is_some() {
+                    pending_reports.push(id.clone());
                 }
-                Err(e) => tracing::error!(%id, error = %e, "queued envelope unreadable; not scheduled"),
+                due.insert(id, env.next_attempt);
             }
         }
         Ok(Schedule {
