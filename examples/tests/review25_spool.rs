@@ -518,3 +518,37 @@ async fn a_damaged_envelope_at_start_is_logged_once() {
     let lines: Vec<&str> = text.lines().filter(|l| l.contains("bad-7")).collect();
     assert_eq!(lines.len(), 1, "{lines:#?}");
 }
+
+// RFC 6522 (was 3462) 3: text/rfc822-headers holds header fields; RFC
+// 3464 2 has a report carry the original's header section. maild quotes
+// at most the first 256 KiB of a message; a header section longer than
+// that (only another program can have queued it) was quoted cut off in
+// the middle of a field. It is now cut after the last whole field, and
+// the human-readable part says the header was shortened.
+#[tokio::test]
+async fn a_header_over_256_kib_is_quoted_up_to_a_whole_field() {
+    let dir = temp_dir("long-header");
+    let mut message = String::from("Subject: long\r\n");
+    for n in 0..3000 {
+        message.push_str(&format!("X-Filler-{n:05}: {}\r\n", "a".repeat(100)));
+    }
+    message.push_str("\r\nbody\r\n");
+    queue_failed(&dir.join("queue"), "long-1", "ret hdrs\n", message.as_bytes());
+    let m = Maild::start(&dir, 0, &["--user", "alice@a.test:wonderland"]);
+    wait_for("the report", || reports(&m).len() == 1).await;
+    let report = &reports(&m)[0];
+    let part = report.split("Content-Type: text/rfc822-headers").nth(1).unwrap();
+    let (_, quoted) = part.split_once("\r\n\r\n").unwrap();
+    let quoted = &quoted[..quoted.find("\r\n--").unwrap()];
+    assert!(quoted.starts_with("Subject: long\r\n"), "{}", &quoted[..100]);
+    let last = quoted.lines().last().unwrap();
+    assert!(
+        quoted
+            .lines()
+            .skip(1)
+            .all(|l| l.len() == 116 && l.starts_with("X-Filler-")),
+        "cut within a field: {last:?}"
+    );
+    assert!(quoted.len() <= 256 * 1024);
+    assert!(report.contains("shortened"), "{}", &report[..2000]);
+}

@@ -339,11 +339,12 @@ fn quarantine(shared: &Shared, id: &str, why: &str) -> bool {
                 .ok()
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .map_or_else(unix_now, |d| d.as_secs());
-            let head = head_of(&path, false);
+            let (head, all) = head_of(&path, false);
             let cx = dsn::Context {
                 hostname: &shared.hostname,
                 env: &env,
                 original: &head,
+                cut: !all,
                 full: false,
                 retry_until: None,
                 now: at,
@@ -723,16 +724,23 @@ fn delay_report(
     finish_pending_report(shared, q, id, env, path);
 }
 
+/// How much of a queued message is read for a report that quotes its
+/// header section.
+const HEAD_LIMIT: usize = 256 * 1024;
+
 /// The queued message: whole (for RET=FULL), else its start, enough for
-/// the header section (the usual report quotes only the header).
-fn head_of(path: &std::path::Path, whole: bool) -> Vec<u8> {
+/// the header section (the usual report quotes only the header), and
+/// whether that start is all of it (false when it was cut at [`HEAD_LIMIT`]).
+fn head_of(path: &std::path::Path, whole: bool) -> (Vec<u8>, bool) {
     use std::io::Read;
     let mut head = Vec::new();
     if let Ok(f) = std::fs::File::open(path) {
-        let limit = if whole { u64::MAX } else { 256 * 1024 };
+        let limit = if whole { u64::MAX } else { HEAD_LIMIT as u64 + 1 };
         let _ = f.take(limit).read_to_end(&mut head);
     }
-    head
+    let all = whole || head.len() <= HEAD_LIMIT;
+    head.truncate(if whole { head.len() } else { HEAD_LIMIT });
+    (head, all)
 }
 
 /// The largest message a failure report returns whole (RET=FULL, RFC 3461
@@ -855,11 +863,12 @@ fn finish_pending_report(
         let full = env.ret == Some(Ret::Full)
             && lines.iter().any(|l| l.action == dsn::Action::Failed)
             && returnable(shared, path);
-        let original = head_of(path, full);
+        let (original, all) = head_of(path, full);
         let cx = dsn::Context {
             hostname: &shared.hostname,
             env,
             original: &original,
+            cut: !all,
             full,
             retry_until: delay.then(|| env.created.saturating_add(q.schedule.give_up.as_secs())),
             now: at,
