@@ -302,15 +302,29 @@ impl Envelope {
     }
 
     /// What can still be read of a damaged envelope: every line that
-    /// parses is taken, the others are skipped. `None` when no sender
-    /// reads; else the envelope with only the recipients still pending.
+    /// parses is taken, the others are skipped. A recipient's own lines
+    /// (`rcpt-notify`, `rcpt-orcpt`, `rcpt-reported`) that follow a line
+    /// that does not read are skipped too, up to the next recipient that
+    /// reads: the damaged line may have been their recipient, and NOTIFY
+    /// belongs to one recipient only (RFC 3461 4.1), so another's NEVER
+    /// must not silence the report of the one before. `None` when no
+    /// sender reads; else the envelope with only the recipients still
+    /// pending.
     #[must_use]
     pub fn salvage(text: &str) -> Option<Envelope> {
         let mut env = Envelope::new("", &[], 0);
         let mut sender = false;
+        // The last recipient read is the one the next `rcpt-` lines are about.
+        let mut attached = true;
         for line in text.lines() {
-            if env.apply(line).is_some() && line.starts_with("sender ") {
-                sender = true;
+            if line.starts_with("rcpt-") && !attached {
+                continue;
+            }
+            if env.apply(line).is_some() {
+                sender |= line.starts_with("sender ");
+                attached |= line.starts_with("rcpt ");
+            } else {
+                attached = false;
             }
         }
         env.recipients.retain(|r| r.status == RcptStatus::Pending);
@@ -1070,6 +1084,27 @@ mod tests {
             io::ErrorKind::InvalidData
         );
         let _ = fs::remove_dir_all(dir);
+    }
+
+    /// RFC 3461 4.1: NOTIFY is a recipient's own. A damaged recipient line
+    /// is skipped by salvage; the DSN lines after it were its, not those of
+    /// the recipient before it, and a NOTIFY=NEVER must not silence that one.
+    #[test]
+    fn salvage_drops_the_dsn_lines_of_an_unreadable_recipient() {
+        let text = "spool-envelope 1\nsender a@b.test\nrcpt pending x@y.test\n\
+                    rcpt pending bad%ZZ@y.test\nrcpt-notify never\nrcpt-orcpt rfc822 bad@y.test\n\
+                    rcpt pending w@y.test\nrcpt-orcpt rfc822 W@y.test\n";
+        let env = Envelope::salvage(text).unwrap();
+        let rcpts: Vec<&str> = env.recipients.iter().map(|r| r.address.as_str()).collect();
+        assert_eq!(rcpts, ["x@y.test", "w@y.test"]);
+        assert_eq!(env.recipients[0].notify, None, "x@y.test keeps the default");
+        assert_eq!(env.recipients[0].orcpt, None);
+        assert!(env.recipients[0].wants(Report::Failure));
+        assert_eq!(
+            env.recipients[1].orcpt,
+            Some(("rfc822".into(), "W@y.test".into())),
+            "a readable recipient's own lines still attach"
+        );
     }
 
     #[test]

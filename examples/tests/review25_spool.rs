@@ -460,3 +460,95 @@ async fn a_crash_after_storing_a_delay_report_does_not_send_it_twice() {
         .count();
     assert_eq!(delayed, 1, "the delay report went twice");
 }
+
+// RFC 5321 6.1, and the README: an envelope that does not parse for a
+// minute is quarantined and its sender told. With `--queue-rescan 0` (the
+// queue directory listed only at start), one that was unreadable but less
+// than a minute old at start was remembered as unreadable and never looked
+// at again until the next restart: the message sat in the queue, neither
+// delivered nor returned. It is now read again once it is a minute old.
+#[tokio::test]
+async fn a_young_unreadable_envelope_is_quarantined_without_rescans() {
+    let dir = temp_dir("young-corrupt");
+    let queue = dir.join("queue");
+    std::fs::create_dir_all(&queue).unwrap();
+    std::fs::write(queue.join("young-1.msg"), "Subject: young\r\n\r\nbody\r\n").unwrap();
+    place_envelope(
+        &queue,
+        "young-1",
+        "spool-envelope 1\ncreated 1700000000\nattempts 0\nnext 0\nsender alice@a.test\n\
+         rcpt pending far@c.test\nrcpt-noti",
+    );
+    // 55 seconds old: a minute old 5 seconds after maild starts.
+    age(&queue.join("young-1.env"), 55);
+    let m = Maild::start(
+        &dir,
+        0,
+        &["--user", "alice@a.test:wonderland", "--queue-rescan", "0"],
+    );
+    wait_for("the envelope quarantined", || {
+        queue.join("corrupt/young-1.env").exists() && !queue.join("young-1.env").exists()
+    })
+    .await;
+    wait_for("the report", || reports(&m).len() == 1).await;
+}
+
+// A damaged envelope found at start was logged twice: once when the
+// queue's schedule was loaded ("not scheduled"), and again when the
+// runner's first listing, at once, quarantined it. The schedule now leaves
+// such envelopes to that listing, which logs each once.
+#[tokio::test]
+async fn a_damaged_envelope_at_start_is_logged_once() {
+    let dir = temp_dir("corrupt-log");
+    let queue = dir.join("queue");
+    std::fs::create_dir_all(&queue).unwrap();
+    std::fs::write(queue.join("bad-7.msg"), "Subject: bad\r\n\r\nbody\r\n").unwrap();
+    place_envelope(
+        &queue,
+        "bad-7",
+        "spool-envelope 1\nsender alice@a.test\nrcpt pending far@c.test\nrcpt-noti",
+    );
+    age(&queue.join("bad-7.env"), 3600);
+    let log = dir.with_extension("log");
+    let m = Maild::start_logging(&dir, 0, &["--user", "alice@a.test:wonderland"], &log);
+    wait_for("the report", || reports(&m).len() == 1).await;
+    assert!(queue.join("corrupt/bad-7.env").exists());
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("bad-7")).collect();
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+}
+
+// RFC 6522 (was 3462) 3: text/rfc822-headers holds header fields; RFC
+// 3464 2 has a report carry the original's header section. maild quotes
+// at most the first 256 KiB of a message; a header section longer than
+// that (only another program can have queued it) was quoted cut off in
+// the middle of a field. It is now cut after the last whole field, and
+// the human-readable part says the header was shortened.
+#[tokio::test]
+async fn a_header_over_256_kib_is_quoted_up_to_a_whole_field() {
+    let dir = temp_dir("long-header");
+    let mut message = String::from("Subject: long\r\n");
+    for n in 0..3000 {
+        message.push_str(&format!("X-Filler-{n:05}: {}\r\n", "a".repeat(100)));
+    }
+    message.push_str("\r\nbody\r\n");
+    queue_failed(&dir.join("queue"), "long-1", "ret hdrs\n", message.as_bytes());
+    let m = Maild::start(&dir, 0, &["--user", "alice@a.test:wonderland"]);
+    wait_for("the report", || reports(&m).len() == 1).await;
+    let report = &reports(&m)[0];
+    let part = report.split("Content-Type: text/rfc822-headers").nth(1).unwrap();
+    let (_, quoted) = part.split_once("\r\n\r\n").unwrap();
+    let quoted = &quoted[..quoted.find("\r\n--").unwrap()];
+    assert!(quoted.starts_with("Subject: long\r\n"), "{}", &quoted[..100]);
+    let last = quoted.lines().last().unwrap();
+    assert!(
+        quoted
+            .lines()
+            .skip(1)
+            .all(|l| l.len() == 116 && l.starts_with("X-Filler-")),
+        "cut within a field: {last:?}"
+    );
+    assert!(quoted.len() <= 256 * 1024);
+    assert!(report.contains("shortened"), "{}", &report[..2000]);
+}

@@ -66,6 +66,21 @@ impl Maild {
 
     /// As [`start`](Self::start), under `trace` when given.
     pub(crate) fn start_traced(dir: &Path, smtp_port: u16, extra: &[&str], trace: Option<&Strace>) -> Maild {
+        Maild::start_with(dir, smtp_port, extra, trace, None)
+    }
+
+    /// As [`start`](Self::start), with its `warn` log written to `log`.
+    pub(crate) fn start_logging(dir: &Path, smtp_port: u16, extra: &[&str], log: &Path) -> Maild {
+        Maild::start_with(dir, smtp_port, extra, None, Some(log))
+    }
+
+    fn start_with(
+        dir: &Path,
+        smtp_port: u16,
+        extra: &[&str],
+        trace: Option<&Strace>,
+        log: Option<&Path>,
+    ) -> Maild {
         let smtp = format!("127.0.0.1:{smtp_port}");
         let mut args = vec![
             "--data-dir".to_owned(),
@@ -101,7 +116,7 @@ impl Maild {
             .args(&args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log.map_or_else(Stdio::null, |p| std::fs::File::create(p).unwrap().into()))
             .spawn()
             .expect("start maild");
         let stdout = child.stdout.take().unwrap();

@@ -55,6 +55,9 @@ pub(crate) struct Context<'a> {
     pub(crate) env: &'a Envelope,
     /// The message as queued (or its start): its header section is quoted.
     pub(crate) original: &'a [u8],
+    /// `original` is only the start of the message: a header section
+    /// without its end there is quoted up to its last whole field.
+    pub(crate) cut: bool,
     /// Attach the whole original (RET=FULL on a failure report).
     pub(crate) full: bool,
     /// For delay reports: until when it will be retried (Unix seconds).
@@ -130,17 +133,30 @@ fn typed_address(kind: &str, address: &str) -> String {
 /// The header section of a message, up to and including the empty line
 /// that ends it, whether its lines end with CRLF or, in a file placed in
 /// the queue by another program, a bare LF (RFC 3461 4.3: RET=HDRS returns
-/// only the headers); all of `message` when it has no empty line.
-fn header_section(message: &[u8]) -> &[u8] {
+/// only the headers); all of `message` when it has no empty line. When
+/// `message` is only the start of a message (`cut`) and holds no empty
+/// line, it ends before the last field there, which may go on past the
+/// cut: a text/rfc822-headers part holds whole header fields (RFC 6522
+/// 3). The second value is true when it was so shortened.
+fn header_section(message: &[u8], cut: bool) -> (&[u8], bool) {
     let mut start = 0;
+    // Where the last field seen begins.
+    let mut field = 0;
     while let Some(nl) = message[start..].iter().position(|&b| b == b'\n') {
         let end = start + nl + 1;
         if matches!(&message[start..end], b"\n" | b"\r\n") {
-            return &message[..end];
+            return (&message[..end], false);
+        }
+        if !matches!(message.get(end), Some(b' ' | b'\t') | None) {
+            field = end;
         }
         start = end;
     }
-    message
+    if cut {
+        (&message[..field], true)
+    } else {
+        (message, false)
+    }
 }
 
 /// Builds a report about `lines` for the sender of `cx.env`.
@@ -216,12 +232,19 @@ pub(crate) fn report(cx: &Context<'_>, lines: &[Line<'_>]) -> Result<Vec<u8>, mi
     }
     let full = cx.full && failed;
     let eight_bit = full && !cx.original.is_ascii();
+    let (headers, shortened) = header_section(cx.original, cx.cut);
     let build = |full: bool| {
+        let mut human = human.clone();
         let original = if full {
             BodyPart::message(cx.original.to_vec()).description("Undelivered message")
         } else {
-            BodyPart::raw("text/rfc822-headers", header_section(cx.original).to_vec())
-                .description("Message headers")
+            if shortened {
+                human.push_str(
+                    "\r\nThe header of your message is too long to be attached whole: \
+                     it is shortened to its first fields.\r\n",
+                );
+            }
+            BodyPart::raw("text/rfc822-headers", headers.to_vec()).description("Message headers")
         };
         let report = BodyPart::multipart(
             "report",
@@ -269,11 +292,34 @@ mod tests {
 
     #[test]
     fn header_section_ends_at_the_first_empty_line() {
-        assert_eq!(header_section(b"A: 1\r\n\r\nbody\r\n\r\n"), b"A: 1\r\n\r\n");
-        assert_eq!(header_section(b"A: 1\nB: 2\n\nbody\n\n"), b"A: 1\nB: 2\n\n");
-        assert_eq!(header_section(b"A: 1\r\nB: x\n\r\nbody"), b"A: 1\r\nB: x\n\r\n");
-        assert_eq!(header_section(b"A: 1\r\n"), b"A: 1\r\n");
-        assert_eq!(header_section(b"\r\nbody"), b"\r\n");
+        assert_eq!(
+            header_section(b"A: 1\r\n\r\nbody\r\n\r\n", false).0,
+            b"A: 1\r\n\r\n"
+        );
+        assert_eq!(
+            header_section(b"A: 1\nB: 2\n\nbody\n\n", false).0,
+            b"A: 1\nB: 2\n\n"
+        );
+        assert_eq!(
+            header_section(b"A: 1\r\nB: x\n\r\nbody", false).0,
+            b"A: 1\r\nB: x\n\r\n"
+        );
+        assert_eq!(header_section(b"A: 1\r\n", false).0, b"A: 1\r\n");
+        assert_eq!(header_section(b"\r\nbody", false).0, b"\r\n");
+        // Only the start of a message: whole fields, none past the cut.
+        let cut = |m: &'static [u8]| header_section(m, true);
+        assert_eq!(
+            cut(b"A: 1\r\nB: 2\r\n\r\nbo"),
+            (&b"A: 1\r\nB: 2\r\n\r\n"[..], false)
+        );
+        assert_eq!(cut(b"A: 1\r\nB: 2\r\nC: th"), (&b"A: 1\r\nB: 2\r\n"[..], true));
+        assert_eq!(
+            cut(b"A: 1\r\nB: 2\r\n"),
+            (&b"A: 1\r\n"[..], true),
+            "B may be folded on"
+        );
+        assert_eq!(cut(b"A: 1\r\nB: 2\r\n more\r\n\tmo"), (&b"A: 1\r\n"[..], true));
+        assert_eq!(cut(b"A: a very long field"), (&b""[..], true));
     }
 
     fn line<'a>(rcpt: &'a Recipient, action: Action, code: u16, text: &'a str) -> Line<'a> {
@@ -295,6 +341,7 @@ mod tests {
             hostname: "mx.a.test",
             env: &env,
             original,
+            cut: false,
             full: false,
             retry_until: None,
             now: 200,
@@ -405,6 +452,7 @@ mod tests {
             hostname: "mx.a.test",
             env: &env,
             original: b"Subject: hi\r\n\r\nbody\r\n",
+            cut: false,
             full: false,
             retry_until: Some(5000),
             now: 200,

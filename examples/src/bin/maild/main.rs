@@ -258,7 +258,9 @@ struct Args {
     data_block_timeout: Duration,
     /// How often the queue directory is listed for messages placed there
     /// while maild runs (by hand or by another process: write `<id>.msg`,
-    /// then rename `<id>.env` into place); 0 for only at start.
+    /// then rename `<id>.env` into place); 0 for only at start. An envelope
+    /// that did not read is read again, without a listing, once it has
+    /// been unchanged for a minute (and quarantined if still damaged).
     #[arg(long, default_value = "1m", value_parser = parse_duration)]
     queue_rescan: Duration,
 }

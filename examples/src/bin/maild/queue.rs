@@ -131,20 +131,19 @@ pub(crate) struct Schedule {
 }
 
 impl Schedule {
-    /// Reads every queued envelope once (unreadable ones are logged and
-    /// left for the next start).
+    /// Reads every queued envelope once. Unreadable ones are left out and
+    /// not logged here: the runner's first listing, made at once, reads
+    /// them again and logs each once (see [`pick_up`](Self::pick_up)), or
+    /// quarantines it.
     pub(crate) fn load(spool: &Spool) -> io::Result<Self> {
         let mut due = HashMap::new();
         let mut pending_reports = Vec::new();
         for id in spool.ids()? {
-            match spool.envelope(&id) {
-                Ok(env) => {
-                    if env.report_pending.is_some() {
-                        pending_reports.push(id.clone());
-                    }
-                    due.insert(id, env.next_attempt);
+            if let Ok(env) = spool.envelope(&id) {
+                if env.report_pending.is_some() {
+                    pending_reports.push(id.clone());
                 }
-                Err(e) => tracing::error!(%id, error = %e, "queued envelope unreadable; not scheduled"),
+                due.insert(id, env.next_attempt);
             }
         }
         Ok(Schedule {
@@ -178,7 +177,8 @@ impl Schedule {
     /// the ones whose envelope did not read. The queue runner calls this
     /// between attempts, so an id it is working on is always known and
     /// never read here. An envelope that does not read is logged once and
-    /// tried again at the next rescan (it may be half written); `unreadable`
+    /// tried again at the next rescan or [`recheck`](Self::recheck) (it may
+    /// be half written); `unreadable`
     /// remembers those, never more than the spool holds. One that does not
     /// parse and has not changed for [`CORRUPT_AFTER`] goes to `corrupt`
     /// instead, for the runner to quarantine. Returns how many were added.
@@ -195,8 +195,34 @@ impl Schedule {
         };
         let listed: HashSet<&String> = ids.iter().collect();
         unreadable.retain(|id| listed.contains(id));
+        Ok(self.look_at(spool, new, unreadable, corrupt))
+    }
+
+    /// Reads again, without listing the spool, the envelopes that did not
+    /// read before (`unreadable`, see [`pick_up`](Self::pick_up)): with
+    /// rescans rare or off, one that was young and damaged is still
+    /// quarantined once it is [`CORRUPT_AFTER`] old. Returns how many were
+    /// added to the schedule.
+    pub(crate) fn recheck(
+        &self,
+        spool: &Spool,
+        unreadable: &mut HashSet<String>,
+        corrupt: &mut Vec<String>,
+    ) -> usize {
+        let ids: Vec<String> = unreadable.iter().cloned().collect();
+        self.look_at(spool, ids, unreadable, corrupt)
+    }
+
+    /// Schedules the envelopes of `ids` that read (see [`pick_up`](Self::pick_up)).
+    fn look_at(
+        &self,
+        spool: &Spool,
+        ids: Vec<String>,
+        unreadable: &mut HashSet<String>,
+        corrupt: &mut Vec<String>,
+    ) -> usize {
         let mut added = 0;
-        for id in new {
+        for id in ids {
             match spool.envelope(&id) {
                 Ok(env) => {
                     unreadable.remove(&id);
@@ -207,7 +233,9 @@ impl Schedule {
                     }
                 }
                 // Delivered and removed since the listing.
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    unreadable.remove(&id);
+                }
                 Err(e)
                     if e.kind() == io::ErrorKind::InvalidData && unchanged_for(spool, &id, CORRUPT_AFTER) =>
                 {
@@ -221,7 +249,7 @@ impl Schedule {
                 }
             }
         }
-        Ok(added)
+        added
     }
 
     /// Up to `max` ids due at `now` and not in `busy`, earliest first.
@@ -246,11 +274,30 @@ const CORRUPT_AFTER: Duration = Duration::from_secs(60);
 
 /// True when the envelope of `id` was last modified at least `age` ago.
 fn unchanged_for(spool: &Spool, id: &str, age: Duration) -> bool {
+    unchanged_since(spool, id).is_some_and(|d| d >= age)
+}
+
+/// How long ago the envelope of `id` was last modified.
+fn unchanged_since(spool: &Spool, id: &str) -> Option<Duration> {
     std::fs::metadata(spool.path().join(format!("{id}.env")))
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.elapsed().ok())
-        .is_some_and(|d| d >= age)
+}
+
+/// When the envelopes that did not read are next read again: as soon as
+/// the youngest damaged one is [`CORRUPT_AFTER`] old (one unreadable for
+/// another reason, or old already, a [`CORRUPT_AFTER`] later), and never
+/// sooner than a second from now; `None` when there are none.
+fn recheck_at(spool: &Spool, unreadable: &HashSet<String>) -> Option<Instant> {
+    let wait = unreadable
+        .iter()
+        .map(|id| match unchanged_since(spool, id) {
+            Some(age) if age < CORRUPT_AFTER => CORRUPT_AFTER - age,
+            _ => CORRUPT_AFTER,
+        })
+        .min()?;
+    Instant::now().checked_add(wait.max(Duration::from_secs(1)))
 }
 
 /// Takes a queued message whose envelope does not parse, or whose message
@@ -292,11 +339,12 @@ fn quarantine(shared: &Shared, id: &str, why: &str) -> bool {
                 .ok()
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .map_or_else(unix_now, |d| d.as_secs());
-            let head = head_of(&path, false);
+            let (head, all) = head_of(&path, false);
             let cx = dsn::Context {
                 hostname: &shared.hostname,
                 env: &env,
                 original: &head,
+                cut: !all,
                 full: false,
                 retry_until: None,
                 now: at,
@@ -369,6 +417,8 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
     // did not parse at start.
     let mut next_rescan = Some(Instant::now());
     let mut unreadable: HashSet<String> = HashSet::new();
+    // When those are read again between listings (see `recheck_at`).
+    let mut next_recheck: Option<Instant> = None;
     let mut corrupt: Vec<String> = Vec::new();
     let mut tasks: JoinSet<(String, Option<u64>)> = JoinSet::new();
     // An attempt's result: its message is next due at `next`, or gone.
@@ -387,23 +437,36 @@ pub(crate) async fn run(shared: Arc<Shared>, q: Arc<QueueConfig>, mut shutdown: 
                 settle(&mut busy, done);
             }
         }
-        if let Some(at) = next_rescan
-            && Instant::now() >= at
-        {
-            match tokio::task::block_in_place(|| {
-                shared
-                    .schedule
-                    .pick_up(&shared.spool, &mut unreadable, &mut corrupt)
-            }) {
+        let rescan = next_rescan.is_some_and(|at| Instant::now() >= at);
+        let recheck = next_recheck.is_some_and(|at| Instant::now() >= at);
+        if rescan || recheck {
+            let found = tokio::task::block_in_place(|| {
+                if rescan {
+                    shared
+                        .schedule
+                        .pick_up(&shared.spool, &mut unreadable, &mut corrupt)
+                } else {
+                    Ok(shared
+                        .schedule
+                        .recheck(&shared.spool, &mut unreadable, &mut corrupt))
+                }
+            });
+            match found {
                 Ok(0) => {}
                 Ok(added) => tracing::info!(added, "new messages found in the queue directory"),
                 Err(e) => tracing::error!(error = %e, "listing the queue directory"),
             }
-            // One left queued is found again at the next listing.
+            // One left queued is read again a minute later (or at the next
+            // listing).
             for id in corrupt.drain(..) {
-                tokio::task::block_in_place(|| quarantine(&shared, &id, DAMAGED));
+                if !tokio::task::block_in_place(|| quarantine(&shared, &id, DAMAGED)) {
+                    unreadable.insert(id);
+                }
             }
-            next_rescan = q.rescan.and_then(|every| Instant::now().checked_add(every));
+            if rescan {
+                next_rescan = q.rescan.and_then(|every| Instant::now().checked_add(every));
+            }
+            next_recheck = tokio::task::block_in_place(|| recheck_at(&shared.spool, &unreadable));
         }
         let now = unix_now();
         for id in shared
@@ -661,16 +724,23 @@ fn delay_report(
     finish_pending_report(shared, q, id, env, path);
 }
 
+/// How much of a queued message is read for a report that quotes its
+/// header section.
+const HEAD_LIMIT: usize = 256 * 1024;
+
 /// The queued message: whole (for RET=FULL), else its start, enough for
-/// the header section (the usual report quotes only the header).
-fn head_of(path: &std::path::Path, whole: bool) -> Vec<u8> {
+/// the header section (the usual report quotes only the header), and
+/// whether that start is all of it (false when it was cut at [`HEAD_LIMIT`]).
+fn head_of(path: &std::path::Path, whole: bool) -> (Vec<u8>, bool) {
     use std::io::Read;
     let mut head = Vec::new();
     if let Ok(f) = std::fs::File::open(path) {
-        let limit = if whole { u64::MAX } else { 256 * 1024 };
+        let limit = if whole { u64::MAX } else { HEAD_LIMIT as u64 + 1 };
         let _ = f.take(limit).read_to_end(&mut head);
     }
-    head
+    let all = whole || head.len() <= HEAD_LIMIT;
+    head.truncate(if whole { head.len() } else { HEAD_LIMIT });
+    (head, all)
 }
 
 /// The largest message a failure report returns whole (RET=FULL, RFC 3461
@@ -793,11 +863,12 @@ fn finish_pending_report(
         let full = env.ret == Some(Ret::Full)
             && lines.iter().any(|l| l.action == dsn::Action::Failed)
             && returnable(shared, path);
-        let original = head_of(path, full);
+        let (original, all) = head_of(path, full);
         let cx = dsn::Context {
             hostname: &shared.hostname,
             env,
             original: &original,
+            cut: !all,
             full,
             retry_until: delay.then(|| env.created.saturating_add(q.schedule.give_up.as_secs())),
             now: at,

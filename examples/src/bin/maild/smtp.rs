@@ -942,6 +942,9 @@ impl Conversation {
             hostname: &self.shared.hostname,
             env: &env,
             original: head,
+            // Kept up to `HEAD_MAX` bytes: a header section that fills them
+            // without its end went on past them.
+            cut: head.len() >= HEAD_MAX,
             full: false,
             retry_until: None,
             now,
