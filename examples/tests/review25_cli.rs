@@ -13,10 +13,9 @@ use std::time::Duration;
 mod common;
 use common::*;
 
-/// Runs `program` with `args` in `cwd`, which must fail at start: exit
-/// status 1 and one line on stderr, no panic (status 101) or backtrace.
-/// Returns that line.
-fn start_fails(program: &str, args: &[&str], cwd: &Path) -> String {
+/// Runs `program` with `args` in `cwd` until it exits (it must, within
+/// [`WAIT`]): its exit code and stderr.
+fn run_to_exit(program: &str, args: &[&str], cwd: &Path) -> (Option<i32>, String) {
     let mut child = Command::new(program)
         .args(args)
         .current_dir(cwd)
@@ -34,20 +33,58 @@ fn start_fails(program: &str, args: &[&str], cwd: &Path) -> String {
         }
         if std::time::Instant::now() > end {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("{program} {args:?} still running: it should have refused to start");
         }
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    (status.code(), err)
+}
+
+/// Runs `program` with `args` in `cwd`, which must fail at start: exit
+/// status 1 and one line on stderr, no panic (status 101) or backtrace.
+/// Returns that line.
+fn start_fails(program: &str, args: &[&str], cwd: &Path) -> String {
+    let (code, err) = run_to_exit(program, args, cwd);
     assert_eq!(
-        status.code(),
+        code,
         Some(1),
-        "{program} {args:?}: {status:?}, stderr: {err}"
+        "{program} {args:?}: status {code:?}, stderr: {err}"
     );
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 1, "{program} {args:?}: not one line: {err}");
     lines[0].to_owned()
+}
+
+/// Runs `program` with `args` in `cwd`, which clap must refuse before
+/// anything starts (status 2); returns its error line (the first).
+fn clap_refuses(program: &str, args: &[&str], cwd: &Path) -> String {
+    let (code, err) = run_to_exit(program, args, cwd);
+    assert_eq!(
+        code,
+        Some(2),
+        "{program} {args:?}: status {code:?}, stderr: {err}"
+    );
+    err.lines().next().unwrap_or_default().to_owned()
+}
+
+/// The `--help` text of one flag: from its line to the next flag's.
+fn flag_help(help: &str, flag: &str) -> String {
+    let mut lines = help.lines().skip_while(|l| {
+        !l.trim_start()
+            .split([' ', ','])
+            .any(|w| w == flag || w.starts_with(&format!("{flag}=")))
+    });
+    let first = lines.next().unwrap_or_else(|| panic!("{flag} not in --help"));
+    let rest: Vec<&str> = lines.take_while(|l| !l.trim_start().starts_with('-')).collect();
+    // One string, as a terminal shows it unwrapped.
+    std::iter::once(first)
+        .chain(rest)
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `--help` of `program`, which must succeed.
@@ -330,5 +367,85 @@ fn a_port_in_use_is_one_line() {
         &dir,
     );
     assert!(line.starts_with(&format!("ftpd: listen {addr}: ")), "{line}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Listener flags that keep maild off every port (a maild that wrongly
+/// starts binds nothing another test uses).
+const MAILD_NO_LISTENERS: [&str; 12] = [
+    "--smtp-listen",
+    "off",
+    "--submission-listen",
+    "off",
+    "--submissions-listen",
+    "off",
+    "--pop3-listen",
+    "off",
+    "--pop3s-listen",
+    "off",
+    "--lmtp-listen",
+    "off",
+];
+
+// maild raised 0 to 1 without a word for --max-recipients and
+// --max-connections, and to 1 s for --smtp-timeout, --pop3-timeout,
+// --connect-timeout and --data-block-timeout; ftpd the same for
+// --idle-timeout, --transfer-timeout, --max-sessions and
+// --max-login-failures. A value the program does not honour is now refused
+// at start, and --help gives each minimum.
+#[test]
+fn limits_below_their_minimum_are_refused_at_start() {
+    let dir = temp_dir("r25-min");
+    for flag in [
+        "--max-recipients",
+        "--max-connections",
+        "--smtp-timeout",
+        "--pop3-timeout",
+        "--connect-timeout",
+        "--data-block-timeout",
+    ] {
+        let mut args = vec!["--data-dir", "data", flag, "0"];
+        args.extend(MAILD_NO_LISTENERS);
+        let line = clap_refuses(env!("CARGO_BIN_EXE_maild"), &args, &dir);
+        assert!(
+            line.starts_with(&format!("error: invalid value '0' for '{flag} ")),
+            "{line}"
+        );
+    }
+    let maild = help(env!("CARGO_BIN_EXE_maild"));
+    for flag in ["--max-recipients", "--max-connections"] {
+        let text = flag_help(&maild, flag);
+        assert!(text.contains("at least 1"), "{text}");
+    }
+    for flag in [
+        "--smtp-timeout",
+        "--pop3-timeout",
+        "--connect-timeout",
+        "--data-block-timeout",
+    ] {
+        let text = flag_help(&maild, flag);
+        assert!(text.contains("at least 1s"), "{text}");
+    }
+    // RFC 5321 4.5.3.1.8: a server must accept at least 100 recipients.
+    let text = flag_help(&maild, "--max-recipients");
+    assert!(text.contains("RFC 5321 4.5.3.1.8"), "{text}");
+    for flag in [
+        "--idle-timeout",
+        "--transfer-timeout",
+        "--max-sessions",
+        "--max-login-failures",
+    ] {
+        let line = clap_refuses(
+            env!("CARGO_BIN_EXE_ftpd"),
+            &["--root", "root", "--listen", "127.0.0.1:0", "--no-tls", flag, "0"],
+            &dir,
+        );
+        assert!(
+            line.starts_with(&format!("error: invalid value '0' for '{flag} ")),
+            "{line}"
+        );
+        let text = flag_help(&help(env!("CARGO_BIN_EXE_ftpd")), flag);
+        assert!(text.contains("at least 1"), "{text}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
