@@ -449,3 +449,22 @@ fn limits_below_their_minimum_are_refused_at_start() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// `maild --relay-ca FILE` without --relay-host was accepted and ignored: the
+// queue runner uses those trust anchors only for a smart host, never for
+// MX hosts (contacted with opportunistic TLS, RFC 7435). It is now refused
+// at start, as --relay-auth already was.
+#[test]
+fn maild_refuses_relay_ca_without_relay_host() {
+    let dir = temp_dir("r25-relayca-alone");
+    let mut args = vec!["--data-dir", "data", "--relay-ca", "ca.pem"];
+    args.extend(MAILD_NO_LISTENERS);
+    let line = clap_refuses(env!("CARGO_BIN_EXE_maild"), &args, &dir);
+    assert!(
+        line.starts_with("error: the following required arguments were not provided"),
+        "{line}"
+    );
+    let (_, err) = run_to_exit(env!("CARGO_BIN_EXE_maild"), &args, &dir);
+    assert!(err.contains("--relay-host"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -202,8 +202,9 @@ struct Args {
     #[arg(long, value_parser = parse_host_port)]
     relay_host: Option<(String, u16)>,
     /// Extra trust anchors (PEM file) for verifying the --relay-host
-    /// certificate, besides the web PKI roots.
-    #[arg(long, value_name = "FILE")]
+    /// certificate, besides the web PKI roots. Only with --relay-host: MX
+    /// hosts are not verified (see --relay-insecure).
+    #[arg(long, value_name = "FILE", requires = "relay_host")]
     relay_ca: Option<PathBuf>,
     /// Do not require or verify TLS to the --relay-host (opportunistic
     /// STARTTLS, any certificate). MX hosts are always contacted that way
