@@ -468,3 +468,27 @@ fn maild_refuses_relay_ca_without_relay_host() {
     assert!(err.contains("--relay-host"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// With a --cert that cannot be read, maild created the data directory, the
+// demo account and its password file, and only then stopped. The
+// certificate and key are now read first: a mistyped path leaves nothing.
+#[test]
+fn maild_reads_its_certificate_before_it_creates_anything() {
+    let dir = temp_dir("r25-badcert");
+    let mut args = vec![
+        "--data-dir",
+        "data",
+        "--cert",
+        "missing-cert.pem",
+        "--key",
+        "missing-key.pem",
+    ];
+    args.extend(MAILD_NO_LISTENERS);
+    let line = start_fails(env!("CARGO_BIN_EXE_maild"), &args, &dir);
+    assert!(line.starts_with("maild: TLS certificate: "), "{line}");
+    assert!(
+        !dir.join("data").exists(),
+        "the data directory was created: {line}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

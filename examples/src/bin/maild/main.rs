@@ -383,13 +383,37 @@ fn setup_accounts(args: &Args) -> Result<Accounts, String> {
 
 async fn run(args: Args) -> Result<(), String> {
     let data = args.data_dir.clone();
-    examples::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
     let hostname = args.hostname.clone().unwrap_or_else(system_hostname);
     // It names the server in greetings and is the domain of MAILER-DAEMON in
     // reports, which needs one (RFC 5322 section 3.4.1).
     if hostname.trim().is_empty() {
         return Err("--hostname must not be empty".into());
     }
+    // A given --cert and --key are read (and must make a TLS server) before
+    // anything is created: a mistyped path leaves no data directory or demo
+    // account behind.
+    let given = match (&args.cert, &args.key) {
+        (Some(c), Some(k)) => {
+            let identity = examples::tls::load_pem(c, k).map_err(|e| format!("TLS certificate: {e}"))?;
+            Some(examples::tls::acceptor(identity).map_err(|e| format!("TLS: {e}"))?)
+        }
+        _ => None,
+    };
+    examples::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let acceptor = match given {
+        Some(acceptor) => acceptor,
+        None => examples::tls::load_or_create_self_signed(
+            &data.join("tls"),
+            &[
+                hostname.clone(),
+                "localhost".into(),
+                "127.0.0.1".into(),
+                "::1".into(),
+            ],
+        )
+        .map_err(|e| format!("TLS certificate: {e}"))
+        .and_then(|identity| examples::tls::acceptor(identity).map_err(|e| format!("TLS: {e}")))?,
+    };
     let accounts = setup_accounts(&args)?;
     let store = LocalStore::new(data.join("mail")).map_err(|e| format!("mailboxes: {e}"))?;
     let cleaned = store.clean_tmp();
@@ -400,20 +424,6 @@ async fn run(args: Args) -> Result<(), String> {
     let schedule = queue::Schedule::load(&spool).map_err(|e| format!("queue: {e}"))?;
     let queued = schedule.len();
     tracing::info!(queued, stale_tmp_removed = cleaned, "recovered state");
-    let identity = match (&args.cert, &args.key) {
-        (Some(c), Some(k)) => examples::tls::load_pem(c, k),
-        _ => examples::tls::load_or_create_self_signed(
-            &data.join("tls"),
-            &[
-                hostname.clone(),
-                "localhost".into(),
-                "127.0.0.1".into(),
-                "::1".into(),
-            ],
-        ),
-    }
-    .map_err(|e| format!("TLS certificate: {e}"))?;
-    let acceptor = examples::tls::acceptor(identity).map_err(|e| format!("TLS: {e}"))?;
     let smtp_limits = smtp_proto::Limits {
         message_size: args.max_message_size,
         recipients: args.max_recipients,
