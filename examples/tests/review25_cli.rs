@@ -492,3 +492,60 @@ fn maild_reads_its_certificate_before_it_creates_anything() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// pop3-fetch said "committing to the Maildir: Invalid cross-device link
+// (os error 18)" (or "Permission denied") without naming the Maildir. Here
+// its new/ is a link to another file system, so the rename from tmp/ fails.
+#[tokio::test]
+async fn pop3_fetch_names_the_maildir_it_cannot_write() {
+    let elsewhere = temp_dir_in_memory("r25-fetch-new");
+    let dir = temp_dir("r25-fetch");
+    let same_fs = |a: &Path, b: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(a).unwrap().dev() == std::fs::metadata(b).unwrap().dev()
+    };
+    if same_fs(&elsewhere, &dir) {
+        eprintln!("skipped: no second file system for a failing rename");
+        return;
+    }
+    let m = Maild::start(
+        &dir.join("data"),
+        free_port(),
+        &["--user", "alice@example.test:wonderland"],
+    );
+    place(&m, &[("new/1.eml", "Subject: hi\r\n\r\nbody\r\n")]);
+    let mail = dir.join("Mail");
+    for sub in ["tmp", "cur"] {
+        std::fs::create_dir_all(mail.join(sub)).unwrap();
+    }
+    std::os::unix::fs::symlink(&elsewhere, mail.join("new")).unwrap();
+    let port = m.port("pop3s").to_string();
+    let line = start_fails(
+        env!("CARGO_BIN_EXE_pop3-fetch"),
+        &[
+            "--port",
+            &port,
+            "--implicit-tls",
+            "--insecure",
+            "--user",
+            "alice@example.test",
+            "--password",
+            "wonderland",
+            "--quiet",
+            "--maildir",
+            mail.to_str().unwrap(),
+        ],
+        &dir,
+    );
+    assert!(
+        line.starts_with("pop3-fetch: committing to the Maildir"),
+        "{line}"
+    );
+    assert!(
+        line.contains(mail.to_str().unwrap()),
+        "the Maildir is not named: {line}"
+    );
+    drop(m);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&elsewhere);
+}

@@ -182,7 +182,7 @@ impl Fetcher {
             return Err("the server sent a message far larger than it listed; stopped".into());
         }
         d.write_all(chunk)
-            .map_err(|e| format!("writing to the Maildir: {e}"))?;
+            .map_err(|e| format!("writing to the Maildir {}: {e}", self.maildir.path().display()))?;
         self.bar.inc(chunk.len() as u64);
         Ok(())
     }
@@ -191,7 +191,7 @@ impl Fetcher {
         let (d, uid, _) = self.current.take().ok_or("message end outside a message")?;
         let size = d.size();
         d.commit()
-            .map_err(|e| format!("committing to the Maildir: {e}"))?;
+            .map_err(|e| format!("committing to the Maildir {}: {e}", self.maildir.path().display()))?;
         if let (Some(f), Some(uid)) = (self.state.as_mut(), uid) {
             f.write_all(&uid)
                 .and_then(|()| f.write_all(b"\n"))
