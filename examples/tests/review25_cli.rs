@@ -549,3 +549,56 @@ async fn pop3_fetch_names_the_maildir_it_cannot_write() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&elsewhere);
 }
+
+// smtp-send, pop3-fetch and ftp read --ca-file only once TLS was about to
+// start: with a mistyped path and a server that was down, the user was
+// told about the connection, fixed that, and only then learnt of the file.
+// It is now read before connecting.
+#[test]
+fn clients_read_the_ca_file_before_they_connect() {
+    let dir = temp_dir("r25-cafile");
+    let port = free_port().to_string();
+    let url = format!("ftp://127.0.0.1:{port}/");
+    let runs: [(&str, Vec<&str>); 3] = [
+        (
+            env!("CARGO_BIN_EXE_smtp-send"),
+            vec![
+                "--port",
+                &port,
+                "--ca-file",
+                "missing.pem",
+                "--from",
+                "a@b.test",
+                "--to",
+                "c@d.test",
+            ],
+        ),
+        (
+            env!("CARGO_BIN_EXE_pop3-fetch"),
+            vec![
+                "--port",
+                &port,
+                "--ca-file",
+                "missing.pem",
+                "--user",
+                "u",
+                "--password",
+                "p",
+                "--maildir",
+                "Mail",
+            ],
+        ),
+        (
+            env!("CARGO_BIN_EXE_ftp"),
+            vec!["--ca-file", "missing.pem", &url, "ls"],
+        ),
+    ];
+    for (program, args) in runs {
+        let line = start_fails(program, &args, &dir);
+        assert!(
+            line.contains("--ca-file: missing.pem: No such file or directory"),
+            "{program}: {line}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

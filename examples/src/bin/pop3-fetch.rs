@@ -219,6 +219,10 @@ fn read_password(args: &Args) -> Result<String> {
 
 async fn fetch(args: &Args, f: &mut Fetcher) -> Result<()> {
     let timeout = Duration::from_secs(args.timeout.max(1));
+    // Read before connecting: a bad --ca-file is reported even when the
+    // server is down.
+    let connector = examples::tls::connector(args.insecure, args.ca_file.as_deref())
+        .map_err(|e| format!("--ca-file: {e}"))?;
     let addr = tokio::net::lookup_host((args.server.as_str(), args.port))
         .await
         .map_err(|e| format!("{}: {e}", args.server))?
@@ -229,8 +233,6 @@ async fn fetch(args: &Args, f: &mut Fetcher) -> Result<()> {
         .map_err(|_| format!("connecting to {addr} timed out"))?
         .map_err(|e| format!("connecting to {addr}: {e}"))?;
     let _ = tcp.set_nodelay(true);
-    let connector =
-        examples::tls::connector(args.insecure, args.ca_file.as_deref()).map_err(|e| e.to_string())?;
     let tls_name = args.tls_name.clone().unwrap_or_else(|| args.server.clone());
     let mut conn = Conn::Plain(tcp);
     if args.implicit_tls {
