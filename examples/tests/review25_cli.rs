@@ -13,10 +13,9 @@ use std::time::Duration;
 mod common;
 use common::*;
 
-/// Runs `program` with `args` in `cwd`, which must fail at start: exit
-/// status 1 and one line on stderr, no panic (status 101) or backtrace.
-/// Returns that line.
-fn start_fails(program: &str, args: &[&str], cwd: &Path) -> String {
+/// Runs `program` with `args` in `cwd` until it exits (it must, within
+/// [`WAIT`]): its exit code and stderr.
+fn run_to_exit(program: &str, args: &[&str], cwd: &Path) -> (Option<i32>, String) {
     let mut child = Command::new(program)
         .args(args)
         .current_dir(cwd)
@@ -34,20 +33,58 @@ fn start_fails(program: &str, args: &[&str], cwd: &Path) -> String {
         }
         if std::time::Instant::now() > end {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("{program} {args:?} still running: it should have refused to start");
         }
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    (status.code(), err)
+}
+
+/// Runs `program` with `args` in `cwd`, which must fail at start: exit
+/// status 1 and one line on stderr, no panic (status 101) or backtrace.
+/// Returns that line.
+fn start_fails(program: &str, args: &[&str], cwd: &Path) -> String {
+    let (code, err) = run_to_exit(program, args, cwd);
     assert_eq!(
-        status.code(),
+        code,
         Some(1),
-        "{program} {args:?}: {status:?}, stderr: {err}"
+        "{program} {args:?}: status {code:?}, stderr: {err}"
     );
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 1, "{program} {args:?}: not one line: {err}");
     lines[0].to_owned()
+}
+
+/// Runs `program` with `args` in `cwd`, which clap must refuse before
+/// anything starts (status 2); returns its error line (the first).
+fn clap_refuses(program: &str, args: &[&str], cwd: &Path) -> String {
+    let (code, err) = run_to_exit(program, args, cwd);
+    assert_eq!(
+        code,
+        Some(2),
+        "{program} {args:?}: status {code:?}, stderr: {err}"
+    );
+    err.lines().next().unwrap_or_default().to_owned()
+}
+
+/// The `--help` text of one flag: from its line to the next flag's.
+fn flag_help(help: &str, flag: &str) -> String {
+    let mut lines = help.lines().skip_while(|l| {
+        !l.trim_start()
+            .split([' ', ','])
+            .any(|w| w == flag || w.starts_with(&format!("{flag}=")))
+    });
+    let first = lines.next().unwrap_or_else(|| panic!("{flag} not in --help"));
+    let rest: Vec<&str> = lines.take_while(|l| !l.trim_start().starts_with('-')).collect();
+    // One string, as a terminal shows it unwrapped.
+    std::iter::once(first)
+        .chain(rest)
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `--help` of `program`, which must succeed.
@@ -330,5 +367,238 @@ fn a_port_in_use_is_one_line() {
         &dir,
     );
     assert!(line.starts_with(&format!("ftpd: listen {addr}: ")), "{line}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Listener flags that keep maild off every port (a maild that wrongly
+/// starts binds nothing another test uses).
+const MAILD_NO_LISTENERS: [&str; 12] = [
+    "--smtp-listen",
+    "off",
+    "--submission-listen",
+    "off",
+    "--submissions-listen",
+    "off",
+    "--pop3-listen",
+    "off",
+    "--pop3s-listen",
+    "off",
+    "--lmtp-listen",
+    "off",
+];
+
+// maild raised 0 to 1 without a word for --max-recipients and
+// --max-connections, and to 1 s for --smtp-timeout, --pop3-timeout,
+// --connect-timeout and --data-block-timeout; ftpd the same for
+// --idle-timeout, --transfer-timeout, --max-sessions and
+// --max-login-failures. A value the program does not honour is now refused
+// at start, and --help gives each minimum.
+#[test]
+fn limits_below_their_minimum_are_refused_at_start() {
+    let dir = temp_dir("r25-min");
+    for flag in [
+        "--max-recipients",
+        "--max-connections",
+        "--smtp-timeout",
+        "--pop3-timeout",
+        "--connect-timeout",
+        "--data-block-timeout",
+    ] {
+        let mut args = vec!["--data-dir", "data", flag, "0"];
+        args.extend(MAILD_NO_LISTENERS);
+        let line = clap_refuses(env!("CARGO_BIN_EXE_maild"), &args, &dir);
+        assert!(
+            line.starts_with(&format!("error: invalid value '0' for '{flag} ")),
+            "{line}"
+        );
+    }
+    let maild = help(env!("CARGO_BIN_EXE_maild"));
+    for flag in ["--max-recipients", "--max-connections"] {
+        let text = flag_help(&maild, flag);
+        assert!(text.contains("at least 1"), "{text}");
+    }
+    for flag in [
+        "--smtp-timeout",
+        "--pop3-timeout",
+        "--connect-timeout",
+        "--data-block-timeout",
+    ] {
+        let text = flag_help(&maild, flag);
+        assert!(text.contains("at least 1s"), "{text}");
+    }
+    // RFC 5321 4.5.3.1.8: a server must accept at least 100 recipients.
+    let text = flag_help(&maild, "--max-recipients");
+    assert!(text.contains("RFC 5321 4.5.3.1.8"), "{text}");
+    for flag in [
+        "--idle-timeout",
+        "--transfer-timeout",
+        "--max-sessions",
+        "--max-login-failures",
+    ] {
+        let line = clap_refuses(
+            env!("CARGO_BIN_EXE_ftpd"),
+            &["--root", "root", "--listen", "127.0.0.1:0", "--no-tls", flag, "0"],
+            &dir,
+        );
+        assert!(
+            line.starts_with(&format!("error: invalid value '0' for '{flag} ")),
+            "{line}"
+        );
+        let text = flag_help(&help(env!("CARGO_BIN_EXE_ftpd")), flag);
+        assert!(text.contains("at least 1"), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// `maild --relay-ca FILE` without --relay-host was accepted and ignored: the
+// queue runner uses those trust anchors only for a smart host, never for
+// MX hosts (contacted with opportunistic TLS, RFC 7435). It is now refused
+// at start, as --relay-auth already was.
+#[test]
+fn maild_refuses_relay_ca_without_relay_host() {
+    let dir = temp_dir("r25-relayca-alone");
+    let mut args = vec!["--data-dir", "data", "--relay-ca", "ca.pem"];
+    args.extend(MAILD_NO_LISTENERS);
+    let line = clap_refuses(env!("CARGO_BIN_EXE_maild"), &args, &dir);
+    assert!(
+        line.starts_with("error: the following required arguments were not provided"),
+        "{line}"
+    );
+    let (_, err) = run_to_exit(env!("CARGO_BIN_EXE_maild"), &args, &dir);
+    assert!(err.contains("--relay-host"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// With a --cert that cannot be read, maild created the data directory, the
+// demo account and its password file, and only then stopped. The
+// certificate and key are now read first: a mistyped path leaves nothing.
+#[test]
+fn maild_reads_its_certificate_before_it_creates_anything() {
+    let dir = temp_dir("r25-badcert");
+    let mut args = vec![
+        "--data-dir",
+        "data",
+        "--cert",
+        "missing-cert.pem",
+        "--key",
+        "missing-key.pem",
+    ];
+    args.extend(MAILD_NO_LISTENERS);
+    let line = start_fails(env!("CARGO_BIN_EXE_maild"), &args, &dir);
+    assert!(line.starts_with("maild: TLS certificate: "), "{line}");
+    assert!(
+        !dir.join("data").exists(),
+        "the data directory was created: {line}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// pop3-fetch said "committing to the Maildir: Invalid cross-device link
+// (os error 18)" (or "Permission denied") without naming the Maildir. Here
+// its new/ is a link to another file system, so the rename from tmp/ fails.
+#[tokio::test]
+async fn pop3_fetch_names_the_maildir_it_cannot_write() {
+    let elsewhere = temp_dir_in_memory("r25-fetch-new");
+    let dir = temp_dir("r25-fetch");
+    let same_fs = |a: &Path, b: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(a).unwrap().dev() == std::fs::metadata(b).unwrap().dev()
+    };
+    if same_fs(&elsewhere, &dir) {
+        eprintln!("skipped: no second file system for a failing rename");
+        return;
+    }
+    let m = Maild::start(
+        &dir.join("data"),
+        free_port(),
+        &["--user", "alice@example.test:wonderland"],
+    );
+    place(&m, &[("new/1.eml", "Subject: hi\r\n\r\nbody\r\n")]);
+    let mail = dir.join("Mail");
+    for sub in ["tmp", "cur"] {
+        std::fs::create_dir_all(mail.join(sub)).unwrap();
+    }
+    std::os::unix::fs::symlink(&elsewhere, mail.join("new")).unwrap();
+    let port = m.port("pop3s").to_string();
+    let line = start_fails(
+        env!("CARGO_BIN_EXE_pop3-fetch"),
+        &[
+            "--port",
+            &port,
+            "--implicit-tls",
+            "--insecure",
+            "--user",
+            "alice@example.test",
+            "--password",
+            "wonderland",
+            "--quiet",
+            "--maildir",
+            mail.to_str().unwrap(),
+        ],
+        &dir,
+    );
+    assert!(
+        line.starts_with("pop3-fetch: committing to the Maildir"),
+        "{line}"
+    );
+    assert!(
+        line.contains(mail.to_str().unwrap()),
+        "the Maildir is not named: {line}"
+    );
+    drop(m);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&elsewhere);
+}
+
+// smtp-send, pop3-fetch and ftp read --ca-file only once TLS was about to
+// start: with a mistyped path and a server that was down, the user was
+// told about the connection, fixed that, and only then learnt of the file.
+// It is now read before connecting.
+#[test]
+fn clients_read_the_ca_file_before_they_connect() {
+    let dir = temp_dir("r25-cafile");
+    let port = free_port().to_string();
+    let url = format!("ftp://127.0.0.1:{port}/");
+    let runs: [(&str, Vec<&str>); 3] = [
+        (
+            env!("CARGO_BIN_EXE_smtp-send"),
+            vec![
+                "--port",
+                &port,
+                "--ca-file",
+                "missing.pem",
+                "--from",
+                "a@b.test",
+                "--to",
+                "c@d.test",
+            ],
+        ),
+        (
+            env!("CARGO_BIN_EXE_pop3-fetch"),
+            vec![
+                "--port",
+                &port,
+                "--ca-file",
+                "missing.pem",
+                "--user",
+                "u",
+                "--password",
+                "p",
+                "--maildir",
+                "Mail",
+            ],
+        ),
+        (
+            env!("CARGO_BIN_EXE_ftp"),
+            vec!["--ca-file", "missing.pem", &url, "ls"],
+        ),
+    ];
+    for (program, args) in runs {
+        let line = start_fails(program, &args, &dir);
+        assert!(
+            line.contains("--ca-file: missing.pem: No such file or directory"),
+            "{program}: {line}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

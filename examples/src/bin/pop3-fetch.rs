@@ -182,7 +182,7 @@ impl Fetcher {
             return Err("the server sent a message far larger than it listed; stopped".into());
         }
         d.write_all(chunk)
-            .map_err(|e| format!("writing to the Maildir: {e}"))?;
+            .map_err(|e| format!("writing to the Maildir {}: {e}", self.maildir.path().display()))?;
         self.bar.inc(chunk.len() as u64);
         Ok(())
     }
@@ -191,7 +191,7 @@ impl Fetcher {
         let (d, uid, _) = self.current.take().ok_or("message end outside a message")?;
         let size = d.size();
         d.commit()
-            .map_err(|e| format!("committing to the Maildir: {e}"))?;
+            .map_err(|e| format!("committing to the Maildir {}: {e}", self.maildir.path().display()))?;
         if let (Some(f), Some(uid)) = (self.state.as_mut(), uid) {
             f.write_all(&uid)
                 .and_then(|()| f.write_all(b"\n"))
@@ -219,6 +219,10 @@ fn read_password(args: &Args) -> Result<String> {
 
 async fn fetch(args: &Args, f: &mut Fetcher) -> Result<()> {
     let timeout = Duration::from_secs(args.timeout.max(1));
+    // Read before connecting: a bad --ca-file is reported even when the
+    // server is down.
+    let connector = examples::tls::connector(args.insecure, args.ca_file.as_deref())
+        .map_err(|e| format!("--ca-file: {e}"))?;
     let addr = tokio::net::lookup_host((args.server.as_str(), args.port))
         .await
         .map_err(|e| format!("{}: {e}", args.server))?
@@ -229,8 +233,6 @@ async fn fetch(args: &Args, f: &mut Fetcher) -> Result<()> {
         .map_err(|_| format!("connecting to {addr} timed out"))?
         .map_err(|e| format!("connecting to {addr}: {e}"))?;
     let _ = tcp.set_nodelay(true);
-    let connector =
-        examples::tls::connector(args.insecure, args.ca_file.as_deref()).map_err(|e| e.to_string())?;
     let tls_name = args.tls_name.clone().unwrap_or_else(|| args.server.clone());
     let mut conn = Conn::Plain(tcp);
     if args.implicit_tls {

@@ -375,6 +375,10 @@ async fn submit(
     password: Option<String>,
 ) -> Result<Outcome> {
     let timeout = Duration::from_secs(args.timeout.max(1));
+    // Read before connecting: a bad --ca-file is reported even when the
+    // server is down.
+    let connector = examples::tls::connector(args.insecure, args.ca_file.as_deref())
+        .map_err(|e| format!("--ca-file: {e}"))?;
     let addr = tokio::net::lookup_host((args.server.as_str(), args.port))
         .await
         .map_err(|e| format!("{}: {e}", args.server))?
@@ -385,8 +389,6 @@ async fn submit(
         .map_err(|_| format!("connecting to {addr} timed out"))?
         .map_err(|e| format!("connecting to {addr}: {e}"))?;
     let _ = tcp.set_nodelay(true);
-    let connector =
-        examples::tls::connector(args.insecure, args.ca_file.as_deref()).map_err(|e| e.to_string())?;
     let tls_name = args.tls_name.clone().unwrap_or_else(|| args.server.clone());
     let mut conn = Conn::Plain(tcp);
     if args.implicit_tls {

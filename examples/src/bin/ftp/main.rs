@@ -247,6 +247,16 @@ enum DataJob {
 
 impl Client {
     async fn connect(args: &Args, u: &url::FtpUrl) -> Result<Client> {
+        // Read before connecting: a bad --ca-file is reported even when the
+        // server is down.
+        let connector = if args.no_tls {
+            None
+        } else {
+            Some(
+                examples::tls::connector(args.insecure, args.ca_file.as_deref())
+                    .map_err(|e| format!("--ca-file: {e}"))?,
+            )
+        };
         let addr = tokio::net::lookup_host((u.host.as_str(), u.port))
             .await
             .map_err(err)?
@@ -263,11 +273,6 @@ impl Client {
             ClientTls::Never
         } else {
             ClientTls::IfOffered
-        };
-        let connector = if args.no_tls {
-            None
-        } else {
-            Some(examples::tls::connector(args.insecure, args.ca_file.as_deref()).map_err(err)?)
         };
         let config = ClientConfig {
             user: u.user.clone().unwrap_or_else(|| "anonymous".into()).into_bytes(),

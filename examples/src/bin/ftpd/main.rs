@@ -71,20 +71,22 @@ struct Args {
     /// must also resume the control connection's TLS session.
     #[arg(long)]
     require_tls: bool,
-    /// Idle seconds before a control connection is closed with 421.
-    #[arg(long, default_value_t = 300)]
+    /// Idle seconds before a control connection is closed with 421, at
+    /// least 1.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
     idle_timeout: u64,
-    /// Seconds a data connection may stall (connect, each read or write).
-    #[arg(long, default_value_t = 60)]
+    /// Seconds a data connection may stall (connect, each read or write),
+    /// at least 1.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     transfer_timeout: u64,
-    /// Most simultaneous control connections; more get 421.
-    #[arg(long, default_value_t = 64)]
+    /// Most simultaneous control connections, at least 1; more get 421.
+    #[arg(long, default_value_t = 64, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     max_sessions: usize,
     /// Milliseconds before a 530 after a failed login.
     #[arg(long, default_value_t = 1000)]
     login_delay_ms: u64,
-    /// Failed logins after which the connection is closed.
-    #[arg(long, default_value_t = 3)]
+    /// Failed logins after which the connection is closed, at least 1.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     max_login_failures: u32,
     /// fsync each upload before renaming it over the real name, with write-back
     /// started every 32 MiB during the transfer. On by default so that a 226
@@ -202,9 +204,9 @@ async fn run(args: Args) -> Result<(), String> {
     };
     let limits = Limits {
         line: args.max_line,
-        idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
+        idle_timeout: Duration::from_secs(args.idle_timeout),
         failed_login_delay: Duration::from_millis(args.login_delay_ms),
-        failed_login_limit: args.max_login_failures.max(1),
+        failed_login_limit: args.max_login_failures,
         ..Limits::default()
     };
     let config = ServerConfig {
@@ -229,11 +231,11 @@ async fn run(args: Args) -> Result<(), String> {
         config,
         passive_ports: args.passive_ports.clone(),
         active_port: args.active_port.unwrap_or(first_port.saturating_sub(1)),
-        transfer_timeout: Duration::from_secs(args.transfer_timeout.max(1)),
+        transfer_timeout: Duration::from_secs(args.transfer_timeout),
         require_tls_reuse: args.require_tls,
         accept_tls_upload_eof: args.accept_tls_upload_eof,
     });
-    let limit = Arc::new(Semaphore::new(args.max_sessions.max(1)));
+    let limit = Arc::new(Semaphore::new(args.max_sessions));
     let (mut int, mut term) = examples::stop_signals().map_err(|e| format!("signal: {e}"))?;
     let mut tasks = tokio::task::JoinSet::new();
     for (addrs, implicit) in [(&args.listen, false), (&args.implicit_listen, true)] {

@@ -93,6 +93,16 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(n.saturating_mul(mult)))
 }
 
+/// As [`parse_duration`], for a timeout: at least one second (0 would end
+/// every session or attempt at once).
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!("{s:?}: must be at least 1s"));
+    }
+    Ok(d)
+}
+
 /// `file` or `filesystem` for --sync.
 fn parse_sync_mode(s: &str) -> Result<SyncMode, String> {
     match s {
@@ -169,17 +179,20 @@ struct Args {
     /// Largest message in bytes (announced with SIZE; larger ones get 552).
     #[arg(long, default_value_t = 35 * 1024 * 1024)]
     max_message_size: u64,
-    /// Most recipients per message (more get 452).
-    #[arg(long, default_value_t = 100)]
+    /// Most recipients per message (more get 452), at least 1. Below 100
+    /// breaks RFC 5321 4.5.3.1.8, which asks a server to accept 100.
+    #[arg(long, default_value_t = 100, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     max_recipients: usize,
-    /// Most simultaneous connections over all listeners (more get 421).
-    #[arg(long, default_value_t = 512)]
+    /// Most simultaneous connections over all listeners (more get 421), at
+    /// least 1.
+    #[arg(long, default_value_t = 512, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     max_connections: usize,
-    /// SMTP/LMTP idle and per-command timeout (RFC 5321 4.5.3.2.7: 5m).
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    /// SMTP/LMTP idle and per-command timeout (RFC 5321 4.5.3.2.7: 5m), at
+    /// least 1s.
+    #[arg(long, default_value = "5m", value_parser = parse_timeout)]
     smtp_timeout: Duration,
-    /// POP3 autologout timer (RFC 1939: at least 10m).
-    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    /// POP3 autologout timer (RFC 1939: at least 10m), at least 1s.
+    #[arg(long, default_value = "10m", value_parser = parse_timeout)]
     pop3_timeout: Duration,
     /// Delay before answering a failed login (slows password guessing), in ms.
     #[arg(long, default_value_t = 1000)]
@@ -189,8 +202,9 @@ struct Args {
     #[arg(long, value_parser = parse_host_port)]
     relay_host: Option<(String, u16)>,
     /// Extra trust anchors (PEM file) for verifying the --relay-host
-    /// certificate, besides the web PKI roots.
-    #[arg(long, value_name = "FILE")]
+    /// certificate, besides the web PKI roots. Only with --relay-host: MX
+    /// hosts are not verified (see --relay-insecure).
+    #[arg(long, value_name = "FILE", requires = "relay_host")]
     relay_ca: Option<PathBuf>,
     /// Do not require or verify TLS to the --relay-host (opportunistic
     /// STARTTLS, any certificate). MX hosts are always contacted that way
@@ -248,13 +262,14 @@ struct Args {
     /// thread of their own (see --sync), so one is often enough.
     #[arg(long, default_value_t = 0)]
     worker_threads: usize,
-    /// Timeout for connecting to a next hop and for TLS handshakes.
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    /// Timeout for connecting to a next hop and for TLS handshakes, at
+    /// least 1s.
+    #[arg(long, default_value = "30s", value_parser = parse_timeout)]
     connect_timeout: Duration,
     /// Relaying: how long one write to a next hop may take (RFC 5321
     /// 4.5.3.2.5, "Data block: 3 minutes"); a hop that stops reading then
-    /// fails the attempt, which is retried.
-    #[arg(long, default_value = "3m", value_parser = parse_duration)]
+    /// fails the attempt, which is retried; at least 1s.
+    #[arg(long, default_value = "3m", value_parser = parse_timeout)]
     data_block_timeout: Duration,
     /// How often the queue directory is listed for messages placed there
     /// while maild runs (by hand or by another process: write `<id>.msg`,
@@ -370,13 +385,37 @@ fn setup_accounts(args: &Args) -> Result<Accounts, String> {
 
 async fn run(args: Args) -> Result<(), String> {
     let data = args.data_dir.clone();
-    examples::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
     let hostname = args.hostname.clone().unwrap_or_else(system_hostname);
     // It names the server in greetings and is the domain of MAILER-DAEMON in
     // reports, which needs one (RFC 5322 section 3.4.1).
     if hostname.trim().is_empty() {
         return Err("--hostname must not be empty".into());
     }
+    // A given --cert and --key are read (and must make a TLS server) before
+    // anything is created: a mistyped path leaves no data directory or demo
+    // account behind.
+    let given = match (&args.cert, &args.key) {
+        (Some(c), Some(k)) => {
+            let identity = examples::tls::load_pem(c, k).map_err(|e| format!("TLS certificate: {e}"))?;
+            Some(examples::tls::acceptor(identity).map_err(|e| format!("TLS: {e}"))?)
+        }
+        _ => None,
+    };
+    examples::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let acceptor = match given {
+        Some(acceptor) => acceptor,
+        None => examples::tls::load_or_create_self_signed(
+            &data.join("tls"),
+            &[
+                hostname.clone(),
+                "localhost".into(),
+                "127.0.0.1".into(),
+                "::1".into(),
+            ],
+        )
+        .map_err(|e| format!("TLS certificate: {e}"))
+        .and_then(|identity| examples::tls::acceptor(identity).map_err(|e| format!("TLS: {e}")))?,
+    };
     let accounts = setup_accounts(&args)?;
     let store = LocalStore::new(data.join("mail")).map_err(|e| format!("mailboxes: {e}"))?;
     let cleaned = store.clean_tmp();
@@ -387,23 +426,9 @@ async fn run(args: Args) -> Result<(), String> {
     let schedule = queue::Schedule::load(&spool).map_err(|e| format!("queue: {e}"))?;
     let queued = schedule.len();
     tracing::info!(queued, stale_tmp_removed = cleaned, "recovered state");
-    let identity = match (&args.cert, &args.key) {
-        (Some(c), Some(k)) => examples::tls::load_pem(c, k),
-        _ => examples::tls::load_or_create_self_signed(
-            &data.join("tls"),
-            &[
-                hostname.clone(),
-                "localhost".into(),
-                "127.0.0.1".into(),
-                "::1".into(),
-            ],
-        ),
-    }
-    .map_err(|e| format!("TLS certificate: {e}"))?;
-    let acceptor = examples::tls::acceptor(identity).map_err(|e| format!("TLS: {e}"))?;
     let smtp_limits = smtp_proto::Limits {
         message_size: args.max_message_size,
-        recipients: args.max_recipients.max(1),
+        recipients: args.max_recipients,
         ..smtp_proto::Limits::default()
     };
     let shared = Arc::new(Shared {
@@ -416,10 +441,10 @@ async fn run(args: Args) -> Result<(), String> {
         schedule,
         acceptor: Some(acceptor),
         smtp_limits,
-        smtp_timeout: args.smtp_timeout.max(Duration::from_secs(1)),
-        pop3_timeout: args.pop3_timeout.max(Duration::from_secs(1)),
+        smtp_timeout: args.smtp_timeout,
+        pop3_timeout: args.pop3_timeout,
         login_delay: Duration::from_millis(args.login_delay_ms),
-        tls_timeout: args.connect_timeout.max(Duration::from_secs(1)),
+        tls_timeout: args.connect_timeout,
         allow_any_sender: args.allow_any_sender,
         allow_internal_relay: args.allow_internal_relay,
     });
@@ -445,7 +470,7 @@ async fn run(args: Args) -> Result<(), String> {
     };
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let limit = Arc::new(Semaphore::new(args.max_connections.max(1)));
+    let limit = Arc::new(Semaphore::new(args.max_connections));
     let mut listeners = tokio::task::JoinSet::new();
     let services = [
         ("smtp", args.smtp_listen, Service::Smtp(smtp::Kind::Mx)),
@@ -502,8 +527,8 @@ async fn run(args: Args) -> Result<(), String> {
             smtp_proto::TlsPolicy::Required
         },
         relay_auth,
-        data_block: args.data_block_timeout.max(Duration::from_secs(1)),
-        connect_timeout: args.connect_timeout.max(Duration::from_secs(1)),
+        data_block: args.data_block_timeout,
+        connect_timeout: args.connect_timeout,
         delay_warning: (!args.delay_warning.is_zero()).then_some(args.delay_warning),
         grace: args.shutdown_grace,
         allow_internal: args.allow_internal_relay,
@@ -640,6 +665,8 @@ mod tests {
         assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
         assert_eq!(parse_duration("5d").unwrap(), Duration::from_secs(432_000));
         assert!(parse_duration("5y").is_err());
+        assert!(parse_timeout("0s").is_err());
+        assert_eq!(parse_timeout("1").unwrap(), Duration::from_secs(1));
         assert_eq!(parse_host_port("mx.test").unwrap(), ("mx.test".into(), 25));
         assert_eq!(
             parse_host_port("127.0.0.1:2526").unwrap(),
