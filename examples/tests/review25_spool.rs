@@ -240,11 +240,7 @@ async fn a_crash_after_storing_a_report_does_not_send_it_twice() {
     .collect();
     let args = ["--user", "alice@a.test:wonderland"];
     let mut m = Maild::start_traced(&dir, 0, &args, Some(&trace));
-    let pid = m.traced.unwrap();
-    wait_for("maild killed as it removes the envelope", || {
-        !std::path::Path::new(&format!("/proc/{pid}")).exists()
-    })
-    .await;
+    wait_for("maild killed as it removes the envelope", || m.strace_exited()).await;
     assert_eq!(reports(&m).len(), 1, "stored before the crash");
     assert!(env.exists(), "the envelope is still there");
     m.kill();
@@ -439,11 +435,7 @@ async fn a_crash_after_storing_a_delay_report_does_not_send_it_twice() {
     // Nothing listens at the next hop: every attempt fails for now.
     let hop = free_port();
     let mut m = relay_in_traced(&dir, hop, &["--delay-warning", "1s"], Some(&trace));
-    let pid = m.traced.unwrap();
-    wait_for("maild killed as it stores the delay report", || {
-        !std::path::Path::new(&format!("/proc/{pid}")).exists()
-    })
-    .await;
+    wait_for("maild killed as it stores the delay report", || m.strace_exited()).await;
     assert_eq!(reports(&m).len(), 1, "stored before the crash");
     m.kill();
     let m = relay_in(&dir, hop, &["--delay-warning", "1s"]);

@@ -137,13 +137,13 @@ impl Maild {
         // Keep reading what maild prints later, so its stdout stays open.
         std::thread::spawn(move || for _ in lines {});
         assert_eq!(ports.len(), 6, "every listener reported: {ports:?}");
-        // Under strace, maild is strace's one child.
-        let traced = trace.map(|_| {
+        // Under strace, maild is strace's one child: none when a fault
+        // injected by strace has killed it already (see `strace_exited`).
+        let traced = trace.and_then(|_| {
             let id = child.id();
             std::fs::read_to_string(format!("/proc/{id}/task/{id}/children"))
                 .ok()
                 .and_then(|s| s.split_whitespace().next()?.parse().ok())
-                .expect("maild's pid under strace")
         });
         Maild {
             child,
@@ -205,6 +205,13 @@ impl Maild {
         self.envelopes()
             .iter()
             .any(|t| t.lines().any(|l| l.starts_with("attempts ") && l != "attempts 0"))
+    }
+
+    /// Under strace: true once strace has exited, which it does when maild,
+    /// its one tracee, is gone (killed by an injected fault, say), however
+    /// soon after the start that happened.
+    pub(crate) fn strace_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
     pub(crate) fn kill(&mut self) {
