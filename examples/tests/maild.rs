@@ -1162,24 +1162,10 @@ async fn relay_with_auth_to_a_verified_smart_host() {
 async fn shutdown_during_a_relay_attempt_neither_loses_nor_repeats() {
     let hop = FakeHop::start().await;
     let dir = temp_dir("grace");
-    let relay = format!("127.0.0.1:{}", hop.port);
-    let args = [
-        "--user",
-        "alice@a.test:wonderland",
-        "--relay-host",
-        &relay,
-        "--relay-insecure",
-        "--retry-first",
-        "1s",
-        "--retry-interval",
-        "1s",
-        "--give-up",
-        "1h",
-    ];
     // 1. SIGTERM while the hop holds its reply to the final dot: maild
     //    waits for it (within the grace period) and records the delivery.
     *hop.mode.lock().unwrap() = Stall::FinalDot;
-    let mut a = Maild::start(&dir, 0, &args);
+    let mut a = relay_in(&dir, hop.port, &[]);
     let send = |n: u32| {
         submit(
             a.port("submission"),
@@ -1202,7 +1188,7 @@ async fn shutdown_during_a_relay_attempt_neither_loses_nor_repeats() {
     // 2. SIGTERM while the hop holds its reply to RCPT: the attempt stops at
     //    once (no body was sent), the message stays queued ...
     *hop.mode.lock().unwrap() = Stall::Rcpt;
-    let mut a = Maild::start(&dir, 0, &args);
+    let mut a = relay_in(&dir, hop.port, &[]);
     let send = |n: u32| {
         submit(
             a.port("submission"),
@@ -1236,7 +1222,7 @@ async fn shutdown_during_a_relay_attempt_neither_loses_nor_repeats() {
     );
     // ... and goes exactly once after a restart.
     *hop.mode.lock().unwrap() = Stall::Never;
-    let a = Maild::start(&dir, 0, &args);
+    let a = relay_in(&dir, hop.port, &[]);
     wait_for("delivery after the restart", || hop.count() == 2).await;
     wait_for("queue emptied", || a.queued() == 0).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;

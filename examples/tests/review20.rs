@@ -294,24 +294,7 @@ async fn stalling_hop() -> (u16, Arc<AtomicUsize>) {
 async fn relay_to_a_hop_that_stops_reading_times_out_and_retries() {
     let (hop, count) = stalling_hop().await;
     let dir = temp_dir("relay-stall");
-    let relay = format!("127.0.0.1:{hop}");
-    let m = Maild::start(
-        &dir,
-        0,
-        &[
-            "--user",
-            "alice@a.test:wonderland",
-            "--relay-host",
-            &relay,
-            "--relay-insecure",
-            "--retry-first",
-            "1s",
-            "--retry-interval",
-            "1s",
-            "--data-block-timeout",
-            "1s",
-        ],
-    );
+    let m = relay_in(&dir, hop, &["--data-block-timeout", "1s"]);
     let mut body = String::from("Subject: big\r\n\r\n");
     while body.len() < 12 << 20 {
         body.push_str("a line of a large message that the next hop will not read\r\n");

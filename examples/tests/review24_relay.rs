@@ -637,24 +637,7 @@ fn always_busy(_: &str, _: usize) -> &'static str {
 #[tokio::test]
 async fn a_delay_report_carries_the_hops_status() {
     let hop = Hop::start("250-hop\r\n250 8BITMIME\r\n", always_busy).await;
-    let relay = format!("127.0.0.1:{}", hop.port);
-    let m = Maild::start(
-        &temp_dir("delay-status"),
-        0,
-        &[
-            "--user",
-            "alice@a.test:wonderland",
-            "--relay-host",
-            &relay,
-            "--relay-insecure",
-            "--retry-first",
-            "1s",
-            "--retry-interval",
-            "1s",
-            "--delay-warning",
-            "1s",
-        ],
-    );
+    let m = relay_in(&temp_dir("delay-status"), hop.port, &["--delay-warning", "1s"]);
     let (codes, code) = submit(
         m.port("submission"),
         "alice@a.test",
