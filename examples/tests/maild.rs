@@ -1233,24 +1233,7 @@ async fn shutdown_during_a_relay_attempt_neither_loses_nor_repeats() {
 async fn delay_report_once_while_the_next_hop_is_down() {
     let port = free_port();
     let dir = temp_dir("delay");
-    let relay = format!("127.0.0.1:{port}");
-    let a = Maild::start(
-        &dir,
-        0,
-        &[
-            "--user",
-            "alice@a.test:wonderland",
-            "--relay-host",
-            &relay,
-            "--relay-insecure",
-            "--retry-first",
-            "1s",
-            "--retry-interval",
-            "1s",
-            "--delay-warning",
-            "1s",
-        ],
-    );
+    let a = relay_in(&dir, port, &["--delay-warning", "1s"]);
     let mut c = logged_in(a.port("submissions"), "alice@a.test", "wonderland").await;
     assert_eq!(c.cmd("MAIL FROM:<alice@a.test> ENVID=late-1").await.0, 250);
     assert_eq!(c.cmd("RCPT TO:<far@c.test> NOTIFY=DELAY,FAILURE").await.0, 250);

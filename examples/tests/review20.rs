@@ -685,19 +685,7 @@ async fn partial_local_failure_is_accepted_and_reported_not_duplicated() {
 async fn relay_to_two_domains_killed_midway_does_not_repeat_the_first() {
     let (hop, (counts, stall, reached)) = counting_hop("d.test").await;
     let dir = temp_dir("relay-two");
-    let relay = format!("127.0.0.1:{hop}");
-    let args = [
-        "--user",
-        "alice@a.test:wonderland",
-        "--relay-host",
-        &relay,
-        "--relay-insecure",
-        "--retry-first",
-        "1s",
-        "--retry-interval",
-        "1s",
-    ];
-    let mut first = Maild::start(&dir, 0, &args);
+    let mut first = relay_in(&dir, hop, &[]);
     let sent = submit(
         first.port("submission"),
         "alice@a.test",
@@ -713,7 +701,7 @@ async fn relay_to_two_domains_killed_midway_does_not_repeat_the_first() {
     assert_eq!(counts.lock().unwrap().get("c.test"), Some(&1));
     first.kill();
     stall.store(false, Ordering::SeqCst);
-    let second = Maild::start(&dir, 0, &args);
+    let second = relay_in(&dir, hop, &[]);
     wait_for("d.test got the message", || {
         counts.lock().unwrap().get("d.test") == Some(&1)
     })
