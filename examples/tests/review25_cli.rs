@@ -602,3 +602,32 @@ fn clients_read_the_ca_file_before_they_connect() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// The clients' --timeout 0 was raised to 1 second without a word
+// (smtp-send, pop3-fetch), or taken as no time at all, so every connect
+// failed at once (ftp). A value the program cannot honour is refused by
+// the argument parser, before anything connects, and the help gives the
+// minimum.
+#[test]
+fn client_timeouts_of_zero_are_refused() {
+    let dir = temp_dir("r25-client-timeout");
+    for (program, args) in [
+        (
+            env!("CARGO_BIN_EXE_smtp-send"),
+            &["--timeout", "0", "--from", "a@b.test", "--to", "c@d.test"][..],
+        ),
+        (
+            env!("CARGO_BIN_EXE_pop3-fetch"),
+            &["--timeout", "0", "-u", "a", "--password", "p", "box"][..],
+        ),
+        (env!("CARGO_BIN_EXE_ftp"), &["--timeout", "0", "ls"][..]),
+    ] {
+        let line = clap_refuses(program, args, &dir);
+        assert!(
+            line.starts_with("error: invalid value '0' for '--timeout "),
+            "{program}: {line}"
+        );
+        let text = flag_help(&help(program), "--timeout");
+        assert!(text.contains("at least 1"), "{program}: {text}");
+    }
+}

@@ -85,8 +85,8 @@ struct Args {
     /// The UIDL state file for --new-only (default: MAILDIR/.pop3-fetch-uidl).
     #[arg(long)]
     state: Option<PathBuf>,
-    /// Seconds to wait for the connection and for each answer.
-    #[arg(long, default_value_t = 60)]
+    /// Seconds to wait for the connection and for each answer; at least 1.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
     /// No progress bar.
     #[arg(long, short = 'q')]
@@ -218,7 +218,7 @@ fn read_password(args: &Args) -> Result<String> {
 }
 
 async fn fetch(args: &Args, f: &mut Fetcher) -> Result<()> {
-    let timeout = Duration::from_secs(args.timeout.max(1));
+    let timeout = Duration::from_secs(args.timeout);
     // Read before connecting: a bad --ca-file is reported even when the
     // server is down.
     let connector = examples::tls::connector(args.insecure, args.ca_file.as_deref())

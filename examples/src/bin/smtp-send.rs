@@ -109,8 +109,8 @@ struct Args {
     #[arg(long)]
     save: Option<PathBuf>,
     /// Seconds to wait for the connection, for each reply and for each
-    /// write (a server that stops reading fails the submission).
-    #[arg(long, default_value_t = 60)]
+    /// write (a server that stops reading fails the submission); at least 1.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
     /// Print the SMTP dialogue's events.
     #[arg(long, short = 'v')]
@@ -374,7 +374,7 @@ async fn submit(
     envelope: Envelope,
     password: Option<String>,
 ) -> Result<Outcome> {
-    let timeout = Duration::from_secs(args.timeout.max(1));
+    let timeout = Duration::from_secs(args.timeout);
     // Read before connecting: a bad --ca-file is reported even when the
     // server is down.
     let connector = examples::tls::connector(args.insecure, args.ca_file.as_deref())

@@ -81,8 +81,8 @@ struct Args {
     /// Extra trusted CA certificates (PEM).
     #[arg(long)]
     ca_file: Option<PathBuf>,
-    /// Seconds to wait for a reply or for data to move.
-    #[arg(long, default_value_t = 60)]
+    /// Seconds to wait for a reply or for data to move; at least 1.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
     /// No progress bars.
     #[arg(long, short = 'q')]
