@@ -399,6 +399,9 @@ enum BdatRefusal {
     NotOffered,
     /// No MAIL command (503).
     NoMail,
+    /// The client greeted with HELO, so no extension, CHUNKING included,
+    /// was offered to it (503, as AUTH after HELO; RFC 5321 4.1.1.1).
+    NeedsEhlo,
     /// No accepted recipient (554).
     NoRecipients,
     /// An earlier chunk failed the transaction (503).
@@ -1950,6 +1953,8 @@ impl ServerSession {
     fn start_bdat(&mut self, size: u64, last: bool) {
         let refused = if !self.cfg.chunking {
             Some(BdatRefusal::NotOffered)
+        } else if self.helo == Some(HeloKind::Helo) {
+            Some(BdatRefusal::NeedsEhlo)
         } else if !self.txn.mail {
             Some(BdatRefusal::NoMail)
         } else if self.txn.accepted == 0 && self.cfg.lmtp && last {
@@ -1993,6 +1998,7 @@ impl ServerSession {
             None => {}
             Some(BdatRefusal::NotOffered) => self.error_reply(&CommandError::NotImplemented.reply()),
             Some(BdatRefusal::NoMail) => self.no_mail("Need MAIL command"),
+            Some(BdatRefusal::NeedsEhlo) => self.bad_sequence("Send EHLO first"),
             Some(BdatRefusal::NoRecipients) => self.error_reply(&Reply::new(
                 554,
                 Some(EnhancedCode(5, 5, 1)),
