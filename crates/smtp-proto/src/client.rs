@@ -183,7 +183,10 @@ pub enum ClientEvent {
     /// missing ones are given as `451 4.4.2` (RFC 2033 5) before the error.
     MessageResult(Vec<Reply>),
     /// The transaction ended without a message (MAIL refused, no recipient
-    /// accepted, DATA refused); the reply says why. Another `send_mail` may follow.
+    /// accepted, DATA refused); the reply says why: the MAIL refusal, the
+    /// last RCPT refusal when no recipient was accepted (DATA's reply, if
+    /// DATA was pipelined and refused), or the DATA refusal. Another
+    /// `send_mail` may follow.
     /// When the connection fails with a transaction in progress (end of
     /// stream, timeout, a 421, a reply that cannot be read) the transaction
     /// ends with this event before the error, carrying the 421 or a
@@ -239,6 +242,9 @@ struct Txn {
     answered: usize,
     bdat: bool,
     failed: Option<Reply>,
+    /// The last refusal of a RCPT, which ends the transaction when no RCPT
+    /// succeeded.
+    rcpt_refused: Option<Reply>,
     body_sent: u64,
     /// Octets of the body's current text line taken so far (a CR waiting
     /// for its LF included), for the `Limits::text_line` check.
@@ -699,6 +705,8 @@ impl ClientSession {
                     t.answered += 1;
                     if r.is_positive() {
                         t.accepted += 1;
+                    } else {
+                        t.rcpt_refused = Some(r.clone());
                     }
                 }
                 self.events.push_back(ClientEvent::RcptResult {
@@ -730,12 +738,16 @@ impl ClientSession {
                         // RFC 2920 3.1: the server took DATA although no RCPT
                         // succeeded, or MAIL was refused (no transaction, RFC
                         // 5321 3.3); send an empty body and ignore the result.
+                        // The transaction failed with the MAIL refusal, or
+                        // else with the last RCPT refusal (as when the RCPTs
+                        // were not pipelined), both replies the server sent.
                         self.transmit.push(b".\r\n");
                         self.expect.push_back(Expect::DataEnd);
                         if let Some(t) = self.txn.as_mut() {
                             t.end_expected = 1;
-                            t.failed
-                                .get_or_insert(Reply::new(554, None, "No valid recipients"));
+                            if t.failed.is_none() {
+                                t.failed = t.rcpt_refused.take();
+                            }
                         }
                     } else {
                         self.phase = Phase::Body;
@@ -1114,6 +1126,7 @@ impl ClientSession {
             answered: 0,
             bdat,
             failed: None,
+            rcpt_refused: None,
             body_sent: 0,
             line_len: 0,
             results: Vec::new(),

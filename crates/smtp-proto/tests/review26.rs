@@ -3,11 +3,13 @@
 //! fix.
 
 use smtp_proto::checks::ServerApp;
-use smtp_proto::{ServerConfig, ServerSession};
+use smtp_proto::{
+    ClientConfig, ClientEvent, ClientSession, EnhancedCode, Envelope, Recipient, ServerConfig, ServerSession,
+};
 use std::time::Instant;
 
 mod common;
-use common::out_of;
+use common::{client_events, out_of};
 
 fn serve(cfg: ServerConfig, turns: &[&[u8]]) -> (String, Vec<String>) {
     let now = Instant::now();
@@ -49,4 +51,49 @@ fn bdat_after_helo_is_refused_and_its_chunk_dropped() {
         !log.iter().any(|e| e.contains("DataStart") || e.contains("Data")),
         "{log:?}"
     );
+}
+
+/// RFC 2920 3.1: when no RCPT succeeded but the server still answers the
+/// pipelined DATA with 354, "the client SMTP should send a single dot". The
+/// transaction then failed because every recipient was refused, and the
+/// client says so with a reply the server actually sent: the last RCPT
+/// refusal, as it does when the RCPTs were not pipelined. Before, it made up
+/// a `554 No valid recipients` without an enhanced code.
+#[test]
+fn all_recipients_refused_after_354_reports_the_servers_refusal() {
+    let t0 = Instant::now();
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    c.handle_input(b"220 mx.example.test\r\n");
+    c.handle_input(b"250-mx.example.test\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n");
+    assert_eq!(client_events(&mut c), vec!["Ready"]);
+    out_of(&mut c);
+    let env = Envelope {
+        from: "a@example.test".into(),
+        recipients: vec![Recipient::new("x@example.test"), Recipient::new("y@example.test")],
+        ..Envelope::default()
+    };
+    c.send_mail(env, t0).unwrap();
+    assert_eq!(
+        out_of(&mut c),
+        "MAIL FROM:<a@example.test>\r\nRCPT TO:<x@example.test>\r\nRCPT TO:<y@example.test>\r\nDATA\r\n"
+    );
+    c.handle_input(
+        b"250 2.1.0 Ok\r\n550 5.1.1 No such user x\r\n551 5.1.6 User y has moved\r\n354 Go ahead\r\n",
+    );
+    let mut failed = None;
+    let mut drain = |c: &mut ClientSession| {
+        while let Some(ev) = c.poll_event().unwrap() {
+            assert!(!matches!(ev, ClientEvent::SendBody), "{ev:?}");
+            if let ClientEvent::TransactionFailed(r) = ev {
+                failed = Some(r);
+            }
+        }
+    };
+    drain(&mut c);
+    assert_eq!(out_of(&mut c), ".\r\n");
+    c.handle_input(b"554 5.5.1 No valid recipients\r\n");
+    drain(&mut c);
+    let r = failed.expect("TransactionFailed");
+    assert_eq!(r.code(), 551, "{r:?}");
+    assert_eq!(r.enhanced(), Some(EnhancedCode(5, 1, 6)), "{r:?}");
 }
