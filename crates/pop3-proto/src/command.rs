@@ -6,7 +6,7 @@
 //! which the session's framer enforces before parsing.
 
 use crate::error::{CommandError, EncodeError};
-use crate::parse::{base64_decode, base64_encode, is_mechanism, is_token, is_word8, number_u32, split_sp};
+use crate::parse::{base64_decode, base64_encode, is_token, is_word8, number_u32, split_sp};
 use bytes::{BufMut, Bytes, BytesMut};
 use md5::{Digest, Md5};
 use proto_core::{Secret, check_arg};
@@ -184,7 +184,7 @@ impl Command {
                     });
                 };
                 let (mech, ir) = split_sp(args);
-                if !is_mechanism(mech) {
+                if !sasl::is_mechanism_name(mech) {
                     return Err(syntax());
                 }
                 let initial_response = match ir {
@@ -258,7 +258,7 @@ impl Command {
             } => match mechanism {
                 Some(m) => {
                     forbid("mechanism", m)?;
-                    if !is_mechanism(m) {
+                    if !sasl::is_mechanism_name(m) {
                         return Err(invalid("mechanism"));
                     }
                 }

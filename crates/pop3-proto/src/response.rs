@@ -9,9 +9,7 @@
 //! that starts with one.
 
 use crate::error::{EncodeError, ResponseError, head};
-use crate::parse::{
-    base64_decode, base64_encode, is_mechanism, is_token, leading_number, number_pair, split_sp,
-};
+use crate::parse::{base64_decode, base64_encode, is_token, leading_number, number_pair, split_sp};
 use bytes::{BufMut, Bytes, BytesMut};
 use proto_core::check_arg;
 
@@ -489,7 +487,7 @@ impl Capabilities {
             let a = args_bytes();
             self.sasl.extend(
                 a.split(|&b| b == b' ')
-                    .filter(|m| is_mechanism(m))
+                    .filter(|m| sasl::is_mechanism_name(m))
                     .map(|m| a.slice_ref(m)),
             );
         } else if is(b"RESP-CODES") {
@@ -540,7 +538,7 @@ impl Capabilities {
             lines.push(b"USER".to_vec());
         }
         if !self.sasl.is_empty() {
-            if !self.sasl.iter().all(|m| is_mechanism(m)) {
+            if !self.sasl.iter().all(|m| sasl::is_mechanism_name(m)) {
                 return Err(EncodeError::Invalid {
                     what: "SASL mechanism",
                 });

@@ -752,7 +752,7 @@ impl ServerSession {
         self.config
             .sasl_mechanisms
             .iter()
-            .filter(|m| crate::parse::is_mechanism(m.as_bytes()))
+            .filter(|m| sasl::is_mechanism_name(m.as_bytes()))
             .filter(|m| secure || !Self::is_plaintext_mech(m.as_bytes()))
             .map(|m| Bytes::from(m.to_ascii_uppercase()))
             .collect()

@@ -147,8 +147,8 @@ pub use error::SaslError;
 pub use limits::Limits;
 pub use mech::scram::{ScramHash, ScramKeys};
 pub use mechanism::{
-    ChooseOptions, Mechanism, choose, choose_with, format_mechanism_list, known_mechanisms,
-    parse_mechanism_list,
+    ChooseOptions, Mechanism, choose, choose_with, format_mechanism_list, is_mechanism_name,
+    known_mechanisms, parse_mechanism_list,
 };
 pub use proto_core::Secret;
 pub use server::{CredentialStore, Identity, ServerMechanism, ServerOptions, ServerStep, server};

@@ -112,6 +112,25 @@ impl std::fmt::Display for Mechanism {
     }
 }
 
+/// Whether `name` has the syntax of a SASL mechanism name: `sasl-mech =
+/// 1*20mech-char`, `mech-char = UPPER-ALPHA / DIGIT / HYPHEN / UNDERSCORE`
+/// (RFC 4422 3.1). Lower-case letters are accepted too, since names are
+/// matched without case (SMTP AUTH and POP3 AUTH commands may carry them so).
+///
+/// ```
+/// assert!(sasl::is_mechanism_name(b"SCRAM-SHA-256"));
+/// assert!(sasl::is_mechanism_name(b"x-oauth2"));
+/// assert!(!sasl::is_mechanism_name(b"PLAIN LOGIN"));
+/// assert!(!sasl::is_mechanism_name(b"A-NAME-OF-21-OCTETS-X"));
+/// ```
+#[must_use]
+pub fn is_mechanism_name(name: &[u8]) -> bool {
+    (1..=20).contains(&name.len())
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Splits a mechanism list as servers announce it (`250-AUTH PLAIN LOGIN`,
 /// POP3 `SASL PLAIN LOGIN`, the names of IMAP `AUTH=` capabilities joined by
 /// spaces) into names. Runs of spaces or tabs are one separator; the names are

@@ -722,14 +722,6 @@ fn opt_string(rest: Option<&[u8]>) -> Result<Option<&[u8]>, CommandError> {
     rest.map(|r| string_arg(Some(r))).transpose()
 }
 
-/// sasl-mech = 1*20(UPPER-ALPHA / DIGIT / "-" / "_") (RFC 4422 3.1); any
-/// case is accepted, as mechanism names are matched without case.
-fn is_sasl_mech(m: &[u8]) -> bool {
-    (1..=20).contains(&m.len())
-        && m.iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 /// The domain of HELO/EHLO/LHLO: ASCII only (RFC 6531 3.7.1: the client
 /// "MUST send only ASCII (LDH label or A-label) domains in the EHLO command",
 /// since it cannot know yet whether the server takes UTF-8).
@@ -911,7 +903,7 @@ impl<'a> Command<'a> {
                     Some(i) => (&r[..i], Some(&r[i + 1..])),
                     None => (r, None),
                 };
-                if !is_sasl_mech(m) {
+                if !sasl::is_mechanism_name(m) {
                     return Err(CommandError::Syntax("bad mechanism name"));
                 }
                 if let Some(ir) = ir
@@ -1051,7 +1043,7 @@ impl<'a> Command<'a> {
                 initial_response,
             } => {
                 // Anything else (a space) would change the command.
-                if !is_sasl_mech(mechanism) {
+                if !sasl::is_mechanism_name(mechanism) {
                     return Err(EncodeError::Invalid("bad SASL mechanism name"));
                 }
                 word(out, "AUTH", Some(mechanism))?;

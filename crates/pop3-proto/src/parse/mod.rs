@@ -131,15 +131,6 @@ pub(crate) fn is_word8(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(|&b| (0x21..=0x7e).contains(&b) || b >= 0x80)
 }
 
-/// A SASL mechanism name: 1 to 20 of upper-case letters, digits, "-" and "_"
-/// (RFC 4422 section 3.1); lower case is accepted here because POP3 keywords
-/// are case-insensitive (RFC 5034 section 5).
-pub(crate) fn is_mechanism(s: &[u8]) -> bool {
-    (1..=20).contains(&s.len())
-        && s.iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 /// Strict base64 (RFC 5034 section 4: no characters outside the alphabet, padding only at the end).
 pub(crate) fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
     STANDARD.decode(s).ok()
@@ -227,7 +218,5 @@ mod tests {
         assert!(is_token(b"abc"));
         assert!(!is_token(b""));
         assert!(!is_token(b"a b"));
-        assert!(is_mechanism(b"SCRAM-SHA-256"));
-        assert!(!is_mechanism(b"X*"));
     }
 }
