@@ -108,7 +108,11 @@ pub struct ServerConfig {
     pub starttls: bool,
     /// The connection is already under TLS (implicit TLS, port 465).
     pub implicit_tls: bool,
-    /// SASL mechanisms to announce (upper case names, e.g. `"PLAIN"`).
+    /// SASL mechanisms to announce (upper case names, e.g. `"PLAIN"`), in
+    /// order of preference. A name that is not a SASL mechanism name (RFC
+    /// 4422 3.1, see [`sasl::is_mechanism_name`]) is dropped when the
+    /// session starts, as [`ServerSession::config`] then shows. The EHLO
+    /// `AUTH` line lists as many as fit [`Limits::reply_line`].
     pub auth_mechanisms: Vec<String>,
     /// Allow AUTH with every mechanism before TLS (otherwise `538 5.7.11`,
     /// RFC 4954 4 and 6). Overrides [`ServerConfig::allow_safe_auth_before_tls`].
@@ -624,6 +628,8 @@ impl ServerSession {
         if matches!(Host::own_name(&cfg.hostname), Host::Domain(b"localhost")) {
             "localhost".clone_into(&mut cfg.hostname);
         }
+        cfg.auth_mechanisms
+            .retain(|m| sasl::is_mechanism_name(m.as_bytes()));
         let limits = cfg.limits;
         let dot = DotDecoder::with_policy(cfg.bare_line_endings);
         let mut s = ServerSession {
@@ -1297,9 +1303,15 @@ impl ServerSession {
                     return;
                 }
                 let _ = host;
+                if !self.send_helo_reply(kind, &line) {
+                    // Answered 451: the command was not carried out, so
+                    // neither the greeting nor its implied reset happened.
+                    self.local_error();
+                    self.flush();
+                    return;
+                }
                 self.txn = Txn::default();
                 self.helo = Some(kind);
-                self.send_helo_reply(kind, &line);
                 let start = line.iter().position(|&b| b == b' ').map_or(line.len(), |i| i + 1);
                 self.events.push_back(ServerEvent::Helo {
                     kind,
@@ -1533,7 +1545,10 @@ impl ServerSession {
         self.cfg.smtputf8 && self.cfg.eight_bit_mime
     }
 
-    fn send_helo_reply(&mut self, kind: HeloKind, line: &[u8]) {
+    /// Writes the reply to HELO/EHLO/LHLO (`kind` is the command being
+    /// answered, `line` its line); false, with nothing written, when it
+    /// does not fit [`Limits::reply_line`].
+    fn send_helo_reply(&mut self, kind: HeloKind, line: &[u8]) -> bool {
         let host = line
             .iter()
             .position(|&b| b == b' ')
@@ -1545,9 +1560,9 @@ impl ServerSession {
         if first.len().saturating_add(6) > self.cfg.limits.reply_line {
             first.clone_from(&self.cfg.hostname);
         }
+        let max = self.cfg.limits.reply_line;
         if kind == HeloKind::Helo {
-            self.reply_text(250, None, &first);
-            return;
+            return crate::reply::write_reply(250, None, &[first], max, &mut self.held).is_ok();
         }
         let mut lines = vec![Bytes::from(first)];
         let mut add = |s: String| lines.push(Bytes::from(s));
@@ -1583,24 +1598,23 @@ impl ServerSession {
             add("STARTTLS".into());
         }
         if !self.cfg.auth_mechanisms.is_empty() && !self.authenticated {
-            let mut list = String::new();
+            // One keyword cannot be split over two lines, so the list is
+            // announced as far as "250-AUTH ...CRLF" fits the reply line
+            // limit (RFC 5321 4.5.3.1.5), in the configured order; the
+            // mechanisms left out still work for a client that knows them.
+            let mut list = String::from("AUTH");
             for m in &self.cfg.auth_mechanisms {
-                if self.mechanism_usable_now(m.as_bytes()) {
-                    if !list.is_empty() {
-                        list.push(' ');
-                    }
+                if self.mechanism_usable_now(m.as_bytes()) && list.len() + 1 + m.len() + 6 <= max {
+                    list.push(' ');
                     list.push_str(m);
                 }
             }
-            if !list.is_empty() {
-                add(format!("AUTH {list}"));
+            if list.len() > 4 {
+                add(list);
             }
         }
         // No enhanced code in the EHLO reply (RFC 2034 4).
-        let max = self.cfg.limits.reply_line;
-        if crate::reply::write_reply(250, None, &lines, max, &mut self.held).is_err() {
-            self.local_error();
-        }
+        crate::reply::write_reply(250, None, &lines, max, &mut self.held).is_ok()
     }
 
     fn start_tls(&mut self) {

@@ -97,3 +97,89 @@ fn all_recipients_refused_after_354_reports_the_servers_refusal() {
     assert_eq!(r.code(), 551, "{r:?}");
     assert_eq!(r.enhanced(), Some(EnhancedCode(5, 1, 6)), "{r:?}");
 }
+
+/// RFC 5321 4.5.3.1.5: a reply line is at most 512 octets, CRLF included,
+/// and an EHLO keyword with its parameters cannot be split over two lines.
+/// A configured mechanism list that would make the `AUTH` line longer is
+/// announced as far as it fits, in the configured order, and the EHLO is
+/// answered 250. Before, the whole EHLO reply became `451` while the
+/// session still took the EHLO.
+#[test]
+fn a_long_auth_mechanism_list_is_cut_to_fit_the_ehlo_line() {
+    let names: Vec<String> = (0..30).map(|i| format!("X-MECHANISM-NUM-{i:04}")).collect();
+    let cfg = ServerConfig {
+        auth_mechanisms: names.clone(),
+        allow_plaintext_auth: true,
+        ..ServerConfig::default()
+    };
+    let (out, log) = serve(cfg, &[b"EHLO c.example.test\r\n"]);
+    let auth = out
+        .lines()
+        .find(|l| l.starts_with("250-AUTH ") || l.starts_with("250 AUTH "))
+        .unwrap_or_else(|| panic!("no AUTH line: {out}"));
+    assert!(auth.len() + 2 <= 512, "{} octets", auth.len() + 2);
+    let listed: Vec<&str> = auth[9..].split(' ').collect();
+    assert!(listed.len() >= 20, "{listed:?}");
+    assert_eq!(listed[..], names[..listed.len()], "in the configured order");
+    // One more would not have fitted.
+    assert!(auth.len() + 1 + names[listed.len()].len() + 2 > 512);
+    assert!(log.iter().any(|e| e.starts_with("Helo")), "{log:?}");
+}
+
+/// RFC 4422 3.1: a mechanism name is 1 to 20 of upper-case letters, digits,
+/// "-" and "_". A configured name that is not one (a space or a CRLF in it,
+/// say) is never announced: the session drops it when it starts, as
+/// `ServerSession::config` shows, so one bad name neither breaks the EHLO
+/// reply nor smuggles a line into it.
+#[test]
+fn configured_mechanism_names_that_are_not_sasl_names_are_dropped() {
+    let cfg = ServerConfig {
+        auth_mechanisms: vec![
+            "PLAIN".into(),
+            "BAD NAME".into(),
+            "X\r\n250 EVIL".into(),
+            String::new(),
+            "LOGIN".into(),
+        ],
+        allow_plaintext_auth: true,
+        ..ServerConfig::default()
+    };
+    let s = ServerSession::new(cfg.clone(), Instant::now());
+    assert_eq!(
+        s.config().auth_mechanisms,
+        vec!["PLAIN".to_string(), "LOGIN".to_string()]
+    );
+    let (out, _) = serve(cfg, &[b"EHLO c.example.test\r\n"]);
+    assert!(
+        out.contains("250 AUTH PLAIN LOGIN\r\n") || out.contains("250-AUTH PLAIN LOGIN\r\n"),
+        "{out}"
+    );
+    assert!(!out.contains("EVIL"), "{out}");
+}
+
+/// RFC 5321 4.1.1.1 and 4.1.4: an EHLO the server could not answer (its
+/// reply does not fit the configured reply line limit, `451 4.3.0`) is not
+/// taken: the session stays as it was, so the application hears of no
+/// greeting and a MAIL after it is refused without reaching it. Before, the
+/// session answered 451 and carried on as if greeted. (The limit here is so
+/// small that the MAIL refusal cannot be sent either, so it is a 451 too.)
+#[test]
+fn an_ehlo_answered_451_is_not_taken() {
+    let cfg = ServerConfig {
+        limits: smtp_proto::Limits {
+            reply_line: 20,
+            ..smtp_proto::Limits::default()
+        },
+        ..ServerConfig::default()
+    };
+    let (out, log) = serve(
+        cfg,
+        &[b"EHLO c.example.test\r\n", b"MAIL FROM:<a@example.test>\r\n"],
+    );
+    let replies: Vec<&str> = out.lines().collect();
+    assert!(replies[1].starts_with("451 4.3.0"), "{out}");
+    assert!(
+        !log.iter().any(|e| e.starts_with("Helo") || e.starts_with("Mail")),
+        "{log:?}"
+    );
+}
