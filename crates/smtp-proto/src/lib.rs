@@ -101,7 +101,7 @@ pub use command::{
     RcptParams, Ret, ReversePath, XText,
 };
 pub use error::{CommandError, EncodeError, Error, ErrorKind, ReplyError, UsageError};
-pub use limits::{Limits, Timeouts};
+pub use limits::{Limits, Shortfall, Timeouts};
 pub use reply::{Capabilities, EhloKeyword, EnhancedCode, Extension, Reply, ReplyLine, ReplyParser};
 
 pub mod server;

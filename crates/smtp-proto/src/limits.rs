@@ -38,7 +38,8 @@ pub struct Limits {
     /// NOTIFY parameters of the RCPT command, in addition to the 512
     /// characters required by \[1\])").
     pub rcpt_params_extra: usize,
-    /// Most recipients per transaction (RFC 5321 4.5.3.1.8: at least 100).
+    /// Most recipients per transaction (RFC 5321 4.5.3.1.8: at least 100;
+    /// a smaller value is allowed, see [`Limits::shortfalls`]).
     pub recipients: usize,
     /// Largest message in octets (announced as SIZE; 0 = no limit announced and
     /// none enforced).
@@ -83,7 +84,88 @@ impl Default for Limits {
     }
 }
 
+/// A limit set below the size an RFC requires every implementation to
+/// handle (see [`Limits::shortfalls`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shortfall {
+    /// The [`Limits`] field, e.g. `"recipients"`.
+    pub name: &'static str,
+    /// Its configured value.
+    pub configured: u64,
+    /// The least value the RFC allows.
+    pub minimum: u64,
+    /// Where the RFC says so, e.g. `"RFC 5321 4.5.3.1.8"`.
+    pub rule: &'static str,
+}
+
+impl std::fmt::Display for Shortfall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} is {}, below the {} of {}",
+            self.name, self.configured, self.minimum, self.rule
+        )
+    }
+}
+
 impl Limits {
+    /// The limits set below the sizes the RFCs require every implementation
+    /// to handle (RFC 5321 4.5.3.1: "Every implementation MUST be able to
+    /// receive objects of at least these sizes"; RFC 4954 4 for AUTH lines),
+    /// in field order. Such a limit is allowed (fewer recipients per
+    /// message is a common site policy: a client told `452` sends the rest
+    /// later, RFC 5321 4.5.3.1.10), but peers that rely on the minimums may
+    /// fail against it, so an application may want to log or refuse it.
+    /// [`message_size`](Self::message_size), [`errors`](Self::errors) and
+    /// [`buffered_input`](Self::buffered_input) have no RFC minimum.
+    ///
+    /// ```
+    /// let limits = smtp_proto::Limits { recipients: 50, ..Default::default() };
+    /// let found = limits.shortfalls();
+    /// assert_eq!(found[0].to_string(), "recipients is 50, below the 100 of RFC 5321 4.5.3.1.8");
+    /// ```
+    #[must_use]
+    pub fn shortfalls(&self) -> Vec<Shortfall> {
+        let d = Limits::DEFAULT;
+        let rules = [
+            (
+                "command_line",
+                self.command_line,
+                d.command_line,
+                "RFC 5321 4.5.3.1.4",
+            ),
+            ("reply_line", self.reply_line, d.reply_line, "RFC 5321 4.5.3.1.5"),
+            ("text_line", self.text_line, d.text_line, "RFC 5321 4.5.3.1.6"),
+            ("path", self.path, d.path, "RFC 5321 4.5.3.1.3"),
+            ("local_part", self.local_part, d.local_part, "RFC 5321 4.5.3.1.1"),
+            ("domain", self.domain, d.domain, "RFC 5321 4.5.3.1.2"),
+            ("auth_line", self.auth_line, d.auth_line, "RFC 4954 4"),
+            (
+                "mail_params_extra",
+                self.mail_params_extra,
+                d.mail_params_extra,
+                "the extension RFCs listed on the field",
+            ),
+            (
+                "rcpt_params_extra",
+                self.rcpt_params_extra,
+                d.rcpt_params_extra,
+                "RFC 3461 5.4",
+            ),
+            ("recipients", self.recipients, d.recipients, "RFC 5321 4.5.3.1.8"),
+        ];
+        rules
+            .into_iter()
+            .filter(|&(_, configured, minimum, _)| configured < minimum)
+            .map(|(name, configured, minimum, rule)| Shortfall {
+                name,
+                configured: configured as u64,
+                minimum: minimum as u64,
+                rule,
+            })
+            .collect()
+    }
+
     /// The longest line the framer must accept in command mode.
     pub(crate) fn max_framed_line(&self) -> usize {
         self.command_line

@@ -183,3 +183,37 @@ fn an_ehlo_answered_451_is_not_taken() {
         "{log:?}"
     );
 }
+
+/// RFC 5321 4.5.3.1: "Every implementation MUST be able to receive objects
+/// of at least these sizes", among them 100 recipients (4.5.3.1.8) and 512
+/// octet command and reply lines. A smaller limit is a site's choice and
+/// stays allowed (a client told 452 sends the rest later, 4.5.3.1.10), but
+/// it is no longer silent: `Limits::shortfalls` names each limit set below
+/// what its RFC requires, with the rule, for the application to log or
+/// refuse.
+#[test]
+fn limits_below_the_rfc_minimums_are_reported() {
+    assert!(smtp_proto::Limits::default().shortfalls().is_empty());
+    let limits = smtp_proto::Limits {
+        recipients: 10,
+        reply_line: 200,
+        auth_line: 12288,
+        ..smtp_proto::Limits::default()
+    };
+    let found = limits.shortfalls();
+    let names: Vec<&str> = found.iter().map(|s| s.name).collect();
+    assert_eq!(names, ["reply_line", "recipients"]);
+    assert_eq!(found[1].configured, 10);
+    assert_eq!(found[1].minimum, 100);
+    assert_eq!(
+        found[1].to_string(),
+        "recipients is 10, below the 100 of RFC 5321 4.5.3.1.8"
+    );
+    // Larger than the minimums is fine, and so is no limit at all.
+    let big = smtp_proto::Limits {
+        recipients: usize::MAX,
+        command_line: 4096,
+        ..smtp_proto::Limits::default()
+    };
+    assert!(big.shortfalls().is_empty());
+}
