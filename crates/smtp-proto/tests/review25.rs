@@ -3,7 +3,6 @@
 //! covered least. Each test quotes the RFC rule it checks and failed on the
 //! code as it was before its fix.
 
-use smtp_proto::checks::ServerApp;
 use smtp_proto::{
     ClientConfig, ClientSession, EnhancedCode, Envelope, Recipient, Reply, ServerConfig, ServerEvent,
     ServerSession, UsageError,
@@ -11,7 +10,7 @@ use smtp_proto::{
 use std::time::Instant;
 
 mod common;
-use common::{client_events, out_of, server_events};
+use common::{client_events, out_of, serve, server_events};
 
 fn env(n: usize) -> Envelope {
     Envelope {
@@ -116,20 +115,6 @@ fn client_cancels_instead_of_sending_an_auth_response_over_the_line_limit() {
     client_events(&mut c);
     let out = out_of(&mut c);
     assert_eq!(out.len(), "dXNlcg==\r\n".len() + 12284 + 2, "{}", &out[..20]);
-}
-
-/// Server output and event log for the client turns `turns` (each given
-/// whole, and answered, before the next) to a server run by the scripted
-/// [`ServerApp`].
-fn serve(cfg: ServerConfig, turns: &[&[u8]]) -> (String, Vec<String>) {
-    let now = Instant::now();
-    let mut s = ServerSession::new(cfg, now);
-    let mut app = ServerApp::with_auto_tls();
-    for t in turns {
-        s.handle_input(t);
-        app.drive(&mut s, now).unwrap();
-    }
-    (out_of(&mut s), app.log)
 }
 
 /// The replies of `out` after the greeting and the EHLO/LHLO reply.

@@ -2,25 +2,13 @@
 //! quotes the RFC rule it checks and failed on the code as it was before its
 //! fix.
 
-use smtp_proto::checks::ServerApp;
 use smtp_proto::{
     ClientConfig, ClientEvent, ClientSession, EnhancedCode, Envelope, Recipient, ServerConfig, ServerSession,
 };
 use std::time::Instant;
 
 mod common;
-use common::{client_events, out_of};
-
-fn serve(cfg: ServerConfig, turns: &[&[u8]]) -> (String, Vec<String>) {
-    let now = Instant::now();
-    let mut s = ServerSession::new(cfg, now);
-    let mut app = ServerApp::with_auto_tls();
-    for t in turns {
-        s.handle_input(t);
-        app.drive(&mut s, now).unwrap();
-    }
-    (out_of(&mut s), app.log)
-}
+use common::{client_events, out_of, serve};
 
 /// RFC 5321 4.1.1.1: a client that greets with HELO asks for no service
 /// extensions ("the server ... MUST NOT return the extended EHLO-style

@@ -2,7 +2,9 @@
 //! as text.
 #![allow(dead_code, unreachable_pub)]
 
-use smtp_proto::{ClientSession, Error, ServerSession};
+use smtp_proto::checks::ServerApp;
+use smtp_proto::{ClientSession, Error, ServerConfig, ServerSession};
+use std::time::Instant;
 
 /// Everything the session has to send, as text.
 pub fn out_of<S: proto_core::Session>(s: &mut S) -> String {
@@ -33,4 +35,18 @@ pub fn server_events(s: &mut ServerSession) -> Vec<String> {
 /// [`drain`] for a client session.
 pub fn client_events(c: &mut ClientSession) -> Vec<String> {
     drain(|| c.poll_event())
+}
+
+/// A server session under `cfg` fed `turns` one after the other, each
+/// followed by [`ServerApp::drive`] (which accepts every decision): what it
+/// sent, and the app's log of events.
+pub fn serve(cfg: ServerConfig, turns: &[&[u8]]) -> (String, Vec<String>) {
+    let now = Instant::now();
+    let mut s = ServerSession::new(cfg, now);
+    let mut app = ServerApp::with_auto_tls();
+    for t in turns {
+        s.handle_input(t);
+        app.drive(&mut s, now).unwrap();
+    }
+    (out_of(&mut s), app.log)
 }
