@@ -41,6 +41,17 @@
 //! with the read copied into one reused buffer, as a driver that reads into
 //! a fixed array does. The two `Instant` reads per read (about 75 ns here,
 //! 10 us per 8 MiB) count against both sides.
+//!
+//! Stalwart's DATA time moves a lot from one run of this bench to the next
+//! while ours does not (per read, in cache, on the 2-core Intel VM: 0.61 to
+//! 1.22 ms per 8 MiB across the runs of 2026-11-30 and 2026-12-01, ours 0.23
+//! to 0.26 ms). Its output `Vec` grows by doubling, and what a growth costs
+//! depends on what the process freed before: growing in place over memory
+//! already touched (its fast runs), faulting in fresh pages, or copying the
+//! body so far. In a scratch run with that `Vec` reserved at the body's size
+//! before timing, its per-read time was 0.70-0.72 ms in three runs. The
+//! RATIO lines take each side's median over the rounds of one process, so
+//! they carry that swing; compare several runs.
 
 use benches::{gbps, mail_body, median, report_ratio};
 use bytes::BytesMut;
