@@ -207,12 +207,14 @@ struct Args {
     #[arg(long, value_name = "FILE", requires = "relay_host")]
     relay_ca: Option<PathBuf>,
     /// Do not require or verify TLS to the --relay-host (opportunistic
-    /// STARTTLS, any certificate). MX hosts are always contacted that way
-    /// (RFC 7435); a configured smart host is verified by default.
-    #[arg(long)]
+    /// STARTTLS, any certificate). Only with --relay-host: MX hosts are
+    /// always contacted that way (RFC 7435); a configured smart host is
+    /// verified by default.
+    #[arg(long, requires = "relay_host")]
     relay_insecure: bool,
     /// Log in to the --relay-host with AUTH (the strongest mechanism both
-    /// sides support; plaintext ones only under TLS).
+    /// sides support; plaintext ones only under TLS). Only with
+    /// --relay-host: MX hosts are not logged in to.
     #[arg(long, value_name = "USER:PASSWORD", requires = "relay_host")]
     relay_auth: Option<String>,
     /// DNS server (IP:PORT) for MX lookups (default: /etc/resolv.conf).
