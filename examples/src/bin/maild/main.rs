@@ -218,10 +218,12 @@ struct Args {
     #[arg(long, value_name = "USER:PASSWORD", requires = "relay_host")]
     relay_auth: Option<String>,
     /// DNS server (IP:PORT) for MX lookups (default: /etc/resolv.conf).
-    #[arg(long)]
+    /// Not with --relay-host, which replaces MX lookups.
+    #[arg(long, conflicts_with = "relay_host")]
     dns_server: Option<SocketAddr>,
-    /// Port MX hosts are contacted on.
-    #[arg(long, default_value_t = 25)]
+    /// Port MX hosts (and address literals) are contacted on. Not with
+    /// --relay-host, which carries its own port.
+    #[arg(long, default_value_t = 25, conflicts_with = "relay_host")]
     mx_port: u16,
     /// First retry after a temporary failure (units s, m, h, d).
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
