@@ -57,3 +57,88 @@ fn maild_refuses_mx_only_flags_with_relay_host() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Starts ftpd on `root` with the demo account (no --user), plain FTP on a
+/// port the system chooses; returns it, the demo line it printed and the
+/// port it serves on.
+fn ftpd_with_demo(root: &std::path::Path) -> (std::process::Child, String, u16) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ftpd"))
+        .arg("--root")
+        .arg(root)
+        .args(["--listen", "127.0.0.1:0", "--no-tls", "--login-delay-ms", "10"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut demo = None;
+    let mut port = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.starts_with("ftpd: demo account:") {
+            demo = Some(line);
+        } else if line.starts_with("ftpd: serving") {
+            port = line.rsplit_once(':').and_then(|(_, p)| p.parse().ok());
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let (Some(demo), Some(port)) = (demo, port) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("ftpd printed no demo account or no port");
+    };
+    (child, demo, port)
+}
+
+/// The demo password in ftpd's "demo account" line.
+fn demo_password(line: &str) -> &str {
+    line.split("password ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no password in {line:?}"))
+}
+
+// ftpd printed "demo account: user demo, password ... (read-write)" for a
+// root it cannot write, and the demo user's uploads then failed one by one.
+// It now tries to create (and removes) a probe file in the root at start;
+// when that fails it says so and the demo account is read-only, so STOR
+// gets 550 at once (RFC 959 4.2: "Requested action not taken"). /sys
+// stands for such a root: no one, root included, can create a file there,
+// whatever the mode bits say (a test run as root cannot make one with
+// chmod, and a read-only mount needs privileges it may not have).
+#[tokio::test]
+async fn ftpd_demo_account_is_read_only_on_a_root_it_cannot_write() {
+    let root = std::path::Path::new("/sys");
+    if !root.is_dir() || std::fs::File::create(root.join(".r26-probe")).is_ok() {
+        eprintln!("skipped: no /sys that refuses new files");
+        return;
+    }
+    let (mut child, line, port) = ftpd_with_demo(root);
+    let mut c = Raw::connect(port).await;
+    assert_eq!(c.reply().await.0, 220);
+    assert_eq!(c.cmd("USER demo").await.0, 331);
+    let (login, _) = c.cmd(&format!("PASS {}", demo_password(&line))).await;
+    c.epsv().await;
+    let (stor, text) = c.cmd("STOR r26-upload").await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(!line.contains("read-write"), "{line}");
+    assert!(line.contains("(read-only: "), "{line}");
+    assert!(line.contains("/sys"), "the root is named: {line}");
+    assert_eq!(login, 230);
+    assert_eq!(stor, 550, "{text}");
+
+    // A root that can be written keeps the read-write demo account, and
+    // the probe leaves nothing behind.
+    let dir = temp_dir("r26-ftpd-rw");
+    let (mut child, line, _) = ftpd_with_demo(&dir);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.ends_with("(read-write)"), "{line}");
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
