@@ -1040,3 +1040,30 @@ pub(crate) const MAILD_NO_LISTENERS: [&str; 12] = [
     "--lmtp-listen",
     "off",
 ];
+
+/// Logs in as `user` with `pw` on maild's implicit-TLS submission `port`
+/// (which offers DSN and CHUNKING).
+pub(crate) async fn logged_in(port: u16, user: &str, pw: &str) -> Raw {
+    let mut c = Raw::connect_tls(port).await;
+    assert_eq!(c.reply().await.0, 220);
+    let (_, caps) = c.cmd("EHLO client.test").await;
+    assert!(caps.contains("DSN") && caps.contains("CHUNKING"), "{caps}");
+    assert_eq!(c.cmd(&format!("AUTH PLAIN {}", plain(user, pw))).await.0, 235);
+    c
+}
+
+/// Queues (before maild starts) a message for far@c.test from alice@a.test
+/// that already failed there and is due for its report; `extra` is more
+/// envelope lines (e.g. `"ret hdrs\n"`).
+pub(crate) fn queue_failed(queue: &Path, id: &str, extra: &str, message: &[u8]) {
+    std::fs::create_dir_all(queue).unwrap();
+    std::fs::write(queue.join(format!("{id}.msg")), message).unwrap();
+    place_envelope(
+        queue,
+        id,
+        &format!(
+            "spool-envelope 1\ncreated 1700000000\nattempts 1\nnext 0\n{extra}sender alice@a.test\n\
+             rcpt failed far@c.test 550 5.1.1%20no%20such%20user\n"
+        ),
+    );
+}
