@@ -139,6 +139,34 @@ impl FileTree {
         &self.root
     }
 
+    /// Whether files can be created in the root: creates an empty probe
+    /// file there under a hidden temporary name and removes it again. Mode
+    /// bits alone would say nothing true when ftpd runs as root (which
+    /// writes a 0555 directory all the same) and nothing about a read-only
+    /// file system; trying is the one honest answer.
+    ///
+    /// # Errors
+    ///
+    /// The error of creating (or removing) the probe file: `EROFS`,
+    /// `EACCES`, `ENOSPC`, a root that is no longer a directory, ...
+    pub fn probe_writable(&self) -> io::Result<()> {
+        let mut tries = 0;
+        let probe = loop {
+            let probe = self.root.join(format!(
+                ".probe-{}-{}",
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            ));
+            match OpenOptions::new().write(true).create_new(true).open(&probe) {
+                Ok(_) => break probe,
+                // Left by an earlier ftpd that had the same process id.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && tries < 3 => tries += 1,
+                Err(e) => return Err(e),
+            }
+        };
+        fs::remove_file(&probe)
+    }
+
     /// Joins a virtual path (absolute or relative to `/`) to the root without
     /// touching the file system; refuses `..`, NUL and anything but plain names.
     fn join(&self, vpath: &str) -> io::Result<PathBuf> {
@@ -877,6 +905,43 @@ mod tests {
         fs::create_dir_all(base.join("outside")).unwrap();
         fs::write(base.join("outside/secret.txt"), b"secret").unwrap();
         (FileTree::new(base.join("root")).unwrap(), base)
+    }
+
+    #[test]
+    fn probe_writable_leaves_nothing_behind() {
+        let (t, base) = tree("probe");
+        t.probe_writable().unwrap();
+        let names: Vec<OsString> = fs::read_dir(t.root())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [OsString::from("sub")]);
+        let _ = fs::remove_dir_all(base);
+    }
+
+    // A root that cannot be written, made without privileges: tests run as
+    // root, which writes a 0555 directory all the same, and a read-only
+    // mount needs privileges the test may not have. Here the root turns
+    // into a file after the tree was made; /sys, where no one can create a
+    // file, follows when it exists.
+    #[test]
+    fn probe_writable_fails_on_a_root_it_cannot_write() {
+        let (t, base) = tree("probe-fails");
+        fs::remove_dir_all(t.root()).unwrap();
+        fs::write(t.root(), b"not a directory").unwrap();
+        assert!(t.probe_writable().is_err());
+        let _ = fs::remove_dir_all(base);
+        let sys = Path::new("/sys");
+        if sys.is_dir() && File::create(sys.join(".ftpfs-probe")).is_err() {
+            let e = FileTree::new(sys).unwrap().probe_writable().unwrap_err();
+            assert!(
+                matches!(
+                    e.kind(),
+                    io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
+                ),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -895,16 +895,6 @@ impl FakeHop {
     }
 }
 
-/// Logs in on A's implicit-TLS submission port.
-async fn logged_in(port: u16, user: &str, pw: &str) -> Raw {
-    let mut c = Raw::connect_tls(port).await;
-    assert_eq!(c.reply().await.0, 220);
-    let (_, caps) = c.cmd("EHLO client.test").await;
-    assert!(caps.contains("DSN") && caps.contains("CHUNKING"), "{caps}");
-    assert_eq!(c.cmd(&format!("AUTH PLAIN {}", plain(user, pw))).await.0, 235);
-    c
-}
-
 #[tokio::test]
 async fn dsn_parameters_reports_chunking_and_submission_hygiene() {
     let b_dir = temp_dir("dsn-b");

@@ -150,18 +150,9 @@ fn relay_to(tag: &str, hop: &Hop) -> Maild {
     relay_in(&temp_dir(tag), hop.port, &[])
 }
 
-/// Logs in on the implicit-TLS submission port.
-async fn logged_in(m: &Maild) -> Raw {
-    let mut c = Raw::connect_tls(m.port("submissions")).await;
-    assert_eq!(c.reply().await.0, 220);
-    assert_eq!(c.cmd("EHLO client.test").await.0, 250);
-    assert_eq!(
-        c.cmd(&format!("AUTH PLAIN {}", plain("alice@a.test", "wonderland")))
-            .await
-            .0,
-        235
-    );
-    c
+/// Logs in as alice on the implicit-TLS submission port.
+async fn alice_in(m: &Maild) -> Raw {
+    logged_in(m.port("submissions"), "alice@a.test", "wonderland").await
 }
 
 // RFC 5321 6.3: "servers MUST contain provisions for detecting and
@@ -182,7 +173,7 @@ async fn a_message_with_too_many_received_fields_is_refused() {
         ));
     }
     looped.push_str("Subject: round and round\r\n\r\nagain\r\n");
-    let mut c = logged_in(&m).await;
+    let mut c = alice_in(&m).await;
     assert_eq!(c.cmd("MAIL FROM:<alice@a.test>").await.0, 250);
     assert_eq!(c.cmd("RCPT TO:<far@c.test>").await.0, 250);
     assert_eq!(c.cmd("DATA").await.0, 354);
@@ -246,7 +237,7 @@ async fn an_8bit_message_for_a_7bit_hop_bounces_with_5_6_3() {
 async fn smtputf8_is_needed_only_by_a_message_that_is_internationalized() {
     let hop = Hop::start("250-hop\r\n250-8BITMIME\r\n250 DSN\r\n", accept_all).await;
     let m = relay_to("utf8", &hop);
-    let mut c = logged_in(&m).await;
+    let mut c = alice_in(&m).await;
     assert_eq!(c.cmd("MAIL FROM:<alice@a.test> SMTPUTF8").await.0, 250);
     assert_eq!(c.cmd("RCPT TO:<far@c.test>").await.0, 250);
     assert_eq!(c.cmd("DATA").await.0, 354);
@@ -334,7 +325,7 @@ fn flaky(addr: &str, n: usize) -> &'static str {
 async fn temporary_then_permanent_per_recipient() {
     let hop = Hop::start("250-hop\r\n250-8BITMIME\r\n250 SIZE 1000000\r\n", flaky).await;
     let m = relay_to("flaky", &hop);
-    let mut c = logged_in(&m).await;
+    let mut c = alice_in(&m).await;
     assert_eq!(c.cmd("MAIL FROM:<alice@a.test> ENVID=E-24").await.0, 250);
     assert_eq!(c.cmd("RCPT TO:<ok@c.test>").await.0, 250);
     assert_eq!(
@@ -380,7 +371,7 @@ fn reject_all(_: &str, _: usize) -> &'static str {
 async fn a_failing_null_sender_message_is_not_reported() {
     let hop = Hop::start("250-hop\r\n250 8BITMIME\r\n", reject_all).await;
     let m = relay_to("nullsender", &hop);
-    let mut c = logged_in(&m).await;
+    let mut c = alice_in(&m).await;
     assert_eq!(c.cmd("MAIL FROM:<>").await.0, 250);
     assert_eq!(c.cmd("RCPT TO:<far@c.test>").await.0, 250);
     assert_eq!(c.cmd("DATA").await.0, 354);
@@ -667,7 +658,7 @@ async fn a_delay_report_carries_the_hops_status() {
 async fn an_8bit_body_with_ascii_headers_needs_no_smtputf8() {
     let hop = Hop::start("250-hop\r\n250 8BITMIME\r\n", accept_all).await;
     let m = relay_to("utf8-body", &hop);
-    let mut c = logged_in(&m).await;
+    let mut c = alice_in(&m).await;
     assert_eq!(c.cmd("MAIL FROM:<alice@a.test> SMTPUTF8").await.0, 250);
     assert_eq!(c.cmd("RCPT TO:<far@c.test>").await.0, 250);
     assert_eq!(c.cmd("DATA").await.0, 354);

@@ -8,91 +8,9 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 mod common;
 use common::*;
-
-/// Runs `program` with `args` in `cwd` until it exits (it must, within
-/// [`WAIT`]): its exit code and stderr.
-fn run_to_exit(program: &str, args: &[&str], cwd: &Path) -> (Option<i32>, String) {
-    let mut child = Command::new(program)
-        .args(args)
-        .current_dir(cwd)
-        .env("RUST_LOG", "warn")
-        .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let end = std::time::Instant::now() + WAIT;
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if std::time::Instant::now() > end {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{program} {args:?} still running: it should have refused to start");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    (status.code(), err)
-}
-
-/// Runs `program` with `args` in `cwd`, which must fail at start: exit
-/// status 1 and one line on stderr, no panic (status 101) or backtrace.
-/// Returns that line.
-fn start_fails(program: &str, args: &[&str], cwd: &Path) -> String {
-    let (code, err) = run_to_exit(program, args, cwd);
-    assert_eq!(
-        code,
-        Some(1),
-        "{program} {args:?}: status {code:?}, stderr: {err}"
-    );
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "{program} {args:?}: not one line: {err}");
-    lines[0].to_owned()
-}
-
-/// Runs `program` with `args` in `cwd`, which clap must refuse before
-/// anything starts (status 2); returns its error line (the first).
-fn clap_refuses(program: &str, args: &[&str], cwd: &Path) -> String {
-    let (code, err) = run_to_exit(program, args, cwd);
-    assert_eq!(
-        code,
-        Some(2),
-        "{program} {args:?}: status {code:?}, stderr: {err}"
-    );
-    err.lines().next().unwrap_or_default().to_owned()
-}
-
-/// The `--help` text of one flag: from its line to the next flag's.
-fn flag_help(help: &str, flag: &str) -> String {
-    let mut lines = help.lines().skip_while(|l| {
-        !l.trim_start()
-            .split([' ', ','])
-            .any(|w| w == flag || w.starts_with(&format!("{flag}=")))
-    });
-    let first = lines.next().unwrap_or_else(|| panic!("{flag} not in --help"));
-    let rest: Vec<&str> = lines.take_while(|l| !l.trim_start().starts_with('-')).collect();
-    // One string, as a terminal shows it unwrapped.
-    std::iter::once(first)
-        .chain(rest)
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// `--help` of `program`, which must succeed.
-fn help(program: &str) -> String {
-    let out = Command::new(program).arg("--help").output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap()
-}
 
 // `maild --shutdown-grace` takes any duration, but at SIGINT maild added
 // 5 s to it with `+`, which panics on overflow: a large grace (meaning
@@ -369,23 +287,6 @@ fn a_port_in_use_is_one_line() {
     assert!(line.starts_with(&format!("ftpd: listen {addr}: ")), "{line}");
     let _ = std::fs::remove_dir_all(&dir);
 }
-
-/// Listener flags that keep maild off every port (a maild that wrongly
-/// starts binds nothing another test uses).
-const MAILD_NO_LISTENERS: [&str; 12] = [
-    "--smtp-listen",
-    "off",
-    "--submission-listen",
-    "off",
-    "--submissions-listen",
-    "off",
-    "--pop3-listen",
-    "off",
-    "--pop3s-listen",
-    "off",
-    "--lmtp-listen",
-    "off",
-];
 
 // maild raised 0 to 1 without a word for --max-recipients and
 // --max-connections, and to 1 s for --smtp-timeout, --pop3-timeout,

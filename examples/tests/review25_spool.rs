@@ -288,21 +288,6 @@ async fn an_envelope_without_its_message_is_quarantined_and_its_sender_told() {
     );
 }
 
-/// Queues (before maild starts) a message for far@c.test from alice@a.test
-/// that already failed there and is due for its report.
-fn queue_failed(queue: &std::path::Path, id: &str, extra: &str, message: &[u8]) {
-    std::fs::create_dir_all(queue).unwrap();
-    std::fs::write(queue.join(format!("{id}.msg")), message).unwrap();
-    place_envelope(
-        queue,
-        id,
-        &format!(
-            "spool-envelope 1\ncreated 1700000000\nattempts 1\nnext 0\n{extra}sender alice@a.test\n\
-             rcpt failed far@c.test 550 5.1.1%20no%20such%20user\n"
-        ),
-    );
-}
-
 // RFC 3461 4.3: RET=HDRS "requests that only the headers of the message be
 // returned", and a report's text/rfc822-headers part holds the header
 // section (RFC 3464 2, RFC 6522). maild cut the header section at the

@@ -942,3 +942,128 @@ pub(crate) fn reports(m: &Maild) -> Vec<String> {
         .map(|p| std::fs::read_to_string(p).unwrap_or_default())
         .collect()
 }
+
+/// Runs `program` with `args` in `cwd` until it exits (it must, within
+/// [`WAIT`]): its exit code and stderr.
+pub(crate) fn run_to_exit(program: &str, args: &[&str], cwd: &Path) -> (Option<i32>, String) {
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(cwd)
+        .env("RUST_LOG", "warn")
+        .env("RUST_BACKTRACE", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let end = std::time::Instant::now() + WAIT;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > end {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{program} {args:?} still running: it should have refused to start");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    (status.code(), err)
+}
+
+/// Runs `program` with `args` in `cwd`, which must fail at start: exit
+/// status 1 and one line on stderr, no panic (status 101) or backtrace.
+/// Returns that line.
+pub(crate) fn start_fails(program: &str, args: &[&str], cwd: &Path) -> String {
+    let (code, err) = run_to_exit(program, args, cwd);
+    assert_eq!(
+        code,
+        Some(1),
+        "{program} {args:?}: status {code:?}, stderr: {err}"
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{program} {args:?}: not one line: {err}");
+    lines[0].to_owned()
+}
+
+/// Runs `program` with `args` in `cwd`, which clap must refuse before
+/// anything starts (status 2); returns its error line (the first).
+pub(crate) fn clap_refuses(program: &str, args: &[&str], cwd: &Path) -> String {
+    let (code, err) = run_to_exit(program, args, cwd);
+    assert_eq!(
+        code,
+        Some(2),
+        "{program} {args:?}: status {code:?}, stderr: {err}"
+    );
+    err.lines().next().unwrap_or_default().to_owned()
+}
+
+/// The `--help` text of one flag: from its line to the next flag's.
+pub(crate) fn flag_help(help: &str, flag: &str) -> String {
+    let mut lines = help.lines().skip_while(|l| {
+        !l.trim_start()
+            .split([' ', ','])
+            .any(|w| w == flag || w.starts_with(&format!("{flag}=")))
+    });
+    let first = lines.next().unwrap_or_else(|| panic!("{flag} not in --help"));
+    let rest: Vec<&str> = lines.take_while(|l| !l.trim_start().starts_with('-')).collect();
+    // One string, as a terminal shows it unwrapped.
+    std::iter::once(first)
+        .chain(rest)
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `--help` of `program`, which must succeed.
+pub(crate) fn help(program: &str) -> String {
+    let out = Command::new(program).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Listener flags that keep maild off every port (a maild that wrongly
+/// starts binds nothing another test uses).
+pub(crate) const MAILD_NO_LISTENERS: [&str; 12] = [
+    "--smtp-listen",
+    "off",
+    "--submission-listen",
+    "off",
+    "--submissions-listen",
+    "off",
+    "--pop3-listen",
+    "off",
+    "--pop3s-listen",
+    "off",
+    "--lmtp-listen",
+    "off",
+];
+
+/// Logs in as `user` with `pw` on maild's implicit-TLS submission `port`
+/// (which offers DSN and CHUNKING).
+pub(crate) async fn logged_in(port: u16, user: &str, pw: &str) -> Raw {
+    let mut c = Raw::connect_tls(port).await;
+    assert_eq!(c.reply().await.0, 220);
+    let (_, caps) = c.cmd("EHLO client.test").await;
+    assert!(caps.contains("DSN") && caps.contains("CHUNKING"), "{caps}");
+    assert_eq!(c.cmd(&format!("AUTH PLAIN {}", plain(user, pw))).await.0, 235);
+    c
+}
+
+/// Queues (before maild starts) a message for far@c.test from alice@a.test
+/// that already failed there and is due for its report; `extra` is more
+/// envelope lines (e.g. `"ret hdrs\n"`).
+pub(crate) fn queue_failed(queue: &Path, id: &str, extra: &str, message: &[u8]) {
+    std::fs::create_dir_all(queue).unwrap();
+    std::fs::write(queue.join(format!("{id}.msg")), message).unwrap();
+    place_envelope(
+        queue,
+        id,
+        &format!(
+            "spool-envelope 1\ncreated 1700000000\nattempts 1\nnext 0\n{extra}sender alice@a.test\n\
+             rcpt failed far@c.test 550 5.1.1%20no%20such%20user\n"
+        ),
+    );
+}

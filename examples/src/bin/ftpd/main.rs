@@ -42,7 +42,9 @@ struct Args {
     #[arg(long = "implicit-listen")]
     implicit_listen: Vec<SocketAddr>,
     /// An account `NAME:PASSWORD[:rw|ro]` (read-write unless `:ro`); repeatable.
-    /// Without any, a demo account with a fresh password is created and printed.
+    /// Without any, a demo account with a fresh password is created and
+    /// printed: read-write, or read-only when a probe file cannot be
+    /// created in the root.
     #[arg(long = "user", value_name = "NAME:PASSWORD[:rw|ro]")]
     users: Vec<String>,
     /// Allow read-only anonymous logins (`anonymous` or `ftp`, any password).
@@ -179,14 +181,28 @@ async fn run(args: Args) -> Result<(), String> {
     for spec in &args.users {
         list.push(users::parse_user(spec)?);
     }
+    // Said at start rather than learnt from the first failed upload: a
+    // root that cannot be written makes the demo account read-only (its
+    // uploads get 550 at once), and read-write accounts are warned about.
+    let writable = tree
+        .probe_writable()
+        .map_err(|e| format!("{} cannot be written: {e}", tree.root().display()));
     if list.is_empty() {
         let password = users::demo_password();
-        println!("ftpd: demo account: user demo, password {password} (read-write)");
+        let mode = match &writable {
+            Ok(()) => "read-write".to_owned(),
+            Err(why) => format!("read-only: {why}"),
+        };
+        println!("ftpd: demo account: user demo, password {password} ({mode})");
         list.push(User {
             name: "demo".into(),
             password,
-            writable: true,
+            writable: writable.is_ok(),
         });
+    } else if let Err(why) = &writable
+        && list.iter().any(|u| u.writable)
+    {
+        tracing::warn!("{why}: uploads of read-write accounts will fail");
     }
     let (acceptor, data_acceptor) = if args.no_tls {
         (None, None)

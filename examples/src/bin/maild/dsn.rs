@@ -56,7 +56,12 @@ pub(crate) struct Context<'a> {
     /// The message as queued (or its start): its header section is quoted.
     pub(crate) original: &'a [u8],
     /// `original` is only the start of the message: a header section
-    /// without its end there is quoted up to its last whole field.
+    /// without its end there is quoted up to its last whole field. A
+    /// caller that bounds what it keeps at `n` bytes keeps `n + 1` of a
+    /// longer message and sets this: the byte past the bound tells whether
+    /// a field ending exactly at the bound is whole (it is unless that byte
+    /// folds it on), and no field past the bound is quoted. So a message
+    /// of exactly `n` bytes is not cut and is quoted whole.
     pub(crate) cut: bool,
     /// Attach the whole original (RET=FULL on a failure report).
     pub(crate) full: bool,
@@ -137,7 +142,9 @@ fn typed_address(kind: &str, address: &str) -> String {
 /// `message` is only the start of a message (`cut`) and holds no empty
 /// line, it ends before the last field there, which may go on past the
 /// cut: a text/rfc822-headers part holds whole header fields (RFC 6522
-/// 3). The second value is true when it was so shortened.
+/// 3); a field whose line break is followed by a byte that does not fold
+/// it on is whole (see [`Context::cut`]). The second value is true when
+/// it was so shortened.
 fn header_section(message: &[u8], cut: bool) -> (&[u8], bool) {
     let mut start = 0;
     // Where the last field seen begins.

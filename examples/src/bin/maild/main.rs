@@ -207,19 +207,23 @@ struct Args {
     #[arg(long, value_name = "FILE", requires = "relay_host")]
     relay_ca: Option<PathBuf>,
     /// Do not require or verify TLS to the --relay-host (opportunistic
-    /// STARTTLS, any certificate). MX hosts are always contacted that way
-    /// (RFC 7435); a configured smart host is verified by default.
-    #[arg(long)]
+    /// STARTTLS, any certificate). Only with --relay-host: MX hosts are
+    /// always contacted that way (RFC 7435); a configured smart host is
+    /// verified by default.
+    #[arg(long, requires = "relay_host")]
     relay_insecure: bool,
     /// Log in to the --relay-host with AUTH (the strongest mechanism both
-    /// sides support; plaintext ones only under TLS).
+    /// sides support; plaintext ones only under TLS). Only with
+    /// --relay-host: MX hosts are not logged in to.
     #[arg(long, value_name = "USER:PASSWORD", requires = "relay_host")]
     relay_auth: Option<String>,
     /// DNS server (IP:PORT) for MX lookups (default: /etc/resolv.conf).
-    #[arg(long)]
+    /// Not with --relay-host, which replaces MX lookups.
+    #[arg(long, conflicts_with = "relay_host")]
     dns_server: Option<SocketAddr>,
-    /// Port MX hosts are contacted on.
-    #[arg(long, default_value_t = 25)]
+    /// Port MX hosts (and address literals) are contacted on. Not with
+    /// --relay-host, which carries its own port.
+    #[arg(long, default_value_t = 25, conflicts_with = "relay_host")]
     mx_port: u16,
     /// First retry after a temporary failure (units s, m, h, d).
     #[arg(long, default_value = "5m", value_parser = parse_duration)]

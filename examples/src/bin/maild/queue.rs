@@ -730,7 +730,10 @@ const HEAD_LIMIT: usize = 256 * 1024;
 
 /// The queued message: whole (for RET=FULL), else its start, enough for
 /// the header section (the usual report quotes only the header), and
-/// whether that start is all of it (false when it was cut at [`HEAD_LIMIT`]).
+/// whether that start is all of it. A message longer than [`HEAD_LIMIT`]
+/// is read one byte past it, which tells whether a field ending exactly
+/// at the limit is whole (see [`dsn::Context::cut`]); one of exactly
+/// `HEAD_LIMIT` bytes is all there.
 fn head_of(path: &std::path::Path, whole: bool) -> (Vec<u8>, bool) {
     use std::io::Read;
     let mut head = Vec::new();
@@ -739,7 +742,6 @@ fn head_of(path: &std::path::Path, whole: bool) -> (Vec<u8>, bool) {
         let _ = f.take(limit).read_to_end(&mut head);
     }
     let all = whole || head.len() <= HEAD_LIMIT;
-    head.truncate(if whole { head.len() } else { HEAD_LIMIT });
     (head, all)
 }
 

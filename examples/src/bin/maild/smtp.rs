@@ -138,8 +138,10 @@ impl Rcpt {
     }
 }
 
-/// How much of a message's header section is kept (for reports) or held
-/// back (to add Date and Message-ID).
+/// How much of a message's header section is quoted in the reports written
+/// as it is received, and held back (to add Date and Message-ID). One byte
+/// more is kept of a longer one: it tells whether a field that ends
+/// exactly at the bound is whole (see [`crate::dsn::Context::cut`]).
 const HEAD_MAX: usize = 64 * 1024;
 
 /// Open outputs of a message being received.
@@ -151,8 +153,8 @@ struct Sink {
     relay: Option<SpoolWriter>,
     /// The first write error; the message is refused at its end.
     failed: Option<io::Error>,
-    /// The header section as far as seen (at most `HEAD_MAX` bytes, then
-    /// cut at its end): quoted in success reports.
+    /// The header section as far as seen (at most `HEAD_MAX` bytes and
+    /// one past them, then cut at its end): quoted in reports.
     head: Vec<u8>,
     /// Still inside the header section.
     in_head: bool,
@@ -221,7 +223,9 @@ impl Sink {
         let start = self.head.len();
         self.head.extend_from_slice(data);
         let end = header_end(&self.head, start.saturating_sub(3));
-        if end.is_none() && self.head.len() < HEAD_MAX {
+        // A header without its end is looked at until it is past the bound
+        // (or the message ends): one of exactly `HEAD_MAX` bytes is whole.
+        if end.is_none() && self.head.len() <= HEAD_MAX {
             if self.fix_for.is_none() {
                 self.output(data);
             }
@@ -244,7 +248,7 @@ impl Sink {
         } else if let Some(data) = last {
             self.output(data);
         }
-        self.head.truncate(end.min(HEAD_MAX));
+        self.head.truncate(end.min(HEAD_MAX + 1));
     }
 
     /// The body ended: anything still held back goes out.
@@ -942,9 +946,9 @@ impl Conversation {
             hostname: &self.shared.hostname,
             env: &env,
             original: head,
-            // Kept up to `HEAD_MAX` bytes: a header section that fills them
-            // without its end went on past them.
-            cut: head.len() >= HEAD_MAX,
+            // Kept up to one byte past `HEAD_MAX`: a header section that
+            // reaches that byte without its end went on past the bound.
+            cut: head.len() > HEAD_MAX,
             full: false,
             retry_until: None,
             now,
