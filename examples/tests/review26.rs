@@ -294,3 +294,28 @@ async fn queued_header_only_messages_at_and_over_the_bound() {
         assert_eq!(report.contains("shortened"), *shortened, "case {n}");
     }
 }
+
+// RFC 5321 4.5.3.1.8: "The minimum total number of recipients that MUST be
+// buffered is 100 recipients." maild allows a smaller --max-recipients (a
+// site's policy: a client told 452 sends the rest later, 4.5.3.1.10), but
+// says so in its log at start, naming the rule, instead of nothing.
+#[tokio::test]
+async fn maild_warns_of_limits_below_the_rfc_minimums() {
+    let dir = temp_dir("r26-shortfall");
+    let log = dir.with_extension("log");
+    let m = Maild::start_logging(&dir, 0, &["--max-recipients", "10"], &log);
+    wait_for("the warning", || {
+        std::fs::read_to_string(&log)
+            .is_ok_and(|t| t.contains("recipients is 10, below the 100 of RFC 5321 4.5.3.1.8"))
+    })
+    .await;
+    drop(m);
+    let _ = std::fs::remove_file(&log);
+    // The default limits meet every minimum: no such warning.
+    let dir = temp_dir("r26-no-shortfall");
+    let log = dir.with_extension("log");
+    let _running = Maild::start_logging(&dir, 0, &[], &log);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    assert!(!text.contains("below the"), "{text}");
+}

@@ -180,7 +180,8 @@ struct Args {
     #[arg(long, default_value_t = 35 * 1024 * 1024)]
     max_message_size: u64,
     /// Most recipients per message (more get 452), at least 1. Below 100
-    /// breaks RFC 5321 4.5.3.1.8, which asks a server to accept 100.
+    /// breaks RFC 5321 4.5.3.1.8, which asks a server to accept 100 (maild
+    /// then logs a warning at start).
     #[arg(long, default_value_t = 100, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     max_recipients: usize,
     /// Most simultaneous connections over all listeners (more get 421), at
@@ -435,6 +436,10 @@ async fn run(args: Args) -> Result<(), String> {
         recipients: args.max_recipients,
         ..smtp_proto::Limits::default()
     };
+    // Allowed as a site's policy, but clients may rely on the RFC minimums.
+    for shortfall in smtp_limits.shortfalls() {
+        tracing::warn!("{shortfall}");
+    }
     let shared = Arc::new(Shared {
         hostname: hostname.clone(),
         accounts,
