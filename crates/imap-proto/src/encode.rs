@@ -1601,7 +1601,7 @@ impl<'a> W<'a> {
                         }
                         ESearchItem::ModSeq(n) => {
                             self.raw(b"MODSEQ ");
-                            self.mod_seq(*n)?;
+                            self.nz_mod_seq(*n)?;
                         }
                         ESearchItem::Other(name, v) => {
                             let known = [&b"MIN"[..], b"MAX", b"COUNT", b"ALL", b"MODSEQ"];
