@@ -150,6 +150,13 @@ pub(crate) fn response_line_announces(
 pub struct Unit {
     bytes: Bytes,
     streamed: Vec<usize>,
+    /// The offsets (among `streamed`) of streamed literals that are no
+    /// literal8 and whose data held a NUL, which a literal may not (RFC
+    /// 9051 section 9: `literal = "{" number64 ["+"] "}" CRLF *CHAR8`,
+    /// `CHAR8 = %x01-ff`): the parser refuses them as it refuses a
+    /// buffered one, so whether a unit parses does not depend on
+    /// [`Limits::stream_literals_over`].
+    streamed_nul: Vec<usize>,
 }
 
 impl Unit {
@@ -160,6 +167,7 @@ impl Unit {
         Unit {
             bytes: bytes.into(),
             streamed: Vec::new(),
+            streamed_nul: Vec::new(),
         }
     }
 
@@ -176,6 +184,13 @@ impl Unit {
     #[must_use]
     pub fn streamed_offsets(&self) -> &[usize] {
         &self.streamed
+    }
+
+    /// The streamed literals (by offset, as in
+    /// [`streamed_offsets`](Self::streamed_offsets)) that held a NUL and
+    /// are no literal8.
+    pub(crate) fn streamed_nul_offsets(&self) -> &[usize] {
+        &self.streamed_nul
     }
 }
 
@@ -194,7 +209,10 @@ pub enum Frame {
     /// client's synchronizing literal, the server must send a continuation
     /// request (or reject) exactly as for [`Frame::LiteralAnnounced`].
     StreamStart(LiteralInfo),
-    /// Data of the streamed literal (a slice of the receive buffer).
+    /// Data of the streamed literal (a slice of the receive buffer). It is
+    /// passed on unchecked: a NUL in a literal that is no literal8 makes
+    /// the unit fail to parse, as when buffered, so the data stands only
+    /// once its unit has parsed.
     StreamChunk(Bytes),
     /// The streamed literal is complete; the rest of its unit follows and
     /// comes out as a [`Frame::Unit`] that marks the literal as streamed.
@@ -210,10 +228,14 @@ enum State {
         remaining: u64,
         sync: bool,
     },
+    /// `nul`: a literal that is no literal8 (`binary` false) held a NUL
+    /// so far (see [`Unit::streamed_nul_offsets`]).
     Stream {
         remaining: u64,
         started: bool,
         sync: bool,
+        binary: bool,
+        nul: bool,
     },
     Discard {
         skip: u64,
@@ -325,6 +347,7 @@ pub struct Framer {
     line_start: usize,
     pending: BytesMut,
     streamed: Vec<usize>,
+    streamed_nul: Vec<usize>,
 }
 
 impl Framer {
@@ -340,6 +363,7 @@ impl Framer {
             line_start: 0,
             pending: BytesMut::new(),
             streamed: Vec::new(),
+            streamed_nul: Vec::new(),
         }
     }
 
@@ -396,6 +420,7 @@ impl Framer {
             remaining,
             started: false,
             sync,
+            ..
         }) = self.state
         else {
             return false;
@@ -418,6 +443,7 @@ impl Framer {
         self.line_start = 0;
         self.pending.clear();
         self.streamed.clear();
+        self.streamed_nul.clear();
     }
 
     fn head(&self, buf: &[u8], upto: usize) -> Bytes {
@@ -473,9 +499,18 @@ impl Framer {
                     self.state = State::Line;
                 }
                 State::Stream {
-                    remaining, started, ..
+                    remaining,
+                    started,
+                    binary,
+                    nul,
+                    ..
                 } => {
                     if *remaining == 0 {
+                        if *nul {
+                            // The literal's offset, pushed at its start.
+                            let at = self.streamed.last().copied().unwrap_or_default();
+                            self.streamed_nul.push(at);
+                        }
                         self.state = State::Line;
                         self.pos = 0;
                         self.line_start = 0;
@@ -487,7 +522,9 @@ impl Framer {
                     *started = true;
                     let n = usize::try_from(*remaining).unwrap_or(usize::MAX).min(buf.len());
                     *remaining -= n as u64;
-                    return Some(Ok(Frame::StreamChunk(buf.split_to(n).freeze())));
+                    let chunk = buf.split_to(n).freeze();
+                    *nul |= !*binary && memchr::memchr(0, &chunk).is_some();
+                    return Some(Ok(Frame::StreamChunk(chunk)));
                 }
                 State::Discard { skip, tail } => {
                     if *skip > 0 {
@@ -549,6 +586,7 @@ impl Framer {
         Some(Unit {
             bytes: buf.split_to(end).freeze(),
             streamed: Vec::new(),
+            streamed_nul: Vec::new(),
         })
     }
 
@@ -662,8 +700,13 @@ impl Framer {
                 self.pending.split().freeze()
             };
             let streamed = std::mem::take(&mut self.streamed);
+            let streamed_nul = std::mem::take(&mut self.streamed_nul);
             self.reset();
-            return Step::Out(Some(Ok(Frame::Unit(Unit { bytes, streamed }))));
+            return Step::Out(Some(Ok(Frame::Unit(Unit {
+                bytes,
+                streamed,
+                streamed_nul,
+            }))));
         };
         let wait = info.needs_continuation(self.dir);
         let skip = if wait { 0 } else { info.len };
@@ -717,6 +760,8 @@ impl Framer {
                 remaining: info.len,
                 started: false,
                 sync: wait,
+                binary: info.binary,
+                nul: false,
             };
             return Step::Out(Some(Ok(Frame::StreamStart(info))));
         }

@@ -37,3 +37,61 @@ fn esearch_modseq_is_not_zero() {
         assert!(zero.encode(&o).is_err());
     }
 }
+
+/// Frames `wire` (whole) as `dir` under `limits` and parses every unit
+/// with `parse`; stream chunks are dropped. The parse result of each unit.
+fn frame_and_parse<T>(
+    dir: imap_proto::Direction,
+    limits: imap_proto::Limits,
+    wire: &[u8],
+    parse: impl Fn(&imap_proto::Unit) -> Result<T, imap_proto::ParseError>,
+) -> Vec<Result<T, imap_proto::ParseError>> {
+    use imap_proto::{Frame, Framer};
+    let mut f = Framer::new(dir, limits);
+    let mut buf = bytes::BytesMut::from(wire);
+    let mut out = Vec::new();
+    while let Some(frame) = f.next(&mut buf) {
+        match frame.expect("framed") {
+            Frame::Unit(u) => out.push(parse(&u)),
+            Frame::LiteralAnnounced(_) | Frame::StreamStart(_) | Frame::StreamChunk(_) | Frame::StreamEnd => {
+            }
+        }
+    }
+    out
+}
+
+// RFC 9051 section 9 (RFC 3501 the same): `literal = "{" number64 ["+"]
+// "}" CRLF *CHAR8` with `CHAR8 = %x01-ff`: only a literal8 (`~{n}`,
+// RFC 3516) may carry NUL. A buffered literal with a NUL was refused; the
+// same literal, when the framer streamed it (over
+// `Limits::stream_literals_over`), parsed: whether a command was valid
+// depended on a buffering threshold. Now the framer notes a NUL in a
+// streamed literal that is no literal8, and the parser refuses the unit as
+// it refuses the buffered one.
+#[test]
+fn nul_in_a_streamed_literal_is_refused_as_when_buffered() {
+    use imap_proto::{Command, Direction, Limits};
+    let o = Options::default();
+    let wire = b"a APPEND INBOX {6}\r\nab\0cde\r\nb APPEND INBOX ~{6}\r\nab\0cde\r\nc APPEND INBOX {6}\r\nabXcde\r\n";
+    for stream in [None, Some(4)] {
+        let limits = Limits {
+            stream_literals_over: stream,
+            ..Limits::default()
+        };
+        let r = frame_and_parse(Direction::ClientToServer, limits, wire, |u| {
+            Command::parse_unit(u, &o)
+        });
+        assert_eq!(r.len(), 3);
+        assert!(r[0].is_err(), "{stream:?}: {:?}", r[0]);
+        assert!(r[1].is_ok(), "{stream:?}: {:?}", r[1]);
+        assert!(r[2].is_ok(), "{stream:?}: {:?}", r[2]);
+        // The same in a response, where a client streams BODY[].
+        let wire = b"* 1 FETCH (BODY[] {6}\r\nab\0cde)\r\n* 1 FETCH (BINARY[] ~{6}\r\nab\0cde)\r\n";
+        let r = frame_and_parse(Direction::ServerToClient, limits, wire, |u| {
+            Response::parse_unit(u, &o)
+        });
+        assert_eq!(r.len(), 2);
+        assert!(r[0].is_err(), "{stream:?}: {:?}", r[0]);
+        assert!(r[1].is_ok(), "{stream:?}: {:?}", r[1]);
+    }
+}

@@ -213,6 +213,9 @@ pub(crate) struct P<'a> {
     pub(crate) b: &'a [u8],
     pub(crate) pos: usize,
     streamed: &'a [usize],
+    /// The streamed literals whose data held a NUL and that are no
+    /// literal8 (see [`Unit`](crate::Unit)).
+    streamed_nul: &'a [usize],
     pub(crate) o: &'a Options,
     depth: usize,
     /// Where the unit's final CRLF starts (after trailing spaces, under the
@@ -249,6 +252,7 @@ impl<'a> P<'a> {
             b,
             pos: 0,
             streamed,
+            streamed_nul: &[],
             o,
             depth: 0,
             end,
@@ -698,6 +702,11 @@ impl<'a> P<'a> {
         }
         self.pos += 2;
         if self.streamed.contains(&self.pos) {
+            // CHAR8 excludes NUL: only a literal8 may carry it, streamed
+            // or not (RFC 9051 section 9, RFC 3516 section 4.3).
+            if self.streamed_nul.contains(&self.pos) {
+                return self.err("NUL in a literal");
+            }
             return Ok(Str {
                 data: SmallBytes::default(),
                 form: StrForm::Streamed { len, binary },
@@ -1310,11 +1319,13 @@ impl<'a> P<'a> {
 pub(crate) fn run<T>(
     unit: &Bytes,
     streamed: &[usize],
+    streamed_nul: &[usize],
     o: &Options,
     f: impl FnOnce(&mut P<'_>) -> R<T>,
     tag_of: impl Fn(&Bytes) -> Option<Bytes>,
 ) -> Result<T, ParseError> {
     let mut p = P::new(unit, streamed, o);
+    p.streamed_nul = streamed_nul;
     if !unit.ends_with(b"\r\n") {
         let e = PErr {
             reason: "unit does not end with CRLF",
