@@ -95,3 +95,50 @@ fn nul_in_a_streamed_literal_is_refused_as_when_buffered() {
         assert!(r[1].is_ok(), "{stream:?}: {:?}", r[1]);
     }
 }
+// RFC 2971 section 3.3: "Field strings MUST NOT be longer than 30 octets.
+// Value strings MUST NOT be longer than 1024 octets." The parser checked
+// the length of the data it held, which for a literal the framer streamed
+// is none: a 2000-octet value (or a 100-octet field) passed when streamed,
+// and the encoder wrote such a streamed value too.
+#[test]
+fn id_bounds_hold_for_streamed_literals() {
+    use imap_proto::{Command, CommandBody, Direction, Limits, Str, StrForm, Tag};
+    let o = Options::default();
+    let limits = Limits {
+        stream_literals_over: Some(16),
+        ..Limits::default()
+    };
+    let value = "v".repeat(2000);
+    let field = "f".repeat(100);
+    let long_value = format!("a ID (\"name\" {{2000}}\r\n{value})\r\n");
+    let long_field = format!("a ID ({{100}}\r\n{field} \"x\")\r\n");
+    let fine = format!("a ID (\"name\" {{1000}}\r\n{})\r\n", "v".repeat(1000));
+    for (wire, ok) in [(&long_value, false), (&long_field, false), (&fine, true)] {
+        for limits in [Limits::default(), limits] {
+            let r = frame_and_parse(Direction::ClientToServer, limits, wire.as_bytes(), |u| {
+                Command::parse_unit(u, &o)
+            });
+            assert_eq!(r.len(), 1);
+            assert_eq!(r[0].is_ok(), ok, "{:?} {:?}", limits.stream_literals_over, r[0]);
+        }
+        let resp = wire.replacen("a ID", "* ID", 1);
+        for limits in [Limits::default(), limits] {
+            let r = frame_and_parse(Direction::ServerToClient, limits, resp.as_bytes(), |u| {
+                Response::parse_unit(u, &o)
+            });
+            assert_eq!(r.len(), 1);
+            assert_eq!(r[0].is_ok(), ok, "{:?} {:?}", limits.stream_literals_over, r[0]);
+        }
+    }
+    let streamed = |len| Str {
+        form: StrForm::Streamed { len, binary: false },
+        ..Str::default()
+    };
+    let cmd = |k: Str, v: Str| Command {
+        tag: Tag::new("a").unwrap(),
+        body: CommandBody::Id(Some(vec![(k, Some(v))])),
+    };
+    assert!(cmd(Str::from("name"), streamed(2000)).encode(&o).is_err());
+    assert!(cmd(streamed(100), Str::from("x")).encode(&o).is_err());
+    assert!(cmd(Str::from("name"), streamed(1000)).encode(&o).is_ok());
+}

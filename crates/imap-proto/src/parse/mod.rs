@@ -1235,14 +1235,14 @@ impl<'a> P<'a> {
         let v = self.paren_list(|p| {
             let at = p.pos;
             let k = p.string()?;
-            if k.data.len() > ID_MAX_FIELD {
+            if k.content_len() > ID_MAX_FIELD as u64 {
                 p.pos = at;
                 return p.err("ID field longer than 30 octets");
             }
             p.sp()?;
             let at = p.pos;
             let v = p.nstring()?;
-            if v.as_ref().is_some_and(|v| v.data.len() > ID_MAX_VALUE) {
+            if v.as_ref().is_some_and(|v| v.content_len() > ID_MAX_VALUE as u64) {
                 p.pos = at;
                 return p.err("ID value longer than 1024 octets");
             }
