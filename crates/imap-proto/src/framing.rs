@@ -732,7 +732,14 @@ impl Framer {
                 limit: lim.max_unit_len,
                 head: Bytes::new(),
             })
-        } else if !stream && (self.pending.len() + end) as u64 + info.len > lim.max_unit_len as u64 {
+        } else if !stream
+            // Checked: under limits of u64::MAX / usize::MAX ("no bound"),
+            // a literal of u64::MAX octets overflowed the sum; a sum past
+            // u64 is past any unit limit.
+            && ((self.pending.len() + end) as u64)
+                .checked_add(info.len)
+                .is_none_or(|total| total > lim.max_unit_len as u64)
+        {
             Some(FrameError::UnitTooLarge {
                 limit: lim.max_unit_len,
                 head: Bytes::new(),

@@ -142,3 +142,43 @@ fn id_bounds_hold_for_streamed_literals() {
     assert!(cmd(streamed(100), Str::from("x")).encode(&o).is_err());
     assert!(cmd(Str::from("name"), streamed(1000)).encode(&o).is_ok());
 }
+
+// Limits that say "no bound" with their type's largest value are a
+// caller's fair choice, and a peer's literal length is any number64 (RFC
+// 9051 section 4.3, leading zeros and all; the framer saturates one past
+// u64). The unit-size check added the literal's length to the unit's
+// length without saturating: `{18446744073709551615}` overflowed it (a
+// panic with overflow checks, a wrapped sum that let the literal through
+// without them). It is now refused as too large for the unit.
+#[test]
+fn unbounded_limits_do_not_overflow_on_a_huge_literal() {
+    use imap_proto::{Direction, Frame, FrameError, Framer, Limits};
+    let limits = Limits {
+        max_literal_len: u64::MAX,
+        max_unit_len: usize::MAX,
+        max_nonsync_literal_len: u64::MAX,
+        ..Limits::default()
+    };
+    for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+        for wire in [
+            &b"a APPEND x {18446744073709551615}\r\nb NOOP\r\n"[..],
+            b"a APPEND x {99999999999999999999999}\r\nb NOOP\r\n",
+        ] {
+            let mut f = Framer::new(dir, limits);
+            let mut buf = bytes::BytesMut::from(wire);
+            let first = f.next(&mut buf);
+            assert!(
+                matches!(first, Some(Err(FrameError::UnitTooLarge { .. }))),
+                "{dir:?}: {first:?}"
+            );
+            if dir == Direction::ClientToServer {
+                // A synchronizing literal's data never comes: the next
+                // command is read.
+                let Some(Ok(Frame::Unit(u))) = f.next(&mut buf) else {
+                    panic!()
+                };
+                assert_eq!(&u.bytes()[..], b"b NOOP\r\n");
+            }
+        }
+    }
+}
