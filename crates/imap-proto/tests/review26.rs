@@ -182,3 +182,27 @@ fn unbounded_limits_do_not_overflow_on_a_huge_literal() {
         }
     }
 }
+
+// RFC 9051 section 9: `continue-req = "+" SP (resp-text / base64)` with
+// `base64 = *(4base64-char) [base64-terminal]`, so `+ ` alone is an empty
+// challenge: what a server sends for AUTHENTICATE PLAIN without an initial
+// response (RFC 4616 section 2, RFC 9051 section 6.2.2). With
+// `Quirks::trailing_space` on, that space was trimmed as a trailing one and
+// the line refused as a bare `+` (a quirk meant to accept more refused a
+// strictly valid line, and every such AUTHENTICATE failed).
+#[test]
+fn empty_challenge_survives_the_trailing_space_quirk() {
+    use imap_proto::Continue;
+    let mut o = Options::default();
+    o.quirks.trailing_space = true;
+    let empty = Response::Continue(Continue {
+        code: None,
+        text: Bytes::new(),
+    });
+    for wire in [&b"+ \r\n"[..], b"+   \r\n"] {
+        assert_eq!(parse(wire, &o), Ok(empty.clone()), "{wire:?}");
+    }
+    assert_eq!(parse(b"+ \r\n", &Options::default()), Ok(empty.clone()));
+    // A bare `+` stays a quirk of its own.
+    assert!(parse(b"+\r\n", &o).is_err());
+}

@@ -21,7 +21,11 @@ impl P<'_> {
             Some(b'+') => {
                 self.pos += 1;
                 if self.at_end() {
-                    if self.o.quirks.bare_continuation {
+                    // `+ ` is an empty challenge (`"+" SP base64`, RFC 9051
+                    // section 9), also when `Quirks::trailing_space` took
+                    // its space for a trailing one.
+                    let spaced = self.pos < self.line_end && self.b[self.pos] == b' ';
+                    if self.o.quirks.bare_continuation || spaced {
                         return Ok(Response::Continue(Continue {
                             code: None,
                             text: Bytes::new(),
