@@ -206,3 +206,27 @@ fn empty_challenge_survives_the_trailing_space_quirk() {
     // A bare `+` stays a quirk of its own.
     assert!(parse(b"+\r\n", &o).is_err());
 }
+
+// RFC 3501 section 9: `resp-text = ["[" resp-text-code "]" SP] text`,
+// `text = 1*TEXT-CHAR`, and a space is a TEXT-CHAR: `* OK  ` (OK, SP, and
+// a text of one space) is a valid IMAP4rev1 status response. With
+// `Quirks::trailing_space` on, the text's spaces were trimmed as trailing
+// ones and the line refused for want of text, so the quirk, meant to
+// accept more, refused what the strict parser reads.
+#[test]
+fn text_of_spaces_survives_the_trailing_space_quirk() {
+    let strict = Options::default();
+    let mut o = Options::default();
+    o.quirks.trailing_space = true;
+    for wire in [
+        &b"* OK  \r\n"[..],
+        b"a1 NO   \r\n",
+        b"* OK [ALERT]  \r\n",
+        b"* BYE  \r\n",
+        b"+ [ALERT]  \r\n",
+    ] {
+        assert!(parse(wire, &strict).is_ok(), "{wire:?}");
+        let r = parse(wire, &o);
+        assert!(r.is_ok(), "{wire:?}: {r:?}");
+    }
+}

@@ -84,9 +84,12 @@ impl P<'_> {
     }
 
     /// The text of a resp-text may be empty under IMAP4rev2 only, or
-    /// under [`Quirks::empty_text`](crate::Quirks::empty_text).
+    /// under [`Quirks::empty_text`](crate::Quirks::empty_text). A text of
+    /// spaces that [`Quirks::trailing_space`](crate::Quirks::trailing_space)
+    /// trimmed was there: a space is a TEXT-CHAR (RFC 3501 section 9).
     fn text_present(&self, text: &Bytes) -> R<()> {
-        if text.is_empty() && !self.o.empty_text_allowed() && !self.o.quirks.empty_text {
+        let trimmed = self.end < self.line_end;
+        if text.is_empty() && !self.o.empty_text_allowed() && !self.o.quirks.empty_text && !trimmed {
             return self.err("no text after the status (IMAP4rev1 needs it)");
         }
         Ok(())
