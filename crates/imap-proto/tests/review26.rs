@@ -230,3 +230,42 @@ fn text_of_spaces_survives_the_trailing_space_quirk() {
         assert!(r.is_ok(), "{wire:?}: {r:?}");
     }
 }
+
+// DESIGN.md (Errors): a protocol error carries the offending bytes,
+// "redacted where they may hold secrets" (RFC 9051 section 6.2.3: LOGIN
+// sends the password in the clear; section 6.2.2: SASL data). The cut
+// after LOGIN or AUTHENTICATE was found only after a valid tag and exactly
+// one space: a LOGIN with two spaces or a tab after its tag, with no tag,
+// or with an invalid one (each a BAD the server logs) kept the password in
+// `ParseError::input` and in the framer's `FrameError::head`.
+#[test]
+fn malformed_login_keeps_no_password_in_errors() {
+    use imap_proto::{Command, Direction, Framer, Limits};
+    let o = Options::default();
+    let lines: [&[u8]; 6] = [
+        b"a1  LOGIN fred s3cr3t-pw\r\n",
+        b"a1\tLOGIN fred s3cr3t-pw\r\n",
+        b"LOGIN fred s3cr3t-pw\r\n",
+        b"+ LOGIN fred s3cr3t-pw\r\n",
+        b"* login fred s3cr3t-pw\r\n",
+        b"a1 \tAUTHENTICATE PLAIN czNjcjN0LXB3\r\n",
+    ];
+    let leaks = |b: &[u8]| b.windows(6).any(|w| w == b"s3cr3t" || w == b"czNjcj");
+    for line in lines {
+        let e = Command::parse(&Bytes::copy_from_slice(line), &o).unwrap_err();
+        let shown = format!("{e} {e:?}");
+        assert!(!leaks(&e.input) && !shown.contains("s3cr3t"), "{:?}", e.input);
+        // The framer's error for the same line ending in a bare LF.
+        let mut bare = line[..line.len() - 2].to_vec();
+        bare.extend_from_slice(b"\nb NOOP\r\n");
+        let mut f = Framer::new(Direction::ClientToServer, Limits::default());
+        let mut buf = bytes::BytesMut::from(&bare[..]);
+        let Some(Err(fe)) = f.next(&mut buf) else {
+            panic!("{line:?}")
+        };
+        assert!(!leaks(fe.head()), "{:?}", fe.head());
+    }
+    // A command that only mentions LOGIN later keeps its bytes.
+    let e = Command::parse(&Bytes::from_static(b"a1 SELECT LOGIN x\r\n"), &o).unwrap_err();
+    assert_eq!(&e.input[..], b"a1 SELECT LOGIN x\r\n");
+}

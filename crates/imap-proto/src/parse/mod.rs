@@ -1360,15 +1360,27 @@ pub(crate) fn is_initial_response(b: &[u8]) -> bool {
 /// Where to cut the first bytes of a command so they keep no credentials:
 /// after the command name of LOGIN and AUTHENTICATE, whose arguments are a
 /// password or SASL data (`Sensitive` once parsed). `None`: keep them all.
+///
+/// The name is looked for in the first two words (split on spaces and
+/// tabs), whatever the tag looks like: the snippet is kept for a command
+/// that failed to parse, and a LOGIN with no tag, an invalid one, or two
+/// spaces after it fails exactly so.
 pub(crate) fn credentials_at(b: &[u8]) -> Option<usize> {
-    let tag = b.iter().take_while(|&&c| is_astring_char(c) && c != b'+').count();
-    if b.get(tag) != Some(&b' ') {
-        return None;
+    let sep = |c: u8| c == b' ' || c == b'\t';
+    let mut i = 0;
+    for _ in 0..2 {
+        i += b[i..].iter().take_while(|&&c| sep(c)).count();
+        let len = b[i..].iter().take_while(|&&c| is_atom_char(c)).count();
+        let name = &b[i..i + len];
+        if name.eq_ignore_ascii_case(b"LOGIN") || name.eq_ignore_ascii_case(b"AUTHENTICATE") {
+            return Some(i + len);
+        }
+        i += b[i..]
+            .iter()
+            .take_while(|&&c| !sep(c) && c != b'\r' && c != b'\n')
+            .count();
     }
-    let start = tag + 1;
-    let len = b[start..].iter().take_while(|&&c| is_atom_char(c)).count();
-    let name = &b[start..start + len];
-    (name.eq_ignore_ascii_case(b"LOGIN") || name.eq_ignore_ascii_case(b"AUTHENTICATE")).then_some(start + len)
+    None
 }
 
 /// A command's parse error without credentials in its snippet.
