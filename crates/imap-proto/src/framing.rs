@@ -348,6 +348,8 @@ pub struct Framer {
     pending: BytesMut,
     streamed: Vec<usize>,
     streamed_nul: Vec<usize>,
+    /// Limits set while a unit was partly read, for the next unit.
+    next_limits: Option<Limits>,
 }
 
 impl Framer {
@@ -364,6 +366,7 @@ impl Framer {
             pending: BytesMut::new(),
             streamed: Vec::new(),
             streamed_nul: Vec::new(),
+            next_limits: None,
         }
     }
 
@@ -379,9 +382,16 @@ impl Framer {
         &self.limits
     }
 
-    /// Replaces the limits (takes effect from the next unit on).
+    /// Replaces the limits (takes effect from the next unit on: a unit
+    /// partly read, see [`Framer::in_unit`], is finished under the limits
+    /// it started with).
     pub fn set_limits(&mut self, limits: Limits) {
-        self.limits = limits;
+        if self.in_unit() {
+            self.next_limits = Some(limits);
+        } else {
+            self.limits = limits;
+            self.next_limits = None;
+        }
     }
 
     /// The IMAP version whose grammar decides where a response line can
@@ -444,6 +454,9 @@ impl Framer {
         self.pending.clear();
         self.streamed.clear();
         self.streamed_nul.clear();
+        if let Some(l) = self.next_limits.take() {
+            self.limits = l;
+        }
     }
 
     fn head(&self, buf: &[u8], upto: usize) -> Bytes {

@@ -269,3 +269,31 @@ fn malformed_login_keeps_no_password_in_errors() {
     let e = Command::parse(&Bytes::from_static(b"a1 SELECT LOGIN x\r\n"), &o).unwrap_err();
     assert_eq!(&e.input[..], b"a1 SELECT LOGIN x\r\n");
 }
+
+// `Framer::set_limits` says the limits take effect "from the next unit on",
+// and a session may well change them while a unit is partly read (after a
+// literal announcement it answered, say). They took effect at once: the
+// rest of the unit in progress was judged by the new limits (here its
+// second literal refused as too large), the framer's own contract broken.
+#[test]
+fn new_limits_wait_for_the_next_unit() {
+    use imap_proto::{Direction, Frame, Framer, Limits};
+    let mut f = Framer::new(Direction::ClientToServer, Limits::default());
+    let mut buf = bytes::BytesMut::from(&b"a LOGIN {10}\r\n"[..]);
+    assert!(matches!(f.next(&mut buf), Some(Ok(Frame::LiteralAnnounced(_)))));
+    let small = Limits {
+        max_literal_len: 4,
+        ..Limits::default()
+    };
+    f.set_limits(small);
+    buf.extend_from_slice(b"0123456789 {8}\r\n");
+    assert!(matches!(f.next(&mut buf), Some(Ok(Frame::LiteralAnnounced(i))) if i.len == 8));
+    buf.extend_from_slice(b"abcdefgh\r\nb LOGIN {8}\r\n");
+    let Some(Ok(Frame::Unit(u))) = f.next(&mut buf) else {
+        panic!()
+    };
+    assert_eq!(&u.bytes()[..], b"a LOGIN {10}\r\n0123456789 {8}\r\nabcdefgh\r\n");
+    // The next unit is read under the new limits.
+    assert_eq!(f.limits(), &small);
+    assert!(f.next(&mut buf).is_some_and(|r| r.is_err()));
+}
