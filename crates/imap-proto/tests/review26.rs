@@ -9,7 +9,7 @@ fn parse(wire: &[u8], o: &Options) -> Result<Response, imap_proto::ParseError> {
     Response::parse(&Bytes::copy_from_slice(wire), o)
 }
 
-// RFC 4731 section 3.2 (with RFC 7162 section 3.1.10): `search-return-data
+// RFC 4731 section 4 (with RFC 7162 section 3.1.10): `search-return-data
 // =/ "MODSEQ" SP mod-sequence-value`, and RFC 7162 section 7 has
 // `mod-sequence-value = 1*DIGIT ;; (1 <= n <= 9,223,372,036,854,775,807)`:
 // the highest mod-sequence of a non-empty result is never 0 (the SEARCH

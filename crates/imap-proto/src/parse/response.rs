@@ -592,7 +592,7 @@ impl P<'_> {
             } else if is(b"ALL") {
                 ESearchItem::All(self.seq_set()?)
             } else if is(b"MODSEQ") {
-                // RFC 4731 section 3.2: "MODSEQ" SP mod-sequence-value,
+                // RFC 4731 section 4: "MODSEQ" SP mod-sequence-value,
                 // which RFC 7162 section 7 makes 1 or more.
                 ESearchItem::ModSeq(self.nz_mod_seq()?)
             } else {
