@@ -180,7 +180,7 @@ impl Unit {
     }
 
     /// Offsets in [`bytes`](Self::bytes) where a streamed literal's data was
-    /// taken out.
+    /// taken out, in increasing order.
     #[must_use]
     pub fn streamed_offsets(&self) -> &[usize] {
         &self.streamed

@@ -297,3 +297,53 @@ fn new_limits_wait_for_the_next_unit() {
     assert_eq!(f.limits(), &small);
     assert!(f.next(&mut buf).is_some_and(|r| r.is_err()));
 }
+
+// No limit bounds how many literals a unit holds but the unit's size
+// (RFC 9051 has none), and a server may stream every literal
+// (`stream_literals_over: Some(0)`, an APPEND straight to disk). The
+// parser looked each literal up in the list of streamed offsets with a
+// linear scan: quadratic in their number, 100,000 one-octet literals (800
+// KB on the wire, well within the unit limit) took 37 s to parse in a debug
+// build. The offsets are in increasing order; a binary search makes it
+// O(n log n).
+#[test]
+fn many_streamed_literals_parse_in_quasi_linear_time() {
+    use imap_proto::{Command, CommandBody, Direction, Frame, Framer, Limits};
+    let o = Options {
+        literal_plus: true,
+        ..Options::default()
+    };
+    let limits = Limits {
+        stream_literals_over: Some(0),
+        ..Limits::default()
+    };
+    let n = 200_000;
+    let mut wire = b"a APPEND x".to_vec();
+    for _ in 0..n {
+        wire.extend_from_slice(b" {1+}\r\nx");
+    }
+    wire.extend_from_slice(b"\r\n");
+    let mut f = Framer::new(Direction::ClientToServer, limits);
+    let mut buf = bytes::BytesMut::from(&wire[..]);
+    let mut unit = None;
+    while let Some(frame) = f.next(&mut buf) {
+        if let Frame::Unit(u) = frame.unwrap() {
+            unit = Some(u);
+        }
+    }
+    let unit = unit.unwrap();
+    assert_eq!(unit.streamed_offsets().len(), n);
+    let t = std::time::Instant::now();
+    let c = Command::parse_unit(&unit, &o).unwrap();
+    // Well under a second once linear (a quadratic scan took minutes).
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        t.elapsed()
+    );
+    let CommandBody::Append { messages, .. } = c.body else {
+        panic!()
+    };
+    assert_eq!(messages.len(), n);
+    assert!(messages.iter().all(|m| m.message.is_streamed()));
+}

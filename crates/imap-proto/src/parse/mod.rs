@@ -212,6 +212,7 @@ pub(crate) struct P<'a> {
     src: &'a Bytes,
     pub(crate) b: &'a [u8],
     pub(crate) pos: usize,
+    /// Where streamed literals' data was taken out, in increasing order.
     streamed: &'a [usize],
     /// The streamed literals whose data held a NUL and that are no
     /// literal8 (see [`Unit`](crate::Unit)).
@@ -243,7 +244,7 @@ impl<'a> P<'a> {
         };
         let mut end = line_end;
         if o.quirks.trailing_space {
-            while end > 0 && b[end - 1] == b' ' && !streamed.contains(&end) {
+            while end > 0 && b[end - 1] == b' ' && streamed.binary_search(&end).is_err() {
                 end -= 1;
             }
         }
@@ -701,10 +702,12 @@ impl<'a> P<'a> {
             return self.err("expected CRLF after a literal announcement");
         }
         self.pos += 2;
-        if self.streamed.contains(&self.pos) {
+        // The offsets grow as the framer found the literals: a binary
+        // search, as a unit may hold very many (a scan was quadratic).
+        if self.streamed.binary_search(&self.pos).is_ok() {
             // CHAR8 excludes NUL: only a literal8 may carry it, streamed
             // or not (RFC 9051 section 9, RFC 3516 section 4.3).
-            if self.streamed_nul.contains(&self.pos) {
+            if self.streamed_nul.binary_search(&self.pos).is_ok() {
                 return self.err("NUL in a literal");
             }
             return Ok(Str {
