@@ -1,5 +1,6 @@
 //! Review (session 26, helper H2): adversarial inputs against the public
-//! API. Each test failed on the code before its fix.
+//! API. Each test failed on the code before its fix, except the `held_*`
+//! tests at the end: probes the code already passed, kept as regressions.
 
 use bytes::Bytes;
 use imap_proto::response::ESearchItem;
@@ -346,4 +347,466 @@ fn many_streamed_literals_parse_in_quasi_linear_time() {
     };
     assert_eq!(messages.len(), n);
     assert!(messages.iter().all(|m| m.message.is_streamed()));
+}
+
+// ---------------------------------------------------------------------
+// Probes that held: hostile or unusual input the code already handled
+// as the grammar says (RFC 3501 / RFC 9051 section 9 and the extensions'
+// ABNF). Kept as regression tests; none of them failed.
+
+/// Parses each `(wire, valid)` case; a valid one must encode and parse
+/// back to the same value.
+fn check_commands(cases: &[(&[u8], bool)], o: &Options) -> Vec<String> {
+    use imap_proto::Command;
+    let mut fails = Vec::new();
+    for &(wire, want) in cases {
+        let r = Command::parse(&Bytes::copy_from_slice(wire), o);
+        if r.is_ok() != want {
+            fails.push(format!(
+                "{:?}: want ok={want}, got {r:?}",
+                String::from_utf8_lossy(wire)
+            ));
+        } else if let Ok(c) = &r {
+            let back = c.encode(o).map(|e| Command::parse(&e.bytes, o));
+            if !matches!(&back, Ok(Ok(b)) if b == c) {
+                fails.push(format!(
+                    "{:?}: round trip {back:?}",
+                    String::from_utf8_lossy(wire)
+                ));
+            }
+        }
+    }
+    fails
+}
+
+/// As [`check_commands`], for responses.
+fn check_responses(cases: &[(&[u8], bool)], o: &Options) -> Vec<String> {
+    let mut fails = Vec::new();
+    for &(wire, want) in cases {
+        let r = parse(wire, o);
+        if r.is_ok() != want {
+            fails.push(format!(
+                "{:?}: want ok={want}, got {r:?}",
+                String::from_utf8_lossy(wire)
+            ));
+        } else if let Ok(c) = &r {
+            let back = c.encode(o).map(|e| Response::parse(&e.bytes, o));
+            if !matches!(&back, Ok(Ok(b)) if b == c) {
+                fails.push(format!(
+                    "{:?}: round trip {back:?}",
+                    String::from_utf8_lossy(wire)
+                ));
+            }
+        }
+    }
+    fails
+}
+
+// Tags (`1*<any ASTRING-CHAR except "+">`), sequence sets (no 0, no
+// leading zero, 32-bit), quoted strings and escapes, literals ({0}, leading
+// zeros, overflow, literal8 only in APPEND, `{n+}` only where in effect),
+// search keys, dates, FETCH sections and partials, state-free grammar of
+// every command.
+#[test]
+fn held_command_grammar() {
+    let cases: &[(&[u8], bool)] = &[
+        (b"a NOOP\r\n", true),
+        (b"a NOOP \r\n", false),
+        (b"* NOOP\r\n", false),
+        (b"+ NOOP\r\n", false),
+        (b"a+ NOOP\r\n", false),
+        (b"a] NOOP\r\n", true),
+        (b"a% NOOP\r\n", false),
+        (b"a\x7f NOOP\r\n", false),
+        (b"a FETCH 0 FLAGS\r\n", false),
+        (b"a FETCH 1:0 FLAGS\r\n", false),
+        (b"a FETCH 01 FLAGS\r\n", false),
+        (b"a FETCH 4294967295 FLAGS\r\n", true),
+        (b"a FETCH 4294967296 FLAGS\r\n", false),
+        (b"a FETCH *:1 FLAGS\r\n", true),
+        (b"a FETCH 1,,2 FLAGS\r\n", false),
+        (b"a FETCH 1, FLAGS\r\n", false),
+        (b"a FETCH 1:*:2 FLAGS\r\n", false),
+        (b"a FETCH $ FLAGS\r\n", true),
+        (b"a FETCH $,1 FLAGS\r\n", false),
+        (b"a LOGIN \"a\\b\" x\r\n", false),
+        (b"a LOGIN \"a\\\\b\" x\r\n", true),
+        (b"a LOGIN \"a\xc3\xa9\" x\r\n", false),
+        (b"a LOGIN {0}\r\n {0}\r\n\r\n", true),
+        (b"a LOGIN {00003}\r\nabc x\r\n", true),
+        (b"a LOGIN {3}\r\nabc\r\n", false),
+        (b"a LOGIN x {3}\r\nabc\r\n", true),
+        (b"a LOGIN x {3}\r\nab\r\n", false),
+        (b"a LOGIN x {3+}\r\nabc\r\n", false),
+        (b"a LOGIN x ~{3}\r\nabc\r\n", false),
+        (b"a LOGIN x {99999999999999999999}\r\nabc\r\n", false),
+        (b"a LOGIN x {18446744073709551615}\r\nabc\r\n", false),
+        (b"a SELECT INBOX]\r\n", true),
+        (b"a SELECT \"\"\r\n", true),
+        (b"a SELECT\r\n", false),
+        (b"a SELECT INBOX ()\r\n", false),
+        (b"a SEARCH\r\n", false),
+        (b"a SEARCH ()\r\n", false),
+        (b"a SEARCH NOT\r\n", false),
+        (b"a SEARCH OR ALL\r\n", false),
+        (b"a SEARCH CHARSET UTF-8\r\n", false),
+        (b"a SEARCH 1:* NOT 2\r\n", true),
+        (b"a SEARCH HEADER \"\" \"\"\r\n", true),
+        (b"a SEARCH SINCE 1-Jan-2020\r\n", true),
+        (b"a SEARCH SINCE 0-Jan-2020\r\n", false),
+        (b"a SEARCH SINCE 32-Jan-2020\r\n", false),
+        (b"a SEARCH SINCE 1-Foo-2020\r\n", false),
+        (b"a SEARCH SINCE 1-Jan-20\r\n", false),
+        (b"a SEARCH SINCE 001-Jan-2020\r\n", false),
+        (b"a SEARCH LARGER 4294967296\r\n", false),
+        (b"a SEARCH UID 1:*\r\n", true),
+        (b"a SEARCH UNKEYWORD \\Seen\r\n", false),
+        (b"a STORE 1 FLAGS \\*\r\n", false),
+        (b"a STORE 1 FLAGS ()\r\n", true),
+        (b"a STORE 1 +FLAGS.SILENT (\\Seen foo)\r\n", true),
+        (b"a STORE 1 FLAGS.silent (\\Seen)\r\n", true),
+        (b"a STORE 1 FLAGS (\\Seen \\Seen)\r\n", true),
+        (b"a STORE 1 FLAGS (\\Seen)(\\Seen)\r\n", false),
+        (
+            b"a APPEND INBOX (\\Seen) \" 1-Jan-2020 00:00:00 +0000\" {3}\r\nabc\r\n",
+            true,
+        ),
+        (
+            b"a APPEND INBOX \"1-Jan-2020 00:00:00 +0000\" {3}\r\nabc\r\n",
+            false,
+        ),
+        (
+            b"a APPEND INBOX \"01-Jan-2020 24:00:00 +0000\" {3}\r\nabc\r\n",
+            false,
+        ),
+        (b"a APPEND INBOX {3}\r\nabc {3}\r\ndef\r\n", true),
+        (b"a APPEND INBOX {3}\r\nabc\r\n", true),
+        (b"a APPEND INBOX \"abc\"\r\n", false),
+        (b"a APPEND INBOX ~{3}\r\na\x00c\r\n", true),
+        (b"a APPEND INBOX {3}\r\na\x00c\r\n", false),
+        (b"a APPEND INBOX (\\*) {3}\r\nabc\r\n", false),
+        (b"a FETCH 1 BODY[HEADER.FIELDS ()]\r\n", false),
+        (b"a FETCH 1 BODY[MIME]\r\n", false),
+        (b"a FETCH 1 BODY[1.MIME]\r\n", true),
+        (b"a FETCH 1 BODY[1.0]\r\n", false),
+        (b"a FETCH 1 BODY[1.2.3.HEADER]\r\n", true),
+        (b"a FETCH 1 BODY[]<0.0>\r\n", false),
+        (b"a FETCH 1 BODY[]<0>\r\n", false),
+        (b"a FETCH 1 BINARY.SIZE[1]<0.1>\r\n", false),
+        (b"a FETCH 1 (FLAGS UID\r\n", false),
+        (b"a FETCH 1 ()\r\n", false),
+        (b"a FETCH 1 ALL\r\n", true),
+        (b"a FETCH 1 (ALL)\r\n", false),
+        (b"a FETCH 1 FLAGS (CHANGEDSINCE 0)\r\n", false),
+        (b"a UID FETCH 1 FLAGS (CHANGEDSINCE 1 VANISHED)\r\n", true),
+        (b"a LIST \"\" *\r\n", true),
+        (b"a LIST \"\" %]*\r\n", true),
+        (b"a LIST \"\" ()\r\n", false),
+        (b"a LIST (RECURSIVEMATCH) \"\" *\r\n", false),
+        (b"a LIST \"\" * RETURN ()\r\n", true),
+        (b"a STATUS INBOX ()\r\n", false),
+        (b"a STATUS INBOX (MESSAGES FOO)\r\n", false),
+        (b"a ENABLE\r\n", false),
+        (b"a ENABLE CONDSTORE\r\n", true),
+        (b"a AUTHENTICATE PLAIN \r\n", false),
+        (b"a AUTHENTICATE PLAIN =\r\n", true),
+        (b"a AUTHENTICATE PLAIN AGZyZWQAdGlnZXI=\r\n", true),
+        (b"a AUTHENTICATE PLAIN AGZyZWQAdGlnZXI\r\n", false),
+        (b"a AUTHENTICATE PLAIN ====\r\n", false),
+        (b"a ID NIL\r\n", true),
+        (b"a ID (\"a\" NIL)\r\n", true),
+        (b"a ID ()\r\n", true),
+        (b"a COPY 1 INBOX\r\n", true),
+        (b"a UID EXPUNGE 1:*\r\n", true),
+        (b"a UID NOOP\r\n", false),
+        (b"a CREATE x (USE (\\Drafts))\r\n", true),
+        (b"a SORT (DATE) UTF-8 ALL\r\n", true),
+        (b"a SORT () UTF-8 ALL\r\n", false),
+        (b"a THREAD REFERENCES UTF-8 ALL\r\n", true),
+        (b"a SETQUOTA \"\" (STORAGE 512)\r\n", true),
+        (b"a SELECT INBOX (QRESYNC (1 1 1:*))\r\n", false),
+        (b"a SELECT INBOX (QRESYNC (1 1 1:5 (1 1)))\r\n", true),
+        (b"a SELECT INBOX (QRESYNC (0 1))\r\n", false),
+        (b"a GETQUOTAROOT INBOX\r\n", true),
+        (b"a\tNOOP\r\n", false),
+        (b"a NOOP\n", false),
+        (b"a NOOP\r\r\n", false),
+        (b"a NOOP\x00\r\n", false),
+    ];
+    let mut fails = check_commands(cases, &Options::default());
+    let rev2 = Options::rev2();
+    fails.extend(check_commands(
+        &[
+            (b"a LOGIN \"a\xc3\xa9\" x\r\n", true),
+            (b"a LOGIN \"a\xc3\" x\r\n", false),
+            (b"a LOGIN x {3+}\r\nabc\r\n", true),
+            (b"a LOGIN x {4097+}\r\nabc\r\n", false),
+        ],
+        &rev2,
+    ));
+    assert!(fails.is_empty(), "{fails:#?}");
+}
+
+// Status responses and continuation requests, message data, LIST, STATUS,
+// SEARCH/ESEARCH, THREAD, NAMESPACE, QUOTA, ID, response codes, BODY and
+// BODYSTRUCTURE, ENVELOPE.
+#[test]
+fn held_response_grammar() {
+    let cases: &[(&[u8], bool)] = &[
+        (b"* OK hi\r\n", true),
+        (b"* OK\r\n", false),
+        (b"* OK \r\n", false),
+        (b"a PREAUTH hi\r\n", false),
+        (b"a BYE hi\r\n", false),
+        (b"+ \r\n", true),
+        (b"+\r\n", false),
+        (b"+ [ALERT] x\r\n", true),
+        (b"+ [ALERT]\r\n", false),
+        (b"* OK [garbage x\r\n", false),
+        (b"* OK [ALERT]x\r\n", false),
+        (b"* OK [UIDNEXT 0] x\r\n", true),
+        (b"* OK [PERMANENTFLAGS (\\* \\Seen)] x\r\n", true),
+        (b"* FLAGS (\\*)\r\n", false),
+        (b"* 0 EXISTS\r\n", true),
+        (b"* 0 EXPUNGE\r\n", false),
+        (b"* 0 FETCH (UID 1)\r\n", false),
+        (b"* 1 FETCH ()\r\n", false),
+        (b"* 1 FETCH (UID 0)\r\n", false),
+        (b"* 1 FETCH (FLAGS (\\Seen \\*))\r\n", false),
+        (b"* 1 FETCH (FLAGS (\\Recent))\r\n", true),
+        (b"* 1 FETCH (BODY[] ~{3}\r\nabc)\r\n", false),
+        (b"* 1 FETCH (BINARY[] ~{3}\r\na\x00c)\r\n", true),
+        (b"* 1 FETCH (BODY[] {3}\r\na\x00c)\r\n", false),
+        (b"* 1 FETCH (BODY[]<0> \"abc\")\r\n", true),
+        (b"* 1 FETCH (RFC822.SIZE 4294967296)\r\n", false),
+        (b"* 1 FETCH (UID 1 UID 2)\r\n", true),
+        (b"* 1 FETCH (MODSEQ (0))\r\n", false),
+        (b"* 1 FETCH (INTERNALDATE \"01-Jan-2020 00:00:00 +0000\")\r\n", true),
+        (b"* LIST () \"/\" INBOX\r\n", true),
+        (b"* LIST () \"//\" INBOX\r\n", false),
+        (b"* LIST () NIL \"\"\r\n", true),
+        (b"* LIST (\\Noselect \\Marked) \"/\" x\r\n", false),
+        (b"* LIST (foo) \"/\" x\r\n", false),
+        (b"* LIST () \"/\" {3}\r\nabc\r\n", true),
+        (b"* STATUS INBOX (MESSAGES 1)\r\n", true),
+        (b"* STATUS INBOX (MESSAGES 4294967296)\r\n", false),
+        (b"* STATUS INBOX (UIDNEXT 0)\r\n", false),
+        (b"* CAPABILITY\r\n", false),
+        (b"* CAPABILITY IMAP4rev1 LITERAL+\r\n", true),
+        (b"* SEARCH\r\n", true),
+        (b"* SEARCH 0\r\n", false),
+        (b"* SEARCH 1 2 (MODSEQ 5)\r\n", true),
+        (b"* SEARCH (MODSEQ 5)\r\n", false),
+        (b"* SEARCH 01\r\n", false),
+        (b"* SEARCH 4294967296\r\n", false),
+        (b"* ESEARCH (TAG \"a\") UID MIN 1 MAX 2 COUNT 2 ALL 1:2\r\n", true),
+        (b"* ESEARCH MIN 0\r\n", false),
+        (b"* ESEARCH MODSEQ 0\r\n", false),
+        (b"* ESEARCH ALL 1:*\r\n", true),
+        (b"* ESEARCH ALL $\r\n", true),
+        (b"* VANISHED 1:*\r\n", false),
+        (b"* VANISHED (EARLIER) 1:3\r\n", true),
+        (b"* THREAD\r\n", true),
+        (b"* THREAD ()\r\n", false),
+        (b"* THREAD (1)(2 3)\r\n", true),
+        (b"* THREAD (0)\r\n", false),
+        (b"* ENABLED\r\n", true),
+        (b"* NAMESPACE NIL NIL NIL\r\n", true),
+        (b"* NAMESPACE () NIL NIL\r\n", false),
+        (b"* QUOTA \"\" (STORAGE 1 2)\r\n", true),
+        (b"* QUOTAROOT INBOX\r\n", true),
+        (b"* ID NIL\r\n", true),
+        (b"* BYE\r\n", false),
+        (b"* PREAUTH hi\r\n", true),
+        (b"* OK [CAPABILITY IMAP4rev1] hi\r\n", true),
+        (b"* OK [CAPABILITY] hi\r\n", true),
+        (b"* OK [APPENDUID 1 1:*] hi\r\n", true),
+        (b"* OK [COPYUID 1 1,2 3:4] hi\r\n", true),
+        (b"* OK [HIGHESTMODSEQ 0] hi\r\n", true),
+        (b"* OK [MODIFIED 1:*] hi\r\n", true),
+        (b"* OK [MODIFIED $] hi\r\n", true),
+        (b"* OK [READ-WRITE] hi\r\n", true),
+        (b"* OK [] hi\r\n", false),
+        (b"* OK [ALERT] [x] hi\r\n", true),
+        (b"* NO [BADCHARSET] hi\r\n", true),
+        (b"* NO [BADCHARSET ()] hi\r\n", true),
+        (b"* 1 FETCH (BODY (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3 1))\r\n", true),
+        (b"* 1 FETCH (BODY (\"TEXT\" \"PLAIN\" () NIL NIL \"7BIT\" 3 1))\r\n", false),
+        (b"* 1 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3 1) \"MIXED\"))\r\n", true),
+        (b"* 1 FETCH (BODYSTRUCTURE (\"MIXED\"))\r\n", false),
+        (b"* 1 FETCH (ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL))\r\n", true),
+        (b"* 1 FETCH (ENVELOPE (NIL NIL () NIL NIL NIL NIL NIL NIL NIL))\r\n", false),
+
+        (b"* LIST () \"/\" INBOX (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n", true),
+        (b"* LIST () \"/\" INBOX (\"OLDNAME\" (\"x\"))\r\n", true),
+        (b"* LIST () \"/\" INBOX ()\r\n", true),
+        (b"* NAMESPACE ((\"\" \"/\")) NIL ((\"#shared/\" \"/\" \"X-PARAM\" (\"a\" \"b\")))\r\n", true),
+        (b"* NAMESPACE ((\"\" \"/\" \"X\" ())) NIL NIL\r\n", false),
+        (b"* ID (\"name\" \"x\" \"version\" NIL)\r\n", true),
+        (b"* QUOTA \"\" ()\r\n", false),
+        (b"* QUOTAROOT INBOX \"\" foo\r\n", true),
+        (b"* 1 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 3 1 NIL NIL NIL NIL))\r\n", true),
+        (b"* 1 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3 1 NIL (\"inline\" NIL) (\"en\" \"de\") \"loc\" 1 (2 \"x\" (3))))\r\n", true),
+        (b"* 1 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3 1) \"MIXED\" (\"BOUNDARY\" \"x\") NIL NIL NIL))\r\n", true),
+        (b"* 1 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3 1)(\"TEXT\" \"HTML\" NIL NIL NIL \"7BIT\" 3 1) \"ALTERNATIVE\"))\r\n", true),
+        (b"* 1 FETCH (BODY (\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 3 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3 1) 1))\r\n", true),
+        (b"* 1 FETCH (BODY (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3 1 NIL))\r\n", false),
+        (b"* 1 FETCH (BODY (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3))\r\n", false),
+        (b"* 1 FETCH (BODY (\"APPLICATION\" \"PDF\" NIL NIL NIL \"BASE64\" 3))\r\n", true),
+        (b"* 1 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" (\"A\") NIL NIL \"7BIT\" 3 1))\r\n", false),
+        (b"* 1 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" () NIL NIL \"7BIT\" 3 1))\r\n", false),
+        (b"* 1 FETCH (ENVELOPE (\"d\" \"s\" ((\"n\" NIL \"m\" \"h\")) NIL NIL NIL NIL NIL NIL NIL))\r\n", true),
+        (b"* 1 FETCH (ENVELOPE (\"d\" \"s\" ((\"n\" NIL \"m\")) NIL NIL NIL NIL NIL NIL NIL))\r\n", false),
+        (b"* 1 FETCH (ENVELOPE (\"d\" \"s\" ((NIL NIL \"grp\" NIL)(NIL NIL NIL NIL)) NIL NIL NIL NIL NIL NIL NIL))\r\n", true),
+        (b"* 1 FETCH (EMAILID (M123))\r\n", true),
+        (b"* 1 FETCH (THREADID NIL)\r\n", true),
+        (b"* 1 FETCH (SAVEDATE NIL)\r\n", true),
+        (b"* 1 FETCH (BINARY.SIZE[1] 5)\r\n", true),
+        (b"* 1 FETCH (BINARY[1]<5> NIL)\r\n", true),
+        (b"* 1 FETCH (BODY[HEADER.FIELDS (FROM)] \"x\")\r\n", true),
+        (b"* 1 FETCH (BODY[1.2.TEXT] \"x\")\r\n", true),
+        (b"* 1 FETCH (BODY[1.2.TEXT]<0.5> \"x\")\r\n", false),
+        (b"* OK [APPENDLIMIT] x\r\n", true),
+        (b"* OK [MAILBOXID (F1)] x\r\n", true),
+        (b"* STATUS INBOX (APPENDLIMIT NIL)\r\n", true),
+        (b"* STATUS INBOX (MAILBOXID (x))\r\n", true),
+        (b"* STATUS INBOX (HIGHESTMODSEQ 0)\r\n", true),
+        (b"* STATUS INBOX (X-FOO (1 2))\r\n", true),
+        (b"* ESEARCH (TAG \"a\" MAILBOX \"INBOX\" UIDVALIDITY 1) UID ALL 1\r\n", true),
+        (b"* ESEARCH UID\r\n", true),
+        (b"* ESEARCH UID UID 1\r\n", true),
+        (b"* ESEARCH X-FOO (1 2)\r\n", true),
+        (b"* SORT 1 2\r\n", true),
+        (b"* THREAD ((1)(2))\r\n", true),
+        (b"* THREAD (1 (2)(3 4))\r\n", true),
+        (b"* THREAD (1 (2))\r\n", false),
+
+    ];
+    let mut fails = check_responses(cases, &Options::default());
+    let rev2 = Options::rev2();
+    fails.extend(check_responses(
+        &[
+            (b"* OK\r\n", true),
+            (b"* 1 FETCH (RFC822.SIZE 4294967296)\r\n", true),
+            (b"* 1 FETCH (FLAGS (\\Recent))\r\n", true),
+            (b"* 1 RECENT\r\n", true),
+            (b"* STATUS INBOX (DELETED 1 SIZE 5)\r\n", true),
+            (b"* LIST () \"/\" \"\xc3\xa9\"\r\n", true),
+        ],
+        &rev2,
+    ));
+    fails.extend(check_responses(
+        &[(b"* LIST () \"/\" \"\xc3\xa9\"\r\n", false)],
+        &Options::default(),
+    ));
+    assert!(fails.is_empty(), "{fails:#?}");
+}
+
+// Every recursive rule is depth-limited: 200,000 open parentheses (or NOTs,
+// or ORs) are refused, not a stack overflow.
+#[test]
+fn held_deep_nesting() {
+    use imap_proto::Command;
+    let o = Options::default();
+    let open = "(".repeat(200_000);
+    let responses = [
+        format!("* 1 FETCH (BODYSTRUCTURE {open}\r\n"),
+        format!("* 1 FETCH (BODY {open}\r\n"),
+        format!("* THREAD {open}\r\n"),
+        format!("* THREAD (1 {open}\r\n"),
+        format!("* ESEARCH X {open}\r\n"),
+        format!("* STATUS x (X {open}\r\n"),
+        format!("* LIST () \"/\" x (\"a\" {open}\r\n"),
+        format!("* 1 FETCH (ENVELOPE {open}\r\n"),
+        format!("* NAMESPACE {open}\r\n"),
+        format!(
+            "* 1 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3 1 NIL NIL NIL NIL {open}\r\n"
+        ),
+        format!(
+            "* 1 FETCH (BODYSTRUCTURE {}(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3 1){}\r\n",
+            "(".repeat(70),
+            " \"MIXED\")".repeat(70)
+        ),
+        format!(
+            "* 1 FETCH (BODYSTRUCTURE {}\r\n",
+            "(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 3 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) "
+                .repeat(5000)
+        ),
+    ];
+    for r in &responses {
+        assert!(
+            Response::parse(&Bytes::from(r.clone()), &o).is_err(),
+            "{}",
+            &r[..40]
+        );
+    }
+    let commands = [
+        format!("a SEARCH {open}\r\n"),
+        format!("a SEARCH {}ALL\r\n", "NOT ".repeat(200_000)),
+        format!("a SEARCH {}ALL\r\n", "OR ALL ".repeat(200_000)),
+        format!("a SELECT x (X {open}\r\n"),
+        format!("a FETCH 1 {open}\r\n"),
+        format!("a LIST {open}\r\n"),
+        format!("a APPEND x {open}\r\n"),
+    ];
+    for c in &commands {
+        assert!(
+            Command::parse(&Bytes::from(c.clone()), &o).is_err(),
+            "{}",
+            &c[..40]
+        );
+    }
+}
+
+// A server that refuses a literal (synchronizing or not, buffered or
+// streamed, the first of a unit or a later one) reads the next command in
+// step, whether the input comes whole or one byte at a time.
+#[test]
+fn held_refused_literals_keep_the_framer_in_step() {
+    use imap_proto::{Direction, Frame, Framer, Limits};
+    fn run(limits: Limits, pieces: &[&[u8]], reject_len: u64) -> Vec<String> {
+        let mut f = Framer::new(Direction::ClientToServer, limits);
+        let mut buf = bytes::BytesMut::new();
+        let mut out = Vec::new();
+        for p in pieces {
+            buf.extend_from_slice(p);
+            while let Some(x) = f.next(&mut buf) {
+                match x {
+                    Ok(Frame::LiteralAnnounced(i) | Frame::StreamStart(i)) if i.len == reject_len => {
+                        out.push(format!("reject {}", i.len));
+                        assert!(f.reject_literal(&mut buf));
+                    }
+                    Ok(Frame::Unit(u)) => out.push(format!("unit {:?}", u.bytes())),
+                    Ok(Frame::StreamChunk(_)) => {}
+                    Ok(o) => out.push(format!("{o:?}")),
+                    Err(e) => out.push(format!("err {e:?}")),
+                }
+            }
+        }
+        out
+    }
+    let streaming = Limits {
+        stream_literals_over: Some(10),
+        ..Limits::default()
+    };
+    let data = "x".repeat(100);
+    let nonsync = format!("a APPEND x {{100+}}\r\n{data}\r\nb NOOP\r\n");
+    let nonsync_more = format!("a APPEND x {{100+}}\r\n{data} {{5+}}\r\nabcde\r\nb NOOP\r\n");
+    let cases: [(Limits, &[u8], u64); 5] = [
+        (streaming, b"a APPEND x {100}\r\nb NOOP\r\n", 100),
+        (streaming, nonsync.as_bytes(), 100),
+        (streaming, nonsync_more.as_bytes(), 100),
+        (Limits::default(), b"a LOGIN {1}\r\nx {2}\r\nb NOOP\r\n", 2),
+        (Limits::default(), b"a LOGIN {1}\r\nx {0}\r\nb NOOP\r\n", 0),
+    ];
+    for (limits, wire, reject) in cases {
+        let whole = run(limits, &[wire], reject);
+        let bytes: Vec<&[u8]> = wire.chunks(1).collect();
+        assert_eq!(whole, run(limits, &bytes, reject), "{wire:?}");
+        assert_eq!(
+            whole.last().map(String::as_str),
+            Some("unit b\"b NOOP\\r\\n\""),
+            "{whole:?}"
+        );
+    }
 }
