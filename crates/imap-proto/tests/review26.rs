@@ -810,3 +810,34 @@ fn held_refused_literals_keep_the_framer_in_step() {
         );
     }
 }
+
+// What a client's framer and parser make of a hostile server: a
+// continuation request nobody asked for, an unsolicited BYE, a tagged
+// reply for a tag never sent, a literal followed by more data than it
+// announced, a tagged BAD without text: each unit stands alone (the
+// session decides what they mean), the bad one is refused and the next
+// one read in step.
+#[test]
+fn held_hostile_server_stream() {
+    use imap_proto::{Direction, Frame, Framer, Limits, StatusKind};
+    let wire = b"+ unexpected\r\n* BYE going\r\nzz9 OK no such tag\r\n\
+* 1 FETCH (BODY[] {3}\r\nabcdef)\r\n* OK next\r\na1 BAD\r\n";
+    let o = Options::default();
+    let mut f = Framer::new(Direction::ServerToClient, Limits::default());
+    let mut buf = bytes::BytesMut::from(&wire[..]);
+    let mut got = Vec::new();
+    while let Some(frame) = f.next(&mut buf) {
+        let Frame::Unit(u) = frame.unwrap() else { panic!() };
+        got.push(Response::parse_unit(&u, &o));
+    }
+    assert_eq!(got.len(), 6, "{got:?}");
+    assert!(matches!(&got[0], Ok(Response::Continue(_))));
+    assert!(matches!(&got[1], Ok(Response::Status(s)) if s.kind == StatusKind::Bye && s.tag.is_none()));
+    assert!(matches!(&got[2], Ok(Response::Status(s)) if s.tag.as_ref().is_some_and(|t| &t.0[..] == b"zz9")));
+    assert!(got[3].is_err(), "{:?}", got[3]);
+    assert!(matches!(&got[4], Ok(Response::Status(s)) if s.kind == StatusKind::Ok));
+    // IMAP4rev1 needs text after BAD; IMAP4rev2 does not.
+    assert!(got[5].is_err());
+    let u = Bytes::from_static(b"a1 BAD\r\n");
+    assert!(Response::parse(&u, &Options::rev2()).is_ok());
+}
