@@ -706,7 +706,7 @@ impl<'a> P<'a> {
         // search, as a unit may hold very many (a scan was quadratic).
         if self.streamed.binary_search(&self.pos).is_ok() {
             // CHAR8 excludes NUL: only a literal8 may carry it, streamed
-            // or not (RFC 9051 section 9, RFC 3516 section 4.3).
+            // or not (RFC 9051 section 9, RFC 3516 section 7).
             if self.streamed_nul.binary_search(&self.pos).is_ok() {
                 return self.err("NUL in a literal");
             }
