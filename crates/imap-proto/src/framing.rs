@@ -447,7 +447,14 @@ impl Framer {
         true
     }
 
-    fn reset(&mut self) {
+    /// Forgets the unit partly read, if any: the framer is between units
+    /// again (limits set meanwhile take effect). For a receive buffer whose
+    /// content is thrown away: after STARTTLS, a server discards what the
+    /// client pipelined after the command (RFC 9051 section 6.2.1, option
+    /// 2, against plaintext command injection), and the framer must forget
+    /// what it had read of it. A framer whose buffer shrank below what it
+    /// had read without this call starts afresh too.
+    pub fn reset(&mut self) {
         self.state = State::Line;
         self.pos = 0;
         self.line_start = 0;
@@ -492,6 +499,11 @@ impl Framer {
     /// (the refused unit's remaining bytes are skipped as they arrive).
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self, buf: &mut BytesMut) -> Option<Result<Frame, FrameError>> {
+        // The caller emptied the buffer under a partly read unit (see
+        // `reset`): what the framer had read of it is gone.
+        if self.pos > buf.len() {
+            self.reset();
+        }
         if let Some(unit) = self.one_line_unit(buf) {
             return Some(Ok(Frame::Unit(unit)));
         }

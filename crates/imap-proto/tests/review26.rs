@@ -841,3 +841,60 @@ fn held_hostile_server_stream() {
     let u = Bytes::from_static(b"a1 BAD\r\n");
     assert!(Response::parse(&u, &Options::rev2()).is_ok());
 }
+
+// RFC 9051 section 6.2.1: data a client pipelined after STARTTLS is either
+// read as the TLS handshake or "thrown away", so a server empties its
+// receive buffer (CERT-555316, plaintext command injection). A framer that
+// had already looked at the start of such data (a driver drains `next`
+// until it returns `None`) kept its position in the buffer: the next call
+// on the emptied buffer indexed past its end and panicked, and no method
+// let the driver drop the partly read unit. `Framer::reset` does now (an
+// addition to the public API), and a framer whose buffer shrank under it
+// starts afresh instead of panicking.
+#[test]
+fn emptied_buffer_after_starttls_starts_afresh() {
+    use imap_proto::{Direction, Frame, Framer, Limits};
+    let start = |buf: &mut bytes::BytesMut| {
+        let mut f = Framer::new(Direction::ClientToServer, Limits::default());
+        let Some(Ok(Frame::Unit(u))) = f.next(buf) else {
+            panic!()
+        };
+        assert_eq!(&u.bytes()[..], b"a STARTTLS\r\n");
+        // The driver drains the framer (a literal announcement at most).
+        while let Some(x) = f.next(buf) {
+            assert!(matches!(x, Ok(Frame::LiteralAnnounced(_))), "{x:?}");
+        }
+        assert!(f.in_unit());
+        f
+    };
+    // Without reset: no panic, and the next command (after TLS) is read.
+    let mut buf = bytes::BytesMut::from(&b"a STARTTLS\r\nb LOGIN fred secret-pw"[..]);
+    let mut f = start(&mut buf);
+    buf.clear();
+    buf.extend_from_slice(b"c NOOP\r\n");
+    let Some(Ok(Frame::Unit(u))) = f.next(&mut buf) else {
+        panic!()
+    };
+    assert_eq!(&u.bytes()[..], b"c NOOP\r\n");
+    // With reset, whatever comes next: here more than was thrown away,
+    // with a line ending where the old position was.
+    for pipelined in [&b"b LO"[..], b"b LOGIN {5}\r\n", b"b APPEND x {3+}\r\nab"] {
+        let mut buf = bytes::BytesMut::from(&b"a STARTTLS\r\n"[..]);
+        buf.extend_from_slice(pipelined);
+        let mut f = start(&mut buf);
+        buf.clear();
+        f.reset();
+        assert!(!f.in_unit());
+        buf.extend_from_slice(b"c\r\nd NOOP\r\n");
+        let mut units = Vec::new();
+        while let Some(x) = f.next(&mut buf) {
+            let Frame::Unit(u) = x.unwrap() else { panic!() };
+            units.push(u.bytes().to_vec());
+        }
+        assert_eq!(
+            units,
+            [b"c\r\n".to_vec(), b"d NOOP\r\n".to_vec()],
+            "{pipelined:?}"
+        );
+    }
+}
