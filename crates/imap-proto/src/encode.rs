@@ -548,7 +548,10 @@ impl<'a> W<'a> {
             Some(v) if v.len() > ID_MAX_PAIRS => bad("more than 30 ID field-value pairs"),
             Some(v)
                 if v.iter().any(|(k, val)| {
-                    k.data.len() > ID_MAX_FIELD || val.as_ref().is_some_and(|s| s.data.len() > ID_MAX_VALUE)
+                    k.content_len() > ID_MAX_FIELD as u64
+                        || val
+                            .as_ref()
+                            .is_some_and(|s| s.content_len() > ID_MAX_VALUE as u64)
                 }) =>
             {
                 bad("ID field longer than 30 octets or value longer than 1024")
@@ -1601,7 +1604,7 @@ impl<'a> W<'a> {
                         }
                         ESearchItem::ModSeq(n) => {
                             self.raw(b"MODSEQ ");
-                            self.mod_seq(*n)?;
+                            self.nz_mod_seq(*n)?;
                         }
                         ESearchItem::Other(name, v) => {
                             let known = [&b"MIN"[..], b"MAX", b"COUNT", b"ALL", b"MODSEQ"];

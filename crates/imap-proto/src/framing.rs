@@ -150,6 +150,13 @@ pub(crate) fn response_line_announces(
 pub struct Unit {
     bytes: Bytes,
     streamed: Vec<usize>,
+    /// The offsets (among `streamed`) of streamed literals that are no
+    /// literal8 and whose data held a NUL, which a literal may not (RFC
+    /// 9051 section 9: `literal = "{" number64 ["+"] "}" CRLF *CHAR8`,
+    /// `CHAR8 = %x01-ff`): the parser refuses them as it refuses a
+    /// buffered one, so whether a unit parses does not depend on
+    /// [`Limits::stream_literals_over`].
+    streamed_nul: Vec<usize>,
 }
 
 impl Unit {
@@ -160,6 +167,7 @@ impl Unit {
         Unit {
             bytes: bytes.into(),
             streamed: Vec::new(),
+            streamed_nul: Vec::new(),
         }
     }
 
@@ -172,10 +180,17 @@ impl Unit {
     }
 
     /// Offsets in [`bytes`](Self::bytes) where a streamed literal's data was
-    /// taken out.
+    /// taken out, in increasing order.
     #[must_use]
     pub fn streamed_offsets(&self) -> &[usize] {
         &self.streamed
+    }
+
+    /// The streamed literals (by offset, as in
+    /// [`streamed_offsets`](Self::streamed_offsets)) that held a NUL and
+    /// are no literal8.
+    pub(crate) fn streamed_nul_offsets(&self) -> &[usize] {
+        &self.streamed_nul
     }
 }
 
@@ -194,7 +209,10 @@ pub enum Frame {
     /// client's synchronizing literal, the server must send a continuation
     /// request (or reject) exactly as for [`Frame::LiteralAnnounced`].
     StreamStart(LiteralInfo),
-    /// Data of the streamed literal (a slice of the receive buffer).
+    /// Data of the streamed literal (a slice of the receive buffer). It is
+    /// passed on unchecked: a NUL in a literal that is no literal8 makes
+    /// the unit fail to parse, as when buffered, so the data stands only
+    /// once its unit has parsed.
     StreamChunk(Bytes),
     /// The streamed literal is complete; the rest of its unit follows and
     /// comes out as a [`Frame::Unit`] that marks the literal as streamed.
@@ -210,10 +228,14 @@ enum State {
         remaining: u64,
         sync: bool,
     },
+    /// `nul`: a literal that is no literal8 (`binary` false) held a NUL
+    /// so far (see [`Unit::streamed_nul_offsets`]).
     Stream {
         remaining: u64,
         started: bool,
         sync: bool,
+        binary: bool,
+        nul: bool,
     },
     Discard {
         skip: u64,
@@ -325,6 +347,9 @@ pub struct Framer {
     line_start: usize,
     pending: BytesMut,
     streamed: Vec<usize>,
+    streamed_nul: Vec<usize>,
+    /// Limits set while a unit was partly read, for the next unit.
+    next_limits: Option<Limits>,
 }
 
 impl Framer {
@@ -340,6 +365,8 @@ impl Framer {
             line_start: 0,
             pending: BytesMut::new(),
             streamed: Vec::new(),
+            streamed_nul: Vec::new(),
+            next_limits: None,
         }
     }
 
@@ -355,9 +382,16 @@ impl Framer {
         &self.limits
     }
 
-    /// Replaces the limits (takes effect from the next unit on).
+    /// Replaces the limits (takes effect from the next unit on: a unit
+    /// partly read, see [`Framer::in_unit`], is finished under the limits
+    /// it started with).
     pub fn set_limits(&mut self, limits: Limits) {
-        self.limits = limits;
+        if self.in_unit() {
+            self.next_limits = Some(limits);
+        } else {
+            self.limits = limits;
+            self.next_limits = None;
+        }
     }
 
     /// The IMAP version whose grammar decides where a response line can
@@ -396,6 +430,7 @@ impl Framer {
             remaining,
             started: false,
             sync,
+            ..
         }) = self.state
         else {
             return false;
@@ -412,12 +447,23 @@ impl Framer {
         true
     }
 
-    fn reset(&mut self) {
+    /// Forgets the unit partly read, if any: the framer is between units
+    /// again (limits set meanwhile take effect). For a receive buffer whose
+    /// content is thrown away: after STARTTLS, a server discards what the
+    /// client pipelined after the command (RFC 9051 section 6.2.1, option
+    /// 2, against plaintext command injection), and the framer must forget
+    /// what it had read of it. A framer whose buffer shrank below what it
+    /// had read without this call starts afresh too.
+    pub fn reset(&mut self) {
         self.state = State::Line;
         self.pos = 0;
         self.line_start = 0;
         self.pending.clear();
         self.streamed.clear();
+        self.streamed_nul.clear();
+        if let Some(l) = self.next_limits.take() {
+            self.limits = l;
+        }
     }
 
     fn head(&self, buf: &[u8], upto: usize) -> Bytes {
@@ -453,6 +499,11 @@ impl Framer {
     /// (the refused unit's remaining bytes are skipped as they arrive).
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self, buf: &mut BytesMut) -> Option<Result<Frame, FrameError>> {
+        // The caller emptied the buffer under a partly read unit (see
+        // `reset`): what the framer had read of it is gone.
+        if self.pos > buf.len() {
+            self.reset();
+        }
         if let Some(unit) = self.one_line_unit(buf) {
             return Some(Ok(Frame::Unit(unit)));
         }
@@ -473,9 +524,18 @@ impl Framer {
                     self.state = State::Line;
                 }
                 State::Stream {
-                    remaining, started, ..
+                    remaining,
+                    started,
+                    binary,
+                    nul,
+                    ..
                 } => {
                     if *remaining == 0 {
+                        if *nul {
+                            // The literal's offset, pushed at its start.
+                            let at = self.streamed.last().copied().unwrap_or_default();
+                            self.streamed_nul.push(at);
+                        }
                         self.state = State::Line;
                         self.pos = 0;
                         self.line_start = 0;
@@ -487,7 +547,9 @@ impl Framer {
                     *started = true;
                     let n = usize::try_from(*remaining).unwrap_or(usize::MAX).min(buf.len());
                     *remaining -= n as u64;
-                    return Some(Ok(Frame::StreamChunk(buf.split_to(n).freeze())));
+                    let chunk = buf.split_to(n).freeze();
+                    *nul |= !*binary && memchr::memchr(0, &chunk).is_some();
+                    return Some(Ok(Frame::StreamChunk(chunk)));
                 }
                 State::Discard { skip, tail } => {
                     if *skip > 0 {
@@ -549,6 +611,7 @@ impl Framer {
         Some(Unit {
             bytes: buf.split_to(end).freeze(),
             streamed: Vec::new(),
+            streamed_nul: Vec::new(),
         })
     }
 
@@ -662,8 +725,13 @@ impl Framer {
                 self.pending.split().freeze()
             };
             let streamed = std::mem::take(&mut self.streamed);
+            let streamed_nul = std::mem::take(&mut self.streamed_nul);
             self.reset();
-            return Step::Out(Some(Ok(Frame::Unit(Unit { bytes, streamed }))));
+            return Step::Out(Some(Ok(Frame::Unit(Unit {
+                bytes,
+                streamed,
+                streamed_nul,
+            }))));
         };
         let wait = info.needs_continuation(self.dir);
         let skip = if wait { 0 } else { info.len };
@@ -689,7 +757,14 @@ impl Framer {
                 limit: lim.max_unit_len,
                 head: Bytes::new(),
             })
-        } else if !stream && (self.pending.len() + end) as u64 + info.len > lim.max_unit_len as u64 {
+        } else if !stream
+            // Checked: under limits of u64::MAX / usize::MAX ("no bound"),
+            // a literal of u64::MAX octets overflowed the sum; a sum past
+            // u64 is past any unit limit.
+            && ((self.pending.len() + end) as u64)
+                .checked_add(info.len)
+                .is_none_or(|total| total > lim.max_unit_len as u64)
+        {
             Some(FrameError::UnitTooLarge {
                 limit: lim.max_unit_len,
                 head: Bytes::new(),
@@ -717,6 +792,8 @@ impl Framer {
                 remaining: info.len,
                 started: false,
                 sync: wait,
+                binary: info.binary,
+                nul: false,
             };
             return Step::Out(Some(Ok(Frame::StreamStart(info))));
         }

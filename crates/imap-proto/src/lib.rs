@@ -134,7 +134,7 @@ impl Command {
     /// one was readable, for the `BAD` reply. For LOGIN and AUTHENTICATE its
     /// snippet stops after the command name (the arguments are credentials).
     pub fn parse(unit: &Bytes, opts: &Options) -> Result<Command, ParseError> {
-        parse::run(unit, &[], opts, |p| p.command(), parse::leading_tag).map_err(parse::redact_command)
+        parse::run(unit, &[], &[], opts, |p| p.command(), parse::leading_tag).map_err(parse::redact_command)
     }
 
     /// Parses a unit from the [`Framer`], honouring streamed literals.
@@ -147,6 +147,7 @@ impl Command {
         parse::run(
             b,
             unit.streamed_offsets(),
+            unit.streamed_nul_offsets(),
             opts,
             |p| p.command(),
             parse::leading_tag,
@@ -196,7 +197,7 @@ impl Response {
     ///
     /// The unit does not follow the grammar.
     pub fn parse(unit: &Bytes, opts: &Options) -> Result<Response, ParseError> {
-        parse::run(unit, &[], opts, |p| p.response(), |_| None)
+        parse::run(unit, &[], &[], opts, |p| p.response(), |_| None)
     }
 
     /// Parses a unit from the [`Framer`], honouring streamed literals.
@@ -208,6 +209,7 @@ impl Response {
         parse::run(
             unit.bytes(),
             unit.streamed_offsets(),
+            unit.streamed_nul_offsets(),
             opts,
             |p| p.response(),
             |_| None,

@@ -389,7 +389,8 @@ pub enum ESearchItem {
     All(SeqSet),
     /// `COUNT n`.
     Count(u32),
-    /// `MODSEQ n`.
+    /// `MODSEQ n` (RFC 4731 section 4): a `mod-sequence-value`, never 0
+    /// (RFC 7162 section 7).
     ModSeq(u64),
     /// Another item.
     Other(Bytes, ExtValue),

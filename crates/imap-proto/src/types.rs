@@ -88,6 +88,16 @@ impl Str {
         std::str::from_utf8(&self.data).ok()
     }
 
+    /// The length of the content: the announced one for a streamed
+    /// literal, whose data is not in [`Str::data`]. Bounds on a string's
+    /// length (RFC 2971's on ID fields and values) are checked on it.
+    pub(crate) fn content_len(&self) -> u64 {
+        match self.form {
+            StrForm::Streamed { len, .. } => len,
+            _ => self.data.len() as u64,
+        }
+    }
+
     /// Whether this was a literal whose data the framer streamed.
     #[must_use]
     pub fn is_streamed(&self) -> bool {

@@ -807,7 +807,7 @@ fn data() -> impl Strategy<Value = Data> {
         seq_set()
             .prop_filter("no $", |s| *s != SeqSet::Saved)
             .prop_map(ESearchItem::All),
-        (0u64..=i64::MAX as u64).prop_map(ESearchItem::ModSeq),
+        (1u64..=i64::MAX as u64).prop_map(ESearchItem::ModSeq),
         (xatom(), ext_value()).prop_map(|(a, v)| ESearchItem::Other(a, v)),
     ];
     prop_oneof![

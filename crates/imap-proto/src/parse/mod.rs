@@ -212,7 +212,11 @@ pub(crate) struct P<'a> {
     src: &'a Bytes,
     pub(crate) b: &'a [u8],
     pub(crate) pos: usize,
+    /// Where streamed literals' data was taken out, in increasing order.
     streamed: &'a [usize],
+    /// The streamed literals whose data held a NUL and that are no
+    /// literal8 (see [`Unit`](crate::Unit)).
+    streamed_nul: &'a [usize],
     pub(crate) o: &'a Options,
     depth: usize,
     /// Where the unit's final CRLF starts (after trailing spaces, under the
@@ -240,7 +244,7 @@ impl<'a> P<'a> {
         };
         let mut end = line_end;
         if o.quirks.trailing_space {
-            while end > 0 && b[end - 1] == b' ' && !streamed.contains(&end) {
+            while end > 0 && b[end - 1] == b' ' && streamed.binary_search(&end).is_err() {
                 end -= 1;
             }
         }
@@ -249,6 +253,7 @@ impl<'a> P<'a> {
             b,
             pos: 0,
             streamed,
+            streamed_nul: &[],
             o,
             depth: 0,
             end,
@@ -697,7 +702,14 @@ impl<'a> P<'a> {
             return self.err("expected CRLF after a literal announcement");
         }
         self.pos += 2;
-        if self.streamed.contains(&self.pos) {
+        // The offsets grow as the framer found the literals: a binary
+        // search, as a unit may hold very many (a scan was quadratic).
+        if self.streamed.binary_search(&self.pos).is_ok() {
+            // CHAR8 excludes NUL: only a literal8 may carry it, streamed
+            // or not (RFC 9051 section 9, RFC 3516 section 7).
+            if self.streamed_nul.binary_search(&self.pos).is_ok() {
+                return self.err("NUL in a literal");
+            }
             return Ok(Str {
                 data: SmallBytes::default(),
                 form: StrForm::Streamed { len, binary },
@@ -1226,14 +1238,14 @@ impl<'a> P<'a> {
         let v = self.paren_list(|p| {
             let at = p.pos;
             let k = p.string()?;
-            if k.data.len() > ID_MAX_FIELD {
+            if k.content_len() > ID_MAX_FIELD as u64 {
                 p.pos = at;
                 return p.err("ID field longer than 30 octets");
             }
             p.sp()?;
             let at = p.pos;
             let v = p.nstring()?;
-            if v.as_ref().is_some_and(|v| v.data.len() > ID_MAX_VALUE) {
+            if v.as_ref().is_some_and(|v| v.content_len() > ID_MAX_VALUE as u64) {
                 p.pos = at;
                 return p.err("ID value longer than 1024 octets");
             }
@@ -1310,11 +1322,13 @@ impl<'a> P<'a> {
 pub(crate) fn run<T>(
     unit: &Bytes,
     streamed: &[usize],
+    streamed_nul: &[usize],
     o: &Options,
     f: impl FnOnce(&mut P<'_>) -> R<T>,
     tag_of: impl Fn(&Bytes) -> Option<Bytes>,
 ) -> Result<T, ParseError> {
     let mut p = P::new(unit, streamed, o);
+    p.streamed_nul = streamed_nul;
     if !unit.ends_with(b"\r\n") {
         let e = PErr {
             reason: "unit does not end with CRLF",
@@ -1349,15 +1363,27 @@ pub(crate) fn is_initial_response(b: &[u8]) -> bool {
 /// Where to cut the first bytes of a command so they keep no credentials:
 /// after the command name of LOGIN and AUTHENTICATE, whose arguments are a
 /// password or SASL data (`Sensitive` once parsed). `None`: keep them all.
+///
+/// The name is looked for in the first two words (split on spaces and
+/// tabs), whatever the tag looks like: the snippet is kept for a command
+/// that failed to parse, and a LOGIN with no tag, an invalid one, or two
+/// spaces after it fails exactly so.
 pub(crate) fn credentials_at(b: &[u8]) -> Option<usize> {
-    let tag = b.iter().take_while(|&&c| is_astring_char(c) && c != b'+').count();
-    if b.get(tag) != Some(&b' ') {
-        return None;
+    let sep = |c: u8| c == b' ' || c == b'\t';
+    let mut i = 0;
+    for _ in 0..2 {
+        i += b[i..].iter().take_while(|&&c| sep(c)).count();
+        let len = b[i..].iter().take_while(|&&c| is_atom_char(c)).count();
+        let name = &b[i..i + len];
+        if name.eq_ignore_ascii_case(b"LOGIN") || name.eq_ignore_ascii_case(b"AUTHENTICATE") {
+            return Some(i + len);
+        }
+        i += b[i..]
+            .iter()
+            .take_while(|&&c| !sep(c) && c != b'\r' && c != b'\n')
+            .count();
     }
-    let start = tag + 1;
-    let len = b[start..].iter().take_while(|&&c| is_atom_char(c)).count();
-    let name = &b[start..start + len];
-    (name.eq_ignore_ascii_case(b"LOGIN") || name.eq_ignore_ascii_case(b"AUTHENTICATE")).then_some(start + len)
+    None
 }
 
 /// A command's parse error without credentials in its snippet.

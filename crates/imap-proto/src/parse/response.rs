@@ -21,7 +21,11 @@ impl P<'_> {
             Some(b'+') => {
                 self.pos += 1;
                 if self.at_end() {
-                    if self.o.quirks.bare_continuation {
+                    // `+ ` is an empty challenge (`"+" SP base64`, RFC 9051
+                    // section 9), also when `Quirks::trailing_space` took
+                    // its space for a trailing one.
+                    let spaced = self.pos < self.line_end && self.b[self.pos] == b' ';
+                    if self.o.quirks.bare_continuation || spaced {
                         return Ok(Response::Continue(Continue {
                             code: None,
                             text: Bytes::new(),
@@ -80,9 +84,12 @@ impl P<'_> {
     }
 
     /// The text of a resp-text may be empty under IMAP4rev2 only, or
-    /// under [`Quirks::empty_text`](crate::Quirks::empty_text).
+    /// under [`Quirks::empty_text`](crate::Quirks::empty_text). A text of
+    /// spaces that [`Quirks::trailing_space`](crate::Quirks::trailing_space)
+    /// trimmed was there: a space is a TEXT-CHAR (RFC 3501 section 9).
     fn text_present(&self, text: &Bytes) -> R<()> {
-        if text.is_empty() && !self.o.empty_text_allowed() && !self.o.quirks.empty_text {
+        let trimmed = self.end < self.line_end;
+        if text.is_empty() && !self.o.empty_text_allowed() && !self.o.quirks.empty_text && !trimmed {
             return self.err("no text after the status (IMAP4rev1 needs it)");
         }
         Ok(())
@@ -585,7 +592,9 @@ impl P<'_> {
             } else if is(b"ALL") {
                 ESearchItem::All(self.seq_set()?)
             } else if is(b"MODSEQ") {
-                ESearchItem::ModSeq(self.mod_seq()?)
+                // RFC 4731 section 4: "MODSEQ" SP mod-sequence-value,
+                // which RFC 7162 section 7 makes 1 or more.
+                ESearchItem::ModSeq(self.nz_mod_seq()?)
             } else {
                 ESearchItem::Other(name, self.ext_value()?)
             });
