@@ -13,6 +13,14 @@ pub struct Limits {
     /// Largest literal that is buffered inside a unit.
     pub max_literal_len: u64,
     /// Largest unit (all its lines and buffered literals).
+    ///
+    /// This also bounds the memory a parsed unit takes, but not 1:1: a unit
+    /// made of many tiny items (search keys, fetch items, `{0+}` APPEND
+    /// messages, a few bytes each on the wire) parses into values of about
+    /// 100 bytes each, up to about 15 times the unit's size (some 460 MB for
+    /// a 32 MiB APPEND of empty messages). Where memory is tight, lower this
+    /// limit (a server that takes messages of up to N bytes needs little more
+    /// than N here) or stream literals.
     pub max_unit_len: usize,
     /// Literals longer than this are streamed as chunks instead of buffered
     /// (`None`: never stream; such literals are refused when above
