@@ -1498,7 +1498,7 @@ impl<'a> W<'a> {
                 }
                 for (name, v) in other {
                     let known = StatusItem::ALL.iter().any(|(_, n)| name.eq_ignore_ascii_case(n));
-                    if known || name.contains(&b'[') {
+                    if known || !crate::parse::is_tagged_ext_label(name) {
                         return bad("STATUS item name");
                     }
                     if !std::mem::take(&mut first) {
@@ -1614,7 +1614,7 @@ impl<'a> W<'a> {
                             let marker = n == 0 && !*uid && name.eq_ignore_ascii_case(b"UID");
                             if marker
                                 || known.iter().any(|k| name.eq_ignore_ascii_case(k))
-                                || name.contains(&b'[')
+                                || !crate::parse::is_tagged_ext_label(name)
                             {
                                 return bad("ESEARCH item name");
                             }

@@ -894,3 +894,47 @@ fn emptied_buffer_after_starttls_starts_afresh() {
         );
     }
 }
+
+// RFC 4466 section 2.1 (used by RFC 4731 section 4 and RFC 9051 section 9
+// for `search-modifier-name`): `tagged-ext-label = tagged-label-fchar
+// *tagged-label-char`, `tagged-label-fchar = ALPHA / "-" / "_" / "."`,
+// `tagged-label-char = tagged-label-fchar / DIGIT / ":"`. An ESEARCH item
+// named `1` or `X+Y` is no extension item: it is refused when parsed and
+// when encoded (found by the session-26 review, not fixed then). The
+// unknown items of a STATUS response are read by the same rule.
+#[test]
+fn esearch_item_names_follow_tagged_ext_label() {
+    for o in [Options::default(), Options::rev2()] {
+        for bad in [
+            &b"* ESEARCH (TAG \"a\") 1 2\r\n"[..],
+            b"* ESEARCH X+Y 2\r\n",
+            b"* ESEARCH :X 2\r\n",
+        ] {
+            assert!(parse(bad, &o).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+        let r = parse(b"* ESEARCH (TAG \"a\") X-Y_Z.1:2 7 MIN 1\r\n", &o).unwrap();
+        assert_eq!(
+            &r.encode(&o).unwrap().bytes[..],
+            b"* ESEARCH (TAG \"a\") X-Y_Z.1:2 7 MIN 1\r\n"
+        );
+        for name in [&b"1X"[..], b"X+Y", b":A", b""] {
+            let item = Response::Data(Data::ESearch {
+                tag: None,
+                mailbox: None,
+                uid: false,
+                items: vec![ESearchItem::Other(
+                    Bytes::copy_from_slice(name),
+                    imap_proto::response::ExtValue::Atom(Bytes::from_static(b"7")),
+                )],
+            });
+            assert!(item.encode(&o).is_err(), "{}", String::from_utf8_lossy(name));
+        }
+        // The same label reads the unknown items of a STATUS response.
+        assert!(parse(b"* STATUS INBOX (X+Y 1)\r\n", &o).is_err());
+        let r = parse(b"* STATUS INBOX (MESSAGES 2 X-Y 1)\r\n", &o).unwrap();
+        assert_eq!(
+            &r.encode(&o).unwrap().bytes[..],
+            b"* STATUS INBOX (MESSAGES 2 X-Y 1)\r\n"
+        );
+    }
+}

@@ -116,6 +116,26 @@ pub(crate) fn is_atom_char(c: u8) -> bool {
     ATOM[c as usize]
 }
 
+/// RFC 4466 section 2.1: `tagged-label-char = tagged-label-fchar / DIGIT /
+/// ":"`, `tagged-label-fchar = ALPHA / "-" / "_" / "."`.
+#[inline]
+fn is_label_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':')
+}
+
+/// RFC 4466 section 2.1: `tagged-ext-label = tagged-label-fchar
+/// *tagged-label-char` (the names of extension items: ESEARCH return data,
+/// RFC 4731 section 4 and RFC 9051 section 9 `search-modifier-name`).
+pub(crate) fn is_tagged_ext_label(name: &[u8]) -> bool {
+    match name.split_first() {
+        Some((&f, rest)) => {
+            (f.is_ascii_alphabetic() || matches!(f, b'-' | b'_' | b'.'))
+                && rest.iter().all(|&c| is_label_char(c))
+        }
+        None => false,
+    }
+}
+
 /// ASTRING-CHAR = ATOM-CHAR / resp-specials.
 #[inline]
 pub(crate) fn is_astring_char(c: u8) -> bool {
@@ -399,12 +419,13 @@ impl<'a> P<'a> {
         Ok(&buf[..n])
     }
 
-    /// An extension label (RFC 4466 `tagged-ext-label`, read as atom
-    /// characters other than `[`), of any length, as written.
+    /// An extension label (RFC 4466 `tagged-ext-label`, see
+    /// [`is_tagged_ext_label`]), of any length, as written.
     pub(crate) fn ext_label(&mut self) -> R<Bytes> {
-        let (s, e) = self.take_while(|c| is_atom_char(c) && c != b'[');
-        if s == e {
-            return self.err("expected a keyword");
+        let (s, e) = self.take_while(is_label_char);
+        if !is_tagged_ext_label(&self.b[s..e]) {
+            self.pos = s;
+            return self.err("expected an extension label (RFC 4466 tagged-ext-label)");
         }
         Ok(self.slice(s, e))
     }
