@@ -344,11 +344,18 @@ fn attr<'a>(part: Option<&'a str>, name: char, what: &'static str) -> Result<&'a
 }
 
 /// Optional extensions after the mandatory attributes: `ALPHA "=" 1*value-char`.
+///
+/// An `m=` among them is refused like one in front: RFC 5802 section 5.1,
+/// "its presence in a client or a server message MUST cause authentication
+/// failure", wherever it stands, not only in the `reserved-mext` place.
 fn check_extensions<'a>(rest: impl Iterator<Item = &'a str>) -> Result<(), SaslError> {
     for ext in rest {
         let b = ext.as_bytes();
         if b.len() < 3 || !b[0].is_ascii_alphabetic() || b[1] != b'=' {
             return Err(SaslError::Malformed("bad SCRAM attribute"));
+        }
+        if b[0] == b'm' {
+            return Err(SaslError::Unsupported("SCRAM mandatory extension (m=)"));
         }
     }
     Ok(())

@@ -1,0 +1,121 @@
+//! Session 26: an adversarial review of the SCRAM attribute syntax (RFC 5802
+//! sections 5.1 and 7), of the mechanism choice, and of the edges of PLAIN,
+//! OAUTHBEARER and SCRAM seen from the outside.
+
+use sasl::{
+    ClientOptions, CredentialStore, Credentials, Mechanism, SaslError, ScramHash, ScramKeys, Secret,
+    ServerOptions, ServerStep, client_with, server,
+};
+
+/// Knows "user" (and "us,er", "a=b") with password "pencil", the bearer
+/// token "tok3n", and lets anyone act as anyone.
+struct Store;
+
+const TOKEN: &str = "tok3n";
+
+impl CredentialStore for Store {
+    fn scram_keys(&self, hash: ScramHash, authcid: &str) -> Option<ScramKeys> {
+        matches!(authcid, "user" | "us,er" | "a=b")
+            .then(|| ScramKeys::derive(hash, "pencil", b"NaCl", 4096).unwrap())
+    }
+    fn verify_password(&self, authcid: &str, password: &Secret<String>) -> bool {
+        authcid == "user" && password.expose() == "pencil"
+    }
+    fn verify_bearer_token(&self, _user: Option<&str>, token: &Secret<String>) -> Option<String> {
+        (token.expose() == TOKEN).then(|| "user".into())
+    }
+    fn authorize(&self, _authcid: &str, _authzid: &str) -> bool {
+        true
+    }
+}
+
+/// A server with the fixed SCRAM nonce "SRV".
+fn srv(m: Mechanism) -> Box<dyn sasl::ServerMechanism> {
+    let options = ServerOptions {
+        scram_nonce: Some("SRV".into()),
+        ..ServerOptions::default()
+    };
+    server(m, &options).unwrap()
+}
+
+/// A SCRAM-SHA-256 client with the fixed nonce "CLI".
+fn scram_client(creds: &Credentials) -> Result<Box<dyn sasl::ClientMechanism>, SaslError> {
+    let options = ClientOptions {
+        scram_nonce: Some("CLI".into()),
+        ..ClientOptions::default()
+    };
+    client_with(Mechanism::ScramSha256, creds, &options)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// A SCRAM-SHA-256 exchange for user/pencil in which `edit` may change each
+/// message on its way: 0 client-first, 1 server-first, 2 client-final,
+/// 3 server-final. The first error, from either side, ends it.
+fn scram_exchange(edit: &dyn Fn(usize, String) -> String) -> Result<sasl::Identity, SaslError> {
+    let store = Store;
+    let mut c = scram_client(&Credentials::with_password("user", "pencil"))?;
+    let mut s = srv(Mechanism::ScramSha256);
+    let ir = c.initial_response()?.unwrap();
+    let first = s.start(Some(edit(0, text(ir.expose())).as_bytes()), &store)?;
+    let ServerStep::Challenge(first) = first else {
+        panic!("no server-first")
+    };
+    let fin = c.respond(edit(1, text(&first)).as_bytes())?;
+    let ServerStep::Challenge(server_final) = s.step(edit(2, text(fin.expose())).as_bytes(), &store)? else {
+        panic!("no server-final")
+    };
+    let ack = c.respond(edit(3, text(&server_final)).as_bytes())?;
+    match s.step(ack.expose(), &store)? {
+        ServerStep::Success { identity, .. } => {
+            c.finish(None)?;
+            Ok(identity)
+        }
+        ServerStep::Challenge(_) => panic!("a challenge after the empty answer"),
+    }
+}
+
+/// Appends `extra` to message `which` of the exchange (before the proof of
+/// client-final, which must stay last).
+fn with_extra(which: usize, extra: &str) -> impl Fn(usize, String) -> String {
+    move |i, msg| {
+        if i != which {
+            msg
+        } else if let Some((head, proof)) = msg.rsplit_once(",p=") {
+            format!("{head},{extra},p={proof}")
+        } else {
+            format!("{msg},{extra}")
+        }
+    }
+}
+
+/// RFC 5802 section 5.1: "m: This attribute is reserved for future
+/// extensibility. In this version of SCRAM, its presence in a client or a
+/// server message MUST cause authentication failure when the attribute is
+/// parsed by the other end." Before, only an `m=` in the first place was
+/// refused; one after the mandatory attributes passed as an optional
+/// extension, in all four messages.
+#[test]
+fn scram_m_attribute_fails_wherever_it_stands() {
+    assert!(scram_exchange(&|_, m| m).is_ok());
+    // An unknown optional extension is ignored (section 5.1): one in
+    // server-final changes nothing, one elsewhere changes AuthMessage, which
+    // the proof then catches.
+    assert!(scram_exchange(&with_extra(3, "x=optional")).is_ok());
+    for which in 0..3 {
+        assert_eq!(
+            scram_exchange(&with_extra(which, "x=optional")).unwrap_err(),
+            SaslError::AuthenticationFailed,
+            "x= in message {which}"
+        );
+    }
+    for which in 0..4 {
+        assert_eq!(
+            scram_exchange(&with_extra(which, "m=mandatory")).unwrap_err(),
+            SaslError::Unsupported("SCRAM mandatory extension (m=)"),
+            "m= in message {which}"
+        );
+    }
+}
