@@ -119,3 +119,40 @@ fn scram_m_attribute_fails_wherever_it_stands() {
         );
     }
 }
+
+/// RFC 5802 section 5.1: "Optional extensions use as-yet unassigned
+/// attribute names", and section 7: `value = 1*value-char`, which holds no
+/// NUL. An attribute the RFC assigns (a second `r=` with another nonce, a
+/// second `i=`, `c=` or `v=`) is no extension but a repeated or misplaced
+/// attribute, and the two sides need not agree on which copy counts; before,
+/// both passed as optional extensions and were ignored, and so did a NUL.
+#[test]
+fn scram_assigned_names_and_nul_are_no_extensions() {
+    let repeats = [
+        (0, "r=other"),
+        (0, "n=admin"),
+        (0, "a=admin"),
+        (1, "i=1"),
+        (1, "s=c2FsdA=="),
+        (1, "r=CLIother"),
+        (2, "c=eSws"),
+        (2, "r=CLISRV"),
+        (2, "p=AAAA"),
+        (3, "v=AAAA"),
+        (3, "e=other-error"),
+    ];
+    for (which, extra) in repeats {
+        assert_eq!(
+            scram_exchange(&with_extra(which, extra)).unwrap_err(),
+            SaslError::Malformed("SCRAM attribute repeated or out of place"),
+            "{extra:?} in message {which}"
+        );
+    }
+    for which in 0..4 {
+        assert_eq!(
+            scram_exchange(&with_extra(which, "x=a\0b")).unwrap_err(),
+            SaslError::Malformed("bad SCRAM attribute"),
+            "NUL in message {which}"
+        );
+    }
+}

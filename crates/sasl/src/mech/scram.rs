@@ -348,14 +348,21 @@ fn attr<'a>(part: Option<&'a str>, name: char, what: &'static str) -> Result<&'a
 /// An `m=` among them is refused like one in front: RFC 5802 section 5.1,
 /// "its presence in a client or a server message MUST cause authentication
 /// failure", wherever it stands, not only in the `reserved-mext` place.
+/// The other names the RFC assigns are refused too: "Optional extensions
+/// use as-yet unassigned attribute names" (section 5.1), so a second `r=`,
+/// `i=` or `v=` is a repeated attribute, not one to ignore. A value holds no
+/// NUL (section 7, `value-char`).
 fn check_extensions<'a>(rest: impl Iterator<Item = &'a str>) -> Result<(), SaslError> {
     for ext in rest {
         let b = ext.as_bytes();
-        if b.len() < 3 || !b[0].is_ascii_alphabetic() || b[1] != b'=' {
+        if b.len() < 3 || !b[0].is_ascii_alphabetic() || b[1] != b'=' || b[2..].contains(&0) {
             return Err(SaslError::Malformed("bad SCRAM attribute"));
         }
         if b[0] == b'm' {
             return Err(SaslError::Unsupported("SCRAM mandatory extension (m=)"));
+        }
+        if b"aceinprsv".contains(&b[0]) {
+            return Err(SaslError::Malformed("SCRAM attribute repeated or out of place"));
         }
     }
     Ok(())
