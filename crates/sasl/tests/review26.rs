@@ -4,7 +4,7 @@
 
 use sasl::{
     ClientOptions, CredentialStore, Credentials, Mechanism, SaslError, ScramHash, ScramKeys, Secret,
-    ServerOptions, ServerStep, client_with, server,
+    ServerOptions, ServerStep, client, client_with, server,
 };
 
 /// Knows "user" (and "us,er", "a=b") with password "pencil", the bearer
@@ -154,5 +154,45 @@ fn scram_assigned_names_and_nul_are_no_extensions() {
             SaslError::Malformed("bad SCRAM attribute"),
             "NUL in message {which}"
         );
+    }
+}
+
+/// `choose` promises "the strongest mechanism both sides support that the
+/// credentials can drive". Before, it looked only at which credential was
+/// set: a password SCRAM cannot salt (a code point Unicode 3.2 left
+/// unassigned, RFC 5802 2.2 treats it as a stored string) got SCRAM-SHA-256,
+/// which `client` then refused, though PLAIN was offered too; a token
+/// without a user name got XOAUTH2, which needs one; a password without a
+/// user name got SCRAM. Each choice must now build.
+#[test]
+fn choose_picks_only_what_the_credentials_can_drive() {
+    let both: Vec<&[u8]> = vec![b"SCRAM-SHA-256", b"PLAIN"];
+    let unassigned = Credentials::with_password("user", "pass\u{0221}");
+    assert!(client(Mechanism::ScramSha256, &unassigned).is_err());
+    assert_eq!(sasl::choose(&both, &unassigned, true), Some(Mechanism::Plain));
+    assert_eq!(sasl::choose(&both, &unassigned, false), None);
+
+    let no_user = Credentials::with_token("", TOKEN);
+    assert!(client(Mechanism::XOAuth2, &no_user).is_err());
+    assert_eq!(sasl::choose(&[b"XOAUTH2"], &no_user, true), None);
+    assert_eq!(
+        sasl::choose(&[b"XOAUTH2", b"OAUTHBEARER"], &no_user, true),
+        Some(Mechanism::OAuthBearer)
+    );
+
+    let no_name = Credentials::with_password("", "pencil");
+    assert_eq!(sasl::choose(&both, &no_name, true), None);
+
+    // Whatever it picks, it can build.
+    let all: Vec<&[u8]> = Mechanism::ALL.iter().map(|m| m.name().as_bytes()).collect();
+    for creds in [
+        unassigned,
+        no_user,
+        no_name,
+        Credentials::with_password("user", ""),
+    ] {
+        if let Some(m) = sasl::choose(&all, &creds, true) {
+            assert!(client(m, &creds).is_ok(), "{m} for {creds:?}");
+        }
     }
 }
