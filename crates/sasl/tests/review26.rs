@@ -196,3 +196,35 @@ fn choose_picks_only_what_the_credentials_can_drive() {
         }
     }
 }
+
+/// RFC 5802 section 7: `gs2-cbind-flag = ("p=" cb-name) / "n" / "y"` with
+/// `cb-name = 1*(ALPHA / DIGIT / "." / "-")`. A well-formed `p=` names a
+/// channel binding type this server does not support (section 6: it "MUST
+/// fail authentication"), which is `Unsupported`; a `p=` without a valid
+/// name is a syntax error like any other bad flag. Before, every `p=...`
+/// was `Unsupported`, even `p=` alone.
+#[test]
+fn scram_gs2_flag_p_needs_a_channel_binding_name() {
+    let start = |msg: &str| srv(Mechanism::ScramSha256).start(Some(msg.as_bytes()), &Store);
+    for name in ["tls-unique", "tls-server-end-point", "tls-exporter", "x.1"] {
+        assert_eq!(
+            start(&format!("p={name},,n=user,r=CLI")).unwrap_err(),
+            SaslError::Unsupported("SCRAM channel binding (p=, the -PLUS mechanisms)"),
+            "{name}"
+        );
+    }
+    for flag in [
+        "p=",
+        "p=tls_unique",
+        "p=tls unique",
+        "p=tls\u{e9}",
+        "p",
+        "P=tls-unique",
+    ] {
+        assert_eq!(
+            start(&format!("{flag},,n=user,r=CLI")).unwrap_err(),
+            SaslError::Malformed("bad SCRAM channel binding flag"),
+            "{flag:?}"
+        );
+    }
+}

@@ -694,7 +694,16 @@ impl ScramServer {
             // offer -PLUS that is a downgrade.
             "y" if self.plus_offered => return Err(SaslError::AuthenticationFailed),
             "n" | "y" => {}
-            f if f.starts_with("p=") => {
+            // RFC 5802 section 7: `cb-name = 1*(ALPHA / DIGIT / "." / "-")`;
+            // a valid name is a type we do not support (section 6: fail), an
+            // invalid one is a bad flag.
+            f if f.strip_prefix("p=").is_some_and(|name| {
+                !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            }) =>
+            {
                 return Err(SaslError::Unsupported(
                     "SCRAM channel binding (p=, the -PLUS mechanisms)",
                 ));
