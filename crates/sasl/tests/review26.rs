@@ -228,3 +228,105 @@ fn scram_gs2_flag_p_needs_a_channel_binding_name() {
         );
     }
 }
+
+/// What held under this review, kept as a regression net: the SCRAM
+/// client's checks of server-first (RFC 5802 5.1 and 7), the PLAIN split
+/// (RFC 4616 2) and the OAUTHBEARER message grammar (RFC 7628 3.1).
+#[test]
+fn edges_that_held() {
+    // SCRAM client, server-first: the nonce extends ours, printable; the
+    // salt is non-empty canonical base64; i is a positive number within
+    // the limits; the attributes come in order.
+    let server_first = |first: &str| {
+        let mut c = scram_client(&Credentials::with_password("user", "pencil")).unwrap();
+        c.initial_response().unwrap();
+        c.respond(first.as_bytes()).map(|_| ())
+    };
+    assert_eq!(server_first("r=CLISRV,s=TmFDbA==,i=4096"), Ok(()));
+    assert_eq!(server_first("r=CLISRV,s=TmFDbA==,i=4096,x=ignored"), Ok(()));
+    for bad in [
+        "r=CLI,s=TmFDbA==,i=4096",
+        "r=CLXSRV,s=TmFDbA==,i=4096",
+        "r=CLI S,s=TmFDbA==,i=4096",
+        "r=CLISRV,s=TmFDbA,i=4096",
+        "r=CLISRV,s=,i=4096",
+        "r=CLISRV,s=TmFDbA==,i=0",
+        "r=CLISRV,s=TmFDbA==,i=04096",
+        "r=CLISRV,s=TmFDbA==,i=4294967296",
+        "r=CLISRV,s=TmFDbA==,i=1000001",
+        "r=CLISRV,s=TmFDbA==,i=4096,",
+        "s=TmFDbA==,r=CLISRV,i=4096",
+        "r=CLISRV,s=TmFDbA==",
+    ] {
+        assert!(server_first(bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(
+        server_first("e=other-error"),
+        Err(SaslError::ServerError("other-error".into()))
+    );
+
+    // SCRAM names with ',' and '=' go escaped and come back whole.
+    let store = Store;
+    for user in ["us,er", "a=b"] {
+        let mut c = scram_client(&Credentials::with_password(user, "pencil")).unwrap();
+        let mut s = srv(Mechanism::ScramSha256);
+        let ir = c.initial_response().unwrap().unwrap();
+        assert!(text(ir.expose()).contains(&user.replace('=', "=3D").replace(',', "=2C")));
+        let ServerStep::Challenge(first) = s.start(Some(ir.expose()), &store).unwrap() else {
+            panic!("no server-first")
+        };
+        let fin = c.respond(&first).unwrap();
+        let ServerStep::Challenge(last) = s.step(fin.expose(), &store).unwrap() else {
+            panic!("no server-final")
+        };
+        c.respond(&last).unwrap();
+        let Ok(ServerStep::Success { identity, .. }) = s.step(b"", &store) else {
+            panic!("no success")
+        };
+        assert_eq!(identity.authcid, user);
+    }
+
+    // PLAIN: exactly two NULs, a non-empty authcid and password, UTF-8.
+    let plain = |msg: &[u8]| srv(Mechanism::Plain).start(Some(msg), &Store);
+    assert!(matches!(plain(b"\0user\0pencil"), Ok(ServerStep::Success { .. })));
+    assert!(matches!(
+        plain(b"user\0user\0pencil"),
+        Ok(ServerStep::Success { .. })
+    ));
+    for bad in [
+        &b"\0user\0pencil\0"[..],
+        b"\0\0user\0pencil",
+        b"\0user\0\0pencil",
+        b"\0user\0",
+        b"\0\0pencil",
+        b"user\0pencil",
+        b"\0user\0pencil\xFF",
+    ] {
+        assert!(matches!(plain(bad), Err(SaslError::Malformed(_))), "{bad:?}");
+    }
+    assert_eq!(
+        plain(b"\0user\0pencil\r\n").unwrap_err(),
+        SaslError::AuthenticationFailed
+    );
+
+    // OAUTHBEARER: gs2-header kvsep *kvpair kvsep, and nothing else.
+    let bearer = |msg: &[u8]| srv(Mechanism::OAuthBearer).start(Some(msg), &Store);
+    for good in [
+        &b"n,,\x01auth=Bearer tok3n\x01\x01"[..],
+        b"y,a=user,\x01auth=Bearer tok3n\x01\x01",
+        b"n,a=u=2Cs,\x01auth=Bearer tok3n\x01\x01",
+    ] {
+        assert!(matches!(bearer(good), Ok(ServerStep::Success { .. })), "{good:?}");
+    }
+    for bad in [
+        &b"p=tls-unique,,\x01auth=Bearer tok3n\x01\x01"[..],
+        b"n,,\x01auth=Bearer tok3n\x01",
+        b"n,,auth=Bearer tok3n\x01\x01",
+        b"n,,\x01auth=Bearer tok3n\x01\x01\x01",
+        b"n,,\x01\x01",
+        b"\x01",
+        b"n,a=u=2cs,\x01auth=Bearer tok3n\x01\x01",
+    ] {
+        assert!(matches!(bearer(bad), Err(SaslError::Malformed(_))), "{bad:?}");
+    }
+}
