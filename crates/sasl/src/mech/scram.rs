@@ -260,8 +260,9 @@ fn parse_iterations(s: &str) -> Option<u32> {
     s.parse().ok()
 }
 
-/// RFC 5802 section 5.1: `,` and `=` in a saslname become `=2C` and `=3D`.
-fn escape_saslname(name: &str) -> String {
+/// RFC 5802 section 5.1: `,` and `=` in a saslname become `=2C` and `=3D`
+/// (also the GS2 authzid of OAUTHBEARER, RFC 7628 3.1 and RFC 5801 4).
+pub(crate) fn escape_saslname(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for c in name.chars() {
         match c {
