@@ -165,6 +165,19 @@ pub fn client_with(
     client_other(mechanism, creds, options)
 }
 
+/// Whether [`client`] builds `mechanism` for `creds`: the test
+/// [`choose`](crate::choose) applies, so that it never picks a mechanism the
+/// credentials cannot drive (a user name missing, a password SCRAM cannot
+/// prepare as a stored string, an authzid the mechanism cannot carry ...).
+/// The SCRAM nonce is fixed here, so nothing is drawn from the OS.
+pub(crate) fn can_drive(mechanism: Mechanism, creds: &Credentials) -> bool {
+    let options = ClientOptions {
+        scram_nonce: Some(String::from("n")),
+        ..ClientOptions::default()
+    };
+    client_with(mechanism, creds, &options).is_ok()
+}
+
 /// [`client_with`] for a mechanism other than PLAIN.
 fn client_other(
     mechanism: Mechanism,

@@ -189,6 +189,9 @@ pub struct ChooseOptions {
 /// chosen here; use [`choose_with`] to allow them. When the credentials ask to
 /// act as another identity (an authzid other than the user name), only the
 /// mechanisms that carry one ([`Mechanism::carries_authzid`]) are chosen.
+/// A mechanism is chosen only if [`client`](fn@crate::client) builds it for
+/// `creds`: SCRAM is passed over for a password it cannot prepare (RFC 5802
+/// section 2.2), XOAUTH2 for a token without a user name.
 ///
 /// ```
 /// use sasl::{Credentials, Mechanism, Secret, choose};
@@ -222,10 +225,11 @@ pub fn choose(offered: &[&[u8]], creds: &Credentials, secure: bool) -> Option<Me
 pub fn choose_with(offered: &[&[u8]], creds: &Credentials, options: ChooseOptions) -> Option<Mechanism> {
     let offered: Vec<Mechanism> = offered.iter().filter_map(|n| Mechanism::from_name(n)).collect();
     let has = |m: Mechanism| offered.contains(&m);
+    // Only what `client` builds for these credentials: it refuses an
+    // authzid the mechanism cannot carry, a missing user name, a password
+    // SCRAM cannot prepare ... (one home for those rules).
     let usable = |m: Mechanism| {
-        has(m)
-            && (options.secure || !m.needs_secure_link())
-            && (m.carries_authzid() || creds.proxy_authzid().is_none())
+        has(m) && (options.secure || !m.needs_secure_link()) && crate::client::can_drive(m, creds)
     };
     if options.allow_external && usable(Mechanism::External) {
         return Some(Mechanism::External);

@@ -8,7 +8,7 @@
 
 use super::{ClientSteps, no_success_data, utf8};
 use crate::client::{ClientOptions, Credentials};
-use crate::mech::scram::unescape_saslname;
+use crate::mech::scram::{escape_saslname, unescape_saslname};
 use crate::server::{CredentialStore, ServerOptions, ServerStep, ServerSteps, authorized};
 use crate::{Mechanism, SaslError, Secret};
 
@@ -172,7 +172,7 @@ impl OAuthBearerClient {
         let mut msg = String::from("n,");
         if !user.is_empty() {
             msg.push_str("a=");
-            msg.push_str(&user.replace('=', "=3D").replace(',', "=2C"));
+            msg.push_str(&escape_saslname(user));
         }
         msg.push_str(",\x01");
         if let Some(host) = &options.oauth_host {

@@ -260,8 +260,9 @@ fn parse_iterations(s: &str) -> Option<u32> {
     s.parse().ok()
 }
 
-/// RFC 5802 section 5.1: `,` and `=` in a saslname become `=2C` and `=3D`.
-fn escape_saslname(name: &str) -> String {
+/// RFC 5802 section 5.1: `,` and `=` in a saslname become `=2C` and `=3D`
+/// (also the GS2 authzid of OAUTHBEARER, RFC 7628 3.1 and RFC 5801 4).
+pub(crate) fn escape_saslname(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for c in name.chars() {
         match c {
@@ -344,11 +345,25 @@ fn attr<'a>(part: Option<&'a str>, name: char, what: &'static str) -> Result<&'a
 }
 
 /// Optional extensions after the mandatory attributes: `ALPHA "=" 1*value-char`.
+///
+/// An `m=` among them is refused like one in front: RFC 5802 section 5.1,
+/// "its presence in a client or a server message MUST cause authentication
+/// failure", wherever it stands, not only in the `reserved-mext` place.
+/// The other names the RFC assigns are refused too: "Optional extensions
+/// use as-yet unassigned attribute names" (section 5.1), so a second `r=`,
+/// `i=` or `v=` is a repeated attribute, not one to ignore. A value holds no
+/// NUL (section 7, `value-char`).
 fn check_extensions<'a>(rest: impl Iterator<Item = &'a str>) -> Result<(), SaslError> {
     for ext in rest {
         let b = ext.as_bytes();
-        if b.len() < 3 || !b[0].is_ascii_alphabetic() || b[1] != b'=' {
+        if b.len() < 3 || !b[0].is_ascii_alphabetic() || b[1] != b'=' || b[2..].contains(&0) {
             return Err(SaslError::Malformed("bad SCRAM attribute"));
+        }
+        if b[0] == b'm' {
+            return Err(SaslError::Unsupported("SCRAM mandatory extension (m=)"));
+        }
+        if b"aceinprsv".contains(&b[0]) {
+            return Err(SaslError::Malformed("SCRAM attribute repeated or out of place"));
         }
     }
     Ok(())
@@ -680,7 +695,16 @@ impl ScramServer {
             // offer -PLUS that is a downgrade.
             "y" if self.plus_offered => return Err(SaslError::AuthenticationFailed),
             "n" | "y" => {}
-            f if f.starts_with("p=") => {
+            // RFC 5802 section 7: `cb-name = 1*(ALPHA / DIGIT / "." / "-")`;
+            // a valid name is a type we do not support (section 6: fail), an
+            // invalid one is a bad flag.
+            f if f.strip_prefix("p=").is_some_and(|name| {
+                !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            }) =>
+            {
                 return Err(SaslError::Unsupported(
                     "SCRAM channel binding (p=, the -PLUS mechanisms)",
                 ));
