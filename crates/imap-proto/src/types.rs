@@ -105,9 +105,14 @@ impl Str {
     }
 }
 
+/// Equal content: the same bytes, or for streamed literals (whose bytes are
+/// not held) the same announced length. The wire form is not compared
+/// otherwise.
 impl PartialEq for Str {
     fn eq(&self, other: &Self) -> bool {
-        self.data == other.data && self.is_streamed() == other.is_streamed()
+        self.data == other.data
+            && self.is_streamed() == other.is_streamed()
+            && self.content_len() == other.content_len()
     }
 }
 impl Eq for Str {}

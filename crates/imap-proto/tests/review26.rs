@@ -938,3 +938,20 @@ fn esearch_item_names_follow_tagged_ext_label() {
         );
     }
 }
+
+// A streamed literal's content is not in `Str::data` (which is empty), only
+// its announced length is known: two streamed strings of different lengths
+// are different strings. `Str`'s equality ignored the length, so a round
+// trip that changed a streamed literal's length compared equal (found by
+// the session-26 review, not fixed then).
+#[test]
+fn streamed_strings_of_different_lengths_differ() {
+    use imap_proto::{Str, StrForm};
+    let streamed = |len| Str {
+        data: Default::default(),
+        form: StrForm::Streamed { len, binary: false },
+    };
+    assert_ne!(streamed(5), streamed(6));
+    assert_eq!(streamed(5), streamed(5));
+    assert_ne!(streamed(0), Str::new(Bytes::new()));
+}
