@@ -57,6 +57,16 @@ impl FrameError {
             | FrameError::BareLineEnding { head } => head,
         }
     }
+
+    /// The tag of the refused unit, when its head starts with a valid one
+    /// followed by a space: what a server needs for the tagged `BAD
+    /// [TOOBIG]` of a command that is too large (RFC 7888 section 4, RFC
+    /// 9051 section 7.1). `None` for a response (`*`, `+`) or a unit whose
+    /// tag is missing or malformed.
+    #[must_use]
+    pub fn tag(&self) -> Option<Bytes> {
+        crate::parse::leading_tag(self.head())
+    }
 }
 
 /// A framed unit that does not follow the grammar.

@@ -955,3 +955,48 @@ fn streamed_strings_of_different_lengths_differ() {
     assert_eq!(streamed(5), streamed(5));
     assert_ne!(streamed(0), Str::new(Bytes::new()));
 }
+
+// RFC 7888 section 4 and RFC 9051 section 7.1 (`TOOBIG`): a server refuses a
+// command that is too large with a tagged `BAD [TOOBIG]`, so it needs the
+// tag of a unit the framer refused. `FrameError::tag` gives it (from the
+// head the error keeps), instead of each session parsing the head again
+// (found by the session-26 review, not fixed then).
+#[test]
+fn frame_errors_give_the_refused_commands_tag() {
+    use imap_proto::{Direction, Frame, Framer, Limits};
+    let limits = Limits {
+        max_line_len: 64,
+        max_literal_len: 10,
+        ..Limits::default()
+    };
+    let cases: [(&[u8], Option<&[u8]>); 5] = [
+        (
+            b"a1 NOOP xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n",
+            Some(b"a1"),
+        ),
+        (b"a2 APPEND INBOX {100}\r\n", Some(b"a2")),
+        (b"a3 LOGIN {100}\r\n", Some(b"a3")),
+        (
+            b"+ NOOP xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n",
+            None,
+        ),
+        (b"a4 NOOP\rx\r\n", Some(b"a4")),
+    ];
+    for (wire, tag) in cases {
+        let mut f = Framer::new(Direction::ClientToServer, limits);
+        let mut buf = bytes::BytesMut::from(wire);
+        let mut err = None;
+        while let Some(frame) = f.next(&mut buf) {
+            match frame {
+                Err(e) => {
+                    err = Some(e);
+                    break;
+                }
+                Ok(Frame::Unit(u)) => panic!("framed: {u:?}"),
+                Ok(_) => {}
+            }
+        }
+        let err = err.unwrap_or_else(|| panic!("no error for {}", String::from_utf8_lossy(wire)));
+        assert_eq!(err.tag().as_deref(), tag, "{err:?}");
+    }
+}
