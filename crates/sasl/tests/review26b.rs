@@ -4,7 +4,10 @@
 //! stored keys no client can use, and the names the bearer-token servers
 //! hand to the application (RFC 7628 3.1, RFC 4422 3.4.1).
 
-use sasl::{ClientOptions, Credentials, Mechanism, SaslError, client_with};
+use sasl::{
+    ClientOptions, CredentialStore, Credentials, Mechanism, SaslError, Secret, ServerOptions, ServerStep,
+    client, client_with, server,
+};
 
 /// A SCRAM-SHA-256 client for user/pencil with the fixed nonce "CLI",
 /// after its client-first.
@@ -85,4 +88,44 @@ fn scram_client_reads_e_only_where_the_grammar_has_it() {
         c.finish(Some(b"e=")).unwrap_err(),
         SaslError::Malformed("SCRAM server-error value is empty or holds NUL")
     );
+}
+
+/// RFC 2195 section 2: the client answers "the user name, a space, and a
+/// 'digest'", the digest being 32 lowercase hex digits; nothing keeps a
+/// space out of the user name, and the server reads the digest from the
+/// end. The docs of `SaslError::InvalidCredentials` named "a space in a
+/// CRAM-MD5 user name" as a credential the mechanism cannot send, but the
+/// client sends it and the server takes it (the docs now say so; this test
+/// keeps both sides to it).
+#[test]
+fn cram_md5_user_name_may_hold_a_space() {
+    struct Secrets;
+    impl CredentialStore for Secrets {
+        fn cram_md5_secret(&self, authcid: &str) -> Option<Secret<Vec<u8>>> {
+            (authcid == "tim smith").then(|| Secret::new(b"tanstaaftanstaaf".to_vec()))
+        }
+    }
+    let challenge = "<1896.697170952@postoffice.reston.mci.net>";
+    let options = ServerOptions {
+        cram_md5_challenge: Some(challenge.into()),
+        ..ServerOptions::default()
+    };
+    let mut c = client(
+        Mechanism::CramMd5,
+        &Credentials::with_password("tim smith", "tanstaaftanstaaf"),
+    )
+    .unwrap();
+    let mut s = server(Mechanism::CramMd5, &options).unwrap();
+    assert_eq!(c.initial_response().unwrap(), None);
+    let Ok(ServerStep::Challenge(ch)) = s.start(None, &Secrets) else {
+        panic!("no challenge")
+    };
+    assert_eq!(ch, challenge.as_bytes());
+    let answer = c.respond(&ch).unwrap();
+    assert_eq!(answer.expose(), b"tim smith b913a602c7eda7a495b4e6e7334d3890");
+    let Ok(ServerStep::Success { identity, .. }) = s.step(answer.expose(), &Secrets) else {
+        panic!("no success")
+    };
+    assert_eq!(identity.authcid, "tim smith");
+    c.finish(None).unwrap();
 }
