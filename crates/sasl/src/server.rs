@@ -64,6 +64,12 @@ pub trait CredentialStore {
     }
 
     /// SCRAM: the keys stored for `authcid` and this hash, or `None` for an unknown user.
+    ///
+    /// Keys no client can use (an empty salt, 0 iterations, a StoredKey or
+    /// ServerKey not as long as the hash output) fail the exchange with
+    /// [`SaslError::InvalidCredentials`] before anything is sent: they are
+    /// the store's mistake, not the client's. [`ScramKeys::derive`] makes
+    /// only usable keys.
     fn scram_keys(&self, hash: ScramHash, authcid: &str) -> Option<ScramKeys> {
         let _ = (hash, authcid);
         None

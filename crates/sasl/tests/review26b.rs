@@ -129,3 +129,70 @@ fn cram_md5_user_name_may_hold_a_space() {
     assert_eq!(identity.authcid, "tim smith");
     c.finish(None).unwrap();
 }
+
+/// RFC 5802 section 7: `salt = "s=" base64` of a salt (a non-empty one:
+/// the client refuses `s=`), `iteration-count = "i=" posit-number`. The
+/// keys come from the application (`ScramKeys` has public fields), and
+/// before, keys with an empty salt or 0 iterations went out as `s=,i=0`, a
+/// server-first no client accepts, and keys of the wrong length failed
+/// every login as a wrong password. Such keys are the application's
+/// mistake: the exchange fails with `InvalidCredentials` (not a protocol
+/// error, not a failed authentication) and nothing is sent.
+#[test]
+fn scram_server_refuses_stored_keys_no_client_can_use() {
+    struct Broken(sasl::ScramKeys);
+    impl CredentialStore for Broken {
+        fn scram_keys(&self, _hash: sasl::ScramHash, authcid: &str) -> Option<sasl::ScramKeys> {
+            (authcid == "user").then(|| self.0.clone())
+        }
+    }
+    let good = sasl::ScramKeys::derive(sasl::ScramHash::Sha256, "pencil", b"NaCl", 4096).unwrap();
+    let mut no_iterations = good.clone();
+    no_iterations.iterations = 0;
+    let mut no_salt = good.clone();
+    no_salt.salt.clear();
+    let mut short_stored = good.clone();
+    short_stored.stored_key = Secret::new(vec![0; 20]);
+    let mut long_server = good.clone();
+    long_server.server_key = Secret::new(vec![0; 33]);
+    let options = ServerOptions {
+        scram_nonce: Some("SRV".into()),
+        ..ServerOptions::default()
+    };
+    for (keys, error) in [
+        (
+            no_iterations,
+            "stored SCRAM keys have an empty salt or 0 iterations",
+        ),
+        (no_salt, "stored SCRAM keys have an empty salt or 0 iterations"),
+        (
+            short_stored,
+            "stored SCRAM keys are not as long as the hash output",
+        ),
+        (
+            long_server,
+            "stored SCRAM keys are not as long as the hash output",
+        ),
+    ] {
+        let mut s = server(Mechanism::ScramSha256, &options).unwrap();
+        let e = s.start(Some(b"n,,n=user,r=CLI"), &Broken(keys)).unwrap_err();
+        assert_eq!(e, SaslError::InvalidCredentials(error));
+        assert!(!e.is_protocol_error());
+        assert!(matches!(
+            s.step(b"", &Broken(good.clone())),
+            Err(SaslError::WrongState(_))
+        ));
+    }
+    // The same keys, whole, still work; an unknown user still gets a
+    // challenge (made-up keys), so only broken stored keys fail early.
+    let mut s = server(Mechanism::ScramSha256, &options).unwrap();
+    let Ok(ServerStep::Challenge(first)) = s.start(Some(b"n,,n=user,r=CLI"), &Broken(good.clone())) else {
+        panic!("no server-first")
+    };
+    assert!(first.ends_with(b",s=TmFDbA==,i=4096"));
+    let mut s = server(Mechanism::ScramSha256, &options).unwrap();
+    assert!(matches!(
+        s.start(Some(b"n,,n=other,r=CLI"), &Broken(good)),
+        Ok(ServerStep::Challenge(_))
+    ));
+}
