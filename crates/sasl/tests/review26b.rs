@@ -196,3 +196,77 @@ fn scram_server_refuses_stored_keys_no_client_can_use() {
         Ok(ServerStep::Challenge(_))
     ));
 }
+
+/// RFC 4422 section 3.4.1: the authorization identity is a string of
+/// Unicode characters, prepared by the protocol's profile (SASLprep for
+/// SMTP, POP3 and IMAP, RFC 4954 4, RFC 5034 4), and RFC 7628 3.1 carries
+/// it in the GS2 header as `"a=" saslname`. The token servers handed the
+/// user the client named (XOAUTH2 `user=`, OAUTHBEARER `a=`) to
+/// `verify_bearer_token` as it came, before `authorized` prepared and
+/// refused it: CR, LF and other control characters, which SASLprep
+/// prohibits, reached the application, and a name that prepares to
+/// something else reached it unprepared (the `CredentialStore` docs promise
+/// every authzid after SASLprep). Now the server prepares the name first:
+/// one that fails SASLprep or prepares to nothing fails the authentication
+/// before the application is asked, and the application sees the prepared
+/// name.
+#[test]
+fn token_servers_prepare_the_user_before_the_application_sees_it() {
+    #[derive(Default)]
+    struct Tokens(std::cell::RefCell<Vec<Option<String>>>);
+    impl CredentialStore for Tokens {
+        fn verify_bearer_token(&self, user: Option<&str>, token: &Secret<String>) -> Option<String> {
+            self.0.borrow_mut().push(user.map(str::to_owned));
+            (token.expose() == "tok3n").then(|| user.unwrap_or("IX").into())
+        }
+    }
+    let xoauth2 = |user: &str| format!("user={user}\x01auth=Bearer tok3n\x01\x01");
+    let oauthbearer = |user: &str| format!("n,a={user},\x01auth=Bearer tok3n\x01\x01");
+    let run = |m: Mechanism, msg: &str| {
+        let store = Tokens::default();
+        let r = server(m, &ServerOptions::default())
+            .unwrap()
+            .start(Some(msg.as_bytes()), &store);
+        (r, store.0.into_inner())
+    };
+    // Control characters (RFC 4013 section 2.3, RFC 3454 C.2.1 and C.2.2),
+    // and a name that SASLprep maps to nothing (soft hyphen, B.1).
+    for user in ["us\r\ner", "user\n", "\tuser", "us\u{85}er", "\u{ad}"] {
+        for (m, msg) in [
+            (Mechanism::XOAuth2, xoauth2(user)),
+            (Mechanism::OAuthBearer, oauthbearer(user)),
+        ] {
+            let (r, seen) = run(m, &msg);
+            assert_eq!(r.unwrap_err(), SaslError::AuthenticationFailed, "{m} {user:?}");
+            assert!(seen.is_empty(), "{m} {user:?}: the application saw {seen:?}");
+        }
+    }
+    // Other ASCII controls and DEL are no XOAUTH2 value octets (RFC 7628
+    // 3.1 `value`): malformed there; a GS2 saslname may hold them, and
+    // SASLprep refuses them.
+    for user in ["us\u{7}er", "us\u{7f}er"] {
+        let (r, seen) = run(Mechanism::XOAuth2, &xoauth2(user));
+        assert_eq!(r.unwrap_err(), SaslError::Malformed("bad OAuth key or value"));
+        assert!(seen.is_empty());
+        let (r, seen) = run(Mechanism::OAuthBearer, &oauthbearer(user));
+        assert_eq!(r.unwrap_err(), SaslError::AuthenticationFailed);
+        assert!(seen.is_empty());
+    }
+    // RFC 4013 section 3: U+2168 ROMAN NUMERAL NINE prepares to "IX"; the
+    // application sees that, and a token for IX lets it in as itself.
+    for (m, msg) in [
+        (Mechanism::XOAuth2, xoauth2("\u{2168}")),
+        (Mechanism::OAuthBearer, oauthbearer("\u{2168}")),
+    ] {
+        let (r, seen) = run(m, &msg);
+        assert_eq!(seen, [Some("IX".to_owned())], "{m}");
+        let Ok(ServerStep::Success { identity, .. }) = r else {
+            panic!("{m}: no success: {r:?}")
+        };
+        assert_eq!((identity.authcid.as_str(), identity.authzid), ("IX", None), "{m}");
+    }
+    // A name with a space is a name (SASLprep keeps ASCII space).
+    let (r, seen) = run(Mechanism::XOAuth2, &xoauth2("I X"));
+    assert_eq!(seen, [Some("I X".to_owned())]);
+    assert!(matches!(r, Ok(ServerStep::Success { .. })));
+}
