@@ -60,6 +60,11 @@ impl CredentialStore for FuzzStore {
         (authcid == USER).then(|| Secret::new(PASSWORD.as_bytes().to_vec()))
     }
     fn verify_bearer_token(&self, user: Option<&str>, token: &Secret<String>) -> Option<String> {
+        // The user arrives SASLprep'ed (RFC 4422 3.4.1): never a control character.
+        assert!(
+            user.is_none_or(|u| !u.is_empty() && !u.chars().any(char::is_control)),
+            "unprepared user {user:?} reached the store"
+        );
         (token.expose() == TOKEN && user.is_none_or(|u| u == USER)).then(|| USER.to_owned())
     }
     fn external_identity(&self) -> Option<String> {

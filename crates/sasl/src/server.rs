@@ -64,6 +64,12 @@ pub trait CredentialStore {
     }
 
     /// SCRAM: the keys stored for `authcid` and this hash, or `None` for an unknown user.
+    ///
+    /// Keys no client can use (an empty salt, 0 iterations, a StoredKey or
+    /// ServerKey not as long as the hash output) fail the exchange with
+    /// [`SaslError::InvalidCredentials`] before anything is sent: they are
+    /// the store's mistake, not the client's. [`ScramKeys::derive`] makes
+    /// only usable keys.
     fn scram_keys(&self, hash: ScramHash, authcid: &str) -> Option<ScramKeys> {
         let _ = (hash, authcid);
         None
@@ -76,8 +82,11 @@ pub trait CredentialStore {
     }
 
     /// XOAUTH2 and OAUTHBEARER: checks a bearer token. `user` is the user the
-    /// client named (XOAUTH2 `user=`, OAUTHBEARER `a=`), if any. Returns the
-    /// authenticated identity the token belongs to, or `None` if it is invalid.
+    /// client named (XOAUTH2 `user=`, OAUTHBEARER `a=`), if any, after
+    /// SASLprep as every authzid (so never empty and without control
+    /// characters: a name that fails is refused before this is called).
+    /// Returns the authenticated identity the token belongs to, or `None` if
+    /// it is invalid.
     fn verify_bearer_token(&self, user: Option<&str>, token: &Secret<String>) -> Option<String> {
         let _ = (user, token);
         None
@@ -336,6 +345,20 @@ impl<M: ServerSteps> ServerMechanism for ServerGuard<M> {
     }
 }
 
+/// Prepares a non-empty authorization identity (RFC 4422 section 3.4.1: a
+/// string prepared by the protocol's profile). RFC 5034 4, RFC 4954 4: it
+/// is prepared with SASLprep for matching, and "If preparation of the
+/// authorization identity fails or results in an empty string (unless it
+/// was transmitted as the empty string), the server MUST fail the
+/// authentication." So no control character (RFC 4013 section 2.3) is left
+/// in what this returns.
+pub(crate) fn prepare_authzid(authzid: &str) -> Result<Cow<'_, str>, SaslError> {
+    match crate::saslprep::saslprep(authzid) {
+        Ok(p) if !p.is_empty() => Ok(p),
+        _ => Err(SaslError::AuthenticationFailed),
+    }
+}
+
 /// Checks an optional authzid against the authenticated `authcid` and builds the identity.
 /// The authzid is borrowed and copied only when it names someone other than
 /// `authcid`.
@@ -345,16 +368,8 @@ pub(crate) fn authorized(
     authcid: String,
     authzid: Option<&str>,
 ) -> Result<Identity, SaslError> {
-    // RFC 5034 4, RFC 4954 4: the authorization identity is prepared with
-    // SASLprep for matching, and "If preparation of the authorization
-    // identity fails or results in an empty string (unless it was
-    // transmitted as the empty string), the server MUST fail the
-    // authentication."
     let authzid = match authzid.filter(|z| !z.is_empty()) {
-        Some(z) => match crate::saslprep::saslprep(z) {
-            Ok(p) if !p.is_empty() => Some(p),
-            _ => return Err(SaslError::AuthenticationFailed),
-        },
+        Some(z) => Some(prepare_authzid(z)?),
         None => None,
     };
     let authzid = authzid.filter(|z| **z != *authcid);

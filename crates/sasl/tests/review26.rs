@@ -260,9 +260,10 @@ fn edges_that_held() {
     ] {
         assert!(server_first(bad).is_err(), "{bad:?}");
     }
+    // e= has no place in server-first (RFC 5802 5.1 and 7; review26b.rs).
     assert_eq!(
         server_first("e=other-error"),
-        Err(SaslError::ServerError("other-error".into()))
+        Err(SaslError::Malformed("SCRAM e= is allowed only in server-final"))
     );
 
     // SCRAM names with ',' and '=' go escaped and come back whole.

@@ -1,5 +1,7 @@
 //! CRAM-MD5 (RFC 2195): the client answers the server's challenge with
-//! `user SP hex(HMAC-MD5(secret, challenge))`.
+//! `user SP hex(HMAC-MD5(secret, challenge))`. The user name may hold
+//! spaces: the digest is the last 32 octets, and the server reads it from
+//! the end.
 
 use super::{ClientSteps, no_success_data, random_bytes, utf8};
 use crate::client::{ClientOptions, Credentials};

@@ -9,7 +9,7 @@
 use super::{ClientSteps, no_success_data, utf8};
 use crate::client::{ClientOptions, Credentials};
 use crate::mech::scram::{escape_saslname, unescape_saslname};
-use crate::server::{CredentialStore, ServerOptions, ServerStep, ServerSteps, authorized};
+use crate::server::{CredentialStore, ServerOptions, ServerStep, ServerSteps, authorized, prepare_authzid};
 use crate::{Mechanism, SaslError, Secret};
 
 const KVSEP: u8 = 0x01;
@@ -224,10 +224,12 @@ impl XOAuth2Server {
         let user = find("user")
             .filter(|u| !u.is_empty())
             .ok_or(SaslError::Malformed("XOAUTH2 lacks user="))?;
+        // RFC 4422 3.4.1: the application sees the prepared name, or none.
+        let user = prepare_authzid(user)?;
         let auth = find("auth").ok_or(SaslError::Malformed("XOAUTH2 lacks auth="))?;
-        match bearer_token(auth)?.and_then(|token| store.verify_bearer_token(Some(user), &token)) {
+        match bearer_token(auth)?.and_then(|token| store.verify_bearer_token(Some(&user), &token)) {
             Some(authcid) => {
-                let identity = authorized(store, authcid, Some(user))?;
+                let identity = authorized(store, authcid, Some(&user))?;
                 Ok(ServerStep::Success {
                     identity,
                     additional_data: None,
@@ -311,6 +313,9 @@ impl OAuthBearerServer {
                     .ok_or(SaslError::Malformed("bad OAUTHBEARER authzid"))?,
             )?),
         };
+        // RFC 7628 3.1 `"a=" saslname`, RFC 4422 3.4.1: the application sees
+        // the prepared authzid, or none.
+        let authzid = authzid.as_deref().map(prepare_authzid).transpose()?;
         let rest = rest.strip_prefix('\x01').ok_or(SaslError::Malformed(
             "OAUTHBEARER lacks 0x01 after the GS2 header",
         ))?;

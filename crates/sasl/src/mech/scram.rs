@@ -133,9 +133,12 @@ impl Drop for Digest {
 pub struct ScramKeys {
     /// The hash these keys are for.
     pub hash: ScramHash,
-    /// The salt (raw octets).
+    /// The salt (raw octets); must not be empty.
     pub salt: Vec<u8>,
-    /// The PBKDF2 iteration count.
+    /// The PBKDF2 iteration count; at least 1. A server sends it as is:
+    /// a client may refuse counts outside its own bounds (this crate's,
+    /// [`Limits::scram_min_iterations`] to [`Limits::scram_max_iterations`],
+    /// 4096 to 1,000,000 by default).
     pub iterations: u32,
     /// StoredKey.
     pub stored_key: Secret<Vec<u8>>,
@@ -175,6 +178,25 @@ impl ScramKeys {
             iterations,
             salted.expose(),
         ))
+    }
+
+    /// Refuses keys no client can use: an empty salt or 0 iterations
+    /// (RFC 5802 section 7: `salt = "s=" base64`, which the client refuses
+    /// empty, and `iteration-count = "i=" posit-number`), or a StoredKey or
+    /// ServerKey not as long as the hash output.
+    fn check(&self) -> Result<(), SaslError> {
+        if self.salt.is_empty() || self.iterations == 0 {
+            return Err(SaslError::InvalidCredentials(
+                "stored SCRAM keys have an empty salt or 0 iterations",
+            ));
+        }
+        let len = self.hash.output_len();
+        if self.stored_key.expose().len() != len || self.server_key.expose().len() != len {
+            return Err(SaslError::InvalidCredentials(
+                "stored SCRAM keys are not as long as the hash output",
+            ));
+        }
+        Ok(())
     }
 
     /// [`ScramKeys::derive`] with 16 random octets of salt from the OS.
@@ -239,16 +261,15 @@ impl ScramKeys {
         let salt = B64.decode(salt).map_err(|_| BAD)?;
         let stored_key = B64.decode(stored).map_err(|_| BAD)?;
         let server_key = B64.decode(server).map_err(|_| BAD)?;
-        if salt.is_empty() || stored_key.len() != hash.output_len() || server_key.len() != hash.output_len() {
-            return Err(BAD);
-        }
-        Ok(ScramKeys {
+        let keys = ScramKeys {
             hash,
             salt,
             iterations,
             stored_key: Secret::new(stored_key),
             server_key: Secret::new(server_key),
-        })
+        };
+        keys.check().map_err(|_| BAD)?;
+        Ok(keys)
     }
 }
 
@@ -457,9 +478,10 @@ impl ScramClient {
         if server_first.starts_with("m=") {
             return Err(SaslError::Unsupported("SCRAM mandatory extension (m=)"));
         }
-        if let Some(e) = server_first.strip_prefix("e=") {
-            self.server_error = Some(e.to_owned());
-            return Err(SaslError::ServerError(e.to_owned()));
+        // RFC 5802 section 5.1: `e` "is sent by the server in its final
+        // message"; the grammar of server-first (section 7) has no place for it.
+        if server_first.starts_with("e=") {
+            return Err(SaslError::Malformed("SCRAM e= is allowed only in server-final"));
         }
         let mut parts = server_first.split(',');
         let nonce = attr(parts.next(), 'r', "SCRAM server-first lacks r=")?;
@@ -511,15 +533,24 @@ impl ScramClient {
         };
         let text = std::str::from_utf8(server_final)
             .map_err(|_| SaslError::Malformed("SCRAM server-final is not UTF-8"))?;
-        let first = text.split(',').next().unwrap_or("");
+        // server-final-message = (server-error / verifier) ["," extensions]
+        let mut parts = text.split(',');
+        let first = parts.next().unwrap_or("");
+        check_extensions(parts)?;
         if let Some(e) = first.strip_prefix("e=") {
+            // server-error-value-ext = value, value = 1*value-char (no NUL):
+            // an error has a non-empty text, which ends at the first comma.
+            if e.is_empty() || e.contains('\0') {
+                return Err(SaslError::Malformed(
+                    "SCRAM server-error value is empty or holds NUL",
+                ));
+            }
             self.server_error = Some(e.to_owned());
             return Err(SaslError::ServerError(e.to_owned()));
         }
         let v = first
             .strip_prefix("v=")
             .ok_or(SaslError::Malformed("SCRAM server-final lacks v="))?;
-        check_extensions(text.split(',').skip(1))?;
         let sig = B64
             .decode(v)
             .map_err(|_| SaslError::Malformed("SCRAM server signature is not base64"))?;
@@ -742,7 +773,12 @@ impl ScramServer {
             Err(_) => return Err(SaslError::AuthenticationFailed),
         }
         let (keys, known) = match store.scram_keys(self.hash, &user).filter(|k| k.hash == self.hash) {
-            Some(k) => (k, true),
+            // Keys no client can use are the application's mistake: fail
+            // here rather than send `s=,i=0` (RFC 5802 section 7).
+            Some(k) => {
+                k.check()?;
+                (k, true)
+            }
             None => (self.fake_keys(&user, store.unknown_user_iterations())?, false),
         };
         // server-first-message = "r=" nonce ",s=" salt ",i=" iteration-count,
