@@ -353,10 +353,7 @@ impl<M: ServerSteps> ServerMechanism for ServerGuard<M> {
 /// authentication." So no control character (RFC 4013 section 2.3) is left
 /// in what this returns.
 pub(crate) fn prepare_authzid(authzid: &str) -> Result<Cow<'_, str>, SaslError> {
-    match crate::saslprep::saslprep(authzid) {
-        Ok(p) if !p.is_empty() => Ok(p),
-        _ => Err(SaslError::AuthenticationFailed),
-    }
+    crate::saslprep::prepare_name(authzid).ok_or(SaslError::AuthenticationFailed)
 }
 
 /// Checks an optional authzid against the authenticated `authcid` and builds the identity.

@@ -7,7 +7,7 @@
 //! the server then fails the exchange.
 
 use super::{ClientSteps, no_success_data, utf8};
-use crate::client::{ClientOptions, Credentials};
+use crate::client::{ClientOptions, Credentials, prepared_name};
 use crate::mech::scram::{escape_saslname, unescape_saslname};
 use crate::server::{CredentialStore, ServerOptions, ServerStep, ServerSteps, authorized, prepare_authzid};
 use crate::{Mechanism, SaslError, Secret};
@@ -138,7 +138,9 @@ impl XOAuth2Client {
         if creds.username.is_empty() {
             return Err(SaslError::MissingCredentials("XOAUTH2 needs a user name"));
         }
-        check_value(&creds.username, "XOAUTH2 user name holds a control character")?;
+        // The server prepares `user=` and fails a name that does not
+        // prepare (RFC 4013 section 2, RFC 4422 section 3.4.1).
+        prepared_name(&creds.username, "XOAUTH2 user name fails SASLprep")?;
         let msg = format!(
             "user={}\x01auth=Bearer {}\x01\x01",
             creds.username,

@@ -6,7 +6,7 @@
 //! offering `-PLUS` (RFC 5802 section 6, downgrade detection).
 
 use super::{ClientSteps, no_success_data, random_bytes};
-use crate::client::{ChannelBindingFlag, ClientOptions, Credentials};
+use crate::client::{ChannelBindingFlag, ClientOptions, Credentials, prepared_name};
 use crate::saslprep::{self, Profile};
 use crate::server::{CredentialStore, ServerOptions, ServerStep, ServerSteps, authorized};
 use crate::{Limits, Mechanism, SaslError, Secret};
@@ -431,10 +431,7 @@ impl ScramClient {
         }
         // RFC 5802 section 5.1: a name that fails SASLprep or prepares to the
         // empty string aborts the exchange (`saslname` is never empty).
-        let user = saslprep::saslprep(&creds.username)
-            .ok()
-            .filter(|u| !u.is_empty())
-            .ok_or(SaslError::InvalidCredentials("user name fails SASLprep"))?;
+        let user = prepared_name(&creds.username, "user name fails SASLprep")?;
         let nonce = match &options.scram_nonce {
             Some(n) if is_printable_nonce(n) => n.clone(),
             Some(_) => {
@@ -450,10 +447,7 @@ impl ScramClient {
         };
         let gs2_header = match creds.authzid() {
             Some(z) => {
-                let z = saslprep::saslprep(z)
-                    .ok()
-                    .filter(|z| !z.is_empty())
-                    .ok_or(SaslError::InvalidCredentials("authzid fails SASLprep"))?;
+                let z = prepared_name(z, "authzid fails SASLprep")?;
                 format!("{flag},a={},", escape_saslname(&z))
             }
             None => format!("{flag},,"),
