@@ -152,6 +152,14 @@ fn xoauth2_client_refuses_the_names_its_server_refuses() {
     refuses_what_its_server_refuses(Mechanism::XOAuth2, Field::User);
 }
 
+/// CRAM-MD5: RFC 2195 section 2 sends "the user name"; RFC 4013 names
+/// CRAM-MD5 among the mechanisms SASLprep is for, and the server prepares
+/// the name before it looks the secret up. The client sent any name.
+#[test]
+fn cram_md5_client_refuses_the_names_its_server_refuses() {
+    refuses_what_its_server_refuses(Mechanism::CramMd5, Field::User);
+}
+
 /// SCRAM: RFC 5802 section 5.1, the client prepares the user name and the
 /// authzid and aborts if that fails or leaves nothing; this held already.
 #[test]
