@@ -160,6 +160,15 @@ fn cram_md5_client_refuses_the_names_its_server_refuses() {
     refuses_what_its_server_refuses(Mechanism::CramMd5, Field::User);
 }
 
+/// PLAIN: RFC 4616 section 2, the server prepares the authcid and fails
+/// one that does not prepare or prepares to nothing; the authzid likewise
+/// (RFC 4422 section 3.4.1).
+#[test]
+fn plain_client_refuses_the_names_its_server_refuses() {
+    refuses_what_its_server_refuses(Mechanism::Plain, Field::User);
+    refuses_what_its_server_refuses(Mechanism::Plain, Field::Authzid);
+}
+
 /// SCRAM: RFC 5802 section 5.1, the client prepares the user name and the
 /// authzid and aborts if that fails or leaves nothing; this held already.
 #[test]
