@@ -169,6 +169,12 @@ fn plain_client_refuses_the_names_its_server_refuses() {
     refuses_what_its_server_refuses(Mechanism::Plain, Field::Authzid);
 }
 
+/// LOGIN: the server checks the name as PLAIN does.
+#[test]
+fn login_client_refuses_the_names_its_server_refuses() {
+    refuses_what_its_server_refuses(Mechanism::Login, Field::User);
+}
+
 /// SCRAM: RFC 5802 section 5.1, the client prepares the user name and the
 /// authzid and aborts if that fails or leaves nothing; this held already.
 #[test]
