@@ -185,6 +185,13 @@ fn scram_client_refuses_the_names_its_server_refuses() {
     }
 }
 
+/// EXTERNAL: the message is the authzid, which the server prepares (RFC
+/// 4422 section 3.4.1 and appendix A); the client refused only a NUL.
+#[test]
+fn external_client_refuses_the_names_its_server_refuses() {
+    refuses_what_its_server_refuses(Mechanism::External, Field::Authzid);
+}
+
 /// ANONYMOUS: the trace is no name and not SASLprep'ed; both sides apply
 /// the "trace" profile of RFC 4505 section 3 (no mapping: the soft hyphen
 /// is kept) and its 255-character limit. This held already: what the client
