@@ -192,6 +192,15 @@ fn external_client_refuses_the_names_its_server_refuses() {
     refuses_what_its_server_refuses(Mechanism::External, Field::Authzid);
 }
 
+/// OAUTHBEARER: the server prepares the GS2 `a=` name (RFC 7628 3.1); the
+/// client refused control characters only, not private use, a broken
+/// bidi rule or a name that prepares to nothing.
+#[test]
+fn oauthbearer_client_refuses_the_names_its_server_refuses() {
+    refuses_what_its_server_refuses(Mechanism::OAuthBearer, Field::User);
+    refuses_what_its_server_refuses(Mechanism::OAuthBearer, Field::Authzid);
+}
+
 /// ANONYMOUS: the trace is no name and not SASLprep'ed; both sides apply
 /// the "trace" profile of RFC 4505 section 3 (no mapping: the soft hyphen
 /// is kept) and its 255-character limit. This held already: what the client

@@ -166,10 +166,11 @@ impl OAuthBearerClient {
         let token = creds.token()?;
         check_token(token)?;
         let user = creds.authzid().unwrap_or(&creds.username);
-        if user.chars().any(char::is_control) {
-            return Err(SaslError::InvalidCredentials(
-                "OAUTHBEARER user name holds a control character",
-            ));
+        // RFC 7628 3.1 `"a=" saslname`: the server prepares it (RFC 4422
+        // section 3.4.1) and fails one that does not prepare or prepares to
+        // nothing, so more than control characters is refused here.
+        if !user.is_empty() {
+            prepared_name(user, "OAUTHBEARER user name fails SASLprep")?;
         }
         let mut msg = String::from("n,");
         if !user.is_empty() {
