@@ -75,7 +75,9 @@ pub trait CredentialStore {
         None
     }
 
-    /// CRAM-MD5: the shared secret (the password's bytes) for `authcid`.
+    /// CRAM-MD5: the shared secret (the password's bytes) for `authcid`
+    /// (after SASLprep, never empty: a name that fails preparation or
+    /// prepares to nothing fails the authentication before this is asked).
     fn cram_md5_secret(&self, authcid: &str) -> Option<Secret<Vec<u8>>> {
         let _ = authcid;
         None

@@ -228,3 +228,52 @@ fn anonymous_client_refuses_the_traces_its_server_refuses() {
         );
     }
 }
+
+/// The CRAM-MD5 server prepared the user name but did not check what was
+/// left: a name that prepares to nothing (a lone soft hyphen, RFC 4013
+/// section 2.1) reached `cram_md5_secret` as "", and a store with a secret
+/// for it let the client in as "". The server now fails such a name as
+/// PLAIN's and SCRAM's do (RFC 4616 section 2, RFC 5802 section 5.1: "if
+/// preparation fails or results in an empty string"), before the store is
+/// asked.
+#[test]
+fn cram_md5_server_refuses_a_name_that_prepares_to_nothing() {
+    #[derive(Default)]
+    struct Secrets(std::cell::RefCell<Vec<String>>);
+    impl CredentialStore for Secrets {
+        fn cram_md5_secret(&self, authcid: &str) -> Option<Secret<Vec<u8>>> {
+            self.0.borrow_mut().push(authcid.to_owned());
+            Some(Secret::new(PASSWORD.as_bytes().to_vec()))
+        }
+    }
+    let options = ServerOptions {
+        cram_md5_challenge: Some("<1896.697170952@postoffice.example.net>".into()),
+        ..ServerOptions::default()
+    };
+    // The digest does not depend on the name: take it from a client's answer.
+    let mut c = client(Mechanism::CramMd5, &Credentials::with_password("x", PASSWORD)).unwrap();
+    let challenge = options.cram_md5_challenge.clone().unwrap();
+    let answer = c.respond(challenge.as_bytes()).unwrap();
+    let digest = answer.expose().strip_prefix(b"x ").unwrap().to_vec();
+    for (user, expected) in [
+        ("\u{ad}", Err(SaslError::AuthenticationFailed)),
+        ("x\u{ad}", Ok("x")),
+    ] {
+        let store = Secrets::default();
+        let mut s = server(Mechanism::CramMd5, &options).unwrap();
+        s.start(None, &store).unwrap();
+        let mut msg = format!("{user} ").into_bytes();
+        msg.extend_from_slice(&digest);
+        let r = s.step(&msg, &store).map(|step| match step {
+            ServerStep::Success { identity, .. } => identity.authcid,
+            ServerStep::Challenge(_) => panic!("a second challenge"),
+        });
+        assert_eq!(r.as_deref().map_err(Clone::clone), expected, "{user:?}");
+        let seen = store.0.into_inner();
+        assert_eq!(
+            seen.is_empty(),
+            expected.is_err(),
+            "{user:?}: the store saw {seen:?}"
+        );
+    }
+}

@@ -164,7 +164,10 @@ impl ServerSteps for CramMd5Server {
             return Err(SaslError::Malformed("CRAM-MD5 user name is empty"));
         }
         let user = utf8(user, "CRAM-MD5 user name is not UTF-8")?;
-        let user = crate::saslprep::saslprep(user).map_err(|_| SaslError::AuthenticationFailed)?;
+        // RFC 4013; as PLAIN (RFC 4616 section 2) and SCRAM (RFC 5802
+        // section 5.1): a name that fails preparation or prepares to nothing
+        // fails the authentication before the store is asked.
+        let user = crate::saslprep::prepare_name(user).ok_or(SaslError::AuthenticationFailed)?;
         let secret = store
             .cram_md5_secret(&user)
             .ok_or(SaslError::AuthenticationFailed)?;

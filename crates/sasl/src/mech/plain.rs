@@ -300,10 +300,7 @@ pub(crate) fn check_password(
     authcid: &str,
     password: &str,
 ) -> Result<String, SaslError> {
-    let user = saslprep::saslprep(authcid).map_err(|_| SaslError::AuthenticationFailed)?;
-    if user.is_empty() {
-        return Err(SaslError::AuthenticationFailed);
-    }
+    let user = saslprep::prepare_name(authcid).ok_or(SaslError::AuthenticationFailed)?;
     let prepped = saslprep::saslprep(password).map_err(|_| SaslError::AuthenticationFailed)?;
     if prepped.is_empty() {
         return Err(SaslError::AuthenticationFailed);

@@ -760,11 +760,10 @@ impl ScramServer {
         // RFC 5802 section 5.1: abort if preparation fails or leaves nothing
         // (the user name is a query). An unchanged name is kept, not copied.
         let mut user = user;
-        match saslprep::saslprep(&user) {
-            Ok(p) if p.is_empty() => return Err(SaslError::AuthenticationFailed),
-            Ok(std::borrow::Cow::Owned(p)) => user = p,
-            Ok(std::borrow::Cow::Borrowed(_)) => {}
-            Err(_) => return Err(SaslError::AuthenticationFailed),
+        match saslprep::prepare_name(&user) {
+            Some(std::borrow::Cow::Owned(p)) => user = p,
+            Some(std::borrow::Cow::Borrowed(_)) => {}
+            None => return Err(SaslError::AuthenticationFailed),
         }
         let (keys, known) = match store.scram_keys(self.hash, &user).filter(|k| k.hash == self.hash) {
             // Keys no client can use are the application's mistake: fail
