@@ -1,7 +1,9 @@
 //! The client side: credentials, the step-machine trait and its constructor.
 
+use std::borrow::Cow;
+
 use crate::mech::{anonymous, cram_md5, external, login, oauth, plain, scram};
-use crate::{Limits, Mechanism, SaslError, Secret};
+use crate::{Limits, Mechanism, SaslError, Secret, saslprep};
 
 /// What a client has to authenticate with.
 ///
@@ -77,6 +79,14 @@ impl Credentials {
     }
 }
 
+/// Refuses, before anything is sent, a user name or authzid the server of
+/// the mechanism would refuse ([`saslprep::prepare_name`]): one that fails
+/// SASLprep (RFC 4013 section 2) or prepares to nothing. Sent, it would
+/// only fail the login with no word of why. Returns the prepared name.
+pub(crate) fn prepared_name<'a>(name: &'a str, what: &'static str) -> Result<Cow<'a, str>, SaslError> {
+    saslprep::prepare_name(name).ok_or(SaslError::InvalidCredentials(what))
+}
+
 /// A client-side step machine. Challenges and responses are raw bytes: the
 /// protocol crate does the base64 and the continuation framing.
 pub trait ClientMechanism: Send + std::fmt::Debug {
@@ -140,7 +150,11 @@ pub struct ClientOptions {
 ///
 /// Fails with [`SaslError::MissingCredentials`] when `creds` lacks what the
 /// mechanism needs, and [`SaslError::InvalidCredentials`] when a field cannot be
-/// sent with it (a NUL in a PLAIN field, a prohibited character under SASLprep).
+/// sent with it (a NUL in a PLAIN field, a prohibited character under SASLprep),
+/// among them every user name or authzid the mechanism's server would refuse:
+/// one that fails SASLprep (RFC 4013 section 2) or prepares to nothing. Such
+/// a name is sent as it is given, not prepared (SCRAM excepted, which sends
+/// the prepared name, RFC 5802 section 5.1): the servers prepare it.
 pub fn client(mechanism: Mechanism, creds: &Credentials) -> Result<Box<dyn ClientMechanism>, SaslError> {
     client_with(mechanism, creds, &ClientOptions::default())
 }

@@ -42,8 +42,9 @@ pub enum SaslError {
     #[error("missing credentials: {0}")]
     MissingCredentials(&'static str),
     /// A credential cannot be sent with this mechanism (NUL inside a PLAIN
-    /// field, a SASLprep-prohibited character, a control character in an
-    /// OAUTHBEARER user name ...). A space in a CRAM-MD5 user name
+    /// field, a SASLprep-prohibited character, a user name or authzid the
+    /// mechanism's server would refuse because it fails SASLprep or prepares
+    /// to nothing ...). A space in a CRAM-MD5 user name
     /// is no such case: RFC 2195 section 2 sends "the user name, a space, and
     /// a 'digest'" of fixed length, which the server reads from the end.
     #[error("invalid credentials: {0}")]

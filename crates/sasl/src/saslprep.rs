@@ -189,6 +189,19 @@ pub fn saslprep_with(s: &str, profile: Profile) -> Result<Cow<'_, str>, SaslPrep
     prepare(s, profile)
 }
 
+/// A user name or authorization identity as the servers of this crate take
+/// it: prepared as a [`Profile::Query`], and not empty. A name that fails
+/// SASLprep (a control character, private use, a broken bidi rule, RFC 4013
+/// section 2) or prepares to nothing is refused (`None`): RFC 4616 section 2
+/// and RFC 5802 section 5.1 for user names, RFC 4422 section 3.4.1 with
+/// RFC 4954 and RFC 5034 section 4 for every authorization identity. The
+/// one home of that rule, for the servers, which fail such a name, and for
+/// the clients, which refuse it before anything is sent.
+#[inline]
+pub(crate) fn prepare_name(name: &str) -> Option<Cow<'_, str>> {
+    saslprep(name).ok().filter(|p| !p.is_empty())
+}
+
 /// Eight octets, each with only its low bit set.
 pub(crate) const ONES: u64 = u64::from_le_bytes([1; 8]);
 /// Eight octets, each with only its top bit set.

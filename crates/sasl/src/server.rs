@@ -75,7 +75,9 @@ pub trait CredentialStore {
         None
     }
 
-    /// CRAM-MD5: the shared secret (the password's bytes) for `authcid`.
+    /// CRAM-MD5: the shared secret (the password's bytes) for `authcid`
+    /// (after SASLprep, never empty: a name that fails preparation or
+    /// prepares to nothing fails the authentication before this is asked).
     fn cram_md5_secret(&self, authcid: &str) -> Option<Secret<Vec<u8>>> {
         let _ = authcid;
         None
@@ -353,10 +355,7 @@ impl<M: ServerSteps> ServerMechanism for ServerGuard<M> {
 /// authentication." So no control character (RFC 4013 section 2.3) is left
 /// in what this returns.
 pub(crate) fn prepare_authzid(authzid: &str) -> Result<Cow<'_, str>, SaslError> {
-    match crate::saslprep::saslprep(authzid) {
-        Ok(p) if !p.is_empty() => Ok(p),
-        _ => Err(SaslError::AuthenticationFailed),
-    }
+    crate::saslprep::prepare_name(authzid).ok_or(SaslError::AuthenticationFailed)
 }
 
 /// Checks an optional authzid against the authenticated `authcid` and builds the identity.

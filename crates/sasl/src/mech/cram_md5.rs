@@ -1,10 +1,11 @@
 //! CRAM-MD5 (RFC 2195): the client answers the server's challenge with
 //! `user SP hex(HMAC-MD5(secret, challenge))`. The user name may hold
 //! spaces: the digest is the last 32 octets, and the server reads it from
-//! the end.
+//! the end. The server prepares the name with SASLprep (RFC 4013), so the
+//! client refuses a name that fails it or prepares to nothing.
 
 use super::{ClientSteps, no_success_data, random_bytes, utf8};
-use crate::client::{ClientOptions, Credentials};
+use crate::client::{ClientOptions, Credentials, prepared_name};
 use crate::server::{CredentialStore, ServerOptions, ServerStep, ServerSteps, authorized};
 use crate::{Mechanism, SaslError, Secret};
 use hmac::{Hmac, Mac};
@@ -44,6 +45,11 @@ impl CramMd5Client {
         if creds.username.is_empty() {
             return Err(SaslError::MissingCredentials("CRAM-MD5 needs a user name"));
         }
+        // RFC 4013 (SASLprep is for "PLAIN, CRAM-MD5, and DIGEST-MD5"): the
+        // server prepares the name and fails one that does not prepare. The
+        // name goes out as given; preparing it here would change nothing for
+        // a server that prepares it again.
+        prepared_name(&creds.username, "CRAM-MD5 user name fails SASLprep")?;
         Ok(super::ClientGuard::boxed(
             CramMd5Client {
                 username: creds.username.clone(),
@@ -158,7 +164,10 @@ impl ServerSteps for CramMd5Server {
             return Err(SaslError::Malformed("CRAM-MD5 user name is empty"));
         }
         let user = utf8(user, "CRAM-MD5 user name is not UTF-8")?;
-        let user = crate::saslprep::saslprep(user).map_err(|_| SaslError::AuthenticationFailed)?;
+        // RFC 4013; as PLAIN (RFC 4616 section 2) and SCRAM (RFC 5802
+        // section 5.1): a name that fails preparation or prepares to nothing
+        // fails the authentication before the store is asked.
+        let user = crate::saslprep::prepare_name(user).ok_or(SaslError::AuthenticationFailed)?;
         let secret = store
             .cram_md5_secret(&user)
             .ok_or(SaslError::AuthenticationFailed)?;

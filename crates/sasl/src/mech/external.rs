@@ -2,7 +2,7 @@
 //! client certificate); the message is only the requested authzid, often empty.
 
 use super::{ClientSteps, no_success_data, utf8};
-use crate::client::{ClientOptions, Credentials};
+use crate::client::{ClientOptions, Credentials, prepared_name};
 use crate::server::{CredentialStore, ServerStep, ServerSteps, authorized};
 use crate::{Mechanism, SaslError, Secret};
 
@@ -16,10 +16,17 @@ impl ExternalClient {
         creds: &Credentials,
         options: &ClientOptions,
     ) -> Result<Box<dyn crate::ClientMechanism>, SaslError> {
-        let authzid = creds.authzid().unwrap_or("").as_bytes().to_vec();
-        if authzid.contains(&0) {
+        let authzid = creds.authzid().unwrap_or("");
+        if authzid.contains('\0') {
             return Err(SaslError::InvalidCredentials("NUL inside the EXTERNAL authzid"));
         }
+        // RFC 4422 section 3.4.1 and appendix A: the server prepares a
+        // non-empty authzid and fails one that does not prepare or prepares
+        // to nothing (RFC 4954 4, RFC 5034 4); refused here, before it is sent.
+        if !authzid.is_empty() {
+            prepared_name(authzid, "EXTERNAL authzid fails SASLprep")?;
+        }
+        let authzid = authzid.as_bytes().to_vec();
         Ok(super::ClientGuard::boxed(
             ExternalClient { authzid },
             options.limits,

@@ -7,7 +7,7 @@
 //! the server then fails the exchange.
 
 use super::{ClientSteps, no_success_data, utf8};
-use crate::client::{ClientOptions, Credentials};
+use crate::client::{ClientOptions, Credentials, prepared_name};
 use crate::mech::scram::{escape_saslname, unescape_saslname};
 use crate::server::{CredentialStore, ServerOptions, ServerStep, ServerSteps, authorized, prepare_authzid};
 use crate::{Mechanism, SaslError, Secret};
@@ -138,7 +138,9 @@ impl XOAuth2Client {
         if creds.username.is_empty() {
             return Err(SaslError::MissingCredentials("XOAUTH2 needs a user name"));
         }
-        check_value(&creds.username, "XOAUTH2 user name holds a control character")?;
+        // The server prepares `user=` and fails a name that does not
+        // prepare (RFC 4013 section 2, RFC 4422 section 3.4.1).
+        prepared_name(&creds.username, "XOAUTH2 user name fails SASLprep")?;
         let msg = format!(
             "user={}\x01auth=Bearer {}\x01\x01",
             creds.username,
@@ -164,10 +166,11 @@ impl OAuthBearerClient {
         let token = creds.token()?;
         check_token(token)?;
         let user = creds.authzid().unwrap_or(&creds.username);
-        if user.chars().any(char::is_control) {
-            return Err(SaslError::InvalidCredentials(
-                "OAUTHBEARER user name holds a control character",
-            ));
+        // RFC 7628 3.1 `"a=" saslname`: the server prepares it (RFC 4422
+        // section 3.4.1) and fails one that does not prepare or prepares to
+        // nothing, so more than control characters is refused here.
+        if !user.is_empty() {
+            prepared_name(user, "OAUTHBEARER user name fails SASLprep")?;
         }
         let mut msg = String::from("n,");
         if !user.is_empty() {

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use proto_core::Wipe as _;
 
 use super::{ClientSteps, no_success_data};
-use crate::client::{ClientOptions, Credentials};
+use crate::client::{ClientOptions, Credentials, prepared_name};
 use crate::server::{CredentialStore, ServerStep, ServerSteps, authorized};
 use crate::{Mechanism, SaslError, Secret, saslprep};
 
@@ -127,6 +127,13 @@ impl PlainClient {
         let bytes = guard.inner.message.as_slice();
         if bytes.len() != len || count_nuls(bytes) != 2 {
             return Err(SaslError::InvalidCredentials("NUL inside a PLAIN field"));
+        }
+        // RFC 4616 section 2: the server prepares the authcid and the
+        // authzid and fails one that does not prepare or prepares to
+        // nothing; refused here, before anything is sent.
+        prepared_name(&creds.username, "PLAIN user name fails SASLprep")?;
+        if !authzid.is_empty() {
+            prepared_name(authzid, "PLAIN authzid fails SASLprep")?;
         }
         Ok(guard)
     }
@@ -293,10 +300,7 @@ pub(crate) fn check_password(
     authcid: &str,
     password: &str,
 ) -> Result<String, SaslError> {
-    let user = saslprep::saslprep(authcid).map_err(|_| SaslError::AuthenticationFailed)?;
-    if user.is_empty() {
-        return Err(SaslError::AuthenticationFailed);
-    }
+    let user = saslprep::prepare_name(authcid).ok_or(SaslError::AuthenticationFailed)?;
     let prepped = saslprep::saslprep(password).map_err(|_| SaslError::AuthenticationFailed)?;
     if prepped.is_empty() {
         return Err(SaslError::AuthenticationFailed);

@@ -6,7 +6,7 @@
 //! offering `-PLUS` (RFC 5802 section 6, downgrade detection).
 
 use super::{ClientSteps, no_success_data, random_bytes};
-use crate::client::{ChannelBindingFlag, ClientOptions, Credentials};
+use crate::client::{ChannelBindingFlag, ClientOptions, Credentials, prepared_name};
 use crate::saslprep::{self, Profile};
 use crate::server::{CredentialStore, ServerOptions, ServerStep, ServerSteps, authorized};
 use crate::{Limits, Mechanism, SaslError, Secret};
@@ -431,10 +431,7 @@ impl ScramClient {
         }
         // RFC 5802 section 5.1: a name that fails SASLprep or prepares to the
         // empty string aborts the exchange (`saslname` is never empty).
-        let user = saslprep::saslprep(&creds.username)
-            .ok()
-            .filter(|u| !u.is_empty())
-            .ok_or(SaslError::InvalidCredentials("user name fails SASLprep"))?;
+        let user = prepared_name(&creds.username, "user name fails SASLprep")?;
         let nonce = match &options.scram_nonce {
             Some(n) if is_printable_nonce(n) => n.clone(),
             Some(_) => {
@@ -450,10 +447,7 @@ impl ScramClient {
         };
         let gs2_header = match creds.authzid() {
             Some(z) => {
-                let z = saslprep::saslprep(z)
-                    .ok()
-                    .filter(|z| !z.is_empty())
-                    .ok_or(SaslError::InvalidCredentials("authzid fails SASLprep"))?;
+                let z = prepared_name(z, "authzid fails SASLprep")?;
                 format!("{flag},a={},", escape_saslname(&z))
             }
             None => format!("{flag},,"),
@@ -766,11 +760,10 @@ impl ScramServer {
         // RFC 5802 section 5.1: abort if preparation fails or leaves nothing
         // (the user name is a query). An unchanged name is kept, not copied.
         let mut user = user;
-        match saslprep::saslprep(&user) {
-            Ok(p) if p.is_empty() => return Err(SaslError::AuthenticationFailed),
-            Ok(std::borrow::Cow::Owned(p)) => user = p,
-            Ok(std::borrow::Cow::Borrowed(_)) => {}
-            Err(_) => return Err(SaslError::AuthenticationFailed),
+        match saslprep::prepare_name(&user) {
+            Some(std::borrow::Cow::Owned(p)) => user = p,
+            Some(std::borrow::Cow::Borrowed(_)) => {}
+            None => return Err(SaslError::AuthenticationFailed),
         }
         let (keys, known) = match store.scram_keys(self.hash, &user).filter(|k| k.hash == self.hash) {
             // Keys no client can use are the application's mistake: fail
