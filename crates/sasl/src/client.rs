@@ -87,6 +87,24 @@ pub(crate) fn prepared_name<'a>(name: &'a str, what: &'static str) -> Result<Cow
     saslprep::prepare_name(name).ok_or(SaslError::InvalidCredentials(what))
 }
 
+/// Refuses, before anything is sent, a password the server of a password
+/// mechanism (PLAIN, LOGIN) would refuse: one that fails SASLprep (RFC 4013
+/// section 2) or prepares to nothing (RFC 4616 section 2: the server fails
+/// the login then). The password still goes on the wire as given (the
+/// server prepares it); a prepared copy made here is wiped.
+pub(crate) fn usable_password(password: &str, what: &'static str) -> Result<(), SaslError> {
+    let usable = match saslprep::saslprep(password) {
+        Ok(Cow::Borrowed(p)) => !p.is_empty(),
+        Ok(Cow::Owned(p)) => !Secret::new(p).expose().is_empty(),
+        Err(_) => false,
+    };
+    if usable {
+        Ok(())
+    } else {
+        Err(SaslError::InvalidCredentials(what))
+    }
+}
+
 /// A client-side step machine. Challenges and responses are raw bytes: the
 /// protocol crate does the base64 and the continuation framing.
 pub trait ClientMechanism: Send + std::fmt::Debug {

@@ -2,7 +2,7 @@
 //! `Username:` then `Password:`, the client answers each.
 
 use super::{ClientSteps, no_success_data, utf8};
-use crate::client::{ClientOptions, Credentials, prepared_name};
+use crate::client::{ClientOptions, Credentials, prepared_name, usable_password};
 use crate::mech::plain::check_password;
 use crate::server::{CredentialStore, ServerStep, ServerSteps, authorized};
 use crate::{Mechanism, SaslError, Secret};
@@ -25,6 +25,8 @@ impl LoginClient {
         // The server checks the name as PLAIN's does (RFC 4616 section 2):
         // one that fails SASLprep or prepares to nothing fails the login.
         prepared_name(&creds.username, "LOGIN user name fails SASLprep")?;
+        // And the password as PLAIN's (RFC 4616 section 2).
+        usable_password(password.expose(), "LOGIN password fails SASLprep")?;
         Ok(super::ClientGuard::boxed(
             LoginClient {
                 username: Some(Secret::new(creds.username.as_bytes().to_vec())),

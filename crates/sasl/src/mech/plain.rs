@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use proto_core::Wipe as _;
 
 use super::{ClientSteps, no_success_data};
-use crate::client::{ClientOptions, Credentials, prepared_name};
+use crate::client::{ClientOptions, Credentials, prepared_name, usable_password};
 use crate::server::{CredentialStore, ServerStep, ServerSteps, authorized};
 use crate::{Mechanism, SaslError, Secret, saslprep};
 
@@ -135,6 +135,7 @@ impl PlainClient {
         if !authzid.is_empty() {
             prepared_name(authzid, "PLAIN authzid fails SASLprep")?;
         }
+        usable_password(creds.password()?.expose(), "PLAIN password fails SASLprep")?;
         Ok(guard)
     }
 }
