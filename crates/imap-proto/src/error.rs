@@ -47,7 +47,9 @@ pub enum FrameError {
 
 impl FrameError {
     /// The first bytes of the refused unit (for a client's LOGIN or
-    /// AUTHENTICATE, only up to the command name: the rest is credentials).
+    /// AUTHENTICATE, only up to the command name: the rest is credentials;
+    /// for a client line that does not start with a tag and a space, such
+    /// as a SASL response, none at all).
     #[must_use]
     pub fn head(&self) -> &Bytes {
         match self {

@@ -472,10 +472,16 @@ impl Framer {
         h.extend_from_slice(&self.pending[..self.pending.len().min(cap)]);
         let rest = cap - h.len();
         h.extend_from_slice(&buf[..upto.min(buf.len()).min(rest)]);
-        if self.dir == Direction::ClientToServer
-            && let Some(n) = crate::parse::credentials_at(&h)
-        {
-            h.truncate(n);
+        if self.dir == Direction::ClientToServer {
+            // A client line with no tag is no command: during AUTHENTICATE
+            // it is a SASL response (RFC 9051 section 6.2.2), which the
+            // framer cannot tell apart, so none of it is kept. A command
+            // keeps its head up to the credentials of LOGIN/AUTHENTICATE.
+            if crate::parse::tag_len(&h).is_none() {
+                h.clear();
+            } else if let Some(n) = crate::parse::credentials_at(&h) {
+                h.truncate(n);
+            }
         }
         Bytes::from(h)
     }

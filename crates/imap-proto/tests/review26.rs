@@ -1000,3 +1000,54 @@ fn frame_errors_give_the_refused_commands_tag() {
         assert_eq!(err.tag().as_deref(), tag, "{err:?}");
     }
 }
+
+// DESIGN.md: error bytes are redacted where they may hold secrets. During
+// AUTHENTICATE the client's lines are SASL responses (RFC 9051 section
+// 6.2.2: base64 lines with no tag), which pass through the framer like any
+// unit; one that is too long or holds a bare CR kept its data in
+// `FrameError::head`, since the framer cannot know an exchange is under
+// way. A client line that does not start with a tag and a space is no
+// command, so its error keeps none of its bytes (found by the session-26
+// review, not fixed then).
+#[test]
+fn untagged_client_lines_keep_no_bytes_in_frame_errors() {
+    use imap_proto::{Direction, Frame, Framer, Limits};
+    let limits = Limits {
+        max_line_len: 64,
+        ..Limits::default()
+    };
+    let secret = "cGFzc3dvcmQ6IGh1bnRlcjIgaHVudGVyMiBodW50ZXIyIGh1bnRlcjIgaHVudGVyMiBodW50ZXIy";
+    let cases = [
+        format!("{secret}\r\n"),
+        format!("{}\rx\r\n", &secret[..20]),
+        format!("  {secret}\r\n"),
+    ];
+    for wire in &cases {
+        let mut f = Framer::new(Direction::ClientToServer, limits);
+        let mut buf = bytes::BytesMut::from(wire.as_bytes());
+        let mut err = None;
+        while let Some(frame) = f.next(&mut buf) {
+            match frame {
+                Err(e) => {
+                    err = Some(e);
+                    break;
+                }
+                Ok(Frame::Unit(u)) => panic!("framed: {u:?}"),
+                Ok(_) => {}
+            }
+        }
+        let err = err.unwrap_or_else(|| panic!("no error for {wire:?}"));
+        assert!(err.head().is_empty(), "{wire:?}: {err:?}");
+    }
+    // A tagged command keeps its first bytes, for the tagged BAD.
+    let mut f = Framer::new(Direction::ClientToServer, limits);
+    let mut buf = bytes::BytesMut::from(format!("a1 NOOP {secret}\r\n").as_bytes());
+    let err = loop {
+        match f.next(&mut buf) {
+            Some(Err(e)) => break e,
+            Some(Ok(_)) => {}
+            None => panic!("no error"),
+        }
+    };
+    assert!(err.head().starts_with(b"a1 NOOP "), "{err:?}");
+}

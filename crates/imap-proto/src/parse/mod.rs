@@ -1415,11 +1415,14 @@ pub(crate) fn redact_command(mut e: ParseError) -> ParseError {
     e
 }
 
+/// The length of the tag at the start of `b`, if it has a valid one
+/// followed by a space.
+pub(crate) fn tag_len(b: &[u8]) -> Option<usize> {
+    let n = b.iter().take_while(|&&c| is_astring_char(c) && c != b'+').count();
+    (n > 0 && b.get(n) == Some(&b' ')).then_some(n)
+}
+
 /// The tag at the start of a unit, if it has a valid one.
 pub(crate) fn leading_tag(unit: &Bytes) -> Option<Bytes> {
-    let n = unit
-        .iter()
-        .take_while(|&&c| is_astring_char(c) && c != b'+')
-        .count();
-    (n > 0 && unit.get(n) == Some(&b' ')).then(|| unit.slice(..n))
+    tag_len(unit).map(|n| unit.slice(..n))
 }
