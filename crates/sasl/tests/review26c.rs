@@ -301,3 +301,45 @@ fn plain_and_login_clients_refuse_the_passwords_their_servers_refuse() {
         }
     }
 }
+
+/// RFC 4616 section 2 gives PLAIN `passwd = 1*SAFE`, and the PLAIN and
+/// LOGIN servers fail a password that prepares to nothing. SCRAM (RFC 5802)
+/// has no such rule of its own, so an account with an empty password could
+/// log in by SCRAM but never by PLAIN. One rule now holds for every
+/// password mechanism: `ScramKeys::derive` and `generate` refuse a password
+/// that prepares to nothing (a lone soft hyphen prepares to nothing, RFC
+/// 4013 2.1), and so does the SCRAM client, before anything is sent
+/// (found by the session-26 review, not fixed then).
+#[test]
+fn no_password_mechanism_takes_a_password_that_prepares_to_nothing() {
+    for pw in ["", "\u{ad}"] {
+        for hash in [ScramHash::Sha1, ScramHash::Sha256] {
+            assert!(
+                matches!(
+                    ScramKeys::generate(hash, pw, 4096),
+                    Err(SaslError::InvalidCredentials(_))
+                ),
+                "{hash:?} {pw:?}"
+            );
+            assert!(matches!(
+                ScramKeys::derive(hash, pw, b"salt", 4096),
+                Err(SaslError::InvalidCredentials(_))
+            ));
+        }
+        for mech in [
+            Mechanism::ScramSha1,
+            Mechanism::ScramSha256,
+            Mechanism::Plain,
+            Mechanism::Login,
+        ] {
+            let creds = Credentials::with_password("user", pw);
+            assert!(
+                matches!(
+                    client(mech, &creds),
+                    Err(SaslError::InvalidCredentials(_) | SaslError::MissingCredentials(_))
+                ),
+                "{mech} {pw:?}"
+            );
+        }
+    }
+}

@@ -146,13 +146,22 @@ pub struct ScramKeys {
     pub server_key: Secret<Vec<u8>>,
 }
 
+/// Why a password that prepares to nothing is refused: no password
+/// mechanism takes one (RFC 4616 section 2: PLAIN's `passwd = 1*SAFE`, and
+/// its server fails an empty one), so SCRAM keys are never made from one and
+/// the SCRAM client never uses one; an account cannot then log in by SCRAM
+/// with a password PLAIN would refuse.
+const EMPTY_PASSWORD: &str = "password prepares to nothing";
+
 impl ScramKeys {
     /// Derives the keys from a password (SASLprep'ed first, as a stored
     /// string: [`crate::saslprep::Profile::Stored`], RFC 5802
     /// section 2.2), a salt and an iteration count: what an application does
     /// when an account is created or its password changes, to store keys
     /// instead of the password. A password with a code point Unicode 3.2 left
-    /// unassigned fails with [`SaslError::InvalidCredentials`].
+    /// unassigned, or one that prepares to nothing (as no password mechanism
+    /// takes one, RFC 4616 section 2), fails with
+    /// [`SaslError::InvalidCredentials`]. The prepared copy is wiped.
     ///
     /// ```
     /// use sasl::{ScramHash, ScramKeys};
@@ -169,9 +178,15 @@ impl ScramKeys {
                 "SCRAM needs a salt and an iteration count of at least 1",
             ));
         }
-        let prepped = saslprep::saslprep_with(password, Profile::Stored)
-            .map_err(|_| SaslError::InvalidCredentials("password fails SASLprep"))?;
-        let salted = hash.hi(prepped.as_bytes(), salt, iterations);
+        let prepped = Secret::new(
+            saslprep::saslprep_with(password, Profile::Stored)
+                .map_err(|_| SaslError::InvalidCredentials("password fails SASLprep"))?
+                .into_owned(),
+        );
+        if prepped.expose().is_empty() {
+            return Err(SaslError::InvalidCredentials(EMPTY_PASSWORD));
+        }
+        let salted = hash.hi(prepped.expose().as_bytes(), salt, iterations);
         Ok(Self::from_salted(
             hash,
             salt.to_vec(),
@@ -426,6 +441,9 @@ impl ScramClient {
                 .map_err(|_| SaslError::InvalidCredentials("password fails SASLprep"))?
                 .into_owned(),
         );
+        if password.expose().is_empty() {
+            return Err(SaslError::InvalidCredentials(EMPTY_PASSWORD));
+        }
         if creds.username.is_empty() {
             return Err(SaslError::MissingCredentials("SCRAM needs a user name"));
         }
