@@ -354,39 +354,35 @@ fn many_streamed_literals_parse() {
 /// back to the same value.
 fn check_commands(cases: &[(&[u8], bool)], o: &Options) -> Vec<String> {
     use imap_proto::Command;
-    let mut fails = Vec::new();
-    for &(wire, want) in cases {
-        let r = Command::parse(&Bytes::copy_from_slice(wire), o);
-        if r.is_ok() != want {
-            fails.push(format!(
-                "{:?}: want ok={want}, got {r:?}",
-                String::from_utf8_lossy(wire)
-            ));
-        } else if let Ok(c) = &r {
-            let back = c.encode(o).map(|e| Command::parse(&e.bytes, o));
-            if !matches!(&back, Ok(Ok(b)) if b == c) {
-                fails.push(format!(
-                    "{:?}: round trip {back:?}",
-                    String::from_utf8_lossy(wire)
-                ));
-            }
-        }
-    }
-    fails
+    check_cases(
+        cases,
+        |w| Command::parse(&Bytes::copy_from_slice(w), o),
+        |c| c.encode(o).map(|e| e.bytes),
+    )
 }
 
 /// As [`check_commands`], for responses.
 fn check_responses(cases: &[(&[u8], bool)], o: &Options) -> Vec<String> {
+    check_cases(cases, |w| parse(w, o), |r| r.encode(o).map(|e| e.bytes))
+}
+
+/// The cases of `cases` whose parse did not give the wanted outcome, or
+/// whose value did not encode and parse back to itself.
+fn check_cases<T: PartialEq + std::fmt::Debug, E: std::fmt::Debug, F: std::fmt::Debug, W: AsRef<[u8]>>(
+    cases: &[(&[u8], bool)],
+    parse: impl Fn(&[u8]) -> Result<T, E>,
+    encode: impl Fn(&T) -> Result<W, F>,
+) -> Vec<String> {
     let mut fails = Vec::new();
     for &(wire, want) in cases {
-        let r = parse(wire, o);
+        let r = parse(wire);
         if r.is_ok() != want {
             fails.push(format!(
                 "{:?}: want ok={want}, got {r:?}",
                 String::from_utf8_lossy(wire)
             ));
         } else if let Ok(c) = &r {
-            let back = c.encode(o).map(|e| Response::parse(&e.bytes, o));
+            let back = encode(c).map(|e| parse(e.as_ref()));
             if !matches!(&back, Ok(Ok(b)) if b == c) {
                 fails.push(format!(
                     "{:?}: round trip {back:?}",
