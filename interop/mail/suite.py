@@ -82,10 +82,8 @@ def check(name, fn):
     log(f"PASS {name} ({time.monotonic() - t0:.1f}s)")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ports import free_port  # noqa: E402 - interop/ports.py, the one home of port choice
 
 
 def wait_port(port, timeout=20.0, proc=None):
@@ -99,6 +97,15 @@ def wait_port(port, timeout=20.0, proc=None):
         except OSError:
             time.sleep(0.1)
     raise CheckFailed(f"nothing listens on port {port} after {timeout}s")
+
+
+def log_tail(path, lines=8):
+    """The last lines of a daemon's log, for a failure message."""
+    try:
+        with open(path, errors="replace") as f:
+            return " | ".join(f.read().splitlines()[-lines:]) or "(empty)"
+    except OSError as e:
+        return f"(unreadable: {e})"
 
 
 def sh(cmd, timeout=60, input=None, env=None):
@@ -451,8 +458,11 @@ class Maild:
         log_f.close()
         if self.stop not in cleanups:
             cleanups.append(self.stop)
-        for p in self.ports.values():
-            wait_port(p, proc=self.proc)
+        try:
+            for p in self.ports.values():
+                wait_port(p, proc=self.proc)
+        except CheckFailed as e:
+            raise CheckFailed(f"{e}; its log ends: {log_tail(self.logfile)}") from None
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc is not None and self.proc.poll() is None:
