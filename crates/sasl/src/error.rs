@@ -35,7 +35,8 @@ pub enum SaslError {
     /// The server could not check the credentials: the
     /// [`CredentialStore`](crate::CredentialStore) holds ones it cannot use
     /// for the user (SCRAM keys with an empty salt, 0 iterations or the wrong
-    /// length), or the store itself failed (a store method may return it).
+    /// length, or keys for another hash than the one asked for), or the store
+    /// itself failed (a store method may return it).
     /// The server's problem, not the client's: log it and answer with a
     /// temporary failure that says no more (SMTP `454 4.7.0 Temporary
     /// authentication failure`, RFC 4954 section 6; POP3 `-ERR [SYS/TEMP]`,

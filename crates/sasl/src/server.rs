@@ -44,7 +44,8 @@ pub trait CredentialStore {
     /// The default derives the SCRAM keys from `password` with the salt and
     /// iteration count of the stored [`ScramKeys`] (SHA-256 first, then SHA-1)
     /// and compares in constant time, so a store that keeps only SCRAM keys
-    /// also serves the plaintext mechanisms; stored keys it cannot use are a
+    /// also serves the plaintext mechanisms; stored keys it cannot use, or
+    /// keys for another hash than the one asked for, are a
     /// [`SaslError::StoreFailure`] (see [`ScramKeys::verify_password`]). For a
     /// user it does not know it does the same derivation with
     /// [`unknown_user_iterations`](Self::unknown_user_iterations) before
@@ -53,6 +54,7 @@ pub trait CredentialStore {
     fn verify_password(&self, authcid: &str, password: &Secret<String>) -> Result<bool, SaslError> {
         for hash in [ScramHash::Sha256, ScramHash::Sha1] {
             if let Some(keys) = self.scram_keys(hash, authcid) {
+                keys.check_for(hash)?;
                 return keys.verify_password(password);
             }
         }
@@ -70,10 +72,14 @@ pub trait CredentialStore {
         4096
     }
 
-    /// SCRAM: the keys stored for `authcid` and this hash, or `None` for an unknown user.
+    /// SCRAM: the keys stored for `authcid` and this hash, or `None` for an
+    /// unknown user (and for a user who has no keys for this hash: the
+    /// exchange then runs on with made-up keys and fails at the proof, as
+    /// RFC 5802 section 5.1 asks, so the client cannot tell).
     ///
     /// Keys no client can use (an empty salt, 0 iterations, a StoredKey or
-    /// ServerKey not as long as the hash output) fail the exchange with
+    /// ServerKey not as long as the hash output) and keys for another hash
+    /// ([`ScramKeys::hash`] not `hash`) fail the exchange with
     /// [`SaslError::StoreFailure`] before anything is sent: they are the
     /// store's mistake, not the client's. [`ScramKeys::derive`] makes only
     /// usable keys.

@@ -130,3 +130,50 @@ fn unusable_stored_keys_are_a_server_failure_for_plain_and_login() {
         Ok(false)
     );
 }
+
+/// Gap (b): keys the store gives for another hash than the one asked for
+/// (SHA-1 keys for SCRAM-SHA-256) made the SCRAM exchange run on with
+/// made-up keys, as for an unknown user, and fail at the proof: the
+/// operator could not learn why. They are the store's mistake, as broken
+/// keys are: the exchange fails at once as a server-side failure, before
+/// anything is sent; the default `verify_password` (PLAIN, LOGIN) refuses
+/// them alike.
+#[test]
+fn scram_keys_for_another_hash_are_a_server_failure() {
+    let options = ServerOptions {
+        scram_nonce: Some("SRV".into()),
+        ..ServerOptions::default()
+    };
+    for (mech, held) in [
+        (Mechanism::ScramSha256, ScramHash::Sha1),
+        (Mechanism::ScramSha1, ScramHash::Sha256),
+    ] {
+        let store = Store(good(held));
+        let mut s = server(mech, &options).unwrap();
+        let r = s.start(Some(b"n,,n=user,r=CLI"), &store);
+        assert!(matches!(&r, Err(e) if is_server_failure(e)), "{mech}: {r:?}");
+        assert!(matches!(s.step(b"", &store), Err(SaslError::WrongState(_))));
+        // An unknown user still gets a (made-up) challenge.
+        let mut s = server(mech, &options).unwrap();
+        assert!(matches!(
+            s.start(Some(b"n,,n=nobody,r=CLI"), &store),
+            Ok(ServerStep::Challenge(_))
+        ));
+    }
+    // The default verify_password asks for SHA-256 keys first.
+    let store = Store(good(ScramHash::Sha1));
+    for r in plaintext_logins(&store, "user", PASSWORD) {
+        let e = r.unwrap_err();
+        assert!(is_server_failure(&e), "{e:?}");
+    }
+    // A store that answers each hash with its own keys serves every mechanism.
+    struct Both;
+    impl CredentialStore for Both {
+        fn scram_keys(&self, hash: ScramHash, authcid: &str) -> Option<ScramKeys> {
+            (authcid == "user" && hash == ScramHash::Sha1).then(|| good(hash))
+        }
+    }
+    for r in plaintext_logins(&Both, "user", PASSWORD) {
+        assert_eq!(r.as_deref(), Ok("user"));
+    }
+}

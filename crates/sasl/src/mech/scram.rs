@@ -214,6 +214,18 @@ impl ScramKeys {
         Ok(())
     }
 
+    /// [`ScramKeys::check`] for keys a store gave when asked for `hash`:
+    /// keys for another hash are its mistake too (SHA-1 keys cannot answer
+    /// a SCRAM-SHA-256 exchange, RFC 7677 section 3), not an unknown user.
+    pub(crate) fn check_for(&self, hash: ScramHash) -> Result<(), SaslError> {
+        if self.hash != hash {
+            return Err(SaslError::StoreFailure(
+                "stored SCRAM keys are for another hash than the one asked for",
+            ));
+        }
+        self.check()
+    }
+
     /// [`ScramKeys::derive`] with 16 random octets of salt from the OS.
     pub fn generate(hash: ScramHash, password: &str, iterations: u32) -> Result<Self, SaslError> {
         let salt: [u8; 16] = random_bytes()?;
@@ -790,11 +802,12 @@ impl ScramServer {
             Some(std::borrow::Cow::Borrowed(_)) => {}
             None => return Err(SaslError::AuthenticationFailed),
         }
-        let (keys, known) = match store.scram_keys(self.hash, &user).filter(|k| k.hash == self.hash) {
-            // Keys no client can use are the application's mistake: fail
-            // here rather than send `s=,i=0` (RFC 5802 section 7).
+        let (keys, known) = match store.scram_keys(self.hash, &user) {
+            // Keys no client can use (or for another hash) are the
+            // application's mistake: fail here rather than send `s=,i=0`
+            // (RFC 5802 section 7) or run on as for an unknown user.
             Some(k) => {
-                k.check()?;
+                k.check_for(self.hash)?;
                 (k, true)
             }
             None => (self.fake_keys(&user, store.unknown_user_iterations())?, false),
