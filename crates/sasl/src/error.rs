@@ -36,7 +36,9 @@ pub enum SaslError {
     /// [`CredentialStore`](crate::CredentialStore) holds ones it cannot use
     /// for the user (SCRAM keys with an empty salt, 0 iterations or the wrong
     /// length, or keys for another hash than the one asked for), or the store
-    /// itself failed (a store method may return it).
+    /// itself failed (an application's
+    /// [`CredentialStore::verify_password`](crate::CredentialStore::verify_password)
+    /// may return it when its database cannot answer).
     /// The server's problem, not the client's: log it and answer with a
     /// temporary failure that says no more (SMTP `454 4.7.0 Temporary
     /// authentication failure`, RFC 4954 section 6; POP3 `-ERR [SYS/TEMP]`,
