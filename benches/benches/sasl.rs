@@ -26,8 +26,8 @@ struct OurStore {
 }
 
 impl CredentialStore for OurStore {
-    fn verify_password(&self, authcid: &str, password: &Secret<String>) -> bool {
-        authcid == USER && proto_core::ct_eq(password.expose().as_bytes(), PASSWORD.as_bytes())
+    fn verify_password(&self, authcid: &str, password: &Secret<String>) -> Result<bool, sasl::SaslError> {
+        Ok(authcid == USER && proto_core::ct_eq(password.expose().as_bytes(), PASSWORD.as_bytes()))
     }
     fn scram_keys(&self, _hash: ScramHash, authcid: &str) -> Option<ScramKeys> {
         (authcid == USER).then(|| self.keys.clone())

@@ -88,8 +88,8 @@ mod sasl_cross {
     }
 
     impl CredentialStore for OurStore {
-        fn verify_password(&self, authcid: &str, password: &Secret<String>) -> bool {
-            authcid == self.user && *password.expose() == prep(&self.password)
+        fn verify_password(&self, authcid: &str, password: &Secret<String>) -> Result<bool, sasl::SaslError> {
+            Ok(authcid == self.user && *password.expose() == prep(&self.password))
         }
         fn scram_keys(&self, hash: ScramHash, authcid: &str) -> Option<ScramKeys> {
             (authcid == self.user).then(|| {

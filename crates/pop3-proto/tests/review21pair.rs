@@ -59,8 +59,9 @@ impl CredentialStore for Store {
             _ => self.sha256.clone(),
         })
     }
-    fn verify_password(&self, authcid: &str, password: &Secret<String>) -> bool {
-        authcid == "alice" && sasl::saslprep::saslprep(&self.password).unwrap() == password.expose().as_str()
+    fn verify_password(&self, authcid: &str, password: &Secret<String>) -> Result<bool, sasl::SaslError> {
+        Ok(authcid == "alice"
+            && sasl::saslprep::saslprep(&self.password).unwrap() == password.expose().as_str())
     }
     fn cram_md5_secret(&self, authcid: &str) -> Option<Secret<Vec<u8>>> {
         (authcid == "alice").then(|| Secret::new(self.password.as_bytes().to_vec()))

@@ -5,9 +5,11 @@
 /// The kinds are distinct so that a protocol session can pick the right reply:
 /// [`SaslError::Malformed`] and [`SaslError::TooLong`] are the peer's syntax
 /// errors (SMTP 501, IMAP BAD), [`SaslError::AuthenticationFailed`] is a wrong
-/// credential (SMTP 535, IMAP NO \[AUTHENTICATIONFAILED\]), [`SaslError::WrongState`]
-/// is a step machine driven out of order, and the rest are local configuration
-/// problems. No variant ever carries a password, token or proof.
+/// credential (SMTP 535, IMAP NO \[AUTHENTICATIONFAILED\]), [`SaslError::StoreFailure`]
+/// is the server's own failure to check one (SMTP 454, IMAP NO \[UNAVAILABLE\]),
+/// [`SaslError::WrongState`] is a step machine driven out of order, and the rest
+/// are local configuration problems. No variant ever carries a password, token
+/// or proof.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SaslError {
@@ -30,6 +32,21 @@ pub enum SaslError {
     /// as the requested authorization identity).
     #[error("authentication failed")]
     AuthenticationFailed,
+    /// The server could not check the credentials: the
+    /// [`CredentialStore`](crate::CredentialStore) holds ones it cannot use
+    /// for the user (SCRAM keys with an empty salt, 0 iterations or the wrong
+    /// length, or keys for another hash than the one asked for), or the store
+    /// itself failed (an application's
+    /// [`CredentialStore::verify_password`](crate::CredentialStore::verify_password)
+    /// may return it when its database cannot answer).
+    /// The server's problem, not the client's: log it and answer with a
+    /// temporary failure that says no more (SMTP `454 4.7.0 Temporary
+    /// authentication failure`, RFC 4954 section 6; POP3 `-ERR [SYS/TEMP]`,
+    /// RFC 3206 section 4; IMAP `NO [UNAVAILABLE]`, RFC 5530 section 3). It
+    /// comes for the right password and a wrong one alike, so it does not
+    /// help guess one; a user the store does not know never gets it.
+    #[error("the credential store failed: {0}")]
+    StoreFailure(&'static str),
     /// The server could not prove that it knows the credentials (SCRAM server
     /// signature missing or wrong): the client must not trust the session.
     #[error("the server could not be verified: {0}")]

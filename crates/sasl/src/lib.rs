@@ -56,7 +56,10 @@
 //! and runs one [`ServerMechanism`] per `AUTH`/`AUTHENTICATE` command, feeding
 //! it the decoded client messages the protocol session hands out. Errors map to
 //! replies: [`SaslError::is_protocol_error`] (SMTP 501, IMAP BAD) versus
-//! [`SaslError::AuthenticationFailed`] (SMTP 535, IMAP NO). Accounts are created
+//! [`SaslError::AuthenticationFailed`] (SMTP 535, IMAP NO) versus
+//! [`SaslError::StoreFailure`], stored credentials the server cannot use
+//! (SMTP 454 4.7.0, POP3 `-ERR [SYS/TEMP]`, IMAP NO \[UNAVAILABLE\]; log it,
+//! the operator must fix the account). Accounts are created
 //! with [`ScramKeys::generate`], so no password is stored; PLAIN and LOGIN
 //! check passwords against those keys. Offer the plaintext mechanisms only on
 //! TLS ([`Mechanism::needs_secure_link`]).
@@ -64,13 +67,16 @@
 //! # Example: PLAIN, client against server, in memory
 //!
 //! ```
-//! use sasl::{client, server, CredentialStore, Credentials, Mechanism, Secret, ServerOptions, ServerStep};
+//! use sasl::{client, server, CredentialStore, Credentials, Mechanism, SaslError, Secret,
+//!            ServerOptions, ServerStep};
 //!
 //! /// The application's account database (here: one user, plaintext for brevity).
 //! struct Accounts;
 //! impl CredentialStore for Accounts {
-//!     fn verify_password(&self, user: &str, password: &Secret<String>) -> bool {
-//!         user == "tim" && password.expose() == "tanstaaftanstaaf"
+//!     // Ok(false): wrong password or unknown user; Err(SaslError::StoreFailure(..)):
+//!     // the database cannot answer.
+//!     fn verify_password(&self, user: &str, password: &Secret<String>) -> Result<bool, SaslError> {
+//!         Ok(user == "tim" && password.expose() == "tanstaaftanstaaf")
 //!     }
 //! }
 //!

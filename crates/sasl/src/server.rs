@@ -35,22 +35,31 @@ use crate::{Limits, Mechanism, SaslError, Secret};
 /// they are set (as [`ScramKeys::derive`] does), so none holds one.
 pub trait CredentialStore {
     /// PLAIN and LOGIN: is `password` (already SASLprep'ed, never empty) right for
-    /// `authcid` (never empty either, RFC 4616 section 2)?
+    /// `authcid` (never empty either, RFC 4616 section 2)? `Ok(false)` for a
+    /// wrong password and for a user the store does not know alike (the
+    /// exchange fails with [`SaslError::AuthenticationFailed`]); `Err` when
+    /// the store cannot tell, [`SaslError::StoreFailure`] (the exchange fails
+    /// with that error).
     ///
     /// The default derives the SCRAM keys from `password` with the salt and
     /// iteration count of the stored [`ScramKeys`] (SHA-256 first, then SHA-1)
     /// and compares in constant time, so a store that keeps only SCRAM keys
-    /// also serves the plaintext mechanisms. For a user it does not know it
-    /// does the same derivation with [`unknown_user_iterations`](Self::unknown_user_iterations)
-    /// before answering false, so the time taken does not tell an attacker
-    /// which user names exist.
-    fn verify_password(&self, authcid: &str, password: &Secret<String>) -> bool {
+    /// also serves the plaintext mechanisms; stored keys it cannot use, or
+    /// keys for another hash than the one asked for, are a
+    /// [`SaslError::StoreFailure`] (see [`ScramKeys::verify_password`]). For a
+    /// user it does not know it does the same derivation with
+    /// [`unknown_user_iterations`](Self::unknown_user_iterations) before
+    /// answering false, so the time taken does not tell an attacker which user
+    /// names exist.
+    fn verify_password(&self, authcid: &str, password: &Secret<String>) -> Result<bool, SaslError> {
         for hash in [ScramHash::Sha256, ScramHash::Sha1] {
             if let Some(keys) = self.scram_keys(hash, authcid) {
+                keys.check_for(hash)?;
                 return keys.verify_password(password);
             }
         }
-        ScramKeys::verify_unknown_user(password, self.unknown_user_iterations())
+        ScramKeys::verify_unknown_user(password, self.unknown_user_iterations());
+        Ok(false)
     }
 
     /// The PBKDF2 iteration count shown for, and spent on, a user that does not
@@ -63,13 +72,17 @@ pub trait CredentialStore {
         4096
     }
 
-    /// SCRAM: the keys stored for `authcid` and this hash, or `None` for an unknown user.
+    /// SCRAM: the keys stored for `authcid` and this hash, or `None` for an
+    /// unknown user (and for a user who has no keys for this hash: the
+    /// exchange then runs on with made-up keys and fails at the proof, as
+    /// RFC 5802 section 5.1 asks, so the client cannot tell).
     ///
     /// Keys no client can use (an empty salt, 0 iterations, a StoredKey or
-    /// ServerKey not as long as the hash output) fail the exchange with
-    /// [`SaslError::InvalidCredentials`] before anything is sent: they are
-    /// the store's mistake, not the client's. [`ScramKeys::derive`] makes
-    /// only usable keys.
+    /// ServerKey not as long as the hash output) and keys for another hash
+    /// ([`ScramKeys::hash`] not `hash`) fail the exchange with
+    /// [`SaslError::StoreFailure`] before anything is sent: they are the
+    /// store's mistake, not the client's. [`ScramKeys::derive`] makes only
+    /// usable keys.
     fn scram_keys(&self, hash: ScramHash, authcid: &str) -> Option<ScramKeys> {
         let _ = (hash, authcid);
         None
@@ -156,7 +169,8 @@ pub enum ServerStep {
 
 /// A server-side step machine. Failures are errors: [`SaslError::AuthenticationFailed`]
 /// for wrong credentials, [`SaslError::Malformed`] / [`SaslError::TooLong`] for bad
-/// client messages. After a success or any error, further calls are
+/// client messages, [`SaslError::StoreFailure`] for stored credentials the
+/// server cannot use. After a success or any error, further calls are
 /// [`SaslError::WrongState`].
 ///
 /// A client cancelling (`*` in SMTP/IMAP/POP3) is the protocol's business: just

@@ -21,9 +21,9 @@ use sasl::{CredentialStore, Credentials, Mechanism, Secret, ServerOptions, Serve
 
 struct Store;
 impl CredentialStore for Store {
-    fn verify_password(&self, authcid: &str, password: &Secret<String>) -> bool {
-        (authcid == "user" && password.expose() == "pencil")
-            || (authcid == "j\u{f6}rg" && password.expose() == "p\u{e4}ss word")
+    fn verify_password(&self, authcid: &str, password: &Secret<String>) -> Result<bool, sasl::SaslError> {
+        Ok((authcid == "user" && password.expose() == "pencil")
+            || (authcid == "j\u{f6}rg" && password.expose() == "p\u{e4}ss word"))
     }
 }
 

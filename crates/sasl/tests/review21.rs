@@ -51,8 +51,8 @@ fn anonymous_trace_gets_the_bidi_check() {
 /// An administrator who may act as anyone.
 struct Admin;
 impl CredentialStore for Admin {
-    fn verify_password(&self, authcid: &str, password: &sasl::Secret<String>) -> bool {
-        authcid == "admin" && password.expose() == "pw"
+    fn verify_password(&self, authcid: &str, password: &sasl::Secret<String>) -> Result<bool, SaslError> {
+        Ok(authcid == "admin" && password.expose() == "pw")
     }
     fn authorize(&self, authcid: &str, _authzid: &str) -> bool {
         authcid == "admin"

@@ -98,8 +98,8 @@ fn scram_user_name_is_a_query() {
 fn plain_presented_password_is_a_query() {
     struct Store;
     impl CredentialStore for Store {
-        fn verify_password(&self, user: &str, password: &Secret<String>) -> bool {
-            user == "u\u{0221}" && password.expose() == "pass\u{0221}"
+        fn verify_password(&self, user: &str, password: &Secret<String>) -> Result<bool, SaslError> {
+            Ok(user == "u\u{0221}" && password.expose() == "pass\u{0221}")
         }
     }
     let mut c = client(

@@ -13,10 +13,11 @@ use sasl::{
 struct Store(Vec<(String, String)>);
 
 impl CredentialStore for Store {
-    fn verify_password(&self, authcid: &str, password: &Secret<String>) -> bool {
-        self.0
+    fn verify_password(&self, authcid: &str, password: &Secret<String>) -> Result<bool, SaslError> {
+        Ok(self
+            .0
             .iter()
-            .any(|(u, p)| u == authcid && p.as_bytes() == password.expose().as_bytes())
+            .any(|(u, p)| u == authcid && p.as_bytes() == password.expose().as_bytes()))
     }
     /// Everyone may act as `admin` (the authzid the cases use).
     fn authorize(&self, authcid: &str, authzid: &str) -> bool {

@@ -18,8 +18,8 @@ impl CredentialStore for Store {
         matches!(authcid, "user" | "us,er" | "a=b")
             .then(|| ScramKeys::derive(hash, "pencil", b"NaCl", 4096).unwrap())
     }
-    fn verify_password(&self, authcid: &str, password: &Secret<String>) -> bool {
-        authcid == "user" && password.expose() == "pencil"
+    fn verify_password(&self, authcid: &str, password: &Secret<String>) -> Result<bool, SaslError> {
+        Ok(authcid == "user" && password.expose() == "pencil")
     }
     fn verify_bearer_token(&self, _user: Option<&str>, token: &Secret<String>) -> Option<String> {
         (token.expose() == TOKEN).then(|| "user".into())

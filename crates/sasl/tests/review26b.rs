@@ -136,7 +136,7 @@ fn cram_md5_user_name_may_hold_a_space() {
 /// before, keys with an empty salt or 0 iterations went out as `s=,i=0`, a
 /// server-first no client accepts, and keys of the wrong length failed
 /// every login as a wrong password. Such keys are the application's
-/// mistake: the exchange fails with `InvalidCredentials` (not a protocol
+/// mistake: the exchange fails with `StoreFailure` (not a protocol
 /// error, not a failed authentication) and nothing is sent.
 #[test]
 fn scram_server_refuses_stored_keys_no_client_can_use() {
@@ -176,7 +176,7 @@ fn scram_server_refuses_stored_keys_no_client_can_use() {
     ] {
         let mut s = server(Mechanism::ScramSha256, &options).unwrap();
         let e = s.start(Some(b"n,,n=user,r=CLI"), &Broken(keys)).unwrap_err();
-        assert_eq!(e, SaslError::InvalidCredentials(error));
+        assert_eq!(e, SaslError::StoreFailure(error));
         assert!(!e.is_protocol_error());
         assert!(matches!(
             s.step(b"", &Broken(good.clone())),

@@ -30,8 +30,8 @@ impl Store {
 }
 
 impl CredentialStore for Store {
-    fn verify_password(&self, authcid: &str, password: &Secret<String>) -> bool {
-        self.password(authcid) == Some(password.expose().as_str())
+    fn verify_password(&self, authcid: &str, password: &Secret<String>) -> Result<bool, SaslError> {
+        Ok(self.password(authcid) == Some(password.expose().as_str()))
     }
 
     fn scram_keys(&self, hash: ScramHash, authcid: &str) -> Option<ScramKeys> {

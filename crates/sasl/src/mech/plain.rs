@@ -326,7 +326,7 @@ fn verify_prepared(
             buf
         }
     });
-    if !store.verify_password(user, &secret) {
+    if !store.verify_password(user, &secret)? {
         return Err(SaslError::AuthenticationFailed);
     }
     // Zero all of the buffer's capacity (where the password was) and empty
@@ -387,11 +387,11 @@ mod tests {
     }
 
     impl CredentialStore for Store {
-        fn verify_password(&self, authcid: &str, password: &Secret<String>) -> bool {
+        fn verify_password(&self, authcid: &str, password: &Secret<String>) -> Result<bool, SaslError> {
             self.shown
                 .borrow_mut()
                 .push((authcid.to_owned(), password.expose().clone()));
-            password.expose() == "pw" || authcid.len() == 3
+            Ok(password.expose() == "pw" || authcid.len() == 3)
         }
         fn authorize(&self, authcid: &str, authzid: &str) -> bool {
             authzid.len() != authcid.len()

@@ -169,8 +169,8 @@ impl ScramKeys {
     /// let salt = [0x41, 0x25, 0xc2, 0x47, 0xe4, 0x3a, 0xb1, 0xe9, 0x3c, 0x6d, 0xff, 0x76];
     /// let keys = ScramKeys::derive(ScramHash::Sha1, "pencil", &salt, 4096).unwrap();
     /// assert_eq!(keys.iterations, 4096);
-    /// assert!(keys.verify_password(&sasl::Secret::new("pencil".into())));
-    /// assert!(!keys.verify_password(&sasl::Secret::new("pencil2".into())));
+    /// assert_eq!(keys.verify_password(&sasl::Secret::new("pencil".into())), Ok(true));
+    /// assert_eq!(keys.verify_password(&sasl::Secret::new("pencil2".into())), Ok(false));
     /// ```
     pub fn derive(hash: ScramHash, password: &str, salt: &[u8], iterations: u32) -> Result<Self, SaslError> {
         if iterations == 0 || salt.is_empty() {
@@ -198,20 +198,32 @@ impl ScramKeys {
     /// Refuses keys no client can use: an empty salt or 0 iterations
     /// (RFC 5802 section 7: `salt = "s=" base64`, which the client refuses
     /// empty, and `iteration-count = "i=" posit-number`), or a StoredKey or
-    /// ServerKey not as long as the hash output.
+    /// ServerKey not as long as the hash output: [`SaslError::StoreFailure`].
     fn check(&self) -> Result<(), SaslError> {
         if self.salt.is_empty() || self.iterations == 0 {
-            return Err(SaslError::InvalidCredentials(
+            return Err(SaslError::StoreFailure(
                 "stored SCRAM keys have an empty salt or 0 iterations",
             ));
         }
         let len = self.hash.output_len();
         if self.stored_key.expose().len() != len || self.server_key.expose().len() != len {
-            return Err(SaslError::InvalidCredentials(
+            return Err(SaslError::StoreFailure(
                 "stored SCRAM keys are not as long as the hash output",
             ));
         }
         Ok(())
+    }
+
+    /// [`ScramKeys::check`] for keys a store gave when asked for `hash`:
+    /// keys for another hash are its mistake too (SHA-1 keys cannot answer
+    /// a SCRAM-SHA-256 exchange, RFC 7677 section 3), not an unknown user.
+    pub(crate) fn check_for(&self, hash: ScramHash) -> Result<(), SaslError> {
+        if self.hash != hash {
+            return Err(SaslError::StoreFailure(
+                "stored SCRAM keys are for another hash than the one asked for",
+            ));
+        }
+        self.check()
     }
 
     /// [`ScramKeys::derive`] with 16 random octets of salt from the OS.
@@ -232,16 +244,24 @@ impl ScramKeys {
     }
 
     /// Checks a password against the stored keys (for PLAIN and LOGIN on a
-    /// server that stores only SCRAM keys). Costs one PBKDF2 run. The
-    /// password is prepared as SCRAM does (RFC 5802 section 2.2, a stored
-    /// string), so one with a code point Unicode 3.2 left unassigned never
-    /// matches: no stored keys can have been derived from it.
-    #[must_use]
-    pub fn verify_password(&self, password: &Secret<String>) -> bool {
-        match Self::derive(self.hash, password.expose(), &self.salt, self.iterations) {
-            Ok(k) => ct_eq(k.stored_key.expose(), self.stored_key.expose()),
-            Err(_) => false,
-        }
+    /// server that stores only SCRAM keys): `Ok(true)` if it is right,
+    /// `Ok(false)` if not. Costs one PBKDF2 run. The password is prepared as
+    /// SCRAM does (RFC 5802 section 2.2, a stored string), so one with a code
+    /// point Unicode 3.2 left unassigned never matches: no stored keys can
+    /// have been derived from it.
+    ///
+    /// Keys no password can match (an empty salt, 0 iterations, a StoredKey
+    /// or ServerKey not as long as the hash output) are
+    /// [`SaslError::StoreFailure`], whatever the password: a broken account,
+    /// not a wrong password.
+    pub fn verify_password(&self, password: &Secret<String>) -> Result<bool, SaslError> {
+        self.check()?;
+        Ok(
+            match Self::derive(self.hash, password.expose(), &self.salt, self.iterations) {
+                Ok(k) => ct_eq(k.stored_key.expose(), self.stored_key.expose()),
+                Err(_) => false,
+            },
+        )
     }
 
     /// The RFC 5803 text form, `SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>`
@@ -635,8 +655,8 @@ fn unknown_user_key() -> Result<&'static [u8; 32], SaslError> {
 impl ScramKeys {
     /// The work of [`ScramKeys::verify_password`] for a user the store does
     /// not know, so that a password check takes as long whether or not the
-    /// user exists; always false.
-    pub(crate) fn verify_unknown_user(password: &Secret<String>, iterations: u32) -> bool {
+    /// user exists.
+    pub(crate) fn verify_unknown_user(password: &Secret<String>, iterations: u32) {
         let salt = match unknown_user_key() {
             Ok(key) => ScramHash::Sha256.hmac(key, &[b"unknown user salt"]),
             Err(_) => Digest::new(&[0; 16]),
@@ -648,7 +668,6 @@ impl ScramKeys {
             iterations.max(1),
         );
         std::hint::black_box(keys.is_ok());
-        false
     }
 }
 
@@ -783,11 +802,12 @@ impl ScramServer {
             Some(std::borrow::Cow::Borrowed(_)) => {}
             None => return Err(SaslError::AuthenticationFailed),
         }
-        let (keys, known) = match store.scram_keys(self.hash, &user).filter(|k| k.hash == self.hash) {
-            // Keys no client can use are the application's mistake: fail
-            // here rather than send `s=,i=0` (RFC 5802 section 7).
+        let (keys, known) = match store.scram_keys(self.hash, &user) {
+            // Keys no client can use (or for another hash) are the
+            // application's mistake: fail here rather than send `s=,i=0`
+            // (RFC 5802 section 7) or run on as for an unknown user.
             Some(k) => {
-                k.check()?;
+                k.check_for(self.hash)?;
                 (k, true)
             }
             None => (self.fake_keys(&user, store.unknown_user_iterations())?, false),

@@ -154,7 +154,7 @@ impl Accounts {
     /// stored keys are kept when the password still matches them.
     pub(crate) fn set(&mut self, address: &str, password: &str) -> io::Result<bool> {
         if let Some(keys) = self.users.get(address)
-            && keys.verify_password(&Secret::new(password.to_owned()))
+            && keys.verify_password(&Secret::new(password.to_owned())) == Ok(true)
         {
             return Ok(false);
         }
@@ -282,8 +282,14 @@ mod tests {
         a.save().unwrap();
         let b = Accounts::load(&dir, vec!["example.test".into()]).unwrap();
         assert_eq!(b.resolve("ALICE").as_deref(), Some("alice@example.test"));
-        assert!(b.verify_password("alice", &Secret::new("secret".into())));
-        assert!(!b.verify_password("alice", &Secret::new("wrong".into())));
+        assert_eq!(
+            b.verify_password("alice", &Secret::new("secret".into())),
+            Ok(true)
+        );
+        assert_eq!(
+            b.verify_password("alice", &Secret::new("wrong".into())),
+            Ok(false)
+        );
         let text = fs::read_to_string(dir.join("accounts")).unwrap();
         assert!(!text.contains("secret"));
         let _ = fs::remove_dir_all(dir);

@@ -168,6 +168,13 @@ pub(crate) async fn serve(
     Ok(())
 }
 
+/// The login failure for stored credentials the server cannot use: a
+/// temporary system problem, `-ERR [SYS/TEMP]` (RFC 3206 section 4), that
+/// says no more.
+fn temporary_auth_failure() -> LoginFailure {
+    LoginFailure::sys_temp("temporary authentication failure")
+}
+
 impl Pop {
     async fn event(&mut self, s: &mut ServerSession, ev: ServerEvent) {
         match ev {
@@ -175,10 +182,14 @@ impl Pop {
                 let user = String::from_utf8_lossy(&user).into_owned();
                 let pw = String::from_utf8_lossy(password.expose()).into_owned();
                 let outcome = match verify_password(&self.shared, &user, &pw) {
-                    Some(account) => self.open(&account),
-                    None => {
+                    Ok(Some(account)) => self.open(&account),
+                    Ok(None) => {
                         tracing::info!(peer = %self.peer, %user, "pop3 login failed");
                         AuthOutcome::Failure(LoginFailure::bad_credentials())
+                    }
+                    Err(e) => {
+                        tracing::error!(peer = %self.peer, %user, error = %e, "pop3 login impossible");
+                        AuthOutcome::Failure(temporary_auth_failure())
                     }
                 };
                 self.finish_login(s, outcome);
@@ -233,6 +244,11 @@ impl Pop {
                     None => AuthOutcome::Failure(LoginFailure::bad_credentials()),
                 };
                 self.finish_login(s, outcome);
+            }
+            Err(e @ sasl::SaslError::StoreFailure(_)) => {
+                self.mech = None;
+                tracing::error!(peer = %self.peer, error = %e, "pop3 authentication impossible");
+                self.finish_login(s, AuthOutcome::Failure(temporary_auth_failure()));
             }
             Err(e) => {
                 self.mech = None;

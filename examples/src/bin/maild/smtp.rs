@@ -559,6 +559,14 @@ impl Conversation {
                     }
                 }
             }
+            // Stored credentials the server cannot use: the operator's
+            // problem, answered as a temporary failure that says no more
+            // (RFC 4954 section 6).
+            Err(e @ sasl::SaslError::StoreFailure(_)) => {
+                self.mech = None;
+                tracing::error!(peer = %self.peer, error = %e, "authentication impossible");
+                let _ = s.auth_finish(AuthOutcome::Failure(Some(temporary_auth_failure())));
+            }
             Err(e) => {
                 self.mech = None;
                 tracing::info!(peer = %self.peer, error = %e, "authentication failed");
@@ -973,14 +981,26 @@ impl Conversation {
     }
 }
 
-/// Checks a password for POP3 USER/PASS (one PBKDF2 run).
-pub(crate) fn verify_password(shared: &Shared, user: &str, password: &str) -> Option<String> {
+/// The AUTH reply for stored credentials the server cannot use: RFC 4954
+/// section 6, "454 4.7.0 Temporary authentication failure".
+fn temporary_auth_failure() -> Reply {
+    reply(454, (4, 7, 0), "Temporary authentication failure")
+}
+
+/// Checks a password for POP3 USER/PASS (one PBKDF2 run): the account, or
+/// `None` for a wrong password or an unknown user;
+/// [`sasl::SaslError::StoreFailure`] when the stored keys are unusable.
+pub(crate) fn verify_password(
+    shared: &Shared,
+    user: &str,
+    password: &str,
+) -> Result<Option<String>, sasl::SaslError> {
     let ok = tokio::task::block_in_place(|| {
         shared
             .accounts
             .verify_password(user, &sasl::Secret::new(password.to_owned()))
-    });
-    if ok { shared.accounts.resolve(user) } else { None }
+    })?;
+    Ok(if ok { shared.accounts.resolve(user) } else { None })
 }
 
 #[cfg(test)]
