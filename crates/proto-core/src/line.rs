@@ -57,7 +57,8 @@ impl LineConfig {
 pub enum LineError {
     /// The line was longer than [`LineConfig::max_len`]. Its bytes were
     /// discarded as they arrived (never buffered); `len` counts them all,
-    /// terminator included, and `head` keeps the first few for diagnostics.
+    /// terminator included (saturating at `usize::MAX`), `limit` is the limit
+    /// the line broke, and `head` keeps the first few for diagnostics.
     #[error("line too long ({len} bytes, limit {limit})")]
     TooLong {
         /// Total length of the discarded line, terminator included.
@@ -190,6 +191,9 @@ enum Located {
 #[derive(Debug, Clone)]
 struct Discard {
     len: usize,
+    /// The limit the line broke: `set_max_len` while the rest of the line
+    /// is skipped must not change what the error reports.
+    limit: usize,
     head: Bytes,
 }
 
@@ -390,7 +394,11 @@ impl LineFramer {
                 // No terminator within the limit: the first `window` bytes all belong to
                 // a line that cannot fit. Drop them and skip the rest of it.
                 let head = Bytes::copy_from_slice(&buf[..max.min(TOO_LONG_HEAD)]);
-                self.discard = Some(Discard { len: window, head });
+                self.discard = Some(Discard {
+                    len: window,
+                    limit: max,
+                    head,
+                });
                 buf.advance(window);
                 self.scanned = 0;
                 self.bare_cr = false;
@@ -434,16 +442,17 @@ impl LineFramer {
     fn skip_long_line(&mut self, buf: &mut BytesMut) -> Option<Result<Bytes, LineError>> {
         let d = self.discard.as_mut()?;
         let Some(lf) = memchr(LF, buf) else {
-            d.len += buf.len();
+            // Saturating: a line can outgrow `usize` on a 32-bit target.
+            d.len = d.len.saturating_add(buf.len());
             buf.clear();
             return None;
         };
-        d.len += lf + 1;
+        d.len = d.len.saturating_add(lf + 1);
         buf.advance(lf + 1);
         let d = self.discard.take()?;
         Some(Err(LineError::TooLong {
             len: d.len,
-            limit: self.config.max_len,
+            limit: d.limit,
             head: d.head,
         }))
     }

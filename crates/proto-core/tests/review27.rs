@@ -173,3 +173,25 @@ fn line_framer_takes_the_largest_limit() {
         Some(Err(LineError::TooLong { len: 4, limit: 3, .. }))
     ));
 }
+
+/// A limit raised while the rest of an over-long line is skipped does not
+/// change what its error reports: the limit the line broke, not one larger
+/// than the line (the framer counted the line against the old limit).
+#[test]
+fn too_long_reports_the_limit_the_line_broke() {
+    let mut f = LineFramer::new(LineConfig::with_max_len(4));
+    let mut buf = BytesMut::from(&b"0123456789"[..]);
+    assert!(f.next_line(&mut buf).is_none());
+    assert!(f.is_discarding());
+    f.set_max_len(1000);
+    buf.extend_from_slice(b"abc\r\nok\r\n");
+    match f.next_line(&mut buf) {
+        Some(Err(LineError::TooLong { len, limit, head })) => {
+            assert_eq!((len, limit), (15, 4));
+            assert_eq!(&head[..], b"0123");
+        }
+        other => panic!("want TooLong, got {other:?}"),
+    }
+    // The next line is held to the new limit.
+    assert_eq!(f.next_line(&mut buf).unwrap().unwrap(), "ok");
+}
