@@ -765,11 +765,24 @@ fn thread() -> impl Strategy<Value = Thread> {
         })
 }
 
+/// A hierarchy delimiter: any QUOTED-CHAR (RFC 9051 section 9), a UTF-8
+/// one (IMAP4rev2 only) or one of the specials that are written escaped.
+fn delimiter() -> impl Strategy<Value = char> {
+    prop_oneof![
+        (1u8..=0x7f)
+            .prop_filter("TEXT-CHAR", |c| !matches!(c, b'\r' | b'\n'))
+            .prop_map(char::from),
+        Just('"'),
+        Just('\\'),
+        any::<char>().prop_filter("UTF8-2/3/4", |c| !c.is_ascii()),
+    ]
+}
+
 fn ns_desc() -> impl Strategy<Value = Option<Vec<NamespaceDesc>>> {
     proptest::option::of(proptest::collection::vec(
         (
             s(),
-            proptest::option::of(b'!'..=b'~'),
+            proptest::option::of(delimiter()),
             proptest::collection::vec((s(), proptest::collection::vec(s(), 1..2)), 0..2),
         )
             .prop_map(|(prefix, delimiter, extensions)| NamespaceDesc {
@@ -789,7 +802,7 @@ fn data() -> impl Strategy<Value = Data> {
                 flag().prop_filter("attr", |f| !matches!(f, Flag::Keyword(_))),
                 0..3,
             ),
-            proptest::option::of(b'!'..=b'~'),
+            proptest::option::of(delimiter()),
             mailbox(),
             proptest::collection::vec((s(), ext_value()), 0..2),
         )
@@ -988,6 +1001,16 @@ proptest! {
         let (empty, ascii) = match &r {
             Response::Status(s) => (s.text.is_empty(), s.text.is_ascii()),
             Response::Continue(c) => (c.text.is_empty() && c.code.is_some(), c.text.is_ascii()),
+            // RFC 3501 section 9: a delimiter is a 7-bit QUOTED-CHAR.
+            Response::Data(Data::List(l) | Data::Lsub(l)) => (false, l.delimiter.is_none_or(|c| c.is_ascii())),
+            Response::Data(Data::Namespace { personal, other, shared }) => {
+                let ascii = [personal, other, shared]
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .all(|n| n.delimiter.is_none_or(|c| c.is_ascii()));
+                (false, ascii)
+            }
             Response::Data(_) => (false, true),
         };
         // RFC 3501 section 9: text is US-ASCII (TEXT-CHAR) under IMAP4rev1.

@@ -1230,16 +1230,46 @@ impl<'a> P<'a> {
         }
     }
 
-    /// A single-byte delimiter: DQUOTE QUOTED-CHAR DQUOTE / nil.
-    pub(crate) fn delimiter(&mut self) -> R<Option<u8>> {
+    /// A hierarchy delimiter: `DQUOTE QUOTED-CHAR DQUOTE / nil` (RFC 9051
+    /// section 9). QUOTED-CHAR is a 7-bit TEXT-CHAR other than `"` and `\`,
+    /// or one of those escaped; IMAP4rev2 and UTF8=ACCEPT (RFC 6855 section
+    /// 3) add `UTF8-2 / UTF8-3 / UTF8-4`, one UTF-8 character, read where
+    /// quoted strings take UTF-8 (or 8-bit bytes under
+    /// [`Quirks::eight_bit_quoted`](crate::Quirks::eight_bit_quoted), which
+    /// must still make one UTF-8 character here).
+    pub(crate) fn delimiter(&mut self) -> R<Option<char>> {
         if self.is_nil() {
             self.pos += 3;
             return Ok(None);
         }
         let rest = &self.b[self.pos..self.end];
         let (c, n) = match rest {
-            [b'"', b'\\', c @ (b'"' | b'\\'), b'"', ..] => (*c, 4),
-            [b'"', c, b'"', ..] if !matches!(c, b'"' | b'\\' | b'\r' | b'\n' | 0) && *c < 0x80 => (*c, 3),
+            [b'"', b'\\', c @ (b'"' | b'\\'), b'"', ..] => (char::from(*c), 4),
+            [b'"', c, b'"', ..] if !matches!(c, b'"' | b'\\' | b'\r' | b'\n' | 0) && *c < 0x80 => {
+                (char::from(*c), 3)
+            }
+            [b'"', lead, ..] if *lead >= 0x80 && self.eight_bit_quoted => {
+                // The length a UTF-8 lead byte gives; `from_utf8` checks
+                // the rest (no surrogates, no overlong forms).
+                let len = match lead {
+                    0xc2..=0xdf => 2,
+                    0xe0..=0xef => 3,
+                    0xf0..=0xf4 => 4,
+                    _ => 0,
+                };
+                match rest.get(1..1 + len + 1) {
+                    Some([char_bytes @ .., b'"']) if len > 0 => {
+                        match std::str::from_utf8(char_bytes)
+                            .ok()
+                            .and_then(|s| s.chars().next())
+                        {
+                            Some(c) => (c, len + 2),
+                            None => return self.err("expected a one-character delimiter or NIL"),
+                        }
+                    }
+                    _ => return self.err("expected a one-character delimiter or NIL"),
+                }
+            }
             _ => return self.err("expected a one-character delimiter or NIL"),
         };
         self.pos += n;
