@@ -1290,7 +1290,9 @@ impl<'a> W<'a> {
             if !text.is_empty() {
                 self.sp();
             }
-        } else if text.first() == Some(&b'[') {
+        } else if crate::parse::response::text_opens_code(text, self.o) {
+            // Text may start with "[" where no code reads there (RFC 9051
+            // section 9: `text = 1*TEXT-CHAR`); the parser's rule decides.
             return bad("text starting with '[' would read as a response code");
         }
         self.text(text)?;

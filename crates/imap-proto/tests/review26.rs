@@ -554,7 +554,9 @@ fn held_response_grammar() {
         (b"+\r\n", false),
         (b"+ [ALERT] x\r\n", true),
         (b"+ [ALERT]\r\n", false),
-        (b"* OK [garbage x\r\n", false),
+        // Text: no resp-text-code reads after the "[" (review27.rs
+        // a_bracket_that_opens_no_code_is_text; RFC 9051 section 9).
+        (b"* OK [garbage x\r\n", true),
         (b"* OK [ALERT]x\r\n", false),
         (b"* OK [UIDNEXT 0] x\r\n", true),
         (b"* OK [PERMANENTFLAGS (\\* \\Seen)] x\r\n", true),
@@ -618,7 +620,7 @@ fn held_response_grammar() {
         (b"* OK [MODIFIED 1:*] hi\r\n", true),
         (b"* OK [MODIFIED $] hi\r\n", true),
         (b"* OK [READ-WRITE] hi\r\n", true),
-        (b"* OK [] hi\r\n", false),
+        (b"* OK [] hi\r\n", true),
         (b"* OK [ALERT] [x] hi\r\n", true),
         (b"* NO [BADCHARSET] hi\r\n", true),
         (b"* NO [BADCHARSET ()] hi\r\n", true),

@@ -121,3 +121,104 @@ fn delimiter_encoding_follows_the_version() {
     let r = parse("* LIST () \"\u{1f4c1}\" a\r\n".as_bytes(), &rev2).unwrap();
     assert_eq!(r, list(Some('\u{1f4c1}')));
 }
+
+// RFC 9051 section 9 (RFC 3501 the same): `resp-text = ["[" resp-text-code
+// "]" SP] [text]` and `text = 1*TEXT-CHAR`, where TEXT-CHAR is any CHAR but
+// CR and LF, "[" included. `* OK [not a code` (a "[" that opens no
+// resp-text-code) is text, but it was refused, and the encoder refused any
+// text starting with "[". Now a "[" opens a code only where `"["
+// resp-text-code "]"` reads; otherwise the whole is text, and the encoder
+// writes such text (it refuses text that would read back as a code).
+#[test]
+fn a_bracket_that_opens_no_code_is_text() {
+    use imap_proto::{Continue, StatusKind, StatusResponse, Tag};
+    let status = |tag: Option<&str>, text: &[u8]| {
+        Response::Status(StatusResponse {
+            tag: tag.map(|t| Tag::new(t).unwrap()),
+            kind: StatusKind::Ok,
+            code: None,
+            text: Bytes::copy_from_slice(text),
+        })
+    };
+    for o in [Options::default(), Options::rev2()] {
+        for text in [
+            &b"[not a code"[..],
+            b"[",
+            b"[]",
+            b"[] x",
+            b"[ ALERT] x",
+            b"[ALERT",
+            b"[UIDNEXT 5 no close",
+            b"[X ] y",
+            b"[(x)] y",
+        ] {
+            for tag in [None, Some("a1")] {
+                let mut wire = match tag {
+                    Some(t) => format!("{t} OK ").into_bytes(),
+                    None => b"* OK ".to_vec(),
+                };
+                wire.extend_from_slice(text);
+                wire.extend_from_slice(b"\r\n");
+                let r = parse(&wire, &o).unwrap_or_else(|e| panic!("{wire:?}: {e:?}"));
+                assert_eq!(r, status(tag, text), "{wire:?}");
+                assert_eq!(&r.encode(&o).unwrap().bytes[..], &wire[..]);
+            }
+            let mut wire = b"+ ".to_vec();
+            wire.extend_from_slice(text);
+            wire.extend_from_slice(b"\r\n");
+            let r = parse(&wire, &o).unwrap_or_else(|e| panic!("{wire:?}: {e:?}"));
+            let want = Response::Continue(Continue {
+                code: None,
+                text: Bytes::copy_from_slice(text),
+            });
+            assert_eq!(r, want, "{wire:?}");
+            assert_eq!(&r.encode(&o).unwrap().bytes[..], &wire[..]);
+        }
+        // A "[" that opens a code is one: known, generic, or malformed known.
+        for (wire, code) in [
+            (&b"* OK [ALERT] x\r\n"[..], "ALERT"),
+            (b"* OK [X-FOO bar baz] x\r\n", "X-FOO"),
+            (b"* OK [UIDNEXT 0] x\r\n", "UIDNEXT"),
+            // "[" is an ATOM-CHAR: `[[ALERT]` is the code `[ALERT`.
+            (b"* OK [[ALERT] x\r\n", "[ALERT"),
+        ] {
+            let Ok(Response::Status(s)) = parse(wire, &o) else {
+                panic!("{wire:?}")
+            };
+            assert!(
+                s.code
+                    .is_some_and(|c| format!("{c:?}").to_uppercase().contains(code))
+            );
+            assert_eq!(&s.text[..], b"x");
+        }
+        // Where a code reads, the grammar's "]" SP still holds; NUL, CR and
+        // (IMAP4rev1) 8-bit bytes are no TEXT-CHAR.
+        for wire in [
+            &b"* OK [ALERT]x\r\n"[..],
+            b"* OK [X-FOO a]b\r\n",
+            b"* OK [not\0a code\r\n",
+            b"* OK [\xff\r\n",
+        ] {
+            assert!(parse(wire, &o).is_err(), "{wire:?}");
+        }
+        // The encoder never writes, as text, what reads back as a code.
+        for text in [
+            &b"[ALERT] x"[..],
+            b"[ALERT]x",
+            b"[X-FOO bar] x",
+            b"[UIDNEXT 0] x",
+            b"[ALERT]",
+        ] {
+            assert!(status(None, text).encode(&o).is_err(), "{text:?}");
+            let c = Response::Continue(Continue {
+                code: None,
+                text: Bytes::copy_from_slice(text),
+            });
+            assert!(c.encode(&o).is_err(), "{text:?}");
+        }
+    }
+    assert!(parse(b"* OK [\xc3\xa9\r\n", &Options::default()).is_err());
+    assert!(parse(b"* OK [\xc3\xa9\r\n", &Options::rev2()).is_ok());
+    // IMAP4rev1 still needs text after a code (RFC 3501 section 9).
+    assert!(parse(b"* OK [ALERT]\r\n", &Options::default()).is_err());
+}

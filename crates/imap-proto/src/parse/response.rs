@@ -6,7 +6,7 @@ use super::{
     NOT_BACKSLASH_ATTR, P, R, TWO_SFLAGS, is_astring_char, is_atom_char, is_backslash_flag, is_sflag,
     push_blank,
 };
-use crate::options::Version;
+use crate::options::{Options, Version};
 use crate::response::{
     Address, BodyExtension, BodyFields, BodyStructure, Code, CodeKind, Continue, Data, DispositionExt,
     ESearchItem, Envelope, ExtValue, FetchItem, Language, LanguageExt, ListData, LocationExt, MultiExt,
@@ -95,17 +95,46 @@ impl P<'_> {
         Ok(())
     }
 
-    /// `resp-text = ["[" resp-text-code "]" SP] [text]`.
+    /// `resp-text = ["[" resp-text-code "]" SP] [text]` (RFC 9051 section
+    /// 9; RFC 3501 section 9 has `text`, not `[text]`), where `text =
+    /// 1*TEXT-CHAR` may itself start with "[": the grammar reads
+    /// `[ALERT] x` either way. The rule chosen: a "[" opens a response code
+    /// where `"[" resp-text-code "]"` reads after it (see
+    /// [`bracket_code`](Self::bracket_code)), and then, as the grammar
+    /// asks, SP or the end of the line follows the "]" (`[ALERT]x` is
+    /// refused). Where it does not read (`[`, `[]`, `[ x]`, no closing
+    /// "]": `* OK [not a code`), the "[" cannot start a resp-text-code, and
+    /// everything is text. The encoder writes text without a code only
+    /// where no code reads at its start ([`text_opens_code`]), so what it
+    /// writes reads back the same.
     pub(crate) fn resp_text(&mut self) -> R<(Option<Code>, Bytes)> {
-        let mut code = None;
-        if self.eat(b'[') {
-            code = Some(self.code()?);
-            self.expect(b']', "expected ']'")?;
-            if !self.eat(b' ') && !self.at_end() {
-                return self.err("expected a space after ']'");
-            }
+        let code = self.bracket_code()?;
+        if code.is_some() && !self.eat(b' ') && !self.at_end() {
+            return self.err("expected a space after ']'");
         }
         Ok((code, self.text()?))
+    }
+
+    /// `"[" resp-text-code "]"` at the cursor: the code, the cursor past
+    /// its "]"; `None`, the cursor unmoved, where none reads. Nesting past
+    /// [`Limits::max_depth`](crate::Limits::max_depth) stays an error.
+    fn bracket_code(&mut self) -> R<Option<Code>> {
+        let at = self.pos;
+        if !self.eat(b'[') {
+            return Ok(None);
+        }
+        let read = match self.code() {
+            Ok(c) => self.expect(b']', "expected ']'").map(|()| c),
+            Err(e) => Err(e),
+        };
+        match read {
+            Ok(c) => Ok(Some(c)),
+            Err(e) if e.reason == "nesting too deep" => Err(e),
+            Err(_) => {
+                self.pos = at;
+                Ok(None)
+            }
+        }
     }
 
     fn code(&mut self) -> R<Code> {
@@ -1104,4 +1133,16 @@ fn blank_disposition() -> DispositionExt {
         disposition: None,
         tail: None,
     }
+}
+
+/// Whether `text`, written after a status keyword or `+` with no response
+/// code, would read back as starting with one (see `P::resp_text`): the
+/// encoder refuses to write it so.
+pub(crate) fn text_opens_code(text: &[u8], o: &Options) -> bool {
+    if text.first() != Some(&b'[') {
+        return false;
+    }
+    let b = Bytes::copy_from_slice(text);
+    let mut p = P::new(&b, &[], o);
+    !matches!(p.bracket_code(), Ok(None))
 }
