@@ -24,7 +24,9 @@ pub struct Limits {
     pub max_unit_len: usize,
     /// Literals longer than this are streamed as chunks instead of buffered
     /// (`None`: never stream; such literals are refused when above
-    /// `max_literal_len`).
+    /// `max_literal_len`). A literal of at most
+    /// [`ALWAYS_BUFFERED`](Self::ALWAYS_BUFFERED) octets is buffered
+    /// whatever this says.
     pub stream_literals_over: Option<u64>,
     /// Largest literal that may be streamed.
     pub max_streamed_literal_len: u64,
@@ -40,6 +42,25 @@ pub struct Limits {
     pub max_depth: usize,
     /// How many bytes of an offending unit an error keeps.
     pub error_snippet: usize,
+}
+
+impl Limits {
+    /// Literals of at most this many octets are never streamed, whatever
+    /// [`stream_literals_over`](Self::stream_literals_over) says (they still
+    /// count against `max_literal_len` and `max_unit_len`). The parser
+    /// reads some short strings by their content, which a streamed literal
+    /// does not hold: a BODYSTRUCTURE media type and subtype decide which
+    /// fields follow (RFC 9051 section 9: `"TEXT"` is followed by a line
+    /// count, `"MESSAGE" "RFC822"` and `"MESSAGE" "GLOBAL"` by an envelope,
+    /// a body and a line count), and `INBOX` is one name in any case
+    /// (section 5.1; [`Mailbox`](crate::Mailbox) equality). Each of those
+    /// values is a literal in the grammar's `string = quoted / literal`.
+    /// None is longer than this, so a longer literal cannot be one of them
+    /// and reads the same streamed or buffered: how a unit parses does not
+    /// depend on the streaming threshold. (Streaming so short a literal
+    /// would save nothing either: a [`Str`](crate::Str) holds up to 38
+    /// bytes inline.)
+    pub const ALWAYS_BUFFERED: u64 = 16;
 }
 
 impl Default for Limits {

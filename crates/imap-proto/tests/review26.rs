@@ -2,7 +2,10 @@
 //! API. Each test failed on the code before its fix, except the `held_*`
 //! tests at the end: probes the code already passed, kept as regressions.
 
+mod common;
+
 use bytes::Bytes;
+use common::frame_and_parse;
 use imap_proto::response::ESearchItem;
 use imap_proto::{Data, Options, Response};
 
@@ -37,28 +40,6 @@ fn esearch_modseq_is_not_zero() {
         });
         assert!(zero.encode(&o).is_err());
     }
-}
-
-/// Frames `wire` (whole) as `dir` under `limits` and parses every unit
-/// with `parse`; stream chunks are dropped. The parse result of each unit.
-fn frame_and_parse<T>(
-    dir: imap_proto::Direction,
-    limits: imap_proto::Limits,
-    wire: &[u8],
-    parse: impl Fn(&imap_proto::Unit) -> Result<T, imap_proto::ParseError>,
-) -> Vec<Result<T, imap_proto::ParseError>> {
-    use imap_proto::{Frame, Framer};
-    let mut f = Framer::new(dir, limits);
-    let mut buf = bytes::BytesMut::from(wire);
-    let mut out = Vec::new();
-    while let Some(frame) = f.next(&mut buf) {
-        match frame.expect("framed") {
-            Frame::Unit(u) => out.push(parse(&u)),
-            Frame::LiteralAnnounced(_) | Frame::StreamStart(_) | Frame::StreamChunk(_) | Frame::StreamEnd => {
-            }
-        }
-    }
-    out
 }
 
 // RFC 9051 section 9 (RFC 3501 the same): `literal = "{" number64 ["+"]
@@ -321,7 +302,8 @@ fn many_streamed_literals_parse() {
     let n = 200_000;
     let mut wire = b"a APPEND x".to_vec();
     for _ in 0..n {
-        wire.extend_from_slice(b" {1+}\r\nx");
+        // Longer than `Limits::ALWAYS_BUFFERED`: streamed (review27.rs).
+        wire.extend_from_slice(b" {17+}\r\nxxxxxxxxxxxxxxxxx");
     }
     wire.extend_from_slice(b"\r\n");
     let mut f = Framer::new(Direction::ClientToServer, limits);

@@ -1,8 +1,12 @@
 //! Review (session 27, helper H4): gaps closed against the public API. Each
 //! test failed on the code before its fix.
 
+mod common;
+
 use bytes::Bytes;
-use imap_proto::{Options, Response};
+use common::frame_and_parse;
+use imap_proto::{Command, Direction, Limits, Options, Response};
+use proptest::prelude::*;
 
 fn parse(wire: &[u8], o: &Options) -> Result<Response, imap_proto::ParseError> {
     Response::parse(&Bytes::copy_from_slice(wire), o)
@@ -221,4 +225,181 @@ fn a_bracket_that_opens_no_code_is_text() {
     assert!(parse(b"* OK [\xc3\xa9\r\n", &Options::rev2()).is_ok());
     // IMAP4rev1 still needs text after a code (RFC 3501 section 9).
     assert!(parse(b"* OK [ALERT]\r\n", &Options::default()).is_err());
+}
+
+// A literal is streamed when it is longer than
+// `Limits::stream_literals_over`, and a streamed literal has no content for
+// the parser to read. Yet the parser reads some strings by their content: a
+// BODYSTRUCTURE media type and subtype decide which fields follow (RFC 9051
+// section 9: `body-type-text = media-text SP body-fields SP body-fld-lines`,
+// `media-message = DQUOTE "MESSAGE" DQUOTE SP DQUOTE ("RFC822" / "GLOBAL")
+// DQUOTE`, whose quoted forms a literal may take: `string = quoted /
+// literal`), and INBOX is one name in any case (section 5.1). Under a tiny
+// threshold `("TEXT" "PLAIN" ... 10 2)` with the type as `{4}` failed to
+// parse (read as a basic part, the line count left over), and `{5} INBOX`
+// was no INBOX. Now short literals are never streamed
+// (`Limits::ALWAYS_BUFFERED`), and a longer one, which cannot be such a
+// value, reads the same streamed or buffered.
+
+/// A string on the wire: quoted, or a literal when `lit`.
+fn wire_str(v: &str, lit: bool) -> String {
+    if lit {
+        format!("{{{}}}\r\n{v}", v.len())
+    } else {
+        format!("\"{v}\"")
+    }
+}
+
+/// Each unit's result: its Debug, or `None` for an error.
+type Results = Vec<Option<String>>;
+
+/// Each unit's result, parsed from `wire` framed with literals buffered
+/// (the default) and with `stream_literals_over: Some(1)`: its Debug, or
+/// `None` for an error. In the buffered Debug, each of `long` (the values of literals
+/// longer than `Limits::ALWAYS_BUFFERED`) is shown as the streamed one is.
+fn buffered_and_streamed(dir: Direction, wire: &[u8], long: &[&str]) -> (Results, Results) {
+    let o = Options::default();
+    let run = |limits: Limits| {
+        let parse = |u: &imap_proto::Unit| match dir {
+            Direction::ClientToServer => Command::parse_unit(u, &o).map(|c| format!("{c:?}")),
+            Direction::ServerToClient => Response::parse_unit(u, &o).map(|r| format!("{r:?}")),
+        };
+        frame_and_parse(dir, limits, wire, parse)
+            .into_iter()
+            .map(Result::ok)
+            .collect::<Vec<_>>()
+    };
+    let mut buffered = run(Limits::default());
+    for v in long {
+        for r in buffered.iter_mut().flatten() {
+            *r = r.replace(
+                &format!("Str(b\"{v}\")"),
+                &format!("Str(<streamed {} bytes>)", v.len()),
+            );
+        }
+    }
+    let streamed = run(Limits {
+        stream_literals_over: Some(1),
+        ..Limits::default()
+    });
+    (buffered, streamed)
+}
+
+const MEDIA: [&str; 6] = [
+    "TEXT",
+    "text",
+    "MESSAGE",
+    "Message",
+    "APPLICATION",
+    "x-a-long-media-type",
+];
+const SUBTYPES: [&str; 6] = [
+    "PLAIN",
+    "RFC822",
+    "rfc822",
+    "GLOBAL",
+    "OCTET-STREAM",
+    "x-a-long-subtype-name",
+];
+const TAILS: [&str; 3] = [
+    "",
+    " 2",
+    " (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 5 1) 3",
+];
+const MAILBOXES: [&str; 5] = ["INBOX", "inbox", "InBoX", "Drafts", "a-long-mailbox-name"];
+
+proptest! {
+    #[test]
+    fn short_literals_read_the_same_streamed_or_buffered(
+        mt in 0..MEDIA.len(),
+        st in 0..SUBTYPES.len(),
+        tail in 0..TAILS.len(),
+        mb in 0..MAILBOXES.len(),
+        lits in any::<[bool; 4]>(),
+    ) {
+        let (mt, st, mb) = (MEDIA[mt], SUBTYPES[st], MAILBOXES[mb]);
+        let long: Vec<&str> = [mt, st, mb]
+            .into_iter()
+            .zip(lits)
+            .filter(|&(v, lit)| lit && v.len() as u64 > Limits::ALWAYS_BUFFERED)
+            .map(|(v, _)| v)
+            .collect();
+        let responses = format!(
+            "* 1 FETCH (BODYSTRUCTURE ({} {} NIL NIL NIL \"7BIT\" 10{}))\r\n\
+             * LIST () \"/\" {}\r\n* STATUS {} (MESSAGES 1)\r\n",
+            wire_str(mt, lits[0]),
+            wire_str(st, lits[1]),
+            TAILS[tail],
+            wire_str(mb, lits[2]),
+            wire_str(mb, lits[2]),
+        );
+        let (b, s) = buffered_and_streamed(Direction::ServerToClient, responses.as_bytes(), &long);
+        prop_assert_eq!(b.len(), 3);
+        prop_assert_eq!(b, s);
+        let m = wire_str(mb, lits[2]);
+        let commands = format!(
+            "a SELECT {m}\r\nb STATUS {m} (MESSAGES)\r\nc APPEND {m} {}\r\nd RENAME {m} {m}\r\n",
+            wire_str("abc", lits[3]),
+        );
+        let (b, s) = buffered_and_streamed(Direction::ClientToServer, commands.as_bytes(), &long);
+        prop_assert_eq!(b.len(), 4);
+        prop_assert_eq!(b, s);
+    }
+}
+
+#[test]
+fn short_literals_are_read_under_a_tiny_threshold() {
+    use imap_proto::response::{BodyStructure, FetchItem, SingleKind};
+    use imap_proto::{CommandBody, Data};
+    let limits = Limits {
+        stream_literals_over: Some(1),
+        ..Limits::default()
+    };
+    let o = Options::default();
+    let wire = b"* 1 FETCH (BODYSTRUCTURE ({4}\r\nTEXT {5}\r\nPLAIN NIL NIL NIL {4}\r\n7BIT 10 2))\r\n\
+                 * LIST () \"/\" {5}\r\ninbox\r\n";
+    let r = frame_and_parse(Direction::ServerToClient, limits, wire, |u| {
+        Response::parse_unit(u, &o)
+    });
+    let Ok(Response::Data(Data::Fetch { items, .. })) = &r[0] else {
+        panic!("{r:?}")
+    };
+    let FetchItem::BodyStructure(b) = &items[0] else {
+        panic!("{items:?}")
+    };
+    assert!(
+        matches!(
+            &**b,
+            BodyStructure::Single {
+                kind: SingleKind::Text { lines: 2 },
+                ..
+            }
+        ),
+        "{b:?}"
+    );
+    let Ok(Response::Data(Data::List(l))) = &r[1] else {
+        panic!("{r:?}")
+    };
+    assert!(l.mailbox.is_inbox());
+    let r = frame_and_parse(
+        Direction::ClientToServer,
+        limits,
+        b"a SELECT {5}\r\nInbox\r\n",
+        |u| Command::parse_unit(u, &o),
+    );
+    let Ok(Command {
+        body: CommandBody::Select { mailbox, .. },
+        ..
+    }) = &r[0]
+    else {
+        panic!("{r:?}")
+    };
+    assert!(mailbox.is_inbox());
+    // A longer literal is still streamed.
+    let long = "x".repeat(Limits::ALWAYS_BUFFERED as usize + 1);
+    let wire = format!("a APPEND INBOX {{{}}}\r\n{long}\r\n", long.len());
+    let r = frame_and_parse(Direction::ClientToServer, limits, wire.as_bytes(), |u| {
+        Ok(u.streamed_offsets().len())
+    });
+    assert_eq!(r, vec![Ok(1)]);
 }

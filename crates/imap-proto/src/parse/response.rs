@@ -991,6 +991,9 @@ impl P<'_> {
         } else {
             self.number()?
         };
+        // Read by content: literals this short are never streamed
+        // (`Limits::ALWAYS_BUFFERED`, which the longest name here fits).
+        const _: () = assert!(b"MESSAGE".len() as u64 <= crate::Limits::ALWAYS_BUFFERED);
         let mt = &fields.media_type.data;
         let st = &fields.subtype.data;
         if mt.eq_ignore_ascii_case(b"TEXT") {
