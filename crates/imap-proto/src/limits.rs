@@ -17,10 +17,11 @@ pub struct Limits {
     /// This also bounds the memory a parsed unit takes, but not 1:1: a unit
     /// made of many tiny items (search keys, fetch items, `{0+}` APPEND
     /// messages, a few bytes each on the wire) parses into values of about
-    /// 100 bytes each, up to about 15 times the unit's size (some 460 MB for
-    /// a 32 MiB APPEND of empty messages). Where memory is tight, lower this
-    /// limit (a server that takes messages of up to N bytes needs little more
-    /// than N here) or stream literals.
+    /// 100 bytes each, which [`max_items`](Self::max_items) bounds (some
+    /// 13 MB at its default; without it a 32 MiB APPEND of empty messages
+    /// took some 460 MB). Where memory is tight, lower this limit (a server
+    /// that takes messages of up to N bytes needs little more than N here)
+    /// or stream literals.
     pub max_unit_len: usize,
     /// Literals longer than this are streamed as chunks instead of buffered
     /// (`None`: never stream; such literals are refused when above
@@ -37,6 +38,20 @@ pub struct Limits {
     /// skipped (RFC 7888 section 4, choice 1), so the next command is read
     /// in step; the server answers the command with `BAD [TOOBIG]`.
     pub max_nonsync_literal_len: u64,
+    /// Most values the lists of one unit may hold, all lists counted
+    /// together: the elements of every list the parse fills (messages of
+    /// a MULTIAPPEND, search keys, sequence-set ranges, SEARCH numbers,
+    /// flags, FETCH items, addresses, body parts, parameters...). A unit
+    /// with more is refused ([`ParseError::is_over_limit`](crate::ParseError::is_over_limit)).
+    /// This bounds what a parsed unit takes in memory where
+    /// `max_unit_len` does not (values of some 100 bytes each, from a few
+    /// bytes on the wire). RFC 9051 sets no such bound; the default,
+    /// 131,072, is four times what the longest default line (64 KiB, at
+    /// least two octets a value) can hold, and 32 times what a line of the
+    /// 8000 octets RFC 9051 section 4 asks a server to take can. A client
+    /// that raises `max_line_len` for very long SEARCH results raises this
+    /// too.
+    pub max_items: usize,
     /// Deepest nesting of any recursive rule (parenthesised lists, body
     /// structures, search keys, threads, extension values).
     pub max_depth: usize,
@@ -72,6 +87,7 @@ impl Default for Limits {
             stream_literals_over: None,
             max_streamed_literal_len: 1 << 40,
             max_nonsync_literal_len: 4096,
+            max_items: 128 * 1024,
             max_depth: 64,
             error_snippet: 512,
         }

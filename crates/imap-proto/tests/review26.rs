@@ -291,13 +291,16 @@ fn new_limits_wait_for_the_next_unit() {
 #[test]
 fn many_streamed_literals_parse() {
     use imap_proto::{Command, CommandBody, Direction, Frame, Framer, Limits};
-    let o = Options {
-        literal_plus: true,
-        ..Options::default()
-    };
     let limits = Limits {
         stream_literals_over: Some(0),
+        // More values than the default bound (review27.rs).
+        max_items: usize::MAX,
         ..Limits::default()
+    };
+    let o = Options {
+        literal_plus: true,
+        limits,
+        ..Options::default()
     };
     let n = 200_000;
     let mut wire = b"a APPEND x".to_vec();

@@ -403,3 +403,99 @@ fn short_literals_are_read_under_a_tiny_threshold() {
     });
     assert_eq!(r, vec![Ok(1)]);
 }
+
+// Limits::max_unit_len bounds a unit's bytes, but nothing bounded how many
+// values a unit parses into: 200,000 empty MULTIAPPEND messages (`{0+}`,
+// 1.4 MB on the wire, RFC 3502 section 6.3.11: `append = "APPEND" SP
+// mailbox 1*append-message`) or numbers in one SEARCH response parsed into
+// some 100 bytes a value, about 15 times the unit (RFC 9051 sets no bound
+// on either). `Limits::max_items` now bounds the values a unit's lists
+// hold; a command over it is refused with its tag, for the server's `BAD
+// [TOOBIG]` (RFC 7888 section 4, RFC 9051 section 7.1).
+#[test]
+fn items_in_a_unit_are_bounded() {
+    let o = Options {
+        literal_plus: true,
+        ..Options::default()
+    };
+    let n = 200_000;
+    let mut wire = b"a APPEND x".to_vec();
+    for _ in 0..n {
+        wire.extend_from_slice(b" {0+}\r\n");
+    }
+    wire.extend_from_slice(b"\r\n");
+    let wire = Bytes::from(wire);
+    let Err(e) = Command::parse(&wire, &o) else {
+        panic!("parsed")
+    };
+    assert_eq!(e.tag.as_deref(), Some(&b"a"[..]));
+    assert!(e.is_over_limit(), "{e}");
+    // The bound is a limit: raised, the same unit parses.
+    let more = Options {
+        limits: Limits {
+            max_items: n,
+            ..Limits::default()
+        },
+        ..o
+    };
+    assert!(Command::parse(&wire, &more).is_ok());
+    let mut wire = b"* SEARCH".to_vec();
+    for _ in 0..n {
+        wire.extend_from_slice(b" 1");
+    }
+    wire.extend_from_slice(b"\r\n");
+    assert!(parse(&wire, &o).is_err_and(|e| e.is_over_limit()));
+    assert!(parse(&wire, &more).is_ok());
+    let mut wire = b"a UID FETCH 1".to_vec();
+    for _ in 0..n {
+        wire.extend_from_slice(b",1");
+    }
+    wire.extend_from_slice(b" FLAGS\r\n");
+    assert!(Command::parse(&Bytes::from(wire), &o).is_err_and(|e| e.is_over_limit()));
+    // Every list counts, all together, up to the limit and not past it.
+    let few = |max_items| Options {
+        limits: Limits {
+            max_items,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    let cases: [(&[u8], usize); 8] = [
+        // 3 numbers.
+        (b"* SEARCH 1 2 3\r\n", 3),
+        // 2 FETCH items, 2 flags.
+        (b"* 1 FETCH (FLAGS (\\Seen \\Draft) UID 4)\r\n", 4),
+        // 2 ranges, 2 attributes.
+        (b"a FETCH 1,2:3 (FLAGS UID)\r\n", 4),
+        // 2 messages, the first with 1 flag.
+        (b"a APPEND x (\\Seen) {1}\r\na {1}\r\nb\r\n", 3),
+        // 2 capabilities (a code is no list).
+        (b"* OK [CAPABILITY IMAP4rev1 IDLE] x\r\n", 2),
+        // 1 FETCH item, with 1 address or 1 parameter pair.
+        (
+            b"* 1 FETCH (ENVELOPE (NIL NIL ((NIL NIL \"a\" \"b\")) NIL NIL NIL NIL NIL NIL NIL))\r\n",
+            2,
+        ),
+        (
+            b"* 1 FETCH (BODY (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"UTF-8\") NIL NIL \"7BIT\" 1 1))\r\n",
+            2,
+        ),
+        // 1 search key, a group of 2.
+        (b"a SEARCH (SEEN DRAFT)\r\n", 3),
+    ];
+    for (wire, items) in cases {
+        let wire = Bytes::from_static(wire);
+        let parse_with = |o: &Options| {
+            if wire.starts_with(b"a ") {
+                Command::parse(&wire, o).map(|_| ())
+            } else {
+                Response::parse(&wire, o).map(|_| ())
+            }
+        };
+        assert!(parse_with(&few(items)).is_ok(), "{wire:?} with {items}");
+        let Err(e) = parse_with(&few(items - 1)) else {
+            panic!("{wire:?} parsed with {}", items - 1)
+        };
+        assert!(e.is_over_limit(), "{wire:?} with {}: {e}", items - 1);
+    }
+}

@@ -116,8 +116,8 @@ impl P<'_> {
     }
 
     /// `"[" resp-text-code "]"` at the cursor: the code, the cursor past
-    /// its "]"; `None`, the cursor unmoved, where none reads. Nesting past
-    /// [`Limits::max_depth`](crate::Limits::max_depth) stays an error.
+    /// its "]"; `None`, the cursor unmoved, where none reads. A bound of
+    /// [`Limits`](crate::Limits) broken inside stays an error.
     fn bracket_code(&mut self) -> R<Option<Code>> {
         let at = self.pos;
         if !self.eat(b'[') {
@@ -129,7 +129,7 @@ impl P<'_> {
         };
         match read {
             Ok(c) => Ok(Some(c)),
-            Err(e) if e.reason == "nesting too deep" => Err(e),
+            Err(e) if super::is_limit(e.reason) => Err(e),
             Err(_) => {
                 self.pos = at;
                 Ok(None)
@@ -141,7 +141,7 @@ impl P<'_> {
         let start = self.pos;
         match self.code_known() {
             Ok(Some(c)) if self.peek() == Some(b']') => return Ok(c),
-            Err(e) if e.reason == "nesting too deep" => return Err(e),
+            Err(e) if super::is_limit(e.reason) => return Err(e),
             _ => {}
         }
         // Unknown code, or a known name with arguments we cannot read:
@@ -268,6 +268,7 @@ impl P<'_> {
         let mut v = Vec::new();
         while self.peek() == Some(b' ') && self.peek_at(1).is_some_and(is_atom_char) {
             self.pos += 1;
+            self.item()?;
             v.push(Capability(self.atom()?));
         }
         if v.is_empty() {
@@ -405,6 +406,7 @@ impl P<'_> {
                         self.close()?;
                         break;
                     }
+                    self.item()?;
                     nums.push(self.nz_number()?);
                 }
                 if kw == b"SEARCH" {
@@ -417,6 +419,7 @@ impl P<'_> {
             b"ENABLED" => {
                 let mut v = Vec::new();
                 while self.eat(b' ') {
+                    self.item()?;
                     v.push(self.atom()?);
                 }
                 Data::Enabled(v)
@@ -464,6 +467,7 @@ impl P<'_> {
                 let mailbox = self.mailbox()?;
                 let mut roots = Vec::new();
                 while self.eat(b' ') {
+                    self.item()?;
                     roots.push(self.astring()?);
                 }
                 Data::QuotaRoot { mailbox, roots }
@@ -472,6 +476,7 @@ impl P<'_> {
                 let mut v = Vec::new();
                 if self.eat(b' ') {
                     while self.peek() == Some(b'(') {
+                        self.item()?;
                         v.push(self.thread_list()?);
                     }
                     if v.is_empty() {
@@ -529,6 +534,7 @@ impl P<'_> {
         if !self.eat(b')') {
             loop {
                 let s = self.pos;
+                self.item()?;
                 let f = v.push_slot();
                 self.flag_into(false, f)?;
                 if !is_backslash_flag(f) {
@@ -612,6 +618,7 @@ impl P<'_> {
             let name = self.ext_label()?;
             self.sp()?;
             let is = |k: &[u8]| name.eq_ignore_ascii_case(k);
+            self.item()?;
             items.push(if is(b"MIN") {
                 ESearchItem::Min(self.nz_number()?)
             } else if is(b"MAX") {
@@ -657,9 +664,11 @@ impl P<'_> {
                 if vals.is_empty() {
                     return self.err("empty namespace extension values");
                 }
+                self.item()?;
                 extensions.push((name, vals));
             }
             self.close()?;
+            self.item()?;
             v.push(NamespaceDesc {
                 prefix,
                 delimiter,
@@ -686,6 +695,7 @@ impl P<'_> {
         loop {
             match self.peek() {
                 Some(b'0'..=b'9') => {
+                    self.item()?;
                     t.ids.push(self.nz_number()?);
                     if self.peek() == Some(b' ') {
                         self.pos += 1;
@@ -696,6 +706,7 @@ impl P<'_> {
                 }
                 Some(b'(') => {
                     while self.peek() == Some(b'(') {
+                        self.item()?;
                         t.children.push(self.thread_list()?);
                     }
                     break;
@@ -718,6 +729,7 @@ impl P<'_> {
         self.open()?;
         let mut v = Vec::with_capacity(4);
         loop {
+            self.item()?;
             v.push(self.fetch_item()?);
             if self.eat(b')') {
                 return Ok(v);
@@ -890,6 +902,7 @@ impl P<'_> {
         let v = dst.insert(Vec::new());
         loop {
             self.open()?;
+            self.item()?;
             let a = push_blank(v, Address::default());
             self.nstring_into(&mut a.name)?;
             self.sp()?;
@@ -943,6 +956,7 @@ impl P<'_> {
                 return self.err("not a multipart");
             };
             while self.peek() == Some(b'(') {
+                self.item()?;
                 self.body_into(ext, push_blank(parts, blank_part()))?;
             }
             self.sp()?;
@@ -1042,6 +1056,7 @@ impl P<'_> {
         // The capacity a first push would give, without its slow path.
         let v = dst.insert(Vec::with_capacity(4));
         loop {
+            self.item()?;
             let (k, val) = push_blank(v, (Str::default(), Str::default()));
             self.string_into(k)?;
             self.sp()?;
@@ -1087,6 +1102,7 @@ impl P<'_> {
                 });
                 self.nstring_into(&mut lo.location)?;
                 while self.eat(b' ') {
+                    self.item()?;
                     lo.extensions.push(self.body_extension()?);
                 }
             }
