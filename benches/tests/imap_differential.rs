@@ -349,6 +349,17 @@ fn explain(f: &Finding) -> Option<&'static str> {
             );
         }
     }
+    // A "[" that opens no resp-text-code (an RFC example line cut where it
+    // wrapped, its "]" on the next line) is text.
+    if k == "ACCEPT ours=true codec=false djc=true"
+        && (starts("* OK [") || starts("* NO [") || starts("* BAD ["))
+        && !i.contains(']')
+    {
+        return Some(
+            "RFC 9051 section 9: resp-text's text = 1*TEXT-CHAR may start with \"[\" where no \
+             resp-text-code reads (no closing \"]\"); imap-codec refuses it",
+        );
+    }
     // djc alone accepts what the ABNF and imap-codec refuse.
     if k == "ACCEPT ours=false codec=false djc=true" {
         return Some(

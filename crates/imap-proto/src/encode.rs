@@ -1290,7 +1290,9 @@ impl<'a> W<'a> {
             if !text.is_empty() {
                 self.sp();
             }
-        } else if text.first() == Some(&b'[') {
+        } else if crate::parse::response::text_opens_code(text, self.o) {
+            // Text may start with "[" where no code reads there (RFC 9051
+            // section 9: `text = 1*TEXT-CHAR`); the parser's rule decides.
             return bad("text starting with '[' would read as a response code");
         }
         self.text(text)?;
@@ -1691,11 +1693,17 @@ impl<'a> W<'a> {
         Ok(())
     }
 
-    fn delimiter(&mut self, d: Option<u8>) -> E {
+    /// `DQUOTE QUOTED-CHAR DQUOTE / nil` (the parser's `delimiter`): not
+    /// CR, LF or NUL, and a character past US-ASCII only where UTF-8 is in
+    /// effect (RFC 9051 section 9, RFC 6855 section 3).
+    fn delimiter(&mut self, d: Option<char>) -> E {
         match d {
             None => self.raw(b"NIL"),
-            Some(c) if c == b'\r' || c == b'\n' || c == 0 || c >= 0x80 => return bad("invalid delimiter"),
-            Some(c) => self.quoted(&[c]),
+            Some('\r' | '\n' | '\0') => return bad("invalid delimiter"),
+            Some(c) if !c.is_ascii() && !self.o.utf8() => {
+                return bad("delimiter past US-ASCII without UTF-8 (IMAP4rev1)");
+            }
+            Some(c) => self.quoted(c.encode_utf8(&mut [0; 4]).as_bytes()),
         }
         Ok(())
     }

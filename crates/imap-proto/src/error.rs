@@ -86,6 +86,20 @@ pub struct ParseError {
     pub input: Bytes,
 }
 
+impl ParseError {
+    /// Whether the unit broke a bound of [`Limits`](crate::Limits) rather
+    /// than the grammar: its lists held more values than
+    /// [`max_items`](crate::Limits::max_items), or it nested deeper than
+    /// [`max_depth`](crate::Limits::max_depth). A server answers such a
+    /// command `<tag> BAD [TOOBIG]`, the code RFC 7888 section 4 gives a
+    /// command past a server's limit (RFC 9051 section 7.1: BAD for a
+    /// command the server cannot parse).
+    #[must_use]
+    pub fn is_over_limit(&self) -> bool {
+        crate::parse::is_limit(self.reason)
+    }
+}
+
 /// A value that cannot be sent safely.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -204,7 +204,8 @@ pub enum Frame {
     /// get the data, or refuses (tagged NO/BAD) and calls
     /// [`Framer::reject_literal`]; the framer then waits for the data.
     LiteralAnnounced(LiteralInfo),
-    /// A literal over [`Limits::stream_literals_over`] starts; its data comes
+    /// A literal over [`Limits::stream_literals_over`] (and over
+    /// [`Limits::ALWAYS_BUFFERED`]) starts; its data comes
     /// as [`Frame::StreamChunk`]s and then [`Frame::StreamEnd`]. When it is a
     /// client's synchronizing literal, the server must send a continuation
     /// request (or reject) exactly as for [`Frame::LiteralAnnounced`].
@@ -741,7 +742,9 @@ impl Framer {
         };
         let wait = info.needs_continuation(self.dir);
         let skip = if wait { 0 } else { info.len };
-        let stream = lim.stream_literals_over.is_some_and(|t| info.len > t);
+        let stream = lim
+            .stream_literals_over
+            .is_some_and(|t| info.len > t.max(Limits::ALWAYS_BUFFERED));
         let ann_end = self.line_start + ann_at;
         let too_big = |limit: u64| FrameError::LiteralTooLarge {
             len: info.len,
@@ -1022,23 +1025,29 @@ mod tests {
             ..Limits::default()
         };
         let mut f = Framer::new(Direction::ServerToClient, lim);
-        let mut buf = BytesMut::from(&b"* 1 FETCH (BODY[] {10}\r\n01234"[..]);
-        assert!(matches!(f.next(&mut buf), Some(Ok(Frame::StreamStart(i))) if i.len == 10));
+        let mut buf = BytesMut::from(&b"* 1 FETCH (BODY[] {20}\r\n0123456789"[..]);
+        assert!(matches!(f.next(&mut buf), Some(Ok(Frame::StreamStart(i))) if i.len == 20));
         assert_eq!(
             f.next(&mut buf),
-            Some(Ok(Frame::StreamChunk(Bytes::from_static(b"01234"))))
+            Some(Ok(Frame::StreamChunk(Bytes::from_static(b"0123456789"))))
         );
         assert_eq!(f.next(&mut buf), None);
-        buf.extend_from_slice(b"56789 UID 4)\r\n");
+        buf.extend_from_slice(b"abcdefghij UID 4)\r\n");
         assert_eq!(
             f.next(&mut buf),
-            Some(Ok(Frame::StreamChunk(Bytes::from_static(b"56789"))))
+            Some(Ok(Frame::StreamChunk(Bytes::from_static(b"abcdefghij"))))
         );
         assert_eq!(f.next(&mut buf), Some(Ok(Frame::StreamEnd)));
         let Some(Ok(Frame::Unit(u))) = f.next(&mut buf) else {
             panic!()
         };
-        assert_eq!(&u.bytes()[..], b"* 1 FETCH (BODY[] {10}\r\n UID 4)\r\n");
+        assert_eq!(&u.bytes()[..], b"* 1 FETCH (BODY[] {20}\r\n UID 4)\r\n");
         assert_eq!(u.streamed_offsets(), &[24]);
+        // A literal of at most `Limits::ALWAYS_BUFFERED` octets is buffered.
+        let mut buf = BytesMut::from(&b"* 1 FETCH (BODY[] {10}\r\n0123456789)\r\n"[..]);
+        let Some(Ok(Frame::Unit(u))) = f.next(&mut buf) else {
+            panic!()
+        };
+        assert!(u.streamed_offsets().is_empty());
     }
 }

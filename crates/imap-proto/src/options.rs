@@ -39,7 +39,8 @@ pub struct Quirks {
     /// Accept 8-bit bytes in quoted strings under IMAP4rev1, and bytes that
     /// are not UTF-8 under IMAP4rev2 or UTF8=ACCEPT (servers that send raw
     /// 8-bit file names in BODYSTRUCTURE parameters). The bytes are kept as
-    /// they are.
+    /// they are; a LIST or NAMESPACE hierarchy delimiter, a `char`, must
+    /// still be one UTF-8 character.
     pub eight_bit_quoted: bool,
     /// Accept spaces between the addresses of an ENVELOPE address list.
     pub spaces_between_addresses: bool,

@@ -359,8 +359,21 @@ pub struct ListData {
     /// Mailbox attributes (`\Noselect`, `\HasChildren`, special-use, ...):
     /// up to two inline (see [`FlagList`]).
     pub attrs: FlagList,
-    /// Hierarchy delimiter (`None`: NIL).
-    pub delimiter: Option<u8>,
+    /// Hierarchy delimiter (`None`: NIL): one `QUOTED-CHAR`, US-ASCII
+    /// under IMAP4rev1 (RFC 3501 section 9), any UTF-8 character under
+    /// IMAP4rev2 or UTF8=ACCEPT (RFC 9051 section 9, RFC 6855 section 3).
+    /// `"` and `\` are written escaped; CR, LF and NUL are refused.
+    ///
+    /// ```
+    /// use imap_proto::{Data, Options, Response};
+    /// let wire = "* LIST () \"\u{2192}\" \"a\u{2192}b\"\r\n";
+    /// let r = Response::parse(&bytes::Bytes::from(wire), &Options::rev2()).unwrap();
+    /// let Response::Data(Data::List(l)) = &r else { panic!() };
+    /// assert_eq!(l.delimiter, Some('\u{2192}'));
+    /// assert_eq!(r.encode(&Options::rev2()).unwrap().bytes, wire.as_bytes());
+    /// assert!(Response::parse(&bytes::Bytes::from(wire), &Options::default()).is_err());
+    /// ```
+    pub delimiter: Option<char>,
     /// Mailbox.
     pub mailbox: Mailbox,
     /// Extended data (`CHILDINFO`, `OLDNAME`, ...; RFC 5258).
@@ -401,8 +414,8 @@ pub enum ESearchItem {
 pub struct NamespaceDesc {
     /// Prefix.
     pub prefix: Str,
-    /// Delimiter (`None`: NIL).
-    pub delimiter: Option<u8>,
+    /// Delimiter (`None`: NIL), as [`ListData::delimiter`].
+    pub delimiter: Option<char>,
     /// Extensions: name and values.
     pub extensions: Vec<(Str, Vec<Str>)>,
 }

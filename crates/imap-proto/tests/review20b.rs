@@ -282,8 +282,14 @@ fn many_literals_in_one_unit_do_not_recurse() {
     );
     // `{n+}` is read only where LITERAL+ (or LITERAL-, or IMAP4rev2) is in
     // effect (RFC 7888; see review23.rs).
+    // 200,001 messages: more values than the default `Limits::max_items`
+    // (review27.rs), raised here.
     let plus = Options {
         literal_plus: true,
+        limits: imap_proto::Limits {
+            max_items: usize::MAX,
+            ..imap_proto::Limits::default()
+        },
         ..Options::default()
     };
     let c = Command::parse_unit(&u, &plus).unwrap();

@@ -423,7 +423,7 @@ fn list_attributes_take_backslash_flags_only() {
     let list = |f: Flag| {
         Response::Data(Data::List(ListData {
             attrs: vec![f].into(),
-            delimiter: Some(b'/'),
+            delimiter: Some('/'),
             mailbox: Mailbox::from("INBOX"),
             extended: vec![],
         }))

@@ -44,7 +44,7 @@ fn list_attributes_hold_at_most_one_selectability_flag() {
     let attr = |n: &'static [u8]| Flag::Extension(SmallBytes::from_static(n));
     let two = Response::Data(Data::List(ListData {
         attrs: vec![attr(b"Noselect"), attr(b"HasChildren"), attr(b"Unmarked")].into(),
-        delimiter: Some(b'/'),
+        delimiter: Some('/'),
         mailbox: Mailbox::from("a"),
         extended: vec![],
     }));

@@ -519,10 +519,12 @@ fn text() -> impl Strategy<Value = Bytes> {
         "[a-z]\\PC{0,6}".prop_map(Bytes::from),
         // resp-text is text up to CRLF: a `{n}` at its end is text too.
         "[A-Za-z0-9][ -~]{0,8} ~?\\{[0-9]{1,3}\\+?\\}".prop_map(Bytes::from),
+        // Text may start with "[" where no response code reads there
+        // (RFC 9051 section 9: `text = 1*TEXT-CHAR`); the encoder refuses
+        // the rest.
+        "\\[[ A-Z\\]\\[(]{0,12}".prop_map(Bytes::from),
     ]
-    .prop_filter("no CR/LF, no leading '['", |t| {
-        !t.contains(&b'\r') && !t.contains(&b'\n') && t.first() != Some(&b'[')
-    })
+    .prop_filter("no CR/LF", |t| !t.contains(&b'\r') && !t.contains(&b'\n'))
 }
 
 /// Whether `text` after `code` can end a status line: after a BADCHARSET
@@ -765,11 +767,24 @@ fn thread() -> impl Strategy<Value = Thread> {
         })
 }
 
+/// A hierarchy delimiter: any QUOTED-CHAR (RFC 9051 section 9), a UTF-8
+/// one (IMAP4rev2 only) or one of the specials that are written escaped.
+fn delimiter() -> impl Strategy<Value = char> {
+    prop_oneof![
+        (1u8..=0x7f)
+            .prop_filter("TEXT-CHAR", |c| !matches!(c, b'\r' | b'\n'))
+            .prop_map(char::from),
+        Just('"'),
+        Just('\\'),
+        any::<char>().prop_filter("UTF8-2/3/4", |c| !c.is_ascii()),
+    ]
+}
+
 fn ns_desc() -> impl Strategy<Value = Option<Vec<NamespaceDesc>>> {
     proptest::option::of(proptest::collection::vec(
         (
             s(),
-            proptest::option::of(b'!'..=b'~'),
+            proptest::option::of(delimiter()),
             proptest::collection::vec((s(), proptest::collection::vec(s(), 1..2)), 0..2),
         )
             .prop_map(|(prefix, delimiter, extensions)| NamespaceDesc {
@@ -789,7 +804,7 @@ fn data() -> impl Strategy<Value = Data> {
                 flag().prop_filter("attr", |f| !matches!(f, Flag::Keyword(_))),
                 0..3,
             ),
-            proptest::option::of(b'!'..=b'~'),
+            proptest::option::of(delimiter()),
             mailbox(),
             proptest::collection::vec((s(), ext_value()), 0..2),
         )
@@ -988,6 +1003,16 @@ proptest! {
         let (empty, ascii) = match &r {
             Response::Status(s) => (s.text.is_empty(), s.text.is_ascii()),
             Response::Continue(c) => (c.text.is_empty() && c.code.is_some(), c.text.is_ascii()),
+            // RFC 3501 section 9: a delimiter is a 7-bit QUOTED-CHAR.
+            Response::Data(Data::List(l) | Data::Lsub(l)) => (false, l.delimiter.is_none_or(|c| c.is_ascii())),
+            Response::Data(Data::Namespace { personal, other, shared }) => {
+                let ascii = [personal, other, shared]
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .all(|n| n.delimiter.is_none_or(|c| c.is_ascii()));
+                (false, ascii)
+            }
             Response::Data(_) => (false, true),
         };
         // RFC 3501 section 9: text is US-ASCII (TEXT-CHAR) under IMAP4rev1.
@@ -1016,6 +1041,17 @@ proptest! {
                     std::str::from_utf8(b).is_err() || b.contains(&b'\r') || b.contains(&b'\n')
                 };
                 prop_assert!(v.iter().any(unquotable));
+                return Ok(());
+            }
+            // Text that would read back as a response code is not written
+            // without one.
+            Err(EncodeError::Invalid(why)) if why.contains("read as a response code") => {
+                let (code, text) = match &r {
+                    Response::Status(s) => (&s.code, &s.text),
+                    Response::Continue(c) => (&c.code, &c.text),
+                    Response::Data(_) => return Err(TestCaseError::fail(why)),
+                };
+                prop_assert!(code.is_none() && text.starts_with(b"[") && text.contains(&b']'));
                 return Ok(());
             }
             r => r.unwrap(),

@@ -139,6 +139,7 @@ impl P<'_> {
                 let mailbox = self.mailbox()?;
                 let mut messages = Vec::new();
                 while self.eat(b' ') {
+                    self.item()?;
                     messages.push(self.append_message()?);
                 }
                 if messages.is_empty() {
@@ -173,6 +174,7 @@ impl P<'_> {
             b"ENABLE" => {
                 let mut v = Vec::new();
                 while self.eat(b' ') {
+                    self.item()?;
                     v.push(self.atom()?);
                 }
                 if v.is_empty() {
@@ -295,6 +297,7 @@ impl P<'_> {
             }
             v
         } else {
+            self.item()?;
             vec![self.list_mailbox()?]
         };
         let mut returns = None;
@@ -397,8 +400,10 @@ impl P<'_> {
 
     /// search-key *(SP search-key), up to the end of the line.
     fn search_keys(&mut self) -> R<Vec<SearchKey>> {
+        self.item()?;
         let mut v = vec![self.search_key()?];
         while self.eat(b' ') {
+            self.item()?;
             v.push(self.search_key()?);
         }
         Ok(v)
@@ -416,8 +421,10 @@ impl P<'_> {
         match self.peek() {
             Some(b'(') => {
                 self.pos += 1;
+                self.item()?;
                 let mut v = vec![self.search_key()?];
                 while self.eat(b' ') {
+                    self.item()?;
                     v.push(self.search_key()?);
                 }
                 self.close()?;
@@ -522,6 +529,7 @@ impl P<'_> {
         } else if self.eat_kw(b"FULL") {
             FetchItems::Full
         } else {
+            self.item()?;
             FetchItems::Attrs(vec![self.fetch_attr()?])
         };
         let mut modifiers = Vec::new();
@@ -639,8 +647,10 @@ impl P<'_> {
         let flags = if self.peek() == Some(b'(') {
             self.flag_list(false)?
         } else {
+            self.item()?;
             let mut v = vec![self.flag(false)?];
             while self.eat(b' ') {
+                self.item()?;
                 v.push(self.flag(false)?);
             }
             v

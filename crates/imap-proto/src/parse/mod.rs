@@ -184,6 +184,18 @@ fn letters_eq_ci<const N: usize>(b: &[u8], k: &[u8; N]) -> bool {
 /// flag ([`is_backslash_flag`]), or more than one is a selectability flag
 /// ([`is_sflag`]; `mbx-list-flags = *(mbx-list-oflag SP) mbx-list-sflag
 /// *(SP mbx-list-oflag) / mbx-list-oflag *(SP mbx-list-oflag)`).
+/// The reason of a unit nested deeper than [`Limits::max_depth`](crate::Limits::max_depth).
+pub(crate) const TOO_DEEP: &str = "nesting too deep";
+/// The reason of a unit whose lists hold more values than
+/// [`Limits::max_items`](crate::Limits::max_items).
+pub(crate) const TOO_MANY_ITEMS: &str = "more values than Limits::max_items";
+
+/// Whether a failure is a bound of [`Limits`](crate::Limits), not the
+/// grammar: no other reading of the unit is tried after it.
+pub(crate) fn is_limit(reason: &str) -> bool {
+    reason == TOO_DEEP || reason == TOO_MANY_ITEMS
+}
+
 pub(crate) const NOT_BACKSLASH_ATTR: &str = "a mailbox attribute starts with '\\'";
 /// See [`NOT_BACKSLASH_ATTR`].
 pub(crate) const TWO_SFLAGS: &str = "more than one of \\Noselect, \\Marked, \\Unmarked, \\NonExistent";
@@ -239,6 +251,8 @@ pub(crate) struct P<'a> {
     streamed_nul: &'a [usize],
     pub(crate) o: &'a Options,
     depth: usize,
+    /// Values held in lists so far (see [`P::item`]).
+    items: usize,
     /// Where the unit's final CRLF starts (after trailing spaces, under the
     /// quirk): parsing ends there.
     end: usize,
@@ -276,6 +290,7 @@ impl<'a> P<'a> {
             streamed_nul: &[],
             o,
             depth: 0,
+            items: 0,
             end,
             line_end,
             eight_bit_quoted: o.utf8() || o.quirks.eight_bit_quoted,
@@ -362,13 +377,26 @@ impl<'a> P<'a> {
     pub(crate) fn enter(&mut self) -> R<()> {
         self.depth += 1;
         if self.depth > self.o.limits.max_depth {
-            return self.err("nesting too deep");
+            return self.err(TOO_DEEP);
         }
         Ok(())
     }
 
     pub(crate) fn leave(&mut self) {
         self.depth -= 1;
+    }
+
+    /// Counts one more value a list of the unit holds (an element of any
+    /// `Vec` or [`FlagList`] the parse fills), refusing the unit past
+    /// [`Limits::max_items`](crate::Limits::max_items). Called before each
+    /// such value is read.
+    #[inline(always)]
+    pub(crate) fn item(&mut self) -> R<()> {
+        self.items += 1;
+        if self.items > self.o.limits.max_items {
+            return self.err(TOO_MANY_ITEMS);
+        }
+        Ok(())
     }
 
     #[inline]
@@ -478,6 +506,9 @@ impl<'a> P<'a> {
     pub(crate) fn number_list(&mut self, out: &mut Vec<u32>) -> R<()> {
         let b = &self.b[..self.end];
         let mut i = self.pos;
+        // What `Limits::max_items` leaves (see `item`), checked per number.
+        let room = self.o.limits.max_items.saturating_sub(self.items);
+        let before = out.len();
         // nz-number = digit-nz *DIGIT: a 0 first (0 itself, or a leading
         // zero) stops the list here, and the caller refuses it.
         while i + 1 < b.len() && b[i] == b' ' && matches!(b[i + 1], b'1'..=b'9') {
@@ -492,6 +523,10 @@ impl<'a> P<'a> {
                     return self.err("number too large");
                 }
             }
+            if out.len() - before >= room {
+                self.pos = start;
+                return self.err(TOO_MANY_ITEMS);
+            }
             match u32::try_from(v) {
                 Ok(n) if n > 0 => out.push(n),
                 _ => {
@@ -501,6 +536,7 @@ impl<'a> P<'a> {
             }
         }
         self.pos = i;
+        self.items += out.len() - before;
         Ok(())
     }
 
@@ -976,6 +1012,7 @@ impl<'a> P<'a> {
         loop {
             let a = self.seq_num()?;
             let b = if self.eat(b':') { self.seq_num()? } else { a };
+            self.item()?;
             v.push(SeqRange { start: a, end: b });
             if !self.eat(b',') {
                 break;
@@ -999,6 +1036,7 @@ impl<'a> P<'a> {
             } else {
                 a
             };
+            self.item()?;
             v.push(SeqRange { start: a, end: b });
             if !self.eat(b',') {
                 break;
@@ -1066,6 +1104,7 @@ impl<'a> P<'a> {
         if !self.eat(b')') {
             v.prepare();
             loop {
+                self.item()?;
                 self.flag_into(perm, v.push_slot())?;
                 if self.eat(b')') {
                     break;
@@ -1222,6 +1261,7 @@ impl<'a> P<'a> {
         // The capacity a first push would give, without its slow path.
         v.reserve_exact(4);
         loop {
+            self.item()?;
             v.push(f(self)?);
             if self.eat(b')') {
                 return Ok(v);
@@ -1230,16 +1270,46 @@ impl<'a> P<'a> {
         }
     }
 
-    /// A single-byte delimiter: DQUOTE QUOTED-CHAR DQUOTE / nil.
-    pub(crate) fn delimiter(&mut self) -> R<Option<u8>> {
+    /// A hierarchy delimiter: `DQUOTE QUOTED-CHAR DQUOTE / nil` (RFC 9051
+    /// section 9). QUOTED-CHAR is a 7-bit TEXT-CHAR other than `"` and `\`,
+    /// or one of those escaped; IMAP4rev2 and UTF8=ACCEPT (RFC 6855 section
+    /// 3) add `UTF8-2 / UTF8-3 / UTF8-4`, one UTF-8 character, read where
+    /// quoted strings take UTF-8 (or 8-bit bytes under
+    /// [`Quirks::eight_bit_quoted`](crate::Quirks::eight_bit_quoted), which
+    /// must still make one UTF-8 character here).
+    pub(crate) fn delimiter(&mut self) -> R<Option<char>> {
         if self.is_nil() {
             self.pos += 3;
             return Ok(None);
         }
         let rest = &self.b[self.pos..self.end];
         let (c, n) = match rest {
-            [b'"', b'\\', c @ (b'"' | b'\\'), b'"', ..] => (*c, 4),
-            [b'"', c, b'"', ..] if !matches!(c, b'"' | b'\\' | b'\r' | b'\n' | 0) && *c < 0x80 => (*c, 3),
+            [b'"', b'\\', c @ (b'"' | b'\\'), b'"', ..] => (char::from(*c), 4),
+            [b'"', c, b'"', ..] if !matches!(c, b'"' | b'\\' | b'\r' | b'\n' | 0) && *c < 0x80 => {
+                (char::from(*c), 3)
+            }
+            [b'"', lead, ..] if *lead >= 0x80 && self.eight_bit_quoted => {
+                // The length a UTF-8 lead byte gives; `from_utf8` checks
+                // the rest (no surrogates, no overlong forms).
+                let len = match lead {
+                    0xc2..=0xdf => 2,
+                    0xe0..=0xef => 3,
+                    0xf0..=0xf4 => 4,
+                    _ => 0,
+                };
+                match rest.get(1..1 + len + 1) {
+                    Some([char_bytes @ .., b'"']) if len > 0 => {
+                        match std::str::from_utf8(char_bytes)
+                            .ok()
+                            .and_then(|s| s.chars().next())
+                        {
+                            Some(c) => (c, len + 2),
+                            None => return self.err("expected a one-character delimiter or NIL"),
+                        }
+                    }
+                    _ => return self.err("expected a one-character delimiter or NIL"),
+                }
+            }
             _ => return self.err("expected a one-character delimiter or NIL"),
         };
         self.pos += n;
@@ -1283,6 +1353,7 @@ impl<'a> P<'a> {
     pub(crate) fn part_numbers(&mut self) -> R<Vec<u32>> {
         let mut v = Vec::new();
         while matches!(self.peek(), Some(b'1'..=b'9')) {
+            self.item()?;
             v.push(self.nz_number()?);
             if self.peek() == Some(b'.') && matches!(self.peek_at(1), Some(b'0'..=b'9')) {
                 self.pos += 1;

@@ -6,7 +6,7 @@ use super::{
     NOT_BACKSLASH_ATTR, P, R, TWO_SFLAGS, is_astring_char, is_atom_char, is_backslash_flag, is_sflag,
     push_blank,
 };
-use crate::options::Version;
+use crate::options::{Options, Version};
 use crate::response::{
     Address, BodyExtension, BodyFields, BodyStructure, Code, CodeKind, Continue, Data, DispositionExt,
     ESearchItem, Envelope, ExtValue, FetchItem, Language, LanguageExt, ListData, LocationExt, MultiExt,
@@ -95,24 +95,53 @@ impl P<'_> {
         Ok(())
     }
 
-    /// `resp-text = ["[" resp-text-code "]" SP] [text]`.
+    /// `resp-text = ["[" resp-text-code "]" SP] [text]` (RFC 9051 section
+    /// 9; RFC 3501 section 9 has `text`, not `[text]`), where `text =
+    /// 1*TEXT-CHAR` may itself start with "[": the grammar reads
+    /// `[ALERT] x` either way. The rule chosen: a "[" opens a response code
+    /// where `"[" resp-text-code "]"` reads after it (see
+    /// [`bracket_code`](Self::bracket_code)), and then, as the grammar
+    /// asks, SP or the end of the line follows the "]" (`[ALERT]x` is
+    /// refused). Where it does not read (`[`, `[]`, `[ x]`, no closing
+    /// "]": `* OK [not a code`), the "[" cannot start a resp-text-code, and
+    /// everything is text. The encoder writes text without a code only
+    /// where no code reads at its start ([`text_opens_code`]), so what it
+    /// writes reads back the same.
     pub(crate) fn resp_text(&mut self) -> R<(Option<Code>, Bytes)> {
-        let mut code = None;
-        if self.eat(b'[') {
-            code = Some(self.code()?);
-            self.expect(b']', "expected ']'")?;
-            if !self.eat(b' ') && !self.at_end() {
-                return self.err("expected a space after ']'");
-            }
+        let code = self.bracket_code()?;
+        if code.is_some() && !self.eat(b' ') && !self.at_end() {
+            return self.err("expected a space after ']'");
         }
         Ok((code, self.text()?))
+    }
+
+    /// `"[" resp-text-code "]"` at the cursor: the code, the cursor past
+    /// its "]"; `None`, the cursor unmoved, where none reads. A bound of
+    /// [`Limits`](crate::Limits) broken inside stays an error.
+    fn bracket_code(&mut self) -> R<Option<Code>> {
+        let at = self.pos;
+        if !self.eat(b'[') {
+            return Ok(None);
+        }
+        let read = match self.code() {
+            Ok(c) => self.expect(b']', "expected ']'").map(|()| c),
+            Err(e) => Err(e),
+        };
+        match read {
+            Ok(c) => Ok(Some(c)),
+            Err(e) if super::is_limit(e.reason) => Err(e),
+            Err(_) => {
+                self.pos = at;
+                Ok(None)
+            }
+        }
     }
 
     fn code(&mut self) -> R<Code> {
         let start = self.pos;
         match self.code_known() {
             Ok(Some(c)) if self.peek() == Some(b']') => return Ok(c),
-            Err(e) if e.reason == "nesting too deep" => return Err(e),
+            Err(e) if super::is_limit(e.reason) => return Err(e),
             _ => {}
         }
         // Unknown code, or a known name with arguments we cannot read:
@@ -239,6 +268,7 @@ impl P<'_> {
         let mut v = Vec::new();
         while self.peek() == Some(b' ') && self.peek_at(1).is_some_and(is_atom_char) {
             self.pos += 1;
+            self.item()?;
             v.push(Capability(self.atom()?));
         }
         if v.is_empty() {
@@ -376,6 +406,7 @@ impl P<'_> {
                         self.close()?;
                         break;
                     }
+                    self.item()?;
                     nums.push(self.nz_number()?);
                 }
                 if kw == b"SEARCH" {
@@ -388,6 +419,7 @@ impl P<'_> {
             b"ENABLED" => {
                 let mut v = Vec::new();
                 while self.eat(b' ') {
+                    self.item()?;
                     v.push(self.atom()?);
                 }
                 Data::Enabled(v)
@@ -435,6 +467,7 @@ impl P<'_> {
                 let mailbox = self.mailbox()?;
                 let mut roots = Vec::new();
                 while self.eat(b' ') {
+                    self.item()?;
                     roots.push(self.astring()?);
                 }
                 Data::QuotaRoot { mailbox, roots }
@@ -443,6 +476,7 @@ impl P<'_> {
                 let mut v = Vec::new();
                 if self.eat(b' ') {
                     while self.peek() == Some(b'(') {
+                        self.item()?;
                         v.push(self.thread_list()?);
                     }
                     if v.is_empty() {
@@ -500,6 +534,7 @@ impl P<'_> {
         if !self.eat(b')') {
             loop {
                 let s = self.pos;
+                self.item()?;
                 let f = v.push_slot();
                 self.flag_into(false, f)?;
                 if !is_backslash_flag(f) {
@@ -583,6 +618,7 @@ impl P<'_> {
             let name = self.ext_label()?;
             self.sp()?;
             let is = |k: &[u8]| name.eq_ignore_ascii_case(k);
+            self.item()?;
             items.push(if is(b"MIN") {
                 ESearchItem::Min(self.nz_number()?)
             } else if is(b"MAX") {
@@ -628,9 +664,11 @@ impl P<'_> {
                 if vals.is_empty() {
                     return self.err("empty namespace extension values");
                 }
+                self.item()?;
                 extensions.push((name, vals));
             }
             self.close()?;
+            self.item()?;
             v.push(NamespaceDesc {
                 prefix,
                 delimiter,
@@ -657,6 +695,7 @@ impl P<'_> {
         loop {
             match self.peek() {
                 Some(b'0'..=b'9') => {
+                    self.item()?;
                     t.ids.push(self.nz_number()?);
                     if self.peek() == Some(b' ') {
                         self.pos += 1;
@@ -667,6 +706,7 @@ impl P<'_> {
                 }
                 Some(b'(') => {
                     while self.peek() == Some(b'(') {
+                        self.item()?;
                         t.children.push(self.thread_list()?);
                     }
                     break;
@@ -689,6 +729,7 @@ impl P<'_> {
         self.open()?;
         let mut v = Vec::with_capacity(4);
         loop {
+            self.item()?;
             v.push(self.fetch_item()?);
             if self.eat(b')') {
                 return Ok(v);
@@ -861,6 +902,7 @@ impl P<'_> {
         let v = dst.insert(Vec::new());
         loop {
             self.open()?;
+            self.item()?;
             let a = push_blank(v, Address::default());
             self.nstring_into(&mut a.name)?;
             self.sp()?;
@@ -914,6 +956,7 @@ impl P<'_> {
                 return self.err("not a multipart");
             };
             while self.peek() == Some(b'(') {
+                self.item()?;
                 self.body_into(ext, push_blank(parts, blank_part()))?;
             }
             self.sp()?;
@@ -962,6 +1005,9 @@ impl P<'_> {
         } else {
             self.number()?
         };
+        // Read by content: literals this short are never streamed
+        // (`Limits::ALWAYS_BUFFERED`, which the longest name here fits).
+        const _: () = assert!(b"MESSAGE".len() as u64 <= crate::Limits::ALWAYS_BUFFERED);
         let mt = &fields.media_type.data;
         let st = &fields.subtype.data;
         if mt.eq_ignore_ascii_case(b"TEXT") {
@@ -1010,6 +1056,7 @@ impl P<'_> {
         // The capacity a first push would give, without its slow path.
         let v = dst.insert(Vec::with_capacity(4));
         loop {
+            self.item()?;
             let (k, val) = push_blank(v, (Str::default(), Str::default()));
             self.string_into(k)?;
             self.sp()?;
@@ -1055,6 +1102,7 @@ impl P<'_> {
                 });
                 self.nstring_into(&mut lo.location)?;
                 while self.eat(b' ') {
+                    self.item()?;
                     lo.extensions.push(self.body_extension()?);
                 }
             }
@@ -1104,4 +1152,16 @@ fn blank_disposition() -> DispositionExt {
         disposition: None,
         tail: None,
     }
+}
+
+/// Whether `text`, written after a status keyword or `+` with no response
+/// code, would read back as starting with one (see `P::resp_text`): the
+/// encoder refuses to write it so.
+pub(crate) fn text_opens_code(text: &[u8], o: &Options) -> bool {
+    if text.first() != Some(&b'[') {
+        return false;
+    }
+    let b = Bytes::copy_from_slice(text);
+    let mut p = P::new(&b, &[], o);
+    !matches!(p.bracket_code(), Ok(None))
 }
