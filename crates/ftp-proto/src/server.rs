@@ -373,6 +373,17 @@ enum Pending {
     Tls,
 }
 
+/// One line of input as the session reads it.
+#[derive(Debug, Clone)]
+enum Input {
+    /// A command line (without its CRLF, Telnet and CR padding removed).
+    Line(Bytes),
+    /// A line refused before parsing (too long, a bare CR or LF): the text of its 500.
+    Refused(&'static [u8]),
+}
+
+const BARE_LINE_END: &[u8] = b"Syntax error: lines must end with CRLF";
+
 #[derive(Debug, Clone, Copy)]
 struct Active {
     id: TransferId,
@@ -389,7 +400,8 @@ pub struct ServerSession {
     peer: SocketAddr,
     recv: BytesMut,
     framer: LineFramer,
-    deferred: VecDeque<Bytes>,
+    /// Input read during a transfer, acted on after it.
+    deferred: VecDeque<Input>,
     tx: TransmitQueue,
     events: VecDeque<ServerEvent>,
     login: Login,
@@ -1162,27 +1174,26 @@ impl ServerSession {
         }
         loop {
             let line = if self.transfer.is_some() {
-                // During a transfer only ABOR and STAT are acted on; the rest waits.
+                // During a transfer only ABOR and STAT are acted on; the rest
+                // waits, a line the framer refused too (its 500 answers it
+                // in its turn, RFC 959 5.4: replies come in command order).
                 match self.next_line() {
-                    Some(l) => {
-                        let cmd = Command::parse(&l);
-                        if matches!(cmd, Ok(Command::Abor | Command::Stat(None))) {
-                            l
-                        } else {
-                            if self.deferred.len() >= 64 {
-                                self.reply(421, b"Too many commands during a transfer");
-                                self.close_fatal(Error::new(
-                                    ErrorKind::Limit,
-                                    "command flood during transfer",
-                                ));
-                                return Err(self
-                                    .fatal
-                                    .take()
-                                    .unwrap_or_else(|| Error::new(ErrorKind::Closed, "closed")));
-                            }
-                            self.deferred.push_back(l);
-                            continue;
+                    Some(Input::Line(l))
+                        if matches!(Command::parse(&l), Ok(Command::Abor | Command::Stat(None))) =>
+                    {
+                        Input::Line(l)
+                    }
+                    Some(input) => {
+                        if self.deferred.len() >= 64 {
+                            self.reply(421, b"Too many commands during a transfer");
+                            self.close_fatal(Error::new(ErrorKind::Limit, "command flood during transfer"));
+                            return Err(self
+                                .fatal
+                                .take()
+                                .unwrap_or_else(|| Error::new(ErrorKind::Closed, "closed")));
                         }
+                        self.deferred.push_back(input);
+                        continue;
                     }
                     None => return Ok(None),
                 }
@@ -1198,7 +1209,17 @@ impl ServerSession {
                 }
             };
             self.input_seen = true;
-            self.handle_line(&line);
+            match line {
+                Input::Line(l) => self.handle_line(&l),
+                Input::Refused(text) => {
+                    // A line refused is a command all the same: RNFR must be
+                    // followed directly by RNTO (RFC 959 4.1.3), REST by the
+                    // transfer it restarts (RFC 3659 5.3).
+                    self.rnfr = None;
+                    self.rest = None;
+                    self.reply(500, text);
+                }
+            }
             if let Some(ev) = self.events.pop_front() {
                 return Ok(Some(ev));
             }
@@ -1211,30 +1232,29 @@ impl ServerSession {
         }
     }
 
-    fn next_line(&mut self) -> Option<Bytes> {
-        loop {
-            match self.framer.next_line(&mut self.recv)? {
-                Ok(l) => {
-                    let l = if self.config.strip_telnet {
-                        strip_telnet(l, self.tx.buf_mut())
-                    } else {
-                        l
-                    };
-                    // RFC 2640 3.1: a CR in a pathname comes as CR NUL, and
-                    // the NUL is stripped; any other CR is a bare CR, and
-                    // the line is refused as the framer refuses one.
-                    if memchr::memchr(b'\r', &l).is_none() {
-                        return Some(l);
-                    }
-                    match crate::command::unpad_cr(&l) {
-                        Some(u) => return Some(Bytes::from(u.into_owned())),
-                        None => self.reply(500, b"Syntax error: lines must end with CRLF"),
-                    }
-                }
-                Err(LineError::TooLong { .. }) => self.reply(500, b"Command line too long"),
-                Err(_) => self.reply(500, b"Syntax error: lines must end with CRLF"),
-            }
+    /// The next command line, or a line the framer (or the CR rule) refused,
+    /// with the text of its 500.
+    fn next_line(&mut self) -> Option<Input> {
+        let l = match self.framer.next_line(&mut self.recv)? {
+            Ok(l) => l,
+            Err(LineError::TooLong { .. }) => return Some(Input::Refused(b"Command line too long")),
+            Err(_) => return Some(Input::Refused(BARE_LINE_END)),
+        };
+        let l = if self.config.strip_telnet {
+            strip_telnet(l, self.tx.buf_mut())
+        } else {
+            l
+        };
+        // RFC 2640 3.1: a CR in a pathname comes as CR NUL, and the NUL is
+        // stripped; any other CR is a bare CR, and the line is refused as
+        // the framer refuses one.
+        if memchr::memchr(b'\r', &l).is_none() {
+            return Some(Input::Line(l));
         }
+        Some(match crate::command::unpad_cr(&l) {
+            Some(u) => Input::Line(Bytes::from(u.into_owned())),
+            None => Input::Refused(BARE_LINE_END),
+        })
     }
 
     fn logged_in(&self) -> bool {

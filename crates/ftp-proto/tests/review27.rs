@@ -1,0 +1,58 @@
+//! Review (session 27, helper 3): an adversarial pass over the sessions.
+//! Each test failed on the code before its fix; the rule it checks is quoted
+//! above it.
+
+mod common;
+
+use common::{logged_in_server, sent, server_event};
+use ftp_proto::ServerEvent;
+use ftp_proto::server::{Outcome, Request};
+use std::time::Instant;
+
+// RFC 959 4.1.3 (RNFR): "This command must be immediately followed by a
+// 'rename to' command", and RFC 3659 5.3: REST is followed by the transfer
+// it restarts. A line the server refused at the framing stage (too long, or
+// a bare CR) is a command answered with 500 all the same, as a line that
+// failed to parse is (review19): the RNTO after it gets 503, the RETR
+// after it starts at 0.
+#[test]
+fn a_line_refused_by_the_framer_breaks_rnfr_and_rest_sequences() {
+    let now = Instant::now();
+    let long = [&b"NOOP "[..], &[b'x'; 5000], b"\r\n"].concat();
+    for between in [&long[..], b"NOOP a\rb\r\n"] {
+        let mut s = logged_in_server(now);
+        assert!(matches!(
+            server_event(&mut s, b"RNFR a\r\n"),
+            Some(ServerEvent::Request(Request::RenameFrom(_)))
+        ));
+        s.complete(Outcome::Ok).unwrap();
+        s.handle_input(between);
+        assert_eq!(server_event(&mut s, b"RNTO b\r\n"), None);
+        let out = sent(&mut s);
+        assert!(out.ends_with("503 RNFR required first\r\n"), "{out}");
+
+        assert_eq!(server_event(&mut s, b"REST 100\r\n"), None);
+        s.handle_input(between);
+        assert_eq!(server_event(&mut s, b"EPRT |1|192.0.2.10|40001|\r\n"), None);
+        let Some(ServerEvent::OpenDataChannel { transfer, .. }) = server_event(&mut s, b"RETR f\r\n") else {
+            panic!("no transfer")
+        };
+        assert_eq!(transfer.offset, 0, "REST survived a line between it and RETR");
+        // During a transfer such a line waits its turn like any command:
+        // its 500 must not come before the transfer's final reply, which
+        // the client would take it for (RFC 959 5.4: replies in order).
+        s.data_connected(transfer.id).unwrap();
+        sent(&mut s);
+        s.handle_input(b"NOOP\r\n");
+        s.handle_input(between);
+        assert_eq!(s.poll_event().unwrap(), None);
+        assert_eq!(sent(&mut s), "");
+        s.data_finished(transfer.id, 1).unwrap();
+        assert_eq!(s.poll_event().unwrap(), None);
+        let out = sent(&mut s);
+        assert!(
+            out.starts_with("226 Transfer complete (1 bytes)\r\n200 NOOP ok\r\n500 "),
+            "{out}"
+        );
+    }
+}
