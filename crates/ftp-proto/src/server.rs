@@ -318,7 +318,9 @@ pub enum ServerEvent {
     /// A file-system question: answer with [`ServerSession::complete`].
     Request(Request),
     /// PASV/EPSV: open a listener, then call [`ServerSession::passive_ready`]
-    /// (or [`ServerSession::passive_failed`]).
+    /// (or [`ServerSession::passive_failed`]). For EPSV, on the local address
+    /// of the control connection: its network protocol is the data
+    /// connection's (RFC 2428 3; an EPSV naming the other one got 522).
     PassiveListen {
         /// True for EPSV.
         extended: bool,
@@ -1592,8 +1594,19 @@ impl ServerSession {
                     self.epsv_all = true;
                     self.reply(200, b"EPSV ALL ok");
                 }
-                EpsvArg::Protocol(p) if p != 1 && p != 2 => {
-                    self.reply(522, b"Network protocol not supported, use (1,2)");
+                // RFC 2428 3: the data connection of an EPSV uses "the same
+                // network protocol used by the control connection" and its
+                // address, so only that protocol can be honoured; any other
+                // "MUST" get 522, naming the one supported (section 2).
+                EpsvArg::Protocol(p) if p != self.control_protocol() => {
+                    self.reply(
+                        522,
+                        if self.control_protocol() == 1 {
+                            b"Network protocol not supported, use (1)"
+                        } else {
+                            b"Network protocol not supported, use (2)"
+                        },
+                    );
                 }
                 _ => {
                     self.pending = Pending::Passive(true);
@@ -1617,6 +1630,17 @@ impl ServerSession {
             Command::Mlsd(p) => self.transfer_cmd(TransferKind::MachineList, p, None),
             // Aliases were mapped by canonical(); anything new is not implemented.
             _ => self.reply(502, b"Command not implemented"),
+        }
+    }
+
+    /// The RFC 2428 network protocol number of the control connection: 1
+    /// for IPv4 (an IPv4-mapped IPv6 peer included: the wire is IPv4), 2
+    /// for IPv6.
+    fn control_protocol(&self) -> u16 {
+        match self.peer.ip() {
+            IpAddr::V4(_) => 1,
+            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => 1,
+            IpAddr::V6(_) => 2,
         }
     }
 

@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{logged_in_server, sent, server_event};
-use ftp_proto::ServerEvent;
+use common::{logged_in_server, sent, server_config, server_event};
 use ftp_proto::server::{Outcome, Request};
+use ftp_proto::{ServerEvent, ServerSession};
 use std::time::Instant;
 
 // RFC 959 4.1.3 (RNFR): "This command must be immediately followed by a
@@ -53,6 +53,43 @@ fn a_line_refused_by_the_framer_breaks_rnfr_and_rest_sequences() {
         assert!(
             out.starts_with("226 Transfer complete (1 bytes)\r\n200 NOOP ok\r\n500 "),
             "{out}"
+        );
+    }
+}
+
+// RFC 2428 3: "The network protocol used by the data connection will be the
+// same network protocol used by the control connection. In addition, the
+// network address used to establish the data connection will be the same
+// network address used for the control connection." and "EPSV<space><net-prt>
+// ... If the requested protocol is supported by the server, it SHOULD use
+// the protocol. If not, the server MUST return the 522 error messages". The
+// 229 reply can name no other address than the control connection's, so an
+// EPSV asking for the other protocol cannot be honoured: 522, not a listener.
+#[test]
+fn epsv_for_the_other_network_protocol_gets_522() {
+    let now = Instant::now();
+    for (peer, other, same, use_) in [
+        ("192.0.2.10:40000", b"EPSV 2\r\n", b"EPSV 1\r\n", "(1)"),
+        ("[2001:db8::10]:40000", b"EPSV 1\r\n", b"EPSV 2\r\n", "(2)"),
+        ("[::ffff:192.0.2.10]:40000", b"EPSV 2\r\n", b"EPSV 1\r\n", "(1)"),
+    ] {
+        let mut s = ServerSession::new(server_config(), peer.parse().unwrap(), now);
+        s.handle_input(b"USER anonymous\r\nPASS a@b\r\n");
+        let Some(ServerEvent::Login { .. }) = s.poll_event().unwrap() else {
+            panic!()
+        };
+        s.login_accept().unwrap();
+        sent(&mut s);
+        assert_eq!(server_event(&mut s, other), None, "{peer}");
+        assert_eq!(
+            sent(&mut s),
+            format!("522 Network protocol not supported, use {use_}\r\n"),
+            "{peer}"
+        );
+        assert_eq!(
+            server_event(&mut s, same),
+            Some(ServerEvent::PassiveListen { extended: true }),
+            "{peer}"
         );
     }
 }
