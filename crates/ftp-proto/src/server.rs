@@ -313,7 +313,10 @@ pub enum ServerEvent {
         account: Bytes,
     },
     /// AUTH TLS was accepted (234 queued): after writing it, run the TLS
-    /// handshake, then call [`ServerSession::tls_established`].
+    /// handshake, then call [`ServerSession::tls_established`]. As after
+    /// REIN, the user and every transfer parameter are back to their
+    /// defaults (RFC 4217 4), the virtual host aside: drop any passive
+    /// listener.
     StartTls,
     /// A file-system question: answer with [`ServerSession::complete`].
     Request(Request),
@@ -1456,15 +1459,8 @@ impl ServerSession {
                 // set under TLS, where REIN is refused, so they are at their
                 // defaults here. The failed-login count stays: a REIN must
                 // not buy a password guesser fresh attempts.
-                self.login = Login::AwaitUser;
-                self.anonymous = false;
-                self.cwd = b"/".to_vec();
-                self.data_mode = None;
-                self.epsv_all = false;
-                self.ascii = true;
-                self.mlst_facts = MlsxFacts::default();
+                self.reset_parameters();
                 self.host = None;
-                self.unique_name = None;
                 self.events.push_back(ServerEvent::Reinitialized);
                 self.reply(220, b"Service ready for new user");
             }
@@ -1685,6 +1681,12 @@ impl ServerSession {
             self.reply(503, b"AUTH must come before login");
         } else {
             self.reply(234, b"AUTH TLS successful");
+            // RFC 4217 4: after AUTH "all other transfer parameters ... must
+            // be reset, almost as if a REIN command was issued": the user,
+            // data port, TYPE and working directory set in the clear do not
+            // carry over. The virtual host stays (RFC 7151 4: HOST "SHOULD
+            // precede the security handshake", to pick the certificate).
+            self.reset_parameters();
             // RFC 4217 / CVE-2011-0411: nothing sent in plaintext after AUTH is used.
             self.recv.clear();
             self.deferred.clear();
@@ -1693,6 +1695,21 @@ impl ServerSession {
             self.pending = Pending::Tls;
             self.events.push_back(ServerEvent::StartTls);
         }
+    }
+
+    /// Logs the user out and puts every transfer parameter back to its
+    /// default (RFC 959 4.1.1 REIN; RFC 4217 4 after AUTH): TYPE A, no data
+    /// port or EPSV ALL, the working directory `/`, the default OPTS MLST
+    /// facts. RNFR and REST were dropped when the command came.
+    fn reset_parameters(&mut self) {
+        self.login = Login::AwaitUser;
+        self.anonymous = false;
+        self.cwd = b"/".to_vec();
+        self.data_mode = None;
+        self.epsv_all = false;
+        self.ascii = true;
+        self.mlst_facts = MlsxFacts::default();
+        self.unique_name = None;
     }
 
     fn cmd_feat(&mut self) {

@@ -93,3 +93,54 @@ fn epsv_for_the_other_network_protocol_gets_522() {
         );
     }
 }
+
+// RFC 4217 4: "all other transfer parameters (other than the AUTH
+// parameter) must be reset, almost as if a REIN command was issued. Reset
+// transfer parameters after the AUTH command, including (but are not
+// limited to): user identity, default data ports, TYPE, STRU, MODE, and
+// current working directory." AUTH is taken whenever no user is logged in,
+// also after a login that a new USER ended (RFC 959 4.1.1 lets USER change
+// the user at any time); what was set in the clear before it stayed in
+// force over TLS.
+#[test]
+fn auth_tls_resets_the_transfer_parameters() {
+    let now = Instant::now();
+    let mut s = logged_in_server(now);
+    s.handle_input(b"TYPE I\r\nEPSV ALL\r\nOPTS MLST size;\r\nEPRT |1|192.0.2.10|40001|\r\n");
+    assert_eq!(s.poll_event().unwrap(), None);
+    s.handle_input(b"CWD /pub\r\n");
+    assert!(matches!(s.poll_event().unwrap(), Some(ServerEvent::Request(_))));
+    s.complete(Outcome::Ok).unwrap();
+    s.handle_input(b"USER alice\r\nAUTH TLS\r\n");
+    assert_eq!(s.poll_event().unwrap(), Some(ServerEvent::StartTls));
+    s.tls_established().unwrap();
+    sent(&mut s);
+    s.handle_input(b"FEAT\r\n");
+    assert_eq!(s.poll_event().unwrap(), None);
+    let feat = sent(&mut s);
+    assert!(
+        feat.contains(" MLST type*;size*;modify*;perm*;unique*;UNIX.mode;\r\n"),
+        "{feat}"
+    );
+    s.handle_input(b"USER anonymous\r\nPASS a@b\r\n");
+    let Some(ServerEvent::Login { .. }) = s.poll_event().unwrap() else {
+        panic!()
+    };
+    s.login_accept().unwrap();
+    sent(&mut s);
+    // No data port left from before: the transfer needs a new one.
+    s.handle_input(b"RETR f\r\n");
+    assert_eq!(s.poll_event().unwrap(), None);
+    assert_eq!(sent(&mut s), "425 Use PORT, PASV, EPRT or EPSV first\r\n");
+    // EPSV ALL is gone, TYPE is back to A.
+    assert_eq!(
+        server_event(&mut s, b"PASV\r\n"),
+        Some(ServerEvent::PassiveListen { extended: false })
+    );
+    s.passive_failed().unwrap();
+    sent(&mut s);
+    let Some(ServerEvent::Request(Request::Size { ascii, .. })) = server_event(&mut s, b"SIZE f\r\n") else {
+        panic!()
+    };
+    assert!(ascii, "TYPE I set in the clear is still in force");
+}
