@@ -26,7 +26,9 @@ pub struct Limits {
     pub failed_login_limit: u32,
     /// Most unread input the server holds while nothing consumes it: while
     /// the application owes a decision (a login, a file-system request, a
-    /// passive listener) or the failed-login delay runs. Past it the server
+    /// passive listener) or the failed-login delay runs, and the commands
+    /// kept during a transfer to be acted on after it (at most 64 of
+    /// them, RFC 959 4.1.3 acts on ABOR and STAT at once). Past it the server
     /// answers 421 and closes, so a client cannot make it hold unbounded
     /// memory. Never less than [`Limits::line`] in effect.
     pub buffered_input: usize,

@@ -387,6 +387,16 @@ enum Input {
     Refused(&'static [u8]),
 }
 
+impl Input {
+    /// The bytes it holds.
+    fn len(&self) -> usize {
+        match self {
+            Input::Line(l) => l.len(),
+            Input::Refused(_) => 0,
+        }
+    }
+}
+
 const BARE_LINE_END: &[u8] = b"Syntax error: lines must end with CRLF";
 
 #[derive(Debug, Clone, Copy)]
@@ -1189,7 +1199,10 @@ impl ServerSession {
                         Input::Line(l)
                     }
                     Some(input) => {
-                        if self.deferred.len() >= 64 {
+                        // What waits is bounded as input waiting for a
+                        // decision is (Limits::buffered_input), and in count.
+                        let held: usize = self.deferred.iter().chain([&input]).map(Input::len).sum();
+                        if self.deferred.len() >= 64 || held > self.input_limit() {
                             self.reply(421, b"Too many commands during a transfer");
                             self.close_fatal(Error::new(ErrorKind::Limit, "command flood during transfer"));
                             return Err(self
@@ -1922,12 +1935,16 @@ impl ServerSession {
             return;
         }
         self.recv.extend_from_slice(data);
-        let limit = self.config.limits.buffered_input.max(self.config.limits.line);
         let waiting = self.pending != Pending::None || self.delay_until.is_some();
-        if waiting && self.recv.len() > limit {
+        if waiting && self.recv.len() > self.input_limit() {
             self.reply(421, b"Too much pipelined input, closing control connection");
             self.close_fatal(Error::new(ErrorKind::Limit, "too much pipelined input"));
         }
+    }
+
+    /// Most input held unread ([`Limits::buffered_input`], never less than a line).
+    fn input_limit(&self) -> usize {
+        self.config.limits.buffered_input.max(self.config.limits.line)
     }
 
     /// Inherent form of [`proto_core::Session::poll_timeout`].

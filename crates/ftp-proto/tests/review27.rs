@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::{logged_in_server, sent, server_config, server_event};
+use common::{logged_in_server, logged_in_server_with, sent, server_config, server_event};
 use ftp_proto::server::{Outcome, Request};
-use ftp_proto::{ServerEvent, ServerSession};
-use std::time::Instant;
+use ftp_proto::{ErrorKind, Limits, ServerConfig, ServerEvent, ServerSession};
+use std::time::{Duration, Instant};
 
 // RFC 959 4.1.3 (RNFR): "This command must be immediately followed by a
 // 'rename to' command", and RFC 3659 5.3: REST is followed by the transfer
@@ -143,4 +143,47 @@ fn auth_tls_resets_the_transfer_parameters() {
         panic!()
     };
     assert!(ascii, "TYPE I set in the clear is still in force");
+}
+
+// RFC 959 4.1.3 (ABOR, STAT) and 5.4: during a transfer the server reads
+// the commands that follow and keeps them for later. Limits::buffered_input
+// says how much unread input the server holds "while nothing consumes it";
+// the commands kept during a transfer were bounded only by their count (64
+// lines of up to Limits::line bytes each), so a client could make the server
+// hold 64 times the line limit whatever buffered_input said.
+#[test]
+fn commands_kept_during_a_transfer_are_bounded_by_buffered_input() {
+    let now = Instant::now();
+    let config = ServerConfig {
+        limits: Limits {
+            buffered_input: 8192,
+            failed_login_delay: Duration::ZERO,
+            ..Limits::default()
+        },
+        ..server_config()
+    };
+    let mut s = logged_in_server_with(config, now);
+    s.handle_input(b"EPRT |1|192.0.2.10|40001|\r\nRETR f\r\n");
+    let Some(ServerEvent::OpenDataChannel { transfer, .. }) = s.poll_event().unwrap() else {
+        panic!()
+    };
+    s.data_connected(transfer.id).unwrap();
+    sent(&mut s);
+    let line = [&b"SITE "[..], &[b'x'; 3000], b"\r\n"].concat();
+    let mut closed = None;
+    for i in 0..20 {
+        s.handle_input(&line);
+        match s.poll_event() {
+            Ok(None) => {}
+            Err(e) => {
+                closed = Some((i, e.kind));
+                break;
+            }
+            Ok(Some(ev)) => panic!("{ev:?}"),
+        }
+    }
+    let (i, kind) = closed.expect("20 lines of 3000 bytes kept with buffered_input 8192");
+    assert!(i <= 3, "closed only after {i} lines");
+    assert_eq!(kind, ErrorKind::Limit);
+    assert!(sent(&mut s).ends_with("421 Too many commands during a transfer\r\n"));
 }
