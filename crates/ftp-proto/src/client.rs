@@ -25,8 +25,8 @@ use crate::command::{Command, EpsvArg, Password, ProtLevel, TransferType};
 use crate::error::{Error, ErrorKind, UsageError};
 use crate::limits::Limits;
 use crate::reply::{
-    Features, OwnedReply, Reply, ReplyConfig, code_of, parse_257_path, parse_epsv, parse_mdtm, parse_pasv,
-    parse_size,
+    Features, OwnedReply, Reply, ReplyConfig, ReplyScan, code_of, parse_257_path, parse_epsv, parse_mdtm,
+    parse_pasv, parse_size,
 };
 use crate::server::TransferId;
 use crate::time::Timestamp;
@@ -317,6 +317,9 @@ pub struct ClientSession {
     reply_config: ReplyConfig,
     peer: SocketAddr,
     recv: BytesMut,
+    /// How far the reply at the front of `recv` was scanned (reset
+    /// whenever bytes leave its front).
+    scan: ReplyScan,
     /// The Telnet layer of `recv`, which a read may split.
     telnet: crate::telnet::Unescape,
     tx: TransmitQueue,
@@ -359,6 +362,9 @@ struct Cut {
     /// Inside a line whose start was dropped: `Some(true)` when that line is
     /// the end of the reply (its first bytes were kept in `head`).
     in_line: Option<bool>,
+    /// Bytes at the front of `recv` known to hold no LF: a line that
+    /// arrives in pieces is searched once.
+    seen: usize,
 }
 
 impl ClientSession {
@@ -375,6 +381,7 @@ impl ClientSession {
             config,
             peer,
             recv: BytesMut::new(),
+            scan: ReplyScan::default(),
             telnet: crate::telnet::Unescape::default(),
             tx: TransmitQueue::default(),
             events: VecDeque::new(),
@@ -898,6 +905,7 @@ impl ClientSession {
         }
         self.tls = true;
         self.recv.clear();
+        self.scan = ReplyScan::default();
         self.telnet = crate::telnet::Unescape::default();
         // The FEAT reply came over the unprotected connection, where it may
         // have been rewritten, and AUTH resets the server's state (RFC 4217
@@ -977,7 +985,7 @@ impl ClientSession {
                     None => return Ok(None),
                 }
             }
-            let parsed = match Reply::parse(&self.recv, &self.reply_config) {
+            let parsed = match Reply::parse_from(&self.recv, &self.reply_config, &mut self.scan) {
                 Ok(Some((r, n))) => Ok(Some((r.to_owned_reply(), n))),
                 Ok(None) => Ok(None),
                 Err(e) => Err(e),
@@ -985,6 +993,7 @@ impl ClientSession {
             match parsed {
                 Ok(Some((reply, n))) => {
                     self.recv.advance(n);
+                    self.scan = ReplyScan::default();
                     self.reply_seen = true;
                     self.on_reply(reply);
                 }
@@ -992,6 +1001,7 @@ impl ClientSession {
                 Ok(None) => return Ok(None),
                 Err(crate::ReplyError::TooLong { limit }) if self.start_cut(limit) => {}
                 Err(e) => {
+                    self.scan = ReplyScan::default();
                     let bytes = self.recv.split().freeze();
                     let err = Error::with_bytes(
                         match e {
@@ -1026,10 +1036,12 @@ impl ClientSession {
             return false;
         }
         let head = self.recv.split_to(end);
+        self.scan = ReplyScan::default();
         self.cut = Some(Cut {
             code,
             head,
             in_line: None,
+            seen: 0,
         });
         true
     }
@@ -1055,8 +1067,10 @@ impl ClientSession {
                 }
                 continue;
             }
-            match memchr::memchr(b'\n', &self.recv) {
+            let from = cut.seen.min(self.recv.len());
+            match memchr::memchr(b'\n', &self.recv[from..]).map(|i| from + i) {
                 Some(i) => {
+                    cut.seen = 0;
                     let line = &self.recv[..i];
                     let line = line.strip_suffix(b"\r").unwrap_or(line);
                     let is_end = code_of(line) == Some(cut.code) && matches!(line.get(3), None | Some(b' '));
@@ -1074,7 +1088,10 @@ impl ClientSession {
                     }
                     self.recv.advance(i + 1);
                 }
-                None if self.recv.len() < max => return None,
+                None if self.recv.len() < max => {
+                    cut.seen = self.recv.len();
+                    return None;
+                }
                 None => {
                     // A line longer than the limit: judged by its start.
                     let is_end = code_of(&self.recv) == Some(cut.code) && self.recv[3] == b' ';
@@ -1082,6 +1099,7 @@ impl ClientSession {
                         cut.head.extend_from_slice(&self.recv[..4]);
                     }
                     cut.in_line = Some(is_end);
+                    cut.seen = 0;
                     self.recv.clear();
                 }
             }
@@ -1196,6 +1214,7 @@ impl ClientSession {
                 200..=299 => {
                     // Nothing the server sent in plaintext after 234 may be used.
                     self.recv.clear();
+                    self.scan = ReplyScan::default();
                     self.stage = Stage::TlsHandshake;
                     self.events.push_back(ClientEvent::StartTls);
                 }

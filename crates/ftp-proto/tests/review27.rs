@@ -6,7 +6,8 @@ mod common;
 
 use common::{logged_in_server, logged_in_server_with, sent, server_config, server_event};
 use ftp_proto::server::{Outcome, Request};
-use ftp_proto::{ErrorKind, Limits, ServerConfig, ServerEvent, ServerSession};
+use ftp_proto::{ClientConfig, ClientEvent, ErrorKind, Limits, ServerConfig, ServerEvent, ServerSession};
+use proto_core::drain_transmit;
 use std::time::{Duration, Instant};
 
 // RFC 959 4.1.3 (RNFR): "This command must be immediately followed by a
@@ -186,4 +187,73 @@ fn commands_kept_during_a_transfer_are_bounded_by_buffered_input() {
     assert!(i <= 3, "closed only after {i} lines");
     assert_eq!(kind, ErrorKind::Limit);
     assert!(sent(&mut s).ends_with("421 Too many commands during a transfer\r\n"));
+}
+
+/// Feeds `reply` to a logged-in client waiting for a NOOP's answer, in
+/// pieces of `piece` bytes, polling after each; the events and the time taken.
+fn feed_in_pieces(reply_limit: usize, reply: &[u8], piece: usize) -> (Vec<ClientEvent>, Duration) {
+    let now = Instant::now();
+    let config = ClientConfig {
+        limits: Limits {
+            reply: reply_limit,
+            ..Limits::default()
+        },
+        ..common::alice(None)
+    };
+    let mut c = common::logged_in_client_with(config, now);
+    c.noop().unwrap();
+    drain_transmit(&mut c);
+    let started = Instant::now();
+    let mut events = Vec::new();
+    for p in reply.chunks(piece) {
+        c.handle_input(p);
+        events.extend(common::client_events(&mut c));
+    }
+    (events, started.elapsed())
+}
+
+// RFC 959 4.2 frames a multi-line reply by its last line, and RFC 1123
+// 4.1.2.11 has a user-FTP take long ones (dropping the lines past its
+// limit). The client looked for the end of the reply from its first byte
+// again on every read, and for the end of a line from its first byte: a
+// reply of many short lines, or a long line, arriving in small pieces cost
+// time quadratic in its length (a hostile server sends a 1 MiB reply a few
+// bytes per segment, or an endless one that the client cuts). Each piece
+// must cost time in proportion to itself.
+#[test]
+fn a_long_multiline_reply_in_small_pieces_takes_linear_time() {
+    let limit = Duration::from_secs(5);
+    // Many short lines.
+    let mut reply = b"200-start\r\n".to_vec();
+    while reply.len() < 1 << 19 {
+        reply.extend_from_slice(b"x\r\n");
+    }
+    reply.extend_from_slice(b"200 end\r\n");
+    let (events, took) = feed_in_pieces(1 << 20, &reply, 128);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(
+        took < limit,
+        "{took:?} for 512 KiB of short lines in 128-byte pieces"
+    );
+    // One long line.
+    let reply = [&b"200-start\r\n"[..], &[b'x'; 1000 * 1024], b"\r\n200 end\r\n"].concat();
+    let (events, took) = feed_in_pieces(1 << 20, &reply, 32);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(took < limit, "{took:?} for a 1000 KiB line in 32-byte pieces");
+    // Lines just under the limit in a reply the client cuts.
+    let mut reply = b"200-start\r\n".to_vec();
+    for _ in 0..16 {
+        reply.extend_from_slice(&[b'x'; 120 * 1024]);
+        reply.extend_from_slice(b"\r\n");
+    }
+    reply.extend_from_slice(b"200 end\r\n");
+    let (events, took) = feed_in_pieces(128 * 1024, &reply, 8);
+    let [ClientEvent::Done { reply, .. }] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(reply.text(), b"start");
+    assert!(
+        took < limit,
+        "{took:?} for a cut reply of 120 KiB lines in 8-byte pieces"
+    );
 }
