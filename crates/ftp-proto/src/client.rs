@@ -26,7 +26,7 @@ use crate::error::{Error, ErrorKind, UsageError};
 use crate::limits::Limits;
 use crate::reply::{
     Features, OwnedReply, Reply, ReplyConfig, ReplyScan, code_of, parse_257_path, parse_epsv, parse_mdtm,
-    parse_pasv, parse_size,
+    parse_pasv, parse_size, unpad_pathname,
 };
 use crate::server::TransferId;
 use crate::time::Timestamp;
@@ -204,7 +204,10 @@ pub enum ClientEvent {
     Size(u64),
     /// MDTM result.
     Modified(Timestamp),
-    /// MLST result: the entry line (parse it with [`crate::list::parse_mlsx`]).
+    /// MLST result: the entry line (parse it with [`crate::list::parse_mlsx`]),
+    /// a CR of its pathname unpadded (the server sends it as CR NUL: RFC
+    /// 3659 2.2, RFC 2640 3.1). An entry with a CR or NUL that is not such
+    /// a pair fails the operation.
     MlstEntry(Vec<u8>),
     /// A simple operation failed.
     Failed {
@@ -1360,12 +1363,16 @@ impl ClientSession {
                 None => ClientEvent::Failed { op, reply: r },
             },
             Op::Mlst => {
-                // RFC 3659 7.2: the entry is the inner line that starts with a space.
+                // RFC 3659 7.2: the entry is the inner line that starts
+                // with a space; a CR in its pathname comes as CR NUL
+                // (RFC 3659 2.2 requires RFC 2640, whose 3.1 strips the NUL).
                 let entry = r
                     .as_reply()
                     .lines()
                     .skip(1)
-                    .find_map(|l| l.strip_prefix(b" ").map(<[u8]>::to_vec));
+                    .find_map(|l| l.strip_prefix(b" "))
+                    .and_then(unpad_pathname)
+                    .map(std::borrow::Cow::into_owned);
                 match entry {
                     Some(e) => ClientEvent::MlstEntry(e),
                     None => ClientEvent::Failed { op, reply: r },

@@ -561,9 +561,14 @@ pub fn parse_257_path(text: &[u8]) -> Option<Vec<u8>> {
     if memchr::memchr2(b'\r', 0, &out).is_none() {
         return Some(out);
     }
-    crate::command::unpad_cr(&out)
-        .filter(|p| memchr::memchr(0, p).is_none())
-        .map(std::borrow::Cow::into_owned)
+    unpad_pathname(&out).map(std::borrow::Cow::into_owned)
+}
+
+/// A pathname as a reply carries it, each CR padded with a NUL (RFC 2640
+/// 3.1: "the <NUL> character MUST be stripped away"), without the NULs;
+/// `None` for a CR or NUL that is not such a pair.
+pub(crate) fn unpad_pathname(p: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+    crate::command::unpad_cr(p).filter(|p| memchr::memchr(0, p).is_none())
 }
 
 /// Writes a path quoted for a 257 reply (quotes doubled, a CR padded with a

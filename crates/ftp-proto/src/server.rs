@@ -241,7 +241,9 @@ pub enum Outcome {
     /// The time for MDTM (valid, year 1000 to 9999: RFC 3659 2.3).
     Time(Timestamp),
     /// Lines for MLST and STAT (for STAT, the last ones after any sent
-    /// with [`ServerSession::complete_part`]).
+    /// with [`ServerSession::complete_part`]). A CR in them (a pathname's)
+    /// goes padded with a NUL (RFC 2640 3.1, which RFC 3659 2.2 requires
+    /// of MLST).
     Lines(Vec<Vec<u8>>),
     /// A reply of the application's choice (SITE): a 2yz, 4yz or 5yz code
     /// (no 3yz, which would ask for a next command the session does not
@@ -497,14 +499,29 @@ pub fn resolve_path(cwd: &[u8], arg: &[u8]) -> Vec<u8> {
 
 /// Writes a path into reply text, a CR padded with a NUL as in a command
 /// (RFC 2640 3.1), so that a path with a CR is answered with it rather than
-/// with the text withheld.
+/// with the text withheld. A CR already padded is left as it is.
 fn write_path_text(path: &[u8], out: &mut BytesMut) {
-    for (i, part) in path.split(|&c| c == b'\r').enumerate() {
-        if i > 0 {
-            out.extend_from_slice(b"\r\0");
+    let mut rest = path;
+    while let Some(i) = memchr::memchr(b'\r', rest) {
+        out.extend_from_slice(&rest[..=i]);
+        if rest.get(i + 1) != Some(&0) {
+            out.extend_from_slice(b"\0");
         }
-        out.extend_from_slice(part);
+        rest = &rest[i + 1..];
     }
+    out.extend_from_slice(rest);
+}
+
+/// A listing line from the application for an MLST or STAT reply, with
+/// the CR of a pathname in it padded (RFC 2640 3.1; RFC 3659 2.2 requires
+/// RFC 2640 of MLST; no other part of such a line holds a CR).
+fn pad_listing_line(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if memchr::memchr(b'\r', line).is_none() {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = BytesMut::with_capacity(line.len() + 4);
+    write_path_text(line, &mut out);
+    std::borrow::Cow::Owned(out.to_vec())
 }
 
 /// Splits the `ls` options that LIST, NLST and STAT may carry before the
@@ -617,7 +634,8 @@ impl ServerSession {
     }
 
     /// Writes inner lines of the open STAT reply, opening it first if need
-    /// be. A line with CR, LF or NUL (other than a CR NUL pair) is withheld,
+    /// be. A CR is padded with a NUL (RFC 2640 3.1); a line with LF or NUL
+    /// (other than a CR's padding) is withheld,
     /// with a line that says so in its place.
     fn stat_inner_lines<L: AsRef<[u8]>>(&mut self, lines: &[L]) {
         let open = std::mem::replace(&mut self.stat_open, true);
@@ -626,9 +644,9 @@ impl ServerSession {
                 write_reply_line(213, b'-', b"Status follows:", buf);
             }
             for l in lines {
-                let l = l.as_ref();
-                if check_reply_line(l).is_ok() {
-                    write_inner_line(l, buf);
+                let l = pad_listing_line(l.as_ref());
+                if check_reply_line(&l).is_ok() {
+                    write_inner_line(&l, buf);
                 } else {
                     write_inner_line(b" (line withheld: it held a line break)", buf);
                 }
@@ -649,7 +667,8 @@ impl ServerSession {
     /// says the listing is incomplete and why (and a 421 still closes the
     /// session).
     ///
-    /// A line with CR, LF or NUL is withheld, a line saying so in its place.
+    /// A CR in a line (a pathname's) goes padded with a NUL (RFC 2640 3.1);
+    /// a line with LF or NUL is withheld, a line saying so in its place.
     ///
     /// # Errors
     ///
@@ -954,12 +973,7 @@ impl ServerSession {
                     write_path_text(path, &mut first);
                     let inner: Vec<Vec<u8>> = lines
                         .iter()
-                        .map(|l| {
-                            let mut v = Vec::with_capacity(l.len() + 1);
-                            v.push(b' ');
-                            v.extend_from_slice(l);
-                            v
-                        })
+                        .map(|l| [&b" "[..], &pad_listing_line(l)].concat())
                         .collect();
                     let mut all: Vec<&[u8]> = vec![&first];
                     all.extend(inner.iter().map(Vec::as_slice));
@@ -967,8 +981,9 @@ impl ServerSession {
                     self.reply_lines(250, &all);
                 }
                 Request::Stat(_) => {
+                    let padded: Vec<_> = lines.iter().map(|l| pad_listing_line(l)).collect();
                     let mut all: Vec<&[u8]> = vec![b"Status follows:"];
-                    all.extend(lines.iter().map(Vec::as_slice));
+                    all.extend(padded.iter().map(|l| &l[..]));
                     all.push(b"End of status");
                     self.reply_lines(213, &all);
                 }

@@ -257,3 +257,67 @@ fn a_long_multiline_reply_in_small_pieces_takes_linear_time() {
         "{took:?} for a cut reply of 120 KiB lines in 8-byte pieces"
     );
 }
+
+// RFC 3659 2.2: "All implementations supporting MLST MUST support [RFC
+// 2640]", whose 3.1 says of a pathname with a CR on the control
+// connection: it "MUST be padded with a <NUL> character prior to sending"
+// and "On receipt of a pathname containing a <CR><NUL> sequence the <NUL>
+// character MUST be stripped away". The client handed the MLST entry over
+// with the NUL still in it, a name no later command could send (LF and NUL
+// are refused in arguments), and the server withheld an MLST or STAT reply
+// whose entry named a file with a CR instead of padding it.
+#[test]
+fn mlst_entries_carry_a_pathname_cr_as_cr_nul() {
+    let now = Instant::now();
+    let mut c = common::logged_in_client(now);
+    c.mlst(Some(b"/a\rb")).unwrap();
+    assert_eq!(drain_transmit(&mut c), b"MLST /a\r\0b\r\n");
+    c.handle_input(b"250-Listing /a\r\0b\r\n type=file;size=3; /a\r\0b\r\n250 End\r\n");
+    let entry = b"type=file;size=3; /a\rb".to_vec();
+    assert_eq!(
+        common::client_events(&mut c),
+        [ClientEvent::MlstEntry(entry.clone())]
+    );
+    let name = ftp_proto::list::parse_mlsx(&entry).unwrap().name;
+    c.retr(name, 0).expect("the name from MLST is one RETR can send");
+
+    let mut s = logged_in_server(now);
+    let Some(ServerEvent::Request(Request::Mlst { path, .. })) = server_event(&mut s, b"MLST a\r\0b\r\n")
+    else {
+        panic!()
+    };
+    assert_eq!(&path[..], b"/a\rb");
+    let mut line = b"type=file;size=3; ".to_vec();
+    line.extend_from_slice(&path);
+    s.complete(Outcome::Lines(vec![line])).unwrap();
+    assert_eq!(
+        sent(&mut s),
+        "250-Listing /a\r\0b\r\n type=file;size=3; /a\r\0b\r\n250 End\r\n"
+    );
+    // STAT lists over the control connection too (RFC 959 4.1.3).
+    let Some(ServerEvent::Request(Request::Stat(_))) = server_event(&mut s, b"STAT a\r\0b\r\n") else {
+        panic!()
+    };
+    s.complete_part(&[b"-rw-r--r-- 1 ftp ftp 3 Jan 02  2024 a\rb"])
+        .unwrap();
+    s.complete(Outcome::Lines(vec![
+        b"-rw-r--r-- 1 ftp ftp 3 Jan 02  2024 c\rd".to_vec(),
+    ]))
+    .unwrap();
+    assert_eq!(
+        sent(&mut s),
+        "213-Status follows:\r\n-rw-r--r-- 1 ftp ftp 3 Jan 02  2024 a\r\0b\r\n\
+         -rw-r--r-- 1 ftp ftp 3 Jan 02  2024 c\r\0d\r\n213 End of status\r\n"
+    );
+    let Some(ServerEvent::Request(Request::Stat(_))) = server_event(&mut s, b"STAT e\r\n") else {
+        panic!()
+    };
+    s.complete(Outcome::Lines(vec![
+        b"-rw-r--r-- 1 ftp ftp 3 Jan 02  2024 e\rf".to_vec(),
+    ]))
+    .unwrap();
+    assert_eq!(
+        sent(&mut s),
+        "213-Status follows:\r\n-rw-r--r-- 1 ftp ftp 3 Jan 02  2024 e\r\0f\r\n213 End of status\r\n"
+    );
+}
