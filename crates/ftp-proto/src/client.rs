@@ -238,7 +238,8 @@ pub enum ClientEvent {
         /// PROT P is in force: TLS on the data connection.
         protected: bool,
     },
-    /// 150/125 arrived: an upload may start sending.
+    /// 150/125 arrived: an upload may start sending. Reported once per
+    /// transfer, however many preliminary replies the server sends.
     TransferStarted(TransferId),
     /// The transfer is complete: final reply and data connection both done.
     TransferComplete {
@@ -1479,6 +1480,9 @@ impl ClientSession {
                 }
             }
             XStep::Command => match code / 100 {
+                // One 1yz answers the transfer command (RFC 959 5.4); a
+                // repeated one starts nothing again.
+                1 if x.started => {}
                 1 => {
                     x.started = true;
                     self.events.push_back(ClientEvent::TransferStarted(id));

@@ -321,3 +321,27 @@ fn mlst_entries_carry_a_pathname_cr_as_cr_nul() {
         "213-Status follows:\r\n-rw-r--r-- 1 ftp ftp 3 Jan 02  2024 e\r\0f\r\n213 End of status\r\n"
     );
 }
+
+// RFC 959 4.2: after a preliminary reply "the user-process should expect
+// another reply before proceeding with a new command", and the 5.4 state
+// diagrams take one 1yz to a transfer command, then a completion or a
+// failure. A hostile server that repeats the 150 made the client report
+// the transfer started again each time: an application that starts
+// sending an upload on TransferStarted would send it again.
+#[test]
+fn a_repeated_preliminary_reply_starts_the_transfer_once() {
+    let now = Instant::now();
+    let mut c = common::logged_in_client(now);
+    let id = c.stor(b"up", 0).unwrap();
+    assert_eq!(drain_transmit(&mut c), b"TYPE I\r\n");
+    c.handle_input(b"200 ok\r\n229 (|||5000|)\r\n");
+    let ev = common::client_events(&mut c);
+    assert!(matches!(ev[..], [ClientEvent::OpenDataChannel { .. }]), "{ev:?}");
+    assert_eq!(drain_transmit(&mut c), b"EPSV\r\nSTOR up\r\n");
+    c.handle_input(b"150 go\r\n150 go again\r\n125 and again\r\n");
+    assert_eq!(common::client_events(&mut c), [ClientEvent::TransferStarted(id)]);
+    c.data_closed(id).unwrap();
+    c.handle_input(b"226 done\r\n");
+    let ev = common::client_events(&mut c);
+    assert!(matches!(ev[..], [ClientEvent::TransferComplete { .. }]), "{ev:?}");
+}
