@@ -5,8 +5,11 @@ use std::time::Duration;
 /// Limits with RFC-derived defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Longest command or reply line, CRLF included. RFC 959 sets no limit;
-    /// 4096 leaves room for long UTF-8 paths (RFC 2640) and is what common servers accept.
+    /// Longest command line the server takes, CRLF included: a longer one
+    /// is dropped as it arrives and answered with 500. RFC 959 sets no
+    /// limit; 4096 leaves room for long UTF-8 paths (RFC 2640) and is what
+    /// common servers accept. The client does not use it: a reply line may
+    /// be as long as [`Limits::reply`] allows.
     pub line: usize,
     /// Longest whole reply (all lines of a multi-line reply, CRLFs included).
     /// STAT and HELP can be long; 1 MiB bounds memory. The client keeps the
