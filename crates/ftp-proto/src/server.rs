@@ -1207,9 +1207,17 @@ impl ServerSession {
                 // During a transfer only ABOR and STAT are acted on; the rest
                 // waits, a line the framer refused too (its 500 answers it
                 // in its turn, RFC 959 5.4: replies come in command order).
+                // STAT only once the transfer command's preliminary reply
+                // is out: before, its reply would pass the transfer
+                // command's first one, which the client waits for.
+                let stat_now = self.transfer.is_some_and(|t| t.opened);
                 match self.next_line() {
                     Some(Input::Line(l))
-                        if matches!(Command::parse(&l), Ok(Command::Abor | Command::Stat(None))) =>
+                        if match Command::parse(&l) {
+                            Ok(Command::Abor) => true,
+                            Ok(Command::Stat(None)) => stat_now,
+                            _ => false,
+                        } =>
                     {
                         Input::Line(l)
                     }

@@ -345,3 +345,45 @@ fn a_repeated_preliminary_reply_starts_the_transfer_once() {
     let ev = common::client_events(&mut c);
     assert!(matches!(ev[..], [ClientEvent::TransferComplete { .. }]), "{ev:?}");
 }
+
+// RFC 959 5.4: replies come in the order of the commands. STAT during a
+// transfer (4.1.3: "the server shall respond with the status of the
+// operation in progress") is answered at once, the transfer command's
+// preliminary reply being out. A STAT that arrived before the 150 was
+// answered ahead of it, and a client waiting for the RETR's first reply
+// took the 211 for it (a 2yz: the transfer's completion, RFC 959 4.2). It
+// waits its turn then, as other commands do.
+#[test]
+fn stat_before_the_preliminary_reply_waits_its_turn() {
+    let now = Instant::now();
+    let mut s = logged_in_server(now);
+    s.handle_input(b"EPRT |1|192.0.2.10|40001|\r\nRETR f\r\nSTAT\r\n");
+    let Some(ServerEvent::OpenDataChannel { transfer, .. }) = s.poll_event().unwrap() else {
+        panic!()
+    };
+    assert_eq!(s.poll_event().unwrap(), None);
+    s.data_connected(transfer.id).unwrap();
+    let out = sent(&mut s);
+    assert_eq!(
+        out,
+        "200 EPRT command successful\r\n150 Opening ASCII mode data connection\r\n"
+    );
+    s.data_finished(transfer.id, 3).unwrap();
+    assert_eq!(s.poll_event().unwrap(), None);
+    let out = sent(&mut s);
+    assert!(
+        out.starts_with("226 Transfer complete (3 bytes)\r\n211-FTP server status:\r\n"),
+        "{out}"
+    );
+    // After the 150, a STAT is answered at once (RFC 959 4.1.3), ahead of
+    // the commands kept for after the transfer.
+    s.handle_input(b"EPRT |1|192.0.2.10|40001|\r\nRETR f\r\n");
+    let Some(ServerEvent::OpenDataChannel { transfer, .. }) = s.poll_event().unwrap() else {
+        panic!()
+    };
+    s.data_connected(transfer.id).unwrap();
+    sent(&mut s);
+    s.handle_input(b"NOOP\r\nSTAT\r\n");
+    assert_eq!(s.poll_event().unwrap(), None);
+    assert!(sent(&mut s).starts_with("211-FTP server status:\r\n"));
+}
