@@ -25,8 +25,8 @@ use crate::command::{Command, EpsvArg, Password, ProtLevel, TransferType};
 use crate::error::{Error, ErrorKind, UsageError};
 use crate::limits::Limits;
 use crate::reply::{
-    Features, OwnedReply, Reply, ReplyConfig, code_of, parse_257_path, parse_epsv, parse_mdtm, parse_pasv,
-    parse_size,
+    Features, OwnedReply, Reply, ReplyConfig, ReplyScan, code_of, parse_257_path, parse_epsv, parse_mdtm,
+    parse_pasv, parse_size, unpad_pathname,
 };
 use crate::server::TransferId;
 use crate::time::Timestamp;
@@ -204,7 +204,10 @@ pub enum ClientEvent {
     Size(u64),
     /// MDTM result.
     Modified(Timestamp),
-    /// MLST result: the entry line (parse it with [`crate::list::parse_mlsx`]).
+    /// MLST result: the entry line (parse it with [`crate::list::parse_mlsx`]),
+    /// a CR of its pathname unpadded (the server sends it as CR NUL: RFC
+    /// 3659 2.2, RFC 2640 3.1). An entry with a CR or NUL that is not such
+    /// a pair fails the operation.
     MlstEntry(Vec<u8>),
     /// A simple operation failed.
     Failed {
@@ -235,7 +238,8 @@ pub enum ClientEvent {
         /// PROT P is in force: TLS on the data connection.
         protected: bool,
     },
-    /// 150/125 arrived: an upload may start sending.
+    /// 150/125 arrived: an upload may start sending. Reported once per
+    /// transfer, however many preliminary replies the server sends.
     TransferStarted(TransferId),
     /// The transfer is complete: final reply and data connection both done.
     TransferComplete {
@@ -317,6 +321,9 @@ pub struct ClientSession {
     reply_config: ReplyConfig,
     peer: SocketAddr,
     recv: BytesMut,
+    /// How far the reply at the front of `recv` was scanned (reset
+    /// whenever bytes leave its front).
+    scan: ReplyScan,
     /// The Telnet layer of `recv`, which a read may split.
     telnet: crate::telnet::Unescape,
     tx: TransmitQueue,
@@ -359,6 +366,9 @@ struct Cut {
     /// Inside a line whose start was dropped: `Some(true)` when that line is
     /// the end of the reply (its first bytes were kept in `head`).
     in_line: Option<bool>,
+    /// Bytes at the front of `recv` known to hold no LF: a line that
+    /// arrives in pieces is searched once.
+    seen: usize,
 }
 
 impl ClientSession {
@@ -375,6 +385,7 @@ impl ClientSession {
             config,
             peer,
             recv: BytesMut::new(),
+            scan: ReplyScan::default(),
             telnet: crate::telnet::Unescape::default(),
             tx: TransmitQueue::default(),
             events: VecDeque::new(),
@@ -898,6 +909,7 @@ impl ClientSession {
         }
         self.tls = true;
         self.recv.clear();
+        self.scan = ReplyScan::default();
         self.telnet = crate::telnet::Unescape::default();
         // The FEAT reply came over the unprotected connection, where it may
         // have been rewritten, and AUTH resets the server's state (RFC 4217
@@ -977,7 +989,7 @@ impl ClientSession {
                     None => return Ok(None),
                 }
             }
-            let parsed = match Reply::parse(&self.recv, &self.reply_config) {
+            let parsed = match Reply::parse_from(&self.recv, &self.reply_config, &mut self.scan) {
                 Ok(Some((r, n))) => Ok(Some((r.to_owned_reply(), n))),
                 Ok(None) => Ok(None),
                 Err(e) => Err(e),
@@ -985,6 +997,7 @@ impl ClientSession {
             match parsed {
                 Ok(Some((reply, n))) => {
                     self.recv.advance(n);
+                    self.scan = ReplyScan::default();
                     self.reply_seen = true;
                     self.on_reply(reply);
                 }
@@ -992,6 +1005,7 @@ impl ClientSession {
                 Ok(None) => return Ok(None),
                 Err(crate::ReplyError::TooLong { limit }) if self.start_cut(limit) => {}
                 Err(e) => {
+                    self.scan = ReplyScan::default();
                     let bytes = self.recv.split().freeze();
                     let err = Error::with_bytes(
                         match e {
@@ -1026,10 +1040,12 @@ impl ClientSession {
             return false;
         }
         let head = self.recv.split_to(end);
+        self.scan = ReplyScan::default();
         self.cut = Some(Cut {
             code,
             head,
             in_line: None,
+            seen: 0,
         });
         true
     }
@@ -1055,8 +1071,10 @@ impl ClientSession {
                 }
                 continue;
             }
-            match memchr::memchr(b'\n', &self.recv) {
+            let from = cut.seen.min(self.recv.len());
+            match memchr::memchr(b'\n', &self.recv[from..]).map(|i| from + i) {
                 Some(i) => {
+                    cut.seen = 0;
                     let line = &self.recv[..i];
                     let line = line.strip_suffix(b"\r").unwrap_or(line);
                     let is_end = code_of(line) == Some(cut.code) && matches!(line.get(3), None | Some(b' '));
@@ -1074,7 +1092,10 @@ impl ClientSession {
                     }
                     self.recv.advance(i + 1);
                 }
-                None if self.recv.len() < max => return None,
+                None if self.recv.len() < max => {
+                    cut.seen = self.recv.len();
+                    return None;
+                }
                 None => {
                     // A line longer than the limit: judged by its start.
                     let is_end = code_of(&self.recv) == Some(cut.code) && self.recv[3] == b' ';
@@ -1082,6 +1103,7 @@ impl ClientSession {
                         cut.head.extend_from_slice(&self.recv[..4]);
                     }
                     cut.in_line = Some(is_end);
+                    cut.seen = 0;
                     self.recv.clear();
                 }
             }
@@ -1196,6 +1218,7 @@ impl ClientSession {
                 200..=299 => {
                     // Nothing the server sent in plaintext after 234 may be used.
                     self.recv.clear();
+                    self.scan = ReplyScan::default();
                     self.stage = Stage::TlsHandshake;
                     self.events.push_back(ClientEvent::StartTls);
                 }
@@ -1341,12 +1364,16 @@ impl ClientSession {
                 None => ClientEvent::Failed { op, reply: r },
             },
             Op::Mlst => {
-                // RFC 3659 7.2: the entry is the inner line that starts with a space.
+                // RFC 3659 7.2: the entry is the inner line that starts
+                // with a space; a CR in its pathname comes as CR NUL
+                // (RFC 3659 2.2 requires RFC 2640, whose 3.1 strips the NUL).
                 let entry = r
                     .as_reply()
                     .lines()
                     .skip(1)
-                    .find_map(|l| l.strip_prefix(b" ").map(<[u8]>::to_vec));
+                    .find_map(|l| l.strip_prefix(b" "))
+                    .and_then(unpad_pathname)
+                    .map(std::borrow::Cow::into_owned);
                 match entry {
                     Some(e) => ClientEvent::MlstEntry(e),
                     None => ClientEvent::Failed { op, reply: r },
@@ -1453,6 +1480,9 @@ impl ClientSession {
                 }
             }
             XStep::Command => match code / 100 {
+                // One 1yz answers the transfer command (RFC 959 5.4); a
+                // repeated one starts nothing again.
+                1 if x.started => {}
                 1 => {
                     x.started = true;
                     self.events.push_back(ClientEvent::TransferStarted(id));

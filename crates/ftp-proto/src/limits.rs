@@ -5,8 +5,11 @@ use std::time::Duration;
 /// Limits with RFC-derived defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Longest command or reply line, CRLF included. RFC 959 sets no limit;
-    /// 4096 leaves room for long UTF-8 paths (RFC 2640) and is what common servers accept.
+    /// Longest command line the server takes, CRLF included: a longer one
+    /// is dropped as it arrives and answered with 500. RFC 959 sets no
+    /// limit; 4096 leaves room for long UTF-8 paths (RFC 2640) and is what
+    /// common servers accept. The client does not use it: a reply line may
+    /// be as long as [`Limits::reply`] allows.
     pub line: usize,
     /// Longest whole reply (all lines of a multi-line reply, CRLFs included).
     /// STAT and HELP can be long; 1 MiB bounds memory. The client keeps the
@@ -26,7 +29,9 @@ pub struct Limits {
     pub failed_login_limit: u32,
     /// Most unread input the server holds while nothing consumes it: while
     /// the application owes a decision (a login, a file-system request, a
-    /// passive listener) or the failed-login delay runs. Past it the server
+    /// passive listener) or the failed-login delay runs, and the commands
+    /// kept during a transfer to be acted on after it (at most 64 of
+    /// them, RFC 959 4.1.3 acts on ABOR and STAT at once). Past it the server
     /// answers 421 and closes, so a client cannot make it hold unbounded
     /// memory. Never less than [`Limits::line`] in effect.
     pub buffered_input: usize,

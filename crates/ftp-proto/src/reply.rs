@@ -68,6 +68,21 @@ impl<'a> Reply<'a> {
     /// assert_eq!(r.lines().count(), 3);
     /// ```
     pub fn parse(buf: &'a [u8], config: &ReplyConfig) -> Result<Option<(Reply<'a>, usize)>, ReplyError> {
+        Reply::parse_from(buf, config, &mut ReplyScan::default())
+    }
+
+    /// [`Reply::parse`] that goes on from where `scan` says an earlier call
+    /// on the same bytes (more may have been added since) stopped for want
+    /// of more, and records where this one stops: a reply that arrives in
+    /// many pieces is scanned once, not once per piece (its lines, up to
+    /// 1 MiB of them, would cost time quadratic in its length). `scan` must
+    /// be reset when the front of `buf` changes (a reply taken, bytes
+    /// dropped).
+    pub(crate) fn parse_from(
+        buf: &'a [u8],
+        config: &ReplyConfig,
+        scan: &mut ReplyScan,
+    ) -> Result<Option<(Reply<'a>, usize)>, ReplyError> {
         // Judge the first line's shape from its first bytes before anything
         // else, so that the error does not depend on how the input was split.
         let head = &buf[..buf.len().min(5)];
@@ -82,18 +97,30 @@ impl<'a> Reply<'a> {
             }
             None => {}
         }
-        let mut pos = 0;
-        let mut code = None;
+        // A scan of other bytes (shorter than where it stopped) starts afresh.
+        let ReplyScan {
+            mut pos,
+            mut code,
+            seen,
+        } = Some(*scan)
+            .filter(|s| s.pos + s.seen <= buf.len())
+            .unwrap_or_default();
+        let mut from = pos + seen;
         loop {
-            let Some(off) = memchr(b'\n', &buf[pos..]) else {
+            let Some(off) = memchr(b'\n', &buf[from..]) else {
                 if buf.len() > config.max_len {
                     return Err(ReplyError::TooLong {
                         limit: config.max_len,
                     });
                 }
+                *scan = ReplyScan {
+                    pos,
+                    code,
+                    seen: buf.len() - pos,
+                };
                 return Ok(None);
             };
-            let lf = pos + off;
+            let lf = from + off;
             if lf + 1 > config.max_len {
                 return Err(ReplyError::TooLong {
                     limit: config.max_len,
@@ -131,6 +158,7 @@ impl<'a> Reply<'a> {
                 }
             }
             pos = lf + 1;
+            from = pos;
         }
     }
 
@@ -230,6 +258,17 @@ impl<'a> Reply<'a> {
             raw: Bytes::copy_from_slice(self.raw),
         }
     }
+}
+
+/// Where [`Reply::parse_from`] stopped in an incomplete reply: the start
+/// of the first line not yet read, how many of its bytes hold no LF, and
+/// the code of the multi-line reply open (none before its first line is
+/// read).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ReplyScan {
+    pos: usize,
+    seen: usize,
+    code: Option<u16>,
 }
 
 fn first_line_shape(line: &[u8]) -> Option<(u16, bool)> {
@@ -522,9 +561,14 @@ pub fn parse_257_path(text: &[u8]) -> Option<Vec<u8>> {
     if memchr::memchr2(b'\r', 0, &out).is_none() {
         return Some(out);
     }
-    crate::command::unpad_cr(&out)
-        .filter(|p| memchr::memchr(0, p).is_none())
-        .map(std::borrow::Cow::into_owned)
+    unpad_pathname(&out).map(std::borrow::Cow::into_owned)
+}
+
+/// A pathname as a reply carries it, each CR padded with a NUL (RFC 2640
+/// 3.1: "the <NUL> character MUST be stripped away"), without the NULs;
+/// `None` for a CR or NUL that is not such a pair.
+pub(crate) fn unpad_pathname(p: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+    crate::command::unpad_cr(p).filter(|p| memchr::memchr(0, p).is_none())
 }
 
 /// Writes a path quoted for a 257 reply (quotes doubled, a CR padded with a

@@ -241,7 +241,9 @@ pub enum Outcome {
     /// The time for MDTM (valid, year 1000 to 9999: RFC 3659 2.3).
     Time(Timestamp),
     /// Lines for MLST and STAT (for STAT, the last ones after any sent
-    /// with [`ServerSession::complete_part`]).
+    /// with [`ServerSession::complete_part`]). A CR in them (a pathname's)
+    /// goes padded with a NUL (RFC 2640 3.1, which RFC 3659 2.2 requires
+    /// of MLST).
     Lines(Vec<Vec<u8>>),
     /// A reply of the application's choice (SITE): a 2yz, 4yz or 5yz code
     /// (no 3yz, which would ask for a next command the session does not
@@ -313,12 +315,17 @@ pub enum ServerEvent {
         account: Bytes,
     },
     /// AUTH TLS was accepted (234 queued): after writing it, run the TLS
-    /// handshake, then call [`ServerSession::tls_established`].
+    /// handshake, then call [`ServerSession::tls_established`]. As after
+    /// REIN, the user and every transfer parameter are back to their
+    /// defaults (RFC 4217 4), the virtual host aside: drop any passive
+    /// listener.
     StartTls,
     /// A file-system question: answer with [`ServerSession::complete`].
     Request(Request),
     /// PASV/EPSV: open a listener, then call [`ServerSession::passive_ready`]
-    /// (or [`ServerSession::passive_failed`]).
+    /// (or [`ServerSession::passive_failed`]). For EPSV, on the local address
+    /// of the control connection: its network protocol is the data
+    /// connection's (RFC 2428 3; an EPSV naming the other one got 522).
     PassiveListen {
         /// True for EPSV.
         extended: bool,
@@ -373,6 +380,27 @@ enum Pending {
     Tls,
 }
 
+/// One line of input as the session reads it.
+#[derive(Debug, Clone)]
+enum Input {
+    /// A command line (without its CRLF, Telnet and CR padding removed).
+    Line(Bytes),
+    /// A line refused before parsing (too long, a bare CR or LF): the text of its 500.
+    Refused(&'static [u8]),
+}
+
+impl Input {
+    /// The bytes it holds.
+    fn len(&self) -> usize {
+        match self {
+            Input::Line(l) => l.len(),
+            Input::Refused(_) => 0,
+        }
+    }
+}
+
+const BARE_LINE_END: &[u8] = b"Syntax error: lines must end with CRLF";
+
 #[derive(Debug, Clone, Copy)]
 struct Active {
     id: TransferId,
@@ -389,7 +417,8 @@ pub struct ServerSession {
     peer: SocketAddr,
     recv: BytesMut,
     framer: LineFramer,
-    deferred: VecDeque<Bytes>,
+    /// Input read during a transfer, acted on after it.
+    deferred: VecDeque<Input>,
     tx: TransmitQueue,
     events: VecDeque<ServerEvent>,
     login: Login,
@@ -470,14 +499,29 @@ pub fn resolve_path(cwd: &[u8], arg: &[u8]) -> Vec<u8> {
 
 /// Writes a path into reply text, a CR padded with a NUL as in a command
 /// (RFC 2640 3.1), so that a path with a CR is answered with it rather than
-/// with the text withheld.
+/// with the text withheld. A CR already padded is left as it is.
 fn write_path_text(path: &[u8], out: &mut BytesMut) {
-    for (i, part) in path.split(|&c| c == b'\r').enumerate() {
-        if i > 0 {
-            out.extend_from_slice(b"\r\0");
+    let mut rest = path;
+    while let Some(i) = memchr::memchr(b'\r', rest) {
+        out.extend_from_slice(&rest[..=i]);
+        if rest.get(i + 1) != Some(&0) {
+            out.extend_from_slice(b"\0");
         }
-        out.extend_from_slice(part);
+        rest = &rest[i + 1..];
     }
+    out.extend_from_slice(rest);
+}
+
+/// A listing line from the application for an MLST or STAT reply, with
+/// the CR of a pathname in it padded (RFC 2640 3.1; RFC 3659 2.2 requires
+/// RFC 2640 of MLST; no other part of such a line holds a CR).
+fn pad_listing_line(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if memchr::memchr(b'\r', line).is_none() {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = BytesMut::with_capacity(line.len() + 4);
+    write_path_text(line, &mut out);
+    std::borrow::Cow::Owned(out.to_vec())
 }
 
 /// Splits the `ls` options that LIST, NLST and STAT may carry before the
@@ -590,7 +634,8 @@ impl ServerSession {
     }
 
     /// Writes inner lines of the open STAT reply, opening it first if need
-    /// be. A line with CR, LF or NUL (other than a CR NUL pair) is withheld,
+    /// be. A CR is padded with a NUL (RFC 2640 3.1); a line with LF or NUL
+    /// (other than a CR's padding) is withheld,
     /// with a line that says so in its place.
     fn stat_inner_lines<L: AsRef<[u8]>>(&mut self, lines: &[L]) {
         let open = std::mem::replace(&mut self.stat_open, true);
@@ -599,9 +644,9 @@ impl ServerSession {
                 write_reply_line(213, b'-', b"Status follows:", buf);
             }
             for l in lines {
-                let l = l.as_ref();
-                if check_reply_line(l).is_ok() {
-                    write_inner_line(l, buf);
+                let l = pad_listing_line(l.as_ref());
+                if check_reply_line(&l).is_ok() {
+                    write_inner_line(&l, buf);
                 } else {
                     write_inner_line(b" (line withheld: it held a line break)", buf);
                 }
@@ -622,7 +667,8 @@ impl ServerSession {
     /// says the listing is incomplete and why (and a 421 still closes the
     /// session).
     ///
-    /// A line with CR, LF or NUL is withheld, a line saying so in its place.
+    /// A CR in a line (a pathname's) goes padded with a NUL (RFC 2640 3.1);
+    /// a line with LF or NUL is withheld, a line saying so in its place.
     ///
     /// # Errors
     ///
@@ -927,12 +973,7 @@ impl ServerSession {
                     write_path_text(path, &mut first);
                     let inner: Vec<Vec<u8>> = lines
                         .iter()
-                        .map(|l| {
-                            let mut v = Vec::with_capacity(l.len() + 1);
-                            v.push(b' ');
-                            v.extend_from_slice(l);
-                            v
-                        })
+                        .map(|l| [&b" "[..], &pad_listing_line(l)].concat())
                         .collect();
                     let mut all: Vec<&[u8]> = vec![&first];
                     all.extend(inner.iter().map(Vec::as_slice));
@@ -940,8 +981,9 @@ impl ServerSession {
                     self.reply_lines(250, &all);
                 }
                 Request::Stat(_) => {
+                    let padded: Vec<_> = lines.iter().map(|l| pad_listing_line(l)).collect();
                     let mut all: Vec<&[u8]> = vec![b"Status follows:"];
-                    all.extend(lines.iter().map(Vec::as_slice));
+                    all.extend(padded.iter().map(|l| &l[..]));
                     all.push(b"End of status");
                     self.reply_lines(213, &all);
                 }
@@ -1162,27 +1204,37 @@ impl ServerSession {
         }
         loop {
             let line = if self.transfer.is_some() {
-                // During a transfer only ABOR and STAT are acted on; the rest waits.
+                // During a transfer only ABOR and STAT are acted on; the rest
+                // waits, a line the framer refused too (its 500 answers it
+                // in its turn, RFC 959 5.4: replies come in command order).
+                // STAT only once the transfer command's preliminary reply
+                // is out: before, its reply would pass the transfer
+                // command's first one, which the client waits for.
+                let stat_now = self.transfer.is_some_and(|t| t.opened);
                 match self.next_line() {
-                    Some(l) => {
-                        let cmd = Command::parse(&l);
-                        if matches!(cmd, Ok(Command::Abor | Command::Stat(None))) {
-                            l
-                        } else {
-                            if self.deferred.len() >= 64 {
-                                self.reply(421, b"Too many commands during a transfer");
-                                self.close_fatal(Error::new(
-                                    ErrorKind::Limit,
-                                    "command flood during transfer",
-                                ));
-                                return Err(self
-                                    .fatal
-                                    .take()
-                                    .unwrap_or_else(|| Error::new(ErrorKind::Closed, "closed")));
-                            }
-                            self.deferred.push_back(l);
-                            continue;
+                    Some(Input::Line(l))
+                        if match Command::parse(&l) {
+                            Ok(Command::Abor) => true,
+                            Ok(Command::Stat(None)) => stat_now,
+                            _ => false,
+                        } =>
+                    {
+                        Input::Line(l)
+                    }
+                    Some(input) => {
+                        // What waits is bounded as input waiting for a
+                        // decision is (Limits::buffered_input), and in count.
+                        let held: usize = self.deferred.iter().chain([&input]).map(Input::len).sum();
+                        if self.deferred.len() >= 64 || held > self.input_limit() {
+                            self.reply(421, b"Too many commands during a transfer");
+                            self.close_fatal(Error::new(ErrorKind::Limit, "command flood during transfer"));
+                            return Err(self
+                                .fatal
+                                .take()
+                                .unwrap_or_else(|| Error::new(ErrorKind::Closed, "closed")));
                         }
+                        self.deferred.push_back(input);
+                        continue;
                     }
                     None => return Ok(None),
                 }
@@ -1198,7 +1250,17 @@ impl ServerSession {
                 }
             };
             self.input_seen = true;
-            self.handle_line(&line);
+            match line {
+                Input::Line(l) => self.handle_line(&l),
+                Input::Refused(text) => {
+                    // A line refused is a command all the same: RNFR must be
+                    // followed directly by RNTO (RFC 959 4.1.3), REST by the
+                    // transfer it restarts (RFC 3659 5.3).
+                    self.rnfr = None;
+                    self.rest = None;
+                    self.reply(500, text);
+                }
+            }
             if let Some(ev) = self.events.pop_front() {
                 return Ok(Some(ev));
             }
@@ -1211,30 +1273,29 @@ impl ServerSession {
         }
     }
 
-    fn next_line(&mut self) -> Option<Bytes> {
-        loop {
-            match self.framer.next_line(&mut self.recv)? {
-                Ok(l) => {
-                    let l = if self.config.strip_telnet {
-                        strip_telnet(l, self.tx.buf_mut())
-                    } else {
-                        l
-                    };
-                    // RFC 2640 3.1: a CR in a pathname comes as CR NUL, and
-                    // the NUL is stripped; any other CR is a bare CR, and
-                    // the line is refused as the framer refuses one.
-                    if memchr::memchr(b'\r', &l).is_none() {
-                        return Some(l);
-                    }
-                    match crate::command::unpad_cr(&l) {
-                        Some(u) => return Some(Bytes::from(u.into_owned())),
-                        None => self.reply(500, b"Syntax error: lines must end with CRLF"),
-                    }
-                }
-                Err(LineError::TooLong { .. }) => self.reply(500, b"Command line too long"),
-                Err(_) => self.reply(500, b"Syntax error: lines must end with CRLF"),
-            }
+    /// The next command line, or a line the framer (or the CR rule) refused,
+    /// with the text of its 500.
+    fn next_line(&mut self) -> Option<Input> {
+        let l = match self.framer.next_line(&mut self.recv)? {
+            Ok(l) => l,
+            Err(LineError::TooLong { .. }) => return Some(Input::Refused(b"Command line too long")),
+            Err(_) => return Some(Input::Refused(BARE_LINE_END)),
+        };
+        let l = if self.config.strip_telnet {
+            strip_telnet(l, self.tx.buf_mut())
+        } else {
+            l
+        };
+        // RFC 2640 3.1: a CR in a pathname comes as CR NUL, and the NUL is
+        // stripped; any other CR is a bare CR, and the line is refused as
+        // the framer refuses one.
+        if memchr::memchr(b'\r', &l).is_none() {
+            return Some(Input::Line(l));
         }
+        Some(match crate::command::unpad_cr(&l) {
+            Some(u) => Input::Line(Bytes::from(u.into_owned())),
+            None => Input::Refused(BARE_LINE_END),
+        })
     }
 
     fn logged_in(&self) -> bool {
@@ -1434,15 +1495,8 @@ impl ServerSession {
                 // set under TLS, where REIN is refused, so they are at their
                 // defaults here. The failed-login count stays: a REIN must
                 // not buy a password guesser fresh attempts.
-                self.login = Login::AwaitUser;
-                self.anonymous = false;
-                self.cwd = b"/".to_vec();
-                self.data_mode = None;
-                self.epsv_all = false;
-                self.ascii = true;
-                self.mlst_facts = MlsxFacts::default();
+                self.reset_parameters();
                 self.host = None;
-                self.unique_name = None;
                 self.events.push_back(ServerEvent::Reinitialized);
                 self.reply(220, b"Service ready for new user");
             }
@@ -1572,8 +1626,19 @@ impl ServerSession {
                     self.epsv_all = true;
                     self.reply(200, b"EPSV ALL ok");
                 }
-                EpsvArg::Protocol(p) if p != 1 && p != 2 => {
-                    self.reply(522, b"Network protocol not supported, use (1,2)");
+                // RFC 2428 3: the data connection of an EPSV uses "the same
+                // network protocol used by the control connection" and its
+                // address, so only that protocol can be honoured; any other
+                // "MUST" get 522, naming the one supported (section 2).
+                EpsvArg::Protocol(p) if p != self.control_protocol() => {
+                    self.reply(
+                        522,
+                        if self.control_protocol() == 1 {
+                            b"Network protocol not supported, use (1)"
+                        } else {
+                            b"Network protocol not supported, use (2)"
+                        },
+                    );
                 }
                 _ => {
                     self.pending = Pending::Passive(true);
@@ -1597,6 +1662,17 @@ impl ServerSession {
             Command::Mlsd(p) => self.transfer_cmd(TransferKind::MachineList, p, None),
             // Aliases were mapped by canonical(); anything new is not implemented.
             _ => self.reply(502, b"Command not implemented"),
+        }
+    }
+
+    /// The RFC 2428 network protocol number of the control connection: 1
+    /// for IPv4 (an IPv4-mapped IPv6 peer included: the wire is IPv4), 2
+    /// for IPv6.
+    fn control_protocol(&self) -> u16 {
+        match self.peer.ip() {
+            IpAddr::V4(_) => 1,
+            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => 1,
+            IpAddr::V6(_) => 2,
         }
     }
 
@@ -1641,6 +1717,12 @@ impl ServerSession {
             self.reply(503, b"AUTH must come before login");
         } else {
             self.reply(234, b"AUTH TLS successful");
+            // RFC 4217 4: after AUTH "all other transfer parameters ... must
+            // be reset, almost as if a REIN command was issued": the user,
+            // data port, TYPE and working directory set in the clear do not
+            // carry over. The virtual host stays (RFC 7151 4: HOST "SHOULD
+            // precede the security handshake", to pick the certificate).
+            self.reset_parameters();
             // RFC 4217 / CVE-2011-0411: nothing sent in plaintext after AUTH is used.
             self.recv.clear();
             self.deferred.clear();
@@ -1649,6 +1731,21 @@ impl ServerSession {
             self.pending = Pending::Tls;
             self.events.push_back(ServerEvent::StartTls);
         }
+    }
+
+    /// Logs the user out and puts every transfer parameter back to its
+    /// default (RFC 959 4.1.1 REIN; RFC 4217 4 after AUTH): TYPE A, no data
+    /// port or EPSV ALL, the working directory `/`, the default OPTS MLST
+    /// facts. RNFR and REST were dropped when the command came.
+    fn reset_parameters(&mut self) {
+        self.login = Login::AwaitUser;
+        self.anonymous = false;
+        self.cwd = b"/".to_vec();
+        self.data_mode = None;
+        self.epsv_all = false;
+        self.ascii = true;
+        self.mlst_facts = MlsxFacts::default();
+        self.unique_name = None;
     }
 
     fn cmd_feat(&mut self) {
@@ -1861,12 +1958,16 @@ impl ServerSession {
             return;
         }
         self.recv.extend_from_slice(data);
-        let limit = self.config.limits.buffered_input.max(self.config.limits.line);
         let waiting = self.pending != Pending::None || self.delay_until.is_some();
-        if waiting && self.recv.len() > limit {
+        if waiting && self.recv.len() > self.input_limit() {
             self.reply(421, b"Too much pipelined input, closing control connection");
             self.close_fatal(Error::new(ErrorKind::Limit, "too much pipelined input"));
         }
+    }
+
+    /// Most input held unread ([`Limits::buffered_input`], never less than a line).
+    fn input_limit(&self) -> usize {
+        self.config.limits.buffered_input.max(self.config.limits.line)
     }
 
     /// Inherent form of [`proto_core::Session::poll_timeout`].
