@@ -190,8 +190,8 @@ fn commands_kept_during_a_transfer_are_bounded_by_buffered_input() {
 }
 
 /// Feeds `reply` to a logged-in client waiting for a NOOP's answer, in
-/// pieces of `piece` bytes, polling after each; the events and the time taken.
-fn feed_in_pieces(reply_limit: usize, reply: &[u8], piece: usize) -> (Vec<ClientEvent>, Duration) {
+/// pieces of `piece` bytes, polling after each; the events.
+fn feed_in_pieces(reply_limit: usize, reply: &[u8], piece: usize) -> Vec<ClientEvent> {
     let now = Instant::now();
     let config = ClientConfig {
         limits: Limits {
@@ -203,13 +203,12 @@ fn feed_in_pieces(reply_limit: usize, reply: &[u8], piece: usize) -> (Vec<Client
     let mut c = common::logged_in_client_with(config, now);
     c.noop().unwrap();
     drain_transmit(&mut c);
-    let started = Instant::now();
     let mut events = Vec::new();
     for p in reply.chunks(piece) {
         c.handle_input(p);
         events.extend(common::client_events(&mut c));
     }
-    (events, started.elapsed())
+    events
 }
 
 // RFC 959 4.2 frames a multi-line reply by its last line, and RFC 1123
@@ -221,25 +220,28 @@ fn feed_in_pieces(reply_limit: usize, reply: &[u8], piece: usize) -> (Vec<Client
 // bytes per segment, or an endless one that the client cuts). Each piece
 // must cost time in proportion to itself.
 #[test]
-fn a_long_multiline_reply_in_small_pieces_takes_linear_time() {
-    let limit = Duration::from_secs(5);
+fn a_long_multiline_reply_in_small_pieces_is_read_whole() {
+    // No timing is asserted (the tests never time anything): the quadratic
+    // scan took 17-70 s per case here, where the fixed one takes well under
+    // a second, so a return of the old scan shows as a test that hangs.
     // Many short lines.
     let mut reply = b"200-start\r\n".to_vec();
     while reply.len() < 1 << 19 {
         reply.extend_from_slice(b"x\r\n");
     }
     reply.extend_from_slice(b"200 end\r\n");
-    let (events, took) = feed_in_pieces(1 << 20, &reply, 128);
-    assert_eq!(events.len(), 1, "{events:?}");
-    assert!(
-        took < limit,
-        "{took:?} for 512 KiB of short lines in 128-byte pieces"
-    );
+    let events = feed_in_pieces(1 << 20, &reply, 128);
+    let [ClientEvent::Done { reply: r, .. }] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(r.as_reply().lines().count(), (reply.len() - 20) / 3 + 2);
     // One long line.
     let reply = [&b"200-start\r\n"[..], &[b'x'; 1000 * 1024], b"\r\n200 end\r\n"].concat();
-    let (events, took) = feed_in_pieces(1 << 20, &reply, 32);
-    assert_eq!(events.len(), 1, "{events:?}");
-    assert!(took < limit, "{took:?} for a 1000 KiB line in 32-byte pieces");
+    let events = feed_in_pieces(1 << 20, &reply, 32);
+    let [ClientEvent::Done { reply: r, .. }] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(r.as_reply().lines().nth(1).map(<[u8]>::len), Some(1000 * 1024));
     // Lines just under the limit in a reply the client cuts.
     let mut reply = b"200-start\r\n".to_vec();
     for _ in 0..16 {
@@ -247,15 +249,11 @@ fn a_long_multiline_reply_in_small_pieces_takes_linear_time() {
         reply.extend_from_slice(b"\r\n");
     }
     reply.extend_from_slice(b"200 end\r\n");
-    let (events, took) = feed_in_pieces(128 * 1024, &reply, 8);
+    let events = feed_in_pieces(128 * 1024, &reply, 8);
     let [ClientEvent::Done { reply, .. }] = &events[..] else {
         panic!("{events:?}")
     };
     assert_eq!(reply.text(), b"start");
-    assert!(
-        took < limit,
-        "{took:?} for a cut reply of 120 KiB lines in 8-byte pieces"
-    );
 }
 
 // RFC 3659 2.2: "All implementations supporting MLST MUST support [RFC
