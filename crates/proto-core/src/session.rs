@@ -65,9 +65,20 @@ pub trait Session {
 /// q.advance(7);
 /// assert_eq!(q.peek(), None);
 /// ```
-#[derive(Debug, Default, Clone)]
+///
+/// Its `Debug` output gives the number of queued bytes, never the bytes:
+/// they may be credentials not yet written (an AUTH or PASS line).
+#[derive(Default, Clone)]
 pub struct TransmitQueue {
     buf: BytesMut,
+}
+
+impl std::fmt::Debug for TransmitQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransmitQueue")
+            .field("queued", &self.buf.len())
+            .finish()
+    }
 }
 
 impl TransmitQueue {

@@ -254,7 +254,10 @@ struct Txn {
 }
 
 /// The client side of an SMTP/ESMTP/LMTP connection. See the module docs.
-#[derive(Debug)]
+///
+/// Its `Debug` output shows the state and the sizes of its buffers, never
+/// their bytes: the transmit queue holds an AUTH line (RFC 4954 4: the
+/// password in base64 for PLAIN) until it is written.
 pub struct ClientSession {
     cfg: ClientConfig,
     /// The 421 that is closing the session, for the transaction it ends.
@@ -294,6 +297,25 @@ pub struct ClientSession {
     /// BDAT without PIPELINING, transaction failed: RSET waits for the
     /// replies still due for the chunks already sent.
     rset_deferred: bool,
+}
+
+impl std::fmt::Debug for ClientSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSession")
+            .field("phase", &self.phase)
+            .field("expect", &self.expect)
+            .field("tls", &self.tls)
+            .field("authenticated", &self.authenticated)
+            .field("capabilities", &self.caps)
+            .field("transaction", &self.txn.is_some())
+            .field("fatal", &self.fatal)
+            .field("eof", &self.eof)
+            .field("quit_sent", &self.quit_sent)
+            .field("buffered_input", &self.input.len())
+            .field("transmit", &self.transmit)
+            .field("events", &self.events.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientSession {

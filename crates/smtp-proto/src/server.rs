@@ -515,7 +515,10 @@ impl LineEndings {
 }
 
 /// The server side of an SMTP/ESMTP/LMTP connection. See the module docs.
-#[derive(Debug)]
+///
+/// Its `Debug` output shows the state and the sizes of its buffers, never
+/// their bytes: the receive buffer may hold a pipelined AUTH line (RFC 4954
+/// 4: an initial response carries the password) not yet parsed.
 pub struct ServerSession {
     cfg: ServerConfig,
     input: BytesMut,
@@ -553,6 +556,27 @@ pub struct ServerSession {
     /// The application's answer to STARTTLS while TLS cannot be had
     /// ([`ServerSession::set_starttls_unavailable`]).
     starttls_refusal: Option<Reply>,
+}
+
+impl std::fmt::Debug for ServerSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSession")
+            .field("mode", &self.mode)
+            .field("pending", &self.pending)
+            .field("helo", &self.helo)
+            .field("tls", &self.tls)
+            .field("authenticated", &self.authenticated)
+            .field("errors", &self.errors)
+            .field("fatal", &self.fatal)
+            .field("eof", &self.eof)
+            .field("refused", &self.refused)
+            .field("buffered_input", &self.input.len())
+            .field("staged", &self.staged.len())
+            .field("held", &self.held.len())
+            .field("transmit", &self.transmit)
+            .field("events", &self.events.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// SASL mechanisms that, given an initial response, complete in one round
