@@ -315,7 +315,10 @@ enum Stage {
 }
 
 /// The client side of an FTP control connection (sans-IO).
-#[derive(Debug)]
+///
+/// Its `Debug` output shows the state and the sizes of its buffers, never
+/// their bytes: the transmit queue holds the PASS line (RFC 959 4.1.1)
+/// until it is written.
 pub struct ClientSession {
     config: ClientConfig,
     reply_config: ReplyConfig,
@@ -352,6 +355,23 @@ pub struct ClientSession {
     /// The server closed its side; acted on once the replies already
     /// received are read.
     eof: bool,
+}
+
+impl std::fmt::Debug for ClientSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSession")
+            .field("peer", &self.peer)
+            .field("stage", &self.stage)
+            .field("features", &self.features)
+            .field("tls", &self.tls)
+            .field("prot_private", &self.prot_private)
+            .field("eof", &self.eof)
+            .field("fatal", &self.fatal)
+            .field("buffered_input", &self.recv.len())
+            .field("transmit", &self.tx)
+            .field("events", &self.events.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A multi-line reply past [`Limits::reply`]: RFC 1123 4.1.2.11 says a

@@ -411,7 +411,10 @@ struct Active {
 /// The server side of an FTP control connection (sans-IO).
 ///
 /// See the crate docs for an example with a client.
-#[derive(Debug)]
+///
+/// Its `Debug` output shows the state and the sizes of its buffers, never
+/// their bytes: the receive buffer may hold a pipelined PASS line (RFC 959
+/// 4.1.1) not yet read.
 pub struct ServerSession {
     config: ServerConfig,
     peer: SocketAddr,
@@ -457,6 +460,28 @@ pub struct ServerSession {
     /// already complete are still answered, then the session closes.
     eof: bool,
     fatal: Option<Error>,
+}
+
+impl std::fmt::Debug for ServerSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSession")
+            .field("peer", &self.peer)
+            .field("login", &self.login)
+            .field("anonymous", &self.anonymous)
+            .field("failed_logins", &self.failed_logins)
+            .field("tls", &self.tls)
+            .field("prot", &self.prot)
+            .field("pending", &self.pending)
+            .field("transfer", &self.transfer.is_some())
+            .field("closed", &self.closed)
+            .field("eof", &self.eof)
+            .field("fatal", &self.fatal)
+            .field("buffered_input", &self.recv.len())
+            .field("deferred", &self.deferred.len())
+            .field("transmit", &self.tx)
+            .field("events", &self.events.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Resolves `arg` against `cwd` into a normalised absolute virtual path.

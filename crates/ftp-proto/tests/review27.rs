@@ -385,3 +385,28 @@ fn stat_before_the_preliminary_reply_waits_its_turn() {
     assert_eq!(s.poll_event().unwrap(), None);
     assert!(sent(&mut s).starts_with("211-FTP server status:\r\n"));
 }
+
+/// DESIGN.md: bytes that may hold secrets are redacted. A session's `Debug`
+/// output (what `{:?}` in a log line or a panic message prints) showed its
+/// buffers byte for byte: the client's PASS line not yet written (RFC 959
+/// 4.1.1) and the server's pipelined PASS line not yet read, also while it
+/// is held during a transfer.
+#[test]
+fn session_debug_shows_no_password() {
+    const PW: &str = "Tanstaaf-pw-27";
+    let now = Instant::now();
+    let config = ClientConfig {
+        password: proto_core::Secret::new(PW.as_bytes().to_vec()),
+        ..common::alice(None)
+    };
+    let mut c = ftp_proto::ClientSession::new(config, "203.0.113.1:21".parse().unwrap(), now);
+    c.handle_input(b"220 hi\r\n211-Features:\r\n EPSV\r\n211 End\r\n331 pw\r\n");
+    assert!(common::client_events(&mut c).is_empty());
+    let debug = format!("{c:?} {c:#?}");
+    assert!(!debug.contains(PW), "{debug}");
+
+    let mut s = common::new_server(now);
+    s.handle_input(format!("USER alice\r\nPASS {PW}\r\n").as_bytes());
+    let debug = format!("{s:?} {s:#?}");
+    assert!(!debug.contains(PW), "{debug}");
+}

@@ -499,3 +499,25 @@ fn items_in_a_unit_are_bounded() {
         assert!(e.is_over_limit(), "{wire:?} with {}: {e}", items - 1);
     }
 }
+
+/// DESIGN.md: bytes that may hold secrets are redacted. The framer's
+/// `Debug` output (what `{:?}` in a log line or a panic message prints)
+/// must not show a LOGIN whose password literal (RFC 9051 section 6.2.3)
+/// is still arriving. It held (the bytes stay in the caller's buffer, and
+/// literals short enough to be a password are never streamed); this pins
+/// it, as the other crates' sessions were found printing such bytes.
+#[test]
+fn framer_debug_shows_no_password() {
+    use bytes::BytesMut;
+    use imap_proto::{Direction, Frame, Framer, Limits};
+    let mut f = Framer::new(Direction::ClientToServer, Limits::default());
+    let mut buf = BytesMut::from(&b"a1 LOGIN {4}\r\n"[..]);
+    assert!(matches!(f.next(&mut buf), Some(Ok(Frame::LiteralAnnounced(_)))));
+    buf.extend_from_slice(b"fred {14}\r\n");
+    assert!(matches!(f.next(&mut buf), Some(Ok(Frame::LiteralAnnounced(_)))));
+    buf.extend_from_slice(b"Tanstaaf-pw-27");
+    assert_eq!(f.next(&mut buf), None);
+    let debug = format!("{f:?} {f:#?}");
+    assert!(!debug.contains("Tanstaaf"), "{debug}");
+    assert!(!debug.contains("fred"), "{debug}");
+}
