@@ -139,9 +139,11 @@ impl FileTree {
         &self.root
     }
 
-    /// Whether files can be created in the root: creates an empty probe
-    /// file there under a hidden temporary name and removes it again. Mode
-    /// bits alone would say nothing true when ftpd runs as root (which
+    /// Whether files can be created in the root: creates an unnamed file
+    /// there (`O_TMPFILE`, which no listing ever shows and which vanishes
+    /// when closed), or, where the file system has no unnamed files, an
+    /// empty probe file under a hidden temporary name that is removed again.
+    /// Mode bits alone would say nothing true when ftpd runs as root (which
     /// writes a 0555 directory all the same) and nothing about a read-only
     /// file system; trying is the one honest answer.
     ///
@@ -150,6 +152,17 @@ impl FileTree {
     /// The error of creating (or removing) the probe file: `EROFS`,
     /// `EACCES`, `ENOSPC`, a root that is no longer a directory, ...
     pub fn probe_writable(&self) -> io::Result<()> {
+        use rustix::fs::{Mode, OFlags};
+        use rustix::io::Errno;
+        let flags = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC;
+        match rustix::fs::open(&self.root, flags, Mode::from_raw_mode(0o600)) {
+            Ok(_) => return Ok(()),
+            // No unnamed files on this kernel or file system (open(2):
+            // EOPNOTSUPP, or EISDIR from kernels that predate them):
+            // try a named probe.
+            Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => {}
+            Err(e) => return Err(e.into()),
+        }
         let mut tries = 0;
         let probe = loop {
             let probe = self.root.join(format!(
