@@ -160,7 +160,11 @@ fn header_section(message: &[u8], cut: bool) -> (&[u8], bool) {
         start = end;
     }
     if cut {
-        (&message[..field], true)
+        // The bound fell inside the empty line that ends the section: its
+        // CR is all that was kept, every field before it is whole. (Queued
+        // messages hold no bare CR: the SMTP server refuses one.)
+        let whole = field == start && &message[start..] == b"\r";
+        (&message[..field], !whole)
     } else {
         (message, false)
     }
@@ -327,6 +331,11 @@ mod tests {
         );
         assert_eq!(cut(b"A: 1\r\nB: 2\r\n more\r\n\tmo"), (&b"A: 1\r\n"[..], true));
         assert_eq!(cut(b"A: a very long field"), (&b""[..], true));
+        // The bound inside the empty line: every field is quoted, and the
+        // report does not call the header shortened.
+        assert_eq!(cut(b"A: 1\r\nB: 2\r\n\r"), (&b"A: 1\r\nB: 2\r\n"[..], false));
+        // A CR that starts a folded line's successor is no such thing.
+        assert_eq!(cut(b"A: 1\r\nB: 2\r\n x\r"), (&b"A: 1\r\n"[..], true));
     }
 
     fn line<'a>(rcpt: &'a Recipient, action: Action, code: u16, text: &'a str) -> Line<'a> {
