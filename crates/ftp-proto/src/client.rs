@@ -75,6 +75,10 @@ pub struct ClientConfig {
     pub use_pasv_host: bool,
     /// Named leniency: bare LF ends reply lines.
     pub accept_bare_lf: bool,
+    /// Named leniency: reply lines may hold a bare CR or a NUL, taken as
+    /// text ([`ReplyConfig::accept_bare_cr`]). Off by default: such a reply
+    /// is a protocol error that ends the session.
+    pub accept_bare_cr: bool,
 }
 
 impl Default for ClientConfig {
@@ -89,6 +93,7 @@ impl Default for ClientConfig {
             extended: true,
             use_pasv_host: false,
             accept_bare_lf: false,
+            accept_bare_cr: false,
         }
     }
 }
@@ -401,6 +406,7 @@ impl ClientSession {
             reply_config: ReplyConfig {
                 max_len: config.limits.reply,
                 accept_bare_lf: config.accept_bare_lf,
+                accept_bare_cr: config.accept_bare_cr,
             },
             config,
             peer,

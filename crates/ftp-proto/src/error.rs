@@ -46,6 +46,14 @@ pub enum ReplyError {
     /// A line ended without CRLF (strict mode).
     #[error("reply line not ended by CRLF")]
     BareLineEnding,
+    /// A line holds a CR followed by neither LF nor NUL (strict mode; see
+    /// [`ReplyConfig::accept_bare_cr`](crate::ReplyConfig::accept_bare_cr)).
+    #[error("reply line holds a bare CR")]
+    BareCr,
+    /// A line holds a NUL that does not pad a CR (strict mode; see
+    /// [`ReplyConfig::accept_bare_cr`](crate::ReplyConfig::accept_bare_cr)).
+    #[error("reply line holds a NUL")]
+    Nul,
     /// A reply (all its lines) is longer than the limit.
     #[error("reply longer than {limit} bytes")]
     TooLong {

@@ -70,6 +70,7 @@ pub fn reply(data: &[u8]) {
     let config = ReplyConfig {
         max_len: 512,
         accept_bare_lf: seed & 1 == 1,
+        accept_bare_cr: seed & 2 == 2,
     };
     let whole = run_replies(&config, &[input]);
     let pieces = chunks(seed, input);

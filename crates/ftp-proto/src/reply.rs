@@ -22,6 +22,14 @@ pub struct ReplyConfig {
     pub max_len: usize,
     /// Named leniency: a bare LF ends a reply line. Off by default (RFC 959 says CRLF).
     pub accept_bare_lf: bool,
+    /// Named leniency: a reply line may hold a CR that is not followed by
+    /// NUL, and a NUL that does not follow a CR, taken as text. Off by
+    /// default: replies are Telnet NVT lines (RFC 959 4.2, RFC 854), where
+    /// a CR is followed by LF or NUL (RFC 2640 3.1 pads a pathname's CR
+    /// with NUL), so a line holding either is refused
+    /// ([`ReplyError::BareCr`], [`ReplyError::Nul`]) before its text can
+    /// reach an application's logs or a later command.
+    pub accept_bare_cr: bool,
 }
 
 impl Default for ReplyConfig {
@@ -29,6 +37,7 @@ impl Default for ReplyConfig {
         ReplyConfig {
             max_len: crate::Limits::default().reply,
             accept_bare_lf: false,
+            accept_bare_cr: false,
         }
     }
 }
@@ -131,6 +140,9 @@ impl<'a> Reply<'a> {
                 return Err(ReplyError::BareLineEnding);
             }
             let line = &buf[pos..if has_cr { lf - 1 } else { lf }];
+            if !config.accept_bare_cr {
+                check_nvt_line(line)?;
+            }
             match code {
                 None => {
                     let (c, multi) = first_line_shape(line).ok_or(ReplyError::BadLine)?;
@@ -305,6 +317,17 @@ impl OwnedReply {
     #[must_use]
     pub fn text(&self) -> &[u8] {
         self.as_reply().text()
+    }
+}
+
+/// A received reply line (its line end removed) holds no CR but one padded
+/// with NUL and no NUL but such padding (RFC 854 NVT, RFC 2640 3.1): the
+/// rule the encoder keeps ([`check_reply_line`]).
+fn check_nvt_line(line: &[u8]) -> Result<(), ReplyError> {
+    match check_reply_line(line) {
+        Ok(()) => Ok(()),
+        Err(EncodeError::Forbidden(f)) if f.byte == 0 => Err(ReplyError::Nul),
+        Err(_) => Err(ReplyError::BareCr),
     }
 }
 

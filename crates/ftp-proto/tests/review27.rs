@@ -410,3 +410,65 @@ fn session_debug_shows_no_password() {
     let debug = format!("{s:?} {s:#?}");
     assert!(!debug.contains(PW), "{debug}");
 }
+
+// RFC 959 4.2 replies are Telnet NVT lines (RFC 854): a CR is followed by
+// LF or by NUL, and RFC 2640 3.1 pads a pathname's CR with NUL. The
+// client took a bare CR or a NUL inside a reply line as text, handing it to
+// the application (a log line, a name used in a later command), where the
+// server's framer refuses both. Strict by default; `accept_bare_cr` is the
+// named leniency.
+#[test]
+fn reply_lines_with_a_bare_cr_or_nul_are_refused_unless_lenient() {
+    use ftp_proto::{Reply, ReplyConfig, ReplyError};
+    let strict = ReplyConfig::default();
+    let lenient = ReplyConfig {
+        accept_bare_cr: true,
+        ..strict
+    };
+    for (wire, err) in [
+        (&b"220 a\rb\r\n"[..], ReplyError::BareCr),
+        (b"220 a\r\r\n", ReplyError::BareCr),
+        (b"220 a\0b\r\n", ReplyError::Nul),
+        (b"211-x\r\n in\rner\r\n211 end\r\n", ReplyError::BareCr),
+        (b"211-x\r\n \0\r\n211 end\r\n", ReplyError::Nul),
+    ] {
+        assert_eq!(Reply::parse(wire, &strict), Err(err.clone()), "{wire:?}");
+        // Split anywhere, the same error.
+        for cut in 1..wire.len() {
+            let first = Reply::parse(&wire[..cut], &strict);
+            assert!(
+                matches!(first, Ok(None) | Err(_)),
+                "{wire:?} cut at {cut}: {first:?}"
+            );
+            if let Err(e) = first {
+                assert_eq!(e, err, "{wire:?} cut at {cut}");
+            }
+        }
+        let (r, n) = Reply::parse(wire, &lenient).unwrap().unwrap();
+        assert_eq!(n, wire.len());
+        assert!(r.lines().count() >= 1);
+    }
+    // A CR padded with NUL is a pathname's CR (RFC 2640 3.1), taken strictly.
+    let wire = b"257 \"a\r\0b\" created\r\n";
+    let (r, _) = Reply::parse(wire, &strict).unwrap().unwrap();
+    assert_eq!(ftp_proto::reply::parse_257_path(r.text()).unwrap(), b"a\rb");
+
+    // The client session ends on such a reply, as on any malformed one.
+    let now = Instant::now();
+    let mut c = common::logged_in_client(now);
+    c.noop().unwrap();
+    drain_transmit(&mut c);
+    c.handle_input(b"200 fine\rINJECTED\r\n");
+    assert_eq!(c.poll_event().unwrap_err().kind, ErrorKind::Protocol);
+    let mut c = common::logged_in_client_with(
+        ClientConfig {
+            accept_bare_cr: true,
+            ..common::alice(None)
+        },
+        now,
+    );
+    c.noop().unwrap();
+    drain_transmit(&mut c);
+    c.handle_input(b"200 fine\rINJECTED\r\n");
+    assert!(matches!(c.poll_event(), Ok(Some(ClientEvent::Done { .. }))));
+}
