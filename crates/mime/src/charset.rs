@@ -6,7 +6,9 @@ use std::borrow::Cow;
 /// Decodes `bytes` in `charset` (a MIME charset name, case-insensitive) to UTF-8.
 ///
 /// Returns the text and whether the charset was known. Unknown charsets decode as
-/// lossy UTF-8. Malformed sequences become U+FFFD.
+/// lossy UTF-8. Malformed sequences become U+FFFD. The charsets that the WHATWG
+/// table maps to its "replacement" encoding (ISO-2022-KR, ISO-2022-CN,
+/// HZ-GB-2312), which would read any text as one U+FFFD, count as unknown.
 ///
 /// ```
 /// let (s, known) = mime::decode_charset(b"caf\xe9", "ISO-8859-1");
@@ -26,8 +28,12 @@ pub fn decode_charset<'a>(bytes: &'a [u8], charset: &str) -> (Cow<'a, str>, bool
         return (decode_utf16_mime(bytes), true);
     }
     match encoding_rs::Encoding::for_label(label.as_bytes()) {
-        Some(enc) => (enc.decode_without_bom_handling(bytes).0, true),
-        None => (utf8_lossy(bytes), false),
+        // WHATWG maps ISO-2022-KR, ISO-2022-CN(-EXT) and HZ-GB-2312 to its
+        // "replacement" encoding, which reads any input as one U+FFFD (a guard for
+        // browsers): for mail that would drop the whole text, so these (7-bit)
+        // charsets are read as unknown ones are, their bytes kept
+        Some(enc) if enc != encoding_rs::REPLACEMENT => (enc.decode_without_bom_handling(bytes).0, true),
+        _ => (utf8_lossy(bytes), false),
     }
 }
 

@@ -1,0 +1,49 @@
+//! Review (session 27) of the mime crate: a hostile sender and a demanding user.
+//! Each test failed on the code before its fix; the rule it checks is quoted
+//! above it.
+
+use mime::{DefectKind, Disposition, Message, decode_charset, decode_unstructured};
+
+// RFC 2045 section 5.1 and RFC 2046 section 4.1.2: the charset parameter names how
+// the octets are to be read, and RFC 2049 section 2 item 6 has a reader that
+// does not know a charset treat the text as data it cannot show, not drop it.
+// ISO-2022-KR (RFC 1557), HZ-GB-2312 (RFC 1843) and ISO-2022-CN (RFC 1922) are
+// MIME charsets that the WHATWG table maps to its "replacement" encoding, which
+// turns any input into one U+FFFD (a guard for browsers). `decode_charset` took
+// that for a known charset: a whole Korean or Chinese text part, subject or file
+// name came out as a single U+FFFD with no defect, every byte of it lost. These
+// 7-bit charsets now read as unknown ones do: the bytes kept as (lossy) UTF-8,
+// known = false, and `DefectKind::UnknownCharset` from `decoded_text`.
+#[test]
+fn charsets_whatwg_replaces_are_not_read_as_one_replacement_character() {
+    for label in [
+        "ISO-2022-KR",
+        "csISO2022KR",
+        "hz-gb-2312",
+        "iso-2022-cn",
+        "ISO-2022-CN-EXT",
+    ] {
+        let (text, known) = decode_charset(b"Hello \x1b$)C\x0e!!\x0f world", label);
+        assert_eq!(
+            (&*text, known),
+            ("Hello \x1b$)C\x0e!!\x0f world", false),
+            "{label}"
+        );
+        let subject = format!("=?{label}?q?Hello_world?=");
+        assert_eq!(decode_unstructured(subject.as_bytes()), "Hello world", "{label}");
+        let disp = format!("attachment; filename*={label}''report.txt");
+        let d = Disposition::parse(disp.as_bytes()).unwrap();
+        assert_eq!(d.param("filename"), Some("report.txt"), "{label}");
+        let wire = format!("Content-Type: text/plain; charset={label}\r\n\r\nHello ~{{;Q~}} world\r\n");
+        let m = Message::parse(wire.as_bytes());
+        let (text, defects) = m.decoded_text(0);
+        assert_eq!(&*text, "Hello ~{;Q~} world\r\n", "{label}");
+        assert_eq!(defects, [DefectKind::UnknownCharset], "{label}");
+    }
+    // an empty text stays empty, and the other charsets are untouched
+    assert_eq!(decode_charset(b"", "iso-2022-kr"), ("".into(), false));
+    assert_eq!(
+        decode_charset(b"\x1b$B$\"\x1b(B", "iso-2022-jp"),
+        ("\u{3042}".into(), true)
+    );
+}
