@@ -34,7 +34,10 @@ pub enum BuildError {
     NonAsciiAddress(String),
     /// An address whose domain is empty, or neither a dot-atom nor a domain literal
     /// (RFC 5322 section 3.4.1: `addr-spec = local-part "@" domain`), so written as
-    /// is it would not be an address or would change the field's syntax.
+    /// is it would not be an address or would change the field's syntax; or whose
+    /// local part holds a control character (TAB included), which a quoted local
+    /// part may not (RFC 5322 section 3.2.4 `qtext`, RFC 5321 section 4.1.2
+    /// `qtextSMTP`) and no encoding can carry.
     #[error("invalid address: {0}")]
     InvalidAddress(String),
     /// The Date cannot be written as RFC 5322 section 3.3 requires: a zone offset
@@ -712,6 +715,12 @@ impl Writer {
             }
             if !is_domain(&m.domain) {
                 return Err(BuildError::InvalidAddress(addr));
+            }
+            // RFC 5322 section 3.2.4 (qtext, obs-qtext never generated) and RFC
+            // 5321 section 4.1.2 (qtextSMTP): no control in a quoted local part,
+            // TAB included, and an addr-spec takes no RFC 2047 word (section 5)
+            if m.local.bytes().any(|b| b < b' ' || b == 0x7f) {
+                return Err(BuildError::InvalidAddress(addr.escape_debug().to_string()));
             }
             if !addr.is_ascii() && !self.t.utf8_headers {
                 return Err(BuildError::NonAsciiAddress(addr));

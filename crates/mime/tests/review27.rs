@@ -2,7 +2,20 @@
 //! Each test failed on the code before its fix; the rule it checks is quoted
 //! above it.
 
-use mime::{DefectKind, Disposition, Message, decode_charset, decode_unstructured};
+mod common;
+
+use mime::{
+    Address, BuildError, DefectKind, Disposition, Mailbox, Message, MessageBuilder, decode_charset,
+    decode_unstructured,
+};
+
+fn mb(local: &str) -> Mailbox {
+    Mailbox {
+        name: None,
+        local: local.into(),
+        domain: "example.test".into(),
+    }
+}
 
 // RFC 2045 section 5.1 and RFC 2046 section 4.1.2: the charset parameter names how
 // the octets are to be read, and RFC 2049 section 2 item 6 has a reader that
@@ -46,4 +59,48 @@ fn charsets_whatwg_replaces_are_not_read_as_one_replacement_character() {
         decode_charset(b"\x1b$B$\"\x1b(B", "iso-2022-jp"),
         ("\u{3042}".into(), true)
     );
+}
+
+// RFC 5322 section 3.2.4: `qtext = %d33 / %d35-91 / %d93-126 / obs-qtext`, and
+// section 4: the obsolete syntax (obs-qtext, obs-qp: the controls) "MUST NOT be
+// generated"; RFC 5321 section 4.1.2 allows a quoted local part only
+// `qtextSMTP = %d32-33 / %d35-91 / %d93-126` and `quoted-pairSMTP = %d92 %d32-126`,
+// no control at all (TAB included). The builder quoted a local part holding BEL,
+// ESC, DEL or TAB and wrote it as is into From, To, Sender and Reply-To: an
+// address no SMTP server may take and that the header grammar forbids. An
+// address cannot be RFC 2047 encoded (RFC 2047 section 5), so such a local part is
+// refused; a space, a quote or a backslash still go quoted and read back.
+#[test]
+fn builder_refuses_control_characters_in_a_local_part() {
+    for local in ["a\x07b", "a\x1bb", "a\x7fb", "a\tb", "\x01"] {
+        let from = MessageBuilder::new().from(mb(local)).build_at(0, 0);
+        assert!(
+            matches!(from, Err(BuildError::InvalidAddress(_))),
+            "{local:?}: {from:?}"
+        );
+        for b in [
+            MessageBuilder::new().from(common::author()).to(mb(local)),
+            MessageBuilder::new().from(common::author()).cc(mb(local)),
+            MessageBuilder::new().from(common::author()).reply_to(mb(local)),
+            MessageBuilder::new()
+                .from(common::author())
+                .from(mb("b"))
+                .sender(mb(local)),
+        ] {
+            let built = b.build_at(0, 0);
+            assert!(
+                matches!(built, Err(BuildError::InvalidAddress(_))),
+                "{local:?}: {built:?}"
+            );
+        }
+    }
+    for local in ["a b", "a\"b", "a\\b", "a..b"] {
+        let built = MessageBuilder::new().from(mb(local)).build_at(0, 0).unwrap();
+        let m = Message::parse(&built);
+        assert!(m.defects.is_empty());
+        assert!(
+            matches!(m.root().from().as_slice(), [Address::Mailbox(f)] if f.local == local),
+            "{local:?}"
+        );
+    }
 }
