@@ -78,6 +78,14 @@ pub enum BuildError {
     /// Sender field "MUST appear" then (set it with [`MessageBuilder::sender`]).
     #[error("several From mailboxes need a Sender")]
     SenderRequired,
+    /// A message id (Message-ID, In-Reply-To, References, Content-ID) that is not
+    /// `id-left "@" id-right` of RFC 5322 section 3.6.4 (RFC 2045 section 7 for
+    /// Content-ID): no `@`, an empty side, or a character that is neither `atext`
+    /// nor a dot (an `id-right` may be a `[dtext]` literal instead). A reader
+    /// that follows the grammar would read another id (`<a(b)@c>` is `a@c` with a
+    /// comment) or lose the ids after it.
+    #[error("invalid message id: {0}")]
+    InvalidMessageId(String),
     /// An empty message id (Message-ID, In-Reply-To, References): RFC 5322
     /// section 3.6.4's `msg-id` has an `id-left` and an `id-right`, and a reader
     /// finds no id in `<>`.
@@ -569,13 +577,37 @@ fn is_atext(b: u8) -> bool {
 /// SMTPUTF8) or a domain literal `[dtext]`. Anything else (`>`, `,`, `;`, spaces,
 /// comments) would end the address early or add another one to the field.
 fn is_domain(d: &str) -> bool {
-    if let Some(inner) = d.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-        return inner
-            .bytes()
-            .all(|b| (33..=126).contains(&b) && !matches!(b, b'[' | b']' | b'\\'));
+    if d.starts_with('[') {
+        return is_literal(d);
     }
     d.split('.')
         .all(|label| !label.is_empty() && label.bytes().all(|b| is_atext(b) || b >= 0x80))
+}
+
+/// Whether `id` (without its brackets) is `id-left "@" id-right` (RFC 5322
+/// section 3.6.4): `id-left` atext and dots, `id-right` the same or a
+/// no-fold-literal `[dtext]`. Dots may stand anywhere (the obsolete
+/// `obs-id-left` allows `a..b`, and a dot changes no reader's tokenizing). Bytes
+/// from 0x80 are UTF-8 atext (RFC 6532 section 3.2); the caller refuses them
+/// without SMTPUTF8.
+fn is_msg_id(id: &str) -> bool {
+    let words = |s: &str| !s.is_empty() && s.bytes().all(|b| b == b'.' || is_atext(b) || b >= 0x80);
+    let Some((left, right)) = id.split_once('@') else {
+        return false;
+    };
+    words(left) && (words(right) || is_literal(right))
+}
+
+/// Whether `d` is `"[" *dtext "]"` (RFC 5322 section 3.4.1 domain-literal, section
+/// 3.6.4 no-fold-literal, without white space).
+fn is_literal(d: &str) -> bool {
+    d.strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .is_some_and(|inner| {
+            inner
+                .bytes()
+                .all(|b| (33..=126).contains(&b) && !matches!(b, b'[' | b']' | b'\\'))
+        })
 }
 
 impl Writer {
@@ -759,6 +791,9 @@ impl Writer {
         }
         if tokens.iter().any(|t| t == "<>") {
             return Err(BuildError::EmptyMessageId);
+        }
+        if let Some(t) = tokens.iter().find(|t| !is_msg_id(&t[1..t.len() - 1])) {
+            return Err(BuildError::InvalidMessageId(t[1..t.len() - 1].to_owned()));
         }
         self.field(name, &tokens)
     }

@@ -104,3 +104,59 @@ fn builder_refuses_control_characters_in_a_local_part() {
         );
     }
 }
+
+// RFC 5322 section 3.6.4: `msg-id = [CFWS] "<" id-left "@" id-right ">" [CFWS]`,
+// `id-left = dot-atom-text / obs-id-left`, `id-right = dot-atom-text /
+// no-fold-literal / obs-id-right` (RFC 2045 section 7 and RFC 2392 take the same
+// for Content-ID). The builder refused only white space, controls and angle
+// brackets in an id, so it wrote ids without an `@`, with a second `@`, or with
+// `(`, `"`, `\`, `,`, `;` or `:` in them: a reader that follows the grammar reads
+// `<a(b)@c>` as the id `a@c` with a comment, and an unbalanced `(` or `"` takes
+// the rest of a References field with it, so replies no longer thread. Such ids
+// are refused ([`BuildError::InvalidMessageId`]); dots are left as they are
+// (the obsolete `obs-id-left` allows `a..b`, and a dot changes no tokenizing).
+#[test]
+fn builder_writes_message_ids_of_the_rfc_5322_grammar() {
+    let bad = [
+        "ab", "@b", "a@", "a@b@c", "a(b)@c", "a(b@c", "a\"b@c", "a\\b@c", "a,b@c", "a;b@c", "a:b@c", "a@b]",
+        "a@[b", "a@[b]c", "a@[b\\]", "[a]@b", "a@b,c",
+    ];
+    for id in bad {
+        for b in [
+            MessageBuilder::new().from(common::author()).message_id(id),
+            MessageBuilder::new().from(common::author()).in_reply_to(id),
+            MessageBuilder::new()
+                .from(common::author())
+                .references("ok@example.test")
+                .references(id),
+            MessageBuilder::new()
+                .from(common::author())
+                .body(mime::BodyPart::inline("image/png", None, id, vec![1])),
+        ] {
+            let built = b.build_at(0, 0);
+            assert_eq!(built, Err(BuildError::InvalidMessageId(id.to_owned())), "{id:?}");
+        }
+    }
+    let good = [
+        "a@b",
+        "a.b@c.d",
+        "a..b.@c",
+        "1234.5678@[192.0.2.1]",
+        "x!#$%&'*+-/=?^_`{|}~@y",
+        "a@[b@c]",
+    ];
+    for id in good {
+        let built = MessageBuilder::new()
+            .from(common::author())
+            .message_id(id)
+            .references(id)
+            .body(mime::BodyPart::inline("image/png", None, id, vec![1]))
+            .build_at(0, 0)
+            .unwrap();
+        let m = Message::parse(&built);
+        let r = m.root();
+        assert_eq!(r.message_id().as_deref(), Some(id));
+        assert_eq!(r.references(), [id]);
+        assert_eq!(r.content_id().as_deref(), Some(id));
+    }
+}
