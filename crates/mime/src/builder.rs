@@ -167,7 +167,10 @@ impl BodyPart {
     }
 
     /// Any leaf type with raw content (e.g. `text/plain` in another charset: add the
-    /// `charset` with [`BodyPart::param`]).
+    /// `charset` with [`BodyPart::param`]). A multipart or message type given so
+    /// (`message/delivery-status`, ...) goes 7bit, 8bit or binary as RFC 2045
+    /// section 6.4 requires, never base64 or quoted-printable (message/global
+    /// and its kin excepted, RFC 6532 section 3.5).
     #[must_use]
     pub fn raw(media_type: &str, body: Vec<u8>) -> Self {
         Self::leaf(media_type, body)
@@ -868,12 +871,13 @@ impl Writer {
         let non_ascii = body.iter().filter(|&&b| b >= 0x80).count();
         let bare = has_bare_cr_lf(body);
         let dot_risk = self.dot_safe && has_dot_risk(body);
-        // RFC 2045 section 6.4 and RFC 2046 section 5.2.1: a multipart or a
-        // message/rfc822 given as bytes takes 7bit, 8bit or binary only (the types
-        // the parser reads as nested; message/global may take any, RFC 6532
-        // section 3.5)
+        // RFC 2045 section 6.4 ("EXPRESSLY FORBIDDEN to use any encodings other
+        // than 7bit, 8bit, or binary with any composite media type"), RFC 2046
+        // sections 5.2.1-5.2.3, RFC 3464 section 2.1: a multipart or any message
+        // given as bytes takes 7bit, 8bit or binary only; message/global and its
+        // kin may take any (RFC 6532 section 3.5, RFC 6533)
         let composite = p.media_type.starts_with("multipart/")
-            || matches!(p.media_type.as_str(), "message/rfc822" | "message/news");
+            || (p.media_type.starts_with("message/") && !p.media_type.starts_with("message/global"));
         if composite {
             match p.encoding {
                 Some(

@@ -160,3 +160,71 @@ fn builder_writes_message_ids_of_the_rfc_5322_grammar() {
         assert_eq!(r.content_id().as_deref(), Some(id));
     }
 }
+
+/// The Content-Transfer-Encoding the builder gave the first body part of `built`.
+fn first_part_encoding(built: &[u8]) -> mime::TransferEncoding {
+    let m = Message::parse(built);
+    assert!(m.defects.is_empty(), "{:?}", m.defects);
+    m.parts[m.resolve(&[1]).unwrap()].encoding
+}
+
+// RFC 2045 section 6.4: "it is EXPRESSLY FORBIDDEN to use any encodings other than
+// "7bit", "8bit", or "binary" with any composite media type ... Currently the only
+// composite media types are "multipart" and "message"" (RFC 2046 section 5.2.2:
+// message/partial goes 7bit, 5.2.3: message/external-body "MUST" be 7bit; RFC
+// 3464 section 2.1: for message/delivery-status "7bit" "MUST be used"). The
+// builder kept to it for multipart, message/rfc822 and message/news only: any
+// other message subtype given with `BodyPart::raw` was a leaf, and every non-text
+// leaf goes base64, so a DSN's delivery-status went out base64 unless the caller
+// forced 7bit (the maild example had to). Every message subtype now takes
+// 7bit, 8bit or binary, but message/global and its kin, which RFC 6532 section 3.5
+// (and RFC 6533) allow any encoding.
+#[test]
+fn builder_gives_every_message_subtype_an_identity_encoding() {
+    let status = b"Reporting-MTA: dns; mx.example.test\r\n\r\nFinal-Recipient: rfc822; b@example.test\r\nAction: failed\r\nStatus: 5.1.1\r\n";
+    for ty in [
+        "message/delivery-status",
+        "message/disposition-notification",
+        "message/partial",
+        "message/external-body",
+        "message/x-custom",
+    ] {
+        let report = |part: mime::BodyPart| {
+            MessageBuilder::new()
+                .from(common::author())
+                .body(mime::BodyPart::multipart(
+                    "report",
+                    vec![mime::BodyPart::text("x\r\n"), part],
+                ))
+                .build_at(0, 0)
+        };
+        let built = report(mime::BodyPart::raw(ty, status.to_vec())).unwrap();
+        let m = Message::parse(&built);
+        let id = m.resolve(&[2]).unwrap();
+        assert_eq!(m.parts[id].encoding, mime::TransferEncoding::SevenBit, "{ty}");
+        assert_eq!(m.body_bytes(id), status, "{ty}");
+        for forced in [
+            mime::TransferEncoding::Base64,
+            mime::TransferEncoding::QuotedPrintable,
+        ] {
+            let built = report(mime::BodyPart::raw(ty, status.to_vec()).encoding(forced));
+            assert!(
+                matches!(built, Err(BuildError::EncodingNotAllowed(_))),
+                "{ty} {forced:?}"
+            );
+        }
+        // what 7bit cannot carry needs 8bit or binary from the transport
+        let built = report(mime::BodyPart::raw(ty, b"\x00\xff".to_vec()));
+        assert!(matches!(built, Err(BuildError::EncodingNotAllowed(_))), "{ty}");
+    }
+    // message/global may be encoded (RFC 6532 section 3.5), and still is
+    let built = MessageBuilder::new()
+        .from(common::author())
+        .body(mime::BodyPart::mixed(vec![mime::BodyPart::raw(
+            "message/global-delivery-status",
+            "Final-Recipient: utf-8; j\u{f6}rg@example.test\r\n".into(),
+        )]))
+        .build_at(0, 0)
+        .unwrap();
+    assert_eq!(first_part_encoding(&built), mime::TransferEncoding::Base64);
+}
