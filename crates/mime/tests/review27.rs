@@ -228,3 +228,104 @@ fn builder_gives_every_message_subtype_an_identity_encoding() {
         .unwrap();
     assert_eq!(first_part_encoding(&built), mime::TransferEncoding::Base64);
 }
+
+// Not an RFC rule: bounded work. RFC 2045 section 5.1 and RFC 2231 sections 3-4
+// let a Content-Type or Content-Disposition carry any number of parameters and
+// continuations; the reader keeps the first of each name, in order of first
+// appearance, up to 1000 of them. It found the earlier ones of a name by a linear
+// search per parameter, and joined RFC 2231 sections by scanning every parameter
+// once per name: quadratic in the parameters of a field. A 10 MB message of
+// parts each with 1000 distinct parameters took 2.3 s to parse (5.4 s with RFC
+// 2231 sections), a hundred times a plain message of that size, in a release build.
+// They are now grouped by sorting, so a field costs O(n log n): a field of 1000
+// distinct names reads about as fast as one of 1000 times the same name (it was
+// 35 to 55 times slower).
+#[test]
+fn many_parameters_stay_n_log_n() {
+    let best = |v: &str| {
+        (0..5)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                assert!(mime::ContentType::parse(v.as_bytes()).is_some());
+                t.elapsed()
+            })
+            .min()
+            .unwrap()
+            .as_secs_f64()
+    };
+    for (distinct, same) in [
+        (
+            (0..1000).map(|i| format!(";p{i:03}=v")).collect::<String>(),
+            ";pxxx=v".repeat(1000),
+        ),
+        (
+            (0..1000).map(|i| format!(";p{i:03}*0=v")).collect::<String>(),
+            (0..1000).map(|i| format!(";p*{i}=v")).collect::<String>(),
+        ),
+    ] {
+        let ratio = best(&format!("a/b{distinct}")) / best(&format!("a/b{same}"));
+        assert!(
+            ratio < 10.0,
+            "1000 distinct names cost {ratio:.1} times 1000 equal ones"
+        );
+    }
+    let plain: String = (0..1000).map(|i| format!(";p{i}=v{i}")).collect();
+    let sections: String = (0..1000).map(|i| format!(";s{i}*0*=''%41")).collect();
+    let mut msg = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n".to_vec();
+    for _ in 0..20 {
+        msg.extend_from_slice(
+            format!(
+                "--b\r\nContent-Type: text/plain{plain}\r\n\r\nx\r\n\
+                 --b\r\nContent-Type: text/plain{sections}\r\n\
+                 Content-Disposition: attachment{plain};p1=dup\r\n\r\nx\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    msg.extend_from_slice(b"--b--\r\n");
+    let m = Message::parse(&msg);
+    assert!(m.defects.is_empty());
+    assert_eq!(m.parts.len(), 41);
+    for id in 1..m.parts.len() {
+        let ct = &m.parts[id].content_type;
+        assert_eq!(ct.params.len(), 1000);
+        if id % 2 == 1 {
+            assert!(
+                ct.params
+                    .iter()
+                    .enumerate()
+                    .all(|(i, p)| p.name == format!("p{i}") && p.value == format!("v{i}"))
+            );
+        } else {
+            assert!(
+                ct.params
+                    .iter()
+                    .enumerate()
+                    .all(|(i, p)| p.name == format!("s{i}") && p.value == "A")
+            );
+            let d = m.parts[id].disposition().unwrap();
+            assert_eq!(d.params.len(), 1000);
+            assert_eq!(d.param("p1"), Some("v1"));
+            assert_eq!(d.params[999].name, "p999");
+        }
+    }
+    // the first of a name wins, wherever the others stand
+    let v: String = (0..1000).map(|i| format!(";n{}=v{i}", i % 300)).collect();
+    let v = format!("a/b{v}");
+    let ct = mime::ContentType::parse(v.as_bytes()).unwrap();
+    assert_eq!(ct.params.len(), 300);
+    assert!(
+        ct.params
+            .iter()
+            .enumerate()
+            .all(|(i, p)| p.name == format!("n{i}") && p.value == format!("v{i}"))
+    );
+    let v: String = (0..1000)
+        .map(|i| format!(";n{}*{}=v{i}", i % 300, i / 300))
+        .collect();
+    let v = format!("a/b{v}");
+    let ct = mime::ContentType::parse(v.as_bytes()).unwrap();
+    assert_eq!(ct.params.len(), 300);
+    assert_eq!(ct.param("n0"), Some("v0v300v600v900"));
+    assert_eq!(ct.param("n299"), Some("v299v599v899"));
+}
