@@ -219,7 +219,10 @@ impl BodyPart {
         Self::multipart("related", parts)
     }
 
-    /// message/rfc822 holding an already built message.
+    /// message/rfc822 holding an already built message, or message/global when
+    /// one of its header fields (or of its body parts) holds UTF-8 (RFC 6532
+    /// section 3.7); that one goes base64 on a transport without 8BITMIME
+    /// (RFC 6532 section 3.5).
     #[must_use]
     pub fn message(bytes: Vec<u8>) -> Self {
         let mut p = Self::leaf("message/rfc822", Vec::new());
@@ -1005,7 +1008,16 @@ impl Writer {
                     .extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
             }
             Content::Message(bytes) => {
-                let toks = self.params(p.media_type.clone(), &p.params)?;
+                // RFC 6532 section 3.7: UTF-8 in a header field (its own or a body
+                // part's) makes a message/global message, and a message/rfc822's
+                // header fields are US-ASCII (RFC 2046 section 5.2.1)
+                let global = p.media_type == "message/rfc822" && is_global_message(bytes);
+                let media_type = if global {
+                    "message/global".to_owned()
+                } else {
+                    p.media_type.clone()
+                };
+                let toks = self.params(media_type, &p.params)?;
                 self.field("Content-Type", &toks)?;
                 // A message's lines end in CRLF (RFC 5322 section 2.1); one read from
                 // a file often has LF. Without BINARYMIME its bytes go out as 7bit or
@@ -1023,28 +1035,40 @@ impl Writer {
                 };
                 let long = has_long_line(&bytes);
                 let nul = bytes.contains(&0);
-                let enc = if self.t.binary && (long || nul || has_bare_cr_lf(&bytes) || !bytes.is_ascii()) {
-                    TransferEncoding::Binary
-                } else if bytes.is_ascii() && !long && !nul {
-                    TransferEncoding::SevenBit
-                } else if self.t.eight_bit && !long && !nul {
-                    TransferEncoding::EightBit
-                } else if nul {
-                    return Err(BuildError::EncodingNotAllowed(
-                        "message/rfc822 with NUL needs binary",
-                    ));
-                } else {
-                    return Err(BuildError::EncodingNotAllowed("message/rfc822 needs 8bit"));
+                let identity =
+                    if self.t.binary && (long || nul || has_bare_cr_lf(&bytes) || !bytes.is_ascii()) {
+                        Some(TransferEncoding::Binary)
+                    } else if bytes.is_ascii() && !long && !nul {
+                        Some(TransferEncoding::SevenBit)
+                    } else if self.t.eight_bit && !long && !nul {
+                        Some(TransferEncoding::EightBit)
+                    } else {
+                        None
+                    };
+                let dot_risk = self.dot_safe && has_dot_risk(&bytes);
+                let enc = match identity {
+                    // message/global may be encoded (RFC 6532 section 3.5): for a
+                    // 7-bit transport, or to keep a dot-safe promise
+                    _ if global && (identity.is_none() || dot_risk) => TransferEncoding::Base64,
+                    Some(_) if dot_risk => return Err(BuildError::NotDotSafe("an attached message")),
+                    Some(e) => e,
+                    None if nul => {
+                        return Err(BuildError::EncodingNotAllowed(
+                            "message/rfc822 with NUL needs binary",
+                        ));
+                    }
+                    None => return Err(BuildError::EncodingNotAllowed("message/rfc822 needs 8bit")),
                 };
-                if self.dot_safe && has_dot_risk(&bytes) {
-                    return Err(BuildError::NotDotSafe("an attached message"));
-                }
                 if enc != TransferEncoding::SevenBit {
                     self.field("Content-Transfer-Encoding", &[enc.as_str().into()])?;
                 }
                 self.common(p)?;
                 self.out.extend_from_slice(b"\r\n");
-                self.out.extend_from_slice(&bytes);
+                if enc == TransferEncoding::Base64 {
+                    base64_lines(&bytes, &mut self.out);
+                } else {
+                    self.out.extend_from_slice(&bytes);
+                }
             }
             Content::Leaf(raw) => {
                 // RFC 2046 section 4.1.1: text has CR and LF only as CRLF.
@@ -1150,6 +1174,13 @@ fn once_each<'n>(names: impl IntoIterator<Item = &'n str>, part_header: bool) ->
         }
     }
     Ok(())
+}
+
+/// Whether a message has 8-bit bytes in a header field, its own or a body
+/// part's: a message/global message (RFC 6532 section 3.7).
+fn is_global_message(bytes: &[u8]) -> bool {
+    let m = crate::Message::parse(bytes);
+    m.walk().any(|id| !m.header_bytes(id).is_ascii())
 }
 
 /// Whether a line has more than 998 octets (RFC 5322 section 2.1.1), counting the

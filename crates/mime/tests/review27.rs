@@ -329,3 +329,88 @@ fn many_parameters_stay_n_log_n() {
     assert_eq!(ct.param("n0"), Some("v0v300v600v900"));
     assert_eq!(ct.param("n299"), Some("v299v599v899"));
 }
+
+// RFC 6532 section 3.7: a message "is a "message/global message" if it contains
+// 8-bit UTF-8 header values ... or ... in the header fields of body parts", and RFC
+// 2046 section 5.2.1 keeps a message/rfc822's header fields US-ASCII; RFC 6532
+// section 3.5 lets message/global (alone among the message types) take a transfer
+// encoding, for the 7-bit leg of its trip. `BodyPart::message` labelled every
+// attached message message/rfc822: one with UTF-8 header fields (an SMTPUTF8
+// message forwarded, or returned whole in a DSN) went out mislabelled, and on a
+// 7-bit transport it could not be built at all. It now goes as message/global:
+// 8bit where the transport has 8BITMIME, else base64.
+#[test]
+fn attached_message_with_utf8_header_fields_is_message_global() {
+    let smtputf8 = mime::Transport {
+        eight_bit: true,
+        utf8_headers: true,
+        binary: false,
+    };
+    let utf8_subject = MessageBuilder::new()
+        .from(common::author())
+        .subject("Grüße")
+        .transport(smtputf8)
+        .build_at(0, 0)
+        .unwrap();
+    let utf8_part_header = MessageBuilder::new()
+        .from(common::author())
+        .transport(smtputf8)
+        .body(mime::BodyPart::mixed(vec![
+            mime::BodyPart::attachment("application/octet-stream", "cv.pdf", vec![1, 2])
+                .description("Résumé"),
+        ]))
+        .build_at(0, 0)
+        .unwrap();
+    let ascii = MessageBuilder::new()
+        .from(common::author())
+        .subject("Grüße")
+        .body(mime::BodyPart::text("caf\u{e9}\r\n"))
+        .transport(mime::Transport {
+            eight_bit: true,
+            ..mime::Transport::default()
+        })
+        .build_at(0, 0)
+        .unwrap();
+    let eight = mime::Transport {
+        eight_bit: true,
+        ..mime::Transport::default()
+    };
+    for (inner, global) in [(&utf8_subject, true), (&utf8_part_header, true), (&ascii, false)] {
+        for t in [eight, smtputf8, mime::Transport::default()] {
+            let built = MessageBuilder::new()
+                .from(common::author())
+                .transport(t)
+                .body(mime::BodyPart::mixed(vec![mime::BodyPart::message(
+                    inner.clone(),
+                )]))
+                .build_at(0, 0);
+            if !global && !t.eight_bit {
+                // an 8-bit body in message/rfc822 still needs 8BITMIME
+                assert!(matches!(built, Err(BuildError::EncodingNotAllowed(_))));
+                continue;
+            }
+            let built = built.unwrap();
+            let m = Message::parse(&built);
+            assert!(m.defects.is_empty(), "{:?}", m.defects);
+            let id = m.resolve(&[1]).unwrap();
+            let p = &m.parts[id];
+            let want = if global {
+                "message/global"
+            } else {
+                "message/rfc822"
+            };
+            assert_eq!(p.content_type.essence(), want, "{t:?}");
+            assert_eq!(&*m.decoded_body(id).0, &inner[..], "{t:?}");
+            if t.eight_bit {
+                assert_eq!(p.encoding, mime::TransferEncoding::EightBit, "{t:?}");
+                let mime::PartKind::Message { child: Some(c) } = p.kind else {
+                    panic!("not read as a message")
+                };
+                assert_eq!(m.header_bytes(c), Message::parse(inner).header_bytes(0));
+            } else {
+                assert_eq!(p.encoding, mime::TransferEncoding::Base64, "{t:?}");
+                assert!(built.is_ascii());
+            }
+        }
+    }
+}
