@@ -26,16 +26,11 @@ fn mb(local: &str) -> Mailbox {
 // that for a known charset: a whole Korean or Chinese text part, subject or file
 // name came out as a single U+FFFD with no defect, every byte of it lost. These
 // 7-bit charsets now read as unknown ones do: the bytes kept as (lossy) UTF-8,
-// known = false, and `DefectKind::UnknownCharset` from `decoded_text`.
+// known = false, and `DefectKind::UnknownCharset` from `decoded_text`; the two
+// simple ones are decoded (next test).
 #[test]
 fn charsets_whatwg_replaces_are_not_read_as_one_replacement_character() {
-    for label in [
-        "ISO-2022-KR",
-        "csISO2022KR",
-        "hz-gb-2312",
-        "iso-2022-cn",
-        "ISO-2022-CN-EXT",
-    ] {
+    for label in ["iso-2022-cn", "ISO-2022-CN-EXT"] {
         let (text, known) = decode_charset(b"Hello \x1b$)C\x0e!!\x0f world", label);
         assert_eq!(
             (&*text, known),
@@ -54,11 +49,54 @@ fn charsets_whatwg_replaces_are_not_read_as_one_replacement_character() {
         assert_eq!(defects, [DefectKind::UnknownCharset], "{label}");
     }
     // an empty text stays empty, and the other charsets are untouched
-    assert_eq!(decode_charset(b"", "iso-2022-kr"), ("".into(), false));
+    assert_eq!(decode_charset(b"", "iso-2022-cn"), ("".into(), false));
     assert_eq!(
         decode_charset(b"\x1b$B$\"\x1b(B", "iso-2022-jp"),
         ("\u{3042}".into(), true)
     );
+}
+
+// RFC 1557 (ISO-2022-KR: ASCII, and pairs of KS C 5601 bytes between SO and SI,
+// announced by `ESC $ ) C`) and RFC 1843 (HZ: ASCII, and pairs of GB 2312 bytes
+// between `~{` and `~}`; `~~` is a tilde, `~` before a line break joins lines)
+// are 7-bit forms of EUC-KR and GB 2312, the charsets of much Korean and Chinese
+// mail. They were read as one U+FFFD for the whole text (see above); now they
+// are decoded, in bodies, RFC 2047 words and RFC 2231 values alike.
+#[test]
+fn iso_2022_kr_and_hz_are_decoded() {
+    let kr: &[u8] = b"\x1b$)C\x0e>H3g\x0f \x0eGQ19\x0f!\r\nnext \x0e>H";
+    for label in ["ISO-2022-KR", "csiso2022kr"] {
+        assert_eq!(
+            decode_charset(kr, label),
+            ("\u{c548}\u{b155} \u{d55c}\u{ad6d}!\r\nnext \u{c548}".into(), true)
+        );
+    }
+    // a line starts in ASCII; a broken pair, or a byte not of the set, is U+FFFD
+    assert_eq!(
+        decode_charset(b"\x0e>H\nab\x0e>\x0fc\xff", "iso-2022-kr").0,
+        "\u{c548}\nab\u{fffd}c\u{fffd}"
+    );
+    let hz: &[u8] = b"~{Dc:C~}, ~{J@=g~}~~ a~\r\nb ~{Dc\r\nDc";
+    assert_eq!(
+        decode_charset(hz, "HZ-GB-2312"),
+        (
+            "\u{4f60}\u{597d}, \u{4e16}\u{754c}~ ab \u{4f60}\r\nDc".into(),
+            true
+        )
+    );
+    assert_eq!(
+        decode_charset(b"~{Dc ~}a~x", "hz-gb-2312").0,
+        "\u{4f60}\u{fffd}a~x"
+    );
+    assert_eq!(
+        decode_unstructured(b"=?ISO-2022-KR?B?GyQpQw4+SDNnDw==?= =?hz-gb-2312?q?~{Dc:C~}?="),
+        "\u{c548}\u{b155}\u{4f60}\u{597d}"
+    );
+    let d = Disposition::parse(b"attachment; filename*=hz-gb-2312''~{Dc:C~}.txt").unwrap();
+    assert_eq!(d.param("filename"), Some("\u{4f60}\u{597d}.txt"));
+    let m =
+        Message::parse(b"Content-Type: text/plain; charset=iso-2022-kr\r\n\r\n\x1b$)C\r\n\x0e>H3g\x0f\r\n");
+    assert_eq!(m.decoded_text(0), ("\r\n\u{c548}\u{b155}\r\n".into(), vec![]));
 }
 
 // RFC 5322 section 3.2.4: `qtext = %d33 / %d35-91 / %d93-126 / obs-qtext`, and
