@@ -452,3 +452,75 @@ fn attached_message_with_utf8_header_fields_is_message_global() {
         }
     }
 }
+
+/// The defect kinds the push parser reports for `wire` fed in `step`-byte pieces.
+fn push_defects(wire: &[u8], step: usize) -> Vec<mime::Defect> {
+    let mut p = mime::PushParser::new(mime::Limits::default());
+    let mut out = Vec::new();
+    for piece in wire.chunks(step) {
+        p.feed(piece);
+        while let Some(ev) = p.poll_event() {
+            if let mime::Event::Defect(d) = ev {
+                out.push(d);
+            }
+        }
+    }
+    p.finish();
+    while let Some(ev) = p.poll_event() {
+        if let mime::Event::Defect(d) = ev {
+            out.push(d);
+        }
+    }
+    out
+}
+
+// RFC 5322 section 4.2: `obs-FWS = 1*WSP *(CRLF 1*WSP)` makes "a line which makes
+// up a folded header field ... composed entirely of white space" legal only in the
+// obsolete syntax, which section 4 says "MUST NOT" be generated (appendix B item
+// 12: "Folding continuation lines cannot contain only white space"). Readers
+// differ on such a line: one that follows the obsolete syntax (this crate,
+// Python's `email`) folds it into the field, one that takes it for the blank
+// line ends the header block there, and `Bcc: victim` after it is a header
+// field to the one and body text to the other. The parser read it silently, so
+// strict mode let such a message through. It is now reported once per message
+// as `DefectKind::ObsoleteFolding` (the fields read as before).
+#[test]
+fn white_space_only_folding_line_is_a_defect() {
+    let wire: &[u8] = b"Subject: hi\r\n \t\r\nBcc: victim@example.test\r\nX: a\r\n  \r\n b\r\n\r\nbody";
+    let m = Message::parse(wire);
+    let names: Vec<&[u8]> = m.root().headers.iter().map(|h| h.name).collect();
+    assert_eq!(names, [&b"Subject"[..], b"Bcc", b"X"]);
+    assert_eq!(m.body_bytes(0), b"body");
+    let want = [mime::Defect {
+        kind: DefectKind::ObsoleteFolding,
+        offset: 13,
+    }];
+    assert_eq!(m.defects, want);
+    for step in [1, 2, 5, wire.len()] {
+        assert_eq!(push_defects(wire, step), want, "step {step}");
+    }
+    let strict = mime::ParseOptions {
+        strict: true,
+        ..mime::ParseOptions::default()
+    };
+    assert!(Message::parse_with(wire, strict).is_err());
+    // in a body part's header, and a last line of white space at the end of input
+    let part: &[u8] =
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nX: a\r\n \r\n\r\nx\r\n--b--\r\n";
+    let m = Message::parse(part);
+    assert_eq!(
+        m.defects.iter().map(|d| (d.kind, d.offset)).collect::<Vec<_>>(),
+        [(DefectKind::ObsoleteFolding, 56)]
+    );
+    let m = Message::parse(b"Subject: hi\r\n  ");
+    assert_eq!(
+        m.defects.iter().map(|d| d.kind).collect::<Vec<_>>(),
+        [DefectKind::ObsoleteFolding, DefectKind::HeaderBlockUnterminated]
+    );
+    // folding lines with text are no defect
+    assert!(
+        Message::parse(b"Subject: hi\r\n there\r\n\t again\r\n\r\n")
+            .defects
+            .is_empty()
+    );
+}
