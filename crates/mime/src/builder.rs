@@ -34,7 +34,10 @@ pub enum BuildError {
     NonAsciiAddress(String),
     /// An address whose domain is empty, or neither a dot-atom nor a domain literal
     /// (RFC 5322 section 3.4.1: `addr-spec = local-part "@" domain`), so written as
-    /// is it would not be an address or would change the field's syntax.
+    /// is it would not be an address or would change the field's syntax; or whose
+    /// local part holds a control character (TAB included), which a quoted local
+    /// part may not (RFC 5322 section 3.2.4 `qtext`, RFC 5321 section 4.1.2
+    /// `qtextSMTP`) and no encoding can carry.
     #[error("invalid address: {0}")]
     InvalidAddress(String),
     /// The Date cannot be written as RFC 5322 section 3.3 requires: a zone offset
@@ -75,6 +78,14 @@ pub enum BuildError {
     /// Sender field "MUST appear" then (set it with [`MessageBuilder::sender`]).
     #[error("several From mailboxes need a Sender")]
     SenderRequired,
+    /// A message id (Message-ID, In-Reply-To, References, Content-ID) that is not
+    /// `id-left "@" id-right` of RFC 5322 section 3.6.4 (RFC 2045 section 7 for
+    /// Content-ID): no `@`, an empty side, or a character that is neither `atext`
+    /// nor a dot (an `id-right` may be a `[dtext]` literal instead). A reader
+    /// that follows the grammar would read another id (`<a(b)@c>` is `a@c` with a
+    /// comment) or lose the ids after it.
+    #[error("invalid message id: {0}")]
+    InvalidMessageId(String),
     /// An empty message id (Message-ID, In-Reply-To, References): RFC 5322
     /// section 3.6.4's `msg-id` has an `id-left` and an `id-right`, and a reader
     /// finds no id in `<>`.
@@ -156,7 +167,10 @@ impl BodyPart {
     }
 
     /// Any leaf type with raw content (e.g. `text/plain` in another charset: add the
-    /// `charset` with [`BodyPart::param`]).
+    /// `charset` with [`BodyPart::param`]). A multipart or message type given so
+    /// (`message/delivery-status`, ...) goes 7bit, 8bit or binary as RFC 2045
+    /// section 6.4 requires, never base64 or quoted-printable (message/global
+    /// and its kin excepted, RFC 6532 section 3.5).
     #[must_use]
     pub fn raw(media_type: &str, body: Vec<u8>) -> Self {
         Self::leaf(media_type, body)
@@ -205,7 +219,10 @@ impl BodyPart {
         Self::multipart("related", parts)
     }
 
-    /// message/rfc822 holding an already built message.
+    /// message/rfc822 holding an already built message, or message/global when
+    /// one of its header fields (or of its body parts) holds UTF-8 (RFC 6532
+    /// section 3.7); that one goes base64 on a transport without 8BITMIME
+    /// (RFC 6532 section 3.5).
     #[must_use]
     pub fn message(bytes: Vec<u8>) -> Self {
         let mut p = Self::leaf("message/rfc822", Vec::new());
@@ -566,13 +583,37 @@ fn is_atext(b: u8) -> bool {
 /// SMTPUTF8) or a domain literal `[dtext]`. Anything else (`>`, `,`, `;`, spaces,
 /// comments) would end the address early or add another one to the field.
 fn is_domain(d: &str) -> bool {
-    if let Some(inner) = d.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-        return inner
-            .bytes()
-            .all(|b| (33..=126).contains(&b) && !matches!(b, b'[' | b']' | b'\\'));
+    if d.starts_with('[') {
+        return is_literal(d);
     }
     d.split('.')
         .all(|label| !label.is_empty() && label.bytes().all(|b| is_atext(b) || b >= 0x80))
+}
+
+/// Whether `id` (without its brackets) is `id-left "@" id-right` (RFC 5322
+/// section 3.6.4): `id-left` atext and dots, `id-right` the same or a
+/// no-fold-literal `[dtext]`. Dots may stand anywhere (the obsolete
+/// `obs-id-left` allows `a..b`, and a dot changes no reader's tokenizing). Bytes
+/// from 0x80 are UTF-8 atext (RFC 6532 section 3.2); the caller refuses them
+/// without SMTPUTF8.
+fn is_msg_id(id: &str) -> bool {
+    let words = |s: &str| !s.is_empty() && s.bytes().all(|b| b == b'.' || is_atext(b) || b >= 0x80);
+    let Some((left, right)) = id.split_once('@') else {
+        return false;
+    };
+    words(left) && (words(right) || is_literal(right))
+}
+
+/// Whether `d` is `"[" *dtext "]"` (RFC 5322 section 3.4.1 domain-literal, section
+/// 3.6.4 no-fold-literal, without white space).
+fn is_literal(d: &str) -> bool {
+    d.strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .is_some_and(|inner| {
+            inner
+                .bytes()
+                .all(|b| (33..=126).contains(&b) && !matches!(b, b'[' | b']' | b'\\'))
+        })
 }
 
 impl Writer {
@@ -713,6 +754,12 @@ impl Writer {
             if !is_domain(&m.domain) {
                 return Err(BuildError::InvalidAddress(addr));
             }
+            // RFC 5322 section 3.2.4 (qtext, obs-qtext never generated) and RFC
+            // 5321 section 4.1.2 (qtextSMTP): no control in a quoted local part,
+            // TAB included, and an addr-spec takes no RFC 2047 word (section 5)
+            if m.local.bytes().any(|b| b < b' ' || b == 0x7f) {
+                return Err(BuildError::InvalidAddress(addr.escape_debug().to_string()));
+            }
             if !addr.is_ascii() && !self.t.utf8_headers {
                 return Err(BuildError::NonAsciiAddress(addr));
             }
@@ -750,6 +797,9 @@ impl Writer {
         }
         if tokens.iter().any(|t| t == "<>") {
             return Err(BuildError::EmptyMessageId);
+        }
+        if let Some(t) = tokens.iter().find(|t| !is_msg_id(&t[1..t.len() - 1])) {
+            return Err(BuildError::InvalidMessageId(t[1..t.len() - 1].to_owned()));
         }
         self.field(name, &tokens)
     }
@@ -824,12 +874,13 @@ impl Writer {
         let non_ascii = body.iter().filter(|&&b| b >= 0x80).count();
         let bare = has_bare_cr_lf(body);
         let dot_risk = self.dot_safe && has_dot_risk(body);
-        // RFC 2045 section 6.4 and RFC 2046 section 5.2.1: a multipart or a
-        // message/rfc822 given as bytes takes 7bit, 8bit or binary only (the types
-        // the parser reads as nested; message/global may take any, RFC 6532
-        // section 3.5)
+        // RFC 2045 section 6.4 ("EXPRESSLY FORBIDDEN to use any encodings other
+        // than 7bit, 8bit, or binary with any composite media type"), RFC 2046
+        // sections 5.2.1-5.2.3, RFC 3464 section 2.1: a multipart or any message
+        // given as bytes takes 7bit, 8bit or binary only; message/global and its
+        // kin may take any (RFC 6532 section 3.5, RFC 6533)
         let composite = p.media_type.starts_with("multipart/")
-            || matches!(p.media_type.as_str(), "message/rfc822" | "message/news");
+            || (p.media_type.starts_with("message/") && !p.media_type.starts_with("message/global"));
         if composite {
             match p.encoding {
                 Some(
@@ -957,7 +1008,16 @@ impl Writer {
                     .extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
             }
             Content::Message(bytes) => {
-                let toks = self.params(p.media_type.clone(), &p.params)?;
+                // RFC 6532 section 3.7: UTF-8 in a header field (its own or a body
+                // part's) makes a message/global message, and a message/rfc822's
+                // header fields are US-ASCII (RFC 2046 section 5.2.1)
+                let global = p.media_type == "message/rfc822" && is_global_message(bytes);
+                let media_type = if global {
+                    "message/global".to_owned()
+                } else {
+                    p.media_type.clone()
+                };
+                let toks = self.params(media_type, &p.params)?;
                 self.field("Content-Type", &toks)?;
                 // A message's lines end in CRLF (RFC 5322 section 2.1); one read from
                 // a file often has LF. Without BINARYMIME its bytes go out as 7bit or
@@ -975,28 +1035,40 @@ impl Writer {
                 };
                 let long = has_long_line(&bytes);
                 let nul = bytes.contains(&0);
-                let enc = if self.t.binary && (long || nul || has_bare_cr_lf(&bytes) || !bytes.is_ascii()) {
-                    TransferEncoding::Binary
-                } else if bytes.is_ascii() && !long && !nul {
-                    TransferEncoding::SevenBit
-                } else if self.t.eight_bit && !long && !nul {
-                    TransferEncoding::EightBit
-                } else if nul {
-                    return Err(BuildError::EncodingNotAllowed(
-                        "message/rfc822 with NUL needs binary",
-                    ));
-                } else {
-                    return Err(BuildError::EncodingNotAllowed("message/rfc822 needs 8bit"));
+                let identity =
+                    if self.t.binary && (long || nul || has_bare_cr_lf(&bytes) || !bytes.is_ascii()) {
+                        Some(TransferEncoding::Binary)
+                    } else if bytes.is_ascii() && !long && !nul {
+                        Some(TransferEncoding::SevenBit)
+                    } else if self.t.eight_bit && !long && !nul {
+                        Some(TransferEncoding::EightBit)
+                    } else {
+                        None
+                    };
+                let dot_risk = self.dot_safe && has_dot_risk(&bytes);
+                let enc = match identity {
+                    // message/global may be encoded (RFC 6532 section 3.5): for a
+                    // 7-bit transport, or to keep a dot-safe promise
+                    _ if global && (identity.is_none() || dot_risk) => TransferEncoding::Base64,
+                    Some(_) if dot_risk => return Err(BuildError::NotDotSafe("an attached message")),
+                    Some(e) => e,
+                    None if nul => {
+                        return Err(BuildError::EncodingNotAllowed(
+                            "message/rfc822 with NUL needs binary",
+                        ));
+                    }
+                    None => return Err(BuildError::EncodingNotAllowed("message/rfc822 needs 8bit")),
                 };
-                if self.dot_safe && has_dot_risk(&bytes) {
-                    return Err(BuildError::NotDotSafe("an attached message"));
-                }
                 if enc != TransferEncoding::SevenBit {
                     self.field("Content-Transfer-Encoding", &[enc.as_str().into()])?;
                 }
                 self.common(p)?;
                 self.out.extend_from_slice(b"\r\n");
-                self.out.extend_from_slice(&bytes);
+                if enc == TransferEncoding::Base64 {
+                    base64_lines(&bytes, &mut self.out);
+                } else {
+                    self.out.extend_from_slice(&bytes);
+                }
             }
             Content::Leaf(raw) => {
                 // RFC 2046 section 4.1.1: text has CR and LF only as CRLF.
@@ -1102,6 +1174,13 @@ fn once_each<'n>(names: impl IntoIterator<Item = &'n str>, part_header: bool) ->
         }
     }
     Ok(())
+}
+
+/// Whether a message has 8-bit bytes in a header field, its own or a body
+/// part's: a message/global message (RFC 6532 section 3.7).
+fn is_global_message(bytes: &[u8]) -> bool {
+    let m = crate::Message::parse(bytes);
+    m.walk().any(|id| !m.header_bytes(id).is_ascii())
 }
 
 /// Whether a line has more than 998 octets (RFC 5322 section 2.1.1), counting the

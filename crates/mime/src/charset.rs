@@ -1,12 +1,16 @@
 //! Charset decoding to UTF-8: every WHATWG label through `encoding_rs`, plus UTF-7
-//! (RFC 2152), which WHATWG leaves out but old mail still uses.
+//! (RFC 2152), which WHATWG leaves out but old mail still uses, and ISO-2022-KR
+//! (RFC 1557) and HZ (RFC 1843), which WHATWG reads as one U+FFFD.
 
 use std::borrow::Cow;
 
 /// Decodes `bytes` in `charset` (a MIME charset name, case-insensitive) to UTF-8.
 ///
 /// Returns the text and whether the charset was known. Unknown charsets decode as
-/// lossy UTF-8. Malformed sequences become U+FFFD.
+/// lossy UTF-8. Malformed sequences become U+FFFD. ISO-2022-KR (RFC 1557) and
+/// HZ-GB-2312 (RFC 1843), which the WHATWG table maps to its "replacement"
+/// encoding (any text read as one U+FFFD), are decoded here; ISO-2022-CN, which
+/// it maps there too, counts as unknown.
 ///
 /// ```
 /// let (s, known) = mime::decode_charset(b"caf\xe9", "ISO-8859-1");
@@ -25,9 +29,19 @@ pub fn decode_charset<'a>(bytes: &'a [u8], charset: &str) -> (Cow<'a, str>, bool
     if label.eq_ignore_ascii_case("utf-16") {
         return (decode_utf16_mime(bytes), true);
     }
+    if label.eq_ignore_ascii_case("iso-2022-kr") || label.eq_ignore_ascii_case("csiso2022kr") {
+        return (Cow::Owned(decode_iso2022kr(bytes)), true);
+    }
+    if label.eq_ignore_ascii_case("hz-gb-2312") {
+        return (Cow::Owned(decode_hz(bytes)), true);
+    }
     match encoding_rs::Encoding::for_label(label.as_bytes()) {
-        Some(enc) => (enc.decode_without_bom_handling(bytes).0, true),
-        None => (utf8_lossy(bytes), false),
+        // WHATWG maps ISO-2022-KR, ISO-2022-CN(-EXT) and HZ-GB-2312 to its
+        // "replacement" encoding, which reads any input as one U+FFFD (a guard for
+        // browsers): for mail that would drop the whole text, so these (7-bit)
+        // charsets are read as unknown ones are, their bytes kept
+        Some(enc) if enc != encoding_rs::REPLACEMENT => (enc.decode_without_bom_handling(bytes).0, true),
+        _ => (utf8_lossy(bytes), false),
     }
 }
 
@@ -74,6 +88,101 @@ fn decode_utf16_mime(bytes: &[u8]) -> Cow<'_, str> {
         _ => (encoding_rs::UTF_16BE, bytes),
     };
     enc.decode_without_bom_handling(rest).0
+}
+
+/// Whether `b` is a byte of a two-byte character in the 7-bit forms of KS X 1001
+/// and GB 2312 (set the high bits and it is EUC-KR or GB 2312 in EUC form).
+fn is_94(b: u8) -> bool {
+    (0x21..=0x7e).contains(&b)
+}
+
+/// Decodes the two-byte characters gathered in `run` (high bits set) with `enc`.
+fn flush_run(run: &mut Vec<u8>, enc: &'static encoding_rs::Encoding, out: &mut String) {
+    if !run.is_empty() {
+        out.push_str(&enc.decode_without_bom_handling(run).0);
+        run.clear();
+    }
+}
+
+/// ISO-2022-KR (RFC 1557): ASCII, and after SO (0x0E) pairs of KS X 1001 bytes
+/// until SI (0x0F); `ESC $ ) C`, which announces them, is dropped, and a line
+/// starts in ASCII.
+fn decode_iso2022kr(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut run = Vec::new();
+    let mut korean = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if korean && is_94(b) && bytes.get(i + 1).copied().is_some_and(is_94) {
+            run.extend_from_slice(&[b | 0x80, bytes[i + 1] | 0x80]);
+            i += 2;
+            continue;
+        }
+        flush_run(&mut run, encoding_rs::EUC_KR, &mut out);
+        if bytes[i..].starts_with(b"\x1b$)C") {
+            i += 4;
+            continue;
+        }
+        match b {
+            0x0e => korean = true,
+            0x0f => korean = false,
+            b'\r' | b'\n' => {
+                korean = false;
+                out.push(char::from(b));
+            }
+            _ if korean || !b.is_ascii() => out.push(char::REPLACEMENT_CHARACTER),
+            _ => out.push(char::from(b)),
+        }
+        i += 1;
+    }
+    flush_run(&mut run, encoding_rs::EUC_KR, &mut out);
+    out
+}
+
+/// HZ (RFC 1843): ASCII, where `~~` is `~` and `~` before a line break joins
+/// the lines, and between `~{` and `~}` pairs of GB 2312 bytes (a line break
+/// ends them too).
+fn decode_hz(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut run = Vec::new();
+    let mut gb = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let next = bytes.get(i + 1).copied();
+        if gb && is_94(b) && next.is_some_and(is_94) && !(b == b'~' && next == Some(b'}')) {
+            run.extend_from_slice(&[b | 0x80, bytes[i + 1] | 0x80]);
+            i += 2;
+            continue;
+        }
+        flush_run(&mut run, encoding_rs::GBK, &mut out);
+        match (b, next) {
+            (b'~', Some(b'}')) if gb => gb = false,
+            (b'~', Some(b'{')) if !gb => gb = true,
+            (b'~', Some(b'~')) if !gb => out.push('~'),
+            (b'~', Some(b'\n')) if !gb => {}
+            (b'~', Some(b'\r')) if !gb && bytes.get(i + 2) == Some(&b'\n') => i += 1,
+            (b'\r' | b'\n', _) => {
+                gb = false;
+                out.push(char::from(b));
+                i += 1;
+                continue;
+            }
+            _ => {
+                out.push(if gb || !b.is_ascii() {
+                    char::REPLACEMENT_CHARACTER
+                } else {
+                    char::from(b)
+                });
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    flush_run(&mut run, encoding_rs::GBK, &mut out);
+    out
 }
 
 fn b64_value(b: u8) -> Option<u16> {

@@ -34,6 +34,14 @@ pub enum DefectKind {
     DuplicateHeaderField,
     /// The header block started with a continuation line.
     FirstHeaderLineIsContinuation,
+    /// A header field is folded onto a line of white space only: legal only in the
+    /// obsolete syntax (RFC 5322 section 4.2 `obs-FWS`; appendix B item 12), and
+    /// read differently by readers that end the header block at such a line (the
+    /// fields after it are then body text to them). The line is folded into the
+    /// field, as the obsolete syntax says. Reported once per message, at the first
+    /// such line; the lines of a field skipped for
+    /// [`DefectKind::HeaderFieldTooLong`] are not looked at.
+    ObsoleteFolding,
     /// A header field name contains whitespace before the colon (obsolete syntax).
     ObsoleteHeaderName,
     /// A header field was longer than [`crate::Limits::max_field_bytes`] and skipped.

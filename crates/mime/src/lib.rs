@@ -21,7 +21,7 @@
 //! - Delivery status notifications: [`DeliveryStatus`] reads a
 //!   `message/delivery-status` body (RFC 3464) into typed fields.
 //! - Bodies: [`decode_body`], streaming [`Base64Decoder`] and [`QpDecoder`], charsets
-//!   ([`decode_charset`], `encoding_rs` plus UTF-7).
+//!   ([`decode_charset`], `encoding_rs` plus UTF-7, ISO-2022-KR and HZ).
 //! - Real mail is messy: problems become [`Defect`]s (as in Python's `email`
 //!   package); [`ParseOptions::strict`] refuses any defect instead.
 //! - [`MessageBuilder`]: text/html/alternative/related/mixed, attachments, inline

@@ -583,7 +583,9 @@ fn parse_params<'a>(c: &mut Cursor<'a>, src: &Src<'a>) -> Vec<Param<'a>> {
         }
         seen += 1;
         let name = lower(attr, src);
-        if out.iter().any(|p| p.name == name) {
+        // a few are checked as they come; beyond that the duplicates are
+        // dropped once at the end (a search per parameter was quadratic)
+        if out.len() <= FEW_PARAMS && out.iter().any(|p| p.name == name) {
             continue;
         }
         let value = param_text(&name, value, src);
@@ -594,7 +596,31 @@ fn parse_params<'a>(c: &mut Cursor<'a>, src: &Src<'a>) -> Vec<Param<'a>> {
             language: None,
         });
     }
+    if out.len() > FEW_PARAMS {
+        let mut keep = vec![false; out.len()];
+        for group in by_name(&out, |p| &p.name) {
+            keep[group[0]] = true;
+        }
+        let mut keep = keep.into_iter();
+        out.retain(|_| keep.next().unwrap_or(false));
+    }
     out
+}
+
+/// Up to this many parameters, a duplicate name is found by a linear search.
+const FEW_PARAMS: usize = 16;
+
+/// The indices of `items` grouped by name in O(n log n): each group in input
+/// order, the groups in order of their first item.
+fn by_name<T>(items: &[T], name: impl Fn(&T) -> &str) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| name(&items[a]).cmp(name(&items[b])).then(a.cmp(&b)));
+    let mut groups: Vec<Vec<usize>> = order
+        .chunk_by(|&a, &b| name(&items[a]) == name(&items[b]))
+        .map(<[usize]>::to_vec)
+        .collect();
+    groups.sort_unstable_by_key(|g| g[0]);
+    groups
 }
 
 /// The general case with RFC 2231 sections and extended values: collects every
@@ -638,17 +664,13 @@ fn parse_params_2231<'a>(c: &mut Cursor<'_>) -> Vec<Param<'a>> {
 /// extended section carries `charset'language'`.
 fn assemble<'a>(raw: &[RawParam]) -> Vec<Param<'a>> {
     let mut out: Vec<Param<'a>> = Vec::new();
-    let mut names: Vec<&str> = Vec::new();
-    for r in raw {
-        if !names.contains(&r.name.as_str()) {
-            names.push(&r.name);
-        }
-    }
-    for name in names {
+    // grouped by sorting: a search per name was quadratic in the parameters
+    for group in by_name(raw, |r| &r.name) {
+        let name = raw[group[0]].name.as_str();
         let mut simple: Option<&RawParam> = None;
         let mut ext: Option<&RawParam> = None;
         let mut sections: Vec<&RawParam> = Vec::new();
-        for r in raw.iter().filter(|r| r.name == name) {
+        for r in group.iter().map(|&i| &raw[i]) {
             match (r.section, r.extended) {
                 (None, false) => simple = simple.or(Some(r)),
                 (None, true) => ext = ext.or(Some(r)),

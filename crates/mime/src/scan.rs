@@ -135,13 +135,16 @@ pub(crate) struct Scanner {
     bare_lf: bool,
     /// A bare CR in a header field was reported (once per message).
     bare_cr: bool,
+    /// A folding line of white space only was reported (once per message).
+    blank_fold: bool,
     /// `(at, n, cr)`: the `n` bytes from absolute offset `at` hold no line feed
     /// and their first bare CR is at `cr` (the line being read there was scanned
     /// that far before more input was needed).
     no_nl: (usize, usize, Option<usize>),
-    /// `(at, e, bare, cr)`: the folded field at absolute offset `at` was scanned up
-    /// to its line end `e`, with its first bare LF at `bare` and first bare CR at
-    /// `cr` (offsets from `at`), before more input was needed. With `no_nl`, input
+    /// `(at, e, bare, cr, blank)`: the folded field at absolute offset `at` was
+    /// scanned up to its line end `e`, with its first bare LF at `bare`, first bare
+    /// CR at `cr` and first folding line of white space only at `blank` (offsets
+    /// from `at`), before more input was needed. With `no_nl`, input
     /// fed in small pieces is not scanned again from the line's or field's start
     /// each time (that was quadratic in the field's length).
     resume: Option<Resume>,
@@ -160,7 +163,10 @@ pub(crate) trait Sink {
 }
 
 /// Where the scan of a folded field stopped for more input: see `Scanner::resume`.
-type Resume = (usize, usize, Option<usize>, Option<usize>);
+type Resume = (usize, usize, Option<usize>, Option<usize>, Option<usize>);
+
+/// The fields of [`Resume`] after its offset: how far a folded field was read.
+type FieldScan = (usize, Option<usize>, Option<usize>, Option<usize>);
 
 /// The first line feed in `hay` and the first bare CR before it (one that no LF
 /// follows; a CR that ends `hay` counts), both found in one pass.
@@ -301,6 +307,7 @@ impl Scanner {
             parts: 1,
             bare_lf: false,
             bare_cr: false,
+            blank_fold: false,
             no_nl: (0, 0, None),
             resume: None,
             nl_dash: NL_DASH.get_or_init(|| memmem::Finder::new(b"\n--")),
@@ -478,9 +485,9 @@ impl Scanner {
         // over max_field_bytes is skipped unread (with or without all of it buffered),
         // so its line endings are never looked at, whatever the chunking.
         // The first bare CR of the field is found by the same searches.
-        let (mut e, mut bare, mut cr) = match self.resume.take() {
-            Some((at, e, bare, cr)) if at == self.pos => (e, bare, cr),
-            _ => (nl, None, cr),
+        let (mut e, mut bare, mut cr, mut blank) = match self.resume.take() {
+            Some((at, e, bare, cr, blank)) if at == self.pos => (e, bare, cr, blank),
+            _ => (nl, None, cr, None),
         };
         let end = loop {
             let next = e + 1;
@@ -488,25 +495,40 @@ impl Scanner {
                 if eof {
                     break buf.len();
                 }
-                return self.wait_for_field_end(out, buf.len(), (e, bare, cr));
+                return self.wait_for_field_end(out, buf.len(), (e, bare, cr, blank));
             }
             if !is_wsp(buf[next]) {
                 break next;
             }
             let (nl, more) = line_end(&buf[next..]);
-            match nl {
+            let stop = match nl {
                 Some(p) => {
                     cr = cr.or(more.map(|c| next + c));
                     e = next + p;
                     if bare.is_none() && buf[e - 1] != b'\r' {
                         bare = Some(e);
                     }
+                    e
                 }
                 None if eof => {
                     cr = cr.or(more.map(|c| next + c));
-                    break buf.len();
+                    buf.len()
                 }
-                None => return self.wait_for_field_end(out, buf.len(), (e, bare, cr)),
+                None => return self.wait_for_field_end(out, buf.len(), (e, bare, cr, blank)),
+            };
+            // a folding line of white space only (RFC 5322 section 4.2 obs-FWS)
+            let line = &buf[next..stop];
+            if blank.is_none()
+                && line
+                    .strip_suffix(b"\r")
+                    .unwrap_or(line)
+                    .iter()
+                    .all(|&b| is_wsp(b))
+            {
+                blank = Some(next);
+            }
+            if nl.is_none() {
+                break buf.len();
             }
         };
         self.ctx.first_line = false;
@@ -548,6 +570,12 @@ impl Scanner {
         {
             self.bare_cr = true;
             defect(out, DefectKind::BareCarriageReturn, start + cr);
+        }
+        if !self.blank_fold
+            && let Some(b) = blank
+        {
+            self.blank_fold = true;
+            defect(out, DefectKind::ObsoleteFolding, start + b);
         }
         // the value without the final line ending, as the tree and push parser see it
         let mut vend = end;
@@ -604,12 +632,12 @@ impl Scanner {
         &mut self,
         out: &mut S,
         have: usize,
-        (e, bare, cr): (usize, Option<usize>, Option<usize>),
+        (e, bare, cr, blank): FieldScan,
     ) -> bool {
         if self.maybe_too_long(out, have) {
             return true;
         }
-        self.resume = Some((self.pos, e, bare, cr));
+        self.resume = Some((self.pos, e, bare, cr, blank));
         false
     }
 

@@ -604,6 +604,13 @@ impl<'a> Part<'a> {
     }
 
     /// Filename: Content-Disposition `filename`, else Content-Type `name`.
+    ///
+    /// The name is the sender's, as written (decoded, in the safe form of
+    /// [`crate::decode_unstructured`]): it may hold `/`, `\\`, `..`, a drive
+    /// letter or a name a file system reserves. RFC 2183 section 2.3: a
+    /// receiver "SHOULD NOT respect any directory path information" in it and
+    /// should treat it "as a terminal component only"; keep only its last path
+    /// component (or make a name up) before using it as a file name.
     #[must_use]
     pub fn filename(&self) -> Option<String> {
         self.disposition()
