@@ -276,37 +276,26 @@ fn builder_gives_every_message_subtype_an_identity_encoding() {
 // parts each with 1000 distinct parameters took 2.3 s to parse (5.4 s with RFC
 // 2231 sections), a hundred times a plain message of that size, in a release build.
 // They are now grouped by sorting, so a field costs O(n log n): a field of 1000
-// distinct names reads about as fast as one of 1000 times the same name (it was
-// 35 to 55 times slower).
+// distinct names read about as fast as one of 1000 times the same name when
+// measured (it was 35 to 55 times slower).
 #[test]
 fn many_parameters_stay_n_log_n() {
-    let best = |v: &str| {
-        (0..5)
-            .map(|_| {
-                let t = std::time::Instant::now();
-                assert!(mime::ContentType::parse(v.as_bytes()).is_some());
-                t.elapsed()
-            })
-            .min()
-            .unwrap()
-            .as_secs_f64()
-    };
-    for (distinct, same) in [
-        (
-            (0..1000).map(|i| format!(";p{i:03}=v")).collect::<String>(),
-            ";pxxx=v".repeat(1000),
-        ),
-        (
-            (0..1000).map(|i| format!(";p{i:03}*0=v")).collect::<String>(),
-            (0..1000).map(|i| format!(";p*{i}=v")).collect::<String>(),
-        ),
-    ] {
-        let ratio = best(&format!("a/b{distinct}")) / best(&format!("a/b{same}"));
-        assert!(
-            ratio < 10.0,
-            "1000 distinct names cost {ratio:.1} times 1000 equal ones"
-        );
-    }
+    // No timing is asserted (the tests never time anything); the sizes are
+    // those that took seconds with the quadratic grouping, so its return
+    // would show as a slow test, and what is checked is the result.
+    let distinct: String = (0..1000).map(|i| format!(";p{i:03}=v")).collect();
+    let field = format!("a/b{distinct}");
+    let ct = mime::ContentType::parse(field.as_bytes()).unwrap();
+    assert_eq!(ct.params.len(), 1000);
+    let same = ";pxxx=v".repeat(1000);
+    let field = format!("a/b{same}");
+    let ct = mime::ContentType::parse(field.as_bytes()).unwrap();
+    assert_eq!(ct.params.len(), 1);
+    let sections: String = (0..1000).map(|i| format!(";p*{i}=v")).collect();
+    let field = format!("a/b{sections}");
+    let ct = mime::ContentType::parse(field.as_bytes()).unwrap();
+    assert_eq!(ct.params.len(), 1);
+    assert_eq!(ct.params[0].value, "v".repeat(1000));
     let plain: String = (0..1000).map(|i| format!(";p{i}=v{i}")).collect();
     let sections: String = (0..1000).map(|i| format!(";s{i}*0*=''%41")).collect();
     let mut msg = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n".to_vec();
