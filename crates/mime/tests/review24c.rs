@@ -1,15 +1,9 @@
 //! Review (session 24, helper 3) of the mime builder. Each test failed on the
 //! code before its fix; the rule it checks is quoted above it.
 
-use mime::{BodyPart, BuildError, Mailbox, Message, MessageBuilder};
-
-fn mb(local: &str) -> Mailbox {
-    Mailbox {
-        name: None,
-        local: local.into(),
-        domain: "example.test".into(),
-    }
-}
+mod common;
+use common::mb;
+use mime::{BodyPart, BuildError, Message, MessageBuilder};
 
 // RFC 5322 section 3.6: "The only required header fields are the origination
 // date field and the originator address field(s)", and the table of the same

@@ -3,19 +3,12 @@
 //! above it.
 
 mod common;
+use common::mb;
 
 use mime::{
-    Address, BuildError, DefectKind, Disposition, Mailbox, Message, MessageBuilder, decode_charset,
+    Address, BuildError, DefectKind, Disposition, Message, MessageBuilder, decode_charset,
     decode_unstructured,
 };
-
-fn mb(local: &str) -> Mailbox {
-    Mailbox {
-        name: None,
-        local: local.into(),
-        domain: "example.test".into(),
-    }
-}
 
 // RFC 2045 section 5.1 and RFC 2046 section 4.1.2: the charset parameter names how
 // the octets are to be read, and RFC 2049 section 2 item 6 has a reader that

@@ -4,7 +4,9 @@
 //! address modulo 64; `SmallBytes`, `civil`, `Secret`, the session helpers
 //! and the transcript parser against their docs.
 
+mod common;
 use bytes::{Buf, Bytes, BytesMut};
+use common::Lines;
 use proptest::prelude::*;
 use proto_core::civil::{civil_from_days, days_from_civil, days_in_month, is_leap_year, weekday};
 use proto_core::dot::checks;
@@ -13,7 +15,6 @@ use proto_core::{
     BareLineEndings, Deadline, DotDecoder, DotEncoder, DotError, DotEvent, LineConfig, LineError, LineFramer,
     Secret, SmallBytes, TransmitQueue, earliest,
 };
-use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 const CR: u8 = b'\r';
@@ -632,8 +633,6 @@ fn dot_encoder_strict_error_offsets_count_input_bytes() {
 // Line framer: reference model
 // ---------------------------------------------------------------------------
 
-type Lines = Vec<Result<Vec<u8>, LineError>>;
-
 /// The line framer's rules as its docs state them, on the whole input: each
 /// LF ends a line; a line longer than `max_len` (terminator included) is
 /// `TooLong` with its full length and its first `min(max_len, 64)` bytes;
@@ -690,25 +689,7 @@ fn line_run(cfg: LineConfig, pieces: &[&[u8]], how: u8, start: usize) -> (Lines,
     let mut out: Lines = Vec::new();
     for piece in pieces {
         buf.extend_from_slice(piece);
-        match how {
-            0 => {
-                while let Some(r) = f.next_line(&mut buf) {
-                    out.push(r.map(|b| b.to_vec()));
-                }
-            }
-            1 => {
-                while let Some(r) = f.next_line_with(&mut buf, |r| r.map(<[u8]>::to_vec)) {
-                    out.push(r);
-                }
-            }
-            _ => {
-                let stop: Option<()> = f.lines_with(&mut buf, |r| {
-                    out.push(r.map(<[u8]>::to_vec));
-                    ControlFlow::Continue(())
-                });
-                assert!(stop.is_none());
-            }
-        }
+        common::take_lines(&mut f, &mut buf, how, &mut out);
         // Bounded memory: never more than the limit of an unfinished line.
         assert!(buf.len() <= cfg.max_len.max(1), "{} bytes buffered", buf.len());
     }

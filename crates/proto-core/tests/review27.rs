@@ -9,9 +9,10 @@
 //! * [`LineFramer`] with the extreme limit `usize::MAX` (no `+ 1` or window
 //!   arithmetic may overflow), through each way of taking lines.
 
+mod common;
 use bytes::BytesMut;
+use common::Lines;
 use proto_core::{BareLineEndings, DotDecoder, DotError, DotEvent, LineConfig, LineError, LineFramer};
-use std::ops::ControlFlow;
 
 const ALPHABET: [u8; 4] = [b'a', b'.', b'\r', b'\n'];
 
@@ -103,8 +104,6 @@ fn decode_from_keeps_offsets_and_counts_of_decode() {
     }
 }
 
-type Lines = Vec<Result<Vec<u8>, LineError>>;
-
 /// The lines of `pieces` with `how`: 0 `next_line`, 1 `next_line_with`,
 /// 2 `lines_with`; and what stays buffered.
 fn line_run(cfg: LineConfig, pieces: &[&[u8]], how: u8) -> (Lines, Vec<u8>) {
@@ -113,25 +112,7 @@ fn line_run(cfg: LineConfig, pieces: &[&[u8]], how: u8) -> (Lines, Vec<u8>) {
     let mut out: Lines = Vec::new();
     for piece in pieces {
         buf.extend_from_slice(piece);
-        match how {
-            0 => {
-                while let Some(r) = f.next_line(&mut buf) {
-                    out.push(r.map(|b| b.to_vec()));
-                }
-            }
-            1 => {
-                while let Some(r) = f.next_line_with(&mut buf, |r| r.map(<[u8]>::to_vec)) {
-                    out.push(r);
-                }
-            }
-            _ => {
-                let stop: Option<()> = f.lines_with(&mut buf, |r| {
-                    out.push(r.map(<[u8]>::to_vec));
-                    ControlFlow::Continue(())
-                });
-                assert!(stop.is_none());
-            }
-        }
+        common::take_lines(&mut f, &mut buf, how, &mut out);
     }
     (out, buf.to_vec())
 }

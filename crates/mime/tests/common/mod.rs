@@ -86,9 +86,14 @@ pub fn summary(name: &str, m: &Message<'_>) -> Vec<String> {
 /// The From mailbox of test messages that have no author of their own (RFC 5322
 /// section 3.6: the builder refuses a message without From).
 pub fn author() -> Mailbox {
+    mb("author")
+}
+
+/// The mailbox `local@example.test`, without a display name.
+pub fn mb(local: &str) -> Mailbox {
     Mailbox {
         name: None,
-        local: "author".into(),
+        local: local.into(),
         domain: "example.test".into(),
     }
 }
