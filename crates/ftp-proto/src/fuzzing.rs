@@ -95,16 +95,21 @@ pub fn reply(data: &[u8]) {
     }
 }
 
+/// The replies of `pieces` read with [`Reply::parse_from`], which goes on
+/// where the last call stopped: compared with the whole input read at
+/// once, this checks that resuming a scan gives what a fresh one gives.
 fn run_replies(config: &ReplyConfig, pieces: &[&[u8]]) -> Vec<Result<Vec<u8>, crate::ReplyError>> {
     let mut buf = BytesMut::new();
     let mut out = Vec::new();
+    let mut scan = crate::ReplyScan::default();
     for p in pieces {
         buf.extend_from_slice(p);
         loop {
-            match Reply::parse(&buf, config) {
+            match Reply::parse_from(&buf, config, &mut scan) {
                 Ok(Some((r, n))) => {
                     out.push(Ok(r.raw().to_vec()));
                     let _ = buf.split_to(n);
+                    scan = crate::ReplyScan::default();
                 }
                 Ok(None) => break,
                 Err(e) => {

@@ -112,6 +112,6 @@ pub use command::{
 };
 pub use error::{CommandError, EncodeError, Error, ErrorKind, ListError, ReplyError, UsageError};
 pub use limits::Limits;
-pub use reply::{OwnedReply, Reply, ReplyConfig};
+pub use reply::{OwnedReply, Reply, ReplyConfig, ReplyScan};
 pub use server::{ServerConfig, ServerEvent, ServerSession};
 pub use time::Timestamp;

@@ -62,12 +62,16 @@ impl<'a> Reply<'a> {
     /// Looks for one complete reply at the front of `buf`.
     ///
     /// Returns `Ok(None)` when more bytes are needed, or the reply and the
-    /// number of bytes it takes. Does not allocate.
+    /// number of bytes it takes. Does not allocate. Each call reads from the
+    /// start of `buf`: a caller that calls again as more of a long reply
+    /// arrives uses [`Reply::parse_from`], which goes on where the last call
+    /// stopped (else the time grows with the square of the reply's length).
     ///
     /// # Errors
     ///
-    /// A first line that is not a reply line, a bare LF (strict mode), or a
-    /// reply longer than [`ReplyConfig::max_len`]. These are fatal for a client.
+    /// A first line that is not a reply line, a bare LF or a bare CR or NUL
+    /// inside a line (strict mode), or a reply longer than
+    /// [`ReplyConfig::max_len`]. These are fatal for a client.
     ///
     /// ```
     /// use ftp_proto::{Reply, ReplyConfig};
@@ -86,8 +90,28 @@ impl<'a> Reply<'a> {
     /// many pieces is scanned once, not once per piece (its lines, up to
     /// 1 MiB of them, would cost time quadratic in its length). `scan` must
     /// be reset when the front of `buf` changes (a reply taken, bytes
-    /// dropped).
-    pub(crate) fn parse_from(
+    /// dropped). A `scan` that does not fit `buf` (shorter than where it
+    /// stopped) is ignored and the scan starts afresh.
+    ///
+    /// # Errors
+    ///
+    /// As [`Reply::parse`].
+    ///
+    /// ```
+    /// use ftp_proto::{Reply, ReplyConfig, ReplyScan};
+    /// let wire = b"211-Features:\r\n MDTM\r\n211 End\r\n";
+    /// let (config, mut scan) = (ReplyConfig::default(), ReplyScan::default());
+    /// let mut buf = Vec::new();
+    /// for piece in wire.chunks(4) {
+    ///     buf.extend_from_slice(piece);
+    ///     if let Some((r, n)) = Reply::parse_from(&buf, &config, &mut scan).unwrap() {
+    ///         assert_eq!((r.code(), n, r.lines().count()), (211, wire.len(), 3));
+    ///         // Bytes leave the front of the buffer: the scan starts afresh.
+    ///         scan = ReplyScan::default();
+    ///     }
+    /// }
+    /// ```
+    pub fn parse_from(
         buf: &'a [u8],
         config: &ReplyConfig,
         scan: &mut ReplyScan,
@@ -275,9 +299,10 @@ impl<'a> Reply<'a> {
 /// Where [`Reply::parse_from`] stopped in an incomplete reply: the start
 /// of the first line not yet read, how many of its bytes hold no LF, and
 /// the code of the multi-line reply open (none before its first line is
-/// read).
+/// read). Start with `ReplyScan::default()`, and reset it to that whenever
+/// bytes leave the front of the buffer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct ReplyScan {
+pub struct ReplyScan {
     pos: usize,
     seen: usize,
     code: Option<u16>,
