@@ -337,6 +337,9 @@ pub struct ClientSession {
     /// the driver gives.
     untimed: bool,
     eof: bool,
+    /// QUIT is queued or sent: nothing may follow it (RFC 1939 6). A flag,
+    /// not a search of the queue, so queueing stays O(1) per command.
+    quit_issued: bool,
     fatal: Option<Error>,
 }
 
@@ -374,6 +377,7 @@ impl ClientSession {
             activity: false,
             untimed: false,
             eof: false,
+            quit_issued: false,
             fatal: None,
         }
     }
@@ -430,13 +434,12 @@ impl ClientSession {
         if matches!(self.phase, Phase::Closed) {
             return Err(UsageError::WrongState("session closed"));
         }
-        if self.queue.iter().any(|(_, e, _)| *e == Expect::Quit)
-            || self.in_flight.iter().any(|(e, _)| *e == Expect::Quit)
-        {
+        if self.quit_issued {
             return Err(UsageError::WrongState("QUIT already sent"));
         }
         // Check encodability now, so a bad argument is the caller's error.
         cmd.encode(&mut BytesMut::new())?;
+        self.quit_issued = expect == Expect::Quit;
         self.queue.push_back((cmd, expect, origin));
         self.app_flush();
         Ok(())

@@ -3,8 +3,11 @@
 //! before its fix.
 
 use bytes::Bytes;
-use pop3_proto::{Command, CommandError, ServerConfig, ServerEvent, ServerSession};
-use proto_core::{Session, drain_transmit};
+use pop3_proto::{
+    ClientConfig, ClientSession, Command, CommandError, Credentials, ServerConfig, ServerEvent,
+    ServerSession, TlsMode, UsageError,
+};
+use proto_core::{Secret, Session, drain_transmit};
 use std::time::Instant;
 
 fn text(b: &[u8]) -> String {
@@ -61,4 +64,45 @@ fn nul_in_user_or_pass_is_a_syntax_error() {
         matches!(&evs[..], [ServerEvent::Login { password, .. }] if password.expose() == b"a b\tc"),
         "{evs:?}"
     );
+}
+
+/// A client to an implicit-TLS server, logged in by USER/PASS to a server
+/// without CAPA (so without pipelining: one command at a time).
+fn logged_in_client(cfg: impl FnOnce(&mut ClientConfig)) -> ClientSession {
+    let mut config = ClientConfig::new(Credentials {
+        username: "u".into(),
+        password: Some(Secret::new("hunter2pw".into())),
+        ..Credentials::default()
+    });
+    config.tls = TlsMode::Implicit;
+    cfg(&mut config);
+    let mut c = ClientSession::new(config, Instant::now());
+    c.handle_input(b"+OK hi\r\n-ERR\r\n+OK\r\n+OK\r\n");
+    while let Ok(Some(_)) = c.poll_event() {}
+    assert!(c.is_logged_in());
+    drain_transmit(&mut c);
+    c
+}
+
+// RFC 1939 section 6: QUIT ends the session, so nothing may be queued
+// after it; the check looked for a QUIT through every command still
+// queued or unanswered on each call. Commands queue up while the server
+// answers one at a time (no PIPELINING, RFC 2449 6.6), so an application
+// that marks a large maildrop for deletion took quadratic time: 40 000
+// DELE calls ran for 16 seconds. The session now remembers that QUIT was
+// issued.
+#[test]
+fn queueing_many_commands_takes_linear_time() {
+    let mut c = logged_in_client(|_| {});
+    let start = Instant::now();
+    for n in 1..=100_000 {
+        c.dele(n).unwrap();
+    }
+    let took = start.elapsed();
+    assert!(took.as_secs() < 3, "100 000 DELE calls took {took:?}");
+    // Only the first went out; QUIT is still refused after QUIT.
+    assert_eq!(text(&drain_transmit(&mut c)), "DELE 1\r\n");
+    c.quit().unwrap();
+    assert!(matches!(c.dele(1), Err(UsageError::WrongState(_))));
+    assert!(matches!(c.quit(), Err(UsageError::WrongState(_))));
 }
