@@ -272,9 +272,10 @@ enum Reading {
 
 #[derive(Debug)]
 enum Listing {
-    /// The capabilities so far and the number of lines read, which is what
-    /// [`Limits::max_listing_entries`] bounds (a "SASL" line adds to a list
-    /// without adding to `other`).
+    /// The capabilities so far and the entries read, which is what
+    /// [`Limits::max_listing_entries`] bounds: every line, and every
+    /// mechanism a "SASL" line names (a "SASL" line adds to a list without
+    /// adding to `other`, and may name hundreds).
     Capa(Capabilities, usize),
     Scan(Vec<ScanListing>),
     Uid(Vec<UidListing>),
@@ -936,10 +937,13 @@ impl ClientSession {
             return Ok(true);
         };
         let len = match acc {
-            Listing::Capa(c, lines) => {
+            Listing::Capa(c, entries) => {
+                // Each SASL name is kept as an entry of its own: one line
+                // of 512 octets may name 250 of them.
+                let names = c.sasl.len();
                 c.add_line(&line);
-                *lines += 1;
-                *lines
+                *entries += 1 + (c.sasl.len() - names);
+                *entries
             }
             Listing::Scan(v) => {
                 v.push(ScanListing::parse(&line)?);

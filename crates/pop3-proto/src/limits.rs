@@ -30,6 +30,8 @@ pub struct Limits {
     /// Most failed login attempts before the server closes the connection.
     pub max_login_failures: u32,
     /// Most entries a client accepts in one LIST, UIDL, CAPA or LANG listing.
+    /// In CAPA every capability line is an entry, and so is every mechanism
+    /// a `SASL` line names.
     pub max_listing_entries: usize,
     /// Most unprocessed input the server buffers while it waits for the
     /// application (a login decision, message bytes, the update): pipelined

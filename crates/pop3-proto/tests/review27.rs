@@ -106,3 +106,45 @@ fn queueing_many_commands_takes_linear_time() {
     assert!(matches!(c.dele(1), Err(UsageError::WrongState(_))));
     assert!(matches!(c.quit(), Err(UsageError::WrongState(_))));
 }
+
+// RFC 2449 section 6 lets a capability line hold up to 512 octets, and
+// `Limits::max_listing_entries` bounds the entries a client keeps of a
+// CAPA answer; it counted lines, but one "SASL" line names up to 250
+// mechanisms of one letter, each kept as a `Bytes` of 32 octets: 16 times
+// the input, so a hostile server could make the client hold gigabytes
+// within the default limit. Every mechanism name now counts as an entry.
+#[test]
+fn capa_limit_counts_every_sasl_name() {
+    let mut cfg = ClientConfig::new(Credentials {
+        username: "u".into(),
+        password: Some(Secret::new("p".into())),
+        ..Credentials::default()
+    });
+    cfg.tls = TlsMode::Implicit;
+    cfg.limits.max_listing_entries = 50;
+    let mut c = ClientSession::new(cfg, Instant::now());
+    let names: Vec<String> = (0..100).map(|i| format!("M{i}")).collect();
+    let capa = format!("+OK hi\r\n+OK\r\nSASL {}\r\n.\r\n", names.join(" "));
+    c.handle_input(capa.as_bytes());
+    let err = loop {
+        match c.poll_event() {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("100 SASL names taken with a limit of 50"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(
+        err,
+        pop3_proto::Error::Limit {
+            what: "listing entries"
+        }
+    );
+    // Within the limit, a long SASL line is read in full.
+    let mut cfg = ClientConfig::new(Credentials::default());
+    cfg.tls = TlsMode::Implicit;
+    cfg.limits.max_listing_entries = 101;
+    let mut c = ClientSession::new(cfg, Instant::now());
+    c.handle_input(capa.as_bytes());
+    while let Ok(Some(_)) = c.poll_event() {}
+    assert_eq!(c.capabilities().map(|k| k.sasl.len()), Some(100));
+}
