@@ -306,7 +306,9 @@ struct Fetch {
 }
 
 /// The client side of one POP3 connection. See the [module docs](self).
-#[derive(Debug)]
+///
+/// Its `Debug` output shows the state and the sizes of its buffers, never
+/// their bytes: they hold the PASS line or a SASL response until written.
 pub struct ClientSession {
     config: ClientConfig,
     phase: Phase,
@@ -342,6 +344,30 @@ pub struct ClientSession {
     /// not a search of the queue, so queueing stays O(1) per command.
     quit_issued: bool,
     fatal: Option<Error>,
+}
+
+impl std::fmt::Debug for ClientSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let reading = match &self.reading {
+            Reading::Status => "status line",
+            Reading::Listing(_) => "listing",
+            Reading::Body { .. } => "message body",
+        };
+        f.debug_struct("ClientSession")
+            .field("phase", &self.phase)
+            .field("tls", &self.tls)
+            .field("reading", &reading)
+            .field("in_flight", &self.in_flight)
+            .field("queued", &self.queue.len())
+            .field("buffered_input", &self.input.len())
+            .field("pending_output", &self.out.len())
+            .field("events", &self.events.len())
+            .field("greeting", &self.greeting)
+            .field("capabilities", &self.caps)
+            .field("fetching", &self.fetch.is_some())
+            .field("fatal", &self.fatal)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientSession {

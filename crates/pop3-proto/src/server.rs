@@ -497,7 +497,9 @@ impl TopCut {
 }
 
 /// The server side of one POP3 connection. See the [module docs](self).
-#[derive(Debug)]
+///
+/// Its `Debug` output shows the state and the sizes of its buffers, never
+/// their bytes: the receive buffer may hold a pipelined PASS line.
 pub struct ServerSession {
     config: ServerConfig,
     phase: Phase,
@@ -528,6 +530,25 @@ pub struct ServerSession {
     /// The logged-in user's LOGIN-DELAY, from [`ServerSession::set_user_policy`].
     user_login_delay: Option<u32>,
     fatal: Option<Error>,
+}
+
+impl std::fmt::Debug for ServerSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSession")
+            .field("phase", &self.phase)
+            .field("wait", &self.wait)
+            .field("tls", &self.tls)
+            .field("user", &self.user)
+            .field("messages", &self.maildrop.messages.len())
+            .field("bad_commands", &self.bad_commands)
+            .field("login_failures", &self.login_failures)
+            .field("utf8_mode", &self.utf8_mode)
+            .field("buffered_input", &self.input.len())
+            .field("pending_output", &self.out.len())
+            .field("events", &self.events.len())
+            .field("fatal", &self.fatal)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServerSession {

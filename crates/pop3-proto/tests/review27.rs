@@ -148,3 +148,47 @@ fn capa_limit_counts_every_sasl_name() {
     while let Ok(Some(_)) = c.poll_event() {}
     assert_eq!(c.capabilities().map(|k| k.sasl.len()), Some(100));
 }
+
+// DESIGN.md: "a protocol error carries the offending bytes (redacted where
+// they may hold secrets)"; `Secret` redacts itself in `Debug`. The sessions
+// derived `Debug`, which printed their receive and transmit buffers as
+// they are: a client's `{:?}` showed "PASS <password>" or the base64 of a
+// SASL PLAIN initial response (RFC 4616 2: the password in the clear) while
+// it waited to be written, and a server's showed a pipelined PASS line not
+// yet parsed (RFC 1939 7). `Debug` now gives the state and buffer sizes.
+#[test]
+fn session_debug_shows_no_credentials() {
+    // A client with PASS waiting to be written.
+    let mut config = ClientConfig::new(Credentials {
+        username: "u".into(),
+        password: Some(Secret::new("hunter2pw".into())),
+        ..Credentials::default()
+    });
+    config.tls = TlsMode::Implicit;
+    let mut c = ClientSession::new(config.clone(), Instant::now());
+    c.handle_input(b"+OK hi\r\n-ERR\r\n+OK\r\n");
+    while let Ok(Some(_)) = c.poll_event() {}
+    let out = text(c.poll_transmit().unwrap());
+    assert!(out.ends_with("PASS hunter2pw\r\n"), "{out}");
+    let debug = format!("{c:?}");
+    assert!(debug.starts_with("ClientSession"), "{debug}");
+    assert!(!debug.contains("hunter2pw"), "{debug}");
+    // A client with AUTH PLAIN and its initial response waiting.
+    let mut c = ClientSession::new(config, Instant::now());
+    c.handle_input(b"+OK hi\r\n+OK\r\nSASL PLAIN\r\n.\r\n");
+    while let Ok(Some(_)) = c.poll_event() {}
+    let out = text(c.poll_transmit().unwrap());
+    let ir = out.split("AUTH PLAIN ").nth(1).expect(&out).trim_end();
+    assert!(ir.len() > 8, "{out}");
+    let debug = format!("{c:?}");
+    assert!(!debug.contains(ir), "{debug}");
+    // A server holding a pipelined PASS line it has not parsed yet.
+    let mut s = tls_server();
+    s.handle_input(b"USER u\r\nPASS hunter2pw\r\n");
+    let debug = format!("{s:?}");
+    assert!(debug.starts_with("ServerSession"), "{debug}");
+    assert!(!debug.contains("hunter2pw"), "{debug}");
+    // Parsed, it is a `Secret` in the event, and gone from the session.
+    assert!(matches!(s.poll_event(), Ok(Some(ServerEvent::Login { .. }))));
+    assert!(!format!("{s:?}").contains("hunter2pw"));
+}
