@@ -1383,7 +1383,10 @@ impl ClientSession {
         let mut retr = Vec::new();
         let mut known_delete = Vec::new();
         if !f.failed {
-            for s in listing {
+            // RFC 1939 5: one scan listing per message; a number listed
+            // again is not a second message to download (and delete).
+            let mut seen = HashSet::with_capacity(listing.len());
+            for s in listing.iter().filter(|s| seen.insert(s.msg)) {
                 let uid = f.uids.as_ref().and_then(|u| u.get(&s.msg));
                 let known = match &f.mode {
                     FetchMode::KeepNew(k) | FetchMode::DeleteKnown(k) => {

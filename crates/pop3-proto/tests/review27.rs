@@ -4,8 +4,8 @@
 
 use bytes::Bytes;
 use pop3_proto::{
-    ClientConfig, ClientSession, Command, CommandError, Credentials, ServerConfig, ServerEvent,
-    ServerSession, TlsMode, UsageError,
+    ClientConfig, ClientEvent, ClientSession, Command, CommandError, Credentials, FetchMode, ServerConfig,
+    ServerEvent, ServerSession, TlsMode, UsageError,
 };
 use proto_core::{Secret, Session, drain_transmit};
 use std::time::Instant;
@@ -191,4 +191,50 @@ fn session_debug_shows_no_credentials() {
     // Parsed, it is a `Secret` in the event, and gone from the session.
     assert!(matches!(s.poll_event(), Ok(Some(ServerEvent::Login { .. }))));
     assert!(!format!("{s:?}").contains("hunter2pw"));
+}
+
+// RFC 1939 section 5, LIST: the server answers "a line containing
+// information for" each message, so a message number comes once. A
+// listing that named message 1 twice made a fetch download it twice (two
+// MessageStart..MessageEnd of the same message, data the application
+// stores twice) and send DELE 1 twice. A fetch now plans each message
+// number once.
+#[test]
+fn fetch_takes_a_message_listed_twice_once() {
+    let mut c = logged_in_client(|_| {});
+    c.fetch(FetchMode::Delete).unwrap();
+    let mut sent = String::new();
+    let mut starts = Vec::new();
+    let mut done = None;
+    let mut answers: Vec<&[u8]> = vec![
+        b"+OK\r\n1 a\r\n2 b\r\n.\r\n",
+        b"+OK\r\n1 3\r\n1 3\r\n2 4\r\n.\r\n",
+    ];
+    for _ in 0..20 {
+        let out = text(&drain_transmit(&mut c));
+        sent.push_str(&out);
+        for cmd in out.lines() {
+            let answer: &[u8] = if cmd.starts_with("RETR") {
+                b"+OK\r\nabc\r\n.\r\n"
+            } else if cmd.starts_with("DELE") {
+                b"+OK\r\n"
+            } else {
+                answers.remove(0)
+            };
+            c.handle_input(answer);
+        }
+        while let Some(ev) = c.poll_event().unwrap() {
+            match ev {
+                ClientEvent::MessageStart { msg, .. } => starts.push(msg),
+                ClientEvent::FetchDone { fetched, deleted, .. } => done = Some((fetched, deleted)),
+                _ => {}
+            }
+        }
+        if done.is_some() {
+            break;
+        }
+    }
+    assert_eq!(starts, [1, 2], "{sent}");
+    assert_eq!(done, Some((2, 2)), "{sent}");
+    assert_eq!(sent.matches("DELE 1\r\n").count(), 1, "{sent}");
 }
