@@ -53,7 +53,8 @@ pub struct ServerConfig {
     /// must be unique per connection, e.g. `<pid.clock@host>`. `None` (the
     /// default) disables APOP.
     pub apop_timestamp: Option<String>,
-    /// Offer STLS (RFC 2595 section 4).
+    /// Offer STLS (RFC 2595 section 4). It is refused, and not advertised,
+    /// under TLS and after a successful UTF8 command (RFC 6856 2.1).
     pub stls: bool,
     /// The connection is already under TLS (port 995).
     pub tls_active: bool,
@@ -897,7 +898,9 @@ impl ServerSession {
             implementation: c.implementation.clone().map(Bytes::from).filter(|t| {
                 (self.utf8_text || t.is_ascii()) && check_arg(t).is_ok() && fits("IMPLEMENTATION", t)
             }),
-            stls: c.stls && !self.tls && self.phase == Phase::Authorization,
+            // RFC 2595 4: STLS is listed where it is "permitted in the
+            // current state": not under TLS, not after UTF8 (RFC 6856 2.1).
+            stls: c.stls && !self.tls && !self.utf8_mode && self.phase == Phase::Authorization,
             utf8: c.utf8.then_some(c.utf8_user),
             lang: !c.languages.is_empty(),
             other: Vec::new(),
@@ -1073,6 +1076,13 @@ impl ServerSession {
             Command::Stls if authz => {
                 if !self.config.stls || self.tls {
                     return self.bad("STLS not available");
+                }
+                // RFC 6856 2.1: "Clients MUST NOT issue the "STLS" command
+                // after issuing UTF8; servers MAY ... enforce this": a UTF8
+                // in the plaintext may come from a man in the middle, and
+                // UTF-8 mode would outlive the handshake.
+                if self.utf8_mode {
+                    return self.bad("STLS not permitted after UTF8");
                 }
                 self.ok("Begin TLS negotiation");
                 // Anything pipelined after STLS is plaintext injection: drop it.

@@ -238,3 +238,34 @@ fn fetch_takes_a_message_listed_twice_once() {
     assert_eq!(done, Some((2, 2)), "{sent}");
     assert_eq!(sent.matches("DELE 1\r\n").count(), 1, "{sent}");
 }
+
+// RFC 6856 section 2.1: "Clients MUST NOT issue the "STLS" command
+// [RFC2595] after issuing UTF8; servers MAY (but are not required to)
+// enforce this by rejecting with an -ERR response an "STLS" command issued
+// subsequent to a successful "UTF8" command." The server took STLS after
+// UTF8 and kept UTF-8 mode under TLS, so a UTF8 command injected into the
+// plaintext before STLS by a man in the middle (RFC 2595 section 4 protects
+// only what follows STLS) made the server send 8-bit messages as they are
+// (RFC 6856 2.1) to a client that never asked for UTF-8 mode. STLS is now
+// refused after UTF8, and no longer advertised then (RFC 2595 section 4:
+// the STLS capability says the command "is present and permitted in the
+// current state"); the client, which sends UTF8 only after TLS, is
+// unaffected.
+#[test]
+fn stls_is_refused_after_utf8() {
+    let mut cfg = ServerConfig::default();
+    cfg.stls = true;
+    cfg.utf8 = true;
+    let mut s = ServerSession::new(cfg, Instant::now());
+    drain_transmit(&mut s);
+    let (_, capa) = run(&mut s, b"CAPA\r\n");
+    assert!(capa.lines().any(|l| l == "STLS"), "{capa}");
+    let (evs, out) = run(&mut s, b"UTF8\r\nCAPA\r\nSTLS\r\n");
+    assert!(!evs.contains(&ServerEvent::StartTls), "{evs:?}");
+    assert!(!out.lines().any(|l| l == "STLS"), "{out}");
+    assert!(
+        out.trim_end().lines().last().unwrap().starts_with("-ERR"),
+        "{out}"
+    );
+    assert!(!s.is_tls());
+}
