@@ -6,6 +6,8 @@
 //! the best login method: a SASL mechanism chosen by the `sasl` crate, APOP
 //! when the greeting carries a timestamp, USER/PASS last, and plaintext
 //! methods only under TLS unless configured otherwise (RFC 2595 section 2.2).
+//! Credentials with an authorization identity other than the user name log
+//! in only by SASL: APOP and USER/PASS cannot carry one.
 //!
 //! After [`ClientEvent::LoggedIn`] the application issues commands
 //! ([`stat`](ClientSession::stat), [`list`](ClientSession::list),
@@ -1277,6 +1279,16 @@ impl ClientSession {
         let Some(password) = creds.password.clone() else {
             return self.fail(Error::NoLoginMethod);
         };
+        // APOP and USER/PASS name one mailbox (RFC 1939 7): they cannot act
+        // as another user, as the sasl crate refuses mechanisms that cannot
+        // carry the authzid asked for.
+        if creds
+            .authzid
+            .as_deref()
+            .is_some_and(|a| !a.is_empty() && a != creds.username)
+        {
+            return self.fail(Error::NoLoginMethod);
+        }
         let user = Bytes::from(creds.username.clone().into_bytes());
         // RFC 6856 2.2: "Clients MUST NOT use UTF-8 characters when
         // authenticating if the server did not include the USER argument in

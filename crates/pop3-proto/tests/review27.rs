@@ -269,3 +269,51 @@ fn stls_is_refused_after_utf8() {
     );
     assert!(!s.is_tls());
 }
+
+// RFC 1939 section 7: USER/PASS and APOP name one mailbox and carry no
+// authorization identity; only SASL does (RFC 4422 section 3.4.1, RFC 4616
+// section 2). The sasl crate already refuses a mechanism that cannot carry
+// the authzid asked for (CRAM-MD5, LOGIN), but the client fell back to
+// APOP or USER/PASS with the user name alone: asked to act as "bob" with
+// the credentials of "admin", it logged into admin's own maildrop, where a
+// deleting fetch then deleted admin's mail. With an authzid those methods
+// are not used.
+#[test]
+fn login_without_sasl_refuses_an_authorization_identity() {
+    for greeting in [&b"+OK hi\r\n"[..], b"+OK hi <1.2@host>\r\n"] {
+        let mut config = ClientConfig::new(Credentials {
+            username: "admin".into(),
+            password: Some(Secret::new("pw".into())),
+            authzid: Some("bob".into()),
+            ..Credentials::default()
+        });
+        config.tls = TlsMode::Implicit;
+        let mut c = ClientSession::new(config, Instant::now());
+        c.handle_input(greeting);
+        c.handle_input(b"+OK\r\nUSER\r\nSASL CRAM-MD5\r\n.\r\n");
+        let err = loop {
+            match c.poll_event() {
+                Ok(Some(_)) => {}
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            }
+        };
+        let sent = text(&drain_transmit(&mut c));
+        assert_eq!(sent, "CAPA\r\n", "{}", text(greeting));
+        assert_eq!(err, Some(pop3_proto::Error::NoLoginMethod));
+    }
+    // An authzid equal to the user name, or empty, is no other identity.
+    for authzid in ["", "admin"] {
+        let mut config = ClientConfig::new(Credentials {
+            username: "admin".into(),
+            password: Some(Secret::new("pw".into())),
+            authzid: Some(authzid.into()),
+            ..Credentials::default()
+        });
+        config.tls = TlsMode::Implicit;
+        let mut c = ClientSession::new(config, Instant::now());
+        c.handle_input(b"+OK hi\r\n-ERR\r\n");
+        while c.poll_event().unwrap().is_some() {}
+        assert!(text(&drain_transmit(&mut c)).ends_with("USER admin\r\n"));
+    }
+}
