@@ -21,7 +21,7 @@
 //! (RFC 2449 6.6), one at a time otherwise.
 
 use crate::command::{AuthLine, Command, apop_digest};
-use crate::error::{Error, ResponseError, UsageError};
+use crate::error::{EncodeError, Error, ResponseError, UsageError};
 use crate::limits::Limits;
 use crate::response::{
     Capabilities, LanguageListing, ScanListing, ServerLine, StatInfo, StatusLine, Uid, UidListing,
@@ -467,11 +467,28 @@ impl ClientSession {
             return Err(UsageError::WrongState("QUIT already sent"));
         }
         // Check encodability now, so a bad argument is the caller's error.
-        cmd.encode(&mut BytesMut::new())?;
+        if !self.fits_command_line(&cmd)? {
+            return Err(EncodeError::Invalid {
+                what: "command line longer than Limits::max_command_line",
+            }
+            .into());
+        }
         self.quit_issued = expect == Expect::Quit;
         self.queue.push_back((cmd, expect, origin));
         self.app_flush();
         Ok(())
+    }
+
+    /// Whether `cmd` encodes within [`Limits::max_command_line`] (RFC 2449
+    /// 3, 4: "255 octets maximum", CRLF included).
+    ///
+    /// # Errors
+    ///
+    /// When it cannot be encoded at all.
+    fn fits_command_line(&self, cmd: &Command) -> Result<bool, EncodeError> {
+        let mut line = BytesMut::new();
+        cmd.encode(&mut line)?;
+        Ok(line.len() <= self.config.limits.max_command_line)
     }
 
     /// [`flush`](Self::flush) for a method the application called at a time
@@ -585,7 +602,9 @@ impl ClientSession {
     ///
     /// # Errors
     ///
-    /// [`UsageError`] after QUIT or close, or for a range with spaces or CR/LF.
+    /// [`UsageError`] after QUIT or close, or for a range with spaces or
+    /// CR/LF, or so long that the line would pass
+    /// [`Limits::max_command_line`].
     pub fn lang(&mut self, range: Option<&str>) -> Result<(), UsageError> {
         let arg = range.map(|r| Bytes::copy_from_slice(r.as_bytes()));
         let list = arg.is_none();
@@ -1300,14 +1319,14 @@ impl ClientSession {
             && let Some(secret) = apop_secret(password.expose(), utf8_user)
         {
             let digest = apop_digest(&ts, secret.as_bytes());
-            self.send_login(
-                Command::Apop {
-                    name: user,
-                    digest: Bytes::copy_from_slice(&digest),
-                },
-                Expect::Apop,
-            );
-            return Ok(());
+            let apop = Command::Apop {
+                name: user.clone(),
+                digest: Bytes::copy_from_slice(&digest),
+            };
+            if self.fits_command_line(&apop) == Ok(true) {
+                self.send_login(apop, Expect::Apop);
+                return Ok(());
+            }
         }
         let user_ok = self.caps.as_ref().is_none_or(|c| c.user);
         let ascii = user.is_ascii() && password.expose().is_ascii();
@@ -1315,12 +1334,19 @@ impl ClientSession {
             return self.fail(Error::NoLoginMethod);
         }
         let pass = Command::Pass(Secret::new(password.expose().as_bytes().to_vec()));
-        if proto_core::check_arg(&user).is_err() || pass.encode(&mut BytesMut::new()).is_err() {
-            return self.fail(Error::NoLoginMethod);
+        let user_cmd = Command::User(user);
+        match (self.fits_command_line(&user_cmd), self.fits_command_line(&pass)) {
+            (Ok(true), Ok(true)) => {}
+            (Ok(_), Ok(_)) => {
+                return self.fail(Error::Limit {
+                    what: "command line length",
+                });
+            }
+            _ => return self.fail(Error::NoLoginMethod),
         }
         // USER then PASS, each waiting for the previous answer.
         self.queue.push_front((pass, Expect::Pass, Origin::Login));
-        self.send_login(Command::User(user), Expect::User);
+        self.send_login(user_cmd, Expect::User);
         Ok(())
     }
 

@@ -317,3 +317,60 @@ fn login_without_sasl_refuses_an_authorization_identity() {
         assert!(text(&drain_transmit(&mut c)).ends_with("USER admin\r\n"));
     }
 }
+
+// RFC 2449 section 4: "The maximum length of a command is increased ... to
+// 255 octets, including the terminating CRLF" (`command = keyword *(SP
+// param) CRLF ;255 octets maximum`, section 3), the bound a server must
+// take (`Limits::max_command_line`, which a server of this crate enforces).
+// The client kept it only for the AUTH initial response (RFC 5034 4); any
+// other command went out at any length: the application's LANG argument,
+// and a long password as a PASS line, which the server answers "line too
+// long", so the login failed as if the password were wrong. Such a command
+// is now refused before it is sent: an application command with a
+// `UsageError`, a login line with `Error::Limit`; a SASL login still takes
+// the long password (its lines have their own limit).
+#[test]
+fn client_keeps_commands_within_the_command_line_limit() {
+    let mut c = logged_in_client(|_| {});
+    let long = "x".repeat(300);
+    assert!(matches!(c.lang(Some(&long)), Err(UsageError::Encode(_))));
+    assert!(drain_transmit(&mut c).is_empty());
+    c.lang(Some("en")).unwrap();
+    assert_eq!(text(&drain_transmit(&mut c)), "LANG en\r\n");
+
+    // USER/PASS only, a 300-octet password.
+    let mut config = ClientConfig::new(Credentials {
+        username: "u".into(),
+        password: Some(Secret::new(long.clone())),
+        ..Credentials::default()
+    });
+    config.tls = TlsMode::Implicit;
+    let mut c = ClientSession::new(config.clone(), Instant::now());
+    c.handle_input(b"+OK hi\r\n-ERR\r\n");
+    let err = loop {
+        match c.poll_event() {
+            Ok(Some(_)) => {}
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    assert!(!text(&drain_transmit(&mut c)).contains("USER"));
+    assert_eq!(
+        err,
+        Some(pop3_proto::Error::Limit {
+            what: "command line length"
+        })
+    );
+    // A raised limit lets it through.
+    config.limits.max_command_line = 400;
+    let mut c = ClientSession::new(config.clone(), Instant::now());
+    c.handle_input(b"+OK hi\r\n-ERR\r\n+OK\r\n");
+    while c.poll_event().unwrap().is_some() {}
+    assert!(text(&drain_transmit(&mut c)).ends_with(&format!("PASS {long}\r\n")));
+    // SASL PLAIN carries it after an empty challenge (RFC 5034 4).
+    config.limits.max_command_line = 255;
+    let mut c = ClientSession::new(config, Instant::now());
+    c.handle_input(b"+OK hi\r\n+OK\r\nSASL PLAIN\r\n.\r\n");
+    while c.poll_event().unwrap().is_some() {}
+    assert!(text(&drain_transmit(&mut c)).ends_with("AUTH PLAIN\r\n"));
+}
