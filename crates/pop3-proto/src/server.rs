@@ -223,9 +223,10 @@ pub struct Maildrop {
 /// A refused login, with the response code the client sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginFailure {
-    /// The response code. `None` and [`ResponseCode::Auth`] both mean wrong
-    /// credentials, sent as `[AUTH]` (RFC 3206 6, the server advertises
-    /// AUTH-RESP-CODE); any other code is sent as given.
+    /// The response code. `None` and [`ResponseCode::Auth`] (also written
+    /// as [`ResponseCode::Other`]) mean wrong credentials, sent as `[AUTH]`
+    /// (RFC 3206 6, the server advertises AUTH-RESP-CODE); any other code
+    /// is sent as given.
     pub code: Option<ResponseCode>,
     /// The text after it. Sent only if ASCII until the client has enabled
     /// UTF8 or chosen a language with LANG (RFC 6856 2.1, 3.2); otherwise
@@ -279,9 +280,15 @@ impl LoginFailure {
         }
     }
 
-    /// Whether this failure counts as a wrong guess (delayed and counted).
+    /// Whether this failure counts as a wrong guess (delayed and counted):
+    /// no code, or one a client reads as `[AUTH]`, however it was built
+    /// (`Other("auth")`, or with detail, RFC 2449 8).
     fn is_credential_failure(&self) -> bool {
-        matches!(self.code, None | Some(ResponseCode::Auth))
+        match &self.code {
+            None | Some(ResponseCode::Auth) => true,
+            Some(ResponseCode::Other(c)) => ResponseCode::from_bytes(c) == ResponseCode::Auth,
+            Some(_) => false,
+        }
     }
 }
 

@@ -374,3 +374,46 @@ fn client_keeps_commands_within_the_command_line_limit() {
     while c.poll_event().unwrap().is_some() {}
     assert!(text(&drain_transmit(&mut c)).ends_with("AUTH PLAIN\r\n"));
 }
+
+// RFC 3206 section 5: "[AUTH]" says the failure "is due to a problem with
+// the credentials", which the server counts and delays (a guess). A
+// `LoginFailure` whose code was `ResponseCode::Other("AUTH")` (or "auth",
+// or "AUTH/..." with detail, RFC 2449 8) went out as "[AUTH]" but was
+// taken as some other failure: answered at once and not counted, so an
+// application that built its codes from text let a client guess passwords
+// without delay or limit. The code is now read as the client reads it.
+#[test]
+fn an_auth_code_written_as_other_counts_as_a_failed_login() {
+    use pop3_proto::{AuthOutcome, LoginFailure, ResponseCode};
+    for code in ["AUTH", "auth", "AUTH/LOCKED"] {
+        let mut s = tls_server();
+        let mut failures = 0;
+        for _ in 0..3 {
+            s.handle_input(b"USER u\r\nPASS p\r\n");
+            // The third failure closes the session (an `Err` from `poll_event`).
+            while let Ok(Some(ev)) = s.poll_event() {
+                match ev {
+                    ServerEvent::Login { .. } => s
+                        .auth_finish(AuthOutcome::Failure(LoginFailure {
+                            code: Some(ResponseCode::Other(Bytes::from(code))),
+                            text: "no".into(),
+                        }))
+                        .unwrap(),
+                    ServerEvent::LoginFailed { .. } => failures += 1,
+                    _ => {}
+                }
+            }
+            // The delay starts once the session is told the time.
+            let now = Instant::now();
+            s.handle_timeout(now);
+            s.handle_timeout(now + std::time::Duration::from_secs(5));
+            while let Ok(Some(ev)) = s.poll_event() {
+                failures += usize::from(matches!(ev, ServerEvent::LoginFailed { .. }));
+            }
+        }
+        assert_eq!(failures, 2, "{code}");
+        assert!(s.is_closed(), "{code}: three failed logins");
+        let out = text(&drain_transmit(&mut s));
+        assert_eq!(out.matches("-ERR [AUTH] no\r\n").count(), 3, "{code}: {out}");
+    }
+}
