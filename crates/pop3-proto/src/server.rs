@@ -527,6 +527,14 @@ pub struct ServerSession {
     user: Option<Bytes>,
     maildrop: Maildrop,
     deleted: Vec<bool>,
+    /// Indices marked deleted, in the order DELE marked them: RSET and
+    /// QUIT visit these, not the whole maildrop.
+    marked: Vec<usize>,
+    /// Size of every message in the maildrop, exact (no sum of `u64`s
+    /// overflows a `u128`).
+    total_size: u128,
+    /// Size of the messages marked deleted.
+    marked_size: u128,
     bad_commands: u32,
     login_failures: u32,
     /// UTF8 or LANG succeeded: response texts may hold UTF-8 (RFC 6856).
@@ -584,6 +592,9 @@ impl ServerSession {
             user: None,
             maildrop: Maildrop::default(),
             deleted: Vec::new(),
+            marked: Vec::new(),
+            total_size: 0,
+            marked_size: 0,
             bad_commands: 0,
             login_failures: 0,
             utf8_text: false,
@@ -1005,13 +1016,12 @@ impl ServerSession {
                 self.close(CloseReason::Quit);
             }
             Command::Quit => {
-                let delete = self
-                    .deleted
+                let mut delete: Vec<u32> = self
+                    .marked
                     .iter()
-                    .enumerate()
-                    .filter(|&(_, &d)| d)
-                    .filter_map(|(i, _)| u32::try_from(i + 1).ok())
+                    .filter_map(|&i| u32::try_from(i + 1).ok())
                     .collect();
+                delete.sort_unstable();
                 self.wait = Wait::Update;
                 self.events.push_back(ServerEvent::Update { delete });
             }
@@ -1164,12 +1174,17 @@ impl ServerSession {
             Command::Dele(n) => {
                 if let Some(i) = self.message(n) {
                     self.deleted[i] = true;
+                    self.marked.push(i);
+                    self.marked_size += u128::from(self.maildrop.messages[i].size);
                     self.ok(format!("message {n} deleted"));
                 }
             }
             Command::Noop => self.ok(""),
             Command::Rset => {
-                self.deleted.iter_mut().for_each(|d| *d = false);
+                for i in self.marked.drain(..) {
+                    self.deleted[i] = false;
+                }
+                self.marked_size = 0;
                 let (n, size) = self.totals();
                 self.ok(format!("maildrop has {n} messages ({size} octets)"));
             }
@@ -1178,14 +1193,12 @@ impl ServerSession {
     }
 
     /// Live messages and their total size (saturating: the sizes come from
-    /// the application and must not overflow).
+    /// the application and must not overflow). Kept as DELE and RSET
+    /// change them, so STAT costs the same on any maildrop (RFC 1939 5).
     fn totals(&self) -> (usize, u64) {
-        self.maildrop
-            .messages
-            .iter()
-            .zip(&self.deleted)
-            .filter(|(_, d)| !**d)
-            .fold((0, 0), |(n, s), (m, _)| (n + 1, s.saturating_add(m.size)))
+        let n = self.maildrop.messages.len() - self.marked.len();
+        let size = u64::try_from(self.total_size - self.marked_size).unwrap_or(u64::MAX);
+        (n, size)
     }
 
     /// Index of live message `n`, or answers `-ERR` and returns `None`.
@@ -1334,6 +1347,9 @@ impl ServerSession {
                 }
                 self.end_sasl();
                 self.deleted = vec![false; maildrop.messages.len()];
+                self.marked.clear();
+                self.marked_size = 0;
+                self.total_size = maildrop.messages.iter().map(|m| u128::from(m.size)).sum();
                 self.maildrop = maildrop;
                 self.phase = Phase::Transaction;
                 let (n, size) = self.totals();

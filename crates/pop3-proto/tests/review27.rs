@@ -417,3 +417,50 @@ fn an_auth_code_written_as_other_counts_as_a_failed_login() {
         assert_eq!(out.matches("-ERR [AUTH] no\r\n").count(), 3, "{code}: {out}");
     }
 }
+
+// RFC 1939 section 5: STAT answers the count and size of the messages not
+// marked deleted, RSET unmarks them. Both walked the whole maildrop on
+// every call, so a client that pipelines short commands (RFC 2449 6.6)
+// made the server work in proportion to commands times messages: six
+// octets of "STAT\r\n" cost a pass over 200 000 messages, and 20 000 of
+// them with RSETs ran for minutes. The totals are now kept as DELE and
+// RSET change them, and RSET unmarks only the marked messages.
+#[test]
+fn stat_and_rset_take_constant_time() {
+    use pop3_proto::{AuthOutcome, Maildrop, MessageInfo};
+    let mut s = tls_server();
+    s.handle_input(b"USER u\r\nPASS p\r\n");
+    while let Some(ev) = s.poll_event().unwrap() {
+        if let ServerEvent::Login { .. } = ev {
+            let messages = (0..200_000)
+                .map(|i| MessageInfo {
+                    size: 10,
+                    uid: Bytes::from(format!("u{i}")),
+                })
+                .collect();
+            s.auth_finish(AuthOutcome::Success(Maildrop { messages }))
+                .unwrap();
+        }
+    }
+    drain_transmit(&mut s);
+    let (_, out) = run(
+        &mut s,
+        b"DELE 2\r\nDELE 200000\r\nSTAT\r\nRSET\r\nSTAT\r\nDELE 7\r\nSTAT\r\n",
+    );
+    assert_eq!(
+        out,
+        "+OK message 2 deleted\r\n+OK message 200000 deleted\r\n+OK 199998 1999980\r\n\
+         +OK maildrop has 200000 messages (2000000 octets)\r\n+OK 200000 2000000\r\n\
+         +OK message 7 deleted\r\n+OK 199999 1999990\r\n"
+    );
+    let start = Instant::now();
+    for _ in 0..100 {
+        let (_, out) = run(&mut s, &b"STAT\r\nRSET\r\nDELE 1\r\n".repeat(100));
+        assert!(out.ends_with("+OK message 1 deleted\r\n"));
+    }
+    let took = start.elapsed();
+    assert!(took.as_secs() < 3, "10 000 STAT and RSET took {took:?}");
+    // QUIT deletes what is marked at the end.
+    let (evs, _) = run(&mut s, b"QUIT\r\n");
+    assert_eq!(evs, [ServerEvent::Update { delete: vec![1] }]);
+}
