@@ -1198,7 +1198,9 @@ impl ClientSession {
                 if self.config.tls == TlsMode::Required {
                     return self.fail(Error::TlsUnavailable);
                 }
-                return self.login();
+                // RFC 2595 4: STLS refused; go on in the clear, with UTF8
+                // first as without TLS (RFC 6856 2.1).
+                return self.utf8_then_login();
             }
             Expect::Quit => {
                 self.events.push_back(ClientEvent::CommandFailed {
@@ -1252,6 +1254,11 @@ impl ClientSession {
                 return Ok(());
             }
         }
+        self.utf8_then_login()
+    }
+
+    /// The steps after TLS is settled (up, not wanted, or refused).
+    fn utf8_then_login(&mut self) -> Result<(), Error> {
         // RFC 6856 2.1: UTF8 is valid only in AUTHORIZATION, so it goes out
         // before the login commands (which wait for its answer).
         if self.config.utf8 && self.caps.as_ref().is_some_and(|c| c.utf8.is_some()) {

@@ -464,3 +464,32 @@ fn stat_and_rset_take_constant_time() {
     let (evs, _) = run(&mut s, b"QUIT\r\n");
     assert_eq!(evs, [ServerEvent::Update { delete: vec![1] }]);
 }
+
+// RFC 6856 section 2.1: UTF8 "switches the session ... to UTF-8 mode",
+// and is valid only in AUTHORIZATION, so a client configured to use it
+// sends it before logging in; RFC 2595 section 4 lets STLS fail ("-ERR")
+// and an opportunistic client then carries on in the clear. On that path
+// the client went straight to the login and never sent UTF8, so the
+// server kept to ASCII (RFC 6856 2.1: surrogates or "-ERR [UTF8]") though
+// both sides had asked for UTF-8 mode.
+#[test]
+fn utf8_is_sent_when_opportunistic_stls_is_refused() {
+    let mut config = ClientConfig::new(Credentials {
+        username: "u".into(),
+        password: Some(Secret::new("p".into())),
+        ..Credentials::default()
+    });
+    config.tls = TlsMode::Opportunistic;
+    config.utf8 = true;
+    config.allow_plaintext_without_tls = true;
+    let mut c = ClientSession::new(config, Instant::now());
+    c.handle_input(b"+OK hi\r\n+OK\r\nSTLS\r\nUTF8\r\nUSER\r\n.\r\n");
+    while c.poll_event().unwrap().is_some() {}
+    assert_eq!(text(&drain_transmit(&mut c)), "CAPA\r\nSTLS\r\n");
+    c.handle_input(b"-ERR not now\r\n");
+    while c.poll_event().unwrap().is_some() {}
+    assert_eq!(text(&drain_transmit(&mut c)), "UTF8\r\n");
+    c.handle_input(b"+OK\r\n");
+    while c.poll_event().unwrap().is_some() {}
+    assert_eq!(text(&drain_transmit(&mut c)), "USER u\r\n");
+}
