@@ -493,3 +493,42 @@ fn utf8_is_sent_when_opportunistic_stls_is_refused() {
     while c.poll_event().unwrap().is_some() {}
     assert_eq!(text(&drain_transmit(&mut c)), "USER u\r\n");
 }
+
+// DESIGN.md: `parse(encode(x)) == x` for every message type. RFC 2449
+// section 5 gives each capability one line, `capa-tag *(SP param)` with a
+// tag of one or more characters. `Capabilities::encode` wrote any `other`
+// line as it was: an empty line, or one whose tag is a capability with its
+// own field ("STLS", "sasl PLAIN"), which reads back into that field, so
+// the listing said something else than the value (a second "SASL" line
+// even adds mechanisms). Such a line is now refused.
+#[test]
+fn capabilities_encode_only_what_reads_back() {
+    use pop3_proto::{Capabilities, EncodeError};
+    for bad in [&b""[..], b"STLS", b"sasl PLAIN", b"Utf8 USER", b" "] {
+        let caps = Capabilities {
+            other: vec![Bytes::copy_from_slice(bad)],
+            ..Capabilities::default()
+        };
+        let mut out = bytes::BytesMut::new();
+        assert!(
+            matches!(caps.encode(&mut out), Err(EncodeError::Invalid { .. })),
+            "{:?}: {:?}",
+            text(bad),
+            text(&out)
+        );
+        assert!(out.is_empty());
+    }
+    // Other capabilities, parameters and all, read back as they were.
+    let caps = Capabilities {
+        top: true,
+        other: vec![Bytes::from_static(b"X-FOO bar"), Bytes::from_static(b"XTND")],
+        ..Capabilities::default()
+    };
+    let mut out = bytes::BytesMut::new();
+    caps.encode(&mut out).unwrap();
+    let mut back = Capabilities::default();
+    for line in text(&out).lines() {
+        back.add_line(&Bytes::copy_from_slice(line.as_bytes()));
+    }
+    assert_eq!(back, caps);
+}
