@@ -89,7 +89,8 @@ pub struct ServerConfig {
     /// Advertise `UTF8 USER`: UTF-8 user names and passwords are accepted.
     pub utf8_user: bool,
     /// Languages for LANG (RFC 6856 section 3): `(tag, description)`; empty
-    /// disables LANG.
+    /// disables LANG. A tag that is not one token of visible characters
+    /// cannot be sent and is left out.
     pub languages: Vec<(String, String)>,
     /// `IMPLEMENTATION` text (RFC 2449 6.9). A non-ASCII text is sent only
     /// once the client has enabled UTF8 or chosen a language with LANG
@@ -920,7 +921,7 @@ impl ServerSession {
             // current state": not under TLS, not after UTF8 (RFC 6856 2.1).
             stls: c.stls && !self.tls && !self.utf8_mode && self.phase == Phase::Authorization,
             utf8: c.utf8.then_some(c.utf8_user),
-            lang: !c.languages.is_empty(),
+            lang: self.languages().next().is_some(),
             other: Vec::new(),
         }
     }
@@ -1236,8 +1237,18 @@ impl ServerSession {
         }
     }
 
+    /// The configured languages whose tag can be sent: one token (RFC 6856
+    /// 3.2: a listing line is the tag, then optionally a space and a
+    /// description; LANG answers with the exact tag and a space).
+    fn languages(&self) -> impl Iterator<Item = &(String, String)> {
+        self.config
+            .languages
+            .iter()
+            .filter(|(tag, _)| crate::parse::is_token(tag.as_bytes()))
+    }
+
     fn lang(&mut self, arg: Option<&[u8]>) {
-        if self.config.languages.is_empty() {
+        if self.languages().next().is_none() {
             self.err("LANG not supported");
             return;
         }
@@ -1249,7 +1260,7 @@ impl ServerSession {
             // that cannot fit with its CRLF is left out.
             let max = self.config.limits.max_response_line;
             let mut lines = Vec::new();
-            for (tag, desc) in &self.config.languages {
+            for (tag, desc) in self.languages() {
                 let stuffed = usize::from(tag.starts_with('.'));
                 let room = max.saturating_sub(stuffed + 2);
                 if tag.len() > room {
@@ -1274,7 +1285,7 @@ impl ServerSession {
         };
         // Basic language range matching (RFC 4647 3.3.1): "*", an exact tag,
         // or a prefix followed by "-".
-        let found = self.config.languages.iter().find(|(tag, _)| {
+        let found = self.languages().find(|(tag, _)| {
             let t = tag.as_bytes();
             range == b"*"
                 || t.eq_ignore_ascii_case(range)

@@ -532,3 +532,37 @@ fn capabilities_encode_only_what_reads_back() {
     }
     assert_eq!(back, caps);
 }
+
+// RFC 6856 section 3.2: "A language listing consists of the language tag
+// [RFC5646] of the message, optionally followed by a single space and a
+// human-readable description", and a successful LANG answers "+OK", a
+// space, "the exact language tag selected" and another space. A
+// configured tag that is empty or holds a space went out as it was: the
+// listing line " Empty" has no tag (this crate's client closes the session
+// on it), "de DE Deutsch" reads as the tag "de", and "LANG *" could select
+// the empty tag. Only tags that are one token are listed and selectable.
+#[test]
+fn lang_lists_and_selects_only_token_tags() {
+    let mut cfg = ServerConfig::default();
+    cfg.tls_active = true;
+    cfg.languages = vec![
+        (String::new(), "Empty".into()),
+        ("de DE".into(), "Deutsch".into()),
+        ("en".into(), "English".into()),
+    ];
+    let mut s = ServerSession::new(cfg, Instant::now());
+    drain_transmit(&mut s);
+    let (_, out) = run(&mut s, b"LANG\r\n");
+    assert_eq!(out, "+OK language listing follows\r\nen English\r\n.\r\n");
+    let (evs, out) = run(&mut s, b"LANG *\r\n");
+    assert_eq!(evs, [ServerEvent::LanguageChanged("en".into())]);
+    assert_eq!(out, "+OK en language changed\r\n");
+    // No usable tag: no LANG at all (RFC 6856 3.1 capability).
+    let mut cfg = ServerConfig::default();
+    cfg.languages = vec![(" ".into(), "Space".into())];
+    let mut s = ServerSession::new(cfg, Instant::now());
+    drain_transmit(&mut s);
+    let (_, out) = run(&mut s, b"CAPA\r\nLANG *\r\n");
+    assert!(!out.lines().any(|l| l == "LANG"), "{out}");
+    assert!(out.ends_with("-ERR LANG not supported\r\n"), "{out}");
+}
