@@ -47,7 +47,9 @@ pub struct ServerConfig {
     /// Size and time limits.
     pub limits: Limits,
     /// Text of the `+OK` greeting: ASCII, since no UTF-8 may be sent before
-    /// the client enables it (RFC 6856 2.1); a non-ASCII text is left out.
+    /// the client enables it (RFC 6856 2.1); a non-ASCII text is left out,
+    /// as is one with CR, LF or NUL, or starting with "[" (it would read as
+    /// a response code), while the APOP timestamp is kept.
     pub greeting: String,
     /// Enables APOP (RFC 1939 section 7) with this greeting timestamp, which
     /// must be unique per connection, e.g. `<pid.clock@host>`. `None` (the
@@ -613,9 +615,11 @@ impl ServerSession {
             .max_response_line
             .saturating_sub("+OK ".len() + 2 + ts);
         // No UTF-8 before UTF8 or LANG (RFC 6856 2.1): a non-ASCII greeting
-        // text is left out, the timestamp kept.
+        // text is left out, the timestamp kept; so is one that cannot go
+        // on the line (CR, LF, NUL) or would read as a response code (RFC
+        // 2449 3: "+OK" [resp-code] *gchar [timestamp] *gchar).
         let greeting = Some(s.config.greeting.as_bytes())
-            .filter(|g| g.is_ascii())
+            .filter(|g| g.is_ascii() && check_arg(g).is_ok() && !g.starts_with(b"["))
             .unwrap_or_default();
         let mut text = greeting[..text_cut(greeting, room)].to_vec();
         if let Some(ts) = &s.config.apop_timestamp {

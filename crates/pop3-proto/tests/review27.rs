@@ -566,3 +566,25 @@ fn lang_lists_and_selects_only_token_tags() {
     assert!(!out.lines().any(|l| l == "LANG"), "{out}");
     assert!(out.ends_with("-ERR LANG not supported\r\n"), "{out}");
 }
+
+// RFC 2449 section 3: `greeting = "+OK" [resp-code] *gchar [timestamp]
+// *gchar`, so greeting text that starts with "[" reads as a response code,
+// and the encoder refuses it. The server then sent a bare "+OK" and lost
+// the APOP timestamp with the text (RFC 1939 section 7: the client finds
+// APOP support by it), so every client fell back from APOP. Such a text is
+// now left out and the timestamp kept, as for a non-ASCII text.
+#[test]
+fn greeting_keeps_the_apop_timestamp_whatever_the_text() {
+    for greeting in ["[beta] POP3 ready", "ready\r\nQUIT", "[", "ready"] {
+        let mut cfg = ServerConfig::default();
+        cfg.greeting = greeting.into();
+        cfg.apop_timestamp = Some("<1.2@host.test>".into());
+        let mut s = ServerSession::new(cfg, Instant::now());
+        let out = text(&drain_transmit(&mut s));
+        assert!(
+            out.starts_with("+OK ") && out.ends_with(" <1.2@host.test>\r\n"),
+            "{greeting:?}: {out:?}"
+        );
+        assert_eq!(out.matches("\r\n").count(), 1, "{out:?}");
+    }
+}
