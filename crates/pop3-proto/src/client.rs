@@ -1328,7 +1328,7 @@ impl ClientSession {
             let digest = apop_digest(&ts, secret.as_bytes());
             let apop = Command::Apop {
                 name: user.clone(),
-                digest: Bytes::copy_from_slice(&digest),
+                digest: Secret::new(digest.to_vec()),
             };
             if self.fits_command_line(&apop) == Ok(true) {
                 self.send_login(apop, Expect::Apop);

@@ -25,8 +25,9 @@ pub enum Command {
     Apop {
         /// Mailbox name: one word, which may hold UTF-8 (RFC 6856 2.2).
         name: Bytes,
-        /// 32 hexadecimal digits, as sent.
-        digest: Bytes,
+        /// 32 hexadecimal digits, as sent. A `Secret`: with the greeting's
+        /// timestamp it lets password guesses be tested offline.
+        digest: Secret<Vec<u8>>,
     },
     /// `QUIT`.
     Quit,
@@ -163,7 +164,7 @@ impl Command {
                 }
                 Ok(Command::Apop {
                     name: sub(name),
-                    digest: sub(digest),
+                    digest: Secret::new(digest.to_vec()),
                 })
             }
             "QUIT" => none(Command::Quit),
@@ -254,6 +255,7 @@ impl Command {
                 if !is_word8(name) {
                     return Err(invalid("user name"));
                 }
+                let digest = digest.expose();
                 if digest.len() != 32 || !digest.iter().all(u8::is_ascii_hexdigit) {
                     return Err(invalid("digest"));
                 }
@@ -298,7 +300,7 @@ impl Command {
                 out.put_u8(b' ');
                 out.put_slice(name);
                 out.put_u8(b' ');
-                out.put_slice(digest);
+                out.put_slice(digest.expose());
             }
             Command::List(Some(n)) | Command::Retr(n) | Command::Dele(n) | Command::Uidl(Some(n)) => {
                 num(out, *n);

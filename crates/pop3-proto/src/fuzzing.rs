@@ -191,7 +191,7 @@ fn run_server(t0: Instant, pieces: &[&[u8]]) -> (Vec<u8>, Vec<String>) {
             let r = match ev {
                 ServerEvent::Login { user, password } => s.auth_finish(decide(&user, password.expose())),
                 ServerEvent::Apop { user, digest } => {
-                    let ok = s.check_apop(&digest, b"pw");
+                    let ok = s.check_apop(digest.expose(), b"pw");
                     s.auth_finish(decide(&user, if ok { b"pw" } else { b"" }))
                 }
                 ServerEvent::AuthStart {

@@ -333,8 +333,9 @@ pub enum ServerEvent {
     Apop {
         /// The mailbox name.
         user: Bytes,
-        /// The client's digest (hex).
-        digest: Bytes,
+        /// The client's digest (hex). A `Secret`: with the greeting's
+        /// timestamp it lets password guesses be tested offline.
+        digest: Secret<Vec<u8>>,
     },
     /// AUTH: start a SASL server mechanism, then call
     /// [`ServerSession::auth_challenge`] or [`ServerSession::auth_finish`].

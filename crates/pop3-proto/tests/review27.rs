@@ -588,3 +588,24 @@ fn greeting_keeps_the_apop_timestamp_whatever_the_text() {
         assert_eq!(out.matches("\r\n").count(), 1, "{out:?}");
     }
 }
+
+// RFC 1939 section 7: the APOP digest is MD5 over the greeting's timestamp
+// and the shared secret, so with the greeting (sent in the clear) it lets
+// anyone who sees it test password guesses offline, as a CRAM-MD5 response
+// does (RFC 2195), which the session hands over as a `Secret`, as it does
+// PASS. The digest was plain bytes in `ServerEvent::Apop` and
+// `Command::Apop`, printed by their `Debug` wherever events or commands are
+// logged. It is now a `Secret` too.
+#[test]
+fn apop_digest_is_redacted_in_debug() {
+    let digest = "c4c9334bac560ecc979e58001b3e22fb";
+    let cmd = Command::parse(&Bytes::from(format!("APOP mrose {digest}"))).unwrap();
+    assert!(!format!("{cmd:?}").contains(digest), "{cmd:?}");
+    let mut cfg = ServerConfig::default();
+    cfg.apop_timestamp = Some("<1896.697170952@dbc.mtview.ca.us>".into());
+    let mut s = ServerSession::new(cfg, Instant::now());
+    drain_transmit(&mut s);
+    let (evs, _) = run(&mut s, format!("APOP mrose {digest}\r\n").as_bytes());
+    assert!(matches!(&evs[..], [ServerEvent::Apop { .. }]), "{evs:?}");
+    assert!(!format!("{evs:?}").contains(digest), "{evs:?}");
+}
