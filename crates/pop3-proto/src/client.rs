@@ -6,6 +6,8 @@
 //! the best login method: a SASL mechanism chosen by the `sasl` crate, APOP
 //! when the greeting carries a timestamp, USER/PASS last, and plaintext
 //! methods only under TLS unless configured otherwise (RFC 2595 section 2.2).
+//! Credentials with an authorization identity other than the user name log
+//! in only by SASL: APOP and USER/PASS cannot carry one.
 //!
 //! After [`ClientEvent::LoggedIn`] the application issues commands
 //! ([`stat`](ClientSession::stat), [`list`](ClientSession::list),
@@ -19,7 +21,7 @@
 //! (RFC 2449 6.6), one at a time otherwise.
 
 use crate::command::{AuthLine, Command, apop_digest};
-use crate::error::{Error, ResponseError, UsageError};
+use crate::error::{EncodeError, Error, ResponseError, UsageError};
 use crate::limits::Limits;
 use crate::response::{
     Capabilities, LanguageListing, ScanListing, ServerLine, StatInfo, StatusLine, Uid, UidListing,
@@ -272,9 +274,10 @@ enum Reading {
 
 #[derive(Debug)]
 enum Listing {
-    /// The capabilities so far and the number of lines read, which is what
-    /// [`Limits::max_listing_entries`] bounds (a "SASL" line adds to a list
-    /// without adding to `other`).
+    /// The capabilities so far and the entries read, which is what
+    /// [`Limits::max_listing_entries`] bounds: every line, and every
+    /// mechanism a "SASL" line names (a "SASL" line adds to a list without
+    /// adding to `other`, and may name hundreds).
     Capa(Capabilities, usize),
     Scan(Vec<ScanListing>),
     Uid(Vec<UidListing>),
@@ -305,7 +308,9 @@ struct Fetch {
 }
 
 /// The client side of one POP3 connection. See the [module docs](self).
-#[derive(Debug)]
+///
+/// Its `Debug` output shows the state and the sizes of its buffers, never
+/// their bytes: they hold the PASS line or a SASL response until written.
 pub struct ClientSession {
     config: ClientConfig,
     phase: Phase,
@@ -337,7 +342,34 @@ pub struct ClientSession {
     /// the driver gives.
     untimed: bool,
     eof: bool,
+    /// QUIT is queued or sent: nothing may follow it (RFC 1939 6). A flag,
+    /// not a search of the queue, so queueing stays O(1) per command.
+    quit_issued: bool,
     fatal: Option<Error>,
+}
+
+impl std::fmt::Debug for ClientSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let reading = match &self.reading {
+            Reading::Status => "status line",
+            Reading::Listing(_) => "listing",
+            Reading::Body { .. } => "message body",
+        };
+        f.debug_struct("ClientSession")
+            .field("phase", &self.phase)
+            .field("tls", &self.tls)
+            .field("reading", &reading)
+            .field("in_flight", &self.in_flight)
+            .field("queued", &self.queue.len())
+            .field("buffered_input", &self.input.len())
+            .field("pending_output", &self.out.len())
+            .field("events", &self.events.len())
+            .field("greeting", &self.greeting)
+            .field("capabilities", &self.caps)
+            .field("fetching", &self.fetch.is_some())
+            .field("fatal", &self.fatal)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientSession {
@@ -374,6 +406,7 @@ impl ClientSession {
             activity: false,
             untimed: false,
             eof: false,
+            quit_issued: false,
             fatal: None,
         }
     }
@@ -430,16 +463,32 @@ impl ClientSession {
         if matches!(self.phase, Phase::Closed) {
             return Err(UsageError::WrongState("session closed"));
         }
-        if self.queue.iter().any(|(_, e, _)| *e == Expect::Quit)
-            || self.in_flight.iter().any(|(e, _)| *e == Expect::Quit)
-        {
+        if self.quit_issued {
             return Err(UsageError::WrongState("QUIT already sent"));
         }
         // Check encodability now, so a bad argument is the caller's error.
-        cmd.encode(&mut BytesMut::new())?;
+        if !self.fits_command_line(&cmd)? {
+            return Err(EncodeError::Invalid {
+                what: "command line longer than Limits::max_command_line",
+            }
+            .into());
+        }
+        self.quit_issued = expect == Expect::Quit;
         self.queue.push_back((cmd, expect, origin));
         self.app_flush();
         Ok(())
+    }
+
+    /// Whether `cmd` encodes within [`Limits::max_command_line`] (RFC 2449
+    /// 3, 4: "255 octets maximum", CRLF included).
+    ///
+    /// # Errors
+    ///
+    /// When it cannot be encoded at all.
+    fn fits_command_line(&self, cmd: &Command) -> Result<bool, EncodeError> {
+        let mut line = BytesMut::new();
+        cmd.encode(&mut line)?;
+        Ok(line.len() <= self.config.limits.max_command_line)
     }
 
     /// [`flush`](Self::flush) for a method the application called at a time
@@ -553,7 +602,9 @@ impl ClientSession {
     ///
     /// # Errors
     ///
-    /// [`UsageError`] after QUIT or close, or for a range with spaces or CR/LF.
+    /// [`UsageError`] after QUIT or close, or for a range with spaces or
+    /// CR/LF, or so long that the line would pass
+    /// [`Limits::max_command_line`].
     pub fn lang(&mut self, range: Option<&str>) -> Result<(), UsageError> {
         let arg = range.map(|r| Bytes::copy_from_slice(r.as_bytes()));
         let list = arg.is_none();
@@ -933,10 +984,13 @@ impl ClientSession {
             return Ok(true);
         };
         let len = match acc {
-            Listing::Capa(c, lines) => {
+            Listing::Capa(c, entries) => {
+                // Each SASL name is kept as an entry of its own: one line
+                // of 512 octets may name 250 of them.
+                let names = c.sasl.len();
                 c.add_line(&line);
-                *lines += 1;
-                *lines
+                *entries += 1 + (c.sasl.len() - names);
+                *entries
             }
             Listing::Scan(v) => {
                 v.push(ScanListing::parse(&line)?);
@@ -1144,7 +1198,9 @@ impl ClientSession {
                 if self.config.tls == TlsMode::Required {
                     return self.fail(Error::TlsUnavailable);
                 }
-                return self.login();
+                // RFC 2595 4: STLS refused; go on in the clear, with UTF8
+                // first as without TLS (RFC 6856 2.1).
+                return self.utf8_then_login();
             }
             Expect::Quit => {
                 self.events.push_back(ClientEvent::CommandFailed {
@@ -1198,6 +1254,11 @@ impl ClientSession {
                 return Ok(());
             }
         }
+        self.utf8_then_login()
+    }
+
+    /// The steps after TLS is settled (up, not wanted, or refused).
+    fn utf8_then_login(&mut self) -> Result<(), Error> {
         // RFC 6856 2.1: UTF8 is valid only in AUTHORIZATION, so it goes out
         // before the login commands (which wait for its answer).
         if self.config.utf8 && self.caps.as_ref().is_some_and(|c| c.utf8.is_some()) {
@@ -1244,6 +1305,16 @@ impl ClientSession {
         let Some(password) = creds.password.clone() else {
             return self.fail(Error::NoLoginMethod);
         };
+        // APOP and USER/PASS name one mailbox (RFC 1939 7): they cannot act
+        // as another user, as the sasl crate refuses mechanisms that cannot
+        // carry the authzid asked for.
+        if creds
+            .authzid
+            .as_deref()
+            .is_some_and(|a| !a.is_empty() && a != creds.username)
+        {
+            return self.fail(Error::NoLoginMethod);
+        }
         let user = Bytes::from(creds.username.clone().into_bytes());
         // RFC 6856 2.2: "Clients MUST NOT use UTF-8 characters when
         // authenticating if the server did not include the USER argument in
@@ -1255,14 +1326,14 @@ impl ClientSession {
             && let Some(secret) = apop_secret(password.expose(), utf8_user)
         {
             let digest = apop_digest(&ts, secret.as_bytes());
-            self.send_login(
-                Command::Apop {
-                    name: user,
-                    digest: Bytes::copy_from_slice(&digest),
-                },
-                Expect::Apop,
-            );
-            return Ok(());
+            let apop = Command::Apop {
+                name: user.clone(),
+                digest: Secret::new(digest.to_vec()),
+            };
+            if self.fits_command_line(&apop) == Ok(true) {
+                self.send_login(apop, Expect::Apop);
+                return Ok(());
+            }
         }
         let user_ok = self.caps.as_ref().is_none_or(|c| c.user);
         let ascii = user.is_ascii() && password.expose().is_ascii();
@@ -1270,12 +1341,19 @@ impl ClientSession {
             return self.fail(Error::NoLoginMethod);
         }
         let pass = Command::Pass(Secret::new(password.expose().as_bytes().to_vec()));
-        if proto_core::check_arg(&user).is_err() || pass.encode(&mut BytesMut::new()).is_err() {
-            return self.fail(Error::NoLoginMethod);
+        let user_cmd = Command::User(user);
+        match (self.fits_command_line(&user_cmd), self.fits_command_line(&pass)) {
+            (Ok(true), Ok(true)) => {}
+            (Ok(_), Ok(_)) => {
+                return self.fail(Error::Limit {
+                    what: "command line length",
+                });
+            }
+            _ => return self.fail(Error::NoLoginMethod),
         }
         // USER then PASS, each waiting for the previous answer.
         self.queue.push_front((pass, Expect::Pass, Origin::Login));
-        self.send_login(Command::User(user), Expect::User);
+        self.send_login(user_cmd, Expect::User);
         Ok(())
     }
 
@@ -1350,7 +1428,10 @@ impl ClientSession {
         let mut retr = Vec::new();
         let mut known_delete = Vec::new();
         if !f.failed {
-            for s in listing {
+            // RFC 1939 5: one scan listing per message; a number listed
+            // again is not a second message to download (and delete).
+            let mut seen = HashSet::with_capacity(listing.len());
+            for s in listing.iter().filter(|s| seen.insert(s.msg)) {
                 let uid = f.uids.as_ref().and_then(|u| u.get(&s.msg));
                 let known = match &f.mode {
                     FetchMode::KeepNew(k) | FetchMode::DeleteKnown(k) => {

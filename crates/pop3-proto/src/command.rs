@@ -15,17 +15,19 @@ use proto_core::{Secret, check_arg};
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Command {
-    /// `USER name`: the mailbox name; everything after the first space.
+    /// `USER name`: the mailbox name; everything after the first space
+    /// (no NUL).
     User(Bytes),
     /// `PASS string`: everything after the first space, spaces included
-    /// (RFC 1939 section 7 allows them).
+    /// (RFC 1939 section 7 allows them), no NUL.
     Pass(Secret<Vec<u8>>),
     /// `APOP name digest` (RFC 1939 section 7).
     Apop {
         /// Mailbox name: one word, which may hold UTF-8 (RFC 6856 2.2).
         name: Bytes,
-        /// 32 hexadecimal digits, as sent.
-        digest: Bytes,
+        /// 32 hexadecimal digits, as sent. A `Secret`: with the greeting's
+        /// timestamp it lets password guesses be tested offline.
+        digest: Secret<Vec<u8>>,
     },
     /// `QUIT`.
     Quit,
@@ -106,7 +108,7 @@ impl Command {
     /// # Errors
     ///
     /// [`CommandError::Unknown`] for an unknown keyword, [`CommandError::Syntax`]
-    /// for wrong arguments.
+    /// for wrong arguments (a NUL in any of them included).
     ///
     /// ```
     /// use bytes::Bytes;
@@ -140,14 +142,19 @@ impl Command {
                 Some(a) => number_u32(a).map(Some).ok_or_else(syntax),
             }
         };
+        // RFC 2449 3: `param = 1*VCHAR` (RFC 1939 7 widens PASS to spaces):
+        // a NUL is never part of an argument, as the encoder says, and in a
+        // user name or password it is the field separator of SASL PLAIN
+        // (RFC 4616 2), which an application's back end may use.
+        let free = |a: &[u8]| !a.contains(&0);
         match *keyword {
             "USER" => match args {
-                Some(a) if !a.is_empty() => Ok(Command::User(line.slice(at..))),
+                Some(a) if !a.is_empty() && free(a) => Ok(Command::User(line.slice(at..))),
                 _ => Err(syntax()),
             },
             "PASS" => match args {
-                Some(a) => Ok(Command::Pass(Secret::new(a.to_vec()))),
-                None => Err(syntax()),
+                Some(a) if free(a) => Ok(Command::Pass(Secret::new(a.to_vec()))),
+                _ => Err(syntax()),
             },
             "APOP" => {
                 let (name, digest) = split_sp(args.ok_or_else(syntax)?);
@@ -157,7 +164,7 @@ impl Command {
                 }
                 Ok(Command::Apop {
                     name: sub(name),
-                    digest: sub(digest),
+                    digest: Secret::new(digest.to_vec()),
                 })
             }
             "QUIT" => none(Command::Quit),
@@ -248,6 +255,7 @@ impl Command {
                 if !is_word8(name) {
                     return Err(invalid("user name"));
                 }
+                let digest = digest.expose();
                 if digest.len() != 32 || !digest.iter().all(u8::is_ascii_hexdigit) {
                     return Err(invalid("digest"));
                 }
@@ -292,7 +300,7 @@ impl Command {
                 out.put_u8(b' ');
                 out.put_slice(name);
                 out.put_u8(b' ');
-                out.put_slice(digest);
+                out.put_slice(digest.expose());
             }
             Command::List(Some(n)) | Command::Retr(n) | Command::Dele(n) | Command::Uidl(Some(n)) => {
                 num(out, *n);

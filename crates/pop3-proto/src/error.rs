@@ -107,7 +107,8 @@ pub enum Error {
     #[error("TLS required but not available")]
     TlsUnavailable,
     /// No login method both sides support could be used with the credentials
-    /// (for example only plaintext methods without TLS).
+    /// (for example only plaintext methods without TLS, or an authorization
+    /// identity without a SASL mechanism that carries it).
     #[error("no usable login method")]
     NoLoginMethod,
     /// The server rejected the login; the text is the server's `-ERR` line.

@@ -10,6 +10,8 @@ use std::time::Duration;
 #[non_exhaustive]
 pub struct Limits {
     /// Longest command line, CRLF included: 255 octets (RFC 2449 section 4).
+    /// The server refuses longer lines; the client sends none (a longer
+    /// AUTH initial response waits for an empty challenge, RFC 5034 4).
     pub max_command_line: usize,
     /// Longest response line, CRLF included: 512 octets (RFC 2449 section 4,
     /// RFC 1939 section 3). Applies to status lines and listing lines; message
@@ -30,6 +32,8 @@ pub struct Limits {
     /// Most failed login attempts before the server closes the connection.
     pub max_login_failures: u32,
     /// Most entries a client accepts in one LIST, UIDL, CAPA or LANG listing.
+    /// In CAPA every capability line is an entry, and so is every mechanism
+    /// a `SASL` line names.
     pub max_listing_entries: usize,
     /// Most unprocessed input the server buffers while it waits for the
     /// application (a login decision, message bytes, the update): pipelined

@@ -473,6 +473,24 @@ pub struct Capabilities {
     pub other: Vec<Bytes>,
 }
 
+/// The capability tags with a field of their own in [`Capabilities`]: the
+/// ones [`Capabilities::add_line`] does not keep in `other`.
+const TYPED_TAGS: [&[u8]; 13] = [
+    b"TOP",
+    b"USER",
+    b"SASL",
+    b"RESP-CODES",
+    b"AUTH-RESP-CODE",
+    b"LOGIN-DELAY",
+    b"PIPELINING",
+    b"EXPIRE",
+    b"UIDL",
+    b"IMPLEMENTATION",
+    b"STLS",
+    b"UTF8",
+    b"LANG",
+];
+
 impl Capabilities {
     /// Adds one capability line of a CAPA listing.
     pub fn add_line(&mut self, line: &Bytes) {
@@ -520,8 +538,17 @@ impl Capabilities {
     ///
     /// # Errors
     ///
-    /// [`EncodeError`] if an argument holds CR, LF or NUL or a SASL name is invalid.
+    /// [`EncodeError`] if an argument holds CR, LF or NUL, a SASL name is
+    /// invalid, or an `other` line would not read back as one: an empty
+    /// tag (RFC 2449 3, `capa-tag = 1*cchar`), or the tag of a capability
+    /// with its own field (it would read back into that field).
     pub fn encode(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
+        for o in &self.other {
+            let (tag, _) = split_sp(o);
+            if tag.is_empty() || TYPED_TAGS.iter().any(|t| t.eq_ignore_ascii_case(tag)) {
+                return Err(EncodeError::Invalid { what: "capability" });
+            }
+        }
         let mut lines: Vec<Vec<u8>> = Vec::new();
         let with = |n: &str, a: &[u8]| {
             let mut v = n.as_bytes().to_vec();
@@ -715,6 +742,19 @@ mod tests {
         assert!(UidListing::parse(&b(b"2 ")).is_err());
         let l = LanguageListing::parse(&b(b"en English")).unwrap();
         assert_eq!((&l.tag[..], &l.description[..]), (&b"en"[..], &b"English"[..]));
+    }
+
+    #[test]
+    fn typed_tags_are_the_ones_add_line_dispatches() {
+        for tag in TYPED_TAGS {
+            let mut c = Capabilities::default();
+            c.add_line(&Bytes::from([tag, &b" X"[..]].concat()));
+            assert!(c.other.is_empty(), "{tag:?}");
+            assert_ne!(c, Capabilities::default(), "{tag:?}");
+        }
+        let mut c = Capabilities::default();
+        c.add_line(&b(b"X-OTHER"));
+        assert_eq!(c.other, [b(b"X-OTHER")]);
     }
 
     #[test]

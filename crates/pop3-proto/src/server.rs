@@ -47,13 +47,16 @@ pub struct ServerConfig {
     /// Size and time limits.
     pub limits: Limits,
     /// Text of the `+OK` greeting: ASCII, since no UTF-8 may be sent before
-    /// the client enables it (RFC 6856 2.1); a non-ASCII text is left out.
+    /// the client enables it (RFC 6856 2.1); a non-ASCII text is left out,
+    /// as is one with CR, LF or NUL, or starting with "[" (it would read as
+    /// a response code), while the APOP timestamp is kept.
     pub greeting: String,
     /// Enables APOP (RFC 1939 section 7) with this greeting timestamp, which
     /// must be unique per connection, e.g. `<pid.clock@host>`. `None` (the
     /// default) disables APOP.
     pub apop_timestamp: Option<String>,
-    /// Offer STLS (RFC 2595 section 4).
+    /// Offer STLS (RFC 2595 section 4). It is refused, and not advertised,
+    /// under TLS and after a successful UTF8 command (RFC 6856 2.1).
     pub stls: bool,
     /// The connection is already under TLS (port 995).
     pub tls_active: bool,
@@ -88,7 +91,8 @@ pub struct ServerConfig {
     /// Advertise `UTF8 USER`: UTF-8 user names and passwords are accepted.
     pub utf8_user: bool,
     /// Languages for LANG (RFC 6856 section 3): `(tag, description)`; empty
-    /// disables LANG.
+    /// disables LANG. A tag that is not one token of visible characters
+    /// cannot be sent and is left out.
     pub languages: Vec<(String, String)>,
     /// `IMPLEMENTATION` text (RFC 2449 6.9). A non-ASCII text is sent only
     /// once the client has enabled UTF8 or chosen a language with LANG
@@ -222,9 +226,10 @@ pub struct Maildrop {
 /// A refused login, with the response code the client sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginFailure {
-    /// The response code. `None` and [`ResponseCode::Auth`] both mean wrong
-    /// credentials, sent as `[AUTH]` (RFC 3206 6, the server advertises
-    /// AUTH-RESP-CODE); any other code is sent as given.
+    /// The response code. `None` and [`ResponseCode::Auth`] (also written
+    /// as [`ResponseCode::Other`]) mean wrong credentials, sent as `[AUTH]`
+    /// (RFC 3206 6, the server advertises AUTH-RESP-CODE); any other code
+    /// is sent as given.
     pub code: Option<ResponseCode>,
     /// The text after it. Sent only if ASCII until the client has enabled
     /// UTF8 or chosen a language with LANG (RFC 6856 2.1, 3.2); otherwise
@@ -278,9 +283,15 @@ impl LoginFailure {
         }
     }
 
-    /// Whether this failure counts as a wrong guess (delayed and counted).
+    /// Whether this failure counts as a wrong guess (delayed and counted):
+    /// no code, or one a client reads as `[AUTH]`, however it was built
+    /// (`Other("auth")`, or with detail, RFC 2449 8).
     fn is_credential_failure(&self) -> bool {
-        matches!(self.code, None | Some(ResponseCode::Auth))
+        match &self.code {
+            None | Some(ResponseCode::Auth) => true,
+            Some(ResponseCode::Other(c)) => ResponseCode::from_bytes(c) == ResponseCode::Auth,
+            Some(_) => false,
+        }
     }
 }
 
@@ -322,8 +333,9 @@ pub enum ServerEvent {
     Apop {
         /// The mailbox name.
         user: Bytes,
-        /// The client's digest (hex).
-        digest: Bytes,
+        /// The client's digest (hex). A `Secret`: with the greeting's
+        /// timestamp it lets password guesses be tested offline.
+        digest: Secret<Vec<u8>>,
     },
     /// AUTH: start a SASL server mechanism, then call
     /// [`ServerSession::auth_challenge`] or [`ServerSession::auth_finish`].
@@ -497,7 +509,9 @@ impl TopCut {
 }
 
 /// The server side of one POP3 connection. See the [module docs](self).
-#[derive(Debug)]
+///
+/// Its `Debug` output shows the state and the sizes of its buffers, never
+/// their bytes: the receive buffer may hold a pipelined PASS line.
 pub struct ServerSession {
     config: ServerConfig,
     phase: Phase,
@@ -517,6 +531,14 @@ pub struct ServerSession {
     user: Option<Bytes>,
     maildrop: Maildrop,
     deleted: Vec<bool>,
+    /// Indices marked deleted, in the order DELE marked them: RSET and
+    /// QUIT visit these, not the whole maildrop.
+    marked: Vec<usize>,
+    /// Size of every message in the maildrop, exact (no sum of `u64`s
+    /// overflows a `u128`).
+    total_size: u128,
+    /// Size of the messages marked deleted.
+    marked_size: u128,
     bad_commands: u32,
     login_failures: u32,
     /// UTF8 or LANG succeeded: response texts may hold UTF-8 (RFC 6856).
@@ -528,6 +550,25 @@ pub struct ServerSession {
     /// The logged-in user's LOGIN-DELAY, from [`ServerSession::set_user_policy`].
     user_login_delay: Option<u32>,
     fatal: Option<Error>,
+}
+
+impl std::fmt::Debug for ServerSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSession")
+            .field("phase", &self.phase)
+            .field("wait", &self.wait)
+            .field("tls", &self.tls)
+            .field("user", &self.user)
+            .field("messages", &self.maildrop.messages.len())
+            .field("bad_commands", &self.bad_commands)
+            .field("login_failures", &self.login_failures)
+            .field("utf8_mode", &self.utf8_mode)
+            .field("buffered_input", &self.input.len())
+            .field("pending_output", &self.out.len())
+            .field("events", &self.events.len())
+            .field("fatal", &self.fatal)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServerSession {
@@ -555,6 +596,9 @@ impl ServerSession {
             user: None,
             maildrop: Maildrop::default(),
             deleted: Vec::new(),
+            marked: Vec::new(),
+            total_size: 0,
+            marked_size: 0,
             bad_commands: 0,
             login_failures: 0,
             utf8_text: false,
@@ -572,9 +616,11 @@ impl ServerSession {
             .max_response_line
             .saturating_sub("+OK ".len() + 2 + ts);
         // No UTF-8 before UTF8 or LANG (RFC 6856 2.1): a non-ASCII greeting
-        // text is left out, the timestamp kept.
+        // text is left out, the timestamp kept; so is one that cannot go
+        // on the line (CR, LF, NUL) or would read as a response code (RFC
+        // 2449 3: "+OK" [resp-code] *gchar [timestamp] *gchar).
         let greeting = Some(s.config.greeting.as_bytes())
-            .filter(|g| g.is_ascii())
+            .filter(|g| g.is_ascii() && check_arg(g).is_ok() && !g.starts_with(b"["))
             .unwrap_or_default();
         let mut text = greeting[..text_cut(greeting, room)].to_vec();
         if let Some(ts) = &s.config.apop_timestamp {
@@ -876,9 +922,11 @@ impl ServerSession {
             implementation: c.implementation.clone().map(Bytes::from).filter(|t| {
                 (self.utf8_text || t.is_ascii()) && check_arg(t).is_ok() && fits("IMPLEMENTATION", t)
             }),
-            stls: c.stls && !self.tls && self.phase == Phase::Authorization,
+            // RFC 2595 4: STLS is listed where it is "permitted in the
+            // current state": not under TLS, not after UTF8 (RFC 6856 2.1).
+            stls: c.stls && !self.tls && !self.utf8_mode && self.phase == Phase::Authorization,
             utf8: c.utf8.then_some(c.utf8_user),
-            lang: !c.languages.is_empty(),
+            lang: self.languages().next().is_some(),
             other: Vec::new(),
         }
     }
@@ -974,13 +1022,12 @@ impl ServerSession {
                 self.close(CloseReason::Quit);
             }
             Command::Quit => {
-                let delete = self
-                    .deleted
+                let mut delete: Vec<u32> = self
+                    .marked
                     .iter()
-                    .enumerate()
-                    .filter(|&(_, &d)| d)
-                    .filter_map(|(i, _)| u32::try_from(i + 1).ok())
+                    .filter_map(|&i| u32::try_from(i + 1).ok())
                     .collect();
+                delete.sort_unstable();
                 self.wait = Wait::Update;
                 self.events.push_back(ServerEvent::Update { delete });
             }
@@ -1052,6 +1099,13 @@ impl ServerSession {
             Command::Stls if authz => {
                 if !self.config.stls || self.tls {
                     return self.bad("STLS not available");
+                }
+                // RFC 6856 2.1: "Clients MUST NOT issue the "STLS" command
+                // after issuing UTF8; servers MAY ... enforce this": a UTF8
+                // in the plaintext may come from a man in the middle, and
+                // UTF-8 mode would outlive the handshake.
+                if self.utf8_mode {
+                    return self.bad("STLS not permitted after UTF8");
                 }
                 self.ok("Begin TLS negotiation");
                 // Anything pipelined after STLS is plaintext injection: drop it.
@@ -1126,12 +1180,17 @@ impl ServerSession {
             Command::Dele(n) => {
                 if let Some(i) = self.message(n) {
                     self.deleted[i] = true;
+                    self.marked.push(i);
+                    self.marked_size += u128::from(self.maildrop.messages[i].size);
                     self.ok(format!("message {n} deleted"));
                 }
             }
             Command::Noop => self.ok(""),
             Command::Rset => {
-                self.deleted.iter_mut().for_each(|d| *d = false);
+                for i in self.marked.drain(..) {
+                    self.deleted[i] = false;
+                }
+                self.marked_size = 0;
                 let (n, size) = self.totals();
                 self.ok(format!("maildrop has {n} messages ({size} octets)"));
             }
@@ -1140,14 +1199,12 @@ impl ServerSession {
     }
 
     /// Live messages and their total size (saturating: the sizes come from
-    /// the application and must not overflow).
+    /// the application and must not overflow). Kept as DELE and RSET
+    /// change them, so STAT costs the same on any maildrop (RFC 1939 5).
     fn totals(&self) -> (usize, u64) {
-        self.maildrop
-            .messages
-            .iter()
-            .zip(&self.deleted)
-            .filter(|(_, d)| !**d)
-            .fold((0, 0), |(n, s), (m, _)| (n + 1, s.saturating_add(m.size)))
+        let n = self.maildrop.messages.len() - self.marked.len();
+        let size = u64::try_from(self.total_size - self.marked_size).unwrap_or(u64::MAX);
+        (n, size)
     }
 
     /// Index of live message `n`, or answers `-ERR` and returns `None`.
@@ -1185,8 +1242,18 @@ impl ServerSession {
         }
     }
 
+    /// The configured languages whose tag can be sent: one token (RFC 6856
+    /// 3.2: a listing line is the tag, then optionally a space and a
+    /// description; LANG answers with the exact tag and a space).
+    fn languages(&self) -> impl Iterator<Item = &(String, String)> {
+        self.config
+            .languages
+            .iter()
+            .filter(|(tag, _)| crate::parse::is_token(tag.as_bytes()))
+    }
+
     fn lang(&mut self, arg: Option<&[u8]>) {
-        if self.config.languages.is_empty() {
+        if self.languages().next().is_none() {
             self.err("LANG not supported");
             return;
         }
@@ -1198,7 +1265,7 @@ impl ServerSession {
             // that cannot fit with its CRLF is left out.
             let max = self.config.limits.max_response_line;
             let mut lines = Vec::new();
-            for (tag, desc) in &self.config.languages {
+            for (tag, desc) in self.languages() {
                 let stuffed = usize::from(tag.starts_with('.'));
                 let room = max.saturating_sub(stuffed + 2);
                 if tag.len() > room {
@@ -1223,7 +1290,7 @@ impl ServerSession {
         };
         // Basic language range matching (RFC 4647 3.3.1): "*", an exact tag,
         // or a prefix followed by "-".
-        let found = self.config.languages.iter().find(|(tag, _)| {
+        let found = self.languages().find(|(tag, _)| {
             let t = tag.as_bytes();
             range == b"*"
                 || t.eq_ignore_ascii_case(range)
@@ -1296,6 +1363,9 @@ impl ServerSession {
                 }
                 self.end_sasl();
                 self.deleted = vec![false; maildrop.messages.len()];
+                self.marked.clear();
+                self.marked_size = 0;
+                self.total_size = maildrop.messages.iter().map(|m| u128::from(m.size)).sum();
                 self.maildrop = maildrop;
                 self.phase = Phase::Transaction;
                 let (n, size) = self.totals();

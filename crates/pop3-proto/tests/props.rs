@@ -29,7 +29,7 @@ fn command() -> impl Strategy<Value = Command> {
         text().prop_map(|t| Command::Pass(Secret::new(t.to_vec()))),
         (token(30), "[0-9a-f]{32}").prop_map(|(name, d)| Command::Apop {
             name,
-            digest: Bytes::from(d)
+            digest: Secret::new(d.into_bytes())
         }),
         Just(Command::Quit),
         Just(Command::Stat),

@@ -453,7 +453,7 @@ fn apop_accepts_utf8_names() {
     }
     let cmd = pop3_proto::Command::Apop {
         name: Bytes::from("caf\u{e9}"),
-        digest: Bytes::from_static(b"c4c9334bac560ecc979e58001b3e22fb"),
+        digest: proto_core::Secret::new(b"c4c9334bac560ecc979e58001b3e22fb".to_vec()),
     };
     let wire = cmd.to_bytes().unwrap();
     let line = Bytes::copy_from_slice(&wire[..wire.len() - 2]);

@@ -169,7 +169,8 @@ impl ServerApp {
                 }
                 ServerEvent::Apop { user, digest } => {
                     self.method = Some("APOP".into());
-                    let ok = &user[..] == b"alice" && s.check_apop(&digest, self.store.password.as_bytes());
+                    let ok = &user[..] == b"alice"
+                        && s.check_apop(digest.expose(), self.store.password.as_bytes());
                     self.finish(s, ok);
                 }
                 ServerEvent::AuthStart {

@@ -109,7 +109,7 @@ impl App {
                     s.auth_finish(o).unwrap();
                 }
                 ServerEvent::Apop { user, digest } => {
-                    let o = if &user[..] == b"mrose" && s.check_apop(&digest, b"tanstaaf") {
+                    let o = if &user[..] == b"mrose" && s.check_apop(digest.expose(), b"tanstaaf") {
                         AuthOutcome::Success(maildrop_of(&self.messages))
                     } else {
                         AuthOutcome::Failure(LoginFailure::bad_credentials())
