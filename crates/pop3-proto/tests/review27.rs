@@ -93,13 +93,13 @@ fn logged_in_client(cfg: impl FnOnce(&mut ClientConfig)) -> ClientSession {
 // issued.
 #[test]
 fn queueing_many_commands_takes_linear_time() {
+    // No timing is asserted (the tests never time anything): this many
+    // took about a minute with the quadratic check, so its return shows as
+    // a test that hangs; what is checked is the result.
     let mut c = logged_in_client(|_| {});
-    let start = Instant::now();
     for n in 1..=100_000 {
         c.dele(n).unwrap();
     }
-    let took = start.elapsed();
-    assert!(took.as_secs() < 3, "100 000 DELE calls took {took:?}");
     // Only the first went out; QUIT is still refused after QUIT.
     assert_eq!(text(&drain_transmit(&mut c)), "DELE 1\r\n");
     c.quit().unwrap();
@@ -453,13 +453,18 @@ fn stat_and_rset_take_constant_time() {
          +OK maildrop has 200000 messages (2000000 octets)\r\n+OK 200000 2000000\r\n\
          +OK message 7 deleted\r\n+OK 199999 1999990\r\n"
     );
-    let start = Instant::now();
+    // No timing is asserted (the tests never time anything): these took
+    // minutes when each walked the maildrop, so their return shows as a
+    // test that hangs; what is checked is each answer.
     for _ in 0..100 {
         let (_, out) = run(&mut s, &b"STAT\r\nRSET\r\nDELE 1\r\n".repeat(100));
-        assert!(out.ends_with("+OK message 1 deleted\r\n"));
+        assert_eq!(
+            out,
+            "+OK 199999 1999990\r\n+OK maildrop has 200000 messages (2000000 octets)\r\n\
+             +OK message 1 deleted\r\n"
+                .repeat(100)
+        );
     }
-    let took = start.elapsed();
-    assert!(took.as_secs() < 3, "10 000 STAT and RSET took {took:?}");
     // QUIT deletes what is marked at the end.
     let (evs, _) = run(&mut s, b"QUIT\r\n");
     assert_eq!(evs, [ServerEvent::Update { delete: vec![1] }]);
