@@ -1,7 +1,7 @@
 //! Review (session 27, known gaps, second list) of the mime crate: each test
 //! failed on the code before its fix; the rule it checks is quoted above it.
 
-use mime::{DeliveryStatus, DsnError, Limits};
+use mime::{Address, DeliveryStatus, DsnError, Limits, parse_addresses};
 
 const PER_MESSAGE: &[u8] = b"Reporting-MTA: dns; mx.example.test\r\n";
 
@@ -69,5 +69,57 @@ fn delivery_status_fields_are_bounded() {
             field: "Final-Recipient",
             group: 1
         })
+    );
+}
+
+// RFC 5322 section 3.4: `address-list = (address *("," address)) / obs-addr-list`:
+// two addresses are separated by a comma. `To: Joe <a@example.test> <c@example.test>`
+// has none; the second angle-addr was dropped silently (only a@example.test came
+// back), so a reader showed fewer recipients than a mail server that reads both.
+// The crate reads such lists leniently (a `;` between addresses separates them
+// too), so the second address is read as the next mailbox.
+#[test]
+fn angle_addresses_without_a_comma_are_both_read() {
+    let addrs = |v: &[u8]| -> Vec<(Option<String>, String)> {
+        parse_addresses(v)
+            .into_iter()
+            .flat_map(|a| match a {
+                Address::Mailbox(m) => vec![(m.name.clone(), m.address())],
+                Address::Group { members, .. } => {
+                    members.iter().map(|m| (m.name.clone(), m.address())).collect()
+                }
+            })
+            .collect()
+    };
+    let joe = || Some("Joe".to_owned());
+    assert_eq!(
+        addrs(b"Joe <a@example.test> <c@example.test>"),
+        [
+            (joe(), "a@example.test".to_owned()),
+            (None, "c@example.test".to_owned())
+        ]
+    );
+    assert_eq!(
+        addrs(b"Joe <a@example.test> Ann <c@example.test>, d@example.test"),
+        [
+            (joe(), "a@example.test".to_owned()),
+            (Some("Ann".to_owned()), "c@example.test".to_owned()),
+            (None, "d@example.test".to_owned())
+        ]
+    );
+    assert_eq!(
+        addrs(b"G: Joe <a@example.test> <c@example.test>;"),
+        [
+            (joe(), "a@example.test".to_owned()),
+            (None, "c@example.test".to_owned())
+        ]
+    );
+    // a comment after the `>` still belongs to its address, and is no second one
+    assert_eq!(
+        addrs(b"Joe <a@example.test> (work), <c@example.test>"),
+        [
+            (joe(), "a@example.test".to_owned()),
+            (None, "c@example.test".to_owned())
+        ]
     );
 }
