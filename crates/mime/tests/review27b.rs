@@ -1,7 +1,10 @@
 //! Review (session 27, known gaps, second list) of the mime crate: each test
 //! failed on the code before its fix; the rule it checks is quoted above it.
 
-use mime::{Address, DeliveryStatus, DsnError, Limits, parse_addresses};
+use mime::{
+    Address, BuildError, DateTime, DeliveryStatus, DsnError, Limits, Mailbox, Message, MessageBuilder,
+    parse_addresses,
+};
 
 const PER_MESSAGE: &[u8] = b"Reporting-MTA: dns; mx.example.test\r\n";
 
@@ -122,4 +125,74 @@ fn angle_addresses_without_a_comma_are_both_read() {
             (None, "c@example.test".to_owned())
         ]
     );
+}
+
+// RFC 5322 section 3.3: "the time zone offset "-0000" ... indicate[s] that the
+// time was generated on a system that may be in a local time zone other than
+// Universal Time and that the date-time contains no information about the local
+// time zone", unlike "+0000". `DateTime` had only the offset, 0 for both: a
+// `-0000` date was written back as `+0000`, which claims a zone the sender never
+// gave.
+#[test]
+fn minus_zero_zone_is_kept() {
+    let d = DateTime::parse(b"Fri, 21 Nov 1997 09:55:06 -0000").unwrap();
+    assert_eq!(d.to_rfc5322(), "Fri, 21 Nov 1997 09:55:06 -0000");
+    assert!(d.zone_unknown);
+    assert_eq!((d.offset_minutes, d.unix_time()), (0, 880_106_106));
+    // "+0000", "UT" and "GMT" are UTC with the zone known (section 4.3)
+    for v in [
+        &b"Fri, 21 Nov 1997 09:55:06 +0000"[..],
+        b"21 Nov 1997 09:55:06 UT",
+        b"21 Nov 1997 09:55:06 GMT",
+    ] {
+        let p = DateTime::parse(v).unwrap();
+        assert!(!p.zone_unknown);
+        assert_eq!(p.to_rfc5322(), "Fri, 21 Nov 1997 09:55:06 +0000");
+        assert_ne!(Some(p), Some(d));
+        assert_eq!(p.unix_time(), d.unix_time());
+    }
+    // section 4.3: military zones, and names whose meaning is not known, "SHOULD
+    // all be considered equivalent to "-0000""; so is a missing zone here
+    for v in [
+        &b"21 Nov 1997 09:55:06 Z"[..],
+        b"21 Nov 1997 09:55:06 CEST",
+        b"21 Nov 1997 09:55:06",
+        b"21 Nov 1997 09:55:06 +05",
+    ] {
+        let p = DateTime::parse(v).unwrap();
+        assert!(p.zone_unknown, "{}", String::from_utf8_lossy(v));
+        assert_eq!(p.to_rfc5322(), "Fri, 21 Nov 1997 09:55:06 -0000");
+    }
+    assert!(!DateTime::from_unix(0, 0).zone_unknown);
+    // the builder writes it as given, and it reads back the same
+    let bytes = MessageBuilder::new()
+        .from(Mailbox {
+            name: None,
+            local: "a".into(),
+            domain: "example.test".into(),
+        })
+        .date(d)
+        .build_at(0, 0)
+        .unwrap();
+    let m = Message::parse(&bytes);
+    assert_eq!(
+        m.root().header("date").unwrap().value,
+        b" Fri, 21 Nov 1997 09:55:06 -0000"
+    );
+    assert_eq!(m.root().date(), Some(d));
+    // at another offset it means nothing, and the builder refuses it
+    let odd = DateTime {
+        zone_unknown: true,
+        ..DateTime::from_unix(0, 60)
+    };
+    assert_eq!(odd.to_rfc5322(), "Thu, 1 Jan 1970 01:00:00 +0100");
+    let built = MessageBuilder::new()
+        .from(Mailbox {
+            name: None,
+            local: "a".into(),
+            domain: "example.test".into(),
+        })
+        .date(odd)
+        .build_at(0, 0);
+    assert!(matches!(built, Err(BuildError::InvalidDate(_))), "{built:?}");
 }
