@@ -3,7 +3,7 @@
 //! domain literals, source routes.
 
 use crate::charset::utf8_lossy_owned;
-use crate::encoded_word::decode_unstructured_cow;
+use crate::encoded_word::{decode_unstructured_cow, header_safe};
 use crate::header::{Cursor, unfold};
 use std::borrow::Cow;
 
@@ -12,9 +12,11 @@ use std::borrow::Cow;
 pub struct Mailbox {
     /// Display name, decoded (or the comment of the `addr (Name)` form).
     pub name: Option<String>,
-    /// Local part without quoting.
+    /// Local part without quoting, in the safe form of
+    /// [`crate::decode_unstructured`] (a NUL becomes U+FFFD, a CR or LF a space).
     pub local: String,
-    /// Domain (may be a `[literal]`); empty when the address had none.
+    /// Domain (may be a `[literal]`), in the same safe form; empty when the
+    /// address had none.
     pub domain: String,
 }
 
@@ -142,7 +144,10 @@ fn addr_spec(toks: &[Tok<'_>]) -> (String, String) {
                 _ => {}
             }
         }
-        utf8_lossy_owned(v)
+        match header_safe(Cow::Owned(utf8_lossy_owned(v))) {
+            Cow::Owned(s) => s,
+            Cow::Borrowed(s) => s.to_owned(),
+        }
     };
     (join(l), join(d))
 }

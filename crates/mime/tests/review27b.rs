@@ -2,8 +2,8 @@
 //! failed on the code before its fix; the rule it checks is quoted above it.
 
 use mime::{
-    Address, BuildError, DateTime, DeliveryStatus, DsnError, Limits, Mailbox, Message, MessageBuilder,
-    parse_addresses,
+    Address, BuildError, DateTime, Defect, DefectKind, DeliveryStatus, DsnError, Event, Limits, Mailbox,
+    Message, MessageBuilder, ParseOptions, PushParser, parse_addresses,
 };
 
 const PER_MESSAGE: &[u8] = b"Reporting-MTA: dns; mx.example.test\r\n";
@@ -195,4 +195,115 @@ fn minus_zero_zone_is_kept() {
         .date(odd)
         .build_at(0, 0);
     assert!(matches!(built, Err(BuildError::InvalidDate(_))), "{built:?}");
+}
+
+// RFC 5322 section 4.1: NUL (%d0) is only in the obsolete syntax (`obs-utext`,
+// `obs-qp`), which "MUST NOT" be generated; a reader that hands a NUL on lets it
+// cut a C string or a log line short. The crate hands out decoded header text in a
+// safe form (no CR, LF or NUL); message ids, Content-Location, Content-Language
+// and quoted local parts and domain literals did not keep that promise: a NUL came
+// out as it was (a bare CR did not: unfolding drops it). They give the safe form
+// now, and a NUL written in a header field is reported (once per message) as
+// `DefectKind::NulInHeaderField`, as a bare CR is as `BareCarriageReturn`.
+#[test]
+fn id_and_address_accessors_give_the_safe_form() {
+    let wire: &[u8] = b"From: \"a\0b\"@example.test, <\"c\rd\"@[1.2.3.4\0]>\r\n\
+        Message-ID: <m\0id@example.test>\r\n\
+        In-Reply-To: <r\0@example.test>\r\n\
+        References: <x@example.test> <y\0@example.test>\r\n\
+        Content-ID: <c\0@example.test>\r\n\
+        Content-Location: http://example.test/\0a\r\n\
+        Content-Language: en\0, de\rx\r\n\
+        \r\nbody";
+    let m = Message::parse(wire);
+    let root = m.root();
+    let bad = |s: &str| s.contains(['\0', '\r', '\n']);
+    let ids: Vec<String> = [root.message_id(), root.content_id(), root.content_location()]
+        .into_iter()
+        .flatten()
+        .chain(root.in_reply_to())
+        .chain(root.references())
+        .chain(root.content_language())
+        .collect();
+    assert_eq!(ids.len(), 8, "{ids:?}");
+    for s in &ids {
+        assert!(!bad(s), "{s:?}");
+    }
+    assert_eq!(root.message_id().as_deref(), Some("m\u{fffd}id@example.test"));
+    let from = root.from();
+    assert_eq!(from.len(), 2);
+    for a in &from {
+        let Address::Mailbox(mb) = a else { panic!() };
+        assert!(!bad(&mb.local) && !bad(&mb.domain), "{mb:?}");
+        assert!(!bad(&mb.address()), "{mb:?}");
+    }
+    assert_eq!(from[0], Address::Mailbox(mb("a\u{fffd}b", "example.test")));
+    assert_eq!(from[1], Address::Mailbox(mb("cd", "[1.2.3.4\u{fffd}]")));
+    assert_eq!(
+        root.content_location().as_deref(),
+        Some("http://example.test/\u{fffd}a")
+    );
+    assert_eq!(root.content_language(), ["en\u{fffd}", "dex"]);
+    // the raw field is kept as written; the bytes replaced are reported
+    assert_eq!(root.header("message-id").unwrap().value, b" <m\0id@example.test>");
+    let nul = wire.iter().position(|&b| b == 0).unwrap();
+    let cr = wire.iter().position(|&b| b == b'\r').unwrap();
+    let want = [
+        Defect {
+            kind: DefectKind::BareCarriageReturn,
+            offset: cr,
+        },
+        Defect {
+            kind: DefectKind::NulInHeaderField,
+            offset: nul,
+        },
+    ];
+    assert_eq!(m.defects, want);
+    for step in [1, 2, 7, wire.len()] {
+        let mut p = PushParser::new(Limits::default());
+        let mut got = Vec::new();
+        for c in wire.chunks(step) {
+            p.feed(c);
+            while let Some(e) = p.poll_event() {
+                if let Event::Defect(d) = e {
+                    got.push(d);
+                }
+            }
+        }
+        p.finish();
+        while let Some(e) = p.poll_event() {
+            if let Event::Defect(d) = e {
+                got.push(d);
+            }
+        }
+        assert_eq!(got, want, "step {step}");
+    }
+    let strict = ParseOptions {
+        strict: true,
+        ..ParseOptions::default()
+    };
+    assert!(Message::parse_with(wire, strict).is_err());
+    // a NUL in a body part's header is reported at its place, in the root's too
+    let part: &[u8] = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nX: a\0\r\n\r\nx\r\n--b--\r\n";
+    let m = Message::parse(part);
+    assert_eq!(
+        m.defects.iter().map(|d| (d.kind, d.offset)).collect::<Vec<_>>(),
+        [(
+            DefectKind::NulInHeaderField,
+            part.iter().position(|&b| b == 0).unwrap()
+        )]
+    );
+    // an encoded word's NUL is decoded text, not a NUL in the field: no defect,
+    // the safe form as before
+    let m = Message::parse(b"Subject: =?utf-8?q?a=00b?=\r\n\r\n");
+    assert!(m.defects.is_empty());
+    assert_eq!(m.root().subject().as_deref(), Some("a\u{fffd}b"));
+}
+
+fn mb(local: &str, domain: &str) -> Mailbox {
+    Mailbox {
+        name: None,
+        local: local.into(),
+        domain: domain.into(),
+    }
 }
