@@ -3,7 +3,7 @@
 //! domain literals, source routes.
 
 use crate::charset::utf8_lossy_owned;
-use crate::encoded_word::decode_unstructured_cow;
+use crate::encoded_word::{decode_unstructured_cow, header_safe};
 use crate::header::{Cursor, unfold};
 use std::borrow::Cow;
 
@@ -12,9 +12,11 @@ use std::borrow::Cow;
 pub struct Mailbox {
     /// Display name, decoded (or the comment of the `addr (Name)` form).
     pub name: Option<String>,
-    /// Local part without quoting.
+    /// Local part without quoting, in the safe form of
+    /// [`crate::decode_unstructured`] (a NUL becomes U+FFFD, a CR or LF a space).
     pub local: String,
-    /// Domain (may be a `[literal]`); empty when the address had none.
+    /// Domain (may be a `[literal]`), in the same safe form; empty when the
+    /// address had none.
     pub domain: String,
 }
 
@@ -142,7 +144,10 @@ fn addr_spec(toks: &[Tok<'_>]) -> (String, String) {
                 _ => {}
             }
         }
-        utf8_lossy_owned(v)
+        match header_safe(Cow::Owned(utf8_lossy_owned(v))) {
+            Cow::Owned(s) => s,
+            Cow::Borrowed(s) => s.to_owned(),
+        }
     };
     (join(l), join(d))
 }
@@ -278,9 +283,63 @@ pub fn parse_return_path(value: &[u8]) -> Option<ReturnPath> {
     mailbox(&toks).map(|m| ReturnPath::Mailbox(Mailbox { name: None, ..m }))
 }
 
+/// What ended an address in [`parse_addresses`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// A `,` (or `;` outside a group) at the returned index.
+    Separator,
+    /// A `:` that opens a group, at the returned index.
+    GroupStart,
+    /// The `;` that closes a group, at the returned index.
+    GroupEnd,
+    /// A second angle-addr with no comma before it: the returned index is just
+    /// after the `>` of the first, where the next address starts.
+    Adjacent,
+    /// The end of the tokens.
+    End,
+}
+
+/// Where the address that starts at `from` ends. In a group (`in_group`) a `;`
+/// ends the group and a `:` is no group; outside one, a `;` separates addresses
+/// as a `,` does (lists typed with `;` between addresses), rather than run two
+/// into one. A `<` after the `>` that closed an angle-addr starts another address
+/// (`Joe <a@b.test> <c@d.test>`, RFC 5322 section 3.4 asks for a comma there):
+/// reading both loses none.
+fn address_end(toks: &[Tok<'_>], from: usize, in_group: bool) -> (usize, Stop) {
+    let mut in_angle = false;
+    // just after the `>` that closed an angle-addr of this address
+    let mut closed = None;
+    for (j, t) in toks.iter().enumerate().skip(from) {
+        match t {
+            Tok::Special(b'<') if !in_angle => {
+                if let Some(c) = closed {
+                    return (c, Stop::Adjacent);
+                }
+                in_angle = true;
+            }
+            Tok::Special(b'>') if in_angle => {
+                in_angle = false;
+                closed = Some(j + 1);
+            }
+            Tok::Special(b';') if in_group => return (j, Stop::GroupEnd),
+            Tok::Special(b',' | b';') if !in_angle => return (j, Stop::Separator),
+            Tok::Special(b':') if !in_group && !in_angle => return (j, Stop::GroupStart),
+            _ => {}
+        }
+    }
+    (toks.len(), Stop::End)
+}
+
 /// Parses an address list (From, To, Cc, Bcc, Reply-To, Sender, ...). Never fails:
 /// unparsable pieces are dropped, among them an empty `<>` (RFC 5322 has it only as
 /// the null path of Return-Path: see [`parse_return_path`]).
+///
+/// Two leniencies keep addresses that a strict reading of RFC 5322 section 3.4
+/// (`address-list = (address *("," address))`) would run together or lose: a `;`
+/// outside a group separates addresses as a `,` does, and a second angle-addr
+/// written without a comma before it (`Joe <a@b.test> <c@d.test>`) is read as
+/// the next address, so a list never shows fewer recipients than a server that
+/// delivers to both.
 ///
 /// ```
 /// use mime::{Address, parse_addresses};
@@ -292,6 +351,7 @@ pub fn parse_return_path(value: &[u8]) -> Option<ReturnPath> {
 /// assert_eq!((name.as_str(), members.len()), ("A Group", 2));
 /// let Address::Mailbox(m) = &v[2] else { panic!() };
 /// assert_eq!(m.name.as_deref(), Some("André"));
+/// assert_eq!(parse_addresses(b"Joe <a@b.test> <c@d.test>").len(), 2);
 /// ```
 #[must_use]
 pub fn parse_addresses(value: &[u8]) -> Vec<Address> {
@@ -300,49 +360,24 @@ pub fn parse_addresses(value: &[u8]) -> Vec<Address> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < toks.len() {
-        // find the end of this address: a top-level ',' (not inside <>), or a group
-        let mut j = i;
-        let mut in_angle = false;
-        let mut group_colon = None;
-        while j < toks.len() {
-            match toks[j] {
-                Tok::Special(b'<') => in_angle = true,
-                Tok::Special(b'>') => in_angle = false,
-                // a ';' outside a group ends an address too (lists typed with
-                // ';' between addresses), rather than run two into one
-                Tok::Special(b',' | b';') if !in_angle => break,
-                Tok::Special(b':') if !in_angle && group_colon.is_none() => {
-                    group_colon = Some(j);
-                    break;
-                }
-                _ => {}
-            }
-            j += 1;
-        }
-        if let Some(colon) = group_colon {
-            let name = phrase(&toks[i..colon]).unwrap_or_default();
+        let (j, stop) = address_end(&toks, i, false);
+        if stop == Stop::GroupStart {
+            let name = phrase(&toks[i..j]).unwrap_or_default();
             let mut members = Vec::new();
-            let mut k = colon + 1;
-            let mut start = k;
-            let mut in_angle = false;
-            while k <= toks.len() {
-                let t = toks.get(k);
-                match t {
-                    Some(Tok::Special(b'<')) => in_angle = true,
-                    Some(Tok::Special(b'>')) => in_angle = false,
-                    _ => {}
+            let mut k = j + 1;
+            loop {
+                let (e, s) = address_end(&toks, k, true);
+                if let Some(m) = mailbox(&toks[k..e]) {
+                    members.push(m);
                 }
-                let end = matches!(t, None | Some(Tok::Special(b';')));
-                if end || (!in_angle && matches!(t, Some(Tok::Special(b',')))) {
-                    if let Some(m) = mailbox(&toks[start..k.min(toks.len())]) {
-                        members.push(m);
-                    }
-                    start = k + 1;
-                    if end {
+                match s {
+                    Stop::Adjacent => k = e,
+                    Stop::Separator => k = e + 1,
+                    _ => {
+                        k = e;
                         break;
                     }
                 }
-                k += 1;
             }
             out.push(Address::Group { name, members });
             i = k + 1;
@@ -351,7 +386,7 @@ pub fn parse_addresses(value: &[u8]) -> Vec<Address> {
         if let Some(m) = mailbox(&toks[i..j]) {
             out.push(Address::Mailbox(m));
         }
-        i = j + 1;
+        i = if stop == Stop::Adjacent { j } else { j + 1 };
     }
     out
 }

@@ -20,6 +20,15 @@ pub struct DateTime {
     pub second: u8,
     /// Offset from UTC in minutes (obsolete military zones give 0).
     pub offset_minutes: i16,
+    /// The zone was `-0000`: the time is given in UTC but "contains no information
+    /// about the local time zone" (RFC 5322 section 3.3), unlike `+0000`, `UT` or
+    /// `GMT`. [`DateTime::parse`] sets it for the zones RFC 5322 section 4.3 reads
+    /// as `-0000` too (military letters, an unknown zone name) and for a missing or
+    /// malformed zone, all with `offset_minutes` 0; [`DateTime::to_rfc5322`] then
+    /// writes `-0000`. Meaningful only with `offset_minutes` 0 (with another
+    /// offset it is ignored by `to_rfc5322`, and [`crate::MessageBuilder`] refuses
+    /// such a date).
+    pub zone_unknown: bool,
 }
 
 /// Why [`DateTime::parse_strict`] refused a Date value.
@@ -101,6 +110,7 @@ impl DateTime {
             minute: u8::try_from(secs / 60 % 60).unwrap_or(0),
             second: u8::try_from(secs % 60).unwrap_or(0),
             offset_minutes,
+            zone_unknown: false,
         }
     }
 
@@ -112,13 +122,23 @@ impl DateTime {
         DAYS[days.rem_euclid(7) as usize]
     }
 
-    /// RFC 5322 form, e.g. `Fri, 21 Nov 1997 09:55:06 -0600`.
+    /// RFC 5322 form, e.g. `Fri, 21 Nov 1997 09:55:06 -0600`; `-0000` for offset 0
+    /// with [`DateTime::zone_unknown`].
+    ///
+    /// ```
+    /// let d = mime::DateTime::parse(b"21 Nov 1997 09:55:06 -0000").unwrap();
+    /// assert!(d.zone_unknown);
+    /// assert_eq!(d.to_rfc5322(), "Fri, 21 Nov 1997 09:55:06 -0000");
+    /// let d = mime::DateTime { zone_unknown: false, ..d };
+    /// assert_eq!(d.to_rfc5322(), "Fri, 21 Nov 1997 09:55:06 +0000");
+    /// ```
     #[must_use]
     pub fn to_rfc5322(&self) -> String {
         let dow = self.day_of_week();
         let mon = MONTHS[usize::from(self.month.clamp(1, 12)) - 1];
         let mon = format!("{}{}", mon[..1].to_ascii_uppercase(), &mon[1..]);
-        let sign = if self.offset_minutes < 0 { '-' } else { '+' };
+        let minus = self.offset_minutes < 0 || (self.offset_minutes == 0 && self.zone_unknown);
+        let sign = if minus { '-' } else { '+' };
         let off = self.offset_minutes.unsigned_abs();
         format!(
             "{dow}, {} {mon} {:04} {:02}:{:02}:{:02} {sign}{:02}{:02}",
@@ -135,7 +155,7 @@ impl DateTime {
     /// Parses a Date value. Accepts comments and folding anywhere, an optional
     /// day-of-week, two- and three-digit years, missing seconds, and the obsolete
     /// zones (UT, GMT, EST/EDT, CST/CDT, MST/MDT, PST/PDT, military letters). A
-    /// missing zone is taken as -0000.
+    /// missing zone is taken as -0000 ([`DateTime::zone_unknown`]).
     ///
     /// It is lenient about the day-of-week, as a reader of real mail must be: any
     /// word is skipped, and one that is not the day of the date (RFC 5322 section
@@ -262,7 +282,11 @@ impl DateTime {
             *n = v as u8;
         }
         c.skip_cfws();
-        let (offset_minutes, zone_ok) = zone(&mut c)?;
+        let Zone {
+            offset_minutes,
+            ok: zone_ok,
+            unknown: zone_unknown,
+        } = zone(&mut c)?;
         // date-time ends with [CFWS]
         c.skip_cfws();
         syntax_ok &= c.is_empty();
@@ -274,6 +298,7 @@ impl DateTime {
             minute: nums[1],
             second: nums[2],
             offset_minutes,
+            zone_unknown,
         };
         // RFC 5322 section 3.3: "A date-time specification MUST be semantically valid"
         (day >= 1 && day <= days_in_month(year, month) && dt.hour < 24 && dt.minute < 60 && dt.second <= 60)
@@ -298,15 +323,32 @@ fn days_in_month(year: i32, month: u8) -> u8 {
     }
 }
 
-/// The zone offset in minutes and whether a numeric zone is well-formed; `None`
-/// when the minutes of a numeric zone are beyond 59 (RFC 5322 section 3.3).
+/// A zone as read.
+struct Zone {
+    /// Offset from UTC in minutes.
+    offset_minutes: i16,
+    /// A zone of the grammar (a sign and four digits, or an obs-zone name).
+    ok: bool,
+    /// Read as `-0000` ([`DateTime::zone_unknown`]).
+    unknown: bool,
+}
+
+/// The zone; `None` when the minutes of a numeric zone are beyond 59 (RFC 5322
+/// section 3.3).
 ///
 /// A numeric zone must be exactly four digits (`zone = (FWS ( "+" / "-" ) 4DIGIT)
 /// / obs-zone`). With fewer or more the digits could be hours or minutes, so the
 /// offset is taken as -0000 (no information) and the zone reported as malformed;
 /// so is a missing zone, or a name that is no obs-zone (such as `CEST`, which RFC
-/// 5322 section 4.3 says to read as -0000).
-fn zone(c: &mut Cursor<'_>) -> Option<(i16, bool)> {
+/// 5322 section 4.3 says to read as -0000). The military letters are obs-zones,
+/// read as -0000 too (section 4.3: RFC 822 gave their signs the wrong way round).
+fn zone(c: &mut Cursor<'_>) -> Option<Zone> {
+    // -0000, "no information about the local time zone"
+    let unknown = Zone {
+        offset_minutes: 0,
+        ok: false,
+        unknown: true,
+    };
     match c.peek() {
         Some(s @ (b'+' | b'-')) => {
             c.bump();
@@ -320,27 +362,24 @@ fn zone(c: &mut Cursor<'_>) -> Option<(i16, bool)> {
                 }
             }
             if digits != 4 {
-                return Some((0, false));
+                return Some(unknown);
             }
             if v % 100 > 59 {
                 return None;
             }
             let m = (v / 100) * 60 + v % 100;
-            Some((if s == b'-' { -m } else { m }, true))
+            Some(Zone {
+                offset_minutes: if s == b'-' { -m } else { m },
+                ok: true,
+                unknown: s == b'-' && m == 0,
+            })
         }
         _ => {
             let z = c.atom(false).unwrap_or_default();
             let is = |name: &str| z.eq_ignore_ascii_case(name.as_bytes());
-            // obs-zone: the names below, UT, GMT, or one military letter but J
-            let obs = match z {
-                [l] => l.is_ascii_alphabetic() && !l.eq_ignore_ascii_case(&b'j'),
-                _ => [
-                    "UT", "GMT", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT",
-                ]
-                .iter()
-                .any(|n| is(n)),
-            };
-            let offset = if is("EDT") {
+            let offset = if is("UT") || is("GMT") {
+                0
+            } else if is("EDT") {
                 -4 * 60
             } else if is("EST") || is("CDT") {
                 -5 * 60
@@ -351,10 +390,19 @@ fn zone(c: &mut Cursor<'_>) -> Option<(i16, bool)> {
             } else if is("PST") {
                 -8 * 60
             } else {
-                // UT, GMT, Z, military letters (RFC 5322 4.3: treat as -0000), none
-                0
+                // obs-zone: one military letter but J (RFC 5322 4.3: treat as
+                // -0000); any other name or none is no obs-zone
+                let military = matches!(z, [l] if l.is_ascii_alphabetic() && !l.eq_ignore_ascii_case(&b'j'));
+                return Some(Zone {
+                    ok: military,
+                    ..unknown
+                });
             };
-            Some((offset, obs))
+            Some(Zone {
+                offset_minutes: offset,
+                ok: true,
+                unknown: false,
+            })
         }
     }
 }

@@ -14,6 +14,16 @@ pub enum DefectKind {
     /// 4.1's obsolete syntax reads it; readers that end a line at a bare CR would
     /// see another field there. Reported once per message, at the first such CR.
     BareCarriageReturn,
+    /// A header field holds a NUL (%d0): RFC 5322 has it only in the obsolete
+    /// syntax (section 4.1, `obs-utext`, `obs-qp`), which section 4 says "MUST
+    /// NOT" be generated, and many readers take it for the end of a string. The
+    /// field is kept as written ([`crate::Header::value`]); every accessor that
+    /// hands out its text (subject, display names, addresses, message ids,
+    /// Content-Location, Content-Language, parameters) gives it in the safe form
+    /// of [`crate::decode_unstructured`], the NUL replaced by U+FFFD. Reported
+    /// once per message, at the first such NUL; fields skipped for a limit are not
+    /// looked at.
+    NulInHeaderField,
     /// A leading mbox `From ` line was skipped.
     MboxFromLine,
     /// A header line without a colon ended the header block early.

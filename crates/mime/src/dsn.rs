@@ -14,6 +14,7 @@ use std::fmt;
 
 use crate::date::DateTime;
 use crate::header::{Cursor, unfold};
+use crate::limits::Limits;
 
 /// A parsed `message/delivery-status` body (RFC 3464 section 2.1:
 /// `delivery-status-content = per-message-fields 1*( CRLF per-recipient-fields )`).
@@ -221,6 +222,15 @@ pub enum DsnError {
         /// The field's name.
         field: &'static str,
         /// Start of the second one.
+        offset: usize,
+    },
+    /// The body holds more fields than the bound ([`Limits::max_fields`], counted
+    /// over every group): refused rather than read into unbounded memory.
+    #[error("byte {offset}: more than {limit} fields")]
+    TooManyFields {
+        /// The bound.
+        limit: usize,
+        /// Start of the first field beyond it.
         offset: usize,
     },
     /// A field's value does not follow its RFC 3464 grammar (a type without `;`,
@@ -441,12 +451,18 @@ fn per_recipient<'a>(fields: &[Raw<'a>], group: usize) -> Result<PerRecipientFie
     })
 }
 
-/// Splits the body into groups of fields. A line ends with CRLF or a bare LF; a
-/// line that is empty or only white space separates groups (more than one such
-/// line counts as one, and blank lines at the start and the end are skipped).
-fn groups(body: &[u8]) -> Result<Vec<Vec<Raw<'_>>>, DsnError> {
-    let mut groups: Vec<Vec<Raw<'_>>> = Vec::new();
-    let mut cur: Vec<Raw<'_>> = Vec::new();
+/// Reads the body group by group and hands each group of fields to `each` as soon
+/// as it is complete, so only one group is held at a time. A line ends with CRLF
+/// or a bare LF; a line that is empty or only white space separates groups (more
+/// than one such line counts as one, and blank lines at the start and the end are
+/// skipped). More than `max_fields` fields in the whole body is an error.
+fn for_each_group<'a>(
+    body: &'a [u8],
+    max_fields: usize,
+    mut each: impl FnMut(&[Raw<'a>]) -> Result<(), DsnError>,
+) -> Result<(), DsnError> {
+    let mut cur: Vec<Raw<'a>> = Vec::new();
+    let mut fields = 0usize;
     let mut i = 0;
     while i < body.len() {
         let nl = memchr::memchr(b'\n', &body[i..]).map_or(body.len(), |p| i + p);
@@ -457,7 +473,8 @@ fn groups(body: &[u8]) -> Result<Vec<Vec<Raw<'_>>>, DsnError> {
         let next = (nl + 1).min(body.len());
         if line.iter().all(|&b| b == b' ' || b == b'\t') {
             if !cur.is_empty() {
-                groups.push(std::mem::take(&mut cur));
+                each(&cur)?;
+                cur.clear();
             }
         } else if line[0] == b' ' || line[0] == b'\t' {
             // a continuation line: the field's raw value runs on to its end
@@ -473,6 +490,13 @@ fn groups(body: &[u8]) -> Result<Vec<Vec<Raw<'_>>>, DsnError> {
             if name.is_empty() || !name.iter().all(|&b| (33..127).contains(&b)) {
                 return Err(DsnError::NotAField { offset: i });
             }
+            fields += 1;
+            if fields > max_fields {
+                return Err(DsnError::TooManyFields {
+                    limit: max_fields,
+                    offset: i,
+                });
+            }
             cur.push(Raw {
                 name,
                 value: &line[colon + 1..],
@@ -483,9 +507,9 @@ fn groups(body: &[u8]) -> Result<Vec<Vec<Raw<'_>>>, DsnError> {
         i = next;
     }
     if !cur.is_empty() {
-        groups.push(cur);
+        each(&cur)?;
     }
-    Ok(groups)
+    Ok(())
 }
 
 impl<'a> DeliveryStatus<'a> {
@@ -503,22 +527,54 @@ impl<'a> DeliveryStatus<'a> {
     ///
     /// # Errors
     ///
-    /// [`DsnError`]: a line that is no field, a missing required field (Reporting-MTA;
+    /// [`DsnError`], the first one in the body (each group is checked as soon as it
+    /// is read): a line that is no field, a missing required field (Reporting-MTA;
     /// Final-Recipient, Action and Status in each recipient group), a field that may
-    /// appear once appearing twice, a value that does not follow its grammar, or no
-    /// recipient group.
+    /// appear once appearing twice, a value that does not follow its grammar, no
+    /// recipient group, or more fields than the default [`Limits::max_fields`]
+    /// (10,000; [`DeliveryStatus::parse_with`] takes another bound).
     pub fn parse(body: &'a [u8]) -> Result<Self, DsnError> {
-        let groups = groups(body)?;
-        let (first, rest) = groups.split_first().ok_or(DsnError::Empty)?;
-        let per_message = per_message(first)?;
-        if rest.is_empty() {
+        Self::parse_with(body, &Limits::default())
+    }
+
+    /// [`DeliveryStatus::parse`] with the fields of the whole body (every group
+    /// together) bounded by [`Limits::max_fields`]: RFC 3464 sets no bound on the
+    /// recipient groups, and every field read is kept (typed or as an extension),
+    /// so the bound is what keeps the memory a hostile body of many tiny groups
+    /// can take bounded. Each group is checked as soon as it is read, so only one
+    /// group's raw fields are held at a time.
+    ///
+    /// ```
+    /// use mime::{DeliveryStatus, DsnError, Limits};
+    ///
+    /// let body = b"Reporting-MTA: dns; mx.example.test\r\n\r\n\
+    ///              Final-Recipient: rfc822; bob@example.test\r\n\
+    ///              Action: failed\r\nStatus: 5.1.1\r\n";
+    /// assert!(DeliveryStatus::parse_with(body, &Limits { max_fields: 4, ..Limits::default() }).is_ok());
+    /// let e = DeliveryStatus::parse_with(body, &Limits { max_fields: 3, ..Limits::default() });
+    /// assert!(matches!(e, Err(DsnError::TooManyFields { limit: 3, .. })));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Those of [`DeliveryStatus::parse`] (the first one in the body), and
+    /// [`DsnError::TooManyFields`].
+    pub fn parse_with(body: &'a [u8], limits: &Limits) -> Result<Self, DsnError> {
+        let mut first = None;
+        let mut recipients = Vec::new();
+        for_each_group(body, limits.max_fields, |g| {
+            if first.is_none() {
+                first = Some(per_message(g)?);
+            } else {
+                let group = recipients.len() + 1;
+                recipients.push(per_recipient(g, group)?);
+            }
+            Ok(())
+        })?;
+        let per_message = first.ok_or(DsnError::Empty)?;
+        if recipients.is_empty() {
             return Err(DsnError::NoRecipient);
         }
-        let recipients = rest
-            .iter()
-            .enumerate()
-            .map(|(k, g)| per_recipient(g, k + 1))
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(DeliveryStatus {
             per_message,
             recipients,

@@ -172,7 +172,15 @@ fn parse_word<'v>(v: &'v [u8], i: usize, marks: &mut Marks) -> Option<Word<'v>> 
 /// built on it ([`crate::Header::text`], [`crate::Part::subject`], display names,
 /// parameter values written with encoded words), hands out the safe form: each CR
 /// and LF becomes a space and each NUL becomes U+FFFD, wherever it came from.
-/// [`decode_unstructured_raw`] keeps them.
+/// [`decode_unstructured_raw`] keeps them. The other accessors that hand out a
+/// field's text give the same safe form: the local part and domain of a
+/// [`crate::Mailbox`] (a quoted local part or a domain literal may hold a NUL), [`crate::parse_msg_ids`] (so [`crate::Part::message_id`],
+/// [`crate::Part::content_id`], [`crate::Part::in_reply_to`],
+/// [`crate::Part::references`]), [`crate::Part::content_location`] and
+/// [`crate::Part::content_language`]. Such bytes written raw in a field are
+/// reported while parsing: [`crate::DefectKind::NulInHeaderField`],
+/// [`crate::DefectKind::BareCarriageReturn`]. Other control characters are kept:
+/// they end no line and no string.
 ///
 /// ```
 /// let s = mime::decode_unstructured(b"=?ISO-8859-1?Q?Andr=E9?= Pirard =?UTF-8?B?w6k=?=\r\n =?UTF-8?B?w6k=?=");

@@ -316,10 +316,18 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// `b` as (lossy) UTF-8 in the safe form of [`crate::decode_unstructured`], no RFC
+/// 2047 decoding: for structured values (ids, locations, tags, addresses).
+pub(crate) fn safe_text(b: &[u8]) -> String {
+    crate::encoded_word::header_safe(String::from_utf8_lossy(b)).into_owned()
+}
+
 /// Message identifiers from Message-ID, In-Reply-To, References and Content-ID
 /// (RFC 5322 section 3.6.4), without the angle brackets. Lenient: comments and
 /// phrases between ids (obsolete syntax) are skipped; a value without brackets is
-/// taken whole. Empty brackets `<>` hold no id and are dropped.
+/// taken whole. Empty brackets `<>` hold no id and are dropped. White space inside
+/// brackets is dropped, and the ids are in the safe form of
+/// [`crate::decode_unstructured`] (a NUL becomes U+FFFD).
 ///
 /// ```
 /// let ids = mime::parse_msg_ids(b" <1234@local.machine.example>\r\n <5678.21-Nov-1997@example.com> (note)");
@@ -350,7 +358,7 @@ pub fn parse_msg_ids(value: &[u8]) -> Vec<String> {
                 c.bump();
                 // an id is never empty (`id-left "@" id-right`)
                 if !id.is_empty() {
-                    out.push(String::from_utf8_lossy(&id).into_owned());
+                    out.push(safe_text(&id));
                 }
             }
             Some(b'"') => {
@@ -371,7 +379,7 @@ pub fn parse_msg_ids(value: &[u8]) -> Vec<String> {
                     continue;
                 }
                 if !bracketed {
-                    out.push(String::from_utf8_lossy(&value[start..c.i]).into_owned());
+                    out.push(safe_text(&value[start..c.i]));
                 }
             }
         }

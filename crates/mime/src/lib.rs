@@ -14,9 +14,10 @@
 //! - Typed header access: addresses ([`parse_addresses`]), dates ([`DateTime`]),
 //!   RFC 2047 text ([`decode_unstructured`]), message ids ([`parse_msg_ids`]),
 //!   Content-Type / Content-Disposition with RFC 2231 ([`ContentType`], [`Disposition`]).
-//!   Decoded header text (subjects, display names, file names, parameters) is handed
-//!   out in a safe form: no CR, LF or NUL, which encoded words and RFC 2231 values
-//!   can otherwise smuggle into a header a caller writes back; see
+//!   Header text (subjects, display names, file names, parameters, addresses,
+//!   message ids, Content-Location, Content-Language) is handed out in a safe form:
+//!   no CR, LF or NUL, which encoded words, RFC 2231 values and obsolete syntax can
+//!   otherwise smuggle into a header a caller writes back; see
 //!   [`decode_unstructured`] ([`decode_unstructured_raw`] keeps them).
 //! - Delivery status notifications: [`DeliveryStatus`] reads a
 //!   `message/delivery-status` body (RFC 3464) into typed fields.

@@ -16,7 +16,9 @@ pub struct Limits {
     /// Maximum bytes of one header field, folded lines included; the push parser
     /// never buffers more than this (plus one boundary line) at a time.
     pub max_field_bytes: usize,
-    /// Maximum number of fields kept per header block.
+    /// Maximum number of fields kept per header block. It also bounds the fields
+    /// of a whole `message/delivery-status` body, every group together
+    /// ([`crate::DeliveryStatus::parse_with`]).
     pub max_fields: usize,
     /// Longest boundary used to read a multipart (RFC 2046 allows 70; real mail is
     /// sloppier): one of 71 to this many characters is read, and reported as

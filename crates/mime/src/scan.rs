@@ -135,6 +135,8 @@ pub(crate) struct Scanner {
     bare_lf: bool,
     /// A bare CR in a header field was reported (once per message).
     bare_cr: bool,
+    /// A NUL in a header field was reported (once per message).
+    nul: bool,
     /// A folding line of white space only was reported (once per message).
     blank_fold: bool,
     /// `(at, n, cr)`: the `n` bytes from absolute offset `at` hold no line feed
@@ -307,6 +309,7 @@ impl Scanner {
             parts: 1,
             bare_lf: false,
             bare_cr: false,
+            nul: false,
             blank_fold: false,
             no_nl: (0, 0, None),
             resume: None,
@@ -570,6 +573,12 @@ impl Scanner {
         {
             self.bare_cr = true;
             defect(out, DefectKind::BareCarriageReturn, start + cr);
+        }
+        if !self.nul
+            && let Some(z) = memchr::memchr(0, &buf[..end])
+        {
+            self.nul = true;
+            defect(out, DefectKind::NulInHeaderField, start + z);
         }
         if !self.blank_fold
             && let Some(b) = blank

@@ -575,7 +575,7 @@ impl<'a> Part<'a> {
         Some(DateTime::parse_strict(self.header("date")?.value))
     }
 
-    /// Message-ID without brackets.
+    /// Message-ID without brackets ([`crate::parse_msg_ids`]: in the safe form).
     #[must_use]
     pub fn message_id(&self) -> Option<String> {
         parse_msg_ids(self.header("message-id")?.value).into_iter().next()
@@ -624,7 +624,7 @@ impl<'a> Part<'a> {
         self.content_type.param("charset").map(str::to_ascii_lowercase)
     }
 
-    /// Content-ID without brackets.
+    /// Content-ID without brackets ([`crate::parse_msg_ids`]: in the safe form).
     #[must_use]
     pub fn content_id(&self) -> Option<String> {
         parse_msg_ids(self.header("content-id")?.value).into_iter().next()
@@ -636,12 +636,12 @@ impl<'a> Part<'a> {
         self.header_text("content-description")
     }
 
-    /// Content-Language tags.
+    /// Content-Language tags, in the safe form of [`crate::decode_unstructured`].
     #[must_use]
     pub fn content_language(&self) -> Vec<String> {
         self.header("content-language")
             .map(|h| {
-                String::from_utf8_lossy(&h.unfolded())
+                crate::header::safe_text(&h.unfolded())
                     .split(',')
                     .map(|s| s.split('(').next().unwrap_or("").trim().to_owned())
                     .filter(|s| !s.is_empty())
@@ -650,11 +650,12 @@ impl<'a> Part<'a> {
             .unwrap_or_default()
     }
 
-    /// Content-Location (RFC 2557), unfolded with whitespace removed.
+    /// Content-Location (RFC 2557), unfolded with whitespace removed, in the safe
+    /// form of [`crate::decode_unstructured`].
     #[must_use]
     pub fn content_location(&self) -> Option<String> {
         let h = self.header("content-location")?;
-        let v: String = String::from_utf8_lossy(&h.unfolded())
+        let v: String = crate::header::safe_text(&h.unfolded())
             .split_whitespace()
             .collect();
         Some(v.trim_matches('"').to_owned())

@@ -684,6 +684,7 @@ fn extreme_times_do_not_panic() {
         minute: 59,
         second: 60,
         offset_minutes: i16::MIN,
+        zone_unknown: false,
     };
     let _ = d.unix_time();
     let _ = d.to_rfc5322();
