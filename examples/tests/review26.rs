@@ -298,15 +298,18 @@ async fn queued_header_only_messages_at_and_over_the_bound() {
 // RFC 5321 4.5.3.1.8: "The minimum total number of recipients that MUST be
 // buffered is 100 recipients." maild allows a smaller --max-recipients (a
 // site's policy: a client told 452 sends the rest later, 4.5.3.1.10), but
-// says so in its log at start, naming the rule, instead of nothing.
+// says so in its log at start, naming the rule, instead of nothing. So for
+// a POP3 autologout timer under the 10 minutes of RFC 1939 section 3.
 #[tokio::test]
 async fn maild_warns_of_limits_below_the_rfc_minimums() {
     let dir = temp_dir("r26-shortfall");
     let log = dir.with_extension("log");
-    let m = Maild::start_logging(&dir, 0, &["--max-recipients", "10"], &log);
-    wait_for("the warning", || {
-        std::fs::read_to_string(&log)
-            .is_ok_and(|t| t.contains("recipients is 10, below the 100 of RFC 5321 4.5.3.1.8"))
+    let m = Maild::start_logging(&dir, 0, &["--max-recipients", "10", "--pop3-timeout", "1m"], &log);
+    wait_for("the warnings", || {
+        std::fs::read_to_string(&log).is_ok_and(|t| {
+            t.contains("smtp: recipients is 10, below the 100 of RFC 5321 4.5.3.1.8")
+                && t.contains("pop3: autologout is 60, below the 600 of RFC 1939 3")
+        })
     })
     .await;
     drop(m);

@@ -1,5 +1,6 @@
 //! [`Limits`]: every size and time bound of a POP3 session in one place.
 
+pub use proto_core::Shortfall;
 use std::time::Duration;
 
 /// Size and time limits, with the RFC defaults.
@@ -66,5 +67,51 @@ impl Default for Limits {
             max_pipelined_input: 64 * 1024,
             max_pending_output: 1024 * 1024,
         }
+    }
+}
+
+impl Limits {
+    /// The limits set below what the RFCs require every implementation to
+    /// handle, in field order: command lines of 255 octets and response
+    /// lines of 512 (RFC 2449 section 4: "The maximum length of a command
+    /// is increased ... to 255 octets"; "Servers MUST NOT send more than
+    /// 512 octets" in a response line, which a client must be able to
+    /// read), and an autologout timer of at least 10 minutes (RFC 1939
+    /// section 3), given in seconds. Such a limit is allowed, but peers
+    /// that rely on the minimums may fail against it, so an application
+    /// may want to log or refuse it. The other limits have no RFC minimum.
+    ///
+    /// ```
+    /// let mut limits = pop3_proto::Limits::default();
+    /// assert!(limits.shortfalls().is_empty());
+    /// limits.autologout = std::time::Duration::from_secs(60);
+    /// assert_eq!(
+    ///     limits.shortfalls()[0].to_string(),
+    ///     "autologout is 60, below the 600 of RFC 1939 3"
+    /// );
+    /// ```
+    #[must_use]
+    pub fn shortfalls(&self) -> Vec<Shortfall> {
+        let d = Limits::default();
+        Shortfall::find([
+            (
+                "max_command_line",
+                self.max_command_line as u64,
+                d.max_command_line as u64,
+                "RFC 2449 4",
+            ),
+            (
+                "max_response_line",
+                self.max_response_line as u64,
+                d.max_response_line as u64,
+                "RFC 2449 4",
+            ),
+            (
+                "autologout",
+                self.autologout.as_secs(),
+                d.autologout.as_secs(),
+                "RFC 1939 3",
+            ),
+        ])
     }
 }

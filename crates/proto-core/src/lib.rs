@@ -93,6 +93,7 @@ pub mod dot;
 pub mod line;
 mod secret;
 pub mod session;
+mod shortfall;
 mod small;
 pub mod transcript;
 
@@ -101,6 +102,7 @@ pub use dot::{BareLineEndings, DotDecoder, DotEncoder, DotError, DotEvent};
 pub use line::{LineConfig, LineError, LineFramer};
 pub use secret::{Secret, Wipe, ct_eq};
 pub use session::{Deadline, Session, TransmitQueue, drain_transmit, earliest, transfer};
+pub use shortfall::Shortfall;
 pub use small::SmallBytes;
 
 /// Re-export of the `bytes` crate, whose types appear in every public API here.

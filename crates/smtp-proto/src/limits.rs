@@ -1,5 +1,6 @@
 //! [`Limits`]: every size limit of the codec and the sessions, with the RFC defaults.
 
+pub use proto_core::Shortfall;
 use std::time::Duration;
 
 /// Size limits (RFC 5321 4.5.3.1 and the extension RFCs). All configurable.
@@ -84,30 +85,6 @@ impl Default for Limits {
     }
 }
 
-/// A limit set below the size an RFC requires every implementation to
-/// handle (see [`Limits::shortfalls`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shortfall {
-    /// The [`Limits`] field, e.g. `"recipients"`.
-    pub name: &'static str,
-    /// Its configured value.
-    pub configured: u64,
-    /// The least value the RFC allows.
-    pub minimum: u64,
-    /// Where the RFC says so, e.g. `"RFC 5321 4.5.3.1.8"`.
-    pub rule: &'static str,
-}
-
-impl std::fmt::Display for Shortfall {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} is {}, below the {} of {}",
-            self.name, self.configured, self.minimum, self.rule
-        )
-    }
-}
-
 impl Limits {
     /// The limits set below the sizes the RFCs require every implementation
     /// to handle (RFC 5321 4.5.3.1: "Every implementation MUST be able to
@@ -154,16 +131,9 @@ impl Limits {
             ),
             ("recipients", self.recipients, d.recipients, "RFC 5321 4.5.3.1.8"),
         ];
-        rules
-            .into_iter()
-            .filter(|&(_, configured, minimum, _)| configured < minimum)
-            .map(|(name, configured, minimum, rule)| Shortfall {
-                name,
-                configured: configured as u64,
-                minimum: minimum as u64,
-                rule,
-            })
-            .collect()
+        Shortfall::find(
+            rules.map(|(name, configured, minimum, rule)| (name, configured as u64, minimum as u64, rule)),
+        )
     }
 
     /// The longest line the framer must accept in command mode.

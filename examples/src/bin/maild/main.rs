@@ -299,7 +299,8 @@ pub(crate) struct Shared {
     pub(crate) acceptor: Option<TlsAcceptor>,
     pub(crate) smtp_limits: smtp_proto::Limits,
     pub(crate) smtp_timeout: Duration,
-    pub(crate) pop3_timeout: Duration,
+    /// POP3 limits, the autologout timer from `--pop3-timeout` among them.
+    pub(crate) pop3_limits: pop3_proto::Limits,
     pub(crate) login_delay: Duration,
     pub(crate) tls_timeout: Duration,
     /// Authenticated users may use any MAIL FROM.
@@ -436,9 +437,14 @@ async fn run(args: Args) -> Result<(), String> {
         recipients: args.max_recipients,
         ..smtp_proto::Limits::default()
     };
+    let mut pop3_limits = pop3_proto::Limits::default();
+    pop3_limits.autologout = args.pop3_timeout;
     // Allowed as a site's policy, but clients may rely on the RFC minimums.
     for shortfall in smtp_limits.shortfalls() {
-        tracing::warn!("{shortfall}");
+        tracing::warn!("smtp: {shortfall}");
+    }
+    for shortfall in pop3_limits.shortfalls() {
+        tracing::warn!("pop3: {shortfall}");
     }
     let shared = Arc::new(Shared {
         hostname: hostname.clone(),
@@ -451,7 +457,7 @@ async fn run(args: Args) -> Result<(), String> {
         acceptor: Some(acceptor),
         smtp_limits,
         smtp_timeout: args.smtp_timeout,
-        pop3_timeout: args.pop3_timeout,
+        pop3_limits,
         login_delay: Duration::from_millis(args.login_delay_ms),
         tls_timeout: args.connect_timeout,
         allow_any_sender: args.allow_any_sender,

@@ -82,7 +82,7 @@ pub(crate) async fn serve(
     cfg.tls_active = implicit;
     cfg.sasl_mechanisms = MECHANISMS.iter().map(|m| (*m).to_owned()).collect();
     cfg.failed_login_delay = shared.login_delay;
-    cfg.limits.autologout = shared.pop3_timeout;
+    cfg.limits = shared.pop3_limits;
     cfg.implementation = Some("maild".into());
     cfg.expire = Some("NEVER".into());
     let mut session = ServerSession::new(cfg, Instant::now());
@@ -106,7 +106,7 @@ pub(crate) async fn serve(
             };
             match ev {
                 ServerEvent::StartTls => {
-                    conn.flush_session_within(&mut session, p.shared.pop3_timeout)
+                    conn.flush_session_within(&mut session, p.shared.pop3_limits.autologout)
                         .await?;
                     let acceptor = p
                         .shared
@@ -134,7 +134,7 @@ pub(crate) async fn serve(
         // is written, without waiting for input the client may never send.
         let blocked = session.output_blocked();
         // Bounded: a client that never reads must not hold its slot for ever.
-        conn.flush_session_within(&mut session, p.shared.pop3_timeout)
+        conn.flush_session_within(&mut session, p.shared.pop3_limits.autologout)
             .await?;
         if blocked {
             continue;
@@ -345,7 +345,8 @@ impl Pop {
             }
             sent = true;
             let more = s.message_data(&chunk[..n]).unwrap_or(false);
-            conn.flush_session_within(s, self.shared.pop3_timeout).await?;
+            conn.flush_session_within(s, self.shared.pop3_limits.autologout)
+                .await?;
             if !more {
                 break;
             }
