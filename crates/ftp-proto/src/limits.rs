@@ -30,11 +30,18 @@ pub struct Limits {
     /// Most unread input the server holds while nothing consumes it: while
     /// the application owes a decision (a login, a file-system request, a
     /// passive listener) or the failed-login delay runs, and the commands
-    /// kept during a transfer to be acted on after it (at most 64 of
-    /// them, RFC 959 4.1.3 acts on ABOR and STAT at once). Past it the server
-    /// answers 421 and closes, so a client cannot make it hold unbounded
-    /// memory. Never less than [`Limits::line`] in effect.
+    /// kept during a transfer to be acted on after it (at most
+    /// [`Limits::deferred_commands`] of them, RFC 959 4.1.3 acts on ABOR and
+    /// STAT at once). Past it the server answers 421 and closes, so a
+    /// client cannot make it hold unbounded memory. Never less than
+    /// [`Limits::line`] in effect.
     pub buffered_input: usize,
+    /// Most commands the server keeps during a transfer, to act on after
+    /// it in turn (ABOR and STAT are acted on at once, RFC 959 4.1.3): a
+    /// client may send the next command, such as the next RETR, before the
+    /// transfer's last reply. One more closes the session with 421, as too
+    /// many bytes do ([`Limits::buffered_input`]).
+    pub deferred_commands: usize,
 }
 
 impl Default for Limits {
@@ -47,6 +54,7 @@ impl Default for Limits {
             failed_login_delay: Duration::from_secs(2),
             failed_login_limit: 3,
             buffered_input: 64 * 1024,
+            deferred_commands: 64,
         }
     }
 }

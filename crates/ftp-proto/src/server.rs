@@ -399,6 +399,41 @@ impl Input {
     }
 }
 
+/// Commands read during a transfer, acted on after it, with the bytes
+/// they hold counted as they come and go (so a check costs the same
+/// however many wait).
+#[derive(Debug, Default)]
+struct Deferred {
+    queue: VecDeque<Input>,
+    bytes: usize,
+}
+
+impl Deferred {
+    fn push(&mut self, input: Input) {
+        self.bytes += input.len();
+        self.queue.push_back(input);
+    }
+
+    fn pop(&mut self) -> Option<Input> {
+        let input = self.queue.pop_front()?;
+        self.bytes -= input.len();
+        Some(input)
+    }
+
+    fn clear(&mut self) {
+        self.queue.clear();
+        self.bytes = 0;
+    }
+
+    fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+}
+
 const BARE_LINE_END: &[u8] = b"Syntax error: lines must end with CRLF";
 
 #[derive(Debug, Clone, Copy)]
@@ -421,7 +456,7 @@ pub struct ServerSession {
     recv: BytesMut,
     framer: LineFramer,
     /// Input read during a transfer, acted on after it.
-    deferred: VecDeque<Input>,
+    deferred: Deferred,
     tx: TransmitQueue,
     events: VecDeque<ServerEvent>,
     login: Login,
@@ -594,7 +629,7 @@ impl ServerSession {
             peer,
             recv: BytesMut::new(),
             framer,
-            deferred: VecDeque::new(),
+            deferred: Deferred::default(),
             tx: TransmitQueue::default(),
             events: VecDeque::new(),
             login: Login::AwaitUser,
@@ -1249,8 +1284,10 @@ impl ServerSession {
                     Some(input) => {
                         // What waits is bounded as input waiting for a
                         // decision is (Limits::buffered_input), and in count.
-                        let held: usize = self.deferred.iter().chain([&input]).map(Input::len).sum();
-                        if self.deferred.len() >= 64 || held > self.input_limit() {
+                        let held = self.deferred.bytes + input.len();
+                        if self.deferred.len() >= self.config.limits.deferred_commands
+                            || held > self.input_limit()
+                        {
                             self.reply(421, b"Too many commands during a transfer");
                             self.close_fatal(Error::new(ErrorKind::Limit, "command flood during transfer"));
                             return Err(self
@@ -1258,12 +1295,12 @@ impl ServerSession {
                                 .take()
                                 .unwrap_or_else(|| Error::new(ErrorKind::Closed, "closed")));
                         }
-                        self.deferred.push_back(input);
+                        self.deferred.push(input);
                         continue;
                     }
                     None => return Ok(None),
                 }
-            } else if let Some(l) = self.deferred.pop_front() {
+            } else if let Some(l) = self.deferred.pop() {
                 l
             } else {
                 match self.next_line() {

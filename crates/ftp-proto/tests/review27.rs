@@ -472,3 +472,48 @@ fn reply_lines_with_a_bare_cr_or_nul_are_refused_unless_lenient() {
     c.handle_input(b"200 fine\rINJECTED\r\n");
     assert!(matches!(c.poll_event(), Ok(Some(ClientEvent::Done { .. }))));
 }
+
+// How many commands the server keeps during a transfer (RFC 959 4.1.3 acts
+// on ABOR and STAT at once, the rest wait their turn) was a hard-coded 64;
+// it is Limits::deferred_commands now, and the bytes they hold are counted
+// as they come and go. The commands kept are acted on, in order, once the
+// transfer ends.
+#[test]
+fn commands_kept_during_a_transfer_follow_limits_deferred_commands() {
+    let now = Instant::now();
+    let start = |deferred_commands| {
+        let config = ServerConfig {
+            limits: Limits {
+                deferred_commands,
+                ..Limits::default()
+            },
+            ..server_config()
+        };
+        let mut s = logged_in_server_with(config, now);
+        s.handle_input(b"EPRT |1|192.0.2.10|40001|\r\nRETR f\r\n");
+        let Some(ServerEvent::OpenDataChannel { transfer, .. }) = s.poll_event().unwrap() else {
+            panic!()
+        };
+        s.data_connected(transfer.id).unwrap();
+        sent(&mut s);
+        (s, transfer.id)
+    };
+    // Three kept with room for three; the session goes on.
+    let (mut s, _) = start(3);
+    s.handle_input(b"NOOP\r\nNOOP\r\nNOOP\r\n");
+    assert!(s.poll_event().unwrap().is_none());
+    assert_eq!(sent(&mut s), "");
+    // A fourth closes it.
+    s.handle_input(b"NOOP\r\n");
+    assert_eq!(s.poll_event().unwrap_err().kind, ErrorKind::Limit);
+    assert!(sent(&mut s).ends_with("421 Too many commands during a transfer\r\n"));
+    // Many more than 64 when the limit allows, answered after the transfer.
+    let (mut s, id) = start(1000);
+    s.handle_input(&b"NOOP\r\n".repeat(500));
+    assert!(s.poll_event().unwrap().is_none());
+    s.data_finished(id, 0).unwrap();
+    let mut log = Vec::new();
+    let out = common::drain(&mut s, now, &mut log);
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(out.matches("200 ").count(), 500, "{out}");
+}
