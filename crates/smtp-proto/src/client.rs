@@ -180,7 +180,9 @@ pub enum ClientEvent {
     /// The final reply (SMTP) or the per-recipient replies in order of the
     /// accepted recipients (LMTP) after the body. When an LMTP connection
     /// ends (EOF, 421, any fatal error) after some of those replies, the
-    /// missing ones are given as `451 4.4.2` (RFC 2033 5) before the error.
+    /// missing ones are given as `451 4.4.2` (RFC 2033 5) before the error;
+    /// a 421 that came in place of a recipient's reply is that recipient's
+    /// result.
     MessageResult(Vec<Reply>),
     /// The transaction ended without a message (MAIL refused, no recipient
     /// accepted, DATA refused); the reply says why: the MAIL refusal, the
@@ -465,6 +467,13 @@ impl ClientSession {
                 .take_if(|t| !t.results.is_empty() && t.results.len() < t.end_expected)
         {
             let mut results = t.results;
+            // A 421 that came as the reply of the next recipient is that
+            // recipient's result (RFC 2033 4.2: one reply per successful
+            // RCPT; RFC 5321 3.8: a 421 may stand for any reply); only the
+            // recipients without any reply get the made-up 451.
+            if let Some(r) = self.close_reply.take() {
+                results.push(r);
+            }
             results.resize(
                 t.end_expected,
                 Reply::new(

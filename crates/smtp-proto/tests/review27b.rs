@@ -1,0 +1,91 @@
+//! Review 27b (helper H6): an adversarial pass over the codec and both
+//! sessions. Each test quotes the RFC rule it checks and failed on the code
+//! as it was before its fix.
+
+use smtp_proto::{ClientConfig, ClientEvent, ClientSession, Envelope, Recipient, Reply};
+use std::time::Instant;
+
+mod common;
+use common::out_of;
+
+fn envelope(n: usize) -> Envelope {
+    Envelope {
+        from: "a@example.test".into(),
+        recipients: (0..n)
+            .map(|i| Recipient::new(&format!("r{i}@example.test")))
+            .collect(),
+        ..Envelope::default()
+    }
+}
+
+/// Every event of `c` until none is ready, and the fatal error if any.
+fn events(c: &mut ClientSession) -> (Vec<ClientEvent>, Option<smtp_proto::ErrorKind>) {
+    let mut v = Vec::new();
+    loop {
+        match c.poll_event() {
+            Ok(Some(e)) => v.push(e),
+            Ok(None) => return (v, None),
+            Err(e) => return (v, Some(e.kind())),
+        }
+    }
+}
+
+/// A client past EHLO (PIPELINING offered) with `n` recipients accepted and
+/// the body sent and finished.
+fn client_after_body(cfg: ClientConfig, n: usize) -> ClientSession {
+    let t0 = Instant::now();
+    let mut c = ClientSession::new(cfg, t0);
+    c.handle_input(b"220 mx.example.test\r\n250-mx.example.test\r\n250 PIPELINING\r\n");
+    assert!(matches!(events(&mut c).0[..], [ClientEvent::Ready]));
+    out_of(&mut c);
+    c.send_mail(envelope(n), t0).unwrap();
+    out_of(&mut c);
+    c.handle_input(b"250 2.1.0 ok\r\n");
+    for _ in 0..n {
+        c.handle_input(b"250 2.1.5 ok\r\n");
+    }
+    c.handle_input(b"354 go ahead\r\n");
+    assert!(events(&mut c).0.contains(&ClientEvent::SendBody));
+    c.send_data(b"Subject: x\r\n\r\nhi\r\n").unwrap();
+    c.finish_data().unwrap();
+    out_of(&mut c);
+    c
+}
+
+/// RFC 2033 4.2: after the final dot the LMTP server "returns one reply for
+/// each previously successful RCPT command", and RFC 5321 3.8 lets it close
+/// with a 421 in place of any reply. When the 421 comes as the reply of the
+/// second of three recipients, that recipient's result is the 421 the
+/// server sent (its text and enhanced code say why); only the third, which
+/// got no reply at all, is the made-up `451 4.4.2` of RFC 2033 5 ("treat
+/// the rest as temporary failures"). Before, the 421 was dropped and the
+/// second recipient got the made-up 451 too.
+#[test]
+fn lmtp_421_in_the_end_of_data_replies_is_that_recipients_result() {
+    let cfg = ClientConfig {
+        lmtp: true,
+        ..ClientConfig::default()
+    };
+    let mut c = client_after_body(cfg, 3);
+    c.handle_input(b"250 2.0.0 r0 delivered\r\n421 4.3.2 mailbox server going down\r\n");
+    let (evs, err) = events(&mut c);
+    assert_eq!(err, Some(smtp_proto::ErrorKind::ServiceClosing), "{evs:?}");
+    let results = evs
+        .iter()
+        .find_map(|e| match e {
+            ClientEvent::MessageResult(r) => Some(r.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no MessageResult: {evs:?}"));
+    assert_eq!(results.len(), 3, "{results:?}");
+    assert_eq!(results[0].code(), 250);
+    assert_eq!(
+        results[1],
+        Reply::new(
+            421,
+            Some(smtp_proto::EnhancedCode(4, 3, 2)),
+            "mailbox server going down"
+        )
+    );
+    assert_eq!(results[2].code(), 451);
+}
