@@ -180,9 +180,11 @@ pub enum ClientEvent {
     /// The final reply (SMTP) or the per-recipient replies in order of the
     /// accepted recipients (LMTP) after the body. When an LMTP connection
     /// ends (EOF, 421, any fatal error) after some of those replies, the
-    /// missing ones are given as `451 4.4.2` (RFC 2033 5) before the error;
-    /// a 421 that came in place of a recipient's reply is that recipient's
-    /// result.
+    /// missing ones are given as `451 4.4.2` (RFC 2033 5) before the error.
+    /// A 421 that comes in place of one recipient's reply is that
+    /// recipient's result, and the replies the server sent after it still
+    /// count (the session reads on until every recipient has its reply or
+    /// the connection ends, then fails with [`ErrorKind::ServiceClosing`]).
     MessageResult(Vec<Reply>),
     /// The transaction ended without a message (MAIL refused, no recipient
     /// accepted, DATA refused); the reply says why: the MAIL refusal, the
@@ -264,6 +266,10 @@ pub struct ClientSession {
     cfg: ClientConfig,
     /// The 421 that is closing the session, for the transaction it ends.
     close_reply: Option<Reply>,
+    /// LMTP: a 421 came as one recipient's reply after the end of data;
+    /// the replies of the other recipients are still read (RFC 2033 5),
+    /// then the session closes.
+    lmtp_421: bool,
     input: BytesMut,
     framer: LineFramer,
     replies: ReplyParser,
@@ -359,6 +365,7 @@ impl ClientSession {
             period: cfg.timeouts.greeting,
             cfg,
             close_reply: None,
+            lmtp_421: false,
         }
     }
 
@@ -467,13 +474,6 @@ impl ClientSession {
                 .take_if(|t| !t.results.is_empty() && t.results.len() < t.end_expected)
         {
             let mut results = t.results;
-            // A 421 that came as the reply of the next recipient is that
-            // recipient's result (RFC 2033 4.2: one reply per successful
-            // RCPT; RFC 5321 3.8: a 421 may stand for any reply); only the
-            // recipients without any reply get the made-up 451.
-            if let Some(r) = self.close_reply.take() {
-                results.push(r);
-            }
             results.resize(
                 t.end_expected,
                 Reply::new(
@@ -614,7 +614,12 @@ impl ClientSession {
             }
             let Some(line) = self.framer.next_line(&mut self.input) else {
                 if self.eof {
-                    self.close(Error::new(ErrorKind::Eof, "server closed the connection"));
+                    let e = if self.lmtp_421 {
+                        Error::new(ErrorKind::ServiceClosing, "server closing (421)")
+                    } else {
+                        Error::new(ErrorKind::Eof, "server closed the connection")
+                    };
+                    self.close(e);
                     continue;
                 }
                 return Ok(None);
@@ -656,7 +661,15 @@ impl ClientSession {
         if !self.expect.is_empty() {
             self.progress = true;
         }
-        if r.code() == 421 && exp != Expect::Quit {
+        if r.code() == 421 && exp == Expect::DataEnd && self.lmtp_recipient_replies() {
+            // RFC 2033 4.2: after the end of data each recipient gets its
+            // own reply, and a 421 (RFC 5321 3.8: it may come in place of
+            // any reply) is this recipient's. The server closes next, but
+            // the replies it sent before closing are read first: RFC 2033
+            // 5, the client "MUST process the replies that arrived and
+            // treat the rest as temporary failures".
+            self.lmtp_421 = true;
+        } else if r.code() == 421 && exp != Expect::Quit {
             self.close_reply = Some(r);
             self.close(Error::new(ErrorKind::ServiceClosing, "server closing (421)"));
             return;
@@ -815,6 +828,13 @@ impl ClientSession {
                 };
                 if done && let Some(t) = self.txn.take() {
                     self.phase = Phase::Idle;
+                    if self.lmtp_421 {
+                        // Every recipient has its reply, the 421 among
+                        // them; nothing more is sent (no RSET, no QUIT).
+                        self.events.push_back(ClientEvent::MessageResult(t.results));
+                        self.close(Error::new(ErrorKind::ServiceClosing, "server closing (421)"));
+                        return;
+                    }
                     match t.failed {
                         Some(f) if t.accepted == 0 || !t.mail_ok || t.bdat => {
                             if t.mail_ok {
@@ -865,6 +885,16 @@ impl ClientSession {
         if stopped && !quit_sent && self.quit_sent {
             self.progress = true;
         }
+    }
+
+    /// LMTP, after the end of data of a message for several recipients:
+    /// the replies coming in are one per recipient (RFC 2033 4.2).
+    fn lmtp_recipient_replies(&self) -> bool {
+        self.cfg.lmtp
+            && self
+                .txn
+                .as_ref()
+                .is_some_and(|t| t.failed.is_none() && t.end_expected > 1)
     }
 
     /// A BDAT transaction failed (a chunk was refused, or the body outgrew

@@ -2,7 +2,10 @@
 //! sessions. Each test quotes the RFC rule it checks and failed on the code
 //! as it was before its fix.
 
-use smtp_proto::{ClientConfig, ClientEvent, ClientSession, Envelope, Recipient, Reply};
+use smtp_proto::{
+    ClientConfig, ClientEvent, ClientSession, EnhancedCode, Envelope, ErrorKind, Recipient, Reply,
+    ServerConfig, ServerEvent, ServerSession,
+};
 use std::time::Instant;
 
 mod common;
@@ -19,7 +22,7 @@ fn envelope(n: usize) -> Envelope {
 }
 
 /// Every event of `c` until none is ready, and the fatal error if any.
-fn events(c: &mut ClientSession) -> (Vec<ClientEvent>, Option<smtp_proto::ErrorKind>) {
+fn events(c: &mut ClientSession) -> (Vec<ClientEvent>, Option<ErrorKind>) {
     let mut v = Vec::new();
     loop {
         match c.poll_event() {
@@ -58,8 +61,9 @@ fn client_after_body(cfg: ClientConfig, n: usize) -> ClientSession {
 /// second of three recipients, that recipient's result is the 421 the
 /// server sent (its text and enhanced code say why); only the third, which
 /// got no reply at all, is the made-up `451 4.4.2` of RFC 2033 5 ("treat
-/// the rest as temporary failures"). Before, the 421 was dropped and the
-/// second recipient got the made-up 451 too.
+/// the rest as temporary failures", once the connection has closed: see
+/// the next test for the replies after the 421). Before, the 421 was
+/// dropped and the second recipient got the made-up 451 too.
 #[test]
 fn lmtp_421_in_the_end_of_data_replies_is_that_recipients_result() {
     let cfg = ClientConfig {
@@ -69,7 +73,10 @@ fn lmtp_421_in_the_end_of_data_replies_is_that_recipients_result() {
     let mut c = client_after_body(cfg, 3);
     c.handle_input(b"250 2.0.0 r0 delivered\r\n421 4.3.2 mailbox server going down\r\n");
     let (evs, err) = events(&mut c);
-    assert_eq!(err, Some(smtp_proto::ErrorKind::ServiceClosing), "{evs:?}");
+    assert!(evs.is_empty() && err.is_none(), "{evs:?} {err:?}");
+    c.handle_eof();
+    let (evs, err) = events(&mut c);
+    assert_eq!(err, Some(ErrorKind::ServiceClosing), "{evs:?}");
     let results = evs
         .iter()
         .find_map(|e| match e {
@@ -81,11 +88,81 @@ fn lmtp_421_in_the_end_of_data_replies_is_that_recipients_result() {
     assert_eq!(results[0].code(), 250);
     assert_eq!(
         results[1],
-        Reply::new(
-            421,
-            Some(smtp_proto::EnhancedCode(4, 3, 2)),
-            "mailbox server going down"
-        )
+        Reply::new(421, Some(EnhancedCode(4, 3, 2)), "mailbox server going down")
     );
     assert_eq!(results[2].code(), 451);
+}
+
+/// The `MessageResult` among `evs`.
+fn message_result(evs: &[ClientEvent]) -> Vec<Reply> {
+    evs.iter()
+        .find_map(|e| match e {
+            ClientEvent::MessageResult(r) => Some(r.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no MessageResult: {evs:?}"))
+}
+
+/// RFC 2033 5: "If the connection closes after replies for some, but not
+/// all, recipients have arrived, the client MUST process the replies that
+/// arrived and treat the rest as temporary failures." An LMTP server whose
+/// application answers the end of data with 250, 421, 250 (this crate's
+/// server sends all three, then closes) delivered the message to the
+/// first and the third recipient. The client dropped every byte after the
+/// 421 and reported the third recipient as a temporary failure, so a
+/// retry delivered the message to it a second time.
+#[test]
+fn lmtp_replies_after_a_421_still_count() {
+    let t0 = Instant::now();
+    let mut s = ServerSession::new(
+        ServerConfig {
+            lmtp: true,
+            ..ServerConfig::default()
+        },
+        t0,
+    );
+    for turn in [
+        &b"LHLO c.example.test\r\n"[..],
+        b"MAIL FROM:<a@example.test>\r\nRCPT TO:<r0@example.test>\r\n\
+RCPT TO:<r1@example.test>\r\nRCPT TO:<r2@example.test>\r\nDATA\r\n",
+    ] {
+        s.handle_input(turn);
+        loop {
+            match s.poll_event().unwrap() {
+                Some(ServerEvent::Mail(_) | ServerEvent::Rcpt(_)) => s.accept().unwrap(),
+                Some(_) => {}
+                None => break,
+            }
+        }
+    }
+    s.handle_input(b"hi\r\n.\r\n");
+    while let Some(ev) = s.poll_event().unwrap() {
+        if matches!(ev, ServerEvent::DataEnd) {
+            break;
+        }
+    }
+    let replies = [
+        Reply::new(250, Some(EnhancedCode(2, 1, 5)), "r0 delivered"),
+        Reply::new(421, Some(EnhancedCode(4, 3, 2)), "r1 store going down"),
+        Reply::new(250, Some(EnhancedCode(2, 1, 5)), "r2 delivered"),
+    ];
+    s.lmtp_replies(&replies).unwrap();
+    assert_eq!(
+        s.poll_event().err().map(|e| e.kind()),
+        Some(ErrorKind::ServiceClosing)
+    );
+    let out = out_of(&mut s);
+    let end_replies = &out[out.rfind("354").unwrap()..];
+    let end_replies = &end_replies[end_replies.find("\r\n").unwrap() + 2..];
+
+    let cfg = ClientConfig {
+        lmtp: true,
+        ..ClientConfig::default()
+    };
+    let mut c = client_after_body(cfg, 3);
+    c.handle_input(end_replies.as_bytes());
+    c.handle_eof();
+    let (evs, err) = events(&mut c);
+    assert_eq!(message_result(&evs), replies, "{evs:?}");
+    assert_eq!(err, Some(ErrorKind::ServiceClosing), "{evs:?}");
 }
