@@ -883,7 +883,10 @@ impl ServerSession {
         proto_core::earliest(&[self.greeting_at, idle])
     }
 
-    /// Sends a delayed greeting, or ends an idle session with 421 (RFC 5321 4.5.3.2.7).
+    /// Sends a delayed greeting, or ends an idle session with 421 (RFC 5321
+    /// 4.5.3.2.7); during the STARTTLS handshake, which the timeout bounds
+    /// too, without the 421 (nothing can be written in plaintext then, RFC
+    /// 3207 4.2).
     ///
     /// The idle timer is not restarted by every input byte (input carries no
     /// time): when it expires after input arrived, it restarts from `now`, so a
@@ -930,8 +933,13 @@ impl ServerSession {
                 self.idle.restart(now);
                 return;
             }
-            let text = format!("{} Error: timeout exceeded", self.cfg.hostname);
-            self.reply_text(421, Some(EnhancedCode(4, 4, 2)), &text);
+            // During the STARTTLS handshake nothing can be written in
+            // plaintext (RFC 3207 4.2: after the 220 the link carries TLS
+            // only): the session just closes, as `shutdown` does.
+            if self.mode != Mode::AwaitTls {
+                let text = format!("{} Error: timeout exceeded", self.cfg.hostname);
+                self.reply_text(421, Some(EnhancedCode(4, 4, 2)), &text);
+            }
             self.close(Error::new(ErrorKind::Timeout, "client idle too long"));
         }
     }

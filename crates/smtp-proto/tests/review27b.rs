@@ -166,3 +166,44 @@ RCPT TO:<r1@example.test>\r\nRCPT TO:<r2@example.test>\r\nDATA\r\n",
     assert_eq!(message_result(&evs), replies, "{evs:?}");
     assert_eq!(err, Some(ErrorKind::ServiceClosing), "{evs:?}");
 }
+
+/// RFC 3207 4.2: after its `220` to STARTTLS the server speaks TLS only
+/// ("the client MUST start the TLS negotiation before giving any other
+/// SMTP commands"; whatever the server writes then is read as TLS
+/// records). The idle timeout (RFC 5321 4.5.3.2.7) still bounds a client
+/// that stalls the handshake, but it ends the session without a word, as
+/// `shutdown` does in that state. Before, it queued a plaintext
+/// `421 4.4.2 ... timeout exceeded` for the driver to write into the TLS
+/// handshake.
+#[test]
+fn idle_timeout_during_the_starttls_handshake_writes_no_plaintext() {
+    let t0 = Instant::now();
+    let mut s = ServerSession::new(
+        ServerConfig {
+            starttls: true,
+            ..ServerConfig::default()
+        },
+        t0,
+    );
+    s.handle_input(b"EHLO c.example.test\r\n");
+    while s.poll_event().unwrap().is_some() {}
+    out_of(&mut s);
+    s.handle_input(b"STARTTLS\r\n");
+    assert!(matches!(s.poll_event(), Ok(Some(ServerEvent::StartTls))));
+    assert_eq!(out_of(&mut s), "220 2.0.0 Ready to start TLS\r\n");
+    // The handshake never completes.
+    let mut now = t0;
+    let mut err = None;
+    for _ in 0..4 {
+        let Some(at) = s.poll_timeout() else { break };
+        now = now.max(at);
+        s.handle_timeout(now);
+        if let Err(e) = s.poll_event() {
+            err = Some(e.kind());
+            break;
+        }
+    }
+    assert_eq!(err, Some(ErrorKind::Timeout));
+    assert!(s.is_closed());
+    assert_eq!(out_of(&mut s), "", "plaintext written into the TLS handshake");
+}
