@@ -609,6 +609,11 @@ impl ClientSession {
             if let Some(e) = self.fatal.take() {
                 return Err(e);
             }
+            if self.phase == Phase::AwaitTls && self.eof {
+                // The server closed instead of running the handshake.
+                self.close(Error::new(ErrorKind::Eof, "server closed the connection"));
+                continue;
+            }
             if matches!(self.phase, Phase::Closed | Phase::AwaitTls) {
                 return Ok(None);
             }

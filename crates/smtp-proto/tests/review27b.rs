@@ -207,3 +207,24 @@ fn idle_timeout_during_the_starttls_handshake_writes_no_plaintext() {
     assert!(s.is_closed());
     assert_eq!(out_of(&mut s), "", "plaintext written into the TLS handshake");
 }
+
+/// The session contract (DESIGN.md: `handle_eof`, then `poll_event`
+/// reports the end) holds during the STARTTLS handshake too: a server that
+/// closes the connection after its `220` to STARTTLS ends the client
+/// session with [`ErrorKind::Eof`] (RFC 3207 4: a client that cannot go on
+/// with the handshake "SHOULD abort the connection"). Before, the client
+/// ignored the end of the stream until `tls_established`, which never came,
+/// and, its timer stopped for the handshake, waited for ever.
+#[test]
+fn client_reports_eof_during_the_starttls_handshake() {
+    let t0 = Instant::now();
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    c.handle_input(b"220 mx.example.test\r\n250-mx.example.test\r\n250 STARTTLS\r\n");
+    assert!(events(&mut c).0.is_empty());
+    assert_eq!(out_of(&mut c), "EHLO localhost\r\nSTARTTLS\r\n");
+    c.handle_input(b"220 2.0.0 go ahead\r\n");
+    assert_eq!(events(&mut c).0, vec![ClientEvent::StartTls]);
+    c.handle_eof();
+    assert_eq!(events(&mut c).1, Some(ErrorKind::Eof));
+    assert!(c.is_closed());
+}
