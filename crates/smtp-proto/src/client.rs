@@ -196,7 +196,11 @@ pub enum ClientEvent {
     /// ends with this event before the error, carrying the 421 or a
     /// `451 4.4.2` (RFC 5321 3.8: "treat the mail transaction as if a 451
     /// response had been received"); LMTP replies already in come as
-    /// [`MessageResult`](Self::MessageResult) instead.
+    /// [`MessageResult`](Self::MessageResult) instead. A reply to DATA
+    /// that is neither `354` nor a refusal (a `250`, say: no body was sent,
+    /// and the server may be reading one) ends the transaction with a
+    /// `451 4.5.0` and the session with [`ErrorKind::UnexpectedReply`]:
+    /// this event never carries a 2yz.
     TransactionFailed(Reply),
     /// QUIT was answered; the session is closed.
     Closed,
@@ -804,9 +808,30 @@ impl ClientSession {
                         self.rearm(self.cfg.timeouts.data_block);
                         self.events.push_back(ClientEvent::SendBody);
                     }
-                } else {
+                } else if r.is_transient() || r.is_permanent() {
                     let why = self.txn.as_ref().and_then(|t| t.failed.clone()).unwrap_or(r);
                     self.end_txn_failed(why);
+                } else {
+                    // RFC 5321 4.3.2: DATA is answered 354 or refused (4yz,
+                    // 5yz). After a 2yz or another 3yz no body was sent, so
+                    // nothing was delivered, and the server may be reading
+                    // a body all the same: RSET or the next transaction
+                    // would become its text. The transaction fails as
+                    // temporary (never with the 2yz, which reads as
+                    // "delivered") and the session ends.
+                    self.close_reply = Some(self.txn.as_ref().and_then(|t| t.failed.clone()).unwrap_or_else(
+                        || {
+                            Reply::new(
+                                451,
+                                Some(EnhancedCode(4, 5, 0)),
+                                "DATA was neither answered 354 nor refused; the message was not sent",
+                            )
+                        },
+                    ));
+                    self.close(Error::new(
+                        ErrorKind::UnexpectedReply,
+                        "reply to DATA neither 354 nor a refusal",
+                    ));
                 }
             }
             Expect::BdatChunk => {

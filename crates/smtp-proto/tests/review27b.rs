@@ -228,3 +228,45 @@ fn client_reports_eof_during_the_starttls_handshake() {
     assert_eq!(events(&mut c).1, Some(ErrorKind::Eof));
     assert!(c.is_closed());
 }
+
+/// RFC 5321 4.3.2: DATA is answered `354` (go ahead) or refused with a
+/// 4yz/5yz; a message is delivered only once its end of data is answered
+/// 2yz (4.1.1.4, 4.2.5). A server that answers DATA `250` has not taken
+/// the body (none was sent) and may even be reading one, so its state is
+/// unknown: the transaction fails with a temporary failure the client
+/// makes up (never with the 250, which an application reads as
+/// "delivered": `TransactionFailed` carries the reason a message was not
+/// delivered) and the session ends with `UnexpectedReply` instead of
+/// sending RSET and the next transaction into what may be a body. Before,
+/// the transaction failed with the server's `250`, and a queue that maps
+/// the reply's class to the outcome (as the maild example does) dropped a
+/// message that was never sent.
+#[test]
+fn a_2yz_answer_to_data_fails_the_transaction_as_temporary() {
+    for answer in [&b"250 2.0.0 ok\r\n"[..], b"334 what\r\n"] {
+        let t0 = Instant::now();
+        let mut c = ClientSession::new(ClientConfig::default(), t0);
+        c.handle_input(b"220 mx.example.test\r\n250-mx.example.test\r\n250 PIPELINING\r\n");
+        assert!(matches!(events(&mut c).0[..], [ClientEvent::Ready]));
+        out_of(&mut c);
+        c.send_mail(envelope(1), t0).unwrap();
+        assert_eq!(
+            out_of(&mut c),
+            "MAIL FROM:<a@example.test>\r\nRCPT TO:<r0@example.test>\r\nDATA\r\n"
+        );
+        c.handle_input(b"250 2.1.0 ok\r\n250 2.1.5 ok\r\n");
+        c.handle_input(answer);
+        let (evs, err) = events(&mut c);
+        let failed = evs
+            .iter()
+            .find_map(|e| match e {
+                ClientEvent::TransactionFailed(r) => Some(r.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no TransactionFailed: {evs:?}"));
+        assert!(failed.is_transient(), "{failed:?}");
+        assert!(!evs.iter().any(|e| matches!(e, ClientEvent::SendBody)), "{evs:?}");
+        assert_eq!(err, Some(ErrorKind::UnexpectedReply), "{evs:?}");
+        assert_eq!(out_of(&mut c), "", "nothing may follow into what may be a body");
+    }
+}
