@@ -270,3 +270,44 @@ fn a_2yz_answer_to_data_fails_the_transaction_as_temporary() {
         assert_eq!(out_of(&mut c), "", "nothing may follow into what may be a body");
     }
 }
+
+/// `Error::offending` is documented as "never AUTH data", and DESIGN.md
+/// asks that a protocol error's bytes be redacted where they may hold
+/// secrets. A client that pipelines behind `AUTH PLAIN <initial response>`
+/// without having PIPELINING (RFC 2920 3.1; RFC 4954 4 allows the
+/// exception only where pipelining is in use) is refused with `554 5.5.0`,
+/// and the error named that AUTH line, the password in base64 (RFC 4616 2),
+/// for the application to log.
+#[test]
+fn a_pipelining_violation_on_an_auth_line_does_not_carry_the_credentials() {
+    let t0 = Instant::now();
+    let cfg = ServerConfig {
+        pipelining: false,
+        auth_mechanisms: vec!["PLAIN".into()],
+        allow_plaintext_auth: true,
+        ..ServerConfig::default()
+    };
+    let mut s = ServerSession::new(cfg, t0);
+    s.handle_input(b"EHLO c.example.test\r\n");
+    while s.poll_event().unwrap().is_some() {}
+    out_of(&mut s);
+    // "\0user\0tanstaaf-Secret-77"
+    s.handle_input(b"AUTH PLAIN AHVzZXIAdGFuc3RhYWYtU2VjcmV0LTc3\r\nMAIL FROM:<a@example.test>\r\n");
+    let err = loop {
+        match s.poll_event() {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("no error: {}", out_of(&mut s)),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err.kind(), ErrorKind::ProtocolSync);
+    assert!(out_of(&mut s).starts_with("554 5.5.0"));
+    let shown = format!("{err:?} {err}");
+    assert!(!shown.contains("AHVzZXIAdGFuc3RhYWYt"), "{shown}");
+    assert!(
+        err.offending()
+            .is_none_or(|b| !b.windows(10).any(|w| w == b"AHVzZXIAdG")),
+        "{:?}",
+        err.offending()
+    );
+}
