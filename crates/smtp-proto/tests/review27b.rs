@@ -311,3 +311,57 @@ fn a_pipelining_violation_on_an_auth_line_does_not_carry_the_credentials() {
         err.offending()
     );
 }
+
+/// RFC 4954 5: "If the server does not sufficiently trust the
+/// authenticated identity of the client, or if the client is not
+/// authenticated, then the server MUST behave as if the AUTH=<> parameter
+/// was supplied." A client that has not authenticated cannot name the
+/// submitter: the MAIL event's parameters say `AUTH=<>` (the raw line still
+/// shows what was sent), so that an application relaying the message does
+/// not pass on a submitter it was never shown. Before, an unauthenticated
+/// client's `AUTH=ceo@example.test` reached the application as given.
+/// After AUTH the parameter is the client's, for the application to trust
+/// or not.
+#[test]
+fn mail_auth_parameter_of_an_unauthenticated_client_reads_as_unknown() {
+    let t0 = Instant::now();
+    let cfg = ServerConfig {
+        auth_mechanisms: vec!["PLAIN".into()],
+        allow_plaintext_auth: true,
+        ..ServerConfig::default()
+    };
+    let mail_auth = |s: &mut ServerSession, input: &[u8]| {
+        s.handle_input(input);
+        loop {
+            match s.poll_event().unwrap() {
+                Some(ServerEvent::Mail(m)) => {
+                    let auth = m.mail_params().auth.map(|a| a.0.to_vec());
+                    let Some(smtp_proto::Command::Mail { params, .. }) = m.command() else {
+                        panic!("{m:?}")
+                    };
+                    assert_eq!(params.auth.map(|a| a.0.to_vec()), auth);
+                    s.accept().unwrap();
+                    return auth;
+                }
+                Some(ServerEvent::AuthStart { .. }) => {
+                    s.auth_finish(smtp_proto::AuthOutcome::Success).unwrap();
+                }
+                Some(_) => {}
+                None => panic!("no MAIL event"),
+            }
+        }
+    };
+    let mut s = ServerSession::new(cfg.clone(), t0);
+    s.handle_input(b"EHLO c.example.test\r\n");
+    while s.poll_event().unwrap().is_some() {}
+    let auth = mail_auth(&mut s, b"MAIL FROM:<a@example.test> AUTH=ceo@example.test\r\n");
+    assert_eq!(auth.as_deref(), Some(&b"<>"[..]));
+
+    let mut s = ServerSession::new(cfg, t0);
+    s.handle_input(b"EHLO c.example.test\r\n");
+    while s.poll_event().unwrap().is_some() {}
+    // "\0user\0pass"
+    s.handle_input(b"AUTH PLAIN AHVzZXIAcGFzcw==\r\n");
+    let auth = mail_auth(&mut s, b"MAIL FROM:<a@example.test> AUTH=user@example.test\r\n");
+    assert_eq!(auth.as_deref(), Some(&b"user@example.test"[..]));
+}
