@@ -195,7 +195,8 @@ pub enum ClientEvent {
     /// stream, timeout, a 421, a reply that cannot be read) the transaction
     /// ends with this event before the error, carrying the 421 or a
     /// `451 4.4.2` (RFC 5321 3.8: "treat the mail transaction as if a 451
-    /// response had been received"); LMTP replies already in come as
+    /// response had been received"), or the 4yz/5yz the server sent unasked
+    /// (in the body, say) before it went; LMTP replies already in come as
     /// [`MessageResult`](Self::MessageResult) instead. A reply to DATA
     /// that is neither `354` nor a refusal (a `250`, say: no body was sent,
     /// and the server may be reading one) ends the transaction with a
@@ -663,6 +664,12 @@ impl ClientSession {
                 self.close_reply = Some(r);
                 self.close(Error::new(ErrorKind::ServiceClosing, "server closing (421)"));
             } else {
+                // A refusal nobody asked for (in the body, say) still says
+                // why the transaction failed (RFC 5321 4.2.1: the first
+                // digit tells the client what to do).
+                if r.is_transient() || r.is_permanent() {
+                    self.close_reply = Some(r);
+                }
                 self.close(Error::new(ErrorKind::UnexpectedReply, "reply without a command"));
             }
             return;

@@ -365,3 +365,37 @@ fn mail_auth_parameter_of_an_unauthenticated_client_reads_as_unknown() {
     let auth = mail_auth(&mut s, b"MAIL FROM:<a@example.test> AUTH=user@example.test\r\n");
     assert_eq!(auth.as_deref(), Some(&b"user@example.test"[..]));
 }
+
+/// RFC 5321 4.2.1: a client "that receives an unexpected code, will be
+/// able to determine its next action ... by examining this first digit",
+/// and 5yz means the action did not take place and should not be
+/// repeated as it is. A server that refuses a message in the middle of
+/// its body (a `552` once the size is past its limit, then a close; some
+/// do, although only 421 may come unasked, RFC 5321 3.8) has said why the
+/// message failed: the transaction fails with that reply. Before, the
+/// client put a made-up `451 4.4.2` (connection lost) in its place, so a
+/// permanent refusal was retried as a temporary one.
+#[test]
+fn an_unasked_refusal_in_the_body_is_the_transactions_result() {
+    let t0 = Instant::now();
+    let mut c = ClientSession::new(ClientConfig::default(), t0);
+    c.handle_input(b"220 mx.example.test\r\n250-mx.example.test\r\n250 PIPELINING\r\n");
+    assert!(matches!(events(&mut c).0[..], [ClientEvent::Ready]));
+    c.send_mail(envelope(1), t0).unwrap();
+    c.handle_input(b"250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go ahead\r\n");
+    assert!(events(&mut c).0.contains(&ClientEvent::SendBody));
+    c.send_data(b"Subject: big\r\n\r\n").unwrap();
+    out_of(&mut c);
+    c.handle_input(b"552 5.3.4 Message too big for this system\r\n");
+    c.handle_eof();
+    let (evs, err) = events(&mut c);
+    assert_eq!(
+        evs,
+        vec![ClientEvent::TransactionFailed(Reply::new(
+            552,
+            Some(EnhancedCode(5, 3, 4)),
+            "Message too big for this system"
+        ))]
+    );
+    assert_eq!(err, Some(ErrorKind::UnexpectedReply));
+}
