@@ -185,6 +185,8 @@ pub enum ClientEvent {
     /// recipient's result, and the replies the server sent after it still
     /// count (the session reads on until every recipient has its reply or
     /// the connection ends, then fails with [`ErrorKind::ServiceClosing`]).
+    /// A 3yz among them (RFC 5321 4.3.2 has none there) is reported as
+    /// given, then the session fails with [`ErrorKind::UnexpectedReply`].
     MessageResult(Vec<Reply>),
     /// The transaction ended without a message (MAIL refused, no recipient
     /// accepted, DATA refused); the reply says why: the MAIL refusal, the
@@ -865,16 +867,16 @@ impl ClientSession {
                 };
                 if done && let Some(t) = self.txn.take() {
                     self.phase = Phase::Idle;
-                    if self.lmtp_421 {
-                        // Every recipient has its reply, the 421 among
-                        // them; nothing more is sent (no RSET, no QUIT).
-                        self.events.push_back(ClientEvent::MessageResult(t.results));
-                        self.close(Error::new(ErrorKind::ServiceClosing, "server closing (421)"));
-                        return;
-                    }
+                    // RFC 5321 4.3.2: the end of data is answered 2yz, 4yz
+                    // or 5yz. After a 3yz the server waits for more (4.2.1),
+                    // perhaps still reading the body; after an LMTP 421 it
+                    // closes. The result is reported, and nothing more is
+                    // sent (no RSET, no QUIT).
+                    let abeyance = t.results.iter().any(Reply::is_intermediate);
+                    let closing = abeyance || self.lmtp_421;
                     match t.failed {
                         Some(f) if t.accepted == 0 || !t.mail_ok || t.bdat => {
-                            if t.mail_ok {
+                            if t.mail_ok && !closing {
                                 let _ = self.send(&Command::Rset, Expect::Rset);
                             }
                             self.events.push_back(ClientEvent::TransactionFailed(f));
@@ -884,11 +886,22 @@ impl ClientSession {
                             // included) "A RSET command MUST be issued to
                             // clear the transaction before additional
                             // commands may be sent."
-                            if t.bdat && t.results.iter().any(|r| !r.is_positive()) {
+                            if t.bdat && !closing && t.results.iter().any(|r| !r.is_positive()) {
                                 let _ = self.send(&Command::Rset, Expect::Rset);
                             }
                             self.events.push_back(ClientEvent::MessageResult(t.results));
                         }
+                    }
+                    if abeyance {
+                        self.close(Error::new(
+                            ErrorKind::UnexpectedReply,
+                            "end of data answered with a 3yz",
+                        ));
+                        return;
+                    }
+                    if self.lmtp_421 {
+                        self.close(Error::new(ErrorKind::ServiceClosing, "server closing (421)"));
+                        return;
                     }
                     if self.expect.is_empty() {
                         self.timer.stop();

@@ -399,3 +399,29 @@ fn an_unasked_refusal_in_the_body_is_the_transactions_result() {
     );
     assert_eq!(err, Some(ErrorKind::UnexpectedReply));
 }
+
+/// RFC 5321 4.3.2: the end of data is answered 250 or refused (4yz, 5yz);
+/// a 3yz (4.2.1: "the requested action is being held in abeyance, pending
+/// receipt of further information") leaves the server waiting for more of
+/// something the client does not have, perhaps still reading a body. The
+/// result is reported as the server gave it, then the session ends with
+/// `UnexpectedReply`: RSET, QUIT or the next transaction would otherwise
+/// go out into what may be the same message's body. Before, the session
+/// carried on.
+#[test]
+fn a_3yz_answer_to_the_end_of_data_ends_the_session() {
+    let mut c = client_after_body(ClientConfig::default(), 1);
+    c.handle_input(b"354 more please\r\n");
+    let (evs, err) = events(&mut c);
+    assert_eq!(
+        evs,
+        vec![ClientEvent::MessageResult(vec![Reply::new(
+            354,
+            None,
+            "more please"
+        )])]
+    );
+    assert_eq!(err, Some(ErrorKind::UnexpectedReply));
+    assert!(c.is_closed());
+    assert_eq!(out_of(&mut c), "");
+}
