@@ -181,6 +181,12 @@ pub enum ClientEvent {
     /// accepted recipients (LMTP) after the body. When an LMTP connection
     /// ends (EOF, 421, any fatal error) after some of those replies, the
     /// missing ones are given as `451 4.4.2` (RFC 2033 5) before the error.
+    /// A 421 that comes in place of one recipient's reply is that
+    /// recipient's result, and the replies the server sent after it still
+    /// count (the session reads on until every recipient has its reply or
+    /// the connection ends, then fails with [`ErrorKind::ServiceClosing`]).
+    /// A 3yz among them (RFC 5321 4.3.2 has none there) is reported as
+    /// given, then the session fails with [`ErrorKind::UnexpectedReply`].
     MessageResult(Vec<Reply>),
     /// The transaction ended without a message (MAIL refused, no recipient
     /// accepted, DATA refused); the reply says why: the MAIL refusal, the
@@ -191,8 +197,13 @@ pub enum ClientEvent {
     /// stream, timeout, a 421, a reply that cannot be read) the transaction
     /// ends with this event before the error, carrying the 421 or a
     /// `451 4.4.2` (RFC 5321 3.8: "treat the mail transaction as if a 451
-    /// response had been received"); LMTP replies already in come as
-    /// [`MessageResult`](Self::MessageResult) instead.
+    /// response had been received"), or the 4yz/5yz the server sent unasked
+    /// (in the body, say) before it went; LMTP replies already in come as
+    /// [`MessageResult`](Self::MessageResult) instead. A reply to DATA
+    /// that is neither `354` nor a refusal (a `250`, say: no body was sent,
+    /// and the server may be reading one) ends the transaction with a
+    /// `451 4.5.0` and the session with [`ErrorKind::UnexpectedReply`]:
+    /// this event never carries a 2yz.
     TransactionFailed(Reply),
     /// QUIT was answered; the session is closed.
     Closed,
@@ -262,6 +273,10 @@ pub struct ClientSession {
     cfg: ClientConfig,
     /// The 421 that is closing the session, for the transaction it ends.
     close_reply: Option<Reply>,
+    /// LMTP: a 421 came as one recipient's reply after the end of data;
+    /// the replies of the other recipients are still read (RFC 2033 5),
+    /// then the session closes.
+    lmtp_421: bool,
     input: BytesMut,
     framer: LineFramer,
     replies: ReplyParser,
@@ -357,6 +372,7 @@ impl ClientSession {
             period: cfg.timeouts.greeting,
             cfg,
             close_reply: None,
+            lmtp_421: false,
         }
     }
 
@@ -600,12 +616,22 @@ impl ClientSession {
             if let Some(e) = self.fatal.take() {
                 return Err(e);
             }
+            if self.phase == Phase::AwaitTls && self.eof {
+                // The server closed instead of running the handshake.
+                self.close(Error::new(ErrorKind::Eof, "server closed the connection"));
+                continue;
+            }
             if matches!(self.phase, Phase::Closed | Phase::AwaitTls) {
                 return Ok(None);
             }
             let Some(line) = self.framer.next_line(&mut self.input) else {
                 if self.eof {
-                    self.close(Error::new(ErrorKind::Eof, "server closed the connection"));
+                    let e = if self.lmtp_421 {
+                        Error::new(ErrorKind::ServiceClosing, "server closing (421)")
+                    } else {
+                        Error::new(ErrorKind::Eof, "server closed the connection")
+                    };
+                    self.close(e);
                     continue;
                 }
                 return Ok(None);
@@ -640,6 +666,12 @@ impl ClientSession {
                 self.close_reply = Some(r);
                 self.close(Error::new(ErrorKind::ServiceClosing, "server closing (421)"));
             } else {
+                // A refusal nobody asked for (in the body, say) still says
+                // why the transaction failed (RFC 5321 4.2.1: the first
+                // digit tells the client what to do).
+                if r.is_transient() || r.is_permanent() {
+                    self.close_reply = Some(r);
+                }
                 self.close(Error::new(ErrorKind::UnexpectedReply, "reply without a command"));
             }
             return;
@@ -647,7 +679,15 @@ impl ClientSession {
         if !self.expect.is_empty() {
             self.progress = true;
         }
-        if r.code() == 421 && exp != Expect::Quit {
+        if r.code() == 421 && exp == Expect::DataEnd && self.lmtp_recipient_replies() {
+            // RFC 2033 4.2: after the end of data each recipient gets its
+            // own reply, and a 421 (RFC 5321 3.8: it may come in place of
+            // any reply) is this recipient's. The server closes next, but
+            // the replies it sent before closing are read first: RFC 2033
+            // 5, the client "MUST process the replies that arrived and
+            // treat the rest as temporary failures".
+            self.lmtp_421 = true;
+        } else if r.code() == 421 && exp != Expect::Quit {
             self.close_reply = Some(r);
             self.close(Error::new(ErrorKind::ServiceClosing, "server closing (421)"));
             return;
@@ -777,9 +817,30 @@ impl ClientSession {
                         self.rearm(self.cfg.timeouts.data_block);
                         self.events.push_back(ClientEvent::SendBody);
                     }
-                } else {
+                } else if r.is_transient() || r.is_permanent() {
                     let why = self.txn.as_ref().and_then(|t| t.failed.clone()).unwrap_or(r);
                     self.end_txn_failed(why);
+                } else {
+                    // RFC 5321 4.3.2: DATA is answered 354 or refused (4yz,
+                    // 5yz). After a 2yz or another 3yz no body was sent, so
+                    // nothing was delivered, and the server may be reading
+                    // a body all the same: RSET or the next transaction
+                    // would become its text. The transaction fails as
+                    // temporary (never with the 2yz, which reads as
+                    // "delivered") and the session ends.
+                    self.close_reply = Some(self.txn.as_ref().and_then(|t| t.failed.clone()).unwrap_or_else(
+                        || {
+                            Reply::new(
+                                451,
+                                Some(EnhancedCode(4, 5, 0)),
+                                "DATA was neither answered 354 nor refused; the message was not sent",
+                            )
+                        },
+                    ));
+                    self.close(Error::new(
+                        ErrorKind::UnexpectedReply,
+                        "reply to DATA neither 354 nor a refusal",
+                    ));
                 }
             }
             Expect::BdatChunk => {
@@ -806,9 +867,16 @@ impl ClientSession {
                 };
                 if done && let Some(t) = self.txn.take() {
                     self.phase = Phase::Idle;
+                    // RFC 5321 4.3.2: the end of data is answered 2yz, 4yz
+                    // or 5yz. After a 3yz the server waits for more (4.2.1),
+                    // perhaps still reading the body; after an LMTP 421 it
+                    // closes. The result is reported, and nothing more is
+                    // sent (no RSET, no QUIT).
+                    let abeyance = t.results.iter().any(Reply::is_intermediate);
+                    let closing = abeyance || self.lmtp_421;
                     match t.failed {
                         Some(f) if t.accepted == 0 || !t.mail_ok || t.bdat => {
-                            if t.mail_ok {
+                            if t.mail_ok && !closing {
                                 let _ = self.send(&Command::Rset, Expect::Rset);
                             }
                             self.events.push_back(ClientEvent::TransactionFailed(f));
@@ -818,11 +886,22 @@ impl ClientSession {
                             // included) "A RSET command MUST be issued to
                             // clear the transaction before additional
                             // commands may be sent."
-                            if t.bdat && t.results.iter().any(|r| !r.is_positive()) {
+                            if t.bdat && !closing && t.results.iter().any(|r| !r.is_positive()) {
                                 let _ = self.send(&Command::Rset, Expect::Rset);
                             }
                             self.events.push_back(ClientEvent::MessageResult(t.results));
                         }
+                    }
+                    if abeyance {
+                        self.close(Error::new(
+                            ErrorKind::UnexpectedReply,
+                            "end of data answered with a 3yz",
+                        ));
+                        return;
+                    }
+                    if self.lmtp_421 {
+                        self.close(Error::new(ErrorKind::ServiceClosing, "server closing (421)"));
+                        return;
                     }
                     if self.expect.is_empty() {
                         self.timer.stop();
@@ -856,6 +935,16 @@ impl ClientSession {
         if stopped && !quit_sent && self.quit_sent {
             self.progress = true;
         }
+    }
+
+    /// LMTP, after the end of data of a message for several recipients:
+    /// the replies coming in are one per recipient (RFC 2033 4.2).
+    fn lmtp_recipient_replies(&self) -> bool {
+        self.cfg.lmtp
+            && self
+                .txn
+                .as_ref()
+                .is_some_and(|t| t.failed.is_none() && t.end_expected > 1)
     }
 
     /// A BDAT transaction failed (a chunk was refused, or the body outgrew

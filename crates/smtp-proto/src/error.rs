@@ -188,8 +188,17 @@ impl Error {
         }
     }
 
+    /// Records the first bytes of the offending input. An AUTH command
+    /// keeps its verb and mechanism only: its initial response may be the
+    /// password in base64 (RFC 4954 4, RFC 4616 2).
     pub(crate) fn with_bytes(mut self, bytes: &Bytes) -> Self {
-        self.offending = Some(bytes.slice(..bytes.len().min(128)));
+        let keep = match bytes.get(..5) {
+            Some(verb) if verb.eq_ignore_ascii_case(b"AUTH ") => {
+                5 + memchr::memchr(b' ', &bytes[5..]).unwrap_or(bytes.len() - 5)
+            }
+            _ => bytes.len(),
+        };
+        self.offending = Some(bytes.slice(..keep.min(128)));
         self
     }
 

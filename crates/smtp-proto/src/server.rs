@@ -196,32 +196,38 @@ pub enum HeloKind {
 pub struct CommandLine {
     line: Bytes,
     limits: PathLimits,
+    /// The client had authenticated when it sent the command (RFC 4954 5:
+    /// otherwise an `AUTH=` parameter reads as `AUTH=<>`).
+    authenticated: bool,
 }
 
 /// The limits the parser of a MAIL or RCPT line reads (the rest of [`Limits`]
 /// is checked by the session), so that a [`ServerEvent`] stays small: every
-/// event, `DataChunk`s included, is moved by value.
+/// event, `DataChunk`s included, is moved by value. Kept as `u32`s (a limit
+/// past `u32::MAX` is as good as none: no line that long is ever framed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct PathLimits {
-    path: usize,
-    local_part: usize,
-    domain: usize,
+    path: u32,
+    local_part: u32,
+    domain: u32,
 }
 
 impl PathLimits {
     fn of(l: &Limits) -> Self {
+        let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         PathLimits {
-            path: l.path,
-            local_part: l.local_part,
-            domain: l.domain,
+            path: narrow(l.path),
+            local_part: narrow(l.local_part),
+            domain: narrow(l.domain),
         }
     }
 
     fn limits(self) -> Limits {
+        let widen = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
         Limits {
-            path: self.path,
-            local_part: self.local_part,
-            domain: self.domain,
+            path: widen(self.path),
+            local_part: widen(self.local_part),
+            domain: widen(self.domain),
             ..Limits::DEFAULT
         }
     }
@@ -234,10 +240,20 @@ impl CommandLine {
         &self.line
     }
 
-    /// The parsed command.
+    /// The parsed command. A MAIL `AUTH=` parameter from a client that had
+    /// not authenticated reads as `AUTH=<>` (RFC 4954 5: the server "MUST
+    /// behave as if the AUTH=<> parameter was supplied"); [`line`](Self::line)
+    /// still has what was sent.
     #[must_use]
     pub fn command(&self) -> Option<Command<'_>> {
-        Command::parse_with(&self.line, &self.limits.limits()).ok()
+        let mut cmd = Command::parse_with(&self.line, &self.limits.limits()).ok()?;
+        if let Command::Mail { params, .. } = &mut cmd
+            && params.auth.is_some()
+            && !self.authenticated
+        {
+            params.auth = Some(crate::command::XText(b"<>"));
+        }
+        Some(cmd)
     }
 
     /// MAIL: the reverse path (`Null` for anything else).
@@ -249,7 +265,8 @@ impl CommandLine {
         }
     }
 
-    /// MAIL: the parameters.
+    /// MAIL: the parameters (`AUTH=<>` for a client that had not
+    /// authenticated, see [`command`](Self::command)).
     #[must_use]
     pub fn mail_params(&self) -> MailParams<'_> {
         match self.command() {
@@ -883,7 +900,10 @@ impl ServerSession {
         proto_core::earliest(&[self.greeting_at, idle])
     }
 
-    /// Sends a delayed greeting, or ends an idle session with 421 (RFC 5321 4.5.3.2.7).
+    /// Sends a delayed greeting, or ends an idle session with 421 (RFC 5321
+    /// 4.5.3.2.7); during the STARTTLS handshake, which the timeout bounds
+    /// too, without the 421 (nothing can be written in plaintext then, RFC
+    /// 3207 4.2).
     ///
     /// The idle timer is not restarted by every input byte (input carries no
     /// time): when it expires after input arrived, it restarts from `now`, so a
@@ -930,8 +950,13 @@ impl ServerSession {
                 self.idle.restart(now);
                 return;
             }
-            let text = format!("{} Error: timeout exceeded", self.cfg.hostname);
-            self.reply_text(421, Some(EnhancedCode(4, 4, 2)), &text);
+            // During the STARTTLS handshake nothing can be written in
+            // plaintext (RFC 3207 4.2: after the 220 the link carries TLS
+            // only): the session just closes, as `shutdown` does.
+            if self.mode != Mode::AwaitTls {
+                let text = format!("{} Error: timeout exceeded", self.cfg.hostname);
+                self.reply_text(421, Some(EnhancedCode(4, 4, 2)), &text);
+            }
             self.close(Error::new(ErrorKind::Timeout, "client idle too long"));
         }
     }
@@ -1420,6 +1445,7 @@ impl ServerSession {
                     self.events.push_back(ServerEvent::Mail(CommandLine {
                         line,
                         limits: PathLimits::of(&limits),
+                        authenticated: self.authenticated,
                     }));
                 }
             }
@@ -1463,6 +1489,7 @@ impl ServerSession {
                     self.events.push_back(ServerEvent::Rcpt(CommandLine {
                         line,
                         limits: PathLimits::of(&limits),
+                        authenticated: self.authenticated,
                     }));
                 }
             }
