@@ -257,10 +257,12 @@ pub fn server_session(data: &[u8]) {
             other => panic!("server sent a malformed reply: {other:?}"),
         }
     }
-    // Also with the Postfix-style checks and STARTTLS on: only must not panic.
+    // Also with the Postfix-style checks and STARTTLS on, and for half the
+    // inputs with TLS required first: only must not panic.
     let strict = ServerConfig {
         starttls: true,
         reject_unsync_pipelining: true,
+        require_tls: seed % 2 == 1,
         ..cfg
     };
     let _ = server_run(&strict, &chunks(seed, input, 7), false);

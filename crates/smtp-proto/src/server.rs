@@ -108,6 +108,17 @@ pub struct ServerConfig {
     pub starttls: bool,
     /// The connection is already under TLS (implicit TLS, port 465).
     pub implicit_tls: bool,
+    /// Serve nothing but NOOP, EHLO (LHLO), STARTTLS and QUIT until TLS is
+    /// up: every other command gets `530 5.7.0 Must issue a STARTTLS
+    /// command first` (RFC 3207 4: a server that requires TLS "SHOULD
+    /// reply to every command other than NOOP, EHLO, STARTTLS, or QUIT
+    /// with the 530 reply code"), counted towards [`Limits::errors`]; a
+    /// BDAT chunk is read and dropped before its 530. For submission (RFC
+    /// 8314 3.3, RFC 6409): RFC 3207 4 forbids it on a publicly-referenced
+    /// relay ("MUST NOT require use of the STARTTLS extension in order to
+    /// deliver mail locally"). Off by default; without effect under TLS.
+    /// Set [`starttls`](Self::starttls) too, or nothing can be served.
+    pub require_tls: bool,
     /// SASL mechanisms to announce (upper case names, e.g. `"PLAIN"`), in
     /// order of preference. A name that is not a SASL mechanism name (RFC
     /// 4422 3.1, see [`sasl::is_mechanism_name`]) is dropped when the
@@ -166,6 +177,7 @@ impl Default for ServerConfig {
             requiretls: false,
             mt_priority: false,
             starttls: false,
+            require_tls: false,
             implicit_tls: false,
             auth_mechanisms: Vec::new(),
             allow_plaintext_auth: false,
@@ -435,6 +447,8 @@ enum BdatRefusal {
     LineTooLong,
     /// The session was refused with a 554 greeting (503, RFC 5321 3.1).
     NoService,
+    /// TLS is required and not up (530, RFC 3207 4).
+    NeedsTls,
     /// LMTP BDAT LAST without a successful RCPT: no reply at all, and the
     /// transaction ends (RFC 2033 4.3: "If there were no previously
     /// successful RCPT commands in the mail transaction, then the BDAT LAST
@@ -1063,6 +1077,16 @@ impl ServerSession {
         );
     }
 
+    /// 530 to a command sent before STARTTLS while TLS is required
+    /// ([`ServerConfig::require_tls`], RFC 3207 4).
+    fn needs_tls(&mut self) {
+        self.error_reply(&Reply::new(
+            530,
+            Some(EnhancedCode(5, 7, 0)),
+            "Must issue a STARTTLS command first",
+        ));
+    }
+
     /// 503 for RCPT, DATA or BDAT without a MAIL. After a MAIL the
     /// application refused, these are the rest of a pipelined envelope
     /// (RFC 2920 3.1: MAIL and RCPT "can all appear anywhere in a pipelined
@@ -1255,6 +1279,35 @@ impl ServerSession {
                 }
                 _ => {
                     self.no_service();
+                    return;
+                }
+            }
+        }
+        if self.cfg.require_tls && !self.tls {
+            // RFC 3207 4: only NOOP, EHLO, STARTTLS and QUIT before TLS
+            // (LHLO is LMTP's EHLO); a BDAT's chunk is read and dropped
+            // first. Lines that do not parse get their own 500/501.
+            match parsed {
+                Ok(
+                    Command::Noop { .. }
+                    | Command::Ehlo { .. }
+                    | Command::Lhlo { .. }
+                    | Command::StartTls
+                    | Command::Quit,
+                )
+                | Err(_)
+                    if bdat_size(&line).is_none() => {}
+                Ok(Command::Bdat { size, last }) => {
+                    self.enter_bdat(size, last, Some(BdatRefusal::NeedsTls));
+                    return;
+                }
+                Err(_) => {
+                    let size = bdat_size(&line).unwrap_or_default();
+                    self.enter_bdat(size, false, Some(BdatRefusal::NeedsTls));
+                    return;
+                }
+                Ok(_) => {
+                    self.needs_tls();
                     return;
                 }
             }
@@ -2081,6 +2134,7 @@ impl ServerSession {
                 self.bad_sequence(text);
             }
             Some(BdatRefusal::NoService) => self.no_service(),
+            Some(BdatRefusal::NeedsTls) => self.needs_tls(),
             Some(BdatRefusal::Silent) => self.txn = Txn::default(),
             Some(BdatRefusal::LineTooLong) => self.error_reply(&CommandError::LineTooLong.reply()),
             Some(BdatRefusal::BadSyntax) => self.error_reply(&Reply::new(

@@ -68,3 +68,61 @@ fn session_debug_shows_no_credentials() {
     assert_no_secret("a server with AUTH PLAIN unread", &format!("{s:?}"));
     assert_no_secret("a server with AUTH PLAIN unread", &format!("{s:#?}"));
 }
+
+/// RFC 3207 4: "A SMTP server that is not publicly referenced may choose
+/// to require that the client perform a TLS negotiation before accepting
+/// any commands. In this case, the server SHOULD reply to every command
+/// other than NOOP, EHLO, STARTTLS, or QUIT with the 530 reply code." The
+/// server had no such setting: an application could refuse MAIL, RCPT and
+/// AUTH itself, but not VRFY, HELO, RSET or a BDAT chunk.
+#[test]
+fn require_tls_serves_only_noop_ehlo_starttls_and_quit_before_tls() {
+    let cfg = ServerConfig {
+        starttls: true,
+        require_tls: true,
+        chunking: true,
+        auth_mechanisms: vec!["PLAIN".into()],
+        allow_plaintext_auth: true,
+        ..ServerConfig::default()
+    };
+    let need = "530 5.7.0 Must issue a STARTTLS command first\r\n";
+    let (out, _) = common::serve(
+        cfg.clone(),
+        &[
+            b"EHLO c.example\r\n",
+            b"MAIL FROM:<a@b.example>\r\n",
+            b"HELO c.example\r\n",
+            b"RSET\r\n",
+            b"VRFY x\r\n",
+            b"AUTH PLAIN AGEAYg==\r\n",
+            // The chunk is read and dropped: "NOOP" inside it is no command.
+            b"BDAT 6 LAST\r\nNOOP\r\n",
+            b"NOOP\r\n",
+            b"BOGUS\r\n",
+            b"STARTTLS\r\n",
+            b"EHLO c.example\r\n",
+            b"MAIL FROM:<a@b.example>\r\n",
+            b"QUIT\r\n",
+        ],
+    );
+    let replies: Vec<&str> = out
+        .split_inclusive("\r\n")
+        .filter(|l| l.as_bytes()[3] == b' ')
+        .collect();
+    let want = [
+        "220 ", "250 ", need, need, need, need, need, need, "250 ", "500 ", "220 ", "250 ", "250 ", "221 ",
+    ];
+    assert_eq!(replies.len(), want.len(), "{out}");
+    for (got, want) in replies.iter().zip(want) {
+        assert!(got.starts_with(want), "{got:?} where {want:?} was due in\n{out}");
+    }
+    // Off by default: MAIL before TLS is served.
+    let (out, _) = common::serve(
+        ServerConfig {
+            require_tls: false,
+            ..cfg
+        },
+        &[b"EHLO c.example\r\n", b"MAIL FROM:<a@b.example>\r\n"],
+    );
+    assert!(out.lines().last().unwrap().starts_with("250 "), "{out}");
+}
