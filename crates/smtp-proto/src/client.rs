@@ -63,7 +63,8 @@ pub struct ClientConfig {
     pub pipelining: bool,
     /// Send bodies with BDAT when the server offers CHUNKING.
     pub chunking: bool,
-    /// Most bytes queued for transmission before `send_data` stops taking more.
+    /// Most bytes queued for transmission before `send_data` stops taking
+    /// more (at least one in effect, so a body always moves).
     pub max_buffer: usize,
     /// Limits: replies with a line longer than [`Limits::reply_line`] (512
     /// octets with the CRLF, RFC 5321 4.5.3.1.5) fail the session with
@@ -1386,7 +1387,7 @@ impl ClientSession {
         if self.phase != Phase::Body {
             return Err(UsageError::WrongState);
         }
-        let room = self.cfg.max_buffer.saturating_sub(self.transmit.len());
+        let room = self.cfg.max_buffer.max(1).saturating_sub(self.transmit.len());
         let n = room.min(data.len());
         if n == 0 || self.awaiting_chunk_reply() {
             return Ok(0);

@@ -126,3 +126,42 @@ fn require_tls_serves_only_noop_ehlo_starttls_and_quit_before_tls() {
     );
     assert!(out.lines().last().unwrap().starts_with("250 "), "{out}");
 }
+
+/// `ClientConfig::max_buffer` of 0 left `send_data` taking nothing, ever:
+/// the body could never be sent and the session waited for the timeout.
+/// A limit below one octet now acts as one.
+#[test]
+fn client_max_buffer_of_zero_still_sends_the_body() {
+    use smtp_proto::{Envelope, Recipient};
+    let t0 = Instant::now();
+    let cfg = ClientConfig {
+        max_buffer: 0,
+        ..ClientConfig::default()
+    };
+    let mut c = ClientSession::new(cfg, t0);
+    c.handle_input(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n");
+    client_events(&mut c);
+    let env = Envelope {
+        from: "a@example.test".into(),
+        recipients: vec![Recipient::new("b@example.test")],
+        ..Envelope::default()
+    };
+    c.send_mail(env, t0).unwrap();
+    c.handle_input(b"250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_eq!(client_events(&mut c).last().unwrap(), "SendBody");
+    common::out_of(&mut c);
+    let body = b"hello\r\n.dot\r\n";
+    let mut sent = 0;
+    let mut wire = String::new();
+    for _ in 0..1000 {
+        if sent == body.len() {
+            break;
+        }
+        sent += c.send_data(&body[sent..]).unwrap();
+        wire.push_str(&common::out_of(&mut c));
+    }
+    assert_eq!(sent, body.len());
+    c.finish_data().unwrap();
+    wire.push_str(&common::out_of(&mut c));
+    assert_eq!(wire, "hello\r\n..dot\r\n.\r\n");
+}
