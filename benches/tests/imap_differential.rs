@@ -363,9 +363,9 @@ fn explain(f: &Finding) -> Option<&'static str> {
     // djc alone accepts what the ABNF and imap-codec refuse.
     if k == "ACCEPT ours=false codec=false djc=true" {
         return Some(
-            "djc's parser is lenient here (nz-number 0, number > 2^32-1, an unclosed code \
-             from a wrapped RFC line, a two-char delimiter, an unknown FETCH item, a wrong \
-             envelope arity, body-fld-md5 as a number, INTERNALDATE day without its space, hour 24)",
+            "djc's parser is lenient here (nz-number 0, number > 2^32-1, a two-char delimiter, \
+             an unknown FETCH item, a wrong envelope arity, body-fld-md5 as a number, \
+             INTERNALDATE day without its space, hour 24)",
         );
     }
     // Peers' missing extensions.
