@@ -177,3 +177,86 @@ async fn ftpd_dele_never_removes_a_file_outside_the_root_during_a_swap() {
         "the race ran ({deleted} deleted, {swaps} swaps)"
     );
 }
+
+// Client flags that contradict each other were taken without a word and
+// one of them ignored, so the user believed in something that did not
+// happen: `--insecure` with `--ca-file` (smtp-send, pop3-fetch, ftp)
+// accepted any certificate and never read the CA file, so a user who
+// named a CA to verify the server against got no verification at all;
+// smtp-send's `--password` or `--password-file` without `--user` sent
+// the message without AUTH; pop3-fetch's `--state` without `--new-only`
+// neither read nor wrote that file. Each pair is now refused by the
+// argument parser before anything connects, and the help says so.
+#[test]
+fn clients_refuse_flags_that_contradict_each_other() {
+    let dir = temp_dir("r27-client-flags");
+    let port = free_port().to_string();
+    let url = format!("ftp://127.0.0.1:{port}/");
+    let smtp: &[&str] = &["--port", &port, "--from", "a@b.test", "--to", "c@d.test"];
+    let pop: &[&str] = &[
+        "--port",
+        &port,
+        "--user",
+        "u",
+        "--password",
+        "p",
+        "--maildir",
+        "Mail",
+    ];
+    let with = |base: &[&str], extra: &[&'static str]| -> Vec<String> {
+        base.iter().chain(extra).map(|s| (*s).to_owned()).collect()
+    };
+    let runs: Vec<(&str, Vec<String>, &str, &str)> = vec![
+        (
+            env!("CARGO_BIN_EXE_smtp-send"),
+            with(smtp, &["--insecure", "--ca-file", "ca.pem"]),
+            "--ca-file",
+            "--insecure",
+        ),
+        (
+            env!("CARGO_BIN_EXE_pop3-fetch"),
+            with(pop, &["--insecure", "--ca-file", "ca.pem"]),
+            "--ca-file",
+            "--insecure",
+        ),
+        (
+            env!("CARGO_BIN_EXE_ftp"),
+            vec![
+                "--insecure".into(),
+                "--ca-file".into(),
+                "ca.pem".into(),
+                url.clone(),
+                "ls".into(),
+            ],
+            "--ca-file",
+            "--insecure",
+        ),
+        (
+            env!("CARGO_BIN_EXE_smtp-send"),
+            with(smtp, &["--password", "secret"]),
+            "--password",
+            "--user",
+        ),
+        (
+            env!("CARGO_BIN_EXE_smtp-send"),
+            with(smtp, &["--password-file", "pw.txt"]),
+            "--password-file",
+            "--user",
+        ),
+        (
+            env!("CARGO_BIN_EXE_pop3-fetch"),
+            with(pop, &["--state", "uidl.txt"]),
+            "--state",
+            "--new-only",
+        ),
+    ];
+    std::fs::write(dir.join("pw.txt"), "secret\n").unwrap();
+    for (program, args, flag, other) in runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let line = clap_refuses(program, &args, &dir);
+        assert!(line.starts_with("error: "), "{program} {args:?}: {line}");
+        let text = flag_help(&help(program), flag);
+        assert!(text.contains(other), "{program} {flag}: {text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
