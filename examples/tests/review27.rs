@@ -260,3 +260,88 @@ fn clients_refuse_flags_that_contradict_each_other() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A tiny tmpfs mounted at a fresh directory (a full disk on demand);
+/// unmounted and removed on drop. `None` where mounting is not allowed.
+struct TinyDisk(PathBuf);
+
+impl TinyDisk {
+    fn mount(tag: &str, size: &str) -> Option<TinyDisk> {
+        let dir = temp_dir(tag);
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            Some(TinyDisk(dir))
+        } else {
+            let _ = std::fs::remove_dir_all(&dir);
+            None
+        }
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+// A message that did not fit on a full disk was answered 451 4.3.0 "Local
+// error in processing", where the reply for it is 452 "insufficient
+// system storage" (RFC 5321 4.2.2, allowed after DATA by 4.3.2) with
+// X.3.1 "Mail system full" (RFC 3463 3.4), which tells the client and
+// the postmaster reading its log what went wrong. Both stay temporary: a
+// smaller message is still taken. (Needs a tmpfs mount: skipped where
+// mounting is not allowed.)
+#[tokio::test]
+async fn a_full_disk_is_answered_452_4_3_1() {
+    let Some(disk) = TinyDisk::mount("r27-full", "400k") else {
+        eprintln!("skipped: cannot mount a tmpfs here");
+        return;
+    };
+    let m = Maild::start(
+        &disk.0.join("data"),
+        0,
+        &[
+            "--user",
+            "alice@example.test:wonderland",
+            "--user",
+            "bob@example.test:builder",
+        ],
+    );
+    let line = format!("{}\r\n", "x".repeat(78));
+    let big = format!("Subject: big\r\n\r\n{}", line.repeat(8000));
+    let mut c = Raw::connect(m.port("smtp")).await;
+    assert_eq!(c.reply().await.0, 220);
+    c.cmd("EHLO client.test").await;
+    assert_eq!(c.cmd("MAIL FROM:<a@remote.test>").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<alice@example.test>").await.0, 250);
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    let (code, text) = c.cmd(&format!("{big}.")).await;
+    assert_eq!((code, &text[..5]), (452, "4.3.1"), "{text}");
+    // Still temporary: a small message fits.
+    assert_eq!(c.cmd("MAIL FROM:<a@remote.test>").await.0, 250);
+    assert_eq!(c.cmd("RCPT TO:<alice@example.test>").await.0, 250);
+    assert_eq!(c.cmd("DATA").await.0, 354);
+    assert_eq!(c.cmd("Subject: small\r\n\r\nx\r\n.").await.0, 250);
+    // LMTP: one such reply per recipient.
+    let mut l = Raw::connect(m.port("lmtp")).await;
+    assert_eq!(l.reply().await.0, 220);
+    l.cmd("LHLO client.test").await;
+    assert_eq!(l.cmd("MAIL FROM:<a@remote.test>").await.0, 250);
+    assert_eq!(l.cmd("RCPT TO:<alice@example.test>").await.0, 250);
+    assert_eq!(l.cmd("RCPT TO:<bob@example.test>").await.0, 250);
+    assert_eq!(l.cmd("DATA").await.0, 354);
+    let (code, text) = l.cmd(&format!("{big}.")).await;
+    assert_eq!((code, &text[..5]), (452, "4.3.1"), "{text}");
+    let (code, text) = l.reply().await;
+    assert_eq!((code, &text[..5]), (452, "4.3.1"), "{text}");
+    drop(m);
+}
