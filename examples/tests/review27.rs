@@ -345,3 +345,32 @@ async fn a_full_disk_is_answered_452_4_3_1() {
     assert_eq!((code, &text[..5]), (452, "4.3.1"), "{text}");
     drop(m);
 }
+
+// Nothing stopped a second maild from using a data directory that a
+// running one was using (a second instance started by mistake, or a
+// restart while the old one is still finishing relay attempts in its
+// shutdown grace): both queue runners then relayed every queued message,
+// which reached its recipients twice (RFC 5321 6.1: a message must not be
+// delivered more than once; the queue's own rules assume one runner). A
+// maild now holds a lock on its data directory (flock, which the kernel
+// drops when the process dies, kill -9 included) and a second one
+// refuses to start, naming the directory.
+#[tokio::test]
+async fn a_second_maild_on_the_same_data_directory_refuses_to_start() {
+    let dir = temp_dir("r27-two-mailds");
+    let data = dir.join("data");
+    let mut first = Maild::start(&data, 0, &["--user", "alice@example.test:wonderland"]);
+    let mut args = vec!["--data-dir", data.to_str().unwrap(), "--hostname", "mx.test"];
+    args.extend(MAILD_NO_LISTENERS);
+    let line = start_fails(env!("CARGO_BIN_EXE_maild"), &args, &dir);
+    assert!(
+        line.contains("another maild") && line.contains(data.to_str().unwrap()),
+        "{line}"
+    );
+    // Once the first is gone (even by kill -9), the directory is free.
+    first.kill();
+    let second = Maild::start(&data, 0, &[]);
+    drop(second);
+    drop(first);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -22,6 +22,9 @@
 //! * Accounts keep SCRAM-SHA-256 keys only (`<data>/accounts`); AUTH offers
 //!   SCRAM-SHA-256 (before TLS too: it never exposes the password), PLAIN
 //!   and LOGIN only once TLS is on.
+//! * One maild per data directory: a second one started on it refuses to
+//!   start (an exclusive lock on `<data>/maild.lock`), so no message is
+//!   relayed twice by two queue runners.
 //! * POP3 serves each account's Maildir (UIDL from unique names, deletion on
 //!   QUIT only, [IN-USE] lock).
 // The `///` comments on `Args` are clap's --help text, written for a
@@ -135,7 +138,8 @@ fn parse_host_port(s: &str) -> Result<(String, u16), String> {
 #[command(name = "maild", version)]
 struct Args {
     /// Data directory: accounts, mailboxes (mail/<address>/), relay queue
-    /// (queue/), TLS certificate (tls/).
+    /// (queue/), TLS certificate (tls/). One maild at a time: a second one
+    /// on the same directory refuses to start (lock on maild.lock).
     #[arg(long, default_value = "maildata")]
     data_dir: PathBuf,
     /// A local domain (repeatable); the first is the default for bare user names.
@@ -388,6 +392,30 @@ fn setup_accounts(args: &Args) -> Result<Accounts, String> {
     Ok(accounts)
 }
 
+/// Takes the lock that makes a data directory one maild's: two would both
+/// run its queue, and relay every queued message twice (RFC 5321 6.1: a
+/// message is delivered once). An exclusive `flock` on `<data>/maild.lock`,
+/// held while the returned file is open and dropped by the kernel when the
+/// process ends, kill -9 included, so it never goes stale.
+fn lock_data_dir(data: &std::path::Path) -> Result<std::fs::File, String> {
+    let path = data.join("maild.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(file),
+        Err(rustix::io::Errno::WOULDBLOCK) => Err(format!(
+            "another maild is using {} (it holds the lock on {})",
+            data.display(),
+            path.display()
+        )),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
 async fn run(args: Args) -> Result<(), String> {
     let data = args.data_dir.clone();
     let hostname = args.hostname.clone().unwrap_or_else(system_hostname);
@@ -407,6 +435,8 @@ async fn run(args: Args) -> Result<(), String> {
         _ => None,
     };
     examples::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+    // Held until maild ends (the kernel drops it then, however it ends).
+    let _data_lock = lock_data_dir(&data)?;
     let acceptor = match given {
         Some(acceptor) => acceptor,
         None => examples::tls::load_or_create_self_signed(
