@@ -374,3 +374,31 @@ async fn a_second_maild_on_the_same_data_directory_refuses_to_start() {
     drop(first);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// `--hostname` took any text. smtp-proto greets with `localhost` instead
+// of a name that is not an ASCII domain or address literal (RFC 5321
+// 4.1.2 and 4.2; RFC 6531 3.7.1), so maild ran under two names, and put
+// the bad one where nothing checked it: in Received fields, in the
+// Message-ID it adds to submissions (a CR LF in the name there starts a
+// new header line of the operator's text), as MAILER-DAEMON's domain and
+// in the EHLO it relays with. Such a name is now refused at start.
+#[test]
+fn maild_refuses_a_hostname_that_is_not_a_domain() {
+    let dir = temp_dir("r27-hostname");
+    let long_label = "x".repeat(64);
+    for name in [
+        "mx\r\nX-Injected: yes",
+        "a b",
+        "mx.tést",
+        long_label.as_str(),
+        "mx..test",
+    ] {
+        let data = dir.join("data");
+        let mut args = vec!["--data-dir", data.to_str().unwrap(), "--hostname", name];
+        args.extend(MAILD_NO_LISTENERS);
+        let line = start_fails(env!("CARGO_BIN_EXE_maild"), &args, &dir);
+        assert!(line.starts_with("maild: --hostname"), "{name:?}: {line}");
+        assert!(!data.exists(), "{name:?}: data directory created");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

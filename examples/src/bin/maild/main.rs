@@ -152,7 +152,8 @@ struct Args {
     #[arg(long = "user", value_name = "ADDRESS:PASSWORD")]
     users: Vec<String>,
     /// The server's name in greetings, Received fields and EHLO when relaying
-    /// (default: this machine's host name).
+    /// (default: this machine's host name): an ASCII domain name (A-labels
+    /// for an internationalised one) or an address literal.
     #[arg(long)]
     hostname: Option<String>,
     /// SMTP/MX listener: local delivery for anyone, relaying after AUTH.
@@ -392,6 +393,30 @@ fn setup_accounts(args: &Args) -> Result<Accounts, String> {
     Ok(accounts)
 }
 
+/// The server's name as maild uses it: in greetings, Received fields, the
+/// Message-ID added to submissions, MAILER-DAEMON's address and the EHLO
+/// it relays with. It must be an ASCII domain or address literal (RFC 5321
+/// 4.1.2 and 4.2; RFC 6531 3.7.1: A-labels only; RFC 1035 2.3.4: labels
+/// of at most 63 octets), which smtp-proto would
+/// otherwise replace by `localhost` in replies alone. A `--hostname` that
+/// is not is refused; this machine's own name is replaced by `localhost`
+/// (with a warning), as maild ran before.
+fn own_name(name: String, given: bool) -> Result<String, String> {
+    // Labels of at most 63 octets (RFC 1035 2.3.4), which the parser
+    // leaves to DNS.
+    let labels_fit = name.starts_with('[') || name.split('.').all(|l| l.len() <= 63);
+    if name.is_ascii() && labels_fit && smtp_proto::Host::parse(name.as_bytes()).is_ok() {
+        return Ok(name);
+    }
+    if given {
+        return Err(format!(
+            "--hostname {name:?}: not an ASCII domain name or address literal (RFC 5321 section 4.1.2)"
+        ));
+    }
+    tracing::warn!(host_name = ?name, "this machine's host name is not a domain name: using localhost (see --hostname)");
+    Ok("localhost".to_owned())
+}
+
 /// Takes the lock that makes a data directory one maild's: two would both
 /// run its queue, and relay every queued message twice (RFC 5321 6.1: a
 /// message is delivered once). An exclusive `flock` on `<data>/maild.lock`,
@@ -424,6 +449,7 @@ async fn run(args: Args) -> Result<(), String> {
     if hostname.trim().is_empty() {
         return Err("--hostname must not be empty".into());
     }
+    let hostname = own_name(hostname, args.hostname.is_some())?;
     // A given --cert and --key are read (and must make a TLS server) before
     // anything is created: a mistyped path leaves no data directory or demo
     // account behind.
