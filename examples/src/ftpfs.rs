@@ -4,9 +4,16 @@
 //! normalises `..` so it never climbs above `/`. This module is the second
 //! wall: it refuses any `..` component it is given, and resolves the real path
 //! with `canonicalize`, so a symlink inside the tree that points outside it is
-//! refused too. Uploads go to a temporary name beside the target and are
-//! renamed over it only when the transfer completed, so an aborted STOR never
-//! leaves a half file under the real name.
+//! refused too. A check by name holds only while nothing is renamed, so what
+//! is used is checked again once it is open: a file is read or a directory
+//! changed only through a descriptor whose real path (`/proc/self/fd`) is
+//! inside the root, and directory changes go through the opened directory
+//! itself (held open), never through its name again. So a directory that a
+//! local user swaps for a symlink to elsewhere between the check and the use
+//! cannot lead a transfer, listing or change outside the root. Uploads go
+//! to a temporary name beside the target and are renamed over it only when
+//! the transfer completed, so an aborted STOR never leaves a half file under
+//! the real name.
 //!
 //! Durable uploads (the default, [`FileTree::with_durable_uploads`]) are
 //! fsynced before that rename and their directory after it, so a crash after the 226 can neither lose the
@@ -23,7 +30,7 @@
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -80,6 +87,42 @@ pub struct FileTree {
 
 fn denied(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::PermissionDenied, what.to_owned())
+}
+
+/// The path the kernel gives for an open descriptor: where the file or
+/// directory really is now, whatever path opened it.
+fn fd_path(fd: &impl AsRawFd) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+}
+
+/// Checks that an open file or directory is under `root` where it is now.
+fn inside(root: &Path, f: &File) -> io::Result<()> {
+    if fs::read_link(fd_path(f))?.starts_with(root) {
+        Ok(())
+    } else {
+        Err(denied("path leaves the root"))
+    }
+}
+
+/// A directory opened and confirmed to be inside the root. Paths through it
+/// ([`Dir::join`], under `/proc/self/fd`) reach that very directory for as
+/// long as it is held, however it or its parents are renamed meanwhile.
+#[derive(Debug)]
+struct Dir {
+    file: File,
+    path: PathBuf,
+}
+
+impl Dir {
+    /// `name` inside this directory.
+    fn join(&self, name: impl AsRef<Path>) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Fsyncs the directory, so a change to its entries survives a crash.
+    fn sync(&self) -> io::Result<()> {
+        self.file.sync_all()
+    }
 }
 
 /// Opens `path` with `opts`, only if it is a regular file. The open itself
@@ -207,6 +250,32 @@ impl FileTree {
         }
     }
 
+    /// Checks that an open file or directory is inside the root, where it
+    /// is now (the check by name before the open may be stale).
+    fn inside(&self, f: &File) -> io::Result<()> {
+        inside(&self.root, f)
+    }
+
+    /// Opens the directory at the real path `real`, confirmed inside the root.
+    fn open_dir(&self, real: &Path) -> io::Result<Dir> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::DIRECTORY.bits().cast_signed())
+            .open(real)?;
+        self.inside(&file)?;
+        let path = fd_path(&file);
+        Ok(Dir { file, path })
+    }
+
+    /// Opens `path` with `opts` as [`open_regular`] does, confirmed inside
+    /// the root once open.
+    fn open_confined(&self, path: &Path, opts: &mut OpenOptions) -> io::Result<File> {
+        let f = open_regular(path, opts)?;
+        self.inside(&f)?;
+        Ok(f)
+    }
+
     /// The real path of an existing entry (symlinks resolved and confined).
     ///
     /// # Errors
@@ -253,10 +322,17 @@ impl FileTree {
     pub fn stat(&self, vpath: &str) -> io::Result<FileInfo> {
         let joined = self.join(vpath)?;
         self.confine(&joined)?;
-        let name = joined
-            .file_name()
-            .map_or_else(|| "/".to_owned(), |n| n.to_string_lossy().into_owned());
-        info(name, &fs::symlink_metadata(&joined)?)
+        if joined == self.root {
+            let name = joined
+                .file_name()
+                .map_or_else(|| "/".to_owned(), |n| n.to_string_lossy().into_owned());
+            return info(name, &fs::symlink_metadata(&self.root)?);
+        }
+        let (dir, name) = self.entry(vpath)?;
+        info(
+            name.to_string_lossy().into_owned(),
+            &fs::symlink_metadata(dir.join(&name))?,
+        )
     }
 
     /// The entries of a directory, sorted by name; for a file, the file itself.
@@ -287,11 +363,14 @@ impl FileTree {
             return Ok(Entries {
                 dir: None,
                 one: Some(self.stat(vpath)?),
+                _held: None,
             });
         }
+        let held = self.open_dir(&real)?;
         Ok(Entries {
-            dir: Some(fs::read_dir(&real)?),
+            dir: Some(fs::read_dir(&held.path)?),
             one: None,
+            _held: Some(held),
         })
     }
 
@@ -324,7 +403,7 @@ impl FileTree {
             });
         }
         Ok(SortedEntries {
-            dir: Some(real),
+            dir: Some(self.open_dir(&real)?),
             one: None,
             batch: Vec::new().into_iter(),
             after: None,
@@ -340,7 +419,7 @@ impl FileTree {
     /// As [`resolve`](Self::resolve), or `InvalidInput` for a directory.
     pub fn open_read(&self, vpath: &str, offset: u64) -> io::Result<(File, u64)> {
         let real = self.resolve(vpath)?;
-        let mut f = open_regular(&real, OpenOptions::new().read(true))?;
+        let mut f = self.open_confined(&real, OpenOptions::new().read(true))?;
         let meta = f.metadata()?;
         f.seek(SeekFrom::Start(offset.min(meta.len())))?;
         Ok((f, meta.len()))
@@ -357,36 +436,53 @@ impl FileTree {
     /// existing file and `InvalidInput` when it is shorter than `keep`
     /// (RFC 3659 5.3: the data goes at the restart marker).
     pub fn begin_upload(&self, vpath: &str, keep: u64) -> io::Result<Upload> {
-        let dest = self.resolve_new(vpath)?;
+        let (dir, name) = self.place(vpath)?;
+        self.upload_into(dir, &name, keep, false)
+    }
+
+    /// Starts an upload to `name` in `dir` (see
+    /// [`begin_upload`](Self::begin_upload)); `reserved`: the name holds an
+    /// empty file made for a STOU, removed again if the upload fails.
+    fn upload_into(&self, dir: Dir, name: &std::ffi::OsStr, keep: u64, reserved: bool) -> io::Result<Upload> {
+        let dest = dir.join(name);
+        let unreserve = |e: io::Error| {
+            if reserved {
+                let _ = fs::remove_file(&dest);
+            }
+            e
+        };
         if dest.is_dir() {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory"));
         }
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = dest.with_file_name(format!(
-            ".upload-{name}-{}-{}",
+        let tmp = dir.join(format!(
+            ".upload-{}-{}-{}",
+            name.to_string_lossy(),
             std::process::id(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         ));
-        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(unreserve)?;
         let mut upload = Upload {
             file: None,
             tmp,
             dest,
+            dir,
+            root: self.root.clone(),
             written: 0,
             durable: self.durable,
             writeback_every: WRITEBACK_EVERY,
             unsynced: 0,
             writeback: None,
             append: keep == u64::MAX,
-            reserved: false,
+            reserved,
         };
         // From here a failure drops `upload`, which removes the temporary file.
         upload.file = Some(file);
         if keep > 0 && !upload.append {
-            let mut old = open_regular(&upload.dest, OpenOptions::new().read(true))?;
+            let mut old = self.open_confined(&upload.dest, OpenOptions::new().read(true))?;
             let Some(file) = upload.file.as_mut() else {
                 return Err(io::Error::other("upload file missing"));
             };
@@ -419,23 +515,18 @@ impl FileTree {
         for _ in 0..100 {
             let name = self.unique_name(if vdir.is_empty() { "/" } else { vdir }, hint)?;
             let vpath = format!("{vdir}/{name}");
-            let dest = self.resolve_new(&vpath)?;
-            match OpenOptions::new().write(true).create_new(true).open(&dest) {
+            let (dir, real_name) = self.place(&vpath)?;
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(dir.join(&real_name))
+            {
                 Ok(_) => {}
                 // Taken since unique_name looked: try the next one.
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e),
             }
-            return match self.begin_upload(&vpath, 0) {
-                Ok(mut up) => {
-                    up.reserved = true;
-                    Ok((name, up))
-                }
-                Err(e) => {
-                    let _ = fs::remove_file(&dest);
-                    Err(e)
-                }
-            };
+            return self.upload_into(dir, &real_name, 0, true).map(|up| (name, up));
         }
         Err(io::Error::other("no free name"))
     }
@@ -473,21 +564,20 @@ impl FileTree {
     /// With durable uploads on, the parent directory is fsynced before
     /// this returns.
     pub fn mkdir(&self, vpath: &str) -> io::Result<()> {
-        let path = self.resolve_new(vpath)?;
-        fs::create_dir(&path)?;
-        self.sync_dirs_of(&path, None)
+        let (dir, name) = self.place(vpath)?;
+        fs::create_dir(dir.join(name))?;
+        self.sync_dirs(&dir, None)
     }
 
-    /// When durable: fsyncs the directory holding `path` and, if another,
-    /// the one holding `other` (a rename's source), so the change made in
-    /// them survives a crash.
-    fn sync_dirs_of(&self, path: &Path, other: Option<&Path>) -> io::Result<()> {
+    /// When durable: fsyncs `dir` and, if another, `other` (a rename's
+    /// source directory), so the change made in them survives a crash.
+    fn sync_dirs(&self, dir: &Dir, other: Option<&Dir>) -> io::Result<()> {
         if !self.durable {
             return Ok(());
         }
-        sync_parent(path)?;
+        dir.sync()?;
         match other {
-            Some(o) if o.parent() != path.parent() => sync_parent(o),
+            Some(o) if !same_file(&o.file, &dir.file)? => o.sync(),
             _ => Ok(()),
         }
     }
@@ -503,9 +593,9 @@ impl FileTree {
     pub fn rmdir(&self, vpath: &str) -> io::Result<()> {
         // A symlink named here is not a directory (rmdir(2): ENOTDIR); its
         // target is never what goes.
-        let path = self.entry(vpath)?;
-        fs::remove_dir(&path)?;
-        self.sync_dirs_of(&path, None)
+        let (dir, name) = self.entry(vpath)?;
+        fs::remove_dir(dir.join(name))?;
+        self.sync_dirs(&dir, None)
     }
 
     /// DELE (a symlink is removed itself, never its target).
@@ -515,12 +605,13 @@ impl FileTree {
     /// As [`resolve_new`](Self::resolve_new). With durable uploads on, the
     /// parent directory is fsynced before this returns.
     pub fn delete(&self, vpath: &str) -> io::Result<()> {
-        let target = self.entry(vpath)?;
+        let (dir, name) = self.entry(vpath)?;
+        let target = dir.join(name);
         if fs::symlink_metadata(&target)?.is_dir() {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory"));
         }
         fs::remove_file(&target)?;
-        self.sync_dirs_of(&target, None)
+        self.sync_dirs(&dir, None)
     }
 
     /// RNFR/RNTO (a symlink is renamed itself, never its target).
@@ -534,25 +625,36 @@ impl FileTree {
     pub fn rename(&self, from: &str, to: &str) -> io::Result<()> {
         // The named entry moves, a symlink as itself (rename(2)), never
         // the file it points to.
-        let src = self.entry(from)?;
-        fs::symlink_metadata(&src)?;
-        let dest = self.resolve_new(to)?;
-        fs::rename(&src, &dest)?;
+        let (src_dir, src_name) = self.entry(from)?;
+        fs::symlink_metadata(src_dir.join(&src_name))?;
+        let (dest_dir, dest_name) = self.place(to)?;
+        fs::rename(src_dir.join(src_name), dest_dir.join(dest_name))?;
         // The destination first: were only the source's directory to reach
         // the disk, the file would be in neither.
-        self.sync_dirs_of(&dest, Some(&src))
+        self.sync_dirs(&dest_dir, Some(&src_dir))
     }
 
     /// The real path of the entry `vpath` names, its final component not
     /// followed if it is a symlink (its directory is resolved and confined):
     /// what DELE, RMD and RNFR act on. Never the root itself.
-    fn entry(&self, vpath: &str) -> io::Result<PathBuf> {
+    fn entry(&self, vpath: &str) -> io::Result<(Dir, OsString)> {
         let joined = self.join(vpath)?;
         if joined == self.root {
             return Err(denied("not the root"));
         }
         let parent = self.confine(joined.parent().ok_or_else(|| denied("no parent"))?)?;
-        Ok(parent.join(joined.file_name().ok_or_else(|| denied("no file name"))?))
+        let name = joined.file_name().ok_or_else(|| denied("no file name"))?;
+        Ok((self.open_dir(&parent)?, name.to_owned()))
+    }
+
+    /// As [`resolve_new`](Self::resolve_new), as its directory (opened and
+    /// confirmed inside the root) and the name in it: where MKD, STOR and
+    /// RNTO create or replace an entry.
+    fn place(&self, vpath: &str) -> io::Result<(Dir, OsString)> {
+        let target = self.resolve_new(vpath)?;
+        let name = target.file_name().ok_or_else(|| denied("no file name"))?;
+        let parent = target.parent().ok_or_else(|| denied("no parent"))?;
+        Ok((self.open_dir(parent)?, name.to_owned()))
     }
 
     /// MFMT: sets the modification time.
@@ -561,7 +663,8 @@ impl FileTree {
     ///
     /// As [`resolve`](Self::resolve).
     pub fn set_modified(&self, vpath: &str, when: SystemTime) -> io::Result<()> {
-        open_regular(&self.resolve(vpath)?, OpenOptions::new().write(true))?.set_modified(when)
+        self.open_confined(&self.resolve(vpath)?, OpenOptions::new().write(true))?
+            .set_modified(when)
     }
 }
 
@@ -594,6 +697,8 @@ fn info(name: String, meta: &fs::Metadata) -> io::Result<FileInfo> {
 pub struct Entries {
     dir: Option<fs::ReadDir>,
     one: Option<FileInfo>,
+    /// The directory `dir` reads, held open: the entries' paths go through it.
+    _held: Option<Dir>,
 }
 
 impl Iterator for Entries {
@@ -625,7 +730,7 @@ impl Iterator for Entries {
 #[derive(Debug)]
 pub struct SortedEntries {
     /// The directory; `None` when a file was named.
-    dir: Option<PathBuf>,
+    dir: Option<Dir>,
     one: Option<FileInfo>,
     /// The names of the current pass, in order.
     batch: std::vec::IntoIter<OsString>,
@@ -699,7 +804,7 @@ impl Iterator for SortedEntries {
                 return None;
             }
             let dir = self.dir.take()?;
-            let pass = self.next_batch(&dir);
+            let pass = self.next_batch(&dir.path);
             self.dir = Some(dir);
             if let Err(e) = pass {
                 self.done = true;
@@ -713,8 +818,13 @@ impl Iterator for SortedEntries {
 #[derive(Debug)]
 pub struct Upload {
     file: Option<File>,
+    /// The temporary file and the real name, both through `dir`.
     tmp: PathBuf,
     dest: PathBuf,
+    /// The directory of both, held open (see `Dir`).
+    dir: Dir,
+    /// The served root, for checking what an append joins.
+    root: PathBuf,
     written: u64,
     durable: bool,
     /// Start a background write-back every this many bytes.
@@ -817,13 +927,7 @@ impl Upload {
             }
         }
         renamed
-            .and_then(|()| {
-                if self.durable {
-                    sync_parent(&self.dest)
-                } else {
-                    Ok(())
-                }
-            })
+            .and_then(|()| if self.durable { self.dir.sync() } else { Ok(()) })
             .map(|()| self.written)
     }
 
@@ -846,7 +950,10 @@ impl Upload {
             let mut out = OpenOptions::new().write(true).create_new(true).open(&joined)?;
             let mut kept = 0;
             match open_regular(&self.dest, OpenOptions::new().read(true)) {
-                Ok(mut old) => kept = io::copy(&mut old, &mut out)?,
+                Ok(mut old) => {
+                    inside(&self.root, &old)?;
+                    kept = io::copy(&mut old, &mut out)?;
+                }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
@@ -856,7 +963,7 @@ impl Upload {
             }
             fs::rename(&joined, &self.dest)?;
             if self.durable {
-                sync_parent(&self.dest)?;
+                self.dir.sync()?;
             }
             Ok(kept + added)
         })();
@@ -867,13 +974,10 @@ impl Upload {
     }
 }
 
-/// Fsyncs the directory holding `path`, so a rename into it survives a
-/// crash: the file's own fsync does not cover its directory entry.
-fn sync_parent(path: &Path) -> io::Result<()> {
-    match path.parent() {
-        Some(dir) => File::open(dir)?.sync_all(),
-        None => Ok(()),
-    }
+/// Whether two open files are the same file.
+fn same_file(a: &File, b: &File) -> io::Result<bool> {
+    let (a, b) = (a.metadata()?, b.metadata()?);
+    Ok(a.dev() == b.dev() && a.ino() == b.ino())
 }
 
 impl Write for Upload {

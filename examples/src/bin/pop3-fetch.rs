@@ -56,7 +56,8 @@ struct Args {
     #[arg(long, short = 'k')]
     insecure: bool,
     /// Extra trusted CA certificates (PEM), on top of the Mozilla roots.
-    #[arg(long)]
+    /// Not with --insecure, which verifies nothing.
+    #[arg(long, conflicts_with = "insecure")]
     ca_file: Option<PathBuf>,
     /// Name to verify in the server certificate (default: --server).
     #[arg(long)]
@@ -83,7 +84,8 @@ struct Args {
     #[arg(long, short = 'n')]
     new_only: bool,
     /// The UIDL state file for --new-only (default: MAILDIR/.pop3-fetch-uidl).
-    #[arg(long)]
+    /// Only with --new-only: no other mode reads or writes it.
+    #[arg(long, requires = "new_only")]
     state: Option<PathBuf>,
     /// Seconds to wait for the connection and for each answer; at least 1.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]

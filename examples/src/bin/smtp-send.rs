@@ -51,7 +51,8 @@ struct Args {
     #[arg(long, short = 'k')]
     insecure: bool,
     /// Extra trusted CA certificates (PEM), on top of the Mozilla roots.
-    #[arg(long)]
+    /// Not with --insecure, which verifies nothing.
+    #[arg(long, conflicts_with = "insecure")]
     ca_file: Option<PathBuf>,
     /// Name to verify in the server certificate (default: --server).
     #[arg(long)]
@@ -60,10 +61,11 @@ struct Args {
     #[arg(long, short = 'u')]
     user: Option<String>,
     /// Password for AUTH (see also --password-file and SMTP_PASSWORD).
-    #[arg(long)]
+    /// Only with --user: without it no AUTH is attempted.
+    #[arg(long, requires = "user")]
     password: Option<String>,
-    /// Read the password from the first line of this file.
-    #[arg(long, conflicts_with = "password")]
+    /// Read the password from the first line of this file. Only with --user.
+    #[arg(long, conflicts_with = "password", requires = "user")]
     password_file: Option<PathBuf>,
     /// Allow PLAIN/LOGIN without TLS (only for trusted links such as loopback).
     #[arg(long)]

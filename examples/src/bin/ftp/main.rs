@@ -78,8 +78,9 @@ struct Args {
     /// connections must then present the control connection's certificate.
     #[arg(long, short = 'k')]
     insecure: bool,
-    /// Extra trusted CA certificates (PEM).
-    #[arg(long)]
+    /// Extra trusted CA certificates (PEM). Not with --insecure, which
+    /// verifies nothing.
+    #[arg(long, conflicts_with = "insecure")]
     ca_file: Option<PathBuf>,
     /// Seconds to wait for a reply or for data to move; at least 1.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]

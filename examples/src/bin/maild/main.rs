@@ -22,6 +22,9 @@
 //! * Accounts keep SCRAM-SHA-256 keys only (`<data>/accounts`); AUTH offers
 //!   SCRAM-SHA-256 (before TLS too: it never exposes the password), PLAIN
 //!   and LOGIN only once TLS is on.
+//! * One maild per data directory: a second one started on it refuses to
+//!   start (an exclusive lock on `<data>/maild.lock`), so no message is
+//!   relayed twice by two queue runners.
 //! * POP3 serves each account's Maildir (UIDL from unique names, deletion on
 //!   QUIT only, [IN-USE] lock).
 // The `///` comments on `Args` are clap's --help text, written for a
@@ -135,7 +138,8 @@ fn parse_host_port(s: &str) -> Result<(String, u16), String> {
 #[command(name = "maild", version)]
 struct Args {
     /// Data directory: accounts, mailboxes (mail/<address>/), relay queue
-    /// (queue/), TLS certificate (tls/).
+    /// (queue/), TLS certificate (tls/). One maild at a time: a second one
+    /// on the same directory refuses to start (lock on maild.lock).
     #[arg(long, default_value = "maildata")]
     data_dir: PathBuf,
     /// A local domain (repeatable); the first is the default for bare user names.
@@ -148,7 +152,8 @@ struct Args {
     #[arg(long = "user", value_name = "ADDRESS:PASSWORD")]
     users: Vec<String>,
     /// The server's name in greetings, Received fields and EHLO when relaying
-    /// (default: this machine's host name).
+    /// (default: this machine's host name): an ASCII domain name (A-labels
+    /// for an internationalised one) or an address literal.
     #[arg(long)]
     hostname: Option<String>,
     /// SMTP/MX listener: local delivery for anyone, relaying after AUTH.
@@ -389,6 +394,54 @@ fn setup_accounts(args: &Args) -> Result<Accounts, String> {
     Ok(accounts)
 }
 
+/// The server's name as maild uses it: in greetings, Received fields, the
+/// Message-ID added to submissions, MAILER-DAEMON's address and the EHLO
+/// it relays with. It must be an ASCII domain or address literal (RFC 5321
+/// 4.1.2 and 4.2; RFC 6531 3.7.1: A-labels only; RFC 1035 2.3.4: labels
+/// of at most 63 octets), which smtp-proto would
+/// otherwise replace by `localhost` in replies alone. A `--hostname` that
+/// is not is refused; this machine's own name is replaced by `localhost`
+/// (with a warning), as maild ran before.
+fn own_name(name: String, given: bool) -> Result<String, String> {
+    // Labels of at most 63 octets (RFC 1035 2.3.4), which the parser
+    // leaves to DNS.
+    let labels_fit = name.starts_with('[') || name.split('.').all(|l| l.len() <= 63);
+    if name.is_ascii() && labels_fit && smtp_proto::Host::parse(name.as_bytes()).is_ok() {
+        return Ok(name);
+    }
+    if given {
+        return Err(format!(
+            "--hostname {name:?}: not an ASCII domain name or address literal (RFC 5321 section 4.1.2)"
+        ));
+    }
+    tracing::warn!(host_name = ?name, "this machine's host name is not a domain name: using localhost (see --hostname)");
+    Ok("localhost".to_owned())
+}
+
+/// Takes the lock that makes a data directory one maild's: two would both
+/// run its queue, and relay every queued message twice (RFC 5321 6.1: a
+/// message is delivered once). An exclusive `flock` on `<data>/maild.lock`,
+/// held while the returned file is open and dropped by the kernel when the
+/// process ends, kill -9 included, so it never goes stale.
+fn lock_data_dir(data: &std::path::Path) -> Result<std::fs::File, String> {
+    let path = data.join("maild.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(file),
+        Err(rustix::io::Errno::WOULDBLOCK) => Err(format!(
+            "another maild is using {} (it holds the lock on {})",
+            data.display(),
+            path.display()
+        )),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
 async fn run(args: Args) -> Result<(), String> {
     let data = args.data_dir.clone();
     let hostname = args.hostname.clone().unwrap_or_else(system_hostname);
@@ -397,6 +450,7 @@ async fn run(args: Args) -> Result<(), String> {
     if hostname.trim().is_empty() {
         return Err("--hostname must not be empty".into());
     }
+    let hostname = own_name(hostname, args.hostname.is_some())?;
     // A given --cert and --key are read (and must make a TLS server) before
     // anything is created: a mistyped path leaves no data directory or demo
     // account behind.
@@ -408,6 +462,8 @@ async fn run(args: Args) -> Result<(), String> {
         _ => None,
     };
     examples::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+    // Held until maild ends (the kernel drops it then, however it ends).
+    let _data_lock = lock_data_dir(&data)?;
     let acceptor = match given {
         Some(acceptor) => acceptor,
         None => examples::tls::load_or_create_self_signed(

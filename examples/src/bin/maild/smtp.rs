@@ -49,6 +49,21 @@ fn reply(code: u16, e: (u8, u16, u16), text: &str) -> Reply {
     Reply::new(code, Some(EnhancedCode(e.0, e.1, e.2)), text)
 }
 
+/// The temporary failure for a message that could not be stored: 452
+/// 4.3.1 when the disk or a quota is full (RFC 5321 4.2.2: "insufficient
+/// system storage"; RFC 3463 3.4: X.3.1 "Mail system full"), else 451
+/// 4.3.0 "local error in processing".
+fn storage_failure(e: &io::Error) -> Reply {
+    if matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    ) {
+        reply(452, (4, 3, 1), "Insufficient system storage, try again later")
+    } else {
+        reply(451, (4, 3, 0), "Local error in processing, try again later")
+    }
+}
+
 /// A fixed reply of the same class as `code` (4yz or 5yz), for when the
 /// one meant cannot be sent.
 fn fixed_refusal(code: u16) -> Reply {
@@ -758,7 +773,7 @@ impl Conversation {
         }
         if let Some(e) = sink.failed.take() {
             tracing::error!(peer = %self.peer, error = %e, "writing the message failed");
-            let r = reply(451, (4, 3, 0), "Local error in processing, try again later");
+            let r = storage_failure(&e);
             if self.kind == Kind::Lmtp {
                 lmtp_replies(s, vec![r; txn.rcpts.len()]);
             } else {
@@ -827,20 +842,30 @@ impl Conversation {
             }
             None => true,
         };
-        let temp = reply(451, (4, 3, 0), "Local error in processing, try again later");
+        // The temporary failure for the message as a whole: what the first
+        // failure says (a full disk fails every output alike).
+        let first_error = results
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().err())
+            .chain(queued.as_ref().and_then(|q| q.as_ref().err()))
+            .next();
+        let temp = first_error.map_or_else(
+            || reply(451, (4, 3, 0), "Local error in processing, try again later"),
+            storage_failure,
+        );
         if self.kind == Kind::Lmtp {
             let replies: Vec<Reply> = txn
                 .rcpts
                 .iter()
                 .map(|r| {
-                    let ok = r
+                    let result = r
                         .local
                         .as_ref()
-                        .is_some_and(|a| results.iter().any(|(x, res)| x == a && res.is_ok()));
-                    if ok {
-                        reply(250, (2, 1, 5), &format!("<{}> delivered", r.address))
-                    } else {
-                        temp.clone()
+                        .and_then(|a| results.iter().find(|(x, _)| x == a).map(|(_, res)| res));
+                    match result {
+                        Some(Ok(_)) => reply(250, (2, 1, 5), &format!("<{}> delivered", r.address)),
+                        Some(Err(e)) => storage_failure(e),
+                        None => temp.clone(),
                     }
                 })
                 .collect();
