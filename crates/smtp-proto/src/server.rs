@@ -576,8 +576,13 @@ pub struct ServerSession {
     fatal: Option<Error>,
     eof: bool,
     discarded: usize,
-    /// Input arrived or a decision was sent since the idle timer last
-    /// (re)started: its next expiry restarts it instead of closing.
+    /// A command line (or AUTH response) was read whole, body data arrived,
+    /// or a decision was sent since the idle timer last (re)started: its
+    /// next expiry restarts it instead of closing. Bytes of a command line
+    /// still incomplete do not count (RFC 5321 4.5.3.2.7: the server waits
+    /// that long "for the next command"), so a client that trickles a line
+    /// a byte at a time cannot hold the connection open for ever; body data
+    /// does (4.5.3.2.5 times each block of data).
     progress: bool,
     /// The greeting was a 554 ([`ServerConfig::refuse_service`]).
     refused: bool,
@@ -802,7 +807,7 @@ impl ServerSession {
                 self.input.extend_from_slice(&data[..data.len().min(room)]);
             }
             _ => {
-                self.progress |= !data.is_empty();
+                self.progress |= !data.is_empty() && self.reading_body();
                 if !self.flooded(data.len()) {
                     // A DATA body read into an empty buffer is unstuffed as
                     // it is copied: one copy, and one chunk per read however
@@ -869,7 +874,7 @@ impl ServerSession {
     /// behaviour as `handle_input(&data)` in every other respect.
     pub fn handle_input_buf(&mut self, data: BytesMut) {
         if self.input.is_empty() && !matches!(self.mode, Mode::Closed | Mode::AwaitTls | Mode::PreGreeting) {
-            self.progress |= !data.is_empty();
+            self.progress |= !data.is_empty() && self.reading_body();
             if !self.flooded(data.len()) {
                 self.input = data;
             }
@@ -1161,6 +1166,8 @@ impl ServerSession {
                 },
                 Mode::Bdat { .. } => self.step_bdat(),
             };
+            // A whole line read (or body data used): the client is not idle.
+            self.progress |= progressed;
             if !progressed && self.events.is_empty() && self.fatal.is_none() {
                 self.flush();
                 if self.eof && self.mode != Mode::Closed {
@@ -1173,6 +1180,11 @@ impl ServerSession {
                 return Ok(None);
             }
         }
+    }
+
+    /// True while the session reads a DATA body or a BDAT chunk.
+    fn reading_body(&self) -> bool {
+        matches!(self.mode, Mode::Data | Mode::Bdat { .. })
     }
 
     /// Frames and handles one command line. False when no full line is buffered.

@@ -165,3 +165,58 @@ fn client_max_buffer_of_zero_still_sends_the_body() {
     wire.push_str(&common::out_of(&mut c));
     assert_eq!(wire, "hello\r\n..dot\r\n.\r\n");
 }
+
+/// RFC 5321 4.5.3.2.7: the server times out "while awaiting the next
+/// command from the sender". Any byte restarted the idle timer, so a
+/// client that sent a command line one byte at a time, each within the
+/// timeout, held the connection (and one of the server's connection slots)
+/// for ever. Only a whole line (or body data, 4.5.3.2.5) counts now.
+#[test]
+fn a_command_trickled_byte_by_byte_times_out() {
+    use std::time::Duration;
+    let t0 = Instant::now();
+    let mut cfg = ServerConfig::default();
+    cfg.timeouts.server = Duration::from_secs(10);
+    let run = |input: &[u8], step: Duration| {
+        let mut s = ServerSession::new(cfg.clone(), t0);
+        let mut now = t0;
+        let mut out = String::new();
+        let mut closed_at = None;
+        for &b in input {
+            now += step;
+            if let Some(at) = s.poll_timeout()
+                && at <= now
+            {
+                s.handle_timeout(at);
+            }
+            while let Ok(Some(_)) = s.poll_event() {}
+            out.push_str(&common::out_of(&mut s));
+            if s.poll_event().is_err() || out.contains("421") {
+                closed_at = Some(now - t0);
+                break;
+            }
+            s.handle_input(&[b]);
+        }
+        (out, closed_at)
+    };
+    // A line a byte every 6 s: closed within two periods of the greeting.
+    let (out, closed) = run(b"MAIL FROM:<a@b.example>\r\n", Duration::from_secs(6));
+    assert!(out.contains("421 4.4.2"), "{out}");
+    assert!(closed.unwrap() <= Duration::from_secs(30), "{closed:?}");
+    // Whole commands every 6 s keep it open.
+    let noops = b"NOOP\r\n".repeat(2);
+    let mut s = ServerSession::new(cfg.clone(), t0);
+    let mut now = t0;
+    for i in 0..10 {
+        now += Duration::from_secs(6);
+        if let Some(at) = s.poll_timeout()
+            && at <= now
+        {
+            s.handle_timeout(at);
+        }
+        s.handle_input(&noops[..6]);
+        while let Ok(Some(_)) = s.poll_event() {}
+        let out = common::out_of(&mut s);
+        assert!(!out.contains("421"), "closed after {i} NOOPs: {out}");
+    }
+}
