@@ -701,11 +701,12 @@ impl ServerSession {
     }
 
     /// Like [`handle_input`](Session::handle_input), also telling the session
-    /// the time, so the autologout timer restarts exactly.
+    /// the time, so the autologout timer restarts exactly when `data` ends a
+    /// command line.
     pub fn handle_input_at(&mut self, data: &[u8], now: Instant) {
         self.handle_input(data);
         self.learn_time(now);
-        if !data.is_empty() && self.phase != Phase::Closed {
+        if ends_a_line(data) && self.phase != Phase::Closed {
             self.idle.restart(now);
             self.activity = false;
         }
@@ -1559,6 +1560,12 @@ impl ServerSession {
     }
 }
 
+/// True when `data` ends a line (a command, an AUTH response or an
+/// over-long line the framer drops): input that shows the client active.
+fn ends_a_line(data: &[u8]) -> bool {
+    memchr::memchr(b'\n', data).is_some()
+}
+
 impl Session for ServerSession {
     type Event = ServerEvent;
     type Error = Error;
@@ -1568,7 +1575,11 @@ impl Session for ServerSession {
         if self.phase == Phase::Closed || data.is_empty() || matches!(self.wait, Wait::Tls) {
             return;
         }
-        self.activity = true;
+        // RFC 1939 3: "the receipt of any command from the client during
+        // that interval should suffice to reset the autologout timer": a
+        // command, not a byte of one, so a client that trickles a line a
+        // byte at a time cannot hold the session open for ever.
+        self.activity |= ends_a_line(data);
         self.clock_known = false;
         self.input.extend_from_slice(data);
         let limit = self

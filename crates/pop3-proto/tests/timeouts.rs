@@ -130,3 +130,54 @@ fn pipelined_input_is_bounded_while_waiting() {
     assert!(matches!(s.poll_event(), Err(Error::Limit { .. })));
     assert!(drain(&mut s).ends_with(b"-ERR too much pipelined input, closing connection\r\n"));
 }
+
+// RFC 1939 section 3: "the receipt of any command from the client during
+// that interval should suffice to reset the autologout timer". Any byte
+// reset it, so a client that sent a command a byte at a time, each within
+// the interval, held the session (and one of the server's connection
+// slots) for ever. Only input that ends a line counts now.
+#[test]
+fn a_command_trickled_byte_by_byte_does_not_postpone_the_autologout() {
+    let t0 = Instant::now();
+    let mut s = ServerSession::new(config_from_directives("#! tls\n"), t0);
+    let mut now = t0;
+    for &b in b"USER mrose" {
+        now += Duration::from_secs(300);
+        s.handle_timeout(now);
+        if s.is_closed() {
+            break;
+        }
+        s.handle_input_at(&[b], now);
+        let _ = s.poll_event();
+    }
+    assert!(s.is_closed(), "open at {:?}", now - t0);
+    assert_eq!(now - t0, Duration::from_secs(600));
+    // The same without times: closed within two intervals.
+    let mut s = ServerSession::new(config_from_directives("#! tls\n"), t0);
+    let mut now = t0;
+    for &b in b"USER mrose" {
+        now += Duration::from_secs(300);
+        s.handle_timeout(now);
+        if s.is_closed() {
+            break;
+        }
+        s.handle_input(&[b]);
+        let _ = s.poll_event();
+    }
+    assert!(
+        s.is_closed() && now - t0 <= Duration::from_secs(1200),
+        "{:?}",
+        now - t0
+    );
+    // A whole command every 300 s keeps the session.
+    let mut s = ServerSession::new(config_from_directives("#! tls\n"), t0);
+    let mut now = t0;
+    for _ in 0..10 {
+        now += Duration::from_secs(300);
+        s.handle_timeout(now);
+        s.handle_input_at(b"NOOP\r\n", now);
+        let _ = s.poll_event();
+        drain(&mut s);
+    }
+    assert!(!s.is_closed());
+}
