@@ -402,3 +402,52 @@ fn maild_refuses_a_hostname_that_is_not_a_domain() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Sends `line` to `port` a byte every 400 ms after reading the greeting,
+/// and returns true when maild closes the connection within `within`.
+async fn trickle_is_cut_off(port: u16, line: &[u8], within: Duration) -> bool {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut greeting = [0u8; 512];
+    let n = tokio::time::timeout(WAIT, s.read(&mut greeting))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(n > 0, "no greeting");
+    let end = Instant::now() + within;
+    for &b in line.iter().cycle() {
+        if Instant::now() > end {
+            return false;
+        }
+        if s.write_all(&[b]).await.is_err() {
+            return true;
+        }
+        let mut buf = [0u8; 512];
+        // Whatever maild says (a 421 or nothing), a closed read ends it.
+        match tokio::time::timeout(Duration::from_millis(400), s.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => return true,
+            Ok(Ok(_)) | Err(_) => {}
+        }
+    }
+    false
+}
+
+// RFC 5321 4.5.3.2.7 (the server waits for the next command) and RFC 1939
+// 3 (the receipt of a command resets the autologout timer): maild's SMTP
+// and POP3 sessions restarted their idle timer on any byte, so a client
+// trickling one line a byte at a time, each within the timeout, held its
+// connection, and with --max-connections one slot each, for ever (a
+// slowloris). smtp-proto and pop3-proto now count only whole lines.
+#[tokio::test]
+async fn a_command_trickled_a_byte_at_a_time_is_cut_off() {
+    let dir = temp_dir("r27-slowloris");
+    let m = Maild::start(&dir, 0, &["--smtp-timeout", "1s", "--pop3-timeout", "1s"]);
+    let (smtp, pop3) = tokio::join!(
+        trickle_is_cut_off(m.port("smtp"), b"EHLO slow.example.test", Duration::from_secs(8)),
+        trickle_is_cut_off(m.port("pop3"), b"USER slow@example.test", Duration::from_secs(8)),
+    );
+    assert!(
+        smtp,
+        "an SMTP client trickling a line held its connection for 8 s"
+    );
+    assert!(pop3, "a POP3 client trickling a line held its connection for 8 s");
+}
