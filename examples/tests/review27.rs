@@ -423,9 +423,8 @@ async fn trickle_is_cut_off(port: u16, line: &[u8], within: Duration) -> bool {
         }
         let mut buf = [0u8; 512];
         // Whatever maild says (a 421 or nothing), a closed read ends it.
-        match tokio::time::timeout(Duration::from_millis(400), s.read(&mut buf)).await {
-            Ok(Ok(0) | Err(_)) => return true,
-            Ok(Ok(_)) | Err(_) => {}
+        if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(Duration::from_millis(400), s.read(&mut buf)).await {
+            return true;
         }
     }
     false
