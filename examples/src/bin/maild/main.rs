@@ -182,6 +182,7 @@ struct Args {
     #[arg(long, requires = "cert")]
     key: Option<PathBuf>,
     /// Largest message in bytes (announced with SIZE; larger ones get 552).
+    /// 0 means no limit: SIZE is announced without a number (RFC 1870 4).
     #[arg(long, default_value_t = 35 * 1024 * 1024)]
     max_message_size: u64,
     /// Most recipients per message (more get 452), at least 1. Below 100
