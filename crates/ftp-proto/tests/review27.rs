@@ -152,15 +152,11 @@ fn auth_tls_resets_the_transfer_parameters() {
 // the commands kept during a transfer were bounded only by their count (64
 // lines of up to Limits::line bytes each), so a client could make the server
 // hold 64 times the line limit whatever buffered_input said.
-#[test]
-fn commands_kept_during_a_transfer_are_bounded_by_buffered_input() {
-    let now = Instant::now();
+/// A logged-in server under `limits` with a RETR's data connection open,
+/// its replies read; and the transfer's id.
+fn server_in_a_transfer(limits: Limits, now: Instant) -> (ServerSession, ftp_proto::server::TransferId) {
     let config = ServerConfig {
-        limits: Limits {
-            buffered_input: 8192,
-            failed_login_delay: Duration::ZERO,
-            ..Limits::default()
-        },
+        limits,
         ..server_config()
     };
     let mut s = logged_in_server_with(config, now);
@@ -170,6 +166,18 @@ fn commands_kept_during_a_transfer_are_bounded_by_buffered_input() {
     };
     s.data_connected(transfer.id).unwrap();
     sent(&mut s);
+    (s, transfer.id)
+}
+
+#[test]
+fn commands_kept_during_a_transfer_are_bounded_by_buffered_input() {
+    let now = Instant::now();
+    let limits = Limits {
+        buffered_input: 8192,
+        failed_login_delay: Duration::ZERO,
+        ..Limits::default()
+    };
+    let (mut s, _) = server_in_a_transfer(limits, now);
     let line = [&b"SITE "[..], &[b'x'; 3000], b"\r\n"].concat();
     let mut closed = None;
     for i in 0..20 {
@@ -482,21 +490,13 @@ fn reply_lines_with_a_bare_cr_or_nul_are_refused_unless_lenient() {
 fn commands_kept_during_a_transfer_follow_limits_deferred_commands() {
     let now = Instant::now();
     let start = |deferred_commands| {
-        let config = ServerConfig {
-            limits: Limits {
+        server_in_a_transfer(
+            Limits {
                 deferred_commands,
                 ..Limits::default()
             },
-            ..server_config()
-        };
-        let mut s = logged_in_server_with(config, now);
-        s.handle_input(b"EPRT |1|192.0.2.10|40001|\r\nRETR f\r\n");
-        let Some(ServerEvent::OpenDataChannel { transfer, .. }) = s.poll_event().unwrap() else {
-            panic!()
-        };
-        s.data_connected(transfer.id).unwrap();
-        sent(&mut s);
-        (s, transfer.id)
+            now,
+        )
     };
     // Three kept with room for three; the session goes on.
     let (mut s, _) = start(3);

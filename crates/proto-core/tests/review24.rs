@@ -6,7 +6,7 @@
 
 mod common;
 use bytes::{Buf, Bytes, BytesMut};
-use common::Lines;
+use common::{Lines, each_string};
 use proptest::prelude::*;
 use proto_core::civil::{civil_from_days, days_from_civil, days_in_month, is_leap_year, weekday};
 use proto_core::dot::checks;
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 const CR: u8 = b'\r';
 const LF: u8 = b'\n';
 const DOT: u8 = b'.';
-const ALPHABET: [u8; 4] = [b'a', DOT, CR, LF];
+use common::ALPHABET;
 
 /// `bytes` in a `BytesMut` whose first byte lies at an address equal to
 /// `start` modulo 64, with room to grow without moving.
@@ -33,20 +33,6 @@ fn aligned(bytes: &[u8], start: usize) -> BytesMut {
     buf.advance(k);
     assert_eq!(buf.as_ptr() as usize % 64, start % 64);
     buf
-}
-
-/// Every string over {a, ., CR, LF} of exactly `len` bytes.
-fn each_string(len: u32, mut f: impl FnMut(&[u8])) {
-    let mut s = Vec::with_capacity(len as usize);
-    for n in 0..4usize.pow(len) {
-        s.clear();
-        let mut x = n;
-        for _ in 0..len {
-            s.push(ALPHABET[x % 4]);
-            x /= 4;
-        }
-        f(&s);
-    }
 }
 
 // ---------------------------------------------------------------------------

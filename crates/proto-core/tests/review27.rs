@@ -11,24 +11,8 @@
 
 mod common;
 use bytes::BytesMut;
-use common::Lines;
+use common::{Lines, each_string};
 use proto_core::{BareLineEndings, DotDecoder, DotError, DotEvent, LineConfig, LineError, LineFramer};
-
-const ALPHABET: [u8; 4] = [b'a', b'.', b'\r', b'\n'];
-
-/// Every string over {a, ., CR, LF} of exactly `len` bytes.
-fn each_string(len: u32, mut f: impl FnMut(&[u8])) {
-    let mut s = Vec::with_capacity(len as usize);
-    for n in 0..4usize.pow(len) {
-        s.clear();
-        let mut x = n;
-        for _ in 0..len {
-            s.push(ALPHABET[x % 4]);
-            x /= 4;
-        }
-        f(&s);
-    }
-}
 
 /// Everything a strict decoder run reports.
 #[derive(Debug, PartialEq, Eq)]

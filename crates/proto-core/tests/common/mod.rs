@@ -30,3 +30,21 @@ pub(crate) fn take_lines(f: &mut LineFramer, buf: &mut BytesMut, how: u8, out: &
         }
     }
 }
+
+/// The alphabet of the exhaustive tests: what dot-stuffing and line
+/// framing turn on.
+pub(crate) const ALPHABET: [u8; 4] = [b'a', b'.', b'\r', b'\n'];
+
+/// Every string over {a, ., CR, LF} of exactly `len` bytes.
+pub(crate) fn each_string(len: u32, mut f: impl FnMut(&[u8])) {
+    let mut s = Vec::with_capacity(len as usize);
+    for n in 0..4usize.pow(len) {
+        s.clear();
+        let mut x = n;
+        for _ in 0..len {
+            s.push(ALPHABET[x % 4]);
+            x /= 4;
+        }
+        f(&s);
+    }
+}
