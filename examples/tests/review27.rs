@@ -450,3 +450,39 @@ async fn a_command_trickled_a_byte_at_a_time_is_cut_off() {
     );
     assert!(pop3, "a POP3 client trickling a line held its connection for 8 s");
 }
+
+// RFC 3207 4: a server that is not publicly referenced for delivery may
+// require TLS first, answering every command but NOOP, EHLO, STARTTLS and
+// QUIT with 530. `--submission-require-tls` does so on the submission port
+// (smtp-proto's ServerConfig::require_tls), AUTH SCRAM included; the MX
+// port never requires it, and without the flag SCRAM may log in before TLS.
+#[tokio::test]
+async fn submission_can_require_starttls_first() {
+    let dir = temp_dir("r27-require-tls");
+    let m = Maild::start(&dir, 0, &["--submission-require-tls"]);
+    let mut c = Raw::connect(m.port("submission")).await;
+    assert_eq!(c.reply().await.0, 220);
+    assert_eq!(c.cmd("EHLO client.example.test").await.0, 250);
+    for cmd in [
+        "AUTH SCRAM-SHA-256",
+        "MAIL FROM:<demo@example.test>",
+        "HELP",
+        "RSET",
+    ] {
+        let (code, text) = c.cmd(cmd).await;
+        assert_eq!(code, 530, "{cmd}: {text}");
+        assert!(text.contains("STARTTLS"), "{cmd}: {text}");
+    }
+    assert_eq!(c.cmd("NOOP").await.0, 250);
+    assert_eq!(c.cmd("STARTTLS").await.0, 220);
+    c.tls().await;
+    assert_eq!(c.cmd("EHLO client.example.test").await.0, 250);
+    let (code, text) = c.cmd("MAIL FROM:<demo@example.test>").await;
+    assert_eq!(code, 530, "{text}");
+    assert!(text.contains("Authentication required"), "{text}");
+    // The MX port serves MAIL before TLS all the same.
+    let mut mx = Raw::connect(m.port("smtp")).await;
+    assert_eq!(mx.reply().await.0, 220);
+    assert_eq!(mx.cmd("EHLO client.example.test").await.0, 250);
+    assert_eq!(mx.cmd("MAIL FROM:<a@remote.example>").await.0, 250);
+}

@@ -254,6 +254,13 @@ struct Args {
     /// it must be one of their own or empty, RFC 6409 6.1; else 553 5.7.1).
     #[arg(long)]
     allow_any_sender: bool,
+    /// On the submission port, serve nothing but EHLO, NOOP, STARTTLS and
+    /// QUIT before STARTTLS: every other command, AUTH SCRAM included, gets
+    /// 530 5.7.0 (RFC 3207 4). Without it SCRAM-SHA-256 may log in before
+    /// TLS (it never exposes the password), though mail is still refused
+    /// until a login.
+    #[arg(long)]
+    submission_require_tls: bool,
     /// Relay to address literals naming loopback, private, link-local or
     /// unspecified addresses, and to MX hosts whose addresses are loopback
     /// or unspecified. Refused by default: a user who may relay could make
@@ -311,6 +318,8 @@ pub(crate) struct Shared {
     pub(crate) tls_timeout: Duration,
     /// Authenticated users may use any MAIL FROM.
     pub(crate) allow_any_sender: bool,
+    /// Submission serves only EHLO, NOOP, STARTTLS and QUIT before TLS.
+    pub(crate) submission_require_tls: bool,
     /// Internal address literals are relayed to (`--allow-internal-relay`).
     pub(crate) allow_internal_relay: bool,
 }
@@ -518,6 +527,7 @@ async fn run(args: Args) -> Result<(), String> {
         login_delay: Duration::from_millis(args.login_delay_ms),
         tls_timeout: args.connect_timeout,
         allow_any_sender: args.allow_any_sender,
+        submission_require_tls: args.submission_require_tls,
         allow_internal_relay: args.allow_internal_relay,
     });
     let resolver = if args.relay_host.is_none() {

@@ -347,6 +347,9 @@ pub(crate) async fn serve(
         dsn: true,
         starttls: shared.acceptor.is_some() && matches!(kind, Kind::Mx | Kind::Submission),
         implicit_tls: kind == Kind::Submissions,
+        // RFC 3207 4 allows requiring TLS only where the server is not
+        // publicly referenced for delivery: submission, never the MX port.
+        require_tls: kind == Kind::Submission && shared.submission_require_tls,
         // SCRAM never exposes the password: offered before TLS too; PLAIN
         // and LOGIN only under TLS (538 5.7.11 before).
         allow_safe_auth_before_tls: true,
