@@ -102,7 +102,9 @@ pub use command::{
 };
 pub use error::{CommandError, EncodeError, Error, ErrorKind, ReplyError, UsageError};
 pub use limits::{Limits, Shortfall, Timeouts};
-pub use reply::{Capabilities, EhloKeyword, EnhancedCode, Extension, Reply, ReplyLine, ReplyParser};
+pub use reply::{
+    Capabilities, EhloKeyword, EnhancedCode, Extension, Reply, ReplyLine, ReplyParser, check_reply_text,
+};
 
 pub mod server;
 pub use server::{AbortReason, AuthOutcome, CommandLine, HeloKind, ServerConfig, ServerEvent, ServerSession};

@@ -4,7 +4,7 @@
 
 use crate::error::{EncodeError, ReplyError};
 use bytes::{BufMut, Bytes, BytesMut};
-use proto_core::check_arg;
+use proto_core::ForbiddenByte;
 use std::fmt;
 
 /// An enhanced status code `class.subject.detail` (RFC 3463 2).
@@ -162,7 +162,8 @@ impl Reply {
     ///
     /// # Errors
     ///
-    /// CR, LF or NUL in a line, a code outside 200..=559, an enhanced code of
+    /// A control character in a line (CR, LF, NUL and the rest but tab; see
+    /// [`check_reply_text`]), a code outside 200..=559, an enhanced code of
     /// another class, or a first line without enhanced code that starts like
     /// one of the reply's class, leading zeros or not (`2.01.0`, which RFC
     /// 3463 2 does not allow in a code but a lenient reader could take for
@@ -254,7 +255,7 @@ impl Reply {
 }
 
 /// Whether a reply made of these parts can be written: a code in 200..=559,
-/// an enhanced code of the same class, no CR, LF or NUL in the text, a first
+/// an enhanced code of the same class, no control character in the text, a first
 /// line that cannot be mistaken for an enhanced code, and no line longer than
 /// `max_line` octets once written (code, separator, enhanced code and CRLF
 /// included; RFC 5321 4.5.3.1.5 allows 512).
@@ -277,7 +278,7 @@ pub(crate) fn check_reply<L: AsRef<[u8]>>(
     let n = lines.len();
     for (i, l) in lines.iter().enumerate() {
         let l = l.as_ref();
-        check_arg(l)?;
+        check_reply_text(l)?;
         if line_len(enhanced, l, i + 1 == n) > max_line {
             return Err(EncodeError::Invalid("reply line longer than the limit"));
         }
@@ -784,4 +785,24 @@ impl Capabilities {
 fn is_ehlo_keyword(k: &[u8]) -> bool {
     k.first().is_some_and(u8::is_ascii_alphanumeric)
         && k.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Reply text is `textstring = 1*(%d09 / %d32-126)` (RFC 5321 4.2): the
+/// encoder refuses every control character but tab, DEL included, so an
+/// application's text (an error message, a name it quotes) cannot carry a
+/// terminal escape or a line break to the client. Octets above 127 go
+/// through: the UTF-8 text an SMTPUTF8 server may send (RFC 6531 3.7.4).
+/// Received replies are read more liberally: the parser keeps such bytes.
+///
+/// # Errors
+///
+/// The first forbidden octet and where it is.
+pub fn check_reply_text(text: &[u8]) -> Result<(), ForbiddenByte> {
+    match text.iter().position(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        Some(offset) => Err(ForbiddenByte {
+            byte: text[offset],
+            offset,
+        }),
+        None => Ok(()),
+    }
 }

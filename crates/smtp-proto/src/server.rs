@@ -64,7 +64,8 @@ pub struct ServerConfig {
     /// replaced by `localhost`, as [`ServerSession::config`] then shows.
     pub hostname: String,
     /// Text after the name in the 220 greeting. Left out when it cannot be
-    /// sent (CR, LF or NUL in it, or a line over [`Limits::reply_line`]).
+    /// sent (a control character in it, see [`check_reply_text`](crate::check_reply_text), or a
+    /// line over [`Limits::reply_line`]).
     pub greeting: String,
     /// Refuse the session (RFC 5321 3.1): greet with `554 <hostname> <text>`
     /// instead of the 220 ("a 554 response MAY be given in the initial
@@ -755,7 +756,7 @@ impl ServerSession {
     }
 
     /// Writes the greeting (220 or 554) with `text`, or with the server's
-    /// name alone when `text` cannot be sent (CR, LF or NUL in the
+    /// name alone when `text` cannot be sent (a control character in the
     /// configured text, or a line over the limit): RFC 5321 4.2 `Greeting`
     /// has the text after the name as optional.
     fn greeting_line(&mut self, code: u16, text: &str) {
@@ -1030,7 +1031,7 @@ impl ServerSession {
     fn check_given(&self, r: &Reply) -> Result<(), UsageError> {
         r.check_as_server(self.cfg.limits.reply_line).map_err(|_| {
             UsageError::BadArgument(
-                "reply cannot be sent: CR, LF or NUL, bad code, or a line over the reply_line limit",
+                "reply cannot be sent: a control character, bad code, or a line over the reply_line limit",
             )
         })
     }

@@ -220,3 +220,38 @@ fn a_command_trickled_byte_by_byte_times_out() {
         assert!(!out.contains("421"), "closed after {i} NOOPs: {out}");
     }
 }
+
+/// RFC 5321 4.2: reply text is `textstring = 1*(%d09 / %d32-126)`. The
+/// encoder refused only CR, LF and NUL, so an application's text with a
+/// terminal escape (ESC), a backspace or DEL went to the client as it was.
+/// Every control character but tab is refused now; UTF-8 goes through
+/// (RFC 6531). A configured greeting that holds one is left out, as one
+/// with CR or LF was.
+#[test]
+fn reply_text_holds_no_control_character_but_tab() {
+    use smtp_proto::{EnhancedCode, Reply, check_reply_text};
+    for bad in ["ok\u{1b}[31m", "back\u{8}space", "del\u{7f}", "bell\u{7}"] {
+        assert!(check_reply_text(bad.as_bytes()).is_err(), "{bad:?}");
+        assert!(
+            Reply::new(250, Some(EnhancedCode(2, 0, 0)), bad)
+                .to_vec()
+                .is_err(),
+            "{bad:?}"
+        );
+    }
+    for good in ["tab\there", "Grüße", "plain text"] {
+        assert!(check_reply_text(good.as_bytes()).is_ok(), "{good:?}");
+        let wire = Reply::new(250, Some(EnhancedCode(2, 0, 0)), good)
+            .to_vec()
+            .unwrap();
+        assert_eq!(wire, format!("250 2.0.0 {good}\r\n").into_bytes());
+    }
+    let (out, _) = common::serve(
+        ServerConfig {
+            greeting: "hello\u{1b}[2J".into(),
+            ..ServerConfig::default()
+        },
+        &[b"QUIT\r\n"],
+    );
+    assert!(out.starts_with("220 localhost\r\n"), "{out:?}");
+}
